@@ -1,0 +1,98 @@
+"""graphgrad: PyTorch's autograd re-made in readable Python on NumPy, with the graph made visible.
+
+``import graphgrad as torch`` runs ordinary PyTorch training code with the same numbers, the same
+graph-lifetime rules and the same errors.
+
+>>> import graphgrad as torch
+>>> x = torch.tensor([1.0, 2.0], requires_grad=True)
+>>> (x * x).sum().backward()
+>>> x.grad
+tensor([2., 4.])
+"""
+
+from . import _dtype, autograd, cuda, ops
+from . import random as _random
+from ._device import device
+from ._dtype import (
+    bool_ as bool,
+)
+from ._dtype import (
+    dtype,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int8,
+    int16,
+    int32,
+    int64,
+    promote_types,
+    set_default_dtype,
+    uint8,
+)
+from ._factories import LEGACY as _LEGACY
+from ._size import Size
+from ._tensor import Tensor
+from .autograd.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+
+__version__ = "0.1.0"
+
+half, float, double = float16, float32, float64
+short, int, long = int16, int32, int64
+float32 = float32
+cfloat = None
+
+
+def _bind_ops():
+    from .ops.operators import OPERATORS
+
+    for name, fn in ops.METHODS.items():
+        setattr(Tensor, name, fn)
+    for name, fn in OPERATORS.items():
+        setattr(Tensor, name, fn)
+    Tensor.T = property(lambda self: self.permute(tuple(reversed(range(self._data.ndim)))))
+    Tensor.mT = property(lambda self: self.transpose(-2, -1))
+    Tensor.H = Tensor.T
+    globals().update(ops.FUNCTIONS)
+    globals().update(_LEGACY)
+
+
+_bind_ops()
+default_generator = _random.default_generator
+is_tensor = lambda obj: isinstance(obj, Tensor)  # noqa: E731
+
+
+def is_floating_point(t):
+    return t.is_floating_point()
+
+
+def numel(t):
+    return t.numel()
+
+
+def result_type(a, b):
+    return _dtype.result_type(a, b)
+
+
+def can_cast(from_, to):
+    import numpy as _np
+
+    return bool(_np.can_cast(from_.np, to.np, "same_kind"))
+
+
+def is_nonzero(t):
+    return bool(t)
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
+    from . import _repr
+
+    if precision is not None:
+        _repr.PRECISION = precision
+    if threshold is not None:
+        _repr.THRESHOLD = threshold
+    if edgeitems is not None:
+        _repr.EDGEITEMS = edgeitems
+    if linewidth is not None:
+        _repr.LINEWIDTH = linewidth

@@ -1,0 +1,507 @@
+"""Tensor: an ndarray plus what autograd needs (requires_grad, grad, grad_fn, a version counter).
+
+Ops are not defined here: each family in ``graphgrad.ops`` attaches its methods (``x.sum()``,
+``x + y``) to this class, so that this file stays about the tensor's own state and its autograd API.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from . import _dtype
+from ._repr import tensor_repr
+from .autograd.graph import RemovableHandle, _HookDict, _Sites, user_site
+
+_NON_LEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute "
+    "won't be populated during autograd.backward(). If you indeed want the .grad field to be populated "
+    "for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor "
+    "by mistake, make sure you access the leaf Tensor instead. See github.com/pytorch/pytorch/pull/30531 "
+    "for more information."
+)
+
+
+class _Extra:
+    """Rarely used per-tensor state, kept off the hot path: hooks, retain_grad, a name."""
+
+    __slots__ = ("hooks", "retains_grad", "post_acc_hooks", "name", "cut")
+
+    def __init__(self):
+        self.hooks = None
+        self.retains_grad = False
+        self.post_acc_hooks = None
+        self.name = None
+        self.cut = None  # why this tensor has no history: ("detach"|"no_grad"|..., site)
+
+
+class Tensor:
+    """A multi-dimensional array that can record the operations applied to it.
+
+    >>> import graphgrad
+    >>> x = graphgrad.tensor([1.0, 2.0], requires_grad=True)
+    >>> y = (x * x).sum()
+    >>> y.backward()
+    >>> x.grad
+    tensor([2., 4.])
+    """
+
+    __slots__ = ("_data", "_rg", "_grad", "_grad_fn", "_vbox", "_output_nr", "_acc", "_extra", "__weakref__")
+    # numpy must hand binary ops with a Tensor back to us (ndarray * Tensor -> Tensor.__rmul__).
+    __array_ufunc__ = None
+    __array_priority__ = 1000
+
+    def __new__(cls, *args, **kwargs):
+        return object.__new__(cls)
+
+    def __init__(self, *data, dtype=None, device=None, requires_grad=False):
+        # The legacy constructor: graphgrad.Tensor([1, 2]) is float32, graphgrad.Tensor(2, 3) a shape.
+        if len(data) == 1 and not isinstance(data[0], (int, np.integer)):
+            arr = np.array(data[0]._data if isinstance(data[0], Tensor) else data[0])
+            arr = arr.astype(_dtype.to_dtype(dtype or _dtype.get_default_dtype()).np, copy=False)
+        else:
+            arr = np.zeros(tuple(int(d) for d in data), dtype=_dtype.get_default_dtype().np)
+        self._init(arr, False, None)
+        if requires_grad:
+            self.requires_grad_(True)
+
+    def _init(self, arr, rg, fn):
+        self._data = arr
+        self._rg = rg
+        self._grad_fn = fn
+        self._grad = None
+        self._vbox = [0, None]
+        self._output_nr = 0
+        self._acc = None
+        self._extra = None
+
+    @classmethod
+    def _make(cls, arr, rg, fn):
+        t = object.__new__(Tensor)
+        t._data = arr
+        t._rg = rg
+        t._grad_fn = fn
+        t._grad = None
+        t._vbox = [0, None]
+        t._output_nr = 0
+        t._acc = None
+        t._extra = None
+        return t
+
+    def _share_version(self, base):
+        self._vbox = base._vbox
+
+    def _bump_version(self):
+        box = self._vbox
+        box[0] += 1
+        if _Sites.enabled:
+            box[1] = user_site(3)
+
+    def _ensure_extra(self):
+        if self._extra is None:
+            self._extra = _Extra()
+        return self._extra
+
+    # --- metadata ---------------------------------------------------------------------------------
+    @property
+    def shape(self):
+        from ._size import Size
+
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return self.shape
+        return self._data.shape[self._wrap_dim(dim)]
+
+    def _wrap_dim(self, dim):
+        n = self._data.ndim
+        lo, hi = (-1, 0) if n == 0 else (-n, n - 1)
+        if not lo <= dim <= hi:
+            raise IndexError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})")
+        return dim % n if n else 0
+
+    def dim(self):
+        return self._data.ndim
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def ndimension(self):
+        return self._data.ndim
+
+    def numel(self):
+        return int(self._data.size)
+
+    nelement = numel
+
+    def element_size(self):
+        return self._data.itemsize
+
+    @property
+    def dtype(self):
+        return _dtype.from_numpy_dtype(self._data.dtype)
+
+    @property
+    def device(self):
+        from ._device import device
+
+        return device("cpu")
+
+    @property
+    def is_cuda(self):
+        return False
+
+    @property
+    def layout(self):
+        return "strided"
+
+    def is_floating_point(self):
+        return self._data.dtype.kind == "f"
+
+    def is_complex(self):
+        return False
+
+    def is_contiguous(self, memory_format=None):
+        return bool(self._data.flags.c_contiguous)
+
+    def stride(self, dim=None):
+        st = tuple(s // self._data.itemsize for s in self._data.strides)
+        return st if dim is None else st[self._wrap_dim(dim)]
+
+    def data_ptr(self):
+        return self._data.__array_interface__["data"][0]
+
+    def untyped_storage(self):
+        return self._data.base if self._data.base is not None else self._data
+
+    def get_device(self):
+        return -1
+
+    @property
+    def _version(self):
+        return self._vbox[0]
+
+    # --- autograd state ---------------------------------------------------------------------------
+    @property
+    def requires_grad(self):
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        if self._grad_fn is not None:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a computed "
+                "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach()."
+            )
+        if value and self._data.dtype.kind != "f":
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        self._rg = bool(value)
+
+    def requires_grad_(self, requires_grad=True):
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def grad_fn(self):
+        return self._grad_fn
+
+    @property
+    def is_leaf(self):
+        return self._grad_fn is None
+
+    @property
+    def grad(self):
+        if self._grad_fn is not None and not (self._extra is not None and self._extra.retains_grad):
+            from .autograd import explain
+
+            warnings.warn(_NON_LEAF_GRAD_WARNING + explain.non_leaf_grad_hint(self), UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of {type(value).__name__}")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(
+                    f"assigned grad has data of a different size: {list(value._data.shape)} vs "
+                    f"{list(self._data.shape)}"
+                )
+        self._grad = value
+
+    @property
+    def retains_grad(self):
+        return self._extra is not None and self._extra.retains_grad
+
+    @property
+    def output_nr(self):
+        return self._output_nr
+
+    @property
+    def name(self):
+        return None if self._extra is None else self._extra.name
+
+    @name.setter
+    def name(self, value):
+        self._ensure_extra().name = value
+
+    def retain_grad(self):
+        """Keep ``.grad`` for this non-leaf after backward (a no-op on leaves)."""
+        if not self._rg:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._grad_fn is None:
+            return
+        self._ensure_extra().retains_grad = True
+        import weakref
+
+        node = self._grad_fn
+        if node._retain is None:
+            node._retain = {}
+        node._retain[self._output_nr] = weakref.ref(self)
+
+    def register_hook(self, hook):
+        """``hook(grad)`` runs when the gradient for this tensor is computed; it may return a new one.
+
+        >>> import graphgrad
+        >>> x = graphgrad.ones(2, requires_grad=True)
+        >>> h = x.register_hook(lambda g: g * 2)
+        >>> x.sum().backward(); x.grad
+        tensor([2., 2.])
+        """
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._grad_fn is None:
+            extra = self._ensure_extra()
+            if extra.hooks is None:
+                extra.hooks = _HookDict()
+            hooks = extra.hooks
+        else:
+            node = self._grad_fn
+            if node._tensor_hooks is None:
+                node._tensor_hooks = {}
+            hooks = node._tensor_hooks.setdefault(self._output_nr, _HookDict())
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """``hook(tensor)`` runs after the gradient was accumulated into this leaf's ``.grad``."""
+        if self._grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        extra = self._ensure_extra()
+        if extra.post_acc_hooks is None:
+            extra.post_acc_hooks = _HookDict()
+        handle = RemovableHandle(extra.post_acc_hooks)
+        extra.post_acc_hooks[handle.id] = hook
+        return handle
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Compute the gradient of this tensor with respect to the graph leaves (see autograd.backward)."""
+        from .autograd.engine import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def detach(self):
+        """A tensor sharing this one's memory and version counter, with no history."""
+        out = Tensor._make(self._data, False, None)
+        out._vbox = self._vbox
+        if self._rg and _Sites.enabled:
+            out._ensure_extra().cut = ("detach", user_site(2))
+        return out
+
+    def detach_(self):
+        self._grad_fn = None
+        self._rg = False
+        self._output_nr = 0
+        return self
+
+    @property
+    def data(self):
+        # Same memory, no history and its own version counter: writes through .data go unchecked.
+        return Tensor._make(self._data, False, None)
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be a Tensor, not {type(value).__name__}")
+        self._data = value._data
+
+    # --- conversion -------------------------------------------------------------------------------
+    def numpy(self, force=False):
+        if self._rg and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self.numpy()
+        if dtype is not None and arr.dtype != dtype:
+            return arr.astype(dtype)
+        return arr.copy() if copy else arr
+
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
+            )
+        return self._data.reshape(()).item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self._data.reshape(()).item())
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __hash__(self):
+        return id(self)
+
+    def __repr__(self):
+        return tensor_repr(self)
+
+    def __format__(self, spec):
+        if self._data.ndim == 0:
+            return format(self.item(), spec)
+        return format(repr(self), spec)
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild, (self._data, self._rg))
+
+    def __deepcopy__(self, memo):
+        if self._grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol "
+                "at the moment.  If you were attempting to deepcopy a module, this may be because of a "
+                "torch.nn.utils.weight_norm usage, see https://github.com/pytorch/pytorch/pull/103001"
+            )
+        new = type(self).__new__(type(self))
+        Tensor._init(new, self._data.copy(), self._rg, None)
+        if self._grad is not None:
+            new._grad = Tensor._make(self._grad._data.copy(), False, None)
+        memo[id(self)] = new
+        return new
+
+    # --- dtype / device conversion ----------------------------------------------------------------
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False, **kwargs):
+        """``to(dtype)``, ``to(device)``, ``to(other_tensor)``; a cast is recorded in the graph."""
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, (_dtype.dtype, type)) or (isinstance(a, np.dtype)):
+                dtype = a
+            else:
+                from ._device import device as _dev
+
+                _dev(a)  # validates the device
+        if dtype is None:
+            return self.clone() if copy else self
+        from .ops.elementwise import cast
+
+        return cast(self, _dtype.to_dtype(dtype), copy=copy)
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return f"torch.{self.dtype._legacy}"
+        if isinstance(dtype, str):
+            dtype = dtype.rsplit(".", 1)[-1]
+            legacy = {d._legacy: d for d in _dtype._ALL}
+            dtype = legacy.get(dtype, dtype)
+        return self.to(dtype)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def float(self):
+        return self.to(_dtype.float32)
+
+    def double(self):
+        return self.to(_dtype.float64)
+
+    def half(self):
+        return self.to(_dtype.float16)
+
+    def long(self):
+        return self.to(_dtype.int64)
+
+    def int(self):
+        return self.to(_dtype.int32)
+
+    def short(self):
+        return self.to(_dtype.int16)
+
+    def char(self):
+        return self.to(_dtype.int8)
+
+    def byte(self):
+        return self.to(_dtype.uint8)
+
+    def bool(self):
+        return self.to(_dtype.bool_)
+
+    def cpu(self):
+        return self
+
+    def cuda(self, *args, **kwargs):
+        raise AssertionError("Torch not compiled with CUDA enabled")
+
+    def pin_memory(self):
+        return self
+
+    def share_memory_(self):
+        return self
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        from ._factories import tensor
+
+        return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def _new_full(self, fill, size, dtype=None, requires_grad=False):
+        if len(size) == 1 and isinstance(size[0], (tuple, list)):
+            size = tuple(size[0])
+        dt = _dtype.to_dtype(dtype).np if dtype is not None else self._data.dtype
+        t = Tensor._make(np.full(size, fill, dtype=dt), False, None)
+        return t.requires_grad_(True) if requires_grad else t
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._new_full(0, size, dtype, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._new_full(1, size, dtype, requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._new_full(0, size, dtype, requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        return self._new_full(fill_value, (tuple(size),), dtype, requires_grad)
+
+
+def _rebuild(arr, rg):
+    t = Tensor._make(arr, False, None)
+    t._rg = rg
+    return t

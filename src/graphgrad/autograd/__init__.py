@@ -1,0 +1,35 @@
+"""graphgrad.autograd: the engine, grad modes, custom Functions, gradcheck and graph inspection."""
+
+from . import graph
+from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from .engine import backward, grad
+from .function import Function, FunctionCtx
+from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+
+
+def Variable(data, requires_grad=False, volatile=False):
+    """Old code's ``Variable(t, requires_grad=...)``: since PyTorch 0.4 it just returns a Tensor.
+
+    >>> import graphgrad
+    >>> graphgrad.autograd.Variable(graphgrad.ones(1), requires_grad=True)
+    tensor([1.], requires_grad=True)
+    """
+    from .._tensor import Tensor
+
+    if not isinstance(data, Tensor):
+        raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
+    if requires_grad:
+        if data.requires_grad:
+            return data
+        t = Tensor._make(data._data, False, None)
+        t._vbox = data._vbox
+        return t.requires_grad_(True)
+    return data
+
+
+__all__ = [
+    "Function", "FunctionCtx", "GradcheckError", "Variable", "backward", "detect_anomaly", "enable_grad", "grad",
+    "gradcheck", "gradgradcheck", "graph", "inference_mode", "is_anomaly_enabled", "is_grad_enabled", "no_grad",
+    "set_detect_anomaly", "set_grad_enabled",
+]

@@ -1,0 +1,104 @@
+"""Anomaly detection: NaN/inf checks in backward that name the forward op and where it ran."""
+
+from __future__ import annotations
+
+import traceback
+import warnings
+
+import numpy as np
+
+
+class _Anomaly:
+    enabled = False
+    check_nan = True
+
+
+def forward_trace():
+    return traceback.format_stack()[:-3]
+
+
+def is_anomaly_enabled() -> bool:
+    return _Anomaly.enabled
+
+
+def is_anomaly_check_nan_enabled() -> bool:
+    return _Anomaly.check_nan
+
+
+class set_detect_anomaly:
+    """Turn anomaly detection on or off (``set_detect_anomaly(True)``); also a context manager."""
+
+    def __init__(self, mode: bool, check_nan: bool = True):
+        self._prev = (_Anomaly.enabled, _Anomaly.check_nan)
+        _Anomaly.enabled = bool(mode)
+        _Anomaly.check_nan = bool(check_nan)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _Anomaly.enabled, _Anomaly.check_nan = self._prev
+        return False
+
+
+class detect_anomaly:
+    """Context manager (and decorator): record each op's traceback; fail on NaN in backward.
+
+    >>> import graphgrad
+    >>> with graphgrad.autograd.detect_anomaly():
+    ...     x = graphgrad.tensor([0.0], requires_grad=True)
+    ...     y = x.sqrt() * 0  # the gradient of sqrt at 0 is inf; times 0 gives nan
+    """
+
+    def __init__(self, check_nan: bool = True):
+        self.check_nan = check_nan
+        warnings.warn(
+            "Anomaly Detection has been enabled. This mode will increase the runtime and should only be "
+            "enabled for debugging.",
+            UserWarning,
+            stacklevel=2,
+        )
+
+    def __enter__(self):
+        self._prev = (_Anomaly.enabled, _Anomaly.check_nan)
+        _Anomaly.enabled = True
+        _Anomaly.check_nan = self.check_nan
+        return self
+
+    def __exit__(self, *exc):
+        _Anomaly.enabled, _Anomaly.check_nan = self._prev
+        return False
+
+    def __call__(self, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.__class__(self.check_nan):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+def run_node(node, grads):
+    """Run ``node`` in anomaly mode: on error or NaN, show the traceback of its forward op."""
+    try:
+        gin = node.apply(grads)
+    except Exception:
+        _warn_trace(node)
+        raise
+    if _Anomaly.check_nan:
+        for i, g in enumerate(gin):
+            if g is not None and g._data.dtype.kind == "f" and np.isnan(g._data).any():
+                _warn_trace(node)
+                raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
+    return gin
+
+
+def _warn_trace(node):
+    trace = "".join(node._anomaly) if node._anomaly else "  (created before anomaly detection was enabled)\n"
+    warnings.warn(
+        f"Error detected in {node.name()}. Traceback of forward call that caused the error:\n{trace}",
+        UserWarning,
+        stacklevel=3,
+    )

@@ -1,0 +1,345 @@
+"""The backward pass: dependency counting over the reachable nodes, iteratively.
+
+1. Walk the graph from the roots once and count, for every node, how many edges lead into it.
+2. Start from the roots; a node runs when every gradient flowing into it has arrived (its count is
+   zero), so a shared subgraph runs once, with the summed gradient. Among ready nodes the most
+   recently created runs first, as in PyTorch.
+3. Running a node: tensor hooks and retain_grad on its outputs, its derivative (under no-grad unless
+   ``create_graph``), then release of its saved tensors unless ``retain_graph``. An AccumulateGrad
+   node sums into its leaf's ``.grad``.
+``autograd.grad`` is the same walk restricted to the nodes that lead to the requested inputs, with the
+gradients captured instead of accumulated.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+import numpy as np
+
+from . import anomaly, explain
+from .grad_mode import _State
+from .graph import AccumulateGrad, edge_of, user_site
+
+
+def _tensor_cls():
+    from .._tensor import Tensor
+
+    return Tensor
+
+
+def _as_tuple(x):
+    if x is None:
+        return None
+    if isinstance(x, (list, tuple)):
+        return tuple(x)
+    return (x,)
+
+
+def _initial_grads(outputs, grad_outputs, create_graph):
+    Tensor = _tensor_cls()
+    grads = []
+    for i, t in enumerate(outputs):
+        g = grad_outputs[i] if grad_outputs is not None else None
+        if g is None:
+            if t._rg:
+                if t._data.size != 1:
+                    raise RuntimeError("grad can be implicitly created only for scalar outputs")
+                if t._data.dtype.kind != "f":
+                    raise RuntimeError("grad can be implicitly created only for real scalar outputs")
+            g = Tensor._make(np.ones_like(t._data), False, None)
+        else:
+            if not isinstance(g, Tensor):
+                g = Tensor._make(np.asarray(g, dtype=t._data.dtype), False, None)
+            if g._data.shape != t._data.shape:
+                from .._size import Size
+
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[{i}] has a shape of {Size(g._data.shape)!r} and "
+                    f"output[{i}] has a shape of {Size(t._data.shape)!r}."
+                )
+        grads.append(g)
+    return grads
+
+
+def _check_roots(outputs):
+    for i, t in enumerate(outputs):
+        if not t._rg:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn"
+                + explain.no_grad_chain(t)
+            )
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None,
+             inputs=None):
+    """Accumulate into the leaves' ``.grad`` the gradient of ``tensors``, like ``torch.autograd.backward``.
+
+    >>> import graphgrad
+    >>> x = graphgrad.tensor([3.0], requires_grad=True)
+    >>> graphgrad.autograd.backward((x ** 2).sum()); x.grad
+    tensor([6.])
+    """
+    outputs = _as_tuple(tensors)
+    grad_tensors = _as_tuple(grad_tensors if grad_tensors is not None else grad_variables)
+    if retain_graph is None:
+        retain_graph = create_graph
+    _check_roots(outputs)
+    grads = _initial_grads(outputs, grad_tensors, create_graph)
+    roots = [(edge_of(t), g) for t, g in zip(outputs, grads)]
+    targets = None
+    if inputs is not None:
+        inputs = _as_tuple(inputs)
+        if len(inputs) == 0:
+            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+        for t in inputs:
+            if not t._rg:
+                raise RuntimeError("One of the differentiated Tensors does not require grad")
+        targets = [(edge_of(t), t) for t in inputs]
+    run(roots, retain_graph, create_graph, targets=targets, accumulate=True, site=user_site(2))
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """The gradients of ``outputs`` with respect to ``inputs``, returned instead of accumulated.
+
+    >>> import graphgrad
+    >>> x = graphgrad.tensor([3.0], requires_grad=True)
+    >>> graphgrad.autograd.grad((x ** 2).sum(), x)
+    (tensor([6.]),)
+    """
+    Tensor = _tensor_cls()
+    outputs = _as_tuple(outputs)
+    inputs = _as_tuple(inputs)
+    grad_outputs = _as_tuple(grad_outputs)
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if retain_graph is None:
+        retain_graph = create_graph
+    _check_roots(outputs)
+    for t in inputs:
+        if not t._rg:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    grads = _initial_grads(outputs, grad_outputs, create_graph)
+    roots = [(edge_of(t), g) for t, g in zip(outputs, grads)]
+    targets = [(edge_of(t), t) for t in inputs]
+    captured = run(roots, retain_graph, create_graph, targets=targets, accumulate=False, site=user_site(2))
+    result = []
+    for i, t in enumerate(inputs):
+        g = captured.get(i)
+        if g is None:
+            if materialize_grads:
+                g = Tensor._make(np.zeros_like(t._data), False, None)
+            elif not allow_unused:
+                raise RuntimeError(
+                    f"The differentiated Tensor at index {i} appears to not have been used in the graph. "
+                    "Set allow_unused=True if this is the desired behavior."
+                )
+        result.append(g)
+    return tuple(result)
+
+
+def _add(a, b):
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a + b
+
+
+def _discover(root_nodes):
+    """Count, for each node reachable from the roots, the edges that lead into it."""
+    deps = {}
+    seen = set(root_nodes)
+    stack = list(seen)
+    order = []
+    while stack:
+        n = stack.pop()
+        order.append(n)
+        for nxt, _ in n.next_functions:
+            if nxt is None:
+                continue
+            deps[nxt] = deps.get(nxt, 0) + 1
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return deps, order
+
+
+def _restrict(deps, order, target_nodes):
+    """Keep only the nodes with a path to a target; recount the edges between them."""
+    indeg = dict(deps)
+    topo = []
+    ready = [n for n in order if indeg.get(n, 0) == 0]
+    while ready:
+        n = ready.pop()
+        topo.append(n)
+        for nxt, _ in n.next_functions:
+            if nxt is not None:
+                indeg[nxt] -= 1
+                if indeg[nxt] == 0:
+                    ready.append(nxt)
+    needed = set()
+    for n in reversed(topo):
+        if n in target_nodes or any(nxt in needed for nxt, _ in n.next_functions if nxt is not None):
+            needed.add(n)
+    new_deps = {}
+    for n in needed:
+        for nxt, _ in n.next_functions:
+            if nxt in needed:
+                new_deps[nxt] = new_deps.get(nxt, 0) + 1
+    return new_deps, needed
+
+
+def run(roots, retain_graph, create_graph, targets=None, accumulate=True, site=None):
+    """Execute the backward pass from ``roots`` = [((node, output_nr), grad), ...].
+
+    ``targets`` = [((node, output_nr), tensor), ...] restricts the pass to what reaches them; with
+    ``accumulate=False`` their gradients are returned by index instead of summed into ``.grad``.
+    """
+    root_nodes = [n for (n, _), _ in roots if n is not None]
+    deps, order = _discover(root_nodes)
+    needed = None
+    capture = {}
+    if targets is not None:
+        for i, ((n, nr), _) in enumerate(targets):
+            if n is not None:
+                capture.setdefault(n, []).append((nr, i))
+        deps, needed = _restrict(deps, order, capture)
+
+    buffers = {}
+    for (n, nr), g in roots:
+        if n is None or (needed is not None and n not in needed):
+            continue
+        buf = buffers.get(n)
+        if buf is None:
+            buf = buffers[n] = [None] * _n_outputs(n)
+        buf[nr] = _add(buf[nr], g)
+    ready = [(-n._seq, n) for n in buffers if deps.get(n, 0) == 0]
+    heapq.heapify(ready)
+    captured = {}
+    prev_mode = _State.enabled
+    _State.enabled = create_graph
+    try:
+        while ready:
+            _, node = heapq.heappop(ready)
+            grads = buffers.pop(node, None) or [None] * _n_outputs(node)
+            if node._tensor_hooks is not None or node._retain is not None or node._pre_hooks is not None:
+                grads = _run_pre_hooks(node, grads)
+            if node in capture:
+                for nr, i in capture[node]:
+                    g = grads[nr]
+                    if isinstance(node, AccumulateGrad):
+                        g = _leaf_hooks(node.variable, g)
+                    if accumulate:
+                        _accumulate(targets[i][1], g, create_graph, hooks_done=True)
+                    else:
+                        captured[i] = _add(captured.get(i), g)
+                if isinstance(node, AccumulateGrad) or not any(
+                    nxt in needed for nxt, _ in node.next_functions if nxt is not None
+                ):
+                    continue
+            if isinstance(node, AccumulateGrad):
+                if accumulate and needed is None:
+                    _accumulate(node.variable, grads[0], create_graph)
+                continue
+            if all(g is None for g in grads):
+                gin = [None] * len(node.next_functions)
+            else:
+                if node.op.n_outputs != 1:
+                    grads = _fill_missing(node, grads)
+                gin = anomaly.run_node(node, grads) if anomaly._Anomaly.enabled else node.apply(grads)
+            if not retain_graph:
+                node.release(site)
+            if node._post_hooks is not None:
+                for hook in list(node._post_hooks.values()):
+                    r = hook(tuple(gin), tuple(grads))
+                    if r is not None:
+                        gin = list(r)
+            for (nxt, nr), g in zip(node.next_functions, gin):
+                if nxt is None or (needed is not None and nxt not in needed):
+                    continue
+                if g is not None:
+                    buf = buffers.get(nxt)
+                    if buf is None:
+                        buf = buffers[nxt] = [None] * _n_outputs(nxt)
+                    buf[nr] = _add(buf[nr], g)
+                d = deps[nxt] - 1
+                deps[nxt] = d
+                if d == 0:
+                    heapq.heappush(ready, (-nxt._seq, nxt))
+    finally:
+        _State.enabled = prev_mode
+    return captured
+
+
+def _n_outputs(node):
+    if isinstance(node, AccumulateGrad) or node.op.n_outputs == 1:
+        return 1
+    return len(node._out_meta)
+
+
+def _fill_missing(node, grads):
+    """Zeros for the outputs of a multi-output node that received no gradient."""
+    Tensor = _tensor_cls()
+    return [
+        Tensor._make(np.zeros(shape, dt), False, None) if g is None else g
+        for g, (shape, dt) in zip(grads, node._out_meta)
+    ]
+
+
+def _run_pre_hooks(node, grads):
+    grads = list(grads)
+    if node._tensor_hooks is not None:
+        for nr, hooks in node._tensor_hooks.items():
+            for hook in list(hooks.values()):
+                if grads[nr] is None:
+                    continue
+                r = hook(grads[nr])
+                if r is not None:
+                    grads[nr] = r
+    if node._retain is not None:
+        # retain_grad runs after the other tensor hooks, and sees what they returned (PyTorch 2).
+        for nr, ref in node._retain.items():
+            t = ref()
+            g = grads[nr]
+            if t is not None and g is not None and t._grad_fn is node:
+                t._grad = g.detach().clone() if t._grad is None else t._grad + g
+    if node._pre_hooks is not None:
+        for hook in list(node._pre_hooks.values()):
+            r = hook(tuple(grads))
+            if r is not None:
+                grads = list(r)
+    return grads
+
+
+def _leaf_hooks(t, g):
+    extra = t._extra
+    if g is not None and extra is not None and extra.hooks:
+        for hook in list(extra.hooks.values()):
+            r = hook(g)
+            if r is not None:
+                g = r
+    return g
+
+
+def _accumulate(t, g, create_graph, hooks_done=False):
+    """Sum ``g`` into ``t.grad`` (in place when no graph of the gradient is being built)."""
+    if not hooks_done:
+        g = _leaf_hooks(t, g)
+    if g is None:
+        return
+    Tensor = _tensor_cls()
+    if t._grad is None:
+        if create_graph:
+            t._grad = g
+        else:
+            t._grad = Tensor._make(np.array(g._data, dtype=t._data.dtype, copy=True), False, None)
+    elif create_graph or t._grad._rg:
+        t._grad = t._grad + g
+    else:
+        np.add(t._grad._data, g._data, out=t._grad._data, casting="unsafe")
+    extra = t._extra
+    if extra is not None and extra.post_acc_hooks:
+        for hook in list(extra.post_acc_hooks.values()):
+            hook(t)

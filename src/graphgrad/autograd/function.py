@@ -1,0 +1,162 @@
+"""``graphgrad.autograd.Function``: custom ops with a user-written forward and backward.
+
+A Function's backward is one more Op whose derivative calls the user's ``backward(ctx, *grads)``;
+``ctx.save_for_backward`` goes through the same saved-tensor mechanism as built-in ops, so it is
+version-checked and released after backward like any other.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .grad_mode import _State, no_grad
+from .graph import Node, edge_of
+
+
+class _FunctionOp:
+    """Adapts a Function subclass to the Op interface the engine and Node expect."""
+
+    saves = True
+    save_inputs = ()
+    save_output = False
+    saved_names = ()
+    stateful = False
+
+    def __init__(self, cls, n_outputs):
+        self.cls = cls
+        self.name = cls.__name__ + "Backward"
+        self.forward_name = cls.__name__
+        self.n_outputs = n_outputs
+
+    def backward(self, node, *grads):
+        ctx = node.state
+        if ctx is None:
+            from . import errors
+
+            raise errors.second_backward(node)
+        result = self.cls.backward(ctx, *grads)
+        if not isinstance(result, tuple):
+            result = (result,)
+        # Function.backward returns one gradient per forward argument; keep those for tensor inputs.
+        grads_in = tuple(result[i] if i < len(result) else None for i in ctx._tensor_positions)
+        return grads_in
+
+
+class FunctionCtx:
+    """The ``ctx`` passed to forward and backward."""
+
+    def __init__(self):
+        self._saved = ()
+        self._versions = ()
+        self._released = False
+        self.needs_input_grad = ()
+        self.non_differentiable = set()
+        self.materialize_grads = True
+        self._tensor_positions = ()
+        self._node = None
+
+    def save_for_backward(self, *tensors):
+        self._saved = tensors
+        self._versions = tuple(t._vbox[0] if t is not None else None for t in tensors)
+
+    @property
+    def saved_tensors(self):
+        node = self._node
+        if node is not None and node._released:
+            from . import errors
+
+            raise errors.second_backward(node)
+        for t, v in zip(self._saved, self._versions):
+            if t is not None and t._vbox[0] != v:
+                from . import errors
+
+                raise errors.modified_inplace(node, t._data, t.grad_fn, v, t._vbox[0], t._vbox)
+        return self._saved
+
+    def mark_non_differentiable(self, *tensors):
+        self.non_differentiable.update(id(t) for t in tensors)
+
+    def mark_dirty(self, *tensors):
+        for t in tensors:
+            t._bump_version()
+
+    def set_materialize_grads(self, value):
+        self.materialize_grads = bool(value)
+
+
+class _FunctionMeta(type):
+    def __init__(cls, name, bases, attrs):
+        super().__init__(name, bases, attrs)
+
+
+class Function(metaclass=_FunctionMeta):
+    """Subclass with static ``forward(ctx, ...)`` and ``backward(ctx, *grads)``; call ``.apply``.
+
+    >>> import graphgrad
+    >>> class Square(graphgrad.autograd.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         ctx.save_for_backward(x)
+    ...         return x * x
+    ...     @staticmethod
+    ...     def backward(ctx, g):
+    ...         (x,) = ctx.saved_tensors
+    ...         return 2 * x * g
+    >>> x = graphgrad.tensor([3.0], requires_grad=True)
+    >>> Square.apply(x).backward(); x.grad
+    tensor([6.])
+    """
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement either the backward or vjp method for your custom "
+                                  "autograd.Function to use it with backward mode AD.")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        from .._tensor import Tensor
+
+        ctx = FunctionCtx()
+        positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
+        tensors = [args[i] for i in positions]
+        ctx._tensor_positions = positions
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
+        with no_grad():
+            out = cls.forward(ctx, *args, **kwargs)
+        record = _State.enabled and any(t._rg for t in tensors)
+        outs = out if isinstance(out, tuple) else (out,)
+        if not record:
+            return out
+        op = _FunctionOp(cls, len(outs))
+        node = Node(op, tuple(edge_of(t) for t in tensors),
+                    tuple((t._data.shape, t._data.dtype) for t in tensors), None)
+        node.state = ctx
+        ctx._node = node
+        node._out_meta = tuple((o._data.shape, o._data.dtype) for o in outs if isinstance(o, Tensor))
+        wrapped = []
+        for i, o in enumerate(outs):
+            if not isinstance(o, Tensor):
+                wrapped.append(o)
+                continue
+            if any(o is t for t in tensors):
+                o = Tensor._make(o._data, False, None)  # an input returned as is becomes a new output
+                o._vbox = outs[i]._vbox
+            if id(o) in ctx.non_differentiable or o._data.dtype.kind != "f":
+                wrapped.append(o)
+                continue
+            o._grad_fn = node
+            o._rg = True
+            o._output_nr = i
+            wrapped.append(o)
+        return tuple(wrapped) if isinstance(out, tuple) else wrapped[0]
+
+
+def _np_zero(meta):
+    from .._tensor import Tensor
+
+    shape, dt = meta
+    return Tensor._make(np.zeros(shape, dt), False, None)

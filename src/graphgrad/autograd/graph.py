@@ -1,0 +1,262 @@
+"""The recorded graph: Node (what ``grad_fn`` returns), AccumulateGrad, saved tensors, creation sites.
+
+A Node is created by an op when grad mode is on and an input requires grad. It holds the op's
+derivative (``op.backward``), edges to its inputs' nodes (``next_functions``), the tensors the
+derivative needs (saved with the version they had, so that a later in-place write is caught) and
+the user's source line that created it. ``backward()`` releases the saved tensors unless
+``retain_graph`` is set; touching them afterwards raises PyTorch's error, with the node's history.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+import weakref
+
+from . import anomaly, errors
+
+_PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_seq = itertools.count()
+
+
+class _Sites:
+    # Recording the user's line costs one short frame walk per node; it can be switched off.
+    enabled = True
+
+
+def set_record_sites(enabled: bool) -> None:
+    """Turn recording of creation sites on or off (on by default; off saves a little per op)."""
+    _Sites.enabled = bool(enabled)
+
+
+def user_site(skip: int = 2):
+    """(filename, lineno) of the innermost frame outside graphgrad, or None."""
+    f = sys._getframe(skip)
+    pkg = _PKG_DIR
+    while f is not None and f.f_code.co_filename.startswith(pkg):
+        f = f.f_back
+    return None if f is None else (f.f_code.co_filename, f.f_lineno)
+
+
+class RemovableHandle:
+    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
+
+    _ids = itertools.count()
+
+    def __init__(self, hooks_dict):
+        self.id = next(RemovableHandle._ids)
+        self._ref = weakref.ref(hooks_dict) if hooks_dict is not None else None
+
+    def remove(self):
+        d = self._ref() if self._ref is not None else None
+        if d is not None:
+            d.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+class _HookDict(dict):
+    """A dict of hooks keyed by handle id (a subclass, so that handles can hold a weak reference)."""
+
+    __slots__ = ("__weakref__",)
+
+
+class Node:
+    """One recorded operation: what ``tensor.grad_fn`` returns.
+
+    >>> import graphgrad
+    >>> x = graphgrad.ones(2, requires_grad=True)
+    >>> (x * 2).grad_fn.name()
+    'MulBackward0'
+    """
+
+    __slots__ = (
+        "op", "next_functions", "kwargs", "state", "_saved", "_versions", "_out", "_in_meta",
+        "_site", "_released", "_freed_by", "_pre_hooks", "_post_hooks", "_tensor_hooks", "_retain",
+        "_seq", "_anomaly", "_out_meta", "__weakref__",
+    )
+
+    def __init__(self, op, next_functions, in_meta, kwargs):
+        self.op = op
+        self.next_functions = next_functions
+        self._in_meta = in_meta
+        self.kwargs = kwargs
+        self.state = None
+        self._saved = None
+        self._versions = None
+        self._out = None
+        self._released = False
+        self._freed_by = None
+        self._pre_hooks = self._post_hooks = self._tensor_hooks = self._retain = None
+        self._seq = next(_seq)
+        self._site = user_site(3) if _Sites.enabled else None
+        self._anomaly = anomaly.forward_trace() if anomaly._Anomaly.enabled else None
+
+    # --- PyTorch's public surface ---------------------------------------------------------------
+    def name(self) -> str:
+        return self.op.name
+
+    def __repr__(self):
+        return f"<{self.op.name} object at {hex(id(self))}>"
+
+    @property
+    def metadata(self):
+        return {}
+
+    @property
+    def needs_input_grad(self):
+        return tuple(n is not None for n, _ in self.next_functions)
+
+    def register_hook(self, fn):
+        """``fn(grad_inputs, grad_outputs)`` runs after this node; it may return new grad_inputs."""
+        if self._post_hooks is None:
+            self._post_hooks = _HookDict()
+        h = RemovableHandle(self._post_hooks)
+        self._post_hooks[h.id] = fn
+        return h
+
+    def register_prehook(self, fn):
+        """``fn(grad_outputs)`` runs before this node; it may return new grad_outputs."""
+        if self._pre_hooks is None:
+            self._pre_hooks = _HookDict()
+        h = RemovableHandle(self._pre_hooks)
+        self._pre_hooks[h.id] = fn
+        return h
+
+    def __getattr__(self, name):
+        # grad_fn._saved_self / _saved_other / _saved_result, as PyTorch exposes them.
+        if name.startswith("_saved_"):
+            key = name[len("_saved_"):]
+            names = self.op.saved_names
+            if key in names:
+                return self.saved_tensors[names.index(key)]
+            if self.kwargs and key in self.kwargs:
+                return self.kwargs[key]
+        raise AttributeError(f"'{self.op.name}' object has no attribute '{name}'")
+
+    # --- saved tensors --------------------------------------------------------------------------
+    def save(self, inputs, output):
+        """Keep what the derivative needs: the chosen inputs (with versions) and maybe the output."""
+        idx = self.op.save_inputs
+        if idx:
+            saved = tuple(inputs[i] for i in idx)
+            self._saved = saved
+            # the creator is kept too: an in-place op later replaces t.grad_fn, errors name the original
+            self._versions = tuple((t._vbox[0], t.grad_fn) for t in saved)
+        if self.op.save_output:
+            # The output is kept as its array, not as the Tensor: Tensor -> Node -> Tensor would be a
+            # cycle that only the garbage collector could free.
+            self._out = (output._data, output._vbox, output._vbox[0])
+
+    @property
+    def saved_tensors(self):
+        """The saved tensors, checked: raises if freed, or modified in place since they were saved."""
+        if self._released:
+            raise errors.second_backward(self)
+        out = []
+        if self._saved is not None:
+            for t, (v, creator) in zip(self._saved, self._versions):
+                if t._vbox[0] != v:
+                    raise errors.modified_inplace(self, t._data, creator, v, t._vbox[0], t._vbox)
+                out.append(t)
+        if self._out is not None:
+            arr, box, v = self._out
+            if box[0] != v:
+                raise errors.modified_inplace(self, arr, self, v, box[0], box)
+            from .._tensor import Tensor
+
+            out.append(Tensor._make(arr, True, self))
+        return tuple(out)
+
+    def release(self, by=None):
+        """Free the saved tensors and state (what ``backward()`` does without ``retain_graph``)."""
+        if self.op.saves and not self._released:
+            self._saved = self._versions = self._out = None
+            self.state = None
+            self._released = True
+            self._freed_by = by
+
+    @property
+    def is_released(self) -> bool:
+        return self._released
+
+    # --- running the derivative -----------------------------------------------------------------
+    def apply(self, grads):
+        """Gradients for the inputs from the gradients of the outputs (one list entry per output)."""
+        if self._released:
+            raise errors.second_backward(self)
+        op = self.op
+        if op.n_outputs == 1:
+            gin = op.backward(self, grads[0])
+        else:
+            gin = op.backward(self, *grads)
+        if not isinstance(gin, tuple):
+            gin = (gin,)
+        # Undo broadcasting and dtype promotion in one place, for every op.
+        out = []
+        for g, (shape, dt), (nxt, _) in zip(gin, self._in_meta, self.next_functions):
+            if g is None or nxt is None:
+                out.append(None)
+                continue
+            if g._data.shape != shape:
+                g = g.sum_to_size(shape)
+            if g._data.dtype != dt:
+                g = g.to(dt)
+            out.append(g)
+        return out
+
+
+class _AccumulateOp:
+    name = "AccumulateGrad"
+    saves = False
+    saved_names = ()
+
+
+class AccumulateGrad(Node):
+    """The node that sums a leaf's incoming gradient into its ``.grad``."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        super().__init__(_AccumulateOp, (), (), None)
+        self.variable = variable
+
+
+def grad_accumulator(t) -> AccumulateGrad:
+    """The leaf's AccumulateGrad node: the same object for as long as any graph holds it."""
+    ref = t._acc
+    node = ref() if ref is not None else None
+    if node is None:
+        node = AccumulateGrad(t)
+        t._acc = weakref.ref(node)
+    return node
+
+
+def edge_of(t):
+    """(node, output_nr) that a gradient for ``t`` flows into, or (None, 0)."""
+    fn = t.grad_fn
+    if fn is not None:
+        return (fn, t._output_nr)
+    if t._rg:
+        return (grad_accumulator(t), 0)
+    return (None, 0)
+
+
+def iter_graph(roots):
+    """All nodes reachable from ``roots`` (nodes), each once, iteratively (no recursion limit)."""
+    seen = set()
+    stack = [r for r in roots if r is not None]
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        yield n
+        for nxt, _ in n.next_functions:
+            if nxt is not None and id(nxt) not in seen:
+                stack.append(nxt)

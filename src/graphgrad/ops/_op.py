@@ -1,0 +1,261 @@
+"""How an op is declared once and run: forward on ndarrays, derivative in graphgrad ops.
+
+``Op(name, forward, backward, save=...)`` is the whole declaration (the analogue of one entry of
+PyTorch's derivatives.yaml). ``apply`` runs the forward on the inputs' arrays and, when grad mode is on
+and an input requires grad, records a Node. ``apply_inplace`` does the same for ``x.op_(...)``: the
+result is written into x's array, x's version is bumped, and x's history moves to the new node.
+Every op's table entry is in ``REGISTRY``, from which the tests generate parity and gradcheck cases.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from .._dtype import get_default_dtype, result_type
+from ..autograd.grad_mode import _State
+from ..autograd.graph import Node, edge_of
+
+REGISTRY: dict[str, Op] = {}
+
+
+class Op:
+    """One primitive: ``forward(*arrays, **kwargs) -> array`` and ``backward(node, grad) -> grads``.
+
+    save: which inputs the derivative needs ("a", "b", ... by position, or "out" for the result).
+    stateful: forward returns ``(array, state)``; the state (e.g. argmax indices) lives on the node
+    and is freed with the saved tensors.
+    promote: None (inputs used as they are), "same" (PyTorch's result_type over the inputs) or
+    "float" (like "same", then integers become the default float dtype, as ``torch.sin`` does).
+    view: the output shares the first input's memory and version counter.
+    """
+
+    __slots__ = (
+        "name", "forward_name", "forward", "backward", "save_inputs", "save_output", "saves",
+        "saved_names", "stateful", "promote", "view", "n_outputs",
+    )
+
+    def __init__(self, name, forward, backward, save=(), stateful=False, promote=None, view=False,
+                 n_outputs=1, saved_names=None):
+        self.name = name
+        self.forward_name = re.sub(r"Backward\d*$", "", name)
+        self.forward = forward
+        self.backward = backward
+        letters = "abcdefgh"
+        if isinstance(save, str):
+            save = ("out",) if save == "out" else tuple(save)
+        self.save_inputs = tuple(letters.index(s) for s in save if s != "out")
+        self.save_output = "out" in save
+        self.stateful = stateful
+        self.saves = bool(save) or stateful
+        self.saved_names = saved_names or tuple(
+            ("result" if s == "out" else ("self", "other")[letters.index(s)] if s in "ab" else s)
+            for s in save
+        )
+        self.promote = promote
+        self.view = view
+        self.n_outputs = n_outputs
+        REGISTRY[name] = self
+
+    def __repr__(self):
+        return f"Op({self.name})"
+
+
+def _tensor_cls():
+    from .._tensor import Tensor
+
+    return Tensor
+
+
+def _target_dtype(op, inputs):
+    """The numpy dtype the inputs are cast to before the forward, or None to leave them."""
+    if op.promote is None:
+        return None
+    first = inputs[0]._data.dtype
+    if all(t._data.dtype == first for t in inputs):
+        dt = first
+    else:
+        dt = result_type(*inputs).np
+    if op.promote == "float" and dt.kind != "f":
+        dt = get_default_dtype().np
+    return dt
+
+
+def apply(op, *inputs, **kwargs):
+    """Run ``op`` on Tensors; record a Node if grad mode is on and an input requires grad."""
+    Tensor = _tensor_cls()
+    cast = _target_dtype(op, inputs) if op.promote is not None else None
+    if cast is None:
+        arrays = [t._data for t in inputs]
+    else:
+        arrays = [t._data if t._data.dtype == cast else t._data.astype(cast) for t in inputs]
+    res = op.forward(*arrays, **kwargs)
+    state = None
+    if op.stateful:
+        res, state = res
+    record = _State.enabled
+    if record:
+        for t in inputs:
+            if t._rg:
+                break
+        else:
+            record = False
+    if op.n_outputs != 1:
+        return _wrap_many(Tensor, op, inputs, res, record, kwargs, state)
+    if type(res) is not np.ndarray:
+        res = np.asarray(res)
+    if record and res.dtype.kind != "f":
+        record = False  # integer and bool results never require grad
+    if not record:
+        out = Tensor._make(res, False, None)
+        if op.view:
+            out._share_version(inputs[0])
+        return out
+    node = Node(op, tuple(edge_of(t) for t in inputs), tuple((t._data.shape, t._data.dtype) for t in inputs),
+                kwargs)
+    node.state = state
+    out = Tensor._make(res, True, node)
+    if op.view:
+        out._share_version(inputs[0])
+    if op.saves:
+        node.save(inputs, out)
+    return out
+
+
+def _wrap_many(Tensor, op, inputs, results, record, kwargs, state):
+    if not record:
+        outs = tuple(Tensor._make(np.asarray(r), False, None) for r in results)
+    else:
+        node = Node(op, tuple(edge_of(t) for t in inputs),
+                    tuple((t._data.shape, t._data.dtype) for t in inputs), kwargs)
+        node.state = state
+        outs = []
+        for i, r in enumerate(results):
+            t = Tensor._make(np.asarray(r), True, node)
+            t._output_nr = i
+            outs.append(t)
+        outs = tuple(outs)
+        node._out_meta = tuple((t._data.shape, t._data.dtype) for t in outs)
+        if op.saves:
+            node.save(inputs, None)
+    if op.view:
+        for t in outs:
+            t._share_version(inputs[0])
+    return outs
+
+
+def check_inplace(x):
+    if x._rg and x._grad_fn is None and _State.enabled:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+def apply_inplace(op, x, *others, **kwargs):
+    """``x.op_(*others)``: write op's result into x's array, bump its version, move its history."""
+    Tensor = _tensor_cls()
+    check_inplace(x)
+    record = _State.enabled and (x._rg or any(t._rg for t in others))
+    old = x
+    if record:
+        # x's identity before the write: its edge, and (if the derivative reads it) its old values.
+        old = Tensor._make(x._data.copy() if 0 in op.save_inputs else x._data, x._rg, x._grad_fn)
+        old._vbox = [0, None]
+        old._output_nr = x._output_nr
+    cast = x._data.dtype
+    arrays = [x._data] + [t._data for t in others]
+    res = op.forward(*arrays, **kwargs)
+    state = None
+    if op.stateful:
+        res, state = res
+    res = np.asarray(res)
+    if res.shape != x._data.shape:
+        if np.broadcast_shapes(res.shape, x._data.shape) != x._data.shape:
+            raise RuntimeError(
+                f"output with shape {list(x._data.shape)} doesn't match the broadcast shape {list(res.shape)}"
+            )
+    if res.dtype != cast and not np.can_cast(res.dtype, cast, "same_kind"):
+        raise RuntimeError(
+            f"result type {_torch_name(res.dtype)} can't be cast to the desired output type {_torch_name(cast)}"
+        )
+    np.copyto(x._data, res, casting="unsafe")
+    x._bump_version()
+    if record:
+        ins = (old,) + others
+        node = Node(op, tuple(edge_of(t) for t in ins), tuple((t._data.shape, t._data.dtype) for t in ins),
+                    kwargs)
+        node.state = state
+        x._grad_fn = node
+        x._output_nr = 0
+        x._rg = True
+        if op.saves:
+            node.save(ins, x)
+    return x
+
+
+_TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+                "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def _torch_name(np_dtype):
+    return _TORCH_NAMES.get(np.dtype(np_dtype).name, str(np_dtype))
+
+
+def as_tensor_like(x, like):
+    """A Python scalar (or array) as a constant Tensor, with the dtype PyTorch would promote to."""
+    Tensor = _tensor_cls()
+    if isinstance(x, Tensor):
+        return x
+    dt = like._data.dtype
+    if isinstance(x, (bool, int, float, np.number, np.bool_)):
+        kind = dt.kind
+        if isinstance(x, (float, np.floating)) and kind != "f":
+            dt = _float_np()
+        elif isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_)) and kind == "b":
+            dt = np.dtype(np.int64)
+        return Tensor._make(np.array(x, dtype=dt), False, None)
+    return Tensor._make(np.asarray(x), False, None) if isinstance(x, np.ndarray) else _tensor_from(x)
+
+
+def _float_np():
+    from .. import _dtype
+
+    return _dtype._default_float.np
+
+
+def _tensor_from(x):
+    from .._factories import tensor
+
+    return tensor(x)
+
+
+# --- the public surface: functions in ``graphgrad.*`` and methods on Tensor -----------------------
+FUNCTIONS: dict = {}
+METHODS: dict = {}
+
+
+def export(*names, method=True, function=True):
+    """Publish a function as ``graphgrad.<name>`` and/or ``Tensor.<name>`` (first name is canonical)."""
+
+    def deco(fn):
+        for n in names or (fn.__name__,):
+            if function:
+                FUNCTIONS[n] = fn
+            if method:
+                METHODS[n] = fn
+        return fn
+
+    return deco
+
+
+def broadcast_error(a_shape, b_shape):
+    """PyTorch's text for shapes that don't broadcast (names both sizes and the dimension)."""
+    n = max(len(a_shape), len(b_shape))
+    a = (1,) * (n - len(a_shape)) + tuple(a_shape)
+    b = (1,) * (n - len(b_shape)) + tuple(b_shape)
+    for i in range(n - 1, -1, -1):
+        if a[i] != b[i] and a[i] != 1 and b[i] != 1:
+            return RuntimeError(
+                f"The size of tensor a ({a[i]}) must match the size of tensor b ({b[i]}) at non-singleton "
+                f"dimension {i}"
+            )
+    return RuntimeError(f"shapes {list(a_shape)} and {list(b_shape)} cannot be broadcast together")

@@ -1,0 +1,336 @@
+"""Indexing: ``x[idx]``, ``x[idx] = v``, index_select, gather/scatter, masked_fill.
+
+The gradient of a gather-like op scatters with accumulation (``np.add.at``), so repeated indices sum;
+the gradient of that scatter is the gather again, so both are differentiable to any order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._op import Op, apply, apply_inplace, export
+from .shape import wrap_dims
+
+
+def _T():
+    from .._tensor import Tensor
+
+    return Tensor
+
+
+def _np_index(idx):
+    """A graphgrad index (tensors, lists, slices, None, Ellipsis) as a NumPy index."""
+    Tensor = _T()
+    if isinstance(idx, tuple):
+        return tuple(_np_index(i) for i in idx)
+    if isinstance(idx, Tensor):
+        arr = idx._data
+        if arr.dtype.kind == "f":
+            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        return arr.astype(bool) if arr.dtype == np.uint8 else arr
+    if isinstance(idx, list):
+        if any(isinstance(i, Tensor) for i in idx):
+            return np.stack([np.asarray(_np_index(i)) for i in idx])
+        return np.asarray(idx)
+    return idx
+
+
+def _is_basic(idx):
+    items = idx if isinstance(idx, tuple) else (idx,)
+    return all(isinstance(i, (int, np.integer, slice)) or i is None or i is Ellipsis for i in items)
+
+
+def _check_bounds(shape, idx):
+    """IndexError with PyTorch's text for an out-of-range integer index."""
+    items = idx if isinstance(idx, tuple) else (idx,)
+    d = 0
+    for i in items:
+        if i is None:
+            continue
+        if i is Ellipsis:
+            d = len(shape) - sum(1 for j in items if j is not None and j is not Ellipsis and
+                                 not (isinstance(j, np.ndarray) and j.dtype == bool and j.ndim > 1))
+            continue
+        if d >= len(shape):
+            raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
+        if isinstance(i, (int, np.integer)) and not -shape[d] <= i < shape[d]:
+            raise IndexError(f"index {i} is out of bounds for dimension {d} with size {shape[d]}")
+        if isinstance(i, np.ndarray) and i.dtype != bool and i.size:
+            bad = i[(i >= shape[d]) | (i < -shape[d])]
+            if bad.size:
+                raise IndexError(f"index {int(bad.flat[0])} is out of bounds for dimension {d} with size {shape[d]}")
+        d += i.ndim if isinstance(i, np.ndarray) and i.dtype == bool else 1
+
+
+def _index_add_np(shape, dtype, idx, g):
+    out = np.zeros(shape, dtype)
+    np.add.at(out, idx, g)
+    return out
+
+
+def _getitem_bw(n, g):
+    return apply(INDEX_BACKWARD, g, idx=n.kwargs["idx"], shape=n._in_meta[0][0])
+
+
+SLICE = Op("SliceBackward0", lambda a, idx: a[idx], _getitem_bw, view=True)
+INDEX = Op("IndexBackward0", lambda a, idx: a[idx], _getitem_bw)
+INDEX_BACKWARD = Op("IndexPutBackward0", lambda g, idx, shape: _index_add_np(shape, g.dtype, idx, g),
+                    lambda n, gg: apply(INDEX, gg, idx=n.kwargs["idx"]))
+
+
+def getitem(self, idx):
+    """``x[idx]``: basic indexing gives a view; integer/bool tensor indexing a copy."""
+    if self._data.ndim == 0 and isinstance(idx, (int, np.integer, slice)):
+        raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` "
+                         "in C++ to convert a 0-dim tensor to a number")
+    npidx = _np_index(idx)
+    _check_bounds(self._data.shape, npidx)
+    return apply(SLICE if _is_basic(npidx) else INDEX, self, idx=npidx)
+
+
+def _setitem_fwd(a, v, idx):
+    a[idx] = v
+    return a
+
+
+def _copyslices_bw(n, g):
+    idx = n.kwargs["idx"]
+    return apply(ZERO_REGION, g, idx=idx), apply(INDEX, g, idx=idx)
+
+
+COPY_SLICES = Op("CopySlices", _setitem_fwd, _copyslices_bw)
+ZERO_REGION = Op("IndexPutBackward1", lambda g, idx: _zeroed(g, idx), lambda n, gg: apply(ZERO_REGION, gg,
+                                                                                          idx=n.kwargs["idx"]))
+
+
+def _zeroed(g, idx):
+    out = g.copy()
+    out[idx] = 0
+    return out
+
+
+def setitem(self, idx, value):
+    """``x[idx] = value``: an in-place write, recorded as CopySlices when grad is involved."""
+    Tensor = _T()
+    npidx = _np_index(idx)
+    _check_bounds(self._data.shape, npidx)
+    if not isinstance(value, Tensor):
+        value = Tensor._make(np.asarray(value, dtype=self._data.dtype), False, None)
+    apply_inplace(COPY_SLICES, self, value, idx=npidx)
+
+
+# --- index_select / gather / scatter --------------------------------------------------------------
+def _check_index(index, name):
+    if index._data.dtype.kind not in "iu":
+        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+
+
+@export("index_select")
+def index_select(input, dim, index):
+    """The slices at ``index`` (a 1-D integer tensor) along ``dim``."""
+    _check_index(index, "index_select")
+    d = wrap_dims(dim, input._data.ndim)[0] if input._data.ndim else 0
+    idx = (slice(None),) * d + (index._data.reshape(-1),)
+    _check_bounds(input._data.shape, idx)
+    return apply(INDEX_SELECT, input, idx=idx)
+
+
+INDEX_SELECT = Op("IndexSelectBackward0", lambda a, idx: a[idx], _getitem_bw)
+
+
+def _grid(index, dim):
+    """The full NumPy index that ``gather``/``scatter`` along ``dim`` address."""
+    idx = list(np.indices(index.shape, sparse=True))
+    idx[dim] = index
+    return tuple(idx)
+
+
+GATHER = Op("GatherBackward0", lambda a, dim, index: np.take_along_axis(a, index, axis=dim),
+            lambda n, g: apply(INDEX_BACKWARD, g, idx=_grid(n.kwargs["index"], n.kwargs["dim"]),
+                               shape=n._in_meta[0][0]))
+
+
+@export("gather")
+def gather(input, dim, index, *, sparse_grad=False):
+    """``out[i][j] = input[i][index[i][j]]`` for dim=1 (and likewise for other dims)."""
+    _check_index(index, "gather")
+    d = wrap_dims(dim, input._data.ndim)[0]
+    if index._data.ndim != input._data.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    if index._data.size and (index._data.max() >= input._data.shape[d] or index._data.min() < -input._data.shape[d]):
+        bad = index._data[(index._data >= input._data.shape[d]) | (index._data < -input._data.shape[d])].flat[0]
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {input._data.shape[d]}")
+    return apply(GATHER, input, dim=d, index=index._data)
+
+
+def scatter_into_zeros(g, dim, index, shape):
+    """A tensor of ``shape`` with ``g`` added at ``index`` along ``dim`` (the backward of gather/max)."""
+    return apply(INDEX_BACKWARD, g, idx=_grid(index, dim), shape=shape)
+
+
+def _scatter_fwd(a, src, dim, index, reduce=None):
+    out = a.copy()
+    grid = _grid(index, dim)
+    s = np.broadcast_to(src, index.shape) if src.shape != index.shape else src
+    if src.ndim == index.ndim and src.shape != index.shape:
+        s = src[tuple(slice(0, k) for k in index.shape)]
+    if reduce == "add":
+        np.add.at(out, grid, s)
+    elif reduce == "multiply":
+        np.multiply.at(out, grid, s)
+    else:
+        out[grid] = s
+    return out
+
+
+def _scatter_bw(n, g):
+    k = n.kwargs
+    grid = _grid(k["index"], k["dim"])
+    g_self = apply(ZERO_REGION, g, idx=grid)
+    g_src = apply(GATHER, g, dim=k["dim"], index=k["index"])
+    return g_self, g_src
+
+
+def _scatter_add_bw(n, g):
+    k = n.kwargs
+    return g, apply(GATHER, g, dim=k["dim"], index=k["index"])
+
+
+SCATTER = Op("ScatterBackward0", _scatter_fwd, _scatter_bw)
+SCATTER_ADD = Op("ScatterAddBackward0", lambda a, s, dim, index: _scatter_fwd(a, s, dim, index, "add"),
+                 _scatter_add_bw)
+
+
+def _scatter_src(input, src):
+    Tensor = _T()
+    if isinstance(src, Tensor):
+        return src
+    return Tensor._make(np.asarray(src, dtype=input._data.dtype), False, None)
+
+
+@export("scatter")
+def scatter(input, dim, index, src=None, *, value=None, reduce=None):
+    """A copy of ``input`` with ``src`` (or ``value``) written at ``index`` along ``dim``."""
+    _check_index(index, "scatter")
+    d = wrap_dims(dim, input._data.ndim)[0]
+    src = _scatter_src(input, src if src is not None else value)
+    if reduce is not None:
+        return apply(SCATTER, input, src, dim=d, index=index._data, reduce=reduce)
+    return apply(SCATTER, input, src, dim=d, index=index._data)
+
+
+@export("scatter_add")
+def scatter_add(input, dim, index, src):
+    """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (repeats accumulate)."""
+    _check_index(index, "scatter_add")
+    d = wrap_dims(dim, input._data.ndim)[0]
+    return apply(SCATTER_ADD, input, _scatter_src(input, src), dim=d, index=index._data)
+
+
+@export("scatter_", function=False)
+def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+    d = wrap_dims(dim, self._data.ndim)[0]
+    src = _scatter_src(self, src if src is not None else value)
+    return apply_inplace(SCATTER, self, src, dim=d, index=index._data)
+
+
+@export("scatter_add_", function=False)
+def scatter_add_(self, dim, index, src):
+    d = wrap_dims(dim, self._data.ndim)[0]
+    return apply_inplace(SCATTER_ADD, self, _scatter_src(self, src), dim=d, index=index._data)
+
+
+def _index_add_fwd(a, src, dim, index, alpha=1):
+    out = a.copy()
+    idx = (slice(None),) * dim + (index,)
+    np.add.at(out, idx, src * alpha if alpha != 1 else src)
+    return out
+
+
+INDEX_ADD = Op("IndexAddBackward0", _index_add_fwd,
+               lambda n, g: (g, apply(INDEX_SELECT, g, idx=(slice(None),) * n.kwargs["dim"] + (n.kwargs["index"],))
+                             * n.kwargs.get("alpha", 1)))
+
+
+@export("index_add")
+def index_add(input, dim, index, source, *, alpha=1):
+    d = wrap_dims(dim, input._data.ndim)[0]
+    return apply(INDEX_ADD, input, source, dim=d, index=index._data.reshape(-1), alpha=alpha)
+
+
+@export("index_add_", function=False)
+def index_add_(self, dim, index, source, *, alpha=1):
+    d = wrap_dims(dim, self._data.ndim)[0]
+    return apply_inplace(INDEX_ADD, self, source, dim=d, index=index._data.reshape(-1), alpha=alpha)
+
+
+def _masked_fill_bw(n, g):
+    mask = n.kwargs["mask"]
+    from .elementwise import where
+
+    m = _T()._make(mask, False, None)
+    return (where(m, 0.0, g),) + ((g * m).sum(),) * (len(n._in_meta) - 1)
+
+
+MASKED_FILL = Op("MaskedFillBackward0", lambda a, mask, value: np.where(mask, np.asarray(value, a.dtype), a),
+                 _masked_fill_bw)
+MASKED_FILL_T = Op("MaskedFillBackward1", lambda a, v, mask: np.where(mask, v.astype(a.dtype), a), _masked_fill_bw)
+
+
+def _mask(input, mask):
+    m = mask._data
+    if m.dtype != np.bool_:
+        if m.dtype == np.uint8:
+            m = m.astype(bool)
+        else:
+            raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {mask.dtype.name}")
+    try:
+        np.broadcast_shapes(m.shape, input._data.shape)
+    except ValueError:
+        from ._op import broadcast_error
+
+        raise broadcast_error(input._data.shape, m.shape) from None
+    return m
+
+
+@export("masked_fill")
+def masked_fill(input, mask, value):
+    """``value`` where ``mask`` is True, else ``input``."""
+    m = _mask(input, mask)
+    if isinstance(value, _T()):
+        return apply(MASKED_FILL_T, input, value, mask=m)
+    return apply(MASKED_FILL, input, mask=m, value=value)
+
+
+@export("masked_fill_", function=False)
+def masked_fill_(self, mask, value):
+    m = _mask(self, mask)
+    if isinstance(value, _T()):
+        return apply_inplace(MASKED_FILL_T, self, value, mask=m)
+    return apply_inplace(MASKED_FILL, self, mask=m, value=value)
+
+
+@export("masked_select")
+def masked_select(input, mask):
+    m = np.broadcast_to(_mask(input, mask), input._data.shape)
+    return getitem(input.expand(m.shape), _T()._make(m, False, None))
+
+
+@export("take")
+def take(input, index):
+    return getitem(input.reshape(-1), index)
+
+
+@export("nonzero")
+def nonzero(input, *, as_tuple=False):
+    Tensor = _T()
+    nz = np.nonzero(input._data)
+    if as_tuple:
+        return tuple(Tensor._make(i.astype(np.int64), False, None) for i in nz)
+    return Tensor._make(np.stack(nz, axis=1).astype(np.int64), False, None)
+
+
+@export("select")
+def select(input, dim, index):
+    d = wrap_dims(dim, input._data.ndim)[0]
+    return getitem(input, (slice(None),) * d + (index,))

@@ -1,0 +1,181 @@
+"""Matrix products: matmul and its special cases (mm, bmm, mv, dot, outer, addmm)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._op import Op, apply, export
+
+
+def _T():
+    from .._tensor import Tensor
+
+    return Tensor
+
+
+def _matmul_bw(n, g):
+    a, b = n.saved_tensors
+    need = n.needs_input_grad
+    a2 = a.unsqueeze(0) if a._data.ndim == 1 else a
+    b2 = b.unsqueeze(-1) if b._data.ndim == 1 else b
+    g2 = g
+    if a._data.ndim == 1:
+        g2 = g2.unsqueeze(-2)
+    if b._data.ndim == 1:
+        g2 = g2.unsqueeze(-1)
+    ga = gb = None
+    if need[0]:
+        ga = g2 @ b2.transpose(-1, -2)
+        if a._data.ndim == 1:
+            ga = ga.squeeze(-2)
+    if need[1]:
+        gb = a2.transpose(-1, -2) @ g2
+        if b._data.ndim == 1:
+            gb = gb.squeeze(-1)
+    return ga, gb
+
+
+def _mm_name(a, b):
+    if a.ndim == 2 and b.ndim == 2:
+        return MM
+    if a.ndim == 1 and b.ndim == 1:
+        return DOT
+    if a.ndim == 2 and b.ndim == 1:
+        return MV
+    if a.ndim == 3 and b.ndim == 3:
+        return BMM
+    return MATMUL
+
+
+MM = Op("MmBackward0", np.matmul, _matmul_bw, save="ab", promote="same")
+DOT = Op("DotBackward0", np.matmul, _matmul_bw, save="ab", promote="same")
+MV = Op("MvBackward0", np.matmul, _matmul_bw, save="ab", promote="same")
+BMM = Op("BmmBackward0", np.matmul, _matmul_bw, save="ab", promote="same")
+MATMUL = Op("UnsafeViewBackward0", np.matmul, _matmul_bw, save="ab", promote="same")
+
+
+def _shape_error(a, b):
+    sa, sb = a.shape, b.shape
+    if a.ndim == 2 and b.ndim == 2:
+        return RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({sa[0]}x{sa[1]} and {sb[0]}x{sb[1]})")
+    if a.ndim == 1 and b.ndim == 1:
+        return RuntimeError(
+            f"inconsistent tensor size, expected tensor [{sa[0]}] and src [{sb[0]}] to have the same number of "
+            "elements, but got " f"{sa[0]} and {sb[0]} elements respectively"
+        )
+    if b.ndim == 1 and a.ndim == 2:
+        return RuntimeError(f"size mismatch, got input ({sa[0]}), mat ({sa[0]}x{sa[1]}), vec ({sb[0]})")
+    return RuntimeError(
+        f"matmul: shapes {list(sa)} and {list(sb)} cannot be multiplied (the last dimension of the first, "
+        f"{sa[-1]}, must equal the {'only' if b.ndim == 1 else 'second-to-last'} dimension of the second, "
+        f"{sb[0] if b.ndim == 1 else sb[-2]})"
+    )
+
+
+@export("matmul")
+def matmul(input, other):
+    """Matrix product with NumPy/PyTorch broadcasting rules (``a @ b``).
+
+    >>> import graphgrad
+    >>> (graphgrad.ones(2, 3) @ graphgrad.ones(3)).tolist()
+    [3.0, 3.0]
+    """
+    a, b = input._data, other._data
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(
+            f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D"
+        )
+    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if a.shape[-1] != k_b:
+        raise _shape_error(a, b)
+    if a.ndim > 2 or b.ndim > 2:
+        try:
+            np.broadcast_shapes(a.shape[:-2], b.shape[:-2] if b.ndim > 1 else ())
+        except ValueError:
+            raise _shape_error(a, b) from None
+    return apply(_mm_name(a, b), input, other)
+
+
+def _require_dims(name, t, n, which):
+    if t._data.ndim != n:
+        raise RuntimeError(f"{which} must be a {n}D tensor" if name != "mm" else f"{which} must be a matrix")
+
+
+@export("mm")
+def mm(input, mat2):
+    _require_dims("mm", input, 2, "self")
+    _require_dims("mm", mat2, 2, "mat2")
+    return matmul(input, mat2)
+
+
+@export("bmm")
+def bmm(input, mat2):
+    _require_dims("bmm", input, 3, "batch1")
+    _require_dims("bmm", mat2, 3, "batch2")
+    if input._data.shape[0] != mat2._data.shape[0] or input._data.shape[2] != mat2._data.shape[1]:
+        s1, s2 = input._data.shape, mat2._data.shape
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: [{s1[0]}, {s1[2]}] but got: "
+            f"[{s2[0]}, {s2[1]}]."
+        )
+    return matmul(input, mat2)
+
+
+@export("mv")
+def mv(input, vec):
+    _require_dims("mv", input, 2, "self")
+    _require_dims("mv", vec, 1, "vec")
+    return matmul(input, vec)
+
+
+@export("dot", "inner")
+def dot(input, other):
+    if input._data.ndim != 1 or other._data.ndim != 1:
+        raise RuntimeError(
+            f"1D tensors expected, but got {input._data.ndim}D and {other._data.ndim}D tensors"
+        )
+    return matmul(input, other)
+
+
+@export("outer", "ger")
+def outer(input, vec2):
+    return input.unsqueeze(1) * vec2.unsqueeze(0)
+
+
+def _addmm_bw(n, g):
+    _, a, b = n.saved_tensors
+    need = n.needs_input_grad
+    k = n.kwargs
+    beta, alpha = k.get("beta", 1), k.get("alpha", 1)
+    gbias = (g * beta if beta != 1 else g) if need[0] else None
+    ga = g @ b.t() if need[1] else None
+    gb = a.t() @ g if need[2] else None
+    if alpha != 1:
+        ga = ga * alpha if ga is not None else None
+        gb = gb * alpha if gb is not None else None
+    return gbias, ga, gb
+
+
+def _addmm_fwd(bias, a, b, beta=1, alpha=1):
+    out = a @ b
+    if alpha != 1:
+        out *= alpha
+    out += bias if beta == 1 else beta * bias
+    return out
+
+
+ADDMM = Op("AddmmBackward0", _addmm_fwd, _addmm_bw, save="abc", saved_names=("self", "mat1", "mat2"),
+           promote="same")
+
+
+@export("addmm")
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """``beta * input + alpha * (mat1 @ mat2)`` in one node (what Linear records for 2-D inputs)."""
+    if mat1._data.shape[-1] != mat2._data.shape[0]:
+        raise _shape_error(mat1._data, mat2._data)
+    kw = {}
+    if beta != 1:
+        kw["beta"] = beta
+    if alpha != 1:
+        kw["alpha"] = alpha
+    return apply(ADDMM, input, mat1, mat2, **kw)

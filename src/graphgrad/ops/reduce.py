@@ -1,0 +1,501 @@
+"""Reductions over dimensions (sum, mean, var, max, ...), softmax and log_softmax, cumsum."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._dtype import to_dtype
+from ._op import Op, apply, export
+from .shape import wrap_dims
+
+
+def _T():
+    from .._tensor import Tensor
+
+    return Tensor
+
+
+def _dims(input, dim):
+    return wrap_dims(dim, input._data.ndim) if dim is not None else tuple(range(input._data.ndim))
+
+
+def expand_reduced(g, shape, dims, keepdim):
+    """The gradient of a reduction, broadcast back over the reduced dimensions of ``shape``."""
+    if not keepdim and shape:
+        g = g.reshape(tuple(1 if i in dims else s for i, s in enumerate(shape)))
+    return g.expand(shape)
+
+
+def _sum_fwd(a, dims, keepdim, dtype=None):
+    return np.sum(a, axis=dims, keepdims=keepdim, dtype=dtype)
+
+
+SUM = Op("SumBackward1", _sum_fwd,
+         lambda n, g: expand_reduced(g, n._in_meta[0][0], n.kwargs["dims"], n.kwargs["keepdim"]))
+SUM_ALL = Op("SumBackward0", lambda a, dtype=None: np.sum(a, dtype=dtype), lambda n, g: g.expand(n._in_meta[0][0]))
+
+
+def _sum_dtype(input, dtype):
+    if dtype is not None:
+        return to_dtype(dtype).np
+    if input._data.dtype.kind in "biu":
+        return np.int64  # PyTorch sums bools and integers as int64
+    return None
+
+
+@export("sum")
+def sum(input, dim=None, keepdim=False, *, dtype=None):
+    """Sum of all elements, or over ``dim`` (an int or a tuple).
+
+    >>> import graphgrad
+    >>> graphgrad.tensor([[1.0, 2.0], [3.0, 4.0]]).sum(0)
+    tensor([4., 6.])
+    """
+    dt = _sum_dtype(input, dtype)
+    if dim is None:
+        return apply(SUM_ALL, input, dtype=dt) if dt is not None else apply(SUM_ALL, input)
+    if isinstance(dim, (list, tuple)) and len(dim) == 0:
+        dims = tuple(range(input._data.ndim))
+    else:
+        dims = _dims(input, dim)
+    return apply(SUM, input, dims=dims, keepdim=keepdim, dtype=dt)
+
+
+@export("sum_to_size", function=False)
+def sum_to_size(self, *size):
+    """Sum broadcast dimensions away until the tensor has ``size``: the one place broadcasting is undone."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    shape = self._data.shape
+    if shape == size:
+        return self
+    lead = len(shape) - len(size)
+    dims = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(size) if s == 1 and shape[i + lead] != 1)
+    out = sum(self, dims, keepdim=True) if dims else self
+    return out.reshape(size) if out._data.shape != size else out
+
+
+MEAN = Op("MeanBackward1",
+          lambda a, dims, keepdim, dtype=None: np.mean(a, axis=dims, keepdims=keepdim, dtype=dtype),
+          lambda n, g: expand_reduced(g, n._in_meta[0][0], n.kwargs["dims"], n.kwargs["keepdim"])
+          / _count(n._in_meta[0][0], n.kwargs["dims"]))
+
+
+MEAN_ALL = Op("MeanBackward0", MEAN.forward, MEAN.backward)
+
+
+def _count(shape, dims):
+    c = 1
+    for d in dims:
+        c *= shape[d]
+    return c
+
+
+@export("mean")
+def mean(input, dim=None, keepdim=False, *, dtype=None):
+    """Mean of all elements, or over ``dim``; integer tensors need an explicit float ``dtype``."""
+    if input._data.dtype.kind != "f" and dtype is None:
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point or complex "
+            f"dtype. Got: {input.dtype.name.capitalize() if input.dtype.name != 'int64' else 'Long'}"
+        )
+    dims = _dims(input, dim)
+    if dtype is not None:
+        return apply(MEAN, input, dims=dims, keepdim=keepdim, dtype=to_dtype(dtype).np)
+    if dim is None:
+        return apply(MEAN_ALL, input, dims=dims, keepdim=False)
+    return apply(MEAN, input, dims=dims, keepdim=keepdim)
+
+
+def _var_fwd(a, dims, correction, keepdim):
+    n = _count(a.shape, dims)
+    return np.var(a, axis=dims, ddof=correction, keepdims=keepdim) if n - correction > 0 else \
+        np.full(np.mean(a, axis=dims, keepdims=keepdim).shape, np.nan, a.dtype)
+
+
+def _var_bw(n, g):
+    (a,) = n.saved_tensors
+    k = n.kwargs
+    dims = k["dims"]
+    centered = a - a.mean(dims, keepdim=True)
+    scale = 2.0 / (_count(a._data.shape, dims) - k["correction"])
+    return expand_reduced(g, a._data.shape, dims, k["keepdim"]) * centered * scale
+
+
+VAR = Op("VarBackward0", _var_fwd, _var_bw, save="a")
+
+
+def _std_bw(n, g):
+    a, out = n.saved_tensors
+    k = n.kwargs
+    dims = k["dims"]
+    centered = a - a.mean(dims, keepdim=True)
+    denom = (_count(a._data.shape, dims) - k["correction"])
+    return expand_reduced(g / out, a._data.shape, dims, k["keepdim"]) * centered / denom
+
+
+STD = Op("StdBackward0", lambda a, dims, correction, keepdim: np.sqrt(_var_fwd(a, dims, correction, keepdim)),
+         _std_bw, save=("a", "out"))
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    return 1 if unbiased in (None, True) else 0
+
+
+@export("var")
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Variance (Bessel-corrected unless ``unbiased=False`` or ``correction=0``)."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    return apply(VAR, input, dims=_dims(input, dim), correction=_correction(unbiased, correction), keepdim=keepdim)
+
+
+@export("std")
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Standard deviation (Bessel-corrected by default)."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    return apply(STD, input, dims=_dims(input, dim), correction=_correction(unbiased, correction), keepdim=keepdim)
+
+
+@export("var_mean")
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return (var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim))
+
+
+@export("std_mean")
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return (std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim))
+
+
+def _prod_bw(n, g):
+    (a,) = n.saved_tensors
+    k = n.kwargs
+    dims, keepdim = k["dims"], k["keepdim"]
+    arr = a._data
+    if not (arr == 0).any():
+        out = a.prod(dims[0], keepdim=True) if len(dims) == 1 else a.prod()
+        return expand_reduced(g, arr.shape, dims, keepdim) * out / a
+    # With zeros, the product of the other elements is computed directly (constant w.r.t. a here).
+    moved = np.moveaxis(arr, dims, tuple(range(-len(dims), 0)))
+    flat = moved.reshape(moved.shape[: moved.ndim - len(dims)] + (-1,))
+    left = np.cumprod(np.concatenate([np.ones_like(flat[..., :1]), flat[..., :-1]], -1), -1)
+    right = np.flip(np.cumprod(np.concatenate([np.ones_like(flat[..., :1]), np.flip(flat, -1)[..., :-1]], -1), -1), -1)
+    others = np.moveaxis((left * right).reshape(moved.shape), tuple(range(-len(dims), 0)), dims)
+    return expand_reduced(g, arr.shape, dims, keepdim) * _T()._make(others, False, None)
+
+
+PROD = Op("ProdBackward1", lambda a, dims, keepdim, dtype=None: np.prod(a, axis=dims, keepdims=keepdim, dtype=dtype),
+          _prod_bw, save="a")
+
+
+@export("prod")
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    dt = _sum_dtype(input, dtype)
+    return apply(PROD, input, dims=_dims(input, dim), keepdim=keepdim if dim is not None else False, dtype=dt)
+
+
+@export("cumsum")
+def cumsum(input, dim, *, dtype=None):
+    dt = _sum_dtype(input, dtype)
+    return apply(CUMSUM, input, dim=wrap_dims(dim, input._data.ndim)[0], dtype=dt)
+
+
+CUMSUM = Op("CumsumBackward0", lambda a, dim, dtype=None: np.cumsum(a, axis=dim, dtype=dtype),
+            lambda n, g: g.flip(n.kwargs["dim"]).cumsum(n.kwargs["dim"]).flip(n.kwargs["dim"]))
+
+
+def _cumprod_bw(n, g):
+    a, out = n.saved_tensors
+    d = n.kwargs["dim"]
+    return (g * out).flip(d).cumsum(d).flip(d) / a
+
+
+CUMPROD = Op("CumprodBackward0", lambda a, dim: np.cumprod(a, axis=dim), _cumprod_bw, save=("a", "out"))
+
+
+@export("cumprod")
+def cumprod(input, dim):
+    return apply(CUMPROD, input, dim=wrap_dims(dim, input._data.ndim)[0])
+
+
+# --- max / min ------------------------------------------------------------------------------------
+def _evenly_bw(n, g):
+    """Full-reduction max/min/amax: the gradient is shared evenly among the tied extreme elements."""
+    a, out = n.saved_tensors
+    k = n.kwargs
+    dims, keepdim = k.get("dims"), k.get("keepdim", False)
+    if dims is None:
+        mask = (a == out).to(g.dtype)
+        return mask * (g / mask.sum())
+    outk = expand_reduced(out, a._data.shape, dims, keepdim)
+    mask = (a == outk).to(g.dtype)
+    count = mask.sum(dims, keepdim=True)
+    return mask * expand_reduced(g, a._data.shape, dims, keepdim) / count
+
+
+MAX_ALL = Op("MaxBackward1", np.max, _evenly_bw, save=("a", "out"))
+MIN_ALL = Op("MinBackward1", np.min, _evenly_bw, save=("a", "out"))
+AMAX = Op("AmaxBackward0", lambda a, dims, keepdim: np.max(a, axis=dims, keepdims=keepdim), _evenly_bw,
+          save=("a", "out"))
+AMIN = Op("AminBackward0", lambda a, dims, keepdim: np.min(a, axis=dims, keepdims=keepdim), _evenly_bw,
+          save=("a", "out"))
+
+
+def _select_fwd(pick):
+    def fwd(a, dim, keepdim):
+        idx = pick(a, axis=dim, keepdims=True)
+        vals = np.take_along_axis(a, idx, axis=dim)
+        if not keepdim:
+            vals, idx = vals.squeeze(dim), idx.squeeze(dim)
+        return vals, idx
+
+    return fwd
+
+
+def _select_bw(n, g):
+    k = n.kwargs
+    idx = n.state
+    if idx is None:
+        from ..autograd import errors
+
+        raise errors.second_backward(n)
+    dim = k["dim"]
+    shape = n._in_meta[0][0]
+    if not k["keepdim"]:
+        g = g.unsqueeze(dim)
+        idx = np.expand_dims(idx, dim)
+    from .index import scatter_into_zeros
+
+    return scatter_into_zeros(g, dim, idx, shape)
+
+
+MAX_DIM = Op("MaxBackward0", _select_fwd(np.argmax), _select_bw, stateful=True)
+MIN_DIM = Op("MinBackward0", _select_fwd(np.argmin), _select_bw, stateful=True)
+
+
+class _ValuesIndices(tuple):
+    """``(values, indices)`` with ``.values`` and ``.indices``, as PyTorch's named tuples."""
+
+    @property
+    def values(self):
+        return self[0]
+
+    @property
+    def indices(self):
+        return self[1]
+
+
+def _max_min(input, dim, keepdim, other, full_op, dim_op, name):
+    Tensor = _T()
+    if isinstance(dim, Tensor):
+        other = dim
+    if other is not None:
+        from .elementwise import maximum, minimum
+
+        return maximum(input, other) if name == "max" else minimum(input, other)
+    if dim is None:
+        if input._data.size == 0:
+            raise RuntimeError(
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction "
+                "dim with the 'dim' argument."
+            )
+        return apply(full_op, input)
+    d = wrap_dims(dim, input._data.ndim)[0] if input._data.ndim else 0
+    if input._data.ndim == 0:
+        return _ValuesIndices((input, Tensor._make(np.array(0), False, None)))
+    vals = apply(dim_op, input, dim=d, keepdim=keepdim)
+    node = vals._grad_fn
+    idx = node.state if node is not None else dim_op.forward(input._data, d, keepdim)[1]
+    return _ValuesIndices((vals, Tensor._make(np.asarray(idx, dtype=np.int64), False, None)))
+
+
+@export("max")
+def max(input, dim=None, keepdim=False, *, other=None):
+    """Largest element, or ``(values, indices)`` along ``dim``; ``max(a, b)`` is elementwise."""
+    return _max_min(input, dim, keepdim, other, MAX_ALL, MAX_DIM, "max")
+
+
+@export("min")
+def min(input, dim=None, keepdim=False, *, other=None):
+    return _max_min(input, dim, keepdim, other, MIN_ALL, MIN_DIM, "min")
+
+
+@export("amax")
+def amax(input, dim=(), keepdim=False):
+    return apply(AMAX, input, dims=_dims(input, dim if dim != () else None), keepdim=keepdim)
+
+
+@export("amin")
+def amin(input, dim=(), keepdim=False):
+    return apply(AMIN, input, dims=_dims(input, dim if dim != () else None), keepdim=keepdim)
+
+
+def _arg(pick, input, dim, keepdim):
+    Tensor = _T()
+    if dim is None:
+        return Tensor._make(np.asarray(pick(input._data.reshape(-1)), dtype=np.int64), False, None)
+    d = wrap_dims(dim, input._data.ndim)[0]
+    return Tensor._make(np.asarray(pick(input._data, axis=d, keepdims=keepdim), dtype=np.int64), False, None)
+
+
+@export("argmax")
+def argmax(input, dim=None, keepdim=False):
+    return _arg(np.argmax, input, dim, keepdim)
+
+
+@export("argmin")
+def argmin(input, dim=None, keepdim=False):
+    return _arg(np.argmin, input, dim, keepdim)
+
+
+@export("argsort")
+def argsort(input, dim=-1, descending=False, stable=False):
+    d = wrap_dims(dim, input._data.ndim)[0]
+    idx = np.argsort(-input._data if descending else input._data, axis=d, kind="stable")
+    return _T()._make(idx.astype(np.int64), False, None)
+
+
+@export("sort")
+def sort(input, dim=-1, descending=False, stable=False):
+    idx = argsort(input, dim, descending)
+    from .index import gather
+
+    return _ValuesIndices((gather(input, dim, idx), idx))
+
+
+@export("topk")
+def topk(input, k, dim=-1, largest=True, sorted=True):
+    idx = argsort(input, dim, descending=largest)
+    d = wrap_dims(dim, input._data.ndim)[0]
+    sl = (slice(None),) * d + (slice(0, k),)
+    idx = _T()._make(np.ascontiguousarray(idx._data[sl]), False, None)
+    from .index import gather
+
+    return _ValuesIndices((gather(input, dim, idx), idx))
+
+
+@export("all")
+def all(input, dim=None, keepdim=False):
+    axis = None if dim is None else wrap_dims(dim, input._data.ndim)
+    return _T()._make(np.asarray(np.all(input._data, axis=axis, keepdims=keepdim)), False, None)
+
+
+@export("any")
+def any(input, dim=None, keepdim=False):
+    axis = None if dim is None else wrap_dims(dim, input._data.ndim)
+    return _T()._make(np.asarray(np.any(input._data, axis=axis, keepdims=keepdim)), False, None)
+
+
+@export("count_nonzero")
+def count_nonzero(input, dim=None):
+    axis = None if dim is None else wrap_dims(dim, input._data.ndim)
+    return _T()._make(np.asarray(np.count_nonzero(input._data, axis=axis), dtype=np.int64), False, None)
+
+
+# --- logsumexp, norm, softmax ---------------------------------------------------------------------
+def _logsumexp_fwd(a, dims, keepdim):
+    m = np.max(a, axis=dims, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    out = np.log(np.sum(np.exp(a - m), axis=dims, keepdims=True)) + m
+    return out if keepdim else np.squeeze(out, axis=dims)
+
+
+def _logsumexp_bw(n, g):
+    a, out = n.saved_tensors
+    k = n.kwargs
+    shape = a._data.shape
+    return expand_reduced(g, shape, k["dims"], k["keepdim"]) * (a - expand_reduced(out, shape, k["dims"],
+                                                                                     k["keepdim"])).exp()
+
+
+LOGSUMEXP = Op("LogsumexpBackward0", _logsumexp_fwd, _logsumexp_bw, save=("a", "out"))
+
+
+@export("logsumexp")
+def logsumexp(input, dim, keepdim=False):
+    """``log(sum(exp(x)))`` over ``dim``, computed without overflow."""
+    return apply(LOGSUMEXP, input, dims=_dims(input, dim), keepdim=keepdim)
+
+
+def _norm2_bw(n, g):
+    a, out = n.saved_tensors
+    k = n.kwargs
+    shape = a._data.shape
+    o = expand_reduced(out, shape, k["dims"], k["keepdim"])
+    from .elementwise import where
+
+    return expand_reduced(g, shape, k["dims"], k["keepdim"]) * where(o == 0, 0.0, a / o)
+
+
+NORM2 = Op("LinalgVectorNormBackward0",
+           lambda a, dims, keepdim: np.sqrt(np.sum(a * a, axis=dims, keepdims=keepdim)), _norm2_bw,
+           save=("a", "out"))
+
+
+@export("norm")
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """Vector p-norm over ``dim`` (all elements by default); 2 and 'fro' are the default."""
+    if p in ("fro", 2, 2.0, None):
+        return apply(NORM2, input, dims=_dims(input, dim), keepdim=keepdim)
+    dims = _dims(input, dim)
+    if p in (float("inf"), "inf"):
+        return input.abs().amax(dims, keepdim=keepdim)
+    if p in (float("-inf"),):
+        return input.abs().amin(dims, keepdim=keepdim)
+    if p == 1:
+        return input.abs().sum(dims, keepdim=keepdim)
+    if p == 0:
+        return (input != 0).to(input.dtype).sum(dims, keepdim=keepdim)
+    return (input.abs() ** p).sum(dims, keepdim=keepdim) ** (1.0 / p)
+
+
+def _softmax_np(a, dim):
+    e = np.exp(a - np.max(a, axis=dim, keepdims=True))
+    return e / np.sum(e, axis=dim, keepdims=True)
+
+
+def _softmax_bw(n, g):
+    (out,) = n.saved_tensors
+    d = n.kwargs["dim"]
+    return out * (g - (g * out).sum(d, keepdim=True))
+
+
+def _log_softmax_np(a, dim):
+    m = np.max(a, axis=dim, keepdims=True)
+    shifted = a - m
+    return shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+
+
+def _log_softmax_bw(n, g):
+    (out,) = n.saved_tensors
+    d = n.kwargs["dim"]
+    return g - out.exp() * g.sum(d, keepdim=True)
+
+
+SOFTMAX = Op("SoftmaxBackward0", _softmax_np, _softmax_bw, save="out", promote="float")
+LOG_SOFTMAX = Op("LogSoftmaxBackward0", _log_softmax_np, _log_softmax_bw, save="out", promote="float")
+
+
+def _softmax_dim(input, dim):
+    if dim is None:
+        dim = 0 if input._data.ndim in (0, 1, 3) else 1  # PyTorch's legacy implicit choice
+    return wrap_dims(dim, input._data.ndim)[0] if input._data.ndim else 0
+
+
+@export("softmax")
+def softmax(input, dim=None, dtype=None, _stacklevel=3):
+    """``exp(x) / sum(exp(x))`` along ``dim``, numerically stable."""
+    if dtype is not None:
+        input = input.to(dtype)
+    return apply(SOFTMAX, input, dim=_softmax_dim(input, dim))
+
+
+@export("log_softmax")
+def log_softmax(input, dim=None, dtype=None, _stacklevel=3):
+    """``x - logsumexp(x)`` along ``dim``, numerically stable."""
+    if dtype is not None:
+        input = input.to(dtype)
+    return apply(LOG_SOFTMAX, input, dim=_softmax_dim(input, dim))

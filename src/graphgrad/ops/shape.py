@@ -1,0 +1,482 @@
+"""Shape ops: views (reshape, transpose, expand, ...) share memory and the version counter; cat/stack copy."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._op import Op, apply, export
+
+
+def _T():
+    from .._tensor import Tensor
+
+    return Tensor
+
+
+def parse_shape(args):
+    """``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` all mean the shape (2, 3)."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = args[0]
+    try:
+        return tuple(int(a) for a in args)
+    except TypeError:
+        raise TypeError(f"shape must be a sequence of ints, got {args!r}") from None
+
+
+def infer_shape(shape, numel):
+    """Resolve one ``-1`` and check the element count, with PyTorch's error text."""
+    neg = [i for i, s in enumerate(shape) if s == -1]
+    if len(neg) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    known = math.prod(s for s in shape if s != -1)
+    if neg:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        shape = tuple(numel // known if s == -1 else s for s in shape)
+    elif known != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+def _wrap(dim, ndim):
+    lo, hi = (-1, 0) if ndim == 0 else (-ndim, ndim - 1)
+    if not lo <= dim <= hi:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})")
+    return dim % ndim if ndim else 0
+
+
+def wrap_dims(dims, ndim):
+    if dims is None:
+        return tuple(range(ndim))
+    if isinstance(dims, (int, np.integer)):
+        return (_wrap(int(dims), ndim),)
+    return tuple(_wrap(int(d), ndim) for d in dims)
+
+
+# --- reshape / view -------------------------------------------------------------------------------
+RESHAPE = Op("ViewBackward0", lambda a, shape: a.reshape(shape), lambda n, g: g.reshape(n._in_meta[0][0]),
+             view=True)
+RESHAPE_COPY = Op("UnsafeViewBackward0", lambda a, shape: a.reshape(shape),
+                  lambda n, g: g.reshape(n._in_meta[0][0]))
+
+
+@export("view", function=False)
+def view(self, *shape):
+    """Same memory, new shape; fails where memory isn't laid out for it, as PyTorch does."""
+    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
+        return self.to(shape[0])  # view(dtype)
+    shape = infer_shape(parse_shape(shape), self._data.size)
+    if shape == self._data.shape:
+        return apply(RESHAPE, self, shape=shape)
+    try:
+        np.reshape(self._data, shape, copy=False)
+    except ValueError:
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one dimension spans "
+            "across two contiguous subspaces). Use .reshape(...) instead."
+        ) from None
+    return apply(RESHAPE, self, shape=shape)
+
+
+@export("reshape")
+def reshape(input, *shape):
+    """A view when the memory allows it, else a copy."""
+    shape = infer_shape(parse_shape(shape), input._data.size)
+    if input._data.flags.c_contiguous or input._data.ndim <= 1:
+        return apply(RESHAPE, input, shape=shape)
+    try:
+        np.reshape(input._data, shape, copy=False)
+        return apply(RESHAPE, input, shape=shape)
+    except ValueError:
+        return apply(RESHAPE_COPY, input, shape=shape)
+
+
+@export("view_as", function=False)
+def view_as(self, other):
+    return view(self, other._data.shape)
+
+
+@export("reshape_as", function=False)
+def reshape_as(self, other):
+    return reshape(self, other._data.shape)
+
+
+@export("flatten")
+def flatten(input, start_dim=0, end_dim=-1):
+    shape = input._data.shape
+    if not shape:
+        return reshape(input, (1,))
+    s, e = _wrap(start_dim, len(shape)), _wrap(end_dim, len(shape))
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return input
+    return reshape(input, shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
+
+
+@export("ravel")
+def ravel(input):
+    return reshape(input, (-1,))
+
+
+@export("unflatten")
+def unflatten(input, dim, sizes):
+    shape = input._data.shape
+    d = _wrap(dim, len(shape))
+    sizes = infer_shape(tuple(sizes), shape[d])
+    return reshape(input, shape[:d] + sizes + shape[d + 1:])
+
+
+SQUEEZE = Op("SqueezeBackward0", lambda a, shape: a.reshape(shape), lambda n, g: g.reshape(n._in_meta[0][0]),
+             view=True)
+UNSQUEEZE = Op("UnsqueezeBackward0", lambda a, shape: a.reshape(shape),
+               lambda n, g: g.reshape(n._in_meta[0][0]), view=True)
+
+
+@export("squeeze")
+def squeeze(input, dim=None):
+    """Drop size-1 dimensions (all, or those in ``dim``)."""
+    shape = input._data.shape
+    dims = wrap_dims(dim, len(shape)) if dim is not None else tuple(range(len(shape)))
+    new = tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1))
+    return apply(SQUEEZE, input, shape=new)
+
+
+@export("unsqueeze")
+def unsqueeze(input, dim):
+    shape = input._data.shape
+    d = _wrap(dim, len(shape) + 1)
+    return apply(UNSQUEEZE, input, shape=shape[:d] + (1,) + shape[d:])
+
+
+# --- permutations ---------------------------------------------------------------------------------
+PERMUTE = Op("PermuteBackward0", lambda a, dims: a.transpose(dims),
+             lambda n, g: g.permute(tuple(np.argsort(n.kwargs["dims"]))), view=True)
+TRANSPOSE = Op("TransposeBackward0", lambda a, dims: a.transpose(dims),
+               lambda n, g: g.permute(tuple(np.argsort(n.kwargs["dims"]))), view=True)
+T_OP = Op("TBackward0", lambda a, dims: a.transpose(dims), lambda n, g: g.t(), view=True)
+
+
+@export("permute")
+def permute(input, *dims):
+    dims = wrap_dims(parse_shape(dims), input._data.ndim)
+    if sorted(dims) != list(range(input._data.ndim)):
+        raise RuntimeError(
+            f"permute(sparse_coo): number of dimensions in the tensor input does not match the length of the "
+            f"desired ordering of dimensions i.e. input.dim() = {input._data.ndim} is not equal to "
+            f"len(dims) = {len(dims)}"
+        )
+    return apply(PERMUTE, input, dims=dims)
+
+
+@export("transpose", "swapaxes", "swapdims")
+def transpose(input, dim0, dim1):
+    n = input._data.ndim
+    d0, d1 = _wrap(dim0, n), _wrap(dim1, n)
+    dims = list(range(n))
+    dims[d0], dims[d1] = dims[d1], dims[d0]
+    return apply(TRANSPOSE, input, dims=tuple(dims))
+
+
+@export("t")
+def t(input):
+    n = input._data.ndim
+    if n > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {n}D")
+    return apply(T_OP, input, dims=tuple(reversed(range(n))))
+
+
+@export("movedim", "moveaxis")
+def movedim(input, source, destination):
+    n = input._data.ndim
+    src = wrap_dims(source, n)
+    dst = wrap_dims(destination, n)
+    order = [d for d in range(n) if d not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return permute(input, tuple(order))
+
+
+@export("adjoint", method=True)
+def mT(input):
+    return transpose(input, -2, -1)
+
+
+# --- expand / repeat / flip -----------------------------------------------------------------------
+EXPAND = Op("ExpandBackward0", lambda a, shape: np.broadcast_to(a, shape), lambda n, g: g, view=True)
+
+
+@export("expand", function=False)
+def expand(self, *sizes):
+    """Broadcast to a larger shape without copying (``-1`` keeps a dimension)."""
+    sizes = parse_shape(sizes)
+    shape = self._data.shape
+    if len(sizes) < len(shape):
+        raise RuntimeError(
+            f"expand(torch.FloatTensor{{{list(shape)}}}, size={list(sizes)}): the number of sizes provided "
+            f"({len(sizes)}) must be greater or equal to the number of dimensions in the tensor ({len(shape)})"
+        )
+    lead = len(sizes) - len(shape)
+    new = []
+    for i, s in enumerate(sizes):
+        if i < lead:
+            if s < 0:
+                raise RuntimeError(f"The expanded size of the tensor (-1) isn't allowed in a leading, "
+                                   f"non-existing dimension {i}")
+            new.append(s)
+            continue
+        old = shape[i - lead]
+        if s == -1:
+            s = old
+        elif old != s and old != 1:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({s}) must match the existing size ({old}) at non-singleton "
+                f"dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: {list(shape)}"
+            )
+        new.append(s)
+    new = tuple(new)
+    if new == shape:
+        return self
+    return apply(EXPAND, self, shape=new)
+
+
+@export("expand_as", function=False)
+def expand_as(self, other):
+    return expand(self, other._data.shape)
+
+
+@export("broadcast_to")
+def broadcast_to(input, shape):
+    return expand(input, tuple(shape))
+
+
+def _repeat_bw(n, g):
+    reps = n.kwargs["reps"]
+    shape = n._in_meta[0][0]
+    shape = (1,) * (len(reps) - len(shape)) + tuple(shape)
+    inter = []
+    for r, s in zip(reps, shape):
+        inter += [r, s]
+    g = g.reshape(tuple(inter)).sum(tuple(range(0, 2 * len(reps), 2)))
+    return g.reshape(n._in_meta[0][0])
+
+
+REPEAT = Op("RepeatBackward0", lambda a, reps: np.tile(a, reps), _repeat_bw)
+
+
+@export("repeat", function=False)
+def repeat(self, *reps):
+    reps = parse_shape(reps)
+    if len(reps) < self._data.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
+    return apply(REPEAT, self, reps=reps)
+
+
+@export("tile")
+def tile(input, dims):
+    dims = tuple(dims)
+    dims = (1,) * (input._data.ndim - len(dims)) + dims
+    return repeat(input, dims)
+
+
+@export("repeat_interleave")
+def repeat_interleave(input, repeats, dim=None):
+    if dim is None:
+        input, dim = input.reshape(-1), 0
+    d = _wrap(dim, input._data.ndim)
+    reps = repeats._data if isinstance(repeats, _T()) else int(repeats)
+    idx = np.repeat(np.arange(input._data.shape[d]), reps)
+    from .index import index_select
+
+    return index_select(input, d, _T()._make(idx, False, None))
+
+
+FLIP = Op("FlipBackward0", lambda a, dims: np.flip(a, dims).copy(), lambda n, g: g.flip(n.kwargs["dims"]))
+
+
+@export("flip")
+def flip(input, dims):
+    return apply(FLIP, input, dims=wrap_dims(dims, input._data.ndim))
+
+
+ROLL = Op("RollBackward0", lambda a, shifts, dims: np.roll(a, shifts, dims),
+          lambda n, g: g.roll(tuple(-s for s in n.kwargs["shifts"]), n.kwargs["dims"]))
+
+
+@export("roll")
+def roll(input, shifts, dims=None):
+    if dims is None:
+        return roll(input.flatten(), shifts, 0).view(input._data.shape)
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    return apply(ROLL, input, shifts=shifts, dims=wrap_dims(dims, input._data.ndim))
+
+
+# --- join / split ---------------------------------------------------------------------------------
+def _cat_bw(n, g):
+    dim = n.kwargs["dim"]
+    sizes = [m[0][dim] for m in n._in_meta]
+    return tuple(g.split(sizes, dim))
+
+
+CAT = Op("CatBackward0", lambda *arrs, dim: np.concatenate(arrs, axis=dim), _cat_bw, promote="same")
+
+
+def _check_seq(tensors, name):
+    if isinstance(tensors, _T()):
+        raise TypeError(f"{name}(): argument 'tensors' must be tuple of Tensors, not Tensor")
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError(f"{name}(): expected a non-empty list of Tensors")
+    return tensors
+
+
+@export("cat", "concat", "concatenate", method=False)
+def cat(tensors, dim=0):
+    """Join tensors along an existing dimension (CatBackward0)."""
+    tensors = _check_seq(tensors, "torch.cat")
+    tensors = [t for t in tensors if not (t._data.ndim == 1 and t._data.size == 0)] or tensors[:1]
+    ref = tensors[0]._data.shape
+    d = _wrap(dim, len(ref))
+    for i, t in enumerate(tensors[1:], 1):
+        s = t._data.shape
+        if len(s) != len(ref):
+            raise RuntimeError(
+                f"Tensors must have same number of dimensions: got {len(ref)} and {len(s)}"
+            )
+        for k in range(len(ref)):
+            if k != d and s[k] != ref[k]:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {d}. Expected size {ref[k]} but got size "
+                    f"{s[k]} for tensor number {i} in the list."
+                )
+    return apply(CAT, *tensors, dim=d)
+
+
+def _stack_bw(n, g):
+    return tuple(g.unbind(n.kwargs["dim"]))
+
+
+STACK = Op("StackBackward0", lambda *arrs, dim: np.stack(arrs, axis=dim), _stack_bw, promote="same")
+
+
+@export("stack", method=False)
+def stack(tensors, dim=0):
+    """Join tensors along a new dimension (StackBackward0)."""
+    tensors = _check_seq(tensors, "stack")
+    ref = tensors[0]._data.shape
+    for i, t in enumerate(tensors[1:], 1):
+        if t._data.shape != ref:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(ref)} at entry 0 and "
+                f"{list(t._data.shape)} at entry {i}"
+            )
+    return apply(STACK, *tensors, dim=_wrap(dim, len(ref) + 1))
+
+
+@export("hstack", method=False)
+def hstack(tensors):
+    return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1)
+
+
+@export("vstack", method=False)
+def vstack(tensors):
+    return cat([t.reshape(1, -1) if t._data.ndim == 1 else t for t in tensors], 0)
+
+
+def _split_fwd(a, sizes, dim):
+    bounds = np.cumsum(sizes)[:-1]
+    return tuple(np.split(a, bounds, axis=dim))
+
+
+SPLIT = Op("SplitWithSizesBackward0", _split_fwd, lambda n, *gs: cat(gs, n.kwargs["dim"]), view=True, n_outputs=-1)
+UNBIND = Op("UnbindBackward0", lambda a, dim: tuple(np.moveaxis(a, dim, 0)),
+            lambda n, *gs: stack(gs, n.kwargs["dim"]), view=True, n_outputs=-1)
+
+
+@export("split")
+def split(tensor, split_size_or_sections, dim=0):
+    """Pieces of ``split_size`` (the last may be smaller), or of the listed sizes."""
+    d = _wrap(dim, tensor._data.ndim)
+    n = tensor._data.shape[d]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        s = int(split_size_or_sections)
+        sizes = [s] * (n // s) + ([n % s] if n % s else []) if s > 0 else [n]
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if sum(sizes) != n:
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at dimension "
+                f"{d}), but got split_sizes={sizes}"
+            )
+    return apply(SPLIT, tensor, sizes=tuple(sizes), dim=d)
+
+
+@export("chunk")
+def chunk(input, chunks, dim=0):
+    d = _wrap(dim, input._data.ndim)
+    n = input._data.shape[d]
+    size = -(-n // chunks) if n else 1
+    return split(input, max(size, 1), d)
+
+
+@export("tensor_split")
+def tensor_split(input, sections, dim=0):
+    d = _wrap(dim, input._data.ndim)
+    n = input._data.shape[d]
+    k, r = divmod(n, sections)
+    return split(input, [k + 1] * r + [k] * (sections - r), d)
+
+
+@export("unbind")
+def unbind(input, dim=0):
+    """The slices along ``dim``, as a tuple of views."""
+    return apply(UNBIND, input, dim=_wrap(dim, input._data.ndim))
+
+
+@export("narrow")
+def narrow(input, dim, start, length):
+    d = _wrap(dim, input._data.ndim)
+    idx = (slice(None),) * d + (slice(start, start + length),)
+    return input[idx]
+
+
+@export("contiguous", function=False)
+def contiguous(self, memory_format=None):
+    if self._data.flags.c_contiguous:
+        return self
+    from .elementwise import CLONE
+
+    out = apply(CLONE, self)
+    out._data = np.ascontiguousarray(out._data)
+    return out
+
+
+@export("atleast_1d")
+def atleast_1d(input):
+    return input.reshape(1) if input._data.ndim == 0 else input
+
+
+@export("atleast_2d")
+def atleast_2d(input):
+    return input.reshape((1,) * (2 - input._data.ndim) + input._data.shape) if input._data.ndim < 2 else input
+
+
+@export("meshgrid", method=False)
+def meshgrid(*tensors, indexing="ij"):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    n = len(tensors)
+    outs = []
+    shape = [t._data.size for t in tensors]
+    if indexing == "xy" and n >= 2:
+        shape[0], shape[1] = shape[1], shape[0]
+    for i, t in enumerate(tensors):
+        view_shape = [1] * n
+        pos = i
+        if indexing == "xy" and n >= 2 and i < 2:
+            pos = 1 - i
+        view_shape[pos] = -1
+        outs.append(t.reshape(view_shape).expand(shape))
+    return tuple(outs)
