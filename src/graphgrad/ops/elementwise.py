@@ -11,12 +11,11 @@ import math
 import numpy as np
 
 from .._dtype import to_dtype
+from .._tensor import Tensor
 from ._op import Op, apply, apply_inplace, as_tensor_like, broadcast_error, export
 
 
 def _T():
-    from .._tensor import Tensor
-
     return Tensor
 
 
@@ -28,7 +27,7 @@ def _operands(a, b):
     elif not isinstance(b, Tensor):
         b = as_tensor_like(b, a)
     sa, sb = a._data.shape, b._data.shape
-    if sa != sb:
+    if sa != sb and sa and sb:
         try:
             np.broadcast_shapes(sa, sb)
         except ValueError:
@@ -36,7 +35,14 @@ def _operands(a, b):
     return a, b
 
 
+_NUMBERS = (int, float)
+
+
 def binary(op, a, b, **kw):
+    # Fast path: float tensor with a Python number. NumPy treats the number as "weak", as PyTorch does,
+    # so the tensor's dtype is kept and nothing needs wrapping.
+    if type(b) in _NUMBERS and op.scalar is not None and isinstance(a, Tensor) and a._data.dtype.kind == "f":
+        return apply(op.scalar, a, other=b, **kw)
     a, b = _operands(a, b)
     return apply(op, a, b, **kw)
 
@@ -69,6 +75,12 @@ def _div_bw(n, g):
 
 
 DIV = Op("DivBackward0", np.true_divide, _div_bw, save="ab", promote="float")
+
+# Variants with a Python number as the second operand (kwarg "other"): same node names as PyTorch.
+ADD.scalar = Op("AddBackward0", lambda a, other, alpha=1: a + other * alpha, lambda n, g: g, const_args=1)
+SUB.scalar = Op("SubBackward0", lambda a, other, alpha=1: a - other * alpha, lambda n, g: g, const_args=1)
+MUL.scalar = Op("MulBackward0", lambda a, other: a * other, lambda n, g: g * n.kwargs["other"], const_args=1)
+DIV.scalar = Op("DivBackward0", lambda a, other: a / other, lambda n, g: g / n.kwargs["other"], const_args=1)
 
 
 def _div_mode(a, b, rounding_mode=None):
@@ -423,7 +435,14 @@ def _lerp_bw(n, g):
     return g * (1 - w), g * w, g * (b - a)
 
 
-LERP = Op("LerpBackward1", lambda a, b, w: a + w * (b - a), _lerp_bw, save="abc", promote="same")
+def _lerp_np(a, b, w):
+    # PyTorch's formula: from the nearer end (weight 1 gives exactly ``end``), so values match.
+    if np.ndim(w) == 0:
+        return a + w * (b - a) if np.abs(w) < 0.5 else b - (b - a) * (1 - w)
+    return np.where(np.abs(w) < 0.5, a + w * (b - a), b - (b - a) * (1 - w))
+
+
+LERP = Op("LerpBackward1", _lerp_np, _lerp_bw, save="abc", promote="same")
 
 
 @export("lerp")
@@ -431,6 +450,63 @@ def lerp(input, end, weight):
     """``input + weight * (end - input)``."""
     input, end = _operands(input, end)
     return apply(LERP, input, end, as_tensor_like(weight, input))
+
+
+@export("lerp_", function=False)
+def lerp_(self, end, weight):
+    """In-place ``lerp`` (what ``exp_avg.lerp_(grad, 1 - beta1)`` in Adam runs)."""
+    end = as_tensor_like(end, self) if not isinstance(end, _T()) else end
+    return apply_inplace(LERP, self, end, as_tensor_like(weight, self))
+
+
+def _addcmul_bw(n, g):
+    b, c = n.saved_tensors
+    v = n.kwargs.get("value", 1)
+    return g, g * c * v, g * b * v
+
+
+def _addcdiv_bw(n, g):
+    b, c = n.saved_tensors
+    v = n.kwargs.get("value", 1)
+    return g, g * v / c, -g * v * b / (c * c)
+
+
+# ``value * b * c`` in this order, as PyTorch's CPU kernel computes it (float32 math stays float32).
+ADDCMUL = Op("AddcmulBackward0", lambda a, b, c, value=1: a + value * b * c, _addcmul_bw, save="bc",
+             promote="same", saved_names=("tensor1", "tensor2"))
+ADDCDIV = Op("AddcdivBackward0", lambda a, b, c, value=1: a + value * b / c, _addcdiv_bw, save="bc",
+             promote="same", saved_names=("tensor1", "tensor2"))
+
+
+def _tensors_like(x, *others):
+    return tuple(o if isinstance(o, _T()) else as_tensor_like(o, x) for o in others)
+
+
+@export("addcmul")
+def addcmul(input, tensor1, tensor2, *, value=1):
+    """``input + value * tensor1 * tensor2``.
+
+    >>> import graphgrad
+    >>> graphgrad.addcmul(graphgrad.zeros(2), graphgrad.tensor([1.0, 2.0]), graphgrad.tensor([3.0, 4.0]), value=0.5)
+    tensor([1.5000, 4.0000])
+    """
+    return apply(ADDCMUL, input, *_tensors_like(input, tensor1, tensor2), value=float(value))
+
+
+@export("addcdiv")
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    """``input + value * tensor1 / tensor2``."""
+    return apply(ADDCDIV, input, *_tensors_like(input, tensor1, tensor2), value=float(value))
+
+
+@export("addcmul_", function=False)
+def addcmul_(self, tensor1, tensor2, *, value=1):
+    return apply_inplace(ADDCMUL, self, *_tensors_like(self, tensor1, tensor2), value=float(value))
+
+
+@export("addcdiv_", function=False)
+def addcdiv_(self, tensor1, tensor2, *, value=1):
+    return apply_inplace(ADDCDIV, self, *_tensors_like(self, tensor1, tensor2), value=float(value))
 
 
 def _atan2_bw(n, g):
