@@ -18,6 +18,7 @@ import heapq
 import numpy as np
 
 from . import anomaly, explain
+from .anomaly import run_node
 from .grad_mode import _State
 from .graph import AccumulateGrad, edge_of, user_site
 
@@ -220,54 +221,63 @@ def run(roots, retain_graph, create_graph, targets=None, accumulate=True, site=N
     captured = {}
     prev_mode = _State.enabled
     _State.enabled = create_graph
+    heappop, heappush = heapq.heappop, heapq.heappush
+    anomaly_on = anomaly._Anomaly.enabled
     try:
         while ready:
-            _, node = heapq.heappop(ready)
+            node = heappop(ready)[1]
             grads = buffers.pop(node, None) or [None] * _n_outputs(node)
             if node._tensor_hooks is not None or node._retain is not None or node._pre_hooks is not None:
                 grads = _run_pre_hooks(node, grads)
-            if node in capture:
+            is_leaf_node = type(node) is AccumulateGrad
+            if capture and node in capture:
                 for nr, i in capture[node]:
                     g = grads[nr]
-                    if isinstance(node, AccumulateGrad):
+                    if is_leaf_node:
                         g = _leaf_hooks(node.variable, g)
                     if accumulate:
                         _accumulate(targets[i][1], g, create_graph, hooks_done=True)
                     else:
                         captured[i] = _add(captured.get(i), g)
-                if isinstance(node, AccumulateGrad) or not any(
-                    nxt in needed for nxt, _ in node.next_functions if nxt is not None
-                ):
+                if is_leaf_node or not any(nxt in needed for nxt, _ in node.next_functions if nxt is not None):
                     continue
-            if isinstance(node, AccumulateGrad):
+            if is_leaf_node:
                 if accumulate and needed is None:
                     _accumulate(node.variable, grads[0], create_graph)
                 continue
-            if all(g is None for g in grads):
-                gin = [None] * len(node.next_functions)
+            if len(grads) == 1:
+                gin = None if grads[0] is None else (run_node(node, grads) if anomaly_on else node.apply(grads))
+            elif any(g is not None for g in grads):
+                grads = _fill_missing(node, grads)
+                gin = run_node(node, grads) if anomaly_on else node.apply(grads)
             else:
-                if node.op.n_outputs != 1:
-                    grads = _fill_missing(node, grads)
-                gin = anomaly.run_node(node, grads) if anomaly._Anomaly.enabled else node.apply(grads)
+                gin = None
             if not retain_graph:
                 node.release(site)
             if node._post_hooks is not None:
                 for hook in list(node._post_hooks.values()):
-                    r = hook(tuple(gin), tuple(grads))
+                    r = hook(tuple(gin or [None] * len(node.next_functions)), tuple(grads))
                     if r is not None:
                         gin = list(r)
+            if gin is None:
+                gin = [None] * len(node.next_functions)
             for (nxt, nr), g in zip(node.next_functions, gin):
                 if nxt is None or (needed is not None and nxt not in needed):
                     continue
                 if g is not None:
                     buf = buffers.get(nxt)
                     if buf is None:
-                        buf = buffers[nxt] = [None] * _n_outputs(nxt)
-                    buf[nr] = _add(buf[nr], g)
+                        if nr == 0 and (type(nxt) is AccumulateGrad or nxt.op.n_outputs == 1):
+                            buffers[nxt] = [g]
+                        else:
+                            buf = buffers[nxt] = [None] * _n_outputs(nxt)
+                            buf[nr] = g
+                    else:
+                        buf[nr] = g if buf[nr] is None else buf[nr] + g
                 d = deps[nxt] - 1
                 deps[nxt] = d
                 if d == 0:
-                    heapq.heappush(ready, (-nxt._seq, nxt))
+                    heappush(ready, (-nxt._seq, nxt))
     finally:
         _State.enabled = prev_mode
     return captured

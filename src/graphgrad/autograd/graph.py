@@ -195,18 +195,17 @@ class Node:
             gin = op.backward(self, grads[0])
         else:
             gin = op.backward(self, *grads)
-        if not isinstance(gin, tuple):
+        if type(gin) is not tuple:
             gin = (gin,)
         # Undo broadcasting and dtype promotion in one place, for every op.
         out = []
-        for g, (shape, dt), (nxt, _) in zip(gin, self._in_meta, self.next_functions):
-            if g is None or nxt is None:
-                out.append(None)
-                continue
-            if g._data.shape != shape:
-                g = g.sum_to_size(shape)
-            if g._data.dtype != dt:
-                g = g.to(dt)
+        for g, (shape, dt) in zip(gin, self._in_meta):
+            if g is not None:
+                arr = g._data
+                if arr.shape != shape:
+                    g = g.sum_to_size(shape)
+                if arr.dtype != dt:
+                    g = g.to(dt)
             out.append(g)
         return out
 

@@ -14,8 +14,9 @@ import re
 import numpy as np
 
 from .._dtype import get_default_dtype, result_type
+from .._tensor import Tensor
 from ..autograd.grad_mode import _State
-from ..autograd.graph import Node, edge_of
+from ..autograd.graph import Node, edge_of, grad_accumulator
 
 REGISTRY: dict[str, Op] = {}
 
@@ -33,11 +34,11 @@ class Op:
 
     __slots__ = (
         "name", "forward_name", "forward", "backward", "save_inputs", "save_output", "saves",
-        "saved_names", "stateful", "promote", "view", "n_outputs",
+        "saved_names", "stateful", "promote", "view", "n_outputs", "scalar", "const_edges",
     )
 
     def __init__(self, name, forward, backward, save=(), stateful=False, promote=None, view=False,
-                 n_outputs=1, saved_names=None):
+                 n_outputs=1, saved_names=None, const_args=0):
         self.name = name
         self.forward_name = re.sub(r"Backward\d*$", "", name)
         self.forward = forward
@@ -56,51 +57,69 @@ class Op:
         self.promote = promote
         self.view = view
         self.n_outputs = n_outputs
-        REGISTRY[name] = self
+        # PyTorch lists an edge (None, 0) for each constant operand (x * 2 has two next_functions)
+        self.const_edges = ((None, 0),) * const_args
+        self.scalar = None  # optional variant taking a Python number as kwarg "other" (no wrapping)
+        key, i = name, 2
+        while key in REGISTRY:  # several ops may share PyTorch's node name (e.g. PowBackward0)
+            key, i = f"{name}.{i}", i + 1
+        REGISTRY[key] = self
 
     def __repr__(self):
         return f"Op({self.name})"
 
 
 def _tensor_cls():
-    from .._tensor import Tensor
-
     return Tensor
 
 
 def _target_dtype(op, inputs):
     """The numpy dtype the inputs are cast to before the forward, or None to leave them."""
-    if op.promote is None:
-        return None
     first = inputs[0]._data.dtype
-    if all(t._data.dtype == first for t in inputs):
-        dt = first
+    for t in inputs:
+        if t._data.dtype != first:
+            dt = result_type(*inputs).np
+            break
     else:
-        dt = result_type(*inputs).np
+        dt = first
     if op.promote == "float" and dt.kind != "f":
         dt = get_default_dtype().np
     return dt
 
 
+def _edge(t):
+    fn = t._grad_fn
+    if fn is not None:
+        return (fn, t._output_nr)
+    if t._rg:
+        return (grad_accumulator(t), 0)
+    return _NO_EDGE
+
+
+_NO_EDGE = (None, 0)
+
+
 def apply(op, *inputs, **kwargs):
     """Run ``op`` on Tensors; record a Node if grad mode is on and an input requires grad."""
-    Tensor = _tensor_cls()
-    cast = _target_dtype(op, inputs) if op.promote is not None else None
-    if cast is None:
-        arrays = [t._data for t in inputs]
+    if len(inputs) == 1:
+        arr = inputs[0]._data
+        if op.promote == "float" and arr.dtype.kind != "f":
+            arr = arr.astype(get_default_dtype().np)
+        res = op.forward(arr, **kwargs)
+    elif op.promote is not None:
+        cast = _target_dtype(op, inputs)
+        res = op.forward(*[t._data if t._data.dtype == cast else t._data.astype(cast) for t in inputs], **kwargs)
     else:
-        arrays = [t._data if t._data.dtype == cast else t._data.astype(cast) for t in inputs]
-    res = op.forward(*arrays, **kwargs)
+        res = op.forward(*[t._data for t in inputs], **kwargs)
     state = None
     if op.stateful:
         res, state = res
-    record = _State.enabled
-    if record:
+    record = False
+    if _State.enabled:
         for t in inputs:
             if t._rg:
+                record = True
                 break
-        else:
-            record = False
     if op.n_outputs != 1:
         return _wrap_many(Tensor, op, inputs, res, record, kwargs, state)
     if type(res) is not np.ndarray:
@@ -110,14 +129,16 @@ def apply(op, *inputs, **kwargs):
     if not record:
         out = Tensor._make(res, False, None)
         if op.view:
-            out._share_version(inputs[0])
+            out._vbox = inputs[0]._vbox
         return out
-    node = Node(op, tuple(edge_of(t) for t in inputs), tuple((t._data.shape, t._data.dtype) for t in inputs),
-                kwargs)
+    edges = tuple([_edge(t) for t in inputs])
+    if op.const_edges:
+        edges += op.const_edges
+    node = Node(op, edges, tuple([(t._data.shape, t._data.dtype) for t in inputs]), kwargs)
     node.state = state
     out = Tensor._make(res, True, node)
     if op.view:
-        out._share_version(inputs[0])
+        out._vbox = inputs[0]._vbox
     if op.saves:
         node.save(inputs, out)
     return out
@@ -152,7 +173,6 @@ def check_inplace(x):
 
 def apply_inplace(op, x, *others, **kwargs):
     """``x.op_(*others)``: write op's result into x's array, bump its version, move its history."""
-    Tensor = _tensor_cls()
     check_inplace(x)
     record = _State.enabled and (x._rg or any(t._rg for t in others))
     old = x
@@ -202,7 +222,6 @@ def _torch_name(np_dtype):
 
 def as_tensor_like(x, like):
     """A Python scalar (or array) as a constant Tensor, with the dtype PyTorch would promote to."""
-    Tensor = _tensor_cls()
     if isinstance(x, Tensor):
         return x
     dt = like._data.dtype

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._tensor import Tensor
 from ._op import Op, apply, apply_inplace, export
 from .shape import wrap_dims
 
 
 def _T():
-    from .._tensor import Tensor
-
     return Tensor
 
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._tensor import Tensor
 from ._op import Op, apply, export
 
 
 def _T():
-    from .._tensor import Tensor
-
     return Tensor
 
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from .._dtype import to_dtype
+from .._tensor import Tensor
 from ._op import Op, apply, export
 from .shape import wrap_dims
 
 
 def _T():
-    from .._tensor import Tensor
-
     return Tensor
 
 

@@ -6,12 +6,11 @@ import math
 
 import numpy as np
 
+from .._tensor import Tensor
 from ._op import Op, apply, export
 
 
 def _T():
-    from .._tensor import Tensor
-
     return Tensor
 
 
