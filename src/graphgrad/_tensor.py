@@ -47,7 +47,13 @@ class Tensor:
     tensor([2., 4.])
     """
 
-    __slots__ = ("_data", "_rg", "_grad", "_grad_fn", "_vbox", "_output_nr", "_acc", "_extra", "__weakref__")
+    # Every tensor sets these four; the rest are class-level defaults that a tensor stores (in its
+    # __dict__) only when it differs: creating a tensor is on every op's path.
+    __slots__ = ("_data", "_rg", "_grad_fn", "_vbox", "__dict__", "__weakref__")
+    _grad = None  # .grad of a leaf (or of a non-leaf with retain_grad)
+    _output_nr = 0  # which output of grad_fn this tensor is
+    _acc = None  # weak reference to a leaf's AccumulateGrad node
+    _extra = None  # rarely used state: hooks, retain_grad, name, where history was cut
     # numpy must hand binary ops with a Tensor back to us (ndarray * Tensor -> Tensor.__rmul__).
     __array_ufunc__ = None
     __array_priority__ = 1000
@@ -70,23 +76,15 @@ class Tensor:
         self._data = arr
         self._rg = rg
         self._grad_fn = fn
-        self._grad = None
-        self._vbox = [0, None]
-        self._output_nr = 0
-        self._acc = None
-        self._extra = None
+        self._vbox = [0, None]  # [version, where it was last written in place], shared with views
 
-    @classmethod
-    def _make(cls, arr, rg, fn):
-        t = object.__new__(Tensor)
+    @staticmethod
+    def _make(arr, rg, fn):
+        t = _new(Tensor)
         t._data = arr
         t._rg = rg
         t._grad_fn = fn
-        t._grad = None
         t._vbox = [0, None]
-        t._output_nr = 0
-        t._acc = None
-        t._extra = None
         return t
 
     def _share_version(self, base):
@@ -499,6 +497,9 @@ class Tensor:
 
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
         return self._new_full(fill_value, (tuple(size),), dtype, requires_grad)
+
+
+_new = object.__new__
 
 
 def _rebuild(arr, rg):

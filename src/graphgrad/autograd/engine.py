@@ -148,22 +148,25 @@ def _add(a, b):
     return a + b
 
 
-def _discover(root_nodes):
+def _discover(root_nodes, want_order=False):
     """Count, for each node reachable from the roots, the edges that lead into it."""
     deps = {}
     seen = set(root_nodes)
     stack = list(seen)
-    order = []
+    order = [] if want_order else None
     while stack:
         n = stack.pop()
-        order.append(n)
+        if want_order:
+            order.append(n)
         for nxt, _ in n.next_functions:
-            if nxt is None:
-                continue
-            deps[nxt] = deps.get(nxt, 0) + 1
-            if nxt not in seen:
-                seen.add(nxt)
-                stack.append(nxt)
+            if nxt is not None:
+                if nxt in deps:
+                    deps[nxt] += 1
+                else:
+                    deps[nxt] = 1
+                    if nxt not in seen:
+                        seen.add(nxt)
+                        stack.append(nxt)
     return deps, order
 
 
@@ -199,7 +202,7 @@ def run(roots, retain_graph, create_graph, targets=None, accumulate=True, site=N
     ``accumulate=False`` their gradients are returned by index instead of summed into ``.grad``.
     """
     root_nodes = [n for (n, _), _ in roots if n is not None]
-    deps, order = _discover(root_nodes)
+    deps, order = _discover(root_nodes, want_order=targets is not None)
     needed = None
     capture = {}
     if targets is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .grad_mode import _State, no_grad
-from .graph import Node, edge_of
+from .graph import Node, edge_of, user_site
 
 
 class _FunctionOp:
@@ -133,7 +133,7 @@ class Function(metaclass=_FunctionMeta):
             return out
         op = _FunctionOp(cls, len(outs))
         node = Node(op, tuple(edge_of(t) for t in tensors),
-                    tuple((t._data.shape, t._data.dtype) for t in tensors), None)
+                    tuple((t._data.shape, t._data.dtype) for t in tensors), None, user_site(2))
         node.state = ctx
         ctx._node = node
         node._out_meta = tuple((o._data.shape, o._data.dtype) for o in outs if isinstance(o, Tensor))

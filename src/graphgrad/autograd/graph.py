@@ -13,8 +13,11 @@ import itertools
 import os
 import sys
 import weakref
+from sys import _getframe
+from types import CodeType
 
 from . import anomaly, errors
+from .anomaly import _Anomaly
 
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _seq = itertools.count()
@@ -30,8 +33,35 @@ def set_record_sites(enabled: bool) -> None:
     _Sites.enabled = bool(enabled)
 
 
+def raw_site(depth):
+    """The first frame outside graphgrad, from ``depth`` frames up, as (code, instruction offset).
+
+    The line number is resolved only when someone asks (``code_location``): that lookup and the frame
+    walk are what recording costs, and ``sys._getframe(n)`` creates no frame objects for the frames
+    it skips, so this stays cheap enough to be on by default.
+    """
+    f = _getframe(depth)
+    while f.f_code.co_filename.startswith(_PKG_DIR):
+        depth += 1
+        f = _getframe(depth)
+    return (f.f_code, f.f_lasti)
+
+
+def code_location(code, lasti):
+    """(filename, lineno) of an instruction offset in a code object."""
+    line = code.co_firstlineno
+    for start, end, lineno in code.co_lines():
+        if start <= lasti < end:
+            if lineno is not None:
+                line = lineno
+            break
+    return (code.co_filename, line)
+
+
 def user_site(skip: int = 2):
-    """(filename, lineno) of the innermost frame outside graphgrad, or None."""
+    """(filename, lineno) of the innermost frame outside graphgrad, or None (also None when switched off)."""
+    if not _Sites.enabled:
+        return None
     f = sys._getframe(skip)
     pkg = _PKG_DIR
     while f is not None and f.f_code.co_filename.startswith(pkg):
@@ -75,27 +105,35 @@ class Node:
     'MulBackward0'
     """
 
+    # Set on every node; the rarely used attributes below are class-level defaults, stored per node
+    # (in __dict__) only when set, which keeps node creation cheap.
     __slots__ = (
-        "op", "next_functions", "kwargs", "state", "_saved", "_versions", "_out", "_in_meta",
-        "_site", "_released", "_freed_by", "_pre_hooks", "_post_hooks", "_tensor_hooks", "_retain",
-        "_seq", "_anomaly", "_out_meta", "__weakref__",
+        "op", "next_functions", "kwargs", "state", "_saved", "_versions", "_out", "_in_meta", "_where",
+        "_released", "_freed_by", "_seq", "__dict__", "__weakref__",
     )
+    _pre_hooks = _post_hooks = _tensor_hooks = _retain = None  # hooks, see register_hook / retain_grad
+    _anomaly = None  # the forward traceback, recorded under detect_anomaly()
+    _out_meta = None  # (shape, dtype) of each output, for nodes with several
 
-    def __init__(self, op, next_functions, in_meta, kwargs):
+    def __init__(self, op, next_functions, in_meta, kwargs, site=None):
         self.op = op
         self.next_functions = next_functions
         self._in_meta = in_meta
         self.kwargs = kwargs
-        self.state = None
-        self._saved = None
-        self._versions = None
-        self._out = None
+        self.state = self._saved = self._versions = self._out = self._freed_by = None
         self._released = False
-        self._freed_by = None
-        self._pre_hooks = self._post_hooks = self._tensor_hooks = self._retain = None
         self._seq = next(_seq)
-        self._site = user_site(3) if _Sites.enabled else None
-        self._anomaly = anomaly.forward_trace() if anomaly._Anomaly.enabled else None
+        self._where = site
+        if _Anomaly.enabled:
+            self._anomaly = anomaly.forward_trace()
+
+    @property
+    def _site(self):
+        """(filename, lineno) of the user's line that created this node, or None."""
+        where = self._where
+        if where is not None and type(where[0]) is CodeType:
+            where = self._where = code_location(*where)
+        return where
 
     # --- PyTorch's public surface ---------------------------------------------------------------
     def name(self) -> str:
@@ -142,13 +180,18 @@ class Node:
     # --- saved tensors --------------------------------------------------------------------------
     def save(self, inputs, output):
         """Keep what the derivative needs: the chosen inputs (with versions) and maybe the output."""
-        idx = self.op.save_inputs
+        op = self.op
+        idx = op.save_inputs
         if idx:
-            saved = tuple(inputs[i] for i in idx)
-            self._saved = saved
             # the creator is kept too: an in-place op later replaces t.grad_fn, errors name the original
-            self._versions = tuple((t._vbox[0], t.grad_fn) for t in saved)
-        if self.op.save_output:
+            if len(idx) == 1:
+                t = inputs[idx[0]]
+                self._saved = (t,)
+                self._versions = ((t._vbox[0], t._grad_fn),)
+            else:
+                saved = self._saved = tuple([inputs[i] for i in idx])
+                self._versions = tuple([(t._vbox[0], t._grad_fn) for t in saved])
+        if op.save_output:
             # The output is kept as its array, not as the Tensor: Tensor -> Node -> Tensor would be a
             # cycle that only the garbage collector could free.
             self._out = (output._data, output._vbox, output._vbox[0])
@@ -222,7 +265,7 @@ class AccumulateGrad(Node):
     __slots__ = ("variable",)
 
     def __init__(self, variable):
-        super().__init__(_AccumulateOp, (), (), None)
+        super().__init__(_AccumulateOp, (), (), None, None)
         self.variable = variable
 
 

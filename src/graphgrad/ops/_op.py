@@ -16,7 +16,7 @@ import numpy as np
 from .._dtype import get_default_dtype, result_type
 from .._tensor import Tensor
 from ..autograd.grad_mode import _State
-from ..autograd.graph import Node, edge_of, grad_accumulator
+from ..autograd.graph import Node, _Sites, edge_of, grad_accumulator, raw_site, user_site
 
 REGISTRY: dict[str, Op] = {}
 
@@ -131,10 +131,15 @@ def apply(op, *inputs, **kwargs):
         if op.view:
             out._vbox = inputs[0]._vbox
         return out
-    edges = tuple([_edge(t) for t in inputs])
-    if op.const_edges:
-        edges += op.const_edges
-    node = Node(op, edges, tuple([(t._data.shape, t._data.dtype) for t in inputs]), kwargs)
+    if len(inputs) == 1:
+        x = inputs[0]
+        edges = (_edge(x),) + op.const_edges if op.const_edges else (_edge(x),)
+        meta = ((x._data.shape, x._data.dtype),)
+    else:
+        edges = tuple([_edge(t) for t in inputs])
+        meta = tuple([(t._data.shape, t._data.dtype) for t in inputs])
+    # depth 3: apply's caller is always inside graphgrad, so the walk starts one frame further out
+    node = Node(op, edges, meta, kwargs, raw_site(3) if _Sites.enabled else None)
     node.state = state
     out = Tensor._make(res, True, node)
     if op.view:
@@ -149,7 +154,7 @@ def _wrap_many(Tensor, op, inputs, results, record, kwargs, state):
         outs = tuple(Tensor._make(np.asarray(r), False, None) for r in results)
     else:
         node = Node(op, tuple(edge_of(t) for t in inputs),
-                    tuple((t._data.shape, t._data.dtype) for t in inputs), kwargs)
+                    tuple((t._data.shape, t._data.dtype) for t in inputs), kwargs, user_site(3))
         node.state = state
         outs = []
         for i, r in enumerate(results):
@@ -202,7 +207,7 @@ def apply_inplace(op, x, *others, **kwargs):
     if record:
         ins = (old,) + others
         node = Node(op, tuple(edge_of(t) for t in ins), tuple((t._data.shape, t._data.dtype) for t in ins),
-                    kwargs)
+                    kwargs, user_site(2))
         node.state = state
         x._grad_fn = node
         x._output_nr = 0
