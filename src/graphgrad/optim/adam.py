@@ -1,0 +1,151 @@
+"""Adam and AdamW: PyTorch's single-tensor update, bias correction and all, in float32 like PyTorch."""
+
+from __future__ import annotations
+
+from .. import _factories
+from .._dtype import float32, float64, get_default_dtype
+from .._tensor import Tensor
+from ..ops.elementwise import maximum
+from .optimizer import Optimizer, _closure_loss, _to_scalar, _use_grad_for_differentiable
+
+
+def _scalar_dtype():
+    # PyTorch keeps ``state["step"]`` as a 0-dim float32 tensor (float64 under a float64 default).
+    return float64 if get_default_dtype() is float64 else float32
+
+
+def _step_tensor(value=0.0):
+    return _factories.tensor(float(value), dtype=_scalar_dtype())
+
+
+def _steps_as_tensors(optimizer):
+    """After loading: a plain-number ``step`` (old checkpoints) becomes the 0-dim tensor PyTorch keeps."""
+    for group in optimizer.param_groups:
+        for p in group["params"]:
+            st = optimizer.state.get(p)
+            if st and "step" in st and not isinstance(st["step"], Tensor):
+                st["step"] = _step_tensor(st["step"])
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba), with PyTorch's options: amsgrad, weight_decay, maximize and, when
+    ``decoupled_weight_decay`` is set (what ``AdamW`` does), decoupled weight decay.
+
+    For each parameter, at step t, with ``g`` its gradient (negated when ``maximize``)::
+
+        p = p * (1 - lr * weight_decay)     if decoupled,  else  g = g + weight_decay * p
+        m = lerp(m, g, 1 - beta1)
+        v = beta2 * v + (1 - beta2) * g * g
+        v_hat = max(v_max, v)                 (amsgrad)
+        p = p - lr / (1 - beta1**t) * m / (sqrt(v_hat) / sqrt(1 - beta2**t) + eps)
+
+    >>> import graphgrad
+    >>> w = graphgrad.tensor([1.0, -1.0], requires_grad=True)
+    >>> opt = graphgrad.optim.Adam([w], lr=0.1)
+    >>> (w * w).sum().backward(); opt.step()
+    >>> w
+    tensor([ 0.9000, -0.9000], requires_grad=True)
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
+                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
+                 decoupled_weight_decay=False):
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not ((isinstance(betas[0], float) and isinstance(betas[1], float))
+                or (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))):
+            raise ValueError("betas must be either both floats or both Tensors")
+        betas = tuple(map(_to_scalar, betas))
+        defaults = {
+            "lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "amsgrad": amsgrad,
+            "maximize": maximize, "foreach": foreach, "capturable": capturable, "differentiable": differentiable,
+            "fused": fused, "decoupled_weight_decay": decoupled_weight_decay,
+        }
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            for key, default in (("amsgrad", False), ("maximize", False), ("foreach", None),
+                                 ("capturable", False), ("differentiable", False),
+                                 ("decoupled_weight_decay", False), ("fused", None)):
+                group.setdefault(key, default)
+        _steps_as_tensors(self)
+
+    def _state_for(self, p, amsgrad):
+        state = self.state[p]
+        if len(state) == 0:  # lazy initialisation, as PyTorch: at the first step with a gradient
+            state["step"] = _step_tensor()
+            state["exp_avg"] = _factories.zeros_like(p)
+            state["exp_avg_sq"] = _factories.zeros_like(p)
+            if amsgrad:
+                state["max_exp_avg_sq"] = _factories.zeros_like(p)
+        return state
+
+    @_use_grad_for_differentiable
+    def step(self, closure=None):
+        """Perform a single optimization step; returns the closure's loss when a closure is given."""
+        loss = _closure_loss(closure)
+        for group in self.param_groups:
+            beta1, beta2 = (_to_scalar(b) for b in group["betas"])
+            lr, eps, weight_decay = _to_scalar(group["lr"]), group["eps"], group["weight_decay"]
+            amsgrad = group["amsgrad"]
+            for p in self._params_with_grad(group):
+                state = self._state_for(p, amsgrad)
+                grad = p.grad if not group["maximize"] else -p.grad
+                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+                state["step"].add_(1)
+                if weight_decay != 0:
+                    if group["decoupled_weight_decay"]:
+                        p.mul_(1 - lr * weight_decay)
+                    else:
+                        grad = grad.add(p, alpha=weight_decay)
+                exp_avg.lerp_(grad, 1 - beta1)
+                exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+
+                step = state["step"].item()
+                bias_correction1 = 1 - beta1**step
+                bias_correction2 = 1 - beta2**step
+                step_size = lr / bias_correction1
+                bias_correction2_sqrt = bias_correction2**0.5
+                if amsgrad:
+                    max_sq = state["max_exp_avg_sq"]
+                    max_sq.copy_(maximum(max_sq, exp_avg_sq))
+                    denom = (max_sq.sqrt() / bias_correction2_sqrt).add_(eps)
+                else:
+                    denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)
+                p.addcdiv_(exp_avg, denom, value=-step_size)
+        return loss
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter); weight_decay defaults to 1e-2.
+
+    >>> import graphgrad
+    >>> w = graphgrad.tensor([1.0], requires_grad=True)
+    >>> opt = graphgrad.optim.AdamW([w], lr=0.1, weight_decay=0.5)
+    >>> (w * 0).sum().backward(); opt.step()
+    >>> w
+    tensor([0.9500], requires_grad=True)
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
+                 maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
+                         capturable=capturable, differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group["decoupled_weight_decay"] = True
