@@ -1,0 +1,5 @@
+"""graphgrad.utils: ``data`` (datasets, samplers, DataLoader), as ``torch.utils``."""
+
+from . import data
+
+__all__ = ["data"]
