@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .engine import grad as autograd_grad
-from .grad_mode import no_grad
+from .grad_mode import enable_grad, no_grad
 
 
 class GradcheckError(RuntimeError):
@@ -33,14 +33,15 @@ def _numerical_jacobian(fn, inputs, i, eps):
     with no_grad():
         outs = _outputs(fn, inputs)
         jac = [np.zeros((x._data.size, o._data.size)) for o in outs]
-        flat = x._data.reshape(-1)  # a view: writes go into x
-        for k in range(flat.size):
-            orig = flat[k].item()
-            flat[k] = orig + eps
+        arr = x._data  # perturbed in place, one element at a time (any memory layout)
+        for k in range(arr.size):
+            pos = np.unravel_index(k, arr.shape)
+            orig = arr[pos].item()
+            arr[pos] = orig + eps
             plus = [o._data.astype(np.float64).copy() for o in _outputs(fn, inputs)]
-            flat[k] = orig - eps
+            arr[pos] = orig - eps
             minus = [o._data.astype(np.float64).copy() for o in _outputs(fn, inputs)]
-            flat[k] = orig
+            arr[pos] = orig
             for j in range(len(outs)):
                 jac[j][k] = ((plus[j] - minus[j]) / (2 * eps)).reshape(-1)
     return jac
@@ -56,7 +57,7 @@ def _analytical_jacobian(fn, inputs, i):
         if not o._rg:
             continue
         for k in range(o._data.size):
-            g = np.zeros_like(o._data)
+            g = np.zeros(o._data.shape, o._data.dtype)  # C order: zeros_like keeps a transposed layout
             g.reshape(-1)[k] = 1
             (gi,) = autograd_grad(o, x, Tensor._make(g, False, None), retain_graph=True, allow_unused=True)
             if gi is not None:
@@ -114,10 +115,15 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
 
     def first_derivative(*args):
         xs, gos = args[:n_in], args[n_in:]
-        os = _outputs(func, xs)
-        pairs = [(o, g) for o, g in zip(os, gos) if o._rg]
-        d = [x for x in xs if getattr(x, "_rg", False)]
-        grads = autograd_grad([o for o, _ in pairs], d, [g for _, g in pairs], create_graph=True, allow_unused=True)
+        # grad mode on even inside the numerical Jacobian's no_grad: the derivative needs its graph
+        with enable_grad():
+            os = _outputs(func, xs)
+            pairs = [(o, g) for o, g in zip(os, gos) if o._rg]
+            d = [x for x in xs if getattr(x, "_rg", False)]
+            if not pairs:
+                return tuple(Tensor._make(np.zeros_like(x._data), False, None) for x in d)
+            grads = autograd_grad([o for o, _ in pairs], d, [g for _, g in pairs], create_graph=True,
+                                  allow_unused=True)
         return tuple(g if g is not None else Tensor._make(np.zeros_like(x._data), False, None)
                      for g, x in zip(grads, d))
 

@@ -93,8 +93,35 @@ def _div_mode(a, b, rounding_mode=None):
     raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
 
 
-DIV_ROUNDED = Op("DivBackward1", _div_mode, lambda n, g: (g * 0, g * 0), promote="same")
-FLOOR_DIVIDE = Op("FloorDivideBackward0", np.floor_divide, lambda n, g: (g * 0, g * 0), promote="same")
+DIV_ROUNDED = Op("DivBackward2", _div_mode, lambda n, g: (g * 0, g * 0), promote="same")
+
+
+def _not_implemented(name):
+    def backward(n, *g):
+        raise RuntimeError(f"derivative for aten::{name} is not implemented")
+
+    return backward
+
+
+# PyTorch records these with a NotImplemented node (one edge per tensor operand): backward raises.
+FLOOR_DIVIDE = Op("NotImplemented", np.floor_divide, _not_implemented("floor_divide"), promote="same")
+FLOOR_DIVIDE.scalar = Op("NotImplemented", lambda a, other: np.floor_divide(a, other),
+                         _not_implemented("floor_divide"))
+RFLOOR_DIVIDE = Op("NotImplemented", lambda a, other: np.floor_divide(np.asarray(other, a.dtype), a),
+                   _not_implemented("floor_divide"))
+RREMAINDER = Op("NotImplemented", lambda a, other: np.remainder(np.asarray(other, a.dtype), a),
+                _not_implemented("remainder"))
+
+
+def _reflected(op, fn):
+    """``number <op> tensor``: a float tensor records ``op``; anything else goes the general way."""
+
+    def reflected(self, other):
+        if type(other) in _NUMBERS and self._data.dtype.kind == "f":
+            return apply(op, self, other=other)
+        return fn(other, self)
+
+    return reflected
 
 
 def _remainder_bw(n, g):
@@ -102,9 +129,21 @@ def _remainder_bw(n, g):
     return g, -g * (a / b).floor()
 
 
-REMAINDER = Op("RemainderBackward0", np.remainder, _remainder_bw, save="ab", promote="same")
-FMOD = Op("FmodBackward0", np.fmod, lambda n, g: (g, -g * (lambda a, b: (a / b).trunc())(*n.saved_tensors)),
-          save="ab", promote="same")
+def _fmod_bw(n, g):
+    a, b = n.saved_tensors
+    return g, -g * (a / b).trunc()
+
+
+# Tensor operands record RemainderBackward1/FmodBackward1; a Python number records ...Backward0 (one edge).
+REMAINDER = Op("RemainderBackward1", np.remainder, _remainder_bw, save="ab", promote="same")
+FMOD = Op("FmodBackward1", np.fmod, _fmod_bw, save="ab", promote="same")
+REMAINDER.scalar = Op("RemainderBackward0", lambda a, other: np.remainder(a, other), lambda n, g: g)
+FMOD.scalar = Op("FmodBackward0", lambda a, other: np.fmod(a, other), lambda n, g: g)
+# ``2 - x`` records RsubBackward1 (one edge), ``torch.rsub(x, y)`` RsubBackward0.
+RSUB = Op("RsubBackward0", lambda a, b, alpha=1: b - a if alpha == 1 else b - alpha * a,
+          lambda n, g: (-g if n.kwargs.get("alpha", 1) == 1 else g * -n.kwargs["alpha"], g), promote="same")
+RSUB.scalar = Op("RsubBackward1", lambda a, other, alpha=1: other - a if alpha == 1 else other - alpha * a,
+                 lambda n, g: -g if n.kwargs.get("alpha", 1) == 1 else g * -n.kwargs["alpha"])
 
 
 def _pow_bw(n, g):
@@ -171,6 +210,21 @@ def sub(input, other, *, alpha=1):
     if alpha != 1:
         return binary(SUB, input, other, alpha=alpha)
     return binary(SUB, input, other)
+
+
+@export("rsub", method=False)
+def rsub(input, other, *, alpha=1):
+    """``other - alpha * input`` (what ``2 - x`` runs: RsubBackward1, as in PyTorch)."""
+    if alpha != 1:
+        return binary(RSUB, input, other, alpha=alpha)
+    return binary(RSUB, input, other)
+
+
+def rdiv(input, other):
+    """``other / input`` for a number ``other``: PyTorch computes it as ``input.reciprocal() * other``."""
+    if isinstance(other, Tensor):
+        return div(other, input)
+    return mul(reciprocal(input), other)
 
 
 @export("mul", "multiply")
@@ -393,12 +447,13 @@ def fmin(input, other):
 
 
 def _where_bw(n, g):
-    (cond,) = n.saved_tensors
+    cond = Tensor._make(n.kwargs["condition"], False, None)
     zero = g * 0
-    return None, where(cond, g, zero), where(cond, zero, g)
+    return where(cond, g, zero), where(cond, zero, g)
 
 
-WHERE = Op("WhereBackward0", lambda c, a, b: np.where(c, a, b), _where_bw, save="a", saved_names=("condition",))
+# The condition is a constant (a kwarg), so the node has PyTorch's two edges: input and other.
+WHERE = Op("WhereBackward0", lambda a, b, condition: np.where(condition, a, b), _where_bw)
 
 
 @export("where")
@@ -427,7 +482,7 @@ def where(condition, input=None, other=None):
         else:
             raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
                                f"{condition.dtype.name.capitalize()}")
-    return apply(WHERE, condition, input, other)
+    return apply(WHERE, input, other, condition=condition._data)
 
 
 def _lerp_bw(n, g):
@@ -442,14 +497,23 @@ def _lerp_np(a, b, w):
     return np.where(np.abs(w) < 0.5, a + w * (b - a), b - (b - a) * (1 - w))
 
 
+def _lerp_scalar_bw(n, g):
+    w = n.kwargs["weight"]
+    return g * (1 - w), g * w
+
+
 LERP = Op("LerpBackward1", _lerp_np, _lerp_bw, save="abc", promote="same")
+# A number as the weight: LerpBackward0, with edges for input and end only (as PyTorch).
+LERP_SCALAR = Op("LerpBackward0", lambda a, b, weight: _lerp_np(a, b, weight), _lerp_scalar_bw, promote="same")
 
 
 @export("lerp")
 def lerp(input, end, weight):
     """``input + weight * (end - input)``."""
     input, end = _operands(input, end)
-    return apply(LERP, input, end, as_tensor_like(weight, input))
+    if not isinstance(weight, Tensor):
+        return apply(LERP_SCALAR, input, end, weight=float(weight))
+    return apply(LERP, input, end, weight)
 
 
 @export("lerp_", function=False)
@@ -698,8 +762,8 @@ def _fill(a, value):
     a[...] = value
 
 
-FILL = Op("FillBackward0", lambda a, value: np.full_like(a, value), lambda n, g: g * 0)
-FILL_TENSOR = Op("FillBackward1", lambda a, v: np.broadcast_to(v, a.shape).astype(a.dtype),
+FILL = Op("FillBackward2", lambda a, value: np.full_like(a, value), lambda n, g: g * 0)
+FILL_TENSOR = Op("FillBackward3", lambda a, v: np.broadcast_to(v, a.shape).astype(a.dtype),
                  lambda n, g: (g * 0, g.sum()))
 
 

@@ -72,6 +72,10 @@ def _getitem_bw(n, g):
 
 
 SLICE = Op("SliceBackward0", lambda a, idx: a[idx], _getitem_bw, view=True)
+# The same view under the name of the last step PyTorch's indexing takes (x[0] selects, x[None] unsqueezes).
+SELECT = Op("SelectBackward0", SLICE.forward, _getitem_bw, view=True)
+UNSQUEEZE_IDX = Op("UnsqueezeBackward0", SLICE.forward, _getitem_bw, view=True)
+ALIAS = Op("AliasBackward0", SLICE.forward, _getitem_bw, view=True)
 INDEX = Op("IndexBackward0", lambda a, idx: a[idx], _getitem_bw)
 INDEX_BACKWARD = Op("IndexPutBackward0", lambda g, idx, shape: _index_add_np(shape, g.dtype, idx, g),
                     lambda n, gg: apply(INDEX, gg, idx=n.kwargs["idx"]))
@@ -84,7 +88,33 @@ def getitem(self, idx):
                          "in C++ to convert a 0-dim tensor to a number")
     npidx = _np_index(idx)
     _check_bounds(self._data.shape, npidx)
-    return apply(SLICE if _is_basic(npidx) else INDEX, self, idx=npidx)
+    if not _is_basic(npidx):
+        return apply(INDEX, self, idx=npidx)
+    return apply(_view_op(npidx, self._data.shape), self, idx=npidx)
+
+
+def _view_op(idx, shape):
+    """The node PyTorch ends with for a basic index: a lone slice always slices; in a tuple, full
+    slices are skipped and the last real step (select, slice, unsqueeze) names the node, else an alias."""
+    if isinstance(idx, slice):
+        return SLICE
+    if not isinstance(idx, tuple):
+        idx = (idx,)
+    last, d = ALIAS, 0
+    n_dims = sum(1 for i in idx if i is not None and i is not Ellipsis)
+    for i in idx:
+        if i is None:
+            last = UNSQUEEZE_IDX
+        elif i is Ellipsis:
+            d += len(shape) - n_dims
+        elif isinstance(i, slice):
+            if i.indices(shape[d]) != (0, shape[d], 1):
+                last = SLICE
+            d += 1
+        else:
+            last = SELECT
+            d += 1
+    return last
 
 
 def _setitem_fwd(a, v, idx):
@@ -97,7 +127,8 @@ def _copyslices_bw(n, g):
     return apply(ZERO_REGION, g, idx=idx), apply(INDEX, g, idx=idx)
 
 
-COPY_SLICES = Op("CopySlices", _setitem_fwd, _copyslices_bw)
+COPY_SLICES = Op("torch::autograd::CopySlices", _setitem_fwd, _copyslices_bw)
+INDEX_PUT = Op("IndexPutBackward0", _setitem_fwd, _copyslices_bw)  # x[tensor_index] = v is index_put_
 ZERO_REGION = Op("IndexPutBackward1", lambda g, idx: _zeroed(g, idx), lambda n, gg: apply(ZERO_REGION, gg,
                                                                                           idx=n.kwargs["idx"]))
 
@@ -115,7 +146,7 @@ def setitem(self, idx, value):
     _check_bounds(self._data.shape, npidx)
     if not isinstance(value, Tensor):
         value = Tensor._make(np.asarray(value, dtype=self._data.dtype), False, None)
-    apply_inplace(COPY_SLICES, self, value, idx=npidx)
+    apply_inplace(COPY_SLICES if _is_basic(npidx) else INDEX_PUT, self, value, idx=npidx)
 
 
 # --- index_select / gather / scatter --------------------------------------------------------------
@@ -196,6 +227,11 @@ def _scatter_add_bw(n, g):
 
 
 SCATTER = Op("ScatterBackward0", _scatter_fwd, _scatter_bw)
+# scatter(dim, index, value) with a number: ScatterBackward1, one edge
+SCATTER_VALUE = Op("ScatterBackward1",
+                   lambda a, dim, index, value, reduce=None: _scatter_fwd(a, np.asarray(value, a.dtype), dim, index,
+                                                                          reduce),
+                   lambda n, g: apply(ZERO_REGION, g, idx=_grid(n.kwargs["index"], n.kwargs["dim"])))
 SCATTER_ADD = Op("ScatterAddBackward0", lambda a, s, dim, index: _scatter_fwd(a, s, dim, index, "add"),
                  _scatter_add_bw)
 
@@ -212,7 +248,10 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     """A copy of ``input`` with ``src`` (or ``value``) written at ``index`` along ``dim``."""
     _check_index(index, "scatter")
     d = wrap_dims(dim, input._data.ndim)[0]
-    src = _scatter_src(input, src if src is not None else value)
+    src = src if src is not None else value
+    if not isinstance(src, _T()):
+        kw = {} if reduce is None else {"reduce": reduce}
+        return apply(SCATTER_VALUE, input, dim=d, index=index._data, value=src, **kw)
     if reduce is not None:
         return apply(SCATTER, input, src, dim=d, index=index._data, reduce=reduce)
     return apply(SCATTER, input, src, dim=d, index=index._data)
@@ -229,7 +268,9 @@ def scatter_add(input, dim, index, src):
 @export("scatter_", function=False)
 def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
     d = wrap_dims(dim, self._data.ndim)[0]
-    src = _scatter_src(self, src if src is not None else value)
+    src = src if src is not None else value
+    if not isinstance(src, _T()):
+        return apply_inplace(SCATTER_VALUE, self, dim=d, index=index._data, value=src)
     return apply_inplace(SCATTER, self, src, dim=d, index=index._data)
 
 

@@ -18,10 +18,11 @@ def _matmul_bw(n, g):
     a2 = a.unsqueeze(0) if a._data.ndim == 1 else a
     b2 = b.unsqueeze(-1) if b._data.ndim == 1 else b
     g2 = g
-    if a._data.ndim == 1:
-        g2 = g2.unsqueeze(-2)
+    # b's missing last dimension first: for vector @ vector, g is 0-d and becomes (1, 1).
     if b._data.ndim == 1:
         g2 = g2.unsqueeze(-1)
+    if a._data.ndim == 1:
+        g2 = g2.unsqueeze(-2)
     ga = gb = None
     if need[0]:
         ga = g2 @ b2.transpose(-1, -2)
@@ -35,15 +36,18 @@ def _matmul_bw(n, g):
 
 
 def _mm_name(a, b):
+    """The op (so the node name) PyTorch's matmul ends with for these ranks."""
     if a.ndim == 2 and b.ndim == 2:
         return MM
     if a.ndim == 1 and b.ndim == 1:
         return DOT
     if a.ndim == 2 and b.ndim == 1:
         return MV
-    if a.ndim == 3 and b.ndim == 3:
-        return BMM
-    return MATMUL
+    if a.ndim == 1 and b.ndim == 2:
+        return MATMUL_VEC_MAT  # unsqueeze, mm, squeeze
+    if a.ndim == 2:
+        return MATMUL_MAT_BATCH  # transposed batched product, made contiguous
+    return MATMUL  # folded into mm/bmm, then an unsafe view
 
 
 MM = Op("MmBackward0", np.matmul, _matmul_bw, save="ab", promote="same")
@@ -51,6 +55,8 @@ DOT = Op("DotBackward0", np.matmul, _matmul_bw, save="ab", promote="same")
 MV = Op("MvBackward0", np.matmul, _matmul_bw, save="ab", promote="same")
 BMM = Op("BmmBackward0", np.matmul, _matmul_bw, save="ab", promote="same")
 MATMUL = Op("UnsafeViewBackward0", np.matmul, _matmul_bw, save="ab", promote="same")
+MATMUL_VEC_MAT = Op("SqueezeBackward4", np.matmul, _matmul_bw, save="ab", promote="same")
+MATMUL_MAT_BATCH = Op("CloneBackward0", np.matmul, _matmul_bw, save="ab", promote="same")
 
 
 def _shape_error(a, b):
@@ -117,7 +123,7 @@ def bmm(input, mat2):
             f"Expected size for first two dimensions of batch2 tensor to be: [{s1[0]}, {s1[2]}] but got: "
             f"[{s2[0]}, {s2[1]}]."
         )
-    return matmul(input, mat2)
+    return apply(BMM, input, mat2)
 
 
 @export("mv")
@@ -138,7 +144,7 @@ def dot(input, other):
 
 @export("outer", "ger")
 def outer(input, vec2):
-    return input.unsqueeze(1) * vec2.unsqueeze(0)
+    return input.reshape(-1, 1) * vec2  # PyTorch's composition: MulBackward0(ViewBackward0, vec2)
 
 
 def _addmm_bw(n, g):

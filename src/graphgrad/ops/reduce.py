@@ -177,7 +177,11 @@ def _prod_bw(n, g):
     if not (arr == 0).any():
         out = a.prod(dims[0], keepdim=True) if len(dims) == 1 else a.prod()
         return expand_reduced(g, arr.shape, dims, keepdim) * out / a
-    # With zeros, the product of the other elements is computed directly (constant w.r.t. a here).
+    # With zeros, out / a is undefined: the gradient is the product of the *other* elements.
+    from ..autograd.grad_mode import _State
+
+    if _State.enabled:  # create_graph: the same product, built from differentiable ops
+        return expand_reduced(g, arr.shape, dims, keepdim) * _prod_of_others(a, dims)
     moved = np.moveaxis(arr, dims, tuple(range(-len(dims), 0)))
     flat = moved.reshape(moved.shape[: moved.ndim - len(dims)] + (-1,))
     left = np.cumprod(np.concatenate([np.ones_like(flat[..., :1]), flat[..., :-1]], -1), -1)
@@ -186,14 +190,39 @@ def _prod_bw(n, g):
     return expand_reduced(g, arr.shape, dims, keepdim) * _T()._make(others, False, None)
 
 
+def _prod_of_others(a, dims):
+    """For each element, the product of the other elements over ``dims`` (differentiable, no division:
+    row i of an m x m matrix holds the m reduced elements with element i replaced by 1)."""
+    from .elementwise import where
+
+    shape = a._data.shape
+    keep = tuple(d for d in range(len(shape)) if d not in dims)
+    perm = keep + tuple(dims)
+    m = 1
+    for d in dims:
+        m *= shape[d]
+    moved = a.permute(perm) if perm != tuple(range(len(shape))) else a
+    flat = moved.reshape(tuple(shape[d] for d in keep) + (m, 1)).transpose(-1, -2)  # (..., 1, m)
+    eye = Tensor._make(np.eye(m, dtype=bool), False, None)
+    others = where(eye, 1.0, flat.expand(flat._data.shape[:-2] + (m, m))).prod(-1)  # (..., m)
+    others = others.reshape(tuple(shape[d] for d in perm))
+    return others.permute(tuple(np.argsort(perm))) if perm != tuple(range(len(shape))) else others
+
+
 PROD = Op("ProdBackward1", lambda a, dims, keepdim, dtype=None: np.prod(a, axis=dims, keepdims=keepdim, dtype=dtype),
           _prod_bw, save="a")
 
 
+PROD_ALL = Op("ProdBackward0", PROD.forward, _prod_bw, save="a")
+
+
 @export("prod")
 def prod(input, dim=None, keepdim=False, *, dtype=None):
+    """Product of all elements (ProdBackward0), or along ``dim`` (ProdBackward1)."""
     dt = _sum_dtype(input, dtype)
-    return apply(PROD, input, dims=_dims(input, dim), keepdim=keepdim if dim is not None else False, dtype=dt)
+    if dim is None:
+        return apply(PROD_ALL, input, dims=_dims(input, None), keepdim=False, dtype=dt)
+    return apply(PROD, input, dims=_dims(input, dim), keepdim=keepdim, dtype=dt)
 
 
 @export("cumsum")
@@ -434,21 +463,60 @@ NORM2 = Op("LinalgVectorNormBackward0",
            save=("a", "out"))
 
 
+def _norm_p_fwd(a, p, dims, keepdim):
+    x = np.abs(a)
+    if p == np.inf:
+        return np.max(x, axis=dims, keepdims=keepdim)
+    if p == -np.inf:
+        return np.min(x, axis=dims, keepdims=keepdim)
+    if p == 0:
+        return np.sum(x != 0, axis=dims, keepdims=keepdim).astype(a.dtype)
+    if p == 1:
+        return np.sum(x, axis=dims, keepdims=keepdim)
+    return np.sum(x ** p, axis=dims, keepdims=keepdim) ** (1.0 / p)
+
+
+def _norm_p_bw(n, g):
+    # PyTorch's norm_backward, case by case (FunctionsManual.cpp), in graphgrad ops.
+    a, out = n.saved_tensors
+    k = n.kwargs
+    p, dims, keepdim, shape = k["p"], k["dims"], k["keepdim"], a._data.shape
+    g = expand_reduced(g, shape, dims, keepdim)
+    if p == 0:
+        return g * 0
+    if p == 1:
+        return a.sign() * g
+    from .elementwise import where
+
+    o = expand_reduced(out, shape, dims, keepdim)
+    if p in (np.inf, -np.inf):
+        mask = (a.abs() == o).to(g.dtype)
+        return a.sign() * mask * g / expand_reduced(mask.sum(dims, keepdim=True), shape, dims, True)
+    if p < 1:
+        return a.sign() * where(a == 0, 0.0, a.abs() ** (p - 1)) * g * o ** (1 - p)
+    scaled = a.sign() * a.abs() ** (p - 1) if p < 2 else a * a.abs() ** (p - 2)
+    return scaled * where(o == 0, 0.0, g / o ** (p - 1))
+
+
+NORM_P = Op("LinalgVectorNormBackward0", _norm_p_fwd, _norm_p_bw, save=("a", "out"))
+
+
 @export("norm")
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
-    """Vector p-norm over ``dim`` (all elements by default); 2 and 'fro' are the default."""
-    if p in ("fro", 2, 2.0, None):
-        return apply(NORM2, input, dims=_dims(input, dim), keepdim=keepdim)
+    """Vector p-norm over ``dim`` (all elements by default); 2 and 'fro' are the default.
+
+    >>> import graphgrad
+    >>> graphgrad.tensor([3.0, -4.0]).norm(), graphgrad.tensor([3.0, -4.0]).norm(p=1)
+    (tensor(5.), tensor(7.))
+    """
+    if dtype is not None:
+        input = input.to(dtype)
     dims = _dims(input, dim)
-    if p in (float("inf"), "inf"):
-        return input.abs().amax(dims, keepdim=keepdim)
-    if p in (float("-inf"),):
-        return input.abs().amin(dims, keepdim=keepdim)
-    if p == 1:
-        return input.abs().sum(dims, keepdim=keepdim)
-    if p == 0:
-        return (input != 0).to(input.dtype).sum(dims, keepdim=keepdim)
-    return (input.abs() ** p).sum(dims, keepdim=keepdim) ** (1.0 / p)
+    if p in ("fro", 2, 2.0, None):
+        return apply(NORM2, input, dims=dims, keepdim=keepdim)
+    if p == "inf":
+        p = float("inf")
+    return apply(NORM_P, input, p=float(p), dims=dims, keepdim=keepdim)
 
 
 def _softmax_np(a, dim):

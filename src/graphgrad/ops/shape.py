@@ -130,6 +130,8 @@ def unflatten(input, dim, sizes):
 
 SQUEEZE = Op("SqueezeBackward0", lambda a, shape: a.reshape(shape), lambda n, g: g.reshape(n._in_meta[0][0]),
              view=True)
+SQUEEZE_DIM = Op("SqueezeBackward1", SQUEEZE.forward, SQUEEZE.backward, view=True)
+SQUEEZE_DIMS = Op("SqueezeBackward2", SQUEEZE.forward, SQUEEZE.backward, view=True)
 UNSQUEEZE = Op("UnsqueezeBackward0", lambda a, shape: a.reshape(shape),
                lambda n, g: g.reshape(n._in_meta[0][0]), view=True)
 
@@ -140,7 +142,9 @@ def squeeze(input, dim=None):
     shape = input._data.shape
     dims = wrap_dims(dim, len(shape)) if dim is not None else tuple(range(len(shape)))
     new = tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1))
-    return apply(SQUEEZE, input, shape=new)
+    # PyTorch names the node after the overload: squeeze(), squeeze(dim), squeeze(dims)
+    op = SQUEEZE if dim is None else SQUEEZE_DIM if isinstance(dim, (int, np.integer)) else SQUEEZE_DIMS
+    return apply(op, input, shape=new)
 
 
 @export("unsqueeze")
@@ -390,6 +394,7 @@ def _split_fwd(a, sizes, dim):
 
 
 SPLIT = Op("SplitWithSizesBackward0", _split_fwd, lambda n, *gs: cat(gs, n.kwargs["dim"]), view=True, n_outputs=-1)
+SPLIT_EQUAL = Op("SplitBackward0", _split_fwd, SPLIT.backward, view=True, n_outputs=-1)  # split(int), chunk
 UNBIND = Op("UnbindBackward0", lambda a, dim: tuple(np.moveaxis(a, dim, 0)),
             lambda n, *gs: stack(gs, n.kwargs["dim"]), view=True, n_outputs=-1)
 
@@ -402,6 +407,7 @@ def split(tensor, split_size_or_sections, dim=0):
     if isinstance(split_size_or_sections, (int, np.integer)):
         s = int(split_size_or_sections)
         sizes = [s] * (n // s) + ([n % s] if n % s else []) if s > 0 else [n]
+        return apply(SPLIT_EQUAL, tensor, sizes=tuple(sizes), dim=d)
     else:
         sizes = [int(s) for s in split_size_or_sections]
         if sum(sizes) != n:
