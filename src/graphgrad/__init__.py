@@ -96,3 +96,7 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
         _repr.EDGEITEMS = edgeitems
     if linewidth is not None:
         _repr.LINEWIDTH = linewidth
+
+
+from . import optim, utils  # noqa: E402
+from .serialization import load, save  # noqa: E402
