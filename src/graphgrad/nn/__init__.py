@@ -1,0 +1,14 @@
+"""graphgrad.nn: modules and layers with PyTorch's names, parameters, state_dict keys and repr.
+
+>>> import graphgrad, graphgrad.nn as nn
+>>> model = nn.Sequential(nn.Linear(10, 5), nn.ReLU(), nn.Linear(5, 2))
+>>> model(graphgrad.randn(3, 10)).shape
+graphgrad.Size([3, 2])
+"""
+
+from . import functional, init, modules, utils
+from .module import Module
+from .modules import *  # noqa: F403
+from .parameter import Buffer, Parameter
+
+__all__ = sorted(["Buffer", "Parameter", "functional", "init", "utils", *modules.__all__])
