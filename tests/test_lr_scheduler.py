@@ -246,3 +246,20 @@ def test_scheduled_sgd_training_matches_torch(torch_ref, rng):
         return w.detach().numpy().copy()
 
     np.testing.assert_allclose(run(graphgrad), run(torch_ref), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("name", "kw"),
+    [("StepLR", dict(step_size=2)), ("MultiStepLR", dict(milestones=[1, 3])), ("ExponentialLR", dict(gamma=0.5)),
+     ("CosineAnnealingLR", dict(T_max=3)), ("LambdaLR", dict(lr_lambda=lambda e: 0.5)),
+     ("OneCycleLR", dict(max_lr=1.0, total_steps=5)), ("ReduceLROnPlateau", dict())],
+)
+def test_every_state_dict_matches_torch(torch_ref, name, kw):
+    sds = []
+    for lib in (graphgrad, torch_ref):
+        opt = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9)
+        sched = getattr(lib.optim.lr_scheduler, name)(opt, **kw)
+        opt.step()
+        sched.step(*([1.0] if name == "ReduceLROnPlateau" else []))
+        sds.append(sched.state_dict())
+    assert sds[0] == sds[1]
