@@ -14,7 +14,13 @@ class _Anomaly:
 
 
 def forward_trace():
-    return traceback.format_stack()[:-3]
+    """The stack of the op being recorded, as formatted lines, without graphgrad's own innermost frames."""
+    from .graph import _PKG_DIR
+
+    stack = traceback.extract_stack()[:-1]
+    while len(stack) > 1 and stack[-1].filename.startswith(_PKG_DIR):
+        stack.pop()
+    return traceback.format_list(stack)
 
 
 def is_anomaly_enabled() -> bool:
@@ -91,8 +97,34 @@ def run_node(node, grads):
         for i, g in enumerate(gin):
             if g is not None and g._data.dtype.kind == "f" and np.isnan(g._data).any():
                 _warn_trace(node)
-                raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
+                raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output."
+                                   + _nan_context(node, grads))
     return gin
+
+
+def _values(arr) -> str:
+    n_nan, n_inf = int(np.isnan(arr).sum()), int(np.isinf(arr).sum())
+    n_zero = int((arr == 0).sum())
+    counts = ((n_nan, "nan"), (n_inf, "inf"), (n_zero, "zero" if n_zero == 1 else "zeros"))
+    parts = [f"{n} {what}" for n, what in counts if n]
+    return ", ".join(parts) if parts else "all finite, non-zero"
+
+
+def _nan_context(node, grads) -> str:
+    """Where the op was created, and what it received: nan out of finite inputs points at the op itself."""
+    from .errors import format_site
+    from .ledger import node_saved
+
+    lines = ["", "", f"graphgrad: {node.name()} is the derivative of the op created at {format_site(node._site)}"]
+    for i, g in enumerate(grads):
+        if g is not None and g._data.dtype.kind == "f":
+            lines.append(f"  incoming gradient {i}: {_values(g._data)}")
+    for name, arr, _ in node_saved(node):
+        if arr.dtype.kind == "f":
+            lines.append(f"  saved {name}: {_values(arr)}")
+    lines.append("  A nan from finite values is 0/0, inf-inf or 0*inf in the derivative, e.g. sqrt or log at 0, "
+                 "or pow with a negative base: clamp the input (x.clamp(min=eps)) or add an eps.")
+    return "\n".join(lines)
 
 
 def _warn_trace(node):

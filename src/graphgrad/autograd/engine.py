@@ -20,7 +20,7 @@ import numpy as np
 from . import anomaly, explain
 from .anomaly import run_node
 from .grad_mode import _State
-from .graph import AccumulateGrad, edge_of, user_site
+from .graph import AccumulateGrad, _Sites, backward_call, edge_of
 
 
 def _tensor_cls():
@@ -45,7 +45,7 @@ def _initial_grads(outputs, grad_outputs, create_graph):
         if g is None:
             if t._rg:
                 if t._data.size != 1:
-                    raise RuntimeError("grad can be implicitly created only for scalar outputs")
+                    raise RuntimeError("grad can be implicitly created only for scalar outputs" + explain.non_scalar(t))
                 if t._data.dtype.kind != "f":
                     raise RuntimeError("grad can be implicitly created only for real scalar outputs")
             g = Tensor._make(np.ones_like(t._data), False, None)
@@ -97,7 +97,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             if not t._rg:
                 raise RuntimeError("One of the differentiated Tensors does not require grad")
         targets = [(edge_of(t), t) for t in inputs]
-    run(roots, retain_graph, create_graph, targets=targets, accumulate=True, site=user_site(2))
+    run(roots, retain_graph, create_graph, targets=targets, accumulate=True,
+        site=backward_call(roots, retain_graph))
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
@@ -124,7 +125,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     grads = _initial_grads(outputs, grad_outputs, create_graph)
     roots = [(edge_of(t), g) for t, g in zip(outputs, grads)]
     targets = [(edge_of(t), t) for t in inputs]
-    captured = run(roots, retain_graph, create_graph, targets=targets, accumulate=False, site=user_site(2))
+    captured = run(roots, retain_graph, create_graph, targets=targets, accumulate=False,
+                   site=backward_call(roots, retain_graph, "grad"))
     result = []
     for i, t in enumerate(inputs):
         g = captured.get(i)
@@ -134,7 +136,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             elif not allow_unused:
                 raise RuntimeError(
                     f"The differentiated Tensor at index {i} appears to not have been used in the graph. "
-                    "Set allow_unused=True if this is the desired behavior."
+                    "Set allow_unused=True if this is the desired behavior." + explain.unused_input(t, outputs)
                 )
         result.append(g)
     return tuple(result)
@@ -222,8 +224,9 @@ def run(roots, retain_graph, create_graph, targets=None, accumulate=True, site=N
     ready = [(-n._seq, n) for n in buffers if deps.get(n, 0) == 0]
     heapq.heapify(ready)
     captured = {}
-    prev_mode = _State.enabled
+    prev_mode, prev_in_backward = _State.enabled, _Sites.in_backward
     _State.enabled = create_graph
+    _Sites.in_backward = True  # ops run by derivatives record no 'where the chain was cut' sites
     heappop, heappush = heapq.heappop, heapq.heappush
     anomaly_on = anomaly._Anomaly.enabled
     try:
@@ -283,6 +286,7 @@ def run(roots, retain_graph, create_graph, targets=None, accumulate=True, site=N
                     heappush(ready, (-nxt._seq, nxt))
     finally:
         _State.enabled = prev_mode
+        _Sites.in_backward = prev_in_backward
     return captured
 
 

@@ -1,9 +1,29 @@
-"""Errors of graph misuse: PyTorch's text first, then what graphgrad knows about where it happened."""
+"""Errors of graph misuse: PyTorch's text first, then what graphgrad knows about where it happened.
+
+PyTorch's message always comes first, unchanged (code and tests that match on it keep working); the
+context follows after a blank line, starting with ``graphgrad:``.
+
+Second backward through a freed graph. The node that needed its saved tensors is named with the line
+that created it and the ``backward()`` that freed it; then one of four diagnoses, from the history that
+every backward call records (``ledger.BackwardCall``: its site, when it ran, the nodes it started from):
+
+- the same output backpropagated twice (the freeing call started from the same node);
+- a graph reused after a backward went through it: the outputs of the current call were created after
+  the call that freed the node, so a tensor computed before that backward (a hidden state, a running
+  total, an input computed once outside the loop) links the new graph to the old one. When the freeing
+  ``backward()`` ran from the same source line as this one, it is a loop carrying the tensor from one
+  iteration to the next: the fix is ``detach()`` (or recomputing it), and ``retain_graph=True`` is named
+  as the wrong fix;
+- two outputs sharing a graph, both created before the first backward: sum them, or
+  ``retain_graph=True`` on the first;
+- a graph freed explicitly by ``graph.release()``.
+"""
 
 from __future__ import annotations
 
 import linecache
 import os
+import sys
 
 SECOND_BACKWARD = (
     "Trying to backward through the graph a second time (or directly access saved tensors after they "
@@ -17,11 +37,24 @@ ANOMALY_HINT = (
 )
 
 
+def resolve_site(site):
+    """(filename, lineno) for a recorded site: already that, or a (code object, instruction offset)."""
+    if site is None:
+        return None
+    first = site[0]
+    if not isinstance(first, str):
+        from .graph import code_location
+
+        return code_location(first, site[1])
+    return site
+
+
 def format_site(site, with_code=True) -> str:
     """``file.py:42  z = y * 4`` for a recorded (filename, lineno)."""
-    if site is None:
-        return "<unknown location>"
-    filename, lineno = site
+    site = resolve_site(site)
+    if site is None or getattr(site, "known_site", True) is False:
+        return "<unknown location (creation sites are off: graphgrad.autograd.graph.set_record_sites(True))>"
+    filename, lineno = site[0], site[1]
     text = f"{os.path.basename(filename)}:{lineno}"
     if with_code:
         code = linecache.getline(filename, lineno).strip()
@@ -36,34 +69,165 @@ def tensor_type(arr) -> str:
     return f"torch.{from_numpy_dtype(arr.dtype)._legacy}"
 
 
+# --- second backward -------------------------------------------------------------------------------------
+def _engine_frame():
+    """(current BackwardCall, its root nodes) when called from inside the engine's backward pass."""
+    from . import engine
+
+    code = engine.run.__code__
+    f = sys._getframe(2)
+    while f is not None:
+        if f.f_code is code:
+            loc = f.f_locals
+            roots = [n for (n, _), _ in loc.get("roots", ()) if n is not None]
+            return loc.get("site"), roots
+        f = f.f_back
+    return None, []
+
+
+def _frontier(roots, current):
+    """The first edge (consumer, old node) from the current graph into nodes freed by an earlier call."""
+    seen = set()
+    stack = list(roots)
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        for nxt, _ in n.next_functions:
+            if nxt is None:
+                continue
+            if nxt._released and nxt._freed_by is not current:
+                return n, nxt
+            stack.append(nxt)
+    return None, None
+
+
 def second_backward(node) -> RuntimeError:
-    lines = [SECOND_BACKWARD, "", "graphgrad: the node that needed its saved tensors:"]
-    lines.append(f"  {node.name()}, created at {format_site(node._site)}")
-    if node._freed_by is not None:
-        lines.append(f"  its saved tensors were freed by the backward() at {format_site(node._freed_by)}")
-    lines.append(
-        "  If two losses share this graph, add them and call backward() once (or pass "
-        "retain_graph=True to the first). If a tensor from a previous iteration (a hidden state, "
-        "a running total) feeds this step, detach() it instead: retain_graph=True would hide that bug."
-    )
+    from .ledger import label
+
+    lines = [SECOND_BACKWARD, ""]
+    lines.append(f"graphgrad: {node.name()} needed its saved tensors, but they were already freed.")
+    lines.append(f"  {node.name()} was created at {format_site(node._site)}")
+    freed = node._freed_by
+    if freed is not None:
+        lines.append(f"  its saved tensors were freed by the {label(freed, with_code=True)}")
+    current, roots = _engine_frame()
+    kind = getattr(freed, "kind", None)
+    if kind == "release":
+        lines.append("  graphgrad.autograd.graph.release() freed this graph on purpose; call it after the last "
+                     "backward() through the graph.")
+        return RuntimeError("\n".join(lines))
+    if current is None or kind is None:
+        if current is None:
+            lines.append("  (the saved tensors were accessed after that call, e.g. through grad_fn._saved_*: "
+                         "read them before backward(), or pass retain_graph=True to it)")
+        else:
+            lines.append(_GENERIC_HINT)
+        return RuntimeError("\n".join(lines))
+    lines.append(f"  this is the {label(current)}")
+    same_line = tuple(freed) == tuple(current) and getattr(freed, "known_site", False)
+    if freed.root_seqs & current.root_seqs:
+        lines.append("  Both calls started from the same output: backward() ran twice on one graph.")
+        if same_line:
+            lines.append("  It is the same line running again (a loop?): recompute the loss inside the loop, from a "
+                         "new forward pass, instead of calling backward() on the old one.")
+        else:
+            lines.append("  If the second call was meant for another loss (e.g. loss2.backward()), call it on that "
+                         "one. If you really need to backpropagate twice through this graph, pass "
+                         f"retain_graph=True to the first call ({format_site(freed, False)}).")
+        return RuntimeError("\n".join(lines))
+    consumer, old = _frontier(roots, current)
+    if current.root_seqs and max(current.root_seqs) > freed.seq:
+        lines.append(f"  The graph of this call was built after the {label(freed)} had already gone through part "
+                     "of it: a tensor computed before that call is used again.")
+        if old is not None:
+            lines.append(f"    the old tensor: the output of {old.name()}, created at {format_site(old._site)}")
+            lines.append(f"    used again by:  {consumer.name()}, created at {format_site(consumer._site)}")
+        if same_line:
+            lines.append("  The same backward() line ran before: this is a loop that carries a tensor from one "
+                         "iteration into the next (an RNN hidden state, a running loss total, an output computed "
+                         "once before the loop).")
+            lines.append("  Fix: detach() what is carried over (h = h.detach() at the start of each iteration; "
+                         "total += loss.item() for running totals), or recompute it inside the loop. "
+                         "retain_graph=True is the wrong fix here: each iteration would backpropagate into all "
+                         "the previous ones and keep their graphs alive.")
+        else:
+            lines.append("  If you want the gradients of both outputs, compute both before the first backward() and "
+                         "call backward() once on their sum, or pass retain_graph=True to the first backward(). "
+                         "If the tensor is carried over from an earlier step (a hidden state, a running total), "
+                         "detach() it instead.")
+        return RuntimeError("\n".join(lines))
+    lines.append(f"  Two outputs share this part of the graph, and the {label(freed)} freed it while "
+                 "backpropagating from the other one.")
+    if old is not None and consumer is not None:
+        lines.append(f"    the shared tensor: the output of {old.name()}, created at {format_site(old._site)}")
+    lines.append("  Sum the losses and call backward() once ((loss1 + loss2).backward()), or pass retain_graph=True "
+                 f"to the first backward() ({format_site(freed, False)}). If one loss must not reach the shared "
+                 "part (a GAN's discriminator step on the generator's output), detach() the shared tensor there.")
     return RuntimeError("\n".join(lines))
+
+
+_GENERIC_HINT = (
+    "  If two losses share this graph, add them and call backward() once (or pass retain_graph=True to the "
+    "first). If a tensor from a previous iteration (a hidden state, a running total) feeds this step, detach() "
+    "it instead: retain_graph=True would hide that bug."
+)
+
+
+# --- modified in place ---------------------------------------------------------------------------------
+def _saved_tensor_for(node, arr):
+    for t in node._saved or ():
+        if t is not None and t._data is arr:
+            return t
+    return None
 
 
 def modified_inplace(node, arr, creator, expected, actual, version_box) -> RuntimeError:
     shape = ", ".join(str(s) for s in arr.shape)
     what = f"[{tensor_type(arr)} [{shape}]]"
-    if creator is not None and creator.op.name != "AccumulateGrad":
-        what += f", which is output 0 of {creator.op.forward_name}"
+    is_leaf = creator is None or creator.op.name.endswith("AccumulateGrad")
+    t = _saved_tensor_for(node, arr) if node is not None else None
+    # PyTorch names the saved tensor's grad_fn at the time of the check (for a saved input that was
+    # written in place since: the in-place op's node); a leaf gets no "which is output" clause.
+    current = creator if t is None or creator is node else t._grad_fn
+    if current is not None and not current.op.name.endswith("AccumulateGrad"):
+        what += f", which is output {t._output_nr if t is not None else 0} of {current.op.forward_name},"
     msg = (
         "one of the variables needed for gradient computation has been modified by an inplace "
-        f"operation: {what}, is at version {actual}; expected version {expected} instead." + ANOMALY_HINT
+        f"operation: {what} is at version {actual}; expected version {expected} instead." + ANOMALY_HINT
     )
-    lines = [msg, "", f"graphgrad: {node.name()} (created at {format_site(node._site)}) saved this tensor"]
-    site = version_box[1]
+    from .explain import names_in_user_frame
+
+    names = names_in_user_frame()
+    name = names.get(id(t)) if t is not None else None
+    lines = [msg, ""]
+    node_text = f"{node.name()} (created at {format_site(node._site)})" if node is not None else "a custom Function"
+    if is_leaf:
+        desc = f"the leaf {name}" if name else "a leaf tensor"
+        desc += f" [{shape}]"
+    elif creator is node:
+        desc = "its own output (result)"
+    else:
+        desc = f"the output of {creator.name()} created at {format_site(creator._site)}"
+    lines.append(f"graphgrad: {node_text} saved {desc}")
+    site = version_box[1] if len(version_box) > 1 else None
     if site is not None:
-        lines.append(f"  it was last modified in place at {format_site(site)}")
-    lines.append(
-        "  Use the out-of-place form (x = x * 2 instead of x.mul_(2)), clone() the tensor before "
-        "writing to it, or make the write after backward()."
-    )
+        lines.append(f"  it was modified in place afterwards, at {format_site(site)}  "
+                     f"(version {expected} -> {actual})")
+    else:
+        lines.append(f"  it was modified in place afterwards (version {expected} -> {actual}); where was not "
+                     "recorded (creation sites off, or a write through .data)")
+    if is_leaf and t is not None and t.requires_grad:
+        lines.append(
+            "  A parameter changed between this graph's forward pass and this backward(): typically "
+            "optimizer.step() between two backward() calls on one retained graph. Call backward() for every "
+            "loss before step() (sum them, or retain_graph=True on all but the last), or recompute the "
+            "forward pass after step()."
+        )
+    else:
+        lines.append(
+            "  Use the out-of-place form (x = x + 1 instead of x += 1, relu instead of relu_ / inplace=True), "
+            "clone() the tensor before writing to it, or make the write after backward()."
+        )
     return RuntimeError("\n".join(lines))

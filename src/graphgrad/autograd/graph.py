@@ -26,6 +26,7 @@ _seq = itertools.count()
 class _Sites:
     # Recording the user's line costs one short frame walk per node; it can be switched off.
     enabled = True
+    in_backward = False  # set by the engine while derivatives run: their ops record no cut sites
 
 
 def set_record_sites(enabled: bool) -> None:
@@ -302,3 +303,7 @@ def iter_graph(roots):
         for nxt, _ in n.next_functions:
             if nxt is not None and id(nxt) not in seen:
                 stack.append(nxt)
+
+
+# --- the ledger (graphgrad.autograd.ledger): what graphs hold, explicit release, a text view ----------
+from .ledger import BackwardCall, backward_call, describe, release, saved_bytes, saved_tensors  # noqa: E402, F401

@@ -15,6 +15,7 @@ import numpy as np
 
 from .._dtype import get_default_dtype, result_type
 from .._tensor import Tensor
+from ..autograd.explain import note_cut
 from ..autograd.grad_mode import _State
 from ..autograd.graph import Node, _Sites, edge_of, grad_accumulator, raw_site, user_site
 
@@ -130,6 +131,8 @@ def apply(op, *inputs, **kwargs):
         out = Tensor._make(res, False, None)
         if op.view:
             out._vbox = inputs[0]._vbox
+        if _Sites.enabled and not _Sites.in_backward:
+            note_cut(out, inputs)  # where the chain was cut (no_grad here, or an input's detach()), for errors
         return out
     if len(inputs) == 1:
         x = inputs[0]
