@@ -7,6 +7,8 @@ only the tests do, through the ``torch_ref`` fixture (which skips cleanly when t
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 import graphgrad
@@ -116,3 +118,93 @@ def run_both(torch, fn, arrays, dtype="float32", requires_grad=True, grad_output
                 continue
         assert_close(g, t, rtol, atol, f"grad of input {i}")
     return gout, tout, gx, tx
+
+
+# --- running a whole scenario on both libraries ----------------------------------------------------
+class Raised:
+    """An exception a scenario raised: its type name and message (compared by prefix)."""
+
+    def __init__(self, exc):
+        self.type = type(exc).__name__
+        self.message = str(exc)
+
+    def __repr__(self):
+        return f"Raised({self.type}: {self.message[:200]!r})"
+
+
+def observe(fn, T):
+    """``fn(T)``'s result (or the exception it raised) and the UserWarnings it emitted."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            out = fn(T)
+        except Exception as e:  # noqa: BLE001 - the exception is the observation
+            out = Raised(e)
+    messages = [_TRIGGERED.sub("", str(w.message)) for w in caught if issubclass(w.category, UserWarning)]
+    # PyTorch gives this one once per process, so it can't be compared scenario by scenario
+    return out, [m for m in messages if not m.startswith("Using backward() with create_graph=True")]
+
+
+_TRIGGERED = re.compile(r" \(Triggered internally at [^)]*\)\.?$")
+
+
+def compare(g, t, path="result", rtol=RTOL32, atol=ATOL32):
+    """graphgrad's observation ``g`` matches torch's ``t``: tensors by value, exceptions by type and by
+    message prefix (graphgrad may add context after PyTorch's text, never change it)."""
+    if isinstance(t, Raised):
+        assert isinstance(g, Raised), f"{path}: torch raised {t}, graphgrad returned {g!r}"
+        assert g.type == t.type, f"{path}: graphgrad raised {g}, torch {t}"
+        g.message = g.message.replace("graphgrad.", "torch.")  # graphgrad.Size([2]) in a message is torch.Size
+        t.message = _TRIGGERED.sub("", t.message)
+        assert g.message.startswith(t.message), (
+            f"{path}: message\n  {g.message!r}\ndoes not start with\n  {t.message!r}")
+        return
+    assert not isinstance(g, Raised), f"{path}: graphgrad raised {g}, torch returned {t!r}"
+    if is_tensor(t):
+        assert is_tensor(g), f"{path}: expected a tensor, got {g!r}"
+        assert_close(g, t, rtol, atol, path)
+        assert g.requires_grad == t.requires_grad, f"{path}: requires_grad {g.requires_grad} != {t.requires_grad}"
+        return
+    if isinstance(t, dict):
+        assert isinstance(g, dict) and sorted(g) == sorted(t), f"{path}: keys {sorted(g)} != {sorted(t)}"
+        for k in t:
+            compare(g[k], t[k], f"{path}.{k}", rtol, atol)
+        return
+    if isinstance(t, (list, tuple)):
+        assert isinstance(g, (list, tuple)) and len(g) == len(t), f"{path}: {g!r} != {t!r}"
+        for i, (a, b) in enumerate(zip(g, t)):
+            compare(a, b, f"{path}[{i}]", rtol, atol)
+        return
+    if isinstance(t, str) and t.startswith("torch."):
+        t = "graphgrad." + t[len("torch."):]
+    if isinstance(t, float):
+        assert np.isclose(g, t, rtol=rtol, atol=atol, equal_nan=True), f"{path}: {g!r} != {t!r}"
+        return
+    assert g == t, f"{path}: {g!r} != {t!r}"
+
+
+def same(torch, fn, rtol=RTOL32, atol=ATOL32):
+    """Run scenario ``fn(T)`` on graphgrad and torch; results, exceptions and UserWarnings must match.
+
+    Returns graphgrad's result."""
+    g, gw = observe(fn, graphgrad)
+    t, tw = observe(fn, torch)
+    compare(g, t, "result", rtol, atol)
+    assert len(gw) == len(tw), f"warnings: graphgrad {gw!r}, torch {tw!r}"
+    for a, b in zip(gw, tw):
+        assert a.startswith(b), f"warning\n  {a!r}\ndoes not start with\n  {b!r}"
+    return g
+
+
+def graph_names(t, depth=8):
+    """``t.grad_fn`` and what it leads to, as nested ``[name, [children...]]`` (for structure checks)."""
+    def walk(fn, d):
+        if fn is None:
+            return None
+        if d == 0:
+            return node_name(fn)
+        return [node_name(fn), [walk(n, d - 1) for n, _ in fn.next_functions]]
+
+    return walk(t.grad_fn, depth)

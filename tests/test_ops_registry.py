@@ -144,6 +144,7 @@ CASES = [
       gradcheck=False, gradgrad=False),  # ties split the gradient; not differentiable there
     C("where", lambda T, a, b: T.where(a > 0, a, b), (S23, S3)),
     C("where_scalar", lambda T, a: T.where(a > 0, a, 0.0), (S23,)),
+    C("where_method", lambda T, a, b: a.where(a > 0, b), (S23, S23)),
     C("lerp_scalar", lambda T, a, b: T.lerp(a, b, 0.3), (S23, S23)),
     C("lerp_tensor", lambda T, a, b, w: T.lerp(a, b, w), (S23, S3, S23)),
     C("to_double", lambda T, a: a.to(T.float64) * 2, (S23,)),

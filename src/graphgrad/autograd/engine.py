@@ -81,24 +81,44 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     >>> graphgrad.autograd.backward((x ** 2).sum()); x.grad
     tensor([6.])
     """
+    if inputs is not None and len(_as_tuple(inputs)) == 0:
+        raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     outputs = _as_tuple(tensors)
     grad_tensors = _as_tuple(grad_tensors if grad_tensors is not None else grad_variables)
     if retain_graph is None:
         retain_graph = create_graph
+    if create_graph:
+        _warn_create_graph_once()
     _check_roots(outputs)
     grads = _initial_grads(outputs, grad_tensors, create_graph)
     roots = [(edge_of(t), g) for t, g in zip(outputs, grads)]
     targets = None
     if inputs is not None:
         inputs = _as_tuple(inputs)
-        if len(inputs) == 0:
-            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
         for t in inputs:
             if not t._rg:
                 raise RuntimeError("One of the differentiated Tensors does not require grad")
         targets = [(edge_of(t), t) for t in inputs]
     run(roots, retain_graph, create_graph, targets=targets, accumulate=True,
         site=backward_call(roots, retain_graph))
+
+
+_CREATE_GRAPH_WARNING = (
+    "Using backward() with create_graph=True will create a reference cycle between the parameter and its "
+    "gradient which can cause a memory leak. We recommend using autograd.grad when creating the graph to avoid "
+    "this. If you have to use this function, make sure to reset the .grad fields of your parameters to None "
+    "after use to break the cycle and avoid the leak."
+)
+_warned = {"create_graph": False}
+
+
+def _warn_create_graph_once():
+    # PyTorch warns once per process (TORCH_WARN_ONCE)
+    if not _warned["create_graph"]:
+        _warned["create_graph"] = True
+        import warnings
+
+        warnings.warn(_CREATE_GRAPH_WARNING, UserWarning, stacklevel=4)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,

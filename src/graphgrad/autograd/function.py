@@ -42,6 +42,37 @@ class _FunctionOp:
         return grads_in
 
 
+class BackwardCFunction(Node):
+    """A custom Function's node: as in PyTorch, ``grad_fn`` *is* the ctx (``y.grad_fn.saved_tensors``,
+    attributes set in forward). Its ctx outlives backward, but the saved tensors are freed with the graph."""
+
+    __slots__ = ("ctx",)
+
+    def __getattr__(self, name):
+        try:
+            ctx = object.__getattribute__(self, "ctx")
+        except AttributeError:
+            ctx = None
+        if ctx is not None and not name.startswith("__"):
+            try:
+                return getattr(ctx, name)
+            except AttributeError:
+                pass
+        return Node.__getattr__(self, name)
+
+    @property
+    def saved_tensors(self):
+        return self.ctx.saved_tensors
+
+    @property
+    def needs_input_grad(self):
+        return self.ctx.needs_input_grad
+
+    def release(self, by=None):
+        super().release(by)
+        self.ctx._saved = ()
+
+
 class FunctionCtx:
     """The ``ctx`` passed to forward and backward."""
 
@@ -132,9 +163,9 @@ class Function(metaclass=_FunctionMeta):
         if not record:
             return out
         op = _FunctionOp(cls, len(outs))
-        node = Node(op, tuple(edge_of(t) for t in tensors),
-                    tuple((t._data.shape, t._data.dtype) for t in tensors), None, user_site(2))
-        node.state = ctx
+        node = BackwardCFunction(op, tuple(edge_of(t) for t in tensors),
+                                 tuple((t._data.shape, t._data.dtype) for t in tensors), None, user_site(2))
+        node.state = node.ctx = ctx
         ctx._node = node
         node._out_meta = tuple((o._data.shape, o._data.dtype) for o in outs if isinstance(o, Tensor))
         wrapped = []

@@ -81,6 +81,9 @@ ADD.scalar = Op("AddBackward0", lambda a, other, alpha=1: a + other * alpha, lam
 SUB.scalar = Op("SubBackward0", lambda a, other, alpha=1: a - other * alpha, lambda n, g: g, const_args=1)
 MUL.scalar = Op("MulBackward0", lambda a, other: a * other, lambda n, g: g * n.kwargs["other"], const_args=1)
 DIV.scalar = Op("DivBackward0", lambda a, other: a / other, lambda n, g: g / n.kwargs["other"], const_args=1)
+# PyTorch saves the wrapped number for mul/div (not for add/sub): like any saved value it is freed by
+# backward(), and a second backward through the node raises. ``saves`` with nothing listed does just that.
+MUL.scalar.saves = DIV.scalar.saves = True
 
 
 def _div_mode(a, b, rounding_mode=None):
@@ -454,9 +457,18 @@ def _where_bw(n, g):
 
 # The condition is a constant (a kwarg), so the node has PyTorch's two edges: input and other.
 WHERE = Op("WhereBackward0", lambda a, b, condition: np.where(condition, a, b), _where_bw)
+WHERE.saves = True  # PyTorch saves the condition: freed by backward()
 
 
-@export("where")
+def _where_method(self, condition, other):
+    """``x.where(condition, y)`` is ``where(condition, x, y)``."""
+    return where(condition, self, other)
+
+
+export("where", function=False)(_where_method)
+
+
+@export("where", method=False)
 def where(condition, input=None, other=None):
     """``input`` where ``condition`` holds, else ``other`` (scalars allowed for either)."""
     Tensor = _T()

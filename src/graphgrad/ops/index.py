@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor
+from ..autograd.grad_mode import _State
 from ._op import Op, apply, apply_inplace, export
 from .shape import wrap_dims
 
@@ -146,7 +147,11 @@ def setitem(self, idx, value):
     _check_bounds(self._data.shape, npidx)
     if not isinstance(value, Tensor):
         value = Tensor._make(np.asarray(value, dtype=self._data.dtype), False, None)
-    apply_inplace(COPY_SLICES if _is_basic(npidx) else INDEX_PUT, self, value, idx=npidx)
+    basic = _is_basic(npidx)
+    if basic and self._rg and self._grad_fn is None and _State.enabled:
+        # PyTorch writes x[0] = v through a view of x (copy_ on x[0]): the view's error text
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+    apply_inplace(COPY_SLICES if basic else INDEX_PUT, self, value, idx=npidx)
 
 
 # --- index_select / gather / scatter --------------------------------------------------------------
@@ -315,6 +320,10 @@ def _masked_fill_bw(n, g):
 MASKED_FILL = Op("MaskedFillBackward0", lambda a, mask, value: np.where(mask, np.asarray(value, a.dtype), a),
                  _masked_fill_bw)
 MASKED_FILL_T = Op("MaskedFillBackward1", lambda a, v, mask: np.where(mask, v.astype(a.dtype), a), _masked_fill_bw)
+# These keep their index/mask as a kwarg; PyTorch saves it as a tensor, so backward() frees it and a
+# second backward through the node raises. ``saves`` with no tensors listed gives that lifetime.
+for _op in (INDEX, INDEX_SELECT, GATHER, MASKED_FILL, MASKED_FILL_T):
+    _op.saves = True
 
 
 def _mask(input, mask):

@@ -1,0 +1,918 @@
+"""Autograd semantics against real PyTorch: each scenario is written once as ``scenario(T)`` and run with
+``T = graphgrad`` and ``T = torch``; results, raised errors (type and message prefix) and UserWarnings
+must agree (see ``tests/_parity.same``)."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+import graphgrad
+
+from ._parity import Raised, graph_names, node_name, same
+
+
+def leaf(T, values=(1.0, 2.0, 3.0), **kw):
+    return T.tensor(list(values), requires_grad=True, **kw)
+
+
+# --- requires_grad, leaves, grad_fn -----------------------------------------------------------------
+def test_requires_grad_propagation_and_is_leaf(torch_ref):
+    def scenario(T):
+        a = leaf(T)
+        b = T.tensor([4.0, 5.0, 6.0])
+        c = a * b
+        d = b * 2
+        e = c.detach()
+        f = T.ones(3, requires_grad=True)
+        g = (c + d).sum()
+        h = T.zeros(3).requires_grad_()
+        i = b.exp()
+        with T.no_grad():
+            j = a * 2
+        k = a.clone()
+        ts = [a, b, c, d, e, f, g, h, i, j, k]
+        return {
+            "requires_grad": [t.requires_grad for t in ts],
+            "is_leaf": [t.is_leaf for t in ts],
+            "grad_fn": [node_name(t.grad_fn) for t in ts],
+            "int_compare": [(a > 1).requires_grad, a.argmax().requires_grad, (a > 1).is_leaf],
+            "integer_tensor": T.tensor([1, 2]).requires_grad,
+        }
+
+    same(torch_ref, scenario)
+
+
+def test_next_functions_structure(torch_ref):
+    def scenario(T):
+        a, b = leaf(T), leaf(T, (4.0, 5.0, 6.0))
+        c = T.tensor([1.0, 1.0, 1.0])
+        y = ((a * b + a).exp() * c).sum() / 2 - a.mean()
+        z = T.stack([a.sin(), b[1:].sum().expand(3)]).max(1)[0]
+        return {"y": graph_names(y), "z": graph_names(z)}
+
+    same(torch_ref, scenario)
+
+
+def test_accumulate_grad_node_is_shared(torch_ref):
+    def scenario(T):
+        a = leaf(T)
+        x, y = a * 2, a * 3
+        nx, ny = x.grad_fn.next_functions[0][0], y.grad_fn.next_functions[0][0]
+        return [nx is ny, node_name(nx), nx.variable is a]
+
+    same(torch_ref, scenario)
+
+
+def test_grad_fn_name_method_and_next_functions_of_constants(torch_ref):
+    def scenario(T):
+        a = leaf(T)
+        return [[node_name(n) for n, _ in (a * 2).grad_fn.next_functions],
+                [nr for _, nr in (a + 1).grad_fn.next_functions],
+                [node_name(n) for n, _ in T.where(a > 1, a, T.zeros(3)).grad_fn.next_functions],
+                [node_name(n) for n, _ in (2 - a).grad_fn.next_functions]]
+
+    same(torch_ref, scenario)
+
+
+# --- .grad on leaves and non-leaves, retain_grad ----------------------------------------------------
+def test_grad_only_on_leaves_and_non_leaf_warning(torch_ref):
+    def scenario(T):
+        a = leaf(T)
+        b = a * 2
+        c = b.sum()
+        c.backward()
+        return {"a.grad": a.grad, "b.grad": b.grad, "b.retains_grad": b.retains_grad, "a.retains_grad": a.retains_grad}
+
+    g = same(torch_ref, scenario)
+    assert g["b.grad"] is None
+
+
+def test_retain_grad(torch_ref):
+    def scenario(T):
+        a = leaf(T)
+        b = a * 2
+        b.retain_grad()
+        b.retain_grad()  # twice is fine
+        a.retain_grad()  # a no-op on a leaf
+        c = (b * b).sum()
+        c.retain_grad()
+        c.backward()
+        return {"a.grad": a.grad, "b.grad": b.grad, "c.grad": c.grad, "b.retains_grad": b.retains_grad,
+                "a.retains_grad": a.retains_grad, "c.retains_grad": c.retains_grad}
+
+    same(torch_ref, scenario)
+
+
+def test_retain_grad_accumulates_across_backwards(torch_ref):
+    def scenario(T):
+        a = leaf(T)
+        b = a * 2
+        b.retain_grad()
+        c = (b ** 2).sum()
+        c.backward(retain_graph=True)
+        first = b.grad.clone()
+        c.backward()
+        return [first, b.grad, a.grad]
+
+    same(torch_ref, scenario)
+
+
+def test_retain_grad_without_requires_grad_raises(torch_ref):
+    same(torch_ref, lambda T: T.ones(2).retain_grad())
+
+
+# --- backward() and its arguments -------------------------------------------------------------------
+def test_backward_with_gradient_argument(torch_ref):
+    def scenario(T):
+        a = leaf(T)
+        y = a * a
+        y.backward(gradient=T.tensor([1.0, 0.1, 0.01]))
+        return a.grad
+
+    same(torch_ref, scenario)
+
+
+def test_backward_positional_gradient_and_scalar_0d(torch_ref):
+    def scenario(T):
+        a = leaf(T)
+        y = (a * a).sum()
+        y.backward(T.tensor(2.0))
+        return a.grad
+
+    same(torch_ref, scenario)
+
+
+@pytest.mark.parametrize("case", ["non_scalar", "second_backward", "wrong_gradient_shape", "no_grad_root",
+                                  "int_root"])
+def test_backward_errors(torch_ref, case):
+    def scenario(T):
+        a = leaf(T)
+        if case == "non_scalar":
+            (a * 2).backward()
+        elif case == "second_backward":
+            y = (a * a).sum()
+            y.backward()
+            y.backward()
+        elif case == "wrong_gradient_shape":
+            (a * 2).backward(T.ones(2))
+        elif case == "no_grad_root":
+            T.ones(3).sum().backward()
+        elif case == "int_root":
+            T.tensor([1, 2]).sum().backward()
+
+    same(torch_ref, scenario)
+
+
+def test_retain_graph_allows_second_backward_and_accumulates(torch_ref):
+    def scenario(T):
+        a = leaf(T)
+        y = (a * a).sum()
+        y.backward(retain_graph=True)
+        g1 = a.grad.clone()
+        y.backward(retain_graph=True)
+        g2 = a.grad.clone()
+        y.backward()
+        return [g1, g2, a.grad]
+
+    same(torch_ref, scenario)
+
+
+# A second backward raises exactly where PyTorch's does: when a node on the path saved something
+# (a tensor, a wrapped number, indices), not for nodes that only need shapes.
+SECOND_BACKWARD = [
+    "(a + 1).sum()", "(a * 2).sum()", "(a / 2).sum()", "(a - 1).sum()", "a.fmod(1.5).sum()", "(2 - a).sum()",
+    "(a % 1.5).sum()", "T.lerp(a, b, 0.3).sum()", "a.reshape(3, 1).sum()", "a.expand(2, 3).sum()", "a.mean()",
+    "a[1:].sum()", "a.clone().sum()", "a.to(T.float64).sum()", "a.neg().sum()", "a.relu().sum()", "a @ b",
+    "a.max()", "a.max(0)[0]", "a.cumsum(0).sum()", "T.cat([a, b]).sum()", "a.repeat(2).sum()", "(a * b).sum()",
+    "a.where(a > 1, b).sum()", "a.masked_fill(a > 1, 0).sum()", "a.softmax(0).sum()",
+    "a.index_select(0, T.tensor([0])).sum()", "a[T.tensor([0, 1])].sum()", "a.gather(0, T.tensor([0])).sum()",
+    "a.flip(0).sum()", "a.var()", "a.unbind()[0]", "a.split(1)[0].sum()", "a.abs().sum()",
+    "a.clamp(0, 1).sum()", "a.sign().sum()", "T.stack([a, b]).sum()", "a.squeeze().sum()",
+    "a.unsqueeze(0).sum()", "a.sum(0)", "a.norm()", "a.logsumexp(0)", "a.prod()", "a.amax()",
+    "a.floor().sum()", "a.view(3).sum()", "a.exp().sum()", "(a ** 2).sum()", "a.sigmoid().sum()",
+    "a.tanh().sum()", "a.t().sum()", "a[a > 1].sum()",
+]
+
+
+@pytest.mark.parametrize("expr", SECOND_BACKWARD)
+def test_second_backward_raises_where_torch_does(torch_ref, expr):
+    def scenario(T):
+        names = {"T": T, "a": leaf(T), "b": leaf(T, (4.0, 5.0, 6.0))}
+        a = names["a"]
+        y = eval(expr, names)
+        y.backward()
+        y.backward()
+        return a.grad
+
+    same(torch_ref, scenario)
+
+
+def test_create_graph_implies_retain_graph(torch_ref):
+    def scenario(T):
+        a = leaf(T)
+        y = (a ** 3).sum()
+        y.backward(create_graph=True)
+        g = a.grad
+        first = [g.requires_grad, node_name(g.grad_fn) is not None]
+        y.backward()  # the graph was retained
+        return [first, a.grad.detach()]
+
+    same(torch_ref, scenario)
+
+
+def test_backward_inputs_restricts_accumulation(torch_ref):
+    def scenario(T):
+        a, b = leaf(T), leaf(T, (4.0, 5.0, 6.0))
+        h = a * b
+        h.retain_grad()
+        y = (h * a).sum()
+        y.backward(inputs=[b])
+        r = {"a": a.grad, "b": b.grad}
+        y2 = (a * b).sum()
+        y2.backward(inputs=a)
+        r["a2"] = a.grad
+        return r
+
+    same(torch_ref, scenario)
+
+
+def test_backward_inputs_errors(torch_ref):
+    def empty(T):
+        a = leaf(T)
+        (a * 2).sum().backward(inputs=[])
+
+    same(torch_ref, empty)
+
+
+def test_autograd_backward_function(torch_ref):
+    def scenario(T):
+        a, b = leaf(T), leaf(T, (4.0, 5.0, 6.0))
+        T.autograd.backward([(a * b).sum(), a * 3], [T.tensor(2.0), T.ones(3)])
+        r = [a.grad.clone(), b.grad.clone()]
+        T.autograd.backward((a * a).sum())
+        return r + [a.grad]
+
+    same(torch_ref, scenario)
+
+
+# --- autograd.grad ----------------------------------------------------------------------------------
+def test_autograd_grad_basic(torch_ref):
+    def scenario(T):
+        a, b = leaf(T), leaf(T, (4.0, 5.0, 6.0))
+        y = (a * b).sum()
+        ga, gb = T.autograd.grad(y, [a, b])
+        return {"ga": ga, "gb": gb, "a.grad": a.grad, "leaf": ga.is_leaf}
+
+    same(torch_ref, scenario)
+
+
+def test_autograd_grad_grad_outputs_and_multiple_outputs(torch_ref):
+    def scenario(T):
+        a = leaf(T)
+        y1, y2 = a * 2, a.exp()
+        return T.autograd.grad([y1, y2], a, grad_outputs=[T.ones(3), T.tensor([1.0, 0.0, 2.0])])
+
+    same(torch_ref, scenario)
+
+
+@pytest.mark.parametrize("case", ["unused", "unused_allowed", "not_requiring", "root_not_requiring",
+                                  "materialize", "twice"])
+def test_autograd_grad_unused_and_errors(torch_ref, case):
+    def scenario(T):
+        a, b = leaf(T), leaf(T, (4.0, 5.0, 6.0))
+        y = (a * a).sum()
+        if case == "unused":
+            return T.autograd.grad(y, [a, b])
+        if case == "unused_allowed":
+            return T.autograd.grad(y, [a, b], allow_unused=True)
+        if case == "not_requiring":
+            return T.autograd.grad(y, [a, T.ones(3)])
+        if case == "root_not_requiring":
+            return T.autograd.grad(T.ones(3).sum(), [a])
+        if case == "materialize":
+            return T.autograd.grad(y, [a, b], materialize_grads=True)
+        T.autograd.grad(y, a)
+        return T.autograd.grad(y, a)
+
+    same(torch_ref, scenario)
+
+
+def test_autograd_grad_through_intermediate(torch_ref):
+    def scenario(T):
+        a = leaf(T)
+        h = a.sin()
+        y = (h * h).sum()
+        (gh,) = T.autograd.grad(y, h, retain_graph=True)
+        (ga,) = T.autograd.grad(y, a)
+        return [gh, ga, a.grad]
+
+    same(torch_ref, scenario)
+
+
+# --- shared subgraphs, higher derivatives -----------------------------------------------------------
+def test_shared_subgraph_runs_each_node_once(torch_ref):
+    def scenario(T):
+        calls = []
+        a = leaf(T)
+        h = a * 2
+        h.register_hook(lambda g: calls.append(g.clone()))
+        y = (h * h + h.sin() + h).sum()
+        y.backward()
+        return {"calls": len(calls), "grad_into_h": calls[0], "a.grad": a.grad}
+
+    same(torch_ref, scenario)
+
+
+def test_diamond_graph(torch_ref):
+    def scenario(T):
+        a = leaf(T)
+        b = a.exp()
+        c, d = b * 2, b.sin()
+        e = (c * d).sum() + b.sum()
+        e.backward()
+        return a.grad
+
+    same(torch_ref, scenario)
+
+
+def test_second_and_third_derivatives(torch_ref):
+    def scenario(T):
+        x = leaf(T, (0.5, 1.0, 2.0))
+        y = (x ** 3 * x.sin()).sum()
+        (g1,) = T.autograd.grad(y, x, create_graph=True)
+        (g2,) = T.autograd.grad(g1.sum(), x, create_graph=True)
+        (g3,) = T.autograd.grad(g2.sum(), x)
+        return [g1, g2, g3, node_name(g1.grad_fn) is not None, g3.requires_grad]
+
+    same(torch_ref, scenario, rtol=1e-4, atol=1e-4)
+
+
+def test_double_backward_via_backward_create_graph(torch_ref):
+    def scenario(T):
+        x = leaf(T, (0.5, 1.0, 2.0))
+        y = (x.tanh() * x).sum()
+        y.backward(create_graph=True)
+        gx = x.grad
+        x.grad = None
+        gx.sum().backward()
+        return [gx.detach(), x.grad]
+
+    same(torch_ref, scenario)
+
+
+def test_gradient_penalty_style_double_backward(torch_ref):
+    def scenario(T):
+        w = leaf(T, (0.3, -0.2, 0.5))
+        x = T.tensor([[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]], requires_grad=True)
+        out = (x @ w).sigmoid().sum()
+        (gx,) = T.autograd.grad(out, x, create_graph=True)
+        penalty = ((gx.norm(dim=1) - 1) ** 2).mean()
+        penalty.backward()
+        return [w.grad, x.grad]
+
+    same(torch_ref, scenario)
+
+
+# --- hooks ------------------------------------------------------------------------------------------
+def test_hook_replaces_gradient_and_remove(torch_ref):
+    def scenario(T):
+        a = leaf(T)
+        h = a * 2
+        handle = h.register_hook(lambda g: g * 10)
+        seen = []
+        h.register_hook(lambda g: seen.append(g.clone()))
+        (h * h).sum().backward(retain_graph=True)
+        first = a.grad.clone()
+        handle.remove()
+        handle.remove()  # removing twice is harmless
+        a.grad = None
+        (h * h).sum().backward()
+        return [first, a.grad, seen]
+
+    same(torch_ref, scenario)
+
+
+def test_leaf_hooks_and_order(torch_ref):
+    def scenario(T):
+        order = []
+        a = leaf(T)
+        a.register_hook(lambda g: order.append(("first", g.clone())) or g * 2)
+        a.register_hook(lambda g: order.append(("second", g.clone())))
+        (a * 3).sum().backward()
+        return [order, a.grad]
+
+    same(torch_ref, scenario)
+
+
+@pytest.mark.parametrize("retain_first", [True, False])
+def test_hooks_and_retain_grad_order_on_non_leaf(torch_ref, retain_first):
+    def scenario(T):
+        a = leaf(T)
+        h = a * 2
+        if retain_first:
+            h.retain_grad()
+        h.register_hook(lambda g: g + 100)
+        if not retain_first:
+            h.retain_grad()
+        (h * 3).sum().backward()
+        return [h.grad, a.grad]
+
+    same(torch_ref, scenario)
+
+
+def test_hook_on_tensor_without_grad_raises(torch_ref):
+    same(torch_ref, lambda T: T.ones(2).register_hook(lambda g: g))
+
+
+def test_hooks_fire_with_autograd_grad(torch_ref):
+    def scenario(T):
+        seen = []
+        a = leaf(T)
+        h = a.exp()
+        h.register_hook(lambda g: seen.append(g.clone()) or g * 0.5)
+        (g,) = T.autograd.grad(h.sum(), a)
+        return [seen, g]
+
+    same(torch_ref, scenario)
+
+
+def test_post_accumulate_grad_hook(torch_ref):
+    def scenario(T):
+        seen = []
+        a = leaf(T)
+        a.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.clone()))
+        (a * 2).sum().backward()
+        (a * 3).sum().backward()
+        return seen
+
+    same(torch_ref, scenario)
+
+
+# --- detach and grad modes --------------------------------------------------------------------------
+def test_detach_shares_memory_and_version(torch_ref):
+    def scenario(T):
+        a = leaf(T)
+        b = a * 2
+        d = b.detach()
+        with T.no_grad():
+            d.mul_(10)
+        return {"b": b.detach().clone(), "d.rg": d.requires_grad, "d.leaf": d.is_leaf,
+                "versions": [b._version, d._version]}
+
+    same(torch_ref, scenario)
+
+
+def test_detach_inplace(torch_ref):
+    def scenario(T):
+        a = leaf(T)
+        b = a * 2
+        b.detach_()
+        return [b.requires_grad, b.is_leaf, b.grad_fn is None, (b * a).sum().requires_grad]
+
+    same(torch_ref, scenario)
+
+
+def test_requires_grad_setters(torch_ref):
+    def scenario(T):
+        a = T.ones(2)
+        r = [a.requires_grad_().requires_grad, a.requires_grad_(False).requires_grad]
+        a.requires_grad = True
+        r.append(a.requires_grad)
+        return r
+
+    same(torch_ref, scenario)
+
+
+@pytest.mark.parametrize("case", ["non_leaf", "int_tensor"])
+def test_requires_grad_setter_errors(torch_ref, case):
+    def scenario(T):
+        if case == "non_leaf":
+            (leaf(T) * 2).requires_grad_(False)
+        else:
+            T.tensor([1, 2]).requires_grad_()
+
+    same(torch_ref, scenario)
+
+
+def test_grad_modes_as_context_managers(torch_ref):
+    def scenario(T):
+        a = leaf(T)
+        r = {}
+        with T.no_grad():
+            r["no_grad"] = [(a * 2).requires_grad, T.is_grad_enabled()]
+            with T.enable_grad():
+                r["enable_inside"] = [(a * 2).requires_grad, T.is_grad_enabled()]
+            r["back"] = T.is_grad_enabled()
+        with T.set_grad_enabled(False):
+            r["set_false"] = (a * 2).requires_grad
+        with T.set_grad_enabled(True):
+            r["set_true"] = (a * 2).requires_grad
+        with T.inference_mode():
+            r["inference"] = [(a * 2).requires_grad, T.is_grad_enabled()]
+        with T.inference_mode(False):
+            r["inference_off"] = (a * 2).requires_grad
+        r["after"] = T.is_grad_enabled()
+        return r
+
+    same(torch_ref, scenario)
+
+
+def test_set_grad_enabled_as_function(torch_ref):
+    def scenario(T):
+        a = leaf(T)
+        T.set_grad_enabled(False)
+        try:
+            r = [(a * 2).requires_grad, T.is_grad_enabled()]
+        finally:
+            T.set_grad_enabled(True)
+        return r + [T.is_grad_enabled()]
+
+    same(torch_ref, scenario)
+
+
+def test_grad_modes_as_decorators(torch_ref):
+    def scenario(T):
+        a = leaf(T)
+
+        @T.no_grad()
+        def f1(x):
+            return x * 2
+
+        @T.no_grad
+        def f2(x):
+            return x * 2
+
+        @T.enable_grad()
+        def f3(x):
+            return x * 2
+
+        @T.set_grad_enabled(False)
+        def f4(x):
+            return x * 2
+
+        @T.inference_mode()
+        def f5(x):
+            return x * 2
+
+        r = [f1(a).requires_grad, f2(a).requires_grad, f4(a).requires_grad, f5(a).requires_grad,
+             T.is_grad_enabled()]
+        with T.no_grad():
+            r.append(f3(a).requires_grad)
+        return r + [f1.__name__]
+
+    same(torch_ref, scenario)
+
+
+def test_grad_mode_restored_after_exception(torch_ref):
+    def scenario(T):
+        try:
+            with T.no_grad():
+                raise KeyError("x")
+        except KeyError:
+            pass
+        return T.is_grad_enabled()
+
+    same(torch_ref, scenario)
+
+
+# --- version counters and in-place --------------------------------------------------------------------
+@pytest.mark.parametrize("op", ["add_", "mul_", "zero_", "setitem", "fill_", "copy_", "clamp_", "div_", "exp_"])
+def test_inplace_on_leaf_requiring_grad_raises(torch_ref, op):
+    def scenario(T):
+        a = leaf(T)
+        if op == "setitem":
+            a[0] = 1.0
+        elif op == "copy_":
+            a.copy_(T.zeros(3))
+        elif op in ("zero_", "exp_"):
+            getattr(a, op)()
+        elif op == "clamp_":
+            a.clamp_(0, 1)
+        else:
+            getattr(a, op)(2.0)
+
+    same(torch_ref, scenario)
+
+
+def test_inplace_under_no_grad_allowed_and_bumps_version(torch_ref):
+    def scenario(T):
+        w = leaf(T)
+        (w * w).sum().backward()
+        v0 = w._version
+        with T.no_grad():
+            w -= 0.1 * w.grad
+            w.add_(1.0)
+            w[0] = 5.0
+        w.grad.zero_()
+        return {"w": w, "versions": [v0, w._version], "leaf": w.is_leaf, "grad": w.grad}
+
+    same(torch_ref, scenario)
+
+
+def test_version_counter_values(torch_ref):
+    def scenario(T):
+        a = T.ones(3)
+        r = [a._version]
+        a.add_(1)
+        a.mul_(2)
+        a[1] = 0
+        r.append(a._version)
+        v = a[1:]
+        v.add_(1)
+        r += [a._version, v._version]
+        b = a.view(3)
+        b.zero_()
+        r += [a._version, b._version]
+        return r
+
+    same(torch_ref, scenario)
+
+
+@pytest.mark.parametrize("case", ["mul_saved_input", "exp_saved_output", "view_write", "leaf_saved",
+                                  "double", "sigmoid_chain"])
+def test_modified_by_inplace_error_text(torch_ref, case):
+    def scenario(T):
+        x = leaf(T)
+        if case == "mul_saved_input":
+            y = x * 2
+            z = y * y
+            y.add_(1)
+            z.sum().backward()
+        elif case == "exp_saved_output":
+            y = x.exp()
+            y.add_(1)
+            y.sum().backward()
+        elif case == "view_write":
+            y = x.exp()
+            y[0] = 0.0
+            y.sum().backward()
+        elif case == "leaf_saved":
+            w = T.ones(3, requires_grad=True)
+            y = (w * x).sum()
+            with T.no_grad():
+                w.add_(1)
+            y.backward()
+        elif case == "double":
+            y = T.tensor([1.0, 2.0], dtype=T.float64, requires_grad=True)
+            z = y.sin()
+            with T.no_grad():
+                y.mul_(2)
+                y.mul_(2)
+            z.sum().backward()
+        else:
+            y = (x * 1).sigmoid_()
+            y.tanh_()
+            y.sum().backward()
+
+    same(torch_ref, scenario)
+
+
+def test_srgan_style_optimizer_step_between_backwards(torch_ref):
+    """The SRGAN snippet of the seeds: D's weights are updated in place between two backward passes
+    over a retained graph that saved them."""
+
+    def scenario(T):
+        T.manual_seed(0)
+        wd = T.tensor([[0.5, -0.3], [0.2, 0.8]], requires_grad=True)
+        wg = T.tensor([[1.0, 0.1], [-0.2, 0.4]], requires_grad=True)
+        z = T.tensor([[0.3, 0.7]])
+        fake = z @ wg
+        d_out = (fake @ wd).sigmoid().mean()
+        d_out.backward(retain_graph=True)
+        with T.no_grad():
+            wd -= 0.1 * wd.grad  # optimizerD.step()
+        g_loss = (1 - d_out)
+        g_loss.backward()
+
+    same(torch_ref, scenario)
+
+
+INPLACE = [
+    ("add_", lambda T, y, b: y.add_(b)),
+    ("add_alpha", lambda T, y, b: y.add_(b, alpha=0.5)),
+    ("sub_", lambda T, y, b: y.sub_(b)),
+    ("mul_", lambda T, y, b: y.mul_(b)),
+    ("div_", lambda T, y, b: y.div_(b + 3)),
+    ("pow_", lambda T, y, b: y.pow_(2)),
+    ("clamp_", lambda T, y, b: y.clamp_(min=0.5)),
+    ("zero_", lambda T, y, b: y.zero_()),
+    ("fill_", lambda T, y, b: y.fill_(3.0)),
+    ("copy_", lambda T, y, b: y.copy_(b * 2)),
+    ("normal_", lambda T, y, b: y.normal_()),
+    ("uniform_", lambda T, y, b: y.uniform_()),
+    ("setitem_slice", lambda T, y, b: y.__setitem__(slice(0, 2), b[1:] * 3)),
+    ("setitem_int", lambda T, y, b: y.__setitem__(1, b[0])),
+    ("setitem_mask", lambda T, y, b: y.__setitem__(y > 2.5, 0.0)),
+    ("iadd", lambda T, y, b: y.__iadd__(b)),
+    ("imul", lambda T, y, b: y.__imul__(b)),
+]
+
+
+@pytest.mark.parametrize("name,op", INPLACE, ids=[n for n, _ in INPLACE])
+def test_inplace_ops_record_like_torch(torch_ref, name, op):
+    def scenario(T):
+        T.manual_seed(0)
+        a, b = leaf(T), leaf(T, (0.5, -1.0, 2.0))
+        y = a * 1.5
+        v0 = y._version
+        r = op(T, y, b)
+        out = {"same_object": r is y if r is not None else True, "grad_fn": node_name(y.grad_fn),
+               "next": [node_name(n) for n, _ in y.grad_fn.next_functions], "version": y._version - v0,
+               "leaf": y.is_leaf}
+        (y * T.tensor([1.0, 2.0, 3.0])).sum().backward()
+        out["grads"] = [a.grad, b.grad]
+        if name not in ("normal_", "uniform_"):  # random values differ by library
+            out["y"] = y
+        return out
+
+    same(torch_ref, scenario)
+
+
+def test_inplace_on_view_of_non_leaf(torch_ref):
+    def scenario(T):
+        a = leaf(T, (1.0, 2.0, 3.0, 4.0))
+        y = a * 2
+        v = y[1:3]
+        v.mul_(10)
+        # (v.grad_fn is AsStridedBackward0 in PyTorch, its view-replay fallback; not compared)
+        r = {"y_fn": node_name(y.grad_fn), "y": y}
+        (y * T.arange(4.0)).sum().backward()
+        r["grad"] = a.grad
+        return r
+
+    same(torch_ref, scenario)
+
+
+def test_inplace_on_view_of_leaf_raises(torch_ref):
+    def scenario(T):
+        a = leaf(T)
+        a[1:].mul_(2)
+
+    same(torch_ref, scenario)
+
+
+# --- .data and Variable -----------------------------------------------------------------------------
+def test_data_semantics(torch_ref):
+    def scenario(T):
+        a = leaf(T)
+        y = a * a  # saves a
+        d = a.data
+        r = {"rg": d.requires_grad, "leaf": d.is_leaf, "fn": d.grad_fn is None}
+        d.mul_(2)  # through .data: no version check, values change for everyone
+        r["a"] = a.detach().clone()
+        r["a_version"] = a._version
+        y.sum().backward()
+        r["grad"] = a.grad
+        a.data = T.tensor([7.0, 8.0, 9.0])
+        r["after_set"] = [a.detach().clone(), a.requires_grad, a.is_leaf]
+        return r
+
+    same(torch_ref, scenario)
+
+
+def test_variable(torch_ref):
+    def scenario(T):
+        from_t = T.autograd.Variable(T.tensor([1.0, 2.0]), requires_grad=True)
+        plain = T.autograd.Variable(T.tensor([1.0, 2.0]))
+        y = (from_t * 3).sum()
+        y.backward()
+        return [from_t.requires_grad, from_t.is_leaf, plain.requires_grad, from_t.grad,
+                type(from_t).__name__ == "Tensor"]
+
+    same(torch_ref, scenario)
+
+
+# --- custom autograd.Function -----------------------------------------------------------------------
+def _custom_functions(T):
+    class Cube(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, k):
+            ctx.save_for_backward(x)
+            ctx.k = k
+            return x ** 3 * k
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 3 * x ** 2 * ctx.k * g, None
+
+    class SplitSign(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            ctx.save_for_backward(x, y)
+            ctx.flags = tuple(ctx.needs_input_grad)
+            idx = (x > 0).to(T.int64)
+            ctx.mark_non_differentiable(idx)
+            return x * y, idx
+
+        @staticmethod
+        def backward(ctx, g, g_idx):
+            x, y = ctx.saved_tensors
+            return g * y, g * x
+
+    return Cube, SplitSign
+
+
+def test_custom_function(torch_ref):
+    def scenario(T):
+        Cube, SplitSign = _custom_functions(T)
+        a = leaf(T, (1.0, -2.0, 0.5))
+        b = T.tensor([2.0, 3.0, 4.0])
+        y = Cube.apply(a, 2.0)
+        p, idx = SplitSign.apply(a, b)
+        (y.sum() + p.sum()).backward()
+        return {"grad": a.grad, "y_rg": y.requires_grad, "idx_rg": idx.requires_grad, "idx": idx,
+                "needs_input_grad": list(p.grad_fn.next_functions is not None and [
+                    n is not None for n, _ in p.grad_fn.next_functions])}
+
+    same(torch_ref, scenario)
+
+
+def test_custom_function_needs_input_grad_and_saved_tensors_freed(torch_ref):
+    def scenario(T):
+        _, SplitSign = _custom_functions(T)
+        a = leaf(T)
+        b = T.tensor([2.0, 3.0, 4.0])
+        p, _ = SplitSign.apply(a, b)
+        ctx = p.grad_fn
+        r = {"flags": ctx.flags}
+        p.sum().backward()
+        try:
+            r["after_backward"] = ctx.saved_tensors
+        except RuntimeError as e:
+            r["after_backward"] = Raised(e)
+        return r
+
+    same(torch_ref, scenario)
+
+
+def test_custom_function_second_backward_raises(torch_ref):
+    def scenario(T):
+        Cube, _ = _custom_functions(T)
+        a = leaf(T)
+        y = Cube.apply(a, 1.0).sum()
+        y.backward()
+        y.backward()
+
+    same(torch_ref, scenario)
+
+
+def test_custom_function_without_grad_inputs(torch_ref):
+    def scenario(T):
+        Cube, _ = _custom_functions(T)
+        y = Cube.apply(T.tensor([1.0, 2.0]), 1.0)
+        return [y.requires_grad, y.grad_fn is None, y]
+
+    same(torch_ref, scenario)
+
+
+# --- the graph's saved tensors ------------------------------------------------------------------------
+def test_saved_tensor_access_and_release(torch_ref):
+    def scenario(T):
+        a = leaf(T)
+        b = leaf(T, (4.0, 5.0, 6.0))
+        y = a * b
+        fn = y.grad_fn
+        r = {"self": fn._saved_self, "other": fn._saved_other}
+        y.sum().backward()
+        try:
+            r["after"] = fn._saved_self
+        except RuntimeError as e:
+            r["after"] = Raised(e)
+        return r
+
+    same(torch_ref, scenario)
+
+
+def test_saved_result(torch_ref):
+    def scenario(T):
+        a = leaf(T)
+        y = a.exp()
+        return y.grad_fn._saved_result
+
+    same(torch_ref, scenario)
+
+
+# --- deep graphs ----------------------------------------------------------------------------------------
+def test_long_chain_backpropagates_without_recursion():
+    limit = sys.getrecursionlimit()
+    x = graphgrad.tensor([1.0], requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0
+    y.backward()
+    assert x.grad.tolist() == [1.0]
+    assert sys.getrecursionlimit() == limit
+
+
+def test_long_chain_autograd_grad_and_free():
+    x = graphgrad.tensor([2.0], requires_grad=True)
+    y = x
+    for _ in range(20_000):
+        y = y + 0.0
+    (g,) = graphgrad.autograd.grad(y, x)
+    assert g.tolist() == [1.0]
+    del y  # dropping a deep graph must not overflow the stack either
+
