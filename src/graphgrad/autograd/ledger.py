@@ -34,7 +34,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .graph import AccumulateGrad, Node, _seq, user_site
+from .graph import AccumulateGrad, Node, _seq, code_location, user_site
 
 _call_ids = itertools.count(1)
 # Recent calls, oldest first: to tell which backward went through nodes that hold nothing to free.
@@ -263,12 +263,7 @@ def _storage(arr):
 
 
 def _dtype_name(arr):
-    from .._dtype import from_numpy_dtype
-
-    try:
-        return str(from_numpy_dtype(arr.dtype))
-    except Exception:
-        return str(arr.dtype)
+    return arr.dtype.name
 
 
 def node_saved(node):
@@ -414,6 +409,18 @@ def format_bytes(n: int) -> str:
     return f"{n} B"  # pragma: no cover
 
 
+def site_of(node, cache):
+    """``node._site`` resolved through ``cache``: many nodes share one (code, offset) when built in a loop."""
+    where = getattr(node, "_where", None)
+    if where is not None and not isinstance(where[0], str):
+        site = cache.get(where)
+        if site is None:
+            site = cache[where] = code_location(*where)
+        node._where = site
+        return site
+    return node._site
+
+
 class _SiteText:
     """``file.py:42  code`` per site, cached: a graph built in a loop has many nodes on a few lines."""
 
@@ -518,6 +525,7 @@ def _describe(t, names, params, max_lines):
     lives = lifetimes(nodes)
     total, per_node = _bytes_by_node(nodes)
     site_text = _SiteText()
+    where_cache = {}
     counts = collections.Counter(life.state for life in lives.values())
     what = "; ".join(f"{counts[s]} {s}" for s in ("alive", "retained", "freed") if counts[s])
     head = "graph of " + ", ".join(
@@ -552,7 +560,7 @@ def _describe(t, names, params, max_lines):
             text = f"{lead}#{k} {n.name()}  {lt}"
             if n.op.saves and not n._released:
                 text += f"  saved {format_bytes(per_node.get(n, 0))}"
-            site = n._site
+            site = site_of(n, where_cache)
             if site is not None:
                 text += "  @ " + site_text(site)
             lines.append(text)
