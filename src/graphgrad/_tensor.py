@@ -54,6 +54,7 @@ class Tensor:
     _output_nr = 0  # which output of grad_fn this tensor is
     _acc = None  # weak reference to a leaf's AccumulateGrad node
     _extra = None  # rarely used state: hooks, retain_grad, name, where history was cut
+    _view = None  # for a view: (base, view op, its kwargs, output index), see ops._op.view_root
     # numpy must hand binary ops with a Tensor back to us (ndarray * Tensor -> Tensor.__rmul__).
     __array_ufunc__ = None
     __array_priority__ = 1000

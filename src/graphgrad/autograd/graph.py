@@ -141,7 +141,7 @@ class Node:
         return self.op.name
 
     def __repr__(self):
-        return f"<{self.op.name} object at {hex(id(self))}>"
+        return f"<{self.op.name.rsplit('::', 1)[-1]} object at {hex(id(self))}>"
 
     @property
     def metadata(self):
@@ -202,12 +202,14 @@ class Node:
         """The saved tensors, checked: raises if freed, or modified in place since they were saved."""
         if self._released:
             raise errors.second_backward(self)
-        out = []
-        if self._saved is not None:
-            for t, (v, creator) in zip(self._saved, self._versions):
+        saved = self._saved
+        if saved is not None:
+            for t, (v, creator) in zip(saved, self._versions):
                 if t._vbox[0] != v:
                     raise errors.modified_inplace(self, t._data, creator, v, t._vbox[0], t._vbox)
-                out.append(t)
+            if self._out is None:
+                return saved
+        out = list(saved) if saved is not None else []
         if self._out is not None:
             arr, box, v = self._out
             if box[0] != v:
@@ -255,7 +257,7 @@ class Node:
 
 
 class _AccumulateOp:
-    name = "AccumulateGrad"
+    name = "torch::autograd::AccumulateGrad"  # PyTorch's name() for this node
     saves = False
     saved_names = ()
 

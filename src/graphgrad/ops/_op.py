@@ -41,7 +41,7 @@ class Op:
     def __init__(self, name, forward, backward, save=(), stateful=False, promote=None, view=False,
                  n_outputs=1, saved_names=None, const_args=0):
         self.name = name
-        self.forward_name = re.sub(r"Backward\d*$", "", name)
+        self.forward_name = re.sub(r"Backward\d*$", "", name.rsplit("::", 1)[-1])
         self.forward = forward
         self.backward = backward
         letters = "abcdefgh"
@@ -102,11 +102,19 @@ _NO_EDGE = (None, 0)
 
 def apply(op, *inputs, **kwargs):
     """Run ``op`` on Tensors; record a Node if grad mode is on and an input requires grad."""
-    if len(inputs) == 1:
+    n_in = len(inputs)
+    if n_in == 1:
         arr = inputs[0]._data
         if op.promote == "float" and arr.dtype.kind != "f":
             arr = arr.astype(get_default_dtype().np)
         res = op.forward(arr, **kwargs)
+    elif n_in == 2 and (op.promote is None or inputs[0]._data.dtype == inputs[1]._data.dtype != np.bool_):
+        a = inputs[0]._data
+        if op.promote == "float" and a.dtype.kind != "f":
+            res = op.forward(a.astype(get_default_dtype().np), inputs[1]._data.astype(get_default_dtype().np),
+                             **kwargs)
+        else:
+            res = op.forward(a, inputs[1]._data, **kwargs)
     elif op.promote is not None:
         cast = _target_dtype(op, inputs)
         res = op.forward(*[t._data if t._data.dtype == cast else t._data.astype(cast) for t in inputs], **kwargs)
@@ -131,6 +139,7 @@ def apply(op, *inputs, **kwargs):
         out = Tensor._make(res, False, None)
         if op.view:
             out._vbox = inputs[0]._vbox
+            out._view = (inputs[0], op, kwargs, None)
         if _Sites.enabled and not _Sites.in_backward:
             note_cut(out, inputs)  # where the chain was cut (no_grad here, or an input's detach()), for errors
         return out
@@ -147,6 +156,7 @@ def apply(op, *inputs, **kwargs):
     out = Tensor._make(res, True, node)
     if op.view:
         out._vbox = inputs[0]._vbox
+        out._view = (inputs[0], op, kwargs, None)
     if op.saves:
         node.save(inputs, out)
     return out
@@ -169,14 +179,90 @@ def _wrap_many(Tensor, op, inputs, results, record, kwargs, state):
         if op.saves:
             node.save(inputs, None)
     if op.view:
-        for t in outs:
-            t._share_version(inputs[0])
+        for i, t in enumerate(outs):
+            t._vbox = inputs[0]._vbox
+            t._view = (inputs[0], op, kwargs, i)
     return outs
 
 
 def check_inplace(x):
-    if x._rg and x._grad_fn is None and _State.enabled:
+    if not _State.enabled:
+        return
+    if x._rg and x._grad_fn is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    if x._view is not None:
+        if x._view[3] is not None and x._rg:
+            raise RuntimeError(
+                f"Output {x._view[3]} of {x._view[1].forward_name} is a view and is being modified inplace. This "
+                "view is the output of a function that returns multiple views. Such functions do not allow the "
+                "output views to be modified inplace. You should replace the inplace operation by an out-of-place one."
+            )
+        root = view_root(x)[0]
+        if root._rg and root._grad_fn is None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+# --- in-place writes through views ------------------------------------------------------------------
+# A view (x[0], x.t(), x.view(...)) shares its base's memory. When a recorded in-place op writes through
+# a view, the base's history must include the write: the base gets a CopySlices node (its old history
+# outside the view's region, the view's new history inside it) and the view becomes a fresh view of
+# the rewritten base. ``_view = (base, op, kwargs, output index)`` on each view makes this possible.
+def view_root(t):
+    """The tensor that owns the memory, and the chain of view ops that lead from it to ``t``."""
+    chain = []
+    while t._view is not None:
+        base, op, kwargs, idx = t._view
+        chain.append((op, kwargs, idx))
+        t = base
+    chain.reverse()
+    return t, tuple(chain)
+
+
+def replay_views(chain, t):
+    """Apply the view ops of ``chain`` to tensor ``t`` (differentiably)."""
+    for op, kwargs, idx in chain:
+        out = apply(op, t, **kwargs)
+        t = out[idx] if idx is not None else out
+    return t
+
+
+def _zero_region_np(g, chain):
+    out = g.copy()
+    region = out
+    for op, kwargs, idx in chain:
+        region = op.forward(region, **kwargs)
+        if idx is not None:
+            region = region[idx]
+    region[...] = 0
+    return out
+
+
+def _copy_slices_bw(n, g):
+    chain = n.kwargs["chain"]
+    return apply(ZERO_VIEW_REGION, g, chain=chain), replay_views(chain, g)
+
+
+ZERO_VIEW_REGION = Op("ZeroViewRegionBackward0", _zero_region_np,
+                      lambda n, g: apply(ZERO_VIEW_REGION, g, chain=n.kwargs["chain"]))
+COPY_SLICES_VIEW = Op("torch::autograd::CopySlices", lambda base, view, chain: base, _copy_slices_bw)
+
+
+def _rebase_history(x):
+    """After a recorded in-place write to view ``x``, give its base the history of the write."""
+    root, chain = view_root(x)
+    old_root = Tensor._make(root._data, root._rg, root._grad_fn)
+    old_root._output_nr = root._output_nr
+    if root._grad_fn is None and root._rg:
+        old_root._acc = root._acc
+    node = Node(COPY_SLICES_VIEW, (edge_of(old_root), edge_of(x)),
+                ((root._data.shape, root._data.dtype), (x._data.shape, x._data.dtype)), {"chain": chain},
+                user_site(3))
+    root._grad_fn = node
+    root._output_nr = 0
+    root._rg = True
+    fresh = replay_views(chain, root)  # x's history is now: the same view, of the rewritten base
+    x._grad_fn = fresh._grad_fn
+    x._output_nr = fresh._output_nr
 
 
 def apply_inplace(op, x, *others, **kwargs):
@@ -217,6 +303,8 @@ def apply_inplace(op, x, *others, **kwargs):
         x._rg = True
         if op.saves:
             node.save(ins, x)
+        if x._view is not None:
+            _rebase_history(x)
     return x
 
 
@@ -264,11 +352,13 @@ def export(*names, method=True, function=True):
     """Publish a function as ``graphgrad.<name>`` and/or ``Tensor.<name>`` (first name is canonical)."""
 
     def deco(fn):
+        from ._args import checked  # PyTorch's TypeError for wrongly typed arguments
+
         for n in names or (fn.__name__,):
             if function:
-                FUNCTIONS[n] = fn
+                FUNCTIONS[n] = checked(fn, n, method=False)
             if method:
-                METHODS[n] = fn
+                METHODS[n] = checked(fn, n, method=True)
         return fn
 
     return deco
@@ -283,6 +373,6 @@ def broadcast_error(a_shape, b_shape):
         if a[i] != b[i] and a[i] != 1 and b[i] != 1:
             return RuntimeError(
                 f"The size of tensor a ({a[i]}) must match the size of tensor b ({b[i]}) at non-singleton "
-                f"dimension {i}"
+                f"dimension {i} (shapes {list(a_shape)} and {list(b_shape)})"
             )
     return RuntimeError(f"shapes {list(a_shape)} and {list(b_shape)} cannot be broadcast together")
