@@ -367,3 +367,37 @@ def test_state_is_keyed_by_parameter():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         repr(opt)
+
+
+# --- with graphgrad.nn models ---------------------------------------------------------------------
+def _copy_torch_weights(g_model, t_model):
+    with graphgrad.no_grad():
+        for (gn, gp), (tn, tp) in zip(g_model.named_parameters(), t_model.named_parameters()):
+            assert gn == tn
+            gp.copy_(graphgrad.tensor(tp.detach().numpy()))
+
+
+@pytest.mark.parametrize(("name", "cfg"), [CASES[2], CASES[6], CASES[11], CASES[14], CASES[18]],
+                         ids=[IDS[2], IDS[6], IDS[11], IDS[14], IDS[18]])
+def test_nn_model_training_matches_torch(torch_ref, rng, name, cfg):
+    import graphgrad.nn as nn
+
+    torch_ref.manual_seed(0)
+    t_model = torch_ref.nn.Sequential(torch_ref.nn.Linear(5, 8), torch_ref.nn.ReLU(), torch_ref.nn.Linear(8, 3))
+    g_model = nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 3))
+    _copy_torch_weights(g_model, t_model)
+    x = rng.standard_normal((16, 5)).astype(np.float32)
+    y = rng.integers(0, 3, 16)
+    g_opt = getattr(optim, name)(g_model.parameters(), **cfg)
+    t_opt = getattr(torch_ref.optim, name)(t_model.parameters(), **cfg)
+    g_loss_fn, t_loss_fn = nn.CrossEntropyLoss(), torch_ref.nn.CrossEntropyLoss()
+    runs = ((g_model, g_opt, g_loss_fn, graphgrad), (t_model, t_opt, t_loss_fn, torch_ref))
+    for _ in range(5):
+        for model, opt, loss_fn, lib in runs:
+            opt.zero_grad()
+            loss_fn(model(lib.tensor(x)), lib.tensor(y)).backward()
+            opt.step()
+    for gp, tp in zip(g_model.parameters(), t_model.parameters()):
+        np.testing.assert_allclose(_np(gp), _np(tp), rtol=1e-4, atol=1e-6)
+    assert g_opt.state_dict()["param_groups"] == t_opt.state_dict()["param_groups"]
+    _assert_state_equal(g_opt.state_dict()["state"], t_opt.state_dict()["state"])
