@@ -1,0 +1,965 @@
+"""Neural-network primitives: convolution, pooling, normalisation, losses, activations.
+
+These are the ops that need speed or numerical care; everything else in ``graphgrad.nn.functional``
+is composed from the ordinary differentiable ops. Each forward works on ndarrays without Python loops
+over the batch or the pixels (strided windows, ``np.matmul``); loops run over kernel offsets only.
+Each derivative is written with graphgrad ops -- mostly the primitives of this file used as each
+other's adjoints (the input-gradient of a convolution is a transposed convolution, whose gradient is
+a convolution again) -- so ``create_graph=True`` differentiates it once more.
+
+Convolutions are 2-D internally; 1-D ones get a spatial axis of size 1 (``nd=1`` in the op's kwargs).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ..autograd.grad_mode import _State
+from ._op import Op, apply
+
+
+def _T():
+    from .._tensor import Tensor
+
+    return Tensor
+
+
+def _const(arr):
+    """An ndarray as a Tensor that needs no gradient."""
+    return _T()._make(arr, False, None)
+
+
+# --- strided windows ------------------------------------------------------------------------------
+def _pad_hw(x, pads, value=0.0):
+    """``x`` (N, C, H, W) padded by ``pads = ((top, bottom), (left, right))``; a new array."""
+    (pt, pb), (pl, pr) = pads
+    if not (pt or pb or pl or pr):
+        return x
+    n, c, h, w = x.shape
+    out = np.empty((n, c, h + pt + pb, w + pl + pr), x.dtype)
+    if value == 0:
+        out[...] = 0
+    else:
+        out.fill(value)
+    out[:, :, pt:pt + h, pl:pl + w] = x
+    return out
+
+
+def _windows(xp, k_hw, out_hw, stride, dilation):
+    """A read-only (N, C, KH, KW, OH, OW) view of the windows of the padded ``xp``."""
+    n, c = xp.shape[:2]
+    s_n, s_c, s_h, s_w = xp.strides
+    return as_strided(xp, (n, c, k_hw[0], k_hw[1], out_hw[0], out_hw[1]),
+                      (s_n, s_c, s_h * dilation[0], s_w * dilation[1], s_h * stride[0], s_w * stride[1]),
+                      writeable=False)
+
+
+def _offset_slices(k_hw, out_hw, stride, dilation):
+    """For each kernel offset (kh, kw): the strided slice of the padded input its outputs read."""
+    for kh in range(k_hw[0]):
+        h0 = kh * dilation[0]
+        sh = slice(h0, h0 + (out_hw[0] - 1) * stride[0] + 1, stride[0])
+        for kw in range(k_hw[1]):
+            w0 = kw * dilation[1]
+            yield kh, kw, (Ellipsis, sh, slice(w0, w0 + (out_hw[1] - 1) * stride[1] + 1, stride[1]))
+
+
+def _as4d(a, nd):
+    return a.reshape(a.shape[:2] + (1,) + a.shape[2:]) if nd == 1 else a
+
+
+def _from4d(a, nd):
+    return a.reshape(a.shape[:2] + a.shape[3:]) if nd == 1 else a
+
+
+# --- convolution ----------------------------------------------------------------------------------
+def _im2col(x, k_hw, stride, padding, dilation, groups):
+    """(cols (N, G, Cg*KH*KW, OH*OW), out_hw) for x (N, C, H, W)."""
+    xp = _pad_hw(x, padding)
+    out_hw = tuple((xp.shape[2 + i] - dilation[i] * (k_hw[i] - 1) - 1) // stride[i] + 1 for i in range(2))
+    win = _windows(xp, k_hw, out_hw, stride, dilation)
+    n, c = x.shape[:2]
+    cols = np.ascontiguousarray(win).reshape(n, groups, (c // groups) * k_hw[0] * k_hw[1], out_hw[0] * out_hw[1])
+    return cols, out_hw
+
+
+def conv_forward_np(x, w, b=None, *, stride, padding, dilation, groups, nd=2):
+    """Cross-correlation of x (N, C, *spatial) with w (O, C/groups, *kernel): one batched BLAS matmul."""
+    x4, w4 = _as4d(x, nd), _as4d(w, nd)
+    o = w4.shape[0]
+    cols, out_hw = _im2col(x4, w4.shape[2:], stride, padding, dilation, groups)
+    n = x4.shape[0]
+    if groups == 1:
+        out = np.matmul(w4.reshape(o, -1), cols[:, 0])
+    else:
+        out = np.matmul(w4.reshape(groups, o // groups, -1), cols)
+    out = out.reshape((n, o) + out_hw)
+    if b is not None:
+        out += b.reshape(1, o, 1, 1)
+    return _from4d(out, nd), cols
+
+
+def conv_transpose_np(g, w, b=None, *, in_hw, stride, padding, dilation, groups, nd=2):
+    """The adjoint of ``conv_forward_np`` in its input: g (N, O, OH, OW) -> (N, C, *in_hw) (col2im)."""
+    g4, w4 = _as4d(g, nd), _as4d(w, nd)
+    n, o, oh, ow = g4.shape
+    k_hw = w4.shape[2:]
+    cg = w4.shape[1]
+    c = cg * groups
+    in_hw = (1,) + tuple(in_hw) if nd == 1 else tuple(in_hw)
+    wt = w4.reshape(groups, o // groups, cg * k_hw[0] * k_hw[1])
+    g2 = g4.reshape(n, groups, o // groups, oh * ow)
+    if groups == 1:
+        cols = np.matmul(wt[0].T, g2[:, 0])
+    else:
+        cols = np.matmul(wt.transpose(0, 2, 1), g2)
+    cols = cols.reshape(n, c, k_hw[0], k_hw[1], oh, ow)
+    (pt, pb), (pl, pr) = padding
+    full = np.zeros((n, c, in_hw[0] + pt + pb, in_hw[1] + pl + pr), g.dtype)
+    for kh, kw, sl in _offset_slices(k_hw, (oh, ow), stride, dilation):
+        full[sl] += cols[:, :, kh, kw]
+    out = full[:, :, pt:pt + in_hw[0], pl:pl + in_hw[1]] if (pt or pb or pl or pr) else full
+    if b is not None:
+        out = out + b.reshape(1, c, 1, 1)
+    return _from4d(np.ascontiguousarray(out), nd)
+
+
+def conv_weight_np(x, g, *, k_hw, stride, padding, dilation, groups, nd=2, cols=None):
+    """The gradient of the convolution with respect to its weight: sum over batch and pixels of g x cols."""
+    x4, g4 = _as4d(x, nd), _as4d(g, nd)
+    k_hw = (1,) + tuple(k_hw) if nd == 1 else tuple(k_hw)
+    if cols is None:
+        cols, _ = _im2col(x4, k_hw, stride, padding, dilation, groups)
+    n, o = g4.shape[:2]
+    cg = x4.shape[1] // groups
+    if groups == 1:
+        # one GEMM over the (N * pixels) axis is faster than N small ones when the weight is large
+        gw = np.matmul(g4.reshape(n, o, -1), cols[:, 0].transpose(0, 2, 1)).sum(0)
+    else:
+        g2 = g4.reshape(n, groups, o // groups, -1)
+        gw = np.matmul(g2, cols.transpose(0, 1, 3, 2)).sum(0)
+    return gw.reshape((o, cg) + (k_hw[1:] if nd == 1 else k_hw))
+
+
+def _spatial(shape, nd):
+    return tuple(shape[-nd:])
+
+
+def _conv_params(kw):
+    return {k: kw[k] for k in ("stride", "padding", "dilation", "groups", "nd")}
+
+
+def _bias_grad(g, nd):
+    return g.sum((0,) + tuple(range(2, 2 + nd)))
+
+
+def _conv_bw(node, g):
+    x, w = node.saved_tensors
+    kw = node.kwargs
+    p = _conv_params(kw)
+    need = node.needs_input_grad
+    gx = gw = gb = None
+    if need[0]:
+        gx = apply(CONV_T, g, w, in_hw=_spatial(x._data.shape, p["nd"]), **p)
+    if need[1]:
+        cols = node.state if not _State.enabled else None
+        gw = apply(CONV_WEIGHT, x, g, k_hw=_spatial(w._data.shape, p["nd"]), cols=cols, **p)
+    if len(need) > 2 and need[2]:
+        gb = _bias_grad(g, p["nd"])
+    return gx, gw, gb
+
+
+def _conv_t_bw(node, h):
+    g, w = node.saved_tensors
+    p = _conv_params(node.kwargs)
+    need = node.needs_input_grad
+    gg = gw = gb = None
+    if need[0]:
+        gg = apply(CONV, h, w, **p)
+    if need[1]:
+        gw = apply(CONV_WEIGHT, h, g, k_hw=_spatial(w._data.shape, p["nd"]), **p)
+    if len(need) > 2 and need[2]:
+        gb = _bias_grad(h, p["nd"])
+    return gg, gw, gb
+
+
+def _conv_weight_bw(node, v):
+    x, g = node.saved_tensors
+    p = _conv_params(node.kwargs)
+    need = node.needs_input_grad
+    gx = apply(CONV_T, g, v, in_hw=_spatial(x._data.shape, p["nd"]), **p) if need[0] else None
+    gg = apply(CONV, x, v, **p) if need[1] else None
+    return gx, gg
+
+
+CONV = Op("ConvolutionBackward0", conv_forward_np, _conv_bw, save="ab", stateful=True,
+          saved_names=("input", "weight"))
+"""Convolution (input, weight[, bias]); its state is the im2col matrix, reused by the weight gradient."""
+CONV_T = Op("ConvolutionBackward0", conv_transpose_np, _conv_t_bw, save="ab", saved_names=("input", "weight"))
+"""Transposed convolution (input, weight[, bias]): the adjoint of CONV in its input."""
+CONV_WEIGHT = Op("ConvolutionBackwardBackward0", conv_weight_np, _conv_weight_bw, save="ab",
+                 saved_names=("input", "grad_output"))
+"""The weight gradient of CONV as a function of (input, grad_output): bilinear, so differentiable again."""
+
+
+def conv(x, w, b, *, stride, padding, dilation, groups, nd):
+    """Record a convolution (ConvolutionBackward0); arguments already validated by nn.functional."""
+    args = (x, w) if b is None else (x, w, b)
+    return apply(CONV, *args, stride=stride, padding=padding, dilation=dilation, groups=groups, nd=nd)
+
+
+def conv_transpose(x, w, b, *, in_hw, stride, padding, dilation, groups, nd):
+    args = (x, w) if b is None else (x, w, b)
+    return apply(CONV_T, *args, in_hw=in_hw, stride=stride, padding=padding, dilation=dilation, groups=groups,
+                 nd=nd)
+
+
+# --- pooling: separable running max / sum over the kernel axes ------------------------------------
+# A 2-D window max is a max over KW in each row, then over KH in each column of those row maxima; with
+# a strict ">" in each stage the first maximum in row-major order wins, as in PyTorch. The arguments of
+# both stages are kept (``arg_w`` per padded row, ``arg_h`` per output) so that the backward routes
+# each output's gradient to exactly one input element. Averages use the same two stages with sums.
+def _pool_geometry(hw, k_hw, stride, padding, dilation, ceil_mode):
+    """Output size and the padding on each side (the far side grows to cover ceil_mode windows)."""
+    out, pads = [], []
+    for i in range(2):
+        span = hw[i] + 2 * padding[i] - dilation[i] * (k_hw[i] - 1) - 1
+        o = (-(-span // stride[i]) if ceil_mode else span // stride[i]) + 1
+        if ceil_mode and (o - 1) * stride[i] >= hw[i] + padding[i]:
+            o -= 1
+        out.append(o)
+        need = (o - 1) * stride[i] + dilation[i] * (k_hw[i] - 1) + 1
+        pads.append((padding[i], max(need - hw[i] - padding[i], 0)))
+    return tuple(out), tuple(pads)
+
+
+def _stage(a, axis, k, out, stride, dilation, reduce_max):
+    """Running max (with argument) or sum over ``k`` taps along ``axis`` of ``a``."""
+    def tap(j):
+        start = j * dilation
+        sl = [slice(None)] * a.ndim
+        sl[axis] = slice(start, start + (out - 1) * stride + 1, stride)
+        return a[tuple(sl)]
+
+    acc = tap(0).copy()
+    if not reduce_max:
+        for j in range(1, k):
+            acc += tap(j)
+        return acc, None
+    arg = np.zeros(acc.shape, np.int16 if k > 127 else np.int8)
+    for j in range(1, k):
+        v = tap(j)
+        m = v > acc
+        np.copyto(acc, v, where=m)
+        np.copyto(arg, j, where=m)
+    return acc, arg
+
+
+def max_pool_np(x, *, k_hw, stride, padding, dilation, ceil_mode):
+    """(out, (arg_w, arg_h)) for x (N, C, H, W)."""
+    out_hw, pads = _pool_geometry(x.shape[2:], k_hw, stride, padding, dilation, ceil_mode)
+    xp = _pad_hw(x, pads, -np.inf) if x.dtype.kind == "f" else _pad_hw(x, pads, np.iinfo(x.dtype).min)
+    rows, arg_w = _stage(xp, 3, k_hw[1], out_hw[1], stride[1], dilation[1], True)
+    out, arg_h = _stage(rows, 2, k_hw[0], out_hw[0], stride[0], dilation[0], True)
+    return out, (arg_w, arg_h)
+
+
+def _scatter_stage(g, arg, axis, k, size, stride, dilation):
+    """Adjoint of one stage: spread g back over ``size`` positions of ``axis`` (only to the argument
+    where ``arg`` is given, to every tap for sums)."""
+    shape = list(g.shape)
+    shape[axis] = size
+    out = np.zeros(shape, g.dtype)
+    n_out = g.shape[axis]
+    for j in range(k):
+        sl = [slice(None)] * g.ndim
+        start = j * dilation
+        sl[axis] = slice(start, start + (n_out - 1) * stride + 1, stride)
+        if arg is None:
+            out[tuple(sl)] += g
+        elif j == 0:
+            out[tuple(sl)] += np.where(arg == 0, g, 0)
+        else:
+            out[tuple(sl)] += np.where(arg == j, g, 0)
+    return out
+
+
+def _gather_stage(a, arg, axis, k, n_out, stride, dilation):
+    """Adjoint of ``_scatter_stage``: pick (or sum) the taps of each output along ``axis``."""
+    if arg is None:
+        return _stage(a, axis, k, n_out, stride, dilation, False)[0]
+    idx = np.arange(n_out).reshape((-1,) + (1,) * (a.ndim - axis - 1)) * stride + arg.astype(np.intp) * dilation
+    return np.take_along_axis(a, idx, axis=axis)
+
+
+def _crop_hw(a, pads, hw):
+    (pt, _), (pl, _) = pads
+    return np.ascontiguousarray(a[:, :, pt:pt + hw[0], pl:pl + hw[1]])
+
+
+def pool_scatter_np(g, *, in_hw, k_hw, stride, padding, dilation, ceil_mode, args=None, scale=None):
+    """The input-gradient of max pooling (``args`` given) or average pooling (``scale``: 1/divisor)."""
+    out_hw, pads = _pool_geometry(in_hw, k_hw, stride, padding, dilation, ceil_mode)
+    if scale is not None:
+        g = g * scale
+    arg_w, arg_h = args if args is not None else (None, None)
+    hp = in_hw[0] + pads[0][0] + pads[0][1]
+    wp = in_hw[1] + pads[1][0] + pads[1][1]
+    rows = _scatter_stage(g, arg_h, 2, k_hw[0], hp, stride[0], dilation[0])
+    full = _scatter_stage(rows, arg_w, 3, k_hw[1], wp, stride[1], dilation[1])
+    return _crop_hw(full, pads, in_hw)
+
+
+def pool_gather_np(a, *, in_hw, k_hw, stride, padding, dilation, ceil_mode, args=None, scale=None):
+    """The adjoint of ``pool_scatter_np``: the pooling itself, with fixed arguments (max) or weights."""
+    out_hw, pads = _pool_geometry(in_hw, k_hw, stride, padding, dilation, ceil_mode)
+    ap = _pad_hw(a, pads)
+    arg_w, arg_h = args if args is not None else (None, None)
+    rows = _gather_stage(ap, arg_w, 3, k_hw[1], out_hw[1], stride[1], dilation[1])
+    out = _gather_stage(rows, arg_h, 2, k_hw[0], out_hw[0], stride[0], dilation[0])
+    return out * scale if scale is not None else out
+
+
+def max_pool_indices(args, in_hw, k_hw, stride, padding, dilation, ceil_mode):
+    """PyTorch's ``return_indices``: the flat index (h * W + w) of each maximum in its input plane."""
+    arg_w, arg_h = args
+    out_hw, pads = _pool_geometry(in_hw, k_hw, stride, padding, dilation, ceil_mode)
+    oh = np.arange(out_hw[0]).reshape(-1, 1)
+    ih_p = oh * stride[0] + arg_h.astype(np.int64) * dilation[0]              # padded row of each output
+    kw = np.take_along_axis(arg_w, ih_p, axis=2).astype(np.int64)            # its column tap
+    iw_p = np.arange(out_hw[1]) * stride[1] + kw * dilation[1]
+    return (ih_p - pads[0][0]) * in_hw[1] + (iw_p - pads[1][0])
+
+
+def _pool_kw(kw):
+    return {k: kw[k] for k in ("k_hw", "stride", "padding", "dilation", "ceil_mode")}
+
+
+def _max_pool_bw(node, g):
+    args = node.state
+    if args is None:
+        from ..autograd import errors
+
+        raise errors.second_backward(node)
+    return apply(MAX_POOL_BACKWARD, g, in_hw=node._in_meta[0][0][2:], args=args, **_pool_kw(node.kwargs))
+
+
+MAX_POOL = Op("MaxPool2DWithIndicesBackward0", max_pool_np, _max_pool_bw, stateful=True, saved_names=("indices",))
+MAX_POOL_BACKWARD = Op("MaxPool2DWithIndicesBackwardBackward0", pool_scatter_np,
+                       lambda n, gg: apply(MAX_POOL_GATHER, gg, **n.kwargs))
+MAX_POOL_GATHER = Op("MaxPool2DWithIndicesBackwardBackwardBackward0", pool_gather_np,
+                     lambda n, g: apply(MAX_POOL_BACKWARD, g, **n.kwargs))
+
+
+def avg_pool_divisor(in_hw, k_hw, stride, padding, ceil_mode, count_include_pad, divisor_override, dtype):
+    """1/divisor of each output of an average pool, shape (OH, OW), with PyTorch's rules."""
+    if divisor_override:
+        out_hw, _ = _pool_geometry(in_hw, k_hw, stride, padding, (1, 1), ceil_mode)
+        return np.full(out_hw, 1.0 / divisor_override, dtype)
+    out_hw, _ = _pool_geometry(in_hw, k_hw, stride, padding, (1, 1), ceil_mode)
+    counts = []
+    for i in range(2):
+        start = np.arange(out_hw[i]) * stride[i] - padding[i]
+        end = np.minimum(start + k_hw[i], in_hw[i] + padding[i])
+        if count_include_pad:
+            counts.append(end - start)
+        else:
+            counts.append(np.minimum(end, in_hw[i]) - np.maximum(start, 0))
+    return (1.0 / np.outer(counts[0], counts[1])).astype(dtype)
+
+
+def _avg_fwd(x, *, in_hw, k_hw, stride, padding, dilation, ceil_mode, scale):
+    return pool_gather_np(x, in_hw=in_hw, k_hw=k_hw, stride=stride, padding=padding, dilation=dilation,
+                          ceil_mode=ceil_mode, scale=scale)
+
+
+def _avg_bw_fwd(g, *, in_hw, k_hw, stride, padding, dilation, ceil_mode, scale):
+    return pool_scatter_np(g, in_hw=in_hw, k_hw=k_hw, stride=stride, padding=padding, dilation=dilation,
+                           ceil_mode=ceil_mode, scale=scale)
+
+
+AVG_POOL = Op("AvgPool2DBackward0", _avg_fwd, lambda n, g: apply(AVG_POOL_BACKWARD, g, **n.kwargs))
+AVG_POOL_BACKWARD = Op("AvgPool2DBackwardBackward0", _avg_bw_fwd, lambda n, g: apply(AVG_POOL, g, **n.kwargs))
+
+
+# --- separable linear maps: adaptive average pooling, interpolation -------------------------------
+# Each is ``out = A_h @ x @ A_w^T`` (or ``x @ A^T`` in 1-D) with constant matrices; the adjoint uses the
+# transposed matrices, and each is the other's derivative.
+def _sep_np(x, mats, transpose=False):
+    out = x
+    nd = len(mats)
+    for i, a in enumerate(mats):
+        m = a.T if transpose else a
+        axis = x.ndim - nd + i
+        if axis == x.ndim - 1:
+            out = np.matmul(out, np.ascontiguousarray(m.T))
+        else:
+            out = np.matmul(m, out) if axis == x.ndim - 2 else np.moveaxis(
+                np.tensordot(m, out, axes=([1], [axis])), 0, axis)
+    return np.ascontiguousarray(out)
+
+
+_SEPARABLE: dict = {}
+
+
+def separable_op(name):
+    """The (op, adjoint op) pair of a separable linear map recorded under PyTorch's node ``name``."""
+    if name not in _SEPARABLE:
+        fwd = Op(name, lambda x, mats: _sep_np(x, mats), lambda n, g: apply(adj, g, mats=n.kwargs["mats"]))
+        adj = Op(name.replace("Backward0", "BackwardBackward0"), lambda g, mats: _sep_np(g, mats, True),
+                 lambda n, g: apply(fwd, g, mats=n.kwargs["mats"]))
+        _SEPARABLE[name] = fwd
+    return _SEPARABLE[name]
+
+
+def adaptive_avg_matrix(n_in, n_out, dtype):
+    """(n_out, n_in): row o averages input[floor(o*n_in/n_out) : ceil((o+1)*n_in/n_out)]."""
+    o = np.arange(n_out)
+    start = (o * n_in) // n_out
+    end = -((-(o + 1) * n_in) // n_out)
+    cols = np.arange(n_in)
+    mask = (cols >= start[:, None]) & (cols < end[:, None])
+    return (mask / (end - start)[:, None]).astype(dtype)
+
+
+def _scale_of(n_in, n_out, scale_factor, align_corners=False):
+    if align_corners:
+        return (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+    if scale_factor is not None and scale_factor > 0:
+        return 1.0 / scale_factor
+    return n_in / n_out
+
+
+def nearest_matrix(n_in, n_out, scale_factor, dtype, exact=False):
+    """(n_out, n_in) selection matrix of PyTorch's nearest (or nearest-exact) source index."""
+    scale = np.float32(_scale_of(n_in, n_out, scale_factor))
+    dst = np.arange(n_out, dtype=np.float32)
+    if n_out == n_in and not exact:
+        src = np.arange(n_out)
+    elif n_out == 2 * n_in and not exact:
+        src = np.arange(n_out) >> 1
+    else:
+        src = np.floor((dst + np.float32(0.5)) * scale if exact else dst * scale).astype(np.int64)
+    src = np.minimum(src, n_in - 1)
+    m = np.zeros((n_out, n_in), dtype)
+    m[np.arange(n_out), src] = 1
+    return m
+
+
+def linear_matrix(n_in, n_out, scale_factor, align_corners, dtype):
+    """(n_out, n_in) interpolation weights of PyTorch's (bi)linear upsampling along one axis."""
+    scale = np.float32(_scale_of(n_in, n_out, scale_factor, align_corners))
+    dst = np.arange(n_out, dtype=np.float32)
+    if align_corners:
+        src = dst * scale
+    else:
+        src = np.maximum(scale * (dst + np.float32(0.5)) - np.float32(0.5), np.float32(0))
+    i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+    i1 = np.minimum(i0 + 1, n_in - 1)
+    l1 = src - i0
+    m = np.zeros((n_out, n_in), np.float64)
+    np.add.at(m, (np.arange(n_out), i0), 1 - l1)
+    np.add.at(m, (np.arange(n_out), i1), l1)
+    return m.astype(dtype)
+
+
+# --- normalisation --------------------------------------------------------------------------------
+# y = (x - mean) * invstd * weight + bias, with the statistics over ``axes`` of x viewed as ``stat_shape``
+# (batch norm: all but the channel axis; layer norm: the trailing axes; group norm: each group).
+# The forward keeps (mean, invstd) as state. The backward is the usual formula in graphgrad ops; under
+# create_graph it recomputes the statistics from x in graphgrad ops, so that their dependence on x is
+# differentiated too (with the stored ones, a first-order backward skips that work).
+def _moments(x, axes):
+    """Biased mean and variance over ``axes`` (keepdims), accumulated in float64 as PyTorch's CPU kernels."""
+    acc = x if x.dtype == np.float64 else x.astype(np.float64)
+    mean = acc.mean(axis=axes, keepdims=True)
+    var = np.square(acc - mean).mean(axis=axes, keepdims=True)
+    return mean, var
+
+
+def _norm_fwd(x, *wb, stat_shape, axes, affine_shape, eps, has_w, has_b, stats=None, precomputed=None):
+    """``stats``: fixed statistics (batch norm in eval mode); ``precomputed``: this batch's statistics."""
+    xs = x.reshape(stat_shape)
+    if stats is not None or precomputed is not None:
+        mean, invstd = stats if stats is not None else precomputed
+    else:
+        mean, var = _moments(xs, axes)
+        invstd = 1.0 / np.sqrt(var + eps)
+    mean = mean.astype(x.dtype)
+    invstd = invstd.astype(x.dtype)
+    y = ((xs - mean) * invstd).reshape(x.shape)
+    i = 0
+    if has_w:
+        y *= wb[0].reshape(affine_shape)
+        i = 1
+    if has_b:
+        y += wb[i].reshape(affine_shape)
+    return y, (mean, invstd)
+
+
+def _norm_bw(node, g):
+    saved = node.saved_tensors
+    x = saved[0]
+    k = node.kwargs
+    need = node.needs_input_grad
+    w = saved[1] if k["has_w"] else None
+    stat_shape, axes, affine_shape = k["stat_shape"], k["axes"], k["affine_shape"]
+    xs = x.reshape(stat_shape)
+    if _State.enabled and k.get("stats") is None:
+        mean = xs.mean(axes, keepdim=True)
+        invstd = (xs.var(axes, unbiased=False, keepdim=True) + k["eps"]).rsqrt()
+    else:
+        mean_a, invstd_a = node.state if node.state is not None else k["stats"]
+        mean, invstd = _const(mean_a.astype(x._data.dtype)), _const(invstd_a.astype(x._data.dtype))
+    xhat = (xs - mean) * invstd
+    gx = gw = gb = None
+    if need[0]:
+        gxhat = (g * w.reshape(affine_shape) if w is not None else g).reshape(stat_shape)
+        if k.get("stats") is not None:  # fixed (running) statistics: a per-element scale only
+            gx = (gxhat * invstd).reshape(x._data.shape)
+        else:
+            gx = invstd * (gxhat - gxhat.mean(axes, keepdim=True)
+                           - xhat * (gxhat * xhat).mean(axes, keepdim=True))
+            gx = gx.reshape(x._data.shape)
+    red = tuple(range(x._data.ndim - len(affine_shape))) + tuple(
+        i + x._data.ndim - len(affine_shape) for i, s in enumerate(affine_shape) if s == 1)
+    if k["has_w"] and need[1]:
+        gw = (g * xhat.reshape(x._data.shape)).sum(red).reshape(node._in_meta[1][0])
+    if k["has_b"] and need[-1]:
+        gb = g.sum(red).reshape(node._in_meta[-1][0])
+    return (gx,) + ((gw,) if k["has_w"] else ()) + ((gb,) if k["has_b"] else ())
+
+
+BATCH_NORM, LAYER_NORM, GROUP_NORM = "NativeBatchNormBackward0", "NativeLayerNormBackward0", "NativeGroupNormBackward0"
+_NORM_OPS = {(name, n): Op(name, _norm_fwd, _norm_bw, save="abc"[:n], stateful=True,
+                           saved_names=("input", "weight", "bias")[:n])
+             for name in (BATCH_NORM, LAYER_NORM, GROUP_NORM) for n in (1, 2, 3)}
+
+
+def normalize_op(name, x, weight, bias, **kw):
+    """Record normalisation ``name`` of x with the optional affine weight and bias."""
+    args = (x,) + tuple(t for t in (weight, bias) if t is not None)
+    return apply(_NORM_OPS[name, len(args)], *args, has_w=weight is not None, has_b=bias is not None, **kw)
+
+
+# --- embedding ------------------------------------------------------------------------------------
+def _embedding_scale(idx, num, padding_idx, scale_grad_by_freq, dtype):
+    """Per-lookup factor of the weight gradient: 0 at padding_idx, 1/count with scale_grad_by_freq."""
+    scale = np.ones(idx.shape, dtype)
+    if scale_grad_by_freq:
+        counts = np.bincount(idx.reshape(-1), minlength=num)
+        scale = scale / counts[idx]
+    if padding_idx is not None:
+        scale = np.where(idx == padding_idx, 0, scale).astype(dtype)
+    return scale
+
+
+def _embedding_bw_fwd(g, *, idx, num, scale):
+    d = g.shape[-1]
+    out = np.zeros((num, d), g.dtype)
+    np.add.at(out, idx.reshape(-1), (g * scale[..., None]).reshape(-1, d))
+    return out
+
+
+EMBEDDING = Op("EmbeddingBackward0",
+               lambda w, idx, padding_idx=None, scale_grad_by_freq=False: w[idx],
+               lambda n, g: apply(EMBEDDING_BACKWARD, g, idx=n.kwargs["idx"], num=n._in_meta[0][0][0],
+                                  scale=_embedding_scale(n.kwargs["idx"], n._in_meta[0][0][0],
+                                                         n.kwargs.get("padding_idx"),
+                                                         n.kwargs.get("scale_grad_by_freq"), g._data.dtype)))
+EMBEDDING_BACKWARD = Op("EmbeddingDenseBackwardBackward0", _embedding_bw_fwd,
+                        lambda n, gg: apply(EMBEDDING_GATHER, gg, idx=n.kwargs["idx"], scale=n.kwargs["scale"]))
+EMBEDDING_GATHER = Op("EmbeddingBackward0", lambda w, idx, scale: w[idx] * scale[..., None],
+                      lambda n, g: apply(EMBEDDING_BACKWARD, g, idx=n.kwargs["idx"], num=n._in_meta[0][0][0],
+                                         scale=n.kwargs["scale"]))
+
+
+# --- padding --------------------------------------------------------------------------------------
+def _constant_pad_np(x, pads, value):
+    """Pad (or crop, for negative amounts) the trailing dims; pads = ((before, after), ...) per dim."""
+    nd = len(pads)
+    lead = x.shape[:x.ndim - nd]
+    shape = lead + tuple(s + a + b for s, (a, b) in zip(x.shape[x.ndim - nd:], pads))
+    out = np.full(shape, value, x.dtype) if value != 0 else np.zeros(shape, x.dtype)
+    src = [slice(None)] * len(lead)
+    dst = [slice(None)] * len(lead)
+    for s, (a, b) in zip(x.shape[x.ndim - nd:], pads):
+        src.append(slice(max(-a, 0), s - max(-b, 0)))
+        dst.append(slice(max(a, 0), max(a, 0) + max(s - max(-a, 0) - max(-b, 0), 0)))
+    if all(sl.start < sl.stop for sl in src[len(lead):]):
+        out[tuple(dst)] = x[tuple(src)]
+    return out
+
+
+CONSTANT_PAD = Op("ConstantPadNdBackward0", _constant_pad_np,
+                  lambda n, g: apply(CONSTANT_PAD, g, pads=tuple((-a, -b) for a, b in n.kwargs["pads"]), value=0))
+
+
+def _take_np(x, idxs):
+    nd = len(idxs)
+    for i, idx in enumerate(idxs):
+        x = np.take(x, idx, axis=x.ndim - nd + i)
+    return x
+
+
+def _take_adjoint_np(g, idxs, sizes):
+    nd = len(idxs)
+    for i in reversed(range(nd)):
+        axis = g.ndim - nd + i
+        shape = list(g.shape)
+        shape[axis] = sizes[i]
+        out = np.zeros(shape, g.dtype)
+        np.add.at(out, (slice(None),) * axis + (idxs[i],), g)
+        g = out
+    return g
+
+
+_INDEX_PAD: dict = {}
+
+
+def index_pad_op(name):
+    """Padding that reads input positions by index (reflect, replicate, circular), under ``name``."""
+    if name not in _INDEX_PAD:
+        fwd = Op(name, lambda x, idxs, sizes: _take_np(x, idxs),
+                 lambda n, g: apply(adj, g, idxs=n.kwargs["idxs"], sizes=n.kwargs["sizes"]))
+        adj = Op(name.replace("Backward0", "BackwardBackward0"),
+                 lambda g, idxs, sizes: _take_adjoint_np(g, idxs, sizes),
+                 lambda n, g: apply(fwd, g, idxs=n.kwargs["idxs"], sizes=n.kwargs["sizes"]))
+        _INDEX_PAD[name] = fwd
+    return _INDEX_PAD[name]
+
+
+# --- pixel shuffle --------------------------------------------------------------------------------
+def _pixel_shuffle_np(x, r):
+    *lead, c, h, w = x.shape
+    oc = c // (r * r)
+    y = x.reshape(tuple(lead) + (oc, r, r, h, w))
+    k = len(lead)
+    y = y.transpose(tuple(range(k)) + (k, k + 3, k + 1, k + 4, k + 2))
+    return np.ascontiguousarray(y).reshape(tuple(lead) + (oc, h * r, w * r))
+
+
+def _pixel_unshuffle_np(x, r):
+    *lead, c, h, w = x.shape
+    k = len(lead)
+    y = x.reshape(tuple(lead) + (c, h // r, r, w // r, r))
+    y = y.transpose(tuple(range(k)) + (k, k + 2, k + 4, k + 1, k + 3))
+    return np.ascontiguousarray(y).reshape(tuple(lead) + (c * r * r, h // r, w // r))
+
+
+PIXEL_SHUFFLE = Op("PixelShuffleBackward0", _pixel_shuffle_np, lambda n, g: apply(PIXEL_UNSHUFFLE, g, **n.kwargs))
+PIXEL_UNSHUFFLE = Op("PixelUnshuffleBackward0", _pixel_unshuffle_np, lambda n, g: apply(PIXEL_SHUFFLE, g, **n.kwargs))
+
+
+# --- activations ----------------------------------------------------------------------------------
+try:  # SciPy's erf is vectorised; the fallback is exact but slower
+    from scipy.special import erf as _erf_np
+except ImportError:  # pragma: no cover - depends on the environment
+    _erf_vec = np.frompyfunc(math.erf, 1, 1)
+
+    def _erf_np(a):
+        return _erf_vec(a).astype(a.dtype)
+
+
+def _sigmoid_np(a):
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+
+
+def _log_sigmoid_np(a):
+    return (np.minimum(a, 0) - np.log1p(np.exp(-np.abs(a)))).astype(a.dtype, copy=False)
+
+
+def _where(cond, a, b):
+    from .elementwise import where
+
+    return where(cond, a, b)
+
+
+def pointwise(name, fwd, grad):
+    """An elementwise op whose derivative is ``grad(x, g, **kwargs)``, written in graphgrad ops."""
+    return Op(name, fwd, lambda n, g: grad(n.saved_tensors[0], g, **n.kwargs), save="a", saved_names=("self",))
+
+
+_SQRT_2_PI = math.sqrt(2 / math.pi)
+ERF = pointwise("ErfBackward0", lambda a: _erf_np(a).astype(a.dtype, copy=False),
+                lambda x, g: g * (2 / math.sqrt(math.pi)) * (-(x * x)).exp())
+
+
+def erf(x):
+    return apply(ERF, x)
+
+
+def _gelu_np(a, approximate="none"):
+    if approximate == "tanh":
+        return 0.5 * a * (1 + np.tanh(_SQRT_2_PI * (a + 0.044715 * a * a * a)))
+    return (0.5 * a * (1 + _erf_np(a * (1 / math.sqrt(2))))).astype(a.dtype, copy=False)
+
+
+def _gelu_grad(x, g, approximate="none"):
+    if approximate == "tanh":
+        t = (_SQRT_2_PI * (x + 0.044715 * x * x * x)).tanh()
+        return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_PI * (1 + 3 * 0.044715 * x * x))
+    cdf = 0.5 * (1 + erf(x * (1 / math.sqrt(2))))
+    pdf = (-0.5 * x * x).exp() * (1 / math.sqrt(2 * math.pi))
+    return g * (cdf + x * pdf)
+
+
+def _elu_np(a, alpha=1.0, scale=1.0, input_scale=1.0):
+    neg = np.expm1(np.minimum(a, 0) * input_scale) * (alpha * scale)
+    return np.where(a > 0, a * scale, neg).astype(a.dtype, copy=False)
+
+
+def _elu_grad(x, g, alpha=1.0, scale=1.0, input_scale=1.0):
+    return _where(x > 0, g * scale, g * ((x.clamp(max=0) * input_scale).exp() * (alpha * scale * input_scale)))
+
+
+def _softplus_np(a, beta=1.0, threshold=20.0):
+    z = a * beta
+    return np.where(z > threshold, a, np.log1p(np.exp(np.minimum(z, threshold))) / beta).astype(a.dtype, copy=False)
+
+
+def _softplus_grad(x, g, beta=1.0, threshold=20.0):
+    z = x * beta
+    return _where(z > threshold, g, g * z.sigmoid())
+
+
+def _mish_np(a):
+    return (a * np.tanh(_softplus_np(a))).astype(a.dtype, copy=False)
+
+
+def _mish_grad(x, g):
+    sp = apply(SOFTPLUS, x, beta=1.0, threshold=20.0)
+    t = sp.tanh()
+    return g * (t + x * x.sigmoid() * (1 - t * t))
+
+
+def _hardswish_np(a):
+    return (a * np.clip(a + 3, 0, 6) / 6).astype(a.dtype, copy=False)
+
+
+def _hardswish_grad(x, g):
+    return _where(x < -3, 0.0, _where(x <= 3, g * (x / 3 + 0.5), g))
+
+
+LEAKY_RELU = pointwise("LeakyReluBackward0",
+                       lambda a, negative_slope=0.01: np.where(a > 0, a, a * negative_slope).astype(a.dtype),
+                       lambda x, g, negative_slope=0.01: _where(x > 0, g, g * negative_slope))
+HARDTANH = pointwise("HardtanhBackward0", lambda a, min_val, max_val: np.clip(a, min_val, max_val).astype(a.dtype),
+                     lambda x, g, min_val, max_val: _where((x > min_val) & (x < max_val), g, 0.0))
+ELU = pointwise("EluBackward0", _elu_np, _elu_grad)
+CELU = pointwise("CeluBackward0", _elu_np, _elu_grad)
+GELU = pointwise("GeluBackward0", _gelu_np, _gelu_grad)
+SILU = pointwise("SiluBackward0", lambda a: (a * _sigmoid_np(a)).astype(a.dtype, copy=False),
+                 lambda x, g: g * (lambda s: s * (1 + x * (1 - s)))(x.sigmoid()))
+MISH = pointwise("MishBackward0", _mish_np, _mish_grad)
+SOFTPLUS = pointwise("SoftplusBackward0", _softplus_np, _softplus_grad)
+LOG_SIGMOID = pointwise("LogSigmoidBackward0", _log_sigmoid_np, lambda x, g: g * (-x).sigmoid())
+HARDSIGMOID = pointwise("HardsigmoidBackward0", lambda a: (np.clip(a + 3, 0, 6) / 6).astype(a.dtype, copy=False),
+                        lambda x, g: _where((x > -3) & (x < 3), g / 6, 0.0))
+HARDSWISH = pointwise("HardswishBackward0", _hardswish_np, _hardswish_grad)
+THRESHOLD = pointwise("ThresholdBackward0",
+                      lambda a, threshold, value: np.where(a > threshold, a, value).astype(a.dtype, copy=False),
+                      lambda x, g, threshold, value: _where(x > threshold, g, 0.0))
+SOFTSHRINK = pointwise("SoftshrinkBackward0",
+                       lambda a, lambd=0.5: np.where(a > lambd, a - lambd, np.where(a < -lambd, a + lambd, 0))
+                       .astype(a.dtype, copy=False),
+                       lambda x, g, lambd=0.5: _where((x > lambd) | (x < -lambd), g, 0.0))
+HARDSHRINK = pointwise("HardshrinkBackward0",
+                       lambda a, lambd=0.5: np.where((a > lambd) | (a < -lambd), a, 0).astype(a.dtype, copy=False),
+                       lambda x, g, lambd=0.5: _where((x > lambd) | (x < -lambd), g, 0.0))
+
+
+def _prelu_np(a, w, channel_shape):
+    return np.where(a > 0, a, a * w.reshape(channel_shape)).astype(a.dtype, copy=False)
+
+
+def _prelu_bw(n, g):
+    x, w = n.saved_tensors
+    shape = n.kwargs["channel_shape"]
+    need = n.needs_input_grad
+    pos = x > 0
+    gx = _where(pos, g, g * w.reshape(shape)) if need[0] else None
+    gw = None
+    if need[1]:
+        full = _where(pos, 0.0, g * x)
+        red = tuple(i for i, s in enumerate(shape) if s == 1 and full._data.shape[i] != 1) if len(shape) else ()
+        if len(shape) == 0 or w._data.size == 1:
+            gw = full.sum().reshape(w._data.shape)
+        else:
+            gw = full.sum(red).reshape(w._data.shape)
+    return gx, gw
+
+
+PRELU = Op("PreluKernelBackward0", _prelu_np, _prelu_bw, save="ab", saved_names=("self", "weight"))
+
+
+def _glu_np(a, dim):
+    h = a.shape[dim] // 2
+    first = np.take(a, np.arange(h), axis=dim)
+    second = np.take(a, np.arange(h, 2 * h), axis=dim)
+    return first * _sigmoid_np(second)
+
+
+def _glu_bw(n, g):
+    (x,) = n.saved_tensors
+    dim = n.kwargs["dim"]
+    a, b = x.chunk(2, dim)
+    s = b.sigmoid()
+    from .shape import cat
+
+    return cat([g * s, g * a * s * (1 - s)], dim)
+
+
+GLU = Op("GluBackward0", _glu_np, _glu_bw, save="a", saved_names=("self",))
+
+
+# --- losses ---------------------------------------------------------------------------------------
+# Each loss is an op over (input, target) whose derivative (for both) is written in graphgrad ops.
+# ``reduction`` is 'none', 'mean' or 'sum'; the gradient of a reduced loss is the elementwise one
+# times the incoming scalar (divided by the element count for 'mean').
+def _reduce_np(l, reduction):
+    if reduction == "none":
+        return l
+    return np.asarray(l.mean() if reduction == "mean" else l.sum(), l.dtype)
+
+
+def _grad_scale(node, g):
+    """The incoming gradient, scaled for 'mean'; broadcasts against the elementwise derivative."""
+    r = node.kwargs["reduction"]
+    if r == "mean":
+        n = 1
+        for s in node._in_meta[0][0]:
+            n *= s
+        return g / n
+    return g
+
+
+def _loss_op(name, fwd, dx, dt):
+    """Op(input, target) with loss ``fwd(x, t, **kw)`` (elementwise) and derivatives dx / dt in graphgrad ops."""
+
+    def forward(x, t, reduction, **kw):
+        return _reduce_np(fwd(x, t, **kw), reduction)
+
+    def backward(n, g):
+        x, t = n.saved_tensors
+        kw = {k: v for k, v in n.kwargs.items() if k != "reduction"}
+        gs = _grad_scale(n, g)
+        need = n.needs_input_grad
+        return (dx(x, t, gs, **kw) if need[0] else None, dt(x, t, gs, **kw) if need[1] else None)
+
+    return Op(name, forward, backward, save="ab", saved_names=("self", "target"))
+
+
+def _w(weight, dtype):
+    return 1 if weight is None else weight.astype(dtype, copy=False)
+
+
+def _wt(weight, like):
+    return 1 if weight is None else _const(weight.astype(like._data.dtype, copy=False))
+
+
+MSE_LOSS = _loss_op("MseLossBackward0", lambda x, t: np.square(x - t),
+                    lambda x, t, g: 2 * (x - t) * g, lambda x, t, g: -2 * (x - t) * g)
+
+
+def _smooth_l1_np(x, t, beta):
+    d = np.abs(x - t)
+    return np.where(d < beta, 0.5 * d * d / (beta if beta else 1), d - 0.5 * beta).astype(x.dtype, copy=False)
+
+
+def _smooth_l1_grad(x, t, g, beta):
+    d = x - t
+    return g * (_where(d.abs() < beta, d / beta, d.sign()) if beta else d.sign())
+
+
+SMOOTH_L1_LOSS = _loss_op("SmoothL1LossBackward0", _smooth_l1_np, _smooth_l1_grad,
+                          lambda x, t, g, beta: -_smooth_l1_grad(x, t, g, beta))
+
+
+def _huber_np(x, t, delta):
+    d = np.abs(x - t)
+    return np.where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta)).astype(x.dtype, copy=False)
+
+
+HUBER_LOSS = _loss_op("HuberLossBackward0", _huber_np, lambda x, t, g, delta: g * (x - t).clamp(-delta, delta),
+                      lambda x, t, g, delta: -g * (x - t).clamp(-delta, delta))
+
+
+def _bce_np(x, t, weight):
+    with np.errstate(divide="ignore"):
+        l = (t - 1) * np.maximum(np.log1p(-x), -100) - t * np.maximum(np.log(x), -100)
+    return (l * _w(weight, x.dtype)).astype(x.dtype, copy=False)
+
+
+BCE_LOSS = _loss_op("BinaryCrossEntropyBackward0", _bce_np,
+                    lambda x, t, g, weight: g * _wt(weight, x) * (x - t) / ((1 - x) * x).clamp(min=1e-12),
+                    lambda x, t, g, weight: g * _wt(weight, x) * ((-x).log1p() - x.log()))
+
+
+def _bce_logits_np(x, t, weight, pos_weight):
+    ls = _log_sigmoid_np(x)
+    if pos_weight is not None:
+        ls = ls * ((pos_weight - 1) * t + 1)
+    return ((1 - t) * x - ls) * _w(weight, x.dtype)
+
+
+def _bce_logits_dx(x, t, g, weight, pos_weight):
+    s = x.sigmoid()
+    if pos_weight is not None:
+        pt = _const(pos_weight.astype(x._data.dtype, copy=False)) * t
+        d = (pt + 1 - t) * s - pt
+    else:
+        d = s - t
+    return g * _wt(weight, x) * d
+
+
+def _bce_logits_dt(x, t, g, weight, pos_weight):
+    if pos_weight is not None:
+        d = apply(LOG_SIGMOID, -x) - apply(LOG_SIGMOID, x) * _const(pos_weight.astype(x._data.dtype, copy=False))
+    else:
+        d = -x
+    return g * _wt(weight, x) * d
+
+
+BCE_WITH_LOGITS = _loss_op("BinaryCrossEntropyWithLogitsBackward0", _bce_logits_np, _bce_logits_dx, _bce_logits_dt)
+
+
+def _nll_parts(x, target, weight, ignore_index):
+    """(picked log-probabilities, per-sample weight with ignored samples at 0) for x (N, C, ...)."""
+    valid = target != ignore_index
+    safe = np.where(valid, target, 0)
+    picked = np.take_along_axis(x, np.expand_dims(safe, 1), axis=1).squeeze(1)
+    w = (weight[safe] if weight is not None else np.ones(safe.shape, x.dtype)) * valid
+    return picked, w.astype(x.dtype, copy=False), safe
+
+
+def _nll_fwd(x, *, target, weight, ignore_index, reduction):
+    picked, w, _ = _nll_parts(x, target, weight, ignore_index)
+    l = -picked * w
+    if reduction == "none":
+        return l
+    if reduction == "sum":
+        return np.asarray(l.sum(), x.dtype)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(l.sum() / w.sum(), x.dtype)
+
+
+def _nll_bw(n, g):
+    k = n.kwargs
+    shape, dt = n._in_meta[0]
+    _, w, safe = _nll_parts(np.zeros(shape, dt), k["target"], k["weight"], k["ignore_index"])
+    if k["reduction"] == "mean":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            w = w / w.sum()
+    coef = np.zeros(shape, dt)
+    np.put_along_axis(coef, np.expand_dims(safe, 1), np.expand_dims(-w, 1), axis=1)
+    if k["reduction"] == "none":
+        g = g.unsqueeze(1)
+    return g * _const(coef)
+
+
+NLL_LOSS = Op("NllLossBackward0", _nll_fwd, _nll_bw)

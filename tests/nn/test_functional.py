@@ -1,0 +1,384 @@
+"""graphgrad.nn.functional against PyTorch: values, every input gradient, grad_fn names, errors.
+
+Each case is one function ``fn(F, *inputs)`` run unchanged on both libraries (their APIs are the same),
+on the same float32 inputs and with the same upstream gradient (rtol 1e-4, atol 1e-5). The cases marked
+for it are also gradchecked in float64 against finite differences, and gradgradchecked where the
+derivative is itself differentiable (every primitive of graphgrad.ops.nn is).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+import graphgrad
+import graphgrad.nn.functional as F
+from graphgrad.autograd import gradcheck, gradgradcheck
+
+RTOL, ATOL = 1e-4, 1e-5
+
+
+@dataclass
+class Case:
+    name: str
+    fn: object                      # fn(F, *inputs) -> tensor or tuple of tensors
+    inputs: list                    # ndarrays; float ones require grad unless listed in no_grad
+    no_grad: tuple = ()             # positions of float inputs that must not require grad
+    gc: bool = False                # gradcheck in float64
+    ggc: bool = False               # gradgradcheck in float64
+    node: str | None = None         # the grad_fn name PyTorch gives the output
+    tol: tuple = (RTOL, ATOL)
+    extra: dict = field(default_factory=dict)
+
+    def __repr__(self):
+        return self.name
+
+
+def _r(*shape, seed=0, lo=None, hi=None):
+    rng = np.random.default_rng(abs(hash((shape, seed))) % 2**32)
+    if lo is not None:
+        return rng.uniform(lo, hi, shape).astype(np.float32)
+    return rng.standard_normal(shape).astype(np.float32)
+
+
+def _i(hi, *shape, seed=0):
+    return np.random.default_rng(seed).integers(0, hi, shape).astype(np.int64)
+
+
+def _away_from(x, points, gap=0.05):
+    """x nudged away from the kinks of a piecewise function (finite differences and ties stay clean)."""
+    x = x.copy()
+    for p in points:
+        near = np.abs(x - p) < gap
+        x[near] = p + gap * np.where(x[near] >= p, 1, -1) * 2
+    return x
+
+
+def _distinct(*shape, seed=0):
+    """Values with no ties (max pooling's argmax is then the same in both libraries)."""
+    n = int(np.prod(shape))
+    return (np.random.default_rng(seed).permutation(n).reshape(shape) / n * 4 - 2).astype(np.float32)
+
+
+# --------------------------------------------------------------------------------------------------
+# the cases
+X4 = _r(2, 4, 7, 6)
+CASES = []
+
+
+def case(*args, **kw):
+    CASES.append(Case(*args, **kw))
+
+
+# linear / bilinear
+case("linear_2d_bias", lambda F, x, w, b: F.linear(x, w, b), [_r(5, 3), _r(4, 3), _r(4)], gc=True, ggc=True,
+     node="AddmmBackward0")
+case("linear_2d", lambda F, x, w: F.linear(x, w), [_r(5, 3), _r(4, 3)], node="MmBackward0")
+case("linear_3d_bias", lambda F, x, w, b: F.linear(x, w, b), [_r(2, 5, 3), _r(4, 3), _r(4)], node="ViewBackward0")
+case("linear_1d", lambda F, x, w, b: F.linear(x, w, b), [_r(3), _r(4, 3), _r(4)])
+case("bilinear", lambda F, a, b, w, c: F.bilinear(a, b, w, c), [_r(3, 4), _r(3, 5), _r(2, 4, 5), _r(2)], gc=True,
+     ggc=True)
+
+# convolution
+for st, pd, dl, g, bias in [(1, 0, 1, 1, True), (2, 1, 1, 1, False), ((2, 1), (1, 2), (1, 2), 2, True),
+                            (1, "same", 1, 1, True), (1, "valid", 2, 4, False), (3, 2, 1, 1, True)]:
+    w = _r(8, 4 // g, 3, 2)
+    case(f"conv2d_s{st}_p{pd}_d{dl}_g{g}_b{bias}",
+         lambda F, x, w, *b, _a=(st, pd, dl, g): F.conv2d(x, w, b[0] if b else None, *_a),
+         [X4, w] + ([_r(8)] if bias else []), node="ConvolutionBackward0")
+case("conv2d_same_even_kernel", lambda F, x, w: F.conv2d(x, w, padding="same", dilation=(1, 3)), [X4, _r(3, 4, 2, 2)])
+case("conv2d_unbatched", lambda F, x, w, b: F.conv2d(x, w, b, padding=1), [_r(4, 5, 5), _r(3, 4, 3, 3), _r(3)])
+case("conv2d_gc", lambda F, x, w, b: F.conv2d(x, w, b, stride=(2, 1), padding=1, dilation=(1, 2)),
+     [_r(1, 2, 5, 5), _r(3, 2, 3, 2), _r(3)], gc=True, ggc=True)
+case("conv2d_groups_gc", lambda F, x, w: F.conv2d(x, w, stride=2, padding="valid", groups=2),
+     [_r(1, 4, 5, 4), _r(4, 2, 2, 2)], gc=True, ggc=True)
+case("conv1d", lambda F, x, w, b: F.conv1d(x, w, b, stride=2, padding=1, dilation=2),
+     [_r(2, 4, 11), _r(5, 4, 3), _r(5)], node="ConvolutionBackward0")
+case("conv1d_same_groups", lambda F, x, w: F.conv1d(x, w, padding="same", groups=2), [_r(2, 4, 9), _r(6, 2, 4)])
+case("conv1d_gc", lambda F, x, w, b: F.conv1d(x, w, b, stride=2, padding=1), [_r(2, 2, 7), _r(3, 2, 3), _r(3)],
+     gc=True, ggc=True)
+for st, pd, op, dl, g in [(1, 0, 0, 1, 1), (2, 1, 1, 1, 1), ((2, 3), (0, 1), (1, 2), 1, 2), (2, 1, 0, 2, 1)]:
+    case(f"conv_transpose2d_s{st}_p{pd}_op{op}_d{dl}_g{g}",
+         lambda F, x, w, b, _a=(st, pd, op, g, dl): F.conv_transpose2d(x, w, b, *_a),
+         [_r(2, 4, 5, 4), _r(4, 6 // g, 3, 2), _r(6)], node="ConvolutionBackward0")
+case("conv_transpose2d_gc", lambda F, x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1),
+     [_r(1, 2, 3, 3), _r(2, 2, 3, 3), _r(2)], gc=True, ggc=True)
+case("conv_transpose1d", lambda F, x, w, b: F.conv_transpose1d(x, w, b, stride=3, padding=1, output_padding=2),
+     [_r(2, 3, 6), _r(3, 2, 4), _r(2)], gc=False)
+
+# pooling
+XP = _distinct(2, 3, 9, 8)
+for k, s, p, d, cm in [(2, None, 0, 1, False), (3, 2, 1, 1, False), (3, 2, 1, 1, True), ((2, 3), (1, 2), (1, 1), (2, 1),
+                                                                                     False), (3, 3, 1, 1, True)]:
+    case(f"max_pool2d_k{k}_s{s}_p{p}_d{d}_c{cm}",
+         lambda F, x, _a=(k, s, p, d, cm): F.max_pool2d(x, *_a), [XP],
+         node="MaxPool2DWithIndicesBackward0")
+case("max_pool2d_indices", lambda F, x: F.max_pool2d(x, 3, 2, 1, return_indices=True), [XP])
+case("max_pool2d_unbatched", lambda F, x: F.max_pool2d(x, 2), [_distinct(3, 6, 5)])
+case("max_pool2d_ties_after_relu", lambda F, x: F.max_pool2d(F.relu(x), 2, 1), [np.floor(_r(2, 2, 6, 6))])
+case("max_pool2d_gc", lambda F, x: F.max_pool2d(x, 3, 2, 1, ceil_mode=True), [_distinct(1, 2, 6, 5)], gc=True,
+     ggc=True)
+case("max_pool1d", lambda F, x: F.max_pool1d(x, 3, 2, 1, return_indices=True), [_distinct(2, 3, 10)])
+case("max_pool1d_gc", lambda F, x: F.max_pool1d(x, 2, ceil_mode=True), [_distinct(2, 2, 7)], gc=True)
+for k, s, p, cm, cip, dov in [(2, None, 0, False, True, None), (3, 2, 1, False, True, None),
+                              (3, 2, 1, True, False, None), ((3, 2), (2, 1), (1, 0), True, True, None),
+                              (3, 2, 1, False, True, 5)]:
+    case(f"avg_pool2d_k{k}_s{s}_p{p}_c{cm}_i{cip}_d{dov}",
+         lambda F, x, _a=(k, s, p, cm, cip, dov): F.avg_pool2d(x, *_a), [_r(2, 3, 9, 8)],
+         node="AvgPool2DBackward0")
+case("avg_pool2d_gc", lambda F, x: F.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False),
+     [_r(1, 2, 6, 5)], gc=True, ggc=True)
+case("avg_pool1d", lambda F, x: F.avg_pool1d(x, 3, 2, 1), [_r(2, 3, 10)])
+for o in [(3, 4), 1, (None, 2), 5]:
+    case(f"adaptive_avg_pool2d_{o}", lambda F, x, _o=o: F.adaptive_avg_pool2d(x, _o), [_r(2, 3, 7, 6)],
+         node="MeanBackward1" if o == 1 else "AdaptiveAvgPool2DBackward0")
+case("adaptive_avg_pool2d_gc", lambda F, x: F.adaptive_avg_pool2d(x, (2, 3)), [_r(1, 2, 5, 4)], gc=True, ggc=True)
+case("adaptive_avg_pool1d", lambda F, x: F.adaptive_avg_pool1d(x, 4), [_r(2, 3, 10)])
+case("adaptive_max_pool2d", lambda F, x: F.adaptive_max_pool2d(x, (3, 4), return_indices=True), [_distinct(2, 3, 7, 9)])
+case("adaptive_max_pool1d", lambda F, x: F.adaptive_max_pool1d(x, 3), [_distinct(2, 3, 8)])
+
+# normalisation
+case("batch_norm_train", lambda F, x, w, b: F.batch_norm(x, None, None, w, b, training=True), [X4, _r(4), _r(4)],
+     gc=False, node="NativeBatchNormBackward0")
+case("batch_norm_eval", lambda F, x, w, b, rm, rv: F.batch_norm(x, rm, rv, w, b, training=False, eps=1e-3),
+     [X4, _r(4), _r(4), _r(4), _r(4, lo=0.5, hi=2)], no_grad=(3, 4), node="NativeBatchNormBackward0")
+case("batch_norm_2d_noaffine", lambda F, x: F.batch_norm(x, None, None, training=True), [_r(6, 3)])
+case("batch_norm_gc", lambda F, x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+     [_r(3, 2, 2, 2), _r(2), _r(2)], gc=True, ggc=True)
+case("batch_norm_eval_gc", lambda F, x, w, b, rm, rv: F.batch_norm(x, rm, rv, w, b),
+     [_r(3, 2, 2), _r(2), _r(2), _r(2), _r(2, lo=0.5, hi=2)], no_grad=(3, 4), gc=True, ggc=True)
+case("layer_norm", lambda F, x, w, b: F.layer_norm(x, (7, 6), w, b), [X4, _r(7, 6), _r(7, 6)],
+     node="NativeLayerNormBackward0")
+case("layer_norm_noaffine", lambda F, x: F.layer_norm(x, (6,), eps=1e-3), [X4])
+case("layer_norm_gc", lambda F, x, w, b: F.layer_norm(x, (3,), w, b), [_r(2, 2, 3), _r(3), _r(3)], gc=True, ggc=True)
+case("group_norm", lambda F, x, w, b: F.group_norm(x, 2, w, b), [X4, _r(4), _r(4)], node="NativeGroupNormBackward0")
+case("group_norm_3d", lambda F, x: F.group_norm(x, 3, eps=1e-2), [_r(2, 6, 5)])
+case("group_norm_gc", lambda F, x, w, b: F.group_norm(x, 2, w, b), [_r(2, 4, 3), _r(4), _r(4)], gc=True, ggc=True)
+case("normalize", lambda F, x: F.normalize(x), [_r(4, 5)])
+case("normalize_p1_dim0", lambda F, x: F.normalize(x, p=1, dim=0), [_r(4, 5)], gc=True)
+
+# embedding, one_hot, pad, pixel shuffle, interpolate
+case("embedding", lambda F, i, w: F.embedding(i, w), [_i(6, 3, 4), _r(6, 5)], node="EmbeddingBackward0")
+case("embedding_padding_idx", lambda F, i, w: F.embedding(i, w, padding_idx=2), [np.array([[0, 2, 2, 5], [1, 2, 0, 0]]),
+                                                                                    _r(6, 5)])
+case("embedding_neg_padding_scale_freq", lambda F, i, w: F.embedding(i, w, padding_idx=-1, scale_grad_by_freq=True),
+     [np.array([0, 5, 3, 3, 3, 1]), _r(6, 5)])
+case("embedding_gc", lambda F, i, w: F.embedding(i, w), [np.array([[0, 1], [3, 0]]), _r(4, 3)], gc=True, ggc=True)
+# (padding_idx deliberately zeroes a true derivative, as in PyTorch: only its backward is gradchecked)
+case("embedding_padding_ggc", lambda F, i, w: F.embedding(i, w, padding_idx=1, scale_grad_by_freq=True),
+     [np.array([[0, 1], [3, 0]]), _r(4, 3)], ggc=True)
+for mode in ["constant", "reflect", "replicate", "circular"]:
+    case(f"pad2d_{mode}", (lambda m: lambda F, x: F.pad(x, (1, 2, 2, 1), mode=m))(mode), [_r(2, 3, 4, 5)])
+    case(f"pad1d_{mode}", (lambda m: lambda F, x: F.pad(x, (2, 1), mode=m))(mode), [_r(2, 3, 4)])
+    case(f"pad_{mode}_gc", (lambda m: lambda F, x: F.pad(x, (1, 2, 2, 0), mode=m))(mode), [_r(1, 1, 3, 3)], gc=True,
+         ggc=True)
+case("pad3d_reflect", lambda F, x: F.pad(x, (1, 1, 0, 2, 1, 0), mode="reflect"), [_r(1, 2, 3, 4, 3)])
+case("pad_constant_value_negative", lambda F, x: F.pad(x, (-1, 2, 1, -2, 1, 1), value=3.5), [_r(2, 3, 4, 5)],
+     node="ConstantPadNdBackward0")
+case("pixel_shuffle", lambda F, x: F.pixel_shuffle(x, 2), [_r(2, 8, 3, 4)], gc=True, ggc=True,
+     node="PixelShuffleBackward0")
+case("pixel_unshuffle", lambda F, x: F.pixel_unshuffle(x, 2), [_r(1, 3, 4, 6)], node="PixelUnshuffleBackward0")
+for kw in [dict(scale_factor=2), dict(size=(5, 7)), dict(scale_factor=(1.5, 0.7)), dict(size=(9, 4), mode="bilinear"),
+           dict(scale_factor=2, mode="bilinear", align_corners=True), dict(scale_factor=1.7, mode="bilinear"),
+           dict(size=(3, 5), mode="bilinear"), dict(size=(6, 9), mode="nearest-exact"), dict(size=(3, 2), mode="area"),
+           dict(scale_factor=2.5, mode="bilinear", recompute_scale_factor=True)]:
+    case(f"interpolate_{kw}", lambda F, x, _kw=kw: F.interpolate(x, **_kw), [_r(2, 3, 4, 5)])
+case("interpolate_linear_1d", lambda F, x: F.interpolate(x, scale_factor=1.5, mode="linear"), [_r(2, 3, 5)],
+     node="UpsampleLinear1DBackward0")
+case("interpolate_nearest_1d", lambda F, x: F.interpolate(x, size=8), [_r(2, 3, 5)], node="UpsampleNearest1DBackward0")
+case("interpolate_bilinear_gc", lambda F, x: F.interpolate(x, size=(4, 3), mode="bilinear"), [_r(1, 1, 3, 2)],
+     gc=True, ggc=True, node="UpsampleBilinear2DBackward0")
+case("interpolate_nearest_gc", lambda F, x: F.interpolate(x, scale_factor=2), [_r(1, 1, 2, 3)], gc=True,
+     node="UpsampleNearest2DBackward0")
+
+# activations
+XA = _away_from(_r(3, 5) * 3, [-3, -1, 0, 1, 3, 6, 0.5, -0.5])
+ACTS = [
+    ("relu", lambda F, x: F.relu(x), "ReluBackward0"), ("relu6", lambda F, x: F.relu6(x * 3), "HardtanhBackward0"),
+    ("leaky_relu", lambda F, x: F.leaky_relu(x, 0.2), "LeakyReluBackward0"),
+    ("elu", lambda F, x: F.elu(x, 1.3), "EluBackward0"), ("selu", lambda F, x: F.selu(x), "EluBackward0"),
+    ("celu", lambda F, x: F.celu(x, 0.7), "CeluBackward0"), ("gelu", lambda F, x: F.gelu(x), "GeluBackward0"),
+    ("gelu_tanh", lambda F, x: F.gelu(x, approximate="tanh"), "GeluBackward0"),
+    ("silu", lambda F, x: F.silu(x), "SiluBackward0"), ("mish", lambda F, x: F.mish(x), "MishBackward0"),
+    ("sigmoid", lambda F, x: F.sigmoid(x), "SigmoidBackward0"), ("tanh", lambda F, x: F.tanh(x), "TanhBackward0"),
+    ("softplus", lambda F, x: F.softplus(x), "SoftplusBackward0"),
+    ("softplus_beta", lambda F, x: F.softplus(x, beta=2, threshold=3), "SoftplusBackward0"),
+    ("hardtanh", lambda F, x: F.hardtanh(x, -2.0, 1.5), "HardtanhBackward0"),
+    ("logsigmoid", lambda F, x: F.logsigmoid(x * 10), "LogSigmoidBackward0"),
+    ("hardsigmoid", lambda F, x: F.hardsigmoid(x), "HardsigmoidBackward0"),
+    ("hardswish", lambda F, x: F.hardswish(x), "HardswishBackward0"),
+    ("threshold", lambda F, x: F.threshold(x, 0.5, -2.0), "ThresholdBackward0"),
+    ("softshrink", lambda F, x: F.softshrink(x), "SoftshrinkBackward0"),
+    ("hardshrink", lambda F, x: F.hardshrink(x), "HardshrinkBackward0"),
+    ("softsign", lambda F, x: F.softsign(x), None), ("tanhshrink", lambda F, x: F.tanhshrink(x), None),
+    ("softmax", lambda F, x: F.softmax(x, 1), "SoftmaxBackward0"),
+    ("log_softmax", lambda F, x: F.log_softmax(x, 0), "LogSoftmaxBackward0"),
+    ("softmin", lambda F, x: F.softmin(x, -1), None), ("glu", lambda F, x: F.glu(x, 0), None),
+]
+for name, fn, node in ACTS:
+    x = XA[:2] if name == "glu" else XA
+    x = np.concatenate([x, x[:1]]) if name == "glu" else x
+    case(f"act_{name}", fn, [x[:2] if name == "glu" else x], node=node, gc=True, ggc=name not in ("relu",))
+case("glu_dim1", lambda F, x: F.glu(x, 1), [_r(3, 6)], node="GluBackward0", gc=True, ggc=True)
+case("prelu_channels", lambda F, x, w: F.prelu(x, w), [_away_from(X4, [0]), _r(4)], node="PreluKernelBackward0",
+     gc=False)
+case("prelu_single", lambda F, x, w: F.prelu(x, w), [_away_from(_r(3, 5), [0]), _r(1)])
+case("prelu_gc", lambda F, x, w: F.prelu(x, w), [_away_from(_r(2, 3, 2), [0]), _r(3)], gc=True, ggc=True)
+
+# losses
+LOGITS = _r(6, 5)
+T_IDX = np.array([1, 0, 4, 4, 2, 3])
+PROBS = np.random.default_rng(3).dirichlet(np.ones(5), 6).astype(np.float32)
+W5 = _r(5, lo=0.5, hi=2)
+for red in ["mean", "sum", "none"]:
+    case(f"cross_entropy_{red}", (lambda r: lambda F, x, t: F.cross_entropy(x, t, reduction=r))(red), [LOGITS, T_IDX],
+         gc=True, ggc=True, node="NllLossBackward0")
+    case(f"cross_entropy_w_ignore_{red}",
+         (lambda r: lambda F, x, t, w: F.cross_entropy(x, t, w, ignore_index=4, reduction=r))(red),
+         [LOGITS, T_IDX, W5], no_grad=(2,), gc=True)
+    case(f"cross_entropy_smooth_{red}",
+         (lambda r: lambda F, x, t, w: F.cross_entropy(x, t, w, ignore_index=0, reduction=r, label_smoothing=0.2))(red),
+         [LOGITS, T_IDX, W5], no_grad=(2,), gc=True)
+    case(f"cross_entropy_smooth_noweight_{red}",
+         (lambda r: lambda F, x, t: F.cross_entropy(x, t, reduction=r, label_smoothing=0.1))(red), [LOGITS, T_IDX])
+    case(f"cross_entropy_probs_{red}",
+         (lambda r: lambda F, x, t, w: F.cross_entropy(x, t, w, reduction=r, label_smoothing=0.15))(red),
+         [LOGITS, PROBS, W5], no_grad=(2,), gc=True)
+    case(f"cross_entropy_nd_{red}", (lambda r: lambda F, x, t: F.cross_entropy(x, t, reduction=r))(red),
+         [_r(2, 4, 3, 2), _i(4, 2, 3, 2, seed=4)], gc=True)
+    case(f"nll_loss_{red}", (lambda r: lambda F, x, t, w: F.nll_loss(x, t, w, ignore_index=1, reduction=r))(red),
+         [LOGITS, T_IDX, W5], no_grad=(2,), gc=True, ggc=True)
+    case(f"mse_loss_{red}", (lambda r: lambda F, x, t: F.mse_loss(x, t, reduction=r))(red),
+         [_r(4, 3), _r(4, 3, seed=1)], gc=True, ggc=True, node="MseLossBackward0")
+    case(f"l1_loss_{red}", (lambda r: lambda F, x, t: F.l1_loss(x, t, reduction=r))(red), [_r(4, 3), _r(4, 3, seed=1)],
+         gc=True)
+    case(f"smooth_l1_loss_{red}", (lambda r: lambda F, x, t: F.smooth_l1_loss(x, t, reduction=r, beta=0.7))(red),
+         [_r(4, 3), _r(4, 3, seed=1)], gc=True, ggc=True, node="SmoothL1LossBackward0")
+    case(f"huber_loss_{red}", (lambda r: lambda F, x, t: F.huber_loss(x, t, reduction=r, delta=0.6))(red),
+         [_r(4, 3), _r(4, 3, seed=1)], gc=True, ggc=True, node="HuberLossBackward0")
+    case(f"bce_{red}", (lambda r: lambda F, x, t, w: F.binary_cross_entropy(x, t, w, reduction=r))(red),
+         [_r(4, 3, lo=0.05, hi=0.95), _r(4, 3, lo=0, hi=1, seed=1), _r(3, lo=0.5, hi=2)], no_grad=(2,), gc=True,
+         ggc=True, node="BinaryCrossEntropyBackward0")
+    case(f"bce_logits_{red}",
+         (lambda r: lambda F, x, t, w, pw: F.binary_cross_entropy_with_logits(x, t, w, reduction=r,
+                                                                               pos_weight=pw))(red),
+         [_r(4, 3) * 3, _r(4, 3, lo=0, hi=1, seed=1), _r(4, 1, lo=0.5, hi=2), _r(3, lo=0.5, hi=3)], no_grad=(2, 3),
+         gc=True, ggc=True, node="BinaryCrossEntropyWithLogitsBackward0")
+    case(f"kl_div_{red}", (lambda r: lambda F, x, t: F.kl_div(x, t, reduction=r))(red),
+         [np.log(PROBS[:, ::-1].copy()), PROBS], gc=True)
+case("bce_logits_plain", lambda F, x, t: F.binary_cross_entropy_with_logits(x, t), [_r(5) * 40, _r(5, lo=0, hi=1)],
+     gc=True)
+case("bce_clamps_log", lambda F, x, t: F.binary_cross_entropy(x, t, reduction="none"),
+     [np.array([0.0, 1.0, 0.5], np.float32), np.array([1.0, 0.0, 1.0], np.float32)], no_grad=(0,))
+case("cross_entropy_unbatched", lambda F, x, t: F.cross_entropy(x, t), [_r(5), np.array(3)])
+case("cross_entropy_probs_nd", lambda F, x, t: F.cross_entropy(x, t), [_r(2, 3, 4), _r(2, 3, 4, lo=0, hi=1)])
+case("nll_loss_nd_ignore", lambda F, x, t: F.nll_loss(x, t, ignore_index=2), [_r(2, 3, 4), _i(3, 2, 4, seed=7)])
+case("kl_div_batchmean_logtarget", lambda F, x, t: F.kl_div(x, t, reduction="batchmean", log_target=True),
+     [np.log(PROBS), np.log(PROBS[::-1].copy())], gc=True, ggc=True)
+case("kl_div_zero_target", lambda F, x, t: F.kl_div(x, t, reduction="sum"),
+     [np.log(PROBS), np.eye(6, 5, dtype=np.float32)], no_grad=(1,))
+case("cosine_similarity", lambda F, a, b: F.cosine_similarity(a, b), [_r(4, 5), _r(4, 5, seed=1)], gc=True, ggc=True)
+case("cosine_similarity_bcast_dim0", lambda F, a, b: F.cosine_similarity(a, b, dim=0), [_r(4, 5), _r(4, 1, seed=1)])
+case("pairwise_distance", lambda F, a, b: F.pairwise_distance(a, b), [_r(4, 5), _r(4, 5, seed=1)], gc=True, ggc=True)
+case("pairwise_distance_p1_keepdim", lambda F, a, b: F.pairwise_distance(a, b, p=1, keepdim=True),
+     [_r(4, 5), _r(4, 5, seed=1)])
+case("triplet_margin_loss", lambda F, a, p, n: F.triplet_margin_loss(a, p, n, swap=True), [_r(4, 5), _r(4, 5, seed=1),
+                                                                                           _r(4, 5, seed=2)])
+case("margin_ranking_loss", lambda F, a, b, t: F.margin_ranking_loss(a, b, t, 0.1),
+     [_r(6), _r(6, seed=1), np.sign(_r(6, seed=2))], no_grad=(2,))
+case("hinge_embedding_loss", lambda F, a, t: F.hinge_embedding_loss(a, t), [_r(6), np.sign(_r(6, seed=2))],
+     no_grad=(1,))
+case("soft_margin_loss", lambda F, a, t: F.soft_margin_loss(a, t), [_r(6), np.sign(_r(6, seed=2))], no_grad=(1,))
+case("cosine_embedding_loss", lambda F, a, b, t: F.cosine_embedding_loss(a, b, t, 0.2),
+     [_r(4, 5), _r(4, 5, seed=1), np.array([1, -1, 1, -1], np.float32)], no_grad=(2,))
+case("multilabel_soft_margin_loss", lambda F, a, t: F.multilabel_soft_margin_loss(a, t),
+     [_r(4, 5), (_r(4, 5, seed=1) > 0).astype(np.float32)], no_grad=(1,))
+case("poisson_nll_loss_full", lambda F, a, t: F.poisson_nll_loss(a, t, full=True), [_r(6), _r(6, lo=0, hi=4)],
+     no_grad=(1,))
+case("gaussian_nll_loss", lambda F, a, t, v: F.gaussian_nll_loss(a, t, v), [_r(4, 3), _r(4, 3, seed=1),
+                                                                          _r(4, 1, lo=0.5, hi=2)])
+
+
+# --------------------------------------------------------------------------------------------------
+# the runners
+def _make(lib, arrays, case_, dtype=None):
+    out = []
+    for i, a in enumerate(arrays):
+        a = np.array(a)
+        if a.dtype.kind == "f":
+            a = a.astype(dtype or np.float32)
+            t = lib.tensor(a)
+            if i not in case_.no_grad:
+                t.requires_grad_(True)
+        else:
+            t = lib.tensor(a)
+        out.append(t)
+    return out
+
+
+def _flat(out):
+    return list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+@pytest.mark.parametrize("case_", CASES, ids=[c.name for c in CASES])
+def test_parity(case_, torch_ref):
+    torch = torch_ref
+    import torch.nn.functional as TF
+
+    rtol, atol = case_.tol
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gx = _make(graphgrad, case_.inputs, case_)
+        tx = _make(torch, case_.inputs, case_)
+        gouts = _flat(case_.fn(F, *gx))
+        touts = _flat(case_.fn(TF, *tx))
+    assert len(gouts) == len(touts)
+    for g, t in zip(gouts, touts):
+        assert tuple(g.shape) == tuple(t.shape)
+        assert str(g.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
+        np.testing.assert_allclose(g.detach().numpy(), t.detach().numpy(), rtol=rtol, atol=atol)
+    if case_.node is not None:
+        assert gouts[0].grad_fn.name() == case_.node == type(touts[0].grad_fn).__name__
+    diff = [(g, t) for g, t in zip(gouts, touts) if t.requires_grad]
+    if not diff:
+        return
+    rng = np.random.default_rng(1)
+    ups = [rng.standard_normal(t.shape).astype(np.float32) for _, t in diff]
+    graphgrad.autograd.backward([g for g, _ in diff], [graphgrad.tensor(u) for u in ups])
+    torch.autograd.backward([t for _, t in diff], [torch.tensor(u) for u in ups])
+    for i, (g, t) in enumerate(zip(gx, tx)):
+        if not t.requires_grad:
+            continue
+        assert (g.grad is None) == (t.grad is None), f"input {i}"
+        if t.grad is not None:
+            np.testing.assert_allclose(g.grad.numpy(), t.grad.numpy(), rtol=rtol, atol=atol, err_msg=f"input {i}")
+
+
+def _f64(case_):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        xs = _make(graphgrad, case_.inputs, case_, np.float64)
+    return xs, (lambda *a: case_.fn(F, *a))
+
+
+GC = [c for c in CASES if c.gc]
+GGC = [c for c in CASES if c.ggc]
+
+
+@pytest.mark.parametrize("case_", GC, ids=[c.name for c in GC])
+def test_gradcheck(case_):
+    xs, fn = _f64(case_)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert gradcheck(fn, xs, eps=1e-6, atol=1e-5, rtol=1e-3)
+
+
+@pytest.mark.parametrize("case_", GGC, ids=[c.name for c in GGC])
+def test_gradgradcheck(case_):
+    xs, fn = _f64(case_)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert gradgradcheck(fn, xs, eps=1e-6, atol=1e-5, rtol=1e-3)
