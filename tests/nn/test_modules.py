@@ -975,6 +975,18 @@ def test_rnn_argument_errors_match_torch(torch_ref):
     assert errors(graphgrad) == errors(torch_ref)
 
 
+def test_rnn_dropout_between_layers_only_in_training():
+    graphgrad.manual_seed(0)
+    gru = gnn.GRU(3, 8, num_layers=2, dropout=0.5)
+    x = graphgrad.randn(5, 2, 3)
+    ev1, ev2 = gru.eval()(x)[0], gru(x)[0]
+    assert ev1.tolist() == ev2.tolist()
+    tr = gru.train()(x)[0]
+    assert tr.tolist() != ev1.tolist()
+    one = gnn.GRU(3, 8, num_layers=2, dropout=0.0)
+    assert one.train()(x)[0].tolist() == one.eval()(x)[0].tolist()
+
+
 def test_rnn_backprop_through_time_and_double_backward():
     rnn = gnn.GRU(2, 3)
     x = graphgrad.randn(4, 1, 2, requires_grad=True)
