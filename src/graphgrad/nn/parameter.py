@@ -69,25 +69,33 @@ def _rebuild_parameter(cls, arr, requires_grad):
     return cls(Tensor._make(arr, False, None), requires_grad)
 
 
-class Buffer(Tensor):
+class _BufferMeta(type):
+    # isinstance(t, Buffer) is True for the plain tensors that Buffer(...) marks, as in PyTorch.
+    def __instancecheck__(cls, instance):
+        if cls is Buffer:
+            return isinstance(instance, Tensor) and getattr(instance, "_is_buffer", False)
+        return super().__instancecheck__(instance)
+
+
+class Buffer(Tensor, metaclass=_BufferMeta):
     """Marks a tensor as a buffer when assigned to a Module attribute (``persistent`` as register_buffer's).
+
+    ``Buffer(t)`` returns a plain Tensor (sharing t's memory) with the mark, as PyTorch does.
 
     >>> import graphgrad
     >>> m = graphgrad.nn.Module()
     >>> m.steps = graphgrad.nn.Buffer(graphgrad.zeros(1))
-    >>> list(m.state_dict())
-    ['steps']
+    >>> list(m.state_dict()), type(m.steps).__name__
+    (['steps'], 'Tensor')
     """
 
     def __new__(cls, data=None, *, persistent=True):
-        self = _alias(cls, data, False)
-        if data is not None and data._rg:
-            self.requires_grad_(True)
-        self.persistent = persistent
-        return self
-
-    def __init__(self, data=None, *, persistent=True):
-        pass
+        if data is None:
+            data = Tensor._make(np.empty((0,), dtype=_default_np()), False, None)
+        t = data.detach().requires_grad_(data.requires_grad)
+        t.persistent = persistent
+        t._is_buffer = True
+        return t
 
 
 def is_lazy(param):
