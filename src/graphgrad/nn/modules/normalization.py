@@ -133,7 +133,7 @@ class LayerNorm(Module):
 
     >>> import graphgrad, graphgrad.nn as nn
     >>> nn.LayerNorm(10)
-    LayerNorm((10,), eps=1e-05, elementwise_affine=True)
+    LayerNorm((10,), eps=1e-05, elementwise_affine=True, bias=True)
     """
 
     __constants__ = ["normalized_shape", "eps", "elementwise_affine"]
