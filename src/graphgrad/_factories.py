@@ -25,6 +25,8 @@ def _finish(arr, requires_grad, device=None):
         _dev(device)
     t = Tensor._make(arr, False, None)
     if requires_grad:
+        if arr.dtype.kind != "f":
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         t.requires_grad_(True)
     return t
 
@@ -85,7 +87,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     if isinstance(data, Tensor):
         arr = data._data.copy()
     else:
-        dt = _infer(data)
+        # with an explicit dtype, convert once (0.3 as float64 must not pass through float32)
+        dt = _dtype.to_dtype(dtype).np if dtype is not None else _infer(data)
         arr = np.array(_to_array(data), dtype=dt)
     if dtype is not None:
         arr = arr.astype(_dtype.to_dtype(dtype).np, copy=False)
