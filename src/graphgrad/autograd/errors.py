@@ -192,7 +192,10 @@ def modified_inplace(node, arr, creator, expected, actual, version_box) -> Runti
     # written in place since: the in-place op's node); a leaf gets no "which is output" clause.
     current = creator if t is None or creator is node else t._grad_fn
     if current is not None and not current.op.name.endswith("AccumulateGrad"):
-        what += f", which is output {t._output_nr if t is not None else 0} of {current.op.forward_name},"
+        fn_name = current.op.forward_name
+        if t is not None and getattr(t, "_view", None) is not None:
+            fn_name = "AsStrided"  # a view written through (or whose base was): PyTorch regenerates its node
+        what += f", which is output {t._output_nr if t is not None else 0} of {fn_name},"
     msg = (
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: {what} is at version {actual}; expected version {expected} instead." + ANOMALY_HINT

@@ -19,12 +19,35 @@ def _T():
     return Tensor
 
 
-def _operands(a, b):
-    """Both operands as Tensors (a Python scalar takes the dtype PyTorch gives it)."""
-    Tensor = _T()
+_OPERAND_TYPES = (bool, int, float, np.number, np.bool_, np.ndarray)
+
+
+def _operand_error(x, which, op_name):
+    where = f"{op_name}(): argument" if op_name else "argument"
+    pos = 1 if which == "input" else 2
+    return TypeError(f"{where} '{which}' (position {pos}) must be Tensor, not {type(x).__name__}")
+
+
+def _operands(a, b, op_name=None):
+    """Both operands as Tensors (a Python scalar takes the dtype PyTorch gives it); lists, None, strings
+    are rejected with PyTorch's TypeError."""
     if not isinstance(a, Tensor):
-        a = as_tensor_like(a, b)
+        if not isinstance(b, Tensor):
+            if not isinstance(a, _OPERAND_TYPES):
+                raise _operand_error(a, "input", op_name)
+            if not isinstance(b, _OPERAND_TYPES):
+                raise _operand_error(b, "other", op_name)
+            from .._factories import tensor
+
+            a = tensor(a)  # torch.mul(2, 3) is tensor(6)
+            b = as_tensor_like(b, a)
+        elif not isinstance(a, _OPERAND_TYPES):
+            raise _operand_error(a, "input", op_name)
+        else:
+            a = as_tensor_like(a, b)
     elif not isinstance(b, Tensor):
+        if not isinstance(b, _OPERAND_TYPES):
+            raise _operand_error(b, "other", op_name)
         b = as_tensor_like(b, a)
     sa, sb = a._data.shape, b._data.shape
     if sa != sb and sa and sb:
@@ -43,7 +66,7 @@ def binary(op, a, b, **kw):
     # so the tensor's dtype is kept and nothing needs wrapping.
     if type(b) in _NUMBERS and op.scalar is not None and isinstance(a, Tensor) and a._data.dtype.kind == "f":
         return apply(op.scalar, a, other=b, **kw)
-    a, b = _operands(a, b)
+    a, b = _operands(a, b, op.forward_name.lower())
     return apply(op, a, b, **kw)
 
 
@@ -493,7 +516,18 @@ def where(condition, input=None, other=None):
             condition = Tensor._make(condition._data.astype(bool), False, None)
         else:
             raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
-                               f"{condition.dtype.name.capitalize()}")
+                               f"{condition.dtype._legacy[:-len('Tensor')]}")
+    sc = condition._data.shape
+    if sc != input._data.shape or sc != other._data.shape:
+        try:
+            np.broadcast_shapes(sc, input._data.shape, other._data.shape)
+        except ValueError:
+            bad = input._data.shape
+            try:
+                np.broadcast_shapes(sc, bad)
+            except ValueError:
+                raise broadcast_error(sc, bad) from None
+            raise broadcast_error(np.broadcast_shapes(sc, bad), other._data.shape) from None
     return apply(WHERE, input, other, condition=condition._data)
 
 

@@ -338,7 +338,7 @@ def _mask(input, mask):
     except ValueError:
         from ._op import broadcast_error
 
-        raise broadcast_error(input._data.shape, m.shape) from None
+        raise broadcast_error(m.shape, input._data.shape) from None  # PyTorch: a is the mask
     return m
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor
-from ._op import Op, apply, export
+from ._op import Op, apply, broadcast_error, export
 
 
 def _T():
@@ -60,21 +60,28 @@ MATMUL_MAT_BATCH = Op("CloneBackward0", np.matmul, _matmul_bw, save="ab", promot
 
 
 def _shape_error(a, b):
+    """PyTorch's text for operands that can't be multiplied (it depends on how matmul folds the ranks),
+    followed by both shapes."""
     sa, sb = a.shape, b.shape
-    if a.ndim == 2 and b.ndim == 2:
-        return RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({sa[0]}x{sa[1]} and {sb[0]}x{sb[1]})")
+    shapes = f" (shapes {list(sa)} and {list(sb)})"
+    if b.ndim <= 2 and a.ndim >= 2:  # a's leading dimensions fold into rows: mm or mv
+        rows = int(np.prod(sa[:-1]))
+        if b.ndim == 1:
+            return RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{sa[-1]}), vec ({sb[0]})" + shapes)
+        return RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{sa[-1]} and {sb[0]}x{sb[1]})"
+                            + shapes)
     if a.ndim == 1 and b.ndim == 1:
         return RuntimeError(
             f"inconsistent tensor size, expected tensor [{sa[0]}] and src [{sb[0]}] to have the same number of "
-            "elements, but got " f"{sa[0]} and {sb[0]} elements respectively"
+            f"elements, but got {sa[0]} and {sb[0]} elements respectively" + shapes
         )
-    if b.ndim == 1 and a.ndim == 2:
-        return RuntimeError(f"size mismatch, got input ({sa[0]}), mat ({sa[0]}x{sa[1]}), vec ({sb[0]})")
-    return RuntimeError(
-        f"matmul: shapes {list(sa)} and {list(sb)} cannot be multiplied (the last dimension of the first, "
-        f"{sa[-1]}, must equal the {'only' if b.ndim == 1 else 'second-to-last'} dimension of the second, "
-        f"{sb[0] if b.ndim == 1 else sb[-2]})"
-    )
+    if a.ndim == 1 and b.ndim == 2:
+        return RuntimeError(f"mat1 and mat2 shapes cannot be multiplied (1x{sa[0]} and {sb[0]}x{sb[1]})" + shapes)
+    # b is batched: the batch dimensions broadcast, then one bmm over all of them
+    batch = np.broadcast_shapes(sa[:-2], sb[:-2])
+    n = int(np.prod(batch))
+    return RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{n}, {sa[-1]}] but got: "
+                        f"[{n}, {sb[-2]}]." + shapes)
 
 
 @export("matmul")
@@ -90,14 +97,14 @@ def matmul(input, other):
         raise RuntimeError(
             f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D"
         )
+    if b.ndim > 2:  # batch dimensions must broadcast (checked first, as PyTorch does)
+        try:
+            np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        except ValueError:
+            raise broadcast_error(a.shape[:-2], b.shape[:-2]) from None
     k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if a.shape[-1] != k_b:
         raise _shape_error(a, b)
-    if a.ndim > 2 or b.ndim > 2:
-        try:
-            np.broadcast_shapes(a.shape[:-2], b.shape[:-2] if b.ndim > 1 else ())
-        except ValueError:
-            raise _shape_error(a, b) from None
     return apply(_mm_name(a, b), input, other)
 
 
@@ -121,7 +128,7 @@ def bmm(input, mat2):
         s1, s2 = input._data.shape, mat2._data.shape
         raise RuntimeError(
             f"Expected size for first two dimensions of batch2 tensor to be: [{s1[0]}, {s1[2]}] but got: "
-            f"[{s2[0]}, {s2[1]}]."
+            f"[{s2[0]}, {s2[1]}]. (shapes {list(s1)} and {list(s2)})"
         )
     return apply(BMM, input, mat2)
 
@@ -148,7 +155,7 @@ def outer(input, vec2):
 
 
 def _addmm_bw(n, g):
-    _, a, b = n.saved_tensors
+    a, b = n.saved_tensors
     need = n.needs_input_grad
     k = n.kwargs
     beta, alpha = k.get("beta", 1), k.get("alpha", 1)
@@ -169,7 +176,8 @@ def _addmm_fwd(bias, a, b, beta=1, alpha=1):
     return out
 
 
-ADDMM = Op("AddmmBackward0", _addmm_fwd, _addmm_bw, save="abc", saved_names=("self", "mat1", "mat2"),
+# PyTorch saves mat1 and mat2 (not the bias): the same tensors are version-checked, in the same order.
+ADDMM = Op("AddmmBackward0", _addmm_fwd, _addmm_bw, save="bc", saved_names=("mat1", "mat2"),
            promote="same")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from .._tensor import Tensor
 from . import elementwise as ew
 from . import index, linalg
 from ._op import apply
@@ -30,6 +29,17 @@ def _arith(op):
     return operator
 
 
+def _equality(fn):
+    """``t == None`` is False (and ``!=`` True), as in PyTorch: Python's fallback for unrelated types."""
+
+    def operator(self, other):
+        if other is None or isinstance(other, (str, list, tuple, dict)):
+            return NotImplemented
+        return fn(self, other)
+
+    return operator
+
+
 OPERATORS = {
     "__add__": _arith(ew.ADD), "__radd__": _arith(ew.ADD), "__iadd__": ew.add_,
     "__sub__": _arith(ew.SUB), "__rsub__": ew.rsub, "__isub__": ew.sub_,
@@ -41,7 +51,8 @@ OPERATORS = {
     "__matmul__": linalg.matmul, "__rmatmul__": _swap(linalg.matmul),
     "__neg__": ew.neg, "__pos__": lambda self: self, "__abs__": ew.abs,
     "__invert__": ew.bitwise_not,
-    "__eq__": ew.eq, "__ne__": ew.ne, "__lt__": ew.lt, "__le__": ew.le, "__gt__": ew.gt, "__ge__": ew.ge,
+    "__eq__": _equality(ew.eq), "__ne__": _equality(ew.ne),
+    "__lt__": ew.lt, "__le__": ew.le, "__gt__": ew.gt, "__ge__": ew.ge,
     "__and__": ew.bitwise_and, "__rand__": _swap(ew.bitwise_and),
     "__or__": ew.bitwise_or, "__ror__": _swap(ew.bitwise_or),
     "__xor__": ew.bitwise_xor, "__rxor__": _swap(ew.bitwise_xor),

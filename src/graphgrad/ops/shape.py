@@ -24,19 +24,27 @@ def parse_shape(args):
         raise TypeError(f"shape must be a sequence of ints, got {args!r}") from None
 
 
-def infer_shape(shape, numel):
-    """Resolve one ``-1`` and check the element count, with PyTorch's error text."""
+def infer_shape(shape, numel, input_shape=None):
+    """Resolve one ``-1`` and check the element count, with PyTorch's error text (and the input's shape)."""
     neg = [i for i, s in enumerate(shape) if s == -1]
     if len(neg) > 1:
         raise RuntimeError("only one dimension can be inferred")
+    for s in shape:
+        if s < -1:
+            raise RuntimeError(f"invalid shape dimension {s}")
     known = math.prod(s for s in shape if s != -1)
     if neg:
         if known == 0 or numel % known:
-            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+            raise _invalid_shape(shape, numel, input_shape)
         shape = tuple(numel // known if s == -1 else s for s in shape)
     elif known != numel:
-        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        raise _invalid_shape(shape, numel, input_shape)
     return shape
+
+
+def _invalid_shape(shape, numel, input_shape):
+    extra = f" (the input's shape is {list(input_shape)})" if input_shape is not None else ""
+    return RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}" + extra)
 
 
 def _wrap(dim, ndim):
@@ -65,8 +73,8 @@ RESHAPE_COPY = Op("UnsafeViewBackward0", lambda a, shape: a.reshape(shape),
 def view(self, *shape):
     """Same memory, new shape; fails where memory isn't laid out for it, as PyTorch does."""
     if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
-        return self.to(shape[0])  # view(dtype)
-    shape = infer_shape(parse_shape(shape), self._data.size)
+        return _view_dtype(self, shape[0])
+    shape = infer_shape(parse_shape(shape), self._data.size, self._data.shape)
     if shape == self._data.shape:
         return apply(RESHAPE, self, shape=shape)
     try:
@@ -82,7 +90,7 @@ def view(self, *shape):
 @export("reshape")
 def reshape(input, *shape):
     """A view when the memory allows it, else a copy."""
-    shape = infer_shape(parse_shape(shape), input._data.size)
+    shape = infer_shape(parse_shape(shape), input._data.size, input._data.shape)
     if input._data.flags.c_contiguous or input._data.ndim <= 1:
         return apply(RESHAPE, input, shape=shape)
     try:
@@ -90,6 +98,26 @@ def reshape(input, *shape):
         return apply(RESHAPE, input, shape=shape)
     except ValueError:
         return apply(RESHAPE_COPY, input, shape=shape)
+
+
+def _view_dtype(self, dtype):
+    """``x.view(dtype)``: the same bytes read as another dtype (no gradient flows through it)."""
+    from .._dtype import dtype as _dtype_cls
+    from .._dtype import from_numpy_dtype
+
+    if not isinstance(dtype, _dtype_cls):
+        raise TypeError(f"view(): argument 'dtype' must be torch.dtype, not {type(dtype).__name__}")
+    arr = self._data
+    if self._data.ndim == 0 and dtype.itemsize != arr.itemsize:
+        raise RuntimeError("self.dim() cannot be 0 to view " + repr(from_numpy_dtype(arr.dtype)).split(".")[-1]
+                           + " as " + repr(dtype).split(".")[-1] + " (different element sizes)")
+    try:
+        out = arr.view(dtype.np)
+    except ValueError as e:
+        raise RuntimeError(str(e)) from None
+    t = Tensor._make(out, False, None)
+    t._vbox = self._vbox
+    return t
 
 
 @export("view_as", function=False)
@@ -124,7 +152,12 @@ def ravel(input):
 def unflatten(input, dim, sizes):
     shape = input._data.shape
     d = _wrap(dim, len(shape))
-    sizes = infer_shape(tuple(sizes), shape[d])
+    sizes = tuple(int(s) for s in sizes)
+    known = math.prod(s for s in sizes if s != -1)
+    if (-1 not in sizes and known != shape[d]) or (-1 in sizes and (known == 0 or shape[d] % known)):
+        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {d} "
+                           f"({shape[d]}) in the input tensor")
+    sizes = infer_shape(sizes, shape[d])
     return reshape(input, shape[:d] + sizes + shape[d + 1:])
 
 
@@ -346,13 +379,14 @@ def cat(tensors, dim=0):
         s = t._data.shape
         if len(s) != len(ref):
             raise RuntimeError(
-                f"Tensors must have same number of dimensions: got {len(ref)} and {len(s)}"
+                f"Tensors must have same number of dimensions: got {len(ref)} and {len(s)} "
+                f"(shapes {list(ref)} and {list(s)})"
             )
         for k in range(len(ref)):
             if k != d and s[k] != ref[k]:
                 raise RuntimeError(
                     f"Sizes of tensors must match except in dimension {d}. Expected size {ref[k]} but got size "
-                    f"{s[k]} for tensor number {i} in the list."
+                    f"{s[k]} for tensor number {i} in the list. (shapes {list(ref)} and {list(s)})"
                 )
     return apply(CAT, *tensors, dim=d)
 
@@ -406,6 +440,10 @@ def split(tensor, split_size_or_sections, dim=0):
     n = tensor._data.shape[d]
     if isinstance(split_size_or_sections, (int, np.integer)):
         s = int(split_size_or_sections)
+        if s < 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={s}")
+        if s == 0 and n:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
         sizes = [s] * (n // s) + ([n % s] if n % s else []) if s > 0 else [n]
         return apply(SPLIT_EQUAL, tensor, sizes=tuple(sizes), dim=d)
     else:

@@ -1,0 +1,175 @@
+"""Argument checking for the public functions: PyTorch's TypeError instead of an internal exception.
+
+``graphgrad.exp([1.0])`` must say ``exp(): argument 'input' (position 1) must be Tensor, not list``, as
+PyTorch does, not ``'list' object has no attribute '_data'``. Checking every argument of every call up
+front would cost time on every op, so the work is split:
+
+- ``graphgrad.<fn>(...)``: the tensor arguments are checked before the call (a few ``isinstance``);
+- ``Tensor.<method>(...)`` with arguments besides ``self``: nothing is checked on the way in; only when
+  the call fails is the failure examined, and a wrongly typed argument reported in PyTorch's words.
+  Methods without other arguments (``x.exp()``) are not wrapped at all: nothing can be mistyped.
+
+>>> import graphgrad
+>>> try:
+...     graphgrad.exp([1.0])
+... except TypeError as e:
+...     print(e)
+exp(): argument 'input' (position 1) must be Tensor, not list
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+
+import numpy as np
+
+from .._tensor import Tensor
+
+# parameters that must be tensors (PyTorch's names where ours differ are mapped in _TORCH_NAME)
+TENSOR_PARAMS = frozenset({
+    "input", "tensor", "mat1", "mat2", "vec", "vec2", "batch1", "batch2", "index", "mask", "end", "src",
+    "source", "tensor1", "tensor2", "condition",
+})
+# functions whose first operand may be a Python number in PyTorch (torch.mul(2, t), torch.pow(2, t))
+NUMBER_INPUT_OK = frozenset({
+    "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "pow", "remainder", "rsub",
+    "floor_divide", "where", "result_type", "tensor", "as_tensor",
+})
+# functions whose ``other`` must be a Tensor in PyTorch (elsewhere a Python number is fine: add, eq, ...)
+OTHER_TENSOR = frozenset({
+    "maximum", "minimum", "fmax", "fmin", "matmul", "dot", "inner", "outer", "logical_and", "logical_or",
+    "logical_xor", "atan2", "arctan2", "expand_as", "type_as", "view_as", "reshape_as",
+})
+INT_PARAMS = frozenset({"dim", "dim0", "dim1", "start_dim", "end_dim", "chunks", "sections", "diagonal"})
+SHAPE_VARARGS = frozenset({"shape", "size", "sizes", "dims", "reps", "repeats"})
+_TORCH_NAME = {"reps": "repeats", "sizes": "size"}
+_INTS = (int, np.integer)
+
+
+def _tensor_param(name, pname):
+    return pname in TENSOR_PARAMS or (pname == "other" and name in OTHER_TENSOR)
+
+
+def _type_name(x):
+    if isinstance(x, Tensor):
+        return "Tensor"
+    return type(x).__name__
+
+
+def _dims_ok(x):
+    if x is None or (isinstance(x, _INTS) and not isinstance(x, bool)):
+        return True
+    if isinstance(x, (tuple, list)):
+        return all(isinstance(d, _INTS) and not isinstance(d, bool) for d in x)
+    return False
+
+
+def argument_error(name, sig, args, kwargs, method=False):
+    """PyTorch's TypeError for the first wrongly typed argument of ``name(*args, **kwargs)``, or None."""
+    try:
+        bound = sig.bind(*args, **kwargs)
+    except TypeError as e:
+        return TypeError(f"{name}() {e}")
+    for i, (pname, param) in enumerate(sig.parameters.items()):
+        if pname not in bound.arguments:
+            continue
+        value = bound.arguments[pname]
+        pos = i if method else i + 1  # PyTorch counts a method's positions after self
+        shown = _TORCH_NAME.get(pname, pname)
+        if param.kind is inspect.Parameter.VAR_POSITIONAL:
+            if pname in SHAPE_VARARGS:
+                if not method and len(value) == 1 and isinstance(value[0], _INTS):
+                    # the function form wants a tuple: torch.reshape(x, 6) is an error, x.reshape(6) is not
+                    return TypeError(f"{name}(): argument '{shown}' (position {pos}) must be tuple of ints, not "
+                                     f"{_type_name(value[0])}")
+                vals = value[0] if len(value) == 1 and isinstance(value[0], (tuple, list)) else value
+                for v in vals:
+                    if not (isinstance(v, _INTS) and not isinstance(v, bool)):
+                        if len(value) == 1 and not isinstance(value[0], (tuple, list)):
+                            return TypeError(f"{name}(): argument '{shown}' (position {pos}) must be tuple of ints, "
+                                             f"not {_type_name(v)}")
+                        return TypeError(f"{name}(): argument '{shown}' must be tuple of ints, but found element "
+                                         f"of type {_type_name(v)} at pos {vals.index(v)}")
+            continue
+        if pname == "tensors":
+            if isinstance(value, Tensor) or not isinstance(value, (tuple, list)):
+                return TypeError(f"{name}(): argument 'tensors' (position {pos}) must be tuple of Tensors, "
+                                 f"not {_type_name(value)}")
+            for k, t in enumerate(value):
+                if not isinstance(t, Tensor):
+                    return TypeError(f"expected Tensor as element {k} in argument 0, but got {_type_name(t)}")
+            continue
+        if pname == "p" and isinstance(value, Tensor):
+            return TypeError(f"{name}(): argument 'ord' (position {pos}) must be Number, not Tensor")
+        if pname in ("sizes", "shape", "dims", "split_size_or_sections") and param.kind is not param.VAR_POSITIONAL:
+            ok = isinstance(value, (tuple, list)) and all(isinstance(v, _INTS) for v in value)
+            if pname == "split_size_or_sections" or name == "roll":
+                ok = ok or isinstance(value, _INTS) or value is None
+            if not ok:
+                return TypeError(f"{name}(): argument '{shown}' (position {pos}) must be tuple of ints, not "
+                                 f"{_type_name(value)}")
+            continue
+        if _tensor_param(name, pname) and name not in NUMBER_INPUT_OK:
+            if not isinstance(value, Tensor) and not (method and i == 0) and not (
+                    value is None and param.default is None):
+                return TypeError(f"{name}(): argument '{shown}' (position {pos}) must be Tensor, not "
+                                 f"{_type_name(value)}")
+        elif pname in INT_PARAMS and not _dims_ok(value):
+            return TypeError(f"{name}(): argument '{shown}' (position {pos}) must be int, not {_type_name(value)}")
+    return None
+
+
+def _combination_error(name, args, kwargs):
+    got = ", ".join([_type_name(a) for a in args] + [f"{k}={_type_name(v)}" for k, v in kwargs.items()])
+    return TypeError(f"{name}() received an invalid combination of arguments - got ({got})")
+
+
+def checked(fn, name, method):
+    """``fn`` published as ``graphgrad.<name>`` (method=False) or ``Tensor.<name>`` (method=True)."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):  # pragma: no cover - builtins
+        return fn
+    params = list(sig.parameters.values())
+    if method and len(params) <= 1:
+        return fn  # x.exp(): nothing besides self to get wrong
+    # up-front checks for the function form: positions of parameters that must be tensors
+    tensor_pos = () if method or name in NUMBER_INPUT_OK else tuple(
+        (i, p.default is None) for i, p in enumerate(params)
+        if _tensor_param(name, p.name) and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    )
+    if not method and not tensor_pos and not any(p.name == "tensors" for p in params) and not any(
+            p.name in INT_PARAMS for p in params):
+        return fn  # factories and the like
+
+    def diagnose(args, kwargs):
+        err = argument_error(name, sig, args, kwargs, method)
+        return err
+
+    if tensor_pos:
+        @functools.wraps(fn)
+        def function(*args, **kwargs):
+            for i, none_ok in tensor_pos:
+                if i < len(args) and not isinstance(args[i], Tensor) and not (none_ok and args[i] is None):
+                    raise diagnose(args, kwargs) or _combination_error(name, args, kwargs)
+            try:
+                return fn(*args, **kwargs)
+            except Exception as e:
+                err = diagnose(args, kwargs)
+                if err is None:
+                    raise
+                raise err from e
+    else:
+        @functools.wraps(fn)
+        def function(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except Exception as e:
+                err = diagnose(args, kwargs)
+                if err is None:
+                    raise
+                raise err from e
+
+    function.__wrapped__ = fn
+    return function
