@@ -84,9 +84,14 @@ def from_numpy_dtype(np_dtype) -> dtype:
     try:
         return _FROM_NP[np.dtype(np_dtype)]
     except KeyError:
+        dt = np.dtype(np_dtype)
+        if dt.kind in "cu":  # PyTorch has these (complex, uint16/32/64); graphgrad does not
+            raise TypeError(f"can't convert np.ndarray of type {dt.type.__module__}.{dt.type.__name__}: graphgrad "
+                            "supports float64, float32, float16, int64, int32, int16, int8, uint8, and bool") from None
         raise TypeError(
-            f"can't convert np.ndarray of type {np.dtype(np_dtype)}. The only supported types are: "
-            "float64, float32, float16, int64, int32, int16, int8, uint8, and bool."
+            f"can't convert np.ndarray of type {dt.type.__module__}.{dt.type.__name__}. The only supported types "
+            "are: float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint64, uint32, "
+            "uint16, uint8, and bool."
         ) from None
 
 
@@ -117,6 +122,8 @@ def promote_types(a: dtype, b: dtype) -> dtype:
     """Promotion of two tensor dtypes (``torch.promote_types``)."""
     if a is b:
         return a
+    if a._category != b._category:  # int with float is the float type (int64 + float16 -> float16)
+        return a if a._category > b._category else b
     return _FROM_NP[np.promote_types(a.np, b.np)]
 
 

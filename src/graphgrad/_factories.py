@@ -72,8 +72,24 @@ def _to_array(data):
     if isinstance(data, Tensor):
         return data._data
     if isinstance(data, (list, tuple)) and any(isinstance(x, (Tensor, list, tuple)) for x in data):
+        _check_ragged(data)
         return np.array([_to_array(x) for x in data])
     return np.asarray(data)
+
+
+def _check_ragged(data, dim=0):
+    """PyTorch's ValueError for nested lists of unequal lengths."""
+    seqs = [x for x in data if isinstance(x, (list, tuple))]
+    if not seqs:
+        return
+    n = len(seqs[0])
+    for x in data:
+        if not isinstance(x, (list, tuple)):
+            raise TypeError(f"'{type(seqs[0]).__name__}' object cannot be interpreted as an integer")
+        if len(x) != n:
+            raise ValueError(f"expected sequence of length {n} at dim {dim + 1} (got {len(x)})")
+    for x in data:
+        _check_ragged(x, dim + 1)
 
 
 @export("tensor", method=False)
@@ -85,6 +101,13 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     (graphgrad.int64, graphgrad.float32)
     """
     if isinstance(data, Tensor):
+        import warnings
+
+        warnings.warn(
+            "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+            "sourceTensor.detach().clone().requires_grad_(True), rather than torch.tensor(sourceTensor).",
+            UserWarning, stacklevel=3,
+        )
         arr = data._data.copy()
     else:
         # with an explicit dtype, convert once (0.3 as float64 must not pass through float32)
@@ -121,7 +144,12 @@ def _filled(value, size, dtype, requires_grad, device, default=None):
 
 @export("zeros", method=False)
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-    return _filled(0, size, dtype, requires_grad, device)
+    try:
+        return _filled(0, size, dtype, requires_grad, device)
+    except RuntimeError as e:
+        if "negative dimension" in str(e):
+            raise RuntimeError("zeros: Dimension size must be non-negative.") from None  # PyTorch's own text
+        raise
 
 
 @export("ones", method=False)
@@ -164,6 +192,8 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
 
 @export("eye", method=False)
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
+    if n < 0 or (m is not None and m < 0):
+        raise RuntimeError(f"{'n' if n < 0 else 'm'} must be greater or equal to 0, got {n if n < 0 else m}")
     return _finish(np.eye(n, m, dtype=_resolve(dtype)), requires_grad, device)
 
 

@@ -1,6 +1,18 @@
-"""``repr(tensor)`` in PyTorch's format: ``tensor([0.5403], requires_grad=True)``."""
+"""``repr(tensor)`` in PyTorch's format: ``tensor([0.5403], requires_grad=True)``.
+
+A port of ``torch/_tensor_str.py`` to NumPy, rule for rule: one formatter per tensor decides between
+integer-looking (``1.``), fixed (``1.5000``) and scientific (``1.0000e-05``) notation from the nonzero
+finite values, pads every element to one width, wraps rows at ``LINEWIDTH`` and summarizes tensors of
+more than ``THRESHOLD`` elements with ``...``.
+
+>>> import graphgrad
+>>> graphgrad.tensor([1e-5, 1.0])
+tensor([1.0000e-05, 1.0000e+00])
+"""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -8,96 +20,124 @@ LINEWIDTH = 80
 THRESHOLD = 1000
 EDGEITEMS = 3
 PRECISION = 4
+SCI_MODE = None  # None: chosen per tensor; True/False: forced
 
 
-def _formatter(arr):
-    """A function from one element to its text, all elements padded to one width."""
-    kind = arr.dtype.kind
-    if kind == "b":
-        fmt = str
-    elif kind in "iu":
-        fmt = str
-    else:
-        finite = arr[np.isfinite(arr)].astype(np.float64)
-        nonzero = np.abs(finite[finite != 0])
-        if nonzero.size == 0:
-            def fmt(v):
-                return _special(v) or "0."
+class _Formatter:
+    def __init__(self, arr):
+        self.floating = arr.dtype.kind == "f"
+        self.int_mode = True
+        self.sci_mode = False
+        self.max_width = 1
+        flat = arr.reshape(-1)
+        if not self.floating:
+            for v in flat.tolist():
+                self.max_width = max(self.max_width, len(str(v)))
+            return
+        vals = flat[np.isfinite(flat) & (flat != 0)]
+        if vals.size == 0:
+            return
+        absd = np.abs(vals).astype(np.float64)
+        lo, hi = absd.min(), absd.max()
+        self.int_mode = bool(np.all(vals == np.ceil(vals)))
+        self.sci_mode = (hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4) if SCI_MODE is None else SCI_MODE
+        py = vals.tolist()
+        if self.sci_mode:
+            widths = (len(f"{v:.{PRECISION}e}") for v in py)
+        elif self.int_mode:
+            widths = (len(f"{v:.0f}") + 1 for v in py)
         else:
-            lo, hi = nonzero.min(), nonzero.max()
-            int_mode = bool(np.all(np.ceil(finite) == finite))
-            sci = hi / lo > 1000.0 or hi > 1e8 or (not int_mode and lo < 1e-4)
-            if sci:
-                def fmt(v):
-                    return _special(v) or f"{v:.{PRECISION}e}"
-            elif int_mode:
-                def fmt(v):
-                    return _special(v) or f"{v:.0f}."
+            widths = (len(f"{v:.{PRECISION}f}") for v in py)
+        self.max_width = max(self.max_width, max(widths))
+
+    def format(self, value):
+        if self.floating:
+            if self.sci_mode:
+                ret = f"{value:{self.max_width}.{PRECISION}e}"
+            elif self.int_mode:
+                ret = f"{value:.0f}"
+                if not (math.isinf(value) or math.isnan(value)):
+                    ret += "."
             else:
-                def fmt(v):
-                    return _special(v) or f"{v:.{PRECISION}f}"
-    flat = _summarized(arr).ravel()
-    width = max((len(fmt(v)) for v in flat.tolist()), default=1)
-    return lambda v: fmt(v).rjust(width), width
-
-
-def _special(v):
-    if isinstance(v, float):
-        if v != v:
-            return "nan"
-        if v in (float("inf"), float("-inf")):
-            return "inf" if v > 0 else "-inf"
-    return None
+                ret = f"{value:.{PRECISION}f}"
+        else:
+            ret = f"{value}"
+        return (self.max_width - len(ret)) * " " + ret
 
 
 def _summarized(arr):
-    if arr.size <= THRESHOLD:
-        return arr
-    for d in range(arr.ndim):
-        if arr.shape[d] > 2 * EDGEITEMS:
-            idx = list(range(EDGEITEMS)) + list(range(arr.shape[d] - EDGEITEMS, arr.shape[d]))
-            arr = np.take(arr, idx, axis=d)
-    return arr
-
-
-def _format(arr, fmt, width, indent, summarize):
+    """The elements that will be shown (the first and last EDGEITEMS along every dimension)."""
     if arr.ndim == 0:
-        return fmt(arr.item())
+        return arr
+    if arr.shape[0] > 2 * EDGEITEMS:
+        arr = np.concatenate([arr[:EDGEITEMS], arr[-EDGEITEMS:]])
+    if arr.ndim == 1:
+        return arr
+    return np.stack([_summarized(x) for x in arr])
+
+
+def _vector(arr, indent, summarize, fmt):
+    element_length = fmt.max_width + 2
+    per_line = max(1, math.floor((LINEWIDTH - indent) / element_length))
+    if summarize and arr.shape[0] > 2 * EDGEITEMS:
+        data = ([fmt.format(v) for v in arr[:EDGEITEMS].tolist()] + [" ..."]
+                + [fmt.format(v) for v in arr[-EDGEITEMS:].tolist()])
+    else:
+        data = [fmt.format(v) for v in arr.tolist()]
+    lines = [", ".join(data[i:i + per_line]) for i in range(0, len(data), per_line)]
+    return "[" + ("," + "\n" + " " * (indent + 1)).join(lines) + "]"
+
+
+def _body(arr, indent, summarize, fmt):
+    if arr.ndim == 0:
+        return fmt.format(arr.item())
+    if arr.ndim == 1:
+        return _vector(arr, indent, summarize, fmt)
     n = arr.shape[0]
     if summarize and n > 2 * EDGEITEMS:
-        idx = list(range(EDGEITEMS)) + [None] + list(range(n - EDGEITEMS, n))
+        slices = ([_body(arr[i], indent + 1, summarize, fmt) for i in range(EDGEITEMS)] + ["..."]
+                  + [_body(arr[i], indent + 1, summarize, fmt) for i in range(n - EDGEITEMS, n)])
     else:
-        idx = list(range(n))
-    if arr.ndim == 1:
-        items = ["..." if i is None else fmt(arr[i].item()) for i in idx]
-        per_line = max(1, (LINEWIDTH - indent) // (width + 2))
-        lines = [", ".join(items[k:k + per_line]) for k in range(0, len(items), per_line)]
-        return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
-    parts = ["..." if i is None else _format(arr[i], fmt, width, indent + 1, summarize) for i in idx]
-    sep = "," + "\n" * (arr.ndim - 1) + " " * (indent + 1)
-    return "[" + sep.join(parts) + "]"
+        slices = [_body(arr[i], indent + 1, summarize, fmt) for i in range(n)]
+    return "[" + ("," + "\n" * (arr.ndim - 1) + " " * (indent + 1)).join(slices) + "]"
+
+
+def _add_suffixes(text, suffixes, indent):
+    parts = [text]
+    last_line_len = len(text) - text.rfind("\n") + 1
+    for suffix in suffixes:
+        if last_line_len + len(suffix) + 2 > LINEWIDTH:
+            parts.append(",\n" + " " * indent + suffix)
+            last_line_len = indent + len(suffix)
+        else:
+            parts.append(", " + suffix)
+            last_line_len += len(suffix) + 2
+    parts.append(")")
+    return "".join(parts)
 
 
 def tensor_repr(t, prefix="tensor(") -> str:
     from . import _dtype
 
     arr = t._data
+    indent = len(prefix)
     suffixes = []
-    if arr.size == 0 and arr.shape != (0,):
-        body = "[]"
-        suffixes.append(f"size={tuple(arr.shape)}")
-    elif arr.size == 0:
+    dt = _dtype.from_numpy_dtype(arr.dtype)
+    if arr.size == 0:
+        if arr.ndim != 1:
+            suffixes.append(f"size={tuple(arr.shape)}")
+        if dt is not _dtype.get_default_dtype():
+            suffixes.append(f"dtype={dt!r}")
         body = "[]"
     else:
-        fmt, width = _formatter(arr)
-        body = _format(arr, fmt, width, len(prefix), arr.size > THRESHOLD)
-    dt = _dtype.from_numpy_dtype(arr.dtype)
-    if dt not in (_dtype.get_default_dtype(), _dtype.int64, _dtype.bool_) or (
-        arr.size == 0 and dt is not _dtype.get_default_dtype()
-    ):
-        suffixes.append(f"dtype={dt!r}")
-    if t._grad_fn is not None:
-        suffixes.append(f"grad_fn=<{t._grad_fn.name()}>")
+        if dt not in (_dtype.get_default_dtype(), _dtype.int64, _dtype.bool_):
+            suffixes.append(f"dtype={dt!r}")
+        summarize = arr.size > THRESHOLD
+        fmt = _Formatter(_summarized(arr) if summarize else arr)
+        body = _body(arr, indent, summarize, fmt)
+    fn = t._grad_fn
+    if fn is not None:
+        suffixes.append(f"grad_fn=<{fn.name().rsplit('::', 1)[-1]}>")
     elif t._rg:
         suffixes.append("requires_grad=True")
-    return prefix + body + "".join(", " + s for s in suffixes) + ")"
+    return _add_suffixes(prefix + body, suffixes, indent)

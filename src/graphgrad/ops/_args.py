@@ -28,7 +28,7 @@ from .._tensor import Tensor
 
 # parameters that must be tensors (PyTorch's names where ours differ are mapped in _TORCH_NAME)
 TENSOR_PARAMS = frozenset({
-    "input", "tensor", "mat1", "mat2", "vec", "vec2", "batch1", "batch2", "index", "mask", "end", "src",
+    "input", "tensor", "mat1", "mat2", "vec", "vec2", "batch1", "batch2", "index", "mask", "src",
     "source", "tensor1", "tensor2", "condition",
 })
 # functions whose first operand may be a Python number in PyTorch (torch.mul(2, t), torch.pow(2, t))
@@ -48,7 +48,8 @@ _INTS = (int, np.integer)
 
 
 def _tensor_param(name, pname):
-    return pname in TENSOR_PARAMS or (pname == "other" and name in OTHER_TENSOR)
+    return pname in TENSOR_PARAMS or (pname == "other" and name in OTHER_TENSOR) or (
+        pname == "end" and name == "lerp")
 
 
 def _type_name(x):

@@ -327,7 +327,11 @@ def as_tensor_like(x, like):
             dt = _float_np()
         elif isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_)) and kind == "b":
             dt = np.dtype(np.int64)
-        return Tensor._make(np.array(x, dtype=dt), False, None)
+        try:
+            arr = np.array(x, dtype=dt)
+        except OverflowError:  # int8 tensor * 1000: PyTorch wraps the number around, as a C cast does
+            arr = np.array(x).astype(dt)
+        return Tensor._make(arr, False, None)
     return Tensor._make(np.asarray(x), False, None) if isinstance(x, np.ndarray) else _tensor_from(x)
 
 

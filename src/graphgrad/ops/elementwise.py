@@ -213,8 +213,7 @@ def _rpow_bw(n, g):
     return g * out * math.log(n.kwargs["base"]) if n.kwargs["base"] > 0 else g * out * float("nan")
 
 
-RPOW = Op("PowBackward2", lambda b, base: np.power(np.asarray(base, b.dtype), b), _rpow_bw, save="out",
-          promote="float")
+RPOW = Op("PowBackward2", lambda b, base: np.power(np.asarray(base, b.dtype), b), _rpow_bw, save="out")
 
 
 @export("add")
@@ -289,6 +288,12 @@ def pow(input, exponent):
     """``input ** exponent``; a scalar exponent records PowBackward0, a tensor one PowBackward1."""
     Tensor = _T()
     if not isinstance(input, Tensor):
+        # number ** tensor: 2 ** int_tensor stays integer, 2.0 ** int_tensor is the default float
+        if isinstance(exponent, Tensor) and exponent._data.dtype.kind != "f" and (
+                isinstance(input, float) or exponent._data.dtype.kind == "b"):
+            exponent = exponent.float() if isinstance(input, float) else exponent.long()
+        if not isinstance(exponent, Tensor):
+            return binary(POW, input, exponent)
         return apply(RPOW, exponent, base=input)
     if isinstance(exponent, Tensor):
         return binary(POW, input, exponent)

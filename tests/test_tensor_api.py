@@ -1,0 +1,296 @@
+"""The Tensor API against real PyTorch: dtypes and type promotion, conversions, factories, memory sharing
+with NumPy, reproducible random numbers, and ``repr`` text (equal to PyTorch's once 'graphgrad' reads
+'torch')."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import graphgrad
+
+from ._parity import dtype_name, same
+
+# --- dtypes and promotion ---------------------------------------------------------------------------
+PROMOTION = [
+    "T.tensor([1, 2])", "T.tensor([1.0])", "T.tensor([True])", "T.tensor(3)", "T.tensor(3.5)", "T.tensor([1, 2.0])",
+    "T.tensor([True, 1])", "T.tensor([[1, 2], [3, 4]])", "T.tensor(np.array([1, 2], dtype=np.int32))",
+    "T.tensor(np.array([1.0]))", "T.tensor([1, 2], dtype=T.float16)",
+    "i64 + 2", "i64 + 2.5", "f32 + 2.5", "f32 + 2", "i64 * True", "b + b", "b + 1", "b * 1.5",
+    "f32 + f64_0d", "i32 + i64_0d", "i32 + f64_0d", "i32 + f64", "f16 + f32", "f16 + 1.5", "u8 + i8",
+    "i8 * 1000", "i32 + i64", "f32 + i64", "f64 * i32",
+    "i64 / i64", "i64 / 2", "i32 / i32", "i64 // i64", "i64 // 2.0", "i64 % 3", "i64 % 2.5", "-i64", "abs(i32)",
+    "i64 ** 2", "i64 ** 2.0", "2 ** i64", "2.0 ** i64", "f32 ** i64", "i64 ** f32_0d",
+    "i64 > 1", "f32 == f32", "T.exp(i64)", "T.sqrt(i32)", "T.sin(b)", "T.sigmoid(i64)", "i64.sum()", "b.sum()",
+    "i32.sum()", "i32.prod()", "i32.cumsum(0)", "f16.sum()", "i64.max()", "i64.argmax()", "T.relu(i64)",
+    "T.where(b, i64, 2.5)", "T.where(b, i64, 2)", "T.where(b, f32, f64)", "T.cat([i32, i64])", "T.cat([i64, f32])",
+    "T.stack([i32, i32])", "i64 @ i64", "f32 @ f32", "T.clamp(i64, 0, 1)", "T.clamp(i64, min=0.5)",
+    "T.maximum(i32, f32)", "T.minimum(i64, i32)", "i64.float()", "f32.long()", "f32.int()", "f32.bool()",
+    "f32.half()", "f32.double()", "f32.to(T.int8)", "f32.type_as(i32)", "i64.mean(dtype=T.float64)",
+    "T.result_type(i32, 2.5)", "T.result_type(i32, f64_0d)", "T.result_type(f16, 1)",
+    "T.promote_types(T.int32, T.float16)", "T.promote_types(T.uint8, T.int8)", "T.promote_types(T.bool, T.int32)",
+    "f32.new_tensor([1, 2])", "f32.new_zeros(2)", "i32.new_ones((2,), dtype=T.float64)",
+]
+
+
+def _operands(T):
+    return {
+        "T": T, "np": np,
+        "i64": T.tensor([1, 2, 3]), "i32": T.tensor([1, 2, 3], dtype=T.int32), "i8": T.tensor([1, 2, 3], dtype=T.int8),
+        "u8": T.tensor([1, 2, 3], dtype=T.uint8), "b": T.tensor([True, False, True]),
+        "f32": T.tensor([1.0, 2.0, 3.0]), "f64": T.tensor([1.0, 2.0, 3.0], dtype=T.float64),
+        "f16": T.tensor([1.0, 2.0, 3.0], dtype=T.float16), "f64_0d": T.tensor(2.0, dtype=T.float64),
+        "i64_0d": T.tensor(2), "f32_0d": T.tensor(2.0),
+    }
+
+
+@pytest.mark.parametrize("expr", PROMOTION)
+def test_promotion(torch_ref, expr):
+    def scenario(T):
+        r = eval(expr, _operands(T))
+        if hasattr(r, "shape"):  # a tensor: dtype and values
+            return {"dtype": dtype_name(r.dtype), "value": r}
+        return dtype_name(r)  # a dtype
+
+    same(torch_ref, scenario)
+
+
+def test_default_dtype_switch(torch_ref):
+    def scenario(T):
+        T.set_default_dtype(T.float64)
+        try:
+            r = [dtype_name(T.tensor([1.0]).dtype), dtype_name(T.ones(2).dtype), dtype_name((T.tensor([1]) / 2).dtype),
+                 dtype_name(T.get_default_dtype()), dtype_name(T.arange(0.0, 1.0, 0.5).dtype)]
+        finally:
+            T.set_default_dtype(T.float32)
+        return r + [dtype_name(T.get_default_dtype())]
+
+    same(torch_ref, scenario)
+
+
+def test_dtype_attributes(torch_ref):
+    def scenario(T):
+        return [[d.is_floating_point, d.is_signed, d.itemsize] for d in
+                (T.float16, T.float32, T.float64, T.int8, T.uint8, T.int16, T.int32, T.int64, T.bool)] + [
+            T.float is T.float32, T.double is T.float64, T.long is T.int64, T.half is T.float16, T.int is T.int32]
+
+    same(torch_ref, scenario)
+
+
+# --- metadata and conversions ----------------------------------------------------------------------
+def test_shape_and_size(torch_ref):
+    def scenario(T):
+        t = T.zeros(2, 3, 4)
+        return [tuple(t.shape), tuple(t.size()), t.size(1), t.size(-1), t.dim(), t.ndim, t.numel(), len(t),
+                t.shape == (2, 3, 4), t.shape[1:] == (3, 4), t.size()[0], t.shape.numel(), t.nelement(),
+                repr(t.shape), isinstance(t.shape, tuple),
+                t.is_floating_point(), str(t.device), t.is_contiguous(), t.t().is_contiguous() if t.dim() == 2
+                else t.transpose(0, 1).is_contiguous(), t.element_size(), t.stride(), t.transpose(0, 2).stride()]
+
+    same(torch_ref, scenario)
+
+
+def test_size_dim_out_of_range(torch_ref):
+    same(torch_ref, lambda T: T.zeros(2, 3).size(2))
+
+
+def test_conversions(torch_ref):
+    def scenario(T):
+        t = T.tensor([[1.5, -2.0], [3.25, 0.0]])
+        i = T.tensor([3])
+        return {
+            "to": [dtype_name(t.to(T.float64).dtype), dtype_name(t.to(i).dtype), dtype_name(t.to("cpu").dtype),
+                   dtype_name(t.to(device="cpu", dtype=T.int32).dtype), t.to(T.float32) is t,
+                   t.to("cpu") is t],
+            "casts": [t.float(), t.double(), t.long(), t.int(), t.bool(), t.half(), t.type_as(i),
+                      t.type(T.float64)],
+            "type": t.type(),
+            "item": [T.tensor(2.5).item(), type(T.tensor(2.5).item()).__name__, i.item(),
+                     type(i.item()).__name__, T.tensor(True).item(), type(T.tensor([1.0]).item()).__name__],
+            "builtins": [float(T.tensor(2.5)), int(T.tensor(7)), bool(T.tensor([1])), int(T.tensor([2.9]))],
+            "tolist": [t.tolist(), i.tolist(), T.tensor(5).tolist(), T.tensor([True]).tolist()],
+            "index": [[10, 20, 30][T.tensor(1)], list(range(5))[T.tensor(2):]],
+        }
+
+    same(torch_ref, scenario)
+
+
+def test_clone_and_contiguous(torch_ref):
+    def scenario(T):
+        a = T.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        c = a.clone()
+        nc = a.t()
+        k = nc.contiguous()
+        same_obj = a.contiguous() is a
+        (c * 2 + k).sum().backward()
+        with T.no_grad():
+            c.add_(1)
+        return {"a": a, "c": c, "k": k, "grad": a.grad, "same": same_obj, "contig": [nc.is_contiguous(),
+                                                                                    k.is_contiguous()]}
+
+    same(torch_ref, scenario)
+
+
+def test_numpy_bridge(torch_ref):
+    def scenario(T):
+        arr = np.array([1.0, 2.0, 3.0], dtype=np.float32)
+        t = T.from_numpy(arr)
+        arr[0] = 10.0  # shared: visible in t
+        t[1] = 20.0  # and back
+        n = t.numpy()
+        n[2] = 30.0
+        asarr = np.asarray(t)
+        asarr[0] = -1.0
+        f64 = T.from_numpy(np.arange(3.0))
+        i = T.from_numpy(np.arange(3))
+        d = T.ones(2, requires_grad=True)
+        return {"t": t, "arr": arr.tolist(), "f64": dtype_name(f64.dtype), "int": dtype_name(i.dtype),
+                "asarray_dtype": str(np.asarray(T.ones(2, dtype=T.float64)).dtype),
+                "detached_numpy": d.detach().numpy().tolist(), "array_of_tensor": np.array(T.tensor([1, 2])).tolist(),
+                "as_tensor_shares": _as_tensor_shares(T), "tensor_copies": _tensor_copies(T)}
+
+    same(torch_ref, scenario)
+
+
+def _as_tensor_shares(T):
+    arr = np.zeros(2, dtype=np.float32)
+    t = T.as_tensor(arr)
+    arr[0] = 5
+    return t.tolist()
+
+
+def _tensor_copies(T):
+    arr = np.zeros(2, dtype=np.float32)
+    t = T.tensor(arr)
+    arr[0] = 5
+    return t.tolist()
+
+
+def test_numpy_requires_grad_error_and_asarray(torch_ref):
+    same(torch_ref, lambda T: np.asarray(T.ones(2, requires_grad=True)))
+
+
+def test_from_numpy_unsupported_dtype(torch_ref):
+    same(torch_ref, lambda T: T.from_numpy(np.array(["a"])))
+
+
+# --- factories --------------------------------------------------------------------------------------
+FACTORIES = [
+    "T.zeros(2, 3)", "T.zeros((2, 3), dtype=T.float64)", "T.zeros([2], dtype=T.int32)",
+    "T.ones(3, requires_grad=True)",
+    "T.ones(2, 2, dtype=T.bool)", "T.full((2, 2), 3)", "T.full((2,), 3.0)", "T.full((2,), True)",
+    "T.full((2,), 1.5, dtype=T.float64, requires_grad=True)", "T.empty(2, 3).shape", "T.eye(3)", "T.eye(2, 3)",
+    "T.eye(2, dtype=T.int64)", "T.arange(5)", "T.arange(1, 4)", "T.arange(0.0, 1.0, 0.25)", "T.arange(1, 4, 0.5)",
+    "T.arange(5, dtype=T.float64)", "T.arange(10, 0, -3)", "T.linspace(0, 1, 5)",
+    "T.linspace(-1, 1, 4, dtype=T.float64)",
+    "T.zeros_like(i)", "T.ones_like(f, dtype=T.float64)", "T.full_like(f, 7)", "T.full_like(i, 2.7)",
+    "T.empty_like(f).shape", "T.zeros_like(f, requires_grad=True)", "T.tensor([[1, 2]], dtype=T.float32)",
+    "T.tensor(f)", "T.as_tensor([1, 2])", "T.as_tensor(f, dtype=T.float64)", "T.Tensor([1, 2])", "T.Tensor(2, 3).shape",
+    "T.FloatTensor([1, 2])", "T.LongTensor([1, 2])", "T.zeros(0)", "T.zeros(2, 0)", "T.tensor([])",
+    "T.rand(2, 3).shape", "T.rand(2, dtype=T.float64).dtype", "T.randn(4).dtype", "T.randint(0, 10, (3,)).dtype",
+    "T.randint(5, (2, 2)).shape", "T.randperm(5).sort()[0]", "T.randperm(4).dtype",
+    "T.normal(0.0, 1.0, size=(2,)).shape",
+    "T.normal(T.zeros(3), T.ones(3)).shape", "T.rand_like(f).dtype", "T.randn_like(f).shape",
+    "T.ones(2, requires_grad=True).is_leaf", "T.zeros(2, device='cpu')",
+]
+
+
+@pytest.mark.parametrize("expr", FACTORIES)
+def test_factories(torch_ref, expr):
+    def scenario(T):
+        r = eval(expr, {"T": T, "f": T.tensor([1.0, 2.0]), "i": T.tensor([1, 2])})
+        if hasattr(r, "requires_grad"):
+            return {"dtype": dtype_name(r.dtype), "value": r, "requires_grad": r.requires_grad, "leaf": r.is_leaf}
+        if hasattr(r, "is_floating_point"):
+            return dtype_name(r)
+        return tuple(r) if isinstance(r, tuple) else r
+
+    same(torch_ref, scenario)
+
+
+@pytest.mark.parametrize("expr", ["T.zeros(-1)", "T.arange(0, 1, 0)", "T.tensor([1, 2], requires_grad=True)",
+                                  "T.tensor([[1, 2], [3]])", "T.ones(2, dtype=T.int64, requires_grad=True)"])
+def test_factory_errors(torch_ref, expr):
+    same(torch_ref, lambda T: eval(expr, {"T": T}))
+
+
+def test_manual_seed_reproducible():
+    def draw():
+        return [graphgrad.rand(3).tolist(), graphgrad.randn(2, 2).tolist(), graphgrad.randint(0, 100, (4,)).tolist(),
+                graphgrad.randperm(6).tolist(), graphgrad.normal(0.0, 1.0, size=(2,)).tolist(),
+                graphgrad.empty(3).normal_().tolist(), graphgrad.empty(3).uniform_(-1, 1).tolist(),
+                graphgrad.rand_like(graphgrad.zeros(2)).tolist()]
+
+    graphgrad.manual_seed(1234)
+    first = draw()
+    graphgrad.manual_seed(1234)
+    assert draw() == first
+    graphgrad.manual_seed(4321)
+    assert draw() != first
+    g = graphgrad.Generator().manual_seed(7)
+    a = graphgrad.rand(3, generator=g).tolist()
+    assert graphgrad.rand(3, generator=graphgrad.Generator().manual_seed(7)).tolist() == a
+    state = graphgrad.get_rng_state()
+    x = graphgrad.rand(4).tolist()
+    graphgrad.set_rng_state(state)
+    assert graphgrad.rand(4).tolist() == x
+    assert graphgrad.initial_seed() == 4321
+
+
+def test_random_distributions_look_right():
+    graphgrad.manual_seed(0)
+    u = graphgrad.rand(20000)
+    n = graphgrad.randn(20000)
+    assert 0 <= u.min().item() and u.max().item() < 1 and abs(u.mean().item() - 0.5) < 0.01
+    assert abs(n.mean().item()) < 0.03 and abs(n.std().item() - 1) < 0.03
+    r = graphgrad.randint(3, 7, (1000,))
+    assert set(r.tolist()) == {3, 4, 5, 6}
+    assert sorted(graphgrad.randperm(50).tolist()) == list(range(50))
+
+
+# --- repr ---------------------------------------------------------------------------------------------
+REPRS = [
+    "T.tensor([1, 2, 3])", "T.tensor([0.5403])", "T.tensor([1.0, 2.0])", "T.tensor([1.5, -2.25, 3.0])",
+    "T.tensor(3.0)", "T.tensor(7)", "T.tensor(True)", "T.tensor([True, False])", "T.tensor([-1, 100, 2000])",
+    "T.tensor([1e-5, 1.0])", "T.tensor([1e10, 1.0])", "T.tensor([1e-10, 2e-10])", "T.tensor([123456.0, 1.5])",
+    "T.tensor([0.001, 1000.0])", "T.tensor([0.0001, 1.0])", "T.tensor([1.0, 1000.5])", "T.tensor([100.0, 200.0])",
+    "T.tensor([1e8, 1.0])", "T.tensor([-0.0, 0.0])", "T.tensor([float('nan'), 1.0])",
+    "T.tensor([float('inf'), -float('inf'), 1.5])", "T.tensor([float('nan')])", "T.tensor([0.1, 0.2, 0.3])",
+    "T.tensor([[1.0, 2.0], [3.0, 4.0]])", "T.tensor([[1, 2], [30, 4]])", "T.arange(24.0).reshape(2, 3, 4)",
+    "T.arange(24).reshape(2, 3, 4) - 5", "T.arange(16.0).reshape(2, 2, 2, 2) / 3",
+    "T.arange(2000.0)", "T.arange(2000)", "T.arange(1600.0).reshape(40, 40)", "T.arange(3000.0).reshape(10, 10, 30)",
+    "T.arange(30.0) / 7", "T.arange(100)", "T.linspace(0, 1, 25)", "T.arange(12.0).reshape(3, 4) * 1e6",
+    "T.tensor([1.0, 2.0], requires_grad=True)", "T.tensor([1.0, 2.0], requires_grad=True) * 2",
+    "T.tensor([1.0], requires_grad=True).sum()", "T.tensor([1.0, 2.0], dtype=T.float64)",
+    "T.tensor([1, 2], dtype=T.int32)", "T.tensor([1.5], dtype=T.float16)", "T.tensor([1, 2], dtype=T.uint8)",
+    "T.tensor([1.0, 2.0], dtype=T.float64, requires_grad=True)",
+    "T.tensor([2.5], dtype=T.float64, requires_grad=True) * 2",
+    "T.tensor([])", "T.zeros(0, 3)", "T.zeros(2, 0, dtype=T.int64)", "T.tensor([], dtype=T.float64)",
+    "T.zeros(3, 1)", "T.ones(1, 1, 1)", "T.tensor([[True, False], [False, True]])",
+    "T.tensor([0.12345678])", "T.tensor([1.23456789e-3, 5.0])", "T.tensor([12345678.0])",
+    "T.tensor([-5.5, 1.0, -0.25])", "T.tensor(-0.5)", "T.tensor(1e-8)", "T.tensor(2.0, requires_grad=True)",
+    "T.tensor([3.0]).view(1, 1, 1, 1)", "T.eye(3)", "T.arange(10.0).reshape(2, 5).t()",
+]
+
+
+@pytest.mark.parametrize("expr", REPRS)
+def test_repr_matches_torch(torch_ref, expr):
+    g = repr(eval(expr, {"T": graphgrad})).replace("graphgrad", "torch")
+    t = repr(eval(expr, {"T": torch_ref}))
+    assert g == t, f"\ngraphgrad:\n{g}\ntorch:\n{t}"
+
+
+def test_str_and_format(torch_ref):
+    def scenario(T):
+        t = T.tensor([1.5, 2.0])
+        return [str(t), f"{T.tensor(2.5):.2f}", str(T.tensor(3))]
+
+    same(torch_ref, scenario)
+
+
+def test_cuda_and_device(torch_ref):
+    def scenario(T):
+        t = T.ones(2, device="cpu")
+        return [T.cuda.is_available(), str(t.device), t.device.type, t.cpu() is t, t.is_cuda, str(T.device("cpu"))]
+
+    same(torch_ref, scenario)
