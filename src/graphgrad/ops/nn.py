@@ -76,51 +76,116 @@ def _from4d(a, nd):
 
 
 # --- convolution ----------------------------------------------------------------------------------
+# Two layouts of the im2col matrix. Stride 1 (the common case) uses "flat rows": each padded input
+# plane is flattened with its row width Wp, so the input seen by kernel offset (kh, kw) is one
+# contiguous run of OH * Wp elements starting at kh*dh*Wp + kw*dw; outputs are computed on rows of
+# width Wp and the Wp - OW columns that wrap around are cropped (or, in the gradients, zero). The
+# copies and the col2im accumulation then move long contiguous runs. Other strides use the
+# classic (N, C*KH*KW, OH*OW) windows of a strided view.
+def _flat_rows(x, padding, slack):
+    """x (N, C, H, W) padded and flattened per plane, each plane followed by ``slack`` zeros."""
+    n, c, h, w = x.shape
+    (pt, pb), (pl, pr) = padding
+    hp, wp = h + pt + pb, w + pl + pr
+    buf = np.zeros((n, c, hp * wp + slack), x.dtype)
+    buf[:, :, :hp * wp].reshape(n, c, hp, wp)[:, :, pt:pt + h, pl:pl + w] = x
+    return buf, hp, wp
+
+
 def _im2col(x, k_hw, stride, padding, dilation, groups):
-    """(cols (N, G, Cg*KH*KW, OH*OW), out_hw) for x (N, C, H, W)."""
+    """(cols (N, G, rows, cols), out_hw): rows ordered (kh, kw, c) for stride 1, else (c, kh, kw)."""
+    n, c = x.shape[:2]
+    cg = c // groups
+    kh, kw = k_hw
+    if stride == (1, 1):
+        buf, hp, wp = _flat_rows(x, padding, (kw - 1) * dilation[1])
+        out_hw = (hp - dilation[0] * (kh - 1), wp - dilation[1] * (kw - 1))
+        length = out_hw[0] * wp
+        s_n, s_c, s_e = buf.strides
+        view = as_strided(buf, (n, groups, kh, kw, cg, length),
+                          (s_n, cg * s_c, dilation[0] * wp * s_e, dilation[1] * s_e, s_c, s_e), writeable=False)
+        return np.ascontiguousarray(view).reshape(n, groups, kh * kw * cg, length), out_hw
     xp = _pad_hw(x, padding)
     out_hw = tuple((xp.shape[2 + i] - dilation[i] * (k_hw[i] - 1) - 1) // stride[i] + 1 for i in range(2))
     win = _windows(xp, k_hw, out_hw, stride, dilation)
-    n, c = x.shape[:2]
-    cols = np.ascontiguousarray(win).reshape(n, groups, (c // groups) * k_hw[0] * k_hw[1], out_hw[0] * out_hw[1])
+    cols = np.ascontiguousarray(win).reshape(n, groups, cg * kh * kw, out_hw[0] * out_hw[1])
     return cols, out_hw
+
+
+def _weight_rows(w4, groups, stride):
+    """The weight as (G, O/G, rows) in the row order of ``_im2col``."""
+    o, cg, kh, kw = w4.shape
+    if stride == (1, 1):
+        return np.ascontiguousarray(w4.reshape(groups, o // groups, cg, kh, kw).transpose(0, 1, 3, 4, 2)).reshape(
+            groups, o // groups, kh * kw * cg)
+    return w4.reshape(groups, o // groups, cg * kh * kw)
+
+
+def _row_width(in_hw, padding, stride):
+    """Width of the output rows as computed (Wp for the flat layout, OW otherwise)."""
+    return in_hw[1] + padding[1][0] + padding[1][1] if stride == (1, 1) else None
+
+
+def _bmm(a, b, groups):
+    """a (G, M, K) @ b (N, G, K, P) -> (N, G, M, P); one broadcast matmul per group count."""
+    if groups == 1:
+        return np.matmul(a[0], b[:, 0])[:, None]
+    return np.matmul(a, b)
 
 
 def conv_forward_np(x, w, b=None, *, stride, padding, dilation, groups, nd=2):
     """Cross-correlation of x (N, C, *spatial) with w (O, C/groups, *kernel): one batched BLAS matmul."""
     x4, w4 = _as4d(x, nd), _as4d(w, nd)
-    o = w4.shape[0]
+    n, o = x4.shape[0], w4.shape[0]
     cols, out_hw = _im2col(x4, w4.shape[2:], stride, padding, dilation, groups)
-    n = x4.shape[0]
-    if groups == 1:
-        out = np.matmul(w4.reshape(o, -1), cols[:, 0])
+    out = _bmm(_weight_rows(w4, groups, stride), cols, groups)
+    wp = _row_width(x4.shape[2:], padding, stride)
+    if wp is not None and wp != out_hw[1]:
+        out = out.reshape(n, o, out_hw[0], wp)[..., :out_hw[1]]
+        out = out + b.reshape(1, o, 1, 1) if b is not None else np.ascontiguousarray(out)
     else:
-        out = np.matmul(w4.reshape(groups, o // groups, -1), cols)
-    out = out.reshape((n, o) + out_hw)
-    if b is not None:
-        out += b.reshape(1, o, 1, 1)
+        out = out.reshape((n, o) + out_hw)
+        if b is not None:
+            out += b.reshape(1, o, 1, 1)
     return _from4d(out, nd), cols
+
+
+def _grad_rows(g4, groups, wp):
+    """g (N, O, OH, OW) as (N, G, O/G, OH*Wp), zero in the wrapped-around columns of the flat layout."""
+    n, o, oh, ow = g4.shape
+    if wp is not None and wp != ow:
+        gp = np.zeros((n, o, oh, wp), g4.dtype)
+        gp[..., :ow] = g4
+        g4 = gp
+    return g4.reshape(n, groups, o // groups, -1)
 
 
 def conv_transpose_np(g, w, b=None, *, in_hw, stride, padding, dilation, groups, nd=2):
     """The adjoint of ``conv_forward_np`` in its input: g (N, O, OH, OW) -> (N, C, *in_hw) (col2im)."""
     g4, w4 = _as4d(g, nd), _as4d(w, nd)
     n, o, oh, ow = g4.shape
-    k_hw = w4.shape[2:]
-    cg = w4.shape[1]
+    _, cg, kh, kw = w4.shape
     c = cg * groups
     in_hw = (1,) + tuple(in_hw) if nd == 1 else tuple(in_hw)
-    wt = w4.reshape(groups, o // groups, cg * k_hw[0] * k_hw[1])
-    g2 = g4.reshape(n, groups, o // groups, oh * ow)
-    if groups == 1:
-        cols = np.matmul(wt[0].T, g2[:, 0])
-    else:
-        cols = np.matmul(wt.transpose(0, 2, 1), g2)
-    cols = cols.reshape(n, c, k_hw[0], k_hw[1], oh, ow)
     (pt, pb), (pl, pr) = padding
-    full = np.zeros((n, c, in_hw[0] + pt + pb, in_hw[1] + pl + pr), g.dtype)
-    for kh, kw, sl in _offset_slices(k_hw, (oh, ow), stride, dilation):
-        full[sl] += cols[:, :, kh, kw]
+    hp, wp = in_hw[0] + pt + pb, in_hw[1] + pl + pr
+    wt = np.ascontiguousarray(_weight_rows(w4, groups, stride).transpose(0, 2, 1))
+    flat = stride == (1, 1)
+    cols = _bmm(wt, _grad_rows(g4, groups, wp if flat else None), groups)
+    if flat:
+        length = oh * wp
+        cols = cols.reshape(n, groups, kh, kw, cg, length)
+        full = np.zeros((n, groups, cg, hp * wp + (kw - 1) * dilation[1]), g.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                s = i * dilation[0] * wp + j * dilation[1]
+                full[..., s:s + length] += cols[:, :, i, j]
+        full = full[..., :hp * wp].reshape(n, c, hp, wp)
+    else:
+        cols = cols.reshape(n, c, kh, kw, oh, ow)
+        full = np.zeros((n, c, hp, wp), g.dtype)
+        for i, j, sl in _offset_slices((kh, kw), (oh, ow), stride, dilation):
+            full[sl] += cols[:, :, i, j]
     out = full[:, :, pt:pt + in_hw[0], pl:pl + in_hw[1]] if (pt or pb or pl or pr) else full
     if b is not None:
         out = out + b.reshape(1, c, 1, 1)
@@ -133,15 +198,15 @@ def conv_weight_np(x, g, *, k_hw, stride, padding, dilation, groups, nd=2, cols=
     k_hw = (1,) + tuple(k_hw) if nd == 1 else tuple(k_hw)
     if cols is None:
         cols, _ = _im2col(x4, k_hw, stride, padding, dilation, groups)
-    n, o = g4.shape[:2]
+    o = g4.shape[1]
     cg = x4.shape[1] // groups
-    if groups == 1:
-        # one GEMM over the (N * pixels) axis is faster than N small ones when the weight is large
-        gw = np.matmul(g4.reshape(n, o, -1), cols[:, 0].transpose(0, 2, 1)).sum(0)
-    else:
-        g2 = g4.reshape(n, groups, o // groups, -1)
-        gw = np.matmul(g2, cols.transpose(0, 1, 3, 2)).sum(0)
-    return gw.reshape((o, cg) + (k_hw[1:] if nd == 1 else k_hw))
+    kh, kw = k_hw
+    g2 = _grad_rows(g4, groups, _row_width(x4.shape[2:], padding, stride))
+    gw = np.matmul(g2, cols.transpose(0, 1, 3, 2)).sum(0)  # (G, O/G, rows)
+    if stride == (1, 1):
+        gw = gw.reshape(groups, o // groups, kh, kw, cg).transpose(0, 1, 4, 2, 3)
+    gw = np.ascontiguousarray(gw).reshape(o, cg, kh, kw)
+    return gw.reshape((o, cg, kw)) if nd == 1 else gw
 
 
 def _spatial(shape, nd):
@@ -217,11 +282,11 @@ def conv_transpose(x, w, b, *, in_hw, stride, padding, dilation, groups, nd):
                  nd=nd)
 
 
-# --- pooling: separable running max / sum over the kernel axes ------------------------------------
-# A 2-D window max is a max over KW in each row, then over KH in each column of those row maxima; with
-# a strict ">" in each stage the first maximum in row-major order wins, as in PyTorch. The arguments of
-# both stages are kept (``arg_w`` per padded row, ``arg_h`` per output) so that the backward routes
-# each output's gradient to exactly one input element. Averages use the same two stages with sums.
+# --- pooling: one strided view per kernel tap -----------------------------------------------------
+# Tap (i, j) of a pooling window is a strided view of the padded input holding that element of every
+# window, so a pool is a handful of whole-array ops (one per tap), never a loop over pixels. Max
+# pooling keeps, per tap, a boolean mask of the windows whose maximum it holds (only the first in
+# row-major order, as PyTorch picks it); the backward writes the gradient through those masks.
 def _pool_geometry(hw, k_hw, stride, padding, dilation, ceil_mode):
     """Output size and the padding on each side (the far side grows to cover ceil_mode windows)."""
     out, pads = [], []
@@ -236,102 +301,91 @@ def _pool_geometry(hw, k_hw, stride, padding, dilation, ceil_mode):
     return tuple(out), tuple(pads)
 
 
-def _stage(a, axis, k, out, stride, dilation, reduce_max):
-    """Running max (with argument) or sum over ``k`` taps along ``axis`` of ``a``."""
-    def tap(j):
-        start = j * dilation
-        sl = [slice(None)] * a.ndim
-        sl[axis] = slice(start, start + (out - 1) * stride + 1, stride)
-        return a[tuple(sl)]
-
-    acc = tap(0).copy()
-    if not reduce_max:
-        for j in range(1, k):
-            acc += tap(j)
-        return acc, None
-    arg = np.zeros(acc.shape, np.int16 if k > 127 else np.int8)
-    for j in range(1, k):
-        v = tap(j)
-        m = v > acc
-        np.copyto(acc, v, where=m)
-        np.copyto(arg, j, where=m)
-    return acc, arg
+def _taps(a, k_hw, out_hw, stride, dilation):
+    """The K = KH*KW strided views (N, C, OH, OW) of ``a`` (padded), in row-major tap order."""
+    return [a[sl] for _, _, sl in _offset_slices(k_hw, out_hw, stride, dilation)]
 
 
 def max_pool_np(x, *, k_hw, stride, padding, dilation, ceil_mode):
-    """(out, (arg_w, arg_h)) for x (N, C, H, W)."""
+    """(out, masks): masks (K, N, C, OH, OW) marks, per tap, the windows whose maximum it holds."""
     out_hw, pads = _pool_geometry(x.shape[2:], k_hw, stride, padding, dilation, ceil_mode)
-    xp = _pad_hw(x, pads, -np.inf) if x.dtype.kind == "f" else _pad_hw(x, pads, np.iinfo(x.dtype).min)
-    rows, arg_w = _stage(xp, 3, k_hw[1], out_hw[1], stride[1], dilation[1], True)
-    out, arg_h = _stage(rows, 2, k_hw[0], out_hw[0], stride[0], dilation[0], True)
-    return out, (arg_w, arg_h)
+    fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+    taps = _taps(_pad_hw(x, pads, fill), k_hw, out_hw, stride, dilation)
+    out = taps[0].copy()
+    for t in taps[1:]:
+        np.maximum(out, t, out=out)
+    masks = np.empty((len(taps),) + out.shape, bool)
+    for k, t in enumerate(taps):
+        np.equal(t, out, out=masks[k])
+    if len(taps) > 1 and np.count_nonzero(masks) != out.size:
+        _first_only(masks, taps)
+    return out, masks
 
 
-def _scatter_stage(g, arg, axis, k, size, stride, dilation):
-    """Adjoint of one stage: spread g back over ``size`` positions of ``axis`` (only to the argument
-    where ``arg`` is given, to every tap for sums)."""
-    shape = list(g.shape)
-    shape[axis] = size
-    out = np.zeros(shape, g.dtype)
-    n_out = g.shape[axis]
-    for j in range(k):
-        sl = [slice(None)] * g.ndim
-        start = j * dilation
-        sl[axis] = slice(start, start + (n_out - 1) * stride + 1, stride)
-        if arg is None:
-            out[tuple(sl)] += g
-        elif j == 0:
-            out[tuple(sl)] += np.where(arg == 0, g, 0)
+def _first_only(masks, taps):
+    """Keep one tap per window: the first maximum (ties), or PyTorch's choice for NaN (the last NaN)."""
+    seen = masks[0].copy()
+    for k in range(1, len(masks)):
+        masks[k] &= ~seen
+        seen |= masks[k]
+    if not seen.all():  # windows holding NaN: no tap equals the (NaN) maximum
+        for k in reversed(range(len(masks))):
+            pick = ~seen & np.isnan(taps[k])
+            masks[k] |= pick
+            seen |= pick
+
+
+def pool_scatter_np(g, *, in_hw, k_hw, stride, padding, dilation, ceil_mode, masks=None, scale=None):
+    """Input-gradient of max pooling (through ``masks``) or of average pooling (``scale`` = 1/divisor)."""
+    out_hw, pads = _pool_geometry(in_hw, k_hw, stride, padding, dilation, ceil_mode)
+    n, c = g.shape[:2]
+    hp_wp = (in_hw[0] + pads[0][0] + pads[0][1], in_hw[1] + pads[1][0] + pads[1][1])
+    if scale is not None:
+        g = g * scale
+    tiles = _tiles(k_hw, stride, dilation, out_hw, hp_wp)  # each element in exactly one window: assign
+    full = (np.empty if tiles else np.zeros)((n, c) + hp_wp, g.dtype)
+    for k, (_, _, sl) in enumerate(_offset_slices(k_hw, out_hw, stride, dilation)):
+        if tiles:
+            if masks is None:
+                full[sl] = g
+            else:
+                np.multiply(masks[k], g, out=full[sl])
         else:
-            out[tuple(sl)] += np.where(arg == j, g, 0)
+            full[sl] += g if masks is None else np.multiply(masks[k], g, dtype=g.dtype)
+    (pt, _), (pl, _) = pads
+    if (pt, pl) == (0, 0) and hp_wp == tuple(in_hw):
+        return full
+    return np.ascontiguousarray(full[:, :, pt:pt + in_hw[0], pl:pl + in_hw[1]])
+
+
+def _tiles(k_hw, stride, dilation, out_hw, hw_p):
+    """True when the windows tile the padded input exactly (every element in exactly one window)."""
+    return tuple(dilation) == (1, 1) and tuple(stride) == tuple(k_hw) and tuple(hw_p) == (
+        out_hw[0] * k_hw[0], out_hw[1] * k_hw[1])
+
+
+def pool_gather_np(a, *, in_hw, k_hw, stride, padding, dilation, ceil_mode, masks=None, scale=None):
+    """The adjoint of ``pool_scatter_np``: the max (at the recorded taps) or the weighted window sum."""
+    out_hw, pads = _pool_geometry(in_hw, k_hw, stride, padding, dilation, ceil_mode)
+    taps = _taps(_pad_hw(a, pads), k_hw, out_hw, stride, dilation)
+    if masks is None:
+        out = taps[0].copy()
+        for t in taps[1:]:
+            out += t
+        return out * scale if scale is not None else out
+    out = np.where(masks[0], taps[0], 0).astype(a.dtype)
+    for k in range(1, len(taps)):
+        out += np.where(masks[k], taps[k], 0).astype(a.dtype, copy=False)
     return out
 
 
-def _gather_stage(a, arg, axis, k, n_out, stride, dilation):
-    """Adjoint of ``_scatter_stage``: pick (or sum) the taps of each output along ``axis``."""
-    if arg is None:
-        return _stage(a, axis, k, n_out, stride, dilation, False)[0]
-    idx = np.arange(n_out).reshape((-1,) + (1,) * (a.ndim - axis - 1)) * stride + arg.astype(np.intp) * dilation
-    return np.take_along_axis(a, idx, axis=axis)
-
-
-def _crop_hw(a, pads, hw):
-    (pt, _), (pl, _) = pads
-    return np.ascontiguousarray(a[:, :, pt:pt + hw[0], pl:pl + hw[1]])
-
-
-def pool_scatter_np(g, *, in_hw, k_hw, stride, padding, dilation, ceil_mode, args=None, scale=None):
-    """The input-gradient of max pooling (``args`` given) or average pooling (``scale``: 1/divisor)."""
-    out_hw, pads = _pool_geometry(in_hw, k_hw, stride, padding, dilation, ceil_mode)
-    if scale is not None:
-        g = g * scale
-    arg_w, arg_h = args if args is not None else (None, None)
-    hp = in_hw[0] + pads[0][0] + pads[0][1]
-    wp = in_hw[1] + pads[1][0] + pads[1][1]
-    rows = _scatter_stage(g, arg_h, 2, k_hw[0], hp, stride[0], dilation[0])
-    full = _scatter_stage(rows, arg_w, 3, k_hw[1], wp, stride[1], dilation[1])
-    return _crop_hw(full, pads, in_hw)
-
-
-def pool_gather_np(a, *, in_hw, k_hw, stride, padding, dilation, ceil_mode, args=None, scale=None):
-    """The adjoint of ``pool_scatter_np``: the pooling itself, with fixed arguments (max) or weights."""
-    out_hw, pads = _pool_geometry(in_hw, k_hw, stride, padding, dilation, ceil_mode)
-    ap = _pad_hw(a, pads)
-    arg_w, arg_h = args if args is not None else (None, None)
-    rows = _gather_stage(ap, arg_w, 3, k_hw[1], out_hw[1], stride[1], dilation[1])
-    out = _gather_stage(rows, arg_h, 2, k_hw[0], out_hw[0], stride[0], dilation[0])
-    return out * scale if scale is not None else out
-
-
-def max_pool_indices(args, in_hw, k_hw, stride, padding, dilation, ceil_mode):
+def max_pool_indices(masks, in_hw, k_hw, stride, padding, dilation, ceil_mode):
     """PyTorch's ``return_indices``: the flat index (h * W + w) of each maximum in its input plane."""
-    arg_w, arg_h = args
     out_hw, pads = _pool_geometry(in_hw, k_hw, stride, padding, dilation, ceil_mode)
-    oh = np.arange(out_hw[0]).reshape(-1, 1)
-    ih_p = oh * stride[0] + arg_h.astype(np.int64) * dilation[0]              # padded row of each output
-    kw = np.take_along_axis(arg_w, ih_p, axis=2).astype(np.int64)            # its column tap
-    iw_p = np.arange(out_hw[1]) * stride[1] + kw * dilation[1]
-    return (ih_p - pads[0][0]) * in_hw[1] + (iw_p - pads[1][0])
+    k = masks.argmax(0)
+    ih = np.arange(out_hw[0]).reshape(-1, 1) * stride[0] - pads[0][0] + (k // k_hw[1]) * dilation[0]
+    iw = np.arange(out_hw[1]) * stride[1] - pads[1][0] + (k % k_hw[1]) * dilation[1]
+    return (ih * in_hw[1] + iw).astype(np.int64)
 
 
 def _pool_kw(kw):
@@ -339,12 +393,12 @@ def _pool_kw(kw):
 
 
 def _max_pool_bw(node, g):
-    args = node.state
-    if args is None:
+    masks = node.state
+    if masks is None:
         from ..autograd import errors
 
         raise errors.second_backward(node)
-    return apply(MAX_POOL_BACKWARD, g, in_hw=node._in_meta[0][0][2:], args=args, **_pool_kw(node.kwargs))
+    return apply(MAX_POOL_BACKWARD, g, in_hw=node._in_meta[0][0][2:], masks=masks, **_pool_kw(node.kwargs))
 
 
 MAX_POOL = Op("MaxPool2DWithIndicesBackward0", max_pool_np, _max_pool_bw, stateful=True, saved_names=("indices",))
