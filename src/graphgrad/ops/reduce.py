@@ -15,7 +15,12 @@ def _T():
 
 
 def _dims(input, dim):
-    return wrap_dims(dim, input._data.ndim) if dim is not None else tuple(range(input._data.ndim))
+    """The reduced axes; a 0-d tensor accepts dim 0 or -1 (as PyTorch does) and has none to reduce."""
+    ndim = input._data.ndim
+    if dim is None:
+        return tuple(range(ndim))
+    dims = wrap_dims(dim, ndim)
+    return dims if ndim else ()
 
 
 def expand_reduced(g, shape, dims, keepdim):
@@ -228,6 +233,9 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
 @export("cumsum")
 def cumsum(input, dim, *, dtype=None):
     dt = _sum_dtype(input, dtype)
+    if input._data.ndim == 0:  # PyTorch allows dim 0/-1 on a 0-d tensor
+        wrap_dims(dim, 0)
+        return cumsum(input.reshape(1), 0, dtype=dtype).reshape(())
     return apply(CUMSUM, input, dim=wrap_dims(dim, input._data.ndim)[0], dtype=dt)
 
 
@@ -366,6 +374,8 @@ def _arg(pick, input, dim, keepdim):
     if dim is None:
         return Tensor._make(np.asarray(pick(input._data.reshape(-1)), dtype=np.int64), False, None)
     d = wrap_dims(dim, input._data.ndim)[0]
+    if input._data.ndim == 0:
+        return Tensor._make(np.asarray(0, dtype=np.int64), False, None)
     return Tensor._make(np.asarray(pick(input._data, axis=d, keepdims=keepdim), dtype=np.int64), False, None)
 
 
@@ -407,19 +417,19 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
 
 @export("all")
 def all(input, dim=None, keepdim=False):
-    axis = None if dim is None else wrap_dims(dim, input._data.ndim)
+    axis = None if dim is None else _dims(input, dim)
     return _T()._make(np.asarray(np.all(input._data, axis=axis, keepdims=keepdim)), False, None)
 
 
 @export("any")
 def any(input, dim=None, keepdim=False):
-    axis = None if dim is None else wrap_dims(dim, input._data.ndim)
+    axis = None if dim is None else _dims(input, dim)
     return _T()._make(np.asarray(np.any(input._data, axis=axis, keepdims=keepdim)), False, None)
 
 
 @export("count_nonzero")
 def count_nonzero(input, dim=None):
-    axis = None if dim is None else wrap_dims(dim, input._data.ndim)
+    axis = None if dim is None else _dims(input, dim)
     return _T()._make(np.asarray(np.count_nonzero(input._data, axis=axis), dtype=np.int64), False, None)
 
 
