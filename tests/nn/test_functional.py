@@ -382,3 +382,247 @@ def test_gradgradcheck(case_):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert gradgradcheck(fn, xs, eps=1e-6, atol=1e-5, rtol=1e-3)
+
+
+# --------------------------------------------------------------------------------------------------
+# errors: the same exception type and text as PyTorch (graphgrad may only add context after it)
+def _err(fn, F_, *arrays):
+    import torch
+
+    lib = graphgrad if F_ is F else torch
+    xs = [lib.tensor(np.asarray(a)) for a in arrays]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fn(F_, *xs)
+    except Exception as e:  # noqa: BLE001 - the point is to compare whatever is raised
+        return type(e).__name__, str(e)
+    return None, None
+
+
+ERRORS = [
+    ("conv2d_channels", lambda F, x, w: F.conv2d(x, w), [_r(2, 5, 6, 6), _r(3, 4, 3, 3)]),
+    ("conv2d_input_dims", lambda F, x, w: F.conv2d(x, w), [_r(2, 6), _r(3, 4, 3, 3)]),
+    ("conv2d_kernel_too_big", lambda F, x, w: F.conv2d(x, w), [_r(2, 4, 2, 2), _r(3, 4, 3, 3)]),
+    ("conv2d_bias_size", lambda F, x, w, b: F.conv2d(x, w, b), [_r(2, 4, 6, 6), _r(3, 4, 3, 3), _r(4)]),
+    ("conv2d_groups", lambda F, x, w: F.conv2d(x, w, groups=2), [_r(2, 4, 6, 6), _r(3, 4, 3, 3)]),
+    ("conv2d_dtype", lambda F, x, w: F.conv2d(x.double(), w), [_r(2, 4, 6, 6), _r(3, 4, 3, 3)]),
+    ("conv2d_bias_dtype", lambda F, x, w, b: F.conv2d(x, w, b.double()), [_r(2, 4, 6, 6), _r(3, 4, 3, 3), _r(3)]),
+    ("conv2d_same_strided", lambda F, x, w: F.conv2d(x, w, stride=2, padding="same"), [_r(2, 4, 6, 6), _r(3, 4, 3, 3)]),
+    ("conv2d_bad_padding_string", lambda F, x, w: F.conv2d(x, w, padding="foo"), [_r(2, 4, 6, 6), _r(3, 4, 3, 3)]),
+    ("conv2d_stride_zero", lambda F, x, w: F.conv2d(x, w, stride=0), [_r(2, 4, 6, 6), _r(3, 4, 3, 3)]),
+    ("conv2d_negative_padding", lambda F, x, w: F.conv2d(x, w, padding=-1), [_r(2, 4, 6, 6), _r(3, 4, 3, 3)]),
+    ("conv1d_channels", lambda F, x, w: F.conv1d(x, w), [_r(2, 5, 6), _r(3, 4, 3)]),
+    ("conv_transpose2d_channels", lambda F, x, w: F.conv_transpose2d(x, w), [_r(2, 5, 6, 6), _r(4, 3, 3, 3)]),
+    ("conv_transpose2d_output_padding", lambda F, x, w: F.conv_transpose2d(x, w, output_padding=1),
+     [_r(2, 4, 6, 6), _r(4, 3, 3, 3)]),
+    ("max_pool2d_pad", lambda F, x: F.max_pool2d(x, 3, padding=2), [_r(2, 5, 6, 6)]),
+    ("max_pool2d_dims", lambda F, x: F.max_pool2d(x, 2), [_r(2, 3)]),
+    ("max_pool2d_too_small", lambda F, x: F.max_pool2d(x, 2), [_r(1, 1, 1, 1)]),
+    ("avg_pool2d_pad", lambda F, x: F.avg_pool2d(x, 3, padding=2), [_r(2, 5, 6, 6)]),
+    ("linear_shapes", lambda F, x, w: F.linear(x, w), [_r(2, 3), _r(4, 5)]),
+    ("linear_bias", lambda F, x, w, b: F.linear(x, w, b), [_r(2, 3), _r(4, 3), _r(5)]),
+    ("batch_norm_one_value", lambda F, x, m, v: F.batch_norm(x, m, v, training=True), [_r(1, 3), _r(3), _r(3)]),
+    ("batch_norm_running_size", lambda F, x, m, v: F.batch_norm(x, m, v, training=True), [_r(4, 3), _r(4), _r(4)]),
+    ("batch_norm_weight_size", lambda F, x, m, v, w: F.batch_norm(x, m, v, w, training=True),
+     [_r(4, 3), _r(3), _r(3), _r(4)]),
+    ("layer_norm_shape", lambda F, x: F.layer_norm(x, (5,)), [_r(2, 3, 4)]),
+    ("layer_norm_weight", lambda F, x, w: F.layer_norm(x, (4,), w), [_r(2, 3, 4), _r(5)]),
+    ("group_norm_groups", lambda F, x: F.group_norm(x, 4), [_r(2, 6, 4)]),
+    ("embedding_index", lambda F, i, w: F.embedding(i, w), [np.array([5]), _r(5, 3)]),
+    ("embedding_float_index", lambda F, i, w: F.embedding(i, w), [np.array([1.0]), _r(5, 3)]),
+    ("embedding_padding_idx", lambda F, i, w: F.embedding(i, w, padding_idx=7), [np.array([1]), _r(5, 3)]),
+    ("pad_reflect_too_big", lambda F, x: F.pad(x, (3, 3), mode="reflect"), [_r(1, 1, 3)]),
+    ("pad_odd_length", lambda F, x: F.pad(x, (1, 1, 1)), [_r(1, 1, 3)]),
+    ("pad_too_long", lambda F, x: F.pad(x, (1,) * 8), [_r(1, 1, 3)]),
+    ("pad_reflect_dims", lambda F, x: F.pad(x, (1, 1), mode="reflect"), [_r(3)]),
+    ("pad_circular_wrap", lambda F, x: F.pad(x, (4, 1), mode="circular"), [_r(1, 3)]),
+    ("pad_mode", lambda F, x: F.pad(x, (1, 1), mode="foo"), [_r(1, 1, 3)]),
+    ("one_hot_big", lambda F, t: F.one_hot(t, 3), [np.array([1, 5])]),
+    ("one_hot_negative", lambda F, t: F.one_hot(t, 3), [np.array([1, -1])]),
+    ("one_hot_float", lambda F, t: F.one_hot(t, 3), [np.array([1.0])]),
+    ("cross_entropy_batch", lambda F, x, t: F.cross_entropy(x, t), [_r(3, 5), np.array([1, 2])]),
+    ("cross_entropy_target_bounds", lambda F, x, t: F.cross_entropy(x, t), [_r(3, 5), np.array([1, 2, 7])]),
+    ("cross_entropy_weight_size", lambda F, x, t, w: F.cross_entropy(x, t, w), [_r(3, 5), np.array([1, 2, 3]),
+                                                                                 _r(4)]),
+    ("nll_loss_multi_target", lambda F, x, t: F.nll_loss(x, t), [_r(3, 5), np.array([[1], [2], [3]])]),
+    ("nll_loss_reduction", lambda F, x, t: F.nll_loss(x, t, reduction="foo"), [_r(3, 5), np.array([1, 2, 3])]),
+    ("mse_loss_broadcast", lambda F, x, t: F.mse_loss(x, t), [_r(3, 5), _r(3, 4)]),
+    ("bce_range", lambda F, x, t: F.binary_cross_entropy(x, t), [_r(3) * 5, _r(3, lo=0, hi=1)]),
+    ("bce_sizes", lambda F, x, t: F.binary_cross_entropy(x, t), [_r(3, lo=0, hi=1), _r(4, lo=0, hi=1)]),
+    ("bce_logits_sizes", lambda F, x, t: F.binary_cross_entropy_with_logits(x, t), [_r(3), _r(4)]),
+    ("bce_weight_requires_grad", lambda F, x, t, w: F.binary_cross_entropy(x, t, w.requires_grad_()),
+     [_r(3, lo=0, hi=1), _r(3, lo=0, hi=1), _r(3)]),
+    ("nll_weight_requires_grad", lambda F, x, t, w: F.nll_loss(x, t, w.requires_grad_()),
+     [_r(3, 5), np.array([1, 2, 3]), _r(5)]),
+    ("interpolate_bilinear_3d", lambda F, x: F.interpolate(x, scale_factor=2, mode="bilinear"), [_r(1, 1, 4)]),
+    ("interpolate_size_and_scale", lambda F, x: F.interpolate(x, size=3, scale_factor=2), [_r(1, 1, 4, 4)]),
+    ("interpolate_nearest_align", lambda F, x: F.interpolate(x, scale_factor=2, align_corners=True),
+     [_r(1, 1, 4, 4)]),
+    ("pixel_shuffle_channels", lambda F, x: F.pixel_shuffle(x, 2), [_r(1, 3, 4, 4)]),
+    ("glu_odd", lambda F, x: F.glu(x), [_r(3, 5)]),
+    ("prelu_channels", lambda F, x, w: F.prelu(x, w), [_r(3, 5), _r(3)]),
+    ("dropout_p", lambda F, x: F.dropout(x, 1.5), [_r(3, 5)]),
+    ("gelu_approximate", lambda F, x: F.gelu(x, approximate="foo"), [_r(3, 5)]),
+    ("cosine_similarity_shapes", lambda F, a, b: F.cosine_similarity(a, b), [_r(3, 5), _r(4, 5)]),
+]
+
+
+@pytest.mark.parametrize("name,fn,arrays", ERRORS, ids=[e[0] for e in ERRORS])
+def test_errors_match_torch(name, fn, arrays, torch_ref):
+    import torch.nn.functional as TF
+
+    t_type, t_msg = _err(fn, TF, *arrays)
+    g_type, g_msg = _err(fn, F, *arrays)
+    assert t_type is not None, "PyTorch raised nothing"
+    assert g_type == t_type, (g_type, g_msg, t_type, t_msg)
+    assert g_msg.replace("graphgrad.", "torch.").startswith(t_msg), (g_msg, t_msg)
+
+
+def test_conv_channel_error_names_both_shapes():
+    with pytest.raises(RuntimeError, match=r"weight of size \[3, 4, 3, 3\], expected input\[2, 5, 6, 6\]"):
+        F.conv2d(graphgrad.zeros(2, 5, 6, 6), graphgrad.zeros(3, 4, 3, 3))
+
+
+# --------------------------------------------------------------------------------------------------
+# batch norm's running statistics, dropout, warnings, in-place forms, double backward vs PyTorch
+@pytest.mark.parametrize("momentum", [0.1, 0.7])
+def test_batch_norm_running_stats_match_torch(momentum, torch_ref):
+    torch = torch_ref
+    x = _r(5, 3, 4)
+    rm, rv = _r(3), _r(3, lo=0.5, hi=2)
+    g_rm, g_rv = graphgrad.tensor(rm), graphgrad.tensor(rv)
+    t_rm, t_rv = torch.tensor(rm), torch.tensor(rv)
+    v0 = g_rm._version
+    for _ in range(2):
+        g_out = F.batch_norm(graphgrad.tensor(x), g_rm, g_rv, training=True, momentum=momentum)
+        t_out = torch.nn.functional.batch_norm(torch.tensor(x), t_rm, t_rv, training=True, momentum=momentum)
+    np.testing.assert_allclose(g_out.numpy(), t_out.numpy(), rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(g_rm.numpy(), t_rm.numpy(), rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(g_rv.numpy(), t_rv.numpy(), rtol=RTOL, atol=ATOL)
+    assert g_rm._version == v0 + 2  # updated in place, as PyTorch's version counter shows
+    # eval mode normalises with them
+    g_e = F.batch_norm(graphgrad.tensor(x), g_rm, g_rv, training=False)
+    t_e = torch.nn.functional.batch_norm(torch.tensor(x), t_rm, t_rv, training=False)
+    np.testing.assert_allclose(g_e.numpy(), t_e.numpy(), rtol=RTOL, atol=ATOL)
+
+
+def test_dropout_masks_and_gradient():
+    graphgrad.manual_seed(0)
+    x = graphgrad.ones(200, 50, requires_grad=True)
+    y = F.dropout(x, 0.3)
+    kept = y.detach().numpy() != 0
+    assert abs(1 - kept.mean() - 0.3) < 0.02
+    np.testing.assert_allclose(y.detach().numpy()[kept], 1 / 0.7, rtol=1e-6)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), kept / 0.7, rtol=1e-6)
+    assert y.grad_fn.name() == "MulBackward0"
+    assert F.dropout(x, 0.5, training=False) is x and F.dropout(x, 0.0) is x
+    assert not F.dropout(x * 1, 1.0).detach().numpy().any()
+
+
+def test_dropout2d_zeroes_whole_channels():
+    graphgrad.manual_seed(1)
+    y = F.dropout2d(graphgrad.ones(8, 16, 3, 3), 0.5).numpy()
+    per_channel = y.reshape(8, 16, -1)
+    assert ((per_channel == 0).all(-1) | (per_channel == 2).all(-1)).all()
+    assert 0 < (per_channel == 0).all(-1).mean() < 1
+    with pytest.warns(UserWarning, match="Received a 3D input to dropout2d"):
+        F.dropout2d(graphgrad.ones(2, 3, 4))
+
+
+def test_dropout_inplace_and_seeded():
+    graphgrad.manual_seed(3)
+    a = F.dropout(graphgrad.ones(10, 10), 0.5).numpy()
+    graphgrad.manual_seed(3)
+    x = graphgrad.ones(10, 10)
+    out = F.dropout(x, 0.5, inplace=True)
+    assert out is x and np.array_equal(x.numpy(), a)
+
+
+def test_warnings_like_torch():
+    x = graphgrad.zeros(2, 3)
+    with pytest.warns(UserWarning, match="Implicit dimension choice for softmax"):
+        F.softmax(x)
+    with pytest.warns(UserWarning, match="reduction: 'mean' divides the total loss"):
+        F.kl_div(x, x)
+    with pytest.warns(UserWarning, match="Using a target size"):
+        F.mse_loss(x, graphgrad.zeros(1, 3))
+    with pytest.warns(UserWarning, match="size_average and reduce args will be deprecated"):
+        F.mse_loss(x, x, size_average=False)
+
+
+@pytest.mark.parametrize("name", ["relu", "relu6", "leaky_relu", "elu", "hardtanh", "silu", "threshold"])
+def test_inplace_activations(name, torch_ref):
+    torch = torch_ref
+    kw = {"threshold": dict(threshold=0.1, value=-1.0)}.get(name, {})
+    x0 = _away_from(_r(4, 5), [0, 0.1, -1, 1])
+    outs = []
+    for lib, F_ in ((graphgrad, F), (torch, torch.nn.functional)):
+        x = lib.tensor(x0, requires_grad=True)
+        h = x * 2
+        y = getattr(F_, name)(h, inplace=True, **kw)
+        assert y is h
+        (y * y).sum().backward()
+        outs.append((y.detach().numpy(), x.grad.numpy()))
+    np.testing.assert_allclose(outs[0][0], outs[1][0], rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(outs[0][1], outs[1][1], rtol=RTOL, atol=ATOL)
+
+
+def test_inplace_on_leaf_raises():
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place"):
+        F.relu(graphgrad.ones(2, requires_grad=True), inplace=True)
+
+
+def test_embedding_max_norm_renormalises_like_torch(torch_ref):
+    torch = torch_ref
+    w0 = _r(6, 4) * 3
+    i = np.array([[0, 2], [2, 5]])
+    gw, tw = graphgrad.tensor(w0), torch.tensor(w0)
+    g = F.embedding(graphgrad.tensor(i), gw, max_norm=1.5)
+    t = torch.nn.functional.embedding(torch.tensor(i), tw, max_norm=1.5)
+    np.testing.assert_allclose(g.numpy(), t.numpy(), rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(gw.numpy(), tw.numpy(), rtol=RTOL, atol=ATOL)
+
+
+def test_max_pool_nan_like_torch(torch_ref):
+    torch = torch_ref
+    x = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4)
+    x[0, 0, 0, 1] = x[0, 0, 1, 2] = np.nan
+    res = []
+    for lib, F_ in ((graphgrad, F), (torch, torch.nn.functional)):
+        t = lib.tensor(x, requires_grad=True)
+        y, idx = F_.max_pool2d(t, 2, return_indices=True)
+        y.sum().backward()
+        res.append((y.detach().numpy(), idx.numpy(), t.grad.numpy()))
+    for a, b in zip(*res):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_gradient_penalty_matches_torch(torch_ref):
+    """Double backward through conv, pooling, batch norm and a loss: a WGAN-GP style penalty."""
+    torch = torch_ref
+    arrays = [_r(2, 3, 6, 6), _r(4, 3, 3, 3), _r(4), _r(4, lo=0.5, hi=1.5), _r(4)]
+
+    def run(lib, F_):
+        x, w, b, gamma, beta = [lib.tensor(a, requires_grad=True) for a in arrays]
+        h = F_.conv2d(x, w, b, padding=1)
+        h = F_.batch_norm(h, None, None, gamma, beta, training=True)
+        h = F_.max_pool2d(F_.gelu(h), 2)
+        out = F_.avg_pool2d(h, 3, 1, 1).sum((1, 2, 3))
+        (gx,) = lib.autograd.grad(out.sum(), x, create_graph=True)
+        penalty = ((gx.flatten(1).norm(2, 1) - 1) ** 2).mean() + F_.mse_loss(out, out.detach() * 0)
+        penalty.backward()
+        return [penalty.detach().numpy()] + [t.grad.numpy() for t in (x, w, b, gamma, beta)]
+
+    for g, t in zip(run(graphgrad, F), run(torch, torch.nn.functional)):
+        np.testing.assert_allclose(g, t, rtol=1e-3, atol=1e-4)
+
+
+def test_one_hot(torch_ref):
+    torch = torch_ref
+    t = np.array([[0, 3], [2, 1]])
+    g = F.one_hot(graphgrad.tensor(t))
+    r = torch.nn.functional.one_hot(torch.tensor(t))
+    assert g.dtype == graphgrad.int64 and np.array_equal(g.numpy(), r.numpy())
+    assert F.one_hot(graphgrad.tensor(t), 6).shape == (2, 2, 6)

@@ -516,8 +516,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
     k = len(ns)
     if tuple(shape[len(shape) - k:]) != ns or len(shape) < k:
         raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape [*, "
-                           f"{', '.join(map(str, ns))}], but got input of size{_TorchSize(shape)[10:]}"
-                           .replace("torch.Size(", "").replace(")", ""))
+                           f"{', '.join(map(str, ns))}], but got input of size{list(shape)}")
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and tuple(t._data.shape) != ns:
             raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
@@ -1312,8 +1311,13 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
 
     As PyTorch, each input is divided by its clamped norm first; the clamp itself passes gradients through.
     """
-    shape = np.broadcast_shapes(x1._data.shape, x2._data.shape) if x1._data.shape != x2._data.shape else None
-    if shape is not None:
+    if x1._data.shape != x2._data.shape:
+        try:
+            shape = np.broadcast_shapes(x1._data.shape, x2._data.shape)
+        except ValueError:
+            from ..ops._op import broadcast_error
+
+            raise broadcast_error(x1._data.shape, x2._data.shape) from None
         x1, x2 = x1.expand(shape), x2.expand(shape)
     n1 = x1.norm(2, dim, keepdim=True)
     n2 = x2.norm(2, dim, keepdim=True)
