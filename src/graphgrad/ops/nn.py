@@ -13,6 +13,7 @@ Convolutions are 2-D internally; 1-D ones get a spatial axis of size 1 (``nd=1``
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -82,12 +83,36 @@ def _from4d(a, nd):
 # width Wp and the Wp - OW columns that wrap around are cropped (or, in the gradients, zero). The
 # copies and the col2im accumulation then move long contiguous runs. Other strides use the
 # classic (N, C*KH*KW, OH*OW) windows of a strided view.
+_SCRATCH = threading.local()
+
+
+def _scratch(slot, shape, dtype, zero=False):
+    """A per-thread reusable buffer for a temporary that dies within one kernel call.
+
+    A fresh multi-megabyte array costs a page fault per 4 KiB on first touch (glibc hands freed large
+    blocks back to the OS), which inside a training step costs about as much as the arithmetic of a
+    convolution; its padded input, im2col matrix and col2im buffer reuse these buffers instead.
+    """
+    bufs = getattr(_SCRATCH, "bufs", None)
+    if bufs is None:
+        bufs = _SCRATCH.bufs = {}
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape)) * dtype.itemsize
+    buf = bufs.get(slot)
+    if buf is None or buf.nbytes < nbytes:
+        buf = bufs[slot] = np.empty(max(nbytes, 64), np.uint8)
+    out = buf[:nbytes].view(dtype).reshape(shape)
+    if zero:
+        out.fill(0)
+    return out
+
+
 def _flat_rows(x, padding, slack):
     """x (N, C, H, W) padded and flattened per plane, each plane followed by ``slack`` zeros."""
     n, c, h, w = x.shape
     (pt, pb), (pl, pr) = padding
     hp, wp = h + pt + pb, w + pl + pr
-    buf = np.zeros((n, c, hp * wp + slack), x.dtype)
+    buf = _scratch("rows", (n, c, hp * wp + slack), x.dtype, zero=True)
     buf[:, :, :hp * wp].reshape(n, c, hp, wp)[:, :, pt:pt + h, pl:pl + w] = x
     return buf, hp, wp
 
@@ -104,12 +129,15 @@ def _im2col(x, k_hw, stride, padding, dilation, groups):
         s_n, s_c, s_e = buf.strides
         view = as_strided(buf, (n, groups, kh, kw, cg, length),
                           (s_n, cg * s_c, dilation[0] * wp * s_e, dilation[1] * s_e, s_c, s_e), writeable=False)
-        return np.ascontiguousarray(view).reshape(n, groups, kh * kw * cg, length), out_hw
+        cols = _scratch("cols", view.shape, x.dtype)
+        np.copyto(cols, view)
+        return cols.reshape(n, groups, kh * kw * cg, length), out_hw
     xp = _pad_hw(x, padding)
     out_hw = tuple((xp.shape[2 + i] - dilation[i] * (k_hw[i] - 1) - 1) // stride[i] + 1 for i in range(2))
     win = _windows(xp, k_hw, out_hw, stride, dilation)
-    cols = np.ascontiguousarray(win).reshape(n, groups, cg * kh * kw, out_hw[0] * out_hw[1])
-    return cols, out_hw
+    cols = _scratch("cols", win.shape, x.dtype)
+    np.copyto(cols, win)
+    return cols.reshape(n, groups, cg * kh * kw, out_hw[0] * out_hw[1]), out_hw
 
 
 def _weight_rows(w4, groups, stride):
@@ -126,11 +154,14 @@ def _row_width(in_hw, padding, stride):
     return in_hw[1] + padding[1][0] + padding[1][1] if stride == (1, 1) else None
 
 
-def _bmm(a, b, groups):
-    """a (G, M, K) @ b (N, G, K, P) -> (N, G, M, P); one broadcast matmul per group count."""
+def _bmm(a, b, groups, slot=None):
+    """a (G, M, K) @ b (N, G, K, P) -> (N, G, M, P), written into scratch buffer ``slot`` if given."""
+    n, _, _, p = b.shape
+    out = None if slot is None else _scratch(slot, (n, groups, a.shape[1], p), b.dtype)
     if groups == 1:
-        return np.matmul(a[0], b[:, 0])[:, None]
-    return np.matmul(a, b)
+        res = np.matmul(a[0], b[:, 0], out=None if out is None else out[:, 0])
+        return res[:, None] if out is None else out
+    return np.matmul(a, b, out=out)
 
 
 def conv_forward_np(x, w, b=None, *, stride, padding, dilation, groups, nd=2):
@@ -138,23 +169,25 @@ def conv_forward_np(x, w, b=None, *, stride, padding, dilation, groups, nd=2):
     x4, w4 = _as4d(x, nd), _as4d(w, nd)
     n, o = x4.shape[0], w4.shape[0]
     cols, out_hw = _im2col(x4, w4.shape[2:], stride, padding, dilation, groups)
-    out = _bmm(_weight_rows(w4, groups, stride), cols, groups)
     wp = _row_width(x4.shape[2:], padding, stride)
-    if wp is not None and wp != out_hw[1]:
+    crop = wp is not None and wp != out_hw[1]
+    out = _bmm(_weight_rows(w4, groups, stride), cols, groups, slot="mm" if crop else None)
+    if crop:
         out = out.reshape(n, o, out_hw[0], wp)[..., :out_hw[1]]
-        out = out + b.reshape(1, o, 1, 1) if b is not None else np.ascontiguousarray(out)
+        out = out + b.reshape(1, o, 1, 1) if b is not None else out.copy()
     else:
         out = out.reshape((n, o) + out_hw)
         if b is not None:
             out += b.reshape(1, o, 1, 1)
-    return _from4d(out, nd), cols
+    return _from4d(out, nd)
 
 
 def _grad_rows(g4, groups, wp):
     """g (N, O, OH, OW) as (N, G, O/G, OH*Wp), zero in the wrapped-around columns of the flat layout."""
     n, o, oh, ow = g4.shape
     if wp is not None and wp != ow:
-        gp = np.zeros((n, o, oh, wp), g4.dtype)
+        gp = _scratch("grows", (n, o, oh, wp), g4.dtype)
+        gp[..., ow:] = 0
         gp[..., :ow] = g4
         g4 = gp
     return g4.reshape(n, groups, o // groups, -1)
@@ -171,11 +204,11 @@ def conv_transpose_np(g, w, b=None, *, in_hw, stride, padding, dilation, groups,
     hp, wp = in_hw[0] + pt + pb, in_hw[1] + pl + pr
     wt = np.ascontiguousarray(_weight_rows(w4, groups, stride).transpose(0, 2, 1))
     flat = stride == (1, 1)
-    cols = _bmm(wt, _grad_rows(g4, groups, wp if flat else None), groups)
+    cols = _bmm(wt, _grad_rows(g4, groups, wp if flat else None), groups, slot="mm")
     if flat:
         length = oh * wp
         cols = cols.reshape(n, groups, kh, kw, cg, length)
-        full = np.zeros((n, groups, cg, hp * wp + (kw - 1) * dilation[1]), g.dtype)
+        full = _scratch("full", (n, groups, cg, hp * wp + (kw - 1) * dilation[1]), g.dtype, zero=True)
         for i in range(kh):
             for j in range(kw):
                 s = i * dilation[0] * wp + j * dilation[1]
@@ -183,21 +216,19 @@ def conv_transpose_np(g, w, b=None, *, in_hw, stride, padding, dilation, groups,
         full = full[..., :hp * wp].reshape(n, c, hp, wp)
     else:
         cols = cols.reshape(n, c, kh, kw, oh, ow)
-        full = np.zeros((n, c, hp, wp), g.dtype)
+        full = _scratch("full", (n, c, hp, wp), g.dtype, zero=True)
         for i, j, sl in _offset_slices((kh, kw), (oh, ow), stride, dilation):
             full[sl] += cols[:, :, i, j]
-    out = full[:, :, pt:pt + in_hw[0], pl:pl + in_hw[1]] if (pt or pb or pl or pr) else full
-    if b is not None:
-        out = out + b.reshape(1, c, 1, 1)
-    return _from4d(np.ascontiguousarray(out), nd)
+    out = full[:, :, pt:pt + in_hw[0], pl:pl + in_hw[1]]
+    out = out + b.reshape(1, c, 1, 1) if b is not None else out.copy()  # a fresh array: full is scratch
+    return _from4d(out, nd)
 
 
-def conv_weight_np(x, g, *, k_hw, stride, padding, dilation, groups, nd=2, cols=None):
+def conv_weight_np(x, g, *, k_hw, stride, padding, dilation, groups, nd=2):
     """The gradient of the convolution with respect to its weight: sum over batch and pixels of g x cols."""
     x4, g4 = _as4d(x, nd), _as4d(g, nd)
     k_hw = (1,) + tuple(k_hw) if nd == 1 else tuple(k_hw)
-    if cols is None:
-        cols, _ = _im2col(x4, k_hw, stride, padding, dilation, groups)
+    cols, _ = _im2col(x4, k_hw, stride, padding, dilation, groups)
     o = g4.shape[1]
     cg = x4.shape[1] // groups
     kh, kw = k_hw
@@ -230,8 +261,7 @@ def _conv_bw(node, g):
     if need[0]:
         gx = apply(CONV_T, g, w, in_hw=_spatial(x._data.shape, p["nd"]), **p)
     if need[1]:
-        cols = node.state if not _State.enabled else None
-        gw = apply(CONV_WEIGHT, x, g, k_hw=_spatial(w._data.shape, p["nd"]), cols=cols, **p)
+        gw = apply(CONV_WEIGHT, x, g, k_hw=_spatial(w._data.shape, p["nd"]), **p)
     if len(need) > 2 and need[2]:
         gb = _bias_grad(g, p["nd"])
     return gx, gw, gb
@@ -260,9 +290,8 @@ def _conv_weight_bw(node, v):
     return gx, gg
 
 
-CONV = Op("ConvolutionBackward0", conv_forward_np, _conv_bw, save="ab", stateful=True,
-          saved_names=("input", "weight"))
-"""Convolution (input, weight[, bias]); its state is the im2col matrix, reused by the weight gradient."""
+CONV = Op("ConvolutionBackward0", conv_forward_np, _conv_bw, save="ab", saved_names=("input", "weight"))
+"""Convolution (input, weight[, bias])."""
 CONV_T = Op("ConvolutionBackward0", conv_transpose_np, _conv_t_bw, save="ab", saved_names=("input", "weight"))
 """Transposed convolution (input, weight[, bias]): the adjoint of CONV in its input."""
 CONV_WEIGHT = Op("ConvolutionBackwardBackward0", conv_weight_np, _conv_weight_bw, save="ab",
