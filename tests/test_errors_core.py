@@ -246,3 +246,54 @@ def test_fuzz_bad_calls(torch_ref, chunk):
             # torch.split(x, tensor_of_sizes)): accepted where torch objects only to an argument's type
             problems.append(f"{desc}: torch {t}, graphgrad returned a result")
     assert not problems, "\n".join(problems)
+
+
+FUZZ_METHODS = [
+    ("sum", 1), ("mean", 1), ("view", 1), ("reshape", 1), ("transpose", 2), ("permute", 1), ("expand", 1),
+    ("repeat", 1), ("squeeze", 1), ("unsqueeze", 1), ("flatten", 2), ("index_select", 2), ("gather", 2),
+    ("masked_fill", 2), ("clamp", 2), ("pow", 1), ("matmul", 1), ("add", 1), ("mul", 1), ("div", 1),
+    ("__getitem__", 1), ("softmax", 1), ("max", 1), ("min", 1), ("split", 1), ("chunk", 1), ("to", 1),
+    ("add_", 1), ("mul_", 1), ("fill_", 1), ("copy_", 1), ("__setitem__", 2), ("expand_as", 1), ("type_as", 1),
+    ("view_as", 1), ("flip", 1), ("norm", 1), ("cumsum", 1), ("argmax", 1), ("std", 1), ("var", 1),
+    ("prod", 1), ("logsumexp", 1), ("unbind", 1), ("narrow", 3), ("select", 2), ("t", 0), ("item", 0),
+    ("tolist", 0), ("numpy", 0), ("backward", 1), ("register_hook", 1), ("retain_grad", 0), ("requires_grad_", 1),
+    ("__add__", 1), ("__mul__", 1), ("__lt__", 1), ("__matmul__", 1), ("__pow__", 1), ("__rsub__", 1),
+    ("__rtruediv__", 1), ("__len__", 0), ("__bool__", 0), ("__float__", 0), ("__index__", 0),
+]
+
+
+def _method_calls():
+    rng = np.random.default_rng(99)
+    n_pool = len(_pool(graphgrad))
+    calls = []
+    for _ in range(N_FUZZ):
+        name, arity = FUZZ_METHODS[rng.integers(len(FUZZ_METHODS))]
+        calls.append((name, int(rng.integers(9)), tuple(int(i) for i in rng.integers(n_pool, size=arity))))
+    return calls
+
+
+def _call_method(T, name, self_index, picks):
+    pool = _pool(T)
+    self = pool[self_index]  # one of the tensors at the front of the pool
+    self = self.clone() if not self.requires_grad else self.detach().clone().requires_grad_()
+    return getattr(self, name)(*[pool[i] for i in picks])
+
+
+@pytest.mark.parametrize("chunk", range(3))
+def test_fuzz_bad_method_calls(torch_ref, chunk):
+    calls = _method_calls()
+    size = len(calls) // 3
+    problems = []
+    for name, si, picks in calls[chunk * size:(chunk + 1) * size]:
+        g, _ = observe(lambda T, n=name, s=si, p=picks: _call_method(T, n, s, p), graphgrad)
+        t, _ = observe(lambda T, n=name, s=si, p=picks: _call_method(T, n, s, p), torch_ref)
+        desc = (f"{_describe(_pool(graphgrad)[si])}.{name}("
+                + ", ".join(_describe(_pool(graphgrad)[i]) for i in picks) + ")")
+        if isinstance(g, Raised):
+            if not isinstance(t, Raised):
+                problems.append(f"{desc}: graphgrad {g}, torch returned a result")
+            elif g.type != t.type and not (g.type == "TypeError" and t.type == "AttributeError"):
+                problems.append(f"{desc}: graphgrad {g}, torch {t}")
+        elif isinstance(t, Raised) and t.type != "TypeError":
+            problems.append(f"{desc}: torch {t}, graphgrad returned a result")
+    assert not problems, "\n".join(problems)

@@ -11,6 +11,8 @@ class device:
     def __init__(self, spec="cpu", index=None):
         if isinstance(spec, device):
             spec, index = spec.type, spec.index
+        if not isinstance(spec, (str, int)):
+            raise TypeError(f"device() received an invalid combination of arguments - got ({type(spec).__name__})")
         spec = str(spec)
         kind, _, idx = spec.partition(":")
         if kind != "cpu":

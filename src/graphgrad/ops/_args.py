@@ -41,6 +41,13 @@ OTHER_TENSOR = frozenset({
     "maximum", "minimum", "fmax", "fmin", "matmul", "dot", "inner", "outer", "logical_and", "logical_or",
     "logical_xor", "atan2", "arctan2", "expand_as", "type_as", "view_as", "reshape_as",
 })
+# functions whose ``dim`` is one int (sum/mean/... also take a tuple; max/min take a tensor as ``other``)
+SINGLE_DIM = frozenset({
+    "argmax", "argmin", "cumsum", "cumprod", "softmax", "log_softmax", "unsqueeze", "select", "narrow",
+    "index_select", "gather", "scatter", "scatter_add", "scatter_", "scatter_add_", "index_add", "index_add_",
+    "transpose", "swapaxes", "swapdims", "flatten", "unflatten", "chunk", "split", "unbind", "cat", "stack",
+    "prod",
+})
 INT_PARAMS = frozenset({"dim", "dim0", "dim1", "start_dim", "end_dim", "chunks", "sections", "diagonal"})
 SHAPE_VARARGS = frozenset({"shape", "size", "sizes", "dims", "reps", "repeats"})
 _TORCH_NAME = {"reps": "repeats", "sizes": "size"}
@@ -105,7 +112,7 @@ def argument_error(name, sig, args, kwargs, method=False):
             return TypeError(f"{name}(): argument 'ord' (position {pos}) must be Number, not Tensor")
         if pname in ("sizes", "shape", "dims", "split_size_or_sections") and param.kind is not param.VAR_POSITIONAL:
             ok = isinstance(value, (tuple, list)) and all(isinstance(v, _INTS) for v in value)
-            if pname == "split_size_or_sections" or name == "roll":
+            if pname == "split_size_or_sections" or name == "roll" or (method and pname == "dims"):
                 ok = ok or isinstance(value, _INTS) or value is None
             if not ok:
                 return TypeError(f"{name}(): argument '{shown}' (position {pos}) must be tuple of ints, not "
@@ -116,8 +123,17 @@ def argument_error(name, sig, args, kwargs, method=False):
                     value is None and param.default is None):
                 return TypeError(f"{name}(): argument '{shown}' (position {pos}) must be Tensor, not "
                                  f"{_type_name(value)}")
-        elif pname in INT_PARAMS and not _dims_ok(value):
-            return TypeError(f"{name}(): argument '{shown}' (position {pos}) must be int, not {_type_name(value)}")
+        elif pname == "dim" and name in ("max", "min"):
+            if not (value is None or isinstance(value, (Tensor,) + _INTS)):  # max(x, other) takes a tensor
+                return TypeError(f"{name}() received an invalid combination of arguments - got (Tensor, "
+                                 f"{_type_name(value)})")
+        elif pname in INT_PARAMS:
+            single = name in SINGLE_DIM or pname != "dim"
+            none_ok = value is None and param.default is None and name not in ("softmax", "log_softmax")
+            if not _dims_ok(value) or (single and not none_ok
+                                       and not (isinstance(value, _INTS) and not isinstance(value, bool))):
+                return TypeError(f"{name}(): argument '{shown}' (position {pos}) must be int, not "
+                                 f"{_type_name(value)}")
     return None
 
 

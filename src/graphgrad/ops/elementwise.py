@@ -61,24 +61,58 @@ def _operands(a, b, op_name=None):
 _NUMBERS = (int, float)
 
 
+def _check_bool_sub(a, b):
+    for x in (a, b):
+        if isinstance(x, Tensor) and x._data.dtype == np.bool_:
+            raise RuntimeError(_SUB_BOOL)
+
+
 def binary(op, a, b, **kw):
     # Fast path: float tensor with a Python number. NumPy treats the number as "weak", as PyTorch does,
     # so the tensor's dtype is kept and nothing needs wrapping.
     if type(b) in _NUMBERS and op.scalar is not None and isinstance(a, Tensor) and a._data.dtype.kind == "f":
         return apply(op.scalar, a, other=b, **kw)
     a, b = _operands(a, b, op.forward_name.lower())
+    if op is SUB or op is RSUB:
+        _check_bool_sub(a, b)
     return apply(op, a, b, **kw)
 
 
 def _binary_inplace(op, x, other, **kw):
-    other = as_tensor_like(other, x) if not isinstance(other, _T()) else other
+    if not isinstance(other, Tensor):
+        if not isinstance(other, _OPERAND_TYPES):
+            raise _operand_error(other, "other", op.forward_name.lower() + "_")
+        other = as_tensor_like(other, x)
+    elif other._data.shape != x._data.shape:
+        try:
+            np.broadcast_shapes(x._data.shape, other._data.shape)
+        except ValueError:
+            raise broadcast_error(x._data.shape, other._data.shape) from None
     return apply_inplace(op, x, other, **kw)
 
 
 # --- arithmetic -----------------------------------------------------------------------------------
 ADD = Op("AddBackward0", lambda a, b, alpha=1: a + b if alpha == 1 else a + alpha * b,
          lambda n, g: (g, g if n.kwargs.get("alpha", 1) == 1 else g * n.kwargs["alpha"]), promote="same")
-SUB = Op("SubBackward0", lambda a, b, alpha=1: a - b if alpha == 1 else a - alpha * b,
+_SUB_BOOL = ("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a "
+             "mask, use the `~` or `logical_not()` operator instead.")
+_NEG_BOOL = ("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, "
+             "use the `~` or `logical_not()` operator instead.")
+
+
+def _sub_np(a, b, alpha=1):
+    if a.dtype == np.bool_:
+        raise RuntimeError(_SUB_BOOL)
+    return a - b if alpha == 1 else a - alpha * b
+
+
+def _neg_np(a):
+    if a.dtype == np.bool_:
+        raise RuntimeError(_NEG_BOOL)
+    return np.negative(a)
+
+
+SUB = Op("SubBackward0", _sub_np,
          lambda n, g: (g, -g if n.kwargs.get("alpha", 1) == 1 else g * -n.kwargs["alpha"]), promote="same")
 
 
@@ -321,7 +355,7 @@ def _saved(n):
     return n.saved_tensors[0]
 
 
-neg = _unary("NegBackward0", np.negative, lambda n, g: -g, save="", promote=None, names=("neg", "negative"))
+neg = _unary("NegBackward0", _neg_np, lambda n, g: -g, save="", promote=None, names=("neg", "negative"))
 abs = _unary("AbsBackward0", np.abs, lambda n, g: g * _saved(n).sign(), promote=None, names=("abs", "absolute"))
 sign = _unary("SignBackward0", np.sign, lambda n, g: g * 0, save="", promote=None, names=("sign",))
 exp = _unary("ExpBackward0", np.exp, lambda n, g: g * _saved(n), save="out", names=("exp",))
@@ -423,14 +457,35 @@ def clamp(input, min=None, max=None):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     Tensor = _T()
+    for name, v in (("min", min), ("max", max)):
+        if v is not None and not isinstance(v, (Tensor, bool, int, float, np.number)):
+            raise TypeError(f"clamp(): argument '{name}' must be Number or Tensor, not {type(v).__name__}")
+    if isinstance(min, Tensor) != isinstance(max, Tensor) and min is not None and max is not None:
+        got = ", ".join(type(v).__name__ for v in (input, min, max))
+        raise TypeError(f"clamp() received an invalid combination of arguments - got ({got}): min and max must "
+                        "both be tensors or both numbers")
     if isinstance(min, Tensor) and min._data.ndim or isinstance(max, Tensor) and max._data.ndim:
         lo = min if min is not None else as_tensor_like(-np.inf, input)
         hi = max if max is not None else as_tensor_like(np.inf, input)
+        shapes = [t._data.shape for t in (input, lo, hi) if isinstance(t, Tensor)]
+        try:
+            np.broadcast_shapes(*shapes)
+        except ValueError:
+            bad = next(s for s in shapes[1:] if not _broadcasts(shapes[0], s))
+            raise broadcast_error(shapes[0], bad) from None
         return apply(CLAMP_TENSOR, input, as_tensor_like(lo, input), as_tensor_like(hi, input))
     min, max = _scalar(min), _scalar(max)
     if input._data.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
         input = input.float()
     return apply(CLAMP, input, min=min, max=max)
+
+
+def _broadcasts(a, b):
+    try:
+        np.broadcast_shapes(a, b)
+        return True
+    except ValueError:
+        return False
 
 
 @export("clamp_min")

@@ -143,10 +143,29 @@ def _zeroed(g, idx):
 def setitem(self, idx, value):
     """``x[idx] = value``: an in-place write, recorded as CopySlices when grad is involved."""
     Tensor = _T()
+    if not isinstance(value, (Tensor, bool, int, float, np.number, np.bool_)):
+        from ..autograd.errors import tensor_type
+
+        kind = type(value)
+        name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+        raise TypeError(f"can't assign a {name} to a {tensor_type(self._data)}")
     npidx = _np_index(idx)
     _check_bounds(self._data.shape, npidx)
     if not isinstance(value, Tensor):
         value = Tensor._make(np.asarray(value, dtype=self._data.dtype), False, None)
+    else:
+        # PyTorch's text when the value doesn't fit the indexed region (leading 1s of the value are dropped)
+        target = np.broadcast_to(np.empty((), np.int8), self._data.shape)[npidx].shape
+        vshape = value._data.shape
+        while len(vshape) > len(target) and vshape[0] == 1:
+            vshape = vshape[1:]
+        if vshape != target:
+            try:
+                if np.broadcast_shapes(vshape, target) != target:
+                    raise ValueError
+            except ValueError:
+                value.reshape(vshape).expand(target)  # raises PyTorch's "The expanded size ..." error
+                raise
     basic = _is_basic(npidx)
     if basic and self._rg and self._grad_fn is None and _State.enabled:
         # PyTorch writes x[0] = v through a view of x (copy_ on x[0]): the view's error text
@@ -345,6 +364,8 @@ def _mask(input, mask):
 @export("masked_fill")
 def masked_fill(input, mask, value):
     """``value`` where ``mask`` is True, else ``input``."""
+    if not isinstance(value, (_T(), bool, int, float, np.number, np.bool_)):
+        raise TypeError(f"masked_fill(): argument 'value' must be Number or Tensor, not {type(value).__name__}")
     m = _mask(input, mask)
     if isinstance(value, _T()):
         return apply(MASKED_FILL_T, input, value, mask=m)

@@ -28,16 +28,22 @@ def _arith(op):
             return apply(scalar, self, other=other)
         if type(other) is Tensor and other._data.shape == self._data.shape:
             return apply(op, self, other)
+        if not isinstance(other, _OPERANDS):
+            return NotImplemented  # Python then raises its TypeError (unsupported operand type(s) ...)
         return ew.binary(op, self, other)
 
     return operator
 
 
-def _equality(fn):
-    """``t == None`` is False (and ``!=`` True), as in PyTorch: Python's fallback for unrelated types."""
+_OPERANDS = (Tensor,) + ew._OPERAND_TYPES
+
+
+def _operand(fn):
+    """A binary operator: NotImplemented for operands that aren't tensors, numbers or arrays, so that
+    ``t == None`` is False, ``t != "x"`` True and ``t @ "x"`` Python's TypeError, as in PyTorch."""
 
     def operator(self, other):
-        if other is None or isinstance(other, (str, list, tuple, dict)):
+        if not isinstance(other, _OPERANDS):
             return NotImplemented
         return fn(self, other)
 
@@ -46,19 +52,20 @@ def _equality(fn):
 
 OPERATORS = {
     "__add__": _arith(ew.ADD), "__radd__": _arith(ew.ADD), "__iadd__": ew.add_,
-    "__sub__": _arith(ew.SUB), "__rsub__": ew.rsub, "__isub__": ew.sub_,
+    "__sub__": _arith(ew.SUB), "__rsub__": _operand(ew.rsub), "__isub__": ew.sub_,
     "__mul__": _arith(ew.MUL), "__rmul__": _arith(ew.MUL), "__imul__": ew.mul_,
-    "__truediv__": _arith(ew.DIV), "__rtruediv__": ew.rdiv, "__itruediv__": ew.div_,
-    "__floordiv__": ew.floor_divide, "__rfloordiv__": ew._reflected(ew.RFLOOR_DIVIDE, ew.floor_divide),
-    "__mod__": ew.remainder, "__rmod__": ew._reflected(ew.RREMAINDER, ew.remainder),
-    "__pow__": ew.pow, "__rpow__": _swap(ew.pow), "__ipow__": ew.pow_,
-    "__matmul__": linalg.matmul, "__rmatmul__": _swap(linalg.matmul),
+    "__truediv__": _arith(ew.DIV), "__rtruediv__": _operand(ew.rdiv), "__itruediv__": ew.div_,
+    "__floordiv__": _operand(ew.floor_divide),
+    "__rfloordiv__": _operand(ew._reflected(ew.RFLOOR_DIVIDE, ew.floor_divide)),
+    "__mod__": _operand(ew.remainder), "__rmod__": _operand(ew._reflected(ew.RREMAINDER, ew.remainder)),
+    "__pow__": _operand(ew.pow), "__rpow__": _operand(_swap(ew.pow)), "__ipow__": ew.pow_,
+    "__matmul__": _operand(linalg.matmul), "__rmatmul__": _operand(_swap(linalg.matmul)),
     "__neg__": ew.neg, "__pos__": lambda self: self, "__abs__": ew.abs,
     "__invert__": ew.bitwise_not,
-    "__eq__": _equality(ew.eq), "__ne__": _equality(ew.ne),
-    "__lt__": ew.lt, "__le__": ew.le, "__gt__": ew.gt, "__ge__": ew.ge,
-    "__and__": ew.bitwise_and, "__rand__": _swap(ew.bitwise_and),
-    "__or__": ew.bitwise_or, "__ror__": _swap(ew.bitwise_or),
-    "__xor__": ew.bitwise_xor, "__rxor__": _swap(ew.bitwise_xor),
+    "__eq__": _operand(ew.eq), "__ne__": _operand(ew.ne),
+    "__lt__": _operand(ew.lt), "__le__": _operand(ew.le), "__gt__": _operand(ew.gt), "__ge__": _operand(ew.ge),
+    "__and__": _operand(ew.bitwise_and), "__rand__": _operand(_swap(ew.bitwise_and)),
+    "__or__": _operand(ew.bitwise_or), "__ror__": _operand(_swap(ew.bitwise_or)),
+    "__xor__": _operand(ew.bitwise_xor), "__rxor__": _operand(_swap(ew.bitwise_xor)),
     "__getitem__": index.getitem, "__setitem__": index.setitem,
 }

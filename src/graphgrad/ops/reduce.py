@@ -371,6 +371,8 @@ def amin(input, dim=(), keepdim=False):
 
 def _arg(pick, input, dim, keepdim):
     Tensor = _T()
+    if input._data.dtype == np.bool_:
+        raise RuntimeError(f"{pick.__name__}(): does not support bool input")
     if dim is None:
         return Tensor._make(np.asarray(pick(input._data.reshape(-1)), dtype=np.int64), False, None)
     d = wrap_dims(dim, input._data.ndim)[0]
@@ -522,6 +524,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
     dims = _dims(input, dim)
+    if isinstance(p, str) and p not in ("fro", "inf"):
+        raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
     if p in ("fro", 2, 2.0, None):
         return apply(NORM2, input, dims=dims, keepdim=keepdim)
     if p == "inf":
@@ -530,6 +534,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
 
 
 def _softmax_np(a, dim):
+    if a.size == 0 or a.ndim == 0:
+        return np.ones_like(a)
     e = np.exp(a - np.max(a, axis=dim, keepdims=True))
     return e / np.sum(e, axis=dim, keepdims=True)
 
@@ -541,6 +547,8 @@ def _softmax_bw(n, g):
 
 
 def _log_softmax_np(a, dim):
+    if a.size == 0 or a.ndim == 0:
+        return np.zeros_like(a)
     m = np.max(a, axis=dim, keepdims=True)
     shifted = a - m
     return shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))

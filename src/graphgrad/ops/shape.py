@@ -334,7 +334,8 @@ FLIP = Op("FlipBackward0", lambda a, dims: np.flip(a, dims).copy(), lambda n, g:
 
 @export("flip")
 def flip(input, dims):
-    return apply(FLIP, input, dims=wrap_dims(dims, input._data.ndim))
+    dims = wrap_dims(dims, input._data.ndim)
+    return apply(FLIP, input, dims=dims if input._data.ndim else ())
 
 
 ROLL = Op("RollBackward0", lambda a, shifts, dims: np.roll(a, shifts, dims),
@@ -458,6 +459,8 @@ def split(tensor, split_size_or_sections, dim=0):
 
 @export("chunk")
 def chunk(input, chunks, dim=0):
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     d = _wrap(dim, input._data.ndim)
     n = input._data.shape[d]
     size = -(-n // chunks) if n else 1
@@ -480,6 +483,10 @@ def unbind(input, dim=0):
 
 @export("narrow")
 def narrow(input, dim, start, length):
+    if isinstance(start, Tensor):
+        if start._data.ndim or start._data.dtype.kind not in "iu":
+            raise RuntimeError("start must be an 0-dim integral Tensor.")
+        start = int(start.item())
     d = _wrap(dim, input._data.ndim)
     idx = (slice(None),) * d + (slice(start, start + length),)
     return input[idx]
