@@ -194,6 +194,24 @@ case("interpolate_bilinear_gc", lambda F, x: F.interpolate(x, size=(4, 3), mode=
 case("interpolate_nearest_gc", lambda F, x: F.interpolate(x, scale_factor=2), [_r(1, 1, 2, 3)], gc=True,
      node="UpsampleNearest2DBackward0")
 
+# unfold / fold, attention, rms_norm
+case("unfold", lambda F, x: F.unfold(x, (2, 3), dilation=(1, 2), padding=1, stride=(2, 1)), [_r(2, 3, 5, 6)],
+     gc=False, node="Im2ColBackward0")
+case("unfold_gc", lambda F, x: F.unfold(x, 2, padding=1, stride=2), [_r(1, 2, 3, 3)], gc=True, ggc=True)
+case("fold", lambda F, x: F.fold(x, (5, 6), (2, 3), dilation=(1, 2), padding=1, stride=(2, 1)), [_r(2, 18, 12)],
+     node="Col2ImBackward0")
+case("fold_unbatched_gc", lambda F, x: F.fold(x, (3, 3), 2), [_r(4, 4)], gc=True, ggc=True)
+case("sdpa", lambda F, q, k, v: F.scaled_dot_product_attention(q, k, v),
+     [_r(2, 3, 4, 5), _r(2, 3, 6, 5), _r(2, 3, 6, 7)], gc=True)
+case("sdpa_causal_scale", lambda F, q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=0.3),
+     [_r(2, 4, 5), _r(2, 4, 5), _r(2, 4, 3)])
+case("sdpa_bool_mask", lambda F, q, k, v, m: F.scaled_dot_product_attention(q, k, v, attn_mask=m),
+     [_r(2, 4, 5), _r(2, 6, 5), _r(2, 6, 3), np.tril(np.ones((4, 6), bool), 1)])
+case("sdpa_float_mask_gqa", lambda F, q, k, v, m: F.scaled_dot_product_attention(q, k, v, m, enable_gqa=True),
+     [_r(1, 4, 3, 5), _r(1, 2, 6, 5), _r(1, 2, 6, 3), _r(3, 6)], no_grad=(3,))
+case("rms_norm", lambda F, x, w: F.rms_norm(x, (4, 5), w), [_r(3, 4, 5), _r(4, 5)], gc=True)
+case("rms_norm_eps", lambda F, x: F.rms_norm(x, (5,), eps=1e-3), [_r(3, 4, 5)])
+
 # activations
 XA = _away_from(_r(3, 5) * 3, [-3, -1, 0, 1, 3, 6, 0.5, -0.5])
 ACTS = [
@@ -286,20 +304,25 @@ case("pairwise_distance", lambda F, a, b: F.pairwise_distance(a, b), [_r(4, 5), 
 case("pairwise_distance_p1_keepdim", lambda F, a, b: F.pairwise_distance(a, b, p=1, keepdim=True),
      [_r(4, 5), _r(4, 5, seed=1)])
 case("triplet_margin_loss", lambda F, a, p, n: F.triplet_margin_loss(a, p, n, swap=True), [_r(4, 5), _r(4, 5, seed=1),
-                                                                                           _r(4, 5, seed=2)])
+                                                                                           _r(4, 5, seed=2)], gc=True)
 case("margin_ranking_loss", lambda F, a, b, t: F.margin_ranking_loss(a, b, t, 0.1),
-     [_r(6), _r(6, seed=1), np.sign(_r(6, seed=2))], no_grad=(2,))
+     [_r(6), _r(6, seed=1), np.sign(_r(6, seed=2))], no_grad=(2,), gc=True)
 case("hinge_embedding_loss", lambda F, a, t: F.hinge_embedding_loss(a, t), [_r(6), np.sign(_r(6, seed=2))],
-     no_grad=(1,))
-case("soft_margin_loss", lambda F, a, t: F.soft_margin_loss(a, t), [_r(6), np.sign(_r(6, seed=2))], no_grad=(1,))
+     no_grad=(1,), gc=True)
+case("soft_margin_loss", lambda F, a, t: F.soft_margin_loss(a, t), [_r(6), np.sign(_r(6, seed=2))], no_grad=(1,),
+     gc=True)
 case("cosine_embedding_loss", lambda F, a, b, t: F.cosine_embedding_loss(a, b, t, 0.2),
-     [_r(4, 5), _r(4, 5, seed=1), np.array([1, -1, 1, -1], np.float32)], no_grad=(2,))
+     [_r(4, 5), _r(4, 5, seed=1), np.array([1, -1, 1, -1], np.float32)], no_grad=(2,), gc=True)
 case("multilabel_soft_margin_loss", lambda F, a, t: F.multilabel_soft_margin_loss(a, t),
-     [_r(4, 5), (_r(4, 5, seed=1) > 0).astype(np.float32)], no_grad=(1,))
+     [_r(4, 5), (_r(4, 5, seed=1) > 0).astype(np.float32)], no_grad=(1,), gc=True)
 case("poisson_nll_loss_full", lambda F, a, t: F.poisson_nll_loss(a, t, full=True), [_r(6), _r(6, lo=0, hi=4)],
-     no_grad=(1,))
+     no_grad=(1,), gc=True)
 case("gaussian_nll_loss", lambda F, a, t, v: F.gaussian_nll_loss(a, t, v), [_r(4, 3), _r(4, 3, seed=1),
-                                                                          _r(4, 1, lo=0.5, hi=2)])
+                                                                          _r(4, 1, lo=0.5, hi=2)], gc=True)
+case("instance_norm", lambda F, x, w, b: F.instance_norm(x, weight=w, bias=b), [_r(2, 3, 4, 5), _r(3), _r(3)], gc=False)
+case("instance_norm_gc", lambda F, x: F.instance_norm(x), [_r(2, 2, 3)], gc=True)
+case("local_response_norm_3d", lambda F, x: F.local_response_norm(x, 3, alpha=0.1), [_r(2, 6, 5)], gc=True)
+case("local_response_norm_4d", lambda F, x: F.local_response_norm(x, 4, alpha=0.2, beta=0.5, k=2.0), [_r(2, 6, 3, 4)])
 
 
 # --------------------------------------------------------------------------------------------------
@@ -465,6 +488,9 @@ ERRORS = [
     ("dropout_p", lambda F, x: F.dropout(x, 1.5), [_r(3, 5)]),
     ("gelu_approximate", lambda F, x: F.gelu(x, approximate="foo"), [_r(3, 5)]),
     ("cosine_similarity_shapes", lambda F, a, b: F.cosine_similarity(a, b), [_r(3, 5), _r(4, 5)]),
+    ("fold_blocks", lambda F, x: F.fold(x, (5, 5), 2), [_r(2, 12, 15)]),
+    ("fold_divisible", lambda F, x: F.fold(x, (5, 5), 2), [_r(2, 11, 16)]),
+    ("rms_norm_shape", lambda F, x: F.rms_norm(x, (4,)), [_r(2, 3)]),
 ]
 
 
@@ -626,3 +652,15 @@ def test_one_hot(torch_ref):
     r = torch.nn.functional.one_hot(torch.tensor(t))
     assert g.dtype == graphgrad.int64 and np.array_equal(g.numpy(), r.numpy())
     assert F.one_hot(graphgrad.tensor(t), 6).shape == (2, 2, 6)
+
+
+def test_gumbel_softmax():
+    graphgrad.manual_seed(0)
+    logits = graphgrad.tensor(_r(6, 4), requires_grad=True)
+    soft = F.gumbel_softmax(logits, tau=0.5)
+    np.testing.assert_allclose(soft.detach().numpy().sum(-1), 1, rtol=1e-5)
+    hard = F.gumbel_softmax(logits, hard=True)
+    h = hard.detach().numpy()
+    assert set(np.unique(h)) <= {0.0, 1.0} and (h.sum(-1) == 1).all()
+    (hard * graphgrad.tensor(_r(6, 4, seed=1))).sum().backward()
+    assert logits.grad is not None and np.abs(logits.grad.numpy()).sum() > 0

@@ -41,6 +41,8 @@ __all__ = [
     "poisson_nll_loss", "prelu", "relu", "relu6", "relu_", "elu_", "selu", "sigmoid", "silu", "smooth_l1_loss",
     "soft_margin_loss", "softmax", "softmin", "softplus", "softshrink", "softsign", "tanh", "tanhshrink",
     "threshold", "threshold_", "triplet_margin_loss", "upsample", "upsample_bilinear", "upsample_nearest",
+    "unfold", "fold", "scaled_dot_product_attention", "rms_norm", "gumbel_softmax", "instance_norm",
+    "local_response_norm",
 ]
 
 
@@ -889,6 +891,95 @@ def upsample_bilinear(input, size=None, scale_factor=None):
     warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.",
                   stacklevel=2)
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """Sliding blocks as columns: (N, C, H, W) -> (N, C*kh*kw, L) (Im2ColBackward0)."""
+    if input._data.ndim not in (3, 4):
+        raise RuntimeError(f"Input Error: Only 3D or 4D input Tensors are supported (got {input._data.ndim}D)")
+    k, d, p, s = (_ntuple(v, 2) for v in (kernel_size, dilation, padding, stride))
+    x = input if input._data.ndim == 4 else input.unsqueeze(0)
+    blocks = _nn._blocks(x._data.shape[2:], k, d, p, s)
+    if any(b <= 0 for b in blocks):
+        raise RuntimeError(f"Given input with spatial size {list(x._data.shape[2:])}, kernel_size={k}, dilation={d}, "
+                           f"padding={p}, calculated shape of the array of sliding blocks as {list(blocks)}, but its "
+                           "components must be at least one.")
+    out = apply(_nn.UNFOLD, x, k_hw=k, dilation=d, padding=p, stride=s)
+    return out if input._data.ndim == 4 else out.squeeze(0)
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """The adjoint of ``unfold``: columns summed back into an image (N, C, *output_size) (Col2ImBackward0)."""
+    if input._data.ndim not in (2, 3):
+        raise RuntimeError(f"Input Error: Only unbatched (2D) or batched (3D) input Tensors are supported (got "
+                           f"{input._data.ndim}D)")
+    o, k, d, p, s = (_ntuple(v, 2) for v in (output_size, kernel_size, dilation, padding, stride))
+    x = input if input._data.ndim == 3 else input.unsqueeze(0)
+    ckk, length = x._data.shape[1:]
+    if ckk % (k[0] * k[1]):
+        raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product of kernel_size, but "
+                           f"got input.size(1)={ckk} and kernel_size={k}.")
+    blocks = _nn._blocks(o, k, d, p, s)
+    if blocks[0] * blocks[1] != length:
+        raise RuntimeError(f"Given output_size={o}, kernel_size={k}, dilation={d}, padding={p}, stride={s}, expected "
+                           f"size of input's dimension 2 to match the calculated number of sliding blocks "
+                           f"{blocks[0]} * {blocks[1]} = {blocks[0] * blocks[1]}, but got input.size(2)={length}.")
+    out = apply(_nn.FOLD, x, out_hw=o, k_hw=k, dilation=d, padding=p, stride=s)
+    return out if input._data.ndim == 3 else out.squeeze(0)
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
+                                 enable_gqa=False):
+    """``softmax(q @ k^T * scale + mask) @ v`` (composed, like PyTorch's math reference implementation)."""
+    L, S = query._data.shape[-2], key._data.shape[-2]
+    scale = 1.0 / math.sqrt(query._data.shape[-1]) if scale is None else scale
+    if enable_gqa:
+        rep = query._data.shape[-3] // key._data.shape[-3]
+        key, value = key.repeat_interleave(rep, -3), value.repeat_interleave(rep, -3)
+    scores = query @ key.transpose(-2, -1) * scale
+    if is_causal:
+        if attn_mask is not None:
+            raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when "
+                               "is_causal=True")
+        scores = scores.masked_fill(_const(~np.tril(np.ones((L, S), bool))), float("-inf"))
+    if attn_mask is not None:
+        if attn_mask._data.dtype == np.bool_:
+            scores = scores.masked_fill(attn_mask.logical_not(), float("-inf"))
+        else:
+            scores = scores + attn_mask
+    attn = graphgrad.softmax(scores, -1)
+    if dropout_p > 0.0:
+        attn = dropout(attn, dropout_p, training=True)
+    return attn @ value
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """``x / sqrt(mean(x**2) + eps) * weight`` over the trailing ``normalized_shape`` axes."""
+    ns = (int(normalized_shape),) if isinstance(normalized_shape, numbers.Integral) else tuple(
+        int(s) for s in normalized_shape)
+    shape = input._data.shape
+    if tuple(shape[len(shape) - len(ns):]) != ns:
+        raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape [*"
+                           f"{', '.join(map(str, ns))}], but got input of size{list(shape)}")
+    if eps is None:
+        eps = float(np.finfo(input._data.dtype).eps)
+    dims = tuple(range(-len(ns), 0))
+    out = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
+    return out * weight if weight is not None else out
+
+
+def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
+    """Samples from the Gumbel-softmax distribution; ``hard`` gives one-hot samples with soft gradients."""
+    from ..random import rng
+
+    gumbels = _const((-np.log(rng().exponential(size=logits._data.shape))).astype(logits._data.dtype))
+    y_soft = graphgrad.softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return y_soft
+    d = dim % logits._data.ndim
+    hard_np = (np.arange(logits._data.shape[d]).reshape((-1,) + (1,) * (logits._data.ndim - d - 1)) ==
+               np.expand_dims(y_soft._data.argmax(d), d)).astype(logits._data.dtype)
+    return _const(hard_np) - y_soft.detach() + y_soft
 
 
 # --- activations ----------------------------------------------------------------------------------

@@ -1046,3 +1046,39 @@ def _nll_bw(n, g):
 
 
 NLL_LOSS = Op("NllLossBackward0", _nll_fwd, _nll_bw)
+
+
+# --- unfold / fold (im2col and col2im as user-facing ops) ------------------------------------------
+def _blocks(hw, k_hw, dilation, padding, stride):
+    return tuple((hw[i] + 2 * padding[i] - dilation[i] * (k_hw[i] - 1) - 1) // stride[i] + 1 for i in range(2))
+
+
+def unfold_np(x, *, k_hw, dilation, padding, stride):
+    """(N, C, H, W) -> (N, C*KH*KW, L): every sliding block as a column, rows ordered (c, kh, kw)."""
+    n, c = x.shape[:2]
+    xp = _pad_hw(x, tuple((p, p) for p in padding))
+    out_hw = _blocks(x.shape[2:], k_hw, dilation, padding, stride)
+    win = _windows(xp, k_hw, out_hw, stride, dilation)
+    return np.ascontiguousarray(win).reshape(n, c * k_hw[0] * k_hw[1], out_hw[0] * out_hw[1])
+
+
+def fold_np(cols, *, out_hw, k_hw, dilation, padding, stride):
+    """The adjoint of ``unfold_np``: sum every column back into its block of an (N, C, *out_hw) image."""
+    n, ckk, _ = cols.shape
+    c = ckk // (k_hw[0] * k_hw[1])
+    blocks = _blocks(out_hw, k_hw, dilation, padding, stride)
+    hp, wp = out_hw[0] + 2 * padding[0], out_hw[1] + 2 * padding[1]
+    c6 = cols.reshape((n, c) + tuple(k_hw) + blocks)
+    full = np.zeros((n, c, hp, wp), cols.dtype)
+    for i, j, sl in _offset_slices(k_hw, blocks, stride, dilation):
+        full[sl] += c6[:, :, i, j]
+    return np.ascontiguousarray(full[:, :, padding[0]:padding[0] + out_hw[0], padding[1]:padding[1] + out_hw[1]])
+
+
+def _fold_kw(kw):
+    return {k: kw[k] for k in ("k_hw", "dilation", "padding", "stride")}
+
+
+UNFOLD = Op("Im2ColBackward0", unfold_np,
+            lambda n, g: apply(FOLD, g, out_hw=n._in_meta[0][0][2:], **_fold_kw(n.kwargs)))
+FOLD = Op("Col2ImBackward0", fold_np, lambda n, g: apply(UNFOLD, g, **_fold_kw(n.kwargs)))
