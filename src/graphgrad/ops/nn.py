@@ -84,6 +84,7 @@ def _from4d(a, nd):
 # copies and the col2im accumulation then move long contiguous runs. Other strides use the
 # classic (N, C*KH*KW, OH*OW) windows of a strided view.
 _SCRATCH = threading.local()
+_SCRATCH_MAX = 256 << 20
 
 
 def _scratch(slot, shape, dtype, zero=False):
@@ -93,11 +94,13 @@ def _scratch(slot, shape, dtype, zero=False):
     blocks back to the OS), which inside a training step costs about as much as the arithmetic of a
     convolution; its padded input, im2col matrix and col2im buffer reuse these buffers instead.
     """
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape)) * dtype.itemsize
+    if nbytes > _SCRATCH_MAX:  # not worth pinning that much memory for the rest of the process
+        return np.zeros(shape, dtype) if zero else np.empty(shape, dtype)
     bufs = getattr(_SCRATCH, "bufs", None)
     if bufs is None:
         bufs = _SCRATCH.bufs = {}
-    dtype = np.dtype(dtype)
-    nbytes = int(np.prod(shape)) * dtype.itemsize
     buf = bufs.get(slot)
     if buf is None or buf.nbytes < nbytes:
         buf = bufs[slot] = np.empty(max(nbytes, 64), np.uint8)
