@@ -134,3 +134,94 @@ def test_broadcast_gradcheck(shapes, seed):
     a, b = (graphgrad.tensor(rng.uniform(0.5, 2, size=s), dtype=graphgrad.float64, requires_grad=True)
             for s in shapes.input_shapes)
     assert graphgrad.autograd.gradcheck(lambda x, y: (x * y).sin() + x / y, (a, b))
+
+
+@st.composite
+def _index(draw, shape):
+    """A random index into ``shape``: ints, slices, None, Ellipsis, integer lists and boolean masks."""
+    items, d, used_ellipsis = [], 0, False
+    n = draw(st.integers(1, len(shape) + 1))
+    for _ in range(n):
+        kinds = ["none"] + (["int", "slice", "list", "mask"] if d < len(shape) else [])
+        if not used_ellipsis:
+            kinds.append("ellipsis")
+        kind = draw(st.sampled_from(kinds))
+        if kind == "none":
+            items.append(None)
+        elif kind == "ellipsis":
+            items.append(Ellipsis)
+            used_ellipsis = True
+            d = len(shape)  # what follows indexes trailing dims only: keep it simple
+        else:
+            size = shape[d]
+            if kind == "int":
+                items.append(draw(st.integers(-size, size - 1)))
+            elif kind == "slice":
+                start = draw(st.one_of(st.none(), st.integers(-size - 1, size + 1)))
+                stop = draw(st.one_of(st.none(), st.integers(-size - 1, size + 1)))
+                step = draw(st.one_of(st.none(), st.integers(1, 3)))
+                items.append(slice(start, stop, step))
+            elif kind == "list":
+                items.append(("list", draw(st.lists(st.integers(-size, size - 1), min_size=1, max_size=4))))
+            else:
+                items.append(("mask", draw(st.lists(st.booleans(), min_size=size, max_size=size))))
+            d += 1
+    return tuple(items)
+
+
+def _build_index(T, spec):
+    out = []
+    for item in spec:
+        if isinstance(item, tuple) and item[0] == "list":
+            out.append(T.tensor(item[1]))
+        elif isinstance(item, tuple) and item[0] == "mask":
+            out.append(T.tensor(item[1]))
+        else:
+            out.append(item)
+    return tuple(out)
+
+
+@given(st.data())
+def test_random_indexing_matches_torch(data):
+    torch = pytest.importorskip("torch")
+    shape = data.draw(array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
+    spec = data.draw(_index(shape))
+    arr = np.random.default_rng(0).standard_normal(shape)
+    from ._parity import Raised, observe
+
+    t, _ = observe(lambda T: torch.tensor(arr)[_build_index(T, spec)], torch)
+    if isinstance(t, Raised):
+        g, _ = observe(lambda T: graphgrad.tensor(arr)[_build_index(T, spec)], graphgrad)
+        assert isinstance(g, Raised) and g.type == t.type, f"{spec}: torch {t}, graphgrad {g}"
+        return
+    run_both(torch, lambda T, x: x[_build_index(T, spec)] * 2, [arr])
+
+
+@given(st.data())
+def test_random_reductions_match_torch(data):
+    torch = pytest.importorskip("torch")
+    shape = data.draw(array_shapes(min_dims=1, max_dims=3, min_side=2, max_side=4))
+    nd = len(shape)
+    dims = data.draw(st.lists(st.integers(-nd, nd - 1), min_size=1, max_size=nd, unique_by=lambda d: d % nd))
+    keep = data.draw(st.booleans())
+    name = data.draw(st.sampled_from(["sum", "mean", "amax", "amin", "logsumexp", "norm", "var", "std", "prod",
+                                      "max", "min", "cumsum", "softmax", "argmax"]))
+    d0 = dims[0]
+    fns = {
+        "sum": lambda T, x: x.sum(tuple(dims), keepdim=keep),
+        "mean": lambda T, x: x.mean(tuple(dims), keepdim=keep),
+        "amax": lambda T, x: x.amax(tuple(dims), keepdim=keep),
+        "amin": lambda T, x: T.amin(x, tuple(dims), keepdim=keep),
+        "logsumexp": lambda T, x: x.logsumexp(tuple(dims), keepdim=keep),
+        "norm": lambda T, x: x.norm(dim=tuple(dims[:2]), keepdim=keep),  # 3+ dims: torch wants a matrix norm
+        "var": lambda T, x: x.var(tuple(dims), keepdim=keep),
+        "std": lambda T, x: x.std(tuple(dims), keepdim=keep, unbiased=False),
+        "prod": lambda T, x: x.prod(d0, keepdim=keep),
+        "max": lambda T, x: x.max(d0, keepdim=keep),
+        "min": lambda T, x: T.min(x, d0, keep),
+        "cumsum": lambda T, x: x.cumsum(d0),
+        "softmax": lambda T, x: x.softmax(d0),
+        "argmax": lambda T, x: x.argmax(d0, keepdim=keep),
+    }
+    arr = np.random.default_rng(len(dims)).uniform(0.5, 2.0, size=shape)
+    run_both(torch, fns[name], [arr])

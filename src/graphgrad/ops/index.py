@@ -62,9 +62,55 @@ def _check_bounds(shape, idx):
         d += i.ndim if isinstance(i, np.ndarray) and i.dtype == bool else 1
 
 
+class _TwoStep(tuple):
+    """An index PyTorch applies in two steps: its ints, slices and Nones first (a view), then the tensor
+    indices. NumPy would treat the ints as advanced indices too, which moves the result's dimensions
+    (``x[0, None, [0, 0]]``); the second step sees only the tensor indices, as PyTorch does."""
+
+    __slots__ = ()
+
+
+def _torch_order(idx):
+    """``idx`` unchanged, or as a _TwoStep when ints are mixed with tensor indices."""
+    items = idx if isinstance(idx, tuple) else (idx,)
+    if not any(isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in items):
+        return idx
+    first, second = [], []
+    for i in items:
+        if isinstance(i, np.ndarray):
+            first.extend([slice(None)] * (i.ndim if i.dtype == bool else 1))
+            second.append(i)
+        elif i is None:
+            first.append(None)
+            second.append(slice(None))
+        elif i is Ellipsis:
+            first.append(i)
+            second.append(i)
+        elif isinstance(i, slice):
+            first.append(i)
+            second.append(slice(None))
+        else:  # an int: the dimension is gone after the first step
+            first.append(i)
+    return _TwoStep((tuple(first), tuple(second)))
+
+
+def _get(a, idx):
+    return a[idx[0]][idx[1]] if type(idx) is _TwoStep else a[idx]
+
+
+def _put(a, idx, v):
+    if type(idx) is _TwoStep:
+        a[idx[0]][idx[1]] = v
+    else:
+        a[idx] = v
+
+
 def _index_add_np(shape, dtype, idx, g):
     out = np.zeros(shape, dtype)
-    np.add.at(out, idx, g)
+    if type(idx) is _TwoStep:
+        np.add.at(out[idx[0]], idx[1], g)  # out[idx[0]] is a view: the sums land in out
+    else:
+        np.add.at(out, idx, g)
     return out
 
 
@@ -77,7 +123,7 @@ SLICE = Op("SliceBackward0", lambda a, idx: a[idx], _getitem_bw, view=True)
 SELECT = Op("SelectBackward0", SLICE.forward, _getitem_bw, view=True)
 UNSQUEEZE_IDX = Op("UnsqueezeBackward0", SLICE.forward, _getitem_bw, view=True)
 ALIAS = Op("AliasBackward0", SLICE.forward, _getitem_bw, view=True)
-INDEX = Op("IndexBackward0", lambda a, idx: a[idx], _getitem_bw)
+INDEX = Op("IndexBackward0", _get, _getitem_bw)
 INDEX_BACKWARD = Op("IndexPutBackward0", lambda g, idx, shape: _index_add_np(shape, g.dtype, idx, g),
                     lambda n, gg: apply(INDEX, gg, idx=n.kwargs["idx"]))
 
@@ -90,7 +136,7 @@ def getitem(self, idx):
     npidx = _np_index(idx)
     _check_bounds(self._data.shape, npidx)
     if not _is_basic(npidx):
-        return apply(INDEX, self, idx=npidx)
+        return apply(INDEX, self, idx=_torch_order(npidx))
     return apply(_view_op(npidx, self._data.shape), self, idx=npidx)
 
 
@@ -109,7 +155,9 @@ def _view_op(idx, shape):
         elif i is Ellipsis:
             d += len(shape) - n_dims
         elif isinstance(i, slice):
-            if i.indices(shape[d]) != (0, shape[d], 1):
+            # PyTorch skips a slice that spells out the whole dimension (start 0, stop >= size, step 1)
+            full = (i.start in (None, 0) and (i.stop is None or i.stop >= shape[d]) and i.step in (None, 1))
+            if not full:
                 last = SLICE
             d += 1
         else:
@@ -119,7 +167,7 @@ def _view_op(idx, shape):
 
 
 def _setitem_fwd(a, v, idx):
-    a[idx] = v
+    _put(a, idx, v)
     return a
 
 
@@ -136,7 +184,7 @@ ZERO_REGION = Op("IndexPutBackward1", lambda g, idx: _zeroed(g, idx), lambda n, 
 
 def _zeroed(g, idx):
     out = g.copy()
-    out[idx] = 0
+    _put(out, idx, 0)
     return out
 
 
@@ -155,7 +203,7 @@ def setitem(self, idx, value):
         value = Tensor._make(np.asarray(value, dtype=self._data.dtype), False, None)
     else:
         # PyTorch's text when the value doesn't fit the indexed region (leading 1s of the value are dropped)
-        target = np.broadcast_to(np.empty((), np.int8), self._data.shape)[npidx].shape
+        target = _get(np.broadcast_to(np.empty((), np.int8), self._data.shape), _torch_order(npidx)).shape
         vshape = value._data.shape
         while len(vshape) > len(target) and vshape[0] == 1:
             vshape = vshape[1:]
@@ -170,7 +218,7 @@ def setitem(self, idx, value):
     if basic and self._rg and self._grad_fn is None and _State.enabled:
         # PyTorch writes x[0] = v through a view of x (copy_ on x[0]): the view's error text
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
-    apply_inplace(COPY_SLICES if basic else INDEX_PUT, self, value, idx=npidx)
+    apply_inplace(COPY_SLICES if basic else INDEX_PUT, self, value, idx=npidx if basic else _torch_order(npidx))
 
 
 # --- index_select / gather / scatter --------------------------------------------------------------
