@@ -225,3 +225,49 @@ def test_random_reductions_match_torch(data):
     }
     arr = np.random.default_rng(len(dims)).uniform(0.5, 2.0, size=shape)
     run_both(torch, fns[name], [arr])
+
+
+INPLACE_STEPS = [
+    lambda T, y: y.mul_(1.5),
+    lambda T, y: y.add_(y.detach() * 0 + 0.5),
+    lambda T, y: y[0].mul_(2),
+    lambda T, y: y[:, 1:].add_(1.0),
+    lambda T, y: y.t()[0].sub_(0.25),
+    lambda T, y: y.__setitem__((slice(None), 0), y[:, 1].detach() * 3),
+    lambda T, y: y.clamp_(-1.5, 1.5),
+    lambda T, y: y.view(-1)[1:3].mul_(-1),
+    lambda T, y: y.__setitem__(y.detach() > 1.0, 0.0),
+    lambda T, y: y.copy_(y * 0.5),
+    lambda T, y: y.unsqueeze(0).squeeze(0).div_(2.0),
+    lambda T, y: y.sigmoid_(),
+    lambda T, y: y.pow_(2),
+]
+
+
+@given(steps=st.lists(st.integers(0, len(INPLACE_STEPS) - 1), min_size=1, max_size=5),
+       seed=st.integers(0, 2**31 - 1), use=st.sampled_from(["plain", "exp", "square"]))
+def test_inplace_sequences_on_views_match_torch(steps, seed, use):
+    """In-place writes on a non-leaf and on views of it: values, the base's grad_fn and the gradient of
+    the leaf equal PyTorch's (or both raise the same error)."""
+    torch = pytest.importorskip("torch")
+    from ._parity import Raised, compare, grad_fn_name, observe
+
+    arr = np.random.default_rng(seed).uniform(-2, 2, size=(3, 3))
+
+    def scenario(T):
+        x = T.tensor(arr, requires_grad=True)
+        y = x * 1.0 if use == "plain" else x.exp() if use == "exp" else x * x
+        for i in steps:
+            INPLACE_STEPS[i](T, y)
+        out = {"y": y, "fn": grad_fn_name(y), "version": y._version}
+        (y * T.arange(9.0).reshape(3, 3)).sum().backward()
+        out["grad"] = x.grad
+        return out
+
+    g, _ = observe(scenario, graphgrad)
+    t, _ = observe(scenario, torch)
+    if isinstance(t, Raised) or isinstance(g, Raised):
+        assert isinstance(g, Raised) and isinstance(t, Raised), f"graphgrad {g}, torch {t}"
+        assert g.type == t.type
+        return
+    compare(g, t, rtol=1e-4, atol=1e-5)
