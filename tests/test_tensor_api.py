@@ -294,3 +294,21 @@ def test_cuda_and_device(torch_ref):
         return [T.cuda.is_available(), str(t.device), t.device.type, t.cpu() is t, t.is_cuda, str(T.device("cpu"))]
 
     same(torch_ref, scenario)
+
+
+def test_special_values_without_warnings(torch_ref):
+    """log(-1), 1/0, sqrt(-1) give nan/inf silently, as in PyTorch (NumPy's RuntimeWarnings are not shown)."""
+    import warnings
+
+    from graphgrad.ops.elementwise import quiet_numpy_warnings
+
+    def scenario(T):
+        x = T.tensor([-1.0, 0.0, 2.0])
+        return [x.log(), 1 / x, x.sqrt(), x / x, T.tensor([1e30]) * 1e30, x.rsqrt(), x.pow(-1)]
+
+    same(torch_ref, scenario)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        quiet_numpy_warnings()  # pytest resets the filters per test; graphgrad installs this at import
+        scenario(graphgrad)
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)], [str(w.message) for w in caught]

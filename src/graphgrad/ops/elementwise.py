@@ -7,6 +7,7 @@ Broadcasting is not undone here: ``Node.apply`` sums every input gradient back t
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -17,6 +18,16 @@ from ._op import Op, apply, apply_inplace, as_tensor_like, broadcast_error, expo
 
 def _T():
     return Tensor
+
+
+def quiet_numpy_warnings():
+    """PyTorch computes ``log(-1) = nan`` and ``1 / 0 = inf`` silently; NumPy warns (RuntimeWarning).
+    Ignore NumPy's floating-point warnings raised inside graphgrad's own ops: a warnings filter costs
+    nothing per op (``np.errstate`` around every op would)."""
+    warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"graphgrad\.")
+
+
+quiet_numpy_warnings()
 
 
 _OPERAND_TYPES = (bool, int, float, np.number, np.bool_, np.ndarray)
