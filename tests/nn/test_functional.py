@@ -106,6 +106,11 @@ for st, pd, op, dl, g in [(1, 0, 0, 1, 1), (2, 1, 1, 1, 1), ((2, 3), (0, 1), (1,
          [_r(2, 4, 5, 4), _r(4, 6 // g, 3, 2), _r(6)], node="ConvolutionBackward0")
 case("conv_transpose2d_gc", lambda F, x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1),
      [_r(1, 2, 3, 3), _r(2, 2, 3, 3), _r(2)], gc=True, ggc=True)
+case("conv_transpose2d_dilated_output_padding",
+     lambda F, x, w, b: F.conv_transpose2d(x, w, b, 1, (0, 2), (1, 2), 2, (2, 3)),
+     [_r(2, 4, 5, 6), _r(4, 3, 3, 2), _r(6)])
+case("conv_transpose2d_output_padding_gc", lambda F, x, w: F.conv_transpose2d(x, w, dilation=2, output_padding=1),
+     [_r(1, 2, 3, 3), _r(2, 2, 2, 2)], gc=True, ggc=True)
 case("conv_transpose1d", lambda F, x, w, b: F.conv_transpose1d(x, w, b, stride=3, padding=1, output_padding=2),
      [_r(2, 3, 6), _r(3, 2, 4), _r(2)], gc=False)
 

@@ -231,8 +231,14 @@ def conv_weight_np(x, g, *, k_hw, stride, padding, dilation, groups, nd=2):
     """The gradient of the convolution with respect to its weight: sum over batch and pixels of g x cols."""
     x4, g4 = _as4d(x, nd), _as4d(g, nd)
     k_hw = (1,) + tuple(k_hw) if nd == 1 else tuple(k_hw)
-    cols, _ = _im2col(x4, k_hw, stride, padding, dilation, groups)
-    o = g4.shape[1]
+    cols, out_hw = _im2col(x4, k_hw, stride, padding, dilation, groups)
+    o, oh, ow = g4.shape[1:]
+    if (oh, ow) != out_hw:
+        # x may reach past g (x is the gradient of a transposed convolution with output_padding):
+        # only the windows of g's positions count
+        wp = _row_width(x4.shape[2:], padding, stride)
+        cols = cols[..., :oh * wp] if wp is not None else cols.reshape(cols.shape[:3] + out_hw)[
+            ..., :oh, :ow].reshape(cols.shape[:3] + (oh * ow,))
     cg = x4.shape[1] // groups
     kh, kw = k_hw
     g2 = _grad_rows(g4, groups, _row_width(x4.shape[2:], padding, stride))
@@ -270,13 +276,20 @@ def _conv_bw(node, g):
     return gx, gw, gb
 
 
+def _crop_to(t, shape):
+    """``t`` cut to ``shape`` in its spatial dims (a convolution of an output_padding-grown image)."""
+    if t._data.shape == tuple(shape):
+        return t
+    return t[(Ellipsis,) + tuple(slice(0, s) for s in shape[2:])]
+
+
 def _conv_t_bw(node, h):
     g, w = node.saved_tensors
     p = _conv_params(node.kwargs)
     need = node.needs_input_grad
     gg = gw = gb = None
     if need[0]:
-        gg = apply(CONV, h, w, **p)
+        gg = _crop_to(apply(CONV, h, w, **p), g._data.shape)
     if need[1]:
         gw = apply(CONV_WEIGHT, h, g, k_hw=_spatial(w._data.shape, p["nd"]), **p)
     if len(need) > 2 and need[2]:
@@ -289,7 +302,7 @@ def _conv_weight_bw(node, v):
     p = _conv_params(node.kwargs)
     need = node.needs_input_grad
     gx = apply(CONV_T, g, v, in_hw=_spatial(x._data.shape, p["nd"]), **p) if need[0] else None
-    gg = apply(CONV, x, v, **p) if need[1] else None
+    gg = _crop_to(apply(CONV, x, v, **p), g._data.shape) if need[1] else None
     return gx, gg
 
 
