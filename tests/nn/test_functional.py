@@ -669,3 +669,16 @@ def test_gumbel_softmax():
     assert set(np.unique(h)) <= {0.0, 1.0} and (h.sum(-1) == 1).all()
     (hard * graphgrad.tensor(_r(6, 4, seed=1))).sum().backward()
     assert logits.grad is not None and np.abs(logits.grad.numpy()).sum() > 0
+
+
+def test_nll_loss_all_ignored_like_torch(torch_ref):
+    torch = torch_ref
+    x = _r(2, 4)
+    res = []
+    for lib, F_ in ((graphgrad, F), (torch, torch.nn.functional)):
+        t = lib.tensor(x, requires_grad=True)
+        loss = F_.cross_entropy(t, lib.tensor(np.array([1, 1])), ignore_index=1)
+        loss.backward()
+        res.append((loss.item(), t.grad.numpy()))
+    assert np.isnan(res[0][0]) and np.isnan(res[1][0])
+    np.testing.assert_array_equal(res[0][1], res[1][1])

@@ -1027,33 +1027,32 @@ def _bce_logits_dt(x, t, g, weight, pos_weight):
 BCE_WITH_LOGITS = _loss_op("BinaryCrossEntropyWithLogitsBackward0", _bce_logits_np, _bce_logits_dx, _bce_logits_dt)
 
 
-def _nll_parts(x, target, weight, ignore_index):
-    """(picked log-probabilities, per-sample weight with ignored samples at 0) for x (N, C, ...)."""
+def _nll_weights(target, weight, ignore_index, dtype):
+    """(per-sample weight, 0 for ignored samples; valid mask; target with ignored entries at class 0)."""
     valid = target != ignore_index
     safe = np.where(valid, target, 0)
-    picked = np.take_along_axis(x, np.expand_dims(safe, 1), axis=1).squeeze(1)
-    w = (weight[safe] if weight is not None else np.ones(safe.shape, x.dtype)) * valid
-    return picked, w.astype(x.dtype, copy=False), safe
+    w = (weight[safe] if weight is not None else np.ones(safe.shape, dtype)) * valid
+    return w.astype(dtype, copy=False), valid, safe
 
 
 def _nll_fwd(x, *, target, weight, ignore_index, reduction):
-    picked, w, _ = _nll_parts(x, target, weight, ignore_index)
-    l = -picked * w
+    w, _, safe = _nll_weights(target, weight, ignore_index, x.dtype)
+    l = -np.take_along_axis(x, np.expand_dims(safe, 1), axis=1).squeeze(1) * w
     if reduction == "none":
         return l
     if reduction == "sum":
         return np.asarray(l.sum(), x.dtype)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.asarray(l.sum() / w.sum(), x.dtype)
+        return np.asarray(l.sum() / w.sum(), x.dtype)  # nan when every sample is ignored, as PyTorch
 
 
 def _nll_bw(n, g):
     k = n.kwargs
     shape, dt = n._in_meta[0]
-    _, w, safe = _nll_parts(np.zeros(shape, dt), k["target"], k["weight"], k["ignore_index"])
+    w, valid, safe = _nll_weights(k["target"], k["weight"], k["ignore_index"], dt)
     if k["reduction"] == "mean":
         with np.errstate(invalid="ignore", divide="ignore"):
-            w = w / w.sum()
+            w = np.where(valid, w / w.sum(), 0).astype(dt)  # ignored samples get no gradient, even 0/0
     coef = np.zeros(shape, dt)
     np.put_along_axis(coef, np.expand_dims(safe, 1), np.expand_dims(-w, 1), axis=1)
     if k["reduction"] == "none":
