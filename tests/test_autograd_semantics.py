@@ -916,3 +916,111 @@ def test_long_chain_autograd_grad_and_free():
     assert g.tolist() == [1.0]
     del y  # dropping a deep graph must not overflow the stack either
 
+
+
+# --- more corners -------------------------------------------------------------------------------------
+def test_grad_accumulates_in_place(torch_ref):
+    def scenario(T):
+        x = leaf(T)
+        (x * 2).sum().backward()
+        g = x.grad
+        (x * 3).sum().backward()
+        same_obj = g is x.grad
+        x.grad.zero_()
+        (x * x).sum().backward()
+        manual = T.tensor([1.0, 1.0, 1.0])
+        x.grad = manual
+        (x * 2).sum().backward()
+        return [same_obj, g, x.grad, manual is x.grad]
+
+    same(torch_ref, scenario)
+
+
+def test_node_hooks(torch_ref):
+    def scenario(T):
+        seen = []
+        x = leaf(T)
+        y = x * 2
+        z = (y * y).sum()
+        y.grad_fn.register_prehook(lambda gout: seen.append(("pre", [g.clone() for g in gout])))
+        y.grad_fn.register_hook(lambda gin, gout: seen.append(
+            ("post", [None if g is None else g.clone() for g in gin], [g.clone() for g in gout])))
+        z.backward()
+        return [seen, x.grad]
+
+    same(torch_ref, scenario)
+
+
+def test_node_hook_replaces_grad_inputs(torch_ref):
+    def scenario(T):
+        x = leaf(T)
+        y = x * 2
+        y.grad_fn.register_hook(lambda gin, gout: (gin[0] * 0 + 1, gin[1]))
+        y.sum().backward()
+        return x.grad
+
+    same(torch_ref, scenario)
+
+
+def test_autograd_grad_non_scalar_needs_grad_outputs(torch_ref):
+    same(torch_ref, lambda T: T.autograd.grad(leaf(T) * 2, leaf(T)))
+
+
+def test_autograd_grad_retain_and_create(torch_ref):
+    def scenario(T):
+        x = leaf(T, (0.5, 1.0, 1.5))
+        y = (x ** 3).sum()
+        (g,) = T.autograd.grad(y, x, create_graph=True)
+        (h,) = T.autograd.grad(g.sum(), x, retain_graph=True)
+        (h2,) = T.autograd.grad(g.sum(), x)
+        return [g.requires_grad, node_name(g.grad_fn) is not None, h, h2, x.grad]
+
+    same(torch_ref, scenario)
+
+
+def test_hook_returning_none_and_retain_graph_reruns_hooks(torch_ref):
+    def scenario(T):
+        calls = []
+        x = leaf(T)
+        y = x.exp()
+        y.register_hook(lambda g: calls.append(1))
+        x.register_hook(lambda g: calls.append(2))
+        y.sum().backward(retain_graph=True)
+        y.sum().backward()
+        return [calls, x.grad]
+
+    same(torch_ref, scenario)
+
+
+def test_detach_then_requires_grad_is_new_leaf(torch_ref):
+    def scenario(T):
+        x = leaf(T)
+        y = (x * 2).detach().requires_grad_()
+        (y * y).sum().backward()
+        return [y.is_leaf, y.grad, x.grad]
+
+    same(torch_ref, scenario)
+
+
+def test_multi_output_partial_use_and_create_graph(torch_ref):
+    def scenario(T):
+        x = T.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+        a, b, c = x.unbind(1)
+        v, i = x.max(1)
+        y = (a * b).sum() + (v ** 2).sum()
+        (g,) = T.autograd.grad(y, x, create_graph=True)
+        (h,) = T.autograd.grad((g * g).sum(), x)
+        return [g, h, i, c.grad_fn is a.grad_fn]
+
+    same(torch_ref, scenario)
+
+
+def test_backward_on_non_leaf_inputs(torch_ref):
+    def scenario(T):
+        x = leaf(T)
+        h = x * 2
+        y = (h * h).sum()
+        y.backward(inputs=[h])
+        return [h.grad, x.grad]
+
+    same(torch_ref, scenario)

@@ -216,7 +216,9 @@ class Tensor:
 
     @property
     def grad(self):
-        if self._grad_fn is not None and not (self._extra is not None and self._extra.retains_grad):
+        # PyTorch warns only while the non-leaf has no .grad (backward(inputs=[h]) fills it: no warning)
+        if self._grad_fn is not None and self._grad is None and not (
+                self._extra is not None and self._extra.retains_grad):
             from .autograd import explain
 
             warnings.warn(_NON_LEAF_GRAD_WARNING + explain.non_leaf_grad_hint(self), UserWarning, stacklevel=2)

@@ -285,8 +285,11 @@ def run(roots, retain_graph, create_graph, targets=None, accumulate=True, site=N
             if not retain_graph:
                 node.release(site)
             if node._post_hooks is not None:
+                # one entry per edge, constant operands' included (x * 2 has two), as PyTorch passes them
+                n_edges = len(node.next_functions)
+                gin = list(gin or ()) + [None] * (n_edges - len(gin or ()))
                 for hook in list(node._post_hooks.values()):
-                    r = hook(tuple(gin or [None] * len(node.next_functions)), tuple(grads))
+                    r = hook(tuple(gin), tuple(grads))
                     if r is not None:
                         gin = list(r)
             if gin is None:
