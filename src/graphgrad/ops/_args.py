@@ -28,8 +28,13 @@ from .._tensor import Tensor
 
 # parameters that must be tensors (PyTorch's names where ours differ are mapped in _TORCH_NAME)
 TENSOR_PARAMS = frozenset({
-    "input", "tensor", "mat1", "mat2", "vec", "vec2", "batch1", "batch2", "index", "mask", "src",
-    "source", "tensor1", "tensor2", "condition",
+    "input", "tensor", "mat1", "mat2", "vec", "vec2", "batch1", "batch2", "mask", "src", "tensor1", "tensor2",
+    "condition",
+})
+# "index" and "source" are tensors for these (select's index and movedim's source are ints)
+INDEX_TENSOR = frozenset({
+    "index_select", "gather", "scatter", "scatter_add", "scatter_", "scatter_add_", "index_add", "index_add_",
+    "take",
 })
 # functions whose first operand may be a Python number in PyTorch (torch.mul(2, t), torch.pow(2, t))
 NUMBER_INPUT_OK = frozenset({
@@ -56,7 +61,7 @@ _INTS = (int, np.integer)
 
 def _tensor_param(name, pname):
     return pname in TENSOR_PARAMS or (pname == "other" and name in OTHER_TENSOR) or (
-        pname == "end" and name == "lerp")
+        pname == "end" and name == "lerp") or (pname in ("index", "source") and name in INDEX_TENSOR)
 
 
 def _type_name(x):

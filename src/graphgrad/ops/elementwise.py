@@ -499,14 +499,28 @@ def _broadcasts(a, b):
         return False
 
 
+CLAMP_MIN = Op("ClampMinBackward0", _clamp, _clamp_bw, save="a")
+CLAMP_MAX = Op("ClampMaxBackward0", _clamp, _clamp_bw, save="a")
+
+
 @export("clamp_min")
 def clamp_min(input, min):
-    return clamp(input, min=min)
+    """``clamp(input, min=min)``, recorded as ClampMinBackward0 as in PyTorch."""
+    if isinstance(min, Tensor) and min._data.ndim:
+        return clamp(input, min=min)
+    if input._data.dtype.kind != "f" and isinstance(_scalar(min), float):
+        input = input.float()
+    return apply(CLAMP_MIN, input, min=_scalar(min), max=None)
 
 
 @export("clamp_max")
 def clamp_max(input, max):
-    return clamp(input, max=max)
+    """``clamp(input, max=max)``, recorded as ClampMaxBackward0 as in PyTorch."""
+    if isinstance(max, Tensor) and max._data.ndim:
+        return clamp(input, max=max)
+    if input._data.dtype.kind != "f" and isinstance(_scalar(max), float):
+        input = input.float()
+    return apply(CLAMP_MAX, input, min=None, max=_scalar(max))
 
 
 def _minmax_bw(n, g, pick_first):
@@ -637,7 +651,9 @@ def lerp(input, end, weight):
 def lerp_(self, end, weight):
     """In-place ``lerp`` (what ``exp_avg.lerp_(grad, 1 - beta1)`` in Adam runs)."""
     end = as_tensor_like(end, self) if not isinstance(end, _T()) else end
-    return apply_inplace(LERP, self, end, as_tensor_like(weight, self))
+    if not isinstance(weight, Tensor):
+        return apply_inplace(LERP_SCALAR, self, end, weight=float(weight))
+    return apply_inplace(LERP, self, end, weight)
 
 
 def _addcmul_bw(n, g):

@@ -145,7 +145,7 @@ def flatten(input, start_dim=0, end_dim=-1):
 
 @export("ravel")
 def ravel(input):
-    return reshape(input, (-1,))
+    return contiguous(input).view(-1)  # PyTorch's composition: CloneBackward0 when a copy is needed
 
 
 @export("unflatten")
@@ -420,7 +420,7 @@ def hstack(tensors):
 
 @export("vstack", method=False)
 def vstack(tensors):
-    return cat([t.reshape(1, -1) if t._data.ndim == 1 else t for t in tensors], 0)
+    return cat([atleast_2d(t) for t in tensors], 0)
 
 
 def _split_fwd(a, sizes, dim):
@@ -510,7 +510,9 @@ def atleast_1d(input):
 
 @export("atleast_2d")
 def atleast_2d(input):
-    return input.reshape((1,) * (2 - input._data.ndim) + input._data.shape) if input._data.ndim < 2 else input
+    if input._data.ndim == 1:
+        return unsqueeze(input, 0)
+    return input.reshape(1, 1) if input._data.ndim == 0 else input
 
 
 @export("meshgrid", method=False)
