@@ -297,3 +297,27 @@ def test_fuzz_bad_method_calls(torch_ref, chunk):
         elif isinstance(t, Raised) and t.type != "TypeError":
             problems.append(f"{desc}: torch {t}, graphgrad returned a result")
     assert not problems, "\n".join(problems)
+
+
+def test_gradcheck_errors_and_warnings_match_torch(torch_ref):
+    def no_input(T):
+        T.autograd.gradcheck(lambda x: x * 2, (T.ones(2, dtype=T.float64),))
+
+    def wrong(T):
+        class Twice(T.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * 3
+
+        return T.autograd.gradcheck(Twice.apply, (T.tensor([1.0, 2.0], dtype=T.float64, requires_grad=True),))
+
+    def single_precision(T):
+        return T.autograd.gradcheck(lambda x: x * 2, (T.ones(2, requires_grad=True),), atol=1e-1, rtol=1e-1)
+
+    same(torch_ref, no_input)
+    same(torch_ref, wrong)
+    same(torch_ref, single_precision)

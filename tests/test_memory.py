@@ -111,3 +111,28 @@ def test_second_backward_after_free_raises(torch_ref):
         loss.backward()
 
     same(torch_ref, scenario)
+
+
+def test_custom_function_saved_tensors_freed(traced):
+    class Scale(graphgrad.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, w):
+            ctx.save_for_backward(x, w)
+            return x * w
+
+        @staticmethod
+        def backward(ctx, g):
+            x, w = ctx.saved_tensors
+            return g * w, g * x
+
+    x, w = _inputs()
+    base = _current()
+    h = x
+    for _ in range(6):
+        h = Scale.apply(h.tanh(), w)  # each call saves its (fresh) input: 256 KiB
+    loss = h.sum()
+    held = _current() - base
+    assert held > 8 * BLOCK
+    loss.backward()
+    x.grad = w.grad = None
+    assert _current() - base < BLOCK / 4, f"{_current() - base} of {held} bytes still held"

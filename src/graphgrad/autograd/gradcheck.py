@@ -73,25 +73,33 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     >>> graphgrad.autograd.gradcheck(lambda t: (t * t).sin(), (x,))
     True
     """
+    from .._tensor import Tensor
+
     inputs = _tensors(inputs)
+    if not any(getattr(x, "_rg", False) for x in inputs):
+        raise ValueError("gradcheck expects at least one input tensor to require gradient, but none of them have "
+                         "requires_grad=True.")
+    for i, x in enumerate(inputs):
+        if getattr(x, "_rg", False) and x._data.dtype != np.float64:
+            import warnings
+
+            warnings.warn(f"Input #{i} requires gradient and is not a double precision floating point or complex. "
+                          "This check will likely fail if all the inputs are not of double precision floating "
+                          "point or complex. ", UserWarning, stacklevel=2)
     for i, x in enumerate(inputs):
         if not getattr(x, "_rg", False):
             continue
-        if x._data.dtype != np.float64:
-            import warnings
-
-            warnings.warn(f"Input #{i} requires gradient and is not a double precision floating point. "
-                          "This check will likely fail if all the inputs are not of double precision floating "
-                          "point. ", UserWarning, stacklevel=2)
         num = _numerical_jacobian(func, inputs, i, eps)
         ana = _analytical_jacobian(func, inputs, i)
         for j, (n, a) in enumerate(zip(num, ana)):
             if not np.allclose(a, n, rtol=rtol, atol=atol):
                 if not raise_exception:
                     return False
+                dt = x._data.dtype  # shown as PyTorch shows them: tensors of the input's dtype
+                n_t, a_t = (Tensor._make(m.astype(dt), False, None) for m in (n, a))
                 raise GradcheckError(
                     f"Jacobian mismatch for output {j} with respect to input {i},\n"
-                    f"numerical:{n}\nanalytical:{a}\n"
+                    f"numerical:{n_t!r}\nanalytical:{a_t!r}\n"
                 )
     return True
 
