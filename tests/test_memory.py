@@ -132,7 +132,7 @@ def test_custom_function_saved_tensors_freed(traced):
         h = Scale.apply(h.tanh(), w)  # each call saves its (fresh) input: 256 KiB
     loss = h.sum()
     held = _current() - base
-    assert held > 8 * BLOCK
+    assert held > 5 * BLOCK
     loss.backward()
     x.grad = w.grad = None
     assert _current() - base < BLOCK / 4, f"{_current() - base} of {held} bytes still held"
