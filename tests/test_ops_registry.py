@@ -471,6 +471,18 @@ def test_parity_float32(case, torch_ref):
     run_both(torch_ref, fn, arrays, compare_grad_fn=case.grad_fn, check_grads=case.grads)
 
 
+@pytest.mark.parametrize("case", CASES, ids=_ids(CASES))
+def test_parity_float64(case, torch_ref):
+    """The same in float64: results stay float64 (no silent float32 step) and match to 1e-10."""
+    fn = case.fn
+    if case.tfn is not None:
+        def fn(T, *xs):
+            return (case.fn if T is graphgrad else case.tfn)(T, *xs)
+
+    run_both(torch_ref, fn, case.arrays(), dtype="float64", rtol=1e-10, atol=1e-12, compare_grad_fn=False,
+             check_grads=case.grads)
+
+
 @pytest.mark.parametrize("case", LOGIC, ids=_ids(LOGIC))
 def test_logic_parity(case, torch_ref):
     """Comparisons and logic give the same bool tensors and never require grad."""
