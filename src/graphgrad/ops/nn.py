@@ -77,12 +77,15 @@ def _from4d(a, nd):
 
 
 # --- convolution ----------------------------------------------------------------------------------
-# Two layouts of the im2col matrix. Stride 1 (the common case) uses "flat rows": each padded input
-# plane is flattened with its row width Wp, so the input seen by kernel offset (kh, kw) is one
-# contiguous run of OH * Wp elements starting at kh*dh*Wp + kw*dw; outputs are computed on rows of
-# width Wp and the Wp - OW columns that wrap around are cropped (or, in the gradients, zero). The
-# copies and the col2im accumulation then move long contiguous runs. Other strides use the
-# classic (N, C*KH*KW, OH*OW) windows of a strided view.
+# Every convolution is one BLAS matmul per group between the weight (O, rows) and an im2col matrix
+# (rows, N * positions): the batch sits inside the matrix ("channels, then batch" layout), so BLAS sees
+# one large product that it can spread over threads, not N small ones. Two im2col layouts:
+# - stride 1 (the common case) uses "flat rows": each padded input plane is flattened with its row
+#   width Wp, so the input seen by kernel offset (kh, kw) is one contiguous run of OH * Wp elements
+#   starting at kh*dh*Wp + kw*dw; outputs are computed on rows of width Wp and the Wp - OW columns that
+#   wrap around are cropped (and are zero in the gradients). Copies and col2im move long runs.
+# - other strides take the (C, KH, KW, N, OH, OW) windows of a strided view of the padded input.
+# Rows are ordered (kh, kw, c) in the first layout and (c, kh, kw) in the second.
 _SCRATCH = threading.local()
 _SCRATCH_MAX = 256 << 20
 
@@ -110,90 +113,76 @@ def _scratch(slot, shape, dtype, zero=False):
     return out
 
 
-def _flat_rows(x, padding, slack):
-    """x (N, C, H, W) padded and flattened per plane, each plane followed by ``slack`` zeros."""
-    n, c, h, w = x.shape
-    (pt, pb), (pl, pr) = padding
-    hp, wp = h + pt + pb, w + pl + pr
-    buf = _scratch("rows", (n, c, hp * wp + slack), x.dtype, zero=True)
-    buf[:, :, :hp * wp].reshape(n, c, hp, wp)[:, :, pt:pt + h, pl:pl + w] = x
-    return buf, hp, wp
+def _flat(stride):
+    return tuple(stride) == (1, 1)
 
 
 def _im2col(x, k_hw, stride, padding, dilation, groups):
-    """(cols (N, G, rows, cols), out_hw): rows ordered (kh, kw, c) for stride 1, else (c, kh, kw)."""
-    n, c = x.shape[:2]
+    """(cols (G, rows, N * P), out_hw, P): the windows of x (N, C, H, W), batch inside the columns."""
+    n, c, h, w = x.shape
     cg = c // groups
     kh, kw = k_hw
-    if stride == (1, 1):
-        buf, hp, wp = _flat_rows(x, padding, (kw - 1) * dilation[1])
-        out_hw = (hp - dilation[0] * (kh - 1), wp - dilation[1] * (kw - 1))
+    (pt, pb), (pl, pr) = padding
+    hp, wp = h + pt + pb, w + pl + pr
+    out_hw = tuple((hw_p - dilation[i] * (k_hw[i] - 1) - 1) // stride[i] + 1 for i, hw_p in enumerate((hp, wp)))
+    if _flat(stride):
+        buf = _scratch("rows", (c, n, hp * wp + (kw - 1) * dilation[1]), x.dtype, zero=True)
+        buf[:, :, :hp * wp].reshape(c, n, hp, wp)[:, :, pt:pt + h, pl:pl + w] = x.transpose(1, 0, 2, 3)
         length = out_hw[0] * wp
-        s_n, s_c, s_e = buf.strides
-        view = as_strided(buf, (n, groups, kh, kw, cg, length),
-                          (s_n, cg * s_c, dilation[0] * wp * s_e, dilation[1] * s_e, s_c, s_e), writeable=False)
-        cols = _scratch("cols", view.shape, x.dtype)
-        np.copyto(cols, view)
-        return cols.reshape(n, groups, kh * kw * cg, length), out_hw
-    xp = _pad_hw(x, padding)
-    out_hw = tuple((xp.shape[2 + i] - dilation[i] * (k_hw[i] - 1) - 1) // stride[i] + 1 for i in range(2))
-    win = _windows(xp, k_hw, out_hw, stride, dilation)
-    cols = _scratch("cols", win.shape, x.dtype)
-    np.copyto(cols, win)
-    return cols.reshape(n, groups, cg * kh * kw, out_hw[0] * out_hw[1]), out_hw
+        s_c, s_n, s_e = buf.strides
+        view = as_strided(buf, (groups, kh, kw, cg, n, length),
+                          (cg * s_c, dilation[0] * wp * s_e, dilation[1] * s_e, s_c, s_n, s_e), writeable=False)
+    else:
+        xp = _pad_hw(x, padding)
+        length = out_hw[0] * out_hw[1]
+        s_n, s_c, s_h, s_w = xp.strides
+        view = as_strided(xp, (groups, cg, kh, kw, n) + out_hw,
+                          (cg * s_c, s_c, dilation[0] * s_h, dilation[1] * s_w, s_n, stride[0] * s_h,
+                           stride[1] * s_w), writeable=False)
+    cols = _scratch("cols", view.shape, x.dtype)
+    np.copyto(cols, view)
+    return cols.reshape(groups, cg * kh * kw, n * length), out_hw, length
 
 
 def _weight_rows(w4, groups, stride):
     """The weight as (G, O/G, rows) in the row order of ``_im2col``."""
     o, cg, kh, kw = w4.shape
-    if stride == (1, 1):
+    if _flat(stride):
         return np.ascontiguousarray(w4.reshape(groups, o // groups, cg, kh, kw).transpose(0, 1, 3, 4, 2)).reshape(
             groups, o // groups, kh * kw * cg)
     return w4.reshape(groups, o // groups, cg * kh * kw)
 
 
-def _row_width(in_hw, padding, stride):
-    """Width of the output rows as computed (Wp for the flat layout, OW otherwise)."""
-    return in_hw[1] + padding[1][0] + padding[1][1] if stride == (1, 1) else None
+def _grad_rows(g4, groups, wp):
+    """g (N, O, OH, OW) as (G, O/G, N * OH * row width), zero in the wrapped-around columns (flat rows)."""
+    n, o, oh, ow = g4.shape
+    width = ow if wp is None else wp
+    gp = _scratch("grows", (o, n, oh, width), g4.dtype)
+    if width != ow:
+        gp[..., ow:] = 0
+    gp[..., :ow] = g4.transpose(1, 0, 2, 3)
+    return gp.reshape(groups, o // groups, n * oh * width)
 
 
-def _bmm(a, b, groups, slot=None):
-    """a (G, M, K) @ b (N, G, K, P) -> (N, G, M, P), written into scratch buffer ``slot`` if given."""
-    n, _, _, p = b.shape
-    out = None if slot is None else _scratch(slot, (n, groups, a.shape[1], p), b.dtype)
-    if groups == 1:
-        res = np.matmul(a[0], b[:, 0], out=None if out is None else out[:, 0])
-        return res[:, None] if out is None else out
-    return np.matmul(a, b, out=out)
+def _from_cn(v, b=None):
+    """A (C, N, H, W) view as a fresh (N, C, H, W) array, plus the bias if given."""
+    t = v.transpose(1, 0, 2, 3)
+    out = np.empty(t.shape, v.dtype)
+    if b is None:
+        np.copyto(out, t)
+    else:
+        np.add(t, b.reshape(1, -1, 1, 1), out=out)
+    return out
 
 
 def conv_forward_np(x, w, b=None, *, stride, padding, dilation, groups, nd=2):
-    """Cross-correlation of x (N, C, *spatial) with w (O, C/groups, *kernel): one batched BLAS matmul."""
+    """Cross-correlation of x (N, C, *spatial) with w (O, C/groups, *kernel): one BLAS matmul per group."""
     x4, w4 = _as4d(x, nd), _as4d(w, nd)
     n, o = x4.shape[0], w4.shape[0]
-    cols, out_hw = _im2col(x4, w4.shape[2:], stride, padding, dilation, groups)
-    wp = _row_width(x4.shape[2:], padding, stride)
-    crop = wp is not None and wp != out_hw[1]
-    out = _bmm(_weight_rows(w4, groups, stride), cols, groups, slot="mm" if crop else None)
-    if crop:
-        out = out.reshape(n, o, out_hw[0], wp)[..., :out_hw[1]]
-        out = out + b.reshape(1, o, 1, 1) if b is not None else out.copy()
-    else:
-        out = out.reshape((n, o) + out_hw)
-        if b is not None:
-            out += b.reshape(1, o, 1, 1)
-    return _from4d(out, nd)
-
-
-def _grad_rows(g4, groups, wp):
-    """g (N, O, OH, OW) as (N, G, O/G, OH*Wp), zero in the wrapped-around columns of the flat layout."""
-    n, o, oh, ow = g4.shape
-    if wp is not None and wp != ow:
-        gp = _scratch("grows", (n, o, oh, wp), g4.dtype)
-        gp[..., ow:] = 0
-        gp[..., :ow] = g4
-        g4 = gp
-    return g4.reshape(n, groups, o // groups, -1)
+    cols, out_hw, length = _im2col(x4, w4.shape[2:], stride, padding, dilation, groups)
+    out = np.matmul(_weight_rows(w4, groups, stride), cols, out=_scratch("mm", (groups, o // groups, cols.shape[2]),
+                                                                          cols.dtype))
+    return _from4d(_from_cn(out.reshape(o, n, out_hw[0], length // out_hw[0])[..., :out_hw[1]], b), nd)
 
 
 def conv_transpose_np(g, w, b=None, *, in_hw, stride, padding, dilation, groups, nd=2):
@@ -205,45 +194,44 @@ def conv_transpose_np(g, w, b=None, *, in_hw, stride, padding, dilation, groups,
     in_hw = (1,) + tuple(in_hw) if nd == 1 else tuple(in_hw)
     (pt, pb), (pl, pr) = padding
     hp, wp = in_hw[0] + pt + pb, in_hw[1] + pl + pr
+    flat = _flat(stride)
     wt = np.ascontiguousarray(_weight_rows(w4, groups, stride).transpose(0, 2, 1))
-    flat = stride == (1, 1)
-    cols = _bmm(wt, _grad_rows(g4, groups, wp if flat else None), groups, slot="mm")
+    grows = _grad_rows(g4, groups, wp if flat else None)
+    cols = np.matmul(wt, grows, out=_scratch("mm", (groups, wt.shape[1], grows.shape[2]), g.dtype))
     if flat:
         length = oh * wp
-        cols = cols.reshape(n, groups, kh, kw, cg, length)
-        full = _scratch("full", (n, groups, cg, hp * wp + (kw - 1) * dilation[1]), g.dtype, zero=True)
+        cols = cols.reshape(groups, kh, kw, cg, n, length)
+        full = _scratch("full", (groups, cg, n, hp * wp + (kw - 1) * dilation[1]), g.dtype, zero=True)
         for i in range(kh):
             for j in range(kw):
                 s = i * dilation[0] * wp + j * dilation[1]
-                full[..., s:s + length] += cols[:, :, i, j]
-        full = full[..., :hp * wp].reshape(n, c, hp, wp)
+                full[..., s:s + length] += cols[:, i, j]
+        full = full[..., :hp * wp].reshape(c, n, hp, wp)
     else:
-        cols = cols.reshape(n, c, kh, kw, oh, ow)
-        full = _scratch("full", (n, c, hp, wp), g.dtype, zero=True)
+        cols = cols.reshape(c, kh, kw, n, oh, ow)
+        full = _scratch("full", (c, n, hp, wp), g.dtype, zero=True)
         for i, j, sl in _offset_slices((kh, kw), (oh, ow), stride, dilation):
-            full[sl] += cols[:, :, i, j]
-    out = full[:, :, pt:pt + in_hw[0], pl:pl + in_hw[1]]
-    out = out + b.reshape(1, c, 1, 1) if b is not None else out.copy()  # a fresh array: full is scratch
-    return _from4d(out, nd)
+            full[sl] += cols[:, i, j]
+    return _from4d(_from_cn(full[:, :, pt:pt + in_hw[0], pl:pl + in_hw[1]], b), nd)
 
 
 def conv_weight_np(x, g, *, k_hw, stride, padding, dilation, groups, nd=2):
-    """The gradient of the convolution with respect to its weight: sum over batch and pixels of g x cols."""
+    """The gradient of the convolution with respect to its weight: one matmul of g's rows and im2col."""
     x4, g4 = _as4d(x, nd), _as4d(g, nd)
     k_hw = (1,) + tuple(k_hw) if nd == 1 else tuple(k_hw)
-    cols, out_hw = _im2col(x4, k_hw, stride, padding, dilation, groups)
-    o, oh, ow = g4.shape[1:]
+    cols, out_hw, length = _im2col(x4, k_hw, stride, padding, dilation, groups)
+    n, o, oh, ow = g4.shape
+    flat = _flat(stride)
+    width = length // out_hw[0]
     if (oh, ow) != out_hw:
-        # x may reach past g (x is the gradient of a transposed convolution with output_padding):
+        # x reaches past g (x is the gradient of a transposed convolution with output_padding):
         # only the windows of g's positions count
-        wp = _row_width(x4.shape[2:], padding, stride)
-        cols = cols[..., :oh * wp] if wp is not None else cols.reshape(cols.shape[:3] + out_hw)[
-            ..., :oh, :ow].reshape(cols.shape[:3] + (oh * ow,))
+        v = cols.reshape(cols.shape[:2] + (n, out_hw[0], width))[:, :, :, :oh]
+        cols = np.ascontiguousarray(v if flat else v[..., :ow]).reshape(cols.shape[:2] + (-1,))
     cg = x4.shape[1] // groups
     kh, kw = k_hw
-    g2 = _grad_rows(g4, groups, _row_width(x4.shape[2:], padding, stride))
-    gw = np.matmul(g2, cols.transpose(0, 1, 3, 2)).sum(0)  # (G, O/G, rows)
-    if stride == (1, 1):
+    gw = np.matmul(_grad_rows(g4, groups, width if flat else None), cols.transpose(0, 2, 1))  # (G, O/G, rows)
+    if flat:
         gw = gw.reshape(groups, o // groups, kh, kw, cg).transpose(0, 1, 4, 2, 3)
     gw = np.ascontiguousarray(gw).reshape(o, cg, kh, kw)
     return gw.reshape((o, cg, kw)) if nd == 1 else gw
