@@ -1024,3 +1024,46 @@ def test_backward_on_non_leaf_inputs(torch_ref):
         return [h.grad, x.grad]
 
     same(torch_ref, scenario)
+
+
+@pytest.mark.parametrize("case", ["retain_then_inplace", "hook_then_inplace", "inplace_then_hook",
+                                  "view_retain", "view_retain_inplace", "base_retain_view_inplace",
+                                  "transposed_retain"])
+def test_retain_grad_and_hooks_with_inplace(torch_ref, case):
+    def scenario(T):
+        seen = []
+        x = leaf(T)
+        h = x * 2
+        if case == "retain_then_inplace":
+            h.retain_grad()
+            h.mul_(3)
+            (h * h).sum().backward()
+            return [h.grad, x.grad, h.retains_grad]
+        if case == "hook_then_inplace":
+            h.register_hook(lambda g: seen.append(g.clone()))
+            h.add_(1)
+        elif case == "inplace_then_hook":
+            h.add_(1)
+            h.register_hook(lambda g: seen.append(g.clone()))
+        elif case in ("view_retain", "view_retain_inplace"):
+            v = h[1:]
+            v.retain_grad()
+            if case == "view_retain_inplace":
+                v.mul_(2)
+            (h * h).sum().backward()
+            return [v.grad, x.grad]
+        elif case == "base_retain_view_inplace":
+            h.retain_grad()
+            h[1:].mul_(2)
+            (h * h).sum().backward()
+            return [h.grad, x.grad]
+        else:
+            m = T.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+            y = m.t()
+            y.retain_grad()
+            (y @ y).sum().backward()
+            return [y.grad, m.grad]
+        (h * h).sum().backward()
+        return [seen, x.grad]
+
+    same(torch_ref, scenario)

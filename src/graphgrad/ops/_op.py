@@ -305,7 +305,21 @@ def apply_inplace(op, x, *others, **kwargs):
             node.save(ins, x)
         if x._view is not None:
             _rebase_history(x)
+            _keep_retained(view_root(x)[0])
+        _keep_retained(x)
     return x
+
+
+def _keep_retained(t):
+    """retain_grad() follows a tensor to the node of its latest in-place write, as in PyTorch."""
+    extra = t._extra
+    if extra is not None and extra.retains_grad and t._grad_fn is not None:
+        import weakref
+
+        node = t._grad_fn
+        if node._retain is None:
+            node._retain = {}
+        node._retain[t._output_nr] = weakref.ref(t)
 
 
 _TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
