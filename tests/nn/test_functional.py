@@ -163,7 +163,7 @@ case("group_norm", lambda F, x, w, b: F.group_norm(x, 2, w, b), [X4, _r(4), _r(4
 case("group_norm_3d", lambda F, x: F.group_norm(x, 3, eps=1e-2), [_r(2, 6, 5)])
 case("group_norm_gc", lambda F, x, w, b: F.group_norm(x, 2, w, b), [_r(2, 4, 3), _r(4), _r(4)], gc=True, ggc=True)
 case("normalize", lambda F, x: F.normalize(x), [_r(4, 5)])
-case("normalize_p1_dim0", lambda F, x: F.normalize(x, p=1, dim=0), [_r(4, 5)], gc=True)
+case("normalize_p1_dim0", lambda F, x: F.normalize(x, p=1, dim=0), [_r(4, 5)], gc=True, ggc=True)
 
 # embedding, one_hot, pad, pixel shuffle, interpolate
 case("embedding", lambda F, i, w: F.embedding(i, w), [_i(6, 3, 4), _r(6, 5)], node="EmbeddingBackward0")
@@ -207,14 +207,14 @@ case("fold", lambda F, x: F.fold(x, (5, 6), (2, 3), dilation=(1, 2), padding=1, 
      node="Col2ImBackward0")
 case("fold_unbatched_gc", lambda F, x: F.fold(x, (3, 3), 2), [_r(4, 4)], gc=True, ggc=True)
 case("sdpa", lambda F, q, k, v: F.scaled_dot_product_attention(q, k, v),
-     [_r(2, 3, 4, 5), _r(2, 3, 6, 5), _r(2, 3, 6, 7)], gc=True)
+     [_r(2, 3, 4, 5), _r(2, 3, 6, 5), _r(2, 3, 6, 7)], gc=True, ggc=True)
 case("sdpa_causal_scale", lambda F, q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=0.3),
      [_r(2, 4, 5), _r(2, 4, 5), _r(2, 4, 3)])
 case("sdpa_bool_mask", lambda F, q, k, v, m: F.scaled_dot_product_attention(q, k, v, attn_mask=m),
      [_r(2, 4, 5), _r(2, 6, 5), _r(2, 6, 3), np.tril(np.ones((4, 6), bool), 1)])
 case("sdpa_float_mask_gqa", lambda F, q, k, v, m: F.scaled_dot_product_attention(q, k, v, m, enable_gqa=True),
      [_r(1, 4, 3, 5), _r(1, 2, 6, 5), _r(1, 2, 6, 3), _r(3, 6)], no_grad=(3,))
-case("rms_norm", lambda F, x, w: F.rms_norm(x, (4, 5), w), [_r(3, 4, 5), _r(4, 5)], gc=True)
+case("rms_norm", lambda F, x, w: F.rms_norm(x, (4, 5), w), [_r(3, 4, 5), _r(4, 5)], gc=True, ggc=True)
 case("rms_norm_eps", lambda F, x: F.rms_norm(x, (5,), eps=1e-3), [_r(3, 4, 5)])
 
 # activations
@@ -261,23 +261,23 @@ for red in ["mean", "sum", "none"]:
          gc=True, ggc=True, node="NllLossBackward0")
     case(f"cross_entropy_w_ignore_{red}",
          (lambda r: lambda F, x, t, w: F.cross_entropy(x, t, w, ignore_index=4, reduction=r))(red),
-         [LOGITS, T_IDX, W5], no_grad=(2,), gc=True)
+         [LOGITS, T_IDX, W5], no_grad=(2,), gc=True, ggc=True)
     case(f"cross_entropy_smooth_{red}",
          (lambda r: lambda F, x, t, w: F.cross_entropy(x, t, w, ignore_index=0, reduction=r, label_smoothing=0.2))(red),
-         [LOGITS, T_IDX, W5], no_grad=(2,), gc=True)
+         [LOGITS, T_IDX, W5], no_grad=(2,), gc=True, ggc=True)
     case(f"cross_entropy_smooth_noweight_{red}",
          (lambda r: lambda F, x, t: F.cross_entropy(x, t, reduction=r, label_smoothing=0.1))(red), [LOGITS, T_IDX])
     case(f"cross_entropy_probs_{red}",
          (lambda r: lambda F, x, t, w: F.cross_entropy(x, t, w, reduction=r, label_smoothing=0.15))(red),
-         [LOGITS, PROBS, W5], no_grad=(2,), gc=True)
+         [LOGITS, PROBS, W5], no_grad=(2,), gc=True, ggc=True)
     case(f"cross_entropy_nd_{red}", (lambda r: lambda F, x, t: F.cross_entropy(x, t, reduction=r))(red),
-         [_r(2, 4, 3, 2), _i(4, 2, 3, 2, seed=4)], gc=True)
+         [_r(2, 4, 3, 2), _i(4, 2, 3, 2, seed=4)], gc=True, ggc=True)
     case(f"nll_loss_{red}", (lambda r: lambda F, x, t, w: F.nll_loss(x, t, w, ignore_index=1, reduction=r))(red),
          [LOGITS, T_IDX, W5], no_grad=(2,), gc=True, ggc=True)
     case(f"mse_loss_{red}", (lambda r: lambda F, x, t: F.mse_loss(x, t, reduction=r))(red),
          [_r(4, 3), _r(4, 3, seed=1)], gc=True, ggc=True, node="MseLossBackward0")
     case(f"l1_loss_{red}", (lambda r: lambda F, x, t: F.l1_loss(x, t, reduction=r))(red), [_r(4, 3), _r(4, 3, seed=1)],
-         gc=True)
+         gc=True, ggc=True)
     case(f"smooth_l1_loss_{red}", (lambda r: lambda F, x, t: F.smooth_l1_loss(x, t, reduction=r, beta=0.7))(red),
          [_r(4, 3), _r(4, 3, seed=1)], gc=True, ggc=True, node="SmoothL1LossBackward0")
     case(f"huber_loss_{red}", (lambda r: lambda F, x, t: F.huber_loss(x, t, reduction=r, delta=0.6))(red),
@@ -291,9 +291,9 @@ for red in ["mean", "sum", "none"]:
          [_r(4, 3) * 3, _r(4, 3, lo=0, hi=1, seed=1), _r(4, 1, lo=0.5, hi=2), _r(3, lo=0.5, hi=3)], no_grad=(2, 3),
          gc=True, ggc=True, node="BinaryCrossEntropyWithLogitsBackward0")
     case(f"kl_div_{red}", (lambda r: lambda F, x, t: F.kl_div(x, t, reduction=r))(red),
-         [np.log(PROBS[:, ::-1].copy()), PROBS], gc=True)
+         [np.log(PROBS[:, ::-1].copy()), PROBS], gc=True, ggc=True)
 case("bce_logits_plain", lambda F, x, t: F.binary_cross_entropy_with_logits(x, t), [_r(5) * 40, _r(5, lo=0, hi=1)],
-     gc=True)
+     gc=True, ggc=True)
 case("bce_clamps_log", lambda F, x, t: F.binary_cross_entropy(x, t, reduction="none"),
      [np.array([0.0, 1.0, 0.5], np.float32), np.array([1.0, 0.0, 1.0], np.float32)], no_grad=(0,))
 case("cross_entropy_unbatched", lambda F, x, t: F.cross_entropy(x, t), [_r(5), np.array(3)])
@@ -308,25 +308,25 @@ case("cosine_similarity_bcast_dim0", lambda F, a, b: F.cosine_similarity(a, b, d
 case("pairwise_distance", lambda F, a, b: F.pairwise_distance(a, b), [_r(4, 5), _r(4, 5, seed=1)], gc=True, ggc=True)
 case("pairwise_distance_p1_keepdim", lambda F, a, b: F.pairwise_distance(a, b, p=1, keepdim=True),
      [_r(4, 5), _r(4, 5, seed=1)])
-case("triplet_margin_loss", lambda F, a, p, n: F.triplet_margin_loss(a, p, n, swap=True), [_r(4, 5), _r(4, 5, seed=1),
-                                                                                           _r(4, 5, seed=2)], gc=True)
+case("triplet_margin_loss", lambda F, a, p, n: F.triplet_margin_loss(a, p, n, swap=True),
+     [_r(4, 5), _r(4, 5, seed=1), _r(4, 5, seed=2)], gc=True, ggc=True)
 case("margin_ranking_loss", lambda F, a, b, t: F.margin_ranking_loss(a, b, t, 0.1),
-     [_r(6), _r(6, seed=1), np.sign(_r(6, seed=2))], no_grad=(2,), gc=True)
+     [_r(6), _r(6, seed=1), np.sign(_r(6, seed=2))], no_grad=(2,), gc=True, ggc=True)
 case("hinge_embedding_loss", lambda F, a, t: F.hinge_embedding_loss(a, t), [_r(6), np.sign(_r(6, seed=2))],
-     no_grad=(1,), gc=True)
+     no_grad=(1,), gc=True, ggc=True)
 case("soft_margin_loss", lambda F, a, t: F.soft_margin_loss(a, t), [_r(6), np.sign(_r(6, seed=2))], no_grad=(1,),
-     gc=True)
+     gc=True, ggc=True)
 case("cosine_embedding_loss", lambda F, a, b, t: F.cosine_embedding_loss(a, b, t, 0.2),
-     [_r(4, 5), _r(4, 5, seed=1), np.array([1, -1, 1, -1], np.float32)], no_grad=(2,), gc=True)
+     [_r(4, 5), _r(4, 5, seed=1), np.array([1, -1, 1, -1], np.float32)], no_grad=(2,), gc=True, ggc=True)
 case("multilabel_soft_margin_loss", lambda F, a, t: F.multilabel_soft_margin_loss(a, t),
-     [_r(4, 5), (_r(4, 5, seed=1) > 0).astype(np.float32)], no_grad=(1,), gc=True)
+     [_r(4, 5), (_r(4, 5, seed=1) > 0).astype(np.float32)], no_grad=(1,), gc=True, ggc=True)
 case("poisson_nll_loss_full", lambda F, a, t: F.poisson_nll_loss(a, t, full=True), [_r(6), _r(6, lo=0, hi=4)],
-     no_grad=(1,), gc=True)
+     no_grad=(1,), gc=True, ggc=True)
 case("gaussian_nll_loss", lambda F, a, t, v: F.gaussian_nll_loss(a, t, v), [_r(4, 3), _r(4, 3, seed=1),
-                                                                          _r(4, 1, lo=0.5, hi=2)], gc=True)
+                                                                          _r(4, 1, lo=0.5, hi=2)], gc=True, ggc=True)
 case("instance_norm", lambda F, x, w, b: F.instance_norm(x, weight=w, bias=b), [_r(2, 3, 4, 5), _r(3), _r(3)], gc=False)
-case("instance_norm_gc", lambda F, x: F.instance_norm(x), [_r(2, 2, 3)], gc=True)
-case("local_response_norm_3d", lambda F, x: F.local_response_norm(x, 3, alpha=0.1), [_r(2, 6, 5)], gc=True)
+case("instance_norm_gc", lambda F, x: F.instance_norm(x), [_r(2, 2, 3)], gc=True, ggc=True)
+case("local_response_norm_3d", lambda F, x: F.local_response_norm(x, 3, alpha=0.1), [_r(2, 6, 5)], gc=True, ggc=True)
 case("local_response_norm_4d", lambda F, x: F.local_response_norm(x, 4, alpha=0.2, beta=0.5, k=2.0), [_r(2, 6, 3, 4)])
 
 
