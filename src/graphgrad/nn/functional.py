@@ -147,10 +147,8 @@ def bilinear(input1, input2, weight, bias=None):
     x1 = input1.reshape(-1, i1)
     x2 = input2.reshape(-1, i2)
     t = (x1 @ weight.permute(1, 0, 2).reshape(i1, o * i2)).reshape(-1, o, i2)
-    out = (t * x2.unsqueeze(1)).sum(-1)
-    if bias is not None:
-        out = out + bias
-    return out.reshape(tuple(s1[:-1]) + (o,))
+    out = (t * x2.unsqueeze(1)).sum(-1).reshape(tuple(s1[:-1]) + (o,))
+    return out + bias if bias is not None else out
 
 
 # --- convolution ----------------------------------------------------------------------------------
@@ -405,8 +403,7 @@ def adaptive_avg_pool1d(input, output_size):
     if input._data.ndim not in (2, 3):
         raise RuntimeError(f"adaptive_avg_pool1d(): Expected 2D or 3D tensor, but got {_shape(input)}")
     (o,) = _adaptive_sizes(input, output_size, 1)
-    mats = (_nn.adaptive_avg_matrix(input._data.shape[-1], o, input._data.dtype),)
-    return apply(_nn.separable_op("AdaptiveAvgPool2DBackward0"), input, mats=mats)
+    return adaptive_avg_pool2d(input.unsqueeze(-2), (1, o)).squeeze(-2)  # as PyTorch computes (and records) it
 
 
 def _adaptive_max_index(n_in, n_out):

@@ -148,7 +148,7 @@ def apply(op, *inputs, **kwargs):
         edges = (_edge(x),) + op.const_edges if op.const_edges else (_edge(x),)
         meta = ((x._data.shape, x._data.dtype),)
     else:
-        edges = tuple([_edge(t) for t in inputs])
+        edges = tuple([_edge(t) for t in inputs]) + op.const_edges
         meta = tuple([(t._data.shape, t._data.dtype) for t in inputs])
     # depth 3: apply's caller is always inside graphgrad, so the walk starts one frame further out
     node = Node(op, edges, meta, kwargs, raw_site(3) if _Sites.enabled else None)

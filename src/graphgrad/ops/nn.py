@@ -298,6 +298,11 @@ CONV = Op("ConvolutionBackward0", conv_forward_np, _conv_bw, save="ab", saved_na
 """Convolution (input, weight[, bias])."""
 CONV_T = Op("ConvolutionBackward0", conv_transpose_np, _conv_t_bw, save="ab", saved_names=("input", "weight"))
 """Transposed convolution (input, weight[, bias]): the adjoint of CONV in its input."""
+# without a bias, PyTorch still lists its (absent) edge: next_functions has three entries
+_CONV_NB = Op("ConvolutionBackward0", conv_forward_np, _conv_bw, save="ab", saved_names=("input", "weight"),
+              const_args=1)
+_CONV_T_NB = Op("ConvolutionBackward0", conv_transpose_np, _conv_t_bw, save="ab", saved_names=("input", "weight"),
+                const_args=1)
 CONV_WEIGHT = Op("ConvolutionBackwardBackward0", conv_weight_np, _conv_weight_bw, save="ab",
                  saved_names=("input", "grad_output"))
 """The weight gradient of CONV as a function of (input, grad_output): bilinear, so differentiable again."""
@@ -305,14 +310,13 @@ CONV_WEIGHT = Op("ConvolutionBackwardBackward0", conv_weight_np, _conv_weight_bw
 
 def conv(x, w, b, *, stride, padding, dilation, groups, nd):
     """Record a convolution (ConvolutionBackward0); arguments already validated by nn.functional."""
-    args = (x, w) if b is None else (x, w, b)
-    return apply(CONV, *args, stride=stride, padding=padding, dilation=dilation, groups=groups, nd=nd)
+    op, args = (_CONV_NB, (x, w)) if b is None else (CONV, (x, w, b))
+    return apply(op, *args, stride=stride, padding=padding, dilation=dilation, groups=groups, nd=nd)
 
 
 def conv_transpose(x, w, b, *, in_hw, stride, padding, dilation, groups, nd):
-    args = (x, w) if b is None else (x, w, b)
-    return apply(CONV_T, *args, in_hw=in_hw, stride=stride, padding=padding, dilation=dilation, groups=groups,
-                 nd=nd)
+    op, args = (_CONV_T_NB, (x, w)) if b is None else (CONV_T, (x, w, b))
+    return apply(op, *args, in_hw=in_hw, stride=stride, padding=padding, dilation=dilation, groups=groups, nd=nd)
 
 
 # --- pooling: one strided view per kernel tap -----------------------------------------------------
@@ -621,8 +625,9 @@ def _norm_bw(node, g):
 
 
 BATCH_NORM, LAYER_NORM, GROUP_NORM = "NativeBatchNormBackward0", "NativeLayerNormBackward0", "NativeGroupNormBackward0"
+# one op per number of tensor arguments; the absent weight/bias still get (None) edges, as in PyTorch
 _NORM_OPS = {(name, n): Op(name, _norm_fwd, _norm_bw, save="abc"[:n], stateful=True,
-                           saved_names=("input", "weight", "bias")[:n])
+                           saved_names=("input", "weight", "bias")[:n], const_args=3 - n)
              for name in (BATCH_NORM, LAYER_NORM, GROUP_NORM) for n in (1, 2, 3)}
 
 
