@@ -312,3 +312,66 @@ def test_special_values_without_warnings(torch_ref):
         quiet_numpy_warnings()  # pytest resets the filters per test; graphgrad installs this at import
         scenario(graphgrad)
     assert not [w for w in caught if issubclass(w.category, RuntimeWarning)], [str(w.message) for w in caught]
+
+
+MISC = {
+    "int_abs_sign_clamp": lambda T: [T.tensor([-1, 2]).abs(), T.tensor([-1, 2]).sign(), T.tensor([-3, 2]).clamp(-1, 1)],
+    "int_reductions": lambda T: [T.tensor([1, 2]).sum(dtype=T.float32), T.tensor([1, 2]).mean(dtype=T.float64),
+                                 T.tensor([1, 2]).cumsum(0), T.tensor([1, 5]).max(), T.tensor([[1, 5]]).max(1),
+                                 T.tensor([2, 3]).prod(), T.tensor([1, 2]).logsumexp(0)],
+    "bool_ops": lambda T: [T.tensor([True, False]).sum(), T.tensor([True, False]).float(), ~T.tensor([True]),
+                           T.tensor([True]) & T.tensor([False]), T.tensor([[True, False], [True, True]]).sum(0),
+                           T.tensor([True, True]).cumsum(0), T.tensor([True, False]).max()],
+    "float16": lambda T: [(T.tensor([1.5], dtype=T.float16) * 2).dtype, T.tensor([1.5], dtype=T.float16).sum().dtype],
+    "len_iter_contains": lambda T: [len(T.ones(3, 2)), [tuple(t.shape) for t in T.ones(3, 2)],
+                                    2.0 in T.tensor([1.0, 2.0]), 5 in T.tensor([1, 2])],
+    "bool_hash": lambda T: [bool(T.tensor([0.0])), bool(T.tensor(2)), len({T.ones(1), T.ones(1)})],
+    "max_two_tensors": lambda T: T.max(T.tensor([1.0, 5.0]), T.tensor([3.0, 2.0])),
+    "reductions_args": lambda T: [T.ones(2, 3).sum(dim=None), T.ones(2, 3).mean(1, True),
+                                  T.tensor([1.0, 2.0, 4.0]).std(False), T.ones(2, 3).var([0, 1])],
+    "new_factories": lambda T: [T.ones(2, dtype=T.float64).new_ones(3), T.ones(2).new_full((2,), 7),
+                                tuple(T.ones(2).new_empty((2,)).shape)],
+    "shapes": lambda T: [tuple(T.ones(2, 3).permute(-1, 0).shape), T.ones(3).expand(-1, 3).shape[0],
+                         [tuple(t.shape) for t in T.ones(2, 5).split([2, 3], 1)],
+                         [tuple(t.shape) for t in T.ones(2, 3).unbind(-1)],
+                         [tuple(t.shape) for t in T.ones(5).chunk(3)],
+                         [tuple(t.shape) for t in T.ones(2).chunk(5)], tuple(T.ones(2, 1).squeeze(-1).shape),
+                         tuple(T.tensor(2.0).flatten().shape), tuple(T.tensor(2.0).reshape(-1).shape),
+                         tuple(T.ones(0, 3).view(-1, 3).shape), tuple(T.stack([T.ones(2), T.ones(2)], -1).shape),
+                         tuple(T.cat([T.ones(0), T.ones(2)]).shape)],
+    "indexing": lambda T: [T.arange(5)[[-1, -2]], T.arange(5)[T.tensor(2)], tuple(T.arange(3)[True].shape),
+                           T.arange(6.0).reshape(2, 3).gather(-1, T.tensor([[2], [0]])),
+                           T.arange(6.0).reshape(2, 3).index_select(-1, T.tensor([2, 0]))],
+    "setitem": lambda T: [_set(T.zeros(2, 3), slice(None), T.tensor([1.0, 2.0, 3.0])),
+                          _set(T.arange(4.0), T.arange(4.0) > 1, T.tensor(9.0)), _set(T.zeros(3), 1, True)],
+    "where_mixed": lambda T: [T.where(T.tensor([True, False]), 1.0, 0),
+                              T.where(T.tensor([True, False]), T.tensor([1, 2]), T.tensor([0.5, 0.5]))],
+    "mixed_dtypes": lambda T: [T.tensor([1, 5]).clamp(min=2.5), T.tensor([2, 4]) ** -0.5],
+    "factories_more": lambda T: [tuple(T.arange(0, 1, 0.1).shape), T.linspace(0, 1, 1),
+                                 T.tensor([T.tensor(1.0), T.tensor(2.0)]), T.tensor(np.float64(2.5)).dtype,
+                                 T.tensor(np.int32(2)).dtype, T.tensor([np.float32(1), np.float32(2)]).dtype,
+                                 T.full((2,), False).dtype, tuple(T.zeros(T.Size([2, 3])).shape),
+                                 T.ones_like(T.ones(2, requires_grad=True)).requires_grad],
+    "versions": lambda T: [(lambda a: (a.detach().add_(1), a._version)[1])(T.ones(2)),
+                           (lambda a: (a.clone().add_(1), a._version)[1])(T.ones(2))],
+    "sorting": lambda T: [T.tensor([2, 1, 2, 1]).argsort(stable=True),
+                          T.tensor([3.0, 1.0, 2.0]).topk(2, largest=False)],
+    "logic_more": lambda T: [T.isclose(T.tensor([float("nan")]), T.tensor([float("nan")]), equal_nan=True),
+                             T.tensor([1.0, 0.0]).all(), T.tensor([[1.0, 0.0]]).any(1, keepdim=True)],
+    "to_copy": lambda T: (lambda a: a.to(T.float32, copy=True) is a)(T.ones(2)),
+    "norm_int_error": lambda T: T.tensor([3, 4]).norm(),
+    "matmul_dtype_error_dot": lambda T: T.tensor([1, 2]) @ T.tensor([1.0, 2.0]),
+    "matmul_dtype_error_mm": lambda T: T.ones(2, 3) @ T.ones(3, 2, dtype=T.float64),
+    "matmul_dtype_error_mv": lambda T: T.ones(2, 3) @ T.ones(3, dtype=T.float64),
+    "matmul_dtype_error_bmm": lambda T: T.ones(2, 2, 3) @ T.ones(2, 3, 2, dtype=T.float64),
+}
+
+
+def _set(t, idx, v):
+    t[idx] = v
+    return t
+
+
+@pytest.mark.parametrize("name", list(MISC))
+def test_misc_api(torch_ref, name):
+    same(torch_ref, MISC[name])

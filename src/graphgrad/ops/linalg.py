@@ -84,6 +84,25 @@ def _shape_error(a, b):
                         f"[{n}, {sb[-2]}]." + shapes)
 
 
+_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
+            "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
+
+
+def _dtype_error(a, b):
+    """PyTorch's text for operands of different dtypes (matmul does not promote)."""
+    from .._dtype import from_numpy_dtype
+
+    A, B = (from_numpy_dtype(x.dtype)._legacy[:-len("Tensor")] for x in (a, b))
+    if a.ndim == 1 and b.ndim == 1:
+        return RuntimeError(f"dot : expected both vectors to have same dtype, but found {A} and {B}")
+    if a.ndim == 2 and b.ndim == 1:
+        return RuntimeError(f"addmv input tensors must have the same dtype, but got {B}, {A}, and {B}")
+    if b.ndim >= 3:
+        return RuntimeError(f"expected scalar type {A} but found {B}")
+    return RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_C_NAMES[a.dtype.name]} != "
+                        f"{_C_NAMES[b.dtype.name]}")
+
+
 @export("matmul")
 def matmul(input, other):
     """Matrix product with NumPy/PyTorch broadcasting rules (``a @ b``).
@@ -97,6 +116,8 @@ def matmul(input, other):
         raise RuntimeError(
             f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D"
         )
+    if a.dtype != b.dtype:
+        raise _dtype_error(a, b)
     if b.ndim > 2:  # batch dimensions must broadcast (checked first, as PyTorch does)
         try:
             np.broadcast_shapes(a.shape[:-2], b.shape[:-2])

@@ -451,7 +451,7 @@ def _logsumexp_bw(n, g):
                                                                                      k["keepdim"])).exp()
 
 
-LOGSUMEXP = Op("LogsumexpBackward0", _logsumexp_fwd, _logsumexp_bw, save=("a", "out"))
+LOGSUMEXP = Op("LogsumexpBackward0", _logsumexp_fwd, _logsumexp_bw, save=("a", "out"), promote="float")
 
 
 @export("logsumexp")
@@ -523,6 +523,9 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """
     if dtype is not None:
         input = input.to(dtype)
+    if input._data.dtype.kind != "f":
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+                           + input.dtype._legacy[:-len("Tensor")])
     dims = _dims(input, dim)
     if isinstance(p, str) and p not in ("fro", "inf"):
         raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
