@@ -598,7 +598,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     return _dropout(input, p, training, inplace, input._data.shape)
 
 
-def _feature_dropout(name, input, p, training, inplace, nd):
+def _feature_dropout(input, p, training, inplace, nd):
     shape = input._data.shape
     batched = len(shape) == nd + 2
     mask_shape = shape[:2] + (1,) * nd if batched else shape[:1] + (1,) * nd
@@ -611,7 +611,7 @@ def dropout1d(input, p=0.5, training=True, inplace=False):
         raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {input._data.ndim}D input. Note "
                            "that dropout1d exists to provide channel-wise dropout on inputs with 1 spatial dimension, "
                            "a channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
-    return _feature_dropout("dropout1d", input, p, training, inplace, 1)
+    return _feature_dropout(input, p, training, inplace, 1)
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
@@ -639,7 +639,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
 def dropout3d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) input."""
     _check_p(p)
-    return _feature_dropout("dropout3d", input, p, training, inplace, 3)
+    return _feature_dropout(input, p, training, inplace, 3)
 
 
 def alpha_dropout(input, p=0.5, training=False, inplace=False):
