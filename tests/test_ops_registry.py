@@ -326,6 +326,10 @@ CASES = [
     C("reciprocal_", lambda T, a: (a * 1).reciprocal_(), (S23,), POS),
     C("sign_floor_", lambda T, a: (a * 1).sign_() + (a * 1).floor_() + (a * 1).ceil_() + (a * 1).trunc_(), (S23,)),
     C("iadd", lambda T, a, b: _iadd(a * 1, b), (S23, S23)),
+    # in-place writes through views: the base's history gets a CopySlices node
+    C("view_mul_", lambda T, a, b: _through_view(a * 1, lambda y: y[:, 1:].mul_(b)), (S23, (2, 2)), grad_fn=NAME),
+    C("view_t_add_", lambda T, a, b: _through_view(a * 1, lambda y: y.t()[0].add_(b)), (S23, (2,)), grad_fn=NAME),
+    C("view_exp_", lambda T, a: _through_view(a * 1, lambda y: y[1].exp_()), (S23,), grad_fn=NAME),
     C("masked_fill_", lambda T, a: (a * 1).masked_fill_(a > 0, 0.0), (S23,)),
     C("scatter_", lambda T, a, s: (a * 1).scatter_(1, _idx(T, [[0], [2]]), s), (S23, (2, 1))),
     C("index_add_", lambda T, a, s: (a * 1).index_add_(1, _idx(T, [0, 0]), s), (S23, (2, 2))),
@@ -400,6 +404,11 @@ CASES = CASES + EXTRA
 def _setitem(t, idx, v):
     t[idx] = v
     return t
+
+
+def _through_view(y, write):
+    write(y)
+    return y
 
 
 def _iadd(t, v):
@@ -538,7 +547,7 @@ def test_gradcheck_catches_wrong_derivative():
 # The core op modules whose registry entries this file must cover. Ops that other packages register
 # (graphgrad.nn's functional ops, ...) are covered by those packages' own test suites.
 CORE_MODULES = {"graphgrad.ops.elementwise", "graphgrad.ops.reduce", "graphgrad.ops.shape", "graphgrad.ops.index",
-                "graphgrad.ops.linalg", "graphgrad._factories"}
+                "graphgrad.ops.linalg", "graphgrad.ops._op", "graphgrad._factories"}
 ALLOWED_UNCOVERED = {
     # random in-place fills that take no tensor arguments and whose gradient is zero; normal_ and
     # uniform_ are covered, these differ only in the sampler.
