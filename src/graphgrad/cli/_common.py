@@ -1,0 +1,70 @@
+"""What the commands share: the one-line error, optional imports, atomic writes."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import signal
+import tempfile
+import threading
+
+EXTRA_HINT = "pip install 'graphgrad[cli]'"
+
+
+class CLIError(Exception):
+    """A problem with the user's input: printed as one line on stderr, exit status ``code``."""
+
+    def __init__(self, message, code=2):
+        super().__init__(message)
+        self.code = code
+
+
+def need(*modules, purpose):
+    """Import ``modules`` (dotted names); raise CLIError naming the extra to install if any is missing."""
+    missing, found = [], []
+    for name in modules:
+        try:
+            found.append(importlib.import_module(name))
+        except ImportError:
+            missing.append(name.split(".")[0])
+    if missing:
+        names = {"sklearn": "scikit-learn"}
+        listed = ", ".join(names.get(m, m) for m in dict.fromkeys(missing))
+        raise CLIError(f"{purpose} needs {listed}, which is not installed: {EXTRA_HINT}", code=3)
+    return found[0] if len(found) == 1 else found
+
+
+def atomic_write_bytes(path, data: bytes):
+    """Write ``data`` to ``path`` through a temporary file and a rename: readers never see half a file."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_text(path, text: str):
+    atomic_write_bytes(path, text.encode())
+
+
+@contextlib.contextmanager
+def sigint_deferred():
+    """Hold Ctrl-C (SIGINT) back while the block runs; it is delivered right after.
+
+    Used around writing a checkpoint and its metrics, so that an interrupt never lands between the
+    two (the checkpoint itself is written atomically either way).
+    """
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
