@@ -276,6 +276,8 @@ def test_bad_options(cli):
     assert_one_line_error(cli("train", "--lr", "-1"), 2, "--lr", "must be above 0")
     assert_one_line_error(cli("train", "--limit", "1", "--quiet"), 2, "--limit 1: at least 2 images")
     assert_one_line_error(cli("train", "--out", "empty", "--resume"), 2, "no checkpoint to resume")
+    Path("afile").write_text("")
+    assert_one_line_error(cli("train", "--out", "afile", "--limit", "50", "--quiet"), 2, "--out afile: is a file")
     assert_one_line_error(cli("frobnicate"), 2, "invalid choice: 'frobnicate'")
     assert_one_line_error(cli("evaluate"), 2, "the following arguments are required: CHECKPOINT")
 
@@ -305,6 +307,10 @@ def test_bad_checkpoints(run2, cli, tmp_path):
     ckpt["model_name"] = "mlp"
     graphgrad.save(ckpt, str(tmp_path / "relabelled.safetensors"))
     assert_one_line_error(cli("evaluate", "relabelled.safetensors"), 2, "its weights do not fit the model 'mlp'")
+    del ckpt["meta"]["mean"]
+    graphgrad.save(ckpt, str(tmp_path / "damaged.safetensors"))
+    assert_one_line_error(cli("evaluate", "damaged.safetensors"), 2, "a damaged checkpoint", "lacks meta.mean")
+    ckpt = graphgrad.load(str(conv))
     ckpt["model_name"] = "resnet"
     graphgrad.save(ckpt, str(tmp_path / "unknown.safetensors"))
     assert_one_line_error(cli("evaluate", "unknown.safetensors"), 2, "model 'resnet', which graphgrad train does not")

@@ -53,18 +53,32 @@ def atomic_write_text(path, text: str):
     atomic_write_bytes(path, text.encode())
 
 
+_deferring = False
+
+
 @contextlib.contextmanager
 def sigint_deferred():
-    """Hold Ctrl-C (SIGINT) back while the block runs; it is delivered right after.
+    """Hold Ctrl-C (SIGINT) back while the block runs; it takes effect right after.
 
-    Used around writing a checkpoint and its metrics, so that an interrupt never lands between the
-    two (the checkpoint itself is written atomically either way).
+    Used around writing a checkpoint and its metrics, so that an interrupt never lands between the two
+    (the checkpoint itself is written atomically either way).  A Python-level handler, not a signal
+    mask: the process may have other threads (BLAS), and the kernel hands a signal to any thread that
+    does not block it.  Nested blocks defer to the outermost.
     """
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+    global _deferring
+    if _deferring or threading.current_thread() is not threading.main_thread():
         yield
         return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    received = []
+    old = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    _deferring = True
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        _deferring = False
+        signal.signal(signal.SIGINT, old)
+        if received:
+            if callable(old):
+                old(signal.SIGINT, None)  # the default handler raises KeyboardInterrupt
+            elif old == signal.SIG_DFL:
+                raise KeyboardInterrupt

@@ -16,6 +16,9 @@ from ._common import CLIError, need, sigint_deferred
 
 FORMAT = "graphgrad-train/1"
 FILENAME = "checkpoint.safetensors"
+# what evaluate and --resume read from a checkpoint's "meta"
+META_KEYS = ("data", "data_name", "n_images", "limit", "test_fraction", "in_channels", "classes", "range", "mean",
+             "std", "epochs", "batch_size", "optimizer", "lr", "seed", "shift")
 
 
 def save(path, model_name, model, optimizer, epoch, meta):
@@ -57,6 +60,10 @@ def load(path):
     if not (isinstance(ckpt, dict) and ckpt.get("format") == FORMAT):
         raise CLIError(f"{os.fspath(path)}: not a checkpoint written by graphgrad train "
                        "(`graphgrad inspect` lists what it holds)")
+    missing = [k for k in ("model", "optimizer", "epoch", "meta") if k not in ckpt]
+    missing += [f"meta.{k}" for k in META_KEYS if k not in (ckpt.get("meta") or {})]
+    if missing:
+        raise CLIError(f"{os.fspath(path)}: a damaged checkpoint of graphgrad train (it lacks {', '.join(missing)})")
     if ckpt.get("model_name") not in models.MODELS:
         raise CLIError(f"{os.fspath(path)}: a checkpoint of the model {ckpt.get('model_name')!r}, "
                        f"which graphgrad train does not know (it knows {', '.join(models.MODELS)})")

@@ -23,7 +23,7 @@ from ._common import CLIError, need, sigint_deferred
 
 F = torch.nn.functional
 
-DEFAULTS = {"model": "conv", "epochs": 15, "batch_size": 64, "optimizer": "adam", "seed": 0, "shift": 2}
+DEFAULTS = {"model": "conv", "epochs": 30, "batch_size": 64, "optimizer": "adam", "seed": 0, "shift": 2}
 DEFAULT_LR = {"adam": 0.01, "sgd": 0.05}
 SGD_MOMENTUM = 0.9
 
@@ -162,6 +162,8 @@ def run(args):
                   f"(pass a larger --epochs to train on)")
             return 0
 
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise CLIError(f"--out {out}: is a file, not a directory")
     os.makedirs(out, exist_ok=True)
     if not resumed and os.path.exists(ckpt_path):
         print(f"note: starting a new run in {out}; it replaces the checkpoint there "
@@ -229,7 +231,8 @@ def _loop(args, s, model, optimizer, meta, start, rows, out, ckpt_path, say, arr
                 loss_sum += loss.item() * n
                 correct += int((logits.argmax(1) == yb).sum().item())
                 if tqdm:
-                    bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{100 * correct / seen:.2f}%", refresh=False)
+                    bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{100 * correct / seen:.2f}%",
+                                    refresh=i + 1 == steps_per_epoch)  # (tqdm redraws at most 10 times a second)
             if tqdm:
                 bar.close()
             test_loss, test_acc, _ = evaluate(model, x_test, y_test, mean, std)
@@ -247,11 +250,11 @@ def _loop(args, s, model, optimizer, meta, start, rows, out, ckpt_path, say, arr
                 f"acc {100 * test_acc:6.2f}%  |  {row['seconds']:.1f}s")
     except KeyboardInterrupt:
         if completed >= 1:
-            where = f"{ckpt_path} holds the last complete epoch ({completed})"
+            print(f"\ninterrupted in epoch {completed + 1}: {ckpt_path} holds the last complete epoch ({completed}). "
+                  f"Continue with: graphgrad train --out {out} --resume", file=sys.stderr, flush=True)
         else:
-            where = "no epoch was complete, so there is no checkpoint yet"
-        print(f"\ninterrupted in epoch {completed + 1}: {where}. "
-              f"Continue with: graphgrad train --out {out} --resume", file=sys.stderr, flush=True)
+            print(f"\ninterrupted in epoch {completed + 1}, before any epoch was complete: no checkpoint to resume "
+                  "from; run the same command again to start over", file=sys.stderr, flush=True)
         return 130
 
     elapsed = time.perf_counter() - t_run
