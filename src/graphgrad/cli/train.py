@@ -9,6 +9,7 @@ resumed from a checkpoint takes the same steps as one that was never interrupted
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sys
@@ -177,8 +178,23 @@ def run(args):
         f"seed {s['seed']}" + (f", resuming after epoch {start}" if resumed else "") + f" -> {out}")
 
     rows = report.read_metrics(os.path.join(out, "metrics.csv"), start) if resumed else []
-    return _loop(args, s, model, optimizer, meta, start, rows, out, ckpt_path, say,
-                 (x_train, y_train, x_test, y_test, mean, std))
+    with _sites_off():
+        return _loop(args, s, model, optimizer, meta, start, rows, out, ckpt_path, say,
+                     (x_train, y_train, x_test, y_test, mean, std))
+
+
+@contextlib.contextmanager
+def _sites_off():
+    """graphgrad records the user's source line of each node; here the "user code" is this package,
+    which graphgrad skips as its own, so the recorded lines would be the interpreter's: turn it off."""
+    from graphgrad.autograd import graph as autograd_graph
+
+    recording = autograd_graph._Sites.enabled
+    autograd_graph.set_record_sites(False)
+    try:
+        yield
+    finally:
+        autograd_graph.set_record_sites(recording)
 
 
 def _loop(args, s, model, optimizer, meta, start, rows, out, ckpt_path, say, arrays):
@@ -189,11 +205,6 @@ def _loop(args, s, model, optimizer, meta, start, rows, out, ckpt_path, say, arr
     steps_per_epoch = math.ceil(len(x_train) / s["batch_size"])
     total_steps = s["epochs"] * steps_per_epoch
     tqdm = None if args.quiet else need("tqdm", purpose="the progress bar").tqdm
-    # graphgrad records the user's source line of each node; here the "user code" is this package,
-    # which graphgrad skips as its own, so the recorded lines would be the interpreter's: turn it off.
-    from graphgrad.autograd.graph import set_record_sites
-
-    set_record_sites(False)
     graph = None
     t_run = time.perf_counter()
     epoch = completed = start
