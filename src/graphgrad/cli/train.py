@@ -218,12 +218,12 @@ def _loop(args, s, model, optimizer, meta, start, rows, out, ckpt_path, say, arr
             # Whole batches at once (one fancy index per batch, not one __getitem__ per image).
             loader = DataLoader(dataset, sampler=BatchSampler(sampler, s["batch_size"], drop_last=False),
                                 batch_size=None)
-            bar = tqdm(loader, desc=f"epoch {epoch}/{s['epochs']}", total=steps_per_epoch, leave=False,
-                       unit="batch", file=sys.stderr, dynamic_ncols=True) if tqdm else loader
+            bar = tqdm(desc=f"epoch {epoch}/{s['epochs']}", total=steps_per_epoch, leave=False, unit="batch",
+                       file=sys.stderr, dynamic_ncols=True) if tqdm else None
             model.train()
             seen = correct = 0
             loss_sum = 0.0
-            for i, (xb, yb) in enumerate(bar):
+            for i, (xb, yb) in enumerate(loader):
                 step = (epoch - 1) * steps_per_epoch + i
                 lr = cosine_lr(s["lr"], step, total_steps)
                 for group in optimizer.param_groups:
@@ -241,10 +241,11 @@ def _loop(args, s, model, optimizer, meta, start, rows, out, ckpt_path, say, arr
                 seen += n
                 loss_sum += loss.item() * n
                 correct += int((logits.argmax(1) == yb).sum().item())
-                if tqdm:
-                    bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{100 * correct / seen:.2f}%",
-                                    refresh=i + 1 == steps_per_epoch)  # (tqdm redraws at most 10 times a second)
-            if tqdm:
+                if bar is not None:
+                    bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{100 * correct / seen:.2f}%", refresh=False)
+                    bar.update()
+            if bar is not None:
+                bar.refresh()  # the epoch's final numbers (tqdm redraws at most 10 times a second)
                 bar.close()
             test_loss, test_acc, _ = evaluate(model, x_test, y_test, mean, std)
             row = {"epoch": epoch, "train_loss": loss_sum / seen, "train_accuracy": correct / seen,
