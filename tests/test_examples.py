@@ -3,6 +3,7 @@
 Each example runs in a subprocess of its own (as a user would run it), in a temporary directory.
 """
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -82,3 +83,35 @@ def test_make_dot_example_writes_dot(tmp_path):
                    check=True, capture_output=True, timeout=120)
     source = (tmp_path / "g.dot").read_text()
     assert source.startswith("digraph") and "conv1.weight" in source
+
+
+DRIVER = """
+import contextlib, io, json, sys, traceback
+import torch  # noqa: F401  (imported once for all the examples)
+
+out = {}
+for path in sys.argv[1:]:
+    source = open(path).read().replace("import graphgrad as torch\\n", "import torch\\n")
+    buf = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(buf):
+            exec(compile(source, path, "exec"), {"__name__": "__main__"})
+    except Exception:
+        buf.write(traceback.format_exc())
+    out[path] = buf.getvalue()
+print(json.dumps(out))
+"""
+
+
+def test_examples_print_the_same_under_pytorch(tmp_path):
+    """The examples are ordinary PyTorch code: run with ``import torch``, they print the same key lines."""
+    pytest.importorskip("torch")
+    names = [n for n in sorted(EXPECTED) if n != "make_dot_conv_classifier.py"]  # (graphgrad.viz: not PyTorch)
+    proc = subprocess.run([sys.executable, "-c", DRIVER, *(str(EXAMPLES / n) for n in names)], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    outputs = json.loads(proc.stdout.splitlines()[-1])
+    for name in names:
+        printed = outputs[str(EXAMPLES / name)]
+        for line in EXPECTED[name]:
+            assert line in printed, f"{name} under PyTorch: {line!r} not in its output:\n{printed}"
