@@ -42,6 +42,17 @@ def run(seed, cores, extra):
     return float(m.group(1)), f"{m.group(2)}/{m.group(3)}", int(m.group(4)), float(m.group(5)), wall
 
 
+def _cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -51,7 +62,7 @@ def main():
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     used = min(args.cores, cores) if args.cores else cores
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"machine: {platform.machine()} {platform.processor() or ''}, {cores} cores (runs pinned to {used}), "
+    print(f"machine: {_cpu_name()}, {cores} cores (runs pinned to {used}), "
           f"Python {platform.python_version()}, load average {load:.2f}")
     print(f"command: graphgrad train --quiet --seed S {' '.join(args.extra)}".rstrip())
     print()
