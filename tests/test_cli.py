@@ -91,6 +91,21 @@ def cli(capsys, monkeypatch, tmp_path):
     return run
 
 
+def test_cli_files_are_user_code():
+    """Frames in the CLI package (and ``python -m graphgrad``) are user code: a node made there records its line."""
+    import graphgrad
+    from graphgrad.autograd.graph import is_library_file
+    from graphgrad.cli import models
+
+    assert is_library_file(graphgrad._tensor.__file__) and is_library_file(graphgrad.nn.functional.__file__)
+    assert not is_library_file(models.__file__) and not is_library_file(graphgrad.cli.__file__)
+    assert not is_library_file(str(Path(graphgrad.__file__).with_name("__main__.py")))
+    logits = models.build("mlp", 1, 10)(graphgrad.zeros(2, 1, 28, 28))
+    path, line = logits.grad_fn._site
+    assert Path(path).name == "models.py"
+    assert Path(path).read_text().splitlines()[line - 1].strip() == "return self.fc3(x)"
+
+
 # --- one small run shared by several tests --------------------------------------------------------------
 @pytest.fixture(scope="module")
 def run2(tmp_path_factory):
@@ -110,7 +125,11 @@ def test_train_writes_everything(run2):
         assert (out / "graph.svg").read_text().lstrip().startswith("<?xml")
     assert (out / "graph.dot").read_text().startswith("digraph")
     assert "ConvolutionBackward0" in (out / "graph.dot").read_text()
-    assert "AccumulateGrad leaf conv1.weight (5, 1, 5, 5)" in (out / "graph.txt").read_text()
+    graph_txt = (out / "graph.txt").read_text()
+    assert "AccumulateGrad leaf conv1.weight (5, 1, 5, 5)" in graph_txt
+    # creation sites are recorded: the CLI's own files are user code, not graphgrad's
+    assert re.search(r"ConvolutionBackward0 .*@ models\.py:\d+  x = F\.relu\(self\.pool1\(self\.conv1", graph_txt)
+    assert re.search(r"NllLossBackward0 .*@ train\.py:\d+ ", graph_txt)
     for png in ["curves.png", "confusion.png"]:
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not [p for p in os.listdir(out) if p.endswith(".tmp")]  # atomic writes leave no temporaries

@@ -15,10 +15,10 @@ class _Anomaly:
 
 def forward_trace():
     """The stack of the op being recorded, as formatted lines, without graphgrad's own innermost frames."""
-    from .graph import _PKG_DIR
+    from .graph import is_library_file
 
     stack = traceback.extract_stack()[:-1]
-    while len(stack) > 1 and stack[-1].filename.startswith(_PKG_DIR):
+    while len(stack) > 1 and is_library_file(stack[-1].filename):
         stack.pop()
     return traceback.format_list(stack)
 

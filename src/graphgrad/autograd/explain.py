@@ -14,7 +14,7 @@ import sys
 
 from .errors import format_site
 from .grad_mode import _State
-from .graph import _PKG_DIR, AccumulateGrad, iter_graph, user_site
+from .graph import _LIB_FILES, AccumulateGrad, iter_graph, user_site
 
 
 def note_cut(out, inputs):
@@ -36,7 +36,7 @@ def note_cut(out, inputs):
 def user_frame():
     """The innermost frame outside graphgrad."""
     f = sys._getframe(1)
-    while f is not None and f.f_code.co_filename.startswith(_PKG_DIR):
+    while f is not None and f.f_code.co_filename in _LIB_FILES:
         f = f.f_back
     return f
 

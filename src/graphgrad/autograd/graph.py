@@ -20,6 +20,35 @@ from . import anomaly, errors
 from .anomaly import _Anomaly
 
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Parts of the package that are not the library proper: the ``graphgrad`` command (its models and training
+# loop are code written *with* the library, as a user's would be) and ``python -m graphgrad``.
+_NOT_LIBRARY = ("cli", "__main__.py")
+
+
+def _library_files(pkg_dir: str) -> frozenset:
+    """The source files of the library proper, as the ``co_filename`` of their code objects reads."""
+    files = set()
+    for root, dirs, names in os.walk(pkg_dir):
+        if root == pkg_dir:
+            dirs[:] = [d for d in dirs if d not in _NOT_LIBRARY]
+            names = [n for n in names if n not in _NOT_LIBRARY]
+        for n in names:
+            if n.endswith(".py"):
+                path = os.path.join(root, n)
+                files.add(path)
+                files.add(os.path.realpath(path))
+    return frozenset(files)
+
+
+# The one place that decides which frames are graphgrad's own (skipped when naming the user's line) and
+# which are user code. A set of filenames, not a prefix test: it is on the path of every recorded op.
+_LIB_FILES = _library_files(_PKG_DIR)
+
+
+def is_library_file(filename: str) -> bool:
+    """Whether a frame in ``filename`` is graphgrad's own code (the CLI and ``__main__`` count as user code)."""
+    return filename in _LIB_FILES
+
 _seq = itertools.count()
 
 
@@ -42,7 +71,7 @@ def raw_site(depth):
     it skips, so this stays cheap enough to be on by default.
     """
     f = _getframe(depth)
-    while f.f_code.co_filename.startswith(_PKG_DIR):
+    while f.f_code.co_filename in _LIB_FILES:
         depth += 1
         f = _getframe(depth)
     return (f.f_code, f.f_lasti)
@@ -64,8 +93,7 @@ def user_site(skip: int = 2):
     if not _Sites.enabled:
         return None
     f = sys._getframe(skip)
-    pkg = _PKG_DIR
-    while f is not None and f.f_code.co_filename.startswith(pkg):
+    while f is not None and f.f_code.co_filename in _LIB_FILES:
         f = f.f_back
     return None if f is None else (f.f_code.co_filename, f.f_lineno)
 
