@@ -4,6 +4,8 @@ with NumPy, reproducible random numbers, and ``repr`` text (equal to PyTorch's o
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -375,3 +377,58 @@ def _set(t, idx, v):
 @pytest.mark.parametrize("name", list(MISC))
 def test_misc_api(torch_ref, name):
     same(torch_ref, MISC[name])
+
+
+# --- x.T / x.mT / x.mH / x.H / adjoint() on tensors that are not matrices ------------------------------------
+def _transposed(expr):
+    def scenario(T):
+        t = eval(expr, {"T": T, "x0": T.tensor(1.0, requires_grad=True), "x1": T.ones(3, requires_grad=True),
+                        "x2": T.ones(2, 3, requires_grad=True), "x3": T.ones(2, 3, 4, requires_grad=True)})
+        return {"shape": tuple(t.shape), "grad_fn": None if t.grad_fn is None else t.grad_fn.name()}
+
+    return scenario
+
+
+TRANSPOSES = ["x0.T", "x1.T", "x2.T", "x3.T", "x0.mT", "x1.mT", "x2.mT", "x3.mT", "x0.mH", "x1.mH", "x3.mH",
+              "x0.H", "x1.H", "x2.H", "x3.H", "x0.adjoint()", "x1.adjoint()", "x3.adjoint()", "T.adjoint(x2)",
+              "x3.t()"]
+
+
+@pytest.mark.parametrize("expr", TRANSPOSES)
+def test_transpose_properties_on_any_ndim(torch_ref, expr):
+    """Shapes, grad_fn names and errors (``x1.mT``: PyTorch's RuntimeError, not an internal IndexError);
+    PyTorch warns once per process for some of these, so the warnings are compared separately."""
+    from ._parity import compare, observe
+
+    g, _ = observe(_transposed(expr), graphgrad)
+    t, _ = observe(_transposed(expr), torch_ref)
+    compare(g, t)
+
+
+def test_transpose_deprecation_warnings_once(torch_ref, monkeypatch):
+    """The deprecation warnings of ``x.T`` (ndim not 2) and of 0-D ``mT``/``mH``/``H``/``adjoint``: PyTorch's
+    text, once per process (PyTorch's are compared in a fresh interpreter, where none has fired yet)."""
+    import subprocess
+    import sys
+    import warnings
+
+    from graphgrad.ops import shape
+
+    code = ("import warnings, torch\nwarnings.simplefilter('always')\n"
+            "x0, x3 = torch.tensor(1.0), torch.ones(2, 3, 4)\n"
+            "with warnings.catch_warnings(record=True) as w:\n"
+            "    warnings.simplefilter('always')\n"
+            "    for _ in range(2): x0.T; x3.T; x0.mT; x0.mH; x0.H; x0.adjoint(); torch.ones(3).T\n"
+            "print('\\n'.join(str(m.message) for m in w))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    expected = [re.sub(r" \(Triggered internally at [^)]*\)$", "", m) for m in out.strip().splitlines()]
+    assert len(expected) == 6
+
+    monkeypatch.setattr(shape, "_WARNED", set())
+    x0, x3 = graphgrad.tensor(1.0), graphgrad.ones(2, 3, 4)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        for _ in range(2):
+            x0.T, x3.T, x0.mT, x0.mH, x0.H, x0.adjoint(), graphgrad.ones(3).T  # noqa: B018
+    assert [str(m.message) for m in w] == expected
+    assert all(m.filename == __file__ for m in w)  # reported at the caller's line

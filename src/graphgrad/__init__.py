@@ -51,9 +51,10 @@ def _bind_ops():
         setattr(Tensor, name, fn)
     for name, fn in OPERATORS.items():
         setattr(Tensor, name, fn)
-    Tensor.T = property(lambda self: self.permute(tuple(reversed(range(self._data.ndim)))))
-    Tensor.mT = property(lambda self: self.transpose(-2, -1))
-    Tensor.H = Tensor.T
+    Tensor.T = property(ops.shape.T)
+    Tensor.mT = property(ops.shape.mT)
+    Tensor.mH = property(ops.shape.mH)
+    Tensor.H = property(ops.shape.H)
     globals().update(ops.FUNCTIONS)
     globals().update(_LEGACY)
 

@@ -235,9 +235,73 @@ def movedim(input, source, destination):
     return permute(input, tuple(order))
 
 
-@export("adjoint", method=True)
-def mT(input):
+_WARNED = set()
+
+
+def _warn_once(key, message):
+    """PyTorch's TORCH_WARN_ONCE: a UserWarning the first time in the process, then never again."""
+    if key not in _WARNED:
+        _WARNED.add(key)
+        import sys
+        import warnings
+
+        from ..autograd.graph import is_library_file
+
+        level, f = 1, sys._getframe()
+        while f is not None and is_library_file(f.f_code.co_filename):
+            level, f = level + 1, f.f_back
+        warnings.warn(message, UserWarning, stacklevel=level)  # reported at the user's line
+
+
+def _matrix_transpose(input, name):
+    """``x.mT``, ``x.mH`` and ``x.adjoint()``: the last two dimensions swapped (real tensors: mH == mT)."""
+    n = input._data.ndim
+    if n == 0:
+        _warn_once(name, f"{name} is deprecated on 0-D tensors. " + (
+            "This function is the identity in these cases." if name == "Tensor.mT" else "Consider using x.conj()."))
+        return input
+    if n == 1:
+        what = "tensor.adjoint()" if name == "adjoint()" else name.replace("Tensor", "tensor")
+        raise RuntimeError(f"{what} is only supported on matrices or batches of matrices. Got 1-D tensor.")
     return transpose(input, -2, -1)
+
+
+@export("adjoint")
+def adjoint(input):
+    return _matrix_transpose(input, "adjoint()")
+
+
+def mT(input):  # noqa: N802  (PyTorch's name)
+    return _matrix_transpose(input, "Tensor.mT")
+
+
+def mH(input):  # noqa: N802
+    return _matrix_transpose(input, "Tensor.mH")
+
+
+def T(input):  # noqa: N802
+    """``x.T``: all dimensions reversed (deprecated by PyTorch for ndim other than 2, with a warning)."""
+    n = input._data.ndim
+    if n == 0:
+        _warn_once("Tensor.T0", "Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases.")
+    elif n > 2:
+        _warn_once("Tensor.T", "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
+                   "deprecated and it will throw an error in a future release. Consider `x.mT` to transpose batches "
+                   "of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a "
+                   "tensor.")
+    return permute(input, tuple(reversed(range(n))))
+
+
+def H(input):  # noqa: N802
+    """``x.H``: the conjugate transpose of a matrix (real tensors: the transpose)."""
+    n = input._data.ndim
+    if n == 0:
+        _warn_once("Tensor.H", "Tensor.H is deprecated on 0-D tensors. Consider using x.conj().")
+        return input
+    if n != 2:
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {n}-D tensor."
+                           + (" For batches of matrices, consider using tensor.mH" if n > 2 else ""))
+    return transpose(input, 0, 1)
 
 
 # --- expand / repeat / flip -----------------------------------------------------------------------
