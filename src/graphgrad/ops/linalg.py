@@ -25,14 +25,38 @@ def _matmul_bw(n, g):
         g2 = g2.unsqueeze(-2)
     ga = gb = None
     if need[0]:
-        ga = g2 @ b2.transpose(-1, -2)
+        ga = _mat1_grad(g2, b2, a2)
         if a._data.ndim == 1:
             ga = ga.squeeze(-2)
     if need[1]:
-        gb = a2.transpose(-1, -2) @ g2
+        gb = _mat2_grad(g2, a2, b2)
         if b._data.ndim == 1:
             gb = gb.squeeze(-1)
     return ga, gb
+
+
+def _column_major(arr):
+    """A matrix laid out transposed in memory (a ``w.t()`` view): Fortran order, not also C order."""
+    if arr.ndim != 2 or arr.flags.c_contiguous:
+        return False
+    return arr.flags.f_contiguous
+
+
+# The gradient of a column-major operand is computed as the transpose of a row-major product, as PyTorch's
+# mm_mat1_backward / mm_mat2_backward do: Linear's weight enters as ``w.t()``, so the weight's gradient comes
+# out C-contiguous like the weight itself, and the optimizer's updates run on matching layouts.
+def _mat1_grad(g, b, a):
+    """d(a @ b)/da applied to g: ``g @ b^T``."""
+    if _column_major(a._data):
+        return (b @ g.transpose(-1, -2)).transpose(-1, -2)
+    return g @ b.transpose(-1, -2)
+
+
+def _mat2_grad(g, a, b):
+    """d(a @ b)/db applied to g: ``a^T @ g``."""
+    if _column_major(b._data):
+        return (g.transpose(-1, -2) @ a).transpose(-1, -2)
+    return a.transpose(-1, -2) @ g
 
 
 def _mm_name(a, b):
@@ -181,8 +205,8 @@ def _addmm_bw(n, g):
     k = n.kwargs
     beta, alpha = k.get("beta", 1), k.get("alpha", 1)
     gbias = (g * beta if beta != 1 else g) if need[0] else None
-    ga = g @ b.t() if need[1] else None
-    gb = a.t() @ g if need[2] else None
+    ga = _mat1_grad(g, b, a) if need[1] else None
+    gb = _mat2_grad(g, a, b) if need[2] else None
     if alpha != 1:
         ga = ga * alpha if ga is not None else None
         gb = gb * alpha if gb is not None else None
