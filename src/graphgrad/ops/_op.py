@@ -31,16 +31,19 @@ class Op:
     promote: None (inputs used as they are), "same" (PyTorch's result_type over the inputs) or
     "float" (like "same", then integers become the default float dtype, as ``torch.sin`` does).
     view: the output shares the first input's memory and version counter.
+    out: forward accepts ``out=`` (a ufunc): ``x.op_(y)`` then writes straight into x's array, with no
+    temporary result to copy back.
     """
 
     __slots__ = (
         "name", "forward_name", "forward", "backward", "save_inputs", "save_output", "saves",
-        "saved_names", "stateful", "promote", "view", "n_outputs", "scalar", "const_edges",
+        "saved_names", "stateful", "promote", "view", "n_outputs", "scalar", "const_edges", "out",
     )
 
     def __init__(self, name, forward, backward, save=(), stateful=False, promote=None, view=False,
-                 n_outputs=1, saved_names=None, const_args=0):
+                 n_outputs=1, saved_names=None, const_args=0, out=False):
         self.name = name
+        self.out = out
         self.forward_name = re.sub(r"Backward\d*$", "", name.rsplit("::", 1)[-1])
         self.forward = forward
         self.backward = backward
@@ -276,6 +279,9 @@ def apply_inplace(op, x, *others, **kwargs):
         old._vbox = [0, None]
         old._output_nr = x._output_nr
     cast = x._data.dtype
+    if op.out and cast.kind == "f" and _writes_into(x._data, others):
+        op.forward(x._data, *[t._data for t in others], out=x._data, **kwargs)
+        return _finish_inplace(op, x, old, others, kwargs, None, record)
     arrays = [x._data] + [t._data for t in others]
     res = op.forward(*arrays, **kwargs)
     state = None
@@ -292,6 +298,21 @@ def apply_inplace(op, x, *others, **kwargs):
             f"result type {_torch_name(res.dtype)} can't be cast to the desired output type {_torch_name(cast)}"
         )
     np.copyto(x._data, res, casting="unsafe")
+    return _finish_inplace(op, x, old, others, kwargs, state, record)
+
+
+def _writes_into(arr, others):
+    """Whether a ufunc can write ``arr op others`` into ``arr`` with the result PyTorch gives: the same
+    dtype (no promotion to check) and no operand broadcasting past ``arr``'s shape."""
+    for t in others:
+        o = t._data
+        if o.dtype != arr.dtype or (o.shape != arr.shape and o.ndim != 0):
+            return False
+    return True
+
+
+def _finish_inplace(op, x, old, others, kwargs, state, record):
+    """After x's array was written: bump its version and, when recording, move its history to a new node."""
     x._bump_version()
     if record:
         ins = (old,) + others

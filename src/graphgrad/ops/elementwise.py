@@ -103,18 +103,23 @@ def _binary_inplace(op, x, other, **kw):
 
 
 # --- arithmetic -----------------------------------------------------------------------------------
-ADD = Op("AddBackward0", lambda a, b, alpha=1: a + b if alpha == 1 else a + alpha * b,
-         lambda n, g: (g, g if n.kwargs.get("alpha", 1) == 1 else g * n.kwargs["alpha"]), promote="same")
+def _add_np(a, b, alpha=1, out=None):
+    return np.add(a, b if alpha == 1 else alpha * b, out=out)
+
+
+ADD = Op("AddBackward0", _add_np,
+         lambda n, g: (g, g if n.kwargs.get("alpha", 1) == 1 else g * n.kwargs["alpha"]), promote="same",
+         out=True)
 _SUB_BOOL = ("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a "
              "mask, use the `~` or `logical_not()` operator instead.")
 _NEG_BOOL = ("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, "
              "use the `~` or `logical_not()` operator instead.")
 
 
-def _sub_np(a, b, alpha=1):
+def _sub_np(a, b, alpha=1, out=None):
     if a.dtype == np.bool_:
         raise RuntimeError(_SUB_BOOL)
-    return a - b if alpha == 1 else a - alpha * b
+    return np.subtract(a, b if alpha == 1 else alpha * b, out=out)
 
 
 def _neg_np(a):
@@ -124,7 +129,8 @@ def _neg_np(a):
 
 
 SUB = Op("SubBackward0", _sub_np,
-         lambda n, g: (g, -g if n.kwargs.get("alpha", 1) == 1 else g * -n.kwargs["alpha"]), promote="same")
+         lambda n, g: (g, -g if n.kwargs.get("alpha", 1) == 1 else g * -n.kwargs["alpha"]), promote="same",
+         out=True)
 
 
 def _mul_bw(n, g):
@@ -133,7 +139,7 @@ def _mul_bw(n, g):
     return (g * b.conj_() if need[0] else None, g * a if need[1] else None)
 
 
-MUL = Op("MulBackward0", np.multiply, _mul_bw, save="ab", promote="same")
+MUL = Op("MulBackward0", np.multiply, _mul_bw, save="ab", promote="same", out=True)
 
 
 def _div_bw(n, g):
@@ -142,7 +148,7 @@ def _div_bw(n, g):
     return (g / b if need[0] else None, -g * a / (b * b) if need[1] else None)
 
 
-DIV = Op("DivBackward0", np.true_divide, _div_bw, save="ab", promote="float")
+DIV = Op("DivBackward0", np.true_divide, _div_bw, save="ab", promote="float", out=True)
 
 # Variants with a Python number as the second operand (kwarg "other"): same node names as PyTorch.
 ADD.scalar = Op("AddBackward0", lambda a, other, alpha=1: a + other * alpha, lambda n, g: g, const_args=1)
