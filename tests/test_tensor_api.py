@@ -298,6 +298,37 @@ def test_cuda_and_device(torch_ref):
     same(torch_ref, scenario)
 
 
+CUDA_CALLS = {
+    "to_str": lambda T: T.ones(2).to("cuda"), "to_index": lambda T: T.ones(2).to("cuda:0"),
+    "to_device": lambda T: T.ones(2).to(T.device("cuda")), "to_kw": lambda T: T.ones(2).to(device="cuda"),
+    "to_dtype": lambda T: T.ones(2).to("cuda", T.float64),
+    "to_non_blocking": lambda T: T.ones(2).to("cuda", non_blocking=True),
+    "cuda": lambda T: T.ones(2).cuda(), "cuda_int": lambda T: T.ones(2).cuda(0),
+    "cuda_str": lambda T: T.ones(2).cuda("cuda:1"), "pin_memory": lambda T: T.ones(2).pin_memory(),
+    "to_xpu": lambda T: T.ones(2).to("xpu"), "to_mps": lambda T: T.ones(2).to("mps"),
+    "to_unknown": lambda T: T.ones(2).to("gpu"), "to_bad_index": lambda T: T.ones(2).to("cuda:x"),
+    "ones": lambda T: T.ones(2, device="cuda"), "tensor": lambda T: T.tensor([1.0], device="cuda"),
+    "randn": lambda T: T.randn(2, device="cuda"), "arange": lambda T: T.arange(2, device="cuda"),
+    "zeros_like": lambda T: T.zeros_like(T.ones(2), device="cuda"),
+    "full_like": lambda T: T.full_like(T.ones(2), 3.0, device="cuda"),
+    "new_ones": lambda T: T.ones(2).new_ones(2, device="cuda"),
+    "new_tensor": lambda T: T.ones(2).new_tensor([1.0], device="cuda"),
+    "current_device": lambda T: T.cuda.current_device(), "get_device_name": lambda T: T.cuda.get_device_name(),
+    "devices": lambda T: [repr(T.device("cuda")), str(T.device("cuda:1")), repr(T.device("cuda", 1)),
+                          T.device("cuda:0") == T.device("cuda", 0), T.device("cpu") == T.device("cpu:0"),
+                          T.device("mps").type, T.cuda.memory_allocated(), T.cuda.is_initialized(),
+                          str(T.ones(2).to("cpu").device), str(T.ones(2).to(device="cpu:0").device)],
+    "device_int": lambda T: T.device(0), "device_negative": lambda T: T.device("cuda:-1"),
+}
+
+
+@pytest.mark.parametrize("name", list(CUDA_CALLS))
+def test_cuda_on_a_cpu_only_build(torch_ref, name):
+    """Putting a tensor on the GPU raises what a CPU-only PyTorch raises (``AssertionError: Torch not compiled
+    with CUDA enabled``), while ``device("cuda")`` itself is a valid object."""
+    same(torch_ref, CUDA_CALLS[name])
+
+
 def test_special_values_without_warnings(torch_ref):
     """log(-1), 1/0, sqrt(-1) give nan/inf silently, as in PyTorch (NumPy's RuntimeWarnings are not shown)."""
     import warnings

@@ -20,9 +20,9 @@ def _resolve(dtype, default=None):
 
 def _finish(arr, requires_grad, device=None):
     if device is not None:
-        from ._device import device as _dev
+        from ._device import check_device
 
-        _dev(device)
+        check_device(device)
     t = Tensor._make(arr, False, None)
     if requires_grad:
         if arr.dtype.kind != "f":
@@ -173,7 +173,8 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=
 def _like(fn):
     def like(input, *args, dtype=None, device=None, requires_grad=False, memory_format=None, layout=None,
              **kwargs):
-        return fn(input._data.shape, *args, dtype=dtype or input.dtype, requires_grad=requires_grad, **kwargs)
+        return fn(input._data.shape, *args, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad,
+                  **kwargs)
 
     like.__name__ = fn.__name__ + "_like"
     like.__doc__ = f"``{fn.__name__}`` with the shape (and, by default, dtype) of ``input``."
@@ -187,7 +188,7 @@ empty_like = export("empty_like", method=False)(_like(empty))
 
 @export("full_like", method=False)
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return full(input._data.shape, fill_value, dtype=dtype or input.dtype, requires_grad=requires_grad)
+    return full(input._data.shape, fill_value, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)
 
 
 @export("eye", method=False)

@@ -423,10 +423,14 @@ class Tensor:
                 dtype = a.dtype
             elif isinstance(a, (_dtype.dtype, type)) or (isinstance(a, np.dtype)):
                 dtype = a
-            else:
-                from ._device import device as _dev
+            elif a is not None:
+                from ._device import check_device
 
-                _dev(a)  # validates the device
+                check_device(a)  # only the CPU holds tensors: anything else raises as a CPU-only PyTorch
+        if device is not None:
+            from ._device import check_device
+
+            check_device(device)
         if dtype is None:
             return self.clone() if copy else self
         from .ops.elementwise import cast
@@ -477,11 +481,13 @@ class Tensor:
     def cpu(self):
         return self
 
-    def cuda(self, *args, **kwargs):
-        raise AssertionError("Torch not compiled with CUDA enabled")
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        from ._device import check_device
 
-    def pin_memory(self):
-        return self
+        check_device(device if isinstance(device, int) else "cuda")  # an index: PyTorch's RuntimeError
+
+    def pin_memory(self, device=None):
+        raise RuntimeError("Cannot access accelerator device when none is available.")
 
     def share_memory_(self):
         return self
@@ -489,9 +495,13 @@ class Tensor:
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
         from ._factories import tensor
 
-        return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        return tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
-    def _new_full(self, fill, size, dtype=None, requires_grad=False):
+    def _new_full(self, fill, size, dtype=None, requires_grad=False, device=None):
+        if device is not None:
+            from ._device import check_device
+
+            check_device(device)
         if len(size) == 1 and isinstance(size[0], (tuple, list)):
             size = tuple(size[0])
         dt = _dtype.to_dtype(dtype).np if dtype is not None else self._data.dtype
@@ -499,16 +509,16 @@ class Tensor:
         return t.requires_grad_(True) if requires_grad else t
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
-        return self._new_full(0, size, dtype, requires_grad)
+        return self._new_full(0, size, dtype, requires_grad, device)
 
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
-        return self._new_full(1, size, dtype, requires_grad)
+        return self._new_full(1, size, dtype, requires_grad, device)
 
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
-        return self._new_full(0, size, dtype, requires_grad)
+        return self._new_full(0, size, dtype, requires_grad, device)
 
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
-        return self._new_full(fill_value, (tuple(size),), dtype, requires_grad)
+        return self._new_full(fill_value, (tuple(size),), dtype, requires_grad, device)
 
 
 _new = object.__new__

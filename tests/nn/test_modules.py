@@ -1097,3 +1097,22 @@ def test_seed_models_match_torch(torch_ref):
         ts = [v for v in _flat(t[name]) if not isinstance(v, bool)]
         for a, b in zip(gs, ts):
             _close(_np(a), _np(b), name)
+
+
+MODULE_CUDA = {
+    "to": lambda T: T.nn.Linear(2, 2).to("cuda"), "to_kw": lambda T: T.nn.Linear(2, 2).to(device="cuda"),
+    "to_device_dtype": lambda T: T.nn.Linear(2, 2).to(T.device("cuda:0"), T.float64),
+    "cuda": lambda T: T.nn.Linear(2, 2).cuda(), "cuda_index": lambda T: T.nn.Linear(2, 2).cuda(0),
+    "no_tensors_cuda": lambda T: repr(T.nn.ReLU().cuda()), "no_tensors_to": lambda T: repr(T.nn.ReLU().to("cuda")),
+    "no_tensors_unknown": lambda T: T.nn.ReLU().to("gpu"), "factory_kwarg": lambda T: T.nn.Linear(2, 2, device="cuda"),
+    "cpu": lambda T: [type(T.nn.Linear(2, 2).to("cpu")).__name__, type(T.nn.Linear(2, 2).cpu()).__name__],
+}
+
+
+@pytest.mark.parametrize("name", list(MODULE_CUDA))
+def test_module_cuda_on_a_cpu_only_build(torch_ref, name):
+    """``module.to("cuda")`` / ``module.cuda()``: a CPU-only PyTorch's AssertionError (modules with no tensors
+    are returned as they are)."""
+    from .._parity import same
+
+    same(torch_ref, MODULE_CUDA[name])

@@ -1010,6 +1010,10 @@ def _parse_to(*args, device=None, dtype=None, non_blocking=False, copy=False, me
             non_blocking = a
         elif a is not None:
             device = a
+    if device is not None:
+        from .._device import device as _device
+
+        device = _device(device)  # an unknown device name raises here, even for a module with no tensors
     if dtype is not None:
         dtype = _dtype.to_dtype(dtype)
     return device, dtype, non_blocking

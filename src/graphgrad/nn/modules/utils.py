@@ -34,10 +34,10 @@ def _reverse_repeat_tuple(t, n):
 def _empty(shape, dtype=None, device=None):
     """An uninitialised (zero) tensor for a new parameter or buffer, like ``torch.empty(shape, **factory_kwargs)``."""
     from ... import _dtype
-    from ..._device import device as _device
+    from ..._device import check_device
 
     if device is not None:
-        _device(device)  # only the CPU exists: anything else raises
+        check_device(device)  # only the CPU exists: anything else raises what a CPU-only PyTorch raises
     dt = _dtype.to_dtype(dtype).np if dtype is not None else _dtype.get_default_dtype().np
     if isinstance(shape, int):
         shape = (shape,)
