@@ -6,7 +6,6 @@ Reports time per op (300 ops a step), graphgrad vs PyTorch, with creation-site r
 from __future__ import annotations
 
 import numpy as np
-
 from _harness import compare
 
 N_REPEATS = 100
