@@ -547,7 +547,8 @@ def _describe(t, names, params, max_lines):
         if n in number:
             if (n, prefix) not in refs_done:
                 refs_done.add((n, prefix))
-                lines.append(f"{lead}^ #{number[n]} {n.name()}")
+                short = "AccumulateGrad" if type(n) is AccumulateGrad else n.name()
+                lines.append(f"{lead}^ #{number[n]} {short}")
             continue
         k = number[n] = len(number) + 1
         if type(n) is AccumulateGrad:
