@@ -450,6 +450,26 @@ def test_post_accumulate_grad_hook(torch_ref):
     same(torch_ref, scenario)
 
 
+def test_first_grad_taken_over_only_when_unshared(torch_ref):
+    # A leaf's first .grad may take over its gradient without a copy; a gradient that anything else still
+    # holds must be copied, or the next backward's in-place accumulation would change that holder too.
+    def scenario(T):
+        a, b = leaf(T), leaf(T)
+        p, q = T.ones(2, 3, requires_grad=True), T.ones(3, 2, requires_grad=True)
+        w = T.ones(4, 3, requires_grad=True)
+        x = T.arange(15.0).reshape(5, 3)
+        kept = []
+        b.register_hook(lambda g: kept.append(g))
+        for _ in range(2):
+            ((a + b) * 2).sum().backward()  # AddBackward0 sends one gradient to both leaves
+            (p + q.t()).sum().backward()  # ... and to q through a view of it
+            (x @ w.t()).sum().backward()  # the weight's gradient is the .t() of a product
+        same_memory = [a.grad.data_ptr() == b.grad.data_ptr(), p.grad.data_ptr() == q.grad.data_ptr()]
+        return [a.grad, b.grad, kept[0], kept[1], p.grad, q.grad, w.grad, w.grad.is_contiguous(), same_memory]
+
+    same(torch_ref, scenario)
+
+
 # --- detach and grad modes --------------------------------------------------------------------------
 def test_detach_shares_memory_and_version(torch_ref):
     def scenario(T):

@@ -14,6 +14,7 @@ gradients captured instead of accumulated.
 from __future__ import annotations
 
 import heapq
+from sys import getrefcount
 
 import numpy as np
 
@@ -311,6 +312,7 @@ def run(roots, retain_graph, create_graph, targets=None, accumulate=True, site=N
                 deps[nxt] = d
                 if d == 0:
                     heappush(ready, (-nxt._seq, nxt))
+            gin = g = None  # hold no gradient past its node: a leaf's .grad can then take it over (_unshared)
     finally:
         _State.enabled = prev_mode
         _Sites.in_backward = prev_in_backward
@@ -377,6 +379,8 @@ def _accumulate(t, g, create_graph, hooks_done=False):
     if t._grad is None:
         if create_graph:
             t._grad = g
+        elif _unshared(g, t._data):
+            t._grad = Tensor._make(g._data, False, None)
         else:
             t._grad = Tensor._make(np.array(g._data, dtype=t._data.dtype, copy=True), False, None)
     elif create_graph or t._grad._rg:
@@ -387,3 +391,32 @@ def _accumulate(t, g, create_graph, hooks_done=False):
     if extra is not None and extra.post_acc_hooks:
         for hook in list(extra.post_acc_hooks.values()):
             hook(t)
+
+
+def _unshared(g, like):
+    """Whether gradient ``g`` can become a leaf's first ``.grad`` without a copy, as PyTorch steals it: nothing
+    else refers to the tensor or its memory, and it has the leaf's dtype and memory layout.
+
+    Expected references: on ``g``, the engine's gradient list, ``_accumulate``'s argument, this function's
+    and getrefcount's own; on an array, its tensor's ``_data`` (or a view's ``base``) and the locals here.
+    Any other holder (a hook that kept it, the same gradient sent to two leaves) counts one more, and the
+    gradient is copied instead.
+    """
+    arr = g._data
+    if (getrefcount(g) > 4 or arr.dtype != like.dtype or arr.strides != like.strides or not arr.flags.writeable
+            or not (arr.flags.c_contiguous or arr.flags.f_contiguous)):
+        return False
+    owner = arr.base
+    if owner is None:
+        return g._view is None and getrefcount(arr) == 3
+    if type(owner) is not np.ndarray or owner.nbytes != arr.nbytes or getrefcount(arr) > 3:
+        return False
+    # A view (a weight's gradient is the .t() of a product): each tensor it was viewed from must be held only
+    # by the view made of it, its array by it alone, and all of them must view the same memory.
+    refs, t = 1, g  # arr.base
+    while t._view is not None:
+        t = t._view[0]
+        if getrefcount(t) > 3 or (t._data is not owner and (t._data.base is not owner or getrefcount(t._data) > 2)):
+            return False
+        refs += 1  # t._data is owner, or a view of it (its base)
+    return getrefcount(owner) == refs + 2
