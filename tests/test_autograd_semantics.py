@@ -1087,3 +1087,52 @@ def test_retain_grad_and_hooks_with_inplace(torch_ref, case):
         return [seen, x.grad]
 
     same(torch_ref, scenario)
+
+
+# --- grad_fn names of ops with a Python number, a 0-d tensor or an explicit overload ----------------------
+GRAD_FN_NAMES = [
+    "x * 2", "2 * x", "x * True", "x * y", "x * T.tensor(2.0)", "x * T.tensor(2)", "x.mul(2)", "T.mul(x, 2)",
+    "x / 2", "2 / x", "x / y", "x / T.tensor(2)", "T.tensor(2.0) / x", "x.div(2)", "x.div(y)", "T.true_divide(x, 2)",
+    "x.div(2, rounding_mode=None)", "x.div(y, rounding_mode=None)", "x.div(2, rounding_mode='floor')",
+    "x.div(2, rounding_mode='trunc')", "x.div(y, rounding_mode='floor')",
+    "x + 2", "2 + x", "x + y", "x + T.tensor(2)", "x.add(2)", "T.add(x, 2, alpha=3)", "T.add(x, y, alpha=3)",
+    "x - 2", "2 - x", "x - y", "x.sub(2, alpha=2)", "T.sub(x, y, alpha=2)", "T.rsub(x, 2)", "T.rsub(x, y)",
+    "x ** 2", "x ** 2.5", "x ** 0", "x ** 1", "2 ** x", "x ** y", "x.pow(2)", "T.pow(2, x)", "T.pow(x, y)",
+    "x.pow(T.tensor(2.0))", "T.tensor(2.0) ** x", "x ** T.tensor(2)",
+    "x.clamp(min=0)", "x.clamp(max=1)", "x.clamp(0, 1)", "x.clamp(min=y)", "x.clamp(y, y)", "x.clamp_min(0)",
+    "x.clamp_max(1)", "x.clamp_min(y)", "x.clamp_max(T.tensor(0.0))", "x.clamp(min=T.tensor(0.0))",
+    "T.clamp(x, max=T.tensor(1.0))", "T.clip(x, 0, 1)",
+    "x.masked_fill(m, 0.0)", "x.masked_fill(m, 1)", "x.masked_fill(m, T.tensor(0.0))",
+    "T.where(m, x, 0.0)", "T.where(m, x, y)", "T.where(m, 0.0, x)", "x.where(m, y)", "x.where(m, 0.0)",
+    "T.where(m, x, T.tensor(0.0))", "x.fmod(2)", "x.fmod(y)", "x.remainder(2)", "x.remainder(y)", "x % 2", "2 % x",
+    "T.remainder(2, x)", "x // 2", "2 // x", "x // y", "x.floor_divide(2)", "x.lerp(y, 0.5)",
+    "x.lerp(y, T.tensor(0.5))", "T.maximum(x, y)", "T.fmax(x, y)", "T.fmin(x, T.tensor(0.0))",
+    "x.sum()", "x.sum(dim=None)", "x.sum(0)", "x.sum(dtype=T.float64)", "x.mean()", "x.mean(None)",
+    "x.mean(dim=[])", "x.mean(dtype=T.float64)", "x.mean(0, dtype=T.float64)",
+    "x.sort()[0]", "x.sort(stable=True)[0]", "x.topk(2)[0]", "x.masked_select(m)", "x.roll(1)", "x.roll(1, 0)",
+    "z.copy_(y)", "z.mul_(2)", "z.div_(2)", "z.add_(2)", "z.sub_(y)", "z.pow_(2)", "z.clamp_(min=0)",
+    "z.masked_fill_(m, 0.0)",
+]
+
+
+@pytest.mark.parametrize("expr", GRAD_FN_NAMES)
+def test_grad_fn_names_match_torch(torch_ref, expr):
+    """The node PyTorch records (MulBackward0 for ``x * 2`` and ``x * y``, DivBackward2 for an explicit
+    ``rounding_mode=None``, ClampBackward0 for a tensor bound, ...) and its next_functions."""
+    def scenario(T):
+        x = T.tensor([0.3, -0.4, 0.5], requires_grad=True)
+        y = T.tensor([0.1, 0.2, -0.7], requires_grad=True)
+        z, m = x * 1, T.tensor([True, False, True])
+        r = eval(expr, {"T": T, "x": x, "y": y, "z": z, "m": m})
+        fn = r.grad_fn
+        return [fn.name(), [None if f is None else f.name() for f, _ in fn.next_functions], r]
+
+    same(torch_ref, scenario)
+
+
+@pytest.mark.parametrize("expr", ["x - True", "True - x", "x.sub(True)", "T.sub(x, True)", "T.rsub(x, True)"])
+def test_subtracting_a_bool_raises(torch_ref, expr):
+    def scenario(T):
+        return eval(expr, {"T": T, "x": T.tensor([0.3, -0.4, 0.5], requires_grad=True)})
+
+    same(torch_ref, scenario)

@@ -83,6 +83,8 @@ def binary(op, a, b, **kw):
     # so the tensor's dtype is kept and nothing needs wrapping.
     if type(b) in _NUMBERS and op.scalar is not None and isinstance(a, Tensor) and a._data.dtype.kind == "f":
         return apply(op.scalar, a, other=b, **kw)
+    if (op is SUB or op is RSUB) and (a.__class__ is bool or b.__class__ is bool):
+        raise RuntimeError(_SUB_BOOL)  # x - True, as x - a bool tensor
     a, b = _operands(a, b, op.forward_name.lower())
     if op is SUB or op is RSUB:
         _check_bool_sub(a, b)
@@ -173,6 +175,11 @@ def _div_mode(a, b, rounding_mode=None):
 DIV_ROUNDED = Op("DivBackward2", _div_mode, lambda n, g: (g * 0, g * 0), promote="same")
 
 
+# ``div(x, y, rounding_mode=None)`` spelt out: PyTorch's other overload (DivBackward2), true division.
+DIV_MODE_NONE = Op("DivBackward2", np.true_divide, _div_bw, save="ab", promote="float")
+_UNSET = object()
+
+
 def _not_implemented(name):
     def backward(n, *g):
         raise RuntimeError(f"derivative for aten::{name} is not implemented")
@@ -181,12 +188,12 @@ def _not_implemented(name):
 
 
 # PyTorch records these with a NotImplemented node (one edge per tensor operand): backward raises.
-FLOOR_DIVIDE = Op("NotImplemented", np.floor_divide, _not_implemented("floor_divide"), promote="same")
-FLOOR_DIVIDE.scalar = Op("NotImplemented", lambda a, other: np.floor_divide(a, other),
+FLOOR_DIVIDE = Op("torch::autograd::NotImplemented", np.floor_divide, _not_implemented("floor_divide"), promote="same")
+FLOOR_DIVIDE.scalar = Op("torch::autograd::NotImplemented", lambda a, other: np.floor_divide(a, other),
                          _not_implemented("floor_divide"))
-RFLOOR_DIVIDE = Op("NotImplemented", lambda a, other: np.floor_divide(np.asarray(other, a.dtype), a),
+RFLOOR_DIVIDE = Op("torch::autograd::NotImplemented", lambda a, other: np.floor_divide(np.asarray(other, a.dtype), a),
                    _not_implemented("floor_divide"))
-RREMAINDER = Op("NotImplemented", lambda a, other: np.remainder(np.asarray(other, a.dtype), a),
+RREMAINDER = Op("torch::autograd::NotImplemented", lambda a, other: np.remainder(np.asarray(other, a.dtype), a),
                 _not_implemented("remainder"))
 
 
@@ -310,11 +317,14 @@ def mul(input, other):
 
 
 @export("div", "divide", "true_divide")
-def div(input, other, *, rounding_mode=None):
+def div(input, other, *, rounding_mode=_UNSET):
     """Elementwise division (true division unless ``rounding_mode`` is "floor" or "trunc")."""
-    if rounding_mode is not None:
-        return binary(DIV_ROUNDED, input, other, rounding_mode=rounding_mode)
-    return binary(DIV, input, other)
+    if rounding_mode is _UNSET:
+        return binary(DIV, input, other)
+    if rounding_mode is None:
+        a, b = _operands(input, other, "div")
+        return apply(DIV_MODE_NONE, a, b)
+    return binary(DIV_ROUNDED, input, other, rounding_mode=rounding_mode)
 
 
 @export("floor_divide")
@@ -325,6 +335,8 @@ def floor_divide(input, other):
 @export("remainder")
 def remainder(input, other):
     """Python-style modulus (the sign of the divisor), as ``%``."""
+    if type(input) in _NUMBERS and isinstance(other, Tensor) and other._data.dtype.kind == "f":
+        return apply(RREMAINDER, other, other=input)  # no derivative, as in PyTorch (``2 % x`` too)
     return binary(REMAINDER, input, other)
 
 
@@ -481,7 +493,7 @@ def clamp(input, min=None, max=None):
         got = ", ".join(type(v).__name__ for v in (input, min, max))
         raise TypeError(f"clamp() received an invalid combination of arguments - got ({got}): min and max must "
                         "both be tensors or both numbers")
-    if isinstance(min, Tensor) and min._data.ndim or isinstance(max, Tensor) and max._data.ndim:
+    if isinstance(min, Tensor) or isinstance(max, Tensor):  # the Tensor overload: ClampBackward0, 3 edges
         lo = min if min is not None else as_tensor_like(-np.inf, input)
         hi = max if max is not None else as_tensor_like(np.inf, input)
         shapes = [t._data.shape for t in (input, lo, hi) if isinstance(t, Tensor)]
@@ -509,11 +521,26 @@ CLAMP_MIN = Op("ClampMinBackward0", _clamp, _clamp_bw, save="a")
 CLAMP_MAX = Op("ClampMaxBackward0", _clamp, _clamp_bw, save="a")
 
 
+def _clamp_min_t_bw(n, g):
+    a, b = n.saved_tensors
+    return g * (a >= b), g * (a < b)
+
+
+def _clamp_max_t_bw(n, g):
+    a, b = n.saved_tensors
+    return g * (a <= b), g * (a > b)
+
+
+# a tensor bound: PyTorch's Tensor overloads, one edge per operand
+CLAMP_MIN_T = Op("ClampMinBackward1", lambda a, b: np.maximum(a, b), _clamp_min_t_bw, save="ab", promote="same")
+CLAMP_MAX_T = Op("ClampMaxBackward1", lambda a, b: np.minimum(a, b), _clamp_max_t_bw, save="ab", promote="same")
+
+
 @export("clamp_min")
 def clamp_min(input, min):
     """``clamp(input, min=min)``, recorded as ClampMinBackward0 as in PyTorch."""
-    if isinstance(min, Tensor) and min._data.ndim:
-        return clamp(input, min=min)
+    if isinstance(min, Tensor):
+        return binary(CLAMP_MIN_T, input, min)
     if input._data.dtype.kind != "f" and isinstance(_scalar(min), float):
         input = input.float()
     return apply(CLAMP_MIN, input, min=_scalar(min), max=None)
@@ -522,8 +549,8 @@ def clamp_min(input, min):
 @export("clamp_max")
 def clamp_max(input, max):
     """``clamp(input, max=max)``, recorded as ClampMaxBackward0 as in PyTorch."""
-    if isinstance(max, Tensor) and max._data.ndim:
-        return clamp(input, max=max)
+    if isinstance(max, Tensor):
+        return binary(CLAMP_MAX_T, input, max)
     if input._data.dtype.kind != "f" and isinstance(_scalar(max), float):
         input = input.float()
     return apply(CLAMP_MAX, input, min=None, max=_scalar(max))
@@ -553,14 +580,27 @@ def minimum(input, other):
     return binary(MINIMUM, input, other)
 
 
+def _fminmax_bw(n, g, first_wins):
+    # PyTorch: the gradient goes to ``self`` where it is chosen (ties included) or ``other`` is NaN
+    a, b = n.saved_tensors
+    to_a = first_wins(a, b).logical_or(b.isnan())
+    return where(to_a, g, 0.0), where(to_a, 0.0, g)
+
+
+FMAX = Op("FmaxBackward0", np.fmax, lambda n, g: _fminmax_bw(n, g, lambda a, b: a >= b), save="ab", promote="same")
+FMIN = Op("FminBackward0", np.fmin, lambda n, g: _fminmax_bw(n, g, lambda a, b: a <= b), save="ab", promote="same")
+
+
 @export("fmax")
 def fmax(input, other):
-    return maximum(input, other)
+    """Elementwise maximum that ignores NaN (NaN only where both are NaN)."""
+    return binary(FMAX, input, other)
 
 
 @export("fmin")
 def fmin(input, other):
-    return minimum(input, other)
+    """Elementwise minimum that ignores NaN (NaN only where both are NaN)."""
+    return binary(FMIN, input, other)
 
 
 def _where_bw(n, g):
@@ -923,7 +963,7 @@ def zero_(self):
 
 
 ZERO = Op("ZeroBackward0", np.zeros_like, lambda n, g: g * 0)
-COPY = Op("CopyBackwards", lambda a, src: np.broadcast_to(src, a.shape), lambda n, g: (g * 0, g))
+COPY = Op("torch::autograd::CopyBackwards", lambda a, src: np.broadcast_to(src, a.shape), lambda n, g: (g * 0, g))
 
 
 @export("copy_", function=False)

@@ -252,6 +252,12 @@ GATHER = Op("GatherBackward0", lambda a, dim, index: np.take_along_axis(a, index
                                shape=n._in_meta[0][0]))
 
 
+# sort / topk record the gather of their values under PyTorch's names
+SORT_GATHER = Op("SortBackward0", GATHER.forward, GATHER.backward)
+STABLE_SORT_GATHER = Op("SortBackward1", GATHER.forward, GATHER.backward)
+TOPK_GATHER = Op("TopkBackward0", GATHER.forward, GATHER.backward)
+
+
 @export("gather")
 def gather(input, dim, index, *, sparse_grad=False):
     """``out[i][j] = input[i][index[i][j]]`` for dim=1 (and likewise for other dims)."""
@@ -273,9 +279,10 @@ def scatter_into_zeros(g, dim, index, shape):
 def _scatter_fwd(a, src, dim, index, reduce=None):
     out = a.copy()
     grid = _grid(index, dim)
-    s = np.broadcast_to(src, index.shape) if src.shape != index.shape else src
-    if src.ndim == index.ndim and src.shape != index.shape:
+    if src.ndim == index.ndim and src.shape != index.shape:  # src may be larger than index: its leading part
         s = src[tuple(slice(0, k) for k in index.shape)]
+    else:
+        s = np.broadcast_to(src, index.shape) if src.shape != index.shape else src
     if reduce == "add":
         np.add.at(out, grid, s)
     elif reduce == "multiply":
@@ -389,7 +396,7 @@ MASKED_FILL = Op("MaskedFillBackward0", lambda a, mask, value: np.where(mask, np
 MASKED_FILL_T = Op("MaskedFillBackward1", lambda a, v, mask: np.where(mask, v.astype(a.dtype), a), _masked_fill_bw)
 # These keep their index/mask as a kwarg; PyTorch saves it as a tensor, so backward() frees it and a
 # second backward through the node raises. ``saves`` with no tensors listed gives that lifetime.
-for _op in (INDEX, INDEX_SELECT, GATHER, MASKED_FILL, MASKED_FILL_T):
+for _op in (INDEX, INDEX_SELECT, GATHER, MASKED_FILL, MASKED_FILL_T, SORT_GATHER, STABLE_SORT_GATHER, TOPK_GATHER):
     _op.saves = True
 
 
@@ -430,8 +437,19 @@ def masked_fill_(self, mask, value):
 
 @export("masked_select")
 def masked_select(input, mask):
-    m = np.broadcast_to(_mask(input, mask), input._data.shape)
-    return getitem(input.expand(m.shape), _T()._make(m, False, None))
+    m = _mask(input, mask)
+    shape = np.broadcast_shapes(input._data.shape, m.shape)
+    return apply(MASKED_SELECT, input, mask=np.broadcast_to(m, shape))
+
+
+def _masked_select_bw(n, g):
+    m = n.kwargs["mask"]
+    full = apply(INDEX_BACKWARD, g, idx=np.nonzero(m), shape=m.shape)
+    return full.sum_to_size(n._in_meta[0][0])
+
+
+MASKED_SELECT = Op("MaskedSelectBackward0", lambda a, mask: np.broadcast_to(a, mask.shape)[mask], _masked_select_bw)
+MASKED_SELECT.saves = True
 
 
 @export("take")

@@ -30,6 +30,16 @@ def expand_reduced(g, shape, dims, keepdim):
     return g.expand(shape)
 
 
+class _AllDims:
+    """``dim`` not given: PyTorch records ``dim=None`` given explicitly as the dim overload (SumBackward1)."""
+
+    def __repr__(self):
+        return "None"
+
+
+_ALL = _AllDims()
+
+
 def _sum_fwd(a, dims, keepdim, dtype=None):
     return np.sum(a, axis=dims, keepdims=keepdim, dtype=dtype)
 
@@ -48,7 +58,7 @@ def _sum_dtype(input, dtype):
 
 
 @export("sum")
-def sum(input, dim=None, keepdim=False, *, dtype=None):
+def sum(input, dim=_ALL, keepdim=False, *, dtype=None):
     """Sum of all elements, or over ``dim`` (an int or a tuple).
 
     >>> import graphgrad
@@ -56,9 +66,9 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
     tensor([4., 6.])
     """
     dt = _sum_dtype(input, dtype)
-    if dim is None:
+    if dim is _ALL:
         return apply(SUM_ALL, input, dtype=dt) if dt is not None else apply(SUM_ALL, input)
-    if isinstance(dim, (list, tuple)) and len(dim) == 0:
+    if dim is None or isinstance(dim, (list, tuple)) and len(dim) == 0:  # SumBackward1, as PyTorch
         dims = tuple(range(input._data.ndim))
     else:
         dims = _dims(input, dim)
@@ -96,18 +106,23 @@ def _count(shape, dims):
 
 
 @export("mean")
-def mean(input, dim=None, keepdim=False, *, dtype=None):
+def mean(input, dim=_ALL, keepdim=False, *, dtype=None):
     """Mean of all elements, or over ``dim``; integer tensors need an explicit float ``dtype``."""
     if input._data.dtype.kind != "f" and dtype is None:
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or complex "
             f"dtype. Got: {input.dtype.name.capitalize() if input.dtype.name != 'int64' else 'Long'}"
         )
-    dims = _dims(input, dim)
+    if dim is _ALL:  # MeanBackward0, with or without dtype
+        dims = tuple(range(input._data.ndim))
+        if dtype is not None:
+            return apply(MEAN_ALL, input, dims=dims, keepdim=False, dtype=to_dtype(dtype).np)
+        return apply(MEAN_ALL, input, dims=dims, keepdim=False)
+    # dim=None or [] given: all dimensions, recorded as the dim overload (MeanBackward1)
+    dims = tuple(range(input._data.ndim)) if dim is None or isinstance(dim, (list, tuple)) and not dim \
+        else _dims(input, dim)
     if dtype is not None:
         return apply(MEAN, input, dims=dims, keepdim=keepdim, dtype=to_dtype(dtype).np)
-    if dim is None:
-        return apply(MEAN_ALL, input, dims=dims, keepdim=False)
     return apply(MEAN, input, dims=dims, keepdim=keepdim)
 
 
@@ -401,9 +416,10 @@ def argsort(input, dim=-1, descending=False, stable=False):
 @export("sort")
 def sort(input, dim=-1, descending=False, stable=False):
     idx = argsort(input, dim, descending)
-    from .index import gather
+    from .index import SORT_GATHER, STABLE_SORT_GATHER
 
-    return _ValuesIndices((gather(input, dim, idx), idx))
+    op = STABLE_SORT_GATHER if stable else SORT_GATHER
+    return _ValuesIndices((apply(op, input, dim=wrap_dims(dim, input._data.ndim)[0], index=idx._data), idx))
 
 
 @export("topk")
@@ -412,9 +428,9 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     d = wrap_dims(dim, input._data.ndim)[0]
     sl = (slice(None),) * d + (slice(0, k),)
     idx = _T()._make(np.ascontiguousarray(idx._data[sl]), False, None)
-    from .index import gather
+    from .index import TOPK_GATHER
 
-    return _ValuesIndices((gather(input, dim, idx), idx))
+    return _ValuesIndices((apply(TOPK_GATHER, input, dim=d, index=idx._data), idx))
 
 
 @export("all")

@@ -408,10 +408,17 @@ ROLL = Op("RollBackward0", lambda a, shifts, dims: np.roll(a, shifts, dims),
 
 @export("roll")
 def roll(input, shifts, dims=None):
-    if dims is None:
-        return roll(input.flatten(), shifts, 0).view(input._data.shape)
+    if dims is None:  # over the flattened tensor, one RollBackward0 node as in PyTorch
+        s = shifts if isinstance(shifts, int) else tuple(shifts)
+        if not isinstance(s, int) and len(s) != 1:
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(s)}, dims:0")
+        s = s if isinstance(s, int) else s[0]
+        return apply(ROLL_FLAT, input, shifts=int(s))
     shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
     return apply(ROLL, input, shifts=shifts, dims=wrap_dims(dims, input._data.ndim))
+
+
+ROLL_FLAT = Op("RollBackward0", lambda a, shifts: np.roll(a, shifts), lambda n, g: g.roll(-n.kwargs["shifts"]))
 
 
 # --- join / split ---------------------------------------------------------------------------------
