@@ -21,6 +21,7 @@ class _FunctionOp:
     save_output = False
     saved_names = ()
     stateful = False
+    backward_np = None
 
     def __init__(self, cls, n_outputs):
         self.cls = cls

@@ -18,6 +18,7 @@ from types import CodeType
 
 from . import anomaly, errors
 from .anomaly import _Anomaly
+from .grad_mode import _State
 
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Parts of the package that are not the library proper: the ``graphgrad`` command (its models and training
@@ -265,6 +266,8 @@ class Node:
         if self._released:
             raise errors.second_backward(self)
         op = self.op
+        if op.backward_np is not None and not _State.enabled:
+            return op.apply_np(self, grads[0])  # no graph of the derivative to build: on the arrays
         if op.n_outputs == 1:
             gin = op.backward(self, grads[0])
         else:
@@ -287,6 +290,7 @@ class Node:
 class _AccumulateOp:
     name = "torch::autograd::AccumulateGrad"  # PyTorch's name() for this node
     saves = False
+    backward_np = None
     saved_names = ()
 
 

@@ -33,17 +33,23 @@ class Op:
     view: the output shares the first input's memory and version counter.
     out: forward accepts ``out=`` (a ufunc): ``x.op_(y)`` then writes straight into x's array, with no
     temporary result to copy back.
+    backward_np: optional, the same derivative as ``backward`` computed on ndarrays,
+    ``backward_np(node, grad_array) -> arrays`` (single-output ops). Used when backward builds no graph
+    of the derivative (no ``create_graph``), it saves a Tensor and an op dispatch per step of the
+    derivative on the hottest ops; ``backward`` stays the definition, and what double backward runs.
     """
 
     __slots__ = (
         "name", "forward_name", "forward", "backward", "save_inputs", "save_output", "saves",
         "saved_names", "stateful", "promote", "view", "n_outputs", "scalar", "const_edges", "out",
+        "backward_np",
     )
 
     def __init__(self, name, forward, backward, save=(), stateful=False, promote=None, view=False,
-                 n_outputs=1, saved_names=None, const_args=0, out=False):
+                 n_outputs=1, saved_names=None, const_args=0, out=False, backward_np=None):
         self.name = name
         self.out = out
+        self.backward_np = backward_np
         self.forward_name = re.sub(r"Backward\d*$", "", name.rsplit("::", 1)[-1])
         self.forward = forward
         self.backward = backward
@@ -71,6 +77,29 @@ class Op:
 
     def __repr__(self):
         return f"Op({self.name})"
+
+    def apply_np(self, node, g):
+        """``Node.apply`` through ``backward_np``: the input gradients as Tensors, with broadcasting and
+        dtype promotion undone on the arrays, as ``Node.apply`` does on Tensors."""
+        gin = self.backward_np(node, g._data)
+        if type(gin) is not tuple:
+            gin = (gin,)
+        out = []
+        for a, (shape, dt) in zip(gin, node._in_meta):
+            if a is not None:
+                if a.shape != shape:
+                    a = np.sum(a, axis=summed_dims(a.shape, shape), keepdims=True).reshape(shape)
+                if a.dtype != dt:
+                    a = a.astype(dt)
+                a = Tensor._make(a, False, None)
+            out.append(a)
+        return out
+
+
+def summed_dims(shape, size):
+    """The dimensions along which ``size`` was broadcast to ``shape``: summing them (keeping them) undoes it."""
+    lead = len(shape) - len(size)
+    return tuple(range(lead)) + tuple(i + lead for i, s in enumerate(size) if s == 1 and shape[i + lead] != 1)
 
 
 def _tensor_cls():

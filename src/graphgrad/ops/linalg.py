@@ -42,21 +42,38 @@ def _column_major(arr):
     return arr.flags.f_contiguous
 
 
+# The derivatives of 2-D products below take Tensors (a recorded derivative, for double backward) or
+# ndarrays (the ops' backward_np): only ``@`` and transposes.
+def _mT(x):
+    """``x`` with its last two dimensions swapped."""
+    return x.transpose(-1, -2) if isinstance(x, Tensor) else x.swapaxes(-1, -2)
+
+
+def _array(x):
+    return x._data if isinstance(x, Tensor) else x
+
+
 # The gradient of a column-major operand is computed as the transpose of a row-major product, as PyTorch's
 # mm_mat1_backward / mm_mat2_backward do: Linear's weight enters as ``w.t()``, so the weight's gradient comes
 # out C-contiguous like the weight itself, and the optimizer's updates run on matching layouts.
 def _mat1_grad(g, b, a):
     """d(a @ b)/da applied to g: ``g @ b^T``."""
-    if _column_major(a._data):
-        return (b @ g.transpose(-1, -2)).transpose(-1, -2)
-    return g @ b.transpose(-1, -2)
+    if _column_major(_array(a)):
+        return _mT(b @ _mT(g))
+    return g @ _mT(b)
 
 
 def _mat2_grad(g, a, b):
     """d(a @ b)/db applied to g: ``a^T @ g``."""
-    if _column_major(b._data):
-        return (g.transpose(-1, -2) @ a).transpose(-1, -2)
-    return a.transpose(-1, -2) @ g
+    if _column_major(_array(b)):
+        return _mT(_mT(g) @ a)
+    return _mT(a) @ g
+
+
+def _mm_bw_np(n, g):
+    a, b = (t._data for t in n.saved_tensors)
+    need = n.needs_input_grad
+    return _mat1_grad(g, b, a) if need[0] else None, _mat2_grad(g, a, b) if need[1] else None
 
 
 def _mm_name(a, b):
@@ -74,7 +91,7 @@ def _mm_name(a, b):
     return MATMUL  # folded into mm/bmm, then an unsafe view
 
 
-MM = Op("MmBackward0", np.matmul, _matmul_bw, save="ab", promote="same")
+MM = Op("MmBackward0", np.matmul, _matmul_bw, save="ab", promote="same", backward_np=_mm_bw_np)
 DOT = Op("DotBackward0", np.matmul, _matmul_bw, save="ab", promote="same")
 MV = Op("MvBackward0", np.matmul, _matmul_bw, save="ab", promote="same")
 BMM = Op("BmmBackward0", np.matmul, _matmul_bw, save="ab", promote="same")
@@ -200,7 +217,14 @@ def outer(input, vec2):
 
 
 def _addmm_bw(n, g):
-    a, b = n.saved_tensors
+    return _addmm_grads(n, g, *n.saved_tensors)
+
+
+def _addmm_bw_np(n, g):
+    return _addmm_grads(n, g, *(t._data for t in n.saved_tensors))
+
+
+def _addmm_grads(n, g, a, b):
     need = n.needs_input_grad
     k = n.kwargs
     beta, alpha = k.get("beta", 1), k.get("alpha", 1)
@@ -223,7 +247,7 @@ def _addmm_fwd(bias, a, b, beta=1, alpha=1):
 
 # PyTorch saves mat1 and mat2 (not the bias): the same tensors are version-checked, in the same order.
 ADDMM = Op("AddmmBackward0", _addmm_fwd, _addmm_bw, save="bc", saved_names=("mat1", "mat2"),
-           promote="same")
+           promote="same", backward_np=_addmm_bw_np)
 
 
 @export("addmm")
