@@ -1136,3 +1136,89 @@ def test_subtracting_a_bool_raises(torch_ref, expr):
         return eval(expr, {"T": T, "x": T.tensor([0.3, -0.4, 0.5], requires_grad=True)})
 
     same(torch_ref, scenario)
+
+
+# --- inference_mode: inference tensors and their errors --------------------------------------------------
+def _inference_setup(T):
+    w = T.ones(2, requires_grad=True)
+    n = T.ones(2)
+    with T.inference_mode():
+        x = T.ones(2)
+        made = {"x": x, "y": w * 2, "xs": x * 3, "view_of_normal": n[0:1], "n_add": n.add_(1)}
+        state = [T.is_grad_enabled(), T.is_inference_mode_enabled(), T.ones(2, requires_grad=True).requires_grad]
+        with T.enable_grad():
+            state += [T.is_grad_enabled(), (w * 2).requires_grad, (w * 2).is_inference()]
+    return w, n, x, made, state
+
+
+INFERENCE = {
+    "inside": lambda T: (lambda w, n, x, made, state: [state, {k: [v.is_inference(), v.requires_grad]
+                                                                for k, v in made.items()}])(*_inference_setup(T)),
+    "outside_results": lambda T: (lambda w, n, x, made, state: [
+        (x * 2).is_inference(), (x + 1).requires_grad, x.sum().is_inference(), x.clone().is_inference(),
+        x.view(2).is_inference(), x.detach().is_inference(), x.double().is_inference(), n.is_inference(),
+        w.is_inference(), (w + x).grad_fn.name(), (x.sin() * w).requires_grad, (w * x.clone()).requires_grad,
+        T.is_grad_enabled(), T.is_inference_mode_enabled()])(*_inference_setup(T)),
+    "saved_for_backward_mul": lambda T: (lambda w, n, x, made, state: w * x)(*_inference_setup(T)),
+    "saved_for_backward_rmul": lambda T: (lambda w, n, x, made, state: x * w)(*_inference_setup(T)),
+    "saved_for_backward_view": lambda T: (lambda w, n, x, made, state: w * x.view(2))(*_inference_setup(T)),
+    "saved_for_backward_linear": lambda T: (lambda w, n, x, made, state: T.nn.functional.linear(x, w.view(1, 2)))(
+        *_inference_setup(T)),
+    "saved_for_backward_mse": lambda T: (lambda w, n, x, made, state: T.nn.functional.mse_loss(w, x))(
+        *_inference_setup(T)),
+    "inplace_outside": lambda T: (lambda w, n, x, made, state: x.add_(1))(*_inference_setup(T)),
+    "setitem_outside": lambda T: (lambda w, n, x, made, state: x.__setitem__(0, 1.0))(*_inference_setup(T)),
+    "zero_outside": lambda T: (lambda w, n, x, made, state: x.zero_())(*_inference_setup(T)),
+    "inplace_under_no_grad": lambda T: (lambda w, n, x, made, state: _under(T.no_grad(), lambda: x.mul_(2)))(
+        *_inference_setup(T)),
+    "inplace_inside_again": lambda T: (lambda w, n, x, made, state: _under(T.inference_mode(), lambda: x.add_(1)))(
+        *_inference_setup(T)),
+    "requires_grad_outside": lambda T: (lambda w, n, x, made, state: x.requires_grad_())(*_inference_setup(T)),
+    "version_outside": lambda T: (lambda w, n, x, made, state: x._version)(*_inference_setup(T)),
+    "normal_copy_from_inference": lambda T: (lambda w, n, x, made, state: n.copy_(x).is_inference())(
+        *_inference_setup(T)),
+    "mode_false_inside": lambda T: (lambda w, n, x, made, state: _under(T.inference_mode(), lambda: _under(
+        T.inference_mode(False), lambda: [T.is_inference_mode_enabled(), T.is_grad_enabled(),
+                                          T.ones(1).is_inference(), (w * 2).requires_grad])))(*_inference_setup(T)),
+    "mode_false_saves": lambda T: (lambda w, n, x, made, state: _under(T.inference_mode(), lambda: _under(
+        T.inference_mode(False), lambda: w * x)))(*_inference_setup(T)),
+    "mode_false_no_grad": lambda T: _under(T.no_grad(), lambda: _under(
+        T.inference_mode(False), lambda: [T.is_grad_enabled(), T.is_inference_mode_enabled()])),
+    "nested_no_grad": lambda T: _under(T.inference_mode(), lambda: [
+        _under(T.no_grad(), lambda: T.ones(1).is_inference()), T.is_grad_enabled()]),
+    "decorator": lambda T: (lambda f: [f(T.ones(2, requires_grad=True))[0].is_inference(),
+                                       f(T.ones(2, requires_grad=True))[0].requires_grad, f(T.ones(1))[1]])(
+        T.inference_mode()(lambda a: (a * 2, T.is_inference_mode_enabled()))),
+    "decorator_no_parens": lambda T: T.inference_mode(lambda: T.ones(1).is_inference())(),
+    "decorator_false": lambda T: T.inference_mode(False)(lambda: T.ones(1).is_inference())(),
+    "module_output": lambda T: (lambda m: (lambda out: [out.is_inference(), out.requires_grad,
+                                                        m.weight.is_inference()])(
+        _under(T.inference_mode(), lambda: m(T.ones(1, 2)))))(T.nn.Linear(2, 1)),
+}
+
+
+def _under(ctx, fn):
+    with ctx:
+        return fn()
+
+
+@pytest.mark.parametrize("name", list(INFERENCE))
+def test_inference_mode_matches_torch(torch_ref, name):
+    """Tensors made in inference mode are inference tensors; outside it they can't be saved for backward,
+    updated in place or made to require grad (PyTorch's errors, each at the same point)."""
+    same(torch_ref, INFERENCE[name])
+
+
+def test_inplace_on_inference_tensor_writes_then_raises(torch_ref):
+    """PyTorch checks at the version bump, after the write: the values change although the call raises."""
+    def scenario(T):
+        with T.inference_mode():
+            x = T.ones(3)
+        for f in (lambda: x.add_(1), lambda: x.__setitem__(0, 5.0)):
+            try:
+                f()
+            except RuntimeError:
+                pass
+        return x
+
+    same(torch_ref, scenario)

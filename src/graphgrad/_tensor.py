@@ -12,6 +12,8 @@ import numpy as np
 
 from . import _dtype
 from ._repr import tensor_repr
+from .autograd.grad_mode import InferenceBox, check_inference_inplace
+from .autograd.grad_mode import _State as _GradState
 from .autograd.graph import RemovableHandle, _HookDict, _Sites, user_site
 
 _NON_LEAF_GRAD_WARNING = (
@@ -77,7 +79,8 @@ class Tensor:
         self._data = arr
         self._rg = rg
         self._grad_fn = fn
-        self._vbox = [0, None]  # [version, where it was last written in place], shared with views
+        # [version, where it was last written in place], shared with views (an InferenceBox in inference mode)
+        self._vbox = [0, None] if not _GradState.inference else InferenceBox((0, None))
 
     @staticmethod
     def _make(arr, rg, fn):
@@ -85,7 +88,7 @@ class Tensor:
         t._data = arr
         t._rg = rg
         t._grad_fn = fn
-        t._vbox = [0, None]
+        t._vbox = [0, None] if not _GradState.inference else InferenceBox((0, None))
         return t
 
     def _share_version(self, base):
@@ -93,6 +96,8 @@ class Tensor:
 
     def _bump_version(self):
         box = self._vbox
+        if box.__class__ is not list:
+            check_inference_inplace(self)
         box[0] += 1
         if _Sites.enabled:
             box[1] = user_site(3)
@@ -181,7 +186,13 @@ class Tensor:
 
     @property
     def _version(self):
+        if self._vbox.__class__ is InferenceBox:
+            raise RuntimeError("Inference tensors do not track version counter.")
         return self._vbox[0]
+
+    def is_inference(self):
+        """Whether this tensor was made in inference mode (or is a view of such a tensor)."""
+        return self._vbox.__class__ is InferenceBox
 
     # --- autograd state ---------------------------------------------------------------------------
     @property
@@ -197,6 +208,8 @@ class Tensor:
             )
         if value and self._data.dtype.kind != "f":
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        if value and self._vbox.__class__ is InferenceBox and not _GradState.inference:
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
         self._rg = bool(value)
 
     def requires_grad_(self, requires_grad=True):

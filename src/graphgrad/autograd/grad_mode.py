@@ -7,12 +7,63 @@ import functools
 
 class _State:
     # One flag read by every op on the hot path: a class attribute is the cheapest lookup.
-    enabled = True
+    enabled = True  # ops record the graph (grad mode on, and not in inference mode)
     inference = False
+    grad = True  # the grad mode that is_grad_enabled() reports while in inference mode (ops never record there)
+
+
+def _set_grad(mode: bool) -> None:
+    if _State.inference:
+        _State.grad = mode  # enable_grad() inside inference_mode(): reported, but nothing is recorded
+    else:
+        _State.enabled = mode
+
+
+def _save():
+    return (_State.enabled, _State.inference, _State.grad)
+
+
+def _restore(prev):
+    _State.enabled, _State.inference, _State.grad = prev
 
 
 def is_grad_enabled() -> bool:
-    return _State.enabled
+    return _State.grad if _State.inference else _State.enabled
+
+
+INFERENCE_SAVED = (
+    "Inference tensors cannot be saved for backward. Please do not use Tensors created in inference mode in "
+    "computation tracked by autograd. To work around this, you can make a clone to get a normal tensor and use it "
+    "in autograd, or use `torch.no_grad()` instead of `torch.inference_mode()`."
+)
+INFERENCE_INPLACE = (
+    "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone to get a normal "
+    "tensor before doing inplace update.See https://github.com/pytorch/rfcs/pull/17 for more details."
+)
+
+
+class InferenceBox(list):
+    """The version box (``[version, site]``, shared with views) of an inference tensor: a tensor made in
+    inference mode, or a view of one. ``t.is_inference()`` is ``type(t._vbox) is InferenceBox``; normal
+    tensors keep a plain list, so nothing on their path pays for this.
+
+    Outside inference mode the version of an inference tensor is never read except to save it for
+    backward (``Node.save``, ``ctx.save_for_backward``): reading it there raises PyTorch's error. An
+    in-place write raises when it bumps the version (``Tensor._bump_version``): after the write, as in
+    PyTorch, whose check sits at the same place."""
+
+    __slots__ = ()
+
+    def __getitem__(self, i):
+        if not _State.inference and i == 0:
+            raise RuntimeError(INFERENCE_SAVED)
+        return list.__getitem__(self, i)
+
+
+def check_inference_inplace(t) -> None:
+    """PyTorch's error for an in-place write to an inference tensor outside inference mode."""
+    if t._vbox.__class__ is InferenceBox and not _State.inference:
+        raise RuntimeError(INFERENCE_INPLACE)
 
 
 def is_inference_mode_enabled() -> bool:
@@ -25,12 +76,12 @@ class _GradModeContext:
     _mode = True
 
     def __enter__(self):
-        self._prev = (_State.enabled, _State.inference)
-        _State.enabled = self._mode
+        self._prev = _save()
+        _set_grad(self._mode)
         return self
 
     def __exit__(self, *exc):
-        _State.enabled, _State.inference = self._prev
+        _restore(self._prev)
         return False
 
     def __call__(self, fn):
@@ -75,16 +126,16 @@ class set_grad_enabled(_GradModeContext):
     """Set grad mode to ``mode``; takes effect at once, and as a context manager restores on exit."""
 
     def __init__(self, mode: bool):
-        self._prev = (_State.enabled, _State.inference)
+        self._prev = _save()
         self._mode = bool(mode)
-        _State.enabled = self._mode
+        _set_grad(self._mode)
 
     def __enter__(self):
         return self
 
     def __call__(self, fn):
         mode = self._mode
-        _State.enabled = self._prev[0]  # used as a decorator: don't leave the flag changed
+        _restore(self._prev)  # used as a decorator: don't leave the flag changed
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
@@ -95,16 +146,35 @@ class set_grad_enabled(_GradModeContext):
 
 
 class inference_mode(_GradModeContext):
-    """Like ``no_grad``; tensors made inside are inference tensors (``inference_mode(False)`` is a no-op)."""
+    """Nothing is recorded, as under ``no_grad``, and every tensor made inside is an inference tensor
+    (``t.is_inference()``, except views of normal tensors). Outside inference mode an inference tensor
+    can't be saved for backward nor changed in place (PyTorch's errors). ``inference_mode(False)``
+    turns grad mode back on inside it.
+
+    >>> import graphgrad
+    >>> with graphgrad.inference_mode():
+    ...     x = graphgrad.ones(2)
+    >>> x.is_inference(), x.requires_grad
+    (True, False)
+    """
+
+    def __new__(cls, mode=True):
+        if callable(mode) and not isinstance(mode, bool):  # ``@inference_mode`` without parentheses
+            return cls()(mode)
+        return super().__new__(cls)
 
     def __init__(self, mode: bool = True):
         self.mode = bool(mode)
 
     def __enter__(self):
-        self._prev = (_State.enabled, _State.inference)
+        self._prev = _save()
         if self.mode:
             _State.enabled = False
             _State.inference = True
+            _State.grad = False
+        else:
+            _State.inference = False
+            _State.enabled = True
         return self
 
     def __call__(self, fn):
