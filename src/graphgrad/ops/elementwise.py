@@ -368,8 +368,8 @@ def pow(input, exponent):
 
 
 # --- unary math -----------------------------------------------------------------------------------
-def _unary(name, fwd, bw, save="a", promote="float", doc=None, names=()):
-    op = Op(name, fwd, bw, save=save, promote=promote)
+def _unary(name, fwd, bw, save="a", promote="float", doc=None, names=(), backward_np=None):
+    op = Op(name, fwd, bw, save=save, promote=promote, backward_np=backward_np)
 
     def fn(input):
         return apply(op, input)
@@ -420,7 +420,8 @@ def _sigmoid_np(a):
 sigmoid = _unary("SigmoidBackward0", _sigmoid_np, lambda n, g: g * _saved(n) * (1 - _saved(n)), save="out",
                  names=("sigmoid",))
 relu = _unary("ReluBackward0", lambda a: np.maximum(a, 0, dtype=a.dtype),
-              lambda n, g: g * (_saved(n) > 0), save="out", promote=None, names=("relu",))
+              lambda n, g: g * (_saved(n) > 0), save="out", promote=None, names=("relu",),
+              backward_np=lambda n, g: g * (_saved(n)._data > 0))
 _erf_np = np.frompyfunc(math.erf, 1, 1)
 
 

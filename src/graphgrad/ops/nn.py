@@ -1039,7 +1039,8 @@ def _nll_fwd(x, *, target, weight, ignore_index, reduction):
         return np.asarray(l.sum() / w.sum(), x.dtype)  # nan when every sample is ignored, as PyTorch
 
 
-def _nll_bw(n, g):
+def _nll_coef(n):
+    """d loss / d input, for a gradient of 1 (per sample, for reduction="none"): -weight at each target."""
     k = n.kwargs
     shape, dt = n._in_meta[0]
     w, valid, safe = _nll_weights(k["target"], k["weight"], k["ignore_index"], dt)
@@ -1048,12 +1049,22 @@ def _nll_bw(n, g):
             w = np.where(valid, w / w.sum(), 0).astype(dt)  # ignored samples get no gradient, even 0/0
     coef = np.zeros(shape, dt)
     np.put_along_axis(coef, np.expand_dims(safe, 1), np.expand_dims(-w, 1), axis=1)
-    if k["reduction"] == "none":
+    return coef
+
+
+def _nll_bw(n, g):
+    if n.kwargs["reduction"] == "none":
         g = g.unsqueeze(1)
-    return g * _const(coef)
+    return g * _const(_nll_coef(n))
 
 
-NLL_LOSS = Op("NllLossBackward0", _nll_fwd, _nll_bw)
+def _nll_bw_np(n, g):
+    if n.kwargs["reduction"] == "none":
+        g = np.expand_dims(g, 1)
+    return g * _nll_coef(n)
+
+
+NLL_LOSS = Op("NllLossBackward0", _nll_fwd, _nll_bw, backward_np=_nll_bw_np)
 
 
 # --- unfold / fold (im2col and col2im as user-facing ops) ------------------------------------------

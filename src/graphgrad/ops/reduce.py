@@ -579,8 +579,15 @@ def _log_softmax_bw(n, g):
     return g - out.exp() * g.sum(d, keepdim=True)
 
 
+def _log_softmax_bw_np(n, g):
+    (out,) = n.saved_tensors
+    total = g.sum(n.kwargs["dim"], keepdims=True) if g.ndim else g  # a 0-d input is its own dimension
+    return g - np.exp(out._data) * total
+
+
 SOFTMAX = Op("SoftmaxBackward0", _softmax_np, _softmax_bw, save="out", promote="float")
-LOG_SOFTMAX = Op("LogSoftmaxBackward0", _log_softmax_np, _log_softmax_bw, save="out", promote="float")
+LOG_SOFTMAX = Op("LogSoftmaxBackward0", _log_softmax_np, _log_softmax_bw, save="out", promote="float",
+                 backward_np=_log_softmax_bw_np)
 
 
 def _softmax_dim(input, dim):
