@@ -321,3 +321,45 @@ def test_gradcheck_errors_and_warnings_match_torch(torch_ref):
     same(torch_ref, no_input)
     same(torch_ref, wrong)
     same(torch_ref, single_precision)
+
+
+# --- bad calls that used to leak an internal exception (or PyTorch's other type/text) ----------------------
+BAD_CALLS = {
+    "permute_duplicate": lambda T: T.ones(2, 3).permute(0, 0),
+    "narrow_too_long": lambda T: T.ones(2, 3).narrow(1, 2, 5),
+    "narrow_bad_start": lambda T: T.ones(2, 3).narrow(1, -4, 1),
+    "select_out_of_range": lambda T: T.ones(2, 3).select(0, 5),
+    "bool_mask_shape": lambda T: T.ones(2, 3)[T.tensor([True])],
+    "index_select_out_of_range": lambda T: T.ones(2, 3).index_select(0, T.tensor([0, 5])),
+    "index_select_negative": lambda T: T.ones(2, 3).index_select(0, T.tensor([-1])),
+    "index_select_2d_index": lambda T: T.ones(2, 3).index_select(0, T.tensor([[0]])),
+    "scatter_number_src": lambda T: T.ones(2, 3).scatter(1, T.tensor([[1]]), 2.0),
+    "scatter_out_of_range": lambda T: T.ones(2, 3).scatter(1, T.tensor([[7]]), 1.0),
+    "scatter_larger_src": lambda T: T.zeros(3).scatter(0, T.tensor([0]), T.tensor([1.0, 2.0, 3.0])),
+    "cat_empty": lambda T: T.cat([]),
+    "new_zeros_negative": lambda T: T.ones(2).new_zeros(-1),
+    "sum_duplicate_dims": lambda T: T.ones(2, 3).sum(dim=(0, 0)),
+    "amax_duplicate_dims": lambda T: T.ones(2, 3).amax((1, -1)),
+    "topk_k_too_large": lambda T: T.ones(2, 3).topk(5),
+    "topk_k_negative": lambda T: T.ones(2, 3).topk(-1),
+    "tile_int": lambda T: T.ones(2, 3).tile(2),
+    "tile_negative": lambda T: T.ones(2, 3).tile(-1),
+    "repeat_interleave_negative": lambda T: T.ones(2, 3).repeat_interleave(-1),
+    "repeat_interleave_negative_tensor": lambda T: T.ones(2, 3).repeat_interleave(T.tensor([-1, 1]), dim=0),
+    "arange_wrong_sign": lambda T: T.arange(1, 0),
+    "linspace_negative_steps": lambda T: T.linspace(0, 1, -1),
+    "randint_empty_range": lambda T: T.randint(5, 1, (2,)),
+    "tensor_split_zero": lambda T: T.ones(2, 3).tensor_split(0),
+    "isclose_shapes": lambda T: T.isclose(T.ones(2, 3), T.ones(4, 5)),
+    "allclose_shapes": lambda T: T.allclose(T.ones(2, 3), T.ones(4, 5)),
+    "mean_integer_dtype": lambda T: T.ones(2, 3).mean(1, dtype=T.int64),
+    "expand_as_last_dim_first": lambda T: T.ones(2, 3).expand_as(T.ones(4, 5)),
+    "reshape_negative": lambda T: T.ones(2, 3).reshape(-2),
+    "take_out_of_range": lambda T: T.ones(2, 3).take(T.tensor([10])),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_CALLS))
+def test_bad_calls_raise_torch_errors(torch_ref, name):
+    """PyTorch's exception type and text (graphgrad may add context after it); wrong shapes name both."""
+    same(torch_ref, BAD_CALLS[name])

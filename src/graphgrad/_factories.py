@@ -210,6 +210,8 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     start, end, step = vals
     if step == 0:
         raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     n = max(0, math.ceil((end - start) / step))
     arr = (start + step * np.arange(n, dtype=np.float64)).astype(_resolve(dtype)) if isinstance(step, float) or \
         isinstance(start, float) else np.arange(start, end, step).astype(_resolve(dtype))
@@ -218,6 +220,8 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
 
 @export("linspace", method=False)
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
     return _finish(np.linspace(start, end, steps, dtype=np.float64).astype(_resolve(dtype)), requires_grad, device)
 
 
@@ -245,6 +249,8 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
     """Integers uniform in [low, high)."""
     if size is None:
         low, high, size = 0, low, high
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     arr = rng(generator).integers(low, high, size=_size((tuple(size),)))
     return _finish(arr.astype(_resolve(dtype, _dtype.int64)), requires_grad, device)
 

@@ -517,6 +517,9 @@ class Tensor:
             check_device(device)
         if len(size) == 1 and isinstance(size[0], (tuple, list)):
             size = tuple(size[0])
+        for n in size:
+            if isinstance(n, int) and n < 0:
+                raise RuntimeError(f"Trying to create tensor with negative dimension {n}: {list(size)}")
         dt = _dtype.to_dtype(dtype).np if dtype is not None else self._data.dtype
         t = Tensor._make(np.full(size, fill, dtype=dt), False, None)
         return t.requires_grad_(True) if requires_grad else t

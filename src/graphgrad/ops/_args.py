@@ -60,6 +60,8 @@ _INTS = (int, np.integer)
 
 
 def _tensor_param(name, pname):
+    if pname == "src" and name in ("scatter", "scatter_"):
+        return False  # x.scatter(dim, index, 1.0): PyTorch's value overload
     return pname in TENSOR_PARAMS or (pname == "other" and name in OTHER_TENSOR) or (
         pname == "end" and name == "lerp") or (pname in ("index", "source") and name in INDEX_TENSOR)
 

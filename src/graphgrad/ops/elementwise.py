@@ -859,13 +859,22 @@ def equal(input, other):
     return input._data.shape == other._data.shape and bool(np.array_equal(input._data, other._data))
 
 
+def _check_broadcast(a, b):
+    try:
+        np.broadcast_shapes(a._data.shape, b._data.shape)
+    except ValueError:
+        raise broadcast_error(a._data.shape, b._data.shape) from None
+
+
 @export("allclose")
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    _check_broadcast(input, other)
     return bool(np.allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 @export("isclose")
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    _check_broadcast(input, other)
     return _T()._make(np.isclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan), False, None)
 
 

@@ -59,6 +59,11 @@ def _check_bounds(shape, idx):
             bad = i[(i >= shape[d]) | (i < -shape[d])]
             if bad.size:
                 raise IndexError(f"index {int(bad.flat[0])} is out of bounds for dimension {d} with size {shape[d]}")
+        if isinstance(i, np.ndarray) and i.dtype == bool:
+            for k, n in enumerate(i.shape):
+                if d + k < len(shape) and n != shape[d + k]:
+                    raise IndexError(f"The shape of the mask {list(i.shape)} at index {k} does not match the shape "
+                                     f"of the indexed tensor {list(shape)} at index {d + k}")
         d += i.ndim if isinstance(i, np.ndarray) and i.dtype == bool else 1
 
 
@@ -227,11 +232,24 @@ def _check_index(index, name):
         raise RuntimeError(f"{name}(): Expected dtype int64 for index")
 
 
+def _check_scatter_bounds(input, d, index):
+    size = input._data.shape[d] if input._data.ndim else 1
+    i = index._data
+    if i.size and (i.max() >= size or i.min() < -size):
+        bad = int(i[(i >= size) | (i < -size)].flat[0])
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {size}")
+
+
 @export("index_select")
 def index_select(input, dim, index):
     """The slices at ``index`` (a 1-D integer tensor) along ``dim``."""
     _check_index(index, "index_select")
     d = wrap_dims(dim, input._data.ndim)[0] if input._data.ndim else 0
+    if index._data.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    size = input._data.shape[d] if input._data.ndim else 1
+    if index._data.size and (index._data.max() >= size or index._data.min() < 0):
+        raise IndexError("index out of range in self")
     idx = (slice(None),) * d + (index._data.reshape(-1),)
     _check_bounds(input._data.shape, idx)
     return apply(INDEX_SELECT, input, idx=idx)
@@ -327,6 +345,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     """A copy of ``input`` with ``src`` (or ``value``) written at ``index`` along ``dim``."""
     _check_index(index, "scatter")
     d = wrap_dims(dim, input._data.ndim)[0]
+    _check_scatter_bounds(input, d, index)
     src = src if src is not None else value
     if not isinstance(src, _T()):
         kw = {} if reduce is None else {"reduce": reduce}
@@ -454,6 +473,10 @@ MASKED_SELECT.saves = True
 
 @export("take")
 def take(input, index):
+    n = input._data.size
+    if isinstance(index, _T()) and index._data.size and (index._data.max() >= n or index._data.min() < -n):
+        bad = int(index._data[(index._data >= n) | (index._data < -n)].flat[0])
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
     return getitem(input.reshape(-1), index)
 
 
@@ -469,4 +492,8 @@ def nonzero(input, *, as_tuple=False):
 @export("select")
 def select(input, dim, index):
     d = wrap_dims(dim, input._data.ndim)[0]
+    size = input._data.shape[d]
+    if isinstance(index, (int, np.integer)) and not -size <= index < size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size {list(input._data.shape)} at "
+                         f"dimension {d}")
     return getitem(input, (slice(None),) * d + (index,))

@@ -113,6 +113,12 @@ def mean(input, dim=_ALL, keepdim=False, *, dtype=None):
             "mean(): could not infer output dtype. Input dtype must be either a floating point or complex "
             f"dtype. Got: {input.dtype.name.capitalize() if input.dtype.name != 'int64' else 'Long'}"
         )
+    if dtype is not None and not to_dtype(dtype).is_floating_point:
+        name = to_dtype(dtype).name
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Optional dtype must be either a floating point or complex "
+            f"dtype. Got: {name.capitalize() if name != 'int64' else 'Long'}"
+        )
     if dim is _ALL:  # MeanBackward0, with or without dtype
         dims = tuple(range(input._data.ndim))
         if dtype is not None:
@@ -424,8 +430,10 @@ def sort(input, dim=-1, descending=False, stable=False):
 
 @export("topk")
 def topk(input, k, dim=-1, largest=True, sorted=True):
+    d = wrap_dims(dim, input._data.ndim)[0] if input._data.ndim else 0
+    if not 0 <= k <= (input._data.shape[d] if input._data.ndim else 1):
+        raise RuntimeError("selected index k out of range")
     idx = argsort(input, dim, descending=largest)
-    d = wrap_dims(dim, input._data.ndim)[0]
     sl = (slice(None),) * d + (slice(0, k),)
     idx = _T()._make(np.ascontiguousarray(idx._data[sl]), False, None)
     from .index import TOPK_GATHER

@@ -29,9 +29,9 @@ def infer_shape(shape, numel, input_shape=None):
     neg = [i for i, s in enumerate(shape) if s == -1]
     if len(neg) > 1:
         raise RuntimeError("only one dimension can be inferred")
-    for s in shape:
+    for i, s in enumerate(shape):
         if s < -1:
-            raise RuntimeError(f"invalid shape dimension {s}")
+            raise RuntimeError(f"invalid shape dimension {s} at index {i} of shape {list(shape)}")
     known = math.prod(s for s in shape if s != -1)
     if neg:
         if known == 0 or numel % known:
@@ -59,7 +59,11 @@ def wrap_dims(dims, ndim):
         return tuple(range(ndim))
     if isinstance(dims, (int, np.integer)):
         return (_wrap(int(dims), ndim),)
-    return tuple(_wrap(int(d), ndim) for d in dims)
+    out = tuple(_wrap(int(d), ndim) for d in dims)
+    if len(set(out)) != len(out):
+        dup = next(d for i, d in enumerate(out) if d in out[:i])
+        raise RuntimeError(f"dim {dup} appears multiple times in the list of dims")
+    return out
 
 
 # --- reshape / view -------------------------------------------------------------------------------
@@ -197,7 +201,9 @@ T_OP = Op("TBackward0", lambda a, dims: a.transpose(dims), lambda n, g: g.t(), v
 
 @export("permute")
 def permute(input, *dims):
-    dims = wrap_dims(parse_shape(dims), input._data.ndim)
+    dims = tuple(_wrap(d, input._data.ndim) for d in parse_shape(dims))
+    if len(set(dims)) != len(dims):
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
     if sorted(dims) != list(range(input._data.ndim)):
         raise RuntimeError(
             f"permute(sparse_coo): number of dimensions in the tensor input does not match the length of the "
@@ -319,6 +325,13 @@ def expand(self, *sizes):
             f"({len(sizes)}) must be greater or equal to the number of dimensions in the tensor ({len(shape)})"
         )
     lead = len(sizes) - len(shape)
+    for i in range(len(sizes) - 1, lead - 1, -1):  # PyTorch checks from the last dimension
+        s, old = sizes[i], shape[i - lead]
+        if s != -1 and old != s and old != 1:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({s}) must match the existing size ({old}) at non-singleton "
+                f"dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: {list(shape)}"
+            )
     new = []
     for i, s in enumerate(sizes):
         if i < lead:
@@ -376,7 +389,12 @@ def repeat(self, *reps):
 
 @export("tile")
 def tile(input, dims):
-    dims = tuple(dims)
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    if any(d < 0 for d in dims):
+        reps = (1,) * (input._data.ndim - len(dims)) + dims
+        shape = (1,) * (len(reps) - input._data.ndim) + input._data.shape
+        out = [s * r for s, r in zip(shape, reps)]
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(out)}: {out}")
     dims = (1,) * (input._data.ndim - len(dims)) + dims
     return repeat(input, dims)
 
@@ -387,6 +405,9 @@ def repeat_interleave(input, repeats, dim=None):
         input, dim = input.reshape(-1), 0
     d = _wrap(dim, input._data.ndim)
     reps = repeats._data if isinstance(repeats, _T()) else int(repeats)
+    if np.any(np.asarray(reps) < 0):
+        tensor_repeats = isinstance(repeats, _T())
+        raise RuntimeError("repeats can not be negative" if tensor_repeats else "Repeats must be non-negative")
     idx = np.repeat(np.arange(input._data.shape[d]), reps)
     from .index import index_select
 
@@ -436,6 +457,8 @@ def _check_seq(tensors, name):
         raise TypeError(f"{name}(): argument 'tensors' must be tuple of Tensors, not Tensor")
     tensors = list(tensors)
     if not tensors:
+        if name == "torch.cat":
+            raise ValueError(f"{name}(): expected a non-empty list of Tensors")
         raise RuntimeError(f"{name}(): expected a non-empty list of Tensors")
     return tensors
 
@@ -542,6 +565,8 @@ def chunk(input, chunks, dim=0):
 def tensor_split(input, sections, dim=0):
     d = _wrap(dim, input._data.ndim)
     n = input._data.shape[d]
+    if isinstance(sections, int) and sections <= 0:
+        raise RuntimeError(f"number of sections must be larger than 0, got {sections}")
     k, r = divmod(n, sections)
     return split(input, [k + 1] * r + [k] * (sections - r), d)
 
@@ -559,6 +584,14 @@ def narrow(input, dim, start, length):
             raise RuntimeError("start must be an 0-dim integral Tensor.")
         start = int(start.item())
     d = _wrap(dim, input._data.ndim)
+    size = input._data.shape[d]
+    if not -size <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
+    start = start % size if start < 0 else start
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
     idx = (slice(None),) * d + (slice(start, start + length),)
     return input[idx]
 
