@@ -52,8 +52,9 @@ def load_npz(path):
         raise CLIError(f"{name}: is a directory, not an .npz file")
     try:
         f = np.load(name, allow_pickle=False)
-    except ValueError as e:  # np.load takes a file it does not recognise for a pickle, and refuses it
-        raise CLIError(f"{name}: not a readable .npz file ({str(e).splitlines()[0]})") from None
+    except ValueError:  # np.load takes a file it does not recognise for a pickle, and refuses it
+        raise CLIError(f"{name}: not a readable .npz file (neither an .npz archive nor an .npy array; "
+                       "pickled data is never loaded)") from None
     except (OSError, zipfile.BadZipFile, EOFError) as e:
         raise CLIError(f"{name}: not a readable .npz file ({type(e).__name__}: {e})") from None
     if not isinstance(f, np.lib.npyio.NpzFile):

@@ -91,7 +91,7 @@ def plot_curves(path, rows, title):
 
 def plot_confusion(path, cm, title):
     k = len(cm)
-    size = max(4.0, 0.45 * k + 2)
+    size = min(max(4.0, 0.45 * k + 2), 16.0)  # inches: many classes share one readable page
     fig = _figure(figsize=(size, size), layout="constrained")
     ax = fig.subplots()
     im = ax.imshow(cm, cmap="Blues")

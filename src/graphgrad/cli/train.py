@@ -121,8 +121,13 @@ def run(args):
                            f"the checkpoint expects {meta['n_images']}, {meta['in_channels']} and {meta['classes']})")
         lo, hi = meta["range"]
     else:
-        if len(np.unique(y)) < 2:
+        used = len(np.unique(y))
+        if used < 2:
             raise CLIError(f"{images.name}: y holds only one class ({y[0]}); a classifier needs at least two")
+        if classes > 10 and used < classes / 2:
+            # labels 0, 100, 200, ... would make a 901-way classifier of mostly empty classes
+            raise CLIError(f"{images.name}: labels are not numbered 0..K-1: y holds {used} distinct labels, the "
+                           f"largest {classes - 1}; renumber them, e.g. y = np.unique(y, return_inverse=True)[1]")
         lo, hi = data.value_range(x_raw)
     # everything the run will need, checked before it starts rather than found missing at its end
     need("sklearn", "matplotlib", "graphviz", "safetensors", *(() if args.quiet else ("tqdm",)),
