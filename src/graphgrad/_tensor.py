@@ -434,6 +434,8 @@ class Tensor:
         for a in args:
             if isinstance(a, Tensor):
                 dtype = a.dtype
+            elif isinstance(a, (bool, float)):  # PyTorch reads a Python number's type: 5.0 -> float64
+                dtype = _dtype.bool_ if isinstance(a, bool) else _dtype.float64
             elif isinstance(a, (_dtype.dtype, type)) or (isinstance(a, np.dtype)):
                 dtype = a
             elif a is not None:

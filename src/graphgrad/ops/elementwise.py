@@ -481,7 +481,49 @@ def _scalar(v):
     return v.item() if isinstance(v, _T()) and v._data.size == 1 else v
 
 
-@export("clamp", "clip")
+def _clamp_call(name, method):
+    """``clamp``/``clip`` as a function or a method: the call's form is kept for PyTorch's TypeError when one
+    bound is a tensor and the other a number."""
+
+    def call(input, *args, **kwargs):
+        names = ("min", "max")
+        if len(args) > 2:
+            raise TypeError(f"{name}() takes from 1 to 3 positional arguments but {len(args) + 1} were given")
+        bounds = dict(zip(names, args))
+        for k, v in kwargs.items():
+            if k not in names or k in bounds:
+                raise TypeError(f"{name}() got an unexpected keyword argument '{k}'")
+            bounds[k] = v
+        lo, hi = bounds.get("min"), bounds.get("max")
+        if lo is not None and hi is not None and isinstance(lo, Tensor) != isinstance(hi, Tensor):
+            raise _clamp_mixed_error(name, method, input, args, kwargs)
+        return clamp(input, lo, hi)
+
+    call.__name__ = name
+    call.__doc__ = clamp.__doc__
+    return call
+
+
+def _clamp_mixed_error(name, method, input, args, kwargs):
+    def tn(v):
+        return "Tensor" if isinstance(v, Tensor) else type(v).__name__
+
+    pos = ([] if method else [tn(input)]) + [tn(a) for a in args]
+    kws = [f"{k}={tn(v)}" for k, v in sorted(kwargs.items())]
+    got = ", ".join(pos + kws) if pos else "".join(k + ", " for k in kws)
+    head = f"{name}() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+    if not method:
+        return TypeError(head + " * (Tensor input, Tensor min = None, Tensor max = None, *, Tensor out = None)\n"
+                         " * (Tensor input, Number min = None, Number max = None, *, Tensor out = None)\n")
+    if kwargs:
+        why = "didn't match because some of the keywords were incorrect: " + ", ".join(sorted(kwargs))
+    else:
+        why = "didn't match because some of the arguments have invalid types: (" + ", ".join(
+            f"!{t}!" for t in pos) + ")"
+    return TypeError(head + f" * (Tensor min = None, Tensor max = None)\n      {why}\n"
+                     f" * (Number min = None, Number max = None)\n      {why}\n")
+
+
 def clamp(input, min=None, max=None):
     """Limit values to ``[min, max]``; the gradient passes where ``min <= input <= max``."""
     if min is None and max is None:
@@ -491,9 +533,7 @@ def clamp(input, min=None, max=None):
         if v is not None and not isinstance(v, (Tensor, bool, int, float, np.number)):
             raise TypeError(f"clamp(): argument '{name}' must be Number or Tensor, not {type(v).__name__}")
     if isinstance(min, Tensor) != isinstance(max, Tensor) and min is not None and max is not None:
-        got = ", ".join(type(v).__name__ for v in (input, min, max))
-        raise TypeError(f"clamp() received an invalid combination of arguments - got ({got}): min and max must "
-                        "both be tensors or both numbers")
+        raise _clamp_mixed_error("clamp", False, input, (min, max), {})
     if isinstance(min, Tensor) or isinstance(max, Tensor):  # the Tensor overload: ClampBackward0, 3 edges
         lo = min if min is not None else as_tensor_like(-np.inf, input)
         hi = max if max is not None else as_tensor_like(np.inf, input)
@@ -508,6 +548,11 @@ def clamp(input, min=None, max=None):
     if input._data.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
         input = input.float()
     return apply(CLAMP, input, min=min, max=max)
+
+
+for _name in ("clamp", "clip"):
+    export(_name, method=False)(_clamp_call(_name, False))
+    export(_name, function=False)(_clamp_call(_name, True))
 
 
 def _broadcasts(a, b):
@@ -631,6 +676,14 @@ def where(condition, input=None, other=None):
         return tuple(Tensor._make(i, False, None) for i in np.nonzero(condition._data))
     if not isinstance(condition, Tensor):
         condition = Tensor._make(np.asarray(condition, dtype=bool), False, None)
+    # PyTorch broadcasts condition, input, other in this order: the error names the shape so far and the next
+    shape = condition._data.shape
+    for t in (input, other):
+        if isinstance(t, Tensor) and t._data.shape != shape:
+            try:
+                shape = np.broadcast_shapes(shape, t._data.shape)
+            except ValueError:
+                raise broadcast_error(shape, t._data.shape) from None
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         from .._dtype import result_type as _rt
 

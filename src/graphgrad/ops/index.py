@@ -229,7 +229,9 @@ def setitem(self, idx, value):
 # --- index_select / gather / scatter --------------------------------------------------------------
 def _check_index(index, name):
     if index._data.dtype.kind not in "iu":
-        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+        if name == "index_select":
+            raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
 
 
 def _check_scatter_bounds(input, d, index):
@@ -355,12 +357,53 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     return apply(SCATTER, input, src, dim=d, index=index._data)
 
 
+def _size(shape, d):
+    """PyTorch's ensure_nonempty_size: a 0-d tensor has size 1 in its one dimension."""
+    if not shape:
+        if d not in (0, -1):
+            raise IndexError(f"Dimension out of range (expected to be in range of [-1, 0], but got {d})")
+        return 1
+    if d >= len(shape):
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-len(shape)}, {len(shape) - 1}], but "
+                         f"got {d})")
+    return shape[d]
+
+
+def _check_scatter_add(input, d, index, src):
+    """scatter_add's checks in PyTorch's order: index dtype, dtypes, ranks, sizes, src's rank, bounds."""
+    if index._data.size and index._data.dtype.kind not in "iu":
+        raise RuntimeError("scatter(): Expected dtype int32/int64 for index")
+    if input._data.dtype != src._data.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    if not index._data.size:
+        return
+    ish, ssh, srcsh = index._data.shape, input._data.shape, src._data.shape
+    if max(len(ssh), 1) != max(len(ish), 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    n = max(len(ssh), 1)
+    wrong = any(k != d and _size(ish, k) > _size(ssh, k) for k in range(n))
+    if not wrong:
+        wrong = any(_size(ish, k) > _size(srcsh, k) for k in range(n))
+    if wrong:
+        raise RuntimeError(f"Expected index {list(ish)} to be no larger than self {list(ssh)} apart from dimension "
+                           f"{d} and to be no larger size than src {list(srcsh)}")
+    if max(len(srcsh), 1) != max(len(ish), 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
+    size = _size(ssh, d)
+    i = index._data
+    if i.max() >= size or i.min() < 0:
+        bad = int(i[(i >= size) | (i < 0)].flat[0])
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {size}")
+
+
 @export("scatter_add")
 def scatter_add(input, dim, index, src):
     """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (repeats accumulate)."""
-    _check_index(index, "scatter_add")
-    d = wrap_dims(dim, input._data.ndim)[0]
-    return apply(SCATTER_ADD, input, _scatter_src(input, src), dim=d, index=index._data)
+    d = wrap_dims(dim, input._data.ndim)[0] if input._data.ndim else wrap_dims(dim, 0) and 0
+    if not isinstance(src, _T()):
+        raise TypeError(f"scatter_add(): argument 'src' (position 3) must be Tensor, not {type(src).__name__}")
+    _check_scatter_add(input, d, index, src)
+    return apply(SCATTER_ADD, input, src, dim=d, index=index._data)
 
 
 @export("scatter_", function=False)
@@ -374,8 +417,11 @@ def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
 
 @export("scatter_add_", function=False)
 def scatter_add_(self, dim, index, src):
-    d = wrap_dims(dim, self._data.ndim)[0]
-    return apply_inplace(SCATTER_ADD, self, _scatter_src(self, src), dim=d, index=index._data)
+    d = wrap_dims(dim, self._data.ndim)[0] if self._data.ndim else wrap_dims(dim, 0) and 0
+    if not isinstance(src, _T()):
+        raise TypeError(f"scatter_add_(): argument 'src' (position 3) must be Tensor, not {type(src).__name__}")
+    _check_scatter_add(self, d, index, src)
+    return apply_inplace(SCATTER_ADD, self, src, dim=d, index=index._data)
 
 
 def _index_add_fwd(a, src, dim, index, alpha=1):
@@ -390,15 +436,53 @@ INDEX_ADD = Op("IndexAddBackward0", _index_add_fwd,
                              * n.kwargs.get("alpha", 1)))
 
 
+def _check_index_func(func, input, dim, index, source):
+    """PyTorch's index_func_meta_impl checks (index_add, index_copy, ...), in its order; the wrapped dim."""
+    from .._dtype import from_numpy_dtype
+
+    d = wrap_dims(dim, input._data.ndim)[0] if input._data.ndim else wrap_dims(dim, 0) and 0
+    i = index._data
+
+    def name(arr):
+        return from_numpy_dtype(arr.dtype)._legacy[:-len("Tensor")]
+
+    if i.ndim > 1:
+        raise IndexError(f"{func}_(): Index is supposed to be a vector, but got dim: {i.ndim} with type: {name(i)} "
+                         f"and size: {list(i.shape)}")
+    if i.dtype.kind not in "iu":
+        raise RuntimeError(f"{func}_(): Expected dtype int32/int64 for index but got: {name(i)}")
+    if input._data.dtype != source._data.dtype:
+        raise RuntimeError(f"{func}_(): self ({name(input._data)}) and source ({name(source._data)}) must have the "
+                           "same scalar type")
+    sshape = source._data.shape
+    if not (d == 0 or d < len(sshape)):
+        raise RuntimeError(f"{func}_(): Indexing dim {d} is out of bounds of the source tensor with dim {len(sshape)}")
+    n_src = sshape[d] if sshape else 1
+    if i.size != n_src:
+        raise RuntimeError(f"{func}_(): Number of indices ({i.size}) should be equal to source.size(dim): ({n_src}), "
+                           f"for dim: {d}")
+    a, b = list(input._data.shape), list(sshape)
+    if a and b:
+        del a[d], b[d]
+    if a != b:
+        raise RuntimeError("source tensor shape must match self tensor shape, excluding the specified dimension. Got "
+                           f"self.shape = {list(input._data.shape)} source.shape = {list(sshape)}")
+    size = input._data.shape[d] if input._data.ndim else 1
+    if i.size and (i.max() >= size or i.min() < 0):
+        bad = int(i[(i >= size) | (i < 0)].flat[0])
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {size}")
+    return d
+
+
 @export("index_add")
 def index_add(input, dim, index, source, *, alpha=1):
-    d = wrap_dims(dim, input._data.ndim)[0]
+    d = _check_index_func("index_add", input, dim, index, source)
     return apply(INDEX_ADD, input, source, dim=d, index=index._data.reshape(-1), alpha=alpha)
 
 
 @export("index_add_", function=False)
 def index_add_(self, dim, index, source, *, alpha=1):
-    d = wrap_dims(dim, self._data.ndim)[0]
+    d = _check_index_func("index_add", self, dim, index, source)
     return apply_inplace(INDEX_ADD, self, source, dim=d, index=index._data.reshape(-1), alpha=alpha)
 
 
