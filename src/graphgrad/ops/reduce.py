@@ -6,7 +6,7 @@ import numpy as np
 
 from .._dtype import to_dtype
 from .._tensor import Tensor
-from ._op import Op, apply, export
+from ._op import Op, apply, export, summed_dims
 from .shape import wrap_dims
 
 
@@ -83,8 +83,7 @@ def sum_to_size(self, *size):
     shape = self._data.shape
     if shape == size:
         return self
-    lead = len(shape) - len(size)
-    dims = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(size) if s == 1 and shape[i + lead] != 1)
+    dims = summed_dims(shape, size)
     out = sum(self, dims, keepdim=True) if dims else self
     return out.reshape(size) if out._data.shape != size else out
 
