@@ -463,3 +463,53 @@ def test_transpose_deprecation_warnings_once(torch_ref, monkeypatch):
             x0.T, x3.T, x0.mT, x0.mH, x0.H, x0.adjoint(), graphgrad.ones(3).T  # noqa: B018
     assert [str(m.message) for m in w] == expected
     assert all(m.filename == __file__ for m in w)  # reported at the caller's line
+
+
+def _var_std_grad(op, shape, dim, correction):
+    def scenario(T):
+        x = T.tensor(np.arange(1.0, 1.0 + int(np.prod(shape))).reshape(shape) if shape else 1.0,
+                     requires_grad=True)
+        y = getattr(x, op)(dim, correction=correction)
+        y.sum().backward()
+        return y, x.grad
+
+    return scenario
+
+
+@pytest.mark.parametrize("op", ["var", "std", "var_mean", "std_mean"])
+@pytest.mark.parametrize("shape, dim, correction", [
+    ((1, 2), 0, 1), ((1, 2), 1, 2), ((1, 2), 1, 3), ((2,), None, 2), ((2,), None, 3), ((2,), 0, 3),
+    ((), None, 1), ((), 0, 1), ((), 0, 0), ((1, 2), 0, 0), ((2, 3), (0, 1), 6),
+])
+def test_var_std_without_degrees_of_freedom(torch_ref, op, shape, dim, correction):
+    """No degrees of freedom left: nan/inf values and gradients as PyTorch's, and its UserWarning."""
+    if op.endswith("_mean"):
+        def scenario(T):
+            x = T.tensor(np.arange(1.0, 1.0 + int(np.prod(shape))).reshape(shape) if shape else 1.0,
+                         requires_grad=True)
+            v, m = getattr(T, op)(x, dim, correction=correction)
+            (v.sum() + m.sum()).backward()
+            return v, m, x.grad
+    else:
+        scenario = _var_std_grad(op, shape, dim, correction)
+    same(torch_ref, scenario)
+
+
+@pytest.mark.parametrize("expr", [
+    "T.ones(2, 0).logsumexp(-1)", "T.ones(0).logsumexp(0)", "T.ones(0, 2).logsumexp(0)",
+    "T.ones(2, 0).amax(-1)", "T.ones(2, 0).amin(1)", "T.ones(0, 2).amax(0)", "T.ones(2, 0, 3).amax((2, -2))",
+    "T.ones(2, 0).amax()", "T.ones(2, 0).amin([])", "T.ones(2, 0).amax(0)",
+    "T.ones(2, 0).max(-1)", "T.ones(0, 2).min(0)", "T.ones(2, 0).max(0)", "T.ones(2, 0).argmax(-1)",
+    "T.ones(0, 2).argmin(-2)", "T.ones(2, 0).argmax()", "T.ones(0).argmin()", "T.ones(2, 0).argmax(0)",
+    "T.ones(2, 0).sum(-1)", "T.ones(2, 0).mean(-1)", "T.ones(2, 0).prod(-1)", "T.ones(2, 0).std(-1)",
+    "T.ones(0, 2).var(1)", "T.ones(2, 0).var(1, correction=0)",
+])
+def test_reductions_over_an_empty_dimension(torch_ref, expr):
+    def scenario(T):
+        x = T.ones(1, requires_grad=True)
+        out = eval(expr, {"T": T})
+        out = (out[0] if isinstance(out, tuple) else out) + x.sum() * 0
+        out.sum().backward()
+        return out, x.grad
+
+    same(torch_ref, scenario)

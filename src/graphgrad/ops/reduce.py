@@ -131,35 +131,84 @@ def mean(input, dim=_ALL, keepdim=False, *, dtype=None):
     return apply(MEAN, input, dims=dims, keepdim=keepdim)
 
 
-def _var_fwd(a, dims, correction, keepdim):
+def _var_fwd(a, dims, correction, keepdim, full=False):
+    # PyTorch divides by max(0, n - correction): 0 / 0 is nan, a positive sum / 0 is inf
     n = _count(a.shape, dims)
-    return np.var(a, axis=dims, ddof=correction, keepdims=keepdim) if n - correction > 0 else \
-        np.full(np.mean(a, axis=dims, keepdims=keepdim).shape, np.nan, a.dtype)
+    if n - correction > 0:
+        return np.var(a, axis=dims, ddof=correction, keepdims=keepdim)
+    centered = a - np.mean(a, axis=dims, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.divide(np.sum(centered * centered, axis=dims, keepdims=keepdim), a.dtype.type(0))
+
+
+def _var_grad(g, a, k):
+    """PyTorch's var_backward: ``2 / (n - correction) * g * (a - mean)``; with no degrees of freedom left
+    over all elements, nan where an element equals the mean and inf elsewhere (times g)."""
+    dims = k["dims"]
+    dof = _count(a._data.shape, dims) - k["correction"]
+    if k.get("full") and dof <= 0:
+        from .elementwise import where
+
+        return g * where(a == a.mean(), float("nan"), float("inf"))
+    centered = a - a.mean(dims, keepdim=True)
+    scale = 2.0 / dof if dof else float("inf")
+    return scale * expand_reduced(g, a._data.shape, dims, k["keepdim"]) * centered
 
 
 def _var_bw(n, g):
     (a,) = n.saved_tensors
-    k = n.kwargs
-    dims = k["dims"]
-    centered = a - a.mean(dims, keepdim=True)
-    scale = 2.0 / (_count(a._data.shape, dims) - k["correction"])
-    return expand_reduced(g, a._data.shape, dims, k["keepdim"]) * centered * scale
+    return _var_grad(g, a, n.kwargs)
 
 
 VAR = Op("VarBackward0", _var_fwd, _var_bw, save="a")
 
 
 def _std_bw(n, g):
+    # PyTorch's std_backward: var_backward of g / (2 * std), which is 0 where std is 0
     a, out = n.saved_tensors
-    k = n.kwargs
-    dims = k["dims"]
-    centered = a - a.mean(dims, keepdim=True)
-    denom = (_count(a._data.shape, dims) - k["correction"])
-    return expand_reduced(g / out, a._data.shape, dims, k["keepdim"]) * centered / denom
+    from .elementwise import where
+
+    return _var_grad(where(out == 0, 0.0, g / (out * 2)), a, n.kwargs)
 
 
-STD = Op("StdBackward0", lambda a, dims, correction, keepdim: np.sqrt(_var_fwd(a, dims, correction, keepdim)),
-         _std_bw, save=("a", "out"))
+STD = Op("StdBackward0", lambda a, dims, correction, keepdim, full=False:
+         np.sqrt(_var_fwd(a, dims, correction, keepdim)), _std_bw, save=("a", "out"))
+
+
+def _dof_warning(name, input, dims, correction):
+    """PyTorch's UserWarning when ``correction`` leaves no degrees of freedom (numel / output numel)."""
+    shape = input._data.shape
+    out = 1
+    for i, s in enumerate(shape):
+        if i not in dims:
+            out *= s
+    if input._data.size // (out or 1) - correction <= 0:
+        _warn_user(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
+                   "factor (input numel divided by output numel).")
+
+
+def _warn_user(message):
+    """A UserWarning reported at the user's line (the first frame outside graphgrad)."""
+    import sys
+    import warnings
+
+    from ..autograd.graph import is_library_file
+
+    level, f = 1, sys._getframe()
+    while f is not None and is_library_file(f.f_code.co_filename):
+        level, f = level + 1, f.f_back
+    warnings.warn(message, UserWarning, stacklevel=level)
+
+
+def _var_std(op, name, input, dim, unbiased, keepdim, correction):
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    dims = _dims(input, dim)
+    c = _correction(unbiased, correction)
+    _dof_warning(name, input, dims, c)
+    if dim is None or input._data.ndim == 0:  # PyTorch's derivative then looks at all elements
+        return apply(op, input, dims=dims, correction=c, keepdim=keepdim, full=True)
+    return apply(op, input, dims=dims, correction=c, keepdim=keepdim)
 
 
 def _correction(unbiased, correction):
@@ -171,27 +220,27 @@ def _correction(unbiased, correction):
 @export("var")
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance (Bessel-corrected unless ``unbiased=False`` or ``correction=0``)."""
-    if isinstance(dim, bool):
-        dim, unbiased = None, dim
-    return apply(VAR, input, dims=_dims(input, dim), correction=_correction(unbiased, correction), keepdim=keepdim)
+    return _var_std(VAR, "var", input, dim, unbiased, keepdim, correction)
 
 
 @export("std")
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation (Bessel-corrected by default)."""
-    if isinstance(dim, bool):
-        dim, unbiased = None, dim
-    return apply(STD, input, dims=_dims(input, dim), correction=_correction(unbiased, correction), keepdim=keepdim)
+    return _var_std(STD, "std", input, dim, unbiased, keepdim, correction)
 
 
 @export("var_mean")
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return (var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim))
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    return (_var_std(VAR, "var_mean", input, dim, unbiased, keepdim, correction), mean(input, dim, keepdim))
 
 
 @export("std_mean")
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return (std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim))
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    return (_var_std(STD, "std_mean", input, dim, unbiased, keepdim, correction), mean(input, dim, keepdim))
 
 
 def _prod_bw(n, g):
@@ -362,6 +411,7 @@ def _max_min(input, dim, keepdim, other, full_op, dim_op, name):
     d = wrap_dims(dim, input._data.ndim)[0] if input._data.ndim else 0
     if input._data.ndim == 0:
         return _ValuesIndices((input, Tensor._make(np.array(0), False, None)))
+    _nonempty_dim(name, input, (d,))
     vals = apply(dim_op, input, dim=d, keepdim=keepdim)
     node = vals._grad_fn
     idx = node.state if node is not None else dim_op.forward(input._data, d, keepdim)[1]
@@ -379,14 +429,39 @@ def min(input, dim=None, keepdim=False, *, other=None):
     return _max_min(input, dim, keepdim, other, MIN_ALL, MIN_DIM, "min")
 
 
+def _nonempty_dim(name, input, dims, shown=None):
+    """PyTorch's IndexError for a max/min-like reduction over a dimension of size 0 (``shown``: the dims
+    as the caller spelled them, which amax/amin name; the others name the wrapped dim)."""
+    shape = input._data.shape
+    if not input._data.size and shape:
+        for d, s in zip(dims, shown if shown is not None else dims):
+            if shape[d] == 0:
+                raise IndexError(f"{name}(): Expected reduction dim {s} to have non-zero size.")
+
+
+def _amax_amin(op, name, input, dim, keepdim):
+    if dim == () or dim == []:
+        if not input._data.size:
+            raise RuntimeError(
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction "
+                "dim with the 'dim' argument."
+            )
+        dim = None
+    dims = _dims(input, dim)
+    if dim is not None:
+        spelled = tuple(dim) if isinstance(dim, (list, tuple)) else (dim,)
+        _nonempty_dim(name, input, wrap_dims(dim, input._data.ndim) if input._data.ndim else (), spelled)
+    return apply(op, input, dims=dims, keepdim=keepdim)
+
+
 @export("amax")
 def amax(input, dim=(), keepdim=False):
-    return apply(AMAX, input, dims=_dims(input, dim if dim != () else None), keepdim=keepdim)
+    return _amax_amin(AMAX, "amax", input, dim, keepdim)
 
 
 @export("amin")
 def amin(input, dim=(), keepdim=False):
-    return apply(AMIN, input, dims=_dims(input, dim if dim != () else None), keepdim=keepdim)
+    return _amax_amin(AMIN, "amin", input, dim, keepdim)
 
 
 def _arg(pick, input, dim, keepdim):
@@ -394,10 +469,13 @@ def _arg(pick, input, dim, keepdim):
     if input._data.dtype == np.bool_:
         raise RuntimeError(f"{pick.__name__}(): does not support bool input")
     if dim is None:
+        if not input._data.size:
+            raise IndexError(f"{pick.__name__}(): Expected reduction dim to be specified for input.numel() == 0.")
         return Tensor._make(np.asarray(pick(input._data.reshape(-1)), dtype=np.int64), False, None)
     d = wrap_dims(dim, input._data.ndim)[0]
     if input._data.ndim == 0:
         return Tensor._make(np.asarray(0, dtype=np.int64), False, None)
+    _nonempty_dim(pick.__name__, input, (d,))
     return Tensor._make(np.asarray(pick(input._data, axis=d, keepdims=keepdim), dtype=np.int64), False, None)
 
 
@@ -460,7 +538,7 @@ def count_nonzero(input, dim=None):
 
 # --- logsumexp, norm, softmax ---------------------------------------------------------------------
 def _logsumexp_fwd(a, dims, keepdim):
-    m = np.max(a, axis=dims, keepdims=True)
+    m = np.max(a, axis=dims, keepdims=True, initial=-np.inf)  # over nothing: log(0) = -inf
     m = np.where(np.isfinite(m), m, 0)
     out = np.log(np.sum(np.exp(a - m), axis=dims, keepdims=True)) + m
     return out if keepdim else np.squeeze(out, axis=dims)
