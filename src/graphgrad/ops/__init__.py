@@ -1,4 +1,15 @@
 """The op library, by family. Each module declares its primitives with ``Op`` and exports functions."""
 
-from . import elementwise, index, linalg, linalg_extra, operators, reduce, shape  # noqa: F401  (registers the ops)
+from . import (  # noqa: F401,E501
+    elementwise,
+    elementwise_extra,
+    index,
+    linalg,
+    linalg_extra,
+    operators,
+    reduce,
+    reduce_extra,
+    shape,
+    structure,
+)
 from ._op import FUNCTIONS, METHODS, REGISTRY  # noqa: F401
