@@ -175,9 +175,12 @@ def test_no_cut_sites_are_recorded_inside_backward(monkeypatch):
 
 
 def test_generic_explanation_for_a_plain_leaf():
-    loss = gg.tensor(3.0)
+    loss = gg.zeros(())
     msg = raises(lambda: loss.backward())
     assert "`loss` has no history" in msg and ".item()" in msg and "frozen" in msg
+    loss = gg.tensor(3.0)  # a factory records its line: the message says where the number was wrapped
+    msg = raises(lambda: loss.backward())
+    assert "`loss` was created by graphgrad.tensor() at test_errors_explained.py:" in msg
 
 
 # --- non-leaf .grad --------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import numpy as np
 
 from . import _dtype
 from ._tensor import Tensor
+from .autograd.graph import _Sites, user_site
 from .ops._op import Op, apply_inplace, export
 from .random import rng
 
@@ -116,7 +117,11 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     if dtype is not None:
         arr = arr.astype(_dtype.to_dtype(dtype).np, copy=False)
     _dtype.from_numpy_dtype(arr.dtype)  # rejects unsupported dtypes with PyTorch's message
-    return _finish(arr, requires_grad, device)
+    t = _finish(arr, requires_grad, device)
+    if _Sites.enabled:  # where a leaf came from (values re-wrapped from .item() have no history), for errors
+        source = "tensor" if isinstance(data, Tensor) else "array" if isinstance(data, np.ndarray) else "numbers"
+        t._ensure_extra().made = ("tensor", user_site(2), source)
+    return t
 
 
 @export("as_tensor", method=False)
@@ -135,7 +140,10 @@ def from_numpy(ndarray):
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
     _dtype.from_numpy_dtype(ndarray.dtype)
-    return Tensor._make(ndarray, False, None)
+    t = Tensor._make(ndarray, False, None)
+    if _Sites.enabled:
+        t._ensure_extra().made = ("from_numpy", user_site(2), "array")
+    return t
 
 
 def _filled(value, size, dtype, requires_grad, device, default=None):

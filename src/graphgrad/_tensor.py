@@ -28,7 +28,7 @@ _NON_LEAF_GRAD_WARNING = (
 class _Extra:
     """Rarely used per-tensor state, kept off the hot path: hooks, retain_grad, a name."""
 
-    __slots__ = ("hooks", "retains_grad", "post_acc_hooks", "name", "cut")
+    __slots__ = ("hooks", "retains_grad", "post_acc_hooks", "name", "cut", "made")
 
     def __init__(self):
         self.hooks = None
@@ -36,6 +36,7 @@ class _Extra:
         self.post_acc_hooks = None
         self.name = None
         self.cut = None  # why this tensor has no history: ("detach"|"no_grad"|..., site)
+        self.made = None  # where a leaf came from: ("tensor"|"from_numpy", site, source) or ("frozen", site)
 
 
 class Tensor:
@@ -202,14 +203,19 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, value):
         if self._grad_fn is not None:
+            from .autograd import explain
+
             raise RuntimeError(
-                "you can only change requires_grad flags of leaf variables. If you want to use a computed "
-                "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach()."
+                "you can only change requires_grad flags of leaf variables."
+                + ("" if value else " If you want to use a computed variable in a subgraph that doesn't require "
+                   "differentiation use var_no_grad = var.detach().") + explain.not_a_leaf(self, value)
             )
         if value and self._data.dtype.kind != "f":
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
         if value and self._vbox.__class__ is InferenceBox and not _GradState.inference:
             raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
+        if self._rg and not value and _Sites.enabled:
+            self._ensure_extra().made = ("frozen", user_site(2))  # the line that froze it, for errors
         self._rg = bool(value)
 
     def requires_grad_(self, requires_grad=True):
@@ -351,7 +357,10 @@ class Tensor:
     # --- conversion -------------------------------------------------------------------------------
     def numpy(self, force=False):
         if self._rg and not force:
-            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+            from .autograd import explain
+
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                               "instead." + explain.numpy_requires_grad(self))
         return self._data
 
     def __array__(self, dtype=None, copy=None):

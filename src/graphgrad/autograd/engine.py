@@ -161,8 +161,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             elif not allow_unused:
                 raise RuntimeError(
                     f"The differentiated Tensor at index {i} appears to not have been used in the graph. "
-                    "Set allow_unused=True if this is the desired behavior." + explain.unused_input(t, outputs)
+                    "Set allow_unused=True if this is the desired behavior." + explain.unused_input(t, outputs, i)
                 )
+        if g is not None and not create_graph and _Sites.enabled and not g._rg:
+            g._ensure_extra().cut = ("grad", explain.here())  # a loss made of it has no history: say why
         result.append(g)
     return tuple(result)
 

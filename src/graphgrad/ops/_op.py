@@ -15,6 +15,7 @@ import numpy as np
 
 from .._dtype import get_default_dtype, result_type
 from .._tensor import Tensor
+from ..autograd import explain
 from ..autograd.explain import note_cut
 from ..autograd.grad_mode import _State
 from ..autograd.graph import Node, _Sites, edge_of, grad_accumulator, raw_site, user_site
@@ -221,7 +222,8 @@ def check_inplace(x):
     if not _State.enabled:
         return
     if x._rg and x._grad_fn is None:
-        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation."
+                           + explain.inplace_on_leaf(x))
     if x._view is not None:
         if x._view[3] is not None and x._rg:
             raise RuntimeError(
@@ -231,7 +233,8 @@ def check_inplace(x):
             )
         root = view_root(x)[0]
         if root._rg and root._grad_fn is None:
-            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
+                               "operation." + explain.inplace_on_leaf(x, root))
 
 
 # --- in-place writes through views ------------------------------------------------------------------

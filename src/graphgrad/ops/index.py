@@ -123,7 +123,16 @@ def _getitem_bw(n, g):
     return apply(INDEX_BACKWARD, g, idx=n.kwargs["idx"], shape=n._in_meta[0][0])
 
 
-SLICE = Op("SliceBackward0", lambda a, idx: a[idx], _getitem_bw, view=True)
+def _basic_get(a, idx):
+    """``a[idx]`` for a basic index, always a view: NumPy gives a scalar copy for a full integer index,
+    the trailing Ellipsis makes that a 0-d view (PyTorch's x[1] shares x's memory)."""
+    r = a[idx]
+    if type(r) is not np.ndarray:
+        r = a[idx + (Ellipsis,)] if type(idx) is tuple else a[idx, ...]
+    return r
+
+
+SLICE = Op("SliceBackward0", _basic_get, _getitem_bw, view=True)
 # The same view under the name of the last step PyTorch's indexing takes (x[0] selects, x[None] unsqueezes).
 SELECT = Op("SelectBackward0", SLICE.forward, _getitem_bw, view=True)
 UNSQUEEZE_IDX = Op("UnsqueezeBackward0", SLICE.forward, _getitem_bw, view=True)
@@ -222,7 +231,10 @@ def setitem(self, idx, value):
     basic = _is_basic(npidx)
     if basic and self._rg and self._grad_fn is None and _State.enabled:
         # PyTorch writes x[0] = v through a view of x (copy_ on x[0]): the view's error text
-        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+        from ..autograd.explain import inplace_on_leaf
+
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation."
+                           + inplace_on_leaf(self))
     apply_inplace(COPY_SLICES if basic else INDEX_PUT, self, value, idx=npidx if basic else _torch_order(npidx))
 
 
