@@ -524,7 +524,14 @@ def _split_fwd(a, sizes, dim):
 
 SPLIT = Op("SplitWithSizesBackward0", _split_fwd, lambda n, *gs: cat(gs, n.kwargs["dim"]), view=True, n_outputs=-1)
 SPLIT_EQUAL = Op("SplitBackward0", _split_fwd, SPLIT.backward, view=True, n_outputs=-1)  # split(int), chunk
-UNBIND = Op("UnbindBackward0", lambda a, dim: tuple(np.moveaxis(a, dim, 0)),
+
+
+def _unbind_fwd(a, dim):
+    m = np.moveaxis(a, dim, 0)
+    return tuple([m[i, ...] for i in range(m.shape[0])])  # views, 0-d ones too (iterating gives scalars)
+
+
+UNBIND = Op("UnbindBackward0", _unbind_fwd,
             lambda n, *gs: stack(gs, n.kwargs["dim"]), view=True, n_outputs=-1)
 
 
