@@ -19,7 +19,7 @@ from __future__ import annotations
 import linecache
 import sys
 
-from .errors import format_site
+from .errors import format_site, resolve_site
 from .grad_mode import _State
 from .graph import _LIB_FILES, AccumulateGrad, iter_graph, user_site
 
@@ -178,7 +178,7 @@ def _rewrapped_in_frame(frame, names, t):
         call, at = _taken_out_at(made[1])
         if call is not None:
             found.append(f"`{k}`, created by {_FACTORY[made[0]]} at {format_site(made[1])} from values taken "
-                         f"out with {call}")
+                         f"out with {call} at {format_site(at)}")
     return found[:3]
 
 
@@ -270,7 +270,26 @@ def non_leaf_grad_hint(t) -> str:
         hint += " backward() fills .grad of the leaves it comes from: " + ", ".join(leaves) + more + "."
     hint += (f" To keep this tensor's gradient, call {who + '.' if who else ''}retain_grad() before backward() "
              "(calling it afterwards is too late).")
-    return hint
+    return hint + _non_leaf_cause(fn, who)
+
+
+_CASTS = ("ToCopyBackward0", "CloneBackward0")
+
+
+def _non_leaf_cause(fn, who) -> str:
+    """The two usual ways a variable meant to be a leaf became a non-leaf, read from its node and line."""
+    if fn.name() in _CASTS and fn.next_functions and isinstance(fn.next_functions[0][0], AccumulateGrad):
+        return ("\n  It is a copy of a leaf (.to()/.double()/.cuda() after requires_grad=True): create the tensor with "
+                "its dtype and device and requires_grad=True in one call, or call requires_grad_() after the "
+                "conversion.")
+    site = resolve_site(fn._site)
+    if who and site is not None:
+        code = linecache.getline(site[0], site[1]).strip()
+        if code.startswith((f"{who} = ", f"{who}=")) and f"{who}.grad" in code:
+            return (f"\n  That line rebinds `{who}` to a computed tensor (an out-of-place parameter update): update "
+                    f"the leaf in place instead, under `with torch.no_grad(): {who} -= lr * {who}.grad`, "
+                    "as optimizers do.")
+    return ""
 
 
 # --- more context for the engine's errors -------------------------------------------------------------
