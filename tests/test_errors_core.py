@@ -407,6 +407,25 @@ BAD_CALLS = {
     # to(<a Python number>): PyTorch reads the number's type as the dtype
     "to_float_number": lambda T: T.ones(2, 3).to(5.0),
     "to_bool_number": lambda T: T.ones(2, 3).to(True),
+    # dtypes an op has no kernel for, and float results that don't fit an integer tensor in place
+    "abs_bool": lambda T: T.tensor([True]).abs(),
+    "floor_bool": lambda T: T.tensor(True).floor(),
+    "round_bool": lambda T: T.tensor([True]).round(),
+    "frac_int": lambda T: T.tensor([2]).frac(),
+    "frac_bool": lambda T: T.tensor([True]).frac(),
+    "bitwise_not_float": lambda T: T.tensor([1.5]).bitwise_not(),
+    "relu_bool": lambda T: T.tensor([True]).relu(),
+    "sign_bool": lambda T: T.tensor([True, False]).sign(),
+    "square_bool": lambda T: T.tensor([True]).square(),
+    "exp__int": lambda T: T.tensor([2]).exp_(),
+    "sigmoid__int": lambda T: T.tensor(2).sigmoid_(),
+    "sqrt__bool": lambda T: T.tensor([True]).sqrt_(),
+    "clamp__no_bounds": lambda T: T.tensor([2]).clamp_(),
+    "clamp__no_bounds_leaf": lambda T: T.ones(2, requires_grad=True).clamp_(),
+    "var_int": lambda T: T.tensor([1, 2]).var(),
+    "std_int_dim": lambda T: T.tensor([[1, 2]]).std(5),
+    "var_mean_int": lambda T: T.var_mean(T.tensor([1, 2])),
+    "std_mean_int": lambda T: T.std_mean(T.tensor(1)),
 }
 
 

@@ -513,3 +513,21 @@ def test_reductions_over_an_empty_dimension(torch_ref, expr):
         return out, x.grad
 
     same(torch_ref, scenario)
+
+
+UNARY_0D = ["neg", "abs", "sign", "exp", "exp2", "log", "log2", "log10", "log1p", "expm1", "sqrt", "rsqrt",
+            "reciprocal", "square", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "sigmoid",
+            "relu", "erf", "floor", "ceil", "trunc", "frac", "round"]
+
+
+@pytest.mark.parametrize("name", UNARY_0D)
+@pytest.mark.parametrize("value", [0.22, -0.7])
+def test_unary_ops_on_0d_tensors(torch_ref, name, value):
+    """NumPy ufuncs give a scalar for a 0-d array: each op keeps a 0-d tensor, forward and backward."""
+    def scenario(T):
+        x = T.tensor(value, dtype=T.float64, requires_grad=True)
+        y = getattr(x, name)()
+        y.backward()
+        return y, x.grad, getattr(T.tensor(3), name)() if name not in ("frac",) else None
+
+    same(torch_ref, scenario, rtol=1e-6, atol=1e-7)

@@ -11,9 +11,9 @@ import warnings
 
 import numpy as np
 
-from .._dtype import to_dtype
+from .._dtype import get_default_dtype, to_dtype
 from .._tensor import Tensor
-from ._op import Op, apply, apply_inplace, as_tensor_like, broadcast_error, export
+from ._op import Op, _torch_name, apply, apply_inplace, as_tensor_like, broadcast_error, check_inplace, export
 
 
 def _T():
@@ -368,10 +368,28 @@ def pow(input, exponent):
 
 
 # --- unary math -----------------------------------------------------------------------------------
+# dtypes PyTorch has no kernel for: op -> (kernel named in the error, numpy kinds refused)
+_NO_KERNEL = {"abs": ("abs_cpu", "b"), "floor": ("floor_vml_cpu", "b"), "ceil": ("ceil_vml_cpu", "b"),
+              "trunc": ("trunc_vml_cpu", "b"), "fix": ("trunc_vml_cpu", "b"), "round": ("round_vml_cpu", "b"),
+              "frac": ("frac_cpu", "biu"), "bitwise_not": ("bitwise_not_cpu", "fc")}
+
+
+def _check_kernel(name, input):
+    """PyTorch's NotImplementedError for a dtype its kernel doesn't cover (abs of a bool tensor, ...)."""
+    spec = _NO_KERNEL.get(name)
+    if spec is not None and input._data.dtype.kind in spec[1]:
+        raise NotImplementedError(f'"{spec[0]}" not implemented for \'{_torch_name(input._data.dtype)}\'')
+    if name == "relu" and input._data.dtype == np.bool_:
+        raise RuntimeError("Boolean inputs not supported for relu")
+
+
 def _unary(name, fwd, bw, save="a", promote="float", doc=None, names=(), backward_np=None):
     op = Op(name, fwd, bw, save=save, promote=promote, backward_np=backward_np)
+    checked = names[0] in _NO_KERNEL or names[0] == "relu"
 
     def fn(input):
+        if checked:
+            _check_kernel(names[0], input)
         return apply(op, input)
 
     fn.__name__ = names[0]
@@ -386,7 +404,8 @@ def _saved(n):
 
 neg = _unary("NegBackward0", _neg_np, lambda n, g: -g, save="", promote=None, names=("neg", "negative"))
 abs = _unary("AbsBackward0", np.abs, lambda n, g: g * _saved(n).sign(), promote=None, names=("abs", "absolute"))
-sign = _unary("SignBackward0", np.sign, lambda n, g: g * 0, save="", promote=None, names=("sign",))
+sign = _unary("SignBackward0", lambda a: a.copy() if a.dtype == np.bool_ else np.sign(a), lambda n, g: g * 0,
+              save="", promote=None, names=("sign",))
 exp = _unary("ExpBackward0", np.exp, lambda n, g: g * _saved(n), save="out", names=("exp",))
 exp2 = _unary("Exp2Backward0", np.exp2, lambda n, g: g * _saved(n) * math.log(2), save="out", names=("exp2",))
 log = _unary("LogBackward0", np.log, lambda n, g: g / _saved(n), names=("log",))
@@ -399,7 +418,8 @@ rsqrt = _unary("RsqrtBackward0", lambda a: 1 / np.sqrt(a), lambda n, g: -0.5 * g
                names=("rsqrt",))
 reciprocal = _unary("ReciprocalBackward0", np.reciprocal, lambda n, g: -g * _saved(n) * _saved(n), save="out",
                     names=("reciprocal",))
-square = _unary("PowBackward0", np.square, lambda n, g: 2 * g * _saved(n), promote=None, names=("square",))
+square = _unary("PowBackward0", lambda a: np.square(a.astype(np.int64) if a.dtype == np.bool_ else a),
+                lambda n, g: 2 * g * _saved(n), promote=None, names=("square",))
 sin = _unary("SinBackward0", np.sin, lambda n, g: g * _saved(n).cos(), names=("sin",))
 cos = _unary("CosBackward0", np.cos, lambda n, g: -g * _saved(n).sin(), names=("cos",))
 tan = _unary("TanBackward0", np.tan, lambda n, g: g * (1 + _saved(n) * _saved(n)), save="out", names=("tan",))
@@ -426,7 +446,7 @@ _erf_np = np.frompyfunc(math.erf, 1, 1)
 
 
 def _erf(a):
-    return _erf_np(a).astype(a.dtype)
+    return np.asarray(_erf_np(a)).astype(a.dtype)  # a 0-d array in gives a Python float out
 
 
 erf = _unary("ErfBackward0", _erf, lambda n, g: g * (2 / math.sqrt(math.pi)) * (-_saved(n) * _saved(n)).exp(),
@@ -440,6 +460,7 @@ frac = _unary("FracBackward0", lambda a: a - np.trunc(a), lambda n, g: g, save="
 
 @export("round")
 def round(input, decimals=0):
+    _check_kernel("round", input)
     return apply(ROUND, input, decimals=decimals)
 
 
@@ -888,6 +909,7 @@ def logical_not(input):
 
 @export("bitwise_not")
 def bitwise_not(input):
+    _check_kernel("bitwise_not", input)
     return apply(_BITWISE_NOT, input)
 
 
@@ -970,6 +992,9 @@ def pow_(self, exponent):
 
 @export("clamp_", "clip_", function=False)
 def clamp_(self, min=None, max=None):
+    if min is None and max is None:
+        check_inplace(self)  # the leaf error comes first
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     return apply_inplace(CLAMP, self, min=_scalar(min), max=_scalar(max))
 
 
@@ -982,6 +1007,11 @@ def _unary_inplace(fn_name):
     fwd_op = _OP_OF[op]
 
     def method(self):
+        _check_kernel(fn_name[:-1], self)
+        dt = self._data.dtype
+        if fwd_op.promote == "float" and dt.kind != "f":  # exp_ of an integer tensor: no float result fits
+            raise RuntimeError(f"result type {_torch_name(get_default_dtype().np)} can't be cast to the desired "
+                               f"output type {_torch_name(dt)}")
         return apply_inplace(fwd_op, self)
 
     method.__name__ = fn_name

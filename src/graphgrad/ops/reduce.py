@@ -203,6 +203,9 @@ def _warn_user(message):
 def _var_std(op, name, input, dim, unbiased, keepdim, correction):
     if isinstance(dim, bool):
         dim, unbiased = None, dim
+    if input._data.dtype.kind != "f":
+        what = "std and var" if name in ("var", "std") else name
+        raise RuntimeError(f"{what} only support floating point and complex dtypes")
     dims = _dims(input, dim)
     c = _correction(unbiased, correction)
     _dof_warning(name, input, dims, c)
