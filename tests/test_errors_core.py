@@ -407,6 +407,66 @@ BAD_CALLS = {
     # to(<a Python number>): PyTorch reads the number's type as the dtype
     "to_float_number": lambda T: T.ones(2, 3).to(5.0),
     "to_bool_number": lambda T: T.ones(2, 3).to(True),
+    # the ops added with einsum: their bad inputs raise PyTorch's type and text
+    "tril_1d": lambda T: T.tril(T.ones(3)),
+    "triu_0d": lambda T: T.tensor(1.0).triu(),
+    "diag_3d": lambda T: T.diag(T.ones(2, 2, 2)),
+    "diag_0d": lambda T: T.diag(T.tensor(1.0)),
+    "diagonal_same_dims": lambda T: T.ones(2, 3).diagonal(0, 0, 0),
+    "diagonal_dim_out_of_range": lambda T: T.ones(2, 3).diagonal(0, 0, 2),
+    "diagonal_1d": lambda T: T.ones(3).diagonal(),
+    "diag_embed_same_dims": lambda T: T.diag_embed(T.ones(2, 3), 0, 0, 0),
+    "trace_1d": lambda T: T.trace(T.ones(3)),
+    "trace_3d": lambda T: T.ones(2, 3, 4).trace(),
+    "unfold_too_large": lambda T: T.ones(2, 3).unfold(1, 4, 1),
+    "unfold_step_zero": lambda T: T.ones(2, 3).unfold(1, 2, 0),
+    "unfold_negative_size": lambda T: T.ones(3).unfold(0, -1, 1),
+    "unfold_dim": lambda T: T.ones(2, 3).unfold(2, 2, 1),
+    "broadcast_tensors_shapes": lambda T: T.broadcast_tensors(T.ones(2, 3), T.ones(4)),
+    "broadcast_tensors_list": lambda T: T.broadcast_tensors([T.ones(2), T.ones(2)]),
+    "broadcast_to_fewer_dims": lambda T: T.broadcast_to(T.ones(2, 3), (3,)),
+    "diff_negative_n": lambda T: T.ones(2, 3).diff(n=-1),
+    "diff_0d": lambda T: T.diff(T.tensor(1.0)),
+    "diff_prepend_shape": lambda T: T.diff(T.ones(2, 3), prepend=T.ones(3, 1)),
+    "diff_prepend_rank": lambda T: T.diff(T.ones(2, 3), prepend=T.ones(1)),
+    "index_fill_out_of_range": lambda T: T.ones(2, 3).index_fill(1, T.tensor([5]), 2.0),
+    "index_fill_2d_index": lambda T: T.ones(2, 3).index_fill(1, T.tensor([[0]]), 2.0),
+    "index_fill_float_index": lambda T: T.ones(2, 3).index_fill(1, T.tensor([0.0]), 2.0),
+    "index_fill_1d_value": lambda T: T.ones(2, 3).index_fill(1, T.tensor([0]), T.ones(2)),
+    "index_fill_dim": lambda T: T.ones(2, 3).index_fill(3, T.tensor([0]), 1),
+    "hypot_number": lambda T: T.hypot(T.ones(2), 2.0),
+    "hypot_int": lambda T: T.hypot(T.tensor([1, 2]), T.tensor([1, 2])),
+    "hypot_shapes": lambda T: T.hypot(T.ones(2, 3), T.ones(4)),
+    "xlogy_numbers": lambda T: T.xlogy(2, 3),
+    "xlogy_shapes": lambda T: T.xlogy(T.ones(2, 3), T.ones(4)),
+    "copysign_number_first": lambda T: T.copysign(2, T.ones(2)),
+    "median_dim_out_of_range": lambda T: T.ones(2, 3).median(2),
+    "kthvalue_k_too_large": lambda T: T.ones(2, 3).kthvalue(5, 1),
+    "kthvalue_k_zero": lambda T: T.ones(2, 3).kthvalue(0),
+    "mode_dim_out_of_range": lambda T: T.ones(2, 3).mode(-3),
+    "vector_norm_int": lambda T: T.linalg.vector_norm(T.tensor([1, 2])),
+    "vector_norm_str_ord": lambda T: T.linalg.vector_norm(T.ones(2, 3), "fro"),
+    "linalg_norm_ord_3d": lambda T: T.linalg.norm(T.ones(2, 3, 4), "fro"),
+    "linalg_norm_fro_one_dim": lambda T: T.linalg.norm(T.ones(2, 3), "fro", dim=1),
+    "einsum_size_mismatch": lambda T: T.einsum("ij,jk->ik", T.ones(2, 3), T.ones(4, 3)),
+    "einsum_fewer_operands": lambda T: T.einsum("ij,jk->ik", T.ones(2, 3)),
+    "einsum_more_operands": lambda T: T.einsum("i", T.ones(3), T.ones(3)),
+    "einsum_rank": lambda T: T.einsum("ijk,jk->ik", T.ones(2, 3), T.ones(2, 3)),
+    "einsum_rank_ellipsis": lambda T: T.einsum("...ijk", T.ones(2, 3)),
+    "einsum_output_unknown": lambda T: T.einsum("ij->ijk", T.ones(2, 3)),
+    "einsum_output_twice": lambda T: T.einsum("ij->ii", T.ones(2, 3)),
+    "einsum_repeated_sizes": lambda T: T.einsum("ii->i", T.ones(2, 3)),
+    "einsum_bad_subscript": lambda T: T.einsum("i1->i", T.ones(2, 3)),
+    "einsum_bad_output_subscript": lambda T: T.einsum("ij->i->j", T.ones(2, 3)),
+    "einsum_ellipsis_broadcast": lambda T: T.einsum("...ij,...jk->...ik", T.ones(5, 2, 3), T.ones(4, 3, 4)),
+    "einsum_dot_not_ellipsis": lambda T: T.einsum("i.j", T.ones(2, 2)),
+    "einsum_two_ellipses": lambda T: T.einsum("...i...", T.ones(2, 3)),
+    "einsum_output_two_ellipses": lambda T: T.einsum("ij->......", T.ones(2, 3)),
+    "einsum_output_dot": lambda T: T.einsum("ij->..", T.ones(2, 3)),
+    "einsum_dtypes": lambda T: T.einsum("i,i", T.ones(3), T.ones(3, dtype=T.int64)),
+    "einsum_no_operands": lambda T: T.einsum("i"),
+    "einsum_number_operand": lambda T: T.einsum("i", 3),
+    "einsum_equation_type": lambda T: T.einsum(3, T.ones(3)),
     # dtypes an op has no kernel for, and float results that don't fit an integer tensor in place
     "abs_bool": lambda T: T.tensor([True]).abs(),
     "floor_bool": lambda T: T.tensor(True).floor(),
@@ -433,3 +493,24 @@ BAD_CALLS = {
 def test_bad_calls_raise_torch_errors(torch_ref, name):
     """PyTorch's exception type and text (graphgrad may add context after it); wrong shapes name both."""
     same(torch_ref, BAD_CALLS[name])
+
+
+# --- 0-d tensors: what PyTorch accepts (dims 0 and -1) and refuses -----------------------------------
+ZERO_DIM_CALLS = {
+    "cat_0d": lambda T: T.cat([T.tensor(1.0), T.tensor(2.0)]),
+    "cat_0d_second": lambda T: T.cat([T.tensor([1.0]), T.tensor(2.0)]),
+    "unbind_0d": lambda T: T.tensor(1.0).unbind(0),
+    "unbind_0d_out_of_range": lambda T: T.tensor(1.0).unbind(-2),
+    "chunk_0d": lambda T: T.tensor(1.0).chunk(2),
+    "split_0d": lambda T: T.tensor(1.0).split(1),
+    "split_0d_sizes": lambda T: T.tensor(1.0).split([1]),
+    "tensor_split_0d": lambda T: T.tensor(1.0).tensor_split(2),
+    "narrow_0d": lambda T: T.tensor(1.0).narrow(0, 0, 1),
+    "transpose_0d": lambda T: T.tensor(1.0, requires_grad=True).transpose(0, -1),
+    "transpose_0d_out_of_range": lambda T: T.tensor(1.0).transpose(0, 1),
+}
+
+
+@pytest.mark.parametrize("name", list(ZERO_DIM_CALLS))
+def test_zero_dim_calls_match_torch(torch_ref, name):
+    same(torch_ref, ZERO_DIM_CALLS[name])

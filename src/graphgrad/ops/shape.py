@@ -218,7 +218,8 @@ def transpose(input, dim0, dim1):
     n = input._data.ndim
     d0, d1 = _wrap(dim0, n), _wrap(dim1, n)
     dims = list(range(n))
-    dims[d0], dims[d1] = dims[d1], dims[d0]
+    if n:  # a 0-d tensor accepts dims 0 and -1 and has nothing to swap
+        dims[d0], dims[d1] = dims[d1], dims[d0]
     return apply(TRANSPOSE, input, dims=tuple(dims))
 
 
@@ -467,6 +468,9 @@ def _check_seq(tensors, name):
 def cat(tensors, dim=0):
     """Join tensors along an existing dimension (CatBackward0)."""
     tensors = _check_seq(tensors, "torch.cat")
+    for i, t in enumerate(tensors):
+        if t._data.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
     tensors = [t for t in tensors if not (t._data.ndim == 1 and t._data.size == 0)] or tensors[:1]
     ref = tensors[0]._data.shape
     d = _wrap(dim, len(ref))
@@ -535,9 +539,15 @@ UNBIND = Op("UnbindBackward0", _unbind_fwd,
             lambda n, *gs: stack(gs, n.kwargs["dim"]), view=True, n_outputs=-1)
 
 
+def _at_least_1d(input, name):
+    if input._data.ndim == 0:
+        raise RuntimeError(f"{name} expects at least a 1-dimensional tensor")
+
+
 @export("split")
 def split(tensor, split_size_or_sections, dim=0):
     """Pieces of ``split_size`` (the last may be smaller), or of the listed sizes."""
+    _at_least_1d(tensor, "split")
     d = _wrap(dim, tensor._data.ndim)
     n = tensor._data.shape[d]
     if isinstance(split_size_or_sections, (int, np.integer)):
@@ -562,6 +572,7 @@ def split(tensor, split_size_or_sections, dim=0):
 def chunk(input, chunks, dim=0):
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    _at_least_1d(input, "chunk")
     d = _wrap(dim, input._data.ndim)
     n = input._data.shape[d]
     size = -(-n // chunks) if n else 1
@@ -570,6 +581,8 @@ def chunk(input, chunks, dim=0):
 
 @export("tensor_split")
 def tensor_split(input, sections, dim=0):
+    if input._data.ndim == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
     d = _wrap(dim, input._data.ndim)
     n = input._data.shape[d]
     if isinstance(sections, int) and sections <= 0:
@@ -581,7 +594,10 @@ def tensor_split(input, sections, dim=0):
 @export("unbind")
 def unbind(input, dim=0):
     """The slices along ``dim``, as a tuple of views."""
-    return apply(UNBIND, input, dim=_wrap(dim, input._data.ndim))
+    d = _wrap(dim, input._data.ndim)
+    if input._data.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    return apply(UNBIND, input, dim=d)
 
 
 @export("narrow")
@@ -590,6 +606,8 @@ def narrow(input, dim, start, length):
         if start._data.ndim or start._data.dtype.kind not in "iu":
             raise RuntimeError("start must be an 0-dim integral Tensor.")
         start = int(start.item())
+    if input._data.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     d = _wrap(dim, input._data.ndim)
     size = input._data.shape[d]
     if not -size <= start <= size:
