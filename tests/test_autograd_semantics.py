@@ -1222,3 +1222,15 @@ def test_inplace_on_inference_tensor_writes_then_raises(torch_ref):
         return x
 
     same(torch_ref, scenario)
+
+
+def test_0d_mask_and_gather_gradients(torch_ref):
+    """A 0-d tensor indexed by a 0-d mask or gathered with a 0-d index: PyTorch's values, nodes and gradients."""
+    def scenario(T):
+        s = T.tensor(2.0, requires_grad=True)
+        x = T.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        outs = [s[s > 0], s.gather(0, T.tensor(0)), x.gather(0, T.tensor(1)), s.transpose(0, -1)]
+        sum(o.sum() for o in outs).backward()
+        return [o.grad_fn.name() for o in outs], outs, s.grad, x.grad
+
+    same(torch_ref, scenario)

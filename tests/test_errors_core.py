@@ -508,6 +508,21 @@ ZERO_DIM_CALLS = {
     "narrow_0d": lambda T: T.tensor(1.0).narrow(0, 0, 1),
     "transpose_0d": lambda T: T.tensor(1.0, requires_grad=True).transpose(0, -1),
     "transpose_0d_out_of_range": lambda T: T.tensor(1.0).transpose(0, 1),
+    "getitem_0d_ellipsis_slice": lambda T: T.tensor(1.0)[..., :2],
+    "getitem_0d_slice": lambda T: T.tensor(1.0)[:],
+    "getitem_0d_bool_list": lambda T: T.tensor(1.0)[[True]],
+    "setitem_0d_int": lambda T: T.tensor(1.0).__setitem__(0, 1),
+    "setitem_0d_slice": lambda T: T.tensor(1.0).__setitem__(slice(None), 1),
+    "select_0d": lambda T: T.tensor(1.0).select(0, 0),
+    "copy__0d_broadcast": lambda T: T.tensor(1.0).copy_(T.ones(2, 1)),
+    "copy__broadcast_past_self": lambda T: T.ones(2, 1).copy_(T.ones(2, 3)),
+    "gather_0d_1d_index": lambda T: T.tensor(1.0).gather(0, T.tensor([[0, 0]])),
+    "gather_0d_out_of_range": lambda T: T.tensor(1.0).gather(0, T.tensor(1)),
+    "mask_0d": lambda T: (lambda s: s[s > 0])(T.tensor(1.0)),
+    "mask_0d_false": lambda T: (lambda s: s[s < 0])(T.tensor(1.0)),
+    "mask_0d_with_none": lambda T: (lambda s: s[None, s > 0])(T.tensor(1.0)),
+    "setitem_0d_mask": lambda T: (lambda s: (s.__setitem__(s > 0, 3.0), s)[1])(T.tensor(1.0)),
+    "nonzero_0d": lambda T: (T.tensor(2.0).nonzero(), T.tensor(0.0).nonzero(), T.tensor(2.0).nonzero(as_tuple=True)),
 }
 
 

@@ -1066,7 +1066,10 @@ def copy_(self, src, non_blocking=False):
     if not isinstance(src, Tensor):
         src = Tensor._make(np.asarray(src), False, None)
     try:
-        np.broadcast_shapes(src._data.shape, self._data.shape)
+        shape = np.broadcast_shapes(src._data.shape, self._data.shape)
+        if shape != self._data.shape:
+            raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
+                               f"{list(shape)}")
     except ValueError:
         raise RuntimeError(
             f"The size of tensor a ({self._data.shape[-1] if self._data.ndim else 1}) must match the size of "

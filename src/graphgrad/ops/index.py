@@ -43,6 +43,10 @@ def _is_basic(idx):
 def _check_bounds(shape, idx):
     """IndexError with PyTorch's text for an out-of-range integer index."""
     items = idx if isinstance(idx, tuple) else (idx,)
+    used = sum(i.ndim if isinstance(i, np.ndarray) and i.dtype == bool else 0 if i is None or i is Ellipsis else 1
+               for i in items)
+    if used > len(shape):  # a 0-d bool mask uses no dimension (x[x > 0] on a 0-d x)
+        raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
     d = 0
     for i in items:
         if i is None:
@@ -51,8 +55,8 @@ def _check_bounds(shape, idx):
             d = len(shape) - sum(1 for j in items if j is not None and j is not Ellipsis and
                                  not (isinstance(j, np.ndarray) and j.dtype == bool and j.ndim > 1))
             continue
-        if d >= len(shape):
-            raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
+        if d >= len(shape):  # a 0-d bool mask past the last dimension
+            continue
         if isinstance(i, (int, np.integer)) and not -shape[d] <= i < shape[d]:
             raise IndexError(f"index {i} is out of bounds for dimension {d} with size {shape[d]}")
         if isinstance(i, np.ndarray) and i.dtype != bool and i.size:
@@ -144,14 +148,22 @@ INDEX_BACKWARD = Op("IndexPutBackward0", lambda g, idx, shape: _index_add_np(sha
 
 def getitem(self, idx):
     """``x[idx]``: basic indexing gives a view; integer/bool tensor indexing a copy."""
-    if self._data.ndim == 0 and isinstance(idx, (int, np.integer, slice)):
-        raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` "
-                         "in C++ to convert a 0-dim tensor to a number")
+    _check_0d_index(self, idx)
     npidx = _np_index(idx)
     _check_bounds(self._data.shape, npidx)
     if not _is_basic(npidx):
         return apply(INDEX, self, idx=_torch_order(npidx))
     return apply(_view_op(npidx, self._data.shape), self, idx=npidx)
+
+
+def _check_0d_index(self, idx):
+    """PyTorch's texts for an int or a slice as the whole index of a 0-d tensor (read or written)."""
+    if self._data.ndim == 0:
+        if isinstance(idx, slice):
+            raise IndexError("slice() cannot be applied to a 0-dim tensor.")
+        if isinstance(idx, (int, np.integer)) and not isinstance(idx, bool):
+            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` "
+                             "in C++ to convert a 0-dim tensor to a number")
 
 
 def _view_op(idx, shape):
@@ -211,6 +223,7 @@ def setitem(self, idx, value):
         kind = type(value)
         name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
         raise TypeError(f"can't assign a {name} to a {tensor_type(self._data)}")
+    _check_0d_index(self, idx)
     npidx = _np_index(idx)
     _check_bounds(self._data.shape, npidx)
     if not isinstance(value, Tensor):
@@ -279,9 +292,23 @@ def _grid(index, dim):
     return tuple(idx)
 
 
-GATHER = Op("GatherBackward0", lambda a, dim, index: np.take_along_axis(a, index, axis=dim),
-            lambda n, g: apply(INDEX_BACKWARD, g, idx=_grid(n.kwargs["index"], n.kwargs["dim"]),
-                               shape=n._in_meta[0][0]))
+def _gather_fwd(a, dim, index):
+    if a.ndim and index.ndim:
+        return np.take_along_axis(a, index, axis=dim)
+    # a 0-d input or index counts as 1-d, as in PyTorch
+    return np.take_along_axis(np.atleast_1d(a), np.atleast_1d(index), axis=dim).reshape(index.shape)
+
+
+def _gather_bw(n, g):
+    index, shape = n.kwargs["index"], n._in_meta[0][0]
+    if len(shape) and index.ndim:
+        return apply(INDEX_BACKWARD, g, idx=_grid(index, n.kwargs["dim"]), shape=shape)
+    index = np.atleast_1d(index)
+    return apply(INDEX_BACKWARD, g.reshape(index.shape), idx=_grid(index, n.kwargs["dim"]),
+                 shape=shape or (1,)).reshape(shape)
+
+
+GATHER = Op("GatherBackward0", _gather_fwd, _gather_bw)
 
 
 # sort / topk record the gather of their values under PyTorch's names
@@ -295,11 +322,12 @@ def gather(input, dim, index, *, sparse_grad=False):
     """``out[i][j] = input[i][index[i][j]]`` for dim=1 (and likewise for other dims)."""
     _check_index(index, "gather")
     d = wrap_dims(dim, input._data.ndim)[0]
-    if index._data.ndim != input._data.ndim:
+    if max(index._data.ndim, 1) != max(input._data.ndim, 1):  # 0-d counts as 1-d
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
-    if index._data.size and (index._data.max() >= input._data.shape[d] or index._data.min() < -input._data.shape[d]):
-        bad = index._data[(index._data >= input._data.shape[d]) | (index._data < -input._data.shape[d])].flat[0]
-        raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {input._data.shape[d]}")
+    size = input._data.shape[d] if input._data.ndim else 1
+    if index._data.size and (index._data.max() >= size or index._data.min() < -size):
+        bad = index._data[(index._data >= size) | (index._data < -size)].flat[0]
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {size}")
     return apply(GATHER, input, dim=d, index=index._data)
 
 
@@ -579,6 +607,10 @@ def take(input, index):
 @export("nonzero")
 def nonzero(input, *, as_tuple=False):
     Tensor = _T()
+    if input._data.ndim == 0:  # as PyTorch: one row (or none) with no columns; as_tuple sees a 1-d tensor
+        if as_tuple:
+            return (Tensor._make(np.zeros(int(bool(input._data)), np.int64), False, None),)
+        return Tensor._make(np.zeros((int(bool(input._data)), 0), np.int64), False, None)
     nz = np.nonzero(input._data)
     if as_tuple:
         return tuple(Tensor._make(i.astype(np.int64), False, None) for i in nz)
@@ -587,6 +619,8 @@ def nonzero(input, *, as_tuple=False):
 
 @export("select")
 def select(input, dim, index):
+    if input._data.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
     d = wrap_dims(dim, input._data.ndim)[0]
     size = input._data.shape[d]
     if isinstance(index, (int, np.integer)) and not -size <= index < size:
