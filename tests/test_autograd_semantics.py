@@ -1224,6 +1224,154 @@ def test_inplace_on_inference_tensor_writes_then_raises(torch_ref):
     same(torch_ref, scenario)
 
 
+# --- views and in-place writes: integer indexing, aliasing inputs, views older than a write ----------------
+def _name(t):
+    return None if t.grad_fn is None else t.grad_fn.name()
+
+
+def _stale_view_mul(T):
+    x = T.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    w = T.tensor(3.0, requires_grad=True)
+    y = x * 1
+    v = y[:2]
+    y.mul_(w)
+    name = _name(v)
+    (v * T.tensor([1.0, 10.0])).sum().backward()
+    return [x.grad, w.grad, name, v.grad_fn.next_functions[0][0].name()]
+
+
+def _stale_view_unary(T, write, x0=(1.0, 2.0, 3.0), make=lambda x: x * 1):
+    x = T.tensor(list(x0), requires_grad=True)
+    y = make(x)
+    v = y.view(len(x0))
+    write(y)
+    name = _name(v)
+    v.sum().backward()
+    return [x.grad, name]
+
+
+def _no_grad(T, f):
+    with T.no_grad():
+        return f()
+
+
+def _chunk_write_base(T):
+    y = T.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True) * 1
+    a, _ = y.chunk(2)
+    y.mul_(2)
+    return _name(a)
+
+
+def _version_error(write):
+    def scenario(T):
+        y = T.tensor([1.0, 2.0, 3.0], requires_grad=True) * 1
+        z = y.sin()
+        write(T, y)
+        z.sum().backward()
+    return scenario
+
+
+VIEW_WRITES = {
+    # x[i] with integers is a view: writes through it reach x (NumPy would give a scalar copy)
+    "int_index_add_": lambda T: (lambda x: [x[1].add_(5), x, x._version])(T.zeros(3)),
+    "int_index_iadd": lambda T: (lambda x: (lambda r: [r.__iadd__(1), x, r._version, x._version])(x[1]))(T.zeros(3)),
+    "int_index_twice_zero_": lambda T: (lambda x: [x[0][1].zero_(), x])(T.ones(2, 3)),
+    "int_index_no_grad_leaf": lambda T: (lambda w: [_no_grad(T, lambda: w[0].sub_(0.5)), w, w._version])(
+        T.ones(3, requires_grad=True)),
+    "int_index_mul_grad": lambda T: (lambda x: (lambda y: [y[0].mul_(2), y, _name(y), y.sum().backward(), x.grad])(
+        x * 1))(T.tensor([1.0, 2.0, 3.0], requires_grad=True)),
+    "int_index_2d_mul_grad": lambda T: (lambda x: (lambda y: [y[1, 0].mul_(3), _name(y), y.sum().backward(),
+                                                              x.grad])(x * 1))(
+        T.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)),
+    "select_unbind_are_views": lambda T: (lambda x: [x.select(0, 1).add_(1), x.unbind()[2].add_(10), x, x._version])(
+        T.tensor([1.0, 2.0, 3.0])),
+    "view_written_is_regenerated": lambda T: (lambda y: (lambda r: [r.__iadd__(1), _name(r), _name(y)])(y[1]))(
+        T.tensor([1.0, 2.0, 3.0], requires_grad=True) * 1),
+    # an in-place op whose argument is (or overlaps) the written tensor
+    "self_mul_": lambda T: (lambda x: (lambda y: [y.mul_(y), y.sum().backward()])(x * 3))(
+        T.tensor([1.0, 2.0], requires_grad=True)),
+    "self_div_": lambda T: (lambda y: [y.div_(y), y.sum().backward()])(T.tensor([1.0, 2.0], requires_grad=True) * 3),
+    "self_pow_": lambda T: (lambda y: [y.pow_(y), y.sum().backward()])(T.tensor([1.0, 2.0], requires_grad=True) * 3),
+    "self_add_": lambda T: (lambda x: (lambda y: [y.add_(y), y.sum().backward(), x.grad])(x * 3))(
+        T.tensor([1.0, 2.0], requires_grad=True)),
+    "disjoint_views_mul_": lambda T: (lambda y: [y[0:2].mul_(y[2:4]), y.sum().backward()])(
+        T.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True) * 3),
+    "partial_overlap_mul_": lambda T: (lambda y: y.mul_(y[0:1]))(T.tensor([1.0, 2.0], requires_grad=True) * 3),
+    "partial_overlap_0d": lambda T: (lambda y: y.add_(y[0]))(T.tensor([1.0, 2.0, 3.0, 4.0])),
+    "overlap_transposed": lambda T: (lambda y: y.add_(y.t()))(T.tensor([[1.0, 2.0], [3.0, 4.0]])),
+    "overlap_setitem": lambda T: (lambda y: y.__setitem__(slice(1, None), y[:-1]))(T.tensor([1.0, 2.0, 3.0, 4.0])),
+    "same_memory_same_layout": lambda T: (lambda y: [y.add_(y.view(4)), y.copy_(y), y])(T.tensor([1.0, 2.0, 3.0, 4.0])),
+    "disjoint_no_grad": lambda T: (lambda y: [y[:2].add_(y[2:]), y])(T.tensor([1.0, 2.0, 3.0, 4.0])),
+    # a view taken before its base was written in place
+    "stale_view_mul_": _stale_view_mul,
+    "stale_view_exp_": lambda T: _stale_view_unary(T, lambda y: y.exp_()),
+    "stale_view_fill_": lambda T: _stale_view_unary(T, lambda y: y.fill_(0.3), (-0.49,), lambda x: x * x),
+    "stale_view_of_constant": lambda T: (lambda x, b: (lambda v: [b.mul_(x), v.requires_grad, _name(v), v.is_leaf,
+                                                                   v.grad_fn.next_functions[0][0].name()])(b[:2]))(
+        T.tensor([1.0, 2.0, 3.0], requires_grad=True), T.zeros(3)),
+    "stale_view_of_leaf_no_grad": lambda T: (lambda w: (lambda v: [_name(v), _no_grad(T, lambda: w.mul_(2)), _name(v),
+                                                                   v.grad_fn.next_functions[0][0].name()])(w[:2]))(
+        T.ones(3, requires_grad=True)),
+    "view_written_under_no_grad": lambda T: (lambda y: (lambda v: [_no_grad(T, lambda: v.mul_(2)), _name(v),
+                                                                   _name(y)])(y[:2]))(
+        T.tensor([1.0, 2.0, 3.0], requires_grad=True) * 1),
+    "view_of_view_written": lambda T: (lambda x: (lambda y: (lambda a: (lambda b: [
+        b.mul_(2), _name(a), _name(b), _name(y), (a * T.tensor([1.0, 10.0])).sum().backward(), x.grad])(a[1:]))(
+        y[:2]))(x * 1))(T.tensor([1.0, 2.0, 3.0], requires_grad=True)),
+    "stale_transpose": lambda T: (lambda x: (lambda y: (lambda v: [y.mul_(x), (v * T.tensor([[1.0, 2.0], [3.0, 4.0]]))
+                                                                   .sum().backward(), x.grad])(y.t()))(x * 1))(
+        T.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)),
+    "stale_expand": lambda T: (lambda x: (lambda y: (lambda e: [y.mul_(2), e.sum().backward(), x.grad, _name(e)])(
+        y.expand(2, 3)))(x * 1))(T.tensor([1.0, 2.0, 3.0], requires_grad=True)),
+    "stale_view_double_backward": lambda T: (lambda x: (lambda y: (lambda v: [
+        y.mul_(2), (lambda g: [g, g.sum().backward(), x.grad])(
+            T.autograd.grad((v * v).sum(), x, create_graph=True)[0])])(y[1:]))(x * 1))(
+        T.tensor([1.0, 2.0, 3.0], requires_grad=True)),
+    # writes into expanded tensors
+    "expand_add_": lambda T: T.ones(1, 3).expand(2, 3).add_(1),
+    "expand_neg_": lambda T: T.ones(1, 3).expand(2, 3).neg_(),
+    "expand_clamp_": lambda T: T.ones(1, 3).expand(2, 3).clamp_(0, 1),
+    "expand_fill_then_mul_": lambda T: (lambda e: [e.fill_(3), e.zero_(), e.mul_(2)])(T.ones(1, 3).expand(2, 3)),
+    "expand_setitem_row": lambda T: (lambda e: [e.__setitem__(0, 2.0), e])(T.ones(1, 3).expand(2, 3)),
+    "expand_setitem_column": lambda T: (lambda e: e.__setitem__((slice(None), 0), 2.0))(T.ones(1, 3).expand(2, 3)),
+    "expand_row_view_add_": lambda T: (lambda e: [e[0].add_(1), e])(T.ones(1, 3).expand(2, 3)),
+    # outputs of ops returning several views
+    "chunk_leaf_mul_": lambda T: T.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True).chunk(2)[0].mul_(2),
+    "unbind_mul_": lambda T: (T.tensor([1.0, 2.0, 3.0], requires_grad=True) * 1).unbind(0)[0].mul_(2),
+    "split_sizes_mul_": lambda T: (T.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True) * 1).split([1, 3])[1].mul_(2),
+    "chunk_no_grad_anywhere": lambda T: (lambda x: [x.chunk(2)[0].mul_(2), x])(T.tensor([1.0, 2.0, 3.0, 4.0])),
+    "chunk_written_other_requires_grad": lambda T: T.tensor([1.0, 2.0, 3.0, 4.0]).chunk(2)[0].mul_(
+        T.tensor(2.0, requires_grad=True)),
+    "chunk_base_written": _chunk_write_base,
+    "chunk_base_written_then_used": lambda T: (lambda y: (lambda a: [y.mul_(2), (a * 1).sum()])(y.chunk(2)[0]))(
+        T.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True) * 1),
+    "chunk_view_of_output_base_written": lambda T: (lambda y: (lambda c: [y.mul_(2), _name(c)])(y.chunk(2)[0][0:1]))(
+        T.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True) * 1),
+    "chunk_base_written_under_no_grad": lambda T: (lambda y: (lambda a: [_no_grad(T, lambda: y.mul_(2)), _name(a)])(
+        y.chunk(2)[0]))(T.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True) * 1),
+    "chunk_of_constant_base_written_with_grad": lambda T: (lambda x: (lambda a: [
+        x.mul_(T.tensor(2.0, requires_grad=True)), _name(a)])(x.chunk(2)[0]))(T.tensor([1.0, 2.0, 3.0, 4.0])),
+    "no_grad_view_base_written": lambda T: (lambda y: (lambda v: [y.mul_(2), _name(v)])(_no_grad(T, lambda: y[:2])))(
+        T.tensor([1.0, 2.0, 3.0], requires_grad=True) * 1),
+    "no_grad_view_written": lambda T: (lambda y: _no_grad(T, lambda: y[:2]).mul_(2))(
+        T.tensor([1.0, 2.0, 3.0], requires_grad=True) * 1),
+    # the node a version error names: PyTorch drops "Backward0" and keeps other numbers
+    **{f"version_error_{name}": _version_error(write) for name, write in {
+           "fill_": lambda T, y: y.fill_(2.0), "zero_": lambda T, y: y.zero_(), "mul_": lambda T, y: y.mul_(2),
+           "setitem": lambda T, y: y.__setitem__(0, 5.0), "index_put": lambda T, y: y.__setitem__(T.tensor([0]), 5.0),
+           "copy_": lambda T, y: y.copy_(T.ones(3)), "clamp_": lambda T, y: y.clamp_(0, 1),
+           "pow_tensor": lambda T, y: y.pow_(T.ones(3)), "div_floor": lambda T, y: y.div_(2, rounding_mode="floor"),
+       }.items()},
+}
+
+
+@pytest.mark.parametrize("name", list(VIEW_WRITES))
+def test_view_and_inplace_parity(torch_ref, name):
+    """Views share memory and version with their base (x[1] too); in-place ops check aliasing inputs; a view
+    older than an in-place write on its base gets the base's new history; PyTorch's errors, texts included."""
+    same(torch_ref, VIEW_WRITES[name])
+
+
 def test_0d_mask_and_gather_gradients(torch_ref):
     """A 0-d tensor indexed by a 0-d mask or gathered with a 0-d index: PyTorch's values, nodes and gradients."""
     def scenario(T):

@@ -337,6 +337,11 @@ CASES = [
     C("view_mul_", lambda T, a, b: _through_view(a * 1, lambda y: y[:, 1:].mul_(b)), (S23, (2, 2)), grad_fn=NAME),
     C("view_t_add_", lambda T, a, b: _through_view(a * 1, lambda y: y.t()[0].add_(b)), (S23, (2,)), grad_fn=NAME),
     C("view_exp_", lambda T, a: _through_view(a * 1, lambda y: y[1].exp_()), (S23,), grad_fn=NAME),
+    # a view taken before its base is written in place: its history is regenerated (AsStridedBackward0)
+    C("view_before_base_mul_", lambda T, a, b: _view_then_write(a * 1, lambda y: y[:, 1:], lambda y: y.mul_(b)),
+      (S23, S3), grad_fn=NAME),
+    C("expand_before_base_exp_", lambda T, a: _view_then_write(a * 1, lambda y: y[0].expand(2, 3),
+                                                              lambda y: y.exp_()), (S23,), grad_fn=NAME),
     C("masked_fill_", lambda T, a: (a * 1).masked_fill_(a > 0, 0.0), (S23,)),
     C("scatter_", lambda T, a, s: (a * 1).scatter_(1, _idx(T, [[0], [2]]), s), (S23, (2, 1))),
     C("index_add_", lambda T, a, s: (a * 1).index_add_(1, _idx(T, [0, 0]), s), (S23, (2, 2))),
@@ -519,6 +524,12 @@ CASES = CASES + EXTRA + STRUCTURE
 def _setitem(t, idx, v):
     t[idx] = v
     return t
+
+
+def _view_then_write(y, view, write):
+    v = view(y)
+    write(y)
+    return v * 1
 
 
 def _through_view(y, write):

@@ -58,6 +58,8 @@ class Tensor:
     _acc = None  # weak reference to a leaf's AccumulateGrad node
     _extra = None  # rarely used state: hooks, retain_grad, name, where history was cut
     _view = None  # for a view: (base, view op, its kwargs, output index), see ops._op.view_root
+    _vver = 0  # for a view: the version at which its grad_fn was set (older: regenerated, ops._op.refresh_view)
+    _vmeta = 0  # for a view: made in no_grad mode, or by an op returning several views (ops._op._as_view)
     # numpy must hand binary ops with a Tensor back to us (ndarray * Tensor -> Tensor.__rmul__).
     __array_ufunc__ = None
     __array_priority__ = 1000
@@ -198,6 +200,10 @@ class Tensor:
     # --- autograd state ---------------------------------------------------------------------------
     @property
     def requires_grad(self):
+        if not self._rg and self._view is not None and self._vver != self._vbox[0]:
+            from .ops._op import view_root
+
+            return view_root(self)[0]._rg  # its base was written in place: it requires grad when the base does
         return self._rg
 
     @requires_grad.setter
@@ -227,11 +233,15 @@ class Tensor:
 
     @property
     def grad_fn(self):
+        if self._view is not None and self._vver != self._vbox[0]:
+            from .ops._op import refresh_view
+
+            refresh_view(self)  # its base was written in place since its grad_fn was set
         return self._grad_fn
 
     @property
     def is_leaf(self):
-        return self._grad_fn is None
+        return self.grad_fn is None
 
     @property
     def grad(self):
@@ -327,6 +337,8 @@ class Tensor:
         """Compute the gradient of this tensor with respect to the graph leaves (see autograd.backward)."""
         from .autograd.engine import backward
 
+        if self._view is not None:
+            self.grad_fn  # noqa: B018  (brings a view's history up to date)
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self):

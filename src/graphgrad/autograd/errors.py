@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import linecache
 import os
+import re
 import sys
 
 SECOND_BACKWARD = (
@@ -192,7 +193,8 @@ def modified_inplace(node, arr, creator, expected, actual, version_box) -> Runti
     # written in place since: the in-place op's node); a leaf gets no "which is output" clause.
     current = creator if t is None or creator is node else t._grad_fn
     if current is not None and not current.op.name.endswith("AccumulateGrad"):
-        fn_name = current.op.forward_name
+        # PyTorch's text drops "Backward0" but keeps another number: Mul, Fill2, Pow1, torch::autograd::CopySlices
+        fn_name = re.sub(r"Backward(\d*)$", lambda m: "" if m.group(1) == "0" else m.group(1), current.op.name)
         if t is not None and getattr(t, "_view", None) is not None:
             fn_name = "AsStrided"  # a view written through (or whose base was): PyTorch regenerates its node
         what += f", which is output {t._output_nr if t is not None else 0} of {fn_name},"

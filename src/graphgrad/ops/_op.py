@@ -159,9 +159,10 @@ def apply(op, *inputs, **kwargs):
     record = False
     if _State.enabled:
         for t in inputs:
+            if t._view is not None and t._vver != t._vbox[0]:
+                refresh_view(t)  # its base was written in place since: its history moves to the base's
             if t._rg:
                 record = True
-                break
     if op.n_outputs != 1:
         return _wrap_many(Tensor, op, inputs, res, record, kwargs, state)
     if type(res) is not np.ndarray:
@@ -171,8 +172,7 @@ def apply(op, *inputs, **kwargs):
     if not record:
         out = Tensor._make(res, False, None)
         if op.view:
-            out._vbox = inputs[0]._vbox
-            out._view = (inputs[0], op, kwargs, None)
+            _as_view(out, inputs[0], op, kwargs, None)
         if _Sites.enabled and not _Sites.in_backward:
             note_cut(out, inputs)  # where the chain was cut (no_grad here, or an input's detach()), for errors
         return out
@@ -188,8 +188,7 @@ def apply(op, *inputs, **kwargs):
     node.state = state
     out = Tensor._make(res, True, node)
     if op.view:
-        out._vbox = inputs[0]._vbox
-        out._view = (inputs[0], op, kwargs, None)
+        _as_view(out, inputs[0], op, kwargs, None)
     if op.saves:
         node.save(inputs, out)
     return out
@@ -213,24 +212,84 @@ def _wrap_many(Tensor, op, inputs, results, record, kwargs, state):
             node.save(inputs, None)
     if op.view:
         for i, t in enumerate(outs):
-            t._vbox = inputs[0]._vbox
-            t._view = (inputs[0], op, kwargs, i)
+            _as_view(t, inputs[0], op, kwargs, i)
     return outs
 
 
-def check_inplace(x):
+# How a view was made, as PyTorch's CreationMeta: views made in no_grad mode and outputs of ops that return
+# several views (split, chunk, unbind) may not be written in place while grad is involved. A view of such a
+# view inherits it.
+_MULTI_OUTPUT, _NO_GRAD_MODE = 1, 2
+
+
+def _as_view(out, base, op, kwargs, idx):
+    box = out._vbox = base._vbox
+    if box.__class__ is not list:
+        return  # an inference tensor: no version counter, never written with grad involved
+    out._view = (base, op, kwargs, idx)
+    out._vver = box[0]  # the version at which its grad_fn is right (see refresh_view)
+    meta = (_MULTI_OUTPUT if idx is not None else 0) if _State.enabled else _NO_GRAD_MODE
+    meta = meta or base._vmeta
+    if meta:
+        out._vmeta = meta
+
+
+def _view_error(t, indirect):
+    """PyTorch's refusal to rebase the history of a no_grad or multi-output view (handle_view_on_rebase)."""
+    what = "its base or another view of its base has been" if indirect else "is being"
+    fn = t._grad_fn
+    if fn is not None:
+        msg = f"Output {t._output_nr} of {fn.op.forward_name} is a view and {what} modified inplace."
+    else:
+        msg = f"A view was created in no_grad mode and {what} modified inplace with grad mode enabled."
+    if t._vmeta == _MULTI_OUTPUT:
+        msg += (" This view is the output of a function that returns multiple views. Such functions do not allow "
+                "the output views to be modified inplace. You should replace the inplace operation by an "
+                "out-of-place one.")
+    else:
+        msg += (" Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify your code "
+                "by moving both the view and the inplace either both inside the no_grad block (if you don't want "
+                "the inplace to be tracked) or both outside (if you want the inplace to be tracked).")
+    return RuntimeError(msg)
+
+
+def refresh_view(t):
+    """A view whose base (or another view of it) was written in place after the view's grad_fn was set: its
+    history becomes AsStridedBackward0 over the base's current history, as PyTorch regenerates it when the
+    view's version moved (reading grad_fn, or using the view in an op). Non-views never get here."""
+    root, chain = view_root(t)
+    if t._grad_fn is None and not root._rg:
+        return  # nothing to regenerate (PyTorch leaves the view's recorded version as it was, too)
+    if t._vmeta:
+        raise _view_error(t, True)
+    _regenerate(t, root, chain)
+
+
+def _regenerate(t, root, chain):
+    node = Node(AS_STRIDED, (edge_of(root),), ((root._data.shape, root._data.dtype),), {"chain": chain},
+                user_site(3))
+    t._grad_fn = node
+    t._output_nr = 0
+    t._rg = True
+    t._vver = t._vbox[0]
+
+
+def check_inplace(x, others=()):
     if not _State.enabled:
         return
+    for t in others:
+        if t._view is not None and t._vver != t._vbox[0]:
+            refresh_view(t)
+    if x._view is not None:
+        # (a view requires grad when its base does, as PyTorch counts it here)
+        if x._vmeta and (x._rg or any(t._rg for t in others) or view_root(x)[0]._rg):
+            raise _view_error(x, False)
+        if x._vver != x._vbox[0]:
+            refresh_view(x)
     if x._rg and x._grad_fn is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation."
                            + explain.inplace_on_leaf(x))
     if x._view is not None:
-        if x._view[3] is not None and x._rg:
-            raise RuntimeError(
-                f"Output {x._view[3]} of {x._view[1].forward_name} is a view and is being modified inplace. This "
-                "view is the output of a function that returns multiple views. Such functions do not allow the "
-                "output views to be modified inplace. You should replace the inplace operation by an out-of-place one."
-            )
         root = view_root(x)[0]
         if root._rg and root._grad_fn is None:
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
@@ -261,15 +320,49 @@ def replay_views(chain, t):
     return t
 
 
+def _region(a, chain):
+    """The view of array ``a`` that ``chain`` selects (read-only where the chain expands)."""
+    for op, kwargs, idx in chain:
+        a = op.forward(a, **kwargs)
+        if idx is not None:
+            a = a[idx]
+    return a
+
+
+def _region_ids(shape, chain):
+    """For each element of the view, the flat index of the base element it is."""
+    return _region(np.arange(int(np.prod(shape))).reshape(shape), chain).ravel()
+
+
 def _zero_region_np(g, chain):
     out = g.copy()
-    region = out
-    for op, kwargs, idx in chain:
-        region = op.forward(region, **kwargs)
-        if idx is not None:
-            region = region[idx]
-    region[...] = 0
+    region = _region(out, chain)
+    if region.flags.writeable:
+        region[...] = 0
+    else:  # an expanded view: several of its elements are one base element
+        out.reshape(-1)[_region_ids(out.shape, chain)] = 0
     return out
+
+
+def _embed_np(g, chain, shape):
+    """AsStridedBackward0: the view's gradient placed in a base-shaped zero array (summed where elements alias)."""
+    out = np.zeros(shape, g.dtype)
+    region = _region(out, chain)
+    if region.flags.writeable:
+        region[...] = g
+        return out
+    flat = np.bincount(_region_ids(shape, chain), weights=np.broadcast_to(g, region.shape).ravel(),
+                       minlength=out.size)
+    return flat.astype(g.dtype).reshape(shape)
+
+
+def _as_strided_bw(n, g):
+    return apply(AS_STRIDED_EMBED, g, chain=n.kwargs["chain"], shape=n._in_meta[0][0])
+
+
+AS_STRIDED = Op("AsStridedBackward0", lambda a, chain: _region(a, chain).copy(), _as_strided_bw)
+AS_STRIDED_EMBED = Op("AsStridedScatterBackward0", _embed_np,
+                      lambda n, gg: apply(AS_STRIDED, gg, chain=n.kwargs["chain"]))
 
 
 def _copy_slices_bw(n, g):
@@ -295,25 +388,42 @@ def _rebase_history(x):
     root._grad_fn = node
     root._output_nr = 0
     root._rg = True
-    fresh = replay_views(chain, root)  # x's history is now: the same view, of the rewritten base
-    x._grad_fn = fresh._grad_fn
-    x._output_nr = fresh._output_nr
+    _regenerate(x, root, chain)  # x's history is now: a view of the rewritten base
 
 
 def apply_inplace(op, x, *others, **kwargs):
     """``x.op_(*others)``: write op's result into x's array, bump its version, move its history."""
-    check_inplace(x)
+    check_inplace(x, others)
+    arr = x._data
+    for t in others:
+        o = t._data
+        # two arrays that both own their memory can't overlap: only views pay for the check
+        if o is not arr and (o.base is not None or arr.base is not None) and np.may_share_memory(o, arr):
+            _check_partial_overlap(arr, o)
     record = _State.enabled and (x._rg or any(t._rg for t in others))
     old = x
     if record:
         # x's identity before the write: its edge, and (if the derivative reads it) its old values.
-        old = Tensor._make(x._data.copy() if 0 in op.save_inputs else x._data, x._rg, x._grad_fn)
+        old = Tensor._make(arr.copy() if 0 in op.save_inputs else arr, x._rg, x._grad_fn)
         old._vbox = [0, None]
         old._output_nr = x._output_nr
+    locked = not arr.flags.writeable
+    if locked:  # an expanded tensor (np.broadcast_to is read-only): PyTorch refuses most writes into it
+        _unlock(arr, op, kwargs)
+    try:
+        state = _write(op, x, others, kwargs)
+    finally:
+        if locked:
+            arr.flags.writeable = False
+    return _finish_inplace(op, x, old, others, kwargs, state, record)
+
+
+def _write(op, x, others, kwargs):
+    """Compute op(x, *others) into x's array; the op's state, if it has one."""
     cast = x._data.dtype
     if op.out and cast.kind == "f" and _writes_into(x._data, others):
         op.forward(x._data, *[t._data for t in others], out=x._data, **kwargs)
-        return _finish_inplace(op, x, old, others, kwargs, None, record)
+        return None
     arrays = [x._data] + [t._data for t in others]
     res = op.forward(*arrays, **kwargs)
     state = None
@@ -330,7 +440,56 @@ def apply_inplace(op, x, *others, **kwargs):
             f"result type {_torch_name(res.dtype)} can't be cast to the desired output type {_torch_name(cast)}"
         )
     np.copyto(x._data, res, casting="unsafe")
-    return _finish_inplace(op, x, old, others, kwargs, state, record)
+    return state
+
+
+_PARTIAL_OVERLAP = ("unsupported operation: some elements of the input tensor and the written-to tensor refer to a "
+                    "single memory location. Please clone() the tensor before performing the operation.")
+_INTERNAL_OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a single "
+                     "memory location. Please clone() the tensor before performing the operation.")
+# in-place ops PyTorch lets write into an expanded tensor (fill_, zero_; index_put_ and masked_fill_ warn)
+_MAY_WRITE_EXPANDED = frozenset(("FillBackward2", "FillBackward3", "ZeroBackward0", "IndexPutBackward0",
+                                 "MaskedFillBackward0", "MaskedFillBackward1"))
+
+
+def _dense(a):
+    """PyTorch's is_non_overlapping_and_dense (for non-negative strides)."""
+    expected = a.itemsize
+    for st, n in sorted(zip(a.strides, a.shape)):
+        if n != 1:
+            if st != expected:
+                return False
+            expected *= n
+    return True
+
+
+def _check_partial_overlap(a, o):
+    """PyTorch's assert_no_partial_overlap between the written-to array and an input: the same memory with
+    the same layout is fine (x.add_(x)), part of it or another layout is refused; layouts that aren't
+    dense are too hard to tell, and pass."""
+    if not (_dense(a) and _dense(o)):
+        return
+    a0 = a.__array_interface__["data"][0]
+    b0 = o.__array_interface__["data"][0]
+    a1, b1 = a0 + a.nbytes, b0 + o.nbytes
+    if a0 == b0 and a1 == b1 and a.strides == o.strides:
+        return
+    if a0 < b1 and b0 < a1:
+        raise RuntimeError(_PARTIAL_OVERLAP)
+
+
+def _unlock(arr, op, kwargs):
+    """Allow a write into a read-only (expanded) array, unless several written elements are one in memory."""
+    if op.name not in _MAY_WRITE_EXPANDED:
+        region = arr[kwargs["idx"]] if op.name == "torch::autograd::CopySlices" and "idx" in kwargs else arr
+        if type(region) is np.ndarray:
+            for st, n in zip(region.strides, region.shape):
+                if st == 0 and n > 1:
+                    raise RuntimeError(_INTERNAL_OVERLAP)
+    try:
+        arr.flags.writeable = True
+    except ValueError:
+        pass  # memory that is read-only for another reason: NumPy's error follows
 
 
 def _writes_into(arr, others):
@@ -345,18 +504,27 @@ def _writes_into(arr, others):
 
 def _finish_inplace(op, x, old, others, kwargs, state, record):
     """After x's array was written: bump its version and, when recording, move its history to a new node."""
-    x._bump_version()
-    if record:
+    if not record:
+        x._bump_version()
+    else:
         ins = (old,) + others
         node = Node(op, tuple(edge_of(t) for t in ins), tuple((t._data.shape, t._data.dtype) for t in ins),
                     kwargs, user_site(2))
         node.state = state
+        if op.saves:
+            # the inputs are saved at their version before the write: an input that is x or shares its memory
+            # (y.mul_(y)) is then caught by backward's version check, as in PyTorch
+            node.save(ins, x)
+            x._bump_version()
+            if op.save_output:
+                node._out = (x._data, x._vbox, x._vbox[0])
+        else:
+            x._bump_version()
         x._grad_fn = node
         x._output_nr = 0
         x._rg = True
-        if op.saves:
-            node.save(ins, x)
         if x._view is not None:
+            x._vver = x._vbox[0]  # its new grad_fn is current
             _rebase_history(x)
             _keep_retained(view_root(x)[0])
         _keep_retained(x)
