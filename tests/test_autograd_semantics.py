@@ -1382,3 +1382,29 @@ def test_0d_mask_and_gather_gradients(torch_ref):
         return [o.grad_fn.name() for o in outs], outs, s.grad, x.grad
 
     same(torch_ref, scenario)
+
+
+@pytest.mark.parametrize("expr", [
+    "a.expand_as(a)", "a.expand(a.shape)", "a.expand(-1, -1)", "a.broadcast_to((2, 3))", "a.narrow(0, 0, 2)",
+    "a.view(a.shape)", "a.reshape(2, 3)", "a.permute(0, 1)", "a.contiguous()", "a.float()", "a.to(T.float32)",
+    "T.broadcast_tensors(a, a)[0]", "a.squeeze()", "a[...]",
+    "s.max(-1)[0]", "s.min(0)[0]", "s.max(0, keepdim=True)[1]", "s.cumsum(0)", "s.cumprod(0)", "s.sort()[0]",
+    "s.topk(1)[0]", "s.argsort()", "s.movedim(0, 0)", "s.expand(())", "s.transpose(0, -1)",
+])
+def test_identity_shapes_make_nodes_as_torch_does(torch_ref, expr):
+    """Where PyTorch records a node for an op that changes nothing (expand to the same shape, max of a 0-d
+    tensor) graphgrad does too, and where PyTorch returns the tensor itself (contiguous, to the same dtype)
+    so does graphgrad: the result's identity, node name, and the gradient through it."""
+    def scenario(T):
+        a = T.ones(2, 3, requires_grad=True)
+        s = T.tensor(3.0, requires_grad=True)
+        y = eval(expr, {"T": T, "a": a, "s": s})
+        name = node_name(y.grad_fn)
+        out = [y, name, y is a or y is s, y.is_leaf]
+        if y.requires_grad:
+            leaf = a if expr.startswith(("a", "T")) else s
+            (g,) = T.autograd.grad(y.sum(), [leaf], create_graph=True)
+            out += [g, node_name(g.grad_fn)]
+        return out
+
+    same(torch_ref, scenario)

@@ -305,23 +305,33 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
 @export("cumsum")
 def cumsum(input, dim, *, dtype=None):
     dt = _sum_dtype(input, dtype)
-    if input._data.ndim == 0:  # PyTorch allows dim 0/-1 on a 0-d tensor
-        wrap_dims(dim, 0)
-        return cumsum(input.reshape(1), 0, dtype=dtype).reshape(())
-    return apply(CUMSUM, input, dim=wrap_dims(dim, input._data.ndim)[0], dtype=dt)
+    return apply(CUMSUM, input, dim=wrap_dims(dim, input._data.ndim)[0], dtype=dt)  # a 0-d one takes dim 0/-1
 
 
-CUMSUM = Op("CumsumBackward0", lambda a, dim, dtype=None: np.cumsum(a, axis=dim, dtype=dtype),
-            lambda n, g: g.flip(n.kwargs["dim"]).cumsum(n.kwargs["dim"]).flip(n.kwargs["dim"]))
+def _cumsum_fwd(a, dim, dtype=None):
+    if a.ndim == 0:
+        return a.astype(dtype or a.dtype, copy=True)
+    return np.cumsum(a, axis=dim, dtype=dtype)
+
+
+def _cumsum_bw(n, g):
+    d = n.kwargs["dim"]
+    return g.flip(d).cumsum(d).flip(d) if g._data.ndim else g.cumsum(d)
+
+
+CUMSUM = Op("CumsumBackward0", _cumsum_fwd, _cumsum_bw)
 
 
 def _cumprod_bw(n, g):
     a, out = n.saved_tensors
     d = n.kwargs["dim"]
+    if not g._data.ndim:
+        return g * 1
     return (g * out).flip(d).cumsum(d).flip(d) / a
 
 
-CUMPROD = Op("CumprodBackward0", lambda a, dim: np.cumprod(a, axis=dim), _cumprod_bw, save=("a", "out"))
+CUMPROD = Op("CumprodBackward0", lambda a, dim: np.cumprod(a, axis=dim) if a.ndim else a.copy(), _cumprod_bw,
+             save=("a", "out"))
 
 
 @export("cumprod")
@@ -354,6 +364,8 @@ AMIN = Op("AminBackward0", lambda a, dims, keepdim: np.min(a, axis=dims, keepdim
 
 def _select_fwd(pick):
     def fwd(a, dim, keepdim):
+        if a.ndim == 0:
+            return a.copy(), np.zeros((), np.int64)
         idx = pick(a, axis=dim, keepdims=True)
         vals = np.take_along_axis(a, idx, axis=dim)
         if not keepdim:
@@ -372,6 +384,8 @@ def _select_bw(n, g):
         raise errors.second_backward(n)
     dim = k["dim"]
     shape = n._in_meta[0][0]
+    if not shape:  # a 0-d input is its own max
+        return g * 1
     if not k["keepdim"]:
         g = g.unsqueeze(dim)
         idx = np.expand_dims(idx, dim)
@@ -412,8 +426,6 @@ def _max_min(input, dim, keepdim, other, full_op, dim_op, name):
             )
         return apply(full_op, input)
     d = wrap_dims(dim, input._data.ndim)[0] if input._data.ndim else 0
-    if input._data.ndim == 0:
-        return _ValuesIndices((input, Tensor._make(np.array(0), False, None)))
     _nonempty_dim(name, input, (d,))
     vals = apply(dim_op, input, dim=d, keepdim=keepdim)
     node = vals._grad_fn
@@ -495,6 +507,8 @@ def argmin(input, dim=None, keepdim=False):
 @export("argsort")
 def argsort(input, dim=-1, descending=False, stable=False):
     d = wrap_dims(dim, input._data.ndim)[0]
+    if input._data.ndim == 0:
+        return _T()._make(np.zeros((), np.int64), False, None)
     idx = np.argsort(-input._data if descending else input._data, axis=d, kind="stable")
     return _T()._make(idx.astype(np.int64), False, None)
 
@@ -514,8 +528,9 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     if not 0 <= k <= (input._data.shape[d] if input._data.ndim else 1):
         raise RuntimeError("selected index k out of range")
     idx = argsort(input, dim, descending=largest)
-    sl = (slice(None),) * d + (slice(0, k),)
-    idx = _T()._make(np.ascontiguousarray(idx._data[sl]), False, None)
+    if input._data.ndim:
+        sl = (slice(None),) * d + (slice(0, k),)
+        idx = _T()._make(np.ascontiguousarray(idx._data[sl]), False, None)
     from .index import TOPK_GATHER
 
     return _ValuesIndices((apply(TOPK_GATHER, input, dim=d, index=idx._data), idx))

@@ -236,6 +236,10 @@ def movedim(input, source, destination):
     n = input._data.ndim
     src = wrap_dims(source, n)
     dst = wrap_dims(destination, n)
+    if n == 0:  # PyTorch aliases a 0-d tensor
+        from .index import ALIAS
+
+        return apply(ALIAS, input, idx=())
     order = [d for d in range(n) if d not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
@@ -350,10 +354,7 @@ def expand(self, *sizes):
                 f"dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: {list(shape)}"
             )
         new.append(s)
-    new = tuple(new)
-    if new == shape:
-        return self
-    return apply(EXPAND, self, shape=new)
+    return apply(EXPAND, self, shape=tuple(new))  # a new node even for the same shape, as PyTorch
 
 
 @export("expand_as", function=False)
@@ -618,7 +619,9 @@ def narrow(input, dim, start, length):
     if start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
     idx = (slice(None),) * d + (slice(start, start + length),)
-    return input[idx]
+    from .index import SLICE
+
+    return apply(SLICE, input, idx=idx)  # SliceBackward0 even for the whole dimension, as PyTorch
 
 
 @export("contiguous", function=False)

@@ -225,7 +225,7 @@ def broadcast_tensors(*tensors):
                 shape = np.broadcast_shapes(shape, t._data.shape)
             except ValueError:
                 raise broadcast_error(shape, t._data.shape) from None
-    return tuple(t.expand(shape) for t in tensors)
+    return tuple(t if t._data.shape == shape else t.expand(shape) for t in tensors)  # as PyTorch: itself
 
 
 @export("diff")
