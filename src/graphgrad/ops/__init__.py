@@ -5,7 +5,6 @@ from . import (  # noqa: F401,E501
     elementwise_extra,
     index,
     linalg,
-    linalg_extra,
     operators,
     reduce,
     reduce_extra,
