@@ -526,6 +526,42 @@ ZERO_DIM_CALLS = {
 }
 
 
+def _set_requires_grad(t):
+    t.requires_grad = True
+
+
+# which text PyTorch gives depends on the operands (sub) or on the way requires_grad is asked for
+TEXT_VARIANTS = {
+    "sub_two_bools": lambda T: T.tensor([True]) - T.tensor([True]),
+    "sub_two_bools_fn": lambda T: T.sub(T.tensor([True]), T.tensor([True])),
+    "sub_bool_tensor_and_true": lambda T: T.tensor([True]) - True,
+    "rsub_true_and_bool_tensor": lambda T: True - T.tensor([True]),
+    "sub__two_bools": lambda T: T.tensor([True]).sub_(T.tensor([True])),
+    "sub_bool_and_int": lambda T: T.tensor([True]) - T.tensor([1]),
+    "sub_int_and_bool": lambda T: T.tensor([1]) - T.tensor([True]),
+    "sub__int_and_true": lambda T: T.tensor([1]).sub_(True),
+    "requires_grad_setter_int": lambda T: _set_requires_grad(T.tensor([1])),
+    "requires_grad__int": lambda T: T.tensor([1]).requires_grad_(),
+    "factory_requires_grad_int": lambda T: T.ones(2, dtype=T.int64, requires_grad=True),
+    "tensor_requires_grad_int": lambda T: T.tensor([1], requires_grad=True),
+    "new_zeros_requires_grad_int": lambda T: T.tensor([1]).new_zeros(2, requires_grad=True),
+    "parameter_int": lambda T: T.nn.Parameter(T.tensor([1])),
+    # the leaf's in-place error comes before any shape check
+    "leaf_sub__wrong_shape": lambda T: T.ones(2, requires_grad=True).sub_(T.ones(3)),
+    "leaf_mul__broadcast_past": lambda T: T.ones(2, requires_grad=True).mul_(T.ones(2, 2)),
+    "leaf_copy__wrong_shape": lambda T: T.ones(2, requires_grad=True).copy_(T.ones(3)),
+    "leaf_masked_fill__wrong_mask": lambda T: T.ones(2, requires_grad=True).masked_fill_(T.ones(3) > 0, 1.0),
+    "expand_as_names_last_dim": lambda T: T.ones(2, 3).expand_as(T.ones(2, 4)),
+    "expand_as_names_first_dim": lambda T: T.ones(3, 1).expand_as(T.ones(4, 2)),
+    "expand_as_fewer_dims": lambda T: T.ones(2, 3).expand_as(T.ones(3)),
+}
+
+
+@pytest.mark.parametrize("name", list(TEXT_VARIANTS))
+def test_error_text_variants_match_torch(torch_ref, name):
+    same(torch_ref, TEXT_VARIANTS[name])
+
+
 @pytest.mark.parametrize("name", list(ZERO_DIM_CALLS))
 def test_zero_dim_calls_match_torch(torch_ref, name):
     same(torch_ref, ZERO_DIM_CALLS[name])

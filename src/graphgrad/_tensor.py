@@ -76,7 +76,7 @@ class Tensor:
             arr = np.zeros(tuple(int(d) for d in data), dtype=_dtype.get_default_dtype().np)
         self._init(arr, False, None)
         if requires_grad:
-            self.requires_grad_(True)
+            factory_requires_grad(self)
 
     def _init(self, arr, rg, fn):
         self._data = arr
@@ -217,7 +217,7 @@ class Tensor:
                    "differentiation use var_no_grad = var.detach().") + explain.not_a_leaf(self, value)
             )
         if value and self._data.dtype.kind != "f":
-            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
         if value and self._vbox.__class__ is InferenceBox and not _GradState.inference:
             raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
         if self._rg and not value and _Sites.enabled:
@@ -228,6 +228,8 @@ class Tensor:
         if not isinstance(requires_grad, bool):
             raise TypeError(f"requires_grad_(): argument 'requires_grad' (position 1) must be bool, not "
                             f"{type(requires_grad).__name__}")
+        if requires_grad and self._data.dtype.kind != "f" and self._grad_fn is None:
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")  # PyTorch's shorter text
         self.requires_grad = requires_grad
         return self
 
@@ -545,7 +547,7 @@ class Tensor:
                 raise RuntimeError(f"Trying to create tensor with negative dimension {n}: {list(size)}")
         dt = _dtype.to_dtype(dtype).np if dtype is not None else self._data.dtype
         t = Tensor._make(np.full(size, fill, dtype=dt), False, None)
-        return t.requires_grad_(True) if requires_grad else t
+        return factory_requires_grad(t) if requires_grad else t
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
         return self._new_full(0, size, dtype, requires_grad, device)
@@ -566,4 +568,12 @@ _new = object.__new__
 def _rebuild(arr, rg):
     t = Tensor._make(arr, False, None)
     t._rg = rg
+    return t
+
+
+def factory_requires_grad(t):
+    """``requires_grad=True`` given to a factory (or Parameter): PyTorch's capitalised text for integers."""
+    if t._data.dtype.kind != "f":
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+    t.requires_grad_(True)
     return t

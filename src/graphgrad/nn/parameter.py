@@ -21,7 +21,9 @@ def _alias(cls, data, requires_grad):
     Tensor._init(self, data._data, False, None)
     self._vbox = data._vbox
     if requires_grad:
-        self.requires_grad_(True)
+        from .._tensor import factory_requires_grad
+
+        factory_requires_grad(self)
     return self
 
 

@@ -72,10 +72,17 @@ def _operands(a, b, op_name=None):
 _NUMBERS = (int, float)
 
 
+def _is_bool(x):
+    return x.__class__ is bool or isinstance(x, np.bool_) or isinstance(x, Tensor) and x._data.dtype == np.bool_
+
+
 def _check_bool_sub(a, b):
-    for x in (a, b):
-        if isinstance(x, Tensor) and x._data.dtype == np.bool_:
-            raise RuntimeError(_SUB_BOOL)
+    """PyTorch's sub_check: its text for two bool operands, and another for one (Python bools count)."""
+    ba, bb = _is_bool(a), _is_bool(b)
+    if ba and bb:
+        raise RuntimeError(_SUB_TWO_BOOLS)
+    if ba or bb:
+        raise RuntimeError(_SUB_BOOL)
 
 
 def binary(op, a, b, **kw):
@@ -84,7 +91,7 @@ def binary(op, a, b, **kw):
     if type(b) in _NUMBERS and op.scalar is not None and isinstance(a, Tensor) and a._data.dtype.kind == "f":
         return apply(op.scalar, a, other=b, **kw)
     if (op is SUB or op is RSUB) and (a.__class__ is bool or b.__class__ is bool):
-        raise RuntimeError(_SUB_BOOL)  # x - True, as x - a bool tensor
+        _check_bool_sub(a, b)  # x - True, as x - a bool tensor
     a, b = _operands(a, b, op.forward_name.lower())
     if op is SUB or op is RSUB:
         _check_bool_sub(a, b)
@@ -97,6 +104,7 @@ def _binary_inplace(op, x, other, **kw):
             raise _operand_error(other, "other", op.forward_name.lower() + "_")
         other = as_tensor_like(other, x)
     elif other._data.shape != x._data.shape:
+        check_inplace(x)  # PyTorch refuses the leaf before it looks at the shapes
         try:
             np.broadcast_shapes(x._data.shape, other._data.shape)
         except ValueError:
@@ -114,13 +122,15 @@ ADD = Op("AddBackward0", _add_np,
          out=True)
 _SUB_BOOL = ("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a "
              "mask, use the `~` or `logical_not()` operator instead.")
+_SUB_TWO_BOOLS = ("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+                  "`logical_xor()` operator instead.")
 _NEG_BOOL = ("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, "
              "use the `~` or `logical_not()` operator instead.")
 
 
 def _sub_np(a, b, alpha=1, out=None):
-    if a.dtype == np.bool_:
-        raise RuntimeError(_SUB_BOOL)
+    if a.dtype == np.bool_ or b.dtype == np.bool_:
+        raise RuntimeError(_SUB_TWO_BOOLS if a.dtype == b.dtype else _SUB_BOOL)
     return np.subtract(a, b if alpha == 1 else alpha * b, out=out)
 
 
@@ -968,6 +978,7 @@ def add_(self, other, *, alpha=1):
 
 @export("sub_", "subtract_", function=False)
 def sub_(self, other, *, alpha=1):
+    _check_bool_sub(self, other)
     return _binary_inplace(SUB, self, other, **({"alpha": alpha} if alpha != 1 else {}))
 
 
@@ -1065,6 +1076,8 @@ def copy_(self, src, non_blocking=False):
     Tensor = _T()
     if not isinstance(src, Tensor):
         src = Tensor._make(np.asarray(src), False, None)
+    if src._data.shape != self._data.shape:
+        check_inplace(self)  # PyTorch refuses the leaf before it looks at the shapes
     try:
         shape = np.broadcast_shapes(src._data.shape, self._data.shape)
         if shape != self._data.shape:

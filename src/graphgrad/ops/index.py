@@ -10,7 +10,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.grad_mode import _State
-from ._op import Op, apply, apply_inplace, export
+from ._op import Op, apply, apply_inplace, check_inplace, export
 from .shape import wrap_dims
 
 
@@ -572,6 +572,7 @@ def masked_fill(input, mask, value):
 
 @export("masked_fill_", function=False)
 def masked_fill_(self, mask, value):
+    check_inplace(self)  # PyTorch refuses the leaf before it looks at the mask
     m = _mask(self, mask)
     if isinstance(value, _T()):
         return apply_inplace(MASKED_FILL_T, self, value, mask=m)

@@ -22,11 +22,13 @@ def _arith(op):
     tensors of one shape): they are most calls in user code and in derivatives, and one Python frame
     less per op is measurable."""
     scalar = op.scalar
+    checks_bools = op is ew.SUB  # bool - int would be promoted before the forward could see the bool
 
     def operator(self, other):
         if type(other) in _NUMBERS and self._data.dtype.kind == "f":
             return apply(scalar, self, other=other)
-        if type(other) is Tensor and other._data.shape == self._data.shape:
+        if type(other) is Tensor and other._data.shape == self._data.shape and not (
+                checks_bools and (self._data.dtype.kind == "b" or other._data.dtype.kind == "b")):
             return apply(op, self, other)
         if not isinstance(other, _OPERANDS):
             return NotImplemented  # Python then raises its TypeError (unsupported operand type(s) ...)
