@@ -1408,3 +1408,23 @@ def test_identity_shapes_make_nodes_as_torch_does(torch_ref, expr):
         return out
 
     same(torch_ref, scenario)
+
+
+def test_grad_accumulated_after_create_graph_keeps_torch_nodes(torch_ref):
+    """The first .grad made with create_graph is a copy (CopyBackwards); a later plain backward sums into it
+    in place, so it keeps that node; a later create_graph backward adds out of place (AddBackward0)."""
+    def scenario(T):
+        out = []
+        for first, second, third in [(True, False, False), (False, True, False), (True, True, False),
+                                     (False, True, True)]:
+            x = T.tensor([1.0, 2.0], requires_grad=True)
+            for create in (first, second, third):
+                (x * x).sum().backward(create_graph=create)
+                out += [x.grad.detach().clone(), node_name(x.grad.grad_fn), x.grad.requires_grad]
+            out.append(x.grad._version > 0)
+        x = T.tensor([1.0, 2.0], requires_grad=True)
+        (x * 3).sum().backward(create_graph=True)  # a gradient with no history: copied, no node
+        out += [x.grad, node_name(x.grad.grad_fn)]
+        return out
+
+    same(torch_ref, scenario)

@@ -379,16 +379,23 @@ def _accumulate(t, g, create_graph, hooks_done=False):
         return
     Tensor = _tensor_cls()
     if t._grad is None:
-        if create_graph:
-            t._grad = g
+        if create_graph and g._rg:
+            # PyTorch copies it into a new tensor of the leaf's layout: x.grad's node is CopyBackwards
+            from ..ops._op import apply_inplace
+            from ..ops.elementwise import COPY
+
+            t._grad = apply_inplace(COPY, Tensor._make(np.empty(t._data.shape, t._data.dtype), False, None), g)
         elif _unshared(g, t._data):
             t._grad = Tensor._make(g._data, False, None)
         else:
             t._grad = Tensor._make(np.array(g._data, dtype=t._data.dtype, copy=True), False, None)
-    elif create_graph or t._grad._rg:
+    elif create_graph:
         t._grad = t._grad + g
     else:
+        # grad mode off: summed in place, as PyTorch does, so a .grad built with create_graph keeps its node
         np.add(t._grad._data, g._data, out=t._grad._data, casting="unsafe")
+        if t._grad._grad_fn is not None:
+            t._grad._bump_version()
     extra = t._extra
     if extra is not None and extra.post_acc_hooks:
         for hook in list(extra.post_acc_hooks.values()):
