@@ -11,7 +11,7 @@ import pytest
 
 import graphgrad
 
-from ._parity import dtype_name, same
+from ._parity import dtype_name, node_name, same
 
 # --- dtypes and promotion ---------------------------------------------------------------------------
 PROMOTION = [
@@ -531,3 +531,23 @@ def test_unary_ops_on_0d_tensors(torch_ref, name, value):
         return y, x.grad, getattr(T.tensor(3), name)() if name not in ("frac",) else None
 
     same(torch_ref, scenario, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("expr", [
+    "x.max(0)", "x.min(-1, keepdim=True)", "x.sort()", "x.sort(descending=True)", "x.topk(2)", "x.kthvalue(2)",
+    "x.mode()", "x.median(0)", "s.max(0)", "s.median(0)", "s.mode()", "s.kthvalue(1)", "s.sort()",
+])
+def test_named_result_tuples(torch_ref, expr):
+    """``(values, indices)`` results are PyTorch's return_types: repr, type name, fields, unpacking, indexing,
+    and gradients through the values."""
+    def scenario(T):
+        x = T.tensor([[1.0, 3.0, 2.0], [4.0, 0.0, 5.0]], requires_grad=True)
+        s = T.tensor(2.0, requires_grad=True)
+        r = eval(expr, {"x": x, "s": s})
+        values, indices = r
+        r.values.sum().backward()
+        leaf = x if expr.startswith("x") else s
+        return [repr(r), type(r).__name__, isinstance(r, tuple), len(r), r[0] is values, r[-1] is r.indices,
+                r.values is values, node_name(values.grad_fn), leaf.grad, type(r)((indices, values)).indices]
+
+    same(torch_ref, scenario)

@@ -106,5 +106,5 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
         _repr.LINEWIDTH = linewidth
 
 
-from . import linalg, nn, optim, utils, viz  # noqa: E402  (viz imports graphviz only when make_dot is called)
+from . import linalg, nn, optim, return_types, utils, viz  # noqa: E402  (viz imports graphviz only when make_dot is called)
 from .serialization import load, save  # noqa: E402

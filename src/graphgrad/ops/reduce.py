@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import return_types
 from .._dtype import to_dtype
 from .._tensor import Tensor
 from ._op import Op, apply, export, summed_dims
@@ -398,18 +399,6 @@ MAX_DIM = Op("MaxBackward0", _select_fwd(np.argmax), _select_bw, stateful=True)
 MIN_DIM = Op("MinBackward0", _select_fwd(np.argmin), _select_bw, stateful=True)
 
 
-class _ValuesIndices(tuple):
-    """``(values, indices)`` with ``.values`` and ``.indices``, as PyTorch's named tuples."""
-
-    @property
-    def values(self):
-        return self[0]
-
-    @property
-    def indices(self):
-        return self[1]
-
-
 def _max_min(input, dim, keepdim, other, full_op, dim_op, name):
     Tensor = _T()
     if isinstance(dim, Tensor):
@@ -430,7 +419,8 @@ def _max_min(input, dim, keepdim, other, full_op, dim_op, name):
     vals = apply(dim_op, input, dim=d, keepdim=keepdim)
     node = vals._grad_fn
     idx = node.state if node is not None else dim_op.forward(input._data, d, keepdim)[1]
-    return _ValuesIndices((vals, Tensor._make(np.asarray(idx, dtype=np.int64), False, None)))
+    result = return_types.max if name == "max" else return_types.min
+    return result((vals, Tensor._make(np.asarray(idx, dtype=np.int64), False, None)))
 
 
 @export("max")
@@ -519,7 +509,7 @@ def sort(input, dim=-1, descending=False, stable=False):
     from .index import SORT_GATHER, STABLE_SORT_GATHER
 
     op = STABLE_SORT_GATHER if stable else SORT_GATHER
-    return _ValuesIndices((apply(op, input, dim=wrap_dims(dim, input._data.ndim)[0], index=idx._data), idx))
+    return return_types.sort((apply(op, input, dim=wrap_dims(dim, input._data.ndim)[0], index=idx._data), idx))
 
 
 @export("topk")
@@ -533,7 +523,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
         idx = _T()._make(np.ascontiguousarray(idx._data[sl]), False, None)
     from .index import TOPK_GATHER
 
-    return _ValuesIndices((apply(TOPK_GATHER, input, dim=d, index=idx._data), idx))
+    return return_types.topk((apply(TOPK_GATHER, input, dim=d, index=idx._data), idx))
 
 
 @export("all")

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import return_types
 from .._dtype import to_dtype
 from .._tensor import Tensor
 from ._op import Op, apply, export
-from .reduce import _evenly_bw, _select_bw, _ValuesIndices, expand_reduced
+from .reduce import _evenly_bw, _select_bw, expand_reduced
 from .shape import wrap_dims
 
 
@@ -115,14 +116,13 @@ MODE = Op("ModeBackward0", _mode_fwd, _select_bw, stateful=True)
 
 
 def _with_indices(op, input, **kw):
-    """``(values, indices)``: the indices are the node's state, as for ``max(dim)``."""
-    if input._data.ndim == 0:  # a 0-d tensor is its own one-element dimension
-        vals, idx = _with_indices(op, input.reshape(1), **dict(kw, dim=0, keepdim=False))
-        return _ValuesIndices((vals.reshape(()), idx.reshape(())))
+    """``(values, indices)`` as PyTorch's named tuple of the op (``return_types.median``, ...): the indices
+    are the node's state, as for ``max(dim)``; a 0-d tensor is its own one-element dimension."""
     vals = apply(op, input, **kw)
     node = vals._grad_fn
     idx = node.state if node is not None else op.forward(input._data, **kw)[1]
-    return _ValuesIndices((vals, _T()._make(np.asarray(idx, dtype=np.int64), False, None)))
+    result = getattr(return_types, op.forward_name.lower())
+    return result((vals, _T()._make(np.asarray(idx, dtype=np.int64), False, None)))
 
 
 def _dim(input, dim):
