@@ -554,6 +554,17 @@ TEXT_VARIANTS = {
     "expand_as_names_last_dim": lambda T: T.ones(2, 3).expand_as(T.ones(2, 4)),
     "expand_as_names_first_dim": lambda T: T.ones(3, 1).expand_as(T.ones(4, 2)),
     "expand_as_fewer_dims": lambda T: T.ones(2, 3).expand_as(T.ones(3)),
+    # floating-point samplers refuse integer and bool dtypes
+    "rand_like_int": lambda T: T.rand_like(T.tensor([1, 2])),
+    "randn_like_int": lambda T: T.randn_like(T.tensor([1, 2])),
+    "rand_like_bool": lambda T: T.rand_like(T.tensor([True])),
+    "rand_int_dtype": lambda T: T.rand(2, dtype=T.int64),
+    "randn_int_dtype": lambda T: T.randn(2, dtype=T.int32),
+    "randn_like_int_dtype": lambda T: T.randn_like(T.ones(2), dtype=T.int32),
+    "normal__int": lambda T: T.tensor([1, 2]).normal_(),
+    "uniform__int": lambda T: T.tensor([1, 2]).uniform_(),
+    "exponential__int": lambda T: T.tensor([1, 2]).exponential_(),
+    "rand_like_float_dtype": lambda T: T.rand_like(T.tensor([1, 2]), dtype=T.float32).dtype,
 }
 
 

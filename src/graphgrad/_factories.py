@@ -9,7 +9,7 @@ import numpy as np
 from . import _dtype
 from ._tensor import Tensor
 from .autograd.graph import _Sites, user_site
-from .ops._op import Op, apply_inplace, export
+from .ops._op import Op, _torch_name, apply_inplace, export
 from .random import rng
 
 
@@ -242,14 +242,23 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
 @export("rand", method=False)
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
     """Uniform samples on [0, 1)."""
-    return _finish(rng(generator).random(_size(size), dtype=np.float64).astype(_resolve(dtype)), requires_grad,
-                   device)
+    dt = _resolve(dtype)
+    _float_kernel("check_uniform_bounds", dt)
+    return _finish(rng(generator).random(_size(size), dtype=np.float64).astype(dt), requires_grad, device)
 
 
 @export("randn", method=False)
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
     """Standard normal samples."""
-    return _finish(rng(generator).standard_normal(_size(size)).astype(_resolve(dtype)), requires_grad, device)
+    dt = _resolve(dtype)
+    _float_kernel("normal_kernel_cpu", dt)
+    return _finish(rng(generator).standard_normal(_size(size)).astype(dt), requires_grad, device)
+
+
+def _float_kernel(kernel, dt):
+    """PyTorch's NotImplementedError for a floating-point sampler asked for integers or bools."""
+    if np.dtype(dt).kind != "f":
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_torch_name(dt)}\'')
 
 
 @export("randint", method=False)
@@ -306,10 +315,20 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
 
 
 # in-place random fills: recorded like any in-place write (they bump the version counter)
+_FLOAT_ONLY = {"NormalBackward0": "normal_kernel_cpu", "UniformBackward0": "check_uniform_bounds",
+               "ExponentialBackward0": "exponential"}
+
+
 def _random_fill(name, sample):
     op = Op(name, lambda a, **kw: sample(a, **kw).astype(a.dtype), lambda n, g: g * 0)
+    kernel = _FLOAT_ONLY.get(name)
 
     def method(self, *args, generator=None, **kwargs):
+        if kernel is not None and self._data.dtype.kind != "f":
+            if name == "ExponentialBackward0":
+                raise RuntimeError("Exponential distribution is a continuous probability distribution. dtype must be "
+                                   f"a floating point but you specified {_torch_name(self._data.dtype)}")
+            _float_kernel(kernel, self._data.dtype)
         return apply_inplace(op, self, **_bind(sample, args, kwargs), generator=generator)
 
     return method
