@@ -565,6 +565,21 @@ TEXT_VARIANTS = {
     "uniform__int": lambda T: T.tensor([1, 2]).uniform_(),
     "exponential__int": lambda T: T.tensor([1, 2]).exponential_(),
     "rand_like_float_dtype": lambda T: T.rand_like(T.tensor([1, 2]), dtype=T.float32).dtype,
+    # nn.functional: PyTorch's types and texts for bad arguments and shapes
+    "leaky_relu_str_slope": lambda T: T.nn.functional.leaky_relu(T.ones(2), "x"),
+    "leaky_relu_none_slope": lambda T: T.nn.functional.leaky_relu(T.ones(2), None),
+    "cross_entropy_batch_sizes": lambda T: T.nn.functional.cross_entropy(T.ones(3, 4), T.tensor([0, 1])),
+    "interpolate_1d_input": lambda T: T.nn.functional.interpolate(T.ones(3), scale_factor=2),
+    "interpolate_6d_input": lambda T: T.nn.functional.interpolate(T.ones(1, 1, 2, 2, 2, 2), scale_factor=2),
+    "avg_pool2d_1d_input": lambda T: T.nn.functional.avg_pool2d(T.ones(3), 2),
+    "avg_pool2d_2d_input": lambda T: T.nn.functional.avg_pool2d(T.ones(2, 2), 2),
+    "avg_pool2d_5d_input": lambda T: T.nn.functional.avg_pool2d(T.ones(1, 1, 1, 2, 2), 2),
+    "adaptive_avg_pool2d_1d_input": lambda T: T.nn.functional.adaptive_avg_pool2d(T.ones(3), 2),
+    "conv2d_fewer_filters_than_groups": lambda T: T.nn.functional.conv2d(T.ones(1, 4, 5, 5), T.ones(2, 2, 3, 3),
+                                                                         groups=3),
+    "conv2d_filters_not_divisible": lambda T: T.nn.functional.conv2d(T.ones(1, 4, 5, 5), T.ones(3, 2, 3, 3), groups=2),
+    "conv_transpose2d_fewer_filters_than_groups": lambda T: T.nn.functional.conv_transpose2d(
+        T.ones(1, 2, 5, 5), T.ones(2, 2, 3, 3), groups=3),
 }
 
 

@@ -182,18 +182,18 @@ def _conv_checks(name, x, weight, bias, groups, nd, transposed):
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
     xs = _shape(x) if x._data.ndim == nd + 2 else [1] + _shape(x)
+    if weight._data.shape[0] < groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, but got "
+                           f"weight of size {_shape(weight)} instead")
+    if weight._data.shape[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+                           f"but got weight of size [{_shape(weight)}] instead")
     if transposed:
         if xs[1] != weight._data.shape[0]:
             raise RuntimeError(f"Given transposed=1, weight of size {_shape(weight)}, expected input{xs} to have "
                                f"{weight._data.shape[0]} channels, but got {xs[1]} channels instead")
-        if weight._data.shape[0] % groups:
-            raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
-                               f"but got weight of size [{_shape(weight)}] instead")
         out_c = weight._data.shape[1] * groups
     else:
-        if weight._data.shape[0] % groups:
-            raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
-                               f"but got weight of size [{_shape(weight)}] instead")
         if xs[1] != weight._data.shape[1] * groups:
             raise RuntimeError(f"Given groups={groups}, weight of size {_shape(weight)}, expected input{xs} to have "
                                f"{weight._data.shape[1] * groups} channels, but got {xs[1]} channels instead")
@@ -357,6 +357,14 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     """2-D average pooling (AvgPool2DBackward0) with PyTorch's divisor rules."""
+    nd = input._data.ndim
+    if nd == 0:
+        raise IndexError("Dimension specified as -3 but tensor has no dimensions")
+    if nd < 3:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}], but got -3)")
+    if nd > 4:
+        raise RuntimeError("Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for input, but got:"
+                           f"{list(input._data.shape)}")
     k, s, p, d = _pool_args("avg_pool2d", input, kernel_size, stride, padding, 1)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
@@ -816,10 +824,10 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     elif align_corners is None:
         align_corners = False
     dim = input._data.ndim - 2
-    if dim < 1:
-        raise ValueError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input._data.ndim}D) for the "
-                         f"modes: nearest | linear | bilinear | bicubic | trilinear | area | nearest-exact "
-                         f"(got {mode})")
+    if not 1 <= dim <= 3:
+        raise NotImplementedError(
+            f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input._data.ndim}D) for the modes: "
+            f"nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact (got {mode})")
     if size is not None and scale_factor is not None:
         raise ValueError("only one of size or scale_factor should be defined")
     in_sizes = input._data.shape[2:]
@@ -1009,6 +1017,9 @@ def hardtanh_(input, min_val=-1.0, max_val=1.0):
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
+    if not isinstance(negative_slope, (int, float, np.number, Tensor)):
+        raise TypeError(f"leaky_relu(): argument 'negative_slope' (position 2) must be Number, not "
+                        f"{type(negative_slope).__name__}")
     return _act(_nn.LEAKY_RELU, input, inplace, negative_slope=negative_slope)
 
 
