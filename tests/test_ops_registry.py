@@ -673,8 +673,7 @@ def test_gradcheck_catches_wrong_derivative():
 # The core op modules whose registry entries this file must cover. Ops that other packages register
 # (graphgrad.nn's functional ops, ...) are covered by those packages' own test suites.
 CORE_MODULES = {"graphgrad.ops.elementwise", "graphgrad.ops.reduce", "graphgrad.ops.shape", "graphgrad.ops.index",
-                "graphgrad.ops.linalg", "graphgrad.ops._op", "graphgrad._factories", "graphgrad.ops.structure",
-                "graphgrad.ops.elementwise_extra", "graphgrad.ops.reduce_extra"}
+                "graphgrad.ops.linalg", "graphgrad.ops._op", "graphgrad._factories", "graphgrad.ops.structure"}
 ALLOWED_UNCOVERED = {
     # random in-place fills that take no tensor arguments and whose gradient is zero; normal_ and
     # uniform_ are covered, these differ only in the sampler.

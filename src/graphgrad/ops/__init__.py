@@ -2,12 +2,10 @@
 
 from . import (  # noqa: F401,E501
     elementwise,
-    elementwise_extra,
     index,
     linalg,
     operators,
     reduce,
-    reduce_extra,
     shape,
     structure,
 )
