@@ -151,7 +151,13 @@ def _mul_bw(n, g):
     return (g * b.conj_() if need[0] else None, g * a if need[1] else None)
 
 
-MUL = Op("MulBackward0", np.multiply, _mul_bw, save="ab", promote="same", out=True)
+def _mul_bw_np(n, g):
+    a, b = n.saved_tensors
+    need = n.needs_input_grad
+    return (g * b._data if need[0] else None, g * a._data if need[1] else None)
+
+
+MUL = Op("MulBackward0", np.multiply, _mul_bw, save="ab", promote="same", out=True, backward_np=_mul_bw_np)
 
 
 def _div_bw(n, g):
@@ -160,13 +166,21 @@ def _div_bw(n, g):
     return (g / b if need[0] else None, -g * a / (b * b) if need[1] else None)
 
 
-DIV = Op("DivBackward0", np.true_divide, _div_bw, save="ab", promote="float", out=True)
+def _div_bw_np(n, g):
+    a, b = (t._data for t in n.saved_tensors)
+    need = n.needs_input_grad
+    return (g / b if need[0] else None, -g * a / (b * b) if need[1] else None)
+
+
+DIV = Op("DivBackward0", np.true_divide, _div_bw, save="ab", promote="float", out=True, backward_np=_div_bw_np)
 
 # Variants with a Python number as the second operand (kwarg "other"): same node names as PyTorch.
 ADD.scalar = Op("AddBackward0", lambda a, other, alpha=1: a + other * alpha, lambda n, g: g, const_args=1)
 SUB.scalar = Op("SubBackward0", lambda a, other, alpha=1: a - other * alpha, lambda n, g: g, const_args=1)
-MUL.scalar = Op("MulBackward0", lambda a, other: a * other, lambda n, g: g * n.kwargs["other"], const_args=1)
-DIV.scalar = Op("DivBackward0", lambda a, other: a / other, lambda n, g: g / n.kwargs["other"], const_args=1)
+MUL.scalar = Op("MulBackward0", lambda a, other: a * other, lambda n, g: g * n.kwargs["other"], const_args=1,
+                backward_np=lambda n, g: g * n.kwargs["other"])
+DIV.scalar = Op("DivBackward0", lambda a, other: a / other, lambda n, g: g / n.kwargs["other"], const_args=1,
+                backward_np=lambda n, g: g / n.kwargs["other"])
 # PyTorch saves the wrapped number for mul/div (not for add/sub): like any saved value it is freed by
 # backward(), and a second backward through the node raises. ``saves`` with nothing listed does just that.
 MUL.scalar.saves = DIV.scalar.saves = True
@@ -416,29 +430,35 @@ neg = _unary("NegBackward0", _neg_np, lambda n, g: -g, save="", promote=None, na
 abs = _unary("AbsBackward0", np.abs, lambda n, g: g * _saved(n).sign(), promote=None, names=("abs", "absolute"))
 sign = _unary("SignBackward0", lambda a: a.copy() if a.dtype == np.bool_ else np.sign(a), lambda n, g: g * 0,
               save="", promote=None, names=("sign",))
-exp = _unary("ExpBackward0", np.exp, lambda n, g: g * _saved(n), save="out", names=("exp",))
+exp = _unary("ExpBackward0", np.exp, lambda n, g: g * _saved(n), save="out", names=("exp",),
+             backward_np=lambda n, g: g * _saved(n)._data)
 exp2 = _unary("Exp2Backward0", np.exp2, lambda n, g: g * _saved(n) * math.log(2), save="out", names=("exp2",))
-log = _unary("LogBackward0", np.log, lambda n, g: g / _saved(n), names=("log",))
+log = _unary("LogBackward0", np.log, lambda n, g: g / _saved(n), names=("log",),
+             backward_np=lambda n, g: g / _saved(n)._data)
 log2 = _unary("Log2Backward0", np.log2, lambda n, g: g / (_saved(n) * math.log(2)), names=("log2",))
 log10 = _unary("Log10Backward0", np.log10, lambda n, g: g / (_saved(n) * math.log(10)), names=("log10",))
 log1p = _unary("Log1PBackward0", np.log1p, lambda n, g: g / (_saved(n) + 1), names=("log1p",))
 expm1 = _unary("Expm1Backward0", np.expm1, lambda n, g: g * (_saved(n) + 1), save="out", names=("expm1",))
-sqrt = _unary("SqrtBackward0", np.sqrt, lambda n, g: g / (2 * _saved(n)), save="out", names=("sqrt",))
+sqrt = _unary("SqrtBackward0", np.sqrt, lambda n, g: g / (2 * _saved(n)), save="out", names=("sqrt",),
+              backward_np=lambda n, g: g / (2 * _saved(n)._data))
 rsqrt = _unary("RsqrtBackward0", lambda a: 1 / np.sqrt(a), lambda n, g: -0.5 * g * _saved(n) ** 3, save="out",
                names=("rsqrt",))
 reciprocal = _unary("ReciprocalBackward0", np.reciprocal, lambda n, g: -g * _saved(n) * _saved(n), save="out",
                     names=("reciprocal",))
 square = _unary("PowBackward0", lambda a: np.square(a.astype(np.int64) if a.dtype == np.bool_ else a),
                 lambda n, g: 2 * g * _saved(n), promote=None, names=("square",))
-sin = _unary("SinBackward0", np.sin, lambda n, g: g * _saved(n).cos(), names=("sin",))
-cos = _unary("CosBackward0", np.cos, lambda n, g: -g * _saved(n).sin(), names=("cos",))
+sin = _unary("SinBackward0", np.sin, lambda n, g: g * _saved(n).cos(), names=("sin",),
+             backward_np=lambda n, g: g * np.cos(_saved(n)._data))
+cos = _unary("CosBackward0", np.cos, lambda n, g: -g * _saved(n).sin(), names=("cos",),
+             backward_np=lambda n, g: -g * np.sin(_saved(n)._data))
 tan = _unary("TanBackward0", np.tan, lambda n, g: g * (1 + _saved(n) * _saved(n)), save="out", names=("tan",))
 asin = _unary("AsinBackward0", np.arcsin, lambda n, g: g * (1 - _saved(n) ** 2).rsqrt(), names=("asin", "arcsin"))
 acos = _unary("AcosBackward0", np.arccos, lambda n, g: -g * (1 - _saved(n) ** 2).rsqrt(), names=("acos", "arccos"))
 atan = _unary("AtanBackward0", np.arctan, lambda n, g: g / (1 + _saved(n) ** 2), names=("atan", "arctan"))
 sinh = _unary("SinhBackward0", np.sinh, lambda n, g: g * _saved(n).cosh(), names=("sinh",))
 cosh = _unary("CoshBackward0", np.cosh, lambda n, g: g * _saved(n).sinh(), names=("cosh",))
-tanh = _unary("TanhBackward0", np.tanh, lambda n, g: g * (1 - _saved(n) * _saved(n)), save="out", names=("tanh",))
+tanh = _unary("TanhBackward0", np.tanh, lambda n, g: g * (1 - _saved(n) * _saved(n)), save="out", names=("tanh",),
+              backward_np=lambda n, g: g * (1 - np.square(_saved(n)._data)))
 
 
 def _sigmoid_np(a):
@@ -448,7 +468,7 @@ def _sigmoid_np(a):
 
 
 sigmoid = _unary("SigmoidBackward0", _sigmoid_np, lambda n, g: g * _saved(n) * (1 - _saved(n)), save="out",
-                 names=("sigmoid",))
+                 names=("sigmoid",), backward_np=lambda n, g: g * (s := _saved(n)._data) * (1 - s))
 relu = _unary("ReluBackward0", lambda a: np.maximum(a, 0, dtype=a.dtype),
               lambda n, g: g * (_saved(n) > 0), save="out", promote=None, names=("relu",),
               backward_np=lambda n, g: g * (_saved(n)._data > 0))
