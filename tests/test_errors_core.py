@@ -486,7 +486,67 @@ BAD_CALLS = {
     "std_int_dim": lambda T: T.tensor([[1, 2]]).std(5),
     "var_mean_int": lambda T: T.var_mean(T.tensor([1, 2])),
     "std_mean_int": lambda T: T.std_mean(T.tensor(1)),
+    # a required argument left out: PyTorch's "missing ... required positional arguments" text
+    "permute_no_dims": lambda T: T.ones(2, 3).permute(),
+    "permute_fn_no_dims": lambda T: T.permute(T.ones(2, 3)),
+    "reshape_no_shape": lambda T: T.ones(2, 3).reshape(),
+    "reshape_fn_no_shape": lambda T: T.reshape(T.ones(2, 3)),
+    "expand_no_size": lambda T: T.ones(2, 3).expand(),
+    "repeat_no_repeats": lambda T: T.ones(2, 3).repeat(),
+    "sum_to_size_no_size": lambda T: T.ones(2, 3).sum_to_size(),
+    "new_zeros_no_size": lambda T: T.ones(2, 3).new_zeros(),
+    "new_ones_no_size": lambda T: T.ones(2, 3).new_ones(),
+    "softmax_no_dim": lambda T: T.ones(2, 3).softmax(),
+    "softmax_fn_no_dim": lambda T: T.softmax(T.ones(2, 3)),
+    "softmax_dim_none": lambda T: T.softmax(T.ones(2, 3), dim=None),
+    "log_softmax_no_dim": lambda T: T.ones(2, 3).log_softmax(),
+    "transpose_one_dim": lambda T: T.ones(2, 3).transpose(0),
+    "transpose_no_dims": lambda T: T.ones(2, 3).transpose(),
+    "transpose_fn_one_dim": lambda T: T.transpose(T.ones(2, 3), 0),
+    "swapaxes_one_axis": lambda T: T.swapaxes(T.ones(2, 3), 0),
+    "gather_no_args": lambda T: T.ones(2, 3).gather(),
+    "index_add_no_source": lambda T: T.ones(2, 3).index_add(0, T.tensor([0])),
+    "unfold_no_args": lambda T: T.ones(2, 3).unfold(),
+    "split_no_size": lambda T: T.ones(2, 3).split(),
+    "unflatten_no_sizes": lambda T: T.ones(2, 3).unflatten(0),
+    "norm_too_many": lambda T: T.ones(2, 3).norm(1, 1, 1, 1, 1),
+    "diagonal_too_many": lambda T: T.ones(2, 3).diagonal(0, 0, 0, 0),
+    "permute_dims_keyword": lambda T: T.ones(2, 3).permute(dims=(1, 0)),
+    "reshape_shape_keyword": lambda T: T.reshape(T.ones(2, 3), shape=(3, 2)),
+    # a wrongly typed operand: positions after self for methods, none for keywords
+    "add__str": lambda T: T.ones(2).add_("x"),
+    "sub__none": lambda T: T.ones(2).sub_(None),
+    "mul_method_str": lambda T: T.ones(2).mul("x"),
+    "add_alpha_str": lambda T: T.ones(2).add_(1, alpha="x"),
+    "maximum_method_number": lambda T: T.ones(2).maximum(1),
+    "flatten_keyword_str": lambda T: T.ones(2, 3).flatten(start_dim="a"),
+    "transpose_keyword_str": lambda T: T.ones(2, 3).transpose(0, dim1="a"),
 }
+
+
+# PyTorch reports these through its overloads ("received an invalid combination of arguments"), listing
+# its signatures; graphgrad gives the same type and first words
+OVERLOAD_CALLS = {
+    "view_no_shape": lambda T: T.ones(2, 3).view(),
+    "add_no_other": lambda T: T.ones(2, 3).add(),
+    "pow_no_exponent": lambda T: T.ones(2, 3).pow(),
+    "fn_pow_no_exponent": lambda T: T.pow(T.ones(2, 3)),
+    "fn_add_no_other": lambda T: T.add(T.ones(2, 3)),
+    "narrow_no_length": lambda T: T.ones(2, 3).narrow(0, 0),
+    "where_no_other": lambda T: T.ones(2, 3).where(T.ones(2, 3) > 0),
+    "scatter_no_index": lambda T: T.ones(2, 3).scatter(0),
+    "sum_too_many": lambda T: T.ones(2, 3).sum(1, 2, 3, 4),
+    "pow__str": lambda T: T.ones(2).pow_("x"),
+}
+
+
+@pytest.mark.parametrize("name", list(OVERLOAD_CALLS))
+def test_overload_errors_match_torch_type(torch_ref, name):
+    g, _ = observe(OVERLOAD_CALLS[name], graphgrad)
+    t, _ = observe(OVERLOAD_CALLS[name], torch_ref)
+    assert isinstance(t, Raised) and isinstance(g, Raised) and g.type == t.type == "TypeError", (g, t)
+    head = t.message.split(", but expected")[0]
+    assert head.endswith(")") and g.message.startswith(head), (g.message, t.message)
 
 
 @pytest.mark.parametrize("name", list(BAD_CALLS))

@@ -535,7 +535,11 @@ class Tensor:
 
         return tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
-    def _new_full(self, fill, size, dtype=None, requires_grad=False, device=None):
+    def _new_full(self, fill, size, dtype=None, requires_grad=False, device=None, name="new_zeros"):
+        if not size:  # x.new_zeros(): the size is required (x.new_zeros(()) is a 0-d tensor)
+            from .ops._args import missing_args_error
+
+            raise missing_args_error(name, ["size"])
         if device is not None:
             from ._device import check_device
 
@@ -553,10 +557,10 @@ class Tensor:
         return self._new_full(0, size, dtype, requires_grad, device)
 
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
-        return self._new_full(1, size, dtype, requires_grad, device)
+        return self._new_full(1, size, dtype, requires_grad, device, "new_ones")
 
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
-        return self._new_full(0, size, dtype, requires_grad, device)
+        return self._new_full(0, size, dtype, requires_grad, device, "new_empty")
 
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
         return self._new_full(fill_value, (tuple(size),), dtype, requires_grad, device)

@@ -56,7 +56,73 @@ SINGLE_DIM = frozenset({
 INT_PARAMS = frozenset({"dim", "dim0", "dim1", "start_dim", "end_dim", "chunks", "sections", "diagonal"})
 SHAPE_VARARGS = frozenset({"shape", "size", "sizes", "dims", "reps", "repeats"})
 _TORCH_NAME = {"reps": "repeats", "sizes": "size"}
+# parameters PyTorch names differently for one function (swapaxes's axes, Tensor.split's split_size)
+_TORCH_PARAM = {
+    ("swapaxes", "dim0"): "axis0", ("swapaxes", "dim1"): "axis1", ("view", "shape"): "size",
+    ("split", "split_size_or_sections", True): "split_size", ("unflatten", "sizes"): "sizes",
+}
+# functions with several overloads in PyTorch: a missing argument is reported as "an invalid combination"
+OVERLOADED = frozenset({
+    "view", "add", "sub", "subtract", "add_", "sub_", "subtract_", "pow", "pow_", "narrow", "where", "masked_fill",
+    "masked_fill_", "scatter", "scatter_", "lerp", "lerp_", "fill_", "copy_", "addmm", "repeat_interleave", "movedim",
+    "moveaxis", "index_fill", "index_fill_", "clamp", "clip", "div", "divide", "div_", "divide_", "sum", "mean",
+    "std", "var", "max", "min", "squeeze", "flatten", "unflatten_", "rsub", "remainder", "fmod", "bitwise_and",
+    "bitwise_or", "bitwise_xor", "eq", "ne", "lt", "le", "gt", "ge", "to",
+})
+# the binary functions whose Tensor and Number ``other`` are two overloads in PyTorch
+OTHER_OVERLOADED = frozenset({
+    "pow", "eq", "ne", "lt", "le", "gt", "ge", "fmod", "remainder", "true_divide", "floor_divide", "xlogy",
+    "copysign", "bitwise_and", "bitwise_or", "bitwise_xor", "float_power", "greater", "less", "greater_equal",
+    "less_equal", "not_equal",
+})
+# functions that are Python code in PyTorch: Python's own texts, the method form named Tensor.<name>
+PYTHON_LEVEL = frozenset({"split", "unflatten", "norm", "stft", "istft", "unique", "lu"})
+# the Number-valued keyword arguments
+NUMBER_PARAMS = frozenset({"alpha", "beta", "value"})
+_NUMBERS = (bool, int, float, complex, np.number, np.bool_)
 _INTS = (int, np.integer)
+
+
+def _torch_param(name, pname, method=False):
+    return _TORCH_PARAM.get((name, pname, method)) or _TORCH_PARAM.get((name, pname)) or _TORCH_NAME.get(
+        pname, pname)
+
+
+def missing_args_error(name, missing, method=True):
+    """PyTorch's text for a call without its required arguments ``missing`` (PyTorch's names, in order)."""
+    if name in PYTHON_LEVEL:
+        qual = f"Tensor.{name}" if method else name
+        names = [f"'{m}'" for m in missing]
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
+        return TypeError(f"{qual}() missing {len(missing)} required positional argument"
+                         f"{'s' if len(missing) > 1 else ''}: {listed}")
+    # PyTorch's parser writes "arguments" for one and "argument" for several
+    return TypeError(f"{name}() missing {len(missing)} required positional argument{'s' if len(missing) == 1 else ''}"
+                     f": " + ", ".join(f'"{m}"' for m in missing))
+
+
+def _bind_error(name, sig, args, kwargs, method):
+    """The error for arguments that don't fit ``sig`` at all: too few, too many, an unknown keyword."""
+    try:
+        bound = sig.bind_partial(*args, **kwargs)
+    except TypeError as e:
+        if name in OVERLOADED:
+            return _combination_error(name, args[1:] if method else args, kwargs)
+        if "too many positional" in str(e):
+            skip = 1 if method and name not in PYTHON_LEVEL else 0  # a Python method counts self
+            params = [p for p in sig.parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+            least = sum(p.default is p.empty for p in params[skip:])
+            qual = f"Tensor.{name}" if method and name in PYTHON_LEVEL else name
+            return TypeError(f"{qual}() takes from {least} to {len(params) - skip} positional arguments but "
+                             f"{len(args) - skip} were given")
+        return TypeError(f"{name}() {e}")
+    missing = [p.name for p in sig.parameters.values() if p.default is p.empty and p.name not in bound.arguments
+               and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
+    if not missing:
+        return None
+    if name in OVERLOADED:
+        return _combination_error(name, args[1:] if method else args, kwargs)
+    return missing_args_error(name, [_torch_param(name, m, method) for m in missing], method)
 
 
 def _tensor_param(name, pname):
@@ -84,51 +150,58 @@ def argument_error(name, sig, args, kwargs, method=False):
     """PyTorch's TypeError for the first wrongly typed argument of ``name(*args, **kwargs)``, or None."""
     try:
         bound = sig.bind(*args, **kwargs)
-    except TypeError as e:
-        return TypeError(f"{name}() {e}")
+    except TypeError:
+        return _bind_error(name, sig, args, kwargs, method)
     for i, (pname, param) in enumerate(sig.parameters.items()):
         if pname not in bound.arguments:
             continue
         value = bound.arguments[pname]
-        pos = i if method else i + 1  # PyTorch counts a method's positions after self
-        shown = _TORCH_NAME.get(pname, pname)
+        # PyTorch counts a method's positions after self, and gives none for an argument passed by keyword
+        pos = "" if pname in kwargs or param.kind is param.KEYWORD_ONLY else f" (position {i if method else i + 1})"
+        shown = _torch_param(name, pname, method)
+        if pname in NUMBER_PARAMS and param.kind is param.KEYWORD_ONLY and not isinstance(value, _NUMBERS):
+            return TypeError(f"{name}(): argument '{shown}' must be Number, not {_type_name(value)}")
+        if pname in ("other", "exponent") and not isinstance(value, (Tensor,) + _NUMBERS):
+            if name.rstrip("_") in OTHER_OVERLOADED:  # other: Tensor or Number, in two overloads
+                return _combination_error(name, args[1:] if method else args, kwargs)
+            return TypeError(f"{name}(): argument '{shown}'{pos} must be Tensor, not {_type_name(value)}")
         if param.kind is inspect.Parameter.VAR_POSITIONAL:
             if pname in SHAPE_VARARGS:
                 if not method and len(value) == 1 and isinstance(value[0], _INTS):
                     # the function form wants a tuple: torch.reshape(x, 6) is an error, x.reshape(6) is not
-                    return TypeError(f"{name}(): argument '{shown}' (position {pos}) must be tuple of ints, not "
+                    return TypeError(f"{name}(): argument '{shown}'{pos} must be tuple of ints, not "
                                      f"{_type_name(value[0])}")
                 vals = value[0] if len(value) == 1 and isinstance(value[0], (tuple, list)) else value
                 for v in vals:
                     if not (isinstance(v, _INTS) and not isinstance(v, bool)):
                         if len(value) == 1 and not isinstance(value[0], (tuple, list)):
-                            return TypeError(f"{name}(): argument '{shown}' (position {pos}) must be tuple of ints, "
+                            return TypeError(f"{name}(): argument '{shown}'{pos} must be tuple of ints, "
                                              f"not {_type_name(v)}")
                         return TypeError(f"{name}(): argument '{shown}' must be tuple of ints, but found element "
                                          f"of type {_type_name(v)} at pos {vals.index(v)}")
             continue
         if pname == "tensors":
             if isinstance(value, Tensor) or not isinstance(value, (tuple, list)):
-                return TypeError(f"{name}(): argument 'tensors' (position {pos}) must be tuple of Tensors, "
+                return TypeError(f"{name}(): argument 'tensors'{pos} must be tuple of Tensors, "
                                  f"not {_type_name(value)}")
             for k, t in enumerate(value):
                 if not isinstance(t, Tensor):
                     return TypeError(f"expected Tensor as element {k} in argument 0, but got {_type_name(t)}")
             continue
         if pname == "p" and isinstance(value, Tensor):
-            return TypeError(f"{name}(): argument 'ord' (position {pos}) must be Number, not Tensor")
+            return TypeError(f"{name}(): argument 'ord'{pos} must be Number, not Tensor")
         if pname in ("sizes", "shape", "dims", "split_size_or_sections") and param.kind is not param.VAR_POSITIONAL:
             ok = isinstance(value, (tuple, list)) and all(isinstance(v, _INTS) for v in value)
             if pname == "split_size_or_sections" or name == "roll" or (method and pname == "dims"):
                 ok = ok or isinstance(value, _INTS) or value is None
             if not ok:
-                return TypeError(f"{name}(): argument '{shown}' (position {pos}) must be tuple of ints, not "
+                return TypeError(f"{name}(): argument '{shown}'{pos} must be tuple of ints, not "
                                  f"{_type_name(value)}")
             continue
         if _tensor_param(name, pname) and name not in NUMBER_INPUT_OK:
             if not isinstance(value, Tensor) and not (method and i == 0) and not (
                     value is None and param.default is None):
-                return TypeError(f"{name}(): argument '{shown}' (position {pos}) must be Tensor, not "
+                return TypeError(f"{name}(): argument '{shown}'{pos} must be Tensor, not "
                                  f"{_type_name(value)}")
         elif pname == "dim" and name in ("max", "min"):
             if not (value is None or isinstance(value, (Tensor,) + _INTS)):  # max(x, other) takes a tensor
@@ -139,13 +212,14 @@ def argument_error(name, sig, args, kwargs, method=False):
             none_ok = value is None and param.default is None and name not in ("softmax", "log_softmax")
             if not _dims_ok(value) or (single and not none_ok
                                        and not (isinstance(value, _INTS) and not isinstance(value, bool))):
-                return TypeError(f"{name}(): argument '{shown}' (position {pos}) must be int, not "
+                return TypeError(f"{name}(): argument '{shown}'{pos} must be int, not "
                                  f"{_type_name(value)}")
     return None
 
 
 def _combination_error(name, args, kwargs):
-    got = ", ".join([_type_name(a) for a in args] + [f"{k}={_type_name(v)}" for k, v in kwargs.items()])
+    got = ", ".join(_type_name(a) for a in args) + (", " if args and kwargs else "") + "".join(
+        f"{k}={_type_name(v)}, " for k, v in kwargs.items())
     return TypeError(f"{name}() received an invalid combination of arguments - got ({got})")
 
 
@@ -163,13 +237,30 @@ def checked(fn, name, method):
         (i, p.default is None) for i, p in enumerate(params)
         if _tensor_param(name, p.name) and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
     )
-    if not method and not tensor_pos and not any(p.name == "tensors" for p in params) and not any(
-            p.name in INT_PARAMS for p in params):
+    if not method and not tensor_pos and name not in NUMBER_INPUT_OK and not any(
+            p.name == "tensors" or p.name in INT_PARAMS for p in params):
         return fn  # factories and the like
 
     def diagnose(args, kwargs):
         err = argument_error(name, sig, args, kwargs, method)
         return err
+
+    # a shape given as *varargs is required (x.permute() is an error): the fewest positional arguments
+    var = next((k for k, p in enumerate(params) if p.kind is p.VAR_POSITIONAL), None)
+    if var is not None and params[var].name in SHAPE_VARARGS:
+        inner, shown = fn, _torch_param(name, params[var].name, method)
+
+        def fn(*args, **kwargs):
+            if len(args) <= var:
+                if shown in kwargs:  # x.permute(dims=(1, 0)): PyTorch's keyword
+                    return inner(*args, kwargs.pop(shown), **kwargs)
+                if len(args) == var:
+                    raise (_combination_error(name, args[1:] if method else args, kwargs) if name in OVERLOADED
+                           else missing_args_error(name, [shown], method))
+            return inner(*args, **kwargs)
+    # x.maximum(1): PyTorch wants a Tensor ``other``, checked up front for methods too
+    if method and "other" in sig.parameters and name in OTHER_TENSOR:
+        tensor_pos = tuple((i, False) for i, p in enumerate(params) if p.name == "other")
 
     if tensor_pos:
         @functools.wraps(fn)

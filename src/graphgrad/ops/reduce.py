@@ -685,13 +685,13 @@ LOG_SOFTMAX = Op("LogSoftmaxBackward0", _log_softmax_np, _log_softmax_bw, save="
 
 
 def _softmax_dim(input, dim):
-    if dim is None:
-        dim = 0 if input._data.ndim in (0, 1, 3) else 1  # PyTorch's legacy implicit choice
+    if dim is None:  # torch.softmax has no implicit dim (nn.functional.softmax picks one before calling it)
+        raise TypeError("softmax(): argument 'dim' must be int, not NoneType")
     return wrap_dims(dim, input._data.ndim)[0] if input._data.ndim else 0
 
 
 @export("softmax")
-def softmax(input, dim=None, dtype=None, _stacklevel=3):
+def softmax(input, dim, dtype=None, _stacklevel=3):
     """``exp(x) / sum(exp(x))`` along ``dim``, numerically stable."""
     if dtype is not None:
         input = input.to(dtype)
@@ -699,7 +699,7 @@ def softmax(input, dim=None, dtype=None, _stacklevel=3):
 
 
 @export("log_softmax")
-def log_softmax(input, dim=None, dtype=None, _stacklevel=3):
+def log_softmax(input, dim, dtype=None, _stacklevel=3):
     """``x - logsumexp(x)`` along ``dim``, numerically stable."""
     if dtype is not None:
         input = input.to(dtype)
