@@ -305,6 +305,12 @@ CASES = [
     C("masked_fill_tensor", lambda T, a, v: a.masked_fill(_idx(T, [[True, False, True], [False] * 3]), v.sum()),
       (S23, S3)),
     C("index_add", lambda T, a, s: T.index_add(a, 0, _idx(T, [1, 1]), s), (S23, S23)),
+    # 0-d tensors count as 1-d of size 1
+    C("index_select_0d", lambda T, a: a.index_select(0, _idx(T, [0])), ((),)),
+    C("index_add_0d", lambda T, a, s: T.index_add(a, 0, _idx(T, [0]), s, alpha=2), ((), ())),
+    C("scatter_0d", lambda T, a, s: T.scatter(a, 0, _idx(T, 0), s), ((), ())),
+    C("scatter_value_0d", lambda T, a: a.scatter(-1, _idx(T, [0]), 1.5), ((),)),
+    C("scatter_add_0d", lambda T, a, s: T.scatter_add(a, 0, _idx(T, [0, 0]), s), ((), (2,))),
     # --- in-place ops (on a non-leaf clone), recorded in the graph ---
     C("add_", lambda T, a, b: (a * 1).add_(b), (S23, S3)),
     C("add_alpha_", lambda T, a, b: (a * 1).add_(b, alpha=2), (S23, S3)),

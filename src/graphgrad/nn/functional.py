@@ -1141,6 +1141,7 @@ def _implicit_dim(name, input, dim, stacklevel):
     if dim is None:
         warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
                       "as an argument.", stacklevel=stacklevel)
+        dim = 0 if input.dim() in (0, 1, 3) else 1  # PyTorch's legacy implicit choice
     return dim
 
 

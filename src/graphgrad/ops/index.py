@@ -248,7 +248,29 @@ def setitem(self, idx, value):
 
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation."
                            + inplace_on_leaf(self))
-    apply_inplace(COPY_SLICES if basic else INDEX_PUT, self, value, idx=npidx if basic else _torch_order(npidx))
+    if not basic:
+        apply_inplace(INDEX_PUT, self, value, idx=_torch_order(npidx))
+        return
+    # as PyTorch: copy_ into the view self[idx] (fill_ with a 0-d value of another shape; else the value viewed
+    # without leading 1s, then expanded), so that a write through a view of a view is one CopySlices on the base
+    from .elementwise import COPY, FILL_TENSOR
+
+    view = apply(_view_op(npidx, self._data.shape), self, idx=npidx)
+    target = view._data.shape
+    if value._data.shape != target:
+        if not value._data.ndim:
+            apply_inplace(FILL_TENSOR, view, value)
+            return
+        vshape = value._data.shape
+        while vshape and vshape[0] == 1:
+            vshape = vshape[1:]
+        value = value.view(vshape)
+        if vshape != target:
+            value = value.expand(target)
+    dt = self._data.dtype
+    if value._data.dtype != dt and not (value._rg and np.can_cast(value._data.dtype, dt, "same_kind")):
+        value = value.to(dt) if value._rg else Tensor._make(value._data.astype(dt), False, None)
+    apply_inplace(COPY, view, value)
 
 
 # --- index_select / gather / scatter --------------------------------------------------------------
@@ -262,8 +284,8 @@ def _check_index(index, name):
 def _check_scatter_bounds(input, d, index):
     size = input._data.shape[d] if input._data.ndim else 1
     i = index._data
-    if i.size and (i.max() >= size or i.min() < -size):
-        bad = int(i[(i >= size) | (i < -size)].flat[0])
+    if i.size and (i.max() >= size or i.min() < 0):  # no negative indices, as in PyTorch
+        bad = int(i[(i >= size) | (i < 0)].flat[0])
         raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {size}")
 
 
@@ -271,9 +293,16 @@ def _check_scatter_bounds(input, d, index):
 def index_select(input, dim, index):
     """The slices at ``index`` (a 1-D integer tensor) along ``dim``."""
     _check_index(index, "index_select")
-    d = wrap_dims(dim, input._data.ndim)[0] if input._data.ndim else 0
+    d = wrap_dims(dim, input._data.ndim)[0]
     if index._data.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
+    if not input._data.ndim:  # a 0-d input: one index, 0 (PyTorch's scalar path)
+        if index._data.size != 1:
+            raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {index._data.size} "
+                               "value(s)")
+        if int(index._data.reshape(-1)[0]) != 0:
+            raise IndexError("index out of range in self")
+        return apply(INDEX_SELECT, input, idx=_ALL)
     size = input._data.shape[d] if input._data.ndim else 1
     if index._data.size and (index._data.max() >= size or index._data.min() < 0):
         raise IndexError("index out of range in self")
@@ -282,7 +311,18 @@ def index_select(input, dim, index):
     return apply(INDEX_SELECT, input, idx=idx)
 
 
-INDEX_SELECT = Op("IndexSelectBackward0", lambda a, idx: a[idx], _getitem_bw)
+INDEX_SELECT = Op("IndexSelectBackward0", lambda a, idx: a[idx].copy() if idx is _ALL else a[idx], _getitem_bw)
+
+
+# the one element of a 0-d tensor, as a NumPy index (a 0-d tensor counts as 1-d of size 1 in PyTorch)
+_ALL = (Ellipsis,)
+
+
+def _grid_of(g, index, dim):
+    """``_grid`` for a result ``g`` that may be 0-d: its one element, or nothing for an empty index."""
+    if g.ndim:
+        return _grid(index, dim)
+    return _ALL if index.size else (np.False_,)
 
 
 def _grid(index, dim):
@@ -325,8 +365,8 @@ def gather(input, dim, index, *, sparse_grad=False):
     if max(index._data.ndim, 1) != max(input._data.ndim, 1):  # 0-d counts as 1-d
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     size = input._data.shape[d] if input._data.ndim else 1
-    if index._data.size and (index._data.max() >= size or index._data.min() < -size):
-        bad = index._data[(index._data >= size) | (index._data < -size)].flat[0]
+    if index._data.size and (index._data.max() >= size or index._data.min() < 0):  # negatives are out of bounds
+        bad = index._data[(index._data >= size) | (index._data < 0)].flat[0]
         raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {size}")
     return apply(GATHER, input, dim=d, index=index._data)
 
@@ -337,6 +377,9 @@ def scatter_into_zeros(g, dim, index, shape):
 
 
 def _scatter_fwd(a, src, dim, index, reduce=None):
+    if not a.ndim:  # a 0-d tensor counts as 1-d
+        src = src.reshape(-1) if src.ndim <= 1 else src
+        return _scatter_fwd(a.reshape(1), src, 0, index.reshape(-1), reduce).reshape(())
     out = a.copy()
     grid = _grid(index, dim)
     if src.ndim == index.ndim and src.shape != index.shape:  # src may be larger than index: its leading part
@@ -354,8 +397,7 @@ def _scatter_fwd(a, src, dim, index, reduce=None):
 
 def _scatter_bw(n, g):
     k = n.kwargs
-    grid = _grid(k["index"], k["dim"])
-    g_self = apply(ZERO_REGION, g, idx=grid)
+    g_self = apply(ZERO_REGION, g, idx=_grid_of(g, k["index"], k["dim"]))
     g_src = apply(GATHER, g, dim=k["dim"], index=k["index"])
     return g_self, g_src
 
@@ -370,7 +412,7 @@ SCATTER = Op("ScatterBackward0", _scatter_fwd, _scatter_bw)
 SCATTER_VALUE = Op("ScatterBackward1",
                    lambda a, dim, index, value, reduce=None: _scatter_fwd(a, np.asarray(value, a.dtype), dim, index,
                                                                           reduce),
-                   lambda n, g: apply(ZERO_REGION, g, idx=_grid(n.kwargs["index"], n.kwargs["dim"])))
+                   lambda n, g: apply(ZERO_REGION, g, idx=_grid_of(g, n.kwargs["index"], n.kwargs["dim"])))
 SCATTER_ADD = Op("ScatterAddBackward0", lambda a, s, dim, index: _scatter_fwd(a, s, dim, index, "add"),
                  _scatter_add_bw)
 
@@ -465,6 +507,8 @@ def scatter_add_(self, dim, index, src):
 
 
 def _index_add_fwd(a, src, dim, index, alpha=1):
+    if not a.ndim:  # a 0-d self: its one element, index 0
+        return np.asarray(a + (src * alpha if alpha != 1 else src), a.dtype)
     out = a.copy()
     idx = (slice(None),) * dim + (index,)
     np.add.at(out, idx, src * alpha if alpha != 1 else src)
@@ -472,8 +516,8 @@ def _index_add_fwd(a, src, dim, index, alpha=1):
 
 
 INDEX_ADD = Op("IndexAddBackward0", _index_add_fwd,
-               lambda n, g: (g, apply(INDEX_SELECT, g, idx=(slice(None),) * n.kwargs["dim"] + (n.kwargs["index"],))
-                             * n.kwargs.get("alpha", 1)))
+               lambda n, g: (g, apply(INDEX_SELECT, g, idx=(slice(None),) * n.kwargs["dim"] + (n.kwargs["index"],)
+                                      if g.ndim else _ALL) * n.kwargs.get("alpha", 1)))
 
 
 def _check_index_func(func, input, dim, index, source):
@@ -509,6 +553,8 @@ def _check_index_func(func, input, dim, index, source):
                            f"self.shape = {list(input._data.shape)} source.shape = {list(sshape)}")
     size = input._data.shape[d] if input._data.ndim else 1
     if i.size and (i.max() >= size or i.min() < 0):
+        if not input._data.ndim:  # PyTorch's scalar path
+            raise IndexError("index out of range in self")
         bad = int(i[(i >= size) | (i < 0)].flat[0])
         raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {size}")
     return d
