@@ -643,7 +643,20 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
         return apply(NORM2, input, dims=dims, keepdim=keepdim)
     if p == "inf":
         p = float("inf")
+    if (float(p) < 0 or np.isinf(p)) and input._data.size == 0:
+        _check_norm_identity(input, float(p), dim, dims)
     return apply(NORM_P, input, p=float(p), dims=dims, keepdim=keepdim)
+
+
+def _check_norm_identity(input, p, dim, dims):
+    """A negative or infinite norm has no value over an empty dimension: PyTorch's error."""
+    if dim is None:
+        raise RuntimeError(f"linalg.vector_norm cannot compute the {p:g} norm on an empty tensor because the "
+                           "operation does not have an identity")
+    for given, d in zip(dim if isinstance(dim, (list, tuple)) else (dim,), dims):
+        if input._data.shape[d] == 0:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {p:g} norm on the dimension {given}because "
+                               "this dimension is empty and the operation does not have an identity")
 
 
 def _softmax_np(a, dim):
