@@ -427,6 +427,13 @@ EXTRA = [
     C("divide_", lambda T, a, b: (a * 1).divide_(b), (S23, S3), [(-2, 2), POS]),
     C("true_divide_", lambda T, a: (a * 1).true_divide_(2.0), (S23,)),
     C("scatter_add_", lambda T, a, s: (a * 1).scatter_add_(1, _idx(T, [[0, 0], [2, 2]]), s), (S23, (2, 2))),
+    C("frac_", lambda T, a: (a * 1).frac_(), (S23,), (0.1, 0.9)),
+    C("round_", lambda T, a: (a * 1).round_(), (S23,)),
+    C("square_", lambda T, a: (a * 1).square_(), (S23,)),
+    C("erf_", lambda T, a: (a * 1).erf_(), (S23,)),
+    C("atan2_", lambda T, a, b: (a * 1).atan2_(b), (S23, S3), [(-2, 2), POS]),
+    C("clamp__tensors", lambda T, a, lo, hi: (a * 1).clamp_(lo, hi), (S23, S3, (2, 1)), [(-2, 2), (-2, -1), (1, 2)]),
+    C("clip__tensor_max", lambda T, a, hi: (a * 1).clip_(max=hi), (S23, S3)),
     C("round_decimals", lambda T, a: T.round(a, decimals=1), (S23,), grad_fn=False),
     C("conj", lambda T, a: T.conj(a) * 1, (S23,)),
 ]

@@ -391,6 +391,13 @@ MISC = {
                           T.tensor([3.0, 1.0, 2.0]).topk(2, largest=False)],
     "logic_more": lambda T: [T.isclose(T.tensor([float("nan")]), T.tensor([float("nan")]), equal_nan=True),
                              T.tensor([1.0, 0.0]).all(), T.tensor([[1.0, 0.0]]).any(1, keepdim=True)],
+    "inplace_unary_more": lambda T: [T.tensor([-1.5, 0.3, 2.7]).frac_(), T.tensor([-1.5, 0.3, 2.5]).round_(),
+                                     T.tensor([2]).square_(), T.tensor([2]).round_(), T.tensor([1, 2]).bitwise_not_(),
+                                     T.tensor([True, False]).bitwise_not_(), T.tensor([1.5, 0.0]).logical_not_(),
+                                     T.tensor([1, 0]).logical_not_()],
+    "logical_not__keeps_history": lambda T: (lambda x: (lambda y: (y.logical_not_(), y.grad_fn.name(),
+                                                                   y.requires_grad, y._version))(x * 2))(
+        T.ones(2, requires_grad=True)),
     "to_copy": lambda T: (lambda a: a.to(T.float32, copy=True) is a)(T.ones(2)),
     "norm_int_error": lambda T: T.tensor([3, 4]).norm(),
     "matmul_dtype_error_dot": lambda T: T.tensor([1, 2]) @ T.tensor([1.0, 2.0]),

@@ -418,6 +418,7 @@ def _unary(name, fwd, bw, save="a", promote="float", doc=None, names=(), backwar
 
     fn.__name__ = names[0]
     fn.__doc__ = doc or f"Elementwise ``{names[0]}``."
+    fn._op = op  # the in-place form (x.exp_()) applies the same op
     export(*names)(fn)
     return fn
 
@@ -1021,29 +1022,53 @@ def pow_(self, exponent):
     return apply_inplace(POW_SCALAR, self, exponent=exponent)
 
 
-@export("clamp_", "clip_", function=False)
-def clamp_(self, min=None, max=None):
+def _clamp_inplace(self, min=None, max=None, name="clamp_"):
     if min is None and max is None:
         check_inplace(self)  # the leaf error comes first
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):  # the Tensor overload (ClampBackward0)
+        if min is not None and max is not None and isinstance(min, Tensor) != isinstance(max, Tensor):
+            raise _clamp_mixed_error(name, True, self, (min, max), {})
+        lo = min if min is not None else as_tensor_like(-np.inf, self)
+        hi = max if max is not None else as_tensor_like(np.inf, self)
+        return apply_inplace(CLAMP_TENSOR, self, lo, hi)
     return apply_inplace(CLAMP, self, min=_scalar(min), max=_scalar(max))
+
+
+@export("clamp_", function=False)
+def clamp_(self, min=None, max=None):
+    return _clamp_inplace(self, min, max)
+
+
+@export("clip_", function=False)
+def clip_(self, min=None, max=None):
+    return _clamp_inplace(self, min, max, "clip_")
+
+
+export("atan2_", "arctan2_", function=False)(_inplace_of(ATAN2))
 
 
 def _unary_inplace(fn_name):
     op = {
         "neg_": neg, "abs_": abs, "exp_": exp, "log_": log, "sqrt_": sqrt, "sin_": sin, "cos_": cos,
-        "tanh_": tanh, "sigmoid_": sigmoid, "relu_": relu, "floor_": floor, "ceil_": ceil, "round_": None,
-        "trunc_": trunc, "reciprocal_": reciprocal, "sign_": sign, "square_": square,
+        "tanh_": tanh, "sigmoid_": sigmoid, "relu_": relu, "floor_": floor, "ceil_": ceil, "round_": ROUND,
+        "trunc_": trunc, "reciprocal_": reciprocal, "sign_": sign, "square_": square, "frac_": frac, "erf_": erf,
+        "bitwise_not_": _BITWISE_NOT, "logical_not_": _LOGICAL_NOT,
     }[fn_name]
-    fwd_op = _OP_OF[op]
+    fwd_op = op if isinstance(op, Op) else getattr(op, "_op", None) or _OP_OF[op]
 
-    def method(self):
+    def method(self, **kw):  # keyword-only options, as round_(decimals=)
         _check_kernel(fn_name[:-1], self)
         dt = self._data.dtype
         if fwd_op.promote == "float" and dt.kind != "f":  # exp_ of an integer tensor: no float result fits
             raise RuntimeError(f"result type {_torch_name(get_default_dtype().np)} can't be cast to the desired "
                                f"output type {_torch_name(dt)}")
-        return apply_inplace(fwd_op, self)
+        if fwd_op.backward is None:  # not differentiable (logical_not_): written without recording, as PyTorch
+            from ..autograd.grad_mode import no_grad
+
+            with no_grad():
+                return apply_inplace(fwd_op, self, **kw)
+        return apply_inplace(fwd_op, self, **kw)
 
     method.__name__ = fn_name
     return method
@@ -1059,6 +1084,8 @@ for _fn, _name in [(neg, "NegBackward0"), (abs, "AbsBackward0"), (exp, "ExpBackw
 
     _OP_OF[_fn] = REGISTRY[_name]
     export(_fn.__name__ + "_", function=_fn is relu)(_unary_inplace(_fn.__name__ + "_"))
+for _name in ("round_", "square_", "frac_", "erf_", "bitwise_not_", "logical_not_"):
+    export(_name, function=False)(_unary_inplace(_name))
 
 
 def _fill(a, value):
