@@ -248,29 +248,7 @@ def setitem(self, idx, value):
 
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation."
                            + inplace_on_leaf(self))
-    if not basic:
-        apply_inplace(INDEX_PUT, self, value, idx=_torch_order(npidx))
-        return
-    # as PyTorch: copy_ into the view self[idx] (fill_ with a 0-d value of another shape; else the value viewed
-    # without leading 1s, then expanded), so that a write through a view of a view is one CopySlices on the base
-    from .elementwise import COPY, FILL_TENSOR
-
-    view = apply(_view_op(npidx, self._data.shape), self, idx=npidx)
-    target = view._data.shape
-    if value._data.shape != target:
-        if not value._data.ndim:
-            apply_inplace(FILL_TENSOR, view, value)
-            return
-        vshape = value._data.shape
-        while vshape and vshape[0] == 1:
-            vshape = vshape[1:]
-        value = value.view(vshape)
-        if vshape != target:
-            value = value.expand(target)
-    dt = self._data.dtype
-    if value._data.dtype != dt and not (value._rg and np.can_cast(value._data.dtype, dt, "same_kind")):
-        value = value.to(dt) if value._rg else Tensor._make(value._data.astype(dt), False, None)
-    apply_inplace(COPY, view, value)
+    apply_inplace(COPY_SLICES if basic else INDEX_PUT, self, value, idx=npidx if basic else _torch_order(npidx))
 
 
 # --- index_select / gather / scatter --------------------------------------------------------------
