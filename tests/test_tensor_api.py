@@ -398,6 +398,10 @@ MISC = {
     "logical_not__keeps_history": lambda T: (lambda x: (lambda y: (y.logical_not_(), y.grad_fn.name(),
                                                                    y.requires_grad, y._version))(x * 2))(
         T.ones(2, requires_grad=True)),
+    "cummax_cummin": lambda T: [T.tensor([[1.0, 3.0, 2.0, 3.0], [float("nan"), 0.0, -1.0, 5.0]]).cummax(1),
+                                T.tensor([[1.0, 3.0, 2.0, 3.0], [float("nan"), 0.0, -1.0, 5.0]]).cummin(0),
+                                T.tensor([1, 3, 3, 2]).cummax(0), T.tensor(2.0).cummin(0),
+                                repr(T.ones(0).cummax(0)), T.ones(2, 0).logcumsumexp(1)],
     "to_copy": lambda T: (lambda a: a.to(T.float32, copy=True) is a)(T.ones(2)),
     "norm_int_error": lambda T: T.tensor([3, 4]).norm(),
     "matmul_dtype_error_dot": lambda T: T.tensor([1, 2]) @ T.tensor([1.0, 2.0]),

@@ -341,6 +341,94 @@ def cumprod(input, dim):
     return apply(CUMPROD, input, dim=wrap_dims(dim, input._data.ndim)[0])
 
 
+# --- cummax / cummin / logcumsumexp ----------------------------------------------------------------
+def _cum_select_fwd(better):
+    """The running max/min along ``dim`` and where it was last reached (NaN wins and stays, as in PyTorch)."""
+
+    def fwd(a, dim):
+        if a.ndim == 0:
+            return a.copy(), np.zeros((), np.int64)
+        m = np.moveaxis(a, dim, -1)
+        vals, idx = np.empty_like(m), np.zeros(m.shape, np.int64)
+        if m.shape[-1]:
+            cur, at = m[..., 0].copy(), np.zeros(m.shape[:-1], np.int64)
+            vals[..., 0] = cur
+            for k in range(1, m.shape[-1]):
+                x = m[..., k]
+                take = better(x, cur)
+                if m.dtype.kind in "fc":
+                    take |= np.isnan(x)
+                cur, at = np.where(take, x, cur), np.where(take, k, at)
+                vals[..., k], idx[..., k] = cur, at
+        return np.moveaxis(vals, -1, dim), np.moveaxis(idx, -1, dim)
+
+    return fwd
+
+
+def _cum_select_bw(n, g):
+    """The gradient goes to the element each running max/min came from (summed where several did)."""
+    from .index import scatter_into_zeros
+
+    idx = n.state
+    if idx is None:
+        from ..autograd import errors
+
+        raise errors.second_backward(n)
+    shape = n._in_meta[0][0]
+    if not shape:
+        return g * 1
+    return scatter_into_zeros(g, n.kwargs["dim"], idx, shape)
+
+
+CUMMAX = Op("CummaxBackward0", _cum_select_fwd(np.greater_equal), _cum_select_bw, stateful=True)
+CUMMIN = Op("CumminBackward0", _cum_select_fwd(np.less_equal), _cum_select_bw, stateful=True)
+
+
+@export("cummax")
+def cummax(input, dim):
+    """``(values, indices)``: the running maximum along ``dim`` and the index it was last reached at."""
+    return _with_indices(CUMMAX, input, dim=_dim(input, dim))
+
+
+@export("cummin")
+def cummin(input, dim):
+    """``(values, indices)``: the running minimum along ``dim`` and the index it was last reached at."""
+    return _with_indices(CUMMIN, input, dim=_dim(input, dim))
+
+
+def _logcumsumexp_fwd(a, dim):
+    return a.copy() if a.ndim == 0 else np.logaddexp.accumulate(a, axis=dim)
+
+
+def _logcumsumexp_bw(n, g):
+    """``grad_j = sum_{i >= j} g_i exp(a_j - out_i)``; every exponent is <= 0 (out_i covers a_j), so the
+    pairwise form is stable. Built from graphgrad ops, so it differentiates again."""
+    from .elementwise import where
+
+    a, out = n.saved_tensors
+    if not a._data.ndim:
+        return g * 1
+    d = n.kwargs["dim"]
+    am, om, gm = a.movedim(d, -1), out.movedim(d, -1), g.movedim(d, -1)
+    size = am._data.shape[-1]
+    later = Tensor._make(np.triu(np.ones((size, size), dtype=bool)), False, None)  # [j, i]: i >= j
+    w = where(later, am.unsqueeze(-1) - om.unsqueeze(-2), float("-inf")).exp()
+    return (w * gm.unsqueeze(-2)).sum(-1).movedim(-1, d)
+
+
+LOGCUMSUMEXP = Op("LogcumsumexpBackward0", _logcumsumexp_fwd, _logcumsumexp_bw, save=("a", "out"), promote="float")
+
+
+@export("logcumsumexp")
+def logcumsumexp(input, dim):
+    """``log(cumsum(exp(x)))`` along ``dim``, computed stably."""
+    if input._data.dtype.kind in "biu":
+        from ._op import _torch_name
+
+        raise NotImplementedError(f'"logcumsumexp_out_cpu" not implemented for \'{_torch_name(input._data.dtype)}\'')
+    return apply(LOGCUMSUMEXP, input, dim=_dim(input, dim))
+
+
 # --- max / min ------------------------------------------------------------------------------------
 def _evenly_bw(n, g):
     """Full-reduction max/min/amax: the gradient is shared evenly among the tied extreme elements."""
