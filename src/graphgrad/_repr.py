@@ -138,6 +138,6 @@ def tensor_repr(t, prefix="tensor(") -> str:
     fn = t._grad_fn
     if fn is not None:
         suffixes.append(f"grad_fn=<{fn.name().rsplit('::', 1)[-1]}>")
-    elif t._rg:
+    elif t.requires_grad:
         suffixes.append("requires_grad=True")
     return _add_suffixes(prefix + body, suffixes, indent)

@@ -199,11 +199,24 @@ class Tensor:
 
     # --- autograd state ---------------------------------------------------------------------------
     @property
-    def requires_grad(self):
-        if not self._rg and self._view is not None and self._vver != self._vbox[0]:
-            from .ops._op import view_root
+    def _base(self):
+        """For a view, the tensor that owns its memory (PyTorch's ``_base``); None otherwise."""
+        if self._view is None:
+            return None
+        t = self._view[0]
+        while t._view is not None:
+            t = t._view[0]
+        return t
 
-            return view_root(self)[0]._rg  # its base was written in place: it requires grad when the base does
+    @property
+    def requires_grad(self):
+        if not self._rg and self._view is not None:
+            # a view requires grad when its base does, as in PyTorch, also one made under no_grad (it stays a
+            # leaf with no grad_fn; ops on it record nodes, whose edges to it lead nowhere)
+            t = self._view[0]
+            while t._view is not None:
+                t = t._view[0]
+            return t._rg
         return self._rg
 
     @requires_grad.setter
@@ -285,7 +298,7 @@ class Tensor:
 
     def retain_grad(self):
         """Keep ``.grad`` for this non-leaf after backward (a no-op on leaves)."""
-        if not self._rg:
+        if not self.requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self._grad_fn is None:
             return
@@ -306,7 +319,7 @@ class Tensor:
         >>> x.sum().backward(); x.grad
         tensor([2., 2.])
         """
-        if not self._rg:
+        if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._grad_fn is None:
             extra = self._ensure_extra()
@@ -370,7 +383,7 @@ class Tensor:
 
     # --- conversion -------------------------------------------------------------------------------
     def numpy(self, force=False):
-        if self._rg and not force:
+        if (self._rg or self._view is not None and self.requires_grad) and not force:
             from .autograd import explain
 
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "

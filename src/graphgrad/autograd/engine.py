@@ -101,7 +101,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     if inputs is not None:
         inputs = _as_tuple(inputs)
         for t in inputs:
-            if not t._rg:
+            if not t._rg and not t.requires_grad:
                 raise RuntimeError("One of the differentiated Tensors does not require grad")
         targets = [(edge_of(t), t) for t in inputs]
     run(roots, retain_graph, create_graph, targets=targets, accumulate=True,
@@ -145,7 +145,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         retain_graph = create_graph
     _check_roots(outputs)
     for t in inputs:
-        if not t._rg:
+        if not t._rg and not t.requires_grad:  # (a view made under no_grad requires grad when its base does)
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     grads = _initial_grads(outputs, grad_outputs, create_graph)
     roots = [(edge_of(t), g) for t, g in zip(outputs, grads)]

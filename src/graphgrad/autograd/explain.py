@@ -208,7 +208,10 @@ def no_grad_chain(t) -> str:
     who = _called(t, names)
     extra = t._extra
     cut = extra.cut if extra is not None else None
-    lines = ["", "", f"graphgrad: {who} has no history to differentiate (no grad_fn, requires_grad=False)."]
+    # a view made under no_grad reports requires_grad=True when its base requires grad (as in PyTorch), yet
+    # leads to no graph
+    flag = "requires_grad=True only as a view of a tensor that does" if t.requires_grad else "requires_grad=False"
+    lines = ["", "", f"graphgrad: {who} has no history to differentiate (no grad_fn, {flag})."]
     if cut is not None and t.grad_fn is None:
         how, site = cut[0], cut[1]
         derived = len(cut) == 3

@@ -144,6 +144,7 @@ class Node:
     _pre_hooks = _post_hooks = _tensor_hooks = _retain = None  # hooks, see register_hook / retain_grad
     _anomaly = None  # the forward traceback, recorded under detect_anomaly()
     _out_meta = None  # (shape, dtype) of each output, for nodes with several
+    _out_fn = None  # the saved output's history, when it is not this node's (in-place ops on views, see CopySlices)
 
     def __init__(self, op, next_functions, in_meta, kwargs, site=None):
         self.op = op
@@ -245,7 +246,8 @@ class Node:
                 raise errors.modified_inplace(self, arr, self, v, box[0], box)
             from .._tensor import Tensor
 
-            out.append(Tensor._make(arr, True, self))
+            fn = self._out_fn
+            out.append(Tensor._make(arr, True, self if fn is None else fn() or self))
         return tuple(out)
 
     def release(self, by=None):

@@ -10,6 +10,7 @@ Every op's table entry is in ``REGISTRY``, from which the tests generate parity 
 from __future__ import annotations
 
 import re
+import weakref
 
 import numpy as np
 
@@ -159,8 +160,11 @@ def apply(op, *inputs, **kwargs):
     record = False
     if _State.enabled:
         for t in inputs:
-            if t._view is not None and t._vver != t._vbox[0]:
-                refresh_view(t)  # its base was written in place since: its history moves to the base's
+            if t._view is not None:
+                if t._vver != t._vbox[0]:
+                    refresh_view(t)  # its base was written in place since: its history moves to the base's
+                if not t._rg and _root_rg(t):
+                    record = True  # a view made under no_grad requires grad when its base does (edge: none)
             if t._rg:
                 record = True
     if op.n_outputs != 1:
@@ -219,7 +223,19 @@ def _wrap_many(Tensor, op, inputs, results, record, kwargs, state):
 # How a view was made, as PyTorch's CreationMeta: views made in no_grad mode and outputs of ops that return
 # several views (split, chunk, unbind) may not be written in place while grad is involved. A view of such a
 # view inherits it.
-_MULTI_OUTPUT, _NO_GRAD_MODE = 1, 2
+_MULTI_OUTPUT, _NO_GRAD_MODE, _INFERENCE_MODE = 1, 2, 3
+
+
+def _root_rg(t):
+    """Whether the tensor that owns a view's memory requires grad."""
+    t = t._view[0]
+    while t._view is not None:
+        t = t._view[0]
+    return t._rg
+
+
+def _requires_grad(t):
+    return t._rg or (t._view is not None and _root_rg(t))
 
 
 def _as_view(out, base, op, kwargs, idx):
@@ -228,7 +244,8 @@ def _as_view(out, base, op, kwargs, idx):
         return  # an inference tensor: no version counter, never written with grad involved
     out._view = (base, op, kwargs, idx)
     out._vver = box[0]  # the version at which its grad_fn is right (see refresh_view)
-    meta = (_MULTI_OUTPUT if idx is not None else 0) if _State.enabled else _NO_GRAD_MODE
+    meta = ((_MULTI_OUTPUT if idx is not None else 0) if _State.enabled
+            else _INFERENCE_MODE if _State.inference else _NO_GRAD_MODE)
     meta = meta or base._vmeta
     if meta:
         out._vmeta = meta
@@ -238,17 +255,25 @@ def _view_error(t, indirect):
     """PyTorch's refusal to rebase the history of a no_grad or multi-output view (handle_view_on_rebase)."""
     what = "its base or another view of its base has been" if indirect else "is being"
     fn = t._grad_fn
-    if fn is not None:
-        msg = f"Output {t._output_nr} of {fn.op.forward_name} is a view and {what} modified inplace."
+    meta = t._vmeta
+    if meta != _MULTI_OUTPUT or fn is None:
+        # a view with a grad_fn is here a view (made with grad) of a view made under no_grad / inference_mode
+        prefix = (f"Output {t._output_nr} of {fn.op.forward_name} is a view of a view which was created in"
+                  if fn is not None else "A view was created in")
+        if meta == _INFERENCE_MODE:
+            msg = f"{prefix} inference mode and {what} modified inplace in normal mode."
+        else:
+            msg = f"{prefix} no_grad mode and {what} modified inplace with grad mode enabled."
     else:
-        msg = f"A view was created in no_grad mode and {what} modified inplace with grad mode enabled."
-    if t._vmeta == _MULTI_OUTPUT:
+        msg = f"Output {t._output_nr} of {fn.op.forward_name} is a view and {what} modified inplace."
+    if meta == _MULTI_OUTPUT:
         msg += (" This view is the output of a function that returns multiple views. Such functions do not allow "
                 "the output views to be modified inplace. You should replace the inplace operation by an "
                 "out-of-place one.")
     else:
+        block = "inference_mode" if meta == _INFERENCE_MODE else "no_grad"
         msg += (" Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify your code "
-                "by moving both the view and the inplace either both inside the no_grad block (if you don't want "
+                f"by moving both the view and the inplace either both inside the {block} block (if you don't want "
                 "the inplace to be tracked) or both outside (if you want the inplace to be tracked).")
     return RuntimeError(msg)
 
@@ -334,16 +359,6 @@ def _region_ids(shape, chain):
     return _region(np.arange(int(np.prod(shape))).reshape(shape), chain).ravel()
 
 
-def _zero_region_np(g, chain):
-    out = g.copy()
-    region = _region(out, chain)
-    if region.flags.writeable:
-        region[...] = 0
-    else:  # an expanded view: several of its elements are one base element
-        out.reshape(-1)[_region_ids(out.shape, chain)] = 0
-    return out
-
-
 def _embed_np(g, chain, shape):
     """AsStridedBackward0: the view's gradient placed in a base-shaped zero array (summed where elements alias)."""
     out = np.zeros(shape, g.dtype)
@@ -365,30 +380,98 @@ AS_STRIDED_EMBED = Op("AsStridedScatterBackward0", _embed_np,
                       lambda n, gg: apply(AS_STRIDED, gg, chain=n.kwargs["chain"]))
 
 
+def _put_region_np(base, view, chain):
+    """``base`` with the region ``chain`` selects replaced by ``view`` (the base's gradient of a CopySlices)."""
+    out = base.copy()
+    region = _region(out, chain)
+    if region.flags.writeable:
+        region[...] = view
+        return out
+    for st, n in zip(region.strides, region.shape):
+        if st == 0 and n > 1:  # an expanded view: PyTorch's copy into it refuses, in backward
+            raise RuntimeError(_INTERNAL_OVERLAP)
+    out.reshape(-1)[_region_ids(out.shape, chain)] = np.broadcast_to(view, region.shape).ravel()
+    return out
+
+
+def _put_region_bw(n, g):
+    view = replay_views(n.kwargs["chain"], g)
+    return apply(PUT_VIEW_REGION, g, _zeros(view), chain=n.kwargs["chain"]), view
+
+
+def _zeros(t):
+    return Tensor._make(np.zeros(t._data.shape, t._data.dtype), False, None)
+
+
+PUT_VIEW_REGION = Op("torch::autograd::CopySlices", _put_region_np, _put_region_bw)
+
+
+class CopySlices(Node):
+    """PyTorch's CopySlices: the base's node after an in-place op wrote through one of its views.
+
+    It wraps ``fn``, the in-place op's own node: its first edge goes to the base's previous history, the
+    others are ``fn``'s (the op's other inputs). Backward hands ``fn`` the view's part of the base's
+    gradient and puts ``fn``'s first result back in that place. ``fn``'s saved tensors are listed (and
+    freed) as this node's.
+    """
+
+    __slots__ = ("fn", "chain")
+
+    def release(self, by=None):
+        Node.release(self, by)
+        self.fn.release(by)
+
+
 def _copy_slices_bw(n, g):
-    chain = n.kwargs["chain"]
-    return apply(ZERO_VIEW_REGION, g, chain=chain), replay_views(chain, g)
+    chain = n.chain
+    view = replay_views(chain, g)
+    res = n.fn.apply([view])
+    r0 = res[0]
+    return (apply(PUT_VIEW_REGION, g, _zeros(view) if r0 is None else r0, chain=chain), *res[1:])
 
 
-ZERO_VIEW_REGION = Op("ZeroViewRegionBackward0", _zero_region_np,
-                      lambda n, g: apply(ZERO_VIEW_REGION, g, chain=n.kwargs["chain"]))
-COPY_SLICES_VIEW = Op("torch::autograd::CopySlices", lambda base, view, chain: base, _copy_slices_bw)
+_COPY_SLICES_OPS: dict = {}
 
 
-def _rebase_history(x):
-    """After a recorded in-place write to view ``x``, give its base the history of the write."""
+def _copy_slices_op(fn_op):
+    """The op of a CopySlices wrapping a node of ``fn_op``: PyTorch's name, ``fn_op``'s saved tensors."""
+    op = _COPY_SLICES_OPS.get(fn_op)
+    if op is None:
+        op = object.__new__(Op)
+        for name in Op.__slots__:
+            setattr(op, name, getattr(fn_op, name))
+        op.name, op.forward_name, op.forward = "torch::autograd::CopySlices", "CopySlices", None
+        op.backward, op.backward_np, op.n_outputs, op.view, op.out = _copy_slices_bw, None, 1, False, False
+        op.scalar, op.const_edges = None, ()
+        _COPY_SLICES_OPS[fn_op] = op
+    return op
+
+
+def _rebase_history(x, fn):
+    """After a recorded in-place write ``fn`` to view ``x``: its base's node becomes a CopySlices wrapping
+    ``fn``, and ``x`` a fresh view of the rewritten base."""
     root, chain = view_root(x)
-    old_root = Tensor._make(root._data, root._rg, root._grad_fn)
-    old_root._output_nr = root._output_nr
-    if root._grad_fn is None and root._rg:
-        old_root._acc = root._acc
-    node = Node(COPY_SLICES_VIEW, (edge_of(old_root), edge_of(x)),
-                ((root._data.shape, root._data.dtype), (x._data.shape, x._data.dtype)), {"chain": chain},
-                user_site(3))
+    node = CopySlices(_copy_slices_op(fn.op), (edge_of(root),) + fn.next_functions[1:],
+                      ((root._data.shape, root._data.dtype),) + fn._in_meta[1:], fn.kwargs, fn._where)
+    node.fn = fn
+    node.chain = chain
+    node.state, node._saved, node._versions, node._out = fn.state, fn._saved, fn._versions, fn._out
     root._grad_fn = node
     root._output_nr = 0
     root._rg = True
     _regenerate(x, root, chain)  # x's history is now: a view of the rewritten base
+    if fn._out is not None:
+        # fn's saved result is x after the write: its history is x's new one (a view of the CopySlices), not
+        # fn, which only runs inside the CopySlices (held weakly: fn -> CopySlices would be a cycle)
+        fn._out_fn = _view_history(weakref.ref(node), chain, node._in_meta[0])
+
+
+def _view_history(ref, chain, meta):
+    def grad_fn():
+        node = ref()
+        return None if node is None else Node(AS_STRIDED, ((node, 0),), (meta,), {"chain": chain})
+
+    return grad_fn
 
 
 def apply_inplace(op, x, *others, **kwargs):
@@ -400,7 +483,7 @@ def apply_inplace(op, x, *others, **kwargs):
         # two arrays that both own their memory can't overlap: only views pay for the check
         if o is not arr and (o.base is not None or arr.base is not None) and np.may_share_memory(o, arr):
             _check_partial_overlap(arr, o)
-    record = _State.enabled and (x._rg or any(t._rg for t in others))
+    record = _State.enabled and (x._rg or any(_requires_grad(t) for t in others))
     old = x
     if record:
         # x's identity before the write: its edge, and (if the derivative reads it) its old values.
@@ -447,9 +530,18 @@ _PARTIAL_OVERLAP = ("unsupported operation: some elements of the input tensor an
                     "single memory location. Please clone() the tensor before performing the operation.")
 _INTERNAL_OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a single "
                      "memory location. Please clone() the tensor before performing the operation.")
-# in-place ops PyTorch lets write into an expanded tensor (fill_, zero_; index_put_ and masked_fill_ warn)
-_MAY_WRITE_EXPANDED = frozenset(("FillBackward2", "FillBackward3", "ZeroBackward0", "IndexPutBackward0",
+# in-place ops PyTorch lets write into an expanded tensor (fill_ with a number, zero_; index_put_ and masked_fill_
+# warn); fill_ with a 0-d tensor copies it, and is refused like copy_
+_MAY_WRITE_EXPANDED = frozenset(("FillBackward2", "ZeroBackward0", "IndexPutBackward0",
                                  "MaskedFillBackward0", "MaskedFillBackward1"))
+
+_WARN_EXPANDED = {
+    name: f"Use of {fn} on expanded tensors is deprecated. Please clone() the tensor before performing this "
+          f"operation. This also applies to advanced indexing e.g. {example}"
+    for name, fn, example in (("IndexPutBackward0", "index_put_", "tensor[indices] = tensor"),
+                              ("MaskedFillBackward0", "masked_fill_", "tensor[mask] = scalar"),
+                              ("MaskedFillBackward1", "masked_fill_", "tensor[mask] = scalar"))
+}
 
 
 def _dense(a):
@@ -480,12 +572,14 @@ def _check_partial_overlap(a, o):
 
 def _unlock(arr, op, kwargs):
     """Allow a write into a read-only (expanded) array, unless several written elements are one in memory."""
+    overlap = any(st == 0 and n > 1 for st, n in zip(arr.strides, arr.shape))
     if op.name not in _MAY_WRITE_EXPANDED:
-        region = arr[kwargs["idx"]] if op.name == "torch::autograd::CopySlices" and "idx" in kwargs else arr
-        if type(region) is np.ndarray:
-            for st, n in zip(region.strides, region.shape):
-                if st == 0 and n > 1:
-                    raise RuntimeError(_INTERNAL_OVERLAP)
+        if overlap:
+            raise RuntimeError(_INTERNAL_OVERLAP)
+    elif overlap and op.name in _WARN_EXPANDED:
+        import warnings
+
+        warnings.warn(_WARN_EXPANDED[op.name], UserWarning, stacklevel=4)
     try:
         arr.flags.writeable = True
     except ValueError:
@@ -524,8 +618,7 @@ def _finish_inplace(op, x, old, others, kwargs, state, record):
         x._output_nr = 0
         x._rg = True
         if x._view is not None:
-            x._vver = x._vbox[0]  # its new grad_fn is current
-            _rebase_history(x)
+            _rebase_history(x, node)
             _keep_retained(view_root(x)[0])
         _keep_retained(x)
     return x

@@ -192,6 +192,20 @@ def _view_op(idx, shape):
     return last
 
 
+def _whole(idx, shape):
+    """Whether a basic index is only full slices and Ellipsis: PyTorch then writes into x itself (x[:] = v)."""
+    d = 0
+    for i in idx if isinstance(idx, tuple) else (idx,):
+        if i is Ellipsis:
+            d += len(shape) - sum(1 for j in idx if j is not Ellipsis) if isinstance(idx, tuple) else len(shape)
+        elif not (isinstance(i, slice) and i.start in (None, 0) and (i.stop is None or i.stop >= shape[d])
+                  and i.step in (None, 1)):
+            return False
+        else:
+            d += 1
+    return True
+
+
 def _setitem_fwd(a, v, idx):
     _put(a, idx, v)
     return a
@@ -202,7 +216,6 @@ def _copyslices_bw(n, g):
     return apply(ZERO_REGION, g, idx=idx), apply(INDEX, g, idx=idx)
 
 
-COPY_SLICES = Op("torch::autograd::CopySlices", _setitem_fwd, _copyslices_bw)
 INDEX_PUT = Op("IndexPutBackward0", _setitem_fwd, _copyslices_bw)  # x[tensor_index] = v is index_put_
 ZERO_REGION = Op("IndexPutBackward1", lambda g, idx: _zeroed(g, idx), lambda n, gg: apply(ZERO_REGION, gg,
                                                                                           idx=n.kwargs["idx"]))
@@ -248,7 +261,29 @@ def setitem(self, idx, value):
 
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation."
                            + inplace_on_leaf(self))
-    apply_inplace(COPY_SLICES if basic else INDEX_PUT, self, value, idx=npidx if basic else _torch_order(npidx))
+    if not basic:
+        apply_inplace(INDEX_PUT, self, value, idx=_torch_order(npidx))
+        return
+    # as PyTorch: copy_ into the view self[idx] (fill_ with a 0-d value of another shape; else the value viewed
+    # without leading 1s, then expanded), so that a write through a view of a view is one CopySlices on the base
+    from .elementwise import COPY, FILL_TENSOR
+
+    view = self if _whole(npidx, self._data.shape) else apply(_view_op(npidx, self._data.shape), self, idx=npidx)
+    target = view._data.shape
+    if value._data.shape != target:
+        if not value._data.ndim:
+            apply_inplace(FILL_TENSOR, view, value)
+            return
+        vshape = value._data.shape
+        while vshape and vshape[0] == 1:
+            vshape = vshape[1:]
+        value = value.view(vshape)
+        if vshape != target:
+            value = value.expand(target)
+    dt = self._data.dtype
+    if value._data.dtype != dt and not (value._rg and np.can_cast(value._data.dtype, dt, "same_kind")):
+        value = value.to(dt) if value._rg else Tensor._make(value._data.astype(dt), False, None)
+    apply_inplace(COPY, view, value)
 
 
 # --- index_select / gather / scatter --------------------------------------------------------------
