@@ -1092,9 +1092,14 @@ def _fill(a, value):
     a[...] = value
 
 
-FILL = Op("FillBackward2", lambda a, value: np.full_like(a, value), lambda n, g: g * 0)
+def _overwritten(g):
+    """The gradient of values that a write replaced: zeros, constant (PyTorch's zeros_like, no history)."""
+    return _T()._make(np.zeros_like(g._data), False, None)
+
+
+FILL = Op("FillBackward2", lambda a, value: np.full_like(a, value), lambda n, g: _overwritten(g))
 FILL_TENSOR = Op("FillBackward3", lambda a, v: np.broadcast_to(v, a.shape).astype(a.dtype),
-                 lambda n, g: (g * 0, g.sum()))
+                 lambda n, g: (_overwritten(g), g.sum()))
 
 
 @export("fill_", function=False)
@@ -1113,8 +1118,9 @@ def zero_(self):
     return apply_inplace(ZERO, self)
 
 
-ZERO = Op("ZeroBackward0", np.zeros_like, lambda n, g: g * 0)
-COPY = Op("torch::autograd::CopyBackwards", lambda a, src: np.broadcast_to(src, a.shape), lambda n, g: (g * 0, g))
+ZERO = Op("ZeroBackward0", np.zeros_like, lambda n, g: _overwritten(g))
+COPY = Op("torch::autograd::CopyBackwards", lambda a, src: np.broadcast_to(src, a.shape),
+          lambda n, g: (_overwritten(g), g))
 
 
 @export("copy_", function=False)
