@@ -1,6 +1,6 @@
 # The seeds' own style is kept: super(Cls, self).__init__() and extra parentheses.
 # ruff: noqa: UP008, UP034
-"""The code programs of the user's tutorial texts (/work/shared/seeds/*.txt), as parity programs.
+"""The code programs of the user's tutorial texts (the shared seeds/*.txt files), as parity programs.
 
 Each ``seedNNN_xxx(torch)`` runs one example of seed file NNN against the module it is given
 (real ``torch`` or ``graphgrad``) and returns a dict of results: numpy arrays, floats, bools,
