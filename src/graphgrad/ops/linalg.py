@@ -261,8 +261,14 @@ ADDMM = Op("AddmmBackward0", _addmm_fwd, _addmm_bw, save="bc", saved_names=("mat
 @export("addmm")
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat1 @ mat2)`` in one node (what Linear records for 2-D inputs)."""
+    for name, m in (("mat1", mat1), ("mat2", mat2)):
+        if m._data.ndim != 2:
+            raise RuntimeError(f"{name} must be a matrix, got {m._data.ndim}-D tensor")
     if mat1._data.shape[-1] != mat2._data.shape[0]:
         raise _shape_error(mat1._data, mat2._data)
+    out_shape = (mat1._data.shape[0], mat2._data.shape[1])
+    if input._data.shape != out_shape:
+        input.detach().expand(out_shape)  # PyTorch's error for a bias that doesn't broadcast to the product
     kw = {}
     if beta != 1:
         kw["beta"] = beta
