@@ -7,8 +7,6 @@ version-checked and released after backward like any other.
 
 from __future__ import annotations
 
-import numpy as np
-
 from .grad_mode import _State, no_grad
 from .graph import Node, edge_of, user_site
 
@@ -185,10 +183,3 @@ class Function(metaclass=_FunctionMeta):
             o._output_nr = i
             wrapped.append(o)
         return tuple(wrapped) if isinstance(out, tuple) else wrapped[0]
-
-
-def _np_zero(meta):
-    from .._tensor import Tensor
-
-    shape, dt = meta
-    return Tensor._make(np.zeros(shape, dt), False, None)

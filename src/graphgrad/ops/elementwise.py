@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-from .._dtype import get_default_dtype, to_dtype
+from .._dtype import get_default_dtype
 from .._tensor import Tensor
 from ._op import Op, _torch_name, apply, apply_inplace, as_tensor_like, broadcast_error, check_inplace, export
 
@@ -482,7 +482,6 @@ def _erf(a):
 
 erf = _unary("ErfBackward0", _erf, lambda n, g: g * (2 / math.sqrt(math.pi)) * (-_saved(n) * _saved(n)).exp(),
              names=("erf",))
-_erfinv_np = None
 floor = _unary("FloorBackward0", np.floor, lambda n, g: g * 0, save="", promote=None, names=("floor",))
 ceil = _unary("CeilBackward0", np.ceil, lambda n, g: g * 0, save="", promote=None, names=("ceil",))
 trunc = _unary("TruncBackward0", np.trunc, lambda n, g: g * 0, save="", promote=None, names=("trunc", "fix"))
@@ -1146,15 +1145,6 @@ def copy_(self, src, non_blocking=False):
         src = Tensor._make(src._data.astype(self._data.dtype), src._rg, src._grad_fn) if not src._rg else \
             src.to(self.dtype)
     return apply_inplace(COPY, self, src)
-
-
-@export("type_promote", function=False, method=False)
-def _unused():  # pragma: no cover - placeholder keeps export signature uniform
-    return None
-
-
-def _dt(d):
-    return to_dtype(d)
 
 
 # --- hypot, xlogy, copysign, logit, nan_to_num --------------------------------------------------------

@@ -430,13 +430,6 @@ SCATTER_ADD = Op("ScatterAddBackward0", lambda a, s, dim, index: _scatter_fwd(a,
                  _scatter_add_bw)
 
 
-def _scatter_src(input, src):
-    Tensor = _T()
-    if isinstance(src, Tensor):
-        return src
-    return Tensor._make(np.asarray(src, dtype=input._data.dtype), False, None)
-
-
 @export("scatter")
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     """A copy of ``input`` with ``src`` (or ``value``) written at ``index`` along ``dim``."""
