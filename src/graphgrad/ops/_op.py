@@ -628,8 +628,6 @@ def _keep_retained(t):
     """retain_grad() follows a tensor to the node of its latest in-place write, as in PyTorch."""
     extra = t._extra
     if extra is not None and extra.retains_grad and t._grad_fn is not None:
-        import weakref
-
         node = t._grad_fn
         if node._retain is None:
             node._retain = {}
