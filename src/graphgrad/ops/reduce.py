@@ -1,5 +1,5 @@
-"""Reductions over dimensions (sum, mean, var, max, ...), order statistics (median, kthvalue, mode),
-softmax and log_softmax, cumsum."""
+"""Reductions over dimensions (sum, mean, var, max, norm, ...), order statistics (median, kthvalue, mode),
+softmax and log_softmax, and the cumulative ops (cumsum, cumprod, cummax, cummin, logcumsumexp)."""
 
 from __future__ import annotations
 
