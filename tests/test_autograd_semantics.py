@@ -1617,3 +1617,18 @@ def test_grad_accumulated_after_create_graph_keeps_torch_nodes(torch_ref):
         return out
 
     same(torch_ref, scenario)
+
+
+def test_grad_mode_managers_give_nothing_to_as(torch_ref):
+    """``with torch.no_grad() as x``: x is None in PyTorch, for every grad-mode manager."""
+
+    def run(T):
+        out = []
+        for make in (T.no_grad, T.enable_grad, lambda: T.set_grad_enabled(False), T.inference_mode):
+            with make() as got:
+                out.append(got)
+        return out
+
+    import graphgrad
+
+    assert run(graphgrad) == run(torch_ref) == [None, None, None, None]

@@ -14,6 +14,7 @@ gradients captured instead of accumulated.
 from __future__ import annotations
 
 import heapq
+import sys
 from sys import getrefcount
 
 import numpy as np
@@ -402,6 +403,11 @@ def _accumulate(t, g, create_graph, hooks_done=False):
             hook(t)
 
 
+# The counts below hold for CPython up to 3.13; 3.14 borrows references for locals, so getrefcount reports
+# fewer and could take a shared gradient for an unshared one: there, always copy.
+_REFCOUNTS_ARE_EXACT = sys.implementation.name == "cpython" and sys.version_info < (3, 14)
+
+
 def _unshared(g, like):
     """Whether gradient ``g`` can become a leaf's first ``.grad`` without a copy, as PyTorch steals it: nothing
     else refers to the tensor or its memory, and it has the leaf's dtype and memory layout.
@@ -411,6 +417,8 @@ def _unshared(g, like):
     Any other holder (a hook that kept it, the same gradient sent to two leaves) counts one more, and the
     gradient is copied instead.
     """
+    if not _REFCOUNTS_ARE_EXACT:
+        return False
     arr = g._data
     if (getrefcount(g) > 4 or arr.dtype != like.dtype or arr.strides != like.strides or not arr.flags.writeable
             or not (arr.flags.c_contiguous or arr.flags.f_contiguous)):

@@ -78,7 +78,7 @@ class _GradModeContext:
     def __enter__(self):
         self._prev = _save()
         _set_grad(self._mode)
-        return self
+        # PyTorch's grad-mode managers give nothing to ``as``
 
     def __exit__(self, *exc):
         _restore(self._prev)
@@ -131,7 +131,7 @@ class set_grad_enabled(_GradModeContext):
         _set_grad(self._mode)
 
     def __enter__(self):
-        return self
+        return None
 
     def __call__(self, fn):
         mode = self._mode
@@ -175,7 +175,6 @@ class inference_mode(_GradModeContext):
         else:
             _State.inference = False
             _State.enabled = True
-        return self
 
     def __call__(self, fn):
         if not callable(fn):
