@@ -562,3 +562,15 @@ def test_named_result_tuples(torch_ref, expr):
                 r.values is values, node_name(values.grad_fn), leaf.grad, type(r)((indices, values)).indices]
 
     same(torch_ref, scenario)
+
+
+def test_flip_and_tile_take_dims_as_separate_arguments(torch_ref):
+    """``x.flip(0, 1)`` and ``x.tile(2, 1)``: the methods take the dims as a tuple, as varargs or by keyword."""
+    import graphgrad
+
+    def run(T):
+        x = T.arange(6.0).reshape(2, 3)
+        return [x.flip(0, 1).tolist(), x.flip((0, 1)).tolist(), x.flip(dims=(0,)).tolist(), x.flip(1).tolist(),
+                list(x.tile(2, 1).shape), list(x.tile((2,)).shape), list(x.tile(dims=(1, 2)).shape)]
+
+    assert run(graphgrad) == run(torch_ref)

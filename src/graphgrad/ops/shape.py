@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from .._tensor import Tensor
+from ._args import missing_args_error
 from ._op import Op, apply, export
 
 
@@ -389,7 +390,31 @@ def repeat(self, *reps):
     return apply(REPEAT, self, reps=reps)
 
 
-@export("tile")
+def _dims_from(name, args, dims):
+    """The methods take ``x.flip(0, 1)``, ``x.flip((0, 1))`` and ``x.flip(dims=(0, 1))`` for the dims (0, 1)
+    (the functions take a tuple only, as PyTorch's)."""
+    where = "" if dims is not None else " (position 1)"
+    if dims is None:
+        if not args:
+            raise missing_args_error(name, ["dims"])
+        dims = args[0] if len(args) == 1 else args
+        if isinstance(dims, (int, np.integer)):
+            dims = (dims,)
+    if not isinstance(dims, (tuple, list)):
+        raise TypeError(f"{name}(): argument 'dims'{where} must be tuple of ints, not {type(dims).__name__}")
+    for i, d in enumerate(dims):
+        if not isinstance(d, (int, np.integer)):
+            raise TypeError(f"{name}(): argument 'dims' failed to unpack the object at pos {i + 1} with error "
+                            f'"type must be tuple of ints,but got {type(d).__name__}"')
+    return tuple(dims)
+
+
+@export("tile", function=False)
+def _tile_method(self, *args, dims=None):
+    return tile(self, _dims_from("tile", args, dims))
+
+
+@export("tile", method=False)
 def tile(input, dims):
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
     if any(d < 0 for d in dims):
@@ -419,7 +444,12 @@ def repeat_interleave(input, repeats, dim=None):
 FLIP = Op("FlipBackward0", lambda a, dims: np.flip(a, dims).copy(), lambda n, g: g.flip(n.kwargs["dims"]))
 
 
-@export("flip")
+@export("flip", function=False)
+def _flip_method(self, *args, dims=None):
+    return flip(self, _dims_from("flip", args, dims))
+
+
+@export("flip", method=False)
 def flip(input, dims):
     dims = wrap_dims(dims, input._data.ndim)
     return apply(FLIP, input, dims=dims if input._data.ndim else ())
