@@ -210,14 +210,9 @@ class Tensor:
 
     @property
     def requires_grad(self):
-        if not self._rg and self._view is not None:
-            # a view requires grad when its base does, as in PyTorch, also one made under no_grad (it stays a
-            # leaf with no grad_fn; ops on it record nodes, whose edges to it lead nowhere)
-            t = self._view[0]
-            while t._view is not None:
-                t = t._view[0]
-            return t._rg
-        return self._rg
+        # a view requires grad when its base does, as in PyTorch, also one made under no_grad (it stays a
+        # leaf with no grad_fn; ops on it record nodes, whose edges to it lead nowhere)
+        return self._rg or (self._view is not None and self._base._rg)
 
     @requires_grad.setter
     def requires_grad(self, value):

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import heapq
 import sys
-from sys import getrefcount
 
 import numpy as np
 
@@ -102,7 +101,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     if inputs is not None:
         inputs = _as_tuple(inputs)
         for t in inputs:
-            if not t._rg and not t.requires_grad:
+            if not t.requires_grad:
                 raise RuntimeError("One of the differentiated Tensors does not require grad")
         targets = [(edge_of(t), t) for t in inputs]
     run(roots, retain_graph, create_graph, targets=targets, accumulate=True,
@@ -146,7 +145,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         retain_graph = create_graph
     _check_roots(outputs)
     for t in inputs:
-        if not t._rg and not t.requires_grad:  # (a view made under no_grad requires grad when its base does)
+        if not t.requires_grad:  # (a view made under no_grad requires grad when its base does)
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     grads = _initial_grads(outputs, grad_outputs, create_graph)
     roots = [(edge_of(t), g) for t, g in zip(outputs, grads)]
@@ -420,20 +419,21 @@ def _unshared(g, like):
     if not _REFCOUNTS_ARE_EXACT:
         return False
     arr = g._data
-    if (getrefcount(g) > 4 or arr.dtype != like.dtype or arr.strides != like.strides or not arr.flags.writeable
+    if (sys.getrefcount(g) > 4 or arr.dtype != like.dtype or arr.strides != like.strides or not arr.flags.writeable
             or not (arr.flags.c_contiguous or arr.flags.f_contiguous)):
         return False
     owner = arr.base
     if owner is None:
-        return g._view is None and getrefcount(arr) == 3
-    if type(owner) is not np.ndarray or owner.nbytes != arr.nbytes or getrefcount(arr) > 3:
+        return g._view is None and sys.getrefcount(arr) == 3
+    if type(owner) is not np.ndarray or owner.nbytes != arr.nbytes or sys.getrefcount(arr) > 3:
         return False
     # A view (a weight's gradient is the .t() of a product): each tensor it was viewed from must be held only
     # by the view made of it, its array by it alone, and all of them must view the same memory.
     refs, t = 1, g  # arr.base
     while t._view is not None:
         t = t._view[0]
-        if getrefcount(t) > 3 or (t._data is not owner and (t._data.base is not owner or getrefcount(t._data) > 2)):
+        if sys.getrefcount(t) > 3 or (t._data is not owner
+                                      and (t._data.base is not owner or sys.getrefcount(t._data) > 2)):
             return False
         refs += 1  # t._data is owner, or a view of it (its base)
-    return getrefcount(owner) == refs + 2
+    return sys.getrefcount(owner) == refs + 2

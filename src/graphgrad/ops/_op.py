@@ -163,7 +163,7 @@ def apply(op, *inputs, **kwargs):
             if t._view is not None:
                 if t._vver != t._vbox[0]:
                     refresh_view(t)  # its base was written in place since: its history moves to the base's
-                if not t._rg and _root_rg(t):
+                if not t._rg and t._base._rg:
                     record = True  # a view made under no_grad requires grad when its base does (edge: none)
             if t._rg:
                 record = True
@@ -224,18 +224,6 @@ def _wrap_many(Tensor, op, inputs, results, record, kwargs, state):
 # several views (split, chunk, unbind) may not be written in place while grad is involved. A view of such a
 # view inherits it.
 _MULTI_OUTPUT, _NO_GRAD_MODE, _INFERENCE_MODE = 1, 2, 3
-
-
-def _root_rg(t):
-    """Whether the tensor that owns a view's memory requires grad."""
-    t = t._view[0]
-    while t._view is not None:
-        t = t._view[0]
-    return t._rg
-
-
-def _requires_grad(t):
-    return t._rg or (t._view is not None and _root_rg(t))
 
 
 def _as_view(out, base, op, kwargs, idx):
@@ -483,7 +471,7 @@ def apply_inplace(op, x, *others, **kwargs):
         # two arrays that both own their memory can't overlap: only views pay for the check
         if o is not arr and (o.base is not None or arr.base is not None) and np.may_share_memory(o, arr):
             _check_partial_overlap(arr, o)
-    record = _State.enabled and (x._rg or any(_requires_grad(t) for t in others))
+    record = _State.enabled and (x._rg or any(t.requires_grad for t in others))
     old = x
     if record:
         # x's identity before the write: its edge, and (if the derivative reads it) its old values.
