@@ -89,6 +89,16 @@ def code_location(code, lasti):
     return (code.co_filename, line)
 
 
+def warn_at_user_line(message, category=UserWarning):
+    """A warning reported at the user's line (the first frame outside graphgrad), as PyTorch's C++ warnings are."""
+    import warnings
+
+    level, f = 1, sys._getframe()
+    while f is not None and f.f_code.co_filename in _LIB_FILES:
+        level, f = level + 1, f.f_back
+    warnings.warn(message, category, stacklevel=level)
+
+
 def user_site(skip: int = 2):
     """(filename, lineno) of the innermost frame outside graphgrad, or None (also None when switched off)."""
     if not _Sites.enabled:

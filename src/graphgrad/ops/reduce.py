@@ -8,6 +8,7 @@ import numpy as np
 from .. import return_types
 from .._dtype import to_dtype
 from .._tensor import Tensor
+from ..autograd.graph import warn_at_user_line
 from ._op import Op, apply, export, summed_dims
 from .shape import wrap_dims
 
@@ -185,21 +186,8 @@ def _dof_warning(name, input, dims, correction):
         if i not in dims:
             out *= s
     if input._data.size // (out or 1) - correction <= 0:
-        _warn_user(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
-                   "factor (input numel divided by output numel).")
-
-
-def _warn_user(message):
-    """A UserWarning reported at the user's line (the first frame outside graphgrad)."""
-    import sys
-    import warnings
-
-    from ..autograd.graph import is_library_file
-
-    level, f = 1, sys._getframe()
-    while f is not None and is_library_file(f.f_code.co_filename):
-        level, f = level + 1, f.f_back
-    warnings.warn(message, UserWarning, stacklevel=level)
+        warn_at_user_line(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
+                          "reduction factor (input numel divided by output numel).")
 
 
 def _var_std(op, name, input, dim, unbiased, keepdim, correction):

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from .._tensor import Tensor
+from ..autograd.graph import warn_at_user_line
 from ._args import missing_args_error
 from ._op import Op, apply, export
 
@@ -254,15 +255,7 @@ def _warn_once(key, message):
     """PyTorch's TORCH_WARN_ONCE: a UserWarning the first time in the process, then never again."""
     if key not in _WARNED:
         _WARNED.add(key)
-        import sys
-        import warnings
-
-        from ..autograd.graph import is_library_file
-
-        level, f = 1, sys._getframe()
-        while f is not None and is_library_file(f.f_code.co_filename):
-            level, f = level + 1, f.f_back
-        warnings.warn(message, UserWarning, stacklevel=level)  # reported at the user's line
+        warn_at_user_line(message)
 
 
 def _matrix_transpose(input, name):
