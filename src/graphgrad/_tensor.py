@@ -378,7 +378,7 @@ class Tensor:
 
     # --- conversion -------------------------------------------------------------------------------
     def numpy(self, force=False):
-        if (self._rg or self._view is not None and self.requires_grad) and not force:
+        if self.requires_grad and not force:
             from .autograd import explain
 
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
@@ -552,11 +552,9 @@ class Tensor:
             from ._device import check_device
 
             check_device(device)
-        if len(size) == 1 and isinstance(size[0], (tuple, list)):
-            size = tuple(size[0])
-        for n in size:
-            if isinstance(n, int) and n < 0:
-                raise RuntimeError(f"Trying to create tensor with negative dimension {n}: {list(size)}")
+        from ._factories import _size
+
+        size = _size(size)
         dt = _dtype.to_dtype(dtype).np if dtype is not None else self._data.dtype
         t = Tensor._make(np.full(size, fill, dtype=dt), False, None)
         return factory_requires_grad(t) if requires_grad else t
