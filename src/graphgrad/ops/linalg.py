@@ -285,38 +285,55 @@ def _is_label(c):
     return ("a" <= c <= "z") or ("A" <= c <= "Z")
 
 
+def _subscripts(text, offset, dots_errors, commas=True):
+    """The tokens of one side of an einsum equation: labels, ``","`` (with ``commas``) and the ellipsis, spaces
+    skipped, with PyTorch's checks; ``dots_errors(k)`` gives the texts for a stray '.' in part ``k``."""
+    i, k, found = 0, 0, False
+    while i < len(text):
+        c = text[i]
+        if c == ".":
+            already, stray = dots_errors(k)
+            if found:
+                raise RuntimeError(already)
+            if not text.startswith("...", i):
+                raise RuntimeError(stray)
+            found = True
+            yield _ELL
+            i += 3
+            continue
+        if _is_label(c) or (commas and c == ","):
+            if c == ",":
+                k, found = k + 1, False
+            yield c
+        elif c != " ":
+            raise RuntimeError(f"einsum(): invalid subscript given at index {offset + i} in the equation string, "
+                               "subscripts must be in [a-zA-Z]")
+        i += 1
+
+
+def _operand_dots(k):
+    return (f"einsum(): found '.' for operand {k} for which an ellipsis was already found",
+            f"einsum(): found '.' for operand {k} that is not part of any ellipsis")
+
+
+def _output_dots(k):
+    return ("einsum(): found '.' for output but an ellipsis (...) was already found",
+            "einsum(): found '.' for output that is not part of any ellipsis (...)")
+
+
 def _parse_einsum(equation, n_ops):
     """The labels of each operand (with "..." for an ellipsis) and of the output (None: implicit), with
     PyTorch's checks and texts."""
     arrow = equation.find("->")
     lhs = equation if arrow < 0 else equation[:arrow]
     op_labels = [[]]
-    found_ell = False
-    i = 0
-    while i < len(lhs):
-        c = lhs[i]
-        if c == " ":
-            pass
-        elif c == ".":
-            k = len(op_labels) - 1
-            if found_ell:
-                raise RuntimeError(f"einsum(): found '.' for operand {k} for which an ellipsis was already found")
-            if not (i + 2 < len(lhs) and lhs[i + 1] == "." and lhs[i + 2] == "."):
-                raise RuntimeError(f"einsum(): found '.' for operand {k} that is not part of any ellipsis")
-            i += 2
-            op_labels[-1].append(_ELL)
-            found_ell = True
-        elif c == ",":
+    for c in _subscripts(lhs, 0, _operand_dots):
+        if c == ",":
             op_labels.append([])
             if len(op_labels) > n_ops:
                 raise RuntimeError("einsum(): fewer operands were provided than specified in the equation")
-            found_ell = False
-        elif _is_label(c):
-            op_labels[-1].append(c)
         else:
-            raise RuntimeError(f"einsum(): invalid subscript given at index {i} in the equation string, subscripts "
-                               "must be in [a-zA-Z]")
-        i += 1
+            op_labels[-1].append(c)
     if len(op_labels) != n_ops:
         raise RuntimeError("einsum(): more operands were provided than specified in the equation")
     return op_labels, (None if arrow < 0 else (equation[arrow + 2:], arrow + 2))
@@ -368,30 +385,16 @@ def einsum(*args):
         out = ell_labels + sorted((c for c, n in counts.items() if n == 1), key=lambda c: (c.islower(), c))
     else:
         rhs, offset = out_spec
-        out, found = [], False
-        i = 0
-        while i < len(rhs):
-            c = rhs[i]
-            if c == " ":
-                pass
-            elif c == ".":
-                if found:
-                    raise RuntimeError("einsum(): found '.' for output but an ellipsis (...) was already found")
-                if not (i + 2 < len(rhs) and rhs[i + 1] == "." and rhs[i + 2] == "."):
-                    raise RuntimeError("einsum(): found '.' for output that is not part of any ellipsis (...)")
-                i += 2
+        out = []
+        for c in _subscripts(rhs, offset, _output_dots, commas=False):
+            if c == _ELL:
                 out += ell_labels
-                found = True
-            elif _is_label(c):
-                if c in out or c not in counts:
-                    raise RuntimeError(f"einsum(): output subscript {c}" + (
-                        " appears more than once in the output" if c in out else
-                        " does not appear in the equation for any input operand"))
-                out.append(c)
+            elif c in out or c not in counts:
+                raise RuntimeError(f"einsum(): output subscript {c}" + (
+                    " appears more than once in the output" if c in out else
+                    " does not appear in the equation for any input operand"))
             else:
-                raise RuntimeError(f"einsum(): invalid subscript given at index {offset + i} in the equation string, "
-                                   "subscripts must be in [a-zA-Z]")
-            i += 1
+                out.append(c)
 
     # each operand's dimensions as labels; sizes checked as PyTorch does (size-1 dimensions broadcast)
     sizes = {}
