@@ -1,0 +1,24 @@
+"""graphgrad.utils.data: datasets, samplers and the DataLoader, as in ``torch.utils.data`` (one process).
+
+>>> import graphgrad
+>>> from graphgrad.utils.data import DataLoader, TensorDataset
+>>> ds = TensorDataset(graphgrad.arange(5.0), graphgrad.arange(5))
+>>> [x.tolist() for x, y in DataLoader(ds, batch_size=2)]
+[[0.0, 1.0], [2.0, 3.0], [4.0]]
+
+Shuffling draws from graphgrad's generators (NumPy's PCG64), so a seed gives the same order in
+graphgrad every time, but not the order PyTorch's generator gives for that seed.
+"""
+
+from ._utils import default_collate, default_convert
+from .dataloader import DataLoader
+from .dataset import ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
+from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler
+
+__all__ = [
+    "BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset", "RandomSampler", "Sampler",
+    "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset", "default_collate", "default_convert",
+    "random_split",
+]
+
+
