@@ -21,6 +21,8 @@ import warnings
 from collections import defaultdict
 from itertools import chain
 
+from .. import _factories
+from .._dtype import float32, float64, get_default_dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad, set_grad_enabled
 
@@ -45,6 +47,45 @@ def _typename(obj):
 def _to_scalar(x):
     """A 1-element tensor hyperparameter as a Python number (lr, betas may be given as tensors)."""
     return x.item() if isinstance(x, Tensor) else x
+
+
+def _scalar_dtype():
+    """PyTorch keeps scalar state (``step``, ``eta``, ...) as 0-dim float32 (float64 under a float64 default)."""
+    return float64 if get_default_dtype() is float64 else float32
+
+
+def _step_tensor(value=0.0):
+    return _factories.tensor(float(value), dtype=_scalar_dtype())
+
+
+# The range each hyperparameter must lie in and PyTorch's message when it does not, checked in the
+# order the constructor passes them (PyTorch reports the first bad one).
+_HYPERPARAMETER_CHECKS = {
+    "lr": (lambda v: 0.0 <= v, "Invalid learning rate: {}"),
+    "eps": (lambda v: 0.0 <= v, "Invalid epsilon value: {}"),
+    "rho": (lambda v: 0.0 <= v <= 1.0, "Invalid rho value: {}"),
+    "weight_decay": (lambda v: 0.0 <= v, "Invalid weight_decay value: {}"),
+    "momentum_decay": (lambda v: 0.0 <= v, "Invalid momentum_decay value: {}"),
+}
+
+
+def _check_hyperparameters(**values):
+    """Raise PyTorch's ValueError for the first hyperparameter out of its range.
+
+    ``betas`` is checked element by element (each in [0, 1)); a tensor ``lr`` must have one element.
+    """
+    lr = values.get("lr")
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    for name, value in values.items():
+        if name == "betas":
+            for i, beta in enumerate(value):
+                if not 0.0 <= beta < 1.0:
+                    raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+            continue
+        in_range, message = _HYPERPARAMETER_CHECKS[name]
+        if not in_range(value):
+            raise ValueError(message.format(value))
 
 
 def _use_grad_for_differentiable(step):
@@ -91,12 +132,24 @@ class Optimizer:
         for group in param_groups:
             self.add_param_group(group)
 
+    # Group flags a state dict from an older PyTorch may lack, filled in on load (as PyTorch's
+    # ``__setstate__`` does), and per-parameter scalar state that old checkpoints stored as numbers.
+    _group_defaults_on_load = {}
+    _scalar_state_keys = ()
+
     def __getstate__(self):
         return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
 
     def __setstate__(self, state):
         self.__dict__.update(state)
         self.defaults.setdefault("differentiable", False)
+        for group in self.param_groups:
+            for key, default in self._group_defaults_on_load.items():
+                group.setdefault(key, default)
+        for p_state in self.state.values():
+            for key in self._scalar_state_keys:
+                if key in p_state and not isinstance(p_state[key], Tensor):
+                    p_state[key] = _step_tensor(p_state[key])
 
     def __repr__(self):
         text = self.__class__.__name__ + " ("
@@ -193,6 +246,26 @@ class Optimizer:
 
     def _params_with_grad(self, group):
         return [p for p in group["params"] if p.grad is not None]
+
+    def _lazy_state(self, p, make_state):
+        """The state of ``p``, created by ``make_state()`` at its first step with a gradient (as PyTorch)."""
+        state = self.state[p]
+        if len(state) == 0:
+            state.update(make_state())
+        return state
+
+    @staticmethod
+    def _grad_for_step(p, group):
+        """``p.grad``, negated when the group maximizes; with L2 weight decay added unless it is
+        decoupled (then ``p`` itself shrinks by ``lr * weight_decay``, as AdamW/NAdamW/RAdamW do)."""
+        grad = p.grad if not group["maximize"] else -p.grad
+        weight_decay = group.get("weight_decay", 0)
+        if weight_decay != 0:
+            if group.get("decoupled_weight_decay", False):
+                p.mul_(1 - _to_scalar(group["lr"]) * weight_decay)
+            else:
+                grad = grad.add(p, alpha=weight_decay)
+        return grad
 
     # --- state_dict -------------------------------------------------------------------------------
     def state_dict(self):

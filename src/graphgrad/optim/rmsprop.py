@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from .. import _factories
-from .adam import _step_tensor, _steps_as_tensors
-from .optimizer import Optimizer, _closure_loss, _to_scalar, _use_grad_for_differentiable
+from .optimizer import Optimizer, _closure_loss, _step_tensor, _to_scalar, _use_grad_for_differentiable
 
 
 class RMSprop(Optimizer):
@@ -45,13 +44,9 @@ class RMSprop(Optimizer):
         }
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, default in (("momentum", 0), ("centered", False), ("foreach", None), ("maximize", False),
-                                 ("differentiable", False), ("capturable", False)):
-                group.setdefault(key, default)
-        _steps_as_tensors(self)
+    _group_defaults_on_load = {"momentum": 0, "centered": False, "foreach": None, "maximize": False,
+                               "differentiable": False, "capturable": False}
+    _scalar_state_keys = ("step",)
 
     @_use_grad_for_differentiable
     def step(self, closure=None):
@@ -59,7 +54,7 @@ class RMSprop(Optimizer):
         loss = _closure_loss(closure)
         for group in self.param_groups:
             lr, alpha, eps = _to_scalar(group["lr"]), group["alpha"], group["eps"]
-            weight_decay, momentum, centered = group["weight_decay"], group["momentum"], group["centered"]
+            momentum, centered = group["momentum"], group["centered"]
             for p in self._params_with_grad(group):
                 state = self.state[p]
                 if len(state) == 0:
@@ -69,11 +64,9 @@ class RMSprop(Optimizer):
                         state["momentum_buffer"] = _factories.zeros_like(p)
                     if centered:
                         state["grad_avg"] = _factories.zeros_like(p)
-                grad = p.grad if not group["maximize"] else -p.grad
                 square_avg = state["square_avg"]
                 state["step"].add_(1)
-                if weight_decay != 0:
-                    grad = grad.add(p, alpha=weight_decay)
+                grad = self._grad_for_step(p, group)
                 square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
                 if centered:
                     grad_avg = state["grad_avg"]
