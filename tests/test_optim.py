@@ -44,6 +44,37 @@ CONFIGS = {
         dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1),
         dict(lr=0.05, weight_decay=0.2, eps=1e-6, maximize=True),
     ],
+    "Adadelta": [
+        dict(),
+        dict(lr=0.5, rho=0.8, eps=1e-4, weight_decay=0.1),
+        dict(lr=0.3, maximize=True),
+    ],
+    "Adamax": [
+        dict(),
+        dict(lr=0.05, betas=(0.7, 0.9), eps=1e-5, weight_decay=0.1),
+        dict(lr=0.01, maximize=True),
+    ],
+    "NAdam": [
+        dict(),
+        dict(lr=0.05, betas=(0.7, 0.9), momentum_decay=0.05, weight_decay=0.1),
+        dict(lr=0.01, weight_decay=0.2, decoupled_weight_decay=True, maximize=True),
+    ],
+    "RAdam": [
+        dict(),
+        # beta2 small enough that the rectified branch (rho_t > 5) is taken within the steps
+        dict(lr=0.05, betas=(0.8, 0.7), eps=1e-5, weight_decay=0.1),
+        dict(lr=0.01, betas=(0.9, 0.6), weight_decay=0.2, decoupled_weight_decay=True, maximize=True),
+    ],
+    "Rprop": [
+        dict(),
+        dict(lr=0.05, etas=(0.3, 1.7), step_sizes=(1e-3, 0.2)),
+        dict(lr=0.01, maximize=True),
+    ],
+    "ASGD": [
+        dict(),
+        dict(lr=0.05, lambd=0.1, alpha=0.5, t0=2, weight_decay=0.1),
+        dict(lr=0.02, t0=0, maximize=True),
+    ],
 }
 CASES = [(name, cfg) for name, cfgs in CONFIGS.items() for cfg in cfgs]
 IDS = [f"{name}-{i}" for name, cfgs in CONFIGS.items() for i in range(len(cfgs))]
@@ -256,6 +287,18 @@ def test_named_parameters_are_accepted():
         (lambda o, p: o.SGD([p[0] * 2], lr=0.1), ValueError),
         (lambda o, p: o.SGD([1.0], lr=0.1), TypeError),
         (lambda o, p: o.SGD([("a", p[0]), p[1]], lr=0.1), ValueError),
+        (lambda o, p: o.Adadelta(p, rho=1.5), ValueError),
+        (lambda o, p: o.Adadelta(p, lr=-1, rho=1.5), ValueError),
+        (lambda o, p: o.Adadelta(p, eps=-1), ValueError),
+        (lambda o, p: o.Adamax(p, betas=(0.9, 1.0)), ValueError),
+        (lambda o, p: o.NAdam(p, momentum_decay=-1), ValueError),
+        (lambda o, p: o.NAdam(p, weight_decay=-1, momentum_decay=-1), ValueError),
+        (lambda o, p: o.RAdam(p, betas=(-0.1, 0.9)), ValueError),
+        (lambda o, p: o.Rprop(p, etas=(1.5, 1.2)), ValueError),
+        (lambda o, p: o.Rprop(p, etas=(0.5, 0.9)), ValueError),
+        (lambda o, p: o.ASGD(p, weight_decay=-1), ValueError),
+        (lambda o, p: o.LBFGS(p, lr=-1), ValueError),
+        (lambda o, p: o.LBFGS([{"params": [p[0]]}, {"params": [p[1]]}]), ValueError),
     ],
 )
 def test_errors_match_torch(torch_ref, make, exc):
@@ -306,6 +349,32 @@ def test_state_dict_round_trip_continues_identically(rng, name, cfg):
         step(opt2, copies, grads[i])
     for p, c in zip(params, copies):
         np.testing.assert_array_equal(_np(p), _np(c))
+
+
+NEW_OPTIMIZER_CASES = [(name, CONFIGS[name][1]) for name in ("Adadelta", "Adamax", "NAdam", "RAdam", "Rprop", "ASGD")]
+
+
+@pytest.mark.parametrize(("name", "cfg"), NEW_OPTIMIZER_CASES, ids=[n for n, _ in NEW_OPTIMIZER_CASES])
+def test_state_dict_from_torch_continues_like_torch(torch_ref, rng, name, cfg):
+    """Three steps in PyTorch, its state_dict loaded into graphgrad (tensors converted), three more in both."""
+    g_params, t_params, _, t_opt = _run_both(torch_ref, name, cfg, rng, steps=3)
+    sd = t_opt.state_dict()
+    converted = {
+        "state": {i: {k: graphgrad.tensor(v.numpy()) if hasattr(v, "numpy") else v for k, v in st.items()}
+                  for i, st in sd["state"].items()},
+        "param_groups": copy.deepcopy(sd["param_groups"]),
+    }
+    g_opt = getattr(optim, name)(g_params, **cfg)
+    g_opt.load_state_dict(converted)
+    for _ in range(3):
+        grads = [rng.standard_normal(p.shape).astype(np.float32) for p in t_params]
+        for gp, tp, gr in zip(g_params, t_params, grads):
+            gp.grad, tp.grad = graphgrad.tensor(gr), torch_ref.tensor(gr)
+        g_opt.step()
+        t_opt.step()
+    for gp, tp in zip(g_params, t_params):
+        np.testing.assert_allclose(_np(gp), _np(tp), rtol=1e-5, atol=1e-6)
+    _assert_state_equal(g_opt.state_dict()["state"], t_opt.state_dict()["state"])
 
 
 def test_state_dict_layout_matches_torch(torch_ref):
