@@ -51,7 +51,7 @@ class ASGD(Optimizer):
         for group in self.param_groups:
             lr, lambd, alpha, t0 = _to_scalar(group["lr"]), group["lambd"], group["alpha"], group["t0"]
             for p in self._params_with_grad(group):
-                state = self._lazy_state(p, lambda p=p: {
+                state = self._lazy_state(p, lambda p=p, lr=lr: {
                     "step": _step_tensor(),
                     "eta": _step_tensor(lr),
                     "mu": _step_tensor(1.0),

@@ -253,9 +253,8 @@ class LBFGS(Optimizer):
                 if line_search_fn != "strong_wolfe":
                     raise RuntimeError("only 'strong_wolfe' is supported")
                 start = [p.clone() for p in self._params]
-                direction = d
                 loss, flat_grad, t, ls_func_evals = _strong_wolfe(
-                    lambda step: self._evaluate_at(evaluate, start, step, direction),
+                    lambda step, start=start, direction=d: self._evaluate_at(evaluate, start, step, direction),
                     t, d, loss, flat_grad, gtd, max_ls=max_eval - current_evals)
                 self._move(t, d)
                 opt_cond = flat_grad.abs().max() <= tolerance_grad
