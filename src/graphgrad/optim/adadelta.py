@@ -30,7 +30,7 @@ class Adadelta(Optimizer):
     >>> opt = graphgrad.optim.Adadelta([w], lr=1.0, rho=0.0, eps=1.0)
     >>> (w * 3).sum().backward(); opt.step()
     >>> w
-    tensor([0.6838], requires_grad=True)
+    tensor([0.0513], requires_grad=True)
     """
 
     _group_defaults_on_load = {"foreach": None, "maximize": False, "differentiable": False, "capturable": False}

@@ -31,7 +31,7 @@ class NAdam(Optimizer):
     >>> opt = graphgrad.optim.NAdam([w], lr=0.1)
     >>> (w * 3).sum().backward(); opt.step()
     >>> w
-    tensor([0.9000], requires_grad=True)
+    tensor([0.8944], requires_grad=True)
     """
 
     _group_defaults_on_load = {"maximize": False, "foreach": None, "capturable": False, "differentiable": False,
