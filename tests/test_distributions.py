@@ -202,11 +202,12 @@ def test_seeded_samples_equal_torch(torch_ref, name):
     (gdist, _), (tdist, _) = _both(torch_ref, name, np.float32)
     graphgrad.manual_seed(7)
     torch_ref.manual_seed(7)
-    g = gdist.sample((3,))
-    t = tdist.sample((3,))
-    np.testing.assert_array_equal(g.numpy(), t.numpy())
+    # the same draws; MultivariateNormal then multiplies by its Cholesky factor, whose last bits may differ
+    same = np.testing.assert_array_equal if "mvn" not in name else lambda a, b: np.testing.assert_allclose(
+        a, b, rtol=1e-5, atol=1e-6)
+    same(gdist.sample((3,)).numpy(), tdist.sample((3,)).numpy())
     if tdist.has_rsample:
-        np.testing.assert_array_equal(gdist.rsample((2,)).detach().numpy(), tdist.rsample((2,)).detach().numpy())
+        same(gdist.rsample((2,)).detach().numpy(), tdist.rsample((2,)).detach().numpy())
 
 
 def test_expand_matches_torch(torch_ref):
