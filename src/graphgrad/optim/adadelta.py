@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 from .. import _factories
-from .optimizer import (
-    Optimizer,
-    _check_hyperparameters,
-    _closure_loss,
-    _step_tensor,
-    _to_scalar,
-    _use_grad_for_differentiable,
-)
+from .optimizer import _check_hyperparameters, _PerParameterOptimizer, _step_tensor, _to_scalar
 
 
-class Adadelta(Optimizer):
+class Adadelta(_PerParameterOptimizer):
     """An adaptive learning-rate method (Zeiler, 2012): step sizes from running averages of squared
     gradients and of squared updates.
 
@@ -45,25 +38,15 @@ class Adadelta(Optimizer):
         }
         super().__init__(params, defaults)
 
-    @_use_grad_for_differentiable
-    def step(self, closure=None):
-        """Perform a single optimization step; returns the closure's loss when a closure is given."""
-        loss = _closure_loss(closure)
-        for group in self.param_groups:
-            lr, rho, eps = _to_scalar(group["lr"]), group["rho"], group["eps"]
-            for p in self._params_with_grad(group):
-                state = self._lazy_state(p, lambda p=p: {
-                    "step": _step_tensor(),
-                    "square_avg": _factories.zeros_like(p),
-                    "acc_delta": _factories.zeros_like(p),
-                })
-                state["step"].add_(1)
-                grad = self._grad_for_step(p, group)
-                square_avg, acc_delta = state["square_avg"], state["acc_delta"]
-                square_avg.mul_(rho).addcmul_(grad, grad, value=1 - rho)
-                std = square_avg.add(eps).sqrt_()
-                delta = acc_delta.add(eps).sqrt_()
-                delta.div_(std).mul_(grad)
-                acc_delta.mul_(rho).addcmul_(delta, delta, value=1 - rho)
-                p.add_(delta, alpha=-lr)
-        return loss
+    def _init_state(self, p, group):
+        return {"step": _step_tensor(), "square_avg": _factories.zeros_like(p), "acc_delta": _factories.zeros_like(p)}
+
+    def _update(self, p, grad, state, group):
+        rho, eps = group["rho"], group["eps"]
+        square_avg, acc_delta = state["square_avg"], state["acc_delta"]
+        square_avg.mul_(rho).addcmul_(grad, grad, value=1 - rho)
+        std = square_avg.add(eps).sqrt_()
+        delta = acc_delta.add(eps).sqrt_()
+        delta.div_(std).mul_(grad)
+        acc_delta.mul_(rho).addcmul_(delta, delta, value=1 - rho)
+        p.add_(delta, alpha=-_to_scalar(group["lr"]))

@@ -5,17 +5,10 @@ from __future__ import annotations
 from .. import _factories
 from .._tensor import Tensor
 from ..ops.elementwise import maximum
-from .optimizer import (
-    Optimizer,
-    _check_hyperparameters,
-    _closure_loss,
-    _step_tensor,
-    _to_scalar,
-    _use_grad_for_differentiable,
-)
+from .optimizer import _check_hyperparameters, _PerParameterOptimizer, _step_tensor, _to_scalar
 
 
-class Adam(Optimizer):
+class Adam(_PerParameterOptimizer):
     """Adam (Kingma & Ba), with PyTorch's options: amsgrad, weight_decay, maximize and, when
     ``decoupled_weight_decay`` is set (what ``AdamW`` does), decoupled weight decay.
 
@@ -54,45 +47,27 @@ class Adam(Optimizer):
                                "differentiable": False, "decoupled_weight_decay": False, "fused": None}
     _scalar_state_keys = ("step",)
 
-    def _state_for(self, p, amsgrad):
-        state = self.state[p]
-        if len(state) == 0:  # lazy initialisation, as PyTorch: at the first step with a gradient
-            state["step"] = _step_tensor()
-            state["exp_avg"] = _factories.zeros_like(p)
-            state["exp_avg_sq"] = _factories.zeros_like(p)
-            if amsgrad:
-                state["max_exp_avg_sq"] = _factories.zeros_like(p)
+    def _init_state(self, p, group):
+        state = {"step": _step_tensor(), "exp_avg": _factories.zeros_like(p), "exp_avg_sq": _factories.zeros_like(p)}
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = _factories.zeros_like(p)
         return state
 
-    @_use_grad_for_differentiable
-    def step(self, closure=None):
-        """Perform a single optimization step; returns the closure's loss when a closure is given."""
-        loss = _closure_loss(closure)
-        for group in self.param_groups:
-            beta1, beta2 = (_to_scalar(b) for b in group["betas"])
-            lr, eps = _to_scalar(group["lr"]), group["eps"]
-            amsgrad = group["amsgrad"]
-            for p in self._params_with_grad(group):
-                state = self._state_for(p, amsgrad)
-                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-                state["step"].add_(1)
-                grad = self._grad_for_step(p, group)
-                exp_avg.lerp_(grad, 1 - beta1)
-                exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-
-                step = state["step"].item()
-                bias_correction1 = 1 - beta1**step
-                bias_correction2 = 1 - beta2**step
-                step_size = lr / bias_correction1
-                bias_correction2_sqrt = bias_correction2**0.5
-                if amsgrad:
-                    max_sq = state["max_exp_avg_sq"]
-                    max_sq.copy_(maximum(max_sq, exp_avg_sq))
-                    denom = (max_sq.sqrt() / bias_correction2_sqrt).add_(eps)
-                else:
-                    denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)
-                p.addcdiv_(exp_avg, denom, value=-step_size)
-        return loss
+    def _update(self, p, grad, state, group):
+        beta1, beta2 = (_to_scalar(b) for b in group["betas"])
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        exp_avg.lerp_(grad, 1 - beta1)
+        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        step = state["step"].item()
+        step_size = _to_scalar(group["lr"]) / (1 - beta1**step)
+        bias_correction2_sqrt = (1 - beta2**step) ** 0.5
+        if group["amsgrad"]:
+            max_sq = state["max_exp_avg_sq"]
+            max_sq.copy_(maximum(max_sq, exp_avg_sq))
+            denom = (max_sq.sqrt() / bias_correction2_sqrt).add_(group["eps"])
+        else:
+            denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(group["eps"])
+        p.addcdiv_(exp_avg, denom, value=-step_size)
 
 
 class AdamW(Adam):

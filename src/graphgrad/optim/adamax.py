@@ -4,17 +4,10 @@ from __future__ import annotations
 
 from .. import _factories
 from ..ops.elementwise import maximum
-from .optimizer import (
-    Optimizer,
-    _check_hyperparameters,
-    _closure_loss,
-    _step_tensor,
-    _to_scalar,
-    _use_grad_for_differentiable,
-)
+from .optimizer import _check_hyperparameters, _PerParameterOptimizer, _step_tensor, _to_scalar
 
 
-class Adamax(Optimizer):
+class Adamax(_PerParameterOptimizer):
     """Adamax (Kingma & Ba, section 7): Adam with the second moment replaced by an infinity norm.
 
     For each parameter at step t, with ``g`` its gradient (negated when ``maximize``)::
@@ -44,24 +37,13 @@ class Adamax(Optimizer):
         }
         super().__init__(params, defaults)
 
-    @_use_grad_for_differentiable
-    def step(self, closure=None):
-        """Perform a single optimization step; returns the closure's loss when a closure is given."""
-        loss = _closure_loss(closure)
-        for group in self.param_groups:
-            beta1, beta2 = group["betas"]
-            lr, eps = _to_scalar(group["lr"]), group["eps"]
-            for p in self._params_with_grad(group):
-                state = self._lazy_state(p, lambda p=p: {
-                    "step": _step_tensor(),
-                    "exp_avg": _factories.zeros_like(p),
-                    "exp_inf": _factories.zeros_like(p),
-                })
-                state["step"].add_(1)
-                grad = self._grad_for_step(p, group)
-                exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
-                exp_avg.lerp_(grad, 1 - beta1)
-                exp_inf.copy_(maximum(exp_inf.mul_(beta2), grad.abs().add_(eps)))
-                bias_correction = 1 - beta1 ** state["step"].item()
-                p.addcdiv_(exp_avg, exp_inf, value=-lr / bias_correction)
-        return loss
+    def _init_state(self, p, group):
+        return {"step": _step_tensor(), "exp_avg": _factories.zeros_like(p), "exp_inf": _factories.zeros_like(p)}
+
+    def _update(self, p, grad, state, group):
+        beta1, beta2 = group["betas"]
+        exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
+        exp_avg.lerp_(grad, 1 - beta1)
+        exp_inf.copy_(maximum(exp_inf.mul_(beta2), grad.abs().add_(group["eps"])))
+        bias_correction = 1 - beta1 ** state["step"].item()
+        p.addcdiv_(exp_avg, exp_inf, value=-_to_scalar(group["lr"]) / bias_correction)

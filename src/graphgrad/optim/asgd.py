@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 from .. import _factories
-from .optimizer import (
-    Optimizer,
-    _check_hyperparameters,
-    _closure_loss,
-    _step_tensor,
-    _to_scalar,
-    _use_grad_for_differentiable,
-)
+from .optimizer import _check_hyperparameters, _PerParameterOptimizer, _step_tensor, _to_scalar
 
 
-class ASGD(Optimizer):
+class ASGD(_PerParameterOptimizer):
     """Averaged SGD (Polyak & Juditsky): SGD with a decaying step size ``eta`` and a running average
     ``ax`` of the iterates, averaging from step ``t0`` on.
 
@@ -44,30 +37,20 @@ class ASGD(Optimizer):
         }
         super().__init__(params, defaults)
 
-    @_use_grad_for_differentiable
-    def step(self, closure=None):
-        """Perform a single optimization step; returns the closure's loss when a closure is given."""
-        loss = _closure_loss(closure)
-        for group in self.param_groups:
-            lr, lambd, alpha, t0 = _to_scalar(group["lr"]), group["lambd"], group["alpha"], group["t0"]
-            for p in self._params_with_grad(group):
-                state = self._lazy_state(p, lambda p=p, lr=lr: {
-                    "step": _step_tensor(),
-                    "eta": _step_tensor(lr),
-                    "mu": _step_tensor(1.0),
-                    "ax": _factories.zeros_like(p),
-                })
-                state["step"].add_(1)
-                grad = self._grad_for_step(p, group)
-                eta, mu, ax = state["eta"], state["mu"], state["ax"]
-                eta_value = eta.item()
-                p.mul_(1 - lambd * eta_value)
-                p.add_(grad, alpha=-eta_value)
-                if mu.item() != 1:
-                    ax.add_(p.sub(ax).mul_(mu))
-                else:
-                    ax.copy_(p)
-                step = state["step"].item()
-                eta.fill_(lr / ((1 + lambd * lr * step) ** alpha))
-                mu.fill_(1 / max(1, step - t0))
-        return loss
+    def _init_state(self, p, group):
+        return {"step": _step_tensor(), "eta": _step_tensor(_to_scalar(group["lr"])), "mu": _step_tensor(1.0),
+                "ax": _factories.zeros_like(p)}
+
+    def _update(self, p, grad, state, group):
+        lr, lambd, alpha, t0 = _to_scalar(group["lr"]), group["lambd"], group["alpha"], group["t0"]
+        eta, mu, ax = state["eta"], state["mu"], state["ax"]
+        eta_value = eta.item()
+        p.mul_(1 - lambd * eta_value)
+        p.add_(grad, alpha=-eta_value)
+        if mu.item() != 1:
+            ax.add_(p.sub(ax).mul_(mu))
+        else:
+            ax.copy_(p)
+        step = state["step"].item()
+        eta.fill_(lr / ((1 + lambd * lr * step) ** alpha))
+        mu.fill_(1 / max(1, step - t0))

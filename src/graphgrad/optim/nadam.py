@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 from .. import _factories
-from .optimizer import (
-    Optimizer,
-    _check_hyperparameters,
-    _closure_loss,
-    _step_tensor,
-    _to_scalar,
-    _use_grad_for_differentiable,
-)
+from .optimizer import _check_hyperparameters, _PerParameterOptimizer, _step_tensor, _to_scalar
 
 
-class NAdam(Optimizer):
+class NAdam(_PerParameterOptimizer):
     """NAdam (Dozat, 2016), PyTorch's variant with a momentum schedule ``mu_t``.
 
     For each parameter at step t, with ``g`` its gradient (negated when ``maximize``) and
@@ -50,32 +43,21 @@ class NAdam(Optimizer):
         }
         super().__init__(params, defaults)
 
-    @_use_grad_for_differentiable
-    def step(self, closure=None):
-        """Perform a single optimization step; returns the closure's loss when a closure is given."""
-        loss = _closure_loss(closure)
-        for group in self.param_groups:
-            beta1, beta2 = group["betas"]
-            lr, eps, momentum_decay = _to_scalar(group["lr"]), group["eps"], group["momentum_decay"]
-            for p in self._params_with_grad(group):
-                state = self._lazy_state(p, lambda p=p: {
-                    "step": _step_tensor(),
-                    "mu_product": _step_tensor(1.0),
-                    "exp_avg": _factories.zeros_like(p),
-                    "exp_avg_sq": _factories.zeros_like(p),
-                })
-                state["step"].add_(1)
-                step = state["step"].item()
-                grad = self._grad_for_step(p, group)
-                exp_avg, exp_avg_sq, mu_product = state["exp_avg"], state["exp_avg_sq"], state["mu_product"]
+    def _init_state(self, p, group):
+        return {"step": _step_tensor(), "mu_product": _step_tensor(1.0), "exp_avg": _factories.zeros_like(p),
+                "exp_avg_sq": _factories.zeros_like(p)}
 
-                mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
-                mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
-                mu_product.mul_(mu)  # kept in float32, as PyTorch's 0-dim state tensor
-                exp_avg.lerp_(grad, 1 - beta1)
-                exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-                denom = exp_avg_sq.div(1 - beta2**step).sqrt().add_(eps)
-                product = mu_product.item()
-                p.addcdiv_(grad, denom, value=-lr * (1.0 - mu) / (1.0 - product))
-                p.addcdiv_(exp_avg, denom, value=-lr * mu_next / (1.0 - product * mu_next))
-        return loss
+    def _update(self, p, grad, state, group):
+        beta1, beta2 = group["betas"]
+        lr, momentum_decay = _to_scalar(group["lr"]), group["momentum_decay"]
+        step = state["step"].item()
+        exp_avg, exp_avg_sq, mu_product = state["exp_avg"], state["exp_avg_sq"], state["mu_product"]
+        mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
+        mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
+        mu_product.mul_(mu)  # kept in float32, as PyTorch's 0-dim state tensor
+        exp_avg.lerp_(grad, 1 - beta1)
+        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        denom = exp_avg_sq.div(1 - beta2**step).sqrt().add_(group["eps"])
+        product = mu_product.item()
+        p.addcdiv_(grad, denom, value=-lr * (1.0 - mu) / (1.0 - product))
+        p.addcdiv_(exp_avg, denom, value=-lr * mu_next / (1.0 - product * mu_next))

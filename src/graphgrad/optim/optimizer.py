@@ -247,13 +247,6 @@ class Optimizer:
     def _params_with_grad(self, group):
         return [p for p in group["params"] if p.grad is not None]
 
-    def _lazy_state(self, p, make_state):
-        """The state of ``p``, created by ``make_state()`` at its first step with a gradient (as PyTorch)."""
-        state = self.state[p]
-        if len(state) == 0:
-            state.update(make_state())
-        return state
-
     @staticmethod
     def _grad_for_step(p, group):
         """``p.grad``, negated when the group maximizes; with L2 weight decay added unless it is
@@ -334,3 +327,31 @@ class Optimizer:
 
         param_groups = [update_group(g, ng) for g, ng in zip(groups, saved_groups)]
         self.__setstate__({"state": state, "param_groups": param_groups})
+
+
+class _PerParameterOptimizer(Optimizer):
+    """The step loop shared by the optimizers that update each parameter on its own (PyTorch's
+    single-tensor path): for every parameter with a gradient, create its state at its first step
+    (``_init_state``), count the step, take the gradient (negated when maximizing, with weight decay),
+    and let the subclass's ``_update`` change the parameter in place."""
+
+    def _init_state(self, p, group):
+        """The new state of ``p``, in PyTorch's key order (``step`` first where there is one)."""
+        raise NotImplementedError
+
+    def _update(self, p, grad, state, group):
+        raise NotImplementedError
+
+    @_use_grad_for_differentiable
+    def step(self, closure=None):
+        """Perform a single optimization step; returns the closure's loss when a closure is given."""
+        loss = _closure_loss(closure)
+        for group in self.param_groups:
+            for p in self._params_with_grad(group):
+                state = self.state[p]
+                if len(state) == 0:
+                    state.update(self._init_state(p, group))
+                if "step" in state:
+                    state["step"].add_(1)
+                self._update(p, self._grad_for_step(p, group), state, group)
+        return loss

@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 from .. import _factories
-from .optimizer import (
-    Optimizer,
-    _check_hyperparameters,
-    _closure_loss,
-    _step_tensor,
-    _to_scalar,
-    _use_grad_for_differentiable,
-)
+from .optimizer import _check_hyperparameters, _PerParameterOptimizer, _step_tensor, _to_scalar
 
 
-class RAdam(Optimizer):
+class RAdam(_PerParameterOptimizer):
     """RAdam (Liu et al., 2019): plain momentum SGD while the variance estimate is unreliable, then Adam
     with a rectification factor.
 
@@ -49,32 +42,21 @@ class RAdam(Optimizer):
         }
         super().__init__(params, defaults)
 
-    @_use_grad_for_differentiable
-    def step(self, closure=None):
-        """Perform a single optimization step; returns the closure's loss when a closure is given."""
-        loss = _closure_loss(closure)
-        for group in self.param_groups:
-            beta1, beta2 = group["betas"]
-            lr, eps = _to_scalar(group["lr"]), group["eps"]
-            rho_inf = 2 / (1 - beta2) - 1
-            for p in self._params_with_grad(group):
-                state = self._lazy_state(p, lambda p=p: {
-                    "step": _step_tensor(),
-                    "exp_avg": _factories.zeros_like(p),
-                    "exp_avg_sq": _factories.zeros_like(p),
-                })
-                state["step"].add_(1)
-                step = state["step"].item()
-                grad = self._grad_for_step(p, group)
-                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-                exp_avg.lerp_(grad, 1 - beta1)
-                exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-                bias_correction2 = 1 - beta2**step
-                update = exp_avg / (1 - beta1**step) * lr
-                rho_t = rho_inf - 2 * step * beta2**step / bias_correction2
-                if rho_t > 5.0:  # the variance is tractable: rectified adaptive step
-                    adaptive_lr = bias_correction2**0.5 / exp_avg_sq.sqrt().add_(eps)
-                    rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
-                    update = update * adaptive_lr * rect
-                p.add_(update, alpha=-1.0)
-        return loss
+    def _init_state(self, p, group):
+        return {"step": _step_tensor(), "exp_avg": _factories.zeros_like(p), "exp_avg_sq": _factories.zeros_like(p)}
+
+    def _update(self, p, grad, state, group):
+        beta1, beta2 = group["betas"]
+        step = state["step"].item()
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        exp_avg.lerp_(grad, 1 - beta1)
+        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        bias_correction2 = 1 - beta2**step
+        update = exp_avg / (1 - beta1**step) * _to_scalar(group["lr"])
+        rho_inf = 2 / (1 - beta2) - 1
+        rho_t = rho_inf - 2 * step * beta2**step / bias_correction2
+        if rho_t > 5.0:  # the variance is tractable: rectified adaptive step
+            adaptive_lr = bias_correction2**0.5 / exp_avg_sq.sqrt().add_(group["eps"])
+            rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+            update = update * adaptive_lr * rect
+        p.add_(update, alpha=-1.0)

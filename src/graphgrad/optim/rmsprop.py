@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from .. import _factories
-from .optimizer import Optimizer, _closure_loss, _step_tensor, _to_scalar, _use_grad_for_differentiable
+from .optimizer import _PerParameterOptimizer, _step_tensor, _to_scalar
 
 
-class RMSprop(Optimizer):
+class RMSprop(_PerParameterOptimizer):
     """Divide the gradient by a running root mean square of recent gradients (Hinton's lecture 6e).
 
     For each parameter, with ``g`` its gradient (negated when ``maximize``)::
@@ -48,37 +48,28 @@ class RMSprop(Optimizer):
                                "differentiable": False, "capturable": False}
     _scalar_state_keys = ("step",)
 
-    @_use_grad_for_differentiable
-    def step(self, closure=None):
-        """Perform a single optimization step; returns the closure's loss when a closure is given."""
-        loss = _closure_loss(closure)
-        for group in self.param_groups:
-            lr, alpha, eps = _to_scalar(group["lr"]), group["alpha"], group["eps"]
-            momentum, centered = group["momentum"], group["centered"]
-            for p in self._params_with_grad(group):
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["square_avg"] = _factories.zeros_like(p)
-                    if momentum > 0:
-                        state["momentum_buffer"] = _factories.zeros_like(p)
-                    if centered:
-                        state["grad_avg"] = _factories.zeros_like(p)
-                square_avg = state["square_avg"]
-                state["step"].add_(1)
-                grad = self._grad_for_step(p, group)
-                square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
-                if centered:
-                    grad_avg = state["grad_avg"]
-                    grad_avg.lerp_(grad, 1 - alpha)
-                    avg = square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
-                else:
-                    avg = square_avg.sqrt()
-                avg = avg.add_(eps)
-                if momentum > 0:
-                    buf = state["momentum_buffer"]
-                    buf.mul_(momentum).addcdiv_(grad, avg)
-                    p.add_(buf, alpha=-lr)
-                else:
-                    p.addcdiv_(grad, avg, value=-lr)
-        return loss
+    def _init_state(self, p, group):
+        state = {"step": _step_tensor(), "square_avg": _factories.zeros_like(p)}
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = _factories.zeros_like(p)
+        if group["centered"]:
+            state["grad_avg"] = _factories.zeros_like(p)
+        return state
+
+    def _update(self, p, grad, state, group):
+        alpha, square_avg = group["alpha"], state["square_avg"]
+        square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
+        if group["centered"]:
+            grad_avg = state["grad_avg"]
+            grad_avg.lerp_(grad, 1 - alpha)
+            avg = square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
+        else:
+            avg = square_avg.sqrt()
+        avg = avg.add_(group["eps"])
+        lr = _to_scalar(group["lr"])
+        if group["momentum"] > 0:
+            buf = state["momentum_buffer"]
+            buf.mul_(group["momentum"]).addcdiv_(grad, avg)
+            p.add_(buf, alpha=-lr)
+        else:
+            p.addcdiv_(grad, avg, value=-lr)

@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 from .. import _factories
-from .optimizer import (
-    Optimizer,
-    _check_hyperparameters,
-    _closure_loss,
-    _step_tensor,
-    _to_scalar,
-    _use_grad_for_differentiable,
-)
+from .optimizer import _check_hyperparameters, _PerParameterOptimizer, _step_tensor, _to_scalar
 
 
-class Rprop(Optimizer):
+class Rprop(_PerParameterOptimizer):
     """Resilient backpropagation (Riedmiller & Braun): per-coordinate step sizes that grow while the
     gradient keeps its sign and shrink when it flips; only the gradient's sign moves the parameter.
 
@@ -45,27 +38,17 @@ class Rprop(Optimizer):
         }
         super().__init__(params, defaults)
 
-    @_use_grad_for_differentiable
-    def step(self, closure=None):
-        """Perform a single optimization step; returns the closure's loss when a closure is given."""
-        loss = _closure_loss(closure)
-        for group in self.param_groups:
-            etaminus, etaplus = group["etas"]
-            step_size_min, step_size_max = group["step_sizes"]
-            for p in self._params_with_grad(group):
-                state = self._lazy_state(p, lambda p=p, group=group: {
-                    "step": _step_tensor(),
-                    "prev": _factories.zeros_like(p),
-                    "step_size": _factories.full_like(p.grad, _to_scalar(group["lr"])),
-                })
-                state["step"].add_(1)
-                grad = self._grad_for_step(p, group)
-                prev, step_size = state["prev"], state["step_size"]
-                agreement = grad.mul(prev).sign()
-                flipped = agreement < 0
-                factor = _factories.ones_like(grad).masked_fill_(agreement > 0, etaplus).masked_fill_(flipped, etaminus)
-                step_size.mul_(factor).clamp_(step_size_min, step_size_max)
-                grad = grad.masked_fill(flipped, 0)  # after a sign flip: no move, and forget g
-                p.addcmul_(grad.sign(), step_size, value=-1)
-                prev.copy_(grad)
-        return loss
+    def _init_state(self, p, group):
+        return {"step": _step_tensor(), "prev": _factories.zeros_like(p),
+                "step_size": _factories.full_like(p.grad, _to_scalar(group["lr"]))}
+
+    def _update(self, p, grad, state, group):
+        etaminus, etaplus = group["etas"]
+        prev, step_size = state["prev"], state["step_size"]
+        agreement = grad.mul(prev).sign()
+        flipped = agreement < 0
+        factor = _factories.ones_like(grad).masked_fill_(agreement > 0, etaplus).masked_fill_(flipped, etaminus)
+        step_size.mul_(factor).clamp_(*group["step_sizes"])
+        grad = grad.masked_fill(flipped, 0)  # after a sign flip: no move, and forget g
+        p.addcmul_(grad.sign(), step_size, value=-1)
+        prev.copy_(grad)
