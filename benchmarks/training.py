@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import numpy as np
-from _harness import compare
 
 
 def _batch(torch, shape, classes, seed=0):
@@ -79,13 +78,7 @@ def convnet(torch):
     return _step(torch, model, opt, *_batch(torch, (32, 3, 32, 32), 10))
 
 
-def main():
-    return {
-        "mlp_step": compare("mlp_step", mlp, number=10, repeat=5),
-        "cnn_step": compare("cnn_step", cnn, number=10, repeat=5),
-        "convnet_step": compare("convnet_step", convnet, number=5, repeat=5),
-    }
-
-
 if __name__ == "__main__":
-    main()
+    import _harness
+
+    _harness.main(["mlp_step", "cnn_step", "convnet_step"])
