@@ -114,6 +114,7 @@ class DistributedDataParallel(Module):
         self._syncing = False  # this iteration's backward reduces (set by forward)
         self._used = None  # find_unused_parameters: which parameters this rank's graph reached
         self.bucket_log = []
+        self.exposed_ms = 0.0
         self._reset()
 
     # --- wrap time -------------------------------------------------------------------------------
@@ -220,6 +221,7 @@ class DistributedDataParallel(Module):
 
     def _finalize(self):
         log = []
+        waited = time.perf_counter()
         for k, b in enumerate(self._buckets):
             b.work.wait()
             if b.finished_at is None:
@@ -242,6 +244,7 @@ class DistributedDataParallel(Module):
                         "launched_ms": (b.launched_at - self._backward_started) * 1e3,
                         "finished_ms": (b.finished_at - self._backward_started) * 1e3})
         self.bucket_log = log
+        self.exposed_ms = (time.perf_counter() - waited) * 1e3  # the reduction time backward did not hide
         self._expect_finalize = False
         self._syncing = False
 
