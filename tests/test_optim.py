@@ -1,6 +1,7 @@
 """graphgrad.optim against torch.optim: same parameters and state after several steps, same layouts."""
 
 import copy
+import importlib
 import re
 import warnings
 
@@ -470,3 +471,71 @@ def test_nn_model_training_matches_torch(torch_ref, rng, name, cfg):
         np.testing.assert_allclose(_np(gp), _np(tp), rtol=1e-4, atol=1e-6)
     assert g_opt.state_dict()["param_groups"] == t_opt.state_dict()["param_groups"]
     _assert_state_equal(g_opt.state_dict()["state"], t_opt.state_dict()["state"])
+
+
+# --- hooks --------------------------------------------------------------------------------------------
+def _hook_trace(lib):
+    """Run one scenario with every kind of optimizer hook; return what the hooks saw, in order."""
+    seen = []
+    w = lib.tensor([1.0, -1.0], requires_grad=True)
+    opt = lib.optim.Adam([w], lr=0.1)
+    optimizer_module = importlib.import_module(lib.__name__ + ".optim.optimizer")
+    handles = [
+        optimizer_module.register_optimizer_step_pre_hook(lambda o, a, k: seen.append(("global-pre", len(a)))),
+        optimizer_module.register_optimizer_step_post_hook(lambda o, a, k: seen.append(("global-post", len(a)))),
+        opt.register_step_pre_hook(lambda o, a, k: seen.append(("pre", a[0] is o, len(a), sorted(k)))),
+        opt.register_step_post_hook(lambda o, a, k: seen.append(("post", len(a)))),
+        opt.register_state_dict_pre_hook(lambda o: seen.append("sd-pre")),
+        opt.register_state_dict_post_hook(lambda o, sd: {**sd, "extra": 1}),
+        opt.register_state_dict_post_hook(lambda o, sd: seen.append(("sd-first", sorted(sd))), prepend=True),
+        opt.register_load_state_dict_pre_hook(lambda o, sd: {k: v for k, v in sd.items() if k != "extra"}),
+        opt.register_load_state_dict_post_hook(lambda o: seen.append("load-post")),
+    ]
+    w.grad = lib.tensor([0.5, 0.5])
+    opt.step()
+    sd = opt.state_dict()
+    seen.append(sorted(sd))
+    opt.load_state_dict(sd)
+    for handle in handles:
+        handle.remove()
+    opt.step()
+    opt.state_dict()
+    seen.append(w.detach().numpy().round(6).tolist())
+    return seen
+
+
+def test_hooks_run_as_in_torch(torch_ref):
+    assert _hook_trace(graphgrad) == _hook_trace(torch_ref)
+
+
+def test_step_pre_hook_can_replace_arguments_and_bad_returns_raise(torch_ref):
+    for lib in (graphgrad, torch_ref):
+        w = lib.tensor([2.0], requires_grad=True)
+        opt = lib.optim.SGD([w], lr=0.5)
+
+        def closure(opt=opt, w=w):
+            opt.zero_grad()
+            loss = (w * w).sum()
+            loss.backward()
+            return loss
+
+        handle = opt.register_step_pre_hook(lambda o, a, k, closure=closure: ((o, closure), {}))
+        assert float(opt.step()) == 4.0  # the hook supplied the closure
+        handle.remove()
+        opt.register_step_pre_hook(lambda o, a, k: 5)
+        with pytest.raises(RuntimeError, match=r"must return None or a tuple of \(new_args, new_kwargs\), but got 5\."):
+            opt.step()
+
+
+def test_subclass_calling_super_step_runs_hooks_once():
+    class Counting(optim.SGD):
+        def step(self, closure=None):
+            return super().step(closure)
+
+    w = graphgrad.tensor([1.0], requires_grad=True)
+    opt = Counting([w], lr=0.1)
+    calls = []
+    opt.register_step_pre_hook(lambda o, a, k: calls.append(1))
+    w.grad = graphgrad.ones(1)
+    opt.step()
+    assert calls == [1]

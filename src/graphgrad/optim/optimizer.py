@@ -25,6 +25,7 @@ from .. import _factories
 from .._dtype import float32, float64, get_default_dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad, set_grad_enabled
+from ..nn.module import RemovableHandle, _Hooks
 
 
 class _RequiredParameter:
@@ -107,6 +108,60 @@ def _closure_loss(closure):
         return closure()
 
 
+# Hooks around every optimizer's step (``register_optimizer_step_pre_hook`` / ``_post_hook``).
+_global_optimizer_pre_hooks = _Hooks()
+_global_optimizer_post_hooks = _Hooks()
+
+
+def register_optimizer_step_pre_hook(hook):
+    """Run ``hook(optimizer, args, kwargs)`` before every optimizer's ``step``; it may return new
+    ``(args, kwargs)``. Returns a handle whose ``remove()`` unregisters it."""
+    handle = RemovableHandle(_global_optimizer_pre_hooks)
+    _global_optimizer_pre_hooks[handle.id] = hook
+    return handle
+
+
+def register_optimizer_step_post_hook(hook):
+    """Run ``hook(optimizer, args, kwargs)`` after every optimizer's ``step``."""
+    handle = RemovableHandle(_global_optimizer_post_hooks)
+    _global_optimizer_post_hooks[handle.id] = hook
+    return handle
+
+
+def _with_step_hooks(step):
+    """Wrap a subclass's ``step`` with the global and per-optimizer pre/post hooks, as PyTorch does."""
+
+    @functools.wraps(step)
+    def hooked_step(*args, **kwargs):
+        # the hooks see the call's own args, the optimizer first, and may replace them
+        self = args[0]
+        if self.__dict__.get("_in_step_hooks"):  # a subclass's step calling super().step(): hooks ran already
+            return step(*args, **kwargs)
+        self._in_step_hooks = True
+        try:
+            for hook in chain(_global_optimizer_pre_hooks.values(), self._optimizer_step_pre_hooks.values()):
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError(f"{step} must return None or a tuple of (new_args, new_kwargs), but "
+                                           f"got {result}.")
+                    args, kwargs = result
+            out = step(*args, **kwargs)
+            for hook in chain(self._optimizer_step_post_hooks.values(), _global_optimizer_post_hooks.values()):
+                hook(self, args, kwargs)
+            return out
+        finally:
+            self._in_step_hooks = False
+
+    hooked_step.hooked = True
+    return hooked_step
+
+
+_HOOK_DICTS = ("_optimizer_step_pre_hooks", "_optimizer_step_post_hooks", "_optimizer_state_dict_pre_hooks",
+               "_optimizer_state_dict_post_hooks", "_optimizer_load_state_dict_pre_hooks",
+               "_optimizer_load_state_dict_post_hooks")
+
+
 class Optimizer:
     """Base class of all optimizers.
 
@@ -115,7 +170,15 @@ class Optimizer:
     gets unless it sets its own.
     """
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if step is not None and not getattr(step, "hooked", False):
+            cls.step = _with_step_hooks(step)
+
     def __init__(self, params, defaults):
+        for name in _HOOK_DICTS:
+            setattr(self, name, _Hooks())
         self.defaults = defaults
         if isinstance(params, Tensor):
             raise TypeError(
@@ -142,6 +205,9 @@ class Optimizer:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        for name in _HOOK_DICTS:
+            if name not in self.__dict__:  # unpickled: hooks are not saved
+                setattr(self, name, _Hooks())
         self.defaults.setdefault("differentiable", False)
         for group in self.param_groups:
             for key, default in self._group_defaults_on_load.items():
@@ -224,6 +290,39 @@ class Optimizer:
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(param_group)
 
+    # --- hooks ------------------------------------------------------------------------------------
+    @staticmethod
+    def _register(hooks_dict, hook, prepend=False):
+        handle = RemovableHandle(hooks_dict)
+        hooks_dict[handle.id] = hook
+        if prepend:
+            hooks_dict.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_step_pre_hook(self, hook):
+        """``hook(optimizer, args, kwargs)`` before this optimizer's ``step``; may return new (args, kwargs)."""
+        return self._register(self._optimizer_step_pre_hooks, hook)
+
+    def register_step_post_hook(self, hook):
+        """``hook(optimizer, args, kwargs)`` after this optimizer's ``step``."""
+        return self._register(self._optimizer_step_post_hooks, hook)
+
+    def register_state_dict_pre_hook(self, hook, prepend=False):
+        """``hook(optimizer)`` before ``state_dict()`` builds the dict."""
+        return self._register(self._optimizer_state_dict_pre_hooks, hook, prepend)
+
+    def register_state_dict_post_hook(self, hook, prepend=False):
+        """``hook(optimizer, state_dict)`` after; a returned dict replaces it."""
+        return self._register(self._optimizer_state_dict_post_hooks, hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook, prepend=False):
+        """``hook(optimizer, state_dict)`` before loading; a returned dict is loaded instead."""
+        return self._register(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook, prepend=False):
+        """``hook(optimizer)`` after loading."""
+        return self._register(self._optimizer_load_state_dict_post_hooks, hook, prepend)
+
     # --- gradients and steps ----------------------------------------------------------------------
     def zero_grad(self, set_to_none=True):
         """Reset the gradients of all optimized tensors (to None by default, as PyTorch 2 does)."""
@@ -267,6 +366,8 @@ class Optimizer:
         Parameters are numbered in the order they appear across the groups; the tensors in "state"
         are the optimizer's own (not copies), as in PyTorch.
         """
+        for hook in self._optimizer_state_dict_pre_hooks.values():
+            hook(self)
         index = {}
         start = 0
 
@@ -280,13 +381,22 @@ class Optimizer:
 
         groups = [pack(g) for g in self.param_groups]
         state = {(index[id(k)] if isinstance(k, Tensor) else k): v for k, v in self.state.items()}
-        return {"state": state, "param_groups": groups}
+        state_dict = {"state": state, "param_groups": groups}
+        for hook in self._optimizer_state_dict_post_hooks.values():
+            result = hook(self, state_dict)
+            if result is not None:
+                state_dict = result
+        return state_dict
 
     def load_state_dict(self, state_dict):
         """Load a state dict from ``state_dict()`` (graphgrad's or PyTorch's, e.g. via graphgrad.load)."""
         import copy
 
         state_dict = state_dict.copy()
+        for hook in self._optimizer_load_state_dict_pre_hooks.values():
+            result = hook(self, state_dict)
+            if result is not None:
+                state_dict = result
         groups = self.param_groups
         saved_groups = copy.deepcopy(state_dict["param_groups"])
         if len(groups) != len(saved_groups):
@@ -327,6 +437,8 @@ class Optimizer:
 
         param_groups = [update_group(g, ng) for g, ng in zip(groups, saved_groups)]
         self.__setstate__({"state": state, "param_groups": param_groups})
+        for hook in self._optimizer_load_state_dict_post_hooks.values():
+            hook(self)
 
 
 class _PerParameterOptimizer(Optimizer):
