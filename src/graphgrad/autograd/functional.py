@@ -232,9 +232,15 @@ def _jacobian_rows(out, inputs, create_graph, strict, out_index):
                 raise RuntimeError(f"The jacobian of the user-provided function is independent of input {out_index}. "
                                    "This is not allowed in strict mode when create_graph=True.")
             rows[k].append(g)
-    return tuple(stack(r, 0).view(out.size() + inp.size()) if r else _factories.zeros(out.size() + inp.size(),
-                                                                                       dtype=inp.dtype)
-                 for r, inp in zip(rows, inputs))
+    return tuple(_assemble(r, 0, out.size() + inp.size(), inp) for r, inp in zip(rows, inputs))
+
+
+def _assemble(parts, dim, shape, like):
+    """Per-element derivatives stacked along ``dim`` and viewed as ``shape`` (zeros when an output or
+    input has no elements)."""
+    if not parts:
+        return _factories.zeros(shape, dtype=like.dtype)
+    return stack(parts, dim).view(shape)
 
 
 def _jacobian_columns(func, inputs, outputs):
@@ -249,9 +255,7 @@ def _jacobian_columns(func, inputs, outputs):
             for i, product in enumerate(products):
                 columns[i][k].append(product)
     # lists, not tuples, as PyTorch's forward-mode jacobian returns them
-    return [[stack(cols, -1).view(out.size() + inp.size()) if cols else _factories.zeros(out.size() + inp.size(),
-                                                                                         dtype=inp.dtype)
-             for cols, inp in zip(columns[i], inputs)]
+    return [[_assemble(cols, -1, out.size() + inp.size(), inp) for cols, inp in zip(columns[i], inputs)]
             for i, out in enumerate(outputs)]
 
 
