@@ -302,3 +302,17 @@ def test_functional_call_errors_match_torch(torch_ref, name):
         texts.append((type(info.value).__name__, str(info.value).replace("torch.", "graphgrad.")))
         assert isinstance(net.weight, lib.nn.Parameter) and "extra" not in dir(net)
     assert texts[0] == texts[1]
+
+
+def test_stateless_functional_call_is_the_deprecated_alias(torch_ref):
+    import importlib
+
+    outs = []
+    for lib in (graphgrad, torch_ref):
+        stateless = importlib.import_module(lib.__name__ + ".nn.utils.stateless")
+        lin = _linear(lib, 2, 1)
+        with pytest.warns(FutureWarning) as record:
+            out = stateless.functional_call(lin, {"bias": lib.tensor([1.0])}, lib.ones(1, 2))
+        outs.append((out.detach().numpy(), str(record[0].message)))
+    np.testing.assert_allclose(outs[0][0], outs[1][0])
+    assert outs[0][1] == outs[1][1]  # PyTorch's text, unchanged

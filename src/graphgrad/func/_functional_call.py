@@ -119,6 +119,11 @@ def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, 
     else:
         raise ValueError("Expected parameter_and_buffer_dicts to be a dict, or a list/tuple of dicts, but got "
                          f"{type(parameter_and_buffer_dicts)}")
+    return _call_with(module, tensors, args, kwargs, tie_weights=tie_weights, strict=strict)
+
+
+def _call_with(module, tensors, args, kwargs, *, tie_weights, strict):
+    """``module(*args, **kwargs)`` with ``tensors`` (one dict) in place; ``args`` not a tuple is one argument."""
     kwargs = {} if kwargs is None else kwargs
     args = () if args is None else args if isinstance(args, tuple) else (args,)
     with _reparametrized(module, tensors, tie_weights, strict):
