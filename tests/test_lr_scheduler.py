@@ -411,6 +411,8 @@ def test_cyclic_custom_scale_fn_state_dict_keeps_callable_objects():
         lambda ls, o: ls.CyclicLR(o, base_lr=0.1, max_lr=1.0, mode="square"),
         lambda ls, o: ls.CyclicLR(o, base_lr=[0.1], max_lr=1.0),
         lambda ls, o: ls.CyclicLR("opt", base_lr=0.1, max_lr=1.0),
+        lambda ls, o: ls.CyclicLR(o, base_lr=0.1, max_lr=1.0, base_momentum=[0.8], max_momentum=[0.9]),
+        lambda ls, o: ls.OneCycleLR(o, max_lr=1.0, total_steps=5, base_momentum=[0.8], max_momentum=[0.9]),
         lambda ls, o: ls.SequentialLR(o, [], milestones=[]),
         lambda ls, o: ls.SequentialLR(o, [ls.ConstantLR(o), ls.ConstantLR(o)], milestones=[]),
         lambda ls, o: ls.SequentialLR(o, [ls.ReduceLROnPlateau(o)], milestones=[]),

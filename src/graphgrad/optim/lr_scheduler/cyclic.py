@@ -13,16 +13,20 @@ class _CyclesMomentum:
     """Shared by CyclicLR and OneCycleLR: momentum (SGD's, or Adam's beta1) moves opposite to the lr,
     between each group's ``base_momentum`` and ``max_momentum``."""
 
-    def _init_momentum_cycle(self, optimizer, cycle_momentum, base_momentum, max_momentum, last_epoch):
-        """Validate and record the momentum range; returns (base_momentums, max_momentums) per group."""
+    def _init_momentum_cycle(self, optimizer, cycle_momentum, base_momentum, max_momentum, last_epoch,
+                             check_max_first=False):
+        """Validate and record the momentum range; returns (base_momentums, max_momentums) per group.
+        (``check_max_first``: which per-group list is checked first, so the first error is PyTorch's.)"""
         self.cycle_momentum = cycle_momentum
         if not cycle_momentum:
             return None, None
         if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
             raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` option enabled")
         self.use_beta1 = "betas" in optimizer.defaults
-        base_momentums = _per_group("base_momentum", optimizer, base_momentum)
-        max_momentums = _per_group("max_momentum", optimizer, max_momentum)
+        given = {"base_momentum": base_momentum, "max_momentum": max_momentum}
+        order = ("max_momentum", "base_momentum") if check_max_first else ("base_momentum", "max_momentum")
+        per_group = {name: _per_group(name, optimizer, given[name]) for name in order}
+        base_momentums, max_momentums = per_group["base_momentum"], per_group["max_momentum"]
         if last_epoch == -1:
             for m_max, m_base, group in zip(max_momentums, base_momentums, optimizer.param_groups):
                 self._set_momentum(group, m_max)
@@ -284,7 +288,8 @@ class OneCycleLR(_CyclesMomentum, LRScheduler):
                 group["max_lr"] = lr
                 group["min_lr"] = group["initial_lr"] / final_div_factor
 
-        self._init_momentum_cycle(optimizer, cycle_momentum, base_momentum, max_momentum, last_epoch)
+        self._init_momentum_cycle(optimizer, cycle_momentum, base_momentum, max_momentum, last_epoch,
+                                  check_max_first=True)
         super().__init__(optimizer, last_epoch)
 
     def _anneal_func(self, start, end, pct):
