@@ -59,25 +59,31 @@ class _TorchAliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
 
 _FINDER = _TorchAliasFinder()
+_SHADOWED = {}  # the modules named torch* that install() took out of sys.modules, for uninstall() to put back
+
+
+def _take_torch_modules():
+    return {name: sys.modules.pop(name) for name in [n for n in sys.modules if _target_name(n) is not None]}
 
 
 def install():
     """Make ``import torch`` (and its submodules) give graphgrad in this process.
 
-    Takes effect for imports that come after it; a ``torch`` already imported is replaced.
+    Takes effect for imports that come after it. A real torch imported earlier is set aside (the objects the
+    program already holds keep working) and comes back with :func:`uninstall`.
     """
     if _FINDER not in sys.meta_path:
         sys.meta_path.insert(0, _FINDER)
-    for name in [n for n in sys.modules if _target_name(n) is not None]:
-        del sys.modules[name]  # a real torch imported earlier must not answer later imports
+        _SHADOWED.update(_take_torch_modules())
 
 
 def uninstall():
-    """Undo :func:`install`: later ``import torch`` finds whatever is installed as torch."""
+    """Undo :func:`install`: ``import torch`` finds the installed torch again (the very modules set aside)."""
     if _FINDER in sys.meta_path:
         sys.meta_path.remove(_FINDER)
-    for name in [n for n in sys.modules if _target_name(n) is not None]:
-        del sys.modules[name]
+        _take_torch_modules()  # the aliases to graphgrad
+        sys.modules.update(_SHADOWED)
+        _SHADOWED.clear()
 
 
 _USAGE = "usage: python -m graphgrad.as_torch script.py [args...]"

@@ -11,8 +11,8 @@ import torch.optim as optim
 # generate_sine_wave.py
 np.random.seed(2)
 T = 20
-L = 40
-N = 6
+L = 24
+N = 5
 x = np.empty((N, L), 'int64')
 x[:] = np.array(range(L)) + np.random.randint(-4 * T, 4 * T, N).reshape(N, 1)
 data = np.sin(x / 1.0 / T).astype('float64')
@@ -49,7 +49,7 @@ class Sequence(nn.Module):
 
 if __name__ == '__main__':
     parser = argparse.ArgumentParser()
-    parser.add_argument('--steps', type=int, default=2, help='steps to run')
+    parser.add_argument('--steps', type=int, default=1, help="steps to run")
     opt = parser.parse_args()
     np.random.seed(0)
     torch.manual_seed(0)
@@ -74,7 +74,7 @@ if __name__ == '__main__':
             return loss
         optimizer.step(closure)
         with torch.no_grad():
-            future = 10
+            future = 8
             pred = seq(test_input, future=future)
             loss = criterion(pred[:, :-future], test_target)
             print('test loss:', f"{loss.item():.4g}")

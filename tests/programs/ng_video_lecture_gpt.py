@@ -9,11 +9,11 @@ from torch.nn import functional as F
 
 batch_size = 8
 block_size = 16
-max_iters = 30
+max_iters = 20
 eval_interval = 10
 learning_rate = 3e-3
 device = 'cuda' if torch.cuda.is_available() else 'cpu'
-eval_iters = 4
+eval_iters = 2
 n_embd = 16
 n_head = 2
 n_layer = 2

@@ -38,4 +38,5 @@ for t in range(300):
         c.grad = None
         d.grad = None
 
-print(f"Result: y = {a.item():.4g} + {b.item():.4g} x + {c.item():.4g} x^2 + {d.item():.4g} x^3")
+# d ends near zero, so the coefficients are printed to 4 decimals rather than 4 significant digits
+print(f"Result: y = {a.item():.4f} + {b.item():.4f} x + {c.item():.4f} x^2 + {d.item():.4f} x^3")

@@ -17,8 +17,9 @@ class Polynomial3(torch.nn.Module):
         return self.a + self.b * x + self.c * x ** 2 + self.d * x ** 3
 
     def string(self):
-        return (f'y = {self.a.item():.4g} + {self.b.item():.4g} x + {self.c.item():.4g} x^2'
-                f' + {self.d.item():.4g} x^3')
+        # d ends near zero, so the coefficients are printed to 4 decimals rather than 4 significant digits
+        return (f'y = {self.a.item():.4f} + {self.b.item():.4f} x + {self.c.item():.4f} x^2'
+                f' + {self.d.item():.4f} x^3')
 
 
 torch.manual_seed(0)

@@ -1,7 +1,7 @@
 # Modeled on yunjey/pytorch-tutorial tutorials/02-intermediate/deep_residual_network/main.py: ResNet with conv3x3,
 # ResidualBlock (BatchNorm2d, ReLU(inplace=True), optional downsample, out += residual), make_layer, AvgPool2d(8),
 # CrossEntropyLoss, Adam, update_lr through optimizer.param_groups, torch.max(outputs.data, 1) accuracy and a
-# state_dict checkpoint. CIFAR-10 is replaced by synthetic 32x32 images; fewer blocks and steps.
+# state_dict checkpoint. CIFAR-10 is replaced by synthetic 32x32 images; narrower layers, fewer blocks and steps.
 import torch
 import torch.nn as nn
 
@@ -58,15 +58,15 @@ class ResidualBlock(nn.Module):
 class ResNet(nn.Module):
     def __init__(self, block, layers, num_classes=10):
         super(ResNet, self).__init__()
-        self.in_channels = 16
-        self.conv = conv3x3(3, 16)
-        self.bn = nn.BatchNorm2d(16)
+        self.in_channels = 4
+        self.conv = conv3x3(3, 4)
+        self.bn = nn.BatchNorm2d(4)
         self.relu = nn.ReLU(inplace=True)
-        self.layer1 = self.make_layer(block, 16, layers[0])
-        self.layer2 = self.make_layer(block, 32, layers[1], 2)
-        self.layer3 = self.make_layer(block, 64, layers[2], 2)
+        self.layer1 = self.make_layer(block, 4, layers[0])
+        self.layer2 = self.make_layer(block, 8, layers[1], 2)
+        self.layer3 = self.make_layer(block, 16, layers[2], 2)
         self.avg_pool = nn.AvgPool2d(8)
-        self.fc = nn.Linear(64, num_classes)
+        self.fc = nn.Linear(16, num_classes)
 
     def make_layer(self, block, out_channels, blocks, stride=1):
         downsample = None

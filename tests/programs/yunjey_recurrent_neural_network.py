@@ -16,8 +16,8 @@ batch_size = 10
 num_epochs = 2
 learning_rate = 0.01
 
-train_dataset = torch.utils.data.TensorDataset(torch.rand(30, 1, 28, 28), torch.randint(0, 10, (30,)))
-test_dataset = torch.utils.data.TensorDataset(torch.rand(20, 1, 28, 28), torch.randint(0, 10, (20,)))
+train_dataset = torch.utils.data.TensorDataset(torch.rand(20, 1, 28, 28), torch.randint(0, 10, (20,)))
+test_dataset = torch.utils.data.TensorDataset(torch.rand(10, 1, 28, 28), torch.randint(0, 10, (10,)))
 
 train_loader = torch.utils.data.DataLoader(dataset=train_dataset,
                                            batch_size=batch_size,
@@ -79,6 +79,6 @@ with torch.no_grad():
         total += labels.size(0)
         correct += (predicted == labels).sum().item()
 
-    print('Test Accuracy of the model on the 20 test images: {} %'.format(100 * correct / total))
+    print('Test Accuracy of the model on the 10 test images: {} %'.format(100 * correct / total))
 
 torch.save(model.state_dict(), 'model.ckpt')
