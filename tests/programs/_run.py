@@ -19,6 +19,12 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 TIMEOUT_S = 60
 
+# One thread for the BLAS and OpenMP pools of both libraries, set before NumPy or PyTorch load them: sums then do
+# not depend on the machine's core count, and two programs at once do not fight over cores (on a busy 2-core
+# machine a threaded BLAS made some programs 5x slower).
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_variable] = "1"
+
 
 def import_library(library):
     if library == "graphgrad":
@@ -28,7 +34,6 @@ def import_library(library):
         return
     import torch
 
-    # one thread: PyTorch's sums then do not depend on the machine's core count
     torch.set_num_threads(1)
     # warm up what PyTorch imports lazily on first use (its optimizers pull in much of torch), so that each
     # program does not pay for it; no random numbers are drawn here
