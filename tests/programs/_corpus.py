@@ -1,4 +1,7 @@
-"""The programs in this folder and how to run them all on one library (for the test and regenerate.py)."""
+"""The programs in this folder and how to run them all on one library (for the test and regenerate.py).
+
+    python tests/programs/_corpus.py [NAME...]   # which programs print PyTorch's output on graphgrad today
+"""
 
 import json
 import subprocess
@@ -17,3 +20,24 @@ def run_programs(library, names=PROGRAMS, jobs=2):
     if proc.returncode != 0:
         raise RuntimeError(f"the program runner failed on {library}:\n{proc.stderr}")
     return json.loads(proc.stdout)
+
+
+def status(names=PROGRAMS):
+    """One line per program: whether graphgrad prints PyTorch's output, else where it first differs or fails."""
+    runs = run_programs("graphgrad", names)
+    matching = 0
+    for name in names:
+        run, expected = runs[name], (EXPECTED / f"{name}.txt").read_text().splitlines()
+        got = run["stdout"].splitlines()
+        if run["returncode"] == 0 and got == expected:
+            matching += 1
+            print(f"{name:42s} matches")
+            continue
+        line = next((i for i, (a, b) in enumerate(zip(expected, got)) if a != b), min(len(expected), len(got)))
+        error = run["stderr"].strip().splitlines()[-1:] if run["returncode"] else []
+        print(f"{name:42s} differs from line {line + 1}" + (f"; stopped: {error[0]}" if error else ""))
+    print(f"{matching} of {len(names)} programs print PyTorch's output")
+
+
+if __name__ == "__main__":
+    status(sys.argv[1:] or PROGRAMS)
