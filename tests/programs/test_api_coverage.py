@@ -53,3 +53,14 @@ def test_scan_and_report(tmp_path, torch_ref):
     share = api_coverage.report(found, out=out)
     assert share == 0.75
     assert "     1  torch._C" in out.getvalue()
+
+
+def test_main_with_assumed_names(tmp_path, torch_ref, capsys):
+    (tmp_path / "uses_private.py").write_text("import torch\ntorch._C._get_tracing_state()\n")
+    api_coverage.main([str(tmp_path)])
+    assert "torch._C" in capsys.readouterr().out.split("missing names")[1]
+    try:
+        api_coverage.main([str(tmp_path), "--assume", "torch._C"])
+        assert capsys.readouterr().out.split("\n")[-4].split()[-1] == "100.0%"  # the "all" line
+    finally:
+        api_coverage.ASSUMED.clear()

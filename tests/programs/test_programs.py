@@ -32,7 +32,7 @@ TRANSFORMER = ("nn.Transformer/TransformerEncoder(Layer) missing; torch.save(mod
 NOT_YET = {
     "d2l_batch_norm": f"nn.LazyConv2d/LazyLinear/LazyBatchNorm1d/LazyBatchNorm2d missing; {RANDOM}",
     "d2l_linear_regression_scratch": RANDOM,
-    "examples_dcgan": f"torch.backends.cudnn missing; torch.nn.parallel missing; {RANDOM}",
+    "examples_dcgan": f"torch.backends.cudnn missing; {RANDOM}",
     "examples_fast_neural_style": f"nn.InstanceNorm2d missing; {RANDOM}",
     "examples_gcn": (f"{ACCELERATOR}; sparse COO missing (Tensor.to_sparse, torch.sparse_coo_tensor, torch.spmm, "
                      f"sparse @ dense); {RANDOM}"),
