@@ -9,6 +9,7 @@ name -> {"returncode", "stdout", "stderr"}.
 
 import json
 import os
+import resource
 import runpy
 import signal
 import sys
@@ -18,6 +19,8 @@ import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TIMEOUT_S = 60
+# a program that asks for far more memory than it needs fails fast instead of swapping the machine to a halt
+ADDRESS_SPACE_LIMIT = 16 << 30
 
 # One thread for the BLAS and OpenMP pools of both libraries, set before NumPy or PyTorch load them: sums then do
 # not depend on the machine's core count, and two programs at once do not fight over cores (on a busy 2-core
@@ -48,6 +51,9 @@ def _child(name, out_path, err_path, workdir):
     with open(out_path, "w") as out, open(err_path, "w") as err:
         os.dup2(out.fileno(), 1)
         os.dup2(err.fileno(), 2)
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if soft == resource.RLIM_INFINITY or soft > ADDRESS_SPACE_LIMIT:
+        resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE_LIMIT, hard))
     code = 0
     try:
         os.chdir(workdir)

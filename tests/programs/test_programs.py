@@ -25,8 +25,9 @@ ADADELTA = "optim.Adadelta missing"
 SAVE_MODULE = "torch.save(model) of a whole module refused (torch.load(weights_only=False) of it)"
 TORCH_REPR = "Size and dtype print as graphgrad.Size/graphgrad.float32 where PyTorch prints torch.Size/torch.float32"
 HUGE_SAMPLER = "RandomSampler(replacement=True, num_samples=int(1e10)) allocates all 1e10 draws (MemoryError, 74.5 GiB)"
-TRANSFORMER = ("nn.Transformer/TransformerEncoder(Layer) missing; torch.save(model) of a module refused; "
-               "torch.serialization.safe_globals missing; torch.nn.modules.* paths missing")
+TRANSFORMER = ("nn.Transformer/TransformerEncoder(Layer) missing; torch.save(model) of a whole module refused; "
+               "torch.serialization.safe_globals missing; the paths torch.nn.modules.transformer, "
+               "nn.modules.activation.MultiheadAttention, nn.modules.linear.NonDynamicallyQuantizableLinear missing")
 
 # program -> why its output is not yet PyTorch's, causes in the order the program meets them
 NOT_YET = {
