@@ -69,38 +69,26 @@ def test_two_parameters_least_squares_match_torch(torch_ref, rng, line_search_fn
         np.testing.assert_allclose(gp.detach().numpy(), tp.detach().numpy(), rtol=1e-4, atol=1e-5)
 
 
-def test_converged_start_returns_at_once_and_bad_line_search_raises(torch_ref):
-    w = graphgrad.tensor([1.0], requires_grad=True)
-    opt = optim.LBFGS([w])
-    calls = []
-
+def _quadratic_closure(opt, w, target, calls=None):
     def closure():
-        calls.append(1)
+        if calls is not None:
+            calls.append(1)
         opt.zero_grad()
-        loss = ((w - 1) ** 2).sum()
+        loss = ((w - target) ** 2).sum()
         loss.backward()
         return loss
 
-    assert opt.step(closure).item() == 0.0 and len(calls) == 1
-    v = graphgrad.tensor([3.0], requires_grad=True)
-    bad = optim.LBFGS([v], line_search_fn="wolfe")
+    return closure
 
-    def bad_closure():
-        bad.zero_grad()
-        loss = (v * v).sum()
-        loss.backward()
-        return loss
 
+@pytest.mark.parametrize("lib_name", ["graphgrad", "torch"])
+def test_converged_start_returns_at_once_and_bad_line_search_raises(torch_ref, lib_name):
+    lib = graphgrad if lib_name == "graphgrad" else torch_ref
+    w = lib.tensor([1.0], requires_grad=True)
+    opt = lib.optim.LBFGS([w])
+    calls = []
+    assert opt.step(_quadratic_closure(opt, w, 1.0, calls)).item() == 0.0 and len(calls) == 1
+    v = lib.tensor([3.0], requires_grad=True)
+    bad = lib.optim.LBFGS([v], line_search_fn="wolfe")
     with pytest.raises(RuntimeError, match=r"^only 'strong_wolfe' is supported$"):
-        bad.step(bad_closure)
-    t = torch_ref.tensor([3.0], requires_grad=True)
-    tbad = torch_ref.optim.LBFGS([t], line_search_fn="wolfe")
-
-    def t_closure():
-        tbad.zero_grad()
-        loss = (t * t).sum()
-        loss.backward()
-        return loss
-
-    with pytest.raises(RuntimeError, match=r"^only 'strong_wolfe' is supported$"):
-        tbad.step(t_closure)
+        bad.step(_quadratic_closure(bad, v, 0.0))
