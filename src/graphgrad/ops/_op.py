@@ -14,7 +14,7 @@ import weakref
 
 import numpy as np
 
-from .._dtype import get_default_dtype, result_type
+from .._dtype import bfloat16, get_default_dtype, is_float_np, result_type
 from .._tensor import Tensor
 from ..autograd import explain
 from ..autograd.explain import note_cut
@@ -104,6 +104,9 @@ def summed_dims(shape, size):
     return tuple(range(lead)) + tuple(i + lead for i, s in enumerate(size) if s == 1 and shape[i + lead] != 1)
 
 
+_FLOAT32 = np.dtype(np.float32)
+
+
 def _tensor_cls():
     return Tensor
 
@@ -117,7 +120,7 @@ def _target_dtype(op, inputs):
             break
     else:
         dt = first
-    if op.promote == "float" and dt.kind != "f":
+    if op.promote == "float" and not is_float_np(dt):
         dt = get_default_dtype().np
     return dt
 
@@ -139,12 +142,12 @@ def apply(op, *inputs, **kwargs):
     n_in = len(inputs)
     if n_in == 1:
         arr = inputs[0]._data
-        if op.promote == "float" and arr.dtype.kind != "f":
+        if op.promote == "float" and not is_float_np(arr.dtype):
             arr = arr.astype(get_default_dtype().np)
         res = op.forward(arr, **kwargs)
     elif n_in == 2 and (op.promote is None or inputs[0]._data.dtype == inputs[1]._data.dtype != np.bool_):
         a = inputs[0]._data
-        if op.promote == "float" and a.dtype.kind != "f":
+        if op.promote == "float" and not is_float_np(a.dtype):
             res = op.forward(a.astype(get_default_dtype().np), inputs[1]._data.astype(get_default_dtype().np),
                              **kwargs)
         else:
@@ -171,7 +174,9 @@ def apply(op, *inputs, **kwargs):
         return _wrap_many(Tensor, op, inputs, res, record, kwargs, state)
     if type(res) is not np.ndarray:
         res = np.asarray(res)
-    if record and res.dtype.kind != "f":
+    if res.dtype == _FLOAT32 and op.promote == "same" and inputs[0]._data.dtype == bfloat16.np:
+        res = res.astype(bfloat16.np)  # ml_dtypes' matmul gives float32; PyTorch rounds it to bfloat16
+    if record and not is_float_np(res.dtype):
         record = False  # integer and bool results never require grad
     if not record:
         out = Tensor._make(res, False, None)
