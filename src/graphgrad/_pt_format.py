@@ -305,7 +305,8 @@ def _strided(storage, offset, size, stride, dtype=None):
         raise FormatError(f"a tensor of size {list(size)} and stride {list(stride)} at offset {offset} "
                           f"reaches past its storage of {flat.size} elements")
     item = flat.itemsize
-    array = np.lib.stride_tricks.as_strided(flat[offset:], shape=tuple(size), strides=[s * item for s in stride])
+    # an ndarray on the storage's memory (its .base is the storage, so saving it again shares it again)
+    array = np.ndarray(tuple(size), flat.dtype, buffer=flat, offset=offset * item, strides=[s * item for s in stride])
     return Tensor._make(array, False, None)
 
 

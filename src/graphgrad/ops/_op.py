@@ -174,7 +174,8 @@ def apply(op, *inputs, **kwargs):
         return _wrap_many(Tensor, op, inputs, res, record, kwargs, state)
     if type(res) is not np.ndarray:
         res = np.asarray(res)
-    if res.dtype == _FLOAT32 and op.promote == "same" and inputs[0]._data.dtype == bfloat16.np:
+    if (res.dtype == _FLOAT32 and op.promote == "same" and inputs[0]._data.dtype == bfloat16.np
+            and all(t._data.dtype == bfloat16.np for t in inputs)):
         res = res.astype(bfloat16.np)  # ml_dtypes' matmul gives float32; PyTorch rounds it to bfloat16
     if record and not is_float_np(res.dtype):
         record = False  # integer and bool results never require grad
