@@ -21,8 +21,9 @@ def _values(name, shape=(3, 4)):
 def _equal(g, t):
     assert str(g.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
     assert tuple(g.shape) == tuple(t.shape)
-    np.testing.assert_array_equal(g.detach().float().numpy() if g.dtype == graphgrad.bfloat16 else g.detach().numpy(),
-                                  t.detach().float().numpy() if str(t.dtype) == "torch.bfloat16" else t.detach().numpy())
+    ours = g.detach().float() if g.dtype == graphgrad.bfloat16 else g.detach()
+    theirs = t.detach().float() if str(t.dtype) == "torch.bfloat16" else t.detach()
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
 
 
 def _torch_checkpoint(torch):

@@ -18,8 +18,8 @@ import sys
 
 import numpy as np
 
-from . import anomaly, explain
 from .._dtype import is_float_np
+from . import anomaly, explain
 from .anomaly import run_node
 from .grad_mode import _State
 from .graph import AccumulateGrad, _Sites, backward_call, edge_of
