@@ -76,19 +76,7 @@ def bars(n, side=10, seed=0):
 
 
 # Training runs are subprocesses (the real exit status and stderr); quick checks and the list of bad inputs
-# run through graphgrad.cli.main in this process -- what the subprocess runs -- to keep the file quick.
-@pytest.fixture
-def cli(capsys, monkeypatch, tmp_path):
-    from graphgrad.cli import main
-
-    monkeypatch.chdir(tmp_path)
-
-    def run(*argv):
-        code = main([str(a) for a in argv])
-        out, err = capsys.readouterr()
-        return subprocess.CompletedProcess(argv, code, out, err)
-
-    return run
+# run through graphgrad.cli.main in this process (the ``cli`` fixture of conftest.py) to keep the file quick.
 
 
 def test_cli_files_are_user_code():

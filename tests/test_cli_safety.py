@@ -15,21 +15,6 @@ SRC = str(Path(__file__).resolve().parent.parent / "src")
 SMALL = ["--limit", "200", "--seed", "1"]
 
 
-@pytest.fixture
-def cli(capsys, monkeypatch, tmp_path):
-    """``graphgrad ARGS`` in this process (what the console script runs), in tmp_path."""
-    from graphgrad.cli import main
-
-    monkeypatch.chdir(tmp_path)
-
-    def run(*argv):
-        code = main([str(a) for a in argv])
-        out, err = capsys.readouterr()
-        return subprocess.CompletedProcess(argv, code, out, err)
-
-    return run
-
-
 def _lrs(out_dir):
     with open(Path(out_dir) / "metrics.csv", newline="") as f:
         return [float(row["lr"]) for row in csv.DictReader(f)]

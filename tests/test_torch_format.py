@@ -275,3 +275,16 @@ def test_bfloat16_in_torch_format_both_ways(torch_ref, tmp_path):
     graphgrad.save(ours, tmp_path / "g.pt")
     back = torch_ref.load(tmp_path / "g.pt")
     assert torch_ref.equal(back["x"], values) and back["p"].dtype == torch_ref.bfloat16
+
+
+def test_bfloat16_reductions_accumulate_in_float32_as_pytorch(torch_ref):
+    values = np.random.default_rng(2).random(10000).astype(np.float32)
+
+    def results(lib):
+        x = lib.tensor(values).to(lib.bfloat16)
+        m = x.reshape(100, 100)
+        return [x.sum(), x.mean(), m.sum(1), x.cumsum(0), x.var(), x.norm(), lib.softmax(m, 1), m.max(1).values,
+                lib.nn.functional.cross_entropy(m[:5], lib.tensor([1, 2, 3, 4, 5])), m @ m]
+
+    for ours, theirs in zip(results(graphgrad), results(torch_ref)):
+        _equal(ours, theirs)

@@ -105,6 +105,8 @@ def summed_dims(shape, size):
 
 
 _FLOAT32 = np.dtype(np.float32)
+_FLOAT64 = np.dtype(np.float64)
+_BF16 = bfloat16.np  # None without ml_dtypes
 
 
 def _tensor_cls():
@@ -125,6 +127,34 @@ def _target_dtype(op, inputs):
     return dt
 
 
+def _computes_bfloat16(op, inputs, kwargs):
+    """Whether ``op`` computes on a bfloat16 input (not a view of one, not a cast to an explicit dtype)."""
+    return not op.view and kwargs.get("dtype") is None and any(t._data.dtype == _BF16 for t in inputs)
+
+
+def _forward_bfloat16(op, inputs, kwargs):
+    """PyTorch's CPU kernels compute bfloat16 in float32 and round the result once: so does this forward."""
+    target = _target_dtype(op, inputs) if op.promote is not None else None
+    compute = _FLOAT32 if target is None or target == _BF16 else target
+    arrays = [t._data.astype(compute) if t._data.dtype == _BF16 or (target is not None and t._data.dtype != compute)
+              else t._data for t in inputs]
+    res = op.forward(*arrays, **kwargs)
+    wider = any(t._data.dtype in (_FLOAT32, _FLOAT64) for t in inputs)  # a float32/64 input's dtype wins
+    if target != _BF16 and (target is not None or wider):
+        return res
+    if op.stateful:
+        out, state = res
+        return _round_to_bfloat16(out), state
+    return _round_to_bfloat16(res)
+
+
+def _round_to_bfloat16(res):
+    if isinstance(res, tuple):
+        return tuple(_round_to_bfloat16(r) for r in res)
+    res = np.asarray(res)
+    return res.astype(_BF16) if res.dtype == _FLOAT32 else res
+
+
 def _edge(t):
     fn = t._grad_fn
     if fn is not None:
@@ -140,7 +170,9 @@ _NO_EDGE = (None, 0)
 def apply(op, *inputs, **kwargs):
     """Run ``op`` on Tensors; record a Node if grad mode is on and an input requires grad."""
     n_in = len(inputs)
-    if n_in == 1:
+    if _BF16 is not None and _computes_bfloat16(op, inputs, kwargs):
+        res = _forward_bfloat16(op, inputs, kwargs)
+    elif n_in == 1:
         arr = inputs[0]._data
         if op.promote == "float" and not is_float_np(arr.dtype):
             arr = arr.astype(get_default_dtype().np)
@@ -174,9 +206,6 @@ def apply(op, *inputs, **kwargs):
         return _wrap_many(Tensor, op, inputs, res, record, kwargs, state)
     if type(res) is not np.ndarray:
         res = np.asarray(res)
-    if (res.dtype == _FLOAT32 and op.promote == "same" and inputs[0]._data.dtype == bfloat16.np
-            and all(t._data.dtype == bfloat16.np for t in inputs)):
-        res = res.astype(bfloat16.np)  # ml_dtypes' matmul gives float32; PyTorch rounds it to bfloat16
     if record and not is_float_np(res.dtype):
         record = False  # integer and bool results never require grad
     if not record:

@@ -709,7 +709,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """
     if dtype is not None:
         input = input.to(dtype)
-    if input._data.dtype.kind != "f":
+    if not is_float_np(input._data.dtype):
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
                            + input.dtype._legacy[:-len("Tensor")])
     dims = _dims(input, dim)
