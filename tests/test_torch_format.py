@@ -288,3 +288,29 @@ def test_bfloat16_reductions_accumulate_in_float32_as_pytorch(torch_ref):
 
     for ours, theirs in zip(results(graphgrad), results(torch_ref)):
         _equal(ours, theirs)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
+def test_graphgrad_optimizer_and_scheduler_state_loads_in_torch(torch_ref, name):
+    from graphgrad.optim import lr_scheduler
+
+    extra = {"momentum": 0.9} if name == "SGD" else {}
+    w = graphgrad.ones(2, requires_grad=True)
+    opt = getattr(graphgrad.optim, name)([w], lr=0.1, **extra)
+    w.grad = graphgrad.ones(2)
+    opt.step()
+    plateau = lr_scheduler.ReduceLROnPlateau(opt)
+    plateau.step(1.0)
+    buf = io.BytesIO()
+    graphgrad.save({"optimizer": opt.state_dict(), "plateau": plateau.state_dict()}, buf)
+    buf.seek(0)
+    theirs = torch_ref.load(buf)
+    tw = torch_ref.tensor(w.detach().numpy(), requires_grad=True)  # the weights after the first step
+    topt = getattr(torch_ref.optim, name)([tw], lr=0.1, **extra)
+    topt.load_state_dict(theirs["optimizer"])
+    tw.grad = torch_ref.ones(2)
+    topt.step()
+    w.grad = graphgrad.ones(2)
+    opt.step()
+    np.testing.assert_allclose(w.detach().numpy(), tw.detach().numpy(), rtol=1e-6)
+    assert theirs["plateau"]["mode_worse"] == float("inf")
