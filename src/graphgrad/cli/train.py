@@ -232,6 +232,9 @@ def _loop(args, s, model, optimizer, meta, start, rows, out, ckpt_path, say, arr
     graph = None
     t_run = time.perf_counter()
     epoch = completed = start
+    # a diverging step is reported once, clearly, by the checks below: not by NumPy's overflow warnings
+    quiet_numpy = np.errstate(over="ignore", invalid="ignore", divide="ignore")
+    quiet_numpy.__enter__()
     try:
         for epoch in range(start + 1, s["epochs"] + 1):
             t0 = time.perf_counter()
@@ -299,6 +302,8 @@ def _loop(args, s, model, optimizer, meta, start, rows, out, ckpt_path, say, arr
             print(f"\ninterrupted in epoch {completed + 1}, before any epoch was complete: no checkpoint to resume "
                   "from; run the same command again to start over", file=sys.stderr, flush=True)
         return 130
+    finally:
+        quiet_numpy.__exit__(None, None, None)
 
     elapsed = time.perf_counter() - t_run
     written = [checkpoint.FILENAME, "metrics.csv"]

@@ -129,7 +129,10 @@ def _target_dtype(op, inputs):
 
 def _computes_bfloat16(op, inputs, kwargs):
     """Whether ``op`` computes on a bfloat16 input (not a view of one, not a cast to an explicit dtype)."""
-    return not op.view and kwargs.get("dtype") is None and any(t._data.dtype == _BF16 for t in inputs)
+    for t in inputs:
+        if t._data.dtype == _BF16:
+            return not op.view and kwargs.get("dtype") is None
+    return False
 
 
 def _forward_bfloat16(op, inputs, kwargs):
