@@ -1,6 +1,7 @@
 """graphgrad.save / graphgrad.load in PyTorch's own format: both ways with real PyTorch, weights_only, bfloat16."""
 
 import collections
+import importlib.util
 import io
 import pickle
 
@@ -230,9 +231,28 @@ def test_bfloat16_without_ml_dtypes_names_the_extra(monkeypatch):
         graphgrad.ones(2, dtype=graphgrad.bfloat16)
 
 
-bf16 = pytest.importorskip("ml_dtypes", reason="bfloat16 needs ml_dtypes") and None
+def test_plain_install_without_ml_dtypes():
+    """graphgrad imports, saves and loads without ml_dtypes; only using bfloat16 asks for it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "import sys, io; sys.modules['ml_dtypes'] = None\n"
+        "import graphgrad as g\n"
+        "b = io.BytesIO(); g.save({'w': g.ones(2)}, b); b.seek(0); assert g.load(b)['w'].tolist() == [1.0, 1.0]\n"
+        "try:\n    g.zeros(1, dtype=g.bfloat16)\nexcept ImportError as e:\n    print(e)\n"
+    )
+    env = {"PYTHONPATH": str(Path(graphgrad.__file__).parents[1]), "PATH": ""}
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "graphgrad.bfloat16 needs the ml_dtypes package" in proc.stdout and "graphgrad[bf16]" in proc.stdout
 
 
+needs_ml_dtypes = pytest.mark.skipif(importlib.util.find_spec("ml_dtypes") is None, reason="bfloat16 needs ml_dtypes")
+
+
+@needs_ml_dtypes
 def test_bfloat16_rounds_as_pytorch(torch_ref):
     rng = np.random.default_rng(0)
     values = np.concatenate([rng.standard_normal(1000).astype(np.float32) * 100,
@@ -247,6 +267,7 @@ def test_bfloat16_rounds_as_pytorch(torch_ref):
     assert repr(ours[-3:]).replace("graphgrad", "torch") == repr(theirs[-3:])
 
 
+@needs_ml_dtypes
 def test_bfloat16_arithmetic_as_pytorch(torch_ref):
     rng = np.random.default_rng(1)
     a, b = (rng.standard_normal((4, 5)).astype(np.float32) for _ in range(2))
@@ -267,6 +288,7 @@ def test_bfloat16_arithmetic_as_pytorch(torch_ref):
     _equal(ours[0], theirs[0])  # elementwise chains round after each op, as PyTorch's do
 
 
+@needs_ml_dtypes
 def test_bfloat16_in_torch_format_both_ways(torch_ref, tmp_path):
     values = torch_ref.tensor([1.5, -2.25, 3.0e-3, 1e30], dtype=torch_ref.bfloat16)
     torch_ref.save({"x": values, "p": torch_ref.nn.Parameter(values.clone())}, tmp_path / "t.pt")
@@ -277,6 +299,7 @@ def test_bfloat16_in_torch_format_both_ways(torch_ref, tmp_path):
     assert torch_ref.equal(back["x"], values) and back["p"].dtype == torch_ref.bfloat16
 
 
+@needs_ml_dtypes
 def test_bfloat16_reductions_accumulate_in_float32_as_pytorch(torch_ref):
     values = np.random.default_rng(2).random(10000).astype(np.float32)
 
