@@ -157,9 +157,11 @@ class Tensor:
 
         return device("cpu")
 
-    @property
-    def is_cuda(self):
-        return False
+    # what kind of tensor this is, as PyTorch reports it: a dense tensor on the CPU
+    is_cuda = is_mps = is_xpu = is_ipu = is_xla = is_mtia = is_maia = is_hpu = is_meta = is_vulkan = property(
+        lambda self: False)
+    is_mkldnn = is_quantized = is_nested = property(lambda self: False)
+    is_cpu = property(lambda self: True)
 
     @property
     def layout(self):
