@@ -46,7 +46,7 @@ class finfo:
         self.max = float(info.max)
         self.min = float(info.min)
         self.tiny = self.smallest_normal = float(info.tiny)
-        self.resolution = float(info.resolution)
+        self.resolution = 10.0 ** -int(info.precision)  # a Python float, not rounded to the dtype
         self.dtype = d.name
 
     def __repr__(self):

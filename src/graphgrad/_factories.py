@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from . import _dtype
+from . import _dtype, _runtime
 from ._tensor import Tensor
 from .autograd.graph import _Sites, user_site
 from .ops._op import Op, _torch_name, apply_inplace, export
@@ -20,6 +20,8 @@ def _resolve(dtype, default=None):
 
 
 def _finish(arr, requires_grad, device=None):
+    if device is None:
+        device = _runtime.default_device  # set_default_device's choice
     if device is not None:
         from ._device import check_device
 

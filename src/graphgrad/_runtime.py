@@ -15,17 +15,21 @@ from ._device import check_device, device
 from .backends.cuda import get_float32_matmul_precision, set_float32_matmul_precision  # noqa: F401
 
 _threads = {"intra": os.cpu_count() or 1, "interop": os.cpu_count() or 1}
+default_device = None  # set_default_device's device; the factories put new tensors there
 
 
 def set_default_device(device_spec):
-    """Only the CPU holds tensors: ``"cpu"`` (or None) is accepted, any other device raises as PyTorch's
-    CPU build does."""
-    if device_spec is not None:
-        check_device(device_spec)
+    """Record the device the factories use when given none. Only the CPU holds tensors: as in PyTorch's
+    CPU build, naming another device is accepted here and the factories (and ``get_default_device``) raise."""
+    global default_device
+    default_device = None if device_spec is None else device(device_spec)
 
 
 def get_default_device():
-    return device("cpu")
+    if default_device is None:
+        return device("cpu")
+    check_device(default_device)
+    return default_device
 
 
 def _positive_int(name, n):

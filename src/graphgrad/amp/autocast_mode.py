@@ -36,7 +36,7 @@ FLOAT32 = ("prod", "cdist", "trace", "mse_loss", "l1_loss", "smooth_l1_loss", "h
            "poisson_nll_loss", "triplet_margin_loss", "multi_margin_loss", "multilabel_margin_loss")
 PROMOTE = ("cat", "stack")
 # the Tensor operators that are the matmul op
-_OPERATORS = {"__matmul__": "matmul", "__rmatmul__": "matmul"}
+_MATMUL_OPERATORS = ("__matmul__", "__rmatmul__")
 
 
 class _AutocastState(threading.local):
@@ -108,7 +108,7 @@ def install(graphgrad):
                 fn = owner.__dict__.get(name) if owner is Tensor else getattr(owner, name, None)
                 if fn is not None and not hasattr(fn, "__autocast_policy__"):
                     setattr(owner, name, _autocasting(fn, policy))
-    for op, name in _OPERATORS.items():
+    for op in _MATMUL_OPERATORS:
         setattr(Tensor, op, _autocasting(Tensor.__dict__[op], "lower"))
 
 
