@@ -96,7 +96,7 @@ def _check_ragged(data, dim=0):
 
 
 @export("tensor", method=False)
-def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
+def tensor(data, *, dtype=None, device=None, requires_grad=False):
     """A new tensor that copies ``data`` (a number, nested lists, an ndarray or a tensor).
 
     >>> import graphgrad
@@ -153,7 +153,7 @@ def _filled(value, size, dtype, requires_grad, device, default=None):
 
 
 @export("zeros", method=False)
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+def zeros(*size, dtype=None, device=None, requires_grad=False, layout=None):
     try:
         return _filled(0, size, dtype, requires_grad, device)
     except RuntimeError as e:
@@ -163,18 +163,19 @@ def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=
 
 
 @export("ones", method=False)
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+def ones(*size, dtype=None, device=None, requires_grad=False, layout=None):
     return _filled(1, size, dtype, requires_grad, device)
 
 
 @export("empty", method=False)
-def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None, memory_format=None,
-          pin_memory=False):
+def empty(*size, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None):
+    if memory_format is not None and memory_format.name == "preserve_format":
+        raise RuntimeError("unsupported memory format Preserve")
     return _filled(0, size, dtype, requires_grad, device)
 
 
 @export("full", method=False)
-def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None):
     if dtype is None:
         dtype = _dtype.from_numpy_dtype(_infer(fill_value))
     return _filled(fill_value, (tuple(size),), dtype, requires_grad, device)
@@ -209,7 +210,7 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
 
 
 @export("arange", method=False)
-def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False, out=None):
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
     """Values from ``start`` to ``end`` (exclusive); int64 unless a bound or step is a float."""
     if end is None:
         start, end = 0, start

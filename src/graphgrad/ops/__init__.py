@@ -6,6 +6,7 @@ from . import (  # noqa: F401,E501
     linalg,
     operators,
     reduce,
+    resize,
     shape,
     structure,
 )

@@ -299,7 +299,7 @@ RPOW = Op("PowBackward2", lambda b, base: np.power(np.asarray(base, b.dtype), b)
 
 
 @export("add")
-def add(input, other, *, alpha=1, out=None):
+def add(input, other, *, alpha=1):
     """``input + alpha * other`` with broadcasting.
 
     >>> import graphgrad
