@@ -9,5 +9,6 @@ from . import (  # noqa: F401,E501
     resize,
     shape,
     structure,
+    unique,
 )
 from ._op import FUNCTIONS, METHODS, REGISTRY  # noqa: F401
