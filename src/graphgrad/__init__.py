@@ -108,8 +108,12 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
         _repr.LINEWIDTH = linewidth
 
 
-# what PyTorch's CPU build has besides the ops: devices, backend switches, mixed precision, TorchScript
-from . import accelerator, amp, backends, cpu, jit, linalg, nn, onnx, optim, return_types, utils, viz  # noqa: E402  (viz imports graphviz only when make_dot is called)  # noqa: E402
+from . import linalg, nn, optim, return_types, utils, viz  # noqa: E402  (viz imports graphviz only when make_dot is called)
+from .serialization import load, save  # noqa: E402
+
+# isort: split
+# what PyTorch's CPU build has besides the ops: devices, backends, mixed precision, TorchScript, sparse COO
+from . import accelerator, amp, backends, cpu, jit, onnx, sparse  # noqa: E402
 from ._compile import compile  # noqa: E402
 from ._constants import (  # noqa: E402
     channels_last,
@@ -136,13 +140,13 @@ from ._runtime import (  # noqa: E402
     set_num_threads,
 )
 from .amp.autocast_mode import (  # noqa: E402
-    autocast,  # noqa: E402
+    autocast,
     get_autocast_cpu_dtype,
     get_autocast_dtype,
     is_autocast_available,
     is_autocast_cpu_enabled,
     is_autocast_enabled,
 )
-from .serialization import load, save  # noqa: E402
 
+sparse.install(_sys.modules[__name__])  # sparse_coo_tensor, to_sparse, mm/matmul/add with a sparse operand
 amp.autocast_mode.install(_sys.modules[__name__])  # matmul, linear, conv, ... cast under autocast
