@@ -75,17 +75,36 @@ class iinfo:
 
 
 class memory_format:
-    """A memory-format tag (``graphgrad.channels_last``, ...). graphgrad's arrays are always laid out
-    row-major, so the tags are accepted where PyTorch accepts them and change no value."""
+    """A memory-format tag (``graphgrad.channels_last``, ...): the order in which a tensor's elements lie in
+    memory. ``channels_last`` lays a 4-d NCHW tensor out as NHWC (``channels_last_3d``: NCDHW as NDHWC), which
+    NumPy represents with strides, so ``stride()`` and ``is_contiguous(memory_format=...)`` answer as PyTorch."""
 
-    def __init__(self, name):
+    def __init__(self, name, order=None):
         self.name = name
+        self._order = order  # the dimensions from the outermost in memory to the innermost (None: as they are)
 
     def __repr__(self):
         return f"graphgrad.{self.name}"
 
+    def _check_rank(self, arr):
+        if self._order is not None and arr.ndim != len(self._order):
+            raise RuntimeError(f"required rank {len(self._order)} tensor to use {self.name} format")
+
+    def holds(self, arr):
+        """Whether ``arr`` lies in memory in this format."""
+        if self._order is None:
+            return bool(arr.flags.c_contiguous)
+        return arr.ndim == len(self._order) and bool(arr.transpose(self._order).flags.c_contiguous)
+
+    def arrange(self, arr):
+        """A copy of ``arr`` laid out in this format."""
+        self._check_rank(arr)
+        if self._order is None:
+            return np.ascontiguousarray(arr)
+        return np.ascontiguousarray(arr.transpose(self._order)).transpose(np.argsort(self._order))
+
 
 preserve_format = memory_format("preserve_format")
 contiguous_format = memory_format("contiguous_format")
-channels_last = memory_format("channels_last")
-channels_last_3d = memory_format("channels_last_3d")
+channels_last = memory_format("channels_last", (0, 2, 3, 1))
+channels_last_3d = memory_format("channels_last_3d", (0, 2, 3, 4, 1))
