@@ -342,14 +342,12 @@ def _routed(fn):
     import functools
 
     @functools.wraps(fn)
-    def call(input, other, *args, **kwargs):
-        if isinstance(input, SparseTensor) or isinstance(other, SparseTensor):
-            if fn.__name__ in ("add",) and not args and not kwargs:
-                return input + other
-            if fn.__name__ in ("mm", "matmul", "spmm") and not args and not kwargs:
-                return mm(input, other)
-            raise NotImplementedError(_UNSUPPORTED)
-        return fn(input, other, *args, **kwargs)
+    def call(*args, **kwargs):
+        if len(args) > 1 and (args[0].__class__ is SparseTensor or args[1].__class__ is SparseTensor):
+            if len(args) != 2 or kwargs:
+                raise NotImplementedError(_UNSUPPORTED)
+            return args[0] + args[1] if fn.__name__ == "add" else mm(*args)
+        return fn(*args, **kwargs)
 
     return call
 
