@@ -87,6 +87,12 @@ def test_out_resize_warns_as_pytorch():
         gg.mul(gg.ones(2, 2), 2.0, out=gg.empty(3))
 
 
+def test_arange_out_resize_warns_as_pytorch():
+    with pytest.warns(UserWarning, match=r"The number of elements in the out tensor of shape \[2\] is 2 which does not"
+                                         r" match the computed number of elements 4"):
+        gg.arange(4, out=gg.ones(2))
+
+
 def test_out_bumps_version_and_keeps_views():
     base = gg.zeros(2, 3)
     col = base[:, 1]

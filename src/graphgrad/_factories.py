@@ -148,14 +148,22 @@ def from_numpy(ndarray):
     return t
 
 
-def _filled(value, size, dtype, requires_grad, device, default=None):
+def _filled(value, size, dtype, requires_grad, device, default=None, layout=None):
+    if layout is not None and layout.name == "sparse_coo":  # an all-zero sparse tensor: no nonzeros at all
+        if value != 0:
+            raise RuntimeError("full(...) is not implemented for sparse layout")
+        from .sparse import sparse_coo_tensor
+
+        shape = _size(size)
+        return sparse_coo_tensor(np.zeros((len(shape), 0), np.int64), np.zeros(0, _resolve(dtype, default)), shape,
+                                 device=device, requires_grad=requires_grad)
     return _finish(np.full(_size(size), value, dtype=_resolve(dtype, default)), requires_grad, device)
 
 
 @export("zeros", method=False)
 def zeros(*size, dtype=None, device=None, requires_grad=False, layout=None):
     try:
-        return _filled(0, size, dtype, requires_grad, device)
+        return _filled(0, size, dtype, requires_grad, device, layout=layout)
     except RuntimeError as e:
         if "negative dimension" in str(e):
             raise RuntimeError("zeros: Dimension size must be non-negative.") from None  # PyTorch's own text
@@ -164,28 +172,28 @@ def zeros(*size, dtype=None, device=None, requires_grad=False, layout=None):
 
 @export("ones", method=False)
 def ones(*size, dtype=None, device=None, requires_grad=False, layout=None):
-    return _filled(1, size, dtype, requires_grad, device)
+    return _filled(1, size, dtype, requires_grad, device, layout=layout)
 
 
 @export("empty", method=False)
 def empty(*size, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None):
     if memory_format is not None and memory_format.name == "preserve_format":
         raise RuntimeError("unsupported memory format Preserve")
-    return _filled(0, size, dtype, requires_grad, device)
+    return _filled(0, size, dtype, requires_grad, device, layout=layout)
 
 
 @export("full", method=False)
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None):
     if dtype is None:
         dtype = _dtype.from_numpy_dtype(_infer(fill_value))
-    return _filled(fill_value, (tuple(size),), dtype, requires_grad, device)
+    return _filled(fill_value, (tuple(size),), dtype, requires_grad, device, layout=layout)
 
 
 def _like(fn):
     def like(input, *args, dtype=None, device=None, requires_grad=False, memory_format=None, layout=None,
              **kwargs):
         return fn(input._data.shape, *args, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad,
-                  **kwargs)
+                  layout=layout, **kwargs)
 
     like.__name__ = fn.__name__ + "_like"
     like.__doc__ = f"``{fn.__name__}`` with the shape (and, by default, dtype) of ``input``."

@@ -129,7 +129,13 @@ def write_out(name, result, out, args=(), kwargs=None):
                            f"{_legacy_name(dst)}")
     with no_grad():
         if out._data.shape != result._data.shape:
-            if out._data.size:
+            if name in ("arange", "range") and out._data.size != result._data.size:
+                warnings.warn(  # PyTorch's range factories say it their own way
+                    f"The number of elements in the out tensor of shape {list(out._data.shape)} is {out._data.size} "
+                    f"which does not match the computed number of elements {result._data.size}. Note that this may "
+                    "occur as a result of rounding error. The out tensor will be resized to a tensor of shape "
+                    f"({result._data.size},).", UserWarning, stacklevel=4)
+            elif out._data.size:
                 warnings.warn(
                     f"An output with one or more elements was resized since it had shape {list(out._data.shape)}, "
                     f"which does not match the required output shape {list(result._data.shape)}. This behavior is "
