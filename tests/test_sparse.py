@@ -56,6 +56,7 @@ CASES = [
     "t.sparse_coo_tensor([[0, 1], [0, 1]], [[1.0, 2.0], [3.0, 4.0]], (2, 2, 2)).to_dense()",
     "t.mm(s, t.ones(2, 2))", "s.grad", "s.requires_grad", "s.detach().is_sparse",
     "t.sparse_coo_tensor(IDX, VALS, (2, 3), requires_grad=True).is_leaf",
+    "(lambda ac: (ac.__enter__(), t.mm(s, d), ac.__exit__(None, None, None))[1])(t.autocast('cpu', dtype=t.float16))",
     "t.zeros(2, 3, layout=t.sparse_coo)", "t.empty(2, layout=t.sparse_coo)", "t.ones(2, layout=t.sparse_coo)",
     "t.full((2,), 1.0, layout=t.sparse_coo)", "t.zeros_like(d, layout=t.sparse_coo)", "t.zeros(2, layout=t.strided)",
 ]

@@ -53,12 +53,15 @@ def _default_cpu_dtype():
 
 
 def _eligible(t):
-    """PyTorch casts only floating tensors that are not float64."""
-    return isinstance(t, Tensor) and t._data.dtype.kind == "f" and t._data.dtype.itemsize < 8
+    """PyTorch casts only floating tensors that are not float64 (a sparse tensor's values are cast by to())."""
+    if not isinstance(t, Tensor):
+        return False
+    dt = t.dtype.np
+    return dt.kind == "f" and dt.itemsize < 8
 
 
 def _cast_all(value, target):
-    if _eligible(value) and value._data.dtype != target.np:
+    if _eligible(value) and value.dtype is not target:
         return value.to(target)
     if isinstance(value, (list, tuple)) and any(isinstance(v, Tensor) for v in value):
         return type(value)(_cast_all(v, target) for v in value)
