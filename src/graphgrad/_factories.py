@@ -192,8 +192,10 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, layo
 def _like(fn):
     def like(input, *args, dtype=None, device=None, requires_grad=False, memory_format=None, layout=None,
              **kwargs):
+        if layout is not None:
+            kwargs["layout"] = layout  # zeros_like(x, layout=sparse_coo); the random factories take no layout
         return fn(input._data.shape, *args, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad,
-                  layout=layout, **kwargs)
+                  **kwargs)
 
     like.__name__ = fn.__name__ + "_like"
     like.__doc__ = f"``{fn.__name__}`` with the shape (and, by default, dtype) of ``input``."
