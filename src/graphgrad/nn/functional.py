@@ -506,13 +506,38 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
                   momentum=0.1, eps=1e-05):
-    """Normalisation of each sample's channels over their spatial axes (group norm with one channel per group)."""
+    """Normalisation of each sample's channels over their spatial axes (group norm with one channel per group).
+
+    With ``use_input_stats`` the running statistics (if given) move towards the batch average of the
+    per-instance mean and unbiased variance; without, they normalise, as batch_norm's eval mode does.
+    """
     if not use_input_stats:
         return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
-    n, c = input._data.shape[:2]
-    return group_norm(input.reshape((1, n * c) + input._data.shape[2:]), n * c, None, None, eps).reshape(
-        input._data.shape) * (weight.reshape((1, c) + (1,) * (input._data.ndim - 2)) if weight is not None else 1) + (
-        bias.reshape((1, c) + (1,) * (input._data.ndim - 2)) if bias is not None else 0)
+    shape = input._data.shape
+    spatial = int(np.prod(shape[2:]))
+    if spatial == 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size {_TorchSize(shape)}")
+    n, c = shape[:2]
+    per_channel = (1, c) + (1,) * (len(shape) - 2)
+    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and t._data.size != c:
+            raise RuntimeError(f"{name} should contain {n * c} elements not {t._data.size * n}")
+    axes = tuple(range(2, len(shape)))
+    with no_grad():
+        if running_mean is not None:
+            rm = running_mean._data
+            batch_mean = input._data.mean(axes).mean(0)
+            rm[...] = ((1 - momentum) * rm + momentum * batch_mean).astype(rm.dtype)
+            _bump(running_mean)
+        if running_var is not None:
+            rv = running_var._data
+            batch_var = input._data.var(axes, ddof=1).mean(0)
+            rv[...] = ((1 - momentum) * rv + momentum * batch_var).astype(rv.dtype)
+            _bump(running_var)
+    out = group_norm(input.reshape((1, n * c) + shape[2:]), n * c, None, None, eps).reshape(shape)
+    if weight is not None:
+        out = out * weight.reshape(per_channel)
+    return out + bias.reshape(per_channel) if bias is not None else out
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
@@ -966,6 +991,9 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     if tuple(shape[len(shape) - len(ns):]) != ns:
         raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape [*"
                            f"{', '.join(map(str, ns))}], but got input of size{list(shape)}")
+    if weight is not None and tuple(weight._data.shape) != ns:
+        raise RuntimeError(f"Expected weight to be of same shape as normalized_shape, but got weight of shape "
+                           f"{_shape(weight)} and normalized_shape = {list(ns)}")
     if eps is None:
         eps = float(np.finfo(input._data.dtype).eps)
     dims = tuple(range(-len(ns), 0))
@@ -1524,3 +1552,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     if swap:
         d_neg = graphgrad.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
     return _apply_reduction((margin + d_pos - d_neg).clamp_min(0), reduction)
+
+
+# the attention-mask helpers live in their own file; PyTorch exposes them as F._canonical_mask etc.
+from ._masks import _canonical_mask, _none_or_dtype  # noqa: E402, F401
