@@ -1,4 +1,5 @@
-"""InstanceNorm1d/2d/3d: per-sample, per-channel normalisation over the spatial axes (``F.instance_norm``).
+"""InstanceNorm1d/2d/3d and their lazy variants: per-sample, per-channel normalisation over the spatial axes
+(``F.instance_norm``).
 
 Defaults are PyTorch's: no affine parameters and no running statistics unless asked for; an input
 without a batch dimension is normalised as a batch of one.
@@ -9,9 +10,11 @@ from __future__ import annotations
 import warnings
 
 from .. import functional as F
+from .batchnorm import _LazyNormBase
 from .normalization import _NormBase
 
-__all__ = ["InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"]
+__all__ = ["InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d",
+           "LazyInstanceNorm3d"]
 
 
 class _InstanceNorm(_NormBase):
@@ -95,4 +98,26 @@ class InstanceNorm2d(_InstanceNorm):
 class InstanceNorm3d(_InstanceNorm):
     """Instance normalisation over (N, C, D, H, W) or (C, D, H, W) (see InstanceNorm1d)."""
 
+    _spatial_dims = 3
+
+
+class LazyInstanceNorm1d(_LazyNormBase, _InstanceNorm):
+    """An InstanceNorm1d whose ``num_features`` is read from the first input (as PyTorch's, it defaults to
+    ``affine=True, track_running_stats=True``)."""
+
+    cls_to_become = InstanceNorm1d
+    _spatial_dims = 1
+
+
+class LazyInstanceNorm2d(_LazyNormBase, _InstanceNorm):
+    """An InstanceNorm2d whose ``num_features`` is read from the first input (see LazyInstanceNorm1d)."""
+
+    cls_to_become = InstanceNorm2d
+    _spatial_dims = 2
+
+
+class LazyInstanceNorm3d(_LazyNormBase, _InstanceNorm):
+    """An InstanceNorm3d whose ``num_features`` is read from the first input (see LazyInstanceNorm1d)."""
+
+    cls_to_become = InstanceNorm3d
     _spatial_dims = 3
