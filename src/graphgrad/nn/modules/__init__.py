@@ -52,7 +52,6 @@ from .instancenorm import (
     LazyInstanceNorm2d,
     LazyInstanceNorm3d,
 )
-from .lazy import LazyModuleMixin
 from .linear import Bilinear, Identity, LazyLinear, Linear
 from .loss import (
     BCELoss,
@@ -115,5 +114,4 @@ from .transformer import (
     TransformerEncoderLayer,
 )
 
-__all__ = sorted(k for k, v in dict(globals()).items() if isinstance(v, type) and issubclass(v, Module)) + [
-    "LazyModuleMixin"]
+__all__ = sorted(k for k, v in dict(globals()).items() if isinstance(v, type) and issubclass(v, Module))
