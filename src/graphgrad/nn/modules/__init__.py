@@ -1,6 +1,9 @@
 """The layers, by family; everything is re-exported by ``graphgrad.nn``."""
 
 from ..module import Module
+
+# submodules that only give PyTorch's module paths (torch.nn.modules.flatten, ...) to layers defined elsewhere
+from . import flatten, module, padding, pixelshuffle, upsampling  # noqa: F401
 from .activation import (
     CELU,
     ELU,

@@ -1,0 +1,63 @@
+"""PyTorch's module paths under nn: every layer graphgrad has is importable from the submodule of
+``nn.modules`` where PyTorch defines it, and the private bases that user code subclasses are there too."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+import graphgrad.nn as gnn
+
+
+def _graphgrad_path(torch_path):
+    return "graphgrad" + torch_path[len("torch"):]
+
+
+@pytest.mark.parametrize("name", gnn.modules.__all__)
+def test_each_layer_lives_where_pytorch_defines_it(torch_ref, name):
+    torch_cls = getattr(torch_ref.nn, name)
+    module = importlib.import_module(_graphgrad_path(torch_cls.__module__))
+    assert getattr(module, name) is getattr(gnn, name)
+
+
+SUBCLASSED = [
+    ("torch.nn.modules.module", "Module"),
+    ("torch.nn.modules.loss", "_Loss"),
+    ("torch.nn.modules.loss", "_WeightedLoss"),
+    ("torch.nn.modules.batchnorm", "_NormBase"),
+    ("torch.nn.modules.batchnorm", "_BatchNorm"),
+    ("torch.nn.modules.batchnorm", "_LazyNormBase"),
+    ("torch.nn.modules.instancenorm", "_InstanceNorm"),
+    ("torch.nn.modules.conv", "_ConvNd"),
+    ("torch.nn.modules.lazy", "LazyModuleMixin"),
+    ("torch.nn.modules.rnn", "RNNBase"),
+    ("torch.nn.modules.utils", "_pair"),
+    ("torch.nn.parameter", "Parameter"),
+    ("torch.nn.parameter", "Buffer"),
+    ("torch.nn.parameter", "UninitializedParameter"),
+    ("torch.nn.parameter", "UninitializedBuffer"),
+    ("torch.nn.parameter", "is_lazy"),
+    ("torch.nn.utils.rnn", "PackedSequence"),
+    ("torch.nn.utils.rnn", "pad_sequence"),
+    ("torch.nn.utils.rnn", "pack_padded_sequence"),
+    ("torch.nn.utils.rnn", "pad_packed_sequence"),
+    ("torch.nn.utils.rnn", "pack_sequence"),
+    ("torch.nn.utils.rnn", "unpack_sequence"),
+    ("torch.nn.utils.rnn", "unpad_sequence"),
+    ("torch.nn.utils.rnn", "invert_permutation"),
+    ("torch.nn.functional", "_canonical_mask"),
+    ("torch.nn.functional", "_none_or_dtype"),
+]
+
+
+@pytest.mark.parametrize("path,name", SUBCLASSED, ids=[f"{p}.{n}" for p, n in SUBCLASSED])
+def test_private_bases_and_helpers_are_at_pytorchs_paths(torch_ref, path, name):
+    assert hasattr(importlib.import_module(path), name)  # the reference really has it there
+    assert hasattr(importlib.import_module(_graphgrad_path(path)), name)
+
+
+def test_submodules_are_attributes():
+    assert gnn.modules.transformer.Transformer is gnn.Transformer
+    assert gnn.utils.rnn.PackedSequence is gnn.utils.rnn.PackedSequence
+    assert gnn.modules.module.Module is gnn.Module
