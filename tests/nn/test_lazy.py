@@ -18,8 +18,10 @@ LAZY = [
     ("LazyConv1d", (4, 3), (2, 3, 8), ("Conv1d", (3, 4, 3))),
     ("LazyConv1d", (4, 3), (3, 8), ("Conv1d", (3, 4, 3))),  # unbatched
     ("LazyConv2d", (4, 3), (2, 3, 6, 6), ("Conv2d", (3, 4, 3))),
+    ("LazyConv3d", (4, 2), (2, 3, 3, 4, 4), ("Conv3d", (3, 4, 2))),
     ("LazyConvTranspose1d", (4, 3), (2, 3, 5), ("ConvTranspose1d", (3, 4, 3))),
     ("LazyConvTranspose2d", (4, 3), (2, 3, 4, 4), ("ConvTranspose2d", (3, 4, 3))),
+    ("LazyConvTranspose3d", (4, 2), (3, 2, 3, 2), ("ConvTranspose3d", (3, 4, 2))),  # unbatched
     ("LazyBatchNorm1d", (), (4, 3), ("BatchNorm1d", (3,))),
     ("LazyBatchNorm2d", (), (4, 3, 2, 2), ("BatchNorm2d", (3,))),
     ("LazyBatchNorm3d", (), (4, 3, 2, 2, 2), ("BatchNorm3d", (3,))),

@@ -30,7 +30,7 @@ from ..ops._op import apply, apply_inplace
 
 __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "alpha_dropout",
-    "avg_pool1d", "avg_pool2d", "batch_norm", "bilinear", "binary_cross_entropy",
+    "avg_pool1d", "avg_pool2d", "batch_norm", "bilinear", "binary_cross_entropy", "conv3d", "conv_transpose3d",
     "binary_cross_entropy_with_logits", "celu", "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d",
     "cosine_embedding_loss", "cosine_similarity", "cross_entropy", "dropout", "dropout1d", "dropout2d", "dropout3d",
     "elu", "embedding", "feature_alpha_dropout", "gaussian_nll_loss", "gelu", "glu", "group_norm", "hardshrink",
@@ -208,7 +208,8 @@ def _conv_checks(name, x, weight, bias, groups, nd, transposed):
                            "the same")
 
 
-def _conv_nd(name, nd, input, weight, bias, stride, padding, dilation, groups):
+def _conv_args(name, nd, input, weight, bias, stride, padding, dilation, groups):
+    """PyTorch's checks of a convolution's arguments; returns (batched input, stride, dilation, pads)."""
     _conv_checks(name, input, weight, bias, groups, nd, False)
     stride, dilation = _ntuple(stride, nd), _ntuple(dilation, nd)
     if any(s <= 0 for s in stride):
@@ -224,6 +225,11 @@ def _conv_nd(name, nd, input, weight, bias, stride, padding, dilation, groups):
     if any(padded[i] < eff[i] for i in range(nd)):
         raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel size: "
                            f"({' x '.join(map(str, eff))}). Kernel size can't be greater than actual input size")
+    return x, stride, dilation, pads
+
+
+def _conv_nd(name, nd, input, weight, bias, stride, padding, dilation, groups):
+    x, stride, dilation, pads = _conv_args(name, nd, input, weight, bias, stride, padding, dilation, groups)
     if nd == 1:
         stride, dilation, pads = (1,) + stride, (1,) + dilation, ((0, 0),) + pads
     out = _nn.conv(x, weight, bias, stride=stride, padding=pads, dilation=dilation, groups=groups, nd=nd)
@@ -246,7 +252,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv_nd("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
 
 
-def _conv_transpose_nd(name, nd, input, weight, bias, stride, padding, output_padding, groups, dilation):
+def _conv_transpose_args(name, nd, input, weight, bias, stride, padding, output_padding, groups, dilation):
+    """PyTorch's checks of a transposed convolution's arguments; returns (batched input, stride, dilation,
+    padding, output_padding, output spatial size)."""
     _conv_checks(name, input, weight, bias, groups, nd, True)
     stride, dilation = _ntuple(stride, nd), _ntuple(dilation, nd)
     if any(s <= 0 for s in stride):
@@ -261,18 +269,24 @@ def _conv_transpose_nd(name, nd, input, weight, bias, stride, padding, output_pa
         raise RuntimeError("negative padding is not supported")
     op = _ntuple(output_padding, nd)
     if any(op[i] >= stride[i] and op[i] >= dilation[i] for i in range(nd)):
-        dims = ("height", "width") if nd == 2 else ("width",)
+        dims = ("depth", "height", "width")[3 - nd:]
         parts = " ".join(f"output_padding_{d}: {op[i]}" for i, d in enumerate(dims))
         parts += " " + " ".join(f"stride_{d}: {stride[i]}" for i, d in enumerate(dims))
         parts += " " + " ".join(f"dilation_{d}: {dilation[i]}" for i, d in enumerate(dims))
         raise RuntimeError(f"output padding must be smaller than either stride or dilation, but got {parts}")
     x = input if input._data.ndim == nd + 2 else input.unsqueeze(0)
     k = weight._data.shape[2:]
-    out_hw = tuple((x._data.shape[2 + i] - 1) * stride[i] - 2 * pad[i] + dilation[i] * (k[i] - 1) + op[i] + 1
-                   for i in range(nd))
-    if any(o <= 0 for o in out_hw):
+    out_size = tuple((x._data.shape[2 + i] - 1) * stride[i] - 2 * pad[i] + dilation[i] * (k[i] - 1) + op[i] + 1
+                     for i in range(nd))
+    if any(o <= 0 for o in out_size):
         raise RuntimeError(f"Given input size per channel: ({' x '.join(map(str, x._data.shape[2:]))}). Calculated "
-                           f"output size per channel: ({' x '.join(map(str, out_hw))}). Output size is too small")
+                           f"output size per channel: ({' x '.join(map(str, out_size))}). Output size is too small")
+    return x, stride, dilation, pad, op, out_size
+
+
+def _conv_transpose_nd(name, nd, input, weight, bias, stride, padding, output_padding, groups, dilation):
+    x, stride, dilation, pad, _, out_hw = _conv_transpose_args(name, nd, input, weight, bias, stride, padding,
+                                                               output_padding, groups, dilation)
     pads = tuple((p, p) for p in pad)
     if nd == 1:
         stride, dilation, pads = (1,) + stride, (1,) + dilation, ((0, 0),) + pads
@@ -1555,4 +1569,5 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
 
 
 # the attention-mask helpers live in their own file; PyTorch exposes them as F._canonical_mask etc.
+from ._conv3d import conv3d, conv_transpose3d  # noqa: E402
 from ._masks import _canonical_mask, _none_or_dtype  # noqa: E402, F401
