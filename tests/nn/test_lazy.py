@@ -11,6 +11,7 @@ import graphgrad
 import graphgrad.nn as gnn
 from graphgrad.nn.parameter import UninitializedBuffer, UninitializedParameter, is_lazy
 
+from ._outcomes import assert_same_errors, error_of
 from .test_modules import _close, _copy_weights, _np
 
 LAZY = [
@@ -111,12 +112,6 @@ def test_uninitialized_tensors(torch_ref):
     assert type(p) is gnn.Parameter and not p.requires_grad and p.dtype == graphgrad.float16
 
 
-def _error(fn):
-    with pytest.raises(Exception) as info:
-        fn()
-    return type(info.value), str(info.value)
-
-
 def test_errors_match(torch_ref):
     def cases(t):
         return [
@@ -128,10 +123,9 @@ def test_errors_match(torch_ref):
             lambda: t.nn.modules.lazy.LazyModuleMixin.initialize_parameters(t.nn.LazyLinear(3)),
         ]
 
-    for g, t in zip(cases(graphgrad), cases(torch_ref)):
-        assert _error(g) == _error(t)
+    assert_same_errors(cases(graphgrad), cases(torch_ref))
     # using one in an op: PyTorch's text, naming the function that was called
-    kind, text = _error(lambda: gnn.LazyLinear(3).weight.sum())
+    kind, text = error_of(lambda: gnn.LazyLinear(3).weight.sum())
     assert kind is ValueError
     assert text.startswith("Attempted to use an uninitialized parameter in sum. This error happens when you are "
                            "using a `LazyModule` or explicitly manipulating `torch.nn.parameter.")

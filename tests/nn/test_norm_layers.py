@@ -3,7 +3,6 @@ statistics over several training steps then eval, unbatched inputs, PyTorch's wa
 
 from __future__ import annotations
 
-import warnings
 from collections import OrderedDict
 
 import numpy as np
@@ -12,6 +11,7 @@ import pytest
 import graphgrad
 import graphgrad.nn as gnn
 
+from ._outcomes import outcome_of
 from .test_modules import X, parity
 
 
@@ -50,17 +50,6 @@ def test_reprs_and_state_dict_keys(torch_ref):
         assert list(gm.state_dict()) == list(tm.state_dict())
 
 
-def _outcome(fn):
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            fn()
-            err = None
-        except Exception as e:  # noqa: BLE001 - the error itself is compared
-            err = (type(e).__name__, str(e))
-    return err, [str(w.message) for w in caught]
-
-
 def test_errors_and_warnings_match(torch_ref):
     def cases(t):
         return [
@@ -75,7 +64,7 @@ def test_errors_and_warnings_match(torch_ref):
         ]
 
     for g, t in zip(cases(graphgrad), cases(torch_ref)):
-        assert _outcome(g) == _outcome(t)
+        assert outcome_of(g) == outcome_of(t)
 
 
 def test_old_checkpoint_running_stats_are_reported(torch_ref):
@@ -85,7 +74,7 @@ def test_old_checkpoint_running_stats_are_reported(torch_ref):
         sd._metadata = {"": {}}  # saved before versions were recorded
         return m.load_state_dict(sd, strict=False)
 
-    assert _outcome(lambda: load(graphgrad)) == _outcome(lambda: load(torch_ref))
+    assert outcome_of(lambda: load(graphgrad)) == outcome_of(lambda: load(torch_ref))
 
 
 def test_rmsnorm_default_eps_is_the_dtypes_epsilon():

@@ -12,6 +12,7 @@ import graphgrad.nn as gnn
 from graphgrad.autograd import gradcheck
 from graphgrad.nn.utils import rnn as grnn
 
+from ._outcomes import assert_same_errors
 from .test_modules import _close, _copy_weights, _np
 
 
@@ -96,12 +97,6 @@ def test_packing_is_differentiable_in_float64():
     assert gradcheck(lambda a, b: grnn.pad_sequence([a, b], padding_side="left"), (a, b))
 
 
-def _error(fn):
-    with pytest.raises(Exception) as info:
-        fn()
-    return type(info.value), str(info.value)
-
-
 def test_errors_match(torch_ref):
     def cases(t):
         rnn = t.nn.utils.rnn
@@ -118,8 +113,7 @@ def test_errors_match(torch_ref):
             lambda: t.nn.RNN(4, 3)(rnn.pack_padded_sequence(x, [3, 2]), t.zeros(1, 3, 3)),
         ]
 
-    for g, t in zip(cases(graphgrad), cases(torch_ref)):
-        assert _error(g) == _error(t)
+    assert_same_errors(cases(graphgrad), cases(torch_ref))
     # lengths beyond the padded length: PyTorch reads past the input; graphgrad refuses
     with pytest.raises(RuntimeError, match="at most the padded sequence length 3"):
         grnn.pack_padded_sequence(graphgrad.zeros(3, 2, 4), [4, 2])

@@ -140,6 +140,7 @@ class Conv2d(_ConvNd):
                          padding if isinstance(padding, str) else _pair(padding), _pair(dilation), False,
                          _pair(0), groups, bias, padding_mode, device, dtype)
 
+
 class Conv3d(_ConvNd):
     """3-D convolution over (N, C_in, D, H, W): weight (C_out, C_in/groups, kD, kH, kW).
 
@@ -226,6 +227,7 @@ class ConvTranspose2d(_ConvTransposeNd):
                  bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
         super().__init__(in_channels, out_channels, _pair(kernel_size), _pair(stride), _pair(padding),
                          _pair(dilation), True, _pair(output_padding), groups, bias, padding_mode, device, dtype)
+
 
 class ConvTranspose3d(_ConvTransposeNd):
     """The gradient of Conv3d with respect to its input, as a layer: weight (C_in, C_out/groups, kD, kH, kW).
