@@ -129,3 +129,18 @@ def test_errors_match(torch_ref):
     assert kind is ValueError
     assert text.startswith("Attempted to use an uninitialized parameter in sum. This error happens when you are "
                            "using a `LazyModule` or explicitly manipulating `torch.nn.parameter.")
+
+
+def test_copies_and_pickles_stay_lazy_until_their_own_first_forward():
+    import copy
+    import pickle
+
+    for clone in (copy.deepcopy, lambda m: pickle.loads(pickle.dumps(m))):
+        original = gnn.Sequential(gnn.LazyLinear(3), gnn.LazyBatchNorm1d())
+        twin = clone(original)
+        assert type(twin[0]) is gnn.LazyLinear and twin[0].has_uninitialized_params()
+        twin(graphgrad.randn(4, 5))
+        assert type(twin[0]) is gnn.Linear and twin[0].in_features == 5 and type(twin[1]) is gnn.BatchNorm1d
+        assert type(original[0]) is gnn.LazyLinear and original[0].has_uninitialized_params()
+        original(graphgrad.randn(4, 2))
+        assert original[0].in_features == 2

@@ -201,3 +201,28 @@ def test_training_with_dropout_runs_and_backpropagates():
     out = model(graphgrad.randn(2, 5, D), graphgrad.randn(2, 4, D))
     out.sum().backward()
     assert all(p.grad is not None for p in model.parameters())
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+@pytest.mark.parametrize("masks", ["none", "padding", "causal"])
+def test_encoder_layer_eval_no_grad_matches_torch(torch_ref, norm_first, masks):
+    x = np.random.default_rng(0).standard_normal((2, 5, D)).astype(np.float32)
+    torch_ref.manual_seed(0)
+    make = _encoder_layer(batch_first=True, norm_first=norm_first)
+    tm, gm = make(torch_ref), make(graphgrad)
+    _copy_weights(tm, gm)
+    tm.eval()
+    gm.eval()
+
+    def kwargs(t):
+        if masks == "padding":
+            return {"src_key_padding_mask": t.tensor(_key_padding(2, 5))}
+        if masks == "causal":
+            return {"src_mask": _causal(t, 5), "is_causal": True}
+        return {}
+
+    with torch_ref.no_grad():
+        expected = tm(torch_ref.tensor(x), **kwargs(torch_ref))
+    with graphgrad.no_grad():
+        actual = gm(graphgrad.tensor(x), **kwargs(graphgrad))
+    _close(_np(actual), _np(expected), masks)

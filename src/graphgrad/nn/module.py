@@ -90,6 +90,18 @@ class RemovableHandle:
             if d is not None:
                 d.pop(self.id, None)
 
+    # pickling (a saved module with hooks, e.g. a lazy one): the dicts themselves, references again on load
+    def __getstate__(self):
+        return (self.hooks_dict_ref(), self.id, tuple(ref() for ref in self.extra_dict_ref))
+
+    def __setstate__(self, state):
+        import weakref
+
+        hooks, self.id, extras = state
+        self.hooks_dict_ref = weakref.ref(hooks if hooks is not None else _Hooks())  # None: the dict died
+        RemovableHandle._next_id = max(RemovableHandle._next_id, self.id + 1)
+        self.extra_dict_ref = tuple(weakref.ref(d) for d in extras if d is not None)
+
     def __enter__(self):
         return self
 
