@@ -77,7 +77,7 @@ def test_errors_match(torch_ref):
             lambda: F.conv3d(x, t.zeros(3, 2, 2, 2, 2), padding="same", stride=2),
             lambda: F.conv_transpose3d(x, t.zeros(2, 3, 2, 2, 2), stride=2, output_padding=2),
             lambda: F.conv_transpose3d(x, t.zeros(3, 3, 2, 2, 2)),
-            lambda: t.nn.Conv3d(3, 4, 2, padding_mode="bad"),
+            lambda: t.nn.Conv3d(3, 4, 2, groups=2),
             lambda: t.nn.ConvTranspose3d(3, 4, 2, padding_mode="reflect"),
         ]
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..ops.shape import cat
+from . import functional as F  # (functional imports this module at its end, once its helpers exist)
 
 __all__ = ["conv3d", "conv_transpose3d"]
 
@@ -25,8 +26,6 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     >>> y.shape, y[0, 0, 1, 1, 1].item()
     (graphgrad.Size([1, 2, 3, 4, 4]), 27.0)
     """
-    from . import functional as F
-
     x, stride, dilation, pads = F._conv_args("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
     if any(p for pair in pads for p in pair):
         x = F.pad(x, [p for pair in reversed(pads) for p in pair])
@@ -54,8 +53,6 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
     >>> F.conv_transpose3d(graphgrad.ones(1, 2, 2, 3, 3), graphgrad.ones(2, 4, 3, 3, 3), stride=2).shape
     graphgrad.Size([1, 4, 5, 7, 7])
     """
-    from . import functional as F
-
     x, stride, dilation, pad, out_pad, out_size = F._conv_transpose_args(
         "conv_transpose3d", 3, input, weight, bias, stride, padding, output_padding, groups, dilation)
     n, c, depth, h, w = x.shape

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import warnings
 
+from .._factories import zeros_like
+from .._tensor import Tensor
+
 __all__ = ["_canonical_mask", "_none_or_dtype"]
 
 
@@ -12,8 +15,6 @@ def _none_or_dtype(input):
     """``input.dtype`` for a tensor, None for None (anything else is a mistake in the caller's mask)."""
     if input is None:
         return None
-    from .._tensor import Tensor
-
     if isinstance(input, Tensor):
         return input.dtype
     raise RuntimeError("input to _none_or_dtype() must be None or torch.Tensor")
@@ -38,7 +39,5 @@ def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_
         warnings.warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. Use same type for both "
                       "instead.", stacklevel=3)
     if not is_float:
-        from .._factories import zeros_like
-
         mask = zeros_like(mask, dtype=target_type).masked_fill_(mask, float("-inf"))
     return mask

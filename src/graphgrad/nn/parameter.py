@@ -6,8 +6,12 @@ only assigning a Parameter to a Module attribute registers it.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
+from .. import _dtype
+from .._device import check_device
 from .._tensor import Tensor
 
 
@@ -133,9 +137,7 @@ class UninitializedTensorMixin:
         >>> type(p).__name__, tuple(p.shape)
         ('Parameter', (2, 3))
         """
-        from .modules.utils import _empty
-
-        self._data = _empty(shape, dtype if dtype is not None else self.dtype, device)._data
+        self._data = _storage(shape, dtype if dtype is not None else self.dtype, device)
         self.__class__ = self.cls_to_become
 
     @property
@@ -150,8 +152,6 @@ class UninitializedTensorMixin:
 
     @property
     def dtype(self):
-        from .. import _dtype
-
         return _dtype.to_dtype(self._placeholder().dtype)
 
     @property
@@ -180,8 +180,6 @@ class UninitializedTensorMixin:
 
 def _entry_point():
     """The graphgrad function the user's code called (the outermost graphgrad frame on the stack)."""
-    import sys
-
     frame, names = sys._getframe(2), []
     while frame is not None and frame.f_globals.get("__name__", "").startswith("graphgrad"):
         names.append(frame.f_code.co_name)
@@ -192,11 +190,17 @@ def _entry_point():
     return names[-1] if names else "?"
 
 
-def _uninitialized(cls, requires_grad, device, dtype):
-    from .modules.utils import _empty
+def _storage(shape, dtype, device):
+    """Uninitialised (zero) values of ``shape``, as ``torch.empty(shape, dtype=dtype, device=device)``."""
+    if device is not None:
+        check_device(device)
+    np_dtype = _dtype.to_dtype(dtype).np if dtype is not None else _dtype.get_default_dtype().np
+    return np.zeros(tuple(shape), dtype=np_dtype)
 
+
+def _uninitialized(cls, requires_grad, device, dtype):
     self = Tensor.__new__(cls)
-    Tensor._init(self, _empty((0,), dtype, device)._data, bool(requires_grad), None)
+    Tensor._init(self, _storage((0,), dtype, device), bool(requires_grad), None)
     return self
 
 
