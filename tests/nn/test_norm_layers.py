@@ -61,6 +61,8 @@ def test_errors_and_warnings_match(torch_ref):
             lambda: t.nn.InstanceNorm1d(3)(t.zeros(2, 3, 1)),
             lambda: t.nn.RMSNorm(4)(t.zeros(2, 3)),
             lambda: t.nn.functional.rms_norm(t.zeros(2, 3), (3,), t.ones(2)),
+            lambda: t.nn.functional.instance_norm(t.ones(2, 3, 4), t.zeros(4), t.ones(4)),
+            lambda: t.nn.functional.instance_norm(t.ones(2, 3, 4), t.zeros(3), t.ones(4)),
         ]
 
     for g, t in zip(cases(graphgrad), cases(torch_ref)):

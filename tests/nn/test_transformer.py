@@ -226,3 +226,14 @@ def test_encoder_layer_eval_no_grad_matches_torch(torch_ref, norm_first, masks):
     with graphgrad.no_grad():
         actual = gm(graphgrad.tensor(x), **kwargs(graphgrad))
     _close(_np(actual), _np(expected), masks)
+
+
+def test_custom_encoder_and_decoder_are_used_as_given(torch_ref):
+    def make(t):
+        encoder = t.nn.TransformerEncoder(t.nn.TransformerEncoderLayer(D, H, FF, dropout=0.0), 1,
+                                          enable_nested_tensor=False)
+        decoder = t.nn.TransformerDecoder(t.nn.TransformerDecoderLayer(D, H, FF, dropout=0.0), 1)
+        return t.nn.Transformer(D, H, custom_encoder=encoder, custom_decoder=decoder)
+
+    tm, gm = parity(torch_ref, make, [X(5, 2, D), X(4, 2, D)])
+    assert list(gm.state_dict()) == list(tm.state_dict()) and gm.encoder.norm is None
