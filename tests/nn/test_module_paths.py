@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import importlib
 
+import numpy as np
 import pytest
 
+import graphgrad
 import graphgrad.nn as gnn
+
+from ._outcomes import error_of
+from .test_modules import X, parity
 
 
 def _graphgrad_path(torch_path):
@@ -61,3 +66,17 @@ def test_submodules_are_attributes():
     assert gnn.modules.transformer.Transformer is gnn.Transformer
     assert gnn.utils.rnn.PackedSequence is gnn.utils.rnn.PackedSequence
     assert gnn.modules.module.Module is gnn.Module
+
+
+@pytest.mark.parametrize("name", [f"{kind}Pad{n}d" for kind in ("Zero", "Constant", "Reflection", "Replication",
+                                                                "Circular") for n in (1, 2, 3)])
+def test_padding_layers_match_torch(torch_ref, name):
+    n = int(name[-2])
+    extra = (2.5,) if name.startswith("Constant") else ()
+    for padding in ((1, 2) * n, 2):
+        assert repr(getattr(gnn, name)(padding, *extra)) == repr(getattr(torch_ref.nn, name)(padding, *extra))
+    parity(torch_ref, lambda t: getattr(t.nn, name)((1, 2, 0, 1, 2, 0)[:2 * n], *extra), [X(2, 3, *(4,) * n)])
+    if name.startswith("Circular"):
+        too_many = np.zeros((1,) * (n + 3), np.float32)
+        assert error_of(lambda: getattr(gnn, name)(1)(graphgrad.tensor(too_many))) == \
+            error_of(lambda: getattr(torch_ref.nn, name)(1)(torch_ref.tensor(too_many)))

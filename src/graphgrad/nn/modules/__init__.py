@@ -3,7 +3,7 @@
 from ..module import Module
 
 # submodules that only give PyTorch's module paths (torch.nn.modules.flatten, ...) to layers defined elsewhere
-from . import flatten, module, padding, pixelshuffle, upsampling  # noqa: F401
+from . import flatten, module, pixelshuffle, upsampling  # noqa: F401
 from .activation import (
     CELU,
     ELU,
@@ -80,17 +80,13 @@ from .loss import (
     TripletMarginLoss,
 )
 from .misc import (
-    ConstantPad2d,
     Flatten,
     PixelShuffle,
     PixelUnshuffle,
-    ReflectionPad2d,
-    ReplicationPad2d,
     Unflatten,
     Upsample,
     UpsamplingBilinear2d,
     UpsamplingNearest2d,
-    ZeroPad2d,
 )
 from .normalization import (
     BatchNorm1d,
@@ -100,6 +96,23 @@ from .normalization import (
     LayerNorm,
     LocalResponseNorm,
     RMSNorm,
+)
+from .padding import (
+    CircularPad1d,
+    CircularPad2d,
+    CircularPad3d,
+    ConstantPad1d,
+    ConstantPad2d,
+    ConstantPad3d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReflectionPad3d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ReplicationPad3d,
+    ZeroPad1d,
+    ZeroPad2d,
+    ZeroPad3d,
 )
 from .pooling import (
     AdaptiveAvgPool1d,
