@@ -80,3 +80,17 @@ def test_padding_layers_match_torch(torch_ref, name):
         too_many = np.zeros((1,) * (n + 3), np.float32)
         assert error_of(lambda: getattr(gnn, name)(1)(graphgrad.tensor(too_many))) == \
             error_of(lambda: getattr(torch_ref.nn, name)(1)(torch_ref.tensor(too_many)))
+
+
+DISTANCE_AND_FOLD = [
+    ("pairwise-distance", lambda t: t.nn.PairwiseDistance(p=3.0, keepdim=True), [X(4, 5), X(4, 5)]),
+    ("cosine-similarity", lambda t: t.nn.CosineSimilarity(dim=0, eps=1e-6), [X(4, 5), X(4, 5)]),
+    ("fold", lambda t: t.nn.Fold((4, 5), (2, 3), padding=1, stride=(1, 2)), [X(2, 3 * 6, 15)]),
+    ("unfold", lambda t: t.nn.Unfold((2, 3), dilation=(1, 2), stride=2), [X(2, 3, 5, 8)]),
+]
+
+
+@pytest.mark.parametrize("make,inputs", [c[1:] for c in DISTANCE_AND_FOLD], ids=[c[0] for c in DISTANCE_AND_FOLD])
+def test_distance_and_fold_layers_match_torch(torch_ref, make, inputs):
+    tm, gm = parity(torch_ref, make, inputs)
+    assert repr(gm) == repr(tm)
