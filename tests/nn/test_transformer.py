@@ -237,3 +237,17 @@ def test_custom_encoder_and_decoder_are_used_as_given(torch_ref):
 
     tm, gm = parity(torch_ref, make, [X(5, 2, D), X(4, 2, D)])
     assert list(gm.state_dict()) == list(tm.state_dict()) and gm.encoder.norm is None
+
+
+def test_nested_path_mask_shape_errors_match(torch_ref):
+    def cases(t):
+        def run(mask):
+            encoder = _encoder(batch_first=True)(t)
+            encoder.eval()
+            with t.no_grad():
+                return encoder(t.zeros(2, 5, D), src_key_padding_mask=mask)
+
+        return [lambda: run(t.zeros(5, dtype=t.bool)), lambda: run(t.zeros(3, 5, dtype=t.bool)),
+                lambda: run(t.zeros(2, 4, dtype=t.bool))]
+
+    assert_same_errors(cases(graphgrad), cases(torch_ref))

@@ -228,9 +228,10 @@ class TransformerEncoder(Module):
         first = self.layers[0]
         if not self.use_nested_tensor or first.training or src.dim() != 3 or src_key_padding_mask is None:
             return None
-        padded = src_key_padding_mask != 0
-        if self.mask_check and not _left_aligned(padded.logical_not()):
-            return None
+        if self.mask_check:
+            _check_padding_mask(src, src_key_padding_mask)
+            if not _left_aligned((src_key_padding_mask == 0)._data):
+                return None
         if mask is not None:
             return None
         attn = first.self_attn
@@ -239,7 +240,8 @@ class TransformerEncoder(Module):
                    first.linear1.bias, first.linear2.weight, first.linear2.bias)
         if is_grad_enabled() and any(t is not None and t.requires_grad for t in weights):
             return None
-        return padded
+        _check_padding_mask(src, src_key_padding_mask)
+        return src_key_padding_mask != 0
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
         src_key_padding_mask = F._canonical_mask(src_key_padding_mask, "src_key_padding_mask",
@@ -260,10 +262,17 @@ class TransformerEncoder(Module):
         return output
 
 
+def _check_padding_mask(src, src_key_padding_mask):
+    """The shape checks of PyTorch's conversion to nested tensors (its texts)."""
+    if src_key_padding_mask.dim() != 2:
+        raise RuntimeError("Padding mask should be 2D")
+    if tuple(src_key_padding_mask.shape) != tuple(src.shape[:2]):
+        raise RuntimeError("Mask size should match input size")
+
+
 def _left_aligned(keep):
-    """True when every row of the (N, S) boolean ``keep`` mask is a run of Trues followed by Falses."""
-    data = keep._data
-    return bool((data[:, 1:] <= data[:, :-1]).all())
+    """True when every row of the (N, S) boolean array ``keep`` is a run of Trues followed by Falses."""
+    return bool((keep[:, 1:] <= keep[:, :-1]).all())
 
 
 class TransformerDecoder(Module):
