@@ -94,3 +94,12 @@ DISTANCE_AND_FOLD = [
 def test_distance_and_fold_layers_match_torch(torch_ref, make, inputs):
     tm, gm = parity(torch_ref, make, inputs)
     assert repr(gm) == repr(tm)
+
+
+def test_feature_alpha_dropout(torch_ref):
+    assert repr(gnn.FeatureAlphaDropout(0.3)) == repr(torch_ref.nn.FeatureAlphaDropout(0.3))
+    x = graphgrad.randn(64, 8, 5)
+    assert gnn.FeatureAlphaDropout(0.5).eval()(x) is x
+    out = gnn.FeatureAlphaDropout(0.5)(x).detach().numpy()
+    dropped = np.ptp(out, axis=-1) < 1e-6  # a dropped (sample, channel) map is one constant
+    assert 0.3 < dropped.mean() < 0.7 and np.allclose(out[dropped], out[dropped][0, 0])
