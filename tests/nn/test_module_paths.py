@@ -35,6 +35,7 @@ SUBCLASSED = [
     ("torch.nn.modules.batchnorm", "_LazyNormBase"),
     ("torch.nn.modules.instancenorm", "_InstanceNorm"),
     ("torch.nn.modules.conv", "_ConvNd"),
+    ("torch.nn.modules.linear", "NonDynamicallyQuantizableLinear"),
     ("torch.nn.modules.lazy", "LazyModuleMixin"),
     ("torch.nn.modules.rnn", "RNNBase"),
     ("torch.nn.modules.utils", "_pair"),
