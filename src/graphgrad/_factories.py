@@ -462,9 +462,12 @@ _FLOAT_ONLY = {"NormalBackward0": "normal_kernel_cpu", "UniformBackward0": "chec
 
 
 def _random_fill(name, sample):
-    """A ``Tensor`` method ``x.<name>_(...)`` that overwrites x with ``sample(generator, x's array, ...)``."""
-    op = Op(name, lambda a, generator=None, **kw: sample(generator_or_default(generator), a, **kw).astype(a.dtype),
-            lambda n, g: g * 0)
+    """A ``Tensor`` method ``x.<name>_(...)`` that overwrites x with ``sample(generator, x's array, ...)``.
+
+    ``sample`` returns the values in the order PyTorch's kernel visits the elements: memory order.
+    """
+    op = Op(name, lambda a, generator=None, **kw: _in_memory_order(
+        sample(generator_or_default(generator), a, **kw), a).astype(a.dtype), lambda n, g: g * 0)
     kernel = _FLOAT_ONLY.get(name)
 
     def method(self, *args, generator=None, **kwargs):
@@ -480,6 +483,13 @@ def _random_fill(name, sample):
     return method
 
 
+def _in_memory_order(values, a):
+    """Lay out ``values`` (one per element, in the order they were drawn) over ``a``'s elements in memory order,
+    the order PyTorch's kernels visit a strided tensor (largest stride outermost)."""
+    perm = sorted(range(a.ndim), key=lambda d: -abs(a.strides[d]))
+    return np.asarray(values).reshape([a.shape[d] for d in perm]).transpose(np.argsort(perm))
+
+
 def _bind(fn, args, kwargs):
     import inspect
 
@@ -492,14 +502,14 @@ def _bind(fn, args, kwargs):
 def _normal_sample(gen, a, mean=0.0, std=1.0):
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    return K.normal(gen, a.size, a.dtype, mean, std, contiguous=a.flags.c_contiguous).reshape(a.shape)
+    return K.normal(gen, a.size, a.dtype, mean, std, contiguous=a.flags.c_contiguous)
 
 
 def _uniform_sample(gen, a, from_=0.0, to=1.0, **kw):
     lo = kw.pop("from", from_)
     if lo > to:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={lo} > to={to}")
-    return K.uniform(gen, a.size, a.dtype, lo, to).reshape(a.shape)
+    return K.uniform(gen, a.size, a.dtype, lo, to)
 
 
 def _bernoulli_sample(gen, a, p=0.5):
@@ -507,37 +517,39 @@ def _bernoulli_sample(gen, a, p=0.5):
         return K.bernoulli_tensor(gen, np.broadcast_to(p._data, a.shape))
     if not 0 <= p <= 1:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
-    return K.bernoulli_scalar(gen, a.size, p).reshape(a.shape)
+    return K.bernoulli_scalar(gen, a.size, p)
 
 
 def _random_sample(gen, a, from_=None, to=None, **kw):
     from_ = kw.pop("from", from_)
     if from_ is None and to is None:
-        return K.random_full(gen, a.size, a.dtype).reshape(a.shape)
+        return K.random_full(gen, a.size, a.dtype)
     if to is None:
         from_, to = 0, from_
     _check_from_to(from_, to)
-    return K.random_from_to(gen, a.size, from_, to).reshape(a.shape)
+    return K.random_from_to(gen, a.size, from_, to)
 
 
 def _exponential_sample(gen, a, lambd=1.0):
     if lambd <= 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
-    return K.exponential(gen, a.size, lambd).reshape(a.shape)
+    return K.exponential(gen, a.size, lambd)
 
 
 def _cauchy_sample(gen, a, median=0.0, sigma=1.0):
     u = K.unit_doubles(gen, a.size)
-    return (median + sigma * np.tan(math.pi * (u - 0.5))).reshape(a.shape)
+    return median + sigma * K.libm(math.tan, math.pi * (u - 0.5))
 
 
 def _log_normal_sample(gen, a, mean=1.0, std=2.0):
-    return np.exp(K.normal(gen, a.size, a.dtype, mean, std, contiguous=a.flags.c_contiguous)).reshape(a.shape)
+    # lognormal_distribution<double>: exp of one normal_distribution<double> sample per element
+    return K.libm(math.exp, K.normal(gen, a.size, np.float64, mean, std, contiguous=False))
 
 
 def _geometric_sample(gen, a, p):
     u = K.unit_doubles(gen, a.size)
-    return np.ceil(K._libm(math.log, 1 - u) / math.log1p(-p)).reshape(a.shape)
+    with np.errstate(divide="ignore"):
+        return np.ceil(K.libm_log(u) / math.log1p(-p))
 
 
 export("normal_", function=False)(_random_fill("NormalBackward0", _normal_sample))

@@ -92,7 +92,7 @@ def fma64(a, b, c):
 
 
 # --- C library functions (glibc's results, which NumPy's SIMD log/log1p do not always give) ----------
-def _libm(fn, x):
+def libm(fn, x):
     """``fn`` (a ``math`` function, i.e. the C library's) over an array.
 
     NumPy's vectorised ``log``/``log1p`` differ from glibc's in the last bit for about 0.4% / 7% of values,
@@ -100,6 +100,15 @@ def _libm(fn, x):
     """
     x = np.asarray(x, _F64)
     return np.fromiter(map(fn, x.ravel().tolist()), _F64, x.size).reshape(x.shape)
+
+
+def libm_log(x):
+    """The C library's ``log`` (``-inf`` at 0, as C gives it; ``math.log`` would raise there)."""
+    x = np.asarray(x, _F64)
+    out = np.full(x.shape, -np.inf)
+    positive = x > 0
+    out[positive] = libm(math.log, x[positive])
+    return out
 
 
 # --- uniforms ---------------------------------------------------------------------------------------
@@ -202,7 +211,7 @@ def _box_muller_16(d, mean, std):
         n1, n2 = radius * cos, radius * sin
         fma, std, mean = fma32, _F32(std), _F32(mean)
     else:
-        radius = np.sqrt(-2 * _libm(math.log, u1))
+        radius = np.sqrt(-2 * libm_log(u1))
         theta = 2 * math.pi * u2
         n1, n2 = radius * np.cos(theta), radius * np.sin(theta)
         fma, std, mean = fma64, _F64(std), _F64(mean)
@@ -235,7 +244,7 @@ def _normal_pairs(gen, n, mean, std):
     pairs = (n - start + 1) // 2
     if pairs:
         u = unit_doubles(gen, 2 * pairs).reshape(pairs, 2)
-        r = np.sqrt(-2.0 * _libm(math.log1p, -u[:, 1]))
+        r = np.sqrt(-2.0 * libm(math.log1p, -u[:, 1]))
         theta = 2.0 * math.pi * u[:, 0]
         both = np.stack([r * np.cos(theta), r * np.sin(theta)], axis=1).ravel()
         out[start:] = fma64(both[: n - start], std, mean)
@@ -321,7 +330,7 @@ def bernoulli_tensor(gen, probs):
 
 def exponential(gen, n, lambd):
     """``exponential_(lambd)``: ``-1/lambd * log1p(-u53)``."""
-    return (-1.0 / lambd) * _libm(math.log1p, -unit_doubles(gen, n))
+    return (-1.0 / lambd) * libm(math.log1p, -unit_doubles(gen, n))
 
 
 def multinomial(gen, probs, num_samples, replacement):
@@ -329,7 +338,7 @@ def multinomial(gen, probs, num_samples, replacement):
     rows, k = probs.shape
     if not replacement or num_samples == 1:
         # exponential race: argmax / top-k of p / q with q = -log1p(-u)
-        q = (-_libm(math.log1p, -unit_doubles(gen, rows * k))).astype(probs.dtype).reshape(rows, k)
+        q = (-libm(math.log1p, -unit_doubles(gen, rows * k))).astype(probs.dtype).reshape(rows, k)
         with np.errstate(divide="ignore", invalid="ignore"):
             score = probs / q
         return np.argsort(-score, axis=1, kind="stable")[:, :num_samples]
