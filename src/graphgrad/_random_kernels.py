@@ -49,21 +49,37 @@ def _round_to_odd(s, e):
     return (bits + step * towards).view(_F64)
 
 
-def fma32(a, b, c):
+def fma32(a, b, c, *, normal_results=False):
     """float32 ``a * b + c`` rounded once (as the CPU's fused multiply-add).
 
-    The float64 product of two float32 numbers is exact; the sum is rounded to odd in float64 (53 bits,
-    more than 24 + 1), so the final rounding to float32 is the single correct one.
+    The float64 product of two float32 numbers is exact, so ``s = fl64(a * b + c)`` has one rounding. Rounding
+    s to float32 is then the correct single rounding unless s landed exactly halfway between two float32
+    numbers after an inexact float64 sum (or s is in float32's subnormal range, which callers that know their
+    results are normal numbers or zero skip with ``normal_results``): only there is the exact sum needed
+    (TwoSum), and the halfway case is pushed to the side the exact sum lies on (rounding to odd).
 
     >>> fma32(np.float32(0.1), np.float32(3), np.float32(-0.3))
     np.float32(2.2351742e-09)
     """
-    p = np.asarray(a, _F64) * np.asarray(b, _F64)
-    c = np.asarray(c, _F64)
-    if not c.any():
-        return np.asarray(p + c).astype(_F32)
-    s, e = _two_sum(p, c)
-    return _round_to_odd(s, e).astype(_F32)
+    s = np.atleast_1d(np.multiply(a, b, dtype=_F64))
+    np.add(s, c, out=s)
+    out = s.astype(_F32)
+    tiny = None if normal_results else np.abs(s) < 2.0**-125
+    low = np.bitwise_and(s.view(np.uint64), np.uint64(0x1FFFFFFF), out=s.view(np.uint64))  # s is spent now
+    risky = low == np.uint64(0x10000000)  # the 29 bits float32 drops are exactly half its last place
+    if tiny is not None:
+        risky |= tiny
+    if risky.any():
+        shape = out.shape
+        ps = np.multiply(*(np.broadcast_to(v, shape)[risky] for v in (a, b)), dtype=_F64)
+        cs = np.broadcast_to(np.asarray(c, _F64), shape)[risky]
+        out[risky] = _round_to_odd(*_two_sum(ps, cs)).astype(_F32)
+    return out if np.ndim(a) or np.ndim(b) or np.ndim(c) else out[0]
+
+
+def _fma(a, b, c):
+    """``fma32`` inside the float32 log/sin/cos polynomials, whose results are never subnormal."""
+    return fma32(a, b, c, normal_results=True)
 
 
 def _split(a):
@@ -162,14 +178,14 @@ def log256_ps(x):
     e = e - np.where(small, _F32(1), _F32(0))
     x = x + tmp
     z = x * x
-    y = fma32(_F32(_LOG_P[0]), x, _F32(_LOG_P[1]))
+    y = _fma(_F32(_LOG_P[0]), x, _F32(_LOG_P[1]))
     for p in _LOG_P[2:]:
-        y = fma32(y, x, _F32(p))
+        y = _fma(y, x, _F32(p))
     y = y * x
-    y = fma32(y, z, e * _LOG_Q1)
+    y = _fma(y, z, e * _LOG_Q1)
     y = y - z * _F32(0.5)
     x = x + y
-    return fma32(e, _LOG_Q2, x)
+    return _fma(e, _LOG_Q2, x)
 
 
 def sincos256_ps(x):
@@ -181,19 +197,19 @@ def sincos256_ps(x):
     swap_sign_sin = ((j & 4) << 29).astype(np.uint32)
     use_sin_poly = (j & 2) == 0
     sign_cos = ((~(j - 2) & 4) << 29).astype(np.uint32)
-    x = fma32(y, _DP1, x)
-    x = fma32(y, _DP2, x)
-    x = fma32(y, _DP3, x)
+    x = _fma(y, _DP1, x)
+    x = _fma(y, _DP2, x)
+    x = _fma(y, _DP3, x)
     z = x * x
-    yc = fma32(_COS_P[0], z, _COS_P[1])
-    yc = fma32(yc, z, _COS_P[2])
+    yc = _fma(_COS_P[0], z, _COS_P[1])
+    yc = _fma(yc, z, _COS_P[2])
     yc = z * yc
-    yc = fma32(z, yc, -(z * _F32(0.5)))
+    yc = _fma(z, yc, -(z * _F32(0.5)))
     yc = yc + _F32(1)
-    ys = fma32(_SIN_P[0], z, _SIN_P[1])
-    ys = fma32(ys, z, _SIN_P[2])
+    ys = _fma(_SIN_P[0], z, _SIN_P[1])
+    ys = _fma(ys, z, _SIN_P[2])
     ys = z * ys
-    ys = fma32(x, ys, x)
+    ys = _fma(x, ys, x)
     zero = _F32(0)
     # the selection as the vector code does it (an and-mask plus an add), so signed zeros come out alike
     sin_part, cos_part = np.where(use_sin_poly, ys, zero), np.where(use_sin_poly, zero, yc)
