@@ -325,25 +325,26 @@ def _check_from_to(low, high):
 
 
 @export("randint", method=False)
-def randint(*args, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
+def randint(*args, low=None, high=None, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
             requires_grad=False, pin_memory=False):
-    """Integers uniform in [low, high): ``randint(high, size)``, ``randint(low, high, size)`` or ``size=``.
+    """Integers uniform in [low, high): ``randint(high, size)``, ``randint(low, high, size)``, keywords too.
 
     >>> import graphgrad
     >>> _ = graphgrad.manual_seed(0)
     >>> graphgrad.randint(10, size=(4,))
     tensor([4, 9, 3, 0])
     """
-    if size is None and args:
+    if size is None and args and isinstance(args[-1], (tuple, list)):
         args, size = args[:-1], args[-1]
-    if len(args) == 1:
-        low, high = 0, args[0]
-    elif len(args) == 2:
-        low, high = args
-    else:
-        raise TypeError("randint() received an invalid combination of arguments - got "
-                        f"{len(args)} bounds and size={size!r}")
-    low, high = (v.item() if isinstance(v, Tensor) else v for v in (low, high))
+    bounds = list(args)
+    if len(bounds) == 1:
+        bounds = [bounds[0], high] if high is not None else [low if low is not None else 0, bounds[0]]
+    elif not bounds:
+        bounds = [0 if low is None else low, high]
+    if len(bounds) != 2 or bounds[1] is None or size is None:
+        raise TypeError("randint() received an invalid combination of arguments - expected (int high, tuple of "
+                        "ints size) or (int low, int high, tuple of ints size)")
+    low, high = (v.item() if isinstance(v, Tensor) else v for v in bounds)
     _check_from_to(low, high)
     shape = _random_size((), size, "randint")
     dt = _random_dtype(dtype, out, _dtype.int64)
