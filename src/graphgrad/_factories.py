@@ -7,10 +7,10 @@ import math
 import numpy as np
 
 from . import _dtype
+from . import _random_kernels as K
 from ._tensor import Tensor
 from .autograd.graph import _Sites, user_site
 from .ops._op import Op, _torch_name, apply_inplace, export
-from . import _random_kernels as K
 from .random import generator_or_default
 
 
@@ -411,7 +411,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
     m = mean._data if isinstance(mean, Tensor) else mean
     s = std._data if isinstance(std, Tensor) else std
     if isinstance(std, Tensor) and (s < 0).any() or not isinstance(std, Tensor) and std < 0:
-        raise RuntimeError(f"normal expects all elements of std >= 0.0")
+        raise RuntimeError("normal expects all elements of std >= 0.0")
     dt = np.result_type(*[t._data.dtype for t in tensors])
     shape = np.broadcast_shapes(np.shape(m), np.shape(s))
     n = math.prod(shape)

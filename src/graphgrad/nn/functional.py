@@ -657,7 +657,8 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
 
 
 def _alpha_dropout(input, p, training, inplace, mask_shape):
-    """PyTorch's alpha dropout: ``noise = bernoulli(1 - p)``, ``x * noise * a + (noise - 1) * alpha * a + alpha * a * p``."""
+    """PyTorch's alpha dropout: with ``noise = bernoulli(1 - p)``,
+    ``x * noise * a + (noise - 1) * alpha * a + alpha * a * p``."""
     _check_p(p)
     if not training or p == 0 or input._data.size == 0:
         return input

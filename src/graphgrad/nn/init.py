@@ -16,9 +16,9 @@ import warnings
 
 import numpy as np
 
+from .. import _random_kernels as K
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
-from .. import _random_kernels as K
 from ..random import generator_or_default
 
 __all__ = [
