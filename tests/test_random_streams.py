@@ -163,6 +163,16 @@ def test_dataloader_draws_the_base_seed_when_iteration_starts(torch_ref):
     assert draws(graphgrad) == draws(torch_ref)
 
 
+@pytest.mark.parametrize("module", ["graphgrad.random", "graphgrad._random_kernels", "graphgrad._factories",
+                                    "graphgrad.utils.data.sampler"])
+def test_docstring_examples(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.failed == 0 and result.attempted > 0
+
+
 # --- the exact arithmetic ---------------------------------------------------------------------------
 def _exact_fma(a, b, c, dtype):
     exact = Fraction(float(a)) * Fraction(float(b)) + Fraction(float(c))

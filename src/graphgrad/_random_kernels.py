@@ -18,7 +18,7 @@ NumPy has no fused multiply-add, so ``fma32``/``fma64`` compute one exactly (rou
 
 >>> from graphgrad.random import Generator
 >>> uniform(Generator().manual_seed(0), 2, np.float32)
-array([0.49625659, 0.76822180], dtype=float32)
+array([0.4962566, 0.7682218], dtype=float32)
 """
 
 from __future__ import annotations
@@ -58,8 +58,8 @@ def fma32(a, b, c, *, normal_results=False):
     results are normal numbers or zero skip with ``normal_results``): only there is the exact sum needed
     (TwoSum), and the halfway case is pushed to the side the exact sum lies on (rounding to odd).
 
-    >>> fma32(np.float32(0.1), np.float32(3), np.float32(-0.3))
-    np.float32(2.2351742e-09)
+    >>> fma32(np.float32(0.1), np.float32(3), np.float32(-0.3))  # unfused: 0.0
+    np.float32(-7.450581e-09)
     """
     s = np.atleast_1d(np.multiply(a, b, dtype=_F64))
     np.add(s, c, out=s)

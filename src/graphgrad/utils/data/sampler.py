@@ -44,7 +44,7 @@ class RandomSampler(Sampler):
 
     >>> import graphgrad
     >>> list(RandomSampler(range(5), generator=graphgrad.Generator().manual_seed(0)))
-    [2, 0, 1, 3, 4]
+    [4, 0, 1, 3, 2]
     """
 
     def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
