@@ -61,6 +61,8 @@ def fma32(a, b, c, *, normal_results=False):
     >>> fma32(np.float32(0.1), np.float32(3), np.float32(-0.3))  # unfused: 0.0
     np.float32(-7.450581e-09)
     """
+    if np.ndim(c) == 0 and c == 0:  # a product alone is rounded once by float32 multiplication
+        return np.multiply(a, b, dtype=_F32)
     s = np.atleast_1d(np.multiply(a, b, dtype=_F64))
     np.add(s, c, out=s)
     out = s.astype(_F32)
@@ -70,10 +72,10 @@ def fma32(a, b, c, *, normal_results=False):
     if tiny is not None:
         risky |= tiny
     if risky.any():
-        shape = out.shape
-        ps = np.multiply(*(np.broadcast_to(v, shape)[risky] for v in (a, b)), dtype=_F64)
-        cs = np.broadcast_to(np.asarray(c, _F64), shape)[risky]
-        out[risky] = _round_to_odd(*_two_sum(ps, cs)).astype(_F32)
+        at = np.flatnonzero(risky)
+        a, b, c = (np.broadcast_to(v, out.shape).ravel()[at] for v in (a, b, c))
+        s, e = _two_sum(np.multiply(a, b, dtype=_F64), c.astype(_F64))
+        out.ravel()[at] = _round_to_odd(s, e).astype(_F32)
     return out if np.ndim(a) or np.ndim(b) or np.ndim(c) else out[0]
 
 
@@ -143,6 +145,8 @@ def unit_doubles(gen, n):
 def uniform(gen, n, dtype, low=0.0, high=1.0):
     """``uniform_(low, high)``: ``fma(u, high - low, low)``; a value that rounds up to ``high`` becomes ``low``."""
     dt = np.dtype(dtype)
+    if low == 0 and high == 1:  # rand(): the unit draws themselves (u * 1 + 0 is exact and below 1)
+        return unit_floats(gen, n, dt if dt == _F32 else _F64).astype(dt)
     if dt == _F32:
         lo, hi = _F32(low), _F32(high)
         v = fma32(unit_floats(gen, n, _F32), hi - lo, lo)
@@ -218,8 +222,14 @@ def sincos256_ps(x):
     return sin.view(_F32), cos.view(_F32)
 
 
+_CHUNK_ROWS = 2048  # blocks of 16 transformed together: small enough that the temporaries stay in cache
+
+
 def _box_muller_16(d, mean, std):
     """Transform blocks of 16 uniforms (rows of ``d``) into normals, as ``normal_fill_16(_AVX2)``."""
+    if len(d) > _CHUNK_ROWS:
+        return np.concatenate([_box_muller_16(d[i:i + _CHUNK_ROWS], mean, std)
+                               for i in range(0, len(d), _CHUNK_ROWS)])
     u1, u2 = 1 - d[:, :8], d[:, 8:]
     if d.dtype == _F32:
         radius = np.sqrt(_F32(-2) * log256_ps(u1))
