@@ -36,6 +36,12 @@ def _dataloader(T, n):
     return out
 
 
+def _forked(T, n):
+    with T.random.fork_rng():
+        inside = T.rand(n)
+    return T.cat([inside, T.rand(n)])
+
+
 def _interleaved(T, n):
     """Different samplers one after another on the same stream, the normal cache in between."""
     out = [T.randn(3), T.rand(n), T.randn(n, dtype=T.float64), T.randn(5), T.randint(0, 7, (n,)),
@@ -97,6 +103,9 @@ def _cases():
                 range(n), replacement=True, num_samples=70)),
             f"subset_sampler_{n}": lambda T, n=n: list(T.utils.data.SubsetRandomSampler(list(range(n)))),
             f"dataloader_{n}": lambda T, n=n: _dataloader(T, n),
+            f"weighted_sampler_{n}": lambda T, n=n: list(T.utils.data.WeightedRandomSampler(
+                [float(i % 4) + 0.5 for i in range(n)], min(n, 9), replacement=n > 8)),
+            f"fork_rng_{n}": lambda T, n=n: _forked(T, n),
         })
     return cases
 

@@ -14,6 +14,7 @@ tensor([0.4963, 0.7682])
 
 from __future__ import annotations
 
+import contextlib
 import os
 import struct
 
@@ -172,6 +173,26 @@ def get_rng_state():
 def set_rng_state(new_state):
     """Restore the default generator from ``get_rng_state()``'s bytes (graphgrad's or PyTorch's)."""
     default_generator.set_state(new_state)
+
+
+@contextlib.contextmanager
+def fork_rng(devices=None, enabled=True, _caller="fork_rng", _devices_kw="devices", device_type=None):
+    """Run a block and then put the default generator back to where it was (CPU only).
+
+    >>> _ = manual_seed(0)
+    >>> with fork_rng():
+    ...     _ = default_generator.random32(5)
+    >>> int(default_generator.random32(1)[0]) == int(Generator().manual_seed(0).random32(1)[0])
+    True
+    """
+    if not enabled or device_type == "meta":
+        yield
+        return
+    saved = get_rng_state()
+    try:
+        yield
+    finally:
+        set_rng_state(saved)
 
 
 def generator_or_default(generator=None) -> Generator:
