@@ -146,8 +146,8 @@ def uniform(gen, n, dtype, low=0.0, high=1.0):
     """``uniform_(low, high)``: ``fma(u, high - low, low)``; a value that rounds up to ``high`` becomes ``low``."""
     dt = np.dtype(dtype)
     if low == 0 and high == 1:  # rand(): the unit draws themselves (u * 1 + 0 is exact and below 1)
-        return unit_floats(gen, n, dt if dt == _F32 else _F64).astype(dt)
-    if dt == _F32:
+        return unit_floats(gen, n, _F64 if dt == _F64 else _F32).astype(dt)
+    if dt != _F64:  # float32, and float16 computed in float32
         lo, hi = _F32(low), _F32(high)
         v = fma32(unit_floats(gen, n, _F32), hi - lo, lo)
     else:
@@ -249,7 +249,8 @@ def normal(gen, n, dtype, mean=0.0, std=1.0, contiguous=True):
     dt = np.dtype(dtype)
     if n < 16 or not contiguous:
         return _normal_pairs(gen, n, mean, std).astype(dt)
-    work = dt if dt in (_F32, _F64) else _F64
+    # float16 runs a kernel of its own in PyTorch (not reproduced here: same distribution, other draws)
+    work = _F64 if dt == _F64 else _F32
     d = unit_floats(gen, n, work)
     full = n - n % 16
     d[:full] = _box_muller_16(d[:full].reshape(-1, 16), mean, std).ravel()
