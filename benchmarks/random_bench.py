@@ -1,7 +1,8 @@
 """Random generation speed: graphgrad's PyTorch-exact samplers against PyTorch's own.
 
 Each measurement runs in a fresh subprocess that imports only one library (so neither warms caches for the
-other), the libraries alternate round by round, and the table gives the best and the median time of each.
+other), the libraries alternate round by round, and the table gives the best and the median wall time of each,
+the ratio of the best wall times, and the ratio of the best CPU times (steadier on a busy machine).
 
     python benchmarks/random_bench.py [--rounds 5] [--number 5]
 """
@@ -34,9 +35,9 @@ work = lambda: {code}
 work()
 times = []
 for _ in range({number}):
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     work()
-    times.append(time.perf_counter() - t0)
+    times.append((time.perf_counter() - t0, time.process_time() - c0))
 print(json.dumps(times))
 """
 
@@ -58,18 +59,21 @@ def main(argv=None):
         libs = ["graphgrad", "torch"]
     except ImportError:
         libs = ["graphgrad"]
-    print(f"{'workload':<26} {'graphgrad best/median ms':>25} {'torch best/median ms':>22} {'ratio (best)':>13}")
+    print(f"{'workload':<26} {'graphgrad best/median ms':>25} {'torch best/median ms':>22} {'ratio':>7} "
+          f"{'cpu ratio':>9}")
     for name, code in WORKLOADS.items():
         times = {lib: [] for lib in libs}
         for r in range(args.rounds):
             for lib in libs if r % 2 == 0 else libs[::-1]:  # alternate which library goes first
                 times[lib] += measure(lib, code, args.number)
-        cells = {lib: (min(t) * 1e3, statistics.median(t) * 1e3) for lib, t in times.items()}
+        cells = {lib: (min(w for w, _ in t) * 1e3, statistics.median(w for w, _ in t) * 1e3,
+                       min(c for _, c in t) * 1e3) for lib, t in times.items()}
         gg = cells["graphgrad"]
         row = f"{name:<26} {gg[0]:>12.2f} / {gg[1]:>9.2f}"
         if "torch" in cells:
             pt = cells["torch"]
-            row += f" {pt[0]:>10.2f} / {pt[1]:>8.2f} {gg[0] / pt[0]:>12.1f}x"
+            cpu = f"{gg[2] / pt[2]:>8.1f}x" if pt[2] > 0 else f"{'-':>9}"
+            row += f" {pt[0]:>10.2f} / {pt[1]:>8.2f} {gg[0] / pt[0]:>6.1f}x {cpu}"
         print(row, flush=True)
 
 

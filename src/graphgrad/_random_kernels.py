@@ -340,29 +340,31 @@ def randperm(gen, n):
         raise RuntimeError("randperm: n too large for graphgrad's exact shuffle")  # PyTorch draws 64 bits there
     steps = np.arange(n - 1, dtype=np.int64)
     target = steps + (gen.random32(n - 1).astype(np.int64) % (n - steps))
-    # latest step m < i whose target is position x: search the steps sorted by (target, step)
-    key = target * n + steps
-    order = np.argsort(key, kind="stable")
-    sorted_key, sorted_step, sorted_target = key[order], steps[order], target[order]
-
-    def latest_writer(pos, before):
-        at = np.searchsorted(sorted_key, pos * n + before) - 1
-        ok = at >= 0
-        ok[ok] = sorted_target[at[ok]] == pos[ok]
-        return np.where(ok, sorted_step[np.maximum(at, 0)], -1)
-
-    # value at position i just before step i: follow writers back to a position never written (its own index)
-    source = np.arange(n, dtype=np.int64)
-    parent = latest_writer(np.arange(n, dtype=np.int64), np.arange(n, dtype=np.int64))
-    while (parent >= 0).any():
-        has = parent >= 0
-        source[has] = source[parent[has]]
-        parent[has] = parent[parent[has]]
+    # the steps grouped by the position they swap into, in step order (a step only swaps into its own
+    # position or a later one)
+    order = np.argsort(target * n + steps)
+    grouped = target[order]
+    same = np.empty(n - 1, bool)
+    same[0], same[1:] = False, grouped[1:] == grouped[:-1]
+    previous = np.where(same, np.roll(order, 1), -1)  # the earlier step into the same position
+    # p[i] is the value at target_i before step i: put there by the previous step into target_i, if any
+    writer = np.empty(n - 1, np.int64)
+    writer[order] = previous
+    # the value at position i before step i came from the latest earlier step into i (skipping step i's own
+    # swap into i, which comes last in its group); it is the value at that step's position before that step
+    last = np.empty(n - 1, bool)
+    last[-1], last[:-1] = True, ~same[1:]
+    position, latest, before = grouped[last], order[last], previous[last]
+    root = np.arange(n, dtype=np.int64)
+    root[position] = np.where(latest < position, latest, np.where(before >= 0, before, position))
+    while True:  # follow these chains to a position never written before its step, whose value is its index
+        up = root[root]
+        if np.array_equal(up, root):
+            break
+        root = up
     out = np.empty(n, np.int64)
-    writer = latest_writer(target, steps)
-    out[:-1] = np.where(writer >= 0, source[np.maximum(writer, 0)], target)
-    out[:-1] = np.where(target == steps, source[steps], out[:-1])
-    out[-1] = source[n - 1]
+    out[:-1] = np.where(target == steps, root[:-1], np.where(writer >= 0, root[np.maximum(writer, 0)], target))
+    out[-1] = root[n - 1]
     return out
 
 
