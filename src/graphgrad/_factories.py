@@ -180,9 +180,10 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=
 
 
 def _like(fn):
+    # the shape goes after any leading arguments: randint_like(x, low, high) is randint(low, high, x.shape)
     def like(input, *args, dtype=None, device=None, requires_grad=False, memory_format=None, layout=None,
-             **kwargs):
-        return fn(input._data.shape, *args, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad,
+             pin_memory=False, **kwargs):
+        return fn(*args, input._data.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad,
                   **kwargs)
 
     like.__name__ = fn.__name__ + "_like"
@@ -369,20 +370,9 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
     return _random_result(arr, requires_grad, device, out)
 
 
-def _random_like(fn):
-    def like(input, *args, dtype=None, device=None, requires_grad=False, memory_format=None, layout=None,
-             generator=None, pin_memory=False):
-        return fn(*args, input._data.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad,
-                  generator=generator)
-
-    like.__name__ = fn.__name__ + "_like"
-    like.__doc__ = f"``{fn.__name__}`` with the shape (and, by default, dtype) of ``input``."
-    return like
-
-
-rand_like = export("rand_like", method=False)(_random_like(rand))
-randn_like = export("randn_like", method=False)(_random_like(randn))
-randint_like = export("randint_like", method=False)(_random_like(randint))
+rand_like = export("rand_like", method=False)(_like(rand))
+randn_like = export("randn_like", method=False)(_like(randn))
+randint_like = export("randint_like", method=False)(_like(randint))
 
 
 @export("normal", method=False)
