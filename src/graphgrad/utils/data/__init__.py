@@ -6,8 +6,8 @@
 >>> [x.tolist() for x, y in DataLoader(ds, batch_size=2)]
 [[0.0, 1.0], [2.0, 3.0], [4.0]]
 
-Shuffling draws from graphgrad's generators (NumPy's PCG64), so a seed gives the same order in
-graphgrad every time, but not the order PyTorch's generator gives for that seed.
+Shuffling, samplers and ``random_split`` draw exactly what PyTorch draws: after the same seed a shuffled
+DataLoader visits the samples in PyTorch's order.
 """
 
 from ._utils import default_collate, default_convert
