@@ -241,31 +241,34 @@ def sincos256_ps(x):
     use_sin_poly = (j & 2) == 0
     sin = np.where(use_sin_poly, ys, yc)
     cos = np.where(use_sin_poly, yc, ys)
-    np.negative(sin, out=sin, where=(j & 4) != 0)  # the sign-bit flips of the vector code
-    np.negative(cos, out=cos, where=((j - 2) & 4) == 0)
-    return sin, cos
+    # the sign-bit flips of the vector code
+    sin_sign = ((j & 4) << 29).astype(np.uint32)
+    cos_sign = ((~(j - 2) & 4) << 29).astype(np.uint32)
+    return (sin.view(np.uint32) ^ sin_sign).view(_F32), (cos.view(np.uint32) ^ cos_sign).view(_F32)
 
 
 _CHUNK_ROWS = 4096  # blocks of 16 transformed together: small enough that the temporaries stay in cache
 
 
 def _box_muller_16(d, mean, std):
-    """Transform blocks of 16 uniforms (rows of ``d``) into normals, as ``normal_fill_16(_AVX2)``."""
+    """Transform blocks of 16 uniforms (rows of ``d``) into normals, as ``normal_fill_16(_AVX2)``: the first
+    8 of each block give ``u1``, the last 8 ``u2``, and the block becomes ``r cos(theta)``, ``r sin(theta)``."""
     if len(d) > _CHUNK_ROWS:
         return np.concatenate([_box_muller_16(d[i:i + _CHUNK_ROWS], mean, std)
                                for i in range(0, len(d), _CHUNK_ROWS)])
-    u1, u2 = 1 - d[:, :8], d[:, 8:]
+    halves = d.reshape(-1, 2, 8).transpose(1, 0, 2).reshape(2, -1)  # all u1s, then all u2s, each contiguous
+    u1, u2 = 1 - halves[0], halves[1]
     if d.dtype == _F32:
         radius = np.sqrt(_F32(-2) * log256_ps(u1))
         sin, cos = sincos256_ps(_F32(2 * math.pi) * u2)
-        n1, n2 = radius * cos, radius * sin
         fma, std, mean = fma32, _F32(std), _F32(mean)
     else:
         radius = np.sqrt(-2 * libm_log(u1))
         theta = 2 * math.pi * u2
-        n1, n2 = radius * np.cos(theta), radius * np.sin(theta)
+        sin, cos = np.sin(theta), np.cos(theta)
         fma, std, mean = fma64, _F64(std), _F64(mean)
-    return np.concatenate([fma(n1, std, mean), fma(n2, std, mean)], axis=1).astype(d.dtype)
+    out = np.stack([fma(radius * cos, std, mean), fma(radius * sin, std, mean)])
+    return out.reshape(2, -1, 8).transpose(1, 0, 2).reshape(-1, 16).astype(d.dtype, copy=False)
 
 
 def normal(gen, n, dtype, mean=0.0, std=1.0, contiguous=True):
