@@ -106,5 +106,5 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
         _repr.LINEWIDTH = linewidth
 
 
-from . import linalg, nn, optim, return_types, utils, viz  # noqa: E402  (viz imports graphviz only when make_dot is called)
+from . import distributions, func, linalg, nn, optim, return_types, testing, utils, viz  # noqa: E402  (viz: lazy)
 from .serialization import load, save  # noqa: E402
