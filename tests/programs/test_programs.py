@@ -40,7 +40,6 @@ NOT_YET = {
     "examples_mnist_rnn": f"{ACCELERATOR}; {ADADELTA}",
     "examples_siamese_network": f"{ACCELERATOR}; {ADADELTA}",
     "examples_super_resolution": SAVE_MODULE,
-    "examples_time_sequence_prediction": "optim.LBFGS missing",
     "examples_vae": ACCELERATOR,
     "examples_word_language_model": TRANSFORMER,
     "examples_word_language_model_transformer": TRANSFORMER,
