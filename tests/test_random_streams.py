@@ -249,3 +249,13 @@ def test_libm_scalar_fallback_gives_the_same_bits(monkeypatch):
     fast = K.libm("log1p", x)
     monkeypatch.setitem(K._VECTORISED_OK, "log1p", False)  # what a platform failing the start-up check runs
     assert K.libm("log1p", x).tobytes() == fast.tobytes()
+
+
+def test_largest_first_is_a_stable_descending_sort_cut_short():
+    rng = np.random.default_rng(23)
+    for trial in range(200):
+        rows, k = rng.integers(0, 5), rng.integers(1, 30)
+        m = rng.integers(1, k + 1)
+        shape = (rows, k)
+        score = rng.choice([0.0, 0.5, 1.0, np.inf, np.nan], shape) if trial % 2 else rng.random(shape)
+        assert (K._largest_first(score, m) == np.argsort(-score, axis=1, kind="stable")[:, :m]).all()

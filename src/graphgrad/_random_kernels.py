@@ -520,6 +520,19 @@ def exponential(gen, n, lambd):
     return (-1.0 / lambd) * libm("log1p", -unit_doubles(gen, n))
 
 
+def _largest_first(score, m):
+    """Per row, the indices of the m largest scores, largest first, ties by index (a stable descending sort
+    cut to m), without sorting whole rows where the m largest are set apart from the rest."""
+    descending = -score
+    if m < score.shape[1]:
+        split = np.argpartition(descending, m, axis=1)
+        top = split[:, :m]
+        top_values = np.take_along_axis(descending, top, axis=1)
+        if (top_values.max(axis=1, initial=-np.inf) < np.take_along_axis(descending, split[:, m:m + 1], 1)[:, 0]).all():
+            return np.take_along_axis(top, np.lexsort((top, top_values), axis=1), axis=1)
+    return np.argsort(descending, axis=1, kind="stable")[:, :m]
+
+
 def multinomial(gen, probs, num_samples, replacement):
     """``multinomial`` on the rows of a 2-D float array."""
     rows, k = probs.shape
@@ -528,7 +541,7 @@ def multinomial(gen, probs, num_samples, replacement):
         q = (-libm("log1p", -unit_doubles(gen, rows * k))).astype(probs.dtype).reshape(rows, k)
         with np.errstate(divide="ignore", invalid="ignore"):
             score = probs / q
-        return np.argsort(-score, axis=1, kind="stable")[:, :num_samples]
+        return _largest_first(score, num_samples)
     cum = np.cumsum(probs, axis=1, dtype=probs.dtype)
     cum = (cum / cum[:, -1:]).astype(probs.dtype)
     cum[:, -1] = 1
