@@ -87,6 +87,8 @@ class Tensor:
 
     @staticmethod
     def _make(arr, rg, fn):
+        if arr.__class__ is not np.ndarray:
+            arr = np.asarray(arr)  # NumPy turns 0-d results into scalars (np.float32): a Tensor always holds an array
         t = _new(Tensor)
         t._data = arr
         t._rg = rg

@@ -98,6 +98,28 @@ class Op:
         return out
 
 
+def _tie_bw(n, gg):
+    shape, dt = n._in_meta[1]
+    return gg, Tensor._make(np.zeros(shape, dt), False, None)
+
+
+_TIES: dict = {}
+
+
+def depends_on(grad, saved, name):
+    """``grad``, requiring grad when ``saved`` does: PyTorch computes some first derivatives as a function of
+    (grad, saved tensor) whose own derivative in the saved tensor is zero (relu's threshold_backward, the
+    pooling backwards), and gradient-penalty code relies on the result requiring grad. The node passes the
+    gradient through, under the name of PyTorch's node (``name``)."""
+    if not (_State.enabled and saved._rg and not grad._rg):
+        return grad
+    op = _TIES.get(name)
+    if op is None:
+        op = _TIES[name] = Op(name, lambda g, x: g, _tie_bw)
+        del REGISTRY[next(k for k, v in REGISTRY.items() if v is op)]  # a pass-through, not a primitive
+    return apply(op, grad, saved)
+
+
 def summed_dims(shape, size):
     """The dimensions along which ``size`` was broadcast to ``shape``: summing them (keeping them) undoes it."""
     lead = len(shape) - len(size)

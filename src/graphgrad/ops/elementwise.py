@@ -13,7 +13,7 @@ import numpy as np
 
 from .._dtype import get_default_dtype
 from .._tensor import Tensor
-from ._op import Op, _torch_name, apply, apply_inplace, as_tensor_like, broadcast_error, check_inplace, export
+from ._op import Op, _torch_name, apply, depends_on, apply_inplace, as_tensor_like, broadcast_error, check_inplace, export
 
 
 def _T():
@@ -429,7 +429,20 @@ def _saved(n):
 
 neg = _unary("NegBackward0", _neg_np, lambda n, g: -g, save="", promote=None, names=("neg", "negative"))
 abs = _unary("AbsBackward0", np.abs, lambda n, g: g * _saved(n).sign(), promote=None, names=("abs", "absolute"))
-sign = _unary("SignBackward0", lambda a: a.copy() if a.dtype == np.bool_ else np.sign(a), lambda n, g: g * 0,
+def _zero_grad(n, g):
+    """A derivative that is zero everywhere: zeros, even where the incoming gradient is NaN (PyTorch's zeros_like)."""
+    return g.new_zeros(g.shape)
+
+
+def _sign_np(a):
+    if a.dtype == np.bool_:
+        return a.copy()
+    if a.dtype.kind == "f":
+        return np.where(np.isnan(a), 0, np.sign(a)).astype(a.dtype, copy=False)  # PyTorch's sign(nan) is 0
+    return np.sign(a)
+
+
+sign = _unary("SignBackward0", _sign_np, _zero_grad,
               save="", promote=None, names=("sign",))
 exp = _unary("ExpBackward0", np.exp, lambda n, g: g * _saved(n), save="out", names=("exp",),
              backward_np=lambda n, g: g * _saved(n)._data)
@@ -470,9 +483,11 @@ def _sigmoid_np(a):
 
 sigmoid = _unary("SigmoidBackward0", _sigmoid_np, lambda n, g: g * _saved(n) * (1 - _saved(n)), save="out",
                  names=("sigmoid",), backward_np=lambda n, g: g * (s := _saved(n)._data) * (1 - s))
+# PyTorch's threshold_backward: 0 where result <= 0, the gradient elsewhere (NaN results pass it, NaN gradients
+# stop at the zeros); the first derivative depends on the saved result, so it requires grad when that does
 relu = _unary("ReluBackward0", lambda a: np.maximum(a, 0, dtype=a.dtype),
-              lambda n, g: g * (_saved(n) > 0), save="out", promote=None, names=("relu",),
-              backward_np=lambda n, g: g * (_saved(n)._data > 0))
+              lambda n, g: depends_on(where(_saved(n) <= 0, 0.0, g), _saved(n), "ThresholdBackwardBackward0"), save="out", promote=None,
+              names=("relu",), backward_np=lambda n, g: np.where(_saved(n)._data <= 0, 0, g).astype(g.dtype))
 _erf_np = np.frompyfunc(math.erf, 1, 1)
 
 
@@ -482,9 +497,9 @@ def _erf(a):
 
 erf = _unary("ErfBackward0", _erf, lambda n, g: g * (2 / math.sqrt(math.pi)) * (-_saved(n) * _saved(n)).exp(),
              names=("erf",))
-floor = _unary("FloorBackward0", np.floor, lambda n, g: g * 0, save="", promote=None, names=("floor",))
-ceil = _unary("CeilBackward0", np.ceil, lambda n, g: g * 0, save="", promote=None, names=("ceil",))
-trunc = _unary("TruncBackward0", np.trunc, lambda n, g: g * 0, save="", promote=None, names=("trunc", "fix"))
+floor = _unary("FloorBackward0", np.floor, _zero_grad, save="", promote=None, names=("floor",))
+ceil = _unary("CeilBackward0", np.ceil, _zero_grad, save="", promote=None, names=("ceil",))
+trunc = _unary("TruncBackward0", np.trunc, _zero_grad, save="", promote=None, names=("trunc", "fix"))
 frac = _unary("FracBackward0", lambda a: a - np.trunc(a), lambda n, g: g, save="", promote=None, names=("frac",))
 
 
@@ -494,7 +509,7 @@ def round(input, decimals=0):
     return apply(ROUND, input, decimals=decimals)
 
 
-ROUND = Op("RoundBackward0", lambda a, decimals=0: np.round(a, decimals), lambda n, g: g * 0)
+ROUND = Op("RoundBackward0", lambda a, decimals=0: np.round(a, decimals), _zero_grad)
 
 
 def _clamp_bw(n, g):
@@ -505,7 +520,7 @@ def _clamp_bw(n, g):
         mask = a >= lo
     if hi is not None:
         mask = (a <= hi) if mask is None else mask & (a <= hi)
-    return g * mask
+    return where(mask, g, 0.0)
 
 
 def _clamp(a, min=None, max=None):
@@ -521,7 +536,7 @@ CLAMP = Op("ClampBackward1", _clamp, _clamp_bw, save="a")
 
 def _clamp_tensor_bw(n, g):
     a, lo, hi = n.saved_tensors
-    return g * ((a >= lo) & (a <= hi)), g * (a < lo), g * (a > hi)
+    return where((a >= lo) & (a <= hi), g, 0.0), where(a < lo, g, 0.0), where(a > hi, g, 0.0)
 
 
 CLAMP_TENSOR = Op("ClampBackward0", lambda a, lo, hi: np.minimum(np.maximum(a, lo), hi), _clamp_tensor_bw,
@@ -620,12 +635,12 @@ CLAMP_MAX = Op("ClampMaxBackward0", _clamp, _clamp_bw, save="a")
 
 def _clamp_min_t_bw(n, g):
     a, b = n.saved_tensors
-    return g * (a >= b), g * (a < b)
+    return where(a >= b, g, 0.0), where(a < b, g, 0.0)
 
 
 def _clamp_max_t_bw(n, g):
     a, b = n.saved_tensors
-    return g * (a <= b), g * (a > b)
+    return where(a <= b, g, 0.0), where(a > b, g, 0.0)
 
 
 # a tensor bound: PyTorch's Tensor overloads, one edge per operand
@@ -653,17 +668,16 @@ def clamp_max(input, max):
     return apply(CLAMP_MAX, input, min=None, max=_scalar(max))
 
 
-def _minmax_bw(n, g, pick_first):
+def _minmax_bw(n, g, first_loses):
     a, b = n.saved_tensors
-    # Ties split the gradient in half, as PyTorch does.
-    first = where(a == b, g / 2, where(pick_first(a, b), g, 0.0))
-    second = where(a == b, g / 2, where(pick_first(a, b), 0.0, g))
-    return first, second
+    # PyTorch: ties split the gradient in half; each side gets it unless it lost (so both get it against a NaN)
+    shared = where(a == b, g / 2, g)
+    return where(first_loses(a, b), 0.0, shared), where(first_loses(b, a), 0.0, shared)
 
 
-MAXIMUM = Op("MaximumBackward0", np.maximum, lambda n, g: _minmax_bw(n, g, lambda a, b: a > b), save="ab",
+MAXIMUM = Op("MaximumBackward0", np.maximum, lambda n, g: _minmax_bw(n, g, lambda a, b: a < b), save="ab",
              promote="same")
-MINIMUM = Op("MinimumBackward0", np.minimum, lambda n, g: _minmax_bw(n, g, lambda a, b: a < b), save="ab",
+MINIMUM = Op("MinimumBackward0", np.minimum, lambda n, g: _minmax_bw(n, g, lambda a, b: a > b), save="ab",
              promote="same")
 
 
@@ -702,8 +716,7 @@ def fmin(input, other):
 
 def _where_bw(n, g):
     cond = Tensor._make(n.kwargs["condition"], False, None)
-    zero = g * 0
-    return where(cond, g, zero), where(cond, zero, g)
+    return where(cond, g, 0.0), where(cond, 0.0, g)  # zeros where unselected, even for a NaN gradient
 
 
 # The condition is a constant (a kwarg), so the node has PyTorch's two edges: input and other.

@@ -640,7 +640,7 @@ def masked_select(input, mask):
 
 def _masked_select_bw(n, g):
     m = n.kwargs["mask"]
-    full = apply(INDEX_BACKWARD, g, idx=np.nonzero(m), shape=m.shape)
+    full = apply(INDEX_BACKWARD, g, idx=np.nonzero(m) if m.ndim else m, shape=m.shape)  # (a 0-d mask indexes itself)
     return full.sum_to_size(n._in_meta[0][0])
 
 

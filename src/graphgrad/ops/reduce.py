@@ -423,9 +423,9 @@ def _evenly_bw(n, g):
     a, out = n.saved_tensors
     k = n.kwargs
     dims, keepdim = k.get("dims"), k.get("keepdim", False)
-    if dims is None:
-        mask = (a == out).to(g.dtype)
-        return mask * (g / mask.sum())
+    if dims is None:  # PyTorch's evenly_distribute_backward: zeros elsewhere, a NaN result picks the NaNs
+        mask = a.isnan() if np.isnan(out._data).any() else a == out
+        return (g / mask.sum()).where(mask, 0.0)
     outk = expand_reduced(out, a._data.shape, dims, keepdim)
     mask = (a == outk).to(g.dtype)
     count = mask.sum(dims, keepdim=True)
@@ -576,7 +576,11 @@ def argsort(input, dim=-1, descending=False, stable=False):
     d = wrap_dims(dim, input._data.ndim)[0]
     if input._data.ndim == 0:
         return _T()._make(np.zeros((), np.int64), False, None)
-    idx = np.argsort(-input._data if descending else input._data, axis=d, kind="stable")
+    a = input._data
+    if descending and a.dtype.kind == "f" and np.isnan(a).any():
+        idx = np.lexsort((-a, ~np.isnan(a)), axis=d)  # PyTorch ranks NaN above everything
+    else:
+        idx = np.argsort(-a if descending else a, axis=d, kind="stable")
     return _T()._make(idx.astype(np.int64), False, None)
 
 
@@ -736,7 +740,9 @@ def _check_norm_identity(input, p, dim, dims):
 
 
 def _softmax_np(a, dim):
-    if a.size == 0 or a.ndim == 0:
+    if a.ndim == 0:  # its own dimension: 1, or NaN for NaN and the infinities, as PyTorch
+        return _softmax_np(a.reshape(1), 0).reshape(())
+    if a.size == 0:
         return np.ones_like(a)
     e = np.exp(a - np.max(a, axis=dim, keepdims=True))
     return e / np.sum(e, axis=dim, keepdims=True)
@@ -749,7 +755,9 @@ def _softmax_bw(n, g):
 
 
 def _log_softmax_np(a, dim):
-    if a.size == 0 or a.ndim == 0:
+    if a.ndim == 0:
+        return _log_softmax_np(a.reshape(1), 0).reshape(())
+    if a.size == 0:
         return np.zeros_like(a)
     m = np.max(a, axis=dim, keepdims=True)
     shifted = a - m
