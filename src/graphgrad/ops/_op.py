@@ -713,6 +713,6 @@ def broadcast_error(a_shape, b_shape):
         if a[i] != b[i] and a[i] != 1 and b[i] != 1:
             return RuntimeError(
                 f"The size of tensor a ({a[i]}) must match the size of tensor b ({b[i]}) at non-singleton "
-                f"dimension {i} (shapes {list(a_shape)} and {list(b_shape)})"
+                f"dimension {i}\n(shapes {list(a_shape)} and {list(b_shape)})"
             )
     return RuntimeError(f"shapes {list(a_shape)} and {list(b_shape)} cannot be broadcast together")

@@ -255,7 +255,7 @@ RSUB.scalar = Op("RsubBackward1", lambda a, other, alpha=1: other - a if alpha =
 
 
 def _pow_bw(n, g):
-    a, b = n.saved_tensors
+    a, b, out = n.saved_tensors
     need = n.needs_input_grad
     ga = gb = None
     if need[0]:
@@ -263,12 +263,12 @@ def _pow_bw(n, g):
         ga = where((b == 0), 0.0, ga)
     if need[1]:
         # d/db a**b = a**b * log(a); PyTorch takes 0 where a == 0 and b >= 0.
-        gb = g * (a ** b) * where(a == 0, 1.0, a).log()
+        gb = g * out * where(a == 0, 1.0, a).log()
         gb = where((a == 0) & (b >= 0), 0.0, gb)
     return ga, gb
 
 
-POW = Op("PowBackward1", np.power, _pow_bw, save="ab", promote="same")
+POW = Op("PowBackward1", np.power, _pow_bw, save=("a", "b", "out"), promote="same")  # PyTorch saves all three
 
 
 def _pow_scalar_bw(n, g):
@@ -322,6 +322,8 @@ def sub(input, other, *, alpha=1):
 @export("rsub", method=False)
 def rsub(input, other, *, alpha=1):
     """``other - alpha * input`` (what ``2 - x`` runs: RsubBackward1, as in PyTorch)."""
+    if isinstance(other, Tensor) and isinstance(input, Tensor) and not _broadcasts(other.shape, input.shape):
+        raise broadcast_error(other.shape, input.shape)  # PyTorch names ``other`` tensor a
     if alpha != 1:
         return binary(RSUB, input, other, alpha=alpha)
     return binary(RSUB, input, other)
@@ -386,6 +388,8 @@ def pow(input, exponent):
         return binary(POW, input, exponent)
     if input._data.dtype.kind != "f" and isinstance(exponent, float):
         input = input.float()
+    elif input._data.dtype == np.bool_ and isinstance(exponent, int):
+        input = input.long()  # bool ** int is int64 in PyTorch
     if input._data.dtype.kind in "iu" and isinstance(exponent, int) and exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     return apply(POW_SCALAR, input, exponent=exponent)
@@ -806,15 +810,33 @@ LERP_SCALAR = Op("LerpBackward0", lambda a, b, weight: _lerp_np(a, b, weight), _
 def lerp(input, end, weight):
     """``input + weight * (end - input)``."""
     input, end = _operands(input, end)
+    _check_lerp_dtypes(input, end, weight)
     if not isinstance(weight, Tensor):
         return apply(LERP_SCALAR, input, end, weight=float(weight))
     return apply(LERP, input, end, weight)
+
+
+def _check_lerp_dtypes(input, end, weight):
+    """lerp does not promote: PyTorch wants end (and a tensor weight) of input's dtype."""
+    for name, t in (("end", end), ("weight", weight)):
+        if isinstance(t, Tensor) and t._data.dtype != input._data.dtype:
+            raise RuntimeError(f"expected dtype {_dtype_word(input)} for `{name}` but got dtype {_dtype_word(t)}")
+
+
+_C_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int"}
+
+
+def _dtype_word(t):
+    """The dtype as PyTorch's C++ messages spell it (TypeMeta names)."""
+    name = t._data.dtype.name
+    return _C_TYPE_NAMES.get(name, name)
 
 
 @export("lerp_", function=False)
 def lerp_(self, end, weight):
     """In-place ``lerp`` (what ``exp_avg.lerp_(grad, 1 - beta1)`` in Adam runs)."""
     end = as_tensor_like(end, self) if not isinstance(end, _T()) else end
+    _check_lerp_dtypes(self, end, weight)
     if not isinstance(weight, Tensor):
         return apply_inplace(LERP_SCALAR, self, end, weight=float(weight))
     return apply_inplace(LERP, self, end, weight)

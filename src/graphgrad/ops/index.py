@@ -48,6 +48,7 @@ def _check_bounds(shape, idx):
     if used > len(shape):  # a 0-d bool mask uses no dimension (x[x > 0] on a 0-d x)
         raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
     d = 0
+    advanced = 0  # PyTorch moves the tensor-indexed dimensions to the front: its errors count among them
     for i in items:
         if i is None:
             continue
@@ -59,11 +60,16 @@ def _check_bounds(shape, idx):
             continue
         if isinstance(i, (int, np.integer)) and not -shape[d] <= i < shape[d]:
             raise IndexError(f"index {i} is out of bounds for dimension {d} with size {shape[d]}")
-        if isinstance(i, np.ndarray) and i.dtype != bool and i.size:
+        if isinstance(i, np.ndarray) and i.dtype != bool:
             bad = i[(i >= shape[d]) | (i < -shape[d])]
+            if bad.size and shape[d] == 0:
+                raise IndexError("index is out of bounds for dimension with size 0")
             if bad.size:
-                raise IndexError(f"index {int(bad.flat[0])} is out of bounds for dimension {d} with size {shape[d]}")
+                raise IndexError(f"index {int(bad.flat[0])} is out of bounds for dimension {advanced} with size "
+                                 f"{shape[d]}")
+            advanced += 1
         if isinstance(i, np.ndarray) and i.dtype == bool:
+            advanced += i.ndim
             for k, n in enumerate(i.shape):
                 if d + k < len(shape) and n != shape[d + k]:
                     raise IndexError(f"The shape of the mask {list(i.shape)} at index {k} does not match the shape "
@@ -317,6 +323,8 @@ def index_select(input, dim, index):
             raise IndexError("index out of range in self")
         return apply(INDEX_SELECT, input, idx=_ALL)
     size = input._data.shape[d] if input._data.ndim else 1
+    if size == 0 and index._data.size:
+        raise RuntimeError("index_select(): self indexing axis dim should be positive")
     if index._data.size and (index._data.max() >= size or index._data.min() < 0):
         raise IndexError("index out of range in self")
     idx = (slice(None),) * d + (index._data.reshape(-1),)
@@ -435,8 +443,11 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     """A copy of ``input`` with ``src`` (or ``value``) written at ``index`` along ``dim``."""
     _check_index(index, "scatter")
     d = wrap_dims(dim, input._data.ndim)[0]
-    _check_scatter_bounds(input, d, index)
     src = src if src is not None else value
+    if isinstance(src, _T()):
+        _check_scatter_add(input, d, index, src)  # the same checks (sizes against self and src, then bounds)
+    else:
+        _check_scatter_bounds(input, d, index)
     if not isinstance(src, _T()):
         kw = {} if reduce is None else {"reduce": reduce}
         return apply(SCATTER_VALUE, input, dim=d, index=index._data, value=src, **kw)
@@ -499,7 +510,9 @@ def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
     d = wrap_dims(dim, self._data.ndim)[0]
     src = src if src is not None else value
     if not isinstance(src, _T()):
+        _check_scatter_bounds(self, d, index)
         return apply_inplace(SCATTER_VALUE, self, dim=d, index=index._data, value=src)
+    _check_scatter_add(self, d, index, src)
     return apply_inplace(SCATTER, self, src, dim=d, index=index._data)
 
 

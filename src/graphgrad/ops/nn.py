@@ -864,12 +864,13 @@ THRESHOLD = pointwise("ThresholdBackward0",
                       lambda a, threshold, value: np.where(a > threshold, a, value).astype(a.dtype, copy=False),
                       lambda x, g, threshold, value: depends_on(_where(x <= threshold, 0.0, g), x, "ThresholdBackwardBackward0"))
 SOFTSHRINK = pointwise("SoftshrinkBackward0",
-                       lambda a, lambd=0.5: np.where(a > lambd, a - lambd, np.where(a < -lambd, a + lambd, 0))
+                       lambda a, lambd=0.5: np.where(a > lambd, a - lambd, np.where(a < -lambd, a + lambd, a * 0))
                        .astype(a.dtype, copy=False),
-                       lambda x, g, lambd=0.5: _where((x > lambd) | (x < -lambd), g, 0.0))
+                       lambda x, g, lambd=0.5: _where((x >= -lambd) & (x <= lambd), 0.0, g))
+# PyTorch's kernels test "inside [-lambd, lambd]", so NaN is outside: it passes (values and gradients)
 HARDSHRINK = pointwise("HardshrinkBackward0",
-                       lambda a, lambd=0.5: np.where((a > lambd) | (a < -lambd), a, 0).astype(a.dtype, copy=False),
-                       lambda x, g, lambd=0.5: _where((x > lambd) | (x < -lambd), g, 0.0))
+                       lambda a, lambd=0.5: np.where((a >= -lambd) & (a <= lambd), 0, a).astype(a.dtype, copy=False),
+                       lambda x, g, lambd=0.5: _where((x >= -lambd) & (x <= lambd), 0.0, g))
 
 
 def _prelu_np(a, w, channel_shape):

@@ -237,13 +237,12 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 def _prod_bw(n, g):
-    (a,) = n.saved_tensors
+    a, out = n.saved_tensors  # PyTorch saves the result too: writing into it in place is refused
     k = n.kwargs
     dims, keepdim = k["dims"], k["keepdim"]
     arr = a._data
     if not (arr == 0).any():
-        out = a.prod(dims[0], keepdim=True) if len(dims) == 1 else a.prod()
-        return expand_reduced(g, arr.shape, dims, keepdim) * out / a
+        return expand_reduced(g * out, arr.shape, dims, keepdim) / a
     # With zeros, out / a is undefined: the gradient is the product of the *other* elements.
     from ..autograd.grad_mode import _State
 
@@ -277,10 +276,10 @@ def _prod_of_others(a, dims):
 
 
 PROD = Op("ProdBackward1", lambda a, dims, keepdim, dtype=None: np.prod(a, axis=dims, keepdims=keepdim, dtype=dtype),
-          _prod_bw, save="a")
+          _prod_bw, save=("a", "out"))
 
 
-PROD_ALL = Op("ProdBackward0", PROD.forward, _prod_bw, save="a")
+PROD_ALL = Op("ProdBackward0", PROD.forward, _prod_bw, save=("a", "out"))
 
 
 @export("prod")
@@ -375,13 +374,19 @@ CUMMIN = Op("CumminBackward0", _cum_select_fwd(np.less_equal), _cum_select_bw, s
 @export("cummax")
 def cummax(input, dim):
     """``(values, indices)``: the running maximum along ``dim`` and the index it was last reached at."""
-    return _with_indices(CUMMAX, input, dim=_dim(input, dim))
+    return _with_indices(CUMMAX, input, dim=_cum_dim("cummax", input, dim))
+
+
+def _cum_dim(name, input, dim):
+    if input._data.ndim == 0 and dim not in (0, -1):
+        raise IndexError(f"{name}(): Expected reduction dim -1 or 0 for scalar but got {dim}")
+    return _dim(input, dim)
 
 
 @export("cummin")
 def cummin(input, dim):
     """``(values, indices)``: the running minimum along ``dim`` and the index it was last reached at."""
-    return _with_indices(CUMMIN, input, dim=_dim(input, dim))
+    return _with_indices(CUMMIN, input, dim=_cum_dim("cummin", input, dim))
 
 
 def _logcumsumexp_fwd(a, dim):
@@ -491,7 +496,7 @@ def _max_min(input, dim, keepdim, other, full_op, dim_op, name):
                 "dim with the 'dim' argument."
             )
         return apply(full_op, input)
-    d = wrap_dims(dim, input._data.ndim)[0] if input._data.ndim else 0
+    d = wrap_dims(dim, input._data.ndim)[0]
     _nonempty_dim(name, input, (d,))
     vals = apply(dim_op, input, dim=d, keepdim=keepdim)
     node = vals._grad_fn
@@ -595,7 +600,7 @@ def sort(input, dim=-1, descending=False, stable=False):
 
 @export("topk")
 def topk(input, k, dim=-1, largest=True, sorted=True):
-    d = wrap_dims(dim, input._data.ndim)[0] if input._data.ndim else 0
+    d = wrap_dims(dim, input._data.ndim)[0]
     if not 0 <= k <= (input._data.shape[d] if input._data.ndim else 1):
         raise RuntimeError("selected index k out of range")
     idx = argsort(input, dim, descending=largest)
@@ -784,7 +789,7 @@ LOG_SOFTMAX = Op("LogSoftmaxBackward0", _log_softmax_np, _log_softmax_bw, save="
 def _softmax_dim(input, dim):
     if dim is None:  # torch.softmax has no implicit dim (nn.functional.softmax picks one before calling it)
         raise TypeError("softmax(): argument 'dim' must be int, not NoneType")
-    return wrap_dims(dim, input._data.ndim)[0] if input._data.ndim else 0
+    return wrap_dims(dim, input._data.ndim)[0]
 
 
 @export("softmax")
@@ -934,4 +939,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
 @export("mode")
 def mode(input, dim=-1, keepdim=False):
     """The most frequent value along ``dim`` and the index of its last occurrence."""
-    return _with_indices(MODE, input, dim=_dim(input, dim), keepdim=keepdim)
+    d = _dim(input, dim)
+    if input._data.ndim and input._data.shape[d] == 0 and input._data.size == 0:
+        raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
+    return _with_indices(MODE, input, dim=d, keepdim=keepdim)
