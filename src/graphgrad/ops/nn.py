@@ -19,7 +19,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..autograd.grad_mode import _State
-from ._op import Op, apply, depends_on
+from ._op import Op, _torch_name, apply, depends_on
 
 
 def _T():
@@ -782,6 +782,17 @@ def pointwise(name, fwd, grad):
     return Op(name, fwd, lambda n, g: grad(n.saved_tensors[0], g, **n.kwargs), save="a", saved_names=("self",))
 
 
+def _floating_only(kernel, fwd):
+    """``fwd`` refusing integer and bool arrays with PyTorch's error, naming its CPU ``kernel``."""
+
+    def forward(a, **kwargs):
+        if a.dtype.kind != "f":
+            raise NotImplementedError(f'"{kernel}" not implemented for \'{_torch_name(a.dtype)}\'')
+        return fwd(a, **kwargs)
+
+    return forward
+
+
 _SQRT_2_PI = math.sqrt(2 / math.pi)
 ERF = pointwise("ErfBackward0", lambda a: _erf_np(a).astype(a.dtype, copy=False),
                 lambda x, g: g * (2 / math.sqrt(math.pi)) * (-(x * x)).exp())
@@ -871,6 +882,12 @@ SOFTSHRINK = pointwise("SoftshrinkBackward0",
 HARDSHRINK = pointwise("HardshrinkBackward0",
                        lambda a, lambd=0.5: np.where((a >= -lambd) & (a <= lambd), 0, a).astype(a.dtype, copy=False),
                        lambda x, g, lambd=0.5: _where((x >= -lambd) & (x <= lambd), 0.0, g))
+# activations whose PyTorch kernels are floating point only (an int or bool input raises, naming the kernel)
+for _op, _kernel in ((LEAKY_RELU, "leaky_relu_cpu"), (ELU, "elu_cpu"), (CELU, "elu_cpu"), (GELU, "GeluKernelImpl"),
+                     (SILU, "silu_cpu"), (MISH, "mish_cpu"), (SOFTPLUS, "softplus_cpu"),
+                     (LOG_SIGMOID, "log_sigmoid_cpu"), (HARDSIGMOID, "hardsigmoid_cpu"), (HARDSWISH, "hardswish_cpu"),
+                     (SOFTSHRINK, "softshrink_check"), (HARDSHRINK, "hardshrink_cpu")):
+    _op.forward = _floating_only(_kernel, _op.forward)
 
 
 def _prelu_np(a, w, channel_shape):

@@ -9,7 +9,7 @@ from .. import return_types
 from .._dtype import to_dtype
 from .._tensor import Tensor
 from ..autograd.graph import warn_at_user_line
-from ._op import Op, apply, export, summed_dims
+from ._op import Op, _torch_name, apply, export, summed_dims
 from .shape import wrap_dims
 
 
@@ -792,12 +792,21 @@ def _softmax_dim(input, dim):
     return wrap_dims(dim, input._data.ndim)[0]
 
 
+def _softmax_kernel_check(name, input, d):
+    """PyTorch's softmax kernels are floating point only; the error names the kernel (last dim or not)."""
+    if input._data.dtype.kind != "f":
+        kernel = f"{name}_lastdim_kernel_impl" if d >= input._data.ndim - 1 else f"{name}_kernel_impl"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_torch_name(input._data.dtype)}\'')
+
+
 @export("softmax")
 def softmax(input, dim, dtype=None, _stacklevel=3):
     """``exp(x) / sum(exp(x))`` along ``dim``, numerically stable."""
     if dtype is not None:
         input = input.to(dtype)
-    return apply(SOFTMAX, input, dim=_softmax_dim(input, dim))
+    d = _softmax_dim(input, dim)
+    _softmax_kernel_check("softmax", input, d)
+    return apply(SOFTMAX, input, dim=d)
 
 
 @export("log_softmax")
@@ -805,7 +814,9 @@ def log_softmax(input, dim, dtype=None, _stacklevel=3):
     """``x - logsumexp(x)`` along ``dim``, numerically stable."""
     if dtype is not None:
         input = input.to(dtype)
-    return apply(LOG_SOFTMAX, input, dim=_softmax_dim(input, dim))
+    d = _softmax_dim(input, dim)
+    _softmax_kernel_check("log_softmax", input, d)
+    return apply(LOG_SOFTMAX, input, dim=d)
 
 
 # --- nansum and the order statistics: median, kthvalue, mode ------------------------------------------
