@@ -226,13 +226,13 @@ def op_table(graphgrad, torch):
     rng = np.random.default_rng(1)
     a = rng.uniform(0.2, 1.8, (2, 3)).astype(np.float32)
     b = rng.uniform(0.2, 1.8, (2, 3)).astype(np.float32)
-    probes = {"unary": ("{f}({0})", 1), "binary": ("{f}({0}, {1})", 2), "dim": ("{f}({0}, 1)", 1)}
+    probes = {"unary": "{f}({0})", "binary": "{f}({0}, {1})", "dim": "{f}({0}, 1)"}
     table = {k: [] for k in ("unary", "binary", "dim", "inplace")}
     for name in _public_names():
         fn = _callable(graphgrad, name)
         if fn is None or _callable(torch, name) != fn:
             continue
-        for kind, (template, arity) in probes.items():
+        for kind, template in probes.items():
             call = template.replace("{f}", fn)
             lines = ["x0 = T.tensor(A[0], requires_grad=True)", "x1 = T.tensor(A[1], requires_grad=True)",
                      "v2 = " + call.format("x0", "x1"), "v3 = v2.sum()", "v3.backward()"]
@@ -255,7 +255,8 @@ def op_table(graphgrad, torch):
 _SHAPES = [(), (3,), (2, 3), (1, 3), (2, 1), (0, 3), (4,), (2, 2)]
 _VIEWS = ["{0}.view(-1)", "{0}.reshape(-1, 1)", "{0}.t()", "{0}.transpose(0, -1)", "{0}.unsqueeze(0)",
           "{0}.squeeze()", "{0}.flatten()", "{0}[0]", "{0}[..., :1]", "{0}[None]", "{0}.mT",
-          "{0}.expand(2, *{0}.shape)", "{0}.narrow(-1, 0, 1)", "{0}.select(-1, 0)", "{0}.permute(*range({0}.dim())[::-1])",
+          "{0}.expand(2, *{0}.shape)", "{0}.narrow(-1, 0, 1)", "{0}.select(-1, 0)",
+          "{0}.permute(*range({0}.dim())[::-1])",
           "{0}.unbind(-1)[0]", "{0}.split(1, -1)[0]", "{0}.chunk(2)[0]", "{0}.diagonal()", "{0}.movedim(0, -1)"]
 _INDEX = ["{0}[{0} > 0]", "{0}[T.tensor([0, -1])]", "{0}[:, T.tensor([0, 0, 1])]", "{0}.masked_fill({0} < 0, 0.5)",
           "{0}.index_select(-1, T.tensor([0]))", "{0}.gather(-1, T.zeros_like({0}, dtype=T.int64))",

@@ -1009,6 +1009,8 @@ def relu6(input, inplace=False):
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+    if isinstance(input, Tensor) and input._data.dtype == np.bool_:
+        raise RuntimeError("Bool inputs not supported for hardtanh")
     return _act(_nn.HARDTANH, input, inplace, min_val=min_val, max_val=max_val)
 
 

@@ -39,17 +39,20 @@ class Op:
     ``backward_np(node, grad_array) -> arrays`` (single-output ops). Used when backward builds no graph
     of the derivative (no ``create_graph``), it saves a Tensor and an op dispatch per step of the
     derivative on the hottest ops; ``backward`` stays the definition, and what double backward runs.
+    needed_by: for each saved input (in ``save`` order), the inputs whose gradient needs it; a saved input
+    that no input requiring grad needs is not kept (None in ``saved_tensors``), as PyTorch saves it.
     """
 
     __slots__ = (
         "name", "forward_name", "forward", "backward", "save_inputs", "save_output", "saves",
         "saved_names", "stateful", "promote", "view", "n_outputs", "scalar", "const_edges", "out",
-        "backward_np",
+        "backward_np", "needed_by",
     )
 
     def __init__(self, name, forward, backward, save=(), stateful=False, promote=None, view=False,
-                 n_outputs=1, saved_names=None, const_args=0, out=False, backward_np=None):
+                 n_outputs=1, saved_names=None, const_args=0, out=False, backward_np=None, needed_by=None):
         self.name = name
+        self.needed_by = needed_by
         self.out = out
         self.backward_np = backward_np
         self.forward_name = re.sub(r"Backward\d*$", "", name.rsplit("::", 1)[-1])
@@ -502,6 +505,9 @@ def apply_inplace(op, x, *others, **kwargs):
         old._output_nr = x._output_nr
     locked = not arr.flags.writeable
     if locked:  # an expanded tensor (np.broadcast_to is read-only): PyTorch refuses most writes into it
+        if op.promote == "float" and arr.dtype.kind != "f":  # but a result it can't store is named first
+            raise RuntimeError(f"result type {_torch_name(get_default_dtype().np)} can't be cast to the desired "
+                               f"output type {_torch_name(arr.dtype)}")
         _unlock(arr, op, kwargs)
     try:
         state = _write(op, x, others, kwargs)

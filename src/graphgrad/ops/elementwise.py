@@ -13,7 +13,17 @@ import numpy as np
 
 from .._dtype import get_default_dtype
 from .._tensor import Tensor
-from ._op import Op, _torch_name, apply, depends_on, apply_inplace, as_tensor_like, broadcast_error, check_inplace, export
+from ._op import (
+    Op,
+    _torch_name,
+    apply,
+    apply_inplace,
+    as_tensor_like,
+    broadcast_error,
+    check_inplace,
+    depends_on,
+    export,
+)
 
 
 def _T():
@@ -90,11 +100,9 @@ def binary(op, a, b, **kw):
     # so the tensor's dtype is kept and nothing needs wrapping.
     if type(b) in _NUMBERS and op.scalar is not None and isinstance(a, Tensor) and a._data.dtype.kind == "f":
         return apply(op.scalar, a, other=b, **kw)
-    if (op is SUB or op is RSUB) and (a.__class__ is bool or b.__class__ is bool):
-        _check_bool_sub(a, b)  # x - True, as x - a bool tensor
-    a, b = _operands(a, b, op.forward_name.lower())
     if op is SUB or op is RSUB:
-        _check_bool_sub(a, b)
+        _check_bool_sub(a, b)  # before the shapes, as PyTorch (x - True counts as x - a bool tensor)
+    a, b = _operands(a, b, op.forward_name.lower())
     return apply(op, a, b, **kw)
 
 
@@ -157,7 +165,8 @@ def _mul_bw_np(n, g):
     return (g * b._data if need[0] else None, g * a._data if need[1] else None)
 
 
-MUL = Op("MulBackward0", np.multiply, _mul_bw, save="ab", promote="same", out=True, backward_np=_mul_bw_np)
+MUL = Op("MulBackward0", np.multiply, _mul_bw, save="ab", promote="same", out=True, backward_np=_mul_bw_np,
+         needed_by=((1,), (0,)))
 
 
 def _div_bw(n, g):
@@ -167,12 +176,14 @@ def _div_bw(n, g):
 
 
 def _div_bw_np(n, g):
-    a, b = (t._data for t in n.saved_tensors)
+    a, b = n.saved_tensors  # a is None unless b requires grad
+    b = b._data
     need = n.needs_input_grad
-    return (g / b if need[0] else None, -g * a / (b * b) if need[1] else None)
+    return (g / b if need[0] else None, -g * a._data / (b * b) if need[1] else None)
 
 
-DIV = Op("DivBackward0", np.true_divide, _div_bw, save="ab", promote="float", out=True, backward_np=_div_bw_np)
+DIV = Op("DivBackward0", np.true_divide, _div_bw, save="ab", promote="float", out=True, backward_np=_div_bw_np,
+         needed_by=((1,), (0, 1)))
 
 # Variants with a Python number as the second operand (kwarg "other"): same node names as PyTorch.
 ADD.scalar = Op("AddBackward0", lambda a, other, alpha=1: a + other * alpha, lambda n, g: g, const_args=1)
@@ -487,10 +498,16 @@ def _sigmoid_np(a):
 
 sigmoid = _unary("SigmoidBackward0", _sigmoid_np, lambda n, g: g * _saved(n) * (1 - _saved(n)), save="out",
                  names=("sigmoid",), backward_np=lambda n, g: g * (s := _saved(n)._data) * (1 - s))
-# PyTorch's threshold_backward: 0 where result <= 0, the gradient elsewhere (NaN results pass it, NaN gradients
-# stop at the zeros); the first derivative depends on the saved result, so it requires grad when that does
-relu = _unary("ReluBackward0", lambda a: np.maximum(a, 0, dtype=a.dtype),
-              lambda n, g: depends_on(where(_saved(n) <= 0, 0.0, g), _saved(n), "ThresholdBackwardBackward0"), save="out", promote=None,
+
+
+def _relu_bw(n, g):
+    """PyTorch's threshold_backward: 0 where the result is <= 0, the gradient elsewhere (a NaN result passes
+    it, a NaN gradient stops at the zeros); it requires grad when the saved result does (double backward)."""
+    out = _saved(n)
+    return depends_on(where(out <= 0, 0.0, g), out, "ThresholdBackwardBackward0")
+
+
+relu = _unary("ReluBackward0", lambda a: np.maximum(a, 0, dtype=a.dtype), _relu_bw, save="out", promote=None,
               names=("relu",), backward_np=lambda n, g: np.where(_saved(n)._data <= 0, 0, g).astype(g.dtype))
 _erf_np = np.frompyfunc(math.erf, 1, 1)
 
@@ -809,8 +826,9 @@ LERP_SCALAR = Op("LerpBackward0", lambda a, b, weight: _lerp_np(a, b, weight), _
 @export("lerp")
 def lerp(input, end, weight):
     """``input + weight * (end - input)``."""
+    if isinstance(input, Tensor):
+        _check_lerp_dtypes(input, end, weight)  # before the shapes, as PyTorch
     input, end = _operands(input, end)
-    _check_lerp_dtypes(input, end, weight)
     if not isinstance(weight, Tensor):
         return apply(LERP_SCALAR, input, end, weight=float(weight))
     return apply(LERP, input, end, weight)

@@ -41,15 +41,17 @@ def _is_basic(idx):
 
 
 def _check_bounds(shape, idx):
-    """IndexError with PyTorch's text for an out-of-range integer index."""
+    """IndexError with PyTorch's text for an out-of-range integer index. Returns the index to use: PyTorch
+    checks the elements it reads, so an empty tensor takes any index tensor (clipped here for NumPy)."""
     items = idx if isinstance(idx, tuple) else (idx,)
+    clipped = None
     used = sum(i.ndim if isinstance(i, np.ndarray) and i.dtype == bool else 0 if i is None or i is Ellipsis else 1
                for i in items)
     if used > len(shape):  # a 0-d bool mask uses no dimension (x[x > 0] on a 0-d x)
         raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
     d = 0
     advanced = 0  # PyTorch moves the tensor-indexed dimensions to the front: its errors count among them
-    for i in items:
+    for pos, i in enumerate(items):
         if i is None:
             continue
         if i is Ellipsis:
@@ -64,7 +66,10 @@ def _check_bounds(shape, idx):
             bad = i[(i >= shape[d]) | (i < -shape[d])]
             if bad.size and shape[d] == 0:
                 raise IndexError("index is out of bounds for dimension with size 0")
-            if bad.size:
+            if bad.size and 0 in shape:
+                clipped = clipped or list(items)
+                clipped[pos] = np.clip(i, -shape[d], shape[d] - 1)  # nothing is read: any in-range index will do
+            elif bad.size:
                 raise IndexError(f"index {int(bad.flat[0])} is out of bounds for dimension {advanced} with size "
                                  f"{shape[d]}")
             advanced += 1
@@ -75,6 +80,9 @@ def _check_bounds(shape, idx):
                     raise IndexError(f"The shape of the mask {list(i.shape)} at index {k} does not match the shape "
                                      f"of the indexed tensor {list(shape)} at index {d + k}")
         d += i.ndim if isinstance(i, np.ndarray) and i.dtype == bool else 1
+    if clipped is None:
+        return idx
+    return tuple(clipped) if isinstance(idx, tuple) else clipped[0]
 
 
 class _TwoStep(tuple):
@@ -155,8 +163,7 @@ INDEX_BACKWARD = Op("IndexPutBackward0", lambda g, idx, shape: _index_add_np(sha
 def getitem(self, idx):
     """``x[idx]``: basic indexing gives a view; integer/bool tensor indexing a copy."""
     _check_0d_index(self, idx)
-    npidx = _np_index(idx)
-    _check_bounds(self._data.shape, npidx)
+    npidx = _check_bounds(self._data.shape, _np_index(idx))
     if not _is_basic(npidx):
         return apply(INDEX, self, idx=_torch_order(npidx))
     return apply(_view_op(npidx, self._data.shape), self, idx=npidx)
@@ -243,8 +250,7 @@ def setitem(self, idx, value):
         name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
         raise TypeError(f"can't assign a {name} to a {tensor_type(self._data)}")
     _check_0d_index(self, idx)
-    npidx = _np_index(idx)
-    _check_bounds(self._data.shape, npidx)
+    npidx = _check_bounds(self._data.shape, _np_index(idx))
     if not isinstance(value, Tensor):
         value = Tensor._make(np.asarray(value, dtype=self._data.dtype), False, None)
     else:
@@ -664,6 +670,8 @@ MASKED_SELECT.saves = True
 @export("take")
 def take(input, index):
     n = input._data.size
+    if n == 0 and isinstance(index, _T()) and index._data.size:
+        raise IndexError("take(): tried to take from an empty tensor")
     if isinstance(index, _T()) and index._data.size and (index._data.max() >= n or index._data.min() < -n):
         bad = int(index._data[(index._data >= n) | (index._data < -n)].flat[0])
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")

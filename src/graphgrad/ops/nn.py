@@ -856,7 +856,8 @@ def _hardswish_grad(x, g):
 
 LEAKY_RELU = pointwise("LeakyReluBackward0",
                        lambda a, negative_slope=0.01: np.where(a > 0, a, a * negative_slope).astype(a.dtype),
-                       lambda x, g, negative_slope=0.01: depends_on(_where(x > 0, g, g * negative_slope), x, "LeakyReluBackwardBackward0"))
+                       lambda x, g, negative_slope=0.01: depends_on(_where(x > 0, g, g * negative_slope), x,
+                                                                    "LeakyReluBackwardBackward0"))
 HARDTANH = pointwise("HardtanhBackward0", lambda a, min_val, max_val: np.clip(a, min_val, max_val).astype(a.dtype),
                      lambda x, g, min_val, max_val: depends_on(_where((x <= min_val) | (x >= max_val), 0.0, g), x,
                                                                      "HardtanhBackwardBackward0"))
@@ -873,7 +874,8 @@ HARDSIGMOID = pointwise("HardsigmoidBackward0", lambda a: (np.clip(a + 3, 0, 6) 
 HARDSWISH = pointwise("HardswishBackward0", _hardswish_np, _hardswish_grad)
 THRESHOLD = pointwise("ThresholdBackward0",
                       lambda a, threshold, value: np.where(a > threshold, a, value).astype(a.dtype, copy=False),
-                      lambda x, g, threshold, value: depends_on(_where(x <= threshold, 0.0, g), x, "ThresholdBackwardBackward0"))
+                      lambda x, g, threshold, value: depends_on(_where(x <= threshold, 0.0, g), x,
+                                                                "ThresholdBackwardBackward0"))
 SOFTSHRINK = pointwise("SoftshrinkBackward0",
                        lambda a, lambd=0.5: np.where(a > lambd, a - lambd, np.where(a < -lambd, a + lambd, a * 0))
                        .astype(a.dtype, copy=False),

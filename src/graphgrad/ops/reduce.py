@@ -890,7 +890,8 @@ def _mode_fwd(a, dim, keepdim):
         uniq, counts = np.unique(row, return_counts=True)
         v = uniq[np.argmax(counts)]
         vals[r] = v
-        idx[r] = np.nonzero(row == v)[0][-1]
+        same = row == v if v == v else np.isnan(row)  # np.unique counts the NaNs as one value
+        idx[r] = np.nonzero(same)[0][-1]
     shape = moved.shape[:-1]
     vals, idx = vals.reshape(shape), idx.reshape(shape)
     if keepdim:
