@@ -83,6 +83,20 @@ def _const_mul_then_inplace(T):
     return h.grad
 
 
+def _frozen_operand_then_step(op, write):
+    """``h op w`` with only ``w`` requiring grad, then ``write`` (an optimizer-like update of w, or a write into
+    h) before backward: PyTorch keeps only what w's gradient needs."""
+    def prog(T):
+        w = _leaf(T, [1.0, 2.0])
+        h = T.tensor([3.0, 4.0]) * 1
+        y = op(h, w)
+        with T.no_grad():
+            (w if write == "w" else h).add_(1)
+        y.sum().backward()
+        return w.grad
+    return prog
+
+
 def _inplace_on_output(fn):
     def prog(T):
         x = _leaf(T, [1.0, 2.0])
@@ -153,6 +167,11 @@ CASES = {
     "dbl_floor": _first_grad_requires_grad(lambda T, x: T.floor(x)),
     # 5. saved tensors: nothing saved that the derivative does not need
     "mul_const_then_inplace": _const_mul_then_inplace,
+    "mul_frozen_then_step": _frozen_operand_then_step(lambda h, w: h * w, "w"),
+    "mul_frozen_then_write_it": _frozen_operand_then_step(lambda h, w: h * w, "h"),
+    "div_by_param_then_step": _frozen_operand_then_step(lambda h, w: h / w, "w"),
+    "div_param_then_step": _frozen_operand_then_step(lambda h, w: w / h, "w"),
+    "div_param_then_write_divisor": _frozen_operand_then_step(lambda h, w: w / h, "h"),
     # 6. errors PyTorch raises, and the reverse
     "pow_tensor_output_inplace": _inplace_on_output(lambda T, x: T.pow(x, T.tensor([2.0, 3.0]))),
     "prod_output_inplace": _inplace_on_output(lambda T, x: x.prod()),

@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-from .._dtype import get_default_dtype
+from .._dtype import get_default_dtype, result_type
 from .._tensor import Tensor
 from ._op import (
     Op,
@@ -1189,11 +1189,7 @@ def copy_(self, src, non_blocking=False):
             raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
                                f"{list(shape)}")
     except ValueError:
-        raise RuntimeError(
-            f"The size of tensor a ({self._data.shape[-1] if self._data.ndim else 1}) must match the size of "
-            f"tensor b ({src._data.shape[-1] if src._data.ndim else 1}) at non-singleton dimension "
-            f"{max(self._data.ndim - 1, 0)}"
-        ) from None
+        raise broadcast_error(self._data.shape, src._data.shape) from None
     if src._data.dtype != self._data.dtype:
         src = Tensor._make(src._data.astype(self._data.dtype), src._rg, src._grad_fn) if not src._rg else \
             src.to(self.dtype)
@@ -1218,8 +1214,9 @@ def hypot(input, other):
     if not isinstance(other, Tensor):
         raise TypeError(f"hypot(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
     a, b = _operands(input, other, "hypot")
-    if a._data.dtype.kind != "f" or b._data.dtype.kind != "f":
-        name = _torch_name(np.result_type(a._data, b._data))
+    promoted = result_type(a, b).np
+    if promoted.kind != "f":
+        name = _torch_name(promoted)
         raise NotImplementedError(f'"hypot_cpu" not implemented for \'{name}\'')
     return apply(HYPOT, a, b)
 

@@ -118,7 +118,9 @@ def _torch_order(idx):
 
 
 def _get(a, idx):
-    return a[idx[0]][idx[1]] if type(idx) is _TwoStep else a[idx]
+    """``a[idx]`` for an advanced index: a new C-contiguous array (NumPy may lay it out otherwise)."""
+    r = a[idx[0]][idx[1]] if type(idx) is _TwoStep else a[idx]
+    return r if r.flags.c_contiguous else r.copy()  # (not ascontiguousarray: it makes 0-d results 1-d)
 
 
 def _put(a, idx, v):
@@ -329,7 +331,7 @@ def index_select(input, dim, index):
             raise IndexError("index out of range in self")
         return apply(INDEX_SELECT, input, idx=_ALL)
     size = input._data.shape[d] if input._data.ndim else 1
-    if size == 0 and index._data.size:
+    if size == 0 and index._data.size and input._data.ndim > 1:
         raise RuntimeError("index_select(): self indexing axis dim should be positive")
     if index._data.size and (index._data.max() >= size or index._data.min() < 0):
         raise IndexError("index out of range in self")
@@ -658,13 +660,14 @@ def masked_select(input, mask):
 
 
 def _masked_select_bw(n, g):
+    _ = n.saved_tensors  # raises if the input was written in place since (PyTorch saves it)
     m = n.kwargs["mask"]
     full = apply(INDEX_BACKWARD, g, idx=np.nonzero(m) if m.ndim else m, shape=m.shape)  # (a 0-d mask indexes itself)
     return full.sum_to_size(n._in_meta[0][0])
 
 
-MASKED_SELECT = Op("MaskedSelectBackward0", lambda a, mask: np.broadcast_to(a, mask.shape)[mask], _masked_select_bw)
-MASKED_SELECT.saves = True
+MASKED_SELECT = Op("MaskedSelectBackward0", lambda a, mask: np.broadcast_to(a, mask.shape)[mask], _masked_select_bw,
+                   save="a", saved_names=("self",))  # PyTorch saves the input (and the mask, a kwarg here)
 
 
 @export("take")

@@ -356,6 +356,7 @@ def _cum_select_bw(n, g):
     """The gradient goes to the element each running max/min came from (summed where several did)."""
     from .index import scatter_into_zeros
 
+    _ = n.saved_tensors  # raises if the input was written in place since (PyTorch saves it)
     idx = n.state
     if idx is None:
         from ..autograd import errors
@@ -367,8 +368,11 @@ def _cum_select_bw(n, g):
     return scatter_into_zeros(g, n.kwargs["dim"], idx, shape)
 
 
-CUMMAX = Op("CummaxBackward0", _cum_select_fwd(np.greater_equal), _cum_select_bw, stateful=True)
-CUMMIN = Op("CumminBackward0", _cum_select_fwd(np.less_equal), _cum_select_bw, stateful=True)
+# PyTorch saves the input as well as the indices (its backward takes it): writing it in place is refused
+CUMMAX = Op("CummaxBackward0", _cum_select_fwd(np.greater_equal), _cum_select_bw, stateful=True, save="a",
+            saved_names=("self", "indices"))
+CUMMIN = Op("CumminBackward0", _cum_select_fwd(np.less_equal), _cum_select_bw, stateful=True, save="a",
+            saved_names=("self", "indices"))
 
 
 @export("cummax")
@@ -585,6 +589,8 @@ def argsort(input, dim=-1, descending=False, stable=False):
     if descending and a.dtype.kind == "f" and np.isnan(a).any():
         idx = np.lexsort((-a, ~np.isnan(a)), axis=d)  # PyTorch ranks NaN above everything
     else:
+        if descending and a.dtype.kind in "bu":
+            a = a.astype(np.int64)  # (negating bool or unsigned values does not reverse their order)
         idx = np.argsort(-a if descending else a, axis=d, kind="stable")
     return _T()._make(idx.astype(np.int64), False, None)
 
