@@ -97,6 +97,18 @@ def _frozen_operand_then_step(op, write):
     return prog
 
 
+def _input_written_after(fn):
+    """``fn`` of a non-leaf, then that input written in place: PyTorch refuses when the op saved it."""
+    def prog(T):
+        x = _leaf(T, [1.0, 2.0])
+        h = x * 1
+        y = fn(T, h)
+        h.add_(1)
+        y.sum().backward()
+        return x.grad
+    return prog
+
+
 def _inplace_on_output(fn):
     def prog(T):
         x = _leaf(T, [1.0, 2.0])
@@ -198,6 +210,37 @@ CASES = {
     "unflatten_sizes": lambda T: T.ones(6).unflatten(0, (4, 3)),
     "scatter_bounds": lambda T: T.zeros(2, 2).scatter(1, T.tensor([[0, 5]]), T.ones(2, 2)),
     "scatter_dim": lambda T: T.zeros(2, 2).scatter(3, T.tensor([[0, 1]]), T.ones(2, 2)),
+    # found by the differential fuzzer (tests/_fuzz.py)
+    "softshrink_nan": lambda T: T.nn.functional.softshrink(T.tensor([NAN, 1.5, -0.2]), 1),
+    "hardshrink_nan": lambda T: T.nn.functional.hardshrink(T.tensor([NAN, 1.5, -0.2]), 1),
+    "bool_pow_int": lambda T: T.tensor([True, False]) ** 2,
+    "mode_nan_no_crash": lambda T: T.tensor([NAN, 1.0, NAN, 2.0]).mode()[0].isnan(),
+    "mode_empty_dim": lambda T: T.ones(2, 0).mode(),
+    "softmax_0d_bad_dim": lambda T: T.softmax(T.tensor(1.0), 1),
+    "min_0d_bad_dim": lambda T: T.min(T.tensor(1.0), 1),
+    "cummin_0d_bad_dim": lambda T: T.cummin(T.tensor(1.0), 1),
+    "matmul_shape_before_dtype": lambda T: T.ones(2, 3, dtype=T.float64) @ T.ones(2, 2),
+    "rsub_broadcast_text": lambda T: T.rsub(T.ones(3, 2), T.ones(2, 3)),
+    "bool_sub_before_shapes": lambda T: T.ones(2, 3).bool() - T.ones(3, 2).bool(),
+    "tril__leaf_first": lambda T: _leaf(T, [1.0, 2.0]).tril_(),
+    "empty_dim_tensor_index": lambda T: T.ones(0, 3)[T.tensor([0, -1])],
+    "empty_tensor_wide_index": lambda T: T.ones(0, 1)[:, T.tensor([0, 0, 1])],
+    "advanced_index_error_dim": lambda T: T.ones(2, 3, 1)[:, :, T.tensor([0, 1])],
+    "advanced_index_contiguous": lambda T: T.ones(2, 3)[:, T.tensor([0, 0, 1])].view(-1),
+    "index_select_empty": lambda T: T.ones(0, 3).index_select(0, T.tensor([0])),
+    "take_empty": lambda T: T.ones(0, 3).take(T.tensor([0])),
+    "copy__broadcast_text": lambda T: T.zeros(0, 3).copy_(T.ones(2, 3)),
+    "hypot_bool": lambda T: T.hypot(T.tensor([1.0, 2.0]), T.tensor([True, False])),
+    "sort_bool_descending": lambda T: tuple(T.tensor([True, False, True]).sort(descending=True)),
+    "silu_int": lambda T: T.nn.functional.silu(T.tensor([1])),
+    "softmax_bool": lambda T: T.softmax(T.tensor([[True]]), 0),
+    "hardtanh_bool": lambda T: T.nn.functional.hardtanh(T.tensor([True])),
+    "median_bool": lambda T: T.tensor([True, False]).median(),
+    "mse_loss_bool_float": lambda T: T.nn.functional.mse_loss(T.tensor([True]), T.tensor([1.0])),
+    "cummax_input_written": _input_written_after(lambda T, x: x.cummax(0)[0]),
+    "masked_select_input_written": _input_written_after(lambda T, x: x.masked_select(x > 1.5)),
+    "max_pool_input_written": _input_written_after(lambda T, x: T.nn.functional.max_pool1d(x.view(1, 1, 2), 2)),
+    "avg_pool_input_written": _input_written_after(lambda T, x: T.nn.functional.avg_pool1d(x.view(1, 1, 2), 2)),
 }
 
 

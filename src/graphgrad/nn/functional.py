@@ -26,7 +26,7 @@ import graphgrad
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ..ops import nn as _nn
-from ..ops._op import apply, apply_inplace
+from ..ops._op import _torch_name, apply, apply_inplace
 
 __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "alpha_dropout",
@@ -1210,6 +1210,11 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     """
     input, target = _broadcast_pair(input, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
+    if input._data.dtype.kind != "f":  # PyTorch promotes the pair; its kernel is floating point only
+        promoted = graphgrad._dtype.result_type(input, target)
+        if promoted.np.kind != "f":
+            raise NotImplementedError(f'"mse_cpu" not implemented for \'{_torch_name(promoted.np)}\'')
+        input = input.to(promoted)
     if weight is not None:
         return _weighted((input - target) ** 2, weight, reduction, True)
     _check_reduction(reduction)

@@ -505,9 +505,6 @@ def apply_inplace(op, x, *others, **kwargs):
         old._output_nr = x._output_nr
     locked = not arr.flags.writeable
     if locked:  # an expanded tensor (np.broadcast_to is read-only): PyTorch refuses most writes into it
-        if op.promote == "float" and arr.dtype.kind != "f":  # but a result it can't store is named first
-            raise RuntimeError(f"result type {_torch_name(get_default_dtype().np)} can't be cast to the desired "
-                               f"output type {_torch_name(arr.dtype)}")
         _unlock(arr, op, kwargs)
     try:
         state = _write(op, x, others, kwargs)

@@ -939,6 +939,8 @@ def _dim(input, dim):
 @export("median")
 def median(input, dim=None, keepdim=False):
     """The lower median of all elements, or ``(values, indices)`` along ``dim``."""
+    if input._data.dtype == np.bool_:
+        raise NotImplementedError(f'"{"median_cpu" if dim is None else "median_out"}" not implemented for \'Bool\'')
     if dim is None:
         return apply(MEDIAN_ALL, input)
     return _with_indices(MEDIAN_DIM, input, dim=_dim(input, dim), keepdim=keepdim)
