@@ -237,6 +237,8 @@ CASES = {
     "hardtanh_bool": lambda T: T.nn.functional.hardtanh(T.tensor([True])),
     "median_bool": lambda T: T.tensor([True, False]).median(),
     "mse_loss_bool_float": lambda T: T.nn.functional.mse_loss(T.tensor([True]), T.tensor([1.0])),
+    "mse_loss_promotes": lambda T: T.nn.functional.mse_loss(T.tensor([1.0]), T.tensor([2.0], dtype=T.float64)),
+    "lerp_bool": lambda T: T.tensor([True]).lerp(T.tensor([True]), 0.3),
     "cummax_input_written": _input_written_after(lambda T, x: x.cummax(0)[0]),
     "masked_select_input_written": _input_written_after(lambda T, x: x.masked_select(x > 1.5)),
     "max_pool_input_written": _input_written_after(lambda T, x: T.nn.functional.max_pool1d(x.view(1, 1, 2), 2)),

@@ -1210,9 +1210,9 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     """
     input, target = _broadcast_pair(input, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    if input._data.dtype.kind != "f":  # PyTorch promotes the pair; its kernel is floating point only
-        promoted = graphgrad._dtype.result_type(input, target)
-        if promoted.np.kind != "f":
+    if input._data.dtype != target._data.dtype or input._data.dtype.kind != "f":
+        promoted = graphgrad._dtype.result_type(input, target)  # PyTorch promotes the pair; its kernel is
+        if promoted.np.kind != "f":  # floating point only
             raise NotImplementedError(f'"mse_cpu" not implemented for \'{_torch_name(promoted.np)}\'')
         input = input.to(promoted)
     if weight is not None:
