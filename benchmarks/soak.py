@@ -44,72 +44,58 @@ def _batch(rng):
         rng.standard_normal((8, 1)).astype(np.float32))
 
 
-def plain():
+def _supervised(update, lr=0.01):
+    """A training step on a small MLP: ``update(model, x, y)`` runs forward and backward, then SGD steps."""
     model = _model()
-    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
     rng = np.random.default_rng(0)
 
     def step():
         x, y = _batch(rng)
         opt.zero_grad()
-        torch.nn.functional.mse_loss(model(x), y).backward()
+        update(model, x, y)
         opt.step()
 
     return step
+
+
+def _mse(out, y):
+    return torch.nn.functional.mse_loss(out, y)
+
+
+def plain():
+    return _supervised(lambda model, x, y: _mse(model(x), y).backward())
 
 
 def retain_graph():
-    model = _model()
-    opt = torch.optim.SGD(model.parameters(), lr=0.01)
-    rng = np.random.default_rng(0)
-
-    def step():
-        x, y = _batch(rng)
-        opt.zero_grad()
-        loss = torch.nn.functional.mse_loss(model(x), y)
+    def update(model, x, y):
+        loss = _mse(model(x), y)
         loss.backward(retain_graph=True)
         loss.backward()
-        opt.step()
 
-    return step
+    return _supervised(update)
 
 
 def gradient_penalty():
-    model = _model()
-    opt = torch.optim.SGD(model.parameters(), lr=0.001)
-    rng = np.random.default_rng(0)
-
-    def step():
-        x, y = _batch(rng)
+    def update(model, x, y):
         x.requires_grad_()
-        opt.zero_grad()
         out = model(x)
         (g,) = torch.autograd.grad(out.sum(), x, create_graph=True)
-        loss = torch.nn.functional.mse_loss(out, y) + (g.norm(dim=1) - 1).pow(2).mean()
-        loss.backward()
-        opt.step()
+        (_mse(out, y) + (g.norm(dim=1) - 1).pow(2).mean()).backward()
 
-    return step
+    return _supervised(update, lr=0.001)
 
 
 def hooks():
-    model = _model()
-    opt = torch.optim.SGD(model.parameters(), lr=0.01)
-    rng = np.random.default_rng(0)
-
-    def step():
-        x, y = _batch(rng)
-        opt.zero_grad()
+    def update(model, x, y):
         handle = model[0].register_forward_hook(lambda m, i, o: None)
         hidden = model[0](x)
         tensor_handle = hidden.register_hook(lambda g: g * 1.0)
-        loss = torch.nn.functional.mse_loss(model[2](model[1](hidden)), y)
-        loss.backward()
+        _mse(model[2](model[1](hidden)), y).backward()
         tensor_handle.remove()
         handle.remove()
-        opt.step()
 
-    return step
+    return _supervised(update)
 
 
 def rnn():
