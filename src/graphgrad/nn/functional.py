@@ -23,6 +23,7 @@ import numpy as np
 
 import graphgrad
 
+from .._dtype import is_float_np
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ..ops import nn as _nn
@@ -1254,9 +1255,9 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     """
     input, target = _broadcast_pair(input, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    if input._data.dtype != target._data.dtype or input._data.dtype.kind != "f":
+    if input._data.dtype != target._data.dtype or not is_float_np(input._data.dtype):
         promoted = graphgrad._dtype.result_type(input, target)  # PyTorch promotes the pair; its kernel is
-        if promoted.np.kind != "f":  # floating point only
+        if not promoted.is_floating_point:  # floating point only
             raise NotImplementedError(f'"mse_cpu" not implemented for \'{_torch_name(promoted.np)}\'')
         input = input.to(promoted)
     if weight is not None:

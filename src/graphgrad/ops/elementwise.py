@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-from .._dtype import get_default_dtype, result_type
+from .._dtype import get_default_dtype, is_float_np, result_type
 from .._tensor import Tensor
 from ._op import (
     Op,
@@ -452,7 +452,7 @@ def _zero_grad(n, g):
 def _sign_np(a):
     if a.dtype == np.bool_:
         return a.copy()
-    if a.dtype.kind == "f":
+    if is_float_np(a.dtype):
         return np.where(np.isnan(a), 0, np.sign(a)).astype(a.dtype, copy=False)  # PyTorch's sign(nan) is 0
     return np.sign(a)
 
@@ -839,7 +839,7 @@ def _check_lerp_dtypes(input, end, weight):
     for name, t in (("end", end), ("weight", weight)):
         if isinstance(t, Tensor) and t._data.dtype != input._data.dtype:
             raise RuntimeError(f"expected dtype {_dtype_word(input)} for `{name}` but got dtype {_dtype_word(t)}")
-    if input._data.dtype.kind != "f":  # its kernels are floating point only
+    if not is_float_np(input._data.dtype):  # its kernels are floating point only
         kernel = "lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar"
         raise NotImplementedError(f'"{kernel}" not implemented for \'{_torch_name(input._data.dtype)}\'')
 
@@ -1221,7 +1221,7 @@ def hypot(input, other):
         raise TypeError(f"hypot(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
     a, b = _operands(input, other, "hypot")
     promoted = result_type(a, b).np
-    if promoted.kind != "f":
+    if not is_float_np(promoted):
         name = _torch_name(promoted)
         raise NotImplementedError(f'"hypot_cpu" not implemented for \'{name}\'')
     return apply(HYPOT, a, b)

@@ -18,6 +18,7 @@ import threading
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .._dtype import is_float_np
 from ..autograd.grad_mode import _State
 from ._op import Op, _torch_name, apply, depends_on
 
@@ -783,7 +784,7 @@ def _floating_only(kernel, fwd):
     """``fwd`` refusing integer and bool arrays with PyTorch's error, naming its CPU ``kernel``."""
 
     def forward(a, **kwargs):
-        if a.dtype.kind != "f":
+        if not is_float_np(a.dtype):
             raise NotImplementedError(f'"{kernel}" not implemented for \'{_torch_name(a.dtype)}\'')
         return fwd(a, **kwargs)
 

@@ -586,7 +586,7 @@ def argsort(input, dim=-1, descending=False, stable=False):
     if input._data.ndim == 0:
         return _T()._make(np.zeros((), np.int64), False, None)
     a = input._data
-    if descending and a.dtype.kind == "f" and np.isnan(a).any():
+    if descending and is_float_np(a.dtype) and np.isnan(a).any():
         idx = np.lexsort((-a, ~np.isnan(a)), axis=d)  # PyTorch ranks NaN above everything
     else:
         if descending and a.dtype.kind in "bu":
@@ -800,7 +800,7 @@ def _softmax_dim(input, dim):
 
 def _softmax_kernel_check(name, input, d):
     """PyTorch's softmax kernels are floating point only; the error names the kernel (last dim or not)."""
-    if input._data.dtype.kind != "f":
+    if not is_float_np(input._data.dtype):
         kernel = f"{name}_lastdim_kernel_impl" if d >= input._data.ndim - 1 else f"{name}_kernel_impl"
         raise NotImplementedError(f'"{kernel}" not implemented for \'{_torch_name(input._data.dtype)}\'')
 
