@@ -376,8 +376,8 @@ def _accumulate(t, g, create_graph, hooks_done=False):
     """Sum ``g`` into ``t.grad`` (in place when no graph of the gradient is being built)."""
     if not hooks_done:
         g = _leaf_hooks(t, g)
-    if g is None:
-        return
+    if g is None or not t._rg:
+        return  # a leaf that stopped requiring grad since (requires_grad_(False), detach_()) keeps its .grad
     Tensor = _tensor_cls()
     if t._grad is None:
         if create_graph and g._rg:

@@ -18,8 +18,9 @@ import threading
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .._dtype import is_float_np
 from ..autograd.grad_mode import _State
-from ._op import Op, apply
+from ._op import Op, _torch_name, apply, depends_on
 
 
 def _T():
@@ -435,10 +436,13 @@ def _max_pool_bw(node, g):
         from ..autograd import errors
 
         raise errors.second_backward(node)
-    return apply(MAX_POOL_BACKWARD, g, in_hw=node._in_meta[0][0][2:], masks=masks, **_pool_kw(node.kwargs))
+    g = apply(MAX_POOL_BACKWARD, g, in_hw=node._in_meta[0][0][2:], masks=masks, **_pool_kw(node.kwargs))
+    return depends_on(g, node.saved_tensors[0], "MaxPool2DWithIndicesBackwardBackward0")
 
 
-MAX_POOL = Op("MaxPool2DWithIndicesBackward0", max_pool_np, _max_pool_bw, stateful=True, saved_names=("indices",))
+# PyTorch saves the input too (its backward kernel takes it): the first derivative requires grad when it does
+MAX_POOL = Op("MaxPool2DWithIndicesBackward0", max_pool_np, _max_pool_bw, stateful=True, save="a",
+              saved_names=("self", "indices"))
 MAX_POOL_BACKWARD = Op("MaxPool2DWithIndicesBackwardBackward0", pool_scatter_np,
                        lambda n, gg: apply(MAX_POOL_GATHER, gg, **n.kwargs))
 MAX_POOL_GATHER = Op("MaxPool2DWithIndicesBackwardBackwardBackward0", pool_gather_np,
@@ -472,7 +476,10 @@ def _avg_bw_fwd(g, *, in_hw, k_hw, stride, padding, dilation, ceil_mode, scale):
                            ceil_mode=ceil_mode, scale=scale)
 
 
-AVG_POOL = Op("AvgPool2DBackward0", _avg_fwd, lambda n, g: apply(AVG_POOL_BACKWARD, g, **n.kwargs))
+AVG_POOL = Op("AvgPool2DBackward0", _avg_fwd,
+              lambda n, g: depends_on(apply(AVG_POOL_BACKWARD, g, **n.kwargs), n.saved_tensors[0],
+                                            "AvgPool2DBackwardBackward0"), save="a",
+              saved_names=("self",))
 AVG_POOL_BACKWARD = Op("AvgPool2DBackwardBackward0", _avg_bw_fwd, lambda n, g: apply(AVG_POOL, g, **n.kwargs))
 
 
@@ -773,6 +780,17 @@ def pointwise(name, fwd, grad):
     return Op(name, fwd, lambda n, g: grad(n.saved_tensors[0], g, **n.kwargs), save="a", saved_names=("self",))
 
 
+def _floating_only(kernel, fwd):
+    """``fwd`` refusing integer and bool arrays with PyTorch's error, naming its CPU ``kernel``."""
+
+    def forward(a, **kwargs):
+        if not is_float_np(a.dtype):
+            raise NotImplementedError(f'"{kernel}" not implemented for \'{_torch_name(a.dtype)}\'')
+        return fwd(a, **kwargs)
+
+    return forward
+
+
 _SQRT_2_PI = math.sqrt(2 / math.pi)
 ERF = pointwise("ErfBackward0", lambda a: _erf_np(a).astype(a.dtype, copy=False),
                 lambda x, g: g * (2 / math.sqrt(math.pi)) * (-(x * x)).exp())
@@ -836,9 +854,11 @@ def _hardswish_grad(x, g):
 
 LEAKY_RELU = pointwise("LeakyReluBackward0",
                        lambda a, negative_slope=0.01: np.where(a > 0, a, a * negative_slope).astype(a.dtype),
-                       lambda x, g, negative_slope=0.01: _where(x > 0, g, g * negative_slope))
+                       lambda x, g, negative_slope=0.01: depends_on(_where(x > 0, g, g * negative_slope), x,
+                                                                    "LeakyReluBackwardBackward0"))
 HARDTANH = pointwise("HardtanhBackward0", lambda a, min_val, max_val: np.clip(a, min_val, max_val).astype(a.dtype),
-                     lambda x, g, min_val, max_val: _where((x > min_val) & (x < max_val), g, 0.0))
+                     lambda x, g, min_val, max_val: depends_on(_where((x <= min_val) | (x >= max_val), 0.0, g), x,
+                                                                     "HardtanhBackwardBackward0"))
 ELU = pointwise("EluBackward0", _elu_np, _elu_grad)
 CELU = pointwise("CeluBackward0", _elu_np, _elu_grad)
 GELU = pointwise("GeluBackward0", _gelu_np, _gelu_grad)
@@ -852,14 +872,22 @@ HARDSIGMOID = pointwise("HardsigmoidBackward0", lambda a: (np.clip(a + 3, 0, 6) 
 HARDSWISH = pointwise("HardswishBackward0", _hardswish_np, _hardswish_grad)
 THRESHOLD = pointwise("ThresholdBackward0",
                       lambda a, threshold, value: np.where(a > threshold, a, value).astype(a.dtype, copy=False),
-                      lambda x, g, threshold, value: _where(x > threshold, g, 0.0))
+                      lambda x, g, threshold, value: depends_on(_where(x <= threshold, 0.0, g), x,
+                                                                "ThresholdBackwardBackward0"))
 SOFTSHRINK = pointwise("SoftshrinkBackward0",
-                       lambda a, lambd=0.5: np.where(a > lambd, a - lambd, np.where(a < -lambd, a + lambd, 0))
+                       lambda a, lambd=0.5: np.where(a > lambd, a - lambd, np.where(a < -lambd, a + lambd, a * 0))
                        .astype(a.dtype, copy=False),
-                       lambda x, g, lambd=0.5: _where((x > lambd) | (x < -lambd), g, 0.0))
+                       lambda x, g, lambd=0.5: _where((x >= -lambd) & (x <= lambd), 0.0, g))
+# PyTorch's kernels test "inside [-lambd, lambd]", so NaN is outside: it passes (values and gradients)
 HARDSHRINK = pointwise("HardshrinkBackward0",
-                       lambda a, lambd=0.5: np.where((a > lambd) | (a < -lambd), a, 0).astype(a.dtype, copy=False),
-                       lambda x, g, lambd=0.5: _where((x > lambd) | (x < -lambd), g, 0.0))
+                       lambda a, lambd=0.5: np.where((a >= -lambd) & (a <= lambd), 0, a).astype(a.dtype, copy=False),
+                       lambda x, g, lambd=0.5: _where((x >= -lambd) & (x <= lambd), 0.0, g))
+# activations whose PyTorch kernels are floating point only (an int or bool input raises, naming the kernel)
+for _op, _kernel in ((LEAKY_RELU, "leaky_relu_cpu"), (ELU, "elu_cpu"), (CELU, "elu_cpu"), (GELU, "GeluKernelImpl"),
+                     (SILU, "silu_cpu"), (MISH, "mish_cpu"), (SOFTPLUS, "softplus_cpu"),
+                     (LOG_SIGMOID, "log_sigmoid_cpu"), (HARDSIGMOID, "hardsigmoid_cpu"), (HARDSWISH, "hardswish_cpu"),
+                     (SOFTSHRINK, "softshrink_check"), (HARDSHRINK, "hardshrink_cpu")):
+    _op.forward = _floating_only(_kernel, _op.forward)
 
 
 def _prelu_np(a, w, channel_shape):
