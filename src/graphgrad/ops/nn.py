@@ -117,8 +117,11 @@ def _flat(stride):
     return tuple(stride) == (1, 1)
 
 
-def _im2col(x, k_hw, stride, padding, dilation, groups):
-    """(cols (G, rows, N * P), out_hw, P): the windows of x (N, C, H, W), batch inside the columns."""
+def _im2col(x, k_hw, stride, padding, dilation, groups, keep=False):
+    """(cols (G, rows, N * P), out_hw, P): the windows of x (N, C, H, W), batch inside the columns.
+
+    ``keep``: cols in a fresh array (kept for the weight gradient) rather than the reused scratch buffer.
+    """
     n, c, h, w = x.shape
     cg = c // groups
     kh, kw = k_hw
@@ -139,7 +142,7 @@ def _im2col(x, k_hw, stride, padding, dilation, groups):
         view = as_strided(xp, (groups, cg, kh, kw, n) + out_hw,
                           (cg * s_c, s_c, dilation[0] * s_h, dilation[1] * s_w, s_n, stride[0] * s_h,
                            stride[1] * s_w), writeable=False)
-    cols = _scratch("cols", view.shape, x.dtype)
+    cols = np.empty(view.shape, x.dtype) if keep else _scratch("cols", view.shape, x.dtype)
     np.copyto(cols, view)
     return cols.reshape(groups, cg * kh * kw, n * length), out_hw, length
 
@@ -175,14 +178,19 @@ def _from_cn(v, b=None):
     return out
 
 
-def conv_forward_np(x, w, b=None, *, stride, padding, dilation, groups, nd=2):
-    """Cross-correlation of x (N, C, *spatial) with w (O, C/groups, *kernel): one BLAS matmul per group."""
+def conv_forward_np(x, w, b=None, *, stride, padding, dilation, groups, nd=2, keep_cols=False):
+    """Cross-correlation of x (N, C, *spatial) with w (O, C/groups, *kernel): one BLAS matmul per group.
+
+    Returns ``(out, cols)``: with ``keep_cols`` the im2col matrix, which the weight gradient
+    (``conv_weight_np``) reuses instead of building it again from x; else None.
+    """
     x4, w4 = _as4d(x, nd), _as4d(w, nd)
     n, o = x4.shape[0], w4.shape[0]
-    cols, out_hw, length = _im2col(x4, w4.shape[2:], stride, padding, dilation, groups)
+    cols, out_hw, length = _im2col(x4, w4.shape[2:], stride, padding, dilation, groups, keep=keep_cols)
     out = np.matmul(_weight_rows(w4, groups, stride), cols, out=_scratch("mm", (groups, o // groups, cols.shape[2]),
                                                                           cols.dtype))
-    return _from4d(_from_cn(out.reshape(o, n, out_hw[0], length // out_hw[0])[..., :out_hw[1]], b), nd)
+    out = _from4d(_from_cn(out.reshape(o, n, out_hw[0], length // out_hw[0])[..., :out_hw[1]], b), nd)
+    return out, (cols if keep_cols else None)
 
 
 def conv_transpose_np(g, w, b=None, *, in_hw, stride, padding, dilation, groups, nd=2):
@@ -215,11 +223,17 @@ def conv_transpose_np(g, w, b=None, *, in_hw, stride, padding, dilation, groups,
     return _from4d(_from_cn(full[:, :, pt:pt + in_hw[0], pl:pl + in_hw[1]], b), nd)
 
 
-def conv_weight_np(x, g, *, k_hw, stride, padding, dilation, groups, nd=2):
-    """The gradient of the convolution with respect to its weight: one matmul of g's rows and im2col."""
+def conv_weight_np(x, g, *, k_hw, stride, padding, dilation, groups, nd=2, cols=None):
+    """The gradient of the convolution with respect to its weight: one matmul of g's rows and im2col.
+
+    ``cols``: the forward's im2col matrix of x, when it kept one.
+    """
     x4, g4 = _as4d(x, nd), _as4d(g, nd)
     k_hw = (1,) + tuple(k_hw) if nd == 1 else tuple(k_hw)
-    cols, out_hw, length = _im2col(x4, k_hw, stride, padding, dilation, groups)
+    if cols is None:
+        cols, out_hw, length = _im2col(x4, k_hw, stride, padding, dilation, groups)
+    else:
+        out_hw, length = g4.shape[2:], cols.shape[2] // g4.shape[0]
     n, o, oh, ow = g4.shape
     flat = _flat(stride)
     width = length // out_hw[0]
@@ -258,7 +272,7 @@ def _conv_bw(node, g):
     if need[0]:
         gx = apply(CONV_T, g, w, in_hw=_spatial(x._data.shape, p["nd"]), **p)
     if need[1]:
-        gw = apply(CONV_WEIGHT, x, g, k_hw=_spatial(w._data.shape, p["nd"]), **p)
+        gw = apply(CONV_WEIGHT, x, g, k_hw=_spatial(w._data.shape, p["nd"]), cols=node.state, **p)
     if len(need) > 2 and need[2]:
         gb = _bias_grad(g, p["nd"])
     return gx, gw, gb
@@ -294,13 +308,13 @@ def _conv_weight_bw(node, v):
     return gx, gg
 
 
-CONV = Op("ConvolutionBackward0", conv_forward_np, _conv_bw, save="ab", saved_names=("input", "weight"))
+CONV = Op("ConvolutionBackward0", conv_forward_np, _conv_bw, save="ab", saved_names=("input", "weight"), stateful=True)
 """Convolution (input, weight[, bias])."""
 CONV_T = Op("ConvolutionBackward0", conv_transpose_np, _conv_t_bw, save="ab", saved_names=("input", "weight"))
 """Transposed convolution (input, weight[, bias]): the adjoint of CONV in its input."""
 # without a bias, PyTorch still lists its (absent) edge: next_functions has three entries
 _CONV_NB = Op("ConvolutionBackward0", conv_forward_np, _conv_bw, save="ab", saved_names=("input", "weight"),
-              const_args=1)
+              const_args=1, stateful=True)
 _CONV_T_NB = Op("ConvolutionBackward0", conv_transpose_np, _conv_t_bw, save="ab", saved_names=("input", "weight"),
                 const_args=1)
 CONV_WEIGHT = Op("ConvolutionBackwardBackward0", conv_weight_np, _conv_weight_bw, save="ab",
@@ -311,7 +325,10 @@ CONV_WEIGHT = Op("ConvolutionBackwardBackward0", conv_weight_np, _conv_weight_bw
 def conv(x, w, b, *, stride, padding, dilation, groups, nd):
     """Record a convolution (ConvolutionBackward0); arguments already validated by nn.functional."""
     op, args = (_CONV_NB, (x, w)) if b is None else (CONV, (x, w, b))
-    return apply(op, *args, stride=stride, padding=padding, dilation=dilation, groups=groups, nd=nd)
+    # the forward's im2col matrix serves the weight gradient too, when there will be one
+    keep_cols = bool(_State.enabled and w._rg)
+    return apply(op, *args, stride=stride, padding=padding, dilation=dilation, groups=groups, nd=nd,
+                 keep_cols=keep_cols)
 
 
 def conv_transpose(x, w, b, *, in_hw, stride, padding, dilation, groups, nd):
