@@ -364,16 +364,37 @@ def max_pool_np(x, *, k_hw, stride, padding, dilation, ceil_mode):
     """(out, masks): masks (K, N, C, OH, OW) marks, per tap, the windows whose maximum it holds."""
     out_hw, pads = _pool_geometry(x.shape[2:], k_hw, stride, padding, dilation, ceil_mode)
     fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-    taps = _taps(_pad_hw(x, pads, fill), k_hw, out_hw, stride, dilation)
-    out = taps[0].copy()
-    for t in taps[1:]:
-        np.maximum(out, t, out=out)
+    xp = _pad_hw(x, pads, fill)
+    out = _separable_max(xp, k_hw, out_hw, stride, dilation)
+    taps = _taps(xp, k_hw, out_hw, stride, dilation)
     masks = np.empty((len(taps),) + out.shape, bool)
     for k, t in enumerate(taps):
         np.equal(t, out, out=masks[k])
     if len(taps) > 1 and np.count_nonzero(masks) != out.size:
         _first_only(masks, taps)
+        for k, t in enumerate(taps):  # ties: the chosen element's value (the sign of a zero, as PyTorch's)
+            np.copyto(out, t, where=masks[k])
     return out, masks
+
+
+def _separable_max(xp, k_hw, out_hw, stride, dilation):
+    """The window maxima of the padded ``xp``: along each row first, then over the rows.
+
+    KW + KH passes instead of KH * KW, the first of them over whole rows. Of equal values (+0 and -0)
+    it may keep either; ``max_pool_np`` settles ties with PyTorch's choice.
+    """
+    n, c, hp, _ = xp.shape
+    row_max = None
+    for j in range(k_hw[1]):
+        w0 = j * dilation[1]
+        tap = xp[..., w0:w0 + (out_hw[1] - 1) * stride[1] + 1:stride[1]]
+        row_max = tap.copy() if row_max is None else np.maximum(row_max, tap, out=row_max)
+    out = None
+    for i in range(k_hw[0]):
+        h0 = i * dilation[0]
+        tap = row_max[:, :, h0:h0 + (out_hw[0] - 1) * stride[0] + 1:stride[0]]
+        out = tap.copy() if out is None else np.maximum(out, tap, out=out)
+    return out
 
 
 def _first_only(masks, taps):
