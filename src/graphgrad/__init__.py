@@ -48,7 +48,7 @@ __version__ = "0.1.0"
 half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64
 float32 = float32
-cfloat = None
+from ._dtype import bfloat16, cdouble, cfloat, chalf, complex32, complex64, complex128, uint16, uint32, uint64  # noqa: E402,F401
 
 
 def _bind_ops():
@@ -106,5 +106,5 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
         _repr.LINEWIDTH = linewidth
 
 
-from . import linalg, nn, optim, return_types, utils, viz  # noqa: E402  (viz imports graphviz only when make_dot is called)
+from . import distributions, func, linalg, nn, optim, return_types, testing, utils, viz  # noqa: E402  (viz: lazy)
 from .serialization import load, save  # noqa: E402

@@ -26,7 +26,7 @@ def _finish(arr, requires_grad, device=None):
         check_device(device)
     t = Tensor._make(arr, False, None)
     if requires_grad:
-        if arr.dtype.kind != "f":
+        if not _dtype.is_float_np(arr.dtype):
             raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         t.requires_grad_(True)
     return t

@@ -166,7 +166,7 @@ class Tensor:
         return "strided"
 
     def is_floating_point(self):
-        return self._data.dtype.kind == "f"
+        return _dtype.is_float_np(self._data.dtype)
 
     def is_complex(self):
         return False
@@ -224,7 +224,7 @@ class Tensor:
                 + ("" if value else " If you want to use a computed variable in a subgraph that doesn't require "
                    "differentiation use var_no_grad = var.detach().") + explain.not_a_leaf(self, value)
             )
-        if value and self._data.dtype.kind != "f":
+        if value and not _dtype.is_float_np(self._data.dtype):
             raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
         if value and self._vbox.__class__ is InferenceBox and not _GradState.inference:
             raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
@@ -236,7 +236,7 @@ class Tensor:
         if not isinstance(requires_grad, bool):
             raise TypeError(f"requires_grad_(): argument 'requires_grad' (position 1) must be bool, not "
                             f"{type(requires_grad).__name__}")
-        if requires_grad and self._data.dtype.kind != "f" and self._grad_fn is None:
+        if requires_grad and not _dtype.is_float_np(self._data.dtype) and self._grad_fn is None:
             raise RuntimeError("only Tensors of floating point dtype can require gradients")  # PyTorch's shorter text
         self.requires_grad = requires_grad
         return self
@@ -506,6 +506,9 @@ class Tensor:
     def half(self):
         return self.to(_dtype.float16)
 
+    def bfloat16(self):
+        return self.to(_dtype.bfloat16)
+
     def long(self):
         return self.to(_dtype.int64)
 
@@ -583,7 +586,7 @@ def _rebuild(arr, rg):
 
 def factory_requires_grad(t):
     """``requires_grad=True`` given to a factory (or Parameter): PyTorch's capitalised text for integers."""
-    if t._data.dtype.kind != "f":
+    if not _dtype.is_float_np(t._data.dtype):
         raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
     t.requires_grad_(True)
     return t

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import os
 import signal
-import tempfile
 import threading
 
 EXTRA_HINT = "pip install 'graphgrad[cli]'"
@@ -37,16 +35,9 @@ def need(*modules, purpose):
 
 def atomic_write_bytes(path, data: bytes):
     """Write ``data`` to ``path`` through a temporary file and a rename: readers never see half a file."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    from ..serialization import atomic_write
+
+    atomic_write(path, lambda f: f.write(data))
 
 
 def atomic_write_text(path, text: str):

@@ -29,13 +29,30 @@ SGD_MOMENTUM = 0.9
 
 
 def epoch_seed(seed, epoch):
-    """An integer seed for epoch ``epoch`` of a run with ``seed``."""
-    return int(np.random.SeedSequence([seed, epoch]).generate_state(1)[0])
+    """An integer seed for epoch ``epoch`` of a run with ``seed`` (negative seeds wrap as manual_seed's do)."""
+    return int(np.random.SeedSequence([seed % 2**64, epoch]).generate_state(1)[0])
 
 
-def cosine_lr(base, step, total):
-    """The learning rate at ``step`` of ``total``: cosine decay from ``base`` to 0."""
-    return base * 0.5 * (1.0 + math.cos(math.pi * step / max(total, 1)))
+def cosine_lr(base, step, total, start=0):
+    """The learning rate at ``step``: cosine decay from ``base`` at step ``start`` to 0 at step ``total``."""
+    return base * 0.5 * (1.0 + math.cos(math.pi * (step - start) / max(total - start, 1)))
+
+
+def lr_schedule(s, old_meta, steps_per_epoch, start_epoch):
+    """``(base, start)`` of the cosine: a resume that changes --epochs (or --lr) goes on from the rate the old
+    schedule had reached (or the new --lr) down to 0 at the new last step, instead of jumping back up."""
+    total = s["epochs"] * steps_per_epoch
+    old = (old_meta or {}).get("lr_schedule")
+    if old_meta is None:
+        return s["lr"], 0
+    if old is None:  # written before the schedule was recorded: it started at step 0 with the run's lr
+        old = [old_meta["lr"], 0, old_meta["epochs"] * steps_per_epoch]
+    base, start, old_total = old
+    if old_total == total and s["lr"] == old_meta["lr"]:
+        return base, start  # the same run, resumed: the same schedule
+    last = start_epoch * steps_per_epoch - 1  # the last step taken: the new cosine goes on from its rate
+    now = cosine_lr(base, last, old_total, start) if s["lr"] == old_meta["lr"] else s["lr"]
+    return now, last
 
 
 def make_optimizer(name, params, lr):
@@ -81,7 +98,10 @@ def _check_resume_data(args, resumed, ckpt_path):
             raise CLIError(f"{ckpt_path}: this run was trained on {old['data_name']}, not {args.data}; "
                            "resume it on the same data (leave out --data), or start a new run with another --out")
     if args.limit is not None and args.limit != old.get("limit"):
-        raise CLIError(f"{ckpt_path}: this run was trained with --limit {old.get('limit')}, not {args.limit}")
+        trained = (f"with --limit {old['limit']}" if old.get("limit") is not None else
+                   f"without --limit (on all {old['n_images']:,} images)")
+        raise CLIError(f"{ckpt_path}: this run was trained {trained}, not --limit {args.limit}; resume it with "
+                       "the same --limit (or leave it out), or start a new run with another --out")
 
 
 def _images(source):
@@ -148,7 +168,7 @@ def run(args):
     meta.update({k: s[k] for k in ("epochs", "batch_size", "optimizer", "lr", "seed", "shift")})
 
     # --- model and optimizer ---
-    torch.manual_seed(s["seed"])
+    torch.manual_seed(s["seed"] % 2**64)  # as torch.manual_seed(-1) wraps
     if resumed:
         model = checkpoint.restore_model(resumed, ckpt_path)
     else:
@@ -185,20 +205,36 @@ def run(args):
     # Creation sites stay recorded: this package counts as user code, so a node's site is the line of
     # models.py or this file that made it (recording them costs about 1% of training time).
     return _loop(args, s, model, optimizer, meta, start, rows, out, ckpt_path, say,
-                 (x_train, y_train, x_test, y_test, mean, std))
+                 (x_train, y_train, x_test, y_test, mean, std), resumed["meta"] if resumed else None)
 
 
-def _loop(args, s, model, optimizer, meta, start, rows, out, ckpt_path, say, arrays):
+def _diverged(what, epoch, step, completed, ckpt_path, out, s):
+    """Stop training without writing anything: the checkpoint keeps the last good epoch."""
+    kept = (f"{ckpt_path} still holds epoch {completed}, the last good one; resume it with a smaller --lr: "
+            f"graphgrad train --out {out} --resume --lr {s['lr'] / 10:g}" if completed else
+            "no checkpoint was written")
+    print(f"training stopped in epoch {epoch}, step {step + 1}: {what} (the learning rate {s['lr']:g} is probably "
+          f"too large). {kept}", file=sys.stderr, flush=True)
+    return 1
+
+
+def _loop(args, s, model, optimizer, meta, start, rows, out, ckpt_path, say, arrays, old_meta):
     x_train, y_train, x_test, y_test, mean, std = arrays
     from graphgrad.utils.data import BatchSampler, DataLoader, RandomSampler, TensorDataset
 
     dataset = TensorDataset(torch.from_numpy(x_train), torch.from_numpy(y_train))
     steps_per_epoch = math.ceil(len(x_train) / s["batch_size"])
     total_steps = s["epochs"] * steps_per_epoch
-    tqdm = None if args.quiet else need("tqdm", purpose="the progress bar").tqdm
+    # a progress bar only on a terminal: redirected into a log file it would be noise
+    tqdm = None if args.quiet or not sys.stderr.isatty() else need("tqdm", purpose="the progress bar").tqdm
+    lr_base, lr_start = lr_schedule(s, old_meta, steps_per_epoch, start)
+    meta["lr_schedule"] = [lr_base, lr_start, total_steps]
     graph = None
     t_run = time.perf_counter()
     epoch = completed = start
+    # a diverging step is reported once, clearly, by the checks below: not by NumPy's overflow warnings
+    quiet_numpy = np.errstate(over="ignore", invalid="ignore", divide="ignore")
+    quiet_numpy.__enter__()
     try:
         for epoch in range(start + 1, s["epochs"] + 1):
             t0 = time.perf_counter()
@@ -216,7 +252,7 @@ def _loop(args, s, model, optimizer, meta, start, rows, out, ckpt_path, say, arr
             loss_sum = 0.0
             for i, (xb, yb) in enumerate(loader):
                 step = (epoch - 1) * steps_per_epoch + i
-                lr = cosine_lr(s["lr"], step, total_steps)
+                lr = cosine_lr(lr_base, step, total_steps, lr_start)
                 for group in optimizer.param_groups:
                     group["lr"] = lr
                 xb = torch.from_numpy(data.shift(xb.numpy(), aug_rng, s["shift"]))
@@ -228,6 +264,8 @@ def _loop(args, s, model, optimizer, meta, start, rows, out, ckpt_path, say, arr
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
+                if not math.isfinite(loss.item()):
+                    return _diverged(f"the loss is {loss.item()}", epoch, i, completed, ckpt_path, out, s)
                 n = len(yb)
                 seen += n
                 loss_sum += loss.item() * n
@@ -244,6 +282,11 @@ def _loop(args, s, model, optimizer, meta, start, rows, out, ckpt_path, say, arr
                    "seconds": time.perf_counter() - t0}
             rows.append(row)
             meta["test_accuracy"] = test_acc
+            bad = [name for name, p in model.state_dict().items() if not np.isfinite(p.numpy()).all()]
+            if bad or not math.isfinite(test_loss):
+                what = (f"the weights {', '.join(bad[:3])} are not finite" if bad else
+                        f"the held-out loss is {test_loss}")
+                return _diverged(what, epoch, steps_per_epoch - 1, completed, ckpt_path, out, s)
             with sigint_deferred():  # a Ctrl-C here lands after all three lines
                 checkpoint.save(ckpt_path, s["model"], model, optimizer, epoch, meta)
                 report.write_metrics(os.path.join(out, "metrics.csv"), rows)
@@ -259,6 +302,8 @@ def _loop(args, s, model, optimizer, meta, start, rows, out, ckpt_path, say, arr
             print(f"\ninterrupted in epoch {completed + 1}, before any epoch was complete: no checkpoint to resume "
                   "from; run the same command again to start over", file=sys.stderr, flush=True)
         return 130
+    finally:
+        quiet_numpy.__exit__(None, None, None)
 
     elapsed = time.perf_counter() - t_run
     written = [checkpoint.FILENAME, "metrics.csv"]
