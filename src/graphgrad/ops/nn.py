@@ -12,6 +12,7 @@ Convolutions are 2-D internally; 1-D ones get a spatial axis of size 1 (``nd=1``
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 
@@ -272,7 +273,9 @@ def _conv_bw(node, g):
     if need[0]:
         gx = apply(CONV_T, g, w, in_hw=_spatial(x._data.shape, p["nd"]), **p)
     if need[1]:
-        gw = apply(CONV_WEIGHT, x, g, k_hw=_spatial(w._data.shape, p["nd"]), cols=node.state, **p)
+        # the forward's im2col matrix, unless this backward is recorded (the node would keep it alive)
+        kept = {"cols": node.state} if node.state is not None and not _State.enabled else {}
+        gw = apply(CONV_WEIGHT, x, g, k_hw=_spatial(w._data.shape, p["nd"]), **kept, **p)
     if len(need) > 2 and need[2]:
         gb = _bias_grad(g, p["nd"])
     return gx, gw, gb
@@ -308,13 +311,19 @@ def _conv_weight_bw(node, v):
     return gx, gg
 
 
-CONV = Op("ConvolutionBackward0", conv_forward_np, _conv_bw, save="ab", saved_names=("input", "weight"), stateful=True)
+def _conv_op(const_args, keep_cols):
+    forward = functools.partial(conv_forward_np, keep_cols=keep_cols)
+    return Op("ConvolutionBackward0", forward, _conv_bw, save="ab", saved_names=("input", "weight"),
+              const_args=const_args, stateful=True)
+
+
+# keyed by (no bias, keep the im2col matrix for the weight gradient); without a bias, PyTorch still
+# lists its (absent) edge: next_functions has three entries
+_CONV_OPS = {(nb, keep): _conv_op(int(nb), keep) for nb in (False, True) for keep in (False, True)}
+CONV = _CONV_OPS[False, False]
 """Convolution (input, weight[, bias])."""
 CONV_T = Op("ConvolutionBackward0", conv_transpose_np, _conv_t_bw, save="ab", saved_names=("input", "weight"))
 """Transposed convolution (input, weight[, bias]): the adjoint of CONV in its input."""
-# without a bias, PyTorch still lists its (absent) edge: next_functions has three entries
-_CONV_NB = Op("ConvolutionBackward0", conv_forward_np, _conv_bw, save="ab", saved_names=("input", "weight"),
-              const_args=1, stateful=True)
 _CONV_T_NB = Op("ConvolutionBackward0", conv_transpose_np, _conv_t_bw, save="ab", saved_names=("input", "weight"),
                 const_args=1)
 CONV_WEIGHT = Op("ConvolutionBackwardBackward0", conv_weight_np, _conv_weight_bw, save="ab",
@@ -324,11 +333,10 @@ CONV_WEIGHT = Op("ConvolutionBackwardBackward0", conv_weight_np, _conv_weight_bw
 
 def conv(x, w, b, *, stride, padding, dilation, groups, nd):
     """Record a convolution (ConvolutionBackward0); arguments already validated by nn.functional."""
-    op, args = (_CONV_NB, (x, w)) if b is None else (CONV, (x, w, b))
     # the forward's im2col matrix serves the weight gradient too, when there will be one
-    keep_cols = bool(_State.enabled and w._rg)
-    return apply(op, *args, stride=stride, padding=padding, dilation=dilation, groups=groups, nd=nd,
-                 keep_cols=keep_cols)
+    op = _CONV_OPS[b is None, bool(_State.enabled and w._rg)]
+    args = (x, w) if b is None else (x, w, b)
+    return apply(op, *args, stride=stride, padding=padding, dilation=dilation, groups=groups, nd=nd)
 
 
 def conv_transpose(x, w, b, *, in_hw, stride, padding, dilation, groups, nd):
