@@ -10,6 +10,8 @@ graph-lifetime rules and the same errors.
 tensor([2., 4.])
 """
 
+import sys as _sys
+
 from . import _dtype, autograd, cuda, ops
 from . import random as _random
 from ._device import device
@@ -108,3 +110,43 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
 
 from . import distributions, func, linalg, nn, optim, return_types, testing, utils, viz  # noqa: E402  (viz: lazy)
 from .serialization import load, save  # noqa: E402
+
+# isort: split
+# what PyTorch's CPU build has besides the ops: devices, backends, mixed precision, TorchScript, sparse COO
+from . import accelerator, amp, backends, cpu, jit, onnx, sparse  # noqa: E402
+from ._compile import compile  # noqa: E402
+from ._constants import (  # noqa: E402
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    e,
+    finfo,
+    iinfo,
+    inf,
+    memory_format,
+    nan,
+    newaxis,
+    pi,
+    preserve_format,
+)
+from ._runtime import (  # noqa: E402
+    get_default_device,
+    get_float32_matmul_precision,
+    get_num_interop_threads,
+    get_num_threads,
+    set_default_device,
+    set_float32_matmul_precision,
+    set_num_interop_threads,
+    set_num_threads,
+)
+from .amp.autocast_mode import (  # noqa: E402
+    autocast,
+    get_autocast_cpu_dtype,
+    get_autocast_dtype,
+    is_autocast_available,
+    is_autocast_cpu_enabled,
+    is_autocast_enabled,
+)
+
+sparse.install(_sys.modules[__name__])  # sparse_coo_tensor, to_sparse, mm/matmul/add with a sparse operand
+amp.autocast_mode.install(_sys.modules[__name__])  # matmul, linear, conv, ... cast under autocast

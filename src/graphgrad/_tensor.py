@@ -157,9 +157,11 @@ class Tensor:
 
         return device("cpu")
 
-    @property
-    def is_cuda(self):
-        return False
+    # what kind of tensor this is, as PyTorch reports it: a dense tensor on the CPU
+    is_cuda = is_mps = is_xpu = is_ipu = is_xla = is_mtia = is_maia = is_hpu = is_meta = is_vulkan = property(
+        lambda self: False)
+    is_mkldnn = is_quantized = is_nested = property(lambda self: False)
+    is_cpu = property(lambda self: True)
 
     @property
     def layout(self):
@@ -172,7 +174,9 @@ class Tensor:
         return False
 
     def is_contiguous(self, memory_format=None):
-        return bool(self._data.flags.c_contiguous)
+        if memory_format is None:
+            return bool(self._data.flags.c_contiguous)
+        return memory_format.holds(self._data)
 
     def stride(self, dim=None):
         st = tuple(s // self._data.itemsize for s in self._data.strides)
@@ -460,8 +464,12 @@ class Tensor:
         return new
 
     # --- dtype / device conversion ----------------------------------------------------------------
-    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False, **kwargs):
-        """``to(dtype)``, ``to(device)``, ``to(other_tensor)``; a cast is recorded in the graph."""
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False, memory_format=None, **kwargs):
+        """``to(dtype)``, ``to(device)``, ``to(other_tensor)``, ``to(memory_format=...)``; a cast is recorded in
+        the graph."""
+        if memory_format is not None and memory_format.name != "preserve_format":
+            out = self.to(*args, dtype=dtype, device=device, copy=copy)
+            return out.clone(memory_format=memory_format) if not memory_format.holds(out._data) else out
         for a in args:
             if isinstance(a, Tensor):
                 dtype = a.dtype

@@ -20,6 +20,7 @@ import graphgrad as torch
 
 from . import checkpoint, data, models, report
 from ._common import CLIError, need, sigint_deferred
+from .parallel import Job
 
 F = torch.nn.functional
 
@@ -114,7 +115,8 @@ def run(args):
                                             os.path.splitext(os.path.basename(args.data))[0])
                                    + "-" + (args.model or DEFAULTS["model"]))
     ckpt_path = os.path.join(out, checkpoint.FILENAME)
-    say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
+    job = Job()
+    say = (lambda *a: None) if args.quiet or not job.lead else (lambda *a: print(*a, flush=True))
 
     resumed = None
     if args.resume:
@@ -189,8 +191,9 @@ def run(args):
 
     if os.path.exists(out) and not os.path.isdir(out):
         raise CLIError(f"--out {out}: is a file, not a directory")
-    os.makedirs(out, exist_ok=True)
-    if not resumed and os.path.exists(ckpt_path):
+    if job.lead:
+        os.makedirs(out, exist_ok=True)
+    if job.lead and not resumed and os.path.exists(ckpt_path):
         print(f"note: starting a new run in {out}; it replaces the checkpoint there "
               "(use --resume to continue that one instead)", file=sys.stderr)
     n_params = sum(p.numel() for p in model.parameters())
@@ -200,16 +203,20 @@ def run(args):
         f"{'' if size == '28x28' else ' -> 28x28'}, {classes} classes")
     say(f"  {s['optimizer']} lr {s['lr']:g} (cosine decay), batch {s['batch_size']}, {s['epochs']} epochs, "
         f"seed {s['seed']}" + (f", resuming after epoch {start}" if resumed else "") + f" -> {out}")
+    if job.world > 1:
+        say(f"  data-parallel over {job.world} processes (MPI): each takes 1/{job.world} of every batch")
 
     rows = report.read_metrics(os.path.join(out, "metrics.csv"), start) if resumed else []
     # Creation sites stay recorded: this package counts as user code, so a node's site is the line of
     # models.py or this file that made it (recording them costs about 1% of training time).
     return _loop(args, s, model, optimizer, meta, start, rows, out, ckpt_path, say,
-                 (x_train, y_train, x_test, y_test, mean, std), resumed["meta"] if resumed else None)
+                 (x_train, y_train, x_test, y_test, mean, std), resumed["meta"] if resumed else None, job)
 
 
-def _diverged(what, epoch, step, completed, ckpt_path, out, s):
+def _diverged(what, epoch, step, completed, ckpt_path, out, s, job):
     """Stop training without writing anything: the checkpoint keeps the last good epoch."""
+    if not job.lead:  # every rank saw the same (summed) numbers and stops too; rank 0 says why
+        return 1
     kept = (f"{ckpt_path} still holds epoch {completed}, the last good one; resume it with a smaller --lr: "
             f"graphgrad train --out {out} --resume --lr {s['lr'] / 10:g}" if completed else
             "no checkpoint was written")
@@ -218,7 +225,7 @@ def _diverged(what, epoch, step, completed, ckpt_path, out, s):
     return 1
 
 
-def _loop(args, s, model, optimizer, meta, start, rows, out, ckpt_path, say, arrays, old_meta):
+def _loop(args, s, model, optimizer, meta, start, rows, out, ckpt_path, say, arrays, old_meta, job):
     x_train, y_train, x_test, y_test, mean, std = arrays
     from graphgrad.utils.data import BatchSampler, DataLoader, RandomSampler, TensorDataset
 
@@ -226,7 +233,9 @@ def _loop(args, s, model, optimizer, meta, start, rows, out, ckpt_path, say, arr
     steps_per_epoch = math.ceil(len(x_train) / s["batch_size"])
     total_steps = s["epochs"] * steps_per_epoch
     # a progress bar only on a terminal: redirected into a log file it would be noise
-    tqdm = None if args.quiet or not sys.stderr.isatty() else need("tqdm", purpose="the progress bar").tqdm
+    show_bar = not args.quiet and job.lead and sys.stderr.isatty()
+    tqdm = need("tqdm", purpose="the progress bar").tqdm if show_bar else None
+    trained = job.wrap(model)  # the model itself, or its DistributedDataParallel wrapper
     lr_base, lr_start = lr_schedule(s, old_meta, steps_per_epoch, start)
     meta["lr_schedule"] = [lr_base, lr_start, total_steps]
     graph = None
@@ -239,11 +248,12 @@ def _loop(args, s, model, optimizer, meta, start, rows, out, ckpt_path, say, arr
         for epoch in range(start + 1, s["epochs"] + 1):
             t0 = time.perf_counter()
             eseed = epoch_seed(s["seed"], epoch)
-            torch.manual_seed(eseed)  # dropout
-            aug_rng = np.random.default_rng(eseed)  # shifts
+            torch.manual_seed(eseed + job.rank)  # dropout (each rank its own masks)
+            aug_rng = np.random.default_rng([eseed, job.rank] if job.world > 1 else eseed)  # shifts
             sampler = RandomSampler(dataset, generator=torch.Generator().manual_seed(eseed))
             # Whole batches at once (one fancy index per batch, not one __getitem__ per image).
-            loader = DataLoader(dataset, sampler=BatchSampler(sampler, s["batch_size"], drop_last=False),
+            batches = BatchSampler(sampler, s["batch_size"], drop_last=False)
+            loader = DataLoader(dataset, sampler=batches if job.world == 1 else [job.share(b) for b in batches],
                                 batch_size=None)
             bar = tqdm(desc=f"epoch {epoch}/{s['epochs']}", total=steps_per_epoch, leave=False, unit="batch",
                        file=sys.stderr, dynamic_ncols=True) if tqdm else None
@@ -257,19 +267,21 @@ def _loop(args, s, model, optimizer, meta, start, rows, out, ckpt_path, say, arr
                     group["lr"] = lr
                 xb = torch.from_numpy(data.shift(xb.numpy(), aug_rng, s["shift"]))
                 xb = (xb - mean) / std
-                logits = model(xb)
+                logits = trained(xb)
                 loss = F.cross_entropy(logits, yb)
-                if graph is None:  # the graph of one training step, before backward() frees its buffers
+                if graph is None and job.lead:  # the graph of one training step, before backward() frees its buffers
                     graph = report.graph_sources(loss, model)
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
-                if not math.isfinite(loss.item()):
-                    return _diverged(f"the loss is {loss.item()}", epoch, i, completed, ckpt_path, out, s)
                 n = len(yb)
-                seen += n
-                loss_sum += loss.item() * n
-                correct += int((logits.argmax(1) == yb).sum().item())
+                step_loss, step_correct, step_n = job.total(loss.item() * n, (logits.argmax(1) == yb).sum().item(), n)
+                if not math.isfinite(step_loss):
+                    return _diverged(f"the loss is {step_loss / step_n}", epoch, i, completed, ckpt_path, out, s,
+                                     job)
+                seen += int(step_n)
+                loss_sum += step_loss
+                correct += int(step_correct)
                 if bar is not None:
                     bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{100 * correct / seen:.2f}%", refresh=False)
                     bar.update()
@@ -286,15 +298,18 @@ def _loop(args, s, model, optimizer, meta, start, rows, out, ckpt_path, say, arr
             if bad or not math.isfinite(test_loss):
                 what = (f"the weights {', '.join(bad[:3])} are not finite" if bad else
                         f"the held-out loss is {test_loss}")
-                return _diverged(what, epoch, steps_per_epoch - 1, completed, ckpt_path, out, s)
+                return _diverged(what, epoch, steps_per_epoch - 1, completed, ckpt_path, out, s, job)
             with sigint_deferred():  # a Ctrl-C here lands after all three lines
-                checkpoint.save(ckpt_path, s["model"], model, optimizer, epoch, meta)
-                report.write_metrics(os.path.join(out, "metrics.csv"), rows)
+                if job.lead:
+                    checkpoint.save(ckpt_path, s["model"], model, optimizer, epoch, meta)
+                    report.write_metrics(os.path.join(out, "metrics.csv"), rows)
                 completed = epoch
             say(f"epoch {epoch:>{len(str(s['epochs']))}}/{s['epochs']}  loss {row['train_loss']:.4f}  "
                 f"acc {100 * row['train_accuracy']:6.2f}%  |  held-out loss {test_loss:.4f}  "
                 f"acc {100 * test_acc:6.2f}%  |  {row['seconds']:.1f}s")
     except KeyboardInterrupt:
+        if not job.lead:
+            return 130
         if completed >= 1:
             print(f"\ninterrupted in epoch {completed + 1}: {ckpt_path} holds the last complete epoch ({completed}). "
                   f"Continue with: graphgrad train --out {out} --resume", file=sys.stderr, flush=True)
@@ -306,6 +321,8 @@ def _loop(args, s, model, optimizer, meta, start, rows, out, ckpt_path, say, arr
         quiet_numpy.__exit__(None, None, None)
 
     elapsed = time.perf_counter() - t_run
+    if not job.lead:
+        return 0
     written = [checkpoint.FILENAME, "metrics.csv"]
     title = f"{type(model).__name__} on {meta['data_name']}"
     report.plot_curves(os.path.join(out, "curves.png"), rows, title)

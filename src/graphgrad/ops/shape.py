@@ -649,12 +649,19 @@ def narrow(input, dim, start, length):
 
 @export("contiguous", function=False)
 def contiguous(self, memory_format=None):
-    if self._data.flags.c_contiguous:
+    """This tensor if it lies in memory in ``memory_format`` (row-major by default), else a copy that does."""
+    from .._constants import contiguous_format, preserve_format
+
+    fmt = memory_format or contiguous_format
+    fmt._check_rank(self._data)
+    if fmt.holds(self._data):
         return self
+    if fmt is preserve_format:
+        raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
     from .elementwise import CLONE
 
     out = apply(CLONE, self)
-    out._data = np.ascontiguousarray(out._data)
+    out._data = fmt.arrange(out._data)
     return out
 
 
