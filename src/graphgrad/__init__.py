@@ -33,6 +33,7 @@ from ._dtype import (
 from ._factories import LEGACY as _LEGACY
 from ._size import Size
 from ._tensor import Tensor
+from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .autograd.grad_mode import (
     enable_grad,
     inference_mode,

@@ -11,9 +11,9 @@ import warnings
 import numpy as np
 
 from . import _dtype
+from ._core.modes import modes
 from ._repr import tensor_repr
 from .autograd.grad_mode import InferenceBox, check_inference_inplace
-from .autograd.grad_mode import _State as _GradState
 from .autograd.graph import RemovableHandle, _HookDict, _Sites, user_site
 
 _NON_LEAF_GRAD_WARNING = (
@@ -83,7 +83,7 @@ class Tensor:
         self._rg = rg
         self._grad_fn = fn
         # [version, where it was last written in place], shared with views (an InferenceBox in inference mode)
-        self._vbox = [0, None] if not _GradState.inference else InferenceBox((0, None))
+        self._vbox = [0, None] if not modes.inference else InferenceBox((0, None))
 
     @staticmethod
     def _make(arr, rg, fn):
@@ -91,7 +91,7 @@ class Tensor:
         t._data = arr
         t._rg = rg
         t._grad_fn = fn
-        t._vbox = [0, None] if not _GradState.inference else InferenceBox((0, None))
+        t._vbox = [0, None] if not modes.inference else InferenceBox((0, None))
         return t
 
     def _share_version(self, base):
@@ -226,7 +226,7 @@ class Tensor:
             )
         if value and self._data.dtype.kind != "f":
             raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
-        if value and self._vbox.__class__ is InferenceBox and not _GradState.inference:
+        if value and self._vbox.__class__ is InferenceBox and not modes.inference:
             raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
         if self._rg and not value and _Sites.enabled:
             self._ensure_extra().made = ("frozen", user_site(2))  # the line that froze it, for errors

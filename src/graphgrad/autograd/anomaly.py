@@ -15,7 +15,7 @@ class _Anomaly:
 
 def forward_trace():
     """The stack of the op being recorded, as formatted lines, without graphgrad's own innermost frames."""
-    from .graph import is_library_file
+    from .._core.sites import is_library_file
 
     stack = traceback.extract_stack()[:-1]
     while len(stack) > 1 and is_library_file(stack[-1].filename):

@@ -18,9 +18,9 @@ import sys
 
 import numpy as np
 
+from .._core.modes import modes
 from . import anomaly, explain
 from .anomaly import run_node
-from .grad_mode import _State
 from .graph import AccumulateGrad, _Sites, backward_call, edge_of
 
 
@@ -251,9 +251,9 @@ def run(roots, retain_graph, create_graph, targets=None, accumulate=True, site=N
     ready = [(-n._seq, n) for n in buffers if deps.get(n, 0) == 0]
     heapq.heapify(ready)
     captured = {}
-    prev_mode, prev_in_backward = _State.enabled, _Sites.in_backward
-    _State.enabled = create_graph
-    _Sites.in_backward = True  # ops run by derivatives record no 'where the chain was cut' sites
+    prev_mode, prev_in_backward = modes.recording, modes.in_backward
+    modes.recording = create_graph
+    modes.in_backward = True  # ops run by derivatives record no 'where the chain was cut' sites
     heappop, heappush = heapq.heappop, heapq.heappush
     anomaly_on = anomaly._Anomaly.enabled
     try:
@@ -316,8 +316,8 @@ def run(roots, retain_graph, create_graph, targets=None, accumulate=True, site=N
                     heappush(ready, (-nxt._seq, nxt))
             gin = g = None  # hold no gradient past its node: a leaf's .grad can then take it over (_unshared)
     finally:
-        _State.enabled = prev_mode
-        _Sites.in_backward = prev_in_backward
+        modes.recording = prev_mode
+        modes.in_backward = prev_in_backward
     return captured
 
 

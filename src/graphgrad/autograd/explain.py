@@ -17,16 +17,16 @@ notes the line that froze it. ``made`` is never passed on to an op's result.
 from __future__ import annotations
 
 import linecache
-import sys
 
+from .._core.modes import modes
+from .._core.sites import user_frame
 from .errors import format_site, resolve_site
-from .grad_mode import _State
-from .graph import _LIB_FILES, AccumulateGrad, iter_graph, user_site
+from .graph import AccumulateGrad, iter_graph, user_site
 
 
 def note_cut(out, inputs):
     """Mark ``out`` (an op result that records no history) with where its history was cut, if it was."""
-    if not _State.enabled:
+    if not modes.recording:
         for t in inputs:
             if t._rg:
                 out._ensure_extra().cut = ("no_grad", user_site(2))
@@ -40,14 +40,6 @@ def note_cut(out, inputs):
 
 
 # --- naming tensors as the user's code does --------------------------------------------------------------
-def user_frame():
-    """The innermost frame outside graphgrad."""
-    f = sys._getframe(1)
-    while f is not None and f.f_code.co_filename in _LIB_FILES:
-        f = f.f_back
-    return f
-
-
 def names_in_user_frame(frame=None) -> dict:
     """``{id(tensor): name}`` for the tensors the user's frame can name: its variables, and the
     parameters of modules it holds (``model.fc1.weight``)."""

@@ -7,7 +7,8 @@ version-checked and released after backward like any other.
 
 from __future__ import annotations
 
-from .grad_mode import _State, no_grad
+from .._core.modes import modes
+from .grad_mode import no_grad
 from .graph import Node, edge_of, user_site
 
 
@@ -157,7 +158,7 @@ class Function(metaclass=_FunctionMeta):
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
         with no_grad():
             out = cls.forward(ctx, *args, **kwargs)
-        record = _State.enabled and any(t._rg for t in tensors)
+        record = modes.recording and any(t._rg for t in tensors)
         outs = out if isinstance(out, tuple) else (out,)
         if not record:
             return out

@@ -1,34 +1,24 @@
-"""Grad mode: whether ops record the graph. Context managers that also work as decorators."""
+"""Grad mode: whether ops record the graph. Context managers that also work as decorators.
+
+The modes are thread-local (``graphgrad._core.modes``): a ``no_grad()`` block affects only its own thread."""
 
 from __future__ import annotations
 
 import functools
 
-
-class _State:
-    # One flag read by every op on the hot path: a class attribute is the cheapest lookup.
-    enabled = True  # ops record the graph (grad mode on, and not in inference mode)
-    inference = False
-    grad = True  # the grad mode that is_grad_enabled() reports while in inference mode (ops never record there)
+from .._core.modes import modes, restore_modes, save_modes
 
 
 def _set_grad(mode: bool) -> None:
-    if _State.inference:
-        _State.grad = mode  # enable_grad() inside inference_mode(): reported, but nothing is recorded
+    if modes.inference:
+        modes.grad = mode  # enable_grad() inside inference_mode(): reported, but nothing is recorded
     else:
-        _State.enabled = mode
-
-
-def _save():
-    return (_State.enabled, _State.inference, _State.grad)
-
-
-def _restore(prev):
-    _State.enabled, _State.inference, _State.grad = prev
+        modes.recording = mode
 
 
 def is_grad_enabled() -> bool:
-    return _State.grad if _State.inference else _State.enabled
+    """Whether grad mode is on in this thread (each thread has its own, as in PyTorch)."""
+    return modes.grad if modes.inference else modes.recording
 
 
 INFERENCE_SAVED = (
@@ -55,19 +45,19 @@ class InferenceBox(list):
     __slots__ = ()
 
     def __getitem__(self, i):
-        if not _State.inference and i == 0:
+        if not modes.inference and i == 0:
             raise RuntimeError(INFERENCE_SAVED)
         return list.__getitem__(self, i)
 
 
 def check_inference_inplace(t) -> None:
     """PyTorch's error for an in-place write to an inference tensor outside inference mode."""
-    if t._vbox.__class__ is InferenceBox and not _State.inference:
+    if t._vbox.__class__ is InferenceBox and not modes.inference:
         raise RuntimeError(INFERENCE_INPLACE)
 
 
 def is_inference_mode_enabled() -> bool:
-    return _State.inference
+    return modes.inference
 
 
 class _GradModeContext:
@@ -76,12 +66,12 @@ class _GradModeContext:
     _mode = True
 
     def __enter__(self):
-        self._prev = _save()
+        self._prev = save_modes()
         _set_grad(self._mode)
         # PyTorch's grad-mode managers give nothing to ``as``
 
     def __exit__(self, *exc):
-        _restore(self._prev)
+        restore_modes(self._prev)
         return False
 
     def __call__(self, fn):
@@ -126,7 +116,7 @@ class set_grad_enabled(_GradModeContext):
     """Set grad mode to ``mode``; takes effect at once, and as a context manager restores on exit."""
 
     def __init__(self, mode: bool):
-        self._prev = _save()
+        self._prev = save_modes()
         self._mode = bool(mode)
         _set_grad(self._mode)
 
@@ -135,7 +125,7 @@ class set_grad_enabled(_GradModeContext):
 
     def __call__(self, fn):
         mode = self._mode
-        _restore(self._prev)  # used as a decorator: don't leave the flag changed
+        restore_modes(self._prev)  # used as a decorator: don't leave the flag changed
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
@@ -167,14 +157,14 @@ class inference_mode(_GradModeContext):
         self.mode = bool(mode)
 
     def __enter__(self):
-        self._prev = _save()
+        self._prev = save_modes()
         if self.mode:
-            _State.enabled = False
-            _State.inference = True
-            _State.grad = False
+            modes.recording = False
+            modes.inference = True
+            modes.grad = False
         else:
-            _State.inference = False
-            _State.enabled = True
+            modes.inference = False
+            modes.recording = True
 
     def __call__(self, fn):
         if not callable(fn):

@@ -10,130 +10,26 @@ the user's source line that created it. ``backward()`` releases the saved tensor
 from __future__ import annotations
 
 import itertools
-import os
-import sys
 import weakref
-from sys import _getframe
 from types import CodeType
 
+from .._core.hooks import HookDict as _HookDict
+from .._core.hooks import RemovableHandle
+from .._core.modes import modes
+from .._core.sites import (  # noqa: F401 (re-exported: the names other modules import from here)
+    _LIB_FILES,
+    _Sites,
+    code_location,
+    is_library_file,
+    raw_site,
+    set_record_sites,
+    user_site,
+    warn_at_user_line,
+)
 from . import anomaly, errors
 from .anomaly import _Anomaly
-from .grad_mode import _State
-
-_PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# Parts of the package that are not the library proper: the ``graphgrad`` command (its models and training
-# loop are code written *with* the library, as a user's would be) and ``python -m graphgrad``.
-_NOT_LIBRARY = ("cli", "__main__.py")
-
-
-def _library_files(pkg_dir: str) -> frozenset:
-    """The source files of the library proper, as the ``co_filename`` of their code objects reads."""
-    files = set()
-    for root, dirs, names in os.walk(pkg_dir):
-        if root == pkg_dir:
-            dirs[:] = [d for d in dirs if d not in _NOT_LIBRARY]
-            names = [n for n in names if n not in _NOT_LIBRARY]
-        for n in names:
-            if n.endswith(".py"):
-                path = os.path.join(root, n)
-                files.add(path)
-                files.add(os.path.realpath(path))
-    return frozenset(files)
-
-
-# The one place that decides which frames are graphgrad's own (skipped when naming the user's line) and
-# which are user code. A set of filenames, not a prefix test: it is on the path of every recorded op.
-_LIB_FILES = _library_files(_PKG_DIR)
-
-
-def is_library_file(filename: str) -> bool:
-    """Whether a frame in ``filename`` is graphgrad's own code (the CLI and ``__main__`` count as user code)."""
-    return filename in _LIB_FILES
 
 _seq = itertools.count()
-
-
-class _Sites:
-    # Recording the user's line costs one short frame walk per node; it can be switched off.
-    enabled = True
-    in_backward = False  # set by the engine while derivatives run: their ops record no cut sites
-
-
-def set_record_sites(enabled: bool) -> None:
-    """Turn recording of creation sites on or off (on by default; off saves a little per op)."""
-    _Sites.enabled = bool(enabled)
-
-
-def raw_site(depth):
-    """The first frame outside graphgrad, from ``depth`` frames up, as (code, instruction offset).
-
-    The line number is resolved only when someone asks (``code_location``): that lookup and the frame
-    walk are what recording costs, and ``sys._getframe(n)`` creates no frame objects for the frames
-    it skips, so this stays cheap enough to be on by default.
-    """
-    f = _getframe(depth)
-    while f.f_code.co_filename in _LIB_FILES:
-        depth += 1
-        f = _getframe(depth)
-    return (f.f_code, f.f_lasti)
-
-
-def code_location(code, lasti):
-    """(filename, lineno) of an instruction offset in a code object."""
-    line = code.co_firstlineno
-    for start, end, lineno in code.co_lines():
-        if start <= lasti < end:
-            if lineno is not None:
-                line = lineno
-            break
-    return (code.co_filename, line)
-
-
-def warn_at_user_line(message, category=UserWarning):
-    """A warning reported at the user's line (the first frame outside graphgrad), as PyTorch's C++ warnings are."""
-    import warnings
-
-    level, f = 1, sys._getframe()
-    while f is not None and f.f_code.co_filename in _LIB_FILES:
-        level, f = level + 1, f.f_back
-    warnings.warn(message, category, stacklevel=level)
-
-
-def user_site(skip: int = 2):
-    """(filename, lineno) of the innermost frame outside graphgrad, or None (also None when switched off)."""
-    if not _Sites.enabled:
-        return None
-    f = sys._getframe(skip)
-    while f is not None and f.f_code.co_filename in _LIB_FILES:
-        f = f.f_back
-    return None if f is None else (f.f_code.co_filename, f.f_lineno)
-
-
-class RemovableHandle:
-    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
-
-    _ids = itertools.count()
-
-    def __init__(self, hooks_dict):
-        self.id = next(RemovableHandle._ids)
-        self._ref = weakref.ref(hooks_dict) if hooks_dict is not None else None
-
-    def remove(self):
-        d = self._ref() if self._ref is not None else None
-        if d is not None:
-            d.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-
-
-class _HookDict(dict):
-    """A dict of hooks keyed by handle id (a subclass, so that handles can hold a weak reference)."""
-
-    __slots__ = ("__weakref__",)
 
 
 class Node:
@@ -278,7 +174,7 @@ class Node:
         if self._released:
             raise errors.second_backward(self)
         op = self.op
-        if op.backward_np is not None and not _State.enabled:
+        if op.backward_np is not None and not modes.recording:
             return op.apply_np(self, grads[0])  # no graph of the derivative to build: on the arrays
         if op.n_outputs == 1:
             gin = op.backward(self, grads[0])

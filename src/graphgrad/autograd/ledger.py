@@ -502,7 +502,8 @@ def describe(t, params=None, max_lines=None) -> str:
     #2 MulBackward0  alive  @ ...
     #3 AccumulateGrad leaf x (3)
     """
-    from .explain import names_in_user_frame, user_frame
+    from .._core.sites import user_frame
+    from .explain import names_in_user_frame
 
     names = names_in_user_frame(user_frame())
     with gc_paused():

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import os
 import signal
-import tempfile
 import threading
+
+from .._core.files import atomic_write_bytes, atomic_write_text  # noqa: F401 (the CLI modules import them from here)
 
 EXTRA_HINT = "pip install 'graphgrad[cli]'"
 
@@ -33,24 +33,6 @@ def need(*modules, purpose):
         listed = ", ".join(names.get(m, m) for m in dict.fromkeys(missing))
         raise CLIError(f"{purpose} needs {listed}, which is not installed: {EXTRA_HINT}", code=3)
     return found[0] if len(found) == 1 else found
-
-
-def atomic_write_bytes(path, data: bytes):
-    """Write ``data`` to ``path`` through a temporary file and a rename: readers never see half a file."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_write_text(path, text: str):
-    atomic_write_bytes(path, text.encode())
 
 
 _deferring = False

@@ -19,6 +19,7 @@ from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
 from .. import _dtype
+from .._core.hooks import RemovableHandle
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled, no_grad
@@ -68,33 +69,6 @@ def _addindent(s_, num_spaces):
 
 class _Hooks(OrderedDict):
     """An ordered dict of hooks (a subclass, so that handles can refer to it weakly)."""
-
-
-class RemovableHandle:
-    """Returned by every ``register_*_hook``; ``remove()`` unregisters the hook (also a context manager)."""
-
-    _next_id = 0
-
-    def __init__(self, hooks_dict, *, extra_dict=None):
-        import weakref
-
-        self.id = RemovableHandle._next_id
-        RemovableHandle._next_id += 1
-        self.hooks_dict_ref = weakref.ref(hooks_dict)
-        extras = extra_dict if isinstance(extra_dict, list) else ([extra_dict] if extra_dict is not None else [])
-        self.extra_dict_ref = tuple(weakref.ref(d) for d in extras)
-
-    def remove(self):
-        for ref in (self.hooks_dict_ref, *self.extra_dict_ref):
-            d = ref()
-            if d is not None:
-                d.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
 
 
 # --- full backward hooks ----------------------------------------------------------------------------

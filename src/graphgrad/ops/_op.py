@@ -14,11 +14,11 @@ import weakref
 
 import numpy as np
 
+from .._core.modes import modes
 from .._dtype import get_default_dtype, result_type
 from .._tensor import Tensor
 from ..autograd import explain
 from ..autograd.explain import note_cut
-from ..autograd.grad_mode import _State
 from ..autograd.graph import Node, _Sites, edge_of, grad_accumulator, raw_site, user_site
 
 REGISTRY: dict[str, Op] = {}
@@ -158,7 +158,7 @@ def apply(op, *inputs, **kwargs):
     if op.stateful:
         res, state = res
     record = False
-    if _State.enabled:
+    if modes.recording:
         for t in inputs:
             if t._view is not None:
                 if t._vver != t._vbox[0]:
@@ -177,7 +177,7 @@ def apply(op, *inputs, **kwargs):
         out = Tensor._make(res, False, None)
         if op.view:
             _as_view(out, inputs[0], op, kwargs, None)
-        if _Sites.enabled and not _Sites.in_backward:
+        if _Sites.enabled and not modes.in_backward:
             note_cut(out, inputs)  # where the chain was cut (no_grad here, or an input's detach()), for errors
         return out
     if len(inputs) == 1:
@@ -232,8 +232,8 @@ def _as_view(out, base, op, kwargs, idx):
         return  # an inference tensor: no version counter, never written with grad involved
     out._view = (base, op, kwargs, idx)
     out._vver = box[0]  # the version at which its grad_fn is right (see refresh_view)
-    meta = ((_MULTI_OUTPUT if idx is not None else 0) if _State.enabled
-            else _INFERENCE_MODE if _State.inference else _NO_GRAD_MODE)
+    meta = ((_MULTI_OUTPUT if idx is not None else 0) if modes.recording
+            else _INFERENCE_MODE if modes.inference else _NO_GRAD_MODE)
     meta = meta or base._vmeta
     if meta:
         out._vmeta = meta
@@ -288,7 +288,7 @@ def _regenerate(t, root, chain):
 
 
 def check_inplace(x, others=()):
-    if not _State.enabled:
+    if not modes.recording:
         return
     for t in others:
         if t._view is not None and t._vver != t._vbox[0]:
@@ -471,7 +471,7 @@ def apply_inplace(op, x, *others, **kwargs):
         # two arrays that both own their memory can't overlap: only views pay for the check
         if o is not arr and (o.base is not None or arr.base is not None) and np.may_share_memory(o, arr):
             _check_partial_overlap(arr, o)
-    record = _State.enabled and (x._rg or any(t.requires_grad for t in others))
+    record = modes.recording and (x._rg or any(t.requires_grad for t in others))
     old = x
     if record:
         # x's identity before the write: its edge, and (if the derivative reads it) its old values.

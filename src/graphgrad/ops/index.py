@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._core.modes import modes
 from .._tensor import Tensor
-from ..autograd.grad_mode import _State
 from ._op import Op, apply, apply_inplace, check_inplace, export
 from .shape import wrap_dims
 
@@ -255,7 +255,7 @@ def setitem(self, idx, value):
                 value.reshape(vshape).expand(target)  # raises PyTorch's "The expanded size ..." error
                 raise
     basic = _is_basic(npidx)
-    if basic and self._rg and self._grad_fn is None and _State.enabled:
+    if basic and self._rg and self._grad_fn is None and modes.recording:
         # PyTorch writes x[0] = v through a view of x (copy_ on x[0]): the view's error text
         from ..autograd.explain import inplace_on_leaf
 

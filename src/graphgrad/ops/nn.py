@@ -18,7 +18,7 @@ import threading
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ..autograd.grad_mode import _State
+from .._core.modes import modes
 from ._op import Op, apply
 
 
@@ -599,7 +599,7 @@ def _norm_bw(node, g):
     w = saved[1] if k["has_w"] else None
     stat_shape, axes, affine_shape = k["stat_shape"], k["axes"], k["affine_shape"]
     xs = x.reshape(stat_shape)
-    if _State.enabled and k.get("stats") is None:
+    if modes.recording and k.get("stats") is None:
         mean = xs.mean(axes, keepdim=True)
         invstd = (xs.var(axes, unbiased=False, keepdim=True) + k["eps"]).rsqrt()
     else:

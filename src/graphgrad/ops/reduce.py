@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import return_types
+from .._core.modes import modes
 from .._dtype import to_dtype
 from .._tensor import Tensor
 from ..autograd.graph import warn_at_user_line
@@ -245,9 +246,7 @@ def _prod_bw(n, g):
         out = a.prod(dims[0], keepdim=True) if len(dims) == 1 else a.prod()
         return expand_reduced(g, arr.shape, dims, keepdim) * out / a
     # With zeros, out / a is undefined: the gradient is the product of the *other* elements.
-    from ..autograd.grad_mode import _State
-
-    if _State.enabled:  # create_graph: the same product, built from differentiable ops
+    if modes.recording:  # create_graph: the same product, built from differentiable ops
         return expand_reduced(g, arr.shape, dims, keepdim) * _prod_of_others(a, dims)
     moved = np.moveaxis(arr, dims, tuple(range(-len(dims), 0)))
     flat = moved.reshape(moved.shape[: moved.ndim - len(dims)] + (-1,))

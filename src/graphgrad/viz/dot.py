@@ -26,8 +26,9 @@ from __future__ import annotations
 import os
 import re
 
+from .._core.sites import user_frame
 from ..autograd import ledger
-from ..autograd.explain import names_in_user_frame, user_frame
+from ..autograd.explain import names_in_user_frame
 from ..autograd.graph import AccumulateGrad
 
 ALIVE, RETAINED = None, "gold"
