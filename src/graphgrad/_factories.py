@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from . import _dtype
+from ._device import check_device
 from ._tensor import Tensor
 from .autograd.graph import _Sites, user_site
 from .ops._op import Op, _torch_name, apply_inplace, export
@@ -21,8 +22,6 @@ def _resolve(dtype, default=None):
 
 def _finish(arr, requires_grad, device=None):
     if device is not None:
-        from ._device import check_device
-
         check_device(device)
     t = Tensor._make(arr, False, None)
     if requires_grad:

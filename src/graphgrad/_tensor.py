@@ -11,10 +11,13 @@ import warnings
 import numpy as np
 
 from . import _dtype
-from ._core.modes import modes
+from ._core.hooks import HookDict as _HookDict
+from ._core.hooks import RemovableHandle
+from ._core.modes import InferenceBox, check_inference_inplace, modes
+from ._core.sites import _Sites, user_site
+from ._device import check_device, device
 from ._repr import tensor_repr
-from .autograd.grad_mode import InferenceBox, check_inference_inplace
-from .autograd.graph import RemovableHandle, _HookDict, _Sites, user_site
+from ._size import Size
 
 _NON_LEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute "
@@ -113,8 +116,6 @@ class Tensor:
     # --- metadata ---------------------------------------------------------------------------------
     @property
     def shape(self):
-        from ._size import Size
-
         return Size(self._data.shape)
 
     def size(self, dim=None):
@@ -153,8 +154,6 @@ class Tensor:
 
     @property
     def device(self):
-        from ._device import device
-
         return device("cpu")
 
     @property
@@ -470,12 +469,8 @@ class Tensor:
             elif isinstance(a, (_dtype.dtype, type)) or (isinstance(a, np.dtype)):
                 dtype = a
             elif a is not None:
-                from ._device import check_device
-
-                check_device(a)  # only the CPU holds tensors: anything else raises as a CPU-only PyTorch
+                    check_device(a)  # only the CPU holds tensors: anything else raises as a CPU-only PyTorch
         if device is not None:
-            from ._device import check_device
-
             check_device(device)
         if dtype is None:
             return self.clone() if copy else self
@@ -528,8 +523,6 @@ class Tensor:
         return self
 
     def cuda(self, device=None, non_blocking=False, memory_format=None):
-        from ._device import check_device
-
         check_device(device if isinstance(device, int) else "cuda")  # an index: PyTorch's RuntimeError
 
     def pin_memory(self, device=None):
@@ -549,8 +542,6 @@ class Tensor:
 
             raise missing_args_error(name, ["size"])
         if device is not None:
-            from ._device import check_device
-
             check_device(device)
         from ._factories import _size
 

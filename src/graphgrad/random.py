@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._tensor import Tensor
+
 
 class Generator:
     """A seedable source of random numbers (``graphgrad.Generator().manual_seed(0)``)."""
@@ -30,8 +32,6 @@ class Generator:
         return self._seed
 
     def get_state(self):
-        from ._tensor import Tensor
-
         state = repr(self._rng.bit_generator.state).encode()
         return Tensor._make(np.frombuffer(state, dtype=np.uint8).copy(), False, None)
 

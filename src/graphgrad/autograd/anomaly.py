@@ -7,6 +7,8 @@ import warnings
 
 import numpy as np
 
+from .._core.sites import is_library_file
+
 
 class _Anomaly:
     enabled = False
@@ -15,8 +17,6 @@ class _Anomaly:
 
 def forward_trace():
     """The stack of the op being recorded, as formatted lines, without graphgrad's own innermost frames."""
-    from .._core.sites import is_library_file
-
     stack = traceback.extract_stack()[:-1]
     while len(stack) > 1 and is_library_file(stack[-1].filename):
         stack.pop()

@@ -19,14 +19,15 @@ import sys
 import numpy as np
 
 from .._core.modes import modes
+from .._size import Size
+from .._tensor import Tensor
 from . import anomaly, explain
 from .anomaly import run_node
-from .graph import AccumulateGrad, _Sites, backward_call, edge_of
+from .graph import AccumulateGrad, _Sites, edge_of
+from .ledger import backward_call
 
 
 def _tensor_cls():
-    from .._tensor import Tensor
-
     return Tensor
 
 
@@ -54,8 +55,6 @@ def _initial_grads(outputs, grad_outputs, create_graph):
             if not isinstance(g, Tensor):
                 g = Tensor._make(np.asarray(g, dtype=t._data.dtype), False, None)
             if g._data.shape != t._data.shape:
-                from .._size import Size
-
                 raise RuntimeError(
                     f"Mismatch in shape: grad_output[{i}] has a shape of {Size(g._data.shape)!r} and "
                     f"output[{i}] has a shape of {Size(t._data.shape)!r}."

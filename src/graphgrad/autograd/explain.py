@@ -20,6 +20,7 @@ import linecache
 
 from .._core.modes import modes
 from .._core.sites import user_frame
+from .._tensor import Tensor
 from .errors import format_site, resolve_site
 from .graph import AccumulateGrad, iter_graph, user_site
 
@@ -43,8 +44,6 @@ def note_cut(out, inputs):
 def names_in_user_frame(frame=None) -> dict:
     """``{id(tensor): name}`` for the tensors the user's frame can name: its variables, and the
     parameters of modules it holds (``model.fc1.weight``)."""
-    from .._tensor import Tensor
-
     frame = frame or user_frame()
     names = {}
     if frame is None:
@@ -159,7 +158,6 @@ def _rewrapped_in_frame(frame, names, t):
     found = []
     if frame is None:
         return found
-    from .._tensor import Tensor
 
     for k, v in list(frame.f_locals.items()):
         if not isinstance(v, Tensor) or v is t:

@@ -8,6 +8,7 @@ version-checked and released after backward like any other.
 from __future__ import annotations
 
 from .._core.modes import modes
+from .._tensor import Tensor
 from .grad_mode import no_grad
 from .graph import Node, edge_of, user_site
 
@@ -149,8 +150,6 @@ class Function(metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from .._tensor import Tensor
-
         ctx = FunctionCtx()
         positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
         tensors = [args[i] for i in positions]

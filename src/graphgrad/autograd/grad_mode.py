@@ -6,7 +6,15 @@ from __future__ import annotations
 
 import functools
 
-from .._core.modes import modes, restore_modes, save_modes
+from .._core.modes import (  # noqa: F401 (InferenceBox and its checks are imported from here too)
+    INFERENCE_INPLACE,
+    INFERENCE_SAVED,
+    InferenceBox,
+    check_inference_inplace,
+    modes,
+    restore_modes,
+    save_modes,
+)
 
 
 def _set_grad(mode: bool) -> None:
@@ -19,41 +27,6 @@ def _set_grad(mode: bool) -> None:
 def is_grad_enabled() -> bool:
     """Whether grad mode is on in this thread (each thread has its own, as in PyTorch)."""
     return modes.grad if modes.inference else modes.recording
-
-
-INFERENCE_SAVED = (
-    "Inference tensors cannot be saved for backward. Please do not use Tensors created in inference mode in "
-    "computation tracked by autograd. To work around this, you can make a clone to get a normal tensor and use it "
-    "in autograd, or use `torch.no_grad()` instead of `torch.inference_mode()`."
-)
-INFERENCE_INPLACE = (
-    "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone to get a normal "
-    "tensor before doing inplace update.See https://github.com/pytorch/rfcs/pull/17 for more details."
-)
-
-
-class InferenceBox(list):
-    """The version box (``[version, site]``, shared with views) of an inference tensor: a tensor made in
-    inference mode, or a view of one. ``t.is_inference()`` is ``type(t._vbox) is InferenceBox``; normal
-    tensors keep a plain list, so nothing on their path pays for this.
-
-    Outside inference mode the version of an inference tensor is never read except to save it for
-    backward (``Node.save``, ``ctx.save_for_backward``): reading it there raises PyTorch's error. An
-    in-place write raises when it bumps the version (``Tensor._bump_version``): after the write, as in
-    PyTorch, whose check sits at the same place."""
-
-    __slots__ = ()
-
-    def __getitem__(self, i):
-        if not modes.inference and i == 0:
-            raise RuntimeError(INFERENCE_SAVED)
-        return list.__getitem__(self, i)
-
-
-def check_inference_inplace(t) -> None:
-    """PyTorch's error for an in-place write to an inference tensor outside inference mode."""
-    if t._vbox.__class__ is InferenceBox and not modes.inference:
-        raise RuntimeError(INFERENCE_INPLACE)
 
 
 def is_inference_mode_enabled() -> bool:

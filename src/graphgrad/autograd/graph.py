@@ -26,6 +26,7 @@ from .._core.sites import (  # noqa: F401 (re-exported: the names other modules 
     user_site,
     warn_at_user_line,
 )
+from .._tensor import Tensor
 from . import anomaly, errors
 from .anomaly import _Anomaly
 
@@ -150,7 +151,6 @@ class Node:
             arr, box, v = self._out
             if box[0] != v:
                 raise errors.modified_inplace(self, arr, self, v, box[0], box)
-            from .._tensor import Tensor
 
             fn = self._out_fn
             out.append(Tensor._make(arr, True, self if fn is None else fn() or self))
@@ -247,5 +247,13 @@ def iter_graph(roots):
                 stack.append(nxt)
 
 
-# --- the ledger (graphgrad.autograd.ledger): what graphs hold, explicit release, a text view ----------
-from .ledger import BackwardCall, backward_call, describe, release, saved_bytes, saved_tensors  # noqa: E402, F401
+# --- the ledger's functions under PyTorch's public path (graphgrad.autograd.graph.describe, ...) ------------
+_FROM_LEDGER = frozenset(("BackwardCall", "backward_call", "describe", "release", "saved_bytes", "saved_tensors"))
+
+
+def __getattr__(name):
+    if name in _FROM_LEDGER:
+        from . import ledger  # the ledger walks the nodes defined here: it sits a floor above this module
+
+        return getattr(ledger, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -34,6 +34,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._core.sites import user_frame
+from .._tensor import Tensor
 from .graph import AccumulateGrad, Node, _seq, code_location, user_site
 
 _call_ids = itertools.count(1)
@@ -98,8 +100,6 @@ class gc_paused:
 # --- walking the graph ------------------------------------------------------------------------------
 def _root_nodes(x):
     """The nodes a tensor, a node, or a list/tuple of them leads to (grad_fn, or AccumulateGrad of a leaf)."""
-    from .._tensor import Tensor
-
     items = list(x) if isinstance(x, (list, tuple)) else [x]
     out = []
     while items:
@@ -502,7 +502,6 @@ def describe(t, params=None, max_lines=None) -> str:
     #2 MulBackward0  alive  @ ...
     #3 AccumulateGrad leaf x (3)
     """
-    from .._core.sites import user_frame
     from .explain import names_in_user_frame
 
     names = names_in_user_frame(user_frame())
@@ -511,8 +510,6 @@ def describe(t, params=None, max_lines=None) -> str:
 
 
 def _describe(t, names, params, max_lines):
-    from .._tensor import Tensor
-
     names.update({id(v): k for k, v in (params or {}).items()})
     roots = _root_nodes(t)
     if not roots:

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 
 from .. import _dtype
 from .._core.hooks import RemovableHandle
+from .._device import device as _device
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled, no_grad
@@ -985,8 +986,6 @@ def _parse_to(*args, device=None, dtype=None, non_blocking=False, copy=False, me
         elif a is not None:
             device = a
     if device is not None:
-        from .._device import device as _device
-
         device = _device(device)  # an unknown device name raises here, even for a module with no tensors
     if dtype is not None:
         dtype = _dtype.to_dtype(dtype)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import Tensor, factory_requires_grad
 
 
 def _alias(cls, data, requires_grad):
@@ -21,8 +21,6 @@ def _alias(cls, data, requires_grad):
     Tensor._init(self, data._data, False, None)
     self._vbox = data._vbox
     if requires_grad:
-        from .._tensor import factory_requires_grad
-
         factory_requires_grad(self)
     return self
 

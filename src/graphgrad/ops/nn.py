@@ -19,12 +19,11 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .._core.modes import modes
+from .._tensor import Tensor
 from ._op import Op, apply
 
 
 def _T():
-    from .._tensor import Tensor
-
     return Tensor
 
 

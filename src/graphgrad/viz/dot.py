@@ -27,6 +27,7 @@ import os
 import re
 
 from .._core.sites import user_frame
+from .._tensor import Tensor
 from ..autograd import ledger
 from ..autograd.explain import names_in_user_frame
 from ..autograd.graph import AccumulateGrad
@@ -298,8 +299,6 @@ def make_dot(var, params=None, show_attrs=False, show_saved=False, max_attr_char
 
 
 def _make_dot(var, params, show_attrs, show_saved, max_attr_chars, collapse, show_sites, legend, frame_names):
-    from .._tensor import Tensor
-
     Digraph = _digraph_class()
     if params is not None:
         assert all(isinstance(p, Tensor) for p in params.values())
@@ -447,8 +446,6 @@ def _with_attrs(fn, name, max_attr_chars):
 
 
 def _flatten(var):
-    from .._tensor import Tensor
-
     out = []
     stack = [var]
     while stack:
