@@ -10,7 +10,7 @@ graph-lifetime rules and the same errors.
 tensor([2., 4.])
 """
 
-from . import _dtype, autograd, cuda, ops
+from . import _dtype, _repr, autograd, cuda, ops
 from . import random as _random
 from ._device import device
 from ._dtype import (
@@ -42,6 +42,7 @@ from .autograd.grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from .ops.operators import OPERATORS as _OPERATORS
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 
 __version__ = "0.1.0"
@@ -53,11 +54,9 @@ cfloat = None
 
 
 def _bind_ops():
-    from .ops.operators import OPERATORS
-
     for name, fn in ops.METHODS.items():
         setattr(Tensor, name, fn)
-    for name, fn in OPERATORS.items():
+    for name, fn in _OPERATORS.items():
         setattr(Tensor, name, fn)
     Tensor.T = property(ops.shape.T)
     Tensor.mT = property(ops.shape.mT)
@@ -95,8 +94,6 @@ def is_nonzero(t):
 
 
 def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
-    from . import _repr
-
     if precision is not None:
         _repr.PRECISION = precision
     if threshold is not None:

@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 
 from .._core.sites import is_library_file
+from .errors import format_site
 
 
 class _Anomaly:
@@ -112,7 +113,6 @@ def _values(arr) -> str:
 
 def _nan_context(node, grads) -> str:
     """Where the op was created, and what it received: nan out of finite inputs points at the op itself."""
-    from .errors import format_site
     from .ledger import node_saved
 
     lines = ["", "", f"graphgrad: {node.name()} is the derivative of the op created at {format_site(node._site)}"]

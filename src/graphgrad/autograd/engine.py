@@ -27,10 +27,6 @@ from .graph import AccumulateGrad, _Sites, edge_of
 from .ledger import backward_call
 
 
-def _tensor_cls():
-    return Tensor
-
-
 def _as_tuple(x):
     if x is None:
         return None
@@ -40,7 +36,6 @@ def _as_tuple(x):
 
 
 def _initial_grads(outputs, grad_outputs, create_graph):
-    Tensor = _tensor_cls()
     grads = []
     for i, t in enumerate(outputs):
         g = grad_outputs[i] if grad_outputs is not None else None
@@ -85,7 +80,6 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     outputs = _as_tuple(tensors)
     grad_tensors = _as_tuple(grad_tensors if grad_tensors is not None else grad_variables)
-    Tensor = _tensor_cls()
     for g in grad_tensors or ():
         if g is not None and not isinstance(g, Tensor):
             raise TypeError(f"gradients can be either Tensors or None, but got {type(g).__name__}")
@@ -134,7 +128,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     >>> graphgrad.autograd.grad((x ** 2).sum(), x)
     (tensor([6.]),)
     """
-    Tensor = _tensor_cls()
     outputs = _as_tuple(outputs)
     inputs = _as_tuple(inputs)
     grad_outputs = _as_tuple(grad_outputs)
@@ -328,7 +321,6 @@ def _n_outputs(node):
 
 def _fill_missing(node, grads):
     """Zeros for the outputs of a multi-output node that received no gradient."""
-    Tensor = _tensor_cls()
     return [
         Tensor._make(np.zeros(shape, dt), False, None) if g is None else g
         for g, (shape, dt) in zip(grads, node._out_meta)
@@ -376,7 +368,6 @@ def _accumulate(t, g, create_graph, hooks_done=False):
         g = _leaf_hooks(t, g)
     if g is None:
         return
-    Tensor = _tensor_cls()
     if t._grad is None:
         if create_graph and g._rg:
             # PyTorch copies it into a new tensor of the leaf's layout: x.grad's node is CopyBackwards

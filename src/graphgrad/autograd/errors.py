@@ -26,6 +26,8 @@ import os
 import re
 import sys
 
+from .._dtype import from_numpy_dtype
+
 SECOND_BACKWARD = (
     "Trying to backward through the graph a second time (or directly access saved tensors after they "
     "have already been freed). Saved intermediate values of the graph are freed when you call "
@@ -65,8 +67,6 @@ def format_site(site, with_code=True) -> str:
 
 
 def tensor_type(arr) -> str:
-    from .._dtype import from_numpy_dtype
-
     return f"torch.{from_numpy_dtype(arr.dtype)._legacy}"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .._core.modes import modes
 from .._tensor import Tensor
+from . import errors
 from .grad_mode import no_grad
 from .graph import Node, edge_of, user_site
 
@@ -32,8 +33,6 @@ class _FunctionOp:
     def backward(self, node, *grads):
         ctx = node.state
         if ctx is None:
-            from . import errors
-
             raise errors.second_backward(node)
         result = self.cls.backward(ctx, *grads)
         if not isinstance(result, tuple):
@@ -95,13 +94,9 @@ class FunctionCtx:
     def saved_tensors(self):
         node = self._node
         if node is not None and node._released:
-            from . import errors
-
             raise errors.second_backward(node)
         for t, v in zip(self._saved, self._versions):
             if t is not None and t._vbox[0] != v:
-                from . import errors
-
                 raise errors.modified_inplace(node, t._data, t.grad_fn, v, t._vbox[0], t._vbox)
         return self._saved
 

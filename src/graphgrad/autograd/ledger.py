@@ -36,7 +36,9 @@ import numpy as np
 
 from .._core.sites import user_frame
 from .._tensor import Tensor
-from .graph import AccumulateGrad, Node, _seq, code_location, user_site
+from .errors import format_site
+from .explain import names_in_user_frame, no_grad_chain
+from .graph import AccumulateGrad, Node, _seq, code_location, grad_accumulator, user_site
 
 _call_ids = itertools.count(1)
 # Recent calls, oldest first: to tell which backward went through nodes that hold nothing to free.
@@ -75,8 +77,6 @@ def backward_call(roots, retain_graph, kind="backward"):
 
 def label(call, with_code=False) -> str:
     """``backward() #3 at train.py:50`` for a BackwardCall (or a plain site); ``with_code`` adds the line."""
-    from .errors import format_site
-
     kind = getattr(call, "kind", "backward")
     what = {"backward": "backward()", "grad": "autograd.grad()", "release": "release()"}[kind]
     index = getattr(call, "number", None)
@@ -112,8 +112,6 @@ def _root_nodes(x):
             if v.grad_fn is not None:
                 out.append(v.grad_fn)
             elif v.requires_grad:
-                from .graph import grad_accumulator
-
                 out.append(grad_accumulator(v))
         elif v is not None:
             raise TypeError(f"expected a Tensor, a Node or a list of them, got {type(v).__name__}")
@@ -502,8 +500,6 @@ def describe(t, params=None, max_lines=None) -> str:
     #2 MulBackward0  alive  @ ...
     #3 AccumulateGrad leaf x (3)
     """
-    from .explain import names_in_user_frame
-
     names = names_in_user_frame(user_frame())
     with gc_paused():
         return _describe(t, names, params, max_lines)
@@ -513,8 +509,6 @@ def _describe(t, names, params, max_lines):
     names.update({id(v): k for k, v in (params or {}).items()})
     roots = _root_nodes(t)
     if not roots:
-        from .explain import no_grad_chain
-
         items = t if isinstance(t, (list, tuple)) else [t]
         first = items[0] if items else None
         why = no_grad_chain(first) if isinstance(first, Tensor) else ""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._dtype import get_default_dtype
 from .._tensor import Tensor, factory_requires_grad
 
 
@@ -26,8 +27,6 @@ def _alias(cls, data, requires_grad):
 
 
 def _default_np():
-    from .._dtype import get_default_dtype
-
     return get_default_dtype().np
 
 

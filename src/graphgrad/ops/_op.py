@@ -14,12 +14,14 @@ import weakref
 
 import numpy as np
 
+from .. import _dtype
 from .._core.modes import modes
 from .._dtype import get_default_dtype, result_type
 from .._tensor import Tensor
 from ..autograd import explain
 from ..autograd.explain import note_cut
 from ..autograd.graph import Node, _Sites, edge_of, grad_accumulator, raw_site, user_site
+from ._args import checked  # PyTorch's TypeError for wrongly typed arguments
 
 REGISTRY: dict[str, Op] = {}
 
@@ -103,9 +105,6 @@ def summed_dims(shape, size):
     lead = len(shape) - len(size)
     return tuple(range(lead)) + tuple(i + lead for i, s in enumerate(size) if s == 1 and shape[i + lead] != 1)
 
-
-def _tensor_cls():
-    return Tensor
 
 
 def _target_dtype(op, inputs):
@@ -650,8 +649,6 @@ def as_tensor_like(x, like):
 
 
 def _float_np():
-    from .. import _dtype
-
     return _dtype._default_float.np
 
 
@@ -670,8 +667,6 @@ def export(*names, method=True, function=True):
     """Publish a function as ``graphgrad.<name>`` and/or ``Tensor.<name>`` (first name is canonical)."""
 
     def deco(fn):
-        from ._args import checked  # PyTorch's TypeError for wrongly typed arguments
-
         for n in names or (fn.__name__,):
             if function:
                 FUNCTIONS[n] = checked(fn, n, method=False)

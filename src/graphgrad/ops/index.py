@@ -9,18 +9,17 @@ from __future__ import annotations
 import numpy as np
 
 from .._core.modes import modes
+from .._dtype import from_numpy_dtype
 from .._tensor import Tensor
-from ._op import Op, apply, apply_inplace, check_inplace, export
+from ..autograd.errors import tensor_type
+from ..autograd.explain import inplace_on_leaf
+from ._op import Op, apply, apply_inplace, broadcast_error, check_inplace, export
+from .elementwise import COPY, FILL_TENSOR, where
 from .shape import wrap_dims
-
-
-def _T():
-    return Tensor
 
 
 def _np_index(idx):
     """A graphgrad index (tensors, lists, slices, None, Ellipsis) as a NumPy index."""
-    Tensor = _T()
     if isinstance(idx, tuple):
         return tuple(_np_index(i) for i in idx)
     if isinstance(idx, Tensor):
@@ -229,10 +228,7 @@ def _zeroed(g, idx):
 
 def setitem(self, idx, value):
     """``x[idx] = value``: an in-place write, recorded as CopySlices when grad is involved."""
-    Tensor = _T()
     if not isinstance(value, (Tensor, bool, int, float, np.number, np.bool_)):
-        from ..autograd.errors import tensor_type
-
         kind = type(value)
         name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
         raise TypeError(f"can't assign a {name} to a {tensor_type(self._data)}")
@@ -257,7 +253,6 @@ def setitem(self, idx, value):
     basic = _is_basic(npidx)
     if basic and self._rg and self._grad_fn is None and modes.recording:
         # PyTorch writes x[0] = v through a view of x (copy_ on x[0]): the view's error text
-        from ..autograd.explain import inplace_on_leaf
 
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation."
                            + inplace_on_leaf(self))
@@ -266,7 +261,6 @@ def setitem(self, idx, value):
         return
     # as PyTorch: copy_ into the view self[idx] (fill_ with a 0-d value of another shape; else the value viewed
     # without leading 1s, then expanded), so that a write through a view of a view is one CopySlices on the base
-    from .elementwise import COPY, FILL_TENSOR
 
     view = self if _whole(npidx, self._data.shape) else apply(_view_op(npidx, self._data.shape), self, idx=npidx)
     target = view._data.shape
@@ -437,7 +431,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     d = wrap_dims(dim, input._data.ndim)[0]
     _check_scatter_bounds(input, d, index)
     src = src if src is not None else value
-    if not isinstance(src, _T()):
+    if not isinstance(src, Tensor):
         kw = {} if reduce is None else {"reduce": reduce}
         return apply(SCATTER_VALUE, input, dim=d, index=index._data, value=src, **kw)
     if reduce is not None:
@@ -488,7 +482,7 @@ def _check_scatter_add(input, d, index, src):
 def scatter_add(input, dim, index, src):
     """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (repeats accumulate)."""
     d = wrap_dims(dim, input._data.ndim)[0] if input._data.ndim else wrap_dims(dim, 0) and 0
-    if not isinstance(src, _T()):
+    if not isinstance(src, Tensor):
         raise TypeError(f"scatter_add(): argument 'src' (position 3) must be Tensor, not {type(src).__name__}")
     _check_scatter_add(input, d, index, src)
     return apply(SCATTER_ADD, input, src, dim=d, index=index._data)
@@ -498,7 +492,7 @@ def scatter_add(input, dim, index, src):
 def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
     d = wrap_dims(dim, self._data.ndim)[0]
     src = src if src is not None else value
-    if not isinstance(src, _T()):
+    if not isinstance(src, Tensor):
         return apply_inplace(SCATTER_VALUE, self, dim=d, index=index._data, value=src)
     return apply_inplace(SCATTER, self, src, dim=d, index=index._data)
 
@@ -506,7 +500,7 @@ def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
 @export("scatter_add_", function=False)
 def scatter_add_(self, dim, index, src):
     d = wrap_dims(dim, self._data.ndim)[0] if self._data.ndim else wrap_dims(dim, 0) and 0
-    if not isinstance(src, _T()):
+    if not isinstance(src, Tensor):
         raise TypeError(f"scatter_add_(): argument 'src' (position 3) must be Tensor, not {type(src).__name__}")
     _check_scatter_add(self, d, index, src)
     return apply_inplace(SCATTER_ADD, self, src, dim=d, index=index._data)
@@ -528,8 +522,6 @@ INDEX_ADD = Op("IndexAddBackward0", _index_add_fwd,
 
 def _check_index_func(func, input, dim, index, source):
     """PyTorch's index_func_meta_impl checks (index_add, index_copy, ...), in its order; the wrapped dim."""
-    from .._dtype import from_numpy_dtype
-
     d = wrap_dims(dim, input._data.ndim)[0] if input._data.ndim else wrap_dims(dim, 0) and 0
     i = index._data
 
@@ -580,9 +572,8 @@ def index_add_(self, dim, index, source, *, alpha=1):
 
 def _masked_fill_bw(n, g):
     mask = n.kwargs["mask"]
-    from .elementwise import where
 
-    m = _T()._make(mask, False, None)
+    m = Tensor._make(mask, False, None)
     return (where(m, 0.0, g),) + ((g * m).sum(),) * (len(n._in_meta) - 1)
 
 
@@ -605,8 +596,6 @@ def _mask(input, mask):
     try:
         np.broadcast_shapes(m.shape, input._data.shape)
     except ValueError:
-        from ._op import broadcast_error
-
         raise broadcast_error(m.shape, input._data.shape) from None  # PyTorch: a is the mask
     return m
 
@@ -614,10 +603,10 @@ def _mask(input, mask):
 @export("masked_fill")
 def masked_fill(input, mask, value):
     """``value`` where ``mask`` is True, else ``input``."""
-    if not isinstance(value, (_T(), bool, int, float, np.number, np.bool_)):
+    if not isinstance(value, (Tensor, bool, int, float, np.number, np.bool_)):
         raise TypeError(f"masked_fill(): argument 'value' must be Number or Tensor, not {type(value).__name__}")
     m = _mask(input, mask)
-    if isinstance(value, _T()):
+    if isinstance(value, Tensor):
         return apply(MASKED_FILL_T, input, value, mask=m)
     return apply(MASKED_FILL, input, mask=m, value=value)
 
@@ -626,7 +615,7 @@ def masked_fill(input, mask, value):
 def masked_fill_(self, mask, value):
     check_inplace(self)  # PyTorch refuses the leaf before it looks at the mask
     m = _mask(self, mask)
-    if isinstance(value, _T()):
+    if isinstance(value, Tensor):
         return apply_inplace(MASKED_FILL_T, self, value, mask=m)
     return apply_inplace(MASKED_FILL, self, mask=m, value=value)
 
@@ -651,7 +640,7 @@ MASKED_SELECT.saves = True
 @export("take")
 def take(input, index):
     n = input._data.size
-    if isinstance(index, _T()) and index._data.size and (index._data.max() >= n or index._data.min() < -n):
+    if isinstance(index, Tensor) and index._data.size and (index._data.max() >= n or index._data.min() < -n):
         bad = int(index._data[(index._data >= n) | (index._data < -n)].flat[0])
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
     return getitem(input.reshape(-1), index)
@@ -659,7 +648,6 @@ def take(input, index):
 
 @export("nonzero")
 def nonzero(input, *, as_tuple=False):
-    Tensor = _T()
     if input._data.ndim == 0:  # as PyTorch: one row (or none) with no columns; as_tuple sees a 1-d tensor
         if as_tuple:
             return (Tensor._make(np.zeros(int(bool(input._data)), np.int64), False, None),)

@@ -20,16 +20,15 @@ from numpy.lib.stride_tricks import as_strided
 
 from .._core.modes import modes
 from .._tensor import Tensor
+from ..autograd import errors
 from ._op import Op, apply
-
-
-def _T():
-    return Tensor
+from .elementwise import where
+from .shape import cat
 
 
 def _const(arr):
     """An ndarray as a Tensor that needs no gradient."""
-    return _T()._make(arr, False, None)
+    return Tensor._make(arr, False, None)
 
 
 # --- strided windows ------------------------------------------------------------------------------
@@ -431,8 +430,6 @@ def _pool_kw(kw):
 def _max_pool_bw(node, g):
     masks = node.state
     if masks is None:
-        from ..autograd import errors
-
         raise errors.second_backward(node)
     return apply(MAX_POOL_BACKWARD, g, in_hw=node._in_meta[0][0][2:], masks=masks, **_pool_kw(node.kwargs))
 
@@ -765,8 +762,6 @@ def _log_sigmoid_np(a):
 
 
 def _where(cond, a, b):
-    from .elementwise import where
-
     return where(cond, a, b)
 
 
@@ -900,7 +895,6 @@ def _glu_bw(n, g):
     dim = n.kwargs["dim"]
     a, b = x.chunk(2, dim)
     s = b.sigmoid()
-    from .shape import cat
 
     return cat([g * s, g * a * s * (1 - s)], dim)
 

@@ -6,14 +6,13 @@ import math
 
 import numpy as np
 
+from .._dtype import dtype as _dtype_cls
+from .._dtype import from_numpy_dtype
 from .._tensor import Tensor
 from ..autograd.graph import warn_at_user_line
 from ._args import missing_args_error
 from ._op import Op, apply, export
-
-
-def _T():
-    return Tensor
+from .elementwise import CLONE
 
 
 def parse_shape(args):
@@ -108,9 +107,6 @@ def reshape(input, *shape):
 
 def _view_dtype(self, dtype):
     """``x.view(dtype)``: the same bytes read as another dtype (no gradient flows through it)."""
-    from .._dtype import dtype as _dtype_cls
-    from .._dtype import from_numpy_dtype
-
     if not isinstance(dtype, _dtype_cls):
         raise TypeError(f"view(): argument 'dtype' must be torch.dtype, not {type(dtype).__name__}")
     arr = self._data
@@ -424,14 +420,14 @@ def repeat_interleave(input, repeats, dim=None):
     if dim is None:
         input, dim = input.reshape(-1), 0
     d = _wrap(dim, input._data.ndim)
-    reps = repeats._data if isinstance(repeats, _T()) else int(repeats)
+    reps = repeats._data if isinstance(repeats, Tensor) else int(repeats)
     if np.any(np.asarray(reps) < 0):
-        tensor_repeats = isinstance(repeats, _T())
+        tensor_repeats = isinstance(repeats, Tensor)
         raise RuntimeError("repeats can not be negative" if tensor_repeats else "Repeats must be non-negative")
     idx = np.repeat(np.arange(input._data.shape[d]), reps)
     from .index import index_select
 
-    return index_select(input, d, _T()._make(idx, False, None))
+    return index_select(input, d, Tensor._make(idx, False, None))
 
 
 FLIP = Op("FlipBackward0", lambda a, dims: np.flip(a, dims).copy(), lambda n, g: g.flip(n.kwargs["dims"]))
@@ -478,7 +474,7 @@ CAT = Op("CatBackward0", lambda *arrs, dim: np.concatenate(arrs, axis=dim), _cat
 
 
 def _check_seq(tensors, name):
-    if isinstance(tensors, _T()):
+    if isinstance(tensors, Tensor):
         raise TypeError(f"{name}(): argument 'tensors' must be tuple of Tensors, not Tensor")
     tensors = list(tensors)
     if not tensors:
@@ -651,7 +647,6 @@ def narrow(input, dim, start, length):
 def contiguous(self, memory_format=None):
     if self._data.flags.c_contiguous:
         return self
-    from .elementwise import CLONE
 
     out = apply(CLONE, self)
     out._data = np.ascontiguousarray(out._data)
