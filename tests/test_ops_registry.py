@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import graphgrad
-from graphgrad.autograd.graph import iter_graph
+from graphgrad.autograd.walk import reachable
 from graphgrad.ops import REGISTRY
 
 from ._parity import flat, run_both
@@ -703,7 +703,7 @@ ALLOWED_UNCOVERED = {
 def _ops_in_graph(tensors):
     """The Op objects recorded in the graphs of ``tensors`` (several ops may share one node name)."""
     roots = [t.grad_fn for t in tensors if t is not None and t.grad_fn is not None]
-    return {id(n.op) for n in iter_graph(roots) if hasattr(n, "op")}
+    return {id(n.op) for n in reachable(roots) if hasattr(n, "op")}
 
 
 def test_registry_covered():

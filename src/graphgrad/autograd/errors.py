@@ -27,6 +27,7 @@ import re
 import sys
 
 from .._dtype import from_numpy_dtype
+from .walk import reachable
 
 SECOND_BACKWARD = (
     "Trying to backward through the graph a second time (or directly access saved tensors after they "
@@ -88,19 +89,10 @@ def _engine_frame():
 
 def _frontier(roots, current):
     """The first edge (consumer, old node) from the current graph into nodes freed by an earlier call."""
-    seen = set()
-    stack = list(roots)
-    while stack:
-        n = stack.pop()
-        if id(n) in seen:
-            continue
-        seen.add(id(n))
+    for n in reachable(roots):
         for nxt, _ in n.next_functions:
-            if nxt is None:
-                continue
-            if nxt._released and nxt._freed_by is not current:
+            if nxt is not None and nxt._released and nxt._freed_by is not current:
                 return n, nxt
-            stack.append(nxt)
     return None, None
 
 

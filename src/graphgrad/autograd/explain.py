@@ -22,7 +22,8 @@ from .._core.modes import modes
 from .._core.sites import user_frame
 from .._tensor import Tensor
 from .errors import format_site, resolve_site
-from .graph import AccumulateGrad, iter_graph, user_site
+from .graph import AccumulateGrad, user_site
+from .walk import reachable
 
 
 def note_cut(out, inputs):
@@ -248,7 +249,7 @@ def non_leaf_grad_hint(t) -> str:
     names = names_in_user_frame(user_frame())
     leaves = []
     count = 0
-    for node in iter_graph([t._grad_fn]):
+    for node in reachable([t._grad_fn]):
         if isinstance(node, AccumulateGrad):
             count += 1
             if len(leaves) < 5:
@@ -302,7 +303,7 @@ def unused_input(t, outputs, index=None) -> str:
     who = _called(t, names)
     fns = [o.grad_fn for o in outputs if o.grad_fn is not None]
     leaves = []
-    for node in iter_graph(fns):
+    for node in reachable(fns):
         if isinstance(node, AccumulateGrad) and len(leaves) < 5:
             v = node.variable
             leaves.append(names.get(id(v)) or v.name or f"a leaf of shape {list(v._data.shape)}")

@@ -232,21 +232,6 @@ def edge_of(t):
     return (None, 0)
 
 
-def iter_graph(roots):
-    """All nodes reachable from ``roots`` (nodes), each once, iteratively (no recursion limit)."""
-    seen = set()
-    stack = [r for r in roots if r is not None]
-    while stack:
-        n = stack.pop()
-        if id(n) in seen:
-            continue
-        seen.add(id(n))
-        yield n
-        for nxt, _ in n.next_functions:
-            if nxt is not None and id(nxt) not in seen:
-                stack.append(nxt)
-
-
 # --- the ledger's functions under PyTorch's public path (graphgrad.autograd.graph.describe, ...) ------------
 _FROM_LEDGER = frozenset(("BackwardCall", "backward_call", "describe", "release", "saved_bytes", "saved_tensors"))
 

@@ -39,6 +39,7 @@ from .._tensor import Tensor
 from .errors import format_site
 from .explain import names_in_user_frame, no_grad_chain
 from .graph import AccumulateGrad, Node, _seq, code_location, grad_accumulator, user_site
+from .walk import reachable, topological
 
 _call_ids = itertools.count(1)
 # Recent calls, oldest first: to tell which backward went through nodes that hold nothing to free.
@@ -118,46 +119,6 @@ def _root_nodes(x):
     return out
 
 
-def walk(roots):
-    """Nodes reachable from ``roots`` in depth-first preorder, each once (iterative)."""
-    seen = set()
-    order = []
-    stack = list(reversed(roots))
-    while stack:
-        n = stack.pop()
-        if n in seen:
-            continue
-        seen.add(n)
-        order.append(n)
-        nf = n.next_functions
-        for i in range(len(nf) - 1, -1, -1):
-            nxt = nf[i][0]
-            if nxt is not None and nxt not in seen:
-                stack.append(nxt)
-    return order
-
-
-def _topological(nodes):
-    """``nodes`` (a closed set) with every node before the nodes it leads to (outputs first)."""
-    indeg = dict.fromkeys(nodes, 0)
-    for n in nodes:
-        for nxt, _ in n.next_functions:
-            if nxt is not None and nxt in indeg:
-                indeg[nxt] += 1
-    ready = [n for n in reversed(nodes) if indeg[n] == 0]
-    out = []
-    while ready:
-        n = ready.pop()
-        out.append(n)
-        for nxt, _ in n.next_functions:
-            if nxt is not None and nxt in indeg:
-                d = indeg[nxt] - 1
-                indeg[nxt] = d
-                if d == 0:
-                    ready.append(nxt)
-    return out
-
-
 # --- lifetimes ----------------------------------------------------------------------------------------
 class Life(NamedTuple):
     """A node's lifetime: state is "alive", "retained", "freed" or "leaf"; call is the BackwardCall, or None."""
@@ -192,7 +153,7 @@ def lifetimes(nodes) -> dict:
                 runs.setdefault(by_seq[s], []).append(call)
     if not runs and not any(n._released for n in nodes):
         return {n: _fresh(n) for n in nodes}
-    for n in _topological(nodes):
+    for n in topological(nodes):
         own = runs.get(n)
         if n._released and n._freed_by is not None:
             if own is None:
@@ -299,7 +260,7 @@ def _freed_names(node):
 
 def _collect(x):
     roots = _root_nodes(x)
-    nodes = walk(roots)
+    nodes = reachable(roots)
     return roots, nodes
 
 
@@ -441,14 +402,18 @@ class _SiteText:
         return text
 
 
-def _life_text(life):
+def life_text(life, say_what_alive_holds=False):
+    """``freed by backward #1 at ...``, ``ran in ...``, ``retained by ...``, ``alive``, ``leaf``: one node's
+    lifetime as ``describe`` and ``make_dot``'s tooltips show it."""
     if life.state == "freed":
         if life.call is None:
             return "freed"
         ran = life.holds_nothing and getattr(life.call, "kind", "") != "release"
         return f"{'ran in' if ran else 'freed by'} {label(life.call)}"
     if life.state == "retained":
-        return f"retained by {label(life.call)}"
+        return f"retained by {label(life.call)}" if life.call is not None else "retained"
+    if life.state == "alive" and say_what_alive_holds:
+        return "alive (saves nothing)" if life.holds_nothing else "alive: holds its saved tensors"
     return life.state
 
 
@@ -513,7 +478,7 @@ def _describe(t, names, params, max_lines):
         first = items[0] if items else None
         why = no_grad_chain(first) if isinstance(first, Tensor) else ""
         return "no graph: the tensor does not require grad and has no grad_fn" + why
-    nodes = walk(roots)
+    nodes = reachable(roots)
     lives = lifetimes(nodes)
     total, per_node = _bytes_by_node(nodes)
     site_text = _SiteText()
@@ -549,7 +514,7 @@ def _describe(t, names, params, max_lines):
             life = lives[n]
             lt = life_texts.get(life)
             if lt is None:
-                lt = life_texts[life] = _life_text(life)
+                lt = life_texts[life] = life_text(life)
             text = f"{lead}#{k} {n.name()}  {lt}"
             if n.op.saves and not n._released:
                 text += f"  saved {format_bytes(per_node.get(n, 0))}"
