@@ -11,7 +11,7 @@ from .._core.modes import modes
 from .._tensor import Tensor
 from . import errors
 from .grad_mode import no_grad
-from .graph import Node, edge_of, user_site
+from .graph import Node, user_site
 
 
 class _FunctionOp:
@@ -23,6 +23,7 @@ class _FunctionOp:
     saved_names = ()
     stateful = False
     backward_np = None
+    const_edges = ()
 
     def __init__(self, cls, n_outputs):
         self.cls = cls
@@ -157,9 +158,8 @@ class Function(metaclass=_FunctionMeta):
         if not record:
             return out
         op = _FunctionOp(cls, len(outs))
-        node = BackwardCFunction(op, tuple(edge_of(t) for t in tensors),
-                                 tuple((t._data.shape, t._data.dtype) for t in tensors), None, user_site(2))
-        node.state = node.ctx = ctx
+        node = BackwardCFunction.record(op, tensors, None, user_site(2), state=ctx)
+        node.ctx = ctx
         ctx._node = node
         node._out_meta = tuple((o._data.shape, o._data.dtype) for o in outs if isinstance(o, Tensor))
         wrapped = []

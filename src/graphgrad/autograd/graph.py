@@ -13,6 +13,8 @@ import itertools
 import weakref
 from types import CodeType
 
+import numpy as np
+
 from .._core.hooks import HookDict as _HookDict
 from .._core.hooks import RemovableHandle
 from .._core.modes import modes
@@ -26,6 +28,7 @@ from .._core.sites import (  # noqa: F401 (re-exported: the names other modules 
     user_site,
     warn_at_user_line,
 )
+from .._size import summed_dims
 from .._tensor import Tensor
 from . import anomaly, errors
 from .anomaly import _Anomaly
@@ -64,6 +67,25 @@ class Node:
         self._where = site
         if _Anomaly.enabled:
             self._anomaly = anomaly.forward_trace()
+
+    @classmethod
+    def record(cls, op, inputs, kwargs, site, state=None):
+        """The node for ``op`` applied to the tensors ``inputs``: the one way ops, in-place writes, views and
+        custom Functions make a node. One edge per input (to its node, or its leaf's AccumulateGrad) and per
+        constant operand of the op; the inputs' shapes and dtypes, which ``apply`` gives their gradients back;
+        ``site``: where the user's code made it (``raw_site``/``user_site``, or None).
+        (Only CopySlices, which wraps another node, and ``_view_history``'s node, whose input is a node rather
+        than a tensor, are made otherwise: both in ops/_op.py.)"""
+        if len(inputs) == 1:  # the commonest case, spelled out: this runs for every recorded op
+            x = inputs[0]
+            edges = (edge_of(x),) + op.const_edges if op.const_edges else (edge_of(x),)
+            meta = ((x._data.shape, x._data.dtype),)
+        else:
+            edges = tuple([edge_of(t) for t in inputs]) + op.const_edges
+            meta = tuple([(t._data.shape, t._data.dtype) for t in inputs])
+        node = cls(op, edges, meta, kwargs, site)
+        node.state = state
+        return node
 
     @property
     def _site(self):
@@ -175,22 +197,28 @@ class Node:
             raise errors.second_backward(self)
         op = self.op
         if op.backward_np is not None and not modes.recording:
-            return op.apply_np(self, grads[0])  # no graph of the derivative to build: on the arrays
-        if op.n_outputs == 1:
-            gin = op.backward(self, grads[0])
-        else:
-            gin = op.backward(self, *grads)
-        if type(gin) is not tuple:
-            gin = (gin,)
-        # Undo broadcasting and dtype promotion in one place, for every op.
+            # no graph of the derivative to build: computed on the arrays (a Tensor and a dispatch less per step)
+            return self._fit_to_inputs(op.backward_np(self, grads[0]._data), on_arrays=True)
+        return self._fit_to_inputs(op.backward(self, grads[0]) if op.n_outputs == 1 else op.backward(self, *grads))
+
+    def _fit_to_inputs(self, grads_in, on_arrays=False):
+        """Undo broadcasting and dtype promotion, in one place for every op: each input's gradient gets the
+        input's shape (summed over the broadcast dimensions) and dtype."""
+        if type(grads_in) is not tuple:
+            grads_in = (grads_in,)
         out = []
-        for g, (shape, dt) in zip(gin, self._in_meta):
+        for g, (shape, dt) in zip(grads_in, self._in_meta):
             if g is not None:
-                arr = g._data
-                if arr.shape != shape:
-                    g = g.sum_to_size(shape)
-                if arr.dtype != dt:
-                    g = g.to(dt)
+                if on_arrays:
+                    if g.shape != shape:
+                        g = np.sum(g, axis=summed_dims(g.shape, shape), keepdims=True).reshape(shape)
+                    g = Tensor._make(g if g.dtype == dt else g.astype(dt), False, None)
+                else:
+                    arr = g._data
+                    if arr.shape != shape:
+                        g = g.sum_to_size(shape)
+                    if arr.dtype != dt:
+                        g = g.to(dt)
             out.append(g)
         return out
 
@@ -224,7 +252,7 @@ def grad_accumulator(t) -> AccumulateGrad:
 
 def edge_of(t):
     """(node, output_nr) that a gradient for ``t`` flows into, or (None, 0)."""
-    fn = t.grad_fn
+    fn = t._grad_fn if t._view is None else t.grad_fn  # (a view's grad_fn is brought up to date first)
     if fn is not None:
         return (fn, t._output_nr)
     if t._rg:

@@ -17,10 +17,11 @@ import numpy as np
 from .. import _dtype
 from .._core.modes import modes
 from .._dtype import get_default_dtype, result_type
+from .._size import summed_dims  # noqa: F401 (imported from here by the op families)
 from .._tensor import Tensor
 from ..autograd import explain
 from ..autograd.explain import note_cut
-from ..autograd.graph import Node, _Sites, edge_of, grad_accumulator, raw_site, user_site
+from ..autograd.graph import Node, _Sites, edge_of, raw_site, user_site
 from ._args import checked  # PyTorch's TypeError for wrongly typed arguments
 
 REGISTRY: dict[str, Op] = {}
@@ -82,30 +83,6 @@ class Op:
     def __repr__(self):
         return f"Op({self.name})"
 
-    def apply_np(self, node, g):
-        """``Node.apply`` through ``backward_np``: the input gradients as Tensors, with broadcasting and
-        dtype promotion undone on the arrays, as ``Node.apply`` does on Tensors."""
-        gin = self.backward_np(node, g._data)
-        if type(gin) is not tuple:
-            gin = (gin,)
-        out = []
-        for a, (shape, dt) in zip(gin, node._in_meta):
-            if a is not None:
-                if a.shape != shape:
-                    a = np.sum(a, axis=summed_dims(a.shape, shape), keepdims=True).reshape(shape)
-                if a.dtype != dt:
-                    a = a.astype(dt)
-                a = Tensor._make(a, False, None)
-            out.append(a)
-        return out
-
-
-def summed_dims(shape, size):
-    """The dimensions along which ``size`` was broadcast to ``shape``: summing them (keeping them) undoes it."""
-    lead = len(shape) - len(size)
-    return tuple(range(lead)) + tuple(i + lead for i, s in enumerate(size) if s == 1 and shape[i + lead] != 1)
-
-
 
 def _target_dtype(op, inputs):
     """The numpy dtype the inputs are cast to before the forward, or None to leave them."""
@@ -119,18 +96,6 @@ def _target_dtype(op, inputs):
     if op.promote == "float" and dt.kind != "f":
         dt = get_default_dtype().np
     return dt
-
-
-def _edge(t):
-    fn = t._grad_fn
-    if fn is not None:
-        return (fn, t._output_nr)
-    if t._rg:
-        return (grad_accumulator(t), 0)
-    return _NO_EDGE
-
-
-_NO_EDGE = (None, 0)
 
 
 def apply(op, *inputs, **kwargs):
@@ -167,7 +132,7 @@ def apply(op, *inputs, **kwargs):
             if t._rg:
                 record = True
     if op.n_outputs != 1:
-        return _wrap_many(Tensor, op, inputs, res, record, kwargs, state)
+        return _wrap_many(op, inputs, res, record, kwargs, state)
     if type(res) is not np.ndarray:
         res = np.asarray(res)
     if record and res.dtype.kind != "f":
@@ -179,16 +144,8 @@ def apply(op, *inputs, **kwargs):
         if _Sites.enabled and not modes.in_backward:
             note_cut(out, inputs)  # where the chain was cut (no_grad here, or an input's detach()), for errors
         return out
-    if len(inputs) == 1:
-        x = inputs[0]
-        edges = (_edge(x),) + op.const_edges if op.const_edges else (_edge(x),)
-        meta = ((x._data.shape, x._data.dtype),)
-    else:
-        edges = tuple([_edge(t) for t in inputs]) + op.const_edges
-        meta = tuple([(t._data.shape, t._data.dtype) for t in inputs])
     # depth 3: apply's caller is always inside graphgrad, so the walk starts one frame further out
-    node = Node(op, edges, meta, kwargs, raw_site(3) if _Sites.enabled else None)
-    node.state = state
+    node = Node.record(op, inputs, kwargs, raw_site(3) if _Sites.enabled else None, state)
     out = Tensor._make(res, True, node)
     if op.view:
         _as_view(out, inputs[0], op, kwargs, None)
@@ -197,13 +154,11 @@ def apply(op, *inputs, **kwargs):
     return out
 
 
-def _wrap_many(Tensor, op, inputs, results, record, kwargs, state):
+def _wrap_many(op, inputs, results, record, kwargs, state):
     if not record:
         outs = tuple(Tensor._make(np.asarray(r), False, None) for r in results)
     else:
-        node = Node(op, tuple(edge_of(t) for t in inputs),
-                    tuple((t._data.shape, t._data.dtype) for t in inputs), kwargs, user_site(3))
-        node.state = state
+        node = Node.record(op, inputs, kwargs, user_site(3), state)
         outs = []
         for i, r in enumerate(results):
             t = Tensor._make(np.asarray(r), True, node)
@@ -278,8 +233,7 @@ def refresh_view(t):
 
 
 def _regenerate(t, root, chain):
-    node = Node(AS_STRIDED, (edge_of(root),), ((root._data.shape, root._data.dtype),), {"chain": chain},
-                user_site(3))
+    node = Node.record(AS_STRIDED, (root,), {"chain": chain}, user_site(3))
     t._grad_fn = node
     t._output_nr = 0
     t._rg = True
@@ -589,9 +543,7 @@ def _finish_inplace(op, x, old, others, kwargs, state, record):
         x._bump_version()
     else:
         ins = (old,) + others
-        node = Node(op, tuple(edge_of(t) for t in ins), tuple((t._data.shape, t._data.dtype) for t in ins),
-                    kwargs, user_site(2))
-        node.state = state
+        node = Node.record(op, ins, kwargs, user_site(2), state)
         if op.saves:
             # the inputs are saved at their version before the write: an input that is x or shares its memory
             # (y.mul_(y)) is then caught by backward's version check, as in PyTorch
