@@ -19,7 +19,7 @@ import graphgrad
 from graphgrad.autograd.walk import reachable
 from graphgrad.ops import REGISTRY
 
-from ._parity import flat, run_both
+from .._parity import flat, run_both
 
 # graphgrad silences NumPy's floating-point warnings from its ops with a filter installed at import
 # (ops.elementwise.quiet_numpy_warnings); pytest resets the filters for every test, so restate it here.
