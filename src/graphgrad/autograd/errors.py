@@ -26,6 +26,7 @@ import os
 import re
 import sys
 
+from .._core.sites import code_location
 from .._dtype import from_numpy_dtype
 from .walk import reachable
 
@@ -47,8 +48,6 @@ def resolve_site(site):
         return None
     first = site[0]
     if not isinstance(first, str):
-        from .graph import code_location
-
         return code_location(first, site[1])
     return site
 

@@ -15,7 +15,7 @@ from .._dtype import get_default_dtype
 from .._dtype import result_type as _rt
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
-from ._op import Op, _torch_name, apply, apply_inplace, as_tensor_like, broadcast_error, check_inplace, export
+from ._op import REGISTRY, Op, _torch_name, apply, apply_inplace, as_tensor_like, broadcast_error, check_inplace, export
 
 
 def quiet_numpy_warnings():
@@ -1069,8 +1069,6 @@ for _fn, _name in [(neg, "NegBackward0"), (abs, "AbsBackward0"), (exp, "ExpBackw
                    (sigmoid, "SigmoidBackward0"), (relu, "ReluBackward0"), (floor, "FloorBackward0"),
                    (ceil, "CeilBackward0"), (trunc, "TruncBackward0"), (reciprocal, "ReciprocalBackward0"),
                    (sign, "SignBackward0")]:
-    from ._op import REGISTRY
-
     _OP_OF[_fn] = REGISTRY[_name]
     export(_fn.__name__ + "_", function=_fn is relu)(_unary_inplace(_fn.__name__ + "_"))
 for _name in ("round_", "square_", "frac_", "erf_", "bitwise_not_", "logical_not_"):

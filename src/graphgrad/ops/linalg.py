@@ -465,8 +465,6 @@ def _take_diagonals(t, dims):
 
 def _contract(a, da, b, db, needed, sizes):
     """The product of two labelled operands, summed over the labels they share and no later term needs."""
-    from .linalg import bmm
-
     batch = [c for c in da if c in db and c in needed]
     summed = [c for c in da if c in db and c not in needed]
     lo = [c for c in da if c not in db]
