@@ -4,7 +4,8 @@
 PyTorch's derivatives.yaml). ``apply`` runs the forward on the inputs' arrays and, when grad mode is on
 and an input requires grad, records a Node. ``apply_inplace`` does the same for ``x.op_(...)``: the
 result is written into x's array, x's version is bumped, and x's history moves to the new node.
-Every op's table entry is in ``REGISTRY``, from which the tests generate parity and gradcheck cases.
+Every op's table entry is in ``REGISTRY``; tests/ops/test_ops_registry.py checks that each one is exercised
+by a parity case (the ops of graphgrad.ops.nn by tests/nn/test_functional.py's cases).
 """
 
 from __future__ import annotations
