@@ -141,6 +141,3 @@ def main(argv=None):
               file=sys.stderr)
         return 1
 
-
-def _entry():
-    sys.exit(main())

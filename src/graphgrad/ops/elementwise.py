@@ -975,7 +975,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 
 # --- in-place forms -------------------------------------------------------------------------------
-def _inplace_of(op, scalar_kw=None):
+def _inplace_of(op):
     def method(self, other, **kw):
         return _binary_inplace(op, self, other, **kw)
 

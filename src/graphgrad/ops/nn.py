@@ -297,9 +297,9 @@ CONV = Op("ConvolutionBackward0", conv_forward_np, _conv_bw, save="ab", saved_na
 CONV_T = Op("ConvolutionBackward0", conv_transpose_np, _conv_t_bw, save="ab", saved_names=("input", "weight"))
 """Transposed convolution (input, weight[, bias]): the adjoint of CONV in its input."""
 # without a bias, PyTorch still lists its (absent) edge: next_functions has three entries
-_CONV_NB = Op("ConvolutionBackward0", conv_forward_np, _conv_bw, save="ab", saved_names=("input", "weight"),
+CONV_NO_BIAS = Op("ConvolutionBackward0", conv_forward_np, _conv_bw, save="ab", saved_names=("input", "weight"),
               const_args=1)
-_CONV_T_NB = Op("ConvolutionBackward0", conv_transpose_np, _conv_t_bw, save="ab", saved_names=("input", "weight"),
+CONV_T_NO_BIAS = Op("ConvolutionBackward0", conv_transpose_np, _conv_t_bw, save="ab", saved_names=("input", "weight"),
                 const_args=1)
 CONV_WEIGHT = Op("ConvolutionBackwardBackward0", conv_weight_np, _conv_weight_bw, save="ab",
                  saved_names=("input", "grad_output"))
@@ -308,12 +308,12 @@ CONV_WEIGHT = Op("ConvolutionBackwardBackward0", conv_weight_np, _conv_weight_bw
 
 def conv(x, w, b, *, stride, padding, dilation, groups, nd):
     """Record a convolution (ConvolutionBackward0); arguments already validated by nn.functional."""
-    op, args = (_CONV_NB, (x, w)) if b is None else (CONV, (x, w, b))
+    op, args = (CONV_NO_BIAS, (x, w)) if b is None else (CONV, (x, w, b))
     return apply(op, *args, stride=stride, padding=padding, dilation=dilation, groups=groups, nd=nd)
 
 
 def conv_transpose(x, w, b, *, in_hw, stride, padding, dilation, groups, nd):
-    op, args = (_CONV_T_NB, (x, w)) if b is None else (CONV_T, (x, w, b))
+    op, args = (CONV_T_NO_BIAS, (x, w)) if b is None else (CONV_T, (x, w, b))
     return apply(op, *args, in_hw=in_hw, stride=stride, padding=padding, dilation=dilation, groups=groups, nd=nd)
 
 
