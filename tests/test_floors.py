@@ -189,3 +189,11 @@ def test_function_level_imports_are_few_and_each_has_a_reason():
     stale = sorted(set(FUNCTION_LEVEL) - {(m, t) for m, t, _ in INNER})
     assert stale == [], "no longer imported inside a function: remove from FUNCTION_LEVEL"
     assert len({(m, line) for m, _, line in INNER}) <= 33  # a ceiling that only goes down
+
+
+def test_the_tensor_stub_is_current():
+    """``_tensor.pyi`` lists every Tensor method with the file that defines it: regenerate it with
+    ``python -m graphgrad._stub`` after adding or changing one."""
+    from graphgrad._stub import stub
+
+    assert (PKG / "_tensor.pyi").read_text() == stub()
