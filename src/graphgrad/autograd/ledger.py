@@ -28,8 +28,6 @@ from __future__ import annotations
 import collections
 import gc
 import itertools
-import linecache
-import os
 from typing import NamedTuple
 
 import numpy as np
@@ -392,13 +390,7 @@ class _SiteText:
         key = (site[0], site[1], code)
         text = self.cache.get(key)
         if text is None:
-            filename, lineno = site[0], site[1]
-            text = f"{os.path.basename(filename)}:{lineno}"
-            if code:
-                line = linecache.getline(filename, lineno).strip()
-                if line:
-                    text += f"  {line}"
-            self.cache[key] = text
+            text = self.cache[key] = format_site(site, code)
         return text
 
 
