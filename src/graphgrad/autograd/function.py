@@ -158,7 +158,7 @@ class Function(metaclass=_FunctionMeta):
         if not record:
             return out
         op = _FunctionOp(cls, len(outs))
-        node = BackwardCFunction.record(op, tensors, None, user_site(2), state=ctx)
+        node = BackwardCFunction(op, tensors, None, user_site(2), ctx)
         node.ctx = ctx
         ctx._node = node
         node._out_meta = tuple((o._data.shape, o._data.dtype) for o in outs if isinstance(o, Tensor))

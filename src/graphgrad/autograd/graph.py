@@ -56,36 +56,31 @@ class Node:
     _out_meta = None  # (shape, dtype) of each output, for nodes with several
     _out_fn = None  # the saved output's history, when it is not this node's (in-place ops on views, see CopySlices)
 
-    def __init__(self, op, next_functions, in_meta, kwargs, site=None):
+    def __init__(self, op, inputs, kwargs, site=None, state=None):
+        """The node for ``op`` applied to the tensors ``inputs``: the one way ops, in-place writes, views and
+        custom Functions make a node. One edge per input (to its node, or its leaf's AccumulateGrad) and per
+        constant operand of the op; the inputs' shapes and dtypes, which ``apply`` gives their gradients back;
+        ``site``: where the user's code made it (``raw_site``/``user_site``, or None); ``state``: what the
+        forward left for the derivative. (A CopySlices, and the history of an output written through a view,
+        have a node rather than tensors as input: they are made with no inputs and given their edges.)"""
         self.op = op
-        self.next_functions = next_functions
-        self._in_meta = in_meta
+        if len(inputs) == 1:  # the commonest case, spelled out: this runs for every recorded op
+            x = inputs[0]
+            fn = x._grad_fn
+            edge = (fn, x._output_nr) if fn is not None and x._view is None else edge_of(x)
+            self.next_functions = (edge,) + op.const_edges if op.const_edges else (edge,)
+            self._in_meta = ((x._data.shape, x._data.dtype),)
+        else:
+            self.next_functions = tuple([edge_of(t) for t in inputs]) + op.const_edges
+            self._in_meta = tuple([(t._data.shape, t._data.dtype) for t in inputs])
         self.kwargs = kwargs
-        self.state = self._saved = self._versions = self._out = self._freed_by = None
+        self.state = state
+        self._saved = self._versions = self._out = self._freed_by = None
         self._released = False
         self._seq = next(_seq)
         self._where = site
         if _Anomaly.enabled:
             self._anomaly = anomaly.forward_trace()
-
-    @classmethod
-    def record(cls, op, inputs, kwargs, site, state=None):
-        """The node for ``op`` applied to the tensors ``inputs``: the one way ops, in-place writes, views and
-        custom Functions make a node. One edge per input (to its node, or its leaf's AccumulateGrad) and per
-        constant operand of the op; the inputs' shapes and dtypes, which ``apply`` gives their gradients back;
-        ``site``: where the user's code made it (``raw_site``/``user_site``, or None).
-        (Only CopySlices, which wraps another node, and ``_view_history``'s node, whose input is a node rather
-        than a tensor, are made otherwise: both in ops/_op.py.)"""
-        if len(inputs) == 1:  # the commonest case, spelled out: this runs for every recorded op
-            x = inputs[0]
-            edges = (edge_of(x),) + op.const_edges if op.const_edges else (edge_of(x),)
-            meta = ((x._data.shape, x._data.dtype),)
-        else:
-            edges = tuple([edge_of(t) for t in inputs]) + op.const_edges
-            meta = tuple([(t._data.shape, t._data.dtype) for t in inputs])
-        node = cls(op, edges, meta, kwargs, site)
-        node.state = state
-        return node
 
     @property
     def _site(self):
@@ -225,6 +220,7 @@ class Node:
 
 class _AccumulateOp:
     name = "torch::autograd::AccumulateGrad"  # PyTorch's name() for this node
+    const_edges = ()
     saves = False
     backward_np = None
     saved_names = ()
@@ -236,7 +232,7 @@ class AccumulateGrad(Node):
     __slots__ = ("variable",)
 
     def __init__(self, variable):
-        super().__init__(_AccumulateOp, (), (), None, None)
+        super().__init__(_AccumulateOp, (), None)
         self.variable = variable
 
 

@@ -22,7 +22,7 @@ from .._size import summed_dims  # noqa: F401 (imported from here by the op fami
 from .._tensor import Tensor
 from ..autograd import explain
 from ..autograd.explain import note_cut
-from ..autograd.graph import Node, _Sites, edge_of, raw_site, user_site
+from ..autograd.graph import Node, _Sites, raw_site, user_site
 from ._args import checked  # PyTorch's TypeError for wrongly typed arguments
 
 REGISTRY: dict[str, Op] = {}
@@ -146,7 +146,7 @@ def apply(op, *inputs, **kwargs):
             note_cut(out, inputs)  # where the chain was cut (no_grad here, or an input's detach()), for errors
         return out
     # depth 3: apply's caller is always inside graphgrad, so the walk starts one frame further out
-    node = Node.record(op, inputs, kwargs, raw_site(3) if _Sites.enabled else None, state)
+    node = Node(op, inputs, kwargs, raw_site(3) if _Sites.enabled else None, state)
     out = Tensor._make(res, True, node)
     if op.view:
         _as_view(out, inputs[0], op, kwargs, None)
@@ -159,7 +159,7 @@ def _wrap_many(op, inputs, results, record, kwargs, state):
     if not record:
         outs = tuple(Tensor._make(np.asarray(r), False, None) for r in results)
     else:
-        node = Node.record(op, inputs, kwargs, user_site(3), state)
+        node = Node(op, inputs, kwargs, user_site(3), state)
         outs = []
         for i, r in enumerate(results):
             t = Tensor._make(np.asarray(r), True, node)
@@ -234,7 +234,7 @@ def refresh_view(t):
 
 
 def _regenerate(t, root, chain):
-    node = Node.record(AS_STRIDED, (root,), {"chain": chain}, user_site(3))
+    node = Node(AS_STRIDED, (root,), {"chain": chain}, user_site(3))
     t._grad_fn = node
     t._output_nr = 0
     t._rg = True
@@ -393,8 +393,9 @@ def _rebase_history(x, fn):
     """After a recorded in-place write ``fn`` to view ``x``: its base's node becomes a CopySlices wrapping
     ``fn``, and ``x`` a fresh view of the rewritten base."""
     root, chain = view_root(x)
-    node = CopySlices(_copy_slices_op(fn.op), (edge_of(root),) + fn.next_functions[1:],
-                      ((root._data.shape, root._data.dtype),) + fn._in_meta[1:], fn.kwargs, fn._where)
+    node = CopySlices(_copy_slices_op(fn.op), (root,), fn.kwargs, fn._where)
+    node.next_functions += fn.next_functions[1:]  # then the in-place op's other inputs
+    node._in_meta += fn._in_meta[1:]
     node.fn = fn
     node.chain = chain
     node.state, node._saved, node._versions, node._out = fn.state, fn._saved, fn._versions, fn._out
@@ -411,7 +412,11 @@ def _rebase_history(x, fn):
 def _view_history(ref, chain, meta):
     def grad_fn():
         node = ref()
-        return None if node is None else Node(AS_STRIDED, ((node, 0),), (meta,), {"chain": chain})
+        if node is None:
+            return None
+        view = Node(AS_STRIDED, (), {"chain": chain})
+        view.next_functions, view._in_meta = ((node, 0),), (meta,)
+        return view
 
     return grad_fn
 
@@ -544,7 +549,7 @@ def _finish_inplace(op, x, old, others, kwargs, state, record):
         x._bump_version()
     else:
         ins = (old,) + others
-        node = Node.record(op, ins, kwargs, user_site(2), state)
+        node = Node(op, ins, kwargs, user_site(2), state)
         if op.saves:
             # the inputs are saved at their version before the write: an input that is x or shares its memory
             # (y.mul_(y)) is then caught by backward's version check, as in PyTorch
