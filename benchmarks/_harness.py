@@ -1,50 +1,160 @@
-"""Run one workload on graphgrad and on PyTorch in the same process and report the time ratio.
+"""Time one workload on graphgrad and on PyTorch, each library in its own fresh process.
 
-Both libraries run the same function (it receives the module as ``torch``). Timings alternate between
-the two libraries in several rounds and take the best round of each, which is what is most stable on a
-small, noisy machine; compare ratios, not absolute times.
+Two libraries in one process fight over the cores (NumPy's BLAS threads against PyTorch's OpenMP
+threads) and PyTorch then runs at about half its speed, so every measurement here is a separate
+interpreter: ``python _harness.py --child LIB WORKLOAD`` imports one library, builds the workload, warms
+it up, times it and prints one JSON line (best time, peak memory, the threads it ran on), then exits.
+
+The parent alternates the libraries (A, B, A, B, ...), starting each process only after the previous
+one has exited (PyTorch's threads keep spinning for a while after its work ends), and reports the best
+and the median of the rounds for each side. On a small, noisy machine compare ratios, not absolute times.
+
+A workload is ``make_step(torch) -> step`` in one of the benchmark modules: the same code runs on both
+libraries, which it receives as ``torch``.
 """
 
 from __future__ import annotations
 
+import argparse
+import importlib
+import json
+import os
+import statistics
+import subprocess
+import sys
 import time
 
+HERE = os.path.dirname(os.path.abspath(__file__))
 
-def best_time(fn, repeat, number):
+# name -> (module, factory, steps per timing, timings per process, unit, operations per step)
+WORKLOADS = {
+    "overhead_sites_on": ("overhead", "make_step", 20, 7, "us", "OPS"),
+    "overhead_sites_off": ("overhead", "make_step_sites_off", 20, 7, "us", "OPS"),
+    "mlp_step": ("training", "mlp", 10, 5, "ms", 1),
+    "cnn_step": ("training", "cnn", 10, 5, "ms", 1),
+    "convnet_step": ("training", "convnet", 5, 5, "ms", 1),
+    "transformer_step": ("transformer", "make_step", 3, 5, "ms", 1),
+}
+SCALE = {"ms": 1e3, "us": 1e6}
+LIBS = ("graphgrad", "torch")
+
+
+def _peak_rss_mib():
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def _threads(lib, module):
+    """What the library computes on: BLAS and OpenMP pools (threadpoolctl), and torch's own count."""
+    info = {}
+    try:
+        from threadpoolctl import threadpool_info
+
+        info["pools"] = [f"{p['internal_api']}:{p['num_threads']}" for p in threadpool_info()]
+    except ImportError:
+        info["pools"] = ["threadpoolctl not installed"]
+    if lib == "torch":
+        info["torch_threads"] = module.get_num_threads()
+    return info
+
+
+def child(lib, workload):
+    """Run in a fresh interpreter: time ``workload`` on ``lib``, print one JSON line."""
+    sys.path.insert(0, HERE)
+    mod_name, factory, number, repeat, unit, per = WORKLOADS[workload]
+    module = importlib.import_module(lib)
+    bench = importlib.import_module(mod_name)
+    rss_imported = _peak_rss_mib()
+    step = getattr(bench, factory)(module)
+    step()  # warm up: first-call allocations and caches
+    step()
     best = float("inf")
     for _ in range(repeat):
         t0 = time.perf_counter()
         for _ in range(number):
-            fn()
+            step()
         best = min(best, (time.perf_counter() - t0) / number)
-    return best
+    per = getattr(bench, per) if isinstance(per, str) else per
+    print(json.dumps({
+        "time": best * SCALE[unit] / per, "unit": unit, "peak_rss_mib": _peak_rss_mib(),
+        "rss_after_import_mib": rss_imported, "threads": _threads(lib, module),
+    }))
 
 
-def compare(name, make_step, number=20, repeat=7, unit="ms", per=1):
-    """``make_step(lib)`` returns a zero-argument callable doing one step; prints and returns the ratio."""
-    import graphgrad
+def run_child(lib, workload):
+    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", lib, workload],
+                         capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"{workload} on {lib} failed:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
+
+def available_libs():
+    libs = ["graphgrad"]
     try:
-        import torch
-    except ImportError:
-        torch = None
-    libs = {"graphgrad": graphgrad}
-    if torch is not None:
-        torch.set_num_threads(2)
-        libs["torch"] = torch
-    steps = {k: make_step(m) for k, m in libs.items()}
-    for s in steps.values():  # warm up
-        s()
-    times = {k: float("inf") for k in steps}
-    for _ in range(repeat):
-        for k, s in steps.items():
-            times[k] = min(times[k], best_time(s, 1, number))
-    scale = {"ms": 1e3, "us": 1e6}[unit]
-    gg = times["graphgrad"] * scale / per
-    if "torch" in times:
-        pt = times["torch"] * scale / per
-        ratio = gg / pt
-        print(f"{name:<28} graphgrad {gg:9.2f} {unit}   torch {pt:9.2f} {unit}   ratio {ratio:5.2f}")
-        return ratio
-    print(f"{name:<28} graphgrad {gg:9.2f} {unit}   (torch not installed: no ratio)")
-    return None
+        import importlib.util
+
+        if importlib.util.find_spec("torch") is not None:
+            libs.append("torch")
+    except ValueError:
+        pass
+    return libs
+
+
+def compare(workload, rounds=5, libs=None):
+    """Alternate fresh processes of each library for ``rounds`` rounds; return a summary dict."""
+    libs = libs or available_libs()
+    runs = {lib: [] for lib in libs}
+    for r in range(rounds):
+        order = libs if r % 2 == 0 else libs[::-1]
+        for lib in order:  # subprocess.run returns only once the child has exited
+            runs[lib].append(run_child(lib, workload))
+    summary = {"workload": workload, "unit": runs[libs[0]][0]["unit"]}
+    for lib, rs in runs.items():
+        times = [r["time"] for r in rs]
+        summary[lib] = {
+            "best": min(times), "median": statistics.median(times),
+            "peak_rss_mib": max(r["peak_rss_mib"] for r in rs),
+            "rss_after_import_mib": min(r["rss_after_import_mib"] for r in rs),
+            "threads": rs[0]["threads"],
+        }
+    if "torch" in runs:
+        g, t = summary["graphgrad"], summary["torch"]
+        summary["ratio_best"] = g["best"] / t["best"]
+        summary["ratio_median"] = g["median"] / t["median"]
+        summary["ratio_peak_rss"] = g["peak_rss_mib"] / t["peak_rss_mib"]
+        # the workload's own memory: the peak above what importing the library already took
+        summary["ratio_workload_rss"] = (
+            max(g["peak_rss_mib"] - g["rss_after_import_mib"], 1.0)
+            / max(t["peak_rss_mib"] - t["rss_after_import_mib"], 1.0))
+    return summary
+
+
+def format_row(s):
+    u = s["unit"]
+    g = s["graphgrad"]
+    line = f"{s['workload']:<20} graphgrad best {g['best']:8.2f} {u} median {g['median']:8.2f} {u}"
+    if "torch" in s:
+        t = s["torch"]
+        line += (f" | torch best {t['best']:8.2f} {u} median {t['median']:8.2f} {u}"
+                 f" | ratio best {s['ratio_best']:.2f} median {s['ratio_median']:.2f}"
+                 f" | peak RSS {g['peak_rss_mib']:.0f}/{t['peak_rss_mib']:.0f} MiB")
+    return line
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--child", nargs=2, metavar=("LIB", "WORKLOAD"), help=argparse.SUPPRESS)
+    p.add_argument("workloads", nargs="*", default=list(WORKLOADS))
+    p.add_argument("--rounds", type=int, default=5)
+    args = p.parse_args(argv)
+    if args.child:
+        child(*args.child)
+        return
+    for w in args.workloads:
+        print(format_row(compare(w, args.rounds)), flush=True)
+
+
+if __name__ == "__main__":
+    main()

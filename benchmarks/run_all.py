@@ -1,37 +1,59 @@
-"""Run every benchmark (graphgrad vs PyTorch, in one process each) and print the ratio table.
+"""Run every workload, each library in its own fresh process, and print the ratio table.
 
-    python benchmarks/run_all.py
+    python benchmarks/run_all.py [--rounds 5] [WORKLOAD ...]
 
-Ratios are graphgrad time / PyTorch time; below 1.0 graphgrad is faster. Numbers vary with machine load:
-compare ratios from one run.
+Ratios are graphgrad / PyTorch (below 1.0 graphgrad is faster), from the best and from the median of
+the rounds; peak memory is each process's peak resident set. The machine line says what each side ran
+on. Numbers vary with machine load: compare ratios from one run.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import overhead  # noqa: E402
-import training  # noqa: E402
+import _harness  # noqa: E402
 
-TARGETS = {"overhead_sites_on": 1.0, "overhead_sites_off": 1.0, "mlp_step": 1.0, "cnn_step": 1.5,
-           "convnet_step": 1.5}
+TARGETS = {"overhead_sites_on": 0.9, "overhead_sites_off": 0.9, "mlp_step": 1.1, "cnn_step": 1.2,
+           "convnet_step": 1.2, "transformer_step": 1.3}
 
 
 def main():
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    results = {}
-    results.update(overhead.main())
-    results.update(training.main())
+    p = argparse.ArgumentParser(description="graphgrad vs PyTorch, separate processes")
+    p.add_argument("workloads", nargs="*", default=list(_harness.WORKLOADS))
+    p.add_argument("--rounds", type=int, default=5)
+    args = p.parse_args()
+    import numpy
+
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"NumPy {numpy.__version__}; rounds: {args.rounds}, each library in its own process, alternated")
+    results = []
+    for w in args.workloads:
+        s = _harness.compare(w, args.rounds)
+        results.append(s)
+        print(_harness.format_row(s), flush=True)
+    first = results[0]
+    print(f"graphgrad threads: {first['graphgrad']['threads']}")
+    if "torch" in first:
+        print(f"torch threads: {first['torch']['threads']}")
     print()
-    print("| workload | ratio graphgrad/PyTorch | target |")
-    print("|---|---|---|")
-    for name, ratio in results.items():
-        shown = f"{ratio:.2f}" if ratio is not None else "n/a"
-        print(f"| {name} | {shown} | <= {TARGETS[name]} |")
+    print("| workload | graphgrad best / median | PyTorch best / median | ratio best / median | peak RSS ratio "
+          "(whole process / workload) | target |")
+    print("|---|---|---|---|---|---|")
+    for s in results:
+        g, u = s["graphgrad"], s["unit"]
+        if "torch" not in s:
+            print(f"| {s['workload']} | {g['best']:.2f} / {g['median']:.2f} {u} | n/a | n/a | n/a | "
+                  f"<= {TARGETS[s['workload']]} |")
+            continue
+        t = s["torch"]
+        print(f"| {s['workload']} | {g['best']:.2f} / {g['median']:.2f} {u} | {t['best']:.2f} / {t['median']:.2f} {u} "
+              f"| {s['ratio_best']:.2f} / {s['ratio_median']:.2f} | {s['ratio_peak_rss']:.2f} / "
+              f"{s['ratio_workload_rss']:.2f} | <= {TARGETS[s['workload']]} |")
 
 
 if __name__ == "__main__":

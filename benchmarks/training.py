@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import numpy as np
-from _harness import compare
 
 
 def _batch(torch, shape, classes, seed=0):
@@ -30,9 +29,13 @@ def _step(torch, model, opt, x, y):
     return step
 
 
-def mlp(torch):
+def mlp_model(torch):
     nn = torch.nn
-    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10))
+    return nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10))
+
+
+def mlp(torch):
+    model = mlp_model(torch)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     return _step(torch, model, opt, *_batch(torch, (128, 784), 10))
 
@@ -68,24 +71,22 @@ def cnn(torch):
     return _step(torch, model, opt, *_batch(torch, (64, 1, 28, 28), 10))
 
 
-def convnet(torch):
+def convnet_model(torch):
     nn = torch.nn
-    model = nn.Sequential(
+    return nn.Sequential(
         nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
         nn.Flatten(), nn.Linear(4096, 10),
     )
+
+
+def convnet(torch):
+    model = convnet_model(torch)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     return _step(torch, model, opt, *_batch(torch, (32, 3, 32, 32), 10))
 
 
-def main():
-    return {
-        "mlp_step": compare("mlp_step", mlp, number=10, repeat=5),
-        "cnn_step": compare("cnn_step", cnn, number=10, repeat=5),
-        "convnet_step": compare("convnet_step", convnet, number=5, repeat=5),
-    }
-
-
 if __name__ == "__main__":
-    main()
+    import _harness
+
+    _harness.main(["mlp_step", "cnn_step", "convnet_step"])

@@ -6,9 +6,16 @@
 graphgrad.Size([3, 2])
 """
 
-from . import functional, init, modules, utils
+from . import (
+    functional,
+    init,
+    modules,
+    parallel,  # noqa: E402  (after modules: DataParallel is a Module)
+    utils,
+)
 from .module import Module
 from .modules import *  # noqa: F403
+from .parallel import DataParallel
 from .parameter import Buffer, Parameter
 
 __all__ = sorted(["Buffer", "Parameter", "functional", "init", "utils", *modules.__all__])

@@ -1,0 +1,60 @@
+"""The error function on arrays, vectorised, for when SciPy (whose ``special.erf`` is used if present) is not.
+
+W. J. Cody's rational Chebyshev approximations ("Rational Chebyshev approximations for the error
+function", Math. Comp. 23, 1969), accurate to about 5e-16 relative in float64: ``erf`` itself on
+|x| <= 0.46875, ``erfc(x)·exp(x²)`` on 0.46875 < |x| <= 4, and a rational function of 1/x² beyond.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_A = (3.16112374387056560e0, 1.13864154151050156e2, 3.77485237685302021e2, 3.20937758913846947e3,
+      1.85777706184603153e-1)
+_B = (2.36012909523441209e1, 2.44024637934444173e2, 1.28261652607737228e3, 2.84423683343917062e3)
+_C = (5.64188496988670089e-1, 8.88314979438837594e0, 6.61191906371416295e1, 2.98635138197400131e2,
+      8.81952221241769090e2, 1.71204761263407058e3, 2.05107837782607147e3, 1.23033935479799725e3,
+      2.15311535474403846e-8)
+_D = (1.57449261107098347e1, 1.17693950891312499e2, 5.37181101862009858e2, 1.62138957456669019e3,
+      3.29079923573345963e3, 4.36261909014324716e3, 3.43936767414372164e3, 1.23033935480374942e3)
+_P = (3.05326634961232344e-1, 3.60344899949804439e-1, 1.25781726111229246e-1, 1.60837851487422766e-2,
+      6.58749161529837803e-4, 1.63153871373020978e-2)
+_Q = (2.56852019228982242e0, 1.87295284992346047e0, 5.27905102951428412e-1, 6.05183413124413191e-2,
+      2.33520497626869185e-3)
+_SQRT_1_PI = 5.6418958354775628695e-1
+
+
+def _rational(x, lead, num, den):
+    """Cody's nested form: (((lead·x + num[0])·x + ...)·x + num[-1]) / (((x + den[0])·x + ...)·x + den[-1])."""
+    n = lead * x
+    d = x.copy()
+    for a, b in zip(num[:-1], den[:-1]):
+        n += a
+        n *= x
+        d += b
+        d *= x
+    return (n + num[-1]) / (d + den[-1])
+
+
+def erf_np(a):
+    """erf of every element of ``a`` (floats keep their dtype; other inputs give float64).
+
+    >>> erf_np(np.array([0.0, 0.5, -2.0]))
+    array([ 0.        ,  0.52049988, -0.99532227])
+    """
+    a = np.asarray(a)
+    x = a.astype(np.float64)
+    y = np.abs(x)
+    out = np.empty_like(y)
+    small = y <= 0.46875
+    mid = (y > 0.46875) & (y <= 4.0)
+    big = y > 4.0
+    ys = y[small]
+    out[small] = ys * _rational(ys * ys, _A[4], _A[:4], _B)
+    ym = y[mid]
+    out[mid] = 1.0 - np.exp(-ym * ym) * _rational(ym, _C[8], _C[:8], _D)
+    yb = y[big]
+    z = 1.0 / (yb * yb)
+    out[big] = 1.0 - np.exp(-yb * yb) * (_SQRT_1_PI - z * _rational(z, _P[5], _P[:5], _Q)) / yb
+    out[np.isnan(y)] = np.nan
+    return np.copysign(out, x).astype(a.dtype if a.dtype.kind == "f" else np.float64, copy=False)
