@@ -58,6 +58,7 @@ def _bind_ops():
         setattr(Tensor, name, fn)
     for name, fn in _OPERATORS.items():
         setattr(Tensor, name, fn)
+    Tensor.backward = autograd.engine.tensor_backward
     Tensor.T = property(ops.shape.T)
     Tensor.mT = property(ops.shape.mT)
     Tensor.mH = property(ops.shape.mH)

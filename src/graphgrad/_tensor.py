@@ -342,14 +342,6 @@ class Tensor:
         extra.post_acc_hooks[handle.id] = hook
         return handle
 
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        """Compute the gradient of this tensor with respect to the graph leaves (see autograd.backward)."""
-        from .autograd.engine import backward
-
-        if self._view is not None:
-            self.grad_fn  # noqa: B018  (brings a view's history up to date)
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
-
     def detach(self):
         """A tensor sharing this one's memory and version counter, with no history."""
         out = Tensor._make(self._data, False, None)

@@ -94,7 +94,7 @@ class Tensor:
     def atan2_(self, other, **kw) -> Any: ...  # ops/elementwise.py
     def atleast_1d(self) -> Any: ...  # ops/shape.py
     def atleast_2d(self) -> Any: ...  # ops/shape.py
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> Any: ...  # _tensor.py
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> Any: ...  # autograd/engine.py
     def bernoulli(self, p=None, *, generator=None) -> Any: ...  # _factories.py
     def bernoulli_(self, *args, generator=None, **kwargs) -> Any: ...  # _factories.py
     def bitwise_and(self, other) -> Any: ...  # ops/elementwise.py

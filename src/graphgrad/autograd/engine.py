@@ -108,6 +108,20 @@ def _differentiated(inputs):
     return [(edge_of(t), t) for t in inputs]
 
 
+def tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    """``Tensor.backward``: the gradient of this tensor with respect to the graph leaves (see ``backward``).
+    Attached to Tensor by graphgrad/__init__.py (Tensor sits below the engine).
+
+    >>> import graphgrad
+    >>> x = graphgrad.tensor([3.0], requires_grad=True)
+    >>> (x * x).sum().backward(); x.grad
+    tensor([6.])
+    """
+    if self._view is not None:
+        self.grad_fn  # noqa: B018  (brings a view's history up to date)
+    backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+
 _CREATE_GRAPH_WARNING = (
     "Using backward() with create_graph=True will create a reference cycle between the parameter and its "
     "gradient which can cause a memory leak. We recommend using autograd.grad when creating the graph to avoid "
