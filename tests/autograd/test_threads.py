@@ -170,3 +170,18 @@ def test_anomaly_mode_is_process_wide_as_in_pytorch(torch_ref):
 
     assert seen_in_a_thread(gg) == seen_in_a_thread(torch_ref) is True
     assert not gg.is_anomaly_enabled()
+
+
+def test_threads_backward_through_a_shared_leaf_each_add_their_gradient():
+    """Hogwild-style: graphs of their own over one shared parameter; every gradient lands in its .grad (NumPy
+    lets go of the interpreter lock while it adds arrays this large, so the sum into .grad takes a lock)."""
+    w = gg.zeros(200_000, dtype=gg.float64, requires_grad=True)
+
+    def body(i):
+        for _ in range(10):
+            ((w + 1.0) * float(i + 1)).sum().backward()
+        return True
+
+    _run_threads(body)
+    expected = 10 * sum(range(1, N_THREADS + 1))
+    np.testing.assert_array_equal(w.grad.numpy(), np.full(w.shape, float(expected)))

@@ -5,11 +5,14 @@ graph of the gradient is being built (``create_graph``)."""
 from __future__ import annotations
 
 import sys
+import threading
 
 import numpy as np
 
 from .._tensor import Tensor
 from .backward_hooks import run_leaf_hooks, run_post_accumulate_hooks
+
+_GRAD_LOCK = threading.Lock()  # as PyTorch's AccumulateGrad holds a mutex while it updates .grad
 
 
 def accumulate(t, g, create_graph, hooks_done=False):
@@ -18,21 +21,22 @@ def accumulate(t, g, create_graph, hooks_done=False):
         g = run_leaf_hooks(t, g)
     if g is None:
         return
-    if t._grad is None:
-        if create_graph and g._rg:
-            # PyTorch copies it into a new tensor of the leaf's layout: x.grad's node is CopyBackwards
-            t._grad = Tensor._make(np.empty(t._data.shape, t._data.dtype), False, None).copy_(g)
-        elif _unshared(g, t._data):
-            t._grad = Tensor._make(g._data, False, None)
+    with _GRAD_LOCK:  # threads running backward through a shared leaf each add their whole gradient
+        if t._grad is None:
+            if create_graph and g._rg:
+                # PyTorch copies it into a new tensor of the leaf's layout: x.grad's node is CopyBackwards
+                t._grad = Tensor._make(np.empty(t._data.shape, t._data.dtype), False, None).copy_(g)
+            elif _unshared(g, t._data):
+                t._grad = Tensor._make(g._data, False, None)
+            else:
+                t._grad = Tensor._make(np.array(g._data, dtype=t._data.dtype, copy=True), False, None)
+        elif create_graph:
+            t._grad = t._grad + g
         else:
-            t._grad = Tensor._make(np.array(g._data, dtype=t._data.dtype, copy=True), False, None)
-    elif create_graph:
-        t._grad = t._grad + g
-    else:
-        # grad mode off: summed in place, as PyTorch does, so a .grad built with create_graph keeps its node
-        np.add(t._grad._data, g._data, out=t._grad._data, casting="unsafe")
-        if t._grad._grad_fn is not None:
-            t._grad._bump_version()
+            # grad mode off: summed in place, as PyTorch does, so a .grad built with create_graph keeps its node
+            np.add(t._grad._data, g._data, out=t._grad._data, casting="unsafe")
+            if t._grad._grad_fn is not None:
+                t._grad._bump_version()
     run_post_accumulate_hooks(t)
 
 
