@@ -37,7 +37,7 @@ from .._tensor import Tensor
 from .errors import format_site
 from .explain import names_in_user_frame, no_grad_chain
 from .graph import AccumulateGrad, Node, _seq, code_location, grad_accumulator, user_site
-from .walk import reachable, topological
+from .walk import flatten, reachable, topological
 
 _call_ids = itertools.count(1)
 # Recent calls, oldest first: to tell which backward went through nodes that hold nothing to free.
@@ -99,13 +99,9 @@ class gc_paused:
 # --- walking the graph ------------------------------------------------------------------------------
 def _root_nodes(x):
     """The nodes a tensor, a node, or a list/tuple of them leads to (grad_fn, or AccumulateGrad of a leaf)."""
-    items = list(x) if isinstance(x, (list, tuple)) else [x]
     out = []
-    while items:
-        v = items.pop(0)
-        if isinstance(v, (list, tuple)):
-            items[:0] = list(v)
-        elif isinstance(v, Node):
+    for v in flatten(x):
+        if isinstance(v, Node):
             out.append(v)
         elif isinstance(v, Tensor):
             if v.grad_fn is not None:

@@ -86,3 +86,20 @@ def leading_to(roots, targets) -> tuple[dict, set]:
             if nxt in needed:
                 deps[nxt] = deps.get(nxt, 0) + 1
     return deps, needed
+
+
+def flatten(x) -> list:
+    """The items of ``x`` and of the lists and tuples nested in it, in order (``x`` itself if it is neither).
+
+    >>> flatten([1, (2, [3]), 4])
+    [1, 2, 3, 4]
+    """
+    items = list(x) if isinstance(x, (list, tuple)) else [x]
+    out = []
+    while items:
+        v = items.pop(0)
+        if isinstance(v, (list, tuple)):
+            items[:0] = list(v)
+        else:
+            out.append(v)
+    return out

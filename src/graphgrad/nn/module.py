@@ -338,24 +338,21 @@ class Module:
         return mod
 
     def get_parameter(self, target):
-        module_path, _, param_name = target.rpartition(".")
-        mod = self.get_submodule(module_path)
-        if not hasattr(mod, param_name):
-            raise AttributeError(mod._get_name() + " has no attribute `" + param_name + "`")
-        param = getattr(mod, param_name)
-        if not isinstance(param, Parameter):
-            raise AttributeError("`" + param_name + "` is not an nn.Parameter")
-        return param
+        return self._get_at(target, "an nn.Parameter", lambda mod, name, value: isinstance(value, Parameter))
 
     def get_buffer(self, target):
-        module_path, _, buffer_name = target.rpartition(".")
+        return self._get_at(target, "a buffer", lambda mod, name, value: name in mod._buffers)
+
+    def _get_at(self, target, kind, is_kind):
+        """The attribute at dotted path ``target``, with PyTorch's errors when it is missing or not ``kind``."""
+        module_path, _, name = target.rpartition(".")
         mod = self.get_submodule(module_path)
-        if not hasattr(mod, buffer_name):
-            raise AttributeError(mod._get_name() + " has no attribute `" + buffer_name + "`")
-        buffer = getattr(mod, buffer_name)
-        if buffer_name not in mod._buffers:
-            raise AttributeError("`" + buffer_name + "` is not a buffer")
-        return buffer
+        if not hasattr(mod, name):
+            raise AttributeError(mod._get_name() + " has no attribute `" + name + "`")
+        value = getattr(mod, name)
+        if not is_kind(mod, name, value):
+            raise AttributeError("`" + name + "` is not " + kind)
+        return value
 
     # --- attribute protocol ---------------------------------------------------------------------
     def __getattr__(self, name):

@@ -31,7 +31,7 @@ from .._tensor import Tensor
 from ..autograd import ledger
 from ..autograd.explain import names_in_user_frame
 from ..autograd.graph import AccumulateGrad
-from ..autograd.walk import reachable
+from ..autograd.walk import flatten, reachable
 
 ALIVE, RETAINED = None, "gold"
 FREED_COLOURS = ("lightpink", "plum", "lightsalmon", "thistle", "pink3", "rosybrown1", "orchid1", "mistyrose3")
@@ -436,15 +436,9 @@ def _with_attrs(fn, name, max_attr_chars):
 
 
 def _flatten(var):
-    out = []
-    stack = [var]
-    while stack:
-        v = stack.pop(0)
-        if isinstance(v, (list, tuple)):
-            stack[:0] = list(v)
-        elif isinstance(v, Tensor):
-            out.append(v)
-        else:
+    out = flatten(var)
+    for v in out:
+        if not isinstance(v, Tensor):
             raise TypeError(f"make_dot expects a tensor or a list/tuple of tensors, got {type(v).__name__}")
     return out
 
