@@ -122,6 +122,10 @@ def tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, 
     backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
 
+# named as the method it becomes, so that Python's own errors read "Tensor.backward() got an unexpected ..."
+tensor_backward.__name__, tensor_backward.__qualname__ = "backward", "Tensor.backward"
+
+
 _CREATE_GRAPH_WARNING = (
     "Using backward() with create_graph=True will create a reference cycle between the parameter and its "
     "gradient which can cause a memory leak. We recommend using autograd.grad when creating the graph to avoid "
