@@ -1,6 +1,7 @@
-"""Shared test setup: hypothesis profiles sized for a 2-core CI, and the PyTorch reference fixture."""
+"""Shared test setup: hypothesis profiles sized for a 2-core CI, the PyTorch reference fixture, the CLI runner."""
 
 import os
+import subprocess
 
 import numpy as np
 import pytest
@@ -23,3 +24,18 @@ def torch_ref():
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture
+def cli(capsys, monkeypatch, tmp_path):
+    """``graphgrad ARGS`` run in this process (what the console script runs), in tmp_path: a CompletedProcess."""
+    from graphgrad.cli import main
+
+    monkeypatch.chdir(tmp_path)
+
+    def run(*argv):
+        code = main([str(a) for a in argv])
+        out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(argv, code, out, err)
+
+    return run

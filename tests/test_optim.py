@@ -1,6 +1,7 @@
 """graphgrad.optim against torch.optim: same parameters and state after several steps, same layouts."""
 
 import copy
+import importlib
 import re
 import warnings
 
@@ -43,6 +44,37 @@ CONFIGS = {
         dict(),
         dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1),
         dict(lr=0.05, weight_decay=0.2, eps=1e-6, maximize=True),
+    ],
+    "Adadelta": [
+        dict(),
+        dict(lr=0.5, rho=0.8, eps=1e-4, weight_decay=0.1),
+        dict(lr=0.3, maximize=True),
+    ],
+    "Adamax": [
+        dict(),
+        dict(lr=0.05, betas=(0.7, 0.9), eps=1e-5, weight_decay=0.1),
+        dict(lr=0.01, maximize=True),
+    ],
+    "NAdam": [
+        dict(),
+        dict(lr=0.05, betas=(0.7, 0.9), momentum_decay=0.05, weight_decay=0.1),
+        dict(lr=0.01, weight_decay=0.2, decoupled_weight_decay=True, maximize=True),
+    ],
+    "RAdam": [
+        dict(),
+        # beta2 small enough that the rectified branch (rho_t > 5) is taken within the steps
+        dict(lr=0.05, betas=(0.8, 0.7), eps=1e-5, weight_decay=0.1),
+        dict(lr=0.01, betas=(0.9, 0.6), weight_decay=0.2, decoupled_weight_decay=True, maximize=True),
+    ],
+    "Rprop": [
+        dict(),
+        dict(lr=0.05, etas=(0.3, 1.7), step_sizes=(1e-3, 0.2)),
+        dict(lr=0.01, maximize=True),
+    ],
+    "ASGD": [
+        dict(),
+        dict(lr=0.05, lambd=0.1, alpha=0.5, t0=2, weight_decay=0.1),
+        dict(lr=0.02, t0=0, maximize=True),
     ],
 }
 CASES = [(name, cfg) for name, cfgs in CONFIGS.items() for cfg in cfgs]
@@ -256,6 +288,18 @@ def test_named_parameters_are_accepted():
         (lambda o, p: o.SGD([p[0] * 2], lr=0.1), ValueError),
         (lambda o, p: o.SGD([1.0], lr=0.1), TypeError),
         (lambda o, p: o.SGD([("a", p[0]), p[1]], lr=0.1), ValueError),
+        (lambda o, p: o.Adadelta(p, rho=1.5), ValueError),
+        (lambda o, p: o.Adadelta(p, lr=-1, rho=1.5), ValueError),
+        (lambda o, p: o.Adadelta(p, eps=-1), ValueError),
+        (lambda o, p: o.Adamax(p, betas=(0.9, 1.0)), ValueError),
+        (lambda o, p: o.NAdam(p, momentum_decay=-1), ValueError),
+        (lambda o, p: o.NAdam(p, weight_decay=-1, momentum_decay=-1), ValueError),
+        (lambda o, p: o.RAdam(p, betas=(-0.1, 0.9)), ValueError),
+        (lambda o, p: o.Rprop(p, etas=(1.5, 1.2)), ValueError),
+        (lambda o, p: o.Rprop(p, etas=(0.5, 0.9)), ValueError),
+        (lambda o, p: o.ASGD(p, weight_decay=-1), ValueError),
+        (lambda o, p: o.LBFGS(p, lr=-1), ValueError),
+        (lambda o, p: o.LBFGS([{"params": [p[0]]}, {"params": [p[1]]}]), ValueError),
     ],
 )
 def test_errors_match_torch(torch_ref, make, exc):
@@ -306,6 +350,32 @@ def test_state_dict_round_trip_continues_identically(rng, name, cfg):
         step(opt2, copies, grads[i])
     for p, c in zip(params, copies):
         np.testing.assert_array_equal(_np(p), _np(c))
+
+
+NEW_OPTIMIZER_CASES = [(name, CONFIGS[name][1]) for name in ("Adadelta", "Adamax", "NAdam", "RAdam", "Rprop", "ASGD")]
+
+
+@pytest.mark.parametrize(("name", "cfg"), NEW_OPTIMIZER_CASES, ids=[n for n, _ in NEW_OPTIMIZER_CASES])
+def test_state_dict_from_torch_continues_like_torch(torch_ref, rng, name, cfg):
+    """Three steps in PyTorch, its state_dict loaded into graphgrad (tensors converted), three more in both."""
+    g_params, t_params, _, t_opt = _run_both(torch_ref, name, cfg, rng, steps=3)
+    sd = t_opt.state_dict()
+    converted = {
+        "state": {i: {k: graphgrad.tensor(v.numpy()) if hasattr(v, "numpy") else v for k, v in st.items()}
+                  for i, st in sd["state"].items()},
+        "param_groups": copy.deepcopy(sd["param_groups"]),
+    }
+    g_opt = getattr(optim, name)(g_params, **cfg)
+    g_opt.load_state_dict(converted)
+    for _ in range(3):
+        grads = [rng.standard_normal(p.shape).astype(np.float32) for p in t_params]
+        for gp, tp, gr in zip(g_params, t_params, grads):
+            gp.grad, tp.grad = graphgrad.tensor(gr), torch_ref.tensor(gr)
+        g_opt.step()
+        t_opt.step()
+    for gp, tp in zip(g_params, t_params):
+        np.testing.assert_allclose(_np(gp), _np(tp), rtol=1e-5, atol=1e-6)
+    _assert_state_equal(g_opt.state_dict()["state"], t_opt.state_dict()["state"])
 
 
 def test_state_dict_layout_matches_torch(torch_ref):
@@ -401,3 +471,71 @@ def test_nn_model_training_matches_torch(torch_ref, rng, name, cfg):
         np.testing.assert_allclose(_np(gp), _np(tp), rtol=1e-4, atol=1e-6)
     assert g_opt.state_dict()["param_groups"] == t_opt.state_dict()["param_groups"]
     _assert_state_equal(g_opt.state_dict()["state"], t_opt.state_dict()["state"])
+
+
+# --- hooks --------------------------------------------------------------------------------------------
+def _hook_trace(lib):
+    """Run one scenario with every kind of optimizer hook; return what the hooks saw, in order."""
+    seen = []
+    w = lib.tensor([1.0, -1.0], requires_grad=True)
+    opt = lib.optim.Adam([w], lr=0.1)
+    optimizer_module = importlib.import_module(lib.__name__ + ".optim.optimizer")
+    handles = [
+        optimizer_module.register_optimizer_step_pre_hook(lambda o, a, k: seen.append(("global-pre", len(a)))),
+        optimizer_module.register_optimizer_step_post_hook(lambda o, a, k: seen.append(("global-post", len(a)))),
+        opt.register_step_pre_hook(lambda o, a, k: seen.append(("pre", a[0] is o, len(a), sorted(k)))),
+        opt.register_step_post_hook(lambda o, a, k: seen.append(("post", len(a)))),
+        opt.register_state_dict_pre_hook(lambda o: seen.append("sd-pre")),
+        opt.register_state_dict_post_hook(lambda o, sd: {**sd, "extra": 1}),
+        opt.register_state_dict_post_hook(lambda o, sd: seen.append(("sd-first", sorted(sd))), prepend=True),
+        opt.register_load_state_dict_pre_hook(lambda o, sd: {k: v for k, v in sd.items() if k != "extra"}),
+        opt.register_load_state_dict_post_hook(lambda o: seen.append("load-post")),
+    ]
+    w.grad = lib.tensor([0.5, 0.5])
+    opt.step()
+    sd = opt.state_dict()
+    seen.append(sorted(sd))
+    opt.load_state_dict(sd)
+    for handle in handles:
+        handle.remove()
+    opt.step()
+    opt.state_dict()
+    seen.append(w.detach().numpy().round(6).tolist())
+    return seen
+
+
+def test_hooks_run_as_in_torch(torch_ref):
+    assert _hook_trace(graphgrad) == _hook_trace(torch_ref)
+
+
+def test_step_pre_hook_can_replace_arguments_and_bad_returns_raise(torch_ref):
+    for lib in (graphgrad, torch_ref):
+        w = lib.tensor([2.0], requires_grad=True)
+        opt = lib.optim.SGD([w], lr=0.5)
+
+        def closure(opt=opt, w=w):
+            opt.zero_grad()
+            loss = (w * w).sum()
+            loss.backward()
+            return loss
+
+        handle = opt.register_step_pre_hook(lambda o, a, k, closure=closure: ((o, closure), {}))
+        assert float(opt.step()) == 4.0  # the hook supplied the closure
+        handle.remove()
+        opt.register_step_pre_hook(lambda o, a, k: 5)
+        with pytest.raises(RuntimeError, match=r"must return None or a tuple of \(new_args, new_kwargs\), but got 5\."):
+            opt.step()
+
+
+def test_subclass_calling_super_step_runs_hooks_once():
+    class Counting(optim.SGD):
+        def step(self, closure=None):
+            return super().step(closure)
+
+    w = graphgrad.tensor([1.0], requires_grad=True)
+    opt = Counting([w], lr=0.1)
+    calls = []
+    opt.register_step_pre_hook(lambda o, a, k: calls.append(1))
+    w.grad = graphgrad.ones(1)
+    opt.step()
+    assert calls == [1]

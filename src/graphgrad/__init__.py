@@ -10,6 +10,8 @@ graph-lifetime rules and the same errors.
 tensor([2., 4.])
 """
 
+import sys as _sys
+
 from . import _dtype, _repr, autograd, cuda, ops
 from . import random as _random
 from ._device import device
@@ -50,7 +52,7 @@ __version__ = "0.1.0"
 half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64
 float32 = float32
-cfloat = None
+from ._dtype import bfloat16, cdouble, cfloat, chalf, complex32, complex64, complex128, uint16, uint32, uint64  # noqa: E402,F401
 
 
 def _bind_ops():
@@ -105,5 +107,45 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
         _repr.LINEWIDTH = linewidth
 
 
-from . import linalg, nn, optim, return_types, utils, viz  # noqa: E402  (viz imports graphviz only when make_dot is called)
+from . import distributions, func, linalg, nn, optim, return_types, testing, utils, viz  # noqa: E402  (viz: lazy)
 from .serialization import load, save  # noqa: E402
+
+# isort: split
+# what PyTorch's CPU build has besides the ops: devices, backends, mixed precision, TorchScript, sparse COO
+from . import accelerator, amp, backends, cpu, jit, onnx, sparse  # noqa: E402
+from ._compile import compile  # noqa: E402
+from ._constants import (  # noqa: E402
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    e,
+    finfo,
+    iinfo,
+    inf,
+    memory_format,
+    nan,
+    newaxis,
+    pi,
+    preserve_format,
+)
+from ._runtime import (  # noqa: E402
+    get_default_device,
+    get_float32_matmul_precision,
+    get_num_interop_threads,
+    get_num_threads,
+    set_default_device,
+    set_float32_matmul_precision,
+    set_num_interop_threads,
+    set_num_threads,
+)
+from .amp.autocast_mode import (  # noqa: E402
+    autocast,
+    get_autocast_cpu_dtype,
+    get_autocast_dtype,
+    is_autocast_available,
+    is_autocast_cpu_enabled,
+    is_autocast_enabled,
+)
+
+sparse.install(_sys.modules[__name__])  # sparse_coo_tensor, to_sparse, mm/matmul/add with a sparse operand
+amp.autocast_mode.install(_sys.modules[__name__])  # matmul, linear, conv, ... cast under autocast

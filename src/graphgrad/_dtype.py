@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["dtype", "float16", "float32", "float64", "int8", "uint8", "int16", "int32", "int64", "bool_"]
+__all__ = ["dtype", "float16", "float32", "float64", "int8", "uint8", "int16", "int32", "int64", "bool_", "bfloat16"]
+
+try:  # bfloat16 lives in NumPy through ml_dtypes, an optional extra
+    import ml_dtypes as _ml_dtypes
+except ImportError:  # pragma: no cover - depends on the install
+    _ml_dtypes = None
 
 
 class dtype:
@@ -22,18 +27,19 @@ class dtype:
 
     __slots__ = ("name", "np", "is_floating_point", "is_signed", "itemsize", "_category", "_legacy")
 
-    def __init__(self, name, np_dtype, category, legacy):
+    def __init__(self, name, np_dtype, category, legacy, itemsize=None):
         self.name = name
-        self.np = np.dtype(np_dtype)
-        self._category = category  # 0 bool, 1 integer, 2 floating
+        # None: a dtype of PyTorch's that graphgrad cannot hold here (``require_supported`` says why)
+        self.np = None if np_dtype is None else np.dtype(np_dtype)
+        self._category = category  # 0 bool, 1 integer, 2 floating, 3 complex
         self.is_floating_point = category == 2
-        self.is_signed = self.np.kind in "if"
-        self.itemsize = self.np.itemsize
+        self.is_signed = category >= 2 or (self.np is not None and self.np.kind == "i")
+        self.itemsize = self.np.itemsize if self.np is not None else itemsize
         self._legacy = legacy  # PyTorch's tensor-type name, used in its error texts
 
     @property
     def is_complex(self):
-        return False
+        return self._category == 3
 
     def __repr__(self):
         return f"graphgrad.{self.name}"
@@ -51,12 +57,43 @@ int16 = dtype("int16", np.int16, 1, "ShortTensor")
 int32 = dtype("int32", np.int32, 1, "IntTensor")
 int64 = dtype("int64", np.int64, 1, "LongTensor")
 bool_ = dtype("bool", np.bool_, 0, "BoolTensor")
+bfloat16 = dtype("bfloat16", _ml_dtypes and _ml_dtypes.bfloat16, 2, "BFloat16Tensor", itemsize=2)
+# PyTorch's dtypes that graphgrad has not got: they exist, and using one raises (require_supported)
+complex32 = dtype("complex32", None, 3, "ComplexHalfTensor", itemsize=4)
+complex64 = dtype("complex64", None, 3, "ComplexFloatTensor", itemsize=8)
+complex128 = dtype("complex128", None, 3, "ComplexDoubleTensor", itemsize=16)
+uint16 = dtype("uint16", None, 1, "UInt16Tensor", itemsize=2)
+uint32 = dtype("uint32", None, 1, "UInt32Tensor", itemsize=4)
+uint64 = dtype("uint64", None, 1, "UInt64Tensor", itemsize=8)
+chalf, cfloat, cdouble = complex32, complex64, complex128
+_UNSUPPORTED = (complex32, complex64, complex128, uint16, uint32, uint64)
 
-_ALL = (float16, float32, float64, uint8, int8, int16, int32, int64, bool_)
+_ALL = (float16, float32, float64, uint8, int8, int16, int32, int64, bool_) + ((bfloat16,) if _ml_dtypes else ())
 _FROM_NP = {d.np: d for d in _ALL}
-_BY_NAME = {d.name: d for d in _ALL}
+_BY_NAME = {d.name: d for d in _ALL + _UNSUPPORTED + (bfloat16,)}
 # PyTorch's aliases
-_BY_NAME.update(half=float16, float=float32, double=float64, short=int16, int=int32, long=int64)
+_BY_NAME.update(half=float16, float=float32, double=float64, short=int16, int=int32, long=int64,
+                chalf=complex32, cfloat=complex64, cdouble=complex128)
+
+
+_FLOAT_NP = frozenset(d.np for d in _ALL if d.is_floating_point)
+
+
+def is_float_np(np_dtype) -> bool:
+    """Whether a NumPy dtype is one of graphgrad's floating dtypes (bfloat16's NumPy kind is "V", not "f")."""
+    return np_dtype in _FLOAT_NP
+
+
+def require_supported(d: dtype) -> dtype:
+    """``d`` if graphgrad can hold it here; otherwise a clear error (never a silent float32)."""
+    if d.np is not None:
+        return d
+    if d is bfloat16:
+        raise ImportError("graphgrad.bfloat16 needs the ml_dtypes package, which is not installed: "
+                          "pip install ml_dtypes  (or: pip install 'graphgrad[bf16]')")
+    what = "complex tensors" if d.is_complex else "unsigned integers wider than 8 bits"
+    raise TypeError(f"graphgrad does not support dtype torch.{d.name}: it has no {what} "
+                    "(supported: float64, float32, float16, bfloat16, int64, int32, int16, int8, uint8, bool)")
 
 
 def _by_name(name):
@@ -98,7 +135,7 @@ def from_numpy_dtype(np_dtype) -> dtype:
 def to_dtype(d) -> dtype:
     """Accept a graphgrad dtype, a NumPy dtype, a Python type or a name."""
     if isinstance(d, dtype):
-        return d
+        return require_supported(d)
     if d is float:
         return _default_float
     if d is int:
@@ -106,7 +143,7 @@ def to_dtype(d) -> dtype:
     if d is bool:
         return bool_
     if isinstance(d, str) and d in _BY_NAME:
-        return _BY_NAME[d]
+        return require_supported(_BY_NAME[d])
     return from_numpy_dtype(d)
 
 

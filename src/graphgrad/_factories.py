@@ -6,12 +6,13 @@ import math
 
 import numpy as np
 
-from . import _dtype
+from . import _dtype, _runtime
 from ._device import check_device
 from ._tensor import Tensor
 from .autograd.graph import _Sites, user_site
 from .ops._op import Op, _torch_name, apply_inplace, export
 from .random import rng
+from .sparse import sparse_coo_tensor
 
 
 def _resolve(dtype, default=None):
@@ -21,11 +22,13 @@ def _resolve(dtype, default=None):
 
 
 def _finish(arr, requires_grad, device=None):
+    if device is None:
+        device = _runtime.default_device  # set_default_device's choice
     if device is not None:
         check_device(device)
     t = Tensor._make(arr, False, None)
     if requires_grad:
-        if arr.dtype.kind != "f":
+        if not _dtype.is_float_np(arr.dtype):
             raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         t.requires_grad_(True)
     return t
@@ -93,7 +96,7 @@ def _check_ragged(data, dim=0):
 
 
 @export("tensor", method=False)
-def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
+def tensor(data, *, dtype=None, device=None, requires_grad=False):
     """A new tensor that copies ``data`` (a number, nested lists, an ndarray or a tensor).
 
     >>> import graphgrad
@@ -145,14 +148,21 @@ def from_numpy(ndarray):
     return t
 
 
-def _filled(value, size, dtype, requires_grad, device, default=None):
+def _filled(value, size, dtype, requires_grad, device, default=None, layout=None):
+    if layout is not None and layout.name == "sparse_coo":  # an all-zero sparse tensor: no nonzeros at all
+        if value != 0:
+            raise RuntimeError("full(...) is not implemented for sparse layout")
+
+        shape = _size(size)
+        return sparse_coo_tensor(np.zeros((len(shape), 0), np.int64), np.zeros(0, _resolve(dtype, default)), shape,
+                                 device=device, requires_grad=requires_grad)
     return _finish(np.full(_size(size), value, dtype=_resolve(dtype, default)), requires_grad, device)
 
 
 @export("zeros", method=False)
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+def zeros(*size, dtype=None, device=None, requires_grad=False, layout=None):
     try:
-        return _filled(0, size, dtype, requires_grad, device)
+        return _filled(0, size, dtype, requires_grad, device, layout=layout)
     except RuntimeError as e:
         if "negative dimension" in str(e):
             raise RuntimeError("zeros: Dimension size must be non-negative.") from None  # PyTorch's own text
@@ -160,26 +170,29 @@ def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=
 
 
 @export("ones", method=False)
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-    return _filled(1, size, dtype, requires_grad, device)
+def ones(*size, dtype=None, device=None, requires_grad=False, layout=None):
+    return _filled(1, size, dtype, requires_grad, device, layout=layout)
 
 
 @export("empty", method=False)
-def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None, memory_format=None,
-          pin_memory=False):
-    return _filled(0, size, dtype, requires_grad, device)
+def empty(*size, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None):
+    if memory_format is not None and memory_format.name == "preserve_format":
+        raise RuntimeError("unsupported memory format Preserve")
+    return _filled(0, size, dtype, requires_grad, device, layout=layout)
 
 
 @export("full", method=False)
-def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None):
     if dtype is None:
         dtype = _dtype.from_numpy_dtype(_infer(fill_value))
-    return _filled(fill_value, (tuple(size),), dtype, requires_grad, device)
+    return _filled(fill_value, (tuple(size),), dtype, requires_grad, device, layout=layout)
 
 
 def _like(fn):
     def like(input, *args, dtype=None, device=None, requires_grad=False, memory_format=None, layout=None,
              **kwargs):
+        if layout is not None:
+            kwargs["layout"] = layout  # zeros_like(x, layout=sparse_coo); the random factories take no layout
         return fn(input._data.shape, *args, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad,
                   **kwargs)
 
@@ -206,7 +219,7 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
 
 
 @export("arange", method=False)
-def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False, out=None):
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
     """Values from ``start`` to ``end`` (exclusive); int64 unless a bound or step is a float."""
     if end is None:
         start, end = 0, start

@@ -27,7 +27,7 @@ SCI_MODE = None  # None: chosen per tensor; True/False: forced
 
 class _Formatter:
     def __init__(self, arr):
-        self.floating = arr.dtype.kind == "f"
+        self.floating = arr.dtype.kind == "f"  # (bfloat16 is shown through float32)
         self.int_mode = True
         self.sci_mode = False
         self.max_width = 1
@@ -123,6 +123,8 @@ def tensor_repr(t, prefix="tensor(") -> str:
     indent = len(prefix)
     suffixes = []
     dt = _dtype.from_numpy_dtype(arr.dtype)
+    if dt is _dtype.bfloat16:
+        arr = arr.astype(np.float32)  # PyTorch formats bfloat16 values as floats
     if arr.size == 0:
         if arr.ndim != 1:
             suffixes.append(f"size={tuple(arr.shape)}")

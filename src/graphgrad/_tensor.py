@@ -156,22 +156,26 @@ class Tensor:
     def device(self):
         return device("cpu")
 
-    @property
-    def is_cuda(self):
-        return False
+    # what kind of tensor this is, as PyTorch reports it: a dense tensor on the CPU
+    is_cuda = is_mps = is_xpu = is_ipu = is_xla = is_mtia = is_maia = is_hpu = is_meta = is_vulkan = property(
+        lambda self: False)
+    is_mkldnn = is_quantized = is_nested = property(lambda self: False)
+    is_cpu = property(lambda self: True)
 
     @property
     def layout(self):
         return "strided"
 
     def is_floating_point(self):
-        return self._data.dtype.kind == "f"
+        return _dtype.is_float_np(self._data.dtype)
 
     def is_complex(self):
         return False
 
     def is_contiguous(self, memory_format=None):
-        return bool(self._data.flags.c_contiguous)
+        if memory_format is None:
+            return bool(self._data.flags.c_contiguous)
+        return memory_format.holds(self._data)
 
     def stride(self, dim=None):
         st = tuple(s // self._data.itemsize for s in self._data.strides)
@@ -223,7 +227,7 @@ class Tensor:
                 + ("" if value else " If you want to use a computed variable in a subgraph that doesn't require "
                    "differentiation use var_no_grad = var.detach().") + explain.not_a_leaf(self, value)
             )
-        if value and self._data.dtype.kind != "f":
+        if value and not _dtype.is_float_np(self._data.dtype):
             raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
         if value and self._vbox.__class__ is InferenceBox and not modes.inference:
             raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
@@ -235,7 +239,7 @@ class Tensor:
         if not isinstance(requires_grad, bool):
             raise TypeError(f"requires_grad_(): argument 'requires_grad' (position 1) must be bool, not "
                             f"{type(requires_grad).__name__}")
-        if requires_grad and self._data.dtype.kind != "f" and self._grad_fn is None:
+        if requires_grad and not _dtype.is_float_np(self._data.dtype) and self._grad_fn is None:
             raise RuntimeError("only Tensors of floating point dtype can require gradients")  # PyTorch's shorter text
         self.requires_grad = requires_grad
         return self
@@ -451,8 +455,12 @@ class Tensor:
         return new
 
     # --- dtype / device conversion ----------------------------------------------------------------
-    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False, **kwargs):
-        """``to(dtype)``, ``to(device)``, ``to(other_tensor)``; a cast is recorded in the graph."""
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False, memory_format=None, **kwargs):
+        """``to(dtype)``, ``to(device)``, ``to(other_tensor)``, ``to(memory_format=...)``; a cast is recorded in
+        the graph."""
+        if memory_format is not None and memory_format.name != "preserve_format":
+            out = self.to(*args, dtype=dtype, device=device, copy=copy)
+            return out.clone(memory_format=memory_format) if not memory_format.holds(out._data) else out
         for a in args:
             if isinstance(a, Tensor):
                 dtype = a.dtype
@@ -492,6 +500,9 @@ class Tensor:
 
     def half(self):
         return self.to(_dtype.float16)
+
+    def bfloat16(self):
+        return self.to(_dtype.bfloat16)
 
     def long(self):
         return self.to(_dtype.int64)
@@ -566,7 +577,7 @@ def _rebuild(arr, rg):
 
 def factory_requires_grad(t):
     """``requires_grad=True`` given to a factory (or Parameter): PyTorch's capitalised text for integers."""
-    if t._data.dtype.kind != "f":
+    if not _dtype.is_float_np(t._data.dtype):
         raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
     t.requires_grad_(True)
     return t

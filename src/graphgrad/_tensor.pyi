@@ -67,7 +67,7 @@ class Tensor:
     def abs_(self, **kw) -> Any: ...  # ops/elementwise.py
     def absolute(self) -> Any: ...  # ops/elementwise.py
     def acos(self) -> Any: ...  # ops/elementwise.py
-    def add(self, other, *, alpha=1, out=None) -> Any: ...  # ops/elementwise.py
+    def add(self, other, *, alpha=1) -> Any: ...  # ops/elementwise.py
     def add_(self, other, *, alpha=1) -> Any: ...  # ops/elementwise.py
     def addcdiv(self, tensor1, tensor2, *, value=1) -> Any: ...  # ops/elementwise.py
     def addcdiv_(self, tensor1, tensor2, *, value=1) -> Any: ...  # ops/elementwise.py
@@ -97,6 +97,7 @@ class Tensor:
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> Any: ...  # autograd/engine.py
     def bernoulli(self, p=None, *, generator=None) -> Any: ...  # _factories.py
     def bernoulli_(self, *args, generator=None, **kwargs) -> Any: ...  # _factories.py
+    def bfloat16(self) -> Any: ...  # _tensor.py
     def bitwise_and(self, other) -> Any: ...  # ops/elementwise.py
     def bitwise_not(self) -> Any: ...  # ops/elementwise.py
     def bitwise_not_(self, **kw) -> Any: ...  # ops/elementwise.py
@@ -200,11 +201,39 @@ class Tensor:
     def is_complex(self) -> Any: ...  # _tensor.py
     def is_contiguous(self, memory_format=None) -> Any: ...  # _tensor.py
     @property
+    def is_cpu(self) -> Any: ...  # _tensor.py
+    @property
     def is_cuda(self) -> Any: ...  # _tensor.py
     def is_floating_point(self) -> Any: ...  # _tensor.py
+    @property
+    def is_hpu(self) -> Any: ...  # _tensor.py
     def is_inference(self) -> Any: ...  # _tensor.py
     @property
+    def is_ipu(self) -> Any: ...  # _tensor.py
+    @property
     def is_leaf(self) -> Any: ...  # _tensor.py
+    @property
+    def is_maia(self) -> Any: ...  # _tensor.py
+    @property
+    def is_meta(self) -> Any: ...  # _tensor.py
+    @property
+    def is_mkldnn(self) -> Any: ...  # _tensor.py
+    @property
+    def is_mps(self) -> Any: ...  # _tensor.py
+    @property
+    def is_mtia(self) -> Any: ...  # _tensor.py
+    @property
+    def is_nested(self) -> Any: ...  # _tensor.py
+    @property
+    def is_quantized(self) -> Any: ...  # _tensor.py
+    @property
+    def is_sparse(self) -> Any: ...  # sparse/__init__.py
+    @property
+    def is_vulkan(self) -> Any: ...  # _tensor.py
+    @property
+    def is_xla(self) -> Any: ...  # _tensor.py
+    @property
+    def is_xpu(self) -> Any: ...  # _tensor.py
     def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> Any: ...  # ops/elementwise.py
     def isfinite(self) -> Any: ...  # ops/elementwise.py
     def isinf(self) -> Any: ...  # ops/elementwise.py
@@ -212,7 +241,7 @@ class Tensor:
     def item(self) -> Any: ...  # _tensor.py
     def kthvalue(self, k, dim=-1, keepdim=False) -> Any: ...  # ops/reduce.py
     @property
-    def layout(self) -> Any: ...  # _tensor.py
+    def layout(self) -> Any: ...  # sparse/__init__.py
     def le(self, other) -> Any: ...  # ops/elementwise.py
     def lerp(self, end, weight) -> Any: ...  # ops/elementwise.py
     def lerp_(self, end, weight) -> Any: ...  # ops/elementwise.py
@@ -308,6 +337,8 @@ class Tensor:
     def requires_grad_(self, requires_grad=True) -> Any: ...  # _tensor.py
     def reshape(self, *args, **kwargs) -> Any: ...  # ops/_args.py
     def reshape_as(self, other) -> Any: ...  # ops/shape.py
+    def resize_(self, *args, **kwargs) -> Any: ...  # ops/_args.py
+    def resize_as_(self, the_template, memory_format=None) -> Any: ...  # ops/resize.py
     def resolve_conj(self) -> Any: ...  # ops/elementwise.py
     def resolve_neg(self) -> Any: ...  # ops/elementwise.py
     def retain_grad(self) -> Any: ...  # _tensor.py
@@ -360,7 +391,10 @@ class Tensor:
     def tanh_(self, **kw) -> Any: ...  # ops/elementwise.py
     def tensor_split(self, sections, dim=0) -> Any: ...  # ops/shape.py
     def tile(self, *args, dims=None) -> Any: ...  # ops/shape.py
-    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False, **kwargs) -> Any: ...  # _tensor.py
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False, memory_format=None, **kwargs) -> Any: ...  # _tensor.py
+    def to_dense(self, dtype=None, *, masked_grad=None) -> Any: ...  # sparse/__init__.py
+    def to_sparse(self, *args, layout=None, blocksize=None, dense_dim=None) -> Any: ...  # sparse/__init__.py
+    def to_sparse_coo(self, *args, layout=None, blocksize=None, dense_dim=None) -> Any: ...  # sparse/__init__.py
     def tolist(self) -> Any: ...  # _tensor.py
     def topk(self, k, dim=-1, largest=True, sorted=True) -> Any: ...  # ops/reduce.py
     def trace(self) -> Any: ...  # ops/structure.py
@@ -379,6 +413,8 @@ class Tensor:
     def unflatten(self, dim, sizes) -> Any: ...  # ops/shape.py
     def unfold(self, dimension, size, step) -> Any: ...  # ops/structure.py
     def uniform_(self, *args, generator=None, **kwargs) -> Any: ...  # _factories.py
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None) -> Any: ...  # ops/unique.py
+    def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None) -> Any: ...  # ops/unique.py
     def unsqueeze(self, dim) -> Any: ...  # ops/shape.py
     def untyped_storage(self) -> Any: ...  # _tensor.py
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Any: ...  # ops/reduce.py

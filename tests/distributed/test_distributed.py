@@ -163,3 +163,25 @@ def test_data_parallel_on_a_cpu_build(torch_ref):
     np.testing.assert_allclose(ours(graphgrad.tensor(x)).detach().numpy(),
                                theirs(torch_ref.tensor(x)).detach().numpy(), rtol=1e-6)
     assert ours.device_ids == theirs.device_ids == []
+
+
+@needs_mpi
+def test_cli_trains_data_parallel_and_resumes(tmp_path):
+    """``mpiexec -n 2 graphgrad train``: rank 0 alone prints and writes; a resume continues the run."""
+    cmd = ["mpiexec", "-n", "2"] + (["--allow-run-as-root", "--oversubscribe"] if os.geteuid() == 0 else [])
+    env = dict(os.environ, PYTHONPATH=SRC, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+
+    def train(*args):
+        out = subprocess.run(cmd + [sys.executable, "-m", "graphgrad", "train", "--limit", "200", "--out", "run",
+                                    *args], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=300)
+        assert out.returncode == 0, out.stdout + out.stderr
+        return out.stdout
+
+    first = train("--epochs", "2")
+    assert first.count("graphgrad train:") == 1 and "data-parallel over 2 processes" in first
+    assert first.count("epoch 2/2") == 1
+    assert (tmp_path / "run" / "checkpoint.safetensors").exists()
+    second = train("--epochs", "3", "--resume")
+    assert "resuming after epoch 2" in second and second.count("epoch 3/3") == 1
+    metrics = (tmp_path / "run" / "metrics.csv").read_text().splitlines()
+    assert len(metrics) == 4  # header and epochs 1-3

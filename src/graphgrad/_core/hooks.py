@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
+import threading
 import weakref
 
 
@@ -26,10 +26,13 @@ class RemovableHandle:
     0
     """
 
-    _ids = itertools.count()  # next() on a count is atomic: safe across threads
+    next_id = 0
+    _id_lock = threading.Lock()  # handles are made in any thread
 
     def __init__(self, hooks_dict, *, extra_dict=None):
-        self.id = next(RemovableHandle._ids)
+        with RemovableHandle._id_lock:
+            self.id = RemovableHandle.next_id
+            RemovableHandle.next_id += 1
         self.hooks_dict_ref = weakref.ref(hooks_dict) if hooks_dict is not None else None
         extras = extra_dict if isinstance(extra_dict, list) else ([extra_dict] if extra_dict is not None else [])
         self.extra_dict_ref = tuple(weakref.ref(d) for d in extras)
@@ -39,6 +42,18 @@ class RemovableHandle:
             d = ref() if ref is not None else None
             if d is not None:
                 d.pop(self.id, None)
+
+    # pickling (a saved module with hooks, e.g. a lazy one): the dicts themselves, references again on load
+    def __getstate__(self):
+        hooks = self.hooks_dict_ref() if self.hooks_dict_ref is not None else None
+        return (hooks, self.id, tuple(ref() for ref in self.extra_dict_ref))
+
+    def __setstate__(self, state):
+        hooks, self.id, extras = state
+        with RemovableHandle._id_lock:  # later handles must not reuse a loaded one's id
+            RemovableHandle.next_id = max(RemovableHandle.next_id, self.id + 1)
+        self.hooks_dict_ref = weakref.ref(hooks if hooks is not None else HookDict())  # None: the dict died
+        self.extra_dict_ref = tuple(weakref.ref(d) for d in extras if d is not None)
 
     def __enter__(self):
         return self

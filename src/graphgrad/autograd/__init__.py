@@ -1,7 +1,7 @@
 """graphgrad.autograd: the engine, grad modes, custom Functions, gradcheck and graph inspection."""
 
 from .._tensor import Tensor
-from . import graph
+from . import functional, graph
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .engine import backward, grad
 from .function import Function, FunctionCtx
@@ -36,7 +36,7 @@ def Variable(data, requires_grad=False, volatile=False):
 
 __all__ = [
     "Function", "FunctionCtx", "GradcheckError", "Variable", "backward", "detect_anomaly", "enable_grad", "grad",
-    "gradcheck", "gradgradcheck", "graph", "inference_mode", "is_anomaly_enabled", "is_grad_enabled",
+    "functional", "gradcheck", "gradgradcheck", "graph", "inference_mode", "is_anomaly_enabled", "is_grad_enabled",
     "is_inference_mode_enabled", "no_grad",
     "set_detect_anomaly", "set_grad_enabled",
 ]

@@ -19,6 +19,7 @@ from itertools import repeat
 import numpy as np
 
 from .._core.modes import modes
+from .._dtype import is_float_np
 from .._size import Size
 from .._tensor import Tensor
 from . import anomaly, explain
@@ -45,7 +46,7 @@ def _initial_grads(outputs, grad_outputs, create_graph):
             if t._rg:
                 if t._data.size != 1:
                     raise RuntimeError("grad can be implicitly created only for scalar outputs" + explain.non_scalar(t))
-                if t._data.dtype.kind != "f":
+                if not is_float_np(t._data.dtype):
                     raise RuntimeError("grad can be implicitly created only for real scalar outputs")
             g = Tensor._make(np.ones_like(t._data), False, None)
         else:

@@ -8,6 +8,7 @@ version-checked and released after backward like any other.
 from __future__ import annotations
 
 from .._core.modes import modes
+from .._dtype import is_float_np
 from .._tensor import Tensor
 from . import errors
 from .grad_mode import no_grad
@@ -170,7 +171,7 @@ class Function(metaclass=_FunctionMeta):
             if any(o is t for t in tensors):
                 o = Tensor._make(o._data, False, None)  # an input returned as is becomes a new output
                 o._vbox = outs[i]._vbox
-            if id(o) in ctx.non_differentiable or o._data.dtype.kind != "f":
+            if id(o) in ctx.non_differentiable or not is_float_np(o._data.dtype):
                 wrapped.append(o)
                 continue
             o._grad_fn = node

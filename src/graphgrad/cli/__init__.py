@@ -43,8 +43,8 @@ def _positive_float(text):
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"invalid float value: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be above 0, not {text}")
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be above 0 and finite, not {text}")
     return value
 
 
@@ -58,10 +58,17 @@ def _nonnegative_int(text):
     return value
 
 
+def graphgrad_version():
+    from graphgrad import __version__
+
+    return __version__
+
+
 def build_parser():
     from .train import DEFAULT_LR, DEFAULTS
 
     parser = _Parser(prog="graphgrad", description="Train, evaluate and inspect image classifiers with graphgrad.")
+    parser.add_argument("--version", action="version", version=f"graphgrad {graphgrad_version()}")
     sub = parser.add_subparsers(dest="command", metavar="{train,evaluate,inspect}", parser_class=_Parser)
 
     t = sub.add_parser(

@@ -7,7 +7,7 @@ import importlib
 import signal
 import threading
 
-from .._core.files import atomic_write_bytes, atomic_write_text  # noqa: F401 (the CLI modules import them from here)
+from ..serialization import atomic_write
 
 EXTRA_HINT = "pip install 'graphgrad[cli]'"
 
@@ -33,6 +33,15 @@ def need(*modules, purpose):
         listed = ", ".join(names.get(m, m) for m in dict.fromkeys(missing))
         raise CLIError(f"{purpose} needs {listed}, which is not installed: {EXTRA_HINT}", code=3)
     return found[0] if len(found) == 1 else found
+
+
+def atomic_write_bytes(path, data: bytes):
+    """Write ``data`` to ``path`` through a temporary file and a rename: readers never see half a file."""
+    atomic_write(path, lambda f: f.write(data))
+
+
+def atomic_write_text(path, text: str):
+    atomic_write_bytes(path, text.encode())
 
 
 _deferring = False

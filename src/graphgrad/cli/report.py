@@ -7,6 +7,7 @@ import io
 import os
 import shutil
 import subprocess
+import sys
 
 import numpy as np
 
@@ -129,12 +130,16 @@ def write_graph(out_dir, dot_source, text):
     atomic_write_text(os.path.join(out_dir, "graph.dot"), dot_source)
     atomic_write_text(os.path.join(out_dir, "graph.txt"), text + "\n")
     dot = shutil.which("dot")
-    if dot:
-        try:
-            svg = subprocess.run([dot, "-Tsvg"], input=dot_source.encode(), capture_output=True, check=True,
-                                 timeout=60).stdout
-        except (OSError, subprocess.SubprocessError):
-            return written
-        atomic_write_bytes(os.path.join(out_dir, "graph.svg"), svg)
-        written.append("graph.svg")
+    if not dot:
+        print("note: graph.svg not written: Graphviz's `dot` program is not installed (graph.dot holds the graph; "
+              "install Graphviz, e.g. apt-get install graphviz, to render it)", file=sys.stderr)
+        return written
+    try:
+        svg = subprocess.run([dot, "-Tsvg"], input=dot_source.encode(), capture_output=True, check=True,
+                             timeout=60).stdout
+    except (OSError, subprocess.SubprocessError) as e:
+        print(f"note: graph.svg not written: `dot -Tsvg` failed ({type(e).__name__})", file=sys.stderr)
+        return written
+    atomic_write_bytes(os.path.join(out_dir, "graph.svg"), svg)
+    written.append("graph.svg")
     return written

@@ -20,6 +20,7 @@ import graphgrad as torch
 
 from . import checkpoint, data, models, report
 from ._common import CLIError, need, sigint_deferred
+from .parallel import Job
 
 F = torch.nn.functional
 
@@ -29,13 +30,30 @@ SGD_MOMENTUM = 0.9
 
 
 def epoch_seed(seed, epoch):
-    """An integer seed for epoch ``epoch`` of a run with ``seed``."""
-    return int(np.random.SeedSequence([seed, epoch]).generate_state(1)[0])
+    """An integer seed for epoch ``epoch`` of a run with ``seed`` (negative seeds wrap as manual_seed's do)."""
+    return int(np.random.SeedSequence([seed % 2**64, epoch]).generate_state(1)[0])
 
 
-def cosine_lr(base, step, total):
-    """The learning rate at ``step`` of ``total``: cosine decay from ``base`` to 0."""
-    return base * 0.5 * (1.0 + math.cos(math.pi * step / max(total, 1)))
+def cosine_lr(base, step, total, start=0):
+    """The learning rate at ``step``: cosine decay from ``base`` at step ``start`` to 0 at step ``total``."""
+    return base * 0.5 * (1.0 + math.cos(math.pi * (step - start) / max(total - start, 1)))
+
+
+def lr_schedule(s, old_meta, steps_per_epoch, start_epoch):
+    """``(base, start)`` of the cosine: a resume that changes --epochs (or --lr) goes on from the rate the old
+    schedule had reached (or the new --lr) down to 0 at the new last step, instead of jumping back up."""
+    total = s["epochs"] * steps_per_epoch
+    old = (old_meta or {}).get("lr_schedule")
+    if old_meta is None:
+        return s["lr"], 0
+    if old is None:  # written before the schedule was recorded: it started at step 0 with the run's lr
+        old = [old_meta["lr"], 0, old_meta["epochs"] * steps_per_epoch]
+    base, start, old_total = old
+    if old_total == total and s["lr"] == old_meta["lr"]:
+        return base, start  # the same run, resumed: the same schedule
+    last = start_epoch * steps_per_epoch - 1  # the last step taken: the new cosine goes on from its rate
+    now = cosine_lr(base, last, old_total, start) if s["lr"] == old_meta["lr"] else s["lr"]
+    return now, last
 
 
 def make_optimizer(name, params, lr):
@@ -81,7 +99,10 @@ def _check_resume_data(args, resumed, ckpt_path):
             raise CLIError(f"{ckpt_path}: this run was trained on {old['data_name']}, not {args.data}; "
                            "resume it on the same data (leave out --data), or start a new run with another --out")
     if args.limit is not None and args.limit != old.get("limit"):
-        raise CLIError(f"{ckpt_path}: this run was trained with --limit {old.get('limit')}, not {args.limit}")
+        trained = (f"with --limit {old['limit']}" if old.get("limit") is not None else
+                   f"without --limit (on all {old['n_images']:,} images)")
+        raise CLIError(f"{ckpt_path}: this run was trained {trained}, not --limit {args.limit}; resume it with "
+                       "the same --limit (or leave it out), or start a new run with another --out")
 
 
 def _images(source):
@@ -94,7 +115,8 @@ def run(args):
                                             os.path.splitext(os.path.basename(args.data))[0])
                                    + "-" + (args.model or DEFAULTS["model"]))
     ckpt_path = os.path.join(out, checkpoint.FILENAME)
-    say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
+    job = Job()
+    say = (lambda *a: None) if args.quiet or not job.lead else (lambda *a: print(*a, flush=True))
 
     resumed = None
     if args.resume:
@@ -148,7 +170,7 @@ def run(args):
     meta.update({k: s[k] for k in ("epochs", "batch_size", "optimizer", "lr", "seed", "shift")})
 
     # --- model and optimizer ---
-    torch.manual_seed(s["seed"])
+    torch.manual_seed(s["seed"] % 2**64)  # as torch.manual_seed(-1) wraps
     if resumed:
         model = checkpoint.restore_model(resumed, ckpt_path)
     else:
@@ -169,8 +191,9 @@ def run(args):
 
     if os.path.exists(out) and not os.path.isdir(out):
         raise CLIError(f"--out {out}: is a file, not a directory")
-    os.makedirs(out, exist_ok=True)
-    if not resumed and os.path.exists(ckpt_path):
+    if job.lead:
+        os.makedirs(out, exist_ok=True)
+    if job.lead and not resumed and os.path.exists(ckpt_path):
         print(f"note: starting a new run in {out}; it replaces the checkpoint there "
               "(use --resume to continue that one instead)", file=sys.stderr)
     n_params = sum(p.numel() for p in model.parameters())
@@ -180,34 +203,57 @@ def run(args):
         f"{'' if size == '28x28' else ' -> 28x28'}, {classes} classes")
     say(f"  {s['optimizer']} lr {s['lr']:g} (cosine decay), batch {s['batch_size']}, {s['epochs']} epochs, "
         f"seed {s['seed']}" + (f", resuming after epoch {start}" if resumed else "") + f" -> {out}")
+    if job.world > 1:
+        say(f"  data-parallel over {job.world} processes (MPI): each takes 1/{job.world} of every batch")
 
     rows = report.read_metrics(os.path.join(out, "metrics.csv"), start) if resumed else []
     # Creation sites stay recorded: this package counts as user code, so a node's site is the line of
     # models.py or this file that made it (recording them costs about 1% of training time).
     return _loop(args, s, model, optimizer, meta, start, rows, out, ckpt_path, say,
-                 (x_train, y_train, x_test, y_test, mean, std))
+                 (x_train, y_train, x_test, y_test, mean, std), resumed["meta"] if resumed else None, job)
 
 
-def _loop(args, s, model, optimizer, meta, start, rows, out, ckpt_path, say, arrays):
+def _diverged(what, epoch, step, completed, ckpt_path, out, s, job):
+    """Stop training without writing anything: the checkpoint keeps the last good epoch."""
+    if not job.lead:  # every rank saw the same (summed) numbers and stops too; rank 0 says why
+        return 1
+    kept = (f"{ckpt_path} still holds epoch {completed}, the last good one; resume it with a smaller --lr: "
+            f"graphgrad train --out {out} --resume --lr {s['lr'] / 10:g}" if completed else
+            "no checkpoint was written")
+    print(f"training stopped in epoch {epoch}, step {step + 1}: {what} (the learning rate {s['lr']:g} is probably "
+          f"too large). {kept}", file=sys.stderr, flush=True)
+    return 1
+
+
+def _loop(args, s, model, optimizer, meta, start, rows, out, ckpt_path, say, arrays, old_meta, job):
     x_train, y_train, x_test, y_test, mean, std = arrays
     from graphgrad.utils.data import BatchSampler, DataLoader, RandomSampler, TensorDataset
 
     dataset = TensorDataset(torch.from_numpy(x_train), torch.from_numpy(y_train))
     steps_per_epoch = math.ceil(len(x_train) / s["batch_size"])
     total_steps = s["epochs"] * steps_per_epoch
-    tqdm = None if args.quiet else need("tqdm", purpose="the progress bar").tqdm
+    # a progress bar only on a terminal: redirected into a log file it would be noise
+    show_bar = not args.quiet and job.lead and sys.stderr.isatty()
+    tqdm = need("tqdm", purpose="the progress bar").tqdm if show_bar else None
+    trained = job.wrap(model)  # the model itself, or its DistributedDataParallel wrapper
+    lr_base, lr_start = lr_schedule(s, old_meta, steps_per_epoch, start)
+    meta["lr_schedule"] = [lr_base, lr_start, total_steps]
     graph = None
     t_run = time.perf_counter()
     epoch = completed = start
+    # a diverging step is reported once, clearly, by the checks below: not by NumPy's overflow warnings
+    quiet_numpy = np.errstate(over="ignore", invalid="ignore", divide="ignore")
+    quiet_numpy.__enter__()
     try:
         for epoch in range(start + 1, s["epochs"] + 1):
             t0 = time.perf_counter()
             eseed = epoch_seed(s["seed"], epoch)
-            torch.manual_seed(eseed)  # dropout
-            aug_rng = np.random.default_rng(eseed)  # shifts
+            torch.manual_seed(eseed + job.rank)  # dropout (each rank its own masks)
+            aug_rng = np.random.default_rng([eseed, job.rank] if job.world > 1 else eseed)  # shifts
             sampler = RandomSampler(dataset, generator=torch.Generator().manual_seed(eseed))
             # Whole batches at once (one fancy index per batch, not one __getitem__ per image).
-            loader = DataLoader(dataset, sampler=BatchSampler(sampler, s["batch_size"], drop_last=False),
+            batches = BatchSampler(sampler, s["batch_size"], drop_last=False)
+            loader = DataLoader(dataset, sampler=batches if job.world == 1 else [job.share(b) for b in batches],
                                 batch_size=None)
             bar = tqdm(desc=f"epoch {epoch}/{s['epochs']}", total=steps_per_epoch, leave=False, unit="batch",
                        file=sys.stderr, dynamic_ncols=True) if tqdm else None
@@ -216,22 +262,26 @@ def _loop(args, s, model, optimizer, meta, start, rows, out, ckpt_path, say, arr
             loss_sum = 0.0
             for i, (xb, yb) in enumerate(loader):
                 step = (epoch - 1) * steps_per_epoch + i
-                lr = cosine_lr(s["lr"], step, total_steps)
+                lr = cosine_lr(lr_base, step, total_steps, lr_start)
                 for group in optimizer.param_groups:
                     group["lr"] = lr
                 xb = torch.from_numpy(data.shift(xb.numpy(), aug_rng, s["shift"]))
                 xb = (xb - mean) / std
-                logits = model(xb)
+                logits = trained(xb)
                 loss = F.cross_entropy(logits, yb)
-                if graph is None:  # the graph of one training step, before backward() frees its buffers
+                if graph is None and job.lead:  # the graph of one training step, before backward() frees its buffers
                     graph = report.graph_sources(loss, model)
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
                 n = len(yb)
-                seen += n
-                loss_sum += loss.item() * n
-                correct += int((logits.argmax(1) == yb).sum().item())
+                step_loss, step_correct, step_n = job.total(loss.item() * n, (logits.argmax(1) == yb).sum().item(), n)
+                if not math.isfinite(step_loss):
+                    return _diverged(f"the loss is {step_loss / step_n}", epoch, i, completed, ckpt_path, out, s,
+                                     job)
+                seen += int(step_n)
+                loss_sum += step_loss
+                correct += int(step_correct)
                 if bar is not None:
                     bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{100 * correct / seen:.2f}%", refresh=False)
                     bar.update()
@@ -244,14 +294,22 @@ def _loop(args, s, model, optimizer, meta, start, rows, out, ckpt_path, say, arr
                    "seconds": time.perf_counter() - t0}
             rows.append(row)
             meta["test_accuracy"] = test_acc
+            bad = [name for name, p in model.state_dict().items() if not np.isfinite(p.numpy()).all()]
+            if bad or not math.isfinite(test_loss):
+                what = (f"the weights {', '.join(bad[:3])} are not finite" if bad else
+                        f"the held-out loss is {test_loss}")
+                return _diverged(what, epoch, steps_per_epoch - 1, completed, ckpt_path, out, s, job)
             with sigint_deferred():  # a Ctrl-C here lands after all three lines
-                checkpoint.save(ckpt_path, s["model"], model, optimizer, epoch, meta)
-                report.write_metrics(os.path.join(out, "metrics.csv"), rows)
+                if job.lead:
+                    checkpoint.save(ckpt_path, s["model"], model, optimizer, epoch, meta)
+                    report.write_metrics(os.path.join(out, "metrics.csv"), rows)
                 completed = epoch
             say(f"epoch {epoch:>{len(str(s['epochs']))}}/{s['epochs']}  loss {row['train_loss']:.4f}  "
                 f"acc {100 * row['train_accuracy']:6.2f}%  |  held-out loss {test_loss:.4f}  "
                 f"acc {100 * test_acc:6.2f}%  |  {row['seconds']:.1f}s")
     except KeyboardInterrupt:
+        if not job.lead:
+            return 130
         if completed >= 1:
             print(f"\ninterrupted in epoch {completed + 1}: {ckpt_path} holds the last complete epoch ({completed}). "
                   f"Continue with: graphgrad train --out {out} --resume", file=sys.stderr, flush=True)
@@ -259,8 +317,12 @@ def _loop(args, s, model, optimizer, meta, start, rows, out, ckpt_path, say, arr
             print(f"\ninterrupted in epoch {completed + 1}, before any epoch was complete: no checkpoint to resume "
                   "from; run the same command again to start over", file=sys.stderr, flush=True)
         return 130
+    finally:
+        quiet_numpy.__exit__(None, None, None)
 
     elapsed = time.perf_counter() - t_run
+    if not job.lead:
+        return 0
     written = [checkpoint.FILENAME, "metrics.csv"]
     title = f"{type(model).__name__} on {meta['data_name']}"
     report.plot_curves(os.path.join(out, "curves.png"), rows, title)

@@ -30,7 +30,7 @@ from ..ops._op import apply, apply_inplace
 
 __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "alpha_dropout",
-    "avg_pool1d", "avg_pool2d", "batch_norm", "bilinear", "binary_cross_entropy",
+    "avg_pool1d", "avg_pool2d", "batch_norm", "bilinear", "binary_cross_entropy", "conv3d", "conv_transpose3d",
     "binary_cross_entropy_with_logits", "celu", "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d",
     "cosine_embedding_loss", "cosine_similarity", "cross_entropy", "dropout", "dropout1d", "dropout2d", "dropout3d",
     "elu", "embedding", "feature_alpha_dropout", "gaussian_nll_loss", "gelu", "glu", "group_norm", "hardshrink",
@@ -208,7 +208,8 @@ def _conv_checks(name, x, weight, bias, groups, nd, transposed):
                            "the same")
 
 
-def _conv_nd(name, nd, input, weight, bias, stride, padding, dilation, groups):
+def _conv_args(name, nd, input, weight, bias, stride, padding, dilation, groups):
+    """PyTorch's checks of a convolution's arguments; returns (batched input, stride, dilation, pads)."""
     _conv_checks(name, input, weight, bias, groups, nd, False)
     stride, dilation = _ntuple(stride, nd), _ntuple(dilation, nd)
     if any(s <= 0 for s in stride):
@@ -224,6 +225,11 @@ def _conv_nd(name, nd, input, weight, bias, stride, padding, dilation, groups):
     if any(padded[i] < eff[i] for i in range(nd)):
         raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel size: "
                            f"({' x '.join(map(str, eff))}). Kernel size can't be greater than actual input size")
+    return x, stride, dilation, pads
+
+
+def _conv_nd(name, nd, input, weight, bias, stride, padding, dilation, groups):
+    x, stride, dilation, pads = _conv_args(name, nd, input, weight, bias, stride, padding, dilation, groups)
     if nd == 1:
         stride, dilation, pads = (1,) + stride, (1,) + dilation, ((0, 0),) + pads
     out = _nn.conv(x, weight, bias, stride=stride, padding=pads, dilation=dilation, groups=groups, nd=nd)
@@ -246,7 +252,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv_nd("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
 
 
-def _conv_transpose_nd(name, nd, input, weight, bias, stride, padding, output_padding, groups, dilation):
+def _conv_transpose_args(name, nd, input, weight, bias, stride, padding, output_padding, groups, dilation):
+    """PyTorch's checks of a transposed convolution's arguments; returns (batched input, stride, dilation,
+    padding, output_padding, output spatial size)."""
     _conv_checks(name, input, weight, bias, groups, nd, True)
     stride, dilation = _ntuple(stride, nd), _ntuple(dilation, nd)
     if any(s <= 0 for s in stride):
@@ -261,18 +269,24 @@ def _conv_transpose_nd(name, nd, input, weight, bias, stride, padding, output_pa
         raise RuntimeError("negative padding is not supported")
     op = _ntuple(output_padding, nd)
     if any(op[i] >= stride[i] and op[i] >= dilation[i] for i in range(nd)):
-        dims = ("height", "width") if nd == 2 else ("width",)
+        dims = ("depth", "height", "width")[3 - nd:]
         parts = " ".join(f"output_padding_{d}: {op[i]}" for i, d in enumerate(dims))
         parts += " " + " ".join(f"stride_{d}: {stride[i]}" for i, d in enumerate(dims))
         parts += " " + " ".join(f"dilation_{d}: {dilation[i]}" for i, d in enumerate(dims))
         raise RuntimeError(f"output padding must be smaller than either stride or dilation, but got {parts}")
     x = input if input._data.ndim == nd + 2 else input.unsqueeze(0)
     k = weight._data.shape[2:]
-    out_hw = tuple((x._data.shape[2 + i] - 1) * stride[i] - 2 * pad[i] + dilation[i] * (k[i] - 1) + op[i] + 1
-                   for i in range(nd))
-    if any(o <= 0 for o in out_hw):
+    out_size = tuple((x._data.shape[2 + i] - 1) * stride[i] - 2 * pad[i] + dilation[i] * (k[i] - 1) + op[i] + 1
+                     for i in range(nd))
+    if any(o <= 0 for o in out_size):
         raise RuntimeError(f"Given input size per channel: ({' x '.join(map(str, x._data.shape[2:]))}). Calculated "
-                           f"output size per channel: ({' x '.join(map(str, out_hw))}). Output size is too small")
+                           f"output size per channel: ({' x '.join(map(str, out_size))}). Output size is too small")
+    return x, stride, dilation, pad, op, out_size
+
+
+def _conv_transpose_nd(name, nd, input, weight, bias, stride, padding, output_padding, groups, dilation):
+    x, stride, dilation, pad, _, out_hw = _conv_transpose_args(name, nd, input, weight, bias, stride, padding,
+                                                               output_padding, groups, dilation)
     pads = tuple((p, p) for p in pad)
     if nd == 1:
         stride, dilation, pads = (1,) + stride, (1,) + dilation, ((0, 0),) + pads
@@ -506,13 +520,38 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
                   momentum=0.1, eps=1e-05):
-    """Normalisation of each sample's channels over their spatial axes (group norm with one channel per group)."""
+    """Normalisation of each sample's channels over their spatial axes (group norm with one channel per group).
+
+    With ``use_input_stats`` the running statistics (if given) move towards the batch average of the
+    per-instance mean and unbiased variance; without, they normalise, as batch_norm's eval mode does.
+    """
     if not use_input_stats:
         return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
-    n, c = input._data.shape[:2]
-    return group_norm(input.reshape((1, n * c) + input._data.shape[2:]), n * c, None, None, eps).reshape(
-        input._data.shape) * (weight.reshape((1, c) + (1,) * (input._data.ndim - 2)) if weight is not None else 1) + (
-        bias.reshape((1, c) + (1,) * (input._data.ndim - 2)) if bias is not None else 0)
+    shape = input._data.shape
+    spatial = int(np.prod(shape[2:]))
+    if spatial == 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size {_TorchSize(shape)}")
+    n, c = shape[:2]
+    per_channel = (1, c) + (1,) * (len(shape) - 2)
+    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and t._data.size != c:
+            raise RuntimeError(f"{name} should contain {n * c} elements not {t._data.size * n}")
+    axes = tuple(range(2, len(shape)))
+    with no_grad():
+        if running_mean is not None:
+            rm = running_mean._data
+            batch_mean = input._data.mean(axes).mean(0)
+            rm[...] = ((1 - momentum) * rm + momentum * batch_mean).astype(rm.dtype)
+            _bump(running_mean)
+        if running_var is not None:
+            rv = running_var._data
+            batch_var = input._data.var(axes, ddof=1).mean(0)
+            rv[...] = ((1 - momentum) * rv + momentum * batch_var).astype(rv.dtype)
+            _bump(running_var)
+    out = group_norm(input.reshape((1, n * c) + shape[2:]), n * c, None, None, eps).reshape(shape)
+    if weight is not None:
+        out = out * weight.reshape(per_channel)
+    return out + bias.reshape(per_channel) if bias is not None else out
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
@@ -966,6 +1005,9 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     if tuple(shape[len(shape) - len(ns):]) != ns:
         raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape [*"
                            f"{', '.join(map(str, ns))}], but got input of size{list(shape)}")
+    if weight is not None and tuple(weight._data.shape) != ns:
+        raise RuntimeError(f"Expected weight to be of same shape as normalized_shape, but got weight of shape "
+                           f"{_shape(weight)} and normalized_shape = {list(ns)}")
     if eps is None:
         eps = float(np.finfo(input._data.dtype).eps)
     dims = tuple(range(-len(ns), 0))
@@ -1524,3 +1566,8 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     if swap:
         d_neg = graphgrad.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
     return _apply_reduction((margin + d_pos - d_neg).clamp_min(0), reduction)
+
+
+# the attention-mask helpers live in their own file; PyTorch exposes them as F._canonical_mask etc.
+from ._conv3d import conv3d, conv_transpose3d  # noqa: E402
+from ._masks import _canonical_mask, _none_or_dtype  # noqa: E402, F401

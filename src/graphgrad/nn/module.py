@@ -24,7 +24,7 @@ from .._device import device as _device
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled, no_grad
-from .parameter import Buffer, Parameter
+from .parameter import Buffer, Parameter, is_lazy
 
 __all__ = ["Module"]
 
@@ -539,15 +539,17 @@ class Module:
         for param in self._parameters.values():
             if param is None:
                 continue
-            with no_grad():
-                applied = fn(param)
+            with no_grad():  # an uninitialised parameter converts its placeholder (dtype) only
+                applied = fn(param.data if is_lazy(param) else param)
             param.data = applied  # same Parameter object: optimizers keep working
             if param.grad is not None:
                 with no_grad():
                     grad_applied = fn(param.grad)
                 param.grad.data = grad_applied
         for key, buf in self._buffers.items():
-            if buf is not None:
+            if is_lazy(buf):
+                buf.data = fn(buf.data)
+            elif buf is not None:
                 self._buffers[key] = fn(buf)
         return self
 
@@ -585,6 +587,9 @@ class Module:
 
     def half(self):
         return self._apply(lambda t: t.half() if t.is_floating_point() else t)
+
+    def bfloat16(self):
+        return self._apply(lambda t: t.bfloat16() if t.is_floating_point() else t)
 
     def share_memory(self):
         return self
@@ -759,11 +764,11 @@ class Module:
     # --- state dict -----------------------------------------------------------------------------
     def _save_to_state_dict(self, destination, prefix, keep_vars):
         for name, param in self._parameters.items():
-            if param is not None:
-                destination[prefix + name] = param if keep_vars else param.detach()
+            if param is not None:  # a lazy module's uninitialised ones are saved as they are
+                destination[prefix + name] = param if keep_vars or is_lazy(param) else param.detach()
         for name, buf in self._buffers.items():
             if buf is not None and name not in self._non_persistent_buffers_set:
-                destination[prefix + name] = buf if keep_vars else buf.detach()
+                destination[prefix + name] = buf if keep_vars or is_lazy(buf) else buf.detach()
         extra_state_key = prefix + _EXTRA_STATE_KEY_SUFFIX
         if getattr(self.__class__, "get_extra_state", Module.get_extra_state) is not Module.get_extra_state:
             destination[extra_state_key] = self.get_extra_state()
@@ -839,6 +844,8 @@ class Module:
                     f'While copying the parameter named "{key}", expected torch.Tensor or Tensor-like object from '
                     f"checkpoint but received {type(input_param)}"
                 )
+                continue
+            if is_lazy(param):  # still uninitialised: only another uninitialised one can be loaded into it
                 continue
             if param.ndim == 0 and input_param.ndim == 1 and input_param.shape[0] == 1:
                 input_param = input_param[0]  # checkpoints from PyTorch 0.3 stored scalars as [1]

@@ -6,9 +6,12 @@ only assigning a Parameter to a Module attribute registers it.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
-from .._dtype import get_default_dtype
+from .. import _dtype
+from .._device import check_device
 from .._tensor import Tensor, factory_requires_grad
 
 
@@ -27,7 +30,7 @@ def _alias(cls, data, requires_grad):
 
 
 def _default_np():
-    return get_default_dtype().np
+    return _dtype.get_default_dtype().np
 
 
 class Parameter(Tensor):
@@ -97,6 +100,137 @@ class Buffer(Tensor, metaclass=_BufferMeta):
         return t
 
 
+class UninitializedTensorMixin:
+    """A parameter or buffer whose shape is not known yet (lazy modules); ``materialize`` gives it one.
+
+    Until then it holds no values: reading its shape or using it in an op raises PyTorch's errors; its
+    dtype, ``requires_grad``, ``size()`` (``Size([0])``) and repr still answer.
+    """
+
+    cls_to_become = None
+
+    @property
+    def _data(self):
+        raise ValueError(f"Attempted to use an uninitialized parameter in {_entry_point()}. This error happens when "
+                         "you are using a `LazyModule` or explicitly manipulating "
+                         f"`torch.nn.parameter.{type(self).__name__}` objects. When using LazyModules Call `forward` "
+                         "with a dummy batch to initialize the parameters before calling torch functions")
+
+    @_data.setter
+    def _data(self, value):
+        Tensor._data.__set__(self, value)
+
+    def _placeholder(self):
+        """The empty array standing in for the values (it carries the dtype)."""
+        return Tensor._data.__get__(self)
+
+    def materialize(self, shape, device=None, dtype=None):
+        """Gives the tensor ``shape`` (uninitialised values; dtype kept unless given) and its final class.
+
+        >>> from graphgrad.nn.parameter import UninitializedParameter
+        >>> p = UninitializedParameter()
+        >>> p.materialize((2, 3))
+        >>> type(p).__name__, tuple(p.shape)
+        ('Parameter', (2, 3))
+        """
+        self._data = _storage(shape, dtype if dtype is not None else self.dtype, device)
+        self.__class__ = self.cls_to_become
+
+    @property
+    def shape(self):
+        raise RuntimeError("Can't access the shape of an uninitialized parameter or buffer. This error usually "
+                           "happens in `load_state_dict` when trying to load an uninitialized parameter into an "
+                           "initialized one. Call `forward` to initialize the parameters before accessing their "
+                           "attributes.")
+
+    def size(self, dim=None):
+        return Tensor._make(self._placeholder(), False, None).size(dim)
+
+    @property
+    def dtype(self):
+        return _dtype.to_dtype(self._placeholder().dtype)
+
+    @property
+    def data(self):
+        return Tensor._make(self._placeholder(), False, None)
+
+    @data.setter
+    def data(self, value):  # Module.to()/double() convert the placeholder: the dtype to materialise with
+        self._data = Tensor._data.__get__(value)
+
+    def share_memory_(self):
+        raise RuntimeError("Can't share memory on an uninitialized parameter or buffer. Call `forward` to initialize "
+                           "the parameters before calling `module.share_memory()`.")
+
+    def __repr__(self):
+        return f"<{type(self).__name__}>"
+
+    def __reduce_ex__(self, proto):
+        return (type(self), (self.requires_grad,))
+
+    def __deepcopy__(self, memo):
+        if id(self) not in memo:
+            memo[id(self)] = type(self)(self.requires_grad, dtype=self.dtype)
+        return memo[id(self)]
+
+
+def _entry_point():
+    """The graphgrad function the user's code called (the outermost graphgrad frame on the stack)."""
+    frame, names = sys._getframe(2), []
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("graphgrad"):
+        names.append(frame.f_code.co_name)
+        frame = frame.f_back
+    # argument-checking wrappers are all called "function": name the op they wrap (one frame in)
+    while len(names) > 1 and names[-1] == "function":
+        names.pop()
+    return names[-1] if names else "?"
+
+
+def _storage(shape, dtype, device):
+    """Uninitialised (zero) values of ``shape``, as ``torch.empty(shape, dtype=dtype, device=device)``."""
+    if device is not None:
+        check_device(device)
+    np_dtype = _dtype.to_dtype(dtype).np if dtype is not None else _dtype.get_default_dtype().np
+    return np.zeros(tuple(shape), dtype=np_dtype)
+
+
+def _uninitialized(cls, requires_grad, device, dtype):
+    self = Tensor.__new__(cls)
+    Tensor._init(self, _storage((0,), dtype, device), bool(requires_grad), None)
+    return self
+
+
+class UninitializedParameter(UninitializedTensorMixin, Parameter):
+    """A Parameter of a lazy module before its first forward (it then becomes a plain Parameter).
+
+    >>> import graphgrad.nn as nn
+    >>> nn.LazyLinear(3).weight
+    <UninitializedParameter>
+    """
+
+    cls_to_become = Parameter
+
+    def __new__(cls, requires_grad=True, device=None, dtype=None):
+        return _uninitialized(cls, requires_grad, device, dtype)
+
+    def __init__(self, requires_grad=True, device=None, dtype=None):
+        pass
+
+
+class UninitializedBuffer(UninitializedTensorMixin, Tensor):
+    """A buffer of a lazy module before its first forward (it then becomes a plain Tensor)."""
+
+    cls_to_become = Tensor
+
+    def __new__(cls, requires_grad=False, device=None, dtype=None, persistent=True):
+        self = _uninitialized(cls, requires_grad, device, dtype)
+        self.persistent = persistent
+        return self
+
+    def __init__(self, requires_grad=False, device=None, dtype=None, persistent=True):
+        pass
+
+
 def is_lazy(param):
-    """graphgrad has no lazy modules: always False."""
-    return False
+    """Whether ``param`` is an uninitialised parameter or buffer of a lazy module."""
+    return isinstance(param, UninitializedTensorMixin)

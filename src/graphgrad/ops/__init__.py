@@ -6,7 +6,9 @@ from . import (  # noqa: F401,E501
     linalg,
     operators,
     reduce,
+    resize,
     shape,
     structure,
+    unique,
 )
 from ._op import FUNCTIONS, METHODS, REGISTRY  # noqa: F401

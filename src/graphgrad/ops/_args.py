@@ -25,6 +25,7 @@ import inspect
 import numpy as np
 
 from .._tensor import Tensor
+from ._keywords import retry_with_keywords
 
 # parameters that must be tensors (PyTorch's names where ours differ are mapped in _TORCH_NAME)
 TENSOR_PARAMS = frozenset({
@@ -223,6 +224,26 @@ def _combination_error(name, args, kwargs):
     return TypeError(f"{name}() received an invalid combination of arguments - got ({got})")
 
 
+def _keywords_only(fn, name, sig):
+    """A factory (or a function like it) accepting PyTorch's keywords ``out=``, ``size=``, ``pin_memory=``
+    (see ``_keywords``); nothing else checked."""
+
+    @functools.wraps(fn)
+    def function(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except TypeError as e:
+            if not kwargs:
+                raise
+            done, result = retry_with_keywords(fn, name, sig, args, kwargs, False, e)
+            if not done:
+                raise
+            return result
+
+    function.__wrapped__ = fn
+    return function
+
+
 def checked(fn, name, method):
     """``fn`` published as ``graphgrad.<name>`` (method=False) or ``Tensor.<name>`` (method=True)."""
     try:
@@ -239,7 +260,7 @@ def checked(fn, name, method):
     )
     if not method and not tensor_pos and name not in NUMBER_INPUT_OK and not any(
             p.name == "tensors" or p.name in INT_PARAMS for p in params):
-        return fn  # factories and the like
+        return _keywords_only(fn, name, sig)  # factories and the like: nothing to check, out= to accept
 
     def diagnose(args, kwargs):
         err = argument_error(name, sig, args, kwargs, method)
@@ -270,6 +291,10 @@ def checked(fn, name, method):
         try:
             return fn(*args, **kwargs)
         except Exception as e:
+            if kwargs and type(e) is TypeError and name not in PYTHON_LEVEL:
+                done, result = retry_with_keywords(fn, name, sig, args, kwargs, method, e)
+                if done:
+                    return result
             err = diagnose(args, kwargs)
             if err is None:
                 raise

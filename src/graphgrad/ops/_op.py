@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import _dtype
 from .._core.modes import modes
-from .._dtype import get_default_dtype, result_type
+from .._dtype import bfloat16, get_default_dtype, is_float_np, result_type
 from .._size import summed_dims  # noqa: F401 (imported from here by the op families)
 from .._tensor import Tensor
 from ..autograd import explain
@@ -84,6 +84,11 @@ class Op:
     def __repr__(self):
         return f"Op({self.name})"
 
+_FLOAT32 = np.dtype(np.float32)
+_FLOAT64 = np.dtype(np.float64)
+_BF16 = bfloat16.np  # None without ml_dtypes
+
+
 
 def _target_dtype(op, inputs):
     """The numpy dtype the inputs are cast to before the forward, or None to leave them."""
@@ -94,22 +99,55 @@ def _target_dtype(op, inputs):
             break
     else:
         dt = first
-    if op.promote == "float" and dt.kind != "f":
+    if op.promote == "float" and not is_float_np(dt):
         dt = get_default_dtype().np
     return dt
+
+
+def _computes_bfloat16(op, inputs, kwargs):
+    """Whether ``op`` computes on a bfloat16 input (not a view of one, not a cast to an explicit dtype)."""
+    for t in inputs:
+        if t._data.dtype == _BF16:
+            return not op.view and kwargs.get("dtype") is None
+    return False
+
+
+def _forward_bfloat16(op, inputs, kwargs):
+    """PyTorch's CPU kernels compute bfloat16 in float32 and round the result once: so does this forward."""
+    target = _target_dtype(op, inputs) if op.promote is not None else None
+    compute = _FLOAT32 if target is None or target == _BF16 else target
+    arrays = [t._data.astype(compute) if t._data.dtype == _BF16 or (target is not None and t._data.dtype != compute)
+              else t._data for t in inputs]
+    res = op.forward(*arrays, **kwargs)
+    wider = any(t._data.dtype in (_FLOAT32, _FLOAT64) for t in inputs)  # a float32/64 input's dtype wins
+    if target != _BF16 and (target is not None or wider):
+        return res
+    if op.stateful:
+        out, state = res
+        return _round_to_bfloat16(out), state
+    return _round_to_bfloat16(res)
+
+
+def _round_to_bfloat16(res):
+    if isinstance(res, tuple):
+        return tuple(_round_to_bfloat16(r) for r in res)
+    res = np.asarray(res)
+    return res.astype(_BF16) if res.dtype == _FLOAT32 else res
 
 
 def apply(op, *inputs, **kwargs):
     """Run ``op`` on Tensors; record a Node if grad mode is on and an input requires grad."""
     n_in = len(inputs)
-    if n_in == 1:
+    if _BF16 is not None and _computes_bfloat16(op, inputs, kwargs):
+        res = _forward_bfloat16(op, inputs, kwargs)
+    elif n_in == 1:
         arr = inputs[0]._data
-        if op.promote == "float" and arr.dtype.kind != "f":
+        if op.promote == "float" and not is_float_np(arr.dtype):
             arr = arr.astype(get_default_dtype().np)
         res = op.forward(arr, **kwargs)
     elif n_in == 2 and (op.promote is None or inputs[0]._data.dtype == inputs[1]._data.dtype != np.bool_):
         a = inputs[0]._data
-        if op.promote == "float" and a.dtype.kind != "f":
+        if op.promote == "float" and not is_float_np(a.dtype):
             res = op.forward(a.astype(get_default_dtype().np), inputs[1]._data.astype(get_default_dtype().np),
                              **kwargs)
         else:
@@ -136,7 +174,7 @@ def apply(op, *inputs, **kwargs):
         return _wrap_many(op, inputs, res, record, kwargs, state)
     if type(res) is not np.ndarray:
         res = np.asarray(res)
-    if record and res.dtype.kind != "f":
+    if record and not is_float_np(res.dtype):
         record = False  # integer and bool results never require grad
     if not record:
         out = Tensor._make(res, False, None)

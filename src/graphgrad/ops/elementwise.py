@@ -297,7 +297,7 @@ RPOW = Op("PowBackward2", lambda b, base: np.power(np.asarray(base, b.dtype), b)
 
 
 @export("add")
-def add(input, other, *, alpha=1, out=None):
+def add(input, other, *, alpha=1):
     """``input + alpha * other`` with broadcasting.
 
     >>> import graphgrad
@@ -879,8 +879,11 @@ def cast(x, dtype, copy=False):
 
 @export("clone")
 def clone(input, *, memory_format=None):
-    """A copy that stays in the graph (CloneBackward0)."""
-    return apply(CLONE, input)
+    """A copy that stays in the graph (CloneBackward0), laid out in ``memory_format`` when one is named."""
+    out = apply(CLONE, input)
+    if memory_format is not None and memory_format.name != "preserve_format":
+        out._data = memory_format.arrange(out._data)
+    return out
 
 
 @export("conj_", function=False)

@@ -6,6 +6,8 @@ the gradient of that scatter is the gather again, so both are differentiable to 
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .._core.modes import modes
@@ -19,19 +21,83 @@ from .shape import wrap_dims
 
 
 def _np_index(idx):
-    """A graphgrad index (tensors, lists, slices, None, Ellipsis) as a NumPy index."""
+    """A graphgrad index as the NumPy index that selects the same elements, by PyTorch's rules:
+
+    - a tuple's items are indices, one per dimension (or Ellipsis/None); a later Ellipsis stands for no
+      dimension (PyTorch's first one takes them all);
+    - a list (not a tuple) holding a tensor, a sequence, a slice, Ellipsis or None is read as a tuple, with
+      PyTorch's deprecation warning (``x[[[0, 1], [2, 0]]]`` is ``x[[0, 1], [2, 0]]``);
+    - every other sequence (list, nested list, tuple inside the tuple, ``range``) and every NumPy array
+      becomes an integer (or bool) array, as PyTorch makes a tensor of it;
+    - a Python bool is a 0-d mask (adds a dimension of size 1, or 0 for False).
+    """
     if isinstance(idx, tuple):
-        return tuple(_np_index(i) for i in idx)
-    if isinstance(idx, Tensor):
-        arr = idx._data
+        return _np_items(idx)
+    if _sequence_as_tuple(idx):
+        warnings.warn("Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed "
+                      "in pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be interpreted "
+                      "as tensor index, x[torch.tensor(seq)], which will result either in an error or a different "
+                      "result", UserWarning, stacklevel=4)
+        return _np_items(tuple(idx))
+    return _np_item(idx)
+
+
+def _np_items(items):
+    out, seen_ellipsis = [], False
+    for i in items:
+        if i is Ellipsis:
+            if seen_ellipsis:
+                continue
+            seen_ellipsis = True
+        out.append(_np_item(i))
+    return tuple(out)
+
+
+_SEQUENCES = (list, tuple, range)
+
+
+def _is_byte(i):
+    return isinstance(i, (Tensor, np.ndarray)) and (i._data if isinstance(i, Tensor) else i).dtype == np.uint8
+
+
+def _sequence_as_tuple(idx):
+    """PyTorch's (and old NumPy's) rule for reading a list index as a tuple of indices."""
+    if not isinstance(idx, list) or len(idx) >= 32:
+        return False
+    return any(isinstance(i, _SEQUENCES + (Tensor, np.ndarray, slice)) or i is None or i is Ellipsis for i in idx)
+
+
+def _np_item(i):
+    """One index item as NumPy's: ints, slices, None and Ellipsis as they are; the rest as arrays."""
+    if isinstance(i, Tensor):
+        arr = i._data
         if arr.dtype.kind == "f":
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
         return arr.astype(bool) if arr.dtype == np.uint8 else arr
-    if isinstance(idx, list):
-        if any(isinstance(i, Tensor) for i in idx):
-            return np.stack([np.asarray(_np_index(i)) for i in idx])
-        return np.asarray(idx)
-    return idx
+    if i is None or i is Ellipsis or (isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_))):
+        return i
+    if isinstance(i, bool):
+        return np.array(i)
+    if isinstance(i, slice):
+        if i.step is not None and not isinstance(i.step, Tensor) and i.step <= 0:
+            raise ValueError("slice step cannot be zero" if i.step == 0 else "step must be greater than zero")
+        return i
+    if isinstance(i, _SEQUENCES + (np.ndarray,)):
+        if isinstance(i, _SEQUENCES) and any(isinstance(j, Tensor) for j in i):
+            arr = np.stack([np.asarray(_np_item(j)) for j in i])
+        else:
+            arr = np.asarray(i)
+        if arr.dtype == np.uint8:
+            return arr.astype(bool)  # PyTorch's deprecated byte mask
+        if arr.dtype.kind not in "biu":
+            arr = arr.astype(np.int64)  # PyTorch makes a tensor of the sequence and reads its floats as longs
+        return arr
+    if isinstance(i, str):
+        raise TypeError("new(): invalid data type 'str'")
+    kind = type(i)
+    name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+    raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid "
+                     f"indices (got {name})")
 
 
 def _is_basic(idx):
@@ -233,8 +299,14 @@ def setitem(self, idx, value):
         name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
         raise TypeError(f"can't assign a {name} to a {tensor_type(self._data)}")
     _check_0d_index(self, idx)
+    if idx is False:
+        return  # selects nothing: PyTorch writes nothing and records nothing
     npidx = _np_index(idx)
     _check_bounds(self._data.shape, npidx)
+    if (not isinstance(value, Tensor) or value._data.size == 1) and any(
+            _is_byte(i) for i in (idx if isinstance(idx, tuple) else (idx,))):
+        # PyTorch fills a one-element value through masked_fill_, which takes bool masks only
+        raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype unsigned char")
     if not isinstance(value, Tensor):
         value = Tensor._make(np.asarray(value, dtype=self._data.dtype), False, None)
     else:

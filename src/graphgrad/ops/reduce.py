@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import return_types
 from .._core.modes import modes
-from .._dtype import to_dtype
+from .._dtype import is_float_np, to_dtype
 from .._tensor import Tensor
 from ..autograd import errors
 from ..autograd.graph import warn_at_user_line
@@ -110,7 +110,7 @@ def _count(shape, dims):
 @export("mean")
 def mean(input, dim=_ALL, keepdim=False, *, dtype=None):
     """Mean of all elements, or over ``dim``; integer tensors need an explicit float ``dtype``."""
-    if input._data.dtype.kind != "f" and dtype is None:
+    if not is_float_np(input._data.dtype) and dtype is None:
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or complex "
             f"dtype. Got: {input.dtype.name.capitalize() if input.dtype.name != 'int64' else 'Long'}"
@@ -190,7 +190,7 @@ def _dof_warning(name, input, dims, correction):
 def _var_std(op, name, input, dim, unbiased, keepdim, correction):
     if isinstance(dim, bool):
         dim, unbiased = None, dim
-    if input._data.dtype.kind != "f":
+    if not is_float_np(input._data.dtype):
         what = "std and var" if name in ("var", "std") else name
         raise RuntimeError(f"{what} only support floating point and complex dtypes")
     dims = _dims(input, dim)
@@ -683,7 +683,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """
     if dtype is not None:
         input = input.to(dtype)
-    if input._data.dtype.kind != "f":
+    if not is_float_np(input._data.dtype):
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
                            + input.dtype._legacy[:-len("Tensor")])
     dims = _dims(input, dim)

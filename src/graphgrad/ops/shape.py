@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from .._constants import contiguous_format, preserve_format
 from .._dtype import dtype as _dtype_cls
 from .._dtype import from_numpy_dtype
 from .._tensor import Tensor
@@ -645,11 +646,16 @@ def narrow(input, dim, start, length):
 
 @export("contiguous", function=False)
 def contiguous(self, memory_format=None):
-    if self._data.flags.c_contiguous:
+    """This tensor if it lies in memory in ``memory_format`` (row-major by default), else a copy that does."""
+    fmt = memory_format or contiguous_format
+    fmt._check_rank(self._data)
+    if fmt.holds(self._data):
         return self
+    if fmt is preserve_format:
+        raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
 
     out = apply(CLONE, self)
-    out._data = np.ascontiguousarray(out._data)
+    out._data = fmt.arrange(out._data)
     return out
 
 

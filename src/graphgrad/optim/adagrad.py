@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from .. import _factories
-from .adam import _step_tensor, _steps_as_tensors
-from .optimizer import Optimizer, _closure_loss, _to_scalar, _use_grad_for_differentiable
+from .optimizer import Optimizer, _closure_loss, _step_tensor, _to_scalar, _use_grad_for_differentiable
 
 
 class Adagrad(Optimizer):
@@ -51,13 +50,8 @@ class Adagrad(Optimizer):
                 state["step"] = _step_tensor()
                 state["sum"] = _factories.full_like(p, initial_accumulator_value)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, default in (("foreach", None), ("maximize", False), ("differentiable", False),
-                                 ("fused", None)):
-                group.setdefault(key, default)
-        _steps_as_tensors(self)
+    _group_defaults_on_load = {"foreach": None, "maximize": False, "differentiable": False, "fused": None}
+    _scalar_state_keys = ("step",)
 
     @_use_grad_for_differentiable
     def step(self, closure=None):
@@ -65,14 +59,12 @@ class Adagrad(Optimizer):
         loss = _closure_loss(closure)
         for group in self.param_groups:
             lr, lr_decay = _to_scalar(group["lr"]), group["lr_decay"]
-            weight_decay, eps = group["weight_decay"], group["eps"]
+            eps = group["eps"]
             for p in self._params_with_grad(group):
                 state = self.state[p]
                 state["step"].add_(1)
                 step = state["step"].item()
-                grad = p.grad if not group["maximize"] else -p.grad
-                if weight_decay != 0:
-                    grad = grad.add(p, alpha=weight_decay)
+                grad = self._grad_for_step(p, group)
                 clr = lr / (1 + (step - 1) * lr_decay)
                 state_sum = state["sum"]
                 state_sum.addcmul_(grad, grad, value=1)

@@ -3,31 +3,12 @@
 from __future__ import annotations
 
 from .. import _factories
-from .._dtype import float32, float64, get_default_dtype
 from .._tensor import Tensor
 from ..ops.elementwise import maximum
-from .optimizer import Optimizer, _closure_loss, _to_scalar, _use_grad_for_differentiable
+from .optimizer import _check_hyperparameters, _PerParameterOptimizer, _step_tensor, _to_scalar
 
 
-def _scalar_dtype():
-    # PyTorch keeps ``state["step"]`` as a 0-dim float32 tensor (float64 under a float64 default).
-    return float64 if get_default_dtype() is float64 else float32
-
-
-def _step_tensor(value=0.0):
-    return _factories.tensor(float(value), dtype=_scalar_dtype())
-
-
-def _steps_as_tensors(optimizer):
-    """After loading: a plain-number ``step`` (old checkpoints) becomes the 0-dim tensor PyTorch keeps."""
-    for group in optimizer.param_groups:
-        for p in group["params"]:
-            st = optimizer.state.get(p)
-            if st and "step" in st and not isinstance(st["step"], Tensor):
-                st["step"] = _step_tensor(st["step"])
-
-
-class Adam(Optimizer):
+class Adam(_PerParameterOptimizer):
     """Adam (Kingma & Ba), with PyTorch's options: amsgrad, weight_decay, maximize and, when
     ``decoupled_weight_decay`` is set (what ``AdamW`` does), decoupled weight decay.
 
@@ -50,18 +31,7 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
                  foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
                  decoupled_weight_decay=False):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_hyperparameters(lr=lr, eps=eps, betas=betas, weight_decay=weight_decay)
         if not ((isinstance(betas[0], float) and isinstance(betas[1], float))
                 or (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))):
             raise ValueError("betas must be either both floats or both Tensors")
@@ -73,59 +43,31 @@ class Adam(Optimizer):
         }
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, default in (("amsgrad", False), ("maximize", False), ("foreach", None),
-                                 ("capturable", False), ("differentiable", False),
-                                 ("decoupled_weight_decay", False), ("fused", None)):
-                group.setdefault(key, default)
-        _steps_as_tensors(self)
+    _group_defaults_on_load = {"amsgrad": False, "maximize": False, "foreach": None, "capturable": False,
+                               "differentiable": False, "decoupled_weight_decay": False, "fused": None}
+    _scalar_state_keys = ("step",)
 
-    def _state_for(self, p, amsgrad):
-        state = self.state[p]
-        if len(state) == 0:  # lazy initialisation, as PyTorch: at the first step with a gradient
-            state["step"] = _step_tensor()
-            state["exp_avg"] = _factories.zeros_like(p)
-            state["exp_avg_sq"] = _factories.zeros_like(p)
-            if amsgrad:
-                state["max_exp_avg_sq"] = _factories.zeros_like(p)
+    def _init_state(self, p, group):
+        state = {"step": _step_tensor(), "exp_avg": _factories.zeros_like(p), "exp_avg_sq": _factories.zeros_like(p)}
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = _factories.zeros_like(p)
         return state
 
-    @_use_grad_for_differentiable
-    def step(self, closure=None):
-        """Perform a single optimization step; returns the closure's loss when a closure is given."""
-        loss = _closure_loss(closure)
-        for group in self.param_groups:
-            beta1, beta2 = (_to_scalar(b) for b in group["betas"])
-            lr, eps, weight_decay = _to_scalar(group["lr"]), group["eps"], group["weight_decay"]
-            amsgrad = group["amsgrad"]
-            for p in self._params_with_grad(group):
-                state = self._state_for(p, amsgrad)
-                grad = p.grad if not group["maximize"] else -p.grad
-                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-                state["step"].add_(1)
-                if weight_decay != 0:
-                    if group["decoupled_weight_decay"]:
-                        p.mul_(1 - lr * weight_decay)
-                    else:
-                        grad = grad.add(p, alpha=weight_decay)
-                exp_avg.lerp_(grad, 1 - beta1)
-                exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-
-                step = state["step"].item()
-                bias_correction1 = 1 - beta1**step
-                bias_correction2 = 1 - beta2**step
-                step_size = lr / bias_correction1
-                bias_correction2_sqrt = bias_correction2**0.5
-                if amsgrad:
-                    max_sq = state["max_exp_avg_sq"]
-                    max_sq.copy_(maximum(max_sq, exp_avg_sq))
-                    denom = (max_sq.sqrt() / bias_correction2_sqrt).add_(eps)
-                else:
-                    denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)
-                p.addcdiv_(exp_avg, denom, value=-step_size)
-        return loss
+    def _update(self, p, grad, state, group):
+        beta1, beta2 = (_to_scalar(b) for b in group["betas"])
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        exp_avg.lerp_(grad, 1 - beta1)
+        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        step = state["step"].item()
+        step_size = _to_scalar(group["lr"]) / (1 - beta1**step)
+        bias_correction2_sqrt = (1 - beta2**step) ** 0.5
+        if group["amsgrad"]:
+            max_sq = state["max_exp_avg_sq"]
+            max_sq.copy_(maximum(max_sq, exp_avg_sq))
+            denom = (max_sq.sqrt() / bias_correction2_sqrt).add_(group["eps"])
+        else:
+            denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(group["eps"])
+        p.addcdiv_(exp_avg, denom, value=-step_size)
 
 
 class AdamW(Adam):

@@ -21,8 +21,11 @@ import warnings
 from collections import defaultdict
 from itertools import chain
 
+from .. import _factories
+from .._dtype import float32, float64, get_default_dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad, set_grad_enabled
+from ..nn.module import RemovableHandle, _Hooks
 
 
 class _RequiredParameter:
@@ -47,6 +50,45 @@ def _to_scalar(x):
     return x.item() if isinstance(x, Tensor) else x
 
 
+def _scalar_dtype():
+    """PyTorch keeps scalar state (``step``, ``eta``, ...) as 0-dim float32 (float64 under a float64 default)."""
+    return float64 if get_default_dtype() is float64 else float32
+
+
+def _step_tensor(value=0.0):
+    return _factories.tensor(float(value), dtype=_scalar_dtype())
+
+
+# The range each hyperparameter must lie in and PyTorch's message when it does not, checked in the
+# order the constructor passes them (PyTorch reports the first bad one).
+_HYPERPARAMETER_CHECKS = {
+    "lr": (lambda v: 0.0 <= v, "Invalid learning rate: {}"),
+    "eps": (lambda v: 0.0 <= v, "Invalid epsilon value: {}"),
+    "rho": (lambda v: 0.0 <= v <= 1.0, "Invalid rho value: {}"),
+    "weight_decay": (lambda v: 0.0 <= v, "Invalid weight_decay value: {}"),
+    "momentum_decay": (lambda v: 0.0 <= v, "Invalid momentum_decay value: {}"),
+}
+
+
+def _check_hyperparameters(**values):
+    """Raise PyTorch's ValueError for the first hyperparameter out of its range.
+
+    ``betas`` is checked element by element (each in [0, 1)); a tensor ``lr`` must have one element.
+    """
+    lr = values.get("lr")
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    for name, value in values.items():
+        if name == "betas":
+            for i, beta in enumerate(value):
+                if not 0.0 <= beta < 1.0:
+                    raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+            continue
+        in_range, message = _HYPERPARAMETER_CHECKS[name]
+        if not in_range(value):
+            raise ValueError(message.format(value))
+
+
 def _use_grad_for_differentiable(step):
     """Run ``step`` with grad mode off, unless the optimizer was built with ``differentiable=True``."""
 
@@ -66,6 +108,60 @@ def _closure_loss(closure):
         return closure()
 
 
+# Hooks around every optimizer's step (``register_optimizer_step_pre_hook`` / ``_post_hook``).
+_global_optimizer_pre_hooks = _Hooks()
+_global_optimizer_post_hooks = _Hooks()
+
+
+def register_optimizer_step_pre_hook(hook):
+    """Run ``hook(optimizer, args, kwargs)`` before every optimizer's ``step``; it may return new
+    ``(args, kwargs)``. Returns a handle whose ``remove()`` unregisters it."""
+    handle = RemovableHandle(_global_optimizer_pre_hooks)
+    _global_optimizer_pre_hooks[handle.id] = hook
+    return handle
+
+
+def register_optimizer_step_post_hook(hook):
+    """Run ``hook(optimizer, args, kwargs)`` after every optimizer's ``step``."""
+    handle = RemovableHandle(_global_optimizer_post_hooks)
+    _global_optimizer_post_hooks[handle.id] = hook
+    return handle
+
+
+def _with_step_hooks(step):
+    """Wrap a subclass's ``step`` with the global and per-optimizer pre/post hooks, as PyTorch does."""
+
+    @functools.wraps(step)
+    def hooked_step(*args, **kwargs):
+        # the hooks see the call's own args, the optimizer first, and may replace them
+        self = args[0]
+        if self.__dict__.get("_in_step_hooks"):  # a subclass's step calling super().step(): hooks ran already
+            return step(*args, **kwargs)
+        self._in_step_hooks = True
+        try:
+            for hook in chain(_global_optimizer_pre_hooks.values(), self._optimizer_step_pre_hooks.values()):
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError(f"{step} must return None or a tuple of (new_args, new_kwargs), but "
+                                           f"got {result}.")
+                    args, kwargs = result
+            out = step(*args, **kwargs)
+            for hook in chain(self._optimizer_step_post_hooks.values(), _global_optimizer_post_hooks.values()):
+                hook(self, args, kwargs)
+            return out
+        finally:
+            self._in_step_hooks = False
+
+    hooked_step.hooked = True
+    return hooked_step
+
+
+_HOOK_DICTS = ("_optimizer_step_pre_hooks", "_optimizer_step_post_hooks", "_optimizer_state_dict_pre_hooks",
+               "_optimizer_state_dict_post_hooks", "_optimizer_load_state_dict_pre_hooks",
+               "_optimizer_load_state_dict_post_hooks")
+
+
 class Optimizer:
     """Base class of all optimizers.
 
@@ -74,7 +170,15 @@ class Optimizer:
     gets unless it sets its own.
     """
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if step is not None and not getattr(step, "hooked", False):
+            cls.step = _with_step_hooks(step)
+
     def __init__(self, params, defaults):
+        for name in _HOOK_DICTS:
+            setattr(self, name, _Hooks())
         self.defaults = defaults
         if isinstance(params, Tensor):
             raise TypeError(
@@ -91,12 +195,27 @@ class Optimizer:
         for group in param_groups:
             self.add_param_group(group)
 
+    # Group flags a state dict from an older PyTorch may lack, filled in on load (as PyTorch's
+    # ``__setstate__`` does), and per-parameter scalar state that old checkpoints stored as numbers.
+    _group_defaults_on_load = {}
+    _scalar_state_keys = ()
+
     def __getstate__(self):
         return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        for name in _HOOK_DICTS:
+            if name not in self.__dict__:  # unpickled: hooks are not saved
+                setattr(self, name, _Hooks())
         self.defaults.setdefault("differentiable", False)
+        for group in self.param_groups:
+            for key, default in self._group_defaults_on_load.items():
+                group.setdefault(key, default)
+        for p_state in self.state.values():
+            for key in self._scalar_state_keys:
+                if key in p_state and not isinstance(p_state[key], Tensor):
+                    p_state[key] = _step_tensor(p_state[key])
 
     def __repr__(self):
         text = self.__class__.__name__ + " ("
@@ -171,6 +290,39 @@ class Optimizer:
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(param_group)
 
+    # --- hooks ------------------------------------------------------------------------------------
+    @staticmethod
+    def _register(hooks_dict, hook, prepend=False):
+        handle = RemovableHandle(hooks_dict)
+        hooks_dict[handle.id] = hook
+        if prepend:
+            hooks_dict.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_step_pre_hook(self, hook):
+        """``hook(optimizer, args, kwargs)`` before this optimizer's ``step``; may return new (args, kwargs)."""
+        return self._register(self._optimizer_step_pre_hooks, hook)
+
+    def register_step_post_hook(self, hook):
+        """``hook(optimizer, args, kwargs)`` after this optimizer's ``step``."""
+        return self._register(self._optimizer_step_post_hooks, hook)
+
+    def register_state_dict_pre_hook(self, hook, prepend=False):
+        """``hook(optimizer)`` before ``state_dict()`` builds the dict."""
+        return self._register(self._optimizer_state_dict_pre_hooks, hook, prepend)
+
+    def register_state_dict_post_hook(self, hook, prepend=False):
+        """``hook(optimizer, state_dict)`` after; a returned dict replaces it."""
+        return self._register(self._optimizer_state_dict_post_hooks, hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook, prepend=False):
+        """``hook(optimizer, state_dict)`` before loading; a returned dict is loaded instead."""
+        return self._register(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook, prepend=False):
+        """``hook(optimizer)`` after loading."""
+        return self._register(self._optimizer_load_state_dict_post_hooks, hook, prepend)
+
     # --- gradients and steps ----------------------------------------------------------------------
     def zero_grad(self, set_to_none=True):
         """Reset the gradients of all optimized tensors (to None by default, as PyTorch 2 does)."""
@@ -194,6 +346,19 @@ class Optimizer:
     def _params_with_grad(self, group):
         return [p for p in group["params"] if p.grad is not None]
 
+    @staticmethod
+    def _grad_for_step(p, group):
+        """``p.grad``, negated when the group maximizes; with L2 weight decay added unless it is
+        decoupled (then ``p`` itself shrinks by ``lr * weight_decay``, as AdamW/NAdamW/RAdamW do)."""
+        grad = p.grad if not group["maximize"] else -p.grad
+        weight_decay = group.get("weight_decay", 0)
+        if weight_decay != 0:
+            if group.get("decoupled_weight_decay", False):
+                p.mul_(1 - _to_scalar(group["lr"]) * weight_decay)
+            else:
+                grad = grad.add(p, alpha=weight_decay)
+        return grad
+
     # --- state_dict -------------------------------------------------------------------------------
     def state_dict(self):
         """``{"state": {index: {...}}, "param_groups": [{..., "params": [index, ...]}]}``, PyTorch's layout.
@@ -201,6 +366,8 @@ class Optimizer:
         Parameters are numbered in the order they appear across the groups; the tensors in "state"
         are the optimizer's own (not copies), as in PyTorch.
         """
+        for hook in self._optimizer_state_dict_pre_hooks.values():
+            hook(self)
         index = {}
         start = 0
 
@@ -214,13 +381,22 @@ class Optimizer:
 
         groups = [pack(g) for g in self.param_groups]
         state = {(index[id(k)] if isinstance(k, Tensor) else k): v for k, v in self.state.items()}
-        return {"state": state, "param_groups": groups}
+        state_dict = {"state": state, "param_groups": groups}
+        for hook in self._optimizer_state_dict_post_hooks.values():
+            result = hook(self, state_dict)
+            if result is not None:
+                state_dict = result
+        return state_dict
 
     def load_state_dict(self, state_dict):
         """Load a state dict from ``state_dict()`` (graphgrad's or PyTorch's, e.g. via graphgrad.load)."""
         import copy
 
         state_dict = state_dict.copy()
+        for hook in self._optimizer_load_state_dict_pre_hooks.values():
+            result = hook(self, state_dict)
+            if result is not None:
+                state_dict = result
         groups = self.param_groups
         saved_groups = copy.deepcopy(state_dict["param_groups"])
         if len(groups) != len(saved_groups):
@@ -261,3 +437,33 @@ class Optimizer:
 
         param_groups = [update_group(g, ng) for g, ng in zip(groups, saved_groups)]
         self.__setstate__({"state": state, "param_groups": param_groups})
+        for hook in self._optimizer_load_state_dict_post_hooks.values():
+            hook(self)
+
+
+class _PerParameterOptimizer(Optimizer):
+    """The step loop shared by the optimizers that update each parameter on its own (PyTorch's
+    single-tensor path): for every parameter with a gradient, create its state at its first step
+    (``_init_state``), count the step, take the gradient (negated when maximizing, with weight decay),
+    and let the subclass's ``_update`` change the parameter in place."""
+
+    def _init_state(self, p, group):
+        """The new state of ``p``, in PyTorch's key order (``step`` first where there is one)."""
+        raise NotImplementedError
+
+    def _update(self, p, grad, state, group):
+        raise NotImplementedError
+
+    @_use_grad_for_differentiable
+    def step(self, closure=None):
+        """Perform a single optimization step; returns the closure's loss when a closure is given."""
+        loss = _closure_loss(closure)
+        for group in self.param_groups:
+            for p in self._params_with_grad(group):
+                state = self.state[p]
+                if len(state) == 0:
+                    state.update(self._init_state(p, group))
+                if "step" in state:
+                    state["step"].add_(1)
+                self._update(p, self._grad_for_step(p, group), state, group)
+        return loss

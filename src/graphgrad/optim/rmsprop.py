@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from .. import _factories
-from .adam import _step_tensor, _steps_as_tensors
-from .optimizer import Optimizer, _closure_loss, _to_scalar, _use_grad_for_differentiable
+from .optimizer import _PerParameterOptimizer, _step_tensor, _to_scalar
 
 
-class RMSprop(Optimizer):
+class RMSprop(_PerParameterOptimizer):
     """Divide the gradient by a running root mean square of recent gradients (Hinton's lecture 6e).
 
     For each parameter, with ``g`` its gradient (negated when ``maximize``)::
@@ -45,47 +44,32 @@ class RMSprop(Optimizer):
         }
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, default in (("momentum", 0), ("centered", False), ("foreach", None), ("maximize", False),
-                                 ("differentiable", False), ("capturable", False)):
-                group.setdefault(key, default)
-        _steps_as_tensors(self)
+    _group_defaults_on_load = {"momentum": 0, "centered": False, "foreach": None, "maximize": False,
+                               "differentiable": False, "capturable": False}
+    _scalar_state_keys = ("step",)
 
-    @_use_grad_for_differentiable
-    def step(self, closure=None):
-        """Perform a single optimization step; returns the closure's loss when a closure is given."""
-        loss = _closure_loss(closure)
-        for group in self.param_groups:
-            lr, alpha, eps = _to_scalar(group["lr"]), group["alpha"], group["eps"]
-            weight_decay, momentum, centered = group["weight_decay"], group["momentum"], group["centered"]
-            for p in self._params_with_grad(group):
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["square_avg"] = _factories.zeros_like(p)
-                    if momentum > 0:
-                        state["momentum_buffer"] = _factories.zeros_like(p)
-                    if centered:
-                        state["grad_avg"] = _factories.zeros_like(p)
-                grad = p.grad if not group["maximize"] else -p.grad
-                square_avg = state["square_avg"]
-                state["step"].add_(1)
-                if weight_decay != 0:
-                    grad = grad.add(p, alpha=weight_decay)
-                square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
-                if centered:
-                    grad_avg = state["grad_avg"]
-                    grad_avg.lerp_(grad, 1 - alpha)
-                    avg = square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
-                else:
-                    avg = square_avg.sqrt()
-                avg = avg.add_(eps)
-                if momentum > 0:
-                    buf = state["momentum_buffer"]
-                    buf.mul_(momentum).addcdiv_(grad, avg)
-                    p.add_(buf, alpha=-lr)
-                else:
-                    p.addcdiv_(grad, avg, value=-lr)
-        return loss
+    def _init_state(self, p, group):
+        state = {"step": _step_tensor(), "square_avg": _factories.zeros_like(p)}
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = _factories.zeros_like(p)
+        if group["centered"]:
+            state["grad_avg"] = _factories.zeros_like(p)
+        return state
+
+    def _update(self, p, grad, state, group):
+        alpha, square_avg = group["alpha"], state["square_avg"]
+        square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
+        if group["centered"]:
+            grad_avg = state["grad_avg"]
+            grad_avg.lerp_(grad, 1 - alpha)
+            avg = square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
+        else:
+            avg = square_avg.sqrt()
+        avg = avg.add_(group["eps"])
+        lr = _to_scalar(group["lr"])
+        if group["momentum"] > 0:
+            buf = state["momentum_buffer"]
+            buf.mul_(group["momentum"]).addcdiv_(grad, avg)
+            p.add_(buf, alpha=-lr)
+        else:
+            p.addcdiv_(grad, avg, value=-lr)

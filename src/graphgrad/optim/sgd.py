@@ -42,12 +42,8 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, default in (("nesterov", False), ("maximize", False), ("foreach", None),
-                                 ("differentiable", False), ("fused", False)):
-                group.setdefault(key, default)
+    _group_defaults_on_load = {"nesterov": False, "maximize": False, "foreach": None, "differentiable": False,
+                               "fused": False}
 
     @_use_grad_for_differentiable
     def step(self, closure=None):
@@ -56,11 +52,9 @@ class SGD(Optimizer):
         for group in self.param_groups:
             lr = _to_scalar(group["lr"])
             momentum, dampening = group["momentum"], group["dampening"]
-            weight_decay, nesterov = group["weight_decay"], group["nesterov"]
+            nesterov = group["nesterov"]
             for p in self._params_with_grad(group):
-                grad = p.grad if not group["maximize"] else -p.grad
-                if weight_decay != 0:
-                    grad = grad.add(p, alpha=weight_decay)
+                grad = self._grad_for_step(p, group)
                 if momentum != 0:
                     state = self.state[p]
                     buf = state.get("momentum_buffer")

@@ -8,12 +8,13 @@ from .. import functional as F
 from .. import init
 from ..module import Module
 from ..parameter import Parameter
+from .attention import MultiheadAttention  # PyTorch's path for it is nn.modules.activation
 from .utils import _empty
 
 __all__ = ["Threshold", "ReLU", "Hardtanh", "ReLU6", "Sigmoid", "Tanh", "SiLU", "Mish", "Hardswish",
            "Hardsigmoid", "ELU", "CELU", "SELU", "GLU", "GELU", "Softplus", "LeakyReLU", "LogSigmoid",
            "Softshrink", "Hardshrink", "PReLU", "Softsign", "Tanhshrink", "Softmin", "Softmax", "Softmax2d",
-           "LogSoftmax"]
+           "LogSoftmax", "MultiheadAttention"]
 
 
 def _inplace_str(inplace, sep=""):

@@ -14,14 +14,10 @@ from .. import functional as F
 from ..init import constant_, xavier_normal_, xavier_uniform_
 from ..module import Module
 from ..parameter import Parameter
-from .linear import Linear
+from .linear import NonDynamicallyQuantizableLinear
 from .utils import _empty, _fill
 
 __all__ = ["MultiheadAttention"]
-
-
-class NonDynamicallyQuantizableLinear(Linear):
-    """A Linear (PyTorch names MultiheadAttention's output projection with this class)."""
 
 
 def _float_mask(mask, dtype, name):

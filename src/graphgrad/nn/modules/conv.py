@@ -1,4 +1,5 @@
-"""Convolutions: Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d (all computed by ``F.conv*``)."""
+"""Convolutions: Conv1d/2d/3d, ConvTranspose1d/2d/3d (all computed by ``F.conv*``) and their lazy variants,
+which read ``in_channels`` from the first input."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import math
 from .. import functional as F
 from .. import init
 from ..module import Module, _size_str
-from ..parameter import Parameter
-from .utils import _empty, _pair, _reverse_repeat_tuple, _single
+from ..parameter import Parameter, UninitializedParameter
+from .lazy import LazyModuleMixin
+from .utils import _empty, _pair, _reverse_repeat_tuple, _single, _triple
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "LazyConv1d",
+           "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d"]
 
 
 class _ConvNd(Module):
@@ -94,6 +97,15 @@ class _ConvNd(Module):
             s += ", padding_mode={padding_mode}"
         return s.format(**self.__dict__)
 
+    def _conv_forward(self, input, weight, bias):
+        if self.padding_mode != "zeros":
+            return self._conv(F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode), weight,
+                              bias, self.stride, (0,) * len(self.kernel_size), self.dilation, self.groups)
+        return self._conv(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
+
+    def forward(self, input):
+        return self._conv_forward(input, self.weight, self.bias)
+
 
 class Conv1d(_ConvNd):
     """1-D convolution over (N, C_in, L): weight (C_out, C_in/groups, k).
@@ -103,20 +115,13 @@ class Conv1d(_ConvNd):
     graphgrad.Size([20, 33, 24])
     """
 
+    _conv = staticmethod(F.conv1d)
+
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, padding_mode="zeros", device=None, dtype=None):
         super().__init__(in_channels, out_channels, _single(kernel_size), _single(stride),
                          padding if isinstance(padding, str) else _single(padding), _single(dilation), False,
                          _single(0), groups, bias, padding_mode, device, dtype)
-
-    def _conv_forward(self, input, weight, bias):
-        if self.padding_mode != "zeros":
-            return F.conv1d(F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode),
-                            weight, bias, self.stride, _single(0), self.dilation, self.groups)
-        return F.conv1d(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
-
-    def forward(self, input):
-        return self._conv_forward(input, self.weight, self.bias)
 
 
 class Conv2d(_ConvNd):
@@ -127,20 +132,30 @@ class Conv2d(_ConvNd):
     graphgrad.Size([2, 33, 4, 5])
     """
 
+    _conv = staticmethod(F.conv2d)
+
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, padding_mode="zeros", device=None, dtype=None):
         super().__init__(in_channels, out_channels, _pair(kernel_size), _pair(stride),
                          padding if isinstance(padding, str) else _pair(padding), _pair(dilation), False,
                          _pair(0), groups, bias, padding_mode, device, dtype)
 
-    def _conv_forward(self, input, weight, bias):
-        if self.padding_mode != "zeros":
-            return F.conv2d(F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode),
-                            weight, bias, self.stride, _pair(0), self.dilation, self.groups)
-        return F.conv2d(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
 
-    def forward(self, input):
-        return self._conv_forward(input, self.weight, self.bias)
+class Conv3d(_ConvNd):
+    """3-D convolution over (N, C_in, D, H, W): weight (C_out, C_in/groups, kD, kH, kW).
+
+    >>> import graphgrad, graphgrad.nn as nn
+    >>> nn.Conv3d(4, 6, 3, stride=2)(graphgrad.randn(2, 4, 5, 7, 9)).shape
+    graphgrad.Size([2, 6, 2, 3, 4])
+    """
+
+    _conv = staticmethod(F.conv3d)
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                 bias=True, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, _triple(kernel_size), _triple(stride),
+                         padding if isinstance(padding, str) else _triple(padding), _triple(dilation), False,
+                         _triple(0), groups, bias, padding_mode, device, dtype)
 
 
 class _ConvTransposeNd(_ConvNd):
@@ -179,21 +194,23 @@ class _ConvTransposeNd(_ConvNd):
                 )
         return [output_size[d] - min_sizes[d] for d in range(num_spatial_dims)]
 
+    def forward(self, input, output_size=None):
+        output_padding = self._output_padding(input, output_size, self.stride, self.padding, self.kernel_size,
+                                              len(self.kernel_size), self.dilation)
+        return self._conv(input, self.weight, self.bias, self.stride, self.padding, output_padding, self.groups,
+                          self.dilation)
+
 
 class ConvTranspose1d(_ConvTransposeNd):
     """The gradient of Conv1d with respect to its input, as a layer: weight (C_in, C_out/groups, k)."""
+
+    _conv = staticmethod(F.conv_transpose1d)
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
                  bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
         super().__init__(in_channels, out_channels, _single(kernel_size), _single(stride), _single(padding),
                          _single(dilation), True, _single(output_padding), groups, bias, padding_mode, device,
                          dtype)
-
-    def forward(self, input, output_size=None):
-        output_padding = self._output_padding(input, output_size, self.stride, self.padding, self.kernel_size, 1,
-                                              self.dilation)
-        return F.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding, output_padding,
-                                  self.groups, self.dilation)
 
 
 class ConvTranspose2d(_ConvTransposeNd):
@@ -204,13 +221,120 @@ class ConvTranspose2d(_ConvTransposeNd):
     graphgrad.Size([2, 33, 11, 13])
     """
 
+    _conv = staticmethod(F.conv_transpose2d)
+
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
                  bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
         super().__init__(in_channels, out_channels, _pair(kernel_size), _pair(stride), _pair(padding),
                          _pair(dilation), True, _pair(output_padding), groups, bias, padding_mode, device, dtype)
 
-    def forward(self, input, output_size=None):
-        output_padding = self._output_padding(input, output_size, self.stride, self.padding, self.kernel_size, 2,
-                                              self.dilation)
-        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, output_padding,
-                                  self.groups, self.dilation)
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """The gradient of Conv3d with respect to its input, as a layer: weight (C_in, C_out/groups, kD, kH, kW).
+
+    >>> import graphgrad, graphgrad.nn as nn
+    >>> nn.ConvTranspose3d(4, 6, 3, stride=2)(graphgrad.randn(2, 4, 2, 3, 4)).shape
+    graphgrad.Size([2, 6, 5, 7, 9])
+    """
+
+    _conv = staticmethod(F.conv_transpose3d)
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, _triple(kernel_size), _triple(stride), _triple(padding),
+                         _triple(dilation), True, _triple(output_padding), groups, bias, padding_mode, device,
+                         dtype)
+
+
+class _LazyConvXdMixin(LazyModuleMixin):
+    """The lazy convolutions: built with no channels, materialised from the first input's channel axis."""
+
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 padding_mode="zeros", device=None, dtype=None):
+        # no bias yet: it would be replaced at once
+        super().__init__(0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode, device, dtype)
+        self._lazy_weights(out_channels, bias, device, dtype)
+
+    def _lazy_weights(self, out_channels, bias, device, dtype):
+        self.weight = UninitializedParameter(device=device, dtype=dtype)
+        self.out_channels = out_channels
+        if bias:
+            self.bias = UninitializedParameter(device=device, dtype=dtype)
+
+    def reset_parameters(self):
+        if not self.has_uninitialized_params() and self.in_channels != 0:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input, *args, **kwargs):
+        if self.has_uninitialized_params():
+            self.in_channels = self._get_in_channels(input)
+            if self.in_channels % self.groups != 0:
+                raise ValueError("in_channels must be divisible by groups")
+            if self.transposed:
+                self.weight.materialize((self.in_channels, self.out_channels // self.groups, *self.kernel_size))
+            else:
+                self.weight.materialize((self.out_channels, self.in_channels // self.groups, *self.kernel_size))
+            if self.bias is not None:
+                self.bias.materialize((self.out_channels,))
+            self.reset_parameters()
+
+    def _get_num_spatial_dims(self):
+        return len(self.kernel_size)
+
+    def _get_in_channels(self, input):
+        unbatched = self._get_num_spatial_dims() + 1
+        if input.dim() not in (unbatched, unbatched + 1):
+            raise RuntimeError(f"Expected {unbatched}D (unbatched) or {unbatched + 1}D (batched) input to "
+                               f"{self.__class__.__name__}, but got input of size: {_size_str(input.shape)}")
+        return input.shape[1] if input.dim() == unbatched + 1 else input.shape[0]
+
+
+class _LazyConvTransposeXdMixin(_LazyConvXdMixin):
+    """The lazy transposed convolutions (their constructor takes ``output_padding``)."""
+
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True,
+                 dilation=1, padding_mode="zeros", device=None, dtype=None):
+        LazyModuleMixin.__init__(self, 0, 0, kernel_size, stride, padding, output_padding, groups, False, dilation,
+                                 padding_mode, device, dtype)
+        self._lazy_weights(out_channels, bias, device, dtype)
+
+
+class LazyConv1d(_LazyConvXdMixin, Conv1d):
+    """A Conv1d whose ``in_channels`` is read from the first input.
+
+    >>> import graphgrad, graphgrad.nn as nn
+    >>> nn.LazyConv1d(33, 3)(graphgrad.randn(2, 16, 10)).shape
+    graphgrad.Size([2, 33, 8])
+    """
+
+    cls_to_become = Conv1d
+
+
+class LazyConv2d(_LazyConvXdMixin, Conv2d):
+    """A Conv2d whose ``in_channels`` is read from the first input (see LazyConv1d)."""
+
+    cls_to_become = Conv2d
+
+
+class LazyConv3d(_LazyConvXdMixin, Conv3d):
+    """A Conv3d whose ``in_channels`` is read from the first input (see LazyConv1d)."""
+
+    cls_to_become = Conv3d
+
+
+class LazyConvTranspose1d(_LazyConvTransposeXdMixin, ConvTranspose1d):
+    """A ConvTranspose1d whose ``in_channels`` is read from the first input."""
+
+    cls_to_become = ConvTranspose1d
+
+
+class LazyConvTranspose2d(_LazyConvTransposeXdMixin, ConvTranspose2d):
+    """A ConvTranspose2d whose ``in_channels`` is read from the first input."""
+
+    cls_to_become = ConvTranspose2d
+
+
+class LazyConvTranspose3d(_LazyConvTransposeXdMixin, ConvTranspose3d):
+    """A ConvTranspose3d whose ``in_channels`` is read from the first input."""
+
+    cls_to_become = ConvTranspose3d

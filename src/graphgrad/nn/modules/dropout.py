@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import functional as F
 from ..module import Module
 
-__all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout"]
+__all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout"]
 
 
 class _DropoutNd(Module):
@@ -58,3 +58,17 @@ class Dropout3d(_DropoutNd):
 class AlphaDropout(_DropoutNd):
     def forward(self, input):
         return F.alpha_dropout(input, self.p, self.training)
+
+
+class FeatureAlphaDropout(_DropoutNd):
+    """Alpha dropout of whole channels: each (sample, channel) map is kept or set to SELU's saturation value,
+    then all are shifted and scaled so that mean and variance are kept (``F.feature_alpha_dropout``).
+
+    >>> import graphgrad, graphgrad.nn as nn
+    >>> x = graphgrad.randn(2, 3, 4)
+    >>> bool((nn.FeatureAlphaDropout(0.5).eval()(x) == x).all())
+    True
+    """
+
+    def forward(self, input):
+        return F.feature_alpha_dropout(input, self.p, self.training)

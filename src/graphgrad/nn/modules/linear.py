@@ -1,16 +1,18 @@
-"""Identity, Linear and Bilinear layers."""
+"""Identity, Linear, LazyLinear and Bilinear layers."""
 
 from __future__ import annotations
 
 import math
 
+from ...autograd.grad_mode import no_grad
 from .. import functional as F
 from .. import init
 from ..module import Module
-from ..parameter import Parameter
+from ..parameter import Parameter, UninitializedParameter
+from .lazy import LazyModuleMixin
 from .utils import _empty
 
-__all__ = ["Identity", "Linear", "Bilinear"]
+__all__ = ["Identity", "Linear", "LazyLinear", "Bilinear", "NonDynamicallyQuantizableLinear"]
 
 
 class Identity(Module):
@@ -68,6 +70,10 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
+class NonDynamicallyQuantizableLinear(Linear):
+    """A Linear (PyTorch names MultiheadAttention's output projection with this class)."""
+
+
 class Bilinear(Module):
     """``y[..., k] = x1 @ weight[k] @ x2 + bias[k]``, weight of shape (out, in1, in2).
 
@@ -103,3 +109,35 @@ class Bilinear(Module):
     def extra_repr(self):
         return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
                 f"out_features={self.out_features}, bias={self.bias is not None}")
+
+
+class LazyLinear(LazyModuleMixin, Linear):
+    """A Linear whose ``in_features`` is read from the first input's last dimension.
+
+    >>> import graphgrad, graphgrad.nn as nn
+    >>> m = nn.LazyLinear(30)
+    >>> m(graphgrad.randn(128, 20)).shape, m.in_features
+    (graphgrad.Size([128, 30]), 20)
+    """
+
+    cls_to_become = Linear
+
+    def __init__(self, out_features, bias=True, device=None, dtype=None):
+        super().__init__(0, 0, False)  # no bias yet: it would be replaced at once
+        self.weight = UninitializedParameter(device=device, dtype=dtype)
+        self.out_features = out_features
+        if bias:
+            self.bias = UninitializedParameter(device=device, dtype=dtype)
+
+    def reset_parameters(self):
+        if not self.has_uninitialized_params() and self.in_features != 0:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input):
+        if self.has_uninitialized_params():
+            with no_grad():
+                self.in_features = input.shape[-1]
+                self.weight.materialize((self.out_features, self.in_features))
+                if self.bias is not None:
+                    self.bias.materialize((self.out_features,))
+                self.reset_parameters()

@@ -1,13 +1,13 @@
-"""Shape and resampling layers: Flatten, Unflatten, Upsample, PixelShuffle/Unshuffle and padding layers."""
+"""Shape and resampling layers: Flatten, Unflatten, Upsample, PixelShuffle/Unshuffle (the padding layers are in
+``padding``)."""
 
 from __future__ import annotations
 
 from .. import functional as F
 from ..module import Module
-from .utils import _quadruple
 
 __all__ = ["Flatten", "Unflatten", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle",
-           "PixelUnshuffle", "ZeroPad2d", "ConstantPad2d", "ReflectionPad2d", "ReplicationPad2d"]
+           "PixelUnshuffle"]
 
 
 class Flatten(Module):
@@ -139,53 +139,3 @@ class PixelUnshuffle(Module):
 
     def extra_repr(self):
         return f"downscale_factor={self.downscale_factor}"
-
-
-class _PadNd(Module):
-    __constants__ = ["padding", "value"]
-    _mode = "constant"
-
-    def __init__(self, padding, value=0.0):
-        super().__init__()
-        self.padding = _quadruple(padding)
-        self.value = value
-
-    def forward(self, input):
-        if self._mode == "constant":
-            return F.pad(input, self.padding, "constant", self.value)
-        return F.pad(input, self.padding, self._mode)
-
-    def extra_repr(self):
-        if self._mode == "constant":
-            return f"padding={self.padding}, value={self.value}"
-        return f"{self.padding}"
-
-
-class ZeroPad2d(_PadNd):
-    """Pads the last two dimensions with zeros: ``padding`` = (left, right, top, bottom) or one int."""
-
-    def __init__(self, padding):
-        super().__init__(padding, 0.0)
-
-    def extra_repr(self):
-        return f"{self.padding}"
-
-
-class ConstantPad2d(_PadNd):
-    def __init__(self, padding, value):
-        super().__init__(padding, value)
-
-
-class ReflectionPad2d(_PadNd):
-    _mode = "reflect"
-
-    def __init__(self, padding):
-        super().__init__(padding)
-
-
-class ReplicationPad2d(_PadNd):
-    _mode = "replicate"
-
-    def __init__(self, padding):
-        super().__init__(padding)
-

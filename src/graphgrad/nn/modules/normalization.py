@@ -1,4 +1,4 @@
-"""Normalisation layers: BatchNorm1d/2d/3d (running statistics), LayerNorm, GroupNorm."""
+"""Normalisation layers: BatchNorm1d/2d/3d (running statistics), LayerNorm, GroupNorm, RMSNorm, LocalResponseNorm."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from ..module import Module
 from ..parameter import Parameter
 from .utils import _empty, _fill
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm", "RMSNorm", "LocalResponseNorm"]
 
 
 class _NormBase(Module):
@@ -206,3 +206,66 @@ class GroupNorm(Module):
     def extra_repr(self):
         return ("{num_groups}, {num_channels}, eps={eps}, affine={affine}, bias={use_bias}"
                 .format(**self.__dict__, use_bias=self.bias is not None))
+
+
+class RMSNorm(Module):
+    """Root-mean-square normalisation over the last ``len(normalized_shape)`` dimensions, times ``weight``.
+
+    ``eps=None`` uses the input dtype's machine epsilon (``finfo(dtype).eps``), as PyTorch does.
+
+    >>> import graphgrad, graphgrad.nn as nn
+    >>> m = nn.RMSNorm(4)
+    >>> m
+    RMSNorm((4,), eps=None, elementwise_affine=True)
+    >>> round(float(m(graphgrad.full((1, 4), 3.0)).sum()), 4)
+    4.0
+    """
+
+    __constants__ = ["normalized_shape", "eps", "elementwise_affine"]
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
+        super().__init__()
+        if isinstance(normalized_shape, numbers.Integral):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        if self.elementwise_affine:
+            self.weight = Parameter(_empty(self.normalized_shape, dtype, device))
+        else:
+            self.register_parameter("weight", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        if self.elementwise_affine:
+            init.ones_(self.weight)
+
+    def forward(self, x):
+        return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self):
+        return "{normalized_shape}, eps={eps}, elementwise_affine={elementwise_affine}".format(**self.__dict__)
+
+
+class LocalResponseNorm(Module):
+    """Normalises each channel by the activity of its ``size`` neighbouring channels (``F.local_response_norm``).
+
+    >>> import graphgrad, graphgrad.nn as nn
+    >>> nn.LocalResponseNorm(2)(graphgrad.ones(1, 4, 2, 2)).shape
+    graphgrad.Size([1, 4, 2, 2])
+    """
+
+    __constants__ = ["size", "alpha", "beta", "k"]
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
+        super().__init__()
+        self.size = size
+        self.alpha = alpha
+        self.beta = beta
+        self.k = k
+
+    def forward(self, input):
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self):
+        return "{size}, alpha={alpha}, beta={beta}, k={k}".format(**self.__dict__)

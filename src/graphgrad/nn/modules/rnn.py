@@ -22,6 +22,7 @@ from .. import functional as F
 from .. import init
 from ..module import Module
 from ..parameter import Parameter
+from ..utils.rnn import PackedSequence
 from .utils import _empty, _fill
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
@@ -159,79 +160,148 @@ class RNNBase(Module):
         return s.format(**self.__dict__)
 
     # --- argument checks (PyTorch's texts) ------------------------------------------------------
-    def check_input(self, input):
+    def check_input(self, input, batch_sizes=None):
         w = self._flat_weights[0]
         if input.dtype != w.dtype:
             raise ValueError(f"RNN input dtype ({input.dtype}) does not match weight dtype ({w.dtype}). Convert "
                              f"input: input.to({w.dtype}), or convert model: model.to({input.dtype})")
-        if input.dim() != 3:
-            raise RuntimeError(f"input must have 3 dimensions, got {input.dim()}")
+        expected_dim = 2 if batch_sizes is not None else 3
+        if input.dim() != expected_dim:
+            raise RuntimeError(f"input must have {expected_dim} dimensions, got {input.dim()}")
         if self.input_size != input.size(-1):
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
                                f"{input.size(-1)}")
 
-    def get_expected_hidden_size(self, input):
-        mini_batch = input.size(0) if self.batch_first else input.size(1)
+    def _mini_batch(self, input, batch_sizes):
+        if batch_sizes is not None:
+            return int(batch_sizes[0])
+        return input.size(0) if self.batch_first else input.size(1)
+
+    def get_expected_hidden_size(self, input, batch_sizes=None):
         num_directions = 2 if self.bidirectional else 1
         size = self.proj_size if self.proj_size > 0 else self.hidden_size
-        return (self.num_layers * num_directions, mini_batch, size)
+        return (self.num_layers * num_directions, self._mini_batch(input, batch_sizes), size)
 
     def check_hidden_size(self, hx, expected, msg="Expected hidden size {}, got {}"):
         if tuple(hx.size()) != expected:
             raise RuntimeError(msg.format(expected, list(hx.size())))
 
-    def _batched(self, input, hx, name):
-        """(input as 3-D, hx as 3-D or None, whether the input was batched), with PyTorch's checks."""
-        if input.dim() not in (2, 3):
-            suffix = " tensor" if name == "RNN" else ""
-            raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.dim()}D{suffix} instead")
-        is_batched = input.dim() == 3
-        if not is_batched:
-            input = input.unsqueeze(0 if self.batch_first else 1)
-            if hx is not None:
-                if hx.dim() != 2:
-                    raise RuntimeError(
-                        f"For unbatched 2-D input, hx should also be 2-D but got {hx.dim()}-D tensor")
-                hx = hx.unsqueeze(1)
-        elif hx is not None and hx.dim() != 3:
-            raise RuntimeError(f"For batched 3-D input, hx should also be 3-D but got {hx.dim()}-D tensor")
-        return input, hx, is_batched
-
-    def _zeros_hidden(self, input, size):
-        batch = input.size(0) if self.batch_first else input.size(1)
-        num_directions = 2 if self.bidirectional else 1
-        return _fill((self.num_layers * num_directions, batch, size), 0, input.dtype)
-
     # --- the computation ------------------------------------------------------------------------
-    def _run(self, input, h0, c0=None):
-        """Run every layer and direction over ``input`` (seq, batch, feature); returns output, h_n, c_n."""
+    def _run(self, input, h0, c0=None, batch_sizes=None):
+        """Run every layer and direction; returns output, h_n, c_n.
+
+        ``input`` is (seq, batch, feature) (batch first if ``batch_first``), or with ``batch_sizes`` the
+        ``data`` of a PackedSequence: step t then holds the first ``batch_sizes[t]`` sequences of the batch,
+        and a sequence's hidden state stops changing once it has ended (reverse directions start each
+        sequence at its own last step).
+        """
         step = _STEPS[self.mode]
         num_directions = 2 if self.bidirectional else 1
-        x = input.transpose(0, 1) if self.batch_first else input
+        packed = batch_sizes is not None
+        x = input.transpose(0, 1) if self.batch_first and not packed else input
         h_n, c_n = [], []
         for layer in range(self.num_layers):
             outputs = []
             for direction in range(num_directions):
                 idx = layer * num_directions + direction
-                suffix = "_reverse" if direction == 1 else ""
                 w = {name.rsplit("_l", 1)[0]: getattr(self, name) for name in self._all_weights[idx]}
                 # the input projection for every time step at once, then split into steps
-                gi = F.linear(x, w["weight_ih"], w.get("bias_ih")).unbind(0)
+                gi_all = F.linear(x, w["weight_ih"], w.get("bias_ih"))
+                gi = gi_all.split(batch_sizes, 0) if packed else gi_all.unbind(0)
                 h = h0[idx]
                 c = c0[idx] if c0 is not None else None
                 outs = [None] * len(gi)
-                order = range(len(gi) - 1, -1, -1) if suffix else range(len(gi))
+                order = range(len(gi) - 1, -1, -1) if direction == 1 else range(len(gi))
                 for t in order:
-                    h, c = step(gi[t], h, c, w["weight_hh"], w.get("bias_hh"), w.get("weight_hr"))
-                    outs[t] = h
-                outputs.append(stack(outs, 0))
+                    running = gi[t].shape[0]
+                    if running == h.shape[0]:
+                        h, c = step(gi[t], h, c, w["weight_hh"], w.get("bias_hh"), w.get("weight_hr"))
+                        outs[t] = h
+                        continue
+                    # only the first `running` sequences take this step; the others keep their state
+                    h_run, c_run = step(gi[t], h[:running], None if c is None else c[:running], w["weight_hh"],
+                                        w.get("bias_hh"), w.get("weight_hr"))
+                    outs[t] = h_run
+                    h = cat([h_run, h[running:]], 0)
+                    c = None if c is None else cat([c_run, c[running:]], 0)
+                outputs.append(cat(outs, 0) if packed else stack(outs, 0))
                 h_n.append(h)
                 c_n.append(c)
             x = outputs[0] if num_directions == 1 else cat(outputs, -1)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 x = F.dropout(x, self.dropout, True)
-        output = x.transpose(0, 1) if self.batch_first else x
+        output = x.transpose(0, 1) if self.batch_first and not packed else x
         return output, stack(h_n, 0), (stack(c_n, 0) if c0 is not None else None)
+
+    def _forward(self, input, hx):
+        """The forward of RNN, LSTM and GRU: unbatched, batched and packed inputs, PyTorch's checks.
+
+        ``hx`` is h_0 (LSTM: the pair (h_0, c_0)) in the caller's batch order; returns (output, h_n) or
+        (output, (h_n, c_n)), with a PackedSequence output for a PackedSequence input.
+        """
+        name = {"RNN_TANH": "RNN", "RNN_RELU": "RNN"}.get(self.mode, self.mode)
+        lstm = self.mode == "LSTM"
+        batch_sizes = sorted_indices = unsorted_indices = None
+        is_batched = True
+        if isinstance(input, PackedSequence):
+            input, packed_batch_sizes, sorted_indices, unsorted_indices = input
+            batch_sizes = [int(b) for b in packed_batch_sizes._data]
+            if hx is not None:  # the caller's batch order -> the packed (sorted) order
+                hx = tuple(_permute_hidden(h, sorted_indices) for h in hx) if lstm else \
+                    _permute_hidden(hx, sorted_indices)
+        else:
+            if input.dim() not in (2, 3):
+                suffix = " tensor" if name == "RNN" else ""
+                raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.dim()}D{suffix} instead")
+            is_batched = input.dim() == 3
+            if not is_batched:
+                input = input.unsqueeze(0 if self.batch_first else 1)
+            if hx is not None:
+                hx = self._batched_hidden(hx, is_batched, lstm)
+        self.check_input(input, batch_sizes)
+        expected = self.get_expected_hidden_size(input, batch_sizes)
+        if hx is None:
+            h0 = _fill(expected, 0, input.dtype)
+            c0 = _fill(self.get_expected_cell_size(input, batch_sizes), 0, input.dtype) if lstm else None
+        else:
+            h0, c0 = hx if lstm else (hx, None)
+        if lstm:
+            self.check_hidden_size(h0, expected, "Expected hidden[0] size {}, got {}")
+            self.check_hidden_size(c0, self.get_expected_cell_size(input, batch_sizes),
+                                   "Expected hidden[1] size {}, got {}")
+        else:
+            self.check_hidden_size(h0, expected)
+        output, h_n, c_n = self._run(input, h0, c0, batch_sizes)
+        if batch_sizes is not None:
+            output = PackedSequence(output, packed_batch_sizes, sorted_indices, unsorted_indices)
+            h_n = _permute_hidden(h_n, unsorted_indices)
+            c_n = _permute_hidden(c_n, unsorted_indices)
+        elif not is_batched:
+            output = output.squeeze(0 if self.batch_first else 1)
+            h_n = h_n.squeeze(1)
+            c_n = c_n.squeeze(1) if c_n is not None else None
+        return output, ((h_n, c_n) if lstm else h_n)
+
+    def _batched_hidden(self, hx, is_batched, lstm):
+        """hx checked against the input's batchedness (PyTorch's texts), unbatched ones given a batch of 1."""
+        want = 3 if is_batched else 2
+        kind = "batched 3-D" if is_batched else "unbatched 2-D"
+        if lstm:
+            h0, c0 = hx
+            if h0.dim() != want or c0.dim() != want:
+                raise RuntimeError(f"For {kind} input, hx and cx should also be {want}-D but got "
+                                   f"({h0.dim()}-D, {c0.dim()}-D) tensors")
+            return (h0, c0) if is_batched else (h0.unsqueeze(1), c0.unsqueeze(1))
+        if hx.dim() != want:
+            raise RuntimeError(f"For {kind} input, hx should also be {want}-D but got {hx.dim()}-D tensor")
+        return hx if is_batched else hx.unsqueeze(1)
+
+
+def _permute_hidden(hx, permutation):
+    """hx (layers*directions, batch, hidden) with its batch rows taken in ``permutation``'s order."""
+    if hx is None or permutation is None:
+        return hx
+    return hx.index_select(1, permutation)
 
 
 class RNN(RNNBase):
@@ -261,16 +331,7 @@ class RNN(RNNBase):
         super().__init__(mode, *args, **kwargs)
 
     def forward(self, input, hx=None):
-        input, hx, is_batched = self._batched(input, hx, "RNN")
-        if hx is None:
-            hx = self._zeros_hidden(input, self.hidden_size)
-        self.check_input(input)
-        self.check_hidden_size(hx, self.get_expected_hidden_size(input))
-        output, h_n, _ = self._run(input, hx)
-        if not is_batched:
-            output = output.squeeze(0 if self.batch_first else 1)
-            h_n = h_n.squeeze(1)
-        return output, h_n
+        return self._forward(input, hx)
 
 
 class LSTM(RNNBase):
@@ -286,38 +347,12 @@ class LSTM(RNNBase):
     def __init__(self, *args, **kwargs):
         super().__init__("LSTM", *args, **kwargs)
 
-    def get_expected_cell_size(self, input):
-        mini_batch = input.size(0) if self.batch_first else input.size(1)
+    def get_expected_cell_size(self, input, batch_sizes=None):
         num_directions = 2 if self.bidirectional else 1
-        return (self.num_layers * num_directions, mini_batch, self.hidden_size)
+        return (self.num_layers * num_directions, self._mini_batch(input, batch_sizes), self.hidden_size)
 
     def forward(self, input, hx=None):
-        if input.dim() not in (2, 3):
-            raise ValueError(f"LSTM: Expected input to be 2D or 3D, got {input.dim()}D instead")
-        is_batched = input.dim() == 3
-        if not is_batched:
-            input = input.unsqueeze(0 if self.batch_first else 1)
-        real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
-        if hx is None:
-            h0 = self._zeros_hidden(input, real_hidden)
-            c0 = self._zeros_hidden(input, self.hidden_size)
-        else:
-            h0, c0 = hx
-            want = 2 if not is_batched else 3
-            if h0.dim() != want or c0.dim() != want:
-                kind = "unbatched 2-D" if not is_batched else "batched 3-D"
-                raise RuntimeError(f"For {kind} input, hx and cx should also be {want}-D but got "
-                                   f"({h0.dim()}-D, {c0.dim()}-D) tensors")
-            if not is_batched:
-                h0, c0 = h0.unsqueeze(1), c0.unsqueeze(1)
-        self.check_input(input)
-        self.check_hidden_size(h0, self.get_expected_hidden_size(input), "Expected hidden[0] size {}, got {}")
-        self.check_hidden_size(c0, self.get_expected_cell_size(input), "Expected hidden[1] size {}, got {}")
-        output, h_n, c_n = self._run(input, h0, c0)
-        if not is_batched:
-            output = output.squeeze(0 if self.batch_first else 1)
-            h_n, c_n = h_n.squeeze(1), c_n.squeeze(1)
-        return output, (h_n, c_n)
+        return self._forward(input, hx)
 
 
 class GRU(RNNBase):
@@ -336,16 +371,7 @@ class GRU(RNNBase):
         super().__init__("GRU", *args, **kwargs)
 
     def forward(self, input, hx=None):
-        input, hx, is_batched = self._batched(input, hx, "GRU")
-        if hx is None:
-            hx = self._zeros_hidden(input, self.hidden_size)
-        self.check_input(input)
-        self.check_hidden_size(hx, self.get_expected_hidden_size(input))
-        output, h_n, _ = self._run(input, hx)
-        if not is_batched:
-            output = output.squeeze(0 if self.batch_first else 1)
-            h_n = h_n.squeeze(1)
-        return output, h_n
+        return self._forward(input, hx)
 
 
 # --- cells: one time step ------------------------------------------------------------------------------

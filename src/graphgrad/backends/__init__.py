@@ -1,0 +1,29 @@
+"""``graphgrad.backends``: PyTorch's backend switches as a CPU-only build answers them.
+
+The queries (``cudnn.is_available()``, ``mps.is_available()``, ...) answer as PyTorch's CPU build does;
+the switches (``cudnn.benchmark = True``, ``cuda.matmul.allow_tf32 = True``) are accepted and recorded
+so that programs written for a GPU run unchanged. graphgrad computes in NumPy, so none of them changes
+a number.
+
+>>> import graphgrad
+>>> graphgrad.backends.cudnn.is_available(), graphgrad.backends.mps.is_available()
+(False, False)
+"""
+
+import contextlib
+
+from . import cpu, cuda, cudnn, mkl, mkldnn, mps, openmp  # noqa: F401
+
+
+@contextlib.contextmanager
+def switched(module, **values):
+    """Set ``module``'s flags to ``values`` inside a ``with`` block, restoring them after (the ``flags()``
+    context managers of cudnn and mkldnn)."""
+    before = {name: getattr(module, name) for name in values}
+    for name, value in values.items():
+        setattr(module, name, value)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            setattr(module, name, value)

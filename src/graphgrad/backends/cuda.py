@@ -1,0 +1,89 @@
+"""``graphgrad.backends.cuda``: CUDA's switches, recorded (``matmul.allow_tf32`` follows
+``graphgrad.set_float32_matmul_precision`` both ways, as in PyTorch); CUDA is not built in."""
+
+import warnings
+
+_PRECISIONS = ("highest", "high", "medium")
+float32_matmul_precision = "highest"
+
+
+def set_float32_matmul_precision(precision):
+    """Record the float32 matmul precision ("highest", "high" or "medium"); NumPy always computes at full
+    precision, as PyTorch's CPU matmul does."""
+    global float32_matmul_precision
+    if precision not in _PRECISIONS:
+        warnings.warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the current"
+                      "setFloat32MatmulPrecision call has no effect.", UserWarning, stacklevel=2)
+        return
+    float32_matmul_precision = precision
+
+
+def get_float32_matmul_precision():
+    return float32_matmul_precision
+
+
+class cuBLASModule:
+    """``backends.cuda.matmul``: cuBLAS's switches; an unknown name is PyTorch's AttributeError."""
+
+    _FLAGS = ("allow_fp16_reduced_precision_reduction", "allow_bf16_reduced_precision_reduction",
+              "allow_fp16_accumulation")
+
+    def __init__(self):
+        object.__setattr__(self, "_values", {"allow_fp16_reduced_precision_reduction": True,
+                                             "allow_bf16_reduced_precision_reduction": True,
+                                             "allow_fp16_accumulation": False})
+
+    def __getattr__(self, name):
+        if name == "allow_tf32":
+            return float32_matmul_precision != "highest"
+        if name in self._FLAGS:
+            return self._values[name]
+        raise AttributeError(f"Unknown attribute {name}")
+
+    def __setattr__(self, name, value):
+        if name == "allow_tf32":
+            set_float32_matmul_precision("high" if value else "highest")
+        elif name in self._FLAGS:
+            self._values[name] = value
+        else:
+            raise AttributeError(f"Unknown attribute {name}")
+
+
+matmul = cuBLASModule()
+_sdp = {"flash": True, "mem_efficient": True, "math": True, "cudnn": True}
+
+
+def is_built():
+    return False
+
+
+def flash_sdp_enabled():
+    return _sdp["flash"]
+
+
+def mem_efficient_sdp_enabled():
+    return _sdp["mem_efficient"]
+
+
+def math_sdp_enabled():
+    return _sdp["math"]
+
+
+def cudnn_sdp_enabled():
+    return _sdp["cudnn"]
+
+
+def enable_flash_sdp(enabled):
+    _sdp["flash"] = bool(enabled)
+
+
+def enable_mem_efficient_sdp(enabled):
+    _sdp["mem_efficient"] = bool(enabled)
+
+
+def enable_math_sdp(enabled):
+    _sdp["math"] = bool(enabled)
+
+
+def enable_cudnn_sdp(enabled):
+    _sdp["cudnn"] = bool(enabled)

@@ -1,0 +1,18 @@
+"""The runnable examples in the docstrings of the CPU-build APIs, keywords, unique, resize_ and sparse modules."""
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "graphgrad.accelerator", "graphgrad.amp.autocast_mode", "graphgrad.amp.grad_scaler", "graphgrad.backends",
+    "graphgrad.cuda", "graphgrad.jit", "graphgrad._compile", "graphgrad._constants", "graphgrad._runtime",
+    "graphgrad.ops._keywords", "graphgrad.ops.unique", "graphgrad.ops.resize", "graphgrad.sparse",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples_run(name):
+    result = doctest.testmod(importlib.import_module(name))
+    assert result.failed == 0 and result.attempted > 0
