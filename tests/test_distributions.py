@@ -196,7 +196,6 @@ def test_sample_statistics():
     np.testing.assert_allclose(np.cov(x.T), cov, atol=0.08)
 
 
-@pytest.mark.xfail(strict=False, reason="needs PyTorch's random streams")
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_seeded_samples_equal_torch(torch_ref, name):
     (gdist, _), (tdist, _) = _both(torch_ref, name, np.float32)

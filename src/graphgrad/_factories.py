@@ -7,11 +7,14 @@ import math
 import numpy as np
 
 from . import _dtype, _runtime
+from . import _random_kernels as K
 from ._device import check_device
 from ._tensor import Tensor
+from .autograd.grad_mode import no_grad
 from .autograd.graph import _Sites, user_site
+from .ops._keywords import PIN_MEMORY_ERROR
 from .ops._op import Op, _torch_name, apply_inplace, export
-from .random import rng
+from .random import generator_or_default
 from .sparse import sparse_coo_tensor
 
 
@@ -189,11 +192,14 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, layo
 
 
 def _like(fn):
+    # the shape goes after any leading arguments: randint_like(x, low, high) is randint(low, high, x.shape)
     def like(input, *args, dtype=None, device=None, requires_grad=False, memory_format=None, layout=None,
-             **kwargs):
+             pin_memory=False, **kwargs):
+        if pin_memory:
+            raise RuntimeError(PIN_MEMORY_ERROR)
         if layout is not None:
             kwargs["layout"] = layout  # zeros_like(x, layout=sparse_coo); the random factories take no layout
-        return fn(input._data.shape, *args, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad,
+        return fn(*args, input._data.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad,
                   **kwargs)
 
     like.__name__ = fn.__name__ + "_like"
@@ -251,20 +257,75 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
 
 
 # --- random ---------------------------------------------------------------------------------------
+# Every factory and in-place sampler below draws through a graphgrad.random.Generator with PyTorch's kernels
+# (graphgrad._random_kernels), so a seed gives PyTorch's numbers.
+def _random_size(size, size_kw, name):
+    """The shape from ``rand(2, 3)``, ``rand((2, 3))`` or ``rand(size=(2, 3))``."""
+    if size_kw is not None:
+        if size:
+            raise TypeError(f"{name}() got multiple values for argument 'size'")
+        size = (size_kw,)
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    return _size(size)
+
+
+def _random_result(arr, requires_grad, device, out):
+    """Wrap a drawn array (or write it into ``out``, resized as PyTorch resizes it)."""
+    if out is None:
+        return _finish(arr, requires_grad, device)
+    if out._data.shape != arr.shape:
+        out._data = np.empty(arr.shape, out._data.dtype)
+    with no_grad():
+        out.copy_(Tensor._make(arr, False, None))
+    return out
+
+
+def _random_dtype(dtype, out, default=None):
+    if out is not None:
+        return out._data.dtype
+    return _resolve(dtype, default)
+
+
 @export("rand", method=False)
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
-    """Uniform samples on [0, 1)."""
-    dt = _resolve(dtype)
+def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+         pin_memory=False, **kw):
+    """Uniform samples on [0, 1), PyTorch's stream: ``manual_seed(0); rand(2)`` is ``[0.4963, 0.7682]``.
+
+    >>> import graphgrad
+    >>> _ = graphgrad.manual_seed(0)
+    >>> graphgrad.rand(size=(2,))
+    tensor([0.4963, 0.7682])
+    """
+    shape = _random_size(size, kw.pop("size", None), "rand")
+    _no_extra(kw, "rand")
+    dt = _random_dtype(dtype, out)
     _float_kernel("check_uniform_bounds", dt)
-    return _finish(rng(generator).random(_size(size), dtype=np.float64).astype(dt), requires_grad, device)
+    arr = K.uniform(generator_or_default(generator), math.prod(shape), dt).reshape(shape)
+    return _random_result(arr, requires_grad, device, out)
 
 
 @export("randn", method=False)
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
-    """Standard normal samples."""
-    dt = _resolve(dtype)
+def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+          pin_memory=False, **kw):
+    """Standard normal samples, PyTorch's stream.
+
+    >>> import graphgrad
+    >>> _ = graphgrad.manual_seed(0)
+    >>> graphgrad.randn(3)
+    tensor([ 1.5410, -0.2934, -2.1788])
+    """
+    shape = _random_size(size, kw.pop("size", None), "randn")
+    _no_extra(kw, "randn")
+    dt = _random_dtype(dtype, out)
     _float_kernel("normal_kernel_cpu", dt)
-    return _finish(rng(generator).standard_normal(_size(size)).astype(dt), requires_grad, device)
+    arr = K.normal(generator_or_default(generator), math.prod(shape), dt).reshape(shape)
+    return _random_result(arr, requires_grad, device, out)
+
+
+def _no_extra(kw, name):
+    if kw:
+        raise TypeError(f"{name}() got an unexpected keyword argument '{next(iter(kw))}'")
 
 
 def _float_kernel(kernel, dt):
@@ -273,72 +334,153 @@ def _float_kernel(kernel, dt):
         raise NotImplementedError(f'"{kernel}" not implemented for \'{_torch_name(dt)}\'')
 
 
-@export("randint", method=False)
-def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
-    """Integers uniform in [low, high)."""
-    if size is None:
-        low, high, size = 0, low, high
+def _check_from_to(low, high):
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    arr = rng(generator).integers(low, high, size=_size((tuple(size),)))
-    return _finish(arr.astype(_resolve(dtype, _dtype.int64)), requires_grad, device)
+
+
+@export("randint", method=False)
+def randint(*args, low=None, high=None, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
+            requires_grad=False, pin_memory=False):
+    """Integers uniform in [low, high): ``randint(high, size)``, ``randint(low, high, size)``, keywords too.
+
+    >>> import graphgrad
+    >>> _ = graphgrad.manual_seed(0)
+    >>> graphgrad.randint(10, size=(4,))
+    tensor([4, 9, 3, 0])
+    """
+    if size is None and args and isinstance(args[-1], (tuple, list)):
+        args, size = args[:-1], args[-1]
+    bounds = list(args)
+    if len(bounds) == 1:
+        bounds = [bounds[0], high] if high is not None else [low if low is not None else 0, bounds[0]]
+    elif not bounds:
+        bounds = [0 if low is None else low, high]
+    if len(bounds) != 2 or bounds[1] is None or size is None:
+        raise TypeError("randint() received an invalid combination of arguments - expected (int high, tuple of "
+                        "ints size) or (int low, int high, tuple of ints size)")
+    low, high = (v.item() if isinstance(v, Tensor) else v for v in bounds)
+    _check_from_to(low, high)
+    shape = _random_size((), size, "randint")
+    dt = _random_dtype(dtype, out, _dtype.int64)
+    arr = K.random_from_to(generator_or_default(generator), math.prod(shape), low, high)
+    return _random_result(arr.astype(dt).reshape(shape), requires_grad, device, out)
 
 
 @export("randperm", method=False)
-def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
-    return _finish(rng(generator).permutation(n).astype(_resolve(dtype, _dtype.int64)), requires_grad, device)
+def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+             pin_memory=False):
+    """A random permutation of 0..n-1, PyTorch's stream (its Fisher-Yates shuffle).
+
+    >>> import graphgrad
+    >>> _ = graphgrad.manual_seed(0)
+    >>> graphgrad.randperm(5)
+    tensor([4, 0, 1, 3, 2])
+    """
+    if n < 0:
+        raise RuntimeError(f"n must be non-negative, got{n}")
+    dt = _random_dtype(dtype, out, _dtype.int64)
+    arr = K.randperm(generator_or_default(generator), int(n)).astype(dt)
+    return _random_result(arr, requires_grad, device, out)
 
 
 rand_like = export("rand_like", method=False)(_like(rand))
 randn_like = export("randn_like", method=False)(_like(randn))
-
-
-@export("randint_like", method=False)
-def randint_like(input, low=0, high=None, *, dtype=None, requires_grad=False):
-    if high is None:
-        low, high = 0, low
-    return randint(low, high, input._data.shape, dtype=dtype or input.dtype)
+randint_like = export("randint_like", method=False)(_like(randint))
 
 
 @export("normal", method=False)
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, requires_grad=False, out=None):
-    """Normal samples; ``mean``/``std`` may be tensors (broadcast) or numbers with a ``size``."""
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
+           requires_grad=False, pin_memory=False):
+    """Normal samples; ``mean``/``std`` may be tensors (broadcast) or numbers with a ``size``.
+
+    As PyTorch: with a tensor std, ``normal_(0, 1)`` is drawn and scaled, ``* std + mean``; with a number std,
+    ``normal_(0, std) + mean``.
+
+    >>> import graphgrad
+    >>> _ = graphgrad.manual_seed(0)
+    >>> graphgrad.normal(2.0, 3.0, size=(2,))
+    tensor([6.6230, 1.1197])
+    """
+    gen = generator_or_default(generator)
+    tensors = [t for t in (mean, std) if isinstance(t, Tensor)]
+    if not tensors:
+        if size is None:
+            raise TypeError("normal() received an invalid combination of arguments - got (float, float), but "
+                            "expected a size")
+        shape = _random_size((), size, "normal")
+        dt = _random_dtype(dtype, out)
+        arr = K.normal(gen, math.prod(shape), dt, mean, std).reshape(shape)
+        return _random_result(arr, requires_grad, device, out)
     m = mean._data if isinstance(mean, Tensor) else mean
     s = std._data if isinstance(std, Tensor) else std
-    shape = _size((tuple(size),)) if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
-    dt = next((t._data.dtype for t in (mean, std) if isinstance(t, Tensor)), None)
-    arr = rng(generator).normal(m, s, size=shape).astype(dt if dtype is None and dt is not None else _resolve(dtype))
-    return _finish(arr, requires_grad)
+    if isinstance(std, Tensor) and (s < 0).any() or not isinstance(std, Tensor) and std < 0:
+        raise RuntimeError("normal expects all elements of std >= 0.0")
+    dt = np.result_type(*[t._data.dtype for t in tensors])
+    shape = np.broadcast_shapes(np.shape(m), np.shape(s))
+    n = math.prod(shape)
+    if isinstance(std, Tensor):
+        arr = K.normal(gen, n, dt).reshape(shape) * np.asarray(s, dt) + np.asarray(m, dt)
+    else:
+        arr = K.normal(gen, n, dt, 0.0, std).reshape(shape) + np.asarray(m, dt)
+    return _random_result(arr.astype(dt), requires_grad, device, out)
 
 
 @export("bernoulli")
-def bernoulli(input, p=None, *, generator=None):
-    prob = input._data if p is None else np.full(input._data.shape, p)
-    return Tensor._make((rng(generator).random(input._data.shape) < prob).astype(input._data.dtype), False, None)
+def bernoulli(input, p=None, *, generator=None, out=None):
+    """0/1 samples with probabilities ``input`` (or the number ``p``), PyTorch's stream."""
+    gen = generator_or_default(generator)
+    if p is None:
+        drawn = K.bernoulli_tensor(gen, input._data)
+    else:
+        drawn = K.bernoulli_scalar(gen, input._data.size, p).reshape(input._data.shape)
+    return _random_result(drawn.astype(input._data.dtype), False, None, out)
 
 
 @export("multinomial")
-def multinomial(input, num_samples, replacement=False, *, generator=None):
-    probs = np.atleast_2d(input._data.astype(np.float64))
-    r = rng(generator)
-    rows = [r.choice(probs.shape[1], size=num_samples, replace=replacement, p=row / row.sum()) for row in probs]
-    out = np.array(rows, dtype=np.int64)
-    return Tensor._make(out if input._data.ndim == 2 else out[0], False, None)
+def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
+    """Indices drawn from the rows of ``input`` (non-negative weights), PyTorch's stream."""
+    probs = input._data
+    if probs.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if probs.dtype.kind != "f":
+        raise RuntimeError("multinomial only supports floating-point dtypes for input, got: "
+                           f"{_torch_name(probs.dtype).capitalize()}")
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    k = probs.shape[-1]
+    if not replacement and num_samples > k:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    rows = np.atleast_2d(probs)
+    if (rows < 0).any() or not np.isfinite(rows).all():
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    if (rows.sum(axis=1) <= 0).any():
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    drawn = K.multinomial(generator_or_default(generator), rows, int(num_samples), replacement).astype(np.int64)
+    return _random_result(drawn if probs.ndim == 2 else drawn[0], False, None, out)
 
 
 # in-place random fills: recorded like any in-place write (they bump the version counter)
 _FLOAT_ONLY = {"NormalBackward0": "normal_kernel_cpu", "UniformBackward0": "check_uniform_bounds",
-               "ExponentialBackward0": "exponential"}
+               "ExponentialBackward0": "exponential", "CauchyBackward0": "cauchy",
+               "LogNormalBackward0": "log_normal", "GeometricBackward0": None}
 
 
 def _random_fill(name, sample):
-    op = Op(name, lambda a, **kw: sample(a, **kw).astype(a.dtype), lambda n, g: g * 0)
+    """A ``Tensor`` method ``x.<name>_(...)`` that overwrites x with ``sample(generator, x's array, ...)``.
+
+    ``sample`` returns the values in the order PyTorch's kernel visits the elements: memory order.
+    """
+    op = Op(name, lambda a, generator=None, **kw: _in_memory_order(
+        sample(generator_or_default(generator), a, **kw), a).astype(a.dtype), lambda n, g: g * 0)
     kernel = _FLOAT_ONLY.get(name)
 
     def method(self, *args, generator=None, **kwargs):
-        if kernel is not None and self._data.dtype.kind != "f":
-            if name == "ExponentialBackward0":
-                raise RuntimeError("Exponential distribution is a continuous probability distribution. dtype must be "
+        if name in _FLOAT_ONLY and kernel and self._data.dtype.kind != "f":
+            if name in ("ExponentialBackward0", "CauchyBackward0", "LogNormalBackward0"):
+                what = {"ExponentialBackward0": "Exponential", "CauchyBackward0": "Cauchy",
+                        "LogNormalBackward0": "Log-normal"}[name]
+                raise RuntimeError(f"{what} distribution is a continuous probability distribution. dtype must be "
                                    f"a floating point but you specified {_torch_name(self._data.dtype)}")
             _float_kernel(kernel, self._data.dtype)
         return apply_inplace(op, self, **_bind(sample, args, kwargs), generator=generator)
@@ -346,37 +488,73 @@ def _random_fill(name, sample):
     return method
 
 
+def _in_memory_order(values, a):
+    """Lay out ``values`` (one per element, in the order they were drawn) over ``a``'s elements in memory order,
+    the order PyTorch's kernels visit a strided tensor (largest stride outermost)."""
+    perm = sorted(range(a.ndim), key=lambda d: -abs(a.strides[d]))
+    return np.asarray(values).reshape([a.shape[d] for d in perm]).transpose(np.argsort(perm))
+
+
 def _bind(fn, args, kwargs):
     import inspect
 
-    params = [p for p in inspect.signature(fn).parameters if p not in ("a", "generator")]
+    params = [p for p in inspect.signature(fn).parameters if p not in ("gen", "a")]
     kw = dict(zip(params, args))
     kw.update(kwargs)
     return kw
 
 
-def _normal_sample(a, mean=0.0, std=1.0, generator=None):
-    return rng(generator).normal(mean, std, size=a.shape)
+def _normal_sample(gen, a, mean=0.0, std=1.0):
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    return K.normal(gen, a.size, a.dtype, mean, std, contiguous=a.flags.c_contiguous)
 
 
-def _uniform_sample(a, from_=0.0, to=1.0, generator=None, **kw):
-    lo = kw.get("from", from_)
-    return rng(generator).uniform(lo, to, size=a.shape)
+def _uniform_sample(gen, a, from_=0.0, to=1.0, **kw):
+    lo = kw.pop("from", from_)
+    if lo > to:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={lo} > to={to}")
+    return K.uniform(gen, a.size, a.dtype, lo, to)
 
 
-def _bernoulli_sample(a, p=0.5, generator=None):
-    prob = p._data if isinstance(p, Tensor) else p
-    return rng(generator).random(a.shape) < prob
+def _bernoulli_sample(gen, a, p=0.5):
+    if isinstance(p, Tensor):
+        return K.bernoulli_tensor(gen, np.broadcast_to(p._data, a.shape))
+    if not 0 <= p <= 1:
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+    return K.bernoulli_scalar(gen, a.size, p)
 
 
-def _random_sample(a, from_=0, to=None, generator=None):
+def _random_sample(gen, a, from_=None, to=None, **kw):
+    from_ = kw.pop("from", from_)
+    if from_ is None and to is None:
+        return K.random_full(gen, a.size, a.dtype)
     if to is None:
-        from_, to = 0, from_ if from_ else 2**24
-    return rng(generator).integers(from_, to, size=a.shape)
+        from_, to = 0, from_
+    _check_from_to(from_, to)
+    return K.random_from_to(gen, a.size, from_, to)
 
 
-def _exponential_sample(a, lambd=1.0, generator=None):
-    return rng(generator).exponential(1.0 / lambd, size=a.shape)
+def _exponential_sample(gen, a, lambd=1.0):
+    if lambd <= 0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+    return K.exponential(gen, a.size, lambd)
+
+
+def _cauchy_sample(gen, a, median=0.0, sigma=1.0):
+    u = K.unit_doubles(gen, a.size)
+    return median + sigma * K.libm(math.tan, math.pi * (u - 0.5))
+
+
+def _log_normal_sample(gen, a, mean=1.0, std=2.0):
+    # lognormal_distribution<double>: exp of one normal_distribution<double> sample per element
+    return K.libm(math.exp, K.normal(gen, a.size, np.float64, mean, std, contiguous=False))
+
+
+def _geometric_sample(gen, a, p):
+    u = K.unit_doubles(gen, a.size)
+    with np.errstate(divide="ignore"):
+        return np.ceil(K.libm_log(u) / math.log1p(-p))
 
 
 export("normal_", function=False)(_random_fill("NormalBackward0", _normal_sample))
@@ -384,6 +562,9 @@ export("uniform_", function=False)(_random_fill("UniformBackward0", _uniform_sam
 export("bernoulli_", function=False)(_random_fill("BernoulliBackward0", _bernoulli_sample))
 export("random_", function=False)(_random_fill("RandomBackward0", _random_sample))
 export("exponential_", function=False)(_random_fill("ExponentialBackward0", _exponential_sample))
+export("cauchy_", function=False)(_random_fill("CauchyBackward0", _cauchy_sample))
+export("log_normal_", function=False)(_random_fill("LogNormalBackward0", _log_normal_sample))
+export("geometric_", function=False)(_random_fill("GeometricBackward0", _geometric_sample))
 
 
 # --- legacy typed constructors used by older code -------------------------------------------------

@@ -95,7 +95,7 @@ class Tensor:
     def atleast_1d(self) -> Any: ...  # ops/shape.py
     def atleast_2d(self) -> Any: ...  # ops/shape.py
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> Any: ...  # autograd/engine.py
-    def bernoulli(self, p=None, *, generator=None) -> Any: ...  # _factories.py
+    def bernoulli(self, p=None, *, generator=None, out=None) -> Any: ...  # _factories.py
     def bernoulli_(self, *args, generator=None, **kwargs) -> Any: ...  # _factories.py
     def bfloat16(self) -> Any: ...  # _tensor.py
     def bitwise_and(self, other) -> Any: ...  # ops/elementwise.py
@@ -107,6 +107,7 @@ class Tensor:
     def bool(self) -> Any: ...  # _tensor.py
     def broadcast_to(self, shape) -> Any: ...  # ops/shape.py
     def byte(self) -> Any: ...  # _tensor.py
+    def cauchy_(self, *args, generator=None, **kwargs) -> Any: ...  # _factories.py
     def ceil(self) -> Any: ...  # ops/elementwise.py
     def ceil_(self, **kw) -> Any: ...  # ops/elementwise.py
     def char(self) -> Any: ...  # _tensor.py
@@ -180,6 +181,7 @@ class Tensor:
     def frac_(self, **kw) -> Any: ...  # ops/elementwise.py
     def gather(self, dim, index, *, sparse_grad=False) -> Any: ...  # ops/index.py
     def ge(self, other) -> Any: ...  # ops/elementwise.py
+    def geometric_(self, *args, generator=None, **kwargs) -> Any: ...  # _factories.py
     def ger(self, vec2) -> Any: ...  # ops/linalg.py
     def get_device(self) -> Any: ...  # _tensor.py
     @property
@@ -252,6 +254,7 @@ class Tensor:
     def log1p(self) -> Any: ...  # ops/elementwise.py
     def log2(self) -> Any: ...  # ops/elementwise.py
     def log_(self, **kw) -> Any: ...  # ops/elementwise.py
+    def log_normal_(self, *args, generator=None, **kwargs) -> Any: ...  # _factories.py
     def log_softmax(self, dim, dtype=None, _stacklevel=3) -> Any: ...  # ops/reduce.py
     def logcumsumexp(self, dim) -> Any: ...  # ops/reduce.py
     def logical_and(self, other) -> Any: ...  # ops/elementwise.py
@@ -284,7 +287,7 @@ class Tensor:
     def movedim(self, source, destination) -> Any: ...  # ops/shape.py
     def mul(self, other) -> Any: ...  # ops/elementwise.py
     def mul_(self, other) -> Any: ...  # ops/elementwise.py
-    def multinomial(self, num_samples, replacement=False, *, generator=None) -> Any: ...  # _factories.py
+    def multinomial(self, num_samples, replacement=False, *, generator=None, out=None) -> Any: ...  # _factories.py
     def multiply(self, other) -> Any: ...  # ops/elementwise.py
     def multiply_(self, other) -> Any: ...  # ops/elementwise.py
     def mv(self, vec) -> Any: ...  # ops/linalg.py

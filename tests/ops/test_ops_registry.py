@@ -700,7 +700,8 @@ CORE_MODULES = {"graphgrad.ops.elementwise", "graphgrad.ops.reduce", "graphgrad.
 ALLOWED_UNCOVERED = {
     # random in-place fills that take no tensor arguments and whose gradient is zero; normal_ and
     # uniform_ are covered, these differ only in the sampler.
-    "BernoulliBackward0", "RandomBackward0", "ExponentialBackward0",
+    "BernoulliBackward0", "RandomBackward0", "ExponentialBackward0", "CauchyBackward0", "GeometricBackward0",
+    "LogNormalBackward0",
 }
 
 

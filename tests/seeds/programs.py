@@ -7,8 +7,9 @@ Each ``seedNNN_xxx(torch)`` runs one example of seed file NNN against the module
 shapes, strings, and errors as ``{"type": ..., "message": ...}`` under keys starting with
 ``error``.  The code follows the seeds as closely as possible; the changes are:
 
-* random inputs come from ``np.random.default_rng`` and are passed through ``torch.tensor``;
-* models with random init get deterministic numpy weights (``_init_deterministic``);
+* random inputs are drawn from a ``torch.Generator`` seeded per program (``_rng``), so PyTorch and
+  graphgrad (whose streams are PyTorch's, bit for bit) get the same numbers;
+* models are re-initialised from such a generator (``_init_deterministic``);
 * ``print`` is replaced by collecting values;
 * objects the seeds leave undefined (``x``, ``netG``, ``train_loader``, ...) are built small.
 
@@ -22,30 +23,19 @@ import numpy as np
 # helpers
 
 
-def _rng(seed):
-    return np.random.default_rng(seed)
-
-
-def _randn(rng, *shape):
-    """float32 stand-in for torch.randn(*shape)."""
-    return rng.standard_normal(shape).astype(np.float32)
-
-
-def _rand(rng, *shape):
-    """float32 stand-in for torch.rand(*shape)."""
-    return rng.random(shape).astype(np.float32)
+def _rng(torch, seed):
+    """A generator of the module under test: PyTorch's stream, so both libraries draw the same numbers."""
+    return torch.Generator().manual_seed(seed)
 
 
 def _init_deterministic(torch, module, seed):
-    """Overwrite every parameter of ``module`` with uniform numpy values (sorted by name)."""
-    rng = _rng(seed)
-    with torch.no_grad():
-        for _, p in sorted(module.named_parameters(), key=lambda kv: kv[0]):
-            shape = tuple(p.shape)
-            # Roughly PyTorch's default scale: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights.
-            bound = 1.0 / np.sqrt(np.prod(shape[1:])) if len(shape) > 1 else 0.1
-            arr = rng.uniform(-bound, bound, size=shape).astype(np.float32)
-            p.copy_(torch.tensor(arr))
+    """Re-draw every parameter of ``module`` (sorted by name) uniformly from a generator seeded with ``seed``."""
+    rng = _rng(torch, seed)
+    for _, p in sorted(module.named_parameters(), key=lambda kv: kv[0]):
+        shape = tuple(p.shape)
+        # Roughly PyTorch's default scale: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights.
+        bound = 1.0 / np.sqrt(np.prod(shape[1:])) if len(shape) > 1 else 0.1
+        torch.nn.init.uniform_(p, -float(bound), float(bound), generator=rng)
     return module
 
 
@@ -118,8 +108,8 @@ def seed000_retain_graph_twice(torch):
     net = _init_deterministic(torch, Net(), 0)
     criterion = torch.nn.CrossEntropyLoss()
 
-    rng = _rng(1)
-    inputs = torch.tensor(_randn(rng, 3, 10))
+    rng = _rng(torch, 1)
+    inputs = torch.randn(3, 10, generator=rng)
     labels = torch.LongTensor([1, 0, 1])
 
     out = {}
@@ -154,8 +144,8 @@ def seed000_repeated_optimization(torch):
     criterion = torch.nn.CrossEntropyLoss()
     optimizer = torch.optim.SGD(net.parameters(), lr=0.01)
 
-    rng = _rng(1)
-    inputs = torch.tensor(_randn(rng, 3, 10))
+    rng = _rng(torch, 1)
+    inputs = torch.randn(3, 10, generator=rng)
     labels = torch.LongTensor([1, 0, 1])
 
     losses = []
@@ -188,8 +178,8 @@ def seed000_large_net_retain_graph(torch):
     net = _init_deterministic(torch, Net(), 2)
     criterion = torch.nn.CrossEntropyLoss()
 
-    rng = _rng(3)
-    inputs = torch.tensor(_randn(rng, 3, 1000))
+    rng = _rng(torch, 3)
+    inputs = torch.randn(3, 1000, generator=rng)
     labels = torch.LongTensor([1, 0, 1])
 
     out = {}
@@ -210,10 +200,10 @@ def seed000_multi_loss(torch):
     criterion1 = torch.nn.CrossEntropyLoss()
     criterion2 = torch.nn.MSELoss()
 
-    rng = _rng(4)
-    inputs = torch.tensor(_randn(rng, 3, 10))
+    rng = _rng(torch, 4)
+    inputs = torch.randn(3, 10, generator=rng)
     labels1 = torch.LongTensor([1, 0, 1])
-    labels2 = torch.tensor(_randn(rng, 3, 2))
+    labels2 = torch.randn(3, 2, generator=rng)
 
     out = {}
     # 計算第一個損失函數的梯度,並保留計算圖
@@ -347,9 +337,9 @@ def _srgan_modules(torch):
     return netG, netD, GeneratorLoss()
 
 
-def _srgan_batches(n):
-    rng = _rng(22)
-    return [(_rand(rng, 2, 3, 8, 8), _rand(rng, 2, 3, 8, 8)) for _ in range(n)]
+def _srgan_batches(torch, n):
+    rng = _rng(torch, 22)
+    return [(torch.rand(2, 3, 8, 8, generator=rng), torch.rand(2, 3, 8, 8, generator=rng)) for _ in range(n)]
 
 
 def seed002_srgan_update(torch):
@@ -369,7 +359,7 @@ def seed002_srgan_update(torch):
     running_results = {"batch_sizes": 0, "d_loss": 0, "g_loss": 0, "d_score": 0, "g_score": 0}
 
     out = {}
-    data, target = (torch.tensor(a) for a in _srgan_batches(1)[0])
+    data, target = _srgan_batches(torch, 1)[0]
     batch_size = data.size(0)
     running_results["batch_sizes"] += batch_size
     try:
@@ -432,8 +422,7 @@ def seed002_srgan_update_fixed(torch):
     running_results = {"batch_sizes": 0, "d_loss": 0.0, "g_loss": 0.0, "d_score": 0.0, "g_score": 0.0}
 
     out = {"d_losses": [], "g_losses": []}
-    for data, target in _srgan_batches(2):
-        data, target = torch.tensor(data), torch.tensor(target)
+    for data, target in _srgan_batches(torch, 2):
         batch_size = data.size(0)
         running_results["batch_sizes"] += batch_size
 
@@ -484,7 +473,7 @@ def seed002_srgan_update_fixed(torch):
 
 def seed002_backward_twice_error(torch):
     # The seed never defines x; a small deterministic leaf is used.
-    x = torch.tensor(_randn(_rng(5), 2, 3), requires_grad=True)
+    x = torch.randn(2, 3, generator=_rng(torch, 5), requires_grad=True)
     y = x**2
     z = y * 4
     output1 = z.mean()
@@ -500,7 +489,7 @@ def seed002_backward_twice_error(torch):
 
 
 def seed002_backward_twice_retain_graph(torch):
-    x = torch.tensor(_randn(_rng(5), 2, 3), requires_grad=True)
+    x = torch.randn(2, 3, generator=_rng(torch, 5), requires_grad=True)
     y = x**2
     z = y * 4
     output1 = z.mean()
@@ -520,10 +509,10 @@ def seed002_two_losses(torch):
     params = list(trunk.parameters()) + list(head1.parameters()) + list(head2.parameters())
     optimizer = torch.optim.SGD(params, lr=0.1)
 
-    rng = _rng(9)
-    x = torch.tensor(_randn(rng, 5, 4))
-    y1 = torch.tensor(_randn(rng, 5, 1))
-    y2 = torch.tensor(_randn(rng, 5, 2))
+    rng = _rng(torch, 9)
+    x = torch.randn(5, 4, generator=rng)
+    y1 = torch.randn(5, 1, generator=rng)
+    y2 = torch.randn(5, 2, generator=rng)
     h = torch.relu(trunk(x))
     loss1 = nn.MSELoss()(head1(h), y1)
     loss2 = nn.MSELoss()(head2(h), y2)
@@ -560,7 +549,7 @@ def seed002_variable_semantics(torch):
     """
     Variable = torch.autograd.Variable
     out = {}
-    v = Variable(torch.tensor(_randn(_rng(10), 3)), requires_grad=True)
+    v = Variable(torch.randn(3, generator=_rng(torch, 10)), requires_grad=True)
 
     # retain_grad(): a no-op on leaves; on a non-leaf the retained grad accumulates.
     v.retain_grad()
@@ -624,8 +613,8 @@ def _seed003_models(torch):
     nn = torch.nn
     model1 = _init_deterministic(torch, nn.Linear(4, 1), 11)
     model2 = _init_deterministic(torch, nn.Linear(4, 1), 12)
-    rng = _rng(13)
-    train_loader = [(torch.tensor(_randn(rng, 5, 4)), torch.tensor(_randn(rng, 5, 1))) for _ in range(2)]
+    rng = _rng(torch, 13)
+    train_loader = [(torch.randn(5, 4, generator=rng), torch.randn(5, 1, generator=rng)) for _ in range(2)]
     params = list(model1.parameters()) + list(model2.parameters())
     optmizer = torch.optim.SGD(params, lr=0.1)  # (sic, the seed's spelling)
     return model1, model2, nn.MSELoss(), nn.L1Loss(), train_loader, optmizer
@@ -708,7 +697,7 @@ def _seed003_conv_classifier(torch):
 def seed003_conv_classifier(torch):
     Conv_Classifier = _seed003_conv_classifier(torch)
     Mnist_Classifier = _init_deterministic(torch, Conv_Classifier(), 14)
-    input_sample = torch.tensor(_rand(_rng(15), 1, 1, 28, 28))  # torch.rand((1, 1, 28, 28))
+    input_sample = torch.rand(1, 1, 28, 28, generator=_rng(torch, 15))
 
     # The module is in training mode, so dropout2d is random: only the graph's structure is
     # compared here (make_dot draws the same graph).
@@ -776,9 +765,9 @@ def seed004_content_loss(torch):
     """The seed's ContentLoss as written: ``retain_variables`` was removed from backward()
     (PyTorch 0.4), so calling the module's backward() raises TypeError today."""
     ContentLoss = _seed004_content_loss(torch, modern=False)
-    rng = _rng(16)
-    target = torch.tensor(_rand(rng, 1, 3, 4, 4))
-    input_img = torch.tensor(_rand(rng, 1, 3, 4, 4), requires_grad=True)
+    rng = _rng(torch, 16)
+    target = torch.rand(1, 3, 4, 4, generator=rng)
+    input_img = torch.rand(1, 3, 4, 4, generator=rng, requires_grad=True)
     content = ContentLoss(target, 1.5)
     output = content(input_img)
     out = {
@@ -796,9 +785,9 @@ def seed004_content_loss(torch):
 def seed004_content_loss_retain_graph(torch):
     """ContentLoss with the new name (``retain_graph``) that the question mentions."""
     ContentLoss = _seed004_content_loss(torch, modern=True)
-    rng = _rng(16)
-    target = torch.tensor(_rand(rng, 1, 3, 4, 4))
-    input_img = torch.tensor(_rand(rng, 1, 3, 4, 4), requires_grad=True)
+    rng = _rng(torch, 16)
+    target = torch.rand(1, 3, 4, 4, generator=rng)
+    input_img = torch.rand(1, 3, 4, 4, generator=rng, requires_grad=True)
     content = ContentLoss(target, 1.5)
     content(input_img)
     out = {"loss": content.backward().item(), "grad_once": _np(input_img.grad)}
@@ -814,7 +803,7 @@ def seed004_content_loss_retain_graph(torch):
 
 def _seed004_abcde(torch):
     Variable = torch.autograd.Variable
-    a = Variable(torch.tensor(_rand(_rng(17), 1, 4)), requires_grad=True)  # torch.rand(1, 4)
+    a = Variable(torch.rand(1, 4, generator=_rng(torch, 17)), requires_grad=True)
     b = a**2
     c = b * 2
     d = c.mean()
@@ -884,8 +873,8 @@ def _seed004_cat_car_net(torch):
 def seed004_shared_trunk_two_heads(torch):
     """The answer's multi-task example: back-propagate two heads one after the other."""
     criterion = torch.nn.CrossEntropyLoss()
-    rng = _rng(19)
-    images = torch.tensor(_rand(rng, 3, 3, 4, 4))
+    rng = _rng(torch, 19)
+    images = torch.rand(3, 3, 4, 4, generator=rng)
     cat_labels = torch.LongTensor([1, 0, 1])
     car_labels = torch.LongTensor([0, 0, 1])
     out = {}
@@ -932,9 +921,9 @@ def seed004_gradient_accumulation(torch):
     """
     nn = torch.nn
     model = _init_deterministic(torch, nn.Linear(4, 1), 23)
-    rng = _rng(24)
-    xs = torch.tensor(_randn(rng, 6, 4))
-    ys = torch.tensor(_randn(rng, 6, 1))
+    rng = _rng(torch, 24)
+    xs = torch.randn(6, 4, generator=rng)
+    ys = torch.randn(6, 1, generator=rng)
     out = {}
 
     for i in range(xs.size(0)):  # one sample at a time, gradients accumulate in .grad

@@ -623,18 +623,24 @@ def _check_p(p):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
-def _mask(shape, p, dtype):
-    from ..random import rng
+def _keep(shape, p):
+    """PyTorch's dropout noise: ``empty(shape).bernoulli_(1 - p)``, i.e. ``u53 < 1 - p`` per element."""
+    from .. import _random_kernels as K
+    from ..random import generator_or_default
 
+    return K.bernoulli_scalar(generator_or_default(None), math.prod(shape), 1 - p).reshape(shape)
+
+
+def _mask(shape, p, dtype):
     if p == 1:
         return np.zeros(shape, dtype)
-    keep = rng().random(shape) >= p
-    return (keep * (1.0 / (1 - p))).astype(dtype)
+    # noise.div_(1 - p): the kept ones divided in the tensor's dtype
+    return (_keep(shape, p).astype(dtype) / np.asarray(1 - p, dtype)).astype(dtype)
 
 
 def _dropout(input, p, training, inplace, mask_shape):
     _check_p(p)
-    if not training or p == 0 and not inplace:
+    if not training or p == 0 and not inplace or input._data.size == 0:
         return input
     mask = _const(_mask(mask_shape, p, input._data.dtype))
     return input.mul_(mask) if inplace else input * mask
@@ -689,36 +695,33 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
     return _feature_dropout(input, p, training, inplace, 3)
 
 
-def alpha_dropout(input, p=0.5, training=False, inplace=False):
-    """Dropout that keeps SELU's self-normalisation (mean and variance preserved)."""
+def _alpha_dropout(input, p, training, inplace, mask_shape):
+    """PyTorch's alpha dropout: with ``noise = bernoulli(1 - p)``,
+    ``x * noise * a + (noise - 1) * alpha * a + alpha * a * p``."""
     _check_p(p)
-    if not training or p == 0:
+    if not training or p == 0 or input._data.size == 0:
         return input
     if p == 1:
-        return input * 0
-    from ..random import rng
-
+        return input.mul_(0) if inplace else input * 0
+    dt = input._data.dtype
     alpha = 1.7580993408473766
-    keep = rng().random(input._data.shape) >= p
     a = 1.0 / math.sqrt((alpha * alpha * p + 1) * (1 - p))
-    out = input * _const((keep * a).astype(input._data.dtype)) + _const(
-        ((1 - keep) * (-alpha * a) + a * alpha * p).astype(input._data.dtype))
+    noise = _keep(mask_shape, p).astype(dt)
+    shift = ((noise - dt.type(1)) * dt.type(alpha * a) + dt.type(alpha * a * p)).astype(dt)
+    scale = (noise * dt.type(a)).astype(dt)
+    out = input * _const(scale) + _const(shift)
     return input.copy_(out) if inplace else out
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Dropout that keeps SELU's self-normalisation (mean and variance preserved)."""
+    return _alpha_dropout(input, p, training, inplace, input._data.shape)
 
 
 def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
-    _check_p(p)
-    if not training or p == 0:
-        return input
-    from ..random import rng
-
-    alpha = 1.7580993408473766
+    """Alpha dropout of whole channels."""
     shape = input._data.shape[:2] + (1,) * (input._data.ndim - 2)
-    keep = rng().random(shape) >= p
-    a = 1.0 / math.sqrt((alpha * alpha * p + 1) * (1 - p))
-    out = input * _const((keep * a).astype(input._data.dtype)) + _const(
-        ((1 - keep) * (-alpha * a) + a * alpha * p).astype(input._data.dtype))
-    return input.copy_(out) if inplace else out
+    return _alpha_dropout(input, p, training, inplace, shape)
 
 
 # --- embedding, one_hot, pad, pixel shuffle, interpolation ----------------------------------------
@@ -1017,9 +1020,8 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
 
 def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
     """Samples from the Gumbel-softmax distribution; ``hard`` gives one-hot samples with soft gradients."""
-    from ..random import rng
-
-    gumbels = _const((-np.log(rng().exponential(size=logits._data.shape))).astype(logits._data.dtype))
+    # as PyTorch: -empty_like(logits).exponential_().log()
+    gumbels = _const(-np.log(graphgrad.empty_like(logits.detach()).exponential_()._data))
     y_soft = graphgrad.softmax((logits + gumbels) / tau, dim)
     if not hard:
         return y_soft

@@ -1,7 +1,7 @@
-"""``nn.init``: PyTorch's initialisation schemes, in place and under no-grad, on graphgrad's random stream.
+"""``nn.init``: PyTorch's initialisation schemes, in place and under no-grad, on PyTorch's random stream.
 
-The formulas (fans, gains, bounds) are PyTorch's; the numbers drawn differ from PyTorch's because the
-generator does (``graphgrad.manual_seed`` makes them reproducible within graphgrad).
+The formulas (fans, gains, bounds) and the draws are PyTorch's: after the same ``manual_seed`` a layer
+starts from the same weights as in PyTorch.
 
 >>> import graphgrad
 >>> w = graphgrad.empty(3, 5)
@@ -16,9 +16,10 @@ import warnings
 
 import numpy as np
 
+from .. import _random_kernels as K
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
-from ..random import rng
+from ..random import generator_or_default
 
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
@@ -73,24 +74,48 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
-    """Fill with N(mean, std**2) truncated to [a, b] (rejection: out-of-range draws are redrawn)."""
+    """Fill with N(mean, std**2) truncated to [a, b], drawing as PyTorch 2.13 draws.
+
+    When more than 0.3 of the mass lies inside [a, b]: a normal draw, then whole-tensor redraws kept where
+    values fall outside [a, b]. Otherwise: uniform candidates in [a, b] accepted by ``log(u) <= log pdf``.
+    """
     if (mean < a - 2 * std) or (mean > b + 2 * std):
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
                       "The distribution of values may be incorrect.", stacklevel=2)
-    r = rng(generator)
-    shape = tensor._data.shape
-    lo, hi = (float(np.asarray(v, dtype=tensor._data.dtype)) for v in (a, b))
-    out = r.normal(mean, std, size=shape)
-    bad = (out < lo) | (out > hi)
-    tries = 0
-    while bad.any():
-        tries += 1
-        if tries > 1000:  # far tails: fall back to a uniform draw in [a, b]
-            out[bad] = r.uniform(lo, hi, size=int(bad.sum()))
-            break
-        out[bad] = r.normal(mean, std, size=int(bad.sum()))
-        bad = (out < lo) | (out > hi)
-    return _write(tensor, np.clip(out, lo, hi))
+    gen = generator_or_default(generator)
+    arr = tensor._data
+    dt, shape, n = arr.dtype, arr.shape, arr.size
+    mass = _norm_cdf((b - mean) / std) - _norm_cdf((a - mean) / std)
+    if mass > 0.3:
+        lo, hi = (np.asarray(v, dtype=dt).item() for v in (a, b))  # the bounds as the tensor stores them
+        out = K.normal(gen, n, dt, mean, std)
+        while True:
+            outside = (out < lo) | (out > hi)
+            if not outside.any():
+                break
+            out = np.where(outside, K.normal(gen, n, dt, mean, std), out)
+        return _write(tensor, out.reshape(shape))
+    mode = max(a, min(mean, b))
+    log_peak = -0.5 * ((mode - mean) / std) ** 2
+
+    def log_pdf(x):  # the same in-place chain as PyTorch, in the tensor's dtype
+        return (((x - dt.type(mean)) / dt.type(std)) ** 2 * dt.type(-0.5) - dt.type(log_peak)).astype(dt)
+
+    def rejected(x):
+        with np.errstate(divide="ignore"):
+            return np.log(K.uniform(gen, n, dt)) > log_pdf(x)
+
+    result = K.uniform(gen, n, dt, a, b)
+    pending = rejected(result)
+    while pending.any():
+        candidates = K.uniform(gen, n, dt, a, b)
+        result = np.where(pending, candidates, result)
+        pending = np.where(pending, rejected(candidates), pending)
+    return _write(tensor, result.reshape(shape))
+
+
+def _norm_cdf(x):
+    return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
 
 def constant_(tensor, val):
@@ -198,7 +223,7 @@ def orthogonal_(tensor, gain=1, generator=None):
         return tensor
     rows = tensor.size(0)
     cols = tensor.numel() // rows
-    flat = rng(generator).standard_normal((rows, cols))
+    flat = K.normal(generator_or_default(generator), rows * cols, tensor._data.dtype).reshape(rows, cols)
     if rows < cols:
         flat = flat.T
     q, r = np.linalg.qr(flat)
@@ -214,10 +239,11 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tensor._data.shape
     num_zeros = math.ceil(sparsity * rows)
-    r = rng(generator)
-    arr = r.normal(0, std, size=(rows, cols))
+    gen = generator_or_default(generator)
+    arr = K.normal(gen, rows * cols, tensor._data.dtype, 0.0, std).reshape(rows, cols)
+    # as PyTorch: one randperm per column, from the default generator
     for c in range(cols):
-        arr[r.permutation(rows)[:num_zeros], c] = 0
+        arr[K.randperm(generator_or_default(None), rows)[:num_zeros], c] = 0
     return _write(tensor, arr)
 
 

@@ -65,8 +65,7 @@ def retry_with_keywords(fn, name, sig, args, kwargs, method, error):
         return False, None  # an alias this function has no parameter for: the original error stands
     if factory:
         if kwargs.pop("pin_memory", False):
-            raise RuntimeError("pin_memory=True requires a CUDA or other accelerator backend; no pinned memory "
-                               "allocator is available on this system.")
+            raise RuntimeError(PIN_MEMORY_ERROR)
         args = _size_keyword(name, params, args, kwargs)
     out = kwargs.pop("out", None) if "out" not in named else None
     if out is not None and factory and "dtype" in params:
@@ -75,6 +74,8 @@ def retry_with_keywords(fn, name, sig, args, kwargs, method, error):
     return True, (result if out is None else write_out(name, result, out, args, kwargs))
 
 
+PIN_MEMORY_ERROR = ("pin_memory=True requires a CUDA or other accelerator backend; no pinned memory allocator is "
+                    "available on this system.")
 _HANDLED = frozenset(ALIASES) | {"out", "size", "pin_memory"}
 _FACTORY_ONLY = frozenset({"size", "pin_memory"})
 

@@ -6,19 +6,26 @@
 >>> [x.tolist() for x, y in DataLoader(ds, batch_size=2)]
 [[0.0, 1.0], [2.0, 3.0], [4.0]]
 
-Shuffling draws from graphgrad's generators (NumPy's PCG64), so a seed gives the same order in
-graphgrad every time, but not the order PyTorch's generator gives for that seed.
+Shuffling, samplers and ``random_split`` draw exactly what PyTorch draws: after the same seed a shuffled
+DataLoader visits the samples in PyTorch's order.
 """
 
 from ._utils import default_collate, default_convert
 from .dataloader import DataLoader
 from .dataset import ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
-from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler
+from .sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
 
 __all__ = [
     "BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset", "RandomSampler", "Sampler",
     "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset", "default_collate", "default_convert",
-    "random_split",
+    "WeightedRandomSampler", "random_split",
 ]
 
 

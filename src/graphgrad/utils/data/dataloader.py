@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 import math
 
+from ... import _random_kernels as K
+from ...random import generator_or_default
 from ._utils import default_collate, default_convert
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
@@ -80,9 +82,13 @@ class DataLoader:
         return self.batch_sampler is not None or (self._iterable and self.batch_size is not None)
 
     def __iter__(self):
-        if self._iterable:
-            yield from self._iter_stream()
-            return
+        # as PyTorch: starting an iteration draws the workers' base seed at once (r64 % 2**63), from the
+        # loader's generator or the default one; the sampler draws its own on the first batch
+
+        self._base_seed = int(K.random_full(generator_or_default(self.generator), 1, "int64")[0])
+        return self._iter_stream() if self._iterable else self._iter_map()
+
+    def _iter_map(self):
         if self._auto_collation:
             getitems = getattr(self.dataset, "__getitems__", None)
             for indices in self.batch_sampler:

@@ -7,7 +7,8 @@ import itertools
 import math
 import warnings
 
-from ...random import rng
+from ... import _random_kernels as K
+from ...random import generator_or_default
 
 
 # --- datasets -------------------------------------------------------------------------------------
@@ -117,5 +118,5 @@ def random_split(dataset, lengths, generator=None):
                               stacklevel=2)
     if sum(lengths) != len(dataset):
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
-    indices = rng(generator).permutation(sum(lengths)).tolist()
+    indices = K.randperm(generator_or_default(generator), sum(lengths)).tolist()
     return [Subset(dataset, indices[end - n:end]) for end, n in zip(itertools.accumulate(lengths), lengths)]

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import itertools
 
-from ...random import Generator, rng
+from ... import _random_kernels as K
+from ..._dtype import float64
+from ..._factories import as_tensor, multinomial
+from ...random import Generator, generator_or_default
 
 
 # --- samplers -------------------------------------------------------------------------------------
@@ -32,12 +35,19 @@ class SequentialSampler(Sampler):
 
 
 def _fresh_generator():
-    """A generator seeded from graphgrad's default one, so that ``graphgrad.manual_seed`` fixes shuffles."""
-    return Generator().manual_seed(int(rng(None).integers(0, 2**63 - 1)))
+    """As PyTorch: a new generator seeded with ``empty((), dtype=int64).random_()`` from the default one."""
+    return Generator().manual_seed(int(K.random_full(generator_or_default(None), 1, "int64")[0]))
 
 
 class RandomSampler(Sampler):
-    """A random permutation of the indices (or ``num_samples`` draws with ``replacement``)."""
+    """A random permutation of the indices (or ``num_samples`` draws with ``replacement``), PyTorch's draws.
+
+    With replacement the indices are drawn lazily, 32 at a time, so ``num_samples`` may be huge.
+
+    >>> import graphgrad
+    >>> list(RandomSampler(range(5), generator=graphgrad.Generator().manual_seed(0)))
+    [4, 0, 1, 3, 2]
+    """
 
     def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
         self.data_source = data_source
@@ -55,13 +65,44 @@ class RandomSampler(Sampler):
 
     def __iter__(self):
         n = len(self.data_source)
-        gen = rng(self.generator if self.generator is not None else _fresh_generator())
+        gen = self.generator if self.generator is not None else _fresh_generator()
         if self.replacement:
-            yield from gen.integers(0, n, size=self.num_samples).tolist()
+            for _ in range(self.num_samples // 32):
+                yield from K.random_from_to(gen, 32, 0, n).tolist()
+            yield from K.random_from_to(gen, self.num_samples % 32, 0, n).tolist()
         else:
             for _ in range(self.num_samples // n):
-                yield from gen.permutation(n).tolist()
-            yield from gen.permutation(n).tolist()[: self.num_samples % n]
+                yield from K.randperm(gen, n).tolist()
+            yield from K.randperm(gen, n).tolist()[: self.num_samples % n]
+
+    def __len__(self):
+        return self.num_samples
+
+
+class WeightedRandomSampler(Sampler):
+    """``num_samples`` indices drawn with probabilities proportional to ``weights`` (``multinomial``).
+
+    >>> import graphgrad
+    >>> list(WeightedRandomSampler([0.1, 0.9], 4, generator=graphgrad.Generator().manual_seed(0)))
+    [1, 1, 1, 1]
+    """
+
+    def __init__(self, weights, num_samples, replacement=True, generator=None):
+        if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples <= 0:
+            raise ValueError(f"num_samples should be a positive integer value, but got num_samples={num_samples}")
+        if not isinstance(replacement, bool):
+            raise ValueError(f"replacement should be a boolean value, but got replacement={replacement}")
+        weights = as_tensor(weights, dtype=float64)
+        if weights.dim() != 1:
+            raise ValueError("weights should be a 1d sequence but given weights have shape "
+                             f"{tuple(weights.shape)}")
+        self.weights = weights
+        self.num_samples = num_samples
+        self.replacement = replacement
+        self.generator = generator
+
+    def __iter__(self):
+        yield from multinomial(self.weights, self.num_samples, self.replacement, generator=self.generator).tolist()
 
     def __len__(self):
         return self.num_samples
@@ -75,7 +116,7 @@ class SubsetRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self):
-        for i in rng(self.generator).permutation(len(self.indices)).tolist():
+        for i in K.randperm(generator_or_default(self.generator), len(self.indices)).tolist():
             yield self.indices[i]
 
     def __len__(self):

@@ -1,0 +1,406 @@
+"""PyTorch's CPU samplers on NumPy: raw Mersenne Twister draws turned into values bit for bit.
+
+Each function takes a :class:`graphgrad.random.Generator` and returns a NumPy array, drawing exactly
+the raw numbers PyTorch 2.13's CPU kernels draw, in the same order, and rounding as they round:
+
+- uniform: ``u24 = (r & (2**24 - 1)) * 2**-24`` (float32) or ``u53`` from a 64-bit draw (float64), then a
+  fused multiply-add ``u * (b - a) + a``;
+- normal, 16 or more contiguous elements: all uniforms first, then Box-Muller on blocks of 16 (float32
+  with the AVX2 Cephes polynomials ``log256_ps``/``sincos256_ps`` and their fused multiply-adds, float64
+  with the C library's ``log``/``sin``/``cos``); a tail that is not a multiple of 16 draws 16 fresh uniforms
+  and redoes the last block; fewer elements (or a strided target) draw pairs with a cached second sample;
+- integers ``r % range + low``; ``randperm`` is the forward Fisher-Yates shuffle ``swap(p[i], p[i + r % (n - i)])``.
+
+These are the kernels PyTorch runs on every x86-64 CPU with AVX2; where PyTorch runs other kernels (no AVX2,
+ARM) its draws and state still match these and float32 normals may differ in the last bit.
+
+NumPy has no fused multiply-add, so ``fma32``/``fma64`` compute one exactly (rounding to odd, then to nearest).
+
+>>> from graphgrad.random import Generator
+>>> uniform(Generator().manual_seed(0), 2, np.float32)
+array([0.4962566, 0.7682218], dtype=float32)
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+_F32, _F64 = np.float32, np.float64
+_U24 = 2.0**-24
+_U53 = 2.0**-53
+_MASK53 = np.uint64(2**53 - 1)
+
+
+# --- exact fused multiply-add -----------------------------------------------------------------------
+def _two_sum(a, b):
+    """s + e == a + b exactly, s = fl(a + b) (Knuth's TwoSum)."""
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _round_to_odd(s, e):
+    """The float64 nearest s + e rounded to odd: when e != 0 and s's last bit is even, step towards e."""
+    bits = np.array(s, dtype=_F64).view(np.int64)
+    step = (np.asarray(e) != 0) & ((bits & 1) == 0)
+    towards = np.where(np.signbit(e) == np.signbit(s), 1, -1)
+    return (bits + step * towards).view(_F64)
+
+
+def fma32(a, b, c, *, normal_results=False):
+    """float32 ``a * b + c`` rounded once (as the CPU's fused multiply-add).
+
+    The float64 product of two float32 numbers is exact, so ``s = fl64(a * b + c)`` has one rounding. Rounding
+    s to float32 is then the correct single rounding unless s landed exactly halfway between two float32
+    numbers after an inexact float64 sum (or s is in float32's subnormal range, which callers that know their
+    results are normal numbers or zero skip with ``normal_results``): only there is the exact sum needed
+    (TwoSum), and the halfway case is pushed to the side the exact sum lies on (rounding to odd).
+
+    >>> fma32(np.float32(0.1), np.float32(3), np.float32(-0.3))  # unfused: 0.0
+    np.float32(-7.450581e-09)
+    """
+    if np.ndim(c) == 0 and c == 0:  # a product alone is rounded once by float32 multiplication
+        return np.multiply(a, b, dtype=_F32)
+    s = np.atleast_1d(np.multiply(a, b, dtype=_F64))
+    np.add(s, c, out=s)
+    out = s.astype(_F32)
+    tiny = None if normal_results else np.abs(s) < 2.0**-125
+    low = np.bitwise_and(s.view(np.uint64), np.uint64(0x1FFFFFFF), out=s.view(np.uint64))  # s is spent now
+    risky = low == np.uint64(0x10000000)  # the 29 bits float32 drops are exactly half its last place
+    if tiny is not None:
+        risky |= tiny
+    if risky.any():
+        at = np.flatnonzero(risky)
+        a, b, c = (np.broadcast_to(v, out.shape).ravel()[at] for v in (a, b, c))
+        s, e = _two_sum(np.multiply(a, b, dtype=_F64), c.astype(_F64))
+        out.ravel()[at] = _round_to_odd(s, e).astype(_F32)
+    return out if np.ndim(a) or np.ndim(b) or np.ndim(c) else out[0]
+
+
+_LOW29, _HALF29 = np.uint64(0x1FFFFFFF), np.uint64(0x10000000)
+
+
+def _fma(a, b, c):
+    """``fma32`` for the float32 log/sin/cos polynomials: 1-d float32 arrays (or scalars for b and c) whose
+    results are never subnormal, with as few NumPy calls as possible (this runs ~20 times per normal pair)."""
+    s = np.multiply(a, b, dtype=_F64)
+    s += c
+    out = s.astype(_F32)
+    bits = s.view(np.uint64)
+    bits &= _LOW29
+    risky = bits == _HALF29
+    if risky.any():
+        risky = np.nonzero(risky)
+        a, b, c = (np.broadcast_to(v, out.shape)[risky] for v in (a, b, c))
+        exact = _two_sum(np.multiply(a, b, dtype=_F64), c.astype(_F64))
+        out[risky] = _round_to_odd(*exact).astype(_F32)
+    return out
+
+
+def _split(a):
+    """Veltkamp's split: hi + lo == a, each with at most 26 significant bits."""
+    t = a * 134217729.0  # 2**27 + 1
+    hi = t - (t - a)
+    return hi, a - hi
+
+
+def fma64(a, b, c):
+    """float64 ``a * b + c`` rounded once (Boldo and Melquiond's emulation through rounding to odd).
+
+    >>> float(fma64(0.1, 10.0, -1.0))
+    5.551115123125783e-17
+    """
+    a, b, c = np.asarray(a, _F64), np.asarray(b, _F64), np.asarray(c, _F64)
+    ph = a * b
+    if not c.any():
+        return ph + c
+    ah, al = _split(a)
+    bh, bl = _split(b)
+    pl = ((ah * bh - ph) + ah * bl + al * bh) + al * bl  # ph + pl == a * b exactly
+    th, tl = _two_sum(c, ph)
+    v = _round_to_odd(*_two_sum(tl, pl))
+    return th + v
+
+
+# --- C library functions (glibc's results, which NumPy's SIMD log/log1p do not always give) ----------
+def libm(fn, x):
+    """``fn`` (a ``math`` function, i.e. the C library's) over an array.
+
+    NumPy's vectorised ``log``/``log1p`` differ from glibc's in the last bit for about 0.4% / 7% of values,
+    and PyTorch calls glibc's, so these go through the C library one value at a time.
+    """
+    x = np.asarray(x, _F64)
+    return np.fromiter(map(fn, x.ravel().tolist()), _F64, x.size).reshape(x.shape)
+
+
+def libm_log(x):
+    """The C library's ``log`` (``-inf`` at 0, as C gives it; ``math.log`` would raise there)."""
+    x = np.asarray(x, _F64)
+    out = np.full(x.shape, -np.inf)
+    positive = x > 0
+    out[positive] = libm(math.log, x[positive])
+    return out
+
+
+# --- uniforms ---------------------------------------------------------------------------------------
+def unit_floats(gen, n, dtype):
+    """PyTorch's ``uniform_real_distribution(0, 1)`` draws: u24 for float32 (one draw), u53 otherwise (two)."""
+    if np.dtype(dtype) == _F32:
+        return ((gen.random32(n) & 0xFFFFFF).astype(_F32) * _F32(_U24)).astype(_F32)
+    return (gen.random64(n) & _MASK53).astype(_F64) * _U53
+
+
+def unit_doubles(gen, n):
+    """u53 draws in float64 (PyTorch's ``uniform_real_distribution<double>(0, 1)``)."""
+    return unit_floats(gen, n, _F64)
+
+
+def uniform(gen, n, dtype, low=0.0, high=1.0):
+    """``uniform_(low, high)``: ``fma(u, high - low, low)``; a value that rounds up to ``high`` becomes ``low``."""
+    dt = np.dtype(dtype)
+    if low == 0 and high == 1:  # rand(): the unit draws themselves (u * 1 + 0 is exact and below 1)
+        return unit_floats(gen, n, _F64 if dt == _F64 else _F32).astype(dt)
+    if dt != _F64:  # float32, and float16 computed in float32
+        lo, hi = _F32(low), _F32(high)
+        v = fma32(unit_floats(gen, n, _F32), hi - lo, lo)
+    else:
+        lo, hi = _F64(low), _F64(high)
+        v = fma64(unit_floats(gen, n, _F64), hi - lo, lo)
+    v = np.where(v == hi, lo, v)
+    return v.astype(dt)
+
+
+# --- normals ----------------------------------------------------------------------------------------
+# Cephes constants of avx_mathfun.h (float32)
+_LOG_P = [7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1, 1.4249322787e-1,
+          -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1]
+_LOG_Q1, _LOG_Q2 = _F32(-2.12194440e-4), _F32(0.693359375)
+_SQRTHF = _F32(0.707106781186547524)
+_FOPI = _F32(1.27323954473516)
+_DP1, _DP2, _DP3 = _F32(-0.78515625), _F32(-2.4187564849853515625e-4), _F32(-3.77489497744594108e-8)
+_COS_P = [_F32(2.443315711809948e-005), _F32(-1.388731625493765e-003), _F32(4.166664568298827e-002)]
+_SIN_P = [_F32(-1.9515295891e-4), _F32(8.3321608736e-3), _F32(-1.6666654611e-1)]
+_SIGN = np.uint32(0x80000000)
+
+
+def log256_ps(x):
+    """Natural log of positive normal float32 values, as PyTorch's AVX2 ``log256_ps`` computes it."""
+    x = np.asarray(x, _F32)
+    bits = x.view(np.uint32)
+    e = ((bits >> np.uint32(23)).astype(np.int32) - 127).astype(_F32) + _F32(1)
+    x = ((bits & np.uint32(0x807FFFFF)) | np.uint32(0x3F000000)).view(_F32)  # mantissa in [0.5, 1)
+    small = x < _SQRTHF
+    tmp = x * small  # x where small, else +0 (x > 0)
+    x = x - _F32(1)
+    e = e - small
+    x = x + tmp
+    z = x * x
+    x64 = x.astype(_F64)  # reused by every step: converted once (exact)
+    y = _fma(_F32(_LOG_P[0]), x64, _F32(_LOG_P[1]))
+    for p in _LOG_P[2:]:
+        y = _fma(y, x64, _F32(p))
+    y = y * x
+    y = _fma(y, z, e * _LOG_Q1)
+    y = y - z * _F32(0.5)
+    x = x + y
+    # e * q2 is exact in float32 (|e| < 2**8, q2 has 9 significant bits), so the fused e * q2 + x is one rounding
+    # of an exact sum: a plain float32 addition
+    return e * _LOG_Q2 + x
+
+
+def sincos256_ps(x):
+    """(sin, cos) of non-negative float32 values, as PyTorch's AVX2 ``sincos256_ps`` computes them."""
+    x = np.abs(np.asarray(x, _F32))
+    j = (x * _FOPI).astype(np.int32)  # truncation, as cvttps
+    j = (j + 1) & ~1  # the octant, even
+    y = j.astype(_F32)
+    if j.size and j.max() < 2**13:
+        # y * DP1 and y * DP2 are exact in float32 here (DP1, DP2 have 8 and 11 significant bits), so the fused
+        # steps round exact sums once: plain float32 additions
+        x = x + y * _DP1
+        x = x + y * _DP2
+    else:
+        x = _fma(y, _DP1, x)
+        x = _fma(y, _DP2, x)
+    x = _fma(y, _DP3, x)
+    z = x * x
+    z64 = z.astype(_F64)  # reused by every step: converted once (exact)
+    yc = _fma(_COS_P[0], z64, _COS_P[1])
+    yc = _fma(yc, z64, _COS_P[2])
+    yc = z * yc
+    yc = _fma(z64, yc, -(z * _F32(0.5)))
+    yc = yc + _F32(1)
+    ys = _fma(_SIN_P[0], z64, _SIN_P[1])
+    ys = _fma(ys, z64, _SIN_P[2])
+    ys = z * ys
+    ys = _fma(x, ys, x)
+    # octants 0, 4 take sin from the sine polynomial, 2, 6 from the cosine one (and cos the other way round);
+    # the vector code's and-mask-and-add selection gives the same bits, as neither polynomial returns -0 here
+    use_sin_poly = (j & 2) == 0
+    sin = np.where(use_sin_poly, ys, yc)
+    cos = np.where(use_sin_poly, yc, ys)
+    # the sign-bit flips of the vector code
+    sin_sign = ((j & 4) << 29).astype(np.uint32)
+    cos_sign = ((~(j - 2) & 4) << 29).astype(np.uint32)
+    return (sin.view(np.uint32) ^ sin_sign).view(_F32), (cos.view(np.uint32) ^ cos_sign).view(_F32)
+
+
+_CHUNK_ROWS = 4096  # blocks of 16 transformed together: small enough that the temporaries stay in cache
+
+
+def _box_muller_16(d, mean, std):
+    """Transform blocks of 16 uniforms (rows of ``d``) into normals, as ``normal_fill_16(_AVX2)``: the first
+    8 of each block give ``u1``, the last 8 ``u2``, and the block becomes ``r cos(theta)``, ``r sin(theta)``."""
+    if len(d) > _CHUNK_ROWS:
+        return np.concatenate([_box_muller_16(d[i:i + _CHUNK_ROWS], mean, std)
+                               for i in range(0, len(d), _CHUNK_ROWS)])
+    halves = d.reshape(-1, 2, 8).transpose(1, 0, 2).reshape(2, -1)  # all u1s, then all u2s, each contiguous
+    u1, u2 = 1 - halves[0], halves[1]
+    if d.dtype == _F32:
+        radius = np.sqrt(_F32(-2) * log256_ps(u1))
+        sin, cos = sincos256_ps(_F32(2 * math.pi) * u2)
+        fma, std, mean = fma32, _F32(std), _F32(mean)
+    else:
+        radius = np.sqrt(-2 * libm_log(u1))
+        theta = 2 * math.pi * u2
+        sin, cos = np.sin(theta), np.cos(theta)
+        fma, std, mean = fma64, _F64(std), _F64(mean)
+    out = np.stack([fma(radius * cos, std, mean), fma(radius * sin, std, mean)])
+    return out.reshape(2, -1, 8).transpose(1, 0, 2).reshape(-1, 16).astype(d.dtype, copy=False)
+
+
+def normal(gen, n, dtype, mean=0.0, std=1.0, contiguous=True):
+    """``normal_(mean, std)`` on ``n`` elements of ``dtype`` (float32 or float64)."""
+    dt = np.dtype(dtype)
+    if n < 16 or not contiguous:
+        return _normal_pairs(gen, n, mean, std).astype(dt)
+    # float16 runs a kernel of its own in PyTorch (not reproduced here: same distribution, other draws)
+    work = _F64 if dt == _F64 else _F32
+    d = unit_floats(gen, n, work)
+    full = n - n % 16
+    d[:full] = _box_muller_16(d[:full].reshape(-1, 16), mean, std).ravel()
+    if n % 16:
+        d[n - 16:] = _box_muller_16(unit_floats(gen, 16, work).reshape(1, 16), mean, std).ravel()
+    return d.astype(dt)
+
+
+def _normal_pairs(gen, n, mean, std):
+    """``normal_distribution<double>`` one element at a time, vectorised: the generator's cached sample first,
+    then pairs ``(u1, u2)`` giving ``r cos(theta)`` now and ``r sin(theta)`` for the next element (or the cache)."""
+    out = np.empty(n, _F64)
+    start = 0
+    if n and gen.double_normal_cache is not None:
+        out[0] = fma64(gen.double_normal_cache, std, mean)
+        gen.double_normal_cache = None
+        start = 1
+    pairs = (n - start + 1) // 2
+    if pairs:
+        u = unit_doubles(gen, 2 * pairs).reshape(pairs, 2)
+        r = np.sqrt(-2.0 * libm(math.log1p, -u[:, 1]))
+        theta = 2.0 * math.pi * u[:, 0]
+        both = np.stack([r * np.cos(theta), r * np.sin(theta)], axis=1).ravel()
+        out[start:] = fma64(both[: n - start], std, mean)
+        if (n - start) % 2:
+            gen.double_normal_cache = float(both[-1])
+    return out
+
+
+# --- integers ---------------------------------------------------------------------------------------
+def random_from_to(gen, n, low, high):
+    """``random_(low, high)``: ``r % (high - low) + low`` (a 64-bit draw when the range is 2**28 or more)."""
+    span = int(high) - int(low)
+    r = gen.random64(n) if span >= 2**28 else gen.random32(n).astype(np.uint64)
+    return (r % np.uint64(span)).astype(np.int64) + np.int64(low) if span < 2**63 else \
+        (r % np.uint64(span)).astype(object) + int(low)
+
+
+# ``random_()`` without bounds: the range each dtype draws over (and whether it needs 64-bit draws)
+_FULL_RANGE = {"int64": (2**63, True), "int32": (2**31, False), "int16": (2**15, False), "int8": (2**7, False),
+               "uint8": (2**8, False), "bool": (2, False), "float32": (2**24 + 1, False),
+               "float16": (2**11 + 1, False), "float64": (2**53 + 1, True)}
+
+
+def random_full(gen, n, dtype):
+    """``random_()``: integers from 0 to the dtype's largest exactly representable power-of-two range."""
+    dt = np.dtype(dtype)
+    span, wide = _FULL_RANGE[dt.name]
+    r = gen.random64(n) if wide else gen.random32(n).astype(np.uint64)
+    return (r % np.uint64(span)).astype(dt)
+
+
+def randperm(gen, n):
+    """PyTorch's ``randperm(n)``: for i in 0..n-2 swap p[i] and p[i + r_i % (n - i)], vectorised.
+
+    After step i, p[i] is final, so p[i] is the value at position j_i = i + z_i just before step i. The value
+    at a position before step k came from the latest earlier step that swapped into it (its own position's
+    value then), so both follow a chain of earlier steps, resolved for all i at once by pointer jumping.
+    """
+    if n <= 1:
+        return np.arange(n, dtype=np.int64)
+    if n >= 214748364:
+        raise RuntimeError("randperm: n too large for graphgrad's exact shuffle")  # PyTorch draws 64 bits there
+    steps = np.arange(n - 1, dtype=np.int64)
+    target = steps + (gen.random32(n - 1).astype(np.int64) % (n - steps))
+    # the steps grouped by the position they swap into, in step order (a step only swaps into its own
+    # position or a later one)
+    order = np.argsort(target * n + steps)
+    grouped = target[order]
+    same = np.empty(n - 1, bool)
+    same[0], same[1:] = False, grouped[1:] == grouped[:-1]
+    previous = np.where(same, np.roll(order, 1), -1)  # the earlier step into the same position
+    # p[i] is the value at target_i before step i: put there by the previous step into target_i, if any
+    writer = np.empty(n - 1, np.int64)
+    writer[order] = previous
+    # the value at position i before step i came from the latest earlier step into i (skipping step i's own
+    # swap into i, which comes last in its group); it is the value at that step's position before that step
+    last = np.empty(n - 1, bool)
+    last[-1], last[:-1] = True, ~same[1:]
+    position, latest, before = grouped[last], order[last], previous[last]
+    root = np.arange(n, dtype=np.int64)
+    root[position] = np.where(latest < position, latest, np.where(before >= 0, before, position))
+    while True:  # follow these chains to a position never written before its step, whose value is its index
+        up = root[root]
+        if np.array_equal(up, root):
+            break
+        root = up
+    out = np.empty(n, np.int64)
+    out[:-1] = np.where(target == steps, root[:-1], np.where(writer >= 0, root[np.maximum(writer, 0)], target))
+    out[-1] = root[n - 1]
+    return out
+
+
+# --- Bernoulli, exponential family, multinomial -----------------------------------------------------
+def bernoulli_scalar(gen, n, p):
+    """``bernoulli_(p)`` with a number p: ``u53 < p``."""
+    return unit_doubles(gen, n) < p
+
+
+def bernoulli_tensor(gen, probs):
+    """``bernoulli(P)``: ``u < p`` with u24 for float32 probabilities, u53 otherwise (shape of ``probs``)."""
+    probs = np.asarray(probs)
+    u = unit_floats(gen, probs.size, _F32 if probs.dtype == _F32 else _F64)
+    return (u.reshape(probs.shape) < probs)
+
+
+def exponential(gen, n, lambd):
+    """``exponential_(lambd)``: ``-1/lambd * log1p(-u53)``."""
+    return (-1.0 / lambd) * libm(math.log1p, -unit_doubles(gen, n))
+
+
+def multinomial(gen, probs, num_samples, replacement):
+    """``multinomial`` on the rows of a 2-D float array."""
+    rows, k = probs.shape
+    if not replacement or num_samples == 1:
+        # exponential race: argmax / top-k of p / q with q = -log1p(-u)
+        q = (-libm(math.log1p, -unit_doubles(gen, rows * k))).astype(probs.dtype).reshape(rows, k)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            score = probs / q
+        return np.argsort(-score, axis=1, kind="stable")[:, :num_samples]
+    cum = np.cumsum(probs, axis=1, dtype=probs.dtype)
+    cum = (cum / cum[:, -1:]).astype(probs.dtype)
+    cum[:, -1] = 1
+    u = unit_doubles(gen, rows * num_samples).reshape(rows, num_samples)
+    return np.stack([np.searchsorted(cum[i].astype(_F64), u[i], side="left") for i in range(rows)]) \
+        if rows else np.empty((0, num_samples), np.int64)

@@ -1,0 +1,140 @@
+"""The random-stream cases: each runs the same code on ``torch`` or ``graphgrad`` after a seed.
+
+``run(case, T, seed)`` seeds ``T``'s default generator, runs the case and returns the bytes that must agree
+bit for bit: the values drawn and the generator's 5,056-byte state afterwards. ``DIGESTS_FILE`` keeps their
+SHA-256 digests as PyTorch 2.13 (CPU, x86-64) computed them, so the same checks run without PyTorch;
+``python -m tests.random_cases`` rewrites it from the installed PyTorch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+
+DIGESTS_FILE = Path(__file__).with_name("random_digests.json")
+SEEDS = [0, 1, 2**32 - 1, 2**32, 2**64 - 1, -1]
+SIZES = [0, 1, 3, 15, 16, 17, 31, 33, 100, 1000, 10007]
+
+
+def _values(x):
+    """The raw bytes of a result (a tensor, or nested lists of numbers)."""
+    if hasattr(x, "detach"):
+        arr = np.ascontiguousarray(x.detach().numpy())
+        return arr.dtype.str.encode() + str(arr.shape).encode() + arr.tobytes()
+    return repr(x).encode()
+
+
+def _dataloader(T, n):
+    ds = T.utils.data.TensorDataset(T.arange(n))
+    out = []
+    for _ in range(2):
+        for (b,) in T.utils.data.DataLoader(ds, batch_size=3, shuffle=True):
+            out += b.tolist()
+    return out
+
+
+def _forked(T, n):
+    with T.random.fork_rng():
+        inside = T.rand(n)
+    return T.cat([inside, T.rand(n)])
+
+
+def _interleaved(T, n):
+    """Different samplers one after another on the same stream, the normal cache in between."""
+    out = [T.randn(3), T.rand(n), T.randn(n, dtype=T.float64), T.randn(5), T.randint(0, 7, (n,)),
+           T.randn(1, dtype=T.float64), T.randperm(n), T.empty(n).uniform_(-2, 3), T.randn(17)]
+    return T.cat([o.double().flatten() for o in out])
+
+
+def _cases():
+    cases = {}
+    for n in SIZES:
+        cases.update({
+            f"rand_f32_{n}": lambda T, n=n: T.rand(n),
+            f"rand_f64_{n}": lambda T, n=n: T.rand(n, dtype=T.float64),
+            f"uniform_f32_{n}": lambda T, n=n: T.empty(n).uniform_(-0.3, 0.3),
+            f"uniform_f64_{n}": lambda T, n=n: T.empty(n, dtype=T.float64).uniform_(-0.3, 0.7),
+            f"randn_f32_{n}": lambda T, n=n: T.randn(n),
+            f"randn_f64_{n}": lambda T, n=n: T.randn(n, dtype=T.float64),
+            f"normal_f32_{n}": lambda T, n=n: T.empty(n).normal_(0.5, 2.3),
+            f"normal_f64_{n}": lambda T, n=n: T.empty(n, dtype=T.float64).normal_(-1.5, 0.7),
+            f"randint_{n}": lambda T, n=n: T.randint(-5, 2**20, (n,)),
+            f"randint_wide_{n}": lambda T, n=n: T.randint(3, 2**40, (n,)),
+            f"randperm_{n}": lambda T, n=n: T.randperm(n),
+            f"interleaved_{n}": lambda T, n=n: _interleaved(T, n),
+        })
+    for n in (1, 5, 16, 40, 1001):
+        cases.update({
+            f"strided_normal_{n}": lambda T, n=n: T.zeros(n, 3).t().normal_(1.0, 2.0),
+            f"bernoulli_p_{n}": lambda T, n=n: T.empty(n).bernoulli_(0.3),
+            f"bernoulli_P_f32_{n}": lambda T, n=n: T.bernoulli(T.full((n,), 0.6)),
+            f"bernoulli_P_f64_{n}": lambda T, n=n: T.bernoulli(T.full((n,), 0.6, dtype=T.float64)),
+            f"exponential_{n}": lambda T, n=n: T.empty(n, dtype=T.float64).exponential_(2.5),
+            f"cauchy_{n}": lambda T, n=n: T.empty(n, dtype=T.float64).cauchy_(0.5, 2.0),
+            f"log_normal_{n}": lambda T, n=n: T.empty(n, dtype=T.float64).log_normal_(0.5, 0.7),
+            f"geometric_{n}": lambda T, n=n: T.empty(n).geometric_(0.3),
+            f"dropout_{n}": lambda T, n=n: T.nn.functional.dropout(T.ones(n), 0.3),
+            f"alpha_dropout_{n}": lambda T, n=n: T.nn.functional.alpha_dropout(T.ones(n), 0.3, True),
+            f"dropout2d_{n}": lambda T, n=n: T.nn.functional.dropout2d(T.ones(2, n, 3, 3), 0.4),
+            f"multinomial_{n}": lambda T, n=n: T.multinomial(T.arange(1.0, n + 2).repeat(3, 1), min(n, 4)),
+            f"multinomial_replacement_{n}": lambda T, n=n: T.multinomial(T.arange(1.0, n + 2).repeat(3, 1), 7,
+                                                                         True),
+            f"random_int64_{n}": lambda T, n=n: T.empty(n, dtype=T.int64).random_(),
+            f"random_uint8_{n}": lambda T, n=n: T.empty(n, dtype=T.uint8).random_(),
+            f"random_f32_{n}": lambda T, n=n: T.empty(n).random_(),
+            f"random_f64_{n}": lambda T, n=n: T.empty(n, dtype=T.float64).random_(),
+            f"random_bool_{n}": lambda T, n=n: T.empty(n, dtype=T.bool).random_(),
+            f"randint_size_kw_{n}": lambda T, n=n: T.randint(9, size=(n,)),
+            f"randint_like_{n}": lambda T, n=n: T.randint_like(T.zeros(n), 2, 9),
+            f"normal_tensors_{n}": lambda T, n=n: T.normal(T.arange(float(n)), T.ones(n) * 2.5),
+            f"normal_tensor_float_{n}": lambda T, n=n: T.normal(T.arange(float(n)), 2.5),
+            f"linear_{n}": lambda T, n=n: T.cat([p.flatten() for p in T.nn.Linear(n, 3).parameters()]),
+            f"conv_{n}": lambda T, n=n: T.cat([p.flatten() for p in T.nn.Conv2d(2, n % 7 + 1, 3).parameters()]),
+            f"trunc_normal_{n}": lambda T, n=n: T.nn.init.trunc_normal_(T.empty(n, 4), std=0.02),
+            f"trunc_normal_far_{n}": lambda T, n=n: T.nn.init.trunc_normal_(T.empty(n, 4), mean=3.0, a=-2, b=2),
+            f"xavier_uniform_{n}": lambda T, n=n: T.nn.init.xavier_uniform_(T.empty(n, 4)),
+            f"kaiming_normal_{n}": lambda T, n=n: T.nn.init.kaiming_normal_(T.empty(n, 4)),
+            f"random_split_{n}": lambda T, n=n: [list(s.indices) for s in T.utils.data.random_split(range(n + 3),
+                                                                                               [n, 3])],
+            f"sampler_replacement_{n}": lambda T, n=n: list(T.utils.data.RandomSampler(
+                range(n), replacement=True, num_samples=70)),
+            f"subset_sampler_{n}": lambda T, n=n: list(T.utils.data.SubsetRandomSampler(list(range(n)))),
+            f"dataloader_{n}": lambda T, n=n: _dataloader(T, n),
+            f"weighted_sampler_{n}": lambda T, n=n: list(T.utils.data.WeightedRandomSampler(
+                [float(i % 4) + 0.5 for i in range(n)], min(n, 9), replacement=n > 8)),
+            f"fork_rng_{n}": lambda T, n=n: _forked(T, n),
+        })
+    return cases
+
+
+CASES = _cases()
+
+
+def run(case, T, seed):
+    """The bytes that must agree: the values ``case`` draws after ``manual_seed(seed)``, then the state."""
+    T.manual_seed(seed)
+    values = CASES[case](T)
+    return _values(values) + _values(T.get_rng_state())
+
+
+def digest(case, T, seed):
+    return hashlib.sha256(run(case, T, seed)).hexdigest()[:16]
+
+
+def digest_seeds(case):
+    """Every case runs on two seeds (all seeds for the plain factories), to keep the table small."""
+    return SEEDS if case.split("_")[0] in ("rand", "randn", "interleaved") else SEEDS[:: len(SEEDS) - 1]
+
+
+def write_digests():
+    import torch
+
+    table = {case: {str(s): digest(case, torch, s) for s in digest_seeds(case)} for case in CASES}
+    DIGESTS_FILE.write_text(json.dumps({"torch": torch.__version__, "digests": table}, indent=0, sort_keys=True))
+
+
+if __name__ == "__main__":
+    write_digests()

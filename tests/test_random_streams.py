@@ -1,0 +1,213 @@
+"""PyTorch's random streams bit for bit: values and generator state after every case, against PyTorch when it
+is installed and against stored digests of PyTorch's bytes always."""
+
+import json
+import subprocess
+import sys
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+import graphgrad
+from graphgrad import _random_kernels as K
+from tests import random_cases as R
+
+DIGESTS = json.loads(R.DIGESTS_FILE.read_text())["digests"]
+
+
+@pytest.mark.parametrize("case", sorted(DIGESTS))
+def test_matches_pytorch_digest(case):
+    for seed, want in DIGESTS[case].items():
+        assert R.digest(case, graphgrad, int(seed)) == want, f"{case}, seed {seed}"
+
+
+def test_every_case_has_a_digest():
+    assert sorted(DIGESTS) == sorted(R.CASES)
+
+
+@pytest.mark.parametrize("case", sorted(R.CASES))
+def test_matches_pytorch(case, torch_ref):
+    for seed in R.SEEDS:
+        want, got = R.run(case, torch_ref, seed), R.run(case, graphgrad, seed)
+        assert got == want, f"{case}, seed {seed}"
+
+
+# --- the generator's state ------------------------------------------------------------------------
+def _state_bytes(T):
+    return bytes(np.asarray(T.get_rng_state().numpy()))
+
+
+def test_state_layout_and_seeds():
+    g = graphgrad.Generator()
+    assert g.initial_seed() == 67280421310721
+    assert graphgrad.manual_seed(-1).initial_seed() == 2**64 - 1
+    state = graphgrad.get_rng_state()
+    assert state.dtype == graphgrad.uint8 and state.shape == (5056,)
+    graphgrad.manual_seed(0)
+    head = np.frombuffer(_state_bytes(graphgrad)[:24], dtype=np.uint64)
+    assert head[0] == 0 and int(head[1]) & 0xFFFFFFFF == 1  # seed 0, left = 1 before the first draw
+
+
+def test_state_round_trips_both_ways(torch_ref):
+    torch_ref.manual_seed(5)
+    torch_ref.randn(3)  # a cached normal sample in the state
+    graphgrad.set_rng_state(graphgrad.tensor(torch_ref.get_rng_state().numpy()))
+    assert _state_bytes(graphgrad) == _state_bytes(torch_ref)
+    assert graphgrad.randn(5).numpy().tobytes() == torch_ref.randn(5).numpy().tobytes()
+    graphgrad.randn(700, dtype=graphgrad.float64)  # past a twist of the engine
+    graphgrad.randn(1)
+    torch_ref.set_rng_state(torch_ref.tensor(graphgrad.get_rng_state().numpy()))
+    assert torch_ref.rand(9).numpy().tobytes() == graphgrad.rand(9).numpy().tobytes()
+    assert _state_bytes(graphgrad) == _state_bytes(torch_ref)
+
+
+def test_set_state_saved_here_replays():
+    graphgrad.manual_seed(3)
+    graphgrad.randn(1)
+    saved = graphgrad.get_rng_state()
+    first = graphgrad.randn(40)
+    graphgrad.set_rng_state(saved)
+    assert graphgrad.equal(graphgrad.randn(40), first)
+
+
+def test_set_state_errors_are_pytorchs():
+    with pytest.raises(RuntimeError, match="Expected a CPUGeneratorImplState of size 5056 but found the input RNG "
+                                           "state size to be 10"):
+        graphgrad.set_rng_state(graphgrad.zeros(10, dtype=graphgrad.uint8))
+    with pytest.raises(TypeError, match="RNG state must be a torch.ByteTensor"):
+        graphgrad.set_rng_state(graphgrad.zeros(5056))
+
+
+def test_generators_are_independent_streams():
+    g = graphgrad.Generator().manual_seed(0)
+    graphgrad.manual_seed(0)
+    a = graphgrad.rand(4, generator=g)
+    b = graphgrad.rand(4)
+    assert graphgrad.equal(a, b)
+    assert graphgrad.equal(graphgrad.rand(4, generator=g), graphgrad.rand(4))
+
+
+def test_start_up_seed_is_random():
+    code = "import graphgrad; print(graphgrad.initial_seed())"
+    seeds = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+             for _ in range(2)}
+    assert len(seeds) == 2
+
+
+# --- calling forms ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("call", [
+    lambda T, g: T.rand(size=(2, 3), generator=g),
+    lambda T, g: T.rand((2, 3), generator=g, dtype=T.float64),
+    lambda T, g: T.randn(2, 3, generator=g, requires_grad=True),
+    lambda T, g: T.randn(size=[4], generator=g, device="cpu"),
+    lambda T, g: T.randint(10, (5,), generator=g),
+    lambda T, g: T.randint(10, size=(5,), generator=g),
+    lambda T, g: T.randint(low=2, high=10, size=(5,), generator=g),
+    lambda T, g: T.randint(3, 10, size=(2, 2), dtype=T.int32, generator=g),
+    lambda T, g: T.randperm(7, generator=g, dtype=T.int32),
+    lambda T, g: T.normal(0.5, 2.0, size=(3,), generator=g),
+    lambda T, g: T.normal(T.zeros(3), T.ones(3), generator=g),
+    lambda T, g: T.rand_like(T.zeros(3, dtype=T.float64), generator=g),
+    lambda T, g: T.randint_like(T.zeros(3), 5, generator=g),
+    lambda T, g: T.bernoulli(T.full((4,), 0.5), generator=g),
+    lambda T, g: T.multinomial(T.ones(5), 3, generator=g),
+    lambda T, g: T.empty(3).uniform_(1, 2, generator=g),
+    lambda T, g: T.empty(20).normal_(generator=g),
+])
+def test_calling_forms(call, torch_ref):
+    want = call(torch_ref, torch_ref.Generator().manual_seed(11))
+    got = call(graphgrad, graphgrad.Generator().manual_seed(11))
+    assert got.dtype.__repr__().split(".")[-1] == str(want.dtype).split(".")[-1]
+    assert got.requires_grad == want.requires_grad
+    assert got.detach().numpy().tobytes() == want.detach().numpy().tobytes()
+
+
+def test_out_keyword(torch_ref):
+    for T in (torch_ref, graphgrad):
+        T.manual_seed(2)
+    outs = [T.empty(2, dtype=T.float64) for T in (torch_ref, graphgrad)]
+    for T, out in zip((torch_ref, graphgrad), outs):
+        assert T.rand(5, out=out) is out
+        T.randint(0, 4, (3,), out=out)
+    assert outs[0].numpy().tobytes() == outs[1].numpy().tobytes()
+
+
+def test_randint_argument_errors():
+    with pytest.raises(RuntimeError, match="random_ expects 'from' to be less than 'to', but got from=5 >= to=5"):
+        graphgrad.randint(5, 5, (2,))
+    with pytest.raises(NotImplementedError, match="\"normal_kernel_cpu\" not implemented for 'Long'"):
+        graphgrad.randn(2, dtype=graphgrad.int64)
+
+
+def test_lazy_sampler_with_replacement(torch_ref):
+    """``num_samples=int(1e10)`` is drawn 32 at a time, so the first indices come at once, as PyTorch's."""
+    import itertools
+
+    def first(T):
+        T.manual_seed(0)
+        return list(itertools.islice(iter(T.utils.data.RandomSampler(range(10), replacement=True,
+                                                                     num_samples=int(1e10))), 100))
+
+    assert first(graphgrad) == first(torch_ref)
+
+
+def test_dataloader_draws_the_base_seed_when_iteration_starts(torch_ref):
+    def draws(T):
+        T.manual_seed(0)
+        loader = T.utils.data.DataLoader(T.utils.data.TensorDataset(T.arange(8)), batch_size=4, shuffle=True)
+        it = iter(loader)
+        between = T.rand(2)  # after the base seed, before the sampler's seed
+        return between.numpy().tobytes(), [b[0].tolist() for b in it]
+
+    assert draws(graphgrad) == draws(torch_ref)
+
+
+@pytest.mark.parametrize("module", ["graphgrad.random", "graphgrad._random_kernels", "graphgrad._factories",
+                                    "graphgrad.utils.data.sampler"])
+def test_docstring_examples(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.failed == 0 and result.attempted > 0
+
+
+# --- the exact arithmetic ---------------------------------------------------------------------------
+def _exact_fma(a, b, c, dtype):
+    exact = Fraction(float(a)) * Fraction(float(b)) + Fraction(float(c))
+    lo = np.array(float(exact), dtype)  # float() of a Fraction rounds correctly to float64; refine in dtype
+    candidates = [np.nextafter(lo, dtype(-np.inf)), lo, np.nextafter(lo, dtype(np.inf))]
+    return min(candidates, key=lambda v: (abs(Fraction(float(v)) - exact), int(np.array(v).view(
+        np.uint32 if dtype == np.float32 else np.uint64)) & 1))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fma_is_correctly_rounded(dtype):
+    rng = np.random.default_rng(4)
+    a = rng.standard_normal(300).astype(dtype)
+    b = (rng.standard_normal(300) * 2.0 ** rng.integers(-30, 30, 300)).astype(dtype)
+    c = -(a.astype(np.float64) * b).astype(dtype) * rng.choice([1, 1 + 2**-20, 0.5], 300).astype(dtype)
+    c[::3] = rng.standard_normal(100).astype(dtype)
+    fma = K.fma32 if dtype == np.float32 else K.fma64
+    got = fma(a, b, c)
+    want = np.array([_exact_fma(x, y, z, dtype) for x, y, z in zip(a, b, c)], dtype)
+    assert got.tobytes() == want.tobytes()
+
+
+def test_fma32_halfway_cases():
+    # 1.5 * (1 + 2**-23) = 1.5 + 1.5 ulp lies exactly halfway between two float32s; a tiny addend decides the
+    # side, where rounding the float64 sum to float32 would round the tie to even both times
+    a, b = np.float32(1 + 2**-23), np.float32(1.5)
+    assert K.fma32(a, b, np.float32(2.0**-60)) == np.float32(1.5 + 2**-22)
+    assert K.fma32(a, b, np.float32(-(2.0**-60))) == np.float32(1.5 + 2**-23)
+
+
+def test_randperm_is_the_sequential_shuffle():
+    g1, g2 = (graphgrad.Generator().manual_seed(9) for _ in range(2))
+    n = 2000
+    perm = list(range(n))
+    for i, r in enumerate(g2.random32(n - 1).tolist()):
+        z = r % (n - i)
+        perm[i], perm[i + z] = perm[i + z], perm[i]
+    assert K.randperm(g1, n).tolist() == perm
