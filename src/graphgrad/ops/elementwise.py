@@ -13,7 +13,9 @@ import numpy as np
 
 from .._dtype import get_default_dtype, is_float_np, result_type
 from .._tensor import Tensor
+from ..autograd.grad_mode import no_grad
 from ._op import (
+    REGISTRY,
     Op,
     _torch_name,
     apply,
@@ -24,10 +26,6 @@ from ._op import (
     depends_on,
     export,
 )
-
-
-def _T():
-    return Tensor
 
 
 def quiet_numpy_warnings():
@@ -386,7 +384,6 @@ def fmod(input, other):
 @export("pow")
 def pow(input, exponent):
     """``input ** exponent``; a scalar exponent records PowBackward0, a tensor one PowBackward1."""
-    Tensor = _T()
     if not isinstance(input, Tensor):
         # number ** tensor: 2 ** int_tensor stays integer, 2.0 ** int_tensor is the default float
         if isinstance(exponent, Tensor) and exponent._data.dtype.kind != "f" and (
@@ -565,7 +562,7 @@ CLAMP_TENSOR = Op("ClampBackward0", lambda a, lo, hi: np.minimum(np.maximum(a, l
 
 
 def _scalar(v):
-    return v.item() if isinstance(v, _T()) and v._data.size == 1 else v
+    return v.item() if isinstance(v, Tensor) and v._data.size == 1 else v
 
 
 def _clamp_call(name, method):
@@ -615,7 +612,6 @@ def clamp(input, min=None, max=None):
     """Limit values to ``[min, max]``; the gradient passes where ``min <= input <= max``."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    Tensor = _T()
     for name, v in (("min", min), ("max", max)):
         if v is not None and not isinstance(v, (Tensor, bool, int, float, np.number)):
             raise TypeError(f"clamp(): argument '{name}' must be Number or Tensor, not {type(v).__name__}")
@@ -756,7 +752,6 @@ export("where", function=False)(_where_method)
 @export("where", method=False)
 def where(condition, input=None, other=None):
     """``input`` where ``condition`` holds, else ``other`` (scalars allowed for either)."""
-    Tensor = _T()
     if input is None and other is None:
         return tuple(Tensor._make(i, False, None) for i in np.nonzero(condition._data))
     if not isinstance(condition, Tensor):
@@ -770,16 +765,12 @@ def where(condition, input=None, other=None):
             except ValueError:
                 raise broadcast_error(shape, t._data.shape) from None
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
-        from .._dtype import result_type as _rt
-
-        dt = _rt(input, other).np
+        dt = result_type(input, other).np
         input = Tensor._make(np.asarray(input, dt), False, None)
     input, other = _operands(input, other)
     dt = input._data.dtype if input._data.dtype == other._data.dtype else None
     if dt is None:
-        from .._dtype import result_type as _rt
-
-        dt = _rt(input, other)
+        dt = result_type(input, other)
         input, other = input.to(dt), other.to(dt)
     if condition._data.dtype != np.bool_:
         if condition._data.dtype == np.uint8:
@@ -856,7 +847,7 @@ def _dtype_word(t):
 @export("lerp_", function=False)
 def lerp_(self, end, weight):
     """In-place ``lerp`` (what ``exp_avg.lerp_(grad, 1 - beta1)`` in Adam runs)."""
-    end = as_tensor_like(end, self) if not isinstance(end, _T()) else end
+    end = as_tensor_like(end, self) if not isinstance(end, Tensor) else end
     _check_lerp_dtypes(self, end, weight)
     if not isinstance(weight, Tensor):
         return apply_inplace(LERP_SCALAR, self, end, weight=float(weight))
@@ -883,7 +874,7 @@ ADDCDIV = Op("AddcdivBackward0", lambda a, b, c, value=1: a + value * b / c, _ad
 
 
 def _tensors_like(x, *others):
-    return tuple(o if isinstance(o, _T()) else as_tensor_like(o, x) for o in others)
+    return tuple(o if isinstance(o, Tensor) else as_tensor_like(o, x) for o in others)
 
 
 @export("addcmul")
@@ -1039,11 +1030,11 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 @export("isclose")
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     _check_broadcast(input, other)
-    return _T()._make(np.isclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan), False, None)
+    return Tensor._make(np.isclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan), False, None)
 
 
 # --- in-place forms -------------------------------------------------------------------------------
-def _inplace_of(op, scalar_kw=None):
+def _inplace_of(op):
     def method(self, other, **kw):
         return _binary_inplace(op, self, other, **kw)
 
@@ -1075,7 +1066,7 @@ def div_(self, other, *, rounding_mode=None):
 
 @export("pow_", function=False)
 def pow_(self, exponent):
-    if isinstance(exponent, _T()):
+    if isinstance(exponent, Tensor):
         return _binary_inplace(POW, self, exponent)
     return apply_inplace(POW_SCALAR, self, exponent=exponent)
 
@@ -1122,7 +1113,6 @@ def _unary_inplace(fn_name):
             raise RuntimeError(f"result type {_torch_name(get_default_dtype().np)} can't be cast to the desired "
                                f"output type {_torch_name(dt)}")
         if fwd_op.backward is None:  # not differentiable (logical_not_): written without recording, as PyTorch
-            from ..autograd.grad_mode import no_grad
 
             with no_grad():
                 return apply_inplace(fwd_op, self, **kw)
@@ -1138,8 +1128,6 @@ for _fn, _name in [(neg, "NegBackward0"), (abs, "AbsBackward0"), (exp, "ExpBackw
                    (sigmoid, "SigmoidBackward0"), (relu, "ReluBackward0"), (floor, "FloorBackward0"),
                    (ceil, "CeilBackward0"), (trunc, "TruncBackward0"), (reciprocal, "ReciprocalBackward0"),
                    (sign, "SignBackward0")]:
-    from ._op import REGISTRY
-
     _OP_OF[_fn] = REGISTRY[_name]
     export(_fn.__name__ + "_", function=_fn is relu)(_unary_inplace(_fn.__name__ + "_"))
 for _name in ("round_", "square_", "frac_", "erf_", "bitwise_not_", "logical_not_"):
@@ -1152,7 +1140,7 @@ def _fill(a, value):
 
 def _overwritten(g):
     """The gradient of values that a write replaced: zeros, constant (PyTorch's zeros_like, no history)."""
-    return _T()._make(np.zeros_like(g._data), False, None)
+    return Tensor._make(np.zeros_like(g._data), False, None)
 
 
 FILL = Op("FillBackward2", lambda a, value: np.full_like(a, value), lambda n, g: _overwritten(g))
@@ -1162,7 +1150,7 @@ FILL_TENSOR = Op("FillBackward3", lambda a, v: np.broadcast_to(v, a.shape).astyp
 
 @export("fill_", function=False)
 def fill_(self, value):
-    if isinstance(value, _T()):
+    if isinstance(value, Tensor):
         if value._data.ndim:
             raise RuntimeError(
                 f"fill_ only supports 0-dimension value tensor but got tensor with {value._data.ndim} dimensions."
@@ -1184,7 +1172,6 @@ COPY = Op("torch::autograd::CopyBackwards", lambda a, src: np.broadcast_to(src, 
 @export("copy_", function=False)
 def copy_(self, src, non_blocking=False):
     """Copy ``src``'s values into this tensor (broadcasting, casting); recorded when src requires grad."""
-    Tensor = _T()
     if not isinstance(src, Tensor):
         src = Tensor._make(np.asarray(src), False, None)
     if src._data.shape != self._data.shape:
@@ -1340,6 +1327,4 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
 
 @export("nan_to_num_", function=False)
 def nan_to_num_(self, nan=0.0, posinf=None, neginf=None):
-    from ._op import apply_inplace
-
     return apply_inplace(NAN_TO_NUM, self, nan=0.0 if nan is None else nan, posinf=posinf, neginf=neginf)

@@ -10,14 +10,14 @@ import warnings
 
 import numpy as np
 
+from .._core.modes import modes
+from .._dtype import from_numpy_dtype
 from .._tensor import Tensor
-from ..autograd.grad_mode import _State
-from ._op import Op, apply, apply_inplace, check_inplace, export
+from ..autograd.errors import tensor_type
+from ..autograd.explain import inplace_on_leaf
+from ._op import Op, apply, apply_inplace, broadcast_error, check_inplace, export
+from .elementwise import COPY, FILL_TENSOR, where
 from .shape import wrap_dims
-
-
-def _T():
-    return Tensor
 
 
 def _np_index(idx):
@@ -309,10 +309,7 @@ def _zeroed(g, idx):
 
 def setitem(self, idx, value):
     """``x[idx] = value``: an in-place write, recorded as CopySlices when grad is involved."""
-    Tensor = _T()
     if not isinstance(value, (Tensor, bool, int, float, np.number, np.bool_)):
-        from ..autograd.errors import tensor_type
-
         kind = type(value)
         name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
         raise TypeError(f"can't assign a {name} to a {tensor_type(self._data)}")
@@ -340,9 +337,8 @@ def setitem(self, idx, value):
                 value.reshape(vshape).expand(target)  # raises PyTorch's "The expanded size ..." error
                 raise
     basic = _is_basic(npidx)
-    if basic and self._rg and self._grad_fn is None and _State.enabled:
+    if basic and self._rg and self._grad_fn is None and modes.recording:
         # PyTorch writes x[0] = v through a view of x (copy_ on x[0]): the view's error text
-        from ..autograd.explain import inplace_on_leaf
 
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation."
                            + inplace_on_leaf(self))
@@ -351,7 +347,6 @@ def setitem(self, idx, value):
         return
     # as PyTorch: copy_ into the view self[idx] (fill_ with a 0-d value of another shape; else the value viewed
     # without leading 1s, then expanded), so that a write through a view of a view is one CopySlices on the base
-    from .elementwise import COPY, FILL_TENSOR
 
     view = self if _whole(npidx, self._data.shape) else apply(_view_op(npidx, self._data.shape), self, idx=npidx)
     target = view._data.shape
@@ -523,11 +518,11 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     _check_index(index, "scatter")
     d = wrap_dims(dim, input._data.ndim)[0]
     src = src if src is not None else value
-    if isinstance(src, _T()):
+    if isinstance(src, Tensor):
         _check_scatter_add(input, d, index, src)  # the same checks (sizes against self and src, then bounds)
     else:
         _check_scatter_bounds(input, d, index)
-    if not isinstance(src, _T()):
+    if not isinstance(src, Tensor):
         kw = {} if reduce is None else {"reduce": reduce}
         return apply(SCATTER_VALUE, input, dim=d, index=index._data, value=src, **kw)
     if reduce is not None:
@@ -578,7 +573,7 @@ def _check_scatter_add(input, d, index, src):
 def scatter_add(input, dim, index, src):
     """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (repeats accumulate)."""
     d = wrap_dims(dim, input._data.ndim)[0] if input._data.ndim else wrap_dims(dim, 0) and 0
-    if not isinstance(src, _T()):
+    if not isinstance(src, Tensor):
         raise TypeError(f"scatter_add(): argument 'src' (position 3) must be Tensor, not {type(src).__name__}")
     _check_scatter_add(input, d, index, src)
     return apply(SCATTER_ADD, input, src, dim=d, index=index._data)
@@ -588,7 +583,7 @@ def scatter_add(input, dim, index, src):
 def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
     d = wrap_dims(dim, self._data.ndim)[0]
     src = src if src is not None else value
-    if not isinstance(src, _T()):
+    if not isinstance(src, Tensor):
         _check_scatter_bounds(self, d, index)
         return apply_inplace(SCATTER_VALUE, self, dim=d, index=index._data, value=src)
     _check_scatter_add(self, d, index, src)
@@ -598,7 +593,7 @@ def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
 @export("scatter_add_", function=False)
 def scatter_add_(self, dim, index, src):
     d = wrap_dims(dim, self._data.ndim)[0] if self._data.ndim else wrap_dims(dim, 0) and 0
-    if not isinstance(src, _T()):
+    if not isinstance(src, Tensor):
         raise TypeError(f"scatter_add_(): argument 'src' (position 3) must be Tensor, not {type(src).__name__}")
     _check_scatter_add(self, d, index, src)
     return apply_inplace(SCATTER_ADD, self, src, dim=d, index=index._data)
@@ -620,8 +615,6 @@ INDEX_ADD = Op("IndexAddBackward0", _index_add_fwd,
 
 def _check_index_func(func, input, dim, index, source):
     """PyTorch's index_func_meta_impl checks (index_add, index_copy, ...), in its order; the wrapped dim."""
-    from .._dtype import from_numpy_dtype
-
     d = wrap_dims(dim, input._data.ndim)[0] if input._data.ndim else wrap_dims(dim, 0) and 0
     i = index._data
 
@@ -672,9 +665,8 @@ def index_add_(self, dim, index, source, *, alpha=1):
 
 def _masked_fill_bw(n, g):
     mask = n.kwargs["mask"]
-    from .elementwise import where
 
-    m = _T()._make(mask, False, None)
+    m = Tensor._make(mask, False, None)
     return (where(m, 0.0, g),) + ((g * m).sum(),) * (len(n._in_meta) - 1)
 
 
@@ -697,8 +689,6 @@ def _mask(input, mask):
     try:
         np.broadcast_shapes(m.shape, input._data.shape)
     except ValueError:
-        from ._op import broadcast_error
-
         raise broadcast_error(m.shape, input._data.shape) from None  # PyTorch: a is the mask
     return m
 
@@ -706,10 +696,10 @@ def _mask(input, mask):
 @export("masked_fill")
 def masked_fill(input, mask, value):
     """``value`` where ``mask`` is True, else ``input``."""
-    if not isinstance(value, (_T(), bool, int, float, np.number, np.bool_)):
+    if not isinstance(value, (Tensor, bool, int, float, np.number, np.bool_)):
         raise TypeError(f"masked_fill(): argument 'value' must be Number or Tensor, not {type(value).__name__}")
     m = _mask(input, mask)
-    if isinstance(value, _T()):
+    if isinstance(value, Tensor):
         return apply(MASKED_FILL_T, input, value, mask=m)
     return apply(MASKED_FILL, input, mask=m, value=value)
 
@@ -718,7 +708,7 @@ def masked_fill(input, mask, value):
 def masked_fill_(self, mask, value):
     check_inplace(self)  # PyTorch refuses the leaf before it looks at the mask
     m = _mask(self, mask)
-    if isinstance(value, _T()):
+    if isinstance(value, Tensor):
         return apply_inplace(MASKED_FILL_T, self, value, mask=m)
     return apply_inplace(MASKED_FILL, self, mask=m, value=value)
 
@@ -744,9 +734,9 @@ MASKED_SELECT = Op("MaskedSelectBackward0", lambda a, mask: np.broadcast_to(a, m
 @export("take")
 def take(input, index):
     n = input._data.size
-    if n == 0 and isinstance(index, _T()) and index._data.size:
+    if n == 0 and isinstance(index, Tensor) and index._data.size:
         raise IndexError("take(): tried to take from an empty tensor")
-    if isinstance(index, _T()) and index._data.size and (index._data.max() >= n or index._data.min() < -n):
+    if isinstance(index, Tensor) and index._data.size and (index._data.max() >= n or index._data.min() < -n):
         bad = int(index._data[(index._data >= n) | (index._data < -n)].flat[0])
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
     return getitem(input.reshape(-1), index)
@@ -754,7 +744,6 @@ def take(input, index):
 
 @export("nonzero")
 def nonzero(input, *, as_tuple=False):
-    Tensor = _T()
     if input._data.ndim == 0:  # as PyTorch: one row (or none) with no columns; as_tuple sees a 1-d tensor
         if as_tuple:
             return (Tensor._make(np.zeros(int(bool(input._data)), np.int64), False, None),)

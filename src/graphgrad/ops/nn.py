@@ -19,20 +19,18 @@ import threading
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .._core.modes import modes
 from .._dtype import is_float_np
-from ..autograd.grad_mode import _State
+from .._tensor import Tensor
+from ..autograd import errors
 from ._op import Op, _torch_name, apply, depends_on
-
-
-def _T():
-    from .._tensor import Tensor
-
-    return Tensor
+from .elementwise import where
+from .shape import cat
 
 
 def _const(arr):
     """An ndarray as a Tensor that needs no gradient."""
-    return _T()._make(arr, False, None)
+    return Tensor._make(arr, False, None)
 
 
 # --- strided windows ------------------------------------------------------------------------------
@@ -275,7 +273,7 @@ def _conv_bw(node, g):
         gx = apply(CONV_T, g, w, in_hw=_spatial(x._data.shape, p["nd"]), **p)
     if need[1]:
         # the forward's im2col matrix, unless this backward is recorded (the node would keep it alive)
-        kept = {"cols": node.state} if node.state is not None and not _State.enabled else {}
+        kept = {"cols": node.state} if node.state is not None and not modes.recording else {}
         gw = apply(CONV_WEIGHT, x, g, k_hw=_spatial(w._data.shape, p["nd"]), **kept, **p)
     if len(need) > 2 and need[2]:
         gb = _bias_grad(g, p["nd"])
@@ -325,7 +323,7 @@ CONV = _CONV_OPS[False, False]
 """Convolution (input, weight[, bias])."""
 CONV_T = Op("ConvolutionBackward0", conv_transpose_np, _conv_t_bw, save="ab", saved_names=("input", "weight"))
 """Transposed convolution (input, weight[, bias]): the adjoint of CONV in its input."""
-_CONV_T_NB = Op("ConvolutionBackward0", conv_transpose_np, _conv_t_bw, save="ab", saved_names=("input", "weight"),
+CONV_T_NO_BIAS = Op("ConvolutionBackward0", conv_transpose_np, _conv_t_bw, save="ab", saved_names=("input", "weight"),
                 const_args=1)
 CONV_WEIGHT = Op("ConvolutionBackwardBackward0", conv_weight_np, _conv_weight_bw, save="ab",
                  saved_names=("input", "grad_output"))
@@ -335,13 +333,13 @@ CONV_WEIGHT = Op("ConvolutionBackwardBackward0", conv_weight_np, _conv_weight_bw
 def conv(x, w, b, *, stride, padding, dilation, groups, nd):
     """Record a convolution (ConvolutionBackward0); arguments already validated by nn.functional."""
     # the forward's im2col matrix serves the weight gradient too, when there will be one
-    op = _CONV_OPS[b is None, bool(_State.enabled and w._rg)]
+    op = _CONV_OPS[b is None, bool(modes.recording and w._rg)]
     args = (x, w) if b is None else (x, w, b)
     return apply(op, *args, stride=stride, padding=padding, dilation=dilation, groups=groups, nd=nd)
 
 
 def conv_transpose(x, w, b, *, in_hw, stride, padding, dilation, groups, nd):
-    op, args = (_CONV_T_NB, (x, w)) if b is None else (CONV_T, (x, w, b))
+    op, args = (CONV_T_NO_BIAS, (x, w)) if b is None else (CONV_T, (x, w, b))
     return apply(op, *args, in_hw=in_hw, stride=stride, padding=padding, dilation=dilation, groups=groups, nd=nd)
 
 
@@ -479,8 +477,6 @@ def _pool_kw(kw):
 def _max_pool_bw(node, g):
     masks = node.state
     if masks is None:
-        from ..autograd import errors
-
         raise errors.second_backward(node)
     g = apply(MAX_POOL_BACKWARD, g, in_hw=node._in_meta[0][0][2:], masks=masks, **_pool_kw(node.kwargs))
     return depends_on(g, node.saved_tensors[0], "MaxPool2DWithIndicesBackwardBackward0")
@@ -652,7 +648,7 @@ def _norm_bw(node, g):
     w = saved[1] if k["has_w"] else None
     stat_shape, axes, affine_shape = k["stat_shape"], k["axes"], k["affine_shape"]
     xs = x.reshape(stat_shape)
-    if _State.enabled and k.get("stats") is None:
+    if modes.recording and k.get("stats") is None:
         mean = xs.mean(axes, keepdim=True)
         invstd = (xs.var(axes, unbiased=False, keepdim=True) + k["eps"]).rsqrt()
     else:
@@ -816,8 +812,6 @@ def _log_sigmoid_np(a):
 
 
 def _where(cond, a, b):
-    from .elementwise import where
-
     return where(cond, a, b)
 
 
@@ -972,7 +966,6 @@ def _glu_bw(n, g):
     dim = n.kwargs["dim"]
     a, b = x.chunk(2, dim)
     s = b.sigmoid()
-    from .shape import cat
 
     return cat([g * s, g * a * s * (1 - s)], dim)
 

@@ -6,15 +6,15 @@ from __future__ import annotations
 import numpy as np
 
 from .. import return_types
+from .._core.modes import modes
 from .._dtype import is_float_np, to_dtype
 from .._tensor import Tensor
+from ..autograd import errors
 from ..autograd.graph import warn_at_user_line
 from ._op import Op, _torch_name, apply, export, summed_dims
+from .elementwise import maximum, minimum, where
+from .index import SORT_GATHER, STABLE_SORT_GATHER, TOPK_GATHER, scatter_into_zeros
 from .shape import wrap_dims
-
-
-def _T():
-    return Tensor
 
 
 def _dims(input, dim):
@@ -150,8 +150,6 @@ def _var_grad(g, a, k):
     dims = k["dims"]
     dof = _count(a._data.shape, dims) - k["correction"]
     if k.get("full") and dof <= 0:
-        from .elementwise import where
-
         return g * where(a == a.mean(), float("nan"), float("inf"))
     centered = a - a.mean(dims, keepdim=True)
     scale = 2.0 / dof if dof else float("inf")
@@ -169,7 +167,6 @@ VAR = Op("VarBackward0", _var_fwd, _var_bw, save="a")
 def _std_bw(n, g):
     # PyTorch's std_backward: var_backward of g / (2 * std), which is 0 where std is 0
     a, out = n.saved_tensors
-    from .elementwise import where
 
     return _var_grad(where(out == 0, 0.0, g / (out * 2)), a, n.kwargs)
 
@@ -244,23 +241,19 @@ def _prod_bw(n, g):
     if not (arr == 0).any():
         return expand_reduced(g * out, arr.shape, dims, keepdim) / a
     # With zeros, out / a is undefined: the gradient is the product of the *other* elements.
-    from ..autograd.grad_mode import _State
-
-    if _State.enabled:  # create_graph: the same product, built from differentiable ops
+    if modes.recording:  # create_graph: the same product, built from differentiable ops
         return expand_reduced(g, arr.shape, dims, keepdim) * _prod_of_others(a, dims)
     moved = np.moveaxis(arr, dims, tuple(range(-len(dims), 0)))
     flat = moved.reshape(moved.shape[: moved.ndim - len(dims)] + (-1,))
     left = np.cumprod(np.concatenate([np.ones_like(flat[..., :1]), flat[..., :-1]], -1), -1)
     right = np.flip(np.cumprod(np.concatenate([np.ones_like(flat[..., :1]), np.flip(flat, -1)[..., :-1]], -1), -1), -1)
     others = np.moveaxis((left * right).reshape(moved.shape), tuple(range(-len(dims), 0)), dims)
-    return expand_reduced(g, arr.shape, dims, keepdim) * _T()._make(others, False, None)
+    return expand_reduced(g, arr.shape, dims, keepdim) * Tensor._make(others, False, None)
 
 
 def _prod_of_others(a, dims):
     """For each element, the product of the other elements over ``dims`` (differentiable, no division:
     row i of an m x m matrix holds the m reduced elements with element i replaced by 1)."""
-    from .elementwise import where
-
     shape = a._data.shape
     keep = tuple(d for d in range(len(shape)) if d not in dims)
     perm = keep + tuple(dims)
@@ -354,13 +347,9 @@ def _cum_select_fwd(better):
 
 def _cum_select_bw(n, g):
     """The gradient goes to the element each running max/min came from (summed where several did)."""
-    from .index import scatter_into_zeros
-
     _ = n.saved_tensors  # raises if the input was written in place since (PyTorch saves it)
     idx = n.state
     if idx is None:
-        from ..autograd import errors
-
         raise errors.second_backward(n)
     shape = n._in_meta[0][0]
     if not shape:
@@ -400,8 +389,6 @@ def _logcumsumexp_fwd(a, dim):
 def _logcumsumexp_bw(n, g):
     """``grad_j = sum_{i >= j} g_i exp(a_j - out_i)``; every exponent is <= 0 (out_i covers a_j), so the
     pairwise form is stable. Built from graphgrad ops, so it differentiates again."""
-    from .elementwise import where
-
     a, out = n.saved_tensors
     if not a._data.ndim:
         return g * 1
@@ -420,8 +407,6 @@ LOGCUMSUMEXP = Op("LogcumsumexpBackward0", _logcumsumexp_fwd, _logcumsumexp_bw, 
 def logcumsumexp(input, dim):
     """``log(cumsum(exp(x)))`` along ``dim``, computed stably."""
     if input._data.dtype.kind in "biu":
-        from ._op import _torch_name
-
         raise NotImplementedError(f'"logcumsumexp_out_cpu" not implemented for \'{_torch_name(input._data.dtype)}\'')
     return apply(LOGCUMSUMEXP, input, dim=_dim(input, dim))
 
@@ -466,8 +451,6 @@ def _select_bw(n, g):
     k = n.kwargs
     idx = n.state
     if idx is None:
-        from ..autograd import errors
-
         raise errors.second_backward(n)
     dim = k["dim"]
     shape = n._in_meta[0][0]
@@ -476,7 +459,6 @@ def _select_bw(n, g):
     if not k["keepdim"]:
         g = g.unsqueeze(dim)
         idx = np.expand_dims(idx, dim)
-    from .index import scatter_into_zeros
 
     return scatter_into_zeros(g, dim, idx, shape)
 
@@ -486,12 +468,9 @@ MIN_DIM = Op("MinBackward0", _select_fwd(np.argmin), _select_bw, stateful=True)
 
 
 def _max_min(input, dim, keepdim, other, full_op, dim_op, name):
-    Tensor = _T()
     if isinstance(dim, Tensor):
         other = dim
     if other is not None:
-        from .elementwise import maximum, minimum
-
         return maximum(input, other) if name == "max" else minimum(input, other)
     if dim is None:
         if input._data.size == 0:
@@ -556,7 +535,6 @@ def amin(input, dim=(), keepdim=False):
 
 
 def _arg(pick, input, dim, keepdim):
-    Tensor = _T()
     if input._data.dtype == np.bool_:
         raise RuntimeError(f"{pick.__name__}(): does not support bool input")
     if dim is None:
@@ -584,7 +562,7 @@ def argmin(input, dim=None, keepdim=False):
 def argsort(input, dim=-1, descending=False, stable=False):
     d = wrap_dims(dim, input._data.ndim)[0]
     if input._data.ndim == 0:
-        return _T()._make(np.zeros((), np.int64), False, None)
+        return Tensor._make(np.zeros((), np.int64), False, None)
     a = input._data
     if descending and is_float_np(a.dtype) and np.isnan(a).any():
         idx = np.lexsort((-a, ~np.isnan(a)), axis=d)  # PyTorch ranks NaN above everything
@@ -592,13 +570,12 @@ def argsort(input, dim=-1, descending=False, stable=False):
         if descending and a.dtype.kind in "bu":
             a = a.astype(np.int64)  # (negating bool or unsigned values does not reverse their order)
         idx = np.argsort(-a if descending else a, axis=d, kind="stable")
-    return _T()._make(idx.astype(np.int64), False, None)
+    return Tensor._make(idx.astype(np.int64), False, None)
 
 
 @export("sort")
 def sort(input, dim=-1, descending=False, stable=False):
     idx = argsort(input, dim, descending)
-    from .index import SORT_GATHER, STABLE_SORT_GATHER
 
     op = STABLE_SORT_GATHER if stable else SORT_GATHER
     return return_types.sort((apply(op, input, dim=wrap_dims(dim, input._data.ndim)[0], index=idx._data), idx))
@@ -612,8 +589,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     idx = argsort(input, dim, descending=largest)
     if input._data.ndim:
         sl = (slice(None),) * d + (slice(0, k),)
-        idx = _T()._make(np.ascontiguousarray(idx._data[sl]), False, None)
-    from .index import TOPK_GATHER
+        idx = Tensor._make(np.ascontiguousarray(idx._data[sl]), False, None)
 
     return return_types.topk((apply(TOPK_GATHER, input, dim=d, index=idx._data), idx))
 
@@ -621,19 +597,19 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
 @export("all")
 def all(input, dim=None, keepdim=False):
     axis = None if dim is None else _dims(input, dim)
-    return _T()._make(np.asarray(np.all(input._data, axis=axis, keepdims=keepdim)), False, None)
+    return Tensor._make(np.asarray(np.all(input._data, axis=axis, keepdims=keepdim)), False, None)
 
 
 @export("any")
 def any(input, dim=None, keepdim=False):
     axis = None if dim is None else _dims(input, dim)
-    return _T()._make(np.asarray(np.any(input._data, axis=axis, keepdims=keepdim)), False, None)
+    return Tensor._make(np.asarray(np.any(input._data, axis=axis, keepdims=keepdim)), False, None)
 
 
 @export("count_nonzero")
 def count_nonzero(input, dim=None):
     axis = None if dim is None else _dims(input, dim)
-    return _T()._make(np.asarray(np.count_nonzero(input._data, axis=axis), dtype=np.int64), False, None)
+    return Tensor._make(np.asarray(np.count_nonzero(input._data, axis=axis), dtype=np.int64), False, None)
 
 
 # --- logsumexp, norm, softmax ---------------------------------------------------------------------
@@ -666,7 +642,6 @@ def _norm2_bw(n, g):
     k = n.kwargs
     shape = a._data.shape
     o = expand_reduced(out, shape, k["dims"], k["keepdim"])
-    from .elementwise import where
 
     return expand_reduced(g, shape, k["dims"], k["keepdim"]) * where(o == 0, 0.0, a / o)
 
@@ -699,7 +674,6 @@ def _norm_p_bw(n, g):
         return g * 0
     if p == 1:
         return a.sign() * g
-    from .elementwise import where
 
     o = expand_reduced(out, shape, dims, keepdim)
     if p in (np.inf, -np.inf):
@@ -928,7 +902,7 @@ def _with_indices(op, input, **kw):
     node = vals._grad_fn
     idx = node.state if node is not None else op.forward(input._data, **kw)[1]
     result = getattr(return_types, op.forward_name.lower())
-    return result((vals, _T()._make(np.asarray(idx, dtype=np.int64), False, None)))
+    return result((vals, Tensor._make(np.asarray(idx, dtype=np.int64), False, None)))
 
 
 def _dim(input, dim):
