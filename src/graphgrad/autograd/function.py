@@ -44,6 +44,16 @@ class _FunctionOp:
         return grads_in
 
 
+def _node_class(fn_cls):
+    """``<Function>Backward``, the class of a custom Function's nodes, as PyTorch names it (made once per Function)."""
+    node_cls = fn_cls.__dict__.get("_backward_cls")
+    if node_cls is None:
+        name = fn_cls.__name__ + "Backward"
+        node_cls = type(name, (BackwardCFunction,), {"__slots__": (), "__qualname__": name})
+        fn_cls._backward_cls = node_cls
+    return node_cls
+
+
 class BackwardCFunction(Node):
     """A custom Function's node: as in PyTorch, ``grad_fn`` *is* the ctx (``y.grad_fn.saved_tensors``,
     attributes set in forward). Its ctx outlives backward, but the saved tensors are freed with the graph."""
@@ -159,7 +169,7 @@ class Function(metaclass=_FunctionMeta):
         if not record:
             return out
         op = _FunctionOp(cls, len(outs))
-        node = BackwardCFunction(op, tensors, None, user_site(2), ctx)
+        node = _node_class(cls)(op, tensors, None, user_site(2), ctx)
         node.ctx = ctx
         ctx._node = node
         node._out_meta = tuple((o._data.shape, o._data.dtype) for o in outs if isinstance(o, Tensor))

@@ -227,6 +227,20 @@ class Node:
         return out
 
 
+_NODE_CLASSES: dict = {}
+
+
+def node_class(name):
+    """The Node subclass named as PyTorch names the node's class (``type(y.grad_fn).__name__`` is
+    ``'MulBackward0'``), one per name; each op holds its own, so making a node costs no look-up."""
+    short = name.rsplit("::", 1)[-1]
+    cls = _NODE_CLASSES.get(short)
+    if cls is None:
+        cls = _NODE_CLASSES[short] = type(short, (Node,), {"__slots__": (), "__module__": "graphgrad.autograd.graph",
+                                                           "__qualname__": short})
+    return cls
+
+
 class _AccumulateOp:
     name = "torch::autograd::AccumulateGrad"  # PyTorch's name() for this node
     const_edges = ()

@@ -22,7 +22,7 @@ from .._size import summed_dims  # noqa: F401 (imported from here by the op fami
 from .._tensor import Tensor
 from ..autograd import explain
 from ..autograd.explain import note_cut
-from ..autograd.graph import Node, _Sites, raw_site, user_site
+from ..autograd.graph import Node, _Sites, node_class, raw_site, user_site
 from ._args import checked  # PyTorch's TypeError for wrongly typed arguments
 
 REGISTRY: dict[str, Op] = {}
@@ -50,7 +50,7 @@ class Op:
     __slots__ = (
         "name", "forward_name", "forward", "backward", "save_inputs", "save_output", "saves",
         "saved_names", "stateful", "promote", "view", "n_outputs", "scalar", "const_edges", "out",
-        "backward_np", "needed_by",
+        "backward_np", "needed_by", "node_class",
     )
 
     def __init__(self, name, forward, backward, save=(), stateful=False, promote=None, view=False,
@@ -59,6 +59,7 @@ class Op:
         self.needed_by = needed_by
         self.out = out
         self.backward_np = backward_np
+        self.node_class = node_class(name)  # the class of its nodes: type(grad_fn).__name__ is PyTorch's name
         self.forward_name = re.sub(r"Backward\d*$", "", name.rsplit("::", 1)[-1])
         self.forward = forward
         self.backward = backward
@@ -209,7 +210,7 @@ def apply(op, *inputs, **kwargs):
             note_cut(out, inputs)  # where the chain was cut (no_grad here, or an input's detach()), for errors
         return out
     # depth 3: apply's caller is always inside graphgrad, so the walk starts one frame further out
-    node = Node(op, inputs, kwargs, raw_site(3) if _Sites.enabled else None, state)
+    node = op.node_class(op, inputs, kwargs, raw_site(3) if _Sites.enabled else None, state)
     out = Tensor._make(res, True, node)
     if op.view:
         _as_view(out, inputs[0], op, kwargs, None)
@@ -222,7 +223,7 @@ def _wrap_many(op, inputs, results, record, kwargs, state):
     if not record:
         outs = tuple(Tensor._make(np.asarray(r), False, None) for r in results)
     else:
-        node = Node(op, inputs, kwargs, user_site(3), state)
+        node = op.node_class(op, inputs, kwargs, user_site(3), state)
         outs = []
         for i, r in enumerate(results):
             t = Tensor._make(np.asarray(r), True, node)
@@ -297,7 +298,7 @@ def refresh_view(t):
 
 
 def _regenerate(t, root, chain):
-    node = Node(AS_STRIDED, (root,), {"chain": chain}, user_site(3))
+    node = AS_STRIDED.node_class(AS_STRIDED, (root,), {"chain": chain}, user_site(3))
     t._grad_fn = node
     t._output_nr = 0
     t._rg = True
@@ -477,7 +478,7 @@ def _view_history(ref, chain, meta):
         node = ref()
         if node is None:
             return None
-        view = Node(AS_STRIDED, (), {"chain": chain})
+        view = AS_STRIDED.node_class(AS_STRIDED, (), {"chain": chain})
         view.next_functions, view._in_meta = ((node, 0),), (meta,)
         return view
 
@@ -612,7 +613,7 @@ def _finish_inplace(op, x, old, others, kwargs, state, record):
         x._bump_version()
     else:
         ins = (old,) + others
-        node = Node(op, ins, kwargs, user_site(2), state)
+        node = op.node_class(op, ins, kwargs, user_site(2), state)
         if op.saves:
             # the inputs are saved at their version before the write: an input that is x or shares its memory
             # (y.mul_(y)) is then caught by backward's version check, as in PyTorch
