@@ -1,6 +1,7 @@
 """``graphgrad.backends.cuda``: CUDA's switches, recorded (``matmul.allow_tf32`` follows
 ``graphgrad.set_float32_matmul_precision`` both ways, as in PyTorch); CUDA is not built in."""
 
+import contextlib
 import warnings
 
 _PRECISIONS = ("highest", "high", "medium")
@@ -50,7 +51,9 @@ class cuBLASModule:
 
 
 matmul = cuBLASModule()
-_sdp = {"flash": True, "mem_efficient": True, "math": True, "cudnn": True}
+# scaled_dot_product_attention's kernels, all enabled, as PyTorch starts; nn.attention.sdpa_kernel switches
+# them. On a CPU the flash kernel and the math one can run (graphgrad computes both as the math one).
+_sdp = {"cudnn": True, "flash": True, "mem_efficient": True, "math": True, "overrideable": True}
 
 
 def is_built():
@@ -87,3 +90,25 @@ def enable_math_sdp(enabled):
 
 def enable_cudnn_sdp(enabled):
     _sdp["cudnn"] = bool(enabled)
+
+
+@contextlib.contextmanager
+def sdp_kernel(enable_flash=True, enable_math=True, enable_mem_efficient=True, enable_cudnn=True):
+    """Deprecated form of ``nn.attention.sdpa_kernel``: enable only the named kernels inside the block.
+
+    >>> import warnings, graphgrad
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     with graphgrad.backends.cuda.sdp_kernel(enable_flash=False):
+    ...         graphgrad.backends.cuda.flash_sdp_enabled()
+    False
+    """
+    from ..nn.attention import SDPBackend, sdpa_kernel
+
+    warnings.warn("`torch.backends.cuda.sdp_kernel()` is deprecated. In the future, this context manager will be "
+                  "removed. Please see `torch.nn.attention.sdpa_kernel()` for the new context manager, with updated "
+                  "signature.", FutureWarning, stacklevel=3)
+    wanted = {SDPBackend.FLASH_ATTENTION: enable_flash, SDPBackend.EFFICIENT_ATTENTION: enable_mem_efficient,
+              SDPBackend.MATH: enable_math, SDPBackend.CUDNN_ATTENTION: enable_cudnn}
+    with sdpa_kernel([backend for backend, enabled in wanted.items() if enabled]) as context:
+        yield context

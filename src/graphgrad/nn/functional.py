@@ -977,7 +977,13 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
                                  enable_gqa=False):
-    """``softmax(q @ k^T * scale + mask) @ v`` (composed, like PyTorch's math reference implementation)."""
+    """``softmax(q @ k^T * scale + mask) @ v`` (composed, like PyTorch's math reference implementation).
+    ``nn.attention.sdpa_kernel`` chooses the kernels; with neither of the CPU's (flash, math) enabled it fails."""
+    from .attention import cpu_kernel_enabled
+
+    if not cpu_kernel_enabled():
+        raise RuntimeError("No viable backend for scaled_dot_product_attention was found. This is likely due to "
+                           "turning off both the math kernel and the fused kernels.")
     L, S = query._data.shape[-2], key._data.shape[-2]
     scale = 1.0 / math.sqrt(query._data.shape[-1]) if scale is None else scale
     if enable_gqa:
