@@ -40,7 +40,7 @@ INDEX_TENSOR = frozenset({
 # functions whose first operand may be a Python number in PyTorch (torch.mul(2, t), torch.pow(2, t))
 NUMBER_INPUT_OK = frozenset({
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "pow", "remainder", "rsub",
-    "floor_divide", "where", "result_type", "tensor", "as_tensor", "xlogy", "copysign",
+    "floor_divide", "where", "result_type", "tensor", "as_tensor", "xlogy", "copysign", "bucketize",
 })
 # functions whose ``other`` must be a Tensor in PyTorch (elsewhere a Python number is fine: add, eq, ...)
 OTHER_TENSOR = frozenset({
