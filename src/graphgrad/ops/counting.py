@@ -11,9 +11,12 @@ tensor([1, 3, 4])
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from .._tensor import Tensor
+from ._args import _combination_error
 from ._op import Op, _torch_name, apply, export
 
 
@@ -53,6 +56,8 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
     """The index of the bucket of each value of ``input`` among the sorted 1-d ``boundaries``:
     ``boundaries[i-1] < v <= boundaries[i]`` (``right=True``: ``boundaries[i-1] <= v < boundaries[i]``).
     int64 indices, int32 with ``out_int32``; a number as input gives a 0-d tensor."""
+    if not isinstance(boundaries, Tensor) or not isinstance(input, (Tensor, numbers.Number)):
+        raise _combination_error("bucketize", (input, boundaries), {})
     bounds = boundaries._data
     if bounds.ndim != 1:
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({bounds.ndim})")
