@@ -51,13 +51,19 @@ def bincount(input, weights=None, minlength=0):
     return apply(_COUNTS, weights, counts=counts)
 
 
+_BUCKETIZE_SIGNATURES = (
+    " * (Tensor input, Tensor boundaries, *, bool out_int32 = False, bool right = False, Tensor out = None)\n"
+    " * (Number self, Tensor boundaries, *, bool out_int32 = False, bool right = False)")
+
+
 @export("bucketize", method=False)
 def bucketize(input, boundaries, *, out_int32=False, right=False):
     """The index of the bucket of each value of ``input`` among the sorted 1-d ``boundaries``:
     ``boundaries[i-1] < v <= boundaries[i]`` (``right=True``: ``boundaries[i-1] <= v < boundaries[i]``).
     int64 indices, int32 with ``out_int32``; a number as input gives a 0-d tensor."""
     if not isinstance(boundaries, Tensor) or not isinstance(input, (Tensor, numbers.Number)):
-        raise _combination_error("bucketize", (input, boundaries), {})
+        error = _combination_error("bucketize", (input, boundaries), {})
+        raise TypeError(f"{error}, but expected one of:\n{_BUCKETIZE_SIGNATURES}")
     bounds = boundaries._data
     if bounds.ndim != 1:
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({bounds.ndim})")
