@@ -104,8 +104,12 @@ class ProcessContext:
 
     def _failure(self, index):
         process, pipe = self.processes[index], self.error_pipes[index]
-        if pipe.poll():
-            message = f"\n\n-- Process {index:d} terminated with the following error:\n" + pipe.recv()
+        try:  # a traceback, if the child's function raised; the pipe is merely closed if it exited otherwise
+            trace = pipe.recv() if pipe.poll() else None
+        except EOFError:
+            trace = None
+        if trace is not None:
+            message = f"\n\n-- Process {index:d} terminated with the following error:\n" + trace
             return ProcessRaisedException(message, index, process.pid)
         code = process.exitcode
         if code < 0:
