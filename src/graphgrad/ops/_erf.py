@@ -81,7 +81,7 @@ def erfinv_np(a):
     refined by two Newton steps on ``erf_np``, which brings it to float64 accuracy.
 
     >>> erfinv_np(np.array([0.0, 0.5, -1.0]))
-    array([ 0.        ,  0.47693628,        -inf])
+    array([0.        , 0.47693628,       -inf])
     """
     a = np.asarray(a)
     y = np.abs(a.astype(np.float64)).reshape(-1)  # erfinv is odd: solve for |y|, give the sign back at the end
