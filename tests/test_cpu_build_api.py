@@ -62,7 +62,8 @@ QUERIES = [
     "t.distributed.get_default_backend_for_device('cpu')", "t.distributed.get_default_backend_for_device('cuda')",
     "t.distributed.get_default_backend_for_device(t.device('mps'))",
     "t.distributed.get_default_backend_for_device('meta')", "t.distributed.get_default_backend_for_device('xyz')",
-    "t.distributed.is_nccl_available()",
+    "t.distributed.is_nccl_available()", "t.cuda.stream(None).__enter__()",
+    "t.cuda.stream(None).__exit__(None, None, None)",
     "[(f.bits, f.eps, f.max, f.min, f.tiny, f.smallest_normal, f.resolution, f.dtype) for f in "
     "[t.finfo(t.float16), t.finfo(t.float32), t.finfo(t.float64)]]",
     "[(i.bits, i.max, i.min, i.dtype) for i in [t.iinfo(d) for d in (t.uint8, t.int8, t.int16, t.int32, t.int64)]]",
