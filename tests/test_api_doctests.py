@@ -10,7 +10,7 @@ MODULES = [
     "graphgrad.cuda", "graphgrad.jit", "graphgrad._compile", "graphgrad._constants", "graphgrad._runtime",
     "graphgrad.ops._keywords", "graphgrad.ops.unique", "graphgrad.ops.resize", "graphgrad.sparse",
     "graphgrad.nn.attention", "graphgrad.multiprocessing", "graphgrad.version", "graphgrad.ops.counting",
-    "graphgrad.ops._erf", "graphgrad.backends.cuda", "graphgrad.distributed.collectives",
+    "graphgrad.ops._erf", "graphgrad.backends.cuda", "graphgrad.distributed.collectives", "graphgrad.ops.reduce",
 ]
 
 

@@ -1,4 +1,4 @@
-"""bincount, bucketize and erfinv against PyTorch: values, dtypes, nodes and errors."""
+"""bincount, bucketize, erfinv and trapezoid's argument handling against PyTorch: values, dtypes, nodes and errors."""
 
 import numpy as np
 import pytest
@@ -42,6 +42,14 @@ CASES = [
     "t.erfinv(t.tensor([-1., -0.5, 0., 0.3, 0.999, 1., 1.5]))",
     "t.erfinv(t.tensor([0, 1]))",
     "t.tensor([1, 2]).erfinv_()",
+    "t.trapezoid(t.arange(6.).reshape(2, 3))", "t.trapezoid(t.arange(6.).reshape(2, 3), dx=2, dim=0)",
+    "t.trapezoid(t.arange(6.).reshape(2, 3), t.tensor([0., 1, 3]))", "t.trapz(t.arange(6.).reshape(2, 3), dx=2)",
+    "t.trapezoid(t.ones(2, 0))", "t.trapezoid(t.ones(2, 1))", "t.trapezoid(t.tensor([1, 2, 3]), dx=2)",
+    "t.trapezoid(t.arange(6.).reshape(2, 3), t.tensor([[0., 1, 3]]))",
+    "t.trapezoid(t.tensor([1., 2]), t.tensor([1, 3]))",
+    "t.trapezoid(t.arange(6.).reshape(2, 3), t.tensor([0., 1]))",
+    "t.trapezoid(t.arange(6.).reshape(2, 3), dx=2, x=t.ones(3))",
+    "t.trapezoid(t.arange(6.).reshape(2, 3), dim=3)",
 ]
 
 

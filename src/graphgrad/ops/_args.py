@@ -219,8 +219,7 @@ def argument_error(name, sig, args, kwargs, method=False):
 
 
 def _combination_error(name, args, kwargs):
-    got = ", ".join(_type_name(a) for a in args) + (", " if args and kwargs else "") + "".join(
-        f"{k}={_type_name(v)}, " for k, v in kwargs.items())
+    got = ", ".join([_type_name(a) for a in args] + [f"{k}={_type_name(v)}" for k, v in kwargs.items()])
     return TypeError(f"{name}() received an invalid combination of arguments - got ({got})")
 
 
