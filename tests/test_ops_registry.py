@@ -132,6 +132,8 @@ CASES = [
     C("relu_fn", lambda T, a: T.relu(a), (S23,)),
     C("erf", lambda T, a: T.erf(a), (S23,)),
     C("erfinv", lambda T, a: T.erfinv(a), (S23,), domain=(-0.95, 0.95)),
+    C("lgamma", lambda T, a: T.lgamma(a), (S23,), domain=(-3.7, 4.0)),
+    C("digamma", lambda T, a: T.digamma(a), (S23,), domain=(0.2, 6.0), gradgrad=False),
     C("trapezoid", lambda T, a: T.trapezoid(a, dx=0.5, dim=0), (S234,), grad_fn=False),
     C("trapezoid_x", lambda T, y, x: T.trapezoid(y, x), ((2, 4), (4,)), grad_fn=False),
     C("trapezoid_x_nd", lambda T, y, x: T.trapezoid(y, x, dim=0), ((3, 2), (3, 1)), grad_fn=False),

@@ -3,6 +3,7 @@
 from . import (  # noqa: F401,E501
     counting,
     elementwise,
+    gamma,
     index,
     linalg,
     operators,
