@@ -12,7 +12,7 @@ tensor([2., 4.])
 
 import sys as _sys
 
-from . import _dtype, autograd, cuda, ops
+from . import _dtype, _repr, autograd, cuda, ops
 from . import random as _random
 from ._device import device
 from ._dtype import (
@@ -35,6 +35,7 @@ from ._dtype import (
 from ._factories import LEGACY as _LEGACY
 from ._size import Size
 from ._tensor import Tensor
+from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .autograd.grad_mode import (
     enable_grad,
     inference_mode,
@@ -43,6 +44,7 @@ from .autograd.grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from .ops.operators import OPERATORS as _OPERATORS
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .version import __version__  # noqa: E402
 
@@ -53,12 +55,11 @@ from ._dtype import bfloat16, cdouble, cfloat, chalf, complex32, complex64, comp
 
 
 def _bind_ops():
-    from .ops.operators import OPERATORS
-
     for name, fn in ops.METHODS.items():
         setattr(Tensor, name, fn)
-    for name, fn in OPERATORS.items():
+    for name, fn in _OPERATORS.items():
         setattr(Tensor, name, fn)
+    Tensor.backward = autograd.engine.tensor_backward
     Tensor.T = property(ops.shape.T)
     Tensor.mT = property(ops.shape.mT)
     Tensor.mH = property(ops.shape.mH)
@@ -95,8 +96,6 @@ def is_nonzero(t):
 
 
 def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
-    from . import _repr
-
     if precision is not None:
         _repr.PRECISION = precision
     if threshold is not None:

@@ -8,11 +8,14 @@ import numpy as np
 
 from . import _dtype, _runtime
 from . import _random_kernels as K
+from ._device import check_device
 from ._tensor import Tensor
+from .autograd.grad_mode import no_grad
 from .autograd.graph import _Sites, user_site
 from .ops._keywords import PIN_MEMORY_ERROR
 from .ops._op import Op, _torch_name, apply_inplace, export
 from .random import generator_or_default
+from .sparse import sparse_coo_tensor
 
 
 def _resolve(dtype, default=None):
@@ -25,8 +28,6 @@ def _finish(arr, requires_grad, device=None):
     if device is None:
         device = _runtime.default_device  # set_default_device's choice
     if device is not None:
-        from ._device import check_device
-
         check_device(device)
     t = Tensor._make(arr, False, None)
     if requires_grad:
@@ -154,7 +155,6 @@ def _filled(value, size, dtype, requires_grad, device, default=None, layout=None
     if layout is not None and layout.name == "sparse_coo":  # an all-zero sparse tensor: no nonzeros at all
         if value != 0:
             raise RuntimeError("full(...) is not implemented for sparse layout")
-        from .sparse import sparse_coo_tensor
 
         shape = _size(size)
         return sparse_coo_tensor(np.zeros((len(shape), 0), np.int64), np.zeros(0, _resolve(dtype, default)), shape,
@@ -274,8 +274,6 @@ def _random_result(arr, requires_grad, device, out):
     """Wrap a drawn array (or write it into ``out``, resized as PyTorch resizes it)."""
     if out is None:
         return _finish(arr, requires_grad, device)
-    from .autograd.grad_mode import no_grad
-
     if out._data.shape != arr.shape:
         out._data = np.empty(arr.shape, out._data.dtype)
     with no_grad():

@@ -16,6 +16,8 @@ import math
 
 import numpy as np
 
+from . import _dtype
+
 LINEWIDTH = 80
 THRESHOLD = 1000
 EDGEITEMS = 3
@@ -117,8 +119,6 @@ def _add_suffixes(text, suffixes, indent):
 
 
 def tensor_repr(t, prefix="tensor(") -> str:
-    from . import _dtype
-
     arr = t._data
     indent = len(prefix)
     suffixes = []

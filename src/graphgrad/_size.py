@@ -30,3 +30,13 @@ class Size(tuple):
 
     def __add__(self, other):
         return Size(tuple(self) + tuple(other))
+
+
+def summed_dims(shape, size):
+    """The dimensions along which ``size`` was broadcast to ``shape``: summing them (keeping them) undoes it.
+
+    >>> summed_dims((4, 2, 3), (2, 1))
+    (0, 2)
+    """
+    lead = len(shape) - len(size)
+    return tuple(range(lead)) + tuple(i + lead for i, s in enumerate(size) if s == 1 and shape[i + lead] != 1)

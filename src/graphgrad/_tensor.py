@@ -11,10 +11,13 @@ import warnings
 import numpy as np
 
 from . import _dtype
+from ._core.hooks import HookDict as _HookDict
+from ._core.hooks import RemovableHandle
+from ._core.modes import InferenceBox, check_inference_inplace, modes
+from ._core.sites import _Sites, user_site
+from ._device import check_device, device
 from ._repr import tensor_repr
-from .autograd.grad_mode import InferenceBox, check_inference_inplace
-from .autograd.grad_mode import _State as _GradState
-from .autograd.graph import RemovableHandle, _HookDict, _Sites, user_site
+from ._size import Size
 
 _NON_LEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute "
@@ -83,15 +86,17 @@ class Tensor:
         self._rg = rg
         self._grad_fn = fn
         # [version, where it was last written in place], shared with views (an InferenceBox in inference mode)
-        self._vbox = [0, None] if not _GradState.inference else InferenceBox((0, None))
+        self._vbox = [0, None] if not modes.inference else InferenceBox((0, None))
 
     @staticmethod
     def _make(arr, rg, fn):
+        if arr.__class__ is not np.ndarray:
+            arr = np.asarray(arr)  # NumPy turns 0-d results into scalars (np.float32): a Tensor always holds an array
         t = _new(Tensor)
         t._data = arr
         t._rg = rg
         t._grad_fn = fn
-        t._vbox = [0, None] if not _GradState.inference else InferenceBox((0, None))
+        t._vbox = [0, None] if not modes.inference else InferenceBox((0, None))
         return t
 
     def _share_version(self, base):
@@ -113,8 +118,6 @@ class Tensor:
     # --- metadata ---------------------------------------------------------------------------------
     @property
     def shape(self):
-        from ._size import Size
-
         return Size(self._data.shape)
 
     def size(self, dim=None):
@@ -153,8 +156,6 @@ class Tensor:
 
     @property
     def device(self):
-        from ._device import device
-
         return device("cpu")
 
     # what kind of tensor this is, as PyTorch reports it: a dense tensor on the CPU
@@ -230,7 +231,7 @@ class Tensor:
             )
         if value and not _dtype.is_float_np(self._data.dtype):
             raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
-        if value and self._vbox.__class__ is InferenceBox and not _GradState.inference:
+        if value and self._vbox.__class__ is InferenceBox and not modes.inference:
             raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
         if self._rg and not value and _Sites.enabled:
             self._ensure_extra().made = ("frozen", user_site(2))  # the line that froze it, for errors
@@ -347,14 +348,6 @@ class Tensor:
         extra.post_acc_hooks[handle.id] = hook
         return handle
 
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        """Compute the gradient of this tensor with respect to the graph leaves (see autograd.backward)."""
-        from .autograd.engine import backward
-
-        if self._view is not None:
-            self.grad_fn  # noqa: B018  (brings a view's history up to date)
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
-
     def detach(self):
         """A tensor sharing this one's memory and version counter, with no history."""
         out = Tensor._make(self._data, False, None)
@@ -364,6 +357,12 @@ class Tensor:
         return out
 
     def detach_(self):
+        if self._view is not None:
+            raise RuntimeError(
+                "Can't detach views in-place. Use detach() instead. If you are using DistributedDataParallel (DDP) "
+                "for training, and gradient_as_bucket_view is set as True, gradients are views of DDP buckets, and "
+                "hence detach_() cannot be called on these gradients. To fix this error, please refer to the "
+                "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")
         self._grad_fn = None
         self._rg = False
         self._output_nr = 0
@@ -478,12 +477,8 @@ class Tensor:
             elif isinstance(a, (_dtype.dtype, type)) or (isinstance(a, np.dtype)):
                 dtype = a
             elif a is not None:
-                from ._device import check_device
-
-                check_device(a)  # only the CPU holds tensors: anything else raises as a CPU-only PyTorch
+                    check_device(a)  # only the CPU holds tensors: anything else raises as a CPU-only PyTorch
         if device is not None:
-            from ._device import check_device
-
             check_device(device)
         if dtype is None:
             return self.clone() if copy else self
@@ -539,8 +534,6 @@ class Tensor:
         return self
 
     def cuda(self, device=None, non_blocking=False, memory_format=None):
-        from ._device import check_device
-
         check_device(device if isinstance(device, int) else "cuda")  # an index: PyTorch's RuntimeError
 
     def pin_memory(self, device=None):
@@ -560,8 +553,6 @@ class Tensor:
 
             raise missing_args_error(name, ["size"])
         if device is not None:
-            from ._device import check_device
-
             check_device(device)
         from ._factories import _size
 

@@ -20,6 +20,9 @@ import struct
 
 import numpy as np
 
+from ._device import check_device, device
+from ._tensor import Tensor
+
 _STATE_WORDS = 624  # MT19937's state length
 _STATE_BYTES = 5056
 # seed u64, left i32, seeded i32, next u64, 624 x u64 state; then normal_x, normal_y, normal_rho (f64),
@@ -41,8 +44,6 @@ class Generator:
     """
 
     def __init__(self, device="cpu"):
-        from ._device import check_device
-
         check_device(device)
         self.device = _cpu_device()
         self.manual_seed(_DEFAULT_SEED)
@@ -90,8 +91,6 @@ class Generator:
     # --- state ------------------------------------------------------------------------------------
     def get_state(self):
         """PyTorch's 5,056-byte state as a uint8 tensor."""
-        from ._tensor import Tensor
-
         engine = self._engine.state["state"]
         pos = int(engine["pos"])
         left = 1 if pos == _STATE_WORDS else _STATE_WORDS + 1 - pos
@@ -105,8 +104,6 @@ class Generator:
 
     def set_state(self, new_state):
         """Load a state from ``get_state()`` (graphgrad's or PyTorch's)."""
-        from ._tensor import Tensor
-
         if not isinstance(new_state, Tensor) or new_state._data.dtype != np.uint8:
             raise TypeError("RNG state must be a torch.ByteTensor")
         raw = np.ascontiguousarray(new_state._data).tobytes()
@@ -137,8 +134,6 @@ def _as_int_seed(seed):
 
 
 def _cpu_device():
-    from ._device import device
-
     return device("cpu")
 
 

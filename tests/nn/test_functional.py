@@ -162,6 +162,11 @@ case("layer_norm_gc", lambda F, x, w, b: F.layer_norm(x, (3,), w, b), [_r(2, 2, 
 case("group_norm", lambda F, x, w, b: F.group_norm(x, 2, w, b), [X4, _r(4), _r(4)], node="NativeGroupNormBackward0")
 case("group_norm_3d", lambda F, x: F.group_norm(x, 3, eps=1e-2), [_r(2, 6, 5)])
 case("group_norm_gc", lambda F, x, w, b: F.group_norm(x, 2, w, b), [_r(2, 4, 3), _r(4), _r(4)], gc=True, ggc=True)
+# a weight and no bias: the norm ops' two-argument variants
+case("batch_norm_weight_only", lambda F, x, w: F.batch_norm(x, None, None, w, training=True), [_r(5, 3), _r(3)],
+     gc=True, ggc=True)
+case("layer_norm_weight_only", lambda F, x, w: F.layer_norm(x, (3,), w), [_r(2, 2, 3), _r(3)], gc=True, ggc=True)
+case("group_norm_weight_only", lambda F, x, w: F.group_norm(x, 2, w), [_r(2, 4, 3), _r(4)], gc=True, ggc=True)
 case("normalize", lambda F, x: F.normalize(x), [_r(4, 5)])
 case("normalize_p1_dim0", lambda F, x: F.normalize(x, p=1, dim=0), [_r(4, 5)], gc=True, ggc=True)
 
@@ -181,6 +186,8 @@ for mode in ["constant", "reflect", "replicate", "circular"]:
     case(f"pad_{mode}_gc", (lambda m: lambda F, x: F.pad(x, (1, 2, 2, 0), mode=m))(mode), [_r(1, 1, 3, 3)], gc=True,
          ggc=True)
 case("pad3d_reflect", lambda F, x: F.pad(x, (1, 1, 0, 2, 1, 0), mode="reflect"), [_r(1, 2, 3, 4, 3)])
+case("pad3d_replicate", lambda F, x: F.pad(x, (1, 0, 2, 1, 0, 1), mode="replicate"), [_r(1, 2, 2, 3, 2)],
+     gc=True, ggc=True)
 case("pad_constant_value_negative", lambda F, x: F.pad(x, (-1, 2, 1, -2, 1, 1), value=3.5), [_r(2, 3, 4, 5)],
      node="ConstantPadNdBackward0")
 case("pixel_shuffle", lambda F, x: F.pixel_shuffle(x, 2), [_r(2, 8, 3, 4)], gc=True, ggc=True,

@@ -1,5 +1,6 @@
 """graphgrad.autograd: the engine, grad modes, custom Functions, gradcheck and graph inspection."""
 
+from .._tensor import Tensor
 from . import functional, graph
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .engine import backward, grad
@@ -22,8 +23,6 @@ def Variable(data, requires_grad=False, volatile=False):
     >>> graphgrad.autograd.Variable(graphgrad.ones(1), requires_grad=True)
     tensor([1.], requires_grad=True)
     """
-    from .._tensor import Tensor
-
     if not isinstance(data, Tensor):
         raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
     if requires_grad:

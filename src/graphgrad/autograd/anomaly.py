@@ -7,6 +7,9 @@ import warnings
 
 import numpy as np
 
+from .._core.sites import is_library_file
+from .errors import format_site
+
 
 class _Anomaly:
     enabled = False
@@ -15,8 +18,6 @@ class _Anomaly:
 
 def forward_trace():
     """The stack of the op being recorded, as formatted lines, without graphgrad's own innermost frames."""
-    from .graph import is_library_file
-
     stack = traceback.extract_stack()[:-1]
     while len(stack) > 1 and is_library_file(stack[-1].filename):
         stack.pop()
@@ -112,7 +113,6 @@ def _values(arr) -> str:
 
 def _nan_context(node, grads) -> str:
     """Where the op was created, and what it received: nan out of finite inputs points at the op itself."""
-    from .errors import format_site
     from .ledger import node_saved
 
     lines = ["", "", f"graphgrad: {node.name()} is the derivative of the op created at {format_site(node._site)}"]

@@ -26,6 +26,10 @@ import os
 import re
 import sys
 
+from .._core.sites import code_location
+from .._dtype import from_numpy_dtype
+from .walk import reachable
+
 SECOND_BACKWARD = (
     "Trying to backward through the graph a second time (or directly access saved tensors after they "
     "have already been freed). Saved intermediate values of the graph are freed when you call "
@@ -44,8 +48,6 @@ def resolve_site(site):
         return None
     first = site[0]
     if not isinstance(first, str):
-        from .graph import code_location
-
         return code_location(first, site[1])
     return site
 
@@ -65,8 +67,6 @@ def format_site(site, with_code=True) -> str:
 
 
 def tensor_type(arr) -> str:
-    from .._dtype import from_numpy_dtype
-
     return f"torch.{from_numpy_dtype(arr.dtype)._legacy}"
 
 
@@ -88,19 +88,10 @@ def _engine_frame():
 
 def _frontier(roots, current):
     """The first edge (consumer, old node) from the current graph into nodes freed by an earlier call."""
-    seen = set()
-    stack = list(roots)
-    while stack:
-        n = stack.pop()
-        if id(n) in seen:
-            continue
-        seen.add(id(n))
+    for n in reachable(roots):
         for nxt, _ in n.next_functions:
-            if nxt is None:
-                continue
-            if nxt._released and nxt._freed_by is not current:
+            if nxt is not None and nxt._released and nxt._freed_by is not current:
                 return n, nxt
-            stack.append(nxt)
     return None, None
 
 

@@ -17,16 +17,18 @@ notes the line that froze it. ``made`` is never passed on to an op's result.
 from __future__ import annotations
 
 import linecache
-import sys
 
+from .._core.modes import modes
+from .._core.sites import user_frame
+from .._tensor import Tensor
 from .errors import format_site, resolve_site
-from .grad_mode import _State
-from .graph import _LIB_FILES, AccumulateGrad, iter_graph, user_site
+from .graph import AccumulateGrad, user_site
+from .walk import reachable
 
 
 def note_cut(out, inputs):
     """Mark ``out`` (an op result that records no history) with where its history was cut, if it was."""
-    if not _State.enabled:
+    if not modes.recording:
         for t in inputs:
             if t._rg:
                 out._ensure_extra().cut = ("no_grad", user_site(2))
@@ -40,19 +42,9 @@ def note_cut(out, inputs):
 
 
 # --- naming tensors as the user's code does --------------------------------------------------------------
-def user_frame():
-    """The innermost frame outside graphgrad."""
-    f = sys._getframe(1)
-    while f is not None and f.f_code.co_filename in _LIB_FILES:
-        f = f.f_back
-    return f
-
-
 def names_in_user_frame(frame=None) -> dict:
     """``{id(tensor): name}`` for the tensors the user's frame can name: its variables, and the
     parameters of modules it holds (``model.fc1.weight``)."""
-    from .._tensor import Tensor
-
     frame = frame or user_frame()
     names = {}
     if frame is None:
@@ -167,7 +159,6 @@ def _rewrapped_in_frame(frame, names, t):
     found = []
     if frame is None:
         return found
-    from .._tensor import Tensor
 
     for k, v in list(frame.f_locals.items()):
         if not isinstance(v, Tensor) or v is t:
@@ -258,7 +249,7 @@ def non_leaf_grad_hint(t) -> str:
     names = names_in_user_frame(user_frame())
     leaves = []
     count = 0
-    for node in iter_graph([t._grad_fn]):
+    for node in reachable([t._grad_fn]):
         if isinstance(node, AccumulateGrad):
             count += 1
             if len(leaves) < 5:
@@ -312,7 +303,7 @@ def unused_input(t, outputs, index=None) -> str:
     who = _called(t, names)
     fns = [o.grad_fn for o in outputs if o.grad_fn is not None]
     leaves = []
-    for node in iter_graph(fns):
+    for node in reachable(fns):
         if isinstance(node, AccumulateGrad) and len(leaves) < 5:
             v = node.variable
             leaves.append(names.get(id(v)) or v.name or f"a leaf of shape {list(v._data.shape)}")

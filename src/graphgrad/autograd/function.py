@@ -7,9 +7,12 @@ version-checked and released after backward like any other.
 
 from __future__ import annotations
 
+from .._core.modes import modes
 from .._dtype import is_float_np
-from .grad_mode import _State, no_grad
-from .graph import Node, edge_of, user_site
+from .._tensor import Tensor
+from . import errors
+from .grad_mode import no_grad
+from .graph import Node, user_site
 
 
 class _FunctionOp:
@@ -21,6 +24,7 @@ class _FunctionOp:
     saved_names = ()
     stateful = False
     backward_np = None
+    const_edges = ()
 
     def __init__(self, cls, n_outputs):
         self.cls = cls
@@ -31,8 +35,6 @@ class _FunctionOp:
     def backward(self, node, *grads):
         ctx = node.state
         if ctx is None:
-            from . import errors
-
             raise errors.second_backward(node)
         result = self.cls.backward(ctx, *grads)
         if not isinstance(result, tuple):
@@ -94,13 +96,9 @@ class FunctionCtx:
     def saved_tensors(self):
         node = self._node
         if node is not None and node._released:
-            from . import errors
-
             raise errors.second_backward(node)
         for t, v in zip(self._saved, self._versions):
             if t is not None and t._vbox[0] != v:
-                from . import errors
-
                 raise errors.modified_inplace(node, t._data, t.grad_fn, v, t._vbox[0], t._vbox)
         return self._saved
 
@@ -149,8 +147,6 @@ class Function(metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from .._tensor import Tensor
-
         ctx = FunctionCtx()
         positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
         tensors = [args[i] for i in positions]
@@ -158,14 +154,13 @@ class Function(metaclass=_FunctionMeta):
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
         with no_grad():
             out = cls.forward(ctx, *args, **kwargs)
-        record = _State.enabled and any(t._rg for t in tensors)
+        record = modes.recording and any(t._rg for t in tensors)
         outs = out if isinstance(out, tuple) else (out,)
         if not record:
             return out
         op = _FunctionOp(cls, len(outs))
-        node = BackwardCFunction(op, tuple(edge_of(t) for t in tensors),
-                                 tuple((t._data.shape, t._data.dtype) for t in tensors), None, user_site(2))
-        node.state = node.ctx = ctx
+        node = BackwardCFunction(op, tensors, None, user_site(2), ctx)
+        node.ctx = ctx
         ctx._node = node
         node._out_meta = tuple((o._data.shape, o._data.dtype) for o in outs if isinstance(o, Tensor))
         wrapped = []

@@ -1,73 +1,36 @@
-"""Grad mode: whether ops record the graph. Context managers that also work as decorators."""
+"""Grad mode: whether ops record the graph. Context managers that also work as decorators.
+
+The modes are thread-local (``graphgrad._core.modes``): a ``no_grad()`` block affects only its own thread."""
 
 from __future__ import annotations
 
 import functools
 
-
-class _State:
-    # One flag read by every op on the hot path: a class attribute is the cheapest lookup.
-    enabled = True  # ops record the graph (grad mode on, and not in inference mode)
-    inference = False
-    grad = True  # the grad mode that is_grad_enabled() reports while in inference mode (ops never record there)
+from .._core.modes import (  # noqa: F401 (InferenceBox and its checks are imported from here too)
+    INFERENCE_INPLACE,
+    INFERENCE_SAVED,
+    InferenceBox,
+    check_inference_inplace,
+    modes,
+    restore_modes,
+    save_modes,
+)
 
 
 def _set_grad(mode: bool) -> None:
-    if _State.inference:
-        _State.grad = mode  # enable_grad() inside inference_mode(): reported, but nothing is recorded
+    if modes.inference:
+        modes.grad = mode  # enable_grad() inside inference_mode(): reported, but nothing is recorded
     else:
-        _State.enabled = mode
-
-
-def _save():
-    return (_State.enabled, _State.inference, _State.grad)
-
-
-def _restore(prev):
-    _State.enabled, _State.inference, _State.grad = prev
+        modes.recording = mode
 
 
 def is_grad_enabled() -> bool:
-    return _State.grad if _State.inference else _State.enabled
-
-
-INFERENCE_SAVED = (
-    "Inference tensors cannot be saved for backward. Please do not use Tensors created in inference mode in "
-    "computation tracked by autograd. To work around this, you can make a clone to get a normal tensor and use it "
-    "in autograd, or use `torch.no_grad()` instead of `torch.inference_mode()`."
-)
-INFERENCE_INPLACE = (
-    "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone to get a normal "
-    "tensor before doing inplace update.See https://github.com/pytorch/rfcs/pull/17 for more details."
-)
-
-
-class InferenceBox(list):
-    """The version box (``[version, site]``, shared with views) of an inference tensor: a tensor made in
-    inference mode, or a view of one. ``t.is_inference()`` is ``type(t._vbox) is InferenceBox``; normal
-    tensors keep a plain list, so nothing on their path pays for this.
-
-    Outside inference mode the version of an inference tensor is never read except to save it for
-    backward (``Node.save``, ``ctx.save_for_backward``): reading it there raises PyTorch's error. An
-    in-place write raises when it bumps the version (``Tensor._bump_version``): after the write, as in
-    PyTorch, whose check sits at the same place."""
-
-    __slots__ = ()
-
-    def __getitem__(self, i):
-        if not _State.inference and i == 0:
-            raise RuntimeError(INFERENCE_SAVED)
-        return list.__getitem__(self, i)
-
-
-def check_inference_inplace(t) -> None:
-    """PyTorch's error for an in-place write to an inference tensor outside inference mode."""
-    if t._vbox.__class__ is InferenceBox and not _State.inference:
-        raise RuntimeError(INFERENCE_INPLACE)
+    """Whether grad mode is on in this thread (each thread has its own, as in PyTorch)."""
+    return modes.grad if modes.inference else modes.recording
 
 
 def is_inference_mode_enabled() -> bool:
-    return _State.inference
+    return modes.inference
 
 
 class _GradModeContext:
@@ -76,12 +39,12 @@ class _GradModeContext:
     _mode = True
 
     def __enter__(self):
-        self._prev = _save()
+        self._prev = save_modes()
         _set_grad(self._mode)
         # PyTorch's grad-mode managers give nothing to ``as``
 
     def __exit__(self, *exc):
-        _restore(self._prev)
+        restore_modes(self._prev)
         return False
 
     def __call__(self, fn):
@@ -126,7 +89,7 @@ class set_grad_enabled(_GradModeContext):
     """Set grad mode to ``mode``; takes effect at once, and as a context manager restores on exit."""
 
     def __init__(self, mode: bool):
-        self._prev = _save()
+        self._prev = save_modes()
         self._mode = bool(mode)
         _set_grad(self._mode)
 
@@ -135,7 +98,7 @@ class set_grad_enabled(_GradModeContext):
 
     def __call__(self, fn):
         mode = self._mode
-        _restore(self._prev)  # used as a decorator: don't leave the flag changed
+        restore_modes(self._prev)  # used as a decorator: don't leave the flag changed
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
@@ -167,14 +130,14 @@ class inference_mode(_GradModeContext):
         self.mode = bool(mode)
 
     def __enter__(self):
-        self._prev = _save()
+        self._prev = save_modes()
         if self.mode:
-            _State.enabled = False
-            _State.inference = True
-            _State.grad = False
+            modes.recording = False
+            modes.inference = True
+            modes.grad = False
         else:
-            _State.inference = False
-            _State.enabled = True
+            modes.inference = False
+            modes.recording = True
 
     def __call__(self, fn):
         if not callable(fn):

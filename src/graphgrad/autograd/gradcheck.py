@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._tensor import Tensor
 from .engine import grad as autograd_grad
 from .grad_mode import enable_grad, no_grad
 
@@ -13,16 +14,12 @@ class GradcheckError(RuntimeError):
 
 
 def _tensors(x):
-    from .._tensor import Tensor
-
     if isinstance(x, Tensor):
         return (x,)
     return tuple(x)
 
 
 def _outputs(fn, inputs):
-    from .._tensor import Tensor
-
     out = fn(*inputs)
     outs = (out,) if isinstance(out, Tensor) else tuple(out)
     return tuple(o for o in outs if isinstance(o, Tensor))
@@ -48,8 +45,6 @@ def _numerical_jacobian(fn, inputs, i, eps):
 
 
 def _analytical_jacobian(fn, inputs, i):
-    from .._tensor import Tensor
-
     outs = _outputs(fn, inputs)
     x = inputs[i]
     jac = [np.zeros((x._data.size, o._data.size)) for o in outs]
@@ -73,8 +68,6 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     >>> graphgrad.autograd.gradcheck(lambda t: (t * t).sin(), (x,))
     True
     """
-    from .._tensor import Tensor
-
     inputs = _tensors(inputs)
     if not any(getattr(x, "_rg", False) for x in inputs):
         raise ValueError("gradcheck expects at least one input tensor to require gradient, but none of them have "
@@ -107,8 +100,6 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
 def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
                   **kwargs):
     """gradcheck of the first derivative: checks that ``create_graph=True`` gradients are right."""
-    from .._tensor import Tensor
-
     inputs = _tensors(inputs)
     diff = [x for x in inputs if getattr(x, "_rg", False)]
     outs = _outputs(func, inputs)

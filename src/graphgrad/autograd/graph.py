@@ -10,130 +10,30 @@ the user's source line that created it. ``backward()`` releases the saved tensor
 from __future__ import annotations
 
 import itertools
-import os
-import sys
 import weakref
-from sys import _getframe
 from types import CodeType
 
+import numpy as np
+
+from .._core.hooks import HookDict as _HookDict
+from .._core.hooks import RemovableHandle
+from .._core.modes import modes
+from .._core.sites import (  # noqa: F401 (re-exported: the names other modules import from here)
+    _LIB_FILES,
+    _Sites,
+    code_location,
+    is_library_file,
+    raw_site,
+    set_record_sites,
+    user_site,
+    warn_at_user_line,
+)
+from .._size import summed_dims
+from .._tensor import Tensor
 from . import anomaly, errors
 from .anomaly import _Anomaly
-from .grad_mode import _State
-
-_PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# Parts of the package that are not the library proper: the ``graphgrad`` command (its models and training
-# loop are code written *with* the library, as a user's would be) and ``python -m graphgrad``.
-_NOT_LIBRARY = ("cli", "__main__.py")
-
-
-def _library_files(pkg_dir: str) -> frozenset:
-    """The source files of the library proper, as the ``co_filename`` of their code objects reads."""
-    files = set()
-    for root, dirs, names in os.walk(pkg_dir):
-        if root == pkg_dir:
-            dirs[:] = [d for d in dirs if d not in _NOT_LIBRARY]
-            names = [n for n in names if n not in _NOT_LIBRARY]
-        for n in names:
-            if n.endswith(".py"):
-                path = os.path.join(root, n)
-                files.add(path)
-                files.add(os.path.realpath(path))
-    return frozenset(files)
-
-
-# The one place that decides which frames are graphgrad's own (skipped when naming the user's line) and
-# which are user code. A set of filenames, not a prefix test: it is on the path of every recorded op.
-_LIB_FILES = _library_files(_PKG_DIR)
-
-
-def is_library_file(filename: str) -> bool:
-    """Whether a frame in ``filename`` is graphgrad's own code (the CLI and ``__main__`` count as user code)."""
-    return filename in _LIB_FILES
 
 _seq = itertools.count()
-
-
-class _Sites:
-    # Recording the user's line costs one short frame walk per node; it can be switched off.
-    enabled = True
-    in_backward = False  # set by the engine while derivatives run: their ops record no cut sites
-
-
-def set_record_sites(enabled: bool) -> None:
-    """Turn recording of creation sites on or off (on by default; off saves a little per op)."""
-    _Sites.enabled = bool(enabled)
-
-
-def raw_site(depth):
-    """The first frame outside graphgrad, from ``depth`` frames up, as (code, instruction offset).
-
-    The line number is resolved only when someone asks (``code_location``): that lookup and the frame
-    walk are what recording costs, and ``sys._getframe(n)`` creates no frame objects for the frames
-    it skips, so this stays cheap enough to be on by default.
-    """
-    f = _getframe(depth)
-    while f.f_code.co_filename in _LIB_FILES:
-        depth += 1
-        f = _getframe(depth)
-    return (f.f_code, f.f_lasti)
-
-
-def code_location(code, lasti):
-    """(filename, lineno) of an instruction offset in a code object."""
-    line = code.co_firstlineno
-    for start, end, lineno in code.co_lines():
-        if start <= lasti < end:
-            if lineno is not None:
-                line = lineno
-            break
-    return (code.co_filename, line)
-
-
-def warn_at_user_line(message, category=UserWarning):
-    """A warning reported at the user's line (the first frame outside graphgrad), as PyTorch's C++ warnings are."""
-    import warnings
-
-    level, f = 1, sys._getframe()
-    while f is not None and f.f_code.co_filename in _LIB_FILES:
-        level, f = level + 1, f.f_back
-    warnings.warn(message, category, stacklevel=level)
-
-
-def user_site(skip: int = 2):
-    """(filename, lineno) of the innermost frame outside graphgrad, or None (also None when switched off)."""
-    if not _Sites.enabled:
-        return None
-    f = sys._getframe(skip)
-    while f is not None and f.f_code.co_filename in _LIB_FILES:
-        f = f.f_back
-    return None if f is None else (f.f_code.co_filename, f.f_lineno)
-
-
-class RemovableHandle:
-    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
-
-    _ids = itertools.count()
-
-    def __init__(self, hooks_dict):
-        self.id = next(RemovableHandle._ids)
-        self._ref = weakref.ref(hooks_dict) if hooks_dict is not None else None
-
-    def remove(self):
-        d = self._ref() if self._ref is not None else None
-        if d is not None:
-            d.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-
-
-class _HookDict(dict):
-    """A dict of hooks keyed by handle id (a subclass, so that handles can hold a weak reference)."""
-
-    __slots__ = ("__weakref__",)
 
 
 class Node:
@@ -156,12 +56,26 @@ class Node:
     _out_meta = None  # (shape, dtype) of each output, for nodes with several
     _out_fn = None  # the saved output's history, when it is not this node's (in-place ops on views, see CopySlices)
 
-    def __init__(self, op, next_functions, in_meta, kwargs, site=None):
+    def __init__(self, op, inputs, kwargs, site=None, state=None):
+        """The node for ``op`` applied to the tensors ``inputs``: the one way ops, in-place writes, views and
+        custom Functions make a node. One edge per input (to its node, or its leaf's AccumulateGrad) and per
+        constant operand of the op; the inputs' shapes and dtypes, which ``apply`` gives their gradients back;
+        ``site``: where the user's code made it (``raw_site``/``user_site``, or None); ``state``: what the
+        forward left for the derivative. (A CopySlices, and the history of an output written through a view,
+        have a node rather than tensors as input: they are made with no inputs and given their edges.)"""
         self.op = op
-        self.next_functions = next_functions
-        self._in_meta = in_meta
+        if len(inputs) == 1:  # the commonest case, spelled out: this runs for every recorded op
+            x = inputs[0]
+            fn = x._grad_fn
+            edge = (fn, x._output_nr) if fn is not None and x._view is None else edge_of(x)
+            self.next_functions = (edge,) + op.const_edges if op.const_edges else (edge,)
+            self._in_meta = ((x._data.shape, x._data.dtype),)
+        else:
+            self.next_functions = tuple([edge_of(t) for t in inputs]) + op.const_edges
+            self._in_meta = tuple([(t._data.shape, t._data.dtype) for t in inputs])
         self.kwargs = kwargs
-        self.state = self._saved = self._versions = self._out = self._freed_by = None
+        self.state = state
+        self._saved = self._versions = self._out = self._freed_by = None
         self._released = False
         self._seq = next(_seq)
         self._where = site
@@ -230,8 +144,16 @@ class Node:
                 self._saved = (t,)
                 self._versions = ((t._vbox[0], t._grad_fn),)
             else:
-                saved = self._saved = tuple([inputs[i] for i in idx])
-                self._versions = tuple([(t._vbox[0], t._grad_fn) for t in saved])
+                saved = [inputs[i] for i in idx]
+                needed_by = op.needed_by
+                if needed_by is not None:
+                    # as PyTorch, an operand only another input's gradient needs is saved only when that input
+                    # requires grad (x * w with w frozen keeps w, not x: writing x in place is then allowed)
+                    edges = self.next_functions
+                    saved = [t if any(edges[j][0] is not None for j in needed_by[k]) else None
+                             for k, t in enumerate(saved)]
+                self._saved = tuple(saved)
+                self._versions = tuple([None if t is None else (t._vbox[0], t._grad_fn) for t in saved])
         if op.save_output:
             # The output is kept as its array, not as the Tensor: Tensor -> Node -> Tensor would be a
             # cycle that only the garbage collector could free.
@@ -244,17 +166,17 @@ class Node:
             raise errors.second_backward(self)
         saved = self._saved
         if saved is not None:
-            for t, (v, creator) in zip(saved, self._versions):
-                if t._vbox[0] != v:
-                    raise errors.modified_inplace(self, t._data, creator, v, t._vbox[0], t._vbox)
+            for t, version in zip(saved, self._versions):
+                if t is not None and t._vbox[0] != version[0]:
+                    raise errors.modified_inplace(self, t._data, version[1], version[0], t._vbox[0], t._vbox)
             if self._out is None:
                 return saved
         out = list(saved) if saved is not None else []
         if self._out is not None:
             arr, box, v = self._out
-            if box[0] != v:
-                raise errors.modified_inplace(self, arr, self, v, box[0], box)
-            from .._tensor import Tensor
+            if box[0] != v:  # a result written through a view is, as PyTorch names it, output 0 of AsStrided
+                creator = self if self._out_fn is None else self._out_fn() or self
+                raise errors.modified_inplace(self, arr, creator, v, box[0], box)
 
             fn = self._out_fn
             out.append(Tensor._make(arr, True, self if fn is None else fn() or self))
@@ -278,29 +200,36 @@ class Node:
         if self._released:
             raise errors.second_backward(self)
         op = self.op
-        if op.backward_np is not None and not _State.enabled:
-            return op.apply_np(self, grads[0])  # no graph of the derivative to build: on the arrays
-        if op.n_outputs == 1:
-            gin = op.backward(self, grads[0])
-        else:
-            gin = op.backward(self, *grads)
-        if type(gin) is not tuple:
-            gin = (gin,)
-        # Undo broadcasting and dtype promotion in one place, for every op.
+        if op.backward_np is not None and not modes.recording:
+            # no graph of the derivative to build: computed on the arrays (a Tensor and a dispatch less per step)
+            return self._fit_to_inputs(op.backward_np(self, grads[0]._data), on_arrays=True)
+        return self._fit_to_inputs(op.backward(self, grads[0]) if op.n_outputs == 1 else op.backward(self, *grads))
+
+    def _fit_to_inputs(self, grads_in, on_arrays=False):
+        """Undo broadcasting and dtype promotion, in one place for every op: each input's gradient gets the
+        input's shape (summed over the broadcast dimensions) and dtype."""
+        if type(grads_in) is not tuple:
+            grads_in = (grads_in,)
         out = []
-        for g, (shape, dt) in zip(gin, self._in_meta):
+        for g, (shape, dt) in zip(grads_in, self._in_meta):
             if g is not None:
-                arr = g._data
-                if arr.shape != shape:
-                    g = g.sum_to_size(shape)
-                if arr.dtype != dt:
-                    g = g.to(dt)
+                if on_arrays:
+                    if g.shape != shape:
+                        g = np.sum(g, axis=summed_dims(g.shape, shape), keepdims=True).reshape(shape)
+                    g = Tensor._make(g if g.dtype == dt else g.astype(dt), False, None)
+                else:
+                    arr = g._data
+                    if arr.shape != shape:
+                        g = g.sum_to_size(shape)
+                    if arr.dtype != dt:
+                        g = g.to(dt)
             out.append(g)
         return out
 
 
 class _AccumulateOp:
     name = "torch::autograd::AccumulateGrad"  # PyTorch's name() for this node
+    const_edges = ()
     saves = False
     backward_np = None
     saved_names = ()
@@ -312,7 +241,7 @@ class AccumulateGrad(Node):
     __slots__ = ("variable",)
 
     def __init__(self, variable):
-        super().__init__(_AccumulateOp, (), (), None, None)
+        super().__init__(_AccumulateOp, (), None)
         self.variable = variable
 
 
@@ -328,7 +257,7 @@ def grad_accumulator(t) -> AccumulateGrad:
 
 def edge_of(t):
     """(node, output_nr) that a gradient for ``t`` flows into, or (None, 0)."""
-    fn = t.grad_fn
+    fn = t._grad_fn if t._view is None else t.grad_fn  # (a view's grad_fn is brought up to date first)
     if fn is not None:
         return (fn, t._output_nr)
     if t._rg:
@@ -336,20 +265,13 @@ def edge_of(t):
     return (None, 0)
 
 
-def iter_graph(roots):
-    """All nodes reachable from ``roots`` (nodes), each once, iteratively (no recursion limit)."""
-    seen = set()
-    stack = [r for r in roots if r is not None]
-    while stack:
-        n = stack.pop()
-        if id(n) in seen:
-            continue
-        seen.add(id(n))
-        yield n
-        for nxt, _ in n.next_functions:
-            if nxt is not None and id(nxt) not in seen:
-                stack.append(nxt)
+# --- the ledger's functions under PyTorch's public path (graphgrad.autograd.graph.describe, ...) ------------
+_FROM_LEDGER = frozenset(("BackwardCall", "backward_call", "describe", "release", "saved_bytes", "saved_tensors"))
 
 
-# --- the ledger (graphgrad.autograd.ledger): what graphs hold, explicit release, a text view ----------
-from .ledger import BackwardCall, backward_call, describe, release, saved_bytes, saved_tensors  # noqa: E402, F401
+def __getattr__(name):
+    if name in _FROM_LEDGER:
+        from . import ledger  # the ledger walks the nodes defined here: it sits a floor above this module
+
+        return getattr(ledger, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -28,13 +28,16 @@ from __future__ import annotations
 import collections
 import gc
 import itertools
-import linecache
-import os
 from typing import NamedTuple
 
 import numpy as np
 
-from .graph import AccumulateGrad, Node, _seq, code_location, user_site
+from .._core.sites import user_frame
+from .._tensor import Tensor
+from .errors import format_site
+from .explain import names_in_user_frame, no_grad_chain
+from .graph import AccumulateGrad, Node, _seq, code_location, grad_accumulator, user_site
+from .walk import flatten, reachable, topological
 
 _call_ids = itertools.count(1)
 # Recent calls, oldest first: to tell which backward went through nodes that hold nothing to free.
@@ -73,8 +76,6 @@ def backward_call(roots, retain_graph, kind="backward"):
 
 def label(call, with_code=False) -> str:
     """``backward() #3 at train.py:50`` for a BackwardCall (or a plain site); ``with_code`` adds the line."""
-    from .errors import format_site
-
     kind = getattr(call, "kind", "backward")
     what = {"backward": "backward()", "grad": "autograd.grad()", "release": "release()"}[kind]
     index = getattr(call, "number", None)
@@ -98,65 +99,17 @@ class gc_paused:
 # --- walking the graph ------------------------------------------------------------------------------
 def _root_nodes(x):
     """The nodes a tensor, a node, or a list/tuple of them leads to (grad_fn, or AccumulateGrad of a leaf)."""
-    from .._tensor import Tensor
-
-    items = list(x) if isinstance(x, (list, tuple)) else [x]
     out = []
-    while items:
-        v = items.pop(0)
-        if isinstance(v, (list, tuple)):
-            items[:0] = list(v)
-        elif isinstance(v, Node):
+    for v in flatten(x):
+        if isinstance(v, Node):
             out.append(v)
         elif isinstance(v, Tensor):
             if v.grad_fn is not None:
                 out.append(v.grad_fn)
             elif v.requires_grad:
-                from .graph import grad_accumulator
-
                 out.append(grad_accumulator(v))
         elif v is not None:
             raise TypeError(f"expected a Tensor, a Node or a list of them, got {type(v).__name__}")
-    return out
-
-
-def walk(roots):
-    """Nodes reachable from ``roots`` in depth-first preorder, each once (iterative)."""
-    seen = set()
-    order = []
-    stack = list(reversed(roots))
-    while stack:
-        n = stack.pop()
-        if n in seen:
-            continue
-        seen.add(n)
-        order.append(n)
-        nf = n.next_functions
-        for i in range(len(nf) - 1, -1, -1):
-            nxt = nf[i][0]
-            if nxt is not None and nxt not in seen:
-                stack.append(nxt)
-    return order
-
-
-def _topological(nodes):
-    """``nodes`` (a closed set) with every node before the nodes it leads to (outputs first)."""
-    indeg = dict.fromkeys(nodes, 0)
-    for n in nodes:
-        for nxt, _ in n.next_functions:
-            if nxt is not None and nxt in indeg:
-                indeg[nxt] += 1
-    ready = [n for n in reversed(nodes) if indeg[n] == 0]
-    out = []
-    while ready:
-        n = ready.pop()
-        out.append(n)
-        for nxt, _ in n.next_functions:
-            if nxt is not None and nxt in indeg:
-                d = indeg[nxt] - 1
-                indeg[nxt] = d
-                if d == 0:
-                    ready.append(nxt)
     return out
 
 
@@ -194,7 +147,7 @@ def lifetimes(nodes) -> dict:
                 runs.setdefault(by_seq[s], []).append(call)
     if not runs and not any(n._released for n in nodes):
         return {n: _fresh(n) for n in nodes}
-    for n in _topological(nodes):
+    for n in topological(nodes):
         own = runs.get(n)
         if n._released and n._freed_by is not None:
             if own is None:
@@ -301,7 +254,7 @@ def _freed_names(node):
 
 def _collect(x):
     roots = _root_nodes(x)
-    nodes = walk(roots)
+    nodes = reachable(roots)
     return roots, nodes
 
 
@@ -433,24 +386,22 @@ class _SiteText:
         key = (site[0], site[1], code)
         text = self.cache.get(key)
         if text is None:
-            filename, lineno = site[0], site[1]
-            text = f"{os.path.basename(filename)}:{lineno}"
-            if code:
-                line = linecache.getline(filename, lineno).strip()
-                if line:
-                    text += f"  {line}"
-            self.cache[key] = text
+            text = self.cache[key] = format_site(site, code)
         return text
 
 
-def _life_text(life):
+def life_text(life, say_what_alive_holds=False):
+    """``freed by backward #1 at ...``, ``ran in ...``, ``retained by ...``, ``alive``, ``leaf``: one node's
+    lifetime as ``describe`` and ``make_dot``'s tooltips show it."""
     if life.state == "freed":
         if life.call is None:
             return "freed"
         ran = life.holds_nothing and getattr(life.call, "kind", "") != "release"
         return f"{'ran in' if ran else 'freed by'} {label(life.call)}"
     if life.state == "retained":
-        return f"retained by {label(life.call)}"
+        return f"retained by {label(life.call)}" if life.call is not None else "retained"
+    if life.state == "alive" and say_what_alive_holds:
+        return "alive (saves nothing)" if life.holds_nothing else "alive: holds its saved tensors"
     return life.state
 
 
@@ -502,26 +453,20 @@ def describe(t, params=None, max_lines=None) -> str:
     #2 MulBackward0  alive  @ ...
     #3 AccumulateGrad leaf x (3)
     """
-    from .explain import names_in_user_frame, user_frame
-
     names = names_in_user_frame(user_frame())
     with gc_paused():
         return _describe(t, names, params, max_lines)
 
 
 def _describe(t, names, params, max_lines):
-    from .._tensor import Tensor
-
     names.update({id(v): k for k, v in (params or {}).items()})
     roots = _root_nodes(t)
     if not roots:
-        from .explain import no_grad_chain
-
         items = t if isinstance(t, (list, tuple)) else [t]
         first = items[0] if items else None
         why = no_grad_chain(first) if isinstance(first, Tensor) else ""
         return "no graph: the tensor does not require grad and has no grad_fn" + why
-    nodes = walk(roots)
+    nodes = reachable(roots)
     lives = lifetimes(nodes)
     total, per_node = _bytes_by_node(nodes)
     site_text = _SiteText()
@@ -557,7 +502,7 @@ def _describe(t, names, params, max_lines):
             life = lives[n]
             lt = life_texts.get(life)
             if lt is None:
-                lt = life_texts[life] = _life_text(life)
+                lt = life_texts[life] = life_text(life)
             text = f"{lead}#{k} {n.name()}  {lt}"
             if n.op.saves and not n._released:
                 text += f"  saved {format_bytes(per_node.get(n, 0))}"

@@ -147,7 +147,3 @@ def main(argv=None):
         print(f"error: internal error: {type(e).__name__}: {first} (set GRAPHGRAD_DEBUG=1 for the traceback)",
               file=sys.stderr)
         return 1
-
-
-def _entry():
-    sys.exit(main())

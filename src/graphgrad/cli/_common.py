@@ -7,6 +7,8 @@ import importlib
 import signal
 import threading
 
+from ..serialization import atomic_write
+
 EXTRA_HINT = "pip install 'graphgrad[cli]'"
 
 
@@ -35,8 +37,6 @@ def need(*modules, purpose):
 
 def atomic_write_bytes(path, data: bytes):
     """Write ``data`` to ``path`` through a temporary file and a rename: readers never see half a file."""
-    from ..serialization import atomic_write
-
     atomic_write(path, lambda f: f.write(data))
 
 

@@ -8,6 +8,7 @@ what PyTorch's CPU build raises for them, word for word.
 (False, 0)
 """
 
+from .._device import device as _device
 from . import amp  # noqa: F401
 
 _HINT = "\ngraphgrad computes on the CPU only; there is no CUDA device to use."
@@ -47,8 +48,6 @@ def ipc_collect() -> None:
 
 def _check_cuda_device(device):
     """PyTorch's ValueError for a device argument naming another device type, as its index lookup has it."""
-    from .._device import device as _device
-
     if isinstance(device, (str, _device)):
         d = _device(device)
         if d.type != "cuda":
@@ -91,8 +90,6 @@ reset_max_memory_allocated = reset_max_memory_cached = reset_peak_memory_stats
 
 def set_device(device) -> None:
     """Selecting a GPU: a negative index is a no-op in PyTorch; any other needs the absent binding."""
-    from .._device import device as _device
-
     index = _check_cuda_device(device)
     if isinstance(device, (str, _device)) and index is None:
         raise ValueError(f"Expected a torch.device with a specified index or an integer, but got:{device}")

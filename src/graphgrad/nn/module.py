@@ -19,6 +19,8 @@ from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
 from .. import _dtype
+from .._core.hooks import RemovableHandle
+from .._device import device as _device
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled, no_grad
@@ -75,45 +77,6 @@ class _Hooks(OrderedDict):
 
     def __reduce__(self):
         return OrderedDict, (list(self.items()),)
-
-
-class RemovableHandle:
-    """Returned by every ``register_*_hook``; ``remove()`` unregisters the hook (also a context manager)."""
-
-    _next_id = 0
-
-    def __init__(self, hooks_dict, *, extra_dict=None):
-        import weakref
-
-        self.id = RemovableHandle._next_id
-        RemovableHandle._next_id += 1
-        self.hooks_dict_ref = weakref.ref(hooks_dict)
-        extras = extra_dict if isinstance(extra_dict, list) else ([extra_dict] if extra_dict is not None else [])
-        self.extra_dict_ref = tuple(weakref.ref(d) for d in extras)
-
-    def remove(self):
-        for ref in (self.hooks_dict_ref, *self.extra_dict_ref):
-            d = ref()
-            if d is not None:
-                d.pop(self.id, None)
-
-    # pickling (a saved module with hooks, e.g. a lazy one): the dicts themselves, references again on load
-    def __getstate__(self):
-        return (self.hooks_dict_ref(), self.id, tuple(ref() for ref in self.extra_dict_ref))
-
-    def __setstate__(self, state):
-        import weakref
-
-        hooks, self.id, extras = state
-        self.hooks_dict_ref = weakref.ref(hooks if hooks is not None else _Hooks())  # None: the dict died
-        RemovableHandle._next_id = max(RemovableHandle._next_id, self.id + 1)
-        self.extra_dict_ref = tuple(weakref.ref(d) for d in extras if d is not None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
 
 
 # --- full backward hooks ----------------------------------------------------------------------------
@@ -382,24 +345,21 @@ class Module:
         return mod
 
     def get_parameter(self, target):
-        module_path, _, param_name = target.rpartition(".")
-        mod = self.get_submodule(module_path)
-        if not hasattr(mod, param_name):
-            raise AttributeError(mod._get_name() + " has no attribute `" + param_name + "`")
-        param = getattr(mod, param_name)
-        if not isinstance(param, Parameter):
-            raise AttributeError("`" + param_name + "` is not an nn.Parameter")
-        return param
+        return self._get_at(target, "an nn.Parameter", lambda mod, name, value: isinstance(value, Parameter))
 
     def get_buffer(self, target):
-        module_path, _, buffer_name = target.rpartition(".")
+        return self._get_at(target, "a buffer", lambda mod, name, value: name in mod._buffers)
+
+    def _get_at(self, target, kind, is_kind):
+        """The attribute at dotted path ``target``, with PyTorch's errors when it is missing or not ``kind``."""
+        module_path, _, name = target.rpartition(".")
         mod = self.get_submodule(module_path)
-        if not hasattr(mod, buffer_name):
-            raise AttributeError(mod._get_name() + " has no attribute `" + buffer_name + "`")
-        buffer = getattr(mod, buffer_name)
-        if buffer_name not in mod._buffers:
-            raise AttributeError("`" + buffer_name + "` is not a buffer")
-        return buffer
+        if not hasattr(mod, name):
+            raise AttributeError(mod._get_name() + " has no attribute `" + name + "`")
+        value = getattr(mod, name)
+        if not is_kind(mod, name, value):
+            raise AttributeError("`" + name + "` is not " + kind)
+        return value
 
     # --- attribute protocol ---------------------------------------------------------------------
     def __getattr__(self, name):
@@ -1040,8 +1000,6 @@ def _parse_to(*args, device=None, dtype=None, non_blocking=False, copy=False, me
         elif a is not None:
             device = a
     if device is not None:
-        from .._device import device as _device
-
         device = _device(device)  # an unknown device name raises here, even for a module with no tensors
     if dtype is not None:
         dtype = _dtype.to_dtype(dtype)

@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import _dtype
 from .._device import check_device
-from .._tensor import Tensor
+from .._tensor import Tensor, factory_requires_grad
 
 
 def _alias(cls, data, requires_grad):
@@ -25,16 +25,12 @@ def _alias(cls, data, requires_grad):
     Tensor._init(self, data._data, False, None)
     self._vbox = data._vbox
     if requires_grad:
-        from .._tensor import factory_requires_grad
-
         factory_requires_grad(self)
     return self
 
 
 def _default_np():
-    from .._dtype import get_default_dtype
-
-    return get_default_dtype().np
+    return _dtype.get_default_dtype().np
 
 
 class Parameter(Tensor):

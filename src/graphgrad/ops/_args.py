@@ -282,37 +282,22 @@ def checked(fn, name, method):
     if method and "other" in sig.parameters and name in OTHER_TENSOR:
         tensor_pos = tuple((i, False) for i, p in enumerate(params) if p.name == "other")
 
-    if tensor_pos:
-        @functools.wraps(fn)
-        def function(*args, **kwargs):
-            for i, none_ok in tensor_pos:
-                if i < len(args) and not isinstance(args[i], Tensor) and not (none_ok and args[i] is None):
-                    raise diagnose(args, kwargs) or _combination_error(name, args, kwargs)
-            try:
-                return fn(*args, **kwargs)
-            except Exception as e:
-                if kwargs and type(e) is TypeError and name not in PYTHON_LEVEL:
-                    done, result = retry_with_keywords(fn, name, sig, args, kwargs, method, e)
-                    if done:
-                        return result
-                err = diagnose(args, kwargs)
-                if err is None:
-                    raise
-                raise err from e
-    else:
-        @functools.wraps(fn)
-        def function(*args, **kwargs):
-            try:
-                return fn(*args, **kwargs)
-            except Exception as e:
-                if kwargs and type(e) is TypeError and name not in PYTHON_LEVEL:
-                    done, result = retry_with_keywords(fn, name, sig, args, kwargs, method, e)
-                    if done:
-                        return result
-                err = diagnose(args, kwargs)
-                if err is None:
-                    raise
-                raise err from e
+    @functools.wraps(fn)
+    def function(*args, **kwargs):
+        for i, none_ok in tensor_pos:
+            if i < len(args) and not isinstance(args[i], Tensor) and not (none_ok and args[i] is None):
+                raise diagnose(args, kwargs) or _combination_error(name, args, kwargs)
+        try:
+            return fn(*args, **kwargs)
+        except Exception as e:
+            if kwargs and type(e) is TypeError and name not in PYTHON_LEVEL:
+                done, result = retry_with_keywords(fn, name, sig, args, kwargs, method, e)
+                if done:
+                    return result
+            err = diagnose(args, kwargs)
+            if err is None:
+                raise
+            raise err from e
 
     function.__wrapped__ = fn
     return function

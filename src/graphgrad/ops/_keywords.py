@@ -23,8 +23,10 @@ import warnings
 
 import numpy as np
 
+from .. import _dtype
+from .._core.modes import modes
 from .._tensor import Tensor
-from ..autograd.grad_mode import _State, no_grad
+from ..autograd.grad_mode import no_grad
 
 ALIASES = {"axis": "dim", "keepdims": "keepdim", "x": "input", "a": "input", "x1": "input", "x2": "other"}
 
@@ -93,8 +95,6 @@ def _size_keyword(name, params, args, kwargs):
 
 def _factory_dtype(dtype, out):
     """A factory writing into ``out`` makes ``out``'s dtype; another dtype asked for is PyTorch's error."""
-    from .. import _dtype
-
     if dtype is not None and _dtype.to_dtype(dtype) is not out.dtype:
         raise RuntimeError(f"dtype {_legacy_name(_dtype.to_dtype(dtype))} does not match dtype of out parameter "
                            f"({_legacy_name(out.dtype)})")
@@ -103,8 +103,6 @@ def _factory_dtype(dtype, out):
 
 def _legacy_name(dt):
     """PyTorch's scalar-type name in its messages: Float, Long, ..."""
-    from .. import _dtype
-
     if not isinstance(dt, _dtype.dtype):
         dt = _dtype.from_numpy_dtype(dt)
     return dt._legacy[:-len("Tensor")]
@@ -121,7 +119,7 @@ def write_out(name, result, out, args=(), kwargs=None):
     if not isinstance(out, Tensor):
         raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
     inputs = [a for a in list(args) + list((kwargs or {}).values()) if isinstance(a, Tensor)]
-    if _State.enabled and (out.requires_grad or any(t.requires_grad for t in inputs)):
+    if modes.recording and (out.requires_grad or any(t.requires_grad for t in inputs)):
         raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, "
                            "but one of the arguments requires grad.")
     src, dst = result._data.dtype, out._data.dtype

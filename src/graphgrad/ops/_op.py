@@ -4,7 +4,8 @@
 PyTorch's derivatives.yaml). ``apply`` runs the forward on the inputs' arrays and, when grad mode is on
 and an input requires grad, records a Node. ``apply_inplace`` does the same for ``x.op_(...)``: the
 result is written into x's array, x's version is bumped, and x's history moves to the new node.
-Every op's table entry is in ``REGISTRY``, from which the tests generate parity and gradcheck cases.
+Every op's table entry is in ``REGISTRY``; tests/ops/test_ops_registry.py checks that each one is exercised
+by a parity case (the ops of graphgrad.ops.nn by tests/nn/test_functional.py's cases).
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ import weakref
 
 import numpy as np
 
+from .. import _dtype
+from .._core.modes import modes
 from .._dtype import bfloat16, get_default_dtype, is_float_np, result_type
+from .._size import summed_dims  # noqa: F401 (imported from here by the op families)
 from .._tensor import Tensor
 from ..autograd import explain
 from ..autograd.explain import note_cut
-from ..autograd.grad_mode import _State
-from ..autograd.graph import Node, _Sites, edge_of, grad_accumulator, raw_site, user_site
+from ..autograd.graph import Node, _Sites, raw_site, user_site
+from ._args import checked  # PyTorch's TypeError for wrongly typed arguments
 
 REGISTRY: dict[str, Op] = {}
 
@@ -39,17 +43,20 @@ class Op:
     ``backward_np(node, grad_array) -> arrays`` (single-output ops). Used when backward builds no graph
     of the derivative (no ``create_graph``), it saves a Tensor and an op dispatch per step of the
     derivative on the hottest ops; ``backward`` stays the definition, and what double backward runs.
+    needed_by: for each saved input (in ``save`` order), the inputs whose gradient needs it; a saved input
+    that no input requiring grad needs is not kept (None in ``saved_tensors``), as PyTorch saves it.
     """
 
     __slots__ = (
         "name", "forward_name", "forward", "backward", "save_inputs", "save_output", "saves",
         "saved_names", "stateful", "promote", "view", "n_outputs", "scalar", "const_edges", "out",
-        "backward_np",
+        "backward_np", "needed_by",
     )
 
     def __init__(self, name, forward, backward, save=(), stateful=False, promote=None, view=False,
-                 n_outputs=1, saved_names=None, const_args=0, out=False, backward_np=None):
+                 n_outputs=1, saved_names=None, const_args=0, out=False, backward_np=None, needed_by=None):
         self.name = name
+        self.needed_by = needed_by
         self.out = out
         self.backward_np = backward_np
         self.forward_name = re.sub(r"Backward\d*$", "", name.rsplit("::", 1)[-1])
@@ -80,37 +87,32 @@ class Op:
     def __repr__(self):
         return f"Op({self.name})"
 
-    def apply_np(self, node, g):
-        """``Node.apply`` through ``backward_np``: the input gradients as Tensors, with broadcasting and
-        dtype promotion undone on the arrays, as ``Node.apply`` does on Tensors."""
-        gin = self.backward_np(node, g._data)
-        if type(gin) is not tuple:
-            gin = (gin,)
-        out = []
-        for a, (shape, dt) in zip(gin, node._in_meta):
-            if a is not None:
-                if a.shape != shape:
-                    a = np.sum(a, axis=summed_dims(a.shape, shape), keepdims=True).reshape(shape)
-                if a.dtype != dt:
-                    a = a.astype(dt)
-                a = Tensor._make(a, False, None)
-            out.append(a)
-        return out
+def _tie_bw(n, gg):
+    shape, dt = n._in_meta[1]
+    return gg, Tensor._make(np.zeros(shape, dt), False, None)
 
 
-def summed_dims(shape, size):
-    """The dimensions along which ``size`` was broadcast to ``shape``: summing them (keeping them) undoes it."""
-    lead = len(shape) - len(size)
-    return tuple(range(lead)) + tuple(i + lead for i, s in enumerate(size) if s == 1 and shape[i + lead] != 1)
+_TIES: dict = {}
+
+
+def depends_on(grad, saved, name):
+    """``grad``, requiring grad when ``saved`` does: PyTorch computes some first derivatives as a function of
+    (grad, saved tensor) whose own derivative in the saved tensor is zero (relu's threshold_backward, the
+    pooling backwards), and gradient-penalty code relies on the result requiring grad. The node passes the
+    gradient through, under the name of PyTorch's node (``name``)."""
+    if not (modes.recording and saved._rg and not grad._rg):
+        return grad
+    op = _TIES.get(name)
+    if op is None:
+        op = _TIES[name] = Op(name, lambda g, x: g, _tie_bw)
+        del REGISTRY[next(k for k, v in REGISTRY.items() if v is op)]  # a pass-through, not a primitive
+    return apply(op, grad, saved)
 
 
 _FLOAT32 = np.dtype(np.float32)
 _FLOAT64 = np.dtype(np.float64)
 _BF16 = bfloat16.np  # None without ml_dtypes
 
-
-def _tensor_cls():
-    return Tensor
 
 
 def _target_dtype(op, inputs):
@@ -158,18 +160,6 @@ def _round_to_bfloat16(res):
     return res.astype(_BF16) if res.dtype == _FLOAT32 else res
 
 
-def _edge(t):
-    fn = t._grad_fn
-    if fn is not None:
-        return (fn, t._output_nr)
-    if t._rg:
-        return (grad_accumulator(t), 0)
-    return _NO_EDGE
-
-
-_NO_EDGE = (None, 0)
-
-
 def apply(op, *inputs, **kwargs):
     """Run ``op`` on Tensors; record a Node if grad mode is on and an input requires grad."""
     n_in = len(inputs)
@@ -196,7 +186,7 @@ def apply(op, *inputs, **kwargs):
     if op.stateful:
         res, state = res
     record = False
-    if _State.enabled:
+    if modes.recording:
         for t in inputs:
             if t._view is not None:
                 if t._vver != t._vbox[0]:
@@ -206,7 +196,7 @@ def apply(op, *inputs, **kwargs):
             if t._rg:
                 record = True
     if op.n_outputs != 1:
-        return _wrap_many(Tensor, op, inputs, res, record, kwargs, state)
+        return _wrap_many(op, inputs, res, record, kwargs, state)
     if type(res) is not np.ndarray:
         res = np.asarray(res)
     if record and not is_float_np(res.dtype):
@@ -215,19 +205,11 @@ def apply(op, *inputs, **kwargs):
         out = Tensor._make(res, False, None)
         if op.view:
             _as_view(out, inputs[0], op, kwargs, None)
-        if _Sites.enabled and not _Sites.in_backward:
+        if _Sites.enabled and not modes.in_backward:
             note_cut(out, inputs)  # where the chain was cut (no_grad here, or an input's detach()), for errors
         return out
-    if len(inputs) == 1:
-        x = inputs[0]
-        edges = (_edge(x),) + op.const_edges if op.const_edges else (_edge(x),)
-        meta = ((x._data.shape, x._data.dtype),)
-    else:
-        edges = tuple([_edge(t) for t in inputs]) + op.const_edges
-        meta = tuple([(t._data.shape, t._data.dtype) for t in inputs])
     # depth 3: apply's caller is always inside graphgrad, so the walk starts one frame further out
-    node = Node(op, edges, meta, kwargs, raw_site(3) if _Sites.enabled else None)
-    node.state = state
+    node = Node(op, inputs, kwargs, raw_site(3) if _Sites.enabled else None, state)
     out = Tensor._make(res, True, node)
     if op.view:
         _as_view(out, inputs[0], op, kwargs, None)
@@ -236,13 +218,11 @@ def apply(op, *inputs, **kwargs):
     return out
 
 
-def _wrap_many(Tensor, op, inputs, results, record, kwargs, state):
+def _wrap_many(op, inputs, results, record, kwargs, state):
     if not record:
         outs = tuple(Tensor._make(np.asarray(r), False, None) for r in results)
     else:
-        node = Node(op, tuple(edge_of(t) for t in inputs),
-                    tuple((t._data.shape, t._data.dtype) for t in inputs), kwargs, user_site(3))
-        node.state = state
+        node = Node(op, inputs, kwargs, user_site(3), state)
         outs = []
         for i, r in enumerate(results):
             t = Tensor._make(np.asarray(r), True, node)
@@ -270,8 +250,8 @@ def _as_view(out, base, op, kwargs, idx):
         return  # an inference tensor: no version counter, never written with grad involved
     out._view = (base, op, kwargs, idx)
     out._vver = box[0]  # the version at which its grad_fn is right (see refresh_view)
-    meta = ((_MULTI_OUTPUT if idx is not None else 0) if _State.enabled
-            else _INFERENCE_MODE if _State.inference else _NO_GRAD_MODE)
+    meta = ((_MULTI_OUTPUT if idx is not None else 0) if modes.recording
+            else _INFERENCE_MODE if modes.inference else _NO_GRAD_MODE)
     meta = meta or base._vmeta
     if meta:
         out._vmeta = meta
@@ -317,8 +297,7 @@ def refresh_view(t):
 
 
 def _regenerate(t, root, chain):
-    node = Node(AS_STRIDED, (edge_of(root),), ((root._data.shape, root._data.dtype),), {"chain": chain},
-                user_site(3))
+    node = Node(AS_STRIDED, (root,), {"chain": chain}, user_site(3))
     t._grad_fn = node
     t._output_nr = 0
     t._rg = True
@@ -326,7 +305,7 @@ def _regenerate(t, root, chain):
 
 
 def check_inplace(x, others=()):
-    if not _State.enabled:
+    if not modes.recording:
         return
     for t in others:
         if t._view is not None and t._vver != t._vbox[0]:
@@ -477,8 +456,9 @@ def _rebase_history(x, fn):
     """After a recorded in-place write ``fn`` to view ``x``: its base's node becomes a CopySlices wrapping
     ``fn``, and ``x`` a fresh view of the rewritten base."""
     root, chain = view_root(x)
-    node = CopySlices(_copy_slices_op(fn.op), (edge_of(root),) + fn.next_functions[1:],
-                      ((root._data.shape, root._data.dtype),) + fn._in_meta[1:], fn.kwargs, fn._where)
+    node = CopySlices(_copy_slices_op(fn.op), (root,), fn.kwargs, fn._where)
+    node.next_functions += fn.next_functions[1:]  # then the in-place op's other inputs
+    node._in_meta += fn._in_meta[1:]
     node.fn = fn
     node.chain = chain
     node.state, node._saved, node._versions, node._out = fn.state, fn._saved, fn._versions, fn._out
@@ -495,7 +475,11 @@ def _rebase_history(x, fn):
 def _view_history(ref, chain, meta):
     def grad_fn():
         node = ref()
-        return None if node is None else Node(AS_STRIDED, ((node, 0),), (meta,), {"chain": chain})
+        if node is None:
+            return None
+        view = Node(AS_STRIDED, (), {"chain": chain})
+        view.next_functions, view._in_meta = ((node, 0),), (meta,)
+        return view
 
     return grad_fn
 
@@ -509,7 +493,7 @@ def apply_inplace(op, x, *others, **kwargs):
         # two arrays that both own their memory can't overlap: only views pay for the check
         if o is not arr and (o.base is not None or arr.base is not None) and np.may_share_memory(o, arr):
             _check_partial_overlap(arr, o)
-    record = _State.enabled and (x._rg or any(t.requires_grad for t in others))
+    record = modes.recording and (x._rg or any(t.requires_grad for t in others))
     old = x
     if record:
         # x's identity before the write: its edge, and (if the derivative reads it) its old values.
@@ -628,9 +612,7 @@ def _finish_inplace(op, x, old, others, kwargs, state, record):
         x._bump_version()
     else:
         ins = (old,) + others
-        node = Node(op, tuple(edge_of(t) for t in ins), tuple((t._data.shape, t._data.dtype) for t in ins),
-                    kwargs, user_site(2))
-        node.state = state
+        node = Node(op, ins, kwargs, user_site(2), state)
         if op.saves:
             # the inputs are saved at their version before the write: an input that is x or shares its memory
             # (y.mul_(y)) is then caught by backward's version check, as in PyTorch
@@ -688,8 +670,6 @@ def as_tensor_like(x, like):
 
 
 def _float_np():
-    from .. import _dtype
-
     return _dtype._default_float.np
 
 
@@ -708,8 +688,6 @@ def export(*names, method=True, function=True):
     """Publish a function as ``graphgrad.<name>`` and/or ``Tensor.<name>`` (first name is canonical)."""
 
     def deco(fn):
-        from ._args import checked  # PyTorch's TypeError for wrongly typed arguments
-
         for n in names or (fn.__name__,):
             if function:
                 FUNCTIONS[n] = checked(fn, n, method=False)
@@ -729,6 +707,6 @@ def broadcast_error(a_shape, b_shape):
         if a[i] != b[i] and a[i] != 1 and b[i] != 1:
             return RuntimeError(
                 f"The size of tensor a ({a[i]}) must match the size of tensor b ({b[i]}) at non-singleton "
-                f"dimension {i} (shapes {list(a_shape)} and {list(b_shape)})"
+                f"dimension {i}\n(shapes {list(a_shape)} and {list(b_shape)})"
             )
     return RuntimeError(f"shapes {list(a_shape)} and {list(b_shape)} cannot be broadcast together")

@@ -11,14 +11,22 @@ import warnings
 
 import numpy as np
 
-from .._dtype import get_default_dtype
+from .._dtype import get_default_dtype, is_float_np, result_type
 from .._tensor import Tensor
+from ..autograd.grad_mode import no_grad
 from ._erf import erfinv_np
-from ._op import Op, _torch_name, apply, apply_inplace, as_tensor_like, broadcast_error, check_inplace, export
-
-
-def _T():
-    return Tensor
+from ._op import (
+    REGISTRY,
+    Op,
+    _torch_name,
+    apply,
+    apply_inplace,
+    as_tensor_like,
+    broadcast_error,
+    check_inplace,
+    depends_on,
+    export,
+)
 
 
 def quiet_numpy_warnings():
@@ -91,11 +99,9 @@ def binary(op, a, b, **kw):
     # so the tensor's dtype is kept and nothing needs wrapping.
     if type(b) in _NUMBERS and op.scalar is not None and isinstance(a, Tensor) and a._data.dtype.kind == "f":
         return apply(op.scalar, a, other=b, **kw)
-    if (op is SUB or op is RSUB) and (a.__class__ is bool or b.__class__ is bool):
-        _check_bool_sub(a, b)  # x - True, as x - a bool tensor
-    a, b = _operands(a, b, op.forward_name.lower())
     if op is SUB or op is RSUB:
-        _check_bool_sub(a, b)
+        _check_bool_sub(a, b)  # before the shapes, as PyTorch (x - True counts as x - a bool tensor)
+    a, b = _operands(a, b, op.forward_name.lower())
     return apply(op, a, b, **kw)
 
 
@@ -158,7 +164,8 @@ def _mul_bw_np(n, g):
     return (g * b._data if need[0] else None, g * a._data if need[1] else None)
 
 
-MUL = Op("MulBackward0", np.multiply, _mul_bw, save="ab", promote="same", out=True, backward_np=_mul_bw_np)
+MUL = Op("MulBackward0", np.multiply, _mul_bw, save="ab", promote="same", out=True, backward_np=_mul_bw_np,
+         needed_by=((1,), (0,)))
 
 
 def _div_bw(n, g):
@@ -168,12 +175,14 @@ def _div_bw(n, g):
 
 
 def _div_bw_np(n, g):
-    a, b = (t._data for t in n.saved_tensors)
+    a, b = n.saved_tensors  # a is None unless b requires grad
+    b = b._data
     need = n.needs_input_grad
-    return (g / b if need[0] else None, -g * a / (b * b) if need[1] else None)
+    return (g / b if need[0] else None, -g * a._data / (b * b) if need[1] else None)
 
 
-DIV = Op("DivBackward0", np.true_divide, _div_bw, save="ab", promote="float", out=True, backward_np=_div_bw_np)
+DIV = Op("DivBackward0", np.true_divide, _div_bw, save="ab", promote="float", out=True, backward_np=_div_bw_np,
+         needed_by=((1,), (0, 1)))
 
 # Variants with a Python number as the second operand (kwarg "other"): same node names as PyTorch.
 ADD.scalar = Op("AddBackward0", lambda a, other, alpha=1: a + other * alpha, lambda n, g: g, const_args=1)
@@ -256,7 +265,7 @@ RSUB.scalar = Op("RsubBackward1", lambda a, other, alpha=1: other - a if alpha =
 
 
 def _pow_bw(n, g):
-    a, b = n.saved_tensors
+    a, b, out = n.saved_tensors
     need = n.needs_input_grad
     ga = gb = None
     if need[0]:
@@ -264,12 +273,12 @@ def _pow_bw(n, g):
         ga = where((b == 0), 0.0, ga)
     if need[1]:
         # d/db a**b = a**b * log(a); PyTorch takes 0 where a == 0 and b >= 0.
-        gb = g * (a ** b) * where(a == 0, 1.0, a).log()
+        gb = g * out * where(a == 0, 1.0, a).log()
         gb = where((a == 0) & (b >= 0), 0.0, gb)
     return ga, gb
 
 
-POW = Op("PowBackward1", np.power, _pow_bw, save="ab", promote="same")
+POW = Op("PowBackward1", np.power, _pow_bw, save=("a", "b", "out"), promote="same")  # PyTorch saves all three
 
 
 def _pow_scalar_bw(n, g):
@@ -323,6 +332,8 @@ def sub(input, other, *, alpha=1):
 @export("rsub", method=False)
 def rsub(input, other, *, alpha=1):
     """``other - alpha * input`` (what ``2 - x`` runs: RsubBackward1, as in PyTorch)."""
+    if isinstance(other, Tensor) and isinstance(input, Tensor) and not _broadcasts(other.shape, input.shape):
+        raise broadcast_error(other.shape, input.shape)  # PyTorch names ``other`` tensor a
     if alpha != 1:
         return binary(RSUB, input, other, alpha=alpha)
     return binary(RSUB, input, other)
@@ -374,7 +385,6 @@ def fmod(input, other):
 @export("pow")
 def pow(input, exponent):
     """``input ** exponent``; a scalar exponent records PowBackward0, a tensor one PowBackward1."""
-    Tensor = _T()
     if not isinstance(input, Tensor):
         # number ** tensor: 2 ** int_tensor stays integer, 2.0 ** int_tensor is the default float
         if isinstance(exponent, Tensor) and exponent._data.dtype.kind != "f" and (
@@ -387,6 +397,8 @@ def pow(input, exponent):
         return binary(POW, input, exponent)
     if input._data.dtype.kind != "f" and isinstance(exponent, float):
         input = input.float()
+    elif input._data.dtype == np.bool_ and isinstance(exponent, int):
+        input = input.long()  # bool ** int is int64 in PyTorch
     if input._data.dtype.kind in "iu" and isinstance(exponent, int) and exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     return apply(POW_SCALAR, input, exponent=exponent)
@@ -430,7 +442,20 @@ def _saved(n):
 
 neg = _unary("NegBackward0", _neg_np, lambda n, g: -g, save="", promote=None, names=("neg", "negative"))
 abs = _unary("AbsBackward0", np.abs, lambda n, g: g * _saved(n).sign(), promote=None, names=("abs", "absolute"))
-sign = _unary("SignBackward0", lambda a: a.copy() if a.dtype == np.bool_ else np.sign(a), lambda n, g: g * 0,
+def _zero_grad(n, g):
+    """A derivative that is zero everywhere: zeros, even where the incoming gradient is NaN (PyTorch's zeros_like)."""
+    return g.new_zeros(g.shape)
+
+
+def _sign_np(a):
+    if a.dtype == np.bool_:
+        return a.copy()
+    if is_float_np(a.dtype):
+        return np.where(np.isnan(a), 0, np.sign(a)).astype(a.dtype, copy=False)  # PyTorch's sign(nan) is 0
+    return np.sign(a)
+
+
+sign = _unary("SignBackward0", _sign_np, _zero_grad,
               save="", promote=None, names=("sign",))
 exp = _unary("ExpBackward0", np.exp, lambda n, g: g * _saved(n), save="out", names=("exp",),
              backward_np=lambda n, g: g * _saved(n)._data)
@@ -471,9 +496,17 @@ def _sigmoid_np(a):
 
 sigmoid = _unary("SigmoidBackward0", _sigmoid_np, lambda n, g: g * _saved(n) * (1 - _saved(n)), save="out",
                  names=("sigmoid",), backward_np=lambda n, g: g * (s := _saved(n)._data) * (1 - s))
-relu = _unary("ReluBackward0", lambda a: np.maximum(a, 0, dtype=a.dtype),
-              lambda n, g: g * (_saved(n) > 0), save="out", promote=None, names=("relu",),
-              backward_np=lambda n, g: g * (_saved(n)._data > 0))
+
+
+def _relu_bw(n, g):
+    """PyTorch's threshold_backward: 0 where the result is <= 0, the gradient elsewhere (a NaN result passes
+    it, a NaN gradient stops at the zeros); it requires grad when the saved result does (double backward)."""
+    out = _saved(n)
+    return depends_on(where(out <= 0, 0.0, g), out, "ThresholdBackwardBackward0")
+
+
+relu = _unary("ReluBackward0", lambda a: np.maximum(a, 0, dtype=a.dtype), _relu_bw, save="out", promote=None,
+              names=("relu",), backward_np=lambda n, g: np.where(_saved(n)._data <= 0, 0, g).astype(g.dtype))
 _erf_np = np.frompyfunc(math.erf, 1, 1)
 
 
@@ -486,9 +519,9 @@ erf = _unary("ErfBackward0", _erf, lambda n, g: g * (2 / math.sqrt(math.pi)) * (
 erfinv = _unary("ErfinvBackward0", erfinv_np,
                 lambda n, g: g * (math.sqrt(math.pi) / 2) * (_saved(n) * _saved(n)).exp(), save="out",
                 names=("erfinv",), doc="Elementwise inverse of ``erf``: ``erfinv(erf(x)) == x``, ±inf at ±1.")
-floor = _unary("FloorBackward0", np.floor, lambda n, g: g * 0, save="", promote=None, names=("floor",))
-ceil = _unary("CeilBackward0", np.ceil, lambda n, g: g * 0, save="", promote=None, names=("ceil",))
-trunc = _unary("TruncBackward0", np.trunc, lambda n, g: g * 0, save="", promote=None, names=("trunc", "fix"))
+floor = _unary("FloorBackward0", np.floor, _zero_grad, save="", promote=None, names=("floor",))
+ceil = _unary("CeilBackward0", np.ceil, _zero_grad, save="", promote=None, names=("ceil",))
+trunc = _unary("TruncBackward0", np.trunc, _zero_grad, save="", promote=None, names=("trunc", "fix"))
 frac = _unary("FracBackward0", lambda a: a - np.trunc(a), lambda n, g: g, save="", promote=None, names=("frac",))
 
 
@@ -498,7 +531,7 @@ def round(input, decimals=0):
     return apply(ROUND, input, decimals=decimals)
 
 
-ROUND = Op("RoundBackward0", lambda a, decimals=0: np.round(a, decimals), lambda n, g: g * 0)
+ROUND = Op("RoundBackward0", lambda a, decimals=0: np.round(a, decimals), _zero_grad)
 
 
 def _clamp_bw(n, g):
@@ -509,7 +542,7 @@ def _clamp_bw(n, g):
         mask = a >= lo
     if hi is not None:
         mask = (a <= hi) if mask is None else mask & (a <= hi)
-    return g * mask
+    return where(mask, g, 0.0)
 
 
 def _clamp(a, min=None, max=None):
@@ -525,7 +558,7 @@ CLAMP = Op("ClampBackward1", _clamp, _clamp_bw, save="a")
 
 def _clamp_tensor_bw(n, g):
     a, lo, hi = n.saved_tensors
-    return g * ((a >= lo) & (a <= hi)), g * (a < lo), g * (a > hi)
+    return where((a >= lo) & (a <= hi), g, 0.0), where(a < lo, g, 0.0), where(a > hi, g, 0.0)
 
 
 CLAMP_TENSOR = Op("ClampBackward0", lambda a, lo, hi: np.minimum(np.maximum(a, lo), hi), _clamp_tensor_bw,
@@ -533,7 +566,7 @@ CLAMP_TENSOR = Op("ClampBackward0", lambda a, lo, hi: np.minimum(np.maximum(a, l
 
 
 def _scalar(v):
-    return v.item() if isinstance(v, _T()) and v._data.size == 1 else v
+    return v.item() if isinstance(v, Tensor) and v._data.size == 1 else v
 
 
 def _clamp_call(name, method):
@@ -583,7 +616,6 @@ def clamp(input, min=None, max=None):
     """Limit values to ``[min, max]``; the gradient passes where ``min <= input <= max``."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    Tensor = _T()
     for name, v in (("min", min), ("max", max)):
         if v is not None and not isinstance(v, (Tensor, bool, int, float, np.number)):
             raise TypeError(f"clamp(): argument '{name}' must be Number or Tensor, not {type(v).__name__}")
@@ -624,12 +656,12 @@ CLAMP_MAX = Op("ClampMaxBackward0", _clamp, _clamp_bw, save="a")
 
 def _clamp_min_t_bw(n, g):
     a, b = n.saved_tensors
-    return g * (a >= b), g * (a < b)
+    return where(a >= b, g, 0.0), where(a < b, g, 0.0)
 
 
 def _clamp_max_t_bw(n, g):
     a, b = n.saved_tensors
-    return g * (a <= b), g * (a > b)
+    return where(a <= b, g, 0.0), where(a > b, g, 0.0)
 
 
 # a tensor bound: PyTorch's Tensor overloads, one edge per operand
@@ -657,17 +689,16 @@ def clamp_max(input, max):
     return apply(CLAMP_MAX, input, min=None, max=_scalar(max))
 
 
-def _minmax_bw(n, g, pick_first):
+def _minmax_bw(n, g, first_loses):
     a, b = n.saved_tensors
-    # Ties split the gradient in half, as PyTorch does.
-    first = where(a == b, g / 2, where(pick_first(a, b), g, 0.0))
-    second = where(a == b, g / 2, where(pick_first(a, b), 0.0, g))
-    return first, second
+    # PyTorch: ties split the gradient in half; each side gets it unless it lost (so both get it against a NaN)
+    shared = where(a == b, g / 2, g)
+    return where(first_loses(a, b), 0.0, shared), where(first_loses(b, a), 0.0, shared)
 
 
-MAXIMUM = Op("MaximumBackward0", np.maximum, lambda n, g: _minmax_bw(n, g, lambda a, b: a > b), save="ab",
+MAXIMUM = Op("MaximumBackward0", np.maximum, lambda n, g: _minmax_bw(n, g, lambda a, b: a < b), save="ab",
              promote="same")
-MINIMUM = Op("MinimumBackward0", np.minimum, lambda n, g: _minmax_bw(n, g, lambda a, b: a < b), save="ab",
+MINIMUM = Op("MinimumBackward0", np.minimum, lambda n, g: _minmax_bw(n, g, lambda a, b: a > b), save="ab",
              promote="same")
 
 
@@ -706,8 +737,7 @@ def fmin(input, other):
 
 def _where_bw(n, g):
     cond = Tensor._make(n.kwargs["condition"], False, None)
-    zero = g * 0
-    return where(cond, g, zero), where(cond, zero, g)
+    return where(cond, g, 0.0), where(cond, 0.0, g)  # zeros where unselected, even for a NaN gradient
 
 
 # The condition is a constant (a kwarg), so the node has PyTorch's two edges: input and other.
@@ -726,7 +756,6 @@ export("where", function=False)(_where_method)
 @export("where", method=False)
 def where(condition, input=None, other=None):
     """``input`` where ``condition`` holds, else ``other`` (scalars allowed for either)."""
-    Tensor = _T()
     if input is None and other is None:
         return tuple(Tensor._make(i, False, None) for i in np.nonzero(condition._data))
     if not isinstance(condition, Tensor):
@@ -740,16 +769,12 @@ def where(condition, input=None, other=None):
             except ValueError:
                 raise broadcast_error(shape, t._data.shape) from None
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
-        from .._dtype import result_type as _rt
-
-        dt = _rt(input, other).np
+        dt = result_type(input, other).np
         input = Tensor._make(np.asarray(input, dt), False, None)
     input, other = _operands(input, other)
     dt = input._data.dtype if input._data.dtype == other._data.dtype else None
     if dt is None:
-        from .._dtype import result_type as _rt
-
-        dt = _rt(input, other)
+        dt = result_type(input, other)
         input, other = input.to(dt), other.to(dt)
     if condition._data.dtype != np.bool_:
         if condition._data.dtype == np.uint8:
@@ -796,16 +821,38 @@ LERP_SCALAR = Op("LerpBackward0", lambda a, b, weight: _lerp_np(a, b, weight), _
 @export("lerp")
 def lerp(input, end, weight):
     """``input + weight * (end - input)``."""
+    if isinstance(input, Tensor):
+        _check_lerp_dtypes(input, end, weight)  # before the shapes, as PyTorch
     input, end = _operands(input, end)
     if not isinstance(weight, Tensor):
         return apply(LERP_SCALAR, input, end, weight=float(weight))
     return apply(LERP, input, end, weight)
 
 
+def _check_lerp_dtypes(input, end, weight):
+    """lerp does not promote: PyTorch wants end (and a tensor weight) of input's dtype."""
+    for name, t in (("end", end), ("weight", weight)):
+        if isinstance(t, Tensor) and t._data.dtype != input._data.dtype:
+            raise RuntimeError(f"expected dtype {_dtype_word(input)} for `{name}` but got dtype {_dtype_word(t)}")
+    if not is_float_np(input._data.dtype):  # its kernels are floating point only
+        kernel = "lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_torch_name(input._data.dtype)}\'')
+
+
+_C_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int"}
+
+
+def _dtype_word(t):
+    """The dtype as PyTorch's C++ messages spell it (TypeMeta names)."""
+    name = t._data.dtype.name
+    return _C_TYPE_NAMES.get(name, name)
+
+
 @export("lerp_", function=False)
 def lerp_(self, end, weight):
     """In-place ``lerp`` (what ``exp_avg.lerp_(grad, 1 - beta1)`` in Adam runs)."""
-    end = as_tensor_like(end, self) if not isinstance(end, _T()) else end
+    end = as_tensor_like(end, self) if not isinstance(end, Tensor) else end
+    _check_lerp_dtypes(self, end, weight)
     if not isinstance(weight, Tensor):
         return apply_inplace(LERP_SCALAR, self, end, weight=float(weight))
     return apply_inplace(LERP, self, end, weight)
@@ -831,7 +878,7 @@ ADDCDIV = Op("AddcdivBackward0", lambda a, b, c, value=1: a + value * b / c, _ad
 
 
 def _tensors_like(x, *others):
-    return tuple(o if isinstance(o, _T()) else as_tensor_like(o, x) for o in others)
+    return tuple(o if isinstance(o, Tensor) else as_tensor_like(o, x) for o in others)
 
 
 @export("addcmul")
@@ -987,11 +1034,11 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 @export("isclose")
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     _check_broadcast(input, other)
-    return _T()._make(np.isclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan), False, None)
+    return Tensor._make(np.isclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan), False, None)
 
 
 # --- in-place forms -------------------------------------------------------------------------------
-def _inplace_of(op, scalar_kw=None):
+def _inplace_of(op):
     def method(self, other, **kw):
         return _binary_inplace(op, self, other, **kw)
 
@@ -1023,7 +1070,7 @@ def div_(self, other, *, rounding_mode=None):
 
 @export("pow_", function=False)
 def pow_(self, exponent):
-    if isinstance(exponent, _T()):
+    if isinstance(exponent, Tensor):
         return _binary_inplace(POW, self, exponent)
     return apply_inplace(POW_SCALAR, self, exponent=exponent)
 
@@ -1071,7 +1118,6 @@ def _unary_inplace(fn_name):
             raise RuntimeError(f"result type {_torch_name(get_default_dtype().np)} can't be cast to the desired "
                                f"output type {_torch_name(dt)}")
         if fwd_op.backward is None:  # not differentiable (logical_not_): written without recording, as PyTorch
-            from ..autograd.grad_mode import no_grad
 
             with no_grad():
                 return apply_inplace(fwd_op, self, **kw)
@@ -1087,8 +1133,6 @@ for _fn, _name in [(neg, "NegBackward0"), (abs, "AbsBackward0"), (exp, "ExpBackw
                    (sigmoid, "SigmoidBackward0"), (relu, "ReluBackward0"), (floor, "FloorBackward0"),
                    (ceil, "CeilBackward0"), (trunc, "TruncBackward0"), (reciprocal, "ReciprocalBackward0"),
                    (sign, "SignBackward0")]:
-    from ._op import REGISTRY
-
     _OP_OF[_fn] = REGISTRY[_name]
     export(_fn.__name__ + "_", function=_fn is relu)(_unary_inplace(_fn.__name__ + "_"))
 for _name in ("round_", "square_", "frac_", "erf_", "erfinv_", "bitwise_not_", "logical_not_"):
@@ -1101,7 +1145,7 @@ def _fill(a, value):
 
 def _overwritten(g):
     """The gradient of values that a write replaced: zeros, constant (PyTorch's zeros_like, no history)."""
-    return _T()._make(np.zeros_like(g._data), False, None)
+    return Tensor._make(np.zeros_like(g._data), False, None)
 
 
 FILL = Op("FillBackward2", lambda a, value: np.full_like(a, value), lambda n, g: _overwritten(g))
@@ -1111,7 +1155,7 @@ FILL_TENSOR = Op("FillBackward3", lambda a, v: np.broadcast_to(v, a.shape).astyp
 
 @export("fill_", function=False)
 def fill_(self, value):
-    if isinstance(value, _T()):
+    if isinstance(value, Tensor):
         if value._data.ndim:
             raise RuntimeError(
                 f"fill_ only supports 0-dimension value tensor but got tensor with {value._data.ndim} dimensions."
@@ -1133,7 +1177,6 @@ COPY = Op("torch::autograd::CopyBackwards", lambda a, src: np.broadcast_to(src, 
 @export("copy_", function=False)
 def copy_(self, src, non_blocking=False):
     """Copy ``src``'s values into this tensor (broadcasting, casting); recorded when src requires grad."""
-    Tensor = _T()
     if not isinstance(src, Tensor):
         src = Tensor._make(np.asarray(src), False, None)
     if src._data.shape != self._data.shape:
@@ -1144,11 +1187,7 @@ def copy_(self, src, non_blocking=False):
             raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
                                f"{list(shape)}")
     except ValueError:
-        raise RuntimeError(
-            f"The size of tensor a ({self._data.shape[-1] if self._data.ndim else 1}) must match the size of "
-            f"tensor b ({src._data.shape[-1] if src._data.ndim else 1}) at non-singleton dimension "
-            f"{max(self._data.ndim - 1, 0)}"
-        ) from None
+        raise broadcast_error(self._data.shape, src._data.shape) from None
     if src._data.dtype != self._data.dtype:
         src = Tensor._make(src._data.astype(self._data.dtype), src._rg, src._grad_fn) if not src._rg else \
             src.to(self.dtype)
@@ -1173,8 +1212,9 @@ def hypot(input, other):
     if not isinstance(other, Tensor):
         raise TypeError(f"hypot(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
     a, b = _operands(input, other, "hypot")
-    if a._data.dtype.kind != "f" or b._data.dtype.kind != "f":
-        name = _torch_name(np.result_type(a._data, b._data))
+    promoted = result_type(a, b).np
+    if not is_float_np(promoted):
+        name = _torch_name(promoted)
         raise NotImplementedError(f'"hypot_cpu" not implemented for \'{name}\'')
     return apply(HYPOT, a, b)
 
@@ -1292,6 +1332,4 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
 
 @export("nan_to_num_", function=False)
 def nan_to_num_(self, nan=0.0, posinf=None, neginf=None):
-    from ._op import apply_inplace
-
     return apply_inplace(NAN_TO_NUM, self, nan=0.0 if nan is None else nan, posinf=posinf, neginf=neginf)

@@ -10,14 +10,14 @@ import warnings
 
 import numpy as np
 
+from .._core.modes import modes
+from .._dtype import from_numpy_dtype
 from .._tensor import Tensor
-from ..autograd.grad_mode import _State
-from ._op import Op, apply, apply_inplace, check_inplace, export
+from ..autograd.errors import tensor_type
+from ..autograd.explain import inplace_on_leaf
+from ._op import Op, apply, apply_inplace, broadcast_error, check_inplace, export
+from .elementwise import COPY, FILL_TENSOR, where
 from .shape import wrap_dims
-
-
-def _T():
-    return Tensor
 
 
 def _np_index(idx):
@@ -106,14 +106,17 @@ def _is_basic(idx):
 
 
 def _check_bounds(shape, idx):
-    """IndexError with PyTorch's text for an out-of-range integer index."""
+    """IndexError with PyTorch's text for an out-of-range integer index. Returns the index to use: PyTorch
+    checks the elements it reads, so an empty tensor takes any index tensor (clipped here for NumPy)."""
     items = idx if isinstance(idx, tuple) else (idx,)
+    clipped = None
     used = sum(i.ndim if isinstance(i, np.ndarray) and i.dtype == bool else 0 if i is None or i is Ellipsis else 1
                for i in items)
     if used > len(shape):  # a 0-d bool mask uses no dimension (x[x > 0] on a 0-d x)
         raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
     d = 0
-    for i in items:
+    advanced = 0  # PyTorch moves the tensor-indexed dimensions to the front: its errors count among them
+    for pos, i in enumerate(items):
         if i is None:
             continue
         if i is Ellipsis:
@@ -124,16 +127,27 @@ def _check_bounds(shape, idx):
             continue
         if isinstance(i, (int, np.integer)) and not -shape[d] <= i < shape[d]:
             raise IndexError(f"index {i} is out of bounds for dimension {d} with size {shape[d]}")
-        if isinstance(i, np.ndarray) and i.dtype != bool and i.size:
+        if isinstance(i, np.ndarray) and i.dtype != bool:
             bad = i[(i >= shape[d]) | (i < -shape[d])]
-            if bad.size:
-                raise IndexError(f"index {int(bad.flat[0])} is out of bounds for dimension {d} with size {shape[d]}")
+            if bad.size and shape[d] == 0:
+                raise IndexError("index is out of bounds for dimension with size 0")
+            if bad.size and 0 in shape:
+                clipped = clipped or list(items)
+                clipped[pos] = np.clip(i, -shape[d], shape[d] - 1)  # nothing is read: any in-range index will do
+            elif bad.size:
+                raise IndexError(f"index {int(bad.flat[0])} is out of bounds for dimension {advanced} with size "
+                                 f"{shape[d]}")
+            advanced += 1
         if isinstance(i, np.ndarray) and i.dtype == bool:
+            advanced += i.ndim
             for k, n in enumerate(i.shape):
                 if d + k < len(shape) and n != shape[d + k]:
                     raise IndexError(f"The shape of the mask {list(i.shape)} at index {k} does not match the shape "
                                      f"of the indexed tensor {list(shape)} at index {d + k}")
         d += i.ndim if isinstance(i, np.ndarray) and i.dtype == bool else 1
+    if clipped is None:
+        return idx
+    return tuple(clipped) if isinstance(idx, tuple) else clipped[0]
 
 
 class _TwoStep(tuple):
@@ -169,7 +183,9 @@ def _torch_order(idx):
 
 
 def _get(a, idx):
-    return a[idx[0]][idx[1]] if type(idx) is _TwoStep else a[idx]
+    """``a[idx]`` for an advanced index: a new C-contiguous array (NumPy may lay it out otherwise)."""
+    r = a[idx[0]][idx[1]] if type(idx) is _TwoStep else a[idx]
+    return r if r.flags.c_contiguous else r.copy()  # (not ascontiguousarray: it makes 0-d results 1-d)
 
 
 def _put(a, idx, v):
@@ -214,8 +230,7 @@ INDEX_BACKWARD = Op("IndexPutBackward0", lambda g, idx, shape: _index_add_np(sha
 def getitem(self, idx):
     """``x[idx]``: basic indexing gives a view; integer/bool tensor indexing a copy."""
     _check_0d_index(self, idx)
-    npidx = _np_index(idx)
-    _check_bounds(self._data.shape, npidx)
+    npidx = _check_bounds(self._data.shape, _np_index(idx))
     if not _is_basic(npidx):
         return apply(INDEX, self, idx=_torch_order(npidx))
     return apply(_view_op(npidx, self._data.shape), self, idx=npidx)
@@ -294,18 +309,14 @@ def _zeroed(g, idx):
 
 def setitem(self, idx, value):
     """``x[idx] = value``: an in-place write, recorded as CopySlices when grad is involved."""
-    Tensor = _T()
     if not isinstance(value, (Tensor, bool, int, float, np.number, np.bool_)):
-        from ..autograd.errors import tensor_type
-
         kind = type(value)
         name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
         raise TypeError(f"can't assign a {name} to a {tensor_type(self._data)}")
     _check_0d_index(self, idx)
     if idx is False:
         return  # selects nothing: PyTorch writes nothing and records nothing
-    npidx = _np_index(idx)
-    _check_bounds(self._data.shape, npidx)
+    npidx = _check_bounds(self._data.shape, _np_index(idx))
     if (not isinstance(value, Tensor) or value._data.size == 1) and any(
             _is_byte(i) for i in (idx if isinstance(idx, tuple) else (idx,))):
         # PyTorch fills a one-element value through masked_fill_, which takes bool masks only
@@ -326,9 +337,8 @@ def setitem(self, idx, value):
                 value.reshape(vshape).expand(target)  # raises PyTorch's "The expanded size ..." error
                 raise
     basic = _is_basic(npidx)
-    if basic and self._rg and self._grad_fn is None and _State.enabled:
+    if basic and self._rg and self._grad_fn is None and modes.recording:
         # PyTorch writes x[0] = v through a view of x (copy_ on x[0]): the view's error text
-        from ..autograd.explain import inplace_on_leaf
 
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation."
                            + inplace_on_leaf(self))
@@ -337,7 +347,6 @@ def setitem(self, idx, value):
         return
     # as PyTorch: copy_ into the view self[idx] (fill_ with a 0-d value of another shape; else the value viewed
     # without leading 1s, then expanded), so that a write through a view of a view is one CopySlices on the base
-    from .elementwise import COPY, FILL_TENSOR
 
     view = self if _whole(npidx, self._data.shape) else apply(_view_op(npidx, self._data.shape), self, idx=npidx)
     target = view._data.shape
@@ -388,6 +397,8 @@ def index_select(input, dim, index):
             raise IndexError("index out of range in self")
         return apply(INDEX_SELECT, input, idx=_ALL)
     size = input._data.shape[d] if input._data.ndim else 1
+    if size == 0 and index._data.size and input._data.ndim > 1:
+        raise RuntimeError("index_select(): self indexing axis dim should be positive")
     if index._data.size and (index._data.max() >= size or index._data.min() < 0):
         raise IndexError("index out of range in self")
     idx = (slice(None),) * d + (index._data.reshape(-1),)
@@ -506,9 +517,12 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     """A copy of ``input`` with ``src`` (or ``value``) written at ``index`` along ``dim``."""
     _check_index(index, "scatter")
     d = wrap_dims(dim, input._data.ndim)[0]
-    _check_scatter_bounds(input, d, index)
     src = src if src is not None else value
-    if not isinstance(src, _T()):
+    if isinstance(src, Tensor):
+        _check_scatter_add(input, d, index, src)  # the same checks (sizes against self and src, then bounds)
+    else:
+        _check_scatter_bounds(input, d, index)
+    if not isinstance(src, Tensor):
         kw = {} if reduce is None else {"reduce": reduce}
         return apply(SCATTER_VALUE, input, dim=d, index=index._data, value=src, **kw)
     if reduce is not None:
@@ -559,7 +573,7 @@ def _check_scatter_add(input, d, index, src):
 def scatter_add(input, dim, index, src):
     """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (repeats accumulate)."""
     d = wrap_dims(dim, input._data.ndim)[0] if input._data.ndim else wrap_dims(dim, 0) and 0
-    if not isinstance(src, _T()):
+    if not isinstance(src, Tensor):
         raise TypeError(f"scatter_add(): argument 'src' (position 3) must be Tensor, not {type(src).__name__}")
     _check_scatter_add(input, d, index, src)
     return apply(SCATTER_ADD, input, src, dim=d, index=index._data)
@@ -569,15 +583,17 @@ def scatter_add(input, dim, index, src):
 def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
     d = wrap_dims(dim, self._data.ndim)[0]
     src = src if src is not None else value
-    if not isinstance(src, _T()):
+    if not isinstance(src, Tensor):
+        _check_scatter_bounds(self, d, index)
         return apply_inplace(SCATTER_VALUE, self, dim=d, index=index._data, value=src)
+    _check_scatter_add(self, d, index, src)
     return apply_inplace(SCATTER, self, src, dim=d, index=index._data)
 
 
 @export("scatter_add_", function=False)
 def scatter_add_(self, dim, index, src):
     d = wrap_dims(dim, self._data.ndim)[0] if self._data.ndim else wrap_dims(dim, 0) and 0
-    if not isinstance(src, _T()):
+    if not isinstance(src, Tensor):
         raise TypeError(f"scatter_add_(): argument 'src' (position 3) must be Tensor, not {type(src).__name__}")
     _check_scatter_add(self, d, index, src)
     return apply_inplace(SCATTER_ADD, self, src, dim=d, index=index._data)
@@ -599,8 +615,6 @@ INDEX_ADD = Op("IndexAddBackward0", _index_add_fwd,
 
 def _check_index_func(func, input, dim, index, source):
     """PyTorch's index_func_meta_impl checks (index_add, index_copy, ...), in its order; the wrapped dim."""
-    from .._dtype import from_numpy_dtype
-
     d = wrap_dims(dim, input._data.ndim)[0] if input._data.ndim else wrap_dims(dim, 0) and 0
     i = index._data
 
@@ -651,9 +665,8 @@ def index_add_(self, dim, index, source, *, alpha=1):
 
 def _masked_fill_bw(n, g):
     mask = n.kwargs["mask"]
-    from .elementwise import where
 
-    m = _T()._make(mask, False, None)
+    m = Tensor._make(mask, False, None)
     return (where(m, 0.0, g),) + ((g * m).sum(),) * (len(n._in_meta) - 1)
 
 
@@ -676,8 +689,6 @@ def _mask(input, mask):
     try:
         np.broadcast_shapes(m.shape, input._data.shape)
     except ValueError:
-        from ._op import broadcast_error
-
         raise broadcast_error(m.shape, input._data.shape) from None  # PyTorch: a is the mask
     return m
 
@@ -685,10 +696,10 @@ def _mask(input, mask):
 @export("masked_fill")
 def masked_fill(input, mask, value):
     """``value`` where ``mask`` is True, else ``input``."""
-    if not isinstance(value, (_T(), bool, int, float, np.number, np.bool_)):
+    if not isinstance(value, (Tensor, bool, int, float, np.number, np.bool_)):
         raise TypeError(f"masked_fill(): argument 'value' must be Number or Tensor, not {type(value).__name__}")
     m = _mask(input, mask)
-    if isinstance(value, _T()):
+    if isinstance(value, Tensor):
         return apply(MASKED_FILL_T, input, value, mask=m)
     return apply(MASKED_FILL, input, mask=m, value=value)
 
@@ -697,7 +708,7 @@ def masked_fill(input, mask, value):
 def masked_fill_(self, mask, value):
     check_inplace(self)  # PyTorch refuses the leaf before it looks at the mask
     m = _mask(self, mask)
-    if isinstance(value, _T()):
+    if isinstance(value, Tensor):
         return apply_inplace(MASKED_FILL_T, self, value, mask=m)
     return apply_inplace(MASKED_FILL, self, mask=m, value=value)
 
@@ -710,19 +721,22 @@ def masked_select(input, mask):
 
 
 def _masked_select_bw(n, g):
+    _ = n.saved_tensors  # raises if the input was written in place since (PyTorch saves it)
     m = n.kwargs["mask"]
-    full = apply(INDEX_BACKWARD, g, idx=np.nonzero(m), shape=m.shape)
+    full = apply(INDEX_BACKWARD, g, idx=np.nonzero(m) if m.ndim else m, shape=m.shape)  # (a 0-d mask indexes itself)
     return full.sum_to_size(n._in_meta[0][0])
 
 
-MASKED_SELECT = Op("MaskedSelectBackward0", lambda a, mask: np.broadcast_to(a, mask.shape)[mask], _masked_select_bw)
-MASKED_SELECT.saves = True
+MASKED_SELECT = Op("MaskedSelectBackward0", lambda a, mask: np.broadcast_to(a, mask.shape)[mask], _masked_select_bw,
+                   save="a", saved_names=("self",))  # PyTorch saves the input (and the mask, a kwarg here)
 
 
 @export("take")
 def take(input, index):
     n = input._data.size
-    if isinstance(index, _T()) and index._data.size and (index._data.max() >= n or index._data.min() < -n):
+    if n == 0 and isinstance(index, Tensor) and index._data.size:
+        raise IndexError("take(): tried to take from an empty tensor")
+    if isinstance(index, Tensor) and index._data.size and (index._data.max() >= n or index._data.min() < -n):
         bad = int(index._data[(index._data >= n) | (index._data < -n)].flat[0])
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
     return getitem(input.reshape(-1), index)
@@ -730,7 +744,6 @@ def take(input, index):
 
 @export("nonzero")
 def nonzero(input, *, as_tuple=False):
-    Tensor = _T()
     if input._data.ndim == 0:  # as PyTorch: one row (or none) with no columns; as_tuple sees a 1-d tensor
         if as_tuple:
             return (Tensor._make(np.zeros(int(bool(input._data)), np.int64), False, None),)

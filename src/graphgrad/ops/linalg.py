@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._dtype import from_numpy_dtype
 from .._tensor import Tensor
-from ._op import Op, apply, broadcast_error, export
-
-
-def _T():
-    return Tensor
+from ._op import Op, _torch_name, apply, broadcast_error, export
+from .reduce import norm as _tensor_norm  # torch.norm; this module's norm is torch.linalg.norm
+from .shape import movedim, wrap_dims
+from .structure import diagonal
 
 
 def _matmul_bw(n, g):
@@ -108,7 +108,7 @@ def _shape_error(a, b):
     """PyTorch's text for operands that can't be multiplied (it depends on how matmul folds the ranks),
     followed by both shapes."""
     sa, sb = a.shape, b.shape
-    shapes = f" (shapes {list(sa)} and {list(sb)})"
+    shapes = f"\n(shapes {list(sa)} and {list(sb)})"
     if b.ndim <= 2 and a.ndim >= 2:  # a's leading dimensions fold into rows: mm or mv
         rows = int(np.prod(sa[:-1]))
         if b.ndim == 1:
@@ -135,8 +135,6 @@ _C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "in
 
 def _dtype_error(a, b):
     """PyTorch's text for operands of different dtypes (matmul does not promote)."""
-    from .._dtype import from_numpy_dtype
-
     A, B = (from_numpy_dtype(x.dtype)._legacy[:-len("Tensor")] for x in (a, b))
     if a.ndim == 1 and b.ndim == 1:
         return RuntimeError(f"dot : expected both vectors to have same dtype, but found {A} and {B}")
@@ -161,7 +159,7 @@ def matmul(input, other):
         raise RuntimeError(
             f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D"
         )
-    if a.dtype != b.dtype:
+    if a.dtype != b.dtype and a.ndim == b.ndim == 1:  # dot checks dtypes first, the others shapes first
         raise _dtype_error(a, b)
     if b.ndim > 2:  # batch dimensions must broadcast (checked first, as PyTorch does)
         try:
@@ -171,6 +169,8 @@ def matmul(input, other):
     k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if a.shape[-1] != k_b:
         raise _shape_error(a, b)
+    if a.dtype != b.dtype:
+        raise _dtype_error(a, b)
     return apply(_mm_name(a, b), input, other)
 
 
@@ -194,7 +194,7 @@ def bmm(input, mat2):
         s1, s2 = input._data.shape, mat2._data.shape
         raise RuntimeError(
             f"Expected size for first two dimensions of batch2 tensor to be: [{s1[0]}, {s1[2]}] but got: "
-            f"[{s2[0]}, {s2[1]}]. (shapes {list(s1)} and {list(s2)})"
+            f"[{s2[0]}, {s2[1]}].\n(shapes {list(s1)} and {list(s2)})"
         )
     return apply(BMM, input, mat2)
 
@@ -455,9 +455,6 @@ def einsum(*args):
 
 def _take_diagonals(t, dims):
     """Repeated labels within one operand: their diagonal, at the first occurrence's position."""
-    from .shape import movedim
-    from .structure import diagonal
-
     while len(set(dims)) != len(dims):
         for j, c in enumerate(dims):
             first = dims.index(c)
@@ -470,8 +467,6 @@ def _take_diagonals(t, dims):
 
 def _contract(a, da, b, db, needed, sizes):
     """The product of two labelled operands, summed over the labels they share and no later term needs."""
-    from .linalg import bmm
-
     batch = [c for c in da if c in db and c in needed]
     summed = [c for c in da if c in db and c not in needed]
     lo = [c for c in da if c not in db]
@@ -495,8 +490,6 @@ def _contract(a, da, b, db, needed, sizes):
             b2 = b2.reshape(b2._data.shape[:len(batch)] + (1,) * len(lo) + b2._data.shape[len(batch):])
         return a2 * b2, order
     if a._data.dtype != b._data.dtype:  # the batched product takes one dtype (mul above promotes)
-        from ._op import _torch_name
-
         raise RuntimeError(f"expected scalar type {_torch_name(a._data.dtype)} but found {_torch_name(b._data.dtype)}")
     a2 = full(arrange(a, da, batch + lo + summed), batch + lo + summed)
     b2 = full(arrange(b, db, batch + summed + ro), batch + summed + ro)
@@ -518,20 +511,16 @@ def _contract(a, da, b, db, needed, sizes):
 # --- vector and matrix norms (graphgrad.linalg) ---------------------------------------------------
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     """The ``ord``-norm of the elements (all, or over ``dim``): LinalgVectorNormBackward0."""
-    from .reduce import norm
-
     if isinstance(ord, Tensor) or isinstance(ord, str) or not isinstance(ord, (int, float)):
         raise TypeError(f"linalg_vector_norm(): argument 'ord' (position 2) must be Number, not "
                         f"{'Tensor' if isinstance(ord, Tensor) else type(ord).__name__}")
     if isinstance(dim, (list, tuple)) and not dim:
         dim = None
-    return norm(x, p=ord, dim=dim, keepdim=keepdim, dtype=dtype)
+    return _tensor_norm(x, p=ord, dim=dim, keepdim=keepdim, dtype=dtype)
 
 
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     """Frobenius, 1, -1, inf and -inf matrix norms over the two dimensions ``dim``."""
-    from .shape import wrap_dims
-
     if not isinstance(dim, (list, tuple)) or len(dim) != 2:
         raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {_dims_text(dim)}")
     if A._data.ndim < 2:

@@ -6,15 +6,15 @@ from __future__ import annotations
 import numpy as np
 
 from .. import return_types
+from .._core.modes import modes
 from .._dtype import is_float_np, to_dtype
 from .._tensor import Tensor
+from ..autograd import errors
 from ..autograd.graph import warn_at_user_line
-from ._op import Op, apply, export, summed_dims
+from ._op import Op, _torch_name, apply, export, summed_dims
+from .elementwise import maximum, minimum, where
+from .index import SORT_GATHER, STABLE_SORT_GATHER, TOPK_GATHER, scatter_into_zeros
 from .shape import wrap_dims
-
-
-def _T():
-    return Tensor
 
 
 def _dims(input, dim):
@@ -150,8 +150,6 @@ def _var_grad(g, a, k):
     dims = k["dims"]
     dof = _count(a._data.shape, dims) - k["correction"]
     if k.get("full") and dof <= 0:
-        from .elementwise import where
-
         return g * where(a == a.mean(), float("nan"), float("inf"))
     centered = a - a.mean(dims, keepdim=True)
     scale = 2.0 / dof if dof else float("inf")
@@ -169,7 +167,6 @@ VAR = Op("VarBackward0", _var_fwd, _var_bw, save="a")
 def _std_bw(n, g):
     # PyTorch's std_backward: var_backward of g / (2 * std), which is 0 where std is 0
     a, out = n.saved_tensors
-    from .elementwise import where
 
     return _var_grad(where(out == 0, 0.0, g / (out * 2)), a, n.kwargs)
 
@@ -237,31 +234,26 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 def _prod_bw(n, g):
-    (a,) = n.saved_tensors
+    a, out = n.saved_tensors  # PyTorch saves the result too: writing into it in place is refused
     k = n.kwargs
     dims, keepdim = k["dims"], k["keepdim"]
     arr = a._data
     if not (arr == 0).any():
-        out = a.prod(dims[0], keepdim=True) if len(dims) == 1 else a.prod()
-        return expand_reduced(g, arr.shape, dims, keepdim) * out / a
+        return expand_reduced(g * out, arr.shape, dims, keepdim) / a
     # With zeros, out / a is undefined: the gradient is the product of the *other* elements.
-    from ..autograd.grad_mode import _State
-
-    if _State.enabled:  # create_graph: the same product, built from differentiable ops
+    if modes.recording:  # create_graph: the same product, built from differentiable ops
         return expand_reduced(g, arr.shape, dims, keepdim) * _prod_of_others(a, dims)
     moved = np.moveaxis(arr, dims, tuple(range(-len(dims), 0)))
     flat = moved.reshape(moved.shape[: moved.ndim - len(dims)] + (-1,))
     left = np.cumprod(np.concatenate([np.ones_like(flat[..., :1]), flat[..., :-1]], -1), -1)
     right = np.flip(np.cumprod(np.concatenate([np.ones_like(flat[..., :1]), np.flip(flat, -1)[..., :-1]], -1), -1), -1)
     others = np.moveaxis((left * right).reshape(moved.shape), tuple(range(-len(dims), 0)), dims)
-    return expand_reduced(g, arr.shape, dims, keepdim) * _T()._make(others, False, None)
+    return expand_reduced(g, arr.shape, dims, keepdim) * Tensor._make(others, False, None)
 
 
 def _prod_of_others(a, dims):
     """For each element, the product of the other elements over ``dims`` (differentiable, no division:
     row i of an m x m matrix holds the m reduced elements with element i replaced by 1)."""
-    from .elementwise import where
-
     shape = a._data.shape
     keep = tuple(d for d in range(len(shape)) if d not in dims)
     perm = keep + tuple(dims)
@@ -277,10 +269,10 @@ def _prod_of_others(a, dims):
 
 
 PROD = Op("ProdBackward1", lambda a, dims, keepdim, dtype=None: np.prod(a, axis=dims, keepdims=keepdim, dtype=dtype),
-          _prod_bw, save="a")
+          _prod_bw, save=("a", "out"))
 
 
-PROD_ALL = Op("ProdBackward0", PROD.forward, _prod_bw, save="a")
+PROD_ALL = Op("ProdBackward0", PROD.forward, _prod_bw, save=("a", "out"))
 
 
 @export("prod")
@@ -355,12 +347,9 @@ def _cum_select_fwd(better):
 
 def _cum_select_bw(n, g):
     """The gradient goes to the element each running max/min came from (summed where several did)."""
-    from .index import scatter_into_zeros
-
+    _ = n.saved_tensors  # raises if the input was written in place since (PyTorch saves it)
     idx = n.state
     if idx is None:
-        from ..autograd import errors
-
         raise errors.second_backward(n)
     shape = n._in_meta[0][0]
     if not shape:
@@ -368,20 +357,29 @@ def _cum_select_bw(n, g):
     return scatter_into_zeros(g, n.kwargs["dim"], idx, shape)
 
 
-CUMMAX = Op("CummaxBackward0", _cum_select_fwd(np.greater_equal), _cum_select_bw, stateful=True)
-CUMMIN = Op("CumminBackward0", _cum_select_fwd(np.less_equal), _cum_select_bw, stateful=True)
+# PyTorch saves the input as well as the indices (its backward takes it): writing it in place is refused
+CUMMAX = Op("CummaxBackward0", _cum_select_fwd(np.greater_equal), _cum_select_bw, stateful=True, save="a",
+            saved_names=("self", "indices"))
+CUMMIN = Op("CumminBackward0", _cum_select_fwd(np.less_equal), _cum_select_bw, stateful=True, save="a",
+            saved_names=("self", "indices"))
 
 
 @export("cummax")
 def cummax(input, dim):
     """``(values, indices)``: the running maximum along ``dim`` and the index it was last reached at."""
-    return _with_indices(CUMMAX, input, dim=_dim(input, dim))
+    return _with_indices(CUMMAX, input, dim=_cum_dim("cummax", input, dim))
+
+
+def _cum_dim(name, input, dim):
+    if input._data.ndim == 0 and dim not in (0, -1):
+        raise IndexError(f"{name}(): Expected reduction dim -1 or 0 for scalar but got {dim}")
+    return _dim(input, dim)
 
 
 @export("cummin")
 def cummin(input, dim):
     """``(values, indices)``: the running minimum along ``dim`` and the index it was last reached at."""
-    return _with_indices(CUMMIN, input, dim=_dim(input, dim))
+    return _with_indices(CUMMIN, input, dim=_cum_dim("cummin", input, dim))
 
 
 def _logcumsumexp_fwd(a, dim):
@@ -391,8 +389,6 @@ def _logcumsumexp_fwd(a, dim):
 def _logcumsumexp_bw(n, g):
     """``grad_j = sum_{i >= j} g_i exp(a_j - out_i)``; every exponent is <= 0 (out_i covers a_j), so the
     pairwise form is stable. Built from graphgrad ops, so it differentiates again."""
-    from .elementwise import where
-
     a, out = n.saved_tensors
     if not a._data.ndim:
         return g * 1
@@ -411,8 +407,6 @@ LOGCUMSUMEXP = Op("LogcumsumexpBackward0", _logcumsumexp_fwd, _logcumsumexp_bw, 
 def logcumsumexp(input, dim):
     """``log(cumsum(exp(x)))`` along ``dim``, computed stably."""
     if input._data.dtype.kind in "biu":
-        from ._op import _torch_name
-
         raise NotImplementedError(f'"logcumsumexp_out_cpu" not implemented for \'{_torch_name(input._data.dtype)}\'')
     return apply(LOGCUMSUMEXP, input, dim=_dim(input, dim))
 
@@ -423,9 +417,9 @@ def _evenly_bw(n, g):
     a, out = n.saved_tensors
     k = n.kwargs
     dims, keepdim = k.get("dims"), k.get("keepdim", False)
-    if dims is None:
-        mask = (a == out).to(g.dtype)
-        return mask * (g / mask.sum())
+    if dims is None:  # PyTorch's evenly_distribute_backward: zeros elsewhere, a NaN result picks the NaNs
+        mask = a.isnan() if np.isnan(out._data).any() else a == out
+        return (g / mask.sum()).where(mask, 0.0)
     outk = expand_reduced(out, a._data.shape, dims, keepdim)
     mask = (a == outk).to(g.dtype)
     count = mask.sum(dims, keepdim=True)
@@ -457,8 +451,6 @@ def _select_bw(n, g):
     k = n.kwargs
     idx = n.state
     if idx is None:
-        from ..autograd import errors
-
         raise errors.second_backward(n)
     dim = k["dim"]
     shape = n._in_meta[0][0]
@@ -467,7 +459,6 @@ def _select_bw(n, g):
     if not k["keepdim"]:
         g = g.unsqueeze(dim)
         idx = np.expand_dims(idx, dim)
-    from .index import scatter_into_zeros
 
     return scatter_into_zeros(g, dim, idx, shape)
 
@@ -477,12 +468,9 @@ MIN_DIM = Op("MinBackward0", _select_fwd(np.argmin), _select_bw, stateful=True)
 
 
 def _max_min(input, dim, keepdim, other, full_op, dim_op, name):
-    Tensor = _T()
     if isinstance(dim, Tensor):
         other = dim
     if other is not None:
-        from .elementwise import maximum, minimum
-
         return maximum(input, other) if name == "max" else minimum(input, other)
     if dim is None:
         if input._data.size == 0:
@@ -491,7 +479,7 @@ def _max_min(input, dim, keepdim, other, full_op, dim_op, name):
                 "dim with the 'dim' argument."
             )
         return apply(full_op, input)
-    d = wrap_dims(dim, input._data.ndim)[0] if input._data.ndim else 0
+    d = wrap_dims(dim, input._data.ndim)[0]
     _nonempty_dim(name, input, (d,))
     vals = apply(dim_op, input, dim=d, keepdim=keepdim)
     node = vals._grad_fn
@@ -547,7 +535,6 @@ def amin(input, dim=(), keepdim=False):
 
 
 def _arg(pick, input, dim, keepdim):
-    Tensor = _T()
     if input._data.dtype == np.bool_:
         raise RuntimeError(f"{pick.__name__}(): does not support bool input")
     if dim is None:
@@ -575,15 +562,20 @@ def argmin(input, dim=None, keepdim=False):
 def argsort(input, dim=-1, descending=False, stable=False):
     d = wrap_dims(dim, input._data.ndim)[0]
     if input._data.ndim == 0:
-        return _T()._make(np.zeros((), np.int64), False, None)
-    idx = np.argsort(-input._data if descending else input._data, axis=d, kind="stable")
-    return _T()._make(idx.astype(np.int64), False, None)
+        return Tensor._make(np.zeros((), np.int64), False, None)
+    a = input._data
+    if descending and is_float_np(a.dtype) and np.isnan(a).any():
+        idx = np.lexsort((-a, ~np.isnan(a)), axis=d)  # PyTorch ranks NaN above everything
+    else:
+        if descending and a.dtype.kind in "bu":
+            a = a.astype(np.int64)  # (negating bool or unsigned values does not reverse their order)
+        idx = np.argsort(-a if descending else a, axis=d, kind="stable")
+    return Tensor._make(idx.astype(np.int64), False, None)
 
 
 @export("sort")
 def sort(input, dim=-1, descending=False, stable=False):
     idx = argsort(input, dim, descending)
-    from .index import SORT_GATHER, STABLE_SORT_GATHER
 
     op = STABLE_SORT_GATHER if stable else SORT_GATHER
     return return_types.sort((apply(op, input, dim=wrap_dims(dim, input._data.ndim)[0], index=idx._data), idx))
@@ -591,14 +583,13 @@ def sort(input, dim=-1, descending=False, stable=False):
 
 @export("topk")
 def topk(input, k, dim=-1, largest=True, sorted=True):
-    d = wrap_dims(dim, input._data.ndim)[0] if input._data.ndim else 0
+    d = wrap_dims(dim, input._data.ndim)[0]
     if not 0 <= k <= (input._data.shape[d] if input._data.ndim else 1):
         raise RuntimeError("selected index k out of range")
     idx = argsort(input, dim, descending=largest)
     if input._data.ndim:
         sl = (slice(None),) * d + (slice(0, k),)
-        idx = _T()._make(np.ascontiguousarray(idx._data[sl]), False, None)
-    from .index import TOPK_GATHER
+        idx = Tensor._make(np.ascontiguousarray(idx._data[sl]), False, None)
 
     return return_types.topk((apply(TOPK_GATHER, input, dim=d, index=idx._data), idx))
 
@@ -606,19 +597,19 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
 @export("all")
 def all(input, dim=None, keepdim=False):
     axis = None if dim is None else _dims(input, dim)
-    return _T()._make(np.asarray(np.all(input._data, axis=axis, keepdims=keepdim)), False, None)
+    return Tensor._make(np.asarray(np.all(input._data, axis=axis, keepdims=keepdim)), False, None)
 
 
 @export("any")
 def any(input, dim=None, keepdim=False):
     axis = None if dim is None else _dims(input, dim)
-    return _T()._make(np.asarray(np.any(input._data, axis=axis, keepdims=keepdim)), False, None)
+    return Tensor._make(np.asarray(np.any(input._data, axis=axis, keepdims=keepdim)), False, None)
 
 
 @export("count_nonzero")
 def count_nonzero(input, dim=None):
     axis = None if dim is None else _dims(input, dim)
-    return _T()._make(np.asarray(np.count_nonzero(input._data, axis=axis), dtype=np.int64), False, None)
+    return Tensor._make(np.asarray(np.count_nonzero(input._data, axis=axis), dtype=np.int64), False, None)
 
 
 # --- logsumexp, norm, softmax ---------------------------------------------------------------------
@@ -651,7 +642,6 @@ def _norm2_bw(n, g):
     k = n.kwargs
     shape = a._data.shape
     o = expand_reduced(out, shape, k["dims"], k["keepdim"])
-    from .elementwise import where
 
     return expand_reduced(g, shape, k["dims"], k["keepdim"]) * where(o == 0, 0.0, a / o)
 
@@ -684,7 +674,6 @@ def _norm_p_bw(n, g):
         return g * 0
     if p == 1:
         return a.sign() * g
-    from .elementwise import where
 
     o = expand_reduced(out, shape, dims, keepdim)
     if p in (np.inf, -np.inf):
@@ -736,7 +725,9 @@ def _check_norm_identity(input, p, dim, dims):
 
 
 def _softmax_np(a, dim):
-    if a.size == 0 or a.ndim == 0:
+    if a.ndim == 0:  # its own dimension: 1, or NaN for NaN and the infinities, as PyTorch
+        return _softmax_np(a.reshape(1), 0).reshape(())
+    if a.size == 0:
         return np.ones_like(a)
     e = np.exp(a - np.max(a, axis=dim, keepdims=True))
     return e / np.sum(e, axis=dim, keepdims=True)
@@ -749,7 +740,9 @@ def _softmax_bw(n, g):
 
 
 def _log_softmax_np(a, dim):
-    if a.size == 0 or a.ndim == 0:
+    if a.ndim == 0:
+        return _log_softmax_np(a.reshape(1), 0).reshape(())
+    if a.size == 0:
         return np.zeros_like(a)
     m = np.max(a, axis=dim, keepdims=True)
     shifted = a - m
@@ -776,7 +769,14 @@ LOG_SOFTMAX = Op("LogSoftmaxBackward0", _log_softmax_np, _log_softmax_bw, save="
 def _softmax_dim(input, dim):
     if dim is None:  # torch.softmax has no implicit dim (nn.functional.softmax picks one before calling it)
         raise TypeError("softmax(): argument 'dim' must be int, not NoneType")
-    return wrap_dims(dim, input._data.ndim)[0] if input._data.ndim else 0
+    return wrap_dims(dim, input._data.ndim)[0]
+
+
+def _softmax_kernel_check(name, input, d):
+    """PyTorch's softmax kernels are floating point only; the error names the kernel (last dim or not)."""
+    if not is_float_np(input._data.dtype):
+        kernel = f"{name}_lastdim_kernel_impl" if d >= input._data.ndim - 1 else f"{name}_kernel_impl"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_torch_name(input._data.dtype)}\'')
 
 
 @export("softmax")
@@ -784,7 +784,9 @@ def softmax(input, dim, dtype=None, _stacklevel=3):
     """``exp(x) / sum(exp(x))`` along ``dim``, numerically stable."""
     if dtype is not None:
         input = input.to(dtype)
-    return apply(SOFTMAX, input, dim=_softmax_dim(input, dim))
+    d = _softmax_dim(input, dim)
+    _softmax_kernel_check("softmax", input, d)
+    return apply(SOFTMAX, input, dim=d)
 
 
 @export("log_softmax")
@@ -792,7 +794,9 @@ def log_softmax(input, dim, dtype=None, _stacklevel=3):
     """``x - logsumexp(x)`` along ``dim``, numerically stable."""
     if dtype is not None:
         input = input.to(dtype)
-    return apply(LOG_SOFTMAX, input, dim=_softmax_dim(input, dim))
+    d = _softmax_dim(input, dim)
+    _softmax_kernel_check("log_softmax", input, d)
+    return apply(LOG_SOFTMAX, input, dim=d)
 
 
 # --- nansum and the order statistics: median, kthvalue, mode ------------------------------------------
@@ -866,7 +870,8 @@ def _mode_fwd(a, dim, keepdim):
         uniq, counts = np.unique(row, return_counts=True)
         v = uniq[np.argmax(counts)]
         vals[r] = v
-        idx[r] = np.nonzero(row == v)[0][-1]
+        same = row == v if v == v else np.isnan(row)  # np.unique counts the NaNs as one value
+        idx[r] = np.nonzero(same)[0][-1]
     shape = moved.shape[:-1]
     vals, idx = vals.reshape(shape), idx.reshape(shape)
     if keepdim:
@@ -897,7 +902,7 @@ def _with_indices(op, input, **kw):
     node = vals._grad_fn
     idx = node.state if node is not None else op.forward(input._data, **kw)[1]
     result = getattr(return_types, op.forward_name.lower())
-    return result((vals, _T()._make(np.asarray(idx, dtype=np.int64), False, None)))
+    return result((vals, Tensor._make(np.asarray(idx, dtype=np.int64), False, None)))
 
 
 def _dim(input, dim):
@@ -908,6 +913,8 @@ def _dim(input, dim):
 @export("median")
 def median(input, dim=None, keepdim=False):
     """The lower median of all elements, or ``(values, indices)`` along ``dim``."""
+    if input._data.dtype == np.bool_:
+        raise NotImplementedError(f'"{"median_cpu" if dim is None else "median_out"}" not implemented for \'Bool\'')
     if dim is None:
         return apply(MEDIAN_ALL, input)
     return _with_indices(MEDIAN_DIM, input, dim=_dim(input, dim), keepdim=keepdim)
@@ -926,7 +933,11 @@ def kthvalue(input, k, dim=-1, keepdim=False):
 @export("mode")
 def mode(input, dim=-1, keepdim=False):
     """The most frequent value along ``dim`` and the index of its last occurrence."""
-    return _with_indices(MODE, input, dim=_dim(input, dim), keepdim=keepdim)
+    d = _dim(input, dim)
+    if input._data.ndim and input._data.shape[d] == 0 and input._data.size == 0:
+        raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
+    return _with_indices(MODE, input, dim=d, keepdim=keepdim)
+
 
 
 _TRAPEZOID_SIGNATURES = (" * (Tensor y, Tensor x, *, int dim = -1)\n"

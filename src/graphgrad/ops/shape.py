@@ -6,14 +6,14 @@ import math
 
 import numpy as np
 
+from .._constants import contiguous_format, preserve_format
+from .._dtype import dtype as _dtype_cls
+from .._dtype import from_numpy_dtype
 from .._tensor import Tensor
 from ..autograd.graph import warn_at_user_line
 from ._args import missing_args_error
 from ._op import Op, apply, export
-
-
-def _T():
-    return Tensor
+from .elementwise import CLONE
 
 
 def parse_shape(args):
@@ -108,9 +108,6 @@ def reshape(input, *shape):
 
 def _view_dtype(self, dtype):
     """``x.view(dtype)``: the same bytes read as another dtype (no gradient flows through it)."""
-    from .._dtype import dtype as _dtype_cls
-    from .._dtype import from_numpy_dtype
-
     if not isinstance(dtype, _dtype_cls):
         raise TypeError(f"view(): argument 'dtype' must be torch.dtype, not {type(dtype).__name__}")
     arr = self._data
@@ -424,14 +421,14 @@ def repeat_interleave(input, repeats, dim=None):
     if dim is None:
         input, dim = input.reshape(-1), 0
     d = _wrap(dim, input._data.ndim)
-    reps = repeats._data if isinstance(repeats, _T()) else int(repeats)
+    reps = repeats._data if isinstance(repeats, Tensor) else int(repeats)
     if np.any(np.asarray(reps) < 0):
-        tensor_repeats = isinstance(repeats, _T())
+        tensor_repeats = isinstance(repeats, Tensor)
         raise RuntimeError("repeats can not be negative" if tensor_repeats else "Repeats must be non-negative")
     idx = np.repeat(np.arange(input._data.shape[d]), reps)
     from .index import index_select
 
-    return index_select(input, d, _T()._make(idx, False, None))
+    return index_select(input, d, Tensor._make(idx, False, None))
 
 
 FLIP = Op("FlipBackward0", lambda a, dims: np.flip(a, dims).copy(), lambda n, g: g.flip(n.kwargs["dims"]))
@@ -461,6 +458,9 @@ def roll(input, shifts, dims=None):
         s = s if isinstance(s, int) else s[0]
         return apply(ROLL_FLAT, input, shifts=int(s))
     shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    if input._data.ndim == 0:
+        d = dims if isinstance(dims, int) else tuple(dims)[0]
+        raise IndexError(f"Dimension specified as {d} but tensor has no dimensions")
     return apply(ROLL, input, shifts=shifts, dims=wrap_dims(dims, input._data.ndim))
 
 
@@ -478,7 +478,7 @@ CAT = Op("CatBackward0", lambda *arrs, dim: np.concatenate(arrs, axis=dim), _cat
 
 
 def _check_seq(tensors, name):
-    if isinstance(tensors, _T()):
+    if isinstance(tensors, Tensor):
         raise TypeError(f"{name}(): argument 'tensors' must be tuple of Tensors, not Tensor")
     tensors = list(tensors)
     if not tensors:
@@ -502,14 +502,14 @@ def cat(tensors, dim=0):
         s = t._data.shape
         if len(s) != len(ref):
             raise RuntimeError(
-                f"Tensors must have same number of dimensions: got {len(ref)} and {len(s)} "
-                f"(shapes {list(ref)} and {list(s)})"
+                f"Tensors must have same number of dimensions: got {len(ref)} and {len(s)}"
+                f"\n(shapes {list(ref)} and {list(s)})"
             )
         for k in range(len(ref)):
             if k != d and s[k] != ref[k]:
                 raise RuntimeError(
                     f"Sizes of tensors must match except in dimension {d}. Expected size {ref[k]} but got size "
-                    f"{s[k]} for tensor number {i} in the list. (shapes {list(ref)} and {list(s)})"
+                    f"{s[k]} for tensor number {i} in the list.\n(shapes {list(ref)} and {list(s)})"
                 )
     return apply(CAT, *tensors, dim=d)
 
@@ -650,15 +650,12 @@ def narrow(input, dim, start, length):
 @export("contiguous", function=False)
 def contiguous(self, memory_format=None):
     """This tensor if it lies in memory in ``memory_format`` (row-major by default), else a copy that does."""
-    from .._constants import contiguous_format, preserve_format
-
     fmt = memory_format or contiguous_format
     fmt._check_rank(self._data)
     if fmt.holds(self._data):
         return self
     if fmt is preserve_format:
         raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
-    from .elementwise import CLONE
 
     out = apply(CLONE, self)
     out._data = fmt.arrange(out._data)

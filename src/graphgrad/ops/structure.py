@@ -10,13 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor
-from ._op import Op, apply, apply_inplace, broadcast_error, export
-from .shape import _wrap
-
-
-def _T():
-    return Tensor
-
+from ._op import Op, apply, apply_inplace, broadcast_error, check_inplace, export
+from .shape import _wrap, cat
 
 # --- tril / triu ----------------------------------------------------------------------------------
 TRIL = Op("TrilBackward0", lambda a, diagonal: np.tril(a, diagonal),
@@ -45,6 +40,7 @@ def triu(input, diagonal=0):
 
 @export("tril_", function=False)
 def tril_(self, diagonal=0):
+    check_inplace(self)  # PyTorch refuses a leaf before it looks at the shape
     if self._data.ndim < 2:
         raise RuntimeError("tril: input tensor must have at least 2 dimensions")
     return apply_inplace(TRIL, self, diagonal=int(diagonal))
@@ -52,6 +48,7 @@ def tril_(self, diagonal=0):
 
 @export("triu_", function=False)
 def triu_(self, diagonal=0):
+    check_inplace(self)
     if self._data.ndim < 2:
         raise RuntimeError("triu: input tensor must have at least 2 dimensions")
     return apply_inplace(TRIU, self, diagonal=int(diagonal))
@@ -164,6 +161,8 @@ def trace(input):
     """The sum of a matrix's diagonal."""
     if input._data.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input._data.ndim}")
+    if input._data.dtype == np.bool_:
+        raise NotImplementedError("\"trace\" not implemented for 'Bool'")
     return apply(TRACE, input)
 
 
@@ -243,7 +242,7 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
             continue
         if t is not input:
             if not isinstance(t, Tensor):
-                t = _T()._make(np.asarray(t, dtype=input._data.dtype), False, None).expand(
+                t = Tensor._make(np.asarray(t, dtype=input._data.dtype), False, None).expand(
                     input._data.shape[:d] + (1,) + input._data.shape[d + 1:])
             if t._data.ndim != nd:
                 raise RuntimeError("diff expects prepend or append to be the same dimension as input")
@@ -254,7 +253,6 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
                         f"the differencing dimension; input.size({k}) = {input._data.shape[k]}, but got "
                         f"tensor.size({k}) = {t._data.shape[k]}")
         parts.append(t)
-    from .shape import cat
 
     x = cat(parts, d) if len(parts) > 1 else input
     for _ in range(n):
@@ -276,7 +274,7 @@ def _index_fill_np(a, dim, index, value):
 
 def _index_fill_bw(n, g):
     k = n.kwargs
-    index = _T()._make(k["index"], False, None)
+    index = Tensor._make(k["index"], False, None)
     g_self = apply(INDEX_FILL, g, dim=k["dim"], index=k["index"], value=0)
     if len(n._in_meta) == 1:
         return g_self

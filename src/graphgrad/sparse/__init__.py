@@ -20,6 +20,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype
+from .._device import check_device
+from .._repr import tensor_repr
+from .._size import Size
 from .._tensor import Tensor, _new
 
 _UNSUPPORTED = ("Could not run this operation with arguments from the 'SparseCPU' backend.\n"
@@ -55,8 +58,6 @@ class SparseTensor(Tensor):
 
     @property
     def shape(self):
-        from .._size import Size
-
         return Size(self._coo_shape)
 
     def size(self, dim=None):
@@ -86,8 +87,6 @@ class SparseTensor(Tensor):
         raise TypeError("can't convert Sparse layout tensor to numpy. Use Tensor.to_dense() first.")
 
     def __repr__(self):
-        from .._repr import tensor_repr
-
         pad = " " * len("tensor(indices=")
         indices = tensor_repr(_long(self._coo_indices)).replace("\n", "\n" + pad)
         values = tensor_repr(self._coo_values.detach()).replace("\n", "\n" + " " * len("       values="))
@@ -256,7 +255,6 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
     makes a new leaf whose ``.grad`` is sparse, as in PyTorch.
     """
     from .. import tensor
-    from .._device import check_device
 
     if device is not None:
         check_device(device)

@@ -11,6 +11,7 @@ import contextlib
 
 import numpy as np
 
+from .. import _factories
 from .._dtype import get_default_dtype, promote_types
 from .._tensor import Tensor
 
@@ -154,7 +155,6 @@ def _compare_numbers(actual, expected, id, rtol, atol, equal_nan, check_dtype, *
 def _as_tensor(value):
     if isinstance(value, Tensor):
         return value
-    from .. import _factories
 
     try:
         return _factories.as_tensor(value)

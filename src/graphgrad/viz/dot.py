@@ -26,9 +26,12 @@ from __future__ import annotations
 import os
 import re
 
+from .._core.sites import user_frame
+from .._tensor import Tensor
 from ..autograd import ledger
-from ..autograd.explain import names_in_user_frame, user_frame
+from ..autograd.explain import names_in_user_frame
 from ..autograd.graph import AccumulateGrad
+from ..autograd.walk import flatten, reachable
 
 ALIVE, RETAINED = None, "gold"
 FREED_COLOURS = ("lightpink", "plum", "lightsalmon", "thistle", "pink3", "rosybrown1", "orchid1", "mistyrose3")
@@ -104,17 +107,6 @@ def _digraph_class():
 # --- labels, as torchviz writes them -----------------------------------------------------------------
 def size_to_str(size):
     return "(" + ", ".join(str(int(v)) for v in size) + ")"
-
-
-def _life_text(life):
-    if life.state == "freed":
-        if life.call is None:
-            return "freed"
-        ran = life.holds_nothing and getattr(life.call, "kind", "") != "release"
-        return f"{'ran in' if ran else 'freed by'} {ledger.label(life.call)}"
-    if life.state == "retained":
-        return f"retained by {ledger.label(life.call)}" if life.call is not None else "retained"
-    return "alive: holds its saved tensors" if not life.holds_nothing else "alive (saves nothing)"
 
 
 # --- collapsing modules ----------------------------------------------------------------------------------
@@ -297,8 +289,6 @@ def make_dot(var, params=None, show_attrs=False, show_saved=False, max_attr_char
 
 
 def _make_dot(var, params, show_attrs, show_saved, max_attr_chars, collapse, show_sites, legend, frame_names):
-    from .._tensor import Tensor
-
     Digraph = _digraph_class()
     if params is not None:
         assert all(isinstance(p, Tensor) for p in params.values())
@@ -312,7 +302,7 @@ def _make_dot(var, params, show_attrs, show_saved, max_attr_chars, collapse, sho
 
     outputs = _flatten(var)
     roots = [t.grad_fn for t in outputs if t.grad_fn is not None]
-    nodes = ledger.walk(roots)
+    nodes = reachable(roots)
     lives = ledger.lifetimes(nodes)
     groups = _groups_from(collapse, param_map, params)
     owner = _assign_groups(groups, nodes)
@@ -392,7 +382,7 @@ def _make_dot(var, params, show_attrs, show_saved, max_attr_chars, collapse, sho
                 label = _with_attrs(fn, label, max_attr_chars)
             tip = f"{fn.name()} created at {sites(site) or 'unknown location'}"
             if life is not None:
-                tip += "; " + _life_text(life)
+                tip += "; " + ledger.life_text(life, say_what_alive_holds=True)
             w.node(fid, label, tooltip=tip, **style_of(life))
         for u, _ in fn.next_functions:
             if u is not None:
@@ -446,17 +436,9 @@ def _with_attrs(fn, name, max_attr_chars):
 
 
 def _flatten(var):
-    from .._tensor import Tensor
-
-    out = []
-    stack = [var]
-    while stack:
-        v = stack.pop(0)
-        if isinstance(v, (list, tuple)):
-            stack[:0] = list(v)
-        elif isinstance(v, Tensor):
-            out.append(v)
-        else:
+    out = flatten(var)
+    for v in out:
+        if not isinstance(v, Tensor):
             raise TypeError(f"make_dot expects a tensor or a list/tuple of tensors, got {type(v).__name__}")
     return out
 

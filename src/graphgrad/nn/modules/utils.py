@@ -7,6 +7,8 @@ from itertools import repeat
 
 import numpy as np
 
+from ... import _dtype
+from ..._device import check_device
 from ..._tensor import Tensor
 
 
@@ -33,9 +35,6 @@ def _reverse_repeat_tuple(t, n):
 
 def _empty(shape, dtype=None, device=None):
     """An uninitialised (zero) tensor for a new parameter or buffer, like ``torch.empty(shape, **factory_kwargs)``."""
-    from ... import _dtype
-    from ..._device import check_device
-
     if device is not None:
         check_device(device)  # only the CPU exists: anything else raises what a CPU-only PyTorch raises
     dt = _dtype.to_dtype(dtype).np if dtype is not None else _dtype.get_default_dtype().np

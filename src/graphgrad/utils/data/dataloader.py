@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 import math
 
+from ... import _random_kernels as K
+from ...random import generator_or_default
 from ._utils import default_collate, default_convert
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
@@ -82,8 +84,6 @@ class DataLoader:
     def __iter__(self):
         # as PyTorch: starting an iteration draws the workers' base seed at once (r64 % 2**63), from the
         # loader's generator or the default one; the sampler draws its own on the first batch
-        from ... import _random_kernels as K
-        from ...random import generator_or_default
 
         self._base_seed = int(K.random_full(generator_or_default(self.generator), 1, "int64")[0])
         return self._iter_stream() if self._iterable else self._iter_map()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 
 from ... import _random_kernels as K
+from ..._dtype import float64
+from ..._factories import as_tensor, multinomial
 from ...random import Generator, generator_or_default
 
 
@@ -86,9 +88,6 @@ class WeightedRandomSampler(Sampler):
     """
 
     def __init__(self, weights, num_samples, replacement=True, generator=None):
-        from ..._dtype import float64
-        from ..._factories import as_tensor
-
         if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples <= 0:
             raise ValueError(f"num_samples should be a positive integer value, but got num_samples={num_samples}")
         if not isinstance(replacement, bool):
@@ -103,8 +102,6 @@ class WeightedRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self):
-        from ..._factories import multinomial
-
         yield from multinomial(self.weights, self.num_samples, self.replacement, generator=self.generator).tolist()
 
     def __len__(self):

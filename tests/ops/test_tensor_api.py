@@ -11,7 +11,7 @@ import pytest
 
 import graphgrad
 
-from ._parity import dtype_name, node_name, same
+from .._parity import dtype_name, node_name, same
 
 # --- dtypes and promotion ---------------------------------------------------------------------------
 PROMOTION = [
@@ -440,7 +440,7 @@ TRANSPOSES = ["x0.T", "x1.T", "x2.T", "x3.T", "x0.mT", "x1.mT", "x2.mT", "x3.mT"
 def test_transpose_properties_on_any_ndim(torch_ref, expr):
     """Shapes, grad_fn names and errors (``x1.mT``: PyTorch's RuntimeError, not an internal IndexError);
     PyTorch warns once per process for some of these, so the warnings are compared separately."""
-    from ._parity import compare, observe
+    from .._parity import compare, observe
 
     g, _ = observe(_transposed(expr), graphgrad)
     t, _ = observe(_transposed(expr), torch_ref)

@@ -102,7 +102,7 @@ def test_dropping_the_graph_frees_everything_without_gc(traced):
 
 def test_second_backward_after_free_raises(torch_ref):
     """The freed graph behaves as PyTorch's: the second backward raises the same error."""
-    from ._parity import same
+    from .._parity import same
 
     def scenario(T):
         x = T.ones(4, 4, requires_grad=True)

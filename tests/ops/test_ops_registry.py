@@ -9,6 +9,7 @@ the spelling differs. Non-differentiable arguments (index tensors, masks) are bu
 
 from __future__ import annotations
 
+import warnings
 import zlib
 from dataclasses import dataclass, field
 
@@ -16,10 +17,11 @@ import numpy as np
 import pytest
 
 import graphgrad
-from graphgrad.autograd.graph import iter_graph
+from graphgrad.autograd.walk import reachable
 from graphgrad.ops import REGISTRY
 
-from ._parity import flat, run_both
+from .._parity import flat, run_both
+from ..nn.test_functional import CASES as NN_CASES
 
 # graphgrad silences NumPy's floating-point warnings from its ops with a filter installed at import
 # (ops.elementwise.quiet_numpy_warnings); pytest resets the filters for every test, so restate it here.
@@ -130,6 +132,9 @@ CASES = [
     C("sigmoid_fn", lambda T, a: T.sigmoid(a), (S23,)),
     C("relu", lambda T, a: a.relu(), (S23,)),
     C("relu_fn", lambda T, a: T.relu(a), (S23,)),
+    # a gradient penalty: relu's first derivative requires grad through the saved result (ThresholdBackwardBackward0)
+    C("relu_grad_penalty", lambda T, a: T.autograd.grad(T.relu(a).sum(), a, create_graph=True)[0] * a, (S23,),
+      gradcheck=False, gradgrad=False),
     C("erf", lambda T, a: T.erf(a), (S23,)),
     C("erfinv", lambda T, a: T.erfinv(a), (S23,), domain=(-0.95, 0.95)),
     C("lgamma", lambda T, a: T.lgamma(a), (S23,), domain=(-3.7, 4.0)),
@@ -696,10 +701,12 @@ def test_gradcheck_catches_wrong_derivative():
 
 
 # --- every registered op is exercised by some case -------------------------------------------------
-# The core op modules whose registry entries this file must cover. Ops that other packages register
-# (graphgrad.nn's functional ops, ...) are covered by those packages' own test suites.
+# The op modules whose registry entries must be covered: by this file's cases, and graphgrad.ops.nn's (conv,
+# pooling, losses, norms) by the cases of tests/nn/test_functional.py, run here to their third derivative
+# where they are gradgradchecked.
 CORE_MODULES = {"graphgrad.ops.elementwise", "graphgrad.ops.reduce", "graphgrad.ops.shape", "graphgrad.ops.index",
-                "graphgrad.ops.linalg", "graphgrad.ops._op", "graphgrad._factories", "graphgrad.ops.structure"}
+                "graphgrad.ops.linalg", "graphgrad.ops._op", "graphgrad._factories", "graphgrad.ops.structure",
+                "graphgrad.ops.nn"}
 ALLOWED_UNCOVERED = {
     # random in-place fills that take no tensor arguments and whose gradient is zero; normal_ and
     # uniform_ are covered, these differ only in the sampler.
@@ -711,11 +718,38 @@ ALLOWED_UNCOVERED = {
 def _ops_in_graph(tensors):
     """The Op objects recorded in the graphs of ``tensors`` (several ops may share one node name)."""
     roots = [t.grad_fn for t in tensors if t is not None and t.grad_fn is not None]
-    return {id(n.op) for n in iter_graph(roots) if hasattr(n, "op")}
+    return {id(n.op) for n in reachable(roots) if hasattr(n, "op")}
+
+
+def _covered_by_nn_cases():
+    covered = set()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the cases' own warnings (kl_div's 'mean', ...) are tested in tests/nn
+        for case in NN_CASES:
+            covered |= _ops_of_nn_case(case)
+    return covered
+
+
+def _ops_of_nn_case(case):
+    """The ops in the graph of an nn case, of its derivative, and (gradgradchecked cases) of its second one."""
+    xs = [graphgrad.tensor(a.astype(np.float64), requires_grad=i not in case.no_grad) if a.dtype.kind == "f"
+          else graphgrad.tensor(a) for i, a in enumerate(case.inputs)]
+    outs = [o for o in flat(case.fn(graphgrad.nn.functional, *xs)) if o.requires_grad]
+    covered = _ops_in_graph(outs)
+    wrt = [x for x in xs if x.requires_grad]
+    for _ in range(2 if case.ggc else 1):
+        if not (outs and wrt):
+            break
+        gos = [graphgrad.ones_like(o).requires_grad_() for o in outs]
+        grads = graphgrad.autograd.grad(outs, wrt, gos, create_graph=True, allow_unused=True)
+        outs = [g for g in grads if g is not None and g.requires_grad]
+        wrt = wrt + gos  # a derivative's own derivative may depend only on the upstream gradient
+        covered |= _ops_in_graph(outs)
+    return covered
 
 
 def test_registry_covered():
-    covered = set()
+    covered = _covered_by_nn_cases()
     for case in CASES:
         xs = _f64_inputs(case)
         outs = [o for o in flat(case.fn(graphgrad, *xs)) if o.requires_grad]

@@ -10,7 +10,7 @@ import pytest
 
 import graphgrad
 
-from ._parity import Raised, compare, observe, same
+from .._parity import Raised, compare, observe, same
 
 
 def _rg(T, *shape):

@@ -23,7 +23,7 @@ pytest.importorskip("tqdm")
 pytest.importorskip("graphviz")
 pytest.importorskip("safetensors")
 
-SRC = str(Path(__file__).resolve().parent.parent / "src")
+SRC = str(Path(__file__).resolve().parents[2] / "src")
 SMALL = ["--limit", "400", "--seed", "1"]  # 320 training / 80 held-out digits
 
 

@@ -10,7 +10,7 @@ import pytest
 
 import graphgrad
 
-from ._parity import Raised, graph_names, node_name, same
+from .._parity import Raised, graph_names, node_name, same
 
 
 def leaf(T, values=(1.0, 2.0, 3.0), **kw):

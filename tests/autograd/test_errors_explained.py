@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import graphgrad as gg
+from graphgrad._core.modes import modes
 from graphgrad.autograd import errors, explain
 from graphgrad.autograd.graph import BackwardCall, _Sites, set_record_sites
 
@@ -171,7 +172,7 @@ def test_no_cut_sites_are_recorded_inside_backward(monkeypatch):
     x = gg.ones(4, requires_grad=True)
     y = (x.sin() * x.cos()).exp().sum()
     y.backward()
-    assert calls == [] and not _Sites.in_backward
+    assert calls == [] and not modes.in_backward
 
 
 def test_generic_explanation_for_a_plain_leaf():

@@ -11,7 +11,7 @@ from hypothesis.extra.numpy import array_shapes, broadcastable_shapes, mutually_
 
 import graphgrad
 
-from ._parity import assert_close, run_both
+from .._parity import assert_close, run_both
 
 BINARY = {
     "add": (lambda T, a, b: a + b, None),
@@ -187,7 +187,7 @@ def test_random_indexing_matches_torch(data):
     shape = data.draw(array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
     spec = data.draw(_index(shape))
     arr = np.random.default_rng(0).standard_normal(shape)
-    from ._parity import Raised, observe
+    from .._parity import Raised, observe
 
     t, _ = observe(lambda T: torch.tensor(arr)[_build_index(T, spec)], torch)
     if isinstance(t, Raised):
@@ -250,7 +250,7 @@ def test_inplace_sequences_on_views_match_torch(steps, seed, use):
     """In-place writes on a non-leaf and on views of it: values, the base's grad_fn and the gradient of
     the leaf equal PyTorch's (or both raise the same error)."""
     torch = pytest.importorskip("torch")
-    from ._parity import Raised, compare, grad_fn_name, observe
+    from .._parity import Raised, compare, grad_fn_name, observe
 
     arr = np.random.default_rng(seed).uniform(-2, 2, size=(3, 3))
 

@@ -1,0 +1,7 @@
+"""The ground floor: state and helpers every other part of graphgrad uses, importing nothing from graphgrad.
+
+- ``modes``: grad mode, inference mode and the engine's "inside backward" flag, one set per thread.
+- ``sites``: which files are graphgrad's own, and the walk up the stack to the user's line.
+- ``hooks``: ``RemovableHandle``, the handle every ``register_*_hook`` returns.
+- ``files``: writing a file atomically.
+"""

@@ -1,0 +1,71 @@
+"""Grad mode and inference mode, thread-local as in PyTorch: ``no_grad()`` in one thread leaves the others
+recording. Every op reads ``modes.recording`` on its hot path, so the state is one ``threading.local``
+object whose class attributes are each new thread's defaults (a fresh thread records, as in PyTorch).
+
+>>> import threading
+>>> from graphgrad._core.modes import modes
+>>> modes.recording = False
+>>> seen = []
+>>> t = threading.Thread(target=lambda: seen.append(modes.recording)); t.start(); t.join()
+>>> seen, modes.recording
+([True], False)
+>>> modes.recording = True
+"""
+
+from __future__ import annotations
+
+import threading
+
+
+class _ThreadModes(threading.local):
+    recording = True  # ops record the graph: grad mode on and not in inference mode
+    inference = False  # inside inference_mode(): tensors made are inference tensors
+    grad = True  # what is_grad_enabled() reports while in inference mode (nothing is recorded there)
+    in_backward = False  # the engine is running derivatives: their ops record no 'where the chain was cut' sites
+
+
+modes = _ThreadModes()
+
+
+def save_modes():
+    """The current thread's modes, for ``restore_modes``."""
+    return (modes.recording, modes.inference, modes.grad)
+
+
+def restore_modes(saved) -> None:
+    modes.recording, modes.inference, modes.grad = saved
+
+
+INFERENCE_SAVED = (
+    "Inference tensors cannot be saved for backward. Please do not use Tensors created in inference mode in "
+    "computation tracked by autograd. To work around this, you can make a clone to get a normal tensor and use it "
+    "in autograd, or use `torch.no_grad()` instead of `torch.inference_mode()`."
+)
+INFERENCE_INPLACE = (
+    "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone to get a normal "
+    "tensor before doing inplace update.See https://github.com/pytorch/rfcs/pull/17 for more details."
+)
+
+
+class InferenceBox(list):
+    """The version box (``[version, site]``, shared with views) of an inference tensor: a tensor made in
+    inference mode, or a view of one. ``t.is_inference()`` is ``type(t._vbox) is InferenceBox``; normal
+    tensors keep a plain list, so nothing on their path pays for this.
+
+    Outside inference mode the version of an inference tensor is never read except to save it for
+    backward (``Node.save``, ``ctx.save_for_backward``): reading it there raises PyTorch's error. An
+    in-place write raises when it bumps the version (``Tensor._bump_version``): after the write, as in
+    PyTorch, whose check sits at the same place."""
+
+    __slots__ = ()
+
+    def __getitem__(self, i):
+        if not modes.inference and i == 0:
+            raise RuntimeError(INFERENCE_SAVED)
+        return list.__getitem__(self, i)
+
+
+def check_inference_inplace(t) -> None:
+    """PyTorch's error for an in-place write to an inference tensor outside inference mode."""
+    if t._vbox.__class__ is InferenceBox and not modes.inference:
+        raise RuntimeError(INFERENCE_INPLACE)
