@@ -18,6 +18,7 @@ import time
 
 import numpy as np
 
+from .._device import device as _device
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 
@@ -106,8 +107,6 @@ def get_default_backend_for_device(device) -> str:
     >>> get_default_backend_for_device("cpu")
     'gloo'
     """
-    from .._device import device as _device
-
     device_type = device.type if isinstance(device, _device) else _device(device).type
     backend = Backend.default_device_backend_map.get(device_type)
     if backend is None:

@@ -28,6 +28,7 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ..ops import nn as _nn
 from ..ops._op import _torch_name, apply, apply_inplace
+from .attention import cpu_kernel_enabled
 
 __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "alpha_dropout",
@@ -980,8 +981,6 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                                  enable_gqa=False):
     """``softmax(q @ k^T * scale + mask) @ v`` (composed, like PyTorch's math reference implementation).
     ``nn.attention.sdpa_kernel`` chooses the kernels; with neither of the CPU's (flash, math) enabled it fails."""
-    from .attention import cpu_kernel_enabled
-
     if not cpu_kernel_enabled():
         raise RuntimeError("No viable backend for scaled_dot_product_attention was found. This is likely due to "
                            "turning off both the math kernel and the fused kernels.")

@@ -11,6 +11,7 @@ from .._dtype import is_float_np, to_dtype
 from .._tensor import Tensor
 from ..autograd import errors
 from ..autograd.graph import warn_at_user_line
+from ._args import _combination_error
 from ._op import Op, _torch_name, apply, export, summed_dims
 from .elementwise import maximum, minimum, where
 from .index import SORT_GATHER, STABLE_SORT_GATHER, TOPK_GATHER, scatter_into_zeros
@@ -955,8 +956,6 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
     tensor(4.)
     """
     if x is not None and dx is not None:
-        from ._args import _combination_error
-
         raise TypeError(f"{_combination_error('trapezoid', (y,), {'x': x, 'dx': dx})}, but expected one of:\n"
                         f"{_TRAPEZOID_SIGNATURES}")
     (d,) = wrap_dims(dim, y._data.ndim)

@@ -13,44 +13,13 @@ graphgrad.Size([1, 2, 3, 4])
 """
 
 import contextlib
-import enum
 
 from ...backends import cuda as _cuda
+from ...backends.cuda import SDPBackend
 
 __all__ = ["SDPBackend", "sdpa_kernel", "WARN_FOR_UNFUSED_KERNELS"]
 
 WARN_FOR_UNFUSED_KERNELS = False
-
-
-class SDPBackend(enum.IntEnum):
-    """The kernels of scaled dot product attention, with PyTorch's numbers."""
-
-    ERROR = -1
-    MATH = 0
-    FLASH_ATTENTION = 1
-    EFFICIENT_ATTENTION = 2
-    CUDNN_ATTENTION = 3
-    OVERRIDEABLE = 4
-
-
-# the switch in backends.cuda that each backend owns
-_SWITCH = {SDPBackend.CUDNN_ATTENTION: "cudnn", SDPBackend.FLASH_ATTENTION: "flash",
-           SDPBackend.EFFICIENT_ATTENTION: "mem_efficient", SDPBackend.MATH: "math",
-           SDPBackend.OVERRIDEABLE: "overrideable"}
-_priority = [SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH,
-             SDPBackend.CUDNN_ATTENTION, SDPBackend.OVERRIDEABLE]
-
-
-def _enabled_backends(with_priority=False):
-    enabled = [backend for backend, switch in _SWITCH.items() if _cuda._sdp[switch]]
-    return sorted(enabled, key=_priority.index) if with_priority else enabled
-
-
-def _select(backends, set_priority):
-    for backend, switch in _SWITCH.items():
-        _cuda._sdp[switch] = backend in backends
-    if set_priority:  # the given order first, then the others in their previous order
-        _priority[:] = list(backends) + [b for b in _priority if b not in backends]
 
 
 @contextlib.contextmanager
@@ -61,12 +30,8 @@ def sdpa_kernel(backends, set_priority=False):
         raise AssertionError("Backend must be an instance of SDPBackend or a list of SDPBackend instances, "
                              f"got {type(backends).__name__}")
     backends = list(dict.fromkeys([backends] if isinstance(backends, SDPBackend) else backends))
-    previous = _enabled_backends(with_priority=set_priority)
-    try:
-        _select(backends, set_priority)
+    with _cuda.sdp_selected(backends, set_priority):
         yield {}
-    finally:
-        _select(previous, set_priority)
 
 
 def cpu_kernel_enabled():
