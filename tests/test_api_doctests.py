@@ -9,6 +9,9 @@ MODULES = [
     "graphgrad.accelerator", "graphgrad.amp.autocast_mode", "graphgrad.amp.grad_scaler", "graphgrad.backends",
     "graphgrad.cuda", "graphgrad.jit", "graphgrad._compile", "graphgrad._constants", "graphgrad._runtime",
     "graphgrad.ops._keywords", "graphgrad.ops.unique", "graphgrad.ops.resize", "graphgrad.sparse",
+    "graphgrad.nn.attention", "graphgrad.multiprocessing", "graphgrad.version", "graphgrad.ops.counting",
+    "graphgrad.ops._erf", "graphgrad.backends.cuda", "graphgrad.distributed.collectives", "graphgrad.ops.reduce",
+    "graphgrad.ops.gamma", "graphgrad.utils._pytree",
 ]
 
 

@@ -58,6 +58,12 @@ QUERIES = [
     "t.inf", "t.pi", "t.e", "t.newaxis", "repr(t.finfo())", "repr(t.finfo(t.float16))", "repr(t.finfo(t.float64))",
     "repr(t.iinfo(t.int32))", "repr(t.iinfo(t.uint8))", "repr(t.iinfo(t.int64))", "t.finfo(t.int32)",
     "t.iinfo(t.float32)", "t.iinfo(t.bool)", "t.finfo(t.bool)",
+    "t.version.cuda", "t.version.hip", "t.version.rocm", "t.version.xpu", "t.version.debug",
+    "t.distributed.get_default_backend_for_device('cpu')", "t.distributed.get_default_backend_for_device('cuda')",
+    "t.distributed.get_default_backend_for_device(t.device('mps'))",
+    "t.distributed.get_default_backend_for_device('meta')", "t.distributed.get_default_backend_for_device('xyz')",
+    "t.distributed.is_nccl_available()", "t.cuda.stream(None).__enter__()",
+    "t.cuda.stream(None).__exit__(None, None, None)",
     "[(f.bits, f.eps, f.max, f.min, f.tiny, f.smallest_normal, f.resolution, f.dtype) for f in "
     "[t.finfo(t.float16), t.finfo(t.float32), t.finfo(t.float64)]]",
     "[(i.bits, i.max, i.min, i.dtype) for i in [t.iinfo(d) for d in (t.uint8, t.int8, t.int16, t.int32, t.int64)]]",
@@ -258,3 +264,11 @@ def test_autocast_warnings_disable_as_pytorch():
         return x @ x
 
     assert f(gg.ones(2, 2)).dtype == gg.float16
+
+
+def test_version_is_graphgrads():
+    assert gg.version.__version__ == gg.__version__ and isinstance(gg.version.git_version, str)
+
+
+def test_gloo_is_available_where_mpi_is():
+    assert gg.distributed.is_gloo_available() == gg.distributed.is_mpi_available()

@@ -46,8 +46,7 @@ from .autograd.grad_mode import (
 )
 from .ops.operators import OPERATORS as _OPERATORS
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
-
-__version__ = "0.1.0"
+from .version import __version__  # noqa: E402
 
 half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64
@@ -112,7 +111,7 @@ from .serialization import load, save  # noqa: E402
 
 # isort: split
 # what PyTorch's CPU build has besides the ops: devices, backends, mixed precision, TorchScript, sparse COO
-from . import accelerator, amp, backends, cpu, jit, onnx, sparse  # noqa: E402
+from . import accelerator, amp, backends, cpu, jit, multiprocessing, onnx, sparse, version  # noqa: E402
 from ._compile import compile  # noqa: E402
 from ._constants import (  # noqa: E402
     channels_last,

@@ -98,6 +98,7 @@ class Tensor:
     def bernoulli(self, p=None, *, generator=None, out=None) -> Any: ...  # _factories.py
     def bernoulli_(self, *args, generator=None, **kwargs) -> Any: ...  # _factories.py
     def bfloat16(self) -> Any: ...  # _tensor.py
+    def bincount(self, weights=None, minlength=0) -> Any: ...  # ops/counting.py
     def bitwise_and(self, other) -> Any: ...  # ops/elementwise.py
     def bitwise_not(self) -> Any: ...  # ops/elementwise.py
     def bitwise_not_(self, **kw) -> Any: ...  # ops/elementwise.py
@@ -145,6 +146,7 @@ class Tensor:
     def diag_embed(self, offset=0, dim1=-2, dim2=-1) -> Any: ...  # ops/structure.py
     def diagonal(self, offset=0, dim1=0, dim2=1) -> Any: ...  # ops/structure.py
     def diff(self, n=1, dim=-1, prepend=None, append=None) -> Any: ...  # ops/structure.py
+    def digamma(self) -> Any: ...  # ops/elementwise.py
     def dim(self) -> Any: ...  # _tensor.py
     def div(self, other, *, rounding_mode=...) -> Any: ...  # ops/elementwise.py
     def div_(self, other, *, rounding_mode=None) -> Any: ...  # ops/elementwise.py
@@ -159,6 +161,8 @@ class Tensor:
     def equal(self, other) -> Any: ...  # ops/elementwise.py
     def erf(self) -> Any: ...  # ops/elementwise.py
     def erf_(self, **kw) -> Any: ...  # ops/elementwise.py
+    def erfinv(self) -> Any: ...  # ops/elementwise.py
+    def erfinv_(self, **kw) -> Any: ...  # ops/elementwise.py
     def exp(self) -> Any: ...  # ops/elementwise.py
     def exp2(self) -> Any: ...  # ops/elementwise.py
     def exp_(self, **kw) -> Any: ...  # ops/elementwise.py
@@ -249,6 +253,7 @@ class Tensor:
     def lerp_(self, end, weight) -> Any: ...  # ops/elementwise.py
     def less(self, other) -> Any: ...  # ops/elementwise.py
     def less_equal(self, other) -> Any: ...  # ops/elementwise.py
+    def lgamma(self) -> Any: ...  # ops/elementwise.py
     def log(self) -> Any: ...  # ops/elementwise.py
     def log10(self) -> Any: ...  # ops/elementwise.py
     def log1p(self) -> Any: ...  # ops/elementwise.py

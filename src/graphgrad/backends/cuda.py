@@ -1,6 +1,8 @@
 """``graphgrad.backends.cuda``: CUDA's switches, recorded (``matmul.allow_tf32`` follows
 ``graphgrad.set_float32_matmul_precision`` both ways, as in PyTorch); CUDA is not built in."""
 
+import contextlib
+import enum
 import warnings
 
 _PRECISIONS = ("highest", "high", "medium")
@@ -50,7 +52,9 @@ class cuBLASModule:
 
 
 matmul = cuBLASModule()
-_sdp = {"flash": True, "mem_efficient": True, "math": True, "cudnn": True}
+# scaled_dot_product_attention's kernels, all enabled, as PyTorch starts; nn.attention.sdpa_kernel switches
+# them. On a CPU the flash kernel and the math one can run (graphgrad computes both as the math one).
+_sdp = {"cudnn": True, "flash": True, "mem_efficient": True, "math": True, "overrideable": True}
 
 
 def is_built():
@@ -87,3 +91,66 @@ def enable_math_sdp(enabled):
 
 def enable_cudnn_sdp(enabled):
     _sdp["cudnn"] = bool(enabled)
+
+
+class SDPBackend(enum.IntEnum):
+    """The kernels of scaled dot product attention, with PyTorch's numbers."""
+
+    ERROR = -1
+    MATH = 0
+    FLASH_ATTENTION = 1
+    EFFICIENT_ATTENTION = 2
+    CUDNN_ATTENTION = 3
+    OVERRIDEABLE = 4
+
+
+# the switch in _sdp that each backend owns
+_SWITCH = {SDPBackend.CUDNN_ATTENTION: "cudnn", SDPBackend.FLASH_ATTENTION: "flash",
+           SDPBackend.EFFICIENT_ATTENTION: "mem_efficient", SDPBackend.MATH: "math",
+           SDPBackend.OVERRIDEABLE: "overrideable"}
+_priority = [SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH,
+             SDPBackend.CUDNN_ATTENTION, SDPBackend.OVERRIDEABLE]
+
+
+def _enabled_backends(with_priority=False):
+    enabled = [backend for backend, switch in _SWITCH.items() if _sdp[switch]]
+    return sorted(enabled, key=_priority.index) if with_priority else enabled
+
+
+def _select(backends, set_priority):
+    for backend, switch in _SWITCH.items():
+        _sdp[switch] = backend in backends
+    if set_priority:  # the given order first, then the others in their previous order
+        _priority[:] = list(backends) + [b for b in _priority if b not in backends]
+
+
+@contextlib.contextmanager
+def sdp_selected(backends, set_priority=False):
+    """Enable only ``backends`` (``SDPBackend`` values) inside the block, restoring the selection after it;
+    ``set_priority`` also makes their order the order of preference (``nn.attention.sdpa_kernel``'s work)."""
+    previous = _enabled_backends(with_priority=set_priority)
+    try:
+        _select(backends, set_priority)
+        yield
+    finally:
+        _select(previous, set_priority)
+
+
+@contextlib.contextmanager
+def sdp_kernel(enable_flash=True, enable_math=True, enable_mem_efficient=True, enable_cudnn=True):
+    """Deprecated form of ``nn.attention.sdpa_kernel``: enable only the named kernels inside the block.
+
+    >>> import warnings, graphgrad
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     with graphgrad.backends.cuda.sdp_kernel(enable_flash=False):
+    ...         graphgrad.backends.cuda.flash_sdp_enabled()
+    False
+    """
+    warnings.warn("`torch.backends.cuda.sdp_kernel()` is deprecated. In the future, this context manager will be "
+                  "removed. Please see `torch.nn.attention.sdpa_kernel()` for the new context manager, with updated "
+                  "signature.", FutureWarning, stacklevel=3)
+    wanted = {SDPBackend.FLASH_ATTENTION: enable_flash, SDPBackend.EFFICIENT_ATTENTION: enable_mem_efficient,
+              SDPBackend.MATH: enable_math, SDPBackend.CUDNN_ATTENTION: enable_cudnn}
+    with sdp_selected([backend for backend, enabled in wanted.items() if enabled]):
+        yield {}

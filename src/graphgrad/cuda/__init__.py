@@ -115,6 +115,29 @@ class Stream:
         raise RuntimeError("torch.cuda.Stream requires CUDA support")
 
 
+class StreamContext:
+    """``with cuda.stream(s):`` selects stream ``s`` on a GPU; without one (PyTorch's CPU build) it does nothing."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return None
+
+
+def stream(stream):
+    """A context manager selecting ``stream``; a no-op here, as in PyTorch's CPU build.
+
+    >>> import graphgrad
+    >>> with graphgrad.cuda.stream(None):
+    ...     pass
+    """
+    return StreamContext(stream)
+
+
 class Event:
     def __init__(self, *args, **kwargs):
         raise RuntimeError("Tried to instantiate dummy base class Event")

@@ -28,13 +28,16 @@ from .collectives import (
     destroy_process_group,
     gather,
     get_backend,
+    get_default_backend_for_device,
     get_rank,
     get_world_size,
     init_process_group,
     irecv,
     is_available,
+    is_gloo_available,
     is_initialized,
     is_mpi_available,
+    is_nccl_available,
     isend,
     recv,
     reduce,
@@ -46,7 +49,8 @@ from .collectives import (
 
 __all__ = [
     "Backend", "ReduceOp", "Work", "all_gather", "all_gather_into_tensor", "all_gather_object", "all_reduce",
-    "barrier", "broadcast", "broadcast_object_list", "destroy_process_group", "gather", "get_backend", "get_rank",
-    "get_world_size", "init_process_group", "irecv", "is_available", "is_initialized", "is_mpi_available",
+    "barrier", "broadcast", "broadcast_object_list", "destroy_process_group", "gather", "get_backend",
+    "get_default_backend_for_device", "get_rank", "get_world_size", "init_process_group", "irecv", "is_available",
+    "is_gloo_available", "is_initialized", "is_mpi_available", "is_nccl_available",
     "isend", "recv", "reduce", "reduce_scatter", "reduce_scatter_tensor", "scatter", "send",
 ]

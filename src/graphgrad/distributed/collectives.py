@@ -18,6 +18,7 @@ import time
 
 import numpy as np
 
+from .._device import device as _device
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 
@@ -35,7 +36,10 @@ class Backend(str):
     MPI = "mpi"
     GLOO = "gloo"
     NCCL = "nccl"
+    XCCL = "xccl"
     UNDEFINED = "undefined"
+    # PyTorch's choice of backend for each device type (get_default_backend_for_device)
+    default_device_backend_map = {"cpu": GLOO, "cuda": NCCL, "xpu": XCCL, "mps": GLOO}
 
     def __new__(cls, name: str):
         if not isinstance(name, str):
@@ -85,6 +89,29 @@ def is_mpi_available() -> bool:
     import importlib.util
 
     return importlib.util.find_spec("mpi4py") is not None
+
+
+def is_gloo_available() -> bool:
+    """Whether the "gloo" backend can be used: graphgrad serves it over MPI, so when mpi4py imports."""
+    return is_mpi_available()
+
+
+def is_nccl_available() -> bool:
+    """False: NCCL needs GPUs (PyTorch's CPU build answers the same)."""
+    return False
+
+
+def get_default_backend_for_device(device) -> str:
+    """The backend PyTorch picks for a device type: "gloo" for "cpu", "nccl" for "cuda".
+
+    >>> get_default_backend_for_device("cpu")
+    'gloo'
+    """
+    device_type = device.type if isinstance(device, _device) else _device(device).type
+    backend = Backend.default_device_backend_map.get(device_type)
+    if backend is None:
+        raise ValueError(f"Default backend not registered for device : {device}")
+    return backend
 
 
 def is_initialized() -> bool:

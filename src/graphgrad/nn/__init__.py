@@ -7,6 +7,7 @@ graphgrad.Size([3, 2])
 """
 
 from . import (
+    attention,
     functional,
     init,
     modules,

@@ -28,6 +28,7 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ..ops import nn as _nn
 from ..ops._op import _torch_name, apply, apply_inplace
+from .attention import cpu_kernel_enabled
 
 __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "alpha_dropout",
@@ -978,7 +979,11 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
                                  enable_gqa=False):
-    """``softmax(q @ k^T * scale + mask) @ v`` (composed, like PyTorch's math reference implementation)."""
+    """``softmax(q @ k^T * scale + mask) @ v`` (composed, like PyTorch's math reference implementation).
+    ``nn.attention.sdpa_kernel`` chooses the kernels; with neither of the CPU's (flash, math) enabled it fails."""
+    if not cpu_kernel_enabled():
+        raise RuntimeError("No viable backend for scaled_dot_product_attention was found. This is likely due to "
+                           "turning off both the math kernel and the fused kernels.")
     L, S = query._data.shape[-2], key._data.shape[-2]
     scale = 1.0 / math.sqrt(query._data.shape[-1]) if scale is None else scale
     if enable_gqa:

@@ -1,7 +1,9 @@
 """The op library, by family. Each module declares its primitives with ``Op`` and exports functions."""
 
 from . import (  # noqa: F401,E501
+    counting,
     elementwise,
+    gamma,
     index,
     linalg,
     operators,

@@ -40,7 +40,7 @@ INDEX_TENSOR = frozenset({
 # functions whose first operand may be a Python number in PyTorch (torch.mul(2, t), torch.pow(2, t))
 NUMBER_INPUT_OK = frozenset({
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "pow", "remainder", "rsub",
-    "floor_divide", "where", "result_type", "tensor", "as_tensor", "xlogy", "copysign",
+    "floor_divide", "where", "result_type", "tensor", "as_tensor", "xlogy", "copysign", "bucketize",
 })
 # functions whose ``other`` must be a Tensor in PyTorch (elsewhere a Python number is fine: add, eq, ...)
 OTHER_TENSOR = frozenset({
@@ -219,8 +219,7 @@ def argument_error(name, sig, args, kwargs, method=False):
 
 
 def _combination_error(name, args, kwargs):
-    got = ", ".join(_type_name(a) for a in args) + (", " if args and kwargs else "") + "".join(
-        f"{k}={_type_name(v)}, " for k, v in kwargs.items())
+    got = ", ".join([_type_name(a) for a in args] + [f"{k}={_type_name(v)}" for k, v in kwargs.items()])
     return TypeError(f"{name}() received an invalid combination of arguments - got ({got})")
 
 

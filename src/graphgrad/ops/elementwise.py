@@ -14,6 +14,7 @@ import numpy as np
 from .._dtype import get_default_dtype, is_float_np, result_type
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
+from ._erf import erfinv_np
 from ._op import (
     REGISTRY,
     Op,
@@ -515,6 +516,9 @@ def _erf(a):
 
 erf = _unary("ErfBackward0", _erf, lambda n, g: g * (2 / math.sqrt(math.pi)) * (-_saved(n) * _saved(n)).exp(),
              names=("erf",))
+erfinv = _unary("ErfinvBackward0", erfinv_np,
+                lambda n, g: g * (math.sqrt(math.pi) / 2) * (_saved(n) * _saved(n)).exp(), save="out",
+                names=("erfinv",), doc="Elementwise inverse of ``erf``: ``erfinv(erf(x)) == x``, ±inf at ±1.")
 floor = _unary("FloorBackward0", np.floor, _zero_grad, save="", promote=None, names=("floor",))
 ceil = _unary("CeilBackward0", np.ceil, _zero_grad, save="", promote=None, names=("ceil",))
 trunc = _unary("TruncBackward0", np.trunc, _zero_grad, save="", promote=None, names=("trunc", "fix"))
@@ -1102,6 +1106,7 @@ def _unary_inplace(fn_name):
         "neg_": neg, "abs_": abs, "exp_": exp, "log_": log, "sqrt_": sqrt, "sin_": sin, "cos_": cos,
         "tanh_": tanh, "sigmoid_": sigmoid, "relu_": relu, "floor_": floor, "ceil_": ceil, "round_": ROUND,
         "trunc_": trunc, "reciprocal_": reciprocal, "sign_": sign, "square_": square, "frac_": frac, "erf_": erf,
+        "erfinv_": erfinv,
         "bitwise_not_": _BITWISE_NOT, "logical_not_": _LOGICAL_NOT,
     }[fn_name]
     fwd_op = op if isinstance(op, Op) else getattr(op, "_op", None) or _OP_OF[op]
@@ -1130,7 +1135,7 @@ for _fn, _name in [(neg, "NegBackward0"), (abs, "AbsBackward0"), (exp, "ExpBackw
                    (sign, "SignBackward0")]:
     _OP_OF[_fn] = REGISTRY[_name]
     export(_fn.__name__ + "_", function=_fn is relu)(_unary_inplace(_fn.__name__ + "_"))
-for _name in ("round_", "square_", "frac_", "erf_", "bitwise_not_", "logical_not_"):
+for _name in ("round_", "square_", "frac_", "erf_", "erfinv_", "bitwise_not_", "logical_not_"):
     export(_name, function=False)(_unary_inplace(_name))
 
 

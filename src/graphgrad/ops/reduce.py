@@ -11,6 +11,7 @@ from .._dtype import is_float_np, to_dtype
 from .._tensor import Tensor
 from ..autograd import errors
 from ..autograd.graph import warn_at_user_line
+from ._args import _combination_error
 from ._op import Op, _torch_name, apply, export, summed_dims
 from .elementwise import maximum, minimum, where
 from .index import SORT_GATHER, STABLE_SORT_GATHER, TOPK_GATHER, scatter_into_zeros
@@ -937,3 +938,46 @@ def mode(input, dim=-1, keepdim=False):
     if input._data.ndim and input._data.shape[d] == 0 and input._data.size == 0:
         raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
     return _with_indices(MODE, input, dim=d, keepdim=keepdim)
+
+
+
+_TRAPEZOID_SIGNATURES = (" * (Tensor y, Tensor x, *, int dim = -1)\n"
+                         " * (Tensor y, *, Number dx = 1, int dim = -1)")
+
+
+@export("trapezoid", method=False)
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The trapezoidal rule along ``dim``: sample points spaced ``dx`` apart (1 by default), or at the
+    positions ``x`` (1-d along ``dim``, or broadcasting with ``y``). Composed of ordinary ops, so it is
+    differentiable in ``y`` and ``x``.
+
+    >>> import graphgrad
+    >>> graphgrad.trapezoid(graphgrad.tensor([1.0, 2.0, 3.0]))
+    tensor(4.)
+    """
+    if x is not None and dx is not None:
+        raise TypeError(f"{_combination_error('trapezoid', (y,), {'x': x, 'dx': dx})}, but expected one of:\n"
+                        f"{_TRAPEZOID_SIGNATURES}")
+    (d,) = wrap_dims(dim, y._data.ndim)
+    n = y._data.shape[d]
+    if x is None:
+        # the sum of all samples less half of the two ends, times the spacing (PyTorch's formulation)
+        if n == 0:
+            return y.sum(d) * 0.0
+        return (y.sum(d) - (y.select(d, 0) + y.select(d, -1)) * 0.5) * (1 if dx is None else dx)
+    if x._data.ndim == 1:
+        if x._data.shape[0] != n:
+            raise RuntimeError("trapezoid: There must be one `x` value for each sample point")
+        spacing = (x[1:] - x[:-1]).reshape(-1, *([1] * (y._data.ndim - 1 - d)))
+    else:
+        m = x._data.shape[d - y._data.ndim] if x._data.ndim >= y._data.ndim - d else 1
+        spacing = x.narrow(d - y._data.ndim, 1, m - 1) - x.narrow(d - y._data.ndim, 0, m - 1)
+    if n == 0:
+        return y.sum(d) * 0.0
+    return (spacing * (y.narrow(d, 1, n - 1) + y.narrow(d, 0, n - 1))).sum(d) / 2.0
+
+
+@export("trapz", method=False)
+def trapz(y, x=None, *, dx=None, dim=-1):
+    """The older name of ``trapezoid``."""
+    return trapezoid(y, x, dx=dx, dim=dim)

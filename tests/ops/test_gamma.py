@@ -1,0 +1,45 @@
+"""lgamma and digamma against PyTorch: the special values, the poles, and the NumPy kernels that a plain
+install (without SciPy) uses, over a wide range."""
+
+import numpy as np
+import pytest
+
+import graphgrad as gg
+from graphgrad.ops import gamma
+
+SPECIAL = [0.5, -0.5, 0.0, -0.0, -1.0, 3.0, -2.5, 1e-8, 1e10, np.inf, -np.inf, np.nan, 1e-300, -7.25]
+WIDE = np.concatenate([np.linspace(-20, 30, 20011), SPECIAL])
+
+
+@pytest.mark.parametrize("name", ["lgamma", "digamma"])
+def test_special_values_as_pytorch(torch_ref, name):
+    x = np.array(SPECIAL)
+    mine = getattr(gg, name)(gg.tensor(x)).numpy()
+    theirs = getattr(torch_ref, name)(torch_ref.tensor(x)).numpy()
+    np.testing.assert_allclose(mine, theirs, rtol=1e-12)  # inf, -inf and nan in the same places too
+    assert getattr(gg, name)(gg.tensor([1, 2])).dtype == gg.float32
+
+
+@pytest.mark.parametrize("kernel, name", [(gamma._lgamma_np, "lgamma"), (gamma._digamma_np, "digamma")])
+def test_numpy_kernels_without_scipy(torch_ref, kernel, name):
+    mine = kernel(WIDE)
+    theirs = getattr(torch_ref, name)(torch_ref.tensor(WIDE)).numpy()
+    finite = np.isfinite(theirs)
+    np.testing.assert_array_equal(np.isfinite(mine), finite)
+    np.testing.assert_allclose(mine[~finite], theirs[~finite])
+    err = np.abs(mine[finite] - theirs[finite]) / np.maximum(np.abs(theirs[finite]), 1.0)
+    assert err.max() < 1e-11
+
+
+def test_trigamma_is_pytorchs(torch_ref):
+    x = WIDE[np.isfinite(WIDE) & (np.abs(WIDE) < 1e9) & ((WIDE > 0) | (WIDE != np.round(WIDE)))]
+    np.testing.assert_allclose(gamma._trigamma_np(x), torch_ref.polygamma(1, torch_ref.tensor(x)).numpy(),
+                               rtol=1e-12)
+
+
+def test_third_derivative_of_lgamma_says_it_is_missing():
+    x = gg.tensor([1.5], dtype=gg.float64, requires_grad=True)
+    (d1,) = gg.autograd.grad(gg.lgamma(x).sum(), x, create_graph=True)
+    (d2,) = gg.autograd.grad(d1.sum(), x, create_graph=True)
+    with pytest.raises(NotImplementedError, match="third derivative of lgamma"):
+        gg.autograd.grad(d2.sum(), x)
