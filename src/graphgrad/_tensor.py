@@ -100,13 +100,15 @@ class Tensor:
     def _share_version(self, base):
         self._vbox = base._vbox
 
-    def _bump_version(self):
+    def _bump_version(self, writer=None):
+        """Count an in-place write; keep where it was made (and by which op, ``writer``: its node's name)."""
         box = self._vbox
         if box.__class__ is not list:
             check_inference_inplace(self)
         box[0] += 1
         if _Sites.enabled:
-            box[1] = user_site(3)
+            site = user_site(3)
+            box[1] = site if writer is None or site is None else (*site, writer)
 
     def _ensure_extra(self):
         if self._extra is None:
@@ -231,8 +233,14 @@ class Tensor:
             raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
         if value and self._vbox.__class__ is InferenceBox and not modes.inference:
             raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
-        if self._rg and not value and _Sites.enabled:
-            self._ensure_extra().made = ("frozen", user_site(2))  # the line that froze it, for errors
+        if _Sites.enabled and bool(value) != self._rg:
+            # where a leaf was made to require grad (a requires_grad=True tensor, a layer's construction) or
+            # frozen: errors about the leaf name that line
+            extra = self._ensure_extra()
+            if not value:
+                extra.made = ("frozen", user_site(2))
+            elif extra.made is None or extra.made[0] == "frozen":
+                extra.made = ("requires_grad", user_site(2))
         self._rg = bool(value)
 
     def requires_grad_(self, requires_grad=True):

@@ -175,11 +175,13 @@ def _saved_tensor_for(node, arr):
     return None
 
 
-def modified_inplace(node, arr, creator, expected, actual, version_box) -> RuntimeError:
+def modified_inplace(node, arr, creator, expected, actual, version_box, saved=None) -> RuntimeError:
+    """``creator``: the node that made the saved value (at save time); ``saved``: the saved tensor, when the
+    caller holds it (a custom Function's ctx)."""
     shape = ", ".join(str(s) for s in arr.shape)
     what = f"[{tensor_type(arr)} [{shape}]]"
     is_leaf = creator is None or creator.op.name.endswith("AccumulateGrad")
-    t = _saved_tensor_for(node, arr) if node is not None else None
+    t = saved if saved is not None else _saved_tensor_for(node, arr) if node is not None else None
     # PyTorch names the saved tensor's grad_fn at the time of the check (for a saved input that was
     # written in place since: the in-place op's node); a leaf gets no "which is output" clause.
     current = creator if t is None or creator is node else t._grad_fn
@@ -222,8 +224,32 @@ def modified_inplace(node, arr, creator, expected, actual, version_box) -> Runti
             "forward pass after step()."
         )
     else:
-        lines.append(
-            "  Use the out-of-place form (x = x + 1 instead of x += 1, relu instead of relu_ / inplace=True), "
-            "clone() the tensor before writing to it, or make the write after backward()."
-        )
+        writer = site[2] if site is not None and len(site) > 2 else None
+        lines.append(_inplace_fix(writer))
     return RuntimeError("\n".join(lines))
+
+
+# The fix table: the fix for a write that modified a saved tensor, by the op that wrote (its node's name).
+# Activations with an ``inplace=`` argument: (module, functional) as the user wrote them.
+_INPLACE_ACTIVATIONS = {
+    "ReluBackward0": ("ReLU", "relu"), "HardtanhBackward0": ("Hardtanh (or ReLU6)", "hardtanh"),
+    "LeakyReluBackward0": ("LeakyReLU", "leaky_relu"), "EluBackward0": ("ELU (or SELU)", "elu"),
+    "CeluBackward0": ("CELU", "celu"), "SiluBackward0": ("SiLU", "silu"), "MishBackward0": ("Mish", "mish"),
+    "HardsigmoidBackward0": ("Hardsigmoid", "hardsigmoid"), "HardswishBackward0": ("Hardswish", "hardswish"),
+    "ThresholdBackward0": ("Threshold", "threshold"),
+}
+_MASKED_WRITES = ("IndexPutBackward0", "MaskedFillBackward0", "MaskedFillBackward1")
+_GENERIC_INPLACE_FIX = ("  Use the out-of-place form (x = x + 1 instead of x += 1, relu instead of relu_ / inplace=True), "
+                        "clone() the tensor before writing to it, or make the write after backward().")
+
+
+def _inplace_fix(writer) -> str:
+    """The fix line for an in-place write made by ``writer`` (a node name, or None when not recorded)."""
+    if writer in _INPLACE_ACTIVATIONS:
+        module, fn = _INPLACE_ACTIVATIONS[writer]
+        return (f"  The write is an in-place {module}: build that {module} with inplace=False (nn.{module.split()[0]}()"
+                f"), or call F.{fn}(x) without inplace=True (not {fn}_()).")
+    if writer in _MASKED_WRITES:
+        return ("  The write is an indexed assignment (y[mask] = v): make a new tensor instead, "
+                "y = y.masked_fill(mask, v) or torch.where(mask, v, y), or clone() y before writing to it.")
+    return _GENERIC_INPLACE_FIX
