@@ -7,6 +7,7 @@ walk and can be switched off with ``set_record_sites(False)``.
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 import warnings
@@ -43,6 +44,11 @@ _LIB_FILES = _library_files(_PKG_DIR)
 def is_library_file(filename: str) -> bool:
     """Whether a frame in ``filename`` is graphgrad's own code (the CLI and ``__main__`` count as user code)."""
     return filename in _LIB_FILES
+
+
+# One counter orders the graph's nodes and the writes through ``.data``: a write numbered after a node was
+# made happened after that node saved its tensors.
+order = itertools.count()
 
 
 class _Sites:
@@ -115,3 +121,15 @@ def warn_at_user_line(message, category=UserWarning):
     while f is not None and _not_users(f.f_code.co_filename):
         level, f = level + 1, f.f_back
     warnings.warn(message, category, stacklevel=level)
+
+
+_WARNED = set()
+
+
+def warn_once_at_user_line(key, message, category=UserWarning):
+    """``warn_at_user_line`` once per ``key`` (the site the warning is about) in this process; the
+    warnings filters apply as to any warning (``warnings.simplefilter("ignore")`` silences it)."""
+    if key in _WARNED:
+        return
+    _WARNED.add(key)
+    warn_at_user_line(message, category)

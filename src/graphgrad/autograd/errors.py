@@ -26,7 +26,7 @@ import os
 import re
 import sys
 
-from .._core.sites import code_location
+from .._core.sites import code_location, warn_once_at_user_line
 from .._dtype import from_numpy_dtype
 from .walk import reachable
 
@@ -239,8 +239,8 @@ _INPLACE_ACTIVATIONS = {
     "ThresholdBackward0": ("Threshold", "threshold"),
 }
 _MASKED_WRITES = ("IndexPutBackward0", "MaskedFillBackward0", "MaskedFillBackward1")
-_GENERIC_INPLACE_FIX = ("  Use the out-of-place form (x = x + 1 instead of x += 1, relu instead of relu_ / inplace=True), "
-                        "clone() the tensor before writing to it, or make the write after backward().")
+_GENERIC_INPLACE_FIX = ("  Use the out-of-place form (x = x + 1 instead of x += 1, relu instead of relu_ / "
+                        "inplace=True), clone() the tensor before writing to it, or make the write after backward().")
 
 
 def _inplace_fix(writer) -> str:
@@ -253,3 +253,22 @@ def _inplace_fix(writer) -> str:
         return ("  The write is an indexed assignment (y[mask] = v): make a new tensor instead, "
                 "y = y.masked_fill(mask, v) or torch.where(mask, v, y), or clone() y before writing to it.")
     return _GENERIC_INPLACE_FIX
+
+
+# --- written through .data after being saved ------------------------------------------------------------
+def written_through_data(node, box) -> None:
+    """Warn (once per write site) when a tensor ``node`` saved was written through ``.data`` after the save.
+
+    PyTorch checks no such write (``.data`` has its own version counter) and computes the gradient from the
+    modified values; graphgrad does the same, and says so. ``box[2]`` is ``(order, site)`` of the latest write
+    through ``.data`` (see ``Tensor.data``)."""
+    when, site = box[2]
+    if when < node._seq:
+        return  # written before the node saved it: the node saved the values it computed with
+    warn_once_at_user_line(
+        ("written through .data", resolve_site(site) or id(node)),
+        f"graphgrad: a tensor saved for backward by {node.name()} (created at {format_site(node._site)}) was "
+        f"modified by an inplace operation through .data at {format_site(site)}, after it was saved. PyTorch does "
+        "not check writes through .data: the gradient is computed from the modified values. Take a copy "
+        "without history and compute out of place (y = out.detach() * 0, or out.detach().clone().zero_()) "
+        "instead of writing into the saved tensor, or make the write after backward().")

@@ -102,6 +102,8 @@ class FunctionCtx:
         for t, (v, creator) in zip(self._saved, self._versions):
             if t is not None and t._vbox[0] != v:
                 raise errors.modified_inplace(node, t._data, creator, v, t._vbox[0], t._vbox, saved=t)
+            if t is not None and len(t._vbox) > 2 and node is not None:
+                errors.written_through_data(node, t._vbox)
         return self._saved
 
     def mark_non_differentiable(self, *tensors):
