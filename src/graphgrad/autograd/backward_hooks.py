@@ -17,9 +17,11 @@ def _call_grad_hook(hook, g):
         code = getattr(hook, "__code__", None)
         where = (code.co_filename, code.co_firstlineno) if code is not None else None
         name = getattr(hook, "__name__", type(hook).__name__)
-        hook_at = f", defined at {format_site(where)}," if where is not None else ""
         write = g._vbox[1]
         written = f" at {format_site(write)}" if write is not None else ""
+        # a lambda written on the line that registers it needs no second mention of that line
+        same_line = where is not None and write is not None and tuple(write[:2]) == where
+        hook_at = f", defined at {format_site(where)}," if where is not None and not same_line else ""
         warn_once_at_user_line(
             ("hook modified its grad", where or id(hook)),
             f"graphgrad: the gradient hook {name}{hook_at} modified its grad argument in place{written}. A hook "

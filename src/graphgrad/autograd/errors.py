@@ -256,19 +256,21 @@ def _inplace_fix(writer) -> str:
 
 
 # --- written through .data after being saved ------------------------------------------------------------
-def written_through_data(node, box) -> None:
+def written_through_data(node, box, creator) -> None:
     """Warn (once per write site) when a tensor ``node`` saved was written through ``.data`` after the save.
 
     PyTorch checks no such write (``.data`` has its own version counter) and computes the gradient from the
     modified values; graphgrad does the same, and says so. ``box[2]`` is ``(order, site)`` of the latest write
-    through ``.data`` (see ``Tensor.data``)."""
+    through ``.data`` (see ``Tensor.data``); ``creator``: the node that made the saved tensor."""
     when, site = box[2]
     if when < node._seq:
         return  # written before the node saved it: the node saved the values it computed with
+    made = ("" if creator is None or creator is node or creator.op.name.endswith("AccumulateGrad")
+            else f", the output of {creator.name()} created at {format_site(creator._site)},")
     warn_once_at_user_line(
         ("written through .data", resolve_site(site) or id(node)),
-        f"graphgrad: a tensor saved for backward by {node.name()} (created at {format_site(node._site)}) was "
-        f"modified by an inplace operation through .data at {format_site(site)}, after it was saved. PyTorch does "
+        f"graphgrad: a tensor saved for backward by {node.name()} (created at {format_site(node._site)}){made} "
+        f"was modified by an inplace operation through .data at {format_site(site)}, after it was saved. PyTorch does "
         "not check writes through .data: the gradient is computed from the modified values. Take a copy "
         "without history and compute out of place (y = out.detach() * 0, or out.detach().clone().zero_()) "
         "instead of writing into the saved tensor, or make the write after backward().")

@@ -317,7 +317,7 @@ def unused_input(t, outputs, index=None) -> str:
     text = f"\n\ngraphgrad: no path leads from the outputs back to {who}"
     if index is not None:
         text += f" (input {index} of inputs)"
-    text += f", in the autograd.grad() call at {format_site(here())}."
+    text += f".\n  The autograd.grad() call: {format_site(here())}"
     text += f"\n  The input: {describe_tensor(t, names)}."
     if leaves:
         text += "\n  The outputs depend on: " + ", ".join(leaves) + "."

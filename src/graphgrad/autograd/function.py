@@ -103,7 +103,7 @@ class FunctionCtx:
             if t is not None and t._vbox[0] != v:
                 raise errors.modified_inplace(node, t._data, creator, v, t._vbox[0], t._vbox, saved=t)
             if t is not None and len(t._vbox) > 2 and node is not None:
-                errors.written_through_data(node, t._vbox)
+                errors.written_through_data(node, t._vbox, creator)
         return self._saved
 
     def mark_non_differentiable(self, *tensors):

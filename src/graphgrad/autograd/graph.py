@@ -163,7 +163,7 @@ class Node:
                 if box[0] != v:
                     raise errors.modified_inplace(self, t._data, creator, v, box[0], box)
                 if len(box) > 2:  # written through .data at some point: after this node saved it?
-                    errors.written_through_data(self, box)
+                    errors.written_through_data(self, box, creator)
             if self._out is None:
                 return saved
         out = list(saved) if saved is not None else []
@@ -172,7 +172,7 @@ class Node:
             if box[0] != v:
                 raise errors.modified_inplace(self, arr, self, v, box[0], box)
             if len(box) > 2:
-                errors.written_through_data(self, box)
+                errors.written_through_data(self, box, self)
 
             fn = self._out_fn
             out.append(Tensor._make(arr, True, self if fn is None else fn() or self))

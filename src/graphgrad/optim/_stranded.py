@@ -85,11 +85,13 @@ def _warn_if_stranded(optimizer, missing):
     opt_name = next((f"`{k}`" for k, v in list(frame.f_locals.items()) if v is optimizer), "the optimizer")
     built = getattr(optimizer, "_built_at", None)
     built_text = f" (built at {format_site(built)})" if built is not None else ""
+    step_site = (frame.f_code.co_filename, frame.f_lineno)
     shown = ", ".join(stranded[:4]) + (f" and {len(stranded) - 4} more" if len(stranded) > 4 else "")
     warn_once_at_user_line(
-        ("stranded parameters", (frame.f_code.co_filename, frame.f_lineno)),
+        ("stranded parameters", step_site),
         f"graphgrad: {type(optimizer).__name__} {opt_name}{built_text} has {len(missing)} parameter(s) that "
-        f"require grad and have had no .grad for {STALE_STEPS} steps, while {shown} require grad, receive "
+        f"require grad and have had no .grad for {STALE_STEPS} steps (step() at {format_site(step_site)}), while "
+        f"{shown} require grad, receive "
         "gradients and belong to no optimizer. They were probably replaced after the optimizer was built "
         "(model.layer = nn.Linear(...)): their gradients reach no optimizer and the old parameters never change. "
         "Build the optimizer again after replacing them (redo the parameters() call"
