@@ -16,8 +16,8 @@ import warnings
 import pytest
 
 import graphgrad
-from tests._parity import compare
 
+from .._parity import compare
 from .test_misuse_gallery import (
     head_replaced_after_the_optimizer,
     hook_doubles_its_grad_in_place,
