@@ -219,7 +219,7 @@ def weight_init_without_no_grad(T):
 def backward_on_non_scalar(T):
     (W,) = _params(T, 9, (3,))
     out = W * 3  # L:vector_out
-    out.backward()
+    out.backward()  # L:vector_backward
 
 
 def numpy_for_a_metric(T):
@@ -239,7 +239,7 @@ def grad_of_unused_input(T):
     ids = T.ones(1, 3)
     emb = ids @ E  # L:saliency_emb
     score = (ids @ E).tanh().sum()  # the model embeds the ids again
-    T.autograd.grad(score, [E, emb])
+    T.autograd.grad(score, [E, emb])  # L:saliency_grad
 
 
 def requires_grad_on_an_output(T):
@@ -464,7 +464,7 @@ GALLERY = [
     # modified in place
     Mistake("nn.ReLU(inplace=True) right after a sigmoid, which saved its output",
             inplace_relu_on_saved_output, MODIFIED_INPLACE, "SigmoidBackward0", ("sigmoid", "relu_"),
-            ("output 0 of Sigmoid", "saved its own output")),
+            ("output 0 of Sigmoid", "saved its own output", "call F.relu(x) without inplace=True (not relu_())")),
     Mistake("x += 1 on a tensor that a multiplication saved for its backward",
             plus_equals_on_saved_input, MODIFIED_INPLACE, "MulBackward0", ("mul_saves", "iadd"),
             ("which is output 0 of Add", "x = x + 1 instead of x += 1")),
@@ -477,7 +477,7 @@ GALLERY = [
     # leaves
     Mistake("a hand-written SGD step, w -= lr * w.grad, outside torch.no_grad()",
             manual_sgd_without_no_grad, LEAF_INPLACE, "`w`, a leaf that requires grad", ("sgd_w", "sgd_step"),
-            ("with torch.no_grad():",)),
+            ("with torch.no_grad():", "created by graphgrad.tensor() at " + L("sgd_w"))),
     Mistake("custom weight initialization, W[0] = 0, on a parameter outside torch.no_grad()",
             weight_init_without_no_grad, VIEW_OF_LEAF_INPLACE, "`W`, a leaf that requires grad",
             ("init_w", "init_row"), ("with torch.no_grad():",)),
@@ -496,14 +496,15 @@ GALLERY = [
     # other calls
     Mistake("loss.backward() on a per-sample loss vector, without .mean()",
             backward_on_non_scalar, "grad can be implicitly created only for scalar outputs", "MulBackward0",
-            ("vector_out",), ("`out` has shape [3]", ".sum()")),
+            ("vector_out", "vector_backward"), ("`out` has shape [3]", ".sum()")),
     Mistake("computing an accuracy with NumPy on predictions that still require grad",
             numpy_for_a_metric, NUMPY, "MmBackward0", ("metric_pred", "metric_numpy"), ("pred.detach().numpy()",)),
     Mistake("plt.plot(tensor) on a tensor that requires grad (NumPy's __array__ calls .numpy())",
             plot_predictions, NUMPY, "CumsumBackward0", ("curve", "plot"), ("curve.detach().numpy()",)),
     Mistake("a saliency map w.r.t. embeddings that the model recomputes internally",
             grad_of_unused_input, "The differentiated Tensor at index 1 appears to not have been used in the graph.",
-            "MmBackward0", ("saliency_emb",), ("`emb` (input 1 of inputs)", "The outputs depend on: E")),
+            "MmBackward0", ("saliency_emb", "saliency_grad"),
+            ("`emb` (input 1 of inputs)", "The outputs depend on: E")),
     Mistake("a NaN loss traced with detect_anomaly(): the gradient of sqrt at 0",
             nan_from_sqrt_at_zero, "Function 'SqrtBackward0' returned nan values in its 0th output.",
             "SqrtBackward0", ("sqrt",), ("saved result: 1 zero",)),
