@@ -111,6 +111,11 @@ class Tensor:
             site = user_site(3)
             box[1] = site if writer is None or site is None else (*site, writer)
         owner = self._data_of
+        if owner is None and self._view is not None:  # a view of a .data tensor writes through .data too
+            root = self
+            while root._view is not None:
+                root = root._view[0]
+            owner = root._data_of
         if owner is not None:  # a write through .data: noted on the tensor whose memory it is
             noted = (next(order), box[1])
             if len(owner) == 2:
@@ -383,7 +388,7 @@ class Tensor:
         # there and backward can warn when a saved tensor was changed this way (errors.written_through_data).
         t = Tensor._make(self._data, False, None)
         if self._vbox.__class__ is list:
-            t._data_of = self._vbox
+            t._data_of = self._vbox if self._data_of is None else self._data_of  # (x.data.data: still x's)
         return t
 
     @data.setter

@@ -74,6 +74,17 @@ REPLACED_HEAD = """
 """
 
 
+def test_a_write_through_a_view_of_data_warns_too(tmp_path):
+    got = _graphgrad_warnings(tmp_path, """
+        import graphgrad as torch
+        w = torch.ones(2, 3, requires_grad=True)
+        out = (w * 2).tanh()
+        out.data[:, 0].zero_()
+        out.sum().backward()
+    """)
+    assert len(got) == 1 and "through .data at program.py:5  out.data[:, 0].zero_()" in got[0]
+
+
 @pytest.mark.parametrize("source", [DATA_WRITE, HOOK_WRITE, REPLACED_HEAD], ids=["data", "hook", "optimizer"])
 def test_each_warning_comes_once_per_site(source, tmp_path):
     assert len(_graphgrad_warnings(tmp_path, source)) == 1
