@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _names
+
 __all__ = ["dtype", "float16", "float32", "float64", "int8", "uint8", "int16", "int32", "int64", "bool_", "bfloat16"]
 
 try:  # bfloat16 lives in NumPy through ml_dtypes, an optional extra
@@ -42,7 +44,7 @@ class dtype:
         return self._category == 3
 
     def __repr__(self):
-        return f"graphgrad.{self.name}"
+        return f"{_names.package}.{self.name}"
 
     def __reduce__(self):
         return (_by_name, (self.name,))

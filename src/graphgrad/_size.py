@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from . import _names
+
 
 class Size(tuple):
     """A tensor's shape, printed as ``graphgrad.Size([2, 3])``.
@@ -20,7 +22,7 @@ class Size(tuple):
         return math.prod(self)
 
     def __repr__(self):
-        return f"graphgrad.Size({list(self)})"
+        return f"{_names.package}.Size({list(self)})"
 
     def __getitem__(self, item):
         out = super().__getitem__(item)

@@ -91,6 +91,8 @@ class Tensor:
 
     @staticmethod
     def _make(arr, rg, fn):
+        if arr.__class__ is not np.ndarray:
+            arr = np.asarray(arr)  # NumPy turns 0-d results into scalars (np.float32): a Tensor always holds an array
         t = _new(Tensor)
         t._data = arr
         t._rg = rg
@@ -376,6 +378,12 @@ class Tensor:
         return out
 
     def detach_(self):
+        if self._view is not None:
+            raise RuntimeError(
+                "Can't detach views in-place. Use detach() instead. If you are using DistributedDataParallel (DDP) "
+                "for training, and gradient_as_bucket_view is set as True, gradients are views of DDP buckets, and "
+                "hence detach_() cannot be called on these gradients. To fix this error, please refer to the "
+                "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")
         self._grad_fn = None
         self._rg = False
         self._output_nr = 0

@@ -25,6 +25,8 @@ import os
 import runpy
 import sys
 
+from . import _names
+
 __all__ = ["install", "uninstall", "main"]
 
 _ALIAS = "torch"
@@ -75,6 +77,7 @@ def install():
     if _FINDER not in sys.meta_path:
         sys.meta_path.insert(0, _FINDER)
         _SHADOWED.update(_take_torch_modules())
+        _names.package = _ALIAS  # torch.Size([2]), torch.float32: what the program prints on PyTorch
 
 
 def uninstall():
@@ -84,6 +87,7 @@ def uninstall():
         _take_torch_modules()  # the aliases to graphgrad
         sys.modules.update(_SHADOWED)
         _SHADOWED.clear()
+        _names.package = _TARGET
 
 
 _USAGE = "usage: python -m graphgrad.as_torch script.py [args...]"

@@ -186,6 +186,8 @@ for mode in ["constant", "reflect", "replicate", "circular"]:
     case(f"pad_{mode}_gc", (lambda m: lambda F, x: F.pad(x, (1, 2, 2, 0), mode=m))(mode), [_r(1, 1, 3, 3)], gc=True,
          ggc=True)
 case("pad3d_reflect", lambda F, x: F.pad(x, (1, 1, 0, 2, 1, 0), mode="reflect"), [_r(1, 2, 3, 4, 3)])
+case("pad3d_replicate", lambda F, x: F.pad(x, (1, 0, 2, 1, 0, 1), mode="replicate"), [_r(1, 2, 2, 3, 2)],
+     gc=True, ggc=True)
 case("pad_constant_value_negative", lambda F, x: F.pad(x, (-1, 2, 1, -2, 1, 1), value=3.5), [_r(2, 3, 4, 5)],
      node="ConstantPadNdBackward0")
 case("pixel_shuffle", lambda F, x: F.pixel_shuffle(x, 2), [_r(2, 8, 3, 4)], gc=True, ggc=True,

@@ -18,40 +18,10 @@ import pytest
 
 from ._corpus import EXPECTED, HERE, PROGRAMS, run_programs
 
-# The causes, each as found by running the program (the first one met stops it or changes its numbers first).
-ACCELERATOR = "torch.accelerator missing (is_available/current_accelerator)"
-ADADELTA = "optim.Adadelta missing"
-SAVE_MODULE = "torch.save(model) of a whole module refused (torch.load(weights_only=False) of it)"
-TORCH_REPR = "Size and dtype print as graphgrad.Size/graphgrad.float32 where PyTorch prints torch.Size/torch.float32"
-TRANSFORMER = ("nn.Transformer/TransformerEncoder(Layer) missing; torch.save(model) of a whole module refused; "
-               "torch.serialization.safe_globals missing; the paths torch.nn.modules.transformer, "
-               "nn.modules.activation.MultiheadAttention, nn.modules.linear.NonDynamicallyQuantizableLinear missing")
-
 # program -> why its output is not yet PyTorch's, causes in the order the program meets them
 NOT_YET = {
-    "d2l_batch_norm": "nn.LazyConv2d/LazyLinear/LazyBatchNorm1d/LazyBatchNorm2d missing",
-    "examples_dcgan": "torch.backends.cudnn missing",
-    "examples_fast_neural_style": "nn.InstanceNorm2d missing",
-    "examples_gcn": (f"{ACCELERATOR}; sparse COO missing (Tensor.to_sparse, torch.sparse_coo_tensor, torch.spmm, "
-                     "sparse @ dense)"),
-    "examples_mnist": f"{ACCELERATOR}; {ADADELTA}",
-    "examples_mnist_forward_forward": (f"{ACCELERATOR}; x[range(n), 3] = v (a range with an int index) writes "
-                                       "nothing, so predict() gives wrong numbers"),
-    "examples_mnist_rnn": f"{ACCELERATOR}; {ADADELTA}",
-    "examples_siamese_network": f"{ACCELERATOR}; {ADADELTA}",
-    "examples_super_resolution": SAVE_MODULE,
-    "examples_vae": ACCELERATOR,
-    "examples_word_language_model": TRANSFORMER,
-    "examples_word_language_model_transformer": TRANSFORMER,
-    "micrograd_test_engine": TORCH_REPR,
-    "mingpt": "Tensor.unique missing",
-    "nanogpt": "torch.backends missing; torch.bfloat16 missing; torch.cuda.amp.GradScaler missing",
-    "tutorials_blitz_neural_networks": (f"{TORCH_REPR}; type(loss.grad_fn).__name__ is 'Node' where PyTorch's is "
-                                        "the node's name (MseLossBackward0)"),
-    "tutorials_polynomial_autograd": "torch.set_default_device missing",
-    "tutorials_quickstart": f"{ACCELERATOR}; {TORCH_REPR}",
-    "tutorials_tensorqs": f"{ACCELERATOR}; {TORCH_REPR}; out= on torch.matmul/torch.mul rejected",
-    "yunjey_pytorch_basics": f"{SAVE_MODULE}; {TORCH_REPR}",
+    "tutorials_blitz_neural_networks": ("type(loss.grad_fn).__name__ is 'Node' where PyTorch's is the node's name "
+                                        "(MseLossBackward0)"),
 }
 
 

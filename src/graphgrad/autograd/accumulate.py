@@ -19,8 +19,8 @@ def accumulate(t, g, create_graph, hooks_done=False):
     """Sum ``g`` into ``t.grad`` (in place when no graph of the gradient is being built)."""
     if not hooks_done:
         g = run_leaf_hooks(t, g)
-    if g is None:
-        return
+    if g is None or not t._rg:
+        return  # a leaf that stopped requiring grad since (requires_grad_(False), detach_()) keeps its .grad
     with _GRAD_LOCK:  # threads running backward through a shared leaf each add their whole gradient
         if t._grad is None:
             if create_graph and g._rg:

@@ -144,8 +144,16 @@ class Node:
                 self._saved = (t,)
                 self._versions = ((t._vbox[0], t._grad_fn),)
             else:
-                saved = self._saved = tuple([inputs[i] for i in idx])
-                self._versions = tuple([(t._vbox[0], t._grad_fn) for t in saved])
+                saved = [inputs[i] for i in idx]
+                needed_by = op.needed_by
+                if needed_by is not None:
+                    # as PyTorch, an operand only another input's gradient needs is saved only when that input
+                    # requires grad (x * w with w frozen keeps w, not x: writing x in place is then allowed)
+                    edges = self.next_functions
+                    saved = [t if any(edges[j][0] is not None for j in needed_by[k]) else None
+                             for k, t in enumerate(saved)]
+                self._saved = tuple(saved)
+                self._versions = tuple([None if t is None else (t._vbox[0], t._grad_fn) for t in saved])
         if op.save_output:
             # The output is kept as its array, not as the Tensor: Tensor -> Node -> Tensor would be a
             # cycle that only the garbage collector could free.
@@ -158,19 +166,22 @@ class Node:
             raise errors.second_backward(self)
         saved = self._saved
         if saved is not None:
-            for t, (v, creator) in zip(saved, self._versions):
+            for t, version in zip(saved, self._versions):
+                if t is None:
+                    continue
                 box = t._vbox
-                if box[0] != v:
-                    raise errors.modified_inplace(self, t._data, creator, v, box[0], box)
+                if box[0] != version[0]:
+                    raise errors.modified_inplace(self, t._data, version[1], version[0], box[0], box)
                 if len(box) > 2:  # written through .data at some point: after this node saved it?
-                    errors.written_through_data(self, box, creator)
+                    errors.written_through_data(self, box, version[1])
             if self._out is None:
                 return saved
         out = list(saved) if saved is not None else []
         if self._out is not None:
             arr, box, v = self._out
-            if box[0] != v:
-                raise errors.modified_inplace(self, arr, self, v, box[0], box)
+            if box[0] != v:  # a result written through a view is, as PyTorch names it, output 0 of AsStrided
+                creator = self if self._out_fn is None else self._out_fn() or self
+                raise errors.modified_inplace(self, arr, creator, v, box[0], box)
             if len(box) > 2:
                 errors.written_through_data(self, box, self)
 

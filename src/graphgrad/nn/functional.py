@@ -23,10 +23,11 @@ import numpy as np
 
 import graphgrad
 
+from .._dtype import is_float_np
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ..ops import nn as _nn
-from ..ops._op import apply, apply_inplace
+from ..ops._op import _torch_name, apply, apply_inplace
 
 __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "alpha_dropout",
@@ -1053,6 +1054,8 @@ def relu6(input, inplace=False):
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+    if isinstance(input, Tensor) and input._data.dtype == np.bool_:
+        raise RuntimeError("Bool inputs not supported for hardtanh")
     return _act(_nn.HARDTANH, input, inplace, min_val=min_val, max_val=max_val)
 
 
@@ -1252,6 +1255,11 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     """
     input, target = _broadcast_pair(input, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
+    if input._data.dtype != target._data.dtype or not is_float_np(input._data.dtype):
+        promoted = graphgrad._dtype.result_type(input, target)  # PyTorch promotes the pair; its kernel is
+        if not promoted.is_floating_point:  # floating point only
+            raise NotImplementedError(f'"mse_cpu" not implemented for \'{_torch_name(promoted.np)}\'')
+        input = input.to(promoted)
     if weight is not None:
         return _weighted((input - target) ** 2, weight, reduction, True)
     _check_reduction(reduction)

@@ -69,7 +69,14 @@ def _addindent(s_, num_spaces):
 
 
 class _Hooks(OrderedDict):
-    """An ordered dict of hooks (a subclass, so that handles can refer to it weakly)."""
+    """An ordered dict of hooks (a subclass, so that handles can refer to it weakly).
+
+    Pickled as a plain OrderedDict, as PyTorch's hook dicts are, so that a whole saved module loads with
+    ``weights_only=True`` once its own classes are allowlisted; ``Module.__setstate__`` makes it a _Hooks again.
+    """
+
+    def __reduce__(self):
+        return OrderedDict, (list(self.items()),)
 
 
 # --- full backward hooks ----------------------------------------------------------------------------
@@ -434,6 +441,9 @@ class Module:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        for k, v in state.items():
+            if k.endswith("_hooks") and type(v) is OrderedDict:
+                self.__dict__[k] = _Hooks(v)
 
     # --- iteration over the registries ----------------------------------------------------------
     def _named_members(self, get_members_fn, prefix="", recurse=True, remove_duplicate=True):

@@ -43,17 +43,20 @@ class Op:
     ``backward_np(node, grad_array) -> arrays`` (single-output ops). Used when backward builds no graph
     of the derivative (no ``create_graph``), it saves a Tensor and an op dispatch per step of the
     derivative on the hottest ops; ``backward`` stays the definition, and what double backward runs.
+    needed_by: for each saved input (in ``save`` order), the inputs whose gradient needs it; a saved input
+    that no input requiring grad needs is not kept (None in ``saved_tensors``), as PyTorch saves it.
     """
 
     __slots__ = (
         "name", "forward_name", "forward", "backward", "save_inputs", "save_output", "saves",
         "saved_names", "stateful", "promote", "view", "n_outputs", "scalar", "const_edges", "out",
-        "backward_np",
+        "backward_np", "needed_by",
     )
 
     def __init__(self, name, forward, backward, save=(), stateful=False, promote=None, view=False,
-                 n_outputs=1, saved_names=None, const_args=0, out=False, backward_np=None):
+                 n_outputs=1, saved_names=None, const_args=0, out=False, backward_np=None, needed_by=None):
         self.name = name
+        self.needed_by = needed_by
         self.out = out
         self.backward_np = backward_np
         self.forward_name = re.sub(r"Backward\d*$", "", name.rsplit("::", 1)[-1])
@@ -83,6 +86,28 @@ class Op:
 
     def __repr__(self):
         return f"Op({self.name})"
+
+def _tie_bw(n, gg):
+    shape, dt = n._in_meta[1]
+    return gg, Tensor._make(np.zeros(shape, dt), False, None)
+
+
+_TIES: dict = {}
+
+
+def depends_on(grad, saved, name):
+    """``grad``, requiring grad when ``saved`` does: PyTorch computes some first derivatives as a function of
+    (grad, saved tensor) whose own derivative in the saved tensor is zero (relu's threshold_backward, the
+    pooling backwards), and gradient-penalty code relies on the result requiring grad. The node passes the
+    gradient through, under the name of PyTorch's node (``name``)."""
+    if not (modes.recording and saved._rg and not grad._rg):
+        return grad
+    op = _TIES.get(name)
+    if op is None:
+        op = _TIES[name] = Op(name, lambda g, x: g, _tie_bw)
+        del REGISTRY[next(k for k, v in REGISTRY.items() if v is op)]  # a pass-through, not a primitive
+    return apply(op, grad, saved)
+
 
 _FLOAT32 = np.dtype(np.float32)
 _FLOAT64 = np.dtype(np.float64)
@@ -682,6 +707,6 @@ def broadcast_error(a_shape, b_shape):
         if a[i] != b[i] and a[i] != 1 and b[i] != 1:
             return RuntimeError(
                 f"The size of tensor a ({a[i]}) must match the size of tensor b ({b[i]}) at non-singleton "
-                f"dimension {i} (shapes {list(a_shape)} and {list(b_shape)})"
+                f"dimension {i}\n(shapes {list(a_shape)} and {list(b_shape)})"
             )
     return RuntimeError(f"shapes {list(a_shape)} and {list(b_shape)} cannot be broadcast together")

@@ -11,11 +11,21 @@ import warnings
 
 import numpy as np
 
-from .._dtype import get_default_dtype
-from .._dtype import result_type as _rt
+from .._dtype import get_default_dtype, is_float_np, result_type
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
-from ._op import REGISTRY, Op, _torch_name, apply, apply_inplace, as_tensor_like, broadcast_error, check_inplace, export
+from ._op import (
+    REGISTRY,
+    Op,
+    _torch_name,
+    apply,
+    apply_inplace,
+    as_tensor_like,
+    broadcast_error,
+    check_inplace,
+    depends_on,
+    export,
+)
 
 
 def quiet_numpy_warnings():
@@ -88,11 +98,9 @@ def binary(op, a, b, **kw):
     # so the tensor's dtype is kept and nothing needs wrapping.
     if type(b) in _NUMBERS and op.scalar is not None and isinstance(a, Tensor) and a._data.dtype.kind == "f":
         return apply(op.scalar, a, other=b, **kw)
-    if (op is SUB or op is RSUB) and (a.__class__ is bool or b.__class__ is bool):
-        _check_bool_sub(a, b)  # x - True, as x - a bool tensor
-    a, b = _operands(a, b, op.forward_name.lower())
     if op is SUB or op is RSUB:
-        _check_bool_sub(a, b)
+        _check_bool_sub(a, b)  # before the shapes, as PyTorch (x - True counts as x - a bool tensor)
+    a, b = _operands(a, b, op.forward_name.lower())
     return apply(op, a, b, **kw)
 
 
@@ -155,7 +163,8 @@ def _mul_bw_np(n, g):
     return (g * b._data if need[0] else None, g * a._data if need[1] else None)
 
 
-MUL = Op("MulBackward0", np.multiply, _mul_bw, save="ab", promote="same", out=True, backward_np=_mul_bw_np)
+MUL = Op("MulBackward0", np.multiply, _mul_bw, save="ab", promote="same", out=True, backward_np=_mul_bw_np,
+         needed_by=((1,), (0,)))
 
 
 def _div_bw(n, g):
@@ -165,12 +174,14 @@ def _div_bw(n, g):
 
 
 def _div_bw_np(n, g):
-    a, b = (t._data for t in n.saved_tensors)
+    a, b = n.saved_tensors  # a is None unless b requires grad
+    b = b._data
     need = n.needs_input_grad
-    return (g / b if need[0] else None, -g * a / (b * b) if need[1] else None)
+    return (g / b if need[0] else None, -g * a._data / (b * b) if need[1] else None)
 
 
-DIV = Op("DivBackward0", np.true_divide, _div_bw, save="ab", promote="float", out=True, backward_np=_div_bw_np)
+DIV = Op("DivBackward0", np.true_divide, _div_bw, save="ab", promote="float", out=True, backward_np=_div_bw_np,
+         needed_by=((1,), (0, 1)))
 
 # Variants with a Python number as the second operand (kwarg "other"): same node names as PyTorch.
 ADD.scalar = Op("AddBackward0", lambda a, other, alpha=1: a + other * alpha, lambda n, g: g, const_args=1)
@@ -253,7 +264,7 @@ RSUB.scalar = Op("RsubBackward1", lambda a, other, alpha=1: other - a if alpha =
 
 
 def _pow_bw(n, g):
-    a, b = n.saved_tensors
+    a, b, out = n.saved_tensors
     need = n.needs_input_grad
     ga = gb = None
     if need[0]:
@@ -261,12 +272,12 @@ def _pow_bw(n, g):
         ga = where((b == 0), 0.0, ga)
     if need[1]:
         # d/db a**b = a**b * log(a); PyTorch takes 0 where a == 0 and b >= 0.
-        gb = g * (a ** b) * where(a == 0, 1.0, a).log()
+        gb = g * out * where(a == 0, 1.0, a).log()
         gb = where((a == 0) & (b >= 0), 0.0, gb)
     return ga, gb
 
 
-POW = Op("PowBackward1", np.power, _pow_bw, save="ab", promote="same")
+POW = Op("PowBackward1", np.power, _pow_bw, save=("a", "b", "out"), promote="same")  # PyTorch saves all three
 
 
 def _pow_scalar_bw(n, g):
@@ -320,6 +331,8 @@ def sub(input, other, *, alpha=1):
 @export("rsub", method=False)
 def rsub(input, other, *, alpha=1):
     """``other - alpha * input`` (what ``2 - x`` runs: RsubBackward1, as in PyTorch)."""
+    if isinstance(other, Tensor) and isinstance(input, Tensor) and not _broadcasts(other.shape, input.shape):
+        raise broadcast_error(other.shape, input.shape)  # PyTorch names ``other`` tensor a
     if alpha != 1:
         return binary(RSUB, input, other, alpha=alpha)
     return binary(RSUB, input, other)
@@ -383,6 +396,8 @@ def pow(input, exponent):
         return binary(POW, input, exponent)
     if input._data.dtype.kind != "f" and isinstance(exponent, float):
         input = input.float()
+    elif input._data.dtype == np.bool_ and isinstance(exponent, int):
+        input = input.long()  # bool ** int is int64 in PyTorch
     if input._data.dtype.kind in "iu" and isinstance(exponent, int) and exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     return apply(POW_SCALAR, input, exponent=exponent)
@@ -426,7 +441,20 @@ def _saved(n):
 
 neg = _unary("NegBackward0", _neg_np, lambda n, g: -g, save="", promote=None, names=("neg", "negative"))
 abs = _unary("AbsBackward0", np.abs, lambda n, g: g * _saved(n).sign(), promote=None, names=("abs", "absolute"))
-sign = _unary("SignBackward0", lambda a: a.copy() if a.dtype == np.bool_ else np.sign(a), lambda n, g: g * 0,
+def _zero_grad(n, g):
+    """A derivative that is zero everywhere: zeros, even where the incoming gradient is NaN (PyTorch's zeros_like)."""
+    return g.new_zeros(g.shape)
+
+
+def _sign_np(a):
+    if a.dtype == np.bool_:
+        return a.copy()
+    if is_float_np(a.dtype):
+        return np.where(np.isnan(a), 0, np.sign(a)).astype(a.dtype, copy=False)  # PyTorch's sign(nan) is 0
+    return np.sign(a)
+
+
+sign = _unary("SignBackward0", _sign_np, _zero_grad,
               save="", promote=None, names=("sign",))
 exp = _unary("ExpBackward0", np.exp, lambda n, g: g * _saved(n), save="out", names=("exp",),
              backward_np=lambda n, g: g * _saved(n)._data)
@@ -467,9 +495,17 @@ def _sigmoid_np(a):
 
 sigmoid = _unary("SigmoidBackward0", _sigmoid_np, lambda n, g: g * _saved(n) * (1 - _saved(n)), save="out",
                  names=("sigmoid",), backward_np=lambda n, g: g * (s := _saved(n)._data) * (1 - s))
-relu = _unary("ReluBackward0", lambda a: np.maximum(a, 0, dtype=a.dtype),
-              lambda n, g: g * (_saved(n) > 0), save="out", promote=None, names=("relu",),
-              backward_np=lambda n, g: g * (_saved(n)._data > 0))
+
+
+def _relu_bw(n, g):
+    """PyTorch's threshold_backward: 0 where the result is <= 0, the gradient elsewhere (a NaN result passes
+    it, a NaN gradient stops at the zeros); it requires grad when the saved result does (double backward)."""
+    out = _saved(n)
+    return depends_on(where(out <= 0, 0.0, g), out, "ThresholdBackwardBackward0")
+
+
+relu = _unary("ReluBackward0", lambda a: np.maximum(a, 0, dtype=a.dtype), _relu_bw, save="out", promote=None,
+              names=("relu",), backward_np=lambda n, g: np.where(_saved(n)._data <= 0, 0, g).astype(g.dtype))
 _erf_np = np.frompyfunc(math.erf, 1, 1)
 
 
@@ -479,9 +515,9 @@ def _erf(a):
 
 erf = _unary("ErfBackward0", _erf, lambda n, g: g * (2 / math.sqrt(math.pi)) * (-_saved(n) * _saved(n)).exp(),
              names=("erf",))
-floor = _unary("FloorBackward0", np.floor, lambda n, g: g * 0, save="", promote=None, names=("floor",))
-ceil = _unary("CeilBackward0", np.ceil, lambda n, g: g * 0, save="", promote=None, names=("ceil",))
-trunc = _unary("TruncBackward0", np.trunc, lambda n, g: g * 0, save="", promote=None, names=("trunc", "fix"))
+floor = _unary("FloorBackward0", np.floor, _zero_grad, save="", promote=None, names=("floor",))
+ceil = _unary("CeilBackward0", np.ceil, _zero_grad, save="", promote=None, names=("ceil",))
+trunc = _unary("TruncBackward0", np.trunc, _zero_grad, save="", promote=None, names=("trunc", "fix"))
 frac = _unary("FracBackward0", lambda a: a - np.trunc(a), lambda n, g: g, save="", promote=None, names=("frac",))
 
 
@@ -491,7 +527,7 @@ def round(input, decimals=0):
     return apply(ROUND, input, decimals=decimals)
 
 
-ROUND = Op("RoundBackward0", lambda a, decimals=0: np.round(a, decimals), lambda n, g: g * 0)
+ROUND = Op("RoundBackward0", lambda a, decimals=0: np.round(a, decimals), _zero_grad)
 
 
 def _clamp_bw(n, g):
@@ -502,7 +538,7 @@ def _clamp_bw(n, g):
         mask = a >= lo
     if hi is not None:
         mask = (a <= hi) if mask is None else mask & (a <= hi)
-    return g * mask
+    return where(mask, g, 0.0)
 
 
 def _clamp(a, min=None, max=None):
@@ -518,7 +554,7 @@ CLAMP = Op("ClampBackward1", _clamp, _clamp_bw, save="a")
 
 def _clamp_tensor_bw(n, g):
     a, lo, hi = n.saved_tensors
-    return g * ((a >= lo) & (a <= hi)), g * (a < lo), g * (a > hi)
+    return where((a >= lo) & (a <= hi), g, 0.0), where(a < lo, g, 0.0), where(a > hi, g, 0.0)
 
 
 CLAMP_TENSOR = Op("ClampBackward0", lambda a, lo, hi: np.minimum(np.maximum(a, lo), hi), _clamp_tensor_bw,
@@ -616,12 +652,12 @@ CLAMP_MAX = Op("ClampMaxBackward0", _clamp, _clamp_bw, save="a")
 
 def _clamp_min_t_bw(n, g):
     a, b = n.saved_tensors
-    return g * (a >= b), g * (a < b)
+    return where(a >= b, g, 0.0), where(a < b, g, 0.0)
 
 
 def _clamp_max_t_bw(n, g):
     a, b = n.saved_tensors
-    return g * (a <= b), g * (a > b)
+    return where(a <= b, g, 0.0), where(a > b, g, 0.0)
 
 
 # a tensor bound: PyTorch's Tensor overloads, one edge per operand
@@ -649,17 +685,16 @@ def clamp_max(input, max):
     return apply(CLAMP_MAX, input, min=None, max=_scalar(max))
 
 
-def _minmax_bw(n, g, pick_first):
+def _minmax_bw(n, g, first_loses):
     a, b = n.saved_tensors
-    # Ties split the gradient in half, as PyTorch does.
-    first = where(a == b, g / 2, where(pick_first(a, b), g, 0.0))
-    second = where(a == b, g / 2, where(pick_first(a, b), 0.0, g))
-    return first, second
+    # PyTorch: ties split the gradient in half; each side gets it unless it lost (so both get it against a NaN)
+    shared = where(a == b, g / 2, g)
+    return where(first_loses(a, b), 0.0, shared), where(first_loses(b, a), 0.0, shared)
 
 
-MAXIMUM = Op("MaximumBackward0", np.maximum, lambda n, g: _minmax_bw(n, g, lambda a, b: a > b), save="ab",
+MAXIMUM = Op("MaximumBackward0", np.maximum, lambda n, g: _minmax_bw(n, g, lambda a, b: a < b), save="ab",
              promote="same")
-MINIMUM = Op("MinimumBackward0", np.minimum, lambda n, g: _minmax_bw(n, g, lambda a, b: a < b), save="ab",
+MINIMUM = Op("MinimumBackward0", np.minimum, lambda n, g: _minmax_bw(n, g, lambda a, b: a > b), save="ab",
              promote="same")
 
 
@@ -698,8 +733,7 @@ def fmin(input, other):
 
 def _where_bw(n, g):
     cond = Tensor._make(n.kwargs["condition"], False, None)
-    zero = g * 0
-    return where(cond, g, zero), where(cond, zero, g)
+    return where(cond, g, 0.0), where(cond, 0.0, g)  # zeros where unselected, even for a NaN gradient
 
 
 # The condition is a constant (a kwarg), so the node has PyTorch's two edges: input and other.
@@ -731,12 +765,12 @@ def where(condition, input=None, other=None):
             except ValueError:
                 raise broadcast_error(shape, t._data.shape) from None
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
-        dt = _rt(input, other).np
+        dt = result_type(input, other).np
         input = Tensor._make(np.asarray(input, dt), False, None)
     input, other = _operands(input, other)
     dt = input._data.dtype if input._data.dtype == other._data.dtype else None
     if dt is None:
-        dt = _rt(input, other)
+        dt = result_type(input, other)
         input, other = input.to(dt), other.to(dt)
     if condition._data.dtype != np.bool_:
         if condition._data.dtype == np.uint8:
@@ -783,16 +817,38 @@ LERP_SCALAR = Op("LerpBackward0", lambda a, b, weight: _lerp_np(a, b, weight), _
 @export("lerp")
 def lerp(input, end, weight):
     """``input + weight * (end - input)``."""
+    if isinstance(input, Tensor):
+        _check_lerp_dtypes(input, end, weight)  # before the shapes, as PyTorch
     input, end = _operands(input, end)
     if not isinstance(weight, Tensor):
         return apply(LERP_SCALAR, input, end, weight=float(weight))
     return apply(LERP, input, end, weight)
 
 
+def _check_lerp_dtypes(input, end, weight):
+    """lerp does not promote: PyTorch wants end (and a tensor weight) of input's dtype."""
+    for name, t in (("end", end), ("weight", weight)):
+        if isinstance(t, Tensor) and t._data.dtype != input._data.dtype:
+            raise RuntimeError(f"expected dtype {_dtype_word(input)} for `{name}` but got dtype {_dtype_word(t)}")
+    if not is_float_np(input._data.dtype):  # its kernels are floating point only
+        kernel = "lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_torch_name(input._data.dtype)}\'')
+
+
+_C_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int"}
+
+
+def _dtype_word(t):
+    """The dtype as PyTorch's C++ messages spell it (TypeMeta names)."""
+    name = t._data.dtype.name
+    return _C_TYPE_NAMES.get(name, name)
+
+
 @export("lerp_", function=False)
 def lerp_(self, end, weight):
     """In-place ``lerp`` (what ``exp_avg.lerp_(grad, 1 - beta1)`` in Adam runs)."""
     end = as_tensor_like(end, self) if not isinstance(end, Tensor) else end
+    _check_lerp_dtypes(self, end, weight)
     if not isinstance(weight, Tensor):
         return apply_inplace(LERP_SCALAR, self, end, weight=float(weight))
     return apply_inplace(LERP, self, end, weight)
@@ -1126,11 +1182,7 @@ def copy_(self, src, non_blocking=False):
             raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
                                f"{list(shape)}")
     except ValueError:
-        raise RuntimeError(
-            f"The size of tensor a ({self._data.shape[-1] if self._data.ndim else 1}) must match the size of "
-            f"tensor b ({src._data.shape[-1] if src._data.ndim else 1}) at non-singleton dimension "
-            f"{max(self._data.ndim - 1, 0)}"
-        ) from None
+        raise broadcast_error(self._data.shape, src._data.shape) from None
     if src._data.dtype != self._data.dtype:
         src = Tensor._make(src._data.astype(self._data.dtype), src._rg, src._grad_fn) if not src._rg else \
             src.to(self.dtype)
@@ -1155,8 +1207,9 @@ def hypot(input, other):
     if not isinstance(other, Tensor):
         raise TypeError(f"hypot(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
     a, b = _operands(input, other, "hypot")
-    if a._data.dtype.kind != "f" or b._data.dtype.kind != "f":
-        name = _torch_name(np.result_type(a._data, b._data))
+    promoted = result_type(a, b).np
+    if not is_float_np(promoted):
+        name = _torch_name(promoted)
         raise NotImplementedError(f'"hypot_cpu" not implemented for \'{name}\'')
     return apply(HYPOT, a, b)
 

@@ -106,14 +106,17 @@ def _is_basic(idx):
 
 
 def _check_bounds(shape, idx):
-    """IndexError with PyTorch's text for an out-of-range integer index."""
+    """IndexError with PyTorch's text for an out-of-range integer index. Returns the index to use: PyTorch
+    checks the elements it reads, so an empty tensor takes any index tensor (clipped here for NumPy)."""
     items = idx if isinstance(idx, tuple) else (idx,)
+    clipped = None
     used = sum(i.ndim if isinstance(i, np.ndarray) and i.dtype == bool else 0 if i is None or i is Ellipsis else 1
                for i in items)
     if used > len(shape):  # a 0-d bool mask uses no dimension (x[x > 0] on a 0-d x)
         raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
     d = 0
-    for i in items:
+    advanced = 0  # PyTorch moves the tensor-indexed dimensions to the front: its errors count among them
+    for pos, i in enumerate(items):
         if i is None:
             continue
         if i is Ellipsis:
@@ -124,16 +127,27 @@ def _check_bounds(shape, idx):
             continue
         if isinstance(i, (int, np.integer)) and not -shape[d] <= i < shape[d]:
             raise IndexError(f"index {i} is out of bounds for dimension {d} with size {shape[d]}")
-        if isinstance(i, np.ndarray) and i.dtype != bool and i.size:
+        if isinstance(i, np.ndarray) and i.dtype != bool:
             bad = i[(i >= shape[d]) | (i < -shape[d])]
-            if bad.size:
-                raise IndexError(f"index {int(bad.flat[0])} is out of bounds for dimension {d} with size {shape[d]}")
+            if bad.size and shape[d] == 0:
+                raise IndexError("index is out of bounds for dimension with size 0")
+            if bad.size and 0 in shape:
+                clipped = clipped or list(items)
+                clipped[pos] = np.clip(i, -shape[d], shape[d] - 1)  # nothing is read: any in-range index will do
+            elif bad.size:
+                raise IndexError(f"index {int(bad.flat[0])} is out of bounds for dimension {advanced} with size "
+                                 f"{shape[d]}")
+            advanced += 1
         if isinstance(i, np.ndarray) and i.dtype == bool:
+            advanced += i.ndim
             for k, n in enumerate(i.shape):
                 if d + k < len(shape) and n != shape[d + k]:
                     raise IndexError(f"The shape of the mask {list(i.shape)} at index {k} does not match the shape "
                                      f"of the indexed tensor {list(shape)} at index {d + k}")
         d += i.ndim if isinstance(i, np.ndarray) and i.dtype == bool else 1
+    if clipped is None:
+        return idx
+    return tuple(clipped) if isinstance(idx, tuple) else clipped[0]
 
 
 class _TwoStep(tuple):
@@ -169,7 +183,9 @@ def _torch_order(idx):
 
 
 def _get(a, idx):
-    return a[idx[0]][idx[1]] if type(idx) is _TwoStep else a[idx]
+    """``a[idx]`` for an advanced index: a new C-contiguous array (NumPy may lay it out otherwise)."""
+    r = a[idx[0]][idx[1]] if type(idx) is _TwoStep else a[idx]
+    return r if r.flags.c_contiguous else r.copy()  # (not ascontiguousarray: it makes 0-d results 1-d)
 
 
 def _put(a, idx, v):
@@ -214,8 +230,7 @@ INDEX_BACKWARD = Op("IndexPutBackward0", lambda g, idx, shape: _index_add_np(sha
 def getitem(self, idx):
     """``x[idx]``: basic indexing gives a view; integer/bool tensor indexing a copy."""
     _check_0d_index(self, idx)
-    npidx = _np_index(idx)
-    _check_bounds(self._data.shape, npidx)
+    npidx = _check_bounds(self._data.shape, _np_index(idx))
     if not _is_basic(npidx):
         return apply(INDEX, self, idx=_torch_order(npidx))
     return apply(_view_op(npidx, self._data.shape), self, idx=npidx)
@@ -301,8 +316,7 @@ def setitem(self, idx, value):
     _check_0d_index(self, idx)
     if idx is False:
         return  # selects nothing: PyTorch writes nothing and records nothing
-    npidx = _np_index(idx)
-    _check_bounds(self._data.shape, npidx)
+    npidx = _check_bounds(self._data.shape, _np_index(idx))
     if (not isinstance(value, Tensor) or value._data.size == 1) and any(
             _is_byte(i) for i in (idx if isinstance(idx, tuple) else (idx,))):
         # PyTorch fills a one-element value through masked_fill_, which takes bool masks only
@@ -383,6 +397,8 @@ def index_select(input, dim, index):
             raise IndexError("index out of range in self")
         return apply(INDEX_SELECT, input, idx=_ALL)
     size = input._data.shape[d] if input._data.ndim else 1
+    if size == 0 and index._data.size and input._data.ndim > 1:
+        raise RuntimeError("index_select(): self indexing axis dim should be positive")
     if index._data.size and (index._data.max() >= size or index._data.min() < 0):
         raise IndexError("index out of range in self")
     idx = (slice(None),) * d + (index._data.reshape(-1),)
@@ -501,8 +517,11 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     """A copy of ``input`` with ``src`` (or ``value``) written at ``index`` along ``dim``."""
     _check_index(index, "scatter")
     d = wrap_dims(dim, input._data.ndim)[0]
-    _check_scatter_bounds(input, d, index)
     src = src if src is not None else value
+    if isinstance(src, Tensor):
+        _check_scatter_add(input, d, index, src)  # the same checks (sizes against self and src, then bounds)
+    else:
+        _check_scatter_bounds(input, d, index)
     if not isinstance(src, Tensor):
         kw = {} if reduce is None else {"reduce": reduce}
         return apply(SCATTER_VALUE, input, dim=d, index=index._data, value=src, **kw)
@@ -565,7 +584,9 @@ def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
     d = wrap_dims(dim, self._data.ndim)[0]
     src = src if src is not None else value
     if not isinstance(src, Tensor):
+        _check_scatter_bounds(self, d, index)
         return apply_inplace(SCATTER_VALUE, self, dim=d, index=index._data, value=src)
+    _check_scatter_add(self, d, index, src)
     return apply_inplace(SCATTER, self, src, dim=d, index=index._data)
 
 
@@ -700,18 +721,21 @@ def masked_select(input, mask):
 
 
 def _masked_select_bw(n, g):
+    _ = n.saved_tensors  # raises if the input was written in place since (PyTorch saves it)
     m = n.kwargs["mask"]
-    full = apply(INDEX_BACKWARD, g, idx=np.nonzero(m), shape=m.shape)
+    full = apply(INDEX_BACKWARD, g, idx=np.nonzero(m) if m.ndim else m, shape=m.shape)  # (a 0-d mask indexes itself)
     return full.sum_to_size(n._in_meta[0][0])
 
 
-MASKED_SELECT = Op("MaskedSelectBackward0", lambda a, mask: np.broadcast_to(a, mask.shape)[mask], _masked_select_bw)
-MASKED_SELECT.saves = True
+MASKED_SELECT = Op("MaskedSelectBackward0", lambda a, mask: np.broadcast_to(a, mask.shape)[mask], _masked_select_bw,
+                   save="a", saved_names=("self",))  # PyTorch saves the input (and the mask, a kwarg here)
 
 
 @export("take")
 def take(input, index):
     n = input._data.size
+    if n == 0 and isinstance(index, Tensor) and index._data.size:
+        raise IndexError("take(): tried to take from an empty tensor")
     if isinstance(index, Tensor) and index._data.size and (index._data.max() >= n or index._data.min() < -n):
         bad = int(index._data[(index._data >= n) | (index._data < -n)].flat[0])
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")

@@ -108,7 +108,7 @@ def _shape_error(a, b):
     """PyTorch's text for operands that can't be multiplied (it depends on how matmul folds the ranks),
     followed by both shapes."""
     sa, sb = a.shape, b.shape
-    shapes = f" (shapes {list(sa)} and {list(sb)})"
+    shapes = f"\n(shapes {list(sa)} and {list(sb)})"
     if b.ndim <= 2 and a.ndim >= 2:  # a's leading dimensions fold into rows: mm or mv
         rows = int(np.prod(sa[:-1]))
         if b.ndim == 1:
@@ -159,7 +159,7 @@ def matmul(input, other):
         raise RuntimeError(
             f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D"
         )
-    if a.dtype != b.dtype:
+    if a.dtype != b.dtype and a.ndim == b.ndim == 1:  # dot checks dtypes first, the others shapes first
         raise _dtype_error(a, b)
     if b.ndim > 2:  # batch dimensions must broadcast (checked first, as PyTorch does)
         try:
@@ -169,6 +169,8 @@ def matmul(input, other):
     k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if a.shape[-1] != k_b:
         raise _shape_error(a, b)
+    if a.dtype != b.dtype:
+        raise _dtype_error(a, b)
     return apply(_mm_name(a, b), input, other)
 
 
@@ -192,7 +194,7 @@ def bmm(input, mat2):
         s1, s2 = input._data.shape, mat2._data.shape
         raise RuntimeError(
             f"Expected size for first two dimensions of batch2 tensor to be: [{s1[0]}, {s1[2]}] but got: "
-            f"[{s2[0]}, {s2[1]}]. (shapes {list(s1)} and {list(s2)})"
+            f"[{s2[0]}, {s2[1]}].\n(shapes {list(s1)} and {list(s2)})"
         )
     return apply(BMM, input, mat2)
 

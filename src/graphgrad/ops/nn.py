@@ -12,6 +12,7 @@ Convolutions are 2-D internally; 1-D ones get a spatial axis of size 1 (``nd=1``
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 
@@ -19,9 +20,10 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .._core.modes import modes
+from .._dtype import is_float_np
 from .._tensor import Tensor
 from ..autograd import errors
-from ._op import Op, apply
+from ._op import Op, _torch_name, apply, depends_on
 from .elementwise import where
 from .shape import cat
 
@@ -115,8 +117,11 @@ def _flat(stride):
     return tuple(stride) == (1, 1)
 
 
-def _im2col(x, k_hw, stride, padding, dilation, groups):
-    """(cols (G, rows, N * P), out_hw, P): the windows of x (N, C, H, W), batch inside the columns."""
+def _im2col(x, k_hw, stride, padding, dilation, groups, keep=False):
+    """(cols (G, rows, N * P), out_hw, P): the windows of x (N, C, H, W), batch inside the columns.
+
+    ``keep``: cols in a fresh array (kept for the weight gradient) rather than the reused scratch buffer.
+    """
     n, c, h, w = x.shape
     cg = c // groups
     kh, kw = k_hw
@@ -137,7 +142,7 @@ def _im2col(x, k_hw, stride, padding, dilation, groups):
         view = as_strided(xp, (groups, cg, kh, kw, n) + out_hw,
                           (cg * s_c, s_c, dilation[0] * s_h, dilation[1] * s_w, s_n, stride[0] * s_h,
                            stride[1] * s_w), writeable=False)
-    cols = _scratch("cols", view.shape, x.dtype)
+    cols = np.empty(view.shape, x.dtype) if keep else _scratch("cols", view.shape, x.dtype)
     np.copyto(cols, view)
     return cols.reshape(groups, cg * kh * kw, n * length), out_hw, length
 
@@ -173,14 +178,19 @@ def _from_cn(v, b=None):
     return out
 
 
-def conv_forward_np(x, w, b=None, *, stride, padding, dilation, groups, nd=2):
-    """Cross-correlation of x (N, C, *spatial) with w (O, C/groups, *kernel): one BLAS matmul per group."""
+def conv_forward_np(x, w, b=None, *, stride, padding, dilation, groups, nd=2, keep_cols=False):
+    """Cross-correlation of x (N, C, *spatial) with w (O, C/groups, *kernel): one BLAS matmul per group.
+
+    Returns ``(out, cols)``: with ``keep_cols`` the im2col matrix, which the weight gradient
+    (``conv_weight_np``) reuses instead of building it again from x; else None.
+    """
     x4, w4 = _as4d(x, nd), _as4d(w, nd)
     n, o = x4.shape[0], w4.shape[0]
-    cols, out_hw, length = _im2col(x4, w4.shape[2:], stride, padding, dilation, groups)
+    cols, out_hw, length = _im2col(x4, w4.shape[2:], stride, padding, dilation, groups, keep=keep_cols)
     out = np.matmul(_weight_rows(w4, groups, stride), cols, out=_scratch("mm", (groups, o // groups, cols.shape[2]),
                                                                           cols.dtype))
-    return _from4d(_from_cn(out.reshape(o, n, out_hw[0], length // out_hw[0])[..., :out_hw[1]], b), nd)
+    out = _from4d(_from_cn(out.reshape(o, n, out_hw[0], length // out_hw[0])[..., :out_hw[1]], b), nd)
+    return out, (cols if keep_cols else None)
 
 
 def conv_transpose_np(g, w, b=None, *, in_hw, stride, padding, dilation, groups, nd=2):
@@ -213,11 +223,17 @@ def conv_transpose_np(g, w, b=None, *, in_hw, stride, padding, dilation, groups,
     return _from4d(_from_cn(full[:, :, pt:pt + in_hw[0], pl:pl + in_hw[1]], b), nd)
 
 
-def conv_weight_np(x, g, *, k_hw, stride, padding, dilation, groups, nd=2):
-    """The gradient of the convolution with respect to its weight: one matmul of g's rows and im2col."""
+def conv_weight_np(x, g, *, k_hw, stride, padding, dilation, groups, nd=2, cols=None):
+    """The gradient of the convolution with respect to its weight: one matmul of g's rows and im2col.
+
+    ``cols``: the forward's im2col matrix of x, when it kept one.
+    """
     x4, g4 = _as4d(x, nd), _as4d(g, nd)
     k_hw = (1,) + tuple(k_hw) if nd == 1 else tuple(k_hw)
-    cols, out_hw, length = _im2col(x4, k_hw, stride, padding, dilation, groups)
+    if cols is None:
+        cols, out_hw, length = _im2col(x4, k_hw, stride, padding, dilation, groups)
+    else:
+        out_hw, length = g4.shape[2:], cols.shape[2] // g4.shape[0]
     n, o, oh, ow = g4.shape
     flat = _flat(stride)
     width = length // out_hw[0]
@@ -256,7 +272,9 @@ def _conv_bw(node, g):
     if need[0]:
         gx = apply(CONV_T, g, w, in_hw=_spatial(x._data.shape, p["nd"]), **p)
     if need[1]:
-        gw = apply(CONV_WEIGHT, x, g, k_hw=_spatial(w._data.shape, p["nd"]), **p)
+        # the forward's im2col matrix, unless this backward is recorded (the node would keep it alive)
+        kept = {"cols": node.state} if node.state is not None and not modes.recording else {}
+        gw = apply(CONV_WEIGHT, x, g, k_hw=_spatial(w._data.shape, p["nd"]), **kept, **p)
     if len(need) > 2 and need[2]:
         gb = _bias_grad(g, p["nd"])
     return gx, gw, gb
@@ -292,13 +310,19 @@ def _conv_weight_bw(node, v):
     return gx, gg
 
 
-CONV = Op("ConvolutionBackward0", conv_forward_np, _conv_bw, save="ab", saved_names=("input", "weight"))
+def _conv_op(const_args, keep_cols):
+    forward = functools.partial(conv_forward_np, keep_cols=keep_cols)
+    return Op("ConvolutionBackward0", forward, _conv_bw, save="ab", saved_names=("input", "weight"),
+              const_args=const_args, stateful=True)
+
+
+# keyed by (no bias, keep the im2col matrix for the weight gradient); without a bias, PyTorch still
+# lists its (absent) edge: next_functions has three entries
+_CONV_OPS = {(nb, keep): _conv_op(int(nb), keep) for nb in (False, True) for keep in (False, True)}
+CONV = _CONV_OPS[False, False]
 """Convolution (input, weight[, bias])."""
 CONV_T = Op("ConvolutionBackward0", conv_transpose_np, _conv_t_bw, save="ab", saved_names=("input", "weight"))
 """Transposed convolution (input, weight[, bias]): the adjoint of CONV in its input."""
-# without a bias, PyTorch still lists its (absent) edge: next_functions has three entries
-CONV_NO_BIAS = Op("ConvolutionBackward0", conv_forward_np, _conv_bw, save="ab", saved_names=("input", "weight"),
-              const_args=1)
 CONV_T_NO_BIAS = Op("ConvolutionBackward0", conv_transpose_np, _conv_t_bw, save="ab", saved_names=("input", "weight"),
                 const_args=1)
 CONV_WEIGHT = Op("ConvolutionBackwardBackward0", conv_weight_np, _conv_weight_bw, save="ab",
@@ -308,7 +332,9 @@ CONV_WEIGHT = Op("ConvolutionBackwardBackward0", conv_weight_np, _conv_weight_bw
 
 def conv(x, w, b, *, stride, padding, dilation, groups, nd):
     """Record a convolution (ConvolutionBackward0); arguments already validated by nn.functional."""
-    op, args = (CONV_NO_BIAS, (x, w)) if b is None else (CONV, (x, w, b))
+    # the forward's im2col matrix serves the weight gradient too, when there will be one
+    op = _CONV_OPS[b is None, bool(modes.recording and w._rg)]
+    args = (x, w) if b is None else (x, w, b)
     return apply(op, *args, stride=stride, padding=padding, dilation=dilation, groups=groups, nd=nd)
 
 
@@ -345,16 +371,37 @@ def max_pool_np(x, *, k_hw, stride, padding, dilation, ceil_mode):
     """(out, masks): masks (K, N, C, OH, OW) marks, per tap, the windows whose maximum it holds."""
     out_hw, pads = _pool_geometry(x.shape[2:], k_hw, stride, padding, dilation, ceil_mode)
     fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-    taps = _taps(_pad_hw(x, pads, fill), k_hw, out_hw, stride, dilation)
-    out = taps[0].copy()
-    for t in taps[1:]:
-        np.maximum(out, t, out=out)
+    xp = _pad_hw(x, pads, fill)
+    out = _separable_max(xp, k_hw, out_hw, stride, dilation)
+    taps = _taps(xp, k_hw, out_hw, stride, dilation)
     masks = np.empty((len(taps),) + out.shape, bool)
     for k, t in enumerate(taps):
         np.equal(t, out, out=masks[k])
     if len(taps) > 1 and np.count_nonzero(masks) != out.size:
         _first_only(masks, taps)
+        for k, t in enumerate(taps):  # ties: the chosen element's value (the sign of a zero, as PyTorch's)
+            np.copyto(out, t, where=masks[k])
     return out, masks
+
+
+def _separable_max(xp, k_hw, out_hw, stride, dilation):
+    """The window maxima of the padded ``xp``: along each row first, then over the rows.
+
+    KW + KH passes instead of KH * KW, the first of them over whole rows. Of equal values (+0 and -0)
+    it may keep either; ``max_pool_np`` settles ties with PyTorch's choice.
+    """
+    n, c, hp, _ = xp.shape
+    row_max = None
+    for j in range(k_hw[1]):
+        w0 = j * dilation[1]
+        tap = xp[..., w0:w0 + (out_hw[1] - 1) * stride[1] + 1:stride[1]]
+        row_max = tap.copy() if row_max is None else np.maximum(row_max, tap, out=row_max)
+    out = None
+    for i in range(k_hw[0]):
+        h0 = i * dilation[0]
+        tap = row_max[:, :, h0:h0 + (out_hw[0] - 1) * stride[0] + 1:stride[0]]
+        out = tap.copy() if out is None else np.maximum(out, tap, out=out)
+    return out
 
 
 def _first_only(masks, taps):
@@ -431,10 +478,13 @@ def _max_pool_bw(node, g):
     masks = node.state
     if masks is None:
         raise errors.second_backward(node)
-    return apply(MAX_POOL_BACKWARD, g, in_hw=node._in_meta[0][0][2:], masks=masks, **_pool_kw(node.kwargs))
+    g = apply(MAX_POOL_BACKWARD, g, in_hw=node._in_meta[0][0][2:], masks=masks, **_pool_kw(node.kwargs))
+    return depends_on(g, node.saved_tensors[0], "MaxPool2DWithIndicesBackwardBackward0")
 
 
-MAX_POOL = Op("MaxPool2DWithIndicesBackward0", max_pool_np, _max_pool_bw, stateful=True, saved_names=("indices",))
+# PyTorch saves the input too (its backward kernel takes it): the first derivative requires grad when it does
+MAX_POOL = Op("MaxPool2DWithIndicesBackward0", max_pool_np, _max_pool_bw, stateful=True, save="a",
+              saved_names=("self", "indices"))
 MAX_POOL_BACKWARD = Op("MaxPool2DWithIndicesBackwardBackward0", pool_scatter_np,
                        lambda n, gg: apply(MAX_POOL_GATHER, gg, **n.kwargs))
 MAX_POOL_GATHER = Op("MaxPool2DWithIndicesBackwardBackwardBackward0", pool_gather_np,
@@ -468,7 +518,10 @@ def _avg_bw_fwd(g, *, in_hw, k_hw, stride, padding, dilation, ceil_mode, scale):
                            ceil_mode=ceil_mode, scale=scale)
 
 
-AVG_POOL = Op("AvgPool2DBackward0", _avg_fwd, lambda n, g: apply(AVG_POOL_BACKWARD, g, **n.kwargs))
+AVG_POOL = Op("AvgPool2DBackward0", _avg_fwd,
+              lambda n, g: depends_on(apply(AVG_POOL_BACKWARD, g, **n.kwargs), n.saved_tensors[0],
+                                            "AvgPool2DBackwardBackward0"), save="a",
+              saved_names=("self",))
 AVG_POOL_BACKWARD = Op("AvgPool2DBackwardBackward0", _avg_bw_fwd, lambda n, g: apply(AVG_POOL, g, **n.kwargs))
 
 
@@ -767,6 +820,17 @@ def pointwise(name, fwd, grad):
     return Op(name, fwd, lambda n, g: grad(n.saved_tensors[0], g, **n.kwargs), save="a", saved_names=("self",))
 
 
+def _floating_only(kernel, fwd):
+    """``fwd`` refusing integer and bool arrays with PyTorch's error, naming its CPU ``kernel``."""
+
+    def forward(a, **kwargs):
+        if not is_float_np(a.dtype):
+            raise NotImplementedError(f'"{kernel}" not implemented for \'{_torch_name(a.dtype)}\'')
+        return fwd(a, **kwargs)
+
+    return forward
+
+
 _SQRT_2_PI = math.sqrt(2 / math.pi)
 ERF = pointwise("ErfBackward0", lambda a: _erf_np(a).astype(a.dtype, copy=False),
                 lambda x, g: g * (2 / math.sqrt(math.pi)) * (-(x * x)).exp())
@@ -830,9 +894,11 @@ def _hardswish_grad(x, g):
 
 LEAKY_RELU = pointwise("LeakyReluBackward0",
                        lambda a, negative_slope=0.01: np.where(a > 0, a, a * negative_slope).astype(a.dtype),
-                       lambda x, g, negative_slope=0.01: _where(x > 0, g, g * negative_slope))
+                       lambda x, g, negative_slope=0.01: depends_on(_where(x > 0, g, g * negative_slope), x,
+                                                                    "LeakyReluBackwardBackward0"))
 HARDTANH = pointwise("HardtanhBackward0", lambda a, min_val, max_val: np.clip(a, min_val, max_val).astype(a.dtype),
-                     lambda x, g, min_val, max_val: _where((x > min_val) & (x < max_val), g, 0.0))
+                     lambda x, g, min_val, max_val: depends_on(_where((x <= min_val) | (x >= max_val), 0.0, g), x,
+                                                                     "HardtanhBackwardBackward0"))
 ELU = pointwise("EluBackward0", _elu_np, _elu_grad)
 CELU = pointwise("CeluBackward0", _elu_np, _elu_grad)
 GELU = pointwise("GeluBackward0", _gelu_np, _gelu_grad)
@@ -846,14 +912,22 @@ HARDSIGMOID = pointwise("HardsigmoidBackward0", lambda a: (np.clip(a + 3, 0, 6) 
 HARDSWISH = pointwise("HardswishBackward0", _hardswish_np, _hardswish_grad)
 THRESHOLD = pointwise("ThresholdBackward0",
                       lambda a, threshold, value: np.where(a > threshold, a, value).astype(a.dtype, copy=False),
-                      lambda x, g, threshold, value: _where(x > threshold, g, 0.0))
+                      lambda x, g, threshold, value: depends_on(_where(x <= threshold, 0.0, g), x,
+                                                                "ThresholdBackwardBackward0"))
 SOFTSHRINK = pointwise("SoftshrinkBackward0",
-                       lambda a, lambd=0.5: np.where(a > lambd, a - lambd, np.where(a < -lambd, a + lambd, 0))
+                       lambda a, lambd=0.5: np.where(a > lambd, a - lambd, np.where(a < -lambd, a + lambd, a * 0))
                        .astype(a.dtype, copy=False),
-                       lambda x, g, lambd=0.5: _where((x > lambd) | (x < -lambd), g, 0.0))
+                       lambda x, g, lambd=0.5: _where((x >= -lambd) & (x <= lambd), 0.0, g))
+# PyTorch's kernels test "inside [-lambd, lambd]", so NaN is outside: it passes (values and gradients)
 HARDSHRINK = pointwise("HardshrinkBackward0",
-                       lambda a, lambd=0.5: np.where((a > lambd) | (a < -lambd), a, 0).astype(a.dtype, copy=False),
-                       lambda x, g, lambd=0.5: _where((x > lambd) | (x < -lambd), g, 0.0))
+                       lambda a, lambd=0.5: np.where((a >= -lambd) & (a <= lambd), 0, a).astype(a.dtype, copy=False),
+                       lambda x, g, lambd=0.5: _where((x >= -lambd) & (x <= lambd), 0.0, g))
+# activations whose PyTorch kernels are floating point only (an int or bool input raises, naming the kernel)
+for _op, _kernel in ((LEAKY_RELU, "leaky_relu_cpu"), (ELU, "elu_cpu"), (CELU, "elu_cpu"), (GELU, "GeluKernelImpl"),
+                     (SILU, "silu_cpu"), (MISH, "mish_cpu"), (SOFTPLUS, "softplus_cpu"),
+                     (LOG_SIGMOID, "log_sigmoid_cpu"), (HARDSIGMOID, "hardsigmoid_cpu"), (HARDSWISH, "hardswish_cpu"),
+                     (SOFTSHRINK, "softshrink_check"), (HARDSHRINK, "hardshrink_cpu")):
+    _op.forward = _floating_only(_kernel, _op.forward)
 
 
 def _prelu_np(a, w, channel_shape):

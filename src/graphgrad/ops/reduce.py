@@ -234,13 +234,12 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 def _prod_bw(n, g):
-    (a,) = n.saved_tensors
+    a, out = n.saved_tensors  # PyTorch saves the result too: writing into it in place is refused
     k = n.kwargs
     dims, keepdim = k["dims"], k["keepdim"]
     arr = a._data
     if not (arr == 0).any():
-        out = a.prod(dims[0], keepdim=True) if len(dims) == 1 else a.prod()
-        return expand_reduced(g, arr.shape, dims, keepdim) * out / a
+        return expand_reduced(g * out, arr.shape, dims, keepdim) / a
     # With zeros, out / a is undefined: the gradient is the product of the *other* elements.
     if modes.recording:  # create_graph: the same product, built from differentiable ops
         return expand_reduced(g, arr.shape, dims, keepdim) * _prod_of_others(a, dims)
@@ -270,10 +269,10 @@ def _prod_of_others(a, dims):
 
 
 PROD = Op("ProdBackward1", lambda a, dims, keepdim, dtype=None: np.prod(a, axis=dims, keepdims=keepdim, dtype=dtype),
-          _prod_bw, save="a")
+          _prod_bw, save=("a", "out"))
 
 
-PROD_ALL = Op("ProdBackward0", PROD.forward, _prod_bw, save="a")
+PROD_ALL = Op("ProdBackward0", PROD.forward, _prod_bw, save=("a", "out"))
 
 
 @export("prod")
@@ -348,6 +347,7 @@ def _cum_select_fwd(better):
 
 def _cum_select_bw(n, g):
     """The gradient goes to the element each running max/min came from (summed where several did)."""
+    _ = n.saved_tensors  # raises if the input was written in place since (PyTorch saves it)
     idx = n.state
     if idx is None:
         raise errors.second_backward(n)
@@ -357,20 +357,29 @@ def _cum_select_bw(n, g):
     return scatter_into_zeros(g, n.kwargs["dim"], idx, shape)
 
 
-CUMMAX = Op("CummaxBackward0", _cum_select_fwd(np.greater_equal), _cum_select_bw, stateful=True)
-CUMMIN = Op("CumminBackward0", _cum_select_fwd(np.less_equal), _cum_select_bw, stateful=True)
+# PyTorch saves the input as well as the indices (its backward takes it): writing it in place is refused
+CUMMAX = Op("CummaxBackward0", _cum_select_fwd(np.greater_equal), _cum_select_bw, stateful=True, save="a",
+            saved_names=("self", "indices"))
+CUMMIN = Op("CumminBackward0", _cum_select_fwd(np.less_equal), _cum_select_bw, stateful=True, save="a",
+            saved_names=("self", "indices"))
 
 
 @export("cummax")
 def cummax(input, dim):
     """``(values, indices)``: the running maximum along ``dim`` and the index it was last reached at."""
-    return _with_indices(CUMMAX, input, dim=_dim(input, dim))
+    return _with_indices(CUMMAX, input, dim=_cum_dim("cummax", input, dim))
+
+
+def _cum_dim(name, input, dim):
+    if input._data.ndim == 0 and dim not in (0, -1):
+        raise IndexError(f"{name}(): Expected reduction dim -1 or 0 for scalar but got {dim}")
+    return _dim(input, dim)
 
 
 @export("cummin")
 def cummin(input, dim):
     """``(values, indices)``: the running minimum along ``dim`` and the index it was last reached at."""
-    return _with_indices(CUMMIN, input, dim=_dim(input, dim))
+    return _with_indices(CUMMIN, input, dim=_cum_dim("cummin", input, dim))
 
 
 def _logcumsumexp_fwd(a, dim):
@@ -408,9 +417,9 @@ def _evenly_bw(n, g):
     a, out = n.saved_tensors
     k = n.kwargs
     dims, keepdim = k.get("dims"), k.get("keepdim", False)
-    if dims is None:
-        mask = (a == out).to(g.dtype)
-        return mask * (g / mask.sum())
+    if dims is None:  # PyTorch's evenly_distribute_backward: zeros elsewhere, a NaN result picks the NaNs
+        mask = a.isnan() if np.isnan(out._data).any() else a == out
+        return (g / mask.sum()).where(mask, 0.0)
     outk = expand_reduced(out, a._data.shape, dims, keepdim)
     mask = (a == outk).to(g.dtype)
     count = mask.sum(dims, keepdim=True)
@@ -470,7 +479,7 @@ def _max_min(input, dim, keepdim, other, full_op, dim_op, name):
                 "dim with the 'dim' argument."
             )
         return apply(full_op, input)
-    d = wrap_dims(dim, input._data.ndim)[0] if input._data.ndim else 0
+    d = wrap_dims(dim, input._data.ndim)[0]
     _nonempty_dim(name, input, (d,))
     vals = apply(dim_op, input, dim=d, keepdim=keepdim)
     node = vals._grad_fn
@@ -554,7 +563,13 @@ def argsort(input, dim=-1, descending=False, stable=False):
     d = wrap_dims(dim, input._data.ndim)[0]
     if input._data.ndim == 0:
         return Tensor._make(np.zeros((), np.int64), False, None)
-    idx = np.argsort(-input._data if descending else input._data, axis=d, kind="stable")
+    a = input._data
+    if descending and is_float_np(a.dtype) and np.isnan(a).any():
+        idx = np.lexsort((-a, ~np.isnan(a)), axis=d)  # PyTorch ranks NaN above everything
+    else:
+        if descending and a.dtype.kind in "bu":
+            a = a.astype(np.int64)  # (negating bool or unsigned values does not reverse their order)
+        idx = np.argsort(-a if descending else a, axis=d, kind="stable")
     return Tensor._make(idx.astype(np.int64), False, None)
 
 
@@ -568,7 +583,7 @@ def sort(input, dim=-1, descending=False, stable=False):
 
 @export("topk")
 def topk(input, k, dim=-1, largest=True, sorted=True):
-    d = wrap_dims(dim, input._data.ndim)[0] if input._data.ndim else 0
+    d = wrap_dims(dim, input._data.ndim)[0]
     if not 0 <= k <= (input._data.shape[d] if input._data.ndim else 1):
         raise RuntimeError("selected index k out of range")
     idx = argsort(input, dim, descending=largest)
@@ -710,7 +725,9 @@ def _check_norm_identity(input, p, dim, dims):
 
 
 def _softmax_np(a, dim):
-    if a.size == 0 or a.ndim == 0:
+    if a.ndim == 0:  # its own dimension: 1, or NaN for NaN and the infinities, as PyTorch
+        return _softmax_np(a.reshape(1), 0).reshape(())
+    if a.size == 0:
         return np.ones_like(a)
     e = np.exp(a - np.max(a, axis=dim, keepdims=True))
     return e / np.sum(e, axis=dim, keepdims=True)
@@ -723,7 +740,9 @@ def _softmax_bw(n, g):
 
 
 def _log_softmax_np(a, dim):
-    if a.size == 0 or a.ndim == 0:
+    if a.ndim == 0:
+        return _log_softmax_np(a.reshape(1), 0).reshape(())
+    if a.size == 0:
         return np.zeros_like(a)
     m = np.max(a, axis=dim, keepdims=True)
     shifted = a - m
@@ -750,7 +769,14 @@ LOG_SOFTMAX = Op("LogSoftmaxBackward0", _log_softmax_np, _log_softmax_bw, save="
 def _softmax_dim(input, dim):
     if dim is None:  # torch.softmax has no implicit dim (nn.functional.softmax picks one before calling it)
         raise TypeError("softmax(): argument 'dim' must be int, not NoneType")
-    return wrap_dims(dim, input._data.ndim)[0] if input._data.ndim else 0
+    return wrap_dims(dim, input._data.ndim)[0]
+
+
+def _softmax_kernel_check(name, input, d):
+    """PyTorch's softmax kernels are floating point only; the error names the kernel (last dim or not)."""
+    if not is_float_np(input._data.dtype):
+        kernel = f"{name}_lastdim_kernel_impl" if d >= input._data.ndim - 1 else f"{name}_kernel_impl"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_torch_name(input._data.dtype)}\'')
 
 
 @export("softmax")
@@ -758,7 +784,9 @@ def softmax(input, dim, dtype=None, _stacklevel=3):
     """``exp(x) / sum(exp(x))`` along ``dim``, numerically stable."""
     if dtype is not None:
         input = input.to(dtype)
-    return apply(SOFTMAX, input, dim=_softmax_dim(input, dim))
+    d = _softmax_dim(input, dim)
+    _softmax_kernel_check("softmax", input, d)
+    return apply(SOFTMAX, input, dim=d)
 
 
 @export("log_softmax")
@@ -766,7 +794,9 @@ def log_softmax(input, dim, dtype=None, _stacklevel=3):
     """``x - logsumexp(x)`` along ``dim``, numerically stable."""
     if dtype is not None:
         input = input.to(dtype)
-    return apply(LOG_SOFTMAX, input, dim=_softmax_dim(input, dim))
+    d = _softmax_dim(input, dim)
+    _softmax_kernel_check("log_softmax", input, d)
+    return apply(LOG_SOFTMAX, input, dim=d)
 
 
 # --- nansum and the order statistics: median, kthvalue, mode ------------------------------------------
@@ -840,7 +870,8 @@ def _mode_fwd(a, dim, keepdim):
         uniq, counts = np.unique(row, return_counts=True)
         v = uniq[np.argmax(counts)]
         vals[r] = v
-        idx[r] = np.nonzero(row == v)[0][-1]
+        same = row == v if v == v else np.isnan(row)  # np.unique counts the NaNs as one value
+        idx[r] = np.nonzero(same)[0][-1]
     shape = moved.shape[:-1]
     vals, idx = vals.reshape(shape), idx.reshape(shape)
     if keepdim:
@@ -882,6 +913,8 @@ def _dim(input, dim):
 @export("median")
 def median(input, dim=None, keepdim=False):
     """The lower median of all elements, or ``(values, indices)`` along ``dim``."""
+    if input._data.dtype == np.bool_:
+        raise NotImplementedError(f'"{"median_cpu" if dim is None else "median_out"}" not implemented for \'Bool\'')
     if dim is None:
         return apply(MEDIAN_ALL, input)
     return _with_indices(MEDIAN_DIM, input, dim=_dim(input, dim), keepdim=keepdim)
@@ -900,4 +933,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
 @export("mode")
 def mode(input, dim=-1, keepdim=False):
     """The most frequent value along ``dim`` and the index of its last occurrence."""
-    return _with_indices(MODE, input, dim=_dim(input, dim), keepdim=keepdim)
+    d = _dim(input, dim)
+    if input._data.ndim and input._data.shape[d] == 0 and input._data.size == 0:
+        raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
+    return _with_indices(MODE, input, dim=d, keepdim=keepdim)

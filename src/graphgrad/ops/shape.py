@@ -458,6 +458,9 @@ def roll(input, shifts, dims=None):
         s = s if isinstance(s, int) else s[0]
         return apply(ROLL_FLAT, input, shifts=int(s))
     shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    if input._data.ndim == 0:
+        d = dims if isinstance(dims, int) else tuple(dims)[0]
+        raise IndexError(f"Dimension specified as {d} but tensor has no dimensions")
     return apply(ROLL, input, shifts=shifts, dims=wrap_dims(dims, input._data.ndim))
 
 
@@ -499,14 +502,14 @@ def cat(tensors, dim=0):
         s = t._data.shape
         if len(s) != len(ref):
             raise RuntimeError(
-                f"Tensors must have same number of dimensions: got {len(ref)} and {len(s)} "
-                f"(shapes {list(ref)} and {list(s)})"
+                f"Tensors must have same number of dimensions: got {len(ref)} and {len(s)}"
+                f"\n(shapes {list(ref)} and {list(s)})"
             )
         for k in range(len(ref)):
             if k != d and s[k] != ref[k]:
                 raise RuntimeError(
                     f"Sizes of tensors must match except in dimension {d}. Expected size {ref[k]} but got size "
-                    f"{s[k]} for tensor number {i} in the list. (shapes {list(ref)} and {list(s)})"
+                    f"{s[k]} for tensor number {i} in the list.\n(shapes {list(ref)} and {list(s)})"
                 )
     return apply(CAT, *tensors, dim=d)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor
-from ._op import Op, apply, apply_inplace, broadcast_error, export
+from ._op import Op, apply, apply_inplace, broadcast_error, check_inplace, export
 from .shape import _wrap, cat
 
 # --- tril / triu ----------------------------------------------------------------------------------
@@ -40,6 +40,7 @@ def triu(input, diagonal=0):
 
 @export("tril_", function=False)
 def tril_(self, diagonal=0):
+    check_inplace(self)  # PyTorch refuses a leaf before it looks at the shape
     if self._data.ndim < 2:
         raise RuntimeError("tril: input tensor must have at least 2 dimensions")
     return apply_inplace(TRIL, self, diagonal=int(diagonal))
@@ -47,6 +48,7 @@ def tril_(self, diagonal=0):
 
 @export("triu_", function=False)
 def triu_(self, diagonal=0):
+    check_inplace(self)
     if self._data.ndim < 2:
         raise RuntimeError("triu: input tensor must have at least 2 dimensions")
     return apply_inplace(TRIU, self, diagonal=int(diagonal))
@@ -159,6 +161,8 @@ def trace(input):
     """The sum of a matrix's diagonal."""
     if input._data.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input._data.ndim}")
+    if input._data.dtype == np.bool_:
+        raise NotImplementedError("\"trace\" not implemented for 'Bool'")
     return apply(TRACE, input)
 
 

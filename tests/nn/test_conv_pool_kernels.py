@@ -1,0 +1,117 @@
+"""The fast paths of the convolution and pooling kernels, against PyTorch and finite differences.
+
+- A convolution whose weight requires grad keeps its im2col matrix for the weight gradient; one whose
+  weight is frozen (or that runs under no_grad) builds it again. Both give PyTorch's numbers, also when
+  the graph is retained and differentiated twice, and under double backward.
+- Max pooling takes its window maxima row first, then over rows: PyTorch's values, argmax and the
+  sign of a zero maximum (the row-major first of equal values).
+"""
+
+import numpy as np
+import pytest
+
+import graphgrad
+import graphgrad.nn.functional as F
+from graphgrad.autograd import gradcheck, gradgradcheck
+
+RTOL, ATOL = 1e-4, 1e-5
+
+# (input shape, weight shape, conv2d keyword arguments): odd sizes, the flat stride-1 layout and the
+# strided one, padding, dilation, groups
+CONV2D = [
+    ((2, 4, 7, 5), (6, 2, 3, 2), dict(padding=(1, 2), dilation=(2, 1), groups=2)),
+    ((3, 3, 9, 8), (4, 3, 3, 3), dict(padding=1)),
+    ((2, 4, 7, 6), (4, 4, 3, 2), dict(stride=(2, 1), padding=1, dilation=(1, 2))),
+    ((1, 6, 5, 7), (6, 2, 2, 3), dict(stride=2, groups=3)),
+    ((2, 3, 5, 5), (5, 3, 5, 5), dict()),
+]
+
+
+def _rand(shape, seed):
+    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+
+
+def _conv_run(lib, x0, w0, b0, kw, weight_grad=True, backwards=1):
+    x = lib.tensor(x0, requires_grad=True)
+    w = lib.tensor(w0, requires_grad=weight_grad)
+    b = lib.tensor(b0, requires_grad=True)
+    y = lib.nn.functional.conv2d(x, w, b, **kw)
+    for i in range(backwards):
+        (y * y).sum().backward(retain_graph=i + 1 < backwards)
+    return [y.detach().numpy(), x.grad.numpy(), b.grad.numpy()] + ([w.grad.numpy()] if weight_grad else [])
+
+
+@pytest.mark.parametrize("x_shape,w_shape,kw", CONV2D)
+@pytest.mark.parametrize("weight_grad,backwards", [(True, 1), (True, 2), (False, 1)])
+def test_conv2d_weight_gradient_paths_match_torch(x_shape, w_shape, kw, weight_grad, backwards, torch_ref):
+    x0, w0, b0 = _rand(x_shape, 0), _rand(w_shape, 1), _rand(w_shape[:1], 2)
+    ours = _conv_run(graphgrad, x0, w0, b0, kw, weight_grad, backwards)
+    ref = _conv_run(torch_ref, x0, w0, b0, kw, weight_grad, backwards)
+    for a, b in zip(ours, ref):
+        np.testing.assert_allclose(a, b, rtol=RTOL, atol=ATOL)
+
+
+def test_conv_under_no_grad_keeps_nothing():
+    x, w = graphgrad.randn(2, 3, 6, 6), graphgrad.randn(4, 3, 3, 3, requires_grad=True)
+    with graphgrad.no_grad():
+        y = F.conv2d(x, w, padding=1)
+    assert y.grad_fn is None and y.shape == (2, 4, 6, 6)
+
+
+@pytest.mark.parametrize("x_shape,w_shape,kw", CONV2D[:4])
+def test_conv2d_gradcheck_and_gradgradcheck(x_shape, w_shape, kw):
+    x = graphgrad.tensor(_rand(x_shape, 3).astype(np.float64)[:1, :, :6, :6], requires_grad=True)
+    w = graphgrad.tensor(_rand(w_shape, 4).astype(np.float64), requires_grad=True)
+    b = graphgrad.tensor(_rand(w_shape[:1], 5).astype(np.float64), requires_grad=True)
+
+    def fn(x, w, b):
+        return F.conv2d(x, w, b, **kw)
+
+    assert gradcheck(fn, (x, w, b))
+    assert gradgradcheck(fn, (x, w, b))
+
+
+def test_conv1d_dilated_groups_gradgradcheck():
+    x = graphgrad.tensor(_rand((2, 4, 9), 6).astype(np.float64), requires_grad=True)
+    w = graphgrad.tensor(_rand((6, 2, 3), 7).astype(np.float64), requires_grad=True)
+    assert gradgradcheck(lambda x, w: F.conv1d(x, w, padding=2, dilation=2, groups=2), (x, w))
+
+
+# (kernel, stride, padding, dilation, ceil_mode): tiling 2x2, overlapping, padded, dilated, ceil_mode
+POOLS = [(2, None, 0, 1, False), (2, 2, 0, 1, True), (3, 1, 1, 1, False), ((2, 3), (1, 2), (1, 1), (2, 1), False),
+         (3, 2, 1, 2, True)]
+
+
+def _signed_zero_input(shape, seed):
+    """Distinct negatives with +0 and -0 sprinkled in: windows whose maximum is a zero of either sign."""
+    rng = np.random.default_rng(seed)
+    x = -(rng.permutation(int(np.prod(shape))).reshape(shape) + 1).astype(np.float32)
+    zeros = rng.random(shape) < 0.3
+    x[zeros] = np.where(rng.random(shape) < 0.5, 0.0, -0.0)[zeros]
+    return x
+
+
+@pytest.mark.parametrize("k,s,p,d,cm", POOLS)
+def test_max_pool2d_values_signed_zeros_indices_grads_match_torch(k, s, p, d, cm, torch_ref):
+    x0 = _signed_zero_input((2, 3, 9, 7), 0)
+    res = []
+    for lib in (graphgrad, torch_ref):
+        x = lib.tensor(x0, requires_grad=True)
+        y, idx = lib.nn.functional.max_pool2d(x, k, s, p, d, ceil_mode=cm, return_indices=True)
+        (y * lib.arange(y.numel(), dtype=lib.float32).reshape(y.shape)).sum().backward()
+        res.append((y.detach().numpy(), np.signbit(y.detach().numpy()), idx.numpy(), x.grad.numpy()))
+    for a, b in zip(*res):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("k,s,p,d,cm", POOLS)
+def test_max_pool2d_gradcheck_and_gradgradcheck(k, s, p, d, cm):
+    n = 2 * 3 * 7 * 6
+    x0 = np.random.default_rng(1).permutation(n).reshape(2, 3, 7, 6) / n  # distinct: argmax is stable
+    x = graphgrad.tensor(x0, requires_grad=True)
+
+    def fn(x):
+        return F.max_pool2d(x, k, s, p, d, ceil_mode=cm)
+
+    assert gradcheck(fn, (x,))
+    assert gradgradcheck(fn, (x,))

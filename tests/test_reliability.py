@@ -1,0 +1,263 @@
+"""Regression tests for exact PyTorch semantics at the edges: 0-d gradients, NaN/inf, double-backward
+requires_grad, saved tensors, errors PyTorch raises (and does not), and PyTorch's error text first.
+
+Each case is a small program ``fn(T)`` run on graphgrad and on real PyTorch; the outcomes (values with
+NaN == NaN, dtype, shape, requires_grad, or the exception's type and first line) must be the same.
+"""
+
+import numpy as np
+import pytest
+
+import graphgrad
+
+from ._fuzz import outcome, same_outcome
+
+NAN, INF = float("nan"), float("inf")
+
+
+def _leaf(T, v):
+    return T.tensor(v, requires_grad=True)
+
+
+def _grad_of(fn, v):
+    def prog(T):
+        x = _leaf(T, v)
+        fn(T, x).sum().backward()
+        return x.grad
+    return prog
+
+
+def _nan_grad_through(fn):
+    """The gradient of ``x`` when NaN arrives from above: PyTorch's zeros stay zeros."""
+    def prog(T):
+        x = _leaf(T, [-1.0, 0.5, 2.0])
+        y = fn(T, x)
+        y.backward(T.full(y.shape, NAN))
+        return x.grad
+    return prog
+
+
+def _first_grad_requires_grad(fn):
+    def prog(T):
+        x = _leaf(T, [-1.0, 0.5, 2.0, 3.0])
+        (g,) = T.autograd.grad(fn(T, x).sum(), x, create_graph=True)
+        return g.requires_grad, g
+    return prog
+
+
+def _zero_d_mul_view_inplace(T):
+    a = _leaf(T, 0.75)
+    y = a * a
+    y.view(-1).mul_(2)
+    (y * 1.0).backward()
+    return a.grad
+
+
+def _zero_d_mask_assign(T):
+    a = _leaf(T, 0.75)
+    y = a * a
+    y[y > 0] = 0
+    y.backward()
+    return a.grad
+
+
+def _zero_d_masked_select(T):
+    x = _leaf(T, 0.5)
+    x.masked_select(x > 0).sum().backward()
+    return x.grad
+
+
+def _zero_d_grad_is_array(T):
+    a = _leaf(T, 0.75)
+    (a.exp() * a.sin() / a.tanh()).backward()
+    return a.grad, type(a.grad.numpy()).__name__ if T is graphgrad else "ndarray"
+
+
+def _const_mul_then_inplace(T):
+    h = _leaf(T, [1.0, 2.0])
+    h2 = h * 1.0
+    y = h2 * 3.0  # saves neither operand: the constant is a number, h2 is not needed for d/dh2
+    with T.no_grad():
+        h2.add_(1)
+    y.sum().backward()
+    return h.grad
+
+
+def _frozen_operand_then_step(op, write):
+    """``h op w`` with only ``w`` requiring grad, then ``write`` (an optimizer-like update of w, or a write into
+    h) before backward: PyTorch keeps only what w's gradient needs."""
+    def prog(T):
+        w = _leaf(T, [1.0, 2.0])
+        h = T.tensor([3.0, 4.0]) * 1
+        y = op(h, w)
+        with T.no_grad():
+            (w if write == "w" else h).add_(1)
+        y.sum().backward()
+        return w.grad
+    return prog
+
+
+def _input_written_after(fn):
+    """``fn`` of a non-leaf, then that input written in place: PyTorch refuses when the op saved it."""
+    def prog(T):
+        x = _leaf(T, [1.0, 2.0])
+        h = x * 1
+        y = fn(T, h)
+        h.add_(1)
+        y.sum().backward()
+        return x.grad
+    return prog
+
+
+def _inplace_on_output(fn):
+    def prog(T):
+        x = _leaf(T, [1.0, 2.0])
+        y = fn(T, x)
+        y.add_(1)
+        y.sum().backward()
+        return x.grad
+    return prog
+
+
+def _detach_view(T):
+    x = _leaf(T, [1.0, 2.0]) * 1
+    x[0:1].detach_()
+
+
+def _leaf_stops_requiring_grad(how):
+    def prog(T):
+        x = _leaf(T, [1.0, 2.0])
+        y = (x * 2).sum()
+        if how == "requires_grad_":
+            x.requires_grad_(False)
+        else:
+            x.detach_()
+        y.backward()
+        return x.grad
+    return prog
+
+
+CASES = {
+    # 2. 0-d gradients stay 0-d arrays
+    "0d_view_mul_": _zero_d_mul_view_inplace,
+    "0d_mask_assign": _zero_d_mask_assign,
+    "0d_gelu": lambda T: T.nn.functional.gelu(T.tensor(1.0)),
+    "0d_masked_select": _zero_d_masked_select,
+    "0d_grad_is_array": _zero_d_grad_is_array,
+    # 3. NaN and inf
+    "relu_nan_input": _grad_of(lambda T, x: T.relu(x), [NAN, -1.0, 2.0]),
+    "max_nan_input": _grad_of(lambda T, x: x.max(), [NAN, -1.0, 2.0]),
+    "median_nan_input": _grad_of(lambda T, x: x.median(), [NAN, -1.0, 2.0]),
+    "maximum_nan": _grad_of(lambda T, x: T.maximum(x, T.tensor([NAN, 1.0, 1.0])), [NAN, -1.0, 2.0]),
+    "minimum_nan": _grad_of(lambda T, x: T.minimum(x, T.tensor([NAN, 1.0, 1.0])), [NAN, -1.0, 2.0]),
+    "relu_times_inf": _grad_of(lambda T, x: T.relu(x) * T.tensor([INF, 1.0, 1.0]), [NAN, -1.0, 2.0]),
+    "nan_grad_relu": _nan_grad_through(lambda T, x: T.relu(x)),
+    "nan_grad_clamp": _nan_grad_through(lambda T, x: x.clamp(0, 1)),
+    "nan_grad_clamp_min_t": _nan_grad_through(lambda T, x: x.clamp_min(T.zeros(3))),
+    "nan_grad_sign": _nan_grad_through(lambda T, x: T.sign(x)),
+    "nan_grad_floor": _nan_grad_through(lambda T, x: T.floor(x)),
+    "nan_grad_ceil": _nan_grad_through(lambda T, x: T.ceil(x)),
+    "nan_grad_trunc": _nan_grad_through(lambda T, x: T.trunc(x)),
+    "nan_grad_round": _nan_grad_through(lambda T, x: T.round(x)),
+    "nan_grad_max": _nan_grad_through(lambda T, x: x.max()),
+    "nan_grad_median": _nan_grad_through(lambda T, x: x.median()),
+    "nan_grad_where": _nan_grad_through(lambda T, x: T.where(x > 0, x, T.zeros(3))),
+    "nan_grad_hardtanh": _nan_grad_through(lambda T, x: T.nn.functional.hardtanh(x)),
+    "where_log_unselected": _grad_of(lambda T, x: T.where(x > 0, x, T.log(x)), [1.0, -1.0]),
+    "topk_nan": lambda T: tuple(T.topk(T.tensor([1.0, NAN, 2.0]), 2)),
+    "sort_desc_nan": lambda T: tuple(T.sort(T.tensor([1.0, NAN, INF, 2.0]), descending=True)),
+    "sign_nan": lambda T: T.sign(T.tensor([NAN, -2.0, 0.0, 3.0])),
+    "softmax_0d": lambda T: [T.softmax(T.tensor(v), 0) for v in (NAN, INF, 3.0)],
+    "log_softmax_0d": lambda T: [T.log_softmax(T.tensor(v), 0) for v in (NAN, -INF, 3.0)],
+    # 4. double backward: which first derivatives require grad
+    "dbl_relu": _first_grad_requires_grad(lambda T, x: T.relu(x)),
+    "dbl_leaky_relu": _first_grad_requires_grad(lambda T, x: T.nn.functional.leaky_relu(x)),
+    "dbl_hardtanh": _first_grad_requires_grad(lambda T, x: T.nn.functional.hardtanh(x)),
+    "dbl_max_pool": _first_grad_requires_grad(lambda T, x: T.nn.functional.max_pool1d(x.view(1, 1, 4), 2)),
+    "dbl_avg_pool": _first_grad_requires_grad(lambda T, x: T.nn.functional.avg_pool1d(x.view(1, 1, 4), 2)),
+    "dbl_round": _first_grad_requires_grad(lambda T, x: T.round(x)),
+    "dbl_floor": _first_grad_requires_grad(lambda T, x: T.floor(x)),
+    # 5. saved tensors: nothing saved that the derivative does not need
+    "mul_const_then_inplace": _const_mul_then_inplace,
+    "mul_frozen_then_step": _frozen_operand_then_step(lambda h, w: h * w, "w"),
+    "mul_frozen_then_write_it": _frozen_operand_then_step(lambda h, w: h * w, "h"),
+    "div_by_param_then_step": _frozen_operand_then_step(lambda h, w: h / w, "w"),
+    "div_param_then_step": _frozen_operand_then_step(lambda h, w: w / h, "w"),
+    "div_param_then_write_divisor": _frozen_operand_then_step(lambda h, w: w / h, "h"),
+    # 6. errors PyTorch raises, and the reverse
+    "pow_tensor_output_inplace": _inplace_on_output(lambda T, x: T.pow(x, T.tensor([2.0, 3.0]))),
+    "prod_output_inplace": _inplace_on_output(lambda T, x: x.prod()),
+    "prod_dim_output_inplace": _inplace_on_output(lambda T, x: x.view(1, 2).prod(1)),
+    "detach_view": _detach_view,
+    "lerp_end_dtype": lambda T: T.lerp(T.tensor([1.0]), T.tensor([1.0], dtype=T.float64), 0.5),
+    "lerp_weight_dtype": lambda T: T.lerp(T.tensor([1.0]), T.tensor([1.0]), T.tensor([0.5], dtype=T.float64)),
+    "lerp__dtype": lambda T: T.tensor([1.0]).lerp_(T.tensor([1.0], dtype=T.float64), 0.5),
+    "scatter_src_size": lambda T: T.zeros(2, 2).scatter(1, T.tensor([[0, 1, 0]]), T.ones(1, 2)),
+    "scatter_src_smaller": lambda T: T.zeros(2, 2).scatter(1, T.tensor([[0, 1]]), T.ones(1, 1)),
+    "scatter__src_size": lambda T: T.zeros(2, 2).scatter_(1, T.tensor([[0], [1], [0]]), T.ones(3, 2)),
+    "scatter_value_wide_index": lambda T: T.zeros(2, 2).scatter(1, T.tensor([[0, 1, 0]]), 1.0),
+    "requires_grad_false_used_leaf": _leaf_stops_requiring_grad("requires_grad_"),
+    "detach__used_leaf": _leaf_stops_requiring_grad("detach_"),
+    # 7. PyTorch's text first and unchanged; no NumPy exception escapes
+    "broadcast_text": lambda T: T.ones(2, 3) + T.ones(2),
+    "matmul_text": lambda T: T.ones(2, 3) @ T.ones(2),
+    "mm_text": lambda T: T.ones(2, 3) @ T.ones(2, 2),
+    "cat_text": lambda T: T.cat([T.ones(2, 3), T.ones(3, 2)]),
+    "roll_0d": lambda T: T.roll(T.tensor(1.0), 1, 0),
+    "roll_0d_neg": lambda T: T.roll(T.tensor(1.0), 1, -1),
+    "roll_0d_flat": lambda T: T.roll(T.tensor(1.0), 1),
+    "unflatten_dim": lambda T: T.ones(6).unflatten(1, (2, 3)),
+    "unflatten_sizes": lambda T: T.ones(6).unflatten(0, (4, 3)),
+    "scatter_bounds": lambda T: T.zeros(2, 2).scatter(1, T.tensor([[0, 5]]), T.ones(2, 2)),
+    "scatter_dim": lambda T: T.zeros(2, 2).scatter(3, T.tensor([[0, 1]]), T.ones(2, 2)),
+    # found by the differential fuzzer (tests/_fuzz.py)
+    "softshrink_nan": lambda T: T.nn.functional.softshrink(T.tensor([NAN, 1.5, -0.2]), 1),
+    "hardshrink_nan": lambda T: T.nn.functional.hardshrink(T.tensor([NAN, 1.5, -0.2]), 1),
+    "bool_pow_int": lambda T: T.tensor([True, False]) ** 2,
+    "mode_nan_no_crash": lambda T: T.tensor([NAN, 1.0, NAN, 2.0]).mode()[0].isnan(),
+    "mode_empty_dim": lambda T: T.ones(2, 0).mode(),
+    "softmax_0d_bad_dim": lambda T: T.softmax(T.tensor(1.0), 1),
+    "min_0d_bad_dim": lambda T: T.min(T.tensor(1.0), 1),
+    "cummin_0d_bad_dim": lambda T: T.cummin(T.tensor(1.0), 1),
+    "matmul_shape_before_dtype": lambda T: T.ones(2, 3, dtype=T.float64) @ T.ones(2, 2),
+    "rsub_broadcast_text": lambda T: T.rsub(T.ones(3, 2), T.ones(2, 3)),
+    "bool_sub_before_shapes": lambda T: T.ones(2, 3).bool() - T.ones(3, 2).bool(),
+    "tril__leaf_first": lambda T: _leaf(T, [1.0, 2.0]).tril_(),
+    "empty_dim_tensor_index": lambda T: T.ones(0, 3)[T.tensor([0, -1])],
+    "empty_tensor_wide_index": lambda T: T.ones(0, 1)[:, T.tensor([0, 0, 1])],
+    "advanced_index_error_dim": lambda T: T.ones(2, 3, 1)[:, :, T.tensor([0, 1])],
+    "advanced_index_contiguous": lambda T: T.ones(2, 3)[:, T.tensor([0, 0, 1])].view(-1),
+    "index_select_empty": lambda T: T.ones(0, 3).index_select(0, T.tensor([0])),
+    "take_empty": lambda T: T.ones(0, 3).take(T.tensor([0])),
+    "copy__broadcast_text": lambda T: T.zeros(0, 3).copy_(T.ones(2, 3)),
+    "hypot_bool": lambda T: T.hypot(T.tensor([1.0, 2.0]), T.tensor([True, False])),
+    "sort_bool_descending": lambda T: tuple(T.tensor([True, False, True]).sort(descending=True)),
+    "silu_int": lambda T: T.nn.functional.silu(T.tensor([1])),
+    "softmax_bool": lambda T: T.softmax(T.tensor([[True]]), 0),
+    "hardtanh_bool": lambda T: T.nn.functional.hardtanh(T.tensor([True])),
+    "median_bool": lambda T: T.tensor([True, False]).median(),
+    "mse_loss_bool_float": lambda T: T.nn.functional.mse_loss(T.tensor([True]), T.tensor([1.0])),
+    "mse_loss_promotes": lambda T: T.nn.functional.mse_loss(T.tensor([1.0]), T.tensor([2.0], dtype=T.float64)),
+    "lerp_bool": lambda T: T.tensor([True]).lerp(T.tensor([True]), 0.3),
+    "cummax_input_written": _input_written_after(lambda T, x: x.cummax(0)[0]),
+    "masked_select_input_written": _input_written_after(lambda T, x: x.masked_select(x > 1.5)),
+    "max_pool_input_written": _input_written_after(lambda T, x: T.nn.functional.max_pool1d(x.view(1, 1, 2), 2)),
+    "avg_pool_input_written": _input_written_after(lambda T, x: T.nn.functional.avg_pool1d(x.view(1, 1, 2), 2)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_same_as_pytorch(name, torch_ref):
+    prog = CASES[name]
+    ours, theirs = outcome(prog, graphgrad), outcome(prog, torch_ref)
+    problem = same_outcome(ours, theirs)
+    assert problem is None, f"{name}: {problem}\n graphgrad: {ours}\n torch:     {theirs}"
+
+
+def test_zero_d_gradient_is_an_ndarray():
+    # NumPy gives scalars (np.float32) for 0-d arithmetic; a Tensor must always hold an ndarray
+    a = graphgrad.tensor(0.75, requires_grad=True)
+    for f in (lambda t: t * t, lambda t: t / 3, lambda t: t.exp(), lambda t: t.sin(), lambda t: t.tanh()):
+        a.grad = None
+        f(a).backward()
+        assert type(a.grad._data) is np.ndarray and a.grad._data.shape == ()
