@@ -211,3 +211,51 @@ def test_randperm_is_the_sequential_shuffle():
         z = r % (n - i)
         perm[i], perm[i + z] = perm[i + z], perm[i]
     assert K.randperm(g1, n).tolist() == perm
+
+
+# --- the C library's functions, vectorised ----------------------------------------------------------
+def _libm_inputs(name, n, rng):
+    u = (rng.integers(0, 2**53, n, dtype=np.uint64) & ((1 << 53) - 1)).astype(np.float64) * 2.0**-53
+    wide = np.exp(rng.uniform(-700, 700, n // 4))  # 1e-304 .. 1e304
+    return {"log": np.concatenate([1 - u, u, wide]),
+            "log1p": np.concatenate([-u, rng.uniform(-1, 5, n // 4), rng.standard_normal(n // 4) * 1e-6, wide]),
+            "exp": np.concatenate([1 + 2 * rng.standard_normal(n), rng.uniform(-745, 709, n // 4)]),
+            "tan": np.concatenate([np.pi * (u - 0.5), rng.uniform(-100, 100, n // 4)]),
+            "sin": 2 * np.pi * u, "cos": 2 * np.pi * u}[name]
+
+
+@pytest.mark.parametrize("name", ["log", "log1p", "exp", "tan", "sin", "cos"])
+def test_libm_is_the_c_librarys_bit_for_bit(name):
+    import math
+
+    x = _libm_inputs(name, 200_000, np.random.default_rng(21))
+    want = np.fromiter(map(getattr(math, name), x.tolist()), np.float64, x.size)
+    got = K.libm(name, x.reshape(-1, 2)).ravel()  # any shape, and across the chunks
+    assert got.tobytes() == want.tobytes()
+
+
+def test_libm_edges_as_c_gives_them():
+    with np.errstate(all="ignore"):
+        assert K.libm("log", np.array([0.0, -1.0, np.inf])).tolist()[0::2] == [-np.inf, np.inf]
+        assert np.isnan(K.libm("log", np.array([-1.0, np.nan]))).all()
+        assert K.libm("log1p", np.array([-1.0, -0.0, 0.0, np.inf])).tolist() == [-np.inf, -0.0, 0.0, np.inf]
+        assert np.signbit(K.libm("log1p", np.array([-0.0])))[0]
+        assert K.libm("exp", np.array([-np.inf, 1000.0, -1000.0])).tolist() == [0.0, np.inf, 0.0]
+    assert K.libm("log", np.empty((0, 3))).shape == (0, 3)
+
+
+def test_libm_scalar_fallback_gives_the_same_bits(monkeypatch):
+    x = _libm_inputs("log1p", 2000, np.random.default_rng(22))
+    fast = K.libm("log1p", x)
+    monkeypatch.setitem(K._VECTORISED_OK, "log1p", False)  # what a platform failing the start-up check runs
+    assert K.libm("log1p", x).tobytes() == fast.tobytes()
+
+
+def test_largest_first_is_a_stable_descending_sort_cut_short():
+    rng = np.random.default_rng(23)
+    for trial in range(200):
+        rows, k = rng.integers(0, 5), rng.integers(1, 30)
+        m = rng.integers(1, k + 1)
+        shape = (rows, k)
+        score = rng.choice([0.0, 0.5, 1.0, np.inf, np.nan], shape) if trial % 2 else rng.random(shape)
+        assert (K._largest_first(score, m) == np.argsort(-score, axis=1, kind="stable")[:, :m]).all()

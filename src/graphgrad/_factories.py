@@ -543,12 +543,12 @@ def _exponential_sample(gen, a, lambd=1.0):
 
 def _cauchy_sample(gen, a, median=0.0, sigma=1.0):
     u = K.unit_doubles(gen, a.size)
-    return median + sigma * K.libm(math.tan, math.pi * (u - 0.5))
+    return median + sigma * K.libm("tan", math.pi * (u - 0.5))
 
 
 def _log_normal_sample(gen, a, mean=1.0, std=2.0):
     # lognormal_distribution<double>: exp of one normal_distribution<double> sample per element
-    return K.libm(math.exp, K.normal(gen, a.size, np.float64, mean, std, contiguous=False))
+    return K.libm("exp", K.normal(gen, a.size, np.float64, mean, std, contiguous=False))
 
 
 def _geometric_sample(gen, a, p):

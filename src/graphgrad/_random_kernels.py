@@ -24,6 +24,7 @@ array([0.4962566, 0.7682218], dtype=float32)
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 
@@ -124,24 +125,154 @@ def fma64(a, b, c):
     return th + v
 
 
-# --- C library functions (glibc's results, which NumPy's SIMD log/log1p do not always give) ----------
-def libm(fn, x):
-    """``fn`` (a ``math`` function, i.e. the C library's) over an array.
+# --- the C library's log/log1p/exp/tan/sin/cos, vectorised and bit for bit ------------------------------
+# PyTorch's CPU samplers call glibc's float64 functions, and NumPy's SIMD ones differ from them in the last
+# bit for some values (log 0.36%, log1p 7.4%, exp 4.6%, tan 0.5%; sin and cos agree). Calling ``math.*``
+# (glibc) per element is exact but slow, so ``libm`` computes each function in a vectorised way that gives
+# glibc's bits, and falls back to ``math.*`` only where that cannot be sure:
+#
+# - log, exp, tan: glibc rounds an internal result that is within a small share of an ulp of the true
+#   value (its documented bounds: log 0.519 ulp, exp 0.511 ulp, i.e. 0.019 / 0.011 ulp before rounding;
+#   tan measured below 0.07), so it returns the correctly rounded value unless the true value lies that
+#   close to a midpoint between two doubles. NumPy's long double (x87, 64-bit mantissa) gets the true value
+#   to about 2**-11 ulp; values farther than ``_NEAR_MIDPOINT`` from a midpoint round the same way in
+#   glibc, and the rest (about 2 * _NEAR_MIDPOINT of all) go through ``math.*``.
+# - log1p: glibc's is fdlibm's, which is not correctly rounded (0.3 ulp off), so ``_fdlibm_log1p``
+#   repeats its float64 operations one for one.
+# - sin, cos: NumPy's equal glibc's.
+#
+# The first call of each function checks the vectorised path against ``math.*`` on a fixed sample; on a
+# platform where they differ (another C library, no extended long double) that function stays scalar.
+_LIBM_SCALAR = {"log": math.log, "log1p": math.log1p, "exp": math.exp, "tan": math.tan,
+                "sin": math.sin, "cos": math.cos}
+_NEAR_MIDPOINT = {"log": 2.0**-5, "exp": 2.0**-6, "tan": 2.0**-3}  # in ulps; twice the largest error seen
+_CHECK_INPUTS = {"log": (0.0, 1.0), "log1p": (-1.0, 0.0), "exp": (-30.0, 30.0),
+                 "tan": (-math.pi / 2, math.pi / 2), "sin": (0.0, 2 * math.pi), "cos": (0.0, 2 * math.pi)}
+_VECTORISED_OK: dict[str, bool] = {}
+_LIBM_CHUNK = 2**14
 
-    NumPy's vectorised ``log``/``log1p`` differ from glibc's in the last bit for about 0.4% / 7% of values,
-    and PyTorch calls glibc's, so these go through the C library one value at a time.
+
+def libm(name, x):
+    """glibc's float64 ``name`` (``"log"``, ``"log1p"``, ``"exp"``, ``"tan"``, ``"sin"``, ``"cos"``) over an
+    array, bit for bit, vectorised; ``-inf``/``nan`` where C returns them (``math`` would raise).
+
+    >>> libm("log1p", np.array([-0.5, 0.0])).tolist() == [math.log1p(-0.5), 0.0]
+    True
     """
     x = np.asarray(x, _F64)
-    return np.fromiter(map(fn, x.ravel().tolist()), _F64, x.size).reshape(x.shape)
+    if name not in _VECTORISED_OK:
+        _VECTORISED_OK[name] = _vectorised_matches_scalar(name)
+    if not _VECTORISED_OK[name]:
+        return _scalar(name, x, np.ones(x.shape, bool), np.empty(x.shape, _F64))
+    with np.errstate(all="ignore"):
+        if name in ("sin", "cos"):
+            return getattr(np, name)(x)
+        flat = x.ravel()
+        vectorised = _fdlibm_log1p if name == "log1p" else partial(_rounded_long_double, name)
+        # in chunks, so that the temporaries stay in the cache
+        parts = [vectorised(flat[i:i + _LIBM_CHUNK]) for i in range(0, flat.size, _LIBM_CHUNK)]
+        out = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, _F64)
+        unsure = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, bool)
+    return _scalar(name, flat, unsure, out).reshape(x.shape)
 
 
 def libm_log(x):
-    """The C library's ``log`` (``-inf`` at 0, as C gives it; ``math.log`` would raise there)."""
-    x = np.asarray(x, _F64)
-    out = np.full(x.shape, -np.inf)
-    positive = x > 0
-    out[positive] = libm(math.log, x[positive])
+    """The C library's ``log`` (``-inf`` at 0, as C gives it)."""
+    return libm("log", x)
+
+
+def _scalar(name, x, where, out):
+    """``out`` with ``math.<name>`` of ``x[where]`` filled in; C's ``-inf``/``nan`` where ``math`` raises."""
+    fn = _LIBM_SCALAR[name]
+
+    def c_like(v):
+        try:
+            return fn(v)
+        except ValueError:  # C: log(0) = log1p(-1) = -inf, nan below the domain
+            return -math.inf if v == (0.0 if name == "log" else -1.0) else math.nan
+        except OverflowError:
+            return math.inf
+
+    picked = x[where]
+    out[where] = np.fromiter(map(c_like, picked.tolist()), _F64, picked.size)
     return out
+
+
+def _rounded_long_double(name, x):
+    """``name(x)`` in long double rounded to float64, and where that rounding is too close to call.
+
+    The low 11 of the long double's 64 mantissa bits are the ones rounding to float64 drops, so they tell
+    how far the result lies from a midpoint between two doubles (at 0b100_0000_0000) in 1/2048 ulp."""
+    wide = getattr(np, name)(x.astype(np.longdouble))
+    out = wide.astype(_F64)
+    dropped = (wide.view(np.uint16).reshape(*wide.shape, -1)[..., 0] & 0x7FF).astype(np.int16)
+    near_midpoint = np.abs(dropped - 0x400) <= int(_NEAR_MIDPOINT[name] * 2048)
+    # where float64 is subnormal (or 0, inf, nan) it drops more bits: leave those to math.*
+    unsure = near_midpoint | ~(np.abs(out) >= np.finfo(_F64).tiny) | ~np.isfinite(out)
+    return out, unsure
+
+
+def _vectorised_matches_scalar(name):
+    if name in _NEAR_MIDPOINT and np.finfo(np.longdouble).nmant < 63:
+        return False  # long double is float64 here: no extra bits to round from
+    lo, hi = _CHECK_INPUTS[name]
+    x = np.random.default_rng(0).uniform(lo, hi, 4096)
+    _VECTORISED_OK[name] = True
+    try:
+        vectorised = libm(name, x)
+    finally:
+        del _VECTORISED_OK[name]
+    scalar = _scalar(name, x, np.ones(x.shape, bool), np.empty(x.shape, _F64))
+    return bool(np.array_equal(vectorised.view(np.int64), scalar.view(np.int64)))
+
+
+# fdlibm's log1p constants (ln 2 split in two, and the polynomial in s**2)
+_LN2_HI, _LN2_LO = float.fromhex("0x1.62e42feep-1"), float.fromhex("0x1.a39ef35793c76p-33")
+_LP = [float.fromhex(h) for h in ("0x1.5555555555593p-1", "0x1.999999997fa04p-2", "0x1.2492494229359p-2",
+                                  "0x1.c71c51d8e78afp-3", "0x1.7466496cb03dep-3", "0x1.39a09d078c69fp-3",
+                                  "0x1.2f112df3e5244p-3")]
+
+
+def _fdlibm_log1p(x):
+    """glibc's ``log1p`` (fdlibm's algorithm: its float64 operations in its order, no fused multiply-adds)
+    on its main path, and where ``x`` takes one of its rare other paths (|x| < 2**-29, |f| < 2**-20,
+    x >= 2**53, x <= -1, inf, nan)."""
+    high = x.view(np.int64) >> 32  # C's signed high word: sign, exponent and top 20 mantissa bits
+    # -0.2929 < x < 0.41422: 1 + x lies within [sqrt(2)/2, sqrt(2)) already, so f = x, k = 0, c = 0
+    no_reduction = (high < 0x3FDA827A) & ((high > 0) | (high <= 0xBFD2BEC3 - 2**32))
+    # otherwise 1 + x = 2**k * u, u within [sqrt(2)/2, sqrt(2)), and c corrects the rounding of 1 + x
+    u = 1.0 + x
+    u_bits = u.view(np.int64)
+    k = (u_bits >> 52) - 1023
+    c = np.where(k > 0, 1.0 - (u - x), x - (u - 1.0)) / u
+    hu = (u_bits >> 32) & 0xFFFFF
+    upper = hu >= 0x6A09E
+    u = ((u_bits & 0x000FFFFFFFFFFFFF) | np.where(upper, 0x3FE << 52, 0x3FF << 52)).view(_F64)
+    k = np.where(no_reduction, 0.0, k + upper)
+    c = np.where(no_reduction, 0.0, c)
+    f = np.where(no_reduction, x, u - 1.0)
+    hfsq = 0.5 * f * f
+    s = f / (2.0 + f)
+    z = s * s
+    z2 = z * z
+    z4 = z2 * z2
+    r = z * _LP[0] + z2 * (_LP[1] + z * _LP[2]) + z4 * (_LP[3] + z * _LP[4]) + z4 * z2 * (_LP[5] + z * _LP[6])
+    k_ln2_lo = k * _LN2_LO + c
+
+    def k_ln2_plus_log_u(r, k_ln2_lo):  # with k = 0 and c = 0 exactly fdlibm's f - (hfsq - s * (hfsq + R))
+        return k * _LN2_HI - ((hfsq - (s * (hfsq + r) + k_ln2_lo)) - f)
+
+    out = k_ln2_plus_log_u(r, k_ln2_lo)
+    # A C library built with fused multiply-adds (glibc picks such a build on FMA CPUs) rounds R and
+    # k * ln2_lo + c a few ulps differently. The result only grows with s * R and with k * ln2_lo + c, so
+    # where moving them 8 and 2 ulps either way leaves it unchanged, every such build gives it too; the
+    # rest goes to math.log1p.
+    wobble_r, wobble_k = np.copysign(r * 2.0**-49, s), np.abs(k_ln2_lo) * 2.0**-51
+    fragile = ((k_ln2_plus_log_u(r + wobble_r, k_ln2_lo + wobble_k) != out)
+               | (k_ln2_plus_log_u(r - wobble_r, k_ln2_lo - wobble_k) != out))
+    short_series = ~no_reduction & (np.where(upper, 0x100000 - hu, hu) < 4)  # fdlibm's hu == 0: |f| < 2**-20
+    unsure = fragile | short_series | ~((np.abs(x) >= 2.0**-29) & (x > -1.0) & (x < 2.0**53))
+    return out, unsure
 
 
 # --- uniforms ---------------------------------------------------------------------------------------
@@ -298,7 +429,7 @@ def _normal_pairs(gen, n, mean, std):
     pairs = (n - start + 1) // 2
     if pairs:
         u = unit_doubles(gen, 2 * pairs).reshape(pairs, 2)
-        r = np.sqrt(-2.0 * libm(math.log1p, -u[:, 1]))
+        r = np.sqrt(-2.0 * libm("log1p", -u[:, 1]))
         theta = 2.0 * math.pi * u[:, 0]
         both = np.stack([r * np.cos(theta), r * np.sin(theta)], axis=1).ravel()
         out[start:] = fma64(both[: n - start], std, mean)
@@ -386,7 +517,20 @@ def bernoulli_tensor(gen, probs):
 
 def exponential(gen, n, lambd):
     """``exponential_(lambd)``: ``-1/lambd * log1p(-u53)``."""
-    return (-1.0 / lambd) * libm(math.log1p, -unit_doubles(gen, n))
+    return (-1.0 / lambd) * libm("log1p", -unit_doubles(gen, n))
+
+
+def _largest_first(score, m):
+    """Per row, the indices of the m largest scores, largest first, ties by index (a stable descending sort
+    cut to m), without sorting whole rows where the m largest are set apart from the rest."""
+    descending = -score
+    if m < score.shape[1]:
+        split = np.argpartition(descending, m, axis=1)
+        top = split[:, :m]
+        top_values = np.take_along_axis(descending, top, axis=1)
+        if (top_values.max(axis=1, initial=-np.inf) < np.take_along_axis(descending, split[:, m:m + 1], 1)[:, 0]).all():
+            return np.take_along_axis(top, np.lexsort((top, top_values), axis=1), axis=1)
+    return np.argsort(descending, axis=1, kind="stable")[:, :m]
 
 
 def multinomial(gen, probs, num_samples, replacement):
@@ -394,10 +538,10 @@ def multinomial(gen, probs, num_samples, replacement):
     rows, k = probs.shape
     if not replacement or num_samples == 1:
         # exponential race: argmax / top-k of p / q with q = -log1p(-u)
-        q = (-libm(math.log1p, -unit_doubles(gen, rows * k))).astype(probs.dtype).reshape(rows, k)
+        q = (-libm("log1p", -unit_doubles(gen, rows * k))).astype(probs.dtype).reshape(rows, k)
         with np.errstate(divide="ignore", invalid="ignore"):
             score = probs / q
-        return np.argsort(-score, axis=1, kind="stable")[:, :num_samples]
+        return _largest_first(score, num_samples)
     cum = np.cumsum(probs, axis=1, dtype=probs.dtype)
     cum = (cum / cum[:, -1:]).astype(probs.dtype)
     cum[:, -1] = 1

@@ -89,6 +89,9 @@ for st, pd, dl, g, bias in [(1, 0, 1, 1, True), (2, 1, 1, 1, False), ((2, 1), (1
     case(f"conv2d_s{st}_p{pd}_d{dl}_g{g}_b{bias}",
          lambda F, x, w, *b, _a=(st, pd, dl, g): F.conv2d(x, w, b[0] if b else None, *_a),
          [X4, w] + ([_r(8)] if bias else []), node="ConvolutionBackward0")
+# a frozen weight: the forward keeps no im2col matrix for a weight gradient (another op variant)
+case("conv2d_frozen_weight", lambda F, x, w: F.conv2d(x, w, padding=1), [X4, _r(3, 4, 3, 3)], no_grad=(1,),
+     node="ConvolutionBackward0", gc=True, ggc=True)
 case("conv2d_same_even_kernel", lambda F, x, w: F.conv2d(x, w, padding="same", dilation=(1, 3)), [X4, _r(3, 4, 2, 2)])
 case("conv2d_unbatched", lambda F, x, w, b: F.conv2d(x, w, b, padding=1), [_r(4, 5, 5), _r(3, 4, 3, 3), _r(3)])
 case("conv2d_gc", lambda F, x, w, b: F.conv2d(x, w, b, stride=(2, 1), padding=1, dilation=(1, 2)),
