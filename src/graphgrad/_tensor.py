@@ -14,7 +14,7 @@ from . import _dtype
 from ._core.hooks import HookDict as _HookDict
 from ._core.hooks import RemovableHandle
 from ._core.modes import InferenceBox, check_inference_inplace, modes
-from ._core.sites import _Sites, user_site
+from ._core.sites import _Sites, order, user_site
 from ._device import check_device, device
 from ._repr import tensor_repr
 from ._size import Size
@@ -58,6 +58,7 @@ class Tensor:
     __slots__ = ("_data", "_rg", "_grad_fn", "_vbox", "__dict__", "__weakref__")
     _grad = None  # .grad of a leaf (or of a non-leaf with retain_grad)
     _output_nr = 0  # which output of grad_fn this tensor is
+    _data_of = None  # for a tensor returned by .data: the version box of the tensor it was taken from
     _acc = None  # weak reference to a leaf's AccumulateGrad node
     _extra = None  # rarely used state: hooks, retain_grad, name, where history was cut
     _view = None  # for a view: (base, view op, its kwargs, output index), see ops._op.view_root
@@ -102,13 +103,27 @@ class Tensor:
     def _share_version(self, base):
         self._vbox = base._vbox
 
-    def _bump_version(self):
+    def _bump_version(self, writer=None):
+        """Count an in-place write; keep where it was made (and by which op, ``writer``: its node's name)."""
         box = self._vbox
         if box.__class__ is not list:
             check_inference_inplace(self)
         box[0] += 1
         if _Sites.enabled:
-            box[1] = user_site(3)
+            site = user_site(3)
+            box[1] = site if writer is None or site is None else (*site, writer)
+        owner = self._data_of
+        if owner is None and self._view is not None:  # a view of a .data tensor writes through .data too
+            root = self
+            while root._view is not None:
+                root = root._view[0]
+            owner = root._data_of
+        if owner is not None:  # a write through .data: noted on the tensor whose memory it is
+            noted = (next(order), box[1])
+            if len(owner) == 2:
+                owner.append(noted)
+            else:
+                owner[2] = noted
 
     def _ensure_extra(self):
         if self._extra is None:
@@ -233,8 +248,14 @@ class Tensor:
             raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
         if value and self._vbox.__class__ is InferenceBox and not modes.inference:
             raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
-        if self._rg and not value and _Sites.enabled:
-            self._ensure_extra().made = ("frozen", user_site(2))  # the line that froze it, for errors
+        if _Sites.enabled and bool(value) != self._rg:
+            # where a leaf was made to require grad (a requires_grad=True tensor, a layer's construction) or
+            # frozen: errors about the leaf name that line
+            extra = self._ensure_extra()
+            if not value:
+                extra.made = ("frozen", user_site(2))
+            elif extra.made is None or extra.made[0] == "frozen":
+                extra.made = ("requires_grad", user_site(2))
         self._rg = bool(value)
 
     def requires_grad_(self, requires_grad=True):
@@ -370,8 +391,13 @@ class Tensor:
 
     @property
     def data(self):
-        # Same memory, no history and its own version counter: writes through .data go unchecked.
-        return Tensor._make(self._data, False, None)
+        # Same memory, no history and its own version counter: writes through .data go unchecked, as in
+        # PyTorch. It remembers whose version box it shares memory with, so that a write through it is noted
+        # there and backward can warn when a saved tensor was changed this way (errors.written_through_data).
+        t = Tensor._make(self._data, False, None)
+        if self._vbox.__class__ is list:
+            t._data_of = self._vbox if self._data_of is None else self._data_of  # (x.data.data: still x's)
+        return t
 
     @data.setter
     def data(self, value):

@@ -789,7 +789,7 @@ def test_data_semantics(torch_ref):
         r["after_set"] = [a.detach().clone(), a.requires_grad, a.is_leaf]
         return r
 
-    same(torch_ref, scenario)
+    same(torch_ref, scenario)  # the numbers are PyTorch's; graphgrad also warns (test_misuse_warnings.py)
 
 
 def test_variable(torch_ref):

@@ -219,7 +219,7 @@ def weight_init_without_no_grad(T):
 def backward_on_non_scalar(T):
     (W,) = _params(T, 9, (3,))
     out = W * 3  # L:vector_out
-    out.backward()
+    out.backward()  # L:vector_backward
 
 
 def numpy_for_a_metric(T):
@@ -239,7 +239,7 @@ def grad_of_unused_input(T):
     ids = T.ones(1, 3)
     emb = ids @ E  # L:saliency_emb
     score = (ids @ E).tanh().sum()  # the model embeds the ids again
-    T.autograd.grad(score, [E, emb])
+    T.autograd.grad(score, [E, emb])  # L:saliency_grad
 
 
 def requires_grad_on_an_output(T):
@@ -286,6 +286,110 @@ def release_then_backward(T):
     graphgrad.autograd.graph.release(loss)  # L:release
     loss.backward()
 
+
+
+# --- fourteen more, from the threads: each names the line the earlier explanations missed ------------------
+def per_sample_loss_backward(T):
+    (W,) = _params(T, 26, (3, 1))
+    criterion = T.nn.MSELoss(reduction="none")
+    loss = criterion(T.ones(4, 3) @ W, T.zeros(4, 1))  # L:per_sample_loss
+    loss.backward()  # L:per_sample_backward
+
+
+def grad_wrt_a_leaf_the_graph_never_used(T):
+    (W,) = _params(T, 27, (3, 1))
+    x = T.ones(2, 3, requires_grad=True)  # L:unused_x
+    x_scaled = x * 2
+    out = (x_scaled.detach() @ W).sum()
+    T.autograd.grad(out, [W, x])  # L:grad_call
+
+
+def sgd_step_on_a_requires_grad_leaf(T):
+    w = T.zeros(3, requires_grad=True)  # L:zeros_w
+    (w * 2 + 1).pow(2).sum().backward()
+    w -= 0.1 * w.grad  # L:zeros_w_step
+
+
+def zero_a_column_of_a_layers_weight(T):
+    layer = T.nn.Linear(3, 2)  # L:layer_built
+    layer.weight[:, 0] = 0  # L:column_write
+
+
+def relu_module_inplace_after_sigmoid(T):
+    (W,) = _params(T, 28, (3, 3))
+    act = T.nn.ReLU(inplace=True)
+    h = (T.ones(2, 3) @ W).sigmoid()  # L:sigmoid_saves
+    h = act(h)  # L:relu_module
+    h.sum().backward()
+
+
+def np_mean_of_a_list_of_losses(T):
+    (W,) = _params(T, 29, (3,))
+    losses = [(W * i).sum() for i in range(3)]  # L:loss_list
+    return np.mean(losses)  # L:np_mean
+
+
+class _Square:
+    """A custom Function, built for T (graphgrad or torch) on first use."""
+
+    def __new__(cls, T):
+        class Square(T.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x * x
+
+            @staticmethod
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                return 2 * x * g
+
+        return Square
+
+
+def custom_function_input_written_in_place(T):
+    (W,) = _params(T, 30, (3,))
+    h = W * 2  # L:fn_input
+    y = _Square(T).apply(h)
+    h.add_(1)  # L:fn_write
+    y.sum().backward()
+
+
+def loss_under_inference_mode(T):
+    (W,) = _params(T, 31, (3, 1))
+    with T.inference_mode():
+        pred = T.ones(2, 3) @ W  # L:inference_pred
+    loss = (pred - 1).pow(2).mean()
+    loss.backward()
+
+
+def write_through_data_into_a_saved_output(T):
+    (W,) = _params(T, 32, (3,))
+    out = (W * 2).sigmoid()  # L:data_saved
+    loss = (out * W).sum()  # L:data_saver
+    out.data.zero_()  # L:data_write
+    loss.backward()
+    return W.grad
+
+
+def hook_doubles_its_grad_in_place(T):
+    x = T.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    a, b = x * 1, x * 3
+    a.register_hook(lambda g: g.mul_(2))  # L:inplace_hook
+    ((a + b) * T.tensor([1.0, 1.0, 1.0])).sum().backward()
+    return x.grad
+
+
+def head_replaced_after_the_optimizer(T):
+    T.manual_seed(0)
+    model = T.nn.Sequential(T.nn.Linear(3, 4), T.nn.ReLU(), T.nn.Linear(4, 1))
+    opt = T.optim.SGD(model.parameters(), lr=0.1)  # L:opt_built
+    model[2] = T.nn.Linear(4, 1)  # a new head, which opt does not know
+    for _ in range(3):
+        opt.zero_grad()
+        model(T.ones(2, 3)).sum().backward()
+        opt.step()  # L:opt_step
+    return [p.detach().clone() for p in model.parameters()]
 
 # --- the gallery ------------------------------------------------------------------------------------------
 SECOND_BACKWARD = "Trying to backward through the graph a second time (or directly access saved tensors after"
@@ -360,7 +464,7 @@ GALLERY = [
     # modified in place
     Mistake("nn.ReLU(inplace=True) right after a sigmoid, which saved its output",
             inplace_relu_on_saved_output, MODIFIED_INPLACE, "SigmoidBackward0", ("sigmoid", "relu_"),
-            ("output 0 of Sigmoid", "saved its own output")),
+            ("output 0 of Sigmoid", "saved its own output", "call F.relu(x) without inplace=True (not relu_())")),
     Mistake("x += 1 on a tensor that a multiplication saved for its backward",
             plus_equals_on_saved_input, MODIFIED_INPLACE, "MulBackward0", ("mul_saves", "iadd"),
             ("which is output 0 of Add", "x = x + 1 instead of x += 1")),
@@ -373,7 +477,7 @@ GALLERY = [
     # leaves
     Mistake("a hand-written SGD step, w -= lr * w.grad, outside torch.no_grad()",
             manual_sgd_without_no_grad, LEAF_INPLACE, "`w`, a leaf that requires grad", ("sgd_w", "sgd_step"),
-            ("with torch.no_grad():",)),
+            ("with torch.no_grad():", "created by graphgrad.tensor() at " + L("sgd_w"))),
     Mistake("custom weight initialization, W[0] = 0, on a parameter outside torch.no_grad()",
             weight_init_without_no_grad, VIEW_OF_LEAF_INPLACE, "`W`, a leaf that requires grad",
             ("init_w", "init_row"), ("with torch.no_grad():",)),
@@ -392,17 +496,58 @@ GALLERY = [
     # other calls
     Mistake("loss.backward() on a per-sample loss vector, without .mean()",
             backward_on_non_scalar, "grad can be implicitly created only for scalar outputs", "MulBackward0",
-            ("vector_out",), ("`out` has shape [3]", ".sum()")),
+            ("vector_out", "vector_backward"), ("`out` has shape [3]", ".sum()")),
     Mistake("computing an accuracy with NumPy on predictions that still require grad",
             numpy_for_a_metric, NUMPY, "MmBackward0", ("metric_pred", "metric_numpy"), ("pred.detach().numpy()",)),
     Mistake("plt.plot(tensor) on a tensor that requires grad (NumPy's __array__ calls .numpy())",
             plot_predictions, NUMPY, "CumsumBackward0", ("curve", "plot"), ("curve.detach().numpy()",)),
     Mistake("a saliency map w.r.t. embeddings that the model recomputes internally",
             grad_of_unused_input, "The differentiated Tensor at index 1 appears to not have been used in the graph.",
-            "MmBackward0", ("saliency_emb",), ("`emb` (input 1 of inputs)", "The outputs depend on: E")),
+            "MmBackward0", ("saliency_emb", "saliency_grad"),
+            ("`emb` (input 1 of inputs)", "The outputs depend on: E")),
     Mistake("a NaN loss traced with detect_anomaly(): the gradient of sqrt at 0",
             nan_from_sqrt_at_zero, "Function 'SqrtBackward0' returned nan values in its 0th output.",
             "SqrtBackward0", ("sqrt",), ("saved result: 1 zero",)),
+    # fourteen more (issue 16): the lines the explanations above missed, the fix table, and mistakes
+    # PyTorch lets pass silently (graphgrad warns, once per site; PyTorch's numbers are kept)
+    Mistake("MSELoss(reduction='none') and loss.backward(): a loss per element, not a scalar",
+            per_sample_loss_backward, "grad can be implicitly created only for scalar outputs", "MseLossBackward0",
+            ("per_sample_loss", "per_sample_backward"), ("`loss` has shape [4, 1]", ".mean()")),
+    Mistake("autograd.grad() w.r.t. an input that only reaches the output through a detach()",
+            grad_wrt_a_leaf_the_graph_never_used,
+            "The differentiated Tensor at index 1 appears to not have been used in the graph.", "`x`",
+            ("unused_x", "grad_call"), ("(input 1 of inputs)", "allow_unused=True")),
+    Mistake("w -= lr * w.grad on a torch.zeros(..., requires_grad=True) leaf, outside torch.no_grad()",
+            sgd_step_on_a_requires_grad_leaf, LEAF_INPLACE, "`w`, a leaf that requires grad",
+            ("zeros_w", "zeros_w_step"), ("with torch.no_grad():",)),
+    Mistake("layer.weight[:, 0] = 0 to zero a column of a layer's weight, outside torch.no_grad()",
+            zero_a_column_of_a_layers_weight, VIEW_OF_LEAF_INPLACE, "`layer.weight`, a leaf that requires grad",
+            ("layer_built", "column_write"), ("made to require grad at " + L("layer_built"),
+                                              "with torch.no_grad():")),
+    Mistake("nn.ReLU(inplace=True) as a module right after a sigmoid, which saved its output",
+            relu_module_inplace_after_sigmoid, MODIFIED_INPLACE, "SigmoidBackward0",
+            ("sigmoid_saves", "relu_module"), ("build that ReLU with inplace=False", "F.relu(x) without inplace")),
+    Mistake("np.mean(list_of_losses) to log the epoch's loss: NumPy converts each loss with .numpy()",
+            np_mean_of_a_list_of_losses, NUMPY, "SumBackward0", ("loss_list", "np_mean"),
+            ("numpy() was called at " + L("np_mean"),)),
+    Mistake("a custom Function saved its input, then the input was changed with h.add_(1)",
+            custom_function_input_written_in_place, MODIFIED_INPLACE, "SquareBackward",
+            ("fn_input", "fn_write"), ("saved the output of MulBackward0 created at " + L("fn_input"),
+                                       "modified in place afterwards, at " + L("fn_write"))),
+    Mistake("predictions computed under torch.inference_mode(), then used for a loss",
+            loss_under_inference_mode, NO_GRAD_FN, "`loss`", ("inference_pred",),
+            ("computed from a tensor made under inference_mode() at " + L("inference_pred"),)),
+    Mistake("out.data.zero_() on an output a graph saved: the gradient silently uses the zeros",
+            write_through_data_into_a_saved_output, "graphgrad: a tensor saved for backward by", "MulBackward0",
+            ("data_saver", "data_saved", "data_write"), ("modified by an inplace operation through .data", "detach()"),
+            kind=UserWarning, in_torch=False),
+    Mistake("a gradient hook doubling its argument in place, grad.mul_(2): a shared gradient changes too",
+            hook_doubles_its_grad_in_place, "graphgrad: the gradient hook", "<lambda>", ("inplace_hook",),
+            ("should not modify its argument", "Return a new tensor"), kind=UserWarning, in_torch=False),
+    Mistake("model.head replaced after the optimizer was built: the new head never trains, the old one stays",
+            head_replaced_after_the_optimizer, "graphgrad: SGD `opt`", "model.2.weight", ("opt_built", "opt_step"),
+            ("belong to no optimizer", "redo the parameters() call at " + L("opt_built")),
+            kind=UserWarning, in_torch=False),
     Mistake("graphgrad's own release() frees a retained graph; a later backward() says so",
             release_then_backward, SECOND_BACKWARD, "TanhBackward0", ("released_tanh", "release"),
             ("freed this graph on purpose",), in_torch=False),

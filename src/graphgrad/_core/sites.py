@@ -7,10 +7,13 @@ walk and can be switched off with ``set_record_sites(False)``.
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 import warnings
 from sys import _getframe
+
+import numpy as np
 
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Parts of the package that are not the library proper: the ``graphgrad`` command (its models and training
@@ -43,6 +46,11 @@ def is_library_file(filename: str) -> bool:
     return filename in _LIB_FILES
 
 
+# One counter orders the graph's nodes and the writes through ``.data``: a write numbered after a node was
+# made happened after that node saved its tensors.
+order = itertools.count()
+
+
 class _Sites:
     # A process-wide setting (not a mode): whether nodes and leaves record the user's line.
     enabled = True
@@ -53,15 +61,24 @@ def set_record_sites(enabled: bool) -> None:
     _Sites.enabled = bool(enabled)
 
 
+# NumPy's own Python frames: a tensor converted by NumPy (np.mean(list_of_losses) calls __array__) is
+# converted at the user's call into NumPy, not inside it. Only the walks off the per-op path skip them.
+_NUMPY_DIR = os.path.dirname(np.__file__) + os.sep
+
+
+def _not_users(filename: str) -> bool:
+    return filename in _LIB_FILES or filename.startswith(_NUMPY_DIR)
+
+
 def user_frame(skip: int = 0):
-    """The innermost frame outside graphgrad, from the caller's frame (or ``skip`` frames above it) outwards;
-    None if there is none.
+    """The innermost frame outside graphgrad (and NumPy), from the caller's frame (or ``skip`` frames above
+    it) outwards; None if there is none.
 
     >>> user_frame().f_code.co_name
     '<module>'
     """
     f = _getframe(skip + 1)
-    while f is not None and f.f_code.co_filename in _LIB_FILES:
+    while f is not None and _not_users(f.f_code.co_filename):
         f = f.f_back
     return f
 
@@ -101,6 +118,18 @@ def user_site(skip: int = 2):
 def warn_at_user_line(message, category=UserWarning):
     """A warning reported at the user's line (the first frame outside graphgrad), as PyTorch's C++ warnings are."""
     level, f = 1, sys._getframe()
-    while f is not None and f.f_code.co_filename in _LIB_FILES:
+    while f is not None and _not_users(f.f_code.co_filename):
         level, f = level + 1, f.f_back
     warnings.warn(message, category, stacklevel=level)
+
+
+_WARNED = set()
+
+
+def warn_once_at_user_line(key, message, category=UserWarning):
+    """``warn_at_user_line`` once per ``key`` (the site the warning is about) in this process; the
+    warnings filters apply as to any warning (``warnings.simplefilter("ignore")`` silences it)."""
+    if key in _WARNED:
+        return
+    _WARNED.add(key)
+    warn_at_user_line(message, category)

@@ -4,6 +4,32 @@ gradient is accumulated. Each hook may return a replacement (None keeps the grad
 
 from __future__ import annotations
 
+from .._core.sites import warn_once_at_user_line
+from .errors import format_site
+
+
+def _call_grad_hook(hook, g):
+    """``hook(g)``, with a warning when the hook wrote into ``g`` in place: PyTorch lets it (the gradient is
+    shared with other branches of the graph, which then see the change too) and says nothing."""
+    version = g._vbox[0]
+    r = hook(g)
+    if g._vbox[0] != version:
+        code = getattr(hook, "__code__", None)
+        where = (code.co_filename, code.co_firstlineno) if code is not None else None
+        name = getattr(hook, "__name__", type(hook).__name__)
+        write = g._vbox[1]
+        written = f" at {format_site(write)}" if write is not None else ""
+        # a lambda written on the line that registers it needs no second mention of that line
+        same_line = where is not None and write is not None and tuple(write[:2]) == where
+        hook_at = f", defined at {format_site(where)}," if where is not None and not same_line else ""
+        warn_once_at_user_line(
+            ("hook modified its grad", where or id(hook)),
+            f"graphgrad: the gradient hook {name}{hook_at} modified its grad argument in place{written}. A hook "
+            "should not modify its argument: the same gradient tensor may be shared with other branches of the "
+            "graph (an add's inputs, a tensor used twice), which then see the change too, as in PyTorch. Return "
+            "a new tensor instead (return grad * 2, not grad.mul_(2)).")
+    return r
+
 
 def run_pre_hooks(node, grads):
     """The gradients of ``node``'s outputs after their tensor hooks, retain_grad and the node's pre-hooks."""
@@ -13,7 +39,7 @@ def run_pre_hooks(node, grads):
             for hook in list(hooks.values()):
                 if grads[nr] is None:
                     continue
-                r = hook(grads[nr])
+                r = _call_grad_hook(hook, grads[nr])
                 if r is not None:
                     grads[nr] = r
     if node._retain is not None:
@@ -48,7 +74,7 @@ def run_leaf_hooks(t, g):
     extra = t._extra
     if g is not None and extra is not None and extra.hooks:
         for hook in list(extra.hooks.values()):
-            r = hook(g)
+            r = _call_grad_hook(hook, g)
             if r is not None:
                 g = r
     return g

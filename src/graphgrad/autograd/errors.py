@@ -26,7 +26,7 @@ import os
 import re
 import sys
 
-from .._core.sites import code_location
+from .._core.sites import code_location, warn_once_at_user_line
 from .._dtype import from_numpy_dtype
 from .walk import reachable
 
@@ -175,11 +175,13 @@ def _saved_tensor_for(node, arr):
     return None
 
 
-def modified_inplace(node, arr, creator, expected, actual, version_box) -> RuntimeError:
+def modified_inplace(node, arr, creator, expected, actual, version_box, saved=None) -> RuntimeError:
+    """``creator``: the node that made the saved value (at save time); ``saved``: the saved tensor, when the
+    caller holds it (a custom Function's ctx)."""
     shape = ", ".join(str(s) for s in arr.shape)
     what = f"[{tensor_type(arr)} [{shape}]]"
     is_leaf = creator is None or creator.op.name.endswith("AccumulateGrad")
-    t = _saved_tensor_for(node, arr) if node is not None else None
+    t = saved if saved is not None else _saved_tensor_for(node, arr) if node is not None else None
     # PyTorch names the saved tensor's grad_fn at the time of the check (for a saved input that was
     # written in place since: the in-place op's node); a leaf gets no "which is output" clause.
     current = creator if t is None or creator is node else t._grad_fn
@@ -222,8 +224,53 @@ def modified_inplace(node, arr, creator, expected, actual, version_box) -> Runti
             "forward pass after step()."
         )
     else:
-        lines.append(
-            "  Use the out-of-place form (x = x + 1 instead of x += 1, relu instead of relu_ / inplace=True), "
-            "clone() the tensor before writing to it, or make the write after backward()."
-        )
+        writer = site[2] if site is not None and len(site) > 2 else None
+        lines.append(_inplace_fix(writer))
     return RuntimeError("\n".join(lines))
+
+
+# The fix table: the fix for a write that modified a saved tensor, by the op that wrote (its node's name).
+# Activations with an ``inplace=`` argument: (module, functional) as the user wrote them.
+_INPLACE_ACTIVATIONS = {
+    "ReluBackward0": ("ReLU", "relu"), "HardtanhBackward0": ("Hardtanh (or ReLU6)", "hardtanh"),
+    "LeakyReluBackward0": ("LeakyReLU", "leaky_relu"), "EluBackward0": ("ELU (or SELU)", "elu"),
+    "CeluBackward0": ("CELU", "celu"), "SiluBackward0": ("SiLU", "silu"), "MishBackward0": ("Mish", "mish"),
+    "HardsigmoidBackward0": ("Hardsigmoid", "hardsigmoid"), "HardswishBackward0": ("Hardswish", "hardswish"),
+    "ThresholdBackward0": ("Threshold", "threshold"),
+}
+_MASKED_WRITES = ("IndexPutBackward0", "MaskedFillBackward0", "MaskedFillBackward1")
+_GENERIC_INPLACE_FIX = ("  Use the out-of-place form (x = x + 1 instead of x += 1, relu instead of relu_ / "
+                        "inplace=True), clone() the tensor before writing to it, or make the write after backward().")
+
+
+def _inplace_fix(writer) -> str:
+    """The fix line for an in-place write made by ``writer`` (a node name, or None when not recorded)."""
+    if writer in _INPLACE_ACTIVATIONS:
+        module, fn = _INPLACE_ACTIVATIONS[writer]
+        return (f"  The write is an in-place {module}: build that {module} with inplace=False (nn.{module.split()[0]}()"
+                f"), or call F.{fn}(x) without inplace=True (not {fn}_()).")
+    if writer in _MASKED_WRITES:
+        return ("  The write is an indexed assignment (y[mask] = v): make a new tensor instead, "
+                "y = y.masked_fill(mask, v) or torch.where(mask, v, y), or clone() y before writing to it.")
+    return _GENERIC_INPLACE_FIX
+
+
+# --- written through .data after being saved ------------------------------------------------------------
+def written_through_data(node, box, creator) -> None:
+    """Warn (once per write site) when a tensor ``node`` saved was written through ``.data`` after the save.
+
+    PyTorch checks no such write (``.data`` has its own version counter) and computes the gradient from the
+    modified values; graphgrad does the same, and says so. ``box[2]`` is ``(order, site)`` of the latest write
+    through ``.data`` (see ``Tensor.data``); ``creator``: the node that made the saved tensor."""
+    when, site = box[2]
+    if when < node._seq:
+        return  # written before the node saved it: the node saved the values it computed with
+    made = ("" if creator is None or creator is node or creator.op.name.endswith("AccumulateGrad")
+            else f", the output of {creator.name()} created at {format_site(creator._site)},")
+    warn_once_at_user_line(
+        ("written through .data", resolve_site(site) or id(node)),
+        f"graphgrad: a tensor saved for backward by {node.name()} (created at {format_site(node._site)}){made} "
+        f"was modified by an inplace operation through .data at {format_site(site)}, after it was saved. PyTorch does "
+        "not check writes through .data: the gradient is computed from the modified values. Take a copy "
+        "without history and compute out of place (y = out.detach() * 0, or out.detach().clone().zero_()) "
+        "instead of writing into the saved tensor, or make the write after backward().")

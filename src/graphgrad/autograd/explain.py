@@ -31,7 +31,8 @@ def note_cut(out, inputs):
     if not modes.recording:
         for t in inputs:
             if t._rg:
-                out._ensure_extra().cut = ("no_grad", user_site(2))
+                # which of the two modes cut it, so that the explanation names the block the user wrote
+                out._ensure_extra().cut = ("inference_mode" if modes.inference else "no_grad", user_site(2))
                 return
     for t in inputs:
         extra = t._extra
@@ -121,11 +122,16 @@ def _taken_out_at(site):
 
 
 def leaf_origin(t) -> str:
-    """`` (created by graphgrad.tensor() at file:line)`` for a leaf whose factory call was recorded."""
+    """`` (created by graphgrad.tensor() at file:line)`` for a leaf whose factory call was recorded, or
+    `` (made to require grad at file:line)``: the ``requires_grad=True`` tensor, or the layer built there."""
     made = _made(t)
-    if made is None or made[0] not in _FACTORY or made[1] is None:
+    if made is None or made[1] is None:
         return ""
-    return f" (created by {_FACTORY[made[0]]} at {format_site(made[1])})"
+    if made[0] in _FACTORY:
+        return f" (created by {_FACTORY[made[0]]} at {format_site(made[1])})"
+    if made[0] == "requires_grad":
+        return f" (made to require grad at {format_site(made[1])})"
+    return ""
 
 
 def describe_tensor(t, names) -> str:
@@ -209,8 +215,8 @@ def no_grad_chain(t) -> str:
         if how == "detach":
             where = f"a detach() at {format_site(site)}"
             lines.append(f"  It was computed from {where}." if derived else f"  It comes from {where}.")
-        elif how == "no_grad":
-            where = f"under no_grad() (or inference_mode()) at {format_site(site)}"
+        elif how in ("no_grad", "inference_mode"):
+            where = f"under {how}() at {format_site(site)}"
             lines.append(f"  It was computed from a tensor made {where}." if derived else f"  It was computed {where}.")
         elif how == "grad":
             where = f"the gradients returned by autograd.grad() at {format_site(site)}"
@@ -293,8 +299,9 @@ def non_scalar(t) -> str:
     who = _called(t, names)
     fn = t._grad_fn
     made = f", the output of {fn.name()} created at {format_site(fn._site)}" if fn is not None else ""
-    return (f"\n\ngraphgrad: {who} has shape {list(t._data.shape)}{made}. Reduce it to a scalar first "
-            "(.sum() or .mean()), or pass the gradient of each element: backward(gradient=torch.ones_like(t)).")
+    return (f"\n\ngraphgrad: {who} has shape {list(t._data.shape)}{made}; backward() was called on it at "
+            f"{format_site(here())}.\n  Reduce it to a scalar first (.sum() or .mean()), or pass the gradient of "
+            "each element: backward(gradient=torch.ones_like(t)).")
 
 
 def unused_input(t, outputs, index=None) -> str:
@@ -310,7 +317,7 @@ def unused_input(t, outputs, index=None) -> str:
     text = f"\n\ngraphgrad: no path leads from the outputs back to {who}"
     if index is not None:
         text += f" (input {index} of inputs)"
-    text += "."
+    text += f".\n  The autograd.grad() call: {format_site(here())}"
     text += f"\n  The input: {describe_tensor(t, names)}."
     if leaves:
         text += "\n  The outputs depend on: " + ", ".join(leaves) + "."

@@ -100,16 +100,20 @@ class FunctionCtx:
 
     def save_for_backward(self, *tensors):
         self._saved = tensors
-        self._versions = tuple(t._vbox[0] if t is not None else None for t in tensors)
+        # the creator is kept with the version, as Node.save does: after an in-place write the error names the
+        # op that made the saved value and, separately, the line of the write
+        self._versions = tuple((t._vbox[0], t._grad_fn) if t is not None else (None, None) for t in tensors)
 
     @property
     def saved_tensors(self):
         node = self._node
         if node is not None and node._released:
             raise errors.second_backward(node)
-        for t, v in zip(self._saved, self._versions):
+        for t, (v, creator) in zip(self._saved, self._versions):
             if t is not None and t._vbox[0] != v:
-                raise errors.modified_inplace(node, t._data, t.grad_fn, v, t._vbox[0], t._vbox)
+                raise errors.modified_inplace(node, t._data, creator, v, t._vbox[0], t._vbox, saved=t)
+            if t is not None and len(t._vbox) > 2 and node is not None:
+                errors.written_through_data(node, t._vbox, creator)
         return self._saved
 
     def mark_non_differentiable(self, *tensors):

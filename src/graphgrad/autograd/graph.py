@@ -9,7 +9,6 @@ the user's source line that created it. ``backward()`` releases the saved tensor
 
 from __future__ import annotations
 
-import itertools
 import weakref
 from types import CodeType
 
@@ -23,6 +22,7 @@ from .._core.sites import (  # noqa: F401 (re-exported: the names other modules 
     _Sites,
     code_location,
     is_library_file,
+    order,
     raw_site,
     set_record_sites,
     user_site,
@@ -33,7 +33,7 @@ from .._tensor import Tensor
 from . import anomaly, errors
 from .anomaly import _Anomaly
 
-_seq = itertools.count()
+_seq = order  # (shared with the writes through .data, see Tensor.data)
 
 
 class Node:
@@ -167,8 +167,13 @@ class Node:
         saved = self._saved
         if saved is not None:
             for t, version in zip(saved, self._versions):
-                if t is not None and t._vbox[0] != version[0]:
-                    raise errors.modified_inplace(self, t._data, version[1], version[0], t._vbox[0], t._vbox)
+                if t is None:
+                    continue
+                box = t._vbox
+                if box[0] != version[0]:
+                    raise errors.modified_inplace(self, t._data, version[1], version[0], box[0], box)
+                if len(box) > 2:  # written through .data at some point: after this node saved it?
+                    errors.written_through_data(self, box, version[1])
             if self._out is None:
                 return saved
         out = list(saved) if saved is not None else []
@@ -177,6 +182,8 @@ class Node:
             if box[0] != v:  # a result written through a view is, as PyTorch names it, output 0 of AsStrided
                 creator = self if self._out_fn is None else self._out_fn() or self
                 raise errors.modified_inplace(self, arr, creator, v, box[0], box)
+            if len(box) > 2:
+                errors.written_through_data(self, box, self)
 
             fn = self._out_fn
             out.append(Tensor._make(arr, True, self if fn is None else fn() or self))

@@ -610,7 +610,7 @@ def _writes_into(arr, others):
 def _finish_inplace(op, x, old, others, kwargs, state, record):
     """After x's array was written: bump its version and, when recording, move its history to a new node."""
     if not record:
-        x._bump_version()
+        x._bump_version(op.name)
     else:
         ins = (old,) + others
         node = op.node_class(op, ins, kwargs, user_site(2), state)
@@ -618,11 +618,11 @@ def _finish_inplace(op, x, old, others, kwargs, state, record):
             # the inputs are saved at their version before the write: an input that is x or shares its memory
             # (y.mul_(y)) is then caught by backward's version check, as in PyTorch
             node.save(ins, x)
-            x._bump_version()
+            x._bump_version(op.name)
             if op.save_output:
                 node._out = (x._data, x._vbox, x._vbox[0])
         else:
-            x._bump_version()
+            x._bump_version(op.name)
         x._grad_fn = node
         x._output_nr = 0
         x._rg = True

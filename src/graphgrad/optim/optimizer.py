@@ -26,6 +26,7 @@ from .._dtype import float32, float64, get_default_dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad, set_grad_enabled
 from ..nn.module import RemovableHandle, _Hooks
+from . import _stranded
 
 
 class _RequiredParameter:
@@ -149,6 +150,7 @@ def _with_step_hooks(step):
             out = step(*args, **kwargs)
             for hook in chain(self._optimizer_step_post_hooks.values(), _global_optimizer_post_hooks.values()):
                 hook(self, args, kwargs)
+            _stranded.check_after_step(self)
             return out
         finally:
             self._in_step_hooks = False
@@ -194,6 +196,7 @@ class Optimizer:
             param_groups = [{"params": param_groups}]
         for group in param_groups:
             self.add_param_group(group)
+        _stranded.note_built(self)
 
     # Group flags a state dict from an older PyTorch may lack, filled in on load (as PyTorch's
     # ``__setstate__`` does), and per-parameter scalar state that old checkpoints stored as numbers.
