@@ -204,7 +204,7 @@ def _autocast_dtypes(lib, amp_dtype, enabled=True):
     lib.manual_seed(0)
     a = lib.tensor(np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3))
     b = lib.tensor(np.linspace(0, 2, 12, dtype=np.float32).reshape(3, 4), requires_grad=True)
-    h = a.half()
+    h = a.to(getattr(lib, amp_dtype))  # a tensor already in the lower precision
     z = a.double()
     lin = lib.nn.Linear(3, 4)
     conv = lib.nn.Conv1d(2, 2, 2)
@@ -223,14 +223,26 @@ def _autocast_dtypes(lib, amp_dtype, enabled=True):
     return dtypes, b.grad.dtype, (a @ b).dtype, out["matmul"].detach().float().numpy()
 
 
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
 @pytest.mark.parametrize("enabled", [True, False])
-def test_cpu_autocast_casts_as_pytorch(torch_ref, enabled):
-    mine = _autocast_dtypes(gg, "float16", enabled)
-    theirs = _autocast_dtypes(torch_ref, "float16", enabled)
+def test_cpu_autocast_casts_as_pytorch(torch_ref, enabled, dtype):
+    if dtype == "bfloat16":
+        pytest.importorskip("ml_dtypes")
+    mine = _autocast_dtypes(gg, dtype, enabled)
+    theirs = _autocast_dtypes(torch_ref, dtype, enabled)
     assert mine[0] == theirs[0]
     assert str(mine[1]).split(".")[-1] == str(theirs[1]).split(".")[-1] == "float32"
     assert str(mine[2]).split(".")[-1] == str(theirs[2]).split(".")[-1] == "float32"
-    np.testing.assert_allclose(mine[3], theirs[3], rtol=1e-3, atol=1e-3)
+    tol = 1e-2 if dtype == "bfloat16" else 1e-3  # bfloat16 keeps 8 bits of mantissa
+    np.testing.assert_allclose(mine[3], theirs[3], rtol=tol, atol=tol)
+
+
+def test_cpu_autocast_defaults_to_bfloat16_as_pytorch(torch_ref):
+    pytest.importorskip("ml_dtypes")
+    for lib in (gg, torch_ref):
+        with lib.autocast("cpu"):
+            assert str((lib.ones(2, 2) @ lib.ones(2, 2)).dtype).split(".")[-1] == "bfloat16"
+        assert str(lib.get_autocast_dtype("cpu")).split(".")[-1] == "bfloat16"
 
 
 def test_autocast_gradient_reaches_float32_weights(torch_ref):

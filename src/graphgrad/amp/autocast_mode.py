@@ -56,8 +56,7 @@ def _eligible(t):
     """PyTorch casts only floating tensors that are not float64 (a sparse tensor's values are cast by to())."""
     if not isinstance(t, Tensor):
         return False
-    dt = t.dtype.np
-    return dt.kind == "f" and dt.itemsize < 8
+    return t.dtype.is_floating_point and t.dtype is not _dtype.float64  # bfloat16 included (NumPy kind "V")
 
 
 def _cast_all(value, target):
