@@ -31,7 +31,7 @@ def close(a, b, what, rtol=1e-5, atol=1e-6):
 # --- collectives: PyTorch's documented results ------------------------------------------------------
 @check
 def all_reduce_ops():
-    for dtype in (torch.float32, torch.float64, torch.int64, torch.int32):
+    for dtype in (torch.float32, torch.float64, torch.float16, torch.int64, torch.int32, torch.int8):
         for shape in ((), (3,), (2, 2)):
             base = torch.arange(1, 1 + int(np.prod(shape)), dtype=dtype).reshape(shape)
             mine = base * (RANK + 1)
@@ -160,6 +160,9 @@ def ddp_many_buckets_overlap_backward():
     assert [e["params"] for e in log] == [[3], [2], [1], [0]], log  # reverse registration order
     assert log[0]["launched_ms"] < log[-1]["launched_ms"], log  # launched as backward went, not all at the end
     assert "bucket 0: 1 params" in ddp.describe_buckets()
+    loss = torch.nn.CrossEntropyLoss()(ddp(torch.ones(2, 6)), torch.tensor([0, 1]))
+    text = torch.autograd.graph.describe(loss)  # the graph view names each parameter's bucket
+    assert "[DDP bucket 0 of 4, reduced " in text and "[DDP bucket 3 of 4, reduced " in text, text
 
 
 @check

@@ -136,7 +136,7 @@ def test_distributed_sampler_as_pytorch(torch_ref, n, replicas, drop_last):
     from torch.utils.data.distributed import DistributedSampler as Theirs
 
     for rank in range(replicas):
-        for shuffle in (False,):
+        for shuffle in (False, True):  # shuffled: randperm from Generator(seed + epoch), PyTorch's stream
             ours = DistributedSampler(range(n), replicas, rank, shuffle=shuffle, drop_last=drop_last)
             theirs = Theirs(range(n), replicas, rank, shuffle=shuffle, drop_last=drop_last)
             assert (list(ours), len(ours)) == (list(theirs), len(theirs))

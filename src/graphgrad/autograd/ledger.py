@@ -28,6 +28,7 @@ from __future__ import annotations
 import collections
 import gc
 import itertools
+import weakref
 from typing import NamedTuple
 
 import numpy as np
@@ -405,6 +406,22 @@ def life_text(life, say_what_alive_holds=False):
     return life.state
 
 
+# id(leaf) -> (weak reference to the leaf, note); by id, since tensors compare elementwise, not by identity
+_LEAF_NOTES: dict = {}
+
+
+def note_leaf(t, note):
+    """Show ``note()`` (a short text, asked for each time) after leaf ``t``'s line in ``describe``: what a layer
+    above the graph knows of it, e.g. which DistributedDataParallel bucket reduces its gradient, and when."""
+    key = id(t)
+    _LEAF_NOTES[key] = (weakref.ref(t, lambda _: _LEAF_NOTES.pop(key, None)), note)
+
+
+def _leaf_note(t):
+    entry = _LEAF_NOTES.get(id(t))
+    return entry[1]() if entry is not None and entry[0]() is t else None
+
+
 def _tensor_label(t, names):
     name = names.get(id(t)) or getattr(t, "name", None) or ""
     shape = "(" + ", ".join(str(s) for s in t._data.shape) + ")"
@@ -497,7 +514,9 @@ def _describe(t, names, params, max_lines):
             continue
         k = number[n] = len(number) + 1
         if type(n) is AccumulateGrad:
-            lines.append(f"{lead}#{k} AccumulateGrad leaf {_tensor_label(n.variable, names)}")
+            note = _leaf_note(n.variable)
+            lines.append(f"{lead}#{k} AccumulateGrad leaf {_tensor_label(n.variable, names)}"
+                         + (f"  [{note}]" if note is not None else ""))
         else:
             life = lives[n]
             lt = life_texts.get(life)

@@ -12,12 +12,14 @@ The graph-lifetime story of data parallelism, as PyTorch tells it:
    written back into each ``.grad``: when ``backward()`` returns, every rank holds the same gradients.
 ``no_sync()`` skips 2-4 (gradients accumulate locally); ``find_unused_parameters=True`` walks the graph
 after forward and counts parameters it does not reach as ready.
-``bucket_log`` keeps, for the last backward, when each bucket was launched and finished.
+``bucket_log`` keeps, for the last backward, when each bucket was launched and finished;
+``describe_buckets()`` prints it, and ``autograd.graph.describe`` shows it on each parameter's line.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 
 import numpy as np
@@ -25,6 +27,7 @@ import numpy as np
 from ... import distributed as dist
 from ..._tensor import Tensor
 from ...autograd.grad_mode import is_grad_enabled, no_grad
+from ...autograd.ledger import note_leaf
 from ..module import Module
 
 FIRST_BUCKET_BYTES = 1024 * 1024
@@ -111,6 +114,8 @@ class DistributedDataParallel(Module):
         self._bucket_of = {i: b for b in self._buckets for i in b.indices}
         self._position = {id(p): i for i, p in enumerate(self._params)}
         self._hooks = [p.register_post_accumulate_grad_hook(self._grad_ready) for p in self._params]
+        for i, p in enumerate(self._params):  # describe() shows each parameter's bucket and its last reduction
+            note_leaf(p, functools.partial(self._bucket_note, i))
         self._syncing = False  # this iteration's backward reduces (set by forward)
         self._used = None  # find_unused_parameters: which parameters this rank's graph reached
         self.bucket_log = []
@@ -247,6 +252,14 @@ class DistributedDataParallel(Module):
         self.exposed_ms = (time.perf_counter() - waited) * 1e3  # the reduction time backward did not hide
         self._expect_finalize = False
         self._syncing = False
+
+    def _bucket_note(self, i):
+        b = self._bucket_of[i]
+        k = self._buckets.index(b)
+        done = next((e for e in self.bucket_log if e["bucket"] == k), None)
+        when = (f"reduced {done['launched_ms']:.2f}-{done['finished_ms']:.2f} ms into the last backward" if done
+                else "not reduced yet")
+        return f"DDP bucket {k} of {len(self._buckets)}, {when}"
 
     def describe_buckets(self) -> str:
         """The buckets and, for the last backward, when each reduction was launched and finished."""
