@@ -404,19 +404,25 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
                 "reduce_scatter_tensor")
 
 
+def _root_list(root, tensors, what, name, role, kind):
+    """Whether this rank is the root of a gather/scatter; checks that the list is given there, and only there."""
+    _check_rank(root, what)
+    if get_rank() == root:
+        if tensors is None:
+            raise ValueError(f"Argument ``{name}`` must be specified on {role} rank.")
+        _check_list(tensors, what, kind)
+        return True
+    if tensors:
+        raise ValueError(f"Argument ``{name}`` must NOT be specified on non-{role} ranks.")
+    return False
+
+
 def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group_dst=None):
     """Every rank's ``tensor`` into ``gather_list`` on rank ``dst`` (the others pass None)."""
     _check_tensor(tensor)
     dst = 0 if dst is None else dst
-    _check_rank(dst, "gather")
     comm = _comm()
-    mine = comm.Get_rank() == dst
-    if mine:
-        if gather_list is None:
-            raise ValueError("Argument ``gather_list`` must be specified on destination rank.")
-        _check_list(gather_list, "gather", "output")
-    elif gather_list:
-        raise ValueError("Argument ``gather_list`` must NOT be specified on non-destination ranks.")
+    mine = _root_list(dst, gather_list, "gather", "gather_list", "destination", "output")
     buf = _wire(tensor._data)
     out = np.empty((comm.Get_size(),) + buf.shape, buf.dtype) if mine else None
     req = comm.Igather(buf, out, root=dst)
@@ -432,18 +438,9 @@ def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, gro
     """Rank ``src``'s ``scatter_list[r]`` into rank r's ``tensor``."""
     _check_tensor(tensor)
     src = 0 if src is None else src
-    _check_rank(src, "scatter")
     comm = _comm()
-    mine = comm.Get_rank() == src
-    if mine:
-        if scatter_list is None:
-            raise ValueError("Argument ``scatter_list`` must be specified on source rank.")
-        _check_list(scatter_list, "scatter", "input")
-        buf = np.stack([_wire(t._data) for t in scatter_list])
-    elif scatter_list:
-        raise ValueError("Argument ``scatter_list`` must NOT be specified on non-source ranks.")
-    else:
-        buf = None
+    mine = _root_list(src, scatter_list, "scatter", "scatter_list", "source", "input")
+    buf = np.stack([_wire(t._data) for t in scatter_list]) if mine else None
     out = np.empty(_wire(tensor._data).shape, _wire(tensor._data).dtype)
     req = comm.Iscatter(buf, out, root=src)
     return _run([req], lambda: _write(tensor, out), async_op, "scatter")
