@@ -130,14 +130,6 @@ def _target_dtype(op, inputs):
     return dt
 
 
-def _computes_bfloat16(op, inputs, kwargs):
-    """Whether ``op`` computes on a bfloat16 input (not a view of one, not a cast to an explicit dtype)."""
-    for t in inputs:
-        if t._data.dtype == _BF16:
-            return not op.view and kwargs.get("dtype") is None
-    return False
-
-
 def _forward_bfloat16(op, inputs, kwargs):
     """PyTorch's CPU kernels compute bfloat16 in float32 and round the result once: so does this forward."""
     target = _target_dtype(op, inputs) if op.promote is not None else None
@@ -164,7 +156,10 @@ def _round_to_bfloat16(res):
 def apply(op, *inputs, **kwargs):
     """Run ``op`` on Tensors; record a Node if grad mode is on and an input requires grad."""
     n_in = len(inputs)
-    if _BF16 is not None and _computes_bfloat16(op, inputs, kwargs):
+    # an op computing on a bfloat16 input (not a view of one, not a cast to an explicit dtype); every op asks,
+    # so the test is an identity check per input (NumPy hands out one bfloat16 dtype object)
+    if _BF16 is not None and (inputs[0]._data.dtype is _BF16 or n_in > 1 and any(
+            t._data.dtype is _BF16 for t in inputs)) and not op.view and kwargs.get("dtype") is None:
         res = _forward_bfloat16(op, inputs, kwargs)
     elif n_in == 1:
         arr = inputs[0]._data
