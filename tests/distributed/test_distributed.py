@@ -185,3 +185,13 @@ def test_cli_trains_data_parallel_and_resumes(tmp_path):
     assert "resuming after epoch 2" in second and second.count("epoch 3/3") == 1
     metrics = (tmp_path / "run" / "metrics.csv").read_text().splitlines()
     assert len(metrics) == 4  # header and epochs 1-3
+
+
+def test_ddp_takes_pytorchs_arguments_and_refuses_what_it_cannot_do(torch_ref):
+    import inspect
+
+    ours = inspect.signature(graphgrad.nn.parallel.DistributedDataParallel.__init__).parameters
+    theirs = inspect.signature(torch_ref.nn.parallel.DistributedDataParallel.__init__).parameters
+    assert list(ours) == list(theirs)
+    with pytest.raises(NotImplementedError, match="mixed_precision is not supported"):
+        graphgrad.nn.parallel.DistributedDataParallel(graphgrad.nn.Linear(2, 2), mixed_precision=object())

@@ -94,8 +94,18 @@ class DistributedDataParallel(Module):
 
     def __init__(self, module, device_ids=None, output_device=None, dim=0, broadcast_buffers=None, init_sync=True,
                  process_group=None, bucket_cap_mb=None, find_unused_parameters=False, check_reduction=False,
-                 gradient_as_bucket_view=False, static_graph=False, **kwargs):
+                 gradient_as_bucket_view=False, static_graph=False, delay_all_reduce_named_params=None,
+                 param_to_hook_all_reduce=None, mixed_precision=None, device_mesh=None,
+                 skip_all_reduce_unused_params=False, bucket_cap_mb_list=None, batched_grad_copy=False,
+                 forward_sync_buffers=None):
         super().__init__()
+        unsupported = {"mixed_precision": mixed_precision, "device_mesh": device_mesh,
+                       "delay_all_reduce_named_params": delay_all_reduce_named_params,
+                       "param_to_hook_all_reduce": param_to_hook_all_reduce, "bucket_cap_mb_list": bucket_cap_mb_list}
+        given = [k for k, v in unsupported.items() if v is not None]
+        if given:
+            raise NotImplementedError(f"DistributedDataParallel: {', '.join(given)} is not supported by graphgrad "
+                                      "(one process group over MPI, buckets sized by bucket_cap_mb)")
         if not any(p.requires_grad for p in module.parameters()):
             raise RuntimeError(
                 "DistributedDataParallel is not needed when a module doesn't have any parameter that requires a "
