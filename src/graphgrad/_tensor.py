@@ -55,15 +55,15 @@ class Tensor:
 
     # Every tensor sets these four; the rest are class-level defaults that a tensor stores (in its
     # __dict__) only when it differs: creating a tensor is on every op's path.
-    __slots__ = ("_data", "_rg", "_grad_fn", "_vbox", "__dict__", "__weakref__")
+    __slots__ = ("_data", "_requires_grad", "_grad_fn", "_version_box", "__dict__", "__weakref__")
     _grad = None  # .grad of a leaf (or of a non-leaf with retain_grad)
     _output_nr = 0  # which output of grad_fn this tensor is
     _data_of = None  # for a tensor returned by .data: the version box of the tensor it was taken from
-    _acc = None  # weak reference to a leaf's AccumulateGrad node
+    _grad_accumulator = None  # weak reference to a leaf's AccumulateGrad node
     _extra = None  # rarely used state: hooks, retain_grad, name, where history was cut
     _view = None  # for a view: (base, view op, its kwargs, output index), see ops._op.view_root
-    _vver = 0  # for a view: the version at which its grad_fn was set (older: regenerated, ops._op.refresh_view)
-    _vmeta = 0  # for a view: made in no_grad mode, or by an op returning several views (ops._op._as_view)
+    _view_version = 0  # for a view: the version at which its grad_fn was set (older: regenerated, ops._op.refresh_view)
+    _view_meta = 0  # for a view: made in no_grad mode, or by an op returning several views (ops._op._as_view)
     # numpy must hand binary ops with a Tensor back to us (ndarray * Tensor -> Tensor.__rmul__).
     __array_ufunc__ = None
     __array_priority__ = 1000
@@ -84,10 +84,10 @@ class Tensor:
 
     def _init(self, arr, rg, fn):
         self._data = arr
-        self._rg = rg
+        self._requires_grad = rg
         self._grad_fn = fn
         # [version, where it was last written in place], shared with views (an InferenceBox in inference mode)
-        self._vbox = [0, None] if not modes.inference else InferenceBox((0, None))
+        self._version_box = [0, None] if not modes.inference else InferenceBox((0, None))
 
     @staticmethod
     def _make(arr, rg, fn):
@@ -95,17 +95,17 @@ class Tensor:
             arr = np.asarray(arr)  # NumPy turns 0-d results into scalars (np.float32): a Tensor always holds an array
         t = _new(Tensor)
         t._data = arr
-        t._rg = rg
+        t._requires_grad = rg
         t._grad_fn = fn
-        t._vbox = [0, None] if not modes.inference else InferenceBox((0, None))
+        t._version_box = [0, None] if not modes.inference else InferenceBox((0, None))
         return t
 
     def _share_version(self, base):
-        self._vbox = base._vbox
+        self._version_box = base._version_box
 
     def _bump_version(self, writer=None):
         """Count an in-place write; keep where it was made (and by which op, ``writer``: its node's name)."""
-        box = self._vbox
+        box = self._version_box
         if box.__class__ is not list:
             check_inference_inplace(self)
         box[0] += 1
@@ -209,13 +209,13 @@ class Tensor:
 
     @property
     def _version(self):
-        if self._vbox.__class__ is InferenceBox:
+        if self._version_box.__class__ is InferenceBox:
             raise RuntimeError("Inference tensors do not track version counter.")
-        return self._vbox[0]
+        return self._version_box[0]
 
     def is_inference(self):
         """Whether this tensor was made in inference mode (or is a view of such a tensor)."""
-        return self._vbox.__class__ is InferenceBox
+        return self._version_box.__class__ is InferenceBox
 
     # --- autograd state ---------------------------------------------------------------------------
     @property
@@ -232,7 +232,7 @@ class Tensor:
     def requires_grad(self):
         # a view requires grad when its base does, as in PyTorch, also one made under no_grad (it stays a
         # leaf with no grad_fn; ops on it record nodes, whose edges to it lead nowhere)
-        return self._rg or (self._view is not None and self._base._rg)
+        return self._requires_grad or (self._view is not None and self._base._requires_grad)
 
     @requires_grad.setter
     def requires_grad(self, value):
@@ -246,9 +246,9 @@ class Tensor:
             )
         if value and not _dtype.is_float_np(self._data.dtype):
             raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
-        if value and self._vbox.__class__ is InferenceBox and not modes.inference:
+        if value and self._version_box.__class__ is InferenceBox and not modes.inference:
             raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
-        if _Sites.enabled and bool(value) != self._rg:
+        if _Sites.enabled and bool(value) != self._requires_grad:
             # where a leaf was made to require grad (a requires_grad=True tensor, a layer's construction) or
             # frozen: errors about the leaf name that line
             extra = self._ensure_extra()
@@ -256,7 +256,7 @@ class Tensor:
                 extra.made = ("frozen", user_site(2))
             elif extra.made is None or extra.made[0] == "frozen":
                 extra.made = ("requires_grad", user_site(2))
-        self._rg = bool(value)
+        self._requires_grad = bool(value)
 
     def requires_grad_(self, requires_grad=True):
         if not isinstance(requires_grad, bool):
@@ -269,7 +269,7 @@ class Tensor:
 
     @property
     def grad_fn(self):
-        if self._view is not None and self._vver != self._vbox[0]:
+        if self._view is not None and self._view_version != self._version_box[0]:
             from .ops._op import refresh_view
 
             refresh_view(self)  # its base was written in place since its grad_fn was set
@@ -360,7 +360,7 @@ class Tensor:
         """``hook(tensor)`` runs after the gradient was accumulated into this leaf's ``.grad``."""
         if self._grad_fn is not None:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
-        if not self._rg:
+        if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         extra = self._ensure_extra()
         if extra.post_acc_hooks is None:
@@ -372,8 +372,8 @@ class Tensor:
     def detach(self):
         """A tensor sharing this one's memory and version counter, with no history."""
         out = Tensor._make(self._data, False, None)
-        out._vbox = self._vbox
-        if self._rg and _Sites.enabled:
+        out._version_box = self._version_box
+        if self._requires_grad and _Sites.enabled:
             out._ensure_extra().cut = ("detach", user_site(2))
         return out
 
@@ -385,7 +385,7 @@ class Tensor:
                 "hence detach_() cannot be called on these gradients. To fix this error, please refer to the "
                 "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")
         self._grad_fn = None
-        self._rg = False
+        self._requires_grad = False
         self._output_nr = 0
         return self
 
@@ -395,8 +395,8 @@ class Tensor:
         # PyTorch. It remembers whose version box it shares memory with, so that a write through it is noted
         # there and backward can warn when a saved tensor was changed this way (errors.written_through_data).
         t = Tensor._make(self._data, False, None)
-        if self._vbox.__class__ is list:
-            t._data_of = self._vbox if self._data_of is None else self._data_of  # (x.data.data: still x's)
+        if self._version_box.__class__ is list:
+            t._data_of = self._version_box if self._data_of is None else self._data_of  # (x.data.data: still x's)
         return t
 
     @data.setter
@@ -472,7 +472,7 @@ class Tensor:
         return format(repr(self), spec)
 
     def __reduce_ex__(self, protocol):
-        return (_rebuild, (self._data, self._rg))
+        return (_rebuild, (self._data, self._requires_grad))
 
     def __deepcopy__(self, memo):
         if self._grad_fn is not None:
@@ -482,7 +482,7 @@ class Tensor:
                 "torch.nn.utils.weight_norm usage, see https://github.com/pytorch/pytorch/pull/103001"
             )
         new = type(self).__new__(type(self))
-        Tensor._init(new, self._data.copy(), self._rg, None)
+        Tensor._init(new, self._data.copy(), self._requires_grad, None)
         if self._grad is not None:
             new._grad = Tensor._make(self._grad._data.copy(), False, None)
         memo[id(self)] = new
@@ -605,7 +605,7 @@ _new = object.__new__
 
 def _rebuild(arr, rg):
     t = Tensor._make(arr, False, None)
-    t._rg = rg
+    t._requires_grad = rg
     return t
 
 

@@ -13,18 +13,18 @@ import graphgrad
 from .._parity import Raised, compare, observe, same
 
 
-def _rg(T, *shape):
+def _requires_grad(T, *shape):
     return T.ones(*shape, requires_grad=True)
 
 
 def _second_backward(T):
-    y = (_rg(T, 3) * _rg(T, 3)).sum()
+    y = (_requires_grad(T, 3) * _requires_grad(T, 3)).sum()
     y.backward()
     y.backward()
 
 
 def _modified(T):
-    x = _rg(T, 3)
+    x = _requires_grad(T, 3)
     y = x * 2
     z = (y * y).sum()
     y.add_(1)
@@ -32,28 +32,28 @@ def _modified(T):
 
 
 def _post_backward_saved(T):
-    x = _rg(T, 3)
+    x = _requires_grad(T, 3)
     y = x.exp()
     y.sum().backward()
     return y.grad_fn._saved_result
 
 
 def _grad_unused(T):
-    a, b = _rg(T, 2), _rg(T, 2)
+    a, b = _requires_grad(T, 2), _requires_grad(T, 2)
     T.autograd.grad((a * 2).sum(), [a, b])
 
 
 def _grad_not_requiring(T):
-    a = _rg(T, 2)
+    a = _requires_grad(T, 2)
     T.autograd.grad((a * 2).sum(), [T.ones(2)])
 
 
 def _floor_divide_backward(T):
-    ((_rg(T, 3) + 1) // 2).sum().backward()
+    ((_requires_grad(T, 3) + 1) // 2).sum().backward()
 
 
 def _remainder_backward(T):
-    (3 % (_rg(T, 3) + 1)).sum().backward()
+    (3 % (_requires_grad(T, 3) + 1)).sum().backward()
 
 
 # name -> (scenario, substrings graphgrad's message must also contain: both shapes, for mismatches)
@@ -61,9 +61,9 @@ ERRORS = {
     # the texts of DESIGN.md and the issue
     "second_backward": (_second_backward, ()),
     "saved_after_free": (_post_backward_saved, ()),
-    "implicit_grad_non_scalar": (lambda T: (_rg(T, 2) * 2).backward(), ()),
-    "leaf_inplace": (lambda T: _rg(T, 2).add_(1), ()),
-    "leaf_view_inplace": (lambda T: _rg(T, 2, 2)[0].mul_(2), ()),
+    "implicit_grad_non_scalar": (lambda T: (_requires_grad(T, 2) * 2).backward(), ()),
+    "leaf_inplace": (lambda T: _requires_grad(T, 2).add_(1), ()),
+    "leaf_view_inplace": (lambda T: _requires_grad(T, 2, 2)[0].mul_(2), ()),
     "modified_inplace": (_modified, ()),
     "no_grad_fn": (lambda T: T.ones(2).sum().backward(), ()),
     "no_grad_fn_under_no_grad": (lambda T: _no_grad_loss(T).backward(), ()),
@@ -71,11 +71,11 @@ ERRORS = {
     "hook_no_rg": (lambda T: T.ones(2).register_hook(lambda g: g), ()),
     "grad_unused": (_grad_unused, ()),
     "grad_not_requiring": (_grad_not_requiring, ()),
-    "numpy_requires_grad": (lambda T: _rg(T, 2).numpy(), ()),
+    "numpy_requires_grad": (lambda T: _requires_grad(T, 2).numpy(), ()),
     "floor_divide_backward": (_floor_divide_backward, ()),
     "remainder_backward": (_remainder_backward, ()),
     "int_requires_grad": (lambda T: T.tensor([1, 2], requires_grad=True), ()),
-    "non_leaf_requires_grad_false": (lambda T: (_rg(T, 2) * 2).requires_grad_(False), ()),
+    "non_leaf_requires_grad_false": (lambda T: (_requires_grad(T, 2) * 2).requires_grad_(False), ()),
     "item_many": (lambda T: T.ones(2).item(), ()),
     "bool_many": (lambda T: bool(T.ones(2)), ()),
     "mean_int": (lambda T: T.tensor([1, 2]).mean(), ()),
@@ -127,12 +127,12 @@ ERRORS = {
     "stack": (lambda T: T.stack([T.ones(2, 3), T.ones(2, 4)]), ("[2, 3]", "[2, 4]")),
     "expand": (lambda T: T.ones(3).expand(2, 4), ("[2, 4]", "[3]")),
     "expand_fewer_dims": (lambda T: T.ones(2, 3).expand(3), ("[2, 3]", "[3]")),
-    "gradient_shape": (lambda T: (_rg(T, 3) * 2).backward(T.ones(2)), ("[2]", "[3]")),
+    "gradient_shape": (lambda T: (_requires_grad(T, 3) * 2).backward(T.ones(2)), ("[2]", "[3]")),
 }
 
 
 def _no_grad_loss(T):
-    x = _rg(T, 2)
+    x = _requires_grad(T, 2)
     with T.no_grad():
         return (x * 2).sum()
 
@@ -168,7 +168,7 @@ def test_create_graph_warning_text(torch_ref):
 
 def test_non_leaf_grad_warning(torch_ref):
     def scenario(T):
-        y = _rg(T, 2) * 2
+        y = _requires_grad(T, 2) * 2
         return y.grad
 
     assert same(torch_ref, scenario) is None

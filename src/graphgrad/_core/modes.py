@@ -49,7 +49,7 @@ INFERENCE_INPLACE = (
 
 class InferenceBox(list):
     """The version box (``[version, site]``, shared with views) of an inference tensor: a tensor made in
-    inference mode, or a view of one. ``t.is_inference()`` is ``type(t._vbox) is InferenceBox``; normal
+    inference mode, or a view of one. ``t.is_inference()`` is ``type(t._version_box) is InferenceBox``; normal
     tensors keep a plain list, so nothing on their path pays for this.
 
     Outside inference mode the version of an inference tensor is never read except to save it for
@@ -67,5 +67,5 @@ class InferenceBox(list):
 
 def check_inference_inplace(t) -> None:
     """PyTorch's error for an in-place write to an inference tensor outside inference mode."""
-    if t._vbox.__class__ is InferenceBox and not modes.inference:
+    if t._version_box.__class__ is InferenceBox and not modes.inference:
         raise RuntimeError(INFERENCE_INPLACE)

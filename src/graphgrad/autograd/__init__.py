@@ -29,7 +29,7 @@ def Variable(data, requires_grad=False, volatile=False):
         if data.requires_grad:
             return data
         t = Tensor._make(data._data, False, None)
-        t._vbox = data._vbox
+        t._version_box = data._version_box
         return t.requires_grad_(True)
     return data
 

@@ -19,11 +19,11 @@ def accumulate(t, g, create_graph, hooks_done=False):
     """Sum ``g`` into ``t.grad`` (in place when no graph of the gradient is being built)."""
     if not hooks_done:
         g = run_leaf_hooks(t, g)
-    if g is None or not t._rg:
+    if g is None or not t._requires_grad:
         return  # a leaf that stopped requiring grad since (requires_grad_(False), detach_()) keeps its .grad
     with _GRAD_LOCK:  # threads running backward through a shared leaf each add their whole gradient
         if t._grad is None:
-            if create_graph and g._rg:
+            if create_graph and g._requires_grad:
                 # PyTorch copies it into a new tensor of the leaf's layout: x.grad's node is CopyBackwards
                 t._grad = Tensor._make(np.empty(t._data.shape, t._data.dtype), False, None).copy_(g)
             elif _unshared(g, t._data):

@@ -90,17 +90,17 @@ class detect_anomaly:
 def run_node(node, grads):
     """Run ``node`` in anomaly mode: on error or NaN, show the traceback of its forward op."""
     try:
-        gin = node.apply(grads)
+        grad_inputs = node.apply(grads)
     except Exception:
         _warn_trace(node)
         raise
     if _Anomaly.check_nan:
-        for i, g in enumerate(gin):
+        for i, g in enumerate(grad_inputs):
             if g is not None and g._data.dtype.kind == "f" and np.isnan(g._data).any():
                 _warn_trace(node)
                 raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output."
                                    + _nan_context(node, grads))
-    return gin
+    return grad_inputs
 
 
 def _values(arr) -> str:

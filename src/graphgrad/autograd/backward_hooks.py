@@ -11,13 +11,13 @@ from .errors import format_site
 def _call_grad_hook(hook, g):
     """``hook(g)``, with a warning when the hook wrote into ``g`` in place: PyTorch lets it (the gradient is
     shared with other branches of the graph, which then see the change too) and says nothing."""
-    version = g._vbox[0]
+    version = g._version_box[0]
     r = hook(g)
-    if g._vbox[0] != version:
+    if g._version_box[0] != version:
         code = getattr(hook, "__code__", None)
         where = (code.co_filename, code.co_firstlineno) if code is not None else None
         name = getattr(hook, "__name__", type(hook).__name__)
-        write = g._vbox[1]
+        write = g._version_box[1]
         written = f" at {format_site(write)}" if write is not None else ""
         # a lambda written on the line that registers it needs no second mention of that line
         same_line = where is not None and write is not None and tuple(write[:2]) == where

@@ -43,7 +43,7 @@ def _initial_grads(outputs, grad_outputs, create_graph):
     for i, t in enumerate(outputs):
         g = grad_outputs[i] if grad_outputs is not None else None
         if g is None:
-            if t._rg:
+            if t._requires_grad:
                 if t._data.size != 1:
                     raise RuntimeError("grad can be implicitly created only for scalar outputs" + explain.non_scalar(t))
                 if not is_float_np(t._data.dtype):
@@ -63,7 +63,7 @@ def _initial_grads(outputs, grad_outputs, create_graph):
 
 def _check_roots(outputs):
     for i, t in enumerate(outputs):
-        if not t._rg:
+        if not t._requires_grad:
             raise RuntimeError(
                 f"element {i} of tensors does not require grad and does not have a grad_fn"
                 + explain.no_grad_chain(t)
@@ -178,7 +178,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                     f"The differentiated Tensor at index {i} appears to not have been used in the graph. "
                     "Set allow_unused=True if this is the desired behavior." + explain.unused_input(t, outputs, i)
                 )
-        if g is not None and not create_graph and _Sites.enabled and not g._rg:
+        if g is not None and not create_graph and _Sites.enabled and not g._requires_grad:
             g._ensure_extra().cut = ("grad", explain.here())  # a loss made of it has no history: say why
         result.append(g)
     return tuple(result)

@@ -30,7 +30,7 @@ def note_cut(out, inputs):
     """Mark ``out`` (an op result that records no history) with where its history was cut, if it was."""
     if not modes.recording:
         for t in inputs:
-            if t._rg:
+            if t._requires_grad:
                 # which of the two modes cut it, so that the explanation names the block the user wrote
                 out._ensure_extra().cut = ("inference_mode" if modes.inference else "no_grad", user_site(2))
                 return
@@ -140,7 +140,7 @@ def describe_tensor(t, names) -> str:
     fn = t._grad_fn
     if fn is not None:
         return f"{who}, the output of {fn.name()} created at {format_site(fn._site)}"
-    kind = "a leaf that requires grad" if t._rg else "a leaf"
+    kind = "a leaf that requires grad" if t._requires_grad else "a leaf"
     return f"{who}, {kind}{leaf_origin(t)}"
 
 

@@ -102,7 +102,7 @@ class FunctionCtx:
         self._saved = tensors
         # the creator is kept with the version, as Node.save does: after an in-place write the error names the
         # op that made the saved value and, separately, the line of the write
-        self._versions = tuple((t._vbox[0], t._grad_fn) if t is not None else (None, None) for t in tensors)
+        self._versions = tuple((t._version_box[0], t._grad_fn) if t is not None else (None, None) for t in tensors)
 
     @property
     def saved_tensors(self):
@@ -110,10 +110,10 @@ class FunctionCtx:
         if node is not None and node._released:
             raise errors.second_backward(node)
         for t, (v, creator) in zip(self._saved, self._versions):
-            if t is not None and t._vbox[0] != v:
-                raise errors.modified_inplace(node, t._data, creator, v, t._vbox[0], t._vbox, saved=t)
-            if t is not None and len(t._vbox) > 2 and node is not None:
-                errors.written_through_data(node, t._vbox, creator)
+            if t is not None and t._version_box[0] != v:
+                raise errors.modified_inplace(node, t._data, creator, v, t._version_box[0], t._version_box, saved=t)
+            if t is not None and len(t._version_box) > 2 and node is not None:
+                errors.written_through_data(node, t._version_box, creator)
         return self._saved
 
     def mark_non_differentiable(self, *tensors):
@@ -165,10 +165,10 @@ class Function(metaclass=_FunctionMeta):
         positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
         tensors = [args[i] for i in positions]
         ctx._tensor_positions = positions
-        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
         with no_grad():
             out = cls.forward(ctx, *args, **kwargs)
-        record = modes.recording and any(t._rg for t in tensors)
+        record = modes.recording and any(t._requires_grad for t in tensors)
         outs = out if isinstance(out, tuple) else (out,)
         if not record:
             return out
@@ -184,12 +184,12 @@ class Function(metaclass=_FunctionMeta):
                 continue
             if any(o is t for t in tensors):
                 o = Tensor._make(o._data, False, None)  # an input returned as is becomes a new output
-                o._vbox = outs[i]._vbox
+                o._version_box = outs[i]._version_box
             if id(o) in ctx.non_differentiable or not is_float_np(o._data.dtype):
                 wrapped.append(o)
                 continue
             o._grad_fn = node
-            o._rg = True
+            o._requires_grad = True
             o._output_nr = i
             wrapped.append(o)
         return tuple(wrapped) if isinstance(out, tuple) else wrapped[0]

@@ -49,7 +49,7 @@ def _analytical_jacobian(fn, inputs, i):
     x = inputs[i]
     jac = [np.zeros((x._data.size, o._data.size)) for o in outs]
     for j, o in enumerate(outs):
-        if not o._rg:
+        if not o._requires_grad:
             continue
         for k in range(o._data.size):
             g = np.zeros(o._data.shape, o._data.dtype)  # C order: zeros_like keeps a transposed layout
@@ -69,18 +69,18 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     True
     """
     inputs = _tensors(inputs)
-    if not any(getattr(x, "_rg", False) for x in inputs):
+    if not any(getattr(x, "_requires_grad", False) for x in inputs):
         raise ValueError("gradcheck expects at least one input tensor to require gradient, but none of them have "
                          "requires_grad=True.")
     for i, x in enumerate(inputs):
-        if getattr(x, "_rg", False) and x._data.dtype != np.float64:
+        if getattr(x, "_requires_grad", False) and x._data.dtype != np.float64:
             import warnings
 
             warnings.warn(f"Input #{i} requires gradient and is not a double precision floating point or complex. "
                           "This check will likely fail if all the inputs are not of double precision floating "
                           "point or complex. ", UserWarning, stacklevel=2)
     for i, x in enumerate(inputs):
-        if not getattr(x, "_rg", False):
+        if not getattr(x, "_requires_grad", False):
             continue
         num = _numerical_jacobian(func, inputs, i, eps)
         ana = _analytical_jacobian(func, inputs, i)
@@ -101,7 +101,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
                   **kwargs):
     """gradcheck of the first derivative: checks that ``create_graph=True`` gradients are right."""
     inputs = _tensors(inputs)
-    diff = [x for x in inputs if getattr(x, "_rg", False)]
+    diff = [x for x in inputs if getattr(x, "_requires_grad", False)]
     outs = _outputs(func, inputs)
     rng = np.random.default_rng(0)
     if grad_outputs is None:
@@ -117,8 +117,8 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
         # grad mode on even inside the numerical Jacobian's no_grad: the derivative needs its graph
         with enable_grad():
             os = _outputs(func, xs)
-            pairs = [(o, g) for o, g in zip(os, gos) if o._rg]
-            d = [x for x in xs if getattr(x, "_rg", False)]
+            pairs = [(o, g) for o, g in zip(os, gos) if o._requires_grad]
+            d = [x for x in xs if getattr(x, "_requires_grad", False)]
             if not pairs:
                 return tuple(Tensor._make(np.zeros_like(x._data), False, None) for x in d)
             grads = autograd_grad([o for o, _ in pairs], d, [g for _, g in pairs], create_graph=True,

@@ -142,7 +142,7 @@ class Node:
             if len(idx) == 1:
                 t = inputs[idx[0]]
                 self._saved = (t,)
-                self._versions = ((t._vbox[0], t._grad_fn),)
+                self._versions = ((t._version_box[0], t._grad_fn),)
             else:
                 saved = [inputs[i] for i in idx]
                 needed_by = op.needed_by
@@ -153,11 +153,11 @@ class Node:
                     saved = [t if any(edges[j][0] is not None for j in needed_by[k]) else None
                              for k, t in enumerate(saved)]
                 self._saved = tuple(saved)
-                self._versions = tuple([None if t is None else (t._vbox[0], t._grad_fn) for t in saved])
+                self._versions = tuple([None if t is None else (t._version_box[0], t._grad_fn) for t in saved])
         if op.save_output:
             # The output is kept as its array, not as the Tensor: Tensor -> Node -> Tensor would be a
             # cycle that only the garbage collector could free.
-            self._out = (output._data, output._vbox, output._vbox[0])
+            self._out = (output._data, output._version_box, output._version_box[0])
 
     @property
     def saved_tensors(self):
@@ -169,7 +169,7 @@ class Node:
             for t, version in zip(saved, self._versions):
                 if t is None:
                     continue
-                box = t._vbox
+                box = t._version_box
                 if box[0] != version[0]:
                     raise errors.modified_inplace(self, t._data, version[1], version[0], box[0], box)
                 if len(box) > 2:  # written through .data at some point: after this node saved it?
@@ -268,11 +268,11 @@ class AccumulateGrad(Node):
 
 def grad_accumulator(t) -> AccumulateGrad:
     """The leaf's AccumulateGrad node: the same object for as long as any graph holds it."""
-    ref = t._acc
+    ref = t._grad_accumulator
     node = ref() if ref is not None else None
     if node is None:
         node = AccumulateGrad(t)
-        t._acc = weakref.ref(node)
+        t._grad_accumulator = weakref.ref(node)
     return node
 
 
@@ -281,7 +281,7 @@ def edge_of(t):
     fn = t._grad_fn if t._view is None else t.grad_fn  # (a view's grad_fn is brought up to date first)
     if fn is not None:
         return (fn, t._output_nr)
-    if t._rg:
+    if t._requires_grad:
         return (grad_accumulator(t), 0)
     return (None, 0)
 

@@ -89,7 +89,7 @@ class BackwardHookFunction(Function):
         outs = []
         for t in tensors:
             o = Tensor._make(t._data, False, None)
-            o._vbox = t._vbox
+            o._version_box = t._version_box
             outs.append(o)
         ctx.mark_non_differentiable(*[o for o, t in zip(outs, tensors) if not t.requires_grad])
         return tuple(outs)
@@ -109,7 +109,7 @@ class _BackwardHook:
         self.grad_outputs = None
         self.n_inputs = self.n_outputs = -1
         self.input_index = self.output_index = None
-        self.input_rg = self.output_rg = ()
+        self.input_requires_grad = self.output_requires_grad = ()
 
     @staticmethod
     def _pack(indices, values, size):
@@ -131,19 +131,19 @@ class _BackwardHook:
         return tuple(out), idx, rg
 
     def setup_input_hook(self, args):
-        res, self.input_index, self.input_rg = self._wrap(self._on_input_grads, args)
+        res, self.input_index, self.input_requires_grad = self._wrap(self._on_input_grads, args)
         self.n_inputs = len(args)
         return res
 
     def setup_output_hook(self, result):
         is_tuple = isinstance(result, tuple)
         args = result if is_tuple else (result,)
-        res, self.output_index, self.output_rg = self._wrap(self._on_output_grads, args)
+        res, self.output_index, self.output_requires_grad = self._wrap(self._on_output_grads, args)
         self.n_outputs = len(args)
         return res if is_tuple else res[0]
 
     def _on_output_grads(self, grads):
-        grads = tuple(g if rg else None for g, rg in zip(grads, self.output_rg))
+        grads = tuple(g if rg else None for g, rg in zip(grads, self.output_requires_grad))
         self.grad_outputs = self._pack(self.output_index, grads, self.n_outputs)
         for pre_hook in self.user_pre_hooks:
             new = pre_hook(self.module, self.grad_outputs)
@@ -174,7 +174,7 @@ class _BackwardHook:
     def _on_input_grads(self, grads):
         if self.grad_outputs is None:
             return grads  # the gradient reached the inputs without passing through the outputs
-        grads = tuple(g if rg else None for g, rg in zip(grads, self.input_rg))
+        grads = tuple(g if rg else None for g, rg in zip(grads, self.input_requires_grad))
         res = self._pack(self.input_index, grads, self.n_inputs)
         for hook in self.user_hooks:
             out = hook(self.module, res, self.grad_outputs)

@@ -23,7 +23,7 @@ def _alias(cls, data, requires_grad):
         raise TypeError(f"{cls.__name__}(): argument 'data' must be Tensor, not {type(data).__name__}")
     self = Tensor.__new__(cls)
     Tensor._init(self, data._data, False, None)
-    self._vbox = data._vbox
+    self._version_box = data._version_box
     if requires_grad:
         factory_requires_grad(self)
     return self
@@ -57,14 +57,14 @@ class Parameter(Tensor):
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
-        result = type(self)(Tensor._make(self._data.copy(), False, None), self._rg)
+        result = type(self)(Tensor._make(self._data.copy(), False, None), self._requires_grad)
         if self._grad is not None:
             result._grad = Tensor._make(self._grad._data.copy(), False, None)
         memo[id(self)] = result
         return result
 
     def __reduce_ex__(self, protocol):
-        return (_rebuild_parameter, (type(self), self._data, self._rg))
+        return (_rebuild_parameter, (type(self), self._data, self._requires_grad))
 
 
 def _rebuild_parameter(cls, arr, requires_grad):

@@ -101,7 +101,7 @@ def depends_on(grad, saved, name):
     (grad, saved tensor) whose own derivative in the saved tensor is zero (relu's threshold_backward, the
     pooling backwards), and gradient-penalty code relies on the result requiring grad. The node passes the
     gradient through, under the name of PyTorch's node (``name``)."""
-    if not (modes.recording and saved._rg and not grad._rg):
+    if not (modes.recording and saved._requires_grad and not grad._requires_grad):
         return grad
     op = _TIES.get(name)
     if op is None:
@@ -185,11 +185,11 @@ def apply(op, *inputs, **kwargs):
     if modes.recording:
         for t in inputs:
             if t._view is not None:
-                if t._vver != t._vbox[0]:
+                if t._view_version != t._version_box[0]:
                     refresh_view(t)  # its base was written in place since: its history moves to the base's
-                if not t._rg and t._base._rg:
+                if not t._requires_grad and t._base._requires_grad:
                     record = True  # a view made under no_grad requires grad when its base does (edge: none)
-            if t._rg:
+            if t._requires_grad:
                 record = True
     if op.n_outputs != 1:
         return _wrap_many(op, inputs, res, record, kwargs, state)
@@ -241,23 +241,23 @@ _MULTI_OUTPUT, _NO_GRAD_MODE, _INFERENCE_MODE = 1, 2, 3
 
 
 def _as_view(out, base, op, kwargs, idx):
-    box = out._vbox = base._vbox
+    box = out._version_box = base._version_box
     if box.__class__ is not list:
         return  # an inference tensor: no version counter, never written with grad involved
     out._view = (base, op, kwargs, idx)
-    out._vver = box[0]  # the version at which its grad_fn is right (see refresh_view)
+    out._view_version = box[0]  # the version at which its grad_fn is right (see refresh_view)
     meta = ((_MULTI_OUTPUT if idx is not None else 0) if modes.recording
             else _INFERENCE_MODE if modes.inference else _NO_GRAD_MODE)
-    meta = meta or base._vmeta
+    meta = meta or base._view_meta
     if meta:
-        out._vmeta = meta
+        out._view_meta = meta
 
 
 def _view_error(t, indirect):
     """PyTorch's refusal to rebase the history of a no_grad or multi-output view (handle_view_on_rebase)."""
     what = "its base or another view of its base has been" if indirect else "is being"
     fn = t._grad_fn
-    meta = t._vmeta
+    meta = t._view_meta
     if meta != _MULTI_OUTPUT or fn is None:
         # a view with a grad_fn is here a view (made with grad) of a view made under no_grad / inference_mode
         prefix = (f"Output {t._output_nr} of {fn.op.forward_name} is a view of a view which was created in"
@@ -285,9 +285,9 @@ def refresh_view(t):
     history becomes AsStridedBackward0 over the base's current history, as PyTorch regenerates it when the
     view's version moved (reading grad_fn, or using the view in an op). Non-views never get here."""
     root, chain = view_root(t)
-    if t._grad_fn is None and not root._rg:
+    if t._grad_fn is None and not root._requires_grad:
         return  # nothing to regenerate (PyTorch leaves the view's recorded version as it was, too)
-    if t._vmeta:
+    if t._view_meta:
         raise _view_error(t, True)
     _regenerate(t, root, chain)
 
@@ -296,28 +296,29 @@ def _regenerate(t, root, chain):
     node = AS_STRIDED.node_class(AS_STRIDED, (root,), {"chain": chain}, user_site(3))
     t._grad_fn = node
     t._output_nr = 0
-    t._rg = True
-    t._vver = t._vbox[0]
+    t._requires_grad = True
+    t._view_version = t._version_box[0]
 
 
 def check_inplace(x, others=()):
     if not modes.recording:
         return
     for t in others:
-        if t._view is not None and t._vver != t._vbox[0]:
+        if t._view is not None and t._view_version != t._version_box[0]:
             refresh_view(t)
     if x._view is not None:
         # (a view requires grad when its base does, as PyTorch counts it here)
-        if x._vmeta and (x._rg or any(t._rg for t in others) or view_root(x)[0]._rg):
+        if x._view_meta and (x._requires_grad or any(t._requires_grad for t in others)
+                             or view_root(x)[0]._requires_grad):
             raise _view_error(x, False)
-        if x._vver != x._vbox[0]:
+        if x._view_version != x._version_box[0]:
             refresh_view(x)
-    if x._rg and x._grad_fn is None:
+    if x._requires_grad and x._grad_fn is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation."
                            + explain.inplace_on_leaf(x))
     if x._view is not None:
         root = view_root(x)[0]
-        if root._rg and root._grad_fn is None:
+        if root._requires_grad and root._grad_fn is None:
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
                                "operation." + explain.inplace_on_leaf(x, root))
 
@@ -460,7 +461,7 @@ def _rebase_history(x, fn):
     node.state, node._saved, node._versions, node._out = fn.state, fn._saved, fn._versions, fn._out
     root._grad_fn = node
     root._output_nr = 0
-    root._rg = True
+    root._requires_grad = True
     _regenerate(x, root, chain)  # x's history is now: a view of the rewritten base
     if fn._out is not None:
         # fn's saved result is x after the write: its history is x's new one (a view of the CopySlices), not
@@ -489,12 +490,12 @@ def apply_inplace(op, x, *others, **kwargs):
         # two arrays that both own their memory can't overlap: only views pay for the check
         if o is not arr and (o.base is not None or arr.base is not None) and np.may_share_memory(o, arr):
             _check_partial_overlap(arr, o)
-    record = modes.recording and (x._rg or any(t.requires_grad for t in others))
+    record = modes.recording and (x._requires_grad or any(t.requires_grad for t in others))
     old = x
     if record:
         # x's identity before the write: its edge, and (if the derivative reads it) its old values.
-        old = Tensor._make(arr.copy() if 0 in op.save_inputs else arr, x._rg, x._grad_fn)
-        old._vbox = [0, None]
+        old = Tensor._make(arr.copy() if 0 in op.save_inputs else arr, x._requires_grad, x._grad_fn)
+        old._version_box = [0, None]
         old._output_nr = x._output_nr
     locked = not arr.flags.writeable
     if locked:  # an expanded tensor (np.broadcast_to is read-only): PyTorch refuses most writes into it
@@ -615,12 +616,12 @@ def _finish_inplace(op, x, old, others, kwargs, state, record):
             node.save(ins, x)
             x._bump_version(op.name)
             if op.save_output:
-                node._out = (x._data, x._vbox, x._vbox[0])
+                node._out = (x._data, x._version_box, x._version_box[0])
         else:
             x._bump_version(op.name)
         x._grad_fn = node
         x._output_nr = 0
-        x._rg = True
+        x._requires_grad = True
         if x._view is not None:
             _rebase_history(x, node)
             _keep_retained(view_root(x)[0])

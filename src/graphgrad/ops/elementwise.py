@@ -1189,8 +1189,10 @@ def copy_(self, src, non_blocking=False):
     except ValueError:
         raise broadcast_error(self._data.shape, src._data.shape) from None
     if src._data.dtype != self._data.dtype:
-        src = Tensor._make(src._data.astype(self._data.dtype), src._rg, src._grad_fn) if not src._rg else \
-            src.to(self.dtype)
+        if src._requires_grad:
+            src = src.to(self.dtype)
+        else:
+            src = Tensor._make(src._data.astype(self._data.dtype), False, src._grad_fn)
     return apply_inplace(COPY, self, src)
 
 

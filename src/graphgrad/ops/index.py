@@ -337,7 +337,7 @@ def setitem(self, idx, value):
                 value.reshape(vshape).expand(target)  # raises PyTorch's "The expanded size ..." error
                 raise
     basic = _is_basic(npidx)
-    if basic and self._rg and self._grad_fn is None and modes.recording:
+    if basic and self._requires_grad and self._grad_fn is None and modes.recording:
         # PyTorch writes x[0] = v through a view of x (copy_ on x[0]): the view's error text
 
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation."
@@ -361,8 +361,8 @@ def setitem(self, idx, value):
         if vshape != target:
             value = value.expand(target)
     dt = self._data.dtype
-    if value._data.dtype != dt and not (value._rg and np.can_cast(value._data.dtype, dt, "same_kind")):
-        value = value.to(dt) if value._rg else Tensor._make(value._data.astype(dt), False, None)
+    if value._data.dtype != dt and not (value._requires_grad and np.can_cast(value._data.dtype, dt, "same_kind")):
+        value = value.to(dt) if value._requires_grad else Tensor._make(value._data.astype(dt), False, None)
     apply_inplace(COPY, view, value)
 
 

@@ -333,7 +333,7 @@ CONV_WEIGHT = Op("ConvolutionBackwardBackward0", conv_weight_np, _conv_weight_bw
 def conv(x, w, b, *, stride, padding, dilation, groups, nd):
     """Record a convolution (ConvolutionBackward0); arguments already validated by nn.functional."""
     # the forward's im2col matrix serves the weight gradient too, when there will be one
-    op = _CONV_OPS[b is None, bool(modes.recording and w._rg)]
+    op = _CONV_OPS[b is None, bool(modes.recording and w._requires_grad)]
     args = (x, w) if b is None else (x, w, b)
     return apply(op, *args, stride=stride, padding=padding, dilation=dilation, groups=groups, nd=nd)
 

@@ -119,7 +119,7 @@ def _view_dtype(self, dtype):
     except ValueError as e:
         raise RuntimeError(str(e)) from None
     t = Tensor._make(out, False, None)
-    t._vbox = self._vbox
+    t._version_box = self._version_box
     return t
 
 
