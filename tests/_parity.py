@@ -277,11 +277,9 @@ class Case:
         return [rng.uniform(lo, hi, size=s) for s, (lo, hi) in zip(self.shapes, doms)]
 
     def call(self, T, *xs):
-        """``fn`` run in library ``T`` (graphgrad or torch), with its warnings silenced (tested where made)."""
+        """``fn`` run in library ``T`` (graphgrad or torch)."""
         space = functools.reduce(getattr, self.namespace.split("."), T) if self.namespace else T
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return self.fn(space, *xs)
+        return self.fn(space, *xs)
 
     def float64_inputs(self):
         return make(graphgrad, self.arrays(), "float64", no_grad=self.no_grad)
@@ -291,6 +289,17 @@ class Case:
         return tuple(o for o in flat(self.call(graphgrad, *xs)) if o.dtype.is_floating_point)
 
 
+def _silenced(check):
+    """``check`` with the warnings of the cases' ops ignored (they are tested where they are made)."""
+    @functools.wraps(check)
+    def run(*args, **kwargs):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return check(*args, **kwargs)
+    return run
+
+
+@_silenced
 def check_parity(torch, case, dtype="float32"):
     """Values, requires_grad/is_leaf, grad_fn names and input gradients equal torch's on the case's inputs:
     to 1e-4 in float32 and 1e-10 in float64 (where the results must stay float64)."""
@@ -306,10 +315,12 @@ def check_parity(torch, case, dtype="float32"):
             f"grad_fn {grad_fn_name(gout[0])}, torch's {grad_fn_name(tout[0])}, stated {case.node}")
 
 
+@_silenced
 def check_gradcheck(case):
     assert graphgrad.autograd.gradcheck(case.float_outputs, case.float64_inputs())
 
 
+@_silenced
 def check_gradgradcheck(case):
     assert graphgrad.autograd.gradgradcheck(case.float_outputs, case.float64_inputs())
 
@@ -372,22 +383,54 @@ def ops_run_by(thunk):
     return {key for key, op in REGISTRY.items() if id(op) in ran}
 
 
-def coverage_of(case):
-    """What ``case``'s checks exercise, as registry keys: ``{"parity": ..., "gradcheck": ...,
-    "gradgradcheck": ...}``. An op is gradchecked when it runs in the forward of a gradchecked case, or in the
-    derivative of a gradgradchecked one (gradgradcheck differentiates the derivative's ops); gradgradchecked
-    when it runs in the forward of a gradgradchecked case."""
+def _recorded(tensors):
+    """The registry keys of the ops recorded in the graphs of ``tensors`` (nodes made without running a
+    forward, such as a view's regenerated AsStridedBackward0, included)."""
+    from graphgrad.autograd.walk import reachable
+
+    ops = {id(n.op) for n in reachable([t.grad_fn for t in tensors if t is not None]) if hasattr(n, "op")}
+    return {key for key, op in REGISTRY.items() if id(op) in ops}
+
+
+@_silenced
+def ops_of(case):
+    """The registry keys of the ops ``case`` runs in its forward, and in its derivative (written in graphgrad
+    ops, with create_graph, so that ops appearing only inside a derivative, such as IndexPutBackward0, count):
+    ``(forward, derivative)``, both in float64."""
     xs = case.float64_inputs()
     outs = []
     forward = ops_run_by(lambda: outs.extend(flat(case.call(graphgrad, *xs))))
     outs = [o for o in outs if is_tensor(o) and o.requires_grad]
-    derivative = set()
+    forward |= _recorded(outs)
     wrt = [x for x in xs if x.requires_grad]
-    if outs and wrt and case.grads:
-        # the derivative as graphgrad writes it (create_graph: no array fast path), so that ops which appear
-        # only inside a derivative (IndexPutBackward0, ...) count; allow_unused: an input may not matter
-        gos = [graphgrad.ones_like(o).requires_grad_() for o in outs]
-        derivative = ops_run_by(lambda: graphgrad.autograd.grad(outs, wrt, gos, create_graph=True, allow_unused=True))
-    return {"parity": forward | derivative,
-            "gradcheck": (forward if case.gradcheck else set()) | (derivative if case.gradgradcheck else set()),
-            "gradgradcheck": forward if case.gradgradcheck else set()}
+    if not (outs and wrt and case.grads):
+        return forward, set()
+    grads = []
+    gos = [graphgrad.ones_like(o).requires_grad_() for o in outs]
+    derivative = ops_run_by(lambda: grads.extend(graphgrad.autograd.grad(outs, wrt, gos, create_graph=True,
+                                                                           allow_unused=True)))
+    return forward, derivative | _recorded([g for g in grads if g is not None])
+
+
+def coverage(cases):
+    """For each check, the registry keys of the ops whose derivatives it verifies over ``cases``.
+
+    An op that a case calls is gradchecked when a gradchecked case calls it, gradgradchecked when a
+    gradgradchecked case does. An op that only appears inside derivatives (a ...BackwardBackward0) is checked by
+    the gradgradcheck of a case whose derivative runs it: its own derivative is what that compares with
+    finite differences, so it counts as both gradchecked and gradgradchecked.
+    """
+    called, inside_derivatives = set(), set()
+    covered = {"parity": set(), "gradcheck": set(), "gradgradcheck": set()}
+    for case in cases:
+        forward, derivative = ops_of(case)
+        called |= forward
+        covered["parity"] |= forward | derivative
+        if case.gradcheck:
+            covered["gradcheck"] |= forward
+        if case.gradgradcheck:
+            covered["gradgradcheck"] |= forward
+            inside_derivatives |= derivative
+    covered["gradcheck"] |= inside_derivatives
+    covered["gradgradcheck"] |= inside_derivatives - called
+    return covered

@@ -54,11 +54,16 @@ X4 = _r(2, 4, 7, 6)
 CASES = []
 
 
-def case(name, fn, inputs, no_grad=(), gc=False, ggc=False, node=None, known=None):
+def case(name, fn, inputs, no_grad=(), gc=False, ggc=False, node=None, known=None, namespace="nn.functional"):
     """A case of ``fn(F, *inputs)``; ``gc``/``ggc``: gradcheck / gradgradcheck it in float64; ``known``: parity
-    bugs not fixed yet (see ``Case.known``)."""
-    CASES.append(Case(name, fn, inputs=inputs, no_grad=no_grad, namespace="nn.functional", grad_fn=GRAD_FN,
+    bugs not fixed yet (see ``Case.known``); ``namespace=""``: ``fn`` takes the library module instead of F."""
+    CASES.append(Case(name, fn, inputs=inputs, no_grad=no_grad, namespace=namespace, grad_fn=GRAD_FN,
                       node=node, gradcheck=gc, gradgradcheck=ggc, known=known or {}))
+
+
+def _penalty(T, y, x):
+    """The gradient of ``(y * y).sum()`` in ``x``, itself differentiable: a gradient penalty's first step."""
+    return T.autograd.grad((y * y).sum(), x, create_graph=True)[0]
 
 
 def _graph_differs(torch_records):
@@ -70,6 +75,11 @@ def _graph_differs(torch_records):
 # PyTorch computes them in the input's precision, so float64 results differ by ~1e-7
 LINEAR_SCALE_FLOAT32 = {"parity_float64": "linear interpolation's scale is float32 for float64 inputs"}
 
+
+# graphgrad's derivative of embedding's derivative scales by 1/frequency again (PyTorch's
+# embedding_dense_double_backward doesn't): a gradient penalty's gradient is off for repeated indices
+EMBEDDING_FREQ_TWICE = dict.fromkeys(("parity_float32", "parity_float64", "gradcheck"),
+                                     "scale_grad_by_freq is applied twice in the second derivative")
 
 # linear / bilinear
 case("linear_2d_bias", lambda F, x, w, b: F.linear(x, w, b), [_r(5, 3), _r(4, 3), _r(4)], gc=True, ggc=True,
@@ -88,6 +98,8 @@ for st, pd, dl, g, bias in [(1, 0, 1, 1, True), (2, 1, 1, 1, False), ((2, 1), (1
          lambda F, x, w, *b, _a=(st, pd, dl, g): F.conv2d(x, w, b[0] if b else None, *_a),
          [X4, w] + ([_r(8)] if bias else []), node="ConvolutionBackward0")
 # a frozen weight: the forward keeps no im2col matrix for a weight gradient (another op variant)
+case("conv2d_frozen_weight_bias_gc", lambda F, x, w, b: F.conv2d(x, w, b), [_r(1, 2, 3, 3), _r(2, 2, 2, 2), _r(2)],
+     no_grad=(1,), gc=True, ggc=True)
 case("conv2d_frozen_weight", lambda F, x, w: F.conv2d(x, w, padding=1), [X4, _r(3, 4, 3, 3)], no_grad=(1,),
      node="ConvolutionBackward0", gc=True, ggc=True)
 case("conv2d_same_even_kernel", lambda F, x, w: F.conv2d(x, w, padding="same", dilation=(1, 3)), [X4, _r(3, 4, 2, 2)])
@@ -126,6 +138,9 @@ case("max_pool2d_indices", lambda F, x: F.max_pool2d(x, 3, 2, 1, return_indices=
 case("max_pool2d_unbatched", lambda F, x: F.max_pool2d(x, 2), [_distinct(3, 6, 5)],
      known=_graph_differs("MaxPool2DWithIndicesBackward0 (graphgrad: SqueezeBackward1)"))
 case("max_pool2d_ties_after_relu", lambda F, x: F.max_pool2d(F.relu(x), 2, 1), [np.floor(_r(2, 2, 6, 6))])
+# the derivative of max pooling's derivative: a gradient penalty, differentiated twice more
+case("max_pool2d_grad_penalty", lambda T, x: _penalty(T, T.nn.functional.max_pool2d(x, 2), x), [_distinct(1, 1, 4, 4)],
+     namespace="", gc=True, ggc=True)
 case("max_pool2d_gc", lambda F, x: F.max_pool2d(x, 3, 2, 1, ceil_mode=True), [_distinct(1, 2, 6, 5)], gc=True,
      ggc=True)
 case("max_pool1d", lambda F, x: F.max_pool1d(x, 3, 2, 1, return_indices=True), [_distinct(2, 3, 10)])
@@ -154,6 +169,7 @@ case("batch_norm_train", lambda F, x, w, b: F.batch_norm(x, None, None, w, b, tr
 case("batch_norm_eval", lambda F, x, w, b, rm, rv: F.batch_norm(x, rm, rv, w, b, training=False, eps=1e-3),
      [X4, _r(4), _r(4), _r(4), _r(4, lo=0.5, hi=2)], no_grad=(3, 4), node="NativeBatchNormBackward0")
 case("batch_norm_2d_noaffine", lambda F, x: F.batch_norm(x, None, None, training=True), [_r(6, 3)])
+case("batch_norm_noaffine_gc", lambda F, x: F.batch_norm(x, None, None, training=True), [_r(4, 2)], gc=True, ggc=True)
 case("batch_norm_gc", lambda F, x, w, b: F.batch_norm(x, None, None, w, b, training=True),
      [_r(3, 2, 2, 2), _r(2), _r(2)], gc=True, ggc=True)
 case("batch_norm_eval_gc", lambda F, x, w, b, rm, rv: F.batch_norm(x, rm, rv, w, b),
@@ -161,6 +177,7 @@ case("batch_norm_eval_gc", lambda F, x, w, b, rm, rv: F.batch_norm(x, rm, rv, w,
 case("layer_norm", lambda F, x, w, b: F.layer_norm(x, (7, 6), w, b), [X4, _r(7, 6), _r(7, 6)],
      node="NativeLayerNormBackward0")
 case("layer_norm_noaffine", lambda F, x: F.layer_norm(x, (6,), eps=1e-3), [X4])
+case("layer_norm_noaffine_gc", lambda F, x: F.layer_norm(x, (3,)), [_r(2, 3)], gc=True, ggc=True)
 case("layer_norm_gc", lambda F, x, w, b: F.layer_norm(x, (3,), w, b), [_r(2, 2, 3), _r(3), _r(3)], gc=True, ggc=True)
 case("group_norm", lambda F, x, w, b: F.group_norm(x, 2, w, b), [X4, _r(4), _r(4)], node="NativeGroupNormBackward0")
 case("group_norm_3d", lambda F, x: F.group_norm(x, 3, eps=1e-2), [_r(2, 6, 5)])
@@ -181,6 +198,9 @@ case("embedding_neg_padding_scale_freq", lambda F, i, w: F.embedding(i, w, paddi
      [np.array([0, 5, 3, 3, 3, 1]), _r(6, 5)])
 case("embedding_gc", lambda F, i, w: F.embedding(i, w), [np.array([[0, 1], [3, 0]]), _r(4, 3)], gc=True, ggc=True)
 # (padding_idx deliberately zeroes a true derivative, as in PyTorch: only its backward is gradchecked)
+case("embedding_grad_penalty",
+     lambda T, i, w: _penalty(T, T.nn.functional.embedding(i, w, scale_grad_by_freq=True), w),
+     [np.array([[0, 1], [3, 0]]), _r(4, 3)], namespace="", gc=True, ggc=True, known=EMBEDDING_FREQ_TWICE)
 case("embedding_padding_ggc", lambda F, i, w: F.embedding(i, w, padding_idx=1, scale_grad_by_freq=True),
      [np.array([[0, 1], [3, 0]]), _r(4, 3)], ggc=True)
 for mode in ["constant", "reflect", "replicate", "circular"]:
@@ -189,6 +209,11 @@ for mode in ["constant", "reflect", "replicate", "circular"]:
     case(f"pad_{mode}_gc", (lambda m: lambda F, x: F.pad(x, (1, 2, 2, 0), mode=m))(mode), [_r(1, 1, 3, 3)], gc=True,
          ggc=True)
 case("pad3d_reflect", lambda F, x: F.pad(x, (1, 1, 0, 2, 1, 0), mode="reflect"), [_r(1, 2, 3, 4, 3)])
+case("pad3d_reflect_gc", lambda F, x: F.pad(x, (1, 1, 1, 0, 1, 0), mode="reflect"), [_r(1, 1, 2, 2, 3)],
+     gc=True, ggc=True)
+for mode in ["reflect", "replicate"]:
+    case(f"pad1d_{mode}_gc", (lambda m: lambda F, x: F.pad(x, (2, 1), mode=m))(mode), [_r(1, 1, 3)], gc=True,
+         ggc=True)
 case("pad3d_replicate", lambda F, x: F.pad(x, (1, 0, 2, 1, 0, 1), mode="replicate"), [_r(1, 2, 2, 3, 2)],
      gc=True, ggc=True)
 case("pad_constant_value_negative", lambda F, x: F.pad(x, (-1, 2, 1, -2, 1, 1), value=3.5), [_r(2, 3, 4, 5)],
@@ -196,6 +221,7 @@ case("pad_constant_value_negative", lambda F, x: F.pad(x, (-1, 2, 1, -2, 1, 1), 
 case("pixel_shuffle", lambda F, x: F.pixel_shuffle(x, 2), [_r(2, 8, 3, 4)], gc=True, ggc=True,
      node="PixelShuffleBackward0")
 case("pixel_unshuffle", lambda F, x: F.pixel_unshuffle(x, 2), [_r(1, 3, 4, 6)], node="PixelUnshuffleBackward0")
+case("pixel_unshuffle_gc", lambda F, x: F.pixel_unshuffle(x, 2), [_r(1, 1, 2, 4)], gc=True, ggc=True)
 for kw in [dict(scale_factor=2), dict(size=(5, 7)), dict(scale_factor=(1.5, 0.7)), dict(size=(9, 4), mode="bilinear"),
            dict(scale_factor=2, mode="bilinear", align_corners=True), dict(scale_factor=1.7, mode="bilinear"),
            dict(size=(3, 5), mode="bilinear"), dict(size=(6, 9), mode="nearest-exact"), dict(size=(3, 2), mode="area"),
@@ -205,9 +231,14 @@ for kw in [dict(scale_factor=2), dict(size=(5, 7)), dict(scale_factor=(1.5, 0.7)
 case("interpolate_linear_1d", lambda F, x: F.interpolate(x, scale_factor=1.5, mode="linear"), [_r(2, 3, 5)],
      node="UpsampleLinear1DBackward0", known=LINEAR_SCALE_FLOAT32)
 case("interpolate_nearest_1d", lambda F, x: F.interpolate(x, size=8), [_r(2, 3, 5)], node="UpsampleNearest1DBackward0")
+case("interpolate_linear_1d_gc", lambda F, x: F.interpolate(x, size=5, mode="linear"), [_r(1, 1, 3)], gc=True,
+     ggc=True, known=LINEAR_SCALE_FLOAT32)
+case("interpolate_nearest_1d_gc", lambda F, x: F.interpolate(x, size=5), [_r(1, 1, 3)], gc=True, ggc=True)
+case("interpolate_nearest_exact_gc", lambda F, x: F.interpolate(x, size=(3, 4), mode="nearest-exact"),
+     [_r(1, 1, 2, 3)], gc=True, ggc=True)
 case("interpolate_bilinear_gc", lambda F, x: F.interpolate(x, size=(4, 3), mode="bilinear"), [_r(1, 1, 3, 2)],
      gc=True, ggc=True, node="UpsampleBilinear2DBackward0")
-case("interpolate_nearest_gc", lambda F, x: F.interpolate(x, scale_factor=2), [_r(1, 1, 2, 3)], gc=True,
+case("interpolate_nearest_gc", lambda F, x: F.interpolate(x, scale_factor=2), [_r(1, 1, 2, 3)], gc=True, ggc=True,
      node="UpsampleNearest2DBackward0")
 
 # unfold / fold, attention, rms_norm
