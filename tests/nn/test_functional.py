@@ -100,10 +100,12 @@ for st, pd, dl, g, bias in [(1, 0, 1, 1, True), (2, 1, 1, 1, False), ((2, 1), (1
          lambda F, x, w, *b, _a=(st, pd, dl, g): F.conv2d(x, w, b[0] if b else None, *_a),
          [X4, w] + ([_r(8)] if bias else []), node="ConvolutionBackward0")
 # a frozen weight: the forward keeps no im2col matrix for a weight gradient (another op variant)
+case("conv2d_frozen_weight", lambda F, x, w: F.conv2d(x, w, padding=1), [X4, _r(3, 4, 3, 3)], no_grad=(1,),
+     node="ConvolutionBackward0")
+case("conv2d_frozen_weight_gc", lambda F, x, w: F.conv2d(x, w, padding=1), [_r(1, 2, 3, 3), _r(2, 2, 2, 2)],
+     no_grad=(1,), gc=True, ggc=True)
 case("conv2d_frozen_weight_bias_gc", lambda F, x, w, b: F.conv2d(x, w, b), [_r(1, 2, 3, 3), _r(2, 2, 2, 2), _r(2)],
      no_grad=(1,), gc=True, ggc=True)
-case("conv2d_frozen_weight", lambda F, x, w: F.conv2d(x, w, padding=1), [X4, _r(3, 4, 3, 3)], no_grad=(1,),
-     node="ConvolutionBackward0", gc=True, ggc=True)
 case("conv2d_same_even_kernel", lambda F, x, w: F.conv2d(x, w, padding="same", dilation=(1, 3)), [X4, _r(3, 4, 2, 2)])
 case("conv2d_unbatched", lambda F, x, w, b: F.conv2d(x, w, b, padding=1), [_r(4, 5, 5), _r(3, 4, 3, 3), _r(3)])
 case("conv2d_gc", lambda F, x, w, b: F.conv2d(x, w, b, stride=(2, 1), padding=1, dilation=(1, 2)),
@@ -251,7 +253,9 @@ case("fold", lambda F, x: F.fold(x, (5, 6), (2, 3), dilation=(1, 2), padding=1, 
 case("fold_unbatched_gc", lambda F, x: F.fold(x, (3, 3), 2), [_r(4, 4)], gc=True, ggc=True,
      known=_graph_differs("Col2ImBackward0 (graphgrad: SqueezeBackward1)"))
 case("sdpa", lambda F, q, k, v: F.scaled_dot_product_attention(q, k, v),
-     [_r(2, 3, 4, 5), _r(2, 3, 6, 5), _r(2, 3, 6, 7)], gc=True, ggc=True)
+     [_r(2, 3, 4, 5), _r(2, 3, 6, 5), _r(2, 3, 6, 7)])
+case("sdpa_gc", lambda F, q, k, v: F.scaled_dot_product_attention(q, k, v), [_r(1, 2, 3, 4), _r(1, 2, 4, 4),
+                                                                          _r(1, 2, 4, 3)], gc=True, ggc=True)
 case("sdpa_causal_scale", lambda F, q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=0.3),
      [_r(2, 4, 5), _r(2, 4, 5), _r(2, 4, 3)])
 case("sdpa_bool_mask", lambda F, q, k, v, m: F.scaled_dot_product_attention(q, k, v, attn_mask=m),
