@@ -130,6 +130,33 @@ case("conv_transpose2d_output_padding_gc", lambda F, x, w: F.conv_transpose2d(x,
      [_r(1, 2, 3, 3), _r(2, 2, 2, 2)], gc=True, ggc=True)
 case("conv_transpose1d", lambda F, x, w, b: F.conv_transpose1d(x, w, b, stride=3, padding=1, output_padding=2),
      [_r(2, 3, 6), _r(3, 2, 4), _r(2)], gc=False)
+# 3-D convolutions: PyTorch records one ConvolutionBackward0; graphgrad adds the bias, or transposes grouped
+# results, after its convolution node
+CONV3D_BIAS_ADDED = _graph_differs("ConvolutionBackward0 (graphgrad: AddBackward0)")
+CONV3D_GROUPS_TRANSPOSED = _graph_differs("ConvolutionBackward0 (graphgrad: TransposeBackward0)")
+case("conv3d", lambda F, x, w, b: F.conv3d(x, w, b), [_r(2, 3, 5, 6, 7), _r(4, 3, 2, 3, 2), _r(4)],
+     known=CONV3D_BIAS_ADDED)
+case("conv3d_stride_pad_dilation",
+     lambda F, x, w, b: F.conv3d(x, w, b, stride=(2, 1, 2), padding=(1, 2, 0), dilation=(2, 1, 1)),
+     [_r(2, 3, 7, 6, 7), _r(4, 3, 2, 3, 2), _r(4)], known=CONV3D_BIAS_ADDED)
+case("conv3d_groups_same", lambda F, x, w: F.conv3d(x, w, groups=2, padding="same"),
+     [_r(2, 4, 5, 6, 7), _r(6, 2, 3, 2, 3)], known=CONV3D_GROUPS_TRANSPOSED)
+case("conv3d_valid_unbatched", lambda F, x, w: F.conv3d(x, w, padding="valid"), [_r(4, 5, 6, 7), _r(6, 4, 3, 2, 3)])
+case("conv3d_gc", lambda F, x, w, b: F.conv3d(x, w, b, stride=(2, 1, 2), padding=(1, 2, 0), dilation=(2, 1, 1)),
+     [_r(1, 2, 5, 3, 4), _r(2, 2, 2, 2, 2), _r(2)], gc=True, ggc=True, known=CONV3D_BIAS_ADDED)
+case("conv_transpose3d", lambda F, x, w, b: F.conv_transpose3d(x, w, b), [_r(2, 3, 4, 5, 3), _r(3, 4, 2, 3, 2), _r(4)],
+     known=CONV3D_BIAS_ADDED)
+case("conv_transpose3d_all_options",
+     lambda F, x, w, b: F.conv_transpose3d(x, w, b, stride=(2, 3, 1), padding=(1, 0, 1), output_padding=(1, 2, 0),
+                                           dilation=(2, 1, 2)),
+     [_r(2, 3, 4, 5, 3), _r(3, 4, 3, 3, 2), _r(4)], known=CONV3D_BIAS_ADDED)
+case("conv_transpose3d_groups", lambda F, x, w: F.conv_transpose3d(x, w, groups=3, stride=2),
+     [_r(2, 3, 4, 5, 3), _r(3, 2, 3, 3, 2)], known=CONV3D_GROUPS_TRANSPOSED)
+case("conv_transpose3d_unbatched", lambda F, x, w: F.conv_transpose3d(x, w), [_r(3, 4, 5, 3), _r(3, 2, 3, 3, 2)])
+case("conv_transpose3d_gc",
+     lambda F, x, w, b: F.conv_transpose3d(x, w, b, stride=(2, 3, 1), padding=(1, 0, 1), output_padding=(1, 2, 0),
+                                           dilation=(2, 1, 2)),
+     [_r(1, 3, 2, 3, 2), _r(3, 2, 3, 2, 2), _r(2)], gc=True, ggc=True, known=CONV3D_BIAS_ADDED)
 
 # pooling
 XP = _distinct(2, 3, 9, 8)
