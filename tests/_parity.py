@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 import graphgrad
+from graphgrad.autograd.walk import reachable
 from graphgrad.ops import REGISTRY
 
 RTOL32, ATOL32 = 1e-4, 1e-5
@@ -389,8 +390,6 @@ def ops_run_by(thunk):
 def _recorded(tensors):
     """The registry keys of the ops recorded in the graphs of ``tensors`` (nodes made without running a
     forward, such as a view's regenerated AsStridedBackward0, included)."""
-    from graphgrad.autograd.walk import reachable
-
     ops = {id(n.op) for n in reachable([t.grad_fn for t in tensors if t is not None]) if hasattr(n, "op")}
     return {key for key, op in REGISTRY.items() if id(op) in ops}
 
