@@ -1,8 +1,10 @@
 """The op library, by family. Each module declares its primitives with ``Op`` and exports functions."""
 
 from . import (  # noqa: F401,E501
+    arithmetic,
+    comparison,
+    copy,
     counting,
-    elementwise,
     gamma,
     index,
     linalg,
@@ -11,6 +13,7 @@ from . import (  # noqa: F401,E501
     resize,
     shape,
     structure,
+    unary,
     unique,
 )
 from ._op import FUNCTIONS, METHODS, REGISTRY  # noqa: F401

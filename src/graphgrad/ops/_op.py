@@ -45,17 +45,20 @@ class Op:
     derivative on the hottest ops; ``backward`` stays the definition, and what double backward runs.
     needed_by: for each saved input (in ``save`` order), the inputs whose gradient needs it; a saved input
     that no input requiring grad needs is not kept (None in ``saved_tensors``), as PyTorch saves it.
+    refuses_bools: a bool operand raises PyTorch's subtraction error (``x - True``, ``torch.rsub``).
     """
 
     __slots__ = (
         "name", "forward_name", "forward", "backward", "save_inputs", "save_output", "saves",
         "saved_names", "stateful", "promote", "view", "n_outputs", "scalar", "const_edges", "out",
-        "backward_np", "needed_by", "node_class",
+        "backward_np", "needed_by", "node_class", "refuses_bools",
     )
 
     def __init__(self, name, forward, backward, save=(), stateful=False, promote=None, view=False,
-                 n_outputs=1, saved_names=None, const_args=0, out=False, backward_np=None, needed_by=None):
+                 n_outputs=1, saved_names=None, const_args=0, out=False, backward_np=None, needed_by=None,
+                 refuses_bools=False):
         self.name = name
+        self.refuses_bools = refuses_bools
         self.needed_by = needed_by
         self.out = out
         self.backward_np = backward_np

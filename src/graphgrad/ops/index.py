@@ -16,7 +16,8 @@ from .._tensor import Tensor
 from ..autograd.errors import tensor_type
 from ..autograd.explain import inplace_on_leaf
 from ._op import Op, apply, apply_inplace, broadcast_error, check_inplace, export
-from .elementwise import COPY, FILL_TENSOR, where
+from .comparison import where
+from .copy import COPY, FILL_TENSOR
 from .shape import wrap_dims
 
 

@@ -24,7 +24,7 @@ from .._dtype import is_float_np
 from .._tensor import Tensor
 from ..autograd import errors
 from ._op import Op, _torch_name, apply, depends_on
-from .elementwise import where
+from .comparison import where
 from .shape import cat
 
 

@@ -13,7 +13,7 @@ from ..autograd import errors
 from ..autograd.graph import warn_at_user_line
 from ._args import _combination_error
 from ._op import Op, _torch_name, apply, export, summed_dims
-from .elementwise import maximum, minimum, where
+from .comparison import maximum, minimum, where
 from .index import SORT_GATHER, STABLE_SORT_GATHER, TOPK_GATHER, scatter_into_zeros
 from .shape import wrap_dims
 

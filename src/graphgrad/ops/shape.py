@@ -13,7 +13,7 @@ from .._tensor import Tensor
 from ..autograd.graph import warn_at_user_line
 from ._args import missing_args_error
 from ._op import Op, apply, export
-from .elementwise import CLONE
+from .copy import CLONE
 
 
 def parse_shape(args):
