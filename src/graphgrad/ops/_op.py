@@ -5,7 +5,8 @@ PyTorch's derivatives.yaml). ``apply`` runs the forward on the inputs' arrays an
 and an input requires grad, records a Node. ``apply_inplace`` does the same for ``x.op_(...)``: the
 result is written into x's array, x's version is bumped, and x's history moves to the new node.
 Every op's table entry is in ``REGISTRY``; tests/ops/test_ops_registry.py checks that each one is exercised
-by a parity case (the ops of graphgrad.ops.nn by tests/nn/test_functional.py's cases).
+by a parity case (the nn ops -- conv, pooling, normalization, activation, loss -- by the cases of
+tests/nn/test_functional.py).
 """
 
 from __future__ import annotations
