@@ -77,17 +77,17 @@ class Tensor:
     def adjoint(self) -> Any: ...  # ops/shape.py
     def all(self, dim=None, keepdim=False) -> Any: ...  # ops/reduce.py
     def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> Any: ...  # ops/comparison.py
-    def amax(self, dim=(), keepdim=False) -> Any: ...  # ops/reduce.py
-    def amin(self, dim=(), keepdim=False) -> Any: ...  # ops/reduce.py
+    def amax(self, dim=(), keepdim=False) -> Any: ...  # ops/extrema.py
+    def amin(self, dim=(), keepdim=False) -> Any: ...  # ops/extrema.py
     def any(self, dim=None, keepdim=False) -> Any: ...  # ops/reduce.py
     def arccos(self) -> Any: ...  # ops/unary.py
     def arcsin(self) -> Any: ...  # ops/unary.py
     def arctan(self) -> Any: ...  # ops/unary.py
     def arctan2(self, other) -> Any: ...  # ops/arithmetic.py
     def arctan2_(self, other, **kw) -> Any: ...  # ops/arithmetic.py
-    def argmax(self, dim=None, keepdim=False) -> Any: ...  # ops/reduce.py
-    def argmin(self, dim=None, keepdim=False) -> Any: ...  # ops/reduce.py
-    def argsort(self, dim=-1, descending=False, stable=False) -> Any: ...  # ops/reduce.py
+    def argmax(self, dim=None, keepdim=False) -> Any: ...  # ops/extrema.py
+    def argmin(self, dim=None, keepdim=False) -> Any: ...  # ops/extrema.py
+    def argsort(self, dim=-1, descending=False, stable=False) -> Any: ...  # ops/extrema.py
     def asin(self) -> Any: ...  # ops/unary.py
     def atan(self) -> Any: ...  # ops/unary.py
     def atan2(self, other) -> Any: ...  # ops/arithmetic.py
@@ -131,10 +131,10 @@ class Tensor:
     def count_nonzero(self, dim=None) -> Any: ...  # ops/reduce.py
     def cpu(self) -> Any: ...  # _tensor.py
     def cuda(self, device=None, non_blocking=False, memory_format=None) -> Any: ...  # _tensor.py
-    def cummax(self, dim) -> Any: ...  # ops/reduce.py
-    def cummin(self, dim) -> Any: ...  # ops/reduce.py
-    def cumprod(self, dim) -> Any: ...  # ops/reduce.py
-    def cumsum(self, dim, *, dtype=None) -> Any: ...  # ops/reduce.py
+    def cummax(self, dim) -> Any: ...  # ops/cumulative.py
+    def cummin(self, dim) -> Any: ...  # ops/cumulative.py
+    def cumprod(self, dim) -> Any: ...  # ops/cumulative.py
+    def cumsum(self, dim, *, dtype=None) -> Any: ...  # ops/cumulative.py
     @property
     def data(self) -> Any: ...  # _tensor.py
     def data_ptr(self) -> Any: ...  # _tensor.py
@@ -245,7 +245,7 @@ class Tensor:
     def isinf(self) -> Any: ...  # ops/comparison.py
     def isnan(self) -> Any: ...  # ops/comparison.py
     def item(self) -> Any: ...  # _tensor.py
-    def kthvalue(self, k, dim=-1, keepdim=False) -> Any: ...  # ops/reduce.py
+    def kthvalue(self, k, dim=-1, keepdim=False) -> Any: ...  # ops/extrema.py
     @property
     def layout(self) -> Any: ...  # sparse/__init__.py
     def le(self, other) -> Any: ...  # ops/comparison.py
@@ -261,7 +261,7 @@ class Tensor:
     def log_(self, **kw) -> Any: ...  # ops/unary.py
     def log_normal_(self, *args, generator=None, **kwargs) -> Any: ...  # _factories.py
     def log_softmax(self, dim, dtype=None, _stacklevel=3) -> Any: ...  # ops/reduce.py
-    def logcumsumexp(self, dim) -> Any: ...  # ops/reduce.py
+    def logcumsumexp(self, dim) -> Any: ...  # ops/cumulative.py
     def logical_and(self, other) -> Any: ...  # ops/comparison.py
     def logical_not(self) -> Any: ...  # ops/unary.py
     def logical_not_(self, **kw) -> Any: ...  # ops/unary.py
@@ -279,15 +279,15 @@ class Tensor:
     def masked_fill_(self, mask, value) -> Any: ...  # ops/index.py
     def masked_select(self, mask) -> Any: ...  # ops/index.py
     def matmul(self, other) -> Any: ...  # ops/linalg.py
-    def max(self, dim=None, keepdim=False, *, other=None) -> Any: ...  # ops/reduce.py
+    def max(self, dim=None, keepdim=False, *, other=None) -> Any: ...  # ops/extrema.py
     def max_elementwise(self, other) -> Any: ...  # ops/comparison.py
     def maximum(self, other) -> Any: ...  # ops/comparison.py
     def mean(self, dim=..., keepdim=False, *, dtype=None) -> Any: ...  # ops/reduce.py
-    def median(self, dim=None, keepdim=False) -> Any: ...  # ops/reduce.py
-    def min(self, dim=None, keepdim=False, *, other=None) -> Any: ...  # ops/reduce.py
+    def median(self, dim=None, keepdim=False) -> Any: ...  # ops/extrema.py
+    def min(self, dim=None, keepdim=False, *, other=None) -> Any: ...  # ops/extrema.py
     def minimum(self, other) -> Any: ...  # ops/comparison.py
     def mm(self, mat2) -> Any: ...  # ops/linalg.py
-    def mode(self, dim=-1, keepdim=False) -> Any: ...  # ops/reduce.py
+    def mode(self, dim=-1, keepdim=False) -> Any: ...  # ops/extrema.py
     def moveaxis(self, source, destination) -> Any: ...  # ops/shape.py
     def movedim(self, source, destination) -> Any: ...  # ops/shape.py
     def mul(self, other) -> Any: ...  # ops/arithmetic.py
@@ -374,7 +374,7 @@ class Tensor:
     def sinh(self) -> Any: ...  # ops/unary.py
     def size(self, dim=None) -> Any: ...  # _tensor.py
     def softmax(self, dim, dtype=None, _stacklevel=3) -> Any: ...  # ops/reduce.py
-    def sort(self, dim=-1, descending=False, stable=False) -> Any: ...  # ops/reduce.py
+    def sort(self, dim=-1, descending=False, stable=False) -> Any: ...  # ops/extrema.py
     def split(self, split_size_or_sections, dim=0) -> Any: ...  # ops/shape.py
     def sqrt(self) -> Any: ...  # ops/unary.py
     def sqrt_(self, **kw) -> Any: ...  # ops/unary.py
@@ -404,7 +404,7 @@ class Tensor:
     def to_sparse(self, *args, layout=None, blocksize=None, dense_dim=None) -> Any: ...  # sparse/__init__.py
     def to_sparse_coo(self, *args, layout=None, blocksize=None, dense_dim=None) -> Any: ...  # sparse/__init__.py
     def tolist(self) -> Any: ...  # _tensor.py
-    def topk(self, k, dim=-1, largest=True, sorted=True) -> Any: ...  # ops/reduce.py
+    def topk(self, k, dim=-1, largest=True, sorted=True) -> Any: ...  # ops/extrema.py
     def trace(self) -> Any: ...  # ops/structure.py
     def transpose(self, dim0, dim1) -> Any: ...  # ops/shape.py
     def tril(self, diagonal=0) -> Any: ...  # ops/structure.py

@@ -5,6 +5,8 @@ from . import (  # noqa: F401,E501
     comparison,
     copy,
     counting,
+    cumulative,
+    extrema,
     gamma,
     index,
     linalg,
