@@ -54,7 +54,6 @@ FUNCTION_LEVEL = {
     ("graphgrad.autograd.graph", "graphgrad.autograd.ledger"): "graph.describe etc.: PyTorch's public path, lazily",
     ("graphgrad.ops._op", "graphgrad._factories"): "numbers and lists become tensors as graphgrad.tensor() does",
     ("graphgrad.ops._operands", "graphgrad._factories"): "torch.mul(2, 3): two numbers become a tensor",
-    ("graphgrad.ops.shape", "graphgrad.ops.index"): "movedim/index_select/narrow reuse index ops (index uses shape)",
     ("graphgrad.nn.functional", "graphgrad._random_kernels"): "dropout's draws (nn.functional is edited in parallel)",
     ("graphgrad.nn.functional", "graphgrad.random"): "dropout's sampling (nn.functional is edited in parallel)",
     ("graphgrad.nn.functional", "graphgrad.ops._op"): "apply for a few ops (nn.functional is edited in parallel)",

@@ -9,10 +9,11 @@ from __future__ import annotations
 import numpy as np
 
 from .._dtype import from_numpy_dtype
+from .._size import wrap_dims
 from .._tensor import Tensor
 from ._op import Op, _torch_name, apply, broadcast_error, export
 from .reduce import norm as _tensor_norm  # torch.norm; this module's norm is torch.linalg.norm
-from .shape import movedim, wrap_dims
+from .shape import movedim
 from .structure import diagonal
 
 

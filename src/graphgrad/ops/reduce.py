@@ -9,12 +9,12 @@ import numpy as np
 from .. import return_types
 from .._core.modes import modes
 from .._dtype import is_float_np, to_dtype
+from .._size import wrap_dims
 from .._tensor import Tensor
 from ..autograd.graph import warn_at_user_line
 from ._args import _combination_error
 from ._op import Op, _torch_name, apply, export, summed_dims
 from .comparison import where
-from .shape import wrap_dims
 
 
 def reduced_dims(input, dim):
