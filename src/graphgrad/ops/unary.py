@@ -12,7 +12,6 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ._erf import erfinv_np
 from ._op import (
-    REGISTRY,
     Op,
     _torch_name,
     apply,
@@ -26,35 +25,57 @@ from ._op import (
 from ._operands import binary, broadcasts
 from .comparison import where
 
+
 # --- unary math -----------------------------------------------------------------------------------
-# dtypes PyTorch has no kernel for: op -> (kernel named in the error, numpy kinds refused)
-_NO_KERNEL = {"abs": ("abs_cpu", "b"), "floor": ("floor_vml_cpu", "b"), "ceil": ("ceil_vml_cpu", "b"),
-              "trunc": ("trunc_vml_cpu", "b"), "fix": ("trunc_vml_cpu", "b"), "round": ("round_vml_cpu", "b"),
-              "frac": ("frac_cpu", "biu"), "bitwise_not": ("bitwise_not_cpu", "fc")}
+def _no_kernel(kernel, kinds):
+    """A rule of the op's declaration: PyTorch's ``kernel`` has no code for the dtypes of these NumPy ``kinds``
+    ("b" bool, "iu" integers, "fc" floats) and raises NotImplementedError naming itself."""
+    return kinds, lambda dt: NotImplementedError(f'"{kernel}" not implemented for \'{_torch_name(dt)}\'')
 
 
-def _check_kernel(name, input):
-    """PyTorch's NotImplementedError for a dtype its kernel doesn't cover (abs of a bool tensor, ...)."""
-    spec = _NO_KERNEL.get(name)
-    if spec is not None and input._data.dtype.kind in spec[1]:
-        raise NotImplementedError(f'"{spec[0]}" not implemented for \'{_torch_name(input._data.dtype)}\'')
-    if name == "relu" and input._data.dtype == np.bool_:
-        raise RuntimeError("Boolean inputs not supported for relu")
+_RELU_NO_BOOL = ("b", lambda dt: RuntimeError("Boolean inputs not supported for relu"))
 
 
-def _unary(name, fwd, bw, save="a", promote="float", doc=None, names=(), backward_np=None):
+def _check_kernel(no_kernel, input):
+    """PyTorch's error for a dtype the op's kernel doesn't cover (abs of a bool tensor, ...)."""
+    if no_kernel is not None and input._data.dtype.kind in no_kernel[0]:
+        raise no_kernel[1](input._data.dtype)
+
+
+def _inplace_form(op, name, no_kernel=None):
+    """``x.name_(**kw)``: ``op`` written into x, refused where the result's dtype can't be stored in x."""
+
+    def method(self, **kw):  # keyword-only options, as round_(decimals=)
+        _check_kernel(no_kernel, self)
+        dt = self._data.dtype
+        if op.promote == "float" and dt.kind != "f":  # exp_ of an integer tensor: no float result fits
+            raise RuntimeError(f"result type {_torch_name(get_default_dtype().np)} can't be cast to the desired "
+                               f"output type {_torch_name(dt)}")
+        if op.backward is None:  # not differentiable (logical_not_): written without recording, as PyTorch
+            with no_grad():
+                return apply_inplace(op, self, **kw)
+        return apply_inplace(op, self, **kw)
+
+    method.__name__ = name + "_"
+    return method
+
+
+def _unary(name, fwd, bw, save="a", promote="float", doc=None, names=(), backward_np=None, no_kernel=None,
+           inplace=False, inplace_function=False):
+    """Declare a one-tensor op and export it under ``names``; ``no_kernel`` the dtypes PyTorch refuses,
+    ``inplace`` whether ``x.name_()`` exists (``inplace_function``: also as ``graphgrad.name_``)."""
     op = Op(name, fwd, bw, save=save, promote=promote, backward_np=backward_np)
-    checked = names[0] in _NO_KERNEL or names[0] == "relu"
 
     def fn(input):
-        if checked:
-            _check_kernel(names[0], input)
+        if no_kernel is not None:
+            _check_kernel(no_kernel, input)
         return apply(op, input)
 
     fn.__name__ = names[0]
     fn.__doc__ = doc or f"Elementwise ``{names[0]}``."
-    fn._op = op  # the in-place form (x.exp_()) applies the same op
     export(*names)(fn)
+    if inplace:
+        export(names[0] + "_", function=inplace_function)(_inplace_form(op, names[0], no_kernel))
     return fn
 
 
@@ -72,8 +93,12 @@ def _saved(n):
     return n.saved_tensors[0]
 
 
-neg = _unary("NegBackward0", _neg_np, lambda n, g: -g, save="", promote=None, names=("neg", "negative"))
-abs = _unary("AbsBackward0", np.abs, lambda n, g: g * _saved(n).sign(), promote=None, names=("abs", "absolute"))
+neg = _unary("NegBackward0", _neg_np, lambda n, g: -g, save="", promote=None, names=("neg", "negative"),
+             inplace=True)
+abs = _unary("AbsBackward0", np.abs, lambda n, g: g * _saved(n).sign(), promote=None, names=("abs", "absolute"),
+             inplace=True, no_kernel=_no_kernel("abs_cpu", "b"))
+
+
 def _zero_grad(n, g):
     """A derivative that is zero everywhere: zeros, even where the incoming gradient is NaN (PyTorch's zeros_like)."""
     return g.new_zeros(g.shape)
@@ -88,27 +113,27 @@ def _sign_np(a):
 
 
 sign = _unary("SignBackward0", _sign_np, _zero_grad,
-              save="", promote=None, names=("sign",))
-exp = _unary("ExpBackward0", np.exp, lambda n, g: g * _saved(n), save="out", names=("exp",),
+              save="", promote=None, names=("sign",), inplace=True)
+exp = _unary("ExpBackward0", np.exp, lambda n, g: g * _saved(n), save="out", names=("exp",), inplace=True,
              backward_np=lambda n, g: g * _saved(n)._data)
 exp2 = _unary("Exp2Backward0", np.exp2, lambda n, g: g * _saved(n) * math.log(2), save="out", names=("exp2",))
-log = _unary("LogBackward0", np.log, lambda n, g: g / _saved(n), names=("log",),
+log = _unary("LogBackward0", np.log, lambda n, g: g / _saved(n), names=("log",), inplace=True,
              backward_np=lambda n, g: g / _saved(n)._data)
 log2 = _unary("Log2Backward0", np.log2, lambda n, g: g / (_saved(n) * math.log(2)), names=("log2",))
 log10 = _unary("Log10Backward0", np.log10, lambda n, g: g / (_saved(n) * math.log(10)), names=("log10",))
 log1p = _unary("Log1PBackward0", np.log1p, lambda n, g: g / (_saved(n) + 1), names=("log1p",))
 expm1 = _unary("Expm1Backward0", np.expm1, lambda n, g: g * (_saved(n) + 1), save="out", names=("expm1",))
-sqrt = _unary("SqrtBackward0", np.sqrt, lambda n, g: g / (2 * _saved(n)), save="out", names=("sqrt",),
+sqrt = _unary("SqrtBackward0", np.sqrt, lambda n, g: g / (2 * _saved(n)), save="out", names=("sqrt",), inplace=True,
               backward_np=lambda n, g: g / (2 * _saved(n)._data))
 rsqrt = _unary("RsqrtBackward0", lambda a: 1 / np.sqrt(a), lambda n, g: -0.5 * g * _saved(n) ** 3, save="out",
                names=("rsqrt",))
 reciprocal = _unary("ReciprocalBackward0", np.reciprocal, lambda n, g: -g * _saved(n) * _saved(n), save="out",
-                    names=("reciprocal",))
+                    names=("reciprocal",), inplace=True)
 square = _unary("PowBackward0", lambda a: np.square(a.astype(np.int64) if a.dtype == np.bool_ else a),
-                lambda n, g: 2 * g * _saved(n), promote=None, names=("square",))
-sin = _unary("SinBackward0", np.sin, lambda n, g: g * _saved(n).cos(), names=("sin",),
+                lambda n, g: 2 * g * _saved(n), promote=None, names=("square",), inplace=True)
+sin = _unary("SinBackward0", np.sin, lambda n, g: g * _saved(n).cos(), names=("sin",), inplace=True,
              backward_np=lambda n, g: g * np.cos(_saved(n)._data))
-cos = _unary("CosBackward0", np.cos, lambda n, g: -g * _saved(n).sin(), names=("cos",),
+cos = _unary("CosBackward0", np.cos, lambda n, g: -g * _saved(n).sin(), names=("cos",), inplace=True,
              backward_np=lambda n, g: -g * np.sin(_saved(n)._data))
 tan = _unary("TanBackward0", np.tan, lambda n, g: g * (1 + _saved(n) * _saved(n)), save="out", names=("tan",))
 asin = _unary("AsinBackward0", np.arcsin, lambda n, g: g * (1 - _saved(n) ** 2).rsqrt(), names=("asin", "arcsin"))
@@ -117,6 +142,7 @@ atan = _unary("AtanBackward0", np.arctan, lambda n, g: g / (1 + _saved(n) ** 2),
 sinh = _unary("SinhBackward0", np.sinh, lambda n, g: g * _saved(n).cosh(), names=("sinh",))
 cosh = _unary("CoshBackward0", np.cosh, lambda n, g: g * _saved(n).sinh(), names=("cosh",))
 tanh = _unary("TanhBackward0", np.tanh, lambda n, g: g * (1 - _saved(n) * _saved(n)), save="out", names=("tanh",),
+              inplace=True,
               backward_np=lambda n, g: g * (1 - np.square(_saved(n)._data)))
 
 
@@ -127,7 +153,7 @@ def _sigmoid_np(a):
 
 
 sigmoid = _unary("SigmoidBackward0", _sigmoid_np, lambda n, g: g * _saved(n) * (1 - _saved(n)), save="out",
-                 names=("sigmoid",), backward_np=lambda n, g: g * (s := _saved(n)._data) * (1 - s))
+                 names=("sigmoid",), inplace=True, backward_np=lambda n, g: g * (s := _saved(n)._data) * (1 - s))
 
 
 def _relu_bw(n, g):
@@ -138,7 +164,8 @@ def _relu_bw(n, g):
 
 
 relu = _unary("ReluBackward0", lambda a: np.maximum(a, 0, dtype=a.dtype), _relu_bw, save="out", promote=None,
-              names=("relu",), backward_np=lambda n, g: np.where(_saved(n)._data <= 0, 0, g).astype(g.dtype))
+              names=("relu",), inplace=True, inplace_function=True, no_kernel=_RELU_NO_BOOL,
+              backward_np=lambda n, g: np.where(_saved(n)._data <= 0, 0, g).astype(g.dtype))
 _erf_np = np.frompyfunc(math.erf, 1, 1)
 
 
@@ -147,23 +174,32 @@ def _erf(a):
 
 
 erf = _unary("ErfBackward0", _erf, lambda n, g: g * (2 / math.sqrt(math.pi)) * (-_saved(n) * _saved(n)).exp(),
-             names=("erf",))
+             names=("erf",), inplace=True)
 erfinv = _unary("ErfinvBackward0", erfinv_np,
                 lambda n, g: g * (math.sqrt(math.pi) / 2) * (_saved(n) * _saved(n)).exp(), save="out",
-                names=("erfinv",), doc="Elementwise inverse of ``erf``: ``erfinv(erf(x)) == x``, ±inf at ±1.")
-floor = _unary("FloorBackward0", np.floor, _zero_grad, save="", promote=None, names=("floor",))
-ceil = _unary("CeilBackward0", np.ceil, _zero_grad, save="", promote=None, names=("ceil",))
-trunc = _unary("TruncBackward0", np.trunc, _zero_grad, save="", promote=None, names=("trunc", "fix"))
-frac = _unary("FracBackward0", lambda a: a - np.trunc(a), lambda n, g: g, save="", promote=None, names=("frac",))
+                names=("erfinv",), inplace=True,
+                doc="Elementwise inverse of ``erf``: ``erfinv(erf(x)) == x``, ±inf at ±1.")
+floor = _unary("FloorBackward0", np.floor, _zero_grad, save="", promote=None, names=("floor",), inplace=True,
+               no_kernel=_no_kernel("floor_vml_cpu", "b"))
+ceil = _unary("CeilBackward0", np.ceil, _zero_grad, save="", promote=None, names=("ceil",), inplace=True,
+              no_kernel=_no_kernel("ceil_vml_cpu", "b"))
+trunc = _unary("TruncBackward0", np.trunc, _zero_grad, save="", promote=None, names=("trunc", "fix"), inplace=True,
+               no_kernel=_no_kernel("trunc_vml_cpu", "b"))
+frac = _unary("FracBackward0", lambda a: a - np.trunc(a), lambda n, g: g, save="", promote=None, names=("frac",),
+              inplace=True, no_kernel=_no_kernel("frac_cpu", "biu"))
+
+
+_ROUND_NO_KERNEL = _no_kernel("round_vml_cpu", "b")
 
 
 @export("round")
 def round(input, decimals=0):
-    _check_kernel("round", input)
+    _check_kernel(_ROUND_NO_KERNEL, input)
     return apply(ROUND, input, decimals=decimals)
 
 
 ROUND = Op("RoundBackward0", lambda a, decimals=0: np.round(a, decimals), _zero_grad)
+export("round_", function=False)(_inplace_form(ROUND, "round", _ROUND_NO_KERNEL))
 
 
 def _clamp_bw(n, g):
@@ -317,6 +353,9 @@ _LOGICAL_NOT = Op("LogicalNot", np.logical_not, None)
 _BITWISE_NOT = Op("BitwiseNot", lambda a: np.logical_not(a) if a.dtype == np.bool_ else np.invert(a), None)
 
 
+_BITWISE_NOT_NO_KERNEL = _no_kernel("bitwise_not_cpu", "fc")
+
+
 @export("logical_not")
 def logical_not(input):
     return apply(_LOGICAL_NOT, input)
@@ -324,8 +363,12 @@ def logical_not(input):
 
 @export("bitwise_not")
 def bitwise_not(input):
-    _check_kernel("bitwise_not", input)
+    _check_kernel(_BITWISE_NOT_NO_KERNEL, input)
     return apply(_BITWISE_NOT, input)
+
+
+export("logical_not_", function=False)(_inplace_form(_LOGICAL_NOT, "logical_not"))
+export("bitwise_not_", function=False)(_inplace_form(_BITWISE_NOT, "bitwise_not", _BITWISE_NOT_NO_KERNEL))
 
 
 def _clamp_inplace(self, min=None, max=None, name="clamp_"):
@@ -349,44 +392,6 @@ def clamp_(self, min=None, max=None):
 @export("clip_", function=False)
 def clip_(self, min=None, max=None):
     return _clamp_inplace(self, min, max, "clip_")
-
-
-def _unary_inplace(fn_name):
-    op = {
-        "neg_": neg, "abs_": abs, "exp_": exp, "log_": log, "sqrt_": sqrt, "sin_": sin, "cos_": cos,
-        "tanh_": tanh, "sigmoid_": sigmoid, "relu_": relu, "floor_": floor, "ceil_": ceil, "round_": ROUND,
-        "trunc_": trunc, "reciprocal_": reciprocal, "sign_": sign, "square_": square, "frac_": frac, "erf_": erf,
-        "erfinv_": erfinv,
-        "bitwise_not_": _BITWISE_NOT, "logical_not_": _LOGICAL_NOT,
-    }[fn_name]
-    fwd_op = op if isinstance(op, Op) else getattr(op, "_op", None) or _OP_OF[op]
-
-    def method(self, **kw):  # keyword-only options, as round_(decimals=)
-        _check_kernel(fn_name[:-1], self)
-        dt = self._data.dtype
-        if fwd_op.promote == "float" and dt.kind != "f":  # exp_ of an integer tensor: no float result fits
-            raise RuntimeError(f"result type {_torch_name(get_default_dtype().np)} can't be cast to the desired "
-                               f"output type {_torch_name(dt)}")
-        if fwd_op.backward is None:  # not differentiable (logical_not_): written without recording, as PyTorch
-
-            with no_grad():
-                return apply_inplace(fwd_op, self, **kw)
-        return apply_inplace(fwd_op, self, **kw)
-
-    method.__name__ = fn_name
-    return method
-
-
-_OP_OF = {}
-for _fn, _name in [(neg, "NegBackward0"), (abs, "AbsBackward0"), (exp, "ExpBackward0"), (log, "LogBackward0"),
-                   (sqrt, "SqrtBackward0"), (sin, "SinBackward0"), (cos, "CosBackward0"), (tanh, "TanhBackward0"),
-                   (sigmoid, "SigmoidBackward0"), (relu, "ReluBackward0"), (floor, "FloorBackward0"),
-                   (ceil, "CeilBackward0"), (trunc, "TruncBackward0"), (reciprocal, "ReciprocalBackward0"),
-                   (sign, "SignBackward0")]:
-    _OP_OF[_fn] = REGISTRY[_name]
-    export(_fn.__name__ + "_", function=_fn is relu)(_unary_inplace(_fn.__name__ + "_"))
-for _name in ("round_", "square_", "frac_", "erf_", "erfinv_", "bitwise_not_", "logical_not_"):
-    export(_name, function=False)(_unary_inplace(_name))
 
 
 def _logit_np(a, eps=None):
