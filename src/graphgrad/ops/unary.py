@@ -329,24 +329,26 @@ CLAMP_MIN_T = Op("ClampMinBackward1", lambda a, b: np.maximum(a, b), _clamp_min_
 CLAMP_MAX_T = Op("ClampMaxBackward1", lambda a, b: np.minimum(a, b), _clamp_max_t_bw, save="ab", promote="same")
 
 
+def _clamp_one_side(input, bound, side, tensor_op, number_op):
+    """``clamp`` with only the ``side`` ("min" or "max") bound: a tensor bound records one edge per operand."""
+    if isinstance(bound, Tensor):
+        return binary(tensor_op, input, bound)
+    bound = _scalar(bound)
+    if input._data.dtype.kind != "f" and isinstance(bound, float):
+        input = input.float()
+    return apply(number_op, input, **{"min": None, "max": None, side: bound})
+
+
 @export("clamp_min")
 def clamp_min(input, min):
     """``clamp(input, min=min)``, recorded as ClampMinBackward0 as in PyTorch."""
-    if isinstance(min, Tensor):
-        return binary(CLAMP_MIN_T, input, min)
-    if input._data.dtype.kind != "f" and isinstance(_scalar(min), float):
-        input = input.float()
-    return apply(CLAMP_MIN, input, min=_scalar(min), max=None)
+    return _clamp_one_side(input, min, "min", CLAMP_MIN_T, CLAMP_MIN)
 
 
 @export("clamp_max")
 def clamp_max(input, max):
     """``clamp(input, max=max)``, recorded as ClampMaxBackward0 as in PyTorch."""
-    if isinstance(max, Tensor):
-        return binary(CLAMP_MAX_T, input, max)
-    if input._data.dtype.kind != "f" and isinstance(_scalar(max), float):
-        input = input.float()
-    return apply(CLAMP_MAX, input, min=None, max=_scalar(max))
+    return _clamp_one_side(input, max, "max", CLAMP_MAX_T, CLAMP_MAX)
 
 
 _LOGICAL_NOT = Op("LogicalNot", np.logical_not, None)
