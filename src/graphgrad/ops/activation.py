@@ -10,15 +10,13 @@ import math
 import numpy as np
 
 from .._dtype import is_float_np
+from ._erf import erf_float64_then_cast
 from ._op import Op, _torch_name, apply, depends_on
 from .comparison import where
 from .shape import cat
+from .unary import erf
 
 # --- activations ----------------------------------------------------------------------------------
-try:  # SciPy's erf is the fastest; ._erf is the vectorised fallback of a plain install
-    from scipy.special import erf as _erf_np
-except ImportError:  # pragma: no cover - depends on the environment
-    from ._erf import erf_np as _erf_np
 
 
 def _sigmoid_np(a):
@@ -47,18 +45,10 @@ def _floating_only(kernel, fwd):
 
 
 _SQRT_2_PI = math.sqrt(2 / math.pi)
-ERF = pointwise("ErfBackward0", lambda a: _erf_np(a).astype(a.dtype, copy=False),
-                lambda x, g: g * (2 / math.sqrt(math.pi)) * (-(x * x)).exp())
-
-
-def erf(x):
-    return apply(ERF, x)
-
-
 def _gelu_np(a, approximate="none"):
     if approximate == "tanh":
         return 0.5 * a * (1 + np.tanh(_SQRT_2_PI * (a + 0.044715 * a * a * a)))
-    return (0.5 * a * (1 + _erf_np(a * (1 / math.sqrt(2))))).astype(a.dtype, copy=False)
+    return (0.5 * a * (1 + erf_float64_then_cast(a * (1 / math.sqrt(2))))).astype(a.dtype, copy=False)
 
 
 def _gelu_grad(x, g, approximate="none"):
