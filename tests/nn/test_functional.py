@@ -3,7 +3,7 @@
 Each case is one function ``fn(F, *inputs)`` run unchanged on both libraries (their APIs are the same),
 with its sample inputs; tests/_parity.py's checks run every case: parity in float32 (rtol 1e-4, atol 1e-5)
 and float64, and for the cases marked for it gradcheck in float64 against finite differences, and
-gradgradcheck where the derivative is itself differentiable (every primitive of graphgrad.ops.nn is).
+gradgradcheck where the derivative is itself differentiable (every primitive of the nn op modules is).
 """
 
 from __future__ import annotations
