@@ -40,3 +40,12 @@ def summed_dims(shape, size):
     """
     lead = len(shape) - len(size)
     return tuple(range(lead)) + tuple(i + lead for i, s in enumerate(size) if s == 1 and shape[i + lead] != 1)
+
+
+def size_text(shape):
+    """A shape as PyTorch's error texts print it (always ``torch.Size``: the texts are PyTorch's own).
+
+    >>> size_text((5, 10))
+    'torch.Size([5, 10])'
+    """
+    return f"torch.Size({list(shape)})"

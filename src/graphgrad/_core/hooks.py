@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections import OrderedDict
 
 
 class HookDict(dict):
     """A dict of hooks keyed by handle id (a subclass, so that handles can hold a weak reference to it)."""
 
     __slots__ = ("__weakref__",)
+
+
+class OrderedHookDict(OrderedDict):
+    """An ordered dict of hooks (modules and optimizers call theirs in order, ``prepend`` puts one first).
+
+    Pickled as a plain OrderedDict, as PyTorch's hook dicts are, so that a whole saved module loads with
+    ``weights_only=True`` once its own classes are allowlisted; ``Module.__setstate__`` makes it an
+    OrderedHookDict again.
+    """
+
+    def __reduce__(self):
+        return OrderedDict, (list(self.items()),)
 
 
 class RemovableHandle:

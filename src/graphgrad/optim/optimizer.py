@@ -22,10 +22,10 @@ from collections import defaultdict
 from itertools import chain
 
 from .. import _factories
+from .._core.hooks import OrderedHookDict, RemovableHandle
 from .._dtype import float32, float64, get_default_dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad, set_grad_enabled
-from ..nn.module import RemovableHandle, _Hooks
 from . import _stranded
 
 
@@ -110,8 +110,8 @@ def _closure_loss(closure):
 
 
 # Hooks around every optimizer's step (``register_optimizer_step_pre_hook`` / ``_post_hook``).
-_global_optimizer_pre_hooks = _Hooks()
-_global_optimizer_post_hooks = _Hooks()
+_global_optimizer_pre_hooks = OrderedHookDict()
+_global_optimizer_post_hooks = OrderedHookDict()
 
 
 def register_optimizer_step_pre_hook(hook):
@@ -180,7 +180,7 @@ class Optimizer:
 
     def __init__(self, params, defaults):
         for name in _HOOK_DICTS:
-            setattr(self, name, _Hooks())
+            setattr(self, name, OrderedHookDict())
         self.defaults = defaults
         if isinstance(params, Tensor):
             raise TypeError(
@@ -210,7 +210,7 @@ class Optimizer:
         self.__dict__.update(state)
         for name in _HOOK_DICTS:
             if name not in self.__dict__:  # unpickled: hooks are not saved
-                setattr(self, name, _Hooks())
+                setattr(self, name, OrderedHookDict())
         self.defaults.setdefault("differentiable", False)
         for group in self.param_groups:
             for key, default in self._group_defaults_on_load.items():

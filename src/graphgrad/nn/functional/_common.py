@@ -24,7 +24,3 @@ def _shape(t):
 def _torch_dtype_name(t):
     return {"float32": "float", "float64": "double", "float16": "half"}.get(t._data.dtype.name, t._data.dtype.name)
 
-
-def _TorchSize(shape):
-    return f"torch.Size({list(shape)})"
-

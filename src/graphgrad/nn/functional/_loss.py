@@ -10,10 +10,11 @@ import numpy as np
 import graphgrad
 
 from ..._dtype import is_float_np
+from ..._size import size_text
 from ...ops import nn as _nn
 from ...ops._op import _torch_name, apply, broadcast_error
 from ._activation import log_softmax, logsigmoid, softplus
-from ._common import _const, _shape, _TorchSize
+from ._common import _const, _shape
 from ._distance import pairwise_distance
 
 
@@ -55,8 +56,8 @@ def _check_no_grad(t, name, fn):
 
 def _broadcast_pair(input, target, stacklevel=3):
     if input._data.shape != target._data.shape:
-        warnings.warn(f"Using a target size ({_TorchSize(target._data.shape)}) that is different to the input size "
-                      f"({_TorchSize(input._data.shape)}). This will likely lead to incorrect results due to "
+        warnings.warn(f"Using a target size ({size_text(target._data.shape)}) that is different to the input size "
+                      f"({size_text(input._data.shape)}). This will likely lead to incorrect results due to "
                       "broadcasting. Please ensure they have the same size.", stacklevel=stacklevel)
         try:
             shape = np.broadcast_shapes(input._data.shape, target._data.shape)
@@ -140,8 +141,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if target._data.shape != input._data.shape:
-        raise ValueError(f"Using a target size ({_TorchSize(target._data.shape)}) that is different to the input size "
-                         f"({_TorchSize(input._data.shape)}) is deprecated. Please ensure they have the same size.")
+        raise ValueError(f"Using a target size ({size_text(target._data.shape)}) that is different to the input size "
+                         f"({size_text(input._data.shape)}) is deprecated. Please ensure they have the same size.")
     _check_no_grad(weight, "weight", "binary_cross_entropy")
     x = input._data
     if x.size and (np.nanmin(x) < 0 or np.nanmax(x) > 1):
@@ -158,8 +159,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if target._data.shape != input._data.shape:
-        raise ValueError(f"Target size ({_TorchSize(target._data.shape)}) must be the same as input size "
-                         f"({_TorchSize(input._data.shape)})")
+        raise ValueError(f"Target size ({size_text(target._data.shape)}) must be the same as input size "
+                         f"({size_text(input._data.shape)})")
     _check_no_grad(weight, "weight", "binary_cross_entropy_with_logits")
     _check_no_grad(pos_weight, "pos_weight", "binary_cross_entropy_with_logits")
     w = weight._data if weight is not None else None
@@ -311,8 +312,8 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if input1._data.ndim != input2._data.ndim or input1._data.ndim != target._data.ndim:
         raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
-                           f"input1: {_TorchSize(input1._data.shape)}, input2: {_TorchSize(input2._data.shape)}, "
-                           f"target: {_TorchSize(target._data.shape)} ")
+                           f"input1: {size_text(input1._data.shape)}, input2: {size_text(input2._data.shape)}, "
+                           f"target: {size_text(target._data.shape)} ")
     return _apply_reduction((-target * (input1 - input2) + margin).clamp_min(0), reduction)
 
 

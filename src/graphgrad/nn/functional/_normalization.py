@@ -6,9 +6,10 @@ import numbers
 
 import numpy as np
 
+from ..._size import size_text
 from ...autograd.grad_mode import no_grad
 from ...ops import nn as _nn
-from ._common import _shape, _TorchSize
+from ._common import _shape
 from ._pooling import avg_pool2d
 from ._resampling import pad
 
@@ -37,7 +38,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         n = x._data.size // c
         if n <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size "
-                             f"{_TorchSize(x._data.shape)}")
+                             f"{size_text(x._data.shape)}")
     elif running_mean is None or running_var is None:
         raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
     axes = (0,) + tuple(range(2, x._data.ndim))
@@ -79,7 +80,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     shape = input._data.shape
     spatial = int(np.prod(shape[2:]))
     if spatial == 1:
-        raise ValueError(f"Expected more than 1 spatial element when training, got input size {_TorchSize(shape)}")
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size {size_text(shape)}")
     n, c = shape[:2]
     per_channel = (1, c) + (1,) * (len(shape) - 2)
     for name, t in (("running_mean", running_mean), ("running_var", running_var)):

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import math
 
+from ..._size import size_text
 from .. import functional as F
 from .. import init
-from ..module import Module, _size_str
+from ..module import Module
 from ..parameter import Parameter, UninitializedParameter
 from .lazy import LazyModuleMixin
 from .utils import _empty, _pair, _reverse_repeat_tuple, _single, _triple
@@ -196,7 +197,7 @@ class _ConvTransposeNd(_ConvNd):
             if size < lo or size > hi:
                 raise ValueError(
                     f"requested an output size of {output_size}, but valid sizes range from {min_sizes} to "
-                    f"{max_sizes} (for an input of {_size_str(input.size()[2:])})"
+                    f"{max_sizes} (for an input of {size_text(input.size()[2:])})"
                 )
         return [output_size[d] - min_sizes[d] for d in range(num_spatial_dims)]
 
@@ -291,7 +292,7 @@ class _LazyConvXdMixin(LazyModuleMixin):
         unbatched = self._get_num_spatial_dims() + 1
         if input.dim() not in (unbatched, unbatched + 1):
             raise RuntimeError(f"Expected {unbatched}D (unbatched) or {unbatched + 1}D (batched) input to "
-                               f"{self.__class__.__name__}, but got input of size: {_size_str(input.shape)}")
+                               f"{self.__class__.__name__}, but got input of size: {size_text(input.shape)}")
         return input.shape[1] if input.dim() == unbatched + 1 else input.shape[0]
 
 
