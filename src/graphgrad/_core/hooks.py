@@ -73,3 +73,19 @@ class RemovableHandle:
 
     def __exit__(self, *exc):
         self.remove()
+
+
+def add_hook(hooks, hook, *, prepend=False, flags=()):
+    """Register ``hook`` in ``hooks`` (last, or first with ``prepend``) and return its handle; each dict in
+    ``flags`` (``with_kwargs`` and the like) marks the hook and forgets it when the handle is removed.
+
+    >>> hooks = OrderedHookDict()
+    >>> first, second = add_hook(hooks, "a"), add_hook(hooks, "b", prepend=True)
+    >>> list(hooks.values())
+    ['b', 'a']
+    """
+    handle = RemovableHandle(hooks, extra_dict=list(flags))
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import warnings
 
-from .._core.hooks import RemovableHandle
+from .._core.hooks import add_hook
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
@@ -142,35 +142,24 @@ class _ModuleHooks:
 
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """``hook(module, args) -> None or new args`` (with_kwargs: ``hook(module, args, kwargs)``)."""
-        handle = RemovableHandle(self._forward_pre_hooks, extra_dict=self._forward_pre_hooks_with_kwargs)
-        self._forward_pre_hooks[handle.id] = hook
+        handle = add_hook(self._forward_pre_hooks, hook, prepend=prepend, flags=[self._forward_pre_hooks_with_kwargs])
         if with_kwargs:
             self._forward_pre_hooks_with_kwargs[handle.id] = True
-        if prepend:
-            self._forward_pre_hooks.move_to_end(handle.id, last=False)
         return handle
 
     def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
         """``hook(module, args, output) -> None or new output`` (with_kwargs: ``(module, args, kwargs, output)``)."""
-        handle = RemovableHandle(
-            self._forward_hooks, extra_dict=[self._forward_hooks_with_kwargs, self._forward_hooks_always_called]
-        )
-        self._forward_hooks[handle.id] = hook
+        handle = add_hook(self._forward_hooks, hook, prepend=prepend,
+                          flags=[self._forward_hooks_with_kwargs, self._forward_hooks_always_called])
         if with_kwargs:
             self._forward_hooks_with_kwargs[handle.id] = True
         if always_call:
             self._forward_hooks_always_called[handle.id] = True
-        if prepend:
-            self._forward_hooks.move_to_end(handle.id, last=False)
         return handle
 
     def register_full_backward_pre_hook(self, hook, prepend=False):
         """``hook(module, grad_output) -> None or new grad_output``, before the module's gradients."""
-        handle = RemovableHandle(self._backward_pre_hooks)
-        self._backward_pre_hooks[handle.id] = hook
-        if prepend:
-            self._backward_pre_hooks.move_to_end(handle.id, last=False)
-        return handle
+        return add_hook(self._backward_pre_hooks, hook, prepend=prepend)
 
     def register_full_backward_hook(self, hook, prepend=False):
         """``hook(module, grad_input, grad_output) -> None or new grad_input``.
@@ -178,29 +167,21 @@ class _ModuleHooks:
         grad_input has one entry per positional argument of forward (None where it is not a tensor
         that requires grad); grad_output one per output.
         """
-        if self._is_full_backward_hook is False:
-            raise RuntimeError(
-                "Cannot use both regular backward hooks and full backward hooks on a single Module. Please use "
-                "only one of them."
-            )
-        self._is_full_backward_hook = True
-        handle = RemovableHandle(self._backward_hooks)
-        self._backward_hooks[handle.id] = hook
-        if prepend:
-            self._backward_hooks.move_to_end(handle.id, last=False)
-        return handle
+        return self._add_backward_hook(hook, full=True, prepend=prepend)
 
     def register_backward_hook(self, hook):
         """Deprecated: the hook sees the grads of the output's last node only (use the full hook)."""
-        if self._is_full_backward_hook is True:
+        return self._add_backward_hook(hook, full=False)
+
+    def _add_backward_hook(self, hook, full, prepend=False):
+        """A module's backward hooks are all full or all old-style (``_is_full_backward_hook``: None until one)."""
+        if self._is_full_backward_hook is (not full):
             raise RuntimeError(
                 "Cannot use both regular backward hooks and full backward hooks on a single Module. Please use "
                 "only one of them."
             )
-        self._is_full_backward_hook = False
-        handle = RemovableHandle(self._backward_hooks)
-        self._backward_hooks[handle.id] = hook
-        return handle
+        self._is_full_backward_hook = full
+        return add_hook(self._backward_hooks, hook, prepend=prepend)
 
     def _call_with_hooks(self, args, kwargs):
         result = None

@@ -23,7 +23,7 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ._module_hooks import _ModuleHooks
 from ._module_state import _ModuleStateDict, _WithModule  # noqa: F401  (saved modules name nn.module._WithModule)
-from .parameter import Buffer, Parameter, is_lazy
+from .parameter import Buffer, Parameter, is_lazy, zero_grads
 
 __all__ = ["Module"]
 
@@ -118,16 +118,7 @@ class Module(_ModuleHooks, _ModuleStateDict):
 
         A non-persistent buffer is left out of ``state_dict()``.
         """
-        if "_buffers" not in self.__dict__:
-            raise AttributeError("cannot assign buffer before Module.__init__() call")
-        if not isinstance(name, str):
-            raise TypeError(f"buffer name should be a string. Got {typename(name)}")
-        if "." in name:
-            raise KeyError('buffer name can\'t contain "."')
-        if name == "":
-            raise KeyError('buffer name can\'t be empty string ""')
-        if hasattr(self, name) and name not in self._buffers:
-            raise KeyError(f"attribute '{name}' already exists")
+        self._check_new_name("buffer", name, "_buffers")
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(
                 f"cannot assign '{typename(tensor)}' object to buffer '{name}' (torch Tensor or None required)"
@@ -140,16 +131,7 @@ class Module(_ModuleHooks, _ModuleStateDict):
 
     def register_parameter(self, name, param):
         """Add a Parameter (or None) under ``name``."""
-        if "_parameters" not in self.__dict__:
-            raise AttributeError("cannot assign parameter before Module.__init__() call")
-        if not isinstance(name, str):
-            raise TypeError(f"parameter name should be a string. Got {typename(name)}")
-        if "." in name:
-            raise KeyError('parameter name can\'t contain "."')
-        if name == "":
-            raise KeyError('parameter name can\'t be empty string ""')
-        if hasattr(self, name) and name not in self._parameters:
-            raise KeyError(f"attribute '{name}' already exists")
+        self._check_new_name("parameter", name, "_parameters")
         if param is None:
             self._parameters[name] = None
         elif not isinstance(param, Parameter):
@@ -165,6 +147,19 @@ class Module(_ModuleHooks, _ModuleStateDict):
             )
         else:
             self._parameters[name] = param
+
+    def _check_new_name(self, kind, name, registry):
+        """PyTorch's checks of the name of a new buffer or parameter (``registry``: where that kind is kept)."""
+        if registry not in self.__dict__:
+            raise AttributeError(f"cannot assign {kind} before Module.__init__() call")
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string. Got {typename(name)}")
+        if "." in name:
+            raise KeyError(f'{kind} name can\'t contain "."')
+        if name == "":
+            raise KeyError(f'{kind} name can\'t be empty string ""')
+        if hasattr(self, name) and name not in self.__dict__[registry]:
+            raise KeyError(f"attribute '{name}' already exists")
 
     def add_module(self, name, module):
         """Add a child module under ``name`` (what ``self.name = module`` does)."""
@@ -373,16 +368,7 @@ class Module(_ModuleHooks, _ModuleStateDict):
 
     def zero_grad(self, set_to_none=True):
         """Reset the parameters' gradients: to None (the default, as PyTorch 2) or to zeros."""
-        for p in self.parameters():
-            if p.grad is not None:
-                if set_to_none:
-                    p.grad = None
-                else:
-                    if p.grad.grad_fn is not None:
-                        p.grad.detach_()
-                    else:
-                        p.grad.requires_grad_(False)
-                    p.grad.zero_()
+        zero_grads(self.parameters(), set_to_none)
 
     def apply(self, fn):
         """Call ``fn(module)`` on every submodule (children first) and on self; returns self."""
