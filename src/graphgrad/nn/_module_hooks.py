@@ -220,12 +220,7 @@ class _ModuleHooks:
             for hook_id, hook in list(self._forward_hooks.items()):
                 if hook_id in self._forward_hooks_always_called:
                     called_always.add(hook_id)
-                if hook_id in self._forward_hooks_with_kwargs:
-                    res = hook(self, args, kwargs, result)
-                else:
-                    res = hook(self, args, result)
-                if res is not None:
-                    result = res
+                result = self._run_forward_hook(hook_id, hook, args, kwargs, result)
 
             if bw_hook is not None:
                 if not isinstance(result, (Tensor, tuple)):
@@ -246,14 +241,16 @@ class _ModuleHooks:
             for hook_id, hook in list(self._forward_hooks.items()):
                 if hook_id in self._forward_hooks_always_called and hook_id not in called_always:
                     try:
-                        if hook_id in self._forward_hooks_with_kwargs:
-                            res = hook(self, args, kwargs, result)
-                        else:
-                            res = hook(self, args, result)
-                        if res is not None:
-                            result = res
+                        result = self._run_forward_hook(hook_id, hook, args, kwargs, result)
                     except Exception as e:
                         warnings.warn("module forward hook with ``always_call=True`` raised an exception that was "
                                       f"silenced as another error was raised in forward: {e}", stacklevel=2)
             raise
 
+    def _run_forward_hook(self, hook_id, hook, args, kwargs, result):
+        """One forward hook (with the call's kwargs if it asked for them); its return value replaces the output."""
+        if hook_id in self._forward_hooks_with_kwargs:
+            res = hook(self, args, kwargs, result)
+        else:
+            res = hook(self, args, result)
+        return result if res is None else res

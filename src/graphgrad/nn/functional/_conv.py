@@ -28,7 +28,8 @@ def _conv_padding(padding, nd, k, dilation, stride):
     return tuple((v, v) for v in p)
 
 
-def _conv_checks(name, x, weight, bias, groups, nd, transposed):
+def _conv_checks(name, x, weight, bias, groups, nd, transposed, stride, dilation):
+    """PyTorch's checks shared by convolutions and transposed ones; returns (stride, dilation) as tuples."""
     if x._data.ndim not in (nd + 1, nd + 2):
         raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {name}, but got input "
                            f"of size: {_shape(x)}")
@@ -62,16 +63,17 @@ def _conv_checks(name, x, weight, bias, groups, nd, transposed):
     if bias is not None and bias._data.dtype != x._data.dtype:
         raise RuntimeError(f"Input type ({_torch_dtype_name(x)}) and bias type ({_torch_dtype_name(bias)}) should be "
                            "the same")
-
-
-def _conv_args(name, nd, input, weight, bias, stride, padding, dilation, groups):
-    """PyTorch's checks of a convolution's arguments; returns (batched input, stride, dilation, pads)."""
-    _conv_checks(name, input, weight, bias, groups, nd, False)
     stride, dilation = _ntuple(stride, nd), _ntuple(dilation, nd)
     if any(s <= 0 for s in stride):
         raise RuntimeError("non-positive stride is not supported")
     if any(d <= 0 for d in dilation):
         raise RuntimeError("dilation should be greater than zero")
+    return stride, dilation
+
+
+def _conv_args(name, nd, input, weight, bias, stride, padding, dilation, groups):
+    """PyTorch's checks of a convolution's arguments; returns (batched input, stride, dilation, pads)."""
+    stride, dilation = _conv_checks(name, input, weight, bias, groups, nd, False, stride, dilation)
     k = weight._data.shape[2:]
     pads = _conv_padding(padding, nd, k, dilation, stride)
     x = input if input._data.ndim == nd + 2 else input.unsqueeze(0)
@@ -111,12 +113,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 def _conv_transpose_args(name, nd, input, weight, bias, stride, padding, output_padding, groups, dilation):
     """PyTorch's checks of a transposed convolution's arguments; returns (batched input, stride, dilation,
     padding, output_padding, output spatial size)."""
-    _conv_checks(name, input, weight, bias, groups, nd, True)
-    stride, dilation = _ntuple(stride, nd), _ntuple(dilation, nd)
-    if any(s <= 0 for s in stride):
-        raise RuntimeError("non-positive stride is not supported")
-    if any(d <= 0 for d in dilation):
-        raise RuntimeError("dilation should be greater than zero")
+    stride, dilation = _conv_checks(name, input, weight, bias, groups, nd, True, stride, dilation)
     if isinstance(padding, str):
         raise RuntimeError(f"{name}() received an invalid combination of arguments: padding must be int or tuple, "
                            f"not '{padding}'")

@@ -64,13 +64,19 @@ def pad(input, pad, mode="constant", value=None):
     return apply(_nn.index_pad_op(name), input, idxs=idxs, sizes=tuple(shape[first:]))
 
 
+def _image_shape(name, input):
+    """The shape of pixel_(un)shuffle's input, which needs (*, C, H, W)."""
+    shape = input._data.shape
+    if len(shape) < 3:
+        raise RuntimeError(f"{name} expects input to have at least 3 dimensions, but got input with "
+                           f"{len(shape)} dimension(s)")
+    return shape
+
+
 def pixel_shuffle(input, upscale_factor):
     """(*, C*r*r, H, W) -> (*, C, H*r, W*r)."""
     r = int(upscale_factor)
-    shape = input._data.shape
-    if len(shape) < 3:
-        raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions, but got input with "
-                           f"{len(shape)} dimension(s)")
+    shape = _image_shape("pixel_shuffle", input)
     if shape[-3] % (r * r):
         raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of "
                            f"upscale_factor, but input.size(-3)={shape[-3]} is not divisible by {r * r}")
@@ -80,10 +86,7 @@ def pixel_shuffle(input, upscale_factor):
 def pixel_unshuffle(input, downscale_factor):
     """(*, C, H*r, W*r) -> (*, C*r*r, H, W)."""
     r = int(downscale_factor)
-    shape = input._data.shape
-    if len(shape) < 3:
-        raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions, but got input with "
-                           f"{len(shape)} dimension(s)")
+    shape = _image_shape("pixel_unshuffle", input)
     for name, i in (("height", -2), ("width", -1)):
         if shape[i] % r:
             raise RuntimeError(f"pixel_unshuffle expects {name} to be divisible by downscale_factor, but input.size"
