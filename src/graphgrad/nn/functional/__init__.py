@@ -1,9 +1,9 @@
 """graphgrad.nn.functional: PyTorch's ``torch.nn.functional`` on graphgrad tensors.
 
 Same signatures, defaults, output dtypes, grad_fn names (where practical) and error texts as PyTorch.
-Convolution, pooling, normalisation, the losses and most activations are primitives of
-``graphgrad.ops.nn`` (vectorised NumPy forwards, derivatives in graphgrad ops); the rest is composed
-from ordinary differentiable ops, so gradients of any order work everywhere.
+Convolution, pooling, normalisation, the losses and most activations are primitives of the op modules
+``conv``, ``pooling``, ``normalization``, ``activation`` and ``loss`` (vectorised NumPy forwards, derivatives in
+graphgrad ops); the rest is composed from ordinary differentiable ops, so gradients of any order work everywhere.
 
 Each family has its own module (``_activation``, ``_conv``/``_conv3d``, ``_pooling``, ``_normalization``,
 ``_dropout``, ``_loss``, ``_distance``, ``_linear``, ``_embedding``, ``_resampling``, ``_attention``);

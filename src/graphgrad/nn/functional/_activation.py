@@ -9,7 +9,7 @@ import numpy as np
 import graphgrad
 
 from ..._tensor import Tensor
-from ...ops import nn as _nn
+from ...ops import activation as activation_ops
 from ...ops._op import apply, apply_inplace
 from ._common import _const
 
@@ -38,7 +38,7 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
         raise ValueError("min_val cannot be greater than max_val")
     if isinstance(input, Tensor) and input._data.dtype == np.bool_:
         raise RuntimeError("Bool inputs not supported for hardtanh")
-    return _act(_nn.HARDTANH, input, inplace, min_val=min_val, max_val=max_val)
+    return _act(activation_ops.HARDTANH, input, inplace, min_val=min_val, max_val=max_val)
 
 
 def hardtanh_(input, min_val=-1.0, max_val=1.0):
@@ -49,7 +49,7 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     if not isinstance(negative_slope, (int, float, np.number, Tensor)):
         raise TypeError(f"leaky_relu(): argument 'negative_slope' (position 2) must be Number, not "
                         f"{type(negative_slope).__name__}")
-    return _act(_nn.LEAKY_RELU, input, inplace, negative_slope=negative_slope)
+    return _act(activation_ops.LEAKY_RELU, input, inplace, negative_slope=negative_slope)
 
 
 def leaky_relu_(input, negative_slope=0.01):
@@ -66,11 +66,11 @@ def prelu(input, weight):
         shape = (1,) * input._data.ndim if input._data.ndim else ()
     else:
         shape = (1, c) + (1,) * (input._data.ndim - 2)
-    return apply(_nn.PRELU, input, weight, channel_shape=shape)
+    return apply(activation_ops.PRELU, input, weight, channel_shape=shape)
 
 
 def elu(input, alpha=1.0, inplace=False):
-    return _act(_nn.ELU, input, inplace, alpha=alpha, scale=1.0, input_scale=1.0)
+    return _act(activation_ops.ELU, input, inplace, alpha=alpha, scale=1.0, input_scale=1.0)
 
 
 def elu_(input, alpha=1.0):
@@ -82,28 +82,28 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def selu(input, inplace=False):
-    return _act(_nn.ELU, input, inplace, alpha=_SELU_ALPHA, scale=_SELU_SCALE, input_scale=1.0)
+    return _act(activation_ops.ELU, input, inplace, alpha=_SELU_ALPHA, scale=_SELU_SCALE, input_scale=1.0)
 
 
 def celu(input, alpha=1.0, inplace=False):
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError")
-    return _act(_nn.CELU, input, inplace, alpha=alpha, scale=1.0, input_scale=1.0 / alpha)
+    return _act(activation_ops.CELU, input, inplace, alpha=alpha, scale=1.0, input_scale=1.0 / alpha)
 
 
 def gelu(input, approximate="none"):
     """``x * Phi(x)``, or its tanh approximation with ``approximate='tanh'``."""
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
-    return apply(_nn.GELU, input, approximate=approximate)
+    return apply(activation_ops.GELU, input, approximate=approximate)
 
 
 def silu(input, inplace=False):
-    return _act(_nn.SILU, input, inplace)
+    return _act(activation_ops.SILU, input, inplace)
 
 
 def mish(input, inplace=False):
-    return _act(_nn.MISH, input, inplace)
+    return _act(activation_ops.MISH, input, inplace)
 
 
 def sigmoid(input):
@@ -116,36 +116,36 @@ def tanh(input):
 
 def softplus(input, beta=1.0, threshold=20.0):
     """``log(1 + exp(beta * x)) / beta``, linear above ``threshold``."""
-    return apply(_nn.SOFTPLUS, input, beta=beta, threshold=threshold)
+    return apply(activation_ops.SOFTPLUS, input, beta=beta, threshold=threshold)
 
 
 def logsigmoid(input):
-    return apply(_nn.LOG_SIGMOID, input)
+    return apply(activation_ops.LOG_SIGMOID, input)
 
 
 def hardsigmoid(input, inplace=False):
-    return _act(_nn.HARDSIGMOID, input, inplace)
+    return _act(activation_ops.HARDSIGMOID, input, inplace)
 
 
 def hardswish(input, inplace=False):
-    return _act(_nn.HARDSWISH, input, inplace)
+    return _act(activation_ops.HARDSWISH, input, inplace)
 
 
 def threshold(input, threshold, value, inplace=False):
     """``x`` where ``x > threshold``, else ``value``."""
-    return _act(_nn.THRESHOLD, input, inplace, threshold=threshold, value=value)
+    return _act(activation_ops.THRESHOLD, input, inplace, threshold=threshold, value=value)
 
 
 def threshold_(input, threshold, value):
-    return _act(_nn.THRESHOLD, input, True, threshold=threshold, value=value)
+    return _act(activation_ops.THRESHOLD, input, True, threshold=threshold, value=value)
 
 
 def softshrink(input, lambd=0.5):
-    return apply(_nn.SOFTSHRINK, input, lambd=lambd)
+    return apply(activation_ops.SOFTSHRINK, input, lambd=lambd)
 
 
 def hardshrink(input, lambd=0.5):
-    return apply(_nn.HARDSHRINK, input, lambd=lambd)
+    return apply(activation_ops.HARDSHRINK, input, lambd=lambd)
 
 
 def softsign(input):
@@ -163,7 +163,7 @@ def glu(input, dim=-1):
     d = dim % input._data.ndim
     if input._data.shape[d] % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {input._data.shape[d]}")
-    return apply(_nn.GLU, input, dim=d)
+    return apply(activation_ops.GLU, input, dim=d)
 
 
 def _implicit_dim(name, input, dim, stacklevel):

@@ -1,9 +1,9 @@
 """1-D and 2-D convolutions and transposed convolutions: PyTorch's argument checks around the
-``ops.nn`` conv primitives (the 3-D ones are composed from these in ``_conv3d``)."""
+``ops.conv`` primitives (the 3-D ones are composed from these in ``_conv3d``)."""
 
 from __future__ import annotations
 
-from ...ops import nn as _nn
+from ...ops import conv as conv_ops
 from ._common import _ntuple, _shape, _torch_dtype_name
 
 
@@ -90,7 +90,7 @@ def _conv_nd(name, nd, input, weight, bias, stride, padding, dilation, groups):
     x, stride, dilation, pads = _conv_args(name, nd, input, weight, bias, stride, padding, dilation, groups)
     if nd == 1:
         stride, dilation, pads = (1,) + stride, (1,) + dilation, ((0, 0),) + pads
-    out = _nn.conv(x, weight, bias, stride=stride, padding=pads, dilation=dilation, groups=groups, nd=nd)
+    out = conv_ops.conv(x, weight, bias, stride=stride, padding=pads, dilation=dilation, groups=groups, nd=nd)
     return out if input._data.ndim == nd + 2 else out.squeeze(0)
 
 
@@ -143,7 +143,7 @@ def _conv_transpose_nd(name, nd, input, weight, bias, stride, padding, output_pa
     pads = tuple((p, p) for p in pad)
     if nd == 1:
         stride, dilation, pads = (1,) + stride, (1,) + dilation, ((0, 0),) + pads
-    out = _nn.conv_transpose(x, weight, bias, in_hw=out_hw, stride=stride, padding=pads, dilation=dilation,
+    out = conv_ops.conv_transpose(x, weight, bias, in_hw=out_hw, stride=stride, padding=pads, dilation=dilation,
                              groups=groups, nd=nd)
     return out if input._data.ndim == nd + 2 else out.squeeze(0)
 

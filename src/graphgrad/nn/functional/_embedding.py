@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.grad_mode import no_grad
-from ...ops import nn as _nn
+from ...ops import normalization as norm_ops
 from ...ops._op import apply
 from ._common import _const
 
@@ -37,7 +37,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
             big = norms > max_norm
             w[rows[big]] *= (max_norm / (norms[big] + 1e-7))[:, None].astype(w.dtype)
             weight._bump_version()
-    return apply(_nn.EMBEDDING, weight, idx=idx, padding_idx=padding_idx, scale_grad_by_freq=scale_grad_by_freq)
+    return apply(norm_ops.EMBEDDING, weight, idx=idx, padding_idx=padding_idx, scale_grad_by_freq=scale_grad_by_freq)
 
 
 def one_hot(tensor, num_classes=-1):

@@ -11,7 +11,7 @@ import graphgrad
 
 from ..._dtype import is_float_np
 from ..._size import size_text
-from ...ops import nn as _nn
+from ...ops import loss as loss_ops
 from ...ops._op import _torch_name, apply, broadcast_error
 from ._activation import log_softmax, logsigmoid, softplus
 from ._common import _const, _shape
@@ -102,7 +102,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     if weight is not None:
         return _weighted((input - target) ** 2, weight, reduction, True)
     _check_reduction(reduction)
-    return apply(_nn.MSE_LOSS, input, _float_target(target, input), reduction=reduction)
+    return apply(loss_ops.MSE_LOSS, input, _float_target(target, input), reduction=reduction)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
@@ -121,7 +121,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     _check_reduction(reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
-    return apply(_nn.SMOOTH_L1_LOSS, input, _float_target(target, input), reduction=reduction, beta=beta)
+    return apply(loss_ops.SMOOTH_L1_LOSS, input, _float_target(target, input), reduction=reduction, beta=beta)
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
@@ -130,10 +130,10 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     if weight is not None:
-        return _weighted(apply(_nn.HUBER_LOSS, input, _float_target(target, input), reduction="none", delta=delta),
+        return _weighted(apply(loss_ops.HUBER_LOSS, input, _float_target(target, input), reduction="none", delta=delta),
                          weight, reduction, False)
     _check_reduction(reduction)
-    return apply(_nn.HUBER_LOSS, input, _float_target(target, input), reduction=reduction, delta=delta)
+    return apply(loss_ops.HUBER_LOSS, input, _float_target(target, input), reduction=reduction, delta=delta)
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
@@ -150,7 +150,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     w = None
     if weight is not None:
         w = np.broadcast_to(weight._data, np.broadcast_shapes(weight._data.shape, target._data.shape))
-    return apply(_nn.BCE_LOSS, input, _float_target(target, input), reduction=reduction, weight=w)
+    return apply(loss_ops.BCE_LOSS, input, _float_target(target, input), reduction=reduction, weight=w)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
@@ -171,7 +171,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
                 np.broadcast_shapes(a.shape, input._data.shape)
             except ValueError:
                     raise broadcast_error(input._data.shape, a.shape) from None
-    return apply(_nn.BCE_WITH_LOGITS, input, _float_target(target, input), reduction=reduction, weight=w,
+    return apply(loss_ops.BCE_WITH_LOGITS, input, _float_target(target, input), reduction=reduction, weight=w,
                  pos_weight=pw)
 
 
@@ -211,7 +211,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     unbatched = input._data.ndim == 1
     if unbatched:
         x, t = input.unsqueeze(0), t.reshape(1)
-    out = apply(_nn.NLL_LOSS, x, target=t, weight=None if weight is None else weight._data.astype(x._data.dtype),
+    out = apply(loss_ops.NLL_LOSS, x, target=t, weight=None if weight is None else weight._data.astype(x._data.dtype),
                 ignore_index=ignore_index, reduction=reduction)
     return out.squeeze(0) if unbatched and reduction == "none" else out
 

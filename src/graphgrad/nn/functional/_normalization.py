@@ -8,7 +8,7 @@ import numpy as np
 
 from ..._size import size_text
 from ...autograd.grad_mode import no_grad
-from ...ops import nn as _nn
+from ...ops import normalization as norm_ops
 from ._common import _shape
 from ._pooling import avg_pool2d
 from ._resampling import pad
@@ -44,7 +44,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     axes = (0,) + tuple(range(2, x._data.ndim))
     affine = (1, c) + (1,) * (x._data.ndim - 2)
     if training:
-        mean, var = _nn._moments(x._data, axes)
+        mean, var = norm_ops._moments(x._data, axes)
         stats = (mean, 1.0 / np.sqrt(var + eps))
         if running_mean is not None and momentum is not None:
             with no_grad():
@@ -63,7 +63,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         rv = running_var._data.astype(np.float64).reshape(affine)
         stats = (rm, 1.0 / np.sqrt(rv + eps))
         fixed = True
-    return _nn.normalize_op(_nn.BATCH_NORM, x, weight, bias, stat_shape=x._data.shape, axes=axes,
+    return norm_ops.normalize_op(norm_ops.BATCH_NORM, x, weight, bias, stat_shape=x._data.shape, axes=axes,
                             affine_shape=affine, eps=eps, stats=stats if fixed else None,
                             **({} if fixed else {"precomputed": stats}))
 
@@ -119,7 +119,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
                                f"{_shape(t)} and normalized_shape = {list(ns)}")
     lead = shape[:len(shape) - k]
     stat_shape = tuple(lead) + (int(np.prod(ns)) if ns else 1,)
-    return _nn.normalize_op(_nn.LAYER_NORM, input, weight, bias, stat_shape=stat_shape, axes=(-1,),
+    return norm_ops.normalize_op(norm_ops.LAYER_NORM, input, weight, bias, stat_shape=stat_shape, axes=(-1,),
                             affine_shape=ns, eps=eps)
 
 
@@ -137,7 +137,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
             raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, "
                                f"but got {name} of shape {_shape(t)} and input of shape {list(shape)}")
     stat_shape = (n, num_groups, input._data.size // max(n * num_groups, 1))
-    return _nn.normalize_op(_nn.GROUP_NORM, input, weight, bias, stat_shape=stat_shape, axes=(-1,),
+    return norm_ops.normalize_op(norm_ops.GROUP_NORM, input, weight, bias, stat_shape=stat_shape, axes=(-1,),
                             affine_shape=(1, c) + (1,) * (len(shape) - 2), eps=eps)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...ops import nn as _nn
+from ...ops import pooling as pooling_ops
 from ...ops._op import apply
 from ._common import _const, _ntuple, _shape
 
@@ -47,13 +47,13 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     k, s, p, d = _pool_args("max_pool2d", input, kernel_size, stride, padding, dilation)
     x = input if input._data.ndim == 4 else input.unsqueeze(0)
     kw = dict(k_hw=k, stride=s, padding=p, dilation=d, ceil_mode=bool(ceil_mode))
-    out_hw, _ = _nn._pool_geometry(x._data.shape[2:], k, s, p, d, ceil_mode)
+    out_hw, _ = pooling_ops._pool_geometry(x._data.shape[2:], k, s, p, d, ceil_mode)
     _check_pool_output(x, out_hw)
-    out = apply(_nn.MAX_POOL, x, **kw)
+    out = apply(pooling_ops.MAX_POOL, x, **kw)
     if return_indices:
         node = out._grad_fn
-        args = node.state if node is not None else _nn.max_pool_np(x._data, **kw)[1]
-        idx = _const(_nn.max_pool_indices(args, x._data.shape[2:], **kw))
+        args = node.state if node is not None else pooling_ops.max_pool_np(x._data, **kw)[1]
+        idx = _const(pooling_ops.max_pool_indices(args, x._data.shape[2:], **kw))
     if input._data.ndim == 3:
         out = out.squeeze(0)
         if return_indices:
@@ -86,11 +86,12 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
         raise RuntimeError("divisor must be not zero")
     x = input if input._data.ndim == 4 else input.unsqueeze(0)
     in_hw = x._data.shape[2:]
-    out_hw, _ = _nn._pool_geometry(in_hw, k, s, p, d, ceil_mode)
+    out_hw, _ = pooling_ops._pool_geometry(in_hw, k, s, p, d, ceil_mode)
     _check_pool_output(x, out_hw)
-    scale = _nn.avg_pool_divisor(in_hw, k, s, p, ceil_mode, count_include_pad, divisor_override, x._data.dtype)
-    out = apply(_nn.AVG_POOL, x, in_hw=in_hw, k_hw=k, stride=s, padding=p, dilation=d, ceil_mode=bool(ceil_mode),
-                scale=scale)
+    scale = pooling_ops.avg_pool_divisor(in_hw, k, s, p, ceil_mode, count_include_pad, divisor_override,
+                                         x._data.dtype)
+    out = apply(pooling_ops.AVG_POOL, x, in_hw=in_hw, k_hw=k, stride=s, padding=p, dilation=d,
+                ceil_mode=bool(ceil_mode), scale=scale)
     return out if input._data.ndim == 4 else out.squeeze(0)
 
 
@@ -118,8 +119,8 @@ def adaptive_avg_pool2d(input, output_size):
     if (oh, ow) == (1, 1):
         return input.mean((-2, -1), keepdim=True)
     dt = input._data.dtype
-    mats = (_nn.adaptive_avg_matrix(h, oh, dt), _nn.adaptive_avg_matrix(w, ow, dt))
-    return apply(_nn.separable_op("AdaptiveAvgPool2DBackward0"), input, mats=mats)
+    mats = (pooling_ops.adaptive_avg_matrix(h, oh, dt), pooling_ops.adaptive_avg_matrix(w, ow, dt))
+    return apply(pooling_ops.separable_op("AdaptiveAvgPool2DBackward0"), input, mats=mats)
 
 
 def adaptive_avg_pool1d(input, output_size):

@@ -7,7 +7,9 @@ import warnings
 
 import numpy as np
 
-from ...ops import nn as _nn
+from ...ops import conv as conv_ops
+from ...ops import normalization as norm_ops
+from ...ops import pooling as pooling_ops
 from ...ops._op import apply
 from ._common import _ntuple
 from ._pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
@@ -47,7 +49,7 @@ def pad(input, pad, mode="constant", value=None):
                            f"padding length {len(pad)} and input of dimension {len(shape)}")
     pairs = tuple((pad[2 * i], pad[2 * i + 1]) for i in range(nd))[::-1]  # first padded dim first
     if mode == "constant":
-        return apply(_nn.CONSTANT_PAD, input, pads=pairs, value=0.0 if value is None else value)
+        return apply(norm_ops.CONSTANT_PAD, input, pads=pairs, value=0.0 if value is None else value)
     if mode not in ("reflect", "replicate", "circular"):
         raise NotImplementedError(f"Unrecognised padding mode {mode}")
     if value is not None and value != 0:
@@ -61,7 +63,7 @@ def pad(input, pad, mode="constant", value=None):
     idxs = tuple(_pad_index(mode, shape[first + i], a, b, first + i, shape) for i, (a, b) in enumerate(pairs))
     name = {"reflect": f"ReflectionPad{nd}DBackward0", "replicate": f"ReplicationPad{nd}DBackward0",
             "circular": "CopySlices"}[mode]
-    return apply(_nn.index_pad_op(name), input, idxs=idxs, sizes=tuple(shape[first:]))
+    return apply(norm_ops.index_pad_op(name), input, idxs=idxs, sizes=tuple(shape[first:]))
 
 
 def _image_shape(name, input):
@@ -80,7 +82,7 @@ def pixel_shuffle(input, upscale_factor):
     if shape[-3] % (r * r):
         raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of "
                            f"upscale_factor, but input.size(-3)={shape[-3]} is not divisible by {r * r}")
-    return apply(_nn.PIXEL_SHUFFLE, input, r=r)
+    return apply(norm_ops.PIXEL_SHUFFLE, input, r=r)
 
 
 def pixel_unshuffle(input, downscale_factor):
@@ -91,7 +93,7 @@ def pixel_unshuffle(input, downscale_factor):
         if shape[i] % r:
             raise RuntimeError(f"pixel_unshuffle expects {name} to be divisible by downscale_factor, but input.size"
                                f"({i})={shape[i]} is not divisible by {r}")
-    return apply(_nn.PIXEL_UNSHUFFLE, input, r=r)
+    return apply(norm_ops.PIXEL_UNSHUFFLE, input, r=r)
 
 
 _INTERP_NAMES = {"nearest": "UpsampleNearest{}DBackward0", "nearest-exact": "UpsampleNearestExact{}DBackward0",
@@ -155,14 +157,15 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         if dim == 2:
             return adaptive_avg_pool2d(input, out_sizes)
     if mode in ("nearest", "nearest-exact"):
-        mats = tuple(_nn.nearest_matrix(in_sizes[i], out_sizes[i], scales[i], dt, mode == "nearest-exact")
+        mats = tuple(pooling_ops.nearest_matrix(in_sizes[i], out_sizes[i], scales[i], dt, mode == "nearest-exact")
                      for i in range(dim))
     elif mode in ("linear", "bilinear", "trilinear"):
-        mats = tuple(_nn.linear_matrix(in_sizes[i], out_sizes[i], scales[i], align_corners, dt) for i in range(dim))
+        mats = tuple(pooling_ops.linear_matrix(in_sizes[i], out_sizes[i], scales[i], align_corners, dt)
+                     for i in range(dim))
     else:
         raise NotImplementedError(f"Input Error: mode {mode!r} is not supported by graphgrad's interpolate")
     name = _INTERP_NAMES.get(mode, "UpsampleTrilinear3DBackward0").format(dim)
-    return apply(_nn.separable_op(name), input, mats=mats)
+    return apply(pooling_ops.separable_op(name), input, mats=mats)
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
@@ -189,12 +192,12 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
         raise RuntimeError(f"Input Error: Only 3D or 4D input Tensors are supported (got {input._data.ndim}D)")
     k, d, p, s = (_ntuple(v, 2) for v in (kernel_size, dilation, padding, stride))
     x = input if input._data.ndim == 4 else input.unsqueeze(0)
-    blocks = _nn._blocks(x._data.shape[2:], k, d, p, s)
+    blocks = conv_ops._blocks(x._data.shape[2:], k, d, p, s)
     if any(b <= 0 for b in blocks):
         raise RuntimeError(f"Given input with spatial size {list(x._data.shape[2:])}, kernel_size={k}, dilation={d}, "
                            f"padding={p}, calculated shape of the array of sliding blocks as {list(blocks)}, but its "
                            "components must be at least one.")
-    out = apply(_nn.UNFOLD, x, k_hw=k, dilation=d, padding=p, stride=s)
+    out = apply(conv_ops.UNFOLD, x, k_hw=k, dilation=d, padding=p, stride=s)
     return out if input._data.ndim == 4 else out.squeeze(0)
 
 
@@ -209,11 +212,11 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     if ckk % (k[0] * k[1]):
         raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product of kernel_size, but "
                            f"got input.size(1)={ckk} and kernel_size={k}.")
-    blocks = _nn._blocks(o, k, d, p, s)
+    blocks = conv_ops._blocks(o, k, d, p, s)
     if blocks[0] * blocks[1] != length:
         raise RuntimeError(f"Given output_size={o}, kernel_size={k}, dilation={d}, padding={p}, stride={s}, expected "
                            f"size of input's dimension 2 to match the calculated number of sliding blocks "
                            f"{blocks[0]} * {blocks[1]} = {blocks[0] * blocks[1]}, but got input.size(2)={length}.")
-    out = apply(_nn.FOLD, x, out_hw=o, k_hw=k, dilation=d, padding=p, stride=s)
+    out = apply(conv_ops.FOLD, x, out_hw=o, k_hw=k, dilation=d, padding=p, stride=s)
     return out if input._data.ndim == 3 else out.squeeze(0)
 
