@@ -81,8 +81,17 @@ def numel(t):
     return t.numel()
 
 
-def result_type(a, b):
-    return _dtype.result_type(a, b)
+def result_type(tensor, other):
+    """The dtype an op on ``tensor`` and ``other`` (tensors or numbers) computes in.
+
+    >>> import graphgrad
+    >>> graphgrad.result_type(graphgrad.tensor([1, 2]), 1.0)
+    graphgrad.float32
+    """
+    for x in (tensor, other):  # (not all(): graphgrad.all is the tensor reduction here)
+        if not isinstance(x, (Tensor, *_dtype._NUMBERS)):
+            raise ops._args._combination_error("result_type", (tensor, other), {})
+    return _dtype.result_type(tensor, other)
 
 
 def can_cast(from_, to):

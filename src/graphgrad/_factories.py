@@ -9,6 +9,7 @@ import numpy as np
 from . import _dtype, _runtime
 from . import _random_kernels as K
 from ._device import check_device
+from ._from_python import as_array, infer_dtype
 from ._tensor import Tensor
 from .autograd.grad_mode import no_grad
 from .autograd.graph import _Sites, user_site
@@ -50,54 +51,6 @@ def _size(size):
     return size
 
 
-def _infer(data):
-    """The dtype PyTorch infers for nested Python data: bool < int64 < default float."""
-    if isinstance(data, Tensor):
-        return data._data.dtype
-    if isinstance(data, np.ndarray):
-        return data.dtype
-    if isinstance(data, (bool, np.bool_)):
-        return np.dtype(bool)
-    if isinstance(data, (int, np.integer)):
-        return np.dtype(np.int64) if not isinstance(data, np.integer) else np.dtype(data.dtype)
-    if isinstance(data, (float, np.floating)):
-        return _dtype.get_default_dtype().np if not isinstance(data, np.floating) else np.dtype(data.dtype)
-    if isinstance(data, (list, tuple)):
-        kinds = [_infer(x) for x in data]
-        if not kinds:
-            return _dtype.get_default_dtype().np
-        out = kinds[0]
-        for k in kinds[1:]:
-            if k != out:
-                out = _dtype.promote_types(_dtype.from_numpy_dtype(out), _dtype.from_numpy_dtype(k)).np
-        return out
-    raise TypeError(f"Could not infer dtype of {type(data).__name__}")
-
-
-def _to_array(data):
-    if isinstance(data, Tensor):
-        return data._data
-    if isinstance(data, (list, tuple)) and any(isinstance(x, (Tensor, list, tuple)) for x in data):
-        _check_ragged(data)
-        return np.array([_to_array(x) for x in data])
-    return np.asarray(data)
-
-
-def _check_ragged(data, dim=0):
-    """PyTorch's ValueError for nested lists of unequal lengths."""
-    seqs = [x for x in data if isinstance(x, (list, tuple))]
-    if not seqs:
-        return
-    n = len(seqs[0])
-    for x in data:
-        if not isinstance(x, (list, tuple)):
-            raise TypeError(f"'{type(seqs[0]).__name__}' object cannot be interpreted as an integer")
-        if len(x) != n:
-            raise ValueError(f"expected sequence of length {n} at dim {dim + 1} (got {len(x)})")
-    for x in data:
-        _check_ragged(x, dim + 1)
-
-
 @export("tensor", method=False)
 def tensor(data, *, dtype=None, device=None, requires_grad=False):
     """A new tensor that copies ``data`` (a number, nested lists, an ndarray or a tensor).
@@ -117,8 +70,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False):
         arr = data._data.copy()
     else:
         # with an explicit dtype, convert once (0.3 as float64 must not pass through float32)
-        dt = _dtype.to_dtype(dtype).np if dtype is not None else _infer(data)
-        arr = np.array(_to_array(data), dtype=dt)
+        dt = _dtype.to_dtype(dtype).np if dtype is not None else infer_dtype(data)
+        arr = np.array(as_array(data), dtype=dt)
     if dtype is not None:
         arr = arr.astype(_dtype.to_dtype(dtype).np, copy=False)
     _dtype.from_numpy_dtype(arr.dtype)  # rejects unsupported dtypes with PyTorch's message
@@ -187,7 +140,7 @@ def empty(*size, dtype=None, device=None, requires_grad=False, layout=None, memo
 @export("full", method=False)
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None):
     if dtype is None:
-        dtype = _dtype.from_numpy_dtype(_infer(fill_value))
+        dtype = _dtype.from_numpy_dtype(infer_dtype(fill_value))
     return _filled(fill_value, (tuple(size),), dtype, requires_grad, device, layout=layout)
 
 

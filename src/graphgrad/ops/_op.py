@@ -18,6 +18,7 @@ import numpy as np
 from .. import _dtype
 from .._core.modes import modes
 from .._dtype import bfloat16, get_default_dtype, is_float_np, result_type
+from .._from_python import from_data
 from .._size import summed_dims  # noqa: F401 (imported from here by the op families)
 from .._tensor import Tensor
 from ..autograd import explain
@@ -663,17 +664,11 @@ def as_tensor_like(x, like):
         except OverflowError:  # int8 tensor * 1000: PyTorch wraps the number around, as a C cast does
             arr = np.array(x).astype(dt)
         return Tensor._make(arr, False, None)
-    return Tensor._make(np.asarray(x), False, None) if isinstance(x, np.ndarray) else _tensor_from(x)
+    return Tensor._make(np.asarray(x), False, None) if isinstance(x, np.ndarray) else from_data(x)
 
 
 def _float_np():
     return _dtype._default_float.np
-
-
-def _tensor_from(x):
-    from .._factories import tensor
-
-    return tensor(x)
 
 
 # --- the public surface: functions in ``graphgrad.*`` and methods on Tensor -----------------------
