@@ -12,7 +12,7 @@ tensor([2., 4.])
 
 import sys as _sys
 
-from . import _dtype, _repr, autograd, cuda, ops
+from . import _dtype, _repr, _tensor, autograd, cuda, ops
 from . import random as _random
 from ._device import device
 from ._dtype import (
@@ -55,6 +55,7 @@ from ._dtype import bfloat16, cdouble, cfloat, chalf, complex32, complex64, comp
 
 
 def _bind_ops():
+    _tensor.explain, _tensor.refresh_view, _tensor.cast = autograd.explain, ops._op.refresh_view, ops.elementwise.cast
     for name, fn in ops.METHODS.items():
         setattr(Tensor, name, fn)
     for name, fn in _OPERATORS.items():

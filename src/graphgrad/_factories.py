@@ -10,9 +10,10 @@ from . import _dtype, _runtime
 from . import _random_kernels as K
 from ._device import check_device
 from ._from_python import as_array, infer_dtype
-from ._tensor import Tensor
+from ._tensor import Tensor, factory_requires_grad
 from .autograd.grad_mode import no_grad
 from .autograd.graph import _Sites, user_site
+from .ops._args import missing_args_error
 from .ops._keywords import PIN_MEMORY_ERROR
 from .ops._op import Op, _torch_name, apply_inplace, export
 from .random import generator_or_default
@@ -80,6 +81,56 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False):
         source = "tensor" if isinstance(data, Tensor) else "array" if isinstance(data, np.ndarray) else "numbers"
         t._ensure_extra().made = ("tensor", user_site(2), source)
     return t
+
+
+# --- Tensor.new_*: tensors like the factories make, with this tensor's dtype unless told otherwise ---------
+@export("new_tensor", function=False)
+def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+    """``x.new_tensor(data)``: ``graphgrad.tensor(data)`` in ``x``'s dtype.
+
+    >>> import graphgrad
+    >>> graphgrad.ones(1, dtype=graphgrad.float64).new_tensor([1, 2]).dtype
+    graphgrad.float64
+    """
+    return tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+
+
+def _new_filled(self, fill, size, dtype, requires_grad, device, name):
+    if not size:  # x.new_zeros(): the size is required (x.new_zeros(()) is a 0-d tensor)
+        raise missing_args_error(name, ["size"])
+    if device is not None:
+        check_device(device)
+    dt = _dtype.to_dtype(dtype).np if dtype is not None else self._data.dtype
+    t = Tensor._make(np.full(_size(size), fill, dtype=dt), False, None)
+    return factory_requires_grad(t) if requires_grad else t
+
+
+@export("new_zeros", function=False)
+def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+    """``x.new_zeros(2, 3)``: zeros in ``x``'s dtype.
+
+    >>> import graphgrad
+    >>> graphgrad.ones(1, dtype=graphgrad.int32).new_zeros(2)
+    tensor([0, 0], dtype=graphgrad.int32)
+    """
+    return _new_filled(self, 0, size, dtype, requires_grad, device, "new_zeros")
+
+
+@export("new_ones", function=False)
+def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+    return _new_filled(self, 1, size, dtype, requires_grad, device, "new_ones")
+
+
+@export("new_empty", function=False)
+def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+    return _new_filled(self, 0, size, dtype, requires_grad, device, "new_empty")
+
+
+@export("new_full", function=False)
+def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"new_full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
+    return _new_filled(self, fill_value, (tuple(size),), dtype, requires_grad, device, "new_zeros")
 
 
 @export("as_tensor", method=False)

@@ -310,11 +310,11 @@ class Tensor:
     def neg_(self, **kw) -> Any: ...  # ops/elementwise.py
     def negative(self) -> Any: ...  # ops/elementwise.py
     def nelement(self) -> Any: ...  # _tensor.py
-    def new_empty(self, *size, dtype=None, device=None, requires_grad=False) -> Any: ...  # _tensor.py
-    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False) -> Any: ...  # _tensor.py
-    def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> Any: ...  # _tensor.py
-    def new_tensor(self, data, dtype=None, device=None, requires_grad=False) -> Any: ...  # _tensor.py
-    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> Any: ...  # _tensor.py
+    def new_empty(self, *args, **kwargs) -> Any: ...  # ops/_args.py
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False) -> Any: ...  # _factories.py
+    def new_ones(self, *args, **kwargs) -> Any: ...  # ops/_args.py
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False) -> Any: ...  # _factories.py
+    def new_zeros(self, *args, **kwargs) -> Any: ...  # ops/_args.py
     def nonzero(self, *, as_tuple=False) -> Any: ...  # ops/index.py
     def norm(self, p='fro', dim=None, keepdim=False, dtype=None) -> Any: ...  # ops/reduce.py
     def normal_(self, *args, generator=None, **kwargs) -> Any: ...  # _factories.py
