@@ -10,10 +10,10 @@ graph-lifetime rules and the same errors.
 tensor([2., 4.])
 """
 
-import sys as _sys
 
 from . import _dtype, _repr, _tensor, autograd, cuda, ops
 from . import random as _random
+from ._core.layouts import strided
 from ._device import device
 from ._dtype import (
     bool_ as bool,
@@ -46,6 +46,7 @@ from .autograd.grad_mode import (
 )
 from .ops.operators import OPERATORS as _OPERATORS
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .sparse import sparse_coo  # (its exports, sparse_coo_tensor and Tensor.to_sparse, are bound with the ops)
 from .version import __version__  # noqa: E402
 
 half, float, double = float16, float32, float64
@@ -155,6 +156,3 @@ from .amp.autocast_mode import (  # noqa: E402
     is_autocast_cpu_enabled,
     is_autocast_enabled,
 )
-
-sparse.install(_sys.modules[__name__])  # sparse_coo_tensor, to_sparse, mm/matmul/add with a sparse operand
-amp.autocast_mode.install(_sys.modules[__name__])  # matmul, linear, conv, ... cast under autocast

@@ -8,6 +8,8 @@ import numpy as np
 
 from . import _dtype, _runtime
 from . import _random_kernels as K
+from ._core import layouts
+from ._core.layouts import strided
 from ._device import check_device
 from ._from_python import as_array, infer_dtype
 from ._tensor import Tensor, factory_requires_grad
@@ -17,7 +19,6 @@ from .ops._args import missing_args_error
 from .ops._keywords import PIN_MEMORY_ERROR
 from .ops._op import Op, _torch_name, apply_inplace, export
 from .random import generator_or_default
-from .sparse import sparse_coo_tensor
 
 
 def _resolve(dtype, default=None):
@@ -155,14 +156,11 @@ def from_numpy(ndarray):
     return t
 
 
-def _filled(value, size, dtype, requires_grad, device, default=None, layout=None):
-    if layout is not None and layout.name == "sparse_coo":  # an all-zero sparse tensor: no nonzeros at all
-        if value != 0:
-            raise RuntimeError("full(...) is not implemented for sparse layout")
-
-        shape = _size(size)
-        return sparse_coo_tensor(np.zeros((len(shape), 0), np.int64), np.zeros(0, _resolve(dtype, default)), shape,
-                                 device=device, requires_grad=requires_grad)
+def _filled(value, size, dtype, requires_grad, device, default=None, layout=None, name="zeros"):
+    if layout is not None and layout is not strided:  # zeros(..., layout=graphgrad.sparse_coo): its layout makes it
+        if not isinstance(layout, layouts.layout):
+            raise TypeError(f"{name}(): argument 'layout' must be torch.layout, not {type(layout).__name__}")
+        return layout.filled(value, _size(size), _resolve(dtype, default), device, requires_grad)
     return _finish(np.full(_size(size), value, dtype=_resolve(dtype, default)), requires_grad, device)
 
 
@@ -178,21 +176,21 @@ def zeros(*size, dtype=None, device=None, requires_grad=False, layout=None):
 
 @export("ones", method=False)
 def ones(*size, dtype=None, device=None, requires_grad=False, layout=None):
-    return _filled(1, size, dtype, requires_grad, device, layout=layout)
+    return _filled(1, size, dtype, requires_grad, device, layout=layout, name="ones")
 
 
 @export("empty", method=False)
 def empty(*size, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None):
     if memory_format is not None and memory_format.name == "preserve_format":
         raise RuntimeError("unsupported memory format Preserve")
-    return _filled(0, size, dtype, requires_grad, device, layout=layout)
+    return _filled(0, size, dtype, requires_grad, device, layout=layout, name="empty")
 
 
 @export("full", method=False)
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None):
     if dtype is None:
         dtype = _dtype.from_numpy_dtype(infer_dtype(fill_value))
-    return _filled(fill_value, (tuple(size),), dtype, requires_grad, device, layout=layout)
+    return _filled(fill_value, (tuple(size),), dtype, requires_grad, device, layout=layout, name="full")
 
 
 def _like(fn):

@@ -13,6 +13,7 @@ import numpy as np
 from . import _dtype
 from ._core.hooks import HookDict as _HookDict
 from ._core.hooks import RemovableHandle
+from ._core.layouts import strided
 from ._core.modes import InferenceBox, check_inference_inplace, modes
 from ._core.sites import _Sites, order, user_site
 from ._device import check_device, device
@@ -183,12 +184,10 @@ class Tensor:
     # what kind of tensor this is, as PyTorch reports it: a dense tensor on the CPU
     is_cuda = is_mps = is_xpu = is_ipu = is_xla = is_mtia = is_maia = is_hpu = is_meta = is_vulkan = property(
         lambda self: False)
-    is_mkldnn = is_quantized = is_nested = property(lambda self: False)
+    is_mkldnn = is_quantized = is_nested = is_sparse = property(lambda self: False)
     is_cpu = property(lambda self: True)
 
-    @property
-    def layout(self):
-        return "strided"
+    layout = property(lambda self: strided)  # a SparseTensor says sparse_coo
 
     def is_floating_point(self):
         return _dtype.is_float_np(self._data.dtype)
@@ -407,6 +406,10 @@ class Tensor:
         self._data = value._data
 
     # --- conversion -------------------------------------------------------------------------------
+    def to_dense(self, dtype=None, *, masked_grad=None):
+        """The tensor itself: it is dense already (a SparseTensor makes its dense form)."""
+        return self if dtype is None else self.to(dtype)
+
     def numpy(self, force=False):
         if self.requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "

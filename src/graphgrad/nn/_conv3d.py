@@ -12,12 +12,14 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor
+from ..ops._autocast import autocast_rule
 from ..ops.shape import cat
 from . import functional as F  # (functional imports this module at its end, once its helpers exist)
 
 __all__ = ["conv3d", "conv_transpose3d"]
 
 
+@autocast_rule
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3-D cross-correlation over (N, C, D, H, W) or (C, D, H, W); ``padding`` may be 'same' or 'valid'.
 
@@ -45,6 +47,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return out if input.dim() == 5 else out.squeeze(0)
 
 
+@autocast_rule
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """3-D transposed convolution (the gradient of conv3d with respect to its input); weight (C_in, C_out / groups,
     kD, kH, kW).

@@ -27,6 +27,7 @@ from .._dtype import is_float_np
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ..ops import nn as _nn
+from ..ops._autocast import autocast_rule
 from ..ops._op import _torch_name, apply, apply_inplace
 from .attention import cpu_kernel_enabled
 
@@ -101,6 +102,7 @@ def _apply_reduction(loss, reduction):
 
 
 # --- linear ---------------------------------------------------------------------------------------
+@autocast_rule
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias`` (AddmmBackward0 for 2-D input, as PyTorch records it).
 
@@ -238,11 +240,13 @@ def _conv_nd(name, nd, input, weight, bias, stride, padding, dilation, groups):
     return out if input._data.ndim == nd + 2 else out.squeeze(0)
 
 
+@autocast_rule
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D cross-correlation over (N, C, L) or (C, L); ``padding`` may be 'same' or 'valid'."""
     return _conv_nd("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
 
+@autocast_rule
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D cross-correlation over (N, C, H, W) or (C, H, W), as one BLAS matmul of the im2col matrix.
 
@@ -297,12 +301,14 @@ def _conv_transpose_nd(name, nd, input, weight, bias, stride, padding, output_pa
     return out if input._data.ndim == nd + 2 else out.squeeze(0)
 
 
+@autocast_rule
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """1-D transposed convolution (the gradient of conv1d with respect to its input)."""
     return _conv_transpose_nd("conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding, groups,
                               dilation)
 
 
+@autocast_rule
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """2-D transposed convolution; weight is (C_in, C_out / groups, kH, kW)."""
     return _conv_transpose_nd("conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding, groups,
@@ -977,6 +983,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     return out if input._data.ndim == 3 else out.squeeze(0)
 
 
+@autocast_rule
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
                                  enable_gqa=False):
     """``softmax(q @ k^T * scale + mask) @ v`` (composed, like PyTorch's math reference implementation).
@@ -1079,6 +1086,7 @@ def leaky_relu_(input, negative_slope=0.01):
     return leaky_relu(input, negative_slope, True)
 
 
+@autocast_rule
 def prelu(input, weight):
     """``max(0, x) + weight * min(0, x)`` with one weight per channel (dim 1) or a single one."""
     c = input._data.shape[1] if input._data.ndim >= 2 else 1
@@ -1251,6 +1259,7 @@ def _weighted(loss_none, weight, reduction, mean_by_weight):
     raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', 'mean', 'sum'.")
 
 
+@autocast_rule
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error (MseLossBackward0).
 
@@ -1271,6 +1280,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     return apply(_nn.MSE_LOSS, input, _float_target(target, input), reduction=reduction)
 
 
+@autocast_rule
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean absolute error (composed: ``(input - target).abs().mean()``, as PyTorch)."""
     input, target = _broadcast_pair(input, target)
@@ -1280,6 +1290,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     return _apply_reduction((input - target).abs(), reduction)
 
 
+@autocast_rule
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """Quadratic below ``beta``, linear above (SmoothL1LossBackward0)."""
     input, target = _broadcast_pair(input, target)
@@ -1290,6 +1301,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     return apply(_nn.SMOOTH_L1_LOSS, input, _float_target(target, input), reduction=reduction, beta=beta)
 
 
+@autocast_rule
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """Quadratic below ``delta``, ``delta``-scaled linear above (HuberLossBackward0)."""
     input, target = _broadcast_pair(input, target)
@@ -1302,6 +1314,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     return apply(_nn.HUBER_LOSS, input, _float_target(target, input), reduction=reduction, delta=delta)
 
 
+@autocast_rule
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """``-(t log x + (1 - t) log(1 - x))``, each log clamped at -100 as PyTorch."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -1319,6 +1332,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return apply(_nn.BCE_LOSS, input, _float_target(target, input), reduction=reduction, weight=w)
 
 
+@autocast_rule
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
                                      pos_weight=None):
     """Sigmoid + binary cross entropy in one numerically stable op; ``pos_weight`` scales the positive term."""
@@ -1361,6 +1375,7 @@ def _class_target_checks(input, target):
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
 
 
+@autocast_rule
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log-likelihood of the class indices ``target`` under log-probabilities ``input`` (N, C, ...)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -1384,6 +1399,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     return out.squeeze(0) if unbatched and reduction == "none" else out
 
 
+@autocast_rule
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
                   label_smoothing=0.0):
     """``nll_loss(log_softmax(input, 1), target)``; ``target`` holds class indices or class probabilities.
@@ -1440,6 +1456,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     return (1 - label_smoothing) * loss + ret * (label_smoothing / c)
 
 
+@autocast_rule
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """Kullback-Leibler divergence of ``target`` from ``exp(input)`` (input holds log-probabilities)."""
     if size_average is not None or reduce is not None:
@@ -1489,6 +1506,7 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     return graphgrad.norm(x1 - x2 + eps, p, d, keepdim)
 
 
+@autocast_rule
 def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
     reduction = _legacy_reduction(size_average, reduce, reduction)
     d = 1 if input1._data.ndim == 2 else 0
@@ -1502,6 +1520,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     return _apply_reduction(out, reduction)
 
 
+@autocast_rule
 def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if input1._data.ndim != input2._data.ndim or input1._data.ndim != target._data.ndim:
@@ -1511,6 +1530,7 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
     return _apply_reduction((-target * (input1 - input2) + margin).clamp_min(0), reduction)
 
 
+@autocast_rule
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
     reduction = _legacy_reduction(size_average, reduce, reduction)
     zeros = input * 0
@@ -1519,6 +1539,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     return _apply_reduction(out, reduction)
 
 
+@autocast_rule
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     reduction = _legacy_reduction(size_average, reduce, reduction)
     return _apply_reduction(softplus(-input * target), reduction)
@@ -1534,6 +1555,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     return _apply_reduction(loss, reduction)
 
 
+@autocast_rule
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
                      reduction="mean"):
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -1571,6 +1593,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     return _apply_reduction(loss, reduction)
 
 
+@autocast_rule
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
                         reduce=None, reduction="mean"):
     reduction = _legacy_reduction(size_average, reduce, reduction)

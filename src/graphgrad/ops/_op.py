@@ -25,6 +25,7 @@ from ..autograd import explain
 from ..autograd.explain import note_cut
 from ..autograd.graph import Node, _Sites, node_class, raw_site, user_site
 from ._args import checked  # PyTorch's TypeError for wrongly typed arguments
+from ._autocast import autocast_rule
 
 REGISTRY: dict[str, Op] = {}
 
@@ -677,14 +678,15 @@ METHODS: dict = {}
 
 
 def export(*names, method=True, function=True):
-    """Publish a function as ``graphgrad.<name>`` and/or ``Tensor.<name>`` (first name is canonical)."""
+    """Publish a function as ``graphgrad.<name>`` and/or ``Tensor.<name>`` (first name is canonical), with
+    PyTorch's argument checks and, for the names on PyTorch's autocast lists, autocast's rule."""
 
     def deco(fn):
         for n in names or (fn.__name__,):
             if function:
-                FUNCTIONS[n] = checked(fn, n, method=False)
+                FUNCTIONS[n] = autocast_rule(checked(fn, n, method=False), n)
             if method:
-                METHODS[n] = checked(fn, n, method=True)
+                METHODS[n] = autocast_rule(checked(fn, n, method=True), n)
         return fn
 
     return deco

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .._tensor import Tensor
 from . import elementwise as ew
 from . import index, linalg
+from ._autocast import autocast_rule
 from ._op import apply
 
 _NUMBERS = (int, float)
@@ -61,7 +62,8 @@ OPERATORS = {
     "__rfloordiv__": _operand(ew._reflected(ew.RFLOOR_DIVIDE, ew.floor_divide)),
     "__mod__": _operand(ew.remainder), "__rmod__": _operand(ew._reflected(ew.RREMAINDER, ew.remainder)),
     "__pow__": _operand(ew.pow), "__rpow__": _operand(_swap(ew.pow)), "__ipow__": ew.pow_,
-    "__matmul__": _operand(linalg.matmul), "__rmatmul__": _operand(_swap(linalg.matmul)),
+    "__matmul__": autocast_rule(_operand(linalg.matmul), "matmul"),
+    "__rmatmul__": autocast_rule(_operand(_swap(linalg.matmul)), "matmul"),
     "__neg__": ew.neg, "__pos__": lambda self: self, "__abs__": ew.abs,
     "__invert__": ew.bitwise_not,
     "__eq__": _operand(ew.eq), "__ne__": _operand(ew.ne),

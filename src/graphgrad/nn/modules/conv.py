@@ -97,12 +97,6 @@ class _ConvNd(Module):
             s += ", padding_mode={padding_mode}"
         return s.format(**self.__dict__)
 
-    @property
-    def _conv(self):
-        # looked up on F at call time, not bound at class creation: F's functions may be wrapped later
-        # (amp.autocast routes them through its casts)
-        return getattr(F, self._conv_name)
-
     def _conv_forward(self, input, weight, bias):
         if self.padding_mode != "zeros":
             return self._conv(F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode), weight,
@@ -121,7 +115,7 @@ class Conv1d(_ConvNd):
     graphgrad.Size([20, 33, 24])
     """
 
-    _conv_name = "conv1d"
+    _conv = staticmethod(F.conv1d)
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, padding_mode="zeros", device=None, dtype=None):
@@ -138,7 +132,7 @@ class Conv2d(_ConvNd):
     graphgrad.Size([2, 33, 4, 5])
     """
 
-    _conv_name = "conv2d"
+    _conv = staticmethod(F.conv2d)
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, padding_mode="zeros", device=None, dtype=None):
@@ -155,7 +149,7 @@ class Conv3d(_ConvNd):
     graphgrad.Size([2, 6, 2, 3, 4])
     """
 
-    _conv_name = "conv3d"
+    _conv = staticmethod(F.conv3d)
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, padding_mode="zeros", device=None, dtype=None):
@@ -210,7 +204,7 @@ class _ConvTransposeNd(_ConvNd):
 class ConvTranspose1d(_ConvTransposeNd):
     """The gradient of Conv1d with respect to its input, as a layer: weight (C_in, C_out/groups, k)."""
 
-    _conv_name = "conv_transpose1d"
+    _conv = staticmethod(F.conv_transpose1d)
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
                  bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
@@ -227,7 +221,7 @@ class ConvTranspose2d(_ConvTransposeNd):
     graphgrad.Size([2, 33, 11, 13])
     """
 
-    _conv_name = "conv_transpose2d"
+    _conv = staticmethod(F.conv_transpose2d)
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
                  bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
@@ -243,7 +237,7 @@ class ConvTranspose3d(_ConvTransposeNd):
     graphgrad.Size([2, 6, 5, 7, 9])
     """
 
-    _conv_name = "conv_transpose3d"
+    _conv = staticmethod(F.conv_transpose3d)
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
                  bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
