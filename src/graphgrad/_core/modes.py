@@ -22,7 +22,7 @@ class _ThreadModes(threading.local):
     inference = False  # inside inference_mode(): tensors made are inference tensors
     grad = True  # what is_grad_enabled() reports while in inference mode (nothing is recorded there)
     in_backward = False  # the engine is running derivatives: their ops record no 'where the chain was cut' sites
-    backward = None  # the backward pass running in this thread: (its ledger record, its root nodes), for errors
+    backward = None  # the backward pass running in this thread: (its ledger record, its roots), for errors
 
 
 modes = _ThreadModes()

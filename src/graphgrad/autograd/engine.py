@@ -197,7 +197,7 @@ def run(roots, retain_graph, create_graph, sink, site=None):
     saved_modes = modes.recording, modes.in_backward, modes.backward
     modes.recording = create_graph  # derivatives record only to build a graph of the gradient
     modes.in_backward = True  # their ops record no 'where the chain was cut' sites
-    modes.backward = site, [n for (n, _), _ in roots if n is not None]  # what a second-backward error names
+    modes.backward = site, roots  # the running backward, which a second-backward error names
     anomaly_on = AnomalyMode.enabled
     try:
         while ready:

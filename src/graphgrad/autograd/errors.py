@@ -123,7 +123,8 @@ def second_backward(node) -> RuntimeError:
     freed = node._freed_by
     if freed is not None:
         lines.append(f"  its saved tensors were freed by the {label(freed, with_code=True)}")
-    current, roots = modes.backward or (None, [])  # the backward pass running now, if any
+    current, roots = modes.backward or (None, ())  # the backward pass running now, if any
+    roots = [n for (n, _), _ in roots if n is not None]
     kind = getattr(freed, "kind", None)
     if kind == "release":
         lines.append("  graphgrad.autograd.graph.release() freed this graph on purpose; call it after the last "
