@@ -26,7 +26,7 @@ FLOORS = [
      "graphgrad.autograd.explain", "graphgrad.autograd.backward_hooks", "graphgrad.autograd.accumulate",
      "graphgrad.autograd.sinks", "graphgrad.autograd.engine", "graphgrad.autograd.function",
      "graphgrad.autograd.gradcheck"],
-    ["graphgrad.ops", "graphgrad.random", "graphgrad._factories", "graphgrad.return_types"],
+    ["graphgrad.ops", "graphgrad.random", "graphgrad._factories", "graphgrad.return_types", "graphgrad.sparse"],
     ["graphgrad.nn"],
     ["graphgrad.optim"],
     ["graphgrad.utils"],
