@@ -10,7 +10,6 @@ graph-lifetime rules and the same errors.
 tensor([2., 4.])
 """
 
-
 from . import _dtype, _repr, _tensor, autograd, cuda, ops
 from . import random as _random
 from ._core.layouts import strided

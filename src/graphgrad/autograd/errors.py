@@ -17,6 +17,9 @@ every backward call records (``ledger.BackwardCall``: its site, when it ran, the
 - two outputs sharing a graph, both created before the first backward: sum them, or
   ``retain_graph=True`` on the first;
 - a graph freed explicitly by ``graph.release()``.
+
+The words every message uses live here too, at the bottom of autograd: a source line (``format_site``), a
+backward call (``label``), a tensor as the user's code calls it (``names_in_user_frame``).
 """
 
 from __future__ import annotations
