@@ -55,7 +55,7 @@ from ._dtype import bfloat16, cdouble, cfloat, chalf, complex32, complex64, comp
 
 
 def _bind_ops():
-    _tensor.explain, _tensor.refresh_view, _tensor.cast = autograd.explain, ops._op.refresh_view, ops.elementwise.cast
+    _tensor.explain, _tensor.refresh_view, _tensor.cast = autograd.explain, ops._op.refresh_view, ops.copy.cast
     for name, fn in ops.METHODS.items():
         setattr(Tensor, name, fn)
     for name, fn in _OPERATORS.items():

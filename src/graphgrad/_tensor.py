@@ -25,7 +25,7 @@ from ._size import Size
 # grad_fn) and the cast op that to() records.
 explain = None  # graphgrad.autograd.explain
 refresh_view = None  # graphgrad.ops._op.refresh_view
-cast = None  # graphgrad.ops.elementwise.cast
+cast = None  # graphgrad.ops.copy.cast
 
 _NON_LEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute "
