@@ -35,16 +35,10 @@ FLOORS = [
 ]
 ATTACHMENT_POINT = "graphgrad"
 # circles left to break, each with its reason (the goal is none)
-KNOWN_CIRCLES = [
-    ["graphgrad.nn._conv3d", "graphgrad.nn.functional"],  # conv3d is built on F.conv2d and published as F.conv3d
-]
+KNOWN_CIRCLES = []
 
-# (module, imported module) -> why the import sits inside a function. Keep this list short.
-FUNCTION_LEVEL = {
-    ("graphgrad.nn.functional", "graphgrad._random_kernels"): "dropout's draws (nn.functional is edited in parallel)",
-    ("graphgrad.nn.functional", "graphgrad.random"): "dropout's sampling (nn.functional is edited in parallel)",
-    ("graphgrad.nn.functional", "graphgrad.ops._op"): "apply for a few ops (nn.functional is edited in parallel)",
-}
+# (module, imported module) -> why the import sits inside a function (none today; at most 10, each with its reason)
+FUNCTION_LEVEL: dict = {}
 
 
 def _modules():
@@ -173,7 +167,7 @@ def test_function_level_imports_are_few_and_each_has_a_reason():
     assert unlisted == [], "import at the top of the module, or add the pair with its reason to FUNCTION_LEVEL"
     stale = sorted(set(FUNCTION_LEVEL) - {(m, t) for m, t, _ in INNER})
     assert stale == [], "no longer imported inside a function: remove from FUNCTION_LEVEL"
-    assert len({(m, line) for m, _, line in INNER}) <= 5  # a ceiling that only goes down
+    assert len({(m, line) for m, _, line in INNER}) <= 0  # a ceiling that only goes down
 
 
 def test_the_tensor_stub_is_current():
