@@ -330,7 +330,7 @@ def _no_extra(kw, name):
 
 def _float_kernel(kernel, dt):
     """PyTorch's NotImplementedError for a floating-point sampler asked for integers or bools."""
-    if np.dtype(dt).kind != "f":
+    if not _dtype.is_float_np(np.dtype(dt)):
         raise NotImplementedError(f'"{kernel}" not implemented for \'{_torch_name(dt)}\'')
 
 
@@ -364,7 +364,7 @@ def randint(*args, low=None, high=None, size=None, generator=None, out=None, dty
     shape = _random_size((), size, "randint")
     dt = _random_dtype(dtype, out, _dtype.int64)
     arr = K.random_from_to(generator_or_default(generator), math.prod(shape), low, high)
-    return _random_result(arr.astype(dt).reshape(shape), requires_grad, device, out)
+    return _random_result(K.cast(arr, dt).reshape(shape), requires_grad, device, out)
 
 
 @export("randperm", method=False)
@@ -443,7 +443,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     probs = input._data
     if probs.ndim not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
-    if probs.dtype.kind != "f":
+    if not _dtype.is_float_np(probs.dtype):
         raise RuntimeError("multinomial only supports floating-point dtypes for input, got: "
                            f"{_torch_name(probs.dtype).capitalize()}")
     if num_samples <= 0:
@@ -471,12 +471,12 @@ def _random_fill(name, sample):
 
     ``sample`` returns the values in the order PyTorch's kernel visits the elements: memory order.
     """
-    op = Op(name, lambda a, generator=None, **kw: _in_memory_order(
-        sample(generator_or_default(generator), a, **kw), a).astype(a.dtype), lambda n, g: g * 0)
+    op = Op(name, lambda a, generator=None, **kw: K.cast(_in_memory_order(
+        sample(generator_or_default(generator), a, **kw), a), a.dtype), lambda n, g: g * 0)
     kernel = _FLOAT_ONLY.get(name)
 
     def method(self, *args, generator=None, **kwargs):
-        if name in _FLOAT_ONLY and kernel and self._data.dtype.kind != "f":
+        if name in _FLOAT_ONLY and kernel and not _dtype.is_float_np(self._data.dtype):
             if name in ("ExponentialBackward0", "CauchyBackward0", "LogNormalBackward0"):
                 what = {"ExponentialBackward0": "Exponential", "CauchyBackward0": "Cauchy",
                         "LogNormalBackward0": "Log-normal"}[name]

@@ -275,6 +275,33 @@ def _fdlibm_log1p(x):
     return out, unsure
 
 
+# --- dtypes ---------------------------------------------------------------------------------------
+def is_reduced_float(dtype):
+    """Whether ``dtype`` is float16 or bfloat16: PyTorch computes their samples in float32 (its "opmath" type)."""
+    dt = np.dtype(dtype)
+    return dt.itemsize == 2 and (dt.kind == "f" or dt.name == "bfloat16")
+
+
+def opmath(dtype):
+    """The dtype a sampler of ``dtype`` computes in: float64 for float64, float32 for float32, float16, bfloat16."""
+    return _F64 if np.dtype(dtype) == _F64 else _F32
+
+
+def cast(values, dtype):
+    """C++'s ``static_cast<scalar_t>(value)`` over an array: PyTorch's float16 and bfloat16 are made from a
+    float, so a double (or an integer) is rounded to float32 first and then to the 16-bit type (rounding
+    twice, which a direct conversion would not).
+
+    >>> cast(np.array([1 + 2.0**-11 + 2.0**-40]), np.float16)  # float32 drops 2**-40: a tie, to even
+    array([1.], dtype=float16)
+    """
+    dt = np.dtype(dtype)
+    values = np.asarray(values)
+    if is_reduced_float(dt) and values.dtype not in (dt, _F32):
+        values = values.astype(_F32)
+    return values.astype(dt, copy=False)
+
+
 # --- uniforms ---------------------------------------------------------------------------------------
 def unit_floats(gen, n, dtype):
     """PyTorch's ``uniform_real_distribution(0, 1)`` draws: u24 for float32 (one draw), u53 otherwise (two)."""
@@ -289,18 +316,18 @@ def unit_doubles(gen, n):
 
 
 def uniform(gen, n, dtype, low=0.0, high=1.0):
-    """``uniform_(low, high)``: ``fma(u, high - low, low)``; a value that rounds up to ``high`` becomes ``low``."""
-    dt = np.dtype(dtype)
-    if low == 0 and high == 1:  # rand(): the unit draws themselves (u * 1 + 0 is exact and below 1)
-        return unit_floats(gen, n, _F64 if dt == _F64 else _F32).astype(dt)
-    if dt != _F64:  # float32, and float16 computed in float32
-        lo, hi = _F32(low), _F32(high)
-        v = fma32(unit_floats(gen, n, _F32), hi - lo, lo)
+    """``uniform_(low, high)``: ``fma(u, high - low, low)`` in float32 (float64 for float64), cast to ``dtype``;
+    a value that the cast rounds up to ``high`` becomes ``low``."""
+    dt, work = np.dtype(dtype), opmath(dtype)
+    u = unit_floats(gen, n, work)
+    if low == 0 and high == 1:  # rand(): the unit draws themselves (u * 1 + 0 is exact)
+        v = u
     else:
-        lo, hi = _F64(low), _F64(high)
-        v = fma64(unit_floats(gen, n, _F64), hi - lo, lo)
-    v = np.where(v == hi, lo, v)
-    return v.astype(dt)
+        lo, hi = work(low), work(high)
+        v = (fma32 if work == _F32 else fma64)(u, hi - lo, lo)
+    v = cast(v, dt)
+    # float32 and float64 only reach ``high`` by rounding the multiply-add; float16 and bfloat16 also by the cast
+    return np.where(v == cast(high, dt), cast(low, dt), v)
 
 
 # --- normals ----------------------------------------------------------------------------------------
@@ -403,18 +430,24 @@ def _box_muller_16(d, mean, std):
 
 
 def normal(gen, n, dtype, mean=0.0, std=1.0, contiguous=True):
-    """``normal_(mean, std)`` on ``n`` elements of ``dtype`` (float32 or float64)."""
-    dt = np.dtype(dtype)
+    """``normal_(mean, std)`` on ``n`` elements of ``dtype`` (float64, float32, float16 or bfloat16)."""
+    dt, work = np.dtype(dtype), opmath(dtype)
     if n < 16 or not contiguous:
-        return _normal_pairs(gen, n, mean, std).astype(dt)
-    # float16 runs a kernel of its own in PyTorch (not reproduced here: same distribution, other draws)
-    work = _F64 if dt == _F64 else _F32
-    d = unit_floats(gen, n, work)
+        return cast(_normal_pairs(gen, n, mean, std), dt)
     full = n - n % 16
+    if is_reduced_float(dt):
+        # float16/bfloat16: 16 uniforms at a time into a float32 buffer, each block transformed as float32's and
+        # cast; a tail draws its 16 right after the full blocks (float32/float64 draw all n first)
+        blocks = _box_muller_16(unit_floats(gen, 16 * -(-n // 16), _F32).reshape(-1, 16), mean, std).ravel()
+        d = blocks[:n].copy()
+        if n % 16:
+            d[n - 16:] = blocks[full:]
+        return cast(d, dt)
+    d = unit_floats(gen, n, work)
     d[:full] = _box_muller_16(d[:full].reshape(-1, 16), mean, std).ravel()
     if n % 16:
         d[n - 16:] = _box_muller_16(unit_floats(gen, 16, work).reshape(1, 16), mean, std).ravel()
-    return d.astype(dt)
+    return d
 
 
 def _normal_pairs(gen, n, mean, std):
@@ -450,7 +483,7 @@ def random_from_to(gen, n, low, high):
 # ``random_()`` without bounds: the range each dtype draws over (and whether it needs 64-bit draws)
 _FULL_RANGE = {"int64": (2**63, True), "int32": (2**31, False), "int16": (2**15, False), "int8": (2**7, False),
                "uint8": (2**8, False), "bool": (2, False), "float32": (2**24 + 1, False),
-               "float16": (2**11 + 1, False), "float64": (2**53 + 1, True)}
+               "float16": (2**11 + 1, False), "bfloat16": (2**8 + 1, False), "float64": (2**53 + 1, True)}
 
 
 def random_full(gen, n, dtype):
@@ -458,7 +491,7 @@ def random_full(gen, n, dtype):
     dt = np.dtype(dtype)
     span, wide = _FULL_RANGE[dt.name]
     r = gen.random64(n) if wide else gen.random32(n).astype(np.uint64)
-    return (r % np.uint64(span)).astype(dt)
+    return cast(r % np.uint64(span), dt)
 
 
 def randperm(gen, n):
@@ -509,9 +542,10 @@ def bernoulli_scalar(gen, n, p):
 
 
 def bernoulli_tensor(gen, probs):
-    """``bernoulli(P)``: ``u < p`` with u24 for float32 probabilities, u53 otherwise (shape of ``probs``)."""
+    """``bernoulli(P)``: ``u < p`` with u53 for float64 probabilities, u24 for the others (float32, float16,
+    bfloat16: ``bernoulli_distribution<float>``); the shape of ``probs``."""
     probs = np.asarray(probs)
-    u = unit_floats(gen, probs.size, _F32 if probs.dtype == _F32 else _F64)
+    u = unit_floats(gen, probs.size, opmath(probs.dtype))
     return (u.reshape(probs.shape) < probs)
 
 
@@ -538,12 +572,13 @@ def multinomial(gen, probs, num_samples, replacement):
     rows, k = probs.shape
     if not replacement or num_samples == 1:
         # exponential race: argmax / top-k of p / q with q = -log1p(-u)
-        q = (-libm("log1p", -unit_doubles(gen, rows * k))).astype(probs.dtype).reshape(rows, k)
+        q = cast(-libm("log1p", -unit_doubles(gen, rows * k)), probs.dtype).reshape(rows, k)
         with np.errstate(divide="ignore", invalid="ignore"):
             score = probs / q
         return _largest_first(score, num_samples)
-    cum = np.cumsum(probs, axis=1, dtype=probs.dtype)
-    cum = (cum / cum[:, -1:]).astype(probs.dtype)
+    work = probs.dtype if probs.dtype == _F64 else _F32  # float16/bfloat16 sum in float32
+    cum = np.cumsum(probs, axis=1, dtype=work)
+    cum = (cum / cum[:, -1:]).astype(work)
     cum[:, -1] = 1
     u = unit_doubles(gen, rows * num_samples).reshape(rows, num_samples)
     return np.stack([np.searchsorted(cum[i].astype(_F64), u[i], side="left") for i in range(rows)]) \
