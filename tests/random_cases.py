@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -19,10 +20,13 @@ SEEDS = [0, 1, 2**32 - 1, 2**32, 2**64 - 1, -1]
 SIZES = [0, 1, 3, 15, 16, 17, 31, 33, 100, 1000, 10007]
 
 
-def _values(x):
+def _values(x, T):
     """The raw bytes of a result (a tensor, or nested lists of numbers)."""
     if hasattr(x, "detach"):
-        arr = np.ascontiguousarray(x.detach().numpy())
+        x = x.detach()
+        if x.dtype == T.bfloat16:  # PyTorch's numpy() has no bfloat16: compare the bits
+            x = x.view(T.int16)
+        arr = np.ascontiguousarray(x.numpy())
         return arr.dtype.str.encode() + str(arr.shape).encode() + arr.tobytes()
     return repr(x).encode()
 
@@ -107,6 +111,43 @@ def _cases():
                 [float(i % 4) + 0.5 for i in range(n)], min(n, 9), replacement=n > 8)),
             f"fork_rng_{n}": lambda T, n=n: _forked(T, n),
         })
+    cases.update(_reduced_precision_cases())
+    return cases
+
+
+def _reduced_precision_cases():
+    """float16 and bfloat16: PyTorch draws their normals 16 at a time in float32, computes uniforms in float32,
+    rounds doubles to float32 before the 16-bit type, and narrows integer bounds to what the dtype holds."""
+    cases = {}
+    for short, name in (("f16", "float16"), ("bf16", "bfloat16")):
+        for n in (1, 15, 16, 17, 40, 1001):
+            def dt(T, name=name):
+                return getattr(T, name)
+
+            cases.update({
+                f"rand_{short}_{n}": lambda T, n=n, dt=dt: T.rand(n, dtype=dt(T)),
+                f"randn_{short}_{n}": lambda T, n=n, dt=dt: T.randn(n, dtype=dt(T)),
+                f"uniform_{short}_{n}": lambda T, n=n, dt=dt: T.empty(n, dtype=dt(T)).uniform_(-0.3, 0.3),
+                f"normal_{short}_{n}": lambda T, n=n, dt=dt: T.empty(n, dtype=dt(T)).normal_(0.5, 2.3),
+                f"strided_normal_{short}_{n}": lambda T, n=n, dt=dt: T.zeros(n, 3, dtype=dt(T)).t().normal_(1.0, 2.0),
+                f"randn_like_{short}_{n}": lambda T, n=n, dt=dt: T.randn_like(T.zeros(n, 2, dtype=dt(T))),
+                f"bernoulli_P_{short}_{n}": lambda T, n=n, dt=dt: T.bernoulli(T.full((n,), 0.6, dtype=dt(T))),
+                f"exponential_{short}_{n}": lambda T, n=n, dt=dt: T.empty(n, dtype=dt(T)).exponential_(2.5),
+                f"cauchy_{short}_{n}": lambda T, n=n, dt=dt: T.empty(n, dtype=dt(T)).cauchy_(0.5, 2.0),
+                f"log_normal_{short}_{n}": lambda T, n=n, dt=dt: T.empty(n, dtype=dt(T)).log_normal_(0.5, 0.7),
+                f"geometric_{short}_{n}": lambda T, n=n, dt=dt: T.empty(n, dtype=dt(T)).geometric_(0.3),
+                f"random_{short}_{n}": lambda T, n=n, dt=dt: T.empty(n, dtype=dt(T)).random_(),
+                f"random_from_{short}_{n}": lambda T, n=n, dt=dt: T.empty(n, dtype=dt(T)).random_(-7, None),
+                # bounds the dtype cannot hold exactly: PyTorch moves them inwards (and warns)
+                f"randint_wide_{short}_{n}": lambda T, n=n, dt=dt: T.randint(-300, 70000 if dt(T) is not T.float16
+                                                                             else 65504, (n,), dtype=dt(T)),
+                f"dropout_{short}_{n}": lambda T, n=n, dt=dt: T.nn.functional.dropout(T.ones(n, dtype=dt(T)), 0.3),
+                f"multinomial_{short}_{n}": lambda T, n=n, dt=dt: T.multinomial(T.rand(3, n + 1).to(dt(T)), 1),
+                f"multinomial_replacement_{short}_{n}": lambda T, n=n, dt=dt: T.multinomial(
+                    T.rand(3, n + 1).to(dt(T)), 7, True),
+                f"normal_tensors_{short}_{n}": lambda T, n=n, dt=dt: T.normal(T.rand(n).to(dt(T)),
+                                                                              T.rand(n).to(dt(T)) * 2.5),
+            })
     return cases
 
 
@@ -116,8 +157,11 @@ CASES = _cases()
 def run(case, T, seed):
     """The bytes that must agree: the values ``case`` draws after ``manual_seed(seed)``, then the state."""
     T.manual_seed(seed)
-    values = CASES[case](T)
-    return _values(values) + _values(T.get_rng_state())
+    with warnings.catch_warnings():
+        # randint_wide's precision warnings, wanted here
+        warnings.filterwarnings("ignore", r"(from|to - 1) is out of bounds \[", UserWarning)
+        values = CASES[case](T)
+    return _values(values, T) + _values(T.get_rng_state(), T)
 
 
 def digest(case, T, seed):

@@ -4,6 +4,7 @@ is installed and against stored digests of PyTorch's bytes always."""
 import json
 import subprocess
 import sys
+import warnings
 from fractions import Fraction
 
 import numpy as np
@@ -259,3 +260,53 @@ def test_largest_first_is_a_stable_descending_sort_cut_short():
         shape = (rows, k)
         score = rng.choice([0.0, 0.5, 1.0, np.inf, np.nan], shape) if trial % 2 else rng.random(shape)
         assert (K._largest_first(score, m) == np.argsort(-score, axis=1, kind="stable")[:, :m]).all()
+
+
+# --- bounds per dtype ---------------------------------------------------------------------------------
+_BOUND_ERRORS = [
+    (lambda T: T.randint(0, 300, (2,), dtype=T.uint8), "to - 1 is out of bounds for unsigned char"),
+    (lambda T: T.randint(0, 70000, (2,), dtype=T.float16), "to - 1 is out of bounds for c10::Half"),
+    (lambda T: T.randint(-2**40, 5, (2,), dtype=T.int32), "from is out of bounds for int"),
+    (lambda T: T.randint(65500, 65504, (2,), dtype=T.float16),
+     "random_ expects 'from' casted to dtype to be less than 'to' casted to dtype, but got from=65500 >= to=65472"),
+    (lambda T: T.empty(2, dtype=T.int16).random_(-2**63, None),
+     "random_full_64_bits_range_kernel_cpu handles only int64, double, float and bfloat16"),
+    (lambda T: T.empty(2, dtype=T.float16).uniform_(-1e6, 1), "from is out of bounds for c10::Half"),
+    (lambda T: T.empty(2, dtype=T.bfloat16).uniform_(-1e38, 3e38),
+     "uniform_ expects to-from <= std::numeric_limits<BFloat16>::max(), but found to=3e+38 and from=-1e+38 which "
+     "result in to-from to exceed the limit"),
+]
+
+
+@pytest.mark.parametrize("call, message", _BOUND_ERRORS)
+def test_bound_errors_are_pytorchs(call, message):
+    with pytest.raises(RuntimeError) as info:
+        call(graphgrad)
+    assert str(info.value) == message
+
+
+def test_bounds_the_dtype_cannot_hold_warn_and_narrow(torch_ref):
+    """randint(0, 2**25) in float32: 2**25 - 1 rounds to 2**25, so the upper bound moves to 2**25 - 2."""
+    results = []
+    for T in (torch_ref, graphgrad):
+        T.manual_seed(0)
+        with pytest.warns(UserWarning, match=r"to - 1 is out of bounds \[-\(2\^24\), 2\^24\]\. Due to precision "
+                                             "limitations float can support discrete uniform distribution only"):
+            results.append(T.randint(0, 2**25, (50,), dtype=T.float32).numpy().tobytes())
+    assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("args", [(), (7,), (-3, None), (-2**63, None), (-2**63 + 5, None), (60000, None)])
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool", "float64", "float32", "float16", "bfloat16"])
+def test_random_calling_forms(args, dtype, torch_ref):
+    def draw(T):
+        T.manual_seed(4)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                x = T.empty(40, dtype=getattr(T, dtype)).random_(*args)
+        except (RuntimeError, NotImplementedError) as e:
+            return type(e).__name__, str(e)
+        return R._values(x, T) + R._values(T.get_rng_state(), T)
+
+    assert draw(graphgrad) == draw(torch_ref)
