@@ -112,7 +112,77 @@ def _cases():
             f"fork_rng_{n}": lambda T, n=n: _forked(T, n),
         })
     cases.update(_reduced_precision_cases())
+    cases.update(_layer_and_sampler_cases())
     return cases
+
+
+def _parameters(T, module):
+    """A module's parameters (as PyTorch's ``reset_parameters`` drew them), flattened into one float64 tensor."""
+    return T.cat([p.detach().flatten().double() for p in module.parameters()])
+
+
+def _layer_and_sampler_cases():
+    """Every other public function that draws: layers' initialisation, dropout variants, ``nn.init``, samplers,
+    distributions and the remaining calling forms of the factories."""
+    return {
+        "embedding": lambda T: _parameters(T, T.nn.Embedding(10, 7)),
+        "embedding_padding_idx": lambda T: _parameters(T, T.nn.Embedding(10, 7, padding_idx=2)),
+        "rnn": lambda T: _parameters(T, T.nn.RNN(5, 7, num_layers=2, bidirectional=True)),
+        "lstm_proj": lambda T: _parameters(T, T.nn.LSTM(5, 7, proj_size=3)),
+        "gru_no_bias": lambda T: _parameters(T, T.nn.GRU(5, 7, bias=False)),
+        "cells": lambda T: T.cat([_parameters(T, T.nn.RNNCell(3, 4)), _parameters(T, T.nn.LSTMCell(3, 4)),
+                                  _parameters(T, T.nn.GRUCell(3, 4))]),
+        "multihead_attention": lambda T: _parameters(T, T.nn.MultiheadAttention(8, 2)),
+        "multihead_attention_kdim": lambda T: _parameters(T, T.nn.MultiheadAttention(8, 2, kdim=5, vdim=3,
+                                                                                      add_bias_kv=True)),
+        "transformer": lambda T: _parameters(T, T.nn.Transformer(8, 2, 1, 1, 16, batch_first=True)),
+        "bilinear": lambda T: _parameters(T, T.nn.Bilinear(3, 4, 5)),
+        "conv_transpose_groups": lambda T: _parameters(T, T.nn.ConvTranspose2d(4, 6, 3, groups=2)),
+        "conv1d": lambda T: _parameters(T, T.nn.Conv1d(3, 4, 5)),
+        "conv3d": lambda T: _parameters(T, T.nn.Conv3d(2, 4, 3)),
+        "lazy_linear": lambda T: (lambda m: (m(T.ones(2, 6)), _parameters(T, m))[1])(T.nn.LazyLinear(3)),
+        "dropout1d": lambda T: T.nn.functional.dropout1d(T.ones(2, 5, 7), 0.4),
+        "dropout3d": lambda T: T.nn.functional.dropout3d(T.ones(2, 5, 2, 2, 2), 0.4),
+        "feature_alpha_dropout": lambda T: T.nn.functional.feature_alpha_dropout(T.ones(2, 5, 3), 0.4, True),
+        "dropout_module": lambda T: T.nn.Dropout(0.2)(T.ones(40)),
+        "alpha_dropout_module": lambda T: T.nn.AlphaDropout(0.2)(T.ones(40)),
+        "dropout_inplace": lambda T: T.nn.functional.dropout(T.ones(40), 0.2, inplace=True),
+        "dropout_f64": lambda T: T.nn.functional.dropout(T.ones(40, dtype=T.float64), 0.2),
+        "init_uniform": lambda T: T.nn.init.uniform_(T.empty(5, 7), -2, 3),
+        "init_normal": lambda T: T.nn.init.normal_(T.empty(5, 7), 1, 3),
+        "init_xavier_normal": lambda T: T.nn.init.xavier_normal_(T.empty(5, 7), 2.0),
+        "init_kaiming_uniform": lambda T: T.nn.init.kaiming_uniform_(T.empty(5, 7), mode="fan_out",
+                                                                      nonlinearity="relu"),
+        "init_sparse": lambda T: T.nn.init.sparse_(T.empty(10, 7), 0.3),
+        "init_generator": lambda T: T.nn.init.normal_(T.empty(20), generator=T.Generator().manual_seed(3)),
+        "random_split_fractions": lambda T: [list(s.indices) for s in T.utils.data.random_split(range(10),
+                                                                                                [0.3, 0.7])],
+        "distributed_sampler": lambda T: list(T.utils.data.DistributedSampler(range(11), num_replicas=3, rank=1,
+                                                                              shuffle=True, seed=5)),
+        "batch_sampler": lambda T: list(T.utils.data.BatchSampler(T.utils.data.RandomSampler(range(11)), 3, False)),
+        "sampler_generator": lambda T: list(T.utils.data.RandomSampler(range(11),
+                                                                       generator=T.Generator().manual_seed(7))),
+        "dataloader_generator": lambda T: [b.tolist() for (b,) in T.utils.data.DataLoader(
+            T.utils.data.TensorDataset(T.arange(10)), batch_size=4, shuffle=True,
+            generator=T.Generator().manual_seed(1))],
+        "normal_float_tensor": lambda T: T.normal(2.0, T.arange(1.0, 21.0)),
+        "normal_size_f64": lambda T: T.normal(2.0, 3.0, (20,), dtype=T.float64),
+        "bernoulli_float_p": lambda T: T.bernoulli(T.zeros(20), 0.3),
+        "bernoulli_tensor_p_inplace": lambda T: T.zeros(20).bernoulli_(T.full((20,), 0.4)),
+        "bernoulli_int64": lambda T: T.zeros(20, dtype=T.int64).bernoulli_(0.4),
+        "multinomial_1d": lambda T: T.multinomial(T.tensor([0.1, 0.5, 0.4]), 2),
+        "multinomial_f64": lambda T: T.multinomial(T.rand(4, 9, dtype=T.float64), 5),
+        "randint_like_f64": lambda T: T.randint_like(T.zeros(5, dtype=T.float64), 10),
+        "noncontiguous_normal": lambda T: T.zeros(20, 20)[:, ::2].normal_(),
+        "noncontiguous_uniform": lambda T: T.zeros(20, 20).t().uniform_(),
+        "distribution_normal": lambda T: T.distributions.Normal(T.zeros(20), T.ones(20)).sample(),
+        "distribution_normal_rsample": lambda T: T.distributions.Normal(T.zeros(20), T.ones(20)).rsample((3,)),
+        "distribution_uniform": lambda T: T.distributions.Uniform(T.zeros(20), T.ones(20) * 2).sample(),
+        "distribution_bernoulli": lambda T: T.distributions.Bernoulli(probs=T.full((20,), 0.3)).sample(),
+        "distribution_categorical": lambda T: T.distributions.Categorical(probs=T.tensor([0.2, 0.3, 0.5])).sample(
+            (10,)),
+        "distribution_mvn_identity": lambda T: T.distributions.MultivariateNormal(T.zeros(3), T.eye(3)).sample((4,)),
+    }
 
 
 def _reduced_precision_cases():

@@ -310,3 +310,32 @@ def test_random_calling_forms(args, dtype, torch_ref):
         return R._values(x, T) + R._values(T.get_rng_state(), T)
 
     assert draw(graphgrad) == draw(torch_ref)
+
+
+# --- draws exact, values from other kernels -------------------------------------------------------------
+# orthogonal_ takes the QR decomposition of its normal draw: PyTorch's comes from MKL's geqrf/orgqr, whose last
+# bits depend on the instruction set MKL picks at run time (AVX-512, AVX2, SSE4.2 give three different Q for the
+# same input), and NumPy's from OpenBLAS. gumbel_softmax takes the float32 log of its exponential draw (PyTorch:
+# SLEEF's logf) and a softmax whose summation order follows the CPU's vector width. The draws and the generator
+# state are PyTorch's; the values agree to float32 rounding.
+@pytest.mark.parametrize("call", [
+    lambda T: T.nn.init.orthogonal_(T.empty(4, 6), gain=1.5),
+    lambda T: T.nn.init.orthogonal_(T.empty(8, 3, 2)),
+    lambda T: T.nn.functional.gumbel_softmax(T.linspace(-2, 2, 60).reshape(6, 10), tau=0.7),
+    lambda T: T.nn.functional.gumbel_softmax(T.zeros(6, 10), hard=True),
+])
+def test_draws_exact_where_values_come_from_other_kernels(call, torch_ref):
+    for T in (torch_ref, graphgrad):
+        T.manual_seed(1)
+    want, got = call(torch_ref), call(graphgrad)
+    assert _state_bytes(graphgrad) == _state_bytes(torch_ref)
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_orthogonal_is_the_sign_fixed_qr_of_the_normal_draw():
+    graphgrad.manual_seed(2)
+    w = graphgrad.nn.init.orthogonal_(graphgrad.empty(3, 5))
+    graphgrad.manual_seed(2)
+    q, r = np.linalg.qr(graphgrad.empty(3, 5).normal_().numpy().T)
+    assert np.array_equal(w.numpy(), (q * np.sign(np.diag(r))).T)
+    np.testing.assert_allclose(w.numpy() @ w.numpy().T, np.eye(3), atol=1e-6)
