@@ -86,6 +86,11 @@ def _cases():
             f"multinomial_{n}": lambda T, n=n: T.multinomial(T.arange(1.0, n + 2).repeat(3, 1), min(n, 4)),
             f"multinomial_replacement_{n}": lambda T, n=n: T.multinomial(T.arange(1.0, n + 2).repeat(3, 1), 7,
                                                                          True),
+            # more samples than non-zero probabilities: the zeros tie, and PyTorch's topk orders them
+            f"multinomial_zeros_{n}": lambda T, n=n: T.multinomial((T.arange(3 * n) % 3 == 0).float().repeat(2, 1),
+                                                                   min(3 * n, 70)),
+            f"multinomial_zeros_partial_sort_{n}": lambda T, n=n: T.multinomial(
+                T.cat([T.ones(2), T.zeros(3 * n)]), max(3, 3 * n // 64)),
             f"random_int64_{n}": lambda T, n=n: T.empty(n, dtype=T.int64).random_(),
             f"random_uint8_{n}": lambda T, n=n: T.empty(n, dtype=T.uint8).random_(),
             f"random_f32_{n}": lambda T, n=n: T.empty(n).random_(),
@@ -213,6 +218,8 @@ def _reduced_precision_cases():
                                                                              else 65504, (n,), dtype=dt(T)),
                 f"dropout_{short}_{n}": lambda T, n=n, dt=dt: T.nn.functional.dropout(T.ones(n, dtype=dt(T)), 0.3),
                 f"multinomial_{short}_{n}": lambda T, n=n, dt=dt: T.multinomial(T.rand(3, n + 1).to(dt(T)), 1),
+                f"multinomial_many_{short}_{n}": lambda T, n=n, dt=dt: T.multinomial(T.rand(3, n + 1).to(dt(T)),
+                                                                                    min(n + 1, 9)),
                 f"multinomial_replacement_{short}_{n}": lambda T, n=n, dt=dt: T.multinomial(
                     T.rand(3, n + 1).to(dt(T)), 7, True),
                 f"normal_tensors_{short}_{n}": lambda T, n=n, dt=dt: T.normal(T.rand(n).to(dt(T)),

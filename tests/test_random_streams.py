@@ -165,7 +165,7 @@ def test_dataloader_draws_the_base_seed_when_iteration_starts(torch_ref):
 
 
 @pytest.mark.parametrize("module", ["graphgrad.random", "graphgrad._random_kernels", "graphgrad._factories",
-                                    "graphgrad.utils.data.sampler"])
+                                    "graphgrad.utils.data.sampler", "graphgrad._cpp_sort"])
 def test_docstring_examples(module):
     import doctest
     import importlib
@@ -252,14 +252,32 @@ def test_libm_scalar_fallback_gives_the_same_bits(monkeypatch):
     assert K.libm("log1p", x).tobytes() == fast.tobytes()
 
 
-def test_largest_first_is_a_stable_descending_sort_cut_short():
+def _tie_heavy_rows(rng, trial):
+    rows, k = int(rng.integers(1, 4)), int(rng.integers(1, 300))
+    m = int(rng.integers(1, k + 1)) if trial % 2 else int(rng.integers(1, k // 64 + 2))  # both topk paths
+    score = rng.integers(0, rng.integers(1, 6), (rows, k)).astype(np.float64)
+    if trial % 5 == 0:
+        score[rng.random(score.shape) < 0.05] = np.nan
+    if trial % 7 == 0:
+        score[rng.random(score.shape) < 0.05] = np.inf
+    return score, min(m, k)
+
+
+def test_largest_first_is_pytorchs_topk_and_argmax(torch_ref):
     rng = np.random.default_rng(23)
-    for trial in range(200):
-        rows, k = rng.integers(0, 5), rng.integers(1, 30)
-        m = rng.integers(1, k + 1)
-        shape = (rows, k)
-        score = rng.choice([0.0, 0.5, 1.0, np.inf, np.nan], shape) if trial % 2 else rng.random(shape)
-        assert (K._largest_first(score, m) == np.argsort(-score, axis=1, kind="stable")[:, :m]).all()
+    for trial in range(600):
+        score, m = _tie_heavy_rows(rng, trial)
+        t = torch_ref.tensor(score)
+        want = t.argmax(1, keepdim=True) if m == 1 else torch_ref.topk(t, m).indices
+        assert (K._largest_first(score, m) == want.numpy()).all(), (score, m)
+
+
+def test_largest_first_without_ties_is_a_descending_sort():
+    rng = np.random.default_rng(24)
+    for _ in range(100):
+        score, m = rng.permutation(600)[:int(rng.integers(1, 600))].reshape(1, -1) * 0.5, int(rng.integers(1, 40))
+        m = min(m, score.shape[1])
+        assert (K._largest_first(score, m) == np.argsort(-score, axis=1)[:, :m]).all()
 
 
 # --- bounds per dtype ---------------------------------------------------------------------------------

@@ -28,6 +28,8 @@ from functools import partial
 
 import numpy as np
 
+from . import _cpp_sort
+
 _F32, _F64 = np.float32, np.float64
 _U24 = 2.0**-24
 _U53 = 2.0**-53
@@ -555,16 +557,28 @@ def exponential(gen, n, lambd):
 
 
 def _largest_first(score, m):
-    """Per row, the indices of the m largest scores, largest first, ties by index (a stable descending sort
-    cut to m), without sorting whole rows where the m largest are set apart from the rest."""
-    descending = -score
-    if m < score.shape[1]:
-        split = np.argpartition(descending, m, axis=1)
-        top = split[:, :m]
-        top_values = np.take_along_axis(descending, top, axis=1)
-        if (top_values.max(axis=1, initial=-np.inf) < np.take_along_axis(descending, split[:, m:m + 1], 1)[:, 0]).all():
-            return np.take_along_axis(top, np.lexsort((top, top_values), axis=1), axis=1)
-    return np.argsort(descending, axis=1, kind="stable")[:, :m]
+    """Per row, the indices of the m largest scores, largest first, as PyTorch's CPU ``argmax`` (m = 1: the first
+    largest) and ``topk`` pick them, NaN counting as the largest. Rows whose m largest scores are distinct and
+    apart from the rest are ordered by NumPy; rows where equal scores compete for places go through the C++
+    library's selection, whose order PyTorch's ties follow (``_cpp_sort``)."""
+    score = score.astype(_F64)  # exact for every floating dtype, and NumPy's argmax/argsort know float64
+    if m == 1:
+        return np.argmax(score, axis=1)[:, None]
+    nan = np.isnan(score)
+    key = np.where(nan, -np.inf, -score)  # ascending key: the order wanted
+    k = score.shape[1]
+    top = np.argpartition(key, m, axis=1)[:, :m] if m < k else np.broadcast_to(np.arange(k), score.shape)
+    top = np.take_along_axis(top, np.argsort(np.take_along_axis(key, top, axis=1), axis=1), axis=1)
+    top_keys = np.take_along_axis(key, top, axis=1)
+    clean = ~nan.any(axis=1) & (top_keys[:, 1:] > top_keys[:, :-1]).all(axis=1)
+    if m < k:  # the m-th largest must also beat every score left out
+        left_out = np.ones(score.shape, bool)
+        np.put_along_axis(left_out, top, False, axis=1)
+        clean &= top_keys[:, -1] < np.where(left_out, key, np.inf).min(axis=1)
+    for row in np.flatnonzero(~clean):
+        keys = [(0, 0.0) if v != v else (1, -v) for v in score[row].tolist()]  # NaN first, then descending
+        top[row] = _cpp_sort.topk_order(keys, m)
+    return top
 
 
 def multinomial(gen, probs, num_samples, replacement):
