@@ -9,7 +9,10 @@ the raw numbers PyTorch 2.13's CPU kernels draw, in the same order, and rounding
   with the AVX2 Cephes polynomials ``log256_ps``/``sincos256_ps`` and their fused multiply-adds, float64
   with the C library's ``log``/``sin``/``cos``); a tail that is not a multiple of 16 draws 16 fresh uniforms
   and redoes the last block; fewer elements (or a strided target) draw pairs with a cached second sample;
-- integers ``r % range + low``; ``randperm`` is the forward Fisher-Yates shuffle ``swap(p[i], p[i + r % (n - i)])``.
+- integers ``r % range + low``; ``randperm`` is the forward Fisher-Yates shuffle ``swap(p[i], p[i + r % (n - i)])``;
+- float16 and bfloat16 compute in float32 (PyTorch's "opmath" type) and round once to the 16-bit type; their
+  normals draw 16 uniforms per block (a tail block right after the full ones, not after all n); a double
+  (from the float64 samplers) is rounded to float32 first, as C++'s conversion to ``c10::Half`` does.
 
 These are the kernels PyTorch runs on every x86-64 CPU with AVX2; where PyTorch runs other kernels (no AVX2,
 ARM) its draws and state still match these and float32 normals may differ in the last bit.
@@ -561,20 +564,22 @@ def _largest_first(score, m):
     largest) and ``topk`` pick them, NaN counting as the largest. Rows whose m largest scores are distinct and
     apart from the rest are ordered by NumPy; rows where equal scores compete for places go through the C++
     library's selection, whose order PyTorch's ties follow (``_cpp_sort``)."""
-    score = score.astype(_F64)  # exact for every floating dtype, and NumPy's argmax/argsort know float64
+    if score.dtype not in (_F32, _F64):
+        score = score.astype(_F32)  # float16/bfloat16, exactly: NumPy's argmax/argpartition know float32
     if m == 1:
         return np.argmax(score, axis=1)[:, None]
+    key = -score  # ascending key: the order wanted
     nan = np.isnan(score)
-    key = np.where(nan, -np.inf, -score)  # ascending key: the order wanted
+    if nan.any():
+        key[nan] = -np.inf
     k = score.shape[1]
-    top = np.argpartition(key, m, axis=1)[:, :m] if m < k else np.broadcast_to(np.arange(k), score.shape)
+    split = np.argpartition(key, m, axis=1) if m < k else np.broadcast_to(np.arange(k), score.shape)
+    top = split[:, :m]
     top = np.take_along_axis(top, np.argsort(np.take_along_axis(key, top, axis=1), axis=1), axis=1)
     top_keys = np.take_along_axis(key, top, axis=1)
     clean = ~nan.any(axis=1) & (top_keys[:, 1:] > top_keys[:, :-1]).all(axis=1)
-    if m < k:  # the m-th largest must also beat every score left out
-        left_out = np.ones(score.shape, bool)
-        np.put_along_axis(left_out, top, False, axis=1)
-        clean &= top_keys[:, -1] < np.where(left_out, key, np.inf).min(axis=1)
+    if m < k:  # the m-th largest must also beat every score left out, the least of which argpartition put at m
+        clean &= top_keys[:, -1] < np.take_along_axis(key, split[:, m:m + 1], axis=1)[:, 0]
     for row in np.flatnonzero(~clean):
         keys = [(0, 0.0) if v != v else (1, -v) for v in score[row].tolist()]  # NaN first, then descending
         top[row] = _cpp_sort.topk_order(keys, m)
