@@ -195,10 +195,10 @@ def _reduced_precision_cases():
     rounds doubles to float32 before the 16-bit type, and narrows integer bounds to what the dtype holds."""
     cases = {}
     for short, name in (("f16", "float16"), ("bf16", "bfloat16")):
-        for n in (1, 15, 16, 17, 40, 1001):
-            def dt(T, name=name):
-                return getattr(T, name)
+        def dt(T, name=name):
+            return getattr(T, name)
 
+        for n in (1, 15, 16, 17, 40, 1001):
             cases.update({
                 f"rand_{short}_{n}": lambda T, n=n, dt=dt: T.rand(n, dtype=dt(T)),
                 f"randn_{short}_{n}": lambda T, n=n, dt=dt: T.randn(n, dtype=dt(T)),
@@ -225,6 +225,28 @@ def _reduced_precision_cases():
                 f"normal_tensors_{short}_{n}": lambda T, n=n, dt=dt: T.normal(T.rand(n).to(dt(T)),
                                                                               T.rand(n).to(dt(T)) * 2.5),
             })
+        cases.update({
+            f"alpha_dropout_{short}": lambda T, dt=dt: T.nn.functional.alpha_dropout(T.ones(40, dtype=dt(T)) * 0.3,
+                                                                                      0.3, True),
+            f"feature_alpha_dropout_{short}": lambda T, dt=dt: T.nn.functional.feature_alpha_dropout(
+                T.ones(2, 5, 3, dtype=dt(T)) * 0.3, 0.4, True),
+            f"dropout2d_{short}": lambda T, dt=dt: T.nn.functional.dropout2d(T.ones(2, 5, 3, 3, dtype=dt(T)) * 0.7,
+                                                                             0.4),
+            f"linear_{short}": lambda T, dt=dt: _parameters(T, T.nn.Linear(30, 7, dtype=dt(T))),
+            f"conv_{short}": lambda T, dt=dt: _parameters(T, T.nn.Conv2d(3, 5, 3, dtype=dt(T))),
+            f"embedding_{short}": lambda T, dt=dt: _parameters(T, T.nn.Embedding(30, 7, dtype=dt(T))),
+            f"lstm_{short}": lambda T, dt=dt: _parameters(T, T.nn.LSTM(5, 7, dtype=dt(T))),
+            f"trunc_normal_{short}": lambda T, dt=dt: T.nn.init.trunc_normal_(T.empty(40, 4, dtype=dt(T)), std=0.02),
+            f"trunc_normal_far_{short}": lambda T, dt=dt: T.nn.init.trunc_normal_(T.empty(40, 4, dtype=dt(T)),
+                                                                                  mean=3.0, a=-2, b=2),
+            f"xavier_normal_{short}": lambda T, dt=dt: T.nn.init.xavier_normal_(T.empty(40, 4, dtype=dt(T))),
+            f"normal_float_tensor_{short}": lambda T, dt=dt: T.normal(2.0, T.arange(1.0, 21.0).to(dt(T))),
+            f"normal_tensor_float_{short}": lambda T, dt=dt: T.normal(T.arange(1.0, 21.0).to(dt(T)), 0.7),
+            f"rand_out_{short}": lambda T, dt=dt: T.rand(20, out=T.empty(3, dtype=dt(T))),
+            f"distribution_normal_{short}": lambda T, dt=dt: T.distributions.Normal(T.zeros(20, dtype=dt(T)),
+                                                                                    T.ones(20, dtype=dt(T))).sample(),
+            f"randperm_{short}": lambda T, dt=dt: T.randperm(30, dtype=dt(T)),
+        })
     return cases
 
 
