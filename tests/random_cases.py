@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import warnings
 from pathlib import Path
 
@@ -38,6 +39,34 @@ def _dataloader(T, n):
         for (b,) in T.utils.data.DataLoader(ds, batch_size=3, shuffle=True):
             out += b.tolist()
     return out
+
+
+def _noisy_dataset(T, n):
+    """A dataset that draws in ``__getitem__`` (as random augmentations do) from torch, ``random`` and NumPy."""
+
+    class Noisy(T.utils.data.Dataset):
+        def __len__(self):
+            return n
+
+        def __getitem__(self, i):
+            info = T.utils.data.get_worker_info()
+            return T.tensor([float(i), T.rand(1).item(), random.random(), float(np.random.rand()),
+                             -1.0 if info is None else float(info.id), float(T.initial_seed() % 1000)])
+
+    return Noisy()
+
+
+def _worker_init(T):
+    def init(worker_id):
+        random.random()
+        T.randn(worker_id + 2)
+
+    return init
+
+
+def _dataloader_workers(T, n, **kw):
+    loader = T.utils.data.DataLoader(_noisy_dataset(T, n), **kw)
+    return T.cat([b.reshape(-1, 6) for _ in range(2) for b in loader] + [T.rand(3, 6)])
 
 
 def _forked(T, n):
@@ -119,6 +148,10 @@ def _cases():
             f"weighted_sampler_{n}": lambda T, n=n: list(T.utils.data.WeightedRandomSampler(
                 [float(i % 4) + 0.5 for i in range(n)], min(n, 9), replacement=n > 8)),
             f"fork_rng_{n}": lambda T, n=n: _forked(T, n),
+            f"dataloader_workers_{n}": lambda T, n=n: _dataloader_workers(T, n, num_workers=2, batch_size=3,
+                                                                          shuffle=True),
+            f"dataloader_persistent_workers_{n}": lambda T, n=n: _dataloader_workers(
+                T, n, num_workers=2, persistent_workers=True, worker_init_fn=_worker_init(T)),
         })
     cases.update(_reduced_precision_cases())
     cases.update(_layer_and_sampler_cases())

@@ -165,7 +165,8 @@ def test_dataloader_draws_the_base_seed_when_iteration_starts(torch_ref):
 
 
 @pytest.mark.parametrize("module", ["graphgrad.random", "graphgrad._random_kernels", "graphgrad._factories",
-                                    "graphgrad.utils.data.sampler", "graphgrad._cpp_sort"])
+                                    "graphgrad.utils.data.sampler", "graphgrad._cpp_sort",
+                                    "graphgrad.utils.data._worker"])
 def test_docstring_examples(module):
     import doctest
     import importlib
@@ -357,3 +358,23 @@ def test_orthogonal_is_the_sign_fixed_qr_of_the_normal_draw():
     q, r = np.linalg.qr(graphgrad.empty(3, 5).normal_().numpy().T)
     assert np.array_equal(w.numpy(), (q * np.sign(np.diag(r))).T)
     np.testing.assert_allclose(w.numpy() @ w.numpy().T, np.eye(3), atol=1e-6)
+
+
+# --- DataLoader workers ---------------------------------------------------------------------------------
+def test_workers_leave_the_main_process_streams_as_pytorchs(torch_ref):
+    import random
+
+    def run(T):
+        T.manual_seed(0)
+        random.seed(1)
+        np.random.seed(2)
+        loader = T.utils.data.DataLoader(R._noisy_dataset(T, 7), num_workers=2, batch_size=2)
+        values = [b.numpy().tolist() for b in loader]
+        return values, T.rand(2).tolist(), random.random(), float(np.random.rand()), T.utils.data.get_worker_info()
+
+    assert run(graphgrad) == run(torch_ref)
+
+
+def test_persistent_workers_need_workers():
+    with pytest.raises(ValueError, match="persistent_workers option needs num_workers > 0"):
+        graphgrad.utils.data.DataLoader(range(3), persistent_workers=True)
