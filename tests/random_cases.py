@@ -148,6 +148,9 @@ def _cases():
             f"weighted_sampler_{n}": lambda T, n=n: list(T.utils.data.WeightedRandomSampler(
                 [float(i % 4) + 0.5 for i in range(n)], min(n, 9), replacement=n > 8)),
             f"fork_rng_{n}": lambda T, n=n: _forked(T, n),
+        })
+    for n in (1, 5, 16, 40):  # (PyTorch's worker processes make larger ones slow to check)
+        cases.update({
             f"dataloader_workers_{n}": lambda T, n=n: _dataloader_workers(T, n, num_workers=2, batch_size=3,
                                                                           shuffle=True),
             f"dataloader_persistent_workers_{n}": lambda T, n=n: _dataloader_workers(

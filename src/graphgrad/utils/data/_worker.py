@@ -52,7 +52,7 @@ class _Worker:
     def __init__(self, dataset, worker_id, num_workers, base_seed, init_fn=None):
         seed = base_seed + worker_id
         self.info = WorkerInfo(worker_id, num_workers, seed, dataset)
-        self.torch_state = Generator().manual_seed(seed).get_state()
+        self.generator = Generator().manual_seed(seed)
         self.python_state = random.Random(seed).getstate()
         numpy_seed = np.random.SeedSequence([worker_id, base_seed & 0xFFFFFFFF, base_seed >> 32, 0])
         self.numpy_state = np.random.RandomState(numpy_seed.generate_state(4)).get_state()
@@ -64,20 +64,19 @@ class _Worker:
     def fetching(self):
         """Run a block as this worker: its generator, ``random`` and ``numpy.random`` states, its info."""
         global _current
-        main = default_generator.get_state(), random.getstate(), np.random.get_state(), _current
-        default_generator.set_state(self.torch_state)
+        main = random.getstate(), np.random.get_state(), _current
+        default_generator._swap_streams(self.generator)
         random.setstate(self.python_state)
         np.random.set_state(self.numpy_state)
         _current = self.info
         try:
             yield
         finally:
-            self.torch_state = default_generator.get_state()
             self.python_state, self.numpy_state = random.getstate(), np.random.get_state()
-            default_generator.set_state(main[0])
-            random.setstate(main[1])
-            np.random.set_state(main[2])
-            _current = main[3]
+            default_generator._swap_streams(self.generator)
+            random.setstate(main[0])
+            np.random.set_state(main[1])
+            _current = main[2]
 
 
 __all__ = ["WorkerInfo", "get_worker_info"]
