@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 
 from . import _dtype, _runtime
 from . import _random_kernels as K
+from ._core.sites import warn_at_user_line
 from ._device import check_device
 from ._tensor import Tensor
 from .autograd.grad_mode import no_grad
@@ -384,10 +384,10 @@ def _random_bounds(low, high, dt, high_inclusive=False):
             if not lowest <= value <= largest:
                 raise RuntimeError(f"{what} is out of bounds for {_CPP_NAMES[name]}")
             if bits and not -(2**bits) <= value <= 2**bits:
-                warnings.warn(f"{what} is out of bounds [-(2^{bits}), 2^{bits}]. Due to precision limitations "
-                              f"{_CPP_NAMES[name]} can support discrete uniform distribution only within this range. "
-                              "This warning will become an error in version 1.7 release, please fix the code in "
-                              "advance", UserWarning, stacklevel=4)
+                warn_at_user_line(f"{what} is out of bounds [-(2^{bits}), 2^{bits}]. Due to precision limitations "
+                                  f"{_CPP_NAMES[name]} can support discrete uniform distribution only within this "
+                                  "range. This warning will become an error in version 1.7 release, please fix the "
+                                  "code in advance")
     return low, top + 1
 
 
