@@ -452,7 +452,7 @@ def normal(gen, n, dtype, mean=0.0, std=1.0, contiguous=True):
     d[:full] = _box_muller_16(d[:full].reshape(-1, 16), mean, std).ravel()
     if n % 16:
         d[n - 16:] = _box_muller_16(unit_floats(gen, 16, work).reshape(1, 16), mean, std).ravel()
-    return d
+    return cast(d, dt)
 
 
 def _normal_pairs(gen, n, mean, std):
