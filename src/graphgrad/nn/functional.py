@@ -636,12 +636,10 @@ def _keep(shape, p):
 def _mask(shape, p, dtype):
     if p == 1:
         return np.zeros(shape, dtype)
-    from .. import _random_kernels as K
-
     # noise.div_(1 - p): the kept ones divided in the dtype's compute type (float32 for float16 and bfloat16,
     # whose division by a number happens in float32), rounded once to the dtype
-    work = K.opmath(dtype)
-    return K.cast(_keep(shape, p).astype(work) / work(1 - p), dtype)
+    work = np.float64 if dtype == np.float64 else np.float32
+    return (_keep(shape, p).astype(work) / work(1 - p)).astype(dtype)
 
 
 def _dropout(input, p, training, inplace, mask_shape):
