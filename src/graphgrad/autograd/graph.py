@@ -152,6 +152,8 @@ class Node:
                     edges = self.next_functions
                     saved = [t if any(edges[j][0] is not None for j in needed_by[k]) else None
                              for k, t in enumerate(saved)]
+                if op.save_as is not None:
+                    saved = op.save_as(inputs, saved)
                 self._saved = tuple(saved)
                 self._versions = tuple([None if t is None else (t._version_box[0], t._grad_fn) for t in saved])
         if op.save_output:

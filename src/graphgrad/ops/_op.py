@@ -45,18 +45,22 @@ class Op:
     derivative on the hottest ops; ``backward`` stays the definition, and what double backward runs.
     needed_by: for each saved input (in ``save`` order), the inputs whose gradient needs it; a saved input
     that no input requiring grad needs is not kept (None in ``saved_tensors``), as PyTorch saves it.
+    save_as: optional ``save_as(inputs, saved) -> saved``, for ops whose PyTorch derivative saves a tensor it
+    made rather than the input (matmul saves its folded operands, copies where the fold is not a view).
     """
 
     __slots__ = (
         "name", "forward_name", "forward", "backward", "save_inputs", "save_output", "saves",
         "saved_names", "stateful", "promote", "view", "n_outputs", "scalar", "const_edges", "out",
-        "backward_np", "needed_by", "node_class",
+        "backward_np", "needed_by", "save_as", "node_class",
     )
 
     def __init__(self, name, forward, backward, save=(), stateful=False, promote=None, view=False,
-                 n_outputs=1, saved_names=None, const_args=0, out=False, backward_np=None, needed_by=None):
+                 n_outputs=1, saved_names=None, const_args=0, out=False, backward_np=None, needed_by=None,
+                 save_as=None):
         self.name = name
         self.needed_by = needed_by
+        self.save_as = save_as
         self.out = out
         self.backward_np = backward_np
         self.node_class = node_class(name)  # the class of its nodes: type(grad_fn).__name__ is PyTorch's name
