@@ -174,6 +174,10 @@ class Node:
                 box = t._version_box
                 if box[0] != version[0]:
                     raise errors.modified_inplace(self, t._data, version[1], version[0], box[0], box)
+                if t._grad_fn is None and version[1] is not None:  # it had a history when saved: detach_()ed
+                    raise RuntimeError(
+                        "Trying to use a saved tensor that has been detached in-place, i.e. with .detach_().This "
+                        "is not supported, please use out-of-place `.detach()` instead")
                 if len(box) > 2:  # written through .data at some point: after this node saved it?
                     errors.written_through_data(self, box, version[1])
             if self._out is None:

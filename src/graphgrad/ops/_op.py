@@ -10,6 +10,7 @@ by a parity case (the ops of graphgrad.ops.nn by tests/nn/test_functional.py's c
 
 from __future__ import annotations
 
+import functools
 import re
 import weakref
 
@@ -100,18 +101,28 @@ def _tie_bw(n, gg):
 _TIES: dict = {}
 
 
-def depends_on(grad, saved, name):
+def depends_on(grad, saved, name, underivable=None):
     """``grad``, requiring grad when ``saved`` does: PyTorch computes some first derivatives as a function of
     (grad, saved tensor) whose own derivative in the saved tensor is zero (relu's threshold_backward, the
     pooling backwards), and gradient-penalty code relies on the result requiring grad. The node passes the
-    gradient through, under the name of PyTorch's node (``name``)."""
-    if not (modes.recording and saved._requires_grad and not grad._requires_grad):
+    gradient through, under the name of PyTorch's node (``name``). ``underivable``: the PyTorch kernel whose
+    derivative PyTorch does not implement (hardsigmoid_backward): going back through the node raises."""
+    if not modes.recording:
+        return grad
+    if underivable is None and not (saved._requires_grad and not grad._requires_grad):
+        return grad
+    if underivable is not None and not (saved._requires_grad or grad._requires_grad):
         return grad
     op = _TIES.get(name)
     if op is None:
-        op = _TIES[name] = Op(name, lambda g, x: g, _tie_bw)
+        backward = _tie_bw if underivable is None else functools.partial(_underivable_bw, underivable)
+        op = _TIES[name] = Op(name, lambda g, x: g, backward)
         del REGISTRY[next(k for k, v in REGISTRY.items() if v is op)]  # a pass-through, not a primitive
     return apply(op, grad, saved)
+
+
+def _underivable_bw(kernel, n, gg):
+    raise RuntimeError(f"derivative for aten::{kernel} is not implemented")
 
 
 _FLOAT32 = np.dtype(np.float32)
@@ -583,7 +594,7 @@ def _check_partial_overlap(a, o):
 
 def _unlock(arr, op, kwargs):
     """Allow a write into a read-only (expanded) array, unless several written elements are one in memory."""
-    overlap = any(st == 0 and n > 1 for st, n in zip(arr.strides, arr.shape))
+    overlap = arr.size > 0 and any(st == 0 and n > 1 for st, n in zip(arr.strides, arr.shape))
     if op.name not in _MAY_WRITE_EXPANDED:
         if overlap:
             raise RuntimeError(_INTERNAL_OVERLAP)
@@ -645,6 +656,11 @@ def _keep_retained(t):
 
 _TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
                 "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+# the C++ type names some of PyTorch's messages use
+_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
+            "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
 
 
 def _torch_name(np_dtype):

@@ -11,11 +11,12 @@ import warnings
 
 import numpy as np
 
-from .._dtype import get_default_dtype, is_float_np, result_type
+from .._dtype import bool_, get_default_dtype, is_float_np, result_type
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ._erf import erfinv_np
 from ._op import (
+    _C_NAMES,
     REGISTRY,
     Op,
     _torch_name,
@@ -206,7 +207,7 @@ def _div_mode(a, b, rounding_mode=None):
     raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
 
 
-DIV_ROUNDED = Op("DivBackward2", _div_mode, lambda n, g: (g * 0, g * 0), promote="same")
+DIV_ROUNDED = Op("DivBackward2", _div_mode, lambda n, g: (_zero_grad(n, g), _zero_grad(n, g)), promote="same")
 
 
 # ``div(x, y, rounding_mode=None)`` spelt out: PyTorch's other overload (DivBackward2), true division.
@@ -242,14 +243,16 @@ def _reflected(op, fn):
     return reflected
 
 
+# The rounded quotient is one op whose own derivative is zero (PyTorch's div with a rounding mode): the
+# second derivative through it is zero, also where a / b is 0 / 0.
 def _remainder_bw(n, g):
     a, b = n.saved_tensors
-    return g, -g * (a / b).floor()
+    return g, -g * a.div(b, rounding_mode="floor")
 
 
 def _fmod_bw(n, g):
     a, b = n.saved_tensors
-    return g, -g * (a / b).trunc()
+    return g, -g * a.div(b, rounding_mode="trunc")
 
 
 # Tensor operands record RemainderBackward1/FmodBackward1; a Python number records ...Backward0 (one edge).
@@ -394,6 +397,8 @@ def pow(input, exponent):
             return binary(POW, input, exponent)
         return apply(RPOW, exponent, base=input)
     if isinstance(exponent, Tensor):
+        if result_type(input, exponent) is bool_:
+            raise NotImplementedError('"pow" not implemented for \'Bool\'')
         return binary(POW, input, exponent)
     if input._data.dtype.kind != "f" and isinstance(exponent, float):
         input = input.float()
@@ -516,8 +521,9 @@ def _erf(a):
 
 erf = _unary("ErfBackward0", _erf, lambda n, g: g * (2 / math.sqrt(math.pi)) * (-_saved(n) * _saved(n)).exp(),
              names=("erf",))
+# PyTorch saves the input and recomputes erfinv (so writing the result in place later is allowed)
 erfinv = _unary("ErfinvBackward0", erfinv_np,
-                lambda n, g: g * (math.sqrt(math.pi) / 2) * (_saved(n) * _saved(n)).exp(), save="out",
+                lambda n, g: g * (math.sqrt(math.pi) / 2) * erfinv(_saved(n)).square().exp(),
                 names=("erfinv",), doc="Elementwise inverse of ``erf``: ``erfinv(erf(x)) == x``, ±inf at ±1.")
 floor = _unary("FloorBackward0", np.floor, _zero_grad, save="", promote=None, names=("floor",))
 ceil = _unary("CeilBackward0", np.ceil, _zero_grad, save="", promote=None, names=("ceil",))
@@ -632,9 +638,22 @@ def clamp(input, min=None, max=None):
             raise broadcast_error(shapes[0], bad) from None
         return apply(CLAMP_TENSOR, input, as_tensor_like(lo, input), as_tensor_like(hi, input))
     min, max = _scalar(min), _scalar(max)
-    if input._data.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
-        input = input.float()
-    return apply(CLAMP, input, min=min, max=max)
+    return apply(CLAMP, _clamp_input(input, min, max), min=min, max=max)
+
+
+def _clamp_dtype(input, min, max):
+    """The dtype PyTorch's clamp by numbers computes in: the input's promoted with the bounds (a bool tensor
+    clamped by an int gives int64, an integer one by a float the default float). Bool has no kernel."""
+    target = result_type(input, *[v for v in (min, max) if v is not None])
+    if target is bool_:
+        kernel = "clamp" if min is not None and max is not None else "clamp_min" if max is None else "clamp_max"
+        raise NotImplementedError(f'"{kernel}_scalar_cpu" not implemented for \'Bool\'')
+    return target
+
+
+def _clamp_input(input, min, max):
+    target = _clamp_dtype(input, min, max)
+    return input if target == input.dtype else input.to(target)
 
 
 for _name in ("clamp", "clip"):
@@ -674,9 +693,7 @@ def clamp_min(input, min):
     """``clamp(input, min=min)``, recorded as ClampMinBackward0 as in PyTorch."""
     if isinstance(min, Tensor):
         return binary(CLAMP_MIN_T, input, min)
-    if input._data.dtype.kind != "f" and isinstance(_scalar(min), float):
-        input = input.float()
-    return apply(CLAMP_MIN, input, min=_scalar(min), max=None)
+    return apply(CLAMP_MIN, _clamp_input(input, _scalar(min), None), min=_scalar(min), max=None)
 
 
 @export("clamp_max")
@@ -684,9 +701,7 @@ def clamp_max(input, max):
     """``clamp(input, max=max)``, recorded as ClampMaxBackward0 as in PyTorch."""
     if isinstance(max, Tensor):
         return binary(CLAMP_MAX_T, input, max)
-    if input._data.dtype.kind != "f" and isinstance(_scalar(max), float):
-        input = input.float()
-    return apply(CLAMP_MAX, input, min=None, max=_scalar(max))
+    return apply(CLAMP_MAX, _clamp_input(input, None, _scalar(max)), min=None, max=_scalar(max))
 
 
 def _minmax_bw(n, g, first_loses):
@@ -914,7 +929,15 @@ def _atan2_bw(n, g):
     return g * b / d, -g * a / d
 
 
-ATAN2 = Op("Atan2Backward0", np.arctan2, _atan2_bw, save="ab", promote="float")
+def _atan2_np(a, b):
+    # NumPy's float32 arctan2 is off by an ulp where PyTorch's is correctly rounded (atan2(x, x) is pi/4
+    # rounded): computed in float64, rounded once
+    if a.dtype.itemsize < 8:
+        return np.arctan2(a, b, dtype=np.float64).astype(a.dtype)
+    return np.arctan2(a, b)
+
+
+ATAN2 = Op("Atan2Backward0", _atan2_np, _atan2_bw, save="ab", promote="float")
 
 
 @export("atan2", "arctan2")
@@ -1085,7 +1108,12 @@ def _clamp_inplace(self, min=None, max=None, name="clamp_"):
         lo = min if min is not None else as_tensor_like(-np.inf, self)
         hi = max if max is not None else as_tensor_like(np.inf, self)
         return apply_inplace(CLAMP_TENSOR, self, lo, hi)
-    return apply_inplace(CLAMP, self, min=_scalar(min), max=_scalar(max))
+    min, max = _scalar(min), _scalar(max)
+    target = _clamp_dtype(self, min, max).np
+    if not np.can_cast(target, self._data.dtype, "same_kind"):  # an integer tensor by a float, a bool by an int
+        raise RuntimeError(f"result type {_torch_name(target)} can't be cast to the desired output type "
+                           f"{_C_NAMES[self._data.dtype.name]}")
+    return apply_inplace(CLAMP, self, min=min, max=max)
 
 
 @export("clamp_", function=False)

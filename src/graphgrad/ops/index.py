@@ -435,6 +435,7 @@ def _gather_fwd(a, dim, index):
 
 
 def _gather_bw(n, g):
+    n.saved_tensors  # noqa: B018 - unpacked as PyTorch does (so version-checked), though only its shape is used
     index, shape = n.kwargs["index"], n._in_meta[0][0]
     if len(shape) and index.ndim:
         return apply(INDEX_BACKWARD, g, idx=_grid(index, n.kwargs["dim"]), shape=shape)
@@ -443,7 +444,8 @@ def _gather_bw(n, g):
                  shape=shape or (1,)).reshape(shape)
 
 
-GATHER = Op("GatherBackward0", _gather_fwd, _gather_bw)
+# PyTorch's GatherBackward0 keeps self (version-checked, though only its shape is used)
+GATHER = Op("GatherBackward0", _gather_fwd, _gather_bw, save="a")
 
 
 # sort / topk record the gather of their values under PyTorch's names

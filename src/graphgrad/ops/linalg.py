@@ -10,7 +10,7 @@ import numpy as np
 
 from .._dtype import from_numpy_dtype
 from .._tensor import Tensor
-from ._op import Op, _torch_name, apply, broadcast_error, export
+from ._op import _C_NAMES, Op, _torch_name, apply, broadcast_error, export
 from .reduce import norm as _tensor_norm  # torch.norm; this module's norm is torch.linalg.norm
 from .shape import movedim, wrap_dims
 from .structure import diagonal
@@ -206,10 +206,6 @@ def _shape_error(a, b, a_requires_grad=False, b_requires_grad=False):
                         f"got: [{n}, {k_b}]." + shapes)
 
 
-_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
-            "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
-
-
 def _dtype_error(a, b):
     """PyTorch's text for operands of different dtypes (matmul does not promote)."""
     A, B = (from_numpy_dtype(x.dtype)._legacy[:-len("Tensor")] for x in (a, b))
@@ -248,7 +244,21 @@ def matmul(input, other):
         raise _shape_error(a, b, input._requires_grad, other._requires_grad)
     if a.dtype != b.dtype:
         raise _dtype_error(a, b)
+    if a.dtype == np.bool_:
+        raise NotImplementedError(f'"{_kernel_name(a, b, input._requires_grad, other._requires_grad)}" not '
+                                  f"implemented for 'Bool'")
     return apply(_mm_name(a, b), input, other)
+
+
+def _kernel_name(a, b, a_requires_grad, b_requires_grad):
+    """The ATen kernel a matmul of these operands ends in (named by PyTorch's error for a dtype it lacks)."""
+    if a.ndim == b.ndim == 1:
+        return "dot"
+    a, b, fold, transpose = _batched_plan(a, b, a_requires_grad, b_requires_grad)
+    if a.ndim <= 2 and b.ndim <= 2 or fold:
+        vector = (a if transpose else b).ndim == 1 and (a.ndim != 1 or fold)  # mv, or mm for a vector row
+        return "addmv_impl_cpu" if vector else "addmm_impl_cpu_"
+    return "bmm"
 
 
 def _require_dims(name, t, n, which):
