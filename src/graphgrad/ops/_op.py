@@ -333,7 +333,8 @@ def check_inplace(x, others=()):
                            + explain.inplace_on_leaf(x))
     if x._view is not None:
         root = view_root(x)[0]
-        if root._requires_grad and root._grad_fn is None:
+        # (the view's own flag counts too: a view made before its base was detach_()ed still requires grad)
+        if (root._requires_grad or x._requires_grad) and root._grad_fn is None:
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
                                "operation." + explain.inplace_on_leaf(x, root))
 
@@ -499,12 +500,8 @@ def _view_history(ref, chain, meta):
 def apply_inplace(op, x, *others, **kwargs):
     """``x.op_(*others)``: write op's result into x's array, bump its version, move its history."""
     check_inplace(x, others)
+    check_no_partial_overlap(x, others)
     arr = x._data
-    for t in others:
-        o = t._data
-        # two arrays that both own their memory can't overlap: only views pay for the check
-        if o is not arr and (o.base is not None or arr.base is not None) and np.may_share_memory(o, arr):
-            _check_partial_overlap(arr, o)
     record = modes.recording and (x._requires_grad or any(t.requires_grad for t in others))
     old = x
     if record:
@@ -521,6 +518,17 @@ def apply_inplace(op, x, *others, **kwargs):
         if locked:
             arr.flags.writeable = False
     return _finish_inplace(op, x, old, others, kwargs, state, record)
+
+
+def check_no_partial_overlap(x, others):
+    """PyTorch's check that no input of an in-place write overlaps the written-to tensor only in part (made
+    before the shapes are compared)."""
+    arr = x._data
+    for t in others:
+        o = t._data
+        # two arrays that both own their memory can't overlap: only views pay for the check
+        if o is not arr and (o.base is not None or arr.base is not None) and np.may_share_memory(o, arr):
+            _check_partial_overlap(arr, o)
 
 
 def _write(op, x, others, kwargs):
@@ -555,7 +563,7 @@ _INTERNAL_OVERLAP = ("unsupported operation: more than one element of the writte
 # in-place ops PyTorch lets write into an expanded tensor (fill_ with a number, zero_; index_put_ and masked_fill_
 # warn); fill_ with a 0-d tensor copies it, and is refused like copy_
 _MAY_WRITE_EXPANDED = frozenset(("FillBackward2", "ZeroBackward0", "IndexPutBackward0",
-                                 "MaskedFillBackward0", "MaskedFillBackward1"))
+                                 "MaskedFillBackward0", "MaskedFillBackward1", "TrilBackward0", "TriuBackward0"))
 
 _WARN_EXPANDED = {
     name: f"Use of {fn} on expanded tensors is deprecated. Please clone() the tensor before performing this "

@@ -25,6 +25,7 @@ from ._op import (
     as_tensor_like,
     broadcast_error,
     check_inplace,
+    check_no_partial_overlap,
     depends_on,
     export,
 )
@@ -1208,7 +1209,8 @@ def copy_(self, src, non_blocking=False):
     if not isinstance(src, Tensor):
         src = Tensor._make(np.asarray(src), False, None)
     if src._data.shape != self._data.shape:
-        check_inplace(self)  # PyTorch refuses the leaf before it looks at the shapes
+        check_inplace(self)  # PyTorch refuses the leaf, then a partial overlap, before it looks at the shapes
+        check_no_partial_overlap(self, (src,))
     try:
         shape = np.broadcast_shapes(src._data.shape, self._data.shape)
         if shape != self._data.shape:

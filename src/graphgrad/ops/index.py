@@ -337,7 +337,9 @@ def setitem(self, idx, value):
                 value.reshape(vshape).expand(target)  # raises PyTorch's "The expanded size ..." error
                 raise
     basic = _is_basic(npidx)
-    if basic and self._requires_grad and self._grad_fn is None and modes.recording:
+    # a 0-d bool mask of a 0-d tensor is PyTorch's x[True]: a view (unsqueezed) too
+    zero_d_mask = isinstance(idx, Tensor) and idx._data.dtype == np.bool_ and idx._data.ndim == 0
+    if (basic or zero_d_mask) and self._requires_grad and self._grad_fn is None and modes.recording:
         # PyTorch writes x[0] = v through a view of x (copy_ on x[0]): the view's error text
 
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation."
