@@ -27,6 +27,14 @@ def _grad_of(fn, v):
     return prog
 
 
+def _grads_of(fn, va, vb):
+    def prog(T):
+        a, b = _leaf(T, va), _leaf(T, vb)
+        fn(T, a, b).sum().backward()
+        return a.grad, b.grad
+    return prog
+
+
 def _nan_grad_through(fn):
     """The gradient of ``x`` when NaN arrives from above: PyTorch's zeros stay zeros."""
     def prog(T):
@@ -310,6 +318,10 @@ CASES = {
     "huber_bool": lambda T: T.nn.functional.huber_loss(T.tensor([True]), T.tensor([False])),
     "huber_int_float": lambda T: T.nn.functional.huber_loss(T.tensor([1, 2]), T.tensor([1.0, 2.0])),
     "smooth_l1_int": lambda T: T.nn.functional.smooth_l1_loss(T.tensor([1, 2]), T.tensor([1, 2])),
+    "atan2_grad_at_origin": _grads_of(lambda T, a, b: T.atan2(a, b), [0.0, -0.0, 1e-30], [0.0, 0.0, 1e-30]),
+    "pow_zero_base_negative_exponent": _grads_of(lambda T, a, b: T.pow(a, b), [-0.0, 0.0, 2.0], [-0.9, 0.5, -1.8]),
+    "xlogy_grad_at_zero_x": _grads_of(lambda T, a, b: T.xlogy(a, b), [0.0, 0.0, 1.5, 0.0], [2.0, 0.0, -1.0, -1.0]),
+    "xlogy_zero_grad_nan_log": _grad_of(lambda T, x: T.floor(T.xlogy(x, x)), [-0.2, 1.1, 1.5]),
 }
 
 

@@ -277,8 +277,9 @@ def _pow_bw(n, g):
         ga = where((b == 0), 0.0, ga)
     if need[1]:
         # d/db a**b = a**b * log(a); PyTorch takes 0 where a == 0 and b >= 0.
-        gb = g * out * where(a == 0, 1.0, a).log()
-        gb = where((a == 0) & (b >= 0), 0.0, gb)
+        # (log(0) = -inf is kept where b < 0, as PyTorch's; replaced where masked, so double backward is finite)
+        zero_base = (a == 0) & (b >= 0)
+        gb = where(zero_base, 0.0, g * out * where(zero_base, 1.0, a).log())
     return ga, gb
 
 
@@ -926,8 +927,10 @@ def addcdiv_(self, tensor1, tensor2, *, value=1):
 
 def _atan2_bw(n, g):
     a, b = n.saved_tensors
+    # PyTorch's derivative is 0 where a * a + b * b is 0 (at the origin, or underflowed), not 0 / 0
     d = a * a + b * b
-    return g * b / d, -g * a / d
+    recip = where(d == 0, 0.0, d.reciprocal())
+    return g * b * recip, g * -a * recip
 
 
 def _atan2_np(a, b):
@@ -1260,7 +1263,9 @@ def _xlogy_np(x, y):
 def _xlogy_bw(n, g):
     x, y = n.saved_tensors
     need = n.needs_input_grad
-    gx = g * xlogy((x != 0).to(g.dtype), y) if need[0] else None
+    # PyTorch's xlogy(grad, y): 0 where the incoming gradient is 0 even if log(y) is NaN; 0 where x == 0 and
+    # y <= 0; log(y) where x == 0 < y
+    gx = where((x == 0) & (y <= 0), 0.0, xlogy(g, y)) if need[0] else None
     gy = g * x / y if need[1] else None
     return gx, gy
 
