@@ -322,6 +322,11 @@ CASES = {
     "pow_zero_base_negative_exponent": _grads_of(lambda T, a, b: T.pow(a, b), [-0.0, 0.0, 2.0], [-0.9, 0.5, -1.8]),
     "xlogy_grad_at_zero_x": _grads_of(lambda T, a, b: T.xlogy(a, b), [0.0, 0.0, 1.5, 0.0], [2.0, 0.0, -1.0, -1.0]),
     "xlogy_zero_grad_nan_log": _grad_of(lambda T, x: T.floor(T.xlogy(x, x)), [-0.2, 1.1, 1.5]),
+    "kthvalue_empty_dim": lambda T: T.kthvalue(T.zeros(2, 0), 1, 1),
+    "kthvalue_bool": lambda T: T.kthvalue(T.tensor([True, False]), 1),
+    "fmod_bool": lambda T: T.fmod(T.tensor([True]), T.tensor([True])),
+    "remainder_bool": lambda T: T.tensor([True]) % True,
+    "remainder_bool_number": lambda T: T.tensor([True]) % 2,
 }
 
 

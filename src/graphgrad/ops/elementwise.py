@@ -373,9 +373,17 @@ def floor_divide(input, other):
     return binary(FLOOR_DIVIDE, input, other)
 
 
+def _refuse_bool(kernel, *operands):
+    """PyTorch's NotImplementedError for a binary kernel it has no bool version of (the operands promote to
+    bool: two bool tensors, or a bool tensor and a bool)."""
+    if result_type(*operands) is bool_:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+
+
 @export("remainder")
 def remainder(input, other):
     """Python-style modulus (the sign of the divisor), as ``%``."""
+    _refuse_bool("remainder_cpu", input, other)
     if type(input) in _NUMBERS and isinstance(other, Tensor) and other._data.dtype.kind == "f":
         return apply(RREMAINDER, other, other=input)  # no derivative, as in PyTorch (``2 % x`` too)
     return binary(REMAINDER, input, other)
@@ -384,6 +392,7 @@ def remainder(input, other):
 @export("fmod")
 def fmod(input, other):
     """C-style modulus (the sign of the dividend)."""
+    _refuse_bool("fmod_cpu", input, other)
     return binary(FMOD, input, other)
 
 
@@ -399,8 +408,7 @@ def pow(input, exponent):
             return binary(POW, input, exponent)
         return apply(RPOW, exponent, base=input)
     if isinstance(exponent, Tensor):
-        if result_type(input, exponent) is bool_:
-            raise NotImplementedError('"pow" not implemented for \'Bool\'')
+        _refuse_bool("pow", input, exponent)
         return binary(POW, input, exponent)
     if input._data.dtype.kind != "f" and isinstance(exponent, float):
         input = input.float()
