@@ -327,6 +327,10 @@ CASES = {
     "fmod_bool": lambda T: T.fmod(T.tensor([True]), T.tensor([True])),
     "remainder_bool": lambda T: T.tensor([True]) % True,
     "remainder_bool_number": lambda T: T.tensor([True]) % 2,
+    "remainder_int_by_zero": lambda T: T.tensor([1, 2]) % T.tensor([False, True]),
+    "fmod_int_by_zero": lambda T: T.fmod(T.tensor([1]), 0),
+    "floor_divide_int_by_zero": lambda T: T.tensor([1]) // 0,
+    "remainder_float_by_zero": lambda T: T.tensor([1.0]) % 0,
 }
 
 

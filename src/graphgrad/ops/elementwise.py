@@ -224,8 +224,20 @@ def _not_implemented(name):
 
 
 # PyTorch records these with a NotImplemented node (one edge per tensor operand): backward raises.
-FLOOR_DIVIDE = Op("torch::autograd::NotImplemented", np.floor_divide, _not_implemented("floor_divide"), promote="same")
-FLOOR_DIVIDE.scalar = Op("torch::autograd::NotImplemented", lambda a, other: np.floor_divide(a, other),
+def _integer_checked(divide):
+    """``divide(a, b)``, raising PyTorch's error for an integer division by zero (NumPy gives 0 and a
+    warning); b is an array or a Python number."""
+    def forward(a, b=None, other=None):
+        divisor = b if other is None else other
+        if a.dtype.kind in "iub" and np.asarray(divisor).dtype.kind in "iub" and not np.all(divisor):
+            raise RuntimeError("ZeroDivisionError")
+        return divide(a, divisor)
+    return forward
+
+
+FLOOR_DIVIDE = Op("torch::autograd::NotImplemented", _integer_checked(np.floor_divide),
+                  _not_implemented("floor_divide"), promote="same")
+FLOOR_DIVIDE.scalar = Op("torch::autograd::NotImplemented", _integer_checked(np.floor_divide),
                          _not_implemented("floor_divide"))
 RFLOOR_DIVIDE = Op("torch::autograd::NotImplemented", lambda a, other: np.floor_divide(np.asarray(other, a.dtype), a),
                    _not_implemented("floor_divide"))
@@ -257,10 +269,10 @@ def _fmod_bw(n, g):
 
 
 # Tensor operands record RemainderBackward1/FmodBackward1; a Python number records ...Backward0 (one edge).
-REMAINDER = Op("RemainderBackward1", np.remainder, _remainder_bw, save="ab", promote="same")
-FMOD = Op("FmodBackward1", np.fmod, _fmod_bw, save="ab", promote="same")
-REMAINDER.scalar = Op("RemainderBackward0", lambda a, other: np.remainder(a, other), lambda n, g: g)
-FMOD.scalar = Op("FmodBackward0", lambda a, other: np.fmod(a, other), lambda n, g: g)
+REMAINDER = Op("RemainderBackward1", _integer_checked(np.remainder), _remainder_bw, save="ab", promote="same")
+FMOD = Op("FmodBackward1", _integer_checked(np.fmod), _fmod_bw, save="ab", promote="same")
+REMAINDER.scalar = Op("RemainderBackward0", _integer_checked(np.remainder), lambda n, g: g)
+FMOD.scalar = Op("FmodBackward0", _integer_checked(np.fmod), lambda n, g: g)
 # ``2 - x`` records RsubBackward1 (one edge), ``torch.rsub(x, y)`` RsubBackward0.
 RSUB = Op("RsubBackward0", lambda a, b, alpha=1: b - a if alpha == 1 else b - alpha * a,
           lambda n, g: (-g if n.kwargs.get("alpha", 1) == 1 else g * -n.kwargs["alpha"], g), promote="same")
