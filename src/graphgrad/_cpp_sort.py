@@ -18,10 +18,11 @@ from __future__ import annotations
 _INSERTION_THRESHOLD = 16  # libstdc++'s _S_threshold
 
 
-def topk_order(keys, k):
+def topk_order(keys, k, sorted=True):
     """The positions of the ``k`` smallest ``keys`` in the order libstdc++ leaves them, as PyTorch's topk
-    runs it (``keys`` ascending is the order wanted: pass ``-value`` for the largest values)."""
-    return _Selection(keys).topk(k)
+    runs it (``keys`` ascending is the order wanted: pass ``-value`` for the largest values). ``sorted=False``
+    skips the final sort where PyTorch skips it, leaving the selection's own order."""
+    return _Selection(keys).topk(k, sorted)
 
 
 class _Selection:
@@ -34,7 +35,7 @@ class _Selection:
     def less(self, a, b):
         return self.keys[a] < self.keys[b]
 
-    def topk(self, k):
+    def topk(self, k, sorted=True):
         n = len(self.order)
         if k <= 0:
             return []
@@ -43,7 +44,8 @@ class _Selection:
             self.sort_heap(0, k)
         else:  # std::nth_element, then std::sort of the first k - 1
             self.nth_element(0, k - 1, n)
-            self.sort(0, k - 1)
+            if sorted:
+                self.sort(0, k - 1)
         return self.order[:k]
 
     # --- std::sort: introsort, then a final insertion sort -------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import return_types
+from .. import _cpp_sort, return_types
 from .._dtype import is_float_np
 from .._size import wrap_dims
 from .._tensor import Tensor
@@ -185,17 +185,48 @@ def sort(input, dim=-1, descending=False, stable=False):
     return return_types.sort((apply(op, input, dim=wrap_dims(dim, input._data.ndim)[0], index=idx._data), idx))
 
 
+# topk(sorted=False) leaves the k values in the order PyTorch's selection happens to leave them. Rows holding
+# more elements than this all together keep the sorted order instead (PyTorch documents that order as
+# unspecified): replaying the selection runs in Python, element by element.
+_UNSORTED_REPLAY_LIMIT = 1 << 16
+
+
+def _topk_indices(a, k, largest, sorted, sorted_idx):
+    """PyTorch's topk indices along the last axis of the 2-D ``a``, given its (stable) sort order ``sorted_idx``.
+
+    Where the k chosen values are distinct and apart from the rest, the stable order is PyTorch's; rows where
+    equal values compete (or whose unsorted order the selection decides) replay the C++ library's selection."""
+    n = a.shape[1]
+    idx = sorted_idx[:, :k]
+    if k * 64 > n and not sorted and k > 1 and a.size <= _UNSORTED_REPLAY_LIMIT:
+        replay = np.ones(a.shape[0], bool)  # nth_element leaves its own order, ties or not
+    else:
+        head = np.take_along_axis(a, sorted_idx[:, :k + 1], axis=1)  # the k chosen and the runner-up
+        replay = (head[:, 1:] == head[:, :-1]).any(axis=1)
+        if is_float_np(a.dtype):
+            replay |= (np.isnan(head[:, 1:]) & np.isnan(head[:, :-1])).any(axis=1)
+    for row in np.flatnonzero(replay):
+        ranks = np.unique(a[row], return_inverse=True)[1].reshape(-1)  # NaNs share the top rank, as in PyTorch
+        keys = (-ranks if largest else ranks).tolist()
+        idx[row] = _cpp_sort.topk_order(keys, k, sorted)
+    return idx
+
+
 @export("topk")
 def topk(input, k, dim=-1, largest=True, sorted=True):
     d = wrap_dims(dim, input._data.ndim)[0]
     if not 0 <= k <= (input._data.shape[d] if input._data.ndim else 1):
         raise RuntimeError("selected index k out of range")
-    idx = argsort(input, dim, descending=largest)
+    idx = argsort(input, dim, descending=largest)._data
     if input._data.ndim:
-        sl = (slice(None),) * d + (slice(0, k),)
-        idx = Tensor._make(np.ascontiguousarray(idx._data[sl]), False, None)
+        rows = np.moveaxis(input._data, d, -1)
+        shape = rows.shape[:-1] + (k,)
+        flat = rows.reshape(-1, rows.shape[-1])
+        order = np.moveaxis(idx, d, -1).reshape(flat.shape)
+        idx = np.moveaxis(_topk_indices(flat, k, largest, sorted, order).reshape(shape), -1, d)
+        idx = np.ascontiguousarray(idx)
 
-    return return_types.topk((apply(TOPK_GATHER, input, dim=d, index=idx._data), idx))
+    return return_types.topk((apply(TOPK_GATHER, input, dim=d, index=idx), Tensor._make(idx, False, None)))
 
 
 # --- median / kthvalue / mode ----------------------------------------------------------------------
