@@ -1,0 +1,45 @@
+"""Where equal values compete, which indices PyTorch returns: topk's selection order, checked against torch."""
+
+import numpy as np
+import pytest
+
+import graphgrad as gg
+
+
+def _tie_heavy_cases(seed, count):
+    """Rows of few distinct values (some NaN), with random k, widths from tiny to over 64 * k."""
+    rng = np.random.default_rng(seed)
+    for _ in range(count):
+        n = int(rng.integers(1, 300))
+        a = rng.integers(-2, 3, (2, n)).astype(np.float32)
+        if rng.random() < 0.3:
+            a[rng.random(a.shape) < 0.15] = np.nan
+        yield a, int(rng.integers(0, n + 1))
+
+
+@pytest.mark.parametrize("largest", [True, False])
+@pytest.mark.parametrize("sorted_", [True, False])
+def test_topk_ties_match_torch(torch_ref, largest, sorted_):
+    for a, k in _tie_heavy_cases(int(largest) * 2 + int(sorted_), 600):
+        want = torch_ref.topk(torch_ref.tensor(a), k, largest=largest, sorted=sorted_)
+        got = gg.topk(gg.tensor(a), k, largest=largest, sorted=sorted_)
+        np.testing.assert_array_equal(got.indices.numpy(), want.indices.numpy(), err_msg=f"{a.tolist()}, k={k}")
+        np.testing.assert_array_equal(got.values.numpy(), want.values.numpy())
+
+
+def test_topk_ties_other_dim_and_ints(torch_ref):
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        a = rng.integers(0, 3, (int(rng.integers(1, 40)), 3, 2))
+        k = int(rng.integers(0, a.shape[0] + 1))
+        for largest in (True, False):
+            want = torch_ref.topk(torch_ref.tensor(a), k, dim=0, largest=largest)
+            got = gg.topk(gg.tensor(a), k, dim=0, largest=largest)
+            np.testing.assert_array_equal(got.indices.numpy(), want.indices.numpy())
+            np.testing.assert_array_equal(got.values.numpy(), want.values.numpy())
+
+
+def test_topk_brief_example(torch_ref):
+    x = [0, 1, 0, 0, 1, 2, 0, 1, 1, 0]
+    assert gg.topk(gg.tensor(x), 4).indices.tolist() == torch_ref.topk(torch_ref.tensor(x), 4).indices.tolist()
+    assert gg.topk(gg.tensor(x), 4).indices.tolist() == [5, 7, 1, 8]
