@@ -242,8 +242,13 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     if (end - start) * step < 0:
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     n = max(0, math.ceil((end - start) / step))
-    arr = (start + step * np.arange(n, dtype=np.float64)).astype(_resolve(dtype)) if isinstance(step, float) or \
-        isinstance(start, float) else np.arange(start, end, step).astype(_resolve(dtype))
+    np_dtype = _resolve(dtype)
+    if _is_16bit_float(np_dtype):
+        arr = _arange_16bit(start, step, n, np_dtype)
+    elif isinstance(step, float) or isinstance(start, float):
+        arr = (start + step * np.arange(n, dtype=np.float64)).astype(np_dtype)
+    else:
+        arr = np.arange(start, end, step).astype(np_dtype)
     return _finish(arr, requires_grad, device)
 
 
@@ -251,7 +256,67 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    return _finish(np.linspace(start, end, steps, dtype=np.float64).astype(_resolve(dtype)), requires_grad, device)
+    np_dtype = _resolve(dtype)
+    if _is_16bit_float(np_dtype):
+        return _finish(_linspace_16bit(start, end, steps, np_dtype), requires_grad, device)
+    return _finish(np.linspace(start, end, steps, dtype=np.float64).astype(np_dtype), requires_grad, device)
+
+
+# PyTorch's CPU arange and linspace kernels for float16 and bfloat16 round to the 16-bit type part-way
+# through, so beyond 256 (bfloat16) or 2048 (float16) their values differ from computing in float32 or
+# float64 and rounding once. The helpers below repeat those roundings: each step is float32 arithmetic
+# rounded to the 16-bit type, as the C++ 16-bit types do it.
+_ARANGE_VECTOR_WIDTH = 16  # 16-bit elements per SIMD vector in PyTorch's CPU arange kernel
+
+
+def _is_16bit_float(np_dtype):
+    return _dtype.is_float_np(np_dtype) and np.dtype(np_dtype).itemsize == 2
+
+
+def _arange_16bit(start, step, n, np_dtype):
+    """``start + step * i`` as PyTorch's CPU arange fills a 16-bit float tensor.
+
+    Its kernel computes in float32; whole pairs of SIMD vectors start from a base rounded to the 16-bit type
+    (``base + lane * step``), the rest from ``start + step * i`` directly. (PyTorch splits outputs longer
+    than 32768 elements among its threads, each part starting its own vectors; this follows one thread.)
+
+    >>> _arange_16bit(2049, 1, 3, np.float16).tolist()
+    [2048.0, 2050.0, 2052.0]
+    """
+    start, step = np.float64(np.float32(start)), np.float64(np.float32(step))
+    i = np.arange(n, dtype=np.int64)
+    # start + step * i in float32 with one rounding: the compiled kernel fuses the multiply-add (float64
+    # holds the float32 product exactly)
+    out = (start + step * i.astype(np.float32)).astype(np.float32).astype(np_dtype)
+    vectorised = n // (2 * _ARANGE_VECTOR_WIDTH) * (2 * _ARANGE_VECTOR_WIDTH)
+    lane = i[:vectorised] % _ARANGE_VECTOR_WIDTH
+    base = (start + step * (i[:vectorised] - lane).astype(np.float32)).astype(np.float32).astype(np_dtype)
+    if np_dtype == np.float16:  # float16 vectors fuse the lane's multiply-add too; bfloat16 vectors round twice
+        lanes = base.astype(np.float64) + lane * step
+    else:
+        lanes = base.astype(np.float32) + (lane * step).astype(np.float32)
+    out[:vectorised] = lanes.astype(np.float32).astype(np_dtype)
+    return out
+
+
+def _linspace_16bit(start, end, steps, np_dtype):
+    """PyTorch's CPU linspace in a 16-bit float type: ``start``, ``end``, the step and every product rounded
+    to that type, the first half counted up from ``start`` and the second half down from ``end``.
+
+    >>> _linspace_16bit(0, 3000, 4, np.float16).tolist()
+    [0.0, 1000.0, 2000.0, 3000.0]
+    """
+    def rounded(x):
+        return np.asarray(x, np.float32).astype(np_dtype).astype(np.float32)
+
+    start, end = rounded(start), rounded(end)
+    if steps == 1:
+        return start.reshape(1).astype(np_dtype)
+    step = rounded(rounded(end - start) / rounded(steps - 1))
+    i = np.arange(steps)
+    from_start = rounded(start + rounded(step * rounded(i)))
+    from_end = rounded(end - rounded(step * rounded(steps - 1 - i)))
+    return np.where(i < steps // 2, from_start, from_end).astype(np_dtype)
 
 
 @export("logspace", method=False)

@@ -43,3 +43,21 @@ def test_topk_brief_example(torch_ref):
     x = [0, 1, 0, 0, 1, 2, 0, 1, 1, 0]
     assert gg.topk(gg.tensor(x), 4).indices.tolist() == torch_ref.topk(torch_ref.tensor(x), 4).indices.tolist()
     assert gg.topk(gg.tensor(x), 4).indices.tolist() == [5, 7, 1, 8]
+
+
+@pytest.mark.parametrize("dtype_name", ["float16", "bfloat16"])
+def test_arange_linspace_16bit_match_torch(torch_ref, dtype_name):
+    """Past 256 (bfloat16) / 2048 (float16) PyTorch's kernels round part-way in the 16-bit type."""
+    pytest.importorskip("ml_dtypes")
+    tdt, gdt = getattr(torch_ref, dtype_name), getattr(gg, dtype_name)
+    rng = np.random.default_rng(11)
+    for case in range(400):  # outputs under 32768 elements: PyTorch fills those on one thread
+        a, b = (float(v) for v in rng.uniform(-3000, 3000, 2))
+        step = float(rng.uniform(0.1, 3)) * (1 if b > a else -1)
+        if case % 3 == 0:
+            a, b, step = int(a), int(b), int(step) or (1 if b > a else -1)
+        steps = int(rng.integers(0, 5000))
+        for want, got in [(torch_ref.arange(a, b, step, dtype=tdt), gg.arange(a, b, step, dtype=gdt)),
+                          (torch_ref.linspace(a, b, steps, dtype=tdt), gg.linspace(a, b, steps, dtype=gdt))]:
+            np.testing.assert_array_equal(got.float().numpy(), want.float().numpy(), err_msg=f"{a}, {b}, {step}")
+            assert got.dtype == gdt
