@@ -179,3 +179,63 @@ class _Selection:
             hole = parent
             parent = (hole - 1) // 2
         o[first + hole] = value
+
+
+def quickselect_position(keys, k):
+    """The position PyTorch's CPU ``kthvalue`` reports for the ``k``-th smallest (0-based) of ``keys``.
+
+    ATen's own ``quick_select_template`` (median-of-three pivot, Hoare partition), repeated swap for swap, so
+    that among equal values the same one is chosen.
+
+    >>> quickselect_position([1, 0, 1, 1], 2)  # the third smallest of the three 1s
+    2
+    """
+    keys, order = list(keys), list(range(len(keys)))
+
+    def swap(i, j):
+        keys[i], keys[j] = keys[j], keys[i]
+        order[i], order[j] = order[j], order[i]
+
+    lo, hi = 0, len(keys) - 1
+    while True:
+        if hi <= lo:
+            return order[k]
+        if hi == lo + 1:
+            if keys[lo] > keys[hi]:
+                swap(lo, hi)
+            return order[k]
+        swap(lo + (hi - lo) // 2, lo + 1)
+        if keys[lo + 1] > keys[hi]:
+            swap(lo + 1, hi)
+        if keys[lo] > keys[hi]:
+            swap(lo, hi)
+        if keys[lo + 1] > keys[lo]:
+            swap(lo + 1, lo)
+        i, j, pivot = lo + 1, hi, keys[lo]
+        while True:
+            i += 1
+            while pivot > keys[i]:
+                i += 1
+            j -= 1
+            while keys[j] > pivot:
+                j -= 1
+            if j < i:
+                break
+            swap(i, j)
+        swap(lo, j)
+        if j <= k:
+            lo = i
+        if j >= k:
+            hi = j - 1
+
+
+def sort_order(keys):
+    """The positions of ``keys`` in the order ``std::sort`` leaves them (comparing with ``<``, so NaNs
+    fall where the C++ comparison leaves them, as in PyTorch's CPU ``mode``).
+
+    >>> sort_order([2, 1, 2, 0])
+    [3, 1, 0, 2]
+    """
+    selection = _Selection(keys)
+    selection.sort(0, len(selection.order))
+    return selection.order

@@ -162,6 +162,32 @@ def argmin(input, dim=None, keepdim=False):
     return _arg(np.argmin, input, dim, keepdim)
 
 
+# Where PyTorch documents the order of equal elements as unspecified (sort and argsort with stable=False,
+# topk with sorted=False), inputs up to this many elements in the rows concerned replay its C++ sort to
+# give the same order; larger ones keep the stable order, since the replay runs in Python.
+_REPLAY_LIMIT = 1 << 16
+
+
+def _ranks(row):
+    """Dense ranks of ``row``'s values, NaNs sharing the top rank (PyTorch orders NaN above everything)."""
+    return np.unique(row, return_inverse=True)[1].reshape(-1)
+
+
+def _unstable_ties(a, idx, descending):
+    """``idx`` (a stable sort order along the last axis of the 2-D ``a``) with rows holding equal values
+    re-ordered as PyTorch's unstable sort (libstdc++'s std::sort) leaves them, within ``_REPLAY_LIMIT``."""
+    ranked = np.take_along_axis(a, idx, axis=1)
+    tied = (ranked[:, 1:] == ranked[:, :-1]).any(axis=1)
+    if is_float_np(a.dtype):
+        tied |= (np.isnan(ranked[:, 1:]) & np.isnan(ranked[:, :-1])).any(axis=1)
+    rows = np.flatnonzero(tied)
+    if rows.size * a.shape[1] <= _REPLAY_LIMIT:
+        for row in rows:
+            ranks = _ranks(a[row])
+            idx[row] = _cpp_sort.sort_order((-ranks if descending else ranks).tolist())
+    return idx
+
+
 @export("argsort")
 def argsort(input, dim=-1, descending=False, stable=False):
     d = wrap_dims(dim, input._data.ndim)[0]
@@ -171,24 +197,23 @@ def argsort(input, dim=-1, descending=False, stable=False):
     if descending and is_float_np(a.dtype) and np.isnan(a).any():
         idx = np.lexsort((-a, ~np.isnan(a)), axis=d)  # PyTorch ranks NaN above everything
     else:
-        if descending and a.dtype.kind in "bu":
-            a = a.astype(np.int64)  # (negating bool or unsigned values does not reverse their order)
-        idx = np.argsort(-a if descending else a, axis=d, kind="stable")
-    return Tensor._make(idx.astype(np.int64), False, None)
+        keys = a.astype(np.int64) if descending and a.dtype.kind in "bu" else a
+        # (negating bool or unsigned values does not reverse their order)
+        idx = np.argsort(-keys if descending else keys, axis=d, kind="stable")
+    if not stable and a.shape[d] > 1:
+        rows = np.moveaxis(a, d, -1)
+        flat = rows.reshape(-1, rows.shape[-1])
+        order = np.moveaxis(idx, d, -1).reshape(flat.shape).copy()
+        idx = np.moveaxis(_unstable_ties(flat, order, descending).reshape(rows.shape), -1, d)
+    return Tensor._make(np.ascontiguousarray(idx, dtype=np.int64), False, None)
 
 
 @export("sort")
 def sort(input, dim=-1, descending=False, stable=False):
-    idx = argsort(input, dim, descending)
+    idx = argsort(input, dim, descending, stable)
 
     op = STABLE_SORT_GATHER if stable else SORT_GATHER
     return return_types.sort((apply(op, input, dim=wrap_dims(dim, input._data.ndim)[0], index=idx._data), idx))
-
-
-# topk(sorted=False) leaves the k values in the order PyTorch's selection happens to leave them. Rows holding
-# more elements than this all together keep the sorted order instead (PyTorch documents that order as
-# unspecified): replaying the selection runs in Python, element by element.
-_UNSORTED_REPLAY_LIMIT = 1 << 16
 
 
 def _topk_indices(a, k, largest, sorted, sorted_idx):
@@ -198,7 +223,7 @@ def _topk_indices(a, k, largest, sorted, sorted_idx):
     equal values compete (or whose unsorted order the selection decides) replay the C++ library's selection."""
     n = a.shape[1]
     idx = sorted_idx[:, :k]
-    if k * 64 > n and not sorted and k > 1 and a.size <= _UNSORTED_REPLAY_LIMIT:
+    if k * 64 > n and not sorted and k > 1 and a.size <= _REPLAY_LIMIT:
         replay = np.ones(a.shape[0], bool)  # nth_element leaves its own order, ties or not
     else:
         head = np.take_along_axis(a, sorted_idx[:, :k + 1], axis=1)  # the k chosen and the runner-up
@@ -206,7 +231,7 @@ def _topk_indices(a, k, largest, sorted, sorted_idx):
         if is_float_np(a.dtype):
             replay |= (np.isnan(head[:, 1:]) & np.isnan(head[:, :-1])).any(axis=1)
     for row in np.flatnonzero(replay):
-        ranks = np.unique(a[row], return_inverse=True)[1].reshape(-1)  # NaNs share the top rank, as in PyTorch
+        ranks = _ranks(a[row])
         keys = (-ranks if largest else ranks).tolist()
         idx[row] = _cpp_sort.topk_order(keys, k, sorted)
     return idx
@@ -217,7 +242,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     d = wrap_dims(dim, input._data.ndim)[0]
     if not 0 <= k <= (input._data.shape[d] if input._data.ndim else 1):
         raise RuntimeError("selected index k out of range")
-    idx = argsort(input, dim, descending=largest)._data
+    idx = argsort(input, dim, descending=largest, stable=True)._data
     if input._data.ndim:
         rows = np.moveaxis(input._data, d, -1)
         shape = rows.shape[:-1] + (k,)
@@ -230,16 +255,39 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
 
 
 # --- median / kthvalue / mode ----------------------------------------------------------------------
-def _kth_fwd(a, dim, k, keepdim):
-    """The k-th smallest (1-based) along ``dim`` and its index; NaN counts as the largest value."""
+def _kth_fwd(a, dim, k, keepdim, pytorch_ties=False):
+    """The k-th smallest (1-based) along ``dim`` and its index; NaN counts as the largest value.
+
+    Among equal values the stable order picks one; ``pytorch_ties`` picks the one PyTorch's ``kthvalue``
+    reports instead, replaying its quickselect on the rows where the k-th value is tied."""
     if a.ndim == 0:
         return a.copy(), np.zeros((), np.int64)
     order = np.argsort(a, axis=dim, kind="stable")
     idx = np.take(order, [k - 1], axis=dim)
+    if pytorch_ties:
+        idx = _quickselect_ties(a, dim, k, order, idx)
     vals = np.take_along_axis(a, idx, axis=dim)
     if not keepdim:
         vals, idx = vals.squeeze(dim), idx.squeeze(dim)
     return vals, idx.astype(np.int64)
+
+
+def _quickselect_ties(a, dim, k, order, idx):
+    """``idx`` with the rows whose k-th value has an equal neighbour in sorted ``order`` re-chosen as
+    PyTorch's quickselect chooses."""
+    rows = np.moveaxis(a, dim, -1).reshape(-1, a.shape[dim])
+    ranked = np.take_along_axis(rows, np.moveaxis(order, dim, -1).reshape(rows.shape), axis=1)
+    near = ranked[:, k - 2 if k > 1 else 0:k + 1]  # the k-th value and its neighbours in sorted order
+    tied = (near[:, 1:] == near[:, :-1]).any(axis=1)
+    if is_float_np(a.dtype):
+        tied |= (np.isnan(near[:, 1:]) & np.isnan(near[:, :-1])).any(axis=1)
+    if not tied.any():
+        return idx
+    picked = np.moveaxis(idx, dim, -1).reshape(-1).copy()
+    for row in np.flatnonzero(tied):
+        picked[row] = _cpp_sort.quickselect_position(_ranks(rows[row]).tolist(), k - 1)
+    shape = np.moveaxis(idx, dim, -1).shape
+    return np.moveaxis(picked.reshape(shape), -1, dim)
 
 
 def _median_fwd(a, dim, keepdim):
@@ -258,25 +306,41 @@ def _median_fwd(a, dim, keepdim):
     return vals, idx
 
 
+# Rows up to this long pick mode's index as PyTorch's CPU kernel does (a C++ std::sort replayed in Python);
+# longer rows count with NumPy and report the last occurrence of the mode in index order.
+_MODE_REPLAY_LIMIT = 4096
+
+
 def _mode_fwd(a, dim, keepdim):
-    """The most frequent value along ``dim`` (the smallest among equally frequent ones) and its last index."""
+    """The most frequent value along ``dim`` (the smallest among equally frequent ones) and an index of it."""
     if a.ndim == 0:
         return a.copy(), np.zeros((), np.int64)
     moved = np.moveaxis(a, dim, -1)
     flat = moved.reshape(-1, moved.shape[-1])
-    vals = np.empty(flat.shape[0], a.dtype)
-    idx = np.empty(flat.shape[0], np.int64)
-    for r, row in enumerate(flat):
-        uniq, counts = np.unique(row, return_counts=True)
-        v = uniq[np.argmax(counts)]
-        vals[r] = v
-        same = row == v if v == v else np.isnan(row)  # np.unique counts the NaNs as one value
-        idx[r] = np.nonzero(same)[0][-1]
+    pick = _mode_index_replayed if flat.shape[1] <= _MODE_REPLAY_LIMIT else _mode_index_counted
+    idx = np.fromiter((pick(row) for row in flat), np.int64, flat.shape[0])
+    vals = np.take_along_axis(flat, idx[:, None], axis=1)[:, 0]
     shape = moved.shape[:-1]
     vals, idx = vals.reshape(shape), idx.reshape(shape)
     if keepdim:
         vals, idx = np.expand_dims(vals, dim), np.expand_dims(idx, dim)
     return vals, idx
+
+
+def _mode_index_replayed(row):
+    """PyTorch's choice: std::sort the row, take the first longest run of equal values (each NaN a run of
+    its own), report the position of that run's last element."""
+    order = _cpp_sort.sort_order(row.tolist())
+    ranked = row[order]
+    ends = np.flatnonzero(np.append(ranked[1:] != ranked[:-1], True))  # last position of each run
+    lengths = np.diff(ends, prepend=-1)
+    return order[ends[np.argmax(lengths)]]
+
+
+def _mode_index_counted(row):
+    uniq, counts = np.unique(row, return_counts=True, equal_nan=False)
+    value = uniq[np.argmax(counts)]
+    return np.flatnonzero(row == value)[-1] if value == value else np.flatnonzero(np.isnan(row))[0]
 
 
 def _median_all_fwd(a):
@@ -290,7 +354,7 @@ def _median_all_fwd(a):
 
 MEDIAN_ALL = Op("MedianBackward0", _median_all_fwd, _evenly_bw, save=("a", "out"))
 MEDIAN_DIM = Op("MedianBackward1", _median_fwd, _select_bw, stateful=True)
-KTHVALUE = Op("KthvalueBackward0", lambda a, dim, k, keepdim: _kth_fwd(a, dim, k, keepdim), _select_bw,
+KTHVALUE = Op("KthvalueBackward0", lambda a, dim, k, keepdim: _kth_fwd(a, dim, k, keepdim, True), _select_bw,
               stateful=True)
 MODE = Op("ModeBackward0", _mode_fwd, _select_bw, stateful=True)
 
