@@ -306,18 +306,15 @@ def _median_fwd(a, dim, keepdim):
     return vals, idx
 
 
-# Rows up to this long pick mode's index as PyTorch's CPU kernel does (a C++ std::sort replayed in Python);
-# longer rows count with NumPy and report the last occurrence of the mode in index order.
-_MODE_REPLAY_LIMIT = 4096
-
-
 def _mode_fwd(a, dim, keepdim):
     """The most frequent value along ``dim`` (the smallest among equally frequent ones) and an index of it."""
     if a.ndim == 0:
         return a.copy(), np.zeros((), np.int64)
     moved = np.moveaxis(a, dim, -1)
     flat = moved.reshape(-1, moved.shape[-1])
-    pick = _mode_index_replayed if flat.shape[1] <= _MODE_REPLAY_LIMIT else _mode_index_counted
+    # within _REPLAY_LIMIT elements, PyTorch's choice among the mode's positions (a C++ std::sort replayed in
+    # Python); beyond it, counted with NumPy, reporting the mode's last position
+    pick = _mode_index_replayed if flat.size <= _REPLAY_LIMIT else _mode_index_counted
     idx = np.fromiter((pick(row) for row in flat), np.int64, flat.shape[0])
     vals = np.take_along_axis(flat, idx[:, None], axis=1)[:, 0]
     shape = moved.shape[:-1]
