@@ -57,6 +57,7 @@ def _idx(T, v):
 
 
 C = Case
+_COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge")
 S23, S3, S234 = (2, 3), (3,), (2, 3, 4)
 # grad_fn=NAME: PyTorch composes these from several nodes (matmul folds into mm/bmm and a view; x[::2, 1]
 # slices then selects); graphgrad records one node, named as PyTorch's last one, so only names compare.
@@ -368,6 +369,14 @@ CASES = [
     C("masked_fill_", lambda T, a: (a * 1).masked_fill_(a > 0, 0.0), (S23,)),
     C("scatter_", lambda T, a, s: (a * 1).scatter_(1, _idx(T, [[0], [2]]), s), (S23, (2, 1))),
     C("index_add_", lambda T, a, s: (a * 1).index_add_(1, _idx(T, [0, 0]), s), (S23, (2, 2))),
+    # comparisons in place write 0/1 into a float tensor and stop its gradient (Eq/...Backward0 and 1)
+    *[C(f"{op}_", lambda T, a, b, op=op: getattr(a * 1, op + "_")(b) + a, (S23, S3)) for op in _COMPARISONS],
+    *[C(f"{op}_scalar_", lambda T, a, op=op: getattr(a * 1, op + "_")(0.5) + a, (S23,)) for op in _COMPARISONS],
+    C("hypot_", lambda T, a, b: (a * 1).hypot_(b), (S23, S3)),
+    C("xlogy_", lambda T, a, b: T.xlogy_(a * 1, b), (S23, S3), [(-2, 2), POS]),
+    C("cumsum_", lambda T, a: (a * 1).cumsum_(1), (S23,)),
+    C("clamp_min_", lambda T, a: (a * 1).clamp_min_(0.25), (S23,)),
+    C("view_hypot_", lambda T, a, b: _through_view(a * 1, lambda y: y[1].hypot_(b)), (S23, S3), grad_fn=NAME),
 ]
 
 

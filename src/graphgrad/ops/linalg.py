@@ -257,7 +257,7 @@ ADDMM = Op("AddmmBackward0", _addmm_fwd, _addmm_bw, save="bc", saved_names=("mat
            promote="same", backward_np=_addmm_bw_np)
 
 
-@export("addmm")
+@export("addmm", inplace=True)
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat1 @ mat2)`` in one node (what Linear records for 2-D inputs)."""
     for name, m in (("mat1", mat1), ("mat2", mat2)):
