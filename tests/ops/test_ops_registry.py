@@ -376,6 +376,15 @@ CASES = [
     C("xlogy_", lambda T, a, b: T.xlogy_(a * 1, b), (S23, S3), [(-2, 2), POS]),
     C("cumsum_", lambda T, a: (a * 1).cumsum_(1), (S23,)),
     C("clamp_min_", lambda T, a: (a * 1).clamp_min_(0.25), (S23,)),
+    # in-place views: x itself takes the view's shape (SqueezeBackward3/4/5, UnsqueezeBackward1, TBackward1, ...)
+    C("squeeze_", lambda T, a: (a * 1).squeeze_(), ((2, 1, 3),)),
+    C("squeeze_dim_", lambda T, a: (a * 1).squeeze_(1), ((2, 1, 3),)),
+    C("squeeze_dims_", lambda T, a: (a * 1).squeeze_((1, 2)), ((2, 1, 1),)),
+    C("unsqueeze_", lambda T, a: (a * 1).unsqueeze_(1), (S23,)),
+    C("t_", lambda T, a: (a * 1).t_().mul_(T.arange(2.0)), (S23,)),
+    C("transpose_", lambda T, a: (a * 1).transpose_(0, 2), (S234,)),
+    C("view_t_mul_", lambda T, a, b: _through_view(a * 1, lambda y: y[0].t_().mul_(b)), ((2, 1, 3), (3, 1)),
+      grad_fn=NAME),
     C("view_hypot_", lambda T, a, b: _through_view(a * 1, lambda y: y[1].hypot_(b)), (S23, S3), grad_fn=NAME),
 ]
 

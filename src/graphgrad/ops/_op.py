@@ -486,6 +486,54 @@ def _view_history(ref, chain, meta):
     return grad_fn
 
 
+def view_inplace_form(fn, inplace_ops):
+    """``x.t_()``, ``x.squeeze_(d)``, ...: PyTorch's in-place views give x a new shape and strides over the
+    same memory. ``fn`` (the out-of-place view) runs on x as it was, and x takes the view's array, a new
+    version and the view's history, recorded under the in-place overload's node name: ``inplace_ops`` maps
+    each view op ``fn`` may apply to its in-place twin (TBackward0 -> TBackward1). A view stays a view of
+    its base.
+
+    >>> import graphgrad
+    >>> x = graphgrad.ones(2, 3, requires_grad=True) * 1
+    >>> x.t_().shape, x.grad_fn.name()
+    (graphgrad.Size([3, 2]), 'TBackward1')
+    """
+
+    @functools.wraps(fn)  # the signature too: argument errors are the op's own
+    def inplace(self, *args, **kwargs):
+        check_inplace(self)
+        before = _same_tensor(self)
+        out = fn(before, *args, **kwargs)
+        self._data = out._data
+        if out._view is None:  # an inference tensor: no version counter to share, no history
+            self._bump_version()
+            return self
+        _, view_op, view_kwargs, _ = out._view
+        op = inplace_ops[view_op]
+        if out._grad_fn is not None:
+            self._grad_fn = op.node_class(op, (before,), view_kwargs, user_site(2))
+            self._output_nr = 0
+        self._bump_version(op.name)
+        if self._view is not None:
+            self._view = (before, op, view_kwargs, None)
+            self._view_version = self._version_box[0]
+        return self
+
+    inplace.__name__ = inplace.__qualname__ = fn.__name__ + "_"
+    inplace.__doc__ = f"In place ``{fn.__name__}``: x itself takes the view's shape and strides."
+    return inplace
+
+
+def _same_tensor(t):
+    """A second Tensor object for ``t`` as it is: the same array, version counter, history and view links."""
+    twin = Tensor._make(t._data, t._requires_grad, t._grad_fn)
+    twin._version_box = t._version_box
+    twin._output_nr = t._output_nr
+    if t._view is not None:
+        twin._view, twin._view_version, twin._view_meta = t._view, t._view_version, t._view_meta
+    return twin
+
+
 def apply_inplace(op, x, *others, **kwargs):
     """``x.op_(*others)``: write op's result into x's array, bump its version, move its history."""
     check_inplace(x, others)
