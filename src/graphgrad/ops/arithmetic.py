@@ -122,6 +122,9 @@ def _not_implemented(name):
 FLOOR_DIVIDE = Op("torch::autograd::NotImplemented", np.floor_divide, _not_implemented("floor_divide"), promote="same")
 FLOOR_DIVIDE.scalar = Op("torch::autograd::NotImplemented", lambda a, other: np.floor_divide(a, other),
                          _not_implemented("floor_divide"))
+# x.floor_divide_(y): its own NotImplemented node, whose error names the in-place op as PyTorch's does
+FLOOR_DIVIDE_ = Op("torch::autograd::NotImplemented", np.floor_divide, _not_implemented("floor_divide_"),
+                   promote="same")
 RFLOOR_DIVIDE = Op("torch::autograd::NotImplemented", lambda a, other: np.floor_divide(np.asarray(other, a.dtype), a),
                    _not_implemented("floor_divide"))
 RREMAINDER = Op("torch::autograd::NotImplemented", lambda a, other: np.remainder(np.asarray(other, a.dtype), a),
@@ -288,7 +291,7 @@ def div(input, other, *, rounding_mode=_UNSET):
     return binary(DIV_ROUNDED, input, other, rounding_mode=rounding_mode)
 
 
-@export("floor_divide", inplace=True)
+@export("floor_divide", inplace=True, inplace_form=lambda self, other: binary_inplace(FLOOR_DIVIDE_, self, other))
 def floor_divide(input, other):
     return binary(FLOOR_DIVIDE, input, other)
 

@@ -14,6 +14,7 @@ from ._op import (
     apply,
     apply_inplace,
     broadcast_error,
+    check_inplace,
     export,
 )
 from ._operands import NUMBERS, binary, binary_inplace, operands
@@ -154,6 +155,8 @@ def _compare(name, fn, doc, names, float_kernel=True):
         return binary(op, input, other)
 
     def inplace(self, other):
+        if not float_kernel:
+            check_inplace(self)  # PyTorch refuses a leaf that requires grad before it looks at the dtype
         check_kernel(self, other)
         if not compares:
             with no_grad():

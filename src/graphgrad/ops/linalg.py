@@ -263,6 +263,10 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     for name, m in (("mat1", mat1), ("mat2", mat2)):
         if m._data.ndim != 2:
             raise RuntimeError(f"{name} must be a matrix, got {m._data.ndim}-D tensor")
+    for name, m in (("mat1", mat1), ("self", input)):  # no promotion: PyTorch wants one dtype
+        if m._data.dtype != mat2._data.dtype:
+            raise RuntimeError(f"{name} and mat2 must have the same dtype, but got {_torch_name(m._data.dtype)} and "
+                               f"{_torch_name(mat2._data.dtype)}")
     if mat1._data.shape[-1] != mat2._data.shape[0]:
         raise _shape_error(mat1._data, mat2._data)
     out_shape = (mat1._data.shape[0], mat2._data.shape[1])

@@ -46,7 +46,9 @@ def _inplace_form(op, name, no_kernel=None):
     """``x.name_(**kw)``: ``op`` written into x, refused where the result's dtype can't be stored in x."""
 
     def method(self, **kw):  # keyword-only options, as round_(decimals=)
-        _check_kernel(no_kernel, self)
+        if no_kernel is not None and self._data.dtype.kind in no_kernel[0]:
+            check_inplace(self)  # PyTorch refuses a leaf that requires grad before it looks at the dtype
+            _check_kernel(no_kernel, self)
         dt = self._data.dtype
         if op.promote == "float" and dt.kind != "f":  # exp_ of an integer tensor: no float result fits
             raise RuntimeError(f"result type {_torch_name(get_default_dtype().np)} can't be cast to the desired "
