@@ -25,6 +25,9 @@ _NOT_OPS = {"requires_grad_", "detach_", "share_memory_", "resize_", "resize_as_
 # random fillers: graphgrad's stream is not PyTorch's, so values are not compared (their own tests compare
 # distributions)
 _RANDOM = {"bernoulli_", "cauchy_", "exponential_", "geometric_", "log_normal_", "normal_", "random_", "uniform_"}
+# the random fillers' overloads PyTorch numbers differently (x.random_() is RandomBackward2, x.bernoulli_()
+# BernoulliBackward2; graphgrad records ...Backward0): a matter of graphgrad.random, not of the in-place forms
+_RANDOM_NODE_NAMES = {"bernoulli_", "random_"}
 INPLACE_METHODS = sorted(n for n in METHODS if n.endswith("_") and not n.startswith("_") and n not in _NOT_OPS)
 
 _SHAPE = (2, 3)
@@ -121,14 +124,15 @@ def test_inplace_values(torch_ref, name):
 
 @pytest.mark.parametrize("name", INPLACE_METHODS)
 def test_inplace_grad_through_non_leaf(torch_ref, name):
-    """``y = x * 1; y.op_(...); y.sum().backward()``: x.grad, or the same error, as PyTorch's."""
+    """``y = x * 1; y.op_(...); y.sum().backward()``: y's node and x.grad, or the same error, as PyTorch's."""
     found = _args_for(torch_ref, name)
-    results = []
+    results, names = [], []  # and the node each records, named as PyTorch's
     for T in (graphgrad, torch_ref):
         x = _self(T, "float32").requires_grad_()
         y = x * 1
         out = _call(T, name, y, found)
         if out[1] is None:
+            names.append(type(y.grad_fn).__name__)
             try:
                 y.sum().backward()
                 out = (x.grad, None)
@@ -137,6 +141,8 @@ def test_inplace_grad_through_non_leaf(torch_ref, name):
         results.append(out)
     if _same_outcome(name, *results, "grad through a non-leaf") and name not in _RANDOM:
         assert_close(results[0][0], results[1][0], what=f"{name} x.grad")
+    if len(names) == 2 and name not in _RANDOM_NODE_NAMES:
+        assert names[0] == names[1], f"{name}: y.grad_fn is {names[0]}, torch's {names[1]}"
 
 
 @pytest.mark.parametrize("name", INPLACE_METHODS)
