@@ -712,6 +712,10 @@ def write_back_form(fn, name):
 
     @functools.wraps(fn)  # the signature too: argument errors are the op's own
     def inplace(self, *args, **kwargs):
+        dtype = kwargs.get("dtype")  # x.cumsum_(0, dtype=...): it must be x's own
+        if dtype is not None and _dtype.to_dtype(dtype).np != self._data.dtype:
+            raise RuntimeError(f"Bad in-place call: input tensor dtype {c_type_name(self._data.dtype)} and output "
+                               f"tensor dtype {c_type_name(_dtype.to_dtype(dtype).np)} should match")
         return _write_back(self, fn(_value_before_write(self, args), *args, **kwargs))
 
     inplace.__name__ = inplace.__qualname__ = name
@@ -770,6 +774,16 @@ _TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int
 
 def _torch_name(np_dtype):
     return _TORCH_NAMES.get(np.dtype(np_dtype).name, str(np_dtype))
+
+
+_C_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
+                 "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
+
+
+def c_type_name(np_dtype):
+    """The dtype as PyTorch's C++ messages spell it (its TypeMeta name: ``long int``, ``float``)."""
+    name = np.dtype(np_dtype).name
+    return _C_TYPE_NAMES.get(name, name)
 
 
 def as_tensor_like(x, like):

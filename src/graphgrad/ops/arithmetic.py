@@ -20,6 +20,7 @@ from ._op import (
     apply_inplace,
     as_tensor_like,
     broadcast_error,
+    c_type_name,
     export,
 )
 from ._operands import NUMBERS, SUB_BOOL, SUB_TWO_BOOLS, binary, binary_inplace, broadcasts, check_bool_sub, operands
@@ -378,19 +379,11 @@ def _check_lerp_dtypes(input, end, weight):
     """lerp does not promote: PyTorch wants end (and a tensor weight) of input's dtype."""
     for name, t in (("end", end), ("weight", weight)):
         if isinstance(t, Tensor) and t._data.dtype != input._data.dtype:
-            raise RuntimeError(f"expected dtype {_dtype_word(input)} for `{name}` but got dtype {_dtype_word(t)}")
+            raise RuntimeError(f"expected dtype {c_type_name(input._data.dtype)} for `{name}` but got dtype "
+                               f"{c_type_name(t._data.dtype)}")
     if not is_float_np(input._data.dtype):  # its kernels are floating point only
         kernel = "lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar"
         raise NotImplementedError(f'"{kernel}" not implemented for \'{_torch_name(input._data.dtype)}\'')
-
-
-_C_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int"}
-
-
-def _dtype_word(t):
-    """The dtype as PyTorch's C++ messages spell it (TypeMeta names)."""
-    name = t._data.dtype.name
-    return _C_TYPE_NAMES.get(name, name)
 
 
 def _addcmul_bw(n, g):

@@ -11,7 +11,7 @@ import numpy as np
 from .._dtype import from_numpy_dtype
 from .._size import wrap_dims
 from .._tensor import Tensor
-from ._op import Op, _torch_name, apply, broadcast_error, export
+from ._op import Op, _torch_name, apply, broadcast_error, c_type_name, export
 from .reduce import norm as _tensor_norm  # torch.norm; this module's norm is torch.linalg.norm
 
 
@@ -128,10 +128,6 @@ def _shape_error(a, b):
                         f"[{n}, {sb[-2]}]." + shapes)
 
 
-_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
-            "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
-
-
 def _dtype_error(a, b):
     """PyTorch's text for operands of different dtypes (matmul does not promote)."""
     A, B = (from_numpy_dtype(x.dtype)._legacy[:-len("Tensor")] for x in (a, b))
@@ -141,8 +137,8 @@ def _dtype_error(a, b):
         return RuntimeError(f"addmv input tensors must have the same dtype, but got {B}, {A}, and {B}")
     if b.ndim >= 3:
         return RuntimeError(f"expected scalar type {A} but found {B}")
-    return RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_C_NAMES[a.dtype.name]} != "
-                        f"{_C_NAMES[b.dtype.name]}")
+    return RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {c_type_name(a.dtype)} != "
+                        f"{c_type_name(b.dtype)}")
 
 
 @export("matmul")

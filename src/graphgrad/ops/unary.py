@@ -45,18 +45,18 @@ def _check_kernel(no_kernel, input):
 def _inplace_form(op, name, no_kernel=None):
     """``x.name_(**kw)``: ``op`` written into x, refused where the result's dtype can't be stored in x."""
 
-    def method(self, **kw):  # keyword-only options, as round_(decimals=)
-        if no_kernel is not None and self._data.dtype.kind in no_kernel[0]:
-            check_inplace(self)  # PyTorch refuses a leaf that requires grad before it looks at the dtype
-            _check_kernel(no_kernel, self)
-        dt = self._data.dtype
+    def method(input, **kw):  # keyword-only options, as round_(decimals=)
+        if no_kernel is not None and input._data.dtype.kind in no_kernel[0]:
+            check_inplace(input)  # PyTorch refuses a leaf that requires grad before it looks at the dtype
+            _check_kernel(no_kernel, input)
+        dt = input._data.dtype
         if op.promote == "float" and dt.kind != "f":  # exp_ of an integer tensor: no float result fits
             raise RuntimeError(f"result type {_torch_name(get_default_dtype().np)} can't be cast to the desired "
                                f"output type {_torch_name(dt)}")
         if op.backward is None:  # not differentiable (logical_not_): written without recording, as PyTorch
             with no_grad():
-                return apply_inplace(op, self, **kw)
-        return apply_inplace(op, self, **kw)
+                return apply_inplace(op, input, **kw)
+        return apply_inplace(op, input, **kw)
 
     method.__name__ = name + "_"
     return method
@@ -372,8 +372,8 @@ def _clamp_inplace(self, min=None, max=None, name="clamp_"):
 
 
 def _clamp_inplace_form(name):
-    def inplace(self, min=None, max=None):
-        return _clamp_inplace(self, min, max, name + "_")
+    def inplace(input, min=None, max=None):
+        return _clamp_inplace(input, min, max, name + "_")
 
     inplace.__name__ = name + "_"
     return inplace
