@@ -85,6 +85,7 @@ CASES = [
     C("floordiv", lambda T, a, b: a // b, (S23, S23), [(-3, 3), POS], grads=False),
     C("floordiv_scalar", lambda T, a: a // 0.7, (S23,), grads=False),
     C("rfloordiv", lambda T, a: 3 // a, (S23,), POS, grads=False),
+    C("floor_divide_", lambda T, a, b: (a * 1).floor_divide_(b), (S23, S3), [(-3, 3), POS], grads=False),
     C("rmod", lambda T, a: 3 % a, (S23,), POS, grads=False),
     C("mod", lambda T, a, b: a % b, (S23, S23), [(-3, 3), POS]),
     C("mod_scalar", lambda T, a: a % 1.5, (S23,), (-3, 3)),
