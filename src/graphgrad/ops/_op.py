@@ -20,12 +20,14 @@ import numpy as np
 from .. import _dtype
 from .._core.modes import modes
 from .._dtype import bfloat16, get_default_dtype, is_float_np, result_type
+from .._from_python import from_data
 from .._size import summed_dims  # noqa: F401 (imported from here by the op families)
 from .._tensor import Tensor
 from ..autograd import explain
 from ..autograd.explain import note_cut
 from ..autograd.graph import Node, _Sites, edge_of, node_class, raw_site, user_site
 from ._args import checked  # PyTorch's TypeError for wrongly typed arguments
+from ._autocast import autocast_rule
 
 REGISTRY: dict[str, Op] = {}
 
@@ -802,17 +804,11 @@ def as_tensor_like(x, like):
         except OverflowError:  # int8 tensor * 1000: PyTorch wraps the number around, as a C cast does
             arr = np.array(x).astype(dt)
         return Tensor._make(arr, False, None)
-    return Tensor._make(np.asarray(x), False, None) if isinstance(x, np.ndarray) else _tensor_from(x)
+    return Tensor._make(np.asarray(x), False, None) if isinstance(x, np.ndarray) else from_data(x)
 
 
 def _float_np():
     return _dtype._default_float.np
-
-
-def _tensor_from(x):
-    from .._factories import tensor
-
-    return tensor(x)
 
 
 # --- the public surface: functions in ``graphgrad.*`` and methods on Tensor -----------------------
@@ -821,7 +817,8 @@ METHODS: dict = {}
 
 
 def export(*names, method=True, function=True, inplace=(), inplace_function=(), inplace_form=None):
-    """Publish a function as ``graphgrad.<name>`` and/or ``Tensor.<name>`` (first name is canonical).
+    """Publish a function as ``graphgrad.<name>`` and/or ``Tensor.<name>`` (first name is canonical), with
+    PyTorch's argument checks and, for the names on PyTorch's autocast lists, autocast's rule.
 
     The op's in-place form is declared here too: ``inplace`` publishes ``Tensor.<name>_`` for every name (True)
     or for the names listed, ``inplace_function`` also ``graphgrad.<name>_`` (PyTorch publishes some, as
@@ -832,13 +829,13 @@ def export(*names, method=True, function=True, inplace=(), inplace_function=(), 
         all_names = names or (fn.__name__,)
         for n in all_names:
             if function:
-                FUNCTIONS[n] = checked(fn, n, method=False)
+                FUNCTIONS[n] = autocast_rule(checked(fn, n, method=False), n)
             if method:
-                METHODS[n] = checked(fn, n, method=True)
+                METHODS[n] = autocast_rule(checked(fn, n, method=True), n)
         for table, chosen, as_method in ((METHODS, inplace, True), (FUNCTIONS, inplace_function, False)):
             for n in all_names if chosen is True else chosen:
                 form = inplace_form or write_back_form(fn, n + "_")
-                table[n + "_"] = checked(form, n + "_", method=as_method)
+                table[n + "_"] = autocast_rule(checked(form, n + "_", method=as_method), n + "_")
         return fn
 
     return deco
