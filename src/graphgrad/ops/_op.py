@@ -570,7 +570,8 @@ def _write(op, x, others, kwargs):
         op.forward(x._data, *[t._data for t in others], out=x._data, **kwargs)
         return None
     arrays = [x._data] + [t._data for t in others]
-    if op.promote is not None:  # PyTorch's result dtype (int64 tensor += float32 tensor is float32), not NumPy's
+    # operands of several dtypes: PyTorch's result dtype (int64 tensor += float32 tensor is float32), not NumPy's
+    if op.promote is not None and any(a.dtype != cast for a in arrays):
         dt = _target_dtype(op, (x, *others))
         arrays = [a if a.dtype == dt else a.astype(dt) for a in arrays]
     res = op.forward(*arrays, **kwargs)
