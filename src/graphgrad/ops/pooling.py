@@ -10,6 +10,7 @@ import numpy as np
 
 from ..autograd import errors
 from ._op import Op, apply, depends_on
+from ._select import has_negative_zero, pick, zero_where
 from ._windows import offset_slices, pad_hw
 
 
@@ -49,8 +50,10 @@ def max_pool_np(x, *, k_hw, stride, padding, dilation, ceil_mode):
         np.equal(t, out, out=masks[k])
     if len(taps) > 1 and np.count_nonzero(masks) != out.size:
         _first_only(masks, taps)
-        for k, t in enumerate(taps):  # ties: the chosen element's value (the sign of a zero, as PyTorch's)
-            np.copyto(out, t, where=masks[k])
+        # ties of equal values differ only as +0/-0 (and NaN payloads): then take the chosen element's
+        # bits, the sign of a zero as PyTorch's
+        if out.dtype.kind == "f" and (has_negative_zero(xp) or np.isnan(out).any()):
+            pick(masks, taps, out)
     return out, masks
 
 
@@ -101,9 +104,9 @@ def pool_scatter_np(g, *, in_hw, k_hw, stride, padding, dilation, ceil_mode, mas
             if masks is None:
                 full[sl] = g
             else:
-                np.multiply(masks[k], g, out=full[sl])
+                zero_where(~masks[k], g, out=full[sl])
         else:
-            full[sl] += g if masks is None else np.multiply(masks[k], g, dtype=g.dtype)
+            full[sl] += g if masks is None else zero_where(~masks[k], g)
     (pt, _), (pl, _) = pads
     if (pt, pl) == (0, 0) and hp_wp == tuple(in_hw):
         return full
