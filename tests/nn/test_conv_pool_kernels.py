@@ -117,7 +117,7 @@ def test_max_pool2d_gradcheck_and_gradgradcheck(k, s, p, d, cm):
     assert gradgradcheck(fn, (x,))
 
 
-@pytest.mark.parametrize("k,s,p,d,cm", POOLS)
+@pytest.mark.parametrize("k,s,p,d,cm", POOLS + [(1, 2, 0, 1, False)])
 def test_max_pool2d_nan_inputs_and_nan_gradients_match_torch(k, s, p, d, cm, torch_ref):
     """NaN windows pick PyTorch's NaN; a NaN gradient reaches only the chosen elements (no 0 * NaN)."""
     x0 = _signed_zero_input((2, 3, 9, 7), 2)

@@ -15,23 +15,38 @@ def _bits(dtype):
     return np.dtype(f"i{np.dtype(dtype).itemsize}")
 
 
+def _and_mask(flags, values, keep, out):
+    """values' bits ANDed with every bit where ``flags == keep`` and none elsewhere."""
+    if values.dtype.kind != "f" or flags.shape != values.shape or flags.dtype != np.bool_:
+        result = np.where(flags if keep else ~flags, values, 0).astype(values.dtype, copy=False)
+        if out is None:
+            return result
+        out[...] = result
+        return out
+    bits = _bits(values.dtype)
+    # flags as 0/1 integers: -flag is -1 (every bit) where set; flag - 1 is -1 where clear
+    flag = flags.view(np.int8)
+    ones = np.negative(flag, dtype=bits) if keep else np.subtract(flag, bits.type(1), dtype=bits)
+    target = ones if out is None else out.view(bits)
+    return np.bitwise_and(values.view(bits), ones, out=target).view(values.dtype)
+
+
 def zero_where(drop, values, out=None):
     """``np.where(drop, 0, values)`` for a bool ``drop`` of ``values``' shape, into ``out`` if given.
 
     >>> zero_where(np.array([True, False, False]), np.array([1.5, np.nan, -0.0], np.float32))
     array([ 0., nan, -0.], dtype=float32)
     """
-    if values.dtype.kind != "f" or drop.shape != values.shape or drop.dtype != np.bool_:
-        result = np.where(drop, 0, values).astype(values.dtype, copy=False)
-        if out is None:
-            return result
-        out[...] = result
-        return out
-    bits = _bits(values.dtype)
-    # dropped: 1 - 1 = 0 (no bits); kept: 0 - 1 = -1 (every bit)
-    mask = np.subtract(drop.view(np.int8), bits.type(1), dtype=bits)
-    target = mask if out is None else out.view(bits)
-    return np.bitwise_and(values.view(bits), mask, out=target).view(values.dtype)
+    return _and_mask(drop, values, False, out)
+
+
+def keep_where(keep, values, out=None):
+    """``np.where(keep, values, 0)`` for a bool ``keep`` of ``values``' shape, into ``out`` if given.
+
+    >>> keep_where(np.array([True, False, True]), np.array([1.5, np.nan, -0.0], np.float32))
+    array([ 1.5,  0. , -0. ], dtype=float32)
+    """
+    return _and_mask(keep, values, True, out)
 
 
 def pick(masks, choices, out):
@@ -46,11 +61,8 @@ def pick(masks, choices, out):
     """
     bits = _bits(out.dtype)
     acc = np.zeros(out.shape, bits)
-    keep = np.empty(out.shape, bits)
     for mask, choice in zip(masks, choices):
-        np.negative(mask.view(np.int8), out=keep, dtype=bits)  # True -> -1 (every bit), False -> 0
-        np.bitwise_and(choice.view(bits), keep, out=keep)
-        np.bitwise_or(acc, keep, out=acc)
+        np.bitwise_or(acc, keep_where(mask, choice).view(bits), out=acc)
     out[...] = acc.view(out.dtype)
     return out
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..autograd import errors
 from ._op import Op, apply, depends_on
-from ._select import has_negative_zero, pick, zero_where
+from ._select import has_negative_zero, keep_where, pick
 from ._windows import offset_slices, pad_hw
 
 
@@ -48,7 +48,7 @@ def max_pool_np(x, *, k_hw, stride, padding, dilation, ceil_mode):
     masks = np.empty((len(taps),) + out.shape, bool)
     for k, t in enumerate(taps):
         np.equal(t, out, out=masks[k])
-    if len(taps) > 1 and np.count_nonzero(masks) != out.size:
+    if np.count_nonzero(masks) != out.size:  # ties, or NaN windows (no tap equals NaN)
         _first_only(masks, taps)
         # ties of equal values differ only as +0/-0 (and NaN payloads): then take the chosen element's
         # bits, the sign of a zero as PyTorch's
@@ -63,17 +63,20 @@ def _separable_max(xp, k_hw, out_hw, stride, dilation):
     KW + KH passes instead of KH * KW, the first of them over whole rows. Of equal values (+0 and -0)
     it may keep either; ``max_pool_np`` settles ties with PyTorch's choice.
     """
-    n, c, hp, _ = xp.shape
-    row_max = None
-    for j in range(k_hw[1]):
-        w0 = j * dilation[1]
-        tap = xp[..., w0:w0 + (out_hw[1] - 1) * stride[1] + 1:stride[1]]
-        row_max = tap.copy() if row_max is None else np.maximum(row_max, tap, out=row_max)
-    out = None
-    for i in range(k_hw[0]):
-        h0 = i * dilation[0]
-        tap = row_max[:, :, h0:h0 + (out_hw[0] - 1) * stride[0] + 1:stride[0]]
-        out = tap.copy() if out is None else np.maximum(out, tap, out=out)
+    row_taps = [xp[..., w0:w0 + (out_hw[1] - 1) * stride[1] + 1:stride[1]]
+                for w0 in range(0, k_hw[1] * dilation[1], dilation[1])]
+    row_max = _max_of(row_taps)
+    return _max_of([row_max[:, :, h0:h0 + (out_hw[0] - 1) * stride[0] + 1:stride[0]]
+                    for h0 in range(0, k_hw[0] * dilation[0], dilation[0])])
+
+
+def _max_of(views):
+    """The elementwise maximum of same-shape ``views``, in a new array."""
+    if len(views) == 1:
+        return views[0].copy()
+    out = np.maximum(views[0], views[1])
+    for v in views[2:]:
+        np.maximum(out, v, out=out)
     return out
 
 
@@ -85,9 +88,9 @@ def _first_only(masks, taps):
         seen |= masks[k]
     if not seen.all():  # windows holding NaN: no tap equals the (NaN) maximum
         for k in reversed(range(len(masks))):
-            pick = ~seen & np.isnan(taps[k])
-            masks[k] |= pick
-            seen |= pick
+            last_nan = ~seen & np.isnan(taps[k])
+            masks[k] |= last_nan
+            seen |= last_nan
 
 
 def pool_scatter_np(g, *, in_hw, k_hw, stride, padding, dilation, ceil_mode, masks=None, scale=None):
@@ -104,9 +107,9 @@ def pool_scatter_np(g, *, in_hw, k_hw, stride, padding, dilation, ceil_mode, mas
             if masks is None:
                 full[sl] = g
             else:
-                zero_where(~masks[k], g, out=full[sl])
+                keep_where(masks[k], g, out=full[sl])
         else:
-            full[sl] += g if masks is None else zero_where(~masks[k], g)
+            full[sl] += g if masks is None else keep_where(masks[k], g)
     (pt, _), (pl, _) = pads
     if (pt, pl) == (0, 0) and hp_wp == tuple(in_hw):
         return full
@@ -128,10 +131,8 @@ def pool_gather_np(a, *, in_hw, k_hw, stride, padding, dilation, ceil_mode, mask
         for t in taps[1:]:
             out += t
         return out * scale if scale is not None else out
-    out = np.where(masks[0], taps[0], 0).astype(a.dtype)
-    for k in range(1, len(taps)):
-        out += np.where(masks[k], taps[k], 0).astype(a.dtype, copy=False)
-    return out
+    out = np.empty(taps[0].shape, a.dtype)
+    return pick(masks, taps, out)  # one winner per window: its value, bit for bit
 
 
 def max_pool_indices(masks, in_hw, k_hw, stride, padding, dilation, ceil_mode):
