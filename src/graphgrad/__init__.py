@@ -14,6 +14,7 @@ import sys as _sys
 
 from . import _dtype, _repr, autograd, cuda, ops
 from . import random as _random
+from ._core import allocator as _allocator  # noqa: F401  (keeps freed array memory: fewer page faults)
 from ._device import device
 from ._dtype import (
     bool_ as bool,
