@@ -100,20 +100,35 @@ def pool_scatter_np(g, *, in_hw, k_hw, stride, padding, dilation, ceil_mode, mas
     hp_wp = (in_hw[0] + pads[0][0] + pads[0][1], in_hw[1] + pads[1][0] + pads[1][1])
     if scale is not None:
         g = g * scale
-    tiles = _tiles(k_hw, stride, dilation, out_hw, hp_wp)  # each element in exactly one window: assign
-    full = (np.empty if tiles else np.zeros)((n, c) + hp_wp, g.dtype)
-    for k, (_, _, sl) in enumerate(offset_slices(k_hw, out_hw, stride, dilation)):
-        if tiles:
-            if masks is None:
-                full[sl] = g
-            else:
-                keep_where(masks[k], g, out=full[sl])
-        else:
+    if _tiles(k_hw, stride, dilation, out_hw, hp_wp):
+        full = _tile_scatter(g, masks, k_hw, hp_wp)
+    else:
+        full = np.zeros((n, c) + hp_wp, g.dtype)
+        for k, (_, _, sl) in enumerate(offset_slices(k_hw, out_hw, stride, dilation)):
             full[sl] += g if masks is None else keep_where(masks[k], g)
     (pt, _), (pl, _) = pads
     if (pt, pl) == (0, 0) and hp_wp == tuple(in_hw):
         return full
     return np.ascontiguousarray(full[:, :, pt:pt + in_hw[0], pl:pl + in_hw[1]])
+
+
+def _tile_scatter(g, masks, k_hw, hp_wp):
+    """``pool_scatter_np`` when the windows tile the padded input: each element takes its window's gradient
+    (or 0 where it is not the window's maximum).
+
+    Written as one select over whole rows of the padded input (g repeated along each row, the masks
+    spread to the input's layout as bytes) rather than one strided write per tap: those touch every
+    cache line of the result once per tap.
+    """
+    n, c, oh, ow = g.shape
+    rows = (n, c, oh, k_hw[0], hp_wp[1])  # input row kh of output row oh: (N, C, OH, KH, W)
+    spread = np.broadcast_to(np.repeat(g, k_hw[1], axis=-1)[:, :, :, None, :], rows)
+    if masks is None:
+        return np.array(spread).reshape((n, c) + hp_wp)
+    winners = np.empty((n, c, oh, k_hw[0], ow, k_hw[1]), bool)
+    for k in range(len(masks)):
+        winners[:, :, :, k // k_hw[1], :, k % k_hw[1]] = masks[k]
+    return keep_where(winners.reshape(rows), spread).reshape((n, c) + hp_wp)
 
 
 def _tiles(k_hw, stride, dilation, out_hw, hw_p):
