@@ -161,3 +161,16 @@ def test_zero_where_is_np_where_bit_for_bit(dtype):
     for v, d in ((values, drop), (values[:, ::2], drop[:, ::2]), (values, drop[0])):  # strided; broadcast mask
         expected = np.where(d, 0, v).astype(dtype)
         np.testing.assert_array_equal(zero_where(d, v).view(f"u{v.itemsize}"), expected.view(f"u{v.itemsize}"))
+
+
+def test_max_pool2d_nan_window_beside_a_tie_matches_torch(torch_ref):
+    """One window of NaN (no winner by equality) and one tie (two): as many winners as windows in all."""
+    x0 = np.array([[[[np.nan, 1.0, 5.0, 5.0], [2.0, 3.0, 1.0, 1.0]]]], np.float32)
+    res = []
+    for lib in (graphgrad, torch_ref):
+        x = lib.tensor(x0, requires_grad=True)
+        y, idx = lib.nn.functional.max_pool2d(x, 2, return_indices=True)
+        y.backward(lib.tensor([[[[1.0, 2.0]]]]))
+        res.append((y.detach().numpy(), idx.numpy(), x.grad.numpy()))
+    for a, b in zip(*res):
+        np.testing.assert_array_equal(a, b)

@@ -48,11 +48,13 @@ def max_pool_np(x, *, k_hw, stride, padding, dilation, ceil_mode):
     masks = np.empty((len(taps),) + out.shape, bool)
     for k, t in enumerate(taps):
         np.equal(t, out, out=masks[k])
-    if np.count_nonzero(masks) != out.size:  # ties, or NaN windows (no tap equals NaN)
+    # a NaN window has no winner yet (no tap equals NaN): then the count alone can hide a tie elsewhere
+    nan_windows = out.dtype.kind == "f" and bool(np.isnan(out).any())
+    if nan_windows or np.count_nonzero(masks) != out.size:
         _first_only(masks, taps)
         # ties of equal values differ only as +0/-0 (and NaN payloads): then take the chosen element's
         # bits, the sign of a zero as PyTorch's
-        if out.dtype.kind == "f" and (has_negative_zero(xp) or np.isnan(out).any()):
+        if nan_windows or (out.dtype.kind == "f" and has_negative_zero(xp)):
             pick(masks, taps, out)
     return out, masks
 
