@@ -5,4 +5,5 @@
 - ``hooks``: ``RemovableHandle``, the handle every ``register_*_hook`` returns.
 - ``files``: writing a file atomically.
 - ``allocator``: glibc's malloc set to keep freed array memory (fewer page faults per training step).
+- ``layouts``: ``graphgrad.strided`` and how an op meets an operand of another layout (sparse COO).
 """

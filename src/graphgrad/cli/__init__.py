@@ -18,7 +18,10 @@ import argparse
 import os
 import sys
 
+from .. import __version__
+from . import commands, train
 from ._common import CLIError
+from .train import DEFAULT_LR, DEFAULTS
 
 __all__ = ["main"]
 
@@ -28,14 +31,22 @@ class _Parser(argparse.ArgumentParser):
         raise CLIError(f"{self.prog}: {message} (see {self.prog} --help)")
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
+def _int_at_least(minimum):
+    """An argparse type: an int of at least ``minimum``, with a one-line error otherwise."""
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, not {value}")
+        return value
+
+    return parse
+
+
+_positive_int, _nonnegative_int = _int_at_least(1), _int_at_least(0)
 
 
 def _positive_float(text):
@@ -48,27 +59,9 @@ def _positive_float(text):
     return value
 
 
-def _nonnegative_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be at least 0, not {value}")
-    return value
-
-
-def graphgrad_version():
-    from graphgrad import __version__
-
-    return __version__
-
-
 def build_parser():
-    from .train import DEFAULT_LR, DEFAULTS
-
     parser = _Parser(prog="graphgrad", description="Train, evaluate and inspect image classifiers with graphgrad.")
-    parser.add_argument("--version", action="version", version=f"graphgrad {graphgrad_version()}")
+    parser.add_argument("--version", action="version", version=f"graphgrad {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="{train,evaluate,inspect}", parser_class=_Parser)
 
     t = sub.add_parser(
@@ -121,11 +114,7 @@ def main(argv=None):
             parser.print_help(sys.stderr)
             return 2
         if args.command == "train":
-            from . import train
-
             return train.run(args)
-        from . import commands
-
         return getattr(commands, args.command)(args)
     except CLIError as e:
         print(f"error: {e}", file=sys.stderr)
