@@ -158,7 +158,8 @@ def test_zero_where_is_np_where_bit_for_bit(dtype):
     values = rng.standard_normal((5, 6)).astype(dtype)
     values[0, :3] = [np.nan, -0.0, np.inf]
     drop = rng.random((5, 6)) < 0.5
-    for v, d in ((values, drop), (values[:, ::2], drop[:, ::2]), (values, drop[0])):  # strided; broadcast mask
+    # contiguous; strided; a broadcast mask; 0-d (a comparison of 0-d arrays gives a NumPy scalar)
+    for v, d in ((values, drop), (values[:, ::2], drop[:, ::2]), (values, drop[0]), (values[0, 0], drop[0, 0])):
         expected = np.where(d, 0, v).astype(dtype)
         np.testing.assert_array_equal(zero_where(d, v).view(f"u{v.itemsize}"), expected.view(f"u{v.itemsize}"))
 

@@ -17,6 +17,7 @@ def _bits(dtype):
 
 def _and_mask(flags, values, keep, out):
     """values' bits ANDed with every bit where ``flags == keep`` and none elsewhere."""
+    flags, values = np.asarray(flags), np.asarray(values)  # a 0-d comparison gives a NumPy scalar
     if values.dtype.kind != "f" or flags.shape != values.shape or flags.dtype != np.bool_:
         result = np.where(flags if keep else ~flags, values, 0).astype(values.dtype, copy=False)
         if out is None:
