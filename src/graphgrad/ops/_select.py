@@ -27,7 +27,11 @@ def _and_mask(flags, values, keep, out):
     bits = _bits(values.dtype)
     # flags as 0/1 integers: -flag is -1 (every bit) where set; flag - 1 is -1 where clear
     flag = flags.view(np.int8)
-    ones = np.negative(flag, dtype=bits) if keep else np.subtract(flag, bits.type(1), dtype=bits)
+    ones = np.empty(values.shape, bits)  # an out array: on 0-d operands a ufunc returns a scalar otherwise
+    if keep:
+        np.negative(flag, out=ones, dtype=bits)
+    else:
+        np.subtract(flag, bits.type(1), out=ones, dtype=bits)
     target = ones if out is None else out.view(bits)
     return np.bitwise_and(values.view(bits), ones, out=target).view(values.dtype)
 
