@@ -23,6 +23,7 @@ from .._core.modes import modes
 from .._dtype import is_float_np
 from .._tensor import Tensor
 from ..autograd import errors
+from ._erf import erfc_abs_float32
 from ._op import Op, _torch_name, apply, depends_on
 from .elementwise import where
 from .shape import cat
@@ -843,7 +844,23 @@ def erf(x):
 def _gelu_np(a, approximate="none"):
     if approximate == "tanh":
         return 0.5 * a * (1 + np.tanh(_SQRT_2_PI * (a + 0.044715 * a * a * a)))
-    return (0.5 * a * (1 + _erf_np(a * (1 / math.sqrt(2))))).astype(a.dtype, copy=False)
+    if a.dtype != np.float64:  # float32 and float16: computed in float32, as PyTorch's kernel does
+        x = a.astype(np.float32, copy=False)
+        half_tail = erfc_abs_float32(x * np.float32(math.sqrt(0.5)))  # 2·Φ(-|x|)
+        half_tail *= x
+        half_tail *= np.float32(0.5)  # x·Φ(-|x|): GELU of a negative x, and x - GELU of a positive one
+        return np.where(x <= 0, half_tail, x - half_tail).astype(a.dtype, copy=False)  # (-0.0 stays -0.0)
+    return 0.5 * a * (1 + _erf_np(a * (1 / math.sqrt(2))))
+
+
+def _gelu_cdf_np(x):
+    """Φ(x), the normal distribution's CDF (GELU is x·Φ(x)), in x's precision (float16 in float32)."""
+    if x.dtype != np.float64:
+        x = x.astype(np.float32, copy=False)
+        lower = erfc_abs_float32(x * np.float32(math.sqrt(0.5)))
+        lower *= np.float32(0.5)
+        return np.where(x < 0, lower, 1 - lower)
+    return 0.5 * (1 + _erf_np(x * (1 / math.sqrt(2))))
 
 
 def _gelu_grad(x, g, approximate="none"):
@@ -853,6 +870,20 @@ def _gelu_grad(x, g, approximate="none"):
     cdf = 0.5 * (1 + erf(x * (1 / math.sqrt(2))))
     pdf = (-0.5 * x * x).exp() * (1 / math.sqrt(2 * math.pi))
     return g * (cdf + x * pdf)
+
+
+def _gelu_bw_np(n, g):
+    """``_gelu_grad`` on arrays (no graph of the derivative is built)."""
+    x = n.saved_tensors[0]._data
+    if n.kwargs.get("approximate", "none") == "tanh":
+        t = np.tanh(_SQRT_2_PI * (x + 0.044715 * x * x * x))
+        return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_PI * (1 + 3 * 0.044715 * x * x))
+    wide = x.astype(np.float32, copy=False) if x.dtype != np.float64 else x
+    slope = np.exp(wide * wide * wide.dtype.type(-0.5))
+    slope *= wide.dtype.type(1 / math.sqrt(2 * math.pi))
+    slope *= wide
+    slope += _gelu_cdf_np(wide)  # Φ(x) + x·φ(x)
+    return (g * slope).astype(g.dtype, copy=False)
 
 
 def _elu_np(a, alpha=1.0, scale=1.0, input_scale=1.0):
@@ -902,6 +933,7 @@ HARDTANH = pointwise("HardtanhBackward0", lambda a, min_val, max_val: np.clip(a,
 ELU = pointwise("EluBackward0", _elu_np, _elu_grad)
 CELU = pointwise("CeluBackward0", _elu_np, _elu_grad)
 GELU = pointwise("GeluBackward0", _gelu_np, _gelu_grad)
+GELU.backward_np = _gelu_bw_np
 SILU = pointwise("SiluBackward0", lambda a: (a * _sigmoid_np(a)).astype(a.dtype, copy=False),
                  lambda x, g: g * (lambda s: s * (1 + x * (1 - s)))(x.sigmoid()))
 MISH = pointwise("MishBackward0", _mish_np, _mish_grad)

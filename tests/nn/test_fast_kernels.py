@@ -1,0 +1,65 @@
+"""The faster NumPy kernels of the training hot path against PyTorch, on inputs the small parity cases don't
+reach: wide ranges (GELU's tails), float16, large and odd sizes.
+
+Values and gradients at float32 tolerances (rtol 1e-4, atol 1e-5), float16 at its own precision.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import graphgrad
+from tests._parity import to_np
+
+
+def _both(torch, fn, arrays, grad_seed=1):
+    """fn run on both libraries with the same inputs (all requiring grad) and the same upstream gradient:
+    (graphgrad's output, its input gradients), (PyTorch's output, its input gradients)."""
+    results = []
+    for lib in (graphgrad, torch):
+        xs = [lib.tensor(a, requires_grad=True) for a in arrays]
+        out = fn(lib, *xs)
+        g = np.random.default_rng(grad_seed).standard_normal(out.shape).astype(arrays[0].dtype)
+        out.backward(lib.tensor(g))
+        results.append((to_np(out.detach()), [to_np(x.grad) for x in xs]))
+    return results
+
+
+def _assert_same(gg, th, rtol=1e-4, atol=1e-5):
+    np.testing.assert_allclose(gg[0], th[0], rtol=rtol, atol=atol, err_msg="value", equal_nan=True)
+    for i, (a, b) in enumerate(zip(gg[1], th[1])):
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=atol, err_msg=f"grad of input {i}", equal_nan=True)
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_over_its_whole_range(torch_ref, approximate):
+    x = np.linspace(-12, 12, 4801, dtype=np.float32)
+    gg, th = _both(torch_ref, lambda lib, t: lib.nn.functional.gelu(t, approximate=approximate), [x])
+    _assert_same(gg, th)
+
+
+def test_gelu_float32_tail_is_relatively_accurate():
+    # the float32 kernel is a fit of erfc: in the tail (x << 0, where GELU is tiny) it is checked against the
+    # exact x·erfc(-x/√2)/2 relatively (PyTorch's own float32 kernel is only absolutely accurate there)
+    x = np.linspace(-13, 13, 5201, dtype=np.float32)
+    exact = np.array([v * math.erfc(-v / math.sqrt(2)) / 2 for v in x.astype(np.float64)])
+    got = graphgrad.nn.functional.gelu(graphgrad.tensor(x)).numpy()
+    np.testing.assert_allclose(got, exact, rtol=2e-5, atol=1e-37)
+
+
+def test_gelu_float16(torch_ref):
+    x = np.linspace(-6, 6, 1201).astype(np.float16)
+    gg, th = _both(torch_ref, lambda lib, t: lib.nn.functional.gelu(t), [x])
+    assert gg[0].dtype == np.float16 and gg[1][0].dtype == np.float16
+    _assert_same(gg, th, rtol=2e-3, atol=2e-3)
+
+
+def test_gelu_special_values(torch_ref):
+    x = np.array([np.inf, -np.inf, np.nan, 0.0, -0.0, 40.0, -40.0] * 3, np.float32)  # long enough to vectorise
+    gg, th = _both(torch_ref, lambda lib, t: lib.nn.functional.gelu(t), [x])
+    _assert_same(gg, th)
+    number = ~np.isnan(th[0])
+    assert np.array_equal(np.signbit(gg[0][number]), np.signbit(th[0][number]))  # gelu(-0.0) is -0.0
