@@ -23,6 +23,7 @@ from .._core.modes import modes
 from .._dtype import is_float_np
 from .._tensor import Tensor
 from ..autograd import errors
+from ._blockwise import blockwise
 from ._erf import erfc_abs_float32
 from ._op import Op, _torch_name, apply, depends_on
 from .elementwise import where
@@ -844,23 +845,35 @@ def erf(x):
 def _gelu_np(a, approximate="none"):
     if approximate == "tanh":
         return 0.5 * a * (1 + np.tanh(_SQRT_2_PI * (a + 0.044715 * a * a * a)))
-    if a.dtype != np.float64:  # float32 and float16: computed in float32, as PyTorch's kernel does
-        x = a.astype(np.float32, copy=False)
-        half_tail = erfc_abs_float32(x * np.float32(math.sqrt(0.5)))  # 2·Φ(-|x|)
-        half_tail *= x
-        half_tail *= np.float32(0.5)  # x·Φ(-|x|): GELU of a negative x, and x - GELU of a positive one
-        return np.where(x <= 0, half_tail, x - half_tail).astype(a.dtype, copy=False)  # (-0.0 stays -0.0)
-    return 0.5 * a * (1 + _erf_np(a * (1 / math.sqrt(2))))
+    if a.dtype == np.float64:
+        return 0.5 * a * (1 + _erf_np(a * (1 / math.sqrt(2))))
+    return blockwise(_gelu_float32, a, dtype=a.dtype)
 
 
-def _gelu_cdf_np(x):
-    """Φ(x), the normal distribution's CDF (GELU is x·Φ(x)), in x's precision (float16 in float32)."""
-    if x.dtype != np.float64:
-        x = x.astype(np.float32, copy=False)
-        lower = erfc_abs_float32(x * np.float32(math.sqrt(0.5)))
-        lower *= np.float32(0.5)
-        return np.where(x < 0, lower, 1 - lower)
-    return 0.5 * (1 + _erf_np(x * (1 / math.sqrt(2))))
+def _gelu_float32(x):
+    """GELU(x) = x·Φ(x) in float32, as PyTorch's kernel computes float32 and float16 (see ``_cdf_float32``)."""
+    x = x.astype(np.float32, copy=False)
+    out = _cdf_float32(x)
+    out *= x
+    return out
+
+
+def _cdf_float32(x):
+    """Φ(x) of a float32 array, as Φ(-|x|) + [x > 0]·(1 - 2·Φ(-|x|)): accurate in the lower tail, and with no
+    select between the two signs (np.where on a random mask costs more than the whole erfc)."""
+    tail = _lower_tail_float32(x)
+    upper = tail * np.float32(-2)
+    upper += np.float32(1)
+    upper *= x > 0
+    upper += tail
+    return upper
+
+
+def _lower_tail_float32(x):
+    """Φ(-|x|), the normal distribution's lower tail, of a float32 array."""
+    tail = erfc_abs_float32(x * np.float32(math.sqrt(0.5)))
+    tail *= np.float32(0.5)
+    return tail
 
 
 def _gelu_grad(x, g, approximate="none"):
@@ -878,12 +891,22 @@ def _gelu_bw_np(n, g):
     if n.kwargs.get("approximate", "none") == "tanh":
         t = np.tanh(_SQRT_2_PI * (x + 0.044715 * x * x * x))
         return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_PI * (1 + 3 * 0.044715 * x * x))
-    wide = x.astype(np.float32, copy=False) if x.dtype != np.float64 else x
-    slope = np.exp(wide * wide * wide.dtype.type(-0.5))
-    slope *= wide.dtype.type(1 / math.sqrt(2 * math.pi))
-    slope *= wide
-    slope += _gelu_cdf_np(wide)  # Φ(x) + x·φ(x)
-    return (g * slope).astype(g.dtype, copy=False)
+    if x.dtype == np.float64:
+        return g * (0.5 * (1 + _erf_np(x * (1 / math.sqrt(2)))) + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi))
+    return blockwise(_gelu_grad_float32, x, g, dtype=g.dtype)
+
+
+def _gelu_grad_float32(x, g):
+    """g·(Φ(x) + x·φ(x)) in float32."""
+    x = x.astype(np.float32, copy=False)
+    slope = x * x
+    slope *= np.float32(-0.5)
+    np.exp(slope, out=slope)
+    slope *= np.float32(1 / math.sqrt(2 * math.pi))
+    slope *= x
+    slope += _cdf_float32(x)
+    slope *= g
+    return slope
 
 
 def _elu_np(a, alpha=1.0, scale=1.0, input_scale=1.0):
