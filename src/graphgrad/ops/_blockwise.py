@@ -17,7 +17,8 @@ BLOCK = 16384  # elements: a dozen float32 temporaries of this size fit a core's
 def blockwise(kernel, *arrays, dtype):
     """``kernel(*arrays)`` computed block by block over the arrays (all of one shape), into a new ``dtype`` array.
 
-    ``kernel`` is elementwise: it takes equally long 1-D blocks and returns the block of the result.
+    ``kernel`` is elementwise: it takes equally long 1-D blocks and returns the block of the result, or a tuple
+    of blocks of several results (``dtype`` is then a tuple, and so is the return value).
 
     >>> x = np.arange(40000, dtype=np.float32)
     >>> y = blockwise(lambda a, b: a * b + 1, x, x, dtype=np.float32)
@@ -25,11 +26,18 @@ def blockwise(kernel, *arrays, dtype):
     True
     """
     first = arrays[0]
+    several = isinstance(dtype, tuple)
     if first.size <= 2 * BLOCK:
-        return np.asarray(kernel(*arrays), dtype=dtype)
+        res = kernel(*arrays)
+        if several:
+            return tuple(np.asarray(r, dtype=d) for r, d in zip(res, dtype))
+        return np.asarray(res, dtype=dtype)
     flats = [np.ascontiguousarray(a).reshape(-1) for a in arrays]
-    out = np.empty(first.size, dtype)
+    outs = [np.empty(first.size, d) for d in (dtype if several else (dtype,))]
     for start in range(0, first.size, BLOCK):
         stop = start + BLOCK
-        out[start:stop] = kernel(*[f[start:stop] for f in flats])
-    return out.reshape(first.shape)
+        res = kernel(*[f[start:stop] for f in flats])
+        for out, r in zip(outs, res if several else (res,)):
+            out[start:stop] = r
+    outs = tuple(out.reshape(first.shape) for out in outs)
+    return outs if several else outs[0]

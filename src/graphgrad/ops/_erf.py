@@ -4,7 +4,7 @@ W. J. Cody's rational Chebyshev approximations ("Rational Chebyshev approximatio
 function", Math. Comp. 23, 1969), accurate to about 5e-16 relative in float64: ``erf`` itself on
 |x| <= 0.46875, ``erfc(x)·exp(x²)`` on 0.46875 < |x| <= 4, and a rational function of 1/x² beyond.
 
-``erfc_float32`` is the single-precision one that GELU uses on float32: a dozen in-place passes of
+``erfc_abs_float32`` is the single-precision one that GELU uses on float32: a dozen in-place passes of
 NumPy's SIMD loops, several times faster than SciPy's scalar erf, and accurate to about 1e-5 relative
 (PyTorch's float32 GELU is itself an approximation of that order).
 """

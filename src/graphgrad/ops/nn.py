@@ -675,10 +675,41 @@ def _norm_bw(node, g):
     return (gx,) + ((gw,) if k["has_w"] else ()) + ((gb,) if k["has_b"] else ())
 
 
+def _norm_bw_np(node, g):
+    """``_norm_bw`` on arrays, with the statistics the forward kept (no graph of the derivative is built)."""
+    saved = node.saved_tensors
+    x = saved[0]._data
+    k = node.kwargs
+    need = node.needs_input_grad
+    stat_shape, axes, affine_shape = k["stat_shape"], k["axes"], k["affine_shape"]
+    fixed = k.get("stats") is not None  # batch norm in eval mode: the running statistics, not x's
+    mean, invstd = node.state if node.state is not None else k["stats"]
+    mean, invstd = mean.astype(x.dtype, copy=False), invstd.astype(x.dtype, copy=False)
+    xhat = x.reshape(stat_shape) - mean
+    xhat *= invstd
+    gx = gw = gb = None
+    if need[0]:
+        gxhat = (g * saved[1]._data.reshape(affine_shape) if k["has_w"] else g).reshape(stat_shape)
+        if fixed:
+            gx = gxhat * invstd
+        else:
+            gx = gxhat - gxhat.mean(axes, keepdims=True)
+            gx -= xhat * (gxhat * xhat).mean(axes, keepdims=True)
+            gx *= invstd
+        gx = gx.reshape(x.shape)
+    red = tuple(range(x.ndim - len(affine_shape))) + tuple(
+        i + x.ndim - len(affine_shape) for i, s in enumerate(affine_shape) if s == 1)
+    if k["has_w"] and need[1]:
+        gw = (g * xhat.reshape(x.shape)).sum(red).reshape(node._in_meta[1][0])
+    if k["has_b"] and need[-1]:
+        gb = g.sum(red).reshape(node._in_meta[-1][0])
+    return (gx,) + ((gw,) if k["has_w"] else ()) + ((gb,) if k["has_b"] else ())
+
+
 BATCH_NORM, LAYER_NORM, GROUP_NORM = "NativeBatchNormBackward0", "NativeLayerNormBackward0", "NativeGroupNormBackward0"
 # one op per number of tensor arguments; the absent weight/bias still get (None) edges, as in PyTorch
 _NORM_OPS = {(name, n): Op(name, _norm_fwd, _norm_bw, save="abc"[:n], stateful=True,
-                           saved_names=("input", "weight", "bias")[:n], const_args=3 - n)
+                           saved_names=("input", "weight", "bias")[:n], const_args=3 - n, backward_np=_norm_bw_np)
              for name in (BATCH_NORM, LAYER_NORM, GROUP_NORM) for n in (1, 2, 3)}
 
 
@@ -843,19 +874,20 @@ def erf(x):
 
 
 def _gelu_np(a, approximate="none"):
+    """GELU, and Φ(x) (its derivative's main part) as the node's state: the derivative then costs a few passes."""
     if approximate == "tanh":
-        return 0.5 * a * (1 + np.tanh(_SQRT_2_PI * (a + 0.044715 * a * a * a)))
+        return 0.5 * a * (1 + np.tanh(_SQRT_2_PI * (a + 0.044715 * a * a * a))), None
     if a.dtype == np.float64:
-        return 0.5 * a * (1 + _erf_np(a * (1 / math.sqrt(2))))
-    return blockwise(_gelu_float32, a, dtype=a.dtype)
+        cdf = 0.5 * (1 + _erf_np(a * (1 / math.sqrt(2))))
+        return a * cdf, cdf
+    return blockwise(_gelu_float32, a, dtype=(a.dtype, np.float32))
 
 
 def _gelu_float32(x):
-    """GELU(x) = x·Φ(x) in float32, as PyTorch's kernel computes float32 and float16 (see ``_cdf_float32``)."""
+    """(x·Φ(x), Φ(x)) in float32, as PyTorch's kernel computes float32 and float16 (see ``_cdf_float32``)."""
     x = x.astype(np.float32, copy=False)
-    out = _cdf_float32(x)
-    out *= x
-    return out
+    cdf = _cdf_float32(x)
+    return x * cdf, cdf
 
 
 def _cdf_float32(x):
@@ -886,17 +918,17 @@ def _gelu_grad(x, g, approximate="none"):
 
 
 def _gelu_bw_np(n, g):
-    """``_gelu_grad`` on arrays (no graph of the derivative is built)."""
+    """``_gelu_grad`` on arrays, with the forward's Φ(x) (no graph of the derivative is built)."""
     x = n.saved_tensors[0]._data
     if n.kwargs.get("approximate", "none") == "tanh":
         t = np.tanh(_SQRT_2_PI * (x + 0.044715 * x * x * x))
         return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_PI * (1 + 3 * 0.044715 * x * x))
     if x.dtype == np.float64:
-        return g * (0.5 * (1 + _erf_np(x * (1 / math.sqrt(2)))) + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi))
-    return blockwise(_gelu_grad_float32, x, g, dtype=g.dtype)
+        return g * (n.state + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi))
+    return blockwise(_gelu_grad_float32, x, n.state, g, dtype=g.dtype)
 
 
-def _gelu_grad_float32(x, g):
+def _gelu_grad_float32(x, cdf, g):
     """g·(Φ(x) + x·φ(x)) in float32."""
     x = x.astype(np.float32, copy=False)
     slope = x * x
@@ -904,7 +936,7 @@ def _gelu_grad_float32(x, g):
     np.exp(slope, out=slope)
     slope *= np.float32(1 / math.sqrt(2 * math.pi))
     slope *= x
-    slope += _cdf_float32(x)
+    slope += cdf
     slope *= g
     return slope
 
@@ -955,8 +987,8 @@ HARDTANH = pointwise("HardtanhBackward0", lambda a, min_val, max_val: np.clip(a,
                                                                      "HardtanhBackwardBackward0"))
 ELU = pointwise("EluBackward0", _elu_np, _elu_grad)
 CELU = pointwise("CeluBackward0", _elu_np, _elu_grad)
-GELU = pointwise("GeluBackward0", _gelu_np, _gelu_grad)
-GELU.backward_np = _gelu_bw_np
+GELU = Op("GeluBackward0", _gelu_np, lambda n, g: _gelu_grad(n.saved_tensors[0], g, **n.kwargs), save="a",
+          saved_names=("self",), stateful=True, backward_np=_gelu_bw_np)
 SILU = pointwise("SiluBackward0", lambda a: (a * _sigmoid_np(a)).astype(a.dtype, copy=False),
                  lambda x, g: g * (lambda s: s * (1 + x * (1 - s)))(x.sigmoid()))
 MISH = pointwise("MishBackward0", _mish_np, _mish_grad)
