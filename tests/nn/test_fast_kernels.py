@@ -64,3 +64,26 @@ def test_gelu_special_values(torch_ref):
     _assert_same(gg, th)
     number = ~np.isnan(th[0])
     assert np.array_equal(np.signbit(gg[0][number]), np.signbit(th[0][number]))  # gelu(-0.0) is -0.0
+
+
+@pytest.mark.parametrize("kw", [{}, {"padding_idx": 3}, {"scale_grad_by_freq": True, "padding_idx": 0}])
+def test_embedding_gradient_with_many_repeats(torch_ref, kw):
+    # the weight gradient sums each row's lookups (sorted, then np.add.reduceat): rows hit many times, once, never
+    idx = np.random.default_rng(0).integers(0, 40, (16, 64))
+    idx[0, :5] = 49  # the last row, and some rows (40..48) never looked up
+    w = np.random.default_rng(1).standard_normal((50, 24)).astype(np.float32)
+    results = []
+    for lib in (graphgrad, torch_ref):
+        weight = lib.tensor(w, requires_grad=True)
+        out = lib.nn.functional.embedding(lib.tensor(idx), weight, **kw)
+        (out * lib.tensor(np.arange(out.numel(), dtype=np.float32).reshape(out.shape) / 1000)).sum().backward()
+        results.append((to_np(out.detach()), to_np(weight.grad)))
+    np.testing.assert_allclose(results[0][0], results[1][0])
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-4, atol=1e-5)
+
+
+def test_embedding_of_no_indices(torch_ref):
+    for lib in (graphgrad, torch_ref):
+        weight = lib.ones(5, 3, requires_grad=True)
+        lib.nn.functional.embedding(lib.tensor(np.zeros((0, 2), np.int64)), weight).sum().backward()
+        assert to_np(weight.grad).tolist() == [[0.0] * 3] * 5

@@ -721,7 +721,9 @@ def normalize_op(name, x, weight, bias, **kw):
 
 # --- embedding ------------------------------------------------------------------------------------
 def _embedding_scale(idx, num, padding_idx, scale_grad_by_freq, dtype):
-    """Per-lookup factor of the weight gradient: 0 at padding_idx, 1/count with scale_grad_by_freq."""
+    """Per-lookup factor of the weight gradient: 0 at padding_idx, 1/count with scale_grad_by_freq (None: all 1)."""
+    if not scale_grad_by_freq and padding_idx is None:
+        return None
     scale = np.ones(idx.shape, dtype)
     if scale_grad_by_freq:
         counts = np.bincount(idx.reshape(-1), minlength=num)
@@ -732,10 +734,22 @@ def _embedding_scale(idx, num, padding_idx, scale_grad_by_freq, dtype):
 
 
 def _embedding_bw_fwd(g, *, idx, num, scale):
+    """The rows of g summed into the rows of a (num, d) gradient that idx names: the lookups sorted by row, and
+    each run of equal rows summed in one ``np.add.reduceat`` (np.add.at adds one row at a time)."""
     d = g.shape[-1]
+    rows = (g if scale is None else g * scale[..., None]).reshape(-1, d)
+    flat = idx.reshape(-1)
+    order = np.argsort(flat, kind="stable")  # stable: each row's lookups are summed in their order, as add.at
+    picked = flat[order]
+    starts = np.flatnonzero(np.concatenate(([True], picked[1:] != picked[:-1]))) if picked.size else picked
     out = np.zeros((num, d), g.dtype)
-    np.add.at(out, idx.reshape(-1), (g * scale[..., None]).reshape(-1, d))
+    if picked.size:
+        out[picked[starts]] = np.add.reduceat(rows[order], starts, axis=0)
     return out
+
+
+def _embedding_gather(w, idx, scale):
+    return w[idx] if scale is None else w[idx] * scale[..., None]
 
 
 EMBEDDING = Op("EmbeddingBackward0",
@@ -746,7 +760,7 @@ EMBEDDING = Op("EmbeddingBackward0",
                                                          n.kwargs.get("scale_grad_by_freq"), g._data.dtype)))
 EMBEDDING_BACKWARD = Op("EmbeddingDenseBackwardBackward0", _embedding_bw_fwd,
                         lambda n, gg: apply(EMBEDDING_GATHER, gg, idx=n.kwargs["idx"], scale=n.kwargs["scale"]))
-EMBEDDING_GATHER = Op("EmbeddingBackward0", lambda w, idx, scale: w[idx] * scale[..., None],
+EMBEDDING_GATHER = Op("EmbeddingBackward0", _embedding_gather,
                       lambda n, g: apply(EMBEDDING_BACKWARD, g, idx=n.kwargs["idx"], num=n._in_meta[0][0][0],
                                          scale=n.kwargs["scale"]))
 
