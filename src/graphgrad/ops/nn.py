@@ -625,14 +625,18 @@ def _moments(x, axes):
 def _norm_fwd(x, *wb, stat_shape, axes, affine_shape, eps, has_w, has_b, stats=None, precomputed=None):
     """``stats``: fixed statistics (batch norm in eval mode); ``precomputed``: this batch's statistics."""
     xs = x.reshape(stat_shape)
-    if stats is not None or precomputed is not None:
-        mean, invstd = stats if stats is not None else precomputed
+    if stats is None and precomputed is None and axes == (-1,) and x.dtype in (np.float32, np.float64):
+        y, mean, invstd = _row_norm(xs, eps)
+        y = y.reshape(x.shape)
     else:
-        mean, var = _moments(xs, axes)
-        invstd = 1.0 / np.sqrt(var + eps)
-    mean = mean.astype(x.dtype)
-    invstd = invstd.astype(x.dtype)
-    y = ((xs - mean) * invstd).reshape(x.shape)
+        if stats is not None or precomputed is not None:
+            mean, invstd = stats if stats is not None else precomputed
+        else:
+            mean, var = _moments(xs, axes)
+            invstd = 1.0 / np.sqrt(var + eps)
+        mean = mean.astype(x.dtype)
+        invstd = invstd.astype(x.dtype)
+        y = ((xs - mean) * invstd).reshape(x.shape)
     i = 0
     if has_w:
         y *= wb[0].reshape(affine_shape)
@@ -640,6 +644,17 @@ def _norm_fwd(x, *wb, stat_shape, axes, affine_shape, eps, has_w, has_b, stats=N
     if has_b:
         y += wb[i].reshape(affine_shape)
     return y, (mean, invstd)
+
+
+def _row_norm(xs, eps):
+    """(x - mean) * invstd with the statistics of each row (layer and group norm), computed in x's precision
+    as PyTorch's kernels for them do (batch norm's accumulate in float64): (normalised x, mean, invstd)."""
+    mean = xs.mean(axis=-1, keepdims=True)
+    centred = xs - mean
+    var = np.einsum("...i,...i->...", centred, centred)[..., None] / xs.dtype.type(max(xs.shape[-1], 1))
+    invstd = 1 / np.sqrt(var + xs.dtype.type(eps))
+    centred *= invstd
+    return centred, mean, invstd
 
 
 def _norm_bw(node, g):
@@ -692,6 +707,10 @@ def _norm_bw_np(node, g):
         gxhat = (g * saved[1]._data.reshape(affine_shape) if k["has_w"] else g).reshape(stat_shape)
         if fixed:
             gx = gxhat * invstd
+        elif axes == (-1,):  # rows: the sum of products as one dot product per row
+            gx = gxhat - gxhat.mean(-1, keepdims=True)
+            gx -= xhat * (np.einsum("...i,...i->...", gxhat, xhat)[..., None] / x.dtype.type(max(xhat.shape[-1], 1)))
+            gx *= invstd
         else:
             gx = gxhat - gxhat.mean(axes, keepdims=True)
             gx -= xhat * (gxhat * xhat).mean(axes, keepdims=True)
