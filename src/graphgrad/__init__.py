@@ -14,6 +14,7 @@ import sys as _sys
 
 from . import _dtype, _repr, autograd, cuda, ops
 from . import random as _random
+from ._core.allocator import keep_freed_memory as _keep_freed_memory
 from ._device import device
 from ._dtype import (
     bool_ as bool,
@@ -47,6 +48,8 @@ from .autograd.grad_mode import (
 from .ops.operators import OPERATORS as _OPERATORS
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .version import __version__  # noqa: E402
+
+_keep_freed_memory()  # freed activations are reused by the next step's, not page-faulted in again (see the module)
 
 half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64
