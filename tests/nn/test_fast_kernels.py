@@ -87,3 +87,19 @@ def test_embedding_of_no_indices(torch_ref):
         weight = lib.ones(5, 3, requires_grad=True)
         lib.nn.functional.embedding(lib.tensor(np.zeros((0, 2), np.int64)), weight).sum().backward()
         assert to_np(weight.grad).tolist() == [[0.0] * 3] * 5
+
+
+def test_relu_gradient_with_nans(torch_ref):
+    # the mask product keeps PyTorch's threshold_backward: a NaN result passes its gradient, a NaN gradient
+    # stops where the result is <= 0
+    x = np.array([1.0, -1.0, np.nan, 0.0, 2.0, -3.0] * 4, np.float32)
+    g = np.array([1.0, np.nan, 2.0, np.nan, np.nan, 3.0] * 4, np.float32)
+    results = []
+    for lib in (graphgrad, torch_ref):
+        t = lib.tensor(x, requires_grad=True)
+        lib.relu(t).backward(lib.tensor(g))
+        results.append(to_np(t.grad))
+    np.testing.assert_array_equal(results[0], results[1])
+    gg, th = _both(torch_ref, lambda lib, t: lib.relu(t), [np.random.default_rng(0).standard_normal((64, 33))
+                                                         .astype(np.float32)])
+    _assert_same(gg, th)

@@ -505,8 +505,19 @@ def _relu_bw(n, g):
     return depends_on(where(out <= 0, 0.0, g), out, "ThresholdBackwardBackward0")
 
 
+def _relu_bw_np(n, g):
+    """``_relu_bw`` on arrays, as a product with the mask (np.where on a random mask is ten times slower); a NaN
+    gradient at a masked place, which the product would pass, sends it down np.where's path after all."""
+    keep = _saved(n)._data <= 0
+    np.logical_not(keep, out=keep)
+    gx = g * keep
+    if np.isnan(gx).any():
+        gx = np.where(keep, g, 0).astype(g.dtype, copy=False)
+    return gx
+
+
 relu = _unary("ReluBackward0", lambda a: np.maximum(a, 0, dtype=a.dtype), _relu_bw, save="out", promote=None,
-              names=("relu",), backward_np=lambda n, g: np.where(_saved(n)._data <= 0, 0, g).astype(g.dtype))
+              names=("relu",), backward_np=_relu_bw_np)
 _erf_np = np.frompyfunc(math.erf, 1, 1)
 
 
