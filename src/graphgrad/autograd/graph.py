@@ -216,7 +216,7 @@ class Node:
         """Undo broadcasting and dtype promotion, in one place for every op: each input's gradient gets the
         input's shape (summed over the broadcast dimensions) and dtype."""
         if type(grads_in) is not tuple:
-            if on_arrays and grads_in is not None and grads_in.shape == self._in_meta[0][0] and grads_in.dtype == self._in_meta[0][1]:
+            if on_arrays and grads_in is not None and (grads_in.shape, grads_in.dtype) == self._in_meta[0]:
                 return [Tensor._make(grads_in, False, None)]  # one input, nothing to undo: the commonest case
             grads_in = (grads_in,)
         out = []
