@@ -508,8 +508,7 @@ def _relu_bw(n, g):
 def _relu_bw_np(n, g):
     """``_relu_bw`` on arrays, as a product with the mask (np.where on a random mask is ten times slower); a NaN
     gradient at a masked place, which the product would pass, sends it down np.where's path after all."""
-    keep = _saved(n)._data <= 0
-    np.logical_not(keep, out=keep)
+    keep = ~(_saved(n)._data <= 0)  # (True at a NaN result)
     gx = g * keep
     if np.isnan(gx).any():
         gx = np.where(keep, g, 0).astype(g.dtype, copy=False)

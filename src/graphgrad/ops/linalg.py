@@ -17,26 +17,38 @@ from .structure import diagonal
 
 
 def _matmul_bw(n, g):
-    a, b = n.saved_tensors
+    return _matmul_grads(n, g, *n.saved_tensors)
+
+
+def _matmul_bw_np(n, g):
+    return _matmul_grads(n, g, *(t._data for t in n.saved_tensors))
+
+
+def _matmul_grads(n, g, a, b):
+    """The gradients of ``a @ b`` (any ranks) for g: Tensors (recorded, for double backward) or ndarrays."""
     need = n.needs_input_grad
-    a2 = a.unsqueeze(0) if a._data.ndim == 1 else a
-    b2 = b.unsqueeze(-1) if b._data.ndim == 1 else b
+    a2 = _unsqueeze(a, 0) if a.ndim == 1 else a
+    b2 = _unsqueeze(b, -1) if b.ndim == 1 else b
     g2 = g
     # b's missing last dimension first: for vector @ vector, g is 0-d and becomes (1, 1).
-    if b._data.ndim == 1:
-        g2 = g2.unsqueeze(-1)
-    if a._data.ndim == 1:
-        g2 = g2.unsqueeze(-2)
+    if b.ndim == 1:
+        g2 = _unsqueeze(g2, -1)
+    if a.ndim == 1:
+        g2 = _unsqueeze(g2, -2)
     ga = gb = None
     if need[0]:
         ga = _mat1_grad(g2, b2, a2)
-        if a._data.ndim == 1:
+        if a.ndim == 1:
             ga = ga.squeeze(-2)
     if need[1]:
         gb = _mat2_grad(g2, a2, b2)
-        if b._data.ndim == 1:
+        if b.ndim == 1:
             gb = gb.squeeze(-1)
     return ga, gb
+
+
+def _unsqueeze(x, dim):
+    return x.unsqueeze(dim) if isinstance(x, Tensor) else np.expand_dims(x, dim)
 
 
 def _column_major(arr):
@@ -74,12 +86,6 @@ def _mat2_grad(g, a, b):
     return _mT(a) @ g
 
 
-def _mm_bw_np(n, g):
-    a, b = (t._data for t in n.saved_tensors)
-    need = n.needs_input_grad
-    return _mat1_grad(g, b, a) if need[0] else None, _mat2_grad(g, a, b) if need[1] else None
-
-
 def _mm_name(a, b):
     """The op (so the node name) PyTorch's matmul ends with for these ranks."""
     if a.ndim == 2 and b.ndim == 2:
@@ -95,13 +101,11 @@ def _mm_name(a, b):
     return MATMUL  # folded into mm/bmm, then an unsafe view
 
 
-MM = Op("MmBackward0", np.matmul, _matmul_bw, save="ab", promote="same", backward_np=_mm_bw_np)
-DOT = Op("DotBackward0", np.matmul, _matmul_bw, save="ab", promote="same")
-MV = Op("MvBackward0", np.matmul, _matmul_bw, save="ab", promote="same")
-BMM = Op("BmmBackward0", np.matmul, _matmul_bw, save="ab", promote="same")
-MATMUL = Op("UnsafeViewBackward0", np.matmul, _matmul_bw, save="ab", promote="same")
-MATMUL_VEC_MAT = Op("SqueezeBackward4", np.matmul, _matmul_bw, save="ab", promote="same")
-MATMUL_MAT_BATCH = Op("CloneBackward0", np.matmul, _matmul_bw, save="ab", promote="same")
+# every rank's product: the same forward and derivative (on arrays too), under the node name PyTorch's matmul ends with
+MM, DOT, MV, BMM, MATMUL, MATMUL_VEC_MAT, MATMUL_MAT_BATCH = (
+    Op(name, np.matmul, _matmul_bw, save="ab", promote="same", backward_np=_matmul_bw_np)
+    for name in ("MmBackward0", "DotBackward0", "MvBackward0", "BmmBackward0", "UnsafeViewBackward0",
+                 "SqueezeBackward4", "CloneBackward0"))
 
 
 def _shape_error(a, b):
