@@ -11,7 +11,7 @@ MODULES = [
     "graphgrad.ops._keywords", "graphgrad.ops.unique", "graphgrad.ops.resize", "graphgrad.sparse",
     "graphgrad.nn.attention", "graphgrad.multiprocessing", "graphgrad.version", "graphgrad.ops.counting",
     "graphgrad.ops._erf", "graphgrad.backends.cuda", "graphgrad.distributed.collectives", "graphgrad.ops.reduce",
-    "graphgrad.ops.gamma", "graphgrad.utils._pytree",
+    "graphgrad.ops.gamma", "graphgrad.utils._pytree", "graphgrad._size",
 ]
 
 

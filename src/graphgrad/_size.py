@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from . import _names
 
 
@@ -40,3 +42,34 @@ def summed_dims(shape, size):
     """
     lead = len(shape) - len(size)
     return tuple(range(lead)) + tuple(i + lead for i, s in enumerate(size) if s == 1 and shape[i + lead] != 1)
+
+
+def wrap_dim(dim, ndim):
+    """``dim`` as a non-negative index into ``ndim`` dimensions (a 0-d tensor takes 0 or -1), or PyTorch's
+    IndexError.
+
+    >>> wrap_dim(-1, 3)
+    2
+    """
+    lo, hi = (-1, 0) if ndim == 0 else (-ndim, ndim - 1)
+    if not lo <= dim <= hi:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})")
+    return dim % ndim if ndim else 0
+
+
+def wrap_dims(dims, ndim):
+    """``dims`` (None for all, an int, or a sequence) as a tuple of non-negative indices; a repeated one raises
+    PyTorch's RuntimeError.
+
+    >>> wrap_dims((0, -1), 3)
+    (0, 2)
+    """
+    if dims is None:
+        return tuple(range(ndim))
+    if isinstance(dims, (int, np.integer)):
+        return (wrap_dim(int(dims), ndim),)
+    out = tuple(wrap_dim(int(d), ndim) for d in dims)
+    if len(set(out)) != len(out):
+        dup = next(d for i, d in enumerate(out) if d in out[:i])
+        raise RuntimeError(f"dim {dup} appears multiple times in the list of dims")
+    return out

@@ -508,7 +508,7 @@ class Tensor:
             check_device(device)
         if dtype is None:
             return self.clone() if copy else self
-        from .ops.elementwise import cast
+        from .ops.copy import cast
 
         return cast(self, _dtype.to_dtype(dtype), copy=copy)
 

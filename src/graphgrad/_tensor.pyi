@@ -11,7 +11,7 @@ class Tensor:
     def H(self) -> Any: ...  # ops/shape.py
     @property
     def T(self) -> Any: ...  # ops/shape.py
-    def __abs__(self) -> Any: ...  # ops/elementwise.py
+    def __abs__(self) -> Any: ...  # ops/unary.py
     def __add__(self, other) -> Any: ...  # ops/operators.py
     def __and__(self, other) -> Any: ...  # ops/operators.py
     def __array__(self, dtype=None, copy=None) -> Any: ...  # _tensor.py
@@ -25,15 +25,15 @@ class Tensor:
     def __getitem__(self, idx) -> Any: ...  # ops/index.py
     def __gt__(self, other) -> Any: ...  # ops/operators.py
     def __hash__(self) -> Any: ...  # _tensor.py
-    def __iadd__(self, other, *, alpha=1) -> Any: ...  # ops/elementwise.py
-    def __imul__(self, other) -> Any: ...  # ops/elementwise.py
+    def __iadd__(self, other, *, alpha=1) -> Any: ...  # ops/arithmetic.py
+    def __imul__(self, other) -> Any: ...  # ops/arithmetic.py
     def __index__(self) -> Any: ...  # _tensor.py
     def __int__(self) -> Any: ...  # _tensor.py
-    def __invert__(self) -> Any: ...  # ops/elementwise.py
-    def __ipow__(self, exponent) -> Any: ...  # ops/elementwise.py
-    def __isub__(self, other, *, alpha=1) -> Any: ...  # ops/elementwise.py
+    def __invert__(self) -> Any: ...  # ops/unary.py
+    def __ipow__(self, exponent) -> Any: ...  # ops/arithmetic.py
+    def __isub__(self, other, *, alpha=1) -> Any: ...  # ops/arithmetic.py
     def __iter__(self) -> Any: ...  # _tensor.py
-    def __itruediv__(self, other, *, rounding_mode=None) -> Any: ...  # ops/elementwise.py
+    def __itruediv__(self, other, *, rounding_mode=None) -> Any: ...  # ops/arithmetic.py
     def __le__(self, other) -> Any: ...  # ops/operators.py
     def __len__(self) -> Any: ...  # _tensor.py
     def __lt__(self, other) -> Any: ...  # ops/operators.py
@@ -42,7 +42,7 @@ class Tensor:
     __module__: Any
     def __mul__(self, other) -> Any: ...  # ops/operators.py
     def __ne__(self, other) -> Any: ...  # ops/operators.py
-    def __neg__(self) -> Any: ...  # ops/elementwise.py
+    def __neg__(self) -> Any: ...  # ops/unary.py
     def __or__(self, other) -> Any: ...  # ops/operators.py
     def __pos__(self) -> Any: ...  # ops/operators.py
     def __pow__(self, other) -> Any: ...  # ops/operators.py
@@ -63,35 +63,35 @@ class Tensor:
     def __sub__(self, other) -> Any: ...  # ops/operators.py
     def __truediv__(self, other) -> Any: ...  # ops/operators.py
     def __xor__(self, other) -> Any: ...  # ops/operators.py
-    def abs(self) -> Any: ...  # ops/elementwise.py
-    def abs_(self, **kw) -> Any: ...  # ops/elementwise.py
-    def absolute(self) -> Any: ...  # ops/elementwise.py
-    def acos(self) -> Any: ...  # ops/elementwise.py
-    def add(self, other, *, alpha=1) -> Any: ...  # ops/elementwise.py
-    def add_(self, other, *, alpha=1) -> Any: ...  # ops/elementwise.py
-    def addcdiv(self, tensor1, tensor2, *, value=1) -> Any: ...  # ops/elementwise.py
-    def addcdiv_(self, tensor1, tensor2, *, value=1) -> Any: ...  # ops/elementwise.py
-    def addcmul(self, tensor1, tensor2, *, value=1) -> Any: ...  # ops/elementwise.py
-    def addcmul_(self, tensor1, tensor2, *, value=1) -> Any: ...  # ops/elementwise.py
+    def abs(self) -> Any: ...  # ops/unary.py
+    def abs_(self, **kw) -> Any: ...  # ops/unary.py
+    def absolute(self) -> Any: ...  # ops/unary.py
+    def acos(self) -> Any: ...  # ops/unary.py
+    def add(self, other, *, alpha=1) -> Any: ...  # ops/arithmetic.py
+    def add_(self, other, *, alpha=1) -> Any: ...  # ops/arithmetic.py
+    def addcdiv(self, tensor1, tensor2, *, value=1) -> Any: ...  # ops/arithmetic.py
+    def addcdiv_(self, tensor1, tensor2, *, value=1) -> Any: ...  # ops/arithmetic.py
+    def addcmul(self, tensor1, tensor2, *, value=1) -> Any: ...  # ops/arithmetic.py
+    def addcmul_(self, tensor1, tensor2, *, value=1) -> Any: ...  # ops/arithmetic.py
     def addmm(self, mat1, mat2, *, beta=1, alpha=1) -> Any: ...  # ops/linalg.py
     def adjoint(self) -> Any: ...  # ops/shape.py
     def all(self, dim=None, keepdim=False) -> Any: ...  # ops/reduce.py
-    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> Any: ...  # ops/elementwise.py
-    def amax(self, dim=(), keepdim=False) -> Any: ...  # ops/reduce.py
-    def amin(self, dim=(), keepdim=False) -> Any: ...  # ops/reduce.py
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> Any: ...  # ops/comparison.py
+    def amax(self, dim=(), keepdim=False) -> Any: ...  # ops/extrema.py
+    def amin(self, dim=(), keepdim=False) -> Any: ...  # ops/extrema.py
     def any(self, dim=None, keepdim=False) -> Any: ...  # ops/reduce.py
-    def arccos(self) -> Any: ...  # ops/elementwise.py
-    def arcsin(self) -> Any: ...  # ops/elementwise.py
-    def arctan(self) -> Any: ...  # ops/elementwise.py
-    def arctan2(self, other) -> Any: ...  # ops/elementwise.py
-    def arctan2_(self, other, **kw) -> Any: ...  # ops/elementwise.py
-    def argmax(self, dim=None, keepdim=False) -> Any: ...  # ops/reduce.py
-    def argmin(self, dim=None, keepdim=False) -> Any: ...  # ops/reduce.py
-    def argsort(self, dim=-1, descending=False, stable=False) -> Any: ...  # ops/reduce.py
-    def asin(self) -> Any: ...  # ops/elementwise.py
-    def atan(self) -> Any: ...  # ops/elementwise.py
-    def atan2(self, other) -> Any: ...  # ops/elementwise.py
-    def atan2_(self, other, **kw) -> Any: ...  # ops/elementwise.py
+    def arccos(self) -> Any: ...  # ops/unary.py
+    def arcsin(self) -> Any: ...  # ops/unary.py
+    def arctan(self) -> Any: ...  # ops/unary.py
+    def arctan2(self, other) -> Any: ...  # ops/arithmetic.py
+    def arctan2_(self, other, **kw) -> Any: ...  # ops/arithmetic.py
+    def argmax(self, dim=None, keepdim=False) -> Any: ...  # ops/extrema.py
+    def argmin(self, dim=None, keepdim=False) -> Any: ...  # ops/extrema.py
+    def argsort(self, dim=-1, descending=False, stable=False) -> Any: ...  # ops/extrema.py
+    def asin(self) -> Any: ...  # ops/unary.py
+    def atan(self) -> Any: ...  # ops/unary.py
+    def atan2(self, other) -> Any: ...  # ops/arithmetic.py
+    def atan2_(self, other, **kw) -> Any: ...  # ops/arithmetic.py
     def atleast_1d(self) -> Any: ...  # ops/shape.py
     def atleast_2d(self) -> Any: ...  # ops/shape.py
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> Any: ...  # autograd/engine.py
@@ -99,42 +99,42 @@ class Tensor:
     def bernoulli_(self, *args, generator=None, **kwargs) -> Any: ...  # _factories.py
     def bfloat16(self) -> Any: ...  # _tensor.py
     def bincount(self, weights=None, minlength=0) -> Any: ...  # ops/counting.py
-    def bitwise_and(self, other) -> Any: ...  # ops/elementwise.py
-    def bitwise_not(self) -> Any: ...  # ops/elementwise.py
-    def bitwise_not_(self, **kw) -> Any: ...  # ops/elementwise.py
-    def bitwise_or(self, other) -> Any: ...  # ops/elementwise.py
-    def bitwise_xor(self, other) -> Any: ...  # ops/elementwise.py
+    def bitwise_and(self, other) -> Any: ...  # ops/comparison.py
+    def bitwise_not(self) -> Any: ...  # ops/unary.py
+    def bitwise_not_(self, **kw) -> Any: ...  # ops/unary.py
+    def bitwise_or(self, other) -> Any: ...  # ops/comparison.py
+    def bitwise_xor(self, other) -> Any: ...  # ops/comparison.py
     def bmm(self, mat2) -> Any: ...  # ops/linalg.py
     def bool(self) -> Any: ...  # _tensor.py
     def broadcast_to(self, shape) -> Any: ...  # ops/shape.py
     def byte(self) -> Any: ...  # _tensor.py
     def cauchy_(self, *args, generator=None, **kwargs) -> Any: ...  # _factories.py
-    def ceil(self) -> Any: ...  # ops/elementwise.py
-    def ceil_(self, **kw) -> Any: ...  # ops/elementwise.py
+    def ceil(self) -> Any: ...  # ops/unary.py
+    def ceil_(self, **kw) -> Any: ...  # ops/unary.py
     def char(self) -> Any: ...  # _tensor.py
     def chunk(self, chunks, dim=0) -> Any: ...  # ops/shape.py
-    def clamp(self, *args, **kwargs) -> Any: ...  # ops/elementwise.py
-    def clamp_(self, min=None, max=None) -> Any: ...  # ops/elementwise.py
-    def clamp_max(self, max) -> Any: ...  # ops/elementwise.py
-    def clamp_min(self, min) -> Any: ...  # ops/elementwise.py
-    def clip(self, *args, **kwargs) -> Any: ...  # ops/elementwise.py
-    def clip_(self, min=None, max=None) -> Any: ...  # ops/elementwise.py
-    def clone(self, *, memory_format=None) -> Any: ...  # ops/elementwise.py
-    def conj(self) -> Any: ...  # ops/elementwise.py
-    def conj_(self) -> Any: ...  # ops/elementwise.py
+    def clamp(self, *args, **kwargs) -> Any: ...  # ops/unary.py
+    def clamp_(self, min=None, max=None) -> Any: ...  # ops/unary.py
+    def clamp_max(self, max) -> Any: ...  # ops/unary.py
+    def clamp_min(self, min) -> Any: ...  # ops/unary.py
+    def clip(self, *args, **kwargs) -> Any: ...  # ops/unary.py
+    def clip_(self, min=None, max=None) -> Any: ...  # ops/unary.py
+    def clone(self, *, memory_format=None) -> Any: ...  # ops/copy.py
+    def conj(self) -> Any: ...  # ops/copy.py
+    def conj_(self) -> Any: ...  # ops/copy.py
     def contiguous(self, memory_format=None) -> Any: ...  # ops/shape.py
-    def copy_(self, src, non_blocking=False) -> Any: ...  # ops/elementwise.py
-    def copysign(self, other) -> Any: ...  # ops/elementwise.py
-    def cos(self) -> Any: ...  # ops/elementwise.py
-    def cos_(self, **kw) -> Any: ...  # ops/elementwise.py
-    def cosh(self) -> Any: ...  # ops/elementwise.py
+    def copy_(self, src, non_blocking=False) -> Any: ...  # ops/copy.py
+    def copysign(self, other) -> Any: ...  # ops/arithmetic.py
+    def cos(self) -> Any: ...  # ops/unary.py
+    def cos_(self, **kw) -> Any: ...  # ops/unary.py
+    def cosh(self) -> Any: ...  # ops/unary.py
     def count_nonzero(self, dim=None) -> Any: ...  # ops/reduce.py
     def cpu(self) -> Any: ...  # _tensor.py
     def cuda(self, device=None, non_blocking=False, memory_format=None) -> Any: ...  # _tensor.py
-    def cummax(self, dim) -> Any: ...  # ops/reduce.py
-    def cummin(self, dim) -> Any: ...  # ops/reduce.py
-    def cumprod(self, dim) -> Any: ...  # ops/reduce.py
-    def cumsum(self, dim, *, dtype=None) -> Any: ...  # ops/reduce.py
+    def cummax(self, dim) -> Any: ...  # ops/cumulative.py
+    def cummin(self, dim) -> Any: ...  # ops/cumulative.py
+    def cumprod(self, dim) -> Any: ...  # ops/cumulative.py
+    def cumsum(self, dim, *, dtype=None) -> Any: ...  # ops/cumulative.py
     @property
     def data(self) -> Any: ...  # _tensor.py
     def data_ptr(self) -> Any: ...  # _tensor.py
@@ -146,45 +146,45 @@ class Tensor:
     def diag_embed(self, offset=0, dim1=-2, dim2=-1) -> Any: ...  # ops/structure.py
     def diagonal(self, offset=0, dim1=0, dim2=1) -> Any: ...  # ops/structure.py
     def diff(self, n=1, dim=-1, prepend=None, append=None) -> Any: ...  # ops/structure.py
-    def digamma(self) -> Any: ...  # ops/elementwise.py
+    def digamma(self) -> Any: ...  # ops/unary.py
     def dim(self) -> Any: ...  # _tensor.py
-    def div(self, other, *, rounding_mode=...) -> Any: ...  # ops/elementwise.py
-    def div_(self, other, *, rounding_mode=None) -> Any: ...  # ops/elementwise.py
-    def divide(self, other, *, rounding_mode=...) -> Any: ...  # ops/elementwise.py
-    def divide_(self, other, *, rounding_mode=None) -> Any: ...  # ops/elementwise.py
+    def div(self, other, *, rounding_mode=...) -> Any: ...  # ops/arithmetic.py
+    def div_(self, other, *, rounding_mode=None) -> Any: ...  # ops/arithmetic.py
+    def divide(self, other, *, rounding_mode=...) -> Any: ...  # ops/arithmetic.py
+    def divide_(self, other, *, rounding_mode=None) -> Any: ...  # ops/arithmetic.py
     def dot(self, other) -> Any: ...  # ops/linalg.py
     def double(self) -> Any: ...  # _tensor.py
     @property
     def dtype(self) -> Any: ...  # _tensor.py
     def element_size(self) -> Any: ...  # _tensor.py
-    def eq(self, other) -> Any: ...  # ops/elementwise.py
-    def equal(self, other) -> Any: ...  # ops/elementwise.py
-    def erf(self) -> Any: ...  # ops/elementwise.py
-    def erf_(self, **kw) -> Any: ...  # ops/elementwise.py
-    def erfinv(self) -> Any: ...  # ops/elementwise.py
-    def erfinv_(self, **kw) -> Any: ...  # ops/elementwise.py
-    def exp(self) -> Any: ...  # ops/elementwise.py
-    def exp2(self) -> Any: ...  # ops/elementwise.py
-    def exp_(self, **kw) -> Any: ...  # ops/elementwise.py
+    def eq(self, other) -> Any: ...  # ops/comparison.py
+    def equal(self, other) -> Any: ...  # ops/comparison.py
+    def erf(self) -> Any: ...  # ops/unary.py
+    def erf_(self, **kw) -> Any: ...  # ops/unary.py
+    def erfinv(self) -> Any: ...  # ops/unary.py
+    def erfinv_(self, **kw) -> Any: ...  # ops/unary.py
+    def exp(self) -> Any: ...  # ops/unary.py
+    def exp2(self) -> Any: ...  # ops/unary.py
+    def exp_(self, **kw) -> Any: ...  # ops/unary.py
     def expand(self, *args, **kwargs) -> Any: ...  # ops/_args.py
     def expand_as(self, other) -> Any: ...  # ops/shape.py
-    def expm1(self) -> Any: ...  # ops/elementwise.py
+    def expm1(self) -> Any: ...  # ops/unary.py
     def exponential_(self, *args, generator=None, **kwargs) -> Any: ...  # _factories.py
-    def fill_(self, value) -> Any: ...  # ops/elementwise.py
-    def fix(self) -> Any: ...  # ops/elementwise.py
+    def fill_(self, value) -> Any: ...  # ops/copy.py
+    def fix(self) -> Any: ...  # ops/unary.py
     def flatten(self, start_dim=0, end_dim=-1) -> Any: ...  # ops/shape.py
     def flip(self, *args, dims=None) -> Any: ...  # ops/shape.py
     def float(self) -> Any: ...  # _tensor.py
-    def floor(self) -> Any: ...  # ops/elementwise.py
-    def floor_(self, **kw) -> Any: ...  # ops/elementwise.py
-    def floor_divide(self, other) -> Any: ...  # ops/elementwise.py
-    def fmax(self, other) -> Any: ...  # ops/elementwise.py
-    def fmin(self, other) -> Any: ...  # ops/elementwise.py
-    def fmod(self, other) -> Any: ...  # ops/elementwise.py
-    def frac(self) -> Any: ...  # ops/elementwise.py
-    def frac_(self, **kw) -> Any: ...  # ops/elementwise.py
+    def floor(self) -> Any: ...  # ops/unary.py
+    def floor_(self, **kw) -> Any: ...  # ops/unary.py
+    def floor_divide(self, other) -> Any: ...  # ops/arithmetic.py
+    def fmax(self, other) -> Any: ...  # ops/comparison.py
+    def fmin(self, other) -> Any: ...  # ops/comparison.py
+    def fmod(self, other) -> Any: ...  # ops/arithmetic.py
+    def frac(self) -> Any: ...  # ops/unary.py
+    def frac_(self, **kw) -> Any: ...  # ops/unary.py
     def gather(self, dim, index, *, sparse_grad=False) -> Any: ...  # ops/index.py
-    def ge(self, other) -> Any: ...  # ops/elementwise.py
+    def ge(self, other) -> Any: ...  # ops/comparison.py
     def geometric_(self, *args, generator=None, **kwargs) -> Any: ...  # _factories.py
     def ger(self, vec2) -> Any: ...  # ops/linalg.py
     def get_device(self) -> Any: ...  # _tensor.py
@@ -192,11 +192,11 @@ class Tensor:
     def grad(self) -> Any: ...  # _tensor.py
     @property
     def grad_fn(self) -> Any: ...  # _tensor.py
-    def greater(self, other) -> Any: ...  # ops/elementwise.py
-    def greater_equal(self, other) -> Any: ...  # ops/elementwise.py
-    def gt(self, other) -> Any: ...  # ops/elementwise.py
+    def greater(self, other) -> Any: ...  # ops/comparison.py
+    def greater_equal(self, other) -> Any: ...  # ops/comparison.py
+    def gt(self, other) -> Any: ...  # ops/comparison.py
     def half(self) -> Any: ...  # _tensor.py
-    def hypot(self, other) -> Any: ...  # ops/elementwise.py
+    def hypot(self, other) -> Any: ...  # ops/arithmetic.py
     def index_add(self, dim, index, source, *, alpha=1) -> Any: ...  # ops/index.py
     def index_add_(self, dim, index, source, *, alpha=1) -> Any: ...  # ops/index.py
     def index_fill(self, dim, index, value) -> Any: ...  # ops/structure.py
@@ -240,37 +240,37 @@ class Tensor:
     def is_xla(self) -> Any: ...  # _tensor.py
     @property
     def is_xpu(self) -> Any: ...  # _tensor.py
-    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> Any: ...  # ops/elementwise.py
-    def isfinite(self) -> Any: ...  # ops/elementwise.py
-    def isinf(self) -> Any: ...  # ops/elementwise.py
-    def isnan(self) -> Any: ...  # ops/elementwise.py
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> Any: ...  # ops/comparison.py
+    def isfinite(self) -> Any: ...  # ops/comparison.py
+    def isinf(self) -> Any: ...  # ops/comparison.py
+    def isnan(self) -> Any: ...  # ops/comparison.py
     def item(self) -> Any: ...  # _tensor.py
-    def kthvalue(self, k, dim=-1, keepdim=False) -> Any: ...  # ops/reduce.py
+    def kthvalue(self, k, dim=-1, keepdim=False) -> Any: ...  # ops/extrema.py
     @property
     def layout(self) -> Any: ...  # sparse/__init__.py
-    def le(self, other) -> Any: ...  # ops/elementwise.py
-    def lerp(self, end, weight) -> Any: ...  # ops/elementwise.py
-    def lerp_(self, end, weight) -> Any: ...  # ops/elementwise.py
-    def less(self, other) -> Any: ...  # ops/elementwise.py
-    def less_equal(self, other) -> Any: ...  # ops/elementwise.py
-    def lgamma(self) -> Any: ...  # ops/elementwise.py
-    def log(self) -> Any: ...  # ops/elementwise.py
-    def log10(self) -> Any: ...  # ops/elementwise.py
-    def log1p(self) -> Any: ...  # ops/elementwise.py
-    def log2(self) -> Any: ...  # ops/elementwise.py
-    def log_(self, **kw) -> Any: ...  # ops/elementwise.py
+    def le(self, other) -> Any: ...  # ops/comparison.py
+    def lerp(self, end, weight) -> Any: ...  # ops/arithmetic.py
+    def lerp_(self, end, weight) -> Any: ...  # ops/arithmetic.py
+    def less(self, other) -> Any: ...  # ops/comparison.py
+    def less_equal(self, other) -> Any: ...  # ops/comparison.py
+    def lgamma(self) -> Any: ...  # ops/unary.py
+    def log(self) -> Any: ...  # ops/unary.py
+    def log10(self) -> Any: ...  # ops/unary.py
+    def log1p(self) -> Any: ...  # ops/unary.py
+    def log2(self) -> Any: ...  # ops/unary.py
+    def log_(self, **kw) -> Any: ...  # ops/unary.py
     def log_normal_(self, *args, generator=None, **kwargs) -> Any: ...  # _factories.py
     def log_softmax(self, dim, dtype=None, _stacklevel=3) -> Any: ...  # ops/reduce.py
-    def logcumsumexp(self, dim) -> Any: ...  # ops/reduce.py
-    def logical_and(self, other) -> Any: ...  # ops/elementwise.py
-    def logical_not(self) -> Any: ...  # ops/elementwise.py
-    def logical_not_(self, **kw) -> Any: ...  # ops/elementwise.py
-    def logical_or(self, other) -> Any: ...  # ops/elementwise.py
-    def logical_xor(self, other) -> Any: ...  # ops/elementwise.py
-    def logit(self, eps=None) -> Any: ...  # ops/elementwise.py
+    def logcumsumexp(self, dim) -> Any: ...  # ops/cumulative.py
+    def logical_and(self, other) -> Any: ...  # ops/comparison.py
+    def logical_not(self) -> Any: ...  # ops/unary.py
+    def logical_not_(self, **kw) -> Any: ...  # ops/unary.py
+    def logical_or(self, other) -> Any: ...  # ops/comparison.py
+    def logical_xor(self, other) -> Any: ...  # ops/comparison.py
+    def logit(self, eps=None) -> Any: ...  # ops/unary.py
     def logsumexp(self, dim, keepdim=False) -> Any: ...  # ops/reduce.py
     def long(self) -> Any: ...  # _tensor.py
-    def lt(self, other) -> Any: ...  # ops/elementwise.py
+    def lt(self, other) -> Any: ...  # ops/comparison.py
     @property
     def mH(self) -> Any: ...  # ops/shape.py
     @property
@@ -279,36 +279,36 @@ class Tensor:
     def masked_fill_(self, mask, value) -> Any: ...  # ops/index.py
     def masked_select(self, mask) -> Any: ...  # ops/index.py
     def matmul(self, other) -> Any: ...  # ops/linalg.py
-    def max(self, dim=None, keepdim=False, *, other=None) -> Any: ...  # ops/reduce.py
-    def max_elementwise(self, other) -> Any: ...  # ops/elementwise.py
-    def maximum(self, other) -> Any: ...  # ops/elementwise.py
+    def max(self, dim=None, keepdim=False, *, other=None) -> Any: ...  # ops/extrema.py
+    def max_elementwise(self, other) -> Any: ...  # ops/comparison.py
+    def maximum(self, other) -> Any: ...  # ops/comparison.py
     def mean(self, dim=..., keepdim=False, *, dtype=None) -> Any: ...  # ops/reduce.py
-    def median(self, dim=None, keepdim=False) -> Any: ...  # ops/reduce.py
-    def min(self, dim=None, keepdim=False, *, other=None) -> Any: ...  # ops/reduce.py
-    def minimum(self, other) -> Any: ...  # ops/elementwise.py
+    def median(self, dim=None, keepdim=False) -> Any: ...  # ops/extrema.py
+    def min(self, dim=None, keepdim=False, *, other=None) -> Any: ...  # ops/extrema.py
+    def minimum(self, other) -> Any: ...  # ops/comparison.py
     def mm(self, mat2) -> Any: ...  # ops/linalg.py
-    def mode(self, dim=-1, keepdim=False) -> Any: ...  # ops/reduce.py
+    def mode(self, dim=-1, keepdim=False) -> Any: ...  # ops/extrema.py
     def moveaxis(self, source, destination) -> Any: ...  # ops/shape.py
     def movedim(self, source, destination) -> Any: ...  # ops/shape.py
-    def mul(self, other) -> Any: ...  # ops/elementwise.py
-    def mul_(self, other) -> Any: ...  # ops/elementwise.py
+    def mul(self, other) -> Any: ...  # ops/arithmetic.py
+    def mul_(self, other) -> Any: ...  # ops/arithmetic.py
     def multinomial(self, num_samples, replacement=False, *, generator=None, out=None) -> Any: ...  # _factories.py
-    def multiply(self, other) -> Any: ...  # ops/elementwise.py
-    def multiply_(self, other) -> Any: ...  # ops/elementwise.py
+    def multiply(self, other) -> Any: ...  # ops/arithmetic.py
+    def multiply_(self, other) -> Any: ...  # ops/arithmetic.py
     def mv(self, vec) -> Any: ...  # ops/linalg.py
     @property
     def name(self) -> Any: ...  # _tensor.py
-    def nan_to_num(self, nan=0.0, posinf=None, neginf=None) -> Any: ...  # ops/elementwise.py
-    def nan_to_num_(self, nan=0.0, posinf=None, neginf=None) -> Any: ...  # ops/elementwise.py
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None) -> Any: ...  # ops/unary.py
+    def nan_to_num_(self, nan=0.0, posinf=None, neginf=None) -> Any: ...  # ops/unary.py
     def nansum(self, dim=None, keepdim=False, *, dtype=None) -> Any: ...  # ops/reduce.py
     def narrow(self, dim, start, length) -> Any: ...  # ops/shape.py
     @property
     def ndim(self) -> Any: ...  # _tensor.py
     def ndimension(self) -> Any: ...  # _tensor.py
-    def ne(self, other) -> Any: ...  # ops/elementwise.py
-    def neg(self) -> Any: ...  # ops/elementwise.py
-    def neg_(self, **kw) -> Any: ...  # ops/elementwise.py
-    def negative(self) -> Any: ...  # ops/elementwise.py
+    def ne(self, other) -> Any: ...  # ops/comparison.py
+    def neg(self) -> Any: ...  # ops/unary.py
+    def neg_(self, **kw) -> Any: ...  # ops/unary.py
+    def negative(self) -> Any: ...  # ops/unary.py
     def nelement(self) -> Any: ...  # _tensor.py
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False) -> Any: ...  # _tensor.py
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False) -> Any: ...  # _tensor.py
@@ -318,7 +318,7 @@ class Tensor:
     def nonzero(self, *, as_tuple=False) -> Any: ...  # ops/index.py
     def norm(self, p='fro', dim=None, keepdim=False, dtype=None) -> Any: ...  # ops/reduce.py
     def normal_(self, *args, generator=None, **kwargs) -> Any: ...  # _factories.py
-    def not_equal(self, other) -> Any: ...  # ops/elementwise.py
+    def not_equal(self, other) -> Any: ...  # ops/comparison.py
     def numel(self) -> Any: ...  # _tensor.py
     def numpy(self, force=False) -> Any: ...  # _tensor.py
     def outer(self, vec2) -> Any: ...  # ops/linalg.py
@@ -326,18 +326,18 @@ class Tensor:
     def output_nr(self) -> Any: ...  # _tensor.py
     def permute(self, *args, **kwargs) -> Any: ...  # ops/_args.py
     def pin_memory(self, device=None) -> Any: ...  # _tensor.py
-    def pow(self, exponent) -> Any: ...  # ops/elementwise.py
-    def pow_(self, exponent) -> Any: ...  # ops/elementwise.py
+    def pow(self, exponent) -> Any: ...  # ops/arithmetic.py
+    def pow_(self, exponent) -> Any: ...  # ops/arithmetic.py
     def prod(self, dim=None, keepdim=False, *, dtype=None) -> Any: ...  # ops/reduce.py
     def random_(self, *args, generator=None, **kwargs) -> Any: ...  # _factories.py
     def ravel(self) -> Any: ...  # ops/shape.py
-    def reciprocal(self) -> Any: ...  # ops/elementwise.py
-    def reciprocal_(self, **kw) -> Any: ...  # ops/elementwise.py
+    def reciprocal(self) -> Any: ...  # ops/unary.py
+    def reciprocal_(self, **kw) -> Any: ...  # ops/unary.py
     def register_hook(self, hook) -> Any: ...  # _tensor.py
     def register_post_accumulate_grad_hook(self, hook) -> Any: ...  # _tensor.py
-    def relu(self) -> Any: ...  # ops/elementwise.py
-    def relu_(self, **kw) -> Any: ...  # ops/elementwise.py
-    def remainder(self, other) -> Any: ...  # ops/elementwise.py
+    def relu(self) -> Any: ...  # ops/unary.py
+    def relu_(self, **kw) -> Any: ...  # ops/unary.py
+    def remainder(self, other) -> Any: ...  # ops/arithmetic.py
     def repeat(self, *args, **kwargs) -> Any: ...  # ops/_args.py
     def repeat_interleave(self, repeats, dim=None) -> Any: ...  # ops/shape.py
     @property
@@ -347,15 +347,15 @@ class Tensor:
     def reshape_as(self, other) -> Any: ...  # ops/shape.py
     def resize_(self, *args, **kwargs) -> Any: ...  # ops/_args.py
     def resize_as_(self, the_template, memory_format=None) -> Any: ...  # ops/resize.py
-    def resolve_conj(self) -> Any: ...  # ops/elementwise.py
-    def resolve_neg(self) -> Any: ...  # ops/elementwise.py
+    def resolve_conj(self) -> Any: ...  # ops/copy.py
+    def resolve_neg(self) -> Any: ...  # ops/copy.py
     def retain_grad(self) -> Any: ...  # _tensor.py
     @property
     def retains_grad(self) -> Any: ...  # _tensor.py
     def roll(self, shifts, dims=None) -> Any: ...  # ops/shape.py
-    def round(self, decimals=0) -> Any: ...  # ops/elementwise.py
-    def round_(self, **kw) -> Any: ...  # ops/elementwise.py
-    def rsqrt(self) -> Any: ...  # ops/elementwise.py
+    def round(self, decimals=0) -> Any: ...  # ops/unary.py
+    def round_(self, **kw) -> Any: ...  # ops/unary.py
+    def rsqrt(self) -> Any: ...  # ops/unary.py
     def scatter(self, dim, index, src=None, *, value=None, reduce=None) -> Any: ...  # ops/index.py
     def scatter_(self, dim, index, src=None, *, value=None, reduce=None) -> Any: ...  # ops/index.py
     def scatter_add(self, dim, index, src) -> Any: ...  # ops/index.py
@@ -365,38 +365,38 @@ class Tensor:
     def shape(self) -> Any: ...  # _tensor.py
     def share_memory_(self) -> Any: ...  # _tensor.py
     def short(self) -> Any: ...  # _tensor.py
-    def sigmoid(self) -> Any: ...  # ops/elementwise.py
-    def sigmoid_(self, **kw) -> Any: ...  # ops/elementwise.py
-    def sign(self) -> Any: ...  # ops/elementwise.py
-    def sign_(self, **kw) -> Any: ...  # ops/elementwise.py
-    def sin(self) -> Any: ...  # ops/elementwise.py
-    def sin_(self, **kw) -> Any: ...  # ops/elementwise.py
-    def sinh(self) -> Any: ...  # ops/elementwise.py
+    def sigmoid(self) -> Any: ...  # ops/unary.py
+    def sigmoid_(self, **kw) -> Any: ...  # ops/unary.py
+    def sign(self) -> Any: ...  # ops/unary.py
+    def sign_(self, **kw) -> Any: ...  # ops/unary.py
+    def sin(self) -> Any: ...  # ops/unary.py
+    def sin_(self, **kw) -> Any: ...  # ops/unary.py
+    def sinh(self) -> Any: ...  # ops/unary.py
     def size(self, dim=None) -> Any: ...  # _tensor.py
     def softmax(self, dim, dtype=None, _stacklevel=3) -> Any: ...  # ops/reduce.py
-    def sort(self, dim=-1, descending=False, stable=False) -> Any: ...  # ops/reduce.py
+    def sort(self, dim=-1, descending=False, stable=False) -> Any: ...  # ops/extrema.py
     def split(self, split_size_or_sections, dim=0) -> Any: ...  # ops/shape.py
-    def sqrt(self) -> Any: ...  # ops/elementwise.py
-    def sqrt_(self, **kw) -> Any: ...  # ops/elementwise.py
-    def square(self) -> Any: ...  # ops/elementwise.py
-    def square_(self, **kw) -> Any: ...  # ops/elementwise.py
+    def sqrt(self) -> Any: ...  # ops/unary.py
+    def sqrt_(self, **kw) -> Any: ...  # ops/unary.py
+    def square(self) -> Any: ...  # ops/unary.py
+    def square_(self, **kw) -> Any: ...  # ops/unary.py
     def squeeze(self, dim=None) -> Any: ...  # ops/shape.py
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Any: ...  # ops/reduce.py
     def std_mean(self, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Any: ...  # ops/reduce.py
     def stride(self, dim=None) -> Any: ...  # _tensor.py
-    def sub(self, other, *, alpha=1) -> Any: ...  # ops/elementwise.py
-    def sub_(self, other, *, alpha=1) -> Any: ...  # ops/elementwise.py
-    def subtract(self, other, *, alpha=1) -> Any: ...  # ops/elementwise.py
-    def subtract_(self, other, *, alpha=1) -> Any: ...  # ops/elementwise.py
+    def sub(self, other, *, alpha=1) -> Any: ...  # ops/arithmetic.py
+    def sub_(self, other, *, alpha=1) -> Any: ...  # ops/arithmetic.py
+    def subtract(self, other, *, alpha=1) -> Any: ...  # ops/arithmetic.py
+    def subtract_(self, other, *, alpha=1) -> Any: ...  # ops/arithmetic.py
     def sum(self, dim=..., keepdim=False, *, dtype=None) -> Any: ...  # ops/reduce.py
     def sum_to_size(self, *args, **kwargs) -> Any: ...  # ops/_args.py
     def swapaxes(self, dim0, dim1) -> Any: ...  # ops/shape.py
     def swapdims(self, dim0, dim1) -> Any: ...  # ops/shape.py
     def t(self) -> Any: ...  # ops/shape.py
     def take(self, index) -> Any: ...  # ops/index.py
-    def tan(self) -> Any: ...  # ops/elementwise.py
-    def tanh(self) -> Any: ...  # ops/elementwise.py
-    def tanh_(self, **kw) -> Any: ...  # ops/elementwise.py
+    def tan(self) -> Any: ...  # ops/unary.py
+    def tanh(self) -> Any: ...  # ops/unary.py
+    def tanh_(self, **kw) -> Any: ...  # ops/unary.py
     def tensor_split(self, sections, dim=0) -> Any: ...  # ops/shape.py
     def tile(self, *args, dims=None) -> Any: ...  # ops/shape.py
     def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False, memory_format=None, **kwargs) -> Any: ...  # _tensor.py
@@ -404,17 +404,17 @@ class Tensor:
     def to_sparse(self, *args, layout=None, blocksize=None, dense_dim=None) -> Any: ...  # sparse/__init__.py
     def to_sparse_coo(self, *args, layout=None, blocksize=None, dense_dim=None) -> Any: ...  # sparse/__init__.py
     def tolist(self) -> Any: ...  # _tensor.py
-    def topk(self, k, dim=-1, largest=True, sorted=True) -> Any: ...  # ops/reduce.py
+    def topk(self, k, dim=-1, largest=True, sorted=True) -> Any: ...  # ops/extrema.py
     def trace(self) -> Any: ...  # ops/structure.py
     def transpose(self, dim0, dim1) -> Any: ...  # ops/shape.py
     def tril(self, diagonal=0) -> Any: ...  # ops/structure.py
     def tril_(self, diagonal=0) -> Any: ...  # ops/structure.py
     def triu(self, diagonal=0) -> Any: ...  # ops/structure.py
     def triu_(self, diagonal=0) -> Any: ...  # ops/structure.py
-    def true_divide(self, other, *, rounding_mode=...) -> Any: ...  # ops/elementwise.py
-    def true_divide_(self, other, *, rounding_mode=None) -> Any: ...  # ops/elementwise.py
-    def trunc(self) -> Any: ...  # ops/elementwise.py
-    def trunc_(self, **kw) -> Any: ...  # ops/elementwise.py
+    def true_divide(self, other, *, rounding_mode=...) -> Any: ...  # ops/arithmetic.py
+    def true_divide_(self, other, *, rounding_mode=None) -> Any: ...  # ops/arithmetic.py
+    def trunc(self) -> Any: ...  # ops/unary.py
+    def trunc_(self, **kw) -> Any: ...  # ops/unary.py
     def type(self, dtype=None) -> Any: ...  # _tensor.py
     def type_as(self, other) -> Any: ...  # _tensor.py
     def unbind(self, dim=0) -> Any: ...  # ops/shape.py
@@ -429,9 +429,9 @@ class Tensor:
     def var_mean(self, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Any: ...  # ops/reduce.py
     def view(self, *args, **kwargs) -> Any: ...  # ops/_args.py
     def view_as(self, other) -> Any: ...  # ops/shape.py
-    def where(self, condition, other) -> Any: ...  # ops/elementwise.py
-    def xlogy(self, other) -> Any: ...  # ops/elementwise.py
-    def zero_(self) -> Any: ...  # ops/elementwise.py
+    def where(self, condition, other) -> Any: ...  # ops/comparison.py
+    def xlogy(self, other) -> Any: ...  # ops/arithmetic.py
+    def zero_(self) -> Any: ...  # ops/copy.py
 
 def _rebuild(*args: Any, **kwargs: Any) -> Any: ...
 def factory_requires_grad(*args: Any, **kwargs: Any) -> Any: ...

@@ -3,7 +3,7 @@
 Each case is one function ``fn(F, *inputs)`` run unchanged on both libraries (their APIs are the same),
 on the same float32 inputs and with the same upstream gradient (rtol 1e-4, atol 1e-5). The cases marked
 for it are also gradchecked in float64 against finite differences, and gradgradchecked where the
-derivative is itself differentiable (every primitive of graphgrad.ops.nn is).
+derivative is itself differentiable (every primitive of the nn op modules is).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from .._parity import flat, run_both
 from ..nn.test_functional import CASES as NN_CASES
 
 # graphgrad silences NumPy's floating-point warnings from its ops with a filter installed at import
-# (ops.elementwise.quiet_numpy_warnings); pytest resets the filters for every test, so restate it here.
+# (ops._operands.quiet_numpy_warnings); pytest resets the filters for every test, so restate it here.
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning:graphgrad")
 
 POS = (0.5, 2.0)  # a domain away from zero, for log, sqrt, division, ...
@@ -701,12 +701,14 @@ def test_gradcheck_catches_wrong_derivative():
 
 
 # --- every registered op is exercised by some case -------------------------------------------------
-# The op modules whose registry entries must be covered: by this file's cases, and graphgrad.ops.nn's (conv,
+# The op modules whose registry entries must be covered: by this file's cases, and those of the nn ops (conv,
 # pooling, losses, norms) by the cases of tests/nn/test_functional.py, run here to their third derivative
 # where they are gradgradchecked.
-CORE_MODULES = {"graphgrad.ops.elementwise", "graphgrad.ops.reduce", "graphgrad.ops.shape", "graphgrad.ops.index",
+CORE_MODULES = {"graphgrad.ops.arithmetic", "graphgrad.ops.unary", "graphgrad.ops.comparison",
+                "graphgrad.ops.copy", "graphgrad.ops.reduce", "graphgrad.ops.shape", "graphgrad.ops.index",
                 "graphgrad.ops.linalg", "graphgrad.ops._op", "graphgrad._factories", "graphgrad.ops.structure",
-                "graphgrad.ops.nn"}
+                "graphgrad.ops.conv", "graphgrad.ops.pooling", "graphgrad.ops.normalization",
+                "graphgrad.ops.activation", "graphgrad.ops.loss"}
 ALLOWED_UNCOVERED = {
     # random in-place fills that take no tensor arguments and whose gradient is zero; normal_ and
     # uniform_ are covered, these differ only in the sampler.

@@ -333,7 +333,7 @@ def test_special_values_without_warnings(torch_ref):
     """log(-1), 1/0, sqrt(-1) give nan/inf silently, as in PyTorch (NumPy's RuntimeWarnings are not shown)."""
     import warnings
 
-    from graphgrad.ops.elementwise import quiet_numpy_warnings
+    from graphgrad.ops._operands import quiet_numpy_warnings
 
     def scenario(T):
         x = T.tensor([-1.0, 0.0, 2.0])

@@ -1,9 +1,9 @@
 """graphgrad.nn.functional: PyTorch's ``torch.nn.functional`` on graphgrad tensors.
 
 Same signatures, defaults, output dtypes, grad_fn names (where practical) and error texts as PyTorch.
-Convolution, pooling, normalisation, the losses and most activations are primitives of
-``graphgrad.ops.nn`` (vectorised NumPy forwards, derivatives in graphgrad ops); the rest is composed
-from ordinary differentiable ops, so gradients of any order work everywhere.
+Convolution, pooling, normalisation, the losses and most activations are primitives of the op modules
+``conv``, ``pooling``, ``normalization``, ``activation`` and ``loss`` (vectorised NumPy forwards, derivatives in
+graphgrad ops); the rest is composed from ordinary differentiable ops, so gradients of any order work everywhere.
 
 >>> import graphgrad
 >>> import graphgrad.nn.functional as F
@@ -26,7 +26,11 @@ import graphgrad
 from .._dtype import is_float_np
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
-from ..ops import nn as _nn
+from ..ops import activation as _activation
+from ..ops import conv as _conv
+from ..ops import loss as _loss
+from ..ops import normalization as _norm
+from ..ops import pooling as _pooling
 from ..ops._op import _torch_name, apply, apply_inplace
 from .attention import cpu_kernel_enabled
 
@@ -234,7 +238,7 @@ def _conv_nd(name, nd, input, weight, bias, stride, padding, dilation, groups):
     x, stride, dilation, pads = _conv_args(name, nd, input, weight, bias, stride, padding, dilation, groups)
     if nd == 1:
         stride, dilation, pads = (1,) + stride, (1,) + dilation, ((0, 0),) + pads
-    out = _nn.conv(x, weight, bias, stride=stride, padding=pads, dilation=dilation, groups=groups, nd=nd)
+    out = _conv.conv(x, weight, bias, stride=stride, padding=pads, dilation=dilation, groups=groups, nd=nd)
     return out if input._data.ndim == nd + 2 else out.squeeze(0)
 
 
@@ -292,7 +296,7 @@ def _conv_transpose_nd(name, nd, input, weight, bias, stride, padding, output_pa
     pads = tuple((p, p) for p in pad)
     if nd == 1:
         stride, dilation, pads = (1,) + stride, (1,) + dilation, ((0, 0),) + pads
-    out = _nn.conv_transpose(x, weight, bias, in_hw=out_hw, stride=stride, padding=pads, dilation=dilation,
+    out = _conv.conv_transpose(x, weight, bias, in_hw=out_hw, stride=stride, padding=pads, dilation=dilation,
                              groups=groups, nd=nd)
     return out if input._data.ndim == nd + 2 else out.squeeze(0)
 
@@ -347,13 +351,13 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     k, s, p, d = _pool_args("max_pool2d", input, kernel_size, stride, padding, dilation)
     x = input if input._data.ndim == 4 else input.unsqueeze(0)
     kw = dict(k_hw=k, stride=s, padding=p, dilation=d, ceil_mode=bool(ceil_mode))
-    out_hw, _ = _nn._pool_geometry(x._data.shape[2:], k, s, p, d, ceil_mode)
+    out_hw, _ = _pooling._pool_geometry(x._data.shape[2:], k, s, p, d, ceil_mode)
     _check_pool_output(x, out_hw)
-    out = apply(_nn.MAX_POOL, x, **kw)
+    out = apply(_pooling.MAX_POOL, x, **kw)
     if return_indices:
         node = out._grad_fn
-        args = node.state if node is not None else _nn.max_pool_np(x._data, **kw)[1]
-        idx = _const(_nn.max_pool_indices(args, x._data.shape[2:], **kw))
+        args = node.state if node is not None else _pooling.max_pool_np(x._data, **kw)[1]
+        idx = _const(_pooling.max_pool_indices(args, x._data.shape[2:], **kw))
     if input._data.ndim == 3:
         out = out.squeeze(0)
         if return_indices:
@@ -386,10 +390,10 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
         raise RuntimeError("divisor must be not zero")
     x = input if input._data.ndim == 4 else input.unsqueeze(0)
     in_hw = x._data.shape[2:]
-    out_hw, _ = _nn._pool_geometry(in_hw, k, s, p, d, ceil_mode)
+    out_hw, _ = _pooling._pool_geometry(in_hw, k, s, p, d, ceil_mode)
     _check_pool_output(x, out_hw)
-    scale = _nn.avg_pool_divisor(in_hw, k, s, p, ceil_mode, count_include_pad, divisor_override, x._data.dtype)
-    out = apply(_nn.AVG_POOL, x, in_hw=in_hw, k_hw=k, stride=s, padding=p, dilation=d, ceil_mode=bool(ceil_mode),
+    scale = _pooling.avg_pool_divisor(in_hw, k, s, p, ceil_mode, count_include_pad, divisor_override, x._data.dtype)
+    out = apply(_pooling.AVG_POOL, x, in_hw=in_hw, k_hw=k, stride=s, padding=p, dilation=d, ceil_mode=bool(ceil_mode),
                 scale=scale)
     return out if input._data.ndim == 4 else out.squeeze(0)
 
@@ -418,8 +422,8 @@ def adaptive_avg_pool2d(input, output_size):
     if (oh, ow) == (1, 1):
         return input.mean((-2, -1), keepdim=True)
     dt = input._data.dtype
-    mats = (_nn.adaptive_avg_matrix(h, oh, dt), _nn.adaptive_avg_matrix(w, ow, dt))
-    return apply(_nn.separable_op("AdaptiveAvgPool2DBackward0"), input, mats=mats)
+    mats = (_pooling.adaptive_avg_matrix(h, oh, dt), _pooling.adaptive_avg_matrix(w, ow, dt))
+    return apply(_pooling.separable_op("AdaptiveAvgPool2DBackward0"), input, mats=mats)
 
 
 def adaptive_avg_pool1d(input, output_size):
@@ -496,7 +500,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     axes = (0,) + tuple(range(2, x._data.ndim))
     affine = (1, c) + (1,) * (x._data.ndim - 2)
     if training:
-        mean, var = _nn._moments(x._data, axes)
+        mean, var = _norm._moments(x._data, axes)
         stats = (mean, 1.0 / np.sqrt(var + eps))
         if running_mean is not None and momentum is not None:
             with no_grad():
@@ -515,7 +519,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         rv = running_var._data.astype(np.float64).reshape(affine)
         stats = (rm, 1.0 / np.sqrt(rv + eps))
         fixed = True
-    return _nn.normalize_op(_nn.BATCH_NORM, x, weight, bias, stat_shape=x._data.shape, axes=axes,
+    return _norm.normalize_op(_norm.BATCH_NORM, x, weight, bias, stat_shape=x._data.shape, axes=axes,
                             affine_shape=affine, eps=eps, stats=stats if fixed else None,
                             **({} if fixed else {"precomputed": stats}))
 
@@ -571,7 +575,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
                                f"{_shape(t)} and normalized_shape = {list(ns)}")
     lead = shape[:len(shape) - k]
     stat_shape = tuple(lead) + (int(np.prod(ns)) if ns else 1,)
-    return _nn.normalize_op(_nn.LAYER_NORM, input, weight, bias, stat_shape=stat_shape, axes=(-1,),
+    return _norm.normalize_op(_norm.LAYER_NORM, input, weight, bias, stat_shape=stat_shape, axes=(-1,),
                             affine_shape=ns, eps=eps)
 
 
@@ -589,7 +593,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
             raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, "
                                f"but got {name} of shape {_shape(t)} and input of shape {list(shape)}")
     stat_shape = (n, num_groups, input._data.size // max(n * num_groups, 1))
-    return _nn.normalize_op(_nn.GROUP_NORM, input, weight, bias, stat_shape=stat_shape, axes=(-1,),
+    return _norm.normalize_op(_norm.GROUP_NORM, input, weight, bias, stat_shape=stat_shape, axes=(-1,),
                             affine_shape=(1, c) + (1,) * (len(shape) - 2), eps=eps)
 
 
@@ -753,7 +757,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
             big = norms > max_norm
             w[rows[big]] *= (max_norm / (norms[big] + 1e-7))[:, None].astype(w.dtype)
             weight._bump_version()
-    return apply(_nn.EMBEDDING, weight, idx=idx, padding_idx=padding_idx, scale_grad_by_freq=scale_grad_by_freq)
+    return apply(_norm.EMBEDDING, weight, idx=idx, padding_idx=padding_idx, scale_grad_by_freq=scale_grad_by_freq)
 
 
 def one_hot(tensor, num_classes=-1):
@@ -809,7 +813,7 @@ def pad(input, pad, mode="constant", value=None):
                            f"padding length {len(pad)} and input of dimension {len(shape)}")
     pairs = tuple((pad[2 * i], pad[2 * i + 1]) for i in range(nd))[::-1]  # first padded dim first
     if mode == "constant":
-        return apply(_nn.CONSTANT_PAD, input, pads=pairs, value=0.0 if value is None else value)
+        return apply(_norm.CONSTANT_PAD, input, pads=pairs, value=0.0 if value is None else value)
     if mode not in ("reflect", "replicate", "circular"):
         raise NotImplementedError(f"Unrecognised padding mode {mode}")
     if value is not None and value != 0:
@@ -823,7 +827,7 @@ def pad(input, pad, mode="constant", value=None):
     idxs = tuple(_pad_index(mode, shape[first + i], a, b, first + i, shape) for i, (a, b) in enumerate(pairs))
     name = {"reflect": f"ReflectionPad{nd}DBackward0", "replicate": f"ReplicationPad{nd}DBackward0",
             "circular": "CopySlices"}[mode]
-    return apply(_nn.index_pad_op(name), input, idxs=idxs, sizes=tuple(shape[first:]))
+    return apply(_norm.index_pad_op(name), input, idxs=idxs, sizes=tuple(shape[first:]))
 
 
 def pixel_shuffle(input, upscale_factor):
@@ -836,7 +840,7 @@ def pixel_shuffle(input, upscale_factor):
     if shape[-3] % (r * r):
         raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of "
                            f"upscale_factor, but input.size(-3)={shape[-3]} is not divisible by {r * r}")
-    return apply(_nn.PIXEL_SHUFFLE, input, r=r)
+    return apply(_norm.PIXEL_SHUFFLE, input, r=r)
 
 
 def pixel_unshuffle(input, downscale_factor):
@@ -850,7 +854,7 @@ def pixel_unshuffle(input, downscale_factor):
         if shape[i] % r:
             raise RuntimeError(f"pixel_unshuffle expects {name} to be divisible by downscale_factor, but input.size"
                                f"({i})={shape[i]} is not divisible by {r}")
-    return apply(_nn.PIXEL_UNSHUFFLE, input, r=r)
+    return apply(_norm.PIXEL_UNSHUFFLE, input, r=r)
 
 
 _INTERP_NAMES = {"nearest": "UpsampleNearest{}DBackward0", "nearest-exact": "UpsampleNearestExact{}DBackward0",
@@ -914,14 +918,15 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         if dim == 2:
             return adaptive_avg_pool2d(input, out_sizes)
     if mode in ("nearest", "nearest-exact"):
-        mats = tuple(_nn.nearest_matrix(in_sizes[i], out_sizes[i], scales[i], dt, mode == "nearest-exact")
+        mats = tuple(_pooling.nearest_matrix(in_sizes[i], out_sizes[i], scales[i], dt, mode == "nearest-exact")
                      for i in range(dim))
     elif mode in ("linear", "bilinear", "trilinear"):
-        mats = tuple(_nn.linear_matrix(in_sizes[i], out_sizes[i], scales[i], align_corners, dt) for i in range(dim))
+        mats = tuple(_pooling.linear_matrix(in_sizes[i], out_sizes[i], scales[i], align_corners, dt)
+                     for i in range(dim))
     else:
         raise NotImplementedError(f"Input Error: mode {mode!r} is not supported by graphgrad's interpolate")
     name = _INTERP_NAMES.get(mode, "UpsampleTrilinear3DBackward0").format(dim)
-    return apply(_nn.separable_op(name), input, mats=mats)
+    return apply(_pooling.separable_op(name), input, mats=mats)
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
@@ -948,12 +953,12 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
         raise RuntimeError(f"Input Error: Only 3D or 4D input Tensors are supported (got {input._data.ndim}D)")
     k, d, p, s = (_ntuple(v, 2) for v in (kernel_size, dilation, padding, stride))
     x = input if input._data.ndim == 4 else input.unsqueeze(0)
-    blocks = _nn._blocks(x._data.shape[2:], k, d, p, s)
+    blocks = _conv._blocks(x._data.shape[2:], k, d, p, s)
     if any(b <= 0 for b in blocks):
         raise RuntimeError(f"Given input with spatial size {list(x._data.shape[2:])}, kernel_size={k}, dilation={d}, "
                            f"padding={p}, calculated shape of the array of sliding blocks as {list(blocks)}, but its "
                            "components must be at least one.")
-    out = apply(_nn.UNFOLD, x, k_hw=k, dilation=d, padding=p, stride=s)
+    out = apply(_conv.UNFOLD, x, k_hw=k, dilation=d, padding=p, stride=s)
     return out if input._data.ndim == 4 else out.squeeze(0)
 
 
@@ -968,12 +973,12 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     if ckk % (k[0] * k[1]):
         raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product of kernel_size, but "
                            f"got input.size(1)={ckk} and kernel_size={k}.")
-    blocks = _nn._blocks(o, k, d, p, s)
+    blocks = _conv._blocks(o, k, d, p, s)
     if blocks[0] * blocks[1] != length:
         raise RuntimeError(f"Given output_size={o}, kernel_size={k}, dilation={d}, padding={p}, stride={s}, expected "
                            f"size of input's dimension 2 to match the calculated number of sliding blocks "
                            f"{blocks[0]} * {blocks[1]} = {blocks[0] * blocks[1]}, but got input.size(2)={length}.")
-    out = apply(_nn.FOLD, x, out_hw=o, k_hw=k, dilation=d, padding=p, stride=s)
+    out = apply(_conv.FOLD, x, out_hw=o, k_hw=k, dilation=d, padding=p, stride=s)
     return out if input._data.ndim == 3 else out.squeeze(0)
 
 
@@ -1061,7 +1066,7 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
         raise ValueError("min_val cannot be greater than max_val")
     if isinstance(input, Tensor) and input._data.dtype == np.bool_:
         raise RuntimeError("Bool inputs not supported for hardtanh")
-    return _act(_nn.HARDTANH, input, inplace, min_val=min_val, max_val=max_val)
+    return _act(_activation.HARDTANH, input, inplace, min_val=min_val, max_val=max_val)
 
 
 def hardtanh_(input, min_val=-1.0, max_val=1.0):
@@ -1072,7 +1077,7 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     if not isinstance(negative_slope, (int, float, np.number, Tensor)):
         raise TypeError(f"leaky_relu(): argument 'negative_slope' (position 2) must be Number, not "
                         f"{type(negative_slope).__name__}")
-    return _act(_nn.LEAKY_RELU, input, inplace, negative_slope=negative_slope)
+    return _act(_activation.LEAKY_RELU, input, inplace, negative_slope=negative_slope)
 
 
 def leaky_relu_(input, negative_slope=0.01):
@@ -1089,11 +1094,11 @@ def prelu(input, weight):
         shape = (1,) * input._data.ndim if input._data.ndim else ()
     else:
         shape = (1, c) + (1,) * (input._data.ndim - 2)
-    return apply(_nn.PRELU, input, weight, channel_shape=shape)
+    return apply(_activation.PRELU, input, weight, channel_shape=shape)
 
 
 def elu(input, alpha=1.0, inplace=False):
-    return _act(_nn.ELU, input, inplace, alpha=alpha, scale=1.0, input_scale=1.0)
+    return _act(_activation.ELU, input, inplace, alpha=alpha, scale=1.0, input_scale=1.0)
 
 
 def elu_(input, alpha=1.0):
@@ -1105,28 +1110,28 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def selu(input, inplace=False):
-    return _act(_nn.ELU, input, inplace, alpha=_SELU_ALPHA, scale=_SELU_SCALE, input_scale=1.0)
+    return _act(_activation.ELU, input, inplace, alpha=_SELU_ALPHA, scale=_SELU_SCALE, input_scale=1.0)
 
 
 def celu(input, alpha=1.0, inplace=False):
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError")
-    return _act(_nn.CELU, input, inplace, alpha=alpha, scale=1.0, input_scale=1.0 / alpha)
+    return _act(_activation.CELU, input, inplace, alpha=alpha, scale=1.0, input_scale=1.0 / alpha)
 
 
 def gelu(input, approximate="none"):
     """``x * Phi(x)``, or its tanh approximation with ``approximate='tanh'``."""
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
-    return apply(_nn.GELU, input, approximate=approximate)
+    return apply(_activation.GELU, input, approximate=approximate)
 
 
 def silu(input, inplace=False):
-    return _act(_nn.SILU, input, inplace)
+    return _act(_activation.SILU, input, inplace)
 
 
 def mish(input, inplace=False):
-    return _act(_nn.MISH, input, inplace)
+    return _act(_activation.MISH, input, inplace)
 
 
 def sigmoid(input):
@@ -1139,36 +1144,36 @@ def tanh(input):
 
 def softplus(input, beta=1.0, threshold=20.0):
     """``log(1 + exp(beta * x)) / beta``, linear above ``threshold``."""
-    return apply(_nn.SOFTPLUS, input, beta=beta, threshold=threshold)
+    return apply(_activation.SOFTPLUS, input, beta=beta, threshold=threshold)
 
 
 def logsigmoid(input):
-    return apply(_nn.LOG_SIGMOID, input)
+    return apply(_activation.LOG_SIGMOID, input)
 
 
 def hardsigmoid(input, inplace=False):
-    return _act(_nn.HARDSIGMOID, input, inplace)
+    return _act(_activation.HARDSIGMOID, input, inplace)
 
 
 def hardswish(input, inplace=False):
-    return _act(_nn.HARDSWISH, input, inplace)
+    return _act(_activation.HARDSWISH, input, inplace)
 
 
 def threshold(input, threshold, value, inplace=False):
     """``x`` where ``x > threshold``, else ``value``."""
-    return _act(_nn.THRESHOLD, input, inplace, threshold=threshold, value=value)
+    return _act(_activation.THRESHOLD, input, inplace, threshold=threshold, value=value)
 
 
 def threshold_(input, threshold, value):
-    return _act(_nn.THRESHOLD, input, True, threshold=threshold, value=value)
+    return _act(_activation.THRESHOLD, input, True, threshold=threshold, value=value)
 
 
 def softshrink(input, lambd=0.5):
-    return apply(_nn.SOFTSHRINK, input, lambd=lambd)
+    return apply(_activation.SOFTSHRINK, input, lambd=lambd)
 
 
 def hardshrink(input, lambd=0.5):
-    return apply(_nn.HARDSHRINK, input, lambd=lambd)
+    return apply(_activation.HARDSHRINK, input, lambd=lambd)
 
 
 def softsign(input):
@@ -1186,7 +1191,7 @@ def glu(input, dim=-1):
     d = dim % input._data.ndim
     if input._data.shape[d] % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {input._data.shape[d]}")
-    return apply(_nn.GLU, input, dim=d)
+    return apply(_activation.GLU, input, dim=d)
 
 
 def _implicit_dim(name, input, dim, stacklevel):
@@ -1268,7 +1273,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     if weight is not None:
         return _weighted((input - target) ** 2, weight, reduction, True)
     _check_reduction(reduction)
-    return apply(_nn.MSE_LOSS, input, _float_target(target, input), reduction=reduction)
+    return apply(_loss.MSE_LOSS, input, _float_target(target, input), reduction=reduction)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
@@ -1287,7 +1292,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     _check_reduction(reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
-    return apply(_nn.SMOOTH_L1_LOSS, input, _float_target(target, input), reduction=reduction, beta=beta)
+    return apply(_loss.SMOOTH_L1_LOSS, input, _float_target(target, input), reduction=reduction, beta=beta)
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
@@ -1296,10 +1301,10 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     if weight is not None:
-        return _weighted(apply(_nn.HUBER_LOSS, input, _float_target(target, input), reduction="none", delta=delta),
+        return _weighted(apply(_loss.HUBER_LOSS, input, _float_target(target, input), reduction="none", delta=delta),
                          weight, reduction, False)
     _check_reduction(reduction)
-    return apply(_nn.HUBER_LOSS, input, _float_target(target, input), reduction=reduction, delta=delta)
+    return apply(_loss.HUBER_LOSS, input, _float_target(target, input), reduction=reduction, delta=delta)
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
@@ -1316,7 +1321,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     w = None
     if weight is not None:
         w = np.broadcast_to(weight._data, np.broadcast_shapes(weight._data.shape, target._data.shape))
-    return apply(_nn.BCE_LOSS, input, _float_target(target, input), reduction=reduction, weight=w)
+    return apply(_loss.BCE_LOSS, input, _float_target(target, input), reduction=reduction, weight=w)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
@@ -1339,7 +1344,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
                 from ..ops._op import broadcast_error
 
                 raise broadcast_error(input._data.shape, a.shape) from None
-    return apply(_nn.BCE_WITH_LOGITS, input, _float_target(target, input), reduction=reduction, weight=w,
+    return apply(_loss.BCE_WITH_LOGITS, input, _float_target(target, input), reduction=reduction, weight=w,
                  pos_weight=pw)
 
 
@@ -1379,7 +1384,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     unbatched = input._data.ndim == 1
     if unbatched:
         x, t = input.unsqueeze(0), t.reshape(1)
-    out = apply(_nn.NLL_LOSS, x, target=t, weight=None if weight is None else weight._data.astype(x._data.dtype),
+    out = apply(_loss.NLL_LOSS, x, target=t, weight=None if weight is None else weight._data.astype(x._data.dtype),
                 ignore_index=ignore_index, reduction=reduction)
     return out.squeeze(0) if unbatched and reduction == "none" else out
 

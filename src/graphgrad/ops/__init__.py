@@ -1,8 +1,12 @@
 """The op library, by family. Each module declares its primitives with ``Op`` and exports functions."""
 
 from . import (  # noqa: F401,E501
+    arithmetic,
+    comparison,
+    copy,
     counting,
-    elementwise,
+    cumulative,
+    extrema,
     gamma,
     index,
     linalg,
@@ -11,6 +15,7 @@ from . import (  # noqa: F401,E501
     resize,
     shape,
     structure,
+    unary,
     unique,
 )
 from ._op import FUNCTIONS, METHODS, REGISTRY  # noqa: F401

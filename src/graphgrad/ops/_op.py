@@ -5,7 +5,8 @@ PyTorch's derivatives.yaml). ``apply`` runs the forward on the inputs' arrays an
 and an input requires grad, records a Node. ``apply_inplace`` does the same for ``x.op_(...)``: the
 result is written into x's array, x's version is bumped, and x's history moves to the new node.
 Every op's table entry is in ``REGISTRY``; tests/ops/test_ops_registry.py checks that each one is exercised
-by a parity case (the ops of graphgrad.ops.nn by tests/nn/test_functional.py's cases).
+by a parity case (the nn ops -- conv, pooling, normalization, activation, loss -- by the cases of
+tests/nn/test_functional.py).
 """
 
 from __future__ import annotations
@@ -45,17 +46,20 @@ class Op:
     derivative on the hottest ops; ``backward`` stays the definition, and what double backward runs.
     needed_by: for each saved input (in ``save`` order), the inputs whose gradient needs it; a saved input
     that no input requiring grad needs is not kept (None in ``saved_tensors``), as PyTorch saves it.
+    refuses_bools: a bool operand raises PyTorch's subtraction error (``x - True``, ``torch.rsub``).
     """
 
     __slots__ = (
         "name", "forward_name", "forward", "backward", "save_inputs", "save_output", "saves",
         "saved_names", "stateful", "promote", "view", "n_outputs", "scalar", "const_edges", "out",
-        "backward_np", "needed_by", "node_class",
+        "backward_np", "needed_by", "node_class", "refuses_bools",
     )
 
     def __init__(self, name, forward, backward, save=(), stateful=False, promote=None, view=False,
-                 n_outputs=1, saved_names=None, const_args=0, out=False, backward_np=None, needed_by=None):
+                 n_outputs=1, saved_names=None, const_args=0, out=False, backward_np=None, needed_by=None,
+                 refuses_bools=False):
         self.name = name
+        self.refuses_bools = refuses_bools
         self.needed_by = needed_by
         self.out = out
         self.backward_np = backward_np

@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from ._op import Op, apply
-from .elementwise import _unary
+from .unary import _unary
 
 _LANCZOS_G = 7.0
 _LANCZOS = (0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,

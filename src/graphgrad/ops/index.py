@@ -12,12 +12,13 @@ import numpy as np
 
 from .._core.modes import modes
 from .._dtype import from_numpy_dtype
+from .._size import wrap_dims
 from .._tensor import Tensor
 from ..autograd.errors import tensor_type
 from ..autograd.explain import inplace_on_leaf
 from ._op import Op, apply, apply_inplace, broadcast_error, check_inplace, export
-from .elementwise import COPY, FILL_TENSOR, where
-from .shape import wrap_dims
+from .comparison import where
+from .copy import COPY, FILL_TENSOR
 
 
 def _np_index(idx):

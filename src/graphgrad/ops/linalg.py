@@ -9,11 +9,10 @@ from __future__ import annotations
 import numpy as np
 
 from .._dtype import from_numpy_dtype
+from .._size import wrap_dims
 from .._tensor import Tensor
 from ._op import Op, _torch_name, apply, broadcast_error, export
 from .reduce import norm as _tensor_norm  # torch.norm; this module's norm is torch.linalg.norm
-from .shape import movedim, wrap_dims
-from .structure import diagonal
 
 
 def _matmul_bw(n, g):
@@ -463,7 +462,7 @@ def _take_diagonals(t, dims):
         for j, c in enumerate(dims):
             first = dims.index(c)
             if first != j:
-                t = movedim(diagonal(t, 0, first, j), -1, first)
+                t = t.diagonal(0, first, j).movedim(-1, first)
                 dims = dims[:j] + dims[j + 1:]
                 break
     return t, dims

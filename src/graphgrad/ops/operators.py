@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from .._tensor import Tensor
-from . import elementwise as ew
-from . import index, linalg
+from . import arithmetic as ar
+from . import comparison as cmp
+from . import index, linalg, unary
 from ._op import apply
+from ._operands import OPERAND_TYPES, binary
 
 _NUMBERS = (int, float)
 
@@ -22,7 +24,7 @@ def _arith(op):
     tensors of one shape): they are most calls in user code and in derivatives, and one Python frame
     less per op is measurable."""
     scalar = op.scalar
-    checks_bools = op is ew.SUB  # bool - int would be promoted before the forward could see the bool
+    checks_bools = op.refuses_bools  # bool - int would be promoted before the forward could see the bool
 
     def operator(self, other):
         if type(other) in _NUMBERS and self._data.dtype.kind == "f":
@@ -32,12 +34,12 @@ def _arith(op):
             return apply(op, self, other)
         if not isinstance(other, _OPERANDS):
             return NotImplemented  # Python then raises its TypeError (unsupported operand type(s) ...)
-        return ew.binary(op, self, other)
+        return binary(op, self, other)
 
     return operator
 
 
-_OPERANDS = (Tensor,) + ew._OPERAND_TYPES
+_OPERANDS = (Tensor,) + OPERAND_TYPES
 
 
 def _operand(fn):
@@ -53,21 +55,21 @@ def _operand(fn):
 
 
 OPERATORS = {
-    "__add__": _arith(ew.ADD), "__radd__": _arith(ew.ADD), "__iadd__": ew.add_,
-    "__sub__": _arith(ew.SUB), "__rsub__": _operand(ew.rsub), "__isub__": ew.sub_,
-    "__mul__": _arith(ew.MUL), "__rmul__": _arith(ew.MUL), "__imul__": ew.mul_,
-    "__truediv__": _arith(ew.DIV), "__rtruediv__": _operand(ew.rdiv), "__itruediv__": ew.div_,
-    "__floordiv__": _operand(ew.floor_divide),
-    "__rfloordiv__": _operand(ew._reflected(ew.RFLOOR_DIVIDE, ew.floor_divide)),
-    "__mod__": _operand(ew.remainder), "__rmod__": _operand(ew._reflected(ew.RREMAINDER, ew.remainder)),
-    "__pow__": _operand(ew.pow), "__rpow__": _operand(_swap(ew.pow)), "__ipow__": ew.pow_,
+    "__add__": _arith(ar.ADD), "__radd__": _arith(ar.ADD), "__iadd__": ar.add_,
+    "__sub__": _arith(ar.SUB), "__rsub__": _operand(ar.rsub), "__isub__": ar.sub_,
+    "__mul__": _arith(ar.MUL), "__rmul__": _arith(ar.MUL), "__imul__": ar.mul_,
+    "__truediv__": _arith(ar.DIV), "__rtruediv__": _operand(ar.rdiv), "__itruediv__": ar.div_,
+    "__floordiv__": _operand(ar.floor_divide),
+    "__rfloordiv__": _operand(ar._reflected(ar.RFLOOR_DIVIDE, ar.floor_divide)),
+    "__mod__": _operand(ar.remainder), "__rmod__": _operand(ar._reflected(ar.RREMAINDER, ar.remainder)),
+    "__pow__": _operand(ar.pow), "__rpow__": _operand(_swap(ar.pow)), "__ipow__": ar.pow_,
     "__matmul__": _operand(linalg.matmul), "__rmatmul__": _operand(_swap(linalg.matmul)),
-    "__neg__": ew.neg, "__pos__": lambda self: self, "__abs__": ew.abs,
-    "__invert__": ew.bitwise_not,
-    "__eq__": _operand(ew.eq), "__ne__": _operand(ew.ne),
-    "__lt__": _operand(ew.lt), "__le__": _operand(ew.le), "__gt__": _operand(ew.gt), "__ge__": _operand(ew.ge),
-    "__and__": _operand(ew.bitwise_and), "__rand__": _operand(_swap(ew.bitwise_and)),
-    "__or__": _operand(ew.bitwise_or), "__ror__": _operand(_swap(ew.bitwise_or)),
-    "__xor__": _operand(ew.bitwise_xor), "__rxor__": _operand(_swap(ew.bitwise_xor)),
+    "__neg__": unary.neg, "__pos__": lambda self: self, "__abs__": unary.abs,
+    "__invert__": unary.bitwise_not,
+    "__eq__": _operand(cmp.eq), "__ne__": _operand(cmp.ne),
+    "__lt__": _operand(cmp.lt), "__le__": _operand(cmp.le), "__gt__": _operand(cmp.gt), "__ge__": _operand(cmp.ge),
+    "__and__": _operand(cmp.bitwise_and), "__rand__": _operand(_swap(cmp.bitwise_and)),
+    "__or__": _operand(cmp.bitwise_or), "__ror__": _operand(_swap(cmp.bitwise_or)),
+    "__xor__": _operand(cmp.bitwise_xor), "__rxor__": _operand(_swap(cmp.bitwise_xor)),
     "__getitem__": index.getitem, "__setitem__": index.setitem,
 }

@@ -1,5 +1,6 @@
-"""Reductions over dimensions (sum, mean, var, max, norm, ...), order statistics (median, kthvalue, mode),
-softmax and log_softmax, and the cumulative ops (cumsum, cumprod, cummax, cummin, logcumsumexp)."""
+"""Reductions over dimensions: sum, mean, var/std, prod, nansum, all/any, logsumexp, norm, softmax and
+log_softmax, trapezoid. The other reducing families: ``extrema`` (max, min, sort, median, ...) and
+``cumulative`` (cumsum, cummax, ...)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,15 @@ import numpy as np
 from .. import return_types
 from .._core.modes import modes
 from .._dtype import is_float_np, to_dtype
+from .._size import wrap_dims
 from .._tensor import Tensor
-from ..autograd import errors
 from ..autograd.graph import warn_at_user_line
 from ._args import _combination_error
 from ._op import Op, _torch_name, apply, export, summed_dims
-from .elementwise import maximum, minimum, where
-from .index import SORT_GATHER, STABLE_SORT_GATHER, TOPK_GATHER, scatter_into_zeros
-from .shape import wrap_dims
+from .comparison import where
 
 
-def _dims(input, dim):
+def reduced_dims(input, dim):
     """The reduced axes; a 0-d tensor accepts dim 0 or -1 (as PyTorch does) and has none to reduce."""
     ndim = input._data.ndim
     if dim is None:
@@ -34,6 +33,21 @@ def expand_reduced(g, shape, dims, keepdim):
     return g.expand(shape)
 
 
+def with_indices(op, input, **kw):
+    """``(values, indices)`` as PyTorch's named tuple of the op (``return_types.median``, ...): the indices
+    are the node's state, as for ``max(dim)``; a 0-d tensor is its own one-element dimension."""
+    vals = apply(op, input, **kw)
+    node = vals._grad_fn
+    idx = node.state if node is not None else op.forward(input._data, **kw)[1]
+    result = getattr(return_types, op.forward_name.lower())
+    return result((vals, Tensor._make(np.asarray(idx, dtype=np.int64), False, None)))
+
+
+def one_dim(input, dim):
+    nd = input._data.ndim
+    return wrap_dims(dim, nd)[0] if nd else (wrap_dims(dim, 0) and 0)
+
+
 class _AllDims:
     """``dim`` not given: PyTorch records ``dim=None`` given explicitly as the dim overload (SumBackward1)."""
 
@@ -41,7 +55,7 @@ class _AllDims:
         return "None"
 
 
-_ALL = _AllDims()
+ALL_DIMS = _AllDims()
 
 
 def _sum_fwd(a, dims, keepdim, dtype=None):
@@ -53,7 +67,7 @@ SUM = Op("SumBackward1", _sum_fwd,
 SUM_ALL = Op("SumBackward0", lambda a, dtype=None: np.sum(a, dtype=dtype), lambda n, g: g.expand(n._in_meta[0][0]))
 
 
-def _sum_dtype(input, dtype):
+def sum_dtype(input, dtype):
     if dtype is not None:
         return to_dtype(dtype).np
     if input._data.dtype.kind in "biu":
@@ -62,20 +76,20 @@ def _sum_dtype(input, dtype):
 
 
 @export("sum")
-def sum(input, dim=_ALL, keepdim=False, *, dtype=None):
+def sum(input, dim=ALL_DIMS, keepdim=False, *, dtype=None):
     """Sum of all elements, or over ``dim`` (an int or a tuple).
 
     >>> import graphgrad
     >>> graphgrad.tensor([[1.0, 2.0], [3.0, 4.0]]).sum(0)
     tensor([4., 6.])
     """
-    dt = _sum_dtype(input, dtype)
-    if dim is _ALL:
+    dt = sum_dtype(input, dtype)
+    if dim is ALL_DIMS:
         return apply(SUM_ALL, input, dtype=dt) if dt is not None else apply(SUM_ALL, input)
     if dim is None or isinstance(dim, (list, tuple)) and len(dim) == 0:  # SumBackward1, as PyTorch
         dims = tuple(range(input._data.ndim))
     else:
-        dims = _dims(input, dim)
+        dims = reduced_dims(input, dim)
     return apply(SUM, input, dims=dims, keepdim=keepdim, dtype=dt)
 
 
@@ -109,7 +123,7 @@ def _count(shape, dims):
 
 
 @export("mean")
-def mean(input, dim=_ALL, keepdim=False, *, dtype=None):
+def mean(input, dim=ALL_DIMS, keepdim=False, *, dtype=None):
     """Mean of all elements, or over ``dim``; integer tensors need an explicit float ``dtype``."""
     if not is_float_np(input._data.dtype) and dtype is None:
         raise RuntimeError(
@@ -122,14 +136,14 @@ def mean(input, dim=_ALL, keepdim=False, *, dtype=None):
             "mean(): could not infer output dtype. Optional dtype must be either a floating point or complex "
             f"dtype. Got: {name.capitalize() if name != 'int64' else 'Long'}"
         )
-    if dim is _ALL:  # MeanBackward0, with or without dtype
+    if dim is ALL_DIMS:  # MeanBackward0, with or without dtype
         dims = tuple(range(input._data.ndim))
         if dtype is not None:
             return apply(MEAN_ALL, input, dims=dims, keepdim=False, dtype=to_dtype(dtype).np)
         return apply(MEAN_ALL, input, dims=dims, keepdim=False)
     # dim=None or [] given: all dimensions, recorded as the dim overload (MeanBackward1)
     dims = tuple(range(input._data.ndim)) if dim is None or isinstance(dim, (list, tuple)) and not dim \
-        else _dims(input, dim)
+        else reduced_dims(input, dim)
     if dtype is not None:
         return apply(MEAN, input, dims=dims, keepdim=keepdim, dtype=to_dtype(dtype).np)
     return apply(MEAN, input, dims=dims, keepdim=keepdim)
@@ -194,7 +208,7 @@ def _var_std(op, name, input, dim, unbiased, keepdim, correction):
     if not is_float_np(input._data.dtype):
         what = "std and var" if name in ("var", "std") else name
         raise RuntimeError(f"{what} only support floating point and complex dtypes")
-    dims = _dims(input, dim)
+    dims = reduced_dims(input, dim)
     c = _correction(unbiased, correction)
     _dof_warning(name, input, dims, c)
     if dim is None or input._data.ndim == 0:  # PyTorch's derivative then looks at all elements
@@ -279,337 +293,27 @@ PROD_ALL = Op("ProdBackward0", PROD.forward, _prod_bw, save=("a", "out"))
 @export("prod")
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     """Product of all elements (ProdBackward0), or along ``dim`` (ProdBackward1)."""
-    dt = _sum_dtype(input, dtype)
+    dt = sum_dtype(input, dtype)
     if dim is None:
-        return apply(PROD_ALL, input, dims=_dims(input, None), keepdim=False, dtype=dt)
-    return apply(PROD, input, dims=_dims(input, dim), keepdim=keepdim, dtype=dt)
-
-
-@export("cumsum")
-def cumsum(input, dim, *, dtype=None):
-    dt = _sum_dtype(input, dtype)
-    return apply(CUMSUM, input, dim=wrap_dims(dim, input._data.ndim)[0], dtype=dt)  # a 0-d one takes dim 0/-1
-
-
-def _cumsum_fwd(a, dim, dtype=None):
-    if a.ndim == 0:
-        return a.astype(dtype or a.dtype, copy=True)
-    return np.cumsum(a, axis=dim, dtype=dtype)
-
-
-def _cumsum_bw(n, g):
-    d = n.kwargs["dim"]
-    return g.flip(d).cumsum(d).flip(d) if g._data.ndim else g.cumsum(d)
-
-
-CUMSUM = Op("CumsumBackward0", _cumsum_fwd, _cumsum_bw)
-
-
-def _cumprod_bw(n, g):
-    a, out = n.saved_tensors
-    d = n.kwargs["dim"]
-    if not g._data.ndim:
-        return g * 1
-    return (g * out).flip(d).cumsum(d).flip(d) / a
-
-
-CUMPROD = Op("CumprodBackward0", lambda a, dim: np.cumprod(a, axis=dim) if a.ndim else a.copy(), _cumprod_bw,
-             save=("a", "out"))
-
-
-@export("cumprod")
-def cumprod(input, dim):
-    return apply(CUMPROD, input, dim=wrap_dims(dim, input._data.ndim)[0])
-
-
-# --- cummax / cummin / logcumsumexp ----------------------------------------------------------------
-def _cum_select_fwd(better):
-    """The running max/min along ``dim`` and where it was last reached (NaN wins and stays, as in PyTorch)."""
-
-    def fwd(a, dim):
-        if a.ndim == 0:
-            return a.copy(), np.zeros((), np.int64)
-        m = np.moveaxis(a, dim, -1)
-        vals, idx = np.empty_like(m), np.zeros(m.shape, np.int64)
-        if m.shape[-1]:
-            cur, at = m[..., 0].copy(), np.zeros(m.shape[:-1], np.int64)
-            vals[..., 0] = cur
-            for k in range(1, m.shape[-1]):
-                x = m[..., k]
-                take = better(x, cur)
-                if m.dtype.kind in "fc":
-                    take |= np.isnan(x)
-                cur, at = np.where(take, x, cur), np.where(take, k, at)
-                vals[..., k], idx[..., k] = cur, at
-        return np.moveaxis(vals, -1, dim), np.moveaxis(idx, -1, dim)
-
-    return fwd
-
-
-def _cum_select_bw(n, g):
-    """The gradient goes to the element each running max/min came from (summed where several did)."""
-    _ = n.saved_tensors  # raises if the input was written in place since (PyTorch saves it)
-    idx = n.state
-    if idx is None:
-        raise errors.second_backward(n)
-    shape = n._in_meta[0][0]
-    if not shape:
-        return g * 1
-    return scatter_into_zeros(g, n.kwargs["dim"], idx, shape)
-
-
-# PyTorch saves the input as well as the indices (its backward takes it): writing it in place is refused
-CUMMAX = Op("CummaxBackward0", _cum_select_fwd(np.greater_equal), _cum_select_bw, stateful=True, save="a",
-            saved_names=("self", "indices"))
-CUMMIN = Op("CumminBackward0", _cum_select_fwd(np.less_equal), _cum_select_bw, stateful=True, save="a",
-            saved_names=("self", "indices"))
-
-
-@export("cummax")
-def cummax(input, dim):
-    """``(values, indices)``: the running maximum along ``dim`` and the index it was last reached at."""
-    return _with_indices(CUMMAX, input, dim=_cum_dim("cummax", input, dim))
-
-
-def _cum_dim(name, input, dim):
-    if input._data.ndim == 0 and dim not in (0, -1):
-        raise IndexError(f"{name}(): Expected reduction dim -1 or 0 for scalar but got {dim}")
-    return _dim(input, dim)
-
-
-@export("cummin")
-def cummin(input, dim):
-    """``(values, indices)``: the running minimum along ``dim`` and the index it was last reached at."""
-    return _with_indices(CUMMIN, input, dim=_cum_dim("cummin", input, dim))
-
-
-def _logcumsumexp_fwd(a, dim):
-    return a.copy() if a.ndim == 0 else np.logaddexp.accumulate(a, axis=dim)
-
-
-def _logcumsumexp_bw(n, g):
-    """``grad_j = sum_{i >= j} g_i exp(a_j - out_i)``; every exponent is <= 0 (out_i covers a_j), so the
-    pairwise form is stable. Built from graphgrad ops, so it differentiates again."""
-    a, out = n.saved_tensors
-    if not a._data.ndim:
-        return g * 1
-    d = n.kwargs["dim"]
-    am, om, gm = a.movedim(d, -1), out.movedim(d, -1), g.movedim(d, -1)
-    size = am._data.shape[-1]
-    later = Tensor._make(np.triu(np.ones((size, size), dtype=bool)), False, None)  # [j, i]: i >= j
-    w = where(later, am.unsqueeze(-1) - om.unsqueeze(-2), float("-inf")).exp()
-    return (w * gm.unsqueeze(-2)).sum(-1).movedim(-1, d)
-
-
-LOGCUMSUMEXP = Op("LogcumsumexpBackward0", _logcumsumexp_fwd, _logcumsumexp_bw, save=("a", "out"), promote="float")
-
-
-@export("logcumsumexp")
-def logcumsumexp(input, dim):
-    """``log(cumsum(exp(x)))`` along ``dim``, computed stably."""
-    if input._data.dtype.kind in "biu":
-        raise NotImplementedError(f'"logcumsumexp_out_cpu" not implemented for \'{_torch_name(input._data.dtype)}\'')
-    return apply(LOGCUMSUMEXP, input, dim=_dim(input, dim))
-
-
-# --- max / min ------------------------------------------------------------------------------------
-def _evenly_bw(n, g):
-    """Full-reduction max/min/amax: the gradient is shared evenly among the tied extreme elements."""
-    a, out = n.saved_tensors
-    k = n.kwargs
-    dims, keepdim = k.get("dims"), k.get("keepdim", False)
-    if dims is None:  # PyTorch's evenly_distribute_backward: zeros elsewhere, a NaN result picks the NaNs
-        mask = a.isnan() if np.isnan(out._data).any() else a == out
-        return (g / mask.sum()).where(mask, 0.0)
-    outk = expand_reduced(out, a._data.shape, dims, keepdim)
-    mask = (a == outk).to(g.dtype)
-    count = mask.sum(dims, keepdim=True)
-    return mask * expand_reduced(g, a._data.shape, dims, keepdim) / count
-
-
-MAX_ALL = Op("MaxBackward1", np.max, _evenly_bw, save=("a", "out"))
-MIN_ALL = Op("MinBackward1", np.min, _evenly_bw, save=("a", "out"))
-AMAX = Op("AmaxBackward0", lambda a, dims, keepdim: np.max(a, axis=dims, keepdims=keepdim), _evenly_bw,
-          save=("a", "out"))
-AMIN = Op("AminBackward0", lambda a, dims, keepdim: np.min(a, axis=dims, keepdims=keepdim), _evenly_bw,
-          save=("a", "out"))
-
-
-def _select_fwd(pick):
-    def fwd(a, dim, keepdim):
-        if a.ndim == 0:
-            return a.copy(), np.zeros((), np.int64)
-        idx = pick(a, axis=dim, keepdims=True)
-        vals = np.take_along_axis(a, idx, axis=dim)
-        if not keepdim:
-            vals, idx = vals.squeeze(dim), idx.squeeze(dim)
-        return vals, idx
-
-    return fwd
-
-
-def _select_bw(n, g):
-    k = n.kwargs
-    idx = n.state
-    if idx is None:
-        raise errors.second_backward(n)
-    dim = k["dim"]
-    shape = n._in_meta[0][0]
-    if not shape:  # a 0-d input is its own max
-        return g * 1
-    if not k["keepdim"]:
-        g = g.unsqueeze(dim)
-        idx = np.expand_dims(idx, dim)
-
-    return scatter_into_zeros(g, dim, idx, shape)
-
-
-MAX_DIM = Op("MaxBackward0", _select_fwd(np.argmax), _select_bw, stateful=True)
-MIN_DIM = Op("MinBackward0", _select_fwd(np.argmin), _select_bw, stateful=True)
-
-
-def _max_min(input, dim, keepdim, other, full_op, dim_op, name):
-    if isinstance(dim, Tensor):
-        other = dim
-    if other is not None:
-        return maximum(input, other) if name == "max" else minimum(input, other)
-    if dim is None:
-        if input._data.size == 0:
-            raise RuntimeError(
-                f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction "
-                "dim with the 'dim' argument."
-            )
-        return apply(full_op, input)
-    d = wrap_dims(dim, input._data.ndim)[0]
-    _nonempty_dim(name, input, (d,))
-    vals = apply(dim_op, input, dim=d, keepdim=keepdim)
-    node = vals._grad_fn
-    idx = node.state if node is not None else dim_op.forward(input._data, d, keepdim)[1]
-    result = return_types.max if name == "max" else return_types.min
-    return result((vals, Tensor._make(np.asarray(idx, dtype=np.int64), False, None)))
-
-
-@export("max")
-def max(input, dim=None, keepdim=False, *, other=None):
-    """Largest element, or ``(values, indices)`` along ``dim``; ``max(a, b)`` is elementwise."""
-    return _max_min(input, dim, keepdim, other, MAX_ALL, MAX_DIM, "max")
-
-
-@export("min")
-def min(input, dim=None, keepdim=False, *, other=None):
-    return _max_min(input, dim, keepdim, other, MIN_ALL, MIN_DIM, "min")
-
-
-def _nonempty_dim(name, input, dims, shown=None):
-    """PyTorch's IndexError for a max/min-like reduction over a dimension of size 0 (``shown``: the dims
-    as the caller spelled them, which amax/amin name; the others name the wrapped dim)."""
-    shape = input._data.shape
-    if not input._data.size and shape:
-        for d, s in zip(dims, shown if shown is not None else dims):
-            if shape[d] == 0:
-                raise IndexError(f"{name}(): Expected reduction dim {s} to have non-zero size.")
-
-
-def _amax_amin(op, name, input, dim, keepdim):
-    if dim == () or dim == []:
-        if not input._data.size:
-            raise RuntimeError(
-                f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction "
-                "dim with the 'dim' argument."
-            )
-        dim = None
-    dims = _dims(input, dim)
-    if dim is not None:
-        spelled = tuple(dim) if isinstance(dim, (list, tuple)) else (dim,)
-        _nonempty_dim(name, input, wrap_dims(dim, input._data.ndim) if input._data.ndim else (), spelled)
-    return apply(op, input, dims=dims, keepdim=keepdim)
-
-
-@export("amax")
-def amax(input, dim=(), keepdim=False):
-    return _amax_amin(AMAX, "amax", input, dim, keepdim)
-
-
-@export("amin")
-def amin(input, dim=(), keepdim=False):
-    return _amax_amin(AMIN, "amin", input, dim, keepdim)
-
-
-def _arg(pick, input, dim, keepdim):
-    if input._data.dtype == np.bool_:
-        raise RuntimeError(f"{pick.__name__}(): does not support bool input")
-    if dim is None:
-        if not input._data.size:
-            raise IndexError(f"{pick.__name__}(): Expected reduction dim to be specified for input.numel() == 0.")
-        return Tensor._make(np.asarray(pick(input._data.reshape(-1)), dtype=np.int64), False, None)
-    d = wrap_dims(dim, input._data.ndim)[0]
-    if input._data.ndim == 0:
-        return Tensor._make(np.asarray(0, dtype=np.int64), False, None)
-    _nonempty_dim(pick.__name__, input, (d,))
-    return Tensor._make(np.asarray(pick(input._data, axis=d, keepdims=keepdim), dtype=np.int64), False, None)
-
-
-@export("argmax")
-def argmax(input, dim=None, keepdim=False):
-    return _arg(np.argmax, input, dim, keepdim)
-
-
-@export("argmin")
-def argmin(input, dim=None, keepdim=False):
-    return _arg(np.argmin, input, dim, keepdim)
-
-
-@export("argsort")
-def argsort(input, dim=-1, descending=False, stable=False):
-    d = wrap_dims(dim, input._data.ndim)[0]
-    if input._data.ndim == 0:
-        return Tensor._make(np.zeros((), np.int64), False, None)
-    a = input._data
-    if descending and is_float_np(a.dtype) and np.isnan(a).any():
-        idx = np.lexsort((-a, ~np.isnan(a)), axis=d)  # PyTorch ranks NaN above everything
-    else:
-        if descending and a.dtype.kind in "bu":
-            a = a.astype(np.int64)  # (negating bool or unsigned values does not reverse their order)
-        idx = np.argsort(-a if descending else a, axis=d, kind="stable")
-    return Tensor._make(idx.astype(np.int64), False, None)
-
-
-@export("sort")
-def sort(input, dim=-1, descending=False, stable=False):
-    idx = argsort(input, dim, descending)
-
-    op = STABLE_SORT_GATHER if stable else SORT_GATHER
-    return return_types.sort((apply(op, input, dim=wrap_dims(dim, input._data.ndim)[0], index=idx._data), idx))
-
-
-@export("topk")
-def topk(input, k, dim=-1, largest=True, sorted=True):
-    d = wrap_dims(dim, input._data.ndim)[0]
-    if not 0 <= k <= (input._data.shape[d] if input._data.ndim else 1):
-        raise RuntimeError("selected index k out of range")
-    idx = argsort(input, dim, descending=largest)
-    if input._data.ndim:
-        sl = (slice(None),) * d + (slice(0, k),)
-        idx = Tensor._make(np.ascontiguousarray(idx._data[sl]), False, None)
-
-    return return_types.topk((apply(TOPK_GATHER, input, dim=d, index=idx._data), idx))
+        return apply(PROD_ALL, input, dims=reduced_dims(input, None), keepdim=False, dtype=dt)
+    return apply(PROD, input, dims=reduced_dims(input, dim), keepdim=keepdim, dtype=dt)
 
 
 @export("all")
 def all(input, dim=None, keepdim=False):
-    axis = None if dim is None else _dims(input, dim)
+    axis = None if dim is None else reduced_dims(input, dim)
     return Tensor._make(np.asarray(np.all(input._data, axis=axis, keepdims=keepdim)), False, None)
 
 
 @export("any")
 def any(input, dim=None, keepdim=False):
-    axis = None if dim is None else _dims(input, dim)
+    axis = None if dim is None else reduced_dims(input, dim)
     return Tensor._make(np.asarray(np.any(input._data, axis=axis, keepdims=keepdim)), False, None)
 
 
 @export("count_nonzero")
 def count_nonzero(input, dim=None):
-    axis = None if dim is None else _dims(input, dim)
+    axis = None if dim is None else reduced_dims(input, dim)
     return Tensor._make(np.asarray(np.count_nonzero(input._data, axis=axis), dtype=np.int64), False, None)
 
 
@@ -635,7 +339,7 @@ LOGSUMEXP = Op("LogsumexpBackward0", _logsumexp_fwd, _logsumexp_bw, save=("a", "
 @export("logsumexp")
 def logsumexp(input, dim, keepdim=False):
     """``log(sum(exp(x)))`` over ``dim``, computed without overflow."""
-    return apply(LOGSUMEXP, input, dims=_dims(input, dim), keepdim=keepdim)
+    return apply(LOGSUMEXP, input, dims=reduced_dims(input, dim), keepdim=keepdim)
 
 
 def _norm2_bw(n, g):
@@ -702,7 +406,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if not is_float_np(input._data.dtype):
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
                            + input.dtype._legacy[:-len("Tensor")])
-    dims = _dims(input, dim)
+    dims = reduced_dims(input, dim)
     if isinstance(p, str) and p not in ("fro", "inf"):
         raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
     if p in ("fro", 2, 2.0, None):
@@ -744,7 +448,7 @@ def _softmax_bw(n, g):
 
 def _softmax_bw_np(n, g):
     out = n.saved_tensors[0]._data
-    if out.ndim == 0:  # its own dimension: the gradient is g - g·out·out/out
+    if out.ndim == 0:  # a 0-d input is its own dimension (no axis to sum over)
         return out * (g - g * out)
     gx = g * out
     gx -= out * np.sum(gx, axis=n.kwargs["dim"], keepdims=True)
@@ -839,117 +543,6 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
     else:
         dt = np.int64 if input._data.dtype.kind in "biu" else None
     return apply(NANSUM, input, dims=dims, keepdim=keepdim, dtype=dt)
-
-
-# --- median / kthvalue / mode ----------------------------------------------------------------------
-def _kth_fwd(a, dim, k, keepdim):
-    """The k-th smallest (1-based) along ``dim`` and its index; NaN counts as the largest value."""
-    if a.ndim == 0:
-        return a.copy(), np.zeros((), np.int64)
-    order = np.argsort(a, axis=dim, kind="stable")
-    idx = np.take(order, [k - 1], axis=dim)
-    vals = np.take_along_axis(a, idx, axis=dim)
-    if not keepdim:
-        vals, idx = vals.squeeze(dim), idx.squeeze(dim)
-    return vals, idx.astype(np.int64)
-
-
-def _median_fwd(a, dim, keepdim):
-    if a.ndim == 0:
-        return a.copy(), np.zeros((), np.int64)
-    n = a.shape[dim]
-    vals, idx = _kth_fwd(a, dim, (n + 1) // 2, keepdim)
-    nan = np.isnan(a)
-    if nan.any():  # PyTorch's median is NaN where the slice holds one, with the first NaN's index
-        has = nan.any(axis=dim, keepdims=keepdim)
-        first = np.argmax(nan, axis=dim)
-        if keepdim:
-            first = np.expand_dims(first, dim)
-        vals = np.where(has, np.asarray(np.nan, a.dtype), vals)
-        idx = np.where(has, first, idx)
-    return vals, idx
-
-
-def _mode_fwd(a, dim, keepdim):
-    """The most frequent value along ``dim`` (the smallest among equally frequent ones) and its last index."""
-    if a.ndim == 0:
-        return a.copy(), np.zeros((), np.int64)
-    moved = np.moveaxis(a, dim, -1)
-    flat = moved.reshape(-1, moved.shape[-1])
-    vals = np.empty(flat.shape[0], a.dtype)
-    idx = np.empty(flat.shape[0], np.int64)
-    for r, row in enumerate(flat):
-        uniq, counts = np.unique(row, return_counts=True)
-        v = uniq[np.argmax(counts)]
-        vals[r] = v
-        same = row == v if v == v else np.isnan(row)  # np.unique counts the NaNs as one value
-        idx[r] = np.nonzero(same)[0][-1]
-    shape = moved.shape[:-1]
-    vals, idx = vals.reshape(shape), idx.reshape(shape)
-    if keepdim:
-        vals, idx = np.expand_dims(vals, dim), np.expand_dims(idx, dim)
-    return vals, idx
-
-
-def _median_all_fwd(a):
-    flat = a.reshape(-1)
-    if flat.size == 0:
-        return np.asarray(np.nan, a.dtype)
-    if a.dtype.kind == "f" and np.isnan(flat).any():
-        return np.asarray(np.nan, a.dtype)
-    return np.asarray(np.sort(flat, kind="stable")[(flat.size - 1) // 2])
-
-
-MEDIAN_ALL = Op("MedianBackward0", _median_all_fwd, _evenly_bw, save=("a", "out"))
-MEDIAN_DIM = Op("MedianBackward1", _median_fwd, _select_bw, stateful=True)
-KTHVALUE = Op("KthvalueBackward0", lambda a, dim, k, keepdim: _kth_fwd(a, dim, k, keepdim), _select_bw,
-              stateful=True)
-MODE = Op("ModeBackward0", _mode_fwd, _select_bw, stateful=True)
-
-
-def _with_indices(op, input, **kw):
-    """``(values, indices)`` as PyTorch's named tuple of the op (``return_types.median``, ...): the indices
-    are the node's state, as for ``max(dim)``; a 0-d tensor is its own one-element dimension."""
-    vals = apply(op, input, **kw)
-    node = vals._grad_fn
-    idx = node.state if node is not None else op.forward(input._data, **kw)[1]
-    result = getattr(return_types, op.forward_name.lower())
-    return result((vals, Tensor._make(np.asarray(idx, dtype=np.int64), False, None)))
-
-
-def _dim(input, dim):
-    nd = input._data.ndim
-    return wrap_dims(dim, nd)[0] if nd else (wrap_dims(dim, 0) and 0)
-
-
-@export("median")
-def median(input, dim=None, keepdim=False):
-    """The lower median of all elements, or ``(values, indices)`` along ``dim``."""
-    if input._data.dtype == np.bool_:
-        raise NotImplementedError(f'"{"median_cpu" if dim is None else "median_out"}" not implemented for \'Bool\'')
-    if dim is None:
-        return apply(MEDIAN_ALL, input)
-    return _with_indices(MEDIAN_DIM, input, dim=_dim(input, dim), keepdim=keepdim)
-
-
-@export("kthvalue")
-def kthvalue(input, k, dim=-1, keepdim=False):
-    """The ``k``-th smallest element along ``dim`` and its index."""
-    d = _dim(input, dim)
-    size = input._data.shape[d] if input._data.ndim else 1
-    if not 1 <= k <= size:
-        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
-    return _with_indices(KTHVALUE, input, dim=d, k=int(k), keepdim=keepdim)
-
-
-@export("mode")
-def mode(input, dim=-1, keepdim=False):
-    """The most frequent value along ``dim`` and the index of its last occurrence."""
-    d = _dim(input, dim)
-    if input._data.ndim and input._data.shape[d] == 0 and input._data.size == 0:
-        raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
-    return _with_indices(MODE, input, dim=d, keepdim=keepdim)
-
 
 
 _TRAPEZOID_SIGNATURES = (" * (Tensor y, Tensor x, *, int dim = -1)\n"

@@ -9,11 +9,13 @@ import numpy as np
 from .._constants import contiguous_format, preserve_format
 from .._dtype import dtype as _dtype_cls
 from .._dtype import from_numpy_dtype
+from .._size import wrap_dim, wrap_dims
 from .._tensor import Tensor
 from ..autograd.graph import warn_at_user_line
 from ._args import missing_args_error
 from ._op import Op, apply, export
-from .elementwise import CLONE
+from .copy import CLONE
+from .index import ALIAS, SLICE, index_select
 
 
 def parse_shape(args):
@@ -47,25 +49,6 @@ def infer_shape(shape, numel, input_shape=None):
 def _invalid_shape(shape, numel, input_shape):
     extra = f" (the input's shape is {list(input_shape)})" if input_shape is not None else ""
     return RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}" + extra)
-
-
-def _wrap(dim, ndim):
-    lo, hi = (-1, 0) if ndim == 0 else (-ndim, ndim - 1)
-    if not lo <= dim <= hi:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})")
-    return dim % ndim if ndim else 0
-
-
-def wrap_dims(dims, ndim):
-    if dims is None:
-        return tuple(range(ndim))
-    if isinstance(dims, (int, np.integer)):
-        return (_wrap(int(dims), ndim),)
-    out = tuple(_wrap(int(d), ndim) for d in dims)
-    if len(set(out)) != len(out):
-        dup = next(d for i, d in enumerate(out) if d in out[:i])
-        raise RuntimeError(f"dim {dup} appears multiple times in the list of dims")
-    return out
 
 
 # --- reshape / view -------------------------------------------------------------------------------
@@ -138,7 +121,7 @@ def flatten(input, start_dim=0, end_dim=-1):
     shape = input._data.shape
     if not shape:
         return reshape(input, (1,))
-    s, e = _wrap(start_dim, len(shape)), _wrap(end_dim, len(shape))
+    s, e = wrap_dim(start_dim, len(shape)), wrap_dim(end_dim, len(shape))
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if s == e:
@@ -154,7 +137,7 @@ def ravel(input):
 @export("unflatten")
 def unflatten(input, dim, sizes):
     shape = input._data.shape
-    d = _wrap(dim, len(shape))
+    d = wrap_dim(dim, len(shape))
     sizes = tuple(int(s) for s in sizes)
     known = math.prod(s for s in sizes if s != -1)
     if (-1 not in sizes and known != shape[d]) or (-1 in sizes and (known == 0 or shape[d] % known)):
@@ -186,7 +169,7 @@ def squeeze(input, dim=None):
 @export("unsqueeze")
 def unsqueeze(input, dim):
     shape = input._data.shape
-    d = _wrap(dim, len(shape) + 1)
+    d = wrap_dim(dim, len(shape) + 1)
     return apply(UNSQUEEZE, input, shape=shape[:d] + (1,) + shape[d:])
 
 
@@ -200,7 +183,7 @@ T_OP = Op("TBackward0", lambda a, dims: a.transpose(dims), lambda n, g: g.t(), v
 
 @export("permute")
 def permute(input, *dims):
-    dims = tuple(_wrap(d, input._data.ndim) for d in parse_shape(dims))
+    dims = tuple(wrap_dim(d, input._data.ndim) for d in parse_shape(dims))
     if len(set(dims)) != len(dims):
         raise RuntimeError("permute(): duplicate dims are not allowed.")
     if sorted(dims) != list(range(input._data.ndim)):
@@ -215,7 +198,7 @@ def permute(input, *dims):
 @export("transpose", "swapaxes", "swapdims")
 def transpose(input, dim0, dim1):
     n = input._data.ndim
-    d0, d1 = _wrap(dim0, n), _wrap(dim1, n)
+    d0, d1 = wrap_dim(dim0, n), wrap_dim(dim1, n)
     dims = list(range(n))
     if n:  # a 0-d tensor accepts dims 0 and -1 and has nothing to swap
         dims[d0], dims[d1] = dims[d1], dims[d0]
@@ -236,8 +219,6 @@ def movedim(input, source, destination):
     src = wrap_dims(source, n)
     dst = wrap_dims(destination, n)
     if n == 0:  # PyTorch aliases a 0-d tensor
-        from .index import ALIAS
-
         return apply(ALIAS, input, idx=())
     order = [d for d in range(n) if d not in src]
     for d, s in sorted(zip(dst, src)):
@@ -420,14 +401,12 @@ def tile(input, dims):
 def repeat_interleave(input, repeats, dim=None):
     if dim is None:
         input, dim = input.reshape(-1), 0
-    d = _wrap(dim, input._data.ndim)
+    d = wrap_dim(dim, input._data.ndim)
     reps = repeats._data if isinstance(repeats, Tensor) else int(repeats)
     if np.any(np.asarray(reps) < 0):
         tensor_repeats = isinstance(repeats, Tensor)
         raise RuntimeError("repeats can not be negative" if tensor_repeats else "Repeats must be non-negative")
     idx = np.repeat(np.arange(input._data.shape[d]), reps)
-    from .index import index_select
-
     return index_select(input, d, Tensor._make(idx, False, None))
 
 
@@ -497,7 +476,7 @@ def cat(tensors, dim=0):
             raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
     tensors = [t for t in tensors if not (t._data.ndim == 1 and t._data.size == 0)] or tensors[:1]
     ref = tensors[0]._data.shape
-    d = _wrap(dim, len(ref))
+    d = wrap_dim(dim, len(ref))
     for i, t in enumerate(tensors[1:], 1):
         s = t._data.shape
         if len(s) != len(ref):
@@ -532,7 +511,7 @@ def stack(tensors, dim=0):
                 f"stack expects each tensor to be equal size, but got {list(ref)} at entry 0 and "
                 f"{list(t._data.shape)} at entry {i}"
             )
-    return apply(STACK, *tensors, dim=_wrap(dim, len(ref) + 1))
+    return apply(STACK, *tensors, dim=wrap_dim(dim, len(ref) + 1))
 
 
 @export("hstack", method=False)
@@ -572,7 +551,7 @@ def _at_least_1d(input, name):
 def split(tensor, split_size_or_sections, dim=0):
     """Pieces of ``split_size`` (the last may be smaller), or of the listed sizes."""
     _at_least_1d(tensor, "split")
-    d = _wrap(dim, tensor._data.ndim)
+    d = wrap_dim(dim, tensor._data.ndim)
     n = tensor._data.shape[d]
     if isinstance(split_size_or_sections, (int, np.integer)):
         s = int(split_size_or_sections)
@@ -597,7 +576,7 @@ def chunk(input, chunks, dim=0):
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     _at_least_1d(input, "chunk")
-    d = _wrap(dim, input._data.ndim)
+    d = wrap_dim(dim, input._data.ndim)
     n = input._data.shape[d]
     size = -(-n // chunks) if n else 1
     return split(input, max(size, 1), d)
@@ -607,7 +586,7 @@ def chunk(input, chunks, dim=0):
 def tensor_split(input, sections, dim=0):
     if input._data.ndim == 0:
         raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
-    d = _wrap(dim, input._data.ndim)
+    d = wrap_dim(dim, input._data.ndim)
     n = input._data.shape[d]
     if isinstance(sections, int) and sections <= 0:
         raise RuntimeError(f"number of sections must be larger than 0, got {sections}")
@@ -618,7 +597,7 @@ def tensor_split(input, sections, dim=0):
 @export("unbind")
 def unbind(input, dim=0):
     """The slices along ``dim``, as a tuple of views."""
-    d = _wrap(dim, input._data.ndim)
+    d = wrap_dim(dim, input._data.ndim)
     if input._data.ndim == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     return apply(UNBIND, input, dim=d)
@@ -632,7 +611,7 @@ def narrow(input, dim, start, length):
         start = int(start.item())
     if input._data.ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
-    d = _wrap(dim, input._data.ndim)
+    d = wrap_dim(dim, input._data.ndim)
     size = input._data.shape[d]
     if not -size <= start <= size:
         raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
@@ -642,8 +621,6 @@ def narrow(input, dim, start, length):
     if start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
     idx = (slice(None),) * d + (slice(start, start + length),)
-    from .index import SLICE
-
     return apply(SLICE, input, idx=idx)  # SliceBackward0 even for the whole dimension, as PyTorch
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._size import wrap_dim
 from .._tensor import Tensor
 from ._op import Op, apply, apply_inplace, broadcast_error, check_inplace, export
-from .shape import _wrap, cat
+from .shape import cat
 
 # --- tril / triu ----------------------------------------------------------------------------------
 TRIL = Op("TrilBackward0", lambda a, diagonal: np.tril(a, diagonal),
@@ -95,7 +96,7 @@ DIAGONAL_BW = Op("DiagonalBackwardBackward0", _diagonal_bw_fwd,
 
 
 def _diag_dims(ndim, dim1, dim2):
-    d1, d2 = _wrap(dim1, ndim), _wrap(dim2, ndim)
+    d1, d2 = wrap_dim(dim1, ndim), wrap_dim(dim2, ndim)
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     return d1, d2
@@ -197,7 +198,7 @@ UNFOLD_BW = Op("UnfoldBackwardBackward0", _unfold_bw_fwd,
 def unfold(self, dimension, size, step):
     """All windows of ``size`` elements along ``dimension``, ``step`` apart, as a new last dimension (a view)."""
     nd = self._data.ndim
-    d = _wrap(dimension, nd)
+    d = wrap_dim(dimension, nd)
     n = self._data.shape[d] if nd else 1
     if size > n:
         raise RuntimeError(f"maximum size for tensor at dimension {d} is {n} but size is {size}")
@@ -235,7 +236,7 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
         raise RuntimeError("diff expects input to be at least one-dimensional")
     if n < 0:
         raise RuntimeError(f"order must be non-negative but got {n}")
-    d = _wrap(dim, nd)
+    d = wrap_dim(dim, nd)
     parts = []
     for t in (prepend, input, append):
         if t is None:
@@ -287,7 +288,7 @@ INDEX_FILL_T = Op("IndexFillBackward1", lambda a, v, dim, index: _index_fill_np(
 
 def _index_fill_args(input, dim, index, value):
     nd = input._data.ndim
-    d = _wrap(dim, nd) if nd else (_wrap(dim, 0) and 0)
+    d = wrap_dim(dim, nd) if nd else (wrap_dim(dim, 0) and 0)
     i = index._data
     if i.ndim > 1:
         raise RuntimeError("Index has to be a vector/scalar")

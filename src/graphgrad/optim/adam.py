@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import _factories
 from .._tensor import Tensor
-from ..ops.elementwise import maximum
+from ..ops.comparison import maximum
 from .optimizer import _check_hyperparameters, _PerParameterOptimizer, _step_tensor, _to_scalar
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import _factories
-from ..ops.elementwise import maximum
+from ..ops.comparison import maximum
 from .optimizer import _check_hyperparameters, _PerParameterOptimizer, _step_tensor, _to_scalar
 
 

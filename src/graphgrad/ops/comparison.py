@@ -1,0 +1,191 @@
+"""Comparisons, logic and selection: eq/lt/..., logical and bitwise ops, isnan/isinf, equal/allclose/isclose,
+maximum/minimum/fmax/fmin and where."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._dtype import result_type
+from .._tensor import Tensor
+from ._op import (
+    Op,
+    apply,
+    broadcast_error,
+    export,
+)
+from ._operands import binary, operands
+
+
+def _minmax_bw(n, g, first_loses):
+    a, b = n.saved_tensors
+    # PyTorch: ties split the gradient in half; each side gets it unless it lost (so both get it against a NaN)
+    shared = where(a == b, g / 2, g)
+    return where(first_loses(a, b), 0.0, shared), where(first_loses(b, a), 0.0, shared)
+
+
+MAXIMUM = Op("MaximumBackward0", np.maximum, lambda n, g: _minmax_bw(n, g, lambda a, b: a < b), save="ab",
+             promote="same")
+MINIMUM = Op("MinimumBackward0", np.minimum, lambda n, g: _minmax_bw(n, g, lambda a, b: a > b), save="ab",
+             promote="same")
+
+
+@export("maximum", "max_elementwise")
+def maximum(input, other):
+    return binary(MAXIMUM, input, other)
+
+
+@export("minimum")
+def minimum(input, other):
+    return binary(MINIMUM, input, other)
+
+
+def _fminmax_bw(n, g, first_wins):
+    # PyTorch: the gradient goes to ``self`` where it is chosen (ties included) or ``other`` is NaN
+    a, b = n.saved_tensors
+    to_a = first_wins(a, b).logical_or(b.isnan())
+    return where(to_a, g, 0.0), where(to_a, 0.0, g)
+
+
+FMAX = Op("FmaxBackward0", np.fmax, lambda n, g: _fminmax_bw(n, g, lambda a, b: a >= b), save="ab", promote="same")
+FMIN = Op("FminBackward0", np.fmin, lambda n, g: _fminmax_bw(n, g, lambda a, b: a <= b), save="ab", promote="same")
+
+
+@export("fmax")
+def fmax(input, other):
+    """Elementwise maximum that ignores NaN (NaN only where both are NaN)."""
+    return binary(FMAX, input, other)
+
+
+@export("fmin")
+def fmin(input, other):
+    """Elementwise minimum that ignores NaN (NaN only where both are NaN)."""
+    return binary(FMIN, input, other)
+
+
+def _where_bw(n, g):
+    cond = Tensor._make(n.kwargs["condition"], False, None)
+    return where(cond, g, 0.0), where(cond, 0.0, g)  # zeros where unselected, even for a NaN gradient
+
+
+# The condition is a constant (a kwarg), so the node has PyTorch's two edges: input and other.
+WHERE = Op("WhereBackward0", lambda a, b, condition: np.where(condition, a, b), _where_bw)
+WHERE.saves = True  # PyTorch saves the condition: freed by backward()
+
+
+def _where_method(self, condition, other):
+    """``x.where(condition, y)`` is ``where(condition, x, y)``."""
+    return where(condition, self, other)
+
+
+export("where", function=False)(_where_method)
+
+
+@export("where", method=False)
+def where(condition, input=None, other=None):
+    """``input`` where ``condition`` holds, else ``other`` (scalars allowed for either)."""
+    if input is None and other is None:
+        return tuple(Tensor._make(i, False, None) for i in np.nonzero(condition._data))
+    if not isinstance(condition, Tensor):
+        condition = Tensor._make(np.asarray(condition, dtype=bool), False, None)
+    # PyTorch broadcasts condition, input, other in this order: the error names the shape so far and the next
+    shape = condition._data.shape
+    for t in (input, other):
+        if isinstance(t, Tensor) and t._data.shape != shape:
+            try:
+                shape = np.broadcast_shapes(shape, t._data.shape)
+            except ValueError:
+                raise broadcast_error(shape, t._data.shape) from None
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        dt = result_type(input, other).np
+        input = Tensor._make(np.asarray(input, dt), False, None)
+    input, other = operands(input, other)
+    dt = input._data.dtype if input._data.dtype == other._data.dtype else None
+    if dt is None:
+        dt = result_type(input, other)
+        input, other = input.to(dt), other.to(dt)
+    if condition._data.dtype != np.bool_:
+        if condition._data.dtype == np.uint8:
+            condition = Tensor._make(condition._data.astype(bool), False, None)
+        else:
+            raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+                               f"{condition.dtype._legacy[:-len('Tensor')]}")
+    sc = condition._data.shape
+    if sc != input._data.shape or sc != other._data.shape:
+        try:
+            np.broadcast_shapes(sc, input._data.shape, other._data.shape)
+        except ValueError:
+            bad = input._data.shape
+            try:
+                np.broadcast_shapes(sc, bad)
+            except ValueError:
+                raise broadcast_error(sc, bad) from None
+            raise broadcast_error(np.broadcast_shapes(sc, bad), other._data.shape) from None
+    return apply(WHERE, input, other, condition=condition._data)
+
+
+# --- comparisons and logic: results are bool and never require grad -------------------------------
+def _compare(name, fn, doc):
+    op = Op(name, fn, None, promote="same")
+
+    def f(input, other):
+        return binary(op, input, other)
+
+    f.__doc__ = doc
+    return f
+
+
+eq = export("eq")(_compare("EqBackward0", np.equal, "Elementwise ``==`` (a bool tensor)."))
+ne = export("ne", "not_equal")(_compare("NeBackward0", np.not_equal, "Elementwise ``!=``."))
+lt = export("lt", "less")(_compare("LtBackward0", np.less, "Elementwise ``<``."))
+le = export("le", "less_equal")(_compare("LeBackward0", np.less_equal, "Elementwise ``<=``."))
+gt = export("gt", "greater")(_compare("GtBackward0", np.greater, "Elementwise ``>``."))
+ge = export("ge", "greater_equal")(_compare("GeBackward0", np.greater_equal, "Elementwise ``>=``."))
+logical_and = export("logical_and")(_compare("LogicalAnd", np.logical_and, "Elementwise logical and."))
+logical_or = export("logical_or")(_compare("LogicalOr", np.logical_or, "Elementwise logical or."))
+logical_xor = export("logical_xor")(_compare("LogicalXor", np.logical_xor, "Elementwise logical xor."))
+bitwise_and = export("bitwise_and")(_compare("BitwiseAnd", np.bitwise_and, "Elementwise ``&``."))
+bitwise_or = export("bitwise_or")(_compare("BitwiseOr", np.bitwise_or, "Elementwise ``|``."))
+bitwise_xor = export("bitwise_xor")(_compare("BitwiseXor", np.bitwise_xor, "Elementwise ``^``."))
+_ISNAN = Op("IsNan", np.isnan, None)
+_ISINF = Op("IsInf", np.isinf, None)
+_ISFINITE = Op("IsFinite", np.isfinite, None)
+
+
+@export("isnan")
+def isnan(input):
+    return apply(_ISNAN, input)
+
+
+@export("isinf")
+def isinf(input):
+    return apply(_ISINF, input)
+
+
+@export("isfinite")
+def isfinite(input):
+    return apply(_ISFINITE, input)
+
+
+@export("equal")
+def equal(input, other):
+    """True when both tensors have the same shape and values."""
+    return input._data.shape == other._data.shape and bool(np.array_equal(input._data, other._data))
+
+
+def _check_broadcast(a, b):
+    try:
+        np.broadcast_shapes(a._data.shape, b._data.shape)
+    except ValueError:
+        raise broadcast_error(a._data.shape, b._data.shape) from None
+
+
+@export("allclose")
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    _check_broadcast(input, other)
+    return bool(np.allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+@export("isclose")
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    _check_broadcast(input, other)
+    return Tensor._make(np.isclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan), False, None)

@@ -1,0 +1,140 @@
+"""Cumulative ops along a dimension: cumsum, cumprod, cummax, cummin, logcumsumexp."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._size import wrap_dims
+from .._tensor import Tensor
+from ..autograd import errors
+from ._op import Op, _torch_name, apply, export
+from .comparison import where
+from .index import scatter_into_zeros
+from .reduce import one_dim, sum_dtype, with_indices
+
+
+@export("cumsum")
+def cumsum(input, dim, *, dtype=None):
+    dt = sum_dtype(input, dtype)
+    return apply(CUMSUM, input, dim=wrap_dims(dim, input._data.ndim)[0], dtype=dt)  # a 0-d one takes dim 0/-1
+
+
+def _cumsum_fwd(a, dim, dtype=None):
+    if a.ndim == 0:
+        return a.astype(dtype or a.dtype, copy=True)
+    return np.cumsum(a, axis=dim, dtype=dtype)
+
+
+def _cumsum_bw(n, g):
+    d = n.kwargs["dim"]
+    return g.flip(d).cumsum(d).flip(d) if g._data.ndim else g.cumsum(d)
+
+
+CUMSUM = Op("CumsumBackward0", _cumsum_fwd, _cumsum_bw)
+
+
+def _cumprod_bw(n, g):
+    a, out = n.saved_tensors
+    d = n.kwargs["dim"]
+    if not g._data.ndim:
+        return g * 1
+    return (g * out).flip(d).cumsum(d).flip(d) / a
+
+
+CUMPROD = Op("CumprodBackward0", lambda a, dim: np.cumprod(a, axis=dim) if a.ndim else a.copy(), _cumprod_bw,
+             save=("a", "out"))
+
+
+@export("cumprod")
+def cumprod(input, dim):
+    return apply(CUMPROD, input, dim=wrap_dims(dim, input._data.ndim)[0])
+
+
+# --- cummax / cummin / logcumsumexp ----------------------------------------------------------------
+def _cum_select_fwd(better):
+    """The running max/min along ``dim`` and where it was last reached (NaN wins and stays, as in PyTorch)."""
+
+    def fwd(a, dim):
+        if a.ndim == 0:
+            return a.copy(), np.zeros((), np.int64)
+        m = np.moveaxis(a, dim, -1)
+        vals, idx = np.empty_like(m), np.zeros(m.shape, np.int64)
+        if m.shape[-1]:
+            cur, at = m[..., 0].copy(), np.zeros(m.shape[:-1], np.int64)
+            vals[..., 0] = cur
+            for k in range(1, m.shape[-1]):
+                x = m[..., k]
+                take = better(x, cur)
+                if m.dtype.kind in "fc":
+                    take |= np.isnan(x)
+                cur, at = np.where(take, x, cur), np.where(take, k, at)
+                vals[..., k], idx[..., k] = cur, at
+        return np.moveaxis(vals, -1, dim), np.moveaxis(idx, -1, dim)
+
+    return fwd
+
+
+def _cum_select_bw(n, g):
+    """The gradient goes to the element each running max/min came from (summed where several did)."""
+    _ = n.saved_tensors  # raises if the input was written in place since (PyTorch saves it)
+    idx = n.state
+    if idx is None:
+        raise errors.second_backward(n)
+    shape = n._in_meta[0][0]
+    if not shape:
+        return g * 1
+    return scatter_into_zeros(g, n.kwargs["dim"], idx, shape)
+
+
+# PyTorch saves the input as well as the indices (its backward takes it): writing it in place is refused
+CUMMAX = Op("CummaxBackward0", _cum_select_fwd(np.greater_equal), _cum_select_bw, stateful=True, save="a",
+            saved_names=("self", "indices"))
+CUMMIN = Op("CumminBackward0", _cum_select_fwd(np.less_equal), _cum_select_bw, stateful=True, save="a",
+            saved_names=("self", "indices"))
+
+
+@export("cummax")
+def cummax(input, dim):
+    """``(values, indices)``: the running maximum along ``dim`` and the index it was last reached at."""
+    return with_indices(CUMMAX, input, dim=_cum_dim("cummax", input, dim))
+
+
+def _cum_dim(name, input, dim):
+    if input._data.ndim == 0 and dim not in (0, -1):
+        raise IndexError(f"{name}(): Expected reduction dim -1 or 0 for scalar but got {dim}")
+    return one_dim(input, dim)
+
+
+@export("cummin")
+def cummin(input, dim):
+    """``(values, indices)``: the running minimum along ``dim`` and the index it was last reached at."""
+    return with_indices(CUMMIN, input, dim=_cum_dim("cummin", input, dim))
+
+
+def _logcumsumexp_fwd(a, dim):
+    return a.copy() if a.ndim == 0 else np.logaddexp.accumulate(a, axis=dim)
+
+
+def _logcumsumexp_bw(n, g):
+    """``grad_j = sum_{i >= j} g_i exp(a_j - out_i)``; every exponent is <= 0 (out_i covers a_j), so the
+    pairwise form is stable. Built from graphgrad ops, so it differentiates again."""
+    a, out = n.saved_tensors
+    if not a._data.ndim:
+        return g * 1
+    d = n.kwargs["dim"]
+    am, om, gm = a.movedim(d, -1), out.movedim(d, -1), g.movedim(d, -1)
+    size = am._data.shape[-1]
+    later = Tensor._make(np.triu(np.ones((size, size), dtype=bool)), False, None)  # [j, i]: i >= j
+    w = where(later, am.unsqueeze(-1) - om.unsqueeze(-2), float("-inf")).exp()
+    return (w * gm.unsqueeze(-2)).sum(-1).movedim(-1, d)
+
+
+LOGCUMSUMEXP = Op("LogcumsumexpBackward0", _logcumsumexp_fwd, _logcumsumexp_bw, save=("a", "out"), promote="float")
+
+
+@export("logcumsumexp")
+def logcumsumexp(input, dim):
+    """``log(cumsum(exp(x)))`` along ``dim``, computed stably."""
+    if input._data.dtype.kind in "biu":
+        raise NotImplementedError(f'"logcumsumexp_out_cpu" not implemented for \'{_torch_name(input._data.dtype)}\'')
+    return apply(LOGCUMSUMEXP, input, dim=one_dim(input, dim))

@@ -1,0 +1,265 @@
+"""Batch, layer and group normalisation, embedding, padding and pixel shuffle.
+
+Each derivative is written with graphgrad ops, so ``create_graph=True`` differentiates it once more.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._core.modes import modes
+from ._op import Op, apply
+from ._windows import const
+
+
+# --- normalisation --------------------------------------------------------------------------------
+# y = (x - mean) * invstd * weight + bias, with the statistics over ``axes`` of x viewed as ``stat_shape``
+# (batch norm: all but the channel axis; layer norm: the trailing axes; group norm: each group).
+# The forward keeps (mean, invstd) as state. The backward is the usual formula in graphgrad ops; under
+# create_graph it recomputes the statistics from x in graphgrad ops, so that their dependence on x is
+# differentiated too (with the stored ones, a first-order backward skips that work).
+def _moments(x, axes):
+    """Biased mean and variance over ``axes`` (keepdims), accumulated in float64 as PyTorch's CPU kernels."""
+    acc = x if x.dtype == np.float64 else x.astype(np.float64)
+    mean = acc.mean(axis=axes, keepdims=True)
+    var = np.square(acc - mean).mean(axis=axes, keepdims=True)
+    return mean, var
+
+
+def _norm_fwd(x, *wb, stat_shape, axes, affine_shape, eps, has_w, has_b, stats=None, precomputed=None):
+    """``stats``: fixed statistics (batch norm in eval mode); ``precomputed``: this batch's statistics."""
+    xs = x.reshape(stat_shape)
+    if stats is None and precomputed is None and axes == (-1,) and x.dtype in (np.float32, np.float64):
+        y, mean, invstd = _row_norm(xs, eps)
+        y = y.reshape(x.shape)
+    else:
+        if stats is not None or precomputed is not None:
+            mean, invstd = stats if stats is not None else precomputed
+        else:
+            mean, var = _moments(xs, axes)
+            invstd = 1.0 / np.sqrt(var + eps)
+        mean = mean.astype(x.dtype)
+        invstd = invstd.astype(x.dtype)
+        y = ((xs - mean) * invstd).reshape(x.shape)
+    i = 0
+    if has_w:
+        y *= wb[0].reshape(affine_shape)
+        i = 1
+    if has_b:
+        y += wb[i].reshape(affine_shape)
+    return y, (mean, invstd)
+
+
+def _row_norm(xs, eps):
+    """(x - mean) * invstd with the statistics of each row (layer and group norm), computed in x's precision
+    as PyTorch's kernels for them do (batch norm's accumulate in float64): (normalised x, mean, invstd)."""
+    mean = xs.mean(axis=-1, keepdims=True)
+    centred = xs - mean
+    var = np.einsum("...i,...i->...", centred, centred)[..., None] / xs.dtype.type(max(xs.shape[-1], 1))
+    invstd = 1 / np.sqrt(var + xs.dtype.type(eps))
+    centred *= invstd
+    return centred, mean, invstd
+
+
+def _norm_bw(node, g):
+    saved = node.saved_tensors
+    x = saved[0]
+    k = node.kwargs
+    need = node.needs_input_grad
+    w = saved[1] if k["has_w"] else None
+    stat_shape, axes, affine_shape = k["stat_shape"], k["axes"], k["affine_shape"]
+    xs = x.reshape(stat_shape)
+    if modes.recording and k.get("stats") is None:
+        mean = xs.mean(axes, keepdim=True)
+        invstd = (xs.var(axes, unbiased=False, keepdim=True) + k["eps"]).rsqrt()
+    else:
+        mean_a, invstd_a = node.state if node.state is not None else k["stats"]
+        mean, invstd = const(mean_a.astype(x._data.dtype)), const(invstd_a.astype(x._data.dtype))
+    xhat = (xs - mean) * invstd
+    gx = gw = gb = None
+    if need[0]:
+        gxhat = (g * w.reshape(affine_shape) if w is not None else g).reshape(stat_shape)
+        if k.get("stats") is not None:  # fixed (running) statistics: a per-element scale only
+            gx = (gxhat * invstd).reshape(x._data.shape)
+        else:
+            gx = invstd * (gxhat - gxhat.mean(axes, keepdim=True)
+                           - xhat * (gxhat * xhat).mean(axes, keepdim=True))
+            gx = gx.reshape(x._data.shape)
+    red = tuple(range(x._data.ndim - len(affine_shape))) + tuple(
+        i + x._data.ndim - len(affine_shape) for i, s in enumerate(affine_shape) if s == 1)
+    if k["has_w"] and need[1]:
+        gw = (g * xhat.reshape(x._data.shape)).sum(red).reshape(node._in_meta[1][0])
+    if k["has_b"] and need[-1]:
+        gb = g.sum(red).reshape(node._in_meta[-1][0])
+    return (gx,) + ((gw,) if k["has_w"] else ()) + ((gb,) if k["has_b"] else ())
+
+
+def _norm_bw_np(node, g):
+    """``_norm_bw`` on arrays, with the statistics the forward kept (no graph of the derivative is built)."""
+    saved = node.saved_tensors
+    x = saved[0]._data
+    k = node.kwargs
+    need = node.needs_input_grad
+    stat_shape, axes, affine_shape = k["stat_shape"], k["axes"], k["affine_shape"]
+    fixed = k.get("stats") is not None  # batch norm in eval mode: the running statistics, not x's
+    mean, invstd = node.state if node.state is not None else k["stats"]
+    mean, invstd = mean.astype(x.dtype, copy=False), invstd.astype(x.dtype, copy=False)
+    xhat = x.reshape(stat_shape) - mean
+    xhat *= invstd
+    gx = gw = gb = None
+    if need[0]:
+        gxhat = (g * saved[1]._data.reshape(affine_shape) if k["has_w"] else g).reshape(stat_shape)
+        if fixed:
+            gx = gxhat * invstd
+        elif axes == (-1,):  # rows: the sum of products as one dot product per row
+            gx = gxhat - gxhat.mean(-1, keepdims=True)
+            gx -= xhat * (np.einsum("...i,...i->...", gxhat, xhat)[..., None] / x.dtype.type(max(xhat.shape[-1], 1)))
+            gx *= invstd
+        else:
+            gx = gxhat - gxhat.mean(axes, keepdims=True)
+            gx -= xhat * (gxhat * xhat).mean(axes, keepdims=True)
+            gx *= invstd
+        gx = gx.reshape(x.shape)
+    red = tuple(range(x.ndim - len(affine_shape))) + tuple(
+        i + x.ndim - len(affine_shape) for i, s in enumerate(affine_shape) if s == 1)
+    if k["has_w"] and need[1]:
+        gw = (g * xhat.reshape(x.shape)).sum(red).reshape(node._in_meta[1][0])
+    if k["has_b"] and need[-1]:
+        gb = g.sum(red).reshape(node._in_meta[-1][0])
+    return (gx,) + ((gw,) if k["has_w"] else ()) + ((gb,) if k["has_b"] else ())
+
+
+BATCH_NORM, LAYER_NORM, GROUP_NORM = "NativeBatchNormBackward0", "NativeLayerNormBackward0", "NativeGroupNormBackward0"
+# one op per number of tensor arguments; the absent weight/bias still get (None) edges, as in PyTorch
+_NORM_OPS = {(name, n): Op(name, _norm_fwd, _norm_bw, save="abc"[:n], stateful=True,
+                           saved_names=("input", "weight", "bias")[:n], const_args=3 - n, backward_np=_norm_bw_np)
+             for name in (BATCH_NORM, LAYER_NORM, GROUP_NORM) for n in (1, 2, 3)}
+
+
+def normalize_op(name, x, weight, bias, **kw):
+    """Record normalisation ``name`` of x with the optional affine weight and bias."""
+    args = (x,) + tuple(t for t in (weight, bias) if t is not None)
+    return apply(_NORM_OPS[name, len(args)], *args, has_w=weight is not None, has_b=bias is not None, **kw)
+
+
+# --- embedding ------------------------------------------------------------------------------------
+def _embedding_scale(idx, num, padding_idx, scale_grad_by_freq, dtype):
+    """Per-lookup factor of the weight gradient: 0 at padding_idx, 1/count with scale_grad_by_freq (None: all 1)."""
+    if not scale_grad_by_freq and padding_idx is None:
+        return None
+    scale = np.ones(idx.shape, dtype)
+    if scale_grad_by_freq:
+        counts = np.bincount(idx.reshape(-1), minlength=num)
+        scale = scale / counts[idx]
+    if padding_idx is not None:
+        scale = np.where(idx == padding_idx, 0, scale).astype(dtype)
+    return scale
+
+
+def _embedding_bw_fwd(g, *, idx, num, scale):
+    """The rows of g summed into the rows of a (num, d) gradient that idx names: the lookups sorted by row, and
+    each run of equal rows summed in one ``np.add.reduceat`` (np.add.at adds one row at a time)."""
+    d = g.shape[-1]
+    rows = (g if scale is None else g * scale[..., None]).reshape(-1, d)
+    flat = idx.reshape(-1)
+    order = np.argsort(flat, kind="stable")  # stable: each row's lookups are summed in their order, as add.at
+    picked = flat[order]
+    starts = np.flatnonzero(np.concatenate(([True], picked[1:] != picked[:-1]))) if picked.size else picked
+    out = np.zeros((num, d), g.dtype)
+    if picked.size:
+        out[picked[starts]] = np.add.reduceat(rows[order], starts, axis=0)
+    return out
+
+
+def _embedding_gather(w, idx, scale):
+    return w[idx] if scale is None else w[idx] * scale[..., None]
+
+
+EMBEDDING = Op("EmbeddingBackward0",
+               lambda w, idx, padding_idx=None, scale_grad_by_freq=False: w[idx],
+               lambda n, g: apply(EMBEDDING_BACKWARD, g, idx=n.kwargs["idx"], num=n._in_meta[0][0][0],
+                                  scale=_embedding_scale(n.kwargs["idx"], n._in_meta[0][0][0],
+                                                         n.kwargs.get("padding_idx"),
+                                                         n.kwargs.get("scale_grad_by_freq"), g._data.dtype)))
+EMBEDDING_BACKWARD = Op("EmbeddingDenseBackwardBackward0", _embedding_bw_fwd,
+                        lambda n, gg: apply(EMBEDDING_GATHER, gg, idx=n.kwargs["idx"], scale=n.kwargs["scale"]))
+EMBEDDING_GATHER = Op("EmbeddingBackward0", _embedding_gather,
+                      lambda n, g: apply(EMBEDDING_BACKWARD, g, idx=n.kwargs["idx"], num=n._in_meta[0][0][0],
+                                         scale=n.kwargs["scale"]))
+
+
+# --- padding --------------------------------------------------------------------------------------
+def _constant_pad_np(x, pads, value):
+    """Pad (or crop, for negative amounts) the trailing dims; pads = ((before, after), ...) per dim."""
+    nd = len(pads)
+    lead = x.shape[:x.ndim - nd]
+    shape = lead + tuple(s + a + b for s, (a, b) in zip(x.shape[x.ndim - nd:], pads))
+    out = np.full(shape, value, x.dtype) if value != 0 else np.zeros(shape, x.dtype)
+    src = [slice(None)] * len(lead)
+    dst = [slice(None)] * len(lead)
+    for s, (a, b) in zip(x.shape[x.ndim - nd:], pads):
+        src.append(slice(max(-a, 0), s - max(-b, 0)))
+        dst.append(slice(max(a, 0), max(a, 0) + max(s - max(-a, 0) - max(-b, 0), 0)))
+    if all(sl.start < sl.stop for sl in src[len(lead):]):
+        out[tuple(dst)] = x[tuple(src)]
+    return out
+
+
+CONSTANT_PAD = Op("ConstantPadNdBackward0", _constant_pad_np,
+                  lambda n, g: apply(CONSTANT_PAD, g, pads=tuple((-a, -b) for a, b in n.kwargs["pads"]), value=0))
+
+
+def _take_np(x, idxs):
+    nd = len(idxs)
+    for i, idx in enumerate(idxs):
+        x = np.take(x, idx, axis=x.ndim - nd + i)
+    return x
+
+
+def _take_adjoint_np(g, idxs, sizes):
+    nd = len(idxs)
+    for i in reversed(range(nd)):
+        axis = g.ndim - nd + i
+        shape = list(g.shape)
+        shape[axis] = sizes[i]
+        out = np.zeros(shape, g.dtype)
+        np.add.at(out, (slice(None),) * axis + (idxs[i],), g)
+        g = out
+    return g
+
+
+_INDEX_PAD: dict = {}
+
+
+def index_pad_op(name):
+    """Padding that reads input positions by index (reflect, replicate, circular), under ``name``."""
+    if name not in _INDEX_PAD:
+        fwd = Op(name, lambda x, idxs, sizes: _take_np(x, idxs),
+                 lambda n, g: apply(adj, g, idxs=n.kwargs["idxs"], sizes=n.kwargs["sizes"]))
+        adj = Op(name.replace("Backward0", "BackwardBackward0"),
+                 lambda g, idxs, sizes: _take_adjoint_np(g, idxs, sizes),
+                 lambda n, g: apply(fwd, g, idxs=n.kwargs["idxs"], sizes=n.kwargs["sizes"]))
+        _INDEX_PAD[name] = fwd
+    return _INDEX_PAD[name]
+
+
+# --- pixel shuffle --------------------------------------------------------------------------------
+def _pixel_shuffle_np(x, r):
+    *lead, c, h, w = x.shape
+    oc = c // (r * r)
+    y = x.reshape(tuple(lead) + (oc, r, r, h, w))
+    k = len(lead)
+    y = y.transpose(tuple(range(k)) + (k, k + 3, k + 1, k + 4, k + 2))
+    return np.ascontiguousarray(y).reshape(tuple(lead) + (oc, h * r, w * r))
+
+
+def _pixel_unshuffle_np(x, r):
+    *lead, c, h, w = x.shape
+    k = len(lead)
+    y = x.reshape(tuple(lead) + (c, h // r, r, w // r, r))
+    y = y.transpose(tuple(range(k)) + (k, k + 2, k + 4, k + 1, k + 3))
+    return np.ascontiguousarray(y).reshape(tuple(lead) + (c * r * r, h // r, w // r))
+
+
+PIXEL_SHUFFLE = Op("PixelShuffleBackward0", _pixel_shuffle_np, lambda n, g: apply(PIXEL_UNSHUFFLE, g, **n.kwargs))
+PIXEL_UNSHUFFLE = Op("PixelUnshuffleBackward0", _pixel_unshuffle_np, lambda n, g: apply(PIXEL_SHUFFLE, g, **n.kwargs))

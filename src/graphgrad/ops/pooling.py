@@ -1,0 +1,276 @@
+"""Max and average pooling (one strided view per kernel tap), and the separable linear maps of adaptive
+average pooling and interpolation.
+
+Each derivative is written with graphgrad ops, so ``create_graph=True`` differentiates it once more.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import errors
+from ._op import Op, apply, depends_on
+from ._windows import offset_slices, pad_hw
+
+
+# --- pooling: one strided view per kernel tap -----------------------------------------------------
+# Tap (i, j) of a pooling window is a strided view of the padded input holding that element of every
+# window, so a pool is a handful of whole-array ops (one per tap), never a loop over pixels. Max
+# pooling keeps, per tap, a boolean mask of the windows whose maximum it holds (only the first in
+# row-major order, as PyTorch picks it); the backward writes the gradient through those masks.
+def _pool_geometry(hw, k_hw, stride, padding, dilation, ceil_mode):
+    """Output size and the padding on each side (the far side grows to cover ceil_mode windows)."""
+    out, pads = [], []
+    for i in range(2):
+        span = hw[i] + 2 * padding[i] - dilation[i] * (k_hw[i] - 1) - 1
+        o = (-(-span // stride[i]) if ceil_mode else span // stride[i]) + 1
+        if ceil_mode and (o - 1) * stride[i] >= hw[i] + padding[i]:
+            o -= 1
+        out.append(o)
+        need = (o - 1) * stride[i] + dilation[i] * (k_hw[i] - 1) + 1
+        pads.append((padding[i], max(need - hw[i] - padding[i], 0)))
+    return tuple(out), tuple(pads)
+
+
+def _taps(a, k_hw, out_hw, stride, dilation):
+    """The K = KH*KW strided views (N, C, OH, OW) of ``a`` (padded), in row-major tap order."""
+    return [a[sl] for _, _, sl in offset_slices(k_hw, out_hw, stride, dilation)]
+
+
+def max_pool_np(x, *, k_hw, stride, padding, dilation, ceil_mode):
+    """(out, masks): masks (K, N, C, OH, OW) marks, per tap, the windows whose maximum it holds."""
+    out_hw, pads = _pool_geometry(x.shape[2:], k_hw, stride, padding, dilation, ceil_mode)
+    fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+    xp = pad_hw(x, pads, fill)
+    out = _separable_max(xp, k_hw, out_hw, stride, dilation)
+    taps = _taps(xp, k_hw, out_hw, stride, dilation)
+    masks = np.empty((len(taps),) + out.shape, bool)
+    for k, t in enumerate(taps):
+        np.equal(t, out, out=masks[k])
+    if len(taps) > 1 and np.count_nonzero(masks) != out.size:
+        _first_only(masks, taps)
+        for k, t in enumerate(taps):  # ties: the chosen element's value (the sign of a zero, as PyTorch's)
+            np.copyto(out, t, where=masks[k])
+    return out, masks
+
+
+def _separable_max(xp, k_hw, out_hw, stride, dilation):
+    """The window maxima of the padded ``xp``: along each row first, then over the rows.
+
+    KW + KH passes instead of KH * KW, the first of them over whole rows. Of equal values (+0 and -0)
+    it may keep either; ``max_pool_np`` settles ties with PyTorch's choice.
+    """
+    n, c, hp, _ = xp.shape
+    row_max = None
+    for j in range(k_hw[1]):
+        w0 = j * dilation[1]
+        tap = xp[..., w0:w0 + (out_hw[1] - 1) * stride[1] + 1:stride[1]]
+        row_max = tap.copy() if row_max is None else np.maximum(row_max, tap, out=row_max)
+    out = None
+    for i in range(k_hw[0]):
+        h0 = i * dilation[0]
+        tap = row_max[:, :, h0:h0 + (out_hw[0] - 1) * stride[0] + 1:stride[0]]
+        out = tap.copy() if out is None else np.maximum(out, tap, out=out)
+    return out
+
+
+def _first_only(masks, taps):
+    """Keep one tap per window: the first maximum (ties), or PyTorch's choice for NaN (the last NaN)."""
+    seen = masks[0].copy()
+    for k in range(1, len(masks)):
+        masks[k] &= ~seen
+        seen |= masks[k]
+    if not seen.all():  # windows holding NaN: no tap equals the (NaN) maximum
+        for k in reversed(range(len(masks))):
+            pick = ~seen & np.isnan(taps[k])
+            masks[k] |= pick
+            seen |= pick
+
+
+def pool_scatter_np(g, *, in_hw, k_hw, stride, padding, dilation, ceil_mode, masks=None, scale=None):
+    """Input-gradient of max pooling (through ``masks``) or of average pooling (``scale`` = 1/divisor)."""
+    out_hw, pads = _pool_geometry(in_hw, k_hw, stride, padding, dilation, ceil_mode)
+    n, c = g.shape[:2]
+    hp_wp = (in_hw[0] + pads[0][0] + pads[0][1], in_hw[1] + pads[1][0] + pads[1][1])
+    if scale is not None:
+        g = g * scale
+    tiles = _tiles(k_hw, stride, dilation, out_hw, hp_wp)  # each element in exactly one window: assign
+    full = (np.empty if tiles else np.zeros)((n, c) + hp_wp, g.dtype)
+    for k, (_, _, sl) in enumerate(offset_slices(k_hw, out_hw, stride, dilation)):
+        if tiles:
+            if masks is None:
+                full[sl] = g
+            else:
+                np.multiply(masks[k], g, out=full[sl])
+        else:
+            full[sl] += g if masks is None else np.multiply(masks[k], g, dtype=g.dtype)
+    (pt, _), (pl, _) = pads
+    if (pt, pl) == (0, 0) and hp_wp == tuple(in_hw):
+        return full
+    return np.ascontiguousarray(full[:, :, pt:pt + in_hw[0], pl:pl + in_hw[1]])
+
+
+def _tiles(k_hw, stride, dilation, out_hw, hw_p):
+    """True when the windows tile the padded input exactly (every element in exactly one window)."""
+    return tuple(dilation) == (1, 1) and tuple(stride) == tuple(k_hw) and tuple(hw_p) == (
+        out_hw[0] * k_hw[0], out_hw[1] * k_hw[1])
+
+
+def pool_gather_np(a, *, in_hw, k_hw, stride, padding, dilation, ceil_mode, masks=None, scale=None):
+    """The adjoint of ``pool_scatter_np``: the max (at the recorded taps) or the weighted window sum."""
+    out_hw, pads = _pool_geometry(in_hw, k_hw, stride, padding, dilation, ceil_mode)
+    taps = _taps(pad_hw(a, pads), k_hw, out_hw, stride, dilation)
+    if masks is None:
+        out = taps[0].copy()
+        for t in taps[1:]:
+            out += t
+        return out * scale if scale is not None else out
+    out = np.where(masks[0], taps[0], 0).astype(a.dtype)
+    for k in range(1, len(taps)):
+        out += np.where(masks[k], taps[k], 0).astype(a.dtype, copy=False)
+    return out
+
+
+def max_pool_indices(masks, in_hw, k_hw, stride, padding, dilation, ceil_mode):
+    """PyTorch's ``return_indices``: the flat index (h * W + w) of each maximum in its input plane."""
+    out_hw, pads = _pool_geometry(in_hw, k_hw, stride, padding, dilation, ceil_mode)
+    k = masks.argmax(0)
+    ih = np.arange(out_hw[0]).reshape(-1, 1) * stride[0] - pads[0][0] + (k // k_hw[1]) * dilation[0]
+    iw = np.arange(out_hw[1]) * stride[1] - pads[1][0] + (k % k_hw[1]) * dilation[1]
+    return (ih * in_hw[1] + iw).astype(np.int64)
+
+
+def _pool_kw(kw):
+    return {k: kw[k] for k in ("k_hw", "stride", "padding", "dilation", "ceil_mode")}
+
+
+def _max_pool_bw(node, g):
+    masks = node.state
+    if masks is None:
+        raise errors.second_backward(node)
+    g = apply(MAX_POOL_BACKWARD, g, in_hw=node._in_meta[0][0][2:], masks=masks, **_pool_kw(node.kwargs))
+    return depends_on(g, node.saved_tensors[0], "MaxPool2DWithIndicesBackwardBackward0")
+
+
+# PyTorch saves the input too (its backward kernel takes it): the first derivative requires grad when it does
+MAX_POOL = Op("MaxPool2DWithIndicesBackward0", max_pool_np, _max_pool_bw, stateful=True, save="a",
+              saved_names=("self", "indices"))
+MAX_POOL_BACKWARD = Op("MaxPool2DWithIndicesBackwardBackward0", pool_scatter_np,
+                       lambda n, gg: apply(MAX_POOL_GATHER, gg, **n.kwargs))
+MAX_POOL_GATHER = Op("MaxPool2DWithIndicesBackwardBackwardBackward0", pool_gather_np,
+                     lambda n, g: apply(MAX_POOL_BACKWARD, g, **n.kwargs))
+
+
+def avg_pool_divisor(in_hw, k_hw, stride, padding, ceil_mode, count_include_pad, divisor_override, dtype):
+    """1/divisor of each output of an average pool, shape (OH, OW), with PyTorch's rules."""
+    if divisor_override:
+        out_hw, _ = _pool_geometry(in_hw, k_hw, stride, padding, (1, 1), ceil_mode)
+        return np.full(out_hw, 1.0 / divisor_override, dtype)
+    out_hw, _ = _pool_geometry(in_hw, k_hw, stride, padding, (1, 1), ceil_mode)
+    counts = []
+    for i in range(2):
+        start = np.arange(out_hw[i]) * stride[i] - padding[i]
+        end = np.minimum(start + k_hw[i], in_hw[i] + padding[i])
+        if count_include_pad:
+            counts.append(end - start)
+        else:
+            counts.append(np.minimum(end, in_hw[i]) - np.maximum(start, 0))
+    return (1.0 / np.outer(counts[0], counts[1])).astype(dtype)
+
+
+def _avg_fwd(x, *, in_hw, k_hw, stride, padding, dilation, ceil_mode, scale):
+    return pool_gather_np(x, in_hw=in_hw, k_hw=k_hw, stride=stride, padding=padding, dilation=dilation,
+                          ceil_mode=ceil_mode, scale=scale)
+
+
+def _avg_bw_fwd(g, *, in_hw, k_hw, stride, padding, dilation, ceil_mode, scale):
+    return pool_scatter_np(g, in_hw=in_hw, k_hw=k_hw, stride=stride, padding=padding, dilation=dilation,
+                           ceil_mode=ceil_mode, scale=scale)
+
+
+AVG_POOL = Op("AvgPool2DBackward0", _avg_fwd,
+              lambda n, g: depends_on(apply(AVG_POOL_BACKWARD, g, **n.kwargs), n.saved_tensors[0],
+                                            "AvgPool2DBackwardBackward0"), save="a",
+              saved_names=("self",))
+AVG_POOL_BACKWARD = Op("AvgPool2DBackwardBackward0", _avg_bw_fwd, lambda n, g: apply(AVG_POOL, g, **n.kwargs))
+
+
+# --- separable linear maps: adaptive average pooling, interpolation -------------------------------
+# Each is ``out = A_h @ x @ A_w^T`` (or ``x @ A^T`` in 1-D) with constant matrices; the adjoint uses the
+# transposed matrices, and each is the other's derivative.
+def _sep_np(x, mats, transpose=False):
+    out = x
+    nd = len(mats)
+    for i, a in enumerate(mats):
+        m = a.T if transpose else a
+        axis = x.ndim - nd + i
+        if axis == x.ndim - 1:
+            out = np.matmul(out, np.ascontiguousarray(m.T))
+        else:
+            out = np.matmul(m, out) if axis == x.ndim - 2 else np.moveaxis(
+                np.tensordot(m, out, axes=([1], [axis])), 0, axis)
+    return np.ascontiguousarray(out)
+
+
+_SEPARABLE: dict = {}
+
+
+def separable_op(name):
+    """The (op, adjoint op) pair of a separable linear map recorded under PyTorch's node ``name``."""
+    if name not in _SEPARABLE:
+        fwd = Op(name, lambda x, mats: _sep_np(x, mats), lambda n, g: apply(adj, g, mats=n.kwargs["mats"]))
+        adj = Op(name.replace("Backward0", "BackwardBackward0"), lambda g, mats: _sep_np(g, mats, True),
+                 lambda n, g: apply(fwd, g, mats=n.kwargs["mats"]))
+        _SEPARABLE[name] = fwd
+    return _SEPARABLE[name]
+
+
+def adaptive_avg_matrix(n_in, n_out, dtype):
+    """(n_out, n_in): row o averages input[floor(o*n_in/n_out) : ceil((o+1)*n_in/n_out)]."""
+    o = np.arange(n_out)
+    start = (o * n_in) // n_out
+    end = -((-(o + 1) * n_in) // n_out)
+    cols = np.arange(n_in)
+    mask = (cols >= start[:, None]) & (cols < end[:, None])
+    return (mask / (end - start)[:, None]).astype(dtype)
+
+
+def _scale_of(n_in, n_out, scale_factor, align_corners=False):
+    if align_corners:
+        return (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+    if scale_factor is not None and scale_factor > 0:
+        return 1.0 / scale_factor
+    return n_in / n_out
+
+
+def nearest_matrix(n_in, n_out, scale_factor, dtype, exact=False):
+    """(n_out, n_in) selection matrix of PyTorch's nearest (or nearest-exact) source index."""
+    scale = np.float32(_scale_of(n_in, n_out, scale_factor))
+    dst = np.arange(n_out, dtype=np.float32)
+    if n_out == n_in and not exact:
+        src = np.arange(n_out)
+    elif n_out == 2 * n_in and not exact:
+        src = np.arange(n_out) >> 1
+    else:
+        src = np.floor((dst + np.float32(0.5)) * scale if exact else dst * scale).astype(np.int64)
+    src = np.minimum(src, n_in - 1)
+    m = np.zeros((n_out, n_in), dtype)
+    m[np.arange(n_out), src] = 1
+    return m
+
+
+def linear_matrix(n_in, n_out, scale_factor, align_corners, dtype):
+    """(n_out, n_in) interpolation weights of PyTorch's (bi)linear upsampling along one axis."""
+    scale = np.float32(_scale_of(n_in, n_out, scale_factor, align_corners))
+    dst = np.arange(n_out, dtype=np.float32)
+    if align_corners:
+        src = dst * scale
+    else:
+        src = np.maximum(scale * (dst + np.float32(0.5)) - np.float32(0.5), np.float32(0))
+    i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+    i1 = np.minimum(i0 + 1, n_in - 1)
+    l1 = src - i0
+    m = np.zeros((n_out, n_in), np.float64)
+    np.add.at(m, (np.arange(n_out), i0), 1 - l1)
+    np.add.at(m, (np.arange(n_out), i1), l1)
+    return m.astype(dtype)

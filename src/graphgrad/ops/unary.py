@@ -1,0 +1,455 @@
+"""Math functions of one tensor (exp, log, trig, sigmoid, relu, erf, rounding, logit, nan_to_num), the clamp
+family, bitwise/logical not, and their in-place forms."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._dtype import get_default_dtype, is_float_np
+from .._tensor import Tensor
+from ..autograd.grad_mode import no_grad
+from ._erf import erfinv_np
+from ._op import (
+    Op,
+    _torch_name,
+    apply,
+    apply_inplace,
+    as_tensor_like,
+    broadcast_error,
+    check_inplace,
+    depends_on,
+    export,
+)
+from ._operands import binary, broadcasts
+from .comparison import where
+
+
+# --- unary math -----------------------------------------------------------------------------------
+def _no_kernel(kernel, kinds):
+    """A rule of the op's declaration: PyTorch's ``kernel`` has no code for the dtypes of these NumPy ``kinds``
+    ("b" bool, "iu" integers, "fc" floats) and raises NotImplementedError naming itself."""
+    return kinds, lambda dt: NotImplementedError(f'"{kernel}" not implemented for \'{_torch_name(dt)}\'')
+
+
+_RELU_NO_BOOL = ("b", lambda dt: RuntimeError("Boolean inputs not supported for relu"))
+
+
+def _check_kernel(no_kernel, input):
+    """PyTorch's error for a dtype the op's kernel doesn't cover (abs of a bool tensor, ...)."""
+    if no_kernel is not None and input._data.dtype.kind in no_kernel[0]:
+        raise no_kernel[1](input._data.dtype)
+
+
+def _inplace_form(op, name, no_kernel=None):
+    """``x.name_(**kw)``: ``op`` written into x, refused where the result's dtype can't be stored in x."""
+
+    def method(self, **kw):  # keyword-only options, as round_(decimals=)
+        _check_kernel(no_kernel, self)
+        dt = self._data.dtype
+        if op.promote == "float" and dt.kind != "f":  # exp_ of an integer tensor: no float result fits
+            raise RuntimeError(f"result type {_torch_name(get_default_dtype().np)} can't be cast to the desired "
+                               f"output type {_torch_name(dt)}")
+        if op.backward is None:  # not differentiable (logical_not_): written without recording, as PyTorch
+            with no_grad():
+                return apply_inplace(op, self, **kw)
+        return apply_inplace(op, self, **kw)
+
+    method.__name__ = name + "_"
+    return method
+
+
+def _unary(name, fwd, bw, save="a", promote="float", doc=None, names=(), backward_np=None, no_kernel=None,
+           inplace=False, inplace_function=False):
+    """Declare a one-tensor op and export it under ``names``; ``no_kernel`` the dtypes PyTorch refuses,
+    ``inplace`` whether ``x.name_()`` exists (``inplace_function``: also as ``graphgrad.name_``)."""
+    op = Op(name, fwd, bw, save=save, promote=promote, backward_np=backward_np)
+
+    def fn(input):
+        if no_kernel is not None:
+            _check_kernel(no_kernel, input)
+        return apply(op, input)
+
+    fn.__name__ = names[0]
+    fn.__doc__ = doc or f"Elementwise ``{names[0]}``."
+    export(*names)(fn)
+    if inplace:
+        export(names[0] + "_", function=inplace_function)(_inplace_form(op, names[0], no_kernel))
+    return fn
+
+
+_NEG_BOOL = ("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, "
+             "use the `~` or `logical_not()` operator instead.")
+
+
+def _neg_np(a):
+    if a.dtype == np.bool_:
+        raise RuntimeError(_NEG_BOOL)
+    return np.negative(a)
+
+
+def _saved(n):
+    return n.saved_tensors[0]
+
+
+neg = _unary("NegBackward0", _neg_np, lambda n, g: -g, save="", promote=None, names=("neg", "negative"),
+             inplace=True)
+abs = _unary("AbsBackward0", np.abs, lambda n, g: g * _saved(n).sign(), promote=None, names=("abs", "absolute"),
+             inplace=True, no_kernel=_no_kernel("abs_cpu", "b"))
+
+
+def _zero_grad(n, g):
+    """A derivative that is zero everywhere: zeros, even where the incoming gradient is NaN (PyTorch's zeros_like)."""
+    return g.new_zeros(g.shape)
+
+
+def _sign_np(a):
+    if a.dtype == np.bool_:
+        return a.copy()
+    if is_float_np(a.dtype):
+        return np.where(np.isnan(a), 0, np.sign(a)).astype(a.dtype, copy=False)  # PyTorch's sign(nan) is 0
+    return np.sign(a)
+
+
+sign = _unary("SignBackward0", _sign_np, _zero_grad,
+              save="", promote=None, names=("sign",), inplace=True)
+exp = _unary("ExpBackward0", np.exp, lambda n, g: g * _saved(n), save="out", names=("exp",), inplace=True,
+             backward_np=lambda n, g: g * _saved(n)._data)
+exp2 = _unary("Exp2Backward0", np.exp2, lambda n, g: g * _saved(n) * math.log(2), save="out", names=("exp2",))
+log = _unary("LogBackward0", np.log, lambda n, g: g / _saved(n), names=("log",), inplace=True,
+             backward_np=lambda n, g: g / _saved(n)._data)
+log2 = _unary("Log2Backward0", np.log2, lambda n, g: g / (_saved(n) * math.log(2)), names=("log2",))
+log10 = _unary("Log10Backward0", np.log10, lambda n, g: g / (_saved(n) * math.log(10)), names=("log10",))
+log1p = _unary("Log1PBackward0", np.log1p, lambda n, g: g / (_saved(n) + 1), names=("log1p",))
+expm1 = _unary("Expm1Backward0", np.expm1, lambda n, g: g * (_saved(n) + 1), save="out", names=("expm1",))
+sqrt = _unary("SqrtBackward0", np.sqrt, lambda n, g: g / (2 * _saved(n)), save="out", names=("sqrt",), inplace=True,
+              backward_np=lambda n, g: g / (2 * _saved(n)._data))
+rsqrt = _unary("RsqrtBackward0", lambda a: 1 / np.sqrt(a), lambda n, g: -0.5 * g * _saved(n) ** 3, save="out",
+               names=("rsqrt",))
+reciprocal = _unary("ReciprocalBackward0", np.reciprocal, lambda n, g: -g * _saved(n) * _saved(n), save="out",
+                    names=("reciprocal",), inplace=True)
+square = _unary("PowBackward0", lambda a: np.square(a.astype(np.int64) if a.dtype == np.bool_ else a),
+                lambda n, g: 2 * g * _saved(n), promote=None, names=("square",), inplace=True)
+sin = _unary("SinBackward0", np.sin, lambda n, g: g * _saved(n).cos(), names=("sin",), inplace=True,
+             backward_np=lambda n, g: g * np.cos(_saved(n)._data))
+cos = _unary("CosBackward0", np.cos, lambda n, g: -g * _saved(n).sin(), names=("cos",), inplace=True,
+             backward_np=lambda n, g: -g * np.sin(_saved(n)._data))
+tan = _unary("TanBackward0", np.tan, lambda n, g: g * (1 + _saved(n) * _saved(n)), save="out", names=("tan",))
+asin = _unary("AsinBackward0", np.arcsin, lambda n, g: g * (1 - _saved(n) ** 2).rsqrt(), names=("asin", "arcsin"))
+acos = _unary("AcosBackward0", np.arccos, lambda n, g: -g * (1 - _saved(n) ** 2).rsqrt(), names=("acos", "arccos"))
+atan = _unary("AtanBackward0", np.arctan, lambda n, g: g / (1 + _saved(n) ** 2), names=("atan", "arctan"))
+sinh = _unary("SinhBackward0", np.sinh, lambda n, g: g * _saved(n).cosh(), names=("sinh",))
+cosh = _unary("CoshBackward0", np.cosh, lambda n, g: g * _saved(n).sinh(), names=("cosh",))
+tanh = _unary("TanhBackward0", np.tanh, lambda n, g: g * (1 - _saved(n) * _saved(n)), save="out", names=("tanh",),
+              inplace=True,
+              backward_np=lambda n, g: g * (1 - np.square(_saved(n)._data)))
+
+
+def _sigmoid_np(a):
+    # exp of a negative number only, so large |a| neither overflows nor warns.
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+
+
+sigmoid = _unary("SigmoidBackward0", _sigmoid_np, lambda n, g: g * _saved(n) * (1 - _saved(n)), save="out",
+                 names=("sigmoid",), inplace=True, backward_np=lambda n, g: g * (s := _saved(n)._data) * (1 - s))
+
+
+def _relu_bw(n, g):
+    """PyTorch's threshold_backward: 0 where the result is <= 0, the gradient elsewhere (a NaN result passes
+    it, a NaN gradient stops at the zeros); it requires grad when the saved result does (double backward)."""
+    out = _saved(n)
+    return depends_on(where(out <= 0, 0.0, g), out, "ThresholdBackwardBackward0")
+
+
+def _relu_bw_np(n, g):
+    """``_relu_bw`` on arrays, as a product with the mask (np.where on a random mask is ten times slower); a NaN
+    gradient at a masked place, which the product would pass, sends it down np.where's path after all."""
+    keep = ~(_saved(n)._data <= 0)  # (True at a NaN result)
+    gx = g * keep
+    if np.isnan(gx).any():
+        gx = np.where(keep, g, 0).astype(g.dtype, copy=False)
+    return gx
+
+
+relu = _unary("ReluBackward0", lambda a: np.maximum(a, 0, dtype=a.dtype), _relu_bw, save="out", promote=None,
+              names=("relu",), inplace=True, inplace_function=True, no_kernel=_RELU_NO_BOOL,
+              backward_np=_relu_bw_np)
+_erf_np = np.frompyfunc(math.erf, 1, 1)
+
+
+def _erf(a):
+    return np.asarray(_erf_np(a)).astype(a.dtype)  # a 0-d array in gives a Python float out
+
+
+erf = _unary("ErfBackward0", _erf, lambda n, g: g * (2 / math.sqrt(math.pi)) * (-_saved(n) * _saved(n)).exp(),
+             names=("erf",), inplace=True)
+erfinv = _unary("ErfinvBackward0", erfinv_np,
+                lambda n, g: g * (math.sqrt(math.pi) / 2) * (_saved(n) * _saved(n)).exp(), save="out",
+                names=("erfinv",), inplace=True,
+                doc="Elementwise inverse of ``erf``: ``erfinv(erf(x)) == x``, ±inf at ±1.")
+floor = _unary("FloorBackward0", np.floor, _zero_grad, save="", promote=None, names=("floor",), inplace=True,
+               no_kernel=_no_kernel("floor_vml_cpu", "b"))
+ceil = _unary("CeilBackward0", np.ceil, _zero_grad, save="", promote=None, names=("ceil",), inplace=True,
+              no_kernel=_no_kernel("ceil_vml_cpu", "b"))
+trunc = _unary("TruncBackward0", np.trunc, _zero_grad, save="", promote=None, names=("trunc", "fix"), inplace=True,
+               no_kernel=_no_kernel("trunc_vml_cpu", "b"))
+frac = _unary("FracBackward0", lambda a: a - np.trunc(a), lambda n, g: g, save="", promote=None, names=("frac",),
+              inplace=True, no_kernel=_no_kernel("frac_cpu", "biu"))
+
+
+_ROUND_NO_KERNEL = _no_kernel("round_vml_cpu", "b")
+
+
+@export("round")
+def round(input, decimals=0):
+    _check_kernel(_ROUND_NO_KERNEL, input)
+    return apply(ROUND, input, decimals=decimals)
+
+
+ROUND = Op("RoundBackward0", lambda a, decimals=0: np.round(a, decimals), _zero_grad)
+export("round_", function=False)(_inplace_form(ROUND, "round", _ROUND_NO_KERNEL))
+
+
+def _clamp_bw(n, g):
+    (a,) = n.saved_tensors
+    lo, hi = n.kwargs["min"], n.kwargs["max"]
+    mask = None
+    if lo is not None:
+        mask = a >= lo
+    if hi is not None:
+        mask = (a <= hi) if mask is None else mask & (a <= hi)
+    return where(mask, g, 0.0)
+
+
+def _clamp(a, min=None, max=None):
+    if min is not None and max is not None:
+        return np.minimum(np.maximum(a, min), max).astype(a.dtype, copy=False)
+    if min is not None:
+        return np.maximum(a, min).astype(a.dtype, copy=False)
+    return np.minimum(a, max).astype(a.dtype, copy=False)
+
+
+CLAMP = Op("ClampBackward1", _clamp, _clamp_bw, save="a")
+
+
+def _clamp_tensor_bw(n, g):
+    a, lo, hi = n.saved_tensors
+    return where((a >= lo) & (a <= hi), g, 0.0), where(a < lo, g, 0.0), where(a > hi, g, 0.0)
+
+
+CLAMP_TENSOR = Op("ClampBackward0", lambda a, lo, hi: np.minimum(np.maximum(a, lo), hi), _clamp_tensor_bw,
+                  save="abc", promote="same")
+
+
+def _scalar(v):
+    return v.item() if isinstance(v, Tensor) and v._data.size == 1 else v
+
+
+def _clamp_call(name, method):
+    """``clamp``/``clip`` as a function or a method: the call's form is kept for PyTorch's TypeError when one
+    bound is a tensor and the other a number."""
+
+    def call(input, *args, **kwargs):
+        names = ("min", "max")
+        if len(args) > 2:
+            raise TypeError(f"{name}() takes from 1 to 3 positional arguments but {len(args) + 1} were given")
+        bounds = dict(zip(names, args))
+        for k, v in kwargs.items():
+            if k not in names or k in bounds:
+                raise TypeError(f"{name}() got an unexpected keyword argument '{k}'")
+            bounds[k] = v
+        lo, hi = bounds.get("min"), bounds.get("max")
+        if lo is not None and hi is not None and isinstance(lo, Tensor) != isinstance(hi, Tensor):
+            raise _clamp_mixed_error(name, method, input, args, kwargs)
+        return clamp(input, lo, hi)
+
+    call.__name__ = name
+    call.__doc__ = clamp.__doc__
+    return call
+
+
+def _clamp_mixed_error(name, method, input, args, kwargs):
+    def tn(v):
+        return "Tensor" if isinstance(v, Tensor) else type(v).__name__
+
+    pos = ([] if method else [tn(input)]) + [tn(a) for a in args]
+    kws = [f"{k}={tn(v)}" for k, v in sorted(kwargs.items())]
+    got = ", ".join(pos + kws) if pos else "".join(k + ", " for k in kws)
+    head = f"{name}() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+    if not method:
+        return TypeError(head + " * (Tensor input, Tensor min = None, Tensor max = None, *, Tensor out = None)\n"
+                         " * (Tensor input, Number min = None, Number max = None, *, Tensor out = None)\n")
+    if kwargs:
+        why = "didn't match because some of the keywords were incorrect: " + ", ".join(sorted(kwargs))
+    else:
+        why = "didn't match because some of the arguments have invalid types: (" + ", ".join(
+            f"!{t}!" for t in pos) + ")"
+    return TypeError(head + f" * (Tensor min = None, Tensor max = None)\n      {why}\n"
+                     f" * (Number min = None, Number max = None)\n      {why}\n")
+
+
+def clamp(input, min=None, max=None):
+    """Limit values to ``[min, max]``; the gradient passes where ``min <= input <= max``."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    for name, v in (("min", min), ("max", max)):
+        if v is not None and not isinstance(v, (Tensor, bool, int, float, np.number)):
+            raise TypeError(f"clamp(): argument '{name}' must be Number or Tensor, not {type(v).__name__}")
+    if isinstance(min, Tensor) != isinstance(max, Tensor) and min is not None and max is not None:
+        raise _clamp_mixed_error("clamp", False, input, (min, max), {})
+    if isinstance(min, Tensor) or isinstance(max, Tensor):  # the Tensor overload: ClampBackward0, 3 edges
+        lo = min if min is not None else as_tensor_like(-np.inf, input)
+        hi = max if max is not None else as_tensor_like(np.inf, input)
+        shapes = [t._data.shape for t in (input, lo, hi) if isinstance(t, Tensor)]
+        try:
+            np.broadcast_shapes(*shapes)
+        except ValueError:
+            bad = next(s for s in shapes[1:] if not broadcasts(shapes[0], s))
+            raise broadcast_error(shapes[0], bad) from None
+        return apply(CLAMP_TENSOR, input, as_tensor_like(lo, input), as_tensor_like(hi, input))
+    min, max = _scalar(min), _scalar(max)
+    if input._data.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
+        input = input.float()
+    return apply(CLAMP, input, min=min, max=max)
+
+
+for _name in ("clamp", "clip"):
+    export(_name, method=False)(_clamp_call(_name, False))
+    export(_name, function=False)(_clamp_call(_name, True))
+
+
+CLAMP_MIN = Op("ClampMinBackward0", _clamp, _clamp_bw, save="a")
+CLAMP_MAX = Op("ClampMaxBackward0", _clamp, _clamp_bw, save="a")
+
+
+def _clamp_min_t_bw(n, g):
+    a, b = n.saved_tensors
+    return where(a >= b, g, 0.0), where(a < b, g, 0.0)
+
+
+def _clamp_max_t_bw(n, g):
+    a, b = n.saved_tensors
+    return where(a <= b, g, 0.0), where(a > b, g, 0.0)
+
+
+# a tensor bound: PyTorch's Tensor overloads, one edge per operand
+CLAMP_MIN_T = Op("ClampMinBackward1", lambda a, b: np.maximum(a, b), _clamp_min_t_bw, save="ab", promote="same")
+CLAMP_MAX_T = Op("ClampMaxBackward1", lambda a, b: np.minimum(a, b), _clamp_max_t_bw, save="ab", promote="same")
+
+
+def _clamp_one_side(input, bound, side, tensor_op, number_op):
+    """``clamp`` with only the ``side`` ("min" or "max") bound: a tensor bound records one edge per operand."""
+    if isinstance(bound, Tensor):
+        return binary(tensor_op, input, bound)
+    bound = _scalar(bound)
+    if input._data.dtype.kind != "f" and isinstance(bound, float):
+        input = input.float()
+    return apply(number_op, input, **{"min": None, "max": None, side: bound})
+
+
+@export("clamp_min")
+def clamp_min(input, min):
+    """``clamp(input, min=min)``, recorded as ClampMinBackward0 as in PyTorch."""
+    return _clamp_one_side(input, min, "min", CLAMP_MIN_T, CLAMP_MIN)
+
+
+@export("clamp_max")
+def clamp_max(input, max):
+    """``clamp(input, max=max)``, recorded as ClampMaxBackward0 as in PyTorch."""
+    return _clamp_one_side(input, max, "max", CLAMP_MAX_T, CLAMP_MAX)
+
+
+_LOGICAL_NOT = Op("LogicalNot", np.logical_not, None)
+_BITWISE_NOT = Op("BitwiseNot", lambda a: np.logical_not(a) if a.dtype == np.bool_ else np.invert(a), None)
+
+
+_BITWISE_NOT_NO_KERNEL = _no_kernel("bitwise_not_cpu", "fc")
+
+
+@export("logical_not")
+def logical_not(input):
+    return apply(_LOGICAL_NOT, input)
+
+
+@export("bitwise_not")
+def bitwise_not(input):
+    _check_kernel(_BITWISE_NOT_NO_KERNEL, input)
+    return apply(_BITWISE_NOT, input)
+
+
+export("logical_not_", function=False)(_inplace_form(_LOGICAL_NOT, "logical_not"))
+export("bitwise_not_", function=False)(_inplace_form(_BITWISE_NOT, "bitwise_not", _BITWISE_NOT_NO_KERNEL))
+
+
+def _clamp_inplace(self, min=None, max=None, name="clamp_"):
+    if min is None and max is None:
+        check_inplace(self)  # the leaf error comes first
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):  # the Tensor overload (ClampBackward0)
+        if min is not None and max is not None and isinstance(min, Tensor) != isinstance(max, Tensor):
+            raise _clamp_mixed_error(name, True, self, (min, max), {})
+        lo = min if min is not None else as_tensor_like(-np.inf, self)
+        hi = max if max is not None else as_tensor_like(np.inf, self)
+        return apply_inplace(CLAMP_TENSOR, self, lo, hi)
+    return apply_inplace(CLAMP, self, min=_scalar(min), max=_scalar(max))
+
+
+@export("clamp_", function=False)
+def clamp_(self, min=None, max=None):
+    return _clamp_inplace(self, min, max)
+
+
+@export("clip_", function=False)
+def clip_(self, min=None, max=None):
+    return _clamp_inplace(self, min, max, "clip_")
+
+
+def _logit_np(a, eps=None):
+    if eps is not None:
+        a = np.clip(a, eps, 1 - eps)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(a / (1 - a))
+
+
+def _logit_bw(n, g):
+    (a,) = n.saved_tensors
+    eps = n.kwargs.get("eps")
+    d = g / (a * (1 - a))
+    if eps is None:
+        return where((a < 0) | (a > 1), float("nan"), d)
+    return where((a < eps) | (a > 1 - eps), 0.0, d)
+
+
+LOGIT = Op("LogitBackward0", _logit_np, _logit_bw, save="a", promote="float")
+
+
+@export("logit")
+def logit(input, eps=None):
+    """``log(p / (1 - p))``; with ``eps``, p is first clamped to ``[eps, 1 - eps]``."""
+    if eps is None:
+        return apply(LOGIT, input)
+    return apply(LOGIT, input, eps=float(eps))
+
+
+def _nan_to_num_np(a, nan=0.0, posinf=None, neginf=None):
+    if a.dtype.kind != "f":
+        return a.copy()
+    info = np.finfo(a.dtype)
+    return np.nan_to_num(a, nan=nan, posinf=info.max if posinf is None else posinf,
+                         neginf=info.min if neginf is None else neginf)
+
+
+NAN_TO_NUM = Op("NanToNumBackward0", _nan_to_num_np, lambda n, g: g * n.saved_tensors[0].isfinite(), save="a")
+
+
+@export("nan_to_num")
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    """NaN, +inf and -inf replaced by ``nan``, ``posinf`` and ``neginf`` (the dtype's extremes by default)."""
+    return apply(NAN_TO_NUM, input, nan=0.0 if nan is None else nan, posinf=posinf, neginf=neginf)
+
+
+@export("nan_to_num_", function=False)
+def nan_to_num_(self, nan=0.0, posinf=None, neginf=None):
+    return apply_inplace(NAN_TO_NUM, self, nan=0.0 if nan is None else nan, posinf=posinf, neginf=neginf)
