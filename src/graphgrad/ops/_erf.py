@@ -71,6 +71,15 @@ def erf_np(a):
     return np.copysign(out, x).astype(a.dtype if a.dtype.kind == "f" else np.float64, copy=False)
 
 
+def fastest_erf():
+    """SciPy's ``special.erf`` (a compiled ufunc) when SciPy is installed, else ``erf_np``."""
+    try:
+        from scipy.special import erf
+    except ImportError:  # pragma: no cover - depends on the environment
+        return erf_np
+    return erf
+
+
 # The Chebyshev fit of erfc in Numerical Recipes (Press et al., 2nd ed., section 6.2, "erfcc"): for z >= 0,
 # erfc(z) = t·exp(-z² + P(t)) with t = 1 / (1 + z/2), fractional error below 1.2e-7 everywhere (so the tail,
 # where GELU of a negative input lives, is relatively accurate too). P's coefficients, highest power first:

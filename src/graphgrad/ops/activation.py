@@ -11,16 +11,13 @@ import numpy as np
 
 from .._dtype import is_float_np
 from ._blockwise import blockwise
-from ._erf import erfc_abs_float32
+from ._erf import erfc_abs_float32, fastest_erf
 from ._op import Op, _torch_name, apply, depends_on
 from .comparison import where
 from .shape import cat
 
 # --- activations ----------------------------------------------------------------------------------
-try:  # SciPy's erf is the fastest; ._erf is the vectorised fallback of a plain install
-    from scipy.special import erf as _erf_np
-except ImportError:  # pragma: no cover - depends on the environment
-    from ._erf import erf_np as _erf_np
+_erf_np = fastest_erf()  # SciPy's when installed; ._erf's vectorised one on a plain install
 
 
 def _sigmoid_np(a):

@@ -10,7 +10,7 @@ import numpy as np
 from .._dtype import get_default_dtype, is_float_np
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
-from ._erf import erfinv_np
+from ._erf import erfinv_np, fastest_erf
 from ._op import (
     Op,
     _torch_name,
@@ -176,11 +176,11 @@ def _relu_bw_np(n, g):
 relu = _unary("ReluBackward0", lambda a: np.maximum(a, 0, dtype=a.dtype), _relu_bw, save="out", promote=None,
               names=("relu",), inplace=True, inplace_function=True, no_kernel=_RELU_NO_BOOL,
               backward_np=_relu_bw_np)
-_erf_np = np.frompyfunc(math.erf, 1, 1)
+_erf_np = fastest_erf()  # (math.erf through np.frompyfunc was a Python call per element)
 
 
 def _erf(a):
-    return np.asarray(_erf_np(a)).astype(a.dtype)  # a 0-d array in gives a Python float out
+    return np.asarray(_erf_np(a)).astype(a.dtype, copy=False)  # (a 0-d array in gives a NumPy scalar out)
 
 
 erf = _unary("ErfBackward0", _erf, lambda n, g: g * (2 / math.sqrt(math.pi)) * (-_saved(n) * _saved(n)).exp(),
