@@ -103,3 +103,13 @@ def test_relu_gradient_with_nans(torch_ref):
     gg, th = _both(torch_ref, lambda lib, t: lib.relu(t), [np.random.default_rng(0).standard_normal((64, 33))
                                                          .astype(np.float32)])
     _assert_same(gg, th)
+
+
+def test_gelu_keeps_a_transposed_layout(torch_ref):
+    # large enough to run block by block; the result of a transposed input is transposed too, as in PyTorch
+    x = np.random.default_rng(0).standard_normal((300, 257)).astype(np.float32)
+    gg, th = _both(torch_ref, lambda lib, t: lib.nn.functional.gelu(t.t()), [x])
+    _assert_same(gg, th)
+    y = graphgrad.nn.functional.gelu(graphgrad.tensor(x).t())
+    assert y.is_contiguous() == torch_ref.nn.functional.gelu(torch_ref.tensor(x).t()).is_contiguous() is False
+    assert y.stride() == (1, 257)

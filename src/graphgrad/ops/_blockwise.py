@@ -27,6 +27,11 @@ def blockwise(kernel, *arrays, dtype):
     """
     first = arrays[0]
     several = isinstance(dtype, tuple)
+    if first.ndim > 1 and not first.flags.c_contiguous and first.flags.f_contiguous:
+        # a transposed array: computed on its C-ordered transpose, so the result keeps its layout as NumPy's
+        # ufuncs (and PyTorch's elementwise kernels) keep it
+        res = blockwise(kernel, *[a.T for a in arrays], dtype=dtype)
+        return tuple(r.T for r in res) if several else res.T
     if first.size <= 2 * BLOCK:
         res = kernel(*arrays)
         if several:
