@@ -71,15 +71,6 @@ def erf_np(a):
     return np.copysign(out, x).astype(a.dtype if a.dtype.kind == "f" else np.float64, copy=False)
 
 
-def fastest_erf():
-    """SciPy's ``special.erf`` (a compiled ufunc) when SciPy is installed, else ``erf_np``."""
-    try:
-        from scipy.special import erf
-    except ImportError:  # pragma: no cover - depends on the environment
-        return erf_np
-    return erf
-
-
 # The Chebyshev fit of erfc in Numerical Recipes (Press et al., 2nd ed., section 6.2, "erfcc"): for z >= 0,
 # erfc(z) = t·exp(-z² + P(t)) with t = 1 / (1 + z/2), fractional error below 1.2e-7 everywhere (so the tail,
 # where GELU of a negative input lives, is relatively accurate too). P's coefficients, highest power first:
@@ -117,6 +108,21 @@ _GILES_CENTRAL = (2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-0
 _GILES_TAIL = (-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773,
                -0.0076224613, 0.00943887047, 1.00167406, 2.83297682)
 _TWO_OVER_SQRT_PI = 1.1283791670955126
+
+
+try:  # SciPy's erf is faster than the rational functions above; both are float64-accurate
+    from scipy.special import erf as _scipy_erf
+except ImportError:  # pragma: no cover - depends on the environment
+    _scipy_erf = None
+
+
+def erf_float64_then_cast(a):
+    """erf computed in float64 and rounded once to ``a``'s float dtype (float64 for other inputs), as
+    correctly rounded as ``math.erf`` element by element, without a Python loop."""
+    a = np.asarray(a)
+    x = a.astype(np.float64, copy=False)
+    out = _scipy_erf(x) if _scipy_erf is not None else erf_np(x)
+    return out.astype(a.dtype if a.dtype.kind == "f" else np.float64, copy=False)
 
 
 def erfinv_np(a):

@@ -11,13 +11,13 @@ import numpy as np
 
 from .._dtype import is_float_np
 from ._blockwise import blockwise
-from ._erf import erfc_abs_float32, fastest_erf
+from ._erf import erf_float64_then_cast, erfc_abs_float32
 from ._op import Op, _torch_name, apply, depends_on
 from .comparison import where
 from .shape import cat
+from .unary import erf
 
 # --- activations ----------------------------------------------------------------------------------
-_erf_np = fastest_erf()  # SciPy's when installed; ._erf's vectorised one on a plain install
 
 
 def _sigmoid_np(a):
@@ -46,12 +46,6 @@ def _floating_only(kernel, fwd):
 
 
 _SQRT_2_PI = math.sqrt(2 / math.pi)
-ERF = pointwise("ErfBackward0", lambda a: _erf_np(a).astype(a.dtype, copy=False),
-                lambda x, g: g * (2 / math.sqrt(math.pi)) * (-(x * x)).exp())
-
-
-def erf(x):
-    return apply(ERF, x)
 
 
 def _gelu_np(a, approximate="none"):
@@ -59,7 +53,7 @@ def _gelu_np(a, approximate="none"):
     if approximate == "tanh":
         return 0.5 * a * (1 + np.tanh(_SQRT_2_PI * (a + 0.044715 * a * a * a))), None
     if a.dtype == np.float64:
-        cdf = 0.5 * (1 + _erf_np(a * (1 / math.sqrt(2))))
+        cdf = 0.5 * (1 + erf_float64_then_cast(a * (1 / math.sqrt(2))))
         return a * cdf, cdf
     return blockwise(_gelu_float32, a, dtype=(a.dtype, np.float32))
 

@@ -10,7 +10,7 @@ import numpy as np
 from .._dtype import get_default_dtype, is_float_np
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
-from ._erf import erfinv_np, fastest_erf
+from ._erf import erf_float64_then_cast, erfinv_np
 from ._op import (
     Op,
     _torch_name,
@@ -176,15 +176,8 @@ def _relu_bw_np(n, g):
 relu = _unary("ReluBackward0", lambda a: np.maximum(a, 0, dtype=a.dtype), _relu_bw, save="out", promote=None,
               names=("relu",), inplace=True, inplace_function=True, no_kernel=_RELU_NO_BOOL,
               backward_np=_relu_bw_np)
-_erf_np = fastest_erf()  # (math.erf through np.frompyfunc was a Python call per element)
-
-
-def _erf(a):
-    return np.asarray(_erf_np(a)).astype(a.dtype, copy=False)  # (a 0-d array in gives a NumPy scalar out)
-
-
-erf = _unary("ErfBackward0", _erf, lambda n, g: g * (2 / math.sqrt(math.pi)) * (-_saved(n) * _saved(n)).exp(),
-             names=("erf",), inplace=True)
+erf = _unary("ErfBackward0", erf_float64_then_cast,
+             lambda n, g: g * (2 / math.sqrt(math.pi)) * (-_saved(n) * _saved(n)).exp(), names=("erf",), inplace=True)
 erfinv = _unary("ErfinvBackward0", erfinv_np,
                 lambda n, g: g * (math.sqrt(math.pi) / 2) * (_saved(n) * _saved(n)).exp(), save="out",
                 names=("erfinv",), inplace=True,
