@@ -1,4 +1,4 @@
-"""The runnable examples in the docstrings of the CPU-build APIs, keywords, unique, resize_ and sparse modules."""
+"""The runnable examples in the docstrings of the CPU-build APIs, keywords, unique, resize_, sparse and nn modules."""
 
 import doctest
 import importlib
@@ -11,7 +11,10 @@ MODULES = [
     "graphgrad.ops._keywords", "graphgrad.ops.unique", "graphgrad.ops.resize", "graphgrad.sparse",
     "graphgrad.nn.attention", "graphgrad.multiprocessing", "graphgrad.version", "graphgrad.ops.counting",
     "graphgrad.ops._erf", "graphgrad.backends.cuda", "graphgrad.distributed.collectives", "graphgrad.ops.reduce",
-    "graphgrad.ops.gamma", "graphgrad.utils._pytree", "graphgrad._size",
+    "graphgrad.ops.gamma", "graphgrad.utils._pytree",
+    "graphgrad._core.hooks", "graphgrad._size", "graphgrad.nn.parameter", "graphgrad.nn.module",
+    "graphgrad.nn._module_state", "graphgrad.nn.functional", "graphgrad.nn.functional._conv3d",
+    "graphgrad.nn.functional._attention",
 ]
 
 

@@ -73,3 +73,12 @@ def wrap_dims(dims, ndim):
         dup = next(d for i, d in enumerate(out) if d in out[:i])
         raise RuntimeError(f"dim {dup} appears multiple times in the list of dims")
     return out
+
+
+def size_text(shape):
+    """A shape as PyTorch's error texts print it (always ``torch.Size``: the texts are PyTorch's own).
+
+    >>> size_text((5, 10))
+    'torch.Size([5, 10])'
+    """
+    return f"torch.Size({list(shape)})"

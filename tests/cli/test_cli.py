@@ -278,6 +278,7 @@ def test_bad_data_files(run2, cli, tmp_path):
 
 def test_bad_options(cli):
     assert_one_line_error(cli("train", "--epochs", "0"), 2, "--epochs", "must be at least 1")
+    assert_one_line_error(cli("train", "--shift", "-1"), 2, "--shift", "must be at least 0, not -1")
     assert_one_line_error(cli("train", "--batch-size", "x"), 2, "--batch-size", "invalid int value: 'x'")
     assert_one_line_error(cli("train", "--optimizer", "rmsprop"), 2, "invalid choice: 'rmsprop'")
     assert_one_line_error(cli("train", "--lr", "-1"), 2, "--lr", "must be above 0")

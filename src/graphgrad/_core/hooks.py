@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections import OrderedDict
 
 
 class HookDict(dict):
     """A dict of hooks keyed by handle id (a subclass, so that handles can hold a weak reference to it)."""
 
     __slots__ = ("__weakref__",)
+
+
+class OrderedHookDict(OrderedDict):
+    """An ordered dict of hooks (modules and optimizers call theirs in order, ``prepend`` puts one first).
+
+    Pickled as a plain OrderedDict, as PyTorch's hook dicts are, so that a whole saved module loads with
+    ``weights_only=True`` once its own classes are allowlisted; ``Module.__setstate__`` makes it an
+    OrderedHookDict again.
+    """
+
+    def __reduce__(self):
+        return OrderedDict, (list(self.items()),)
 
 
 class RemovableHandle:
@@ -60,3 +73,19 @@ class RemovableHandle:
 
     def __exit__(self, *exc):
         self.remove()
+
+
+def add_hook(hooks, hook, *, prepend=False, flags=()):
+    """Register ``hook`` in ``hooks`` (last, or first with ``prepend``) and return its handle; each dict in
+    ``flags`` (``with_kwargs`` and the like) marks the hook and forgets it when the handle is removed.
+
+    >>> hooks = OrderedHookDict()
+    >>> first, second = add_hook(hooks, "a"), add_hook(hooks, "b", prepend=True)
+    >>> list(hooks.values())
+    ['b', 'a']
+    """
+    handle = RemovableHandle(hooks, extra_dict=list(flags))
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle

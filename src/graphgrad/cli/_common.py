@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import os
 import signal
 import threading
 
@@ -33,6 +34,16 @@ def need(*modules, purpose):
         listed = ", ".join(names.get(m, m) for m in dict.fromkeys(missing))
         raise CLIError(f"{purpose} needs {listed}, which is not installed: {EXTRA_HINT}", code=3)
     return found[0] if len(found) == 1 else found
+
+
+def existing_file(path, kind):
+    """``path`` as a string, or a CLIError when it does not exist or is a directory (``kind``: what was expected)."""
+    name = os.fspath(path)
+    if not os.path.exists(name):
+        raise CLIError(f"{name}: no such file")
+    if os.path.isdir(name):
+        raise CLIError(f"{name}: is a directory, not {kind}")
+    return name
 
 
 def atomic_write_bytes(path, data: bytes):

@@ -12,7 +12,7 @@ import os
 import graphgrad
 
 from . import models
-from ._common import CLIError, need, sigint_deferred
+from ._common import CLIError, existing_file, need, sigint_deferred
 
 FORMAT = "graphgrad-train/1"
 FILENAME = "checkpoint.safetensors"
@@ -38,11 +38,7 @@ def save(path, model_name, model, optimizer, epoch, meta):
 def read(path):
     """The raw content of a safetensors file, or a CLIError saying why it cannot be read."""
     need("safetensors", purpose="reading checkpoints")
-    name = os.fspath(path)
-    if not os.path.exists(name):
-        raise CLIError(f"{name}: no such file")
-    if os.path.isdir(name):
-        raise CLIError(f"{name}: is a directory, not a checkpoint file")
+    name = existing_file(path, "a checkpoint file")
     try:
         return graphgrad.load(name)
     except PermissionError:

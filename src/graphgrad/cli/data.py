@@ -17,7 +17,7 @@ import numpy as np
 
 import graphgrad as torch
 
-from ._common import CLIError, need
+from ._common import CLIError, existing_file, need
 
 SIDE = 28  # the models' input size: Conv_Classifier's view(-1, 256) needs 28x28
 SPLIT_SEED = 0
@@ -45,11 +45,7 @@ def load_digits():
 
 def load_npz(path):
     """Read arrays ``x`` (N×H×W or N×C×H×W) and ``y`` (N integer labels) from ``path``, checking both."""
-    name = os.fspath(path)
-    if not os.path.exists(name):
-        raise CLIError(f"{name}: no such file")
-    if os.path.isdir(name):
-        raise CLIError(f"{name}: is a directory, not an .npz file")
+    name = existing_file(path, "an .npz file")
     try:
         f = np.load(name, allow_pickle=False)
     except ValueError:  # np.load takes a file it does not recognise for a pickle, and refuses it

@@ -234,3 +234,27 @@ class UninitializedBuffer(UninitializedTensorMixin, Tensor):
 def is_lazy(param):
     """Whether ``param`` is an uninitialised parameter or buffer of a lazy module."""
     return isinstance(param, UninitializedTensorMixin)
+
+
+def zero_grads(tensors, set_to_none=True):
+    """Reset the gradients of ``tensors`` as ``Module.zero_grad`` and ``Optimizer.zero_grad`` do: to None, or
+    (``set_to_none=False``) to zeros in place, detached from any graph that made them.
+
+    >>> import graphgrad
+    >>> w = graphgrad.ones(2, requires_grad=True)
+    >>> w.sum().backward()
+    >>> zero_grads([w], set_to_none=False)
+    >>> w.grad
+    tensor([0., 0.])
+    """
+    for t in tensors:
+        if t.grad is None:
+            continue
+        if set_to_none:
+            t.grad = None
+        else:
+            if t.grad.grad_fn is not None:
+                t.grad.detach_()
+            else:
+                t.grad.requires_grad_(False)
+            t.grad.zero_()

@@ -22,10 +22,11 @@ from collections import defaultdict
 from itertools import chain
 
 from .. import _factories
+from .._core.hooks import OrderedHookDict, add_hook
 from .._dtype import float32, float64, get_default_dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad, set_grad_enabled
-from ..nn.module import RemovableHandle, _Hooks
+from ..nn.parameter import zero_grads
 from . import _stranded
 
 
@@ -110,23 +111,19 @@ def _closure_loss(closure):
 
 
 # Hooks around every optimizer's step (``register_optimizer_step_pre_hook`` / ``_post_hook``).
-_global_optimizer_pre_hooks = _Hooks()
-_global_optimizer_post_hooks = _Hooks()
+_global_optimizer_pre_hooks = OrderedHookDict()
+_global_optimizer_post_hooks = OrderedHookDict()
 
 
 def register_optimizer_step_pre_hook(hook):
     """Run ``hook(optimizer, args, kwargs)`` before every optimizer's ``step``; it may return new
     ``(args, kwargs)``. Returns a handle whose ``remove()`` unregisters it."""
-    handle = RemovableHandle(_global_optimizer_pre_hooks)
-    _global_optimizer_pre_hooks[handle.id] = hook
-    return handle
+    return add_hook(_global_optimizer_pre_hooks, hook)
 
 
 def register_optimizer_step_post_hook(hook):
     """Run ``hook(optimizer, args, kwargs)`` after every optimizer's ``step``."""
-    handle = RemovableHandle(_global_optimizer_post_hooks)
-    _global_optimizer_post_hooks[handle.id] = hook
-    return handle
+    return add_hook(_global_optimizer_post_hooks, hook)
 
 
 def _with_step_hooks(step):
@@ -180,7 +177,7 @@ class Optimizer:
 
     def __init__(self, params, defaults):
         for name in _HOOK_DICTS:
-            setattr(self, name, _Hooks())
+            setattr(self, name, OrderedHookDict())
         self.defaults = defaults
         if isinstance(params, Tensor):
             raise TypeError(
@@ -210,7 +207,7 @@ class Optimizer:
         self.__dict__.update(state)
         for name in _HOOK_DICTS:
             if name not in self.__dict__:  # unpickled: hooks are not saved
-                setattr(self, name, _Hooks())
+                setattr(self, name, OrderedHookDict())
         self.defaults.setdefault("differentiable", False)
         for group in self.param_groups:
             for key, default in self._group_defaults_on_load.items():
@@ -294,53 +291,34 @@ class Optimizer:
         self.param_groups.append(param_group)
 
     # --- hooks ------------------------------------------------------------------------------------
-    @staticmethod
-    def _register(hooks_dict, hook, prepend=False):
-        handle = RemovableHandle(hooks_dict)
-        hooks_dict[handle.id] = hook
-        if prepend:
-            hooks_dict.move_to_end(handle.id, last=False)
-        return handle
-
     def register_step_pre_hook(self, hook):
         """``hook(optimizer, args, kwargs)`` before this optimizer's ``step``; may return new (args, kwargs)."""
-        return self._register(self._optimizer_step_pre_hooks, hook)
+        return add_hook(self._optimizer_step_pre_hooks, hook)
 
     def register_step_post_hook(self, hook):
         """``hook(optimizer, args, kwargs)`` after this optimizer's ``step``."""
-        return self._register(self._optimizer_step_post_hooks, hook)
+        return add_hook(self._optimizer_step_post_hooks, hook)
 
     def register_state_dict_pre_hook(self, hook, prepend=False):
         """``hook(optimizer)`` before ``state_dict()`` builds the dict."""
-        return self._register(self._optimizer_state_dict_pre_hooks, hook, prepend)
+        return add_hook(self._optimizer_state_dict_pre_hooks, hook, prepend=prepend)
 
     def register_state_dict_post_hook(self, hook, prepend=False):
         """``hook(optimizer, state_dict)`` after; a returned dict replaces it."""
-        return self._register(self._optimizer_state_dict_post_hooks, hook, prepend)
+        return add_hook(self._optimizer_state_dict_post_hooks, hook, prepend=prepend)
 
     def register_load_state_dict_pre_hook(self, hook, prepend=False):
         """``hook(optimizer, state_dict)`` before loading; a returned dict is loaded instead."""
-        return self._register(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+        return add_hook(self._optimizer_load_state_dict_pre_hooks, hook, prepend=prepend)
 
     def register_load_state_dict_post_hook(self, hook, prepend=False):
         """``hook(optimizer)`` after loading."""
-        return self._register(self._optimizer_load_state_dict_post_hooks, hook, prepend)
+        return add_hook(self._optimizer_load_state_dict_post_hooks, hook, prepend=prepend)
 
     # --- gradients and steps ----------------------------------------------------------------------
     def zero_grad(self, set_to_none=True):
         """Reset the gradients of all optimized tensors (to None by default, as PyTorch 2 does)."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    if p.grad.grad_fn is not None:
-                        p.grad.detach_()
-                    else:
-                        p.grad.requires_grad_(False)
-                    p.grad.zero_()
+        zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def step(self, closure=None):
         """Perform a single optimization step; returns the closure's loss when a closure is given."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from ..._size import size_text
 from ...ops.shape import cat
 from .. import functional as F
 from ..init import constant_, xavier_normal_, xavier_uniform_
@@ -136,12 +137,12 @@ class MultiheadAttention(Module):
             src = key.shape[0]
             if attn_mask.dim() == 2:
                 if tuple(attn_mask.shape) != (tgt_len, src):
-                    raise RuntimeError(f"The shape of the 2D attn_mask is {_size(attn_mask.shape)}, but should be "
+                    raise RuntimeError(f"The shape of the 2D attn_mask is {size_text(attn_mask.shape)}, but should be "
                                        f"{(tgt_len, src)}.")
                 attn_mask = attn_mask.unsqueeze(0)
             elif attn_mask.dim() == 3:
                 if tuple(attn_mask.shape) != (bsz * H, tgt_len, src):
-                    raise RuntimeError(f"The shape of the 3D attn_mask is {_size(attn_mask.shape)}, but should be "
+                    raise RuntimeError(f"The shape of the 3D attn_mask is {size_text(attn_mask.shape)}, but should be "
                                        f"{(bsz * H, tgt_len, src)}.")
             else:
                 raise RuntimeError(f"attn_mask's dimension {attn_mask.dim()} is not supported")
@@ -168,7 +169,7 @@ class MultiheadAttention(Module):
         if key_padding_mask is not None:
             if tuple(key_padding_mask.shape) != (bsz, src_len):
                 raise AssertionError(f"expecting key_padding_mask shape of {(bsz, src_len)}, but got "
-                                     f"{_size(key_padding_mask.shape)}")
+                                     f"{size_text(key_padding_mask.shape)}")
             kpm = key_padding_mask.reshape(bsz, 1, 1, src_len).expand(-1, H, -1, -1).reshape(bsz * H, 1, src_len)
             attn_mask = kpm if attn_mask is None else attn_mask + kpm
 
@@ -194,7 +195,3 @@ class MultiheadAttention(Module):
         elif self.batch_first:
             out = out.transpose(1, 0)
         return out, weights
-
-
-def _size(shape):
-    return f"torch.Size({list(shape)})"

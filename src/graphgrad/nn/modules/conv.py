@@ -3,14 +3,12 @@ which read ``in_channels`` from the first input."""
 
 from __future__ import annotations
 
-import math
-
+from ..._size import size_text
 from .. import functional as F
-from .. import init
-from ..module import Module, _size_str
+from ..module import Module
 from ..parameter import Parameter, UninitializedParameter
 from .lazy import LazyModuleMixin
-from .utils import _empty, _pair, _reverse_repeat_tuple, _single, _triple
+from .utils import _empty, _pair, _reset_kaiming_uniform, _reverse_repeat_tuple, _single, _triple
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "LazyConv1d",
            "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d"]
@@ -68,18 +66,11 @@ class _ConvNd(Module):
         else:
             shape = (out_channels, in_channels // groups, *kernel_size)
         self.weight = Parameter(_empty(shape, dtype, device))
-        if bias:
-            self.bias = Parameter(_empty(out_channels, dtype, device))
-        else:
-            self.register_parameter("bias", None)
+        self.register_parameter("bias", Parameter(_empty(out_channels, dtype, device)) if bias else None)
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        _reset_kaiming_uniform(self.weight, self.bias)
 
     def extra_repr(self):
         s = "{in_channels}, {out_channels}, kernel_size={kernel_size}, stride={stride}"
@@ -113,7 +104,18 @@ class _ConvNd(Module):
         return self._conv_forward(input, self.weight, self.bias)
 
 
-class Conv1d(_ConvNd):
+class _ConvXd(_ConvNd):
+    """Conv1d/2d/3d's constructor; the class's ``_expand`` (_single, _pair, _triple) makes each int a tuple."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                 bias=True, padding_mode="zeros", device=None, dtype=None):
+        expand = self._expand
+        super().__init__(in_channels, out_channels, expand(kernel_size), expand(stride),
+                         padding if isinstance(padding, str) else expand(padding), expand(dilation), False,
+                         expand(0), groups, bias, padding_mode, device, dtype)
+
+
+class Conv1d(_ConvXd):
     """1-D convolution over (N, C_in, L): weight (C_out, C_in/groups, k).
 
     >>> import graphgrad, graphgrad.nn as nn
@@ -122,15 +124,10 @@ class Conv1d(_ConvNd):
     """
 
     _conv_name = "conv1d"
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                 bias=True, padding_mode="zeros", device=None, dtype=None):
-        super().__init__(in_channels, out_channels, _single(kernel_size), _single(stride),
-                         padding if isinstance(padding, str) else _single(padding), _single(dilation), False,
-                         _single(0), groups, bias, padding_mode, device, dtype)
+    _expand = staticmethod(_single)
 
 
-class Conv2d(_ConvNd):
+class Conv2d(_ConvXd):
     """2-D convolution over (N, C_in, H, W): weight (C_out, C_in/groups, kH, kW).
 
     >>> import graphgrad, graphgrad.nn as nn
@@ -139,15 +136,10 @@ class Conv2d(_ConvNd):
     """
 
     _conv_name = "conv2d"
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                 bias=True, padding_mode="zeros", device=None, dtype=None):
-        super().__init__(in_channels, out_channels, _pair(kernel_size), _pair(stride),
-                         padding if isinstance(padding, str) else _pair(padding), _pair(dilation), False,
-                         _pair(0), groups, bias, padding_mode, device, dtype)
+    _expand = staticmethod(_pair)
 
 
-class Conv3d(_ConvNd):
+class Conv3d(_ConvXd):
     """3-D convolution over (N, C_in, D, H, W): weight (C_out, C_in/groups, kD, kH, kW).
 
     >>> import graphgrad, graphgrad.nn as nn
@@ -156,12 +148,7 @@ class Conv3d(_ConvNd):
     """
 
     _conv_name = "conv3d"
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                 bias=True, padding_mode="zeros", device=None, dtype=None):
-        super().__init__(in_channels, out_channels, _triple(kernel_size), _triple(stride),
-                         padding if isinstance(padding, str) else _triple(padding), _triple(dilation), False,
-                         _triple(0), groups, bias, padding_mode, device, dtype)
+    _expand = staticmethod(_triple)
 
 
 class _ConvTransposeNd(_ConvNd):
@@ -196,7 +183,7 @@ class _ConvTransposeNd(_ConvNd):
             if size < lo or size > hi:
                 raise ValueError(
                     f"requested an output size of {output_size}, but valid sizes range from {min_sizes} to "
-                    f"{max_sizes} (for an input of {_size_str(input.size()[2:])})"
+                    f"{max_sizes} (for an input of {size_text(input.size()[2:])})"
                 )
         return [output_size[d] - min_sizes[d] for d in range(num_spatial_dims)]
 
@@ -207,19 +194,24 @@ class _ConvTransposeNd(_ConvNd):
                           self.dilation)
 
 
-class ConvTranspose1d(_ConvTransposeNd):
-    """The gradient of Conv1d with respect to its input, as a layer: weight (C_in, C_out/groups, k)."""
-
-    _conv_name = "conv_transpose1d"
+class _ConvTransposeXd(_ConvTransposeNd):
+    """ConvTranspose1d/2d/3d's constructor; ``_expand`` as in _ConvXd."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
                  bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
-        super().__init__(in_channels, out_channels, _single(kernel_size), _single(stride), _single(padding),
-                         _single(dilation), True, _single(output_padding), groups, bias, padding_mode, device,
-                         dtype)
+        expand = self._expand
+        super().__init__(in_channels, out_channels, expand(kernel_size), expand(stride), expand(padding),
+                         expand(dilation), True, expand(output_padding), groups, bias, padding_mode, device, dtype)
 
 
-class ConvTranspose2d(_ConvTransposeNd):
+class ConvTranspose1d(_ConvTransposeXd):
+    """The gradient of Conv1d with respect to its input, as a layer: weight (C_in, C_out/groups, k)."""
+
+    _conv_name = "conv_transpose1d"
+    _expand = staticmethod(_single)
+
+
+class ConvTranspose2d(_ConvTransposeXd):
     """The gradient of Conv2d with respect to its input, as a layer: weight (C_in, C_out/groups, kH, kW).
 
     >>> import graphgrad, graphgrad.nn as nn
@@ -228,14 +220,10 @@ class ConvTranspose2d(_ConvTransposeNd):
     """
 
     _conv_name = "conv_transpose2d"
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
-                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
-        super().__init__(in_channels, out_channels, _pair(kernel_size), _pair(stride), _pair(padding),
-                         _pair(dilation), True, _pair(output_padding), groups, bias, padding_mode, device, dtype)
+    _expand = staticmethod(_pair)
 
 
-class ConvTranspose3d(_ConvTransposeNd):
+class ConvTranspose3d(_ConvTransposeXd):
     """The gradient of Conv3d with respect to its input, as a layer: weight (C_in, C_out/groups, kD, kH, kW).
 
     >>> import graphgrad, graphgrad.nn as nn
@@ -244,12 +232,7 @@ class ConvTranspose3d(_ConvTransposeNd):
     """
 
     _conv_name = "conv_transpose3d"
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
-                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
-        super().__init__(in_channels, out_channels, _triple(kernel_size), _triple(stride), _triple(padding),
-                         _triple(dilation), True, _triple(output_padding), groups, bias, padding_mode, device,
-                         dtype)
+    _expand = staticmethod(_triple)
 
 
 class _LazyConvXdMixin(LazyModuleMixin):
@@ -291,7 +274,7 @@ class _LazyConvXdMixin(LazyModuleMixin):
         unbatched = self._get_num_spatial_dims() + 1
         if input.dim() not in (unbatched, unbatched + 1):
             raise RuntimeError(f"Expected {unbatched}D (unbatched) or {unbatched + 1}D (batched) input to "
-                               f"{self.__class__.__name__}, but got input of size: {_size_str(input.shape)}")
+                               f"{self.__class__.__name__}, but got input of size: {size_text(input.shape)}")
         return input.shape[1] if input.dim() == unbatched + 1 else input.shape[0]
 
 

@@ -7,9 +7,8 @@ tensor(2.)
 
 from __future__ import annotations
 
-import warnings
-
 from .. import functional as F
+from ..functional._loss import _legacy_reduction
 from ..module import Module
 
 __all__ = ["L1Loss", "NLLLoss", "KLDivLoss", "MSELoss", "BCELoss", "BCEWithLogitsLoss", "SmoothL1Loss",
@@ -18,23 +17,10 @@ __all__ = ["L1Loss", "NLLLoss", "KLDivLoss", "MSELoss", "BCELoss", "BCEWithLogit
            "MultiLabelSoftMarginLoss"]
 
 
-def _legacy_reduction(size_average, reduce):
-    """The ``reduction`` string that the pre-1.0 ``size_average``/``reduce`` flags mean (with a warning)."""
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    ret = "mean" if (size_average and reduce) else ("sum" if reduce else "none")
-    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{ret}' instead.",
-                  stacklevel=3)
-    return ret
-
-
 class _Loss(Module):
     def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
-        if size_average is not None or reduce is not None:
-            self.reduction = _legacy_reduction(size_average, reduce)
-        else:
-            self.reduction = reduction
+        self.reduction = _legacy_reduction(size_average, reduce, reduction)
 
 
 class _WeightedLoss(_Loss):

@@ -1,8 +1,10 @@
-"""Small helpers shared by the layers: PyTorch's ``_pair``/``_single`` and the factory for new weights."""
+"""Small helpers shared by the layers: PyTorch's ``_pair``/``_single``, the factory for new weights, and the
+weight/bias that Linear and the convolutions create and initialise alike."""
 
 from __future__ import annotations
 
 import collections.abc
+import math
 from itertools import repeat
 
 import numpy as np
@@ -10,6 +12,8 @@ import numpy as np
 from ... import _dtype
 from ..._device import check_device
 from ..._tensor import Tensor
+from .. import init
+from ..parameter import Parameter
 
 
 def _ntuple(n, name="parse"):
@@ -47,3 +51,19 @@ def _fill(shape, value, dtype=None, device=None):
     t = _empty(shape, dtype, device)
     t._data[...] = value
     return t
+
+
+def _add_weight_and_bias(module, weight_shape, bias, dtype=None, device=None):
+    """A new ``weight`` Parameter of ``weight_shape`` and a ``bias`` of its first dimension (None without ``bias``)."""
+    module.weight = Parameter(_empty(weight_shape, dtype, device))
+    module.register_parameter("bias", Parameter(_empty(weight_shape[0], dtype, device)) if bias else None)
+
+
+def _reset_kaiming_uniform(weight, bias):
+    """PyTorch's start for Linear and the convolutions: kaiming_uniform_(a=sqrt(5)) for the weight, the bias
+    uniform in +-1/sqrt(fan_in)."""
+    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = init._calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        init.uniform_(bias, -bound, bound)

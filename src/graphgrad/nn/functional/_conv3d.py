@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._tensor import Tensor
-from ..ops.shape import cat
-from . import functional as F  # (functional imports this module at its end, once its helpers exist)
-
-__all__ = ["conv3d", "conv_transpose3d"]
+from ..._tensor import Tensor
+from ...ops.shape import cat
+from ._conv import _conv_args, _conv_transpose_args, conv2d, conv_transpose2d
+from ._resampling import pad
 
 
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -26,9 +25,9 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     >>> y.shape, y[0, 0, 1, 1, 1].item()
     (graphgrad.Size([1, 2, 3, 4, 4]), 27.0)
     """
-    x, stride, dilation, pads = F._conv_args("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
+    x, stride, dilation, pads = _conv_args("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
     if any(p for pair in pads for p in pair):
-        x = F.pad(x, [p for pair in reversed(pads) for p in pair])
+        x = pad(x, [p for pair in reversed(pads) for p in pair])
     n, c, depth, h, w = x.shape
     kernel_depth = weight.shape[2]
     out_depth = (depth - dilation[0] * (kernel_depth - 1) - 1) // stride[0] + 1
@@ -37,7 +36,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         start = i * dilation[0]
         slices = x[:, :, start:start + (out_depth - 1) * stride[0] + 1:stride[0]]  # (N, C, D_out, H, W)
         slices = slices.transpose(1, 2).reshape(n * out_depth, c, h, w)
-        part = F.conv2d(slices, weight[:, :, i], None, stride[1:], 0, dilation[1:], groups)
+        part = conv2d(slices, weight[:, :, i], None, stride[1:], 0, dilation[1:], groups)
         out = part if out is None else out + part
     out = out.reshape((n, out_depth) + tuple(out.shape[1:])).transpose(1, 2)
     if bias is not None:
@@ -53,7 +52,7 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
     >>> F.conv_transpose3d(graphgrad.ones(1, 2, 2, 3, 3), graphgrad.ones(2, 4, 3, 3, 3), stride=2).shape
     graphgrad.Size([1, 4, 5, 7, 7])
     """
-    x, stride, dilation, pad, out_pad, out_size = F._conv_transpose_args(
+    x, stride, dilation, crop, out_pad, out_size = _conv_transpose_args(
         "conv_transpose3d", 3, input, weight, bias, stride, padding, output_padding, groups, dilation)
     n, c, depth, h, w = x.shape
     slices = x.transpose(1, 2).reshape(n * depth, c, h, w)
@@ -62,7 +61,7 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
     full = spread + dilation[0] * (kernel_depth - 1) + out_pad[0]  # the output depth before cropping padding
     out = None
     for i in range(kernel_depth):
-        part = F.conv_transpose2d(slices, weight[:, :, i], None, stride[1:], pad[1:], out_pad[1:], groups,
+        part = conv_transpose2d(slices, weight[:, :, i], None, stride[1:], crop[1:], out_pad[1:], groups,
                                   dilation[1:])
         part = part.reshape((n, depth) + tuple(part.shape[1:]))  # (N, D_in, C_out, H_out, W_out)
         if stride[0] > 1:  # stride - 1 zero slices after each input depth
@@ -71,9 +70,9 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
             part = cat([part.unsqueeze(2), gaps], 2).reshape((n, depth * stride[0]) + tuple(part.shape[2:]))
             part = part[:, :spread]
         before = i * dilation[0]
-        part = F.pad(part, (0, 0, 0, 0, 0, 0, before, full - spread - before))
+        part = pad(part, (0, 0, 0, 0, 0, 0, before, full - spread - before))
         out = part if out is None else out + part
-    out = out[:, pad[0]:pad[0] + out_size[0]].transpose(1, 2)
+    out = out[:, crop[0]:crop[0] + out_size[0]].transpose(1, 2)
     if bias is not None:
         out = out + bias.reshape(1, -1, 1, 1, 1)
     return out if input.dim() == 5 else out.squeeze(0)

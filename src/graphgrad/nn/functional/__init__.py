@@ -1,0 +1,119 @@
+"""graphgrad.nn.functional: PyTorch's ``torch.nn.functional`` on graphgrad tensors.
+
+Same signatures, defaults, output dtypes, grad_fn names (where practical) and error texts as PyTorch.
+Convolution, pooling, normalisation, the losses and most activations are primitives of the op modules
+``conv``, ``pooling``, ``normalization``, ``activation`` and ``loss`` (vectorised NumPy forwards, derivatives in
+graphgrad ops); the rest is composed from ordinary differentiable ops, so gradients of any order work everywhere.
+
+Each family has its own module (``_activation``, ``_conv``/``_conv3d``, ``_pooling``, ``_normalization``,
+``_dropout``, ``_loss``, ``_distance``, ``_linear``, ``_embedding``, ``_resampling``, ``_attention``);
+this package publishes their functions under PyTorch's names.
+
+>>> import graphgrad
+>>> import graphgrad.nn.functional as F
+>>> x = graphgrad.tensor([[1.0, 2.0, 3.0]], requires_grad=True)
+>>> loss = F.cross_entropy(x, graphgrad.tensor([2]))
+>>> loss.grad_fn.name()
+'NllLossBackward0'
+"""
+
+from ..._tensor import Tensor  # as torch.nn.functional.Tensor
+from ._activation import (
+    celu,
+    elu,
+    elu_,
+    gelu,
+    glu,
+    gumbel_softmax,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    hardtanh_,
+    leaky_relu,
+    leaky_relu_,
+    log_softmax,
+    logsigmoid,
+    mish,
+    prelu,
+    relu,
+    relu6,
+    relu_,
+    selu,
+    sigmoid,
+    silu,
+    softmax,
+    softmin,
+    softplus,
+    softshrink,
+    softsign,
+    tanh,
+    tanhshrink,
+    threshold,
+    threshold_,
+)
+from ._attention import _canonical_mask, _none_or_dtype, scaled_dot_product_attention
+from ._conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from ._conv3d import conv3d, conv_transpose3d
+from ._distance import cosine_similarity, pairwise_distance
+from ._dropout import alpha_dropout, dropout, dropout1d, dropout2d, dropout3d, feature_alpha_dropout
+from ._embedding import embedding, one_hot
+from ._linear import bilinear, linear
+from ._loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cosine_embedding_loss,
+    cross_entropy,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    margin_ranking_loss,
+    mse_loss,
+    multilabel_soft_margin_loss,
+    nll_loss,
+    poisson_nll_loss,
+    smooth_l1_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+)
+from ._normalization import batch_norm, group_norm, instance_norm, layer_norm, local_response_norm, normalize, rms_norm
+from ._pooling import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)
+from ._resampling import (
+    fold,
+    interpolate,
+    pad,
+    pixel_shuffle,
+    pixel_unshuffle,
+    unfold,
+    upsample,
+    upsample_bilinear,
+    upsample_nearest,
+)
+
+__all__ = [
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "alpha_dropout",
+    "avg_pool1d", "avg_pool2d", "batch_norm", "bilinear", "binary_cross_entropy", "conv3d", "conv_transpose3d",
+    "binary_cross_entropy_with_logits", "celu", "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d",
+    "cosine_embedding_loss", "cosine_similarity", "cross_entropy", "dropout", "dropout1d", "dropout2d", "dropout3d",
+    "elu", "embedding", "feature_alpha_dropout", "gaussian_nll_loss", "gelu", "glu", "group_norm", "hardshrink",
+    "hardsigmoid", "hardswish", "hardtanh", "hardtanh_", "hinge_embedding_loss", "huber_loss", "interpolate",
+    "kl_div", "l1_loss", "layer_norm", "leaky_relu", "leaky_relu_", "linear", "log_softmax", "logsigmoid",
+    "margin_ranking_loss", "max_pool1d", "max_pool2d", "mish", "mse_loss", "multilabel_soft_margin_loss",
+    "nll_loss", "normalize", "one_hot", "pad", "pairwise_distance", "pixel_shuffle", "pixel_unshuffle",
+    "poisson_nll_loss", "prelu", "relu", "relu6", "relu_", "elu_", "selu", "sigmoid", "silu", "smooth_l1_loss",
+    "soft_margin_loss", "softmax", "softmin", "softplus", "softshrink", "softsign", "tanh", "tanhshrink",
+    "threshold", "threshold_", "triplet_margin_loss", "upsample", "upsample_bilinear", "upsample_nearest",
+    "unfold", "fold", "scaled_dot_product_attention", "rms_norm", "gumbel_softmax", "instance_norm",
+    "local_response_norm",
+]

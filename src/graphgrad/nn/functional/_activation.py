@@ -1,0 +1,203 @@
+"""Activations, the softmax family and gumbel_softmax."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+import graphgrad
+
+from ..._tensor import Tensor
+from ...ops import activation as activation_ops
+from ...ops._op import apply, apply_inplace
+from ._common import _const
+
+
+# --- activations ----------------------------------------------------------------------------------
+def _act(op, input, inplace=False, **kw):
+    return apply_inplace(op, input, **kw) if inplace else apply(op, input, **kw)
+
+
+def relu(input, inplace=False):
+    """``max(x, 0)`` (ReluBackward0)."""
+    return input.relu_() if inplace else graphgrad.relu(input)
+
+
+def relu_(input):
+    return input.relu_()
+
+
+def relu6(input, inplace=False):
+    """``min(max(x, 0), 6)`` (HardtanhBackward0, as PyTorch records it)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    if isinstance(input, Tensor) and input._data.dtype == np.bool_:
+        raise RuntimeError("Bool inputs not supported for hardtanh")
+    return _act(activation_ops.HARDTANH, input, inplace, min_val=min_val, max_val=max_val)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    return hardtanh(input, min_val, max_val, True)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    if not isinstance(negative_slope, (int, float, np.number, Tensor)):
+        raise TypeError(f"leaky_relu(): argument 'negative_slope' (position 2) must be Number, not "
+                        f"{type(negative_slope).__name__}")
+    return _act(activation_ops.LEAKY_RELU, input, inplace, negative_slope=negative_slope)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    return leaky_relu(input, negative_slope, True)
+
+
+def prelu(input, weight):
+    """``max(0, x) + weight * min(0, x)`` with one weight per channel (dim 1) or a single one."""
+    c = input._data.shape[1] if input._data.ndim >= 2 else 1
+    if weight._data.size != 1 and weight._data.size != c:
+        raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+                           f"{weight._data.size} and channel size = {c}.")
+    if weight._data.size == 1 or input._data.ndim < 2:
+        shape = (1,) * input._data.ndim if input._data.ndim else ()
+    else:
+        shape = (1, c) + (1,) * (input._data.ndim - 2)
+    return apply(activation_ops.PRELU, input, weight, channel_shape=shape)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    return _act(activation_ops.ELU, input, inplace, alpha=alpha, scale=1.0, input_scale=1.0)
+
+
+def elu_(input, alpha=1.0):
+    return elu(input, alpha, True)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input, inplace=False):
+    return _act(activation_ops.ELU, input, inplace, alpha=_SELU_ALPHA, scale=_SELU_SCALE, input_scale=1.0)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError")
+    return _act(activation_ops.CELU, input, inplace, alpha=alpha, scale=1.0, input_scale=1.0 / alpha)
+
+
+def gelu(input, approximate="none"):
+    """``x * Phi(x)``, or its tanh approximation with ``approximate='tanh'``."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    return apply(activation_ops.GELU, input, approximate=approximate)
+
+
+def silu(input, inplace=False):
+    return _act(activation_ops.SILU, input, inplace)
+
+
+def mish(input, inplace=False):
+    return _act(activation_ops.MISH, input, inplace)
+
+
+def sigmoid(input):
+    return graphgrad.sigmoid(input)
+
+
+def tanh(input):
+    return graphgrad.tanh(input)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """``log(1 + exp(beta * x)) / beta``, linear above ``threshold``."""
+    return apply(activation_ops.SOFTPLUS, input, beta=beta, threshold=threshold)
+
+
+def logsigmoid(input):
+    return apply(activation_ops.LOG_SIGMOID, input)
+
+
+def hardsigmoid(input, inplace=False):
+    return _act(activation_ops.HARDSIGMOID, input, inplace)
+
+
+def hardswish(input, inplace=False):
+    return _act(activation_ops.HARDSWISH, input, inplace)
+
+
+def threshold(input, threshold, value, inplace=False):
+    """``x`` where ``x > threshold``, else ``value``."""
+    return _act(activation_ops.THRESHOLD, input, inplace, threshold=threshold, value=value)
+
+
+def threshold_(input, threshold, value):
+    return _act(activation_ops.THRESHOLD, input, True, threshold=threshold, value=value)
+
+
+def softshrink(input, lambd=0.5):
+    return apply(activation_ops.SOFTSHRINK, input, lambd=lambd)
+
+
+def hardshrink(input, lambd=0.5):
+    return apply(activation_ops.HARDSHRINK, input, lambd=lambd)
+
+
+def softsign(input):
+    return input / (input.abs() + 1)
+
+
+def tanhshrink(input):
+    return input - input.tanh()
+
+
+def glu(input, dim=-1):
+    """``a * sigmoid(b)`` for the two halves ``a, b`` of ``input`` along ``dim``."""
+    if input._data.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    d = dim % input._data.ndim
+    if input._data.shape[d] % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {input._data.shape[d]}")
+    return apply(activation_ops.GLU, input, dim=d)
+
+
+def _implicit_dim(name, input, dim, stacklevel):
+    if dim is None:
+        warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
+                      "as an argument.", stacklevel=stacklevel)
+        dim = 0 if input.dim() in (0, 1, 3) else 1  # PyTorch's legacy implicit choice
+    return dim
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """``exp(x) / sum(exp(x))`` along ``dim`` (SoftmaxBackward0)."""
+    return graphgrad.softmax(input, _implicit_dim("softmax", input, dim, _stacklevel), dtype=dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """``x - logsumexp(x)`` along ``dim`` (LogSoftmaxBackward0)."""
+    return graphgrad.log_softmax(input, _implicit_dim("log_softmax", input, dim, _stacklevel), dtype=dtype)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    return graphgrad.softmax(-input, _implicit_dim("softmin", input, dim, _stacklevel), dtype=dtype)
+
+
+
+def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
+    """Samples from the Gumbel-softmax distribution; ``hard`` gives one-hot samples with soft gradients."""
+    # as PyTorch: -empty_like(logits).exponential_().log()
+    gumbels = _const(-np.log(graphgrad.empty_like(logits.detach()).exponential_()._data))
+    y_soft = graphgrad.softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return y_soft
+    d = dim % logits._data.ndim
+    hard_np = (np.arange(logits._data.shape[d]).reshape((-1,) + (1,) * (logits._data.ndim - d - 1)) ==
+               np.expand_dims(y_soft._data.argmax(d), d)).astype(logits._data.dtype)
+    return _const(hard_np) - y_soft.detach() + y_soft
+

@@ -1,0 +1,26 @@
+"""Small helpers shared by the nn.functional families (argument tuples, PyTorch's names in error texts)."""
+
+from __future__ import annotations
+
+from ..._tensor import Tensor
+
+
+def _const(arr):
+    return Tensor._make(arr, False, None)
+
+
+def _ntuple(v, n, name="value"):
+    if isinstance(v, (list, tuple)):
+        if len(v) == 1 and n > 1:
+            return tuple(int(v[0]) for _ in range(n))
+        return tuple(int(i) for i in v)
+    return (int(v),) * n
+
+
+def _shape(t):
+    return list(t._data.shape)
+
+
+def _torch_dtype_name(t):
+    return {"float32": "float", "float64": "double", "float16": "half"}.get(t._data.dtype.name, t._data.dtype.name)
+

@@ -1,0 +1,187 @@
+"""batch, instance, layer, group, RMS and local-response normalisation; ``normalize``."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ..._size import size_text
+from ...autograd.grad_mode import no_grad
+from ...ops import normalization as norm_ops
+from ._common import _shape
+from ._pooling import avg_pool2d
+from ._resampling import pad
+
+
+# --- normalisation --------------------------------------------------------------------------------
+def _bump(t):
+    t._bump_version()
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
+               eps=1e-05):
+    """Batch normalisation over all axes but 1 (NativeBatchNormBackward0).
+
+    In training, the batch statistics normalise and the running ones are updated in place:
+    ``running = (1 - momentum) * running + momentum * batch`` (the variance unbiased).
+    """
+    x = input
+    if x._data.ndim < 2:
+        raise ValueError(f"expected 2D or 3D input (got {x._data.ndim}D input)")
+    c = x._data.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                    ("bias", bias)):
+        if t is not None and t._data.size != c:
+            raise RuntimeError(f"{name} should contain {c} elements not {t._data.size}")
+    if training:
+        n = x._data.size // c
+        if n <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                             f"{size_text(x._data.shape)}")
+    elif running_mean is None or running_var is None:
+        raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+    axes = (0,) + tuple(range(2, x._data.ndim))
+    affine = (1, c) + (1,) * (x._data.ndim - 2)
+    if training:
+        mean, var = norm_ops._moments(x._data, axes)
+        stats = (mean, 1.0 / np.sqrt(var + eps))
+        if running_mean is not None and momentum is not None:
+            with no_grad():
+                rm = running_mean._data
+                rm[...] = ((1 - momentum) * rm + momentum * mean.reshape(-1)).astype(rm.dtype)
+                _bump(running_mean)
+        if running_var is not None and momentum is not None:
+            with no_grad():
+                rv = running_var._data
+                unbiased = var.reshape(-1) * (n / (n - 1))
+                rv[...] = ((1 - momentum) * rv + momentum * unbiased).astype(rv.dtype)
+                _bump(running_var)
+        fixed = False
+    else:
+        rm = running_mean._data.astype(np.float64).reshape(affine)
+        rv = running_var._data.astype(np.float64).reshape(affine)
+        stats = (rm, 1.0 / np.sqrt(rv + eps))
+        fixed = True
+    return norm_ops.normalize_op(norm_ops.BATCH_NORM, x, weight, bias, stat_shape=x._data.shape, axes=axes,
+                            affine_shape=affine, eps=eps, stats=stats if fixed else None,
+                            **({} if fixed else {"precomputed": stats}))
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-05):
+    """Normalisation of each sample's channels over their spatial axes (group norm with one channel per group).
+
+    With ``use_input_stats`` the running statistics (if given) move towards the batch average of the
+    per-instance mean and unbiased variance; without, they normalise, as batch_norm's eval mode does.
+    """
+    if not use_input_stats:
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    shape = input._data.shape
+    spatial = int(np.prod(shape[2:]))
+    if spatial == 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size {size_text(shape)}")
+    n, c = shape[:2]
+    per_channel = (1, c) + (1,) * (len(shape) - 2)
+    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and t._data.size != c:
+            raise RuntimeError(f"{name} should contain {n * c} elements not {t._data.size * n}")
+    axes = tuple(range(2, len(shape)))
+    with no_grad():
+        if running_mean is not None:
+            rm = running_mean._data
+            batch_mean = input._data.mean(axes).mean(0)
+            rm[...] = ((1 - momentum) * rm + momentum * batch_mean).astype(rm.dtype)
+            _bump(running_mean)
+        if running_var is not None:
+            rv = running_var._data
+            batch_var = input._data.var(axes, ddof=1).mean(0)
+            rv[...] = ((1 - momentum) * rv + momentum * batch_var).astype(rv.dtype)
+            _bump(running_var)
+    out = group_norm(input.reshape((1, n * c) + shape[2:]), n * c, None, None, eps).reshape(shape)
+    if weight is not None:
+        out = out * weight.reshape(per_channel)
+    return out + bias.reshape(per_channel) if bias is not None else out
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
+    """Normalisation over the trailing ``normalized_shape`` axes (NativeLayerNormBackward0)."""
+    ns = (int(normalized_shape),) if isinstance(normalized_shape, numbers.Integral) else tuple(
+        int(s) for s in normalized_shape)
+    shape = input._data.shape
+    k = len(ns)
+    if tuple(shape[len(shape) - k:]) != ns or len(shape) < k:
+        raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape [*, "
+                           f"{', '.join(map(str, ns))}], but got input of size{list(shape)}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t._data.shape) != ns:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+                               f"{_shape(t)} and normalized_shape = {list(ns)}")
+    lead = shape[:len(shape) - k]
+    stat_shape = tuple(lead) + (int(np.prod(ns)) if ns else 1,)
+    return norm_ops.normalize_op(norm_ops.LAYER_NORM, input, weight, bias, stat_shape=stat_shape, axes=(-1,),
+                            affine_shape=ns, eps=eps)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
+    """Normalisation over each group of ``C / num_groups`` channels and the spatial axes."""
+    shape = input._data.shape
+    if len(shape) < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {len(shape)}")
+    n, c = shape[:2]
+    if c % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
+                           f"shape {list(shape)} and num_groups={num_groups}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (t._data.ndim != 1 or t._data.shape[0] != c):
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, "
+                               f"but got {name} of shape {_shape(t)} and input of shape {list(shape)}")
+    stat_shape = (n, num_groups, input._data.size // max(n * num_groups, 1))
+    return norm_ops.normalize_op(norm_ops.GROUP_NORM, input, weight, bias, stat_shape=stat_shape, axes=(-1,),
+                            affine_shape=(1, c) + (1,) * (len(shape) - 2), eps=eps)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """``input / max(||input||_p, eps)`` along ``dim``."""
+    denom = input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
+    return input / denom
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """Normalisation by the sum of squares of ``size`` neighbouring channels."""
+    d = input._data.ndim
+    if d < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {d} dimensions)")
+    div = (input * input).unsqueeze(1)
+    if d == 3:
+        div = pad(div, (0, 0, size // 2, (size - 1) // 2))
+        div = avg_pool2d(div, (size, 1), stride=1).squeeze(1)
+    else:
+        s = input._data.shape
+        div = div.reshape(s[0], 1, s[1], s[2], -1)
+        div = pad(div, (0, 0, 0, 0, size // 2, (size - 1) // 2))
+        div = div.reshape(s[0], 1, s[1] + size - 1, -1)
+        div = avg_pool2d(div, (size, 1), stride=1).reshape(s)
+        div = div.reshape(s) if div.shape != s else div
+    div = (div * alpha + k) ** beta
+    return input / div
+
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """``x / sqrt(mean(x**2) + eps) * weight`` over the trailing ``normalized_shape`` axes."""
+    ns = (int(normalized_shape),) if isinstance(normalized_shape, numbers.Integral) else tuple(
+        int(s) for s in normalized_shape)
+    shape = input._data.shape
+    if tuple(shape[len(shape) - len(ns):]) != ns:
+        raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape [*"
+                           f"{', '.join(map(str, ns))}], but got input of size{list(shape)}")
+    if weight is not None and tuple(weight._data.shape) != ns:
+        raise RuntimeError(f"Expected weight to be of same shape as normalized_shape, but got weight of shape "
+                           f"{_shape(weight)} and normalized_shape = {list(ns)}")
+    if eps is None:
+        eps = float(np.finfo(input._data.dtype).eps)
+    dims = tuple(range(-len(ns), 0))
+    out = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
+    return out * weight if weight is not None else out
+
