@@ -113,3 +113,11 @@ def test_gelu_keeps_a_transposed_layout(torch_ref):
     y = graphgrad.nn.functional.gelu(graphgrad.tensor(x).t())
     assert y.is_contiguous() == torch_ref.nn.functional.gelu(torch_ref.tensor(x).t()).is_contiguous() is False
     assert y.stride() == (1, 257)
+
+
+@pytest.mark.parametrize("shape", [(), (0,), (1,), (3, 0, 2)])
+def test_gelu_of_scalars_and_empty_tensors(torch_ref, shape):
+    x = np.full(shape, -0.7, np.float32)
+    gg, th = _both(torch_ref, lambda lib, t: lib.nn.functional.gelu(t), [x])
+    assert gg[0].shape == th[0].shape and gg[1][0].shape == th[1][0].shape
+    _assert_same(gg, th)

@@ -32,14 +32,9 @@ def blockwise(kernel, *arrays, dtype):
         # ufuncs (and PyTorch's elementwise kernels) keep it
         res = blockwise(kernel, *[a.T for a in arrays], dtype=dtype)
         return tuple(r.T for r in res) if several else res.T
-    if first.size <= 2 * BLOCK:
-        res = kernel(*arrays)
-        if several:
-            return tuple(np.asarray(r, dtype=d) for r, d in zip(res, dtype))
-        return np.asarray(res, dtype=dtype)
-    flats = [np.ascontiguousarray(a).reshape(-1) for a in arrays]
+    flats = [np.ascontiguousarray(a).reshape(-1) for a in arrays]  # (1-D: a 0-d array's ops give scalars)
     outs = [np.empty(first.size, d) for d in (dtype if several else (dtype,))]
-    for start in range(0, first.size, BLOCK):
+    for start in range(0, max(first.size, 1), BLOCK):
         stop = start + BLOCK
         res = kernel(*[f[start:stop] for f in flats])
         for out, r in zip(outs, res if several else (res,)):
