@@ -15,6 +15,7 @@ MODULES = [
     "graphgrad._core.hooks", "graphgrad._size", "graphgrad.nn.parameter", "graphgrad.nn.module",
     "graphgrad.nn._module_state", "graphgrad.nn.functional", "graphgrad.nn.functional._conv3d",
     "graphgrad.nn.functional._attention",
+    "graphgrad.ops._autocast", "graphgrad._core.layouts", "graphgrad._from_python", "graphgrad.backends._switch",
 ]
 
 

@@ -284,3 +284,43 @@ def test_version_is_graphgrads():
 
 def test_gloo_is_available_where_mpi_is():
     assert gg.distributed.is_gloo_available() == gg.distributed.is_mpi_available()
+
+
+def _more_autocast_dtypes(lib):
+    """The dtypes of the listed functions that _autocast_dtypes leaves out, and of unlisted ones next to them."""
+    F = lib.nn.functional
+    x = lib.ones(1, 2, 5, 5)
+    w = lib.ones(3, 2, 3, 3)
+    q = lib.ones(1, 2, 4, 8)
+    h = lib.ones(4, 3, dtype=lib.float16)
+    with lib.autocast("cpu", dtype=lib.float16):
+        out = {
+            "conv2d": F.conv2d(x, w), "conv_transpose2d": F.conv_transpose2d(x, w.transpose(0, 1)),
+            "Conv2d": lib.nn.Conv2d(2, 3, 3)(x), "ConvTranspose1d": lib.nn.ConvTranspose1d(2, 2, 2)(x[:, :, 0]),
+            "linear": F.linear(lib.ones(2, 3), lib.ones(4, 3), lib.ones(4)), "prelu": F.prelu(x, lib.ones(1)),
+            "sdpa": F.scaled_dot_product_attention(q, q, q), "nll_loss": F.nll_loss(h, lib.tensor([0, 1, 2, 0])),
+            "l1_loss": F.l1_loss(h, h), "kl_div": F.kl_div(h, h, reduction="batchmean"), "trace": lib.trace(h[:3]),
+            "rmatmul": lib.ones(2, 3).__rmatmul__(lib.ones(3, 2)), "relu": F.relu(x), "softmax": F.softmax(h, 1),
+            "cat_float64": lib.cat([h, lib.ones(4, 3, dtype=lib.float64)]),
+            "Tensor.mm": lib.ones(2, 2).mm(lib.ones(2, 2)),
+        }
+    return {k: str(v.dtype).split(".")[-1] for k, v in out.items()}
+
+
+def test_cpu_autocast_rule_on_more_functions_as_pytorch(torch_ref):
+    assert _more_autocast_dtypes(gg) == _more_autocast_dtypes(torch_ref)
+
+
+def test_autocast_rule_is_declared_with_each_function_not_patched_in():
+    """The listed functions carry the rule from their definition: the names graphgrad, Tensor and F publish are
+    the functions their modules define, a conv layer calls F's own function, and unlisted functions are bare."""
+    import inspect
+
+    from graphgrad.nn.modules import conv
+    from graphgrad.ops import _autocast, linalg
+
+    F = gg.nn.functional
+    assert conv.Conv2d._conv is F.conv2d and F.linear.__wrapped__.__name__ == "linear"
+    assert gg.matmul is gg.ops.FUNCTIONS["matmul"] and gg.Tensor.matmul is gg.ops.METHODS["matmul"]
+    assert inspect.unwrap(gg.matmul) is inspect.unwrap(gg.Tensor.matmul) is linalg.matmul
+    assert _autocast.autocast_rule(gg.exp, "exp") is gg.exp

@@ -20,13 +20,13 @@ PKG = SRC / "graphgrad"
 FLOORS = [
     ["graphgrad._core"],
     ["graphgrad._dtype", "graphgrad._device", "graphgrad._size", "graphgrad._repr"],
-    ["graphgrad._tensor"],
+    ["graphgrad._tensor", "graphgrad._from_python"],
     ["graphgrad.autograd.grad_mode", "graphgrad.autograd.anomaly", "graphgrad.autograd.walk",
      "graphgrad.autograd.errors", "graphgrad.autograd.graph", "graphgrad.autograd.ledger",
      "graphgrad.autograd.explain", "graphgrad.autograd.backward_hooks", "graphgrad.autograd.accumulate",
      "graphgrad.autograd.sinks", "graphgrad.autograd.engine", "graphgrad.autograd.function",
      "graphgrad.autograd.gradcheck"],
-    ["graphgrad.ops", "graphgrad.random", "graphgrad._factories", "graphgrad.return_types"],
+    ["graphgrad.ops", "graphgrad.random", "graphgrad._factories", "graphgrad.return_types", "graphgrad.sparse"],
     ["graphgrad.nn"],
     ["graphgrad.optim"],
     ["graphgrad.utils"],
@@ -37,34 +37,8 @@ ATTACHMENT_POINT = "graphgrad"
 # circles left to break, each with its reason (the goal is none)
 KNOWN_CIRCLES = []
 
-# (module, imported module) -> why the import sits inside a function. Keep this list short.
-FUNCTION_LEVEL = {
-    ("graphgrad._dtype", "graphgrad._tensor"): "result_type() inspects tensors; Tensor sits a floor above dtypes",
-    ("graphgrad._tensor", "graphgrad.autograd.explain"): "error hints (leaf grad, requires_grad_) name the graph",
-    ("graphgrad._tensor", "graphgrad.ops._op"): "grad_fn regenerates a stale view's history (view machinery)",
-    ("graphgrad._tensor", "graphgrad.ops.copy"): "Tensor.to() casts with the differentiable cast op",
-    ("graphgrad._tensor", "graphgrad._factories"): "new_tensor()/new_zeros() build tensors like the factories",
-    ("graphgrad._tensor", "graphgrad.ops._args"): "new_zeros() without a size: the factories' argument error",
-    ("graphgrad.autograd.anomaly", "graphgrad.autograd.ledger"): "the nan report lists saved tensors (error path)",
-    ("graphgrad.autograd.errors", "graphgrad.autograd.engine"): "second-backward text finds the running backward",
-    ("graphgrad.autograd.errors", "graphgrad.autograd.explain"): "error texts name the user's variables",
-    ("graphgrad.autograd.errors", "graphgrad.autograd.ledger"): "error texts name the backward call that freed",
-    ("graphgrad.autograd.graph", "graphgrad.autograd.ledger"): "graph.describe etc.: PyTorch's public path, lazily",
-    ("graphgrad.ops._op", "graphgrad._factories"): "numbers and lists become tensors as graphgrad.tensor() does",
-    ("graphgrad.ops._operands", "graphgrad._factories"): "torch.mul(2, 3): two numbers become a tensor",
-    ("graphgrad._pt_format", "graphgrad.nn.parameter"): "PyTorch's file format rebuilds Parameters (nn is above it)",
-    ("graphgrad.amp.autocast_mode", "graphgrad.nn.functional"): "autocast wraps nn.functional once it has loaded",
-    ("graphgrad.backends.cudnn", "graphgrad.backends"): "flags() uses the package's switch helper (package above)",
-    ("graphgrad.backends.mkldnn", "graphgrad.backends"): "flags() uses the package's switch helper (package above)",
-    ("graphgrad.sparse", "graphgrad"): "sparse ops build dense parts with the published factories (zeros, cat)",
-    ("graphgrad.cli", "graphgrad"): "--version reads graphgrad.__version__ without loading the library first",
-    ("graphgrad.cli.parallel", "graphgrad.distributed"): "MPI loads only for a data-parallel run",
-    ("graphgrad.cli", "graphgrad.cli.train"): "the command line parses before the training code loads",
-    ("graphgrad.cli", "graphgrad.cli.commands"): "the command line parses before the commands load",
-    ("graphgrad.cli.report", "graphgrad.autograd.graph"): "the graph report loads describe() only when written",
-    ("graphgrad.cli.report", "graphgrad.viz"): "make_dot only when the graph report is written",
-    ("graphgrad.cli.train", "graphgrad.utils.data"): "the data pipeline loads with the training loop",
-}
+# (module, imported module) -> why the import sits inside a function (none today; at most 10, each with its reason)
+FUNCTION_LEVEL: dict = {}
 
 
 def _modules():
@@ -193,7 +167,7 @@ def test_function_level_imports_are_few_and_each_has_a_reason():
     assert unlisted == [], "import at the top of the module, or add the pair with its reason to FUNCTION_LEVEL"
     stale = sorted(set(FUNCTION_LEVEL) - {(m, t) for m, t, _ in INNER})
     assert stale == [], "no longer imported inside a function: remove from FUNCTION_LEVEL"
-    assert len({(m, line) for m, _, line in INNER}) <= 36  # a ceiling that only goes down
+    assert len({(m, line) for m, _, line in INNER}) <= 0  # a ceiling that only goes down
 
 
 def test_the_tensor_stub_is_current():

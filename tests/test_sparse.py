@@ -59,6 +59,11 @@ CASES = [
     "(lambda ac: (ac.__enter__(), t.mm(s, d), ac.__exit__(None, None, None))[1])(t.autocast('cpu', dtype=t.float16))",
     "t.zeros(2, 3, layout=t.sparse_coo)", "t.empty(2, layout=t.sparse_coo)", "t.ones(2, layout=t.sparse_coo)",
     "t.full((2,), 1.0, layout=t.sparse_coo)", "t.zeros_like(d, layout=t.sparse_coo)", "t.zeros(2, layout=t.strided)",
+    # the dense ops' functions and methods with a sparse operand (the sparse layout's rules)
+    "t.add(t.ones(2, 3), s)", "t.ones(2, 3).add(s)", "t.add(t.ones(2, 3), s, alpha=2)", "t.add(s, t.ones(2, 3))",
+    "s.add(s).to_dense()", "t.ones(2, 3).sub(s)", "t.sub(t.ones(2, 3), s, alpha=3)", "t.ones(2, 3).add_(s)",
+    "t.ones(2, 3).sub_(s, alpha=2)", "t.ones(2, 2).matmul(s)", "t.ones(2, 2).mm(s)", "t.matmul(t.ones(2, 2), s)",
+    "t.zeros(2, layout='x')", "t.full((2,), 1, layout='x')", "t.ones(2).to_dense(t.float64)",
 ]
 
 

@@ -10,11 +10,10 @@ graph-lifetime rules and the same errors.
 tensor([2., 4.])
 """
 
-import sys as _sys
-
-from . import _dtype, _repr, autograd, cuda, ops
+from . import _dtype, _repr, _tensor, autograd, cuda, ops
 from . import random as _random
 from ._core.allocator import keep_freed_memory as _keep_freed_memory
+from ._core.layouts import strided
 from ._device import device
 from ._dtype import (
     bool_ as bool,
@@ -47,6 +46,7 @@ from .autograd.grad_mode import (
 )
 from .ops.operators import OPERATORS as _OPERATORS
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .sparse import sparse_coo  # (its exports, sparse_coo_tensor and Tensor.to_sparse, are bound with the ops)
 from .version import __version__  # noqa: E402
 
 _keep_freed_memory()  # freed activations are reused by the next step's, not page-faulted in again (see the module)
@@ -58,6 +58,7 @@ from ._dtype import bfloat16, cdouble, cfloat, chalf, complex32, complex64, comp
 
 
 def _bind_ops():
+    _tensor.explain, _tensor.refresh_view, _tensor.cast = autograd.explain, ops._op.refresh_view, ops.copy.cast
     for name, fn in ops.METHODS.items():
         setattr(Tensor, name, fn)
     for name, fn in _OPERATORS.items():
@@ -84,8 +85,17 @@ def numel(t):
     return t.numel()
 
 
-def result_type(a, b):
-    return _dtype.result_type(a, b)
+def result_type(tensor, other):
+    """The dtype an op on ``tensor`` and ``other`` (tensors or numbers) computes in.
+
+    >>> import graphgrad
+    >>> graphgrad.result_type(graphgrad.tensor([1, 2]), 1.0)
+    graphgrad.float32
+    """
+    for x in (tensor, other):  # (not all(): graphgrad.all is the tensor reduction here)
+        if not isinstance(x, (Tensor, *_dtype._NUMBERS)):
+            raise ops._args._combination_error("result_type", (tensor, other), {})
+    return _dtype.result_type(tensor, other)
 
 
 def can_cast(from_, to):
@@ -148,6 +158,3 @@ from .amp.autocast_mode import (  # noqa: E402
     is_autocast_cpu_enabled,
     is_autocast_enabled,
 )
-
-sparse.install(_sys.modules[__name__])  # sparse_coo_tensor, to_sparse, mm/matmul/add with a sparse operand
-amp.autocast_mode.install(_sys.modules[__name__])  # matmul, linear, conv, ... cast under autocast

@@ -149,6 +149,9 @@ def to_dtype(d) -> dtype:
     return from_numpy_dtype(d)
 
 
+_NUMBERS = (bool, int, float, complex, np.number, np.bool_)
+
+
 def _scalar_category(x):
     if isinstance(x, (bool, np.bool_)):
         return 0
@@ -170,21 +173,20 @@ def result_type(*operands) -> dtype:
     """PyTorch's ``result_type`` over tensors and Python scalars.
 
     Dimensioned tensors decide first; zero-dim tensors and then Python scalars only raise the result
-    when they are of a higher category (bool < integer < floating).
+    when they are of a higher category (bool < integer < floating). An operand that is not a number is a
+    tensor (Tensor sits a floor above dtypes; the public ``graphgrad.result_type`` checks the types).
     """
-    from ._tensor import Tensor  # local: _tensor imports this module
-
     dims = zero = None
     scalar_cat = -1
     for x in operands:
-        if isinstance(x, Tensor):
+        if isinstance(x, _NUMBERS):
+            scalar_cat = max(scalar_cat, _scalar_category(x))
+        else:
             d = x.dtype
-            if x._data.ndim:
+            if x.dim():
                 dims = d if dims is None else promote_types(dims, d)
             else:
                 zero = d if zero is None else promote_types(zero, d)
-        else:
-            scalar_cat = max(scalar_cat, _scalar_category(x))
     out = dims
     if zero is not None:
         if out is None or zero._category > out._category:

@@ -8,14 +8,17 @@ import numpy as np
 
 from . import _dtype, _runtime
 from . import _random_kernels as K
+from ._core import layouts
+from ._core.layouts import strided
 from ._device import check_device
-from ._tensor import Tensor
+from ._from_python import as_array, infer_dtype
+from ._tensor import Tensor, factory_requires_grad
 from .autograd.grad_mode import no_grad
 from .autograd.graph import _Sites, user_site
+from .ops._args import missing_args_error
 from .ops._keywords import PIN_MEMORY_ERROR
 from .ops._op import Op, _torch_name, apply_inplace, export
 from .random import generator_or_default
-from .sparse import sparse_coo_tensor
 
 
 def _resolve(dtype, default=None):
@@ -50,54 +53,6 @@ def _size(size):
     return size
 
 
-def _infer(data):
-    """The dtype PyTorch infers for nested Python data: bool < int64 < default float."""
-    if isinstance(data, Tensor):
-        return data._data.dtype
-    if isinstance(data, np.ndarray):
-        return data.dtype
-    if isinstance(data, (bool, np.bool_)):
-        return np.dtype(bool)
-    if isinstance(data, (int, np.integer)):
-        return np.dtype(np.int64) if not isinstance(data, np.integer) else np.dtype(data.dtype)
-    if isinstance(data, (float, np.floating)):
-        return _dtype.get_default_dtype().np if not isinstance(data, np.floating) else np.dtype(data.dtype)
-    if isinstance(data, (list, tuple)):
-        kinds = [_infer(x) for x in data]
-        if not kinds:
-            return _dtype.get_default_dtype().np
-        out = kinds[0]
-        for k in kinds[1:]:
-            if k != out:
-                out = _dtype.promote_types(_dtype.from_numpy_dtype(out), _dtype.from_numpy_dtype(k)).np
-        return out
-    raise TypeError(f"Could not infer dtype of {type(data).__name__}")
-
-
-def _to_array(data):
-    if isinstance(data, Tensor):
-        return data._data
-    if isinstance(data, (list, tuple)) and any(isinstance(x, (Tensor, list, tuple)) for x in data):
-        _check_ragged(data)
-        return np.array([_to_array(x) for x in data])
-    return np.asarray(data)
-
-
-def _check_ragged(data, dim=0):
-    """PyTorch's ValueError for nested lists of unequal lengths."""
-    seqs = [x for x in data if isinstance(x, (list, tuple))]
-    if not seqs:
-        return
-    n = len(seqs[0])
-    for x in data:
-        if not isinstance(x, (list, tuple)):
-            raise TypeError(f"'{type(seqs[0]).__name__}' object cannot be interpreted as an integer")
-        if len(x) != n:
-            raise ValueError(f"expected sequence of length {n} at dim {dim + 1} (got {len(x)})")
-    for x in data:
-        _check_ragged(x, dim + 1)
-
-
 @export("tensor", method=False)
 def tensor(data, *, dtype=None, device=None, requires_grad=False):
     """A new tensor that copies ``data`` (a number, nested lists, an ndarray or a tensor).
@@ -117,8 +72,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False):
         arr = data._data.copy()
     else:
         # with an explicit dtype, convert once (0.3 as float64 must not pass through float32)
-        dt = _dtype.to_dtype(dtype).np if dtype is not None else _infer(data)
-        arr = np.array(_to_array(data), dtype=dt)
+        dt = _dtype.to_dtype(dtype).np if dtype is not None else infer_dtype(data)
+        arr = np.array(as_array(data), dtype=dt)
     if dtype is not None:
         arr = arr.astype(_dtype.to_dtype(dtype).np, copy=False)
     _dtype.from_numpy_dtype(arr.dtype)  # rejects unsupported dtypes with PyTorch's message
@@ -127,6 +82,56 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False):
         source = "tensor" if isinstance(data, Tensor) else "array" if isinstance(data, np.ndarray) else "numbers"
         t._ensure_extra().made = ("tensor", user_site(2), source)
     return t
+
+
+# --- Tensor.new_*: tensors like the factories make, with this tensor's dtype unless told otherwise ---------
+@export("new_tensor", function=False)
+def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+    """``x.new_tensor(data)``: ``graphgrad.tensor(data)`` in ``x``'s dtype.
+
+    >>> import graphgrad
+    >>> graphgrad.ones(1, dtype=graphgrad.float64).new_tensor([1, 2]).dtype
+    graphgrad.float64
+    """
+    return tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+
+
+def _new_filled(self, fill, size, dtype, requires_grad, device, name):
+    if not size:  # x.new_zeros(): the size is required (x.new_zeros(()) is a 0-d tensor)
+        raise missing_args_error(name, ["size"])
+    if device is not None:
+        check_device(device)
+    dt = _dtype.to_dtype(dtype).np if dtype is not None else self._data.dtype
+    t = Tensor._make(np.full(_size(size), fill, dtype=dt), False, None)
+    return factory_requires_grad(t) if requires_grad else t
+
+
+@export("new_zeros", function=False)
+def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+    """``x.new_zeros(2, 3)``: zeros in ``x``'s dtype.
+
+    >>> import graphgrad
+    >>> graphgrad.ones(1, dtype=graphgrad.int32).new_zeros(2)
+    tensor([0, 0], dtype=graphgrad.int32)
+    """
+    return _new_filled(self, 0, size, dtype, requires_grad, device, "new_zeros")
+
+
+@export("new_ones", function=False)
+def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+    return _new_filled(self, 1, size, dtype, requires_grad, device, "new_ones")
+
+
+@export("new_empty", function=False)
+def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+    return _new_filled(self, 0, size, dtype, requires_grad, device, "new_empty")
+
+
+@export("new_full", function=False)
+def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"new_full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
+    return _new_filled(self, fill_value, (tuple(size),), dtype, requires_grad, device, "new_zeros")
 
 
 @export("as_tensor", method=False)
@@ -151,14 +156,11 @@ def from_numpy(ndarray):
     return t
 
 
-def _filled(value, size, dtype, requires_grad, device, default=None, layout=None):
-    if layout is not None and layout.name == "sparse_coo":  # an all-zero sparse tensor: no nonzeros at all
-        if value != 0:
-            raise RuntimeError("full(...) is not implemented for sparse layout")
-
-        shape = _size(size)
-        return sparse_coo_tensor(np.zeros((len(shape), 0), np.int64), np.zeros(0, _resolve(dtype, default)), shape,
-                                 device=device, requires_grad=requires_grad)
+def _filled(value, size, dtype, requires_grad, device, default=None, layout=None, name="zeros"):
+    if layout is not None and layout is not strided:  # zeros(..., layout=graphgrad.sparse_coo): its layout makes it
+        if not isinstance(layout, layouts.layout):
+            raise TypeError(f"{name}(): argument 'layout' must be torch.layout, not {type(layout).__name__}")
+        return layout.filled(value, _size(size), _resolve(dtype, default), device, requires_grad)
     return _finish(np.full(_size(size), value, dtype=_resolve(dtype, default)), requires_grad, device)
 
 
@@ -174,21 +176,21 @@ def zeros(*size, dtype=None, device=None, requires_grad=False, layout=None):
 
 @export("ones", method=False)
 def ones(*size, dtype=None, device=None, requires_grad=False, layout=None):
-    return _filled(1, size, dtype, requires_grad, device, layout=layout)
+    return _filled(1, size, dtype, requires_grad, device, layout=layout, name="ones")
 
 
 @export("empty", method=False)
 def empty(*size, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None):
     if memory_format is not None and memory_format.name == "preserve_format":
         raise RuntimeError("unsupported memory format Preserve")
-    return _filled(0, size, dtype, requires_grad, device, layout=layout)
+    return _filled(0, size, dtype, requires_grad, device, layout=layout, name="empty")
 
 
 @export("full", method=False)
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None):
     if dtype is None:
-        dtype = _dtype.from_numpy_dtype(_infer(fill_value))
-    return _filled(fill_value, (tuple(size),), dtype, requires_grad, device, layout=layout)
+        dtype = _dtype.from_numpy_dtype(infer_dtype(fill_value))
+    return _filled(fill_value, (tuple(size),), dtype, requires_grad, device, layout=layout, name="full")
 
 
 def _like(fn):

@@ -32,6 +32,7 @@ from . import _dtype
 from ._device import device
 from ._size import Size
 from ._tensor import Tensor
+from .nn.parameter import Parameter
 
 # storage classes in PyTorch's pickles, by the dtype they hold
 _STORAGE_DTYPES = {
@@ -174,8 +175,6 @@ class _TorchPickler(pickle._Pickler):
             return _Call(_Global("torch", "Size"), (tuple(obj),))
         if isinstance(obj, device):
             return _Call(_Global("torch", "device"), (str(obj),))
-        from .nn.parameter import Parameter
-
         array = obj._data
         record, offset, stride = self._storages.locate(array)
         requires_grad = bool(obj.requires_grad)
@@ -329,8 +328,6 @@ def _rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, bac
 
 
 def _rebuild_parameter(data, requires_grad, backward_hooks):
-    from .nn.parameter import Parameter
-
     if not isinstance(data, Tensor):
         raise FormatError(f"a Parameter's data is a {type(data).__name__}")
     return Parameter(data.detach(), requires_grad)
@@ -352,8 +349,6 @@ def _rebuild_from_type_v2(func, new_type, args, state):
 
 def _torch_globals():
     """PyTorch's weights-only allowlist, as graphgrad objects: ``"module.name"`` -> object."""
-    from .nn.parameter import Parameter
-
     table = {
         "collections.OrderedDict": collections.OrderedDict, "collections.Counter": collections.Counter,
         "torch.nn.parameter.Parameter": Parameter, "torch.Size": Size, "torch.Tensor": Tensor,

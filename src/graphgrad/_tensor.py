@@ -13,11 +13,19 @@ import numpy as np
 from . import _dtype
 from ._core.hooks import HookDict as _HookDict
 from ._core.hooks import RemovableHandle
+from ._core.layouts import strided
 from ._core.modes import InferenceBox, check_inference_inplace, modes
 from ._core.sites import _Sites, order, user_site
 from ._device import check_device, device
 from ._repr import tensor_repr
 from ._size import Size
+
+# What Tensor's own methods need from the floors above it, bound once by graphgrad/__init__.py (the attachment
+# point): the graph explanations after PyTorch's error texts, the regeneration of a stale view's history (read by
+# grad_fn) and the cast op that to() records.
+explain = None  # graphgrad.autograd.explain
+refresh_view = None  # graphgrad.ops._op.refresh_view
+cast = None  # graphgrad.ops.copy.cast
 
 _NON_LEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute "
@@ -176,12 +184,10 @@ class Tensor:
     # what kind of tensor this is, as PyTorch reports it: a dense tensor on the CPU
     is_cuda = is_mps = is_xpu = is_ipu = is_xla = is_mtia = is_maia = is_hpu = is_meta = is_vulkan = property(
         lambda self: False)
-    is_mkldnn = is_quantized = is_nested = property(lambda self: False)
+    is_mkldnn = is_quantized = is_nested = is_sparse = property(lambda self: False)
     is_cpu = property(lambda self: True)
 
-    @property
-    def layout(self):
-        return "strided"
+    layout = property(lambda self: strided)  # a SparseTensor says sparse_coo
 
     def is_floating_point(self):
         return _dtype.is_float_np(self._data.dtype)
@@ -237,8 +243,6 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, value):
         if self._grad_fn is not None:
-            from .autograd import explain
-
             raise RuntimeError(
                 "you can only change requires_grad flags of leaf variables."
                 + ("" if value else " If you want to use a computed variable in a subgraph that doesn't require "
@@ -270,8 +274,6 @@ class Tensor:
     @property
     def grad_fn(self):
         if self._view is not None and self._view_version != self._version_box[0]:
-            from .ops._op import refresh_view
-
             refresh_view(self)  # its base was written in place since its grad_fn was set
         return self._grad_fn
 
@@ -284,8 +286,6 @@ class Tensor:
         # PyTorch warns only while the non-leaf has no .grad (backward(inputs=[h]) fills it: no warning)
         if self._grad_fn is not None and self._grad is None and not (
                 self._extra is not None and self._extra.retains_grad):
-            from .autograd import explain
-
             warnings.warn(_NON_LEAF_GRAD_WARNING + explain.non_leaf_grad_hint(self), UserWarning, stacklevel=2)
         return self._grad
 
@@ -406,10 +406,12 @@ class Tensor:
         self._data = value._data
 
     # --- conversion -------------------------------------------------------------------------------
+    def to_dense(self, dtype=None, *, masked_grad=None):
+        """The tensor itself: it is dense already (a SparseTensor makes its dense form)."""
+        return self if dtype is None else self.to(dtype)
+
     def numpy(self, force=False):
         if self.requires_grad and not force:
-            from .autograd import explain
-
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                                "instead." + explain.numpy_requires_grad(self))
         return self._data
@@ -508,8 +510,6 @@ class Tensor:
             check_device(device)
         if dtype is None:
             return self.clone() if copy else self
-        from .ops.copy import cast
-
         return cast(self, _dtype.to_dtype(dtype), copy=copy)
 
     def type(self, dtype=None):
@@ -567,37 +567,6 @@ class Tensor:
 
     def share_memory_(self):
         return self
-
-    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
-        from ._factories import tensor
-
-        return tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
-
-    def _new_full(self, fill, size, dtype=None, requires_grad=False, device=None, name="new_zeros"):
-        if not size:  # x.new_zeros(): the size is required (x.new_zeros(()) is a 0-d tensor)
-            from .ops._args import missing_args_error
-
-            raise missing_args_error(name, ["size"])
-        if device is not None:
-            check_device(device)
-        from ._factories import _size
-
-        size = _size(size)
-        dt = _dtype.to_dtype(dtype).np if dtype is not None else self._data.dtype
-        t = Tensor._make(np.full(size, fill, dtype=dt), False, None)
-        return factory_requires_grad(t) if requires_grad else t
-
-    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
-        return self._new_full(0, size, dtype, requires_grad, device)
-
-    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
-        return self._new_full(1, size, dtype, requires_grad, device, "new_ones")
-
-    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
-        return self._new_full(0, size, dtype, requires_grad, device, "new_empty")
-
-    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
-        return self._new_full(fill_value, (tuple(size),), dtype, requires_grad, device)
 
 
 _new = object.__new__

@@ -233,7 +233,7 @@ class Tensor:
     @property
     def is_quantized(self) -> Any: ...  # _tensor.py
     @property
-    def is_sparse(self) -> Any: ...  # sparse/__init__.py
+    def is_sparse(self) -> Any: ...  # _tensor.py
     @property
     def is_vulkan(self) -> Any: ...  # _tensor.py
     @property
@@ -247,7 +247,7 @@ class Tensor:
     def item(self) -> Any: ...  # _tensor.py
     def kthvalue(self, k, dim=-1, keepdim=False) -> Any: ...  # ops/extrema.py
     @property
-    def layout(self) -> Any: ...  # sparse/__init__.py
+    def layout(self) -> Any: ...  # _tensor.py
     def le(self, other) -> Any: ...  # ops/comparison.py
     def lerp(self, end, weight) -> Any: ...  # ops/arithmetic.py
     def lerp_(self, end, weight) -> Any: ...  # ops/arithmetic.py
@@ -310,11 +310,11 @@ class Tensor:
     def neg_(self, **kw) -> Any: ...  # ops/unary.py
     def negative(self) -> Any: ...  # ops/unary.py
     def nelement(self) -> Any: ...  # _tensor.py
-    def new_empty(self, *size, dtype=None, device=None, requires_grad=False) -> Any: ...  # _tensor.py
-    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False) -> Any: ...  # _tensor.py
-    def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> Any: ...  # _tensor.py
-    def new_tensor(self, data, dtype=None, device=None, requires_grad=False) -> Any: ...  # _tensor.py
-    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> Any: ...  # _tensor.py
+    def new_empty(self, *args, **kwargs) -> Any: ...  # ops/_args.py
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False) -> Any: ...  # _factories.py
+    def new_ones(self, *args, **kwargs) -> Any: ...  # ops/_args.py
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False) -> Any: ...  # _factories.py
+    def new_zeros(self, *args, **kwargs) -> Any: ...  # ops/_args.py
     def nonzero(self, *, as_tuple=False) -> Any: ...  # ops/index.py
     def norm(self, p='fro', dim=None, keepdim=False, dtype=None) -> Any: ...  # ops/reduce.py
     def normal_(self, *args, generator=None, **kwargs) -> Any: ...  # _factories.py
@@ -400,7 +400,7 @@ class Tensor:
     def tensor_split(self, sections, dim=0) -> Any: ...  # ops/shape.py
     def tile(self, *args, dims=None) -> Any: ...  # ops/shape.py
     def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False, memory_format=None, **kwargs) -> Any: ...  # _tensor.py
-    def to_dense(self, dtype=None, *, masked_grad=None) -> Any: ...  # sparse/__init__.py
+    def to_dense(self, dtype=None, *, masked_grad=None) -> Any: ...  # _tensor.py
     def to_sparse(self, *args, layout=None, blocksize=None, dense_dim=None) -> Any: ...  # sparse/__init__.py
     def to_sparse_coo(self, *args, layout=None, blocksize=None, dense_dim=None) -> Any: ...  # sparse/__init__.py
     def tolist(self) -> Any: ...  # _tensor.py

@@ -4,4 +4,5 @@
 - ``sites``: which files are graphgrad's own, and the walk up the stack to the user's line.
 - ``hooks``: ``RemovableHandle``, the handle every ``register_*_hook`` returns.
 - ``files``: writing a file atomically.
+- ``layouts``: ``graphgrad.strided`` and how an op meets an operand of another layout (sparse COO).
 """

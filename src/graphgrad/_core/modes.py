@@ -22,9 +22,18 @@ class _ThreadModes(threading.local):
     inference = False  # inside inference_mode(): tensors made are inference tensors
     grad = True  # what is_grad_enabled() reports while in inference mode (nothing is recorded there)
     in_backward = False  # the engine is running derivatives: their ops record no 'where the chain was cut' sites
+    backward = None  # the backward pass running in this thread: (its ledger record, its roots), for errors
 
 
 modes = _ThreadModes()
+
+
+class AnomalyMode:
+    """``detect_anomaly()``'s switches, read when a node is made and by the engine. Process-wide, as
+    PyTorch's anomaly mode is (not per thread)."""
+
+    enabled = False
+    check_nan = True
 
 
 def save_modes():

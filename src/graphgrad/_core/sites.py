@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import os
 import sys
+import traceback
 import warnings
 from sys import _getframe
 
@@ -133,3 +134,12 @@ def warn_once_at_user_line(key, message, category=UserWarning):
         return
     _WARNED.add(key)
     warn_at_user_line(message, category)
+
+
+def forward_trace():
+    """The stack of the op being recorded, as formatted lines, without graphgrad's own innermost frames
+    (what anomaly mode shows when the op's derivative fails)."""
+    stack = traceback.extract_stack()[:-1]
+    while len(stack) > 1 and is_library_file(stack[-1].filename):
+        stack.pop()
+    return traceback.format_list(stack)

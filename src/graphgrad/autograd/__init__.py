@@ -1,7 +1,7 @@
 """graphgrad.autograd: the engine, grad modes, custom Functions, gradcheck and graph inspection."""
 
 from .._tensor import Tensor
-from . import functional, graph
+from . import functional, graph, ledger
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .engine import backward, grad
 from .function import Function, FunctionCtx
@@ -14,6 +14,12 @@ from .grad_mode import (
     set_grad_enabled,
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+
+# PyTorch's torch.autograd.graph also holds the ledger's functions (graph.describe, graph.saved_tensors, ...); the
+# ledger reads the nodes that graph.py defines, so it sits above it and is published there from here, once
+for _name in ("BackwardCall", "backward_call", "describe", "release", "saved_bytes", "saved_tensors"):
+    setattr(graph, _name, getattr(ledger, _name))
+del _name
 
 
 def Variable(data, requires_grad=False, volatile=False):

@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import traceback
 import warnings
 
 import numpy as np
 
-from .._core.sites import is_library_file
+from .._core.modes import AnomalyMode as _Anomaly
 from .errors import format_site
-
-
-class _Anomaly:
-    enabled = False
-    check_nan = True
-
-
-def forward_trace():
-    """The stack of the op being recorded, as formatted lines, without graphgrad's own innermost frames."""
-    stack = traceback.extract_stack()[:-1]
-    while len(stack) > 1 and is_library_file(stack[-1].filename):
-        stack.pop()
-    return traceback.format_list(stack)
+from .ledger import node_saved
 
 
 def is_anomaly_enabled() -> bool:
@@ -113,8 +100,6 @@ def _values(arr) -> str:
 
 def _nan_context(node, grads) -> str:
     """Where the op was created, and what it received: nan out of finite inputs points at the op itself."""
-    from .ledger import node_saved
-
     lines = ["", "", f"graphgrad: {node.name()} is the derivative of the op created at {format_site(node._site)}"]
     for i, g in enumerate(grads):
         if g is not None and g._data.dtype.kind == "f":

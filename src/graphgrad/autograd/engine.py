@@ -18,11 +18,11 @@ from itertools import repeat
 
 import numpy as np
 
-from .._core.modes import modes
+from .._core.modes import AnomalyMode, modes
 from .._dtype import is_float_np
 from .._size import Size
 from .._tensor import Tensor
-from . import anomaly, explain
+from . import explain
 from .anomaly import run_node
 from .backward_hooks import run_post_hooks, run_pre_hooks
 from .graph import AccumulateGrad, _Sites, edge_of
@@ -194,10 +194,11 @@ def run(roots, retain_graph, create_graph, sink, site=None):
     buffers = _root_buffers(roots, needed)
     ready = [(-n._seq, n) for n in buffers if deps.get(n, 0) == 0]
     heapq.heapify(ready)
-    saved_modes = modes.recording, modes.in_backward
+    saved_modes = modes.recording, modes.in_backward, modes.backward
     modes.recording = create_graph  # derivatives record only to build a graph of the gradient
     modes.in_backward = True  # their ops record no 'where the chain was cut' sites
-    anomaly_on = anomaly._Anomaly.enabled
+    modes.backward = site, roots  # the running backward, which a second-backward error names
+    anomaly_on = AnomalyMode.enabled
     leaves_only = sink.leaves_only
     try:
         while ready:
@@ -218,7 +219,7 @@ def run(roots, retain_graph, create_graph, sink, site=None):
             _send(node, grads_in, buffers, deps, needed, ready)
             grads_in = None  # hold no gradient past its node: a leaf's .grad can then take it over (_unshared)
     finally:
-        modes.recording, modes.in_backward = saved_modes
+        modes.recording, modes.in_backward, modes.backward = saved_modes
 
 
 def _root_buffers(roots, needed):

@@ -17,6 +17,9 @@ every backward call records (``ledger.BackwardCall``: its site, when it ran, the
 - two outputs sharing a graph, both created before the first backward: sum them, or
   ``retain_graph=True`` on the first;
 - a graph freed explicitly by ``graph.release()``.
+
+The words every message uses live here too, at the bottom of autograd: a source line (``format_site``), a
+backward call (``label``), a tensor as the user's code calls it (``names_in_user_frame``).
 """
 
 from __future__ import annotations
@@ -24,10 +27,11 @@ from __future__ import annotations
 import linecache
 import os
 import re
-import sys
 
-from .._core.sites import code_location, warn_once_at_user_line
+from .._core.modes import modes
+from .._core.sites import code_location, user_frame, warn_once_at_user_line
 from .._dtype import from_numpy_dtype
+from .._tensor import Tensor
 from .walk import reachable
 
 SECOND_BACKWARD = (
@@ -70,22 +74,42 @@ def tensor_type(arr) -> str:
     return f"torch.{from_numpy_dtype(arr.dtype)._legacy}"
 
 
+def label(call, with_code=False) -> str:
+    """``backward() #3 at train.py:50`` for a BackwardCall (or a plain site); ``with_code`` adds the line."""
+    kind = getattr(call, "kind", "backward")
+    what = {"backward": "backward()", "grad": "autograd.grad()", "release": "release()"}[kind]
+    index = getattr(call, "number", None)
+    where = format_site(call, with_code) if getattr(call, "known_site", True) else "<unknown location>"
+    return f"{what} #{index} at {where}" if index is not None else f"{what} at {where}"
+
+
+# --- naming tensors as the user's code does --------------------------------------------------------------
+def names_in_user_frame(frame=None) -> dict:
+    """``{id(tensor): name}`` for the tensors the user's frame can name: its variables, and the
+    parameters of modules it holds (``model.fc1.weight``)."""
+    frame = frame or user_frame()
+    names = {}
+    if frame is None:
+        return names
+    try:
+        items = list(frame.f_locals.items())
+    except Exception:  # pragma: no cover
+        return names
+    for k, v in items:
+        if isinstance(v, Tensor):
+            names.setdefault(id(v), k)
+    for k, v in items:
+        named = getattr(v, "named_parameters", None)
+        if callable(named) and not isinstance(v, type):
+            try:
+                for pname, p in named():
+                    names.setdefault(id(p), f"{k}.{pname}")
+            except Exception:
+                continue
+    return names
+
+
 # --- second backward -------------------------------------------------------------------------------------
-def _engine_frame():
-    """(current BackwardCall, its root nodes) when called from inside the engine's backward pass."""
-    from . import engine
-
-    code = engine.run.__code__
-    f = sys._getframe(2)
-    while f is not None:
-        if f.f_code is code:
-            loc = f.f_locals
-            roots = [n for (n, _), _ in loc.get("roots", ()) if n is not None]
-            return loc.get("site"), roots
-        f = f.f_back
-    return None, []
-
-
 def _frontier(roots, current):
     """The first edge (consumer, old node) from the current graph into nodes freed by an earlier call."""
     for n in reachable(roots):
@@ -96,15 +120,14 @@ def _frontier(roots, current):
 
 
 def second_backward(node) -> RuntimeError:
-    from .ledger import label
-
     lines = [SECOND_BACKWARD, ""]
     lines.append(f"graphgrad: {node.name()} needed its saved tensors, but they were already freed.")
     lines.append(f"  {node.name()} was created at {format_site(node._site)}")
     freed = node._freed_by
     if freed is not None:
         lines.append(f"  its saved tensors were freed by the {label(freed, with_code=True)}")
-    current, roots = _engine_frame()
+    current, roots = modes.backward or (None, ())  # the backward pass running now, if any
+    roots = [n for (n, _), _ in roots if n is not None]
     kind = getattr(freed, "kind", None)
     if kind == "release":
         lines.append("  graphgrad.autograd.graph.release() freed this graph on purpose; call it after the last "
@@ -195,8 +218,6 @@ def modified_inplace(node, arr, creator, expected, actual, version_box, saved=No
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: {what} is at version {actual}; expected version {expected} instead." + ANOMALY_HINT
     )
-    from .explain import names_in_user_frame
-
     names = names_in_user_frame()
     name = names.get(id(t)) if t is not None else None
     lines = [msg, ""]

@@ -21,7 +21,7 @@ import linecache
 from .._core.modes import modes
 from .._core.sites import user_frame
 from .._tensor import Tensor
-from .errors import format_site, resolve_site
+from .errors import format_site, names_in_user_frame, resolve_site
 from .graph import AccumulateGrad, user_site
 from .walk import reachable
 
@@ -40,32 +40,6 @@ def note_cut(out, inputs):
             cut = extra.cut
             out._ensure_extra().cut = cut if len(cut) == 3 else (cut[0], cut[1], "derived")
             return
-
-
-# --- naming tensors as the user's code does --------------------------------------------------------------
-def names_in_user_frame(frame=None) -> dict:
-    """``{id(tensor): name}`` for the tensors the user's frame can name: its variables, and the
-    parameters of modules it holds (``model.fc1.weight``)."""
-    frame = frame or user_frame()
-    names = {}
-    if frame is None:
-        return names
-    try:
-        items = list(frame.f_locals.items())
-    except Exception:  # pragma: no cover
-        return names
-    for k, v in items:
-        if isinstance(v, Tensor):
-            names.setdefault(id(v), k)
-    for k, v in items:
-        named = getattr(v, "named_parameters", None)
-        if callable(named) and not isinstance(v, type):
-            try:
-                for pname, p in named():
-                    names.setdefault(id(p), f"{k}.{pname}")
-            except Exception:
-                continue
-    return names
 
 
 def _frozen_modules(frame):

@@ -16,11 +16,12 @@ import numpy as np
 
 from .._core.hooks import HookDict as _HookDict
 from .._core.hooks import RemovableHandle
-from .._core.modes import modes
+from .._core.modes import AnomalyMode, modes
 from .._core.sites import (  # noqa: F401 (re-exported: the names other modules import from here)
     _LIB_FILES,
     _Sites,
     code_location,
+    forward_trace,
     is_library_file,
     order,
     raw_site,
@@ -30,8 +31,7 @@ from .._core.sites import (  # noqa: F401 (re-exported: the names other modules 
 )
 from .._size import summed_dims
 from .._tensor import Tensor
-from . import anomaly, errors
-from .anomaly import _Anomaly
+from . import errors
 
 _seq = order  # (shared with the writes through .data, see Tensor.data)
 
@@ -79,8 +79,8 @@ class Node:
         self._released = False
         self._seq = next(_seq)
         self._where = site
-        if _Anomaly.enabled:
-            self._anomaly = anomaly.forward_trace()
+        if AnomalyMode.enabled:
+            self._anomaly = forward_trace()
 
     @property
     def _site(self):
@@ -287,14 +287,3 @@ def edge_of(t):
         return (grad_accumulator(t), 0)
     return (None, 0)
 
-
-# --- the ledger's functions under PyTorch's public path (graphgrad.autograd.graph.describe, ...) ------------
-_FROM_LEDGER = frozenset(("BackwardCall", "backward_call", "describe", "release", "saved_bytes", "saved_tensors"))
-
-
-def __getattr__(name):
-    if name in _FROM_LEDGER:
-        from . import ledger  # the ledger walks the nodes defined here: it sits a floor above this module
-
-        return getattr(ledger, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

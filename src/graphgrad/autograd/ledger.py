@@ -35,8 +35,8 @@ import numpy as np
 
 from .._core.sites import user_frame
 from .._tensor import Tensor
-from .errors import format_site
-from .explain import names_in_user_frame, no_grad_chain
+from .errors import format_site, label, names_in_user_frame
+from .explain import no_grad_chain
 from .graph import AccumulateGrad, Node, _seq, code_location, grad_accumulator, user_site
 from .walk import flatten, reachable, topological
 
@@ -73,15 +73,6 @@ def backward_call(roots, retain_graph, kind="backward"):
     call = BackwardCall(user_site(2), kind, [n for (n, _), _ in roots], retain_graph)
     _RECENT.append(call)
     return call
-
-
-def label(call, with_code=False) -> str:
-    """``backward() #3 at train.py:50`` for a BackwardCall (or a plain site); ``with_code`` adds the line."""
-    kind = getattr(call, "kind", "backward")
-    what = {"backward": "backward()", "grad": "autograd.grad()", "release": "release()"}[kind]
-    index = getattr(call, "number", None)
-    where = format_site(call, with_code) if getattr(call, "known_site", True) else "<unknown location>"
-    return f"{what} #{index} at {where}" if index is not None else f"{what} at {where}"
 
 
 class gc_paused:

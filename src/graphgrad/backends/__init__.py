@@ -10,20 +10,4 @@ a number.
 (False, False)
 """
 
-import contextlib
-
 from . import cpu, cuda, cudnn, mkl, mkldnn, mps, openmp  # noqa: F401
-
-
-@contextlib.contextmanager
-def switched(module, **values):
-    """Set ``module``'s flags to ``values`` inside a ``with`` block, restoring them after (the ``flags()``
-    context managers of cudnn and mkldnn)."""
-    before = {name: getattr(module, name) for name in values}
-    for name, value in values.items():
-        setattr(module, name, value)
-    try:
-        yield
-    finally:
-        for name, value in before.items():
-            setattr(module, name, value)

@@ -18,7 +18,10 @@ import argparse
 import os
 import sys
 
+from .. import __version__
+from . import commands, train
 from ._common import CLIError
+from .train import DEFAULT_LR, DEFAULTS
 
 __all__ = ["main"]
 
@@ -56,17 +59,9 @@ def _positive_float(text):
     return value
 
 
-def graphgrad_version():
-    from graphgrad import __version__
-
-    return __version__
-
-
 def build_parser():
-    from .train import DEFAULT_LR, DEFAULTS
-
     parser = _Parser(prog="graphgrad", description="Train, evaluate and inspect image classifiers with graphgrad.")
-    parser.add_argument("--version", action="version", version=f"graphgrad {graphgrad_version()}")
+    parser.add_argument("--version", action="version", version=f"graphgrad {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="{train,evaluate,inspect}", parser_class=_Parser)
 
     t = sub.add_parser(
@@ -119,11 +114,7 @@ def main(argv=None):
             parser.print_help(sys.stderr)
             return 2
         if args.command == "train":
-            from . import train
-
             return train.run(args)
-        from . import commands
-
         return getattr(commands, args.command)(args)
     except CLIError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -13,6 +13,7 @@ import os
 import numpy as np
 
 import graphgrad as torch
+import graphgrad.distributed as dist
 
 # what MPI launchers put in each process's environment: OpenMPI, MPICH/Intel MPI/PMI, PMIx
 _WORLD_SIZE_VARS = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS")
@@ -26,8 +27,6 @@ class Job:
         self.rank = 0
         size = next((int(os.environ[v]) for v in _WORLD_SIZE_VARS if os.environ.get(v, "").isdigit()), 1)
         if size > 1:
-            import graphgrad.distributed as dist
-
             if not dist.is_initialized():
                 dist.init_process_group("mpi")
             self.world, self.rank = dist.get_world_size(), dist.get_rank()
@@ -51,7 +50,5 @@ class Job:
         """The values summed over the ranks (as float64), e.g. loss sums and counts."""
         arr = torch.tensor(np.asarray(values, dtype=np.float64))
         if self.world > 1:
-            import graphgrad.distributed as dist
-
             dist.all_reduce(arr)
         return arr.tolist()

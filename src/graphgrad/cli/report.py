@@ -11,6 +11,8 @@ import sys
 
 import numpy as np
 
+from ..autograd.graph import describe
+from ..viz import make_dot
 from ._common import atomic_write_bytes, atomic_write_text, need
 
 METRIC_FIELDS = ["epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "lr", "seconds"]
@@ -117,9 +119,6 @@ def graph_sources(loss, model):
     Taken before ``backward()``, while the graph still holds its saved tensors; the DOT text comes from
     ``graphgrad.viz.make_dot(...).source`` and the text from ``graphgrad.autograd.graph.describe``.
     """
-    from graphgrad.autograd.graph import describe
-    from graphgrad.viz import make_dot
-
     params = dict(model.named_parameters())
     return make_dot(loss, params=params, show_saved=True).source, describe(loss, params=params)
 

@@ -17,6 +17,7 @@ import time
 import numpy as np
 
 import graphgrad as torch
+from graphgrad.utils.data import BatchSampler, DataLoader, RandomSampler, TensorDataset
 
 from . import checkpoint, data, models, report
 from ._common import CLIError, need, sigint_deferred
@@ -227,8 +228,6 @@ def _diverged(what, epoch, step, completed, ckpt_path, out, s, job):
 
 def _loop(args, s, model, optimizer, meta, start, rows, out, ckpt_path, say, arrays, old_meta, job):
     x_train, y_train, x_test, y_test, mean, std = arrays
-    from graphgrad.utils.data import BatchSampler, DataLoader, RandomSampler, TensorDataset
-
     dataset = TensorDataset(torch.from_numpy(x_train), torch.from_numpy(y_train))
     steps_per_epoch = math.ceil(len(x_train) / s["batch_size"])
     total_steps = s["epochs"] * steps_per_epoch

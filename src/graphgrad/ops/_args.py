@@ -24,6 +24,7 @@ import inspect
 
 import numpy as np
 
+from .._core.layouts import run_layout_rule
 from .._tensor import Tensor
 from ._keywords import retry_with_keywords
 
@@ -290,6 +291,8 @@ def checked(fn, name, method):
         try:
             return fn(*args, **kwargs)
         except Exception as e:
+            if getattr(e, "other_layout", None) is not None:  # an operand of another layout: its rule for this op
+                return run_layout_rule(e, name, args, kwargs)
             if kwargs and type(e) is TypeError and name not in PYTHON_LEVEL:
                 done, result = retry_with_keywords(fn, name, sig, args, kwargs, method, e)
                 if done:

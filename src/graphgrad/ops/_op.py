@@ -19,12 +19,14 @@ import numpy as np
 from .. import _dtype
 from .._core.modes import modes
 from .._dtype import bfloat16, get_default_dtype, is_float_np, result_type
+from .._from_python import from_data
 from .._size import summed_dims  # noqa: F401 (imported from here by the op families)
 from .._tensor import Tensor
 from ..autograd import explain
 from ..autograd.explain import note_cut
 from ..autograd.graph import Node, _Sites, node_class, raw_site, user_site
 from ._args import checked  # PyTorch's TypeError for wrongly typed arguments
+from ._autocast import autocast_rule
 
 REGISTRY: dict[str, Op] = {}
 
@@ -667,17 +669,11 @@ def as_tensor_like(x, like):
         except OverflowError:  # int8 tensor * 1000: PyTorch wraps the number around, as a C cast does
             arr = np.array(x).astype(dt)
         return Tensor._make(arr, False, None)
-    return Tensor._make(np.asarray(x), False, None) if isinstance(x, np.ndarray) else _tensor_from(x)
+    return Tensor._make(np.asarray(x), False, None) if isinstance(x, np.ndarray) else from_data(x)
 
 
 def _float_np():
     return _dtype._default_float.np
-
-
-def _tensor_from(x):
-    from .._factories import tensor
-
-    return tensor(x)
 
 
 # --- the public surface: functions in ``graphgrad.*`` and methods on Tensor -----------------------
@@ -686,14 +682,15 @@ METHODS: dict = {}
 
 
 def export(*names, method=True, function=True):
-    """Publish a function as ``graphgrad.<name>`` and/or ``Tensor.<name>`` (first name is canonical)."""
+    """Publish a function as ``graphgrad.<name>`` and/or ``Tensor.<name>`` (first name is canonical), with
+    PyTorch's argument checks and, for the names on PyTorch's autocast lists, autocast's rule."""
 
     def deco(fn):
         for n in names or (fn.__name__,):
             if function:
-                FUNCTIONS[n] = checked(fn, n, method=False)
+                FUNCTIONS[n] = autocast_rule(checked(fn, n, method=False), n)
             if method:
-                METHODS[n] = checked(fn, n, method=True)
+                METHODS[n] = autocast_rule(checked(fn, n, method=True), n)
         return fn
 
     return deco

@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 
+from .._from_python import from_data
 from .._tensor import Tensor
 from ._op import (
     apply,
@@ -45,9 +46,7 @@ def operands(a, b, op_name=None):
                 raise operand_error(a, "input", op_name)
             if not isinstance(b, OPERAND_TYPES):
                 raise operand_error(b, "other", op_name)
-            from .._factories import tensor
-
-            a = tensor(a)  # torch.mul(2, 3) is tensor(6)
+            a = from_data(a)  # torch.mul(2, 3) is tensor(6)
             b = as_tensor_like(b, a)
         elif not isinstance(a, OPERAND_TYPES):
             raise operand_error(a, "input", op_name)

@@ -6,6 +6,7 @@ from .._tensor import Tensor
 from . import arithmetic as ar
 from . import comparison as cmp
 from . import index, linalg, unary
+from ._autocast import autocast_rule
 from ._op import apply
 from ._operands import OPERAND_TYPES, binary
 
@@ -63,7 +64,8 @@ OPERATORS = {
     "__rfloordiv__": _operand(ar._reflected(ar.RFLOOR_DIVIDE, ar.floor_divide)),
     "__mod__": _operand(ar.remainder), "__rmod__": _operand(ar._reflected(ar.RREMAINDER, ar.remainder)),
     "__pow__": _operand(ar.pow), "__rpow__": _operand(_swap(ar.pow)), "__ipow__": ar.pow_,
-    "__matmul__": _operand(linalg.matmul), "__rmatmul__": _operand(_swap(linalg.matmul)),
+    "__matmul__": autocast_rule(_operand(linalg.matmul), "matmul"),
+    "__rmatmul__": autocast_rule(_operand(_swap(linalg.matmul)), "matmul"),
     "__neg__": unary.neg, "__pos__": lambda self: self, "__abs__": unary.abs,
     "__invert__": unary.bitwise_not,
     "__eq__": _operand(cmp.eq), "__ne__": _operand(cmp.ne),

@@ -20,10 +20,15 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype
+from .._core import layouts
+from .._core.layouts import other_layout_error
 from .._device import check_device
+from .._factories import tensor, zeros
 from .._repr import tensor_repr
 from .._size import Size
 from .._tensor import Tensor, _new
+from ..ops._op import export
+from ..ops.shape import cat
 
 _UNSUPPORTED = ("Could not run this operation with arguments from the 'SparseCPU' backend.\n"
                 "graphgrad's sparse COO tensors support to_dense, coalesce, indices/values, t, sum, sparse.mm/spmm/"
@@ -49,7 +54,7 @@ class SparseTensor(Tensor):
 
     @property
     def _data(self):
-        raise NotImplementedError(_UNSUPPORTED)
+        raise other_layout_error(self, _UNSUPPORTED)  # an op may have a rule for it: layout_rules, at the end
 
     # --- what it is ---------------------------------------------------------------------------------
     is_sparse = property(lambda self: True)
@@ -151,8 +156,6 @@ class SparseTensor(Tensor):
 
     def to_dense(self, dtype=None, *, masked_grad=None):
         """The dense tensor; duplicate indices add up."""
-        from .. import zeros
-
         values = self._coo_values if dtype is None else self._coo_values.to(dtype)
         n = int(np.prod(self._coo_shape[:self.sparse_dim()], dtype=np.int64))
         flat = zeros((n,) + tuple(values.shape[1:]), dtype=values.dtype)
@@ -165,8 +168,6 @@ class SparseTensor(Tensor):
         """Indices sorted and unique, the values of repeated indices summed."""
         if self._coalesced:
             return self
-        from .. import zeros
-
         unique, inverse = np.unique(self._flat_index(), return_inverse=True)
         indices = np.stack(np.unravel_index(unique, self._coo_shape[:self.sparse_dim()])) if self.sparse_dim() else \
             np.zeros((0, len(unique)), np.int64)
@@ -215,8 +216,6 @@ class SparseTensor(Tensor):
             if other._coo_shape != self._coo_shape:
                 raise RuntimeError(f"add: expected 'self' and 'other' to have same size, but self has size "
                                    f"{list(self._coo_shape)} while other has size {list(other._coo_shape)}")
-            from .. import cat
-
             return SparseTensor._wrap(np.concatenate([self._coo_indices, other._coo_indices], axis=1),
                                       cat([self._coo_values, other._coo_values]), self._coo_shape)
         if isinstance(other, Tensor):
@@ -247,6 +246,7 @@ class SparseTensor(Tensor):
         return self * -1
 
 
+@export("sparse_coo_tensor", method=False)
 def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pin_memory=False,
                       requires_grad=False, check_invariants=None, is_coalesced=None):
     """A sparse COO tensor from ``indices`` (``sparse_dim x nnz``) and ``values`` (``nnz x dense dims``).
@@ -254,8 +254,6 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
     ``values`` that require grad keep their history (gradients flow back to them); ``requires_grad=True``
     makes a new leaf whose ``.grad`` is sparse, as in PyTorch.
     """
-    from .. import tensor
-
     if device is not None:
         check_device(device)
     idx = np.asarray(indices._data if isinstance(indices, Tensor) else indices)
@@ -278,6 +276,7 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
     return SparseTensor._wrap(idx.astype(np.int64), values, size, bool(is_coalesced))
 
 
+@export("to_sparse", "to_sparse_coo", function=False)
 def to_sparse(self, *args, layout=None, blocksize=None, dense_dim=None):
     """``Tensor.to_sparse()``: the nonzeros of a dense tensor as a coalesced COO tensor (differentiable)."""
     if args and args[0] is not None and args[0] != self.dim():
@@ -303,8 +302,6 @@ def mm(mat1, mat2):
                            f"{list(mat1.shape)} and {list(mat2.shape)}")
     if mat1.shape[1] != mat2.shape[0]:
         raise RuntimeError(f"addmm: Argument #3 (dense): Expected dim 0 size {mat1.shape[1]}, got {mat2.shape[0]}")
-    from .. import zeros
-
     rows, cols = mat1._coo_indices
     contributions = mat1._coo_values[:, None] * mat2.index_select(0, _long(cols))
     out = zeros(mat1.shape[0], mat2.shape[1], dtype=contributions.dtype)
@@ -318,48 +315,44 @@ def sum(input, dim=None, dtype=None):
     return input.sum(dim, dtype=dtype)
 
 
-spmm = mm
+spmm = export("spmm", method=False)(mm)
 
 
-class _Layout:
-    """A tensor layout, ``graphgrad.strided`` or ``graphgrad.sparse_coo``."""
-
-    def __init__(self, name):
-        self.name = name
-
-    def __repr__(self):
-        return f"graphgrad.{self.name}"
-
-
-strided = _Layout("strided")
-sparse_coo = _Layout("sparse_coo")
+class _SparseCOOLayout(layouts.layout):
+    def filled(self, value, shape, np_dtype, device, requires_grad):
+        """``zeros(..., layout=graphgrad.sparse_coo)``: a sparse tensor with no nonzeros at all."""
+        if value != 0:
+            raise RuntimeError("full(...) is not implemented for sparse layout")
+        return sparse_coo_tensor(np.zeros((len(shape), 0), np.int64), np.zeros(0, np_dtype), shape, device=device,
+                                 requires_grad=requires_grad)
 
 
-def _routed(fn):
-    """``graphgrad.mm``/``matmul``/``add``/... (and the methods): to the sparse rules when an operand is sparse."""
-    import functools
-
-    @functools.wraps(fn)
-    def call(*args, **kwargs):
-        if len(args) > 1 and (args[0].__class__ is SparseTensor or args[1].__class__ is SparseTensor):
-            if len(args) != 2 or kwargs:
-                raise NotImplementedError(_UNSUPPORTED)
-            return args[0] + args[1] if fn.__name__ == "add" else mm(*args)
-        return fn(*args, **kwargs)
-
-    return call
+sparse_coo = _SparseCOOLayout("sparse_coo")
 
 
-def install(graphgrad):
-    """Publish the sparse names and route the dense ops that accept a sparse operand."""
-    graphgrad.sparse_coo_tensor = sparse_coo_tensor
-    graphgrad.spmm = mm
-    graphgrad.strided, graphgrad.sparse_coo = strided, sparse_coo
-    Tensor.is_sparse = property(lambda self: False)
-    Tensor.layout = property(lambda self: strided)
-    Tensor.to_sparse = to_sparse
-    Tensor.to_sparse_coo = to_sparse
-    Tensor.to_dense = lambda self, dtype=None, *, masked_grad=None: self if dtype is None else self.to(dtype)
-    for name in ("mm", "matmul", "add"):
-        setattr(graphgrad, name, _routed(getattr(graphgrad, name)))
-        setattr(Tensor, name, _routed(Tensor.__dict__[name]))
+def _add(input, other, *, alpha=1):
+    """``graphgrad.add``/``Tensor.add`` with a sparse operand: dense + sparse is dense, sparse + sparse sparse."""
+    return input + (other if alpha == 1 else other * alpha)
+
+
+def _sub(input, other, *, alpha=1):
+    return input + other * -alpha
+
+
+def _add_(input, other, *, alpha=1):
+    """``dense.add_(sparse)``: the sparse tensor's values added in place where they are."""
+    return input.add_(other.to_dense(), alpha=alpha)
+
+
+def _sub_(input, other, *, alpha=1):
+    return input.sub_(other.to_dense(), alpha=alpha)
+
+
+def _mm(input, other, *, out=None):
+    if out is not None:
+        raise NotImplementedError(_UNSUPPORTED)
+    return mm(input, other)
+
+
+# the dense ops that take a sparse operand, by public name (an op's function runs these when an operand is sparse)
+SparseTensor.layout_rules = {"mm": _mm, "matmul": _mm, "add": _add, "sub": _sub, "add_": _add_, "sub_": _sub_}

@@ -10,6 +10,7 @@ import graphgrad
 
 from ..._tensor import Tensor
 from ...ops import activation as activation_ops
+from ...ops._autocast import autocast_rule
 from ...ops._op import apply, apply_inplace
 from ._common import _const
 
@@ -56,6 +57,7 @@ def leaky_relu_(input, negative_slope=0.01):
     return leaky_relu(input, negative_slope, True)
 
 
+@autocast_rule
 def prelu(input, weight):
     """``max(0, x) + weight * min(0, x)`` with one weight per channel (dim 1) or a single one."""
     c = input._data.shape[1] if input._data.ndim >= 2 else 1

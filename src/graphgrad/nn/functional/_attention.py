@@ -12,11 +12,13 @@ import graphgrad
 
 from ..._factories import zeros_like
 from ..._tensor import Tensor
+from ...ops._autocast import autocast_rule
 from ..attention import cpu_kernel_enabled
 from ._common import _const
 from ._dropout import dropout
 
 
+@autocast_rule
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
                                  enable_gqa=False):
     """``softmax(q @ k^T * scale + mask) @ v`` (composed, like PyTorch's math reference implementation).

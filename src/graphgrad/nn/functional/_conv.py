@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from ...ops import conv as conv_ops
+from ...ops._autocast import autocast_rule
 from ._common import _ntuple, _shape, _torch_dtype_name
 
 
@@ -94,11 +95,13 @@ def _conv_nd(name, nd, input, weight, bias, stride, padding, dilation, groups):
     return out if input._data.ndim == nd + 2 else out.squeeze(0)
 
 
+@autocast_rule
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D cross-correlation over (N, C, L) or (C, L); ``padding`` may be 'same' or 'valid'."""
     return _conv_nd("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
 
+@autocast_rule
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D cross-correlation over (N, C, H, W) or (C, H, W), as one BLAS matmul of the im2col matrix.
 
@@ -148,12 +151,14 @@ def _conv_transpose_nd(name, nd, input, weight, bias, stride, padding, output_pa
     return out if input._data.ndim == nd + 2 else out.squeeze(0)
 
 
+@autocast_rule
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """1-D transposed convolution (the gradient of conv1d with respect to its input)."""
     return _conv_transpose_nd("conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding, groups,
                               dilation)
 
 
+@autocast_rule
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """2-D transposed convolution; weight is (C_in, C_out / groups, kH, kW)."""
     return _conv_transpose_nd("conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding, groups,

@@ -12,11 +12,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..._tensor import Tensor
+from ...ops._autocast import autocast_rule
 from ...ops.shape import cat
 from ._conv import _conv_args, _conv_transpose_args, conv2d, conv_transpose2d
 from ._resampling import pad
 
 
+@autocast_rule
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3-D cross-correlation over (N, C, D, H, W) or (C, D, H, W); ``padding`` may be 'same' or 'valid'.
 
@@ -44,6 +46,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return out if input.dim() == 5 else out.squeeze(0)
 
 
+@autocast_rule
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """3-D transposed convolution (the gradient of conv3d with respect to its input); weight (C_in, C_out / groups,
     kD, kH, kW).

@@ -6,10 +6,12 @@ import numpy as np
 
 import graphgrad
 
+from ...ops._autocast import autocast_rule
 from ._common import _shape
 
 
 # --- linear ---------------------------------------------------------------------------------------
+@autocast_rule
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias`` (AddmmBackward0 for 2-D input, as PyTorch records it).
 

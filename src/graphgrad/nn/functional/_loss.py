@@ -12,6 +12,7 @@ import graphgrad
 from ..._dtype import is_float_np
 from ..._size import size_text
 from ...ops import loss as loss_ops
+from ...ops._autocast import autocast_rule
 from ...ops._op import _torch_name, apply, broadcast_error
 from ._activation import log_softmax, logsigmoid, softplus
 from ._common import _const, _shape
@@ -85,6 +86,7 @@ def _weighted(loss_none, weight, reduction, mean_by_weight):
     raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', 'mean', 'sum'.")
 
 
+@autocast_rule
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error (MseLossBackward0).
 
@@ -105,6 +107,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     return apply(loss_ops.MSE_LOSS, input, _float_target(target, input), reduction=reduction)
 
 
+@autocast_rule
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean absolute error (composed: ``(input - target).abs().mean()``, as PyTorch)."""
     input, target = _broadcast_pair(input, target)
@@ -114,6 +117,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     return _apply_reduction((input - target).abs(), reduction)
 
 
+@autocast_rule
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """Quadratic below ``beta``, linear above (SmoothL1LossBackward0)."""
     input, target = _broadcast_pair(input, target)
@@ -124,6 +128,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     return apply(loss_ops.SMOOTH_L1_LOSS, input, _float_target(target, input), reduction=reduction, beta=beta)
 
 
+@autocast_rule
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """Quadratic below ``delta``, ``delta``-scaled linear above (HuberLossBackward0)."""
     input, target = _broadcast_pair(input, target)
@@ -136,6 +141,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     return apply(loss_ops.HUBER_LOSS, input, _float_target(target, input), reduction=reduction, delta=delta)
 
 
+@autocast_rule
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """``-(t log x + (1 - t) log(1 - x))``, each log clamped at -100 as PyTorch."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -153,6 +159,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return apply(loss_ops.BCE_LOSS, input, _float_target(target, input), reduction=reduction, weight=w)
 
 
+@autocast_rule
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
                                      pos_weight=None):
     """Sigmoid + binary cross entropy in one numerically stable op; ``pos_weight`` scales the positive term."""
@@ -193,6 +200,7 @@ def _class_target_checks(input, target):
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
 
 
+@autocast_rule
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log-likelihood of the class indices ``target`` under log-probabilities ``input`` (N, C, ...)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -216,6 +224,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     return out.squeeze(0) if unbatched and reduction == "none" else out
 
 
+@autocast_rule
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
                   label_smoothing=0.0):
     """``nll_loss(log_softmax(input, 1), target)``; ``target`` holds class indices or class probabilities.
@@ -272,6 +281,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     return (1 - label_smoothing) * loss + ret * (label_smoothing / c)
 
 
+@autocast_rule
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """Kullback-Leibler divergence of ``target`` from ``exp(input)`` (input holds log-probabilities)."""
     if size_average is not None or reduce is not None:
@@ -295,6 +305,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     return _apply_reduction(loss, reduction)
 
 
+@autocast_rule
 def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
     reduction = _legacy_reduction(size_average, reduce, reduction)
     d = 1 if input1._data.ndim == 2 else 0
@@ -308,6 +319,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     return _apply_reduction(out, reduction)
 
 
+@autocast_rule
 def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if input1._data.ndim != input2._data.ndim or input1._data.ndim != target._data.ndim:
@@ -317,6 +329,7 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
     return _apply_reduction((-target * (input1 - input2) + margin).clamp_min(0), reduction)
 
 
+@autocast_rule
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
     reduction = _legacy_reduction(size_average, reduce, reduction)
     zeros = input * 0
@@ -325,6 +338,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     return _apply_reduction(out, reduction)
 
 
+@autocast_rule
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     reduction = _legacy_reduction(size_average, reduce, reduction)
     return _apply_reduction(softplus(-input * target), reduction)
@@ -340,6 +354,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     return _apply_reduction(loss, reduction)
 
 
+@autocast_rule
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
                      reduction="mean"):
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -377,6 +392,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     return _apply_reduction(loss, reduction)
 
 
+@autocast_rule
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
                         reduce=None, reduction="mean"):
     reduction = _legacy_reduction(size_average, reduce, reduction)

@@ -88,11 +88,6 @@ class _ConvNd(Module):
             s += ", padding_mode={padding_mode}"
         return s.format(**self.__dict__)
 
-    @property
-    def _conv(self):
-        # looked up on F at call time, not bound at class creation: F's functions may be wrapped later
-        # (amp.autocast routes them through its casts)
-        return getattr(F, self._conv_name)
 
     def _conv_forward(self, input, weight, bias):
         if self.padding_mode != "zeros":
@@ -123,7 +118,7 @@ class Conv1d(_ConvXd):
     graphgrad.Size([20, 33, 24])
     """
 
-    _conv_name = "conv1d"
+    _conv = staticmethod(F.conv1d)
     _expand = staticmethod(_single)
 
 
@@ -135,7 +130,7 @@ class Conv2d(_ConvXd):
     graphgrad.Size([2, 33, 4, 5])
     """
 
-    _conv_name = "conv2d"
+    _conv = staticmethod(F.conv2d)
     _expand = staticmethod(_pair)
 
 
@@ -147,7 +142,7 @@ class Conv3d(_ConvXd):
     graphgrad.Size([2, 6, 2, 3, 4])
     """
 
-    _conv_name = "conv3d"
+    _conv = staticmethod(F.conv3d)
     _expand = staticmethod(_triple)
 
 
@@ -207,7 +202,7 @@ class _ConvTransposeXd(_ConvTransposeNd):
 class ConvTranspose1d(_ConvTransposeXd):
     """The gradient of Conv1d with respect to its input, as a layer: weight (C_in, C_out/groups, k)."""
 
-    _conv_name = "conv_transpose1d"
+    _conv = staticmethod(F.conv_transpose1d)
     _expand = staticmethod(_single)
 
 
@@ -219,7 +214,7 @@ class ConvTranspose2d(_ConvTransposeXd):
     graphgrad.Size([2, 33, 11, 13])
     """
 
-    _conv_name = "conv_transpose2d"
+    _conv = staticmethod(F.conv_transpose2d)
     _expand = staticmethod(_pair)
 
 
@@ -231,7 +226,7 @@ class ConvTranspose3d(_ConvTransposeXd):
     graphgrad.Size([2, 6, 5, 7, 9])
     """
 
-    _conv_name = "conv_transpose3d"
+    _conv = staticmethod(F.conv_transpose3d)
     _expand = staticmethod(_triple)
 
 
