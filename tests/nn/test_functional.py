@@ -1,40 +1,25 @@
 """graphgrad.nn.functional against PyTorch: values, every input gradient, grad_fn names, errors.
 
 Each case is one function ``fn(F, *inputs)`` run unchanged on both libraries (their APIs are the same),
-on the same float32 inputs and with the same upstream gradient (rtol 1e-4, atol 1e-5). The cases marked
-for it are also gradchecked in float64 against finite differences, and gradgradchecked where the
-derivative is itself differentiable (every primitive of the nn op modules is).
+with its sample inputs; tests/_parity.py's checks run every case: parity in float32 (rtol 1e-4, atol 1e-5)
+and float64, and for the cases marked for it gradcheck in float64 against finite differences, and
+gradgradcheck where the derivative is itself differentiable (every primitive of the nn op modules is).
 """
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
 
 import graphgrad
 import graphgrad.nn.functional as F
-from graphgrad.autograd import gradcheck, gradgradcheck
+
+from .._parity import Case, ParityChecks
 
 RTOL, ATOL = 1e-4, 1e-5
-
-
-@dataclass
-class Case:
-    name: str
-    fn: object                      # fn(F, *inputs) -> tensor or tuple of tensors
-    inputs: list                    # ndarrays; float ones require grad unless listed in no_grad
-    no_grad: tuple = ()             # positions of float inputs that must not require grad
-    gc: bool = False                # gradcheck in float64
-    ggc: bool = False               # gradgradcheck in float64
-    node: str | None = None         # the grad_fn name PyTorch gives the output
-    tol: tuple = (RTOL, ATOL)
-    extra: dict = field(default_factory=dict)
-
-    def __repr__(self):
-        return self.name
+GRAD_FN = "name"  # every output's grad_fn is named as PyTorch names it
 
 
 def _r(*shape, seed=0, lo=None, hi=None):
@@ -69,9 +54,34 @@ X4 = _r(2, 4, 7, 6)
 CASES = []
 
 
-def case(*args, **kw):
-    CASES.append(Case(*args, **kw))
+def case(name, fn, inputs, no_grad=(), gc=False, ggc=False, node=None, known=None, namespace="nn.functional"):
+    """A case of ``fn(F, *inputs)``; ``gc``/``ggc``: gradcheck / gradgradcheck it in float64 (and compare it with
+    PyTorch in float64: these cases' inputs are small); ``known``: parity bugs not fixed yet (see ``Case.known``);
+    ``namespace=""``: ``fn`` takes the library module instead of F."""
+    CASES.append(Case(name, fn, inputs=inputs, no_grad=no_grad, namespace=namespace, grad_fn=GRAD_FN,
+                      node=node, gradcheck=gc, gradgradcheck=ggc, float64=gc or ggc, known=known or {}))
 
+
+def _penalty(T, y, x):
+    """The gradient of ``(y * y).sum()`` in ``x``, itself differentiable: a gradient penalty's first step."""
+    return T.autograd.grad((y * y).sum(), x, create_graph=True)[0]
+
+
+def _graph_differs(torch_records):
+    """A known difference in the recorded graph: PyTorch records ``torch_records`` where graphgrad composes."""
+    return {"grad_fn": f"PyTorch records {torch_records}"}
+
+
+# graphgrad computes the source positions of (bi)linear interpolation with a float32 scale whatever the dtype;
+# PyTorch computes them in the input's precision, so float64 results differ by ~1e-7 (where the scale isn't exact
+# in float32)
+LINEAR_SCALE_FLOAT32 = {"parity_float64": "linear interpolation's scale is float32 for float64 inputs"}
+
+
+# graphgrad's derivative of embedding's derivative scales by 1/frequency again (PyTorch's
+# embedding_dense_double_backward doesn't): a gradient penalty's gradient is off for repeated indices
+EMBEDDING_FREQ_TWICE = dict.fromkeys(("parity_float32", "parity_float64", "gradcheck"),
+                                     "scale_grad_by_freq is applied twice in the second derivative")
 
 # linear / bilinear
 case("linear_2d_bias", lambda F, x, w, b: F.linear(x, w, b), [_r(5, 3), _r(4, 3), _r(4)], gc=True, ggc=True,
@@ -91,7 +101,11 @@ for st, pd, dl, g, bias in [(1, 0, 1, 1, True), (2, 1, 1, 1, False), ((2, 1), (1
          [X4, w] + ([_r(8)] if bias else []), node="ConvolutionBackward0")
 # a frozen weight: the forward keeps no im2col matrix for a weight gradient (another op variant)
 case("conv2d_frozen_weight", lambda F, x, w: F.conv2d(x, w, padding=1), [X4, _r(3, 4, 3, 3)], no_grad=(1,),
-     node="ConvolutionBackward0", gc=True, ggc=True)
+     node="ConvolutionBackward0")
+case("conv2d_frozen_weight_gc", lambda F, x, w: F.conv2d(x, w, padding=1), [_r(1, 2, 3, 3), _r(2, 2, 2, 2)],
+     no_grad=(1,), gc=True, ggc=True)
+case("conv2d_frozen_weight_bias_gc", lambda F, x, w, b: F.conv2d(x, w, b), [_r(1, 2, 3, 3), _r(2, 2, 2, 2), _r(2)],
+     no_grad=(1,), gc=True, ggc=True)
 case("conv2d_same_even_kernel", lambda F, x, w: F.conv2d(x, w, padding="same", dilation=(1, 3)), [X4, _r(3, 4, 2, 2)])
 case("conv2d_unbatched", lambda F, x, w, b: F.conv2d(x, w, b, padding=1), [_r(4, 5, 5), _r(3, 4, 3, 3), _r(3)])
 case("conv2d_gc", lambda F, x, w, b: F.conv2d(x, w, b, stride=(2, 1), padding=1, dilation=(1, 2)),
@@ -116,6 +130,33 @@ case("conv_transpose2d_output_padding_gc", lambda F, x, w: F.conv_transpose2d(x,
      [_r(1, 2, 3, 3), _r(2, 2, 2, 2)], gc=True, ggc=True)
 case("conv_transpose1d", lambda F, x, w, b: F.conv_transpose1d(x, w, b, stride=3, padding=1, output_padding=2),
      [_r(2, 3, 6), _r(3, 2, 4), _r(2)], gc=False)
+# 3-D convolutions: PyTorch records one ConvolutionBackward0; graphgrad adds the bias, or transposes grouped
+# results, after its convolution node
+CONV3D_BIAS_ADDED = _graph_differs("ConvolutionBackward0 (graphgrad: AddBackward0)")
+CONV3D_GROUPS_TRANSPOSED = _graph_differs("ConvolutionBackward0 (graphgrad: TransposeBackward0)")
+case("conv3d", lambda F, x, w, b: F.conv3d(x, w, b), [_r(2, 3, 5, 6, 7), _r(4, 3, 2, 3, 2), _r(4)],
+     known=CONV3D_BIAS_ADDED)
+case("conv3d_stride_pad_dilation",
+     lambda F, x, w, b: F.conv3d(x, w, b, stride=(2, 1, 2), padding=(1, 2, 0), dilation=(2, 1, 1)),
+     [_r(2, 3, 7, 6, 7), _r(4, 3, 2, 3, 2), _r(4)], known=CONV3D_BIAS_ADDED)
+case("conv3d_groups_same", lambda F, x, w: F.conv3d(x, w, groups=2, padding="same"),
+     [_r(2, 4, 5, 6, 7), _r(6, 2, 3, 2, 3)], known=CONV3D_GROUPS_TRANSPOSED)
+case("conv3d_valid_unbatched", lambda F, x, w: F.conv3d(x, w, padding="valid"), [_r(4, 5, 6, 7), _r(6, 4, 3, 2, 3)])
+case("conv3d_gc", lambda F, x, w, b: F.conv3d(x, w, b, stride=(2, 1, 2), padding=(1, 2, 0), dilation=(2, 1, 1)),
+     [_r(1, 2, 5, 3, 4), _r(2, 2, 2, 2, 2), _r(2)], gc=True, ggc=True, known=CONV3D_BIAS_ADDED)
+case("conv_transpose3d", lambda F, x, w, b: F.conv_transpose3d(x, w, b), [_r(2, 3, 4, 5, 3), _r(3, 4, 2, 3, 2), _r(4)],
+     known=CONV3D_BIAS_ADDED)
+case("conv_transpose3d_all_options",
+     lambda F, x, w, b: F.conv_transpose3d(x, w, b, stride=(2, 3, 1), padding=(1, 0, 1), output_padding=(1, 2, 0),
+                                           dilation=(2, 1, 2)),
+     [_r(2, 3, 4, 5, 3), _r(3, 4, 3, 3, 2), _r(4)], known=CONV3D_BIAS_ADDED)
+case("conv_transpose3d_groups", lambda F, x, w: F.conv_transpose3d(x, w, groups=3, stride=2),
+     [_r(2, 3, 4, 5, 3), _r(3, 2, 3, 3, 2)], known=CONV3D_GROUPS_TRANSPOSED)
+case("conv_transpose3d_unbatched", lambda F, x, w: F.conv_transpose3d(x, w), [_r(3, 4, 5, 3), _r(3, 2, 3, 3, 2)])
+case("conv_transpose3d_gc",
+     lambda F, x, w, b: F.conv_transpose3d(x, w, b, stride=(2, 3, 1), padding=(1, 0, 1), output_padding=(1, 2, 0),
+                                           dilation=(2, 1, 2)),
+     [_r(1, 3, 2, 3, 2), _r(3, 2, 3, 2, 2), _r(2)], gc=True, ggc=True, known=CONV3D_BIAS_ADDED)
 
 # pooling
 XP = _distinct(2, 3, 9, 8)
@@ -125,8 +166,12 @@ for k, s, p, d, cm in [(2, None, 0, 1, False), (3, 2, 1, 1, False), (3, 2, 1, 1,
          lambda F, x, _a=(k, s, p, d, cm): F.max_pool2d(x, *_a), [XP],
          node="MaxPool2DWithIndicesBackward0")
 case("max_pool2d_indices", lambda F, x: F.max_pool2d(x, 3, 2, 1, return_indices=True), [XP])
-case("max_pool2d_unbatched", lambda F, x: F.max_pool2d(x, 2), [_distinct(3, 6, 5)])
+case("max_pool2d_unbatched", lambda F, x: F.max_pool2d(x, 2), [_distinct(3, 6, 5)],
+     known=_graph_differs("MaxPool2DWithIndicesBackward0 (graphgrad: SqueezeBackward1)"))
 case("max_pool2d_ties_after_relu", lambda F, x: F.max_pool2d(F.relu(x), 2, 1), [np.floor(_r(2, 2, 6, 6))])
+# the derivative of max pooling's derivative: a gradient penalty, differentiated twice more
+case("max_pool2d_grad_penalty", lambda T, x: _penalty(T, T.nn.functional.max_pool2d(x, 2), x), [_distinct(1, 1, 4, 4)],
+     namespace="", gc=True, ggc=True)
 case("max_pool2d_gc", lambda F, x: F.max_pool2d(x, 3, 2, 1, ceil_mode=True), [_distinct(1, 2, 6, 5)], gc=True,
      ggc=True)
 case("max_pool1d", lambda F, x: F.max_pool1d(x, 3, 2, 1, return_indices=True), [_distinct(2, 3, 10)])
@@ -145,7 +190,8 @@ for o in [(3, 4), 1, (None, 2), 5]:
          node="MeanBackward1" if o == 1 else "AdaptiveAvgPool2DBackward0")
 case("adaptive_avg_pool2d_gc", lambda F, x: F.adaptive_avg_pool2d(x, (2, 3)), [_r(1, 2, 5, 4)], gc=True, ggc=True)
 case("adaptive_avg_pool1d", lambda F, x: F.adaptive_avg_pool1d(x, 4), [_r(2, 3, 10)])
-case("adaptive_max_pool2d", lambda F, x: F.adaptive_max_pool2d(x, (3, 4), return_indices=True), [_distinct(2, 3, 7, 9)])
+case("adaptive_max_pool2d", lambda F, x: F.adaptive_max_pool2d(x, (3, 4), return_indices=True), [_distinct(2, 3, 7, 9)],
+     known=_graph_differs("AdaptiveMaxPool2DBackward0 (graphgrad: ViewBackward0)"))
 case("adaptive_max_pool1d", lambda F, x: F.adaptive_max_pool1d(x, 3), [_distinct(2, 3, 8)])
 
 # normalisation
@@ -154,6 +200,7 @@ case("batch_norm_train", lambda F, x, w, b: F.batch_norm(x, None, None, w, b, tr
 case("batch_norm_eval", lambda F, x, w, b, rm, rv: F.batch_norm(x, rm, rv, w, b, training=False, eps=1e-3),
      [X4, _r(4), _r(4), _r(4), _r(4, lo=0.5, hi=2)], no_grad=(3, 4), node="NativeBatchNormBackward0")
 case("batch_norm_2d_noaffine", lambda F, x: F.batch_norm(x, None, None, training=True), [_r(6, 3)])
+case("batch_norm_noaffine_gc", lambda F, x: F.batch_norm(x, None, None, training=True), [_r(4, 2)], gc=True, ggc=True)
 case("batch_norm_gc", lambda F, x, w, b: F.batch_norm(x, None, None, w, b, training=True),
      [_r(3, 2, 2, 2), _r(2), _r(2)], gc=True, ggc=True)
 case("batch_norm_eval_gc", lambda F, x, w, b, rm, rv: F.batch_norm(x, rm, rv, w, b),
@@ -161,6 +208,7 @@ case("batch_norm_eval_gc", lambda F, x, w, b, rm, rv: F.batch_norm(x, rm, rv, w,
 case("layer_norm", lambda F, x, w, b: F.layer_norm(x, (7, 6), w, b), [X4, _r(7, 6), _r(7, 6)],
      node="NativeLayerNormBackward0")
 case("layer_norm_noaffine", lambda F, x: F.layer_norm(x, (6,), eps=1e-3), [X4])
+case("layer_norm_noaffine_gc", lambda F, x: F.layer_norm(x, (3,)), [_r(2, 3)], gc=True, ggc=True)
 case("layer_norm_gc", lambda F, x, w, b: F.layer_norm(x, (3,), w, b), [_r(2, 2, 3), _r(3), _r(3)], gc=True, ggc=True)
 case("group_norm", lambda F, x, w, b: F.group_norm(x, 2, w, b), [X4, _r(4), _r(4)], node="NativeGroupNormBackward0")
 case("group_norm_3d", lambda F, x: F.group_norm(x, 3, eps=1e-2), [_r(2, 6, 5)])
@@ -181,6 +229,9 @@ case("embedding_neg_padding_scale_freq", lambda F, i, w: F.embedding(i, w, paddi
      [np.array([0, 5, 3, 3, 3, 1]), _r(6, 5)])
 case("embedding_gc", lambda F, i, w: F.embedding(i, w), [np.array([[0, 1], [3, 0]]), _r(4, 3)], gc=True, ggc=True)
 # (padding_idx deliberately zeroes a true derivative, as in PyTorch: only its backward is gradchecked)
+case("embedding_grad_penalty",
+     lambda T, i, w: _penalty(T, T.nn.functional.embedding(i, w, scale_grad_by_freq=True), w),
+     [np.array([[0, 1], [3, 0]]), _r(4, 3)], namespace="", gc=True, ggc=True, known=EMBEDDING_FREQ_TWICE)
 case("embedding_padding_ggc", lambda F, i, w: F.embedding(i, w, padding_idx=1, scale_grad_by_freq=True),
      [np.array([[0, 1], [3, 0]]), _r(4, 3)], ggc=True)
 for mode in ["constant", "reflect", "replicate", "circular"]:
@@ -189,6 +240,11 @@ for mode in ["constant", "reflect", "replicate", "circular"]:
     case(f"pad_{mode}_gc", (lambda m: lambda F, x: F.pad(x, (1, 2, 2, 0), mode=m))(mode), [_r(1, 1, 3, 3)], gc=True,
          ggc=True)
 case("pad3d_reflect", lambda F, x: F.pad(x, (1, 1, 0, 2, 1, 0), mode="reflect"), [_r(1, 2, 3, 4, 3)])
+case("pad3d_reflect_gc", lambda F, x: F.pad(x, (1, 1, 1, 0, 1, 0), mode="reflect"), [_r(1, 1, 2, 2, 3)],
+     gc=True, ggc=True)
+for mode in ["reflect", "replicate"]:
+    case(f"pad1d_{mode}_gc", (lambda m: lambda F, x: F.pad(x, (2, 1), mode=m))(mode), [_r(1, 1, 3)], gc=True,
+         ggc=True)
 case("pad3d_replicate", lambda F, x: F.pad(x, (1, 0, 2, 1, 0, 1), mode="replicate"), [_r(1, 2, 2, 3, 2)],
      gc=True, ggc=True)
 case("pad_constant_value_negative", lambda F, x: F.pad(x, (-1, 2, 1, -2, 1, 1), value=3.5), [_r(2, 3, 4, 5)],
@@ -196,6 +252,7 @@ case("pad_constant_value_negative", lambda F, x: F.pad(x, (-1, 2, 1, -2, 1, 1), 
 case("pixel_shuffle", lambda F, x: F.pixel_shuffle(x, 2), [_r(2, 8, 3, 4)], gc=True, ggc=True,
      node="PixelShuffleBackward0")
 case("pixel_unshuffle", lambda F, x: F.pixel_unshuffle(x, 2), [_r(1, 3, 4, 6)], node="PixelUnshuffleBackward0")
+case("pixel_unshuffle_gc", lambda F, x: F.pixel_unshuffle(x, 2), [_r(1, 1, 2, 4)], gc=True, ggc=True)
 for kw in [dict(scale_factor=2), dict(size=(5, 7)), dict(scale_factor=(1.5, 0.7)), dict(size=(9, 4), mode="bilinear"),
            dict(scale_factor=2, mode="bilinear", align_corners=True), dict(scale_factor=1.7, mode="bilinear"),
            dict(size=(3, 5), mode="bilinear"), dict(size=(6, 9), mode="nearest-exact"), dict(size=(3, 2), mode="area"),
@@ -204,20 +261,28 @@ for kw in [dict(scale_factor=2), dict(size=(5, 7)), dict(scale_factor=(1.5, 0.7)
 case("interpolate_linear_1d", lambda F, x: F.interpolate(x, scale_factor=1.5, mode="linear"), [_r(2, 3, 5)],
      node="UpsampleLinear1DBackward0")
 case("interpolate_nearest_1d", lambda F, x: F.interpolate(x, size=8), [_r(2, 3, 5)], node="UpsampleNearest1DBackward0")
+case("interpolate_linear_1d_gc", lambda F, x: F.interpolate(x, size=5, mode="linear"), [_r(1, 1, 3)], gc=True,
+     ggc=True, known=LINEAR_SCALE_FLOAT32)
+case("interpolate_nearest_1d_gc", lambda F, x: F.interpolate(x, size=5), [_r(1, 1, 3)], gc=True, ggc=True)
+case("interpolate_nearest_exact_gc", lambda F, x: F.interpolate(x, size=(3, 4), mode="nearest-exact"),
+     [_r(1, 1, 2, 3)], gc=True, ggc=True)
 case("interpolate_bilinear_gc", lambda F, x: F.interpolate(x, size=(4, 3), mode="bilinear"), [_r(1, 1, 3, 2)],
      gc=True, ggc=True, node="UpsampleBilinear2DBackward0")
-case("interpolate_nearest_gc", lambda F, x: F.interpolate(x, scale_factor=2), [_r(1, 1, 2, 3)], gc=True,
+case("interpolate_nearest_gc", lambda F, x: F.interpolate(x, scale_factor=2), [_r(1, 1, 2, 3)], gc=True, ggc=True,
      node="UpsampleNearest2DBackward0")
 
 # unfold / fold, attention, rms_norm
-case("unfold", lambda F, x: F.unfold(x, (2, 3), dilation=(1, 2), padding=1, stride=(2, 1)), [_r(2, 3, 5, 6)],
+case("unfold_im2col", lambda F, x: F.unfold(x, (2, 3), dilation=(1, 2), padding=1, stride=(2, 1)), [_r(2, 3, 5, 6)],
      gc=False, node="Im2ColBackward0")
-case("unfold_gc", lambda F, x: F.unfold(x, 2, padding=1, stride=2), [_r(1, 2, 3, 3)], gc=True, ggc=True)
+case("unfold_im2col_gc", lambda F, x: F.unfold(x, 2, padding=1, stride=2), [_r(1, 2, 3, 3)], gc=True, ggc=True)
 case("fold", lambda F, x: F.fold(x, (5, 6), (2, 3), dilation=(1, 2), padding=1, stride=(2, 1)), [_r(2, 18, 12)],
      node="Col2ImBackward0")
-case("fold_unbatched_gc", lambda F, x: F.fold(x, (3, 3), 2), [_r(4, 4)], gc=True, ggc=True)
+case("fold_unbatched_gc", lambda F, x: F.fold(x, (3, 3), 2), [_r(4, 4)], gc=True, ggc=True,
+     known=_graph_differs("Col2ImBackward0 (graphgrad: SqueezeBackward1)"))
 case("sdpa", lambda F, q, k, v: F.scaled_dot_product_attention(q, k, v),
-     [_r(2, 3, 4, 5), _r(2, 3, 6, 5), _r(2, 3, 6, 7)], gc=True, ggc=True)
+     [_r(2, 3, 4, 5), _r(2, 3, 6, 5), _r(2, 3, 6, 7)])
+case("sdpa_gc", lambda F, q, k, v: F.scaled_dot_product_attention(q, k, v), [_r(1, 2, 3, 4), _r(1, 2, 4, 4),
+                                                                          _r(1, 2, 4, 3)], gc=True, ggc=True)
 case("sdpa_causal_scale", lambda F, q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=0.3),
      [_r(2, 4, 5), _r(2, 4, 5), _r(2, 4, 3)])
 case("sdpa_bool_mask", lambda F, q, k, v, m: F.scaled_dot_product_attention(q, k, v, attn_mask=m),
@@ -228,6 +293,9 @@ case("rms_norm", lambda F, x, w: F.rms_norm(x, (4, 5), w), [_r(3, 4, 5), _r(4, 5
 case("rms_norm_eps", lambda F, x: F.rms_norm(x, (5,), eps=1e-3), [_r(3, 4, 5)])
 
 # activations
+# PyTorch's float64 derivatives of these use a float32 constant (1/alpha, 1/6): they are ~1e-8 off the exact
+# value graphgrad gives
+TORCH_FLOAT32_CONSTANT = {"parity_float64": "PyTorch's float64 derivative rounds a constant to float32"}
 XA = _away_from(_r(3, 5) * 3, [-3, -1, 0, 1, 3, 6, 0.5, -0.5])
 ACTS = [
     ("relu", lambda F, x: F.relu(x), "ReluBackward0"), ("relu6", lambda F, x: F.relu6(x * 3), "HardtanhBackward0"),
@@ -254,7 +322,10 @@ ACTS = [
 for name, fn, node in ACTS:
     x = XA[:2] if name == "glu" else XA
     x = np.concatenate([x, x[:1]]) if name == "glu" else x
-    case(f"act_{name}", fn, [x[:2] if name == "glu" else x], node=node, gc=True, ggc=name not in ("relu",))
+    # (PyTorch has no derivative of hardsigmoid_backward: its double backward raises, as graphgrad's does)
+    case(f"act_{name}", fn, [x[:2] if name == "glu" else x], node=node, gc=True,
+         ggc=name not in ("relu", "hardsigmoid"),
+         known=TORCH_FLOAT32_CONSTANT if name in ("celu", "hardsigmoid") else None)
 case("glu_dim1", lambda F, x: F.glu(x, 1), [_r(3, 6)], node="GluBackward0", gc=True, ggc=True)
 case("prelu_channels", lambda F, x, w: F.prelu(x, w), [_away_from(X4, [0]), _r(4)], node="PreluKernelBackward0",
      gc=False)
@@ -279,9 +350,11 @@ for red in ["mean", "sum", "none"]:
          (lambda r: lambda F, x, t: F.cross_entropy(x, t, reduction=r, label_smoothing=0.1))(red), [LOGITS, T_IDX])
     case(f"cross_entropy_probs_{red}",
          (lambda r: lambda F, x, t, w: F.cross_entropy(x, t, w, reduction=r, label_smoothing=0.15))(red),
-         [LOGITS, PROBS, W5], no_grad=(2,), gc=True, ggc=True)
+         [LOGITS, PROBS, W5], no_grad=(2,), gc=True, ggc=True,
+         known=_graph_differs("DivBackward1 (graphgrad: DivBackward0)") if red == "mean" else None)
     case(f"cross_entropy_nd_{red}", (lambda r: lambda F, x, t: F.cross_entropy(x, t, reduction=r))(red),
-         [_r(2, 4, 3, 2), _i(4, 2, 3, 2, seed=4)], gc=True, ggc=True)
+         [_r(2, 4, 3, 2), _i(4, 2, 3, 2, seed=4)], gc=True, ggc=True,
+         known=_graph_differs("NllLoss2DBackward0 (graphgrad: NllLossBackward0)"))
     case(f"nll_loss_{red}", (lambda r: lambda F, x, t, w: F.nll_loss(x, t, w, ignore_index=1, reduction=r))(red),
          [LOGITS, T_IDX, W5], no_grad=(2,), gc=True, ggc=True)
     case(f"mse_loss_{red}", (lambda r: lambda F, x, t: F.mse_loss(x, t, reduction=r))(red),
@@ -307,17 +380,20 @@ case("bce_logits_plain", lambda F, x, t: F.binary_cross_entropy_with_logits(x, t
 case("bce_clamps_log", lambda F, x, t: F.binary_cross_entropy(x, t, reduction="none"),
      [np.array([0.0, 1.0, 0.5], np.float32), np.array([1.0, 0.0, 1.0], np.float32)], no_grad=(0,))
 case("cross_entropy_unbatched", lambda F, x, t: F.cross_entropy(x, t), [_r(5), np.array(3)])
-case("cross_entropy_probs_nd", lambda F, x, t: F.cross_entropy(x, t), [_r(2, 3, 4), _r(2, 3, 4, lo=0, hi=1)])
-case("nll_loss_nd_ignore", lambda F, x, t: F.nll_loss(x, t, ignore_index=2), [_r(2, 3, 4), _i(3, 2, 4, seed=7)])
+case("cross_entropy_probs_nd", lambda F, x, t: F.cross_entropy(x, t), [_r(2, 3, 4), _r(2, 3, 4, lo=0, hi=1)],
+     known=_graph_differs("DivBackward1 (graphgrad: DivBackward0)"))
+case("nll_loss_nd_ignore", lambda F, x, t: F.nll_loss(x, t, ignore_index=2), [_r(2, 3, 4), _i(3, 2, 4, seed=7)],
+     known=_graph_differs("NllLoss2DBackward0 (graphgrad: NllLossBackward0)"))
 case("kl_div_batchmean_logtarget", lambda F, x, t: F.kl_div(x, t, reduction="batchmean", log_target=True),
      [np.log(PROBS), np.log(PROBS[::-1].copy())], gc=True, ggc=True)
 case("kl_div_zero_target", lambda F, x, t: F.kl_div(x, t, reduction="sum"),
      [np.log(PROBS), np.eye(6, 5, dtype=np.float32)], no_grad=(1,))
 case("cosine_similarity", lambda F, a, b: F.cosine_similarity(a, b), [_r(4, 5), _r(4, 5, seed=1)], gc=True, ggc=True)
 case("cosine_similarity_bcast_dim0", lambda F, a, b: F.cosine_similarity(a, b, dim=0), [_r(4, 5), _r(4, 1, seed=1)])
-case("pairwise_distance", lambda F, a, b: F.pairwise_distance(a, b), [_r(4, 5), _r(4, 5, seed=1)], gc=True, ggc=True)
+case("pairwise_distance", lambda F, a, b: F.pairwise_distance(a, b), [_r(4, 5), _r(4, 5, seed=1)], gc=True, ggc=True,
+     known=_graph_differs("NormBackward1 (graphgrad: LinalgVectorNormBackward0)"))
 case("pairwise_distance_p1_keepdim", lambda F, a, b: F.pairwise_distance(a, b, p=1, keepdim=True),
-     [_r(4, 5), _r(4, 5, seed=1)])
+     [_r(4, 5), _r(4, 5, seed=1)], known=_graph_differs("NormBackward1 (graphgrad: LinalgVectorNormBackward0)"))
 case("triplet_margin_loss", lambda F, a, p, n: F.triplet_margin_loss(a, p, n, swap=True),
      [_r(4, 5), _r(4, 5, seed=1), _r(4, 5, seed=2)], gc=True, ggc=True)
 case("margin_ranking_loss", lambda F, a, b, t: F.margin_ranking_loss(a, b, t, 0.1),
@@ -325,7 +401,7 @@ case("margin_ranking_loss", lambda F, a, b, t: F.margin_ranking_loss(a, b, t, 0.
 case("hinge_embedding_loss", lambda F, a, t: F.hinge_embedding_loss(a, t), [_r(6), np.sign(_r(6, seed=2))],
      no_grad=(1,), gc=True, ggc=True)
 case("soft_margin_loss", lambda F, a, t: F.soft_margin_loss(a, t), [_r(6), np.sign(_r(6, seed=2))], no_grad=(1,),
-     gc=True, ggc=True)
+     gc=True, ggc=True, known=_graph_differs("SoftMarginLossBackward0 (graphgrad: MeanBackward0)"))
 case("cosine_embedding_loss", lambda F, a, b, t: F.cosine_embedding_loss(a, b, t, 0.2),
      [_r(4, 5), _r(4, 5, seed=1), np.array([1, -1, 1, -1], np.float32)], no_grad=(2,), gc=True, ggc=True)
 case("multilabel_soft_margin_loss", lambda F, a, t: F.multilabel_soft_margin_loss(a, t),
@@ -334,92 +410,15 @@ case("poisson_nll_loss_full", lambda F, a, t: F.poisson_nll_loss(a, t, full=True
      no_grad=(1,), gc=True, ggc=True)
 case("gaussian_nll_loss", lambda F, a, t, v: F.gaussian_nll_loss(a, t, v), [_r(4, 3), _r(4, 3, seed=1),
                                                                           _r(4, 1, lo=0.5, hi=2)], gc=True, ggc=True)
-case("instance_norm", lambda F, x, w, b: F.instance_norm(x, weight=w, bias=b), [_r(2, 3, 4, 5), _r(3), _r(3)], gc=False)
+case("instance_norm", lambda F, x, w, b: F.instance_norm(x, weight=w, bias=b), [_r(2, 3, 4, 5), _r(3), _r(3)],
+     known=_graph_differs("ViewBackward0 (graphgrad: AddBackward0)"))
 case("instance_norm_gc", lambda F, x: F.instance_norm(x), [_r(2, 2, 3)], gc=True, ggc=True)
 case("local_response_norm_3d", lambda F, x: F.local_response_norm(x, 3, alpha=0.1), [_r(2, 6, 5)], gc=True, ggc=True)
 case("local_response_norm_4d", lambda F, x: F.local_response_norm(x, 4, alpha=0.2, beta=0.5, k=2.0), [_r(2, 6, 3, 4)])
 
 
-# --------------------------------------------------------------------------------------------------
-# the runners
-def _make(lib, arrays, case_, dtype=None):
-    out = []
-    for i, a in enumerate(arrays):
-        a = np.array(a)
-        if a.dtype.kind == "f":
-            a = a.astype(dtype or np.float32)
-            t = lib.tensor(a)
-            if i not in case_.no_grad:
-                t.requires_grad_(True)
-        else:
-            t = lib.tensor(a)
-        out.append(t)
-    return out
-
-
-def _flat(out):
-    return list(out) if isinstance(out, (tuple, list)) else [out]
-
-
-@pytest.mark.parametrize("case_", CASES, ids=[c.name for c in CASES])
-def test_parity(case_, torch_ref):
-    torch = torch_ref
-    import torch.nn.functional as TF
-
-    rtol, atol = case_.tol
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        gx = _make(graphgrad, case_.inputs, case_)
-        tx = _make(torch, case_.inputs, case_)
-        gouts = _flat(case_.fn(F, *gx))
-        touts = _flat(case_.fn(TF, *tx))
-    assert len(gouts) == len(touts)
-    for g, t in zip(gouts, touts):
-        assert tuple(g.shape) == tuple(t.shape)
-        assert str(g.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
-        np.testing.assert_allclose(g.detach().numpy(), t.detach().numpy(), rtol=rtol, atol=atol)
-    if case_.node is not None:
-        assert gouts[0].grad_fn.name() == case_.node == type(touts[0].grad_fn).__name__
-    diff = [(g, t) for g, t in zip(gouts, touts) if t.requires_grad]
-    if not diff:
-        return
-    rng = np.random.default_rng(1)
-    ups = [rng.standard_normal(t.shape).astype(np.float32) for _, t in diff]
-    graphgrad.autograd.backward([g for g, _ in diff], [graphgrad.tensor(u) for u in ups])
-    torch.autograd.backward([t for _, t in diff], [torch.tensor(u) for u in ups])
-    for i, (g, t) in enumerate(zip(gx, tx)):
-        if not t.requires_grad:
-            continue
-        assert (g.grad is None) == (t.grad is None), f"input {i}"
-        if t.grad is not None:
-            np.testing.assert_allclose(g.grad.numpy(), t.grad.numpy(), rtol=rtol, atol=atol, err_msg=f"input {i}")
-
-
-def _f64(case_):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        xs = _make(graphgrad, case_.inputs, case_, np.float64)
-    return xs, (lambda *a: case_.fn(F, *a))
-
-
-GC = [c for c in CASES if c.gc]
-GGC = [c for c in CASES if c.ggc]
-
-
-@pytest.mark.parametrize("case_", GC, ids=[c.name for c in GC])
-def test_gradcheck(case_):
-    xs, fn = _f64(case_)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        assert gradcheck(fn, xs, eps=1e-6, atol=1e-5, rtol=1e-3)
-
-
-@pytest.mark.parametrize("case_", GGC, ids=[c.name for c in GGC])
-def test_gradgradcheck(case_):
-    xs, fn = _f64(case_)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        assert gradgradcheck(fn, xs, eps=1e-6, atol=1e-5, rtol=1e-3)
+class TestFunctionalCases(ParityChecks):
+    CASES = CASES
 
 
 # --------------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from .engine import grad as autograd_grad
-from .grad_mode import enable_grad, no_grad
+from .grad_mode import enable_grad
 
 
 class GradcheckError(RuntimeError):
@@ -26,21 +26,22 @@ def _outputs(fn, inputs):
 
 
 def _numerical_jacobian(fn, inputs, i, eps):
+    # fn runs in the caller's grad mode, as PyTorch runs it: a function that differentiates inside (a gradient
+    # penalty) needs its graph
     x = inputs[i]
-    with no_grad():
-        outs = _outputs(fn, inputs)
-        jac = [np.zeros((x._data.size, o._data.size)) for o in outs]
-        arr = x._data  # perturbed in place, one element at a time (any memory layout)
-        for k in range(arr.size):
-            pos = np.unravel_index(k, arr.shape)
-            orig = arr[pos].item()
-            arr[pos] = orig + eps
-            plus = [o._data.astype(np.float64).copy() for o in _outputs(fn, inputs)]
-            arr[pos] = orig - eps
-            minus = [o._data.astype(np.float64).copy() for o in _outputs(fn, inputs)]
-            arr[pos] = orig
-            for j in range(len(outs)):
-                jac[j][k] = ((plus[j] - minus[j]) / (2 * eps)).reshape(-1)
+    outs = _outputs(fn, inputs)
+    jac = [np.zeros((x._data.size, o._data.size)) for o in outs]
+    arr = x._data  # perturbed in place, one element at a time (any memory layout)
+    for k in range(arr.size):
+        pos = np.unravel_index(k, arr.shape)
+        orig = arr[pos].item()
+        arr[pos] = orig + eps
+        plus = [o._data.astype(np.float64).copy() for o in _outputs(fn, inputs)]
+        arr[pos] = orig - eps
+        minus = [o._data.astype(np.float64).copy() for o in _outputs(fn, inputs)]
+        arr[pos] = orig
+        for j in range(len(outs)):
+            jac[j][k] = ((plus[j] - minus[j]) / (2 * eps)).reshape(-1)
     return jac
 
 
@@ -114,7 +115,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
 
     def first_derivative(*args):
         xs, gos = args[:n_in], args[n_in:]
-        # grad mode on even inside the numerical Jacobian's no_grad: the derivative needs its graph
+        # grad mode on even when called under no_grad: the derivative needs its graph
         with enable_grad():
             os = _outputs(func, xs)
             pairs = [(o, g) for o, g in zip(os, gos) if o._requires_grad]
