@@ -46,3 +46,9 @@ def test_users_malloc_tuning_is_left_alone():
     env = dict(os.environ, MALLOC_ARENA_MAX="2", MALLOC_TOP_PAD_="0")
     tuned, _ = _faults_per_churn(env)
     assert not tuned
+
+
+def test_environment_switches_it_off():
+    env = dict(os.environ, GRAPHGRAD_KEEP_FREED_MEMORY="0")
+    tuned, _ = _faults_per_churn(env)
+    assert not tuned

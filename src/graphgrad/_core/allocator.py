@@ -6,7 +6,7 @@ page fault on first touch: about 2,500 faults and 5 ms of system time per step o
 sixth of its time. Serving blocks up to 32 MiB from the heap and trimming the heap only when 128 MiB
 lie free at its top lets them be reused; the peak memory stays the same, and at most 128 MiB of freed
 memory stay with the process. Nothing changes when the user tunes malloc through its environment
-variables, or off glibc.
+variables, with ``GRAPHGRAD_KEEP_FREED_MEMORY=0`` in the environment, or off glibc.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ def keep_freed_memory():
     >>> keep_freed_memory() in (True, False)
     True
     """
+    if os.environ.get("GRAPHGRAD_KEEP_FREED_MEMORY", "1") == "0":
+        return False
     if platform.system() != "Linux" or any(k.startswith("MALLOC_") and k.endswith("_") for k in os.environ):
         return False  # the user's own malloc tuning wins
     try:
