@@ -24,6 +24,7 @@ from ._op import (
     export,
 )
 from ._operands import binary, broadcasts
+from ._select import zero_where
 from .comparison import where
 
 
@@ -165,7 +166,7 @@ def _relu_bw(n, g):
 
 relu = _unary("ReluBackward0", lambda a: np.maximum(a, 0, dtype=a.dtype), _relu_bw, save="out", promote=None,
               names=("relu",), no_kernel=_RELU_NO_BOOL,
-              backward_np=lambda n, g: np.where(_saved(n)._data <= 0, 0, g).astype(g.dtype))
+              backward_np=lambda n, g: zero_where(_saved(n)._data <= 0, g))
 erf = _unary("ErfBackward0", erf_float64_then_cast,
              lambda n, g: g * (2 / math.sqrt(math.pi)) * (-_saved(n) * _saved(n)).exp(), names=("erf",))
 # PyTorch saves the input and recomputes erfinv (so writing the result in place later is allowed)
