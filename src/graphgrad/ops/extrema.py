@@ -162,9 +162,10 @@ def argmin(input, dim=None, keepdim=False):
     return _arg(np.argmin, input, dim, keepdim)
 
 
-# Where PyTorch documents the order of equal elements as unspecified (sort and argsort with stable=False,
-# topk with sorted=False), inputs up to this many elements in the rows concerned replay its C++ sort to
-# give the same order; larger ones keep the stable order, since the replay runs in Python.
+# Which of several equal elements PyTorch reports (sort and argsort with stable=False, topk, kthvalue, mode)
+# comes from its C++ sort or selection. Where the rows holding such ties have up to this many elements in
+# all, graphgrad replays that C++ code to report the same one; beyond, it keeps the stable order, since the
+# replay runs in Python and must not make a large call slow.
 _REPLAY_LIMIT = 1 << 16
 
 
@@ -230,7 +231,10 @@ def _topk_indices(a, k, largest, sorted, sorted_idx):
         replay = (head[:, 1:] == head[:, :-1]).any(axis=1)
         if is_float_np(a.dtype):
             replay |= (np.isnan(head[:, 1:]) & np.isnan(head[:, :-1])).any(axis=1)
-    for row in np.flatnonzero(replay):
+    rows = np.flatnonzero(replay)
+    if rows.size * n > _REPLAY_LIMIT:
+        return idx
+    for row in rows:
         ranks = _ranks(a[row])
         keys = (-ranks if largest else ranks).tolist()
         idx[row] = _cpp_sort.topk_order(keys, k, sorted)
@@ -281,7 +285,7 @@ def _quickselect_ties(a, dim, k, order, idx):
     tied = (near[:, 1:] == near[:, :-1]).any(axis=1)
     if is_float_np(a.dtype):
         tied |= (np.isnan(near[:, 1:]) & np.isnan(near[:, :-1])).any(axis=1)
-    if not tied.any():
+    if not tied.any() or np.count_nonzero(tied) * rows.shape[1] > _REPLAY_LIMIT:
         return idx
     picked = np.moveaxis(idx, dim, -1).reshape(-1).copy()
     for row in np.flatnonzero(tied):
