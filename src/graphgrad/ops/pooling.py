@@ -212,16 +212,25 @@ def _sep_np(x, mats, transpose=False):
     return np.ascontiguousarray(out)
 
 
-_SEPARABLE: dict = {}
+def _separable_ops(name):
+    """The op of a separable linear map recorded under PyTorch's node ``name`` (its adjoint op is its
+    derivative and the other way round)."""
+    fwd = Op(name, lambda x, mats: _sep_np(x, mats), lambda n, g: apply(adj, g, mats=n.kwargs["mats"]))
+    adj = Op(name.replace("Backward0", "BackwardBackward0"), lambda g, mats: _sep_np(g, mats, True),
+             lambda n, g: apply(fwd, g, mats=n.kwargs["mats"]))
+    return fwd
+
+
+# PyTorch's node names of the separable maps; created when the module loads so that every one is in REGISTRY
+SEPARABLE_NAMES = ("AdaptiveAvgPool2DBackward0", "UpsampleLinear1DBackward0", "UpsampleBilinear2DBackward0",
+                   "UpsampleTrilinear3DBackward0",
+                   *(f"UpsampleNearest{nd}DBackward0" for nd in (1, 2, 3)),
+                   *(f"UpsampleNearestExact{nd}DBackward0" for nd in (1, 2, 3)))
+_SEPARABLE = {name: _separable_ops(name) for name in SEPARABLE_NAMES}
 
 
 def separable_op(name):
-    """The (op, adjoint op) pair of a separable linear map recorded under PyTorch's node ``name``."""
-    if name not in _SEPARABLE:
-        fwd = Op(name, lambda x, mats: _sep_np(x, mats), lambda n, g: apply(adj, g, mats=n.kwargs["mats"]))
-        adj = Op(name.replace("Backward0", "BackwardBackward0"), lambda g, mats: _sep_np(g, mats, True),
-                 lambda n, g: apply(fwd, g, mats=n.kwargs["mats"]))
-        _SEPARABLE[name] = fwd
+    """The op of the separable linear map recorded under PyTorch's node ``name`` (one of SEPARABLE_NAMES)."""
     return _SEPARABLE[name]
 
 
@@ -261,12 +270,14 @@ def nearest_matrix(n_in, n_out, scale_factor, dtype, exact=False):
 
 def linear_matrix(n_in, n_out, scale_factor, align_corners, dtype):
     """(n_out, n_in) interpolation weights of PyTorch's (bi)linear upsampling along one axis."""
-    scale = np.float32(_scale_of(n_in, n_out, scale_factor, align_corners))
-    dst = np.arange(n_out, dtype=np.float32)
+    # PyTorch computes the source positions in the input's precision (float for float32 and narrower)
+    real = np.float64 if np.dtype(dtype) == np.float64 else np.float32
+    scale = real(_scale_of(n_in, n_out, scale_factor, align_corners))
+    dst = np.arange(n_out, dtype=real)
     if align_corners:
         src = dst * scale
     else:
-        src = np.maximum(scale * (dst + np.float32(0.5)) - np.float32(0.5), np.float32(0))
+        src = np.maximum(scale * (dst + real(0.5)) - real(0.5), real(0))
     i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
     i1 = np.minimum(i0 + 1, n_in - 1)
     l1 = src - i0

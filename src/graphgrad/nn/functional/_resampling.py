@@ -61,9 +61,7 @@ def pad(input, pad, mode="constant", value=None):
             "padding size = 4 (pads last 2 dimensions)\n  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
     first = len(shape) - nd
     idxs = tuple(_pad_index(mode, shape[first + i], a, b, first + i, shape) for i, (a, b) in enumerate(pairs))
-    name = {"reflect": f"ReflectionPad{nd}DBackward0", "replicate": f"ReplicationPad{nd}DBackward0",
-            "circular": "CopySlices"}[mode]
-    return apply(norm_ops.index_pad_op(name), input, idxs=idxs, sizes=tuple(shape[first:]))
+    return apply(norm_ops.index_pad_op(mode, nd), input, idxs=idxs, sizes=tuple(shape[first:]))
 
 
 def _image_shape(name, input):
