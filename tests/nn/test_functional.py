@@ -406,7 +406,10 @@ case("margin_ranking_loss", lambda F, a, b, t: F.margin_ranking_loss(a, b, t, 0.
 case("hinge_embedding_loss", lambda F, a, t: F.hinge_embedding_loss(a, t), [_r(6), np.sign(_r(6, seed=2))],
      no_grad=(1,), gc=True, ggc=True)
 case("soft_margin_loss", lambda F, a, t: F.soft_margin_loss(a, t), [_r(6), np.sign(_r(6, seed=2))], no_grad=(1,),
-     gc=True, ggc=True, known=_graph_differs("SoftMarginLossBackward0 (graphgrad: MeanBackward0)"))
+     gc=True, ggc=True, node="SoftMarginLossBackward0")
+for red in ("none", "sum"):
+    case(f"soft_margin_loss_{red}_bcast", lambda F, a, t, _red=red: F.soft_margin_loss(a, t, reduction=_red),
+         [_r(3, 4), np.sign(_r(4, seed=2))], no_grad=(1,), gc=True, ggc=True, node="SoftMarginLossBackward0")
 case("cosine_embedding_loss", lambda F, a, b, t: F.cosine_embedding_loss(a, b, t, 0.2),
      [_r(4, 5), _r(4, 5, seed=1), np.array([1, -1, 1, -1], np.float32)], no_grad=(2,), gc=True, ggc=True)
 case("multilabel_soft_margin_loss", lambda F, a, t: F.multilabel_soft_margin_loss(a, t),

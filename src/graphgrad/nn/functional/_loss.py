@@ -14,7 +14,7 @@ from ..._size import size_text
 from ...ops import loss as loss_ops
 from ...ops._autocast import autocast_rule
 from ...ops._op import _torch_name, apply, broadcast_error
-from ._activation import log_softmax, logsigmoid, softplus
+from ._activation import log_softmax, logsigmoid
 from ._common import _const, _shape
 from ._distance import pairwise_distance
 
@@ -340,8 +340,23 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
 
 @autocast_rule
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Mean of ``log(1 + exp(-target * input))`` (SoftMarginLossBackward0); the target gets no gradient.
+
+    >>> import graphgrad, graphgrad.nn.functional as F
+    >>> round(F.soft_margin_loss(graphgrad.tensor([0.0, 2.0]), graphgrad.tensor([1.0, -1.0])).item(), 4)
+    1.41
+    """
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    return _apply_reduction(softplus(-input * target), reduction)
+    _check_reduction(reduction)
+    _check_no_grad(target, "target", "soft_margin_loss")
+    shape = np.broadcast_shapes(input._data.shape, target._data.shape)
+    if shape != input._data.shape:  # the loss takes the input's shape, which the target broadcasts to
+        raise RuntimeError(f"output with shape {list(input._data.shape)} doesn't match the broadcast shape "
+                           f"{list(shape)}")
+    if input._data.dtype != target._data.dtype:
+        target = target.to(graphgrad._dtype.result_type(input, target))
+        input = input.to(target.dtype)
+    return apply(loss_ops.SOFT_MARGIN_LOSS, input, target.expand_as(input), reduction=reduction)
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
