@@ -396,9 +396,11 @@ case("kl_div_zero_target", lambda F, x, t: F.kl_div(x, t, reduction="sum"),
 case("cosine_similarity", lambda F, a, b: F.cosine_similarity(a, b), [_r(4, 5), _r(4, 5, seed=1)], gc=True, ggc=True)
 case("cosine_similarity_bcast_dim0", lambda F, a, b: F.cosine_similarity(a, b, dim=0), [_r(4, 5), _r(4, 1, seed=1)])
 case("pairwise_distance", lambda F, a, b: F.pairwise_distance(a, b), [_r(4, 5), _r(4, 5, seed=1)], gc=True, ggc=True,
-     known=_graph_differs("NormBackward1 (graphgrad: LinalgVectorNormBackward0)"))
+     node="NormBackward1")
 case("pairwise_distance_p1_keepdim", lambda F, a, b: F.pairwise_distance(a, b, p=1, keepdim=True),
-     [_r(4, 5), _r(4, 5, seed=1)], known=_graph_differs("NormBackward1 (graphgrad: LinalgVectorNormBackward0)"))
+     [_r(4, 5), _r(4, 5, seed=1)], gc=True, ggc=True, node="NormBackward1")
+case("pairwise_distance_inf_1d", lambda F, a, b: F.pairwise_distance(a, b, p=float("inf")), [_r(5), _r(5, seed=1)],
+     gc=True, node="NormBackward1")
 case("triplet_margin_loss", lambda F, a, p, n: F.triplet_margin_loss(a, p, n, swap=True),
      [_r(4, 5), _r(4, 5, seed=1), _r(4, 5, seed=2)], gc=True, ggc=True)
 case("margin_ranking_loss", lambda F, a, b, t: F.margin_ranking_loss(a, b, t, 0.1),
