@@ -11,6 +11,7 @@ import graphgrad
 
 from ..._dtype import is_float_np
 from ..._size import size_text
+from ...ops import arithmetic as arithmetic_ops
 from ...ops import loss as loss_ops
 from ...ops._autocast import autocast_rule
 from ...ops._op import _torch_name, apply, broadcast_error
@@ -256,8 +257,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             return -prod.sum(class_dim)
         if reduction == "sum":
             return -prod.sum()
-        n = input._data.size // c
-        return -prod.sum() / n
+        return apply(arithmetic_ops.DIV_BY_SCALAR, -prod.sum(), other=input._data.size // c)
     loss = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing <= 0:
         return loss
