@@ -174,3 +174,6 @@ def _nll_bw_np(n, g):
 
 
 NLL_LOSS = Op("NllLossBackward0", _nll_fwd, _nll_bw, backward_np=_nll_bw_np)
+# ATen's nll_loss2d, which PyTorch runs on (N, C, H, W) input (other N-d input is viewed as (N, C, 1, -1)):
+# the same loss under its node
+NLL_LOSS_2D = Op("NllLoss2DBackward0", _nll_fwd, _nll_bw, backward_np=_nll_bw_np)

@@ -216,13 +216,20 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     bad = t[(t != ignore_index) & ((t < 0) | (t >= c))]
     if bad.size:
         raise IndexError(f"Target {int(bad.flat[0])} is out of bounds.")
-    x = input
-    unbatched = input._data.ndim == 1
+    x, op, ndim = input, loss_ops.NLL_LOSS, input._data.ndim
+    unbatched = ndim == 1
     if unbatched:
         x, t = input.unsqueeze(0), t.reshape(1)
-    out = apply(loss_ops.NLL_LOSS, x, target=t, weight=None if weight is None else weight._data.astype(x._data.dtype),
+    elif ndim > 2:  # PyTorch's nll_loss2d on (N, C, H, W), other N-d input viewed as (N, C, 1, H*W*...)
+        op = loss_ops.NLL_LOSS_2D
+        if ndim != 4:
+            n, spatial = input._data.shape[0], int(np.prod(input._data.shape[2:]))
+            x, t = input.reshape(n, c, 1, spatial), t.reshape(n, 1, spatial)
+    out = apply(op, x, target=t, weight=None if weight is None else weight._data.astype(x._data.dtype),
                 ignore_index=ignore_index, reduction=reduction)
-    return out.squeeze(0) if unbatched and reduction == "none" else out
+    if reduction != "none" or x is input:
+        return out
+    return out.squeeze(0) if unbatched else out.reshape(target._data.shape)
 
 
 @autocast_rule
