@@ -161,6 +161,30 @@ MAX_POOL_GATHER = Op("MaxPool2DWithIndicesBackwardBackwardBackward0", pool_gathe
                      lambda n, g: apply(MAX_POOL_BACKWARD, g, **n.kwargs))
 
 
+# --- adaptive max pooling: a gather of the input planes at the maxima's flat indices ---------------
+def _plane_gather_np(a, idx):
+    """a (..., H, W) read at flat plane indices idx (..., OH, OW)."""
+    flat = a.reshape(a.shape[:-2] + (-1,))
+    return np.take_along_axis(flat, idx.reshape(idx.shape[:-2] + (-1,)), -1).reshape(idx.shape)
+
+
+def _plane_scatter_np(g, idx, in_hw):
+    """The adjoint of ``_plane_gather_np``: g summed into (..., H, W) at idx (windows overlap: indices repeat)."""
+    lead, plane = g.shape[:-2], in_hw[0] * in_hw[1]
+    rows = np.arange(int(np.prod(lead)))[:, None] * plane
+    sums = np.bincount((rows + idx.reshape(rows.shape[0], -1)).ravel(), weights=g.reshape(-1),
+                       minlength=rows.shape[0] * plane)
+    return sums.astype(g.dtype).reshape(lead + tuple(in_hw))
+
+
+ADAPTIVE_MAX_POOL = Op("AdaptiveMaxPool2DBackward0", lambda a, idx: _plane_gather_np(a, idx),
+                       lambda n, g: apply(ADAPTIVE_MAX_POOL_BACKWARD, g, idx=n.kwargs["idx"],
+                                          in_hw=n._in_meta[0][0][-2:]))
+ADAPTIVE_MAX_POOL_BACKWARD = Op("AdaptiveMaxPool2DBackwardBackward0",
+                                lambda g, idx, in_hw: _plane_scatter_np(g, idx, in_hw),
+                                lambda n, gg: apply(ADAPTIVE_MAX_POOL, gg, idx=n.kwargs["idx"]))
+
+
 def avg_pool_divisor(in_hw, k_hw, stride, padding, ceil_mode, count_include_pad, divisor_override, dtype):
     """1/divisor of each output of an average pool, shape (OH, OW), with PyTorch's rules."""
     if divisor_override:

@@ -141,7 +141,7 @@ def _adaptive_max_index(n_in, n_out):
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
-    """Max pooling to a fixed output size; composed as a gather of the maxima (GatherBackward0)."""
+    """Max pooling to a fixed output size (AdaptiveMaxPool2DBackward0: a gather of each window's maximum)."""
     if input._data.ndim not in (3, 4):
         raise RuntimeError(f"adaptive_max_pool2d(): Expected 3D or 4D tensor, but got {_shape(input)}")
     oh, ow = _adaptive_sizes(input, output_size, 2)
@@ -154,9 +154,9 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     pick = np.take_along_axis(flat.reshape((1,) * (a.ndim - 2) + flat.shape),
                               cand.argmax(-1)[..., None], axis=-1)[..., 0]
     pick = np.broadcast_to(pick, a.shape[:-2] + (oh, ow)).astype(np.int64)
-    idx = _const(np.ascontiguousarray(pick))
-    out = input.flatten(-2).gather(-1, idx.flatten(-2)).reshape(a.shape[:-2] + (oh, ow))
-    return (out, idx) if return_indices else out
+    pick = np.ascontiguousarray(pick)
+    out = apply(pooling_ops.ADAPTIVE_MAX_POOL, input, idx=pick)
+    return (out, _const(pick)) if return_indices else out
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):
