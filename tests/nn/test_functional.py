@@ -286,8 +286,9 @@ case("unfold_im2col", lambda F, x: F.unfold(x, (2, 3), dilation=(1, 2), padding=
 case("unfold_im2col_gc", lambda F, x: F.unfold(x, 2, padding=1, stride=2), [_r(1, 2, 3, 3)], gc=True, ggc=True)
 case("fold", lambda F, x: F.fold(x, (5, 6), (2, 3), dilation=(1, 2), padding=1, stride=(2, 1)), [_r(2, 18, 12)],
      node="Col2ImBackward0")
-case("fold_unbatched_gc", lambda F, x: F.fold(x, (3, 3), 2), [_r(4, 4)], gc=True, ggc=True,
-     known=_graph_differs("Col2ImBackward0 (graphgrad: SqueezeBackward1)"))
+case("fold_unbatched_gc", lambda F, x: F.fold(x, (3, 3), 2), [_r(4, 4)], gc=True, ggc=True, node="Col2ImBackward0")
+case("unfold_unbatched_gc", lambda F, x: F.unfold(x, 2, dilation=(1, 2), padding=(0, 1)), [_r(2, 3, 4)], gc=True,
+     ggc=True, node="Im2ColBackward0")
 case("sdpa", lambda F, q, k, v: F.scaled_dot_product_attention(q, k, v),
      [_r(2, 3, 4, 5), _r(2, 3, 6, 5), _r(2, 3, 6, 7)])
 case("sdpa_gc", lambda F, q, k, v: F.scaled_dot_product_attention(q, k, v), [_r(1, 2, 3, 4), _r(1, 2, 4, 4),
