@@ -161,7 +161,13 @@ for k, s, p, d, cm in [(2, None, 0, 1, False), (3, 2, 1, 1, False), (3, 2, 1, 1,
          node="MaxPool2DWithIndicesBackward0")
 case("max_pool2d_indices", lambda F, x: F.max_pool2d(x, 3, 2, 1, return_indices=True), [XP])
 case("max_pool2d_unbatched", lambda F, x: F.max_pool2d(x, 2), [_distinct(3, 6, 5)],
-     known=_graph_differs("MaxPool2DWithIndicesBackward0 (graphgrad: SqueezeBackward1)"))
+     node="MaxPool2DWithIndicesBackward0")
+case("max_pool2d_unbatched_indices", lambda F, x: F.max_pool2d(x, 3, 2, 1, return_indices=True), [_distinct(2, 5, 6)])
+# (unbatched, through the gradient penalty: the derivative's derivatives take unbatched planes too)
+case("max_pool2d_unbatched_grad_penalty", lambda T, x: _penalty(T, T.nn.functional.max_pool2d(x, 2), x),
+     [_distinct(1, 4, 4)], namespace="", gc=True, ggc=True)
+case("avg_pool2d_unbatched_gc", lambda F, x: F.avg_pool2d(x, 3, 2, 1, count_include_pad=False), [_r(2, 5, 4)],
+     gc=True, ggc=True, node="AvgPool2DBackward0")
 case("max_pool2d_ties_after_relu", lambda F, x: F.max_pool2d(F.relu(x), 2, 1), [np.floor(_r(2, 2, 6, 6))])
 # the derivative of max pooling's derivative: a gradient penalty, differentiated twice more
 case("max_pool2d_grad_penalty", lambda T, x: _penalty(T, T.nn.functional.max_pool2d(x, 2), x), [_distinct(1, 1, 4, 4)],

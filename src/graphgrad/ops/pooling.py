@@ -6,6 +6,8 @@ Each derivative is written with graphgrad ops, so ``create_graph=True`` differen
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..autograd import errors
@@ -37,6 +39,21 @@ def _taps(a, k_hw, out_hw, stride, dilation):
     return [a[sl] for _, _, sl in offset_slices(k_hw, out_hw, stride, dilation)]
 
 
+def _takes_unbatched(kernel):
+    """Let an (N, C, H, W) pooling kernel take one unbatched (C, H, W) plane stack too, as PyTorch's kernels do:
+    it runs as a batch of one, and its (first) result loses that batch axis (max pooling's masks keep it)."""
+
+    @functools.wraps(kernel)
+    def run(a, **kw):
+        if a.ndim != 3:
+            return kernel(a, **kw)
+        res = kernel(a[None], **kw)
+        return (res[0][0],) + res[1:] if isinstance(res, tuple) else res[0]
+
+    return run
+
+
+@_takes_unbatched
 def max_pool_np(x, *, k_hw, stride, padding, dilation, ceil_mode):
     """(out, masks): masks (K, N, C, OH, OW) marks, per tap, the windows whose maximum it holds."""
     out_hw, pads = _pool_geometry(x.shape[2:], k_hw, stride, padding, dilation, ceil_mode)
@@ -87,6 +104,7 @@ def _first_only(masks, taps):
             seen |= pick
 
 
+@_takes_unbatched
 def pool_scatter_np(g, *, in_hw, k_hw, stride, padding, dilation, ceil_mode, masks=None, scale=None):
     """Input-gradient of max pooling (through ``masks``) or of average pooling (``scale`` = 1/divisor)."""
     out_hw, pads = _pool_geometry(in_hw, k_hw, stride, padding, dilation, ceil_mode)
@@ -116,6 +134,7 @@ def _tiles(k_hw, stride, dilation, out_hw, hw_p):
         out_hw[0] * k_hw[0], out_hw[1] * k_hw[1])
 
 
+@_takes_unbatched
 def pool_gather_np(a, *, in_hw, k_hw, stride, padding, dilation, ceil_mode, masks=None, scale=None):
     """The adjoint of ``pool_scatter_np``: the max (at the recorded taps) or the weighted window sum."""
     out_hw, pads = _pool_geometry(in_hw, k_hw, stride, padding, dilation, ceil_mode)
@@ -148,7 +167,7 @@ def _max_pool_bw(node, g):
     masks = node.state
     if masks is None:
         raise errors.second_backward(node)
-    g = apply(MAX_POOL_BACKWARD, g, in_hw=node._in_meta[0][0][2:], masks=masks, **_pool_kw(node.kwargs))
+    g = apply(MAX_POOL_BACKWARD, g, in_hw=node._in_meta[0][0][-2:], masks=masks, **_pool_kw(node.kwargs))
     return depends_on(g, node.saved_tensors[0], "MaxPool2DWithIndicesBackwardBackward0")
 
 
