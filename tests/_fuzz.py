@@ -313,7 +313,9 @@ def generate(rng, table):
             lines.append(f"{a}.retain_grad()")
             continue
         if roll < 0.07:
-            lines.append(f"h{k} = {a}.register_hook(lambda g: g * 2)")
+            # grad_fn is read first: PyTorch 2.13 crashes (a segmentation fault) registering a hook on a view
+            # whose base was written in place since, unless the view's grad_fn was brought up to date before
+            lines.append(f"{a}.grad_fn; h{k} = {a}.register_hook(lambda g: g * 2)")
             continue
         if roll < 0.09:
             lines.append(f"v{k} = {a}.detach()")

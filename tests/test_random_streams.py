@@ -4,6 +4,7 @@ is installed and against stored digests of PyTorch's bytes always."""
 import json
 import subprocess
 import sys
+import warnings
 from fractions import Fraction
 
 import numpy as np
@@ -164,7 +165,8 @@ def test_dataloader_draws_the_base_seed_when_iteration_starts(torch_ref):
 
 
 @pytest.mark.parametrize("module", ["graphgrad.random", "graphgrad._random_kernels", "graphgrad._factories",
-                                    "graphgrad.utils.data.sampler"])
+                                    "graphgrad.utils.data.sampler", "graphgrad._cpp_sort",
+                                    "graphgrad.utils.data._worker"])
 def test_docstring_examples(module):
     import doctest
     import importlib
@@ -251,11 +253,128 @@ def test_libm_scalar_fallback_gives_the_same_bits(monkeypatch):
     assert K.libm("log1p", x).tobytes() == fast.tobytes()
 
 
-def test_largest_first_is_a_stable_descending_sort_cut_short():
+def _tie_heavy_rows(rng, trial):
+    rows, k = int(rng.integers(1, 4)), int(rng.integers(1, 300))
+    m = int(rng.integers(1, k + 1)) if trial % 2 else int(rng.integers(1, k // 64 + 2))  # both topk paths
+    score = rng.integers(0, rng.integers(1, 6), (rows, k)).astype(np.float64)
+    if trial % 5 == 0:
+        score[rng.random(score.shape) < 0.05] = np.nan
+    if trial % 7 == 0:
+        score[rng.random(score.shape) < 0.05] = np.inf
+    return score, min(m, k)
+
+
+def test_largest_first_is_pytorchs_topk_and_argmax(torch_ref):
     rng = np.random.default_rng(23)
-    for trial in range(200):
-        rows, k = rng.integers(0, 5), rng.integers(1, 30)
-        m = rng.integers(1, k + 1)
-        shape = (rows, k)
-        score = rng.choice([0.0, 0.5, 1.0, np.inf, np.nan], shape) if trial % 2 else rng.random(shape)
-        assert (K._largest_first(score, m) == np.argsort(-score, axis=1, kind="stable")[:, :m]).all()
+    for trial in range(600):
+        score, m = _tie_heavy_rows(rng, trial)
+        t = torch_ref.tensor(score)
+        want = t.argmax(1, keepdim=True) if m == 1 else torch_ref.topk(t, m).indices
+        assert (K._largest_first(score, m) == want.numpy()).all(), (score, m)
+
+
+def test_largest_first_without_ties_is_a_descending_sort():
+    rng = np.random.default_rng(24)
+    for _ in range(100):
+        score, m = rng.permutation(600)[:int(rng.integers(1, 600))].reshape(1, -1) * 0.5, int(rng.integers(1, 40))
+        m = min(m, score.shape[1])
+        assert (K._largest_first(score, m) == np.argsort(-score, axis=1)[:, :m]).all()
+
+
+# --- bounds per dtype ---------------------------------------------------------------------------------
+_BOUND_ERRORS = [
+    (lambda T: T.randint(0, 300, (2,), dtype=T.uint8), "to - 1 is out of bounds for unsigned char"),
+    (lambda T: T.randint(0, 70000, (2,), dtype=T.float16), "to - 1 is out of bounds for c10::Half"),
+    (lambda T: T.randint(-2**40, 5, (2,), dtype=T.int32), "from is out of bounds for int"),
+    (lambda T: T.randint(65500, 65504, (2,), dtype=T.float16),
+     "random_ expects 'from' casted to dtype to be less than 'to' casted to dtype, but got from=65500 >= to=65472"),
+    (lambda T: T.empty(2, dtype=T.int16).random_(-2**63, None),
+     "random_full_64_bits_range_kernel_cpu handles only int64, double, float and bfloat16"),
+    (lambda T: T.empty(2, dtype=T.float16).uniform_(-1e6, 1), "from is out of bounds for c10::Half"),
+    (lambda T: T.empty(2, dtype=T.bfloat16).uniform_(-1e38, 3e38),
+     "uniform_ expects to-from <= std::numeric_limits<BFloat16>::max(), but found to=3e+38 and from=-1e+38 which "
+     "result in to-from to exceed the limit"),
+]
+
+
+@pytest.mark.parametrize("call, message", _BOUND_ERRORS)
+def test_bound_errors_are_pytorchs(call, message):
+    with pytest.raises(RuntimeError) as info:
+        call(graphgrad)
+    assert str(info.value) == message
+
+
+def test_bounds_the_dtype_cannot_hold_warn_and_narrow(torch_ref):
+    """randint(0, 2**25) in float32: 2**25 - 1 rounds to 2**25, so the upper bound moves to 2**25 - 2."""
+    results = []
+    for T in (torch_ref, graphgrad):
+        T.manual_seed(0)
+        with pytest.warns(UserWarning, match=r"to - 1 is out of bounds \[-\(2\^24\), 2\^24\]\. Due to precision "
+                                             "limitations float can support discrete uniform distribution only"):
+            results.append(T.randint(0, 2**25, (50,), dtype=T.float32).numpy().tobytes())
+    assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("args", [(), (7,), (-3, None), (-2**63, None), (-2**63 + 5, None), (60000, None)])
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool", "float64", "float32", "float16", "bfloat16"])
+def test_random_calling_forms(args, dtype, torch_ref):
+    def draw(T):
+        T.manual_seed(4)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                x = T.empty(40, dtype=getattr(T, dtype)).random_(*args)
+        except (RuntimeError, NotImplementedError) as e:
+            return type(e).__name__, str(e)
+        return R._values(x, T) + R._values(T.get_rng_state(), T)
+
+    assert draw(graphgrad) == draw(torch_ref)
+
+
+# --- draws exact, values from other kernels -------------------------------------------------------------
+# orthogonal_ takes the QR decomposition of its normal draw: PyTorch's comes from MKL's geqrf/orgqr, whose last
+# bits depend on the instruction set MKL picks at run time (AVX-512, AVX2, SSE4.2 give three different Q for the
+# same input), and NumPy's from OpenBLAS. gumbel_softmax takes the float32 log of its exponential draw (PyTorch:
+# SLEEF's logf) and a softmax whose summation order follows the CPU's vector width. The draws and the generator
+# state are PyTorch's; the values agree to float32 rounding.
+@pytest.mark.parametrize("call", [
+    lambda T: T.nn.init.orthogonal_(T.empty(4, 6), gain=1.5),
+    lambda T: T.nn.init.orthogonal_(T.empty(8, 3, 2)),
+    lambda T: T.nn.functional.gumbel_softmax(T.linspace(-2, 2, 60).reshape(6, 10), tau=0.7),
+    lambda T: T.nn.functional.gumbel_softmax(T.zeros(6, 10), hard=True),
+])
+def test_draws_exact_where_values_come_from_other_kernels(call, torch_ref):
+    for T in (torch_ref, graphgrad):
+        T.manual_seed(1)
+    want, got = call(torch_ref), call(graphgrad)
+    assert _state_bytes(graphgrad) == _state_bytes(torch_ref)
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_orthogonal_is_the_sign_fixed_qr_of_the_normal_draw():
+    graphgrad.manual_seed(2)
+    w = graphgrad.nn.init.orthogonal_(graphgrad.empty(3, 5))
+    graphgrad.manual_seed(2)
+    q, r = np.linalg.qr(graphgrad.empty(3, 5).normal_().numpy().T)
+    assert np.array_equal(w.numpy(), (q * np.sign(np.diag(r))).T)
+    np.testing.assert_allclose(w.numpy() @ w.numpy().T, np.eye(3), atol=1e-6)
+
+
+# --- DataLoader workers ---------------------------------------------------------------------------------
+def test_workers_leave_the_main_process_streams_as_pytorchs(torch_ref):
+    import random
+
+    def run(T):
+        T.manual_seed(0)
+        random.seed(1)
+        np.random.seed(2)
+        loader = T.utils.data.DataLoader(R._noisy_dataset(T, 7), num_workers=2, batch_size=2)
+        values = [b.numpy().tolist() for b in loader]
+        return values, T.rand(2).tolist(), random.random(), float(np.random.rand()), T.utils.data.get_worker_info()
+
+    assert run(graphgrad) == run(torch_ref)
+
+
+def test_persistent_workers_need_workers():
+    with pytest.raises(ValueError, match="persistent_workers option needs num_workers > 0"):
+        graphgrad.utils.data.DataLoader(range(3), persistent_workers=True)

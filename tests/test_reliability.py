@@ -27,6 +27,14 @@ def _grad_of(fn, v):
     return prog
 
 
+def _grads_of(fn, va, vb):
+    def prog(T):
+        a, b = _leaf(T, va), _leaf(T, vb)
+        fn(T, a, b).sum().backward()
+        return a.grad, b.grad
+    return prog
+
+
 def _nan_grad_through(fn):
     """The gradient of ``x`` when NaN arrives from above: PyTorch's zeros stay zeros."""
     def prog(T):
@@ -117,6 +125,41 @@ def _inplace_on_output(fn):
         y.sum().backward()
         return x.grad
     return prog
+
+
+def _saved_then_detached(T):
+    """A saved non-leaf detach_()ed before backward: PyTorch refuses to use it."""
+    x = _leaf(T, [1.0, 2.0])
+    h = x.sigmoid()
+    y = T.nn.functional.silu(h)
+    h.detach_()
+    y.sum().backward()
+    return x.grad
+
+
+def _double_backward(fn, v):
+    """The gradient of ``|d fn / dx|^2`` (a gradient penalty)."""
+    def prog(T):
+        x = _leaf(T, v)
+        g = T.autograd.grad(fn(T, x).sum(), x, create_graph=True)[0]
+        (g * g).sum().backward()
+        return x.grad
+    return prog
+
+
+def _tril_expanded(T):
+    x = _leaf(T, [[1.0], [2.0], [3.0]])
+    v = x.sin().unsqueeze(0).expand(2, 3, 1)
+    with T.no_grad():
+        v.tril_()
+    return v
+
+
+def _view_of_detached_leaf(T):
+    x = _leaf(T, [[1.0, 2.0], [3.0, 4.0]])
+    v = x[0]
+    x.detach_()
+    v.masked_fill_(v > 1, -1.0)
 
 
 def _detach_view(T):
@@ -243,6 +286,51 @@ CASES = {
     "masked_select_input_written": _input_written_after(lambda T, x: x.masked_select(x > 1.5)),
     "max_pool_input_written": _input_written_after(lambda T, x: T.nn.functional.max_pool1d(x.view(1, 1, 2), 2)),
     "avg_pool_input_written": _input_written_after(lambda T, x: T.nn.functional.avg_pool1d(x.view(1, 1, 2), 2)),
+    "erfinv_output_written": _inplace_on_output(lambda T, x: T.erfinv(x / 4)),
+    "gather_input_written": _input_written_after(lambda T, x: x.gather(0, T.tensor([1, 0]))),
+    "saved_tensor_detached_": _saved_then_detached,
+    "chunk_empty_dim": lambda T: [t.grad_fn.name() for t in T.zeros(0, 3, requires_grad=True).chunk(2)],
+    "chunk_empty_dim_inplace": lambda T: T.zeros(0, 3, requires_grad=True).chunk(2)[0].sigmoid_(),
+    "fmod_double_backward_0_over_0": _double_backward(lambda T, x: T.fmod(x, -x), [[-1.8679], [0.0]]),
+    "remainder_double_backward_0_over_0": _double_backward(lambda T, x: T.remainder(x, -x), [[-1.8679], [0.0]]),
+    "atan2_correctly_rounded": lambda T: T.tan(T.atan2(T.tensor([0.0603, 1.5956]), T.tensor([0.0603, 1.5956]))),
+    "clamp_min_bool_by_int": lambda T: T.clamp_min(T.tensor([True, False]), 1),
+    "clamp_bool_by_ints": lambda T: T.tensor([True, False]).clamp(-1, 1),
+    "clamp_bool_by_bool": lambda T: T.clamp(T.tensor([True, False]), True),
+    "clamp__bool_by_ints": lambda T: T.tensor([True, False]).clamp_(-1, 1),
+    "clamp__int_by_float": lambda T: T.tensor([1, 2]).clamp_(0.5),
+    "pow_bool_bool": lambda T: T.tensor([True, False]) ** T.tensor([True, True]),
+    "matmul_bool_dot": lambda T: T.ones(3, dtype=T.bool) @ T.ones(3, dtype=T.bool),
+    "matmul_bool_mv": lambda T: T.ones(2, 3, dtype=T.bool) @ T.ones(3, dtype=T.bool),
+    "matmul_bool_mm": lambda T: T.ones(2, 2, 3, dtype=T.bool) @ T.ones(3, 2, dtype=T.bool),
+    "matmul_bool_bmm": lambda T: T.ones(2, 3, dtype=T.bool) @ T.ones(2, 3, 2, dtype=T.bool),
+    "matmul_batched_text": lambda T: T.ones(2, 1) @ T.ones(1, 2, 1),
+    "matmul_folded_text": lambda T: _leaf(T, [[1.0, 2.0]]) @ T.ones(2, 3, 4),
+    "cummin_empty_any_dim": lambda T: tuple(T.cummin(T.zeros(0), 1)),
+    "cummax_empty_any_dim": lambda T: tuple(T.cummax(T.zeros(0, 3), 5)),
+    "dbl_hardsigmoid": _first_grad_requires_grad(lambda T, x: T.nn.functional.hardsigmoid(x)),
+    "hardsigmoid_third_derivative": _double_backward(lambda T, x: T.nn.functional.hardsigmoid(x) ** 2, [0.5, 1.0]),
+    "frac__empty_expanded": lambda T: T.zeros(0, 3).expand(2, 0, 3).frac_(),
+    "tril__expanded_no_grad": _tril_expanded,
+    "copy__overlap_before_shape": lambda T: (lambda v: v.view(-1).copy_(v))(T.ones(1, 3) * 1),
+    "mask_assign_0d_leaf": lambda T: _leaf(T, -1.0).__setitem__(_leaf(T, -1.0) > 0, 0),
+    "inplace_view_of_detached_leaf": _view_of_detached_leaf,
+    "huber_bool": lambda T: T.nn.functional.huber_loss(T.tensor([True]), T.tensor([False])),
+    "huber_int_float": lambda T: T.nn.functional.huber_loss(T.tensor([1, 2]), T.tensor([1.0, 2.0])),
+    "smooth_l1_int": lambda T: T.nn.functional.smooth_l1_loss(T.tensor([1, 2]), T.tensor([1, 2])),
+    "atan2_grad_at_origin": _grads_of(lambda T, a, b: T.atan2(a, b), [0.0, -0.0, 1e-30], [0.0, 0.0, 1e-30]),
+    "pow_zero_base_negative_exponent": _grads_of(lambda T, a, b: T.pow(a, b), [-0.0, 0.0, 2.0], [-0.9, 0.5, -1.8]),
+    "xlogy_grad_at_zero_x": _grads_of(lambda T, a, b: T.xlogy(a, b), [0.0, 0.0, 1.5, 0.0], [2.0, 0.0, -1.0, -1.0]),
+    "xlogy_zero_grad_nan_log": _grad_of(lambda T, x: T.floor(T.xlogy(x, x)), [-0.2, 1.1, 1.5]),
+    "kthvalue_empty_dim": lambda T: T.kthvalue(T.zeros(2, 0), 1, 1),
+    "kthvalue_bool": lambda T: T.kthvalue(T.tensor([True, False]), 1),
+    "fmod_bool": lambda T: T.fmod(T.tensor([True]), T.tensor([True])),
+    "remainder_bool": lambda T: T.tensor([True]) % True,
+    "remainder_bool_number": lambda T: T.tensor([True]) % 2,
+    "remainder_int_by_zero": lambda T: T.tensor([1, 2]) % T.tensor([False, True]),
+    "fmod_int_by_zero": lambda T: T.fmod(T.tensor([1]), 0),
+    "floor_divide_int_by_zero": lambda T: T.tensor([1]) // 0,
+    "remainder_float_by_zero": lambda T: T.tensor([1.0]) % 0,
 }
 
 

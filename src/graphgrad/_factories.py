@@ -10,6 +10,7 @@ from . import _dtype, _runtime
 from . import _random_kernels as K
 from ._core import layouts
 from ._core.layouts import strided
+from ._core.sites import warn_at_user_line
 from ._device import check_device
 from ._from_python import as_array, infer_dtype
 from ._tensor import Tensor, factory_requires_grad
@@ -332,13 +333,64 @@ def _no_extra(kw, name):
 
 def _float_kernel(kernel, dt):
     """PyTorch's NotImplementedError for a floating-point sampler asked for integers or bools."""
-    if np.dtype(dt).kind != "f":
+    if not _dtype.is_float_np(np.dtype(dt)):
         raise NotImplementedError(f'"{kernel}" not implemented for \'{_torch_name(dt)}\'')
 
 
 def _check_from_to(low, high):
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+
+
+# the C++ type names PyTorch's bound errors print, and the significand bits of the floating dtypes
+_CPP_NAMES = {"uint8": "unsigned char", "int8": "signed char", "int16": "short int", "int32": "int",
+              "int64": "long int", "bool": "bool", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+              "float32": "float", "float64": "double"}
+_SIGNIFICAND_BITS = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}
+
+
+def _through_dtype(value, dt):
+    """``static_cast<int64_t>(static_cast<scalar_t>(value))``; a value the dtype cannot hold comes back as the
+    x86-64 conversion's "integer indefinite", -2**63."""
+    with np.errstate(over="ignore"):
+        held = K.cast(np.array([value], np.int64), dt).astype(np.float64)[0]
+    return int(held) if np.isfinite(held) and abs(held) < 2**63 else -(2**63)
+
+
+def _random_bounds(low, high, dt, high_inclusive=False):
+    """``[low, high)`` as PyTorch's ``random_`` checks and adjusts it for dtype ``dt`` (``high_inclusive``:
+    ``[low, high]``, high being the dtype's largest). For a floating dtype the bounds move inwards until no
+    integer drawn between them rounds onto or past them in the dtype (PyTorch's ``update_from``/``update_to``)."""
+    name = np.dtype(dt).name
+    bits = _SIGNIFICAND_BITS.get(name)
+    if not high_inclusive:
+        _check_from_to(low, high)
+    if bits:
+        from_plus_1 = _through_dtype(low + 1, dt)
+        if from_plus_1 < low:
+            low = from_plus_1 + (1 << (max(abs(low + 1).bit_length() - 1, 0) - bits + 1))
+        if not high_inclusive:
+            to_minus_1 = _through_dtype(high - 1, dt)
+            if to_minus_1 >= high:
+                high = to_minus_1 - (1 << (max(abs(high - 1).bit_length() - 1, 0) - bits + 1))
+        if low >= high:
+            raise RuntimeError(f"random_ expects 'from' casted to dtype to be less than "
+                               f"{'or equal to ' * high_inclusive}'to{'_inc' * high_inclusive}' casted to dtype, "
+                               f"but got from={low} {'>' if high_inclusive else '>='} "
+                               f"to{'_inc' * high_inclusive}={high}")
+    top = high if high_inclusive else high - 1
+    if name != "int64":
+        info = np.finfo(dt) if bits else np.iinfo(dt) if name != "bool" else None
+        lowest, largest = (float(info.min), float(info.max)) if info else (0, 1)
+        for value, what in ((low, "from"), (top, "to - 1")):
+            if not lowest <= value <= largest:
+                raise RuntimeError(f"{what} is out of bounds for {_CPP_NAMES[name]}")
+            if bits and not -(2**bits) <= value <= 2**bits:
+                warn_at_user_line(f"{what} is out of bounds [-(2^{bits}), 2^{bits}]. Due to precision limitations "
+                                  f"{_CPP_NAMES[name]} can support discrete uniform distribution only within this "
+                                  "range. This warning will become an error in version 1.7 release, please fix the "
+                                  "code in advance")
+    return low, top + 1
 
 
 @export("randint", method=False)
@@ -362,11 +414,11 @@ def randint(*args, low=None, high=None, size=None, generator=None, out=None, dty
         raise TypeError("randint() received an invalid combination of arguments - expected (int high, tuple of "
                         "ints size) or (int low, int high, tuple of ints size)")
     low, high = (v.item() if isinstance(v, Tensor) else v for v in bounds)
-    _check_from_to(low, high)
     shape = _random_size((), size, "randint")
     dt = _random_dtype(dtype, out, _dtype.int64)
+    low, high = _random_bounds(low, high, dt)
     arr = K.random_from_to(generator_or_default(generator), math.prod(shape), low, high)
-    return _random_result(arr.astype(dt).reshape(shape), requires_grad, device, out)
+    return _random_result(K.cast(arr, dt).reshape(shape), requires_grad, device, out)
 
 
 @export("randperm", method=False)
@@ -445,7 +497,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     probs = input._data
     if probs.ndim not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
-    if probs.dtype.kind != "f":
+    if not _dtype.is_float_np(probs.dtype):
         raise RuntimeError("multinomial only supports floating-point dtypes for input, got: "
                            f"{_torch_name(probs.dtype).capitalize()}")
     if num_samples <= 0:
@@ -473,12 +525,12 @@ def _random_fill(name, sample):
 
     ``sample`` returns the values in the order PyTorch's kernel visits the elements: memory order.
     """
-    op = Op(name, lambda a, generator=None, **kw: _in_memory_order(
-        sample(generator_or_default(generator), a, **kw), a).astype(a.dtype), lambda n, g: g * 0)
+    op = Op(name, lambda a, generator=None, **kw: K.cast(_in_memory_order(
+        sample(generator_or_default(generator), a, **kw), a), a.dtype), lambda n, g: g * 0)
     kernel = _FLOAT_ONLY.get(name)
 
     def method(self, *args, generator=None, **kwargs):
-        if name in _FLOAT_ONLY and kernel and self._data.dtype.kind != "f":
+        if name in _FLOAT_ONLY and kernel and not _dtype.is_float_np(self._data.dtype):
             if name in ("ExponentialBackward0", "CauchyBackward0", "LogNormalBackward0"):
                 what = {"ExponentialBackward0": "Exponential", "CauchyBackward0": "Cauchy",
                         "LogNormalBackward0": "Log-normal"}[name]
@@ -514,8 +566,15 @@ def _normal_sample(gen, a, mean=0.0, std=1.0):
 
 def _uniform_sample(gen, a, from_=0.0, to=1.0, **kw):
     lo = kw.pop("from", from_)
+    largest = float(np.finfo(a.dtype).max)  # NumPy's finfo knows bfloat16 once ml_dtypes is imported
+    for value, what in ((lo, "from"), (to, "to")):
+        if not -largest <= value <= largest:
+            raise RuntimeError(f"{what} is out of bounds for {_CPP_NAMES[a.dtype.name]}")
     if lo > to:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={lo} > to={to}")
+    if to - lo > largest:
+        raise RuntimeError(f"uniform_ expects to-from <= std::numeric_limits<{_torch_name(a.dtype)}>::max(), but "
+                           f"found to={to:g} and from={lo:g} which result in to-from to exceed the limit")
     return K.uniform(gen, a.size, a.dtype, lo, to)
 
 
@@ -527,14 +586,30 @@ def _bernoulli_sample(gen, a, p=0.5):
     return K.bernoulli_scalar(gen, a.size, p)
 
 
-def _random_sample(gen, a, from_=None, to=None, **kw):
-    from_ = kw.pop("from", from_)
-    if from_ is None and to is None:
+_TO_OMITTED = object()  # random_(from) without a ``to``, which differs from random_(from, None)
+
+
+def _random_sample(gen, a, from_=None, to=_TO_OMITTED, **kw):
+    """``random_()``, ``random_(to)``, ``random_(from, to)``; ``random_(from, None)`` (or ``from=`` alone): from
+    ``from`` up to the largest integer the dtype holds exactly (all 64 bits from int64's lowest)."""
+    if "from" in kw:
+        from_, to = kw.pop("from"), None if to is _TO_OMITTED else to
+    if from_ is None and to in (None, _TO_OMITTED):
         return K.random_full(gen, a.size, a.dtype)
-    if to is None:
+    if to is _TO_OMITTED:
         from_, to = 0, from_
-    _check_from_to(from_, to)
-    return K.random_from_to(gen, a.size, from_, to)
+    if to is not None:
+        return K.random_from_to(gen, a.size, *_random_bounds(from_, to, a.dtype))
+    bits = _SIGNIFICAND_BITS.get(a.dtype.name)
+    if from_ == -(2**63):  # the whole 64-bit range, for the dtypes PyTorch's kernel takes
+        if a.dtype.name in ("float16", "bool"):
+            raise NotImplementedError(f'"random_full_64_bits_range_kernel_cpu" not implemented for '
+                                      f"'{_torch_name(a.dtype)}'")
+        if a.dtype.name not in ("int64", "float32", "float64", "bfloat16"):
+            raise RuntimeError("random_full_64_bits_range_kernel_cpu handles only int64, double, float and bfloat16")
+        return K.cast(gen.random64(a.size).view(np.int64), a.dtype)
+    to_inc = 1 << bits if bits else 1 if a.dtype == np.bool_ else int(np.iinfo(a.dtype).max)
+    return K.random_from_to(gen, a.size, *_random_bounds(from_, to_inc, a.dtype, high_inclusive=True))
 
 
 def _exponential_sample(gen, a, lambd=1.0):

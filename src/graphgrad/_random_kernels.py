@@ -9,7 +9,10 @@ the raw numbers PyTorch 2.13's CPU kernels draw, in the same order, and rounding
   with the AVX2 Cephes polynomials ``log256_ps``/``sincos256_ps`` and their fused multiply-adds, float64
   with the C library's ``log``/``sin``/``cos``); a tail that is not a multiple of 16 draws 16 fresh uniforms
   and redoes the last block; fewer elements (or a strided target) draw pairs with a cached second sample;
-- integers ``r % range + low``; ``randperm`` is the forward Fisher-Yates shuffle ``swap(p[i], p[i + r % (n - i)])``.
+- integers ``r % range + low``; ``randperm`` is the forward Fisher-Yates shuffle ``swap(p[i], p[i + r % (n - i)])``;
+- float16 and bfloat16 compute in float32 (PyTorch's "opmath" type) and round once to the 16-bit type; their
+  normals draw 16 uniforms per block (a tail block right after the full ones, not after all n); a double
+  (from the float64 samplers) is rounded to float32 first, as C++'s conversion to ``c10::Half`` does.
 
 These are the kernels PyTorch runs on every x86-64 CPU with AVX2; where PyTorch runs other kernels (no AVX2,
 ARM) its draws and state still match these and float32 normals may differ in the last bit.
@@ -27,6 +30,8 @@ import math
 from functools import partial
 
 import numpy as np
+
+from . import _cpp_sort
 
 _F32, _F64 = np.float32, np.float64
 _U24 = 2.0**-24
@@ -275,6 +280,33 @@ def _fdlibm_log1p(x):
     return out, unsure
 
 
+# --- dtypes ---------------------------------------------------------------------------------------
+def is_reduced_float(dtype):
+    """Whether ``dtype`` is float16 or bfloat16: PyTorch computes their samples in float32 (its "opmath" type)."""
+    dt = np.dtype(dtype)
+    return dt.itemsize == 2 and (dt.kind == "f" or dt.name == "bfloat16")
+
+
+def opmath(dtype):
+    """The dtype a sampler of ``dtype`` computes in: float64 for float64, float32 for float32, float16, bfloat16."""
+    return _F64 if np.dtype(dtype) == _F64 else _F32
+
+
+def cast(values, dtype):
+    """C++'s ``static_cast<scalar_t>(value)`` over an array: PyTorch's float16 and bfloat16 are made from a
+    float, so a double (or an integer) is rounded to float32 first and then to the 16-bit type (rounding
+    twice, which a direct conversion would not).
+
+    >>> cast(np.array([1 + 2.0**-11 + 2.0**-40]), np.float16)  # float32 drops 2**-40: a tie, to even
+    array([1.], dtype=float16)
+    """
+    dt = np.dtype(dtype)
+    values = np.asarray(values)
+    if is_reduced_float(dt) and values.dtype not in (dt, _F32):
+        values = values.astype(_F32)
+    return values.astype(dt, copy=False)
+
+
 # --- uniforms ---------------------------------------------------------------------------------------
 def unit_floats(gen, n, dtype):
     """PyTorch's ``uniform_real_distribution(0, 1)`` draws: u24 for float32 (one draw), u53 otherwise (two)."""
@@ -289,18 +321,18 @@ def unit_doubles(gen, n):
 
 
 def uniform(gen, n, dtype, low=0.0, high=1.0):
-    """``uniform_(low, high)``: ``fma(u, high - low, low)``; a value that rounds up to ``high`` becomes ``low``."""
-    dt = np.dtype(dtype)
-    if low == 0 and high == 1:  # rand(): the unit draws themselves (u * 1 + 0 is exact and below 1)
-        return unit_floats(gen, n, _F64 if dt == _F64 else _F32).astype(dt)
-    if dt != _F64:  # float32, and float16 computed in float32
-        lo, hi = _F32(low), _F32(high)
-        v = fma32(unit_floats(gen, n, _F32), hi - lo, lo)
+    """``uniform_(low, high)``: ``fma(u, high - low, low)`` in float32 (float64 for float64), cast to ``dtype``;
+    a value that the cast rounds up to ``high`` becomes ``low``."""
+    dt, work = np.dtype(dtype), opmath(dtype)
+    u = unit_floats(gen, n, work)
+    if low == 0 and high == 1:  # rand(): the unit draws themselves (u * 1 + 0 is exact)
+        v = u
     else:
-        lo, hi = _F64(low), _F64(high)
-        v = fma64(unit_floats(gen, n, _F64), hi - lo, lo)
-    v = np.where(v == hi, lo, v)
-    return v.astype(dt)
+        lo, hi = work(low), work(high)
+        v = (fma32 if work == _F32 else fma64)(u, hi - lo, lo)
+    v = cast(v, dt)
+    # float32 and float64 only reach ``high`` by rounding the multiply-add; float16 and bfloat16 also by the cast
+    return np.where(v == cast(high, dt), cast(low, dt), v)
 
 
 # --- normals ----------------------------------------------------------------------------------------
@@ -403,18 +435,24 @@ def _box_muller_16(d, mean, std):
 
 
 def normal(gen, n, dtype, mean=0.0, std=1.0, contiguous=True):
-    """``normal_(mean, std)`` on ``n`` elements of ``dtype`` (float32 or float64)."""
-    dt = np.dtype(dtype)
+    """``normal_(mean, std)`` on ``n`` elements of ``dtype`` (float64, float32, float16 or bfloat16)."""
+    dt, work = np.dtype(dtype), opmath(dtype)
     if n < 16 or not contiguous:
-        return _normal_pairs(gen, n, mean, std).astype(dt)
-    # float16 runs a kernel of its own in PyTorch (not reproduced here: same distribution, other draws)
-    work = _F64 if dt == _F64 else _F32
-    d = unit_floats(gen, n, work)
+        return cast(_normal_pairs(gen, n, mean, std), dt)
     full = n - n % 16
+    if is_reduced_float(dt):
+        # float16/bfloat16: 16 uniforms at a time into a float32 buffer, each block transformed as float32's and
+        # cast; a tail draws its 16 right after the full blocks (float32/float64 draw all n first)
+        blocks = _box_muller_16(unit_floats(gen, 16 * -(-n // 16), _F32).reshape(-1, 16), mean, std).ravel()
+        d = blocks[:n].copy()
+        if n % 16:
+            d[n - 16:] = blocks[full:]
+        return cast(d, dt)
+    d = unit_floats(gen, n, work)
     d[:full] = _box_muller_16(d[:full].reshape(-1, 16), mean, std).ravel()
     if n % 16:
         d[n - 16:] = _box_muller_16(unit_floats(gen, 16, work).reshape(1, 16), mean, std).ravel()
-    return d.astype(dt)
+    return cast(d, dt)
 
 
 def _normal_pairs(gen, n, mean, std):
@@ -450,7 +488,7 @@ def random_from_to(gen, n, low, high):
 # ``random_()`` without bounds: the range each dtype draws over (and whether it needs 64-bit draws)
 _FULL_RANGE = {"int64": (2**63, True), "int32": (2**31, False), "int16": (2**15, False), "int8": (2**7, False),
                "uint8": (2**8, False), "bool": (2, False), "float32": (2**24 + 1, False),
-               "float16": (2**11 + 1, False), "float64": (2**53 + 1, True)}
+               "float16": (2**11 + 1, False), "bfloat16": (2**8 + 1, False), "float64": (2**53 + 1, True)}
 
 
 def random_full(gen, n, dtype):
@@ -458,7 +496,7 @@ def random_full(gen, n, dtype):
     dt = np.dtype(dtype)
     span, wide = _FULL_RANGE[dt.name]
     r = gen.random64(n) if wide else gen.random32(n).astype(np.uint64)
-    return (r % np.uint64(span)).astype(dt)
+    return cast(r % np.uint64(span), dt)
 
 
 def randperm(gen, n):
@@ -509,9 +547,10 @@ def bernoulli_scalar(gen, n, p):
 
 
 def bernoulli_tensor(gen, probs):
-    """``bernoulli(P)``: ``u < p`` with u24 for float32 probabilities, u53 otherwise (shape of ``probs``)."""
+    """``bernoulli(P)``: ``u < p`` with u53 for float64 probabilities, u24 for the others (float32, float16,
+    bfloat16: ``bernoulli_distribution<float>``); the shape of ``probs``."""
     probs = np.asarray(probs)
-    u = unit_floats(gen, probs.size, _F32 if probs.dtype == _F32 else _F64)
+    u = unit_floats(gen, probs.size, opmath(probs.dtype))
     return (u.reshape(probs.shape) < probs)
 
 
@@ -521,16 +560,30 @@ def exponential(gen, n, lambd):
 
 
 def _largest_first(score, m):
-    """Per row, the indices of the m largest scores, largest first, ties by index (a stable descending sort
-    cut to m), without sorting whole rows where the m largest are set apart from the rest."""
-    descending = -score
-    if m < score.shape[1]:
-        split = np.argpartition(descending, m, axis=1)
-        top = split[:, :m]
-        top_values = np.take_along_axis(descending, top, axis=1)
-        if (top_values.max(axis=1, initial=-np.inf) < np.take_along_axis(descending, split[:, m:m + 1], 1)[:, 0]).all():
-            return np.take_along_axis(top, np.lexsort((top, top_values), axis=1), axis=1)
-    return np.argsort(descending, axis=1, kind="stable")[:, :m]
+    """Per row, the indices of the m largest scores, largest first, as PyTorch's CPU ``argmax`` (m = 1: the first
+    largest) and ``topk`` pick them, NaN counting as the largest. Rows whose m largest scores are distinct and
+    apart from the rest are ordered by NumPy; rows where equal scores compete for places go through the C++
+    library's selection, whose order PyTorch's ties follow (``_cpp_sort``)."""
+    if score.dtype not in (_F32, _F64):
+        score = score.astype(_F32)  # float16/bfloat16, exactly: NumPy's argmax/argpartition know float32
+    if m == 1:
+        return np.argmax(score, axis=1)[:, None]
+    key = -score  # ascending key: the order wanted
+    nan = np.isnan(score)
+    if nan.any():
+        key[nan] = -np.inf
+    k = score.shape[1]
+    split = np.argpartition(key, m, axis=1) if m < k else np.broadcast_to(np.arange(k), score.shape)
+    top = split[:, :m]
+    top = np.take_along_axis(top, np.argsort(np.take_along_axis(key, top, axis=1), axis=1), axis=1)
+    top_keys = np.take_along_axis(key, top, axis=1)
+    clean = ~nan.any(axis=1) & (top_keys[:, 1:] > top_keys[:, :-1]).all(axis=1)
+    if m < k:  # the m-th largest must also beat every score left out, the least of which argpartition put at m
+        clean &= top_keys[:, -1] < np.take_along_axis(key, split[:, m:m + 1], axis=1)[:, 0]
+    for row in np.flatnonzero(~clean):
+        keys = [(0, 0.0) if v != v else (1, -v) for v in score[row].tolist()]  # NaN first, then descending
+        top[row] = _cpp_sort.topk_order(keys, m)
+    return top
 
 
 def multinomial(gen, probs, num_samples, replacement):
@@ -538,12 +591,13 @@ def multinomial(gen, probs, num_samples, replacement):
     rows, k = probs.shape
     if not replacement or num_samples == 1:
         # exponential race: argmax / top-k of p / q with q = -log1p(-u)
-        q = (-libm("log1p", -unit_doubles(gen, rows * k))).astype(probs.dtype).reshape(rows, k)
+        q = cast(-libm("log1p", -unit_doubles(gen, rows * k)), probs.dtype).reshape(rows, k)
         with np.errstate(divide="ignore", invalid="ignore"):
             score = probs / q
         return _largest_first(score, num_samples)
-    cum = np.cumsum(probs, axis=1, dtype=probs.dtype)
-    cum = (cum / cum[:, -1:]).astype(probs.dtype)
+    work = probs.dtype if probs.dtype == _F64 else _F32  # float16/bfloat16 sum in float32
+    cum = np.cumsum(probs, axis=1, dtype=work)
+    cum = (cum / cum[:, -1:]).astype(work)
     cum[:, -1] = 1
     u = unit_doubles(gen, rows * num_samples).reshape(rows, num_samples)
     return np.stack([np.searchsorted(cum[i].astype(_F64), u[i], side="left") for i in range(rows)]) \

@@ -122,6 +122,11 @@ class Generator:
         self.float_normal_cache = float_sample if float_valid else None
         return self
 
+    def _swap_streams(self, other):
+        """Exchange streams (engine, seed, caches) with ``other``, cheaply: the DataLoader's simulated workers
+        run their draws on the default generator this way (code holding the default generator keeps it)."""
+        self.__dict__, other.__dict__ = other.__dict__, self.__dict__
+
     def __repr__(self):
         return f"<graphgrad._C.Generator object at {hex(id(self))}>"
 

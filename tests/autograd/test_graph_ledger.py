@@ -107,7 +107,8 @@ def test_describe_shows_state_bytes_lines_and_names():
     loss = h.sum()
     text = describe(loss)
     lines = text.splitlines()
-    assert lines[0].startswith("graph of SumBackward0") and "4 nodes" in lines[0] and "84 B" in lines[0]
+    # mm saves x (24 B; W's gradient needs it), not W (x's gradient is not needed); tanh its result (24 B)
+    assert lines[0].startswith("graph of SumBackward0") and "4 nodes" in lines[0] and "48 B" in lines[0]
     assert "#2 TanhBackward0  alive  saved 24 B  @ test_graph_ledger.py:" in lines[2]
     assert "h = (x @ W).tanh()" in lines[2]
     assert "AccumulateGrad leaf W (3, 3)" in text  # named after the caller's variable

@@ -338,7 +338,9 @@ ACTS = [
 for name, fn, node in ACTS:
     x = XA[:2] if name == "glu" else XA
     x = np.concatenate([x, x[:1]]) if name == "glu" else x
-    case(f"act_{name}", fn, [x[:2] if name == "glu" else x], node=node, gc=True, ggc=name not in ("relu",),
+    # (PyTorch has no derivative of hardsigmoid_backward: its double backward raises, as graphgrad's does)
+    case(f"act_{name}", fn, [x[:2] if name == "glu" else x], node=node, gc=True,
+         ggc=name not in ("relu", "hardsigmoid"),
          known=TORCH_FLOAT32_CONSTANT if name in ("celu", "hardsigmoid") else None)
 case("glu_dim1", lambda F, x: F.glu(x, 1), [_r(3, 6)], node="GluBackward0", gc=True, ggc=True)
 case("prelu_channels", lambda F, x, w: F.prelu(x, w), [_away_from(X4, [0]), _r(4)], node="PreluKernelBackward0",

@@ -152,6 +152,8 @@ class Node:
                     edges = self.next_functions
                     saved = [t if any(edges[j][0] is not None for j in needed_by[k]) else None
                              for k, t in enumerate(saved)]
+                if op.save_as is not None:
+                    saved = op.save_as(inputs, saved)
                 self._saved = tuple(saved)
                 self._versions = tuple([None if t is None else (t._version_box[0], t._grad_fn) for t in saved])
         if op.save_output:
@@ -172,6 +174,10 @@ class Node:
                 box = t._version_box
                 if box[0] != version[0]:
                     raise errors.modified_inplace(self, t._data, version[1], version[0], box[0], box)
+                if t._grad_fn is None and version[1] is not None:  # it had a history when saved: detach_()ed
+                    raise RuntimeError(
+                        "Trying to use a saved tensor that has been detached in-place, i.e. with .detach_().This "
+                        "is not supported, please use out-of-place `.detach()` instead")
                 if len(box) > 2:  # written through .data at some point: after this node saved it?
                     errors.written_through_data(self, box, version[1])
             if self._out is None:

@@ -11,6 +11,7 @@ tests/nn/test_functional.py).
 
 from __future__ import annotations
 
+import functools
 import re
 import weakref
 
@@ -48,21 +49,24 @@ class Op:
     derivative on the hottest ops; ``backward`` stays the definition, and what double backward runs.
     needed_by: for each saved input (in ``save`` order), the inputs whose gradient needs it; a saved input
     that no input requiring grad needs is not kept (None in ``saved_tensors``), as PyTorch saves it.
+    save_as: optional ``save_as(inputs, saved) -> saved``, for ops whose PyTorch derivative saves a tensor it
+    made rather than the input (matmul saves its folded operands, copies where the fold is not a view).
     refuses_bools: a bool operand raises PyTorch's subtraction error (``x - True``, ``torch.rsub``).
     """
 
     __slots__ = (
         "name", "forward_name", "forward", "backward", "save_inputs", "save_output", "saves",
         "saved_names", "stateful", "promote", "view", "n_outputs", "scalar", "const_edges", "out",
-        "backward_np", "needed_by", "node_class", "refuses_bools",
+        "backward_np", "needed_by", "save_as", "node_class", "refuses_bools",
     )
 
     def __init__(self, name, forward, backward, save=(), stateful=False, promote=None, view=False,
                  n_outputs=1, saved_names=None, const_args=0, out=False, backward_np=None, needed_by=None,
-                 refuses_bools=False):
+                 save_as=None, refuses_bools=False):
         self.name = name
         self.refuses_bools = refuses_bools
         self.needed_by = needed_by
+        self.save_as = save_as
         self.out = out
         self.backward_np = backward_np
         self.node_class = node_class(name)  # the class of its nodes: type(grad_fn).__name__ is PyTorch's name
@@ -102,18 +106,28 @@ def _tie_bw(n, gg):
 _TIES: dict = {}
 
 
-def depends_on(grad, saved, name):
+def depends_on(grad, saved, name, underivable=None):
     """``grad``, requiring grad when ``saved`` does: PyTorch computes some first derivatives as a function of
     (grad, saved tensor) whose own derivative in the saved tensor is zero (relu's threshold_backward, the
     pooling backwards), and gradient-penalty code relies on the result requiring grad. The node passes the
-    gradient through, under the name of PyTorch's node (``name``)."""
-    if not (modes.recording and saved._requires_grad and not grad._requires_grad):
+    gradient through, under the name of PyTorch's node (``name``). ``underivable``: the PyTorch kernel whose
+    derivative PyTorch does not implement (hardsigmoid_backward): going back through the node raises."""
+    if not modes.recording:
+        return grad
+    if underivable is None and not (saved._requires_grad and not grad._requires_grad):
+        return grad
+    if underivable is not None and not (saved._requires_grad or grad._requires_grad):
         return grad
     op = _TIES.get(name)
     if op is None:
-        op = _TIES[name] = Op(name, lambda g, x: g, _tie_bw)
+        backward = _tie_bw if underivable is None else functools.partial(_underivable_bw, underivable)
+        op = _TIES[name] = Op(name, lambda g, x: g, backward)
         del REGISTRY[next(k for k, v in REGISTRY.items() if v is op)]  # a pass-through, not a primitive
     return apply(op, grad, saved)
+
+
+def _underivable_bw(kernel, n, gg):
+    raise RuntimeError(f"derivative for aten::{kernel} is not implemented")
 
 
 _FLOAT32 = np.dtype(np.float32)
@@ -324,7 +338,8 @@ def check_inplace(x, others=()):
                            + explain.inplace_on_leaf(x))
     if x._view is not None:
         root = view_root(x)[0]
-        if root._requires_grad and root._grad_fn is None:
+        # (the view's own flag counts too: a view made before its base was detach_()ed still requires grad)
+        if (root._requires_grad or x._requires_grad) and root._grad_fn is None:
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
                                "operation." + explain.inplace_on_leaf(x, root))
 
@@ -490,12 +505,8 @@ def _view_history(ref, chain, meta):
 def apply_inplace(op, x, *others, **kwargs):
     """``x.op_(*others)``: write op's result into x's array, bump its version, move its history."""
     check_inplace(x, others)
+    check_no_partial_overlap(x, others)
     arr = x._data
-    for t in others:
-        o = t._data
-        # two arrays that both own their memory can't overlap: only views pay for the check
-        if o is not arr and (o.base is not None or arr.base is not None) and np.may_share_memory(o, arr):
-            _check_partial_overlap(arr, o)
     record = modes.recording and (x._requires_grad or any(t.requires_grad for t in others))
     old = x
     if record:
@@ -512,6 +523,17 @@ def apply_inplace(op, x, *others, **kwargs):
         if locked:
             arr.flags.writeable = False
     return _finish_inplace(op, x, old, others, kwargs, state, record)
+
+
+def check_no_partial_overlap(x, others):
+    """PyTorch's check that no input of an in-place write overlaps the written-to tensor only in part (made
+    before the shapes are compared)."""
+    arr = x._data
+    for t in others:
+        o = t._data
+        # two arrays that both own their memory can't overlap: only views pay for the check
+        if o is not arr and (o.base is not None or arr.base is not None) and np.may_share_memory(o, arr):
+            _check_partial_overlap(arr, o)
 
 
 def _write(op, x, others, kwargs):
@@ -546,7 +568,7 @@ _INTERNAL_OVERLAP = ("unsupported operation: more than one element of the writte
 # in-place ops PyTorch lets write into an expanded tensor (fill_ with a number, zero_; index_put_ and masked_fill_
 # warn); fill_ with a 0-d tensor copies it, and is refused like copy_
 _MAY_WRITE_EXPANDED = frozenset(("FillBackward2", "ZeroBackward0", "IndexPutBackward0",
-                                 "MaskedFillBackward0", "MaskedFillBackward1"))
+                                 "MaskedFillBackward0", "MaskedFillBackward1", "TrilBackward0", "TriuBackward0"))
 
 _WARN_EXPANDED = {
     name: f"Use of {fn} on expanded tensors is deprecated. Please clone() the tensor before performing this "
@@ -585,7 +607,7 @@ def _check_partial_overlap(a, o):
 
 def _unlock(arr, op, kwargs):
     """Allow a write into a read-only (expanded) array, unless several written elements are one in memory."""
-    overlap = any(st == 0 and n > 1 for st, n in zip(arr.strides, arr.shape))
+    overlap = arr.size > 0 and any(st == 0 and n > 1 for st, n in zip(arr.strides, arr.shape))
     if op.name not in _MAY_WRITE_EXPANDED:
         if overlap:
             raise RuntimeError(_INTERNAL_OVERLAP)
@@ -646,7 +668,12 @@ def _keep_retained(t):
 
 
 _TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
-                "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+                "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool", "bfloat16": "BFloat16"}
+
+
+# the C++ type names some of PyTorch's messages use
+_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
+            "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
 
 
 def _torch_name(np_dtype):

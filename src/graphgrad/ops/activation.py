@@ -113,7 +113,8 @@ MISH = pointwise("MishBackward0", _mish_np, _mish_grad)
 SOFTPLUS = pointwise("SoftplusBackward0", _softplus_np, _softplus_grad)
 LOG_SIGMOID = pointwise("LogSigmoidBackward0", log_sigmoid_np, lambda x, g: g * (-x).sigmoid())
 HARDSIGMOID = pointwise("HardsigmoidBackward0", lambda a: (np.clip(a + 3, 0, 6) / 6).astype(a.dtype, copy=False),
-                        lambda x, g: where((x > -3) & (x < 3), g / 6, 0.0))
+                        lambda x, g: depends_on(where((x > -3) & (x < 3), g / 6, 0.0), x,
+                                                "HardsigmoidBackwardBackward0", underivable="hardsigmoid_backward"))
 HARDSWISH = pointwise("HardswishBackward0", _hardswish_np, _hardswish_grad)
 THRESHOLD = pointwise("ThresholdBackward0",
                       lambda a, threshold, value: np.where(a > threshold, a, value).astype(a.dtype, copy=False),

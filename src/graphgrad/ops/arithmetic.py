@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from .._dtype import is_float_np, result_type
+from .._dtype import bool_, is_float_np, result_type
 from .._tensor import Tensor
 from ._op import (
     Op,
@@ -111,7 +111,13 @@ def _div_mode(a, b, rounding_mode=None):
     raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
 
 
-DIV_ROUNDED = Op("DivBackward2", _div_mode, lambda n, g: (g * 0, g * 0), promote="same")
+def _zero_grads(n, g):
+    """The rounded quotient's derivative: zeros, also where the incoming gradient is NaN (PyTorch's)."""
+    zeros = g.new_zeros(g.shape)
+    return zeros, zeros
+
+
+DIV_ROUNDED = Op("DivBackward2", _div_mode, _zero_grads, promote="same")
 
 
 # ``div(x, y, rounding_mode=None)`` spelt out: PyTorch's other overload (DivBackward2), true division.
@@ -127,8 +133,20 @@ def _not_implemented(name):
 
 
 # PyTorch records these with a NotImplemented node (one edge per tensor operand): backward raises.
-FLOOR_DIVIDE = Op("torch::autograd::NotImplemented", np.floor_divide, _not_implemented("floor_divide"), promote="same")
-FLOOR_DIVIDE.scalar = Op("torch::autograd::NotImplemented", lambda a, other: np.floor_divide(a, other),
+def _integer_checked(divide):
+    """``divide(a, b)``, raising PyTorch's error for an integer division by zero (NumPy gives 0 and a
+    warning); b is an array or a Python number."""
+    def forward(a, b=None, other=None):
+        divisor = b if other is None else other
+        if a.dtype.kind in "iub" and np.asarray(divisor).dtype.kind in "iub" and not np.all(divisor):
+            raise RuntimeError("ZeroDivisionError")
+        return divide(a, divisor)
+    return forward
+
+
+FLOOR_DIVIDE = Op("torch::autograd::NotImplemented", _integer_checked(np.floor_divide),
+                  _not_implemented("floor_divide"), promote="same")
+FLOOR_DIVIDE.scalar = Op("torch::autograd::NotImplemented", _integer_checked(np.floor_divide),
                          _not_implemented("floor_divide"))
 RFLOOR_DIVIDE = Op("torch::autograd::NotImplemented", lambda a, other: np.floor_divide(np.asarray(other, a.dtype), a),
                    _not_implemented("floor_divide"))
@@ -147,21 +165,23 @@ def _reflected(op, fn):
     return reflected
 
 
+# The rounded quotient is one op whose own derivative is zero (PyTorch's div with a rounding mode): the
+# second derivative through it is zero, also where a / b is 0 / 0.
 def _remainder_bw(n, g):
     a, b = n.saved_tensors
-    return g, -g * (a / b).floor()
+    return g, -g * a.div(b, rounding_mode="floor")
 
 
 def _fmod_bw(n, g):
     a, b = n.saved_tensors
-    return g, -g * (a / b).trunc()
+    return g, -g * a.div(b, rounding_mode="trunc")
 
 
 # Tensor operands record RemainderBackward1/FmodBackward1; a Python number records ...Backward0 (one edge).
-REMAINDER = Op("RemainderBackward1", np.remainder, _remainder_bw, save="ab", promote="same")
-FMOD = Op("FmodBackward1", np.fmod, _fmod_bw, save="ab", promote="same")
-REMAINDER.scalar = Op("RemainderBackward0", lambda a, other: np.remainder(a, other), lambda n, g: g)
-FMOD.scalar = Op("FmodBackward0", lambda a, other: np.fmod(a, other), lambda n, g: g)
+REMAINDER = Op("RemainderBackward1", _integer_checked(np.remainder), _remainder_bw, save="ab", promote="same")
+FMOD = Op("FmodBackward1", _integer_checked(np.fmod), _fmod_bw, save="ab", promote="same")
+REMAINDER.scalar = Op("RemainderBackward0", _integer_checked(np.remainder), lambda n, g: g)
+FMOD.scalar = Op("FmodBackward0", _integer_checked(np.fmod), lambda n, g: g)
 # ``2 - x`` records RsubBackward1 (one edge), ``torch.rsub(x, y)`` RsubBackward0.
 RSUB = Op("RsubBackward0", lambda a, b, alpha=1: b - a if alpha == 1 else b - alpha * a,
           lambda n, g: (-g if n.kwargs.get("alpha", 1) == 1 else g * -n.kwargs["alpha"], g), promote="same",
@@ -179,8 +199,9 @@ def _pow_bw(n, g):
         ga = where((b == 0), 0.0, ga)
     if need[1]:
         # d/db a**b = a**b * log(a); PyTorch takes 0 where a == 0 and b >= 0.
-        gb = g * out * where(a == 0, 1.0, a).log()
-        gb = where((a == 0) & (b >= 0), 0.0, gb)
+        # (log(0) = -inf is kept where b < 0, as PyTorch's; replaced where masked, so double backward is finite)
+        zero_base = (a == 0) & (b >= 0)
+        gb = where(zero_base, 0.0, g * out * where(zero_base, 1.0, a).log())
     return ga, gb
 
 
@@ -274,9 +295,17 @@ def floor_divide(input, other):
     return binary(FLOOR_DIVIDE, input, other)
 
 
+def _refuse_bool(kernel, *operands):
+    """PyTorch's NotImplementedError for a binary kernel it has no bool version of (the operands promote to
+    bool: two bool tensors, or a bool tensor and a bool)."""
+    if result_type(*operands) is bool_:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+
+
 @export("remainder")
 def remainder(input, other):
     """Python-style modulus (the sign of the divisor), as ``%``."""
+    _refuse_bool("remainder_cpu", input, other)
     if type(input) in NUMBERS and isinstance(other, Tensor) and other._data.dtype.kind == "f":
         return apply(RREMAINDER, other, other=input)  # no derivative, as in PyTorch (``2 % x`` too)
     return binary(REMAINDER, input, other)
@@ -285,6 +314,7 @@ def remainder(input, other):
 @export("fmod")
 def fmod(input, other):
     """C-style modulus (the sign of the dividend)."""
+    _refuse_bool("fmod_cpu", input, other)
     return binary(FMOD, input, other)
 
 
@@ -300,6 +330,7 @@ def pow(input, exponent):
             return binary(POW, input, exponent)
         return apply(RPOW, exponent, base=input)
     if isinstance(exponent, Tensor):
+        _refuse_bool("pow", input, exponent)
         return binary(POW, input, exponent)
     if input._data.dtype.kind != "f" and isinstance(exponent, float):
         input = input.float()
@@ -424,11 +455,21 @@ def addcdiv_(self, tensor1, tensor2, *, value=1):
 
 def _atan2_bw(n, g):
     a, b = n.saved_tensors
+    # PyTorch's derivative is 0 where a * a + b * b is 0 (at the origin, or underflowed), not 0 / 0
     d = a * a + b * b
-    return g * b / d, -g * a / d
+    recip = where(d == 0, 0.0, d.reciprocal())
+    return g * b * recip, g * -a * recip
 
 
-ATAN2 = Op("Atan2Backward0", np.arctan2, _atan2_bw, save="ab", promote="float")
+def _atan2_np(a, b):
+    # NumPy's float32 arctan2 is off by an ulp where PyTorch's is correctly rounded (atan2(x, x) is pi/4
+    # rounded): computed in float64, rounded once
+    if a.dtype.itemsize < 8:
+        return np.arctan2(a, b, dtype=np.float64).astype(a.dtype)
+    return np.arctan2(a, b)
+
+
+ATAN2 = Op("Atan2Backward0", _atan2_np, _atan2_bw, save="ab", promote="float")
 
 
 @export("atan2", "arctan2")
@@ -511,7 +552,9 @@ def _xlogy_np(x, y):
 def _xlogy_bw(n, g):
     x, y = n.saved_tensors
     need = n.needs_input_grad
-    gx = g * xlogy((x != 0).to(g.dtype), y) if need[0] else None
+    # PyTorch's xlogy(grad, y): 0 where the incoming gradient is 0 even if log(y) is NaN; 0 where x == 0 and
+    # y <= 0; log(y) where x == 0 < y
+    gx = where((x == 0) & (y <= 0), 0.0, xlogy(g, y)) if need[0] else None
     gy = g * x / y if need[1] else None
     return gx, gy
 

@@ -11,6 +11,7 @@ from ._op import (
     apply_inplace,
     broadcast_error,
     check_inplace,
+    check_no_partial_overlap,
     export,
 )
 
@@ -90,7 +91,8 @@ def copy_(self, src, non_blocking=False):
     if not isinstance(src, Tensor):
         src = Tensor._make(np.asarray(src), False, None)
     if src._data.shape != self._data.shape:
-        check_inplace(self)  # PyTorch refuses the leaf before it looks at the shapes
+        check_inplace(self)  # PyTorch refuses the leaf, then a partial overlap, before it looks at the shapes
+        check_no_partial_overlap(self, (src,))
     try:
         shape = np.broadcast_shapes(src._data.shape, self._data.shape)
         if shape != self._data.shape:

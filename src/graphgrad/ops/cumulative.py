@@ -100,6 +100,8 @@ def cummax(input, dim):
 
 
 def _cum_dim(name, input, dim):
+    if input._data.size == 0:
+        return 0  # PyTorch returns an empty input as it is, whatever dim (not checked)
     if input._data.ndim == 0 and dim not in (0, -1):
         raise IndexError(f"{name}(): Expected reduction dim -1 or 0 for scalar but got {dim}")
     return one_dim(input, dim)

@@ -338,7 +338,9 @@ def setitem(self, idx, value):
                 value.reshape(vshape).expand(target)  # raises PyTorch's "The expanded size ..." error
                 raise
     basic = _is_basic(npidx)
-    if basic and self._requires_grad and self._grad_fn is None and modes.recording:
+    # a 0-d bool mask of a 0-d tensor is PyTorch's x[True]: a view (unsqueezed) too
+    zero_d_mask = isinstance(idx, Tensor) and idx._data.dtype == np.bool_ and idx._data.ndim == 0
+    if (basic or zero_d_mask) and self._requires_grad and self._grad_fn is None and modes.recording:
         # PyTorch writes x[0] = v through a view of x (copy_ on x[0]): the view's error text
 
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation."
@@ -436,6 +438,7 @@ def _gather_fwd(a, dim, index):
 
 
 def _gather_bw(n, g):
+    n.saved_tensors  # noqa: B018 - unpacked as PyTorch does (so version-checked), though only its shape is used
     index, shape = n.kwargs["index"], n._in_meta[0][0]
     if len(shape) and index.ndim:
         return apply(INDEX_BACKWARD, g, idx=_grid(index, n.kwargs["dim"]), shape=shape)
@@ -444,7 +447,8 @@ def _gather_bw(n, g):
                  shape=shape or (1,)).reshape(shape)
 
 
-GATHER = Op("GatherBackward0", _gather_fwd, _gather_bw)
+# PyTorch's GatherBackward0 keeps self (version-checked, though only its shape is used)
+GATHER = Op("GatherBackward0", _gather_fwd, _gather_bw, save="a")
 
 
 # sort / topk record the gather of their values under PyTorch's names

@@ -11,29 +11,29 @@ import numpy as np
 from .._dtype import from_numpy_dtype
 from .._size import wrap_dims
 from .._tensor import Tensor
-from ._op import Op, _torch_name, apply, broadcast_error, export
+from ._op import _C_NAMES, Op, _torch_name, apply, broadcast_error, export
 from .reduce import norm as _tensor_norm  # torch.norm; this module's norm is torch.linalg.norm
 
 
 def _matmul_bw(n, g):
-    a, b = n.saved_tensors
+    a, b = n.saved_tensors  # as PyTorch, each operand is saved only when the other one's gradient is needed
     need = n.needs_input_grad
-    a2 = a.unsqueeze(0) if a._data.ndim == 1 else a
-    b2 = b.unsqueeze(-1) if b._data.ndim == 1 else b
+    a_1d, b_1d = len(n._in_meta[0][0]) == 1, len(n._in_meta[1][0]) == 1
+    a_column_major, b_column_major = n.state
     g2 = g
     # b's missing last dimension first: for vector @ vector, g is 0-d and becomes (1, 1).
-    if b._data.ndim == 1:
+    if b_1d:
         g2 = g2.unsqueeze(-1)
-    if a._data.ndim == 1:
+    if a_1d:
         g2 = g2.unsqueeze(-2)
     ga = gb = None
     if need[0]:
-        ga = _mat1_grad(g2, b2, a2)
-        if a._data.ndim == 1:
+        ga = _mat1_grad(g2, b.unsqueeze(-1) if b.dim() == 1 else b, a_column_major)
+        if a_1d:
             ga = ga.squeeze(-2)
     if need[1]:
-        gb = _mat2_grad(g2, a2, b2)
-        if b._data.ndim == 1:
+        gb = _mat2_grad(g2, a.unsqueeze(0) if a.dim() == 1 else a, b_column_major)
+        if b_1d:
             gb = gb.squeeze(-1)
     return ga, gb
 
@@ -58,25 +58,37 @@ def _array(x):
 
 # The gradient of a column-major operand is computed as the transpose of a row-major product, as PyTorch's
 # mm_mat1_backward / mm_mat2_backward do: Linear's weight enters as ``w.t()``, so the weight's gradient comes
-# out C-contiguous like the weight itself, and the optimizer's updates run on matching layouts.
-def _mat1_grad(g, b, a):
+# out C-contiguous like the weight itself, and the optimizer's updates run on matching layouts. The operand
+# itself may not be saved (its gradient never needs it), so its layout is recorded at the forward (``_layouts``).
+def _mat1_grad(g, b, a_column_major):
     """d(a @ b)/da applied to g: ``g @ b^T``."""
-    if _column_major(_array(a)):
+    if a_column_major:
         return _mT(b @ _mT(g))
     return g @ _mT(b)
 
 
-def _mat2_grad(g, a, b):
+def _mat2_grad(g, a, b_column_major):
     """d(a @ b)/db applied to g: ``a^T @ g``."""
-    if _column_major(_array(b)):
+    if b_column_major:
         return _mT(_mT(g) @ a)
     return _mT(a) @ g
 
 
 def _mm_bw_np(n, g):
-    a, b = (t._data for t in n.saved_tensors)
+    a, b = (None if t is None else t._data for t in n.saved_tensors)
     need = n.needs_input_grad
-    return _mat1_grad(g, b, a) if need[0] else None, _mat2_grad(g, a, b) if need[1] else None
+    a_column_major, b_column_major = n.state
+    return (_mat1_grad(g, b, a_column_major) if need[0] else None,
+            _mat2_grad(g, a, b_column_major) if need[1] else None)
+
+
+def _layouts(*arrays):
+    """Which operands are column-major: the node's state, for the derivatives above."""
+    return tuple([_column_major(arr) for arr in arrays])
+
+
+def _matmul_fwd(a, b):
+    return np.matmul(a, b), _layouts(a, b)
 
 
 def _mm_name(a, b):
@@ -94,42 +106,103 @@ def _mm_name(a, b):
     return MATMUL  # folded into mm/bmm, then an unsafe view
 
 
-MM = Op("MmBackward0", np.matmul, _matmul_bw, save="ab", promote="same", backward_np=_mm_bw_np)
-DOT = Op("DotBackward0", np.matmul, _matmul_bw, save="ab", promote="same")
-MV = Op("MvBackward0", np.matmul, _matmul_bw, save="ab", promote="same")
-BMM = Op("BmmBackward0", np.matmul, _matmul_bw, save="ab", promote="same")
-MATMUL = Op("UnsafeViewBackward0", np.matmul, _matmul_bw, save="ab", promote="same")
-MATMUL_VEC_MAT = Op("SqueezeBackward4", np.matmul, _matmul_bw, save="ab", promote="same")
-MATMUL_MAT_BATCH = Op("CloneBackward0", np.matmul, _matmul_bw, save="ab", promote="same")
+def _fold_is_copy(arr, shape, folded):
+    """Whether ``arr`` broadcast to ``shape`` and reshaped to ``folded`` needs a copy: PyTorch's
+    ``expand(...).reshape(...)`` copies exactly when NumPy's reshape cannot be a view either."""
+    if arr.size == 0:
+        return False
+    return not np.may_share_memory(np.broadcast_to(arr, shape).reshape(folded), arr)
 
 
-def _shape_error(a, b):
-    """PyTorch's text for operands that can't be multiplied (it depends on how matmul folds the ranks),
-    followed by both shapes."""
-    sa, sb = a.shape, b.shape
-    shapes = f"\n(shapes {list(sa)} and {list(sb)})"
-    if b.ndim <= 2 and a.ndim >= 2:  # a's leading dimensions fold into rows: mm or mv
-        rows = int(np.prod(sa[:-1]))
-        if b.ndim == 1:
-            return RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{sa[-1]}), vec ({sb[0]})" + shapes)
-        return RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{sa[-1]} and {sb[0]}x{sb[1]})"
-                            + shapes)
+def _batched_plan(a, b, a_requires_grad, b_requires_grad):
+    """How ATen's matmul computes a product with a batch dimension: ``(a, b, fold, transpose)``. Of two 3-D
+    operands, a batch of one matrix against a batch of several is squeezed to the matrix first when it requires
+    grad (the arrays returned). With one operand of at most 2 dimensions, the other may fold into rows for one mm/mv
+    (``should_fold``; ``transpose``: b is the one that folds, as ``(a^T @ b^T)^T``); else (``fold`` False)
+    both are broadcast to the common batch and folded into one bmm."""
+    if a.ndim == b.ndim == 3 and (a.shape[0] == 1) != (b.shape[0] == 1):
+        a, b = (x[0] if x.shape[0] == 1 and rg else x for x, rg in ((a, a_requires_grad), (b, b_requires_grad)))
+    transpose = b.ndim > a.ndim
+    if (a.ndim < 3 and b.ndim < 3) or min(a.ndim, b.ndim) >= 3:
+        return a, b, False, transpose
+    big = np.swapaxes(b, -1, -2) if transpose else a
+    small_requires_grad = a_requires_grad if transpose else b_requires_grad
+    viewable = big.size == 0 or all(big.strides[i] == big.strides[i + 1] * big.shape[i + 1]
+                                    for i in range(big.ndim - 2))
+    return a, b, small_requires_grad or (a.ndim != 2 and viewable), transpose
+
+
+def _folded_copies(a, b, a_requires_grad, b_requires_grad):
+    """For each operand of a matmul with a batch dimension: the shape of the copy PyTorch's derivative saves
+    in its place (folding it for mm/bmm made one), or None where it saves a view of the operand."""
+    shapes = (a.shape, b.shape)
+    a, b, fold, transpose = _batched_plan(a, b, a_requires_grad, b_requires_grad)
+    if a.ndim < 3 and b.ndim < 3:
+        return None, None
+    if fold:
+        big = np.swapaxes(b, -1, -2) if transpose else a
+        if not _fold_is_copy(big, big.shape, (-1, big.shape[-1])):
+            return None, None
+        return (None, shapes[1]) if transpose else (shapes[0], None)
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    return tuple(batch + x.shape[-2:] if x.ndim > 1 and _fold_is_copy(x, batch + x.shape[-2:], (-1,) + x.shape[-2:])
+                 else None for x in (a, b))
+
+
+def _save_folded(inputs, saved):
+    """What the batched products save: a copy where PyTorch's fold made one (so that writing the operand in
+    place afterwards is allowed, as it is there); the copy is recorded (expand, clone), so that the
+    derivative computed from it still differentiates into the operand."""
+    copies = _folded_copies(*(t._data for t in inputs), *(t._requires_grad for t in inputs))
+    return [t if t is None or shape is None else t.expand(shape).clone() for t, shape in zip(saved, copies)]
+
+
+def _save_vector_as_row(inputs, saved):
+    """vector @ matrix is ``a.unsqueeze(0).mm(b).squeeze(0)`` in PyTorch: the vector is saved as a row."""
+    a, b = saved
+    return [None if a is None else a.unsqueeze(0), b]
+
+
+def _product_op(name, saved_names, backward_np=None, save_as=None):
+    # self is needed only by mat2's gradient and mat2 only by self's (PyTorch's derivatives.yaml)
+    return Op(name, _matmul_fwd, _matmul_bw, save="ab", saved_names=saved_names, promote="same", stateful=True,
+              needed_by=((1,), (0,)), backward_np=backward_np, save_as=save_as)
+
+
+MM = _product_op("MmBackward0", ("self", "mat2"), _mm_bw_np)
+DOT = _product_op("DotBackward0", ("self", "tensor"))
+MV = _product_op("MvBackward0", ("self", "vec"))
+BMM = _product_op("BmmBackward0", ("self", "mat2"))
+# matmul's compositions (PyTorch's top node saves nothing; these stand for the mm/bmm below it)
+MATMUL = _product_op("UnsafeViewBackward0", ("self", "mat2"), save_as=_save_folded)
+MATMUL_VEC_MAT = _product_op("SqueezeBackward4", ("self", "mat2"), save_as=_save_vector_as_row)
+MATMUL_MAT_BATCH = _product_op("CloneBackward0", ("self", "mat2"), save_as=_save_folded)
+
+
+def _shape_error(a, b, a_requires_grad=False, b_requires_grad=False):
+    """PyTorch's text for operands that can't be multiplied (it depends on how matmul folds the ranks, which
+    can depend on which operand requires grad), followed by both shapes."""
+    shapes = f"\n(shapes {list(a.shape)} and {list(b.shape)})"
     if a.ndim == 1 and b.ndim == 1:
         return RuntimeError(
-            f"inconsistent tensor size, expected tensor [{sa[0]}] and src [{sb[0]}] to have the same number of "
-            f"elements, but got {sa[0]} and {sb[0]} elements respectively" + shapes
+            f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] to have the same "
+            f"number of elements, but got {a.shape[0]} and {b.shape[0]} elements respectively" + shapes
         )
-    if a.ndim == 1 and b.ndim == 2:
-        return RuntimeError(f"mat1 and mat2 shapes cannot be multiplied (1x{sa[0]} and {sb[0]}x{sb[1]})" + shapes)
-    # b is batched: the batch dimensions broadcast, then one bmm over all of them
-    batch = np.broadcast_shapes(sa[:-2], sb[:-2])
-    n = int(np.prod(batch))
-    return RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{n}, {sa[-1]}] but got: "
-                        f"[{n}, {sb[-2]}]." + shapes)
-
-
-_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
-            "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
+    a, b, fold, transpose = _batched_plan(a, b, a_requires_grad, b_requires_grad)
+    if fold and transpose:  # b^T folds into rows, times a^T
+        a, b = np.swapaxes(b, -1, -2), (a if a.ndim == 1 else a.T)
+    if fold or (a.ndim <= 2 and b.ndim <= 2):  # a's leading dimensions fold into rows: mm or mv
+        rows = int(np.prod(a.shape[:-1]))
+        if b.ndim == 1:
+            return RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{a.shape[-1]}), vec ({b.shape[0]})"
+                                + shapes)
+        return RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{a.shape[-1]} and "
+                            f"{b.shape[0]}x{b.shape[1]})" + shapes)
+    # one bmm over the broadcast batch (a vector is a one-row or one-column matrix)
+    n = int(np.prod(np.broadcast_shapes(a.shape[:-2], b.shape[:-2])))
+    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    return RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{n}, {a.shape[-1]}] but "
+                        f"got: [{n}, {k_b}]." + shapes)
 
 
 def _dtype_error(a, b):
@@ -167,10 +240,24 @@ def matmul(input, other):
             raise broadcast_error(a.shape[:-2], b.shape[:-2]) from None
     k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if a.shape[-1] != k_b:
-        raise _shape_error(a, b)
+        raise _shape_error(a, b, input._requires_grad, other._requires_grad)
     if a.dtype != b.dtype:
         raise _dtype_error(a, b)
+    if a.dtype == np.bool_:
+        raise NotImplementedError(f'"{_kernel_name(a, b, input._requires_grad, other._requires_grad)}" not '
+                                  f"implemented for 'Bool'")
     return apply(_mm_name(a, b), input, other)
+
+
+def _kernel_name(a, b, a_requires_grad, b_requires_grad):
+    """The ATen kernel a matmul of these operands ends in (named by PyTorch's error for a dtype it lacks)."""
+    if a.ndim == b.ndim == 1:
+        return "dot"
+    a, b, fold, transpose = _batched_plan(a, b, a_requires_grad, b_requires_grad)
+    if a.ndim <= 2 and b.ndim <= 2 or fold:
+        vector = (a if transpose else b).ndim == 1 and (a.ndim != 1 or fold)  # mv, or mm for a vector row
+        return "addmv_impl_cpu" if vector else "addmm_impl_cpu_"
+    return "bmm"
 
 
 def _require_dims(name, t, n, which):
@@ -228,16 +315,17 @@ def _addmm_bw(n, g):
 
 
 def _addmm_bw_np(n, g):
-    return _addmm_grads(n, g, *(t._data for t in n.saved_tensors))
+    return _addmm_grads(n, g, *(None if t is None else t._data for t in n.saved_tensors))
 
 
 def _addmm_grads(n, g, a, b):
     need = n.needs_input_grad
     k = n.kwargs
     beta, alpha = k.get("beta", 1), k.get("alpha", 1)
+    a_column_major, b_column_major = n.state
     gbias = (g * beta if beta != 1 else g) if need[0] else None
-    ga = _mat1_grad(g, b, a) if need[1] else None
-    gb = _mat2_grad(g, a, b) if need[2] else None
+    ga = _mat1_grad(g, b, a_column_major) if need[1] else None
+    gb = _mat2_grad(g, a, b_column_major) if need[2] else None
     if alpha != 1:
         ga = ga * alpha if ga is not None else None
         gb = gb * alpha if gb is not None else None
@@ -249,12 +337,13 @@ def _addmm_fwd(bias, a, b, beta=1, alpha=1):
     if alpha != 1:
         out *= alpha
     out += bias if beta == 1 else beta * bias
-    return out
+    return out, _layouts(a, b)
 
 
-# PyTorch saves mat1 and mat2 (not the bias): the same tensors are version-checked, in the same order.
-ADDMM = Op("AddmmBackward0", _addmm_fwd, _addmm_bw, save="bc", saved_names=("mat1", "mat2"),
-           promote="same", backward_np=_addmm_bw_np)
+# PyTorch saves mat1 only when mat2 requires grad and mat2 only when mat1 does (not the bias): the same tensors
+# are version-checked, in the same order.
+ADDMM = Op("AddmmBackward0", _addmm_fwd, _addmm_bw, save="bc", saved_names=("mat1", "mat2"), stateful=True,
+           promote="same", backward_np=_addmm_bw_np, needed_by=((2,), (1,)))
 
 
 @export("addmm")

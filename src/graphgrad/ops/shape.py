@@ -578,8 +578,9 @@ def chunk(input, chunks, dim=0):
     _at_least_1d(input, "chunk")
     d = wrap_dim(dim, input._data.ndim)
     n = input._data.shape[d]
-    size = -(-n // chunks) if n else 1
-    return split(input, max(size, 1), d)
+    if n == 0:  # PyTorch splits an empty dimension into `chunks` empty pieces (split_with_sizes)
+        return split(input, [0] * chunks, d)
+    return split(input, -(-n // chunks), d)
 
 
 @export("tensor_split")

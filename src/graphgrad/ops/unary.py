@@ -7,11 +7,12 @@ import math
 
 import numpy as np
 
-from .._dtype import get_default_dtype, is_float_np
+from .._dtype import bool_, get_default_dtype, is_float_np, result_type
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ._erf import erf_float64_then_cast, erfinv_np
 from ._op import (
+    _C_NAMES,
     Op,
     _torch_name,
     apply,
@@ -168,8 +169,9 @@ relu = _unary("ReluBackward0", lambda a: np.maximum(a, 0, dtype=a.dtype), _relu_
               backward_np=lambda n, g: np.where(_saved(n)._data <= 0, 0, g).astype(g.dtype))
 erf = _unary("ErfBackward0", erf_float64_then_cast,
              lambda n, g: g * (2 / math.sqrt(math.pi)) * (-_saved(n) * _saved(n)).exp(), names=("erf",), inplace=True)
+# PyTorch saves the input and recomputes erfinv (so writing the result in place later is allowed)
 erfinv = _unary("ErfinvBackward0", erfinv_np,
-                lambda n, g: g * (math.sqrt(math.pi) / 2) * (_saved(n) * _saved(n)).exp(), save="out",
+                lambda n, g: g * (math.sqrt(math.pi) / 2) * erfinv(_saved(n)).square().exp(),
                 names=("erfinv",), inplace=True,
                 doc="Elementwise inverse of ``erf``: ``erfinv(erf(x)) == x``, ±inf at ±1.")
 floor = _unary("FloorBackward0", np.floor, _zero_grad, save="", promote=None, names=("floor",), inplace=True,
@@ -293,9 +295,22 @@ def clamp(input, min=None, max=None):
             raise broadcast_error(shapes[0], bad) from None
         return apply(CLAMP_TENSOR, input, as_tensor_like(lo, input), as_tensor_like(hi, input))
     min, max = _scalar(min), _scalar(max)
-    if input._data.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
-        input = input.float()
-    return apply(CLAMP, input, min=min, max=max)
+    return apply(CLAMP, _clamp_input(input, min, max), min=min, max=max)
+
+
+def _clamp_dtype(input, min, max):
+    """The dtype PyTorch's clamp by numbers computes in: the input's promoted with the bounds (a bool tensor
+    clamped by an int gives int64, an integer one by a float the default float). Bool has no kernel."""
+    target = result_type(input, *[v for v in (min, max) if v is not None])
+    if target is bool_:
+        kernel = "clamp" if min is not None and max is not None else "clamp_min" if max is None else "clamp_max"
+        raise NotImplementedError(f'"{kernel}_scalar_cpu" not implemented for \'Bool\'')
+    return target
+
+
+def _clamp_input(input, min, max):
+    target = _clamp_dtype(input, min, max)
+    return input if target == input.dtype else input.to(target)
 
 
 for _name in ("clamp", "clip"):
@@ -326,10 +341,8 @@ def _clamp_one_side(input, bound, side, tensor_op, number_op):
     """``clamp`` with only the ``side`` ("min" or "max") bound: a tensor bound records one edge per operand."""
     if isinstance(bound, Tensor):
         return binary(tensor_op, input, bound)
-    bound = _scalar(bound)
-    if input._data.dtype.kind != "f" and isinstance(bound, float):
-        input = input.float()
-    return apply(number_op, input, **{"min": None, "max": None, side: bound})
+    bounds = {"min": None, "max": None, side: _scalar(bound)}
+    return apply(number_op, _clamp_input(input, bounds["min"], bounds["max"]), **bounds)
 
 
 @export("clamp_min")
@@ -376,7 +389,12 @@ def _clamp_inplace(self, min=None, max=None, name="clamp_"):
         lo = min if min is not None else as_tensor_like(-np.inf, self)
         hi = max if max is not None else as_tensor_like(np.inf, self)
         return apply_inplace(CLAMP_TENSOR, self, lo, hi)
-    return apply_inplace(CLAMP, self, min=_scalar(min), max=_scalar(max))
+    min, max = _scalar(min), _scalar(max)
+    target = _clamp_dtype(self, min, max).np
+    if not np.can_cast(target, self._data.dtype, "same_kind"):  # an integer tensor by a float, a bool by an int
+        raise RuntimeError(f"result type {_torch_name(target)} can't be cast to the desired output type "
+                           f"{_C_NAMES[self._data.dtype.name]}")
+    return apply_inplace(CLAMP, self, min=min, max=max)
 
 
 @export("clamp_", function=False)

@@ -26,8 +26,10 @@ def _keep(shape, p):
 def _mask(shape, p, dtype):
     if p == 1:
         return np.zeros(shape, dtype)
-    # noise.div_(1 - p): the kept ones divided in the tensor's dtype
-    return (_keep(shape, p).astype(dtype) / np.asarray(1 - p, dtype)).astype(dtype)
+    # noise.div_(1 - p): the kept ones divided in the dtype's compute type (float32 for float16 and bfloat16,
+    # whose division by a number happens in float32), rounded once to the dtype
+    work = _random_kernels.opmath(dtype)
+    return (_keep(shape, p).astype(work) / work(1 - p)).astype(dtype)
 
 
 def _dropout(input, p, training, inplace, mask_shape):

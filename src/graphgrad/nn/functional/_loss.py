@@ -124,15 +124,29 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     input, target = _broadcast_pair(input, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
+    _check_float_kernel("smooth_l1_cpu", input, target, into_input=False)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     return apply(loss_ops.SMOOTH_L1_LOSS, input, _float_target(target, input), reduction=reduction, beta=beta)
+
+
+def _check_float_kernel(kernel, input, target, into_input=True):
+    """PyTorch's errors for a pointwise loss kernel that exists for floating point only (a non-float pair has
+    none) and, ``into_input``, writes into a tensor of the input's dtype (a float result does not fit an
+    integer input)."""
+    promoted = graphgrad._dtype.result_type(input, target)
+    if not promoted.is_floating_point:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_torch_name(promoted.np)}\'')
+    if into_input and not is_float_np(input._data.dtype):
+        raise RuntimeError(f"result type {_torch_name(promoted.np)} can't be cast to the desired output type "
+                           f"{_torch_name(input._data.dtype)}")
 
 
 @autocast_rule
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """Quadratic below ``delta``, ``delta``-scaled linear above (HuberLossBackward0)."""
     input, target = _broadcast_pair(input, target)
+    _check_float_kernel("huber_cpu", input, target)
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     if weight is not None:

@@ -11,6 +11,7 @@ DataLoader visits the samples in PyTorch's order.
 """
 
 from ._utils import default_collate, default_convert
+from ._worker import WorkerInfo, get_worker_info
 from .dataloader import DataLoader
 from .dataset import ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
 from .distributed import DistributedSampler
@@ -27,7 +28,7 @@ __all__ = [
     "BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "DistributedSampler", "IterableDataset",
     "RandomSampler", "Sampler",
     "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset", "default_collate", "default_convert",
-    "WeightedRandomSampler", "random_split",
+    "WeightedRandomSampler", "WorkerInfo", "get_worker_info", "random_split",
 ]
 
 

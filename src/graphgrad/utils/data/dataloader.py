@@ -1,13 +1,15 @@
-"""The DataLoader, as ``torch.utils.data.dataloader`` (one process)."""
+"""The DataLoader, as ``torch.utils.data.dataloader`` (one process; workers are simulated, see ``_worker``)."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 
 from ... import _random_kernels as K
 from ...random import generator_or_default
 from ._utils import default_collate, default_convert
+from ._worker import _Worker
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
@@ -15,7 +17,9 @@ from .sampler import BatchSampler, RandomSampler, SequentialSampler
 class DataLoader:
     """Iterate over a dataset in batches: a sampler picks indices, ``collate_fn`` merges the samples.
 
-    Single-process only: ``num_workers`` is accepted and the work is done in this process.
+    One process: with ``num_workers`` > 0 (map-style datasets) the batches are fetched here, round-robin by
+    simulated workers that each hold the random state PyTorch's worker process would (``_worker``), so random
+    draws inside the dataset give PyTorch's numbers; ``persistent_workers`` keeps those states across epochs.
 
     >>> import graphgrad
     >>> ds = TensorDataset(graphgrad.arange(10.0))
@@ -34,11 +38,15 @@ class DataLoader:
                              "multiprocessing.")
         if timeout < 0:
             raise ValueError("timeout option should be non-negative")
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
         self.dataset = dataset
         self.num_workers = num_workers
         self.pin_memory = pin_memory
         self.timeout = timeout
         self.worker_init_fn = worker_init_fn
+        self.persistent_workers = persistent_workers
+        self._workers = None  # the simulated workers, kept across epochs when persistent
         self._iterable = isinstance(dataset, IterableDataset)
         if self._iterable:
             if shuffle not in (False, None):
@@ -85,18 +93,31 @@ class DataLoader:
         # as PyTorch: starting an iteration draws the workers' base seed at once (r64 % 2**63), from the
         # loader's generator or the default one; the sampler draws its own on the first batch
 
-        self._base_seed = int(K.random_full(generator_or_default(self.generator), 1, "int64")[0])
-        return self._iter_stream() if self._iterable else self._iter_map()
+        # (persistent workers: only the first iteration starts workers and draws it)
+        if not (self.persistent_workers and hasattr(self, "_base_seed")):
+            self._base_seed = int(K.random_full(generator_or_default(self.generator), 1, "int64")[0])
+            self._workers = None
+        if self._iterable:
+            return self._iter_stream()
+        if self.num_workers > 0 and self._workers is None:
+            self._workers = [_Worker(self.dataset, i, self.num_workers, self._base_seed, self.worker_init_fn)
+                             for i in range(self.num_workers)]
+        return self._iter_map()
 
     def _iter_map(self):
-        if self._auto_collation:
-            getitems = getattr(self.dataset, "__getitems__", None)
-            for indices in self.batch_sampler:
-                samples = getitems(indices) if getitems else [self.dataset[i] for i in indices]
-                yield self.collate_fn(samples)
-        else:
-            for index in self.sampler:
-                yield self.collate_fn(self.dataset[index])
+        # PyTorch hands the tasks to its workers round-robin, starting from worker 0 every epoch
+        workers = itertools.cycle(self._workers) if self.num_workers > 0 else itertools.repeat(None)
+        tasks = self.batch_sampler if self._auto_collation else self.sampler
+        for task, worker in zip(tasks, workers):
+            with worker.fetching() if worker else contextlib.nullcontext():
+                batch = self._fetch(task)
+            yield batch
+
+    def _fetch(self, task):
+        if not self._auto_collation:
+            return self.collate_fn(self.dataset[task])
+        getitems = getattr(self.dataset, "__getitems__", None)
+        return self.collate_fn(getitems(task) if getitems else [self.dataset[i] for i in task])
 
     def _iter_stream(self):
         it = iter(self.dataset)
