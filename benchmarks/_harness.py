@@ -11,6 +11,11 @@ and the median of the rounds for each side. On a small, noisy machine compare ra
 
 A workload is ``make_step(torch) -> step`` in one of the benchmark modules: the same code runs on both
 libraries, which it receives as ``torch``.
+
+``--one-core`` measures something else, for a machine shared with other work: each library on one thread
+(BLAS and OpenMP pools of one, ``torch.set_num_threads(1)``), timed in CPU seconds of the process
+(``time.process_time``), which other processes' load barely moves. It compares the work each library does,
+not what a user waits for on an idle multi-core machine.
 """
 
 from __future__ import annotations
@@ -59,11 +64,19 @@ def _threads(lib, module):
     return info
 
 
-def child(lib, workload):
+_ONE_CORE_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def child(lib, workload, one_core=False):
     """Run in a fresh interpreter: time ``workload`` on ``lib``, print one JSON line."""
     sys.path.insert(0, HERE)
     mod_name, factory, number, repeat, unit, per = WORKLOADS[workload]
     module = importlib.import_module(lib)
+    clock = time.perf_counter
+    if one_core:
+        clock = time.process_time
+        if lib == "torch":
+            module.set_num_threads(1)
     bench = importlib.import_module(mod_name)
     rss_imported = _peak_rss_mib()
     step = getattr(bench, factory)(module)
@@ -71,10 +84,10 @@ def child(lib, workload):
     step()
     best = float("inf")
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0 = clock()
         for _ in range(number):
             step()
-        best = min(best, (time.perf_counter() - t0) / number)
+        best = min(best, (clock() - t0) / number)
     per = getattr(bench, per) if isinstance(per, str) else per
     print(json.dumps({
         "time": best * SCALE[unit] / per, "unit": unit, "peak_rss_mib": _peak_rss_mib(),
@@ -82,9 +95,10 @@ def child(lib, workload):
     }))
 
 
-def run_child(lib, workload):
-    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", lib, workload],
-                         capture_output=True, text=True, check=False)
+def run_child(lib, workload, one_core=False):
+    argv = [sys.executable, os.path.abspath(__file__), "--child", lib, workload] + (["--one-core"] if one_core else [])
+    env = dict(os.environ, **_ONE_CORE_ENV) if one_core else None
+    out = subprocess.run(argv, capture_output=True, text=True, check=False, env=env)
     if out.returncode != 0:
         raise RuntimeError(f"{workload} on {lib} failed:\n{out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -102,14 +116,14 @@ def available_libs():
     return libs
 
 
-def compare(workload, rounds=5, libs=None):
+def compare(workload, rounds=5, libs=None, one_core=False):
     """Alternate fresh processes of each library for ``rounds`` rounds; return a summary dict."""
     libs = libs or available_libs()
     runs = {lib: [] for lib in libs}
     for r in range(rounds):
         order = libs if r % 2 == 0 else libs[::-1]
         for lib in order:  # subprocess.run returns only once the child has exited
-            runs[lib].append(run_child(lib, workload))
+            runs[lib].append(run_child(lib, workload, one_core))
     summary = {"workload": workload, "unit": runs[libs[0]][0]["unit"]}
     for lib, rs in runs.items():
         times = [r["time"] for r in rs]
@@ -148,12 +162,13 @@ def main(argv=None):
     p.add_argument("--child", nargs=2, metavar=("LIB", "WORKLOAD"), help=argparse.SUPPRESS)
     p.add_argument("workloads", nargs="*", default=list(WORKLOADS))
     p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--one-core", action="store_true", help="one thread each, CPU time (for a loaded machine)")
     args = p.parse_args(argv)
     if args.child:
-        child(*args.child)
+        child(*args.child, one_core=args.one_core)
         return
     for w in args.workloads:
-        print(format_row(compare(w, args.rounds)), flush=True)
+        print(format_row(compare(w, args.rounds, one_core=args.one_core)), flush=True)
 
 
 if __name__ == "__main__":

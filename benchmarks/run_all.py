@@ -1,10 +1,11 @@
 """Run every workload, each library in its own fresh process, and print the ratio table.
 
-    python benchmarks/run_all.py [--rounds 5] [WORKLOAD ...]
+    python benchmarks/run_all.py [--rounds 5] [--one-core] [WORKLOAD ...]
 
 Ratios are graphgrad / PyTorch (below 1.0 graphgrad is faster), from the best and from the median of
 the rounds; peak memory is each process's peak resident set. The machine line says what each side ran
-on. Numbers vary with machine load: compare ratios from one run.
+on. Numbers vary with machine load: compare ratios from one run. ``--one-core`` times each library on one
+thread in CPU seconds instead (see _harness.py), which a machine busy with other work disturbs far less.
 """
 
 from __future__ import annotations
@@ -26,14 +27,16 @@ def main():
     p = argparse.ArgumentParser(description="graphgrad vs PyTorch, separate processes")
     p.add_argument("workloads", nargs="*", default=list(_harness.WORKLOADS))
     p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--one-core", action="store_true", help="one thread each, CPU time (for a loaded machine)")
     args = p.parse_args()
     import numpy
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"NumPy {numpy.__version__}; rounds: {args.rounds}, each library in its own process, alternated")
+          f"NumPy {numpy.__version__}; rounds: {args.rounds}, each library in its own process, alternated"
+          + ("; one thread each, CPU time" if args.one_core else ""))
     results = []
     for w in args.workloads:
-        s = _harness.compare(w, args.rounds)
+        s = _harness.compare(w, args.rounds, one_core=args.one_core)
         results.append(s)
         print(_harness.format_row(s), flush=True)
     first = results[0]

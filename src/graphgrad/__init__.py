@@ -12,6 +12,7 @@ tensor([2., 4.])
 
 from . import _dtype, _repr, _tensor, autograd, cuda, ops
 from . import random as _random
+from ._core import allocator as _allocator  # noqa: F401  (keeps freed array memory: fewer page faults)
 from ._core.layouts import strided
 from ._device import device
 from ._dtype import (

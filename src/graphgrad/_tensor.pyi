@@ -66,7 +66,9 @@ class Tensor:
     def abs(self) -> Any: ...  # ops/unary.py
     def abs_(self, **kw) -> Any: ...  # ops/unary.py
     def absolute(self) -> Any: ...  # ops/unary.py
+    def absolute_(self, **kw) -> Any: ...  # ops/unary.py
     def acos(self) -> Any: ...  # ops/unary.py
+    def acos_(self, **kw) -> Any: ...  # ops/unary.py
     def add(self, other, *, alpha=1) -> Any: ...  # ops/arithmetic.py
     def add_(self, other, *, alpha=1) -> Any: ...  # ops/arithmetic.py
     def addcdiv(self, tensor1, tensor2, *, value=1) -> Any: ...  # ops/arithmetic.py
@@ -74,6 +76,7 @@ class Tensor:
     def addcmul(self, tensor1, tensor2, *, value=1) -> Any: ...  # ops/arithmetic.py
     def addcmul_(self, tensor1, tensor2, *, value=1) -> Any: ...  # ops/arithmetic.py
     def addmm(self, mat1, mat2, *, beta=1, alpha=1) -> Any: ...  # ops/linalg.py
+    def addmm_(self, mat1, mat2, *, beta=1, alpha=1) -> Any: ...  # ops/linalg.py
     def adjoint(self) -> Any: ...  # ops/shape.py
     def all(self, dim=None, keepdim=False) -> Any: ...  # ops/reduce.py
     def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> Any: ...  # ops/comparison.py
@@ -81,17 +84,22 @@ class Tensor:
     def amin(self, dim=(), keepdim=False) -> Any: ...  # ops/extrema.py
     def any(self, dim=None, keepdim=False) -> Any: ...  # ops/reduce.py
     def arccos(self) -> Any: ...  # ops/unary.py
+    def arccos_(self, **kw) -> Any: ...  # ops/unary.py
     def arcsin(self) -> Any: ...  # ops/unary.py
+    def arcsin_(self, **kw) -> Any: ...  # ops/unary.py
     def arctan(self) -> Any: ...  # ops/unary.py
     def arctan2(self, other) -> Any: ...  # ops/arithmetic.py
-    def arctan2_(self, other, **kw) -> Any: ...  # ops/arithmetic.py
+    def arctan2_(self, other) -> Any: ...  # ops/arithmetic.py
+    def arctan_(self, **kw) -> Any: ...  # ops/unary.py
     def argmax(self, dim=None, keepdim=False) -> Any: ...  # ops/extrema.py
     def argmin(self, dim=None, keepdim=False) -> Any: ...  # ops/extrema.py
     def argsort(self, dim=-1, descending=False, stable=False) -> Any: ...  # ops/extrema.py
     def asin(self) -> Any: ...  # ops/unary.py
+    def asin_(self, **kw) -> Any: ...  # ops/unary.py
     def atan(self) -> Any: ...  # ops/unary.py
     def atan2(self, other) -> Any: ...  # ops/arithmetic.py
-    def atan2_(self, other, **kw) -> Any: ...  # ops/arithmetic.py
+    def atan2_(self, other) -> Any: ...  # ops/arithmetic.py
+    def atan_(self, **kw) -> Any: ...  # ops/unary.py
     def atleast_1d(self) -> Any: ...  # ops/shape.py
     def atleast_2d(self) -> Any: ...  # ops/shape.py
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> Any: ...  # autograd/engine.py
@@ -100,10 +108,13 @@ class Tensor:
     def bfloat16(self) -> Any: ...  # _tensor.py
     def bincount(self, weights=None, minlength=0) -> Any: ...  # ops/counting.py
     def bitwise_and(self, other) -> Any: ...  # ops/comparison.py
+    def bitwise_and_(self, other) -> Any: ...  # ops/comparison.py
     def bitwise_not(self) -> Any: ...  # ops/unary.py
     def bitwise_not_(self, **kw) -> Any: ...  # ops/unary.py
     def bitwise_or(self, other) -> Any: ...  # ops/comparison.py
+    def bitwise_or_(self, other) -> Any: ...  # ops/comparison.py
     def bitwise_xor(self, other) -> Any: ...  # ops/comparison.py
+    def bitwise_xor_(self, other) -> Any: ...  # ops/comparison.py
     def bmm(self, mat2) -> Any: ...  # ops/linalg.py
     def bool(self) -> Any: ...  # _tensor.py
     def broadcast_to(self, shape) -> Any: ...  # ops/shape.py
@@ -116,7 +127,9 @@ class Tensor:
     def clamp(self, *args, **kwargs) -> Any: ...  # ops/unary.py
     def clamp_(self, min=None, max=None) -> Any: ...  # ops/unary.py
     def clamp_max(self, max) -> Any: ...  # ops/unary.py
+    def clamp_max_(self, max) -> Any: ...  # ops/unary.py
     def clamp_min(self, min) -> Any: ...  # ops/unary.py
+    def clamp_min_(self, min) -> Any: ...  # ops/unary.py
     def clip(self, *args, **kwargs) -> Any: ...  # ops/unary.py
     def clip_(self, min=None, max=None) -> Any: ...  # ops/unary.py
     def clone(self, *, memory_format=None) -> Any: ...  # ops/copy.py
@@ -125,16 +138,20 @@ class Tensor:
     def contiguous(self, memory_format=None) -> Any: ...  # ops/shape.py
     def copy_(self, src, non_blocking=False) -> Any: ...  # ops/copy.py
     def copysign(self, other) -> Any: ...  # ops/arithmetic.py
+    def copysign_(self, other) -> Any: ...  # ops/arithmetic.py
     def cos(self) -> Any: ...  # ops/unary.py
     def cos_(self, **kw) -> Any: ...  # ops/unary.py
     def cosh(self) -> Any: ...  # ops/unary.py
+    def cosh_(self, **kw) -> Any: ...  # ops/unary.py
     def count_nonzero(self, dim=None) -> Any: ...  # ops/reduce.py
     def cpu(self) -> Any: ...  # _tensor.py
     def cuda(self, device=None, non_blocking=False, memory_format=None) -> Any: ...  # _tensor.py
     def cummax(self, dim) -> Any: ...  # ops/cumulative.py
     def cummin(self, dim) -> Any: ...  # ops/cumulative.py
     def cumprod(self, dim) -> Any: ...  # ops/cumulative.py
+    def cumprod_(self, dim) -> Any: ...  # ops/cumulative.py
     def cumsum(self, dim, *, dtype=None) -> Any: ...  # ops/cumulative.py
+    def cumsum_(self, dim, *, dtype=None) -> Any: ...  # ops/cumulative.py
     @property
     def data(self) -> Any: ...  # _tensor.py
     def data_ptr(self) -> Any: ...  # _tensor.py
@@ -147,6 +164,7 @@ class Tensor:
     def diagonal(self, offset=0, dim1=0, dim2=1) -> Any: ...  # ops/structure.py
     def diff(self, n=1, dim=-1, prepend=None, append=None) -> Any: ...  # ops/structure.py
     def digamma(self) -> Any: ...  # ops/unary.py
+    def digamma_(self, **kw) -> Any: ...  # ops/unary.py
     def dim(self) -> Any: ...  # _tensor.py
     def div(self, other, *, rounding_mode=...) -> Any: ...  # ops/arithmetic.py
     def div_(self, other, *, rounding_mode=None) -> Any: ...  # ops/arithmetic.py
@@ -158,6 +176,7 @@ class Tensor:
     def dtype(self) -> Any: ...  # _tensor.py
     def element_size(self) -> Any: ...  # _tensor.py
     def eq(self, other) -> Any: ...  # ops/comparison.py
+    def eq_(self, other) -> Any: ...  # ops/comparison.py
     def equal(self, other) -> Any: ...  # ops/comparison.py
     def erf(self) -> Any: ...  # ops/unary.py
     def erf_(self, **kw) -> Any: ...  # ops/unary.py
@@ -165,26 +184,32 @@ class Tensor:
     def erfinv_(self, **kw) -> Any: ...  # ops/unary.py
     def exp(self) -> Any: ...  # ops/unary.py
     def exp2(self) -> Any: ...  # ops/unary.py
+    def exp2_(self, **kw) -> Any: ...  # ops/unary.py
     def exp_(self, **kw) -> Any: ...  # ops/unary.py
     def expand(self, *args, **kwargs) -> Any: ...  # ops/_args.py
     def expand_as(self, other) -> Any: ...  # ops/shape.py
     def expm1(self) -> Any: ...  # ops/unary.py
+    def expm1_(self, **kw) -> Any: ...  # ops/unary.py
     def exponential_(self, *args, generator=None, **kwargs) -> Any: ...  # _factories.py
     def fill_(self, value) -> Any: ...  # ops/copy.py
     def fix(self) -> Any: ...  # ops/unary.py
+    def fix_(self, **kw) -> Any: ...  # ops/unary.py
     def flatten(self, start_dim=0, end_dim=-1) -> Any: ...  # ops/shape.py
     def flip(self, *args, dims=None) -> Any: ...  # ops/shape.py
     def float(self) -> Any: ...  # _tensor.py
     def floor(self) -> Any: ...  # ops/unary.py
     def floor_(self, **kw) -> Any: ...  # ops/unary.py
     def floor_divide(self, other) -> Any: ...  # ops/arithmetic.py
+    def floor_divide_(self, other) -> Any: ...  # ops/arithmetic.py
     def fmax(self, other) -> Any: ...  # ops/comparison.py
     def fmin(self, other) -> Any: ...  # ops/comparison.py
     def fmod(self, other) -> Any: ...  # ops/arithmetic.py
+    def fmod_(self, other) -> Any: ...  # ops/arithmetic.py
     def frac(self) -> Any: ...  # ops/unary.py
     def frac_(self, **kw) -> Any: ...  # ops/unary.py
     def gather(self, dim, index, *, sparse_grad=False) -> Any: ...  # ops/index.py
     def ge(self, other) -> Any: ...  # ops/comparison.py
+    def ge_(self, other) -> Any: ...  # ops/comparison.py
     def geometric_(self, *args, generator=None, **kwargs) -> Any: ...  # _factories.py
     def ger(self, vec2) -> Any: ...  # ops/linalg.py
     def get_device(self) -> Any: ...  # _tensor.py
@@ -193,10 +218,14 @@ class Tensor:
     @property
     def grad_fn(self) -> Any: ...  # _tensor.py
     def greater(self, other) -> Any: ...  # ops/comparison.py
+    def greater_(self, other) -> Any: ...  # ops/comparison.py
     def greater_equal(self, other) -> Any: ...  # ops/comparison.py
+    def greater_equal_(self, other) -> Any: ...  # ops/comparison.py
     def gt(self, other) -> Any: ...  # ops/comparison.py
+    def gt_(self, other) -> Any: ...  # ops/comparison.py
     def half(self) -> Any: ...  # _tensor.py
     def hypot(self, other) -> Any: ...  # ops/arithmetic.py
+    def hypot_(self, other) -> Any: ...  # ops/arithmetic.py
     def index_add(self, dim, index, source, *, alpha=1) -> Any: ...  # ops/index.py
     def index_add_(self, dim, index, source, *, alpha=1) -> Any: ...  # ops/index.py
     def index_fill(self, dim, index, value) -> Any: ...  # ops/structure.py
@@ -249,28 +278,40 @@ class Tensor:
     @property
     def layout(self) -> Any: ...  # _tensor.py
     def le(self, other) -> Any: ...  # ops/comparison.py
+    def le_(self, other) -> Any: ...  # ops/comparison.py
     def lerp(self, end, weight) -> Any: ...  # ops/arithmetic.py
     def lerp_(self, end, weight) -> Any: ...  # ops/arithmetic.py
     def less(self, other) -> Any: ...  # ops/comparison.py
+    def less_(self, other) -> Any: ...  # ops/comparison.py
     def less_equal(self, other) -> Any: ...  # ops/comparison.py
+    def less_equal_(self, other) -> Any: ...  # ops/comparison.py
     def lgamma(self) -> Any: ...  # ops/unary.py
+    def lgamma_(self, **kw) -> Any: ...  # ops/unary.py
     def log(self) -> Any: ...  # ops/unary.py
     def log10(self) -> Any: ...  # ops/unary.py
+    def log10_(self, **kw) -> Any: ...  # ops/unary.py
     def log1p(self) -> Any: ...  # ops/unary.py
+    def log1p_(self, **kw) -> Any: ...  # ops/unary.py
     def log2(self) -> Any: ...  # ops/unary.py
+    def log2_(self, **kw) -> Any: ...  # ops/unary.py
     def log_(self, **kw) -> Any: ...  # ops/unary.py
     def log_normal_(self, *args, generator=None, **kwargs) -> Any: ...  # _factories.py
     def log_softmax(self, dim, dtype=None, _stacklevel=3) -> Any: ...  # ops/reduce.py
     def logcumsumexp(self, dim) -> Any: ...  # ops/cumulative.py
     def logical_and(self, other) -> Any: ...  # ops/comparison.py
+    def logical_and_(self, other) -> Any: ...  # ops/comparison.py
     def logical_not(self) -> Any: ...  # ops/unary.py
     def logical_not_(self, **kw) -> Any: ...  # ops/unary.py
     def logical_or(self, other) -> Any: ...  # ops/comparison.py
+    def logical_or_(self, other) -> Any: ...  # ops/comparison.py
     def logical_xor(self, other) -> Any: ...  # ops/comparison.py
+    def logical_xor_(self, other) -> Any: ...  # ops/comparison.py
     def logit(self, eps=None) -> Any: ...  # ops/unary.py
+    def logit_(self, eps=None) -> Any: ...  # ops/unary.py
     def logsumexp(self, dim, keepdim=False) -> Any: ...  # ops/reduce.py
     def long(self) -> Any: ...  # _tensor.py
     def lt(self, other) -> Any: ...  # ops/comparison.py
+    def lt_(self, other) -> Any: ...  # ops/comparison.py
     @property
     def mH(self) -> Any: ...  # ops/shape.py
     @property
@@ -306,9 +347,11 @@ class Tensor:
     def ndim(self) -> Any: ...  # _tensor.py
     def ndimension(self) -> Any: ...  # _tensor.py
     def ne(self, other) -> Any: ...  # ops/comparison.py
+    def ne_(self, other) -> Any: ...  # ops/comparison.py
     def neg(self) -> Any: ...  # ops/unary.py
     def neg_(self, **kw) -> Any: ...  # ops/unary.py
     def negative(self) -> Any: ...  # ops/unary.py
+    def negative_(self, **kw) -> Any: ...  # ops/unary.py
     def nelement(self) -> Any: ...  # _tensor.py
     def new_empty(self, *args, **kwargs) -> Any: ...  # ops/_args.py
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False) -> Any: ...  # _factories.py
@@ -319,6 +362,7 @@ class Tensor:
     def norm(self, p='fro', dim=None, keepdim=False, dtype=None) -> Any: ...  # ops/reduce.py
     def normal_(self, *args, generator=None, **kwargs) -> Any: ...  # _factories.py
     def not_equal(self, other) -> Any: ...  # ops/comparison.py
+    def not_equal_(self, other) -> Any: ...  # ops/comparison.py
     def numel(self) -> Any: ...  # _tensor.py
     def numpy(self, force=False) -> Any: ...  # _tensor.py
     def outer(self, vec2) -> Any: ...  # ops/linalg.py
@@ -338,6 +382,7 @@ class Tensor:
     def relu(self) -> Any: ...  # ops/unary.py
     def relu_(self, **kw) -> Any: ...  # ops/unary.py
     def remainder(self, other) -> Any: ...  # ops/arithmetic.py
+    def remainder_(self, other) -> Any: ...  # ops/arithmetic.py
     def repeat(self, *args, **kwargs) -> Any: ...  # ops/_args.py
     def repeat_interleave(self, repeats, dim=None) -> Any: ...  # ops/shape.py
     @property
@@ -356,6 +401,7 @@ class Tensor:
     def round(self, decimals=0) -> Any: ...  # ops/unary.py
     def round_(self, **kw) -> Any: ...  # ops/unary.py
     def rsqrt(self) -> Any: ...  # ops/unary.py
+    def rsqrt_(self, **kw) -> Any: ...  # ops/unary.py
     def scatter(self, dim, index, src=None, *, value=None, reduce=None) -> Any: ...  # ops/index.py
     def scatter_(self, dim, index, src=None, *, value=None, reduce=None) -> Any: ...  # ops/index.py
     def scatter_add(self, dim, index, src) -> Any: ...  # ops/index.py
@@ -372,6 +418,7 @@ class Tensor:
     def sin(self) -> Any: ...  # ops/unary.py
     def sin_(self, **kw) -> Any: ...  # ops/unary.py
     def sinh(self) -> Any: ...  # ops/unary.py
+    def sinh_(self, **kw) -> Any: ...  # ops/unary.py
     def size(self, dim=None) -> Any: ...  # _tensor.py
     def softmax(self, dim, dtype=None, _stacklevel=3) -> Any: ...  # ops/reduce.py
     def sort(self, dim=-1, descending=False, stable=False) -> Any: ...  # ops/extrema.py
@@ -381,6 +428,7 @@ class Tensor:
     def square(self) -> Any: ...  # ops/unary.py
     def square_(self, **kw) -> Any: ...  # ops/unary.py
     def squeeze(self, dim=None) -> Any: ...  # ops/shape.py
+    def squeeze_(self, dim=None) -> Any: ...  # ops/shape.py
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Any: ...  # ops/reduce.py
     def std_mean(self, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Any: ...  # ops/reduce.py
     def stride(self, dim=None) -> Any: ...  # _tensor.py
@@ -391,10 +439,14 @@ class Tensor:
     def sum(self, dim=..., keepdim=False, *, dtype=None) -> Any: ...  # ops/reduce.py
     def sum_to_size(self, *args, **kwargs) -> Any: ...  # ops/_args.py
     def swapaxes(self, dim0, dim1) -> Any: ...  # ops/shape.py
+    def swapaxes_(self, dim0, dim1) -> Any: ...  # ops/shape.py
     def swapdims(self, dim0, dim1) -> Any: ...  # ops/shape.py
+    def swapdims_(self, dim0, dim1) -> Any: ...  # ops/shape.py
     def t(self) -> Any: ...  # ops/shape.py
+    def t_(self) -> Any: ...  # ops/shape.py
     def take(self, index) -> Any: ...  # ops/index.py
     def tan(self) -> Any: ...  # ops/unary.py
+    def tan_(self, **kw) -> Any: ...  # ops/unary.py
     def tanh(self) -> Any: ...  # ops/unary.py
     def tanh_(self, **kw) -> Any: ...  # ops/unary.py
     def tensor_split(self, sections, dim=0) -> Any: ...  # ops/shape.py
@@ -407,6 +459,7 @@ class Tensor:
     def topk(self, k, dim=-1, largest=True, sorted=True) -> Any: ...  # ops/extrema.py
     def trace(self) -> Any: ...  # ops/structure.py
     def transpose(self, dim0, dim1) -> Any: ...  # ops/shape.py
+    def transpose_(self, dim0, dim1) -> Any: ...  # ops/shape.py
     def tril(self, diagonal=0) -> Any: ...  # ops/structure.py
     def tril_(self, diagonal=0) -> Any: ...  # ops/structure.py
     def triu(self, diagonal=0) -> Any: ...  # ops/structure.py
@@ -424,6 +477,7 @@ class Tensor:
     def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None) -> Any: ...  # ops/unique.py
     def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None) -> Any: ...  # ops/unique.py
     def unsqueeze(self, dim) -> Any: ...  # ops/shape.py
+    def unsqueeze_(self, dim) -> Any: ...  # ops/shape.py
     def untyped_storage(self) -> Any: ...  # _tensor.py
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Any: ...  # ops/reduce.py
     def var_mean(self, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Any: ...  # ops/reduce.py
@@ -431,6 +485,7 @@ class Tensor:
     def view_as(self, other) -> Any: ...  # ops/shape.py
     def where(self, condition, other) -> Any: ...  # ops/comparison.py
     def xlogy(self, other) -> Any: ...  # ops/arithmetic.py
+    def xlogy_(self, other) -> Any: ...  # ops/arithmetic.py
     def zero_(self) -> Any: ...  # ops/copy.py
 
 def _rebuild(*args: Any, **kwargs: Any) -> Any: ...

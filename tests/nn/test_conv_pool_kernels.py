@@ -115,3 +115,63 @@ def test_max_pool2d_gradcheck_and_gradgradcheck(k, s, p, d, cm):
 
     assert gradcheck(fn, (x,))
     assert gradgradcheck(fn, (x,))
+
+
+@pytest.mark.parametrize("k,s,p,d,cm", POOLS + [(1, 2, 0, 1, False)])
+def test_max_pool2d_nan_inputs_and_nan_gradients_match_torch(k, s, p, d, cm, torch_ref):
+    """NaN windows pick PyTorch's NaN; a NaN gradient reaches only the chosen elements (no 0 * NaN).
+
+    8 x 6 is tiled exactly by 2 x 2 windows (the one-select scatter); the other pools take the per-tap path.
+    """
+    x0 = _signed_zero_input((2, 3, 8, 6), 2)
+    x0[0, 0, :3, :3] = np.nan
+    x0[1, 2, 4, 1::3] = np.nan
+    res = []
+    for lib in (graphgrad, torch_ref):
+        x = lib.tensor(x0, requires_grad=True)
+        y, idx = lib.nn.functional.max_pool2d(x, k, s, p, d, ceil_mode=cm, return_indices=True)
+        g = np.arange(y.numel(), dtype=np.float32).reshape(y.shape)
+        g.flat[::5] = np.nan
+        y.backward(lib.tensor(g))
+        res.append((y.detach().numpy(), idx.numpy(), x.grad.numpy()))
+    for a, b in zip(*res):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_relu_backward_nan_and_signed_zeros_match_torch(torch_ref):
+    x0 = np.array([-1.0, -0.0, 0.0, 2.0, np.nan, -3.0, 4.0], np.float32)
+    g0 = np.array([1.0, 2.0, 3.0, np.nan, 5.0, np.nan, -0.0], np.float32)
+    grads = []
+    for lib in (graphgrad, torch_ref):
+        x = lib.tensor(x0, requires_grad=True)
+        x.relu().backward(lib.tensor(g0))
+        grads.append(x.grad.numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])
+    np.testing.assert_array_equal(np.signbit(grads[0]), np.signbit(grads[1]))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_zero_where_is_np_where_bit_for_bit(dtype):
+    from graphgrad.ops._select import zero_where
+
+    rng = np.random.default_rng(0)
+    values = rng.standard_normal((5, 6)).astype(dtype)
+    values[0, :3] = [np.nan, -0.0, np.inf]
+    drop = rng.random((5, 6)) < 0.5
+    # contiguous; strided; a broadcast mask; 0-d (a comparison of 0-d arrays gives a NumPy scalar)
+    for v, d in ((values, drop), (values[:, ::2], drop[:, ::2]), (values, drop[0]), (values[0, 0], drop[0, 0])):
+        expected = np.where(d, 0, v).astype(dtype)
+        np.testing.assert_array_equal(zero_where(d, v).view(f"u{v.itemsize}"), expected.view(f"u{v.itemsize}"))
+
+
+def test_max_pool2d_nan_window_beside_a_tie_matches_torch(torch_ref):
+    """One window of NaN (no winner by equality) and one tie (two): as many winners as windows in all."""
+    x0 = np.array([[[[np.nan, 1.0, 5.0, 5.0], [2.0, 3.0, 1.0, 1.0]]]], np.float32)
+    res = []
+    for lib in (graphgrad, torch_ref):
+        x = lib.tensor(x0, requires_grad=True)
+        y, idx = lib.nn.functional.max_pool2d(x, 2, return_indices=True)
+        y.backward(lib.tensor([[[[1.0, 2.0]]]]))
+        res.append((y.detach().numpy(), idx.numpy(), x.grad.numpy()))
+    for a, b in zip(*res):
+        np.testing.assert_array_equal(a, b)

@@ -25,6 +25,7 @@ POS = (0.5, 2.0)  # a domain away from zero, for log, sqrt, division, ...
 def _idx(T, v):
     return T.tensor(v)
 
+
 C = Case
 
 
@@ -32,6 +33,8 @@ def V(*args, **kwargs):
     """A case whose results are not differentiable (indices, bools): values and dtypes only."""
     return Case(*args, gradcheck=False, **kwargs)
 
+
+_COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge")
 S23, S3, S234 = (2, 3), (3,), (2, 3, 4)
 # grad_fn=NAME: PyTorch composes these from several nodes (matmul folds into mm/bmm and a view; x[::2, 1]
 # slices then selects); graphgrad records one node, named as PyTorch's last one, so only names compare.
@@ -59,6 +62,7 @@ CASES = [
     C("floordiv", lambda T, a, b: a // b, (S23, S23), [(-3, 3), POS], grads=False),
     C("floordiv_scalar", lambda T, a: a // 0.7, (S23,), grads=False),
     C("rfloordiv", lambda T, a: 3 // a, (S23,), POS, grads=False),
+    C("floor_divide_", lambda T, a, b: (a * 1).floor_divide_(b), (S23, S3), [(-3, 3), POS], grads=False),
     C("rmod", lambda T, a: 3 % a, (S23,), POS, grads=False),
     C("mod", lambda T, a, b: a % b, (S23, S23), [(-3, 3), POS]),
     C("mod_scalar", lambda T, a: a % 1.5, (S23,), (-3, 3)),
@@ -349,6 +353,23 @@ CASES = [
     C("masked_fill_", lambda T, a: (a * 1).masked_fill_(a > 0, 0.0), (S23,)),
     C("scatter_", lambda T, a, s: (a * 1).scatter_(1, _idx(T, [[0], [2]]), s), (S23, (2, 1))),
     C("index_add_", lambda T, a, s: (a * 1).index_add_(1, _idx(T, [0, 0]), s), (S23, (2, 2))),
+    # comparisons in place write 0/1 into a float tensor and stop its gradient (Eq/...Backward0 and 1)
+    *[C(f"{op}_", lambda T, a, b, op=op: getattr(a * 1, op + "_")(b) + a, (S23, S3)) for op in _COMPARISONS],
+    *[C(f"{op}_scalar_", lambda T, a, op=op: getattr(a * 1, op + "_")(0.5) + a, (S23,)) for op in _COMPARISONS],
+    C("hypot_", lambda T, a, b: (a * 1).hypot_(b), (S23, S3)),
+    C("xlogy_", lambda T, a, b: T.xlogy_(a * 1, b), (S23, S3), [(-2, 2), POS]),
+    C("cumsum_", lambda T, a: (a * 1).cumsum_(1), (S23,)),
+    C("clamp_min_", lambda T, a: (a * 1).clamp_min_(0.25), (S23,)),
+    # in-place views: x itself takes the view's shape (SqueezeBackward3/4/5, UnsqueezeBackward1, TBackward1, ...)
+    C("squeeze_", lambda T, a: (a * 1).squeeze_(), ((2, 1, 3),)),
+    C("squeeze_dim_", lambda T, a: (a * 1).squeeze_(1), ((2, 1, 3),)),
+    C("squeeze_dims_", lambda T, a: (a * 1).squeeze_((1, 2)), ((2, 1, 1),)),
+    C("unsqueeze_", lambda T, a: (a * 1).unsqueeze_(1), (S23,)),
+    C("t_", lambda T, a: (a * 1).t_().mul_(T.arange(2.0)), (S23,)),
+    C("transpose_", lambda T, a: (a * 1).transpose_(0, 2), (S234,)),
+    C("view_t_mul_", lambda T, a, b: _through_view(a * 1, lambda y: y[0].t_().mul_(b)), ((2, 1, 3), (3, 1)),
+      grad_fn=NAME),
+    C("view_hypot_", lambda T, a, b: _through_view(a * 1, lambda y: y[1].hypot_(b)), (S23, S3), grad_fn=NAME),
 ]
 
 

@@ -199,15 +199,19 @@ def run(roots, retain_graph, create_graph, sink, site=None):
     modes.in_backward = True  # their ops record no 'where the chain was cut' sites
     modes.backward = site, roots  # the running backward, which a second-backward error names
     anomaly_on = AnomalyMode.enabled
+    leaves_only = sink.leaves_only
     try:
         while ready:
             node = heapq.heappop(ready)[1]
             grads = buffers.pop(node, None) or [None] * _n_outputs(node)
             if node._tensor_hooks is not None or node._retain is not None or node._pre_hooks is not None:
                 grads = run_pre_hooks(node, grads)
-            if sink.take(node, grads):
+            if (not leaves_only or type(node) is AccumulateGrad) and sink.take(node, grads):
                 continue
-            grads, grads_in = _derivative(node, grads, anomaly_on)
+            if len(grads) == 1 and grads[0] is not None and not anomaly_on:
+                grads_in = node.apply(grads)  # the common case of _derivative, spelt out (it runs for every node)
+            else:
+                grads, grads_in = _derivative(node, grads, anomaly_on)
             if not retain_graph:
                 node.release(site)
             if node._post_hooks is not None:

@@ -222,6 +222,8 @@ class Node:
         """Undo broadcasting and dtype promotion, in one place for every op: each input's gradient gets the
         input's shape (summed over the broadcast dimensions) and dtype."""
         if type(grads_in) is not tuple:
+            if on_arrays and grads_in is not None and (grads_in.shape, grads_in.dtype) == self._in_meta[0]:
+                return [Tensor._make(grads_in, False, None)]  # one input, nothing to undo: the commonest case
             grads_in = (grads_in,)
         out = []
         for g, (shape, dt) in zip(grads_in, self._in_meta):

@@ -1,7 +1,8 @@
 """Where the engine's gradients end: the one difference between ``backward()`` and ``autograd.grad()``.
 
-The engine offers each node's incoming gradients to its sink first (``sink.take``); True means the sink
-consumed them and the node's derivative does not run.
+The engine offers each node's incoming gradients to its sink first (``sink.take``; only the leaves'
+AccumulateGrad nodes when ``sink.leaves_only``); True means the sink consumed them and the node's
+derivative does not run.
 - ``IntoLeaves``: ``backward()``: every leaf's gradient is summed into its ``.grad``.
 - ``AtInputs``: ``autograd.grad()`` and ``backward(inputs=...)``: only the nodes that lead to the inputs
   run, and the inputs' gradients are captured (returned) or summed into their ``.grad``.
@@ -17,6 +18,7 @@ from .walk import count_inputs, leading_to
 
 class IntoLeaves:
     needed = None  # every node reachable from the roots runs
+    leaves_only = True  # take() consumes only AccumulateGrad nodes: the engine asks for no other
 
     def __init__(self, create_graph):
         self.create_graph = create_graph
@@ -33,6 +35,8 @@ class IntoLeaves:
 
 
 class AtInputs:
+    leaves_only = False
+
     def __init__(self, inputs, create_graph, accumulate_into_grad):
         """``inputs`` = [((node, output_nr), tensor), ...], as ``edge_of`` gives them."""
         self.inputs = inputs

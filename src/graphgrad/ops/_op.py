@@ -25,7 +25,7 @@ from .._size import summed_dims  # noqa: F401 (imported from here by the op fami
 from .._tensor import Tensor
 from ..autograd import explain
 from ..autograd.explain import note_cut
-from ..autograd.graph import Node, _Sites, node_class, raw_site, user_site
+from ..autograd.graph import Node, _Sites, edge_of, node_class, raw_site, user_site
 from ._args import checked  # PyTorch's TypeError for wrongly typed arguments
 from ._autocast import autocast_rule
 
@@ -502,6 +502,54 @@ def _view_history(ref, chain, meta):
     return grad_fn
 
 
+def view_inplace_form(fn, inplace_ops):
+    """``x.t_()``, ``x.squeeze_(d)``, ...: PyTorch's in-place views give x a new shape and strides over the
+    same memory. ``fn`` (the out-of-place view) runs on x as it was, and x takes the view's array, a new
+    version and the view's history, recorded under the in-place overload's node name: ``inplace_ops`` maps
+    each view op ``fn`` may apply to its in-place twin (TBackward0 -> TBackward1). A view stays a view of
+    its base.
+
+    >>> import graphgrad
+    >>> x = graphgrad.ones(2, 3, requires_grad=True) * 1
+    >>> x.t_().shape, x.grad_fn.name()
+    (graphgrad.Size([3, 2]), 'TBackward1')
+    """
+
+    @functools.wraps(fn)  # the signature too: argument errors are the op's own
+    def inplace(self, *args, **kwargs):
+        check_inplace(self)
+        before = _same_tensor(self)
+        out = fn(before, *args, **kwargs)
+        self._data = out._data
+        if out._view is None:  # an inference tensor: no version counter to share, no history
+            self._bump_version()
+            return self
+        _, view_op, view_kwargs, _ = out._view
+        op = inplace_ops[view_op]
+        if out._grad_fn is not None:
+            self._grad_fn = op.node_class(op, (before,), view_kwargs, user_site(2))
+            self._output_nr = 0
+        self._bump_version(op.name)
+        if self._view is not None:
+            self._view = (before, op, view_kwargs, None)
+            self._view_version = self._version_box[0]
+        return self
+
+    inplace.__name__ = inplace.__qualname__ = fn.__name__ + "_"
+    inplace.__doc__ = f"In place ``{fn.__name__}``: x itself takes the view's shape and strides."
+    return inplace
+
+
+def _same_tensor(t):
+    """A second Tensor object for ``t`` as it is: the same array, version counter, history and view links."""
+    twin = Tensor._make(t._data, t._requires_grad, t._grad_fn)
+    twin._version_box = t._version_box
+    twin._output_nr = t._output_nr
+    if t._view is not None:
+        twin._view, twin._view_version, twin._view_meta = t._view, t._view_version, t._view_meta
+    return twin
+
+
 def apply_inplace(op, x, *others, **kwargs):
     """``x.op_(*others)``: write op's result into x's array, bump its version, move its history."""
     check_inplace(x, others)
@@ -516,7 +564,7 @@ def apply_inplace(op, x, *others, **kwargs):
         old._output_nr = x._output_nr
     locked = not arr.flags.writeable
     if locked:  # an expanded tensor (np.broadcast_to is read-only): PyTorch refuses most writes into it
-        _unlock(arr, op, kwargs)
+        _unlock(arr, op.name)
     try:
         state = _write(op, x, others, kwargs)
     finally:
@@ -543,6 +591,10 @@ def _write(op, x, others, kwargs):
         op.forward(x._data, *[t._data for t in others], out=x._data, **kwargs)
         return None
     arrays = [x._data] + [t._data for t in others]
+    # operands of several dtypes: PyTorch's result dtype (int64 tensor += float32 tensor is float32), not NumPy's
+    if op.promote is not None and any(a.dtype != cast for a in arrays):
+        dt = _target_dtype(op, (x, *others))
+        arrays = [a if a.dtype == dt else a.astype(dt) for a in arrays]
     res = op.forward(*arrays, **kwargs)
     state = None
     if op.stateful:
@@ -605,16 +657,17 @@ def _check_partial_overlap(a, o):
         raise RuntimeError(_PARTIAL_OVERLAP)
 
 
-def _unlock(arr, op, kwargs):
-    """Allow a write into a read-only (expanded) array, unless several written elements are one in memory."""
+def _unlock(arr, writer):
+    """Allow a write into a read-only (expanded) array, unless several written elements are one in memory
+    (``writer``: the node name of the op that writes)."""
     overlap = arr.size > 0 and any(st == 0 and n > 1 for st, n in zip(arr.strides, arr.shape))
-    if op.name not in _MAY_WRITE_EXPANDED:
+    if writer not in _MAY_WRITE_EXPANDED:
         if overlap:
             raise RuntimeError(_INTERNAL_OVERLAP)
-    elif overlap and op.name in _WARN_EXPANDED:
+    elif overlap and writer in _WARN_EXPANDED:
         import warnings
 
-        warnings.warn(_WARN_EXPANDED[op.name], UserWarning, stacklevel=4)
+        warnings.warn(_WARN_EXPANDED[writer], UserWarning, stacklevel=4)
     try:
         arr.flags.writeable = True
     except ValueError:
@@ -667,6 +720,78 @@ def _keep_retained(t):
         node._retain[t._output_nr] = weakref.ref(t)
 
 
+# --- in-place forms made from the out-of-place function -----------------------------------------------
+def write_back_form(fn, name):
+    """``x.name(*args)`` made from the out-of-place ``fn`` (for ops whose function does more than apply one op:
+    hypot, xlogy, cumsum, clamp_min, ...): ``fn`` runs on x's value and history as they were before the write,
+    so every argument rule and error of the op holds unchanged, and its result is written into x, as PyTorch's
+    in-place variants do: cast to x's dtype where PyTorch allows it, refused where its shape isn't x's, x's
+    version bumped and its history moved to the result's node (a CopySlices on a view).
+
+    >>> import graphgrad
+    >>> x = graphgrad.tensor([3.0, 5.0])
+    >>> x.hypot_(graphgrad.tensor([4.0, 12.0]))
+    tensor([ 5., 13.])
+    """
+
+    @functools.wraps(fn)  # the signature too: argument errors are the op's own
+    def inplace(self, *args, **kwargs):
+        dtype = kwargs.get("dtype")  # x.cumsum_(0, dtype=...): it must be x's own
+        if dtype is not None and _dtype.to_dtype(dtype).np != self._data.dtype:
+            raise RuntimeError(f"Bad in-place call: input tensor dtype {c_type_name(self._data.dtype)} and output "
+                               f"tensor dtype {c_type_name(_dtype.to_dtype(dtype).np)} should match")
+        return _write_back(self, fn(_value_before_write(self, args), *args, **kwargs))
+
+    inplace.__name__ = inplace.__qualname__ = name
+    inplace.__doc__ = f"In place ``{fn.__name__}``: ``x.{name}(...)`` writes ``{fn.__name__}(x, ...)`` into ``x``."
+    return inplace
+
+
+def _value_before_write(x, args):
+    """x's identity before an in-place write, for the out-of-place op to read: its history, and (when recording)
+    its values copied, since the op may save them for its derivative while x is overwritten."""
+    check_inplace(x, [a for a in args if isinstance(a, Tensor)])  # the leaf and view errors come first
+    if not modes.recording:
+        return x
+    fn, output_nr = edge_of(x)
+    before = Tensor._make(x._data.copy(), fn is not None, fn)
+    before._output_nr = output_nr
+    return before
+
+
+def _write_back(x, out):
+    """Write ``out`` (computed from x's value before the write) into x, and move x's history to out's node."""
+    arr, res = x._data, out._data
+    if res.shape != arr.shape:
+        raise RuntimeError(f"output with shape {list(arr.shape)} doesn't match the broadcast shape {list(res.shape)}")
+    if res.dtype != arr.dtype and not np.can_cast(res.dtype, arr.dtype, "same_kind"):
+        raise RuntimeError(f"result type {_torch_name(res.dtype)} can't be cast to the desired output type "
+                           f"{_torch_name(arr.dtype)}")
+    node = out._grad_fn if modes.recording else None
+    locked = not arr.flags.writeable
+    if locked:  # an expanded tensor: refused where several written elements are one in memory
+        _unlock(arr, node.op.name if node is not None else None)
+    try:
+        np.copyto(arr, res, casting="unsafe")
+    finally:
+        if locked:
+            arr.flags.writeable = False
+    if node is None:
+        if modes.recording and x._requires_grad:
+            x._grad_fn, x._requires_grad = None, False  # an integer result: no history to carry on (none in PyTorch)
+        x._bump_version()
+        return x
+    x._bump_version(node.op.name)
+    if node.op.save_output:  # the node's saved result is x now: a later write into x is caught, as in PyTorch
+        node._out = (arr, x._version_box, x._version_box[0])
+    x._grad_fn, x._output_nr, x._requires_grad = node, out._output_nr, True
+    if x._view is not None:
+        _rebase_history(x, node)
+        _keep_retained(view_root(x)[0])
+    _keep_retained(x)
+    return x
+
+
 _TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
                 "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool", "bfloat16": "BFloat16"}
 
@@ -678,6 +803,12 @@ _C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "in
 
 def _torch_name(np_dtype):
     return _TORCH_NAMES.get(np.dtype(np_dtype).name, str(np_dtype))
+
+
+def c_type_name(np_dtype):
+    """The dtype as PyTorch's C++ messages spell it (its TypeMeta name: ``long int``, ``float``)."""
+    name = np.dtype(np_dtype).name
+    return _C_NAMES.get(name, name)
 
 
 def as_tensor_like(x, like):
@@ -708,16 +839,26 @@ FUNCTIONS: dict = {}
 METHODS: dict = {}
 
 
-def export(*names, method=True, function=True):
+def export(*names, method=True, function=True, inplace=(), inplace_function=(), inplace_form=None):
     """Publish a function as ``graphgrad.<name>`` and/or ``Tensor.<name>`` (first name is canonical), with
-    PyTorch's argument checks and, for the names on PyTorch's autocast lists, autocast's rule."""
+    PyTorch's argument checks and, for the names on PyTorch's autocast lists, autocast's rule.
+
+    The op's in-place form is declared here too: ``inplace`` publishes ``Tensor.<name>_`` for every name (True)
+    or for the names listed, ``inplace_function`` also ``graphgrad.<name>_`` (PyTorch publishes some, as
+    ``torch.relu_``). ``inplace_form(self, ...)`` writes the op into self with its op directly (unary and
+    comparison ops, the view ops); without it the form is made from the function (``write_back_form``)."""
 
     def deco(fn):
-        for n in names or (fn.__name__,):
+        all_names = names or (fn.__name__,)
+        for n in all_names:
             if function:
                 FUNCTIONS[n] = autocast_rule(checked(fn, n, method=False), n)
             if method:
                 METHODS[n] = autocast_rule(checked(fn, n, method=True), n)
+        for table, chosen, as_method in ((METHODS, inplace, True), (FUNCTIONS, inplace_function, False)):
+            for n in all_names if chosen is True else chosen:
+                form = inplace_form or write_back_form(fn, n + "_")
+                table[n + "_"] = autocast_rule(checked(form, n + "_", method=as_method), n + "_")
         return fn
 
     return deco

@@ -10,7 +10,8 @@ import math
 import numpy as np
 
 from .._dtype import is_float_np
-from ._erf import erf_float64_then_cast
+from ._blockwise import blockwise
+from ._erf import erf_float64_then_cast, erfc_abs_float32
 from ._op import Op, _torch_name, apply, depends_on
 from .comparison import where
 from .shape import cat
@@ -45,10 +46,41 @@ def _floating_only(kernel, fwd):
 
 
 _SQRT_2_PI = math.sqrt(2 / math.pi)
+
+
 def _gelu_np(a, approximate="none"):
+    """GELU, and Φ(x) (its derivative's main part) as the node's state: the derivative then costs a few passes."""
     if approximate == "tanh":
-        return 0.5 * a * (1 + np.tanh(_SQRT_2_PI * (a + 0.044715 * a * a * a)))
-    return (0.5 * a * (1 + erf_float64_then_cast(a * (1 / math.sqrt(2))))).astype(a.dtype, copy=False)
+        return 0.5 * a * (1 + np.tanh(_SQRT_2_PI * (a + 0.044715 * a * a * a))), None
+    if a.dtype == np.float64:
+        cdf = 0.5 * (1 + erf_float64_then_cast(a * (1 / math.sqrt(2))))
+        return a * cdf, cdf
+    return blockwise(_gelu_float32, a, dtype=(a.dtype, np.float32))
+
+
+def _gelu_float32(x):
+    """(x·Φ(x), Φ(x)) in float32, as PyTorch's kernel computes float32 and float16 (see ``_cdf_float32``)."""
+    x = x.astype(np.float32, copy=False)
+    cdf = _cdf_float32(x)
+    return x * cdf, cdf
+
+
+def _cdf_float32(x):
+    """Φ(x) of a float32 array, as Φ(-|x|) + [x > 0]·(1 - 2·Φ(-|x|)): accurate in the lower tail, and with no
+    select between the two signs (np.where on a random mask costs more than the whole erfc)."""
+    tail = _lower_tail_float32(x)
+    upper = tail * np.float32(-2)
+    upper += np.float32(1)
+    upper *= x > 0
+    upper += tail
+    return upper
+
+
+def _lower_tail_float32(x):
+    """Φ(-|x|), the normal distribution's lower tail, of a float32 array."""
+    tail = erfc_abs_float32(x * np.float32(math.sqrt(0.5)))
+    tail *= np.float32(0.5)
+    return tail
 
 
 def _gelu_grad(x, g, approximate="none"):
@@ -58,6 +90,30 @@ def _gelu_grad(x, g, approximate="none"):
     cdf = 0.5 * (1 + erf(x * (1 / math.sqrt(2))))
     pdf = (-0.5 * x * x).exp() * (1 / math.sqrt(2 * math.pi))
     return g * (cdf + x * pdf)
+
+
+def _gelu_bw_np(n, g):
+    """``_gelu_grad`` on arrays, with the forward's Φ(x) (no graph of the derivative is built)."""
+    x = n.saved_tensors[0]._data
+    if n.kwargs.get("approximate", "none") == "tanh":
+        t = np.tanh(_SQRT_2_PI * (x + 0.044715 * x * x * x))
+        return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_PI * (1 + 3 * 0.044715 * x * x))
+    if x.dtype == np.float64:
+        return g * (n.state + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi))
+    return blockwise(_gelu_grad_float32, x, n.state, g, dtype=g.dtype)
+
+
+def _gelu_grad_float32(x, cdf, g):
+    """g·(Φ(x) + x·φ(x)) in float32."""
+    x = x.astype(np.float32, copy=False)
+    slope = x * x
+    slope *= np.float32(-0.5)
+    np.exp(slope, out=slope)
+    slope *= np.float32(1 / math.sqrt(2 * math.pi))
+    slope *= x
+    slope += cdf
+    slope *= g
+    return slope
 
 
 def _elu_np(a, alpha=1.0, scale=1.0, input_scale=1.0):
@@ -106,7 +162,8 @@ HARDTANH = pointwise("HardtanhBackward0", lambda a, min_val, max_val: np.clip(a,
                                                                      "HardtanhBackwardBackward0"))
 ELU = pointwise("EluBackward0", _elu_np, _elu_grad)
 CELU = pointwise("CeluBackward0", _elu_np, _elu_grad)
-GELU = pointwise("GeluBackward0", _gelu_np, _gelu_grad)
+GELU = Op("GeluBackward0", _gelu_np, lambda n, g: _gelu_grad(n.saved_tensors[0], g, **n.kwargs), save="a",
+          saved_names=("self",), stateful=True, backward_np=_gelu_bw_np)
 SILU = pointwise("SiluBackward0", lambda a: (a * _sigmoid_np(a)).astype(a.dtype, copy=False),
                  lambda x, g: g * (lambda s: s * (1 + x * (1 - s)))(x.sigmoid()))
 MISH = pointwise("MishBackward0", _mish_np, _mish_grad)

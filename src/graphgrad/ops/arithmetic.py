@@ -20,6 +20,7 @@ from ._op import (
     apply_inplace,
     as_tensor_like,
     broadcast_error,
+    c_type_name,
     export,
 )
 from ._operands import NUMBERS, SUB_BOOL, SUB_TWO_BOOLS, binary, binary_inplace, broadcasts, check_bool_sub, operands
@@ -148,6 +149,9 @@ FLOOR_DIVIDE = Op("torch::autograd::NotImplemented", _integer_checked(np.floor_d
                   _not_implemented("floor_divide"), promote="same")
 FLOOR_DIVIDE.scalar = Op("torch::autograd::NotImplemented", _integer_checked(np.floor_divide),
                          _not_implemented("floor_divide"))
+# x.floor_divide_(y): its own NotImplemented node, whose error names the in-place op as PyTorch's does
+FLOOR_DIVIDE_ = Op("torch::autograd::NotImplemented", np.floor_divide, _not_implemented("floor_divide_"),
+                   promote="same")
 RFLOOR_DIVIDE = Op("torch::autograd::NotImplemented", lambda a, other: np.floor_divide(np.asarray(other, a.dtype), a),
                    _not_implemented("floor_divide"))
 RREMAINDER = Op("torch::autograd::NotImplemented", lambda a, other: np.remainder(np.asarray(other, a.dtype), a),
@@ -235,7 +239,34 @@ def _rpow_bw(n, g):
 RPOW = Op("PowBackward2", lambda b, base: np.power(np.asarray(base, b.dtype), b), _rpow_bw, save="out")
 
 
-@export("add")
+def add_(self, other, *, alpha=1):
+    return binary_inplace(ADD, self, other, **({"alpha": alpha} if alpha != 1 else {}))
+
+
+def sub_(self, other, *, alpha=1):
+    check_bool_sub(self, other)
+    return binary_inplace(SUB, self, other, **({"alpha": alpha} if alpha != 1 else {}))
+
+
+def mul_(self, other):
+    return binary_inplace(MUL, self, other)
+
+
+def div_(self, other, *, rounding_mode=None):
+    if rounding_mode is not None:
+        return binary_inplace(DIV_ROUNDED, self, other, rounding_mode=rounding_mode)
+    return binary_inplace(DIV, self, other)
+
+
+def pow_(self, exponent):
+    if isinstance(exponent, Tensor):
+        return binary_inplace(POW, self, exponent)
+    return apply_inplace(POW_SCALAR, self, exponent=exponent)
+
+
+# The in-place forms of the optimizers' ops write with the op itself (``binary_inplace``: a ufunc writes
+# straight into x); the others are made from the function (``export``'s ``write_back_form``).
+@export("add", inplace=True, inplace_form=add_)
 def add(input, other, *, alpha=1):
     """``input + alpha * other`` with broadcasting.
 
@@ -248,7 +279,7 @@ def add(input, other, *, alpha=1):
     return binary(ADD, input, other)
 
 
-@export("sub", "subtract")
+@export("sub", "subtract", inplace=True, inplace_form=sub_)
 def sub(input, other, *, alpha=1):
     """``input - alpha * other``."""
     if alpha != 1:
@@ -273,13 +304,13 @@ def rdiv(input, other):
     return mul(input.reciprocal(), other)
 
 
-@export("mul", "multiply")
+@export("mul", "multiply", inplace=True, inplace_form=mul_)
 def mul(input, other):
     """Elementwise product."""
     return binary(MUL, input, other)
 
 
-@export("div", "divide", "true_divide")
+@export("div", "divide", "true_divide", inplace=True, inplace_form=div_)
 def div(input, other, *, rounding_mode=_UNSET):
     """Elementwise division (true division unless ``rounding_mode`` is "floor" or "trunc")."""
     if rounding_mode is _UNSET:
@@ -290,7 +321,7 @@ def div(input, other, *, rounding_mode=_UNSET):
     return binary(DIV_ROUNDED, input, other, rounding_mode=rounding_mode)
 
 
-@export("floor_divide")
+@export("floor_divide", inplace=True, inplace_form=lambda self, other: binary_inplace(FLOOR_DIVIDE_, self, other))
 def floor_divide(input, other):
     return binary(FLOOR_DIVIDE, input, other)
 
@@ -302,7 +333,7 @@ def _refuse_bool(kernel, *operands):
         raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
 
 
-@export("remainder")
+@export("remainder", inplace=True)
 def remainder(input, other):
     """Python-style modulus (the sign of the divisor), as ``%``."""
     _refuse_bool("remainder_cpu", input, other)
@@ -311,14 +342,14 @@ def remainder(input, other):
     return binary(REMAINDER, input, other)
 
 
-@export("fmod")
+@export("fmod", inplace=True)
 def fmod(input, other):
     """C-style modulus (the sign of the dividend)."""
     _refuse_bool("fmod_cpu", input, other)
     return binary(FMOD, input, other)
 
 
-@export("pow")
+@export("pow", inplace=True, inplace_form=pow_)
 def pow(input, exponent):
     """``input ** exponent``; a scalar exponent records PowBackward0, a tensor one PowBackward1."""
     if not isinstance(input, Tensor):
@@ -363,7 +394,16 @@ LERP = Op("LerpBackward1", _lerp_np, _lerp_bw, save="abc", promote="same")
 LERP_SCALAR = Op("LerpBackward0", lambda a, b, weight: _lerp_np(a, b, weight), _lerp_scalar_bw, promote="same")
 
 
-@export("lerp")
+def lerp_(self, end, weight):
+    """In-place ``lerp`` (what ``exp_avg.lerp_(grad, 1 - beta1)`` in Adam runs)."""
+    end = as_tensor_like(end, self) if not isinstance(end, Tensor) else end
+    _check_lerp_dtypes(self, end, weight)
+    if not isinstance(weight, Tensor):
+        return apply_inplace(LERP_SCALAR, self, end, weight=float(weight))
+    return apply_inplace(LERP, self, end, weight)
+
+
+@export("lerp", inplace=True, inplace_form=lerp_)
 def lerp(input, end, weight):
     """``input + weight * (end - input)``."""
     if isinstance(input, Tensor):
@@ -378,29 +418,11 @@ def _check_lerp_dtypes(input, end, weight):
     """lerp does not promote: PyTorch wants end (and a tensor weight) of input's dtype."""
     for name, t in (("end", end), ("weight", weight)):
         if isinstance(t, Tensor) and t._data.dtype != input._data.dtype:
-            raise RuntimeError(f"expected dtype {_dtype_word(input)} for `{name}` but got dtype {_dtype_word(t)}")
+            raise RuntimeError(f"expected dtype {c_type_name(input._data.dtype)} for `{name}` but got dtype "
+                               f"{c_type_name(t._data.dtype)}")
     if not is_float_np(input._data.dtype):  # its kernels are floating point only
         kernel = "lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar"
         raise NotImplementedError(f'"{kernel}" not implemented for \'{_torch_name(input._data.dtype)}\'')
-
-
-_C_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int"}
-
-
-def _dtype_word(t):
-    """The dtype as PyTorch's C++ messages spell it (TypeMeta names)."""
-    name = t._data.dtype.name
-    return _C_TYPE_NAMES.get(name, name)
-
-
-@export("lerp_", function=False)
-def lerp_(self, end, weight):
-    """In-place ``lerp`` (what ``exp_avg.lerp_(grad, 1 - beta1)`` in Adam runs)."""
-    end = as_tensor_like(end, self) if not isinstance(end, Tensor) else end
-    _check_lerp_dtypes(self, end, weight)
-    if not isinstance(weight, Tensor):
-        return apply_inplace(LERP_SCALAR, self, end, weight=float(weight))
-    return apply_inplace(LERP, self, end, weight)
 
 
 def _addcmul_bw(n, g):
@@ -426,7 +448,15 @@ def _tensors_like(x, *others):
     return tuple(o if isinstance(o, Tensor) else as_tensor_like(o, x) for o in others)
 
 
-@export("addcmul")
+def addcmul_(self, tensor1, tensor2, *, value=1):
+    return apply_inplace(ADDCMUL, self, *_tensors_like(self, tensor1, tensor2), value=float(value))
+
+
+def addcdiv_(self, tensor1, tensor2, *, value=1):
+    return apply_inplace(ADDCDIV, self, *_tensors_like(self, tensor1, tensor2), value=float(value))
+
+
+@export("addcmul", inplace=True, inplace_form=addcmul_)
 def addcmul(input, tensor1, tensor2, *, value=1):
     """``input + value * tensor1 * tensor2``.
 
@@ -437,20 +467,10 @@ def addcmul(input, tensor1, tensor2, *, value=1):
     return apply(ADDCMUL, input, *_tensors_like(input, tensor1, tensor2), value=float(value))
 
 
-@export("addcdiv")
+@export("addcdiv", inplace=True, inplace_form=addcdiv_)
 def addcdiv(input, tensor1, tensor2, *, value=1):
     """``input + value * tensor1 / tensor2``."""
     return apply(ADDCDIV, input, *_tensors_like(input, tensor1, tensor2), value=float(value))
-
-
-@export("addcmul_", function=False)
-def addcmul_(self, tensor1, tensor2, *, value=1):
-    return apply_inplace(ADDCMUL, self, *_tensors_like(self, tensor1, tensor2), value=float(value))
-
-
-@export("addcdiv_", function=False)
-def addcdiv_(self, tensor1, tensor2, *, value=1):
-    return apply_inplace(ADDCDIV, self, *_tensors_like(self, tensor1, tensor2), value=float(value))
 
 
 def _atan2_bw(n, g):
@@ -472,50 +492,9 @@ def _atan2_np(a, b):
 ATAN2 = Op("Atan2Backward0", _atan2_np, _atan2_bw, save="ab", promote="float")
 
 
-@export("atan2", "arctan2")
+@export("atan2", "arctan2", inplace=True)
 def atan2(input, other):
     return binary(ATAN2, input, other)
-
-
-# --- in-place forms -------------------------------------------------------------------------------
-def _inplace_of(op):
-    def method(self, other, **kw):
-        return binary_inplace(op, self, other, **kw)
-
-    return method
-
-
-export("atan2_", "arctan2_", function=False)(_inplace_of(ATAN2))
-
-
-@export("add_", function=False)
-def add_(self, other, *, alpha=1):
-    return binary_inplace(ADD, self, other, **({"alpha": alpha} if alpha != 1 else {}))
-
-
-@export("sub_", "subtract_", function=False)
-def sub_(self, other, *, alpha=1):
-    check_bool_sub(self, other)
-    return binary_inplace(SUB, self, other, **({"alpha": alpha} if alpha != 1 else {}))
-
-
-@export("mul_", "multiply_", function=False)
-def mul_(self, other):
-    return binary_inplace(MUL, self, other)
-
-
-@export("div_", "divide_", "true_divide_", function=False)
-def div_(self, other, *, rounding_mode=None):
-    if rounding_mode is not None:
-        return binary_inplace(DIV_ROUNDED, self, other, rounding_mode=rounding_mode)
-    return binary_inplace(DIV, self, other)
-
-
-@export("pow_", function=False)
-def pow_(self, exponent):
-    if isinstance(exponent, Tensor):
-        return binary_inplace(POW, self, exponent)
-    return apply_inplace(POW_SCALAR, self, exponent=exponent)
 
 
 # --- hypot, xlogy, copysign, logit, nan_to_num --------------------------------------------------------
@@ -530,7 +509,7 @@ def _hypot_bw(n, g):
 HYPOT = Op("HypotBackward0", np.hypot, _hypot_bw, save=("a", "b", "out"), promote="same")
 
 
-@export("hypot")
+@export("hypot", inplace=True)
 def hypot(input, other):
     """``sqrt(input**2 + other**2)``, elementwise, without overflow."""
     if not isinstance(other, Tensor):
@@ -568,7 +547,7 @@ XLOGY_OTHER_NUMBER = Op("XlogyBackward2", lambda x, other: _xlogy_np(x, np.asarr
                         save="a", promote="float")
 
 
-@export("xlogy")
+@export("xlogy", inplace=True, inplace_function=True)
 def xlogy(input, other):
     """``input * log(other)``, and 0 where ``input`` is 0 (unless ``other`` is NaN)."""
     if not isinstance(input, Tensor):
@@ -598,7 +577,7 @@ COPYSIGN_NUMBER = Op("CopysignBackward1", lambda a, other: np.copysign(a, np.asa
                      save=("a", "out"), promote="float")
 
 
-@export("copysign")
+@export("copysign", inplace=True)
 def copysign(input, other):
     """The magnitude of ``input`` with the sign of ``other``."""
     if not isinstance(input, Tensor):

@@ -7,13 +7,17 @@ import numpy as np
 
 from .._dtype import result_type
 from .._tensor import Tensor
+from ..autograd.grad_mode import no_grad
 from ._op import (
     Op,
+    _torch_name,
     apply,
+    apply_inplace,
     broadcast_error,
+    check_inplace,
     export,
 )
-from ._operands import binary, operands
+from ._operands import NUMBERS, binary, binary_inplace, operands
 
 
 def _minmax_bw(n, g, first_loses):
@@ -124,28 +128,60 @@ def where(condition, input=None, other=None):
 
 
 # --- comparisons and logic: results are bool and never require grad -------------------------------
-def _compare(name, fn, doc):
-    op = Op(name, fn, None, promote="same")
+def _zero_grads(n, g):
+    """The derivative of a comparison in each input: zero. Only the in-place form records it (``x.eq_(y)``
+    writes 0/1 into a float x that requires grad, whose gradient then stops here, as in PyTorch)."""
+    return tuple(Tensor._make(np.zeros(shape, dt), False, None) for shape, dt in n._in_meta)
+
+
+def _compare(name, fn, doc, names, float_kernel=True):
+    """Declare a comparison (``name``: PyTorch's node for a tensor ``other``, ...Backward1; a number records
+    ...Backward0 with one edge) or a logical/bitwise op (``name`` without Backward: no derivative), exported
+    under ``names`` with its in-place methods: ``x.eq_(y)`` writes 0/1 in x's dtype and stops x's gradient,
+    ``x.logical_and_(y)`` is not recorded (x keeps its history, as in PyTorch). ``float_kernel=False``: the op
+    refuses floating-point tensors, with PyTorch's error (bitwise ops)."""
+    compares = name.endswith("Backward1")
+    op = Op(name, fn, _zero_grads if compares else None, promote="same")
+    if compares:
+        op.scalar = Op(name[:-1] + "0", lambda a, other: fn(a, other), _zero_grads, const_args=1)
+
+    def check_kernel(*tensors):
+        for t in tensors:
+            if not float_kernel and isinstance(t, Tensor) and t._data.dtype.kind in "fc":
+                raise NotImplementedError(f'"{names[0]}_cpu" not implemented for \'{_torch_name(t._data.dtype)}\'')
 
     def f(input, other):
+        check_kernel(input, other)
         return binary(op, input, other)
 
+    def inplace(self, other):
+        if not float_kernel:
+            check_inplace(self)  # PyTorch refuses a leaf that requires grad before it looks at the dtype
+        check_kernel(self, other)
+        if not compares:
+            with no_grad():
+                return binary_inplace(op, self, other)
+        if type(other) in NUMBERS and self._data.dtype.kind == "f":
+            return apply_inplace(op.scalar, self, other=other)
+        return binary_inplace(op, self, other)
+
     f.__doc__ = doc
-    return f
+    f.__name__ = inplace.__name__ = names[0]
+    return export(*names, inplace=True, inplace_form=inplace)(f)
 
 
-eq = export("eq")(_compare("EqBackward0", np.equal, "Elementwise ``==`` (a bool tensor)."))
-ne = export("ne", "not_equal")(_compare("NeBackward0", np.not_equal, "Elementwise ``!=``."))
-lt = export("lt", "less")(_compare("LtBackward0", np.less, "Elementwise ``<``."))
-le = export("le", "less_equal")(_compare("LeBackward0", np.less_equal, "Elementwise ``<=``."))
-gt = export("gt", "greater")(_compare("GtBackward0", np.greater, "Elementwise ``>``."))
-ge = export("ge", "greater_equal")(_compare("GeBackward0", np.greater_equal, "Elementwise ``>=``."))
-logical_and = export("logical_and")(_compare("LogicalAnd", np.logical_and, "Elementwise logical and."))
-logical_or = export("logical_or")(_compare("LogicalOr", np.logical_or, "Elementwise logical or."))
-logical_xor = export("logical_xor")(_compare("LogicalXor", np.logical_xor, "Elementwise logical xor."))
-bitwise_and = export("bitwise_and")(_compare("BitwiseAnd", np.bitwise_and, "Elementwise ``&``."))
-bitwise_or = export("bitwise_or")(_compare("BitwiseOr", np.bitwise_or, "Elementwise ``|``."))
-bitwise_xor = export("bitwise_xor")(_compare("BitwiseXor", np.bitwise_xor, "Elementwise ``^``."))
+eq = _compare("EqBackward1", np.equal, "Elementwise ``==`` (a bool tensor).", ("eq",))
+ne = _compare("NeBackward1", np.not_equal, "Elementwise ``!=``.", ("ne", "not_equal"))
+lt = _compare("LtBackward1", np.less, "Elementwise ``<``.", ("lt", "less"))
+le = _compare("LeBackward1", np.less_equal, "Elementwise ``<=``.", ("le", "less_equal"))
+gt = _compare("GtBackward1", np.greater, "Elementwise ``>``.", ("gt", "greater"))
+ge = _compare("GeBackward1", np.greater_equal, "Elementwise ``>=``.", ("ge", "greater_equal"))
+logical_and = _compare("LogicalAnd", np.logical_and, "Elementwise logical and.", ("logical_and",))
+logical_or = _compare("LogicalOr", np.logical_or, "Elementwise logical or.", ("logical_or",))
+logical_xor = _compare("LogicalXor", np.logical_xor, "Elementwise logical xor.", ("logical_xor",))
+bitwise_and = _compare("BitwiseAnd", np.bitwise_and, "Elementwise ``&``.", ("bitwise_and",), float_kernel=False)
+bitwise_or = _compare("BitwiseOr", np.bitwise_or, "Elementwise ``|``.", ("bitwise_or",), float_kernel=False)
+bitwise_xor = _compare("BitwiseXor", np.bitwise_xor, "Elementwise ``^``.", ("bitwise_xor",), float_kernel=False)
 _ISNAN = Op("IsNan", np.isnan, None)
 _ISINF = Op("IsInf", np.isinf, None)
 _ISFINITE = Op("IsFinite", np.isfinite, None)

@@ -13,7 +13,7 @@ from .index import scatter_into_zeros
 from .reduce import one_dim, sum_dtype, with_indices
 
 
-@export("cumsum")
+@export("cumsum", inplace=True)
 def cumsum(input, dim, *, dtype=None):
     dt = sum_dtype(input, dtype)
     return apply(CUMSUM, input, dim=wrap_dims(dim, input._data.ndim)[0], dtype=dt)  # a 0-d one takes dim 0/-1
@@ -45,7 +45,7 @@ CUMPROD = Op("CumprodBackward0", lambda a, dim: np.cumprod(a, axis=dim) if a.ndi
              save=("a", "out"))
 
 
-@export("cumprod")
+@export("cumprod", inplace=True)
 def cumprod(input, dim):
     return apply(CUMPROD, input, dim=wrap_dims(dim, input._data.ndim)[0])
 

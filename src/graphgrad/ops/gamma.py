@@ -148,6 +148,6 @@ TRIGAMMA = Op("PolygammaBackward0", _keep_float(_trigamma_np), _third_derivative
 
 
 digamma = _unary("DigammaBackward0", _keep_float(_digamma_kernel), lambda n, g: g * apply(TRIGAMMA, _saved(n)),
-                 names=("digamma",), doc="Elementwise ψ(x) = d/dx log Γ(x).")
+                 names=("digamma",), inplace_function=(), doc="Elementwise ψ(x) = d/dx log Γ(x).")
 lgamma = _unary("LgammaBackward0", _keep_float(_lgamma_kernel), lambda n, g: g * digamma(_saved(n)),
-                names=("lgamma",), doc="Elementwise log |Γ(x)|.")
+                names=("lgamma",), inplace_function=(), doc="Elementwise log |Γ(x)|.")

@@ -675,9 +675,15 @@ def _masked_fill_bw(n, g):
     return (where(m, 0.0, g),) + ((g * m).sum(),) * (len(n._in_meta) - 1)
 
 
+def _masked_fill_bw_np(n, g):
+    mask = n.kwargs["mask"]
+    return (np.where(mask, 0, g),) + (np.sum(g * mask),) * (len(n._in_meta) - 1)
+
+
 MASKED_FILL = Op("MaskedFillBackward0", lambda a, mask, value: np.where(mask, np.asarray(value, a.dtype), a),
-                 _masked_fill_bw)
-MASKED_FILL_T = Op("MaskedFillBackward1", lambda a, v, mask: np.where(mask, v.astype(a.dtype), a), _masked_fill_bw)
+                 _masked_fill_bw, backward_np=_masked_fill_bw_np)
+MASKED_FILL_T = Op("MaskedFillBackward1", lambda a, v, mask: np.where(mask, v.astype(a.dtype), a), _masked_fill_bw,
+                   backward_np=_masked_fill_bw_np)
 # These keep their index/mask as a kwarg; PyTorch saves it as a tensor, so backward() frees it and a
 # second backward through the node raises. ``saves`` with no tensors listed gives that lifetime.
 for _op in (INDEX, INDEX_SELECT, GATHER, MASKED_FILL, MASKED_FILL_T, SORT_GATHER, STABLE_SORT_GATHER, TOPK_GATHER):

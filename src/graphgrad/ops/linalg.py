@@ -11,7 +11,7 @@ import numpy as np
 from .._dtype import from_numpy_dtype
 from .._size import wrap_dims
 from .._tensor import Tensor
-from ._op import _C_NAMES, Op, _torch_name, apply, broadcast_error, export
+from ._op import Op, _torch_name, apply, broadcast_error, c_type_name, export
 from .reduce import norm as _tensor_norm  # torch.norm; this module's norm is torch.linalg.norm
 
 
@@ -214,8 +214,8 @@ def _dtype_error(a, b):
         return RuntimeError(f"addmv input tensors must have the same dtype, but got {B}, {A}, and {B}")
     if b.ndim >= 3:
         return RuntimeError(f"expected scalar type {A} but found {B}")
-    return RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_C_NAMES[a.dtype.name]} != "
-                        f"{_C_NAMES[b.dtype.name]}")
+    return RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {c_type_name(a.dtype)} != "
+                        f"{c_type_name(b.dtype)}")
 
 
 @export("matmul")
@@ -346,12 +346,16 @@ ADDMM = Op("AddmmBackward0", _addmm_fwd, _addmm_bw, save="bc", saved_names=("mat
            promote="same", backward_np=_addmm_bw_np, needed_by=((2,), (1,)))
 
 
-@export("addmm")
+@export("addmm", inplace=True)
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat1 @ mat2)`` in one node (what Linear records for 2-D inputs)."""
     for name, m in (("mat1", mat1), ("mat2", mat2)):
         if m._data.ndim != 2:
             raise RuntimeError(f"{name} must be a matrix, got {m._data.ndim}-D tensor")
+    for name, m in (("mat1", mat1), ("self", input)):  # no promotion: PyTorch wants one dtype
+        if m._data.dtype != mat2._data.dtype:
+            raise RuntimeError(f"{name} and mat2 must have the same dtype, but got {_torch_name(m._data.dtype)} and "
+                               f"{_torch_name(mat2._data.dtype)}")
     if mat1._data.shape[-1] != mat2._data.shape[0]:
         raise _shape_error(mat1._data, mat2._data)
     out_shape = (mat1._data.shape[0], mat2._data.shape[1])

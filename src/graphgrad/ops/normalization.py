@@ -29,14 +29,18 @@ def _moments(x, axes):
 def _norm_fwd(x, *wb, stat_shape, axes, affine_shape, eps, has_w, has_b, stats=None, precomputed=None):
     """``stats``: fixed statistics (batch norm in eval mode); ``precomputed``: this batch's statistics."""
     xs = x.reshape(stat_shape)
-    if stats is not None or precomputed is not None:
-        mean, invstd = stats if stats is not None else precomputed
+    if stats is None and precomputed is None and axes == (-1,) and x.dtype in (np.float32, np.float64):
+        y, mean, invstd = _row_norm(xs, eps)
+        y = y.reshape(x.shape)
     else:
-        mean, var = _moments(xs, axes)
-        invstd = 1.0 / np.sqrt(var + eps)
-    mean = mean.astype(x.dtype)
-    invstd = invstd.astype(x.dtype)
-    y = ((xs - mean) * invstd).reshape(x.shape)
+        if stats is not None or precomputed is not None:
+            mean, invstd = stats if stats is not None else precomputed
+        else:
+            mean, var = _moments(xs, axes)
+            invstd = 1.0 / np.sqrt(var + eps)
+        mean = mean.astype(x.dtype)
+        invstd = invstd.astype(x.dtype)
+        y = ((xs - mean) * invstd).reshape(x.shape)
     i = 0
     if has_w:
         y *= wb[0].reshape(affine_shape)
@@ -44,6 +48,17 @@ def _norm_fwd(x, *wb, stat_shape, axes, affine_shape, eps, has_w, has_b, stats=N
     if has_b:
         y += wb[i].reshape(affine_shape)
     return y, (mean, invstd)
+
+
+def _row_norm(xs, eps):
+    """(x - mean) * invstd with the statistics of each row (layer and group norm), computed in x's precision
+    as PyTorch's kernels for them do (batch norm's accumulate in float64): (normalised x, mean, invstd)."""
+    mean = xs.mean(axis=-1, keepdims=True)
+    centred = xs - mean
+    var = np.einsum("...i,...i->...", centred, centred)[..., None] / xs.dtype.type(max(xs.shape[-1], 1))
+    invstd = 1 / np.sqrt(var + xs.dtype.type(eps))
+    centred *= invstd
+    return centred, mean, invstd
 
 
 def _norm_bw(node, g):
@@ -79,10 +94,45 @@ def _norm_bw(node, g):
     return (gx,) + ((gw,) if k["has_w"] else ()) + ((gb,) if k["has_b"] else ())
 
 
+def _norm_bw_np(node, g):
+    """``_norm_bw`` on arrays, with the statistics the forward kept (no graph of the derivative is built)."""
+    saved = node.saved_tensors
+    x = saved[0]._data
+    k = node.kwargs
+    need = node.needs_input_grad
+    stat_shape, axes, affine_shape = k["stat_shape"], k["axes"], k["affine_shape"]
+    fixed = k.get("stats") is not None  # batch norm in eval mode: the running statistics, not x's
+    mean, invstd = node.state if node.state is not None else k["stats"]
+    mean, invstd = mean.astype(x.dtype, copy=False), invstd.astype(x.dtype, copy=False)
+    xhat = x.reshape(stat_shape) - mean
+    xhat *= invstd
+    gx = gw = gb = None
+    if need[0]:
+        gxhat = (g * saved[1]._data.reshape(affine_shape) if k["has_w"] else g).reshape(stat_shape)
+        if fixed:
+            gx = gxhat * invstd
+        elif axes == (-1,):  # rows: the sum of products as one dot product per row
+            gx = gxhat - gxhat.mean(-1, keepdims=True)
+            gx -= xhat * (np.einsum("...i,...i->...", gxhat, xhat)[..., None] / x.dtype.type(max(xhat.shape[-1], 1)))
+            gx *= invstd
+        else:
+            gx = gxhat - gxhat.mean(axes, keepdims=True)
+            gx -= xhat * (gxhat * xhat).mean(axes, keepdims=True)
+            gx *= invstd
+        gx = gx.reshape(x.shape)
+    red = tuple(range(x.ndim - len(affine_shape))) + tuple(
+        i + x.ndim - len(affine_shape) for i, s in enumerate(affine_shape) if s == 1)
+    if k["has_w"] and need[1]:
+        gw = (g * xhat.reshape(x.shape)).sum(red).reshape(node._in_meta[1][0])
+    if k["has_b"] and need[-1]:
+        gb = g.sum(red).reshape(node._in_meta[-1][0])
+    return (gx,) + ((gw,) if k["has_w"] else ()) + ((gb,) if k["has_b"] else ())
+
+
 BATCH_NORM, LAYER_NORM, GROUP_NORM = "NativeBatchNormBackward0", "NativeLayerNormBackward0", "NativeGroupNormBackward0"
 # one op per number of tensor arguments; the absent weight/bias still get (None) edges, as in PyTorch
 _NORM_OPS = {(name, n): Op(name, _norm_fwd, _norm_bw, save="abc"[:n], stateful=True,
-                           saved_names=("input", "weight", "bias")[:n], const_args=3 - n)
+                           saved_names=("input", "weight", "bias")[:n], const_args=3 - n, backward_np=_norm_bw_np)
              for name in (BATCH_NORM, LAYER_NORM, GROUP_NORM) for n in (1, 2, 3)}
 
 
@@ -94,7 +144,9 @@ def normalize_op(name, x, weight, bias, **kw):
 
 # --- embedding ------------------------------------------------------------------------------------
 def _embedding_scale(idx, num, padding_idx, scale_grad_by_freq, dtype):
-    """Per-lookup factor of the weight gradient: 0 at padding_idx, 1/count with scale_grad_by_freq."""
+    """Per-lookup factor of the weight gradient: 0 at padding_idx, 1/count with scale_grad_by_freq (None: all 1)."""
+    if not scale_grad_by_freq and padding_idx is None:
+        return None
     scale = np.ones(idx.shape, dtype)
     if scale_grad_by_freq:
         counts = np.bincount(idx.reshape(-1), minlength=num)
@@ -105,10 +157,27 @@ def _embedding_scale(idx, num, padding_idx, scale_grad_by_freq, dtype):
 
 
 def _embedding_bw_fwd(g, *, idx, num, scale):
+    """The rows of g summed into the rows of a (num, d) gradient that idx names: the lookups sorted by row, and
+    each run of equal rows summed in one ``np.add.reduceat`` (np.add.at adds one row at a time)."""
     d = g.shape[-1]
+    rows = (g if scale is None else g * scale[..., None]).reshape(-1, d)
+    flat = idx.reshape(-1)
+    order = np.argsort(flat, kind="stable")  # stable: each row's lookups are summed in their order, as add.at
+    picked = flat[order]
+    starts = np.flatnonzero(np.concatenate(([True], picked[1:] != picked[:-1]))) if picked.size else picked
     out = np.zeros((num, d), g.dtype)
-    np.add.at(out, idx.reshape(-1), (g * scale[..., None]).reshape(-1, d))
+    if picked.size:
+        out[picked[starts]] = np.add.reduceat(rows[order], starts, axis=0)
     return out
+
+
+def _padding_mask(scale, dtype):
+    """The first backward's per-lookup scale without its 1/count: 0 at padding_idx, else 1 (None: all 1)."""
+    return None if scale is None else (scale != 0).astype(dtype)
+
+
+def _embedding_gather(w, idx, scale):
+    return w[idx] if scale is None else w[idx] * scale[..., None]
 
 
 EMBEDDING = Op("EmbeddingBackward0",
@@ -121,8 +190,8 @@ EMBEDDING = Op("EmbeddingBackward0",
 # so the gather's scale keeps just the padding mask of the first backward's scale.
 EMBEDDING_BACKWARD = Op("EmbeddingDenseBackwardBackward0", _embedding_bw_fwd,
                         lambda n, gg: apply(EMBEDDING_GATHER, gg, idx=n.kwargs["idx"],
-                                            scale=(n.kwargs["scale"] != 0).astype(gg._data.dtype)))
-EMBEDDING_GATHER = Op("EmbeddingBackward0", lambda w, idx, scale: w[idx] * scale[..., None],
+                                            scale=_padding_mask(n.kwargs["scale"], gg._data.dtype)))
+EMBEDDING_GATHER = Op("EmbeddingBackward0", _embedding_gather,
                       lambda n, g: apply(EMBEDDING_BACKWARD, g, idx=n.kwargs["idx"], num=n._in_meta[0][0][0],
                                          scale=n.kwargs["scale"]))
 

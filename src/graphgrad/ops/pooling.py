@@ -12,6 +12,7 @@ import numpy as np
 
 from ..autograd import errors
 from ._op import Op, apply, depends_on
+from ._select import has_negative_zero, keep_where, pick
 from ._windows import offset_slices, pad_hw
 
 
@@ -64,10 +65,14 @@ def max_pool_np(x, *, k_hw, stride, padding, dilation, ceil_mode):
     masks = np.empty((len(taps),) + out.shape, bool)
     for k, t in enumerate(taps):
         np.equal(t, out, out=masks[k])
-    if len(taps) > 1 and np.count_nonzero(masks) != out.size:
+    # a NaN window has no winner yet (no tap equals NaN): then the count alone can hide a tie elsewhere
+    nan_windows = out.dtype.kind == "f" and bool(np.isnan(out).any())
+    if nan_windows or np.count_nonzero(masks) != out.size:
         _first_only(masks, taps)
-        for k, t in enumerate(taps):  # ties: the chosen element's value (the sign of a zero, as PyTorch's)
-            np.copyto(out, t, where=masks[k])
+        # ties of equal values differ only as +0/-0 (and NaN payloads): then take the chosen element's
+        # bits, the sign of a zero as PyTorch's
+        if nan_windows or (out.dtype.kind == "f" and has_negative_zero(xp)):
+            pick(masks, taps, out)
     return out, masks
 
 
@@ -77,17 +82,20 @@ def _separable_max(xp, k_hw, out_hw, stride, dilation):
     KW + KH passes instead of KH * KW, the first of them over whole rows. Of equal values (+0 and -0)
     it may keep either; ``max_pool_np`` settles ties with PyTorch's choice.
     """
-    n, c, hp, _ = xp.shape
-    row_max = None
-    for j in range(k_hw[1]):
-        w0 = j * dilation[1]
-        tap = xp[..., w0:w0 + (out_hw[1] - 1) * stride[1] + 1:stride[1]]
-        row_max = tap.copy() if row_max is None else np.maximum(row_max, tap, out=row_max)
-    out = None
-    for i in range(k_hw[0]):
-        h0 = i * dilation[0]
-        tap = row_max[:, :, h0:h0 + (out_hw[0] - 1) * stride[0] + 1:stride[0]]
-        out = tap.copy() if out is None else np.maximum(out, tap, out=out)
+    row_taps = [xp[..., w0:w0 + (out_hw[1] - 1) * stride[1] + 1:stride[1]]
+                for w0 in range(0, k_hw[1] * dilation[1], dilation[1])]
+    row_max = _max_of(row_taps)
+    return _max_of([row_max[:, :, h0:h0 + (out_hw[0] - 1) * stride[0] + 1:stride[0]]
+                    for h0 in range(0, k_hw[0] * dilation[0], dilation[0])])
+
+
+def _max_of(views):
+    """The elementwise maximum of same-shape ``views``, in a new array."""
+    if len(views) == 1:
+        return views[0].copy()
+    out = np.maximum(views[0], views[1])
+    for v in views[2:]:
+        np.maximum(out, v, out=out)
     return out
 
 
@@ -99,9 +107,9 @@ def _first_only(masks, taps):
         seen |= masks[k]
     if not seen.all():  # windows holding NaN: no tap equals the (NaN) maximum
         for k in reversed(range(len(masks))):
-            pick = ~seen & np.isnan(taps[k])
-            masks[k] |= pick
-            seen |= pick
+            last_nan = ~seen & np.isnan(taps[k])
+            masks[k] |= last_nan
+            seen |= last_nan
 
 
 @_takes_unbatched
@@ -112,20 +120,35 @@ def pool_scatter_np(g, *, in_hw, k_hw, stride, padding, dilation, ceil_mode, mas
     hp_wp = (in_hw[0] + pads[0][0] + pads[0][1], in_hw[1] + pads[1][0] + pads[1][1])
     if scale is not None:
         g = g * scale
-    tiles = _tiles(k_hw, stride, dilation, out_hw, hp_wp)  # each element in exactly one window: assign
-    full = (np.empty if tiles else np.zeros)((n, c) + hp_wp, g.dtype)
-    for k, (_, _, sl) in enumerate(offset_slices(k_hw, out_hw, stride, dilation)):
-        if tiles:
-            if masks is None:
-                full[sl] = g
-            else:
-                np.multiply(masks[k], g, out=full[sl])
-        else:
-            full[sl] += g if masks is None else np.multiply(masks[k], g, dtype=g.dtype)
+    if _tiles(k_hw, stride, dilation, out_hw, hp_wp):
+        full = _tile_scatter(g, masks, k_hw, hp_wp)
+    else:
+        full = np.zeros((n, c) + hp_wp, g.dtype)
+        for k, (_, _, sl) in enumerate(offset_slices(k_hw, out_hw, stride, dilation)):
+            full[sl] += g if masks is None else keep_where(masks[k], g)
     (pt, _), (pl, _) = pads
     if (pt, pl) == (0, 0) and hp_wp == tuple(in_hw):
         return full
     return np.ascontiguousarray(full[:, :, pt:pt + in_hw[0], pl:pl + in_hw[1]])
+
+
+def _tile_scatter(g, masks, k_hw, hp_wp):
+    """``pool_scatter_np`` when the windows tile the padded input: each element takes its window's gradient
+    (or 0 where it is not the window's maximum).
+
+    Written as one select over whole rows of the padded input (g repeated along each row, the masks
+    spread to the input's layout as bytes) rather than one strided write per tap: those touch every
+    cache line of the result once per tap.
+    """
+    n, c, oh, ow = g.shape
+    rows = (n, c, oh, k_hw[0], hp_wp[1])  # input row kh of output row oh: (N, C, OH, KH, W)
+    spread = np.broadcast_to(np.repeat(g, k_hw[1], axis=-1)[:, :, :, None, :], rows)
+    if masks is None:
+        return np.array(spread).reshape((n, c) + hp_wp)
+    winners = np.empty((n, c, oh, k_hw[0], ow, k_hw[1]), bool)
+    for k in range(len(masks)):
+        winners[:, :, :, k // k_hw[1], :, k % k_hw[1]] = masks[k]
+    return keep_where(winners.reshape(rows), spread).reshape((n, c) + hp_wp)
 
 
 def _tiles(k_hw, stride, dilation, out_hw, hw_p):
@@ -144,10 +167,8 @@ def pool_gather_np(a, *, in_hw, k_hw, stride, padding, dilation, ceil_mode, mask
         for t in taps[1:]:
             out += t
         return out * scale if scale is not None else out
-    out = np.where(masks[0], taps[0], 0).astype(a.dtype)
-    for k in range(1, len(taps)):
-        out += np.where(masks[k], taps[k], 0).astype(a.dtype, copy=False)
-    return out
+    out = np.empty(taps[0].shape, a.dtype)
+    return pick(masks, taps, out)  # one winner per window: its value, bit for bit
 
 
 def max_pool_indices(masks, in_hw, k_hw, stride, padding, dilation, ceil_mode):

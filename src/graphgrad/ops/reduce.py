@@ -436,14 +436,25 @@ def _softmax_np(a, dim):
         return _softmax_np(a.reshape(1), 0).reshape(())
     if a.size == 0:
         return np.ones_like(a)
-    e = np.exp(a - np.max(a, axis=dim, keepdims=True))
-    return e / np.sum(e, axis=dim, keepdims=True)
+    e = a - np.max(a, axis=dim, keepdims=True)  # (in place from here: one temporary, not three)
+    np.exp(e, out=e)
+    e /= np.sum(e, axis=dim, keepdims=True)
+    return e
 
 
 def _softmax_bw(n, g):
     (out,) = n.saved_tensors
     d = n.kwargs["dim"]
     return out * (g - (g * out).sum(d, keepdim=True))
+
+
+def _softmax_bw_np(n, g):
+    out = n.saved_tensors[0]._data
+    if out.ndim == 0:  # a 0-d input is its own dimension (no axis to sum over)
+        return out * (g - g * out)
+    gx = g * out
+    gx -= out * np.sum(gx, axis=n.kwargs["dim"], keepdims=True)
+    return gx
 
 
 def _log_softmax_np(a, dim):
@@ -468,7 +479,7 @@ def _log_softmax_bw_np(n, g):
     return g - np.exp(out._data) * total
 
 
-SOFTMAX = Op("SoftmaxBackward0", _softmax_np, _softmax_bw, save="out", promote="float")
+SOFTMAX = Op("SoftmaxBackward0", _softmax_np, _softmax_bw, save="out", promote="float", backward_np=_softmax_bw_np)
 LOG_SOFTMAX = Op("LogSoftmaxBackward0", _log_softmax_np, _log_softmax_bw, save="out", promote="float",
                  backward_np=_log_softmax_bw_np)
 

@@ -13,7 +13,7 @@ from .._size import wrap_dim, wrap_dims
 from .._tensor import Tensor
 from ..autograd.graph import warn_at_user_line
 from ._args import missing_args_error
-from ._op import Op, apply, export
+from ._op import Op, apply, export, view_inplace_form
 from .copy import CLONE
 from .index import ALIAS, SLICE, index_select
 
@@ -153,9 +153,12 @@ SQUEEZE_DIM = Op("SqueezeBackward1", SQUEEZE.forward, SQUEEZE.backward, view=Tru
 SQUEEZE_DIMS = Op("SqueezeBackward2", SQUEEZE.forward, SQUEEZE.backward, view=True)
 UNSQUEEZE = Op("UnsqueezeBackward0", lambda a, shape: a.reshape(shape),
                lambda n, g: g.reshape(n._in_meta[0][0]), view=True)
+# the in-place overloads (x.squeeze_(), x.squeeze_(dim), x.squeeze_(dims), x.unsqueeze_(dim)): their own node names
+_SQUEEZE_IN_PLACE = {op: Op(f"SqueezeBackward{k}", SQUEEZE.forward, SQUEEZE.backward, view=True)
+                     for op, k in ((SQUEEZE, 3), (SQUEEZE_DIM, 4), (SQUEEZE_DIMS, 5))}
+_UNSQUEEZE_IN_PLACE = {UNSQUEEZE: Op("UnsqueezeBackward1", UNSQUEEZE.forward, UNSQUEEZE.backward, view=True)}
 
 
-@export("squeeze")
 def squeeze(input, dim=None):
     """Drop size-1 dimensions (all, or those in ``dim``)."""
     shape = input._data.shape
@@ -166,11 +169,16 @@ def squeeze(input, dim=None):
     return apply(op, input, shape=new)
 
 
-@export("unsqueeze")
+export("squeeze", inplace=True, inplace_form=view_inplace_form(squeeze, _SQUEEZE_IN_PLACE))(squeeze)
+
+
 def unsqueeze(input, dim):
     shape = input._data.shape
     d = wrap_dim(dim, len(shape) + 1)
     return apply(UNSQUEEZE, input, shape=shape[:d] + (1,) + shape[d:])
+
+
+export("unsqueeze", inplace=True, inplace_form=view_inplace_form(unsqueeze, _UNSQUEEZE_IN_PLACE))(unsqueeze)
 
 
 # --- permutations ---------------------------------------------------------------------------------
@@ -179,6 +187,8 @@ PERMUTE = Op("PermuteBackward0", lambda a, dims: a.transpose(dims),
 TRANSPOSE = Op("TransposeBackward0", lambda a, dims: a.transpose(dims),
                lambda n, g: g.permute(tuple(np.argsort(n.kwargs["dims"]))), view=True)
 T_OP = Op("TBackward0", lambda a, dims: a.transpose(dims), lambda n, g: g.t(), view=True)
+_TRANSPOSE_IN_PLACE = {TRANSPOSE: Op("TransposeBackward1", TRANSPOSE.forward, TRANSPOSE.backward, view=True)}
+_T_IN_PLACE = {T_OP: Op("TBackward1", T_OP.forward, T_OP.backward, view=True)}
 
 
 @export("permute")
@@ -195,7 +205,6 @@ def permute(input, *dims):
     return apply(PERMUTE, input, dims=dims)
 
 
-@export("transpose", "swapaxes", "swapdims")
 def transpose(input, dim0, dim1):
     n = input._data.ndim
     d0, d1 = wrap_dim(dim0, n), wrap_dim(dim1, n)
@@ -205,12 +214,24 @@ def transpose(input, dim0, dim1):
     return apply(TRANSPOSE, input, dims=tuple(dims))
 
 
-@export("t")
-def t(input):
-    n = input._data.ndim
-    if n > 2:
-        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {n}D")
-    return apply(T_OP, input, dims=tuple(reversed(range(n))))
+export("transpose", "swapaxes", "swapdims", inplace=True,
+       inplace_form=view_inplace_form(transpose, _TRANSPOSE_IN_PLACE))(transpose)
+
+
+def _transposed_matrix(name):
+    """``t`` or the view ``t_`` runs (its error names the method called)."""
+
+    def t(input):
+        n = input._data.ndim
+        if n > 2:
+            raise RuntimeError(f"{name}() expects a tensor with <= 2 dimensions, but self is {n}D")
+        return apply(T_OP, input, dims=tuple(reversed(range(n))))
+
+    return t
+
+
+t = export("t", inplace=True, inplace_form=view_inplace_form(_transposed_matrix("t_"), _T_IN_PLACE))(
+    _transposed_matrix("t"))
 
 
 @export("movedim", "moveaxis")

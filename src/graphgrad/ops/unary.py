@@ -24,6 +24,7 @@ from ._op import (
     export,
 )
 from ._operands import binary, broadcasts
+from ._select import zero_where
 from .comparison import where
 
 
@@ -46,25 +47,27 @@ def _check_kernel(no_kernel, input):
 def _inplace_form(op, name, no_kernel=None):
     """``x.name_(**kw)``: ``op`` written into x, refused where the result's dtype can't be stored in x."""
 
-    def method(self, **kw):  # keyword-only options, as round_(decimals=)
-        _check_kernel(no_kernel, self)
-        dt = self._data.dtype
+    def method(input, **kw):  # keyword-only options, as round_(decimals=)
+        if no_kernel is not None and input._data.dtype.kind in no_kernel[0]:
+            check_inplace(input)  # PyTorch refuses a leaf that requires grad before it looks at the dtype
+            _check_kernel(no_kernel, input)
+        dt = input._data.dtype
         if op.promote == "float" and dt.kind != "f":  # exp_ of an integer tensor: no float result fits
             raise RuntimeError(f"result type {_torch_name(get_default_dtype().np)} can't be cast to the desired "
                                f"output type {_torch_name(dt)}")
         if op.backward is None:  # not differentiable (logical_not_): written without recording, as PyTorch
             with no_grad():
-                return apply_inplace(op, self, **kw)
-        return apply_inplace(op, self, **kw)
+                return apply_inplace(op, input, **kw)
+        return apply_inplace(op, input, **kw)
 
     method.__name__ = name + "_"
     return method
 
 
 def _unary(name, fwd, bw, save="a", promote="float", doc=None, names=(), backward_np=None, no_kernel=None,
-           inplace=False, inplace_function=False):
-    """Declare a one-tensor op and export it under ``names``; ``no_kernel`` the dtypes PyTorch refuses,
-    ``inplace`` whether ``x.name_()`` exists (``inplace_function``: also as ``graphgrad.name_``)."""
+           inplace=True, inplace_function=True):
+    """Declare a one-tensor op and export it under ``names``; ``no_kernel`` the dtypes PyTorch refuses;
+    ``inplace``/``inplace_function``: which names have ``x.name_()``/``graphgrad.name_`` (``export``'s rules)."""
     op = Op(name, fwd, bw, save=save, promote=promote, backward_np=backward_np)
 
     def fn(input):
@@ -74,9 +77,8 @@ def _unary(name, fwd, bw, save="a", promote="float", doc=None, names=(), backwar
 
     fn.__name__ = names[0]
     fn.__doc__ = doc or f"Elementwise ``{names[0]}``."
-    export(*names)(fn)
-    if inplace:
-        export(names[0] + "_", function=inplace_function)(_inplace_form(op, names[0], no_kernel))
+    export(*names, inplace=inplace, inplace_function=inplace_function,
+           inplace_form=_inplace_form(op, names[0], no_kernel))(fn)
     return fn
 
 
@@ -94,10 +96,9 @@ def _saved(n):
     return n.saved_tensors[0]
 
 
-neg = _unary("NegBackward0", _neg_np, lambda n, g: -g, save="", promote=None, names=("neg", "negative"),
-             inplace=True)
+neg = _unary("NegBackward0", _neg_np, lambda n, g: -g, save="", promote=None, names=("neg", "negative"))
 abs = _unary("AbsBackward0", np.abs, lambda n, g: g * _saved(n).sign(), promote=None, names=("abs", "absolute"),
-             inplace=True, no_kernel=_no_kernel("abs_cpu", "b"))
+             inplace_function=("abs",), no_kernel=_no_kernel("abs_cpu", "b"))
 
 
 def _zero_grad(n, g):
@@ -114,27 +115,27 @@ def _sign_np(a):
 
 
 sign = _unary("SignBackward0", _sign_np, _zero_grad,
-              save="", promote=None, names=("sign",), inplace=True)
-exp = _unary("ExpBackward0", np.exp, lambda n, g: g * _saved(n), save="out", names=("exp",), inplace=True,
+              save="", promote=None, names=("sign",), inplace_function=())
+exp = _unary("ExpBackward0", np.exp, lambda n, g: g * _saved(n), save="out", names=("exp",),
              backward_np=lambda n, g: g * _saved(n)._data)
 exp2 = _unary("Exp2Backward0", np.exp2, lambda n, g: g * _saved(n) * math.log(2), save="out", names=("exp2",))
-log = _unary("LogBackward0", np.log, lambda n, g: g / _saved(n), names=("log",), inplace=True,
+log = _unary("LogBackward0", np.log, lambda n, g: g / _saved(n), names=("log",),
              backward_np=lambda n, g: g / _saved(n)._data)
 log2 = _unary("Log2Backward0", np.log2, lambda n, g: g / (_saved(n) * math.log(2)), names=("log2",))
 log10 = _unary("Log10Backward0", np.log10, lambda n, g: g / (_saved(n) * math.log(10)), names=("log10",))
 log1p = _unary("Log1PBackward0", np.log1p, lambda n, g: g / (_saved(n) + 1), names=("log1p",))
 expm1 = _unary("Expm1Backward0", np.expm1, lambda n, g: g * (_saved(n) + 1), save="out", names=("expm1",))
-sqrt = _unary("SqrtBackward0", np.sqrt, lambda n, g: g / (2 * _saved(n)), save="out", names=("sqrt",), inplace=True,
+sqrt = _unary("SqrtBackward0", np.sqrt, lambda n, g: g / (2 * _saved(n)), save="out", names=("sqrt",),
               backward_np=lambda n, g: g / (2 * _saved(n)._data))
 rsqrt = _unary("RsqrtBackward0", lambda a: 1 / np.sqrt(a), lambda n, g: -0.5 * g * _saved(n) ** 3, save="out",
                names=("rsqrt",))
 reciprocal = _unary("ReciprocalBackward0", np.reciprocal, lambda n, g: -g * _saved(n) * _saved(n), save="out",
-                    names=("reciprocal",), inplace=True)
+                    names=("reciprocal",))
 square = _unary("PowBackward0", lambda a: np.square(a.astype(np.int64) if a.dtype == np.bool_ else a),
-                lambda n, g: 2 * g * _saved(n), promote=None, names=("square",), inplace=True)
-sin = _unary("SinBackward0", np.sin, lambda n, g: g * _saved(n).cos(), names=("sin",), inplace=True,
+                lambda n, g: 2 * g * _saved(n), promote=None, names=("square",))
+sin = _unary("SinBackward0", np.sin, lambda n, g: g * _saved(n).cos(), names=("sin",),
              backward_np=lambda n, g: g * np.cos(_saved(n)._data))
-cos = _unary("CosBackward0", np.cos, lambda n, g: -g * _saved(n).sin(), names=("cos",), inplace=True,
+cos = _unary("CosBackward0", np.cos, lambda n, g: -g * _saved(n).sin(), names=("cos",),
              backward_np=lambda n, g: -g * np.sin(_saved(n)._data))
 tan = _unary("TanBackward0", np.tan, lambda n, g: g * (1 + _saved(n) * _saved(n)), save="out", names=("tan",))
 asin = _unary("AsinBackward0", np.arcsin, lambda n, g: g * (1 - _saved(n) ** 2).rsqrt(), names=("asin", "arcsin"))
@@ -143,7 +144,6 @@ atan = _unary("AtanBackward0", np.arctan, lambda n, g: g / (1 + _saved(n) ** 2),
 sinh = _unary("SinhBackward0", np.sinh, lambda n, g: g * _saved(n).cosh(), names=("sinh",))
 cosh = _unary("CoshBackward0", np.cosh, lambda n, g: g * _saved(n).sinh(), names=("cosh",))
 tanh = _unary("TanhBackward0", np.tanh, lambda n, g: g * (1 - _saved(n) * _saved(n)), save="out", names=("tanh",),
-              inplace=True,
               backward_np=lambda n, g: g * (1 - np.square(_saved(n)._data)))
 
 
@@ -154,7 +154,7 @@ def _sigmoid_np(a):
 
 
 sigmoid = _unary("SigmoidBackward0", _sigmoid_np, lambda n, g: g * _saved(n) * (1 - _saved(n)), save="out",
-                 names=("sigmoid",), inplace=True, backward_np=lambda n, g: g * (s := _saved(n)._data) * (1 - s))
+                 names=("sigmoid",), backward_np=lambda n, g: g * (s := _saved(n)._data) * (1 - s))
 
 
 def _relu_bw(n, g):
@@ -165,36 +165,35 @@ def _relu_bw(n, g):
 
 
 relu = _unary("ReluBackward0", lambda a: np.maximum(a, 0, dtype=a.dtype), _relu_bw, save="out", promote=None,
-              names=("relu",), inplace=True, inplace_function=True, no_kernel=_RELU_NO_BOOL,
-              backward_np=lambda n, g: np.where(_saved(n)._data <= 0, 0, g).astype(g.dtype))
+              names=("relu",), no_kernel=_RELU_NO_BOOL,
+              backward_np=lambda n, g: zero_where(_saved(n)._data <= 0, g))
 erf = _unary("ErfBackward0", erf_float64_then_cast,
-             lambda n, g: g * (2 / math.sqrt(math.pi)) * (-_saved(n) * _saved(n)).exp(), names=("erf",), inplace=True)
+             lambda n, g: g * (2 / math.sqrt(math.pi)) * (-_saved(n) * _saved(n)).exp(), names=("erf",))
 # PyTorch saves the input and recomputes erfinv (so writing the result in place later is allowed)
 erfinv = _unary("ErfinvBackward0", erfinv_np,
                 lambda n, g: g * (math.sqrt(math.pi) / 2) * erfinv(_saved(n)).square().exp(),
-                names=("erfinv",), inplace=True,
+                names=("erfinv",), inplace_function=(),
                 doc="Elementwise inverse of ``erf``: ``erfinv(erf(x)) == x``, ±inf at ±1.")
-floor = _unary("FloorBackward0", np.floor, _zero_grad, save="", promote=None, names=("floor",), inplace=True,
+floor = _unary("FloorBackward0", np.floor, _zero_grad, save="", promote=None, names=("floor",),
                no_kernel=_no_kernel("floor_vml_cpu", "b"))
-ceil = _unary("CeilBackward0", np.ceil, _zero_grad, save="", promote=None, names=("ceil",), inplace=True,
+ceil = _unary("CeilBackward0", np.ceil, _zero_grad, save="", promote=None, names=("ceil",),
               no_kernel=_no_kernel("ceil_vml_cpu", "b"))
-trunc = _unary("TruncBackward0", np.trunc, _zero_grad, save="", promote=None, names=("trunc", "fix"), inplace=True,
+trunc = _unary("TruncBackward0", np.trunc, _zero_grad, save="", promote=None, names=("trunc", "fix"),
                no_kernel=_no_kernel("trunc_vml_cpu", "b"))
 frac = _unary("FracBackward0", lambda a: a - np.trunc(a), lambda n, g: g, save="", promote=None, names=("frac",),
-              inplace=True, no_kernel=_no_kernel("frac_cpu", "biu"))
+              no_kernel=_no_kernel("frac_cpu", "biu"))
 
 
 _ROUND_NO_KERNEL = _no_kernel("round_vml_cpu", "b")
 
 
-@export("round")
+ROUND = Op("RoundBackward0", lambda a, decimals=0: np.round(a, decimals), _zero_grad)
+
+
+@export("round", inplace=True, inplace_function=True, inplace_form=_inplace_form(ROUND, "round", _ROUND_NO_KERNEL))
 def round(input, decimals=0):
     _check_kernel(_ROUND_NO_KERNEL, input)
     return apply(ROUND, input, decimals=decimals)
-
-
-ROUND = Op("RoundBackward0", lambda a, decimals=0: np.round(a, decimals), _zero_grad)
-export("round_", function=False)(_inplace_form(ROUND, "round", _ROUND_NO_KERNEL))
 
 
 def _clamp_bw(n, g):
@@ -313,9 +312,6 @@ def _clamp_input(input, min, max):
     return input if target == input.dtype else input.to(target)
 
 
-for _name in ("clamp", "clip"):
-    export(_name, method=False)(_clamp_call(_name, False))
-    export(_name, function=False)(_clamp_call(_name, True))
 
 
 CLAMP_MIN = Op("ClampMinBackward0", _clamp, _clamp_bw, save="a")
@@ -345,13 +341,13 @@ def _clamp_one_side(input, bound, side, tensor_op, number_op):
     return apply(number_op, _clamp_input(input, bounds["min"], bounds["max"]), **bounds)
 
 
-@export("clamp_min")
+@export("clamp_min", inplace=True, inplace_function=True)
 def clamp_min(input, min):
     """``clamp(input, min=min)``, recorded as ClampMinBackward0 as in PyTorch."""
     return _clamp_one_side(input, min, "min", CLAMP_MIN_T, CLAMP_MIN)
 
 
-@export("clamp_max")
+@export("clamp_max", inplace=True, inplace_function=True)
 def clamp_max(input, max):
     """``clamp(input, max=max)``, recorded as ClampMaxBackward0 as in PyTorch."""
     return _clamp_one_side(input, max, "max", CLAMP_MAX_T, CLAMP_MAX)
@@ -364,19 +360,16 @@ _BITWISE_NOT = Op("BitwiseNot", lambda a: np.logical_not(a) if a.dtype == np.boo
 _BITWISE_NOT_NO_KERNEL = _no_kernel("bitwise_not_cpu", "fc")
 
 
-@export("logical_not")
+@export("logical_not", inplace=True, inplace_form=_inplace_form(_LOGICAL_NOT, "logical_not"))
 def logical_not(input):
     return apply(_LOGICAL_NOT, input)
 
 
-@export("bitwise_not")
+@export("bitwise_not", inplace=True,
+        inplace_form=_inplace_form(_BITWISE_NOT, "bitwise_not", _BITWISE_NOT_NO_KERNEL))
 def bitwise_not(input):
     _check_kernel(_BITWISE_NOT_NO_KERNEL, input)
     return apply(_BITWISE_NOT, input)
-
-
-export("logical_not_", function=False)(_inplace_form(_LOGICAL_NOT, "logical_not"))
-export("bitwise_not_", function=False)(_inplace_form(_BITWISE_NOT, "bitwise_not", _BITWISE_NOT_NO_KERNEL))
 
 
 def _clamp_inplace(self, min=None, max=None, name="clamp_"):
@@ -397,14 +390,18 @@ def _clamp_inplace(self, min=None, max=None, name="clamp_"):
     return apply_inplace(CLAMP, self, min=min, max=max)
 
 
-@export("clamp_", function=False)
-def clamp_(self, min=None, max=None):
-    return _clamp_inplace(self, min, max)
+def _clamp_inplace_form(name):
+    def inplace(input, min=None, max=None):
+        return _clamp_inplace(input, min, max, name + "_")
+
+    inplace.__name__ = name + "_"
+    return inplace
 
 
-@export("clip_", function=False)
-def clip_(self, min=None, max=None):
-    return _clamp_inplace(self, min, max, "clip_")
+for _name in ("clamp", "clip"):
+    _in_place = _clamp_inplace_form(_name)
+    export(_name, method=False, inplace_function=True, inplace_form=_in_place)(_clamp_call(_name, False))
+    export(_name, function=False, inplace=True, inplace_form=_in_place)(_clamp_call(_name, True))
 
 
 def _logit_np(a, eps=None):
@@ -426,7 +423,7 @@ def _logit_bw(n, g):
 LOGIT = Op("LogitBackward0", _logit_np, _logit_bw, save="a", promote="float")
 
 
-@export("logit")
+@export("logit", inplace=True, inplace_function=True)
 def logit(input, eps=None):
     """``log(p / (1 - p))``; with ``eps``, p is first clamped to ``[eps, 1 - eps]``."""
     if eps is None:
@@ -445,12 +442,8 @@ def _nan_to_num_np(a, nan=0.0, posinf=None, neginf=None):
 NAN_TO_NUM = Op("NanToNumBackward0", _nan_to_num_np, lambda n, g: g * n.saved_tensors[0].isfinite(), save="a")
 
 
-@export("nan_to_num")
+@export("nan_to_num", inplace=True, inplace_function=True)
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     """NaN, +inf and -inf replaced by ``nan``, ``posinf`` and ``neginf`` (the dtype's extremes by default)."""
     return apply(NAN_TO_NUM, input, nan=0.0 if nan is None else nan, posinf=posinf, neginf=neginf)
 
-
-@export("nan_to_num_", function=False)
-def nan_to_num_(self, nan=0.0, posinf=None, neginf=None):
-    return apply_inplace(NAN_TO_NUM, self, nan=0.0 if nan is None else nan, posinf=posinf, neginf=neginf)

@@ -1,0 +1,123 @@
+"""The faster NumPy kernels of the training hot path against PyTorch, on inputs the small parity cases don't
+reach: wide ranges (GELU's tails), float16, large and odd sizes.
+
+Values and gradients at float32 tolerances (rtol 1e-4, atol 1e-5), float16 at its own precision.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import graphgrad
+from tests._parity import to_np
+
+
+def _both(torch, fn, arrays, grad_seed=1):
+    """fn run on both libraries with the same inputs (all requiring grad) and the same upstream gradient:
+    (graphgrad's output, its input gradients), (PyTorch's output, its input gradients)."""
+    results = []
+    for lib in (graphgrad, torch):
+        xs = [lib.tensor(a, requires_grad=True) for a in arrays]
+        out = fn(lib, *xs)
+        g = np.random.default_rng(grad_seed).standard_normal(out.shape).astype(arrays[0].dtype)
+        out.backward(lib.tensor(g))
+        results.append((to_np(out.detach()), [to_np(x.grad) for x in xs]))
+    return results
+
+
+def _assert_same(gg, th, rtol=1e-4, atol=1e-5):
+    np.testing.assert_allclose(gg[0], th[0], rtol=rtol, atol=atol, err_msg="value", equal_nan=True)
+    for i, (a, b) in enumerate(zip(gg[1], th[1])):
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=atol, err_msg=f"grad of input {i}", equal_nan=True)
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_over_its_whole_range(torch_ref, approximate):
+    x = np.linspace(-12, 12, 4801, dtype=np.float32)
+    gg, th = _both(torch_ref, lambda lib, t: lib.nn.functional.gelu(t, approximate=approximate), [x])
+    _assert_same(gg, th)
+
+
+def test_gelu_float32_tail_is_relatively_accurate():
+    # the float32 kernel is a fit of erfc: in the tail (x << 0, where GELU is tiny) it is checked against the
+    # exact x·erfc(-x/√2)/2 relatively (PyTorch's own float32 kernel is only absolutely accurate there)
+    x = np.linspace(-13, 13, 5201, dtype=np.float32)
+    exact = np.array([v * math.erfc(-v / math.sqrt(2)) / 2 for v in x.astype(np.float64)])
+    got = graphgrad.nn.functional.gelu(graphgrad.tensor(x)).numpy()
+    np.testing.assert_allclose(got, exact, rtol=2e-5, atol=1e-37)
+
+
+def test_gelu_float16(torch_ref):
+    x = np.linspace(-6, 6, 1201).astype(np.float16)
+    gg, th = _both(torch_ref, lambda lib, t: lib.nn.functional.gelu(t), [x])
+    assert gg[0].dtype == np.float16 and gg[1][0].dtype == np.float16
+    _assert_same(gg, th, rtol=2e-3, atol=2e-3)
+
+
+def test_gelu_special_values(torch_ref):
+    # (not ±inf: PyTorch's float32 kernel gives nan there, its float64 one and graphgrad the limits, inf and nan)
+    x = np.array([np.nan, 0.0, -0.0, 40.0, -40.0, 1e30, -1e30] * 3, np.float32)  # long enough to vectorise
+    gg, th = _both(torch_ref, lambda lib, t: lib.nn.functional.gelu(t), [x])
+    _assert_same(gg, th)
+    number = ~np.isnan(th[0])
+    assert np.array_equal(np.signbit(gg[0][number]), np.signbit(th[0][number]))  # gelu(-0.0) is -0.0
+
+
+@pytest.mark.parametrize("kw", [{}, {"padding_idx": 3}, {"scale_grad_by_freq": True, "padding_idx": 0}])
+def test_embedding_gradient_with_many_repeats(torch_ref, kw):
+    # the weight gradient sums each row's lookups (sorted, then np.add.reduceat): rows hit many times, once, never
+    idx = np.random.default_rng(0).integers(0, 40, (16, 64))
+    idx[0, :5] = 49  # the last row, and some rows (40..48) never looked up
+    w = np.random.default_rng(1).standard_normal((50, 24)).astype(np.float32)
+    results = []
+    for lib in (graphgrad, torch_ref):
+        weight = lib.tensor(w, requires_grad=True)
+        out = lib.nn.functional.embedding(lib.tensor(idx), weight, **kw)
+        (out * lib.tensor(np.arange(out.numel(), dtype=np.float32).reshape(out.shape) / 1000)).sum().backward()
+        results.append((to_np(out.detach()), to_np(weight.grad)))
+    np.testing.assert_allclose(results[0][0], results[1][0])
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-4, atol=1e-5)
+
+
+def test_embedding_of_no_indices(torch_ref):
+    for lib in (graphgrad, torch_ref):
+        weight = lib.ones(5, 3, requires_grad=True)
+        lib.nn.functional.embedding(lib.tensor(np.zeros((0, 2), np.int64)), weight).sum().backward()
+        assert to_np(weight.grad).tolist() == [[0.0] * 3] * 5
+
+
+def test_relu_gradient_with_nans(torch_ref):
+    # the mask product keeps PyTorch's threshold_backward: a NaN result passes its gradient, a NaN gradient
+    # stops where the result is <= 0
+    x = np.array([1.0, -1.0, np.nan, 0.0, 2.0, -3.0] * 4, np.float32)
+    g = np.array([1.0, np.nan, 2.0, np.nan, np.nan, 3.0] * 4, np.float32)
+    results = []
+    for lib in (graphgrad, torch_ref):
+        t = lib.tensor(x, requires_grad=True)
+        lib.relu(t).backward(lib.tensor(g))
+        results.append(to_np(t.grad))
+    np.testing.assert_array_equal(results[0], results[1])
+    gg, th = _both(torch_ref, lambda lib, t: lib.relu(t), [np.random.default_rng(0).standard_normal((64, 33))
+                                                         .astype(np.float32)])
+    _assert_same(gg, th)
+
+
+def test_gelu_keeps_a_transposed_layout(torch_ref):
+    # large enough to run block by block; the result of a transposed input is transposed too, as in PyTorch
+    x = np.random.default_rng(0).standard_normal((300, 257)).astype(np.float32)
+    gg, th = _both(torch_ref, lambda lib, t: lib.nn.functional.gelu(t.t()), [x])
+    _assert_same(gg, th)
+    y = graphgrad.nn.functional.gelu(graphgrad.tensor(x).t())
+    assert y.is_contiguous() == torch_ref.nn.functional.gelu(torch_ref.tensor(x).t()).is_contiguous() is False
+    assert y.stride() == (1, 257)
+
+
+@pytest.mark.parametrize("shape", [(), (0,), (1,), (3, 0, 2)])
+def test_gelu_of_scalars_and_empty_tensors(torch_ref, shape):
+    x = np.full(shape, -0.7, np.float32)
+    gg, th = _both(torch_ref, lambda lib, t: lib.nn.functional.gelu(t), [x])
+    assert gg[0].shape == th[0].shape and gg[1][0].shape == th[1][0].shape
+    _assert_same(gg, th)
