@@ -87,11 +87,19 @@ ADD.scalar = Op("AddBackward0", lambda a, other, alpha=1: a + other * alpha, lam
 SUB.scalar = Op("SubBackward0", lambda a, other, alpha=1: a - other * alpha, lambda n, g: g, const_args=1)
 MUL.scalar = Op("MulBackward0", lambda a, other: a * other, lambda n, g: g * n.kwargs["other"], const_args=1,
                 backward_np=lambda n, g: g * n.kwargs["other"])
-DIV.scalar = Op("DivBackward0", lambda a, other: a / other, lambda n, g: g / n.kwargs["other"], const_args=1,
-                backward_np=lambda n, g: g / n.kwargs["other"])
+
+
+def _div_by_number(name):
+    return Op(name, lambda a, other: a / other, lambda n, g: g / n.kwargs["other"], const_args=1,
+              backward_np=lambda n, g: g / n.kwargs["other"])
+
+
+DIV.scalar = _div_by_number("DivBackward0")
+# ATen's div.Scalar: a division by a number inside PyTorch's C++ composites (e.g. cross_entropy's mean)
+DIV_BY_SCALAR = _div_by_number("DivBackward1")
 # PyTorch saves the wrapped number for mul/div (not for add/sub): like any saved value it is freed by
 # backward(), and a second backward through the node raises. ``saves`` with nothing listed does just that.
-MUL.scalar.saves = DIV.scalar.saves = True
+MUL.scalar.saves = DIV.scalar.saves = DIV_BY_SCALAR.saves = True
 
 
 def _div_mode(a, b, rounding_mode=None):

@@ -294,7 +294,10 @@ def _blocks(hw, k_hw, dilation, padding, stride):
 
 
 def unfold_np(x, *, k_hw, dilation, padding, stride):
-    """(N, C, H, W) -> (N, C*KH*KW, L): every sliding block as a column, rows ordered (c, kh, kw)."""
+    """(N, C, H, W) -> (N, C*KH*KW, L): every sliding block as a column, rows ordered (c, kh, kw).
+    Unbatched (C, H, W) gives (C*KH*KW, L)."""
+    if x.ndim == 3:
+        return unfold_np(x[None], k_hw=k_hw, dilation=dilation, padding=padding, stride=stride)[0]
     n, c = x.shape[:2]
     xp = pad_hw(x, tuple((p, p) for p in padding))
     out_hw = _blocks(x.shape[2:], k_hw, dilation, padding, stride)
@@ -303,7 +306,10 @@ def unfold_np(x, *, k_hw, dilation, padding, stride):
 
 
 def fold_np(cols, *, out_hw, k_hw, dilation, padding, stride):
-    """The adjoint of ``unfold_np``: sum every column back into its block of an (N, C, *out_hw) image."""
+    """The adjoint of ``unfold_np``: sum every column back into its block of an (N, C, *out_hw) image
+    ((C, *out_hw) for unbatched (C*KH*KW, L) columns)."""
+    if cols.ndim == 2:
+        return fold_np(cols[None], out_hw=out_hw, k_hw=k_hw, dilation=dilation, padding=padding, stride=stride)[0]
     n, ckk, _ = cols.shape
     c = ckk // (k_hw[0] * k_hw[1])
     blocks = _blocks(out_hw, k_hw, dilation, padding, stride)
@@ -320,5 +326,5 @@ def _fold_kw(kw):
 
 
 UNFOLD = Op("Im2ColBackward0", unfold_np,
-            lambda n, g: apply(FOLD, g, out_hw=n._in_meta[0][0][2:], **_fold_kw(n.kwargs)))
+            lambda n, g: apply(FOLD, g, out_hw=n._in_meta[0][0][-2:], **_fold_kw(n.kwargs)))
 FOLD = Op("Col2ImBackward0", fold_np, lambda n, g: apply(UNFOLD, g, **_fold_kw(n.kwargs)))

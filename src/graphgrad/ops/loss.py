@@ -84,6 +84,12 @@ HUBER_LOSS = _loss_op("HuberLossBackward0", _huber_np, lambda x, t, g, delta: g 
                       lambda x, t, g, delta: -g * (x - t).clamp(-delta, delta))
 
 
+# softplus(-x t), stable for large |x t|; its target derivative is never taken (PyTorch refuses a target
+# that requires grad), so dt is never called
+SOFT_MARGIN_LOSS = _loss_op("SoftMarginLossBackward0", lambda x, t: np.logaddexp(0, -x * t).astype(x.dtype, copy=False),
+                            lambda x, t, g: -t * (-x * t).sigmoid() * g, None)
+
+
 def _bce_np(x, t, weight):
     with np.errstate(divide="ignore"):
         l = (t - 1) * np.maximum(np.log1p(-x), -100) - t * np.maximum(np.log(x), -100)
@@ -168,3 +174,6 @@ def _nll_bw_np(n, g):
 
 
 NLL_LOSS = Op("NllLossBackward0", _nll_fwd, _nll_bw, backward_np=_nll_bw_np)
+# ATen's nll_loss2d, which PyTorch runs on (N, C, H, W) input (other N-d input is viewed as (N, C, 1, -1)):
+# the same loss under its node
+NLL_LOSS_2D = Op("NllLoss2DBackward0", _nll_fwd, _nll_bw, backward_np=_nll_bw_np)

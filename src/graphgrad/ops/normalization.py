@@ -171,6 +171,11 @@ def _embedding_bw_fwd(g, *, idx, num, scale):
     return out
 
 
+def _padding_mask(scale, dtype):
+    """The first backward's per-lookup scale without its 1/count: 0 at padding_idx, else 1 (None: all 1)."""
+    return None if scale is None else (scale != 0).astype(dtype)
+
+
 def _embedding_gather(w, idx, scale):
     return w[idx] if scale is None else w[idx] * scale[..., None]
 
@@ -181,8 +186,11 @@ EMBEDDING = Op("EmbeddingBackward0",
                                   scale=_embedding_scale(n.kwargs["idx"], n._in_meta[0][0][0],
                                                          n.kwargs.get("padding_idx"),
                                                          n.kwargs.get("scale_grad_by_freq"), g._data.dtype)))
+# PyTorch's double backward gathers without the 1/count of scale_grad_by_freq (only padding_idx stays zeroed),
+# so the gather's scale keeps just the padding mask of the first backward's scale.
 EMBEDDING_BACKWARD = Op("EmbeddingDenseBackwardBackward0", _embedding_bw_fwd,
-                        lambda n, gg: apply(EMBEDDING_GATHER, gg, idx=n.kwargs["idx"], scale=n.kwargs["scale"]))
+                        lambda n, gg: apply(EMBEDDING_GATHER, gg, idx=n.kwargs["idx"],
+                                            scale=_padding_mask(n.kwargs["scale"], gg._data.dtype)))
 EMBEDDING_GATHER = Op("EmbeddingBackward0", _embedding_gather,
                       lambda n, g: apply(EMBEDDING_BACKWARD, g, idx=n.kwargs["idx"], num=n._in_meta[0][0][0],
                                          scale=n.kwargs["scale"]))
@@ -228,19 +236,28 @@ def _take_adjoint_np(g, idxs, sizes):
     return g
 
 
-_INDEX_PAD: dict = {}
+def _index_pad_ops(name):
+    """The op of a padding that reads input positions by index (reflect, replicate, circular), under ``name``,
+    and its adjoint (each the other's derivative)."""
+    fwd = Op(name, lambda x, idxs, sizes: _take_np(x, idxs),
+             lambda n, g: apply(adj, g, idxs=n.kwargs["idxs"], sizes=n.kwargs["sizes"]))
+    adj = Op(name.replace("Backward0", "BackwardBackward0"),
+             lambda g, idxs, sizes: _take_adjoint_np(g, idxs, sizes),
+             lambda n, g: apply(fwd, g, idxs=n.kwargs["idxs"], sizes=n.kwargs["sizes"]))
+    return fwd
 
 
-def index_pad_op(name):
-    """Padding that reads input positions by index (reflect, replicate, circular), under ``name``."""
-    if name not in _INDEX_PAD:
-        fwd = Op(name, lambda x, idxs, sizes: _take_np(x, idxs),
-                 lambda n, g: apply(adj, g, idxs=n.kwargs["idxs"], sizes=n.kwargs["sizes"]))
-        adj = Op(name.replace("Backward0", "BackwardBackward0"),
-                 lambda g, idxs, sizes: _take_adjoint_np(g, idxs, sizes),
-                 lambda n, g: apply(fwd, g, idxs=n.kwargs["idxs"], sizes=n.kwargs["sizes"]))
-        _INDEX_PAD[name] = fwd
-    return _INDEX_PAD[name]
+# PyTorch's node per padding mode and number of padded dims (circular pads by slice copies: CopySlices)
+INDEX_PAD_NAMES = {**{("reflect", nd): f"ReflectionPad{nd}DBackward0" for nd in (1, 2, 3)},
+                   **{("replicate", nd): f"ReplicationPad{nd}DBackward0" for nd in (1, 2, 3)},
+                   **{("circular", nd): "CopySlices" for nd in (1, 2, 3)}}
+# created when the module loads so that every one is in REGISTRY
+_INDEX_PAD = {name: _index_pad_ops(name) for name in set(INDEX_PAD_NAMES.values())}
+
+
+def index_pad_op(mode, nd):
+    """The op of ``mode`` padding ('reflect', 'replicate', 'circular') over the last ``nd`` dims."""
+    return _INDEX_PAD[INDEX_PAD_NAMES[mode, nd]]
 
 
 # --- pixel shuffle --------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ Each derivative is written with graphgrad ops, so ``create_graph=True`` differen
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..autograd import errors
@@ -38,6 +40,21 @@ def _taps(a, k_hw, out_hw, stride, dilation):
     return [a[sl] for _, _, sl in offset_slices(k_hw, out_hw, stride, dilation)]
 
 
+def _takes_unbatched(kernel):
+    """Let an (N, C, H, W) pooling kernel take one unbatched (C, H, W) plane stack too, as PyTorch's kernels do:
+    it runs as a batch of one, and its (first) result loses that batch axis (max pooling's masks keep it)."""
+
+    @functools.wraps(kernel)
+    def run(a, **kw):
+        if a.ndim != 3:
+            return kernel(a, **kw)
+        res = kernel(a[None], **kw)
+        return (res[0][0],) + res[1:] if isinstance(res, tuple) else res[0]
+
+    return run
+
+
+@_takes_unbatched
 def max_pool_np(x, *, k_hw, stride, padding, dilation, ceil_mode):
     """(out, masks): masks (K, N, C, OH, OW) marks, per tap, the windows whose maximum it holds."""
     out_hw, pads = _pool_geometry(x.shape[2:], k_hw, stride, padding, dilation, ceil_mode)
@@ -95,6 +112,7 @@ def _first_only(masks, taps):
             seen |= last_nan
 
 
+@_takes_unbatched
 def pool_scatter_np(g, *, in_hw, k_hw, stride, padding, dilation, ceil_mode, masks=None, scale=None):
     """Input-gradient of max pooling (through ``masks``) or of average pooling (``scale`` = 1/divisor)."""
     out_hw, pads = _pool_geometry(in_hw, k_hw, stride, padding, dilation, ceil_mode)
@@ -139,6 +157,7 @@ def _tiles(k_hw, stride, dilation, out_hw, hw_p):
         out_hw[0] * k_hw[0], out_hw[1] * k_hw[1])
 
 
+@_takes_unbatched
 def pool_gather_np(a, *, in_hw, k_hw, stride, padding, dilation, ceil_mode, masks=None, scale=None):
     """The adjoint of ``pool_scatter_np``: the max (at the recorded taps) or the weighted window sum."""
     out_hw, pads = _pool_geometry(in_hw, k_hw, stride, padding, dilation, ceil_mode)
@@ -169,7 +188,7 @@ def _max_pool_bw(node, g):
     masks = node.state
     if masks is None:
         raise errors.second_backward(node)
-    g = apply(MAX_POOL_BACKWARD, g, in_hw=node._in_meta[0][0][2:], masks=masks, **_pool_kw(node.kwargs))
+    g = apply(MAX_POOL_BACKWARD, g, in_hw=node._in_meta[0][0][-2:], masks=masks, **_pool_kw(node.kwargs))
     return depends_on(g, node.saved_tensors[0], "MaxPool2DWithIndicesBackwardBackward0")
 
 
@@ -180,6 +199,30 @@ MAX_POOL_BACKWARD = Op("MaxPool2DWithIndicesBackwardBackward0", pool_scatter_np,
                        lambda n, gg: apply(MAX_POOL_GATHER, gg, **n.kwargs))
 MAX_POOL_GATHER = Op("MaxPool2DWithIndicesBackwardBackwardBackward0", pool_gather_np,
                      lambda n, g: apply(MAX_POOL_BACKWARD, g, **n.kwargs))
+
+
+# --- adaptive max pooling: a gather of the input planes at the maxima's flat indices ---------------
+def _plane_gather_np(a, idx):
+    """a (..., H, W) read at flat plane indices idx (..., OH, OW)."""
+    flat = a.reshape(a.shape[:-2] + (-1,))
+    return np.take_along_axis(flat, idx.reshape(idx.shape[:-2] + (-1,)), -1).reshape(idx.shape)
+
+
+def _plane_scatter_np(g, idx, in_hw):
+    """The adjoint of ``_plane_gather_np``: g summed into (..., H, W) at idx (windows overlap: indices repeat)."""
+    lead, plane = g.shape[:-2], in_hw[0] * in_hw[1]
+    rows = np.arange(int(np.prod(lead)))[:, None] * plane
+    sums = np.bincount((rows + idx.reshape(rows.shape[0], -1)).ravel(), weights=g.reshape(-1),
+                       minlength=rows.shape[0] * plane)
+    return sums.astype(g.dtype).reshape(lead + tuple(in_hw))
+
+
+ADAPTIVE_MAX_POOL = Op("AdaptiveMaxPool2DBackward0", lambda a, idx: _plane_gather_np(a, idx),
+                       lambda n, g: apply(ADAPTIVE_MAX_POOL_BACKWARD, g, idx=n.kwargs["idx"],
+                                          in_hw=n._in_meta[0][0][-2:]))
+ADAPTIVE_MAX_POOL_BACKWARD = Op("AdaptiveMaxPool2DBackwardBackward0",
+                                lambda g, idx, in_hw: _plane_scatter_np(g, idx, in_hw),
+                                lambda n, gg: apply(ADAPTIVE_MAX_POOL, gg, idx=n.kwargs["idx"]))
 
 
 def avg_pool_divisor(in_hw, k_hw, stride, padding, ceil_mode, count_include_pad, divisor_override, dtype):
@@ -233,16 +276,25 @@ def _sep_np(x, mats, transpose=False):
     return np.ascontiguousarray(out)
 
 
-_SEPARABLE: dict = {}
+def _separable_ops(name):
+    """The op of a separable linear map recorded under PyTorch's node ``name`` (its adjoint op is its
+    derivative and the other way round)."""
+    fwd = Op(name, lambda x, mats: _sep_np(x, mats), lambda n, g: apply(adj, g, mats=n.kwargs["mats"]))
+    adj = Op(name.replace("Backward0", "BackwardBackward0"), lambda g, mats: _sep_np(g, mats, True),
+             lambda n, g: apply(fwd, g, mats=n.kwargs["mats"]))
+    return fwd
+
+
+# PyTorch's node names of the separable maps; created when the module loads so that every one is in REGISTRY
+SEPARABLE_NAMES = ("AdaptiveAvgPool2DBackward0", "UpsampleLinear1DBackward0", "UpsampleBilinear2DBackward0",
+                   "UpsampleTrilinear3DBackward0",
+                   *(f"UpsampleNearest{nd}DBackward0" for nd in (1, 2, 3)),
+                   *(f"UpsampleNearestExact{nd}DBackward0" for nd in (1, 2, 3)))
+_SEPARABLE = {name: _separable_ops(name) for name in SEPARABLE_NAMES}
 
 
 def separable_op(name):
-    """The (op, adjoint op) pair of a separable linear map recorded under PyTorch's node ``name``."""
-    if name not in _SEPARABLE:
-        fwd = Op(name, lambda x, mats: _sep_np(x, mats), lambda n, g: apply(adj, g, mats=n.kwargs["mats"]))
-        adj = Op(name.replace("Backward0", "BackwardBackward0"), lambda g, mats: _sep_np(g, mats, True),
-                 lambda n, g: apply(fwd, g, mats=n.kwargs["mats"]))
-        _SEPARABLE[name] = fwd
+    """The op of the separable linear map recorded under PyTorch's node ``name`` (one of SEPARABLE_NAMES)."""
     return _SEPARABLE[name]
 
 
@@ -282,12 +334,14 @@ def nearest_matrix(n_in, n_out, scale_factor, dtype, exact=False):
 
 def linear_matrix(n_in, n_out, scale_factor, align_corners, dtype):
     """(n_out, n_in) interpolation weights of PyTorch's (bi)linear upsampling along one axis."""
-    scale = np.float32(_scale_of(n_in, n_out, scale_factor, align_corners))
-    dst = np.arange(n_out, dtype=np.float32)
+    # PyTorch computes the source positions in the input's precision (float for float32 and narrower)
+    real = np.float64 if np.dtype(dtype) == np.float64 else np.float32
+    scale = real(_scale_of(n_in, n_out, scale_factor, align_corners))
+    dst = np.arange(n_out, dtype=real)
     if align_corners:
         src = dst * scale
     else:
-        src = np.maximum(scale * (dst + np.float32(0.5)) - np.float32(0.5), np.float32(0))
+        src = np.maximum(scale * (dst + real(0.5)) - real(0.5), real(0))
     i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
     i1 = np.minimum(i0 + 1, n_in - 1)
     l1 = src - i0

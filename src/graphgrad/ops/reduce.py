@@ -391,6 +391,8 @@ def _norm_p_bw(n, g):
 
 
 NORM_P = Op("LinalgVectorNormBackward0", _norm_p_fwd, _norm_p_bw, save=("a", "out"))
+# ATen's norm(input, p, dim, keepdim) (what pairwise_distance calls): the same norm and derivative under its node
+NORM_P_DIM = Op("NormBackward1", _norm_p_fwd, _norm_p_bw, save=("a", "out"))
 
 
 @export("norm")

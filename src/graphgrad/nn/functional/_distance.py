@@ -6,7 +6,9 @@ import numpy as np
 
 import graphgrad
 
-from ...ops._op import broadcast_error
+from ..._dtype import is_float_np
+from ...ops import reduce as reduce_ops
+from ...ops._op import apply, broadcast_error
 from ._common import _const
 
 
@@ -29,7 +31,14 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
 
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
-    """``||x1 - x2 + eps||_p`` over the last dimension."""
-    d = max(x1._data.ndim, x2._data.ndim) - 1
-    return graphgrad.norm(x1 - x2 + eps, p, d, keepdim)
+    """``||x1 - x2 + eps||_p`` over the last dimension (NormBackward1, as PyTorch records it).
+
+    >>> import graphgrad, graphgrad.nn.functional as F
+    >>> F.pairwise_distance(graphgrad.tensor([[3.0, 0.0]]), graphgrad.tensor([[0.0, 4.0]]), eps=0).item()
+    5.0
+    """
+    diff = x1 - x2 + eps
+    if not is_float_np(diff._data.dtype):
+        return graphgrad.norm(diff, p, diff.dim() - 1, keepdim)  # (for its error on integer input)
+    return apply(reduce_ops.NORM_P_DIM, diff, p=float(p), dims=reduce_ops.reduced_dims(diff, -1), keepdim=keepdim)
 

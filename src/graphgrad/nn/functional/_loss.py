@@ -11,10 +11,11 @@ import graphgrad
 
 from ..._dtype import is_float_np
 from ..._size import size_text
+from ...ops import arithmetic as arithmetic_ops
 from ...ops import loss as loss_ops
 from ...ops._autocast import autocast_rule
 from ...ops._op import _torch_name, apply, broadcast_error
-from ._activation import log_softmax, logsigmoid, softplus
+from ._activation import log_softmax, logsigmoid
 from ._common import _const, _shape
 from ._distance import pairwise_distance
 
@@ -229,13 +230,20 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     bad = t[(t != ignore_index) & ((t < 0) | (t >= c))]
     if bad.size:
         raise IndexError(f"Target {int(bad.flat[0])} is out of bounds.")
-    x = input
-    unbatched = input._data.ndim == 1
+    x, op, ndim = input, loss_ops.NLL_LOSS, input._data.ndim
+    unbatched = ndim == 1
     if unbatched:
         x, t = input.unsqueeze(0), t.reshape(1)
-    out = apply(loss_ops.NLL_LOSS, x, target=t, weight=None if weight is None else weight._data.astype(x._data.dtype),
+    elif ndim > 2:  # PyTorch's nll_loss2d on (N, C, H, W), other N-d input viewed as (N, C, 1, H*W*...)
+        op = loss_ops.NLL_LOSS_2D
+        if ndim != 4:
+            n, spatial = input._data.shape[0], int(np.prod(input._data.shape[2:]))
+            x, t = input.reshape(n, c, 1, spatial), t.reshape(n, 1, spatial)
+    out = apply(op, x, target=t, weight=None if weight is None else weight._data.astype(x._data.dtype),
                 ignore_index=ignore_index, reduction=reduction)
-    return out.squeeze(0) if unbatched and reduction == "none" else out
+    if reduction != "none" or x is input:
+        return out
+    return out.squeeze(0) if unbatched else out.reshape(target._data.shape)
 
 
 @autocast_rule
@@ -270,8 +278,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             return -prod.sum(class_dim)
         if reduction == "sum":
             return -prod.sum()
-        n = input._data.size // c
-        return -prod.sum() / n
+        return apply(arithmetic_ops.DIV_BY_SCALAR, -prod.sum(), other=input._data.size // c)
     loss = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing <= 0:
         return loss
@@ -354,8 +361,23 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
 
 @autocast_rule
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Mean of ``log(1 + exp(-target * input))`` (SoftMarginLossBackward0); the target gets no gradient.
+
+    >>> import graphgrad, graphgrad.nn.functional as F
+    >>> round(F.soft_margin_loss(graphgrad.tensor([0.0, 2.0]), graphgrad.tensor([1.0, -1.0])).item(), 4)
+    1.41
+    """
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    return _apply_reduction(softplus(-input * target), reduction)
+    _check_reduction(reduction)
+    _check_no_grad(target, "target", "soft_margin_loss")
+    shape = np.broadcast_shapes(input._data.shape, target._data.shape)
+    if shape != input._data.shape:  # the loss takes the input's shape, which the target broadcasts to
+        raise RuntimeError(f"output with shape {list(input._data.shape)} doesn't match the broadcast shape "
+                           f"{list(shape)}")
+    if input._data.dtype != target._data.dtype:
+        target = target.to(graphgrad._dtype.result_type(input, target))
+        input = input.to(target.dtype)
+    return apply(loss_ops.SOFT_MARGIN_LOSS, input, target.expand_as(input), reduction=reduction)
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):

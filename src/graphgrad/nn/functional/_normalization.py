@@ -70,38 +70,40 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
                   momentum=0.1, eps=1e-05):
-    """Normalisation of each sample's channels over their spatial axes (group norm with one channel per group).
+    """Normalisation of each sample's channels over their spatial axes (batch norm of the (1, N*C, ...) view).
 
     With ``use_input_stats`` the running statistics (if given) move towards the batch average of the
     per-instance mean and unbiased variance; without, they normalise, as batch_norm's eval mode does.
     """
-    if not use_input_stats:
-        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
     shape = input._data.shape
-    spatial = int(np.prod(shape[2:]))
-    if spatial == 1:
+    if use_input_stats and int(np.prod(shape[2:])) == 1:
         raise ValueError(f"Expected more than 1 spatial element when training, got input size {size_text(shape)}")
     n, c = shape[:2]
-    per_channel = (1, c) + (1,) * (len(shape) - 2)
     for name, t in (("running_mean", running_mean), ("running_var", running_var)):
         if t is not None and t._data.size != c:
             raise RuntimeError(f"{name} should contain {n * c} elements not {t._data.size * n}")
-    axes = tuple(range(2, len(shape)))
-    with no_grad():
-        if running_mean is not None:
-            rm = running_mean._data
-            batch_mean = input._data.mean(axes).mean(0)
-            rm[...] = ((1 - momentum) * rm + momentum * batch_mean).astype(rm.dtype)
-            _bump(running_mean)
-        if running_var is not None:
-            rv = running_var._data
-            batch_var = input._data.var(axes, ddof=1).mean(0)
-            rv[...] = ((1 - momentum) * rv + momentum * batch_var).astype(rv.dtype)
-            _bump(running_var)
-    out = group_norm(input.reshape((1, n * c) + shape[2:]), n * c, None, None, eps).reshape(shape)
-    if weight is not None:
-        out = out * weight.reshape(per_channel)
-    return out + bias.reshape(per_channel) if bias is not None else out
+    if use_input_stats:
+        axes = tuple(range(2, len(shape)))
+        with no_grad():
+            if running_mean is not None:
+                rm = running_mean._data
+                batch_mean = input._data.mean(axes).mean(0)
+                rm[...] = ((1 - momentum) * rm + momentum * batch_mean).astype(rm.dtype)
+                _bump(running_mean)
+            if running_var is not None:
+                rv = running_var._data
+                batch_var = input._data.var(axes, ddof=1).mean(0)
+                rv[...] = ((1 - momentum) * rv + momentum * batch_var).astype(rv.dtype)
+                _bump(running_var)
+        running_mean = running_var = None  # (updated above: batch_norm gets none to update)
+
+    def per_instance(t):
+        return None if t is None else t.repeat(n)
+
+    # as PyTorch: batch norm of the (1, N*C, ...) view with per-channel tensors repeated per sample, viewed back
+    out = batch_norm(input.reshape((1, n * c) + shape[2:]), per_instance(running_mean), per_instance(running_var),
+                     per_instance(weight), per_instance(bias), use_input_stats, momentum, eps)
+    return out.reshape(shape)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):

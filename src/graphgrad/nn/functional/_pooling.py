@@ -45,20 +45,17 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     [[[[5.0, 7.0], [13.0, 15.0]]]]
     """
     k, s, p, d = _pool_args("max_pool2d", input, kernel_size, stride, padding, dilation)
-    x = input if input._data.ndim == 4 else input.unsqueeze(0)
     kw = dict(k_hw=k, stride=s, padding=p, dilation=d, ceil_mode=bool(ceil_mode))
-    out_hw, _ = pooling_ops._pool_geometry(x._data.shape[2:], k, s, p, d, ceil_mode)
-    _check_pool_output(x, out_hw)
-    out = apply(pooling_ops.MAX_POOL, x, **kw)
-    if return_indices:
-        node = out._grad_fn
-        args = node.state if node is not None else pooling_ops.max_pool_np(x._data, **kw)[1]
-        idx = _const(pooling_ops.max_pool_indices(args, x._data.shape[2:], **kw))
-    if input._data.ndim == 3:
-        out = out.squeeze(0)
-        if return_indices:
-            idx = idx.squeeze(0)
-    return (out, idx) if return_indices else out
+    in_hw = input._data.shape[-2:]
+    out_hw, _ = pooling_ops._pool_geometry(in_hw, k, s, p, d, ceil_mode)
+    _check_pool_output(input, out_hw)
+    out = apply(pooling_ops.MAX_POOL, input, **kw)  # (its kernel takes unbatched input too, as PyTorch's)
+    if not return_indices:
+        return out
+    node = out._grad_fn
+    masks = node.state if node is not None else pooling_ops.max_pool_np(input._data, **kw)[1]
+    idx = pooling_ops.max_pool_indices(masks, in_hw, **kw)  # masks keep a batch axis for unbatched input
+    return out, _const(idx if input._data.ndim == 4 else idx[0])
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -84,15 +81,13 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     k, s, p, d = _pool_args("avg_pool2d", input, kernel_size, stride, padding, 1)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
-    x = input if input._data.ndim == 4 else input.unsqueeze(0)
-    in_hw = x._data.shape[2:]
+    in_hw = input._data.shape[-2:]
     out_hw, _ = pooling_ops._pool_geometry(in_hw, k, s, p, d, ceil_mode)
-    _check_pool_output(x, out_hw)
+    _check_pool_output(input, out_hw)
     scale = pooling_ops.avg_pool_divisor(in_hw, k, s, p, ceil_mode, count_include_pad, divisor_override,
-                                         x._data.dtype)
-    out = apply(pooling_ops.AVG_POOL, x, in_hw=in_hw, k_hw=k, stride=s, padding=p, dilation=d,
-                ceil_mode=bool(ceil_mode), scale=scale)
-    return out if input._data.ndim == 4 else out.squeeze(0)
+                                         input._data.dtype)
+    return apply(pooling_ops.AVG_POOL, input, in_hw=in_hw, k_hw=k, stride=s, padding=p, dilation=d,
+                 ceil_mode=bool(ceil_mode), scale=scale)  # (unbatched input too, as PyTorch's kernel)
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
@@ -141,7 +136,7 @@ def _adaptive_max_index(n_in, n_out):
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
-    """Max pooling to a fixed output size; composed as a gather of the maxima (GatherBackward0)."""
+    """Max pooling to a fixed output size (AdaptiveMaxPool2DBackward0: a gather of each window's maximum)."""
     if input._data.ndim not in (3, 4):
         raise RuntimeError(f"adaptive_max_pool2d(): Expected 3D or 4D tensor, but got {_shape(input)}")
     oh, ow = _adaptive_sizes(input, output_size, 2)
@@ -154,9 +149,9 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     pick = np.take_along_axis(flat.reshape((1,) * (a.ndim - 2) + flat.shape),
                               cand.argmax(-1)[..., None], axis=-1)[..., 0]
     pick = np.broadcast_to(pick, a.shape[:-2] + (oh, ow)).astype(np.int64)
-    idx = _const(np.ascontiguousarray(pick))
-    out = input.flatten(-2).gather(-1, idx.flatten(-2)).reshape(a.shape[:-2] + (oh, ow))
-    return (out, idx) if return_indices else out
+    pick = np.ascontiguousarray(pick)
+    out = apply(pooling_ops.ADAPTIVE_MAX_POOL, input, idx=pick)
+    return (out, _const(pick)) if return_indices else out
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):

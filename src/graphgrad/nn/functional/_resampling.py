@@ -61,9 +61,7 @@ def pad(input, pad, mode="constant", value=None):
             "padding size = 4 (pads last 2 dimensions)\n  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
     first = len(shape) - nd
     idxs = tuple(_pad_index(mode, shape[first + i], a, b, first + i, shape) for i, (a, b) in enumerate(pairs))
-    name = {"reflect": f"ReflectionPad{nd}DBackward0", "replicate": f"ReplicationPad{nd}DBackward0",
-            "circular": "CopySlices"}[mode]
-    return apply(norm_ops.index_pad_op(name), input, idxs=idxs, sizes=tuple(shape[first:]))
+    return apply(norm_ops.index_pad_op(mode, nd), input, idxs=idxs, sizes=tuple(shape[first:]))
 
 
 def _image_shape(name, input):
@@ -197,8 +195,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
         raise RuntimeError(f"Given input with spatial size {list(x._data.shape[2:])}, kernel_size={k}, dilation={d}, "
                            f"padding={p}, calculated shape of the array of sliding blocks as {list(blocks)}, but its "
                            "components must be at least one.")
-    out = apply(conv_ops.UNFOLD, x, k_hw=k, dilation=d, padding=p, stride=s)
-    return out if input._data.ndim == 4 else out.squeeze(0)
+    return apply(conv_ops.UNFOLD, input, k_hw=k, dilation=d, padding=p, stride=s)
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
@@ -217,6 +214,5 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
         raise RuntimeError(f"Given output_size={o}, kernel_size={k}, dilation={d}, padding={p}, stride={s}, expected "
                            f"size of input's dimension 2 to match the calculated number of sliding blocks "
                            f"{blocks[0]} * {blocks[1]} = {blocks[0] * blocks[1]}, but got input.size(2)={length}.")
-    out = apply(conv_ops.FOLD, x, out_hw=o, k_hw=k, dilation=d, padding=p, stride=s)
-    return out if input._data.ndim == 3 else out.squeeze(0)
+    return apply(conv_ops.FOLD, input, out_hw=o, k_hw=k, dilation=d, padding=p, stride=s)
 
