@@ -17,8 +17,10 @@ from ._tensor import Tensor, factory_requires_grad
 from .autograd.grad_mode import no_grad
 from .autograd.graph import _Sites, user_site
 from .ops._args import missing_args_error
+from .ops._export import export
+from .ops._inplace import apply_inplace
 from .ops._keywords import PIN_MEMORY_ERROR
-from .ops._op import Op, _torch_name, apply_inplace, export
+from .ops._op import Op, _torch_name
 from .random import generator_or_default
 
 

@@ -18,4 +18,5 @@ from . import (  # noqa: F401,E501
     unary,
     unique,
 )
-from ._op import FUNCTIONS, METHODS, REGISTRY  # noqa: F401
+from ._export import FUNCTIONS, METHODS
+from ._op import REGISTRY  # noqa: F401

@@ -9,13 +9,8 @@ import numpy as np
 
 from .._from_python import from_data
 from .._tensor import Tensor
-from ._op import (
-    apply,
-    apply_inplace,
-    as_tensor_like,
-    broadcast_error,
-    check_inplace,
-)
+from ._inplace import apply_inplace, check_inplace
+from ._op import apply, as_tensor_like, broadcast_error
 
 
 def quiet_numpy_warnings():

@@ -13,16 +13,9 @@ import numpy as np
 
 from .._dtype import bool_, is_float_np, result_type
 from .._tensor import Tensor
-from ._op import (
-    Op,
-    _torch_name,
-    apply,
-    apply_inplace,
-    as_tensor_like,
-    broadcast_error,
-    c_type_name,
-    export,
-)
+from ._export import export
+from ._inplace import apply_inplace
+from ._op import Op, _torch_name, apply, as_tensor_like, broadcast_error, c_type_name
 from ._operands import NUMBERS, SUB_BOOL, SUB_TWO_BOOLS, binary, binary_inplace, broadcasts, check_bool_sub, operands
 from .comparison import where
 

@@ -8,15 +8,9 @@ import numpy as np
 from .._dtype import result_type
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
-from ._op import (
-    Op,
-    _torch_name,
-    apply,
-    apply_inplace,
-    broadcast_error,
-    check_inplace,
-    export,
-)
+from ._export import export
+from ._inplace import apply_inplace, check_inplace
+from ._op import Op, _torch_name, apply, broadcast_error
 from ._operands import NUMBERS, binary, binary_inplace, operands
 
 

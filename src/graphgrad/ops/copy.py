@@ -5,15 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor
-from ._op import (
-    Op,
-    apply,
-    apply_inplace,
-    broadcast_error,
-    check_inplace,
-    check_no_partial_overlap,
-    export,
-)
+from ._export import export
+from ._inplace import apply_inplace, check_inplace, check_no_partial_overlap
+from ._op import Op, apply, broadcast_error
 
 
 def _cast_np(a, dtype, copy=False):

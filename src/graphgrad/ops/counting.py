@@ -17,7 +17,8 @@ import numpy as np
 
 from .._tensor import Tensor
 from ._args import _combination_error
-from ._op import Op, _torch_name, apply, export
+from ._export import export
+from ._op import Op, _torch_name, apply
 
 
 def _no_derivative(node, grad):

@@ -7,7 +7,8 @@ import numpy as np
 from .._size import wrap_dims
 from .._tensor import Tensor
 from ..autograd import errors
-from ._op import Op, _torch_name, apply, export
+from ._export import export
+from ._op import Op, _torch_name, apply
 from .comparison import where
 from .index import scatter_into_zeros
 from .reduce import one_dim, sum_dtype, with_indices

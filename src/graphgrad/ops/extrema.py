@@ -9,7 +9,8 @@ from .._dtype import is_float_np
 from .._size import wrap_dims
 from .._tensor import Tensor
 from ..autograd import errors
-from ._op import Op, apply, export
+from ._export import export
+from ._op import Op, apply
 from .comparison import maximum, minimum
 from .index import SORT_GATHER, STABLE_SORT_GATHER, TOPK_GATHER, scatter_into_zeros
 from .reduce import expand_reduced, one_dim, reduced_dims, with_indices

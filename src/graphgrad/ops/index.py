@@ -16,7 +16,9 @@ from .._size import wrap_dims
 from .._tensor import Tensor
 from ..autograd.errors import tensor_type
 from ..autograd.explain import inplace_on_leaf
-from ._op import Op, apply, apply_inplace, broadcast_error, check_inplace, export
+from ._export import export
+from ._inplace import apply_inplace, check_inplace
+from ._op import Op, apply, broadcast_error
 from .comparison import where
 from .copy import COPY, FILL_TENSOR
 

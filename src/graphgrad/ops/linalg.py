@@ -11,7 +11,8 @@ import numpy as np
 from .._dtype import from_numpy_dtype
 from .._size import wrap_dims
 from .._tensor import Tensor
-from ._op import Op, _torch_name, apply, broadcast_error, c_type_name, export
+from ._export import export
+from ._op import Op, _torch_name, apply, broadcast_error, c_type_name
 from .reduce import norm as _tensor_norm  # torch.norm; this module's norm is torch.linalg.norm
 
 

@@ -13,7 +13,8 @@ from .._size import wrap_dims
 from .._tensor import Tensor
 from ..autograd.graph import warn_at_user_line
 from ._args import _combination_error
-from ._op import Op, _torch_name, apply, export, summed_dims
+from ._export import export
+from ._op import Op, _torch_name, apply, summed_dims
 from .comparison import where
 
 

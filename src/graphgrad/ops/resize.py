@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor
-from ._op import export
+from ._export import export
 
 
 def _new_size(size):

@@ -13,7 +13,9 @@ from .._size import wrap_dim, wrap_dims
 from .._tensor import Tensor
 from ..autograd.graph import warn_at_user_line
 from ._args import missing_args_error
-from ._op import Op, apply, export, view_inplace_form
+from ._export import export
+from ._inplace import view_inplace_form
+from ._op import Op, apply
 from .copy import CLONE
 from .index import ALIAS, SLICE, index_select
 

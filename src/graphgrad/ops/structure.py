@@ -11,7 +11,9 @@ import numpy as np
 
 from .._size import wrap_dim
 from .._tensor import Tensor
-from ._op import Op, apply, apply_inplace, broadcast_error, check_inplace, export
+from ._export import export
+from ._inplace import apply_inplace, check_inplace
+from ._op import Op, apply, broadcast_error
 from .shape import cat
 
 # --- tril / triu ----------------------------------------------------------------------------------

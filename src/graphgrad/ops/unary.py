@@ -11,18 +11,9 @@ from .._dtype import bool_, get_default_dtype, is_float_np, result_type
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ._erf import erf_float64_then_cast, erfinv_np
-from ._op import (
-    _C_NAMES,
-    Op,
-    _torch_name,
-    apply,
-    apply_inplace,
-    as_tensor_like,
-    broadcast_error,
-    check_inplace,
-    depends_on,
-    export,
-)
+from ._export import export
+from ._inplace import apply_inplace, check_inplace
+from ._op import _C_NAMES, Op, _torch_name, apply, as_tensor_like, broadcast_error, depends_on
 from ._operands import binary, broadcasts
 from ._select import zero_where
 from .comparison import where

@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor
-from ._op import Op, apply, export
+from ._export import export
+from ._op import Op, apply
 
 
 def _not_implemented(forward_name):

@@ -27,7 +27,7 @@ from .._factories import tensor, zeros
 from .._repr import tensor_repr
 from .._size import Size
 from .._tensor import Tensor, _new
-from ..ops._op import export
+from ..ops._export import export
 from ..ops.shape import cat
 
 _UNSUPPORTED = ("Could not run this operation with arguments from the 'SparseCPU' backend.\n"

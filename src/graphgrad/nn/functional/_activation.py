@@ -11,7 +11,8 @@ import graphgrad
 from ..._tensor import Tensor
 from ...ops import activation as activation_ops
 from ...ops._autocast import autocast_rule
-from ...ops._op import apply, apply_inplace
+from ...ops._inplace import apply_inplace
+from ...ops._op import apply
 from ._common import _const
 
 
