@@ -72,6 +72,11 @@ class Tensor:
     _view = None  # for a view: (base, view op, its kwargs, output index), see ops._op.view_root
     _view_version = 0  # for a view: the version at which its grad_fn was set (older: regenerated, ops._op.refresh_view)
     _view_meta = 0  # for a view: made in no_grad mode, or by an op returning several views (ops._op._as_view)
+    # in-place views (t_, squeeze_...) change a tensor's layout; views made earlier must still be found from the
+    # layout they were made on (ops._op.view_root):
+    _layout = None  # the tensor as it was before its last in-place view (a twin), None if never
+    _base_layout = None  # for a view: its base's _layout when the view was made
+    _superseded = None  # for such a twin of a non-view: (the tensor it became, the view op that undoes the change)
     # numpy must hand binary ops with a Tensor back to us (ndarray * Tensor -> Tensor.__rmul__).
     __array_ufunc__ = None
     __array_priority__ = 1000

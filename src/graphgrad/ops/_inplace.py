@@ -189,9 +189,16 @@ def view_inplace_form(fn, inplace_ops):
             self._grad_fn = op.node_class(op, (before,), view_kwargs, user_site(2))
             self._output_nr = 0
         self._bump_version(op.name)
+        # views made before keep the layout they saw: ``before`` is this tensor as it was (see view_root)
+        self._layout = before
         if self._view is not None:
             self._view = (before, op, view_kwargs, None)
+            self._base_layout = before._layout
             self._view_version = self._version_box[0]
+        else:
+            # a permutation here is a swap, its own inverse; a squeeze or unsqueeze is undone by the old shape
+            undo = view_kwargs if "dims" in view_kwargs else {"shape": before._data.shape}
+            before._superseded = (self, (op, undo, None))
         return self
 
     inplace.__name__ = inplace.__qualname__ = fn.__name__ + "_"
@@ -206,6 +213,8 @@ def _same_tensor(t):
     twin._output_nr = t._output_nr
     if t._view is not None:
         twin._view, twin._view_version, twin._view_meta = t._view, t._view_version, t._view_meta
+        twin._base_layout = t._base_layout
+    twin._layout = t._layout
     return twin
 
 

@@ -261,6 +261,9 @@ def _as_view(out, base, op, kwargs, idx):
     if box.__class__ is not list:
         return  # an inference tensor: no version counter, never written with grad involved
     out._view = (base, op, kwargs, idx)
+    layout = base._layout
+    if layout is not None:  # the base was reshaped in place (t_, squeeze_...) before: remember which layout
+        out._base_layout = layout
     out._view_version = box[0]  # the version at which its grad_fn is right (see refresh_view)
     meta = ((_MULTI_OUTPUT if idx is not None else 0) if modes.recording
             else _INFERENCE_MODE if modes.inference else _NO_GRAD_MODE)
@@ -321,12 +324,25 @@ def _regenerate(t, root, chain):
 # each view leads back to the tensor that owns it. In-place writes through views (ops/_inplace.py) and a
 # stale view's regenerated history (AsStridedBackward0, below) both follow that chain.
 def view_root(t):
-    """The tensor that owns the memory, and the chain of view ops that lead from it to ``t``."""
+    """The tensor that owns the memory, and the chain of view ops that lead from it to ``t``.
+
+    A base given a new layout in place (``y.t_()``) after a view was made is followed as it was then (its
+    twin in ``_layout``), so the view's chain still selects the same elements. A non-view base that changed
+    so is itself the root: the ops undoing its changes lead from its layout now to the one the view saw.
+    """
     chain = []
     while t._view is not None:
         base, op, kwargs, idx = t._view
         chain.append((op, kwargs, idx))
+        made_on = t._base_layout
         t = base
+        while t._layout is not made_on:
+            t = t._layout
+    undo = []
+    while t._superseded is not None:
+        t, undo_link = t._superseded
+        undo.append(undo_link)
+    chain.extend(undo)
     chain.reverse()
     return t, tuple(chain)
 
