@@ -76,7 +76,8 @@ class Tensor:
     # layout they were made on (ops._op.view_root):
     _layout = None  # the tensor as it was before its last in-place view (a twin), None if never
     _base_layout = None  # for a view: its base's _layout when the view was made
-    _superseded = None  # for such a twin of a non-view: (the tensor it became, the view op that undoes the change)
+    _superseded = None  # for such a twin of a non-view: the tensor it became
+    _superseded_undo = None  # and the view op (op, kwargs, None) that undoes the change made to it
     # numpy must hand binary ops with a Tensor back to us (ndarray * Tensor -> Tensor.__rmul__).
     __array_ufunc__ = None
     __array_priority__ = 1000

@@ -338,11 +338,14 @@ def view_root(t):
         t = base
         while t._layout is not made_on:
             t = t._layout
-    undo = []
-    while t._superseded is not None:
-        t, undo_link = t._superseded
-        undo.append(undo_link)
-    chain.extend(undo)
+    if t._superseded is not None:  # (a twin of a non-view: lead from the tensor it became back to it)
+        twin, t = t, t._superseded
+        undo = []
+        state = t
+        while state is not twin:
+            state = state._layout
+            undo.append(state._superseded_undo)
+        chain.extend(reversed(undo))
     chain.reverse()
     return t, tuple(chain)
 
