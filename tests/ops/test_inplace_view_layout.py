@@ -7,8 +7,13 @@ op is checked against every kind of older view, on a base that is itself a view 
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import numpy as np
 import pytest
+
+import graphgrad
 
 from .._parity import same
 
@@ -80,3 +85,14 @@ def test_view_made_after_inplace_view(torch_ref, change):
         return y.detach(), before.detach(), after.detach(), x.grad
 
     same(torch_ref, run)
+
+
+def test_layout_change_does_not_keep_old_history_alive():
+    """The tensor as it was before ``t_()`` is remembered for its layout only, not its history."""
+    x = graphgrad.ones(3, 1, requires_grad=True)
+    y = x * 2
+    old_node = weakref.ref(y.grad_fn)
+    y.t_()
+    y.detach_()
+    gc.collect()
+    assert old_node() is None

@@ -199,6 +199,7 @@ def view_inplace_form(fn, inplace_ops):
             # a permutation here is a swap, its own inverse; a squeeze or unsqueeze is undone by the old shape
             undo = view_kwargs if "dims" in view_kwargs else {"shape": before._data.shape}
             before._superseded, before._superseded_undo = self, (op, undo, None)
+            before._grad_fn = None  # (only its layout is used: it must not keep the old history alive)
         return self
 
     inplace.__name__ = inplace.__qualname__ = fn.__name__ + "_"
