@@ -10,6 +10,7 @@ import numpy as np
 from .._core.modes import modes
 from ._op import Op, apply
 from ._windows import const
+from .reduce import blas_float, sums_along
 
 
 # --- normalisation --------------------------------------------------------------------------------
@@ -113,8 +114,8 @@ def _norm_bw_np(node, g):
             gx = gxhat * invstd
         elif axes == (-1,):  # rows: each row's sums as matrix-vector products
             n = x.dtype.type(max(xhat.shape[-1], 1))
-            gx = gxhat - _last_axis_sums(gxhat) / n
-            gx -= xhat * (_last_axis_sums(gxhat, xhat) / n)
+            gx = gxhat - sums_along(gxhat, -1) / n
+            gx -= xhat * (sums_along(gxhat, -1, xhat) / n)
             gx *= invstd
         else:
             gx = gxhat - gxhat.mean(axes, keepdims=True)
@@ -130,24 +131,10 @@ def _norm_bw_np(node, g):
     return (gx,) + ((gw,) if k["has_w"] else ()) + ((gb,) if k["has_b"] else ())
 
 
-def _blas_float(a):
-    return a.dtype in (np.float32, np.float64) and a.size > 0
-
-
-def _last_axis_sums(a, b=None):
-    """Each row's sum of ``a`` (of ``a * b`` when ``b`` is given) over the last axis, keepdims: a matrix-vector
-    product, several times faster than NumPy's reduction over short rows."""
-    if not _blas_float(a):
-        return (a if b is None else a * b).sum(-1, keepdims=True)
-    if b is None:
-        return (a @ np.ones(a.shape[-1], a.dtype))[..., None]
-    return np.einsum("...i,...i->...", a, b)[..., None]
-
-
 def _sum_over(a, dims):
     """``a.sum(dims)``; over leading dimensions of a C-contiguous array as one vector-matrix product."""
     lead = tuple(range(len(dims)))
-    if tuple(dims) != lead or not _blas_float(a) or not a.flags.c_contiguous:
+    if tuple(dims) != lead or not blas_float(a) or not a.flags.c_contiguous:
         return a.sum(dims)
     rows = a.reshape(-1, int(np.prod(a.shape[len(dims):], dtype=np.int64)))
     return (np.ones(rows.shape[0], a.dtype) @ rows).reshape(a.shape[len(dims):])
