@@ -329,6 +329,27 @@ def check_gradgradcheck(case):
     assert graphgrad.autograd.gradgradcheck(case.float_outputs, case.float64_inputs())
 
 
+@_silenced
+def check_array_derivative(case):
+    """The derivatives taken without a graph of their own (an op's ``backward_np`` on arrays, where it has one)
+    equal the derivatives written in graphgrad ops (what ``create_graph=True`` runs), in float64."""
+    xs = case.float64_inputs()
+    wrt = [x for x in xs if is_tensor(x) and x.requires_grad]
+    outs = [o for o in case.float_outputs(*xs) if o.requires_grad]
+    if not wrt or not outs:
+        return
+    rng = np.random.default_rng(0)
+    seeds = [graphgrad.tensor(rng.standard_normal(o.shape), dtype=o.dtype) for o in outs]
+    on_arrays = graphgrad.autograd.grad(outs, wrt, seeds, retain_graph=True, allow_unused=True)
+    in_ops = graphgrad.autograd.grad(outs, wrt, seeds, create_graph=True, allow_unused=True)
+    for i, (a, b) in enumerate(zip(on_arrays, in_ops)):
+        assert (a is None) == (b is None), f"input {i}: a gradient on one path only"
+        if a is not None:
+            assert (a.dtype, a.shape) == (b.dtype, b.shape), f"input {i}: {a.dtype} {a.shape} vs {b.dtype} {b.shape}"
+            np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-10, atol=1e-12,
+                                       err_msg=f"input {i}: array derivative vs derivative in graphgrad ops")
+
+
 class ParityChecks:
     """Every check, parametrized over the cases of ``CASES``: subclass it as ``Test...`` with ``CASES`` set.
 
@@ -340,7 +361,8 @@ class ParityChecks:
 
     def pytest_generate_tests(self, metafunc):
         wanted = {"test_gradcheck": "gradcheck", "test_gradgradcheck": "gradgradcheck",
-                  "test_parity_float64": "float64"}.get(metafunc.function.__name__)
+                  "test_parity_float64": "float64", "test_array_derivative": "gradcheck"}
+        wanted = wanted.get(metafunc.function.__name__)
         test = metafunc.function.__name__.removeprefix("test_")
         cases = [pytest.param(c, id=c.name, marks=[pytest.mark.xfail(strict=True, reason=c.known[test])]
                               if test in c.known else []) for c in self.CASES if wanted is None or getattr(c, wanted)]
@@ -357,6 +379,9 @@ class ParityChecks:
 
     def test_gradgradcheck(self, case):
         check_gradgradcheck(case)
+
+    def test_array_derivative(self, case):
+        check_array_derivative(case)
 
 
 # --- which registered ops a piece of code runs ------------------------------------------------------
