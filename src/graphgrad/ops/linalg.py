@@ -17,23 +17,33 @@ from .reduce import norm as _tensor_norm  # torch.norm; this module's norm is to
 
 
 def _matmul_bw(n, g):
-    a, b = n.saved_tensors  # as PyTorch, each operand is saved only when the other one's gradient is needed
+    return _matmul_grads(n, g, *n.saved_tensors)
+
+
+def _matmul_bw_np(n, g):
+    return _matmul_grads(n, g, *(None if t is None else t._data for t in n.saved_tensors))
+
+
+def _matmul_grads(n, g, a, b):
+    """The operands' gradients of a product of any ranks, on Tensors or on ndarrays (``a``, ``b``: the saved
+    operands; as PyTorch, each is saved only when the other one's gradient is needed). Broadcast batch
+    dimensions are summed away by the node (``_fit_to_inputs``)."""
     need = n.needs_input_grad
     a_1d, b_1d = len(n._in_meta[0][0]) == 1, len(n._in_meta[1][0]) == 1
     a_column_major, b_column_major = n.state
     g2 = g
     # b's missing last dimension first: for vector @ vector, g is 0-d and becomes (1, 1).
     if b_1d:
-        g2 = g2.unsqueeze(-1)
+        g2 = _unsqueeze(g2, -1)
     if a_1d:
-        g2 = g2.unsqueeze(-2)
+        g2 = _unsqueeze(g2, -2)
     ga = gb = None
     if need[0]:
-        ga = _mat1_grad(g2, b.unsqueeze(-1) if b.dim() == 1 else b, a_column_major)
+        ga = _mat1_grad(g2, _unsqueeze(b, -1) if b.ndim == 1 else b, a_column_major)
         if a_1d:
             ga = ga.squeeze(-2)
     if need[1]:
-        gb = _mat2_grad(g2, a.unsqueeze(0) if a.dim() == 1 else a, b_column_major)
+        gb = _mat2_grad(g2, _unsqueeze(a, 0) if a.ndim == 1 else a, b_column_major)
         if b_1d:
             gb = gb.squeeze(-1)
     return ga, gb
@@ -53,8 +63,8 @@ def _mT(x):
     return x.transpose(-1, -2) if isinstance(x, Tensor) else x.swapaxes(-1, -2)
 
 
-def _array(x):
-    return x._data if isinstance(x, Tensor) else x
+def _unsqueeze(x, dim):
+    return x.unsqueeze(dim) if isinstance(x, Tensor) else np.expand_dims(x, dim)
 
 
 # The gradient of a column-major operand is computed as the transpose of a row-major product, as PyTorch's
@@ -73,14 +83,6 @@ def _mat2_grad(g, a, b_column_major):
     if b_column_major:
         return _mT(_mT(g) @ a)
     return _mT(a) @ g
-
-
-def _mm_bw_np(n, g):
-    a, b = (None if t is None else t._data for t in n.saved_tensors)
-    need = n.needs_input_grad
-    a_column_major, b_column_major = n.state
-    return (_mat1_grad(g, b, a_column_major) if need[0] else None,
-            _mat2_grad(g, a, b_column_major) if need[1] else None)
 
 
 def _layouts(*arrays):
@@ -164,13 +166,13 @@ def _save_vector_as_row(inputs, saved):
     return [None if a is None else a.unsqueeze(0), b]
 
 
-def _product_op(name, saved_names, backward_np=None, save_as=None):
+def _product_op(name, saved_names, save_as=None):
     # self is needed only by mat2's gradient and mat2 only by self's (PyTorch's derivatives.yaml)
     return Op(name, _matmul_fwd, _matmul_bw, save="ab", saved_names=saved_names, promote="same", stateful=True,
-              needed_by=((1,), (0,)), backward_np=backward_np, save_as=save_as)
+              needed_by=((1,), (0,)), backward_np=_matmul_bw_np, save_as=save_as)
 
 
-MM = _product_op("MmBackward0", ("self", "mat2"), _mm_bw_np)
+MM = _product_op("MmBackward0", ("self", "mat2"))
 DOT = _product_op("DotBackward0", ("self", "tensor"))
 MV = _product_op("MvBackward0", ("self", "vec"))
 BMM = _product_op("BmmBackward0", ("self", "mat2"))

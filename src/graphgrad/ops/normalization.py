@@ -10,6 +10,7 @@ import numpy as np
 from .._core.modes import modes
 from ._op import Op, apply
 from ._windows import const
+from .reduce import blas_float, sums_along
 
 
 # --- normalisation --------------------------------------------------------------------------------
@@ -111,9 +112,10 @@ def _norm_bw_np(node, g):
         gxhat = (g * saved[1]._data.reshape(affine_shape) if k["has_w"] else g).reshape(stat_shape)
         if fixed:
             gx = gxhat * invstd
-        elif axes == (-1,):  # rows: the sum of products as one dot product per row
-            gx = gxhat - gxhat.mean(-1, keepdims=True)
-            gx -= xhat * (np.einsum("...i,...i->...", gxhat, xhat)[..., None] / x.dtype.type(max(xhat.shape[-1], 1)))
+        elif axes == (-1,):  # rows: each row's sums as matrix-vector products
+            n = x.dtype.type(max(xhat.shape[-1], 1))
+            gx = gxhat - sums_along(gxhat, -1) / n
+            gx -= xhat * (sums_along(gxhat, -1, xhat) / n)
             gx *= invstd
         else:
             gx = gxhat - gxhat.mean(axes, keepdims=True)
@@ -123,10 +125,19 @@ def _norm_bw_np(node, g):
     red = tuple(range(x.ndim - len(affine_shape))) + tuple(
         i + x.ndim - len(affine_shape) for i, s in enumerate(affine_shape) if s == 1)
     if k["has_w"] and need[1]:
-        gw = (g * xhat.reshape(x.shape)).sum(red).reshape(node._in_meta[1][0])
+        gw = _sum_over(g * xhat.reshape(x.shape), red).reshape(node._in_meta[1][0])
     if k["has_b"] and need[-1]:
-        gb = g.sum(red).reshape(node._in_meta[-1][0])
+        gb = _sum_over(g, red).reshape(node._in_meta[-1][0])
     return (gx,) + ((gw,) if k["has_w"] else ()) + ((gb,) if k["has_b"] else ())
+
+
+def _sum_over(a, dims):
+    """``a.sum(dims)``; over leading dimensions of a C-contiguous array as one vector-matrix product."""
+    lead = tuple(range(len(dims)))
+    if tuple(dims) != lead or not blas_float(a) or not a.flags.c_contiguous:
+        return a.sum(dims)
+    rows = a.reshape(-1, int(np.prod(a.shape[len(dims):], dtype=np.int64)))
+    return (np.ones(rows.shape[0], a.dtype) @ rows).reshape(a.shape[len(dims):])
 
 
 BATCH_NORM, LAYER_NORM, GROUP_NORM = "NativeBatchNormBackward0", "NativeLayerNormBackward0", "NativeGroupNormBackward0"

@@ -432,6 +432,26 @@ def _check_norm_identity(input, p, dim, dims):
                                "this dimension is empty and the operation does not have an identity")
 
 
+def blas_float(a):
+    """Whether ``a`` is a non-empty float32/float64 array (what BLAS's matrix-vector products take)."""
+    return a.dtype in (np.float32, np.float64) and a.size > 0
+
+
+def sums_along(a, dim, b=None):
+    """``np.sum(a, dim, keepdims=True)`` (of ``a * b`` when ``b`` is given). Along the last axis of a float
+    array, as a matrix-vector product (or one dot product per row): NumPy's reduction over short rows is
+    several times slower.
+
+    >>> sums_along(np.ones((2, 3), np.float32), -1).tolist()
+    [[3.0], [3.0]]
+    """
+    if dim % a.ndim != a.ndim - 1 or not blas_float(a):
+        return np.sum(a if b is None else a * b, axis=dim, keepdims=True)
+    if b is None:
+        return (a @ np.ones(a.shape[-1], a.dtype))[..., None]
+    return np.einsum("...i,...i->...", a, b)[..., None]
+
+
 def _softmax_np(a, dim):
     if a.ndim == 0:  # its own dimension: 1, or NaN for NaN and the infinities, as PyTorch
         return _softmax_np(a.reshape(1), 0).reshape(())
@@ -439,7 +459,7 @@ def _softmax_np(a, dim):
         return np.ones_like(a)
     e = a - np.max(a, axis=dim, keepdims=True)  # (in place from here: one temporary, not three)
     np.exp(e, out=e)
-    e /= np.sum(e, axis=dim, keepdims=True)
+    e /= sums_along(e, dim)
     return e
 
 
@@ -454,7 +474,7 @@ def _softmax_bw_np(n, g):
     if out.ndim == 0:  # a 0-d input is its own dimension (no axis to sum over)
         return out * (g - g * out)
     gx = g * out
-    gx -= out * np.sum(gx, axis=n.kwargs["dim"], keepdims=True)
+    gx -= out * sums_along(gx, n.kwargs["dim"])
     return gx
 
 
