@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 from .. import _factories
-from .optimizer import (
-    Optimizer,
-    _check_hyperparameters,
-    _closure_loss,
-    _step_tensor,
-    _to_scalar,
-    _use_grad_for_differentiable,
-)
+from .optimizer import _check_hyperparameters, _PerParameterOptimizer, _step_tensor, _to_scalar
 
 
-class Adagrad(Optimizer):
+class Adagrad(_PerParameterOptimizer):
     """Per-coordinate learning rates from the sum of squared gradients (Duchi et al.).
 
     At step t, with ``g`` the gradient (negated when ``maximize``)::
@@ -43,30 +36,20 @@ class Adagrad(Optimizer):
             "differentiable": differentiable, "fused": fused,
         }
         super().__init__(params, defaults)
-        for group in self.param_groups:
+        for group in self.param_groups:  # PyTorch creates Adagrad's state at construction, not at the first step
             for p in group["params"]:
-                state = self.state[p]
-                state["step"] = _step_tensor()
-                state["sum"] = _factories.full_like(p, initial_accumulator_value)
+                self.state[p].update(self._init_state(p, group))
 
     _group_defaults_on_load = {"foreach": None, "maximize": False, "differentiable": False, "fused": None}
     _scalar_state_keys = ("step",)
 
-    @_use_grad_for_differentiable
-    def step(self, closure=None):
-        """Perform a single optimization step; returns the closure's loss when a closure is given."""
-        loss = _closure_loss(closure)
-        for group in self.param_groups:
-            lr, lr_decay = _to_scalar(group["lr"]), group["lr_decay"]
-            eps = group["eps"]
-            for p in self._params_with_grad(group):
-                state = self.state[p]
-                state["step"].add_(1)
-                step = state["step"].item()
-                grad = self._grad_for_step(p, group)
-                clr = lr / (1 + (step - 1) * lr_decay)
-                state_sum = state["sum"]
-                state_sum.addcmul_(grad, grad, value=1)
-                std = state_sum.sqrt().add_(eps)
-                p.addcdiv_(grad, std, value=-clr)
-        return loss
+    def _init_state(self, p, group):
+        # the constructor's initial_accumulator_value, also for a group added later (as PyTorch)
+        return {"step": _step_tensor(), "sum": _factories.full_like(p, self.defaults["initial_accumulator_value"])}
+
+    def _update(self, p, grad, state, group):
+        clr = _to_scalar(group["lr"]) / (1 + (state["step"].item() - 1) * group["lr_decay"])
+        state_sum = state["sum"]
+        state_sum.addcmul_(grad, grad, value=1)
+        std = state_sum.sqrt().add_(group["eps"])
+        p.addcdiv_(grad, std, value=-clr)
