@@ -145,6 +145,22 @@ def test_float64_params_keep_float64_state(torch_ref, name):
     _assert_state_equal(go.state_dict()["state"], to.state_dict()["state"])
 
 
+def test_adagrad_group_added_later_gets_state_at_first_step(torch_ref):
+    # Adagrad builds its state in the constructor; a group added afterwards gets it lazily, with the
+    # constructor's initial_accumulator_value (not the group's), as PyTorch does
+    opts = []
+    for lib in (graphgrad, torch_ref):
+        a, b = lib.zeros(2, requires_grad=True), lib.zeros(2, requires_grad=True)
+        opt = lib.optim.Adagrad([a], lr=0.1, initial_accumulator_value=0.5)
+        opt.add_param_group({"params": [b], "initial_accumulator_value": 2.0})
+        (a + 2 * b).sum().backward()
+        opt.step()
+        opts.append((opt, b))
+    (go, gb), (to, tb) = opts
+    np.testing.assert_allclose(_np(gb), _np(tb), rtol=1e-6)
+    _assert_state_equal(go.state_dict()["state"], to.state_dict()["state"])
+
+
 def test_training_with_backward_and_closure_matches_torch(torch_ref, rng):
     """A real loop: forward, backward, step with a closure, param groups with their own lr."""
     w0 = rng.standard_normal((4, 3)).astype(np.float32)

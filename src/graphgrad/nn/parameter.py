@@ -187,11 +187,14 @@ def _entry_point():
 
 
 def _storage(shape, dtype, device):
-    """Uninitialised (zero) values of ``shape``, as ``torch.empty(shape, dtype=dtype, device=device)``."""
+    """Uninitialised (zero) values of ``shape`` (an int or a sequence), as
+    ``torch.empty(shape, dtype=dtype, device=device)``."""
     if device is not None:
-        check_device(device)
+        check_device(device)  # only the CPU exists: anything else raises what a CPU-only PyTorch raises
     np_dtype = _dtype.to_dtype(dtype).np if dtype is not None else _dtype.get_default_dtype().np
-    return np.zeros(tuple(shape), dtype=np_dtype)
+    if isinstance(shape, int):
+        shape = (shape,)
+    return np.zeros(tuple(int(s) for s in shape), dtype=np_dtype)
 
 
 def _uninitialized(cls, requires_grad, device, dtype):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from .. import _factories
-from .optimizer import Optimizer, _closure_loss, _step_tensor, _to_scalar, _use_grad_for_differentiable
+from .optimizer import _check_hyperparameters, _PerParameterOptimizer, _step_tensor, _to_scalar
 
 
-class Adagrad(Optimizer):
+class Adagrad(_PerParameterOptimizer):
     """Per-coordinate learning rates from the sum of squared gradients (Duchi et al.).
 
     At step t, with ``g`` the gradient (negated when ``maximize``)::
@@ -28,46 +28,28 @@ class Adagrad(Optimizer):
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
                  foreach=None, *, maximize=False, differentiable=False, fused=None):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= lr_decay:
-            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= initial_accumulator_value:
-            raise ValueError(f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
+        _check_hyperparameters(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                               initial_accumulator_value=initial_accumulator_value, eps=eps)
         defaults = {
             "lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
             "initial_accumulator_value": initial_accumulator_value, "foreach": foreach, "maximize": maximize,
             "differentiable": differentiable, "fused": fused,
         }
         super().__init__(params, defaults)
-        for group in self.param_groups:
+        for group in self.param_groups:  # PyTorch creates Adagrad's state at construction, not at the first step
             for p in group["params"]:
-                state = self.state[p]
-                state["step"] = _step_tensor()
-                state["sum"] = _factories.full_like(p, initial_accumulator_value)
+                self.state[p].update(self._init_state(p, group))
 
     _group_defaults_on_load = {"foreach": None, "maximize": False, "differentiable": False, "fused": None}
     _scalar_state_keys = ("step",)
 
-    @_use_grad_for_differentiable
-    def step(self, closure=None):
-        """Perform a single optimization step; returns the closure's loss when a closure is given."""
-        loss = _closure_loss(closure)
-        for group in self.param_groups:
-            lr, lr_decay = _to_scalar(group["lr"]), group["lr_decay"]
-            eps = group["eps"]
-            for p in self._params_with_grad(group):
-                state = self.state[p]
-                state["step"].add_(1)
-                step = state["step"].item()
-                grad = self._grad_for_step(p, group)
-                clr = lr / (1 + (step - 1) * lr_decay)
-                state_sum = state["sum"]
-                state_sum.addcmul_(grad, grad, value=1)
-                std = state_sum.sqrt().add_(eps)
-                p.addcdiv_(grad, std, value=-clr)
-        return loss
+    def _init_state(self, p, group):
+        # the constructor's initial_accumulator_value, also for a group added later (as PyTorch)
+        return {"step": _step_tensor(), "sum": _factories.full_like(p, self.defaults["initial_accumulator_value"])}
+
+    def _update(self, p, grad, state, group):
+        clr = _to_scalar(group["lr"]) / (1 + (state["step"].item() - 1) * group["lr_decay"])
+        state_sum = state["sum"]
+        state_sum.addcmul_(grad, grad, value=1)
+        std = state_sum.sqrt().add_(group["eps"])
+        p.addcdiv_(grad, std, value=-clr)

@@ -68,6 +68,10 @@ _HYPERPARAMETER_CHECKS = {
     "eps": (lambda v: 0.0 <= v, "Invalid epsilon value: {}"),
     "rho": (lambda v: 0.0 <= v <= 1.0, "Invalid rho value: {}"),
     "weight_decay": (lambda v: 0.0 <= v, "Invalid weight_decay value: {}"),
+    "momentum": (lambda v: 0.0 <= v, "Invalid momentum value: {}"),
+    "alpha": (lambda v: 0.0 <= v, "Invalid alpha value: {}"),
+    "lr_decay": (lambda v: 0.0 <= v, "Invalid lr_decay value: {}"),
+    "initial_accumulator_value": (lambda v: 0.0 <= v, "Invalid initial_accumulator_value value: {}"),
     "momentum_decay": (lambda v: 0.0 <= v, "Invalid momentum_decay value: {}"),
 }
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from ..._size import size_text
 from .. import functional as F
 from ..module import Module
-from ..parameter import Parameter, UninitializedParameter
+from ..parameter import UninitializedParameter
 from .lazy import LazyModuleMixin
-from .utils import _empty, _pair, _reset_kaiming_uniform, _reverse_repeat_tuple, _single, _triple
+from .utils import _add_weight_and_bias, _pair, _reset_kaiming_uniform, _reverse_repeat_tuple, _single, _triple
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "LazyConv1d",
            "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d"]
@@ -65,8 +65,7 @@ class _ConvNd(Module):
             shape = (in_channels, out_channels // groups, *kernel_size)
         else:
             shape = (out_channels, in_channels // groups, *kernel_size)
-        self.weight = Parameter(_empty(shape, dtype, device))
-        self.register_parameter("bias", Parameter(_empty(out_channels, dtype, device)) if bias else None)
+        _add_weight_and_bias(self, shape, bias, dtype, device, bias_size=out_channels)
         self.reset_parameters()
 
     def reset_parameters(self):

@@ -245,7 +245,7 @@ class RNNBase(Module):
         is_batched = True
         if isinstance(input, PackedSequence):
             input, packed_batch_sizes, sorted_indices, unsorted_indices = input
-            batch_sizes = [int(b) for b in packed_batch_sizes._data]
+            batch_sizes = packed_batch_sizes._data.tolist()
             if hx is not None:  # the caller's batch order -> the packed (sorted) order
                 hx = tuple(_permute_hidden(h, sorted_indices) for h in hx) if lstm else \
                     _permute_hidden(hx, sorted_indices)
@@ -260,15 +260,15 @@ class RNNBase(Module):
                 hx = self._batched_hidden(hx, is_batched, lstm)
         self.check_input(input, batch_sizes)
         expected = self.get_expected_hidden_size(input, batch_sizes)
+        expected_cell = self.get_expected_cell_size(input, batch_sizes) if lstm else None
         if hx is None:
             h0 = _fill(expected, 0, input.dtype)
-            c0 = _fill(self.get_expected_cell_size(input, batch_sizes), 0, input.dtype) if lstm else None
+            c0 = _fill(expected_cell, 0, input.dtype) if lstm else None
         else:
             h0, c0 = hx if lstm else (hx, None)
         if lstm:
             self.check_hidden_size(h0, expected, "Expected hidden[0] size {}, got {}")
-            self.check_hidden_size(c0, self.get_expected_cell_size(input, batch_sizes),
-                                   "Expected hidden[1] size {}, got {}")
+            self.check_hidden_size(c0, expected_cell, "Expected hidden[1] size {}, got {}")
         else:
             self.check_hidden_size(h0, expected)
         output, h_n, c_n = self._run(input, h0, c0, batch_sizes)

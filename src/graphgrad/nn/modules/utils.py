@@ -7,13 +7,9 @@ import collections.abc
 import math
 from itertools import repeat
 
-import numpy as np
-
-from ... import _dtype
-from ..._device import check_device
 from ..._tensor import Tensor
 from .. import init
-from ..parameter import Parameter
+from ..parameter import Parameter, _storage
 
 
 def _ntuple(n, name="parse"):
@@ -39,12 +35,7 @@ def _reverse_repeat_tuple(t, n):
 
 def _empty(shape, dtype=None, device=None):
     """An uninitialised (zero) tensor for a new parameter or buffer, like ``torch.empty(shape, **factory_kwargs)``."""
-    if device is not None:
-        check_device(device)  # only the CPU exists: anything else raises what a CPU-only PyTorch raises
-    dt = _dtype.to_dtype(dtype).np if dtype is not None else _dtype.get_default_dtype().np
-    if isinstance(shape, int):
-        shape = (shape,)
-    return Tensor._make(np.zeros(tuple(int(s) for s in shape), dtype=dt), False, None)
+    return Tensor._make(_storage(shape, dtype, device), False, None)
 
 
 def _fill(shape, value, dtype=None, device=None):
@@ -53,10 +44,12 @@ def _fill(shape, value, dtype=None, device=None):
     return t
 
 
-def _add_weight_and_bias(module, weight_shape, bias, dtype=None, device=None):
-    """A new ``weight`` Parameter of ``weight_shape`` and a ``bias`` of its first dimension (None without ``bias``)."""
+def _add_weight_and_bias(module, weight_shape, bias, dtype=None, device=None, bias_size=None):
+    """A new ``weight`` Parameter of ``weight_shape`` and a ``bias`` of ``bias_size`` (by default the weight's first
+    dimension; None without ``bias``)."""
     module.weight = Parameter(_empty(weight_shape, dtype, device))
-    module.register_parameter("bias", Parameter(_empty(weight_shape[0], dtype, device)) if bias else None)
+    bias_size = weight_shape[0] if bias_size is None else bias_size
+    module.register_parameter("bias", Parameter(_empty(bias_size, dtype, device)) if bias else None)
 
 
 def _reset_kaiming_uniform(weight, bias):
