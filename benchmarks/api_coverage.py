@@ -1,6 +1,6 @@
 """Which torch names does PyTorch code use, and how many files find every one of them in graphgrad?
 
-    python benchmarks/api_coverage.py DIR_OR_FILE... [--top N] [--list-missing]
+    python benchmarks/api_coverage.py DIR_OR_FILE... [--top N] [--list-missing] [--assume NAME]
 
 Walks the ``.py`` files and Jupyter notebooks (code cells) under each argument, keeps those that import torch,
 and collects the torch names each file uses, read from its syntax tree (nothing is run):
