@@ -37,7 +37,7 @@ ATTACHMENT_POINT = "graphgrad"
 # circles left to break, each with its reason (the goal is none)
 KNOWN_CIRCLES = []
 
-# (module, imported module) -> why the import sits inside a function (none today; at most 10, each with its reason)
+# (module, imported module) -> why the import sits inside a function (none today, and the ceiling below keeps it so)
 FUNCTION_LEVEL: dict = {}
 
 

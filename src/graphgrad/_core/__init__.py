@@ -3,7 +3,6 @@
 - ``modes``: grad mode, inference mode and the engine's "inside backward" flag, one set per thread.
 - ``sites``: which files are graphgrad's own, and the walk up the stack to the user's line.
 - ``hooks``: ``RemovableHandle``, the handle every ``register_*_hook`` returns.
-- ``files``: writing a file atomically.
 - ``allocator``: glibc's malloc set to keep freed array memory (fewer page faults per training step).
 - ``layouts``: ``graphgrad.strided`` and how an op meets an operand of another layout (sparse COO).
 """
