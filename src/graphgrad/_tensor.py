@@ -114,9 +114,6 @@ class Tensor:
         t._version_box = [0, None] if not modes.inference else InferenceBox((0, None))
         return t
 
-    def _share_version(self, base):
-        self._version_box = base._version_box
-
     def _bump_version(self, writer=None):
         """Count an in-place write; keep where it was made (and by which op, ``writer``: its node's name)."""
         box = self._version_box

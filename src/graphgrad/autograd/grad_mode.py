@@ -6,15 +6,7 @@ from __future__ import annotations
 
 import functools
 
-from .._core.modes import (  # noqa: F401 (InferenceBox and its checks are imported from here too)
-    INFERENCE_INPLACE,
-    INFERENCE_SAVED,
-    InferenceBox,
-    check_inference_inplace,
-    modes,
-    restore_modes,
-    save_modes,
-)
+from .._core.modes import modes, restore_modes, save_modes
 
 
 def _set_grad(mode: bool) -> None:

@@ -16,7 +16,6 @@ import re
 
 import numpy as np
 
-from .. import _dtype
 from .._core.modes import modes
 from .._dtype import bfloat16, get_default_dtype, is_float_np, result_type
 from .._from_python import from_data
@@ -420,7 +419,7 @@ def as_tensor_like(x, like):
     if isinstance(x, (bool, int, float, np.number, np.bool_)):
         kind = dt.kind
         if isinstance(x, (float, np.floating)) and kind != "f":
-            dt = _float_np()
+            dt = get_default_dtype().np
         elif isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_)) and kind == "b":
             dt = np.dtype(np.int64)
         try:
@@ -431,8 +430,12 @@ def as_tensor_like(x, like):
     return Tensor._make(np.asarray(x), False, None) if isinstance(x, np.ndarray) else from_data(x)
 
 
-def _float_np():
-    return _dtype._default_float.np
+def check_broadcast(a_shape, b_shape):
+    """Raise PyTorch's broadcast error unless shapes ``a_shape`` and ``b_shape`` broadcast together."""
+    try:
+        np.broadcast_shapes(a_shape, b_shape)
+    except ValueError:
+        raise broadcast_error(a_shape, b_shape) from None
 
 
 def broadcast_error(a_shape, b_shape):

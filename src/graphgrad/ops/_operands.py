@@ -10,7 +10,7 @@ import numpy as np
 from .._from_python import from_data
 from .._tensor import Tensor
 from ._inplace import apply_inplace, check_inplace
-from ._op import apply, as_tensor_like, broadcast_error
+from ._op import apply, as_tensor_like, check_broadcast
 
 
 def quiet_numpy_warnings():
@@ -53,10 +53,7 @@ def operands(a, b, op_name=None):
         b = as_tensor_like(b, a)
     sa, sb = a._data.shape, b._data.shape
     if sa != sb and sa and sb:
-        try:
-            np.broadcast_shapes(sa, sb)
-        except ValueError:
-            raise broadcast_error(sa, sb) from None
+        check_broadcast(sa, sb)
     return a, b
 
 
@@ -111,8 +108,5 @@ def binary_inplace(op, x, other, **kw):
         other = as_tensor_like(other, x)
     elif other._data.shape != x._data.shape:
         check_inplace(x)  # PyTorch refuses the leaf before it looks at the shapes
-        try:
-            np.broadcast_shapes(x._data.shape, other._data.shape)
-        except ValueError:
-            raise broadcast_error(x._data.shape, other._data.shape) from None
+        check_broadcast(x._data.shape, other._data.shape)
     return apply_inplace(op, x, other, **kw)
