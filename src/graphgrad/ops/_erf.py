@@ -130,7 +130,7 @@ def erf_float64_then_cast(a):
 
 def erfinv_np(a):
     """The inverse of erf for every element of ``a`` in [-1, 1] (±inf at ±1, nan outside): Giles' approximation
-    refined by two Newton steps on ``erf_np``, which brings it to float64 accuracy.
+    refined by three Newton steps on ``erf_np``, which bring it to float64 accuracy.
 
     >>> erfinv_np(np.array([0.0, 0.5, -1.0]))
     array([0.        , 0.47693628,       -inf])

@@ -16,7 +16,7 @@ from .._tensor import Tensor
 from ._export import export
 from ._inplace import apply_inplace
 from ._op import Op, _torch_name, apply, as_tensor_like, broadcast_error, c_type_name
-from ._operands import NUMBERS, SUB_BOOL, SUB_TWO_BOOLS, binary, binary_inplace, broadcasts, check_bool_sub, operands
+from ._operands import NUMBERS, binary, binary_inplace, broadcasts, check_bool_sub, operands
 from .comparison import where
 
 
@@ -30,12 +30,8 @@ ADD = Op("AddBackward0", _add_np,
          out=True)
 
 
-def _sub_np(a, b, alpha=1, out=None):
-    if a.dtype == np.bool_ or b.dtype == np.bool_:
-        raise RuntimeError(SUB_TWO_BOOLS if a.dtype == b.dtype else SUB_BOOL)
+def _sub_np(a, b, alpha=1, out=None):  # bool operands are refused before this (``refuses_bools``)
     return np.subtract(a, b if alpha == 1 else alpha * b, out=out)
-
-
 
 
 SUB = Op("SubBackward0", _sub_np,

@@ -44,10 +44,6 @@ def conj(input):
     return input
 
 
-def _fill(a, value):
-    a[...] = value
-
-
 def _overwritten(g):
     """The gradient of values that a write replaced: zeros, constant (PyTorch's zeros_like, no history)."""
     return Tensor._make(np.zeros_like(g._data), False, None)

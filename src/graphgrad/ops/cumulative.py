@@ -52,25 +52,20 @@ def cumprod(input, dim):
 
 
 # --- cummax / cummin / logcumsumexp ----------------------------------------------------------------
-def _cum_select_fwd(better):
-    """The running max/min along ``dim`` and where it was last reached (NaN wins and stays, as in PyTorch)."""
+def _cum_select_fwd(accumulate):
+    """The running max/min along ``dim`` (``accumulate``: ``np.maximum``/``np.minimum``'s ``accumulate``) and
+    where it was last reached (NaN wins and stays, as in PyTorch)."""
 
     def fwd(a, dim):
         if a.ndim == 0:
             return a.copy(), np.zeros((), np.int64)
-        m = np.moveaxis(a, dim, -1)
-        vals, idx = np.empty_like(m), np.zeros(m.shape, np.int64)
-        if m.shape[-1]:
-            cur, at = m[..., 0].copy(), np.zeros(m.shape[:-1], np.int64)
-            vals[..., 0] = cur
-            for k in range(1, m.shape[-1]):
-                x = m[..., k]
-                take = better(x, cur)
-                if m.dtype.kind in "fc":
-                    take |= np.isnan(x)
-                cur, at = np.where(take, x, cur), np.where(take, k, at)
-                vals[..., k], idx[..., k] = cur, at
-        return np.moveaxis(vals, -1, dim), np.moveaxis(idx, -1, dim)
+        running = accumulate(a, axis=dim)  # NaN propagates, as PyTorch's running max/min keeps it
+        # the last k where a[k] equals the running value (a NaN equals NaN): since the running value is
+        # monotone, an earlier element equal to it is where it was reached
+        reached = (a == running) | (np.isnan(a) & np.isnan(running)) if a.dtype.kind == "f" else a == running
+        at = np.arange(a.shape[dim]).reshape((-1,) + (1,) * (a.ndim - 1 - dim))
+        idx = np.maximum.accumulate(np.where(reached, at, 0), axis=dim)
+        return np.take_along_axis(a, idx, axis=dim), idx  # the element itself (-0.0 where it was reached)
 
     return fwd
 
@@ -88,9 +83,9 @@ def _cum_select_bw(n, g):
 
 
 # PyTorch saves the input as well as the indices (its backward takes it): writing it in place is refused
-CUMMAX = Op("CummaxBackward0", _cum_select_fwd(np.greater_equal), _cum_select_bw, stateful=True, save="a",
+CUMMAX = Op("CummaxBackward0", _cum_select_fwd(np.maximum.accumulate), _cum_select_bw, stateful=True, save="a",
             saved_names=("self", "indices"))
-CUMMIN = Op("CumminBackward0", _cum_select_fwd(np.less_equal), _cum_select_bw, stateful=True, save="a",
+CUMMIN = Op("CumminBackward0", _cum_select_fwd(np.minimum.accumulate), _cum_select_bw, stateful=True, save="a",
             saved_names=("self", "indices"))
 
 

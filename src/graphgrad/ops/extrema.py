@@ -175,14 +175,20 @@ def _ranks(row):
     return np.unique(row, return_inverse=True)[1].reshape(-1)
 
 
+def _adjacent_ties(ranked):
+    """For each row of the 2-D ``ranked`` (values in sorted order), whether two neighbours are equal (NaNs
+    count as equal to each other)."""
+    tied = (ranked[:, 1:] == ranked[:, :-1]).any(axis=1)
+    if is_float_np(ranked.dtype):
+        tied |= (np.isnan(ranked[:, 1:]) & np.isnan(ranked[:, :-1])).any(axis=1)
+    return tied
+
+
 def _unstable_ties(a, idx, descending):
     """``idx`` (a stable sort order along the last axis of the 2-D ``a``) with rows holding equal values
     re-ordered as PyTorch's unstable sort (libstdc++'s std::sort) leaves them, within ``_REPLAY_LIMIT``."""
     ranked = np.take_along_axis(a, idx, axis=1)
-    tied = (ranked[:, 1:] == ranked[:, :-1]).any(axis=1)
-    if is_float_np(a.dtype):
-        tied |= (np.isnan(ranked[:, 1:]) & np.isnan(ranked[:, :-1])).any(axis=1)
-    rows = np.flatnonzero(tied)
+    rows = np.flatnonzero(_adjacent_ties(ranked))
     if rows.size * a.shape[1] <= _REPLAY_LIMIT:
         for row in rows:
             ranks = _ranks(a[row])
@@ -213,7 +219,6 @@ def argsort(input, dim=-1, descending=False, stable=False):
 @export("sort")
 def sort(input, dim=-1, descending=False, stable=False):
     idx = argsort(input, dim, descending, stable)
-
     op = STABLE_SORT_GATHER if stable else SORT_GATHER
     return return_types.sort((apply(op, input, dim=wrap_dims(dim, input._data.ndim)[0], index=idx._data), idx))
 
@@ -229,9 +234,7 @@ def _topk_indices(a, k, largest, sorted, sorted_idx):
         replay = np.ones(a.shape[0], bool)  # nth_element leaves its own order, ties or not
     else:
         head = np.take_along_axis(a, sorted_idx[:, :k + 1], axis=1)  # the k chosen and the runner-up
-        replay = (head[:, 1:] == head[:, :-1]).any(axis=1)
-        if is_float_np(a.dtype):
-            replay |= (np.isnan(head[:, 1:]) & np.isnan(head[:, :-1])).any(axis=1)
+        replay = _adjacent_ties(head)
     rows = np.flatnonzero(replay)
     if rows.size * n > _REPLAY_LIMIT:
         return idx
@@ -283,9 +286,7 @@ def _quickselect_ties(a, dim, k, order, idx):
     rows = np.moveaxis(a, dim, -1).reshape(-1, a.shape[dim])
     ranked = np.take_along_axis(rows, np.moveaxis(order, dim, -1).reshape(rows.shape), axis=1)
     near = ranked[:, k - 2 if k > 1 else 0:k + 1]  # the k-th value and its neighbours in sorted order
-    tied = (near[:, 1:] == near[:, :-1]).any(axis=1)
-    if is_float_np(a.dtype):
-        tied |= (np.isnan(near[:, 1:]) & np.isnan(near[:, :-1])).any(axis=1)
+    tied = _adjacent_ties(near)
     if not tied.any() or np.count_nonzero(tied) * rows.shape[1] > _REPLAY_LIMIT:
         return idx
     picked = np.moveaxis(idx, dim, -1).reshape(-1).copy()

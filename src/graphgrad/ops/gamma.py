@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from ._op import Op, apply
-from .unary import _unary
+from .unary import _saved, _unary
 
 _LANCZOS_G = 7.0
 _LANCZOS = (0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
@@ -132,10 +132,6 @@ def _keep_float(kernel):
         return np.asarray(kernel(a)).astype(a.dtype if a.dtype.kind == "f" else np.float64, copy=False)
 
     return fwd
-
-
-def _saved(n):
-    return n.saved_tensors[0]
 
 
 def _third_derivative_missing(node, grad):
