@@ -20,7 +20,3 @@ def _ntuple(v, n, name="value"):
 def _shape(t):
     return list(t._data.shape)
 
-
-def _torch_dtype_name(t):
-    return {"float32": "float", "float64": "double", "float16": "half"}.get(t._data.dtype.name, t._data.dtype.name)
-
