@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from ..._tensor import Tensor
-
-
-def _const(arr):
-    return Tensor._make(arr, False, None)
+from ...ops._op import const as _const  # noqa: F401 - the families import it from here
 
 
 def _ntuple(v, n, name="value"):
