@@ -134,7 +134,7 @@ def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
 def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
     if not isinstance(size, (tuple, list)):
         raise TypeError(f"new_full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
-    return _new_filled(self, fill_value, (tuple(size),), dtype, requires_grad, device, "new_zeros")
+    return _new_filled(self, fill_value, (tuple(size),), dtype, requires_grad, device, "new_full")
 
 
 @export("as_tensor", method=False)

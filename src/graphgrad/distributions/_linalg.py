@@ -79,16 +79,7 @@ class _SolveTriangular(Function):
         grad_b = solve_triangular(a.mT, grad, upper=not ctx.upper)  # A^{-T} grad_X
         grad_a = -(grad_b @ x.mT)
         grad_a = grad_a.triu() if ctx.upper else grad_a.tril()
-        return _sum_to(grad_a, a.shape), _sum_to(grad_b, x.shape), None
-
-
-def _sum_to(grad, shape):
-    """Undo batch broadcasting of a (…, n, m) operand."""
-    extra = grad.dim() - len(shape)
-    if extra > 0:
-        grad = grad.sum(tuple(range(extra)))
-    dims = tuple(i for i, (g, s) in enumerate(zip(grad.shape[:-2], shape[:-2])) if s == 1 and g != 1)
-    return grad.sum(dims, keepdim=True) if dims else grad
+        return grad_a.sum_to_size(a.shape), grad_b.sum_to_size(x.shape), None
 
 
 def cholesky(a):

@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 
 from .. import arange, broadcast_tensors, full, int64, multinomial
+from .._constants import finfo
 from .._size import Size
 from . import constraints
 from .distribution import _EMPTY_SHAPE, Distribution
-from .utils import _finfo, lazy_property, logits_to_probs, probs_to_logits
+from .utils import lazy_property, logits_to_probs, probs_to_logits
 
 __all__ = ["Categorical"]
 
@@ -93,7 +94,7 @@ class Categorical(Distribution):
         return log_pmf.gather(-1, value[..., :1]).squeeze(-1)
 
     def entropy(self):
-        logits = self.logits.clamp(min=float(_finfo(self.logits.dtype).min))  # -inf logits: 0 * min, not nan
+        logits = self.logits.clamp(min=finfo(self.logits.dtype).min)  # -inf logits: 0 * min, not nan
         return -(logits * self.probs).sum(-1)
 
     def enumerate_support(self, expand=True):

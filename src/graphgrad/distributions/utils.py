@@ -8,6 +8,7 @@ import numbers
 import numpy as np
 
 from .. import _factories, broadcast_tensors
+from .._constants import finfo
 from .._dtype import get_default_dtype
 from .._size import Size
 from .._tensor import Tensor
@@ -33,13 +34,9 @@ def broadcast_all(*values):
     return broadcast_tensors(*tensors)
 
 
-def _finfo(dtype):
-    return np.finfo(np.dtype(str(dtype).rsplit(".", 1)[-1]))
-
-
 def clamp_probs(probs):
     """Probabilities kept ``eps`` away from 0 and 1 (so their logs are finite)."""
-    eps = float(_finfo(probs.dtype).eps)
+    eps = finfo(probs.dtype).eps
     return probs.clamp(min=eps, max=1 - eps)
 
 

@@ -121,8 +121,7 @@ class SparseTensor(Tensor):
         if g is None:
             return None
         unique, first = np.unique(self._flat_index(), return_index=True)
-        indices = np.stack(np.unravel_index(unique, self._coo_shape[:self.sparse_dim()]))
-        return SparseTensor._wrap(indices.reshape(self.sparse_dim(), -1), g[_long(first)], self._coo_shape, True)
+        return SparseTensor._wrap(self._unflatten(unique), g[_long(first)], self._coo_shape, True)
 
     @property
     def grad_fn(self):
@@ -154,6 +153,12 @@ class SparseTensor(Tensor):
         return np.ravel_multi_index(tuple(self._coo_indices), sparse_shape) if len(sparse_shape) else \
             np.zeros(self._nnz(), np.int64)
 
+    def _unflatten(self, flat):
+        """The ``(sparse_dim, n)`` indices of positions given by ``_flat_index`` numbers."""
+        if not self.sparse_dim():
+            return np.zeros((0, len(flat)), np.int64)
+        return np.stack(np.unravel_index(flat, self._coo_shape[:self.sparse_dim()])).reshape(self.sparse_dim(), -1)
+
     def to_dense(self, dtype=None, *, masked_grad=None):
         """The dense tensor; duplicate indices add up."""
         values = self._coo_values if dtype is None else self._coo_values.to(dtype)
@@ -169,11 +174,9 @@ class SparseTensor(Tensor):
         if self._coalesced:
             return self
         unique, inverse = np.unique(self._flat_index(), return_inverse=True)
-        indices = np.stack(np.unravel_index(unique, self._coo_shape[:self.sparse_dim()])) if self.sparse_dim() else \
-            np.zeros((0, len(unique)), np.int64)
         v = self._coo_values
         summed = zeros((len(unique),) + tuple(v.shape[1:]), dtype=v.dtype).index_add(0, _long(inverse.reshape(-1)), v)
-        return SparseTensor._wrap(indices.reshape(self.sparse_dim(), -1), summed, self._coo_shape, True)
+        return SparseTensor._wrap(self._unflatten(unique), summed, self._coo_shape, True)
 
     def indices(self):
         if not self._coalesced:
