@@ -411,6 +411,11 @@ def c_type_name(np_dtype):
     return _C_NAMES.get(name, name)
 
 
+def const(arr):
+    """An ndarray as a Tensor that needs no gradient (a constant in a graph)."""
+    return Tensor._make(arr, False, None)
+
+
 def as_tensor_like(x, like):
     """A Python scalar (or array) as a constant Tensor, with the dtype PyTorch would promote to."""
     if isinstance(x, Tensor):

@@ -6,13 +6,6 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .._tensor import Tensor
-
-
-def const(arr):
-    """An ndarray as a Tensor that needs no gradient."""
-    return Tensor._make(arr, False, None)
-
 
 # --- strided windows ------------------------------------------------------------------------------
 def pad_hw(x, pads, value=0.0):

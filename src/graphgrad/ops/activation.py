@@ -15,14 +15,9 @@ from ._erf import erf_float64_then_cast, erfc_abs_float32
 from ._op import Op, _torch_name, apply, depends_on
 from .comparison import where
 from .shape import cat
-from .unary import erf
+from .unary import _sigmoid_np, erf
 
 # --- activations ----------------------------------------------------------------------------------
-
-
-def _sigmoid_np(a):
-    e = np.exp(-np.abs(a))
-    return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
 
 
 def log_sigmoid_np(a):

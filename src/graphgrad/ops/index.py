@@ -97,10 +97,14 @@ def _np_item(i):
         return arr
     if isinstance(i, str):
         raise TypeError("new(): invalid data type 'str'")
-    kind = type(i)
-    name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
     raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid "
-                     f"indices (got {name})")
+                     f"indices (got {_type_name(i)})")
+
+
+def _type_name(value):
+    """The type's name as PyTorch's messages print it: bare for builtins, else module-qualified."""
+    kind = type(value)
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
 
 
 def _is_basic(idx):
@@ -313,9 +317,7 @@ def _zeroed(g, idx):
 def setitem(self, idx, value):
     """``x[idx] = value``: an in-place write, recorded as CopySlices when grad is involved."""
     if not isinstance(value, (Tensor, bool, int, float, np.number, np.bool_)):
-        kind = type(value)
-        name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
-        raise TypeError(f"can't assign a {name} to a {tensor_type(self._data)}")
+        raise TypeError(f"can't assign a {_type_name(value)} to a {tensor_type(self._data)}")
     _check_0d_index(self, idx)
     if idx is False:
         return  # selects nothing: PyTorch writes nothing and records nothing
@@ -440,7 +442,7 @@ def _gather_fwd(a, dim, index):
 
 
 def _gather_bw(n, g):
-    n.saved_tensors  # noqa: B018 - unpacked as PyTorch does (so version-checked), though only its shape is used
+    _ = n.saved_tensors  # raises if the input was written in place since (PyTorch saves it; only its shape is used)
     index, shape = n.kwargs["index"], n._in_meta[0][0]
     if len(shape) and index.ndim:
         return apply(INDEX_BACKWARD, g, idx=_grid(index, n.kwargs["dim"]), shape=shape)

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._op import Op, apply
-from ._windows import const
+from ._op import Op, apply, const
 from .activation import LOG_SIGMOID, log_sigmoid_np
 
 

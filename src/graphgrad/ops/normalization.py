@@ -8,8 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._core.modes import modes
-from ._op import Op, apply
-from ._windows import const
+from ._op import Op, apply, const
 from .reduce import blas_float, sums_along
 
 

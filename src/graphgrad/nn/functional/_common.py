@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from ..._tensor import Tensor
-
-
-def _const(arr):
-    return Tensor._make(arr, False, None)
+from ...ops._op import const as _const  # noqa: F401 - the families import it from here
 
 
 def _ntuple(v, n, name="value"):
@@ -19,8 +15,4 @@ def _ntuple(v, n, name="value"):
 
 def _shape(t):
     return list(t._data.shape)
-
-
-def _torch_dtype_name(t):
-    return {"float32": "float", "float64": "double", "float16": "half"}.get(t._data.dtype.name, t._data.dtype.name)
 

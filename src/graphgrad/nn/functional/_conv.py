@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from ...ops import conv as conv_ops
 from ...ops._autocast import autocast_rule
-from ._common import _ntuple, _shape, _torch_dtype_name
+from ...ops._op import c_type_name
+from ._common import _ntuple, _shape
 
 
 # --- convolution ----------------------------------------------------------------------------------
@@ -62,8 +63,8 @@ def _conv_checks(name, x, weight, bias, groups, nd, transposed, stride, dilation
     if x._data.dtype != weight._data.dtype:
         raise RuntimeError(f"expected scalar type {x.dtype._legacy[:-6]} but found {weight.dtype._legacy[:-6]}")
     if bias is not None and bias._data.dtype != x._data.dtype:
-        raise RuntimeError(f"Input type ({_torch_dtype_name(x)}) and bias type ({_torch_dtype_name(bias)}) should be "
-                           "the same")
+        raise RuntimeError(f"Input type ({c_type_name(x._data.dtype)}) and bias type "
+                           f"({c_type_name(bias._data.dtype)}) should be the same")
     stride, dilation = _ntuple(stride, nd), _ntuple(dilation, nd)
     if any(s <= 0 for s in stride):
         raise RuntimeError("non-positive stride is not supported")
