@@ -436,9 +436,9 @@ def as_tensor_like(x, like):
 
 
 def check_broadcast(a_shape, b_shape):
-    """Raise PyTorch's broadcast error unless shapes ``a_shape`` and ``b_shape`` broadcast together."""
+    """The shape ``a_shape`` and ``b_shape`` broadcast to; PyTorch's broadcast error if they don't."""
     try:
-        np.broadcast_shapes(a_shape, b_shape)
+        return np.broadcast_shapes(a_shape, b_shape)
     except ValueError:
         raise broadcast_error(a_shape, b_shape) from None
 

@@ -10,7 +10,7 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ._export import export
 from ._inplace import apply_inplace, check_inplace
-from ._op import Op, _torch_name, apply, broadcast_error
+from ._op import Op, _torch_name, apply, broadcast_error, check_broadcast
 from ._operands import NUMBERS, binary, binary_inplace, operands
 
 
@@ -89,10 +89,7 @@ def where(condition, input=None, other=None):
     shape = condition._data.shape
     for t in (input, other):
         if isinstance(t, Tensor) and t._data.shape != shape:
-            try:
-                shape = np.broadcast_shapes(shape, t._data.shape)
-            except ValueError:
-                raise broadcast_error(shape, t._data.shape) from None
+            shape = check_broadcast(shape, t._data.shape)
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         dt = result_type(input, other).np
         input = Tensor._make(np.asarray(input, dt), False, None)
@@ -203,10 +200,7 @@ def equal(input, other):
 
 
 def _check_broadcast(a, b):
-    try:
-        np.broadcast_shapes(a._data.shape, b._data.shape)
-    except ValueError:
-        raise broadcast_error(a._data.shape, b._data.shape) from None
+    check_broadcast(a._data.shape, b._data.shape)
 
 
 @export("allclose")

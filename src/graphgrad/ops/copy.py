@@ -7,7 +7,7 @@ import numpy as np
 from .._tensor import Tensor
 from ._export import export
 from ._inplace import apply_inplace, check_inplace, check_no_partial_overlap
-from ._op import Op, apply, broadcast_error
+from ._op import Op, apply, check_broadcast
 
 
 def _cast_np(a, dtype, copy=False):
@@ -83,13 +83,10 @@ def copy_(self, src, non_blocking=False):
     if src._data.shape != self._data.shape:
         check_inplace(self)  # PyTorch refuses the leaf, then a partial overlap, before it looks at the shapes
         check_no_partial_overlap(self, (src,))
-    try:
-        shape = np.broadcast_shapes(src._data.shape, self._data.shape)
-        if shape != self._data.shape:
-            raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
-                               f"{list(shape)}")
-    except ValueError:
-        raise broadcast_error(self._data.shape, src._data.shape) from None
+    shape = check_broadcast(self._data.shape, src._data.shape)
+    if shape != self._data.shape:
+        raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
+                           f"{list(shape)}")
     if src._data.dtype != self._data.dtype:
         if src._requires_grad:
             src = src.to(self.dtype)

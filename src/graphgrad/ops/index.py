@@ -18,7 +18,7 @@ from ..autograd.errors import tensor_type
 from ..autograd.explain import inplace_on_leaf
 from ._export import export
 from ._inplace import apply_inplace, check_inplace
-from ._op import Op, apply, broadcast_error
+from ._op import Op, apply, check_broadcast
 from .comparison import where
 from .copy import COPY, FILL_TENSOR
 
@@ -701,10 +701,7 @@ def _mask(input, mask):
             m = m.astype(bool)
         else:
             raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {mask.dtype.name}")
-    try:
-        np.broadcast_shapes(m.shape, input._data.shape)
-    except ValueError:
-        raise broadcast_error(m.shape, input._data.shape) from None  # PyTorch: a is the mask
+    check_broadcast(m.shape, input._data.shape)  # PyTorch: a is the mask
     return m
 
 

@@ -13,7 +13,7 @@ from .._size import wrap_dim
 from .._tensor import Tensor
 from ._export import export
 from ._inplace import apply_inplace, check_inplace
-from ._op import Op, apply, broadcast_error
+from ._op import Op, apply, check_broadcast
 from .shape import cat
 
 # --- tril / triu ----------------------------------------------------------------------------------
@@ -223,10 +223,7 @@ def broadcast_tensors(*tensors):
     shape = tensors[0]._data.shape
     for t in tensors[1:]:
         if t._data.shape != shape:
-            try:
-                shape = np.broadcast_shapes(shape, t._data.shape)
-            except ValueError:
-                raise broadcast_error(shape, t._data.shape) from None
+            shape = check_broadcast(shape, t._data.shape)
     return tuple(t if t._data.shape == shape else t.expand(shape) for t in tensors)  # as PyTorch: itself
 
 

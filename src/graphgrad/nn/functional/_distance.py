@@ -8,7 +8,7 @@ import graphgrad
 
 from ..._dtype import is_float_np
 from ...ops import reduce as reduce_ops
-from ...ops._op import apply, broadcast_error
+from ...ops._op import apply, check_broadcast
 from ._common import _const
 
 
@@ -18,10 +18,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     As PyTorch, each input is divided by its clamped norm first; the clamp itself passes gradients through.
     """
     if x1._data.shape != x2._data.shape:
-        try:
-            shape = np.broadcast_shapes(x1._data.shape, x2._data.shape)
-        except ValueError:
-            raise broadcast_error(x1._data.shape, x2._data.shape) from None
+        shape = check_broadcast(x1._data.shape, x2._data.shape)
         x1, x2 = x1.expand(shape), x2.expand(shape)
     n1 = x1.norm(2, dim, keepdim=True)
     n2 = x2.norm(2, dim, keepdim=True)

@@ -14,7 +14,7 @@ from ..._size import size_text
 from ...ops import arithmetic as arithmetic_ops
 from ...ops import loss as loss_ops
 from ...ops._autocast import autocast_rule
-from ...ops._op import _torch_name, apply, broadcast_error
+from ...ops._op import _torch_name, apply, check_broadcast
 from ._activation import log_softmax, logsigmoid
 from ._common import _const, _shape
 from ._distance import pairwise_distance
@@ -61,10 +61,7 @@ def _broadcast_pair(input, target, stacklevel=3):
         warnings.warn(f"Using a target size ({size_text(target._data.shape)}) that is different to the input size "
                       f"({size_text(input._data.shape)}). This will likely lead to incorrect results due to "
                       "broadcasting. Please ensure they have the same size.", stacklevel=stacklevel)
-        try:
-            shape = np.broadcast_shapes(input._data.shape, target._data.shape)
-        except ValueError:
-            raise broadcast_error(input._data.shape, target._data.shape) from None
+        shape = check_broadcast(input._data.shape, target._data.shape)
         input, target = input.expand(shape), target.expand(shape)
     return input, target
 
@@ -189,10 +186,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     pw = pos_weight._data if pos_weight is not None else None
     for a in (w, pw):
         if a is not None:
-            try:
-                np.broadcast_shapes(a.shape, input._data.shape)
-            except ValueError:
-                    raise broadcast_error(input._data.shape, a.shape) from None
+            check_broadcast(input._data.shape, a.shape)
     return apply(loss_ops.BCE_WITH_LOGITS, input, _float_target(target, input), reduction=reduction, weight=w,
                  pos_weight=pw)
 
