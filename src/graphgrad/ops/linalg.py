@@ -362,7 +362,9 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     if mat1._data.shape[-1] != mat2._data.shape[0]:
         raise _shape_error(mat1._data, mat2._data)
     out_shape = (mat1._data.shape[0], mat2._data.shape[1])
-    if input._data.shape != out_shape:
+    bias_shape = input._data.shape
+    # (the usual bias, a row of the product's width, needs no check)
+    if bias_shape != out_shape and bias_shape != out_shape[1:]:
         input.detach().expand(out_shape)  # PyTorch's error for a bias that doesn't broadcast to the product
     kw = {}
     if beta != 1:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import _factories
 from .._tensor import Tensor
+from ..ops.arithmetic import _addcdiv_np, _addcmul_np, _lerp_np
 from ..ops.comparison import maximum
 from .optimizer import _check_hyperparameters, _PerParameterOptimizer, _step_tensor, _to_scalar
 
@@ -68,6 +71,32 @@ class Adam(_PerParameterOptimizer):
         else:
             denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(group["eps"])
         p.addcdiv_(exp_avg, denom, value=-step_size)
+
+    _array_state_keys = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+
+    def _update_arrays(self, p, grad, state, group):
+        beta1, beta2 = (_to_scalar(b) for b in group["betas"])
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        m, v = exp_avg._data, exp_avg_sq._data
+        _lerp_np(m, grad, float(1 - beta1), out=m)
+        self._written(exp_avg, "LerpBackward0")
+        np.multiply(v, beta2, out=v)
+        self._written(exp_avg_sq, "MulBackward0")
+        _addcmul_np(v, grad, grad, value=float(1 - beta2), out=v)
+        self._written(exp_avg_sq, "AddcmulBackward0")
+        step = state["step"].item()
+        step_size = _to_scalar(group["lr"]) / (1 - beta1**step)
+        bias_correction2_sqrt = (1 - beta2**step) ** 0.5
+        if group["amsgrad"]:
+            max_sq = state["max_exp_avg_sq"]
+            np.maximum(max_sq._data, v, out=max_sq._data)
+            self._written(max_sq, "torch::autograd::CopyBackwards")
+            v = max_sq._data
+        denom = np.sqrt(v, out=np.empty_like(v))  # (an array also for a 0-d parameter)
+        np.divide(denom, bias_correction2_sqrt, out=denom)
+        np.add(denom, group["eps"], out=denom)
+        _addcdiv_np(p._data, m, denom, value=float(-step_size), out=p._data)
+        self._written(p, "AddcdivBackward0")
 
 
 class AdamW(Adam):
