@@ -6,7 +6,7 @@ import pytest
 
 import graphgrad
 from graphgrad import optim
-from graphgrad.optim import optimizer
+from graphgrad.optim import _fused, optimizer
 
 CONFIGS = [
     ("SGD", dict(lr=0.1)),
@@ -43,11 +43,16 @@ def _train(name, cfg, arrays, grads):
     return [(p._data.copy(), p._version_box[:]) for p in params], state
 
 
+@pytest.mark.parametrize("fused", [True, False], ids=["fused", "numpy"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(("name", "cfg"), CONFIGS, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CONFIGS)])
-def test_direct_update_is_the_tensor_ops_update(monkeypatch, rng, name, cfg, dtype):
+def test_direct_update_is_the_tensor_ops_update(monkeypatch, rng, name, cfg, dtype, fused):
+    """Both direct forms (the fused loops, the NumPy passes) against the in-place tensor ops."""
     arrays = _params(rng, dtype)
     grads = [[rng.standard_normal(a.shape).astype(dtype) for a in arrays] for _ in range(4)]
+    grads[1][0][0, 0] = np.inf  # non-finite values travel the same way
+    grads[2][2][1] = np.nan
+    monkeypatch.setattr(_fused, "ENABLED", fused)
     direct = _train(name, cfg, arrays, grads)
     monkeypatch.setattr(optimizer, "DIRECT_ARRAYS", False)
     ops = _train(name, cfg, arrays, grads)
@@ -89,3 +94,13 @@ def test_direct_step_keeps_pytorch_error_for_a_saved_weight(torch_ref):
         return str(info.value).splitlines()[0]
 
     assert run(graphgrad, optim) == run(torch_ref, torch_ref.optim)
+
+
+def test_fused_loops_are_used_when_numba_is_installed():
+    pytest.importorskip("numba")
+    p, g, buf = (np.ones(4, np.float32) for _ in range(3))
+    assert _fused.sgd_momentum(p, g, buf, momentum=0.5, alpha=1.0, neg_lr=-0.1, nesterov=False)
+    assert buf.tolist() == [1.5] * 4 and p.tolist() == pytest.approx([0.85] * 4)
+    mixed = np.ones((2, 2), np.float32)
+    assert not _fused.sgd_momentum(mixed, mixed.T.copy().T, np.ones((2, 2), np.float32), momentum=0.5, alpha=1.0,
+                                   neg_lr=-0.1, nesterov=False)  # one operand column-major: the NumPy form

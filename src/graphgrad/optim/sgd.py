@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor
+from . import _fused
 from .optimizer import Optimizer, _closure_loss, _direct_arrays, _to_scalar, _use_grad_for_differentiable
 
 
@@ -83,6 +84,12 @@ class SGD(Optimizer):
             if buf is None:
                 buf = Tensor._make(np.array(grad, copy=True), False, None)  # grad.detach().clone()
                 state["momentum_buffer"] = buf
+            elif _fused.sgd_momentum(p._data, grad, buf._data, momentum=momentum, alpha=1 - dampening, neg_lr=-lr,
+                                     nesterov=nesterov):
+                self._written(buf, "MulBackward0")
+                self._written(buf, "AddBackward0")
+                self._written(p, "AddBackward0")
+                return
             else:
                 np.multiply(buf._data, momentum, out=buf._data)
                 self._written(buf, "MulBackward0")

@@ -1,0 +1,106 @@
+"""Optional fused update loops for the optimizers' direct array updates, compiled by numba when it is installed.
+
+Without them, an update is a NumPy pass per operation: SGD with momentum reads and writes a parameter's
+memory 4 times, Adam about 10 times, and each pass costs a call. A loop reads each element once and writes it
+once. Every step of the loop is the same float operation as NumPy's, in the same order, on operands of the same
+dtype (the hyperparameters are cast to the parameter's dtype, as NumPy casts a Python number): numba compiles
+with no fast-math, so it contracts nothing into a fused multiply-add and each result is rounded as NumPy
+rounds it. The numbers are the NumPy form's to the bit (tests/test_optim_direct.py compares them).
+
+Without numba (or with ``ENABLED`` False, or arrays the loops don't take: other dtypes, mixed memory layouts)
+each function returns False and the caller runs its NumPy form.
+
+>>> import numpy as np
+>>> p, g, buf = np.ones(3, np.float32), np.ones(3, np.float32), np.zeros(3, np.float32)
+>>> done = sgd_momentum(p, g, buf, momentum=0.9, alpha=1.0, neg_lr=-0.5, nesterov=False)
+>>> p.tolist() if done else [0.5, 0.5, 0.5]
+[0.5, 0.5, 0.5]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+ENABLED = True  # False: always the NumPy form
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_kernels = None  # the compiled loops, built at their first use; False when numba is missing
+
+
+def _sgd_momentum_loop(param, grad, buf, momentum, alpha, neg_lr, nesterov):
+    for i in range(param.size):
+        b = buf[i] * momentum + alpha * grad[i]  # buf.mul_(momentum).add_(grad, alpha=1 - dampening)
+        buf[i] = b
+        d = grad[i] + momentum * b if nesterov else b
+        param[i] = param[i] + neg_lr * d  # param.add_(d, alpha=-lr)
+
+
+def _adam_loop(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, weight, near_start, weight_rest, beta2, value2,
+               bias_correction2_sqrt, eps, neg_step_size, amsgrad):
+    for i in range(param.size):
+        g = grad[i]
+        diff = g - exp_avg[i]  # exp_avg.lerp_(grad, weight), from the nearer end as PyTorch
+        m = exp_avg[i] + weight * diff if near_start else g - diff * weight_rest
+        exp_avg[i] = m
+        v = exp_avg_sq[i] * beta2 + value2 * g * g  # exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=value2)
+        exp_avg_sq[i] = v
+        if amsgrad:  # torch.maximum: NaN wins
+            top = max_exp_avg_sq[i]
+            if top == top and (v != v or v > top):
+                top = v
+            max_exp_avg_sq[i] = top
+            v = top
+        denom = np.sqrt(v) / bias_correction2_sqrt + eps
+        param[i] = param[i] + neg_step_size * m / denom  # param.addcdiv_(exp_avg, denom, value=-step_size)
+
+
+def _compiled():
+    global _kernels
+    if _kernels is None:
+        try:
+            import numba
+        except ImportError:
+            _kernels = False
+        else:
+            # error_model="numpy": a division by zero gives inf/NaN as in NumPy, not ZeroDivisionError
+            jit = numba.njit(nogil=True, error_model="numpy")
+            _kernels = {"sgd": jit(_sgd_momentum_loop), "adam": jit(_adam_loop)}
+    return _kernels
+
+
+def _flat(arrays):
+    """1-D views of ``arrays`` in one element order (all row-major or all column-major), or None."""
+    if arrays[0].dtype not in _FLOATS or not (all(a.flags.c_contiguous for a in arrays)
+                                              or all(a.flags.f_contiguous for a in arrays)):
+        return None
+    return [a.ravel(order="K") for a in arrays]
+
+
+def sgd_momentum(param, grad, buf, *, momentum, alpha, neg_lr, nesterov):
+    """SGD's momentum update in one loop: ``buf = buf * momentum + alpha * grad``, then
+    ``param += neg_lr * (grad + momentum * buf if nesterov else buf)``. True when done, False when the caller
+    must run its NumPy form."""
+    kernels = _compiled() if ENABLED else False
+    flat = kernels and _flat([param, grad, buf])
+    if not flat:
+        return False
+    s = param.dtype.type
+    kernels["sgd"](*flat, s(momentum), s(alpha), s(neg_lr), bool(nesterov))
+    return True
+
+
+def adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, beta1, beta2, bias_correction2_sqrt, eps,
+         neg_step_size):
+    """Adam's update after weight decay in one loop (``max_exp_avg_sq``: None unless amsgrad); True when done,
+    False when the caller must run its NumPy form."""
+    kernels = _compiled() if ENABLED else False
+    amsgrad = max_exp_avg_sq is not None
+    flat = kernels and _flat([param, grad, exp_avg, exp_avg_sq] + ([max_exp_avg_sq] if amsgrad else []))
+    if not flat:
+        return False
+    if not amsgrad:
+        flat.append(flat[3])  # (not read)
+    s = param.dtype.type
+    weight = 1 - beta1
+    kernels["adam"](*flat, s(weight), bool(abs(weight) < 0.5), s(1 - weight), s(beta2), s(1 - beta2),
+                    s(bias_correction2_sqrt), s(eps), s(neg_step_size), amsgrad)
+    return True
