@@ -12,9 +12,11 @@ each function returns False and the caller runs its NumPy form.
 
 >>> import numpy as np
 >>> p, g, buf = np.ones(3, np.float32), np.ones(3, np.float32), np.zeros(3, np.float32)
->>> done = sgd_momentum(p, g, buf, momentum=0.9, alpha=1.0, neg_lr=-0.5, nesterov=False)
->>> p.tolist() if done else [0.5, 0.5, 0.5]
-[0.5, 0.5, 0.5]
+>>> if not sgd_momentum(p, g, buf, momentum=0.9, alpha=1.0, neg_lr=-0.5, nesterov=False):
+...     buf[:] = buf * np.float32(0.9) + g  # the caller's NumPy form
+...     p += np.float32(-0.5) * buf
+>>> p.tolist(), buf.tolist()
+([0.5, 0.5, 0.5], [1.0, 1.0, 1.0])
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ def _compiled():
             _kernels = False
         else:
             # error_model="numpy": a division by zero gives inf/NaN as in NumPy, not ZeroDivisionError
-            jit = numba.njit(nogil=True, error_model="numpy")
+            jit = numba.njit(nogil=True, error_model="numpy", cache=True)
             _kernels = {"sgd": jit(_sgd_momentum_loop), "adam": jit(_adam_loop)}
     return _kernels
 
