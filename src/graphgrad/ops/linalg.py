@@ -85,9 +85,9 @@ def _mat2_grad(g, a, b_column_major):
     return _mT(a) @ g
 
 
-def _layouts(*arrays):
+def _layouts(a, b):
     """Which operands are column-major: the node's state, for the derivatives above."""
-    return tuple([_column_major(arr) for arr in arrays])
+    return _column_major(a), _column_major(b)
 
 
 def _matmul_fwd(a, b):

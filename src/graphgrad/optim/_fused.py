@@ -60,13 +60,29 @@ def _compiled():
     if _kernels is None:
         try:
             import numba
-        except ImportError:
-            _kernels = False
-        else:
-            # error_model="numpy": a division by zero gives inf/NaN as in NumPy, not ZeroDivisionError
+
+            # error_model="numpy": a division by zero gives inf/NaN as in NumPy, not ZeroDivisionError;
+            # cache: compiled once per installation, not in every process
             jit = numba.njit(nogil=True, error_model="numpy", cache=True)
             _kernels = {"sgd": jit(_sgd_momentum_loop), "adam": jit(_adam_loop)}
+        except Exception:  # missing, not loadable with this NumPy, or no place to cache: the NumPy forms
+            _kernels = False
     return _kernels
+
+
+def _run(name, arrays, *scalars):
+    """Run loop ``name`` on 1-D views of ``arrays``; False where it can't (then nothing was written)."""
+    global _kernels
+    kernels = _compiled() if ENABLED else False
+    flat = kernels and _flat(arrays)
+    if not flat:
+        return False
+    try:
+        kernels[name](*flat, *scalars)
+    except Exception:  # numba failed to compile (a broken installation): it is compiled before it runs
+        _kernels = False
+        return False
+    return True
 
 
 def _flat(arrays):
@@ -81,28 +97,17 @@ def sgd_momentum(param, grad, buf, *, momentum, alpha, neg_lr, nesterov):
     """SGD's momentum update in one loop: ``buf = buf * momentum + alpha * grad``, then
     ``param += neg_lr * (grad + momentum * buf if nesterov else buf)``. True when done, False when the caller
     must run its NumPy form."""
-    kernels = _compiled() if ENABLED else False
-    flat = kernels and _flat([param, grad, buf])
-    if not flat:
-        return False
     s = param.dtype.type
-    kernels["sgd"](*flat, s(momentum), s(alpha), s(neg_lr), bool(nesterov))
-    return True
+    return _run("sgd", [param, grad, buf], s(momentum), s(alpha), s(neg_lr), bool(nesterov))
 
 
 def adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, beta1, beta2, bias_correction2_sqrt, eps,
          neg_step_size):
     """Adam's update after weight decay in one loop (``max_exp_avg_sq``: None unless amsgrad); True when done,
     False when the caller must run its NumPy form."""
-    kernels = _compiled() if ENABLED else False
     amsgrad = max_exp_avg_sq is not None
-    flat = kernels and _flat([param, grad, exp_avg, exp_avg_sq] + ([max_exp_avg_sq] if amsgrad else []))
-    if not flat:
-        return False
-    if not amsgrad:
-        flat.append(flat[3])  # (not read)
+    arrays = [param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq if amsgrad else exp_avg_sq]  # (the last not read)
     s = param.dtype.type
     weight = 1 - beta1
-    kernels["adam"](*flat, s(weight), bool(abs(weight) < 0.5), s(1 - weight), s(beta2), s(1 - beta2),
-                    s(bias_correction2_sqrt), s(eps), s(neg_step_size), amsgrad)
-    return True
+    return _run("adam", arrays, s(weight), bool(abs(weight) < 0.5), s(1 - weight), s(beta2), s(1 - beta2),
+                s(bias_correction2_sqrt), s(eps), s(neg_step_size), amsgrad)
