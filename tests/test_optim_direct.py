@@ -104,3 +104,19 @@ def test_fused_loops_are_used_when_numba_is_installed():
     mixed = np.ones((2, 2), np.float32)
     assert not _fused.sgd_momentum(mixed, mixed.T.copy().T, np.ones((2, 2), np.float32), momentum=0.5, alpha=1.0,
                                    neg_lr=-0.1, nesterov=False)  # one operand column-major: the NumPy form
+
+
+def test_a_loop_that_fails_to_compile_leaves_the_numpy_form(monkeypatch):
+    def broken(*args):
+        raise RuntimeError("no LLVM here")
+
+    monkeypatch.setattr(_fused, "_kernels", {"sgd": broken, "adam": broken})
+    p = np.ones(3, np.float32)
+    assert not _fused.sgd_momentum(p, p.copy(), p.copy(), momentum=0.5, alpha=1.0, neg_lr=-0.1, nesterov=False)
+    assert p.tolist() == [1.0, 1.0, 1.0] and _fused._kernels is False
+    w = graphgrad.ones(3, requires_grad=True)
+    opt = optim.SGD([w], lr=0.5, momentum=0.9)
+    for _ in range(2):
+        w.grad = graphgrad.ones(3)
+        opt.step()
+    assert w.tolist() == pytest.approx([1 - 0.5 - 0.5 * 1.9] * 3)
