@@ -59,15 +59,21 @@ def _compiled():
     global _kernels
     if _kernels is None:
         try:
-            import numba
-
-            # error_model="numpy": a division by zero gives inf/NaN as in NumPy, not ZeroDivisionError;
-            # cache: compiled once per installation, not in every process
-            jit = numba.njit(nogil=True, error_model="numpy", cache=True)
-            _kernels = {"sgd": jit(_sgd_momentum_loop), "adam": jit(_adam_loop)}
-        except Exception:  # missing, not loadable with this NumPy, or no place to cache: the NumPy forms
+            import numba  # here, not at import: numba takes a fifth of a second and ~100 MB to load
+        except Exception:  # missing, or not loadable with this NumPy: the NumPy forms
             _kernels = False
+            return _kernels
+        loops = {"sgd": _sgd_momentum_loop, "adam": _adam_loop}
+        try:  # compiled once per installation, where numba finds a place to keep them
+            _kernels = {name: _jit(numba, loop, cache=True) for name, loop in loops.items()}
+        except Exception:  # no place for the cache: compiled in each process
+            _kernels = {name: _jit(numba, loop, cache=False) for name, loop in loops.items()}
     return _kernels
+
+
+def _jit(numba, loop, cache):
+    # error_model="numpy": a division by zero gives inf/NaN as in NumPy, not ZeroDivisionError
+    return numba.njit(nogil=True, error_model="numpy", cache=cache)(loop)
 
 
 def _run(name, arrays, *scalars):
