@@ -42,26 +42,24 @@ def _direct_arrays(group, p, *tensors):
     The in-place tensor ops an update is written in (``buf.mul_(momentum)``) cost a dispatch each, most of a
     step's time on the small parameters of a model. PyTorch's optimizers run them too, but in C++; the direct
     form computes the same float operations in the same order into the same arrays, and bumps the same version
-    counters (``written``), so no one can tell the two apart. It is taken only where those ops could do nothing
-    else: no ``differentiable`` step (which records a graph), every tensor a dense floating-point array of
-    ``p``'s dtype and shape, writable, outside inference mode, and none sharing memory with another (PyTorch's
-    overlap checks). Anything else takes the tensor ops, their checks and their errors.
+    counters (``Optimizer._written``), so no one can tell the two apart. It is taken only where those ops could
+    do nothing else: no ``differentiable`` step (which records a graph), every tensor a dense floating-point
+    array of ``p``'s dtype and shape, writable, outside inference mode, and none sharing memory with another
+    (PyTorch's overlap checks). Anything else takes the tensor ops, their checks and their errors.
     """
-    if not DIRECT_ARRAYS or group["differentiable"] or p.is_sparse:
+    tensors = (p, *tensors)
+    if not DIRECT_ARRAYS or group["differentiable"] or p.is_sparse or any(
+            t.__class__ is not Tensor for t in tensors[1:]):  # a sparse gradient, a subclass
         return None
-    arrays = [p._data]
+    arrays = [t._data for t in tensors]
     dtype, shape = arrays[0].dtype, arrays[0].shape
-    views = arrays[0].base is not None
-    for t in (p, *tensors):
-        if t is not p:
-            if t.__class__ is not Tensor:  # a sparse gradient, a subclass
-                return None
-            arrays.append(t._data)
-        a = arrays[-1]
+    if dtype.kind != "f":
+        return None
+    for t, a in zip(tensors, arrays):
         if a.dtype != dtype or a.shape != shape or not a.flags.writeable or t._version_box.__class__ is not list:
             return None
-        views = views or a.base is not None
-    if dtype.kind != "f" or (views and any(np.may_share_memory(a, b) for a, b in combinations(arrays, 2))):
+    # (arrays that own their memory can't overlap: only views pay for the check)
+    if any(a.base is not None for a in arrays) and any(np.may_share_memory(a, b) for a, b in combinations(arrays, 2)):
         return None
     return arrays
 
@@ -511,7 +509,7 @@ class _PerParameterOptimizer(Optimizer):
 
     def _update_arrays(self, p, grad, state, group):
         """``_update`` on arrays, for the cases ``_direct_arrays`` allows: the same float operations in the same
-        order on ``p._data`` and the state tensors' arrays (each write counted with ``written``)."""
+        order on ``p._data`` and the state tensors' arrays (each write counted with ``_written``)."""
         raise NotImplementedError
 
     def _count_step(self, step, direct):
