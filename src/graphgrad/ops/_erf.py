@@ -11,6 +11,8 @@ NumPy's SIMD loops, several times faster than SciPy's scalar erf, and accurate t
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 _A = (3.16112374387056560e0, 1.13864154151050156e2, 3.77485237685302021e2, 3.20937758913846947e3,
@@ -81,23 +83,28 @@ _ERFC_FIT = (-0.185704134, 0.742930323, -0.986330858, 0.336629839, -0.03293827, 
              -1.2654916)
 
 
-def erfc_abs_float32(z):
-    """erfc(|z|) of a float32 array, computed in float32 (a new array).
+def erfc_abs_float32(z, scale=1.0, out=None, work=None, square=None):
+    """scale·erfc(|z|) of a float32 array, computed in float32: into ``out`` (a new array when not given).
+
+    ``work`` and ``square`` are float32 scratch arrays of z's shape (allocated when not given); ``square`` is
+    left holding z², which GELU reuses. ``scale`` costs nothing: it rides on the polynomial's constant.
 
     >>> erfc_abs_float32(np.array([0.0, 1.0, -3.0], np.float32))
     array([1.0000000e+00, 1.5729928e-01, 2.2090515e-05], dtype=float32)
     """
     f = np.float32
-    t = np.abs(z)
-    square = t * t
-    t *= f(0.5)
-    t += f(1)
-    np.reciprocal(t, out=t)
-    p = t * f(_ERFC_FIT[0])
+    p = np.empty_like(z) if out is None else out
+    t = np.empty_like(z) if work is None else work
+    square = np.empty_like(z) if square is None else square
+    np.abs(z, out=t)
+    np.add(t, f(2), out=t)
+    np.divide(f(2), t, out=t)  # t = 1 / (1 + |z|/2)
+    np.multiply(z, z, out=square)
+    np.multiply(t, f(_ERFC_FIT[0]), out=p)
     for c in _ERFC_FIT[1:-1]:  # Horner's scheme, in place: one pass over the array per coefficient
         p += f(c)
         p *= t
-    p += f(_ERFC_FIT[-1])
+    p += f(_ERFC_FIT[-1] + math.log(scale))
     p -= square
     np.exp(p, out=p)
     p *= t
