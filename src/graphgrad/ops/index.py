@@ -685,12 +685,12 @@ def _masked_fill_bw_np(n, g):
 
 
 def _filled(a, mask, value):
-    """``np.where(mask, value, a)`` in a's layout: a copy of a with value written where the (broadcast) mask is
-    set, which is about twice as fast as np.where's select (the attention's causal mask, broadcast over the
-    batch and the heads)."""
+    """``np.where(mask, value, a)``, C-ordered as PyTorch's result: a copy of a with value written where the
+    (broadcast) mask is set, which is about twice as fast as np.where's select (the attention's causal mask,
+    broadcast over the batch and the heads)."""
     if np.broadcast_shapes(mask.shape, a.shape) != a.shape:  # the mask broadcasts a up: a select
         return np.where(mask, value, a)
-    out = a.copy(order="K")
+    out = a.copy()
     np.copyto(out, value, where=mask)
     return out
 

@@ -452,11 +452,24 @@ def sums_along(a, dim, b=None):
     return np.einsum("...i,...i->...", a, b)[..., None]
 
 
-def _row_max(a, dim):
-    """The maximum along ``dim`` (keepdims), to shift softmax's exponents by. np.fmax's reduction is a third
-    faster than np.max's over short rows; that it skips NaNs changes nothing, as a NaN reaches every element
-    of its row through the sum of the exponentials anyway."""
-    return np.fmax.reduce(a, axis=dim, keepdims=True)
+def _exp_and_sums(a, dim):
+    """(exp(a - shift), its sums along ``dim`` (keepdims), a - shift or None when the shift is 0).
+
+    Softmax is the same for any shift of each row; the row maxima keep the exponentials in range. Where every
+    row's sum of exp(a) lies in [2**-20, 1e30] (float32 or float64), nothing overflowed, and an exponential
+    that underflowed into the subnormals is below 2**-106 of its row's sum (a softmax value of no weight), so
+    the unshifted exponentials give the same numbers without the maxima and the subtraction, which cost more
+    than all the rest over short rows (an attention's rows of 64). Otherwise (large or very negative rows,
+    NaN, infinities, a row of -inf) the maxima are subtracted first: by np.fmax's reduction, a third faster
+    than np.max's over short rows; that it skips NaNs changes nothing, as a NaN reaches its whole row through the sum anyway."""
+    with np.errstate(over="ignore"):
+        e = np.exp(a)
+    sums = sums_along(e, dim)
+    if a.dtype in (np.float32, np.float64) and sums.size and sums.min() >= 2.0 ** -20 and sums.max() <= 1e30:
+        return e, sums, None
+    shifted = a - np.fmax.reduce(a, axis=dim, keepdims=True)
+    np.exp(shifted, out=e)
+    return e, sums_along(e, dim), shifted
 
 
 def _softmax_np(a, dim):
@@ -464,9 +477,8 @@ def _softmax_np(a, dim):
         return _softmax_np(a.reshape(1), 0).reshape(())
     if a.size == 0:
         return np.ones_like(a)
-    e = a - _row_max(a, dim)  # (in place from here: one temporary, not three)
-    np.exp(e, out=e)
-    e *= 1 / sums_along(e, dim)  # (one division per row, as PyTorch's kernel)
+    e, sums, _ = _exp_and_sums(a, dim)
+    e *= 1 / sums  # (one division per row, as PyTorch's kernel)
     return e
 
 
@@ -490,10 +502,9 @@ def _log_softmax_np(a, dim):
         return _log_softmax_np(a.reshape(1), 0).reshape(())
     if a.size == 0:
         return np.zeros_like(a)
-    shifted = a - _row_max(a, dim)
-    total = sums_along(np.exp(shifted), dim)
-    shifted -= np.log(total)
-    return shifted
+    e, sums, shifted = _exp_and_sums(a, dim)
+    out = np.subtract(a if shifted is None else shifted, np.log(sums), out=e)
+    return out
 
 
 def _log_softmax_bw(n, g):
