@@ -149,9 +149,9 @@ def test_softmax_with_and_without_the_shift(torch_ref, name, rows):
          "mixed": np.concatenate([ordinary.reshape(-1, 64), special[[0, 5]]])}[rows]
     gg, th = _both(torch_ref, lambda lib, t: getattr(lib.nn.functional, name)(t, dim=-1), [x])
     _assert_same(gg, th)
-    for axis_x in (x.reshape(-1, 64)[:16].T.copy(),):  # along the first dimension (not the last)
-        gg, th = _both(torch_ref, lambda lib, t: getattr(lib.nn.functional, name)(t, dim=0), [axis_x])
-        _assert_same(gg, th)
+    columns = x.reshape(-1, 64)[:16].T.copy()  # along the first dimension (not the last)
+    gg, th = _both(torch_ref, lambda lib, t: getattr(lib.nn.functional, name)(t, dim=0), [columns])
+    _assert_same(gg, th)
 
 
 def test_masked_fill_on_broadcast_masks(torch_ref):
@@ -160,7 +160,7 @@ def test_masked_fill_on_broadcast_masks(torch_ref):
     causal = np.triu(np.ones((1, 1, 8, 8), bool), 1)
     for mask, shape in ((causal, x.shape), (np.ones((5, 1, 1, 1, 1), bool) & causal, (8, 8))):
         xs = x[0, 0] if shape == (8, 8) else x
-        gg, th = _both(torch_ref, lambda lib, t: t.masked_fill(lib.tensor(mask), float("-inf")).exp(), [xs])
+        gg, th = _both(torch_ref, lambda lib, t, m=mask: t.masked_fill(lib.tensor(m), float("-inf")).exp(), [xs])
         _assert_same(gg, th)
     xt = np.random.default_rng(5).standard_normal((8, 6)).astype(np.float32)
     mask = np.random.default_rng(6).random((6, 8)) > 0.5

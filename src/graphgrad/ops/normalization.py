@@ -115,16 +115,25 @@ def _norm_bw_np(node, g):
     w = saved[1]._data if k["has_w"] else None
     if not fixed and axes == (-1,) and _along_rows(x.shape, affine_shape, stat_shape) and blas_float(x):
         gx, gw, gb = _row_norm_bw(g.reshape(stat_shape), xhat, invstd, w, need, k["has_w"], k["has_b"])
-        return ((None if gx is None else gx.reshape(x.shape)),) + (
-            (None if gw is None else gw.reshape(node._in_meta[1][0]),) if k["has_w"] else ()) + (
-            (None if gb is None else gb.reshape(node._in_meta[-1][0]),) if k["has_b"] else ())
+    else:
+        gx, gw, gb = _norm_bw_arrays(g, xhat, invstd, w, need, k, fixed)
+    metas = node._in_meta
+    return ((None if gx is None else gx.reshape(x.shape)),) + (
+        ((None if gw is None else gw.reshape(metas[1][0])),) if k["has_w"] else ()) + (
+        ((None if gb is None else gb.reshape(metas[-1][0])),) if k["has_b"] else ())
+
+
+def _norm_bw_arrays(g, xhat, invstd, w, need, k, fixed):
+    """The input's, weight's and bias's gradients of any normalisation, from the normalised x (``xhat``, in
+    the statistics' shape): (gx in that shape, gw, gb), None where not needed."""
+    stat_shape, axes, affine_shape = k["stat_shape"], k["axes"], k["affine_shape"]
     gx = gw = gb = None
     if need[0]:
-        gxhat = (g * w.reshape(affine_shape) if k["has_w"] else g).reshape(stat_shape)
+        gxhat = (g * w.reshape(affine_shape) if w is not None else g).reshape(stat_shape)
         if fixed:
             gx = gxhat * invstd
         elif axes == (-1,):  # rows: each row's sums as matrix-vector products
-            n = x.dtype.type(max(xhat.shape[-1], 1))
+            n = xhat.dtype.type(max(xhat.shape[-1], 1))
             gx = gxhat - sums_along(gxhat, -1) / n
             gx -= xhat * (sums_along(gxhat, -1, xhat) / n)
             gx *= invstd
@@ -132,14 +141,13 @@ def _norm_bw_np(node, g):
             gx = gxhat - gxhat.mean(axes, keepdims=True)
             gx -= xhat * (gxhat * xhat).mean(axes, keepdims=True)
             gx *= invstd
-        gx = gx.reshape(x.shape)
-    red = tuple(range(x.ndim - len(affine_shape))) + tuple(
-        i + x.ndim - len(affine_shape) for i, s in enumerate(affine_shape) if s == 1)
+    red = tuple(range(g.ndim - len(affine_shape))) + tuple(
+        i + g.ndim - len(affine_shape) for i, s in enumerate(affine_shape) if s == 1)
     if k["has_w"] and need[1]:
-        gw = _sum_over(g * xhat.reshape(x.shape), red).reshape(node._in_meta[1][0])
+        gw = _sum_over(g * xhat.reshape(g.shape), red)
     if k["has_b"] and need[-1]:
-        gb = _sum_over(g, red).reshape(node._in_meta[-1][0])
-    return (gx,) + ((gw,) if k["has_w"] else ()) + ((gb,) if k["has_b"] else ())
+        gb = _sum_over(g, red)
+    return gx, gw, gb
 
 
 def _along_rows(shape, affine_shape, stat_shape):

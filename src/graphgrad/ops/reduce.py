@@ -461,7 +461,8 @@ def _exp_and_sums(a, dim):
     the unshifted exponentials give the same numbers without the maxima and the subtraction, which cost more
     than all the rest over short rows (an attention's rows of 64). Otherwise (large or very negative rows,
     NaN, infinities, a row of -inf) the maxima are subtracted first: by np.fmax's reduction, a third faster
-    than np.max's over short rows; that it skips NaNs changes nothing, as a NaN reaches its whole row through the sum anyway."""
+    than np.max's over short rows; that it skips NaNs changes nothing, as a NaN reaches its whole row through
+    the sum anyway."""
     with np.errstate(over="ignore"):
         e = np.exp(a)
     sums = sums_along(e, dim)
