@@ -58,19 +58,17 @@ def _gelu_float32(x, y, slope, z, t, gauss, tail):
     """x·Φ(x) into ``y`` and Φ(x) + x·φ(x) into ``slope``, computed in float32 as PyTorch's kernel computes
     float32 and float16; ``z``, ``t``, ``gauss`` and ``tail`` are scratch.
 
-    Φ(x) is Φ(-|x|) + [x > 0]·(1 - 2·Φ(-|x|)): accurate in the lower tail, and with no select between the two
-    signs (np.where on a random mask costs more than the whole erfc). x·φ(x) is z·exp(-z²)/√π with z = x/√2,
-    the erfc's own exp(-z²)/√π."""
+    Φ(x) is max(Φ(-|x|), [x > 0] - Φ(-|x|)) (Φ(-|x|) <= 1/2): accurate in the lower tail, and with no select
+    between the two signs (np.where on a random mask costs more than the whole erfc). x·φ(x) is
+    z·exp(-z²)/√π with z = x/√2, the erfc's own exp(-z²)/√π."""
     f = np.float32
     if x.dtype != np.float32:
         x = x.astype(np.float32)
     np.multiply(x, f(math.sqrt(0.5)), out=z)
     erfc_abs_float32(z, scale=0.5, out=tail, work=t, gauss=gauss)  # Φ(-|x|)
     np.greater(x, f(0), out=t)
-    np.multiply(tail, f(-2), out=slope)
-    slope += f(1)
-    slope *= t
-    slope += tail  # Φ(x)
+    np.subtract(t, tail, out=slope)
+    np.maximum(slope, tail, out=slope)  # Φ(x)
     np.multiply(x, slope, out=y)
     gauss *= z
     slope += gauss
