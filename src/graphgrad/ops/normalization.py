@@ -5,6 +5,8 @@ Each derivative is written with graphgrad ops, so ``create_graph=True`` differen
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._core.modes import modes
@@ -15,7 +17,7 @@ from .reduce import blas_float, sums_along
 # --- normalisation --------------------------------------------------------------------------------
 # y = (x - mean) * invstd * weight + bias, with the statistics over ``axes`` of x viewed as ``stat_shape``
 # (batch norm: all but the channel axis; layer norm: the trailing axes; group norm: each group).
-# The forward keeps (mean, invstd) as state. The backward is the usual formula in graphgrad ops; under
+# The forward keeps (mean, invstd, normalised x) as state. The backward is the usual formula in graphgrad ops; under
 # create_graph it recomputes the statistics from x in graphgrad ops, so that their dependence on x is
 # differentiated too (with the stored ones, a first-order backward skips that work).
 def _moments(x, axes):
@@ -153,7 +155,7 @@ def _norm_bw_arrays(g, xhat, invstd, w, need, k, fixed):
 def _along_rows(shape, affine_shape, stat_shape):
     """Whether the affine weight runs along the statistics' rows, one value per row element (layer norm)."""
     return tuple(shape[len(shape) - len(affine_shape):]) == tuple(affine_shape) and (
-        int(np.prod(affine_shape, dtype=np.int64)) == stat_shape[-1])
+        math.prod(affine_shape) == stat_shape[-1])
 
 
 def _row_norm_bw(g, xhat, invstd, w, need, has_w, has_b):
