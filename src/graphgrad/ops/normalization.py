@@ -95,8 +95,8 @@ def _norm_bw(node, g):
         i + x._data.ndim - len(affine_shape) for i, s in enumerate(affine_shape) if s == 1)
     if k["has_w"] and need[1]:
         gw = (g * xhat.reshape(x._data.shape)).sum(red).reshape(node._in_meta[1][0])
-    if k["has_b"] and need[-1]:
-        gb = g.sum(red).reshape(node._in_meta[-1][0])
+    if k["has_b"] and need[1 + k["has_w"]]:  # (the bias follows the weight when there is one)
+        gb = g.sum(red).reshape(node._in_meta[1 + k["has_w"]][0])
     return (gx,) + ((gw,) if k["has_w"] else ()) + ((gb,) if k["has_b"] else ())
 
 
@@ -122,7 +122,7 @@ def _norm_bw_np(node, g):
     metas = node._in_meta
     return ((None if gx is None else gx.reshape(x.shape)),) + (
         ((None if gw is None else gw.reshape(metas[1][0])),) if k["has_w"] else ()) + (
-        ((None if gb is None else gb.reshape(metas[-1][0])),) if k["has_b"] else ())
+        ((None if gb is None else gb.reshape(metas[1 + k["has_w"]][0])),) if k["has_b"] else ())
 
 
 def _norm_bw_arrays(g, xhat, invstd, w, need, k, fixed):
@@ -147,7 +147,7 @@ def _norm_bw_arrays(g, xhat, invstd, w, need, k, fixed):
         i + g.ndim - len(affine_shape) for i, s in enumerate(affine_shape) if s == 1)
     if k["has_w"] and need[1]:
         gw = _sum_over(g * xhat.reshape(g.shape), red)
-    if k["has_b"] and need[-1]:
+    if k["has_b"] and need[1 + k["has_w"]]:
         gb = _sum_over(g, red)
     return gx, gw, gb
 
@@ -179,7 +179,7 @@ def _row_norm_bw(g, xhat, invstd, w, need, has_w, has_b):
         gx -= correction
     if has_w and need[1]:
         gw = ones @ g_xhat
-    if has_b and need[-1]:
+    if has_b and need[1 + has_w]:
         gb = ones @ rows
     return gx, gw, gb
 
