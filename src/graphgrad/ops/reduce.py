@@ -456,20 +456,21 @@ def _exp_and_sums(a, dim):
     """(exp(a - shift), its sums along ``dim`` (keepdims), a - shift or None when the shift is 0).
 
     Softmax is the same for any shift of each row; the row maxima keep the exponentials in range. Where every
-    row's sum of exp(a) lies in [2**-20, 1e30] (float32 or float64), nothing overflowed, and an exponential
-    that underflowed into the subnormals is below 2**-106 of its row's sum (a softmax value of no weight), so
-    the unshifted exponentials give the same numbers without the maxima and the subtraction, which cost more
-    than all the rest over short rows (an attention's rows of 64). Otherwise (large or very negative rows,
-    NaN, infinities, a row of -inf) the maxima are subtracted first: by np.fmax's reduction, a third faster
-    than np.max's over short rows; that it skips NaNs changes nothing, as a NaN reaches its whole row through
-    the sum anyway."""
-    with np.errstate(over="ignore"):
-        e = np.exp(a)
-    sums = sums_along(e, dim)
-    if a.dtype in (np.float32, np.float64) and sums.size and sums.min() >= 2.0 ** -20 and sums.max() <= 1e30:
-        return e, sums, None
+    row's sum of exp(a) lies in [2**-20, 2**20] (float32 or float64), nothing overflowed, an exponential that
+    underflowed into the subnormals is below 2**-106 of its row's sum (a softmax value of no weight), and
+    log_softmax's log of the sum stays within ±14 (its rounding below 1e-6): so the unshifted exponentials
+    give the same numbers without the maxima and the subtraction, which cost more than all the rest over
+    short rows (an attention's rows of 64). Otherwise (large or very negative rows, NaN, infinities, a row of
+    -inf) the maxima are subtracted first: by np.fmax's reduction, a third faster than np.max's over short
+    rows; that it skips NaNs changes nothing, as a NaN reaches its whole row through the sum anyway."""
+    if a.dtype in (np.float32, np.float64):
+        with np.errstate(over="ignore"):
+            e = np.exp(a)
+        sums = sums_along(e, dim)
+        if sums.min() >= 2.0 ** -20 and sums.max() <= 2.0 ** 20:
+            return e, sums, None
     shifted = a - np.fmax.reduce(a, axis=dim, keepdims=True)
-    np.exp(shifted, out=e)
+    e = np.exp(shifted)
     return e, sums_along(e, dim), shifted
 
 
@@ -479,7 +480,7 @@ def _softmax_np(a, dim):
     if a.size == 0:
         return np.ones_like(a)
     e, sums, _ = _exp_and_sums(a, dim)
-    e *= 1 / sums  # (one division per row, as PyTorch's kernel)
+    e *= 1 / sums  # (one division per row)
     return e
 
 
@@ -504,8 +505,7 @@ def _log_softmax_np(a, dim):
     if a.size == 0:
         return np.zeros_like(a)
     e, sums, shifted = _exp_and_sums(a, dim)
-    out = np.subtract(a if shifted is None else shifted, np.log(sums), out=e)
-    return out
+    return np.subtract(a if shifted is None else shifted, np.log(sums), out=e)
 
 
 def _log_softmax_bw(n, g):
