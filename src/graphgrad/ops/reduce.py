@@ -459,10 +459,11 @@ def _exp_and_sums(a, dim):
     row's sum of exp(a) lies in [2**-20, 2**20] (float32 or float64), nothing overflowed, an exponential that
     underflowed into the subnormals is below 2**-106 of its row's sum (a softmax value of no weight), and
     log_softmax's log of the sum stays within ±14 (its rounding below 1e-6): so the unshifted exponentials
-    give the same numbers without the maxima and the subtraction, which cost more than all the rest over
-    short rows (an attention's rows of 64). Otherwise (large or very negative rows, NaN, infinities, a row of
-    -inf) the maxima are subtracted first: by np.fmax's reduction, a third faster than np.max's over short
-    rows; that it skips NaNs changes nothing, as a NaN reaches its whole row through the sum anyway."""
+    agree with the shifted ones to rounding (not bit for bit) without the maxima and the subtraction, which
+    cost more than all the rest over short rows (an attention's rows of 64). Otherwise (large or very
+    negative rows, NaN, infinities, a row of -inf) the maxima are subtracted first: by np.fmax's reduction,
+    a third faster than np.max's over short rows; that it skips NaNs changes nothing, as a NaN reaches its
+    whole row through the sum anyway."""
     if a.dtype in (np.float32, np.float64):
         with np.errstate(over="ignore"):
             e = np.exp(a)
