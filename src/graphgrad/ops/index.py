@@ -224,11 +224,23 @@ def _basic_get(a, idx):
     return r
 
 
-SLICE = Op("SliceBackward0", _basic_get, _getitem_bw, view=True)
+def _basic_view_bw_np(n, g):
+    """A basic index's derivative on arrays: g written into zeros where the view lay (a basic index reaches
+    each element once, so writing is summing)."""
+    out = np.zeros(n._in_meta[0][0], g.dtype)
+    out[n.kwargs["idx"]] = g
+    return out
+
+
+def _basic_view(name):
+    return Op(name, _basic_get, _getitem_bw, view=True, backward_np=_basic_view_bw_np)
+
+
+SLICE = _basic_view("SliceBackward0")
 # The same view under the name of the last step PyTorch's indexing takes (x[0] selects, x[None] unsqueezes).
-SELECT = Op("SelectBackward0", SLICE.forward, _getitem_bw, view=True)
-UNSQUEEZE_IDX = Op("UnsqueezeBackward0", SLICE.forward, _getitem_bw, view=True)
-ALIAS = Op("AliasBackward0", SLICE.forward, _getitem_bw, view=True)
+SELECT = _basic_view("SelectBackward0")
+UNSQUEEZE_IDX = _basic_view("UnsqueezeBackward0")
+ALIAS = _basic_view("AliasBackward0")
 INDEX = Op("IndexBackward0", _get, _getitem_bw)
 INDEX_BACKWARD = Op("IndexPutBackward0", lambda g, idx, shape: _index_add_np(shape, g.dtype, idx, g),
                     lambda n, gg: apply(INDEX, gg, idx=n.kwargs["idx"]))

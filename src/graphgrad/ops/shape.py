@@ -54,10 +54,21 @@ def _invalid_shape(shape, numel, input_shape):
 
 
 # --- reshape / view -------------------------------------------------------------------------------
-RESHAPE = Op("ViewBackward0", lambda a, shape: a.reshape(shape), lambda n, g: g.reshape(n._in_meta[0][0]),
-             view=True)
-RESHAPE_COPY = Op("UnsafeViewBackward0", lambda a, shape: a.reshape(shape),
-                  lambda n, g: g.reshape(n._in_meta[0][0]))
+# Each view's derivative is declared twice, as every op's may be (see Op): in graphgrad ops (the definition,
+# what double backward runs) and on the arrays (``*_np``, taken when no graph of the gradient is built). A view's
+# array derivative is itself a view of the gradient, or a copy where NumPy's reshape needs one, as the op's.
+def _reshape(a, shape):
+    return a.reshape(shape)
+
+
+def _unshape_bw(n, g):
+    """The gradient of any reshaping view (view, reshape, squeeze, unsqueeze): back to the input's shape.
+    Tensors and arrays reshape alike, so this one function is both derivatives."""
+    return g.reshape(n._in_meta[0][0])
+
+
+RESHAPE = Op("ViewBackward0", _reshape, _unshape_bw, view=True, backward_np=_unshape_bw)
+RESHAPE_COPY = Op("UnsafeViewBackward0", _reshape, _unshape_bw, backward_np=_unshape_bw)
 
 
 @export("view", function=False)
@@ -149,16 +160,18 @@ def unflatten(input, dim, sizes):
     return reshape(input, shape[:d] + sizes + shape[d + 1:])
 
 
-SQUEEZE = Op("SqueezeBackward0", lambda a, shape: a.reshape(shape), lambda n, g: g.reshape(n._in_meta[0][0]),
-             view=True)
-SQUEEZE_DIM = Op("SqueezeBackward1", SQUEEZE.forward, SQUEEZE.backward, view=True)
-SQUEEZE_DIMS = Op("SqueezeBackward2", SQUEEZE.forward, SQUEEZE.backward, view=True)
-UNSQUEEZE = Op("UnsqueezeBackward0", lambda a, shape: a.reshape(shape),
-               lambda n, g: g.reshape(n._in_meta[0][0]), view=True)
+def _reshaping_view(name):
+    return Op(name, _reshape, _unshape_bw, view=True, backward_np=_unshape_bw)
+
+
+SQUEEZE = _reshaping_view("SqueezeBackward0")
+SQUEEZE_DIM = _reshaping_view("SqueezeBackward1")
+SQUEEZE_DIMS = _reshaping_view("SqueezeBackward2")
+UNSQUEEZE = _reshaping_view("UnsqueezeBackward0")
 # the in-place overloads (x.squeeze_(), x.squeeze_(dim), x.squeeze_(dims), x.unsqueeze_(dim)): their own node names
-_SQUEEZE_IN_PLACE = {op: Op(f"SqueezeBackward{k}", SQUEEZE.forward, SQUEEZE.backward, view=True)
-                     for op, k in ((SQUEEZE, 3), (SQUEEZE_DIM, 4), (SQUEEZE_DIMS, 5))}
-_UNSQUEEZE_IN_PLACE = {UNSQUEEZE: Op("UnsqueezeBackward1", UNSQUEEZE.forward, UNSQUEEZE.backward, view=True)}
+_SQUEEZE_IN_PLACE = {op: _reshaping_view(f"SqueezeBackward{k}") for op, k in ((SQUEEZE, 3), (SQUEEZE_DIM, 4),
+                                                                               (SQUEEZE_DIMS, 5))}
+_UNSQUEEZE_IN_PLACE = {UNSQUEEZE: _reshaping_view("UnsqueezeBackward1")}
 
 
 def squeeze(input, dim=None):
@@ -184,13 +197,35 @@ export("unsqueeze", inplace=True, inplace_form=view_inplace_form(unsqueeze, _UNS
 
 
 # --- permutations ---------------------------------------------------------------------------------
-PERMUTE = Op("PermuteBackward0", lambda a, dims: a.transpose(dims),
-             lambda n, g: g.permute(tuple(np.argsort(n.kwargs["dims"]))), view=True)
-TRANSPOSE = Op("TransposeBackward0", lambda a, dims: a.transpose(dims),
-               lambda n, g: g.permute(tuple(np.argsort(n.kwargs["dims"]))), view=True)
-T_OP = Op("TBackward0", lambda a, dims: a.transpose(dims), lambda n, g: g.t(), view=True)
-_TRANSPOSE_IN_PLACE = {TRANSPOSE: Op("TransposeBackward1", TRANSPOSE.forward, TRANSPOSE.backward, view=True)}
-_T_IN_PLACE = {T_OP: Op("TBackward1", T_OP.forward, T_OP.backward, view=True)}
+def _permute(a, dims):
+    return a.transpose(dims)
+
+
+def _inverse(dims):
+    """The permutation that undoes ``dims`` (the gradient of ``x.permute(dims)`` is ``g.permute(_inverse(dims))``)."""
+    inverse = [0] * len(dims)
+    for i, d in enumerate(dims):
+        inverse[d] = i
+    return tuple(inverse)
+
+
+def _permute_bw(n, g):
+    return g.permute(_inverse(n.kwargs["dims"]))
+
+
+def _permute_bw_np(n, g):
+    return g.transpose(_inverse(n.kwargs["dims"]))
+
+
+def _permuting_view(name):
+    return Op(name, _permute, _permute_bw, view=True, backward_np=_permute_bw_np)
+
+
+PERMUTE = _permuting_view("PermuteBackward0")
+TRANSPOSE = _permuting_view("TransposeBackward0")
+T_OP = Op("TBackward0", _permute, lambda n, g: g.t(), view=True, backward_np=lambda n, g: g.T)
+_TRANSPOSE_IN_PLACE = {TRANSPOSE: _permuting_view("TransposeBackward1")}
+_T_IN_PLACE = {T_OP: Op("TBackward1", _permute, T_OP.backward, view=True, backward_np=T_OP.backward_np)}
 
 
 @export("permute")
@@ -311,7 +346,14 @@ def H(input):  # noqa: N802
 
 
 # --- expand / repeat / flip -----------------------------------------------------------------------
-EXPAND = Op("ExpandBackward0", lambda a, shape: np.broadcast_to(a, shape), lambda n, g: g, view=True)
+def _as_it_came(n, g):
+    """Expand's derivative, on Tensors and arrays: Node._fit_to_inputs sums the gradient over the expanded
+    dimensions, as for any broadcast operand."""
+    return g
+
+
+EXPAND = Op("ExpandBackward0", lambda a, shape: np.broadcast_to(a, shape), _as_it_came, view=True,
+            backward_np=_as_it_came)
 
 
 @export("expand", function=False)
