@@ -131,14 +131,23 @@ BCE_WITH_LOGITS = _loss_op("BinaryCrossEntropyWithLogitsBackward0", _bce_logits_
 def _nll_weights(target, weight, ignore_index, dtype):
     """(per-sample weight, 0 for ignored samples; valid mask; target with ignored entries at class 0)."""
     valid = target != ignore_index
-    safe = np.where(valid, target, 0)
+    safe = target if valid.all() else np.where(valid, target, 0)  # (the usual batch ignores nothing)
     w = (weight[safe] if weight is not None else np.ones(safe.shape, dtype)) * valid
     return w.astype(dtype, copy=False), valid, safe
 
 
+def _at_targets(shape, target):
+    """The index of each sample's entry at its target class in an (N, C, ...) array: ``x[_at_targets(x.shape,
+    t)]`` has t's shape, and reaches each entry once (a plain gather and scatter, without take_along_axis's and
+    put_along_axis's index building)."""
+    n = shape[0]
+    samples = np.arange(n).reshape((n,) + (1,) * (len(shape) - 2))
+    return (samples, target) + (np.indices(shape[2:], sparse=True) if len(shape) > 2 else ())
+
+
 def _nll_fwd(x, *, target, weight, ignore_index, reduction):
     w, _, safe = _nll_weights(target, weight, ignore_index, x.dtype)
-    l = -np.take_along_axis(x, np.expand_dims(safe, 1), axis=1).squeeze(1) * w
+    l = -x[_at_targets(x.shape, safe)] * w
     if reduction == "none":
         return l
     if reduction == "sum":
@@ -156,7 +165,7 @@ def _nll_coef(n):
         with np.errstate(invalid="ignore", divide="ignore"):
             w = np.where(valid, w / w.sum(), 0).astype(dt)  # ignored samples get no gradient, even 0/0
     coef = np.zeros(shape, dt)
-    np.put_along_axis(coef, np.expand_dims(safe, 1), np.expand_dims(-w, 1), axis=1)
+    coef[_at_targets(shape, safe)] = -w
     return coef
 
 
@@ -168,7 +177,7 @@ def _nll_bw(n, g):
 
 def _nll_bw_np(n, g):
     if n.kwargs["reduction"] == "none":
-        g = np.expand_dims(g, 1)
+        g = g[:, None]
     return g * _nll_coef(n)
 
 

@@ -221,9 +221,10 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no classes but got weight "
                            f"tensor of shape: {_shape(weight)}")
     t = target._data.astype(np.int64, copy=False)
-    bad = t[(t != ignore_index) & ((t < 0) | (t >= c))]
-    if bad.size:
-        raise IndexError(f"Target {int(bad.flat[0])} is out of bounds.")
+    if t.size and (t.min() < 0 or t.max() >= c):  # (two reductions: the usual batch stops here)
+        bad = t[(t != ignore_index) & ((t < 0) | (t >= c))]
+        if bad.size:
+            raise IndexError(f"Target {int(bad.flat[0])} is out of bounds.")
     x, op, ndim = input, loss_ops.NLL_LOSS, input._data.ndim
     unbatched = ndim == 1
     if unbatched:
