@@ -244,12 +244,17 @@ def _embedding_gather(w, idx, scale):
     return w[idx] if scale is None else w[idx] * scale[..., None]
 
 
+def _embedding_bw_kwargs(n, dtype):
+    """What the weight's gradient needs: the lookups, the number of rows and the per-lookup scale."""
+    k, num = n.kwargs, n._in_meta[0][0][0]
+    return {"idx": k["idx"], "num": num,
+            "scale": _embedding_scale(k["idx"], num, k.get("padding_idx"), k.get("scale_grad_by_freq"), dtype)}
+
+
 EMBEDDING = Op("EmbeddingBackward0",
                lambda w, idx, padding_idx=None, scale_grad_by_freq=False: w[idx],
-               lambda n, g: apply(EMBEDDING_BACKWARD, g, idx=n.kwargs["idx"], num=n._in_meta[0][0][0],
-                                  scale=_embedding_scale(n.kwargs["idx"], n._in_meta[0][0][0],
-                                                         n.kwargs.get("padding_idx"),
-                                                         n.kwargs.get("scale_grad_by_freq"), g._data.dtype)))
+               lambda n, g: apply(EMBEDDING_BACKWARD, g, **_embedding_bw_kwargs(n, g._data.dtype)),
+               backward_np=lambda n, g: _embedding_bw_fwd(g, **_embedding_bw_kwargs(n, g.dtype)))
 # PyTorch's double backward gathers without the 1/count of scale_grad_by_freq (only padding_idx stays zeroed),
 # so the gather's scale keeps just the padding mask of the first backward's scale.
 EMBEDDING_BACKWARD = Op("EmbeddingDenseBackwardBackward0", _embedding_bw_fwd,
