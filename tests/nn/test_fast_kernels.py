@@ -168,3 +168,20 @@ def test_masked_fill_on_broadcast_masks(torch_ref):
     _assert_same(gg, th)
     assert (graphgrad.tensor(xt).t().masked_fill(graphgrad.tensor(mask), 2.5).stride()
             == torch_ref.tensor(xt).t().masked_fill(torch_ref.tensor(mask), 2.5).stride())
+
+
+def test_masked_fill_with_zero_keeps_every_other_bit(torch_ref):
+    # a fill of all-zero bits (masked_fill's derivative, masked_fill(m, 0.0)) ANDs the bits: NaN payloads and -0
+    # stay where the mask is clear, float and integer tensors alike, a transposed input gives a row-major result
+    x = np.random.default_rng(7).standard_normal((4, 6, 6)).astype(np.float32)
+    x[0, 0, :3] = [np.nan, -0.0, np.inf]
+    causal = np.triu(np.ones((6, 6), bool), 1)
+    for xs, mask in ((x, causal), (x.transpose(0, 2, 1), causal), ((np.nan_to_num(x, posinf=0) * 100).astype(np.int16), causal),
+                     (x > 0, causal)):
+        value = False if xs.dtype == bool else 0
+        out = graphgrad.tensor(xs).masked_fill(graphgrad.tensor(mask), value)
+        ref = torch_ref.tensor(xs).masked_fill(torch_ref.tensor(mask), value)
+        assert out.dtype == graphgrad.tensor(xs).dtype and out.stride() == ref.stride()
+        np.testing.assert_array_equal(out.numpy().view(np.uint8), ref.numpy().view(np.uint8))
+    gg, th = _both(torch_ref, lambda lib, t: (t * 1).masked_fill(lib.tensor(causal), 0.0).exp(), [x[1:]])
+    _assert_same(gg, th)

@@ -693,15 +693,23 @@ def _masked_fill_bw(n, g):
 
 def _masked_fill_bw_np(n, g):
     mask = n.kwargs["mask"]
-    return (_filled(g, mask, 0),) + (np.sum(g * mask),) * (len(n._in_meta) - 1)
+    return (_filled(g, mask, np.zeros((), g.dtype)),) + (np.sum(g * mask),) * (len(n._in_meta) - 1)
+
+
+_UINT_OF_SIZE = {1: np.dtype(np.uint8), 2: np.dtype(np.uint16), 4: np.dtype(np.uint32), 8: np.dtype(np.uint64)}
 
 
 def _filled(a, mask, value):
-    """``np.where(mask, value, a)``, C-ordered as PyTorch's result: a copy of a with value written where the
-    (broadcast) mask is set, which is about twice as fast as np.where's select (the attention's causal mask,
-    broadcast over the batch and the heads)."""
+    """``np.where(mask, value, a)`` for a 0-d ``value`` of a's dtype, C-ordered as PyTorch's result: a copy of a
+    with value written where the (broadcast) mask is set, which is about twice as fast as np.where's select (the
+    attention's causal mask, broadcast over the batch and the heads). A value of all zero bits (masked_fill's
+    derivative) is written by ANDing a's bits with the mask's complement: one pass, twice as fast again."""
     if np.broadcast_shapes(mask.shape, a.shape) != a.shape:  # the mask broadcasts a up: a select
         return np.where(mask, value, a)
+    bits = _UINT_OF_SIZE.get(a.dtype.itemsize)
+    if bits is not None and not value.view(bits):
+        keep = np.subtract(mask, 1, dtype=bits)  # every bit where the mask is clear, none where it is set
+        return np.bitwise_and(a.view(bits), keep, order="C").view(a.dtype)
     out = a.copy()
     np.copyto(out, value, where=mask)
     return out
