@@ -14,8 +14,14 @@ def _cast_np(a, dtype, copy=False):
     return a.astype(dtype, copy=True) if copy or a.dtype != dtype else a
 
 
-CAST = Op("ToCopyBackward0", _cast_np, lambda n, g: g)
-CLONE = Op("CloneBackward0", lambda a, memory_format=None: a.copy(), lambda n, g: g)
+def passed_through(n, g):
+    """The derivative of a copy (clone, cast, expand) on Tensors and arrays alike: the gradient as it came.
+    Node._fit_to_inputs casts it back to the input's dtype and sums it over broadcast dimensions."""
+    return g
+
+
+CAST = Op("ToCopyBackward0", _cast_np, passed_through, backward_np=passed_through)
+CLONE = Op("CloneBackward0", lambda a, memory_format=None: a.copy(), passed_through, backward_np=passed_through)
 
 
 def cast(x, dtype, copy=False):

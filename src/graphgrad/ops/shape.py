@@ -16,7 +16,7 @@ from ._args import missing_args_error
 from ._export import export
 from ._inplace import view_inplace_form
 from ._op import Op, apply
-from .copy import CLONE
+from .copy import CLONE, passed_through
 from .index import ALIAS, SLICE, index_select
 
 
@@ -346,14 +346,8 @@ def H(input):  # noqa: N802
 
 
 # --- expand / repeat / flip -----------------------------------------------------------------------
-def _as_it_came(n, g):
-    """Expand's derivative, on Tensors and arrays: Node._fit_to_inputs sums the gradient over the expanded
-    dimensions, as for any broadcast operand."""
-    return g
-
-
-EXPAND = Op("ExpandBackward0", lambda a, shape: np.broadcast_to(a, shape), _as_it_came, view=True,
-            backward_np=_as_it_came)
+EXPAND = Op("ExpandBackward0", lambda a, shape: np.broadcast_to(a, shape), passed_through, view=True,
+            backward_np=passed_through)
 
 
 @export("expand", function=False)
@@ -594,7 +588,9 @@ def _split_fwd(a, sizes, dim):
     return tuple(np.split(a, bounds, axis=dim))
 
 
-SPLIT = Op("SplitWithSizesBackward0", _split_fwd, lambda n, *gs: cat(gs, n.kwargs["dim"]), view=True, n_outputs=-1)
+# (the pieces' gradients fit by construction: joined without cat's checks)
+SPLIT = Op("SplitWithSizesBackward0", _split_fwd, lambda n, *gs: apply(CAT, *gs, dim=n.kwargs["dim"]), view=True,
+           n_outputs=-1)
 SPLIT_EQUAL = Op("SplitBackward0", _split_fwd, SPLIT.backward, view=True, n_outputs=-1)  # split(int), chunk
 
 
