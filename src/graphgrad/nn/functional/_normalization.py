@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -120,7 +121,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
             raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
                                f"{_shape(t)} and normalized_shape = {list(ns)}")
     lead = shape[:len(shape) - k]
-    stat_shape = tuple(lead) + (int(np.prod(ns)) if ns else 1,)
+    stat_shape = tuple(lead) + (math.prod(ns),)  # (1 for an empty normalized_shape)
     return norm_ops.normalize_op(norm_ops.LAYER_NORM, input, weight, bias, stat_shape=stat_shape, axes=(-1,),
                             affine_shape=ns, eps=eps)
 
