@@ -54,9 +54,9 @@ def _invalid_shape(shape, numel, input_shape):
 
 
 # --- reshape / view -------------------------------------------------------------------------------
-# Each view's derivative is declared twice, as every op's may be (see Op): in graphgrad ops (the definition,
-# what double backward runs) and on the arrays (``*_np``, taken when no graph of the gradient is built). A view's
-# array derivative is itself a view of the gradient, or a copy where NumPy's reshape needs one, as the op's.
+# Each view has its derivative in graphgrad ops (the definition, what double backward runs) and on the arrays
+# (``backward_np``, taken when no graph of the gradient is built; one function serves both where Tensors and
+# arrays share the method). On arrays it is a view of the gradient too, or a copy where NumPy's reshape needs one.
 def _reshape(a, shape):
     return a.reshape(shape)
 
