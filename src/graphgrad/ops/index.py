@@ -6,6 +6,7 @@ the gradient of that scatter is the gather again, so both are differentiable to 
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -232,8 +233,7 @@ def _basic_view_bw_np(n, g):
     return out
 
 
-def _basic_view(name):
-    return Op(name, _basic_get, _getitem_bw, view=True, backward_np=_basic_view_bw_np)
+_basic_view = functools.partial(Op, forward=_basic_get, backward=_getitem_bw, view=True, backward_np=_basic_view_bw_np)
 
 
 SLICE = _basic_view("SliceBackward0")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -160,8 +161,7 @@ def unflatten(input, dim, sizes):
     return reshape(input, shape[:d] + sizes + shape[d + 1:])
 
 
-def _reshaping_view(name):
-    return Op(name, _reshape, _unshape_bw, view=True, backward_np=_unshape_bw)
+_reshaping_view = functools.partial(Op, forward=_reshape, backward=_unshape_bw, view=True, backward_np=_unshape_bw)
 
 
 SQUEEZE = _reshaping_view("SqueezeBackward0")
@@ -217,8 +217,7 @@ def _permute_bw_np(n, g):
     return g.transpose(_inverse(n.kwargs["dims"]))
 
 
-def _permuting_view(name):
-    return Op(name, _permute, _permute_bw, view=True, backward_np=_permute_bw_np)
+_permuting_view = functools.partial(Op, forward=_permute, backward=_permute_bw, view=True, backward_np=_permute_bw_np)
 
 
 PERMUTE = _permuting_view("PermuteBackward0")
