@@ -77,9 +77,11 @@ def test_conv1d_dilated_groups_gradgradcheck():
     assert gradgradcheck(lambda x, w: F.conv1d(x, w, padding=2, dilation=2, groups=2), (x, w))
 
 
-# (kernel, stride, padding, dilation, ceil_mode): tiling 2x2, overlapping, padded, dilated, ceil_mode
+# (kernel, stride, padding, dilation, ceil_mode): tiling 2x2, overlapping, padded, dilated, ceil_mode; windows
+# that tile the padded input with other shapes (3x2 with a ceil_mode column, 2x1, 1x3 padded)
 POOLS = [(2, None, 0, 1, False), (2, 2, 0, 1, True), (3, 1, 1, 1, False), ((2, 3), (1, 2), (1, 1), (2, 1), False),
-         (3, 2, 1, 2, True)]
+         (3, 2, 1, 2, True), ((3, 2), None, 0, 1, True), ((2, 1), None, (1, 0), 1, False),
+         ((1, 3), None, (0, 1), 1, True)]
 
 
 def _signed_zero_input(shape, seed):
@@ -173,5 +175,19 @@ def test_max_pool2d_nan_window_beside_a_tie_matches_torch(torch_ref):
         y, idx = lib.nn.functional.max_pool2d(x, 2, return_indices=True)
         y.backward(lib.tensor([[[[1.0, 2.0]]]]))
         res.append((y.detach().numpy(), idx.numpy(), x.grad.numpy()))
+    for a, b in zip(*res):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("k,s,p,d,cm", POOLS)
+def test_max_pool2d_ties_of_positive_zeros_match_torch(k, s, p, d, cm, torch_ref):
+    """Pooling after a ReLU: many windows of equal values (+0, and small integers), no -0 and no NaN."""
+    x0 = np.maximum(np.floor(np.random.default_rng(3).standard_normal((2, 3, 9, 7)) * 2), 0).astype(np.float32)
+    res = []
+    for lib in (graphgrad, torch_ref):
+        x = lib.tensor(x0, requires_grad=True)
+        y, idx = lib.nn.functional.max_pool2d(x, k, s, p, d, ceil_mode=cm, return_indices=True)
+        (y * lib.arange(y.numel(), dtype=lib.float32).reshape(y.shape)).sum().backward()
+        res.append((y.detach().numpy(), np.signbit(y.detach().numpy()), idx.numpy(), x.grad.numpy()))
     for a, b in zip(*res):
         np.testing.assert_array_equal(a, b)

@@ -79,4 +79,5 @@ def has_negative_zero(a):
     (False, True)
     """
     bits = _bits(a.dtype)
-    return bool(np.any(a.view(bits) == np.iinfo(bits).min))
+    # no integer is below -0.0's bits: a minimum (one reduction, no boolean temporary) answers
+    return a.size > 0 and bool(a.view(bits).min() == np.iinfo(bits).min)
