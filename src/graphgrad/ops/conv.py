@@ -136,8 +136,12 @@ def conv_forward_np(x, w, b=None, *, stride, padding, dilation, groups, nd=2, ke
     return out, (cols if keep_cols else None)
 
 
-def conv_transpose_np(g, w, b=None, *, in_hw, stride, padding, dilation, groups, nd=2):
-    """The adjoint of ``conv_forward_np`` in its input: g (N, O, OH, OW) -> (N, C, *in_hw) (col2im)."""
+def conv_transpose_np(g, w, b=None, *, in_hw, stride, padding, dilation, groups, nd=2, grows=None):
+    """The adjoint of ``conv_forward_np`` in its input: g (N, O, OH, OW) -> (N, C, *in_hw) (col2im).
+
+    ``grows``: g already laid out by ``_grad_rows`` (a convolution's backward shares it with the weight
+    gradient).
+    """
     g4, w4 = as4d(g, nd), as4d(w, nd)
     n, o, oh, ow = g4.shape
     _, cg, kh, kw = w4.shape
@@ -147,7 +151,8 @@ def conv_transpose_np(g, w, b=None, *, in_hw, stride, padding, dilation, groups,
     hp, wp = in_hw[0] + pt + pb, in_hw[1] + pl + pr
     flat = _flat(stride)
     wt = np.ascontiguousarray(_weight_rows(w4, groups, stride).transpose(0, 2, 1))
-    grows = _grad_rows(g4, groups, wp if flat else None)
+    if grows is None:
+        grows = _grad_rows(g4, groups, wp if flat else None)
     cols = np.matmul(wt, grows, out=_scratch("mm", (groups, wt.shape[1], grows.shape[2]), g.dtype))
     if flat:
         length = oh * wp
@@ -166,10 +171,11 @@ def conv_transpose_np(g, w, b=None, *, in_hw, stride, padding, dilation, groups,
     return from4d(_from_cn(full[:, :, pt:pt + in_hw[0], pl:pl + in_hw[1]], b), nd)
 
 
-def conv_weight_np(x, g, *, k_hw, stride, padding, dilation, groups, nd=2, cols=None):
+def conv_weight_np(x, g, *, k_hw, stride, padding, dilation, groups, nd=2, cols=None, grows=None):
     """The gradient of the convolution with respect to its weight: one matmul of g's rows and im2col.
 
-    ``cols``: the forward's im2col matrix of x, when it kept one.
+    ``cols``: the forward's im2col matrix of x, when it kept one; ``grows``: g laid out by ``_grad_rows``,
+    when the input gradient made it already.
     """
     x4, g4 = as4d(x, nd), as4d(g, nd)
     k_hw = (1,) + tuple(k_hw) if nd == 1 else tuple(k_hw)
@@ -189,7 +195,9 @@ def conv_weight_np(x, g, *, k_hw, stride, padding, dilation, groups, nd=2, cols=
     kh, kw = k_hw
     # (G, O/G, rows) as the transpose of cols @ g^T: BLAS runs this orientation 10-40% faster on these
     # long, thin operands (measured on the convnet and Conv_Classifier shapes)
-    gw = np.matmul(cols, _grad_rows(g4, groups, width if flat else None).transpose(0, 2, 1)).transpose(0, 2, 1)
+    if grows is None:
+        grows = _grad_rows(g4, groups, width if flat else None)
+    gw = np.matmul(cols, grows.transpose(0, 2, 1)).transpose(0, 2, 1)
     if flat:
         gw = gw.reshape(groups, o // groups, kh, kw, cg).transpose(0, 1, 4, 2, 3)
     gw = np.ascontiguousarray(gw).reshape(o, cg, kh, kw)
@@ -214,15 +222,28 @@ def _conv_bw(node, g):
     p = _conv_params(kw)
     need = node.needs_input_grad
     gx = gw = gb = None
+    # arrays that the two gradients share, unless this backward is recorded (its nodes would keep them
+    # alive): the forward's im2col matrix, and g laid out for the matmuls (made once for both)
+    shared = {}
+    if need[0] and need[1] and not modes.recording:
+        shared["grows"] = _grad_rows_of(g._data, w._data, p)
     if need[0]:
-        gx = apply(CONV_T, g, w, in_hw=_spatial(x._data.shape, p["nd"]), **p)
+        gx = apply(CONV_T, g, w, in_hw=_spatial(x._data.shape, p["nd"]), **shared, **p)
     if need[1]:
-        # the forward's im2col matrix, unless this backward is recorded (the node would keep it alive)
-        kept = {"cols": node.state} if node.state is not None and not modes.recording else {}
-        gw = apply(CONV_WEIGHT, x, g, k_hw=_spatial(w._data.shape, p["nd"]), **kept, **p)
+        if node.state is not None and not modes.recording:
+            shared["cols"] = node.state
+        gw = apply(CONV_WEIGHT, x, g, k_hw=_spatial(w._data.shape, p["nd"]), **shared, **p)
     if len(need) > 2 and need[2]:
         gb = _bias_grad(g, p["nd"])
     return gx, gw, gb
+
+
+def _grad_rows_of(g, w, p):
+    """``_grad_rows`` of a convolution's output gradient g, as both of its backward kernels lay it out."""
+    g4, w4 = as4d(g, p["nd"]), as4d(w, p["nd"])
+    flat = _flat(p["stride"])
+    wp = g4.shape[3] + p["dilation"][1] * (w4.shape[3] - 1) if flat else None  # stride 1: OW + the kernel's reach
+    return _grad_rows(g4, p["groups"], wp)
 
 
 def _crop_to(t, shape):
