@@ -10,6 +10,7 @@ differentiates them once more. Convolutions are 2-D internally; 1-D ones get a s
 from __future__ import annotations
 
 import functools
+import math
 import threading
 
 import numpy as np
@@ -41,7 +42,7 @@ def _scratch(slot, shape, dtype, zero=False):
     convolution; its padded input, im2col matrix and col2im buffer reuse these buffers instead.
     """
     dtype = np.dtype(dtype)
-    nbytes = int(np.prod(shape)) * dtype.itemsize
+    nbytes = math.prod(shape) * dtype.itemsize
     if nbytes > _SCRATCH_MAX:  # not worth pinning that much memory for the rest of the process
         return np.zeros(shape, dtype) if zero else np.empty(shape, dtype)
     bufs = getattr(_SCRATCH, "bufs", None)
@@ -157,11 +158,15 @@ def conv_transpose_np(g, w, b=None, *, in_hw, stride, padding, dilation, groups,
     if flat:
         length = oh * wp
         cols = cols.reshape(groups, kh, kw, cg, n, length)
-        full = _scratch("full", (groups, cg, n, hp * wp + (kw - 1) * dilation[1]), g.dtype, zero=True)
+        full = _scratch("full", (groups, cg, n, hp * wp + (kw - 1) * dilation[1]), g.dtype)
+        # offset (0, 0) covers the first ``length`` elements of every row: written, not added to zeros
+        full[..., :length] = cols[:, 0, 0]
+        full[..., length:] = 0
         for i in range(kh):
             for j in range(kw):
                 s = i * dilation[0] * wp + j * dilation[1]
-                full[..., s:s + length] += cols[:, i, j]
+                if s:
+                    full[..., s:s + length] += cols[:, i, j]
         full = full[..., :hp * wp].reshape(c, n, hp, wp)
     else:
         cols = cols.reshape(c, kh, kw, n, oh, ow)
