@@ -108,9 +108,12 @@ def _tiled_max(xp, k_hw, out_hw):
     # out.all() is False only where a window's maximum is a zero (NaN counts as true)
     if out.dtype.kind == "f" and (np.isnan(out).any() or (not out.all() and has_negative_zero(xp))):
         return None
-    in_winning_row = np.empty(rows.shape, bool)
-    _first_winners(list(rows.transpose(1, 0, 2)), out, list(in_winning_row.transpose(1, 0, 2)))
-    in_winning_row = in_winning_row.reshape(-1)
+    if kh == 2:
+        in_winning_row = _in_first_of_two_rows(row_max, out_hw[1])
+    else:
+        in_winning_row = np.empty(rows.shape, bool)
+        _first_winners(list(rows.transpose(1, 0, 2)), out, list(in_winning_row.transpose(1, 0, 2)))
+        in_winning_row = in_winning_row.reshape(-1)
     winners = np.empty(xp.shape, bool)
     if kw == 2:
         # both bytes of a row part at once: (low, high) = (first, second) & in_winning_row, as in_winning_row
@@ -125,6 +128,37 @@ def _tiled_max(xp, k_hw, out_hw):
         _first_winners(col_taps, row_max, [cols[:, j] for j in range(kw)])
         cols &= in_winning_row[:, None]
     return out.reshape((n, c) + tuple(out_hw)), winners
+
+
+def _in_first_of_two_rows(row_max, ow):
+    """Windows of two rows: whether each row part of ``row_max`` (flat, in (N*C*OH, 2, OW) order) lies in
+    the row holding its window's first maximum: the top one where top >= bottom, else the bottom one.
+
+    Each comparison runs over the whole flat array against itself shifted by one row: long passes, of
+    which a fixed top/bottom pattern keeps the valid half (slicing out the rows instead takes a short
+    loop per row, several times slower on these images of a few dozen columns).
+    """
+    size = row_max.size
+    top, bottom = _row_pattern(size, ow)
+    first = np.zeros(size, bool)
+    np.greater_equal(row_max[:-ow], row_max[ow:], out=first[:-ow])  # valid in top rows
+    second = np.zeros(size, bool)
+    np.greater(row_max[ow:], row_max[:-ow], out=second[ow:])  # valid in bottom rows
+    first &= top
+    second &= bottom
+    first |= second
+    return first
+
+
+@functools.lru_cache(maxsize=16)
+def _row_pattern(size, ow):
+    """(top, bottom): read-only flat masks of the top and the bottom row parts of (size // 2ow, 2, ow)."""
+    top = np.zeros((size // (2 * ow), 2, ow), bool)
+    top[:, 0] = True
+    top = top.reshape(-1)
+    bottom = ~top
+    top.flags.writeable = bottom.flags.writeable = False
+    return top, bottom
 
 
 def _first_winners(taps, best, out):
