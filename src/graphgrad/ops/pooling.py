@@ -253,11 +253,25 @@ def _tile_scatter(g, winners, k_hw, hp_wp):
     """
     n, c, oh, ow = g.shape
     rows = (n, c, oh, k_hw[0], hp_wp[1])  # input row kh of output row oh: (N, C, OH, KH, W)
-    along_rows = np.repeat(g.reshape(-1), k_hw[1]).reshape(n, c, oh, 1, hp_wp[1])
+    along_rows = _repeat_each(g.reshape(-1), k_hw[1]).reshape(n, c, oh, 1, hp_wp[1])
     spread = np.broadcast_to(along_rows, rows)
     if winners is None:
         return np.array(spread).reshape((n, c) + hp_wp)
     return keep_where(winners.reshape(rows), spread).reshape((n, c) + hp_wp)
+
+
+def _repeat_each(a, times):
+    """``np.repeat(a, times)`` of a flat array; twice each element of 4 bytes or less as one multiply: its
+    bits times 2**bits + 1 fill both halves of an integer twice as wide (half the time of np.repeat).
+
+    >>> _repeat_each(np.array([1.5, -0.0], np.float32), 2)
+    array([ 1.5,  1.5, -0. , -0. ], dtype=float32)
+    """
+    size = a.itemsize
+    if times != 2 or size > 4:
+        return np.repeat(a, times)
+    wide = np.dtype(f"u{2 * size}")
+    return np.multiply(a.view(f"u{size}"), wide.type((1 << (8 * size)) + 1), dtype=wide).view(a.dtype)
 
 
 def _tiles(k_hw, stride, dilation, out_hw, hw_p):
