@@ -186,3 +186,13 @@ def test_max_pool2d_nan_window_beside_a_tie_matches_torch(torch_ref):
     for a, b in zip(*res):
         np.testing.assert_array_equal(a, b)
 
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("times", [2, 3])
+def test_repeat_each_is_np_repeat_bit_for_bit(dtype, times):
+    from graphgrad.ops.pooling import _repeat_each
+
+    a = np.array([1.5, -0.0, np.nan, -np.inf, 3e-5], dtype)
+    np.testing.assert_array_equal(_repeat_each(a, times).view(f"u{a.itemsize}"),
+                                  np.repeat(a, times).view(f"u{a.itemsize}"))
