@@ -196,3 +196,16 @@ def test_repeat_each_is_np_repeat_bit_for_bit(dtype, times):
     a = np.array([1.5, -0.0, np.nan, -np.inf, 3e-5], dtype)
     np.testing.assert_array_equal(_repeat_each(a, times).view(f"u{a.itemsize}"),
                                   np.repeat(a, times).view(f"u{a.itemsize}"))
+
+
+def test_max_pool2d_unbatched_tiled_indices_and_grads_match_torch(torch_ref):
+    """An unbatched input runs as a batch of one: its winners (in the input's layout) keep that axis."""
+    x0 = _relu_ties_input((3, 6, 4), 4)
+    res = []
+    for lib in (graphgrad, torch_ref):
+        x = lib.tensor(x0, requires_grad=True)
+        y, idx = lib.nn.functional.max_pool2d(x, 2, return_indices=True)
+        (y * lib.arange(y.numel(), dtype=lib.float32).reshape(y.shape)).sum().backward()
+        res.append((y.detach().numpy(), idx.numpy(), x.grad.numpy()))
+    for a, b in zip(*res):
+        np.testing.assert_array_equal(a, b)
