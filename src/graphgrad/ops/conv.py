@@ -41,7 +41,7 @@ def _scratch(slot, shape, dtype, zero=False):
 
     A fresh multi-megabyte array costs a page fault per 4 KiB on first touch (glibc hands freed large
     blocks back to the OS), which inside a training step costs about as much as the arithmetic of a
-    convolution; its padded input, im2col matrix and col2im buffer reuse these buffers instead.
+    convolution; its im2col matrix, matmul results and col2im buffer reuse these buffers instead.
     """
     dtype = np.dtype(dtype)
     nbytes = math.prod(shape) * dtype.itemsize
