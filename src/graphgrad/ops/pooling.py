@@ -150,15 +150,10 @@ def _in_first_of_two_rows(row_max, ow):
     return first
 
 
-@functools.lru_cache(maxsize=16)
 def _row_pattern(size, ow):
-    """(top, bottom): read-only flat masks of the top and the bottom row parts of (size // 2ow, 2, ow)."""
-    top = np.zeros((size // (2 * ow), 2, ow), bool)
-    top[:, 0] = True
-    top = top.reshape(-1)
-    bottom = ~top
-    top.flags.writeable = bottom.flags.writeable = False
-    return top, bottom
+    """(top, bottom): flat masks of the top and the bottom row parts of (size // 2ow, 2, ow)."""
+    top = np.repeat(np.array([True, False]), ow)
+    return np.tile(top, size // (2 * ow)), np.tile(~top, size // (2 * ow))
 
 
 def _first_winners(taps, best, out):
@@ -166,10 +161,6 @@ def _first_winners(taps, best, out):
     No NaN among them."""
     if len(taps) == 1:
         out[0][...] = True
-        return
-    if len(taps) == 2:
-        np.greater_equal(taps[0], taps[1], out=out[0])
-        np.less(taps[0], taps[1], out=out[1])
         return
     seen = np.zeros(best.shape, bool)
     for t, w in zip(taps, out):
