@@ -11,6 +11,7 @@ import functools
 import numpy as np
 
 from ..autograd import errors
+from . import _pool_loops
 from ._op import Op, apply, depends_on
 from ._select import has_negative_zero, keep_where, pick
 from ._windows import offset_slices, pad_hw
@@ -25,7 +26,8 @@ from ._windows import offset_slices, pad_hw
 #   padded input's own layout (N, C, Hp, Wp), True at each window's winner, so the backward is one
 #   select over the input (``_tile_scatter``);
 # - any other pool: per tap, a boolean (K, N, C, OH, OW) of the windows whose maximum that tap holds.
-# ``_tap_masks`` reads either form per tap.
+# ``_tap_masks`` reads either form per tap. With numba installed, 2x2 windows that tile the input run as
+# compiled loops (``_pool_loops``), which give the same arrays as the NumPy passes here.
 def _pool_geometry(hw, k_hw, stride, padding, dilation, ceil_mode):
     """Output size and the padding on each side (the far side grows to cover ceil_mode windows)."""
     out, pads = [], []
@@ -67,7 +69,7 @@ def max_pool_np(x, *, k_hw, stride, padding, dilation, ceil_mode):
     xp = pad_hw(x, pads, fill)
     tiles = _tiles(k_hw, stride, dilation, out_hw, xp.shape[2:])
     if tiles:
-        res = _tiled_max(xp, k_hw, out_hw)
+        res = _pool_loops.tiled_max(xp, k_hw, out_hw) or _tiled_max(xp, k_hw, out_hw)
         if res is not None:
             return res
     out = _separable_max(xp, k_hw, out_hw, stride, dilation)
@@ -242,6 +244,10 @@ def _tile_scatter(g, winners, k_hw, hp_wp):
     Written as one select over whole rows of the padded input (g repeated along each row) rather than
     one strided write per tap: those touch every cache line of the result once per tap.
     """
+    if winners is not None:
+        compiled = _pool_loops.tile_scatter(g, winners, k_hw)
+        if compiled is not None:
+            return compiled
     n, c, oh, ow = g.shape
     rows = (n, c, oh, k_hw[0], hp_wp[1])  # input row kh of output row oh: (N, C, OH, KH, W)
     along_rows = _repeat_each(g.reshape(-1), k_hw[1]).reshape(n, c, oh, 1, hp_wp[1])

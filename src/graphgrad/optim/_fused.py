@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._core import jit
+
 ENABLED = True  # False: always the NumPy form
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _kernels = None  # the compiled loops, built at their first use; False when numba is missing
@@ -58,22 +60,8 @@ def _adam_loop(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, weight, near_st
 def _compiled():
     global _kernels
     if _kernels is None:
-        try:
-            import numba  # here, not at import: numba takes a fifth of a second and ~100 MB to load
-        except Exception:  # missing, or not loadable with this NumPy: the NumPy forms
-            _kernels = False
-            return _kernels
-        loops = {"sgd": _sgd_momentum_loop, "adam": _adam_loop}
-        try:  # compiled once per installation, where numba finds a place to keep them
-            _kernels = {name: _jit(numba, loop, cache=True) for name, loop in loops.items()}
-        except Exception:  # no place for the cache: compiled in each process
-            _kernels = {name: _jit(numba, loop, cache=False) for name, loop in loops.items()}
+        _kernels = jit.compile_loops({"sgd": _sgd_momentum_loop, "adam": _adam_loop})
     return _kernels
-
-
-def _jit(numba, loop, cache):
-    # error_model="numpy": a division by zero gives inf/NaN as in NumPy, not ZeroDivisionError
-    return numba.njit(nogil=True, error_model="numpy", cache=cache)(loop)
 
 
 def _run(name, arrays, *scalars):
