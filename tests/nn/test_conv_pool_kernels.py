@@ -83,7 +83,7 @@ def test_conv1d_dilated_groups_gradgradcheck():
 @pytest.fixture(params=[True, False], ids=["compiled", "numpy"])
 def pool_loops(request, monkeypatch):
     """Max pooling's compiled 2x2 loops on (where numba is installed) and off: both forms must pass."""
-    monkeypatch.setattr(_pool_loops, "ENABLED", request.param)
+    monkeypatch.setattr(_pool_loops.LOOPS, "enabled", request.param)
 
 
 # (kernel, stride, padding, dilation, ceil_mode): tiling 2x2, overlapping, padded, dilated, ceil_mode; windows
@@ -238,12 +238,12 @@ def test_compiled_2x2_pooling_loops_give_the_numpy_forms_bit_for_bit(dtype):
     kw = dict(k_hw=(2, 2), stride=(2, 2), padding=(0, 0), dilation=(1, 1), ceil_mode=False)
     results = []
     for enabled in (True, False):
-        _pool_loops.ENABLED = enabled
+        _pool_loops.LOOPS.enabled = enabled
         try:
             out, winners = pooling.max_pool_np(x, **kw)
             results.append((out, winners, pooling.pool_scatter_np(g, in_hw=(6, 8), masks=winners, **kw)))
         finally:
-            _pool_loops.ENABLED = True
+            _pool_loops.LOOPS.enabled = True
     bits = f"u{np.dtype(dtype).itemsize}"
     for a, b in zip(*results):
         np.testing.assert_array_equal(a.view(bits) if a.dtype != bool else a, b.view(bits) if b.dtype != bool else b)

@@ -9,7 +9,7 @@ writes each window's gradient at its winner and +0 elsewhere. Both give exactly 
 
 Loops for other window shapes, with the window's size known only at run time, measured slower than NumPy's
 passes, so only the 2x2 window (the usual pooling layer) has one. Each function returns None where it
-doesn't apply (numba missing, ``ENABLED`` False, another window, dtype or memory layout) and the caller runs
+doesn't apply (numba missing, ``LOOPS.enabled`` False, another window, dtype or memory layout) and the caller runs
 its NumPy form.
 """
 
@@ -19,9 +19,7 @@ import numpy as np
 
 from .._core import jit
 
-ENABLED = True  # False: always the NumPy form
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-_loops = None  # the compiled loops, built at their first use; False when numba is missing
 
 
 def _max_2x2_loop(x, out, winners):
@@ -66,24 +64,7 @@ def _scatter_2x2_loop(g, winners, zero, gx):
                 gx[r, h + 1, w + 1] = v if winners[r, h + 1, w + 1] else zero
 
 
-def _compiled():
-    global _loops
-    if _loops is None:
-        _loops = jit.compile_loops({"max": _max_2x2_loop, "scatter": _scatter_2x2_loop})
-    return _loops
-
-
-def _run(name, *arrays):
-    global _loops
-    loops = _compiled() if ENABLED else False
-    if not loops:
-        return False
-    try:
-        loops[name](*arrays)
-    except Exception:  # numba failed to compile (a broken installation): it is compiled before it runs
-        _loops = False
-        return False
-    return True
+LOOPS = jit.CompiledLoops(max=_max_2x2_loop, scatter=_scatter_2x2_loop)  # .enabled False: the NumPy forms
 
 
 def _takes(a, k_hw):
@@ -97,7 +78,7 @@ def tiled_max(xp, k_hw, out_hw):
     n, c, hp, wp = xp.shape
     out = np.empty((n, c) + tuple(out_hw), xp.dtype)
     winners = np.empty(xp.shape, bool)
-    if not _run("max", xp.reshape(-1, hp, wp), out.reshape((-1,) + tuple(out_hw)), winners.reshape(-1, hp, wp)):
+    if not LOOPS("max", xp.reshape(-1, hp, wp), out.reshape((-1,) + tuple(out_hw)), winners.reshape(-1, hp, wp)):
         return None
     return out, winners
 
@@ -108,7 +89,7 @@ def tile_scatter(g, winners, k_hw):
         return None
     n, c, oh, ow = g.shape
     gx = np.empty(winners.shape, g.dtype)
-    if not _run("scatter", g.reshape(-1, oh, ow), winners.reshape((-1,) + winners.shape[2:]), g.dtype.type(0),
+    if not LOOPS("scatter", g.reshape(-1, oh, ow), winners.reshape((-1,) + winners.shape[2:]), g.dtype.type(0),
                 gx.reshape((-1,) + winners.shape[2:])):
         return None
     return gx
