@@ -215,29 +215,44 @@ class Node:
         op = self.op
         if op.backward_np is not None and not modes.recording:
             # no graph of the derivative to build: computed on the arrays (a Tensor and a dispatch less per step)
-            return self._fit_to_inputs(op.backward_np(self, grads[0]._data), on_arrays=True)
+            return [None if g is None else Tensor._make(g, False, None)
+                    for g in self.fit_arrays(op.backward_np(self, grads[0]._data))]
         return self._fit_to_inputs(op.backward(self, grads[0]) if op.n_outputs == 1 else op.backward(self, *grads))
 
-    def _fit_to_inputs(self, grads_in, on_arrays=False):
-        """Undo broadcasting and dtype promotion, in one place for every op: each input's gradient gets the
-        input's shape (summed over the broadcast dimensions) and dtype."""
+    def fit_arrays(self, grads_in):
+        """``_fit_to_inputs`` for an array derivative (``op.backward_np``): a list of ndarrays (or None), each
+        with its input's shape and dtype."""
         if type(grads_in) is not tuple:
-            if on_arrays and grads_in is not None and (grads_in.shape, grads_in.dtype) == self._in_meta[0]:
-                return [Tensor._make(grads_in, False, None)]  # one input, nothing to undo: the commonest case
+            if grads_in.__class__ is np.ndarray:
+                shape, dt = self._in_meta[0]
+                if grads_in.shape == shape and grads_in.dtype == dt:
+                    return [grads_in]  # one input, nothing to undo: the commonest case
             grads_in = (grads_in,)
         out = []
         for g, (shape, dt) in zip(grads_in, self._in_meta):
             if g is not None:
-                if on_arrays:
-                    if g.shape != shape:
-                        g = np.sum(g, axis=summed_dims(g.shape, shape), keepdims=True).reshape(shape)
-                    g = Tensor._make(g if g.dtype == dt else g.astype(dt), False, None)
-                else:
-                    arr = g._data
-                    if arr.shape != shape:
-                        g = g.sum_to_size(shape)
-                    if arr.dtype != dt:
-                        g = g.to(dt)
+                if g.shape != shape:
+                    g = np.sum(g, axis=summed_dims(g.shape, shape), keepdims=True).reshape(shape)
+                if g.dtype != dt:
+                    g = g.astype(dt)
+                if g.__class__ is not np.ndarray:
+                    g = np.asarray(g)  # NumPy's 0-d results are scalars (np.float32)
+            out.append(g)
+        return out
+
+    def _fit_to_inputs(self, grads_in):
+        """Undo broadcasting and dtype promotion, in one place for every op: each input's gradient gets the
+        input's shape (summed over the broadcast dimensions) and dtype."""
+        if type(grads_in) is not tuple:
+            grads_in = (grads_in,)
+        out = []
+        for g, (shape, dt) in zip(grads_in, self._in_meta):
+            if g is not None:
+                arr = g._data
+                if arr.shape != shape:
+                    g = g.sum_to_size(shape)
+                if arr.dtype != dt:
+                    g = g.to(dt)
             out.append(g)
         return out
 
