@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
+from sys import _getframe
 
 import numpy as np
 
@@ -22,7 +23,7 @@ from .._from_python import from_data
 from .._size import summed_dims  # noqa: F401 (imported from here by the op families)
 from .._tensor import Tensor
 from ..autograd.explain import note_cut
-from ..autograd.graph import _Sites, node_class, raw_site, user_site
+from ..autograd.graph import _LIB_FILES, _Sites, node_class, raw_site, user_site
 
 REGISTRY: dict[str, Op] = {}
 
@@ -52,7 +53,7 @@ class Op:
     __slots__ = (
         "name", "forward_name", "forward", "backward", "save_inputs", "save_output", "saves",
         "saved_names", "stateful", "promote", "view", "n_outputs", "scalar", "const_edges", "out",
-        "backward_np", "needed_by", "save_as", "node_class", "refuses_bools",
+        "backward_np", "needed_by", "save_as", "node_class", "refuses_bools", "one_array",
     )
 
     def __init__(self, name, forward, backward, save=(), stateful=False, promote=None, view=False,
@@ -82,6 +83,8 @@ class Op:
         self.promote = promote
         self.view = view
         self.n_outputs = n_outputs
+        # apply_one's short path applies: one array in, one array out, no state, not a view
+        self.one_array = not stateful and not view and n_outputs == 1
         # PyTorch lists an edge (None, 0) for each constant operand (x * 2 has two next_functions)
         self.const_edges = ((None, 0),) * const_args
         self.scalar = None  # optional variant taking a Python number as kwarg "other" (no wrapping)
@@ -224,6 +227,38 @@ def apply(op, *inputs, **kwargs):
     out = Tensor._make(res, True, node)
     if op.view:
         _as_view(out, inputs[0], op, kwargs, None)
+    if op.saves:
+        node.save(inputs, out)
+    return out
+
+
+def apply_one(op, x, kwargs):
+    """``apply(op, x, **kwargs)`` for one Tensor ``x``: the entry of the operators with a number and of the
+    one-tensor functions (``x * 2``, ``x.sin()``), the commonest calls. A float tensor that is not a view, an
+    op of one output, take the short path below; everything else goes through ``apply``."""
+    arr = x._data
+    if arr.dtype.kind != "f" or x._view is not None or not op.one_array:
+        return apply(op, x, **kwargs)
+    res = op.forward(arr, **kwargs) if kwargs else op.forward(arr)
+    if res.__class__ is not np.ndarray:
+        res = np.asarray(res)
+    if not (x._requires_grad and modes.recording) or res.dtype.kind != "f":
+        out = Tensor._make(res, False, None)
+        if _Sites.enabled and not modes.in_backward:
+            note_cut(out, (x,))
+        return out
+    if _Sites.enabled:  # raw_site, inlined: the first frame outside graphgrad from apply_one's caller's caller
+        depth = 2
+        f = _getframe(2)
+        while f.f_code.co_filename in _LIB_FILES:
+            depth += 1
+            f = _getframe(depth)
+        site = (f.f_code, f.f_lasti)
+    else:
+        site = None
+    inputs = (x,)
+    node = op.node_class(op, inputs, kwargs, site, None)
+    out = Tensor._make(res, True, node)
     if op.saves:
         node.save(inputs, out)
     return out
