@@ -114,6 +114,17 @@ class Tensor:
         t._version_box = [0, None] if not modes.inference else InferenceBox((0, None))
         return t
 
+    @staticmethod
+    def _make_recorded(arr, fn):
+        """``_make(arr, True, fn)`` for the output of a recorded op (``ops._op.apply_one``): ``arr`` is an
+        ndarray, and ops record only outside inference mode, so the version box is a plain list."""
+        t = _new(Tensor)
+        t._data = arr
+        t._requires_grad = True
+        t._grad_fn = fn
+        t._version_box = [0, None]
+        return t
+
     def _bump_version(self, writer=None):
         """Count an in-place write; keep where it was made (and by which op, ``writer``: its node's name)."""
         box = self._version_box

@@ -68,8 +68,10 @@ class Node:
             x = inputs[0]
             fn = x._grad_fn
             edge = (fn, x._output_nr) if fn is not None and x._view is None else edge_of(x)
-            self.next_functions = (edge,) + op.const_edges if op.const_edges else (edge,)
-            self._in_meta = ((x._data.shape, x._data.dtype),)
+            const_edges = op.const_edges
+            self.next_functions = (edge,) + const_edges if const_edges else (edge,)
+            arr = x._data
+            self._in_meta = ((arr.shape, arr.dtype),)
         else:
             self.next_functions = tuple([edge_of(t) for t in inputs]) + op.const_edges
             self._in_meta = tuple([(t._data.shape, t._data.dtype) for t in inputs])
@@ -120,17 +122,6 @@ class Node:
         h = RemovableHandle(self._pre_hooks)
         self._pre_hooks[h.id] = fn
         return h
-
-    def __getattr__(self, name):
-        # grad_fn._saved_self / _saved_other / _saved_result, as PyTorch exposes them.
-        if name.startswith("_saved_"):
-            key = name[len("_saved_"):]
-            names = self.op.saved_names
-            if key in names:
-                return self.saved_tensors[names.index(key)]
-            if self.kwargs and key in self.kwargs:
-                return self.kwargs[key]
-        raise AttributeError(f"'{self.op.name}' object has no attribute '{name}'")
 
     # --- saved tensors --------------------------------------------------------------------------
     def save(self, inputs, output):
@@ -260,15 +251,47 @@ class Node:
 _NODE_CLASSES: dict = {}
 
 
-def node_class(name):
+def node_class(name, exposed=(), open_ended=False):
     """The Node subclass named as PyTorch names the node's class (``type(y.grad_fn).__name__`` is
-    ``'MulBackward0'``), one per name; each op holds its own, so making a node costs no look-up."""
+    ``'MulBackward0'``), one per name; each op holds its own, so making a node costs no look-up.
+
+    ``exposed``: the names an op of this class saves or takes as keyword arguments, readable as
+    ``grad_fn._saved_<name>`` as in PyTorch (a property each); ``open_ended``: the op's forward takes
+    ``**kwargs``, whose names are known only per call: such a class answers ``_saved_<name>`` in
+    ``__getattr__``. (The other classes have none: a class with ``__getattr__`` makes every attribute read on
+    its nodes slower, and the engine reads many.)"""
     short = name.rsplit("::", 1)[-1]
     cls = _NODE_CLASSES.get(short)
     if cls is None:
         cls = _NODE_CLASSES[short] = type(short, (Node,), {"__slots__": (), "__module__": "graphgrad.autograd.graph",
                                                            "__qualname__": short})
+    for key in exposed:
+        if not hasattr(cls, "_saved_" + key):
+            setattr(cls, "_saved_" + key, _saved_property(key))
+    if open_ended and "__getattr__" not in cls.__dict__:
+        cls.__getattr__ = saved_attribute
     return cls
+
+
+def saved_value(node, key):
+    """``grad_fn._saved_<key>``: the saved tensor of that name, or the keyword argument the op ran with."""
+    names = node.op.saved_names
+    if key in names:
+        return node.saved_tensors[names.index(key)]
+    if node.kwargs and key in node.kwargs:
+        return node.kwargs[key]
+    raise AttributeError(f"'{node.op.name}' object has no attribute '_saved_{key}'")
+
+
+def saved_attribute(node, name):
+    """``__getattr__`` of the node classes whose ops take ``**kwargs`` (see ``node_class``)."""
+    if name.startswith("_saved_"):
+        return saved_value(node, name[len("_saved_"):])
+    raise AttributeError(f"'{node.op.name}' object has no attribute '{name}'")
+
+
+def _saved_property(key):
+    return property(lambda node: saved_value(node, key), doc=f"PyTorch's ``grad_fn._saved_{key}``.")
 
 
 class _AccumulateOp:

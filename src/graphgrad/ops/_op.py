@@ -12,6 +12,7 @@ tests/nn/test_functional.py).
 from __future__ import annotations
 
 import functools
+import inspect
 import re
 from sys import _getframe
 
@@ -26,6 +27,7 @@ from ..autograd.explain import note_cut
 from ..autograd.graph import _LIB_FILES, _Sites, node_class, raw_site, user_site
 
 REGISTRY: dict[str, Op] = {}
+_make_recorded = Tensor._make_recorded
 
 
 class Op:
@@ -53,7 +55,7 @@ class Op:
     __slots__ = (
         "name", "forward_name", "forward", "backward", "save_inputs", "save_output", "saves",
         "saved_names", "stateful", "promote", "view", "n_outputs", "scalar", "const_edges", "out",
-        "backward_np", "needed_by", "save_as", "node_class", "refuses_bools", "one_array",
+        "backward_np", "needed_by", "save_as", "node_class", "refuses_bools", "one_array", "saves_input_only",
     )
 
     def __init__(self, name, forward, backward, save=(), stateful=False, promote=None, view=False,
@@ -65,7 +67,6 @@ class Op:
         self.save_as = save_as
         self.out = out
         self.backward_np = backward_np
-        self.node_class = node_class(name)  # the class of its nodes: type(grad_fn).__name__ is PyTorch's name
         self.forward_name = re.sub(r"Backward\d*$", "", name.rsplit("::", 1)[-1])
         self.forward = forward
         self.backward = backward
@@ -74,12 +75,17 @@ class Op:
             save = ("out",) if save == "out" else tuple(save)
         self.save_inputs = tuple(letters.index(s) for s in save if s != "out")
         self.save_output = "out" in save
+        self.saves_input_only = self.save_inputs == (0,) and not self.save_output  # (and no state: one_array)
         self.stateful = stateful
         self.saves = bool(save) or stateful
         self.saved_names = saved_names or tuple(
             ("result" if s == "out" else ("self", "other")[letters.index(s)] if s in "ab" else s)
             for s in save
         )
+        # the class of its nodes: type(grad_fn).__name__ is PyTorch's name; grad_fn._saved_<name> reads what it saved
+        # and the keyword arguments it ran with
+        keywords, open_ended = _keywords_of(forward)
+        self.node_class = node_class(name, self.saved_names + keywords, open_ended)
         self.promote = promote
         self.view = view
         self.n_outputs = n_outputs
@@ -95,6 +101,18 @@ class Op:
 
     def __repr__(self):
         return f"Op({self.name})"
+
+def _keywords_of(forward):
+    """(the names of ``forward``'s parameters, whether it also takes ``**kwargs``)."""
+    if forward is None:
+        return (), False
+    try:
+        params = inspect.signature(forward).parameters.values()
+    except (TypeError, ValueError):  # a callable without a signature: only its keyword arguments stay unnamed
+        return (), True
+    named = tuple(p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+    return named, any(p.kind is p.VAR_KEYWORD for p in params)
+
 
 def _tie_bw(n, gg):
     shape, dt = n._in_meta[1]
@@ -258,9 +276,13 @@ def apply_one(op, x, kwargs):
         site = None
     inputs = (x,)
     node = op.node_class(op, inputs, kwargs, site, None)
-    out = Tensor._make(res, True, node)
+    out = _make_recorded(res, node)
     if op.saves:
-        node.save(inputs, out)
+        if op.saves_input_only:  # Node.save's work for the commonest case (sin, log, ...), spelt out
+            node._saved = inputs
+            node._versions = ((x._version_box[0], x._grad_fn),)
+        else:
+            node.save(inputs, out)
     return out
 
 
