@@ -210,7 +210,9 @@ def run(roots, retain_graph, create_graph, sink, site=None):
         while ready:
             node = heappop(ready)[1]
             grads = buffers.pop(node, None)
-            if on_arrays and grads is not None and _plain(node, grads, stops_at):
+            if (on_arrays and grads is not None and node.op.backward_np is not None and len(grads) == 1
+                    and grads[0] is not None and node._tensor_hooks is None and node._retain is None
+                    and node._pre_hooks is None and node._post_hooks is None and node not in stops_at):
                 if node._released:
                     raise errors.second_backward(node)
                 g = grads[0]
