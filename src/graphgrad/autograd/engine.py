@@ -18,7 +18,7 @@ from itertools import repeat
 
 import numpy as np
 
-from .._core.modes import AnomalyMode, modes
+from .._core.modes import AnomalyMode, modes, set_recording
 from .._dtype import is_float_np
 from .._size import Size
 from .._tensor import Tensor
@@ -195,7 +195,7 @@ def run(roots, retain_graph, create_graph, sink, site=None):
     ready = [(-n._seq, n) for n in buffers if deps.get(n, 0) == 0]
     heapq.heapify(ready)
     saved_modes = modes.recording, modes.in_backward, modes.backward
-    modes.recording = create_graph  # derivatives record only to build a graph of the gradient
+    set_recording(create_graph)  # derivatives record only to build a graph of the gradient
     modes.in_backward = True  # their ops record no 'where the chain was cut' sites
     modes.backward = site, roots  # the running backward, which a second-backward error names
     anomaly_on = AnomalyMode.enabled
@@ -217,7 +217,11 @@ def run(roots, retain_graph, create_graph, sink, site=None):
                     raise errors.second_backward(node)
                 g = grads[0]
                 grads = None
-                arrays = node.fit_arrays(node.op.backward_np(node, g if g.__class__ is np.ndarray else g._data))
+                out = node.op.backward_np(node, g if g.__class__ is np.ndarray else g._data)
+                shape, dtype = node._in_meta[0]
+                # (fit_arrays's commonest case first: one input's gradient, already of its shape and dtype)
+                arrays = ([out] if out.__class__ is np.ndarray and out.shape == shape and out.dtype is dtype
+                          else node.fit_arrays(out))
                 g = None
                 if not retain_graph:
                     node.release(site)
@@ -240,7 +244,8 @@ def run(roots, retain_graph, create_graph, sink, site=None):
             _send(node, grads_in, buffers, deps, needed, ready)
             grads_in = None  # hold no gradient past its node: a leaf's .grad can then take it over (_unshared)
     finally:
-        modes.recording, modes.in_backward, modes.backward = saved_modes
+        set_recording(saved_modes[0])
+        modes.in_backward, modes.backward = saved_modes[1], saved_modes[2]
 
 
 def _plain(node, grads, stops_at):

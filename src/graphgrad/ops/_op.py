@@ -18,7 +18,7 @@ from sys import _getframe
 
 import numpy as np
 
-from .._core.modes import modes
+from .._core.modes import modes, recording_off
 from .._dtype import bfloat16, get_default_dtype, is_float_np, result_type
 from .._from_python import from_data
 from .._size import summed_dims  # noqa: F401 (imported from here by the op families)
@@ -218,7 +218,7 @@ def apply(op, *inputs, **kwargs):
     if op.stateful:
         res, state = res
     record = False
-    if modes.recording:
+    if recording_off[0] == 0 or modes.recording:
         for t in inputs:
             if t._view is not None:
                 if t._view_version != t._version_box[0]:
@@ -260,7 +260,7 @@ def apply_one(op, x, kwargs):
     res = op.forward(arr, **kwargs) if kwargs else op.forward(arr)
     if res.__class__ is not np.ndarray:
         res = np.asarray(res)
-    if not (x._requires_grad and modes.recording) or res.dtype.kind != "f":
+    if not (x._requires_grad and (recording_off[0] == 0 or modes.recording)) or res.dtype.kind != "f":
         out = Tensor._make(res, False, None)
         if _Sites.enabled and not modes.in_backward:
             note_cut(out, (x,))
