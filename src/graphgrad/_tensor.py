@@ -14,7 +14,7 @@ from . import _dtype
 from ._core.hooks import HookDict as _HookDict
 from ._core.hooks import RemovableHandle
 from ._core.layouts import strided
-from ._core.modes import InferenceBox, check_inference_inplace, modes
+from ._core.modes import InferenceBox, check_inference_inplace, modes, recording_off
 from ._core.sites import _Sites, order, user_site
 from ._device import check_device, device
 from ._repr import tensor_repr
@@ -112,7 +112,9 @@ class Tensor:
         t._data = arr
         t._requires_grad = rg
         t._grad_fn = fn
-        t._version_box = [0, None] if not modes.inference else InferenceBox((0, None))
+        # (no thread records in inference mode: while all do, none is in it, and the flag needs no read)
+        t._version_box = ([0, None] if recording_off[0] == 0 or not modes.inference
+                          else InferenceBox((0, None)))
         t._view = None
         t._output_nr = 0
         return t

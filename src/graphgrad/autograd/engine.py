@@ -226,7 +226,7 @@ def run(roots, retain_graph, create_graph, sink, site=None):
                 if not retain_graph:
                     node.release(site)
                 _send(node, arrays, buffers, deps, needed, ready)
-                arrays = None
+                out = arrays = None  # hold no gradient past its node (see grads_in below)
                 continue
             grads = _as_tensors(grads) if grads is not None else [None] * _n_outputs(node)
             if node._tensor_hooks is not None or node._retain is not None or node._pre_hooks is not None:

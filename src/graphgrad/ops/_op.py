@@ -242,7 +242,7 @@ def apply(op, *inputs, **kwargs):
         return out
     # depth 3: apply's caller is always inside graphgrad, so the walk starts one frame further out
     node = op.node_class(op, inputs, kwargs, raw_site(3) if _Sites.enabled else None, state)
-    out = Tensor._make(res, True, node)
+    out = _make_recorded(res, node)
     if op.view:
         _as_view(out, inputs[0], op, kwargs, None)
     if op.saves:
