@@ -159,18 +159,14 @@ class Node:
             raise errors.second_backward(self)
         saved = self._saved
         if saved is not None:
-            for t, version in zip(saved, self._versions):
-                if t is None:
-                    continue
-                box = t._version_box
-                if box[0] != version[0]:
-                    raise errors.modified_inplace(self, t._data, version[1], version[0], box[0], box)
-                if t._grad_fn is None and version[1] is not None:  # it had a history when saved: detach_()ed
-                    raise RuntimeError(
-                        "Trying to use a saved tensor that has been detached in-place, i.e. with .detach_().This "
-                        "is not supported, please use out-of-place `.detach()` instead")
-                if len(box) > 2:  # written through .data at some point: after this node saved it?
-                    errors.written_through_data(self, box, version[1])
+            i = 0  # (a counter, not zip: this runs in every derivative that reads what it saved)
+            for t in saved:
+                if t is not None:
+                    box = t._version_box
+                    version, creator = self._versions[i]
+                    if box[0] != version or len(box) > 2 or (creator is not None and t._grad_fn is None):
+                        self._check_saved(t, version, creator)
+                i += 1
             if self._out is None:
                 return saved
         out = list(saved) if saved is not None else []
@@ -185,6 +181,19 @@ class Node:
             fn = self._out_fn
             out.append(Tensor._make(arr, True, self if fn is None else fn() or self))
         return tuple(out)
+
+    def _check_saved(self, t, version, creator):
+        """Raise for a saved tensor modified in place since it was saved, or detached in place; warn for one
+        written through ``.data``."""
+        box = t._version_box
+        if box[0] != version:
+            raise errors.modified_inplace(self, t._data, creator, version, box[0], box)
+        if t._grad_fn is None and creator is not None:  # it had a history when saved: detach_()ed
+            raise RuntimeError(
+                "Trying to use a saved tensor that has been detached in-place, i.e. with .detach_().This "
+                "is not supported, please use out-of-place `.detach()` instead")
+        if len(box) > 2:  # written through .data at some point: after this node saved it?
+            errors.written_through_data(self, box, creator)
 
     def release(self, by=None):
         """Free the saved tensors and state (what ``backward()`` does without ``retain_graph``)."""
