@@ -205,7 +205,7 @@ def run(roots, retain_graph, create_graph, sink, site=None):
     # between such nodes are never wrapped in Tensors (see _plain).
     on_arrays = not create_graph and not anomaly_on
     stops_at = sink.stops_at
-    heappop = heapq.heappop
+    heappop, heappush = heapq.heappop, heapq.heappush
     try:
         while ready:
             node = heappop(ready)[1]
@@ -225,7 +225,15 @@ def run(roots, retain_graph, create_graph, sink, site=None):
                 g = None
                 if not retain_graph:
                     node.release(site)
-                _send(node, arrays, buffers, deps, needed, ready)
+                nxt, nr = node.next_functions[0]
+                if (len(arrays) == 1 and nxt is not None and needed is None and nr == 0 and deps[nxt] == 1
+                        and nxt.op.n_outputs == 1 and nxt not in buffers):
+                    # _send's commonest case spelt out: the one gradient goes to a node that waits for no other
+                    deps[nxt] = 0
+                    buffers[nxt] = arrays
+                    heappush(ready, (-nxt._seq, nxt))
+                else:
+                    _send(node, arrays, buffers, deps, needed, ready)
                 out = arrays = None  # hold no gradient past its node (see grads_in below)
                 continue
             grads = _as_tensors(grads) if grads is not None else [None] * _n_outputs(node)

@@ -305,6 +305,7 @@ def _saved_property(key):
 
 class _AccumulateOp:
     name = "torch::autograd::AccumulateGrad"  # PyTorch's name() for this node
+    n_outputs = 1
     const_edges = ()
     saves = False
     backward_np = None
