@@ -61,6 +61,9 @@ def _threads(lib, module):
         info["pools"] = ["threadpoolctl not installed"]
     if lib == "torch":
         info["torch_threads"] = module.get_num_threads()
+    else:  # the optional compiled loops (the `fast` extra): whether this run had them
+        numba = sys.modules.get("numba")
+        info["numba"] = numba.__version__ if numba is not None else "not loaded"
     return info
 
 

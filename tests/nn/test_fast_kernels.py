@@ -121,3 +121,50 @@ def test_gelu_of_scalars_and_empty_tensors(torch_ref, shape):
     gg, th = _both(torch_ref, lambda lib, t: lib.nn.functional.gelu(t), [x])
     assert gg[0].shape == th[0].shape and gg[1][0].shape == th[1][0].shape
     _assert_same(gg, th)
+
+
+def _attention_like_rows():
+    """Rows of 64 that take softmax's unshifted path (ordinary logits, a causal mask of -inf) and rows that
+    need the shift by the row maximum: large, very negative, NaN, +inf, all -inf."""
+    rng = np.random.default_rng(3)
+    ordinary = rng.standard_normal((2, 64, 64)).astype(np.float32)
+    ordinary[0][np.triu(np.ones((64, 64), bool), 1)] = -np.inf
+    special = rng.standard_normal((8, 64)).astype(np.float32)
+    special[0] += 200.0
+    special[1] -= 1000.0
+    special[2, 5] = np.nan
+    special[3, 7] = np.inf
+    special[4] = -np.inf
+    special[5, :] = -np.inf
+    special[5, 3] = -15.0  # one element: its row's sum of exp is below the unshifted path's bound
+    special[6] *= 40.0
+    return ordinary, special
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("rows", ["ordinary", "special", "mixed"])
+def test_softmax_with_and_without_the_shift(torch_ref, name, rows):
+    ordinary, special = _attention_like_rows()
+    x = {"ordinary": ordinary, "special": special,
+         "mixed": np.concatenate([ordinary.reshape(-1, 64), special[[0, 5]]])}[rows]
+    gg, th = _both(torch_ref, lambda lib, t: getattr(lib.nn.functional, name)(t, dim=-1), [x])
+    _assert_same(gg, th)
+    columns = x.reshape(-1, 64)[:16].T.copy()  # along the first dimension (not the last)
+    gg, th = _both(torch_ref, lambda lib, t: getattr(lib.nn.functional, name)(t, dim=0), [columns])
+    _assert_same(gg, th)
+
+
+def test_masked_fill_on_broadcast_masks(torch_ref):
+    # a causal mask broadcast over batch and heads (the copy-and-write path), and a mask broadcasting the input up
+    x = np.random.default_rng(4).standard_normal((3, 2, 8, 8)).astype(np.float32)
+    causal = np.triu(np.ones((1, 1, 8, 8), bool), 1)
+    for mask, shape in ((causal, x.shape), (np.ones((5, 1, 1, 1, 1), bool) & causal, (8, 8))):
+        xs = x[0, 0] if shape == (8, 8) else x
+        gg, th = _both(torch_ref, lambda lib, t, m=mask: t.masked_fill(lib.tensor(m), float("-inf")).exp(), [xs])
+        _assert_same(gg, th)
+    xt = np.random.default_rng(5).standard_normal((8, 6)).astype(np.float32)
+    mask = np.random.default_rng(6).random((6, 8)) > 0.5
+    gg, th = _both(torch_ref, lambda lib, t: t.t().masked_fill(lib.tensor(mask), 2.5), [xt])  # a transposed input
+    _assert_same(gg, th)
+    assert (graphgrad.tensor(xt).t().masked_fill(graphgrad.tensor(mask), 2.5).stride()
+            == torch_ref.tensor(xt).t().masked_fill(torch_ref.tensor(mask), 2.5).stride())

@@ -219,7 +219,10 @@ case("group_norm_gc", lambda F, x, w, b: F.group_norm(x, 2, w, b), [_r(2, 4, 3),
 case("batch_norm_weight_only", lambda F, x, w: F.batch_norm(x, None, None, w, training=True), [_r(5, 3), _r(3)],
      gc=True, ggc=True)
 case("layer_norm_weight_only", lambda F, x, w: F.layer_norm(x, (3,), w), [_r(2, 2, 3), _r(3)], gc=True, ggc=True)
+case("layer_norm_bias_only", lambda F, x, b: F.layer_norm(x, (3,), None, b), [_r(2, 2, 3), _r(3)], gc=True, ggc=True)
 case("group_norm_weight_only", lambda F, x, w: F.group_norm(x, 2, w), [_r(2, 4, 3), _r(4)], gc=True, ggc=True)
+case("batch_norm_bias_only", lambda F, x, b: F.batch_norm(x, None, None, None, b, training=True), [_r(5, 3), _r(3)],
+     gc=True, ggc=True)
 case("normalize", lambda F, x: F.normalize(x), [_r(4, 5)])
 case("normalize_p1_dim0", lambda F, x: F.normalize(x, p=1, dim=0), [_r(4, 5)], gc=True, ggc=True)
 

@@ -11,6 +11,8 @@ NumPy's SIMD loops, several times faster than SciPy's scalar erf, and accurate t
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 _A = (3.16112374387056560e0, 1.13864154151050156e2, 3.77485237685302021e2, 3.20937758913846947e3,
@@ -71,36 +73,44 @@ def erf_np(a):
     return np.copysign(out, x).astype(a.dtype if a.dtype.kind == "f" else np.float64, copy=False)
 
 
-# erfc(z) = t·exp(-z² + P(t)) for z >= 0, with t = 1 / (1 + z/2) (the form of Numerical Recipes' "erfcc") and
-# P a degree-7 polynomial fitted here to log(erfc(z)/t) + z² (near-minimax, t in [0.15, 1], so z up to about
-# 11, beyond which GELU's float32 tail underflows), its constant then set so that P(1) = 0 (erfc(0) = 1): P's
-# error, so erfc's relative error, is below 1.5e-6 everywhere, under the ~1e-5 that rounding -z² in float32
-# costs anyway. Degree 7, not 9: two fewer Horner passes.
-# P's coefficients, highest power first:
-_ERFC_FIT = (-0.185704134, 0.742930323, -0.986330858, 0.336629839, -0.03293827, 0.392041964, 0.99886274,
-             -1.2654916)
+# erfc(z) = t·R(t)·exp(-z²)/√π for z >= 0, with t = 1 / (1 + z/2) (the substitution of Numerical Recipes'
+# "erfcc") and R a degree-6 polynomial fitted here to √π·erfcx(z)/t (erfcx(z) = exp(z²)·erfc(z), smooth and
+# bounded), near-minimax in relative error for t in [0.15, 1] (z up to about 11, beyond which exp(-z²)
+# underflows in float32), with R(1) = √π (erfc(0) = 1): erfc's relative error from R is below 2.1e-6
+# everywhere, under the ~1e-5 that rounding -z² in float32 costs anyway. Keeping exp(-z²)/√π apart (not
+# folded into one exp with the polynomial) lets GELU's derivative reuse it: x·φ(x) = z·exp(-z²)/√π.
+# R's coefficients, highest power first:
+_ERFC_FIT = (0.15325679, -0.621050265, 0.673657392, 0.0789052362, 0.494483416, 0.492842716, 0.500358565)
+_LOG_SQRT_PI = 0.5 * math.log(math.pi)
 
 
-def erfc_abs_float32(z):
-    """erfc(|z|) of a float32 array, computed in float32 (a new array).
+def erfc_abs_float32(z, scale=1.0, out=None, work=None, gauss=None):
+    """scale·erfc(|z|) of a float32 array, computed in float32: into ``out`` (a new array when not given).
+
+    ``work`` and ``gauss`` are float32 scratch arrays of z's shape (allocated when not given); ``gauss`` is
+    left holding exp(-z²)/√π, which GELU's derivative reuses. ``scale`` costs nothing: it rides on the
+    polynomial's coefficients.
 
     >>> erfc_abs_float32(np.array([0.0, 1.0, -3.0], np.float32))
-    array([1.0000000e+00, 1.5729928e-01, 2.2090515e-05], dtype=float32)
+    array([1.0000001e+00, 1.5729924e-01, 2.2090460e-05], dtype=float32)
     """
     f = np.float32
-    t = np.abs(z)
-    square = t * t
-    t *= f(0.5)
-    t += f(1)
-    np.reciprocal(t, out=t)
-    p = t * f(_ERFC_FIT[0])
+    p = np.empty_like(z) if out is None else out
+    t = np.empty_like(z) if work is None else work
+    gauss = np.empty_like(z) if gauss is None else gauss
+    np.abs(z, out=t)
+    np.add(t, f(2), out=t)
+    np.divide(f(2), t, out=t)  # t = 1 / (1 + |z|/2)
+    np.multiply(z, z, out=gauss)
+    np.subtract(f(-_LOG_SQRT_PI), gauss, out=gauss)
+    np.exp(gauss, out=gauss)  # exp(-z²)/√π
+    np.multiply(t, f(_ERFC_FIT[0] * scale), out=p)
     for c in _ERFC_FIT[1:-1]:  # Horner's scheme, in place: one pass over the array per coefficient
-        p += f(c)
+        p += f(c * scale)
         p *= t
-    p += f(_ERFC_FIT[-1])
-    p -= square
-    np.exp(p, out=p)
+    p += f(_ERFC_FIT[-1] * scale)
     p *= t
+    p *= gauss
     return p
 
 

@@ -44,38 +44,34 @@ _SQRT_2_PI = math.sqrt(2 / math.pi)
 
 
 def _gelu_np(a, approximate="none"):
-    """GELU, and Φ(x) (its derivative's main part) as the node's state: the derivative then costs a few passes."""
+    """GELU, and its derivative Φ(x) + x·φ(x) as the node's state: the backward is then one product."""
     if approximate == "tanh":
         return 0.5 * a * (1 + np.tanh(_SQRT_2_PI * (a + 0.044715 * a * a * a))), None
     if a.dtype == np.float64:
         cdf = 0.5 * (1 + erf_float64_then_cast(a * (1 / math.sqrt(2))))
-        return a * cdf, cdf
-    return blockwise(_gelu_float32, a, dtype=(a.dtype, np.float32))
+        return a * cdf, cdf + a * np.exp(-0.5 * a * a) * (1 / math.sqrt(2 * math.pi))
+    with np.errstate(over="ignore"):  # x² of a huge x: its exp is 0, as it should be
+        return blockwise(_gelu_float32, a, dtype=(a.dtype, np.float32), work=(np.float32,) * 4)
 
 
-def _gelu_float32(x):
-    """(x·Φ(x), Φ(x)) in float32, as PyTorch's kernel computes float32 and float16 (see ``_cdf_float32``)."""
-    x = x.astype(np.float32, copy=False)
-    cdf = _cdf_float32(x)
-    return x * cdf, cdf
+def _gelu_float32(x, y, slope, z, t, gauss, tail):
+    """x·Φ(x) into ``y`` and Φ(x) + x·φ(x) into ``slope``, computed in float32 as PyTorch's kernel computes
+    float32 and float16; ``z``, ``t``, ``gauss`` and ``tail`` are scratch.
 
-
-def _cdf_float32(x):
-    """Φ(x) of a float32 array, as Φ(-|x|) + [x > 0]·(1 - 2·Φ(-|x|)): accurate in the lower tail, and with no
-    select between the two signs (np.where on a random mask costs more than the whole erfc)."""
-    tail = _lower_tail_float32(x)
-    upper = tail * np.float32(-2)
-    upper += np.float32(1)
-    upper *= x > 0
-    upper += tail
-    return upper
-
-
-def _lower_tail_float32(x):
-    """Φ(-|x|), the normal distribution's lower tail, of a float32 array."""
-    tail = erfc_abs_float32(x * np.float32(math.sqrt(0.5)))
-    tail *= np.float32(0.5)
-    return tail
+    Φ(x) is max(Φ(-|x|), [x > 0] - Φ(-|x|)) (Φ(-|x|) <= 1/2): accurate in the lower tail, and with no select
+    between the two signs (np.where on a random mask costs more than the whole erfc). x·φ(x) is
+    z·exp(-z²)/√π with z = x/√2, the erfc's own exp(-z²)/√π."""
+    f = np.float32
+    if x.dtype != np.float32:
+        x = x.astype(np.float32)
+    np.multiply(x, f(math.sqrt(0.5)), out=z)
+    erfc_abs_float32(z, scale=0.5, out=tail, work=t, gauss=gauss)  # Φ(-|x|)
+    np.greater(x, f(0), out=t)
+    np.subtract(t, tail, out=slope)
+    np.maximum(slope, tail, out=slope)  # Φ(x)
+    np.multiply(x, slope, out=y)
+    gauss *= z
+    slope += gauss
 
 
 def _gelu_grad(x, g, approximate="none"):
@@ -88,27 +84,12 @@ def _gelu_grad(x, g, approximate="none"):
 
 
 def _gelu_bw_np(n, g):
-    """``_gelu_grad`` on arrays, with the forward's Φ(x) (no graph of the derivative is built)."""
-    x = n.saved_tensors[0]._data
+    """``_gelu_grad`` on arrays, with the derivative the forward kept (no graph of the derivative is built)."""
     if n.kwargs.get("approximate", "none") == "tanh":
+        x = n.saved_tensors[0]._data
         t = np.tanh(_SQRT_2_PI * (x + 0.044715 * x * x * x))
         return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_PI * (1 + 3 * 0.044715 * x * x))
-    if x.dtype == np.float64:
-        return g * (n.state + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi))
-    return blockwise(_gelu_grad_float32, x, n.state, g, dtype=g.dtype)
-
-
-def _gelu_grad_float32(x, cdf, g):
-    """g·(Φ(x) + x·φ(x)) in float32."""
-    x = x.astype(np.float32, copy=False)
-    slope = x * x
-    slope *= np.float32(-0.5)
-    np.exp(slope, out=slope)
-    slope *= np.float32(1 / math.sqrt(2 * math.pi))
-    slope *= x
-    slope += cdf
-    slope *= g
-    return slope
+    return np.multiply(g, n.state, dtype=np.promote_types(g.dtype, n.state.dtype)).astype(g.dtype, copy=False)
 
 
 def _elu_np(a, alpha=1.0, scale=1.0, input_scale=1.0):

@@ -368,10 +368,12 @@ def _lerp_bw(n, g):
     return g * (1 - w), g * w, g * (b - a)
 
 
-def _lerp_np(a, b, w):
+def _lerp_np(a, b, w, out=None):
     # PyTorch's formula: from the nearer end (weight 1 gives exactly ``end``), so values match.
     if np.ndim(w) == 0:
-        return a + w * (b - a) if np.abs(w) < 0.5 else b - (b - a) * (1 - w)
+        if np.abs(w) < 0.5:
+            return np.add(a, w * (b - a), out=out)
+        return np.subtract(b, (b - a) * (1 - w), out=out)
     return np.where(np.abs(w) < 0.5, a + w * (b - a), b - (b - a) * (1 - w))
 
 
@@ -382,7 +384,8 @@ def _lerp_scalar_bw(n, g):
 
 LERP = Op("LerpBackward1", _lerp_np, _lerp_bw, save="abc", promote="same")
 # A number as the weight: LerpBackward0, with edges for input and end only (as PyTorch).
-LERP_SCALAR = Op("LerpBackward0", lambda a, b, weight: _lerp_np(a, b, weight), _lerp_scalar_bw, promote="same")
+LERP_SCALAR = Op("LerpBackward0", lambda a, b, weight, out=None: _lerp_np(a, b, weight, out), _lerp_scalar_bw,
+                 promote="same", out=True)
 
 
 def lerp_(self, end, weight):
@@ -429,10 +432,18 @@ def _addcdiv_bw(n, g):
 
 
 # ``value * b * c`` in this order, as PyTorch's CPU kernel computes it (float32 math stays float32).
-ADDCMUL = Op("AddcmulBackward0", lambda a, b, c, value=1: a + value * b * c, _addcmul_bw, save="bc",
-             promote="same", saved_names=("tensor1", "tensor2"))
-ADDCDIV = Op("AddcdivBackward0", lambda a, b, c, value=1: a + value * b / c, _addcdiv_bw, save="bc",
-             promote="same", saved_names=("tensor1", "tensor2"))
+def _addcmul_np(a, b, c, value=1, out=None):
+    return np.add(a, value * b * c, out=out)
+
+
+def _addcdiv_np(a, b, c, value=1, out=None):
+    return np.add(a, value * b / c, out=out)
+
+
+ADDCMUL = Op("AddcmulBackward0", _addcmul_np, _addcmul_bw, save="bc", promote="same",
+             saved_names=("tensor1", "tensor2"), out=True)
+ADDCDIV = Op("AddcdivBackward0", _addcdiv_np, _addcdiv_bw, save="bc", promote="same",
+             saved_names=("tensor1", "tensor2"), out=True)
 
 
 def _tensors_like(x, *others):

@@ -681,12 +681,23 @@ def _masked_fill_bw(n, g):
 
 def _masked_fill_bw_np(n, g):
     mask = n.kwargs["mask"]
-    return (np.where(mask, 0, g),) + (np.sum(g * mask),) * (len(n._in_meta) - 1)
+    return (_filled(g, mask, 0),) + (np.sum(g * mask),) * (len(n._in_meta) - 1)
 
 
-MASKED_FILL = Op("MaskedFillBackward0", lambda a, mask, value: np.where(mask, np.asarray(value, a.dtype), a),
+def _filled(a, mask, value):
+    """``np.where(mask, value, a)``, C-ordered as PyTorch's result: a copy of a with value written where the
+    (broadcast) mask is set, which is about twice as fast as np.where's select (the attention's causal mask,
+    broadcast over the batch and the heads)."""
+    if np.broadcast_shapes(mask.shape, a.shape) != a.shape:  # the mask broadcasts a up: a select
+        return np.where(mask, value, a)
+    out = a.copy()
+    np.copyto(out, value, where=mask)
+    return out
+
+
+MASKED_FILL = Op("MaskedFillBackward0", lambda a, mask, value: _filled(a, mask, np.asarray(value, a.dtype)),
                  _masked_fill_bw, backward_np=_masked_fill_bw_np)
-MASKED_FILL_T = Op("MaskedFillBackward1", lambda a, v, mask: np.where(mask, v.astype(a.dtype), a), _masked_fill_bw,
+MASKED_FILL_T = Op("MaskedFillBackward1", lambda a, v, mask: _filled(a, mask, v.astype(a.dtype)), _masked_fill_bw,
                    backward_np=_masked_fill_bw_np)
 # These keep their index/mask as a kwarg; PyTorch saves it as a tensor, so backward() frees it and a
 # second backward through the node raises. ``saves`` with no tensors listed gives that lifetime.

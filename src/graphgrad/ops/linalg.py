@@ -85,9 +85,9 @@ def _mat2_grad(g, a, b_column_major):
     return _mT(a) @ g
 
 
-def _layouts(*arrays):
+def _layouts(a, b):
     """Which operands are column-major: the node's state, for the derivatives above."""
-    return tuple([_column_major(arr) for arr in arrays])
+    return _column_major(a), _column_major(b)
 
 
 def _matmul_fwd(a, b):
@@ -362,7 +362,9 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     if mat1._data.shape[-1] != mat2._data.shape[0]:
         raise _shape_error(mat1._data, mat2._data)
     out_shape = (mat1._data.shape[0], mat2._data.shape[1])
-    if input._data.shape != out_shape:
+    bias_shape = input._data.shape
+    # (the usual bias, a row of the product's width, needs no check)
+    if bias_shape != out_shape and bias_shape != out_shape[1:]:
         input.detach().expand(out_shape)  # PyTorch's error for a bias that doesn't broadcast to the product
     kw = {}
     if beta != 1:

@@ -5,6 +5,8 @@ Each derivative is written with graphgrad ops, so ``create_graph=True`` differen
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._core.modes import modes
@@ -15,7 +17,7 @@ from .reduce import blas_float, sums_along
 # --- normalisation --------------------------------------------------------------------------------
 # y = (x - mean) * invstd * weight + bias, with the statistics over ``axes`` of x viewed as ``stat_shape``
 # (batch norm: all but the channel axis; layer norm: the trailing axes; group norm: each group).
-# The forward keeps (mean, invstd) as state. The backward is the usual formula in graphgrad ops; under
+# The forward keeps (mean, invstd, normalised x) as state. The backward is the usual formula in graphgrad ops; under
 # create_graph it recomputes the statistics from x in graphgrad ops, so that their dependence on x is
 # differentiated too (with the stored ones, a first-order backward skips that work).
 def _moments(x, axes):
@@ -27,11 +29,14 @@ def _moments(x, axes):
 
 
 def _norm_fwd(x, *wb, stat_shape, axes, affine_shape, eps, has_w, has_b, stats=None, precomputed=None):
-    """``stats``: fixed statistics (batch norm in eval mode); ``precomputed``: this batch's statistics."""
+    """``stats``: fixed statistics (batch norm in eval mode); ``precomputed``: this batch's statistics.
+
+    The state is (mean, invstd, normalised x): the last is kept when an affine step follows (so it is not the
+    result the caller may write into), and saves the backward recomputing it; otherwise None."""
     xs = x.reshape(stat_shape)
     if stats is None and precomputed is None and axes == (-1,) and x.dtype in (np.float32, np.float64):
-        y, mean, invstd = _row_norm(xs, eps)
-        y = y.reshape(x.shape)
+        xhat, mean, invstd = _row_norm(xs, eps)
+        xhat = xhat.reshape(x.shape)
     else:
         if stats is not None or precomputed is not None:
             mean, invstd = stats if stats is not None else precomputed
@@ -40,22 +45,23 @@ def _norm_fwd(x, *wb, stat_shape, axes, affine_shape, eps, has_w, has_b, stats=N
             invstd = 1.0 / np.sqrt(var + eps)
         mean = mean.astype(x.dtype)
         invstd = invstd.astype(x.dtype)
-        y = ((xs - mean) * invstd).reshape(x.shape)
-    i = 0
-    if has_w:
-        y *= wb[0].reshape(affine_shape)
-        i = 1
-    if has_b:
-        y += wb[i].reshape(affine_shape)
-    return y, (mean, invstd)
+        xhat = ((xs - mean) * invstd).reshape(x.shape)
+    if not (has_w or has_b):
+        return xhat, (mean, invstd, None)
+    y = xhat * wb[0].reshape(affine_shape) if has_w else xhat + wb[0].reshape(affine_shape)
+    if has_w and has_b:
+        y += wb[1].reshape(affine_shape)
+    return y, (mean, invstd, xhat)
 
 
 def _row_norm(xs, eps):
     """(x - mean) * invstd with the statistics of each row (layer and group norm), computed in x's precision
-    as PyTorch's kernels for them do (batch norm's accumulate in float64): (normalised x, mean, invstd)."""
-    mean = xs.mean(axis=-1, keepdims=True)
+    as PyTorch's kernels for them do (batch norm's accumulate in float64): (normalised x, mean, invstd).
+    The row sums are matrix-vector products (NumPy's reductions over short rows are several times slower)."""
+    n = xs.dtype.type(max(xs.shape[-1], 1))
+    mean = sums_along(xs, -1) / n
     centred = xs - mean
-    var = np.einsum("...i,...i->...", centred, centred)[..., None] / xs.dtype.type(max(xs.shape[-1], 1))
+    var = sums_along(centred, -1, centred) / n
     invstd = 1 / np.sqrt(var + xs.dtype.type(eps))
     centred *= invstd
     return centred, mean, invstd
@@ -73,7 +79,7 @@ def _norm_bw(node, g):
         mean = xs.mean(axes, keepdim=True)
         invstd = (xs.var(axes, unbiased=False, keepdim=True) + k["eps"]).rsqrt()
     else:
-        mean_a, invstd_a = node.state if node.state is not None else k["stats"]
+        mean_a, invstd_a = node.state[:2] if node.state is not None else k["stats"]
         mean, invstd = const(mean_a.astype(x._data.dtype)), const(invstd_a.astype(x._data.dtype))
     xhat = (xs - mean) * invstd
     gx = gw = gb = None
@@ -89,8 +95,8 @@ def _norm_bw(node, g):
         i + x._data.ndim - len(affine_shape) for i, s in enumerate(affine_shape) if s == 1)
     if k["has_w"] and need[1]:
         gw = (g * xhat.reshape(x._data.shape)).sum(red).reshape(node._in_meta[1][0])
-    if k["has_b"] and need[-1]:
-        gb = g.sum(red).reshape(node._in_meta[-1][0])
+    if k["has_b"] and need[1 + k["has_w"]]:  # (the bias follows the weight when there is one)
+        gb = g.sum(red).reshape(node._in_meta[1 + k["has_w"]][0])
     return (gx,) + ((gw,) if k["has_w"] else ()) + ((gb,) if k["has_b"] else ())
 
 
@@ -102,17 +108,34 @@ def _norm_bw_np(node, g):
     need = node.needs_input_grad
     stat_shape, axes, affine_shape = k["stat_shape"], k["axes"], k["affine_shape"]
     fixed = k.get("stats") is not None  # batch norm in eval mode: the running statistics, not x's
-    mean, invstd = node.state if node.state is not None else k["stats"]
+    mean, invstd, xhat = node.state if node.state is not None else (*k["stats"], None)
     mean, invstd = mean.astype(x.dtype, copy=False), invstd.astype(x.dtype, copy=False)
-    xhat = x.reshape(stat_shape) - mean
-    xhat *= invstd
+    if xhat is None:
+        xhat = x.reshape(stat_shape) - mean
+        xhat *= invstd
+    xhat = xhat.reshape(stat_shape)
+    w = saved[1]._data if k["has_w"] else None
+    if not fixed and axes == (-1,) and _along_rows(x.shape, affine_shape, stat_shape) and blas_float(x):
+        gx, gw, gb = _row_norm_bw(g.reshape(stat_shape), xhat, invstd, w, need, k["has_w"], k["has_b"])
+    else:
+        gx, gw, gb = _norm_bw_arrays(g, xhat, invstd, w, need, k, fixed)
+    metas = node._in_meta
+    return ((None if gx is None else gx.reshape(x.shape)),) + (
+        ((None if gw is None else gw.reshape(metas[1][0])),) if k["has_w"] else ()) + (
+        ((None if gb is None else gb.reshape(metas[1 + k["has_w"]][0])),) if k["has_b"] else ())
+
+
+def _norm_bw_arrays(g, xhat, invstd, w, need, k, fixed):
+    """The input's, weight's and bias's gradients of any normalisation, from the normalised x (``xhat``, in
+    the statistics' shape): (gx in that shape, gw, gb), None where not needed."""
+    stat_shape, axes, affine_shape = k["stat_shape"], k["axes"], k["affine_shape"]
     gx = gw = gb = None
     if need[0]:
-        gxhat = (g * saved[1]._data.reshape(affine_shape) if k["has_w"] else g).reshape(stat_shape)
+        gxhat = (g * w.reshape(affine_shape) if w is not None else g).reshape(stat_shape)
         if fixed:
             gx = gxhat * invstd
         elif axes == (-1,):  # rows: each row's sums as matrix-vector products
-            n = x.dtype.type(max(xhat.shape[-1], 1))
+            n = xhat.dtype.type(max(xhat.shape[-1], 1))
             gx = gxhat - sums_along(gxhat, -1) / n
             gx -= xhat * (sums_along(gxhat, -1, xhat) / n)
             gx *= invstd
@@ -120,14 +143,45 @@ def _norm_bw_np(node, g):
             gx = gxhat - gxhat.mean(axes, keepdims=True)
             gx -= xhat * (gxhat * xhat).mean(axes, keepdims=True)
             gx *= invstd
-        gx = gx.reshape(x.shape)
-    red = tuple(range(x.ndim - len(affine_shape))) + tuple(
-        i + x.ndim - len(affine_shape) for i, s in enumerate(affine_shape) if s == 1)
+    red = tuple(range(g.ndim - len(affine_shape))) + tuple(
+        i + g.ndim - len(affine_shape) for i, s in enumerate(affine_shape) if s == 1)
     if k["has_w"] and need[1]:
-        gw = _sum_over(g * xhat.reshape(x.shape), red).reshape(node._in_meta[1][0])
-    if k["has_b"] and need[-1]:
-        gb = _sum_over(g, red).reshape(node._in_meta[-1][0])
-    return (gx,) + ((gw,) if k["has_w"] else ()) + ((gb,) if k["has_b"] else ())
+        gw = _sum_over(g * xhat.reshape(g.shape), red)
+    if k["has_b"] and need[1 + k["has_w"]]:
+        gb = _sum_over(g, red)
+    return gx, gw, gb
+
+
+def _along_rows(shape, affine_shape, stat_shape):
+    """Whether the affine weight runs along the statistics' rows, one value per row element (layer norm)."""
+    return tuple(shape[len(shape) - len(affine_shape):]) == tuple(affine_shape) and (
+        math.prod(affine_shape) == stat_shape[-1])
+
+
+def _row_norm_bw(g, xhat, invstd, w, need, has_w, has_b):
+    """Layer norm's gradients from the rows of g and of the normalised x (each row its own statistics), with the
+    weight ``w`` along the rows (or None): flat, the input's invstd·(g·w - mean(g·w) - xhat·mean(g·w·xhat)), and
+    the weight's and bias's column sums. Every row and column sum is a matrix-vector product on g and g·xhat,
+    which the weight's gradient needs anyway."""
+    rows = g.reshape(-1, g.shape[-1])
+    g_xhat = rows * xhat.reshape(rows.shape) if need[0] or (has_w and need[1]) else None
+    ones = np.ones(rows.shape[0], g.dtype)
+    gx = gw = gb = None
+    if need[0]:
+        w_row = np.ones(rows.shape[1], g.dtype) if w is None else w.reshape(-1)
+        scale = invstd.reshape(-1, 1) / g.dtype.type(max(rows.shape[1], 1))
+        shift = (rows @ w_row)[:, None] * scale  # invstd·mean(g·w) of each row
+        slope = (g_xhat @ w_row)[:, None] * scale  # invstd·mean(g·w·xhat)
+        gx = rows * w_row if w is not None else rows.copy()
+        gx *= invstd.reshape(-1, 1)
+        correction = xhat.reshape(rows.shape) * slope
+        correction += shift
+        gx -= correction
+    if has_w and need[1]:
+        gw = ones @ g_xhat
+    if has_b and need[1 + has_w]:
+        gb = ones @ rows
+    return gx, gw, gb
 
 
 def _sum_over(a, dims):

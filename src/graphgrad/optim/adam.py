@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import _factories
 from .._tensor import Tensor
+from ..ops.arithmetic import _addcdiv_np, _addcmul_np, _lerp_np
 from ..ops.comparison import maximum
+from . import _fused
 from .optimizer import _check_hyperparameters, _PerParameterOptimizer, _step_tensor, _to_scalar
 
 
@@ -68,6 +72,40 @@ class Adam(_PerParameterOptimizer):
         else:
             denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(group["eps"])
         p.addcdiv_(exp_avg, denom, value=-step_size)
+
+    _array_state_keys = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+
+    def _update_arrays(self, p, grad, state, group):
+        beta1, beta2 = (_to_scalar(b) for b in group["betas"])
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        max_sq = state["max_exp_avg_sq"] if group["amsgrad"] else None
+        m, v = exp_avg._data, exp_avg_sq._data
+        step = state["step"].item()
+        step_size = _to_scalar(group["lr"]) / (1 - beta1**step)
+        bias_correction2_sqrt = (1 - beta2**step) ** 0.5
+        if _fused.adam(p._data, grad, m, v, None if max_sq is None else max_sq._data, beta1=beta1, beta2=beta2,
+                       bias_correction2_sqrt=bias_correction2_sqrt, eps=group["eps"], neg_step_size=-step_size):
+            for t, op_name in ((exp_avg, "LerpBackward0"), (exp_avg_sq, "MulBackward0"),
+                               (exp_avg_sq, "AddcmulBackward0"), (max_sq, "torch::autograd::CopyBackwards"),
+                               (p, "AddcdivBackward0")):
+                if t is not None:
+                    self._written(t, op_name)
+            return
+        _lerp_np(m, grad, float(1 - beta1), out=m)
+        self._written(exp_avg, "LerpBackward0")
+        np.multiply(v, beta2, out=v)
+        self._written(exp_avg_sq, "MulBackward0")
+        _addcmul_np(v, grad, grad, value=float(1 - beta2), out=v)
+        self._written(exp_avg_sq, "AddcmulBackward0")
+        if max_sq is not None:
+            np.maximum(max_sq._data, v, out=max_sq._data)
+            self._written(max_sq, "torch::autograd::CopyBackwards")
+            v = max_sq._data
+        denom = np.sqrt(v, out=np.empty_like(v))  # (an array also for a 0-d parameter)
+        np.divide(denom, bias_correction2_sqrt, out=denom)
+        np.add(denom, group["eps"], out=denom)
+        _addcdiv_np(p._data, m, denom, value=float(-step_size), out=p._data)
+        self._written(p, "AddcdivBackward0")
 
 
 class AdamW(Adam):

@@ -19,15 +19,49 @@ from __future__ import annotations
 import functools
 import warnings
 from collections import defaultdict
-from itertools import chain
+from itertools import chain, combinations
+
+import numpy as np
 
 from .. import _factories
 from .._core.hooks import OrderedHookDict, add_hook
+from .._core.sites import user_site
 from .._dtype import float32, float64, get_default_dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad, set_grad_enabled
 from ..nn.parameter import zero_grads
 from . import _stranded
+
+DIRECT_ARRAYS = True  # False: every step runs the in-place tensor ops (the tests compare the two)
+
+
+def _direct_arrays(group, p, *tensors):
+    """The arrays of parameter ``p`` and of ``tensors`` (its gradient, then its state) when a step may update
+    them with NumPy directly, or None.
+
+    The in-place tensor ops an update is written in (``buf.mul_(momentum)``) cost a dispatch each, most of a
+    step's time on the small parameters of a model. PyTorch's optimizers run them too, but in C++; the direct
+    form computes the same float operations in the same order into the same arrays, and bumps the same version
+    counters (``Optimizer._written``), so no one can tell the two apart. It is taken only where those ops could
+    do nothing else: no ``differentiable`` step (which records a graph), every tensor a dense floating-point
+    array of ``p``'s dtype and shape, writable, outside inference mode, and none sharing memory with another
+    (PyTorch's overlap checks). Anything else takes the tensor ops, their checks and their errors.
+    """
+    tensors = (p, *tensors)
+    if not DIRECT_ARRAYS or group["differentiable"] or p.is_sparse or any(
+            t.__class__ is not Tensor for t in tensors[1:]):  # a sparse gradient, a subclass
+        return None
+    arrays = [t._data for t in tensors]
+    dtype, shape = arrays[0].dtype, arrays[0].shape
+    if dtype.kind != "f":
+        return None
+    for t, a in zip(tensors, arrays):
+        if a.dtype != dtype or a.shape != shape or not a.flags.writeable or t._version_box.__class__ is not list:
+            return None
+    # (arrays that own their memory can't overlap: only views pay for the check)
+    if any(a.base is not None for a in arrays) and any(np.may_share_memory(a, b) for a, b in combinations(arrays, 2)):
+        return None
+    return arrays
 
 
 class _RequiredParameter:
@@ -203,6 +237,7 @@ class Optimizer:
     # ``__setstate__`` does), and per-parameter scalar state that old checkpoints stored as numbers.
     _group_defaults_on_load = {}
     _scalar_state_keys = ()
+    _write_site = None  # the user's line of the step being run (``_note_write_site``)
 
     def __getstate__(self):
         return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
@@ -344,6 +379,35 @@ class Optimizer:
                 grad = grad.add(p, alpha=weight_decay)
         return grad
 
+    def _grad_array_for_step(self, p, grad, group):
+        """``_grad_for_step`` on arrays (see ``_direct_arrays``): the same float operations in the same order,
+        so the same numbers; ``grad`` (p.grad's array) is never written."""
+        if group["maximize"]:
+            grad = np.negative(grad)
+        weight_decay = group.get("weight_decay", 0)
+        if weight_decay != 0:
+            if group.get("decoupled_weight_decay", False):
+                np.multiply(p._data, 1 - _to_scalar(group["lr"]) * weight_decay, out=p._data)
+                self._written(p, "MulBackward0")
+            else:
+                grad = np.add(grad, weight_decay * p._data)
+        return grad
+
+    def _note_write_site(self):
+        """Where this step's direct writes are counted as made: the user's line that called ``step()``."""
+        self._write_site = user_site(1)
+
+    def _written(self, t, op_name):
+        """Count a direct write into ``t``'s array (``_direct_arrays``) as the in-place op ``op_name`` counts it:
+        a version bump noted with the user's line (found once per step by ``_note_write_site``, not per write)."""
+        if t._data_of is not None or t._view is not None:  # a write through .data or a view: noted there too
+            t._bump_version(op_name)
+            return
+        box = t._version_box
+        box[0] += 1
+        if self._write_site is not None:
+            box[1] = (*self._write_site, op_name)
+
     # --- state_dict -------------------------------------------------------------------------------
     def state_dict(self):
         """``{"state": {index: {...}}, "param_groups": [{..., "params": [index, ...]}]}``, PyTorch's layout.
@@ -439,16 +503,41 @@ class _PerParameterOptimizer(Optimizer):
     def _update(self, p, grad, state, group):
         raise NotImplementedError
 
+    # The state tensors an array form of the update (``_update_arrays``) writes, in ``_direct_arrays``'s order;
+    # empty where a subclass has no array form.
+    _array_state_keys = ()
+
+    def _update_arrays(self, p, grad, state, group):
+        """``_update`` on arrays, for the cases ``_direct_arrays`` allows: the same float operations in the same
+        order on ``p._data`` and the state tensors' arrays (each write counted with ``_written``)."""
+        raise NotImplementedError
+
+    def _count_step(self, step, direct):
+        """``state["step"] += 1`` (a 0-d tensor), written directly into its array alongside a direct update."""
+        if direct and step.__class__ is Tensor and step._data.flags.writeable and step._version_box.__class__ is list:
+            np.add(step._data, 1, out=step._data)
+            self._written(step, "AddBackward0")
+        else:
+            step.add_(1)
+
     @_use_grad_for_differentiable
     def step(self, closure=None):
         """Perform a single optimization step; returns the closure's loss when a closure is given."""
         loss = _closure_loss(closure)
+        self._note_write_site()
         for group in self.param_groups:
             for p in self._params_with_grad(group):
                 state = self.state[p]
                 if len(state) == 0:
                     state.update(self._init_state(p, group))
+                arrays = None
+                if self._array_state_keys:
+                    keys = self._array_state_keys
+                    arrays = _direct_arrays(group, p, p.grad, *[state[k] for k in keys if k in state])
                 if "step" in state:
-                    state["step"].add_(1)
-                self._update(p, self._grad_for_step(p, group), state, group)
+                    self._count_step(state["step"], arrays is not None)
+                if arrays is None:
+                    self._update(p, self._grad_for_step(p, group), state, group)
+                else:
+                    self._update_arrays(p, self._grad_array_for_step(p, arrays[1], group), state, group)
         return loss

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, _closure_loss, _to_scalar, _use_grad_for_differentiable
+import numpy as np
+
+from .._tensor import Tensor
+from . import _fused
+from .optimizer import Optimizer, _closure_loss, _direct_arrays, _to_scalar, _use_grad_for_differentiable
 
 
 class SGD(Optimizer):
@@ -49,15 +53,20 @@ class SGD(Optimizer):
     def step(self, closure=None):
         """Perform a single optimization step; returns the closure's loss when a closure is given."""
         loss = _closure_loss(closure)
+        self._note_write_site()
         for group in self.param_groups:
             lr = _to_scalar(group["lr"])
             momentum, dampening = group["momentum"], group["dampening"]
             nesterov = group["nesterov"]
             for p in self._params_with_grad(group):
+                state = self.state[p] if momentum != 0 else None
+                buf = state.get("momentum_buffer") if momentum != 0 else None
+                arrays = _direct_arrays(group, p, p.grad, *(() if buf is None else (buf,)))
+                if arrays is not None:
+                    self._step_arrays(p, arrays[1], buf, state, group, lr)
+                    continue
                 grad = self._grad_for_step(p, group)
                 if momentum != 0:
-                    state = self.state[p]
-                    buf = state.get("momentum_buffer")
                     if buf is None:
                         buf = grad.detach().clone()
                         state["momentum_buffer"] = buf
@@ -66,3 +75,27 @@ class SGD(Optimizer):
                     grad = grad.add(buf, alpha=momentum) if nesterov else buf
                 p.add_(grad, alpha=-lr)
         return loss
+
+    def _step_arrays(self, p, grad, buf, state, group, lr):
+        """The update above on the arrays (``_direct_arrays``): the same operations, so the same numbers."""
+        momentum, dampening, nesterov = group["momentum"], group["dampening"], group["nesterov"]
+        grad = self._grad_array_for_step(p, grad, group)
+        if momentum != 0:
+            if buf is None:
+                buf = Tensor._make(np.array(grad, copy=True), False, None)  # grad.detach().clone()
+                state["momentum_buffer"] = buf
+            elif _fused.sgd_momentum(p._data, grad, buf._data, momentum=momentum, alpha=1 - dampening, neg_lr=-lr,
+                                     nesterov=nesterov):
+                self._written(buf, "MulBackward0")
+                self._written(buf, "AddBackward0")
+                self._written(p, "AddBackward0")
+                return
+            else:
+                np.multiply(buf._data, momentum, out=buf._data)
+                self._written(buf, "MulBackward0")
+                alpha = 1 - dampening
+                np.add(buf._data, grad if alpha == 1 else alpha * grad, out=buf._data)
+                self._written(buf, "AddBackward0")
+            grad = np.add(grad, momentum * buf._data) if nesterov else buf._data
+        np.add(p._data, -lr * grad, out=p._data)
+        self._written(p, "AddBackward0")
