@@ -121,7 +121,7 @@ class Tensor:
 
     @staticmethod
     def _make_recorded(arr, fn):
-        """``_make(arr, True, fn)`` for the output of a recorded op (``ops._op.apply_one``): ``arr`` is an
+        """``_make(arr, True, fn)`` for the output of a recorded op (``ops._op.apply``, ``apply_one``): ``arr`` is an
         ndarray, and ops record only outside inference mode, so the version box is a plain list."""
         t = _new(Tensor)
         t._data = arr
