@@ -4,7 +4,9 @@
   weight is frozen (or that runs under no_grad) builds it again. Both give PyTorch's numbers, also when
   the graph is retained and differentiated twice, and under double backward.
 - Max pooling takes its window maxima row first, then over rows: PyTorch's values, argmax and the
-  sign of a zero maximum (the row-major first of equal values).
+  sign of a zero maximum (the row-major first of equal values). Windows that tile the padded input keep
+  their winners in the input's layout (the kernel shapes 2x2, 3x2, 2x1 and 1x3 in POOLS); an input
+  holding a NaN or a -0 takes the per-tap path and ends in the same form.
 """
 
 import numpy as np
@@ -13,6 +15,7 @@ import pytest
 import graphgrad
 import graphgrad.nn.functional as F
 from graphgrad.autograd import gradcheck, gradgradcheck
+from graphgrad.ops import _pool_loops, pooling
 
 RTOL, ATOL = 1e-4, 1e-5
 
@@ -77,9 +80,17 @@ def test_conv1d_dilated_groups_gradgradcheck():
     assert gradgradcheck(lambda x, w: F.conv1d(x, w, padding=2, dilation=2, groups=2), (x, w))
 
 
-# (kernel, stride, padding, dilation, ceil_mode): tiling 2x2, overlapping, padded, dilated, ceil_mode
+@pytest.fixture(params=[True, False], ids=["compiled", "numpy"])
+def pool_loops(request, monkeypatch):
+    """Max pooling's compiled 2x2 loops on (where numba is installed) and off: both forms must pass."""
+    monkeypatch.setattr(_pool_loops.LOOPS, "enabled", request.param)
+
+
+# (kernel, stride, padding, dilation, ceil_mode): tiling 2x2, overlapping, padded, dilated, ceil_mode; windows
+# that tile the padded input with other shapes (3x2 with a ceil_mode column, 2x1, 1x3 padded)
 POOLS = [(2, None, 0, 1, False), (2, 2, 0, 1, True), (3, 1, 1, 1, False), ((2, 3), (1, 2), (1, 1), (2, 1), False),
-         (3, 2, 1, 2, True)]
+         (3, 2, 1, 2, True), ((3, 2), None, 0, 1, True), ((2, 1), None, (1, 0), 1, False),
+         ((1, 3), None, (0, 1), 1, True)]
 
 
 def _signed_zero_input(shape, seed):
@@ -91,9 +102,16 @@ def _signed_zero_input(shape, seed):
     return x
 
 
+def _relu_ties_input(shape, seed):
+    """Pooling after a ReLU: many windows of equal values (+0, and small integers), no -0 and no NaN."""
+    return np.maximum(np.floor(np.random.default_rng(seed).standard_normal(shape) * 2), 0).astype(np.float32)
+
+
+@pytest.mark.usefixtures("pool_loops")
+@pytest.mark.parametrize("make_input", [_signed_zero_input, _relu_ties_input])
 @pytest.mark.parametrize("k,s,p,d,cm", POOLS)
-def test_max_pool2d_values_signed_zeros_indices_grads_match_torch(k, s, p, d, cm, torch_ref):
-    x0 = _signed_zero_input((2, 3, 9, 7), 0)
+def test_max_pool2d_values_signed_zeros_indices_grads_match_torch(k, s, p, d, cm, make_input, torch_ref):
+    x0 = make_input((2, 3, 9, 7), 0)
     res = []
     for lib in (graphgrad, torch_ref):
         x = lib.tensor(x0, requires_grad=True)
@@ -104,6 +122,7 @@ def test_max_pool2d_values_signed_zeros_indices_grads_match_torch(k, s, p, d, cm
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.usefixtures("pool_loops")
 @pytest.mark.parametrize("k,s,p,d,cm", POOLS)
 def test_max_pool2d_gradcheck_and_gradgradcheck(k, s, p, d, cm):
     n = 2 * 3 * 7 * 6
@@ -117,6 +136,7 @@ def test_max_pool2d_gradcheck_and_gradgradcheck(k, s, p, d, cm):
     assert gradgradcheck(fn, (x,))
 
 
+@pytest.mark.usefixtures("pool_loops")
 @pytest.mark.parametrize("k,s,p,d,cm", POOLS + [(1, 2, 0, 1, False)])
 def test_max_pool2d_nan_inputs_and_nan_gradients_match_torch(k, s, p, d, cm, torch_ref):
     """NaN windows pick PyTorch's NaN; a NaN gradient reaches only the chosen elements (no 0 * NaN).
@@ -164,6 +184,7 @@ def test_zero_where_is_np_where_bit_for_bit(dtype):
         np.testing.assert_array_equal(zero_where(d, v).view(f"u{v.itemsize}"), expected.view(f"u{v.itemsize}"))
 
 
+@pytest.mark.usefixtures("pool_loops")
 def test_max_pool2d_nan_window_beside_a_tie_matches_torch(torch_ref):
     """One window of NaN (no winner by equality) and one tie (two): as many winners as windows in all."""
     x0 = np.array([[[[np.nan, 1.0, 5.0, 5.0], [2.0, 3.0, 1.0, 1.0]]]], np.float32)
@@ -175,3 +196,55 @@ def test_max_pool2d_nan_window_beside_a_tie_matches_torch(torch_ref):
         res.append((y.detach().numpy(), idx.numpy(), x.grad.numpy()))
     for a, b in zip(*res):
         np.testing.assert_array_equal(a, b)
+
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("times", [2, 3])
+def test_repeat_each_is_np_repeat_bit_for_bit(dtype, times):
+    from graphgrad.ops.pooling import _repeat_each
+
+    a = np.array([1.5, -0.0, np.nan, -np.inf, 3e-5], dtype)
+    np.testing.assert_array_equal(_repeat_each(a, times).view(f"u{a.itemsize}"),
+                                  np.repeat(a, times).view(f"u{a.itemsize}"))
+
+
+@pytest.mark.usefixtures("pool_loops")
+def test_max_pool2d_unbatched_tiled_indices_and_grads_match_torch(torch_ref):
+    """An unbatched input runs as a batch of one: its winners (in the input's layout) keep that axis."""
+    x0 = _relu_ties_input((3, 6, 4), 4)
+    res = []
+    for lib in (graphgrad, torch_ref):
+        x = lib.tensor(x0, requires_grad=True)
+        y, idx = lib.nn.functional.max_pool2d(x, 2, return_indices=True)
+        (y * lib.arange(y.numel(), dtype=lib.float32).reshape(y.shape)).sum().backward()
+        res.append((y.detach().numpy(), idx.numpy(), x.grad.numpy()))
+    for a, b in zip(*res):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_compiled_2x2_pooling_loops_give_the_numpy_forms_bit_for_bit(dtype):
+    """NaN, +0/-0 ties, equal values, -inf: the compiled loops' maxima, winners and scattered gradients
+    are NumPy's (NumPy takes its per-tap path for the NaN and -0 windows)."""
+    pytest.importorskip("numba")
+    rng = np.random.default_rng(5)
+    x = np.floor(rng.standard_normal((3, 4, 6, 8)) * 2).astype(dtype)
+    x[rng.random(x.shape) < 0.1] = -0.0
+    x[rng.random(x.shape) < 0.05] = np.nan
+    x[0, 0, :2, :2] = -np.inf
+    g = rng.standard_normal((3, 4, 3, 4)).astype(dtype)
+    g[0, 1, 0, 0] = np.nan
+    kw = dict(k_hw=(2, 2), stride=(2, 2), padding=(0, 0), dilation=(1, 1), ceil_mode=False)
+    results = []
+    for enabled in (True, False):
+        _pool_loops.LOOPS.enabled = enabled
+        try:
+            out, winners = pooling.max_pool_np(x, **kw)
+            results.append((out, winners, pooling.pool_scatter_np(g, in_hw=(6, 8), masks=winners, **kw)))
+        finally:
+            _pool_loops.LOOPS.enabled = True
+    bits = f"u{np.dtype(dtype).itemsize}"
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a.view(bits) if a.dtype != bool else a, b.view(bits) if b.dtype != bool else b)
+    assert _pool_loops.tiled_max(x, (2, 2), (3, 4)) is not None  # the loops ran (numba is installed)

@@ -25,14 +25,16 @@ def _and_mask(flags, values, keep, out):
         out[...] = result
         return out
     bits = _bits(values.dtype)
-    # flags as 0/1 integers: -flag is -1 (every bit) where set; flag - 1 is -1 where clear
+    # flags as 0/1 bytes: -flag is -1 (every bit) where set; flag - 1 is -1 where clear. The AND widens
+    # these bytes (sign-extended: -1 stays every bit) as it reads them: one pass over the values, and
+    # the mask stays a quarter of their size
     flag = flags.view(np.int8)
-    ones = np.empty(values.shape, bits)  # an out array: on 0-d operands a ufunc returns a scalar otherwise
+    ones = np.empty(values.shape, np.int8)  # out arrays: on 0-d operands a ufunc returns a scalar otherwise
     if keep:
-        np.negative(flag, out=ones, dtype=bits)
+        np.negative(flag, out=ones)
     else:
-        np.subtract(flag, bits.type(1), out=ones, dtype=bits)
-    target = ones if out is None else out.view(bits)
+        np.subtract(flag, np.int8(1), out=ones)
+    target = np.empty(values.shape, bits) if out is None else out.view(bits)
     return np.bitwise_and(values.view(bits), ones, out=target).view(values.dtype)
 
 
@@ -79,4 +81,5 @@ def has_negative_zero(a):
     (False, True)
     """
     bits = _bits(a.dtype)
-    return bool(np.any(a.view(bits) == np.iinfo(bits).min))
+    # no integer is below -0.0's bits: a minimum (one reduction, no boolean temporary) answers
+    return a.size > 0 and bool(a.view(bits).min() == np.iinfo(bits).min)

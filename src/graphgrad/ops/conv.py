@@ -10,6 +10,7 @@ differentiates them once more. Convolutions are 2-D internally; 1-D ones get a s
 from __future__ import annotations
 
 import functools
+import math
 import threading
 
 import numpy as np
@@ -22,13 +23,15 @@ from ._windows import as4d, from4d, offset_slices, pad_hw, windows
 # --- convolution ----------------------------------------------------------------------------------
 # Every convolution is one BLAS matmul per group between the weight (O, rows) and an im2col matrix
 # (rows, N * positions): the batch sits inside the matrix ("channels, then batch" layout), so BLAS sees
-# one large product that it can spread over threads, not N small ones. Two im2col layouts:
-# - stride 1 (the common case) uses "flat rows": each padded input plane is flattened with its row
-#   width Wp, so the input seen by kernel offset (kh, kw) is one contiguous run of OH * Wp elements
-#   starting at kh*dh*Wp + kw*dw; outputs are computed on rows of width Wp and the Wp - OW columns that
-#   wrap around are cropped (and are zero in the gradients). Copies and col2im move long runs.
-# - other strides take the (C, KH, KW, N, OH, OW) windows of a strided view of the padded input.
-# Rows are ordered (kh, kw, c) in the first layout and (c, kh, kw) in the second.
+# one large product that it can spread over threads, not N small ones. Rows are ordered (c, kh, kw), as
+# the weight (O, C/G, KH, KW) lies in memory.
+# - The forward and the weight gradient take the (C, KH, KW, N, OH, OW) windows of a strided view of
+#   the padded input: the matmuls see only real output positions.
+# - col2im (the transposed convolution) at stride 1 uses "flat rows": each padded plane is flattened
+#   with its row width Wp, so the outputs of kernel offset (kh, kw) land on one contiguous run of
+#   OH * Wp elements starting at kh*dh*Wp + kw*dw; its matmul runs over rows of width Wp, g being zero
+#   in the Wp - OW columns that wrap around. Each offset's sum is then one long run, not OH short ones.
+#   Other strides add each offset's strided window.
 _SCRATCH = threading.local()
 _SCRATCH_MAX = 256 << 20
 
@@ -38,10 +41,10 @@ def _scratch(slot, shape, dtype, zero=False):
 
     A fresh multi-megabyte array costs a page fault per 4 KiB on first touch (glibc hands freed large
     blocks back to the OS), which inside a training step costs about as much as the arithmetic of a
-    convolution; its padded input, im2col matrix and col2im buffer reuse these buffers instead.
+    convolution; its im2col matrix, matmul results and col2im buffer reuse these buffers instead.
     """
     dtype = np.dtype(dtype)
-    nbytes = int(np.prod(shape)) * dtype.itemsize
+    nbytes = math.prod(shape) * dtype.itemsize
     if nbytes > _SCRATCH_MAX:  # not worth pinning that much memory for the rest of the process
         return np.zeros(shape, dtype) if zero else np.empty(shape, dtype)
     bufs = getattr(_SCRATCH, "bufs", None)
@@ -61,41 +64,27 @@ def _flat(stride):
 
 
 def _im2col(x, k_hw, stride, padding, dilation, groups, keep=False):
-    """(cols (G, rows, N * P), out_hw, P): the windows of x (N, C, H, W), batch inside the columns.
+    """(cols (G, rows, N * P), out_hw): the windows of x (N, C, H, W), batch inside the columns.
 
     ``keep``: cols in a fresh array (kept for the weight gradient) rather than the reused scratch buffer.
     """
-    n, c, h, w = x.shape
+    n, c = x.shape[:2]
     cg = c // groups
     kh, kw = k_hw
-    (pt, pb), (pl, pr) = padding
-    hp, wp = h + pt + pb, w + pl + pr
-    out_hw = tuple((hw_p - dilation[i] * (k_hw[i] - 1) - 1) // stride[i] + 1 for i, hw_p in enumerate((hp, wp)))
-    if _flat(stride):
-        buf = _scratch("rows", (c, n, hp * wp + (kw - 1) * dilation[1]), x.dtype, zero=True)
-        buf[:, :, :hp * wp].reshape(c, n, hp, wp)[:, :, pt:pt + h, pl:pl + w] = x.transpose(1, 0, 2, 3)
-        length = out_hw[0] * wp
-        s_c, s_n, s_e = buf.strides
-        view = as_strided(buf, (groups, kh, kw, cg, n, length),
-                          (cg * s_c, dilation[0] * wp * s_e, dilation[1] * s_e, s_c, s_n, s_e), writeable=False)
-    else:
-        xp = pad_hw(x, padding)
-        length = out_hw[0] * out_hw[1]
-        s_n, s_c, s_h, s_w = xp.strides
-        view = as_strided(xp, (groups, cg, kh, kw, n) + out_hw,
-                          (cg * s_c, s_c, dilation[0] * s_h, dilation[1] * s_w, s_n, stride[0] * s_h,
-                           stride[1] * s_w), writeable=False)
+    xp = pad_hw(x, padding)
+    out_hw = tuple((xp.shape[2 + i] - dilation[i] * (k_hw[i] - 1) - 1) // stride[i] + 1 for i in range(2))
+    s_n, s_c, s_h, s_w = xp.strides
+    view = as_strided(xp, (groups, cg, kh, kw, n) + out_hw,
+                      (cg * s_c, s_c, dilation[0] * s_h, dilation[1] * s_w, s_n, stride[0] * s_h, stride[1] * s_w),
+                      writeable=False)
     cols = np.empty(view.shape, x.dtype) if keep else _scratch("cols", view.shape, x.dtype)
     np.copyto(cols, view)
-    return cols.reshape(groups, cg * kh * kw, n * length), out_hw, length
+    return cols.reshape(groups, cg * kh * kw, n * out_hw[0] * out_hw[1]), out_hw
 
 
-def _weight_rows(w4, groups, stride):
-    """The weight as (G, O/G, rows) in the row order of ``_im2col``."""
+def _weight_rows(w4, groups):
+    """The weight as (G, O/G, rows)."""
     o, cg, kh, kw = w4.shape
-    if _flat(stride):
-        return np.ascontiguousarray(w4.reshape(groups, o // groups, cg, kh, kw).transpose(0, 1, 3, 4, 2)).reshape(
-            groups, o // groups, kh * kw * cg)
     return w4.reshape(groups, o // groups, cg * kh * kw)
 
 
@@ -129,10 +118,10 @@ def conv_forward_np(x, w, b=None, *, stride, padding, dilation, groups, nd=2, ke
     """
     x4, w4 = as4d(x, nd), as4d(w, nd)
     n, o = x4.shape[0], w4.shape[0]
-    cols, out_hw, length = _im2col(x4, w4.shape[2:], stride, padding, dilation, groups, keep=keep_cols)
-    out = np.matmul(_weight_rows(w4, groups, stride), cols, out=_scratch("mm", (groups, o // groups, cols.shape[2]),
-                                                                          cols.dtype))
-    out = from4d(_from_cn(out.reshape(o, n, out_hw[0], length // out_hw[0])[..., :out_hw[1]], b), nd)
+    cols, out_hw = _im2col(x4, w4.shape[2:], stride, padding, dilation, groups, keep=keep_cols)
+    out = np.matmul(_weight_rows(w4, groups), cols, out=_scratch("mm", (groups, o // groups, cols.shape[2]),
+                                                                 cols.dtype))
+    out = from4d(_from_cn(out.reshape((o, n) + out_hw), b), nd)
     return out, (cols if keep_cols else None)
 
 
@@ -146,17 +135,21 @@ def conv_transpose_np(g, w, b=None, *, in_hw, stride, padding, dilation, groups,
     (pt, pb), (pl, pr) = padding
     hp, wp = in_hw[0] + pt + pb, in_hw[1] + pl + pr
     flat = _flat(stride)
-    wt = np.ascontiguousarray(_weight_rows(w4, groups, stride).transpose(0, 2, 1))
+    wt = np.ascontiguousarray(_weight_rows(w4, groups).transpose(0, 2, 1))
     grows = _grad_rows(g4, groups, wp if flat else None)
     cols = np.matmul(wt, grows, out=_scratch("mm", (groups, wt.shape[1], grows.shape[2]), g.dtype))
     if flat:
         length = oh * wp
-        cols = cols.reshape(groups, kh, kw, cg, n, length)
-        full = _scratch("full", (groups, cg, n, hp * wp + (kw - 1) * dilation[1]), g.dtype, zero=True)
+        cols = cols.reshape(groups, cg, kh, kw, n, length)
+        full = _scratch("full", (groups, cg, n, hp * wp + (kw - 1) * dilation[1]), g.dtype)
+        # offset (0, 0) covers the first ``length`` elements of every row: written, not added to zeros
+        full[..., :length] = cols[:, :, 0, 0]
+        full[..., length:] = 0
         for i in range(kh):
             for j in range(kw):
                 s = i * dilation[0] * wp + j * dilation[1]
-                full[..., s:s + length] += cols[:, i, j]
+                if s:
+                    full[..., s:s + length] += cols[:, :, i, j]
         full = full[..., :hp * wp].reshape(c, n, hp, wp)
     else:
         cols = cols.reshape(c, kh, kw, n, oh, ow)
@@ -173,27 +166,21 @@ def conv_weight_np(x, g, *, k_hw, stride, padding, dilation, groups, nd=2, cols=
     """
     x4, g4 = as4d(x, nd), as4d(g, nd)
     k_hw = (1,) + tuple(k_hw) if nd == 1 else tuple(k_hw)
-    if cols is None:
-        cols, out_hw, length = _im2col(x4, k_hw, stride, padding, dilation, groups)
-    else:
-        out_hw, length = g4.shape[2:], cols.shape[2] // g4.shape[0]
     n, o, oh, ow = g4.shape
-    flat = _flat(stride)
-    width = length // out_hw[0]
+    if cols is None:
+        cols, out_hw = _im2col(x4, k_hw, stride, padding, dilation, groups)
+    else:
+        out_hw = (oh, ow)
     if (oh, ow) != out_hw:
         # x reaches past g (x is the gradient of a transposed convolution with output_padding):
         # only the windows of g's positions count
-        v = cols.reshape(cols.shape[:2] + (n, out_hw[0], width))[:, :, :, :oh]
-        cols = np.ascontiguousarray(v if flat else v[..., :ow]).reshape(cols.shape[:2] + (-1,))
-    cg = x4.shape[1] // groups
-    kh, kw = k_hw
+        v = cols.reshape(cols.shape[:2] + (n,) + out_hw)[..., :oh, :ow]
+        cols = np.ascontiguousarray(v).reshape(cols.shape[:2] + (-1,))
     # (G, O/G, rows) as the transpose of cols @ g^T: BLAS runs this orientation 10-40% faster on these
     # long, thin operands (measured on the convnet and Conv_Classifier shapes)
-    gw = np.matmul(cols, _grad_rows(g4, groups, width if flat else None).transpose(0, 2, 1)).transpose(0, 2, 1)
-    if flat:
-        gw = gw.reshape(groups, o // groups, kh, kw, cg).transpose(0, 1, 4, 2, 3)
-    gw = np.ascontiguousarray(gw).reshape(o, cg, kh, kw)
-    return gw.reshape((o, cg, kw)) if nd == 1 else gw
+    gw = np.matmul(cols, _grad_rows(g4, groups, None).transpose(0, 2, 1)).transpose(0, 2, 1)
+    gw = np.ascontiguousarray(gw).reshape((o, x4.shape[1] // groups) + k_hw)
+    return gw.reshape(gw.shape[:2] + k_hw[1:]) if nd == 1 else gw
 
 
 def _spatial(shape, nd):

@@ -11,6 +11,7 @@ import functools
 import numpy as np
 
 from ..autograd import errors
+from . import _pool_loops
 from ._op import Op, apply, depends_on
 from ._select import has_negative_zero, keep_where, pick
 from ._windows import offset_slices, pad_hw
@@ -19,8 +20,14 @@ from ._windows import offset_slices, pad_hw
 # --- pooling: one strided view per kernel tap -----------------------------------------------------
 # Tap (i, j) of a pooling window is a strided view of the padded input holding that element of every
 # window, so a pool is a handful of whole-array ops (one per tap), never a loop over pixels. Max
-# pooling keeps, per tap, a boolean mask of the windows whose maximum it holds (only the first in
-# row-major order, as PyTorch picks it); the backward writes the gradient through those masks.
+# pooling keeps which element of each window holds its maximum (only the first in row-major order, as
+# PyTorch picks it); the backward writes the gradient through those masks. The masks come in two forms:
+# - windows that tile the padded input (stride = kernel, the common 2x2 pool): one boolean array in the
+#   padded input's own layout (N, C, Hp, Wp), True at each window's winner, so the backward is one
+#   select over the input (``_tile_scatter``);
+# - any other pool: per tap, a boolean (K, N, C, OH, OW) of the windows whose maximum that tap holds.
+# ``_tap_masks`` reads either form per tap. With numba installed, 2x2 windows that tile the input run as
+# compiled loops (``_pool_loops``), which give the same arrays as the NumPy passes here.
 def _pool_geometry(hw, k_hw, stride, padding, dilation, ceil_mode):
     """Output size and the padding on each side (the far side grows to cover ceil_mode windows)."""
     out, pads = [], []
@@ -56,10 +63,15 @@ def _takes_unbatched(kernel):
 
 @_takes_unbatched
 def max_pool_np(x, *, k_hw, stride, padding, dilation, ceil_mode):
-    """(out, masks): masks (K, N, C, OH, OW) marks, per tap, the windows whose maximum it holds."""
+    """(out, masks): which element of each window holds its maximum, in one of the two forms above."""
     out_hw, pads = _pool_geometry(x.shape[2:], k_hw, stride, padding, dilation, ceil_mode)
     fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
     xp = pad_hw(x, pads, fill)
+    tiles = _tiles(k_hw, stride, dilation, out_hw, xp.shape[2:])
+    if tiles:
+        res = _pool_loops.tiled_max(xp, k_hw, out_hw) or _tiled_max(xp, k_hw, out_hw)
+        if res is not None:
+            return res
     out = _separable_max(xp, k_hw, out_hw, stride, dilation)
     taps = _taps(xp, k_hw, out_hw, stride, dilation)
     masks = np.empty((len(taps),) + out.shape, bool)
@@ -73,7 +85,100 @@ def max_pool_np(x, *, k_hw, stride, padding, dilation, ceil_mode):
         # bits, the sign of a zero as PyTorch's
         if nan_windows or (out.dtype.kind == "f" and has_negative_zero(xp)):
             pick(masks, taps, out)
+    if tiles:  # (a NaN or a -0 in the input): the tiling form all the same
+        winners = np.empty(xp.shape, bool)
+        for mask, tap in zip(masks, _tap_masks(winners, k_hw)):
+            tap[...] = mask
+        masks = winners
     return out, masks
+
+
+def _tiled_max(xp, k_hw, out_hw):
+    """``max_pool_np`` for windows that tile the padded ``xp``: (out, winners in xp's layout), or None
+    when xp holds a NaN or a -0 (their choice among equal values needs the per-tap path).
+
+    The maxima of each row's KW consecutive elements first (whole-array passes over strided 1-D views),
+    then over the KH rows of a window; the winners likewise: the first maximum within its row part, in
+    the first row holding the window's maximum, which is the row-major first that PyTorch picks.
+    """
+    n, c, hp, wp = xp.shape
+    kh, kw = k_hw
+    col_taps = list(xp.reshape(-1, kw).T)  # element j of every row part: (N*C*Hp*OW,)
+    row_max = _max_of(col_taps)
+    rows = row_max.reshape(-1, kh, out_hw[1])  # (N*C*OH, KH, OW): row i of every window
+    out = _max_of(list(rows.transpose(1, 0, 2)))
+    # out.all() is False only where a window's maximum is a zero (NaN counts as true)
+    if out.dtype.kind == "f" and (np.isnan(out).any() or (not out.all() and has_negative_zero(xp))):
+        return None
+    if kh == 2:
+        in_winning_row = _in_first_of_two_rows(row_max, out_hw[1])
+    else:
+        in_winning_row = np.empty(rows.shape, bool)
+        _first_winners(list(rows.transpose(1, 0, 2)), out, list(in_winning_row.transpose(1, 0, 2)))
+        in_winning_row = in_winning_row.reshape(-1)
+    winners = np.empty(xp.shape, bool)
+    if kw == 2:
+        # both bytes of a row part at once: (low, high) = (first, second) & in_winning_row, as in_winning_row
+        # * 1 or * 256 (byte order fixed little-endian); strided one-byte writes cost several times this
+        first = np.greater_equal(col_taps[0], col_taps[1])
+        pair = winners.reshape(-1).view("<u2")
+        np.multiply(first.view(np.uint8), np.uint16(255), out=pair, dtype="<u2")
+        np.subtract(np.uint16(256), pair, out=pair)
+        np.multiply(pair, in_winning_row.view(np.uint8), out=pair)
+    else:
+        cols = winners.reshape(-1, kw)
+        _first_winners(col_taps, row_max, [cols[:, j] for j in range(kw)])
+        cols &= in_winning_row[:, None]
+    return out.reshape((n, c) + tuple(out_hw)), winners
+
+
+def _in_first_of_two_rows(row_max, ow):
+    """Windows of two rows: whether each row part of ``row_max`` (flat, in (N*C*OH, 2, OW) order) lies in
+    the row holding its window's first maximum: the top one where top >= bottom, else the bottom one.
+
+    Each comparison runs over the whole flat array against itself shifted by one row: long passes, of
+    which a fixed top/bottom pattern keeps the valid half (slicing out the rows instead takes a short
+    loop per row, several times slower on these images of a few dozen columns).
+    """
+    size = row_max.size
+    top, bottom = _row_pattern(size, ow)
+    first = np.zeros(size, bool)
+    np.greater_equal(row_max[:-ow], row_max[ow:], out=first[:-ow])  # valid in top rows
+    second = np.zeros(size, bool)
+    np.greater(row_max[ow:], row_max[:-ow], out=second[ow:])  # valid in bottom rows
+    first &= top
+    second &= bottom
+    first |= second
+    return first
+
+
+def _row_pattern(size, ow):
+    """(top, bottom): flat masks of the top and the bottom row parts of (size // 2ow, 2, ow)."""
+    top = np.repeat(np.array([True, False]), ow)
+    return np.tile(top, size // (2 * ow)), np.tile(~top, size // (2 * ow))
+
+
+def _first_winners(taps, best, out):
+    """Into the boolean ``out[k]``: where tap k holds ``best`` (the taps' maximum) and no earlier tap does.
+    No NaN among them."""
+    if len(taps) == 1:
+        out[0][...] = True
+        return
+    seen = np.zeros(best.shape, bool)
+    for t, w in zip(taps, out):
+        np.equal(t, best, out=w)
+        w &= ~seen
+        seen |= w
+
+
+def _tap_masks(masks, k_hw):
+    """The (N, C, OH, OW) mask of each tap, from either form of max pooling's masks."""
+    if masks.ndim == 5:
+        return masks
+    n, c, hp, wp = masks.shape
+    kh, kw = k_hw
+    w6 = masks.reshape(n, c, hp // kh, kh, wp // kw, kw)
+    return [w6[:, :, :, i, :, j] for i in range(kh) for j in range(kw)]
 
 
 def _separable_max(xp, k_hw, out_hw, stride, dilation):
@@ -132,23 +237,38 @@ def pool_scatter_np(g, *, in_hw, k_hw, stride, padding, dilation, ceil_mode, mas
     return np.ascontiguousarray(full[:, :, pt:pt + in_hw[0], pl:pl + in_hw[1]])
 
 
-def _tile_scatter(g, masks, k_hw, hp_wp):
+def _tile_scatter(g, winners, k_hw, hp_wp):
     """``pool_scatter_np`` when the windows tile the padded input: each element takes its window's gradient
-    (or 0 where it is not the window's maximum).
+    (or 0 where it is not the window's maximum, ``winners`` in the padded input's layout).
 
-    Written as one select over whole rows of the padded input (g repeated along each row, the masks
-    spread to the input's layout as bytes) rather than one strided write per tap: those touch every
-    cache line of the result once per tap.
+    Written as one select over whole rows of the padded input (g repeated along each row) rather than
+    one strided write per tap: those touch every cache line of the result once per tap.
     """
+    if winners is not None:
+        compiled = _pool_loops.tile_scatter(g, winners, k_hw)
+        if compiled is not None:
+            return compiled
     n, c, oh, ow = g.shape
     rows = (n, c, oh, k_hw[0], hp_wp[1])  # input row kh of output row oh: (N, C, OH, KH, W)
-    spread = np.broadcast_to(np.repeat(g, k_hw[1], axis=-1)[:, :, :, None, :], rows)
-    if masks is None:
+    along_rows = _repeat_each(g.reshape(-1), k_hw[1]).reshape(n, c, oh, 1, hp_wp[1])
+    spread = np.broadcast_to(along_rows, rows)
+    if winners is None:
         return np.array(spread).reshape((n, c) + hp_wp)
-    winners = np.empty((n, c, oh, k_hw[0], ow, k_hw[1]), bool)
-    for k in range(len(masks)):
-        winners[:, :, :, k // k_hw[1], :, k % k_hw[1]] = masks[k]
     return keep_where(winners.reshape(rows), spread).reshape((n, c) + hp_wp)
+
+
+def _repeat_each(a, times):
+    """``np.repeat(a, times)`` of a flat array; twice each element of 4 bytes or less as one multiply: its
+    bits times 2**bits + 1 fill both halves of an integer twice as wide (half the time of np.repeat).
+
+    >>> _repeat_each(np.array([1.5, -0.0], np.float32), 2)
+    array([ 1.5,  1.5, -0. , -0. ], dtype=float32)
+    """
+    size = a.itemsize
+    if times != 2 or size > 4:
+        return np.repeat(a, times)
+    wide = np.dtype(f"u{2 * size}")
+    return np.multiply(a.view(f"u{size}"), wide.type((1 << (8 * size)) + 1), dtype=wide).view(a.dtype)
 
 
 def _tiles(k_hw, stride, dilation, out_hw, hw_p):
@@ -168,13 +288,13 @@ def pool_gather_np(a, *, in_hw, k_hw, stride, padding, dilation, ceil_mode, mask
             out += t
         return out * scale if scale is not None else out
     out = np.empty(taps[0].shape, a.dtype)
-    return pick(masks, taps, out)  # one winner per window: its value, bit for bit
+    return pick(_tap_masks(masks, k_hw), taps, out)  # one winner per window: its value, bit for bit
 
 
 def max_pool_indices(masks, in_hw, k_hw, stride, padding, dilation, ceil_mode):
     """PyTorch's ``return_indices``: the flat index (h * W + w) of each maximum in its input plane."""
     out_hw, pads = _pool_geometry(in_hw, k_hw, stride, padding, dilation, ceil_mode)
-    k = masks.argmax(0)
+    k = np.argmax(_tap_masks(masks, k_hw), axis=0)
     ih = np.arange(out_hw[0]).reshape(-1, 1) * stride[0] - pads[0][0] + (k // k_hw[1]) * dilation[0]
     iw = np.arange(out_hw[1]) * stride[1] - pads[1][0] + (k % k_hw[1]) * dilation[1]
     return (ih * in_hw[1] + iw).astype(np.int64)
