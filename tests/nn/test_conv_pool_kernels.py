@@ -9,13 +9,15 @@
   holding a NaN or a -0 takes the per-tap path and ends in the same form.
 """
 
+import importlib.util
+
 import numpy as np
 import pytest
 
 import graphgrad
 import graphgrad.nn.functional as F
 from graphgrad.autograd import gradcheck, gradgradcheck
-from graphgrad.ops import _conv_loops, _pool_loops, conv, pooling
+from graphgrad.ops import _conv_loops, _pool_loops, _select, conv, pooling
 
 RTOL, ATOL = 1e-4, 1e-5
 
@@ -166,7 +168,9 @@ def test_max_pool2d_nan_inputs_and_nan_gradients_match_torch(k, s, p, d, cm, tor
         np.testing.assert_array_equal(a, b)
 
 
-def test_relu_backward_nan_and_signed_zeros_match_torch(torch_ref):
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "numpy"])
+def test_relu_backward_nan_and_signed_zeros_match_torch(compiled, torch_ref, monkeypatch):
+    monkeypatch.setattr(_select, "ENABLED", compiled)
     x0 = np.array([-1.0, -0.0, 0.0, 2.0, np.nan, -3.0, 4.0], np.float32)
     g0 = np.array([1.0, 2.0, 3.0, np.nan, 5.0, np.nan, -0.0], np.float32)
     grads = []
@@ -176,6 +180,28 @@ def test_relu_backward_nan_and_signed_zeros_match_torch(torch_ref):
         grads.append(x.grad.numpy())
     np.testing.assert_array_equal(grads[0], grads[1])
     np.testing.assert_array_equal(np.signbit(grads[0]), np.signbit(grads[1]))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_zero_where_not_positive_compiled_and_numpy_bit_for_bit(dtype, monkeypatch):
+    """The ReLU gradient's compiled loop (float32/64) and its NumPy form give np.where's bits: NaN in either
+    operand, signed zeros, infinities; strided, broadcast and 0-d operands take the NumPy form."""
+    rng = np.random.default_rng(1)
+    ref = np.maximum(rng.standard_normal((4, 7)), 0).astype(dtype)
+    ref[0, :4] = [np.nan, -0.0, np.inf, -np.inf]
+    values = rng.standard_normal((4, 7)).astype(dtype)
+    values[1, :4] = [np.nan, -0.0, np.inf, 0.0]
+    bits = f"u{np.dtype(dtype).itemsize}"
+    for r, v in ((ref, values), (ref[:, ::2], values[:, ::2]), (ref[0], values), (ref[0, 0], values[0, 0])):
+        expected = np.where(r <= 0, 0, v).astype(dtype)
+        for compiled in (True, False):
+            monkeypatch.setattr(_select, "ENABLED", compiled)
+            got = _select.zero_where_not_positive(r, v)
+            np.testing.assert_array_equal(got.view(bits), expected.view(bits))
+    if dtype != np.float16 and importlib.util.find_spec("numba"):  # the loop ran
+        monkeypatch.setattr(_select, "ENABLED", True)
+        assert _select._LOOPS.run("zero_where_not_positive", ref.reshape(-1), values.reshape(-1),
+                                  np.empty(ref.size, dtype))
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])

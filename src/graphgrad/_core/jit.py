@@ -31,3 +31,29 @@ def compile_loops(loops):
 def _jit(numba, loop, cache):
     # error_model="numpy": a division by zero gives inf/NaN as in NumPy, not ZeroDivisionError
     return numba.njit(nogil=True, error_model="numpy", cache=cache)(loop)
+
+
+class LoopSet:
+    """Loops compiled together at the first ``run``; ``run`` says whether the loop ran (else the caller
+    runs its NumPy form).
+
+    >>> loops = LoopSet({})
+    >>> loops.run("missing")  # no such loop (or no numba): the NumPy form runs
+    False
+    """
+
+    def __init__(self, loops):
+        self._source = loops
+        self._compiled = None  # {name: compiled loop}, or False without numba or after a failed compile
+
+    def run(self, name, *args):
+        if self._compiled is None:
+            self._compiled = compile_loops(self._source)
+        if not self._compiled or name not in self._compiled:
+            return False
+        try:
+            self._compiled[name](*args)
+        except Exception:  # numba failed to compile (a broken installation): it is compiled before it runs
+            self._compiled = False
+            return False
+        return True

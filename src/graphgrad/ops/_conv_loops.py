@@ -21,7 +21,6 @@ from .._core import jit
 
 ENABLED = True  # False: always the NumPy forms
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-_loops = None  # the compiled loops, built at their first use; False when numba is missing
 
 
 def _im2col_loop(x, cols, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left):
@@ -76,24 +75,11 @@ def _flat_col2im_loop(cols, full, row_width, dil_h, dil_w):
                         dst[np.uintp(s + p)] += src[np.uintp(p)]
 
 
-def _compiled():
-    global _loops
-    if _loops is None:
-        _loops = jit.compile_loops({"im2col": _im2col_loop, "flat_col2im": _flat_col2im_loop})
-    return _loops
+_LOOPS = jit.LoopSet({"im2col": _im2col_loop, "flat_col2im": _flat_col2im_loop})
 
 
 def _run(name, *args):
-    global _loops
-    loops = _compiled() if ENABLED else False
-    if not loops:
-        return False
-    try:
-        loops[name](*args)
-    except Exception:  # numba failed to compile (a broken installation): it is compiled before it runs
-        _loops = False
-        return False
-    return True
+    return ENABLED and _LOOPS.run(name, *args)
 
 
 def _takes(*arrays):

@@ -21,7 +21,6 @@ from .._core import jit
 
 ENABLED = True  # False: always the NumPy form
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-_loops = None  # the compiled loops, built at their first use; False when numba is missing
 
 
 def _max_2x2_loop(x, out, winners):
@@ -66,24 +65,11 @@ def _scatter_2x2_loop(g, winners, zero, gx):
                 gx[r, h + 1, w + 1] = v if winners[r, h + 1, w + 1] else zero
 
 
-def _compiled():
-    global _loops
-    if _loops is None:
-        _loops = jit.compile_loops({"max": _max_2x2_loop, "scatter": _scatter_2x2_loop})
-    return _loops
+_LOOPS = jit.LoopSet({"max": _max_2x2_loop, "scatter": _scatter_2x2_loop})
 
 
-def _run(name, *arrays):
-    global _loops
-    loops = _compiled() if ENABLED else False
-    if not loops:
-        return False
-    try:
-        loops[name](*arrays)
-    except Exception:  # numba failed to compile (a broken installation): it is compiled before it runs
-        _loops = False
-        return False
-    return True
+def _run(name, *args):
+    return ENABLED and _LOOPS.run(name, *args)
 
 
 def _takes(a, k_hw):
