@@ -16,7 +16,8 @@ MODULES = [
     "graphgrad.nn._module_state", "graphgrad.nn.functional", "graphgrad.nn.functional._conv3d",
     "graphgrad.nn.functional._attention",
     "graphgrad.ops._autocast", "graphgrad._core.layouts", "graphgrad._from_python", "graphgrad.backends._switch",
-    "graphgrad.ops._select", "graphgrad._core.allocator", "graphgrad.optim._fused", "graphgrad.optim.optimizer",
+    "graphgrad.ops._select", "graphgrad._core.allocator", "graphgrad.optim._fused", "graphgrad._core.jit",
+    "graphgrad.optim.optimizer",
     "graphgrad.optim.sgd", "graphgrad.optim.adam",
 ]
 

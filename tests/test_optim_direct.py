@@ -52,7 +52,7 @@ def test_direct_update_is_the_tensor_ops_update(monkeypatch, rng, name, cfg, dty
     grads = [[rng.standard_normal(a.shape).astype(dtype) for a in arrays] for _ in range(4)]
     grads[1][0][0, 0] = np.inf  # non-finite values travel the same way
     grads[2][2][1] = np.nan
-    monkeypatch.setattr(_fused, "ENABLED", fused)
+    monkeypatch.setattr(_fused.LOOPS, "enabled", fused)
     direct = _train(name, cfg, arrays, grads)
     monkeypatch.setattr(optimizer, "DIRECT_ARRAYS", False)
     ops = _train(name, cfg, arrays, grads)
@@ -110,10 +110,10 @@ def test_a_loop_that_fails_to_compile_leaves_the_numpy_form(monkeypatch):
     def broken(*args):
         raise RuntimeError("no LLVM here")
 
-    monkeypatch.setattr(_fused, "_kernels", {"sgd": broken, "adam": broken})
+    monkeypatch.setattr(_fused.LOOPS, "_compiled", {"sgd": broken, "adam": broken})
     p = np.ones(3, np.float32)
     assert not _fused.sgd_momentum(p, p.copy(), p.copy(), momentum=0.5, alpha=1.0, neg_lr=-0.1, nesterov=False)
-    assert p.tolist() == [1.0, 1.0, 1.0] and _fused._kernels is False
+    assert p.tolist() == [1.0, 1.0, 1.0] and _fused.LOOPS._compiled is False
     w = graphgrad.ones(3, requires_grad=True)
     opt = optim.SGD([w], lr=0.5, momentum=0.9)
     for _ in range(2):

@@ -16,6 +16,7 @@ import pytest
 
 import graphgrad
 import graphgrad.nn.functional as F
+from graphgrad._core import jit
 from graphgrad.autograd import gradcheck, gradgradcheck
 from graphgrad.ops import _conv_loops, _pool_loops, _select, conv, pooling
 
@@ -39,7 +40,7 @@ def _rand(shape, seed):
 @pytest.fixture(params=[True, False], ids=["compiled", "numpy"])
 def conv_loops(request, monkeypatch):
     """The convolution's compiled im2col/col2im loops on (where numba is installed) and off."""
-    monkeypatch.setattr(_conv_loops, "ENABLED", request.param)
+    monkeypatch.setattr(_conv_loops.LOOPS, "enabled", request.param)
 
 
 def _conv_run(lib, x0, w0, b0, kw, weight_grad=True, backwards=1):
@@ -93,7 +94,7 @@ def test_conv1d_dilated_groups_gradgradcheck():
 @pytest.fixture(params=[True, False], ids=["compiled", "numpy"])
 def pool_loops(request, monkeypatch):
     """Max pooling's compiled 2x2 loops on (where numba is installed) and off: both forms must pass."""
-    monkeypatch.setattr(_pool_loops, "ENABLED", request.param)
+    monkeypatch.setattr(_pool_loops.LOOPS, "enabled", request.param)
 
 
 # (kernel, stride, padding, dilation, ceil_mode): tiling 2x2, overlapping, padded, dilated, ceil_mode; windows
@@ -170,7 +171,7 @@ def test_max_pool2d_nan_inputs_and_nan_gradients_match_torch(k, s, p, d, cm, tor
 
 @pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "numpy"])
 def test_relu_backward_nan_and_signed_zeros_match_torch(compiled, torch_ref, monkeypatch):
-    monkeypatch.setattr(_select, "ENABLED", compiled)
+    monkeypatch.setattr(_select.LOOPS, "enabled", compiled)
     x0 = np.array([-1.0, -0.0, 0.0, 2.0, np.nan, -3.0, 4.0], np.float32)
     g0 = np.array([1.0, 2.0, 3.0, np.nan, 5.0, np.nan, -0.0], np.float32)
     grads = []
@@ -195,12 +196,12 @@ def test_zero_where_not_positive_compiled_and_numpy_bit_for_bit(dtype, monkeypat
     for r, v in ((ref, values), (ref[:, ::2], values[:, ::2]), (ref[0], values), (ref[0, 0], values[0, 0])):
         expected = np.where(r <= 0, 0, v).astype(dtype)
         for compiled in (True, False):
-            monkeypatch.setattr(_select, "ENABLED", compiled)
+            monkeypatch.setattr(_select.LOOPS, "enabled", compiled)
             got = _select.zero_where_not_positive(r, v)
             np.testing.assert_array_equal(got.view(bits), expected.view(bits))
-    if dtype != np.float16 and importlib.util.find_spec("numba"):  # the loop ran
-        monkeypatch.setattr(_select, "ENABLED", True)
-        assert _select._LOOPS.run("zero_where_not_positive", ref.reshape(-1), values.reshape(-1),
+    if dtype != np.float16 and importlib.util.find_spec("numba") and jit.ENABLED:  # the loop ran
+        monkeypatch.setattr(_select.LOOPS, "enabled", True)
+        assert _select.LOOPS("zero_where_not_positive", ref.reshape(-1), values.reshape(-1),
                                   np.empty(ref.size, dtype))
 
 
@@ -272,12 +273,12 @@ def test_compiled_2x2_pooling_loops_give_the_numpy_forms_bit_for_bit(dtype):
     kw = dict(k_hw=(2, 2), stride=(2, 2), padding=(0, 0), dilation=(1, 1), ceil_mode=False)
     results = []
     for enabled in (True, False):
-        _pool_loops.ENABLED = enabled
+        _pool_loops.LOOPS.enabled = enabled
         try:
             out, winners = pooling.max_pool_np(x, **kw)
             results.append((out, winners, pooling.pool_scatter_np(g, in_hw=(6, 8), masks=winners, **kw)))
         finally:
-            _pool_loops.ENABLED = True
+            _pool_loops.LOOPS.enabled = True
     bits = f"u{np.dtype(dtype).itemsize}"
     for a, b in zip(*results):
         np.testing.assert_array_equal(a.view(bits) if a.dtype != bool else a, b.view(bits) if b.dtype != bool else b)
@@ -311,16 +312,15 @@ def test_compiled_conv_loops_give_the_numpy_forms_bit_for_bit(x_shape, w_shape, 
     results = []
     g = None
     for enabled in (True, False):
-        _conv_loops.ENABLED = enabled
+        _conv_loops.LOOPS.enabled = enabled
         try:
             out, cols = conv.conv_forward_np(x, w, None, keep_cols=True, **kw)
             g = rng.standard_normal(out.shape).astype(dtype) if g is None else g
             results.append((out, cols, conv.conv_transpose_np(g, w, None, in_hw=x_shape[2:], **kw)))
         finally:
-            _conv_loops.ENABLED = True
+            _conv_loops.LOOPS.enabled = True
     bits = f"u{np.dtype(dtype).itemsize}"
     for a, b in zip(*results):
         np.testing.assert_array_equal(a.view(bits), b.view(bits))
-    cols = np.empty(results[0][1].shape, dtype)
-    assert _conv_loops.im2col(x, cols.reshape((x_shape[1],) + w_shape[2:] + (x_shape[0],) + out.shape[2:]),
-                              stride, padding, dilation)  # the loop ran (numba is installed)
+    cols = np.empty((x_shape[1],) + w_shape[2:] + (x_shape[0],) + out.shape[2:], dtype)
+    assert not jit.ENABLED or _conv_loops.im2col(x, cols, stride, padding, dilation)  # the loop ran

@@ -2,22 +2,59 @@
 
 A loop here performs the same float operations as the NumPy form it stands in for, in the same order; numba
 compiles with no fast-math, so each result is rounded as NumPy rounds it. Callers keep their NumPy form and
-run it wherever ``compile_loops`` gives False (no numba) or a loop fails to compile.
+run it wherever a loop did not run: no numba, loops switched off, or a loop that fails to compile.
+
+``GRAPHGRAD_COMPILED_LOOPS=0`` in the environment switches every family off (NumPy forms only); each family's
+``enabled`` switches one off (the tests run both forms that way).
 """
 
 from __future__ import annotations
 
+import os
 
-def compile_loops(loops):
-    """{name: compiled loop} for ``loops`` ({name: Python function}), or False without a loadable numba.
+ENABLED = os.environ.get("GRAPHGRAD_COMPILED_LOOPS", "1") != "0"
 
-    Each loop compiles at its first call, once per installation where numba finds a place to keep its
-    machine code (else once per process).
 
-    >>> compiled = compile_loops({})
-    >>> compiled is False or compiled == {}
-    True
+class CompiledLoops:
+    """A family of loops, compiled together at the first call of any of them.
+
+    ``loops(name, *args)`` runs loop ``name`` and returns True, or returns False (having written nothing) when
+    the caller must run its NumPy form.
+
+    >>> import numpy as np
+    >>> def double(x, out):
+    ...     for i in range(x.size):
+    ...         out[i] = x[i] * 2
+    >>> loops, x, out = CompiledLoops(double=double), np.arange(3.0), np.zeros(3)
+    >>> if not loops("double", x, out):
+    ...     np.multiply(x, 2, out=out)  # the NumPy form
+    >>> out.tolist()
+    [0.0, 2.0, 4.0]
     """
+
+    def __init__(self, **loops):
+        self._python = loops
+        self._compiled = None  # {name: compiled loop} after the first call; False without a loadable numba
+        self.enabled = True
+
+    def __call__(self, name, *args):
+        if not (ENABLED and self.enabled):
+            return False
+        if self._compiled is None:
+            self._compiled = _compile(self._python)
+        if not self._compiled:
+            return False
+        try:
+            self._compiled[name](*args)
+        except Exception:  # numba failed to compile (a broken installation): it compiles before it runs
+            self._compiled = False
+            return False
+        return True
+
+
+def _compile(loops):
+    """{name: compiled loop} for ``loops``, or False without a loadable numba. Each loop compiles at its first
+    call, once per installation where numba finds a place to keep its machine code (else once per process)."""
     try:
         import numba  # here, not at import: numba takes a fifth of a second and ~100 MB to load
     except Exception:  # missing, or not loadable with this NumPy: the NumPy forms
@@ -31,29 +68,3 @@ def compile_loops(loops):
 def _jit(numba, loop, cache):
     # error_model="numpy": a division by zero gives inf/NaN as in NumPy, not ZeroDivisionError
     return numba.njit(nogil=True, error_model="numpy", cache=cache)(loop)
-
-
-class LoopSet:
-    """Loops compiled together at the first ``run``; ``run`` says whether the loop ran (else the caller
-    runs its NumPy form).
-
-    >>> loops = LoopSet({})
-    >>> loops.run("missing")  # no such loop (or no numba): the NumPy form runs
-    False
-    """
-
-    def __init__(self, loops):
-        self._source = loops
-        self._compiled = None  # {name: compiled loop}, or False without numba or after a failed compile
-
-    def run(self, name, *args):
-        if self._compiled is None:
-            self._compiled = compile_loops(self._source)
-        if not self._compiled or name not in self._compiled:
-            return False
-        try:
-            self._compiled[name](*args)
-        except Exception:  # numba failed to compile (a broken installation): it is compiled before it runs
-            self._compiled = False
-            return False
-        return True

@@ -9,7 +9,7 @@
 
 Both perform NumPy's float operations in NumPy's order (a copy; additions offset by offset, in the same
 order), so their arrays are the NumPy forms' bit for bit (tests/nn/test_conv_pool_kernels.py compares
-them). Each function returns None where it doesn't apply (numba missing, ``ENABLED`` False, another
+them). Each function returns False where it doesn't apply (numba missing, the loops switched off, another
 dtype or memory layout) and the caller runs its NumPy form.
 """
 
@@ -19,7 +19,6 @@ import numpy as np
 
 from .._core import jit
 
-ENABLED = True  # False: always the NumPy forms
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -75,11 +74,7 @@ def _flat_col2im_loop(cols, full, row_width, dil_h, dil_w):
                         dst[np.uintp(s + p)] += src[np.uintp(p)]
 
 
-_LOOPS = jit.LoopSet({"im2col": _im2col_loop, "flat_col2im": _flat_col2im_loop})
-
-
-def _run(name, *args):
-    return ENABLED and _LOOPS.run(name, *args)
+LOOPS = jit.CompiledLoops(im2col=_im2col_loop, flat_col2im=_flat_col2im_loop)  # .enabled False: NumPy forms
 
 
 def _takes(*arrays):
@@ -91,7 +86,7 @@ def im2col(x, cols, stride, padding, dilation):
     ``padding = ((top, bottom), (left, right))`` with zeros; False where the loop doesn't apply."""
     if not _takes(x, cols):
         return False
-    return _run("im2col", x, cols, stride[0], stride[1], dilation[0], dilation[1], padding[0][0], padding[1][0])
+    return LOOPS("im2col", x, cols, stride[0], stride[1], dilation[0], dilation[1], padding[0][0], padding[1][0])
 
 
 def flat_col2im(cols, full, row_width, dilation):
@@ -99,4 +94,4 @@ def flat_col2im(cols, full, row_width, dilation):
     (kh, kw) starting at kh * dilation_h * row_width + kw * dilation_w; False where the loop doesn't apply."""
     if not _takes(cols, full):
         return False
-    return _run("flat_col2im", cols, full, row_width, dilation[0], dilation[1])
+    return LOOPS("flat_col2im", cols, full, row_width, dilation[0], dilation[1])

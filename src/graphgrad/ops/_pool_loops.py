@@ -9,7 +9,7 @@ writes each window's gradient at its winner and +0 elsewhere. Both give exactly 
 
 Loops for other window shapes, with the window's size known only at run time, measured slower than NumPy's
 passes, so only the 2x2 window (the usual pooling layer) has one. Each function returns None where it
-doesn't apply (numba missing, ``ENABLED`` False, another window, dtype or memory layout) and the caller runs
+doesn't apply (numba missing, ``LOOPS.enabled`` False, another window, dtype or memory layout) and the caller runs
 its NumPy form.
 """
 
@@ -19,7 +19,6 @@ import numpy as np
 
 from .._core import jit
 
-ENABLED = True  # False: always the NumPy form
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -65,11 +64,7 @@ def _scatter_2x2_loop(g, winners, zero, gx):
                 gx[r, h + 1, w + 1] = v if winners[r, h + 1, w + 1] else zero
 
 
-_LOOPS = jit.LoopSet({"max": _max_2x2_loop, "scatter": _scatter_2x2_loop})
-
-
-def _run(name, *args):
-    return ENABLED and _LOOPS.run(name, *args)
+LOOPS = jit.CompiledLoops(max=_max_2x2_loop, scatter=_scatter_2x2_loop)  # .enabled False: the NumPy forms
 
 
 def _takes(a, k_hw):
@@ -83,7 +78,7 @@ def tiled_max(xp, k_hw, out_hw):
     n, c, hp, wp = xp.shape
     out = np.empty((n, c) + tuple(out_hw), xp.dtype)
     winners = np.empty(xp.shape, bool)
-    if not _run("max", xp.reshape(-1, hp, wp), out.reshape((-1,) + tuple(out_hw)), winners.reshape(-1, hp, wp)):
+    if not LOOPS("max", xp.reshape(-1, hp, wp), out.reshape((-1,) + tuple(out_hw)), winners.reshape(-1, hp, wp)):
         return None
     return out, winners
 
@@ -94,7 +89,7 @@ def tile_scatter(g, winners, k_hw):
         return None
     n, c, oh, ow = g.shape
     gx = np.empty(winners.shape, g.dtype)
-    if not _run("scatter", g.reshape(-1, oh, ow), winners.reshape((-1,) + winners.shape[2:]), g.dtype.type(0),
+    if not LOOPS("scatter", g.reshape(-1, oh, ow), winners.reshape((-1,) + winners.shape[2:]), g.dtype.type(0),
                 gx.reshape((-1,) + winners.shape[2:])):
         return None
     return gx

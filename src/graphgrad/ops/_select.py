@@ -15,7 +15,6 @@ import numpy as np
 
 from .._core import jit
 
-ENABLED = True  # False: the compiled loop off, always the NumPy form
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -70,7 +69,7 @@ def _zero_where_not_positive_loop(ref, values, out):
         out[i] = zero if ref[i] <= 0 else values[i]
 
 
-_LOOPS = jit.LoopSet({"zero_where_not_positive": _zero_where_not_positive_loop})
+LOOPS = jit.CompiledLoops(zero_where_not_positive=_zero_where_not_positive_loop)  # .enabled False: NumPy
 
 
 def zero_where_not_positive(ref, values):
@@ -80,10 +79,10 @@ def zero_where_not_positive(ref, values):
     >>> zero_where_not_positive(np.array([2.0, 0.0, np.nan]), np.array([1.5, 2.5, -0.0]))
     array([ 1.5,  0. , -0. ])
     """
-    if (ENABLED and ref.shape == values.shape and ref.dtype == values.dtype and values.dtype in _FLOATS
+    if (ref.shape == values.shape and ref.dtype == values.dtype and values.dtype in _FLOATS
             and ref.flags.c_contiguous and values.flags.c_contiguous):
         out = np.empty(values.shape, values.dtype)
-        if _LOOPS.run("zero_where_not_positive", ref.reshape(-1), values.reshape(-1), out.reshape(-1)):
+        if LOOPS("zero_where_not_positive", ref.reshape(-1), values.reshape(-1), out.reshape(-1)):
             return out
     return zero_where(ref <= 0, values)
 

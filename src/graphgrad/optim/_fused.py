@@ -7,7 +7,7 @@ dtype (the hyperparameters are cast to the parameter's dtype, as NumPy casts a P
 with no fast-math, so it contracts nothing into a fused multiply-add and each result is rounded as NumPy
 rounds it. The numbers are the NumPy form's to the bit (tests/test_optim_direct.py compares them).
 
-Without numba (or with ``ENABLED`` False, or arrays the loops don't take: other dtypes, mixed memory layouts)
+Without numba (or with ``LOOPS.enabled`` False, or arrays the loops don't take: other dtypes, mixed memory layouts)
 each function returns False and the caller runs its NumPy form.
 
 >>> import numpy as np
@@ -25,9 +25,7 @@ import numpy as np
 
 from .._core import jit
 
-ENABLED = True  # False: always the NumPy form
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-_kernels = None  # the compiled loops, built at their first use; False when numba is missing
 
 
 def _sgd_momentum_loop(param, grad, buf, momentum, alpha, neg_lr, nesterov):
@@ -57,26 +55,13 @@ def _adam_loop(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, weight, near_st
         param[i] = param[i] + neg_step_size * m / denom  # param.addcdiv_(exp_avg, denom, value=-step_size)
 
 
-def _compiled():
-    global _kernels
-    if _kernels is None:
-        _kernels = jit.compile_loops({"sgd": _sgd_momentum_loop, "adam": _adam_loop})
-    return _kernels
+LOOPS = jit.CompiledLoops(sgd=_sgd_momentum_loop, adam=_adam_loop)  # .enabled False: the NumPy forms
 
 
 def _run(name, arrays, *scalars):
     """Run loop ``name`` on 1-D views of ``arrays``; False where it can't (then nothing was written)."""
-    global _kernels
-    kernels = _compiled() if ENABLED else False
-    flat = kernels and _flat(arrays)
-    if not flat:
-        return False
-    try:
-        kernels[name](*flat, *scalars)
-    except Exception:  # numba failed to compile (a broken installation): it is compiled before it runs
-        _kernels = False
-        return False
-    return True
+    flat = _flat(arrays)
+    return flat is not None and LOOPS(name, *flat, *scalars)
 
 
 def _flat(arrays):
