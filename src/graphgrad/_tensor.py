@@ -14,7 +14,7 @@ from . import _dtype
 from ._core.hooks import HookDict as _HookDict
 from ._core.hooks import RemovableHandle
 from ._core.layouts import strided
-from ._core.modes import InferenceBox, check_inference_inplace, modes
+from ._core.modes import InferenceBox, check_inference_inplace, modes, recording_off
 from ._core.sites import _Sites, order, user_site
 from ._device import check_device, device
 from ._repr import tensor_repr
@@ -63,13 +63,12 @@ class Tensor:
 
     # Every tensor sets these four; the rest are class-level defaults that a tensor stores (in its
     # __dict__) only when it differs: creating a tensor is on every op's path.
-    __slots__ = ("_data", "_requires_grad", "_grad_fn", "_version_box", "__dict__", "__weakref__")
+    __slots__ = ("_data", "_requires_grad", "_grad_fn", "_version_box", "_view", "_output_nr", "__dict__",
+                 "__weakref__")
     _grad = None  # .grad of a leaf (or of a non-leaf with retain_grad)
-    _output_nr = 0  # which output of grad_fn this tensor is
     _data_of = None  # for a tensor returned by .data: the version box of the tensor it was taken from
     _grad_accumulator = None  # weak reference to a leaf's AccumulateGrad node
     _extra = None  # rarely used state: hooks, retain_grad, name, where history was cut
-    _view = None  # for a view: (base, view op, its kwargs, output index), see ops._op.view_root
     _view_version = 0  # for a view: the version at which its grad_fn was set (older: regenerated, ops._op.refresh_view)
     _view_meta = 0  # for a view: made in no_grad mode, or by an op returning several views (ops._op._as_view)
     # in-place views (t_, squeeze_...) change a tensor's layout; views made earlier must still be found from the
@@ -102,6 +101,8 @@ class Tensor:
         self._grad_fn = fn
         # [version, where it was last written in place], shared with views (an InferenceBox in inference mode)
         self._version_box = [0, None] if not modes.inference else InferenceBox((0, None))
+        self._view = None  # for a view: (base, view op, its kwargs, output index), see ops._op.view_root
+        self._output_nr = 0  # which output of grad_fn this tensor is
 
     @staticmethod
     def _make(arr, rg, fn):
@@ -111,7 +112,24 @@ class Tensor:
         t._data = arr
         t._requires_grad = rg
         t._grad_fn = fn
-        t._version_box = [0, None] if not modes.inference else InferenceBox((0, None))
+        # (no thread records in inference mode: while all do, none is in it, and the flag needs no read)
+        t._version_box = ([0, None] if recording_off[0] == 0 or not modes.inference
+                          else InferenceBox((0, None)))
+        t._view = None
+        t._output_nr = 0
+        return t
+
+    @staticmethod
+    def _make_recorded(arr, fn):
+        """``_make(arr, True, fn)`` for the output of a recorded op (``ops._op.apply``, ``apply_one``): ``arr`` is an
+        ndarray, and ops record only outside inference mode, so the version box is a plain list."""
+        t = _new(Tensor)
+        t._data = arr
+        t._requires_grad = True
+        t._grad_fn = fn
+        t._version_box = [0, None]
+        t._view = None
+        t._output_nr = 0
         return t
 
     def _bump_version(self, writer=None):

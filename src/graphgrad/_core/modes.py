@@ -3,13 +3,13 @@ recording. Every op reads ``modes.recording`` on its hot path, so the state is o
 object whose class attributes are each new thread's defaults (a fresh thread records, as in PyTorch).
 
 >>> import threading
->>> from graphgrad._core.modes import modes
->>> modes.recording = False
+>>> from graphgrad._core.modes import modes, set_recording
+>>> set_recording(False)
 >>> seen = []
 >>> t = threading.Thread(target=lambda: seen.append(modes.recording)); t.start(); t.join()
 >>> seen, modes.recording
 ([True], False)
->>> modes.recording = True
+>>> set_recording(True)
 """
 
 from __future__ import annotations
@@ -27,6 +27,28 @@ class _ThreadModes(threading.local):
 
 modes = _ThreadModes()
 
+# How many threads have recording off now (in no_grad or inference_mode, or running a backward pass without
+# create_graph). Reading the thread-local flag costs several hundred machine instructions and every op asks
+# it; while no thread has recording off, ``recording_off[0] == 0`` answers for every thread. Kept true by
+# writing the flag only through ``set_recording``.
+recording_off = [0]
+_recording_off_lock = threading.Lock()
+
+
+def set_recording(value) -> None:
+    """Switch recording on or off in this thread (the one way to write ``modes.recording``)."""
+    value = bool(value)
+    if value == modes.recording:
+        return
+    if value:
+        modes.recording = True
+        with _recording_off_lock:
+            recording_off[0] -= 1
+    else:
+        with _recording_off_lock:  # counted before the flag goes off: recording_off[0] == 0 is never wrong
+            recording_off[0] += 1
+        modes.recording = False
+
 
 class AnomalyMode:
     """``detect_anomaly()``'s switches, read when a node is made and by the engine. Process-wide, as
@@ -42,7 +64,8 @@ def save_modes():
 
 
 def restore_modes(saved) -> None:
-    modes.recording, modes.inference, modes.grad = saved
+    set_recording(saved[0])
+    modes.inference, modes.grad = saved[1], saved[2]
 
 
 INFERENCE_SAVED = (

@@ -18,11 +18,11 @@ from itertools import repeat
 
 import numpy as np
 
-from .._core.modes import AnomalyMode, modes
+from .._core.modes import AnomalyMode, modes, set_recording
 from .._dtype import is_float_np
 from .._size import Size
 from .._tensor import Tensor
-from . import explain
+from . import errors, explain
 from .anomaly import run_node
 from .backward_hooks import run_post_hooks, run_pre_hooks
 from .graph import AccumulateGrad, _Sites, edge_of
@@ -195,15 +195,48 @@ def run(roots, retain_graph, create_graph, sink, site=None):
     ready = [(-n._seq, n) for n in buffers if deps.get(n, 0) == 0]
     heapq.heapify(ready)
     saved_modes = modes.recording, modes.in_backward, modes.backward
-    modes.recording = create_graph  # derivatives record only to build a graph of the gradient
+    set_recording(create_graph)  # derivatives record only to build a graph of the gradient
     modes.in_backward = True  # their ops record no 'where the chain was cut' sites
     modes.backward = site, roots  # the running backward, which a second-backward error names
     anomaly_on = AnomalyMode.enabled
     leaves_only = sink.leaves_only
+    # With no graph of the gradient to build, a node whose op has an array derivative (op.backward_np), and
+    # nothing to look at its gradients (hooks, the sink, anomaly checks), runs on ndarrays: the gradients
+    # between such nodes are never wrapped in Tensors (see _plain).
+    on_arrays = not create_graph and not anomaly_on
+    stops_at = sink.stops_at
+    heappop, heappush = heapq.heappop, heapq.heappush
     try:
         while ready:
-            node = heapq.heappop(ready)[1]
-            grads = buffers.pop(node, None) or [None] * _n_outputs(node)
+            node = heappop(ready)[1]
+            grads = buffers.pop(node, None)
+            if (on_arrays and grads is not None and node.op.backward_np is not None and len(grads) == 1
+                    and grads[0] is not None and node._tensor_hooks is None and node._retain is None
+                    and node._pre_hooks is None and node._post_hooks is None and node not in stops_at):
+                if node._released:
+                    raise errors.second_backward(node)
+                g = grads[0]
+                grads = None
+                out = node.op.backward_np(node, g if g.__class__ is np.ndarray else g._data)
+                shape, dtype = node._in_meta[0]
+                # (fit_arrays's commonest case first: one input's gradient, already of its shape and dtype)
+                arrays = ([out] if out.__class__ is np.ndarray and out.shape == shape and out.dtype is dtype
+                          else node.fit_arrays(out))
+                g = None
+                if not retain_graph:
+                    node.release(site)
+                nxt, nr = node.next_functions[0]
+                if (len(arrays) == 1 and nxt is not None and needed is None and nr == 0 and deps[nxt] == 1
+                        and nxt.op.n_outputs == 1 and nxt not in buffers):
+                    # _send's commonest case spelt out: the one gradient goes to a node that waits for no other
+                    deps[nxt] = 0
+                    buffers[nxt] = arrays
+                    heappush(ready, (-nxt._seq, nxt))
+                else:
+                    _send(node, arrays, buffers, deps, needed, ready)
+                out = arrays = None  # hold no gradient past its node (see grads_in below)
+                continue
+            grads = _as_tensors(grads) if grads is not None else [None] * _n_outputs(node)
             if node._tensor_hooks is not None or node._retain is not None or node._pre_hooks is not None:
                 grads = run_pre_hooks(node, grads)
             if (not leaves_only or type(node) is AccumulateGrad) and sink.take(node, grads):
@@ -219,7 +252,24 @@ def run(roots, retain_graph, create_graph, sink, site=None):
             _send(node, grads_in, buffers, deps, needed, ready)
             grads_in = None  # hold no gradient past its node: a leaf's .grad can then take it over (_unshared)
     finally:
-        modes.recording, modes.in_backward, modes.backward = saved_modes
+        set_recording(saved_modes[0])
+        modes.in_backward, modes.backward = saved_modes[1], saved_modes[2]
+
+
+def _plain(node, grads, stops_at):
+    """Whether ``node`` can run on arrays: its op has an array derivative, one gradient arrived for its one
+    output, and no hook, retain_grad or sink looks at its gradients."""
+    return (node.op.backward_np is not None and len(grads) == 1 and grads[0] is not None
+            and node._tensor_hooks is None and node._retain is None and node._pre_hooks is None
+            and node._post_hooks is None and node not in stops_at)
+
+
+def _as_tensors(grads):
+    """The gradients as Tensors (the ones that travelled as arrays between plain nodes wrapped)."""
+    for i, g in enumerate(grads):
+        if g.__class__ is np.ndarray:
+            grads[i] = Tensor._make(g, False, None)
+    return grads
 
 
 def _root_buffers(roots, needed):
@@ -249,7 +299,8 @@ def _derivative(node, grads, anomaly_on):
 
 
 def _send(node, grads_in, buffers, deps, needed, ready):
-    """Hand each input gradient to the node it belongs to; a node whose last gradient arrived is ready."""
+    """Hand each input gradient (a Tensor, or an ndarray between plain nodes) to the node it belongs to; a node
+    whose last gradient arrived is ready."""
     for (nxt, nr), g in zip(node.next_functions, grads_in if grads_in is not None else repeat(None)):
         if nxt is None or (needed is not None and nxt not in needed):
             continue
@@ -262,11 +313,17 @@ def _send(node, grads_in, buffers, deps, needed, ready):
                     buf = buffers[nxt] = [None] * _n_outputs(nxt)
                     buf[nr] = g
             else:
-                buf[nr] = g if buf[nr] is None else buf[nr] + g
+                buf[nr] = g if buf[nr] is None else _sum(buf[nr], g)
         d = deps[nxt] - 1
         deps[nxt] = d
         if d == 0:
             heapq.heappush(ready, (-nxt._seq, nxt))
+
+
+def _sum(a, b):
+    """Two gradients of one output added: a new array or Tensor (either may be shared with another node)."""
+    s = a + b
+    return np.asarray(s) if isinstance(s, np.generic) else s  # (NumPy's 0-d sums are scalars)
 
 
 def _n_outputs(node):

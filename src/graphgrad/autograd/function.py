@@ -12,7 +12,7 @@ from .._dtype import is_float_np
 from .._tensor import Tensor
 from . import errors
 from .grad_mode import no_grad
-from .graph import Node, user_site
+from .graph import Node, saved_attribute, user_site
 
 
 class _FunctionOp:
@@ -70,7 +70,7 @@ class BackwardCFunction(Node):
                 return getattr(ctx, name)
             except AttributeError:
                 pass
-        return Node.__getattr__(self, name)
+        return saved_attribute(self, name)
 
     @property
     def saved_tensors(self):

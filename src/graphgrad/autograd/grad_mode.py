@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import functools
 
-from .._core.modes import modes, restore_modes, save_modes
+from .._core.modes import modes, restore_modes, save_modes, set_recording
 
 
 def _set_grad(mode: bool) -> None:
     if modes.inference:
         modes.grad = mode  # enable_grad() inside inference_mode(): reported, but nothing is recorded
     else:
-        modes.recording = mode
+        set_recording(mode)
 
 
 def is_grad_enabled() -> bool:
@@ -124,12 +124,12 @@ class inference_mode(_GradModeContext):
     def __enter__(self):
         self._prev = save_modes()
         if self.mode:
-            modes.recording = False
+            set_recording(False)
             modes.inference = True
             modes.grad = False
         else:
             modes.inference = False
-            modes.recording = True
+            set_recording(True)
 
     def __call__(self, fn):
         if not callable(fn):

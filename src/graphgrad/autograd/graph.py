@@ -68,8 +68,10 @@ class Node:
             x = inputs[0]
             fn = x._grad_fn
             edge = (fn, x._output_nr) if fn is not None and x._view is None else edge_of(x)
-            self.next_functions = (edge,) + op.const_edges if op.const_edges else (edge,)
-            self._in_meta = ((x._data.shape, x._data.dtype),)
+            const_edges = op.const_edges
+            self.next_functions = (edge,) + const_edges if const_edges else (edge,)
+            arr = x._data
+            self._in_meta = ((arr.shape, arr.dtype),)
         else:
             self.next_functions = tuple([edge_of(t) for t in inputs]) + op.const_edges
             self._in_meta = tuple([(t._data.shape, t._data.dtype) for t in inputs])
@@ -121,17 +123,6 @@ class Node:
         self._pre_hooks[h.id] = fn
         return h
 
-    def __getattr__(self, name):
-        # grad_fn._saved_self / _saved_other / _saved_result, as PyTorch exposes them.
-        if name.startswith("_saved_"):
-            key = name[len("_saved_"):]
-            names = self.op.saved_names
-            if key in names:
-                return self.saved_tensors[names.index(key)]
-            if self.kwargs and key in self.kwargs:
-                return self.kwargs[key]
-        raise AttributeError(f"'{self.op.name}' object has no attribute '{name}'")
-
     # --- saved tensors --------------------------------------------------------------------------
     def save(self, inputs, output):
         """Keep what the derivative needs: the chosen inputs (with versions) and maybe the output."""
@@ -168,18 +159,14 @@ class Node:
             raise errors.second_backward(self)
         saved = self._saved
         if saved is not None:
-            for t, version in zip(saved, self._versions):
-                if t is None:
-                    continue
-                box = t._version_box
-                if box[0] != version[0]:
-                    raise errors.modified_inplace(self, t._data, version[1], version[0], box[0], box)
-                if t._grad_fn is None and version[1] is not None:  # it had a history when saved: detach_()ed
-                    raise RuntimeError(
-                        "Trying to use a saved tensor that has been detached in-place, i.e. with .detach_().This "
-                        "is not supported, please use out-of-place `.detach()` instead")
-                if len(box) > 2:  # written through .data at some point: after this node saved it?
-                    errors.written_through_data(self, box, version[1])
+            i = 0  # (a counter, not zip: this runs in every derivative that reads what it saved)
+            for t in saved:
+                if t is not None:
+                    box = t._version_box
+                    version, creator = self._versions[i]
+                    if box[0] != version or len(box) > 2 or (creator is not None and t._grad_fn is None):
+                        self._check_saved(t, version, creator)
+                i += 1
             if self._out is None:
                 return saved
         out = list(saved) if saved is not None else []
@@ -194,6 +181,19 @@ class Node:
             fn = self._out_fn
             out.append(Tensor._make(arr, True, self if fn is None else fn() or self))
         return tuple(out)
+
+    def _check_saved(self, t, version, creator):
+        """Raise for a saved tensor modified in place since it was saved, or detached in place; warn for one
+        written through ``.data``."""
+        box = t._version_box
+        if box[0] != version:
+            raise errors.modified_inplace(self, t._data, creator, version, box[0], box)
+        if t._grad_fn is None and creator is not None:  # it had a history when saved: detach_()ed
+            raise RuntimeError(
+                "Trying to use a saved tensor that has been detached in-place, i.e. with .detach_().This "
+                "is not supported, please use out-of-place `.detach()` instead")
+        if len(box) > 2:  # written through .data at some point: after this node saved it?
+            errors.written_through_data(self, box, creator)
 
     def release(self, by=None):
         """Free the saved tensors and state (what ``backward()`` does without ``retain_graph``)."""
@@ -215,29 +215,44 @@ class Node:
         op = self.op
         if op.backward_np is not None and not modes.recording:
             # no graph of the derivative to build: computed on the arrays (a Tensor and a dispatch less per step)
-            return self._fit_to_inputs(op.backward_np(self, grads[0]._data), on_arrays=True)
+            return [None if g is None else Tensor._make(g, False, None)
+                    for g in self.fit_arrays(op.backward_np(self, grads[0]._data))]
         return self._fit_to_inputs(op.backward(self, grads[0]) if op.n_outputs == 1 else op.backward(self, *grads))
 
-    def _fit_to_inputs(self, grads_in, on_arrays=False):
-        """Undo broadcasting and dtype promotion, in one place for every op: each input's gradient gets the
-        input's shape (summed over the broadcast dimensions) and dtype."""
+    def fit_arrays(self, grads_in):
+        """``_fit_to_inputs`` for an array derivative (``op.backward_np``): a list of ndarrays (or None), each
+        with its input's shape and dtype."""
         if type(grads_in) is not tuple:
-            if on_arrays and grads_in is not None and (grads_in.shape, grads_in.dtype) == self._in_meta[0]:
-                return [Tensor._make(grads_in, False, None)]  # one input, nothing to undo: the commonest case
+            if grads_in.__class__ is np.ndarray:
+                shape, dt = self._in_meta[0]
+                if grads_in.shape == shape and grads_in.dtype == dt:
+                    return [grads_in]  # one input, nothing to undo: the commonest case
             grads_in = (grads_in,)
         out = []
         for g, (shape, dt) in zip(grads_in, self._in_meta):
             if g is not None:
-                if on_arrays:
-                    if g.shape != shape:
-                        g = np.sum(g, axis=summed_dims(g.shape, shape), keepdims=True).reshape(shape)
-                    g = Tensor._make(g if g.dtype == dt else g.astype(dt), False, None)
-                else:
-                    arr = g._data
-                    if arr.shape != shape:
-                        g = g.sum_to_size(shape)
-                    if arr.dtype != dt:
-                        g = g.to(dt)
+                if g.shape != shape:
+                    g = np.sum(g, axis=summed_dims(g.shape, shape), keepdims=True).reshape(shape)
+                if g.dtype != dt:
+                    g = g.astype(dt)
+                if g.__class__ is not np.ndarray:
+                    g = np.asarray(g)  # NumPy's 0-d results are scalars (np.float32)
+            out.append(g)
+        return out
+
+    def _fit_to_inputs(self, grads_in):
+        """Undo broadcasting and dtype promotion, in one place for every op: each input's gradient gets the
+        input's shape (summed over the broadcast dimensions) and dtype."""
+        if type(grads_in) is not tuple:
+            grads_in = (grads_in,)
+        out = []
+        for g, (shape, dt) in zip(grads_in, self._in_meta):
+            if g is not None:
+                arr = g._data
+                if arr.shape != shape:
+                    g = g.sum_to_size(shape)
+                if arr.dtype != dt:
+                    g = g.to(dt)
             out.append(g)
         return out
 
@@ -245,19 +260,52 @@ class Node:
 _NODE_CLASSES: dict = {}
 
 
-def node_class(name):
+def node_class(name, exposed=(), open_ended=False):
     """The Node subclass named as PyTorch names the node's class (``type(y.grad_fn).__name__`` is
-    ``'MulBackward0'``), one per name; each op holds its own, so making a node costs no look-up."""
+    ``'MulBackward0'``), one per name; each op holds its own, so making a node costs no look-up.
+
+    ``exposed``: the names an op of this class saves or takes as keyword arguments, readable as
+    ``grad_fn._saved_<name>`` as in PyTorch (a property each); ``open_ended``: the op's forward takes
+    ``**kwargs``, whose names are known only per call: such a class answers ``_saved_<name>`` in
+    ``__getattr__``. (The other classes have none: a class with ``__getattr__`` makes every attribute read on
+    its nodes slower, and the engine reads many.)"""
     short = name.rsplit("::", 1)[-1]
     cls = _NODE_CLASSES.get(short)
     if cls is None:
         cls = _NODE_CLASSES[short] = type(short, (Node,), {"__slots__": (), "__module__": "graphgrad.autograd.graph",
                                                            "__qualname__": short})
+    for key in exposed:
+        if not hasattr(cls, "_saved_" + key):
+            setattr(cls, "_saved_" + key, _saved_property(key))
+    if open_ended and "__getattr__" not in cls.__dict__:
+        cls.__getattr__ = saved_attribute
     return cls
+
+
+def saved_value(node, key):
+    """``grad_fn._saved_<key>``: the saved tensor of that name, or the keyword argument the op ran with."""
+    names = node.op.saved_names
+    if key in names:
+        return node.saved_tensors[names.index(key)]
+    if node.kwargs and key in node.kwargs:
+        return node.kwargs[key]
+    raise AttributeError(f"'{node.op.name}' object has no attribute '_saved_{key}'")
+
+
+def saved_attribute(node, name):
+    """``__getattr__`` of the node classes whose ops take ``**kwargs`` (see ``node_class``)."""
+    if name.startswith("_saved_"):
+        return saved_value(node, name[len("_saved_"):])
+    raise AttributeError(f"'{node.op.name}' object has no attribute '{name}'")
+
+
+def _saved_property(key):
+    return property(lambda node: saved_value(node, key), doc=f"PyTorch's ``grad_fn._saved_{key}``.")
 
 
 class _AccumulateOp:
     name = "torch::autograd::AccumulateGrad"  # PyTorch's name() for this node
+    n_outputs = 1
     const_edges = ()
     saves = False
     backward_np = None

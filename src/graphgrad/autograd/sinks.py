@@ -19,6 +19,7 @@ from .walk import count_inputs, leading_to
 class IntoLeaves:
     needed = None  # every node reachable from the roots runs
     leaves_only = True  # take() consumes only AccumulateGrad nodes: the engine asks for no other
+    stops_at = frozenset()  # the other nodes whose gradients take() looks at
 
     def __init__(self, create_graph):
         self.create_graph = create_graph
@@ -43,7 +44,7 @@ class AtInputs:
         self.create_graph = create_graph
         self.accumulate_into_grad = accumulate_into_grad
         self.captured = {}  # input index -> its gradient (when not accumulated)
-        self.at = {}  # node -> [(output_nr, input index), ...]
+        self.at = self.stops_at = {}  # node -> [(output_nr, input index), ...]
         for i, ((n, nr), _) in enumerate(inputs):
             if n is not None:
                 self.at.setdefault(n, []).append((nr, i))

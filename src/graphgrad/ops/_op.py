@@ -12,19 +12,22 @@ tests/nn/test_functional.py).
 from __future__ import annotations
 
 import functools
+import inspect
 import re
+from sys import _getframe
 
 import numpy as np
 
-from .._core.modes import modes
+from .._core.modes import modes, recording_off
 from .._dtype import bfloat16, get_default_dtype, is_float_np, result_type
 from .._from_python import from_data
 from .._size import summed_dims  # noqa: F401 (imported from here by the op families)
 from .._tensor import Tensor
 from ..autograd.explain import note_cut
-from ..autograd.graph import _Sites, node_class, raw_site, user_site
+from ..autograd.graph import _LIB_FILES, _Sites, node_class, raw_site, user_site
 
 REGISTRY: dict[str, Op] = {}
+_make_recorded = Tensor._make_recorded
 
 
 class Op:
@@ -52,7 +55,7 @@ class Op:
     __slots__ = (
         "name", "forward_name", "forward", "backward", "save_inputs", "save_output", "saves",
         "saved_names", "stateful", "promote", "view", "n_outputs", "scalar", "const_edges", "out",
-        "backward_np", "needed_by", "save_as", "node_class", "refuses_bools",
+        "backward_np", "needed_by", "save_as", "node_class", "refuses_bools", "one_array", "saves_input_only",
     )
 
     def __init__(self, name, forward, backward, save=(), stateful=False, promote=None, view=False,
@@ -64,7 +67,6 @@ class Op:
         self.save_as = save_as
         self.out = out
         self.backward_np = backward_np
-        self.node_class = node_class(name)  # the class of its nodes: type(grad_fn).__name__ is PyTorch's name
         self.forward_name = re.sub(r"Backward\d*$", "", name.rsplit("::", 1)[-1])
         self.forward = forward
         self.backward = backward
@@ -73,15 +75,22 @@ class Op:
             save = ("out",) if save == "out" else tuple(save)
         self.save_inputs = tuple(letters.index(s) for s in save if s != "out")
         self.save_output = "out" in save
+        self.saves_input_only = self.save_inputs == (0,) and not self.save_output  # (and no state: one_array)
         self.stateful = stateful
         self.saves = bool(save) or stateful
         self.saved_names = saved_names or tuple(
             ("result" if s == "out" else ("self", "other")[letters.index(s)] if s in "ab" else s)
             for s in save
         )
+        # the class of its nodes: type(grad_fn).__name__ is PyTorch's name; grad_fn._saved_<name> reads what it saved
+        # and the keyword arguments it ran with
+        keywords, open_ended = _keywords_of(forward)
+        self.node_class = node_class(name, self.saved_names + keywords, open_ended)
         self.promote = promote
         self.view = view
         self.n_outputs = n_outputs
+        # apply_one's short path applies: one array in, one array out, no state, not a view
+        self.one_array = not stateful and not view and n_outputs == 1
         # PyTorch lists an edge (None, 0) for each constant operand (x * 2 has two next_functions)
         self.const_edges = ((None, 0),) * const_args
         self.scalar = None  # optional variant taking a Python number as kwarg "other" (no wrapping)
@@ -92,6 +101,18 @@ class Op:
 
     def __repr__(self):
         return f"Op({self.name})"
+
+def _keywords_of(forward):
+    """(the names of ``forward``'s parameters, whether it also takes ``**kwargs``)."""
+    if forward is None:
+        return (), False
+    try:
+        params = inspect.signature(forward).parameters.values()
+    except (TypeError, ValueError):  # a callable without a signature: only its keyword arguments stay unnamed
+        return (), True
+    named = tuple(p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+    return named, any(p.kind is p.VAR_KEYWORD for p in params)
+
 
 def _tie_bw(n, gg):
     shape, dt = n._in_meta[1]
@@ -197,7 +218,7 @@ def apply(op, *inputs, **kwargs):
     if op.stateful:
         res, state = res
     record = False
-    if modes.recording:
+    if recording_off[0] == 0 or modes.recording:
         for t in inputs:
             if t._view is not None:
                 if t._view_version != t._version_box[0]:
@@ -221,11 +242,49 @@ def apply(op, *inputs, **kwargs):
         return out
     # depth 3: apply's caller is always inside graphgrad, so the walk starts one frame further out
     node = op.node_class(op, inputs, kwargs, raw_site(3) if _Sites.enabled else None, state)
-    out = Tensor._make(res, True, node)
+    out = _make_recorded(res, node)
     if op.view:
         _as_view(out, inputs[0], op, kwargs, None)
     if op.saves:
         node.save(inputs, out)
+    return out
+
+
+def apply_one(op, x, kwargs, other=None):
+    """``apply(op, x, **kwargs)`` for one Tensor ``x``: the entry of the operators with a number and of the
+    one-tensor functions (``x * 2``, ``x.sin()``), the commonest calls. A float tensor that is not a view, an
+    op of one output, take the short path below; everything else goes through ``apply``. ``other``: the
+    number of ``x * 2`` (also in ``kwargs``), handed to the forward by position, which is cheaper."""
+    arr = x._data
+    if arr.dtype.kind != "f" or x._view is not None or not op.one_array:
+        return apply(op, x, **kwargs)
+    res = (op.forward(arr, other) if other is not None else op.forward(arr, **kwargs) if kwargs
+           else op.forward(arr))
+    if res.__class__ is not np.ndarray:
+        res = np.asarray(res)
+    if not (x._requires_grad and (recording_off[0] == 0 or modes.recording)) or res.dtype.kind != "f":
+        out = Tensor._make(res, False, None)
+        if _Sites.enabled and not modes.in_backward:
+            note_cut(out, (x,))
+        return out
+    if _Sites.enabled:  # raw_site, inlined: the first frame outside graphgrad from apply_one's caller's caller
+        depth = 2
+        f = _getframe(2)
+        while f.f_code.co_filename in _LIB_FILES:
+            depth += 1
+            f = _getframe(depth)
+        site = (f.f_code, f.f_lasti)
+    else:
+        site = None
+    inputs = (x,)
+    node = op.node_class(op, inputs, kwargs, site, None)
+    out = _make_recorded(res, node)
+    if op.saves:
+        if op.saves_input_only:  # Node.save's work for the commonest case (sin, log, ...), spelt out
+            node._saved = inputs
+            node._versions = ((x._version_box[0], x._grad_fn),)
+        else:
+            node.save(inputs, out)
     return out
 
 

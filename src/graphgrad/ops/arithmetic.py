@@ -72,8 +72,10 @@ DIV = Op("DivBackward0", np.true_divide, _div_bw, save="ab", promote="float", ou
          needed_by=((1,), (0, 1)))
 
 # Variants with a Python number as the second operand (kwarg "other"): same node names as PyTorch.
-ADD.scalar = Op("AddBackward0", lambda a, other, alpha=1: a + other * alpha, lambda n, g: g, const_args=1)
-SUB.scalar = Op("SubBackward0", lambda a, other, alpha=1: a - other * alpha, lambda n, g: g, const_args=1)
+ADD.scalar = Op("AddBackward0", lambda a, other, alpha=1: a + other * alpha, lambda n, g: g, const_args=1,
+                backward_np=lambda n, g: g)
+SUB.scalar = Op("SubBackward0", lambda a, other, alpha=1: a - other * alpha, lambda n, g: g, const_args=1,
+                backward_np=lambda n, g: g)
 MUL.scalar = Op("MulBackward0", lambda a, other: a * other, lambda n, g: g * n.kwargs["other"], const_args=1,
                 backward_np=lambda n, g: g * n.kwargs["other"])
 

@@ -7,7 +7,7 @@ from . import arithmetic as ar
 from . import comparison as cmp
 from . import index, linalg, unary
 from ._autocast import autocast_rule
-from ._op import apply
+from ._op import apply, apply_one
 from ._operands import OPERAND_TYPES, binary
 
 _NUMBERS = (int, float)
@@ -29,7 +29,7 @@ def _arith(op):
 
     def operator(self, other):
         if type(other) in _NUMBERS and self._data.dtype.kind == "f":
-            return apply(scalar, self, other=other)
+            return apply_one(scalar, self, {"other": other}, other)
         if type(other) is Tensor and other._data.shape == self._data.shape and not (
                 checks_bools and (self._data.dtype.kind == "b" or other._data.dtype.kind == "b")):
             return apply(op, self, other)

@@ -13,7 +13,7 @@ from ..autograd.grad_mode import no_grad
 from ._erf import erf_float64_then_cast, erfinv_np
 from ._export import export
 from ._inplace import apply_inplace, check_inplace
-from ._op import _C_NAMES, Op, _torch_name, apply, as_tensor_like, broadcast_error, depends_on
+from ._op import _C_NAMES, Op, _torch_name, apply, apply_one, as_tensor_like, broadcast_error, depends_on
 from ._operands import binary, broadcasts
 from ._select import zero_where_not_positive
 from .comparison import where
@@ -64,7 +64,7 @@ def _unary(name, fwd, bw, save="a", promote="float", doc=None, names=(), backwar
     def fn(input):
         if no_kernel is not None:
             _check_kernel(no_kernel, input)
-        return apply(op, input)
+        return apply_one(op, input, {})
 
     fn.__name__ = names[0]
     fn.__doc__ = doc or f"Elementwise ``{names[0]}``."

@@ -45,7 +45,7 @@ class SparseTensor(Tensor):
     @staticmethod
     def _wrap(indices, values, shape, coalesced=False):
         t = _new(SparseTensor)
-        t._requires_grad, t._grad_fn, t._version_box = False, None, [0, None]
+        t._requires_grad, t._grad_fn, t._version_box, t._view, t._output_nr = False, None, [0, None], None, 0
         t._coo_indices = np.asarray(indices, dtype=np.int64)
         t._coo_values = values
         t._coo_shape = tuple(int(s) for s in shape)
