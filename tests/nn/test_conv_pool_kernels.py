@@ -9,13 +9,16 @@
   holding a NaN or a -0 takes the per-tap path and ends in the same form.
 """
 
+import importlib.util
+
 import numpy as np
 import pytest
 
 import graphgrad
 import graphgrad.nn.functional as F
+from graphgrad._core import jit
 from graphgrad.autograd import gradcheck, gradgradcheck
-from graphgrad.ops import _pool_loops, pooling
+from graphgrad.ops import _conv_loops, _pool_loops, _select, conv, pooling
 
 RTOL, ATOL = 1e-4, 1e-5
 
@@ -34,6 +37,12 @@ def _rand(shape, seed):
     return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
 
 
+@pytest.fixture(params=[True, False], ids=["compiled", "numpy"])
+def conv_loops(request, monkeypatch):
+    """The convolution's compiled im2col/col2im loops on (where numba is installed) and off."""
+    monkeypatch.setattr(_conv_loops.LOOPS, "enabled", request.param)
+
+
 def _conv_run(lib, x0, w0, b0, kw, weight_grad=True, backwards=1):
     x = lib.tensor(x0, requires_grad=True)
     w = lib.tensor(w0, requires_grad=weight_grad)
@@ -44,6 +53,7 @@ def _conv_run(lib, x0, w0, b0, kw, weight_grad=True, backwards=1):
     return [y.detach().numpy(), x.grad.numpy(), b.grad.numpy()] + ([w.grad.numpy()] if weight_grad else [])
 
 
+@pytest.mark.usefixtures("conv_loops")
 @pytest.mark.parametrize("x_shape,w_shape,kw", CONV2D)
 @pytest.mark.parametrize("weight_grad,backwards", [(True, 1), (True, 2), (False, 1)])
 def test_conv2d_weight_gradient_paths_match_torch(x_shape, w_shape, kw, weight_grad, backwards, torch_ref):
@@ -61,6 +71,7 @@ def test_conv_under_no_grad_keeps_nothing():
     assert y.grad_fn is None and y.shape == (2, 4, 6, 6)
 
 
+@pytest.mark.usefixtures("conv_loops")
 @pytest.mark.parametrize("x_shape,w_shape,kw", CONV2D[:4])
 def test_conv2d_gradcheck_and_gradgradcheck(x_shape, w_shape, kw):
     x = graphgrad.tensor(_rand(x_shape, 3).astype(np.float64)[:1, :, :6, :6], requires_grad=True)
@@ -158,7 +169,9 @@ def test_max_pool2d_nan_inputs_and_nan_gradients_match_torch(k, s, p, d, cm, tor
         np.testing.assert_array_equal(a, b)
 
 
-def test_relu_backward_nan_and_signed_zeros_match_torch(torch_ref):
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "numpy"])
+def test_relu_backward_nan_and_signed_zeros_match_torch(compiled, torch_ref, monkeypatch):
+    monkeypatch.setattr(_select.LOOPS, "enabled", compiled)
     x0 = np.array([-1.0, -0.0, 0.0, 2.0, np.nan, -3.0, 4.0], np.float32)
     g0 = np.array([1.0, 2.0, 3.0, np.nan, 5.0, np.nan, -0.0], np.float32)
     grads = []
@@ -168,6 +181,28 @@ def test_relu_backward_nan_and_signed_zeros_match_torch(torch_ref):
         grads.append(x.grad.numpy())
     np.testing.assert_array_equal(grads[0], grads[1])
     np.testing.assert_array_equal(np.signbit(grads[0]), np.signbit(grads[1]))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_zero_where_not_positive_compiled_and_numpy_bit_for_bit(dtype, monkeypatch):
+    """The ReLU gradient's compiled loop (float32/64) and its NumPy form give np.where's bits: NaN in either
+    operand, signed zeros, infinities; strided, broadcast and 0-d operands take the NumPy form."""
+    rng = np.random.default_rng(1)
+    ref = np.maximum(rng.standard_normal((4, 7)), 0).astype(dtype)
+    ref[0, :4] = [np.nan, -0.0, np.inf, -np.inf]
+    values = rng.standard_normal((4, 7)).astype(dtype)
+    values[1, :4] = [np.nan, -0.0, np.inf, 0.0]
+    bits = f"u{np.dtype(dtype).itemsize}"
+    for r, v in ((ref, values), (ref[:, ::2], values[:, ::2]), (ref[0], values), (ref[0, 0], values[0, 0])):
+        expected = np.where(r <= 0, 0, v).astype(dtype)
+        for compiled in (True, False):
+            monkeypatch.setattr(_select.LOOPS, "enabled", compiled)
+            got = _select.zero_where_not_positive(r, v)
+            np.testing.assert_array_equal(got.view(bits), expected.view(bits))
+    if dtype != np.float16 and importlib.util.find_spec("numba") and jit.ENABLED:  # the loop ran
+        monkeypatch.setattr(_select.LOOPS, "enabled", True)
+        assert _select.LOOPS("zero_where_not_positive", ref.reshape(-1), values.reshape(-1),
+                                  np.empty(ref.size, dtype))
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
@@ -247,4 +282,46 @@ def test_compiled_2x2_pooling_loops_give_the_numpy_forms_bit_for_bit(dtype):
     bits = f"u{np.dtype(dtype).itemsize}"
     for a, b in zip(*results):
         np.testing.assert_array_equal(a.view(bits) if a.dtype != bool else a, b.view(bits) if b.dtype != bool else b)
-    assert _pool_loops.tiled_max(x, (2, 2), (3, 4)) is not None  # the loops ran (numba is installed)
+    # the loops ran (numba is installed, GRAPHGRAD_COMPILED_LOOPS not 0)
+    assert not jit.ENABLED or _pool_loops.tiled_max(x, (2, 2), (3, 4)) is not None
+
+
+# (input, weight, stride, padding ((top, bottom), (left, right)), dilation, groups) for the raw kernels:
+# CONV2D's cases plus uneven padding wider than the kernel reach and a stride-3 dilated one
+CONV_KERNELS = [((2, 4, 7, 5), (6, 2, 3, 2), (1, 1), ((1, 1), (2, 2)), (2, 1), 2),
+                ((3, 3, 9, 8), (4, 3, 3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 1),
+                ((2, 4, 7, 6), (4, 4, 3, 2), (2, 1), ((1, 1), (1, 1)), (1, 2), 1),
+                ((1, 6, 5, 7), (6, 2, 2, 3), (2, 2), ((0, 0), (0, 0)), (1, 1), 3),
+                ((2, 1, 12, 12), (5, 1, 5, 5), (1, 1), ((0, 0), (0, 0)), (1, 1), 1),
+                ((2, 3, 6, 9), (4, 3, 2, 3), (3, 2), ((2, 1), (3, 0)), (2, 3), 1),
+                ((2, 2, 4, 4), (3, 2, 3, 3), (1, 1), ((5, 4), (6, 3)), (1, 1), 1)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("x_shape,w_shape,stride,padding,dilation,groups", CONV_KERNELS)
+def test_compiled_conv_loops_give_the_numpy_forms_bit_for_bit(x_shape, w_shape, stride, padding, dilation, groups,
+                                                               dtype):
+    """im2col (with its padding's zeros) and the flat col2im sums: the compiled loops' arrays are NumPy's,
+    signed zeros and NaN included."""
+    pytest.importorskip("numba")
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal(x_shape).astype(dtype)
+    x[rng.random(x_shape) < 0.1] = -0.0
+    x.flat[0] = np.nan
+    w = rng.standard_normal(w_shape).astype(dtype)
+    kw = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    results = []
+    g = None
+    for enabled in (True, False):
+        _conv_loops.LOOPS.enabled = enabled
+        try:
+            out, cols = conv.conv_forward_np(x, w, None, keep_cols=True, **kw)
+            g = rng.standard_normal(out.shape).astype(dtype) if g is None else g
+            results.append((out, cols, conv.conv_transpose_np(g, w, None, in_hw=x_shape[2:], **kw)))
+        finally:
+            _conv_loops.LOOPS.enabled = True
+    bits = f"u{np.dtype(dtype).itemsize}"
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a.view(bits), b.view(bits))
+    cols = np.empty((x_shape[1],) + w_shape[2:] + (x_shape[0],) + out.shape[2:], dtype)
+    assert not jit.ENABLED or _conv_loops.im2col(x, cols, stride, padding, dilation)  # the loop ran

@@ -17,6 +17,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .._core.modes import modes
+from . import _conv_loops
 from ._op import Op, apply
 from ._windows import as4d, from4d, offset_slices, pad_hw, windows
 
@@ -69,17 +70,17 @@ def _im2col(x, k_hw, stride, padding, dilation, groups, keep=False):
     ``keep``: cols in a fresh array (kept for the weight gradient) rather than the reused scratch buffer.
     """
     n, c = x.shape[:2]
-    cg = c // groups
     kh, kw = k_hw
-    xp = pad_hw(x, padding)
-    out_hw = tuple((xp.shape[2 + i] - dilation[i] * (k_hw[i] - 1) - 1) // stride[i] + 1 for i in range(2))
-    s_n, s_c, s_h, s_w = xp.strides
-    view = as_strided(xp, (groups, cg, kh, kw, n) + out_hw,
-                      (cg * s_c, s_c, dilation[0] * s_h, dilation[1] * s_w, s_n, stride[0] * s_h, stride[1] * s_w),
-                      writeable=False)
-    cols = np.empty(view.shape, x.dtype) if keep else _scratch("cols", view.shape, x.dtype)
-    np.copyto(cols, view)
-    return cols.reshape(groups, cg * kh * kw, n * out_hw[0] * out_hw[1]), out_hw
+    out_hw = tuple((x.shape[2 + i] + sum(padding[i]) - dilation[i] * (k_hw[i] - 1) - 1) // stride[i] + 1
+                   for i in range(2))
+    shape = (c, kh, kw, n) + out_hw
+    cols = np.empty(shape, x.dtype) if keep else _scratch("cols", shape, x.dtype)
+    if not _conv_loops.im2col(x, cols, stride, padding, dilation):
+        xp = pad_hw(x, padding)
+        s_n, s_c, s_h, s_w = xp.strides
+        np.copyto(cols, as_strided(xp, shape, (s_c, dilation[0] * s_h, dilation[1] * s_w, s_n, stride[0] * s_h,
+                                               stride[1] * s_w), writeable=False))
+    return cols.reshape(groups, c // groups * kh * kw, n * out_hw[0] * out_hw[1]), out_hw
 
 
 def _weight_rows(w4, groups):
@@ -140,16 +141,17 @@ def conv_transpose_np(g, w, b=None, *, in_hw, stride, padding, dilation, groups,
     cols = np.matmul(wt, grows, out=_scratch("mm", (groups, wt.shape[1], grows.shape[2]), g.dtype))
     if flat:
         length = oh * wp
-        cols = cols.reshape(groups, cg, kh, kw, n, length)
-        full = _scratch("full", (groups, cg, n, hp * wp + (kw - 1) * dilation[1]), g.dtype)
-        # offset (0, 0) covers the first ``length`` elements of every row: written, not added to zeros
-        full[..., :length] = cols[:, :, 0, 0]
-        full[..., length:] = 0
-        for i in range(kh):
-            for j in range(kw):
-                s = i * dilation[0] * wp + j * dilation[1]
-                if s:
-                    full[..., s:s + length] += cols[:, :, i, j]
+        cols = cols.reshape(c, kh, kw, n, length)
+        full = _scratch("full", (c, n, hp * wp + (kw - 1) * dilation[1]), g.dtype)
+        if not _conv_loops.flat_col2im(cols, full, wp, dilation):
+            # offset (0, 0) covers the first ``length`` elements of every row: written, not added to zeros
+            full[..., :length] = cols[:, 0, 0]
+            full[..., length:] = 0
+            for i in range(kh):
+                for j in range(kw):
+                    s = i * dilation[0] * wp + j * dilation[1]
+                    if s:
+                        full[..., s:s + length] += cols[:, i, j]
         full = full[..., :hp * wp].reshape(c, n, hp, wp)
     else:
         cols = cols.reshape(c, kh, kw, n, oh, ow)

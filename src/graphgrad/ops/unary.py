@@ -15,7 +15,7 @@ from ._export import export
 from ._inplace import apply_inplace, check_inplace
 from ._op import _C_NAMES, Op, _torch_name, apply, apply_one, as_tensor_like, broadcast_error, depends_on
 from ._operands import binary, broadcasts
-from ._select import zero_where
+from ._select import zero_where_not_positive
 from .comparison import where
 
 
@@ -157,7 +157,7 @@ def _relu_bw(n, g):
 
 relu = _unary("ReluBackward0", lambda a: np.maximum(a, 0, dtype=a.dtype), _relu_bw, save="out", promote=None,
               names=("relu",), no_kernel=_RELU_NO_BOOL,
-              backward_np=lambda n, g: zero_where(_saved(n)._data <= 0, g))
+              backward_np=lambda n, g: zero_where_not_positive(_saved(n)._data, g))
 erf = _unary("ErfBackward0", erf_float64_then_cast,
              lambda n, g: g * (2 / math.sqrt(math.pi)) * (-_saved(n) * _saved(n)).exp(), names=("erf",))
 # PyTorch saves the input and recomputes erfinv (so writing the result in place later is allowed)

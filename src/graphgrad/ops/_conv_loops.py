@@ -1,0 +1,97 @@
+"""Optional compiled loops for the convolution's layout changes (the ``fast`` extra, numba).
+
+- ``im2col``: the (C, KH, KW, N, OH, OW) windows of an unpadded (N, C, H, W) image, zero where a window
+  reaches into the padding. NumPy's form pads a copy of the image and copies a six-axis strided view whose
+  innermost run is one output row; the loop copies each row once and writes the padding's zeros itself.
+- ``flat_col2im``: the sum of the kernel offsets' columns into flattened padded rows (the stride-1
+  transposed convolution, ``conv.conv_transpose_np``). NumPy's form makes one whole-array pass per
+  kernel offset; the loop finishes one (channel, image) row, which stays in cache, at a time.
+
+Both perform NumPy's float operations in NumPy's order (a copy; additions offset by offset, in the same
+order), so their arrays are the NumPy forms' bit for bit (tests/nn/test_conv_pool_kernels.py compares
+them). Each function returns False where it doesn't apply (numba missing, the loops switched off, another
+dtype or memory layout) and the caller runs its NumPy form.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._core import jit
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _im2col_loop(x, cols, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left):
+    n_img, n_ch, h, w = x.shape
+    _, kh, kw, _, out_h, out_w = cols.shape
+    zero = cols.dtype.type(0)
+    for c in range(n_ch):
+        for i in range(kh):
+            h_off = i * dil_h - pad_top
+            for j in range(kw):
+                w_off = j * dil_w - pad_left
+                # the outputs ow whose input column ow * stride_w + w_off lies in [0, w)
+                w_lo = 0 if w_off >= 0 else (stride_w - 1 - w_off) // stride_w
+                w_hi = min(out_w, max(0, (w - w_off + stride_w - 1) // stride_w))
+                w_lo = min(w_lo, w_hi)
+                for n in range(n_img):
+                    for oh in range(out_h):
+                        dst = cols[c, i, j, n, oh]
+                        ih = oh * stride_h + h_off
+                        if ih < 0 or ih >= h:
+                            dst[:] = zero
+                            continue
+                        src = x[n, c, ih]
+                        # unsigned indices: no negative-index wraparound test, so the copy vectorises
+                        for ow in range(w_lo):
+                            dst[np.uintp(ow)] = zero
+                        for ow in range(w_lo, w_hi):
+                            dst[np.uintp(ow)] = src[np.uintp(ow * stride_w + w_off)]
+                        for ow in range(w_hi, out_w):
+                            dst[np.uintp(ow)] = zero
+
+
+def _flat_col2im_loop(cols, full, row_width, dil_h, dil_w):
+    n_ch, kh, kw, n_img, length = cols.shape
+    total = full.shape[2]
+    for c in range(n_ch):
+        for n in range(n_img):
+            dst = full[c, n]
+            # as NumPy's form: offset (0, 0) written, the rest zeroed, then each offset added in order
+            first = cols[c, 0, 0, n]
+            for p in range(length):
+                dst[np.uintp(p)] = first[np.uintp(p)]
+            for p in range(length, total):
+                dst[np.uintp(p)] = 0
+            for i in range(kh):
+                for j in range(kw):
+                    s = i * dil_h * row_width + j * dil_w
+                    if s == 0:
+                        continue
+                    src = cols[c, i, j, n]
+                    for p in range(min(length, total - s)):
+                        dst[np.uintp(s + p)] += src[np.uintp(p)]
+
+
+LOOPS = jit.CompiledLoops(im2col=_im2col_loop, flat_col2im=_flat_col2im_loop)  # .enabled False: NumPy forms
+
+
+def _takes(*arrays):
+    return all(a.dtype in _FLOATS and a.dtype == arrays[0].dtype and a.flags.c_contiguous for a in arrays)
+
+
+def im2col(x, cols, stride, padding, dilation):
+    """Fill ``cols`` (C, KH, KW, N, OH, OW) with the windows of ``x`` (N, C, H, W) padded by
+    ``padding = ((top, bottom), (left, right))`` with zeros; False where the loop doesn't apply."""
+    if not _takes(x, cols):
+        return False
+    return LOOPS("im2col", x, cols, stride[0], stride[1], dilation[0], dilation[1], padding[0][0], padding[1][0])
+
+
+def flat_col2im(cols, full, row_width, dilation):
+    """Sum ``cols`` (C, KH, KW, N, length) into the flat padded rows ``full`` (C, N, total), offset
+    (kh, kw) starting at kh * dilation_h * row_width + kw * dilation_w; False where the loop doesn't apply."""
+    if not _takes(cols, full):
+        return False
+    return LOOPS("flat_col2im", cols, full, row_width, dilation[0], dilation[1])
