@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import os
 
+from ._core import jit
 from ._device import check_device, device
 from .backends.cuda import get_float32_matmul_precision, set_float32_matmul_precision  # noqa: F401
 
-_threads = {"intra": os.cpu_count() or 1, "interop": os.cpu_count() or 1}
+_threads = {"interop": os.cpu_count() or 1}  # (the intra-op count is the compiled loops', in _core.jit)
 default_device = None  # set_default_device's device; the factories put new tensors there
 
 
@@ -40,12 +41,14 @@ def _positive_int(name, n):
 
 
 def set_num_threads(n):
+    """How many threads the compiled loops (the ``fast`` extra) split their work over; NumPy's BLAS keeps its
+    own pool."""
     _positive_int("set_num_threads", n)
-    _threads["intra"] = n
+    jit.set_threads(n)
 
 
 def get_num_threads():
-    return _threads["intra"]
+    return jit.threads()
 
 
 def set_num_interop_threads(n):

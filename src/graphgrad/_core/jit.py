@@ -6,13 +6,43 @@ run it wherever a loop did not run: no numba, loops switched off, or a loop that
 
 ``GRAPHGRAD_COMPILED_LOOPS=0`` in the environment switches every family off (NumPy forms only); each family's
 ``enabled`` switches one off (the tests run both forms that way).
+
+Compiled loops let go of the interpreter lock, so ``CompiledLoops.split`` runs one over parts of its range on
+several threads at once, as PyTorch spreads its elementwise kernels over the cores (``set_num_threads``). The
+parts are whole rows, and each element is computed by the same operations whichever thread computes it, so the
+numbers do not depend on the thread count. A pool of plain Python threads (not numba's own threading layers: they
+spin beside OpenBLAS's threads, and one of them may not be entered from two threads at once).
 """
 
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 ENABLED = os.environ.get("GRAPHGRAD_COMPILED_LOOPS", "1") != "0"
+# Below this many elements of work a part, handing it to another thread (tens of microseconds) costs more than
+# it saves.
+MIN_SPLIT = 1 << 16
+
+_threads = {"count": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)}
+_pool = {"pid": None, "executor": None, "size": 0}
+
+
+def set_threads(n):
+    """How many threads ``split`` runs a loop on (``graphgrad.set_num_threads`` sets it)."""
+    _threads["count"] = n
+
+
+def threads():
+    return _threads["count"]
+
+
+def _executor(workers):
+    """The helper threads, made at first use and again in a forked child (threads don't survive a fork)."""
+    if _pool["pid"] != os.getpid() or _pool["size"] < workers:
+        _pool.update(pid=os.getpid(), size=workers,
+                     executor=ThreadPoolExecutor(max_workers=workers, thread_name_prefix="graphgrad-loop"))
+    return _pool["executor"]
 
 
 class CompiledLoops:
@@ -49,6 +79,33 @@ class CompiledLoops:
         except Exception:  # numba failed to compile (a broken installation): it compiles before it runs
             self._compiled = False
             return False
+        return True
+
+    def split(self, name, rows, *args, work_per_row=1):
+        """Run loop ``name(start, stop, *args)``, which computes rows ``start:stop`` of ``rows``, over all of
+        them: on several threads when each part has at least ``MIN_SPLIT`` elements of work (``work_per_row``
+        elements a row). True when it ran, False (having written nothing) when the caller must run its NumPy
+        form.
+
+        >>> import numpy as np
+        >>> def double_rows(start, stop, x, out):
+        ...     for i in range(start, stop):
+        ...         out[i] = x[i] * 2
+        >>> loops, x, out = CompiledLoops(double_rows=double_rows), np.arange(3.0), np.zeros(3)
+        >>> if not loops.split("double_rows", 3, x, out):
+        ...     np.multiply(x, 2, out=out)  # the NumPy form
+        >>> out.tolist()
+        [0.0, 2.0, 4.0]
+        """
+        parts = max(1, min(threads(), rows * work_per_row // MIN_SPLIT, rows))
+        if parts == 1 or not (ENABLED and self.enabled and self._compiled):  # (compiled by the first call)
+            return self(name, 0, rows, *args)
+        loop = self._compiled[name]
+        bounds = [rows * i // parts for i in range(parts + 1)]
+        others = [_executor(parts - 1).submit(loop, bounds[i], bounds[i + 1], *args) for i in range(1, parts)]
+        loop(bounds[0], bounds[1], *args)  # this thread takes the first part
+        for part in others:
+            part.result()
         return True
 
 
