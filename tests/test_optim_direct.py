@@ -46,14 +46,17 @@ def _train(name, cfg, arrays, grads):
 @pytest.mark.parametrize("fused", [True, False], ids=["fused", "numpy"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(("name", "cfg"), CONFIGS, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CONFIGS)])
-def test_direct_update_is_the_tensor_ops_update(monkeypatch, rng, name, cfg, dtype, fused):
-    """Both direct forms (the fused loops, the NumPy passes) against the in-place tensor ops."""
+def test_direct_update_is_the_tensor_ops_update(monkeypatch, rng, name, cfg, dtype, fused, loop_threads):
+    """Both direct forms (the fused loops on one thread or split into element ranges, the NumPy passes)
+    against the in-place tensor ops."""
     arrays = _params(rng, dtype)
     grads = [[rng.standard_normal(a.shape).astype(dtype) for a in arrays] for _ in range(4)]
     grads[1][0][0, 0] = np.inf  # non-finite values travel the same way
     grads[2][2][1] = np.nan
     monkeypatch.setattr(_fused.LOOPS, "enabled", fused)
     direct = _train(name, cfg, arrays, grads)
+    if fused and _fused.LOOPS._compiled and (name != "SGD" or cfg.get("momentum")):  # a loop ran: split if asked
+        assert bool(loop_threads.splits) == loop_threads.on
     monkeypatch.setattr(optimizer, "DIRECT_ARRAYS", False)
     ops = _train(name, cfg, arrays, grads)
     for (d_arr, d_box), (o_arr, o_box) in zip(direct[0], ops[0]):

@@ -22,11 +22,13 @@ from .._core import jit
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def _im2col_loop(x, cols, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left):
+def _im2col_loop(start, stop, x, cols, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left):
+    # rows start:stop of the (channel, image) pairs, channel-major: each pair's windows are its own memory
     n_img, n_ch, h, w = x.shape
     _, kh, kw, _, out_h, out_w = cols.shape
     zero = cols.dtype.type(0)
-    for c in range(n_ch):
+    for row in range(start, stop):
+        c, n = row // n_img, row % n_img
         for i in range(kh):
             h_off = i * dil_h - pad_top
             for j in range(kw):
@@ -35,43 +37,43 @@ def _im2col_loop(x, cols, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left):
                 w_lo = 0 if w_off >= 0 else (stride_w - 1 - w_off) // stride_w
                 w_hi = min(out_w, max(0, (w - w_off + stride_w - 1) // stride_w))
                 w_lo = min(w_lo, w_hi)
-                for n in range(n_img):
-                    for oh in range(out_h):
-                        dst = cols[c, i, j, n, oh]
-                        ih = oh * stride_h + h_off
-                        if ih < 0 or ih >= h:
-                            dst[:] = zero
-                            continue
-                        src = x[n, c, ih]
-                        # unsigned indices: no negative-index wraparound test, so the copy vectorises
-                        for ow in range(w_lo):
-                            dst[np.uintp(ow)] = zero
-                        for ow in range(w_lo, w_hi):
-                            dst[np.uintp(ow)] = src[np.uintp(ow * stride_w + w_off)]
-                        for ow in range(w_hi, out_w):
-                            dst[np.uintp(ow)] = zero
+                for oh in range(out_h):
+                    dst = cols[c, i, j, n, oh]
+                    ih = oh * stride_h + h_off
+                    if ih < 0 or ih >= h:
+                        dst[:] = zero
+                        continue
+                    src = x[n, c, ih]
+                    # unsigned indices: no negative-index wraparound test, so the copy vectorises
+                    for ow in range(w_lo):
+                        dst[np.uintp(ow)] = zero
+                    for ow in range(w_lo, w_hi):
+                        dst[np.uintp(ow)] = src[np.uintp(ow * stride_w + w_off)]
+                    for ow in range(w_hi, out_w):
+                        dst[np.uintp(ow)] = zero
 
 
-def _flat_col2im_loop(cols, full, row_width, dil_h, dil_w):
+def _flat_col2im_loop(start, stop, cols, full, row_width, dil_h, dil_w):
+    # rows start:stop of the (channel, image) pairs, channel-major
     n_ch, kh, kw, n_img, length = cols.shape
     total = full.shape[2]
-    for c in range(n_ch):
-        for n in range(n_img):
-            dst = full[c, n]
-            # as NumPy's form: offset (0, 0) written, the rest zeroed, then each offset added in order
-            first = cols[c, 0, 0, n]
-            for p in range(length):
-                dst[np.uintp(p)] = first[np.uintp(p)]
-            for p in range(length, total):
-                dst[np.uintp(p)] = 0
-            for i in range(kh):
-                for j in range(kw):
-                    s = i * dil_h * row_width + j * dil_w
-                    if s == 0:
-                        continue
-                    src = cols[c, i, j, n]
-                    for p in range(min(length, total - s)):
-                        dst[np.uintp(s + p)] += src[np.uintp(p)]
+    for row in range(start, stop):
+        c, n = row // n_img, row % n_img
+        dst = full[c, n]
+        # as NumPy's form: offset (0, 0) written, the rest zeroed, then each offset added in order
+        first = cols[c, 0, 0, n]
+        for p in range(length):
+            dst[np.uintp(p)] = first[np.uintp(p)]
+        for p in range(length, total):
+            dst[np.uintp(p)] = 0
+        for i in range(kh):
+            for j in range(kw):
+                s = i * dil_h * row_width + j * dil_w
+                if s == 0:
+                    continue
+                src = cols[c, i, j, n]
+                for p in range(min(length, total - s)):
+                    dst[np.uintp(s + p)] += src[np.uintp(p)]
 
 
 LOOPS = jit.CompiledLoops(im2col=_im2col_loop, flat_col2im=_flat_col2im_loop)  # .enabled False: NumPy forms
@@ -86,7 +88,9 @@ def im2col(x, cols, stride, padding, dilation):
     ``padding = ((top, bottom), (left, right))`` with zeros; False where the loop doesn't apply."""
     if not _takes(x, cols):
         return False
-    return LOOPS("im2col", x, cols, stride[0], stride[1], dilation[0], dilation[1], padding[0][0], padding[1][0])
+    rows = x.shape[0] * x.shape[1]  # (channel, image) pairs
+    return LOOPS.split("im2col", rows, x, cols, stride[0], stride[1], dilation[0], dilation[1],
+                       padding[0][0], padding[1][0], work_per_row=cols.size // max(rows, 1))
 
 
 def flat_col2im(cols, full, row_width, dilation):
@@ -94,4 +98,6 @@ def flat_col2im(cols, full, row_width, dilation):
     (kh, kw) starting at kh * dilation_h * row_width + kw * dilation_w; False where the loop doesn't apply."""
     if not _takes(cols, full):
         return False
-    return LOOPS("flat_col2im", cols, full, row_width, dilation[0], dilation[1])
+    rows = full.shape[0] * full.shape[1]  # (channel, image) pairs
+    return LOOPS.split("flat_col2im", rows, cols, full, row_width, dilation[0], dilation[1],
+                       work_per_row=(cols.size + full.size) // max(rows, 1))
