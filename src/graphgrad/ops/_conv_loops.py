@@ -90,7 +90,7 @@ def im2col(x, cols, stride, padding, dilation):
         return False
     rows = x.shape[0] * x.shape[1]  # (channel, image) pairs
     return LOOPS.split("im2col", rows, x, cols, stride[0], stride[1], dilation[0], dilation[1],
-                       padding[0][0], padding[1][0], work_per_row=cols.size // max(rows, 1))
+                       padding[0][0], padding[1][0], work_per_row=cols.size // max(rows, 1), streaming=True)
 
 
 def flat_col2im(cols, full, row_width, dilation):
@@ -100,4 +100,4 @@ def flat_col2im(cols, full, row_width, dilation):
         return False
     rows = full.shape[0] * full.shape[1]  # (channel, image) pairs
     return LOOPS.split("flat_col2im", rows, cols, full, row_width, dilation[0], dilation[1],
-                       work_per_row=(cols.size + full.size) // max(rows, 1))
+                       work_per_row=(cols.size + full.size) // max(rows, 1), streaming=True)

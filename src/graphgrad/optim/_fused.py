@@ -29,7 +29,8 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _sgd_momentum_loop(start, stop, param, grad, buf, momentum, alpha, neg_lr, nesterov):
-    for i in range(start, stop):
+    for j in range(start, stop):
+        i = np.uintp(j)  # unsigned: no negative-index wraparound test, so the loop vectorises
         b = buf[i] * momentum + alpha * grad[i]  # buf.mul_(momentum).add_(grad, alpha=1 - dampening)
         buf[i] = b
         d = grad[i] + momentum * b if nesterov else b
@@ -38,7 +39,8 @@ def _sgd_momentum_loop(start, stop, param, grad, buf, momentum, alpha, neg_lr, n
 
 def _adam_loop(start, stop, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, weight, near_start, weight_rest, beta2,
                value2, bias_correction2_sqrt, eps, neg_step_size, amsgrad):
-    for i in range(start, stop):
+    for j in range(start, stop):
+        i = np.uintp(j)  # unsigned: no negative-index wraparound test
         g = grad[i]
         diff = g - exp_avg[i]  # exp_avg.lerp_(grad, weight), from the nearer end as PyTorch
         m = exp_avg[i] + weight * diff if near_start else g - diff * weight_rest
@@ -62,7 +64,7 @@ def _run(name, arrays, *scalars):
     """Run loop ``name`` on 1-D views of ``arrays`` (split into element ranges over the threads); False where it
     can't (then nothing was written)."""
     flat = _flat(arrays)
-    return flat is not None and LOOPS.split(name, flat[0].size, *flat, *scalars)
+    return flat is not None and LOOPS.split(name, flat[0].size, *flat, *scalars, streaming=True)
 
 
 def _flat(arrays):
