@@ -305,14 +305,16 @@ CONV_KERNELS = [((2, 4, 7, 5), (6, 2, 3, 2), (1, 1), ((1, 1), (2, 2)), (2, 1), 2
 @pytest.mark.parametrize("x_shape,w_shape,stride,padding,dilation,groups", CONV_KERNELS)
 def test_compiled_conv_loops_give_the_numpy_forms_bit_for_bit(x_shape, w_shape, stride, padding, dilation, groups,
                                                                dtype, loop_threads):
-    """im2col (with its padding's zeros) and the flat col2im sums: the compiled loops' arrays (on one thread or
-    split) are NumPy's, signed zeros and NaN included."""
+    """im2col (with its padding's zeros), the flat col2im sums and the channel-major layout changes (with and
+    without the bias): the compiled loops' arrays (on one thread or split) are NumPy's, signed zeros and NaN
+    included."""
     pytest.importorskip("numba")
     rng = np.random.default_rng(6)
     x = rng.standard_normal(x_shape).astype(dtype)
     x[rng.random(x_shape) < 0.1] = -0.0
     x.flat[0] = np.nan
     w = rng.standard_normal(w_shape).astype(dtype)
+    b, b_t = rng.standard_normal(w_shape[0]).astype(dtype), rng.standard_normal(x_shape[1]).astype(dtype)
     kw = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
     results = []
     g = None
@@ -320,8 +322,13 @@ def test_compiled_conv_loops_give_the_numpy_forms_bit_for_bit(x_shape, w_shape, 
         _conv_loops.LOOPS.enabled = enabled
         try:
             out, cols = conv.conv_forward_np(x, w, None, keep_cols=True, **kw)
-            g = rng.standard_normal(out.shape).astype(dtype) if g is None else g
-            results.append((out, cols, conv.conv_transpose_np(g, w, None, in_hw=x_shape[2:], **kw)))
+            if g is None:
+                g = rng.standard_normal(out.shape).astype(dtype)
+                g[rng.random(g.shape) < 0.1] = -0.0
+            results.append((out, cols, conv.conv_forward_np(x, w, b, **kw)[0],
+                            conv.conv_transpose_np(g, w, None, in_hw=x_shape[2:], **kw),
+                            conv.conv_transpose_np(g[:, :, ::-1], w, b_t, in_hw=x_shape[2:], **kw),  # strided g
+                            conv.conv_weight_np(x, g, k_hw=w_shape[2:], **kw)))
         finally:
             _conv_loops.LOOPS.enabled = True
     bits = f"u{np.dtype(dtype).itemsize}"
@@ -329,4 +336,5 @@ def test_compiled_conv_loops_give_the_numpy_forms_bit_for_bit(x_shape, w_shape, 
         np.testing.assert_array_equal(a.view(bits), b.view(bits))
     cols = np.empty((x_shape[1],) + w_shape[2:] + (x_shape[0],) + out.shape[2:], dtype)
     assert not jit.ENABLED or _conv_loops.im2col(x, cols, stride, padding, dilation)  # the loop ran
+    assert not jit.ENABLED or _conv_loops.swap_planes(x, np.empty(x.shape[1::-1] + x.shape[2:], dtype))
     assert not jit.ENABLED or bool(loop_threads.splits) == loop_threads.on

@@ -7,7 +7,11 @@
   transposed convolution, ``conv.conv_transpose_np``). NumPy's form makes one whole-array pass per
   kernel offset; the loop finishes one (channel, image) row, which stays in cache, at a time.
 
-Both perform NumPy's float operations in NumPy's order (a copy; additions offset by offset, in the same
+- ``swap_planes``: an (A, B, H, W) array as (B, A, H, W') (the convolution's channel-major results back to
+  (N, C, H, W), plus the bias; a gradient into channel-major rows zero-padded to the flat row width W').
+  NumPy's strided copy of the transposed view ran at half this loop's speed.
+
+All perform NumPy's float operations in NumPy's order (a copy; additions offset by offset, in the same
 order), so their arrays are the NumPy forms' bit for bit (tests/nn/test_conv_pool_kernels.py compares
 them). Each function returns False where it doesn't apply (numba missing, the loops switched off, another
 dtype or memory layout) and the caller runs its NumPy form.
@@ -76,7 +80,28 @@ def _flat_col2im_loop(start, stop, cols, full, row_width, dil_h, dil_w):
                     dst[np.uintp(s + p)] += src[np.uintp(p)]
 
 
-LOOPS = jit.CompiledLoops(im2col=_im2col_loop, flat_col2im=_flat_col2im_loop)  # .enabled False: NumPy forms
+def _swap_planes_loop(start, stop, src, bias, has_bias, dst):
+    # rows start:stop of src's (a, b) planes: dst[b, a, :, :w] = src[a, b] (+ bias[a]), dst[b, a, :, w:] = 0
+    n_b, h, w = src.shape[1], src.shape[2], src.shape[3]
+    width = dst.shape[3]
+    zero = dst.dtype.type(0)
+    for row in range(start, stop):
+        a, b = row // n_b, row % n_b
+        add = bias[a] if has_bias else zero
+        for i in range(h):
+            s, d = src[a, b, i], dst[b, a, i]
+            if has_bias:
+                for j in range(w):
+                    d[np.uintp(j)] = s[np.uintp(j)] + add
+            else:  # a copy: no addition of +0, which would turn -0 into +0
+                for j in range(w):
+                    d[np.uintp(j)] = s[np.uintp(j)]
+            for j in range(w, width):
+                d[np.uintp(j)] = zero
+
+
+# .enabled False: the NumPy forms
+LOOPS = jit.CompiledLoops(im2col=_im2col_loop, flat_col2im=_flat_col2im_loop, swap_planes=_swap_planes_loop)
 
 
 def _takes(*arrays):
@@ -101,3 +126,14 @@ def flat_col2im(cols, full, row_width, dilation):
     rows = full.shape[0] * full.shape[1]  # (channel, image) pairs
     return LOOPS.split("flat_col2im", rows, cols, full, row_width, dilation[0], dilation[1],
                        work_per_row=(cols.size + full.size) // max(rows, 1), streaming=True)
+
+
+def swap_planes(src, dst, bias=None):
+    """Fill ``dst`` (B, A, H, W') with ``src`` (A, B, H, W; any strides) plus ``bias[a]`` if given, zero in
+    columns W: (W' >= W); False where the loop doesn't apply."""
+    if not (_takes(dst) and src.dtype == dst.dtype and (bias is None or bias.dtype == dst.dtype)):
+        return False
+    has_bias = bias is not None
+    rows = src.shape[0] * src.shape[1]
+    return LOOPS.split("swap_planes", rows, src, bias if has_bias else dst.reshape(-1)[:1], has_bias, dst,
+                       work_per_row=dst[0, 0].size, streaming=True)
