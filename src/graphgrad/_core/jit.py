@@ -23,10 +23,12 @@ ENABLED = os.environ.get("GRAPHGRAD_COMPILED_LOOPS", "1") != "0"
 # Below this many elements of work a part, handing it to another thread (tens of microseconds) costs more than
 # it saves.
 MIN_SPLIT = 1 << 16
-# A loop that only streams memory (a copy, a choice, an optimizer's update: little arithmetic a byte) runs at
-# the memory's speed, which the cores share: measured on 2 cores, a second thread paid from parts of about a
-# million elements and lost below half a million.
-MIN_SPLIT_STREAMING = 1 << 20
+# A loop with little arithmetic a byte (a copy, a choice, an optimizer's update, 2x2 pooling) runs at the
+# memory's speed, which the cores share. Measured on 2 cores: run again and again on the same arrays, a second
+# thread paid from parts of about a million elements; inside a training step, where the arrays come from the
+# previous op in one core's cache, splits of 1 to 2.4 million elements lost (0.3-0.5 ms a convnet step). So
+# only arrays well past the caches split.
+MIN_SPLIT_STREAMING = 1 << 22
 
 _threads = {"count": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)}
 _pool = {"pid": None, "executor": None, "size": 0}

@@ -79,7 +79,7 @@ def tiled_max(xp, k_hw, out_hw):
     out = np.empty((n, c) + tuple(out_hw), xp.dtype)
     winners = np.empty(xp.shape, bool)
     if not LOOPS.split("max", n * c, xp.reshape(-1, hp, wp), out.reshape((-1,) + tuple(out_hw)),
-                       winners.reshape(-1, hp, wp), work_per_row=out.shape[2] * out.shape[3]):  # (windows)
+                       winners.reshape(-1, hp, wp), work_per_row=hp * wp, streaming=True):
         return None
     return out, winners
 
@@ -92,6 +92,6 @@ def tile_scatter(g, winners, k_hw):
     gx = np.empty(winners.shape, g.dtype)
     plane = winners.shape[2:]
     if not LOOPS.split("scatter", n * c, g.reshape(-1, oh, ow), winners.reshape((-1,) + plane), g.dtype.type(0),
-                       gx.reshape((-1,) + plane), work_per_row=oh * ow):  # (windows)
+                       gx.reshape((-1,) + plane), work_per_row=plane[0] * plane[1], streaming=True):
         return None
     return gx
