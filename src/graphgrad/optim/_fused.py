@@ -5,7 +5,8 @@ memory 4 times, Adam about 10 times, and each pass costs a call. A loop reads ea
 once. Every step of the loop is the same float operation as NumPy's, in the same order, on operands of the same
 dtype (the hyperparameters are cast to the parameter's dtype, as NumPy casts a Python number): numba compiles
 with no fast-math, so it contracts nothing into a fused multiply-add and each result is rounded as NumPy
-rounds it. The numbers are the NumPy form's to the bit (tests/test_optim_direct.py compares them).
+rounds it. The numbers are the NumPy form's to the bit (tests/test_optim_direct.py compares them), also where a
+parameter past ``jit.MIN_SPLIT_STREAMING`` elements is split into element ranges over the threads.
 
 Without numba (or with ``LOOPS.enabled`` False, or arrays the loops don't take: other dtypes, mixed memory layouts)
 each function returns False and the caller runs its NumPy form.
