@@ -518,7 +518,7 @@ def _log_softmax_bw(n, g):
 def _log_softmax_bw_np(n, g):
     (out,) = n.saved_tensors
     total = sums_along(g, n.kwargs["dim"]) if g.ndim else g  # a 0-d input is its own dimension
-    gx = np.exp(out._data)
+    gx = np.exp(out._data, out=np.empty_like(out._data))  # (an array for 0-d too, which out= needs below)
     gx *= total
     np.subtract(g, gx, out=gx)
     return gx
