@@ -63,7 +63,7 @@ class CompiledLoops:
     ...         out[i] = x[i] * 2
     >>> loops, x, out = CompiledLoops(double=double), np.arange(3.0), np.zeros(3)
     >>> if not loops("double", x, out):
-    ...     np.multiply(x, 2, out=out)  # the NumPy form
+    ...     out[:] = x * 2  # the NumPy form
     >>> out.tolist()
     [0.0, 2.0, 4.0]
     """
@@ -99,7 +99,7 @@ class CompiledLoops:
         ...         out[i] = x[i] * 2
         >>> loops, x, out = CompiledLoops(double_rows=double_rows), np.arange(3.0), np.zeros(3)
         >>> if not loops.split("double_rows", 3, x, out):
-        ...     np.multiply(x, 2, out=out)  # the NumPy form
+        ...     out[:] = x * 2  # the NumPy form
         >>> out.tolist()
         [0.0, 2.0, 4.0]
         """
