@@ -1,11 +1,12 @@
 """Optional compiled loops for a transformer's elementwise and row kernels (the ``fast`` extra, numba).
 
 GELU's float32 NumPy form (``activation._gelu_float32``) is about thirty passes over the activation, on one
-core. The loop here makes one pass, computing for each element the same float32 operations in the same order
-(the erfc fit's Horner steps, the exp, the max), and runs over parts of the array on several threads
-(``CompiledLoops.split``). Its numbers are the NumPy form's to the rounding of the exponential (NumPy's SIMD
-exp and the C library's may differ in the last bit); they do not depend on the thread count, as each element
-is computed alone.
+core. The loop here makes two vectorised passes over each cache-sized block, computing for each element the
+same float32 operations in the same order (the erfc fit's Horner steps, the max), and runs over parts of the
+array on several threads (``CompiledLoops.split``). Its exponential is its own polynomial (below), not
+NumPy's SIMD exp: the numbers are the NumPy form's to about one float32 rounding of exp(-z²) (on a fifth of
+the elements the result differs in its last bits). They do not depend on the thread count: each element is
+computed alone.
 
 Each function returns None where it does not apply (numba missing, ``LOOPS.enabled`` False, another dtype,
 a layout that is not one contiguous block) and the caller runs its NumPy form.
