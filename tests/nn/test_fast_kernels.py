@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import graphgrad
-from graphgrad.ops import _activation_loops
+from graphgrad.ops import _transformer_loops
 from tests._parity import to_np
 
 
@@ -38,7 +38,7 @@ def _assert_same(gg, th, rtol=1e-4, atol=1e-5):
 @pytest.fixture(params=[True, False], ids=["compiled", "numpy"])
 def gelu_loops(request, monkeypatch):
     """GELU's compiled float32 loop on, then off (its NumPy form)."""
-    monkeypatch.setattr(_activation_loops.LOOPS, "enabled", request.param)
+    monkeypatch.setattr(_transformer_loops.LOOPS, "enabled", request.param)
 
 
 @pytest.mark.usefixtures("gelu_loops")

@@ -8,19 +8,19 @@ import pytest
 
 import graphgrad
 from graphgrad._core import jit
-from graphgrad.ops import _activation_loops, activation
+from graphgrad.ops import _transformer_loops, activation
 
 pytest.importorskip("numba")
 
 
 def _forms(x):
     """(NumPy form's (value, derivative), compiled loop's) of GELU on x."""
-    _activation_loops.LOOPS.enabled = False
+    _transformer_loops.LOOPS.enabled = False
     try:
         numpy_form = activation._gelu_np(x)
     finally:
-        _activation_loops.LOOPS.enabled = True
-    compiled = _activation_loops.gelu_float32(x)
+        _transformer_loops.LOOPS.enabled = True
+    compiled = _transformer_loops.gelu_float32(x)
     assert compiled is not None
     return numpy_form, compiled
 
@@ -56,7 +56,7 @@ def test_gelu_loop_gives_the_same_numbers_on_any_thread_count(monkeypatch):
     try:
         for threads in (1, 2, 4):
             jit.set_threads(threads)
-            results.append(_activation_loops.gelu_float32(x))
+            results.append(_transformer_loops.gelu_float32(x))
     finally:
         jit.set_threads(old)
     for y, slope in results[1:]:
@@ -76,7 +76,7 @@ def test_gelu_loop_special_values_are_the_numpy_forms():
 def test_gelu_loop_keeps_the_layout_or_leaves_it_to_numpy(layout):
     base = _wide_range(64 * 96).reshape(64, 96)
     x = {"c": base, "transposed": base.T, "strided": base[:, ::2]}[layout]
-    out = _activation_loops.gelu_float32(x)
+    out = _transformer_loops.gelu_float32(x)
     if layout == "strided":
         assert out is None  # not one contiguous block: the NumPy form runs
         return
@@ -86,14 +86,14 @@ def test_gelu_loop_keeps_the_layout_or_leaves_it_to_numpy(layout):
 
 
 def test_gelu_loop_leaves_other_dtypes_to_numpy():
-    assert _activation_loops.gelu_float32(np.ones(4, np.float64)) is None
-    assert _activation_loops.gelu_float32(np.ones(4, np.float16)) is None
-    assert _activation_loops.gelu_float32(np.ones(0, np.float32)) is None
+    assert _transformer_loops.gelu_float32(np.ones(4, np.float64)) is None
+    assert _transformer_loops.gelu_float32(np.ones(4, np.float16)) is None
+    assert _transformer_loops.gelu_float32(np.ones(0, np.float32)) is None
 
 
 @pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "numpy"])
 def test_gelu_module_values_and_gradients_match_torch_through_both_forms(compiled, torch_ref, monkeypatch):
-    monkeypatch.setattr(_activation_loops.LOOPS, "enabled", compiled)
+    monkeypatch.setattr(_transformer_loops.LOOPS, "enabled", compiled)
     x = _wide_range(16 * 64 * 64).reshape(16, 64, 64)
     g = np.random.default_rng(2).standard_normal(x.shape).astype(np.float32)
     results = []
