@@ -175,6 +175,13 @@ def test_softmax_of_scalars_and_single_elements(torch_ref, name, shape):
     _assert_same(gg, th)
 
 
+def test_log_softmax_of_a_single_element_is_exactly_zero(torch_ref):
+    # (x - max) - log(1): exactly 0 in PyTorch; chains dividing by it (the fuzzer's) would amplify any rounding
+    x = np.random.default_rng(7).standard_normal((3, 1, 5)).astype(np.float32) * 3
+    for lib in (graphgrad, torch_ref):
+        assert (lib.tensor(x).log_softmax(1) == 0).all()
+
+
 def test_masked_fill_on_broadcast_masks(torch_ref):
     # a causal mask broadcast over batch and heads (the copy-and-write path), and a mask broadcasting the input up
     x = np.random.default_rng(4).standard_normal((3, 2, 8, 8)).astype(np.float32)

@@ -452,19 +452,21 @@ def sums_along(a, dim, b=None):
     return np.einsum("...i,...i->...", a, b)[..., None]
 
 
-def _exp_and_sums(a, dim):
+def _exp_and_sums(a, dim, unshifted=True):
     """(exp(a - shift), its sums along ``dim`` (keepdims), a - shift or None when the shift is 0).
 
     Softmax is the same for any shift of each row; the row maxima keep the exponentials in range. Where every
     row's sum of exp(a) lies in [2**-20, 2**20] (float32 or float64), nothing overflowed, an exponential that
-    underflowed into the subnormals is below 2**-106 of its row's sum (a softmax value of no weight), and
-    log_softmax's log of the sum stays within ±14 (its rounding below 1e-6): so the unshifted exponentials
-    agree with the shifted ones to rounding (not bit for bit) without the maxima and the subtraction, which
-    cost more than all the rest over short rows (an attention's rows of 64). Otherwise (large or very
-    negative rows, NaN, infinities, a row of -inf) the maxima are subtracted first: by np.fmax's reduction,
-    a third faster than np.max's over short rows; that it skips NaNs changes nothing, as a NaN reaches its
-    whole row through the sum anyway."""
-    if a.dtype in (np.float32, np.float64):
+    underflowed into the subnormals is below 2**-106 of its row's sum (a softmax value of no weight), so the
+    unshifted exponentials agree with the shifted ones to rounding (not bit for bit) without the maxima and
+    the subtraction, which cost more than all the rest over short rows (an attention's rows of 64).
+    Otherwise (large or very negative rows, NaN, infinities, a row of -inf) the maxima are subtracted first:
+    by np.fmax's reduction, a third faster than np.max's over short rows; that it skips NaNs changes nothing,
+    as a NaN reaches its whole row through the sum anyway.
+
+    log_softmax always shifts (``unshifted`` False): x - log(sum exp(x)) is not exactly 0 for a row's only
+    element as (x - max) - log(1) is, and chains that divide by such a value (the fuzzer's) amplify that."""
+    if unshifted and a.dtype in (np.float32, np.float64):
         with np.errstate(over="ignore"):
             e = np.exp(a)
         sums = sums_along(e, dim)
@@ -505,8 +507,8 @@ def _log_softmax_np(a, dim):
         return _log_softmax_np(a.reshape(1), 0).reshape(())
     if a.size == 0:
         return np.zeros_like(a)
-    e, sums, shifted = _exp_and_sums(a, dim)
-    return np.subtract(a if shifted is None else shifted, np.log(sums), out=e)
+    e, sums, shifted = _exp_and_sums(a, dim, unshifted=False)
+    return np.subtract(shifted, np.log(sums), out=e)
 
 
 def _log_softmax_bw(n, g):
