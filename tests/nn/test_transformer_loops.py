@@ -13,6 +13,12 @@ from graphgrad.ops import _transformer_loops, activation
 pytest.importorskip("numba")
 
 
+@pytest.fixture(autouse=True)
+def _loops_on(monkeypatch):
+    """The loops run here even where GRAPHGRAD_COMPILED_LOOPS=0 switched them off for everything else."""
+    monkeypatch.setattr(jit, "ENABLED", True)
+
+
 def _forms(x):
     """(NumPy form's (value, derivative), compiled loop's) of GELU on x."""
     _transformer_loops.LOOPS.enabled = False
