@@ -21,6 +21,32 @@ def torch_ref():
     return pytest.importorskip("torch")
 
 
+@pytest.fixture(params=["one-thread", "split"])
+def loop_threads(request, monkeypatch):
+    """The compiled loops' ``split`` on one thread, or on three threads at every size (``jit.MIN_SPLIT`` and
+    ``MIN_SPLIT_STREAMING`` 1, so small test arrays split too). Yields ``.on`` (whether split) and ``.splits``, a
+    list that gets one entry each time a loop's parts went to other threads, so a test can check
+    ``bool(splits) == on``."""
+    from types import SimpleNamespace
+
+    import graphgrad
+    from graphgrad._core import jit
+
+    before = graphgrad.get_num_threads()
+    splits = []
+    state = SimpleNamespace(on=request.param == "split", splits=splits)
+    if state.on:
+        graphgrad.set_num_threads(3)
+        monkeypatch.setattr(jit, "MIN_SPLIT", 1)
+        monkeypatch.setattr(jit, "MIN_SPLIT_STREAMING", 1)
+        executor = jit._executor
+        monkeypatch.setattr(jit, "_executor", lambda workers: splits.append(workers) or executor(workers))
+    else:
+        graphgrad.set_num_threads(1)
+    yield state
+    graphgrad.set_num_threads(before)
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)

@@ -15,6 +15,12 @@ def _square_rows(start, stop, x, out):
             out[i, j] = x[i, j] * x[i, j] + 1.0
 
 
+def _needs_compiled_loops():
+    pytest.importorskip("numba")
+    if not jit.ENABLED:
+        pytest.skip("GRAPHGRAD_COMPILED_LOOPS=0: the NumPy forms only")
+
+
 @pytest.fixture
 def threads():
     before = gg.get_num_threads()
@@ -24,7 +30,7 @@ def threads():
 
 @pytest.mark.parametrize("count", [1, 2, 3, 7])
 def test_split_gives_the_same_numbers_on_any_thread_count(threads, count):
-    pytest.importorskip("numba")
+    _needs_compiled_loops()
     threads(count)
     loops = jit.CompiledLoops(square_rows=_square_rows)
     x = np.random.default_rng(0).standard_normal((301, 700))
@@ -35,7 +41,7 @@ def test_split_gives_the_same_numbers_on_any_thread_count(threads, count):
 
 
 def test_split_from_several_user_threads_at_once(threads):
-    pytest.importorskip("numba")
+    _needs_compiled_loops()
     threads(2)
     loops = jit.CompiledLoops(square_rows=_square_rows)
     xs = [np.full((200, 1000), float(i)) for i in range(4)]

@@ -6,6 +6,7 @@ import pytest
 
 import graphgrad
 from graphgrad import optim
+from graphgrad._core import jit
 from graphgrad.optim import _fused, optimizer
 
 CONFIGS = [
@@ -46,14 +47,17 @@ def _train(name, cfg, arrays, grads):
 @pytest.mark.parametrize("fused", [True, False], ids=["fused", "numpy"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(("name", "cfg"), CONFIGS, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CONFIGS)])
-def test_direct_update_is_the_tensor_ops_update(monkeypatch, rng, name, cfg, dtype, fused):
-    """Both direct forms (the fused loops, the NumPy passes) against the in-place tensor ops."""
+def test_direct_update_is_the_tensor_ops_update(monkeypatch, rng, name, cfg, dtype, fused, loop_threads):
+    """Both direct forms (the fused loops on one thread or split into element ranges, the NumPy passes)
+    against the in-place tensor ops."""
     arrays = _params(rng, dtype)
     grads = [[rng.standard_normal(a.shape).astype(dtype) for a in arrays] for _ in range(4)]
     grads[1][0][0, 0] = np.inf  # non-finite values travel the same way
     grads[2][2][1] = np.nan
     monkeypatch.setattr(_fused.LOOPS, "enabled", fused)
     direct = _train(name, cfg, arrays, grads)
+    if fused and _fused.LOOPS._compiled and (name != "SGD" or cfg.get("momentum")):  # a loop ran: split if asked
+        assert bool(loop_threads.splits) == loop_threads.on
     monkeypatch.setattr(optimizer, "DIRECT_ARRAYS", False)
     ops = _train(name, cfg, arrays, grads)
     for (d_arr, d_box), (o_arr, o_box) in zip(direct[0], ops[0]):
@@ -98,6 +102,8 @@ def test_direct_step_keeps_pytorch_error_for_a_saved_weight(torch_ref):
 
 def test_fused_loops_are_used_when_numba_is_installed():
     pytest.importorskip("numba")
+    if not jit.ENABLED:
+        pytest.skip("GRAPHGRAD_COMPILED_LOOPS=0: the NumPy forms only")
     p, g, buf = (np.ones(4, np.float32) for _ in range(3))
     assert _fused.sgd_momentum(p, g, buf, momentum=0.5, alpha=1.0, neg_lr=-0.1, nesterov=False)
     assert buf.tolist() == [1.5] * 4 and p.tolist() == pytest.approx([0.85] * 4)
@@ -110,6 +116,7 @@ def test_a_loop_that_fails_to_compile_leaves_the_numpy_form(monkeypatch):
     def broken(*args):
         raise RuntimeError("no LLVM here")
 
+    monkeypatch.setattr(jit, "ENABLED", True)  # (also under GRAPHGRAD_COMPILED_LOOPS=0)
     monkeypatch.setattr(_fused.LOOPS, "_compiled", {"sgd": broken, "adam": broken})
     p = np.ones(3, np.float32)
     assert not _fused.sgd_momentum(p, p.copy(), p.copy(), momentum=0.5, alpha=1.0, neg_lr=-0.1, nesterov=False)

@@ -184,15 +184,17 @@ def test_relu_backward_nan_and_signed_zeros_match_torch(compiled, torch_ref, mon
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
-def test_zero_where_not_positive_compiled_and_numpy_bit_for_bit(dtype, monkeypatch):
-    """The ReLU gradient's compiled loop (float32/64) and its NumPy form give np.where's bits: NaN in either
-    operand, signed zeros, infinities; strided, broadcast and 0-d operands take the NumPy form."""
+def test_zero_where_not_positive_compiled_and_numpy_bit_for_bit(dtype, monkeypatch, loop_threads):
+    """The ReLU gradient's compiled loop (float32/64; on one thread or split) and its NumPy form give
+    np.where's bits: NaN in either operand, signed zeros, infinities; strided, broadcast and 0-d operands take
+    the NumPy form."""
     rng = np.random.default_rng(1)
     ref = np.maximum(rng.standard_normal((4, 7)), 0).astype(dtype)
     ref[0, :4] = [np.nan, -0.0, np.inf, -np.inf]
     values = rng.standard_normal((4, 7)).astype(dtype)
     values[1, :4] = [np.nan, -0.0, np.inf, 0.0]
     bits = f"u{np.dtype(dtype).itemsize}"
+    _select.zero_where_not_positive(ref, values)  # compiles the loop: a split runs from its second call
     for r, v in ((ref, values), (ref[:, ::2], values[:, ::2]), (ref[0], values), (ref[0, 0], values[0, 0])):
         expected = np.where(r <= 0, 0, v).astype(dtype)
         for compiled in (True, False):
@@ -201,8 +203,9 @@ def test_zero_where_not_positive_compiled_and_numpy_bit_for_bit(dtype, monkeypat
             np.testing.assert_array_equal(got.view(bits), expected.view(bits))
     if dtype != np.float16 and importlib.util.find_spec("numba") and jit.ENABLED:  # the loop ran
         monkeypatch.setattr(_select.LOOPS, "enabled", True)
-        assert _select.LOOPS("zero_where_not_positive", ref.reshape(-1), values.reshape(-1),
-                                  np.empty(ref.size, dtype))
+        assert _select.LOOPS("zero_where_not_positive", 0, ref.size, ref.reshape(-1), values.reshape(-1),
+                             np.empty(ref.size, dtype))
+        assert bool(loop_threads.splits) == loop_threads.on
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
@@ -259,9 +262,9 @@ def test_max_pool2d_unbatched_tiled_indices_and_grads_match_torch(torch_ref):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_compiled_2x2_pooling_loops_give_the_numpy_forms_bit_for_bit(dtype):
-    """NaN, +0/-0 ties, equal values, -inf: the compiled loops' maxima, winners and scattered gradients
-    are NumPy's (NumPy takes its per-tap path for the NaN and -0 windows)."""
+def test_compiled_2x2_pooling_loops_give_the_numpy_forms_bit_for_bit(dtype, loop_threads):
+    """NaN, +0/-0 ties, equal values, -inf: the compiled loops' maxima, winners and scattered gradients (on
+    one thread or split) are NumPy's (NumPy takes its per-tap path for the NaN and -0 windows)."""
     pytest.importorskip("numba")
     rng = np.random.default_rng(5)
     x = np.floor(rng.standard_normal((3, 4, 6, 8)) * 2).astype(dtype)
@@ -272,7 +275,7 @@ def test_compiled_2x2_pooling_loops_give_the_numpy_forms_bit_for_bit(dtype):
     g[0, 1, 0, 0] = np.nan
     kw = dict(k_hw=(2, 2), stride=(2, 2), padding=(0, 0), dilation=(1, 1), ceil_mode=False)
     results = []
-    for enabled in (True, False):
+    for enabled in (True, True, False):  # (the first compiles the loops: a split runs from their second call)
         _pool_loops.LOOPS.enabled = enabled
         try:
             out, winners = pooling.max_pool_np(x, **kw)
@@ -280,10 +283,11 @@ def test_compiled_2x2_pooling_loops_give_the_numpy_forms_bit_for_bit(dtype):
         finally:
             _pool_loops.LOOPS.enabled = True
     bits = f"u{np.dtype(dtype).itemsize}"
-    for a, b in zip(*results):
+    for a, b in zip(*results[1:]):
         np.testing.assert_array_equal(a.view(bits) if a.dtype != bool else a, b.view(bits) if b.dtype != bool else b)
-    # the loops ran (numba is installed, GRAPHGRAD_COMPILED_LOOPS not 0)
+    # the loops ran (numba is installed, GRAPHGRAD_COMPILED_LOOPS not 0), split when asked
     assert not jit.ENABLED or _pool_loops.tiled_max(x, (2, 2), (3, 4)) is not None
+    assert not jit.ENABLED or bool(loop_threads.splits) == loop_threads.on
 
 
 # (input, weight, stride, padding ((top, bottom), (left, right)), dilation, groups) for the raw kernels:
@@ -300,28 +304,37 @@ CONV_KERNELS = [((2, 4, 7, 5), (6, 2, 3, 2), (1, 1), ((1, 1), (2, 2)), (2, 1), 2
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("x_shape,w_shape,stride,padding,dilation,groups", CONV_KERNELS)
 def test_compiled_conv_loops_give_the_numpy_forms_bit_for_bit(x_shape, w_shape, stride, padding, dilation, groups,
-                                                               dtype):
-    """im2col (with its padding's zeros) and the flat col2im sums: the compiled loops' arrays are NumPy's,
-    signed zeros and NaN included."""
+                                                               dtype, loop_threads):
+    """im2col (with its padding's zeros), the flat col2im sums and the channel-major layout changes (with and
+    without the bias): the compiled loops' arrays (on one thread or split) are NumPy's, signed zeros and NaN
+    included."""
     pytest.importorskip("numba")
     rng = np.random.default_rng(6)
     x = rng.standard_normal(x_shape).astype(dtype)
     x[rng.random(x_shape) < 0.1] = -0.0
     x.flat[0] = np.nan
     w = rng.standard_normal(w_shape).astype(dtype)
+    b, b_t = rng.standard_normal(w_shape[0]).astype(dtype), rng.standard_normal(x_shape[1]).astype(dtype)
     kw = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
     results = []
     g = None
-    for enabled in (True, False):
+    for enabled in (True, True, False):  # (the first compiles the loops: a split runs from their second call)
         _conv_loops.LOOPS.enabled = enabled
         try:
             out, cols = conv.conv_forward_np(x, w, None, keep_cols=True, **kw)
-            g = rng.standard_normal(out.shape).astype(dtype) if g is None else g
-            results.append((out, cols, conv.conv_transpose_np(g, w, None, in_hw=x_shape[2:], **kw)))
+            if g is None:
+                g = rng.standard_normal(out.shape).astype(dtype)
+                g[rng.random(g.shape) < 0.1] = -0.0
+            results.append((out, cols, conv.conv_forward_np(x, w, b, **kw)[0],
+                            conv.conv_transpose_np(g, w, None, in_hw=x_shape[2:], **kw),
+                            conv.conv_transpose_np(g[:, :, ::-1], w, b_t, in_hw=x_shape[2:], **kw),  # strided g
+                            conv.conv_weight_np(x, g, k_hw=w_shape[2:], **kw)))
         finally:
             _conv_loops.LOOPS.enabled = True
     bits = f"u{np.dtype(dtype).itemsize}"
-    for a, b in zip(*results):
+    for a, b in zip(*results[1:]):
         np.testing.assert_array_equal(a.view(bits), b.view(bits))
     cols = np.empty((x_shape[1],) + w_shape[2:] + (x_shape[0],) + out.shape[2:], dtype)
     assert not jit.ENABLED or _conv_loops.im2col(x, cols, stride, padding, dilation)  # the loop ran
+    assert not jit.ENABLED or _conv_loops.swap_planes(x, np.empty(x.shape[1::-1] + x.shape[2:], dtype))
+    assert not jit.ENABLED or bool(loop_threads.splits) == loop_threads.on

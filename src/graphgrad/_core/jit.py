@@ -23,6 +23,12 @@ ENABLED = os.environ.get("GRAPHGRAD_COMPILED_LOOPS", "1") != "0"
 # Below this many elements of work a part, handing it to another thread (tens of microseconds) costs more than
 # it saves.
 MIN_SPLIT = 1 << 16
+# A loop with little arithmetic a byte (a copy, a choice, an optimizer's update, 2x2 pooling) runs at the
+# memory's speed, which the cores share. Measured on 2 cores: run again and again on the same arrays, a second
+# thread paid from parts of about a million elements; inside a training step, where the arrays come from the
+# previous op in one core's cache, splits of 1 to 2.4 million elements lost (0.3-0.5 ms a convnet step). So
+# only arrays well past the caches split.
+MIN_SPLIT_STREAMING = 1 << 22
 
 _threads = {"count": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)}
 _pool = {"pid": None, "executor": None, "size": 0}
@@ -81,11 +87,11 @@ class CompiledLoops:
             return False
         return True
 
-    def split(self, name, rows, *args, work_per_row=1):
+    def split(self, name, rows, *args, work_per_row=1, streaming=False):
         """Run loop ``name(start, stop, *args)``, which computes rows ``start:stop`` of ``rows``, over all of
         them: on several threads when each part has at least ``MIN_SPLIT`` elements of work (``work_per_row``
-        elements a row). True when it ran, False (having written nothing) when the caller must run its NumPy
-        form.
+        elements a row; ``MIN_SPLIT_STREAMING`` for a loop that only streams memory). True when it ran, False
+        (having written nothing) when the caller must run its NumPy form.
 
         >>> import numpy as np
         >>> def double_rows(start, stop, x, out):
@@ -97,7 +103,8 @@ class CompiledLoops:
         >>> out.tolist()
         [0.0, 2.0, 4.0]
         """
-        parts = max(1, min(threads(), rows * work_per_row // MIN_SPLIT, rows))
+        min_part = MIN_SPLIT_STREAMING if streaming else MIN_SPLIT
+        parts = max(1, min(threads(), rows * work_per_row // min_part, rows))
         if parts == 1 or not (ENABLED and self.enabled and self._compiled):  # (compiled by the first call)
             return self(name, 0, rows, *args)
         loop = self._compiled[name]

@@ -22,9 +22,9 @@ from .._core import jit
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def _max_2x2_loop(x, out, winners):
-    rows, out_h, out_w = out.shape
-    for r in range(rows):
+def _max_2x2_loop(start, stop, x, out, winners):
+    _, out_h, out_w = out.shape
+    for r in range(start, stop):
         for oh in range(out_h):
             h = 2 * oh
             for ow in range(out_w):
@@ -50,9 +50,9 @@ def _max_2x2_loop(x, out, winners):
                 winners[r, h + 1, w + 1] = k == 3
 
 
-def _scatter_2x2_loop(g, winners, zero, gx):
-    rows, out_h, out_w = g.shape
-    for r in range(rows):
+def _scatter_2x2_loop(start, stop, g, winners, zero, gx):
+    _, out_h, out_w = g.shape
+    for r in range(start, stop):
         for oh in range(out_h):
             h = 2 * oh
             for ow in range(out_w):
@@ -78,7 +78,8 @@ def tiled_max(xp, k_hw, out_hw):
     n, c, hp, wp = xp.shape
     out = np.empty((n, c) + tuple(out_hw), xp.dtype)
     winners = np.empty(xp.shape, bool)
-    if not LOOPS("max", xp.reshape(-1, hp, wp), out.reshape((-1,) + tuple(out_hw)), winners.reshape(-1, hp, wp)):
+    if not LOOPS.split("max", n * c, xp.reshape(-1, hp, wp), out.reshape((-1,) + tuple(out_hw)),
+                       winners.reshape(-1, hp, wp), work_per_row=hp * wp, streaming=True):
         return None
     return out, winners
 
@@ -89,7 +90,8 @@ def tile_scatter(g, winners, k_hw):
         return None
     n, c, oh, ow = g.shape
     gx = np.empty(winners.shape, g.dtype)
-    if not LOOPS("scatter", g.reshape(-1, oh, ow), winners.reshape((-1,) + winners.shape[2:]), g.dtype.type(0),
-                gx.reshape((-1,) + winners.shape[2:])):
+    plane = winners.shape[2:]
+    if not LOOPS.split("scatter", n * c, g.reshape(-1, oh, ow), winners.reshape((-1,) + plane), g.dtype.type(0),
+                       gx.reshape((-1,) + plane), work_per_row=plane[0] * plane[1], streaming=True):
         return None
     return gx

@@ -63,9 +63,10 @@ def keep_where(keep, values, out=None):
     return _and_mask(keep, values, True, out)
 
 
-def _zero_where_not_positive_loop(ref, values, out):
+def _zero_where_not_positive_loop(start, stop, ref, values, out):
     zero = out.dtype.type(0)
-    for i in range(ref.size):
+    for j in range(start, stop):
+        i = np.uintp(j)  # unsigned: no negative-index wraparound test, so the loop vectorises
         out[i] = zero if ref[i] <= 0 else values[i]
 
 
@@ -82,7 +83,8 @@ def zero_where_not_positive(ref, values):
     if (ref.shape == values.shape and ref.dtype == values.dtype and values.dtype in _FLOATS
             and ref.flags.c_contiguous and values.flags.c_contiguous):
         out = np.empty(values.shape, values.dtype)
-        if LOOPS("zero_where_not_positive", ref.reshape(-1), values.reshape(-1), out.reshape(-1)):
+        if LOOPS.split("zero_where_not_positive", out.size, ref.reshape(-1), values.reshape(-1), out.reshape(-1),
+                       streaming=True):
             return out
     return zero_where(ref <= 0, values)
 

@@ -94,6 +94,8 @@ def _grad_rows(g4, groups, wp):
     n, o, oh, ow = g4.shape
     width = ow if wp is None else wp
     gp = _scratch("grows", (o, n, oh, width), g4.dtype)
+    if _conv_loops.swap_planes(g4, gp):
+        return gp.reshape(groups, o // groups, n * oh * width)
     if width != ow:
         gp[..., ow:] = 0
     gp[..., :ow] = g4.transpose(1, 0, 2, 3)
@@ -104,6 +106,8 @@ def _from_cn(v, b=None):
     """A (C, N, H, W) view as a fresh (N, C, H, W) array, plus the bias if given."""
     t = v.transpose(1, 0, 2, 3)
     out = np.empty(t.shape, v.dtype)
+    if _conv_loops.swap_planes(v, out, b):
+        return out
     if b is None:
         np.copyto(out, t)
     else:

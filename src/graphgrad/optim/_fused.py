@@ -5,7 +5,8 @@ memory 4 times, Adam about 10 times, and each pass costs a call. A loop reads ea
 once. Every step of the loop is the same float operation as NumPy's, in the same order, on operands of the same
 dtype (the hyperparameters are cast to the parameter's dtype, as NumPy casts a Python number): numba compiles
 with no fast-math, so it contracts nothing into a fused multiply-add and each result is rounded as NumPy
-rounds it. The numbers are the NumPy form's to the bit (tests/test_optim_direct.py compares them).
+rounds it. The numbers are the NumPy form's to the bit (tests/test_optim_direct.py compares them), also where a
+parameter past ``jit.MIN_SPLIT_STREAMING`` elements is split into element ranges over the threads.
 
 Without numba (or with ``LOOPS.enabled`` False, or arrays the loops don't take: other dtypes, mixed memory layouts)
 each function returns False and the caller runs its NumPy form.
@@ -28,17 +29,19 @@ from .._core import jit
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def _sgd_momentum_loop(param, grad, buf, momentum, alpha, neg_lr, nesterov):
-    for i in range(param.size):
+def _sgd_momentum_loop(start, stop, param, grad, buf, momentum, alpha, neg_lr, nesterov):
+    for j in range(start, stop):
+        i = np.uintp(j)  # unsigned: no negative-index wraparound test, so the loop vectorises
         b = buf[i] * momentum + alpha * grad[i]  # buf.mul_(momentum).add_(grad, alpha=1 - dampening)
         buf[i] = b
         d = grad[i] + momentum * b if nesterov else b
         param[i] = param[i] + neg_lr * d  # param.add_(d, alpha=-lr)
 
 
-def _adam_loop(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, weight, near_start, weight_rest, beta2, value2,
-               bias_correction2_sqrt, eps, neg_step_size, amsgrad):
-    for i in range(param.size):
+def _adam_loop(start, stop, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, weight, near_start, weight_rest, beta2,
+               value2, bias_correction2_sqrt, eps, neg_step_size, amsgrad):
+    for j in range(start, stop):
+        i = np.uintp(j)  # unsigned: no negative-index wraparound test
         g = grad[i]
         diff = g - exp_avg[i]  # exp_avg.lerp_(grad, weight), from the nearer end as PyTorch
         m = exp_avg[i] + weight * diff if near_start else g - diff * weight_rest
@@ -59,9 +62,10 @@ LOOPS = jit.CompiledLoops(sgd=_sgd_momentum_loop, adam=_adam_loop)  # .enabled F
 
 
 def _run(name, arrays, *scalars):
-    """Run loop ``name`` on 1-D views of ``arrays``; False where it can't (then nothing was written)."""
+    """Run loop ``name`` on 1-D views of ``arrays`` (split into element ranges over the threads); False where it
+    can't (then nothing was written)."""
     flat = _flat(arrays)
-    return flat is not None and LOOPS(name, *flat, *scalars)
+    return flat is not None and LOOPS.split(name, flat[0].size, *flat, *scalars, streaming=True)
 
 
 def _flat(arrays):
