@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import graphgrad
+from graphgrad.ops import _transformer_loops
 from tests._parity import to_np
 
 
@@ -34,6 +35,13 @@ def _assert_same(gg, th, rtol=1e-4, atol=1e-5):
         np.testing.assert_allclose(a, b, rtol=rtol, atol=atol, err_msg=f"grad of input {i}", equal_nan=True)
 
 
+@pytest.fixture(params=[True, False], ids=["compiled", "numpy"])
+def gelu_loops(request, monkeypatch):
+    """GELU's compiled float32 loop on, then off (its NumPy form)."""
+    monkeypatch.setattr(_transformer_loops.LOOPS, "enabled", request.param)
+
+
+@pytest.mark.usefixtures("gelu_loops")
 @pytest.mark.parametrize("approximate", ["none", "tanh"])
 def test_gelu_over_its_whole_range(torch_ref, approximate):
     x = np.linspace(-12, 12, 4801, dtype=np.float32)
@@ -41,6 +49,7 @@ def test_gelu_over_its_whole_range(torch_ref, approximate):
     _assert_same(gg, th)
 
 
+@pytest.mark.usefixtures("gelu_loops")
 def test_gelu_float32_tail_is_relatively_accurate():
     # the float32 kernel is a fit of erfc: in the tail (x << 0, where GELU is tiny) it is checked against the
     # exact x·erfc(-x/√2)/2 relatively (PyTorch's own float32 kernel is only absolutely accurate there)
@@ -57,6 +66,7 @@ def test_gelu_float16(torch_ref):
     _assert_same(gg, th, rtol=2e-3, atol=2e-3)
 
 
+@pytest.mark.usefixtures("gelu_loops")
 def test_gelu_special_values(torch_ref):
     # (not ±inf: PyTorch's float32 kernel gives nan there, its float64 one and graphgrad the limits, inf and nan)
     x = np.array([np.nan, 0.0, -0.0, 40.0, -40.0, 1e30, -1e30] * 3, np.float32)  # long enough to vectorise
@@ -105,6 +115,7 @@ def test_relu_gradient_with_nans(torch_ref):
     _assert_same(gg, th)
 
 
+@pytest.mark.usefixtures("gelu_loops")
 def test_gelu_keeps_a_transposed_layout(torch_ref):
     # large enough to run block by block; the result of a transposed input is transposed too, as in PyTorch
     x = np.random.default_rng(0).standard_normal((300, 257)).astype(np.float32)
@@ -115,6 +126,7 @@ def test_gelu_keeps_a_transposed_layout(torch_ref):
     assert y.stride() == (1, 257)
 
 
+@pytest.mark.usefixtures("gelu_loops")
 @pytest.mark.parametrize("shape", [(), (0,), (1,), (3, 0, 2)])
 def test_gelu_of_scalars_and_empty_tensors(torch_ref, shape):
     x = np.full(shape, -0.7, np.float32)

@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from .._dtype import is_float_np
+from . import _transformer_loops
 from ._blockwise import blockwise
 from ._erf import erf_float64_then_cast, erfc_abs_float32
 from ._op import Op, _torch_name, apply, depends_on
@@ -50,6 +51,9 @@ def _gelu_np(a, approximate="none"):
     if a.dtype == np.float64:
         cdf = 0.5 * (1 + erf_float64_then_cast(a * (1 / math.sqrt(2))))
         return a * cdf, cdf + a * np.exp(-0.5 * a * a) * (1 / math.sqrt(2 * math.pi))
+    compiled = _transformer_loops.gelu_float32(a)  # one pass on several threads where numba is installed
+    if compiled is not None:
+        return compiled
     with np.errstate(over="ignore"):  # x² of a huge x: its exp is 0, as it should be
         return blockwise(_gelu_float32, a, dtype=(a.dtype, np.float32), work=(np.float32,) * 4)
 
