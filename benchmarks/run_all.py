@@ -40,7 +40,11 @@ def main():
         results.append(s)
         print(_harness.format_row(s), flush=True)
     first = results[0]
-    print(f"graphgrad threads: {first['graphgrad']['threads']}")
+    print(f"graphgrad threads: {first['graphgrad']['threads']['pools']}")
+    numba = {s["workload"]: s["graphgrad"]["threads"].get("numba") for s in results}
+    loaded = [w for w, v in numba.items() if v != "not loaded"]
+    print(f"numba (the fast extra's compiled loops): {numba[loaded[0]] if loaded else 'not loaded'}, "
+          f"loaded by {', '.join(loaded) or 'no workload'}")
     if "torch" in first:
         print(f"torch threads: {first['torch']['threads']}")
     print()
