@@ -77,7 +77,8 @@ def run(workload, n, steps):
     env = dict(os.environ, OMP_NUM_THREADS=threads, OPENBLAS_NUM_THREADS=threads)
     out = subprocess.run(cmd + [sys.executable, os.path.abspath(__file__), "--worker", workload, str(steps)],
                          capture_output=True, text=True, env=env, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    # (the last JSON line: some mpiexec builds end their output with a terminal colour reset)
+    return json.loads([line for line in out.stdout.splitlines() if line.startswith("{")][-1])
 
 
 def main():
