@@ -26,13 +26,17 @@ HAVE_MPI = importlib.util.find_spec("mpi4py") is not None and shutil.which("mpie
 needs_mpi = pytest.mark.skipif(not HAVE_MPI, reason="the [dist] extra (mpi4py and mpiexec) is not installed")
 
 
-def mpiexec(script, *args, n=2, timeout=120):
-    """Run ``script`` in an MPI job of ``n`` processes; (exit code, output, seconds)."""
+def mpiexec(script, *args, n=2, timeout=120, thread_variables=True):
+    """Run ``script`` in an MPI job of ``n`` processes; (exit code, output, seconds). ``thread_variables``: one
+    BLAS/OpenMP thread each, set in the environment (False: no such variable, graphgrad shares the cores)."""
     cmd = ["mpiexec", "-n", str(n)]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd += ["--allow-run-as-root", "--oversubscribe"]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([SRC, os.environ.get("PYTHONPATH", "")]),
                OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    if not thread_variables:
+        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            env.pop(name, None)
     t0 = time.monotonic()
     out = subprocess.run(cmd + [sys.executable, os.path.join(HERE, script), *args], capture_output=True, text=True,
                          timeout=timeout, env=env, check=False)
@@ -76,6 +80,21 @@ def test_faults_stop_every_rank(mode, expected):
 
 
 # --- one process --------------------------------------------------------------------------------------
+@needs_mpi
+def test_processes_on_one_machine_share_its_cores():
+    """As torchrun sets OMP_NUM_THREADS=1: without thread-count variables, each of the processes on a machine
+    gets cores // processes threads for BLAS and the compiled loops (a full pool each oversubscribes)."""
+    pytest.importorskip("threadpoolctl")
+    code, out, _ = mpiexec("mpi_threads.py", thread_variables=False)
+    assert code == 0, out[-3000:]
+    lines = sorted(ln for ln in out.splitlines() if ln.startswith("THREADS"))
+    assert len(lines) == 2, out[-3000:]
+    for line in lines:
+        fields = dict(f.split("=") for f in line.split()[1:])
+        share = max(1, int(fields["before"]) // 2)
+        assert fields["after"] == str(share) and fields["blas"] == f"[{share}]", line
+
+
 def test_before_init_pytorch_error(torch_ref):
     for fn in (lambda m: m.get_rank(), lambda m: m.get_world_size()):
         with pytest.raises(ValueError) as ours:

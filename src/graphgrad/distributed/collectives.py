@@ -18,6 +18,7 @@ import time
 
 import numpy as np
 
+from .._core import jit
 from .._device import device as _device
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
@@ -160,7 +161,32 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
                 )
     _World.comm, _World.mpi, _World.backend = comm, MPI, name
     _World.timeout = timeout or DEFAULT_TIMEOUT
+    _share_the_cores(comm, MPI)
     _abort_job_on_uncaught()
+
+
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def _share_the_cores(comm, MPI):
+    """Give each of the processes on this machine its share of the cores, for BLAS and the compiled loops, as
+    torchrun sets OMP_NUM_THREADS=1: every process running a full-size thread pool oversubscribes the cores, and
+    spinning BLAS threads then slow training several times over (2 processes on 2 cores: 9.6 s instead of 1.5 s
+    for ``graphgrad train --epochs 10``). A thread count the user chose in the environment is kept."""
+    if any(name in os.environ for name in _THREAD_VARIABLES):
+        return
+    node = comm.Split_type(MPI.COMM_TYPE_SHARED)
+    here = node.Get_size()
+    node.Free()
+    if here <= 1:
+        return
+    share = max(1, jit.threads() // here)
+    jit.set_threads(share)
+    try:
+        from threadpoolctl import threadpool_limits  # the dist extra installs it
+    except ImportError:
+        return
+    threadpool_limits(share, user_api="blas")
 
 
 def _abort_job_on_uncaught():
