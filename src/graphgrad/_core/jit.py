@@ -19,7 +19,10 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
+
 ENABLED = os.environ.get("GRAPHGRAD_COMPILED_LOOPS", "1") != "0"
+FLOATS = (np.dtype(np.float32), np.dtype(np.float64))  # the dtypes the loops take; others run the NumPy forms
 # Below this many elements of work a part, handing it to another thread (tens of microseconds) costs more than
 # it saves.
 MIN_SPLIT = 1 << 16

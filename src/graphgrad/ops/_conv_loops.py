@@ -23,8 +23,6 @@ import numpy as np
 
 from .._core import jit
 
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-
 
 def _im2col_loop(start, stop, x, cols, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left):
     # rows start:stop of the (channel, image) pairs, channel-major: each pair's windows are its own memory
@@ -105,7 +103,7 @@ LOOPS = jit.CompiledLoops(im2col=_im2col_loop, flat_col2im=_flat_col2im_loop, sw
 
 
 def _takes(*arrays):
-    return all(a.dtype in _FLOATS and a.dtype == arrays[0].dtype and a.flags.c_contiguous for a in arrays)
+    return all(a.dtype in jit.FLOATS and a.dtype == arrays[0].dtype and a.flags.c_contiguous for a in arrays)
 
 
 def im2col(x, cols, stride, padding, dilation):

@@ -19,8 +19,6 @@ import numpy as np
 
 from .._core import jit
 
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-
 
 def _max_2x2_loop(start, stop, x, out, winners):
     _, out_h, out_w = out.shape
@@ -68,7 +66,7 @@ LOOPS = jit.CompiledLoops(max=_max_2x2_loop, scatter=_scatter_2x2_loop)  # .enab
 
 
 def _takes(a, k_hw):
-    return tuple(k_hw) == (2, 2) and a.dtype in _FLOATS and a.flags.c_contiguous
+    return tuple(k_hw) == (2, 2) and a.dtype in jit.FLOATS and a.flags.c_contiguous
 
 
 def tiled_max(xp, k_hw, out_hw):

@@ -15,8 +15,6 @@ import numpy as np
 
 from .._core import jit
 
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-
 
 def _bits(dtype):
     return np.dtype(f"i{np.dtype(dtype).itemsize}")
@@ -80,7 +78,7 @@ def zero_where_not_positive(ref, values):
     >>> zero_where_not_positive(np.array([2.0, 0.0, np.nan]), np.array([1.5, 2.5, -0.0]))
     array([ 1.5,  0. , -0. ])
     """
-    if (ref.shape == values.shape and ref.dtype == values.dtype and values.dtype in _FLOATS
+    if (ref.shape == values.shape and ref.dtype == values.dtype and values.dtype in jit.FLOATS
             and ref.flags.c_contiguous and values.flags.c_contiguous):
         out = np.empty(values.shape, values.dtype)
         if LOOPS.split("zero_where_not_positive", out.size, ref.reshape(-1), values.reshape(-1), out.reshape(-1),

@@ -26,8 +26,6 @@ import numpy as np
 
 from .._core import jit
 
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-
 
 def _sgd_momentum_loop(start, stop, param, grad, buf, momentum, alpha, neg_lr, nesterov):
     for j in range(start, stop):
@@ -70,7 +68,7 @@ def _run(name, arrays, *scalars):
 
 def _flat(arrays):
     """1-D views of ``arrays`` in one element order (all row-major or all column-major), or None."""
-    if arrays[0].dtype not in _FLOATS or not (all(a.flags.c_contiguous for a in arrays)
+    if arrays[0].dtype not in jit.FLOATS or not (all(a.flags.c_contiguous for a in arrays)
                                               or all(a.flags.f_contiguous for a in arrays)):
         return None
     return [a.ravel(order="K") for a in arrays]
