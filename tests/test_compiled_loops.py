@@ -73,3 +73,12 @@ def test_switched_off_or_broken_loops_leave_the_numpy_form(monkeypatch):
 
     loops._compiled = {"square_rows": broken}
     assert not loops.split("square_rows", 4, x, out) and not out.any() and loops._compiled is False
+    big = np.ones((4, jit.MIN_SPLIT))  # parts large enough to run on two threads: the failure is caught there too
+    loops._compiled = {"square_rows": broken}
+    before = gg.get_num_threads()
+    gg.set_num_threads(2)
+    try:
+        assert not loops.split("square_rows", 4, big, big, work_per_row=jit.MIN_SPLIT)
+    finally:
+        gg.set_num_threads(before)
+    assert loops._compiled is False

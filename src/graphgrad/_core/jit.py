@@ -113,9 +113,15 @@ class CompiledLoops:
         loop = self._compiled[name]
         bounds = [rows * i // parts for i in range(parts + 1)]
         others = [_executor(parts - 1).submit(loop, bounds[i], bounds[i + 1], *args) for i in range(1, parts)]
-        loop(bounds[0], bounds[1], *args)  # this thread takes the first part
-        for part in others:
-            part.result()
+        try:
+            loop(bounds[0], bounds[1], *args)  # this thread takes the first part
+            ok = True
+        except Exception:
+            ok = False
+        failed = [part.exception() for part in others]  # (waits for every part)
+        if not ok or any(failed):  # as in __call__: a compile failure, in every part before it ran
+            self._compiled = False
+            return False
         return True
 
 
