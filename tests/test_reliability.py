@@ -349,3 +349,16 @@ def test_zero_d_gradient_is_an_ndarray():
         a.grad = None
         f(a).backward()
         assert type(a.grad._data) is np.ndarray and a.grad._data.shape == ()
+
+
+def test_in_place_integer_floor_divide_by_zero_raises_as_out_of_place(torch_ref):
+    for lib in (graphgrad, torch_ref):
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            lib.tensor([5, 5]).floor_divide_(lib.tensor([0, 1]))
+
+
+@pytest.mark.parametrize("name", ["smooth_l1_loss", "mse_loss"])
+def test_pointwise_losses_promote_an_integer_input_with_a_float_target(torch_ref, name):
+    results = [getattr(lib.nn.functional, name)(lib.tensor([1, 2, 3]), lib.tensor([1.5, 2.2, 0.1])).item()
+               for lib in (graphgrad, torch_ref)]
+    assert results[0] == pytest.approx(results[1], rel=1e-6)

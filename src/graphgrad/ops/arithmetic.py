@@ -141,8 +141,8 @@ FLOOR_DIVIDE = Op("torch::autograd::NotImplemented", _integer_checked(np.floor_d
 FLOOR_DIVIDE.scalar = Op("torch::autograd::NotImplemented", _integer_checked(np.floor_divide),
                          _not_implemented("floor_divide"))
 # x.floor_divide_(y): its own NotImplemented node, whose error names the in-place op as PyTorch's does
-FLOOR_DIVIDE_ = Op("torch::autograd::NotImplemented", np.floor_divide, _not_implemented("floor_divide_"),
-                   promote="same")
+FLOOR_DIVIDE_ = Op("torch::autograd::NotImplemented", _integer_checked(np.floor_divide),
+                   _not_implemented("floor_divide_"), promote="same")
 RFLOOR_DIVIDE = Op("torch::autograd::NotImplemented", lambda a, other: np.floor_divide(np.asarray(other, a.dtype), a),
                    _not_implemented("floor_divide"))
 RREMAINDER = Op("torch::autograd::NotImplemented", lambda a, other: np.remainder(np.asarray(other, a.dtype), a),

@@ -94,11 +94,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     """
     input, target = _broadcast_pair(input, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    if input._data.dtype != target._data.dtype or not is_float_np(input._data.dtype):
-        promoted = graphgrad._dtype.result_type(input, target)  # PyTorch promotes the pair; its kernel is
-        if not promoted.is_floating_point:  # floating point only
-            raise NotImplementedError(f'"mse_cpu" not implemented for \'{_torch_name(promoted.np)}\'')
-        input = input.to(promoted)
+    input = _promoted_input("mse_cpu", input, target)
     if weight is not None:
         return _weighted((input - target) ** 2, weight, reduction, True)
     _check_reduction(reduction)
@@ -121,10 +117,19 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     input, target = _broadcast_pair(input, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
-    _check_float_kernel("smooth_l1_cpu", input, target, into_input=False)
+    input = _promoted_input("smooth_l1_cpu", input, target)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     return apply(loss_ops.SMOOTH_L1_LOSS, input, _float_target(target, input), reduction=reduction, beta=beta)
+
+
+def _promoted_input(kernel, input, target):
+    """``input`` in the dtype PyTorch promotes the pair to, for a loss whose kernel takes the promoted pair (an
+    integer input with a float target computes in float); PyTorch's error where that dtype is not floating point."""
+    if input._data.dtype == target._data.dtype and is_float_np(input._data.dtype):
+        return input
+    _check_float_kernel(kernel, input, target, into_input=False)
+    return input.to(graphgrad._dtype.result_type(input, target))
 
 
 def _check_float_kernel(kernel, input, target, into_input=True):
