@@ -78,8 +78,7 @@ def child(lib, workload, one_core=False):
     clock = time.perf_counter
     if one_core:
         clock = time.process_time
-        if lib == "torch":
-            module.set_num_threads(1)
+        module.set_num_threads(1)  # torch's pool; graphgrad's compiled loops (both also read OMP_NUM_THREADS=1)
     bench = importlib.import_module(mod_name)
     rss_imported = _peak_rss_mib()
     step = getattr(bench, factory)(module)

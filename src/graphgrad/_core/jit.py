@@ -1,8 +1,10 @@
 """Optional compiled loops (the ``fast`` extra): plain Python loops that numba compiles when it is installed.
 
 A loop here performs the same float operations as the NumPy form it stands in for, in the same order; numba
-compiles with no fast-math, so each result is rounded as NumPy rounds it. Callers keep their NumPy form and
-run it wherever a loop did not run: no numba, loops switched off, or a loop that fails to compile.
+compiles with no fast-math, so each result is rounded as NumPy rounds it. (GELU's loop is the exception: its exp is
+its own polynomial, within about one float32 rounding of NumPy's; see ``ops/_transformer_loops.py``.) Callers keep
+their NumPy form and run it wherever a loop did not run: no numba, loops switched off, or a loop that fails to
+compile.
 
 ``GRAPHGRAD_COMPILED_LOOPS=0`` in the environment switches every family off (NumPy forms only); each family's
 ``enabled`` switches one off (the tests run both forms that way).
@@ -33,7 +35,18 @@ MIN_SPLIT = 1 << 16
 # only arrays well past the caches split.
 MIN_SPLIT_STREAMING = 1 << 22
 
-_threads = {"count": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)}
+
+
+def _default_threads():
+    """PyTorch's default intra-op thread count: OMP_NUM_THREADS where set (torchrun sets 1), else the cores
+    this process may run on."""
+    try:
+        return max(1, int(os.environ["OMP_NUM_THREADS"]))
+    except (KeyError, ValueError):
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+_threads = {"count": _default_threads()}
 _pool = {"pid": None, "executor": None, "size": 0}
 
 
@@ -46,9 +59,13 @@ def threads():
     return _threads["count"]
 
 
-def _executor(workers):
-    """The helper threads, made at first use and again in a forked child (threads don't survive a fork)."""
-    if _pool["pid"] != os.getpid() or _pool["size"] < workers:
+def _executor():
+    """The helper threads (``threads() - 1``), made at first use, again after ``set_threads`` changed the count
+    (the old pool's idle threads let go) and in a forked child (threads don't survive a fork)."""
+    workers = threads() - 1
+    if _pool["pid"] != os.getpid() or _pool["size"] != workers:
+        if _pool["executor"] is not None and _pool["pid"] == os.getpid():
+            _pool["executor"].shutdown(wait=False)
         _pool.update(pid=os.getpid(), size=workers,
                      executor=ThreadPoolExecutor(max_workers=workers, thread_name_prefix="graphgrad-loop"))
     return _pool["executor"]
@@ -108,11 +125,11 @@ class CompiledLoops:
         """
         min_part = MIN_SPLIT_STREAMING if streaming else MIN_SPLIT
         parts = max(1, min(threads(), rows * work_per_row // min_part, rows))
-        if parts == 1 or not (ENABLED and self.enabled and self._compiled):  # (compiled by the first call)
+        if parts == 1 or not (ENABLED and self.enabled and self._compiled):  # (the family loads at the first call)
             return self(name, 0, rows, *args)
         loop = self._compiled[name]
         bounds = [rows * i // parts for i in range(parts + 1)]
-        others = [_executor(parts - 1).submit(loop, bounds[i], bounds[i + 1], *args) for i in range(1, parts)]
+        others = [_executor().submit(loop, bounds[i], bounds[i + 1], *args) for i in range(1, parts)]
         try:
             loop(bounds[0], bounds[1], *args)  # this thread takes the first part
             ok = True
