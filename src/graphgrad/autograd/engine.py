@@ -202,7 +202,7 @@ def run(roots, retain_graph, create_graph, sink, site=None):
     leaves_only = sink.leaves_only
     # With no graph of the gradient to build, a node whose op has an array derivative (op.backward_np), and
     # nothing to look at its gradients (hooks, the sink, anomaly checks), runs on ndarrays: the gradients
-    # between such nodes are never wrapped in Tensors (see _plain).
+    # between such nodes are never wrapped in Tensors (the condition spelt out first in the loop).
     on_arrays = not create_graph and not anomaly_on
     stops_at = sink.stops_at
     heappop, heappush = heapq.heappop, heapq.heappush
@@ -254,14 +254,6 @@ def run(roots, retain_graph, create_graph, sink, site=None):
     finally:
         set_recording(saved_modes[0])
         modes.in_backward, modes.backward = saved_modes[1], saved_modes[2]
-
-
-def _plain(node, grads, stops_at):
-    """Whether ``node`` can run on arrays: its op has an array derivative, one gradient arrived for its one
-    output, and no hook, retain_grad or sink looks at its gradients."""
-    return (node.op.backward_np is not None and len(grads) == 1 and grads[0] is not None
-            and node._tensor_hooks is None and node._retain is None and node._pre_hooks is None
-            and node._post_hooks is None and node not in stops_at)
 
 
 def _as_tensors(grads):
