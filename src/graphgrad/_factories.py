@@ -20,7 +20,7 @@ from .ops._args import missing_args_error
 from .ops._export import export
 from .ops._inplace import apply_inplace
 from .ops._keywords import PIN_MEMORY_ERROR
-from .ops._op import Op, _torch_name
+from .ops._op import Op, _torch_name, c_type_name
 from .random import generator_or_default
 
 
@@ -245,7 +245,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     n = max(0, math.ceil((end - start) / step))
     np_dtype = _resolve(dtype)
-    if _is_16bit_float(np_dtype):
+    if K.is_reduced_float(np_dtype):
         arr = _arange_16bit(start, step, n, np_dtype)
     elif isinstance(step, float) or isinstance(start, float):
         arr = (start + step * np.arange(n, dtype=np.float64)).astype(np_dtype)
@@ -259,7 +259,7 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     np_dtype = _resolve(dtype)
-    if _is_16bit_float(np_dtype):
+    if K.is_reduced_float(np_dtype):
         return _finish(_linspace_16bit(start, end, steps, np_dtype), requires_grad, device)
     return _finish(np.linspace(start, end, steps, dtype=np.float64).astype(np_dtype), requires_grad, device)
 
@@ -269,10 +269,6 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
 # float64 and rounding once. The helpers below repeat those roundings: each step is float32 arithmetic
 # rounded to the 16-bit type, as the C++ 16-bit types do it.
 _ARANGE_VECTOR_WIDTH = 16  # 16-bit elements per SIMD vector in PyTorch's CPU arange kernel
-
-
-def _is_16bit_float(np_dtype):
-    return _dtype.is_float_np(np_dtype) and np.dtype(np_dtype).itemsize == 2
 
 
 def _arange_16bit(start, step, n, np_dtype):
@@ -409,10 +405,7 @@ def _check_from_to(low, high):
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
 
 
-# the C++ type names PyTorch's bound errors print, and the significand bits of the floating dtypes
-_CPP_NAMES = {"uint8": "unsigned char", "int8": "signed char", "int16": "short int", "int32": "int",
-              "int64": "long int", "bool": "bool", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
-              "float32": "float", "float64": "double"}
+# the significand bits of the floating dtypes (the C++ type names PyTorch's bound errors print: c_type_name)
 _SIGNIFICAND_BITS = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}
 
 
@@ -451,10 +444,10 @@ def _random_bounds(low, high, dt, high_inclusive=False):
         lowest, largest = (float(info.min), float(info.max)) if info else (0, 1)
         for value, what in ((low, "from"), (top, "to - 1")):
             if not lowest <= value <= largest:
-                raise RuntimeError(f"{what} is out of bounds for {_CPP_NAMES[name]}")
+                raise RuntimeError(f"{what} is out of bounds for {c_type_name(name)}")
             if bits and not -(2**bits) <= value <= 2**bits:
                 warn_at_user_line(f"{what} is out of bounds [-(2^{bits}), 2^{bits}]. Due to precision limitations "
-                                  f"{_CPP_NAMES[name]} can support discrete uniform distribution only within this "
+                                  f"{c_type_name(name)} can support discrete uniform distribution only within this "
                                   "range. This warning will become an error in version 1.7 release, please fix the "
                                   "code in advance")
     return low, top + 1
@@ -636,7 +629,7 @@ def _uniform_sample(gen, a, from_=0.0, to=1.0, **kw):
     largest = float(np.finfo(a.dtype).max)  # NumPy's finfo knows bfloat16 once ml_dtypes is imported
     for value, what in ((lo, "from"), (to, "to")):
         if not -largest <= value <= largest:
-            raise RuntimeError(f"{what} is out of bounds for {_CPP_NAMES[a.dtype.name]}")
+            raise RuntimeError(f"{what} is out of bounds for {c_type_name(a.dtype.name)}")
     if lo > to:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={lo} > to={to}")
     if to - lo > largest:

@@ -457,7 +457,8 @@ _TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int
 
 # the C++ type names some of PyTorch's messages use
 _C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
-            "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
+            "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
+            "bfloat16": "c10::BFloat16"}
 
 
 def _torch_name(np_dtype):
@@ -465,8 +466,9 @@ def _torch_name(np_dtype):
 
 
 def c_type_name(np_dtype):
-    """The dtype as PyTorch's C++ messages spell it (its TypeMeta name: ``long int``, ``float``)."""
-    name = np.dtype(np_dtype).name
+    """The dtype (or its NumPy name) as PyTorch's C++ messages spell it (its TypeMeta name: ``long int``,
+    ``float``)."""
+    name = np_dtype if isinstance(np_dtype, str) else np.dtype(np_dtype).name
     return _C_NAMES.get(name, name)
 
 

@@ -13,7 +13,7 @@ from ..autograd.grad_mode import no_grad
 from ._erf import erf_float64_then_cast, erfinv_np
 from ._export import export
 from ._inplace import apply_inplace, check_inplace
-from ._op import _C_NAMES, Op, _torch_name, apply, apply_one, as_tensor_like, broadcast_error, depends_on
+from ._op import Op, _torch_name, apply, apply_one, as_tensor_like, broadcast_error, c_type_name, depends_on
 from ._operands import binary, broadcasts
 from ._select import zero_where_not_positive
 from .comparison import where
@@ -377,7 +377,7 @@ def _clamp_inplace(self, min=None, max=None, name="clamp_"):
     target = _clamp_dtype(self, min, max).np
     if not np.can_cast(target, self._data.dtype, "same_kind"):  # an integer tensor by a float, a bool by an int
         raise RuntimeError(f"result type {_torch_name(target)} can't be cast to the desired output type "
-                           f"{_C_NAMES[self._data.dtype.name]}")
+                           f"{c_type_name(self._data.dtype)}")
     return apply_inplace(CLAMP, self, min=min, max=max)
 
 
