@@ -28,9 +28,10 @@ class _ThreadModes(threading.local):
 modes = _ThreadModes()
 
 # How many threads have recording off now (in no_grad or inference_mode, or running a backward pass without
-# create_graph). Reading the thread-local flag costs several hundred machine instructions and every op asks
-# it; while no thread has recording off, ``recording_off[0] == 0`` answers for every thread. Kept true by
-# writing the flag only through ``set_recording``.
+# create_graph). Every op asks, and reading the thread-local flag takes about 20 ns more than reading the list
+# item (timeit, here); while no thread has recording off, ``recording_off[0] == 0`` answers for every thread.
+# Kept true by writing the flag only through ``set_recording``. (A thread that ends inside no_grad leaves the
+# count raised: the answers stay right, the ops just read the flag again.)
 recording_off = [0]
 _recording_off_lock = threading.Lock()
 

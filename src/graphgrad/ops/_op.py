@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 import inspect
 import re
-from sys import _getframe
 
 import numpy as np
 
@@ -24,7 +23,7 @@ from .._from_python import from_data
 from .._size import summed_dims  # noqa: F401 (imported from here by the op families)
 from .._tensor import Tensor
 from ..autograd.explain import note_cut
-from ..autograd.graph import _LIB_FILES, _Sites, node_class, raw_site, user_site
+from ..autograd.graph import _Sites, node_class, raw_site, user_site
 
 REGISTRY: dict[str, Op] = {}
 _make_recorded = Tensor._make_recorded
@@ -267,15 +266,7 @@ def apply_one(op, x, kwargs, other=None):
         if _Sites.enabled and not modes.in_backward:
             note_cut(out, (x,))
         return out
-    if _Sites.enabled:  # raw_site, inlined: the first frame outside graphgrad from apply_one's caller's caller
-        depth = 2
-        f = _getframe(2)
-        while f.f_code.co_filename in _LIB_FILES:
-            depth += 1
-            f = _getframe(depth)
-        site = (f.f_code, f.f_lasti)
-    else:
-        site = None
+    site = raw_site(3) if _Sites.enabled else None  # from apply_one's caller's caller
     inputs = (x,)
     node = op.node_class(op, inputs, kwargs, site, None)
     out = _make_recorded(res, node)
