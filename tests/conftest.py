@@ -40,7 +40,7 @@ def loop_threads(request, monkeypatch):
         monkeypatch.setattr(jit, "MIN_SPLIT", 1)
         monkeypatch.setattr(jit, "MIN_SPLIT_STREAMING", 1)
         executor = jit._executor
-        monkeypatch.setattr(jit, "_executor", lambda workers: splits.append(workers) or executor(workers))
+        monkeypatch.setattr(jit, "_executor", lambda: splits.append(jit.threads() - 1) or executor())
     else:
         graphgrad.set_num_threads(1)
     yield state
