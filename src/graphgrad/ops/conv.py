@@ -16,6 +16,7 @@ import threading
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .._core import blas
 from .._core.modes import modes
 from . import _conv_loops
 from ._op import Op, apply
@@ -124,7 +125,7 @@ def conv_forward_np(x, w, b=None, *, stride, padding, dilation, groups, nd=2, ke
     x4, w4 = as4d(x, nd), as4d(w, nd)
     n, o = x4.shape[0], w4.shape[0]
     cols, out_hw = _im2col(x4, w4.shape[2:], stride, padding, dilation, groups, keep=keep_cols)
-    out = np.matmul(_weight_rows(w4, groups), cols, out=_scratch("mm", (groups, o // groups, cols.shape[2]),
+    out = blas.matmul(_weight_rows(w4, groups), cols, out=_scratch("mm", (groups, o // groups, cols.shape[2]),
                                                                  cols.dtype))
     out = from4d(_from_cn(out.reshape((o, n) + out_hw), b), nd)
     return out, (cols if keep_cols else None)
@@ -142,7 +143,7 @@ def conv_transpose_np(g, w, b=None, *, in_hw, stride, padding, dilation, groups,
     flat = _flat(stride)
     wt = np.ascontiguousarray(_weight_rows(w4, groups).transpose(0, 2, 1))
     grows = _grad_rows(g4, groups, wp if flat else None)
-    cols = np.matmul(wt, grows, out=_scratch("mm", (groups, wt.shape[1], grows.shape[2]), g.dtype))
+    cols = blas.matmul(wt, grows, out=_scratch("mm", (groups, wt.shape[1], grows.shape[2]), g.dtype))
     if flat:
         length = oh * wp
         cols = cols.reshape(c, kh, kw, n, length)
@@ -184,7 +185,7 @@ def conv_weight_np(x, g, *, k_hw, stride, padding, dilation, groups, nd=2, cols=
         cols = np.ascontiguousarray(v).reshape(cols.shape[:2] + (-1,))
     # (G, O/G, rows) as the transpose of cols @ g^T: BLAS runs this orientation 10-40% faster on these
     # long, thin operands (measured on the convnet and Conv_Classifier shapes)
-    gw = np.matmul(cols, _grad_rows(g4, groups, None).transpose(0, 2, 1)).transpose(0, 2, 1)
+    gw = blas.matmul(cols, _grad_rows(g4, groups, None).transpose(0, 2, 1)).transpose(0, 2, 1)
     gw = np.ascontiguousarray(gw).reshape((o, x4.shape[1] // groups) + k_hw)
     return gw.reshape(gw.shape[:2] + k_hw[1:]) if nd == 1 else gw
 

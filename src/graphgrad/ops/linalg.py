@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._core import blas
 from .._dtype import from_numpy_dtype
 from .._size import wrap_dims
 from .._tensor import Tensor
@@ -63,6 +64,11 @@ def _mT(x):
     return x.transpose(-1, -2) if isinstance(x, Tensor) else x.swapaxes(-1, -2)
 
 
+def _mm(x, y):
+    """``x @ y``: on arrays through ``blas.matmul`` (MKL where installed)."""
+    return x @ y if isinstance(x, Tensor) else blas.matmul(x, y)
+
+
 def _unsqueeze(x, dim):
     return x.unsqueeze(dim) if isinstance(x, Tensor) else np.expand_dims(x, dim)
 
@@ -74,15 +80,15 @@ def _unsqueeze(x, dim):
 def _mat1_grad(g, b, a_column_major):
     """d(a @ b)/da applied to g: ``g @ b^T``."""
     if a_column_major:
-        return _mT(b @ _mT(g))
-    return g @ _mT(b)
+        return _mT(_mm(b, _mT(g)))
+    return _mm(g, _mT(b))
 
 
 def _mat2_grad(g, a, b_column_major):
     """d(a @ b)/db applied to g: ``a^T @ g``."""
     if b_column_major:
-        return _mT(_mT(g) @ a)
-    return _mT(a) @ g
+        return _mT(_mm(_mT(g), a))
+    return _mm(_mT(a), g)
 
 
 def _layouts(a, b):
@@ -91,7 +97,7 @@ def _layouts(a, b):
 
 
 def _matmul_fwd(a, b):
-    return np.matmul(a, b), _layouts(a, b)
+    return blas.matmul(a, b), _layouts(a, b)
 
 
 def _mm_name(a, b):
@@ -336,7 +342,7 @@ def _addmm_grads(n, g, a, b):
 
 
 def _addmm_fwd(bias, a, b, beta=1, alpha=1):
-    out = a @ b
+    out = blas.matmul(a, b)
     if alpha != 1:
         out *= alpha
     out += bias if beta == 1 else beta * bias

@@ -1,0 +1,190 @@
+"""Matrix products through Intel's MKL where it is installed (the ``fast`` extra on x86-64), else NumPy's BLAS.
+
+PyTorch's CPU build multiplies with MKL. NumPy's OpenBLAS takes 15-35% longer on a training step's shapes
+(``benchmarks/products.py``), and a training step is mostly products, so ``matmul`` here calls MKL's
+``cblas_?gemm`` (and ``cblas_?gemm_batch`` for stacks of matrices) on float32 and float64 arrays, through ctypes,
+and NumPy's ``matmul`` for everything else (other dtypes, 1-D operands, tiny products, layouts without a unit
+stride, overlapping ``out``). Both give the product to float rounding; which summation order they use differs.
+
+MKL runs on GNU OpenMP's thread pool (``MKL_Set_Threading_Layer``), the pool PyTorch's CPU build shares between
+MKL and its own elementwise kernels and the one numba's ``omp`` layer runs the compiled loops on (``jit``): one
+pool, so a loop spread over the cores does not fight a BLAS pool spinning beside it. Its thread count follows
+``graphgrad.set_num_threads``; a forked child (a DataLoader worker) multiplies on one thread, as GNU OpenMP's
+pool does not survive a fork.
+
+``GRAPHGRAD_MKL=0`` in the environment keeps NumPy's BLAS (``ENABLED``).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import glob
+import os
+import site
+import sys
+
+import numpy as np
+
+from . import jit
+
+ENABLED = os.environ.get("GRAPHGRAD_MKL", "1") != "0"
+# Below this many multiply-adds NumPy's own call is quicker than the foreign call's argument conversion.
+MIN_WORK = 1 << 14
+
+_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
+_MKL_THREADING_GNU = 3
+_state = {"lib": None, "pid": None}  # lib: the loaded functions, False where MKL can't be used
+_c_int, _c_void_p = ctypes.c_int, ctypes.c_void_p
+
+
+def _candidates():
+    """Where a pip-installed MKL puts ``libmkl_rt`` (the environment's ``lib``), then the loader's search."""
+    dirs = [os.path.join(p, "lib") for p in (sys.prefix, sys.base_prefix, site.getuserbase())]
+    found = [f for d in dirs for f in sorted(glob.glob(os.path.join(d, "libmkl_rt.so*")), reverse=True)]
+    named = ctypes.util.find_library("mkl_rt")
+    return found + ([named] if named else [])
+
+
+def _load():
+    """The MKL functions, or False: not Linux, switched off, not installed, or no GNU OpenMP to run on."""
+    if not (ENABLED and sys.platform.startswith("linux")):
+        return False
+    try:
+        ctypes.CDLL("libgomp.so.1", mode=ctypes.RTLD_GLOBAL)  # MKL's GNU threading layer calls its symbols
+    except OSError:
+        return False
+    for path in _candidates():
+        try:
+            lib = ctypes.CDLL(path)
+            lib.MKL_Set_Threading_Layer(_MKL_THREADING_GNU)  # (before any other MKL call; the C names)
+            functions = {}
+            for dtype, prefix, scalar in ((np.float32, "s", ctypes.c_float), (np.float64, "d", ctypes.c_double)):
+                gemm = getattr(lib, f"cblas_{prefix}gemm")
+                gemm.restype = None
+                gemm.argtypes = [_c_int] * 6 + [scalar, _c_void_p, _c_int, _c_void_p, _c_int, scalar, _c_void_p,
+                                                _c_int]
+                batch = getattr(lib, f"cblas_{prefix}gemm_batch")  # one group: each array below has one entry
+                batch.restype = None
+                batch.argtypes = [_c_int] + [_c_void_p] * 13 + [_c_int, _c_void_p]
+                functions[np.dtype(dtype)] = (gemm, batch, scalar)
+        except (OSError, AttributeError):
+            continue
+        lib.MKL_Set_Num_Threads.argtypes = [_c_int]
+        lib.MKL_Set_Num_Threads(jit.threads())
+        functions["lib"] = lib
+        _numpy_blas_on_one_thread()
+        return functions
+    return False
+
+
+def _numpy_blas_on_one_thread():
+    """NumPy's own BLAS (OpenBLAS), still called for what ``matmul`` leaves to NumPy, on one thread: its idle
+    threads spin after each call and would take the cores from the OpenMP pool MKL and the compiled loops share
+    (threadpoolctl, in the ``fast`` extra, finds it; without it NumPy's BLAS keeps its threads)."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return
+    ThreadpoolController().select(internal_api="openblas").limit(limits=1)
+
+
+def _functions():
+    lib = _state["lib"]
+    if lib is None:
+        lib = _state["lib"] = _load()
+        _state["pid"] = os.getpid()
+    if lib and _state["pid"] != os.getpid():  # a forked child: GNU OpenMP's pool stayed in the parent
+        _state["pid"] = os.getpid()
+        lib["lib"].MKL_Set_Num_Threads(1)
+    return lib
+
+
+def loaded():
+    """Whether products run on MKL (loading it at the first call)."""
+    return bool(_functions())
+
+
+def set_threads(n):
+    """MKL's thread count (``graphgrad.set_num_threads``); nothing before MKL is loaded (it starts from
+    ``jit.threads()``)."""
+    if _state["lib"]:
+        _state["lib"]["lib"].MKL_Set_Num_Threads(n)
+
+
+jit.on_set_threads(set_threads)
+
+
+def _layout(x):
+    """(transpose flag, leading dimension) of a 2-D matrix with a unit stride along one of its axes, or None."""
+    item = x.itemsize
+    rows, cols = x.shape[-2:]
+    row_stride, col_stride = x.strides[-2:]
+    if (cols == 1 or col_stride == item) and row_stride % item == 0 and row_stride // item >= max(cols, 1):
+        return _NO_TRANS, row_stride // item if rows > 1 else max(cols, 1)
+    if (rows == 1 or row_stride == item) and col_stride % item == 0 and col_stride // item >= max(rows, 1):
+        return _TRANS, col_stride // item if cols > 1 else max(rows, 1)
+    return None
+
+
+def matmul(a, b, out=None):
+    """``np.matmul(a, b, out=out)``, on MKL where it applies.
+
+    >>> a = np.arange(6, dtype=np.float32).reshape(2, 3)
+    >>> matmul(a, a.T).tolist()
+    [[5.0, 14.0], [14.0, 50.0]]
+    """
+    if (a.dtype != b.dtype or a.dtype not in _GEMM_DTYPES or a.ndim < 2 or b.ndim < 2
+            or (out is not None and out.dtype != a.dtype)):
+        return np.matmul(a, b, out=out)
+    m, k = a.shape[-2:]
+    n = b.shape[-1]
+    if b.shape[-2] != k or m * n * k < MIN_WORK or not _functions():
+        return np.matmul(a, b, out=out)
+    lay_a, lay_b = _layout(a), _layout(b)
+    if lay_a is None or lay_b is None:
+        return np.matmul(a, b, out=out)
+    try:
+        batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        return np.matmul(a, b, out=out)  # NumPy's error
+    shape = batch + (m, n)
+    if out is None:
+        out = np.empty(shape, a.dtype)
+    elif out.shape != shape or np.may_share_memory(out, a) or np.may_share_memory(out, b):
+        return np.matmul(a, b, out=out)
+    lay_c = _layout(out)
+    if lay_c is None or lay_c[0] != _NO_TRANS:
+        return np.matmul(a, b, out=out)
+    gemm, gemm_batch, scalar = _state["lib"][a.dtype]
+    ldc = lay_c[1]
+    count = int(np.prod(batch)) if batch else 1
+    if count == 1:
+        gemm(_ROW_MAJOR, lay_a[0], lay_b[0], m, n, k, 1.0, _first(a), lay_a[1], _first(b), lay_b[1], 0.0,
+             _first(out), ldc)
+        return out
+    if count == 0:
+        return out
+    one = (_c_int * 1)
+    a_ptrs, b_ptrs, c_ptrs = (_addresses(x, batch) for x in (a, b, out))
+    gemm_batch(_ROW_MAJOR, one(lay_a[0]), one(lay_b[0]), one(m), one(n), one(k), (scalar * 1)(1.0),
+               a_ptrs.ctypes.data, one(lay_a[1]), b_ptrs.ctypes.data, one(lay_b[1]), (scalar * 1)(0.0),
+               c_ptrs.ctypes.data, one(ldc), 1, one(count))
+    return out
+
+
+_GEMM_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _first(x):
+    """The address of x's first matrix element (x[..., 0, 0])."""
+    return x.ctypes.data
+
+
+def _addresses(x, batch):
+    """The address of each matrix of x broadcast to the batch shape, in C order (an intp array)."""
+    x = np.broadcast_to(x, batch + x.shape[-2:])
+    offsets = np.zeros(batch, np.intp)
+    for axis, (size, stride) in enumerate(zip(batch, x.strides[:-2])):
+        offsets += (np.arange(size, dtype=np.intp) * stride).reshape((size,) + (1,) * (len(batch) - axis - 1))
+    return (offsets + x.ctypes.data).ravel()
