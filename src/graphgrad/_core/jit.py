@@ -173,7 +173,13 @@ class CompiledLoops:
 # competes with them for the cores: a GELU of 1024x512 after a product took 1.25 ms on the Python threads, against
 # 0.85 ms with its parts on the same OpenMP pool through numba's ``omp`` layer, as PyTorch runs its elementwise
 # kernels on the pool its MKL uses. (Beside OpenBLAS's pool the ``omp`` layer is the worst choice: 7.9 ms.)
-_openmp = {"pid": None, "usable": False}
+_openmp = {"pid": None, "usable": False, "when": None}
+
+
+def share_openmp_pool_when(in_use):
+    """Run splits on the OpenMP pool while ``in_use()`` (the BLAS on that pool, ``graphgrad._blas``, registers
+    its ``loaded``) is true."""
+    _openmp["when"] = in_use
 
 
 def _openmp_pool():
@@ -186,9 +192,7 @@ def _openmp_pool():
 
 
 def _start_openmp():
-    from . import blas
-
-    if not blas.loaded():
+    if _openmp["when"] is None or not _openmp["when"]():
         return False
     try:
         import numba

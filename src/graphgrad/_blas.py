@@ -26,7 +26,7 @@ import sys
 
 import numpy as np
 
-from . import jit
+from ._core import jit
 
 ENABLED = os.environ.get("GRAPHGRAD_MKL", "1") != "0"
 # Below this many multiply-adds NumPy's own call is quicker than the foreign call's argument conversion.
@@ -106,13 +106,13 @@ def loaded():
 
 
 def set_threads(n):
-    """MKL's thread count (``graphgrad.set_num_threads``); nothing before MKL is loaded (it starts from
-    ``jit.threads()``)."""
+    """MKL's thread count, which follows ``jit.set_threads`` (``graphgrad.set_num_threads``)."""
     if _state["lib"]:
         _state["lib"]["lib"].MKL_Set_Num_Threads(n)
 
 
 jit.on_set_threads(set_threads)
+jit.share_openmp_pool_when(loaded)  # the compiled loops' splits join MKL's pool once it multiplies
 
 
 def _layout(x):
