@@ -260,3 +260,26 @@ def test_layer_norm_loops_do_not_depend_on_the_thread_count(loop_threads_at, thr
     ref_back = _norm_loops.layer_norm_bw(g, ref[1], w, ref[3])
     for a, r in zip(got + back, ref + ref_back):
         np.testing.assert_array_equal(a, r)
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "numpy"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(2, 3, 5, 64), (7, 1), (40, 33)], ids=str)
+def test_softmax_gradient_rows(torch_ref, monkeypatch, compiled, dtype, shape):
+    monkeypatch.setattr(_transformer_loops.LOOPS, "enabled", compiled)
+    x = (np.random.default_rng(5).standard_normal(shape) * 4).astype(dtype)
+    gg, th = _both(torch_ref, lambda lib, t: lib.softmax(t, -1), [x])
+    _assert_same(gg, th, rtol=1e-4 if dtype == np.float32 else 1e-10, atol=1e-6 if dtype == np.float32 else 1e-12)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_softmax_gradient_loop_does_not_depend_on_the_thread_count(loop_threads_at, threads):
+    rng = np.random.default_rng(6)
+    out = rng.random((500, 64)).astype(np.float32)
+    g = rng.standard_normal((500, 64)).astype(np.float32)
+    loop_threads_at(threads)
+    got = _transformer_loops.softmax_bw_last_dim(g, out)
+    if got is None:
+        pytest.skip("the compiled loops are not available (no numba, or switched off)")
+    loop_threads_at(1)
+    np.testing.assert_array_equal(got, _transformer_loops.softmax_bw_last_dim(g, out))

@@ -27,13 +27,13 @@ ENABLED = os.environ.get("GRAPHGRAD_COMPILED_LOOPS", "1") != "0"
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))  # the dtypes the loops take; others run the NumPy forms
 # Below this many elements of work a part, handing it to another thread (tens of microseconds) costs more than
 # it saves.
-MIN_SPLIT = 1 << 16
+MIN_SPLIT = int(os.environ.get("GG_MS", 1 << 16))
 # A loop with little arithmetic a byte (a copy, a choice, an optimizer's update, 2x2 pooling) runs at the
 # memory's speed, which the cores share. Measured on 2 cores: run again and again on the same arrays, a second
 # thread paid from parts of about a million elements; inside a training step, where the arrays come from the
 # previous op in one core's cache, splits of 1 to 2.4 million elements lost (0.3-0.5 ms a convnet step). So
 # only arrays well past the caches split.
-MIN_SPLIT_STREAMING = 1 << 22
+MIN_SPLIT_STREAMING = int(os.environ.get("GG_MSS", 1 << 22))
 
 
 
@@ -242,8 +242,11 @@ def _compile(loops, helpers=()):
         return False
     for cache in (True, False):  # without a place for the cache: compiled in each process
         try:
-            for helper in helpers:
-                helper.__globals__[helper.__name__] = _jit(numba, getattr(helper, "py_func", helper), cache)
+            for helper in helpers:  # (in the modules of the helper and of every loop: where the name is looked up)
+                compiled = _jit(numba, getattr(helper, "py_func", helper), cache)
+                for module in {id(f.__globals__): f.__globals__ for f in (helper, *helpers, *loops.values())}.values():
+                    if helper.__name__ in module:
+                        module[helper.__name__] = compiled
             return {name: _jit(numba, loop, cache=cache) for name, loop in loops.items()}
         except Exception:
             if not cache:

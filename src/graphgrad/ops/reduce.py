@@ -12,6 +12,7 @@ from .._dtype import is_float_np, to_dtype
 from .._size import wrap_dims
 from .._tensor import Tensor
 from ..autograd.graph import warn_at_user_line
+from . import _transformer_loops
 from ._args import _combination_error
 from ._export import export
 from ._op import Op, _torch_name, apply, summed_dims
@@ -497,6 +498,10 @@ def _softmax_bw_np(n, g):
     out = n.saved_tensors[0]._data
     if out.ndim == 0:  # a 0-d input is its own dimension (no axis to sum over)
         return out * (g - g * out)
+    if n.kwargs["dim"] % out.ndim == out.ndim - 1:
+        compiled = _transformer_loops.softmax_bw_last_dim(g, out)
+        if compiled is not None:
+            return compiled
     gx = g - sums_along(g, n.kwargs["dim"], out)
     gx *= out
     return gx
