@@ -134,8 +134,9 @@ def matmul(a, b, out=None):
     >>> matmul(a, a.T).tolist()
     [[5.0, 14.0], [14.0, 50.0]]
     """
-    if (a.dtype != b.dtype or a.dtype not in _GEMM_DTYPES or a.ndim < 2 or b.ndim < 2
-            or (out is not None and out.dtype != a.dtype)):
+    if (type(a) is not np.ndarray or type(b) is not np.ndarray  # lists, scalars, subclasses: NumPy's rules
+            or a.dtype != b.dtype or a.dtype not in _GEMM_DTYPES or a.ndim < 2 or b.ndim < 2
+            or (out is not None and (type(out) is not np.ndarray or out.dtype != a.dtype))):
         return np.matmul(a, b, out=out)
     m, k = a.shape[-2:]
     n = b.shape[-1]
@@ -151,8 +152,9 @@ def matmul(a, b, out=None):
     shape = batch + (m, n)
     if out is None:
         out = np.empty(shape, a.dtype)
-    elif out.shape != shape or np.may_share_memory(out, a) or np.may_share_memory(out, b):
-        return np.matmul(a, b, out=out)
+    elif (out.shape != shape or not out.flags.writeable or np.may_share_memory(out, a)
+          or np.may_share_memory(out, b)):
+        return np.matmul(a, b, out=out)  # NumPy's error, or its copy of an overlapping operand
     lay_c = _layout(out)
     if lay_c is None or lay_c[0] != _NO_TRANS:
         return np.matmul(a, b, out=out)
