@@ -34,7 +34,9 @@ MIN_WORK = 1 << 14
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 _MKL_THREADING_GNU = 3
-_state = {"lib": None, "pid": None}  # lib: the loaded functions, False where MKL can't be used
+# lib: the loaded functions, False where MKL can't be used; home: the process that loaded them; pid: the process
+# that last multiplied (a change is a fork)
+_state = {"lib": None, "home": None, "pid": None}
 _c_int, _c_void_p = ctypes.c_int, ctypes.c_void_p
 
 
@@ -93,7 +95,7 @@ def _functions():
     lib = _state["lib"]
     if lib is None:
         lib = _state["lib"] = _load()
-        _state["pid"] = os.getpid()
+        _state["home"] = _state["pid"] = os.getpid()
     if lib and _state["pid"] != os.getpid():  # a forked child: GNU OpenMP's pool stayed in the parent
         _state["pid"] = os.getpid()
         lib["lib"].MKL_Set_Num_Threads(1)
@@ -105,11 +107,18 @@ def loaded():
     return bool(_functions())
 
 
+def owns_pool():
+    """Whether MKL is loaded and was loaded by this process, so GNU OpenMP's pool is this process's own. A child
+    forked after the load inherits the parent's pool without its threads: a parallel region there with more than
+    one thread waits for them forever."""
+    return loaded() and _state["home"] == os.getpid()
+
+
 def set_threads(n):
     """MKL's thread count (``graphgrad.set_num_threads``); nothing before MKL is loaded (it starts from
-    ``jit.threads()``)."""
+    ``jit.threads()``); one in a forked child (``owns_pool``)."""
     if _state["lib"]:
-        _state["lib"]["lib"].MKL_Set_Num_Threads(n)
+        _state["lib"]["lib"].MKL_Set_Num_Threads(n if _state["home"] == os.getpid() else 1)
 
 
 jit.on_set_threads(set_threads)

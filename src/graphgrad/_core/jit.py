@@ -177,8 +177,9 @@ _openmp = {"pid": None, "usable": False}
 
 
 def _openmp_pool():
-    """Whether splits run on numba's ``omp`` layer: MKL loaded, the layer started, and this is the process that
-    started it (GNU OpenMP's pool does not survive a fork: a forked child uses the Python threads)."""
+    """Whether splits run on numba's ``omp`` layer: MKL loaded by this process, the layer started, and this is the
+    process that started it (GNU OpenMP's pool does not survive a fork: a forked child uses the Python threads,
+    and does not start the layer either where its parent had loaded MKL, ``blas.owns_pool``)."""
     if _openmp["pid"] is None:
         _openmp["pid"] = os.getpid()
         _openmp["usable"] = _start_openmp()
@@ -188,7 +189,7 @@ def _openmp_pool():
 def _start_openmp():
     from . import blas
 
-    if not blas.loaded():
+    if not blas.owns_pool():
         return False
     try:
         import numba
