@@ -19,7 +19,7 @@ PKG = SRC / "graphgrad"
 # matches the longest prefix listed; modules that match none are not constrained (beyond circles).
 FLOORS = [
     ["graphgrad._core"],
-    ["graphgrad._dtype", "graphgrad._device", "graphgrad._size", "graphgrad._repr"],
+    ["graphgrad._dtype", "graphgrad._device", "graphgrad._size", "graphgrad._repr", "graphgrad._blas"],
     ["graphgrad._tensor", "graphgrad._from_python"],
     ["graphgrad.autograd.grad_mode", "graphgrad.autograd.anomaly", "graphgrad.autograd.walk",
      "graphgrad.autograd.errors", "graphgrad.autograd.graph", "graphgrad.autograd.ledger",

@@ -173,13 +173,20 @@ class CompiledLoops:
 # competes with them for the cores: a GELU of 1024x512 after a product took 1.25 ms on the Python threads, against
 # 0.85 ms with its parts on the same OpenMP pool through numba's ``omp`` layer, as PyTorch runs its elementwise
 # kernels on the pool its MKL uses. (Beside OpenBLAS's pool the ``omp`` layer is the worst choice: 7.9 ms.)
-_openmp = {"pid": None, "usable": False}
+_openmp = {"pid": None, "usable": False, "when": None}
+
+
+def share_openmp_pool_when(in_use):
+    """Run splits on the OpenMP pool while ``in_use()`` (the BLAS on that pool, ``graphgrad._blas``, registers
+    its ``owns_pool``: loaded, and not inherited through a fork) is true."""
+    _openmp["when"] = in_use
 
 
 def _openmp_pool():
-    """Whether splits run on numba's ``omp`` layer: MKL loaded by this process, the layer started, and this is the
-    process that started it (GNU OpenMP's pool does not survive a fork: a forked child uses the Python threads,
-    and does not start the layer either where its parent had loaded MKL, ``blas.owns_pool``)."""
+    """Whether splits run on numba's ``omp`` layer: the BLAS on GNU OpenMP's pool in use by this process
+    (``share_openmp_pool_when``), the layer started, and this is the process that started it (the pool does not
+    survive a fork: a forked child uses the Python threads, and does not start the layer on a pool its parent
+    had started either)."""
     if _openmp["pid"] is None:
         _openmp["pid"] = os.getpid()
         _openmp["usable"] = _start_openmp()
@@ -187,9 +194,7 @@ def _openmp_pool():
 
 
 def _start_openmp():
-    from . import blas
-
-    if not blas.owns_pool():
+    if _openmp["when"] is None or not _openmp["when"]():
         return False
     try:
         import numba

@@ -16,7 +16,7 @@ import threading
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .._core import blas
+from .. import _blas as blas
 from .._core.modes import modes
 from . import _conv_loops
 from ._op import Op, apply

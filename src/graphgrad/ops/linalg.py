@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._core import blas
+from .. import _blas as blas
 from .._dtype import from_numpy_dtype
 from .._size import wrap_dims
 from .._tensor import Tensor

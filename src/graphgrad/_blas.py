@@ -26,7 +26,7 @@ import sys
 
 import numpy as np
 
-from . import jit
+from ._core import jit
 
 ENABLED = os.environ.get("GRAPHGRAD_MKL", "1") != "0"
 # Below this many multiply-adds NumPy's own call is quicker than the foreign call's argument conversion.
@@ -115,13 +115,14 @@ def owns_pool():
 
 
 def set_threads(n):
-    """MKL's thread count (``graphgrad.set_num_threads``); nothing before MKL is loaded (it starts from
-    ``jit.threads()``); one in a forked child (``owns_pool``)."""
+    """MKL's thread count, which follows ``jit.set_threads`` (``graphgrad.set_num_threads``); one in a forked
+    child (``owns_pool``)."""
     if _state["lib"]:
         _state["lib"]["lib"].MKL_Set_Num_Threads(n if _state["home"] == os.getpid() else 1)
 
 
 jit.on_set_threads(set_threads)
+jit.share_openmp_pool_when(owns_pool)  # the compiled loops' splits join MKL's pool, where it is this process's
 
 
 def _layout(x):
