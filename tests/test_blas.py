@@ -98,6 +98,14 @@ def _reversed_bytes(x):
     return x.astype(x.dtype.newbyteorder())
 
 
+def _unaligned(x):
+    """A copy of x one byte past an element boundary (NumPy's flags.aligned False)."""
+    moved = np.ndarray(x.shape, x.dtype, buffer=np.zeros(x.nbytes + 1, np.uint8), offset=1)
+    moved[...] = x
+    assert not moved.flags.aligned
+    return moved
+
+
 # (id, operands from a random(*shape) maker, the MKL function that must run: None where NumPy multiplies)
 LAYOUTS_2D = [
     ("C @ C", lambda r: (r(70, 50), r(50, 60)), "gemm"),
@@ -132,6 +140,7 @@ LAYOUTS_2D = [
     ("under MIN_WORK", lambda r: (r(16, 16), r(16, 16)), None),
     ("at MIN_WORK", lambda r: (r(16, 32), r(32, 32)), "gemm"),
     ("non-native byte order", lambda r: (_reversed_bytes(r(70, 50)), _reversed_bytes(r(50, 60))), None),
+    ("unaligned", lambda r: (_unaligned(r(70, 50)), _unaligned(r(50, 60))), "gemm"),
 ]
 
 BATCHED = [
@@ -459,6 +468,38 @@ def test_products_from_several_python_threads_at_once(threads):
     for (a, b), products in zip(operands, results):
         for got in products:
             _assert_product(got, a, b)
+
+
+def test_products_and_splits_from_python_threads_at_once(threads):
+    """MKL's products and the compiled loops' splits entered from different threads at once (each its own team on
+    the OpenMP pool where MKL is loaded)."""
+    threads(2)
+    r = _random(np.float64, seed=12)
+    a, b, x = r(300, 200), r(200, 250), r(400, 1000)
+    start = threading.Barrier(4)
+    results = {}
+
+    def multiply(i):
+        start.wait(timeout=60)
+        results[i] = [blas.matmul(a, b) for _ in range(10)]
+
+    def split(i):
+        start.wait(timeout=60)
+        outs = [np.zeros_like(x) for _ in range(10)]
+        results[i] = [SQUARE_ROWS.split("square_rows", 400, x, out, work_per_row=1000) and out for out in outs]
+
+    workers = [threading.Thread(target=work, args=(i,)) for i, work in enumerate([multiply, split] * 2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert not any(worker.is_alive() for worker in workers) and len(results) == len(workers)
+    for i, outputs in results.items():
+        for got in outputs:
+            if i % 2 == 0:
+                _assert_product(got, a, b)
+            elif got is not False:  # False: no compiled loops here
+                np.testing.assert_array_equal(got, x * x + 1.0)
 
 
 # ---- forked children
