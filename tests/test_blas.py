@@ -679,36 +679,32 @@ def test_split_runs_on_the_openmp_pool_where_mkl_is_loaded():
 # ---- graphgrad's products with MKL, against PyTorch
 
 
-def _linear_run(lib, x0, w0, b0):
+def _forward_backward(lib, function, x0, w0, b0, **kwargs):
+    """lib.nn.functional.<function>(x, w, b): the output and the gradients of x, w and b."""
     x, w, b = (lib.tensor(v, requires_grad=True) for v in (x0, w0, b0))
-    y = lib.nn.functional.linear(x, w, b)
-    (y * y).sum().backward()
-    return [y.detach().numpy(), x.grad.numpy(), w.grad.numpy(), b.grad.numpy()]
-
-
-def _conv_run(lib, x0, w0, b0):
-    x, w, b = (lib.tensor(v, requires_grad=True) for v in (x0, w0, b0))
-    y = lib.nn.functional.conv2d(x, w, b, padding=1)
+    y = getattr(lib.nn.functional, function)(x, w, b, **kwargs)
     (y * y).sum().backward()
     return [y.detach().numpy(), x.grad.numpy(), w.grad.numpy(), b.grad.numpy()]
 
 
 SIZED_FOR_MKL = [  # every product well past MIN_WORK, so MKL computes them where it is loaded
-    pytest.param(_linear_run, (64, 256), (128, 256), id="linear"),
-    pytest.param(_conv_run, (4, 16, 20, 20), (32, 16, 3, 3), id="conv2d"),
+    pytest.param("linear", (64, 256), (128, 256), {}, id="linear"),
+    pytest.param("conv2d", (4, 16, 20, 20), (32, 16, 3, 3), {"padding": 1}, id="conv2d"),
 ]
 
 
-@pytest.mark.parametrize("run,x_shape,w_shape", SIZED_FOR_MKL)
-def test_forward_and_backward_equal_torch(run, x_shape, w_shape, torch_ref):
+@pytest.mark.parametrize("function,x_shape,w_shape,kwargs", SIZED_FOR_MKL)
+def test_forward_and_backward_equal_torch(function, x_shape, w_shape, kwargs, torch_ref):
     r = _random(np.float32, seed=11)
     x0, w0, b0 = r(*x_shape), r(*w_shape) * 0.1, r(w_shape[0])
-    for ours, theirs in zip(run(graphgrad, x0, w0, b0), run(torch_ref, x0, w0, b0)):
-        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-4 * np.abs(theirs).max())
+    ours = _forward_backward(graphgrad, function, x0, w0, b0, **kwargs)
+    theirs = _forward_backward(torch_ref, function, x0, w0, b0, **kwargs)
+    for got, expected in zip(ours, theirs):
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
 
 
-@pytest.mark.parametrize("run,x_shape,w_shape", SIZED_FOR_MKL)
-def test_forward_and_backward_multiply_on_mkl(run, x_shape, w_shape, mkl_calls):
+@pytest.mark.parametrize("function,x_shape,w_shape,kwargs", SIZED_FOR_MKL)
+def test_forward_and_backward_multiply_on_mkl(function, x_shape, w_shape, kwargs, mkl_calls):
     r = _random(np.float32, seed=11)
-    run(graphgrad, r(*x_shape), r(*w_shape), r(w_shape[0]))
+    _forward_backward(graphgrad, function, r(*x_shape), r(*w_shape), r(w_shape[0]), **kwargs)
     assert len(mkl_calls) >= 3  # the forward product, and one for each gradient of x and w
