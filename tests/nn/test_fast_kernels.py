@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import graphgrad
-from graphgrad.ops import _transformer_loops
+from graphgrad.ops import _norm_loops, _transformer_loops
 from tests._parity import to_np
 
 
@@ -212,3 +212,51 @@ def test_masked_fill_with_zero_keeps_every_other_bit(torch_ref):
         np.testing.assert_array_equal(out.numpy().view(np.uint8), ref.numpy().view(np.uint8))
     gg, th = _both(torch_ref, lambda lib, t: (t * 1).masked_fill(lib.tensor(causal), 0.0).exp(), [x[1:]])
     _assert_same(gg, th)
+
+
+@pytest.fixture
+def loop_threads_at(monkeypatch):
+    """``set(n)``: the compiled loops split over n threads at every size; the count is restored afterwards."""
+    from graphgrad._core import jit
+
+    before = graphgrad.get_num_threads()
+    monkeypatch.setattr(jit, "MIN_SPLIT", 1)
+    yield graphgrad.set_num_threads
+    graphgrad.set_num_threads(before)
+
+
+@pytest.fixture(params=[True, False], ids=["compiled", "numpy"])
+def norm_loops(request, monkeypatch):
+    """Layer norm's compiled loops on, then off (its NumPy forms)."""
+    monkeypatch.setattr(_norm_loops.LOOPS, "enabled", request.param)
+
+
+@pytest.mark.usefixtures("norm_loops")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(4, 7, 128), (33, 3), (70, 37), (2, 3, 17, 40)], ids=str)
+def test_layer_norm_at_odd_sizes(torch_ref, dtype, shape):
+    # rows not a multiple of the loop's blocks, rows shorter than a vector (one column: PyTorch's weight gradient is
+    # rounding noise there, where x - mean is exactly 0 here)
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal(shape) * 3 + 1).astype(dtype)
+    w, b = (rng.standard_normal(shape[-1:]).astype(dtype) for _ in range(2))
+    gg, th = _both(torch_ref, lambda lib, *t: lib.nn.functional.layer_norm(t[0], shape[-1:], t[1], t[2]), [x, w, b])
+    _assert_same(gg, th, rtol=1e-4 if dtype == np.float32 else 1e-10, atol=1e-4 if dtype == np.float32 else 1e-10)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_layer_norm_loops_do_not_depend_on_the_thread_count(loop_threads_at, threads):
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((300, 96)).astype(np.float32)
+    w, b, g = rng.standard_normal(96).astype(np.float32), rng.standard_normal(96).astype(np.float32), \
+        rng.standard_normal((300, 96)).astype(np.float32)
+    loop_threads_at(threads)
+    got = _norm_loops.layer_norm(x, w, b, 1e-5)
+    if got is None:
+        pytest.skip("the compiled loops are not available (no numba, or switched off)")
+    back = _norm_loops.layer_norm_bw(g, got[1], w, got[3])
+    loop_threads_at(1)
+    ref = _norm_loops.layer_norm(x, w, b, 1e-5)
+    ref_back = _norm_loops.layer_norm_bw(g, ref[1], w, ref[3])
+    for a, r in zip(got + back, ref + ref_back):
+        np.testing.assert_array_equal(a, r)

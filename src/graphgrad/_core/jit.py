@@ -97,8 +97,9 @@ class CompiledLoops:
     [0.0, 2.0, 4.0]
     """
 
-    def __init__(self, **loops):
+    def __init__(self, helpers=(), **loops):
         self._python = loops
+        self._helpers = helpers  # functions the loops call: compiled first, in place of the module's Python ones
         self._compiled = None  # {name: compiled loop} after the first call; False without a loadable numba
         self._parallel = None  # {name: the loop's parallel runner} (``_run_on_openmp``)
         self.enabled = True
@@ -107,7 +108,7 @@ class CompiledLoops:
         if not (ENABLED and self.enabled):
             return False
         if self._compiled is None:
-            self._compiled = _compile(self._python)
+            self._compiled = _compile(self._python, self._helpers)
         if not self._compiled:
             return False
         try:
@@ -232,19 +233,34 @@ def _parallel_runner(loop):
     return numba.njit(parallel=True, nogil=True, error_model="numpy")(run)
 
 
-def _compile(loops):
+def _compile(loops, helpers=()):
     """{name: compiled loop} for ``loops``, or False without a loadable numba. Each loop compiles at its first
-    call, once per installation where numba finds a place to keep its machine code (else once per process)."""
+    call, once per installation where numba finds a place to keep its machine code (else once per process).
+    A helper the loops call becomes its compiled form in its module (the name the loops look up), still
+    callable from Python."""
     try:
         import numba  # here, not at import: numba takes a fifth of a second and ~100 MB to load
     except Exception:  # missing, or not loadable with this NumPy: the NumPy forms
         return False
-    try:
-        return {name: _jit(numba, loop, cache=True) for name, loop in loops.items()}
-    except Exception:  # no place for the cache: compiled in each process
-        return {name: _jit(numba, loop, cache=False) for name, loop in loops.items()}
+    for cache in (True, False):  # without a place for the cache: compiled in each process
+        try:
+            for helper in helpers:
+                helper.__globals__[helper.__name__] = _jit(numba, getattr(helper, "py_func", helper), cache)
+            return {name: _jit(numba, loop, cache=cache) for name, loop in loops.items()}
+        except Exception:
+            if not cache:
+                raise
+    return False
+
+
+def reassociated(helper):
+    """Mark a helper (a sum) whose float additions the compiler may reorder, so that it adds in vector lanes:
+    its result then agrees with an in-order sum to rounding, not bit for bit, and is the same on every call."""
+    helper.reassociated = True
+    return helper
 
 
 def _jit(numba, loop, cache):
     # error_model="numpy": a division by zero gives inf/NaN as in NumPy, not ZeroDivisionError
-    return numba.njit(nogil=True, error_model="numpy", cache=cache)(loop)
+    fastmath = {"reassoc"} if getattr(loop, "reassociated", False) else False
+    return numba.njit(nogil=True, error_model="numpy", cache=cache, fastmath=fastmath)(loop)

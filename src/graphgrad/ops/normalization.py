@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from .._core.modes import modes
+from . import _norm_loops
 from ._op import Op, apply, const
 from .reduce import blas_float, sums_along
 
@@ -34,7 +35,14 @@ def _norm_fwd(x, *wb, stat_shape, axes, affine_shape, eps, has_w, has_b, stats=N
     The state is (mean, invstd, normalised x): the last is kept when an affine step follows (so it is not the
     result the caller may write into), and saves the backward recomputing it; otherwise None."""
     xs = x.reshape(stat_shape)
-    if stats is None and precomputed is None and axes == (-1,) and x.dtype in (np.float32, np.float64):
+    rows = stats is None and precomputed is None and axes == (-1,) and x.dtype in (np.float32, np.float64)
+    if rows and has_w and has_b and _along_rows(x.shape, affine_shape, stat_shape):
+        fused = _norm_loops.layer_norm(xs.reshape(-1, xs.shape[-1]), *wb, eps)
+        if fused is not None:
+            y, xhat, mean, invstd = fused
+            return y.reshape(x.shape), (mean.reshape(xs.shape[:-1] + (1,)), invstd.reshape(xs.shape[:-1] + (1,)),
+                                        xhat.reshape(x.shape))
+    if rows:
         xhat, mean, invstd = _row_norm(xs, eps)
         xhat = xhat.reshape(x.shape)
     else:
@@ -164,6 +172,11 @@ def _row_norm_bw(g, xhat, invstd, w, need, has_w, has_b):
     the weight's and bias's column sums. Every row and column sum is a matrix-vector product on g and g·xhat,
     which the weight's gradient needs anyway."""
     rows = g.reshape(-1, g.shape[-1])
+    if w is not None and has_b and need[0]:
+        fused = _norm_loops.layer_norm_bw(rows, xhat.reshape(rows.shape), w, invstd)
+        if fused is not None:
+            gx, gw, gb = fused
+            return gx, (gw if need[1] else None), (gb if need[2] else None)
     g_xhat = rows * xhat.reshape(rows.shape) if need[0] or (has_w and need[1]) else None
     ones = np.ones(rows.shape[0], g.dtype)
     gx = gw = gb = None
