@@ -280,6 +280,7 @@ def _out_cases():
         ("1 x n row of a bigger array", into(row, b_row, np.zeros((3, 60), np.float32), lambda o: o[1:2]), "gemm"),
         ("F order", into(a2, b2, np.empty((70, 60), np.float32, order="F")), None),
         ("negative row stride", into(a2, b2, np.zeros((70, 60), np.float32), lambda o: o[::-1]), None),
+        ("batch of one", into(a3[:1], b3[2:3], np.empty((1, 30, 50), np.float32)), "gemm"),
         ("batched C", into(a3, b3, np.empty((4, 30, 50), np.float32)), "gemm_batch"),
         ("every other batch", into(a3, b3, np.zeros((8, 30, 50), np.float32), lambda o: o[::2]), "gemm_batch"),
         ("transposed batch axes", into(a3, b3, np.zeros((30, 4, 50), np.float32), lambda o: o.transpose(1, 0, 2)),
