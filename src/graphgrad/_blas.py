@@ -34,7 +34,9 @@ MIN_WORK = 1 << 14
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 _MKL_THREADING_GNU = 3
-_state = {"lib": None, "pid": None}  # lib: the loaded functions, False where MKL can't be used
+# lib: the loaded functions, False where MKL can't be used; home: the process that loaded them; pid: the process
+# that last multiplied (a change is a fork)
+_state = {"lib": None, "home": None, "pid": None}
 _c_int, _c_void_p = ctypes.c_int, ctypes.c_void_p
 
 
@@ -93,7 +95,7 @@ def _functions():
     lib = _state["lib"]
     if lib is None:
         lib = _state["lib"] = _load()
-        _state["pid"] = os.getpid()
+        _state["home"] = _state["pid"] = os.getpid()
     if lib and _state["pid"] != os.getpid():  # a forked child: GNU OpenMP's pool stayed in the parent
         _state["pid"] = os.getpid()
         lib["lib"].MKL_Set_Num_Threads(1)
@@ -105,14 +107,22 @@ def loaded():
     return bool(_functions())
 
 
+def owns_pool():
+    """Whether MKL is loaded and was loaded by this process, so GNU OpenMP's pool is this process's own. A child
+    forked after the load inherits the parent's pool without its threads: a parallel region there with more than
+    one thread waits for them forever."""
+    return loaded() and _state["home"] == os.getpid()
+
+
 def set_threads(n):
-    """MKL's thread count, which follows ``jit.set_threads`` (``graphgrad.set_num_threads``)."""
+    """MKL's thread count, which follows ``jit.set_threads`` (``graphgrad.set_num_threads``); one in a forked
+    child (``owns_pool``)."""
     if _state["lib"]:
-        _state["lib"]["lib"].MKL_Set_Num_Threads(n)
+        _state["lib"]["lib"].MKL_Set_Num_Threads(n if _state["home"] == os.getpid() else 1)
 
 
 jit.on_set_threads(set_threads)
-jit.share_openmp_pool_when(loaded)  # the compiled loops' splits join MKL's pool once it multiplies
+jit.share_openmp_pool_when(owns_pool)  # the compiled loops' splits join MKL's pool, where it is this process's
 
 
 def _layout(x):
@@ -134,8 +144,9 @@ def matmul(a, b, out=None):
     >>> matmul(a, a.T).tolist()
     [[5.0, 14.0], [14.0, 50.0]]
     """
-    if (a.dtype != b.dtype or a.dtype not in _GEMM_DTYPES or a.ndim < 2 or b.ndim < 2
-            or (out is not None and out.dtype != a.dtype)):
+    if (type(a) is not np.ndarray or type(b) is not np.ndarray  # lists, scalars, subclasses: NumPy's rules
+            or a.dtype != b.dtype or a.dtype not in _GEMM_DTYPES or a.ndim < 2 or b.ndim < 2
+            or (out is not None and (type(out) is not np.ndarray or out.dtype != a.dtype))):
         return np.matmul(a, b, out=out)
     m, k = a.shape[-2:]
     n = b.shape[-1]
@@ -151,8 +162,9 @@ def matmul(a, b, out=None):
     shape = batch + (m, n)
     if out is None:
         out = np.empty(shape, a.dtype)
-    elif out.shape != shape or np.may_share_memory(out, a) or np.may_share_memory(out, b):
-        return np.matmul(a, b, out=out)
+    elif (out.shape != shape or not out.flags.writeable or np.may_share_memory(out, a)
+          or np.may_share_memory(out, b)):
+        return np.matmul(a, b, out=out)  # NumPy's error, or its copy of an overlapping operand
     lay_c = _layout(out)
     if lay_c is None or lay_c[0] != _NO_TRANS:
         return np.matmul(a, b, out=out)

@@ -41,8 +41,8 @@ def _positive_int(name, n):
 
 
 def set_num_threads(n):
-    """How many threads the compiled loops (the ``fast`` extra) split their work over; NumPy's BLAS keeps its
-    own pool."""
+    """How many threads the compiled loops split their work over and MKL's products run on (the ``fast`` extra;
+    one in a forked child whose parent loaded MKL). Without MKL, NumPy's BLAS keeps its own pool."""
     _positive_int("set_num_threads", n)
     jit.set_threads(n)
 

@@ -179,13 +179,15 @@ _openmp = {"pid": None, "usable": False, "when": None}
 
 def share_openmp_pool_when(in_use):
     """Run splits on the OpenMP pool while ``in_use()`` (the BLAS on that pool, ``graphgrad._blas``, registers
-    its ``loaded``) is true."""
+    its ``owns_pool``: loaded, and not inherited through a fork) is true."""
     _openmp["when"] = in_use
 
 
 def _openmp_pool():
-    """Whether splits run on numba's ``omp`` layer: MKL loaded, the layer started, and this is the process that
-    started it (GNU OpenMP's pool does not survive a fork: a forked child uses the Python threads)."""
+    """Whether splits run on numba's ``omp`` layer: the BLAS on GNU OpenMP's pool in use by this process
+    (``share_openmp_pool_when``), the layer started, and this is the process that started it (the pool does not
+    survive a fork: a forked child uses the Python threads, and does not start the layer on a pool its parent
+    had started either)."""
     if _openmp["pid"] is None:
         _openmp["pid"] = os.getpid()
         _openmp["usable"] = _start_openmp()
