@@ -23,11 +23,10 @@ def torch_ref():
 
 @pytest.fixture(params=["one-thread", "split"])
 def loop_threads(request, monkeypatch):
-    """The compiled loops' ``split`` on one thread, or on three threads at every size (``jit.MIN_SPLIT`` and
-    ``MIN_SPLIT_STREAMING`` 1, so small test arrays split too). Yields ``.on`` (whether split) and ``.splits``, a
-    list that gets one entry each time a loop's parts went to other threads (the Python threads, or the OpenMP pool
-where MKL runs), so a test can check
-    ``bool(splits) == on``."""
+    """The compiled loops' ``split`` on one thread, or on three threads at every size (``jit.MIN_SPLIT``,
+    ``MIN_SPLIT_STREAMING`` and ``MIN_SPLIT_OPENMP`` 1, so small test arrays split too). Yields ``.on`` (whether
+    split) and ``.splits``, a list that gets one entry each time a loop's parts went to other threads (the Python
+    threads, or the OpenMP pool where MKL runs), so a test can check ``bool(splits) == on``."""
     from types import SimpleNamespace
 
     import graphgrad
@@ -40,6 +39,7 @@ where MKL runs), so a test can check
         graphgrad.set_num_threads(3)
         monkeypatch.setattr(jit, "MIN_SPLIT", 1)
         monkeypatch.setattr(jit, "MIN_SPLIT_STREAMING", 1)
+        monkeypatch.setattr(jit, "MIN_SPLIT_OPENMP", 1)
         executor, on_openmp = jit._executor, jit.CompiledLoops._run_on_openmp
         monkeypatch.setattr(jit, "_executor", lambda: splits.append(jit.threads() - 1) or executor())
         monkeypatch.setattr(jit.CompiledLoops, "_run_on_openmp",

@@ -535,6 +535,7 @@ def _in_forked_child(set_threads):
 def test_forked_children_multiply_on_one_thread_without_hanging(threads, monkeypatch):
     threads(2)
     monkeypatch.setattr(jit, "MIN_SPLIT", 1000)
+    monkeypatch.setattr(jit, "MIN_SPLIT_OPENMP", 1000)
     r = _random(np.float64)
     blas.matmul(r(400, 300), r(300, 350))  # the parent's pool has run
     _in_forked_child(0)  # and the parent has split (on the OpenMP pool where MKL is loaded)

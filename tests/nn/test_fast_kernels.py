@@ -221,6 +221,7 @@ def loop_threads_at(monkeypatch):
 
     before = graphgrad.get_num_threads()
     monkeypatch.setattr(jit, "MIN_SPLIT", 1)
+    monkeypatch.setattr(jit, "MIN_SPLIT_OPENMP", 1)
     yield graphgrad.set_num_threads
     graphgrad.set_num_threads(before)
 

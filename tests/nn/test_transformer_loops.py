@@ -42,6 +42,7 @@ def _wide_range(size, seed=0):
 @pytest.mark.parametrize("size", [1, 7, 1023, 1025, 300_001])
 def test_gelu_loop_matches_the_numpy_form(size, threads, monkeypatch):
     monkeypatch.setattr(jit, "MIN_SPLIT", 1000)  # small parts: split even the smaller sizes
+    monkeypatch.setattr(jit, "MIN_SPLIT_OPENMP", 1000)
     old = jit.threads()
     jit.set_threads(threads)
     try:
@@ -56,6 +57,7 @@ def test_gelu_loop_matches_the_numpy_form(size, threads, monkeypatch):
 
 def test_gelu_loop_gives_the_same_numbers_on_any_thread_count(monkeypatch):
     monkeypatch.setattr(jit, "MIN_SPLIT", 1000)
+    monkeypatch.setattr(jit, "MIN_SPLIT_OPENMP", 1000)
     x = _wide_range(100_003, seed=1)
     old = jit.threads()
     results = []

@@ -25,16 +25,20 @@ import numpy as np
 
 ENABLED = os.environ.get("GRAPHGRAD_COMPILED_LOOPS", "1") != "0"
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))  # the dtypes the loops take; others run the NumPy forms
-# Below this many elements of work a part, handing it to another thread (tens of microseconds) costs more than
-# it saves.
-MIN_SPLIT = int(os.environ.get("GG_MS", 1 << 16))
+# Below this many elements of work a part, handing it to another of the Python threads (tens of microseconds) costs
+# more than it saves.
+MIN_SPLIT = 1 << 16
 # A loop with little arithmetic a byte (a copy, a choice, an optimizer's update, 2x2 pooling) runs at the
-# memory's speed, which the cores share. Measured on 2 cores: run again and again on the same arrays, a second
-# thread paid from parts of about a million elements; inside a training step, where the arrays come from the
-# previous op in one core's cache, splits of 1 to 2.4 million elements lost (0.3-0.5 ms a convnet step). So
-# only arrays well past the caches split.
-MIN_SPLIT_STREAMING = int(os.environ.get("GG_MSS", 1 << 22))
-
+# memory's speed, which the cores share. Measured on 2 cores with the Python threads: run again and again on the
+# same arrays, a second thread paid from parts of about a million elements; inside a training step, where the
+# arrays come from the previous op in one core's cache, splits of 1 to 2.4 million elements lost (0.3-0.5 ms a
+# convnet step), as OpenBLAS's threads spun beside them. So only arrays well past the caches split there.
+MIN_SPLIT_STREAMING = 1 << 22
+# On the OpenMP pool (where MKL multiplies, ``_openmp_pool``) a part starts in a few microseconds on a thread that
+# is spinning anyway, and every loop pays from parts of this size: measured on 2 cores, best of 5 processes, against
+# the thresholds above, convnet_step 15.2 -> 11.6 ms, cnn_step 4.0 -> 3.3 ms, mlp_step 2.16 -> 2.14 ms,
+# transformer_step 25.8 -> 25.4 ms (16K parts were no better, 8K worse on the conv nets).
+MIN_SPLIT_OPENMP = 1 << 15
 
 
 def _default_threads():
@@ -121,7 +125,8 @@ class CompiledLoops:
     def split(self, name, rows, *args, work_per_row=1, streaming=False):
         """Run loop ``name(start, stop, *args)``, which computes rows ``start:stop`` of ``rows``, over all of
         them: on several threads when each part has at least ``MIN_SPLIT`` elements of work (``work_per_row``
-        elements a row; ``MIN_SPLIT_STREAMING`` for a loop that only streams memory). True when it ran, False
+        elements a row; ``MIN_SPLIT_STREAMING`` for a loop that only streams memory; ``MIN_SPLIT_OPENMP`` for
+        any loop on the OpenMP pool). True when it ran, False
         (having written nothing) when the caller must run its NumPy form.
 
         >>> import numpy as np
@@ -134,12 +139,13 @@ class CompiledLoops:
         >>> out.tolist()
         [0.0, 2.0, 4.0]
         """
-        min_part = MIN_SPLIT_STREAMING if streaming else MIN_SPLIT
+        openmp = _openmp_pool()
+        min_part = MIN_SPLIT_OPENMP if openmp else MIN_SPLIT_STREAMING if streaming else MIN_SPLIT
         parts = max(1, min(threads(), rows * work_per_row // min_part, rows))
         if parts == 1 or not (ENABLED and self.enabled and self._compiled):  # (the family loads at the first call)
             return self(name, 0, rows, *args)
         bounds = [rows * i // parts for i in range(parts + 1)]
-        if _openmp_pool():
+        if openmp:
             return self._run_on_openmp(name, bounds, args)
         loop = self._compiled[name]
         others = [_executor().submit(loop, bounds[i], bounds[i + 1], *args) for i in range(1, parts)]
