@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from .._dtype import is_float_np
-from . import _transformer_loops
+from . import _elementwise_loops, _transformer_loops
 from ._blockwise import blockwise
 from ._erf import erf_float64_then_cast, erfc_abs_float32
 from ._op import Op, _torch_name, apply, depends_on
@@ -93,6 +93,10 @@ def _gelu_bw_np(n, g):
         x = n.saved_tensors[0]._data
         t = np.tanh(_SQRT_2_PI * (x + 0.044715 * x * x * x))
         return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_PI * (1 + 3 * 0.044715 * x * x))
+    if g.dtype == n.state.dtype:
+        split = _elementwise_loops.binary(np.multiply, g, n.state)  # (over the cores where it applies)
+        if split is not None:
+            return split
     return np.multiply(g, n.state, dtype=np.promote_types(g.dtype, n.state.dtype)).astype(g.dtype, copy=False)
 
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from .._dtype import bool_, is_float_np, result_type
 from .._tensor import Tensor
+from . import _elementwise_loops
 from ._export import export
 from ._inplace import apply_inplace
 from ._op import Op, _torch_name, apply, as_tensor_like, broadcast_error, c_type_name
@@ -21,8 +22,15 @@ from .comparison import where
 
 
 # --- arithmetic -----------------------------------------------------------------------------------
+def _ufunc(ufunc, a, b, out=None):
+    """``ufunc(a, b, out=out)``: large float arrays as a loop split over the cores where the fast extra is
+    installed (``_elementwise_loops``: NumPy's bits), else NumPy's."""
+    split = _elementwise_loops.binary(ufunc, a, b, out)
+    return ufunc(a, b, out=out) if split is None else split
+
+
 def _add_np(a, b, alpha=1, out=None):
-    return np.add(a, b if alpha == 1 else alpha * b, out=out)
+    return _ufunc(np.add, a, b if alpha == 1 else alpha * b, out=out)
 
 
 ADD = Op("AddBackward0", _add_np,
@@ -31,7 +39,7 @@ ADD = Op("AddBackward0", _add_np,
 
 
 def _sub_np(a, b, alpha=1, out=None):  # bool operands are refused before this (``refuses_bools``)
-    return np.subtract(a, b if alpha == 1 else alpha * b, out=out)
+    return _ufunc(np.subtract, a, b if alpha == 1 else alpha * b, out=out)
 
 
 SUB = Op("SubBackward0", _sub_np,
@@ -48,10 +56,14 @@ def _mul_bw(n, g):
 def _mul_bw_np(n, g):
     a, b = n.saved_tensors
     need = n.needs_input_grad
-    return (g * b._data if need[0] else None, g * a._data if need[1] else None)
+    return (_ufunc(np.multiply, g, b._data) if need[0] else None, _ufunc(np.multiply, g, a._data) if need[1] else None)
 
 
-MUL = Op("MulBackward0", np.multiply, _mul_bw, save="ab", promote="same", out=True, backward_np=_mul_bw_np,
+def _mul_np(a, b, out=None):
+    return _ufunc(np.multiply, a, b, out=out)
+
+
+MUL = Op("MulBackward0", _mul_np, _mul_bw, save="ab", promote="same", out=True, backward_np=_mul_bw_np,
          needed_by=((1,), (0,)))
 
 
@@ -72,12 +84,12 @@ DIV = Op("DivBackward0", np.true_divide, _div_bw, save="ab", promote="float", ou
          needed_by=((1,), (0, 1)))
 
 # Variants with a Python number as the second operand (kwarg "other"): same node names as PyTorch.
-ADD.scalar = Op("AddBackward0", lambda a, other, alpha=1: a + other * alpha, lambda n, g: g, const_args=1,
-                backward_np=lambda n, g: g)
+ADD.scalar = Op("AddBackward0", lambda a, other, alpha=1: _ufunc(np.add, a, other * alpha), lambda n, g: g,
+                const_args=1, backward_np=lambda n, g: g)
 SUB.scalar = Op("SubBackward0", lambda a, other, alpha=1: a - other * alpha, lambda n, g: g, const_args=1,
                 backward_np=lambda n, g: g)
-MUL.scalar = Op("MulBackward0", lambda a, other: a * other, lambda n, g: g * n.kwargs["other"], const_args=1,
-                backward_np=lambda n, g: g * n.kwargs["other"])
+MUL.scalar = Op("MulBackward0", lambda a, other: _ufunc(np.multiply, a, other), lambda n, g: g * n.kwargs["other"],
+                const_args=1, backward_np=lambda n, g: _ufunc(np.multiply, g, n.kwargs["other"]))
 
 
 def _div_by_number(name):

@@ -17,6 +17,7 @@ from .._size import wrap_dims
 from .._tensor import Tensor
 from ..autograd.errors import tensor_type
 from ..autograd.explain import inplace_on_leaf
+from . import _elementwise_loops
 from ._export import export
 from ._inplace import apply_inplace, check_inplace
 from ._op import Op, apply, check_broadcast
@@ -706,6 +707,9 @@ def _filled(a, mask, value):
     derivative) is written by ANDing a's bits with the mask's complement: one pass, twice as fast again."""
     if np.broadcast_shapes(mask.shape, a.shape) != a.shape:  # the mask broadcasts a up: a select
         return np.where(mask, value, a)
+    split = _elementwise_loops.fill_where(a, mask, value)  # (over the cores where it applies)
+    if split is not None:
+        return split
     bits = _UINT_OF_SIZE.get(a.dtype.itemsize)
     if bits is not None and not value.view(bits):
         keep = np.subtract(mask, 1, dtype=bits)  # every bit where the mask is clear, none where it is set
