@@ -20,6 +20,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import glob
+import math
 import os
 import site
 import sys
@@ -186,6 +187,22 @@ def matmul(a, b, out=None):
 
 
 _GEMM_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def sum_leading(a, dims):
+    """``a.sum(dims)`` where ``dims`` are a's leading dimensions, as one vector-matrix product (NumPy's reduction
+    over the rows of a training step's gradients takes about twice as long); the sum is rounded in the BLAS's
+    order. NumPy's sum for other dims, dtypes and layouts.
+
+    >>> sum_leading(np.ones((4, 3), np.float32), (0,)).tolist()
+    [4.0, 4.0, 4.0]
+    """
+    dims = tuple(dims)
+    if (dims != tuple(range(len(dims))) or a.dtype not in _GEMM_DTYPES or not a.flags.c_contiguous
+            or type(a) is not np.ndarray or not dims or a.size == 0):
+        return a.sum(dims)
+    rows = a.reshape(-1, math.prod(a.shape[len(dims):]))
+    return (np.ones(rows.shape[0], a.dtype) @ rows).reshape(a.shape[len(dims):])
 
 
 def _first(x):

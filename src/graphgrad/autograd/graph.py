@@ -14,6 +14,7 @@ from types import CodeType
 
 import numpy as np
 
+from .. import _blas
 from .._core.hooks import HookDict as _HookDict
 from .._core.hooks import RemovableHandle
 from .._core.modes import AnomalyMode, modes
@@ -231,8 +232,8 @@ class Node:
         out = []
         for g, (shape, dt) in zip(grads_in, self._in_meta):
             if g is not None:
-                if g.shape != shape:
-                    g = np.sum(g, axis=summed_dims(g.shape, shape), keepdims=True).reshape(shape)
+                if g.shape != shape:  # (leading dimensions, a bias's: one vector-matrix product)
+                    g = _blas.sum_leading(g, summed_dims(g.shape, shape)).reshape(shape)
                 if g.dtype != dt:
                     g = g.astype(dt)
                 if g.__class__ is not np.ndarray:

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from .. import _blas as blas
 from .._core.modes import modes
 from . import _norm_loops
 from ._op import Op, apply, const
@@ -154,9 +155,9 @@ def _norm_bw_arrays(g, xhat, invstd, w, need, k, fixed):
     red = tuple(range(g.ndim - len(affine_shape))) + tuple(
         i + g.ndim - len(affine_shape) for i, s in enumerate(affine_shape) if s == 1)
     if k["has_w"] and need[1]:
-        gw = _sum_over(g * xhat.reshape(g.shape), red)
+        gw = blas.sum_leading(g * xhat.reshape(g.shape), red)
     if k["has_b"] and need[1 + k["has_w"]]:
-        gb = _sum_over(g, red)
+        gb = blas.sum_leading(g, red)
     return gx, gw, gb
 
 
@@ -195,15 +196,6 @@ def _row_norm_bw(g, xhat, invstd, w, need, has_w, has_b):
     if has_b and need[1 + has_w]:
         gb = ones @ rows
     return gx, gw, gb
-
-
-def _sum_over(a, dims):
-    """``a.sum(dims)``; over leading dimensions of a C-contiguous array as one vector-matrix product."""
-    lead = tuple(range(len(dims)))
-    if tuple(dims) != lead or not blas_float(a) or not a.flags.c_contiguous:
-        return a.sum(dims)
-    rows = a.reshape(-1, int(np.prod(a.shape[len(dims):], dtype=np.int64)))
-    return (np.ones(rows.shape[0], a.dtype) @ rows).reshape(a.shape[len(dims):])
 
 
 BATCH_NORM, LAYER_NORM, GROUP_NORM = "NativeBatchNormBackward0", "NativeLayerNormBackward0", "NativeGroupNormBackward0"
