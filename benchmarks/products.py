@@ -1,10 +1,11 @@
-"""The matrix products of the training workloads alone: NumPy's BLAS against PyTorch's, each in its own process.
+"""The matrix products of the training workloads alone: graphgrad's (``graphgrad._blas.matmul``: MKL where the
+``fast`` extra installs it), NumPy's own BLAS and PyTorch's, each in its own process.
 
     python benchmarks/products.py [--rounds 3]
 
-Prints, per product shape (M x K @ K x N, float32), the best time of each library over the rounds (processes
-alternated, each ended before the next starts) and the ratio NumPy / PyTorch: how much of a training step's gap
-the BLAS itself accounts for.
+Prints, per product shape (M x K @ K x N, float32), the best time of each over the rounds (processes alternated,
+each ended before the next starts) and the ratios to PyTorch: how much of a training step's gap the BLAS itself
+accounts for.
 """
 
 from __future__ import annotations
@@ -27,17 +28,22 @@ def child(lib):
     best = {}
     for m, k, n in SHAPES:
         a, b = rng.standard_normal((m, k), np.float32), rng.standard_normal((k, n), np.float32)
+        product = lambda x, y: x @ y  # noqa: E731
         if lib == "torch":
             import torch
 
             a, b = torch.from_numpy(a), torch.from_numpy(b)
+        elif lib == "graphgrad":
+            from graphgrad import _blas
+
+            product = _blas.matmul
         for _ in range(5):
-            a @ b
+            product(a, b)
         times = []
         for _ in range(9):
             t0 = time.perf_counter()
             for _ in range(20):
-                a @ b
+                product(a, b)
             times.append((time.perf_counter() - t0) / 20)
         best[f"{m}x{k}@{k}x{n}"] = min(times)
     print(json.dumps(best))
@@ -51,17 +57,18 @@ def main():
     if args.child:
         child(args.child)
         return
-    runs = {"numpy": [], "torch": []}
+    libs = ("graphgrad", "numpy", "torch")
+    runs = {lib: [] for lib in libs}
     for r in range(args.rounds):
-        for lib in (("numpy", "torch") if r % 2 == 0 else ("torch", "numpy")):
+        for lib in (libs if r % 2 == 0 else libs[::-1]):
             out = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", lib], capture_output=True,
                                  text=True, check=True)
             runs[lib].append(json.loads(out.stdout.strip().splitlines()[-1]))
-    print("| product | NumPy best | PyTorch best | ratio |")
-    print("|---|---|---|---|")
+    print("| product | graphgrad best | NumPy best | PyTorch best | graphgrad / PyTorch | NumPy / PyTorch |")
+    print("|---|---|---|---|---|---|")
     for shape in runs["numpy"][0]:
-        a, b = (min(r[shape] for r in runs[lib]) * 1e3 for lib in ("numpy", "torch"))
-        print(f"| {shape} | {a:.3f} ms | {b:.3f} ms | {a / b:.2f} |")
+        g, n, t = (min(r[shape] for r in runs[lib]) * 1e3 for lib in libs)
+        print(f"| {shape} | {g:.3f} ms | {n:.3f} ms | {t:.3f} ms | {g / t:.2f} | {n / t:.2f} |")
 
 
 if __name__ == "__main__":
