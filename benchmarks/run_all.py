@@ -40,7 +40,9 @@ def main():
         results.append(s)
         print(_harness.format_row(s), flush=True)
     first = results[0]
-    print(f"graphgrad threads: {first['graphgrad']['threads']['pools']}")
+    pools = {s["workload"]: s["graphgrad"]["threads"]["pools"] for s in results}
+    print("graphgrad threads (pools loaded by the end of each workload): "
+          + "; ".join(f"{w}: {', '.join(p)}" for w, p in pools.items()))
     numba = {s["workload"]: s["graphgrad"]["threads"].get("numba") for s in results}
     loaded = [w for w, v in numba.items() if v != "not loaded"]
     print(f"numba (the fast extra's compiled loops): {numba[loaded[0]] if loaded else 'not loaded'}, "

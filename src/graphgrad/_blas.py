@@ -189,6 +189,9 @@ def matmul(a, b, out=None):
 _GEMM_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
+SUM_AS_PRODUCT_FROM = 1 << 12  # elements: below, NumPy's reduction is as quick
+
+
 def sum_leading(a, dims):
     """``a.sum(dims)`` where ``dims`` are a's leading dimensions, as one vector-matrix product (NumPy's reduction
     over the rows of a training step's gradients takes about twice as long); the sum is rounded in the BLAS's

@@ -232,8 +232,10 @@ class Node:
         out = []
         for g, (shape, dt) in zip(grads_in, self._in_meta):
             if g is not None:
-                if g.shape != shape:  # (leading dimensions, a bias's: one vector-matrix product)
-                    g = _blas.sum_leading(g, summed_dims(g.shape, shape)).reshape(shape)
+                if g.shape != shape:
+                    dims = summed_dims(g.shape, shape)
+                    g = (_blas.sum_leading(g, dims) if g.size >= _blas.SUM_AS_PRODUCT_FROM  # (a bias's gradient)
+                         else np.sum(g, axis=dims, keepdims=True)).reshape(shape)
                 if g.dtype != dt:
                     g = g.astype(dt)
                 if g.__class__ is not np.ndarray:

@@ -20,17 +20,22 @@ from ._op import Op, _torch_name, apply, as_tensor_like, broadcast_error, c_type
 from ._operands import NUMBERS, binary, binary_inplace, broadcasts, check_bool_sub, operands
 from .comparison import where
 
-
 # --- arithmetic -----------------------------------------------------------------------------------
-def _ufunc(ufunc, a, b, out=None):
-    """``ufunc(a, b, out=out)``: large float arrays as a loop split over the cores where the fast extra is
-    installed (``_elementwise_loops``: NumPy's bits), else NumPy's."""
-    split = _elementwise_loops.binary(ufunc, a, b, out)
-    return ufunc(a, b, out=out) if split is None else split
+# Large float operands run as a loop split over the cores where the fast extra is installed (NumPy's bits, see
+# ``_elementwise_loops``); the size test comes first, so that small operands pay no call for it.
+_SPLIT_FROM = _elementwise_loops.MIN_ELEMENTS
+
+
+def _split(ufunc, a, b, out=None):
+    """``ufunc(a, b, out=out)`` on the cores, for operands past ``_SPLIT_FROM`` elements."""
+    result = _elementwise_loops.binary(ufunc, a, b, out)
+    return ufunc(a, b, out=out) if result is None else result
 
 
 def _add_np(a, b, alpha=1, out=None):
-    return _ufunc(np.add, a, b if alpha == 1 else alpha * b, out=out)
+    if alpha != 1:
+        b = alpha * b
+    return _split(np.add, a, b, out) if a.size >= _SPLIT_FROM else np.add(a, b, out=out)
 
 
 ADD = Op("AddBackward0", _add_np,
@@ -39,7 +44,9 @@ ADD = Op("AddBackward0", _add_np,
 
 
 def _sub_np(a, b, alpha=1, out=None):  # bool operands are refused before this (``refuses_bools``)
-    return _ufunc(np.subtract, a, b if alpha == 1 else alpha * b, out=out)
+    if alpha != 1:
+        b = alpha * b
+    return _split(np.subtract, a, b, out) if a.size >= _SPLIT_FROM else np.subtract(a, b, out=out)
 
 
 SUB = Op("SubBackward0", _sub_np,
@@ -56,11 +63,13 @@ def _mul_bw(n, g):
 def _mul_bw_np(n, g):
     a, b = n.saved_tensors
     need = n.needs_input_grad
-    return (_ufunc(np.multiply, g, b._data) if need[0] else None, _ufunc(np.multiply, g, a._data) if need[1] else None)
+    large = g.size >= _SPLIT_FROM
+    return (None if not need[0] else _split(np.multiply, g, b._data) if large else g * b._data,
+            None if not need[1] else _split(np.multiply, g, a._data) if large else g * a._data)
 
 
 def _mul_np(a, b, out=None):
-    return _ufunc(np.multiply, a, b, out=out)
+    return _split(np.multiply, a, b, out) if a.size >= _SPLIT_FROM else np.multiply(a, b, out=out)
 
 
 MUL = Op("MulBackward0", _mul_np, _mul_bw, save="ab", promote="same", out=True, backward_np=_mul_bw_np,
@@ -84,12 +93,14 @@ DIV = Op("DivBackward0", np.true_divide, _div_bw, save="ab", promote="float", ou
          needed_by=((1,), (0, 1)))
 
 # Variants with a Python number as the second operand (kwarg "other"): same node names as PyTorch.
-ADD.scalar = Op("AddBackward0", lambda a, other, alpha=1: _ufunc(np.add, a, other * alpha), lambda n, g: g,
-                const_args=1, backward_np=lambda n, g: g)
+ADD.scalar = Op("AddBackward0", lambda a, other, alpha=1: _split(np.add, a, other * alpha) if a.size >= _SPLIT_FROM
+                else a + other * alpha, lambda n, g: g, const_args=1, backward_np=lambda n, g: g)
 SUB.scalar = Op("SubBackward0", lambda a, other, alpha=1: a - other * alpha, lambda n, g: g, const_args=1,
                 backward_np=lambda n, g: g)
-MUL.scalar = Op("MulBackward0", lambda a, other: _ufunc(np.multiply, a, other), lambda n, g: g * n.kwargs["other"],
-                const_args=1, backward_np=lambda n, g: _ufunc(np.multiply, g, n.kwargs["other"]))
+MUL.scalar = Op("MulBackward0", lambda a, other: _split(np.multiply, a, other) if a.size >= _SPLIT_FROM else a * other,
+                lambda n, g: g * n.kwargs["other"], const_args=1,
+                backward_np=lambda n, g: _split(np.multiply, g, n.kwargs["other"]) if g.size >= _SPLIT_FROM
+                else g * n.kwargs["other"])
 
 
 def _div_by_number(name):
