@@ -167,7 +167,7 @@ class CompiledLoops:
         runner = self._parallel.get(name)
         try:
             if runner is None:
-                runner = self._parallel[name] = _parallel_runner(self._compiled[name])
+                runner = self._parallel[name] = _parallel_runner(self._python[name], self._compiled[name])
             runner(np.array(bounds, np.int64), *args)
         except Exception:  # as in __call__
             self._compiled = False
@@ -228,15 +228,41 @@ def _set_openmp_threads(n):
     numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
 
 
-def _parallel_runner(loop):
-    """``run(bounds, *args)``: ``loop(bounds[p], bounds[p + 1], *args)`` for every part p, as a parallel loop."""
+# The parallel runner of a loop, as source: numba keeps a compiled function's machine code between processes only for
+# a function with a source file, and compiling a parallel runner takes about half a second (seven of them made a
+# training run's first epoch 3.6 s instead of 0.1 s). So each runner is compiled from this text as if it stood in
+# its loop's module (``_parallel_runner``), and numba caches it beside the loop, invalidated when that module
+# changes. The version in the name invalidates them when this text changes: raise it with any change below.
+_RUNNER_VERSION = 1
+_RUNNER = """
+def {name}(bounds, *args):
+    for part in prange(bounds.size - 1):
+        loop(bounds[part], bounds[part + 1], *args)
+"""
+
+
+def _parallel_runner(python_loop, compiled_loop):
+    """``run(bounds, *args)``: ``loop(bounds[p], bounds[p + 1], *args)`` for every part p, as one parallel loop of
+    numba's, cached between processes where numba can cache (see ``_RUNNER``)."""
+    import re
+    import sys
+
     import numba
 
-    def run(bounds, *args):
-        for part in numba.prange(bounds.size - 1):
-            loop(bounds[part], bounds[part + 1], *args)
-
-    return numba.njit(parallel=True, nogil=True, error_model="numpy")(run)
+    source_file = getattr(sys.modules.get(python_loop.__module__), "__file__", None)
+    name = f"_parallel_runner_v{_RUNNER_VERSION}_" + re.sub(r"\W", "_", python_loop.__qualname__)
+    namespace = {"__name__": python_loop.__module__, "prange": numba.prange, "loop": compiled_loop}
+    exec(compile(_RUNNER.format(name=name), source_file or "<parallel runner>", "exec"), namespace)
+    # The cached machine code holds the loop it was compiled with, found again by the runner's name: cached only
+    # when that loop is its module's function compiled (anything put in its place compiles afresh).
+    cacheable = source_file is not None and getattr(compiled_loop, "py_func", None) is python_loop
+    for cache in (True, False) if cacheable else (False,):  # as ``_compile``: compiled in each process without
+        try:
+            return numba.njit(parallel=True, nogil=True, error_model="numpy", cache=cache)(namespace[name])
+        except Exception:  # ... a place for the cache
+            if not cache:
+                raise
+    return None
 
 
 def _compile(loops, helpers=()):
