@@ -207,12 +207,8 @@ def _start_openmp():
         import numba
 
         numba.config.THREADING_LAYER = "omp"
-
-        def probe(x):
-            for i in numba.prange(x.size):
-                x[i] = i
-
-        numba.njit(parallel=True)(probe)(np.zeros(2))
+        # a parallel loop starts the layer: one cached between processes (compiling one takes a third of a second)
+        _parallel_runner(_count_up, _compile({"count_up": _count_up})["count_up"])(np.arange(3), np.zeros(2))
         if numba.threading_layer() != "omp":  # another layer was started first in this process
             return False
         numba.set_num_threads(min(threads(), numba.config.NUMBA_NUM_THREADS))
@@ -220,6 +216,11 @@ def _start_openmp():
         return False
     on_set_threads(_set_openmp_threads)
     return True
+
+
+def _count_up(start, stop, x):
+    for i in range(start, stop):
+        x[i] = i
 
 
 def _set_openmp_threads(n):
