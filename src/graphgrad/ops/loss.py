@@ -145,7 +145,18 @@ def _at_targets(shape, target):
     return (samples, target) + (np.indices(shape[2:], sparse=True) if len(shape) > 2 else ())
 
 
+def _every_sample_weighs_one(target, weight, ignore_index):
+    """The usual batch: no class weights and no ignored sample (the short paths below, with the same numbers)."""
+    return weight is None and target.size and not (target == ignore_index).any()
+
+
 def _nll_fwd(x, *, target, weight, ignore_index, reduction):
+    if _every_sample_weighs_one(target, weight, ignore_index):
+        l = -x[_at_targets(x.shape, target)]
+        if reduction == "none":
+            return l
+        total = l.sum()
+        return np.asarray(total if reduction == "sum" else total / x.dtype.type(l.size), x.dtype)
     w, _, safe = _nll_weights(target, weight, ignore_index, x.dtype)
     l = -x[_at_targets(x.shape, safe)] * w
     if reduction == "none":
@@ -160,6 +171,11 @@ def _nll_coef(n):
     """d loss / d input, for a gradient of 1 (per sample, for reduction="none"): -weight at each target."""
     k = n.kwargs
     shape, dt = n._in_meta[0]
+    if _every_sample_weighs_one(k["target"], k["weight"], k["ignore_index"]):
+        coef = np.zeros(shape, dt)
+        coef[_at_targets(shape, k["target"])] = -(dt.type(1) / dt.type(k["target"].size)
+                                                   if k["reduction"] == "mean" else dt.type(1))
+        return coef
     w, valid, safe = _nll_weights(k["target"], k["weight"], k["ignore_index"], dt)
     if k["reduction"] == "mean":
         with np.errstate(invalid="ignore", divide="ignore"):
