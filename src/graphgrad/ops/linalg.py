@@ -120,7 +120,11 @@ def _fold_is_copy(arr, shape, folded):
     ``expand(...).reshape(...)`` copies exactly when NumPy's reshape cannot be a view either."""
     if arr.size == 0:
         return False
-    return not np.may_share_memory(np.broadcast_to(arr, shape).reshape(folded), arr)
+    view = np.broadcast_to(arr, shape)
+    # NumPy's rule, from the strides (trying the reshape would make the copy): the leading dimensions merge into
+    # one when each steps over exactly the next one's extent (dimensions of size 1 aside)
+    merged = [(n, step) for n, step in zip(view.shape, view.strides[:view.ndim - len(folded) + 1]) if n != 1]
+    return any(outer != inner * n for (_, outer), (n, inner) in zip(merged, merged[1:]))
 
 
 def _batched_plan(a, b, a_requires_grad, b_requires_grad):
