@@ -36,12 +36,13 @@ def _assert_same(gg, th, rtol=1e-4, atol=1e-5):
 
 
 @pytest.fixture(params=[True, False], ids=["compiled", "numpy"])
-def gelu_loops(request, monkeypatch):
-    """GELU's compiled float32 loop on, then off (its NumPy form)."""
+def transformer_loops(request, monkeypatch):
+    """The compiled loops of ``_transformer_loops`` (GELU's float32 loop, the embedding's gradient) on, then off
+    (their NumPy forms)."""
     monkeypatch.setattr(_transformer_loops.LOOPS, "enabled", request.param)
 
 
-@pytest.mark.usefixtures("gelu_loops")
+@pytest.mark.usefixtures("transformer_loops")
 @pytest.mark.parametrize("approximate", ["none", "tanh"])
 def test_gelu_over_its_whole_range(torch_ref, approximate):
     x = np.linspace(-12, 12, 4801, dtype=np.float32)
@@ -49,7 +50,7 @@ def test_gelu_over_its_whole_range(torch_ref, approximate):
     _assert_same(gg, th)
 
 
-@pytest.mark.usefixtures("gelu_loops")
+@pytest.mark.usefixtures("transformer_loops")
 def test_gelu_float32_tail_is_relatively_accurate():
     # the float32 kernel is a fit of erfc: in the tail (x << 0, where GELU is tiny) it is checked against the
     # exact x·erfc(-x/√2)/2 relatively (PyTorch's own float32 kernel is only absolutely accurate there)
@@ -66,7 +67,7 @@ def test_gelu_float16(torch_ref):
     _assert_same(gg, th, rtol=2e-3, atol=2e-3)
 
 
-@pytest.mark.usefixtures("gelu_loops")
+@pytest.mark.usefixtures("transformer_loops")
 def test_gelu_special_values(torch_ref):
     # (not ±inf: PyTorch's float32 kernel gives nan there, its float64 one and graphgrad the limits, inf and nan)
     x = np.array([np.nan, 0.0, -0.0, 40.0, -40.0, 1e30, -1e30] * 3, np.float32)  # long enough to vectorise
@@ -76,9 +77,11 @@ def test_gelu_special_values(torch_ref):
     assert np.array_equal(np.signbit(gg[0][number]), np.signbit(th[0][number]))  # gelu(-0.0) is -0.0
 
 
+@pytest.mark.usefixtures("transformer_loops")
 @pytest.mark.parametrize("kw", [{}, {"padding_idx": 3}, {"scale_grad_by_freq": True, "padding_idx": 0}])
 def test_embedding_gradient_with_many_repeats(torch_ref, kw):
-    # the weight gradient sums each row's lookups (sorted, then np.add.reduceat): rows hit many times, once, never
+    # the weight gradient sums each row's lookups (in one loop, or sorted, then np.add.reduceat): rows hit many
+    # times, once, never
     idx = np.random.default_rng(0).integers(0, 40, (16, 64))
     idx[0, :5] = 49  # the last row, and some rows (40..48) never looked up
     w = np.random.default_rng(1).standard_normal((50, 24)).astype(np.float32)
@@ -92,6 +95,20 @@ def test_embedding_gradient_with_many_repeats(torch_ref, kw):
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-4, atol=1e-5)
 
 
+def test_embedding_gradient_loop_adds_in_lookup_order():
+    # each row's lookups added one after the other, as np.add.at (and PyTorch's index_add_) add them: the same bits
+    rng = np.random.default_rng(2)
+    idx, g = rng.integers(0, 7, (8, 33)), rng.standard_normal((8, 33, 5))  # float64: any reordering would show
+    weight = graphgrad.zeros(7, 5, dtype=graphgrad.float64, requires_grad=True)
+    graphgrad.nn.functional.embedding(graphgrad.tensor(idx), weight).backward(graphgrad.tensor(g))
+    in_order = np.zeros((7, 5))
+    np.add.at(in_order, idx.reshape(-1), g.reshape(-1, 5))
+    if _transformer_loops.embedding_grad(g.reshape(-1, 5), idx.reshape(-1), 7) is None:
+        pytest.skip("no compiled loops here (the fast extra)")
+    np.testing.assert_array_equal(weight.grad.numpy(), in_order)
+
+
+@pytest.mark.usefixtures("transformer_loops")
 def test_embedding_of_no_indices(torch_ref):
     for lib in (graphgrad, torch_ref):
         weight = lib.ones(5, 3, requires_grad=True)
@@ -115,7 +132,7 @@ def test_relu_gradient_with_nans(torch_ref):
     _assert_same(gg, th)
 
 
-@pytest.mark.usefixtures("gelu_loops")
+@pytest.mark.usefixtures("transformer_loops")
 def test_gelu_keeps_a_transposed_layout(torch_ref):
     # large enough to run block by block; the result of a transposed input is transposed too, as in PyTorch
     x = np.random.default_rng(0).standard_normal((300, 257)).astype(np.float32)
@@ -126,7 +143,7 @@ def test_gelu_keeps_a_transposed_layout(torch_ref):
     assert y.stride() == (1, 257)
 
 
-@pytest.mark.usefixtures("gelu_loops")
+@pytest.mark.usefixtures("transformer_loops")
 @pytest.mark.parametrize("shape", [(), (0,), (1,), (3, 0, 2)])
 def test_gelu_of_scalars_and_empty_tensors(torch_ref, shape):
     x = np.full(shape, -0.7, np.float32)

@@ -12,6 +12,10 @@ Softmax's gradient along the last axis, out·(g - Σ g·out), is one loop over e
 passes); its row sum adds in vector lanes (``_norm_loops._row_sum``), so it agrees with the NumPy form to
 rounding. (A softmax forward loop with the exponential below was no faster than NumPy's form on rows of 64.)
 
+An embedding's weight gradient adds each lookup's gradient row into the row it looked up, one after the other in
+lookup order (as PyTorch's index_add_ and NumPy's add.at add them: the same bits), vectorised along the row; the
+NumPy form sorts the lookups to sum each row's in one reduceat, several passes.
+
 Each function returns None where it does not apply (numba missing, ``LOOPS.enabled`` False, another dtype,
 a layout that is not one contiguous block) and the caller runs its NumPy form.
 """
@@ -91,8 +95,19 @@ def _softmax_bw_loop(start, stop, g, out, gx, zero):
             xrow[i] = orow[i] * (grow[i] - total)
 
 
+def _add_rows_at_loop(start, stop, idx, rows, out):
+    """out[idx[i]] += rows[i] for i in start:stop, in that order."""
+    cols = rows.shape[1]
+    for i in range(start, stop):
+        orow, grow = out[idx[i]], rows[i]
+        for j in range(cols):
+            k = np.uintp(j)
+            orow[k] += grow[k]
+
+
 # .enabled False: the NumPy forms
-LOOPS = jit.CompiledLoops(gelu=_gelu_loop, softmax_bw=_softmax_bw_loop, helpers=(_row_sum,))
+LOOPS = jit.CompiledLoops(gelu=_gelu_loop, softmax_bw=_softmax_bw_loop, add_rows_at=_add_rows_at_loop,
+                          helpers=(_row_sum,))
 
 
 def _rows(a):
@@ -131,3 +146,17 @@ def gelu_float32(x):
     if not LOOPS.split("gelu", flat.size, flat, _flat(y), _flat(slope)):
         return None
     return y, slope
+
+
+def embedding_grad(rows, idx, num):
+    """The (num, d) sum of the rows of ``rows`` (n, d) into the rows ``idx`` (n,) names, or None where the loop
+    doesn't apply.
+
+    >>> out = embedding_grad(np.ones((3, 2), np.float32), np.array([1, 0, 1]), 2)
+    >>> out is None or out.tolist() == [[1.0, 1.0], [2.0, 2.0]]
+    True
+    """
+    if rows.dtype not in jit.FLOATS or not rows.flags.c_contiguous or idx.dtype != np.int64:
+        return None
+    out = np.zeros((num, rows.shape[1]), rows.dtype)
+    return out if LOOPS("add_rows_at", 0, idx.size, idx, rows, out) else None

@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import _blas as blas
 from .._core.modes import modes
-from . import _norm_loops
+from . import _norm_loops, _transformer_loops
 from ._op import Op, apply, const
 from .reduce import blas_float, sums_along
 
@@ -226,12 +226,18 @@ def _embedding_scale(idx, num, padding_idx, scale_grad_by_freq, dtype):
 
 
 def _embedding_bw_fwd(g, *, idx, num, scale):
-    """The rows of g summed into the rows of a (num, d) gradient that idx names: the lookups sorted by row, and
-    each run of equal rows summed in one ``np.add.reduceat`` (np.add.at adds one row at a time)."""
+    """The rows of g summed into the rows of a (num, d) gradient that idx names: in lookup order by the compiled
+    loop (PyTorch's sums); else the lookups sorted by row, and each run of equal rows summed in one
+    ``np.add.reduceat`` (which sums in its own order: PyTorch's sums to rounding; np.add.at adds one row at a
+    time, far slower)."""
     d = g.shape[-1]
     rows = (g if scale is None else g * scale[..., None]).reshape(-1, d)
     flat = idx.reshape(-1)
-    order = np.argsort(flat, kind="stable")  # stable: each row's lookups are summed in their order, as add.at
+    if rows.dtype == g.dtype:  # (scale_grad_by_freq's rows are float64: summed as such below, then rounded)
+        compiled = _transformer_loops.embedding_grad(rows, flat, num)
+        if compiled is not None:
+            return compiled
+    order = np.argsort(flat, kind="stable")
     picked = flat[order]
     starts = np.flatnonzero(np.concatenate(([True], picked[1:] != picked[:-1]))) if picked.size else picked
     out = np.zeros((num, d), g.dtype)
