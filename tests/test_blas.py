@@ -50,15 +50,16 @@ def _recorded(name, function, calls):
 
 @pytest.fixture
 def mkl_calls(monkeypatch):
-    """A list that gets "gemm" or "gemm_batch" each time ``matmul`` calls MKL; skips where MKL isn't loaded."""
+    """A list that gets "gemm", "strided" (matrices a fixed step apart) or "pointers" (gemm_batch, for any
+    other stack) each time ``matmul`` calls MKL; skips where MKL isn't loaded."""
     if not blas.loaded():
         pytest.skip(NO_MKL)
     calls = []
     functions = blas._state["lib"]
     for dtype in blas._GEMM_DTYPES:
-        gemm, gemm_batch, scalar = functions[dtype]
-        monkeypatch.setitem(functions, dtype, (_recorded("gemm", gemm, calls),
-                                               _recorded("gemm_batch", gemm_batch, calls), scalar))
+        gemm, gemm_batch, gemm_strided, scalar = functions[dtype]
+        monkeypatch.setitem(functions, dtype, (_recorded("gemm", gemm, calls), _recorded("pointers", gemm_batch, calls),
+                                               _recorded("strided", gemm_strided, calls), scalar))
     return calls
 
 
@@ -144,28 +145,28 @@ LAYOUTS_2D = [
 ]
 
 BATCHED = [
-    ("3-D", lambda r: (r(4, 30, 40), r(4, 40, 50)), "gemm_batch"),
-    ("4-D", lambda r: (r(2, 3, 30, 40), r(2, 3, 40, 50)), "gemm_batch"),
-    ("batch 1 @ batch n", lambda r: (r(1, 30, 40), r(5, 40, 50)), "gemm_batch"),
-    ("batch n @ batch 1", lambda r: (r(5, 30, 40), r(1, 40, 50)), "gemm_batch"),
-    ("both broadcast (2, 1) @ (1, 3)", lambda r: (r(2, 1, 30, 40), r(1, 3, 40, 50)), "gemm_batch"),
-    ("2-D @ 3-D", lambda r: (r(30, 40), r(5, 40, 50)), "gemm_batch"),
-    ("3-D @ 2-D", lambda r: (r(5, 30, 40), r(40, 50)), "gemm_batch"),
-    ("2-D @ 4-D", lambda r: (r(30, 40), r(2, 3, 40, 50)), "gemm_batch"),
-    ("4-D @ 3-D (a leading dim missing)", lambda r: (r(2, 3, 30, 40), r(3, 40, 50)), "gemm_batch"),
+    ("3-D", lambda r: (r(4, 30, 40), r(4, 40, 50)), "strided"),
+    ("4-D", lambda r: (r(2, 3, 30, 40), r(2, 3, 40, 50)), "strided"),
+    ("batch 1 @ batch n", lambda r: (r(1, 30, 40), r(5, 40, 50)), "strided"),
+    ("batch n @ batch 1", lambda r: (r(5, 30, 40), r(1, 40, 50)), "strided"),
+    ("both broadcast (2, 1) @ (1, 3)", lambda r: (r(2, 1, 30, 40), r(1, 3, 40, 50)), "pointers"),
+    ("2-D @ 3-D", lambda r: (r(30, 40), r(5, 40, 50)), "strided"),
+    ("3-D @ 2-D", lambda r: (r(5, 30, 40), r(40, 50)), "strided"),
+    ("2-D @ 4-D", lambda r: (r(30, 40), r(2, 3, 40, 50)), "strided"),
+    ("4-D @ 3-D (a leading dim missing)", lambda r: (r(2, 3, 30, 40), r(3, 40, 50)), "pointers"),
     ("batch of one", lambda r: (r(1, 60, 70), r(1, 70, 80)), "gemm"),
     ("batches of one @ 2-D", lambda r: (r(1, 1, 60, 70), r(70, 80)), "gemm"),
     ("empty batch", lambda r: (r(0, 30, 40), r(0, 40, 50)), None),
     ("empty batch @ 2-D", lambda r: (r(2, 0, 30, 40), r(40, 50)), None),
     ("transposed batch axes", lambda r: (r(30, 4, 40).transpose(1, 0, 2), r(40, 4, 50).transpose(1, 0, 2)),
-     "gemm_batch"),
+     "pointers"),  # (matrices interleaved: MKL's strided batch wants each apart)
     ("transposed matrices", lambda r: (r(4, 40, 30).transpose(0, 2, 1), r(4, 50, 40).transpose(0, 2, 1)),
-     "gemm_batch"),
-    ("reversed batch", lambda r: (r(4, 30, 40)[::-1], r(4, 40, 50)), "gemm_batch"),
-    ("every other batch", lambda r: (r(8, 30, 40)[::2], r(4, 40, 50)), "gemm_batch"),
-    ("batch broadcast (stride 0)", lambda r: (np.broadcast_to(r(30, 40), (4, 30, 40)), r(4, 40, 50)), "gemm_batch"),
-    ("attention q @ k^T of split views", _attention, "gemm_batch"),
-    ("attention scores @ v of a split view", lambda r: _attention(r, scores_times_values=True), "gemm_batch"),
+     "strided"),
+    ("reversed batch", lambda r: (r(4, 30, 40)[::-1], r(4, 40, 50)), "pointers"),
+    ("every other batch", lambda r: (r(8, 30, 40)[::2], r(4, 40, 50)), "strided"),
+    ("batch broadcast (stride 0)", lambda r: (np.broadcast_to(r(30, 40), (4, 30, 40)), r(4, 40, 50)), "strided"),
+    ("attention q @ k^T of split views", _attention, "pointers"),
+    ("attention scores @ v of a split view", lambda r: _attention(r, scores_times_values=True), "pointers"),
     ("negative inner stride in a batch", lambda r: (r(4, 30, 40)[:, :, ::-1], r(4, 40, 50)), None),
     ("many matrices under MIN_WORK", lambda r: (r(100, 8, 8), r(100, 8, 8)), None),
 ]
@@ -281,12 +282,12 @@ def _out_cases():
         ("F order", into(a2, b2, np.empty((70, 60), np.float32, order="F")), None),
         ("negative row stride", into(a2, b2, np.zeros((70, 60), np.float32), lambda o: o[::-1]), None),
         ("batch of one", into(a3[:1], b3[2:3], np.empty((1, 30, 50), np.float32)), "gemm"),
-        ("batched C", into(a3, b3, np.empty((4, 30, 50), np.float32)), "gemm_batch"),
-        ("every other batch", into(a3, b3, np.zeros((8, 30, 50), np.float32), lambda o: o[::2]), "gemm_batch"),
+        ("batched C", into(a3, b3, np.empty((4, 30, 50), np.float32)), "strided"),
+        ("every other batch", into(a3, b3, np.zeros((8, 30, 50), np.float32), lambda o: o[::2]), "strided"),
         ("transposed batch axes", into(a3, b3, np.zeros((30, 4, 50), np.float32), lambda o: o.transpose(1, 0, 2)),
-         "gemm_batch"),
+         "pointers"),  # (matrices interleaved: MKL's strided batch wants each apart)
         ("batched column slice", into(a3, b3, np.zeros((4, 30, 60), np.float32), lambda o: o[..., 5:55]),
-         "gemm_batch"),
+         "strided"),
         ("float64 for float32 operands", into(a2, b2, np.empty((70, 60), np.float64)), None),
         ("a batch dim more than the operands", into(a2, b2, np.empty((3, 70, 60), np.float32)), None),
     ]

@@ -2,9 +2,10 @@
 
 PyTorch's CPU build multiplies with MKL. NumPy's OpenBLAS takes 15-35% longer on a training step's shapes
 (``benchmarks/products.py``), and a training step is mostly products, so ``matmul`` here calls MKL's
-``cblas_?gemm`` (and ``cblas_?gemm_batch`` for stacks of matrices) on float32 and float64 arrays, through ctypes,
-and NumPy's ``matmul`` for everything else (other dtypes, 1-D operands, tiny products, layouts without a unit
-stride, overlapping ``out``). Both give the product to float rounding; which summation order they use differs.
+``cblas_?gemm`` (for stacks of matrices ``cblas_?gemm_batch_strided``, or ``cblas_?gemm_batch`` where they are
+not a fixed step apart) on float32 and float64 arrays, through ctypes, and NumPy's ``matmul`` for everything else
+(other dtypes, 1-D operands, tiny products, layouts without a unit stride, overlapping ``out``). Both give the
+product to float rounding; which summation order they use differs.
 
 MKL runs on GNU OpenMP's thread pool (``MKL_Set_Threading_Layer``), the pool PyTorch's CPU build shares between
 MKL and its own elementwise kernels and the one numba's ``omp`` layer runs the compiled loops on (``jit``): one
@@ -70,7 +71,11 @@ def _load():
                 batch = getattr(lib, f"cblas_{prefix}gemm_batch")  # one group: each array below has one entry
                 batch.restype = None
                 batch.argtypes = [_c_int] + [_c_void_p] * 13 + [_c_int, _c_void_p]
-                functions[np.dtype(dtype)] = (gemm, batch, scalar)
+                strided = getattr(lib, f"cblas_{prefix}gemm_batch_strided")  # matrices a fixed step apart
+                strided.restype = None
+                strided.argtypes = ([_c_int] * 6 + [scalar] + [_c_void_p, _c_int, _c_int] * 2 + [scalar]
+                                    + [_c_void_p, _c_int, _c_int, _c_int])
+                functions[np.dtype(dtype)] = (gemm, batch, strided, scalar)
         except (OSError, AttributeError):
             continue
         lib.MKL_Set_Num_Threads.argtypes = [_c_int]
@@ -169,7 +174,7 @@ def matmul(a, b, out=None):
     lay_c = _layout(out)
     if lay_c is None or lay_c[0] != _NO_TRANS:
         return np.matmul(a, b, out=out)
-    gemm, gemm_batch, scalar = _state["lib"][a.dtype]
+    gemm, gemm_batch, gemm_strided, scalar = _state["lib"][a.dtype]
     ldc = lay_c[1]
     count = int(np.prod(batch)) if batch else 1
     if count == 1:
@@ -177,6 +182,15 @@ def matmul(a, b, out=None):
              _first(out), ldc)
         return out
     if count == 0:
+        return out
+    steps = [_batch_step(x, batch) for x in (a, b, out)]
+    # MKL's strided batch takes matrices apart (a step past each one's lines of ld elements) or, for a and b, one
+    # matrix repeated (step 0); the usual stack, and a third faster than the pointers below
+    spans = (lay_a[1] * (m if lay_a[0] == _NO_TRANS else k), lay_b[1] * (k if lay_b[0] == _NO_TRANS else n), ldc * m)
+    if None not in steps and all(step >= span or (step == 0 and x is not out)
+                                 for step, span, x in zip(steps, spans, (a, b, out))):
+        gemm_strided(_ROW_MAJOR, lay_a[0], lay_b[0], m, n, k, 1.0, _first(a), lay_a[1], steps[0], _first(b),
+                     lay_b[1], steps[1], 0.0, _first(out), ldc, steps[2], count)
         return out
     one = (_c_int * 1)
     a_ptrs, b_ptrs, c_ptrs = (_addresses(x, batch) for x in (a, b, out))
@@ -211,6 +225,23 @@ def sum_leading(a, dims):
 def _first(x):
     """The address of x's first matrix element (x[..., 0, 0])."""
     return x.ctypes.data
+
+
+def _batch_step(x, batch):
+    """The step, in elements, between consecutive matrices of x broadcast to the batch shape (C order): 0 for one
+    matrix broadcast; None when they are not evenly spaced (or the step is negative, or not whole elements)."""
+    lead = x.ndim - 2
+    dims = [(size, x.strides[lead - i] if i <= lead and x.shape[lead - i] != 1 else 0)
+            for i, size in enumerate(reversed(batch), 1) if size != 1]  # innermost first
+    if not dims:
+        return 0
+    step = dims[0][1]
+    expected = step * dims[0][0]
+    for size, stride in dims[1:]:
+        if stride != expected:
+            return None
+        expected = stride * size
+    return step // x.itemsize if step >= 0 and step % x.itemsize == 0 else None
 
 
 def _addresses(x, batch):
