@@ -17,8 +17,10 @@ import subprocess
 import sys
 import time
 
-# the products' shapes in mlp_step and transformer_step (forward and weight gradients)
-SHAPES = [(1024, 128, 384), (1024, 128, 512), (1024, 512, 128), (128, 1024, 512), (128, 784, 512), (784, 128, 512)]
+# the products' shapes in mlp_step and transformer_step (forward and weight gradients; (batch, m, k, n): the
+# attention's stacks of 16 sequences x 4 heads)
+SHAPES = [(1024, 128, 384), (1024, 128, 512), (1024, 512, 128), (128, 1024, 512), (128, 784, 512), (784, 128, 512),
+          (64, 64, 32, 64), (64, 64, 64, 32)]
 
 
 def child(lib):
@@ -26,8 +28,9 @@ def child(lib):
 
     rng = np.random.default_rng(0)
     best = {}
-    for m, k, n in SHAPES:
-        a, b = rng.standard_normal((m, k), np.float32), rng.standard_normal((k, n), np.float32)
+    for shape in SHAPES:
+        *batch, m, k, n = shape
+        a, b = (rng.standard_normal((*batch, *s), np.float32) for s in ((m, k), (k, n)))
         product = lambda x, y: x @ y  # noqa: E731
         if lib == "torch":
             import torch
@@ -45,7 +48,7 @@ def child(lib):
             for _ in range(20):
                 product(a, b)
             times.append((time.perf_counter() - t0) / 20)
-        best[f"{m}x{k}@{k}x{n}"] = min(times)
+        best["".join(f"{b} x " for b in batch) + f"{m}x{k}@{k}x{n}"] = min(times)
     print(json.dumps(best))
 
 

@@ -161,25 +161,30 @@ def matmul(a, b, out=None):
     lay_a, lay_b = _layout(a), _layout(b)
     if lay_a is None or lay_b is None:
         return np.matmul(a, b, out=out)
-    try:
-        batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    except ValueError:
-        return np.matmul(a, b, out=out)  # NumPy's error
+    if a.ndim == b.ndim == 2:  # (the commonest call, which NumPy's broadcast_shapes would make a third slower)
+        batch = ()
+    else:
+        try:
+            batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        except ValueError:
+            return np.matmul(a, b, out=out)  # NumPy's error
     shape = batch + (m, n)
     if out is None:
         out = np.empty(shape, a.dtype)
-    elif (out.shape != shape or not out.flags.writeable or np.may_share_memory(out, a)
-          or np.may_share_memory(out, b)):
-        return np.matmul(a, b, out=out)  # NumPy's error, or its copy of an overlapping operand
-    lay_c = _layout(out)
-    if lay_c is None or lay_c[0] != _NO_TRANS:
-        return np.matmul(a, b, out=out)
+        ldc = n  # (C order: what _layout gives)
+    else:
+        if (out.shape != shape or not out.flags.writeable or np.may_share_memory(out, a)
+                or np.may_share_memory(out, b)):
+            return np.matmul(a, b, out=out)  # NumPy's error, or its copy of an overlapping operand
+        lay_c = _layout(out)
+        if lay_c is None or lay_c[0] != _NO_TRANS:
+            return np.matmul(a, b, out=out)
+        ldc = lay_c[1]
     gemm, gemm_batch, gemm_strided, scalar = _state["lib"][a.dtype]
-    ldc = lay_c[1]
-    count = int(np.prod(batch)) if batch else 1
+    count = math.prod(batch)
     if count == 1:
-        gemm(_ROW_MAJOR, lay_a[0], lay_b[0], m, n, k, 1.0, _first(a), lay_a[1], _first(b), lay_b[1], 0.0,
-             _first(out), ldc)
+        gemm(_ROW_MAJOR, lay_a[0], lay_b[0], m, n, k, 1.0, a.ctypes.data, lay_a[1], b.ctypes.data, lay_b[1], 0.0,
+             out.ctypes.data, ldc)
         return out
     if count == 0:
         return out
