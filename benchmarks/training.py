@@ -3,6 +3,7 @@
 - mlp_step: Linear 784-512-256-10 with ReLU, batch 128, CrossEntropyLoss, SGD with momentum.
 - cnn_step: the seeds' Conv_Classifier, batch 64 of 1x28x28, SGD.
 - convnet_step: Conv(3->32)-ReLU-Pool-Conv(32->64)-ReLU-Pool-Linear(4096->10), batch 32 of 3x32x32, Adam.
+- mlp_step_toy: mlp_step's code on an 8-8-8-2 MLP, batch 4 (run when named): the fixed cost of a step.
 """
 
 from __future__ import annotations
@@ -38,6 +39,14 @@ def mlp(torch):
     model = mlp_model(torch)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     return _step(torch, model, opt, *_batch(torch, (128, 784), 10))
+
+
+def mlp_toy(torch):
+    """mlp_step's code on a toy MLP (8-8-8-2, batch 4): the fixed cost of running a step, the arithmetic aside."""
+    nn = torch.nn
+    model = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 2))
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    return _step(torch, model, opt, *_batch(torch, (4, 8), 2))
 
 
 def conv_classifier(torch):
