@@ -172,3 +172,23 @@ def test_double_backward_through_a_folded_copy(shapes):
     a, b = (graphgrad.tensor(rng.normal(size=s), requires_grad=True) for s in shapes)
     assert gradcheck(lambda x, y: x @ y, (a, b))
     assert gradgradcheck(lambda x, y: x @ y, (a, b))
+
+
+def test_fold_copy_test_agrees_with_making_the_copy():
+    # whether folding an operand copies it is read from its strides; NumPy's reshape, which makes the copy when
+    # one is needed, is the reference, over sliced, transposed and broadcast layouts
+    from graphgrad.ops.linalg import _fold_is_copy
+
+    rng = np.random.default_rng(0)
+    for _ in range(3000):
+        ndim = int(rng.integers(2, 6))
+        shape = tuple(int(s) for s in rng.integers(1, 4, ndim))
+        steps = tuple(slice(0, 2 * s, int(rng.integers(1, 3))) for s in shape)
+        a = np.zeros(tuple(2 * s for s in shape), np.float32)[steps][tuple(slice(0, s) for s in shape)]
+        a = a.transpose(rng.permutation(ndim))
+        target = [s if s != 1 or rng.random() < 0.5 else int(rng.integers(1, 4)) for s in a.shape]
+        target = tuple(int(s) for s in rng.integers(1, 3, rng.integers(0, 2))) + tuple(target)
+        kept = int(rng.integers(1, min(3, len(target))))
+        folded = (-1,) + target[len(target) - kept:]
+        copies = not np.may_share_memory(np.broadcast_to(a, target).reshape(folded), a)
+        assert _fold_is_copy(a, target, folded) == copies, (a.shape, a.strides, target, folded)
