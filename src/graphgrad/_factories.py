@@ -229,6 +229,35 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
     return _finish(np.eye(n, m, dtype=_resolve(dtype)), requires_grad, device)
 
 
+def _triangle_indices(name, lower, row, col, offset, dtype, device):
+    dt = _resolve(dtype, _dtype.int64)
+    if dt.kind not in "iu":
+        raise NotImplementedError(f'"{name}" not implemented for \'{_torch_name(dt)}\'')
+    for what, n in (("row", row), ("col", col)):
+        if n < 0:
+            raise RuntimeError(f"{what} must be non-negative, got{n}")
+    pick = np.tril_indices if lower else np.triu_indices
+    rows, cols = pick(row, offset, col) if row and col else (np.zeros(0, np.int64),) * 2
+    return _finish(np.stack([rows, cols]).astype(dt), False, device)
+
+
+@export("tril_indices", method=False)
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """The (row, column) indices of the lower triangle of a row x col matrix (below diagonal ``offset``), as a
+    2 x N tensor in row-major order.
+
+    >>> tril_indices(3, 3).tolist()
+    [[0, 1, 1, 2, 2, 2], [0, 0, 1, 0, 1, 2]]
+    """
+    return _triangle_indices("tril_indices", True, row, col, offset, dtype, device)
+
+
+@export("triu_indices", method=False)
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """The (row, column) indices of the upper triangle of a row x col matrix (from diagonal ``offset``)."""
+    return _triangle_indices("triu_indices", False, row, col, offset, dtype, device)
+
+
 @export("arange", method=False)
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
     """Values from ``start`` to ``end`` (exclusive); int64 unless a bound or step is a float."""

@@ -557,7 +557,26 @@ STRUCTURE = [
     C("linalg_norm_matrix_1", lambda T, a: T.linalg.norm(a, 1), (S23,), grad_fn=False),
     C("linalg_norm_matrix_inf", lambda T, a: T.linalg.norm(a, float("-inf"), dim=(2, 0)), (S234,), grad_fn=False),
 ]
-CASES = CASES + EXTRA + STRUCTURE
+
+# functions composed of other ops in PyTorch (tensordot, cartesian_prod, combinations, take_along_dim: their last
+# node is compared) or with their own node (rot90, block_diag)
+COMPOSED = [
+    C("tensordot", lambda T, a, b: T.tensordot(a, b), ((2, 3, 4), (3, 4, 2))),
+    C("tensordot_pairs", lambda T, a, b: T.tensordot(a, b, dims=([0, 2], [2, 1])), ((2, 3, 4), (3, 4, 2))),
+    C("tensordot_outer", lambda T, a, b: T.tensordot(a, b, dims=0), (S3, (2,))),
+    C("rot90", lambda T, a: T.rot90(a), (S23,)),
+    C("rot90_k", lambda T, a: (a.rot90(2, (2, 0)), T.rot90(a, -1, (1, 2)), T.rot90(a, 4)), (S234,), grad_fn=NAME),
+    C("block_diag", lambda T, a, b, c: T.block_diag(a, b, c), (S23, S3, ())),
+    C("block_diag_one", lambda T, a: T.block_diag(a), ((3, 2),)),
+    C("cartesian_prod", lambda T, a, b, c: T.cartesian_prod(a, b, c), (S3, (2,), (2,))),
+    C("combinations", lambda T, a: T.combinations(a), ((4,),)),
+    C("combinations_r3_replacement", lambda T, a: T.combinations(a, 3, with_replacement=True), (S3,)),
+    C("take_along_dim", lambda T, a: T.take_along_dim(a, T.tensor([[0, 2], [1, 1]]), 1), (S23,)),
+    C("take_along_dim_broadcast", lambda T, a: T.take_along_dim(a, T.tensor([[[2], [0], [3]]]), 2), ((2, 1, 4),)),
+    C("take_along_dim_flat", lambda T, a: T.take_along_dim(a, T.tensor([5, 0, 5])), (S23,)),
+    C("take_along_dim_argsort", lambda T, a: a.take_along_dim(a.argsort(1), 1), (S23,)),
+]
+CASES = CASES + EXTRA + STRUCTURE + COMPOSED
 
 
 def _setitem(t, idx, v):
@@ -621,6 +640,18 @@ LOGIC += [
     V("argmax_values", lambda T, a: (a.argmin(), a.argmax(1)), (S23,)),
     V("floor_divide_int", lambda T, a: (T.floor_divide(T.tensor([7, -7]), 2), T.tensor([7, -7]) % 3,
                                         T.tensor([7, -7]) // T.tensor([2, 2])), (S3,)),
+    V("argwhere", lambda T, a: (T.argwhere(a > 0), (a > 1).argwhere()), (S23,)),
+    V("isin", lambda T, a: (T.isin(T.tensor([1, 2, 3, 2]), T.tensor([2, 5])), T.isin(T.tensor([1.0, 2.0]), 2),
+                            T.isin(3, T.tensor([1, 3])), T.isin(T.tensor([[1, 4]]), T.tensor([4]), invert=True)),
+      (S3,)),
+    V("searchsorted", lambda T, a: (T.searchsorted(T.tensor([1.0, 3.0, 3.0, 7.0]), a * 4),
+                                    T.searchsorted(T.tensor([1.0, 3.0, 3.0, 7.0]), T.tensor([3.0, 9.0]), right=True),
+                                    T.searchsorted(T.tensor([1.0, 3.0, 3.0, 7.0]), T.tensor([3.0]), side="right"),
+                                    T.searchsorted(T.tensor([[1, 3], [2, 4]]), T.tensor([[2, 5], [5, 0]]),
+                                                   out_int32=True),
+                                    T.searchsorted(T.tensor([5, 1, 3]), 4, sorter=T.tensor([1, 2, 0]))), (S23,)),
+    V("tril_triu_indices", lambda T, a: (T.tril_indices(3, 4), T.tril_indices(4, 3, -1), T.triu_indices(3, 3, 1),
+                                         T.triu_indices(2, 4, -1, dtype=T.int32), T.tril_indices(0, 3)), (S3,)),
 ]
 
 

@@ -38,10 +38,11 @@ INDEX_TENSOR = frozenset({
     "index_select", "gather", "scatter", "scatter_add", "scatter_", "scatter_add_", "index_add", "index_add_",
     "take",
 })
-# functions whose first operand may be a Python number in PyTorch (torch.mul(2, t), torch.pow(2, t))
+# functions whose first operand (isin, searchsorted: either) may be a Python number in PyTorch (torch.mul(2, t))
 NUMBER_INPUT_OK = frozenset({
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "pow", "remainder", "rsub",
-    "floor_divide", "where", "result_type", "tensor", "as_tensor", "xlogy", "copysign", "bucketize",
+    "floor_divide", "where", "result_type", "tensor", "as_tensor", "xlogy", "copysign", "bucketize", "isin",
+    "searchsorted",
 })
 # functions whose ``other`` must be a Tensor in PyTorch (elsewhere a Python number is fine: add, eq, ...)
 OTHER_TENSOR = frozenset({

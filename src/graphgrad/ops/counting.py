@@ -71,3 +71,74 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
     values = input._data if isinstance(input, Tensor) else np.asarray(input)
     found = np.searchsorted(bounds, values, side="right" if right else "left")
     return Tensor._make(np.asarray(found, np.int32 if out_int32 else np.int64), False, None)
+
+
+_ISIN_SIGNATURES = (
+    " * (Tensor elements, Tensor test_elements, *, bool assume_unique = False, bool invert = False, "
+    "Tensor out = None)\n"
+    " * (Number element, Tensor test_elements, *, bool assume_unique = False, bool invert = False, "
+    "Tensor out = None)\n"
+    " * (Tensor elements, Number test_element, *, bool assume_unique = False, bool invert = False, "
+    "Tensor out = None)")
+
+
+@export("isin", method=False)
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    """Whether each of ``elements`` is among ``test_elements`` (either may be a number, not both): a bool
+    tensor of the elements' shape (the opposite with ``invert``)."""
+    if not (isinstance(elements, Tensor) or isinstance(test_elements, Tensor)) or not all(
+            isinstance(x, (Tensor, numbers.Number)) for x in (elements, test_elements)):
+        error = _combination_error("isin", (elements, test_elements), {})
+        raise TypeError(f"{error}, but expected one of:\n{_ISIN_SIGNATURES}")
+    values = elements._data if isinstance(elements, Tensor) else np.asarray(elements)
+    tests = test_elements._data if isinstance(test_elements, Tensor) else np.asarray(test_elements)
+    found = np.isin(values, tests, assume_unique=assume_unique, invert=invert)
+    return Tensor._make(np.asarray(found, np.bool_), False, None)
+
+
+_SEARCHSORTED_SIGNATURES = (
+    " * (Tensor sorted_sequence, Tensor input, *, bool out_int32 = False, bool right = False, str side = None, "
+    "Tensor sorter = None, Tensor out = None)\n"
+    " * (Tensor sorted_sequence, Number self, *, bool out_int32 = False, bool right = False, str side = None, "
+    "Tensor sorter = None, Tensor out = None)")
+
+
+@export("searchsorted", method=False)
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
+    """Where each value of ``input`` would go in ``sorted_sequence`` (along its last dimension, whose leading
+    dimensions match input's, or a 1-d sequence for any input) to keep it sorted: before equal values, or after
+    them with ``right=True`` / ``side="right"``. ``sorter`` sorts an unsorted sequence. int64 indices (int32
+    with ``out_int32``); a number as input gives a 0-d tensor.
+
+    >>> import graphgrad
+    >>> graphgrad.searchsorted(graphgrad.tensor([1, 3, 5, 7]), graphgrad.tensor([3, 6, 9])).tolist()
+    [1, 3, 4]
+    """
+    if not isinstance(sorted_sequence, Tensor) or not isinstance(input, (Tensor, numbers.Number)):
+        error = _combination_error("searchsorted", (sorted_sequence, input), {})
+        raise TypeError(f"{error}, but expected one of:\n{_SEARCHSORTED_SIGNATURES}")
+    if side is not None:
+        if side not in ("left", "right"):
+            raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}")
+        if right and side == "left":
+            raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, got side of left "
+                               "while right was True")
+        right = side == "right"
+    seq = sorted_sequence._data
+    values = input._data if isinstance(input, Tensor) else np.asarray(input)
+    if seq.ndim > 1 and seq.shape[:-1] != values.shape[:-1]:
+        raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
+                           "dimensions of boundaries tensor and input value tensor must match, but we got "
+                           f"boundaries tensor {list(seq.shape)} and input value tensor {list(values.shape)}")
+    if sorter is not None:
+        if sorter._data.shape != seq.shape:
+            raise RuntimeError("torch.searchsorted(): boundary and sorter must have the same size, but got boundary "
+                               f"tensor {list(seq.shape)}and got sorter tensor {list(sorter._data.shape)}")
+        seq = np.take_along_axis(seq, sorter._data.astype(np.int64), -1)
+    how = "right" if right else "left"
+    if seq.ndim <= 1:
+        found = np.searchsorted(seq.reshape(-1), values, side=how)
+    else:  # one search per row of the sequence (NumPy's searchsorted takes one sorted array)
+        rows, row_values = seq.reshape(-1, seq.shape[-1]), values.reshape(-1, values.shape[-1])
+        found = np.stack([np.searchsorted(r, v, side=how) for r, v in zip(rows, row_values)]).reshape(values.shape)
+    return Tensor._make(np.asarray(found, np.int32 if out_int32 else np.int64), False, None)

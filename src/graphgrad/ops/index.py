@@ -20,7 +20,7 @@ from ..autograd.explain import inplace_on_leaf
 from . import _elementwise_loops
 from ._export import export
 from ._inplace import apply_inplace, check_inplace
-from ._op import Op, apply, check_broadcast
+from ._op import Op, _torch_name, apply, check_broadcast
 from .comparison import where
 from .copy import COPY, FILL_TENSOR
 
@@ -799,6 +799,45 @@ def nonzero(input, *, as_tuple=False):
     if as_tuple:
         return tuple(Tensor._make(i.astype(np.int64), False, None) for i in nz)
     return Tensor._make(np.stack(nz, axis=1).astype(np.int64), False, None)
+
+
+@export("argwhere")
+def argwhere(input):
+    """The indices of input's non-zero elements, one row each (``nonzero``)."""
+    return nonzero(input)
+
+
+@export("take_along_dim")
+def take_along_dim(input, indices, dim=None):
+    """``input``'s elements at ``indices`` along ``dim``, the other dimensions broadcast between the two (a
+    gather); without ``dim``, ``indices`` pick from the flattened input.
+
+    >>> import graphgrad
+    >>> x = graphgrad.tensor([[10, 30, 20], [60, 40, 50]])
+    >>> graphgrad.take_along_dim(x, x.argmax(1, keepdim=True), 1).tolist()
+    [[30], [60]]
+    """
+    if dim is None:  # (PyTorch's gather checks the indices here, and takes int32 ones too)
+        _check_index(indices, "gather")
+        flat = indices._data.reshape(-1).astype(np.int64, copy=False)
+        return gather(input.reshape(-1), 0, Tensor._make(flat, False, None))
+    if indices._data.dtype != np.int64:
+        raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got "
+                           f"{_torch_name(indices._data.dtype)}")
+    if input._data.ndim != indices._data.ndim:
+        raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same number of dimensions, "
+                           f"but got {input._data.ndim} dimensions for input, and {indices._data.ndim} dimensions "
+                           "for indices")
+    d = wrap_dims(dim, input._data.ndim)[0]
+    shape = list(np.broadcast_shapes(_except(input._data.shape, d), _except(indices._data.shape, d)))
+    input_shape, index_shape = list(shape), list(shape)
+    input_shape[d], index_shape[d] = input._data.shape[d], indices._data.shape[d]
+    return gather(input.expand(input_shape), d, indices.expand(index_shape))  # (PyTorch expands, even to itself)
+
+
+def _except(shape, dim):
+    """shape with a 1 at ``dim`` (the dimension that is not broadcast)."""
+    return shape[:dim] + (1,) + shape[dim + 1:]
 
 
 @export("select")

@@ -6,6 +6,8 @@ own implementation is, so every order of derivative works and the nodes carry Py
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import _blas as blas
@@ -276,6 +278,40 @@ def _kernel_name(a, b, a_requires_grad, b_requires_grad):
 def _require_dims(name, t, n, which):
     if t._data.ndim != n:
         raise RuntimeError(f"{which} must be a {n}D tensor" if name != "mm" else f"{which} must be a matrix")
+
+
+@export("tensordot", method=False)
+def tensordot(a, b, dims=2):
+    """The sum over the last ``dims`` dimensions of a and the first ``dims`` of b (or over the listed pairs of
+    dimensions), as PyTorch computes it: both permuted and folded into one matrix product, then unfolded.
+
+    >>> import graphgrad
+    >>> graphgrad.tensordot(graphgrad.ones(2, 3, 4), graphgrad.ones(3, 4, 5)).shape
+    graphgrad.Size([2, 5])
+    """
+    if isinstance(dims, Tensor):
+        dims = dims.item() if dims._data.ndim == 0 else dims.tolist()
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        dims_a, dims_b = list(range(-dims, 0)), list(range(dims))
+    else:
+        dims_a, dims_b = ([d] if isinstance(d, int) else list(d) for d in dims)
+    if len(dims_a) != len(dims_b):
+        raise RuntimeError("both dimension lists should have same length")
+    for da, db in zip(dims_a, dims_b):
+        sa, sb = a._data.shape[da], b._data.shape[db]
+        if sa != sb:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size {sa} in dim {da} and "
+                               f"second has size {sb} in dim {db}")
+    dims_a = [wrap_dims(d, a._data.ndim)[0] for d in dims_a]
+    dims_b = [wrap_dims(d, b._data.ndim)[0] for d in dims_b]
+    free_a = [d for d in range(a._data.ndim) if d not in dims_a]
+    free_b = [d for d in range(b._data.ndim) if d not in dims_b]
+    size = math.prod(a._data.shape[d] for d in dims_a)
+    rows = a.permute(free_a + dims_a).reshape(-1, size)
+    cols = b.permute(dims_b + free_b).reshape(size, -1)
+    return mm(rows, cols).reshape([a._data.shape[d] for d in free_a] + [b._data.shape[d] for d in free_b])
 
 
 @export("mm")

@@ -8,8 +8,9 @@ import math
 import numpy as np
 
 from .._constants import contiguous_format, preserve_format
+from .._core.sites import warn_once_at_user_line
 from .._dtype import dtype as _dtype_cls
-from .._dtype import from_numpy_dtype
+from .._dtype import from_numpy_dtype, get_default_dtype
 from .._size import wrap_dim, wrap_dims
 from .._tensor import Tensor
 from ..autograd.graph import warn_at_user_line
@@ -713,9 +714,23 @@ def atleast_2d(input):
 
 
 @export("meshgrid", method=False)
-def meshgrid(*tensors, indexing="ij"):
+def meshgrid(*tensors, indexing=None):
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    if indexing is None:  # (PyTorch's default, with its warning once a process)
+        warn_once_at_user_line("meshgrid-indexing", "torch.meshgrid: in an upcoming release, it will be required "
+                               "to pass the indexing argument.")
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}')
+    for t in tensors:
+        if t._data.ndim > 1:  # (PyTorch prints the tensor's values here; its type and size stand for them)
+            raise RuntimeError("torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: "
+                               f"[ torch.{t.dtype._legacy}{{{','.join(map(str, t._data.shape))}}} ]")
+    if any(t._data.dtype != tensors[0]._data.dtype for t in tensors):
+        raise RuntimeError("meshgrid expects all tensors to have the same dtype")
     n = len(tensors)
     outs = []
     shape = [t._data.size for t in tensors]
@@ -729,3 +744,118 @@ def meshgrid(*tensors, indexing="ij"):
         view_shape[pos] = -1
         outs.append(t.reshape(view_shape).expand(shape))
     return tuple(outs)
+
+
+# --- rot90, block_diag, cartesian_prod, combinations ----------------------------------------------------
+ROT90 = Op("Rot90Backward0", lambda a, k, dims: np.rot90(a, k, dims).copy(),
+           lambda n, g: g.rot90(-n.kwargs["k"], n.kwargs["dims"]))
+
+
+@export("rot90")
+def rot90(input, k=1, dims=(0, 1)):
+    """``input`` turned k quarter turns in the plane ``dims``, from the first dimension towards the second
+    (Rot90Backward0).
+
+    >>> import graphgrad
+    >>> graphgrad.rot90(graphgrad.tensor([[1, 2], [3, 4]])).tolist()
+    [[2, 4], [1, 3]]
+    """
+    dims = tuple(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if input._data.ndim < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {input._data.ndim}")
+    d0, d1 = (wrap_dim(d, input._data.ndim) for d in dims)
+    if d0 == d1:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {dims[0]} and dim1 = {dims[1]}")
+    return apply(ROT90, input, k=int(k) % 4, dims=(d0, d1))
+
+
+def _as_block(shape):
+    """The (rows, cols) a block_diag input takes: a number one cell, a vector one row."""
+    return (1, 1) if len(shape) == 0 else (1, shape[0]) if len(shape) == 1 else shape
+
+
+def _block_diag_fwd(*arrs):
+    blocks = [_as_block(a.shape) for a in arrs]
+    out = np.zeros((sum(r for r, _ in blocks), sum(c for _, c in blocks)), arrs[0].dtype if arrs else np.float32)
+    row = col = 0
+    for a, (r, c) in zip(arrs, blocks):
+        out[row:row + r, col:col + c] = a.reshape(r, c)
+        row, col = row + r, col + c
+    return out
+
+
+def _block_diag_bw(n, g):
+    grads, row, col = [], 0, 0
+    for shape, _ in n._in_meta:
+        r, c = _as_block(shape)
+        grads.append(g[row:row + r, col:col + c].reshape(shape))
+        row, col = row + r, col + c
+    return tuple(grads)
+
+
+BLOCK_DIAG = Op("BlockDiagBackward0", _block_diag_fwd, _block_diag_bw, promote="same")
+
+
+@export("block_diag", method=False)
+def block_diag(*tensors):
+    """The tensors (numbers, vectors as rows, matrices) placed along the diagonal of one matrix, zeros elsewhere.
+
+    >>> import graphgrad
+    >>> graphgrad.block_diag(graphgrad.tensor([[1, 2]]), graphgrad.tensor(3)).tolist()
+    [[1, 2, 0], [0, 0, 3]]
+    """
+    for i, t in enumerate(tensors):
+        if t._data.ndim > 2:
+            raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input {i} has "
+                               f"{t._data.ndim} dimensions")
+    if not tensors:
+        return Tensor._make(np.zeros((1, 0), get_default_dtype().np), False, None)
+    return apply(BLOCK_DIAG, *tensors)
+
+
+def _vector(t):
+    if t._data.ndim != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape {list(t._data.shape)}")
+
+
+@export("cartesian_prod", method=False)
+def cartesian_prod(*tensors):
+    """Every combination of one element from each 1-D tensor, one per row (one tensor: itself).
+
+    >>> import graphgrad
+    >>> graphgrad.cartesian_prod(graphgrad.tensor([1, 2]), graphgrad.tensor([5, 6])).tolist()
+    [[1, 5], [1, 6], [2, 5], [2, 6]]
+    """
+    for t in tensors:
+        _vector(t)
+    if len(tensors) == 1:
+        return tensors[0]
+    return stack([grid.reshape(-1) for grid in meshgrid(*tensors, indexing="ij")], 1)
+
+
+@export("combinations", method=False)
+def combinations(input, r=2, with_replacement=False):
+    """The length-r combinations of a 1-D tensor's elements, one per row, in itertools' order.
+
+    >>> import graphgrad
+    >>> graphgrad.combinations(graphgrad.tensor([1, 2, 3])).tolist()
+    [[1, 2], [1, 3], [2, 3]]
+    """
+    _vector(input)
+    if r < 0:
+        raise RuntimeError(f"Expect a non-negative number, but got {r}")
+    if r == 0:
+        return Tensor._make(np.empty(0, input._data.dtype), False, None)
+    # as PyTorch: the r-dimensional grid of the elements, masked to its non-decreasing (or increasing) positions,
+    # which row-major order lists as itertools does
+    n = input._data.shape[0]
+    position = np.arange(n)
+    keep = np.ones((n,) * r, bool)
+    for d in range(r - 1):
+        first, second = position.reshape((1,) * d + (n, 1) + (1,) * (r - d - 2)), position.reshape(
+            (1,) * (d + 1) + (n,) + (1,) * (r - d - 2))
+        keep &= (first <= second) if with_replacement else (first < second)
+    mask = Tensor._make(keep, False, None)
+    return stack([grid.masked_select(mask) for grid in meshgrid(*[input] * r, indexing="ij")], 1)
