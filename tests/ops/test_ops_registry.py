@@ -564,6 +564,8 @@ COMPOSED = [
     C("tensordot", lambda T, a, b: T.tensordot(a, b), ((2, 3, 4), (3, 4, 2))),
     C("tensordot_pairs", lambda T, a, b: T.tensordot(a, b, dims=([0, 2], [2, 1])), ((2, 3, 4), (3, 4, 2))),
     C("tensordot_outer", lambda T, a, b: T.tensordot(a, b, dims=0), (S3, (2,))),
+    C("kron", lambda T, a, b: T.kron(a, b), (S23, (2, 2))),
+    C("kron_ranks", lambda T, a, b: (a.kron(b), T.kron(b, a)), (S3, (2, 1, 2)), grad_fn=NAME),
     C("rot90", lambda T, a: T.rot90(a), (S23,)),
     C("rot90_k", lambda T, a: (a.rot90(2, (2, 0)), T.rot90(a, -1, (1, 2)), T.rot90(a, 4)), (S234,), grad_fn=NAME),
     C("block_diag", lambda T, a, b, c: T.block_diag(a, b, c), (S23, S3, ())),

@@ -280,6 +280,30 @@ def _require_dims(name, t, n, which):
         raise RuntimeError(f"{which} must be a {n}D tensor" if name != "mm" else f"{which} must be a matrix")
 
 
+# ATen's _unsafe_view: a reshape recorded as a node of its own (not as a view of its input), as PyTorch's kron
+# records it; the result is a copy, so writing the input in place later cannot reach what was saved from it
+UNSAFE_VIEW = Op("UnsafeViewBackward0", lambda a, shape: a.reshape(shape).copy(),
+                 lambda n, g: g.reshape(n._in_meta[0][0]))
+
+
+@export("kron")
+def kron(input, other):
+    """The Kronecker product: every element of input times the whole of other, as blocks (the shorter operand's
+    shape padded with leading 1s).
+
+    >>> import graphgrad
+    >>> graphgrad.kron(graphgrad.tensor([1, 2]), graphgrad.tensor([1, 10])).tolist()
+    [1, 10, 2, 20]
+    """
+    a, b = input._data.shape, other._data.shape
+    n = max(len(a), len(b))
+    a, b = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
+    a_blocks = tuple(x for size in a for x in (size, 1))
+    b_blocks = tuple(x for size in b for x in (1, size))
+    product = apply(UNSAFE_VIEW, input, shape=a_blocks) * apply(UNSAFE_VIEW, other, shape=b_blocks)
+    return apply(UNSAFE_VIEW, product, shape=tuple(x * y for x, y in zip(a, b)))
+
+
 @export("tensordot", method=False)
 def tensordot(a, b, dims=2):
     """The sum over the last ``dims`` dimensions of a and the first ``dims`` of b (or over the listed pairs of
