@@ -94,6 +94,7 @@ class Tensor:
     def argmax(self, dim=None, keepdim=False) -> Any: ...  # ops/extrema.py
     def argmin(self, dim=None, keepdim=False) -> Any: ...  # ops/extrema.py
     def argsort(self, dim=-1, descending=False, stable=False) -> Any: ...  # ops/extrema.py
+    def argwhere(self) -> Any: ...  # ops/index.py
     def asin(self) -> Any: ...  # ops/unary.py
     def asin_(self, **kw) -> Any: ...  # ops/unary.py
     def atan(self) -> Any: ...  # ops/unary.py
@@ -233,6 +234,7 @@ class Tensor:
     def index_select(self, dim, index) -> Any: ...  # ops/index.py
     def inner(self, other) -> Any: ...  # ops/linalg.py
     def int(self) -> Any: ...  # _tensor.py
+    def inverse(self) -> Any: ...  # ops/linalg_solve.py
     def is_complex(self) -> Any: ...  # _tensor.py
     def is_contiguous(self, memory_format=None) -> Any: ...  # _tensor.py
     @property
@@ -274,6 +276,7 @@ class Tensor:
     def isinf(self) -> Any: ...  # ops/comparison.py
     def isnan(self) -> Any: ...  # ops/comparison.py
     def item(self) -> Any: ...  # _tensor.py
+    def kron(self, other) -> Any: ...  # ops/linalg.py
     def kthvalue(self, k, dim=-1, keepdim=False) -> Any: ...  # ops/extrema.py
     @property
     def layout(self) -> Any: ...  # _tensor.py
@@ -398,6 +401,7 @@ class Tensor:
     @property
     def retains_grad(self) -> Any: ...  # _tensor.py
     def roll(self, shifts, dims=None) -> Any: ...  # ops/shape.py
+    def rot90(self, k=1, dims=(0, 1)) -> Any: ...  # ops/shape.py
     def round(self, decimals=0) -> Any: ...  # ops/unary.py
     def round_(self, **kw) -> Any: ...  # ops/unary.py
     def rsqrt(self) -> Any: ...  # ops/unary.py
@@ -445,6 +449,7 @@ class Tensor:
     def t(self) -> Any: ...  # ops/shape.py
     def t_(self) -> Any: ...  # ops/shape.py
     def take(self, index) -> Any: ...  # ops/index.py
+    def take_along_dim(self, indices, dim=None) -> Any: ...  # ops/index.py
     def tan(self) -> Any: ...  # ops/unary.py
     def tan_(self, **kw) -> Any: ...  # ops/unary.py
     def tanh(self) -> Any: ...  # ops/unary.py

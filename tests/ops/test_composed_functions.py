@@ -1,6 +1,7 @@
-"""tensordot, rot90, block_diag, cartesian_prod, combinations, take_along_dim, isin, searchsorted, tril/triu_indices
-and meshgrid: what they answer to inputs PyTorch refuses (the error's type and first line) and their edge cases,
-compared with PyTorch. Their values, gradients and nodes are cases of test_ops_registry."""
+"""tensordot, rot90, block_diag, cartesian_prod, combinations, take_along_dim, isin, searchsorted, tril/triu_indices,
+meshgrid, linalg.inv and linalg.solve: what they answer to inputs PyTorch refuses (the error's type and first
+line) and their edge cases, compared with PyTorch. Their values, gradients and nodes are cases of
+test_ops_registry."""
 
 from __future__ import annotations
 
@@ -45,7 +46,33 @@ PROGRAMS = {
     "meshgrid_indexing": lambda T: T.meshgrid(T.ones(2), indexing="ab"),
     "meshgrid_empty": lambda T: T.meshgrid(),
     "meshgrid_scalar": lambda T: T.meshgrid(T.tensor(1.0), T.ones(3), indexing="xy"),
+    "inv_vector": lambda T: T.linalg.inv(T.ones(3)),
+    "inv_integers": lambda T: T.linalg.inv(T.ones(2, 2, dtype=T.long)),
+    "inv_not_square": lambda T: T.linalg.inv(T.ones(2, 3)),
+    "inv_singular": lambda T: T.linalg.inv(T.tensor([[1.0, 2.0], [2.0, 4.0]])),
+    "inv_singular_batch": lambda T: T.linalg.inv(T.stack([T.eye(2), T.zeros(2, 2)])),
+    "inv_empty": lambda T: T.linalg.inv(T.zeros(0, 0)),
+    "solve_not_square": lambda T: T.linalg.solve(T.ones(2, 3), T.ones(2)),
+    "solve_sizes": lambda T: T.linalg.solve(T.eye(3), T.ones(2, 1)),
+    "solve_vector_sizes": lambda T: T.linalg.solve(T.eye(3), T.ones(2)),
+    "solve_right_sizes": lambda T: T.linalg.solve(T.eye(3), T.ones(3, 5), left=False),
+    "solve_dtypes": lambda T: T.linalg.solve(T.eye(3), T.ones(3, dtype=T.float64)),
+    "solve_integers": lambda T: T.linalg.solve(T.eye(3, dtype=T.long), T.ones(3, dtype=T.long)),
+    "solve_singular": lambda T: T.linalg.solve(T.zeros(2, 2), T.ones(2)),
+    "solve_singular_batch": lambda T: T.linalg.solve(T.stack([T.eye(2), T.zeros(2, 2)]), T.ones(2, 2)),
+    "solve_shapes": lambda T: [T.linalg.solve(T.eye(3).expand(4, 3, 3), b) for b in (T.ones(4, 3), T.ones(3),
+                                                                                      T.ones(2, 1, 3, 5))],
+    "solve_singular_is_linalg_error": lambda T: isinstance(_raised(lambda: T.linalg.solve(T.zeros(1, 1), T.ones(1))),
+                                                           T.linalg.LinAlgError),
 }
+
+
+def _raised(f):
+    try:
+        f()
+    except Exception as e:  # noqa: BLE001 - the exception is the result
+        return e
+    return None
 
 
 @pytest.mark.parametrize("name", PROGRAMS)

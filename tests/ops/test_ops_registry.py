@@ -577,6 +577,15 @@ COMPOSED = [
     C("take_along_dim_broadcast", lambda T, a: T.take_along_dim(a, T.tensor([[[2], [0], [3]]]), 2), ((2, 1, 4),)),
     C("take_along_dim_flat", lambda T, a: T.take_along_dim(a, T.tensor([5, 0, 5])), (S23,)),
     C("take_along_dim_argsort", lambda T, a: a.take_along_dim(a.argsort(1), 1), (S23,)),
+    # inverse and solve, of matrices kept well conditioned by a multiple of the identity
+    C("linalg_inv", lambda T, a: T.linalg.inv(a + 4 * T.eye(3)), ((3, 3),)),
+    C("linalg_inv_batch", lambda T, a: (a + 4 * T.eye(3)).inverse(), ((2, 3, 3),)),
+    C("inverse", lambda T, a: T.inverse(a + 4 * T.eye(2)), ((2, 2),)),
+    C("linalg_solve", lambda T, a, b: T.linalg.solve(a + 4 * T.eye(3), b), ((3, 3), (3, 2))),
+    C("linalg_solve_vector", lambda T, a, b: T.linalg.solve(a + 4 * T.eye(3), b), ((3, 3), (3,))),
+    C("linalg_solve_batch_vectors", lambda T, a, b: T.linalg.solve(a + 4 * T.eye(3), b), ((2, 3, 3), (2, 3))),
+    C("linalg_solve_broadcast", lambda T, a, b: T.linalg.solve(a + 4 * T.eye(3), b), ((2, 3, 3), (4, 1, 3, 2))),
+    C("linalg_solve_right", lambda T, a, b: T.linalg.solve(a + 4 * T.eye(3), b, left=False), ((3, 3), (2, 3))),
 ]
 CASES = CASES + EXTRA + STRUCTURE + COMPOSED
 

@@ -326,14 +326,23 @@ def _check_partial_overlap(a, o):
         raise RuntimeError(_PARTIAL_OVERLAP)
 
 
+def _overlaps(arr):
+    """Whether several elements of ``arr`` are one in memory (an expanded array)."""
+    return arr.size > 0 and any(st == 0 and n > 1 for st, n in zip(arr.strides, arr.shape))
+
+
+def check_no_internal_overlap(arr, writer):
+    """PyTorch's refusal to write an op's results into an array where several elements are one in memory
+    (``writer``: the node name of the op that writes; a few ops may)."""
+    if writer not in _MAY_WRITE_EXPANDED and _overlaps(arr):
+        raise RuntimeError(_INTERNAL_OVERLAP)
+
+
 def _unlock(arr, writer):
     """Allow a write into a read-only (expanded) array, unless several written elements are one in memory
     (``writer``: the node name of the op that writes)."""
-    overlap = arr.size > 0 and any(st == 0 and n > 1 for st, n in zip(arr.strides, arr.shape))
-    if writer not in _MAY_WRITE_EXPANDED:
-        if overlap:
-            raise RuntimeError(_INTERNAL_OVERLAP)
-    elif overlap and writer in _WARN_EXPANDED:
+    check_no_internal_overlap(arr, writer)
+    if writer in _WARN_EXPANDED and _overlaps(arr):
         import warnings
 
         warnings.warn(_WARN_EXPANDED[writer], UserWarning, stacklevel=4)

@@ -369,7 +369,10 @@ def median(input, dim=None, keepdim=False):
         raise NotImplementedError(f'"{"median_cpu" if dim is None else "median_out"}" not implemented for \'Bool\'')
     if dim is None:
         return apply(MEDIAN_ALL, input)
-    return with_indices(MEDIAN_DIM, input, dim=one_dim(input, dim), keepdim=keepdim)
+    d = one_dim(input, dim)
+    if input._data.ndim and input._data.shape[d] == 0:
+        raise IndexError(f"median(): Expected reduction dim {d} to have non-zero size.")
+    return with_indices(MEDIAN_DIM, input, dim=d, keepdim=keepdim)
 
 
 @export("kthvalue")

@@ -12,7 +12,7 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ._erf import erf_float64_then_cast, erfinv_np
 from ._export import export
-from ._inplace import apply_inplace, check_inplace
+from ._inplace import apply_inplace, check_inplace, check_no_internal_overlap
 from ._op import Op, _torch_name, apply, apply_one, as_tensor_like, broadcast_error, c_type_name, depends_on
 from ._operands import binary, broadcasts
 from ._select import zero_where_not_positive
@@ -40,7 +40,8 @@ def _inplace_form(op, name, no_kernel=None):
 
     def method(input, **kw):  # keyword-only options, as round_(decimals=)
         if no_kernel is not None and input._data.dtype.kind in no_kernel[0]:
-            check_inplace(input)  # PyTorch refuses a leaf that requires grad before it looks at the dtype
+            check_inplace(input)  # PyTorch refuses a leaf that requires grad, then an expanded tensor, before it
+            check_no_internal_overlap(input._data, op.name)  # looks at the dtype
             _check_kernel(no_kernel, input)
         dt = input._data.dtype
         if op.promote == "float" and dt.kind != "f":  # exp_ of an integer tensor: no float result fits
