@@ -1,5 +1,6 @@
 """Inputs that break two of an op's rules get the error PyTorch checks first; reductions over an empty
-dimension get PyTorch's error, not NumPy's (cases the random programs of test_fuzz_vs_torch met)."""
+dimension get PyTorch's error or value, not NumPy's (cases the random programs of test_fuzz_vs_torch and
+benchmarks/fuzz.py met)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,22 @@ PROGRAMS = {
     "median_over_empty_dim": lambda T: T.median(T.zeros(3, 0), 1),
     "median_over_empty_first_dim": lambda T: T.median(T.zeros(0, 3), 0),
     "median_beside_empty_dim": lambda T: T.median(T.zeros(3, 0), 0),
+    # the median of no elements is NaN cast to the dtype, for bools and integers too
+    "median_of_no_bools": lambda T: T.zeros(0, 1, dtype=T.bool).median(),
+    "median_of_no_integers": lambda T: T.zeros(0, 2, dtype=T.long).median(),
+    "median_of_bools": lambda T: T.tensor([True, False]).median(),
+    "topk_of_bools": lambda T: T.tensor([True, False]).topk(1),
+    "topk_of_bools_k_out_of_range": lambda T: T.tensor([True, False]).topk(5),
+    # a view made under no_grad of a tensor that requires grad requires grad: matmul folds it as such
+    "matmul_folds_a_no_grad_view": lambda T: _no_grad_view_product(T),
 }
+
+
+def _no_grad_view_product(T):
+    x = T.ones(2, 3, requires_grad=True)
+    with T.no_grad():
+        b = x[None]
+    return b.movedim(0, -1) @ b
 
 
 @pytest.mark.parametrize("name", PROGRAMS)

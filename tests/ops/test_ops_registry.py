@@ -194,6 +194,10 @@ CASES = [
     C("cumsum", lambda T, a: a.cumsum(1), (S234,)),
     C("cumsum_neg", lambda T, a: T.cumsum(a, dim=-1), (S23,)),
     C("cumprod", lambda T, a: T.cumprod(a, 1), (S23,), POS),
+    # zeros: the quotient form of the derivative fails there; one or two zeros in a row, and a dimension of one
+    C("cumprod_zeros", lambda T, a: T.cumprod(a, 1),
+      inputs=[np.array([[1.5, 0.0, 2.0, -0.5], [0.0, -1.0, 0.0, 3.0], [0.7, 1.2, -2.0, 0.0]])]),
+    C("cumprod_zero_in_dim_of_one", lambda T, a: T.cumprod(a, 1), inputs=[np.array([[0.0], [-1.5]])]),
     C("cummax", lambda T, a: a.cummax(1).values, (S234,)),
     C("cummin", lambda T, a: T.cummin(a, dim=0), (S23,)),
     C("cummax_0d", lambda T, a: a.cummax(0)[0], ((),)),

@@ -37,9 +37,27 @@ CUMSUM = Op("CumsumBackward0", _cumsum_fwd, _cumsum_bw)
 def _cumprod_bw(n, g):
     a, out = n.saved_tensors
     d = n.kwargs["dim"]
-    if not g._data.ndim:
+    if not g._data.ndim or a._data.shape[d] == 1:
         return g * 1
-    return (g * out).flip(d).cumsum(d).flip(d) / a
+    if not (a._data == 0).any():  # Σ_{j>=k} g_j out_j / a_k
+        return (g * out).flip(d).cumsum(d).flip(d) / a
+    # With zeros the division fails; as PyTorch: for each k, Σ_{j>=k} g_j Π_{i<=j, i!=k} a_i, from the products
+    # before k and the running products after it (quadratic in the dimension's size, only for inputs with zeros)
+    from .shape import cat  # (shape imports this module's neighbours)
+
+    size = a._data.shape[d]
+    grads = []
+    for k in range(size):
+        before = a.narrow(d, 0, k).prod(d, keepdim=True) if k else None
+        after = a.narrow(d, k + 1, size - k - 1).cumprod(d) if k < size - 1 else None
+        if after is None:
+            omitted = before
+        elif before is None:
+            omitted = cat([after.narrow(d, 0, 1) * 0 + 1, after], d)
+        else:
+            omitted = cat([before, before * after], d)
+        grads.append((g.narrow(d, k, size - k) * omitted).sum(d, keepdim=True))
+    return cat(grads, d)
 
 
 CUMPROD = Op("CumprodBackward0", lambda a, dim: np.cumprod(a, axis=dim) if a.ndim else a.copy(), _cumprod_bw,

@@ -250,6 +250,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     d = wrap_dims(dim, input._data.ndim)[0]
     if not 0 <= k <= (input._data.shape[d] if input._data.ndim else 1):
         raise RuntimeError("selected index k out of range")
+    if input._data.dtype == np.bool_:
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     idx = argsort(input, dim, descending=largest, stable=True)._data
     if input._data.ndim:
         rows = np.moveaxis(input._data, d, -1)
@@ -348,8 +350,9 @@ def _mode_index_counted(row):
 
 def _median_all_fwd(a):
     flat = a.reshape(-1)
-    if flat.size == 0:
-        return np.asarray(np.nan, a.dtype)
+    if flat.size == 0:  # PyTorch's NaN, cast as it casts it (True, the smallest int64, ...)
+        with np.errstate(invalid="ignore"):
+            return np.asarray(np.nan).astype(a.dtype)
     if a.dtype.kind == "f" and np.isnan(flat).any():
         return np.asarray(np.nan, a.dtype)
     return np.asarray(np.sort(flat, kind="stable")[(flat.size - 1) // 2])
@@ -365,7 +368,7 @@ MODE = Op("ModeBackward0", _mode_fwd, _select_bw, stateful=True)
 @export("median")
 def median(input, dim=None, keepdim=False):
     """The lower median of all elements, or ``(values, indices)`` along ``dim``."""
-    if input._data.dtype == np.bool_:
+    if input._data.dtype == np.bool_ and (dim is not None or input._data.size):  # (an empty one gives True)
         raise NotImplementedError(f'"{"median_cpu" if dim is None else "median_out"}" not implemented for \'Bool\'')
     if dim is None:
         return apply(MEDIAN_ALL, input)

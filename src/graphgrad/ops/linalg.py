@@ -168,7 +168,7 @@ def _save_folded(inputs, saved):
     """What the batched products save: a copy where PyTorch's fold made one (so that writing the operand in
     place afterwards is allowed, as it is there); the copy is recorded (expand, clone), so that the
     derivative computed from it still differentiates into the operand."""
-    copies = _folded_copies(*(t._data for t in inputs), *(t._requires_grad for t in inputs))
+    copies = _folded_copies(*(t._data for t in inputs), *(t.requires_grad for t in inputs))
     return [t if t is None or shape is None else t.expand(shape).clone() for t, shape in zip(saved, copies)]
 
 
@@ -255,11 +255,11 @@ def matmul(input, other):
             raise broadcast_error(a.shape[:-2], b.shape[:-2]) from None
     k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if a.shape[-1] != k_b:
-        raise _shape_error(a, b, input._requires_grad, other._requires_grad)
+        raise _shape_error(a, b, input.requires_grad, other.requires_grad)
     if a.dtype != b.dtype:
         raise _dtype_error(a, b)
     if a.dtype == np.bool_:
-        raise NotImplementedError(f'"{_kernel_name(a, b, input._requires_grad, other._requires_grad)}" not '
+        raise NotImplementedError(f'"{_kernel_name(a, b, input.requires_grad, other.requires_grad)}" not '
                                   f"implemented for 'Bool'")
     return apply(_mm_name(a, b), input, other)
 
