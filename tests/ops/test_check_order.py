@@ -22,6 +22,15 @@ PROGRAMS = {
     "median_of_bools": lambda T: T.tensor([True, False]).median(),
     "topk_of_bools": lambda T: T.tensor([True, False]).topk(1),
     "topk_of_bools_k_out_of_range": lambda T: T.tensor([True, False]).topk(5),
+    # no element reaches the kernel: an empty tensor of the input's dtype, not the dtype's error
+    "softmax_of_no_bools": lambda T: (T.softmax(T.zeros(0, 3, dtype=T.bool), 1),
+                                      T.zeros(0, 2, dtype=T.long).log_softmax(-1)),
+    "softmax_of_bools": lambda T: T.softmax(T.zeros(2, 3, dtype=T.bool), 1),
+    "logcumsumexp_dim_before_dtype": lambda T: T.logcumsumexp(T.tensor(True), 1),
+    "logcumsumexp_of_a_bool": lambda T: T.logcumsumexp(T.tensor(True), 0),
+    # an input overlapping the written-to tensor in part is refused before the shapes are compared
+    "add_of_an_overlapping_view": lambda T: _overlapping_add(T),
+    "add_of_unbroadcastable": lambda T: T.ones(4, 1).add_(T.ones(2, 2)),
     # a view made under no_grad of a tensor that requires grad requires grad: matmul folds it as such
     "matmul_folds_a_no_grad_view": lambda T: _no_grad_view_product(T),
 }
@@ -41,3 +50,8 @@ def test_as_pytorch(name, torch_ref):
     program = PROGRAMS[name]
     difference = same_outcome(outcome(program, graphgrad), outcome(program, torch_ref))
     assert difference is None, difference
+
+
+def _overlapping_add(T):
+    x = T.ones(2, 2)
+    return x.reshape(-1, 1).add_(x)

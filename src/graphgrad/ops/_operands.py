@@ -9,7 +9,7 @@ import numpy as np
 
 from .._from_python import from_data
 from .._tensor import Tensor
-from ._inplace import apply_inplace, check_inplace
+from ._inplace import apply_inplace, check_inplace, check_no_partial_overlap
 from ._op import apply, as_tensor_like, check_broadcast
 
 
@@ -107,6 +107,7 @@ def binary_inplace(op, x, other, **kw):
             raise operand_error(other, "other", op.forward_name.lower() + "_")
         other = as_tensor_like(other, x)
     elif other._data.shape != x._data.shape:
-        check_inplace(x)  # PyTorch refuses the leaf before it looks at the shapes
+        check_inplace(x)  # PyTorch refuses the leaf, then an input overlapping x in part, before it looks at
+        check_no_partial_overlap(x, (other,))  # the shapes
         check_broadcast(x._data.shape, other._data.shape)
     return apply_inplace(op, x, other, **kw)

@@ -151,6 +151,7 @@ LOGCUMSUMEXP = Op("LogcumsumexpBackward0", _logcumsumexp_fwd, _logcumsumexp_bw, 
 @export("logcumsumexp")
 def logcumsumexp(input, dim):
     """``log(cumsum(exp(x)))`` along ``dim``, computed stably."""
+    d = one_dim(input, dim)  # (the dimension is checked first)
     if input._data.dtype.kind in "biu":
         raise NotImplementedError(f'"logcumsumexp_out_cpu" not implemented for \'{_torch_name(input._data.dtype)}\'')
-    return apply(LOGCUMSUMEXP, input, dim=one_dim(input, dim))
+    return apply(LOGCUMSUMEXP, input, dim=d)

@@ -555,6 +555,8 @@ def softmax(input, dim, dtype=None, _stacklevel=3):
     if dtype is not None:
         input = input.to(dtype)
     d = _softmax_dim(input, dim)
+    if not input._data.size and not is_float_np(input._data.dtype):  # no element reaches the kernel: PyTorch
+        return Tensor._make(np.empty_like(input._data), False, None)  # answers an empty tensor of the dtype
     _softmax_kernel_check("softmax", input, d)
     return apply(SOFTMAX, input, dim=d)
 
@@ -565,6 +567,8 @@ def log_softmax(input, dim, dtype=None, _stacklevel=3):
     if dtype is not None:
         input = input.to(dtype)
     d = _softmax_dim(input, dim)
+    if not input._data.size and not is_float_np(input._data.dtype):  # (as softmax)
+        return Tensor._make(np.empty_like(input._data), False, None)
     _softmax_kernel_check("log_softmax", input, d)
     return apply(LOG_SOFTMAX, input, dim=d)
 
