@@ -31,6 +31,11 @@ PROGRAMS = {
     # an input overlapping the written-to tensor in part is refused before the shapes are compared
     "add_of_an_overlapping_view": lambda T: _overlapping_add(T),
     "add_of_unbroadcastable": lambda T: T.ones(4, 1).add_(T.ones(2, 2)),
+    "trace_of_a_bool_number": lambda T: T.trace(T.tensor(True)),
+    "trace_of_a_vector": lambda T: T.trace(T.ones(2)),
+    # roll answers a C-contiguous tensor whatever its input's layout (so that view(-1) works on it)
+    "roll_of_a_transpose": lambda T: [(r.stride(), r.view(-1)) for r in (T.arange(6.0).reshape(2, 3).t().roll(1, 0),
+                                                                         T.arange(6.0).reshape(2, 3).t().roll(2))],
     # a view made under no_grad of a tensor that requires grad requires grad: matmul folds it as such
     "matmul_folds_a_no_grad_view": lambda T: _no_grad_view_product(T),
 }

@@ -483,7 +483,8 @@ def flip(input, dims):
     return apply(FLIP, input, dims=dims if input._data.ndim else ())
 
 
-ROLL = Op("RollBackward0", lambda a, shifts, dims: np.roll(a, shifts, dims),
+# (PyTorch's roll answers a C-contiguous tensor whatever the input's layout; NumPy's keeps a transposed one)
+ROLL = Op("RollBackward0", lambda a, shifts, dims: np.ascontiguousarray(np.roll(a, shifts, dims)),
           lambda n, g: g.roll(tuple(-s for s in n.kwargs["shifts"]), n.kwargs["dims"]))
 
 
@@ -502,7 +503,8 @@ def roll(input, shifts, dims=None):
     return apply(ROLL, input, shifts=shifts, dims=wrap_dims(dims, input._data.ndim))
 
 
-ROLL_FLAT = Op("RollBackward0", lambda a, shifts: np.roll(a, shifts), lambda n, g: g.roll(-n.kwargs["shifts"]))
+ROLL_FLAT = Op("RollBackward0", lambda a, shifts: np.ascontiguousarray(np.roll(a, shifts)),
+               lambda n, g: g.roll(-n.kwargs["shifts"]))
 
 
 # --- join / split ---------------------------------------------------------------------------------

@@ -162,10 +162,10 @@ TRACE = Op("TraceBackward0", _trace_fwd, _trace_bw)
 @export("trace")
 def trace(input):
     """The sum of a matrix's diagonal."""
+    if input._data.dtype == np.bool_:  # (the dtype is checked first)
+        raise NotImplementedError("\"trace\" not implemented for 'Bool'")
     if input._data.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input._data.ndim}")
-    if input._data.dtype == np.bool_:
-        raise NotImplementedError("\"trace\" not implemented for 'Bool'")
     return apply(TRACE, input)
 
 
