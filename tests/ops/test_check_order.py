@@ -60,3 +60,25 @@ def test_as_pytorch(name, torch_ref):
 def _overlapping_add(T):
     x = T.ones(2, 2)
     return x.reshape(-1, 1).add_(x)
+
+
+def test_cumprod_gradient_past_a_zero_leaves_out_infinite_terms(torch_ref):
+    # PyTorch's first derivative masks the terms past a row's zero instead of multiplying them by it: an infinite
+    # gradient there (1 / cumprod at the zero) leaves the others finite
+    import numpy as np
+
+    import graphgrad
+
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        shape = (3, int(rng.integers(1, 6)))
+        a = rng.standard_normal(shape)
+        a[rng.random(shape) < 0.35] = 0
+        g = rng.standard_normal(shape)
+        g[rng.random(shape) < 0.1] = np.inf
+        grads = []
+        for T in (graphgrad, torch_ref):
+            x = T.tensor(a, requires_grad=True)
+            T.cumprod(x, 1).backward(T.tensor(g))
+            grads.append(x.grad.numpy())
+        np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12, equal_nan=True)

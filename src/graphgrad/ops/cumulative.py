@@ -53,15 +53,43 @@ def _cumprod_bw(n, g):
         if after is None:
             omitted = before
         elif before is None:
-            omitted = cat([after.narrow(d, 0, 1) * 0 + 1, after], d)
+            shape = list(after._data.shape)
+            shape[d] = 1
+            omitted = cat([Tensor._make(np.ones(shape, after._data.dtype), False, None), after], d)
         else:
             omitted = cat([before, before * after], d)
         grads.append((g.narrow(d, k, size - k) * omitted).sum(d, keepdim=True))
     return cat(grads, d)
 
 
+def _reversed_cumsum(x, d):
+    return np.flip(np.cumsum(np.flip(x, d), axis=d), d)
+
+
+def _cumprod_bw_np(n, g):
+    """The first derivative alone (no graph of it), as PyTorch computes it then: with zeros, masked by where each
+    position lies against the first two zeros of its row (a term past a zero is left out, not multiplied by its
+    zero: an infinite gradient there gives no NaN)."""
+    a, out = (t._data for t in n.saved_tensors)
+    d = n.kwargs["dim"]
+    if not g.ndim or a.shape[d] == 1:
+        return g.copy()
+    zero = a == 0
+    if not zero.any():
+        return _reversed_cumsum(g * out, d) / a
+    count = np.cumsum(zero, axis=d)
+    before = count == 0  # before the first zero: Σ_{k<=j<z1} g_j out_j / a_k
+    first = zero & (count == 1)  # the first zero: Σ_{z1<=j<z2} g_j Π_{i<=j, i!=z1} a_i
+    between = count == 1
+    with np.errstate(invalid="ignore", over="ignore"):  # (infinities in g give NaN quietly, as in PyTorch)
+        grad = np.where(before, _reversed_cumsum(np.where(before, g * out, 0), d) / np.where(before, a, 1), 0)
+        partial = np.cumprod(np.where(first, 1, a), axis=d)
+        at_first = np.where(between, g * partial, 0).sum(axis=d, keepdims=True)
+    return np.where(first, at_first, grad).astype(g.dtype, copy=False)  # (after it: 0)
+
+
 CUMPROD = Op("CumprodBackward0", lambda a, dim: np.cumprod(a, axis=dim) if a.ndim else a.copy(), _cumprod_bw,
-             save=("a", "out"))
+             save=("a", "out"), backward_np=_cumprod_bw_np)
 
 
 @export("cumprod", inplace=True)
