@@ -31,6 +31,8 @@ PROGRAMS = {
     # an input overlapping the written-to tensor in part is refused before the shapes are compared
     "add_of_an_overlapping_view": lambda T: _overlapping_add(T),
     "add_of_unbroadcastable": lambda T: T.ones(4, 1).add_(T.ones(2, 2)),
+    "fmod_of_bools_that_do_not_broadcast": lambda T: T.fmod(T.zeros(0, dtype=T.bool), T.ones(2, 2, dtype=T.bool)),
+    "remainder_of_bools": lambda T: T.remainder(T.zeros(2, dtype=T.bool), T.ones(2, 2, dtype=T.bool)),
     "trace_of_a_bool_number": lambda T: T.trace(T.tensor(True)),
     "trace_of_a_vector": lambda T: T.trace(T.ones(2)),
     # roll answers a C-contiguous tensor whatever its input's layout (so that view(-1) works on it)

@@ -16,7 +16,7 @@ from .._tensor import Tensor
 from . import _elementwise_loops
 from ._export import export
 from ._inplace import apply_inplace
-from ._op import Op, _torch_name, apply, as_tensor_like, broadcast_error, c_type_name
+from ._op import Op, _torch_name, apply, as_tensor_like, broadcast_error, c_type_name, check_broadcast
 from ._operands import NUMBERS, binary, binary_inplace, broadcasts, check_bool_sub, operands
 from .comparison import where
 
@@ -344,6 +344,9 @@ def _refuse_bool(kernel, *operands):
     """PyTorch's NotImplementedError for a binary kernel it has no bool version of (the operands promote to
     bool: two bool tensors, or a bool tensor and a bool)."""
     if result_type(*operands) is bool_:
+        tensors = [t for t in operands if isinstance(t, Tensor)]
+        if len(tensors) == 2:  # (shapes that don't broadcast are refused first)
+            check_broadcast(tensors[0]._data.shape, tensors[1]._data.shape)
         raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
 
 
