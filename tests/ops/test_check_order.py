@@ -84,3 +84,21 @@ def test_cumprod_gradient_past_a_zero_leaves_out_infinite_terms(torch_ref):
             T.cumprod(x, 1).backward(T.tensor(g))
             grads.append(x.grad.numpy())
         np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12, equal_nan=True)
+
+
+def test_second_derivative_through_an_op_on_a_no_grad_view(torch_ref):
+    # a view made under no_grad of a tensor that requires grad requires grad but leads nowhere: the division the
+    # first derivative records with it saves nothing, and the second backward passes it by (it raised inside)
+    import graphgrad
+
+    results = []
+    for T in (graphgrad, torch_ref):
+        x = T.tensor(0.6125, requires_grad=True)
+        y = T.digamma(x)
+        with T.no_grad():
+            v = T.t(y)
+        loss = T.div(T.nn.functional.huber_loss(v, x), v)
+        (g,) = T.autograd.grad(loss, x, create_graph=True)
+        (g * g).backward()
+        results.append((g.item(), x.grad.item()))
+    assert results[0] == pytest.approx(results[1], rel=1e-5)

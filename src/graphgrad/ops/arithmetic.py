@@ -83,9 +83,11 @@ def _div_bw(n, g):
 
 
 def _div_bw_np(n, g):
-    a, b = n.saved_tensors  # a is None unless b requires grad
-    b = b._data
+    a, b = n.saved_tensors  # a is None unless b requires grad; neither when no input does (a no_grad view's op)
     need = n.needs_input_grad
+    if not (need[0] or need[1]):
+        return None, None
+    b = b._data
     return (g / b if need[0] else None, -g * a._data / (b * b) if need[1] else None)
 
 
