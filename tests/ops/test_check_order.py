@@ -33,6 +33,8 @@ PROGRAMS = {
     "add_of_unbroadcastable": lambda T: T.ones(4, 1).add_(T.ones(2, 2)),
     "fmod_of_bools_that_do_not_broadcast": lambda T: T.fmod(T.zeros(0, dtype=T.bool), T.ones(2, 2, dtype=T.bool)),
     "remainder_of_bools": lambda T: T.remainder(T.zeros(2, dtype=T.bool), T.ones(2, 2, dtype=T.bool)),
+    "rsub_of_bools_that_do_not_broadcast": lambda T: T.rsub(T.ones(2, 3, dtype=T.bool), T.ones(3, 2, dtype=T.bool)),
+    "rsub_that_does_not_broadcast": lambda T: T.rsub(T.ones(2, 3), T.ones(3, 2)),
     "trace_of_a_bool_number": lambda T: T.trace(T.tensor(True)),
     "trace_of_a_vector": lambda T: T.trace(T.ones(2)),
     # roll answers a C-contiguous tensor whatever its input's layout (so that view(-1) works on it)

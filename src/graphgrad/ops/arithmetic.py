@@ -307,6 +307,7 @@ def sub(input, other, *, alpha=1):
 def rsub(input, other, *, alpha=1):
     """``other - alpha * input`` (what ``2 - x`` runs: RsubBackward1, as in PyTorch)."""
     if isinstance(other, Tensor) and isinstance(input, Tensor) and not broadcasts(other.shape, input.shape):
+        check_bool_sub(input, other)  # (bools are refused first)
         raise broadcast_error(other.shape, input.shape)  # PyTorch names ``other`` tensor a
     if alpha != 1:
         return binary(RSUB, input, other, alpha=alpha)
