@@ -35,6 +35,11 @@ PROGRAMS = {
     "remainder_of_bools": lambda T: T.remainder(T.zeros(2, dtype=T.bool), T.ones(2, 2, dtype=T.bool)),
     "rsub_of_bools_that_do_not_broadcast": lambda T: T.rsub(T.ones(2, 3, dtype=T.bool), T.ones(3, 2, dtype=T.bool)),
     "rsub_that_does_not_broadcast": lambda T: T.rsub(T.ones(2, 3), T.ones(3, 2)),
+    "clamp_bools_by_a_bool_tensor": lambda T: (T.clamp(T.tensor([True, False]), T.tensor([False, True])),
+                                               T.clamp(T.tensor([1, 5]), max=T.tensor([2, 2]))),
+    "softmax_of_a_transpose_is_contiguous": lambda T: [(y.stride(), y.view(-1)) for y in (
+        T.arange(6.0).reshape(2, 3).t().softmax(-1), T.arange(6.0).reshape(2, 3).t().log_softmax(0))],
+    "roll_of_a_number": lambda T: T.roll(T.tensor(2.0), 1),
     "trace_of_a_bool_number": lambda T: T.trace(T.tensor(True)),
     "trace_of_a_vector": lambda T: T.trace(T.ones(2)),
     # roll answers a C-contiguous tensor whatever its input's layout (so that view(-1) works on it)

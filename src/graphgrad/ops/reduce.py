@@ -478,6 +478,11 @@ def _exp_and_sums(a, dim, unshifted=True):
     return e, sums_along(e, dim), shifted
 
 
+def _c_order(x):
+    """x in C order (PyTorch's softmax answers a contiguous tensor whatever its input's layout)."""
+    return x if x.flags.c_contiguous else x.copy(order="C")
+
+
 def _softmax_np(a, dim):
     if a.ndim == 0:  # its own dimension: 1, or NaN for NaN and the infinities, as PyTorch
         return _softmax_np(a.reshape(1), 0).reshape(())
@@ -485,7 +490,7 @@ def _softmax_np(a, dim):
         return np.ones_like(a)
     e, sums, _ = _exp_and_sums(a, dim)
     e *= 1 / sums  # (one division per row)
-    return e
+    return _c_order(e)
 
 
 def _softmax_bw(n, g):
@@ -513,7 +518,7 @@ def _log_softmax_np(a, dim):
     if a.size == 0:
         return np.zeros_like(a)
     e, sums, shifted = _exp_and_sums(a, dim, unshifted=False)
-    return np.subtract(shifted, np.log(sums), out=e)
+    return _c_order(np.subtract(shifted, np.log(sums), out=e))
 
 
 def _log_softmax_bw(n, g):

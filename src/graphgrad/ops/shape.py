@@ -484,7 +484,7 @@ def flip(input, dims):
 
 
 # (PyTorch's roll answers a C-contiguous tensor whatever the input's layout; NumPy's keeps a transposed one)
-ROLL = Op("RollBackward0", lambda a, shifts, dims: np.ascontiguousarray(np.roll(a, shifts, dims)),
+ROLL = Op("RollBackward0", lambda a, shifts, dims: np.roll(a, shifts, dims).copy(order="C"),
           lambda n, g: g.roll(tuple(-s for s in n.kwargs["shifts"]), n.kwargs["dims"]))
 
 
@@ -503,7 +503,7 @@ def roll(input, shifts, dims=None):
     return apply(ROLL, input, shifts=shifts, dims=wrap_dims(dims, input._data.ndim))
 
 
-ROLL_FLAT = Op("RollBackward0", lambda a, shifts: np.ascontiguousarray(np.roll(a, shifts)),
+ROLL_FLAT = Op("RollBackward0", lambda a, shifts: np.roll(a, shifts).copy(order="C"),
                lambda n, g: g.roll(-n.kwargs["shifts"]))
 
 

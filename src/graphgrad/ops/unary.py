@@ -276,8 +276,9 @@ def clamp(input, min=None, max=None):
     if isinstance(min, Tensor) != isinstance(max, Tensor) and min is not None and max is not None:
         raise _clamp_mixed_error("clamp", False, input, (min, max), {})
     if isinstance(min, Tensor) or isinstance(max, Tensor):  # the Tensor overload: ClampBackward0, 3 edges
-        lo = min if min is not None else as_tensor_like(-np.inf, input)
-        hi = max if max is not None else as_tensor_like(np.inf, input)
+        dt = result_type(input, *[v for v in (min, max) if v is not None]).np
+        lo = min if min is not None else as_tensor_like(_unbounded(dt, upper=False), input)
+        hi = max if max is not None else as_tensor_like(_unbounded(dt, upper=True), input)
         shapes = [t._data.shape for t in (input, lo, hi) if isinstance(t, Tensor)]
         try:
             np.broadcast_shapes(*shapes)
@@ -287,6 +288,15 @@ def clamp(input, min=None, max=None):
         return apply(CLAMP_TENSOR, input, as_tensor_like(lo, input), as_tensor_like(hi, input))
     min, max = _scalar(min), _scalar(max)
     return apply(CLAMP, _clamp_input(input, min, max), min=min, max=max)
+
+
+def _unbounded(dt, upper):
+    """The bound in dtype ``dt`` that limits nothing (so that a missing one changes neither values nor dtype)."""
+    if dt.kind == "b":
+        return np.bool_(upper)
+    if dt.kind in "iu":
+        return np.iinfo(dt).max if upper else np.iinfo(dt).min
+    return dt.type(np.inf if upper else -np.inf)
 
 
 def _clamp_dtype(input, min, max):
