@@ -12,6 +12,7 @@ from ._op import Op, _torch_name, apply
 from .comparison import where
 from .index import scatter_into_zeros
 from .reduce import one_dim, sum_dtype, with_indices
+from .shape import cat
 
 
 @export("cumsum", inplace=True)
@@ -43,8 +44,6 @@ def _cumprod_bw(n, g):
         return (g * out).flip(d).cumsum(d).flip(d) / a
     # With zeros the division fails; as PyTorch: for each k, Σ_{j>=k} g_j Π_{i<=j, i!=k} a_i, from the products
     # before k and the running products after it (quadratic in the dimension's size, only for inputs with zeros)
-    from .shape import cat  # (shape imports this module's neighbours)
-
     size = a._data.shape[d]
     grads = []
     for k in range(size):
