@@ -109,3 +109,15 @@ def test_second_derivative_through_an_op_on_a_no_grad_view(torch_ref):
         (g * g).backward()
         results.append((g.item(), x.grad.item()))
     assert results[0] == pytest.approx(results[1], rel=1e-5)
+
+
+def test_pow_exponent_gradient_keeps_a_nan_gradient_at_a_zero_base(torch_ref):
+    # PyTorch multiplies the incoming gradient by its masked derivative (0 at a zero base): a NaN gradient stays
+    import graphgrad
+
+    grads = []
+    for T in (graphgrad, torch_ref):
+        e = T.tensor([0.5, 2.0, -1.0], requires_grad=True)
+        (T.zeros(3) ** e).backward(T.tensor([float("nan"), 1.0, 1.0]))
+        grads.append(e.grad.tolist())
+    assert str(grads[0]) == str(grads[1])

@@ -220,8 +220,9 @@ def _pow_bw(n, g):
     if need[1]:
         # d/db a**b = a**b * log(a); PyTorch takes 0 where a == 0 and b >= 0.
         # (log(0) = -inf is kept where b < 0, as PyTorch's; replaced where masked, so double backward is finite)
+        # (the gradient multiplies the masked derivative, as in PyTorch: a NaN gradient stays NaN there)
         zero_base = (a == 0) & (b >= 0)
-        gb = where(zero_base, 0.0, g * out * where(zero_base, 1.0, a).log())
+        gb = g * where(zero_base, 0.0, out * where(zero_base, 1.0, a).log())
     return ga, gb
 
 
