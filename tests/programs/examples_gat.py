@@ -10,6 +10,7 @@ import os
 import numpy as np
 import torch
 import torch.nn.functional as F
+from _cora import write_cora
 from torch import nn
 from torch.optim import Adam
 
@@ -92,25 +93,6 @@ class GAT(nn.Module):
         x = self.gat2(x, adj_mat)
 
         return F.log_softmax(x, dim=1)
-
-
-def write_cora(path, n_nodes=80, n_features=24, n_edges=200):
-    """A small graph in Cora's file format: '<id> <binary features...> <label>' and '<cited> <citing>'."""
-    rng = np.random.default_rng(11)
-    os.makedirs(path, exist_ok=True)
-    ids = rng.choice(np.arange(1000, 9999), size=n_nodes, replace=False)
-    kinds = rng.integers(0, 3, n_nodes)
-    labels = np.array(["Theory", "Neural_Networks", "Rule_Learning"])[kinds]
-    features = (rng.random((n_nodes, n_features)) < 0.2).astype(int)
-    features[np.arange(n_nodes), kinds * 8 + rng.integers(0, 8, n_nodes)] = 1  # a feature that hints the label
-    with open(os.path.join(path, 'cora.content'), 'w') as f:
-        for node, row, label in zip(ids, features, labels):
-            f.write(" ".join([str(node), *map(str, row), label]) + "\n")
-    edges = rng.integers(0, n_nodes, size=(n_edges, 2))
-    with open(os.path.join(path, 'cora.cites'), 'w') as f:
-        for a, b in edges:
-            if a != b:
-                f.write(f"{ids[a]} {ids[b]}\n")
 
 
 def load_cora(path='./cora', device='cpu'):
@@ -197,7 +179,7 @@ if __name__ == '__main__':
         device = torch.device('cpu')
     print(f'Using {device} device')
 
-    write_cora('./cora')
+    write_cora('./cora', n_nodes=80, n_features=24, n_edges=200, seed=11, density=0.2, hint=True)
     features, labels, adj_mat = load_cora(device=device)
     idx = torch.randperm(len(labels)).to(device)
     idx_test, idx_val, idx_train = idx[:20], idx[20:35], idx[35:]

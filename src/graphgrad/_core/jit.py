@@ -231,9 +231,9 @@ def _set_openmp_threads(n):
 
 # The parallel runner of a loop, as source: numba keeps a compiled function's machine code between processes only for
 # a function with a source file, and compiling a parallel runner takes about half a second (seven of them made a
-# training run's first epoch 3.6 s instead of 0.1 s). So each runner is compiled from this text as if it stood in
-# its loop's module (``_parallel_runner``), and numba caches it beside the loop, invalidated when that module
-# changes. The version in the name invalidates them when this text changes: raise it with any change below.
+# training run's first epoch take 3.6 s, the later ones 0.1 s). So each runner is compiled from this text as if it
+# stood in its loop's module (``_parallel_runner``), and numba caches it beside the loop, invalidated when that
+# module changes. The version in the name invalidates them when this text changes: raise it with any change below.
 _RUNNER_VERSION = 1
 _RUNNER = """
 def {name}(bounds, *args):
@@ -263,7 +263,6 @@ def _parallel_runner(python_loop, compiled_loop):
         except Exception:  # ... a place for the cache
             if not cache:
                 raise
-    return None
 
 
 def _compile(loops, helpers=()):

@@ -463,6 +463,11 @@ def c_type_name(np_dtype):
     return _C_NAMES.get(name, name)
 
 
+def c_order(x):
+    """x in C order, copied only when it is not (np.ascontiguousarray would make a 0-d array 1-d)."""
+    return x if x.flags.c_contiguous else x.copy(order="C")
+
+
 def const(arr):
     """An ndarray as a Tensor that needs no gradient (a constant in a graph)."""
     return Tensor._make(arr, False, None)

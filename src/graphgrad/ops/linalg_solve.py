@@ -77,7 +77,7 @@ def _inv_bw(n, g):
 INV = Op("LinalgInvExBackward0", _inv_fwd, _inv_bw, save="out")
 
 
-@export("inverse", function=True, method=True)
+@export("inverse")
 def inverse(input):
     """The inverse of each square matrix of ``input`` (``linalg.inv``)."""
     return inv(input)

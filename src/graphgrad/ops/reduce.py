@@ -15,7 +15,7 @@ from ..autograd.graph import warn_at_user_line
 from . import _transformer_loops
 from ._args import _combination_error
 from ._export import export
-from ._op import Op, _torch_name, apply, summed_dims
+from ._op import Op, _torch_name, apply, c_order, summed_dims
 from .comparison import where
 
 
@@ -478,11 +478,6 @@ def _exp_and_sums(a, dim, unshifted=True):
     return e, sums_along(e, dim), shifted
 
 
-def _c_order(x):
-    """x in C order (PyTorch's softmax answers a contiguous tensor whatever its input's layout)."""
-    return x if x.flags.c_contiguous else x.copy(order="C")
-
-
 def _softmax_np(a, dim):
     if a.ndim == 0:  # its own dimension: 1, or NaN for NaN and the infinities, as PyTorch
         return _softmax_np(a.reshape(1), 0).reshape(())
@@ -490,7 +485,7 @@ def _softmax_np(a, dim):
         return np.ones_like(a)
     e, sums, _ = _exp_and_sums(a, dim)
     e *= 1 / sums  # (one division per row)
-    return _c_order(e)
+    return c_order(e)  # (PyTorch's softmax answers a contiguous tensor whatever its input's layout)
 
 
 def _softmax_bw(n, g):
@@ -518,7 +513,7 @@ def _log_softmax_np(a, dim):
     if a.size == 0:
         return np.zeros_like(a)
     e, sums, shifted = _exp_and_sums(a, dim, unshifted=False)
-    return _c_order(np.subtract(shifted, np.log(sums), out=e))
+    return c_order(np.subtract(shifted, np.log(sums), out=e))
 
 
 def _log_softmax_bw(n, g):
@@ -547,35 +542,30 @@ def _softmax_dim(input, dim):
     return wrap_dims(dim, input._data.ndim)[0]
 
 
-def _softmax_kernel_check(name, input, d):
-    """PyTorch's softmax kernels are floating point only; the error names the kernel (last dim or not)."""
+def _softmax_family(op, name, input, dim, dtype):
+    """softmax or log_softmax (``op``, PyTorch's kernel ``name``) of input along ``dim``, in ``dtype`` if given."""
+    if dtype is not None:
+        input = input.to(dtype)
+    d = _softmax_dim(input, dim)
     if not is_float_np(input._data.dtype):
+        if not input._data.size:  # no element reaches the kernel: PyTorch answers an empty tensor of the dtype
+            return Tensor._make(np.empty_like(input._data), False, None)
+        # its kernels are floating point only; the error names the kernel (last dim or not)
         kernel = f"{name}_lastdim_kernel_impl" if d >= input._data.ndim - 1 else f"{name}_kernel_impl"
         raise NotImplementedError(f'"{kernel}" not implemented for \'{_torch_name(input._data.dtype)}\'')
+    return apply(op, input, dim=d)
 
 
 @export("softmax")
 def softmax(input, dim, dtype=None, _stacklevel=3):
     """``exp(x) / sum(exp(x))`` along ``dim``, numerically stable."""
-    if dtype is not None:
-        input = input.to(dtype)
-    d = _softmax_dim(input, dim)
-    if not input._data.size and not is_float_np(input._data.dtype):  # no element reaches the kernel: PyTorch
-        return Tensor._make(np.empty_like(input._data), False, None)  # answers an empty tensor of the dtype
-    _softmax_kernel_check("softmax", input, d)
-    return apply(SOFTMAX, input, dim=d)
+    return _softmax_family(SOFTMAX, "softmax", input, dim, dtype)
 
 
 @export("log_softmax")
 def log_softmax(input, dim, dtype=None, _stacklevel=3):
     """``x - logsumexp(x)`` along ``dim``, numerically stable."""
-    if dtype is not None:
-        input = input.to(dtype)
-    d = _softmax_dim(input, dim)
-    if not input._data.size and not is_float_np(input._data.dtype):  # (as softmax)
-        return Tensor._make(np.empty_like(input._data), False, None)
-    _softmax_kernel_check("log_softmax", input, d)
-    return apply(LOG_SOFTMAX, input, dim=d)
+    return _softmax_family(LOG_SOFTMAX, "log_softmax", input, dim, dtype)
 
 
 # --- nansum and the order statistics: median, kthvalue, mode ------------------------------------------

@@ -17,7 +17,7 @@ from ..autograd.graph import warn_at_user_line
 from ._args import missing_args_error
 from ._export import export
 from ._inplace import view_inplace_form
-from ._op import Op, apply
+from ._op import Op, apply, c_order
 from .copy import CLONE, passed_through
 from .index import ALIAS, SLICE, index_select
 
@@ -484,7 +484,7 @@ def flip(input, dims):
 
 
 # (PyTorch's roll answers a C-contiguous tensor whatever the input's layout; NumPy's keeps a transposed one)
-ROLL = Op("RollBackward0", lambda a, shifts, dims: np.roll(a, shifts, dims).copy(order="C"),
+ROLL = Op("RollBackward0", lambda a, shifts, dims: c_order(np.roll(a, shifts, dims)),
           lambda n, g: g.roll(tuple(-s for s in n.kwargs["shifts"]), n.kwargs["dims"]))
 
 
@@ -503,7 +503,7 @@ def roll(input, shifts, dims=None):
     return apply(ROLL, input, shifts=shifts, dims=wrap_dims(dims, input._data.ndim))
 
 
-ROLL_FLAT = Op("RollBackward0", lambda a, shifts: np.roll(a, shifts).copy(order="C"),
+ROLL_FLAT = Op("RollBackward0", lambda a, shifts: c_order(np.roll(a, shifts)),
                lambda n, g: g.roll(-n.kwargs["shifts"]))
 
 
@@ -780,7 +780,7 @@ def _as_block(shape):
 
 def _block_diag_fwd(*arrs):
     blocks = [_as_block(a.shape) for a in arrs]
-    out = np.zeros((sum(r for r, _ in blocks), sum(c for _, c in blocks)), arrs[0].dtype if arrs else np.float32)
+    out = np.zeros((sum(r for r, _ in blocks), sum(c for _, c in blocks)), arrs[0].dtype)
     row = col = 0
     for a, (r, c) in zip(arrs, blocks):
         out[row:row + r, col:col + c] = a.reshape(r, c)
