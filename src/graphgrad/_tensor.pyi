@@ -419,6 +419,7 @@ class Tensor:
     def sigmoid_(self, **kw) -> Any: ...  # ops/unary.py
     def sign(self) -> Any: ...  # ops/unary.py
     def sign_(self, **kw) -> Any: ...  # ops/unary.py
+    def signbit(self) -> Any: ...  # ops/comparison.py
     def sin(self) -> Any: ...  # ops/unary.py
     def sin_(self, **kw) -> Any: ...  # ops/unary.py
     def sinh(self) -> Any: ...  # ops/unary.py

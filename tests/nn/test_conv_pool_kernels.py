@@ -183,6 +183,42 @@ def test_relu_backward_nan_and_signed_zeros_match_torch(compiled, torch_ref, mon
     np.testing.assert_array_equal(np.signbit(grads[0]), np.signbit(grads[1]))
 
 
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "numpy"])
+@pytest.mark.parametrize("size", [7, 1 << 17])
+def test_relu_forward_keeps_negative_zero_and_nan_as_torch(compiled, size, torch_ref, monkeypatch):
+    """PyTorch's ReLU is ``x < 0 ? 0 : x``: -0.0 stays -0.0 and NaN stays NaN (np.maximum gives +0 for -0)."""
+    monkeypatch.setattr(_select.LOOPS, "enabled", compiled)
+    x0 = np.resize(np.array([-1.0, -0.0, 0.0, 2.0, np.nan, -np.inf, np.inf], np.float32), size)
+    got, expected = graphgrad.relu(graphgrad.tensor(x0)).numpy(), torch_ref.relu(torch_ref.tensor(x0)).numpy()
+    np.testing.assert_array_equal(got.view(np.uint32), expected.view(np.uint32))
+    inplace = graphgrad.tensor(x0)
+    inplace.relu_()
+    np.testing.assert_array_equal(inplace.numpy().view(np.uint32), expected.view(np.uint32))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_zero_where_negative_compiled_and_numpy_bit_for_bit(dtype, monkeypatch, loop_threads):
+    """The ReLU's compiled loop (float32/64, on one thread or split) and its NumPy form agree bit for bit with
+    ``np.where(x < 0, 0, x)``; strided and 0-d arrays take the NumPy form, integers np.maximum."""
+    rng = np.random.default_rng(2)
+    values = rng.standard_normal((64, 1024)).astype(dtype)
+    values[0, :6] = [np.nan, -np.nan, -0.0, 0.0, np.inf, -np.inf]
+    bits = f"u{np.dtype(dtype).itemsize}"
+    _select.zero_where_negative(values)  # compiles the loop: a split runs from its second call
+    for v in (values, values[:, ::2], values[0, 0], values[:3, :5]):
+        expected = np.where(v < 0, dtype(0), v).astype(dtype)
+        for compiled in (True, False):
+            monkeypatch.setattr(_select.LOOPS, "enabled", compiled)
+            got = _select.zero_where_negative(v)
+            np.testing.assert_array_equal(np.asarray(got).view(bits), np.asarray(expected).view(bits))
+    ints = np.array([-2, 0, 3], np.int64)
+    np.testing.assert_array_equal(_select.zero_where_negative(ints), [0, 0, 3])
+    if dtype != np.float16 and importlib.util.find_spec("numba") and jit.ENABLED:  # the loop ran
+        monkeypatch.setattr(_select.LOOPS, "enabled", True)
+        assert _select.LOOPS("zero_where_negative", 0, values.size, values.reshape(-1), np.empty(values.size, dtype))
+        assert bool(loop_threads.splits) == loop_threads.on
+
+
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 def test_zero_where_not_positive_compiled_and_numpy_bit_for_bit(dtype, monkeypatch, loop_threads):
     """The ReLU gradient's compiled loop (float32/64; on one thread or split) and its NumPy form give

@@ -631,6 +631,9 @@ LOGIC = [
     V("and_or_invert", lambda T, a, b: ~((a > 0) & (b > 0)) | (a > 1), (S23, S23)),
     V("isnan", lambda T, a: T.isnan(T.log(a)), (S23,)),
     V("isinf", lambda T, a: T.isinf(a / T.zeros_like(a)), (S23,)),
+    # -0.0 and a negative NaN have the sign bit; a ReLU keeps -0.0 as PyTorch's does
+    V("signbit", lambda T, a: T.signbit(T.cat([a.flatten(), -T.zeros(1), a.flatten() * float("nan"),
+                                                -(a[0] * float("nan")), T.relu(-T.zeros(2))])), (S23,)),
     V("any", lambda T, a: (a > 1.5).any(), (S23,)),
     V("any_dim", lambda T, a: T.any(a > 1, 1), (S23,)),
     V("all", lambda T, a: (a > -3).all(), (S23,)),

@@ -5,8 +5,9 @@
 ones or all zeros gives the same result (the kept values bit for bit, NaN and -0 included; +0
 elsewhere) at the speed of an elementwise add.
 
-A ReLU's gradient (``zero_where_not_positive``) runs as one compiled loop where numba is installed (the
-``fast`` extra): a comparison and a choice per element, the NumPy form's array bit for bit.
+A ReLU (``zero_where_negative``) and its gradient (``zero_where_not_positive``) run as one compiled loop each
+where numba is installed (the ``fast`` extra): a comparison and a choice per element, the NumPy form's array bit
+for bit.
 """
 
 from __future__ import annotations
@@ -68,7 +69,16 @@ def _zero_where_not_positive_loop(start, stop, ref, values, out):
         out[i] = zero if ref[i] <= 0 else values[i]
 
 
-LOOPS = jit.CompiledLoops(zero_where_not_positive=_zero_where_not_positive_loop)  # .enabled False: NumPy
+def _zero_where_negative_loop(start, stop, values, out):
+    zero = out.dtype.type(0)
+    for j in range(start, stop):
+        i = np.uintp(j)
+        x = values[i]
+        out[i] = zero if x < 0 else x
+
+
+LOOPS = jit.CompiledLoops(zero_where_not_positive=_zero_where_not_positive_loop,
+                          zero_where_negative=_zero_where_negative_loop)  # .enabled False: NumPy
 
 
 def zero_where_not_positive(ref, values):
@@ -114,3 +124,20 @@ def has_negative_zero(a):
     bits = _bits(a.dtype)
     # no integer is below -0.0's bits: a minimum (one reduction, no boolean temporary) answers
     return a.size > 0 and bool(a.view(bits).min() == np.iinfo(bits).min)
+
+
+def zero_where_negative(values):
+    """``values`` with +0 where they are below zero: a ReLU, as PyTorch's (``x < 0 ? 0 : x``: -0 and NaN are kept,
+    where ``np.maximum(x, 0)`` gives +0 for -0). One pass over a contiguous float array where the compiled
+    loops are installed (128x512 float32: 13.5 -> 5.7 us); elsewhere the comparison and the AND of ``zero_where``.
+
+    >>> zero_where_negative(np.array([-1.5, -0.0, np.nan, 2.0]))
+    array([ 0., -0., nan,  2.])
+    """
+    if values.dtype.kind != "f":
+        return np.maximum(values, 0, dtype=values.dtype)  # (integers: no -0, no NaN)
+    if values.dtype in jit.FLOATS and values.flags.c_contiguous:
+        out = np.empty(values.shape, values.dtype)
+        if LOOPS.split("zero_where_negative", out.size, values.reshape(-1), out.reshape(-1), streaming=True):
+            return out
+    return zero_where(values < 0, values)

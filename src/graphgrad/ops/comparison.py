@@ -183,6 +183,21 @@ def isnan(input):
     return apply(_ISNAN, input)
 
 
+def _signbit_np(a):
+    if a.dtype.kind == "c":
+        raise RuntimeError("signbit is not implemented for complex tensors.")
+    return np.zeros(a.shape, np.bool_) if a.dtype == np.bool_ else np.signbit(a)
+
+
+_SIGNBIT = Op("Signbit", _signbit_np, None)
+
+
+@export("signbit")
+def signbit(input):
+    """Whether each element's sign bit is set (True for -0.0 and a negative NaN)."""
+    return apply(_SIGNBIT, input)
+
+
 @export("isinf")
 def isinf(input):
     return apply(_ISINF, input)

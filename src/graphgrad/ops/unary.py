@@ -15,7 +15,7 @@ from ._export import export
 from ._inplace import apply_inplace, check_inplace, check_no_internal_overlap
 from ._op import Op, _torch_name, apply, apply_one, as_tensor_like, broadcast_error, c_type_name, depends_on
 from ._operands import binary, broadcasts
-from ._select import zero_where_not_positive
+from ._select import zero_where_negative, zero_where_not_positive
 from .comparison import where
 
 
@@ -156,7 +156,7 @@ def _relu_bw(n, g):
     return depends_on(where(out <= 0, 0.0, g), out, "ThresholdBackwardBackward0")
 
 
-relu = _unary("ReluBackward0", lambda a: np.maximum(a, 0, dtype=a.dtype), _relu_bw, save="out", promote=None,
+relu = _unary("ReluBackward0", zero_where_negative, _relu_bw, save="out", promote=None,
               names=("relu",), no_kernel=_RELU_NO_BOOL,
               backward_np=lambda n, g: zero_where_not_positive(_saved(n)._data, g))
 erf = _unary("ErfBackward0", erf_float64_then_cast,
