@@ -7,6 +7,7 @@ differently from NumPy's BLAS, so it is held to the dot products' rounding bound
 NumPy's bits.
 """
 
+import importlib.util
 import json
 import multiprocessing
 import os
@@ -57,9 +58,10 @@ def mkl_calls(monkeypatch):
     calls = []
     functions = blas._state["lib"]
     for dtype in blas._GEMM_DTYPES:
-        gemm, gemm_batch, gemm_strided, scalar = functions[dtype]
-        monkeypatch.setitem(functions, dtype, (_recorded("gemm", gemm, calls), _recorded("pointers", gemm_batch, calls),
-                                               _recorded("strided", gemm_strided, calls), scalar))
+        gemm, gemm_strided, gemm_batch, scalar = functions[dtype]
+        monkeypatch.setitem(functions, dtype, (_recorded("gemm", gemm, calls),
+                                               _recorded("strided", gemm_strided, calls),
+                                               _recorded("pointers", gemm_batch, calls), scalar))
     return calls
 
 
@@ -194,6 +196,42 @@ def test_product_runs_where_expected(make, route, dtype, mkl_calls):
     assert mkl_calls == ([route] if route else [])
     if route is None:  # NumPy's own call: its bits
         np.testing.assert_array_equal(got, np.matmul(a, b))
+
+
+@pytest.fixture
+def through_ctypes(monkeypatch):
+    """MKL called through ctypes, as where numba is missing (it loads, and the compiled calls replace these)."""
+    if not blas.loaded():
+        pytest.skip(NO_MKL)
+    functions = blas._state["lib"]
+    lib = functions["lib"]
+    for dtype, prefix in ((np.dtype(np.float32), "s"), (np.dtype(np.float64), "d")):
+        calls = blas._ctypes_calls(getattr(lib, f"cblas_{prefix}gemm"),
+                                   getattr(lib, f"cblas_{prefix}gemm_batch_strided"))
+        monkeypatch.setitem(functions, dtype, calls + functions[dtype][2:])
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("make,route", _params(CASES))
+def test_product_through_ctypes_equals_numpy(make, route, dtype, through_ctypes):
+    a, b = make(_random(dtype))
+    _assert_product(blas.matmul(a, b), a, b)
+    bias = _random(dtype, seed=3)(b.shape[-1])
+    if a.ndim == b.ndim == 2:
+        got, expected = blas.addmm(bias, a, b), np.matmul(a, b) + bias
+        assert got.shape == expected.shape
+        bound = RTOL[np.dtype(dtype)] * (np.matmul(np.abs(a), np.abs(b)) + np.abs(bias))
+        assert (np.abs(got - expected) <= bound).all()
+
+
+def test_products_call_the_compiled_functions_where_numba_loads():
+    if not blas.loaded():
+        pytest.skip(NO_MKL)
+    if importlib.util.find_spec("numba") is None or not jit.ENABLED:
+        pytest.skip("numba missing or the compiled loops switched off: MKL is called through ctypes")
+    for dtype in blas._GEMM_DTYPES:
+        gemm, strided = blas._state["lib"][dtype][:2]
+        assert gemm.py_func is blas._compiled_gemm and strided.py_func is blas._compiled_gemm_strided
 
 
 # operands NumPy multiplies with its own rules: mixed dtypes (promotion), and dtypes MKL's gemm doesn't take
@@ -711,3 +749,41 @@ def test_forward_and_backward_multiply_on_mkl(function, x_shape, w_shape, kwargs
     r = _random(np.float32, seed=11)
     _forward_backward(graphgrad, function, r(*x_shape), r(*w_shape), r(w_shape[0]), **kwargs)
     assert len(mkl_calls) >= 3  # the forward product, and one for each gradient of x and w
+
+
+# ---- addmm: the bias added inside the product
+
+
+BIAS_SHAPES = [(), (1,), (48,), (1, 48), (32, 1), (32, 48)]
+
+
+@pytest.mark.parametrize("bias_shape", BIAS_SHAPES, ids=str)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("b_transposed", [False, True], ids=["b", "b.T"])
+def test_addmm_is_bias_plus_product(bias_shape, dtype, b_transposed):
+    r = _random(dtype, seed=5)
+    a, bias = r(32, 64), r(*bias_shape)
+    b = r(48, 64).T if b_transposed else r(64, 48)
+    got = blas.addmm(bias, a, b)
+    expected = np.matmul(a, b) + bias
+    assert got.shape == expected.shape and got.dtype == expected.dtype
+    bound = RTOL[np.dtype(dtype)] * (np.matmul(np.abs(a), np.abs(b)) + np.abs(bias))
+    assert (np.abs(got - expected) <= bound).all()
+
+
+def test_addmm_adds_into_the_gemm_where_mkl_multiplies(mkl_calls):
+    r = _random(np.float32, seed=6)
+    a, b, bias = r(32, 64), r(64, 48), r(48)
+    bias[0] = np.nan
+    got = blas.addmm(bias, a, b)
+    assert mkl_calls == ["gemm"] and np.isnan(got[:, 0]).all() and not np.isnan(got[:, 1:]).any()
+
+
+@pytest.mark.parametrize("case", ["small", "float16", "strided", "empty"])
+def test_addmm_elsewhere_is_numpys_product_plus_bias(case, mkl_calls):
+    r = _random(np.float32, seed=7)
+    a, b, bias = {"small": (r(2, 3), r(3, 4), r(4)), "float16": (r(32, 64).astype(np.float16),
+                  r(64, 48).astype(np.float16), r(48).astype(np.float16)),
+                  "strided": (r(32, 128)[:, ::2], r(64, 48), r(48)), "empty": (r(32, 0), r(0, 48), r(48))}[case]
+    np.testing.assert_array_equal(blas.addmm(bias, a, b), np.matmul(a, b) + bias)
+    assert "gemm" not in mkl_calls

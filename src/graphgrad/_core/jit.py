@@ -122,6 +122,15 @@ class CompiledLoops:
             return False
         return True
 
+    def compiled(self, name):
+        """Loop ``name`` compiled, to call directly (each call then costs only numba's dispatch), or None where
+        the loops don't compile (numba missing, ``enabled`` False)."""
+        if not (ENABLED and self.enabled):
+            return None
+        if self._compiled is None:
+            self._compiled = _compile(self._python, self._helpers)
+        return self._compiled[name] if self._compiled else None
+
     def split(self, name, rows, *args, work_per_row=1, streaming=False):
         """Run loop ``name(start, stop, *args)``, which computes rows ``start:stop`` of ``rows``, over all of
         them: on several threads when each part has at least ``MIN_SPLIT`` elements of work (``work_per_row``

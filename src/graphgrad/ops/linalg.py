@@ -406,6 +406,8 @@ def _addmm_grads(n, g, a, b):
 
 
 def _addmm_fwd(bias, a, b, beta=1, alpha=1):
+    if alpha == 1 and beta == 1:
+        return blas.addmm(bias, a, b), _layouts(a, b)
     out = blas.matmul(a, b)
     if alpha != 1:
         out *= alpha
