@@ -135,10 +135,19 @@ def _tensor_param(name, pname):
         pname == "end" and name == "lerp") or (pname in ("index", "source") and name in INDEX_TENSOR)
 
 
-def _type_name(x):
+_HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class made by a class statement
+
+
+def torch_type_name(x):
+    """The name PyTorch's argument errors give the type of ``x``: the C type's full name (``numpy.ndarray``,
+    ``numpy.float32``), a Python class's own name (``list``, ``Foo``)."""
     if isinstance(x, Tensor):
         return "Tensor"
-    return type(x).__name__
+    cls = type(x)
+    if cls.__flags__ & _HEAP_TYPE or cls.__module__ == "builtins":
+        return cls.__name__
+    return f"{cls.__module__}.{cls.__qualname__}"
+
 
 
 def _dims_ok(x):
@@ -163,33 +172,33 @@ def argument_error(name, sig, args, kwargs, method=False):
         pos = "" if pname in kwargs or param.kind is param.KEYWORD_ONLY else f" (position {i if method else i + 1})"
         shown = _torch_param(name, pname, method)
         if pname in NUMBER_PARAMS and param.kind is param.KEYWORD_ONLY and not isinstance(value, _NUMBERS):
-            return TypeError(f"{name}(): argument '{shown}' must be Number, not {_type_name(value)}")
+            return TypeError(f"{name}(): argument '{shown}' must be Number, not {torch_type_name(value)}")
         if pname in ("other", "exponent") and not isinstance(value, (Tensor,) + _NUMBERS):
             if name.rstrip("_") in OTHER_OVERLOADED:  # other: Tensor or Number, in two overloads
                 return _combination_error(name, args[1:] if method else args, kwargs)
-            return TypeError(f"{name}(): argument '{shown}'{pos} must be Tensor, not {_type_name(value)}")
+            return TypeError(f"{name}(): argument '{shown}'{pos} must be Tensor, not {torch_type_name(value)}")
         if param.kind is inspect.Parameter.VAR_POSITIONAL:
             if pname in SHAPE_VARARGS:
                 if not method and len(value) == 1 and isinstance(value[0], _INTS):
                     # the function form wants a tuple: torch.reshape(x, 6) is an error, x.reshape(6) is not
                     return TypeError(f"{name}(): argument '{shown}'{pos} must be tuple of ints, not "
-                                     f"{_type_name(value[0])}")
+                                     f"{torch_type_name(value[0])}")
                 vals = value[0] if len(value) == 1 and isinstance(value[0], (tuple, list)) else value
                 for v in vals:
                     if not (isinstance(v, _INTS) and not isinstance(v, bool)):
                         if len(value) == 1 and not isinstance(value[0], (tuple, list)):
                             return TypeError(f"{name}(): argument '{shown}'{pos} must be tuple of ints, "
-                                             f"not {_type_name(v)}")
+                                             f"not {torch_type_name(v)}")
                         return TypeError(f"{name}(): argument '{shown}' must be tuple of ints, but found element "
-                                         f"of type {_type_name(v)} at pos {vals.index(v)}")
+                                         f"of type {torch_type_name(v)} at pos {vals.index(v)}")
             continue
         if pname == "tensors":
             if isinstance(value, Tensor) or not isinstance(value, (tuple, list)):
                 return TypeError(f"{name}(): argument 'tensors'{pos} must be tuple of Tensors, "
-                                 f"not {_type_name(value)}")
+                                 f"not {torch_type_name(value)}")
             for k, t in enumerate(value):
                 if not isinstance(t, Tensor):
-                    return TypeError(f"expected Tensor as element {k} in argument 0, but got {_type_name(t)}")
+                    return TypeError(f"expected Tensor as element {k} in argument 0, but got {torch_type_name(t)}")
             continue
         if pname == "p" and isinstance(value, Tensor):
             return TypeError(f"{name}(): argument 'ord'{pos} must be Number, not Tensor")
@@ -199,29 +208,29 @@ def argument_error(name, sig, args, kwargs, method=False):
                 ok = ok or isinstance(value, _INTS) or value is None
             if not ok:
                 return TypeError(f"{name}(): argument '{shown}'{pos} must be tuple of ints, not "
-                                 f"{_type_name(value)}")
+                                 f"{torch_type_name(value)}")
             continue
         if _tensor_param(name, pname) and name not in NUMBER_INPUT_OK:
             if not isinstance(value, Tensor) and not (method and i == 0) and not (
                     value is None and param.default is None):
                 return TypeError(f"{name}(): argument '{shown}'{pos} must be Tensor, not "
-                                 f"{_type_name(value)}")
+                                 f"{torch_type_name(value)}")
         elif pname == "dim" and name in ("max", "min"):
             if not (value is None or isinstance(value, (Tensor,) + _INTS)):  # max(x, other) takes a tensor
                 return TypeError(f"{name}() received an invalid combination of arguments - got (Tensor, "
-                                 f"{_type_name(value)})")
+                                 f"{torch_type_name(value)})")
         elif pname in INT_PARAMS:
             single = name in SINGLE_DIM or pname != "dim"
             none_ok = value is None and param.default is None and name not in ("softmax", "log_softmax")
             if not _dims_ok(value) or (single and not none_ok
                                        and not (isinstance(value, _INTS) and not isinstance(value, bool))):
                 return TypeError(f"{name}(): argument '{shown}'{pos} must be int, not "
-                                 f"{_type_name(value)}")
+                                 f"{torch_type_name(value)}")
     return None
 
 
 def _combination_error(name, args, kwargs):
-    got = ", ".join([_type_name(a) for a in args] + [f"{k}={_type_name(v)}" for k, v in kwargs.items()])
+    got = ", ".join([torch_type_name(a) for a in args] + [f"{k}={torch_type_name(v)}" for k, v in kwargs.items()])
     return TypeError(f"{name}() received an invalid combination of arguments - got ({got})")
 
 

@@ -18,6 +18,7 @@ from .._tensor import Tensor
 from ..autograd.errors import tensor_type
 from ..autograd.explain import inplace_on_leaf
 from . import _elementwise_loops
+from ._args import torch_type_name
 from ._export import export
 from ._inplace import apply_inplace, check_inplace
 from ._op import Op, _torch_name, apply, check_broadcast
@@ -100,13 +101,7 @@ def _np_item(i):
     if isinstance(i, str):
         raise TypeError("new(): invalid data type 'str'")
     raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid "
-                     f"indices (got {_type_name(i)})")
-
-
-def _type_name(value):
-    """The type's name as PyTorch's messages print it: bare for builtins, else module-qualified."""
-    kind = type(value)
-    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+                     f"indices (got {torch_type_name(i)})")
 
 
 def _is_basic(idx):
@@ -330,7 +325,7 @@ def _zeroed(g, idx):
 def setitem(self, idx, value):
     """``x[idx] = value``: an in-place write, recorded as CopySlices when grad is involved."""
     if not isinstance(value, (Tensor, bool, int, float, np.number, np.bool_)):
-        raise TypeError(f"can't assign a {_type_name(value)} to a {tensor_type(self._data)}")
+        raise TypeError(f"can't assign a {torch_type_name(value)} to a {tensor_type(self._data)}")
     _check_0d_index(self, idx)
     if idx is False:
         return  # selects nothing: PyTorch writes nothing and records nothing

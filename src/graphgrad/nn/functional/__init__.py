@@ -52,6 +52,7 @@ from ._activation import (
     threshold,
     threshold_,
 )
+from ._arguments import check_arguments
 from ._attention import _canonical_mask, _none_or_dtype, scaled_dot_product_attention
 from ._conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from ._conv3d import conv3d, conv_transpose3d
@@ -117,3 +118,6 @@ __all__ = [
     "unfold", "fold", "scaled_dot_product_attention", "rms_norm", "gumbel_softmax", "instance_norm",
     "local_response_norm",
 ]
+
+# a list, an array or None where a Tensor belongs: PyTorch's error, not an internal one (see _arguments)
+check_arguments(globals(), [name for name in list(globals()) if not name.startswith("_")])
