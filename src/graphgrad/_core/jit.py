@@ -148,6 +148,8 @@ class CompiledLoops:
         >>> out.tolist()
         [0.0, 2.0, 4.0]
         """
+        if rows * work_per_row < 2 * MIN_SPLIT_OPENMP:  # one part on any pool (the smallest parts): no more to ask
+            return self(name, 0, rows, *args)
         openmp = _openmp_pool()
         min_part = MIN_SPLIT_OPENMP if openmp else MIN_SPLIT_STREAMING if streaming else MIN_SPLIT
         parts = max(1, min(threads(), rows * work_per_row // min_part, rows))
