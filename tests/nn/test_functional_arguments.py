@@ -122,3 +122,19 @@ def test_the_convolutions_list_pytorchs_overloads(torch_ref):
 def test_the_checked_functions_pickle_by_their_published_name():
     """A module saved whole keeps F.relu (a TransformerEncoderLayer's activation) by reference."""
     assert pickle.loads(pickle.dumps(F.relu)) is F.relu and F.relu.__module__ == "graphgrad.nn.functional"
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.nn.functional.conv2d(input=[1.0], weight=lib.ones(1, 1, 1, 1)),
+    lambda lib: lib.nn.functional.conv1d([1.0], lib.ones(1, 1, 1), padding=1, stride=1),
+    lambda lib: lib.ones(2).view(dtype=1, size=2),
+], ids=["keywords only", "keywords after positions", "view"])
+def test_overload_errors_list_keywords_as_pytorch(call, torch_ref):
+    """PyTorch's parser lists keyword arguments last to first, with a ", " after them where no position came
+    first (the shared _combination_error, for torch.* and nn.functional alike)."""
+    lines = []
+    for lib in (graphgrad, torch_ref):
+        with pytest.raises(TypeError) as e:
+            call(lib)
+        lines.append(str(e.value).splitlines()[0].removesuffix(", but expected one of:"))
+    assert lines[0] == lines[1]

@@ -149,7 +149,6 @@ def torch_type_name(x):
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-
 def _dims_ok(x):
     if x is None or (isinstance(x, _INTS) and not isinstance(x, bool)):
         return True
@@ -229,9 +228,16 @@ def argument_error(name, sig, args, kwargs, method=False):
     return None
 
 
-def _combination_error(name, args, kwargs):
-    got = ", ".join([torch_type_name(a) for a in args] + [f"{k}={torch_type_name(v)}" for k, v in kwargs.items()])
-    return TypeError(f"{name}() received an invalid combination of arguments - got ({got})")
+def _combination_error(name, args, kwargs, overloads=None):
+    """PyTorch's error for a call that matches none of a kernel's overloads; ``overloads``: its listing of them."""
+    # (PyTorch's parser lists the keyword arguments last to first, each followed by ", " when no positional
+    # argument came before them)
+    got = ", ".join([torch_type_name(a) for a in args] + [f"{k}={torch_type_name(v)}"
+                                                          for k, v in reversed(kwargs.items())])
+    if kwargs and not args:
+        got += ", "
+    text = f"{name}() received an invalid combination of arguments - got ({got})"
+    return TypeError(text if overloads is None else f"{text}, but expected one of:\n{overloads}")
 
 
 def _keywords_only(fn, name, sig):

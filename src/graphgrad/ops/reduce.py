@@ -613,8 +613,8 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
     tensor(4.)
     """
     if x is not None and dx is not None:
-        raise TypeError(f"{_combination_error('trapezoid', (y,), {'x': x, 'dx': dx})}, but expected one of:\n"
-                        f"{_TRAPEZOID_SIGNATURES}")
+        # (the order the keywords were passed in is lost here: as given x after dx, which PyTorch lists x first)
+        raise _combination_error("trapezoid", (y,), {"dx": dx, "x": x}, _TRAPEZOID_SIGNATURES)
     (d,) = wrap_dims(dim, y._data.ndim)
     n = y._data.shape[d]
     if x is None:

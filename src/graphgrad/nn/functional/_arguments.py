@@ -5,7 +5,7 @@ graphgrad's functions read their tensors' arrays at once, so such an argument us
 AttributeError about graphgrad's internals. Each public function of the package is wrapped (``checked``): when
 the call raises and an argument that must be a Tensor is not one, PyTorch's error for it is raised instead. A
 correct call pays one Python frame; only the few functions that would accept a NumPy array (``CHECKED_FIRST``)
-check before they run.
+look before they run, and only at calls with an argument other than a Tensor, a number, a string or None.
 
 What PyTorch raises depends on how its function is built, facts recorded below from PyTorch 2.13:
 
@@ -23,7 +23,7 @@ import functools
 import inspect
 
 from ..._tensor import Tensor
-from ...ops._args import torch_type_name
+from ...ops._args import _combination_error, torch_type_name
 
 # parameters that take a tensor in nn.functional
 TENSOR_PARAMETERS = frozenset({
@@ -81,7 +81,7 @@ KERNEL_ITSELF = frozenset({
     "linear", "bilinear", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "avg_pool1d", "avg_pool2d",
     "avg_pool3d", "pixel_shuffle", "pixel_unshuffle", "hardshrink", "logsigmoid", "softplus", "gelu",
     "softshrink", "adaptive_avg_pool1d", "cosine_similarity", "pairwise_distance", "pdist", "one_hot",
-    "scaled_dot_product_attention",
+    "scaled_dot_product_attention", "prelu", "relu_", "elu_", "hardtanh_", "leaky_relu_", "threshold_",
 })
 
 
@@ -137,11 +137,8 @@ def argument_error(name, sig, args, kwargs):
             except TypeError:
                 return TypeError(f"bad operand type for unary -: '{torch_type_name(value)}'")
             return _method_call_error(negated, "softmax")
-        if name in COMBINATIONS:  # (PyTorch lists the keyword arguments last to first)
-            got = ", ".join([torch_type_name(a) for a in args] + [f"{k}={torch_type_name(v)}"
-                                                                   for k, v in reversed(kwargs.items())])
-            return TypeError(f"{name}() received an invalid combination of arguments - got ({got}), but expected "
-                             f"one of:\n{_CONV_OVERLOADS}")
+        if name in COMBINATIONS:
+            return _combination_error(name, args, kwargs, _CONV_OVERLOADS)
         kernel = KERNELS.get(name, name)
         if name.startswith("max_pool") and bound.arguments.get("return_indices"):
             kernel = f"{name}_with_indices"
@@ -161,18 +158,14 @@ def checked(fn, name):
     if not any(p in TENSOR_PARAMETERS for p in sig.parameters):
         return fn
 
-    if name in CHECKED_FIRST:
-        @functools.wraps(fn)
-        def function(*args, **kwargs):
-            err = argument_error(name, sig, args, kwargs)
-            if err is not None:
-                raise err
-            return fn(*args, **kwargs)
-
-        return function
+    first = name in CHECKED_FIRST
 
     @functools.wraps(fn)
     def function(*args, **kwargs):
+        if first and not _plain(args, kwargs):
+            err = argument_error(name, sig, args, kwargs)
+            if err is not None:
+                raise err
         try:
             return fn(*args, **kwargs)
         except Exception as e:
@@ -182,6 +175,13 @@ def checked(fn, name):
             raise err from e
 
     return function
+
+
+_PLAIN = (Tensor, int, float, str, type(None))  # arguments that need no look before a CHECKED_FIRST call
+
+
+def _plain(args, kwargs):
+    return all(isinstance(a, _PLAIN) for a in args) and all(isinstance(v, _PLAIN) for v in kwargs.values())
 
 
 def check_arguments(namespace, names):
