@@ -74,8 +74,14 @@ class Node:
             arr = x._data
             self._in_meta = ((arr.shape, arr.dtype),)
         else:
-            self.next_functions = tuple([edge_of(t) for t in inputs]) + op.const_edges
-            self._in_meta = tuple([(t._data.shape, t._data.dtype) for t in inputs])
+            edges, meta = [], []
+            for t in inputs:  # (edge_of's commonest case spelt out: an op's result that is not a view)
+                fn = t._grad_fn
+                edges.append((fn, t._output_nr) if fn is not None and t._view is None else edge_of(t))
+                arr = t._data
+                meta.append((arr.shape, arr.dtype))
+            self.next_functions = tuple(edges) + op.const_edges if op.const_edges else tuple(edges)
+            self._in_meta = tuple(meta)
         self.kwargs = kwargs
         self.state = state
         self._saved = self._versions = self._out = self._freed_by = None
@@ -142,8 +148,12 @@ class Node:
                     # as PyTorch, an operand only another input's gradient needs is saved only when that input
                     # requires grad (x * w with w frozen keeps w, not x: writing x in place is then allowed)
                     edges = self.next_functions
-                    saved = [t if any(edges[j][0] is not None for j in needed_by[k]) else None
-                             for k, t in enumerate(saved)]
+                    for k, others in enumerate(needed_by):
+                        for j in others:
+                            if edges[j][0] is not None:
+                                break
+                        else:
+                            saved[k] = None
                 if op.save_as is not None:
                     saved = op.save_as(inputs, saved)
                 self._saved = tuple(saved)

@@ -424,16 +424,17 @@ ADDMM = Op("AddmmBackward0", _addmm_fwd, _addmm_bw, save="bc", saved_names=("mat
 @export("addmm", inplace=True)
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat1 @ mat2)`` in one node (what Linear records for 2-D inputs)."""
-    for name, m in (("mat1", mat1), ("mat2", mat2)):
-        if m._data.ndim != 2:
-            raise RuntimeError(f"{name} must be a matrix, got {m._data.ndim}-D tensor")
-    for name, m in (("mat1", mat1), ("self", input)):  # no promotion: PyTorch wants one dtype
-        if m._data.dtype != mat2._data.dtype:
-            raise RuntimeError(f"{name} and mat2 must have the same dtype, but got {_torch_name(m._data.dtype)} and "
-                               f"{_torch_name(mat2._data.dtype)}")
-    if mat1._data.shape[-1] != mat2._data.shape[0]:
-        raise _shape_error(mat1._data, mat2._data)
-    out_shape = (mat1._data.shape[0], mat2._data.shape[1])
+    a, b = mat1._data, mat2._data
+    if a.ndim != 2 or b.ndim != 2:
+        name, m = ("mat1", a) if a.ndim != 2 else ("mat2", b)
+        raise RuntimeError(f"{name} must be a matrix, got {m.ndim}-D tensor")
+    if not a.dtype == b.dtype == input._data.dtype:  # no promotion: PyTorch wants one dtype
+        name, m = ("mat1", a) if a.dtype != b.dtype else ("self", input._data)
+        raise RuntimeError(f"{name} and mat2 must have the same dtype, but got {_torch_name(m.dtype)} and "
+                           f"{_torch_name(b.dtype)}")
+    if a.shape[1] != b.shape[0]:
+        raise _shape_error(a, b)
+    out_shape = (a.shape[0], b.shape[1])
     bias_shape = input._data.shape
     # (the usual bias, a row of the product's width, needs no check)
     if bias_shape != out_shape and bias_shape != out_shape[1:]:
