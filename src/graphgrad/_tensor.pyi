@@ -124,6 +124,7 @@ class Tensor:
     def ceil(self) -> Any: ...  # ops/unary.py
     def ceil_(self, **kw) -> Any: ...  # ops/unary.py
     def char(self) -> Any: ...  # _tensor.py
+    def cholesky(self, upper=False) -> Any: ...  # ops/linalg_decompositions.py
     def chunk(self, chunks, dim=0) -> Any: ...  # ops/shape.py
     def clamp(self, *args, **kwargs) -> Any: ...  # ops/unary.py
     def clamp_(self, min=None, max=None) -> Any: ...  # ops/unary.py
@@ -156,6 +157,7 @@ class Tensor:
     @property
     def data(self) -> Any: ...  # _tensor.py
     def data_ptr(self) -> Any: ...  # _tensor.py
+    def det(self) -> Any: ...  # ops/linalg_decompositions.py
     def detach(self) -> Any: ...  # _tensor.py
     def detach_(self) -> Any: ...  # _tensor.py
     @property
@@ -301,6 +303,7 @@ class Tensor:
     def log_normal_(self, *args, generator=None, **kwargs) -> Any: ...  # _factories.py
     def log_softmax(self, dim, dtype=None, _stacklevel=3) -> Any: ...  # ops/reduce.py
     def logcumsumexp(self, dim) -> Any: ...  # ops/cumulative.py
+    def logdet(self) -> Any: ...  # ops/linalg_decompositions.py
     def logical_and(self, other) -> Any: ...  # ops/comparison.py
     def logical_and_(self, other) -> Any: ...  # ops/comparison.py
     def logical_not(self) -> Any: ...  # ops/unary.py
@@ -376,6 +379,7 @@ class Tensor:
     def pow(self, exponent) -> Any: ...  # ops/arithmetic.py
     def pow_(self, exponent) -> Any: ...  # ops/arithmetic.py
     def prod(self, dim=None, keepdim=False, *, dtype=None) -> Any: ...  # ops/reduce.py
+    def qr(self, some=True) -> Any: ...  # ops/linalg_decompositions.py
     def random_(self, *args, generator=None, **kwargs) -> Any: ...  # _factories.py
     def ravel(self) -> Any: ...  # ops/shape.py
     def reciprocal(self) -> Any: ...  # ops/unary.py
@@ -425,6 +429,7 @@ class Tensor:
     def sinh(self) -> Any: ...  # ops/unary.py
     def sinh_(self, **kw) -> Any: ...  # ops/unary.py
     def size(self, dim=None) -> Any: ...  # _tensor.py
+    def slogdet(self) -> Any: ...  # ops/linalg_decompositions.py
     def softmax(self, dim, dtype=None, _stacklevel=3) -> Any: ...  # ops/reduce.py
     def sort(self, dim=-1, descending=False, stable=False) -> Any: ...  # ops/extrema.py
     def split(self, split_size_or_sections, dim=0) -> Any: ...  # ops/shape.py
@@ -443,6 +448,7 @@ class Tensor:
     def subtract_(self, other, *, alpha=1) -> Any: ...  # ops/arithmetic.py
     def sum(self, dim=..., keepdim=False, *, dtype=None) -> Any: ...  # ops/reduce.py
     def sum_to_size(self, *args, **kwargs) -> Any: ...  # ops/_args.py
+    def svd(self, some=True, compute_uv=True) -> Any: ...  # ops/linalg_decompositions.py
     def swapaxes(self, dim0, dim1) -> Any: ...  # ops/shape.py
     def swapaxes_(self, dim0, dim1) -> Any: ...  # ops/shape.py
     def swapdims(self, dim0, dim1) -> Any: ...  # ops/shape.py

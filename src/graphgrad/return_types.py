@@ -50,4 +50,9 @@ def _return_type(name, fields=("values", "indices")):
 for _name in ("max", "min", "sort", "topk", "kthvalue", "mode", "median", "nanmedian", "cummax", "cummin"):
     _return_type(_name)
 _return_type("aminmax", ("min", "max"))
-del _name
+for _name, _fields in (("slogdet", ("sign", "logabsdet")), ("linalg_slogdet", ("sign", "logabsdet")),
+                       ("linalg_cholesky_ex", ("L", "info")), ("qr", ("Q", "R")), ("linalg_qr", ("Q", "R")),
+                       ("svd", ("U", "S", "V")), ("linalg_svd", ("U", "S", "Vh")),
+                       ("linalg_eigh", ("eigenvalues", "eigenvectors"))):
+    _return_type(_name, _fields)
+del _name, _fields

@@ -458,7 +458,10 @@ EXTRA = [
     C("atan2_", lambda T, a, b: (a * 1).atan2_(b), (S23, S3), [(-2, 2), POS]),
     C("clamp__tensors", lambda T, a, lo, hi: (a * 1).clamp_(lo, hi), (S23, S3, (2, 1)), [(-2, 2), (-2, -1), (1, 2)]),
     C("clip__tensor_max", lambda T, a, hi: (a * 1).clip_(max=hi), (S23, S3)),
-    C("round_decimals", lambda T, a: T.round(a, decimals=1), (S23,), grad_fn=False),
+    # the round.decimals overload records RoundBackward1, even for decimals=0
+    C("round_decimals", lambda T, a: T.round(a, decimals=1), (S23,)),
+    C("round_decimals_0", lambda T, a: a.round(decimals=0), (S23,)),
+    C("round_decimals_", lambda T, a: (a * 1).round_(decimals=2), (S23,)),
     C("conj", lambda T, a: T.conj(a) * 1, (S23,)),
     C("to_copy", lambda T, a: a.to(T.float64, copy=True) * 2, (S23,)),
     # no derivative in PyTorch (its backward raises): the results require grad, and that is all
@@ -590,6 +593,16 @@ COMPOSED = [
     C("linalg_solve_batch_vectors", lambda T, a, b: T.linalg.solve(a + 4 * T.eye(3), b), ((2, 3, 3), (2, 3))),
     C("linalg_solve_broadcast", lambda T, a, b: T.linalg.solve(a + 4 * T.eye(3), b), ((2, 3, 3), (4, 1, 3, 2))),
     C("linalg_solve_right", lambda T, a, b: T.linalg.solve(a + 4 * T.eye(3), b, left=False), ((3, 3), (2, 3))),
+    # the decompositions (more in test_linalg_decompositions.py), through outputs that do not depend on LAPACK's
+    # sign for each singular vector and eigenvector; Cholesky of a symmetric positive-definite matrix made of a
+    C("linalg_det", lambda T, a: T.linalg.det(a), ((2, 3, 3),)),
+    C("linalg_slogdet", lambda T, a: tuple(T.linalg.slogdet(a)), ((3, 3),)),
+    C("linalg_cholesky", lambda T, a: T.linalg.cholesky(a @ a.mT + 3 * T.eye(3)), ((2, 3, 3),)),
+    C("cholesky", lambda T, a: (a @ a.mT + 3 * T.eye(3)).cholesky(), ((3, 3),)),
+    C("linalg_qr", lambda T, a: tuple(T.linalg.qr(a)), ((4, 3),)),
+    C("linalg_svd", lambda T, a: (lambda U, S, Vh: (U * U, S, (U * S.exp().unsqueeze(-2)) @ Vh))(
+        *T.linalg.svd(a, full_matrices=False)), ((4, 3),), grad_fn=NAME),
+    C("linalg_eigh", lambda T, a: (lambda L, V: (L, V * V))(*T.linalg.eigh(a + a.mT)), ((3, 3),)),
 ]
 CASES = CASES + EXTRA + STRUCTURE + COMPOSED
 

@@ -10,6 +10,7 @@ from . import (  # noqa: F401,E501
     gamma,
     index,
     linalg,
+    linalg_decompositions,
     linalg_solve,
     operators,
     reduce,

@@ -23,13 +23,25 @@ class _LinAlgError(RuntimeError):
 LinAlgError = _LinAlgError
 
 
-def _check_matrices(name, A):
+_LOW_PRECISION = ("float16", "bfloat16")
+
+
+def _check_matrices(name, A, square=True, kernel=None, kernel_checks_dtype=False):
+    """PyTorch's checks of A, a (batch of) matrices, for ``name``. ``kernel``: the CPU kernel that a float16 or
+    bfloat16 A reaches, which has none for it (its NotImplementedError), or "refused": ``name`` refuses them
+    itself; None: not checked. ``kernel_checks_dtype``: an integer A reaches the kernel too (torch.cholesky,
+    linalg.eigh), rather than ``name``'s own floating point check."""
     a = A._data
     if a.ndim < 2:
         raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
+    low = a.dtype.name in _LOW_PRECISION
+    if kernel is not None and (low or kernel_checks_dtype and not is_float_np(a.dtype)):
+        if kernel == "refused":
+            raise RuntimeError(f"{name}: Low precision dtypes not supported. Got {_torch_name(a.dtype)}")
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_torch_name(a.dtype)}\'')
     if not is_float_np(a.dtype):
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got {_torch_name(a.dtype)}")
-    if a.shape[-1] != a.shape[-2]:
+    if square and a.shape[-1] != a.shape[-2]:
         raise RuntimeError(f"{name}: A must be batches of square matrices, but they are {a.shape[-2]} by "
                            f"{a.shape[-1]} matrices")
 
