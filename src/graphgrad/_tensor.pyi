@@ -406,8 +406,8 @@ class Tensor:
     def retains_grad(self) -> Any: ...  # _tensor.py
     def roll(self, shifts, dims=None) -> Any: ...  # ops/shape.py
     def rot90(self, k=1, dims=(0, 1)) -> Any: ...  # ops/shape.py
-    def round(self, decimals=0) -> Any: ...  # ops/unary.py
-    def round_(self, **kw) -> Any: ...  # ops/unary.py
+    def round(self, decimals=None) -> Any: ...  # ops/unary.py
+    def round_(self, decimals=None) -> Any: ...  # ops/unary.py
     def rsqrt(self) -> Any: ...  # ops/unary.py
     def rsqrt_(self, **kw) -> Any: ...  # ops/unary.py
     def scatter(self, dim, index, src=None, *, value=None, reduce=None) -> Any: ...  # ops/index.py

@@ -241,6 +241,19 @@ case("embedding_grad_penalty",
 # (only padding_idx repeats: with a repeated lookup PyTorch's double backward isn't the true derivative, see above)
 case("embedding_padding_ggc", lambda F, i, w: F.embedding(i, w, padding_idx=1, scale_grad_by_freq=True),
      [np.array([[0, 1], [3, 1]]), _r(4, 3)], ggc=True)
+# embedding_bag: bags from offsets (an empty one included) or the rows of a 2D input; padding_idx leaves a bag
+_BAG_INDICES, _BAG_OFFSETS = np.array([1, 2, 4, 5, 4, 3, 2, 0]), np.array([0, 4, 4])
+case("embedding_bag_mean", lambda F, i, w, o: F.embedding_bag(i, w, o), [_BAG_INDICES, _r(6, 5), _BAG_OFFSETS],
+     node="EmbeddingBagBackward0", gc=True, ggc=True)
+case("embedding_bag_sum_weighted_padding",
+     lambda F, i, w, o, p: F.embedding_bag(i, w, o, mode="sum", per_sample_weights=p, padding_idx=2),
+     [_BAG_INDICES, _r(6, 5), _BAG_OFFSETS, _r(8)], gc=True, ggc=True)
+case("embedding_bag_max_2d", lambda F, i, w: F.embedding_bag(i, w, mode="max", padding_idx=3),
+     [np.array([[0, 2, 1], [3, 3, 5], [4, 4, 0]]), _distinct(6, 4)], gc=True, ggc=True)
+# (not with scale_grad_by_freq: PyTorch's CPU kernel then scales some rows by another row's count, e.g. the
+# weight gradient of embedding_bag([2, 0, 0], offsets [0], mode="sum") is [1, 0, 0.5, 0]; graphgrad's is all 1)
+case("embedding_bag_last_offset", lambda F, i, w, o: F.embedding_bag(i, w, o, include_last_offset=True),
+     [np.array([1, 1, 3, 0, 1, 2]), _r(4, 3), np.array([0, 2, 6])], gc=True)
 for mode in ["constant", "reflect", "replicate", "circular"]:
     case(f"pad2d_{mode}", (lambda m: lambda F, x: F.pad(x, (1, 2, 2, 1), mode=m))(mode), [_r(2, 3, 4, 5)])
     case(f"pad1d_{mode}", (lambda m: lambda F, x: F.pad(x, (2, 1), mode=m))(mode), [_r(2, 3, 4)])
@@ -501,6 +514,22 @@ ERRORS = [
     ("embedding_index", lambda F, i, w: F.embedding(i, w), [np.array([5]), _r(5, 3)]),
     ("embedding_float_index", lambda F, i, w: F.embedding(i, w), [np.array([1.0]), _r(5, 3)]),
     ("embedding_padding_idx", lambda F, i, w: F.embedding(i, w, padding_idx=7), [np.array([1]), _r(5, 3)]),
+    ("embedding_bag_offsets_start", lambda F, i, w, o: F.embedding_bag(i, w, o), [np.array([1, 2]), _r(5, 3),
+                                                                                  np.array([1])]),
+    ("embedding_bag_offsets_past_end", lambda F, i, w, o: F.embedding_bag(i, w, o), [np.array([1, 2]), _r(5, 3),
+                                                                                     np.array([0, 3])]),
+    ("embedding_bag_no_offsets", lambda F, i, w: F.embedding_bag(i, w), [np.array([1, 2]), _r(5, 3)]),
+    ("embedding_bag_2d_offsets", lambda F, i, w, o: F.embedding_bag(i, w, o), [np.array([[1, 2]]), _r(5, 3),
+                                                                               np.array([0])]),
+    ("embedding_bag_index", lambda F, i, w, o: F.embedding_bag(i, w, o), [np.array([1, 9]), _r(5, 3), np.array([0])]),
+    ("embedding_bag_mode", lambda F, i, w, o: F.embedding_bag(i, w, o, mode="min"), [np.array([1]), _r(5, 3),
+                                                                                     np.array([0])]),
+    ("embedding_bag_weights_mean", lambda F, i, w, o, p: F.embedding_bag(i, w, o, per_sample_weights=p),
+     [np.array([1, 2]), _r(5, 3), np.array([0]), _r(2)]),
+    ("embedding_bag_weights_shape", lambda F, i, w, o, p: F.embedding_bag(i, w, o, mode="sum", per_sample_weights=p),
+     [np.array([1, 2]), _r(5, 3), np.array([0]), _r(3)]),
+    ("embedding_bag_max_freq", lambda F, i, w, o: F.embedding_bag(i, w, o, mode="max", scale_grad_by_freq=True),
+     [np.array([1, 2]), _r(5, 3), np.array([0])]),
     ("pad_reflect_too_big", lambda F, x: F.pad(x, (3, 3), mode="reflect"), [_r(1, 1, 3)]),
     ("pad_odd_length", lambda F, x: F.pad(x, (1, 1, 1)), [_r(1, 1, 3)]),
     ("pad_too_long", lambda F, x: F.pad(x, (1,) * 8), [_r(1, 1, 3)]),

@@ -350,6 +350,30 @@ def test_embedding_from_pretrained(torch_ref):
     assert gnn.Embedding.from_pretrained(graphgrad.tensor(w), freeze=False).weight.requires_grad
 
 
+def test_embedding_bag_module_like_torch(torch_ref):
+    """nn.EmbeddingBag (the text classification tutorial's bag of words): repr, zeroed padding row, the
+    per-bag sums with per_sample_weights and their gradients, from_pretrained."""
+    w = np.random.default_rng(0).standard_normal((6, 3)).astype(np.float32)
+    text, offsets, weights = [1, 2, 4, 5, 4, 3, 2, 0], [0, 4, 4], np.linspace(0.1, 0.8, 8, dtype=np.float32)
+    results = []
+    for lib, nn in ((graphgrad, gnn), (torch_ref, torch_ref.nn)):
+        bag = nn.EmbeddingBag(6, 3, mode="sum", padding_idx=2)
+        assert not bag.weight.detach().numpy()[2].any()
+        bag.weight.data.copy_(lib.tensor(w))
+        psw = lib.tensor(weights, requires_grad=True)
+        out = bag(lib.tensor(text), lib.tensor(offsets), per_sample_weights=psw)
+        (out * out).sum().backward()
+        pretrained = nn.EmbeddingBag.from_pretrained(lib.tensor(w), mode="max")
+        results.append((repr(bag), type(out.grad_fn).__name__, out.detach().numpy(), bag.weight.grad.numpy(),
+                        psw.grad.numpy(), repr(pretrained), pretrained.weight.requires_grad,
+                        pretrained(lib.tensor([[0, 5], [3, 1]])).detach().numpy()))
+    for g, t in zip(*results):
+        if isinstance(g, np.ndarray):
+            np.testing.assert_allclose(g, t, rtol=1e-5, atol=1e-6)
+        else:
+            assert g == t
+
+
 def test_maxpool_indices_and_conv_transpose_output_size(torch_ref):
     x = np.random.default_rng(1).standard_normal((1, 2, 6, 6)).astype(np.float32)
     t_out, t_idx = torch_ref.nn.MaxPool2d(2, return_indices=True)(torch_ref.tensor(x))

@@ -13,6 +13,7 @@ from .. import _blas as blas
 from .._core.modes import modes
 from . import _norm_loops, _transformer_loops
 from ._op import Op, apply, const
+from .index import index_add
 from .reduce import blas_float, sums_along
 
 
@@ -274,6 +275,90 @@ EMBEDDING_BACKWARD = Op("EmbeddingDenseBackwardBackward0", _embedding_bw_fwd,
 EMBEDDING_GATHER = Op("EmbeddingBackward0", _embedding_gather,
                       lambda n, g: apply(EMBEDDING_BACKWARD, g, idx=n.kwargs["idx"], num=n._in_meta[0][0][0],
                                          scale=n.kwargs["scale"]))
+
+
+# --- embedding_bag --------------------------------------------------------------------------------
+def _bag_lookups(indices, bag_of, padding_idx):
+    """The positions of the lookups that count: inside a bag (bag_of >= 0) and not at padding_idx."""
+    keep = bag_of >= 0
+    if padding_idx is not None:
+        keep &= indices != padding_idx
+    return np.flatnonzero(keep)
+
+
+def _bag_max_rows(weight, indices, bag_of, n_bags, padding_idx):
+    """max mode: for each bag and column, the row of weight holding the maximum (the first one on ties, as
+    PyTorch's kernel, which replaces only on a greater value); -1 for an empty bag."""
+    pos = _bag_lookups(indices, bag_of, padding_idx)
+    rows = np.full((n_bags, weight.shape[1]), -1, np.int64)
+    for b in np.unique(bag_of[pos]):
+        lookups = indices[pos[bag_of[pos] == b]]
+        rows[b] = lookups[weight[lookups].argmax(axis=0)]
+    return rows
+
+
+def _embedding_bag_np(weight, per_sample_weights=None, *, indices, bag_of, n_bags, mode, padding_idx,
+                      scale_grad_by_freq):
+    """(n_bags, d): the sum, mean or max of each bag's rows of weight (zeros for an empty bag)."""
+    out = np.zeros((n_bags, weight.shape[1]), weight.dtype)
+    if mode == "max":
+        rows = _bag_max_rows(weight, indices, bag_of, n_bags, padding_idx)
+        filled = rows >= 0
+        out[filled] = weight[rows[filled], np.nonzero(filled)[1]]
+        return out
+    pos = _bag_lookups(indices, bag_of, padding_idx)
+    rows = weight[indices[pos]]
+    if per_sample_weights is not None:
+        rows = rows * per_sample_weights[pos, None]
+    np.add.at(out, bag_of[pos], rows)  # each bag summed in lookup order, as PyTorch's kernel
+    if mode == "mean":
+        counts = np.bincount(bag_of[pos], minlength=n_bags)
+        out /= np.maximum(counts, 1)[:, None].astype(out.dtype)
+    return out
+
+
+def _embedding_bag_bw(n, g):
+    """Each lookup's row gets its bag's gradient (times its per-sample weight, or 1/size in mean mode, or only
+    at the maximum in max mode); built from differentiable ops."""
+    k = n.kwargs
+    saved = n.saved_tensors
+    weight = saved[0]
+    indices, bag_of, mode = k["indices"], k["bag_of"], k["mode"]
+    num, d = weight._data.shape
+    zeros = const(np.zeros((num, d), g._data.dtype))
+    if mode == "max":
+        rows = _bag_max_rows(weight._data, indices, bag_of, k["n_bags"], k["padding_idx"])
+        bags, cols = np.nonzero(rows >= 0)
+        flat = const(rows[bags, cols] * d + cols)  # (row, column) of each maximum in the flattened gradient
+        return index_add(zeros.reshape(-1), 0, flat, g[const(bags), const(cols)]).reshape(num, d), None
+    pos = _bag_lookups(indices, bag_of, k["padding_idx"])
+    lookups, bags = const(indices[pos]), const(bag_of[pos])
+    per_lookup = g[bags]
+    scale = np.ones(pos.size, g._data.dtype)
+    if mode == "mean":
+        scale /= np.bincount(bag_of[pos], minlength=k["n_bags"])[bag_of[pos]]
+    if k["scale_grad_by_freq"]:
+        scale /= np.bincount(indices[pos], minlength=num)[indices[pos]]
+    weighted = per_lookup * const(scale[:, None].astype(g._data.dtype))
+    need = n.needs_input_grad
+    grad_psw = None
+    if len(saved) > 1:  # the per_sample_weights op
+        psw = saved[1]
+        if need[0]:
+            weighted = weighted * psw[const(pos)].unsqueeze(1)
+        if need[1]:
+            dots = (per_lookup * weight[lookups]).sum(1)
+            grad_psw = index_add(const(np.zeros(indices.shape, g._data.dtype)), 0, const(pos), dots)
+    grad_weight = index_add(zeros, 0, lookups, weighted) if need[0] else None
+    return grad_weight, grad_psw
+
+
+# one op per number of tensor arguments (weight, and per_sample_weights when given: else a (None) edge for it, as
+# in PyTorch)
+EMBEDDING_BAG = Op("EmbeddingBagBackward0", _embedding_bag_np, _embedding_bag_bw, save="a", saved_names=("weight",),
+                   const_args=1)
+EMBEDDING_BAG_WEIGHTED = Op("EmbeddingBagBackward0", _embedding_bag_np, _embedding_bag_bw, save="ab",
+                            saved_names=("weight", "per_sample_weights"))
 
 
 # --- padding --------------------------------------------------------------------------------------

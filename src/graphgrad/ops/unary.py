@@ -193,13 +193,26 @@ frac = _unary("FracBackward0", lambda a: a - np.trunc(a), lambda n, g: g, save="
 _ROUND_NO_KERNEL = _no_kernel("round_vml_cpu", "b")
 
 
-ROUND = Op("RoundBackward0", lambda a, decimals=0: np.round(a, decimals), _zero_grad)
+ROUND = Op("RoundBackward0", lambda a: np.round(a), _zero_grad)
+# round(x, decimals=d) is PyTorch's round.decimals overload, with its own node even for decimals=0
+ROUND_DECIMALS = Op("RoundBackward1", lambda a, decimals: np.round(a, decimals), _zero_grad)
 
 
-@export("round", inplace=True, inplace_function=True, inplace_form=_inplace_form(ROUND, "round", _ROUND_NO_KERNEL))
-def round(input, decimals=0):
+def _round_inplace(input, decimals=None):
+    if decimals is None:
+        return _inplace_form(ROUND, "round", _ROUND_NO_KERNEL)(input)
+    return _inplace_form(ROUND_DECIMALS, "round", _ROUND_NO_KERNEL)(input, decimals=decimals)
+
+
+_round_inplace.__name__ = "round_"
+
+
+@export("round", inplace=True, inplace_function=True, inplace_form=_round_inplace)
+def round(input, decimals=None):
     _check_kernel(_ROUND_NO_KERNEL, input)
-    return apply(ROUND, input, decimals=decimals)
+    if decimals is None:
+        return apply(ROUND, input)
+    return apply(ROUND_DECIMALS, input, decimals=decimals)
 
 
 def _clamp_bw(n, g):

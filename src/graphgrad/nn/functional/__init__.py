@@ -58,7 +58,7 @@ from ._conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from ._conv3d import conv3d, conv_transpose3d
 from ._distance import cosine_similarity, pairwise_distance
 from ._dropout import alpha_dropout, dropout, dropout1d, dropout2d, dropout3d, feature_alpha_dropout
-from ._embedding import embedding, one_hot
+from ._embedding import embedding, embedding_bag, one_hot
 from ._linear import bilinear, linear
 from ._loss import (
     binary_cross_entropy,
@@ -107,10 +107,10 @@ __all__ = [
     "avg_pool1d", "avg_pool2d", "batch_norm", "bilinear", "binary_cross_entropy", "conv3d", "conv_transpose3d",
     "binary_cross_entropy_with_logits", "celu", "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d",
     "cosine_embedding_loss", "cosine_similarity", "cross_entropy", "dropout", "dropout1d", "dropout2d", "dropout3d",
-    "elu", "embedding", "feature_alpha_dropout", "gaussian_nll_loss", "gelu", "glu", "group_norm", "hardshrink",
-    "hardsigmoid", "hardswish", "hardtanh", "hardtanh_", "hinge_embedding_loss", "huber_loss", "interpolate",
-    "kl_div", "l1_loss", "layer_norm", "leaky_relu", "leaky_relu_", "linear", "log_softmax", "logsigmoid",
-    "margin_ranking_loss", "max_pool1d", "max_pool2d", "mish", "mse_loss", "multilabel_soft_margin_loss",
+    "elu", "embedding", "embedding_bag", "feature_alpha_dropout", "gaussian_nll_loss", "gelu", "glu", "group_norm",
+    "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "hardtanh_", "hinge_embedding_loss", "huber_loss",
+    "interpolate", "kl_div", "l1_loss", "layer_norm", "leaky_relu", "leaky_relu_", "linear", "log_softmax",
+    "logsigmoid", "margin_ranking_loss", "max_pool1d", "max_pool2d", "mish", "mse_loss", "multilabel_soft_margin_loss",
     "nll_loss", "normalize", "one_hot", "pad", "pairwise_distance", "pixel_shuffle", "pixel_unshuffle",
     "poisson_nll_loss", "prelu", "relu", "relu6", "relu_", "elu_", "selu", "sigmoid", "silu", "smooth_l1_loss",
     "soft_margin_loss", "softmax", "softmin", "softplus", "softshrink", "softsign", "tanh", "tanhshrink",
@@ -120,4 +120,5 @@ __all__ = [
 ]
 
 # a list, an array or None where a Tensor belongs: PyTorch's error, not an internal one (see _arguments)
-check_arguments(globals(), [name for name in list(globals()) if not name.startswith("_")])
+# (embedding_bag is PyTorch's Python code reproduced, attribute reads first: it raises PyTorch's errors itself)
+check_arguments(globals(), [name for name in list(globals()) if not name.startswith("_") and name != "embedding_bag"])
