@@ -595,6 +595,11 @@ COMPOSED = [
     C("linalg_solve_right", lambda T, a, b: T.linalg.solve(a + 4 * T.eye(3), b, left=False), ((3, 3), (2, 3))),
     # the decompositions (more in test_linalg_decompositions.py), through outputs that do not depend on LAPACK's
     # sign for each singular vector and eigenvector; Cholesky of a symmetric positive-definite matrix made of a
+    # cdist: the direct kernel (its gradient is not differentiated again, as PyTorch's), and p = 2 on more than 25
+    # rows through the product (EuclideanDistBackward0 under a view), batches broadcast
+    C("cdist_p1", lambda T, a, b: T.cdist(a, b, p=1.0), ((2, 3, 4), (5, 4)), gradgradcheck=False),
+    C("cdist_p3", lambda T, a, b: T.cdist(a, b, p=3.0), ((3, 4), (2, 5, 4)), gradgradcheck=False),
+    C("cdist_euclidean_mm", lambda T, a, b: T.cdist(a, b), ((2, 27, 3), (1, 4, 3))),
     C("linalg_det", lambda T, a: T.linalg.det(a), ((2, 3, 3),)),
     C("linalg_slogdet", lambda T, a: tuple(T.linalg.slogdet(a)), ((3, 3),)),
     C("linalg_cholesky", lambda T, a: T.linalg.cholesky(a @ a.mT + 3 * T.eye(3)), ((2, 3, 3),)),
@@ -724,7 +729,9 @@ NOT_CHECKED = {
     "gradgradcheck": {**NO_DERIVATIVE, "PolygammaBackward0": "the derivative of polygamma(1, x) is not implemented",
                       "DigammaBackward0": "its second derivative needs polygamma(2, x), which is not implemented",
                       "HardsigmoidBackward0": "PyTorch has no derivative of hardsigmoid_backward (its double "
-                                              "backward raises, as graphgrad's does)"},
+                                              "backward raises, as graphgrad's does)",
+                      "CdistBackward0": "PyTorch has no derivative of _cdist_backward (its double backward raises, "
+                                        "as graphgrad's does)"},
 }
 
 

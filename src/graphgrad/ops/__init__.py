@@ -6,6 +6,7 @@ from . import (  # noqa: F401,E501
     copy,
     counting,
     cumulative,
+    distance,
     extrema,
     gamma,
     index,

@@ -126,7 +126,8 @@ def depends_on(grad, saved, name, underivable=None):
     (grad, saved tensor) whose own derivative in the saved tensor is zero (relu's threshold_backward, the
     pooling backwards), and gradient-penalty code relies on the result requiring grad. The node passes the
     gradient through, under the name of PyTorch's node (``name``). ``underivable``: the PyTorch kernel whose
-    derivative PyTorch does not implement (hardsigmoid_backward): going back through the node raises."""
+    derivative PyTorch does not implement (hardsigmoid_backward), or the error PyTorch raises for it: going back
+    through the node raises."""
     if not modes.recording:
         return grad
     if underivable is None and not (saved._requires_grad and not grad._requires_grad):
@@ -142,6 +143,8 @@ def depends_on(grad, saved, name, underivable=None):
 
 
 def _underivable_bw(kernel, n, gg):
+    if isinstance(kernel, Exception):
+        raise type(kernel)(*kernel.args)
     raise RuntimeError(f"derivative for aten::{kernel} is not implemented")
 
 
