@@ -8,10 +8,6 @@ import pytest
 import graphgrad
 from graphgrad import distributions as gd
 
-# graphgrad silences NumPy's floating-point warnings (log(0) = -inf is meant) with a filter installed at
-# import; pytest resets the filters for every test, so restate it here.
-pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning:graphgrad")
-
 RNG = np.random.default_rng(20261206)
 LOC = RNG.standard_normal((2, 3))
 SCALE = RNG.uniform(0.5, 2.0, (2, 3))

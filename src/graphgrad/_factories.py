@@ -9,6 +9,7 @@ import numpy as np
 from . import _dtype, _runtime
 from . import _random_kernels as K
 from ._core import layouts
+from ._core.fp_errors import quietly
 from ._core.layouts import strided
 from ._core.sites import warn_at_user_line
 from ._device import check_device
@@ -76,15 +77,22 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False):
     else:
         # with an explicit dtype, convert once (0.3 as float64 must not pass through float32)
         dt = _dtype.to_dtype(dtype).np if dtype is not None else infer_dtype(data)
-        arr = np.array(as_array(data), dtype=dt)
+        arr = _cast(as_array(data), dt, copy=True)
     if dtype is not None:
-        arr = arr.astype(_dtype.to_dtype(dtype).np, copy=False)
+        arr = _cast(arr, _dtype.to_dtype(dtype).np)
     _dtype.from_numpy_dtype(arr.dtype)  # rejects unsupported dtypes with PyTorch's message
     t = _finish(arr, requires_grad, device)
     if _Sites.enabled:  # where a leaf came from (values re-wrapped from .item() have no history), for errors
         source = "tensor" if isinstance(data, Tensor) else "array" if isinstance(data, np.ndarray) else "numbers"
         t._ensure_extra().made = ("tensor", user_site(2), source)
     return t
+
+
+@quietly
+def _cast(a, dt, copy=False):
+    """``a`` in dtype ``dt`` (copied if ``copy``): a number beyond the dtype's range is inf, silently as PyTorch
+    makes it."""
+    return np.array(a, dtype=dt, copy=True if copy else None)
 
 
 # --- Tensor.new_*: tensors like the factories make, with this tensor's dtype unless told otherwise ---------
@@ -285,6 +293,10 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
 
 @export("linspace", method=False)
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
+    for name, bound in (("start", start), ("end", end)):
+        if getattr(bound, "ndim", 0):  # (a tensor bound: 0-dim only)
+            raise RuntimeError(f"linspace only supports 0-dimensional start and end tensors, but got {name} with "
+                               f"{bound.ndim} dimension(s).")
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     np_dtype = _resolve(dtype)
@@ -347,6 +359,7 @@ def _linspace_16bit(start, end, steps, np_dtype):
 
 
 @export("logspace", method=False)
+@quietly  # (base ** end beyond the dtype's range is inf)
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
     return _finish(np.logspace(start, end, steps, base=base).astype(_resolve(dtype)), requires_grad, device)
 

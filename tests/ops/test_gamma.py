@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import graphgrad as gg
+from graphgrad._core.fp_errors import quietly
 from graphgrad.ops import gamma
 
 SPECIAL = [0.5, -0.5, 0.0, -0.0, -1.0, 3.0, -2.5, 1e-8, 1e10, np.inf, -np.inf, np.nan, 1e-300, -7.25]
@@ -22,7 +23,7 @@ def test_special_values_as_pytorch(torch_ref, name):
 
 @pytest.mark.parametrize("kernel, name", [(gamma._lgamma_np, "lgamma"), (gamma._digamma_np, "digamma")])
 def test_numpy_kernels_without_scipy(torch_ref, kernel, name):
-    mine = kernel(WIDE)
+    mine = quietly(kernel)(WIDE)  # (quiet, as the op's forward runs it: the poles give inf and nan)
     theirs = getattr(torch_ref, name)(torch_ref.tensor(WIDE)).numpy()
     finite = np.isfinite(theirs)
     np.testing.assert_array_equal(np.isfinite(mine), finite)
@@ -33,7 +34,7 @@ def test_numpy_kernels_without_scipy(torch_ref, kernel, name):
 
 def test_trigamma_is_pytorchs(torch_ref):
     x = WIDE[np.isfinite(WIDE) & (np.abs(WIDE) < 1e9) & ((WIDE > 0) | (WIDE != np.round(WIDE)))]
-    np.testing.assert_allclose(gamma._trigamma_np(x), torch_ref.polygamma(1, torch_ref.tensor(x)).numpy(),
+    np.testing.assert_allclose(quietly(gamma._trigamma_np)(x), torch_ref.polygamma(1, torch_ref.tensor(x)).numpy(),
                                rtol=1e-12)
 
 

@@ -1,9 +1,11 @@
 """The hooks the engine runs around a node: tensor hooks and retain_grad on its outputs' gradients and
 ``register_prehook`` before its derivative, ``register_hook`` after it, and a leaf's hooks before its
-gradient is accumulated. Each hook may return a replacement (None keeps the gradient)."""
+gradient is accumulated. Each hook may return a replacement (None keeps the gradient). Hooks are user code: they
+run under the user's NumPy error state, not the backward pass's (``as_user``, _core/fp_errors.py)."""
 
 from __future__ import annotations
 
+from .._core.fp_errors import as_user
 from .._core.sites import warn_once_at_user_line
 from .errors import format_site
 
@@ -12,7 +14,7 @@ def _call_grad_hook(hook, g):
     """``hook(g)``, with a warning when the hook wrote into ``g`` in place: PyTorch lets it (the gradient is
     shared with other branches of the graph, which then see the change too) and says nothing."""
     version = g._version_box[0]
-    r = hook(g)
+    r = as_user(hook, g)
     if g._version_box[0] != version:
         code = getattr(hook, "__code__", None)
         where = (code.co_filename, code.co_firstlineno) if code is not None else None
@@ -51,7 +53,7 @@ def run_pre_hooks(node, grads):
                 t._grad = g.detach().clone() if t._grad is None else t._grad + g
     if node._pre_hooks is not None:
         for hook in list(node._pre_hooks.values()):
-            r = hook(tuple(grads))
+            r = as_user(hook, tuple(grads))
             if r is not None:
                 grads = list(r)
     return grads
@@ -63,7 +65,7 @@ def run_post_hooks(node, grads_in, grads):
     n_edges = len(node.next_functions)
     grads_in = list(grads_in or ()) + [None] * (n_edges - len(grads_in or ()))
     for hook in list(node._post_hooks.values()):
-        r = hook(tuple(grads_in), tuple(grads))
+        r = as_user(hook, tuple(grads_in), tuple(grads))
         if r is not None:
             grads_in = list(r)
     return grads_in
@@ -84,4 +86,4 @@ def run_post_accumulate_hooks(t):
     extra = t._extra
     if extra is not None and extra.post_acc_hooks:
         for hook in list(extra.post_acc_hooks.values()):
-            hook(t)
+            as_user(hook, t)

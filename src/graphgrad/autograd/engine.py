@@ -18,6 +18,7 @@ from itertools import repeat
 
 import numpy as np
 
+from .._core.fp_errors import quiet_backward, restore_backward
 from .._core.modes import AnomalyMode, modes, set_recording
 from .._dtype import is_float_np
 from .._size import Size
@@ -206,6 +207,7 @@ def run(roots, retain_graph, create_graph, sink, site=None):
     on_arrays = not create_graph and not anomaly_on
     stops_at = sink.stops_at
     heappop, heappush = heapq.heappop, heapq.heappush
+    fp_state = quiet_backward()  # derivatives make NaN and inf silently, as PyTorch's do (see _core/fp_errors.py)
     try:
         while ready:
             node = heappop(ready)[1]
@@ -252,6 +254,7 @@ def run(roots, retain_graph, create_graph, sink, site=None):
             _send(node, grads_in, buffers, deps, needed, ready)
             grads_in = None  # hold no gradient past its node: a leaf's .grad can then take it over (_unshared)
     finally:
+        restore_backward(fp_state)
         set_recording(saved_modes[0])
         modes.in_backward, modes.backward = saved_modes[1], saved_modes[2]
 

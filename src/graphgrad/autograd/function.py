@@ -7,6 +7,7 @@ version-checked and released after backward like any other.
 
 from __future__ import annotations
 
+from .._core.fp_errors import as_user
 from .._core.modes import modes
 from .._dtype import is_float_np
 from .._tensor import Tensor
@@ -36,7 +37,7 @@ class _FunctionOp:
         ctx = node.state
         if ctx is None:
             raise errors.second_backward(node)
-        result = self.cls.backward(ctx, *grads)
+        result = as_user(self.cls.backward, ctx, *grads)  # user code: the user's NumPy error state
         if not isinstance(result, tuple):
             result = (result,)
         # Function.backward returns one gradient per forward argument; keep those for tensor inputs.

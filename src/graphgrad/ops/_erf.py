@@ -140,31 +140,32 @@ def erf_float64_then_cast(a):
 
 def erfinv_np(a):
     """The inverse of erf for every element of ``a`` in [-1, 1] (±inf at ±1, nan outside): Giles' approximation
-    refined by three Newton steps on ``erf_np``, which bring it to float64 accuracy.
+    refined by three Newton steps on ``erf_np``, which bring it to float64 accuracy. It runs as an op's forward, with
+    NumPy's floating-point warnings off (see _core/fp_errors.py), as here:
 
-    >>> erfinv_np(np.array([0.0, 0.5, -1.0]))
+    >>> from graphgrad._core.fp_errors import quietly
+    >>> quietly(erfinv_np)(np.array([0.0, 0.5, -1.0]))
     array([0.        , 0.47693628,       -inf])
     """
     a = np.asarray(a)
     y = np.abs(a.astype(np.float64)).reshape(-1)  # erfinv is odd: solve for |y|, give the sign back at the end
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        w = -np.log((1.0 - y) * (1.0 + y))
-        central = w < 5.0
-        t = np.where(central, w - 2.5, np.sqrt(w) - 3.0)
-        p = np.zeros_like(y)
-        for c_central, c_tail in zip(_GILES_CENTRAL, _GILES_TAIL):
-            p = p * t + np.where(central, c_central, c_tail)
-        x = np.where(y < 1.0, p * y, np.where(y == 1.0, np.inf, np.nan))
-        # Newton steps. Near 0, on erf(x) - y. In the tail erf(x) rounds to 1, so solve
-        # log(erfc(x)) = log(1 - y) instead: nearly linear in x there, and 1 - y keeps all its digits.
-        tail = y > 0.9
-        near, far = np.flatnonzero((y < 1.0) & ~tail), np.flatnonzero(tail & (y < 1.0))
-        log_rest = np.log1p(-y[far])
-        for _ in range(3):
-            xn = x[near]
-            x[near] = xn - (erf_np(xn) - y[near]) / (_TWO_OVER_SQRT_PI * np.exp(-xn * xn))
-            xf = x[far]
-            erfc = _erfc_beyond_small(xf)
-            x[far] = xf + (np.log(erfc) - log_rest) * erfc / (_TWO_OVER_SQRT_PI * np.exp(-xf * xf))
+    w = -np.log((1.0 - y) * (1.0 + y))
+    central = w < 5.0
+    t = np.where(central, w - 2.5, np.sqrt(w) - 3.0)
+    p = np.zeros_like(y)
+    for c_central, c_tail in zip(_GILES_CENTRAL, _GILES_TAIL):
+        p = p * t + np.where(central, c_central, c_tail)
+    x = np.where(y < 1.0, p * y, np.where(y == 1.0, np.inf, np.nan))
+    # Newton steps. Near 0, on erf(x) - y. In the tail erf(x) rounds to 1, so solve
+    # log(erfc(x)) = log(1 - y) instead: nearly linear in x there, and 1 - y keeps all its digits.
+    tail = y > 0.9
+    near, far = np.flatnonzero((y < 1.0) & ~tail), np.flatnonzero(tail & (y < 1.0))
+    log_rest = np.log1p(-y[far])
+    for _ in range(3):
+        xn = x[near]
+        x[near] = xn - (erf_np(xn) - y[near]) / (_TWO_OVER_SQRT_PI * np.exp(-xn * xn))
+        xf = x[far]
+        erfc = _erfc_beyond_small(xf)
+        x[far] = xf + (np.log(erfc) - log_rest) * erfc / (_TWO_OVER_SQRT_PI * np.exp(-xf * xf))
     x = np.copysign(x, a.astype(np.float64).reshape(-1)).reshape(a.shape)
     return x.astype(a.dtype if a.dtype.kind == "f" else np.float64, copy=False)

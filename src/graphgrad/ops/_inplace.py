@@ -15,6 +15,7 @@ import weakref
 import numpy as np
 
 from .. import _dtype
+from .._core.fp_errors import quiet, restore
 from .._core.modes import modes
 from .._tensor import Tensor
 from ..autograd import explain
@@ -234,9 +235,11 @@ def apply_inplace(op, x, *others, **kwargs):
     locked = not arr.flags.writeable
     if locked:  # an expanded tensor (np.broadcast_to is read-only): PyTorch refuses most writes into it
         _unlock(arr, op.name)
+    token = quiet()  # NaN and inf silently, as PyTorch makes them (see _core/fp_errors.py)
     try:
         state = _write(op, x, others, kwargs)
     finally:
+        restore(token)
         if locked:
             arr.flags.writeable = False
     return _finish_inplace(op, x, old, others, kwargs, state, record)

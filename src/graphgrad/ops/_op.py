@@ -17,6 +17,7 @@ import re
 
 import numpy as np
 
+from .._core.fp_errors import quiet, restore
 from .._core.modes import modes, recording_off
 from .._dtype import bfloat16, get_default_dtype, is_float_np, result_type
 from .._from_python import from_data
@@ -194,28 +195,32 @@ def _round_to_bfloat16(res):
 def apply(op, *inputs, **kwargs):
     """Run ``op`` on Tensors; record a Node if grad mode is on and an input requires grad."""
     n_in = len(inputs)
-    # an op computing on a bfloat16 input (not a view of one, not a cast to an explicit dtype); every op asks,
-    # so the test is an identity check per input (NumPy hands out one bfloat16 dtype object)
-    if _BF16 is not None and (inputs[0]._data.dtype is _BF16 or n_in > 1 and any(
-            t._data.dtype is _BF16 for t in inputs)) and not op.view and kwargs.get("dtype") is None:
-        res = _forward_bfloat16(op, inputs, kwargs)
-    elif n_in == 1:
-        arr = inputs[0]._data
-        if op.promote == "float" and not is_float_np(arr.dtype):
-            arr = arr.astype(get_default_dtype().np)
-        res = op.forward(arr, **kwargs)
-    elif n_in == 2 and (op.promote is None or inputs[0]._data.dtype == inputs[1]._data.dtype != np.bool_):
-        a = inputs[0]._data
-        if op.promote == "float" and not is_float_np(a.dtype):
-            res = op.forward(a.astype(get_default_dtype().np), inputs[1]._data.astype(get_default_dtype().np),
-                             **kwargs)
+    token = quiet()  # NaN and inf silently, as PyTorch makes them (see _core/fp_errors.py)
+    try:
+        # an op computing on a bfloat16 input (not a view of one, not a cast to an explicit dtype); every op asks,
+        # so the test is an identity check per input (NumPy hands out one bfloat16 dtype object)
+        if _BF16 is not None and (inputs[0]._data.dtype is _BF16 or n_in > 1 and any(
+                t._data.dtype is _BF16 for t in inputs)) and not op.view and kwargs.get("dtype") is None:
+            res = _forward_bfloat16(op, inputs, kwargs)
+        elif n_in == 1:
+            arr = inputs[0]._data
+            if op.promote == "float" and not is_float_np(arr.dtype):
+                arr = arr.astype(get_default_dtype().np)
+            res = op.forward(arr, **kwargs)
+        elif n_in == 2 and (op.promote is None or inputs[0]._data.dtype == inputs[1]._data.dtype != np.bool_):
+            a = inputs[0]._data
+            if op.promote == "float" and not is_float_np(a.dtype):
+                res = op.forward(a.astype(get_default_dtype().np), inputs[1]._data.astype(get_default_dtype().np),
+                                 **kwargs)
+            else:
+                res = op.forward(a, inputs[1]._data, **kwargs)
+        elif op.promote is not None:
+            cast = _target_dtype(op, inputs)
+            res = op.forward(*[t._data if t._data.dtype == cast else t._data.astype(cast) for t in inputs], **kwargs)
         else:
-            res = op.forward(a, inputs[1]._data, **kwargs)
-    elif op.promote is not None:
-        cast = _target_dtype(op, inputs)
-        res = op.forward(*[t._data if t._data.dtype == cast else t._data.astype(cast) for t in inputs], **kwargs)
-    else:
-        res = op.forward(*[t._data for t in inputs], **kwargs)
+            res = op.forward(*[t._data for t in inputs], **kwargs)
+    finally:
+        restore(token)
     state = None
     if op.stateful:
         res, state = res
@@ -260,8 +265,12 @@ def apply_one(op, x, kwargs, other=None):
     arr = x._data
     if arr.dtype.kind != "f" or x._view is not None or not op.one_array:
         return apply(op, x, **kwargs)
-    res = (op.forward(arr, other) if other is not None else op.forward(arr, **kwargs) if kwargs
-           else op.forward(arr))
+    token = quiet()
+    try:
+        res = (op.forward(arr, other) if other is not None else op.forward(arr, **kwargs) if kwargs
+               else op.forward(arr))
+    finally:
+        restore(token)
     if res.__class__ is not np.ndarray:
         res = np.asarray(res)
     if not (x._requires_grad and (recording_off[0] == 0 or modes.recording)) or res.dtype.kind != "f":

@@ -3,25 +3,12 @@ and the shared entry of every binary op (``binary``) and of its in-place form (`
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from .._from_python import from_data
 from .._tensor import Tensor
 from ._inplace import apply_inplace, check_inplace, check_no_partial_overlap
 from ._op import apply, as_tensor_like, check_broadcast
-
-
-def quiet_numpy_warnings():
-    """PyTorch computes ``log(-1) = nan`` and ``1 / 0 = inf`` silently; NumPy warns (RuntimeWarning).
-    Ignore NumPy's floating-point warnings raised inside graphgrad's own ops: a warnings filter costs
-    nothing per op (``np.errstate`` around every op would)."""
-    warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"graphgrad\.")
-
-
-quiet_numpy_warnings()
-
 
 OPERAND_TYPES = (bool, int, float, np.number, np.bool_, np.ndarray)
 

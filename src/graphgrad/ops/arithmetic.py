@@ -555,8 +555,7 @@ def hypot(input, other):
 
 
 def _xlogy_np(x, y):
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = x * np.log(y)
+    out = x * np.log(y)
     return np.where((x == 0) & ~np.isnan(y), np.zeros((), out.dtype), out).astype(out.dtype, copy=False)
 
 

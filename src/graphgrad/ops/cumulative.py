@@ -80,10 +80,9 @@ def _cumprod_bw_np(n, g):
     before = count == 0  # before the first zero: Σ_{k<=j<z1} g_j out_j / a_k
     first = zero & (count == 1)  # the first zero: Σ_{z1<=j<z2} g_j Π_{i<=j, i!=z1} a_i
     between = count == 1
-    with np.errstate(invalid="ignore", over="ignore"):  # (infinities in g give NaN quietly, as in PyTorch)
-        grad = np.where(before, _reversed_cumsum(np.where(before, g * out, 0), d) / np.where(before, a, 1), 0)
-        partial = np.cumprod(np.where(first, 1, a), axis=d)
-        at_first = np.where(between, g * partial, 0).sum(axis=d, keepdims=True)
+    grad = np.where(before, _reversed_cumsum(np.where(before, g * out, 0), d) / np.where(before, a, 1), 0)
+    partial = np.cumprod(np.where(first, 1, a), axis=d)
+    at_first = np.where(between, g * partial, 0).sum(axis=d, keepdims=True)
     return np.where(first, at_first, grad).astype(g.dtype, copy=False)  # (after it: 0)
 
 

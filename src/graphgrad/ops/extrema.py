@@ -351,8 +351,7 @@ def _mode_index_counted(row):
 def _median_all_fwd(a):
     flat = a.reshape(-1)
     if flat.size == 0:  # PyTorch's NaN, cast as it casts it (True, the smallest int64, ...)
-        with np.errstate(invalid="ignore"):
-            return np.asarray(np.nan).astype(a.dtype)
+        return np.asarray(np.nan).astype(a.dtype)
     if a.dtype.kind == "f" and np.isnan(flat).any():
         return np.asarray(np.nan, a.dtype)
     return np.asarray(np.sort(flat, kind="stable")[(flat.size - 1) // 2])

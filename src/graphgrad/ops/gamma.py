@@ -52,13 +52,12 @@ def _lgamma_right(x):
 
 def _lgamma_np(a):
     x = _float64(a)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        left = x < 0.5
-        # reflection: log|Γ(x)| = log(π / |sin(πx)|) - log Γ(1 - x); the poles (0, -1, ...) are +inf
-        reflected = np.log(math.pi / np.abs(np.sin(_frac_pi(x)))) - _lgamma_right(1.0 - x)
-        out = np.where(left, reflected, _lgamma_right(np.where(left, 1.0, x)))
-        out = np.where(left & (x == np.floor(x)), np.inf, out)
-        out = np.where(np.isinf(x), np.inf, out)
+    left = x < 0.5
+    # reflection: log|Γ(x)| = log(π / |sin(πx)|) - log Γ(1 - x); the poles (0, -1, ...) are +inf
+    reflected = np.log(math.pi / np.abs(np.sin(_frac_pi(x)))) - _lgamma_right(1.0 - x)
+    out = np.where(left, reflected, _lgamma_right(np.where(left, 1.0, x)))
+    out = np.where(left & (x == np.floor(x)), np.inf, out)
+    out = np.where(np.isinf(x), np.inf, out)
     return out
 
 
@@ -82,14 +81,13 @@ def _digamma_right(x):
 
 def _digamma_np(a):
     x = _float64(a)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        left = x < 0.5
-        # reflection: ψ(x) = ψ(1 - x) - π / tan(πx); at the poles 0, -1, ... ψ is nan, at ±0 it is ∓inf
-        reflected = _digamma_right(1.0 - x) - math.pi / np.tan(_frac_pi(x))
-        out = np.where(left, reflected, _digamma_right(np.where(left, 1.0, x)))
-        out = np.where(left & (x == np.floor(x)), np.nan, out)
-        out = np.where(x == 0, -1.0 / x, out)
-        out = np.where(x == np.inf, np.inf, out)
+    left = x < 0.5
+    # reflection: ψ(x) = ψ(1 - x) - π / tan(πx); at the poles 0, -1, ... ψ is nan, at ±0 it is ∓inf
+    reflected = _digamma_right(1.0 - x) - math.pi / np.tan(_frac_pi(x))
+    out = np.where(left, reflected, _digamma_right(np.where(left, 1.0, x)))
+    out = np.where(left & (x == np.floor(x)), np.nan, out)
+    out = np.where(x == 0, -1.0 / x, out)
+    out = np.where(x == np.inf, np.inf, out)
     return out
 
 
@@ -106,13 +104,12 @@ def _trigamma_right(x):
 
 def _trigamma_np(a):
     x = _float64(a)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        left = x < 0.5
-        # reflection: ψ₁(1 - x) + ψ₁(x) = π² / sin²(πx)
-        reflected = (math.pi / np.sin(math.pi * x)) ** 2 - _trigamma_right(1.0 - x)  # sin unreduced, as PyTorch's
-        out = np.where(left, reflected, _trigamma_right(np.where(left, 1.0, x)))
-        out = np.where(left & (x == np.floor(x)), np.inf, out)
-        out = np.where(x == np.inf, 0.0, out)
+    left = x < 0.5
+    # reflection: ψ₁(1 - x) + ψ₁(x) = π² / sin²(πx)
+    reflected = (math.pi / np.sin(math.pi * x)) ** 2 - _trigamma_right(1.0 - x)  # sin unreduced, as PyTorch's
+    out = np.where(left, reflected, _trigamma_right(np.where(left, 1.0, x)))
+    out = np.where(left & (x == np.floor(x)), np.inf, out)
+    out = np.where(x == np.inf, 0.0, out)
     return out
 
 

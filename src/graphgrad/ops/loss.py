@@ -9,6 +9,7 @@ import numpy as np
 
 from ._op import Op, apply, const
 from .activation import LOG_SIGMOID, log_sigmoid_np
+from .reduce import mean_np
 
 
 # --- losses ---------------------------------------------------------------------------------------
@@ -18,7 +19,7 @@ from .activation import LOG_SIGMOID, log_sigmoid_np
 def _reduce_np(l, reduction):
     if reduction == "none":
         return l
-    return np.asarray(l.mean() if reduction == "mean" else l.sum(), l.dtype)
+    return np.asarray(mean_np(l) if reduction == "mean" else l.sum(), l.dtype)  # (mean_np: of none, a silent NaN)
 
 
 def _grad_scale(node, g):

@@ -108,8 +108,18 @@ def sum_to_size(self, *size):
     return out.reshape(size) if out._data.shape != size else out
 
 
+def mean_np(a, axis=None, keepdims=False, dtype=None):
+    """``np.mean`` without its "Mean of empty slice" RuntimeWarning (a Python warning, which NumPy's error state
+    does not govern): PyTorch's mean of no elements is NaN, silently. Over no elements: the sum over the
+    count, 0 / 0 (NaN, computed quietly inside an op)."""
+    if a.size:
+        return np.mean(a, axis=axis, keepdims=keepdims, dtype=dtype)
+    total = np.sum(a, axis=axis, keepdims=keepdims, dtype=dtype)
+    return total / total.dtype.type(0)
+
+
 MEAN = Op("MeanBackward1",
-          lambda a, dims, keepdim, dtype=None: np.mean(a, axis=dims, keepdims=keepdim, dtype=dtype),
+          lambda a, dims, keepdim, dtype=None: mean_np(a, axis=dims, keepdims=keepdim, dtype=dtype),
           lambda n, g: expand_reduced(g, n._in_meta[0][0], n.kwargs["dims"], n.kwargs["keepdim"])
           / _count(n._in_meta[0][0], n.kwargs["dims"]))
 
@@ -156,9 +166,8 @@ def _var_fwd(a, dims, correction, keepdim, full=False):
     n = _count(a.shape, dims)
     if n - correction > 0:
         return np.var(a, axis=dims, ddof=correction, keepdims=keepdim)
-    centered = a - np.mean(a, axis=dims, keepdims=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.divide(np.sum(centered * centered, axis=dims, keepdims=keepdim), a.dtype.type(0))
+    centered = a - mean_np(a, axis=dims, keepdims=True)
+    return np.divide(np.sum(centered * centered, axis=dims, keepdims=keepdim), a.dtype.type(0))
 
 
 def _var_grad(g, a, k):
@@ -468,8 +477,7 @@ def _exp_and_sums(a, dim, unshifted=True):
     log_softmax always shifts (``unshifted`` False): x - log(sum exp(x)) is not exactly 0 for a row's only
     element as (x - max) - log(1) is, and chains that divide by such a value (the fuzzer's) amplify that."""
     if unshifted and a.dtype in (np.float32, np.float64):
-        with np.errstate(over="ignore"):
-            e = np.exp(a)
+        e = np.exp(a)
         sums = sums_along(e, dim)
         if sums.min() >= 2.0 ** -20 and sums.max() <= 2.0 ** 20:
             return e, sums, None

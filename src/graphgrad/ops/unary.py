@@ -436,8 +436,7 @@ for _name in ("clamp", "clip"):
 def _logit_np(a, eps=None):
     if eps is not None:
         a = np.clip(a, eps, 1 - eps)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.log(a / (1 - a))
+    return np.log(a / (1 - a))
 
 
 def _logit_bw(n, g):

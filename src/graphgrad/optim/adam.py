@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _factories
+from .._core.fp_errors import quietly
 from .._tensor import Tensor
 from ..ops.arithmetic import _addcdiv_np, _addcmul_np, _lerp_np
 from ..ops.comparison import maximum
@@ -75,6 +76,7 @@ class Adam(_PerParameterOptimizer):
 
     _array_state_keys = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
 
+    @quietly  # (on arrays, outside the ops: NaN and inf silently)
     def _update_arrays(self, p, grad, state, group):
         beta1, beta2 = (_to_scalar(b) for b in group["betas"])
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]

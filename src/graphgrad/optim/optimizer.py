@@ -24,6 +24,7 @@ from itertools import chain, combinations
 import numpy as np
 
 from .. import _factories
+from .._core.fp_errors import quietly
 from .._core.hooks import OrderedHookDict, add_hook
 from .._core.sites import user_site
 from .._dtype import float32, float64, get_default_dtype
@@ -379,6 +380,7 @@ class Optimizer:
                 grad = grad.add(p, alpha=weight_decay)
         return grad
 
+    @quietly  # (on arrays, outside the ops: NaN and inf silently)
     def _grad_array_for_step(self, p, grad, group):
         """``_grad_for_step`` on arrays (see ``_direct_arrays``): the same float operations in the same order,
         so the same numbers; ``grad`` (p.grad's array) is never written."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._core.fp_errors import quietly
 from .._tensor import Tensor
 from . import _fused
 from .optimizer import Optimizer, _closure_loss, _direct_arrays, _to_scalar, _use_grad_for_differentiable
@@ -76,6 +77,7 @@ class SGD(Optimizer):
                 p.add_(grad, alpha=-lr)
         return loss
 
+    @quietly  # (on arrays, outside the ops: NaN and inf silently)
     def _step_arrays(self, p, grad, buf, state, group, lr):
         """The update above on the arrays (``_direct_arrays``): the same operations, so the same numbers."""
         momentum, dampening, nesterov = group["momentum"], group["dampening"], group["nesterov"]

@@ -6,12 +6,14 @@ import numpy as np
 
 import graphgrad
 
+from ..._core.fp_errors import quietly
 from ..._dtype import is_float_np
 from ...ops import reduce as reduce_ops
 from ...ops._op import apply, check_broadcast
 from ._common import _const
 
 
+@quietly  # (the clamps' offsets are computed on the norms' arrays)
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """``<x1, x2> / (max(||x1||, eps) * max(||x2||, eps))`` along ``dim``.
 

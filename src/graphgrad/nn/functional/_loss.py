@@ -9,6 +9,7 @@ import numpy as np
 
 import graphgrad
 
+from ..._core.fp_errors import quietly
 from ..._dtype import is_float_np
 from ..._size import size_text
 from ...ops import arithmetic as arithmetic_ops
@@ -168,7 +169,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                          f"({size_text(input._data.shape)}) is deprecated. Please ensure they have the same size.")
     _check_no_grad(weight, "weight", "binary_cross_entropy")
     x = input._data
-    if x.size and (np.nanmin(x) < 0 or np.nanmax(x) > 1):
+    if ((x < 0) | (x > 1)).any():  # (NaN passes, as in PyTorch; np.nanmin warns on all-NaN input)
         raise RuntimeError("all elements of input should be between 0 and 1")
     w = None
     if weight is not None:
@@ -390,6 +391,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     return _apply_reduction(loss, reduction)
 
 
+@quietly  # (Stirling's term is computed on the target's array; outermost: the deprecation warning's stacklevel)
 @autocast_rule
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
                      reduction="mean"):
@@ -404,6 +406,7 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     return _apply_reduction(loss, reduction)
 
 
+@quietly  # (the variance's clamp is computed on its array)
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
     if isinstance(var, (int, float)):
         if var < 0:

@@ -16,6 +16,7 @@ import warnings
 
 import numpy as np
 
+from ..._core.fp_errors import quietly
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 
@@ -26,6 +27,7 @@ def _as_list(tensors):
     return [tensors] if isinstance(tensors, Tensor) else list(tensors)
 
 
+@quietly  # (the norms are taken on the arrays: an inf or NaN gradient gives an inf or NaN norm)
 def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):
     """The ``norm_type``-norm of all ``tensors`` taken together (as if concatenated into one vector)."""
     tensors = _as_list(tensors)
