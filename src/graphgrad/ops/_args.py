@@ -27,6 +27,8 @@ import numpy as np
 from .._core.layouts import run_layout_rule
 from .._tensor import Tensor
 from ._keywords import retry_with_keywords
+from ._parser import Kernel, NoKinds, combination_error, torch_type_name
+from ._signatures import PYTHON_METHODS, SIGNATURES
 
 # parameters that must be tensors (PyTorch's names where ours differ are mapped in _TORCH_NAME)
 TENSOR_PARAMS = frozenset({
@@ -135,20 +137,6 @@ def _tensor_param(name, pname):
         pname == "end" and name == "lerp") or (pname in ("index", "source") and name in INDEX_TENSOR)
 
 
-_HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class made by a class statement
-
-
-def torch_type_name(x):
-    """The name PyTorch's argument errors give the type of ``x``: the C type's full name (``numpy.ndarray``,
-    ``numpy.float32``), a Python class's own name (``list``, ``Foo``)."""
-    if isinstance(x, Tensor):
-        return "Tensor"
-    cls = type(x)
-    if cls.__flags__ & _HEAP_TYPE or cls.__module__ == "builtins":
-        return cls.__name__
-    return f"{cls.__module__}.{cls.__qualname__}"
-
-
 def _dims_ok(x):
     if x is None or (isinstance(x, _INTS) and not isinstance(x, bool)):
         return True
@@ -164,8 +152,9 @@ def argument_error(name, sig, args, kwargs, method=False):
     except TypeError:
         return _bind_error(name, sig, args, kwargs, method)
     for i, (pname, param) in enumerate(sig.parameters.items()):
-        if pname not in bound.arguments:
-            continue
+        if pname not in bound.arguments or (name in SIGNATURES and not (method and name in PYTHON_METHODS)
+                                            and not _tensor_param(name, pname) and pname != "tensors"):
+            continue  # (the other kinds of those in SIGNATURES were checked before the call, by the model)
         value = bound.arguments[pname]
         # PyTorch counts a method's positions after self, and gives none for an argument passed by keyword
         pos = "" if pname in kwargs or param.kind is param.KEYWORD_ONLY else f" (position {i if method else i + 1})"
@@ -228,24 +217,20 @@ def argument_error(name, sig, args, kwargs, method=False):
     return None
 
 
-def _combination_error(name, args, kwargs, overloads=None):
-    """PyTorch's error for a call that matches none of a kernel's overloads; ``overloads``: its listing of them."""
-    # (PyTorch's parser lists the keyword arguments last to first, each followed by ", " when no positional
-    # argument came before them)
-    got = ", ".join([torch_type_name(a) for a in args] + [f"{k}={torch_type_name(v)}"
-                                                          for k, v in reversed(kwargs.items())])
-    if kwargs and not args:
-        got += ", "
-    text = f"{name}() received an invalid combination of arguments - got ({got})"
-    return TypeError(text if overloads is None else f"{text}, but expected one of:\n{overloads}")
+_combination_error = combination_error  # (its older name here)
 
 
-def _keywords_only(fn, name, sig):
+def _keywords_only(fn, name, sig, kinds):
     """A factory (or a function like it) accepting PyTorch's keywords ``out=``, ``size=``, ``pin_memory=``
-    (see ``_keywords``); nothing else checked."""
+    (see ``_keywords``); the arguments' kinds checked as in ``checked``."""
+    lead, quick = kinds.lead, kinds.first
+    lead1 = lead + 1
 
     @functools.wraps(fn)
     def function(*args, **kwargs):
+        n = len(args)  # (inline, not a call: this is every call's cost)
+        if kwargs or (n > lead and (n != lead1 or type(args[lead]) not in quick)):
+            args, kwargs = kinds.check(args, kwargs)
         try:
             return fn(*args, **kwargs)
         except TypeError as e:
@@ -269,6 +254,11 @@ def checked(fn, name, method):
     params = list(sig.parameters.values())
     if method and len(params) <= 1:
         return fn  # x.exp(): nothing besides self to get wrong
+    # the kinds of the arguments past the tensors, checked before the call (see _parser)
+    modelled = name in SIGNATURES and not (method and name in PYTHON_METHODS)
+    kinds = Kernel(SIGNATURES[name], method, self_in_args=method) if modelled else NoKinds
+    lead, quick = kinds.lead, kinds.first
+    lead1 = lead + 1
     # up-front checks for the function form: positions of parameters that must be tensors
     tensor_pos = () if method or name in NUMBER_INPUT_OK else tuple(
         (i, p.default is None) for i, p in enumerate(params)
@@ -276,7 +266,7 @@ def checked(fn, name, method):
     )
     if not method and not tensor_pos and name not in NUMBER_INPUT_OK and not any(
             p.name == "tensors" or p.name in INT_PARAMS for p in params):
-        return _keywords_only(fn, name, sig)  # factories and the like: nothing to check, out= to accept
+        return _keywords_only(fn, name, sig, kinds)  # factories and the like: out= to accept
 
     def diagnose(args, kwargs):
         err = argument_error(name, sig, args, kwargs, method)
@@ -301,6 +291,10 @@ def checked(fn, name, method):
 
     @functools.wraps(fn)
     def function(*args, **kwargs):
+        # nothing past the tensors, or one more argument of an exact type the kernel takes: nothing to look at
+        n = len(args)  # (inline, not a call: this is every call's cost)
+        if kwargs or (n > lead and (n != lead1 or type(args[lead]) not in quick)):
+            args, kwargs = kinds.check(args, kwargs)
         for i, none_ok in tensor_pos:
             if i < len(args) and not isinstance(args[i], Tensor) and not (none_ok and args[i] is None):
                 raise diagnose(args, kwargs) or _combination_error(name, args, kwargs)

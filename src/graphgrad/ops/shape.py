@@ -17,7 +17,7 @@ from ..autograd.graph import warn_at_user_line
 from ._args import missing_args_error
 from ._export import export
 from ._inplace import view_inplace_form
-from ._op import Op, apply, c_order
+from ._op import Op, _torch_name, apply, c_order
 from .copy import CLONE, passed_through
 from .index import ALIAS, SLICE, index_select
 
@@ -462,6 +462,14 @@ def repeat_interleave(input, repeats, dim=None):
         input, dim = input.reshape(-1), 0
     d = wrap_dim(dim, input._data.ndim)
     reps = repeats._data if isinstance(repeats, Tensor) else int(repeats)
+    if isinstance(repeats, Tensor):  # (PyTorch's kernel counts with an integer tensor of one size per index)
+        if reps.dtype.kind not in "iu":
+            raise NotImplementedError(f"\"repeat_interleave_cpu\" not implemented for '{_torch_name(reps.dtype)}'")
+        if reps.ndim > 1:
+            raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
+        if reps.ndim == 1 and reps.shape[0] not in (1, input._data.shape[d]):
+            raise RuntimeError(f"repeats must have the same size as input along dim, but got repeats.size(0) = "
+                               f"{reps.shape[0]} and input.size({d}) = {input._data.shape[d]}")
     if np.any(np.asarray(reps) < 0):
         tensor_repeats = isinstance(repeats, Tensor)
         raise RuntimeError("repeats can not be negative" if tensor_repeats else "Repeats must be non-negative")

@@ -35,9 +35,15 @@ def relu6(input, inplace=False):
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
-def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+def check_hardtanh_range(min_val, max_val):
+    """PyTorch's hardtanh compares its bounds before its kernel reads them (its TypeError for bounds that
+    cannot be compared comes first too)."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    check_hardtanh_range(min_val, max_val)
     if isinstance(input, Tensor) and input._data.dtype == np.bool_:
         raise RuntimeError("Bool inputs not supported for hardtanh")
     return _act(activation_ops.HARDTANH, input, inplace, min_val=min_val, max_val=max_val)
@@ -94,7 +100,7 @@ def celu(input, alpha=1.0, inplace=False):
     return _act(activation_ops.CELU, input, inplace, alpha=alpha, scale=1.0, input_scale=1.0 / alpha)
 
 
-def gelu(input, approximate="none"):
+def gelu(input, *, approximate="none"):
     """``x * Phi(x)``, or its tanh approximation with ``approximate='tanh'``."""
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
@@ -194,6 +200,8 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
 
 def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
     """Samples from the Gumbel-softmax distribution; ``hard`` gives one-hot samples with soft gradients."""
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
     # as PyTorch: -empty_like(logits).exponential_().log()
     gumbels = _const(-np.log(graphgrad.empty_like(logits.detach()).exponential_()._data))
     y_soft = graphgrad.softmax((logits + gumbels) / tau, dim)

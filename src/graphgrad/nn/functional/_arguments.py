@@ -15,6 +15,12 @@ What PyTorch raises depends on how its function is built, facts recorded below f
   ``PARAMETERS``);
 - the convolutions are overloaded kernels: ``received an invalid combination of arguments`` (``COMBINATIONS``);
 - some are Python code that first reads an attribute of the argument: Python's AttributeError (``ATTRIBUTES``).
+
+The other arguments (ints, lists of ints, floats, flags, strings) get the same treatment, checked before the call:
+graphgrad's functions would take ``kernel_size=2.0`` or ``ceil_mode=1`` where PyTorch refuses them. ``CALLS`` says,
+for each function, which of PyTorch's kernels its arguments reach and how (``Forwarded``); the kernel's own parser
+is modelled in ``ops/_parser``. A call whose arguments past the tensors are none, or one int where an int is
+taken, pays a few comparisons; the others a look at each argument's exact type.
 """
 
 from __future__ import annotations
@@ -24,6 +30,12 @@ import inspect
 
 from ..._tensor import Tensor
 from ...ops._args import _combination_error, torch_type_name
+from ...ops._parser import Kernel, NoKinds
+from ._activation import check_hardtanh_range
+from ._common import list_with_default, pair
+from ._dropout import _check_p
+from ._embedding import padding_index
+from ._normalization import check_batch_norm_eps, check_group_norm_groups
 
 # parameters that take a tensor in nn.functional
 TENSOR_PARAMETERS = frozenset({
@@ -83,6 +95,349 @@ KERNEL_ITSELF = frozenset({
     "softshrink", "adaptive_avg_pool1d", "cosine_similarity", "pairwise_distance", "pdist", "one_hot",
     "scaled_dot_product_attention", "prelu", "relu_", "elu_", "hardtanh_", "leaky_relu_", "threshold_",
 })
+
+
+# --- the other arguments' kinds ----------------------------------------------------------------------------
+# PyTorch's kernels, in PyTorch's schema (native_functions.yaml, ``self`` named ``input``; see ops/_parser)
+def _pool(name, nd, extra=""):
+    return (f"{name}(Tensor input, int[{nd}] kernel_size, int[{nd}] stride=[], int[{nd}] padding=0, "
+            f"{extra}bool ceil_mode=False)")
+
+
+def _conv(name, nd):
+    return [f"{name}(Tensor input, Tensor weight, Tensor? bias=None, SymInt[{nd}] stride=1, SymInt[{nd}] "
+            f"padding=0, SymInt[{nd}] dilation=1, SymInt groups=1)",
+            f"{name}(Tensor input, Tensor weight, Tensor? bias=None, SymInt[{nd}] stride=1, str padding=\"valid\", "
+            f"SymInt[{nd}] dilation=1, SymInt groups=1)"]
+
+
+def _conv_transpose(name, nd):
+    return [f"{name}(Tensor input, Tensor weight, Tensor? bias=None, SymInt[{nd}] stride=1, SymInt[{nd}] padding=0, "
+            f"SymInt[{nd}] output_padding=0, SymInt groups=1, SymInt[{nd}] dilation=1)"]
+
+
+class Forwarded:
+    """How a function of ``nn.functional`` hands its arguments to PyTorch's kernel ``texts`` (its overloads).
+
+    ``given`` None: the function is the kernel itself, the call goes to its parser as it is. Otherwise PyTorch's
+    Python code calls the kernel positionally with ``given``, the function's parameters in the kernel's order:
+    ``name:code`` where PyTorch's code reads or converts the value first (``PYTHON_CODE``: its errors come before
+    the kernel's), ``name?`` where it replaces None by a default, ``_`` for a value it computes itself, ``name=``
+    for one passed by keyword (``name=?``: only when not None). ``method``: called as a method of the first
+    tensor (``input.softmax(dim)``); ``variant``: (flag, name), the kernel called when that argument is set
+    (``dropout_`` for ``inplace=True``); ``then``: the kernel the code calls next; ``when(values)``: whether
+    the code calls this one.
+    """
+
+    def __init__(self, texts, given=None, method=False, variant=None, then=None, when=None):
+        self.kernel, self.then, self.when = Kernel(texts, method), then, when
+        self.variant = None if variant is None else (variant[0], Kernel(
+            [variant[1] + t[t.index("("):] for t in texts], method))
+        self.given = None if given is None else _entries(given, self.kernel)
+
+    def bind_to(self, fn):
+        """Finish for ``fn``: its parameters, and where the cheap look starts (see ops/_parser.Kernel)."""
+        params = inspect.signature(fn).parameters.values()
+        self.names = [p.name for p in params]
+        self.defaults = {p.name: p.default for p in params if p.default is not p.empty}
+        if self.then is not None:
+            self.then.bind_to(fn)
+        if self.given is None:
+            self.lead, self.first = self.kernel.lead, self.kernel.first
+            return self
+        fast = {e.name: e.fast for e in self.given if e.name is not None}
+        self.fast = [fast.get(n) for n in self.names]
+        self.lead = next((i for i, n in enumerate(self.names) if n not in TENSOR_PARAMETERS), len(self.names))
+        first = self.fast[self.lead] if self.lead < len(self.names) else None
+        self.first = (first if self.then is None else None) or frozenset()  # (two kernels: always the full look)
+        return self
+
+    def check(self, args, kwargs):
+        """``(args, kwargs)`` with the values PyTorch's parser unpacks (a number from a 0-dim tensor: see
+        ops/_parser); PyTorch's error where its code or its kernel refuses an argument's kind."""
+        if self.given is None:
+            args, kwargs = self.kernel.check(args, kwargs)
+        elif not self._fast_ok(args, kwargs):
+            values = self._bind(args, kwargs)
+            if values is not None and (self.when is None or self.when(values)):
+                args, kwargs = self._check_values(values, args, kwargs)
+        if self.then is not None:
+            args, kwargs = self.then.check(args, kwargs)
+        return args, kwargs
+
+    def _check_values(self, values, args, kwargs):
+        kernel = self.kernel
+        if self.variant is not None and values.get(self.variant[0]):
+            kernel = self.variant[1]
+        kargs = [e.value(values) for e in self.given if not e.keyword]
+        kkw = {e.name: e.value(values) for e in self.given
+               if e.keyword and not (e.none_ok and values.get(e.name) is None)}
+        err = kernel.error(kargs, kkw)
+        if err is not None:
+            raise err
+        # graphgrad's function gets the values as PyTorch's parser unpacks them
+        args, kwargs = list(args), dict(kwargs)
+        for e in self.given:
+            if e.name is not None and not e.keeps_original:
+                i = self.names.index(e.name)
+                if i < len(args):
+                    args[i] = e.param.unpack(args[i])
+                elif e.name in kwargs:
+                    kwargs[e.name] = e.param.unpack(kwargs[e.name])
+        return tuple(args), kwargs
+
+    def _fast_ok(self, args, kwargs):
+        fast = self.fast
+        for i in range(self.lead, min(len(args), len(fast))):
+            ok = fast[i]
+            if ok is None or type(args[i]) not in ok:
+                return False
+        for k, v in kwargs.items():
+            ok = fast[self.names.index(k)] if k in self.names else None
+            if ok is None or type(v) not in ok:
+                return False
+        return True
+
+    def _bind(self, args, kwargs):
+        if len(args) > len(self.names) or any(k not in self.names for k in kwargs):
+            return None
+        values = dict(self.defaults)
+        values.update(zip(self.names, args))
+        values.update(kwargs)
+        return values if len(values) == len(self.names) else None  # (a required one missing)
+
+
+class _Entry:
+    """One argument PyTorch's code hands its kernel, for the kernel's parameter ``param`` (see ``Forwarded``)."""
+
+    def __init__(self, text, param):
+        self.keyword = "=" in text
+        text = text.replace("=", "")
+        self.none_ok = text.endswith("?")
+        name, _, code = text.rstrip("?").partition(":")
+        self.name = None if name == "_" else name
+        self.code = PYTHON_CODE[code] if code else None
+        self.keeps_original = code in _KEEP_ORIGINAL  # (graphgrad's function runs this code on the original)
+        self.param, self.stand_in = param, _STAND_INS.get(param.kind)  # (a value the kernel takes)
+        fast = param.fast
+        if fast is not None and self.none_ok:
+            fast = fast | {type(None)}
+        if fast is not None and code in _RESHAPING:
+            fast = fast & {int}  # (one int stays an int through these)
+        self.fast = fast
+
+    def value(self, values):
+        """The argument, from the function's ``values``."""
+        if self.name is None:
+            return self.stand_in
+        v = values.get(self.name)
+        if v is None and self.none_ok:
+            return self.stand_in
+        v = v if self.code is None else self.code(v, values)
+        return self.stand_in if v is STAND_IN else v
+
+
+def _entries(given, kernel):
+    params = kernel.signatures[0].params
+    positional = iter(p for p in params if not p.keyword_only)
+    by_name = {p.name: p for p in params}
+    return [_Entry(t, by_name[t.split("=")[0]] if "=" in t else next(positional)) for t in given.split()]
+
+
+# a value each kind takes, for an argument PyTorch's code computes
+_STAND_INS = {"int": 0, "SymInt": 0, "float": 0.0, "Scalar": 0, "bool": False, "str": "", "int[]": [],
+              "SymInt[]": [], "float[]": []}
+
+
+# --- PyTorch's Python code that reads an argument before its kernel does (its errors are PyTorch's own) ---------
+def _pair(v, values):
+    return pair(v)
+
+
+def _list_with_default(v, values):
+    return list_with_default(v, values["input"].size())
+
+
+def _dims(v, values):  # torch.norm: one dimension as a list of one
+    return [v] if isinstance(v, int) else v
+
+
+def _norm_p(v, values):  # torch.norm: a string p takes another way (matrix_norm), None is 2
+    return STAND_IN if v is None or isinstance(v, str) else v
+
+
+def _dropout_p(v, values):
+    _check_p(v)
+    return v
+
+
+def _hardtanh_range(v, values):
+    check_hardtanh_range(v, values["max_val"])
+    return v
+
+
+def _batch_norm_eps(v, values):
+    check_batch_norm_eps(values["training"], v)
+    return v
+
+
+def _group_norm_groups(v, values):
+    check_group_norm_groups(values["input"], v)
+    return v
+
+
+def _padding_idx(v, values):
+    return padding_index(v, values["weight"].size(0))
+
+
+def _smooth_l1_beta(v, values):  # beta == 0 takes l1_loss instead
+    return STAND_IN if v == 0.0 else v
+
+
+def _lrn_spatial(values):  # local_response_norm pads and pools only a non-empty input of 3 or more dimensions
+    return values["input"].dim() >= 3 and values["input"].numel() > 0
+
+
+def _lrn_pad(v, values):
+    if not _lrn_spatial(values):
+        return STAND_IN
+    return [0, 0] * (values["input"].dim() > 3) + [0, 0, v // 2, (v - 1) // 2]
+
+
+def _lrn_window(v, values):
+    return (v, 1) + (1,) * (values["input"].dim() > 3)
+
+
+def _triplet_margin(v, values):
+    if v <= 0:
+        raise ValueError(f"margin must be greater than 0, got {v}")
+    return v
+
+
+STAND_IN = object()  # a conversion's answer: the kernel gets a value it takes (PyTorch's code chose another way)
+PYTHON_CODE = {
+    "pair": _pair, "list_with_default": _list_with_default, "dims": _dims, "norm_p": _norm_p,
+    "dropout_p": _dropout_p, "hardtanh_range": _hardtanh_range, "batch_norm_eps": _batch_norm_eps,
+    "group_norm_groups": _group_norm_groups, "lrn_pad": _lrn_pad, "lrn_window": _lrn_window,
+    "padding_idx": _padding_idx, "smooth_l1_beta": _smooth_l1_beta, "triplet_margin": _triplet_margin,
+}
+_RESHAPING = frozenset({"pair", "list_with_default", "dims", "lrn_pad", "lrn_window"})
+_KEEP_ORIGINAL = frozenset({"pair", "list_with_default"})  # (a 1-element tensor is no int to these)
+_NORM_ARGS = "(Tensor input, Tensor? weight, Tensor? bias, Tensor? running_mean, Tensor? running_var, bool {}, " \
+             "float momentum, float eps, bool cudnn_enabled)"
+
+
+def _dropout(name):
+    return Forwarded([f"{name}(Tensor input, float p, bool train)"], "input p:dropout_p training",
+                     variant=("inplace", name + "_"))
+
+
+def _activation(name, schema, given):
+    """A Python function of PyTorch calling ``name`` (or ``name_`` for inplace=True), and the kernel ``name_``."""
+    return {name: Forwarded([name + schema], given, variant=("inplace", name + "_")),
+            name + "_": Forwarded([name + "_" + schema])}
+
+
+_SOFTMAX = Forwarded(["softmax(Tensor input, int dim, ScalarType? dtype=None)"], "dim? dtype=?", method=True)
+CALLS = {
+    **{f"conv{d}d": Forwarded(_conv(f"conv{d}d", d)) for d in (1, 2, 3)},
+    **{f"conv_transpose{d}d": Forwarded(_conv_transpose(f"conv_transpose{d}d", d)) for d in (1, 2, 3)},
+    "avg_pool1d": Forwarded([_pool("avg_pool1d", 1).replace("bool ceil_mode=False", "bool ceil_mode=False, "
+                                                              "bool count_include_pad=True")]),
+    "avg_pool2d": Forwarded([_pool("avg_pool2d", 2).replace("bool ceil_mode=False", "bool ceil_mode=False, bool "
+                                                              "count_include_pad=True, int? divisor_override=None")]),
+    **{f"max_pool{d}d": Forwarded([_pool(f"max_pool{d}d", d, f"int[{d}] dilation=1, ")],
+                                  "input kernel_size stride? padding dilation ceil_mode",
+                                  variant=("return_indices", f"max_pool{d}d_with_indices")) for d in (1, 2)},
+    "adaptive_avg_pool1d": Forwarded(["adaptive_avg_pool1d(Tensor input, int[1] output_size)"]),
+    "adaptive_avg_pool2d": Forwarded(["adaptive_avg_pool2d(Tensor input, SymInt[2] output_size)"],
+                                     "input output_size:list_with_default"),
+    "adaptive_max_pool1d": Forwarded(["adaptive_max_pool1d(Tensor input, int[1] output_size)"], "input output_size"),
+    "adaptive_max_pool2d": Forwarded(["adaptive_max_pool2d(Tensor input, int[2] output_size)"],
+                                     "input output_size:list_with_default"),
+    "unfold": Forwarded(["im2col(Tensor input, int[2] kernel_size, int[2] dilation, int[2] padding, int[2] stride)"],
+                        "input kernel_size:pair dilation:pair padding:pair stride:pair"),
+    "fold": Forwarded(["col2im(Tensor input, SymInt[2] output_size, int[2] kernel_size, int[2] dilation, "
+                       "int[2] padding, int[2] stride)"],
+                      "input output_size:pair kernel_size:pair dilation:pair padding:pair stride:pair"),
+    "pad": Forwarded(['pad(Tensor input, SymInt[] pad, str mode="constant", float? value=None)'],
+                     "input pad mode value"),
+    "pixel_shuffle": Forwarded(["pixel_shuffle(Tensor input, int upscale_factor)"]),
+    "pixel_unshuffle": Forwarded(["pixel_unshuffle(Tensor input, int downscale_factor)"]),
+    "one_hot": Forwarded(["one_hot(Tensor input, int num_classes=-1)"]),
+    "embedding": Forwarded(["embedding_renorm_(Tensor input, Tensor indices, float max_norm, float norm_type)"],
+                           "weight input max_norm norm_type", when=lambda v: v["max_norm"] is not None, then=Forwarded(
+                               ["embedding(Tensor weight, Tensor indices, SymInt padding_idx=-1, "
+                                "bool scale_grad_by_freq=False, bool sparse=False)"],
+                               "weight input padding_idx:padding_idx? scale_grad_by_freq sparse")),
+    "layer_norm": Forwarded(["layer_norm(Tensor input, SymInt[] normalized_shape, Tensor? weight=None, "
+                             "Tensor? bias=None, float eps=1e-05, bool cudnn_enable=True)"],
+                            "input normalized_shape weight bias eps _"),
+    "rms_norm": Forwarded(["rms_norm(Tensor input, SymInt[] normalized_shape, Tensor? weight=None, float? eps=None)"],
+                          "input normalized_shape weight eps"),
+    "group_norm": Forwarded(["group_norm(Tensor input, int num_groups, Tensor? weight=None, Tensor? bias=None, "
+                             "float eps=1e-05, bool cudnn_enabled=True)"],
+                            "input num_groups:group_norm_groups weight bias eps _"),
+    "batch_norm": Forwarded(["batch_norm" + _NORM_ARGS.format("training")],
+                            "input weight bias running_mean running_var training momentum eps:batch_norm_eps _"),
+    "instance_norm": Forwarded(["instance_norm" + _NORM_ARGS.format("use_input_stats")],
+                               "input weight bias running_mean running_var use_input_stats momentum eps _"),
+    # (its window: avg_pool2d over 3-D input, avg_pool3d over more)
+    "local_response_norm": Forwarded(
+        ['pad(Tensor input, SymInt[] pad, str mode="constant", float? value=None)'], "input size:lrn_pad",
+        then=Forwarded([_pool("avg_pool2d", 2)], "input size:lrn_window _",
+                       when=lambda v: _lrn_spatial(v) and v["input"].dim() == 3,
+                       then=Forwarded([_pool("avg_pool3d", 3)], "input size:lrn_window _",
+                                      when=lambda v: _lrn_spatial(v) and v["input"].dim() > 3))),
+    "normalize": Forwarded(["linalg_vector_norm(Tensor input, Scalar ord=2, int[1]? dim=None, bool keepdim=False, "
+                            "*, ScalarType? dtype=None)"], "input p:norm_p dim:dims _", then=Forwarded(
+                                ["clamp_min(Tensor input, Tensor min)", "clamp_min(Tensor input, Scalar min)"],
+                                "eps", method=True)),
+    "dropout": _dropout("dropout"), "alpha_dropout": _dropout("alpha_dropout"),
+    "feature_alpha_dropout": _dropout("feature_alpha_dropout"),
+    **{f"dropout{d}d": _dropout("feature_dropout") for d in (1, 2, 3)},
+    "softmax": _SOFTMAX, "softmin": _SOFTMAX,
+    "log_softmax": Forwarded(["log_softmax(Tensor input, int dim, ScalarType? dtype=None)"], "dim? dtype=?",
+                             method=True),
+    "gumbel_softmax": Forwarded(["softmax(Tensor input, int dim, ScalarType? dtype=None)"], "dim", method=True),
+    "glu": Forwarded(["glu(Tensor input, int dim=-1)"], "input dim"),
+    **_activation("leaky_relu", "(Tensor input, Scalar negative_slope=0.01)", "input negative_slope"),
+    **_activation("elu", "(Tensor input, Scalar alpha=1, Scalar scale=1, Scalar input_scale=1)", "input alpha"),
+    **_activation("celu", "(Tensor input, Scalar alpha=1.0)", "input alpha"),
+    **_activation("hardtanh", "(Tensor input, Scalar min_val=-1, Scalar max_val=1)",
+                  "input min_val:hardtanh_range max_val"),
+    **_activation("threshold", "(Tensor input, Scalar threshold, Scalar value)", "input threshold value"),
+    "softplus": Forwarded(["softplus(Tensor input, Scalar beta=1, Scalar threshold=20)"]),
+    "hardshrink": Forwarded(["hardshrink(Tensor input, Scalar lambd=0.5)"]),
+    "softshrink": Forwarded(["softshrink(Tensor input, Scalar lambd=0.5)"]),
+    "gelu": Forwarded(["gelu(Tensor input, *, str approximate='none')"]),
+    "cosine_similarity": Forwarded(["cosine_similarity(Tensor x1, Tensor x2, int dim=1, float eps=1e-08)"]),
+    "pairwise_distance": Forwarded(["pairwise_distance(Tensor x1, Tensor x2, float p=2, float eps=1e-06, "
+                                    "bool keepdim=False)"]),
+    "scaled_dot_product_attention": Forwarded(
+        ["scaled_dot_product_attention(Tensor query, Tensor key, Tensor value, Tensor? attn_mask=None, "
+         "float dropout_p=0.0, bool is_causal=False, *, float? scale=None, bool enable_gqa=False)"]),
+    # the losses: PyTorch's code turns ``reduction`` into an int (its own error for a bad one)
+    "cross_entropy": Forwarded(["cross_entropy_loss(Tensor input, Tensor target, Tensor? weight=None, "
+                                "int reduction=Mean, SymInt ignore_index=-100, float label_smoothing=0.0)"],
+                               "input target weight _ ignore_index label_smoothing"),
+    "nll_loss": Forwarded(["nll_loss_nd(Tensor input, Tensor target, Tensor? weight=None, int reduction=Mean, "
+                           "SymInt ignore_index=-100)"], "input target weight _ ignore_index"),
+    "smooth_l1_loss": Forwarded(["smooth_l1_loss(Tensor input, Tensor target, int reduction=Mean, float beta=1.0)"],
+                                "input target _ beta:smooth_l1_beta"),
+    "huber_loss": Forwarded(["huber_loss(Tensor input, Tensor target, int reduction=Mean, float delta=1.0)"],
+                            "input target _ delta"),
+    "kl_div": Forwarded(["kl_div(Tensor input, Tensor target, int reduction=Mean, *, bool log_target=False)"],
+                        "input target _ log_target="),
+    "poisson_nll_loss": Forwarded(["poisson_nll_loss(Tensor input, Tensor target, bool log_input, bool full, "
+                                   "float eps, int reduction)"], "input target log_input full eps _"),
+    "triplet_margin_loss": Forwarded(["triplet_margin_loss(Tensor anchor, Tensor positive, Tensor negative, "
+                                      "float margin=1.0, float p=2, float eps=1e-06, bool swap=False, "
+                                      "int reduction=Mean)"],
+                                     "anchor positive negative margin:triplet_margin p eps swap _"),
+    "margin_ranking_loss": Forwarded(["margin_ranking_loss(Tensor input1, Tensor input2, Tensor target, "
+                                      "float margin=0.0, int reduction=Mean)"], "input1 input2 target margin _"),
+}
 
 
 # functions composed of graphgrad ops that take a NumPy array as an operand where PyTorch's kernel refuses it:
@@ -150,7 +505,8 @@ def argument_error(name, sig, args, kwargs):
 
 
 def checked(fn, name):
-    """``fn``, raising PyTorch's error where it failed on an argument that must be a Tensor and is not."""
+    """``fn``, raising PyTorch's error for an argument of the wrong kind: before the call for the kinds in
+    ``CALLS``, once it failed for one that must be a Tensor and is not."""
     try:
         sig = inspect.signature(fn)
     except (TypeError, ValueError):  # pragma: no cover - a callable without a signature
@@ -159,9 +515,17 @@ def checked(fn, name):
         return fn
 
     first = name in CHECKED_FIRST
+    # (NoKinds: PyTorch checks none of the others, reading ``inplace`` as a truth value)
+    kinds = CALLS[name].bind_to(fn) if name in CALLS else NoKinds
+    lead, quick = kinds.lead, kinds.first
+    lead1 = lead + 1
 
     @functools.wraps(fn)
     def function(*args, **kwargs):
+        # nothing past the tensors, or one more argument of an exact type the kernel takes: nothing to look at
+        n = len(args)  # (inline, not a call: this is every call's cost)
+        if kwargs or (n > lead and (n != lead1 or type(args[lead]) not in quick)):
+            args, kwargs = kinds.check(args, kwargs)
         if first and not _plain(args, kwargs):
             err = argument_error(name, sig, args, kwargs)
             if err is not None:

@@ -19,7 +19,7 @@ from ._dropout import dropout
 
 
 @autocast_rule
-def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, *, scale=None,
                                  enable_gqa=False):
     """``softmax(q @ k^T * scale + mask) @ v`` (composed, like PyTorch's math reference implementation).
     ``nn.attention.sdpa_kernel`` chooses the kernels; with neither of the CPU's (flash, math) enabled it fails."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import collections.abc
+
 from ...ops._op import const as _const  # noqa: F401 - the families import it from here
 
 
@@ -16,3 +18,18 @@ def _ntuple(v, n, name="value"):
 def _shape(t):
     return list(t._data.shape)
 
+
+
+# PyTorch's own Python helpers (torch.nn.modules.utils), whose errors for odd arguments are PyTorch's too
+def pair(v):
+    """``_pair``: an iterable as a tuple, anything else twice."""
+    return tuple(v) if isinstance(v, collections.abc.Iterable) else (v, v)
+
+
+def list_with_default(out_size, defaults):
+    """``_list_with_default``: an adaptive pooling's output size, None in it taking the input's size."""
+    if isinstance(out_size, int):
+        return out_size
+    if len(defaults) <= len(out_size):
+        raise ValueError(f"Input dimension should be at least {len(out_size) + 1}")
+    return [v if v is not None else d for v, d in zip(out_size, defaults[-len(out_size):])]

@@ -7,6 +7,7 @@ import numbers
 
 import numpy as np
 
+from ..._core.fp_errors import quietly
 from ..._size import size_text
 from ...autograd.grad_mode import no_grad
 from ...ops import normalization as norm_ops
@@ -27,20 +28,25 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     In training, the batch statistics normalise and the running ones are updated in place:
     ``running = (1 - momentum) * running + momentum * batch`` (the variance unbiased).
     """
+    if training and input._data.ndim >= 2 and input._data.size // input._data.shape[1] <= 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                         f"{size_text(input._data.shape)}")
+    check_batch_norm_eps(training, eps)  # (PyTorch's Python code, before its kernel: not instance_norm's)
+    return _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+
+
+@quietly  # (its statistics are computed here, outside the op)
+def _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps):
     x = input
     if x._data.ndim < 2:
         raise ValueError(f"expected 2D or 3D input (got {x._data.ndim}D input)")
     c = x._data.shape[1]
+    n = x._data.size // c
     for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
                     ("bias", bias)):
         if t is not None and t._data.size != c:
             raise RuntimeError(f"{name} should contain {c} elements not {t._data.size}")
-    if training:
-        n = x._data.size // c
-        if n <= 1:
-            raise ValueError(f"Expected more than 1 value per channel when training, got input size "
-                             f"{size_text(x._data.shape)}")
-    elif running_mean is None or running_var is None:
+    if not training and (running_mean is None or running_var is None):
         raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
     axes = (0,) + tuple(range(2, x._data.ndim))
     affine = (1, c) + (1,) * (x._data.ndim - 2)
@@ -69,6 +75,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                             **({} if fixed else {"precomputed": stats}))
 
 
+@quietly  # (the running statistics' update)
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
                   momentum=0.1, eps=1e-05):
     """Normalisation of each sample's channels over their spatial axes (batch norm of the (1, N*C, ...) view).
@@ -102,8 +109,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         return None if t is None else t.repeat(n)
 
     # as PyTorch: batch norm of the (1, N*C, ...) view with per-channel tensors repeated per sample, viewed back
-    out = batch_norm(input.reshape((1, n * c) + shape[2:]), per_instance(running_mean), per_instance(running_var),
-                     per_instance(weight), per_instance(bias), use_input_stats, momentum, eps)
+    out = _batch_norm(input.reshape((1, n * c) + shape[2:]), per_instance(running_mean), per_instance(running_var),
+                      per_instance(weight), per_instance(bias), use_input_stats, momentum, eps)
     return out.reshape(shape)
 
 
@@ -126,11 +133,29 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
                             affine_shape=ns, eps=eps)
 
 
-def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
-    """Normalisation over each group of ``C / num_groups`` channels and the spatial axes."""
+def check_batch_norm_eps(training, eps):
+    """PyTorch's batch_norm compares eps with 0 before its kernel reads it."""
+    if training and eps <= 0.0:
+        raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+    elif eps < 0.0:
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
+
+
+def check_group_norm_groups(input, num_groups):
+    """PyTorch's group_norm divides by num_groups (Python's error for one it cannot divide by) to ask for more
+    than one value per group, before its kernel reads it."""
     shape = input._data.shape
     if len(shape) < 2:
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {len(shape)}")
+    size = [shape[0] * shape[1] // num_groups, num_groups] + list(shape[2:])
+    if math.prod(size[2:]) * size[0] == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {size}")
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
+    """Normalisation over each group of ``C / num_groups`` channels and the spatial axes."""
+    check_group_norm_groups(input, num_groups)
+    shape = input._data.shape
     n, c = shape[:2]
     if c % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
@@ -154,8 +179,11 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     """Normalisation by the sum of squares of ``size`` neighbouring channels."""
     d = input._data.ndim
     if d < 3:
-        raise ValueError(f"Expected 3D or higher dimensionality input (got {d} dimensions)")
-    div = (input * input).unsqueeze(1)
+        # (PyTorch's text keeps the indentation of its source line in the middle)
+        raise ValueError(f"Expected 3D or higher dimensionality{' ' * 26}input (got {d} dimensions)")
+    if input._data.size == 0:
+        return input
+    div = input.mul(input).unsqueeze(1)
     if d == 3:
         div = pad(div, (0, 0, size // 2, (size - 1) // 2))
         div = avg_pool2d(div, (size, 1), stride=1).squeeze(1)
@@ -166,7 +194,7 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
         div = div.reshape(s[0], 1, s[1] + size - 1, -1)
         div = avg_pool2d(div, (size, 1), stride=1).reshape(s)
         div = div.reshape(s) if div.shape != s else div
-    div = (div * alpha + k) ** beta
+    div = div.mul(alpha).add(k).pow(beta)  # (PyTorch's method calls: their errors for odd alpha, k, beta)
     return input / div
 
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from ...ops import pooling as pooling_ops
 from ...ops._op import apply
-from ._common import _const, _ntuple, _shape
+from ._common import _const, _ntuple, _shape, list_with_default
 
 
 # --- pooling --------------------------------------------------------------------------------------
@@ -14,7 +14,7 @@ def _pool_args(name, input, kernel_size, stride, padding, dilation, nd=2):
     if input._data.ndim not in (nd + 1, nd + 2) or input._data.size == 0:
         raise RuntimeError(f"non-empty {nd + 1}D or {nd + 2}D (batch mode) tensor expected for input")
     k = _ntuple(kernel_size, nd)
-    s = _ntuple(stride, nd) if stride not in (None, [], ()) else k
+    s = k if stride is None or (isinstance(stride, (list, tuple)) and not stride) else _ntuple(stride, nd)
     p = _ntuple(padding, nd)
     d = _ntuple(dilation, nd)
     if any(v <= 0 for v in k):
@@ -97,19 +97,31 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
                       count_include_pad).squeeze(-2)
 
 
-def _adaptive_sizes(input, output_size, nd):
-    sizes = _ntuple(output_size, nd) if not isinstance(output_size, (list, tuple)) else tuple(output_size)
+# what PyTorch's kernels say to an output size of another length
+_SIZE_COUNT = {
+    "adaptive_avg_pool1d": "adaptive_avg_pool1d() argument 'output_size' should contain one int (got {})",
+    "adaptive_max_pool1d": "adaptive_max_pool1d() argument 'output_size' should contain one int (got {})",
+    "adaptive_avg_pool2d": "adaptive_avg_pool2d: output_size must be 2",
+    "adaptive_max_pool2d": "adaptive_max_pool2d(): internal error: output_size.size() must be 2",
+}
+
+
+def _adaptive_sizes(name, input, output_size, nd):
+    """The output size as PyTorch's kernel ``name`` gets it: one int for every axis, or one per axis (in 2-D
+    PyTorch's Python code first takes the input's size for a None in the list)."""
+    if nd == 2:
+        output_size = list_with_default(output_size, input.size())
+    sizes = (output_size,) * nd if isinstance(output_size, int) else tuple(output_size)
     if len(sizes) != nd:
-        raise ValueError(f"adaptive pooling: output_size must be {nd}-dimensional, got {output_size}")
-    in_sizes = input._data.shape[-nd:]
-    return tuple(in_sizes[i] if sizes[i] is None else int(sizes[i]) for i in range(nd))
+        raise RuntimeError(_SIZE_COUNT[name].format(len(sizes)))
+    return tuple(int(s) for s in sizes)
 
 
 def adaptive_avg_pool2d(input, output_size):
     """Average pooling to a fixed output size (windows ``[floor(i*H/OH), ceil((i+1)*H/OH))``)."""
+    oh, ow = _adaptive_sizes("adaptive_avg_pool2d", input, output_size, 2)
     if input._data.ndim not in (3, 4):
         raise RuntimeError(f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got {_shape(input)}")
-    oh, ow = _adaptive_sizes(input, output_size, 2)
     h, w = input._data.shape[-2:]
     if (oh, ow) == (1, 1):
         return input.mean((-2, -1), keepdim=True)
@@ -122,7 +134,7 @@ def adaptive_avg_pool1d(input, output_size):
     """Average pooling over the last axis to ``output_size`` positions."""
     if input._data.ndim not in (2, 3):
         raise RuntimeError(f"adaptive_avg_pool1d(): Expected 2D or 3D tensor, but got {_shape(input)}")
-    (o,) = _adaptive_sizes(input, output_size, 1)
+    (o,) = _adaptive_sizes("adaptive_avg_pool1d", input, output_size, 1)
     return adaptive_avg_pool2d(input.unsqueeze(-2), (1, o)).squeeze(-2)  # as PyTorch computes (and records) it
 
 
@@ -137,9 +149,9 @@ def _adaptive_max_index(n_in, n_out):
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """Max pooling to a fixed output size (AdaptiveMaxPool2DBackward0: a gather of each window's maximum)."""
+    oh, ow = _adaptive_sizes("adaptive_max_pool2d", input, output_size, 2)
     if input._data.ndim not in (3, 4):
         raise RuntimeError(f"adaptive_max_pool2d(): Expected 3D or 4D tensor, but got {_shape(input)}")
-    oh, ow = _adaptive_sizes(input, output_size, 2)
     h, w = input._data.shape[-2:]
     ih, iw = _adaptive_max_index(h, oh), _adaptive_max_index(w, ow)
     a = input._data
@@ -155,7 +167,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):
-    (o,) = _adaptive_sizes(input, output_size, 1)
+    (o,) = _adaptive_sizes("adaptive_max_pool1d", input, output_size, 1)
     res = adaptive_max_pool2d(input.unsqueeze(-2), (1, o), return_indices)
     if return_indices:
         return res[0].squeeze(-2), res[1].squeeze(-2)

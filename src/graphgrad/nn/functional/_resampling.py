@@ -7,11 +7,13 @@ import warnings
 
 import numpy as np
 
+from ..._tensor import Tensor
 from ...ops import conv as conv_ops
 from ...ops import normalization as norm_ops
 from ...ops import pooling as pooling_ops
 from ...ops._op import apply
-from ._common import _ntuple
+from ...ops._parser import Kernel
+from ._common import pair
 from ._pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
 
 _PAD_DIMS = {2: (2, 3), 4: (3, 4), 6: (4, 5)}
@@ -97,63 +99,106 @@ def pixel_unshuffle(input, downscale_factor):
 _INTERP_NAMES = {"nearest": "UpsampleNearest{}DBackward0", "nearest-exact": "UpsampleNearestExact{}DBackward0",
                  "linear": "UpsampleLinear1DBackward0", "bilinear": "UpsampleBilinear2DBackward0"}
 _INTERP_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+_WITH_CORNERS = ("linear", "bilinear", "bicubic", "trilinear")
+_SCALES = {1: ("scales",), 2: ("scales_h", "scales_w"), 3: ("scales_d", "scales_h", "scales_w")}
+
+
+def _upsample(name, nd, corners):
+    """PyTorch's upsampling kernel ``name`` (its two overloads) on ``nd`` spatial axes."""
+    flag = "bool align_corners, " if corners else ""
+    scales = ", ".join(f"float? {s}=None" for s in _SCALES[nd])
+    return Kernel([f"{name}(Tensor input, SymInt[]? output_size, {flag}float[]? scale_factors)",
+                   f"{name}(Tensor input, SymInt[{nd}] output_size, {flag}{scales}, *, Tensor? out=None)"])
+
+
+# the kernel PyTorch's interpolate calls for (mode, spatial axes); 'area' calls adaptive average pooling
+_KERNELS = {
+    **{("nearest", d): _upsample(f"upsample_nearest{d}d", d, False) for d in (1, 2, 3)},
+    **{("nearest-exact", d): _upsample(f"_upsample_nearest_exact{d}d", d, False) for d in (1, 2, 3)},
+    ("linear", 1): _upsample("upsample_linear1d", 1, True), ("bilinear", 2): _upsample("upsample_bilinear2d", 2, True),
+    ("bicubic", 2): _upsample("upsample_bicubic2d", 2, True),
+    ("trilinear", 3): _upsample("upsample_trilinear3d", 3, True),
+    ("area", 1): Kernel(["adaptive_avg_pool1d(Tensor input, int[1] output_size)"]),
+    ("area", 2): Kernel(["adaptive_avg_pool2d(Tensor input, SymInt[2] output_size)"]),
+}
+
+
+def _is_integer(x):  # PyTorch's check of each size in a list (NumPy integers and integer tensors count)
+    return isinstance(x, (int, np.integer)) or (isinstance(x, Tensor) and not x.is_floating_point())
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
                 antialias=False):
-    """Resize the spatial dimensions: 'nearest', 'nearest-exact', 'linear', 'bilinear' or 'area'."""
-    if mode in ("nearest", "area", "nearest-exact"):
+    """Resize the spatial dimensions: 'nearest', 'nearest-exact', 'linear', 'bilinear' or 'area'.
+
+    The sizes and scale factors take PyTorch's Python way to its kernel (whose parser checks their kinds)."""
+    if mode in ("nearest", "area", "nearest-exact"):  # (a tuple: any value of mode compares)
         if align_corners is not None:
             raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | "
                              "bicubic | trilinear")
     elif align_corners is None:
         align_corners = False
     dim = input._data.ndim - 2
-    if not 1 <= dim <= 3:
-        raise NotImplementedError(
-            f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input._data.ndim}D) for the modes: "
-            f"nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact (got {mode})")
+    in_sizes = input._data.shape[2:]
     if size is not None and scale_factor is not None:
         raise ValueError("only one of size or scale_factor should be defined")
-    in_sizes = input._data.shape[2:]
     if size is not None:
+        scale_factors = None
         if isinstance(size, (list, tuple)):
             if len(size) != dim:
                 raise ValueError(
                     "Input and output must have the same number of spatial dimensions, but got input with spatial "
-                    f"dimensions of {list(in_sizes)} and output size of {list(size)}. Please provide input tensor in "
+                    f"dimensions of {list(in_sizes)} and output size of {size}. Please provide input tensor in "
                     "(N, C, d1, d2, ...,dK) format and output size in (o1, o2, ...,oK) format.")
-            out_sizes = tuple(int(s) for s in size)
+            if not all(_is_integer(x) for x in size):
+                raise TypeError("expected size to be one of int or Tuple[int] or Tuple[int, int] or Tuple[int, int, "
+                                f"int], but got size with types {[type(x) for x in size]}")
+            output_size = size
         else:
-            out_sizes = (int(size),) * dim
-        scales = (None,) * dim
+            output_size = [size for _ in range(dim)]
     elif scale_factor is not None:
+        output_size = None
         if isinstance(scale_factor, (list, tuple)):
             if len(scale_factor) != dim:
                 raise ValueError(
                     "Input and scale_factor must have the same number of spatial dimensions, but got input with "
-                    f"spatial dimensions of {list(in_sizes)} and scale_factor of shape {list(scale_factor)}. Please "
+                    f"spatial dimensions of {list(in_sizes)} and scale_factor of shape {scale_factor}. Please "
                     "provide input tensor in (N, C, d1, d2, ...,dK) format and scale_factor in (s1, s2, ...,sK) "
                     "format.")
-            scales = tuple(float(s) for s in scale_factor)
+            scale_factors = scale_factor
         else:
-            scales = (float(scale_factor),) * dim
-        out_sizes = tuple(int(math.floor(float(in_sizes[i]) * scales[i])) for i in range(dim))
-        if recompute_scale_factor:
-            scales = (None,) * dim
+            scale_factors = [scale_factor for _ in range(dim)]
     else:
         raise ValueError("either size or scale_factor should be defined")
-    if antialias:
-        raise NotImplementedError("antialias=True is not supported by graphgrad's interpolate")
-    if mode in _INTERP_DIMS and _INTERP_DIMS[mode] != dim:
+    if recompute_scale_factor is not None and recompute_scale_factor and size is not None:
+        raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+    if mode == "area" and output_size is None:
+        recompute_scale_factor = True
+    if recompute_scale_factor is not None and recompute_scale_factor:
+        output_size = [int(in_sizes[i] * scale_factors[i]) for i in range(dim)]  # (torch.sym_int)
+        scale_factors = None
+    if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and input._data.ndim == 4):
+        raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a 4-D "
+                         "tensor as input")
+    if isinstance(mode, str) and _INTERP_DIMS.get(mode, dim) != dim:
         raise NotImplementedError(f"Got {input._data.ndim}D input, but {mode} mode needs {_INTERP_DIMS[mode] + 2}D "
                                   "input")
+    kernel = _KERNELS.get((mode, dim)) if isinstance(mode, str) else None
+    if kernel is None:
+        raise NotImplementedError(
+            f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input._data.ndim}D) for the modes: "
+            f"nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact (got {mode})")
+    given = (input, output_size) + ((align_corners,) if mode in _WITH_CORNERS else ())
+    given, _ = kernel.check(given + ((scale_factors,) if mode != "area" else ()), {})
+    if antialias:
+        raise NotImplementedError("antialias=True is not supported by graphgrad's interpolate")
+    output_size, scale_factors = given[1], given[-1] if mode != "area" else None
+    scales = (None,) * dim if scale_factors is None else tuple(float(s) for s in scale_factors)
+    out_sizes = tuple(int(s) for s in output_size) if output_size is not None else tuple(
+        int(math.floor(float(in_sizes[i]) * scales[i])) for i in range(dim))
     dt = input._data.dtype
     if mode == "area":
-        if dim == 1:
-            return adaptive_avg_pool1d(input, out_sizes)
-        if dim == 2:
-            return adaptive_avg_pool2d(input, out_sizes)
+        return (adaptive_avg_pool1d if dim == 1 else adaptive_avg_pool2d)(input, out_sizes)
     if mode in ("nearest", "nearest-exact"):
         mats = tuple(pooling_ops.nearest_matrix(in_sizes[i], out_sizes[i], scales[i], dt, mode == "nearest-exact")
                      for i in range(dim))
@@ -184,11 +229,22 @@ def upsample_bilinear(input, size=None, scale_factor=None):
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
+def _pairs(**sizes):
+    """PyTorch's ``_pair`` of each argument, which its im2col and col2im kernels want as exactly two ints."""
+    out = []
+    for name, v in sizes.items():
+        v = pair(v)
+        if len(v) != 2:
+            raise RuntimeError(f"It is expected {name} equals to 2, but got size {len(v)}")
+        out.append(tuple(int(x) for x in v))
+    return out
+
+
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """Sliding blocks as columns: (N, C, H, W) -> (N, C*kh*kw, L) (Im2ColBackward0)."""
+    k, d, p, s = _pairs(kernel_size=kernel_size, dilation=dilation, padding=padding, stride=stride)
     if input._data.ndim not in (3, 4):
         raise RuntimeError(f"Input Error: Only 3D or 4D input Tensors are supported (got {input._data.ndim}D)")
-    k, d, p, s = (_ntuple(v, 2) for v in (kernel_size, dilation, padding, stride))
     x = input if input._data.ndim == 4 else input.unsqueeze(0)
     blocks = conv_ops._blocks(x._data.shape[2:], k, d, p, s)
     if any(b <= 0 for b in blocks):
@@ -200,10 +256,11 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """The adjoint of ``unfold``: columns summed back into an image (N, C, *output_size) (Col2ImBackward0)."""
+    o, k, d, p, s = _pairs(output_size=output_size, kernel_size=kernel_size, dilation=dilation, padding=padding,
+                           stride=stride)
     if input._data.ndim not in (2, 3):
         raise RuntimeError(f"Input Error: Only unbatched (2D) or batched (3D) input Tensors are supported (got "
                            f"{input._data.ndim}D)")
-    o, k, d, p, s = (_ntuple(v, 2) for v in (output_size, kernel_size, dilation, padding, stride))
     x = input if input._data.ndim == 3 else input.unsqueeze(0)
     ckk, length = x._data.shape[1:]
     if ckk % (k[0] * k[1]):
