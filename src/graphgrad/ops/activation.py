@@ -105,7 +105,8 @@ def _elu_np(a, alpha=1.0, scale=1.0, input_scale=1.0):
 
 
 def _elu_grad(x, g, alpha=1.0, scale=1.0, input_scale=1.0):
-    return where(x > 0, g * scale, g * ((x.clamp(max=0) * input_scale).exp() * (alpha * scale * input_scale)))
+    # PyTorch's test is x <= 0 for the exponential side: a NaN input takes the linear side's g·scale
+    return where(x <= 0, g * ((x.clamp(max=0) * input_scale).exp() * (alpha * scale * input_scale)), g * scale)
 
 
 def _softplus_np(a, beta=1.0, threshold=20.0):
@@ -133,7 +134,8 @@ def _hardswish_np(a):
 
 
 def _hardswish_grad(x, g):
-    return where(x < -3, 0.0, where(x <= 3, g * (x / 3 + 0.5), g))
+    # PyTorch's kernel: 0 up to -3 included, the slope below 3, g from 3 on and for NaN (which fails both tests)
+    return where(x <= -3, 0.0, where(x < 3, g * (x / 3 + 0.5), g))
 
 
 LEAKY_RELU = pointwise("LeakyReluBackward0",
@@ -157,7 +159,8 @@ HARDSIGMOID = pointwise("HardsigmoidBackward0", lambda a: (np.clip(a + 3, 0, 6) 
                                                 "HardsigmoidBackwardBackward0", underivable="hardsigmoid_backward"))
 HARDSWISH = pointwise("HardswishBackward0", _hardswish_np, _hardswish_grad)
 THRESHOLD = pointwise("ThresholdBackward0",
-                      lambda a, threshold, value: np.where(a > threshold, a, value).astype(a.dtype, copy=False),
+                      # PyTorch's test is x <= threshold: a NaN input passes, as the gradient does
+                      lambda a, threshold, value: np.where(a <= threshold, value, a).astype(a.dtype, copy=False),
                       lambda x, g, threshold, value: depends_on(where(x <= threshold, 0.0, g), x,
                                                                 "ThresholdBackwardBackward0"))
 SOFTSHRINK = pointwise("SoftshrinkBackward0",

@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from .._dtype import bool_, is_float_np, result_type
+from .._random_kernels import fma32, fma64
 from .._tensor import Tensor
 from . import _elementwise_loops
 from ._export import export
@@ -34,8 +35,29 @@ def _split(ufunc, a, b, out=None):
 
 def _add_np(a, b, alpha=1, out=None):
     if alpha != 1:
-        b = alpha * b
+        return _add_scaled(a, alpha, b, out)
     return _split(np.add, a, b, out) if a.size >= _SPLIT_FROM else np.add(a, b, out=out)
+
+
+def _add_scaled(a, alpha, b, out=None):
+    """``a + alpha * b``. PyTorch's kernel fuses it (one multiply-add); here the product is rounded first, which
+    changes the last bit at most, except where alpha * b overflows while the exact sum does not (|alpha| > 1
+    only): those elements alone are redone fused (in float64 scaled down by a power of 2, exact, so that
+    neither the product nor fma64's splitting of b overflows)."""
+    scaled = alpha * b
+    result = _split(np.add, a, scaled, out) if a.size >= _SPLIT_FROM else np.add(a, scaled, out=out)
+    if abs(alpha) <= 1 or result.dtype not in (np.float32, np.float64):
+        return result
+    over = np.isinf(scaled) & np.isfinite(b)
+    if over.any():
+        over = np.broadcast_to(over, result.shape) & np.isfinite(a)
+        av, bv = (np.broadcast_to(v, result.shape)[over] for v in (a, b))
+        if result.dtype == np.float32:  # (float32 products are exact in float64: no scaling needed)
+            result[over] = fma32(bv, np.float32(alpha), av)
+        else:
+            scale = 2.0 ** math.ceil(math.log2(abs(alpha)))
+            result[over] = fma64(bv * 2.0 ** -30, alpha / scale, av * (2.0 ** -30 / scale)) * (scale * 2.0 ** 30)
+    return result
 
 
 ADD = Op("AddBackward0", _add_np,
@@ -45,7 +67,7 @@ ADD = Op("AddBackward0", _add_np,
 
 def _sub_np(a, b, alpha=1, out=None):  # bool operands are refused before this (``refuses_bools``)
     if alpha != 1:
-        b = alpha * b
+        return _add_scaled(a, -alpha, b, out)  # (PyTorch's sub is add with -alpha)
     return _split(np.subtract, a, b, out) if a.size >= _SPLIT_FROM else np.subtract(a, b, out=out)
 
 
@@ -79,7 +101,8 @@ MUL = Op("MulBackward0", _mul_np, _mul_bw, save="ab", promote="same", out=True, 
 def _div_bw(n, g):
     a, b = n.saved_tensors
     need = n.needs_input_grad
-    return (g / b if need[0] else None, -g * a / (b * b) if need[1] else None)
+    # PyTorch's -g * ((a / b) / b), not -g * a / b²: b² under- or overflows where the quotient does not
+    return (g / b if need[0] else None, -g * ((a / b) / b) if need[1] else None)
 
 
 def _div_bw_np(n, g):
@@ -88,7 +111,7 @@ def _div_bw_np(n, g):
     if not (need[0] or need[1]):
         return None, None
     b = b._data
-    return (g / b if need[0] else None, -g * a._data / (b * b) if need[1] else None)
+    return (g / b if need[0] else None, -g * ((a._data / b) / b) if need[1] else None)
 
 
 DIV = Op("DivBackward0", np.true_divide, _div_bw, save="ab", promote="float", out=True, backward_np=_div_bw_np,
@@ -203,7 +226,7 @@ FMOD = Op("FmodBackward1", _integer_checked(np.fmod), _fmod_bw, save="ab", promo
 REMAINDER.scalar = Op("RemainderBackward0", _integer_checked(np.remainder), lambda n, g: g)
 FMOD.scalar = Op("FmodBackward0", _integer_checked(np.fmod), lambda n, g: g)
 # ``2 - x`` records RsubBackward1 (one edge), ``torch.rsub(x, y)`` RsubBackward0.
-RSUB = Op("RsubBackward0", lambda a, b, alpha=1: b - a if alpha == 1 else b - alpha * a,
+RSUB = Op("RsubBackward0", lambda a, b, alpha=1: b - a if alpha == 1 else _add_scaled(b, -alpha, a),
           lambda n, g: (-g if n.kwargs.get("alpha", 1) == 1 else g * -n.kwargs["alpha"], g), promote="same",
           refuses_bools=True)
 RSUB.scalar = Op("RsubBackward1", lambda a, other, alpha=1: other - a if alpha == 1 else other - alpha * a,
@@ -242,6 +265,8 @@ def _pow_scalar(a, exponent):
         return a * a
     if exponent == 0.5:
         return np.sqrt(a)
+    if exponent == -0.5:  # PyTorch's rsqrt: -inf at -0.0 and NaN at -inf, where pow gives inf and 0
+        return 1 / np.sqrt(a)
     return np.power(a, exponent)
 
 
@@ -573,9 +598,16 @@ XLOGY = Op("XlogyBackward0", _xlogy_np, _xlogy_bw, save="ab", promote="float")
 # a number as self (XlogyBackward1) or as other (XlogyBackward2): one edge, for the tensor
 XLOGY_SELF_NUMBER = Op("XlogyBackward1", lambda y, self: _xlogy_np(np.asarray(self, y.dtype), y),
                        lambda n, g: g * n.kwargs["self"] / n.saved_tensors[0], save="a", promote="float")
+
+
+def _xlogy_other_number_bw(n, g):
+    # PyTorch's xlogy(g, other), and 0 where x == 0 unless other > 0 (a NaN other too): log(other) at x == 0
+    gx = xlogy(g, n.kwargs["other"])
+    return gx if n.kwargs["other"] > 0 else where(n.saved_tensors[0] == 0, 0.0, gx)
+
+
 XLOGY_OTHER_NUMBER = Op("XlogyBackward2", lambda x, other: _xlogy_np(x, np.asarray(other, x.dtype)),
-                        lambda n, g: g * xlogy((n.saved_tensors[0] != 0).to(g.dtype), n.kwargs["other"]),
-                        save="a", promote="float")
+                        _xlogy_other_number_bw, save="a", promote="float")
 
 
 @export("xlogy", inplace=True, inplace_function=True)

@@ -158,17 +158,21 @@ def _logcumsumexp_fwd(a, dim):
 
 
 def _logcumsumexp_bw(n, g):
-    """``grad_j = sum_{i >= j} g_i exp(a_j - out_i)``; every exponent is <= 0 (out_i covers a_j), so the
-    pairwise form is stable. Built from graphgrad ops, so it differentiates again."""
+    """PyTorch's formula: ``grad_j = sum_{i >= j} g_i exp(a_j - out_i)`` as exp(a_j + the reversed
+    logcumsumexp of log|g_i| - out_i), for the positive and the negative g_i apart (an O(n) scan whose inf and
+    NaN are PyTorch's). Built from graphgrad ops, so it differentiates again."""
     a, out = n.saved_tensors
-    if not a._data.ndim:
+    if not a._data.ndim or not g._data.size:
         return g * 1
     d = n.kwargs["dim"]
-    am, om, gm = a.movedim(d, -1), out.movedim(d, -1), g.movedim(d, -1)
-    size = am._data.shape[-1]
-    later = Tensor._make(np.triu(np.ones((size, size), dtype=bool)), False, None)  # [j, i]: i >= j
-    w = where(later, am.unsqueeze(-1) - om.unsqueeze(-2), float("-inf")).exp()
-    return (w * gm.unsqueeze(-2)).sum(-1).movedim(-1, d)
+    log_abs = g.abs().log()
+    lowest = float(np.finfo(g._data.dtype).min)  # log 0, kept finite as PyTorch's (no -inf - -inf)
+
+    def part(where_sign):
+        x = where(where_sign, log_abs, lowest) - out
+        return (x.flip(d).logcumsumexp(d).flip(d) + a).exp()
+
+    return part(g > 0) - part(g < 0)
 
 
 LOGCUMSUMEXP = Op("LogcumsumexpBackward0", _logcumsumexp_fwd, _logcumsumexp_bw, save=("a", "out"), promote="float")

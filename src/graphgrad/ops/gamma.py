@@ -3,8 +3,8 @@
 
 SciPy's kernels are used for log Γ and ψ when it is installed; otherwise vectorised NumPy: the Lanczos
 approximation for log Γ (g = 7, nine terms, about 1e-15 relative) and, for ψ, the recurrence up to x >= 10
-followed by its asymptotic series (about 1e-13). ψ₁ follows PyTorch's own CPU kernel. All use the reflection
-formulas below 1/2.
+followed by its asymptotic series (about 1e-13). ψ₁ follows PyTorch's own CPU kernel, in the input's
+precision. All use the reflection formulas below 1/2.
 
 >>> import graphgrad
 >>> graphgrad.lgamma(graphgrad.tensor([0.5, 3.0]))
@@ -27,7 +27,7 @@ _LANCZOS = (0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.323
             -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6,
             1.5056327351493116e-7)
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
-_SHIFT_TO = 10.0  # the asymptotic series of ψ and ψ₁ are used from here on (truncation error < 1e-13)
+_SHIFT_TO = 10.0  # ψ's asymptotic series is used from here on (truncation error < 1e-13)
 
 
 def _float64(a):
@@ -91,26 +91,25 @@ def _digamma_np(a):
     return out
 
 
-def _trigamma_right(x):
-    """ψ₁(x) for x >= 1/2 as PyTorch's CPU kernel computes it (so that gradients of digamma agree to the last
-    digits): ψ₁(x) = ψ₁(x + 6) + Σ 1/(x + j)², then 1/x + 1/(2x²) + 1/(6x³) - 1/(30x⁵) + 1/(42x⁷)."""
-    total = np.zeros_like(x)
-    for _ in range(6):
-        total += 1.0 / (x * x)
-        x = x + 1.0
-    r = 1.0 / (x * x)
-    return (1.0 + 0.5 / x + r * (1 / 6 - r * (1 / 30 - r * (1 / 42)))) / x + total
-
-
 def _trigamma_np(a):
-    x = _float64(a)
+    """ψ₁ as PyTorch's CPU kernel computes it, in the input's own precision (float32 stays float32), so that the
+    gradients of digamma agree to the last digits. Below 1/2 the reflection ψ₁(x) = π² / sin²(πx) - ψ₁(1 - x)
+    with sin(πx) unreduced: at the poles sin(πx) is not quite 0 and ψ₁ comes out huge (inf only where sin(πx)²
+    underflows), and NaN at -inf. Then ψ₁(x) = ψ₁(x + 6) + Σ 1/(x + j)² and 1/x + 1/(2x²) + 1/(6x³) - 1/(30x⁵)
+    + 1/(42x⁷)."""
+    x = a.astype(np.result_type(a.dtype, np.float32), copy=False)  # (half precision in float32, ints float64)
+    f = x.dtype.type
+    one, pi = f(1), f(math.pi)
     left = x < 0.5
-    # reflection: ψ₁(1 - x) + ψ₁(x) = π² / sin²(πx)
-    reflected = (math.pi / np.sin(math.pi * x)) ** 2 - _trigamma_right(1.0 - x)  # sin unreduced, as PyTorch's
-    out = np.where(left, reflected, _trigamma_right(np.where(left, 1.0, x)))
-    out = np.where(left & (x == np.floor(x)), np.inf, out)
-    out = np.where(x == np.inf, 0.0, out)
-    return out
+    sin = np.sin(pi * x)
+    total = np.where(left, -(pi * pi) / (sin * sin), f(0))
+    x = np.where(left, one - x, x)
+    for _ in range(6):
+        total += one / (x * x)
+        x = x + one
+    r = one / (x * x)
+    total += (one + one / (f(2) * x) + r * (f(1 / 6) - r * (f(1 / 30) - r * f(1 / 42)))) / x
+    return np.where(left, -total, total)
 
 
 try:  # SciPy's kernels, when present, are the reference ones

@@ -68,7 +68,8 @@ def _smooth_l1_np(x, t, beta):
 
 def _smooth_l1_grad(x, t, g, beta):
     d = x - t
-    return g * ((d / beta).where(d.abs() < beta, d.sign()) if beta else d.sign())
+    # PyTorch's kernel: ±1 where |d| >= beta, else d / beta, which a NaN d takes (NaN, where sign(NaN) is 0)
+    return g * (d.sign().where(d.abs() >= beta, d / beta) if beta else d.sign())
 
 
 SMOOTH_L1_LOSS = _loss_op("SmoothL1LossBackward0", _smooth_l1_np, _smooth_l1_grad,
@@ -84,10 +85,16 @@ HUBER_LOSS = _loss_op("HuberLossBackward0", _huber_np, lambda x, t, g, delta: g 
                       lambda x, t, g, delta: -g * (x - t).clamp(-delta, delta))
 
 
-# softplus(-x t), stable for large |x t|; its target derivative is never taken (PyTorch refuses a target
-# that requires grad), so dt is never called
-SOFT_MARGIN_LOSS = _loss_op("SoftMarginLossBackward0", lambda x, t: np.logaddexp(0, -x * t).astype(x.dtype, copy=False),
-                            lambda x, t, g: -t * (-x * t).sigmoid() * g, None)
+def _soft_margin_grad(x, t, g):
+    z = (-t * x).exp()
+    return -(t * z) / (1 + z) * g
+
+
+# PyTorch's formulas, log1p(exp(-x t)) and -t z / (1 + z) with z = exp(-t x): in float32 exp overflows from
+# -x t > 88 on, where the loss is inf and its gradient NaN, as PyTorch's. Its target derivative is never taken
+# (PyTorch refuses a target that requires grad), so dt is never called.
+SOFT_MARGIN_LOSS = _loss_op("SoftMarginLossBackward0",
+                            lambda x, t: np.log1p(np.exp(-x * t)).astype(x.dtype, copy=False), _soft_margin_grad, None)
 
 
 def _bce_np(x, t, weight):
@@ -133,7 +140,7 @@ def _nll_weights(target, weight, ignore_index, dtype):
     """(per-sample weight, 0 for ignored samples; valid mask; target with ignored entries at class 0)."""
     valid = target != ignore_index
     safe = target if valid.all() else np.where(valid, target, 0)  # (the usual batch ignores nothing)
-    w = (weight[safe] if weight is not None else np.ones(safe.shape, dtype)) * valid
+    w = valid.astype(dtype) if weight is None else np.where(valid, weight[safe], 0)  # (not inf·0 at ignored ones)
     return w.astype(dtype, copy=False), valid, safe
 
 
@@ -158,8 +165,10 @@ def _nll_fwd(x, *, target, weight, ignore_index, reduction):
             return l
         total = l.sum()
         return np.asarray(total if reduction == "sum" else total / x.dtype.type(l.size), x.dtype)
-    w, _, safe = _nll_weights(target, weight, ignore_index, x.dtype)
+    w, valid, safe = _nll_weights(target, weight, ignore_index, x.dtype)
     l = -x[_at_targets(x.shape, safe)] * w
+    if not valid.all():
+        l[~valid] = 0  # PyTorch's kernel skips an ignored sample: 0, not -x·0 (NaN at an inf or NaN x)
     if reduction == "none":
         return l
     if reduction == "sum":
@@ -179,8 +188,10 @@ def _nll_coef(n):
         return coef
     w, valid, safe = _nll_weights(k["target"], k["weight"], k["ignore_index"], dt)
     if k["reduction"] == "mean":
-        with np.errstate(invalid="ignore", divide="ignore"):
-            w = np.where(valid, w / w.sum(), 0).astype(dt)  # ignored samples get no gradient, even 0/0
+        # PyTorch's order, (1 / total weight) · weight: the quotient overflows for a subnormal total; ignored
+        # samples get no gradient, even 0/0
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            w = np.where(valid, dt.type(1) / w.sum() * w, 0).astype(dt)
     coef = np.zeros(shape, dt)
     coef[_at_targets(shape, safe)] = -w
     return coef

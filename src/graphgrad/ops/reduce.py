@@ -161,13 +161,56 @@ def mean(input, dim=ALL_DIMS, keepdim=False, *, dtype=None):
     return apply(MEAN, input, dims=dims, keepdim=keepdim)
 
 
-def _var_fwd(a, dims, correction, keepdim, full=False):
-    # PyTorch divides by max(0, n - correction): 0 / 0 is nan, a positive sum / 0 is inf
-    n = _count(a.shape, dims)
-    if n - correction > 0:
-        return np.var(a, axis=dims, ddof=correction, keepdims=keepdim)
-    centered = a - mean_np(a, axis=dims, keepdims=True)
-    return np.divide(np.sum(centered * centered, axis=dims, keepdims=keepdim), a.dtype.type(0))
+def _m2_mean(a, dims, welford):
+    """(sum of squared deviations, mean) over ``dims`` (kept; float64, as PyTorch's CPU kernels accumulate).
+    With one output (var, std; not ``welford``) its kernel sums the squared deviations from the mean taken in
+    the input's own dtype; else (and for var_mean, std_mean) it runs Welford's algorithm. Two passes in the
+    input's dtype give their numbers to rounding wherever they are finite, at the least cost; only the outputs
+    where they are not are recomputed: in float64, and where that is still inf or NaN (Welford's order then
+    decides) as Welford's own answer: over finite elements (a sum that overflows where the running mean does
+    not) by running it, element by element, and over inf or NaN by its closed form: the sum of squares is NaN
+    (inf - inf), the mean ±inf where the last element is the only inf, NaN otherwise (it meets the next one)."""
+    mean = mean_np(a, axis=dims, keepdims=True)
+    centered = a - mean
+    m2 = np.asarray(np.sum(centered * centered, axis=dims, keepdims=True), np.float64)  # (0-d: a scalar)
+    bad = ~(np.isfinite(m2) & np.isfinite(mean))
+    if not (a.size and bad.any()):  # (the common case: nothing more)
+        return m2, mean.astype(np.float64)
+    kept = tuple(s for i, s in enumerate(a.shape) if i not in dims)
+    rows = np.moveaxis(a, dims, tuple(range(-len(dims), 0))).reshape(kept + (-1,))[bad.reshape(kept)]
+    rows = rows.astype(np.float64)
+    mean = np.asarray(mean, np.float64)
+    if not welford:
+        m2[bad] = np.sum(np.square(rows - mean[bad][:, None]), axis=-1)
+        return m2, mean
+    rows_mean = rows.mean(-1)
+    rows_m2 = np.sum(np.square(rows - rows_mean[:, None]), axis=-1)
+    still = ~(np.isfinite(rows_m2) & np.isfinite(rows_mean))
+    if still.any():
+        x = rows[still]
+        finite = np.isfinite(x).all(-1)
+        x_m2 = np.full(len(x), np.nan)
+        x_mean = np.where(np.isfinite(x[:, :-1]).all(-1) & np.isinf(x[:, -1]), x[:, -1], np.nan)
+        run_mean = run_m2 = np.zeros(np.count_nonzero(finite))
+        for i, v in enumerate(x[finite].T):
+            delta = v - run_mean
+            run_mean = run_mean + delta / (i + 1)
+            run_m2 = run_m2 + delta * (v - run_mean)
+        x_m2[finite], x_mean[finite] = run_m2, run_mean
+        rows_m2[still], rows_mean[still] = x_m2, x_mean
+    m2[bad], mean[bad] = rows_m2, rows_mean
+    return m2, mean
+
+
+def _var_np(a, dims, correction, keepdim, full=False, welford=False, sqrt=False):
+    """var (or std) over ``dims``: the sum of squares (``_m2_mean``) divided by max(0, n - correction) (0 / 0 is
+    NaN, a positive sum / 0 inf), in float64, rounded to the input's dtype once at the end, as PyTorch's."""
+    out_size = _count(a.shape, tuple(d for d in range(a.ndim) if d not in dims))
+    m2 = _m2_mean(a, dims, welford or out_size > 1)[0]
+    var = m2 / float(max(0, _count(a.shape, dims) - correction))
+    if sqrt:
+        var = np.sqrt(var)
+    return (var if keepdim else np.squeeze(var, axis=dims)).astype(a.dtype, copy=False)
 
 
 def _var_grad(g, a, k):
@@ -187,7 +230,7 @@ def _var_bw(n, g):
     return _var_grad(g, a, n.kwargs)
 
 
-VAR = Op("VarBackward0", _var_fwd, _var_bw, save="a")
+VAR = Op("VarBackward0", _var_np, _var_bw, save="a")
 
 
 def _std_bw(n, g):
@@ -197,8 +240,17 @@ def _std_bw(n, g):
     return _var_grad(where(out == 0, 0.0, g / (out * 2)), a, n.kwargs)
 
 
-STD = Op("StdBackward0", lambda a, dims, correction, keepdim, full=False:
-         np.sqrt(_var_fwd(a, dims, correction, keepdim)), _std_bw, save=("a", "out"))
+STD = Op("StdBackward0", lambda a, dims, correction, keepdim, full=False, welford=False:
+         _var_np(a, dims, correction, keepdim, sqrt=True, welford=welford), _std_bw, save=("a", "out"))
+
+
+def _welford_mean(a, dims, keepdim):
+    mean = _m2_mean(a, dims, welford=True)[1]
+    return (mean if keepdim else np.squeeze(mean, axis=dims)).astype(a.dtype, copy=False)
+
+
+# var_mean's and std_mean's mean: Welford's, from the same kernel as their var (NaN over inf and other elements)
+WELFORD_MEAN = Op("MeanBackward1", _welford_mean, MEAN.backward)
 
 
 def _dof_warning(name, input, dims, correction):
@@ -214,6 +266,7 @@ def _dof_warning(name, input, dims, correction):
 
 
 def _var_std(op, name, input, dim, unbiased, keepdim, correction):
+    """var/std, or var_mean/std_mean's (var or std, mean): these two from one Welford kernel in PyTorch."""
     if isinstance(dim, bool):
         dim, unbiased = None, dim
     if not is_float_np(input._data.dtype):
@@ -222,9 +275,11 @@ def _var_std(op, name, input, dim, unbiased, keepdim, correction):
     dims = reduced_dims(input, dim)
     c = _correction(unbiased, correction)
     _dof_warning(name, input, dims, c)
-    if dim is None or input._data.ndim == 0:  # PyTorch's derivative then looks at all elements
-        return apply(op, input, dims=dims, correction=c, keepdim=keepdim, full=True)
-    return apply(op, input, dims=dims, correction=c, keepdim=keepdim)
+    kw = {"full": True} if dim is None or input._data.ndim == 0 else {}  # PyTorch's derivative: all elements
+    if name in ("var", "std"):
+        return apply(op, input, dims=dims, correction=c, keepdim=keepdim, **kw)
+    return (apply(op, input, dims=dims, correction=c, keepdim=keepdim, welford=True, **kw),
+            apply(WELFORD_MEAN, input, dims=dims, keepdim=keepdim))
 
 
 def _correction(unbiased, correction):
@@ -249,14 +304,14 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if isinstance(dim, bool):
         dim, unbiased = None, dim
-    return (_var_std(VAR, "var_mean", input, dim, unbiased, keepdim, correction), mean(input, dim, keepdim))
+    return _var_std(VAR, "var_mean", input, dim, unbiased, keepdim, correction)
 
 
 @export("std_mean")
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if isinstance(dim, bool):
         dim, unbiased = None, dim
-    return (_var_std(STD, "std_mean", input, dim, unbiased, keepdim, correction), mean(input, dim, keepdim))
+    return _var_std(STD, "std_mean", input, dim, unbiased, keepdim, correction)
 
 
 def _prod_bw(n, g):
@@ -264,9 +319,14 @@ def _prod_bw(n, g):
     k = n.kwargs
     dims, keepdim = k["dims"], k["keepdim"]
     arr = a._data
-    if not (arr == 0).any():
-        return expand_reduced(g * out, arr.shape, dims, keepdim) / a
+    zeros = np.count_nonzero(arr == 0)
+    if not zeros:  # PyTorch's grad * (result / input), in this order (g·out alone may overflow)
+        return expand_reduced(g, arr.shape, dims, keepdim) * (expand_reduced(out, arr.shape, dims, keepdim) / a)
     # With zeros, out / a is undefined: the gradient is the product of the *other* elements.
+    if zeros > 1 and n.op is PROD_ALL and not modes.recording:
+        # PyTorch's shortcut for the whole product: every product of others holds a zero, so zeros (even
+        # where an inf or NaN is among them, or the incoming gradient is NaN)
+        return a.new_zeros(arr.shape)
     if modes.recording:  # create_graph: the same product, built from differentiable ops
         return expand_reduced(g, arr.shape, dims, keepdim) * _prod_of_others(a, dims)
     moved = np.moveaxis(arr, dims, tuple(range(-len(dims), 0)))
@@ -387,14 +447,15 @@ def _norm_p_bw(n, g):
     p, dims, keepdim, shape = k["p"], k["dims"], k["keepdim"], a._data.shape
     g = expand_reduced(g, shape, dims, keepdim)
     if p == 0:
-        return g * 0
+        return g.new_zeros(shape)  # zeros, also where g is NaN
     if p == 1:
         return a.sign() * g
 
     o = expand_reduced(out, shape, dims, keepdim)
     if p in (np.inf, -np.inf):
-        mask = (a.abs() == o).to(g.dtype)
-        return a.sign() * mask * g / expand_reduced(mask.sum(dims, keepdim=True), shape, dims, True)
+        # the gradient shared among the elements that are the norm, and the NaNs (whose sign is 0)
+        mask = ((a.abs() == o) | a.isnan()).to(g.dtype)
+        return a.sign() * (g / expand_reduced(mask.sum(dims, keepdim=True), shape, dims, True) * mask)
     if p < 1:
         return a.sign() * where(a == 0, 0.0, a.abs() ** (p - 1)) * g * o ** (1 - p)
     scaled = a.sign() * a.abs() ** (p - 1) if p < 2 else a * a.abs() ** (p - 2)

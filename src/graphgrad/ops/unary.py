@@ -10,7 +10,7 @@ import numpy as np
 from .._dtype import bool_, get_default_dtype, is_float_np, result_type
 from .._random_kernels import fma32, fma64
 from .._tensor import Tensor
-from ..autograd.grad_mode import no_grad
+from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ._erf import erf_float64_then_cast, erfinv_np
 from ._export import export
 from ._inplace import apply_inplace, check_inplace, check_no_internal_overlap
@@ -239,11 +239,17 @@ CLAMP = Op("ClampBackward1", _clamp, _clamp_bw, save="a")
 
 def _clamp_tensor_bw(n, g):
     a, lo, hi = n.saved_tensors
+    if not n.kwargs.get("one_sided"):
+        # PyTorch's clamp_backward_min_max: where min >= max the result is max, which takes the gradient even
+        # where a < min. With a bound not given (±inf here) it tests the other alone: a +inf min still takes it
+        return (where((a >= lo) & (a <= hi), g, 0.0), where((a < lo) & (lo < hi), g, 0.0),
+                where((a > hi) | (hi < lo), g, 0.0))
     return where((a >= lo) & (a <= hi), g, 0.0), where(a < lo, g, 0.0), where(a > hi, g, 0.0)
 
 
-CLAMP_TENSOR = Op("ClampBackward0", lambda a, lo, hi: np.minimum(np.maximum(a, lo), hi), _clamp_tensor_bw,
-                  save="abc", promote="same")
+# ``one_sided``: one bound was not given (PyTorch's undefined tensor, here ±inf)
+CLAMP_TENSOR = Op("ClampBackward0", lambda a, lo, hi, one_sided=False: np.minimum(np.maximum(a, lo), hi),
+                  _clamp_tensor_bw, save="abc", promote="same")
 
 
 def _scalar(v):
@@ -312,7 +318,8 @@ def clamp(input, min=None, max=None):
         except ValueError:
             bad = next(s for s in shapes[1:] if not broadcasts(shapes[0], s))
             raise broadcast_error(shapes[0], bad) from None
-        return apply(CLAMP_TENSOR, input, as_tensor_like(lo, input), as_tensor_like(hi, input))
+        return apply(CLAMP_TENSOR, input, as_tensor_like(lo, input), as_tensor_like(hi, input),
+                     **({"one_sided": True} if min is None or max is None else {}))
     min, max = _scalar(min), _scalar(max)
     return apply(CLAMP, _clamp_input(input, min, max), min=min, max=max)
 
@@ -410,7 +417,7 @@ def _clamp_inplace(self, min=None, max=None, name="clamp_"):
             raise _clamp_mixed_error(name, True, self, (min, max), {})
         lo = min if min is not None else as_tensor_like(-np.inf, self)
         hi = max if max is not None else as_tensor_like(np.inf, self)
-        return apply_inplace(CLAMP_TENSOR, self, lo, hi)
+        return apply_inplace(CLAMP_TENSOR, self, lo, hi, **({"one_sided": True} if min is None or max is None else {}))
     min, max = _scalar(min), _scalar(max)
     target = _clamp_dtype(self, min, max).np
     if not np.can_cast(target, self._data.dtype, "same_kind"):  # an integer tensor by a float, a bool by an int
@@ -444,6 +451,8 @@ def _logit_bw(n, g):
     eps = n.kwargs.get("eps")
     d = g / (a * (1 - a))
     if eps is None:
+        if not is_grad_enabled():  # PyTorch's kernel when no graph is built: g·inf at 0 and 1 (+inf at -0.0)
+            d = where((a == 0) | (a == 1), g * math.inf, d)
         return where((a < 0) | (a > 1), float("nan"), d)
     return where((a < eps) | (a > 1 - eps), 0.0, d)
 
