@@ -2,30 +2,26 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 import graphgrad
 
-from ..._core.fp_errors import quietly
 from ..._dtype import is_float_np
+from ...autograd.grad_mode import no_grad
 from ...ops import reduce as reduce_ops
 from ...ops._op import apply, check_broadcast
-from ._common import _const
 
 
-@quietly  # (the clamps' offsets are computed on the norms' arrays)
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
-    """``<x1, x2> / (max(||x1||, eps) * max(||x2||, eps))`` along ``dim``.
-
-    As PyTorch, each input is divided by its clamped norm first; the clamp itself passes gradients through.
-    """
+    """``<x1, x2> / (max(||x1||, eps) * max(||x2||, eps))`` along ``dim``, composed as PyTorch composes it: each
+    input divided by its norm, the norms clamped in place without recording (the clamp passes gradients through;
+    an overflowed norm stays inf, and x / inf is 0)."""
     if x1._data.shape != x2._data.shape:
         shape = check_broadcast(x1._data.shape, x2._data.shape)
         x1, x2 = x1.expand(shape), x2.expand(shape)
-    n1 = x1.norm(2, dim, keepdim=True)
-    n2 = x2.norm(2, dim, keepdim=True)
-    n1 = n1 + _const(np.maximum(n1._data, eps) - n1._data)
-    n2 = n2 + _const(np.maximum(n2._data, eps) - n2._data)
+    n1 = graphgrad.linalg.vector_norm(x1, 2, dim, keepdim=True).clone()
+    n2 = graphgrad.linalg.vector_norm(x2, 2, dim, keepdim=True).clone()
+    with no_grad():
+        n1.clamp_min_(eps)
+        n2.clamp_min_(eps)
     return ((x1 / n1) * (x2 / n2)).sum(dim)
 
 

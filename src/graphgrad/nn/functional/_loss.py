@@ -317,10 +317,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         raise ValueError(f"{reduction} is not a valid value for reduction")
     if log_target:
         loss = target.exp() * (target - input)
-    else:
-        zero = target == 0
-        safe = graphgrad.where(zero, 1.0, target)
-        loss = target * safe.log() - target * input
+    else:  # PyTorch's composition (XlogyBackward0 - MulBackward0): 0 at t = 0, whose gradient in t is NaN there
+        loss = graphgrad.xlogy(target, target) - target * input
     if reduction == "batchmean":
         out = loss.sum()
         return out / input._data.shape[0] if input._data.ndim else out
@@ -335,7 +333,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     m1 = (input1 * input1).sum(d) + 1e-12
     m2 = (input2 * input2).sum(d) + 1e-12
     cos = prod / (m1 * m2).sqrt()
-    zeros = cos * 0
+    zeros = graphgrad.zeros_like(cos)  # (a constant: cos * 0 would be NaN where cos is)
     out = graphgrad.where(target == 1, 1 - cos, zeros) + graphgrad.where(target == -1, (cos - margin).clamp_min(0),
                                                                          zeros)
     return _apply_reduction(out, reduction)
