@@ -1,6 +1,6 @@
-"""torch.cdist against PyTorch: every p (0, fractional, 1, 2, larger, inf), both of PyTorch's algorithms (the
-direct kernel and, for p = 2 on more than 25 rows, the matrix product), broadcast batches, repeated rows (zero
-distances), empty inputs, the nodes recorded, the double backward PyTorch refuses, and the errors."""
+"""torch.cdist and torch.pdist against PyTorch: every p (0, fractional, 1, 2, larger, inf), both of cdist's
+algorithms (the direct kernel and, for p = 2 on more than 25 rows, the matrix product), broadcast batches, repeated
+rows (zero distances), empty inputs, the nodes recorded, the double backward PyTorch refuses, and the errors."""
 
 from __future__ import annotations
 
@@ -109,3 +109,47 @@ def test_batch_mismatch_names_both_sizes(torch_ref):
     with pytest.raises(RuntimeError) as mine:
         graphgrad.cdist(graphgrad.randn(2, 3, 2), graphgrad.randn(3, 3, 2))
     assert str(mine.value).startswith(str(theirs.value))
+
+
+# --- pdist: each pair of rows once --------------------------------------------------------------------------
+@pytest.mark.parametrize("p", P_VALUES)
+def test_pdist_values_and_gradients_as_torch(p, torch_ref):
+    x0, _ = _pair((6, 3), (1, 3))
+    x0[1] = x0[0]  # a zero distance
+    res = []
+    for lib in (graphgrad, torch_ref):
+        x = lib.tensor(x0, requires_grad=True)
+        out = lib.pdist(x, p=p)
+        (out * lib.arange(out.numel(), dtype=lib.float32)).sum().backward()
+        assert out.grad_fn.name() == "PdistBackward0"
+        res.append((out.detach().numpy(), x.grad.numpy()))
+    for m, t in zip(*res):
+        np.testing.assert_allclose(m, t, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(1, 3), (0, 3), (3, 0)])
+def test_pdist_of_few_rows_or_no_columns(shape, torch_ref):
+    assert graphgrad.pdist(graphgrad.zeros(shape)).tolist() == torch_ref.pdist(torch_ref.zeros(shape)).tolist()
+
+
+def test_pdist_double_backward_raises_as_torch(torch_ref):
+    errors = []
+    for lib in (graphgrad, torch_ref):
+        x = lib.randn(4, 2, dtype=lib.float64, requires_grad=True)
+        (g,) = lib.autograd.grad(lib.pdist(x).sum(), x, create_graph=True)
+        assert g.grad_fn.name() == "PdistBackwardBackward0"
+        with pytest.raises(NotImplementedError) as err:
+            g.sum().backward()
+        errors.append(str(err.value))
+    assert errors[0] == errors[1]
+
+
+@pytest.mark.parametrize("call", [lambda T: T.pdist(T.randn(3)), lambda T: T.pdist(T.randn(2, 3, 3)),
+                                  lambda T: T.pdist(T.ones(3, 2, dtype=T.long)),
+                                  lambda T: T.pdist(T.randn(3, 2), p=-1)])
+def test_pdist_errors_as_torch(call, torch_ref):
+    with pytest.raises(Exception) as theirs:
+        call(torch_ref)
+    with pytest.raises(type(theirs.value)) as mine:
+        call(graphgrad)
+    assert str(mine.value) == str(theirs.value)

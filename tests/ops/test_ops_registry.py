@@ -600,6 +600,8 @@ COMPOSED = [
     C("cdist_p1", lambda T, a, b: T.cdist(a, b, p=1.0), ((2, 3, 4), (5, 4)), gradgradcheck=False),
     C("cdist_p3", lambda T, a, b: T.cdist(a, b, p=3.0), ((3, 4), (2, 5, 4)), gradgradcheck=False),
     C("cdist_euclidean_mm", lambda T, a, b: T.cdist(a, b), ((2, 27, 3), (1, 4, 3))),
+    C("pdist", lambda T, a: T.pdist(a), ((5, 3),), gradgradcheck=False),
+    C("pdist_p1_5", lambda T, a: T.pdist(a, p=1.5), ((4, 2),), gradgradcheck=False),
     C("linalg_det", lambda T, a: T.linalg.det(a), ((2, 3, 3),)),
     C("linalg_slogdet", lambda T, a: tuple(T.linalg.slogdet(a)), ((3, 3),)),
     C("linalg_cholesky", lambda T, a: T.linalg.cholesky(a @ a.mT + 3 * T.eye(3)), ((2, 3, 3),)),
@@ -731,7 +733,8 @@ NOT_CHECKED = {
                       "HardsigmoidBackward0": "PyTorch has no derivative of hardsigmoid_backward (its double "
                                               "backward raises, as graphgrad's does)",
                       "CdistBackward0": "PyTorch has no derivative of _cdist_backward (its double backward raises, "
-                                        "as graphgrad's does)"},
+                                        "as graphgrad's does)",
+                      "PdistBackward0": "PyTorch has no derivative of _pdist_backward (the same)"},
 }
 
 

@@ -1,4 +1,5 @@
-"""torch.cdist: the p-norm distance between every row of x1 and every row of x2, over broadcast batches.
+"""torch.cdist: the p-norm distance between every row of x1 and every row of x2, over broadcast batches; torch.pdist:
+the distances between the rows of one matrix, each pair once (the upper triangle of its cdist with itself).
 
 As PyTorch computes it: with p = 2 on more than 25 rows (or ``compute_mode="use_mm_for_euclid_dist"``) through one
 matrix product, ``|a|² + |b|² - 2 a·b`` clamped at 0 before the square root (EuclideanDistBackward0, under a
@@ -101,6 +102,47 @@ def _cdist_bw(n, g):
 
 
 CDIST = Op("CdistBackward0", _cdist_fwd, _cdist_bw, save=("a", "b", "out"), saved_names=("x1", "x2", "result"))
+
+
+def _pairs(n):
+    """The (i, j) of the pairs i < j in pdist's order (row by row)."""
+    return np.triu_indices(n, 1)
+
+
+def _pdist_fwd(x, p):
+    return _cdist_fwd(x, x, p)[_pairs(x.shape[0])]
+
+
+def _pdist_bw(n, g):
+    (x,) = n.saved_tensors
+    p, arr = n.kwargs["p"], x._data
+    # each pair's gradient at (i, j) of the full matrix: row i takes it as x1's gradient, row j as x2's
+    full = np.zeros((arr.shape[0],) * 2, arr.dtype)
+    full[_pairs(arr.shape[0])] = g._data
+    dist = _cdist_fwd(arr, arr, p)
+    grad = _cdist_grad(full, arr, arr, dist, p) + _cdist_grad(full.T, arr, arr, dist, p)
+    return depends_on(g.new_tensor(grad), x, "PdistBackwardBackward0",
+                      underivable=NotImplementedError("the derivative for '_pdist_backward' is not implemented."))
+
+
+PDIST = Op("PdistBackward0", _pdist_fwd, _pdist_bw, save="a")
+
+
+@export("pdist", method=False)
+def pdist(input, p=2):
+    """The p-norm distances between the rows of ``input`` (n, c), each pair i < j once, row by row: n(n-1)/2.
+
+    >>> import graphgrad
+    >>> graphgrad.pdist(graphgrad.tensor([[0.0, 0.0], [3.0, 4.0], [0.0, 1.0]]))
+    tensor([5.0000, 1.0000, 4.2426])
+    """
+    if input._data.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input._data.ndim}D")
+    if not is_float_np(input._data.dtype):
+        raise RuntimeError("pdist only supports floating-point dtypes")
+    if not p >= 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    return apply(PDIST, input, p=float(p))
 
 
 def _euclidean_dist_fwd(x1, x2):
