@@ -54,12 +54,34 @@ X4 = _r(2, 4, 7, 6)
 CASES = []
 
 
-def case(name, fn, inputs, no_grad=(), gc=False, ggc=False, node=None, known=None, namespace="nn.functional"):
+def case(name, fn, inputs, no_grad=(), gc=False, ggc=False, node=None, known=None, namespace="nn.functional",
+         grads=True):
     """A case of ``fn(F, *inputs)``; ``gc``/``ggc``: gradcheck / gradgradcheck it in float64 (and compare it with
     PyTorch in float64: these cases' inputs are small); ``known``: parity bugs not fixed yet (see ``Case.known``);
-    ``namespace=""``: ``fn`` takes the library module instead of F."""
+    ``namespace=""``: ``fn`` takes the library module instead of F; ``grads=False``: PyTorch has no derivative."""
     CASES.append(Case(name, fn, inputs=inputs, no_grad=no_grad, namespace=namespace, grad_fn=GRAD_FN,
-                      node=node, gradcheck=gc, gradgradcheck=ggc, float64=gc or ggc, known=known or {}))
+                      node=node, gradcheck=gc, gradgradcheck=ggc, float64=gc or ggc, known=known or {}, grads=grads))
+
+
+def _window_idx(out_shape, k, sizes=None, seed=0):
+    """max_unpool's indices: the flat index of one element of each window (kernel = stride = k) of an input
+    of spatial ``sizes`` (default: the windows' span; positions past it taken back to its edge), drawn at random."""
+    rng = np.random.default_rng(seed)
+    spatial = out_shape[-len(sizes or out_shape[2:]):] if sizes else out_shape[2:]
+    sizes = sizes or tuple(o * k for o in spatial)
+    flat = 0
+    for i, (o, n) in enumerate(zip(spatial, sizes)):
+        at = [1] * len(out_shape)
+        at[len(out_shape) - len(spatial) + i] = -1
+        flat = flat * n + np.minimum(np.arange(o).reshape(at) * k + rng.integers(0, k, out_shape), n - 1)
+    return flat.astype(np.int64)
+
+
+def _bad_idx(shape, nd, value):
+    """Valid max_unpool indices (kernel 2, ``nd`` spatial axes) but one, which is ``value``."""
+    idx = _window_idx(shape, 2, tuple(2 * o for o in shape[-nd:]))
+    idx.reshape(-1)[-2] = value
+    return idx
 
 
 def _penalty(T, y, x):
@@ -195,6 +217,100 @@ case("adaptive_max_pool2d", lambda F, x: F.adaptive_max_pool2d(x, (3, 4), return
 case("adaptive_max_pool2d_unbatched_gc", lambda F, x: F.adaptive_max_pool2d(x, (3, 4)), [_distinct(2, 5, 7)], gc=True,
      ggc=True, node="AdaptiveMaxPool2DBackward0")  # (overlapping windows: a maximum may be in two)
 case("adaptive_max_pool1d", lambda F, x: F.adaptive_max_pool1d(x, 3), [_distinct(2, 3, 8)])
+# 3-D pooling: odd sizes, stride, padding, dilation, ceil_mode, unbatched input
+XP3 = _distinct(2, 2, 5, 6, 7)
+for k, s, p, d, cm in [(2, None, 0, 1, False), (3, 2, 1, 1, False), (3, 2, 1, 1, True),
+                       ((2, 3, 2), (1, 2, 3), (1, 1, 0), (2, 1, 2), False), ((1, 2, 3), 2, (0, 1, 1), 1, True)]:
+    case(f"max_pool3d_k{k}_s{s}_p{p}_d{d}_c{cm}", lambda F, x, _a=(k, s, p, d, cm): F.max_pool3d(x, *_a), [XP3],
+         node="MaxPool3DWithIndicesBackward0")
+case("max_pool3d_indices", lambda F, x: F.max_pool3d(x, 3, 2, 1, ceil_mode=True, return_indices=True), [XP3])
+case("max_pool3d_dilated_indices", lambda F, x: F.max_pool3d(x, 2, 2, 1, dilation=2, return_indices=True), [XP3])
+case("max_pool3d_unbatched_indices", lambda F, x: F.max_pool3d(x, 2, 1, return_indices=True), [_distinct(2, 3, 4, 5)],
+     node="MaxPool3DWithIndicesBackward0")
+case("max_pool3d_gc", lambda F, x: F.max_pool3d(x, 3, 2, 1, ceil_mode=True), [_distinct(1, 2, 4, 5, 3)], gc=True,
+     ggc=True)
+case("max_pool3d_grad_penalty", lambda T, x: _penalty(T, T.nn.functional.max_pool3d(x, 2, 1), x),
+     [_distinct(1, 1, 3, 3, 4)], namespace="", gc=True, ggc=True)
+case("max_pool3d_ties_after_relu", lambda F, x: F.max_pool3d(F.relu(x), 2, 1), [np.floor(_r(1, 2, 4, 4, 5))])
+for k, s, p, cm, cip, dov in [(2, None, 0, False, True, None), (3, 2, 1, False, True, None),
+                              (3, 2, 1, True, False, None), ((3, 2, 1), (2, 1, 2), (1, 0, 0), True, True, None),
+                              (3, 2, 1, False, True, 5)]:
+    case(f"avg_pool3d_k{k}_s{s}_p{p}_c{cm}_i{cip}_d{dov}",
+         lambda F, x, _a=(k, s, p, cm, cip, dov): F.avg_pool3d(x, *_a), [_r(2, 2, 5, 6, 7)],
+         node="AvgPool3DBackward0")
+case("avg_pool3d_unbatched_gc", lambda F, x: F.avg_pool3d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False),
+     [_r(2, 4, 5, 3)], gc=True, ggc=True, node="AvgPool3DBackward0")
+for o in [(2, 3, 4), 1, (None, 2, 3), 3]:
+    case(f"adaptive_avg_pool3d_{o}", lambda F, x, _o=o: F.adaptive_avg_pool3d(x, _o), [_r(2, 2, 5, 7, 6)],
+         node="MeanBackward1" if o == 1 else "AdaptiveAvgPool3DBackward0")
+case("adaptive_avg_pool3d_unbatched_gc", lambda F, x: F.adaptive_avg_pool3d(x, (2, 3, 2)), [_r(2, 3, 5, 4)], gc=True,
+     ggc=True)
+case("adaptive_max_pool3d", lambda F, x: F.adaptive_max_pool3d(x, (2, 3, 4), return_indices=True),
+     [_distinct(2, 2, 5, 7, 9)], node="AdaptiveMaxPool3DBackward0")
+case("adaptive_max_pool3d_unbatched_gc", lambda F, x: F.adaptive_max_pool3d(x, (2, 3, 2)), [_distinct(2, 3, 5, 3)],
+     gc=True, ggc=True, node="AdaptiveMaxPool3DBackward0")  # (overlapping windows)
+# the *_with_indices names PyTorch publishes (the indices whatever return_indices says)
+for nd, shape in [(1, (2, 3, 9)), (2, (2, 3, 7, 6)), (3, (2, 2, 5, 4, 5))]:
+    case(f"max_pool{nd}d_with_indices", lambda F, x, _n=nd: getattr(F, f"max_pool{_n}d_with_indices")(x, 3, 2, 1),
+         [_distinct(*shape)])
+    case(f"adaptive_max_pool{nd}d_with_indices",
+         lambda F, x, _n=nd: getattr(F, f"adaptive_max_pool{_n}d_with_indices")(x, 3), [_distinct(*shape)])
+# power-average pooling, composed as PyTorch composes it (positive inputs: x ** 1.5)
+XL = _r(2, 3, 5, 6, 7, lo=0.2, hi=2.0)
+for nd in (1, 2, 3):
+    x_nd = XL[(0,) * (3 - nd)] if nd < 3 else XL
+    for p, k, s, cm in [(2, 2, None, False), (1.5, 3, 2, True), (float("inf"), 2, 1, False),
+                        (-float("inf"), 2, None, True)]:
+        case(f"lp_pool{nd}d_p{p}_k{k}_s{s}_c{cm}",
+             lambda F, x, _n=nd, _a=(p, k, s, cm): getattr(F, f"lp_pool{_n}d")(x, *_a), [x_nd])
+case("lp_pool2d_gc", lambda F, x: F.lp_pool2d(x, 3, (2, 3), 1), [_r(1, 2, 4, 5, lo=0.2, hi=2.0)], gc=True, ggc=True)
+case("lp_pool3d_unbatched_gc", lambda F, x: F.lp_pool3d(x, 2, 2, ceil_mode=True), [_r(2, 3, 3, 5, lo=0.2, hi=2.0)],
+     gc=True, ggc=True)
+# max unpooling: indices of one element per window, an output_size within a stride of the default
+case("max_unpool1d", lambda F, x, i: F.max_unpool1d(x, i, 2), [_r(2, 3, 4), _window_idx((2, 3, 4), 2)],
+     node="SqueezeBackward1")
+case("max_unpool1d_output_size", lambda F, x, i: F.max_unpool1d(x, i, 3, output_size=[10]),
+     [_r(2, 3, 3), _window_idx((2, 3, 3), 3, (10,))], gc=True, ggc=True)
+case("max_unpool2d", lambda F, x, i: F.max_unpool2d(x, i, 2), [_r(2, 3, 3, 4), _window_idx((2, 3, 3, 4), 2)],
+     node="MaxUnpool2DBackward0")
+case("max_unpool2d_padded_output_size", lambda F, x, i: F.max_unpool2d(x, i, 3, 2, 1, output_size=(2, 3, 5, 7)),
+     [_r(2, 3, 3, 4), _window_idx((2, 3, 3, 4), 2, (5, 7))], node="MaxUnpool2DBackward0", gc=True, ggc=True)
+case("max_unpool2d_unbatched", lambda F, x, i: F.max_unpool2d(x, i, (2, 3)), [_r(3, 2, 3), _window_idx((3, 2, 3), 2)])
+case("max_unpool3d", lambda F, x, i: F.max_unpool3d(x, i, 2), [_r(2, 2, 2, 3, 2), _window_idx((2, 2, 2, 3, 2), 2)],
+     node="MaxUnpool3DBackward0", gc=True, ggc=True)
+case("max_unpool3d_unbatched_output_size", lambda F, x, i: F.max_unpool3d(x, i, 2, output_size=(5, 6, 5)),
+     [_r(2, 2, 3, 2), _window_idx((2, 2, 3, 2), 2, (5, 6, 5))], node="MaxUnpool3DBackward0")
+case("max_unpool2d_of_max_pool2d", lambda F, x: F.max_unpool2d(*F.max_pool2d(x, 2, return_indices=True), 2,
+                                                              output_size=x.shape), [_distinct(2, 3, 5, 7)])
+# fractional max pooling, its windows from given samples (a seeded draw: test_fractional_max_pool_draws_like_torch);
+# the samples come as integers, made floats of x's dtype in the call (so special-value runs leave them be)
+_U = np.random.default_rng(3).integers(0, 1000, (2, 3, 3))
+
+
+def _frac(pool, x, u, *args, **kwargs):
+    # (an array x, from the tests of wrong arguments, takes the samples as they are: PyTorch refuses x first)
+    samples = u / 1000 if isinstance(x, np.ndarray) else (u / 1000).to(x.dtype)
+    return pool(x, *args, _random_samples=samples, **kwargs)
+
+
+case("fractional_max_pool2d", lambda F, x, u: _frac(F.fractional_max_pool2d, x, u, 2, (4, 5), return_indices=True),
+     [_distinct(2, 3, 9, 11), _U[:, :, :2]], node="FractionalMaxPool2DBackward0")
+case("fractional_max_pool2d_unbatched_gc", lambda F, x, u: _frac(F.fractional_max_pool2d, x, u, (2, 3), (3, 3)),
+     [_distinct(2, 7, 6), _U[:1, :2, :2]], gc=True, ggc=True, node="FractionalMaxPool2DBackward0")
+case("fractional_max_pool2d_with_indices_ratio",
+     lambda F, x, u: _frac(F.fractional_max_pool2d_with_indices, x, u, 3, output_ratio=(0.5, 0.7)),
+     [_distinct(2, 3, 10, 9), _U[:, :, :2]])
+case("fractional_max_pool3d", lambda F, x, u: _frac(F.fractional_max_pool3d, x, u, 2, (3, 4, 2), return_indices=True),
+     [_distinct(2, 3, 6, 7, 5), _U], node="FractionalMaxPool3DBackward0")
+case("fractional_max_pool3d_gc", lambda F, x, u: _frac(F.fractional_max_pool3d, x, u, (2, 1, 2), (2, 3, 2)),
+     [_distinct(1, 2, 4, 4, 5), _U[:1, :2]], gc=True, ggc=True, node="FractionalMaxPool3DBackward0")
+case("fractional_max_pool3d_with_indices_unbatched",
+     lambda F, x, u: _frac(F.fractional_max_pool3d_with_indices, x, u, 2, output_ratio=0.5),
+     [_distinct(3, 6, 8, 7), _U[:1]])
+# channel shuffle
+case("channel_shuffle", lambda F, x: F.channel_shuffle(x, 3), [_r(2, 6, 3, 4)], node="ChannelShuffleBackward0")
+case("channel_shuffle_3d_gc", lambda F, x: F.channel_shuffle(x, 2), [_r(2, 6, 5)], gc=True, ggc=True)
+case("native_channel_shuffle", lambda F, x: F.native_channel_shuffle(x, 2), [_r(2, 4, 3)], grads=False)
 
 # normalisation
 case("batch_norm_train", lambda F, x, w, b: F.batch_norm(x, None, None, w, b, training=True), [X4, _r(4), _r(4)],
@@ -443,6 +559,28 @@ case("cosine_embedding_loss", lambda F, a, b, t: F.cosine_embedding_loss(a, b, t
      [_r(4, 5), _r(4, 5, seed=1), np.array([1, -1, 1, -1], np.float32)], no_grad=(2,), gc=True, ggc=True)
 case("multilabel_soft_margin_loss", lambda F, a, t: F.multilabel_soft_margin_loss(a, t),
      [_r(4, 5), (_r(4, 5, seed=1) > 0).astype(np.float32)], no_grad=(1,), gc=True, ggc=True)
+MM_X, MM_Y, MM_W = _r(5, 4), np.array([0, 3, 1, 2, 3]), _r(4, lo=0.5, hi=2)
+MLM_T = np.array([[0, 1, -1, 2], [3, -1, 0, 0], [0, 1, 2, 3], [2, 2, -1, 1], [-1, 0, 1, 2]])
+for red in ("none", "mean", "sum"):
+    for p in (1, 2):
+        case(f"multi_margin_loss_p{p}_{red}",
+             lambda F, x, y, w, _a=(p, red): F.multi_margin_loss(x, y, p=_a[0], margin=0.7, weight=w, reduction=_a[1]),
+             [MM_X, MM_Y, MM_W], no_grad=(2,), gc=True, ggc=True, node="MultiMarginLossBackward0")
+    case(f"multilabel_margin_loss_{red}", lambda F, x, t, _red=red: F.multilabel_margin_loss(x, t, reduction=_red),
+         [MM_X, MLM_T], gc=True, ggc=True, node="MultilabelMarginLossBackward0")
+case("multi_margin_loss_unbatched", lambda F, x, y: F.multi_margin_loss(x, y, p=2, reduction="none"),
+     [MM_X[1], np.array([2])], gc=True, node="MultiMarginLossBackward0")
+case("multi_margin_loss_0d", lambda F, x, y: F.multi_margin_loss(x, y), [np.array(0.5, np.float32), np.array(0)])
+case("multilabel_margin_loss_unbatched", lambda F, x, t: F.multilabel_margin_loss(x, t, reduction="none"),
+     [MM_X[0], MLM_T[3]], gc=True, node="MultilabelMarginLossBackward0")
+case("triplet_margin_with_distance_loss", lambda F, a, p, n: F.triplet_margin_with_distance_loss(a, p, n, swap=True),
+     [_r(4, 5), _r(4, 5, seed=1), _r(4, 5, seed=2)], gc=True, ggc=True)
+case("triplet_margin_with_distance_loss_cosine",
+     lambda F, a, p, n: F.triplet_margin_with_distance_loss(
+         a, p, n, distance_function=lambda u, v: 1 - F.cosine_similarity(u, v), margin=0.5, reduction="none"),
+     [_r(4, 5), _r(4, 5, seed=1), _r(4, 5, seed=2)], gc=True, ggc=True)
+case("rrelu_eval", lambda F, x: F.rrelu(x, 0.1, 0.3), [_away_from(_r(4, 5), [0])], gc=True, ggc=True,
+     node="RreluWithNoiseBackward0")
 case("poisson_nll_loss_full", lambda F, a, t: F.poisson_nll_loss(a, t, full=True), [_r(6), _r(6, lo=0, hi=4)],
      no_grad=(1,), gc=True, ggc=True)
 case("gaussian_nll_loss", lambda F, a, t, v: F.gaussian_nll_loss(a, t, v), [_r(4, 3), _r(4, 3, seed=1),
@@ -502,6 +640,66 @@ ERRORS = [
     ("max_pool2d_dims", lambda F, x: F.max_pool2d(x, 2), [_r(2, 3)]),
     ("max_pool2d_too_small", lambda F, x: F.max_pool2d(x, 2), [_r(1, 1, 1, 1)]),
     ("avg_pool2d_pad", lambda F, x: F.avg_pool2d(x, 3, padding=2), [_r(2, 5, 6, 6)]),
+    ("max_pool3d_pad", lambda F, x: F.max_pool3d(x, 3, padding=2), [_r(1, 2, 5, 6, 6)]),
+    ("max_pool3d_pad_dilated", lambda F, x: F.max_pool3d(x, 3, dilation=2, padding=2), [_r(1, 2, 6, 6, 6)]),
+    ("max_pool3d_negative_pad", lambda F, x: F.max_pool3d(x, 3, padding=-1), [_r(1, 2, 6, 6, 6)]),
+    ("max_pool3d_stride_zero", lambda F, x: F.max_pool3d(x, 2, 0), [_r(1, 2, 6, 6, 6)]),
+    ("max_pool3d_kernel", lambda F, x: F.max_pool3d(x, -1), [_r(1, 2, 6, 6, 6)]),
+    ("max_pool3d_stride", lambda F, x: F.max_pool3d(x, 2, -1), [_r(1, 2, 6, 6, 6)]),
+    ("max_pool3d_dilation", lambda F, x: F.max_pool3d(x, 2, dilation=0), [_r(1, 2, 6, 6, 6)]),
+    ("max_pool3d_dims", lambda F, x: F.max_pool3d(x, 2), [_r(2, 3)]),
+    ("max_pool3d_empty", lambda F, x: F.max_pool3d(x, 2), [_r(2, 3, 0, 4, 4)]),
+    ("max_pool3d_too_small", lambda F, x: F.max_pool3d(x, 2), [_r(1, 1, 1, 1, 1)]),
+    ("avg_pool3d_dims", lambda F, x: F.avg_pool3d(x, 2), [_r(2, 3, 4, 5, 6, 7)]),
+    ("avg_pool3d_smaller_than_kernel", lambda F, x: F.avg_pool3d(x, 2), [_r(1, 1, 1, 3, 3)]),
+    ("avg_pool3d_divisor", lambda F, x: F.avg_pool3d(x, 2, divisor_override=0), [_r(1, 1, 4, 4, 4)]),
+    ("avg_pool3d_empty", lambda F, x: F.avg_pool3d(x, 2), [_r(2, 3, 0, 4, 4)]),
+    ("adaptive_avg_pool3d_dims", lambda F, x: F.adaptive_avg_pool3d(x, 2), [_r(3, 4)]),
+    ("adaptive_avg_pool3d_size", lambda F, x: F.adaptive_avg_pool3d(x, (2, 2)), [_r(1, 2, 4, 4, 4)]),
+    ("adaptive_max_pool3d_dims", lambda F, x: F.adaptive_max_pool3d(x, 2), [_r(3, 4)]),
+    ("adaptive_max_pool3d_size", lambda F, x: F.adaptive_max_pool3d(x, (2, 2)), [_r(1, 2, 4, 4, 4)]),
+    ("max_unpool2d_index_dtype", lambda F, x, i: F.max_unpool2d(x, i.float(), 2), [_r(1, 2, 2, 2), _i(4, 1, 2, 2, 2)]),
+    ("max_unpool3d_index_dtype", lambda F, x, i: F.max_unpool3d(x, i.float(), 2),
+     [_r(1, 2, 2, 2, 2), _i(4, 1, 2, 2, 2, 2)]),
+    ("max_unpool2d_index_shape", lambda F, x, i: F.max_unpool2d(x, i, 2), [_r(2, 2, 2, 2), _i(4, 1, 2, 2, 2)]),
+    # (one index out of range: of several, PyTorch's threads report any one)
+    ("max_unpool2d_index_range", lambda F, x, i: F.max_unpool2d(x, i, 2),
+     [_r(1, 2, 2, 2), _bad_idx((1, 2, 2, 2), 2, 100)]),
+    ("max_unpool2d_negative_index", lambda F, x, i: F.max_unpool2d(x, i, 2),
+     [_r(1, 2, 2, 2), _bad_idx((1, 2, 2, 2), 2, -3)]),
+    ("max_unpool1d_index_range", lambda F, x, i: F.max_unpool1d(x, i, 2), [_r(2, 3), _bad_idx((2, 3), 1, 50)]),
+    ("max_unpool3d_index_range", lambda F, x, i: F.max_unpool3d(x, i, 2),
+     [_r(1, 2, 2, 2, 2), _bad_idx((1, 2, 2, 2, 2), 3, 1000)]),
+    ("max_unpool2d_dims", lambda F, x, i: F.max_unpool2d(x, i, 2), [_r(2, 2), _i(4, 2, 2)]),
+    ("max_unpool3d_dims", lambda F, x, i: F.max_unpool3d(x, i, 2), [_r(2, 2, 2), _i(4, 2, 2, 2)]),
+    ("max_unpool2d_output_size_length", lambda F, x, i: F.max_unpool2d(x, i, 2, output_size=(5,)),
+     [_r(1, 2, 2, 2), _i(4, 1, 2, 2, 2)]),
+    ("max_unpool2d_output_size_range", lambda F, x, i: F.max_unpool2d(x, i, 2, output_size=(9, 4)),
+     [_r(1, 2, 2, 2), _i(4, 1, 2, 2, 2)]),
+    ("max_unpool2d_negative_size", lambda F, x, i: F.max_unpool2d(x, i, 2, padding=5),
+     [_r(1, 2, 2, 2), _i(4, 1, 2, 2, 2)]),
+    ("max_unpool3d_stride", lambda F, x, i: F.max_unpool3d(x, i, 2, stride=0),
+     [_r(1, 2, 2, 2, 2), _i(4, 1, 2, 2, 2, 2)]),
+    ("fractional_max_pool2d_no_size", lambda F, x: F.fractional_max_pool2d(x, 2), [_r(1, 2, 6, 6)]),
+    ("fractional_max_pool2d_pool_size", lambda F, x: F.fractional_max_pool2d(x, 4, (6, 6)), [_r(1, 2, 8, 8)]),
+    ("fractional_max_pool3d_pool_size", lambda F, x: F.fractional_max_pool3d(x, 4, (1, 5, 5)), [_r(1, 2, 8, 8, 8)]),
+    ("fractional_max_pool3d_pool_size_strict", lambda F, x: F.fractional_max_pool3d(x, 4, (5, 1, 1)),
+     [_r(1, 2, 8, 8, 8)]),
+    ("fractional_max_pool2d_samples", lambda F, x, u: F.fractional_max_pool2d(x, 2, 3, _random_samples=u),
+     [_r(1, 2, 8, 8), _r(1, 2, 3)]),
+    ("fractional_max_pool2d_samples_batch", lambda F, x, u: F.fractional_max_pool2d(x, 2, 3, _random_samples=u),
+     [_r(2, 2, 8, 8), _r(1, 2, 2)]),
+    ("fractional_max_pool2d_samples_dtype",
+     lambda F, x, u: F.fractional_max_pool2d(x, 2, 3, _random_samples=u.double()), [_r(1, 2, 8, 8), _r(1, 2, 2)]),
+    ("fractional_max_pool3d_samples_dims", lambda F, x, u: F.fractional_max_pool3d(x, 2, 3, _random_samples=u),
+     [_r(1, 2, 8, 8, 8), _r(2, 3)]),
+    ("fractional_max_pool3d_samples_channels", lambda F, x, u: F.fractional_max_pool3d(x, 2, 3, _random_samples=u),
+     [_r(1, 2, 8, 8, 8), _r(1, 3, 3)]),
+    ("channel_shuffle_divisible", lambda F, x: F.channel_shuffle(x, 5), [_r(2, 3, 4, 4)]),
+    ("channel_shuffle_groups", lambda F, x: F.channel_shuffle(x, 0), [_r(2, 3, 4, 4)]),
+    ("channel_shuffle_dims", lambda F, x: F.channel_shuffle(x, 3), [_r(2, 6)]),
+    ("native_channel_shuffle_backward", lambda F, x: F.native_channel_shuffle(x.requires_grad_(), 2).sum().backward(),
+     [_r(2, 4, 3)]),
     ("linear_shapes", lambda F, x, w: F.linear(x, w), [_r(2, 3), _r(4, 5)]),
     ("linear_bias", lambda F, x, w, b: F.linear(x, w, b), [_r(2, 3), _r(4, 3), _r(5)]),
     ("batch_norm_one_value", lambda F, x, m, v: F.batch_norm(x, m, v, training=True), [_r(1, 3), _r(3), _r(3)]),
@@ -566,6 +764,24 @@ ERRORS = [
     ("fold_blocks", lambda F, x: F.fold(x, (5, 5), 2), [_r(2, 12, 15)]),
     ("fold_divisible", lambda F, x: F.fold(x, (5, 5), 2), [_r(2, 11, 16)]),
     ("rms_norm_shape", lambda F, x: F.rms_norm(x, (4,)), [_r(2, 3)]),
+    ("multi_margin_loss_p", lambda F, x, y: F.multi_margin_loss(x, y, p=3), [MM_X, MM_Y]),
+    ("multi_margin_loss_weight_dim", lambda F, x, y, w: F.multi_margin_loss(x, y, weight=w), [MM_X, MM_Y, _r(2, 2)]),
+    ("multi_margin_loss_weight_size", lambda F, x, y, w: F.multi_margin_loss(x, y, weight=w), [MM_X, MM_Y, _r(3)]),
+    ("multi_margin_loss_target_size", lambda F, x, y: F.multi_margin_loss(x, y), [MM_X, MM_Y[:3]]),
+    ("multi_margin_loss_target_unbatched", lambda F, x, y: F.multi_margin_loss(x, y), [MM_X[0], MM_Y[:2]]),
+    ("multi_margin_loss_range", lambda F, x, y: F.multi_margin_loss(x, y), [MM_X, MM_Y + 1]),
+    ("multi_margin_loss_target_dtype", lambda F, x, y: F.multi_margin_loss(x, y), [MM_X, MM_Y.astype(np.float32)]),
+    ("multi_margin_loss_3d", lambda F, x, y: F.multi_margin_loss(x, y), [_r(2, 3, 4), MM_Y[:2]]),
+    ("multi_margin_loss_reduction", lambda F, x, y: F.multi_margin_loss(x, y, reduction="foo"), [MM_X, MM_Y]),
+    ("multilabel_margin_loss_target_size", lambda F, x, t: F.multilabel_margin_loss(x, t), [MM_X, MLM_T[0]]),
+    ("multilabel_margin_loss_range", lambda F, x, t: F.multilabel_margin_loss(x, t), [MM_X, MLM_T - 1]),
+    ("multilabel_margin_loss_empty", lambda F, x, t: F.multilabel_margin_loss(x, t), [_r(3, 0), MLM_T[:3, :0]]),
+    ("multilabel_margin_loss_target_dtype", lambda F, x, t: F.multilabel_margin_loss(x, t),
+     [MM_X, MLM_T.astype(np.int32)]),
+    ("triplet_with_distance_dims", lambda F, a, p, n: F.triplet_margin_with_distance_loss(a, p, n),
+     [_r(4, 5), _r(4, 5), _r(5)]),
+    ("triplet_with_distance_margin", lambda F, a, p, n: F.triplet_margin_with_distance_loss(a, p, n, margin=0),
+     [_r(4, 5), _r(4, 5), _r(4, 5)]),
 ]
 
 
@@ -670,6 +886,56 @@ def test_inplace_activations(name, torch_ref):
     np.testing.assert_allclose(outs[0][1], outs[1][1], rtol=RTOL, atol=ATOL)
 
 
+@pytest.mark.parametrize("name,kw", [("celu_", {"alpha": 0.7}), ("selu_", {}), ("rrelu_", {"lower": 0.1, "upper": 0.4}),
+                                     ("rrelu_", {"training": True})])
+def test_inplace_functions_like_torch(name, kw, torch_ref):
+    """The in-place functions PyTorch's nn.functional exports: same values, gradients and random draws."""
+    torch = torch_ref
+    x0 = _away_from(_r(4, 5), [0])
+    outs = []
+    for lib, F_ in ((graphgrad, F), (torch, torch.nn.functional)):
+        lib.manual_seed(7)
+        x = lib.tensor(x0, requires_grad=True)
+        h = x * 2
+        y = getattr(F_, name)(h, **kw)
+        assert y is h
+        (y * y).sum().backward()
+        outs.append((y.detach().numpy(), x.grad.numpy()))
+    np.testing.assert_allclose(outs[0][0], outs[1][0], rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(outs[0][1], outs[1][1], rtol=RTOL, atol=ATOL)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("bounds", [(1 / 8, 1 / 3), (0.1, 0.3), (0.25, 0.25)])
+def test_rrelu_training_draws_torchs_slopes(dtype, bounds, torch_ref):
+    """rrelu in training draws one uniform per element <= 0, in order, from the default generator: PyTorch's
+    slopes bit for bit for the same seed, and the generator left where PyTorch leaves it."""
+    torch = torch_ref
+    x0 = _r(6, 7).astype(dtype)
+    x0[0, :2] = 0.0, np.nan
+    res = []
+    for lib, F_ in ((graphgrad, F), (torch, torch.nn.functional)):
+        lib.manual_seed(11)
+        x = lib.tensor(x0, requires_grad=True)
+        y1, y2 = F_.rrelu(x, *bounds, training=True), lib.nn.RReLU(*bounds)(x)
+        (y1 * y2).sum().backward()
+        res.append([y1.detach().numpy(), y2.detach().numpy(), x.grad.numpy(), lib.rand(4, dtype=x.dtype).numpy(),
+                    type(y1.grad_fn).__name__])
+    for g, t in zip(*res):
+        np.testing.assert_array_equal(g, t)
+
+
+def test_rrelu_errors_like_torch(torch_ref):
+    for args, kw in [((0.5, 0.2), {}), ((), {"training": True})]:
+        errs = []
+        for lib, F_ in ((graphgrad, F), (torch_ref, torch_ref.nn.functional)):
+            x = lib.tensor([1, -2]) if not args else lib.zeros(3)
+            with pytest.raises((RuntimeError, NotImplementedError)) as e:
+                F_.rrelu(x, *args, **kw)
+            errs.append((e.type, str(e.value)))
+        assert errs[0] == errs[1]
+
+
 def test_inplace_on_leaf_raises():
     with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place"):
         F.relu(graphgrad.ones(2, requires_grad=True), inplace=True)
@@ -718,6 +984,21 @@ def test_gradient_penalty_matches_torch(torch_ref):
 
     for g, t in zip(run(graphgrad, F), run(torch, torch.nn.functional)):
         np.testing.assert_allclose(g, t, rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize("nd", [2, 3])
+def test_fractional_max_pool_draws_like_torch(nd, torch_ref):
+    """Without ``_random_samples`` the windows come from ``rand`` on the default generator: PyTorch's, bit for bit,
+    after the same seed (and the generator moves on alike)."""
+    x = _distinct(2, 3, *(9, 10, 7)[3 - nd:])
+    results = []
+    for lib in (graphgrad, torch_ref):
+        lib.manual_seed(7)
+        pool = getattr(lib.nn.functional, f"fractional_max_pool{nd}d")
+        y, idx = pool(lib.tensor(x), 2, output_ratio=(0.5,) * nd, return_indices=True)
+        results.append((y.numpy(), idx.numpy(), lib.rand(3).numpy()))
+    for g, t in zip(*results):
+        np.testing.assert_array_equal(g, t)
 
 
 def test_one_hot(torch_ref):

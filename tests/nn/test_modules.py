@@ -9,6 +9,7 @@ and compares (rtol 1e-4, atol 1e-5).
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from collections import OrderedDict
 
@@ -158,6 +159,33 @@ LAYERS = [
     ("AvgPool2d-ceil", lambda t: t.nn.AvgPool2d(2, ceil_mode=True), [X(1, 2, 5, 5)], {}),
     ("AdaptiveAvgPool2d", lambda t: t.nn.AdaptiveAvgPool2d((3, 2)), [X(2, 3, 7, 5)], {}),
     ("AdaptiveAvgPool2d-1", lambda t: t.nn.AdaptiveAvgPool2d(1), [X(2, 3, 4, 4)], {}),
+    ("MaxPool3d", lambda t: t.nn.MaxPool3d(2), [X(2, 2, 4, 5, 5)], {}),
+    ("MaxPool3d-indices-dilation-ceil", lambda t: t.nn.MaxPool3d(2, 2, 1, dilation=2, return_indices=True,
+                                                                   ceil_mode=True), [X(1, 2, 6, 5, 7)], {}),
+    ("AvgPool3d", lambda t: t.nn.AvgPool3d((2, 3, 2), stride=1, padding=1, count_include_pad=False,
+                                           divisor_override=None), [X(2, 2, 4, 5, 3)], {}),
+    ("AvgPool3d-divisor-ceil", lambda t: t.nn.AvgPool3d(3, 2, 1, ceil_mode=True, divisor_override=4),
+     [X(1, 2, 5, 6, 6)], {}),
+    ("AdaptiveAvgPool3d", lambda t: t.nn.AdaptiveAvgPool3d((2, None, 3)), [X(2, 2, 5, 4, 7)], {}),
+    ("AdaptiveMaxPool3d", lambda t: t.nn.AdaptiveMaxPool3d(2, return_indices=True), [X(2, 2, 5, 4, 7)], {}),
+    ("AdaptiveMaxPool1d", lambda t: t.nn.AdaptiveMaxPool1d(3), [X(2, 3, 8)], {}),
+    ("LPPool1d", lambda t: t.nn.LPPool1d(2, 3, stride=2), [P(2, 3, 9)], {}),
+    ("LPPool2d", lambda t: t.nn.LPPool2d(1.5, (2, 3), ceil_mode=True), [P(2, 3, 5, 7)], {}),
+    ("LPPool3d", lambda t: t.nn.LPPool3d(float("inf"), 2), [X(1, 2, 4, 4, 5)], {}),
+    # max unpooling: indices of each 2-wide window's first element
+    ("MaxUnpool1d", lambda t: t.nn.MaxUnpool1d(2),
+     [X(2, 3, 4), C(lambda rng: np.broadcast_to(np.arange(0, 8, 2), (2, 3, 4)).astype(np.int64))], {}),
+    ("MaxUnpool2d", lambda t: t.nn.MaxUnpool2d(2), [X(1, 2, 3, 4), C(lambda rng: np.broadcast_to(
+        np.arange(3)[:, None] * 16 + np.arange(4) * 2, (1, 2, 3, 4)).astype(np.int64))], {}),
+    ("MaxUnpool3d", lambda t: t.nn.MaxUnpool3d(2), [X(1, 2, 2, 2, 3), C(lambda rng: np.broadcast_to(
+        np.arange(2)[:, None, None] * 48 + np.arange(2)[:, None] * 12 + np.arange(3) * 2, (1, 2, 2, 2, 3))
+        .astype(np.int64))], {}),
+    ("ChannelShuffle", lambda t: t.nn.ChannelShuffle(2), [X(2, 4, 3, 3)], {}),
+    ("FractionalMaxPool2d-samples", lambda t: t.nn.FractionalMaxPool2d(
+        2, (3, 4), _random_samples=t.tensor([[[0.3, 0.8], [0.5, 0.1]]])), [X(1, 2, 7, 9)], {}),
+    ("FractionalMaxPool3d-samples", lambda t: t.nn.FractionalMaxPool3d(
+        2, output_ratio=0.5, return_indices=True, _random_samples=t.tensor([[[0.3, 0.8, 0.2], [0.5, 0.1, 0.9]]])),
+     [X(1, 2, 6, 7, 8)], {}),
     # normalisation (several train steps: running statistics)
     ("BatchNorm1d", lambda t: t.nn.BatchNorm1d(4), [X(6, 4)], {"steps": 3}),
     ("BatchNorm1d-3d", lambda t: t.nn.BatchNorm1d(3, momentum=0.3), [X(4, 3, 5)], {"steps": 2}),
@@ -194,6 +222,7 @@ LAYERS = [
     ("PReLU-channels", lambda t: t.nn.PReLU(3, init=0.1), [X(2, 3, 4)], {}),
     ("ELU", lambda t: t.nn.ELU(alpha=0.5), [X(3, 4)], {}),
     ("GELU", lambda t: t.nn.GELU(), [X(3, 4)], {}),
+    ("RReLU-eval", lambda t: t.nn.RReLU(0.1, 0.3), [X(3, 4)], {"modes": ("eval",)}),
     ("GELU-tanh", lambda t: t.nn.GELU(approximate="tanh"), [X(3, 4)], {}),
     ("SiLU", lambda t: t.nn.SiLU(), [X(3, 4)], {}),
     ("Sigmoid", lambda t: t.nn.Sigmoid(), [X(3, 4)], {}),
@@ -224,6 +253,13 @@ LAYERS = [
     ("KLDivLoss", lambda t: t.nn.KLDivLoss(reduction="batchmean"),
      [X(3, 4), C(lambda rng: rng.dirichlet(np.ones(4), 3).astype(np.float32))], {}),
     ("KLDivLoss-logtarget", lambda t: t.nn.KLDivLoss(reduction="sum", log_target=True), [X(3, 4), X(3, 4)], {}),
+    ("MultiMarginLoss", lambda t: t.nn.MultiMarginLoss(p=2, margin=0.5, weight=t.tensor([1.0, 2.0, 0.5, 1.5])),
+     [X(5, 4), _cls_target(5, 4)], {}),
+    ("MultiLabelMarginLoss", lambda t: t.nn.MultiLabelMarginLoss(reduction="none"),
+     [X(3, 4), C(lambda rng: np.array([[0, 1, -1, 2], [3, -1, 0, 0], [0, 1, 2, 3]]))], {}),
+    ("TripletMarginWithDistanceLoss", lambda t: t.nn.TripletMarginWithDistanceLoss(swap=True),
+     [X(4, 5), X(4, 5), X(4, 5)], {}),
+    ("NLLLoss2d", lambda t: t.nn.NLLLoss2d(), [X(2, 3, 4, 4), idx(3, 2, 4, 4)], {}),
     # containers
     ("Sequential", lambda t: t.nn.Sequential(t.nn.Linear(4, 6), t.nn.Tanh(), t.nn.Linear(6, 2)), [X(3, 4)], {}),
 ]
@@ -454,6 +490,19 @@ REPRS = [
     lambda nn: nn.MaxPool1d(3, stride=1, padding=1, ceil_mode=True),
     lambda nn: nn.AvgPool2d(3, stride=2),
     lambda nn: nn.AdaptiveAvgPool2d((5, None)),
+    lambda nn: nn.MaxPool3d((2, 3, 1), 1, 1, 2, True, True),
+    lambda nn: nn.AvgPool3d(3, stride=2, padding=1, divisor_override=2),
+    lambda nn: nn.AdaptiveAvgPool3d((2, None, 3)),
+    lambda nn: nn.AdaptiveMaxPool3d(2, return_indices=True),
+    lambda nn: nn.LPPool1d(2, 3),
+    lambda nn: nn.LPPool2d(1.5, (2, 3), 1, True),
+    lambda nn: nn.LPPool3d(2, 2),
+    lambda nn: nn.MaxUnpool1d(2),
+    lambda nn: nn.MaxUnpool2d((2, 3), 1, 1),
+    lambda nn: nn.MaxUnpool3d(2, padding=1),
+    lambda nn: nn.ChannelShuffle(3),
+    lambda nn: nn.FractionalMaxPool2d(3, output_ratio=0.5),
+    lambda nn: nn.FractionalMaxPool3d(2, output_size=(3, 3, 3)),
     lambda nn: nn.BatchNorm1d(4, momentum=None),
     lambda nn: nn.BatchNorm2d(3, eps=1e-3, affine=False),
     lambda nn: nn.LayerNorm((4, 5), bias=False),
@@ -479,8 +528,12 @@ REPRS = [
     lambda nn: nn.LogSoftmax(dim=-1),
     lambda nn: nn.Hardtanh(-2, 2),
     lambda nn: nn.ReLU6(),
+    lambda nn: nn.RReLU(),
+    lambda nn: nn.RReLU(0.1, 0.3, inplace=True),
     lambda nn: nn.CrossEntropyLoss(),
     lambda nn: nn.MSELoss(reduction="sum"),
+    lambda nn: nn.MultiMarginLoss(p=2),
+    lambda nn: nn.TripletMarginWithDistanceLoss(margin=0.5),
     lambda nn: nn.Identity(),
     lambda nn: nn.RNN(10, 20, 2, nonlinearity="relu"),
     lambda nn: nn.LSTM(10, 20, 2, batch_first=True, dropout=0.5, bidirectional=True),
@@ -957,6 +1010,19 @@ def test_parameter_list_repr_shapes(torch_ref):
     g = repr(gnn.ParameterList([graphgrad.ones(2, 3), graphgrad.ones(4)]))
     t = repr(torch_ref.nn.ParameterList([torch_ref.ones(2, 3), torch_ref.ones(4)]))
     assert g == t.replace("torch.float32", "graphgrad.float32")
+
+
+def test_margin_loss_modules_like_torch(torch_ref):
+    """NLLLoss2d warns as deprecated; the margin losses' argument errors are PyTorch's."""
+    with pytest.warns(FutureWarning, match="`NLLLoss2d` has been deprecated"):
+        gnn.NLLLoss2d()
+    for make in (lambda t: t.nn.MultiMarginLoss(p=3), lambda t: t.nn.MultiMarginLoss(weight=t.ones(2, 2)),
+                 lambda t: t.nn.TripletMarginWithDistanceLoss(margin=-1)):
+        with pytest.raises(ValueError) as t_err:
+            make(torch_ref)
+        with pytest.raises(ValueError, match=re.escape(str(t_err.value))):
+            make(graphgrad)
+    assert list(gnn.MultiMarginLoss(weight=graphgrad.ones(3)).state_dict()) == ["weight"]
 
 
 def test_loss_module_legacy_arguments_and_weight_buffer():

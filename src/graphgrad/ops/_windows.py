@@ -1,7 +1,9 @@
 """Strided windows over (N, C, H, W) arrays, shared by convolution and pooling: padding, the window view,
-the slices of each kernel offset, and the 2-D view of 1-D inputs."""
+the slices of each kernel offset (padding and offsets over (N, C, D, H, W) too), and the 2-D view of 1-D inputs."""
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -9,17 +11,17 @@ from numpy.lib.stride_tricks import as_strided
 
 # --- strided windows ------------------------------------------------------------------------------
 def pad_hw(x, pads, value=0.0):
-    """``x`` (N, C, H, W) padded by ``pads = ((top, bottom), (left, right))``; a new array."""
-    (pt, pb), (pl, pr) = pads
-    if not (pt or pb or pl or pr):
+    """``x`` (N, C, *spatial) padded by ``pads = ((before, after), ...)``, one pair per trailing axis
+    (``((top, bottom), (left, right))`` in 2-D); a new array."""
+    if not any(b or a for b, a in pads):
         return x
-    n, c, h, w = x.shape
-    out = np.empty((n, c, h + pt + pb, w + pl + pr), x.dtype)
+    nd = len(pads)
+    out = np.empty(x.shape[:-nd] + tuple(n + b + a for n, (b, a) in zip(x.shape[-nd:], pads)), x.dtype)
     if value == 0:
         out[...] = 0
     else:
         out.fill(value)
-    out[:, :, pt:pt + h, pl:pl + w] = x
+    out[(Ellipsis,) + tuple(slice(b, b + n) for n, (b, _) in zip(x.shape[-nd:], pads))] = x
     return out
 
 
@@ -32,14 +34,20 @@ def windows(xp, k_hw, out_hw, stride, dilation):
                       writeable=False)
 
 
+def tap_slices(k, out, stride, dilation):
+    """For each kernel offset, in row-major order over any number of axes: the strided slice of the padded
+    input that its outputs read."""
+    per_axis = [[slice(o * d, o * d + (n - 1) * s + 1, s) for o in range(kk)]
+                for kk, n, s, d in zip(k, out, stride, dilation)]
+    for sl in itertools.product(*per_axis):
+        yield (Ellipsis,) + sl
+
+
 def offset_slices(k_hw, out_hw, stride, dilation):
     """For each kernel offset (kh, kw): the strided slice of the padded input its outputs read."""
-    for kh in range(k_hw[0]):
-        h0 = kh * dilation[0]
-        sh = slice(h0, h0 + (out_hw[0] - 1) * stride[0] + 1, stride[0])
-        for kw in range(k_hw[1]):
-            w0 = kw * dilation[1]
-            yield kh, kw, (Ellipsis, sh, slice(w0, w0 + (out_hw[1] - 1) * stride[1] + 1, stride[1]))
+    offsets = itertools.product(range(k_hw[0]), range(k_hw[1]))
+    for (kh, kw), sl in zip(offsets, tap_slices(k_hw, out_hw, stride, dilation)):
+        yield kh, kw, sl
 
 
 def as4d(a, nd):

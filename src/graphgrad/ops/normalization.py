@@ -445,3 +445,20 @@ def _pixel_unshuffle_np(x, r):
 
 PIXEL_SHUFFLE = Op("PixelShuffleBackward0", _pixel_shuffle_np, lambda n, g: apply(PIXEL_UNSHUFFLE, g, **n.kwargs))
 PIXEL_UNSHUFFLE = Op("PixelUnshuffleBackward0", _pixel_unshuffle_np, lambda n, g: apply(PIXEL_SHUFFLE, g, **n.kwargs))
+
+
+# --- channel shuffle: (N, g, C/g, *) -> (N, C/g, g, *); its derivative is the shuffle by C/g -------------
+def _channel_shuffle_np(x, groups):
+    n, c = x.shape[:2]
+    y = x.reshape((n, groups, c // groups) + x.shape[2:]).swapaxes(1, 2)
+    return np.ascontiguousarray(y).reshape(x.shape)
+
+
+def _no_channel_shuffle_derivative(node, grad):
+    raise RuntimeError("derivative for aten::native_channel_shuffle is not implemented")
+
+
+CHANNEL_SHUFFLE = Op("ChannelShuffleBackward0", _channel_shuffle_np,
+                     lambda n, g: apply(CHANNEL_SHUFFLE, g, groups=g.shape[1] // n.kwargs["groups"]))
+# native_channel_shuffle has no derivative in PyTorch: its result carries the NotImplemented node
+NATIVE_CHANNEL_SHUFFLE = Op("NotImplemented", _channel_shuffle_np, _no_channel_shuffle_derivative)

@@ -12,12 +12,13 @@ import numpy as np
 
 from ..autograd import errors
 from . import _pool_loops
-from ._op import Op, apply, depends_on
+from ._op import Op, apply, const, depends_on
 from ._select import has_negative_zero, keep_where, pick
-from ._windows import offset_slices, pad_hw
+from ._windows import pad_hw, tap_slices
 
 
 # --- pooling: one strided view per kernel tap -----------------------------------------------------
+# The kernels take 2-D (N, C, H, W) or 3-D (N, C, D, H, W) pools: the spatial axes are the last len(k_hw).
 # Tap (i, j) of a pooling window is a strided view of the padded input holding that element of every
 # window, so a pool is a handful of whole-array ops (one per tap), never a loop over pixels. Max
 # pooling keeps which element of each window holds its maximum (only the first in row-major order, as
@@ -31,7 +32,7 @@ from ._windows import offset_slices, pad_hw
 def _pool_geometry(hw, k_hw, stride, padding, dilation, ceil_mode):
     """Output size and the padding on each side (the far side grows to cover ceil_mode windows)."""
     out, pads = [], []
-    for i in range(2):
+    for i in range(len(hw)):
         span = hw[i] + 2 * padding[i] - dilation[i] * (k_hw[i] - 1) - 1
         o = (-(-span // stride[i]) if ceil_mode else span // stride[i]) + 1
         if ceil_mode and (o - 1) * stride[i] >= hw[i] + padding[i]:
@@ -44,16 +45,17 @@ def _pool_geometry(hw, k_hw, stride, padding, dilation, ceil_mode):
 
 def _taps(a, k_hw, out_hw, stride, dilation):
     """The K = KH*KW strided views (N, C, OH, OW) of ``a`` (padded), in row-major tap order."""
-    return [a[sl] for _, _, sl in offset_slices(k_hw, out_hw, stride, dilation)]
+    return [a[sl] for sl in tap_slices(k_hw, out_hw, stride, dilation)]
 
 
 def _takes_unbatched(kernel):
-    """Let an (N, C, H, W) pooling kernel take one unbatched (C, H, W) plane stack too, as PyTorch's kernels do:
-    it runs as a batch of one, and its (first) result loses that batch axis (max pooling's masks keep it)."""
+    """Let an (N, C, H, W) pooling kernel take one unbatched (C, H, W) plane stack too, as PyTorch's kernels do
+    (in 3-D likewise): it runs as a batch of one, and its (first) result loses that batch axis (max pooling's
+    masks keep it)."""
 
     @functools.wraps(kernel)
     def run(a, **kw):
-        if a.ndim != 3:
+        if a.ndim != len(kw["k_hw"]) + 1:
             return kernel(a, **kw)
         res = kernel(a[None], **kw)
         return (res[0][0],) + res[1:] if isinstance(res, tuple) else res[0]
@@ -173,7 +175,7 @@ def _first_winners(taps, best, out):
 
 def _tap_masks(masks, k_hw):
     """The (N, C, OH, OW) mask of each tap, from either form of max pooling's masks."""
-    if masks.ndim == 5:
+    if masks.ndim == len(k_hw) + 3:
         return masks
     n, c, hp, wp = masks.shape
     kh, kw = k_hw
@@ -182,16 +184,17 @@ def _tap_masks(masks, k_hw):
 
 
 def _separable_max(xp, k_hw, out_hw, stride, dilation):
-    """The window maxima of the padded ``xp``: along each row first, then over the rows.
+    """The window maxima of the padded ``xp``: along each row first, then over the rows (and the planes).
 
     KW + KH passes instead of KH * KW, the first of them over whole rows. Of equal values (+0 and -0)
     it may keep either; ``max_pool_np`` settles ties with PyTorch's choice.
     """
-    row_taps = [xp[..., w0:w0 + (out_hw[1] - 1) * stride[1] + 1:stride[1]]
-                for w0 in range(0, k_hw[1] * dilation[1], dilation[1])]
-    row_max = _max_of(row_taps)
-    return _max_of([row_max[:, :, h0:h0 + (out_hw[0] - 1) * stride[0] + 1:stride[0]]
-                    for h0 in range(0, k_hw[0] * dilation[0], dilation[0])])
+    best = xp
+    for i in reversed(range(len(k_hw))):
+        lead = (slice(None),) * (xp.ndim - len(k_hw) + i)
+        best = _max_of([best[lead + (slice(o, o + (out_hw[i] - 1) * stride[i] + 1, stride[i]),)]
+                        for o in range(0, k_hw[i] * dilation[i], dilation[i])])
+    return best
 
 
 def _max_of(views):
@@ -221,20 +224,18 @@ def _first_only(masks, taps):
 def pool_scatter_np(g, *, in_hw, k_hw, stride, padding, dilation, ceil_mode, masks=None, scale=None):
     """Input-gradient of max pooling (through ``masks``) or of average pooling (``scale`` = 1/divisor)."""
     out_hw, pads = _pool_geometry(in_hw, k_hw, stride, padding, dilation, ceil_mode)
-    n, c = g.shape[:2]
-    hp_wp = (in_hw[0] + pads[0][0] + pads[0][1], in_hw[1] + pads[1][0] + pads[1][1])
+    padded = tuple(n + before + after for n, (before, after) in zip(in_hw, pads))
     if scale is not None:
         g = g * scale
-    if _tiles(k_hw, stride, dilation, out_hw, hp_wp):
-        full = _tile_scatter(g, masks, k_hw, hp_wp)
+    if _tiles(k_hw, stride, dilation, out_hw, padded):
+        full = _tile_scatter(g, masks, k_hw, padded)
     else:
-        full = np.zeros((n, c) + hp_wp, g.dtype)
-        for k, (_, _, sl) in enumerate(offset_slices(k_hw, out_hw, stride, dilation)):
+        full = np.zeros(g.shape[:2] + padded, g.dtype)
+        for k, sl in enumerate(tap_slices(k_hw, out_hw, stride, dilation)):
             full[sl] += g if masks is None else keep_where(masks[k], g)
-    (pt, _), (pl, _) = pads
-    if (pt, pl) == (0, 0) and hp_wp == tuple(in_hw):
+    if padded == tuple(in_hw):
         return full
-    return np.ascontiguousarray(full[:, :, pt:pt + in_hw[0], pl:pl + in_hw[1]])
+    return np.ascontiguousarray(full[(Ellipsis,) + tuple(slice(b, b + n) for n, (b, _) in zip(in_hw, pads))])
 
 
 def _tile_scatter(g, winners, k_hw, hp_wp):
@@ -272,8 +273,9 @@ def _repeat_each(a, times):
 
 
 def _tiles(k_hw, stride, dilation, out_hw, hw_p):
-    """True when the windows tile the padded input exactly (every element in exactly one window)."""
-    return tuple(dilation) == (1, 1) and tuple(stride) == tuple(k_hw) and tuple(hw_p) == (
+    """True when the windows of a 2-D pool tile the padded input exactly (every element in exactly one window);
+    the tiling forms are 2-D only."""
+    return len(k_hw) == 2 and tuple(dilation) == (1, 1) and tuple(stride) == tuple(k_hw) and tuple(hw_p) == (
         out_hw[0] * k_hw[0], out_hw[1] * k_hw[1])
 
 
@@ -292,74 +294,125 @@ def pool_gather_np(a, *, in_hw, k_hw, stride, padding, dilation, ceil_mode, mask
 
 
 def max_pool_indices(masks, in_hw, k_hw, stride, padding, dilation, ceil_mode):
-    """PyTorch's ``return_indices``: the flat index (h * W + w) of each maximum in its input plane."""
+    """PyTorch's ``return_indices``: the flat index (h * W + w, or (d * H + h) * W + w) of each maximum in its
+    input plane (volume)."""
     out_hw, pads = _pool_geometry(in_hw, k_hw, stride, padding, dilation, ceil_mode)
-    k = np.argmax(_tap_masks(masks, k_hw), axis=0)
-    ih = np.arange(out_hw[0]).reshape(-1, 1) * stride[0] - pads[0][0] + (k // k_hw[1]) * dilation[0]
-    iw = np.arange(out_hw[1]) * stride[1] - pads[1][0] + (k % k_hw[1]) * dilation[1]
-    return (ih * in_hw[1] + iw).astype(np.int64)
+    taps = np.unravel_index(np.argmax(_tap_masks(masks, k_hw), axis=0), k_hw)  # each axis' offset in the window
+    flat = 0
+    for i, tap in enumerate(taps):
+        at = [1] * len(k_hw)
+        at[i] = -1
+        start = np.arange(out_hw[i]).reshape(at) * stride[i] - pads[i][0]
+        flat = flat * in_hw[i] + start + tap * dilation[i]
+    return flat.astype(np.int64)
 
 
 def _pool_kw(kw):
     return {k: kw[k] for k in ("k_hw", "stride", "padding", "dilation", "ceil_mode")}
 
 
-def _max_pool_bw(node, g):
-    masks = node.state
-    if masks is None:
-        raise errors.second_backward(node)
-    g = apply(MAX_POOL_BACKWARD, g, in_hw=node._in_meta[0][0][-2:], masks=masks, **_pool_kw(node.kwargs))
-    return depends_on(g, node.saved_tensors[0], "MaxPool2DWithIndicesBackwardBackward0")
+def _max_pool_ops(nd):
+    """PyTorch's max pooling in ``nd`` dimensions (its derivative and that one's are declared with it)."""
+    name = f"MaxPool{nd}DWithIndicesBackward"
+
+    def backward(node, g):
+        masks = node.state
+        if masks is None:
+            raise errors.second_backward(node)
+        g = apply(scatter, g, in_hw=node._in_meta[0][0][-nd:], masks=masks, **_pool_kw(node.kwargs))
+        return depends_on(g, node.saved_tensors[0], f"{name}Backward0")
+
+    # PyTorch saves the input too (its backward kernel takes it): the first derivative requires grad when it does
+    pool = Op(f"{name}0", max_pool_np, backward, stateful=True, save="a", saved_names=("self", "indices"))
+    scatter = Op(f"{name}Backward0", pool_scatter_np, lambda n, gg: apply(gather, gg, **n.kwargs))
+    gather = Op(f"{name}BackwardBackward0", pool_gather_np, lambda n, g: apply(scatter, g, **n.kwargs))
+    return pool
 
 
-# PyTorch saves the input too (its backward kernel takes it): the first derivative requires grad when it does
-MAX_POOL = Op("MaxPool2DWithIndicesBackward0", max_pool_np, _max_pool_bw, stateful=True, save="a",
-              saved_names=("self", "indices"))
-MAX_POOL_BACKWARD = Op("MaxPool2DWithIndicesBackwardBackward0", pool_scatter_np,
-                       lambda n, gg: apply(MAX_POOL_GATHER, gg, **n.kwargs))
-MAX_POOL_GATHER = Op("MaxPool2DWithIndicesBackwardBackwardBackward0", pool_gather_np,
-                     lambda n, g: apply(MAX_POOL_BACKWARD, g, **n.kwargs))
+MAX_POOL = {nd: _max_pool_ops(nd) for nd in (2, 3)}  # by the number of spatial axes
 
 
 # --- adaptive max pooling: a gather of the input planes at the maxima's flat indices ---------------
-def _plane_gather_np(a, idx):
-    """a (..., H, W) read at flat plane indices idx (..., OH, OW)."""
-    flat = a.reshape(a.shape[:-2] + (-1,))
-    return np.take_along_axis(flat, idx.reshape(idx.shape[:-2] + (-1,)), -1).reshape(idx.shape)
+def _plane_gather_np(a, idx, nd):
+    """a (..., H, W) read at flat plane indices idx (..., OH, OW) (in 3-D: volumes and their flat indices)."""
+    flat = a.reshape(a.shape[:-nd] + (-1,))
+    return np.take_along_axis(flat, idx.reshape(idx.shape[:-nd] + (-1,)), -1).reshape(idx.shape)
 
 
 def _plane_scatter_np(g, idx, in_hw):
     """The adjoint of ``_plane_gather_np``: g summed into (..., H, W) at idx (windows overlap: indices repeat)."""
-    lead, plane = g.shape[:-2], in_hw[0] * in_hw[1]
+    lead, plane = g.shape[:-len(in_hw)], int(np.prod(in_hw))
     rows = np.arange(int(np.prod(lead)))[:, None] * plane
     sums = np.bincount((rows + idx.reshape(rows.shape[0], -1)).ravel(), weights=g.reshape(-1),
                        minlength=rows.shape[0] * plane)
     return sums.astype(g.dtype).reshape(lead + tuple(in_hw))
 
 
-ADAPTIVE_MAX_POOL = Op("AdaptiveMaxPool2DBackward0", lambda a, idx: _plane_gather_np(a, idx),
-                       lambda n, g: apply(ADAPTIVE_MAX_POOL_BACKWARD, g, idx=n.kwargs["idx"],
-                                          in_hw=n._in_meta[0][0][-2:]))
-ADAPTIVE_MAX_POOL_BACKWARD = Op("AdaptiveMaxPool2DBackwardBackward0",
-                                lambda g, idx, in_hw: _plane_scatter_np(g, idx, in_hw),
-                                lambda n, gg: apply(ADAPTIVE_MAX_POOL, gg, idx=n.kwargs["idx"]))
+def _gather_pool_ops(kind, nd):
+    """A max pooling whose windows are known beforehand (``kind``: AdaptiveMaxPool or FractionalMaxPool) in ``nd``
+    dimensions: a gather at the maxima's flat indices, and its derivative, the scatter back."""
+    name = f"{kind}{nd}DBackward0"
+    pool = Op(name, lambda a, idx: _plane_gather_np(a, idx, nd),
+              lambda n, g: apply(scatter, g, idx=n.kwargs["idx"], in_hw=n._in_meta[0][0][-nd:]))
+    scatter = Op(name.replace("Backward0", "BackwardBackward0"),
+                 lambda g, idx, in_hw: _plane_scatter_np(g, idx, in_hw),
+                 lambda n, gg: apply(pool, gg, idx=n.kwargs["idx"]))
+    return pool
+
+
+ADAPTIVE_MAX_POOL = {nd: _gather_pool_ops("AdaptiveMaxPool", nd) for nd in (2, 3)}
+FRACTIONAL_MAX_POOL = {nd: _gather_pool_ops("FractionalMaxPool", nd) for nd in (2, 3)}
+
+
+def fractional_starts(samples, n_in, n_out, k):
+    """PyTorch's pseudo-random window starts of fractional max pooling along one axis, in the samples' precision:
+    ``int((i + u) * alpha) - int(u * alpha)`` for output i, alpha = (n_in - k) / (n_out - 1), the last window
+    ending at the input's end. ``samples`` (...,) gives (..., n_out)."""
+    real = samples.dtype.type
+    u = samples[..., None]
+    alpha = real(n_in - k) / real(n_out - 1) if n_out > 1 else real(0)
+    starts = ((np.arange(n_out).astype(samples.dtype) + u) * alpha).astype(np.int64) - (u * alpha).astype(np.int64)
+    starts[..., -1] = n_in - k
+    return starts
+
+
+# --- max unpooling: the input written at its flat indices into zero planes (volumes) ----------------
+def _unpool_np(x, idx, out_size):
+    """x (..., *in) written at the flat indices idx (x's shape) of zero planes (..., *out_size); a repeated
+    index keeps the last write, as PyTorch's loop over each plane does."""
+    nd = len(out_size)
+    lead = x.shape[:x.ndim - nd]
+    rows = int(np.prod(lead))
+    out = np.zeros((rows, int(np.prod(out_size))), x.dtype)
+    out[np.arange(rows)[:, None], idx.reshape(rows, -1)] = x.reshape(rows, -1)
+    return out.reshape(lead + tuple(out_size))
+
+
+def _unpool_backward(node, g):
+    # PyTorch's max_pool_double_backward: the gradient read at the indices (views around a gather)
+    idx = node.kwargs["idx"]
+    planes = idx.shape[:idx.ndim - len(node.kwargs["out_size"])] + (-1,)
+    return g.contiguous().view(planes).gather(-1, const(idx.reshape(planes))).view(idx.shape)
+
+
+MAX_UNPOOL = {nd: Op(f"MaxUnpool{nd}DBackward0", lambda x, idx, out_size: _unpool_np(x, idx, out_size),
+                     _unpool_backward) for nd in (2, 3)}
 
 
 def avg_pool_divisor(in_hw, k_hw, stride, padding, ceil_mode, count_include_pad, divisor_override, dtype):
-    """1/divisor of each output of an average pool, shape (OH, OW), with PyTorch's rules."""
+    """1/divisor of each output of an average pool, shape (OH, OW) (or (OD, OH, OW)), with PyTorch's rules."""
+    out_hw, _ = _pool_geometry(in_hw, k_hw, stride, padding, (1,) * len(k_hw), ceil_mode)
     if divisor_override:
-        out_hw, _ = _pool_geometry(in_hw, k_hw, stride, padding, (1, 1), ceil_mode)
         return np.full(out_hw, 1.0 / divisor_override, dtype)
-    out_hw, _ = _pool_geometry(in_hw, k_hw, stride, padding, (1, 1), ceil_mode)
     counts = []
-    for i in range(2):
+    for i in range(len(k_hw)):
         start = np.arange(out_hw[i]) * stride[i] - padding[i]
         end = np.minimum(start + k_hw[i], in_hw[i] + padding[i])
         if count_include_pad:
             counts.append(end - start)
         else:
             counts.append(np.minimum(end, in_hw[i]) - np.maximum(start, 0))
-    return (1.0 / np.outer(counts[0], counts[1])).astype(dtype)
+    return (1.0 / functools.reduce(np.multiply.outer, counts)).astype(dtype)
 
 
 def _avg_fwd(x, *, in_hw, k_hw, stride, padding, dilation, ceil_mode, scale):
@@ -372,11 +425,17 @@ def _avg_bw_fwd(g, *, in_hw, k_hw, stride, padding, dilation, ceil_mode, scale):
                            ceil_mode=ceil_mode, scale=scale)
 
 
-AVG_POOL = Op("AvgPool2DBackward0", _avg_fwd,
-              lambda n, g: depends_on(apply(AVG_POOL_BACKWARD, g, **n.kwargs), n.saved_tensors[0],
-                                            "AvgPool2DBackwardBackward0"), save="a",
-              saved_names=("self",))
-AVG_POOL_BACKWARD = Op("AvgPool2DBackwardBackward0", _avg_bw_fwd, lambda n, g: apply(AVG_POOL, g, **n.kwargs))
+def _avg_pool_ops(nd):
+    """PyTorch's average pooling in ``nd`` dimensions; its derivative is its adjoint, and the other way round."""
+    name = f"AvgPool{nd}DBackward"
+    pool = Op(f"{name}0", _avg_fwd,
+              lambda n, g: depends_on(apply(adjoint, g, **n.kwargs), n.saved_tensors[0], f"{name}Backward0"),
+              save="a", saved_names=("self",))
+    adjoint = Op(f"{name}Backward0", _avg_bw_fwd, lambda n, g: apply(pool, g, **n.kwargs))
+    return pool
+
+
+AVG_POOL = {nd: _avg_pool_ops(nd) for nd in (2, 3)}
 
 
 # --- separable linear maps: adaptive average pooling, interpolation -------------------------------
@@ -406,8 +465,8 @@ def _separable_ops(name):
 
 
 # PyTorch's node names of the separable maps; created when the module loads so that every one is in REGISTRY
-SEPARABLE_NAMES = ("AdaptiveAvgPool2DBackward0", "UpsampleLinear1DBackward0", "UpsampleBilinear2DBackward0",
-                   "UpsampleTrilinear3DBackward0",
+SEPARABLE_NAMES = ("AdaptiveAvgPool2DBackward0", "AdaptiveAvgPool3DBackward0", "UpsampleLinear1DBackward0",
+                   "UpsampleBilinear2DBackward0", "UpsampleTrilinear3DBackward0",
                    *(f"UpsampleNearest{nd}DBackward0" for nd in (1, 2, 3)),
                    *(f"UpsampleNearestExact{nd}DBackward0" for nd in (1, 2, 3)))
 _SEPARABLE = {name: _separable_ops(name) for name in SEPARABLE_NAMES}

@@ -18,8 +18,10 @@ this package publishes their functions under PyTorch's names.
 """
 
 from ..._tensor import Tensor  # as torch.nn.functional.Tensor
+from ...ops.distance import pdist  # (PyTorch publishes torch.pdist here too)
 from ._activation import (
     celu,
+    celu_,
     elu,
     elu_,
     gelu,
@@ -39,7 +41,10 @@ from ._activation import (
     relu,
     relu6,
     relu_,
+    rrelu,
+    rrelu_,
     selu,
+    selu_,
     sigmoid,
     silu,
     softmax,
@@ -72,27 +77,52 @@ from ._loss import (
     l1_loss,
     margin_ranking_loss,
     mse_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
     multilabel_soft_margin_loss,
     nll_loss,
     poisson_nll_loss,
     smooth_l1_loss,
     soft_margin_loss,
     triplet_margin_loss,
+    triplet_margin_with_distance_loss,
 )
 from ._normalization import batch_norm, group_norm, instance_norm, layer_norm, local_response_norm, normalize, rms_norm
 from ._pooling import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
+    adaptive_avg_pool3d,
     adaptive_max_pool1d,
+    adaptive_max_pool1d_with_indices,
     adaptive_max_pool2d,
+    adaptive_max_pool2d_with_indices,
+    adaptive_max_pool3d,
+    adaptive_max_pool3d_with_indices,
     avg_pool1d,
     avg_pool2d,
+    avg_pool3d,
+    fractional_max_pool2d,
+    fractional_max_pool2d_with_indices,
+    fractional_max_pool3d,
+    fractional_max_pool3d_with_indices,
+    lp_pool1d,
+    lp_pool2d,
+    lp_pool3d,
     max_pool1d,
+    max_pool1d_with_indices,
     max_pool2d,
+    max_pool2d_with_indices,
+    max_pool3d,
+    max_pool3d_with_indices,
+    max_unpool1d,
+    max_unpool2d,
+    max_unpool3d,
 )
 from ._resampling import (
+    channel_shuffle,
     fold,
     interpolate,
+    native_channel_shuffle,
     pad,
     pixel_shuffle,
     pixel_unshuffle,
@@ -111,14 +141,23 @@ __all__ = [
     "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "hardtanh_", "hinge_embedding_loss", "huber_loss",
     "interpolate", "kl_div", "l1_loss", "layer_norm", "leaky_relu", "leaky_relu_", "linear", "log_softmax",
     "logsigmoid", "margin_ranking_loss", "max_pool1d", "max_pool2d", "mish", "mse_loss", "multilabel_soft_margin_loss",
-    "nll_loss", "normalize", "one_hot", "pad", "pairwise_distance", "pixel_shuffle", "pixel_unshuffle",
+    "nll_loss", "normalize", "one_hot", "pad", "pairwise_distance", "pdist", "pixel_shuffle", "pixel_unshuffle",
     "poisson_nll_loss", "prelu", "relu", "relu6", "relu_", "elu_", "selu", "sigmoid", "silu", "smooth_l1_loss",
     "soft_margin_loss", "softmax", "softmin", "softplus", "softshrink", "softsign", "tanh", "tanhshrink",
     "threshold", "threshold_", "triplet_margin_loss", "upsample", "upsample_bilinear", "upsample_nearest",
     "unfold", "fold", "scaled_dot_product_attention", "rms_norm", "gumbel_softmax", "instance_norm",
-    "local_response_norm",
+    "adaptive_avg_pool3d", "adaptive_max_pool3d", "avg_pool3d", "max_pool3d", "max_pool1d_with_indices",
+    "max_pool2d_with_indices", "max_pool3d_with_indices", "adaptive_max_pool1d_with_indices",
+    "adaptive_max_pool2d_with_indices", "adaptive_max_pool3d_with_indices", "lp_pool1d", "lp_pool2d", "lp_pool3d",
+    "max_unpool1d", "max_unpool2d", "max_unpool3d", "channel_shuffle", "native_channel_shuffle",
+    "fractional_max_pool2d", "fractional_max_pool3d", "fractional_max_pool2d_with_indices",
+    "fractional_max_pool3d_with_indices",
+    "local_response_norm", "multi_margin_loss", "multilabel_margin_loss", "triplet_margin_with_distance_loss",
+    "rrelu", "rrelu_", "celu_", "selu_",
 ]
 
 # a list, an array or None where a Tensor belongs: PyTorch's error, not an internal one (see _arguments)
-# (embedding_bag is PyTorch's Python code reproduced, attribute reads first: it raises PyTorch's errors itself)
-check_arguments(globals(), [name for name in list(globals()) if not name.startswith("_") and name != "embedding_bag"])
+# (embedding_bag and triplet_margin_with_distance_loss are PyTorch's Python code reproduced, attribute reads first:
+# they raise PyTorch's errors themselves)
+_PYTHON_CODE = ("embedding_bag", "triplet_margin_with_distance_loss")
+check_arguments(globals(), [name for name in list(globals()) if not name.startswith("_") and name not in _PYTHON_CODE])

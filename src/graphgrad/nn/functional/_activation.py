@@ -8,11 +8,15 @@ import numpy as np
 
 import graphgrad
 
+from ... import _random_kernels
+from ..._dtype import is_float_np
 from ..._tensor import Tensor
 from ...ops import activation as activation_ops
+from ...ops import rrelu as rrelu_ops
 from ...ops._autocast import autocast_rule
 from ...ops._inplace import apply_inplace
-from ...ops._op import apply
+from ...ops._op import _torch_name, apply
+from ...random import generator_or_default
 from ._common import _const
 
 
@@ -98,6 +102,46 @@ def celu(input, alpha=1.0, inplace=False):
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError")
     return _act(activation_ops.CELU, input, inplace, alpha=alpha, scale=1.0, input_scale=1.0 / alpha)
+
+
+def celu_(input, alpha=1.0):
+    return celu(input, alpha, True)
+
+
+def selu_(input):
+    return selu(input, True)
+
+
+def _rrelu_noise(x, lower, upper, training):
+    """Each element's slope, as PyTorch's rrelu_with_noise: for x <= 0, in training one
+    ``uniform_real_distribution<double>(lower, upper)`` draw per element in order (u53 * (upper - lower) + lower,
+    the bounds in the input's compute type first) cast to that type, in eval ``(lower + upper) / 2``; 1 elsewhere."""
+    neg = ~(x > 0)  # (NaN takes the slope in eval, PyTorch's leaky_relu; in training its test x <= 0 leaves it 1)
+    if not training:
+        return np.where(neg, x.dtype.type((lower + upper) / 2), x.dtype.type(1))
+    neg &= ~np.isnan(x)
+    work = _random_kernels.opmath(x.dtype)
+    lo, hi = float(work(lower)), float(work(upper))
+    u = _random_kernels.unit_doubles(generator_or_default(None), int(np.count_nonzero(neg)))
+    noise = np.ones(x.shape, x.dtype)
+    noise[neg] = _random_kernels.cast((u * (hi - lo) + lo).astype(work), x.dtype)
+    return noise
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Randomized leaky ReLU: slopes drawn from U(lower, upper) in training, their mean in eval
+    (RreluWithNoiseBackward0)."""
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
+    if not is_float_np(input._data.dtype):
+        kernel = "rrelu_with_noise_out_cpu" if training else "leaky_relu_cpu"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_torch_name(input._data.dtype)}\'')
+    noise = _rrelu_noise(input._data, lower, upper, training)
+    return _act(rrelu_ops.RRELU_WITH_NOISE, input, inplace, noise=noise, lower=lower, upper=upper, training=training)
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    return rrelu(input, lower, upper, training, True)
 
 
 def gelu(input, *, approximate="none"):

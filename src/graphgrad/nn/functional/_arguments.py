@@ -41,11 +41,14 @@ from ._normalization import check_batch_norm_eps, check_group_norm_groups
 TENSOR_PARAMETERS = frozenset({
     "input", "target", "weight", "bias", "input1", "input2", "x1", "x2", "anchor", "positive", "negative",
     "query", "key", "value", "attn_mask", "running_mean", "running_var", "pos_weight", "var", "tensor", "logits",
+    "indices", "_random_samples",
 })
 # the kernel PyTorch's function ends in, where its name is not the function's
 KERNELS = {
     "cross_entropy": "cross_entropy_loss", "nll_loss": "nll_loss_nd", "logsigmoid": "log_sigmoid",
-    "fold": "col2im", "unfold": "im2col",
+    "fold": "col2im", "unfold": "im2col", "adaptive_max_pool1d_with_indices": "adaptive_max_pool1d",
+    "fractional_max_pool2d_with_indices": "fractional_max_pool2d",
+    "fractional_max_pool3d_with_indices": "fractional_max_pool3d",
 }
 # the kernel's name and position for a parameter, where they are not the function's (and the kernel, where only
 # that parameter reaches it)
@@ -59,10 +62,14 @@ PARAMETERS = {
     "gumbel_softmax": {"logits": ("input", 1, "empty_like")},
     "batch_norm": _NORM,
     "instance_norm": _NORM,
+    **{f"fractional_max_pool{d}d{tail}": {"_random_samples": ("random_samples", 4)}
+       for d in (2, 3) for tail in ("", "_with_indices")},
 }
 # Python functions in PyTorch that read an attribute of their tensors first: (attribute, the parameters it is read
-# from or None for all, the parameter that must be set (not None, not False) for the read to happen or None)
+# from or None for all, the parameter that must be set (not None, not False) for the read to happen or None; "!p":
+# that must not be)
 _SIZE, _DIM = ("size", None, None), ("dim", None, None)
+# (a list where the parameters read different attributes)
 ATTRIBUTES = {
     "adaptive_avg_pool2d": _SIZE, "adaptive_max_pool2d": _SIZE, "adaptive_avg_pool3d": _SIZE,
     "adaptive_max_pool3d": _SIZE, "binary_cross_entropy": _SIZE, "huber_loss": _SIZE, "l1_loss": _SIZE,
@@ -74,6 +81,17 @@ ATTRIBUTES = {
     "dropout1d": _DIM, "dropout2d": _DIM, "dropout3d": _DIM, "glu": _DIM, "group_norm": ("dim", ("input",), None),
     "interpolate": _DIM, "upsample": _DIM, "upsample_bilinear": _DIM, "upsample_nearest": _DIM,
     "local_response_norm": _DIM, "margin_ranking_loss": _DIM,
+    # (max_pool3d's Python code reads input.is_cuda where it returns indices; lp_pool's takes input.pow, or
+    # input.abs for an infinite norm_type; max_unpool's computes the output size from input.size())
+    "max_pool3d": ("is_cuda", None, "return_indices"), "max_pool3d_with_indices": ("is_cuda", None, None),
+    "adaptive_max_pool2d_with_indices": _SIZE, "adaptive_max_pool3d_with_indices": _SIZE,
+    **dict.fromkeys(("lp_pool1d", "lp_pool2d", "lp_pool3d"), ("pow", None, None)),
+    "max_unpool1d": [("size", ("input",), None), ("unsqueeze", ("indices",), None)],
+    "max_unpool2d": ("size", ("input",), None), "max_unpool3d": ("size", ("input",), None),
+    # (fractional max pooling: input.size() for an output ratio, input.dim() to draw the samples)
+    **{f"fractional_max_pool{d}d{tail}": [("size", ("input",), "output_ratio"), ("dim", ("input",), "!_random_samples")]
+       for d in (2, 3) for tail in ("", "_with_indices")},
+    "multi_margin_loss": ("dim", ("weight",), "weight"),
     "normalize": ("norm", None, None), "sigmoid": ("sigmoid", None, None), "tanh": ("tanh", None, None),
     "tanhshrink": ("tanh", None, None), "softsign": ("abs", None, None),
     "softmax": ("softmax", None, None), "log_softmax": ("log_softmax", None, None),
@@ -93,7 +111,8 @@ KERNEL_ITSELF = frozenset({
     "linear", "bilinear", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "avg_pool1d", "avg_pool2d",
     "avg_pool3d", "pixel_shuffle", "pixel_unshuffle", "hardshrink", "logsigmoid", "softplus", "gelu",
     "softshrink", "adaptive_avg_pool1d", "cosine_similarity", "pairwise_distance", "pdist", "one_hot",
-    "scaled_dot_product_attention", "prelu", "relu_", "elu_", "hardtanh_", "leaky_relu_", "threshold_",
+    "scaled_dot_product_attention", "prelu", "channel_shuffle", "native_channel_shuffle",
+    "relu_", "elu_", "hardtanh_", "leaky_relu_", "threshold_",
 })
 
 
@@ -348,7 +367,22 @@ CALLS = {
                                                               "count_include_pad=True, int? divisor_override=None")]),
     **{f"max_pool{d}d": Forwarded([_pool(f"max_pool{d}d", d, f"int[{d}] dilation=1, ")],
                                   "input kernel_size stride? padding dilation ceil_mode",
-                                  variant=("return_indices", f"max_pool{d}d_with_indices")) for d in (1, 2)},
+                                  variant=("return_indices", f"max_pool{d}d_with_indices")) for d in (1, 2, 3)},
+    "avg_pool3d": Forwarded([_pool("avg_pool3d", 3).replace("bool ceil_mode=False", "bool ceil_mode=False, bool "
+                                                              "count_include_pad=True, int? divisor_override=None")]),
+    "adaptive_avg_pool3d": Forwarded(["adaptive_avg_pool3d(Tensor input, SymInt[3] output_size)"],
+                                     "input output_size:list_with_default"),
+    "adaptive_max_pool3d": Forwarded(["adaptive_max_pool3d(Tensor input, int[3] output_size)"],
+                                     "input output_size:list_with_default"),
+    **{f"max_pool{d}d_with_indices": Forwarded([_pool(f"max_pool{d}d_with_indices", d, f"int[{d}] dilation=1, ")],
+                                               "input kernel_size stride? padding dilation ceil_mode")
+       for d in (1, 2, 3)},
+    "adaptive_max_pool1d_with_indices": Forwarded(["adaptive_max_pool1d(Tensor input, int[1] output_size)"],
+                                                  "input output_size"),
+    **{f"adaptive_max_pool{d}d_with_indices": Forwarded([f"adaptive_max_pool{d}d(Tensor input, int[{d}] output_size)"],
+                                                        "input output_size:list_with_default") for d in (2, 3)},
+    "channel_shuffle": Forwarded(["channel_shuffle(Tensor input, SymInt groups)"]),
+    "native_channel_shuffle": Forwarded(["native_channel_shuffle(Tensor input, SymInt groups)"]),
     "adaptive_avg_pool1d": Forwarded(["adaptive_avg_pool1d(Tensor input, int[1] output_size)"]),
     "adaptive_avg_pool2d": Forwarded(["adaptive_avg_pool2d(Tensor input, SymInt[2] output_size)"],
                                      "input output_size:list_with_default"),
@@ -437,6 +471,10 @@ CALLS = {
                                      "anchor positive negative margin:triplet_margin p eps swap _"),
     "margin_ranking_loss": Forwarded(["margin_ranking_loss(Tensor input1, Tensor input2, Tensor target, "
                                       "float margin=0.0, int reduction=Mean)"], "input1 input2 target margin _"),
+    "multi_margin_loss": Forwarded(["multi_margin_loss(Tensor input, Tensor target, Scalar p=1, Scalar margin=1, "
+                                    "Tensor? weight=None, int reduction=Mean)"], "input target p margin weight _"),
+    "multilabel_margin_loss": Forwarded(["multilabel_margin_loss(Tensor input, Tensor target, int reduction=Mean)"],
+                                        "input target _"),
 }
 
 
@@ -464,6 +502,12 @@ def _set(value):
     return value is not None and value is not False
 
 
+def _attribute_reads(name):
+    """``ATTRIBUTES``' entries for ``name``: none, one, or one per parameter that reads its own."""
+    entry = ATTRIBUTES.get(name)
+    return [] if entry is None else entry if isinstance(entry, list) else [entry]
+
+
 def argument_error(name, sig, args, kwargs):
     """PyTorch's error for the first argument of ``name(*args, **kwargs)`` that must be a Tensor and is not, or
     None when there is none."""
@@ -478,12 +522,14 @@ def argument_error(name, sig, args, kwargs):
         value = bound.arguments[pname]
         if not _not_a_tensor(value, param):
             continue
-        attr, read_from, when = ATTRIBUTES.get(name, (None, None, None))
-        if attr is not None and (read_from is None or pname in read_from) and (
-                when is None or _set(bound.arguments.get(when))):
-            if name in ("softmax", "log_softmax") and bound.arguments.get("dim") is None:
-                attr = "dim"  # the implicit dimension is chosen from input.dim() first
-            return _method_call_error(value, attr)
+        for attr, read_from, when in _attribute_reads(name):
+            if (read_from is None or pname in read_from) and (
+                    when is None or _set(bound.arguments.get(when.lstrip("!"))) != when.startswith("!")):
+                if name in ("softmax", "log_softmax") and bound.arguments.get("dim") is None:
+                    attr = "dim"  # the implicit dimension is chosen from input.dim() first
+                if name.startswith("lp_pool") and bound.arguments.get("norm_type") in (float("inf"), -float("inf")):
+                    attr = "abs"
+                return _method_call_error(value, attr)
         if name in NEGATED:
             if bound.arguments.get("dim") is None:
                 return _method_call_error(value, "dim")  # (the implicit dimension first, as softmax)

@@ -14,6 +14,7 @@ from ..._dtype import is_float_np
 from ..._size import size_text
 from ...ops import arithmetic as arithmetic_ops
 from ...ops import loss as loss_ops
+from ...ops import margin_losses
 from ...ops._autocast import autocast_rule
 from ...ops._op import _torch_name, apply, check_broadcast
 from ._activation import log_softmax, logsigmoid
@@ -441,3 +442,85 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
         d_neg = graphgrad.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
     return _apply_reduction((margin + d_pos - d_neg).clamp_min(0), reduction)
 
+
+
+def _check_scores(input):
+    """PyTorch's check of the class scores of the multi-class margin losses: 0-d, (C) or (N, C), C > 0."""
+    shape = input._data.shape
+    if not (len(shape) == 0 or (len(shape) in (1, 2) and shape[-1] > 0)):
+        raise RuntimeError(f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+                           f"{list(shape)}")
+
+
+def _check_kernel_dtypes(kernel, input, target, weight=None):
+    if not is_float_np(input._data.dtype):
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_torch_name(input._data.dtype)}\'')
+    for t, want in ((target, np.dtype(np.int64)), (weight, input._data.dtype)):
+        if t is not None and t._data.dtype != want:
+            raise RuntimeError(f"expected scalar type {_torch_name(want).capitalize()} but found "
+                               f"{_torch_name(t._data.dtype).capitalize()}")
+
+
+@autocast_rule
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """Multi-class hinge loss: per sample, ``sum over i != y of w[y] * max(0, margin - x[y] + x[i])**p / C``
+    (MultiMarginLossBackward0)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if p != 1 and p != 2:
+        raise ValueError("only p == 1 and p == 2 supported")
+    if weight is not None and weight.dim() != 1:
+        raise ValueError("weight must be one-dimensional")
+    _check_no_grad(weight, "weight", "multi_margin_loss")
+    _check_scores(input)
+    shape = input._data.shape
+    c, n = (shape[-1], shape[0] if len(shape) == 2 else 1) if shape else (1, 1)
+    if target._data.ndim > 1 or target._data.size != n:
+        raise RuntimeError(f"multi_margin_loss: target tensor should be 1-D with size equal to the number of input "
+                           f"samples (batch size). Expected target size [{n}], but got {_shape(target)}. Input has "
+                           f"shape {_shape(input)}.")
+    if weight is not None and weight._data.size != c:
+        raise RuntimeError(f"inconsistent weight size, expected {c} but got {_shape(weight)}")
+    _check_kernel_dtypes("multi_margin_loss_cpu_kernel", input, target, weight)
+    t = target._data
+    if t.size and (t.min() < 0 or t.max() >= c):
+        raise RuntimeError("target out of range")
+    return apply(margin_losses.MULTI_MARGIN_LOSS, input, target=t, p=p, margin=margin,
+                 weight=None if weight is None else weight._data, reduction=reduction)
+
+
+@autocast_rule
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Multi-label hinge loss: per sample, over the target classes j (listed up to the first -1) and the other
+    classes i, ``sum max(0, 1 - x[j] + x[i]) / C`` (MultilabelMarginLossBackward0)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    _check_scores(input)
+    shape, t = input._data.shape, target._data
+    if not (t.shape == shape if len(shape) == 2 else t.ndim <= 1 and t.size == (shape[0] if shape else 1)):
+        raise RuntimeError(f"inconsistent target size: {_shape(target)} for input of size: {_shape(input)}")
+    _check_kernel_dtypes("multilabel_margin_loss_forward_out_frame", input, target)
+    if t.size and (t.min() < -1 or t.max() >= (shape[-1] if shape else 1)):
+        raise RuntimeError("argument #2 'target' is out of range")
+    return apply(margin_losses.MULTILABEL_MARGIN_LOSS, input, target=t.reshape(shape), reduction=reduction)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False,
+                                      reduction="mean"):
+    """The triplet loss under any ``distance_function`` (default ``pairwise_distance``): PyTorch's composition."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    a_dim, p_dim, n_dim = anchor.ndim, positive.ndim, negative.ndim
+    if not (a_dim == p_dim and p_dim == n_dim):
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
+                           f"dimensions, but got: anchor {a_dim}D, positive {p_dim}D, and negative {n_dim}D inputs")
+    if distance_function is None:  # the published function, whose argument errors are torch.pairwise_distance's
+        distance_function = graphgrad.nn.functional.pairwise_distance
+    dist_pos = distance_function(anchor, positive)
+    dist_neg = distance_function(anchor, negative)
+    if swap:
+        dist_neg = graphgrad.minimum(dist_neg, distance_function(positive, negative))
+    loss = graphgrad.clamp_min(margin + dist_pos - dist_neg, 0)
+    return _apply_reduction(loss, reduction)

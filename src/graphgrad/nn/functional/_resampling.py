@@ -96,6 +96,29 @@ def pixel_unshuffle(input, downscale_factor):
     return apply(norm_ops.PIXEL_UNSHUFFLE, input, r=r)
 
 
+def _channel_shuffle(op, input, groups):
+    shape = input._data.shape
+    if len(shape) <= 2:
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with sizes {list(shape)}")
+    groups = int(groups)
+    if groups <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of groups:{groups}")
+    if shape[1] % groups:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {shape[1]} channels and {groups} "
+                           "groups.")
+    return apply(op, input, groups=groups)
+
+
+def channel_shuffle(input, groups):
+    """(N, C, *) with its C channels in ``groups`` groups, interleaved: (N, g, C/g, *) -> (N, C/g, g, *)."""
+    return _channel_shuffle(norm_ops.CHANNEL_SHUFFLE, input, groups)
+
+
+def native_channel_shuffle(input, groups):
+    """channel_shuffle with no derivative (PyTorch's NotImplemented node)."""
+    return _channel_shuffle(norm_ops.NATIVE_CHANNEL_SHUFFLE, input, groups)
+
+
 _INTERP_NAMES = {"nearest": "UpsampleNearest{}DBackward0", "nearest-exact": "UpsampleNearestExact{}DBackward0",
                  "linear": "UpsampleLinear1DBackward0", "bilinear": "UpsampleBilinear2DBackward0"}
 _INTERP_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}

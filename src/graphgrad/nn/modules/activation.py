@@ -14,7 +14,7 @@ from .utils import _empty
 __all__ = ["Threshold", "ReLU", "Hardtanh", "ReLU6", "Sigmoid", "Tanh", "SiLU", "Mish", "Hardswish",
            "Hardsigmoid", "ELU", "CELU", "SELU", "GLU", "GELU", "Softplus", "LeakyReLU", "LogSigmoid",
            "Softshrink", "Hardshrink", "PReLU", "Softsign", "Tanhshrink", "Softmin", "Softmax", "Softmax2d",
-           "LogSoftmax", "MultiheadAttention"]
+           "LogSoftmax", "MultiheadAttention", "RReLU"]
 
 
 def _inplace_str(inplace, sep=""):
@@ -230,6 +230,24 @@ class LeakyReLU(Module):
 
     def extra_repr(self):
         return f"negative_slope={self.negative_slope}{_inplace_str(self.inplace, ', ')}"
+
+
+class RReLU(Module):
+    """Randomized leaky ReLU: slopes drawn from U(lower, upper) while training, their mean in eval."""
+
+    __constants__ = ["lower", "upper", "inplace"]
+
+    def __init__(self, lower=1.0 / 8, upper=1.0 / 3, inplace=False):
+        super().__init__()
+        self.lower = lower
+        self.upper = upper
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self):
+        return f"lower={self.lower}, upper={self.upper}{_inplace_str(self.inplace, ', ')}"
 
 
 class LogSigmoid(Module):
