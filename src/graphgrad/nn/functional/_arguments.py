@@ -135,6 +135,16 @@ def _conv_transpose(name, nd):
             f"SymInt[{nd}] output_padding=0, SymInt groups=1, SymInt[{nd}] dilation=1)"]
 
 
+class _AnyKind:
+    """The exact types a parameter takes without a look, for one whose value never reaches the kernel: all."""
+
+    def __contains__(self, kind):
+        return True
+
+
+_ANY_KIND = _AnyKind()
+
+
 class Forwarded:
     """How a function of ``nn.functional`` hands its arguments to PyTorch's kernel ``texts`` (its overloads).
 
@@ -165,7 +175,9 @@ class Forwarded:
             self.lead, self.first = self.kernel.lead, self.kernel.first
             return self
         fast = {e.name: e.fast for e in self.given if e.name is not None}
-        self.fast = [fast.get(n) for n in self.names]
+        # a parameter the kernel is not handed (reduction, size_average: PyTorch's code reads it first, and so does
+        # graphgrad's function) takes any value as far as the kernel's parser goes
+        self.fast = [fast.get(n) if n in fast else _ANY_KIND for n in self.names]
         self.lead = next((i for i, n in enumerate(self.names) if n not in TENSOR_PARAMETERS), len(self.names))
         first = self.fast[self.lead] if self.lead < len(self.names) else None
         self.first = (first if self.then is None else None) or frozenset()  # (two kernels: always the full look)
