@@ -83,10 +83,9 @@ def _slopes(diff, dist, p):
 def _cdist_grad(g, x1, x2, dist, p):
     """The gradient for x1 (batch, r1, c): each row's slopes weighted by the incoming gradient of its r2 pairs."""
     shape = np.broadcast_shapes(g.shape[:-2], x1.shape[:-2], x2.shape[:-2]) + x1.shape[-2:]
-    with np.errstate(all="ignore"):  # (0 * inf where a slope is infinite: PyTorch's NaN, silently)
-        return _by_blocks(x1, x2, lambda diff, rows: np.einsum("...ij,...ijk->...ik", g[..., rows, :],
-                                                               _slopes(diff, dist[..., rows, :], p)),
-                          shape, x1.dtype)
+    return _by_blocks(x1, x2, lambda diff, rows: np.einsum("...ij,...ijk->...ik", g[..., rows, :],
+                                                           _slopes(diff, dist[..., rows, :], p)),
+                      shape, x1.dtype)
 
 
 def _cdist_bw(n, g):

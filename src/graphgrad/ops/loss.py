@@ -98,8 +98,7 @@ SOFT_MARGIN_LOSS = _loss_op("SoftMarginLossBackward0",
 
 
 def _bce_np(x, t, weight):
-    with np.errstate(divide="ignore"):
-        l = (t - 1) * np.maximum(np.log1p(-x), -100) - t * np.maximum(np.log(x), -100)
+    l = (t - 1) * np.maximum(np.log1p(-x), -100) - t * np.maximum(np.log(x), -100)
     return (l * _w(weight, x.dtype)).astype(x.dtype, copy=False)
 
 
@@ -173,8 +172,7 @@ def _nll_fwd(x, *, target, weight, ignore_index, reduction):
         return l
     if reduction == "sum":
         return np.asarray(l.sum(), x.dtype)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.asarray(l.sum() / w.sum(), x.dtype)  # nan when every sample is ignored, as PyTorch
+    return np.asarray(l.sum() / w.sum(), x.dtype)  # nan when every sample is ignored, as PyTorch
 
 
 def _nll_coef(n):
@@ -190,8 +188,7 @@ def _nll_coef(n):
     if k["reduction"] == "mean":
         # PyTorch's order, (1 / total weight) · weight: the quotient overflows for a subnormal total; ignored
         # samples get no gradient, even 0/0
-        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            w = np.where(valid, dt.type(1) / w.sum() * w, 0).astype(dt)
+        w = np.where(valid, dt.type(1) / w.sum() * w, 0).astype(dt)
     coef = np.zeros(shape, dt)
     coef[_at_targets(shape, safe)] = -w
     return coef

@@ -21,9 +21,14 @@ def _shape(t):
 
 
 # PyTorch's own Python helpers (torch.nn.modules.utils), whose errors for odd arguments are PyTorch's too
+def ntuple(v, n):
+    """``_ntuple(n)``: an iterable as a tuple (its values as given), anything else ``n`` times."""
+    return tuple(v) if isinstance(v, collections.abc.Iterable) else (v,) * n
+
+
 def pair(v):
-    """``_pair``: an iterable as a tuple, anything else twice."""
-    return tuple(v) if isinstance(v, collections.abc.Iterable) else (v, v)
+    """``_pair``."""
+    return ntuple(v, 2)
 
 
 def list_with_default(out_size, defaults):

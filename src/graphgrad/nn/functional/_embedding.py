@@ -15,16 +15,17 @@ from ._common import _const
 
 
 # --- embedding, one_hot, pad, pixel shuffle, interpolation ----------------------------------------
-def padding_index(padding_idx, num):
+def padding_index(padding_idx, num, name="Padding_idx"):
     """PyTorch's embedding checks ``padding_idx`` against the ``num`` rows and counts a negative one from the end,
-    before its kernel reads it (None stays None)."""
+    before its kernel reads it (None stays None); ``name``: how its message spells the argument (EmbeddingBag's
+    module writes "padding_idx")."""
     if padding_idx is not None:
         if padding_idx > 0:
             if padding_idx >= num:
-                raise AssertionError("Padding_idx must be within num_embeddings")
+                raise AssertionError(f"{name} must be within num_embeddings")
         elif padding_idx < 0:
             if padding_idx < -num:
-                raise AssertionError("Padding_idx must be within num_embeddings")
+                raise AssertionError(f"{name} must be within num_embeddings")
             padding_idx = num + padding_idx
     return padding_idx
 

@@ -12,7 +12,7 @@ from ..._core.fp_errors import quietly
 from ...ops import pooling as pooling_ops
 from ...ops._op import _torch_name, apply
 from ._activation import relu
-from ._common import _const, _ntuple, _shape, list_with_default
+from ._common import _const, _ntuple, _shape, list_with_default, ntuple
 
 
 # --- pooling --------------------------------------------------------------------------------------
@@ -442,7 +442,7 @@ def _fractional_max_pool(nd, input, kernel_size, output_size, output_ratio, retu
     if output_size is None:
         if nd == 2 and len(output_ratio) > 2:
             raise ValueError(f"{name} requires output_ratio to either be a single Int or tuple of Ints.")
-        ratio = _ntuple_as_given(output_ratio, nd)
+        ratio = ntuple(output_ratio, nd)
         output_size = [int(input.size(i - nd) * ratio[i]) for i in range(nd)]
     if _random_samples is None:
         n_batch = 1 if input.dim() == nd + 1 else input.size(0)
@@ -474,11 +474,6 @@ def _fractional_max_pool(nd, input, kernel_size, output_size, output_ratio, retu
     idx = _first_max_index(a, positions)
     res = apply(pooling_ops.FRACTIONAL_MAX_POOL[nd], input, idx=idx)
     return (res, _const(idx)) if return_indices else res
-
-
-def _ntuple_as_given(v, n):
-    """PyTorch's ``_pair``/``_triple``: an iterable as a tuple (floats kept), anything else n times."""
-    return tuple(v) if isinstance(v, (list, tuple)) else (v,) * n
 
 
 def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
