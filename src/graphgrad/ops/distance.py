@@ -112,19 +112,28 @@ def _pdist_fwd(x, p):
     return _cdist_fwd(x, x, p)[_pairs(x.shape[0])]
 
 
+def _symmetric(values, n, dtype):
+    """The (n, n) matrix holding ``values`` (one per pair, in pdist's order) at (i, j) and (j, i), 0 elsewhere."""
+    full = np.zeros((n, n), dtype)
+    full[_pairs(n)] = values
+    return full
+
+
 def _pdist_bw(n, g):
-    (x,) = n.saved_tensors
+    x, out = n.saved_tensors
     p, arr = n.kwargs["p"], x._data
-    # each pair's gradient at (i, j) of the full matrix: row i takes it as x1's gradient, row j as x2's
-    full = np.zeros((arr.shape[0],) * 2, arr.dtype)
-    full[_pairs(arr.shape[0])] = g._data
-    dist = _cdist_fwd(arr, arr, p)
+    rows = arr.shape[0]
+    # each pair's gradient at (i, j): row i takes it as x1's gradient, row j as x2's; the distances are the saved
+    # result, mirrored (the diagonal's 0 is each row's distance to itself)
+    full = _symmetric(g._data, rows, arr.dtype)
+    dist = _symmetric(out._data, rows, arr.dtype)
+    dist += dist.T
     grad = _cdist_grad(full, arr, arr, dist, p) + _cdist_grad(full.T, arr, arr, dist, p)
     return depends_on(g.new_tensor(grad), x, "PdistBackwardBackward0",
                       underivable=NotImplementedError("the derivative for '_pdist_backward' is not implemented."))
 
 
-PDIST = Op("PdistBackward0", _pdist_fwd, _pdist_bw, save="a")
+PDIST = Op("PdistBackward0", _pdist_fwd, _pdist_bw, save=("a", "out"), saved_names=("self", "result"))
 
 
 @export("pdist", method=False)
