@@ -21,14 +21,17 @@ def _shape(t):
 
 
 # PyTorch's own Python helpers (torch.nn.modules.utils), whose errors for odd arguments are PyTorch's too
-def ntuple(v, n):
-    """``_ntuple(n)``: an iterable as a tuple (its values as given), anything else ``n`` times."""
-    return tuple(v) if isinstance(v, collections.abc.Iterable) else (v,) * n
+def ntuple_parser(n, name="parse"):
+    """``_ntuple(n)``: a parser giving an iterable as a tuple (its values as given), anything else ``n`` times
+    (the layers' ``_single``/``_pair``/``_triple`` are made of it too, nn/modules/utils.py)."""
+    def parse(x):
+        return tuple(x) if isinstance(x, collections.abc.Iterable) else (x,) * n
+
+    parse.__name__ = name
+    return parse
 
 
-def pair(v):
-    """``_pair``."""
-    return ntuple(v, 2)
+pair = ntuple_parser(2, "_pair")
 
 
 def list_with_default(out_size, defaults):

@@ -12,7 +12,7 @@ from ..._core.fp_errors import quietly
 from ...ops import pooling as pooling_ops
 from ...ops._op import _torch_name, apply
 from ._activation import relu
-from ._common import _const, _ntuple, _shape, list_with_default, ntuple
+from ._common import _const, _ntuple, _shape, list_with_default, ntuple_parser
 
 
 # --- pooling --------------------------------------------------------------------------------------
@@ -442,7 +442,7 @@ def _fractional_max_pool(nd, input, kernel_size, output_size, output_ratio, retu
     if output_size is None:
         if nd == 2 and len(output_ratio) > 2:
             raise ValueError(f"{name} requires output_ratio to either be a single Int or tuple of Ints.")
-        ratio = ntuple(output_ratio, nd)
+        ratio = ntuple_parser(nd)(output_ratio)
         output_size = [int(input.size(i - nd) * ratio[i]) for i in range(nd)]
     if _random_samples is None:
         n_batch = 1 if input.dim() == nd + 1 else input.size(0)

@@ -3,24 +3,12 @@ weight/bias that Linear and the convolutions create and initialise alike."""
 
 from __future__ import annotations
 
-import collections.abc
 import math
-from itertools import repeat
 
 from ..._tensor import Tensor
 from .. import init
+from ..functional._common import ntuple_parser as _ntuple
 from ..parameter import Parameter, _storage
-
-
-def _ntuple(n, name="parse"):
-    def parse(x):
-        if isinstance(x, collections.abc.Iterable):
-            return tuple(x)
-        return tuple(repeat(x, n))
-
-    parse.__name__ = name
-    return parse
-
 
 _single = _ntuple(1, "_single")
 _pair = _ntuple(2, "_pair")
