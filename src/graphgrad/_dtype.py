@@ -78,12 +78,12 @@ _BY_NAME.update(half=float16, float=float32, double=float64, short=int16, int=in
                 chalf=complex32, cfloat=complex64, cdouble=complex128)
 
 
-_FLOAT_NP = frozenset(d.np for d in _ALL if d.is_floating_point)
+FLOAT_NP = frozenset(d.np for d in _ALL if d.is_floating_point)  # (the hot paths test `in` it inline)
 
 
 def is_float_np(np_dtype) -> bool:
     """Whether a NumPy dtype is one of graphgrad's floating dtypes (bfloat16's NumPy kind is "V", not "f")."""
-    return np_dtype in _FLOAT_NP
+    return np_dtype in FLOAT_NP
 
 
 def require_supported(d: dtype) -> dtype:

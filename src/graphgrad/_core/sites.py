@@ -87,13 +87,15 @@ def user_frame(skip: int = 0):
 def raw_site(depth):
     """The first frame outside graphgrad, from ``depth`` frames up, as (code, instruction offset).
 
-    The walk on every recorded op: ``sys._getframe(n)`` creates no frame objects for the frames it
-    skips (``f_back`` would), and the line number is resolved only when someone asks (``code_location``).
+    The walk on every recorded op, by ``f_back``: each frame visited gets its frame object either way
+    (``sys._getframe(n)`` makes one for the frame it returns), and one C call per frame costs more than an
+    attribute; the line number is resolved only when someone asks (``code_location``).
     """
     f = _getframe(depth)
     while f.f_code.co_filename in _LIB_FILES:
-        depth += 1
-        f = _getframe(depth)
+        f = f.f_back
+        if f is None:  # a stack of graphgrad's frames only (a thread it started): no user line
+            return None
     return (f.f_code, f.f_lasti)
 
 

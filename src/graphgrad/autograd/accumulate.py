@@ -40,6 +40,23 @@ def accumulate(t, g, create_graph, hooks_done=False):
     run_post_accumulate_hooks(t)
 
 
+def accumulate_array(t, arr):
+    """``accumulate`` for a gradient that travelled as an ndarray (the engine's path when no graph of the gradient
+    is built), into a leaf without hooks: the same sums, without wrapping the array first. The caller hands over
+    its only reference to ``arr`` (see ``_array_unshared``)."""
+    if not t._requires_grad:
+        return
+    with _GRAD_LOCK:
+        grad = t._grad
+        if grad is None:
+            t._grad = Tensor._make(arr if _array_unshared(arr, t._data)
+                                   else np.array(arr, dtype=t._data.dtype, copy=True), False, None)
+        else:
+            np.add(grad._data, arr, out=grad._data, casting="unsafe")
+            if grad._grad_fn is not None:
+                grad._bump_version()
+
+
 # The counts below hold for CPython up to 3.13; 3.14 borrows references for locals, so getrefcount reports
 # fewer and could take a shared gradient for an unshared one: there, always copy.
 _REFCOUNTS_ARE_EXACT = sys.implementation.name == "cpython" and sys.version_info < (3, 14)
@@ -57,8 +74,7 @@ def _unshared(g, like):
     if not _REFCOUNTS_ARE_EXACT:
         return False
     arr = g._data
-    if (sys.getrefcount(g) > 4 or arr.dtype != like.dtype or arr.strides != like.strides or not arr.flags.writeable
-            or not (arr.flags.c_contiguous or arr.flags.f_contiguous)):
+    if sys.getrefcount(g) > 4 or not _layout_as(arr, like):
         return False
     owner = arr.base
     if owner is None:
@@ -75,3 +91,21 @@ def _unshared(g, like):
             return False
         refs += 1  # t._data is owner, or a view of it (its base)
     return sys.getrefcount(owner) == refs + 2
+
+
+def _array_unshared(arr, like):
+    """``_unshared`` for a gradient array handed over by ``accumulate_array``: nothing but its caller refers to
+    it (the caller's argument, this function's and getrefcount's own: 3), nothing but it to the memory it may
+    view (NumPy's base is always the memory's owner: held by ``arr.base``, ``owner`` here and getrefcount's
+    argument)."""
+    if not _REFCOUNTS_ARE_EXACT or sys.getrefcount(arr) > 3 or not _layout_as(arr, like):
+        return False
+    owner = arr.base
+    return owner is None or (type(owner) is np.ndarray and owner.base is None and owner.nbytes == arr.nbytes
+                             and sys.getrefcount(owner) == 3)
+
+
+def _layout_as(arr, like):
+    """Whether ``arr`` may become the ``.grad`` of a leaf holding ``like``: its dtype and memory layout, writable."""
+    return (arr.dtype == like.dtype and arr.strides == like.strides and arr.flags.writeable
+            and (arr.flags.c_contiguous or arr.flags.f_contiguous))

@@ -49,7 +49,9 @@ def _initial_grads(outputs, grad_outputs, create_graph):
                     raise RuntimeError("grad can be implicitly created only for scalar outputs" + explain.non_scalar(t))
                 if not is_float_np(t._data.dtype):
                     raise RuntimeError("grad can be implicitly created only for real scalar outputs")
-            g = Tensor._make(np.ones_like(t._data), False, None)
+            one = np.empty(t._data.shape, t._data.dtype)  # (np.ones_like's two Python frames, spelt out)
+            one.fill(1)
+            g = Tensor._make(one, False, None)
         else:
             if not isinstance(g, Tensor):
                 g = Tensor._make(np.asarray(g, dtype=t._data.dtype), False, None)
@@ -238,6 +240,10 @@ def run(roots, retain_graph, create_graph, sink, site=None):
                     _send(node, arrays, buffers, deps, needed, ready)
                 out = arrays = None  # hold no gradient past its node (see grads_in below)
                 continue
+            if (leaves_only and on_arrays and node.__class__ is AccumulateGrad and grads is not None
+                    and grads[0].__class__ is np.ndarray and node._tensor_hooks is None and node._retain is None
+                    and node._pre_hooks is None and sink.take_array(node, grads)):
+                continue  # a leaf's gradient summed into its .grad without wrapping it
             grads = _as_tensors(grads) if grads is not None else [None] * _n_outputs(node)
             if node._tensor_hooks is not None or node._retain is not None or node._pre_hooks is not None:
                 grads = run_pre_hooks(node, grads)

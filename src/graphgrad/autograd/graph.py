@@ -245,7 +245,7 @@ class Node:
                 if g.shape != shape:
                     dims = summed_dims(g.shape, shape)
                     g = (_blas.sum_leading(g, dims) if g.size >= _blas.SUM_AS_PRODUCT_FROM  # (a bias's gradient)
-                         else np.sum(g, axis=dims, keepdims=True)).reshape(shape)
+                         else np.add.reduce(g, axis=dims, keepdims=True)).reshape(shape)
                 if g.dtype != dt:
                     g = g.astype(dt)
                 if g.__class__ is not np.ndarray:

@@ -10,7 +10,7 @@ derivative does not run.
 
 from __future__ import annotations
 
-from .accumulate import accumulate
+from .accumulate import accumulate, accumulate_array
 from .backward_hooks import run_leaf_hooks
 from .graph import AccumulateGrad
 from .walk import count_inputs, leading_to
@@ -33,6 +33,16 @@ class IntoLeaves:
             accumulate(node.variable, grads[0], self.create_graph)
             return True
         return False
+
+    def take_array(self, node, grads):
+        """``take`` for a leaf's AccumulateGrad whose one gradient travelled as an array (no graph of the gradient
+        is built): False where the leaf has hooks, which see Tensors. ``grads``: the engine's list, handed over."""
+        t = node.variable
+        extra = t._extra
+        if extra is not None and (extra.hooks or extra.post_acc_hooks):
+            return False
+        accumulate_array(t, grads.pop())
+        return True
 
 
 class AtInputs:

@@ -26,6 +26,8 @@ import numpy as np
 
 from .._core.layouts import run_layout_rule
 from .._tensor import Tensor
+from ._autocast import split_autocast
+from ._autocast import state as autocast_state
 from ._keywords import retry_with_keywords
 from ._parser import Kernel, NoKinds, combination_error, torch_type_name
 from ._signatures import PYTHON_METHODS, SIGNATURES
@@ -267,6 +269,7 @@ def checked(fn, name, method):
     if not method and not tensor_pos and name not in NUMBER_INPUT_OK and not any(
             p.name == "tensors" or p.name in INT_PARAMS for p in params):
         return _keywords_only(fn, name, sig, kinds)  # factories and the like: out= to accept
+    fn, autocast = split_autocast(fn)  # (its rule goes around the checks below, see ``function``)
 
     def diagnose(args, kwargs):
         err = argument_error(name, sig, args, kwargs, method)
@@ -291,6 +294,8 @@ def checked(fn, name, method):
 
     @functools.wraps(fn)
     def function(*args, **kwargs):
+        if under_autocast is not None and autocast_state.cpu_dtype is not None:
+            return under_autocast(*args, **kwargs)  # its casts, then this function again (autocast off inside)
         # nothing past the tensors, or one more argument of an exact type the kernel takes: nothing to look at
         n = len(args)  # (inline, not a call: this is every call's cost)
         if kwargs or (n > lead and (n != lead1 or type(args[lead]) not in quick)):
@@ -312,5 +317,6 @@ def checked(fn, name, method):
                 raise
             raise err from e
 
+    under_autocast = autocast(function) if autocast is not None else None
     function.__wrapped__ = fn
     return function

@@ -101,4 +101,17 @@ def autocast_rule(fn, name=None):
         finally:
             state.cpu_dtype = outer
 
+    # (the wrapper itself too: functools.wraps copies this attribute to the wrappers made around this one)
+    call.autocast_rule_of = (call, fn, name or fn.__name__)
     return call
+
+
+def split_autocast(fn):
+    """``(plain, rule)`` for a wrapper ``fn`` that ``autocast_rule`` made: the function it wraps, and
+    ``rule(g)`` giving any ``g`` the same rule. The argument checks wrap ``plain`` and put the rule around
+    themselves, entered only while autocast is on: a call with autocast off takes no frame of it. ``(fn, None)``
+    for any other ``fn`` (a decorator around the rule's wrapper, ``quietly``, must run)."""
+    rule = getattr(fn, "autocast_rule_of", None)
+    if rule is None or rule[0] is not fn:
+        return fn, None
+    return rule[1], functools.partial(autocast_rule, name=rule[2])

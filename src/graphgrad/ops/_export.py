@@ -23,14 +23,15 @@ def export(*names, method=True, function=True, inplace=(), inplace_function=(), 
     def deco(fn):
         all_names = names or (fn.__name__,)
         for n in all_names:
+            # (the checks outside autocast's rule: they skip its frame while autocast is off)
             if function:
-                FUNCTIONS[n] = autocast_rule(checked(fn, n, method=False), n)
+                FUNCTIONS[n] = checked(autocast_rule(fn, n), n, method=False)
             if method:
-                METHODS[n] = autocast_rule(checked(fn, n, method=True), n)
+                METHODS[n] = checked(autocast_rule(fn, n), n, method=True)
         for table, chosen, as_method in ((METHODS, inplace, True), (FUNCTIONS, inplace_function, False)):
             for n in all_names if chosen is True else chosen:
                 form = inplace_form or write_back_form(fn, n + "_")
-                table[n + "_"] = autocast_rule(checked(form, n + "_", method=as_method), n + "_")
+                table[n + "_"] = checked(autocast_rule(form, n + "_"), n + "_", method=as_method)
         return fn
 
     return deco

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import functools
 import inspect
+import operator
 import re
 
 import numpy as np
 
 from .._core.fp_errors import quiet, restore
 from .._core.modes import modes, recording_off
-from .._dtype import bfloat16, get_default_dtype, is_float_np, result_type
+from .._dtype import FLOAT_NP, bfloat16, get_default_dtype, is_float_np, result_type
 from .._from_python import from_data
 from .._size import summed_dims  # noqa: F401 (imported from here by the op families)
 from .._tensor import Tensor
@@ -155,6 +156,9 @@ _BF16 = bfloat16.np  # None without ml_dtypes
 
 
 
+_ARRAY = operator.attrgetter("_data")  # (mapped over an op's inputs: C, no Python frame)
+
+
 def _target_dtype(op, inputs):
     """The numpy dtype the inputs are cast to before the forward, or None to leave them."""
     first = inputs[0]._data.dtype
@@ -199,26 +203,37 @@ def apply(op, *inputs, **kwargs):
     try:
         # an op computing on a bfloat16 input (not a view of one, not a cast to an explicit dtype); every op asks,
         # so the test is an identity check per input (NumPy hands out one bfloat16 dtype object)
-        if _BF16 is not None and (inputs[0]._data.dtype is _BF16 or n_in > 1 and any(
-                t._data.dtype is _BF16 for t in inputs)) and not op.view and kwargs.get("dtype") is None:
+        bf16 = False
+        if _BF16 is not None:
+            for t in inputs:  # (a loop in this frame: a generator would be one more)
+                if t._data.dtype is _BF16:
+                    bf16 = not op.view and kwargs.get("dtype") is None
+                    break
+        if bf16:
             res = _forward_bfloat16(op, inputs, kwargs)
         elif n_in == 1:
             arr = inputs[0]._data
-            if op.promote == "float" and not is_float_np(arr.dtype):
+            if op.promote == "float" and arr.dtype not in FLOAT_NP:
                 arr = arr.astype(get_default_dtype().np)
             res = op.forward(arr, **kwargs)
         elif n_in == 2 and (op.promote is None or inputs[0]._data.dtype == inputs[1]._data.dtype != np.bool_):
             a = inputs[0]._data
-            if op.promote == "float" and not is_float_np(a.dtype):
+            if op.promote == "float" and a.dtype not in FLOAT_NP:
                 res = op.forward(a.astype(get_default_dtype().np), inputs[1]._data.astype(get_default_dtype().np),
                                  **kwargs)
             else:
                 res = op.forward(a, inputs[1]._data, **kwargs)
         elif op.promote is not None:
             cast = _target_dtype(op, inputs)
-            res = op.forward(*[t._data if t._data.dtype == cast else t._data.astype(cast) for t in inputs], **kwargs)
+            for t in inputs:
+                if t._data.dtype != cast:
+                    res = op.forward(*[t._data if t._data.dtype == cast else t._data.astype(cast) for t in inputs],
+                                     **kwargs)
+                    break
+            else:  # (the usual case, every input of the dtype already)
+                res = op.forward(*map(_ARRAY, inputs), **kwargs)
         else:
-            res = op.forward(*[t._data for t in inputs], **kwargs)
+            res = op.forward(*map(_ARRAY, inputs), **kwargs)
     finally:
         restore(token)
     state = None
@@ -238,7 +253,7 @@ def apply(op, *inputs, **kwargs):
         return _wrap_many(op, inputs, res, record, kwargs, state)
     if type(res) is not np.ndarray:
         res = np.asarray(res)
-    if record and not is_float_np(res.dtype):
+    if record and res.dtype not in FLOAT_NP:
         record = False  # integer and bool results never require grad
     if not record:
         out = Tensor._make(res, False, None)

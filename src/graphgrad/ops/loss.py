@@ -162,7 +162,7 @@ def _nll_fwd(x, *, target, weight, ignore_index, reduction):
         l = -x[_at_targets(x.shape, target)]
         if reduction == "none":
             return l
-        total = l.sum()
+        total = np.add.reduce(l, axis=None)
         return np.asarray(total if reduction == "sum" else total / x.dtype.type(l.size), x.dtype)
     w, valid, safe = _nll_weights(target, weight, ignore_index, x.dtype)
     l = -x[_at_targets(x.shape, safe)] * w

@@ -4,6 +4,8 @@ log_softmax, trapezoid. The other reducing families: ``extrema`` (max, min, sort
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .. import return_types
@@ -60,13 +62,15 @@ class _AllDims:
 ALL_DIMS = _AllDims()
 
 
+# (np.add.reduce is what np.sum runs, without np.sum's four Python frames of dispatch)
 def _sum_fwd(a, dims, keepdim, dtype=None):
-    return np.sum(a, axis=dims, keepdims=keepdim, dtype=dtype)
+    return np.add.reduce(a, axis=dims, keepdims=keepdim, dtype=dtype)
 
 
 SUM = Op("SumBackward1", _sum_fwd,
          lambda n, g: expand_reduced(g, n._in_meta[0][0], n.kwargs["dims"], n.kwargs["keepdim"]))
-SUM_ALL = Op("SumBackward0", lambda a, dtype=None: np.sum(a, dtype=dtype), lambda n, g: g.expand(n._in_meta[0][0]))
+SUM_ALL = Op("SumBackward0", lambda a, dtype=None: np.add.reduce(a, axis=None, dtype=dtype),
+             lambda n, g: g.expand(n._in_meta[0][0]))
 
 
 def sum_dtype(input, dtype):
@@ -503,9 +507,21 @@ def _check_norm_identity(input, p, dim, dims):
                                "this dimension is empty and the operation does not have an identity")
 
 
+_BLAS_FLOATS = frozenset((np.dtype(np.float32), np.dtype(np.float64)))
+
+
 def blas_float(a):
     """Whether ``a`` is a non-empty float32/float64 array (what BLAS's matrix-vector products take)."""
-    return a.dtype in (np.float32, np.float64) and a.size > 0
+    return a.dtype in _BLAS_FLOATS and a.size > 0
+
+
+@functools.lru_cache(maxsize=64)
+def _ones(n, dtype):
+    """A read-only vector of ``n`` ones (the row sums' right operand), made once per length and dtype."""
+    ones = np.empty(n, dtype)
+    ones.fill(1)
+    ones.flags.writeable = False
+    return ones
 
 
 def sums_along(a, dim, b=None):
@@ -516,10 +532,10 @@ def sums_along(a, dim, b=None):
     >>> sums_along(np.ones((2, 3), np.float32), -1).tolist()
     [[3.0], [3.0]]
     """
-    if dim % a.ndim != a.ndim - 1 or not blas_float(a):
+    if dim % a.ndim != a.ndim - 1 or a.dtype not in _BLAS_FLOATS or not a.size:  # (blas_float, inline)
         return np.sum(a if b is None else a * b, axis=dim, keepdims=True)
     if b is None:
-        return (a @ np.ones(a.shape[-1], a.dtype))[..., None]
+        return (a @ _ones(a.shape[-1], a.dtype))[..., None]
     return np.einsum("...i,...i->...", a, b)[..., None]
 
 

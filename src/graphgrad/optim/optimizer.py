@@ -59,10 +59,24 @@ def _direct_arrays(group, p, *tensors):
     for t, a in zip(tensors, arrays):
         if a.dtype != dtype or a.shape != shape or not a.flags.writeable or t._version_box.__class__ is not list:
             return None
-    # (arrays that own their memory can't overlap: only views pay for the check)
-    if any(a.base is not None for a in arrays) and any(np.may_share_memory(a, b) for a, b in combinations(arrays, 2)):
-        return None
+    # (arrays that own their memory can't overlap, nor can views of different arrays: only views of one memory
+    # pay for NumPy's check)
+    if any(a.base is not None for a in arrays):
+        owners = {id(_memory_owner(a)) for a in arrays}
+        if (len(owners) < len(arrays) or id(None) in owners) and any(
+                np.may_share_memory(a, b) for a, b in combinations(arrays, 2)):
+            return None
     return arrays
+
+
+def _memory_owner(a):
+    """The array that owns the memory the array ``a`` views, or None for memory of another object (a buffer:
+    two views of one buffer may be different objects)."""
+    while a.base is not None:
+        a = a.base
+        if a.__class__ is not np.ndarray:
+            return None
+    return a
 
 
 class _RequiredParameter:

@@ -12,7 +12,9 @@ from ... import _random_kernels
 from ..._dtype import is_float_np
 from ..._tensor import Tensor
 from ...ops import activation as activation_ops
+from ...ops import reduce as reduce_ops
 from ...ops import rrelu as rrelu_ops
+from ...ops import unary as unary_ops
 from ...ops._autocast import autocast_rule
 from ...ops._inplace import apply_inplace
 from ...ops._op import _torch_name, apply
@@ -27,7 +29,7 @@ def _act(op, input, inplace=False, **kw):
 
 def relu(input, inplace=False):
     """``max(x, 0)`` (ReluBackward0)."""
-    return input.relu_() if inplace else graphgrad.relu(input)
+    return input.relu_() if inplace else unary_ops.relu(input)
 
 
 def relu_(input):
@@ -160,11 +162,11 @@ def mish(input, inplace=False):
 
 
 def sigmoid(input):
-    return graphgrad.sigmoid(input)
+    return unary_ops.sigmoid(input)
 
 
 def tanh(input):
-    return graphgrad.tanh(input)
+    return unary_ops.tanh(input)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
@@ -229,16 +231,16 @@ def _implicit_dim(name, input, dim, stacklevel):
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """``exp(x) / sum(exp(x))`` along ``dim`` (SoftmaxBackward0)."""
-    return graphgrad.softmax(input, _implicit_dim("softmax", input, dim, _stacklevel), dtype=dtype)
+    return reduce_ops.softmax(input, _implicit_dim("softmax", input, dim, _stacklevel), dtype=dtype)
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """``x - logsumexp(x)`` along ``dim`` (LogSoftmaxBackward0)."""
-    return graphgrad.log_softmax(input, _implicit_dim("log_softmax", input, dim, _stacklevel), dtype=dtype)
+    return reduce_ops.log_softmax(input, _implicit_dim("log_softmax", input, dim, _stacklevel), dtype=dtype)
 
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
-    return graphgrad.softmax(-input, _implicit_dim("softmin", input, dim, _stacklevel), dtype=dtype)
+    return reduce_ops.softmax(-input, _implicit_dim("softmin", input, dim, _stacklevel), dtype=dtype)
 
 
 

@@ -30,6 +30,8 @@ import inspect
 
 from ..._tensor import Tensor
 from ...ops._args import _combination_error, torch_type_name
+from ...ops._autocast import split_autocast
+from ...ops._autocast import state as autocast_state
 from ...ops._parser import Kernel, NoKinds
 from ._activation import check_hardtanh_range
 from ._common import list_with_default, pair
@@ -178,6 +180,7 @@ class Forwarded:
         # a parameter the kernel is not handed (reduction, size_average: PyTorch's code reads it first, and so does
         # graphgrad's function) takes any value as far as the kernel's parser goes
         self.fast = [fast.get(n) if n in fast else _ANY_KIND for n in self.names]
+        self.fast_by_name = dict(zip(self.names, self.fast))
         self.lead = next((i for i, n in enumerate(self.names) if n not in TENSOR_PARAMETERS), len(self.names))
         first = self.fast[self.lead] if self.lead < len(self.names) else None
         self.first = (first if self.then is None else None) or frozenset()  # (two kernels: always the full look)
@@ -223,8 +226,9 @@ class Forwarded:
             ok = fast[i]
             if ok is None or type(args[i]) not in ok:
                 return False
+        fast_by_name = self.fast_by_name
         for k, v in kwargs.items():
-            ok = fast[self.names.index(k)] if k in self.names else None
+            ok = fast_by_name.get(k)
             if ok is None or type(v) not in ok:
                 return False
         return True
@@ -571,6 +575,7 @@ def checked(fn, name):
         return fn
     if not any(p in TENSOR_PARAMETERS for p in sig.parameters):
         return fn
+    fn, autocast = split_autocast(fn)
 
     first = name in CHECKED_FIRST
     # (NoKinds: PyTorch checks none of the others, reading ``inplace`` as a truth value)
@@ -580,6 +585,8 @@ def checked(fn, name):
 
     @functools.wraps(fn)
     def function(*args, **kwargs):
+        if under_autocast is not None and autocast_state.cpu_dtype is not None:
+            return under_autocast(*args, **kwargs)  # its casts, then this function again (autocast off inside)
         # nothing past the tensors, or one more argument of an exact type the kernel takes: nothing to look at
         n = len(args)  # (inline, not a call: this is every call's cost)
         if kwargs or (n > lead and (n != lead1 or type(args[lead]) not in quick)):
@@ -596,6 +603,7 @@ def checked(fn, name):
                 raise
             raise err from e
 
+    under_autocast = autocast(function) if autocast is not None else None
     return function
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-import graphgrad
-
+from ...ops import linalg as linalg_ops
 from ...ops._autocast import autocast_rule
 from ._common import _shape
 
@@ -36,11 +35,13 @@ def linear(input, weight, bias=None):
                 f"{1 if x._data.ndim > 1 else 0}.  Target sizes: {list(lead) + [out_f]}.  Tensor sizes: "
                 f"{_shape(bias)}"
             )
+    # (the kernels themselves, not the published torch.addmm/matmul: this function's own wrappers have checked
+    # its arguments and cast them under autocast)
     if x._data.ndim == 2:
-        return graphgrad.addmm(bias, x, weight.t()) if bias is not None else x.matmul(weight.t())
+        return linalg_ops.addmm(bias, x, weight.t()) if bias is not None else linalg_ops.matmul(x, weight.t())
     if x._data.ndim == 1 or x._data.ndim > 2:
         x2 = x.reshape(-1, x._data.shape[-1]) if x._data.ndim > 2 else x.unsqueeze(0)
-        out = graphgrad.addmm(bias, x2, weight.t()) if bias is not None else x2.matmul(weight.t())
+        out = linalg_ops.addmm(bias, x2, weight.t()) if bias is not None else linalg_ops.matmul(x2, weight.t())
         return out.reshape(tuple(lead) + (out.shape[-1],))
     raise RuntimeError("both arguments to linear need to be at least 1D, but they are 0D and "
                        f"{weight._data.ndim}D")

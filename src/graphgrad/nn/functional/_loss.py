@@ -10,11 +10,12 @@ import numpy as np
 import graphgrad
 
 from ..._core.fp_errors import quietly
-from ..._dtype import is_float_np
+from ..._dtype import FLOAT_NP, is_float_np
 from ..._size import size_text
 from ...ops import arithmetic as arithmetic_ops
 from ...ops import loss as loss_ops
 from ...ops import margin_losses
+from ...ops import reduce as reduce_ops
 from ...ops._autocast import autocast_rule
 from ...ops._op import _torch_name, apply, check_broadcast
 from ._activation import log_softmax, logsigmoid
@@ -221,6 +222,11 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     """Negative log-likelihood of the class indices ``target`` under log-probabilities ``input`` (N, C, ...)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
+    return _nll_loss(input, target, weight, ignore_index, reduction)
+
+
+def _nll_loss(input, target, weight, ignore_index, reduction):
+    """``nll_loss`` once its reduction is known and checked (``cross_entropy`` comes here directly)."""
     _class_target_checks(input, target)
     _check_no_grad(weight, "weight", "nll_loss_forward")
     c = input._data.shape[1] if input._data.ndim > 1 else input._data.shape[0]
@@ -228,7 +234,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no classes but got weight "
                            f"tensor of shape: {_shape(weight)}")
     t = target._data.astype(np.int64, copy=False)
-    if t.size and (t.min() < 0 or t.max() >= c):  # (two reductions: the usual batch stops here)
+    # (the usual batch stops at these two reductions, the ufuncs' own: ndarray.min adds a Python frame)
+    if t.size and (np.minimum.reduce(t, axis=None) < 0 or np.maximum.reduce(t, axis=None) >= c):
         bad = t[(t != ignore_index) & ((t < 0) | (t >= c))]
         if bad.size:
             raise IndexError(f"Target {int(bad.flat[0])} is out of bounds.")
@@ -263,7 +270,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     class_dim = 0 if input._data.ndim == 1 else 1
     c = input._data.shape[class_dim]
-    logp = log_softmax(input, class_dim)
+    # (a floating input: its log_softmax op at once, without log_softmax's checks of a dim known to be right)
+    logp = (apply(reduce_ops.LOG_SOFTMAX, input, dim=class_dim) if input._data.dtype in FLOAT_NP
+            else log_softmax(input, class_dim))
     if target._data.dtype.kind == "f":  # class probabilities
         if target._data.shape != input._data.shape:
             raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
@@ -281,7 +290,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         if reduction == "sum":
             return -prod.sum()
         return apply(arithmetic_ops.DIV_BY_SCALAR, -prod.sum(), other=input._data.size // c)
-    loss = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
+    loss = _nll_loss(logp, target, weight, ignore_index, reduction)
     if label_smoothing <= 0:
         return loss
     t = target._data
