@@ -166,6 +166,15 @@ class Node:
     @property
     def saved_tensors(self):
         """The saved tensors, checked: raises if freed, or modified in place since they were saved."""
+        return self._checked_saved(False)
+
+    @property
+    def saved_arrays(self):
+        """The saved tensors' arrays (None for one not saved), checked as ``saved_tensors``: what a derivative
+        on arrays (``op.backward_np``) reads, without a Tensor made for the saved result."""
+        return self._checked_saved(True)
+
+    def _checked_saved(self, arrays):
         if self._released:
             raise errors.second_backward(self)
         saved = self._saved
@@ -178,6 +187,8 @@ class Node:
                     if box[0] != version or len(box) > 2 or (creator is not None and t._grad_fn is None):
                         self._check_saved(t, version, creator)
                 i += 1
+            if arrays:
+                saved = tuple([None if t is None else t._data for t in saved])
             if self._out is None:
                 return saved
         out = list(saved) if saved is not None else []
@@ -188,9 +199,13 @@ class Node:
                 raise errors.modified_inplace(self, arr, creator, v, box[0], box)
             if len(box) > 2:
                 errors.written_through_data(self, box, self)
-
-            fn = self._out_fn
-            out.append(Tensor._make(arr, True, self if fn is None else fn() or self))
+            if arrays:
+                if saved is None:
+                    return (arr,)
+                out.append(arr)
+            else:
+                fn = self._out_fn
+                out.append(Tensor._make(arr, True, self if fn is None else fn() or self))
         return tuple(out)
 
     def _check_saved(self, t, version, creator):
@@ -351,6 +366,8 @@ def edge_of(t):
     if fn is not None:
         return (fn, t._output_nr)
     if t._requires_grad:
-        return (grad_accumulator(t), 0)
+        ref = t._grad_accumulator  # (grad_accumulator's commonest case first: the leaf's node exists)
+        node = ref() if ref is not None else None
+        return (grad_accumulator(t) if node is None else node, 0)
     return (None, 0)
 

@@ -224,14 +224,17 @@ def apply(op, *inputs, **kwargs):
             else:
                 res = op.forward(a, inputs[1]._data, **kwargs)
         elif op.promote is not None:
-            cast = _target_dtype(op, inputs)
+            same = inputs[0]._data.dtype
             for t in inputs:
-                if t._data.dtype != cast:
-                    res = op.forward(*[t._data if t._data.dtype == cast else t._data.astype(cast) for t in inputs],
-                                     **kwargs)
+                if t._data.dtype != same:
+                    same = None
                     break
-            else:  # (the usual case, every input of the dtype already)
+            if same is not None and (op.promote != "float" or same in FLOAT_NP):  # (the usual case: one dtype)
                 res = op.forward(*map(_ARRAY, inputs), **kwargs)
+            else:
+                cast = _target_dtype(op, inputs)
+                res = op.forward(*[t._data if t._data.dtype == cast else t._data.astype(cast) for t in inputs],
+                                 **kwargs)
         else:
             res = op.forward(*map(_ARRAY, inputs), **kwargs)
     finally:

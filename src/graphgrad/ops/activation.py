@@ -89,7 +89,7 @@ def _gelu_grad(x, g, approximate="none"):
 def _gelu_bw_np(n, g):
     """``_gelu_grad`` on arrays, with the derivative the forward kept (no graph of the derivative is built)."""
     if n.kwargs.get("approximate", "none") == "tanh":
-        x = n.saved_tensors[0]._data
+        x = n.saved_arrays[0]
         t = np.tanh(_SQRT_2_PI * (x + 0.044715 * x * x * x))
         return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_PI * (1 + 3 * 0.044715 * x * x))
     if g.dtype == n.state.dtype:

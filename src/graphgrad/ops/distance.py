@@ -90,7 +90,7 @@ def _cdist_grad(g, x1, x2, dist, p):
 
 def _cdist_bw(n, g):
     x1, x2 = n.saved_tensors[:2]
-    dist, p = n.saved_tensors[2]._data, n.kwargs["p"]
+    dist, p = n.saved_arrays[2], n.kwargs["p"]
     garr = g._data
     grads = (_cdist_grad(garr, x1._data, x2._data, dist, p),
              _cdist_grad(np.swapaxes(garr, -1, -2), x2._data, x1._data, np.swapaxes(dist, -1, -2), p))

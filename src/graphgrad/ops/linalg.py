@@ -24,7 +24,7 @@ def _matmul_bw(n, g):
 
 
 def _matmul_bw_np(n, g):
-    return _matmul_grads(n, g, *(None if t is None else t._data for t in n.saved_tensors))
+    return _matmul_grads(n, g, *n.saved_arrays)
 
 
 def _matmul_grads(n, g, a, b):
@@ -391,7 +391,7 @@ def _addmm_bw(n, g):
 
 
 def _addmm_bw_np(n, g):
-    return _addmm_grads(n, g, *(None if t is None else t._data for t in n.saved_tensors))
+    return _addmm_grads(n, g, *n.saved_arrays)
 
 
 def _addmm_grads(n, g, a, b):

@@ -106,7 +106,7 @@ def _multilabel_fwd(x, *, target, reduction):
 def _multilabel_bw(node, g):
     k = node.kwargs
     shape, dtype = node._in_meta[0]
-    x2 = _rows(node.saved_tensors[0]._data)
+    x2 = _rows(node.saved_arrays[0])
     live, _, one_hot = _multilabel_terms(x2, _rows(k["target"]))
     # +1 for each live (slot, class) at the class, -1 at the slot's target class
     coef = live.sum(1) - (live.sum(2)[:, :, None] * one_hot).sum(1)

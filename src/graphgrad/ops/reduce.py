@@ -580,7 +580,7 @@ def _softmax_bw(n, g):
 
 
 def _softmax_bw_np(n, g):
-    out = n.saved_tensors[0]._data
+    out = n.saved_arrays[0]
     if out.ndim == 0:  # a 0-d input is its own dimension (no axis to sum over)
         return out * (g - g * out)
     if n.kwargs["dim"] % out.ndim == out.ndim - 1:
@@ -608,9 +608,9 @@ def _log_softmax_bw(n, g):
 
 
 def _log_softmax_bw_np(n, g):
-    (out,) = n.saved_tensors
+    (out,) = n.saved_arrays
     total = sums_along(g, n.kwargs["dim"]) if g.ndim else g  # a 0-d input is its own dimension
-    gx = np.exp(out._data, out=np.empty_like(out._data))  # (an array for 0-d too, which out= needs below)
+    gx = np.exp(out, out=np.empty(out.shape, out.dtype))  # (an array for 0-d too, which out= needs below)
     gx *= total
     np.subtract(g, gx, out=gx)
     return gx

@@ -89,6 +89,10 @@ def _saved(n):
     return n.saved_tensors[0]
 
 
+def _saved_array(n):
+    return n.saved_arrays[0]
+
+
 neg = _unary("NegBackward0", _neg_np, lambda n, g: -g, save="", promote=None, names=("neg", "negative"))
 abs = _unary("AbsBackward0", np.abs, lambda n, g: g * _saved(n).sign(), promote=None, names=("abs", "absolute"),
              inplace_function=("abs",), no_kernel=_no_kernel("abs_cpu", "b"))
@@ -110,16 +114,16 @@ def _sign_np(a):
 sign = _unary("SignBackward0", _sign_np, _zero_grad,
               save="", promote=None, names=("sign",), inplace_function=())
 exp = _unary("ExpBackward0", np.exp, lambda n, g: g * _saved(n), save="out", names=("exp",),
-             backward_np=lambda n, g: g * _saved(n)._data)
+             backward_np=lambda n, g: g * _saved_array(n))
 exp2 = _unary("Exp2Backward0", np.exp2, lambda n, g: g * _saved(n) * math.log(2), save="out", names=("exp2",))
 log = _unary("LogBackward0", np.log, lambda n, g: g / _saved(n), names=("log",),
-             backward_np=lambda n, g: g / _saved(n)._data)
+             backward_np=lambda n, g: g / _saved_array(n))
 log2 = _unary("Log2Backward0", np.log2, lambda n, g: g / (_saved(n) * math.log(2)), names=("log2",))
 log10 = _unary("Log10Backward0", np.log10, lambda n, g: g / (_saved(n) * math.log(10)), names=("log10",))
 log1p = _unary("Log1PBackward0", np.log1p, lambda n, g: g / (_saved(n) + 1), names=("log1p",))
 expm1 = _unary("Expm1Backward0", np.expm1, lambda n, g: g * (_saved(n) + 1), save="out", names=("expm1",))
 sqrt = _unary("SqrtBackward0", np.sqrt, lambda n, g: g / (2 * _saved(n)), save="out", names=("sqrt",),
-              backward_np=lambda n, g: g / (2 * _saved(n)._data))
+              backward_np=lambda n, g: g / (2 * _saved_array(n)))
 rsqrt = _unary("RsqrtBackward0", lambda a: 1 / np.sqrt(a), lambda n, g: -0.5 * g * _saved(n) ** 3, save="out",
                names=("rsqrt",))
 reciprocal = _unary("ReciprocalBackward0", np.reciprocal, lambda n, g: -g * _saved(n) * _saved(n), save="out",
@@ -127,9 +131,9 @@ reciprocal = _unary("ReciprocalBackward0", np.reciprocal, lambda n, g: -g * _sav
 square = _unary("PowBackward0", lambda a: np.square(a.astype(np.int64) if a.dtype == np.bool_ else a),
                 lambda n, g: 2 * g * _saved(n), promote=None, names=("square",))
 sin = _unary("SinBackward0", np.sin, lambda n, g: g * _saved(n).cos(), names=("sin",),
-             backward_np=lambda n, g: g * np.cos(_saved(n)._data))
+             backward_np=lambda n, g: g * np.cos(_saved_array(n)))
 cos = _unary("CosBackward0", np.cos, lambda n, g: -g * _saved(n).sin(), names=("cos",),
-             backward_np=lambda n, g: -g * np.sin(_saved(n)._data))
+             backward_np=lambda n, g: -g * np.sin(_saved_array(n)))
 tan = _unary("TanBackward0", np.tan, lambda n, g: g * (1 + _saved(n) * _saved(n)), save="out", names=("tan",))
 asin = _unary("AsinBackward0", np.arcsin, lambda n, g: g * (1 - _saved(n) ** 2).rsqrt(), names=("asin", "arcsin"))
 acos = _unary("AcosBackward0", np.arccos, lambda n, g: -g * (1 - _saved(n) ** 2).rsqrt(), names=("acos", "arccos"))
@@ -141,7 +145,7 @@ cosh = _unary("CoshBackward0", np.cosh, lambda n, g: g * _saved(n).sinh(), names
 def _tanh_bw_np(n, g):
     """g·(1 - h²) from the result h, as PyTorch's compiled kernel rounds it: its 1 - h·h is one fused multiply-add
     (rounded once), which the separately rounded NumPy form misses in about a third of the elements."""
-    h = _saved(n)._data
+    h = _saved_array(n)
     if h.dtype == np.float32:
         return g * fma32(-h, h, np.float32(1))
     if h.dtype == np.float64:
@@ -160,7 +164,7 @@ def _sigmoid_np(a):
 
 
 sigmoid = _unary("SigmoidBackward0", _sigmoid_np, lambda n, g: g * _saved(n) * (1 - _saved(n)), save="out",
-                 names=("sigmoid",), backward_np=lambda n, g: g * (s := _saved(n)._data) * (1 - s))
+                 names=("sigmoid",), backward_np=lambda n, g: g * (s := _saved_array(n)) * (1 - s))
 
 
 def _relu_bw(n, g):
@@ -172,7 +176,7 @@ def _relu_bw(n, g):
 
 relu = _unary("ReluBackward0", zero_where_negative, _relu_bw, save="out", promote=None,
               names=("relu",), no_kernel=_RELU_NO_BOOL,
-              backward_np=lambda n, g: zero_where_not_positive(_saved(n)._data, g))
+              backward_np=lambda n, g: zero_where_not_positive(_saved_array(n), g))
 erf = _unary("ErfBackward0", erf_float64_then_cast,
              lambda n, g: g * (2 / math.sqrt(math.pi)) * (-_saved(n) * _saved(n)).exp(), names=("erf",))
 # PyTorch saves the input and recomputes erfinv (so writing the result in place later is allowed)
