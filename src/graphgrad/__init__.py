@@ -117,7 +117,7 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
         _repr.LINEWIDTH = linewidth
 
 
-from . import distributions, func, linalg, nn, optim, return_types, testing, utils, viz  # noqa: E402  (viz: lazy)
+from . import distributions, func, linalg, nn, optim, return_types, special, testing, utils, viz  # noqa: E402,E501  (viz: lazy)
 from .serialization import load, save  # noqa: E402
 
 # isort: split

@@ -147,11 +147,12 @@ class Tensor:
     def cosh_(self, **kw) -> Any: ...  # ops/unary.py
     def count_nonzero(self, dim=None) -> Any: ...  # ops/reduce.py
     def cpu(self) -> Any: ...  # _tensor.py
+    def cross(self, other, dim=None) -> Any: ...  # ops/linalg_products.py
     def cuda(self, device=None, non_blocking=False, memory_format=None) -> Any: ...  # _tensor.py
     def cummax(self, dim) -> Any: ...  # ops/cumulative.py
     def cummin(self, dim) -> Any: ...  # ops/cumulative.py
-    def cumprod(self, dim) -> Any: ...  # ops/cumulative.py
-    def cumprod_(self, dim) -> Any: ...  # ops/cumulative.py
+    def cumprod(self, dim, *, dtype=None) -> Any: ...  # ops/cumulative.py
+    def cumprod_(self, dim, *, dtype=None) -> Any: ...  # ops/cumulative.py
     def cumsum(self, dim, *, dtype=None) -> Any: ...  # ops/cumulative.py
     def cumsum_(self, dim, *, dtype=None) -> Any: ...  # ops/cumulative.py
     @property
@@ -169,6 +170,7 @@ class Tensor:
     def digamma(self) -> Any: ...  # ops/unary.py
     def digamma_(self, **kw) -> Any: ...  # ops/unary.py
     def dim(self) -> Any: ...  # _tensor.py
+    def dist(self, other, p=2) -> Any: ...  # ops/distance.py
     def div(self, other, *, rounding_mode=...) -> Any: ...  # ops/arithmetic.py
     def div_(self, other, *, rounding_mode=None) -> Any: ...  # ops/arithmetic.py
     def divide(self, other, *, rounding_mode=...) -> Any: ...  # ops/arithmetic.py
@@ -183,6 +185,8 @@ class Tensor:
     def equal(self, other) -> Any: ...  # ops/comparison.py
     def erf(self) -> Any: ...  # ops/unary.py
     def erf_(self, **kw) -> Any: ...  # ops/unary.py
+    def erfc(self) -> Any: ...  # ops/unary.py
+    def erfc_(self, **kw) -> Any: ...  # ops/unary.py
     def erfinv(self) -> Any: ...  # ops/unary.py
     def erfinv_(self, **kw) -> Any: ...  # ops/unary.py
     def exp(self) -> Any: ...  # ops/unary.py
@@ -229,6 +233,12 @@ class Tensor:
     def half(self) -> Any: ...  # _tensor.py
     def hypot(self, other) -> Any: ...  # ops/arithmetic.py
     def hypot_(self, other) -> Any: ...  # ops/arithmetic.py
+    def i0(self) -> Any: ...  # ops/unary.py
+    def i0_(self, **kw) -> Any: ...  # ops/unary.py
+    def igamma(self, other) -> Any: ...  # ops/special.py
+    def igamma_(self, other) -> Any: ...  # ops/special.py
+    def igammac(self, other) -> Any: ...  # ops/special.py
+    def igammac_(self, other) -> Any: ...  # ops/special.py
     def index_add(self, dim, index, source, *, alpha=1) -> Any: ...  # ops/index.py
     def index_add_(self, dim, index, source, *, alpha=1) -> Any: ...  # ops/index.py
     def index_fill(self, dim, index, value) -> Any: ...  # ops/structure.py
@@ -318,6 +328,8 @@ class Tensor:
     def long(self) -> Any: ...  # _tensor.py
     def lt(self, other) -> Any: ...  # ops/comparison.py
     def lt_(self, other) -> Any: ...  # ops/comparison.py
+    def lu(self, pivot=True, get_infos=False) -> Any: ...  # ops/linalg_lu.py
+    def lu_solve(self, LU_data, LU_pivots) -> Any: ...  # ops/linalg_lu.py
     @property
     def mH(self) -> Any: ...  # ops/shape.py
     @property
@@ -326,6 +338,8 @@ class Tensor:
     def masked_fill_(self, mask, value) -> Any: ...  # ops/index.py
     def masked_select(self, mask) -> Any: ...  # ops/index.py
     def matmul(self, other) -> Any: ...  # ops/linalg.py
+    def matrix_exp(self) -> Any: ...  # ops/linalg_products.py
+    def matrix_power(self, n) -> Any: ...  # ops/linalg_products.py
     def max(self, dim=None, keepdim=False, *, other=None) -> Any: ...  # ops/extrema.py
     def max_elementwise(self, other) -> Any: ...  # ops/comparison.py
     def maximum(self, other) -> Any: ...  # ops/comparison.py
@@ -343,6 +357,8 @@ class Tensor:
     def multiply(self, other) -> Any: ...  # ops/arithmetic.py
     def multiply_(self, other) -> Any: ...  # ops/arithmetic.py
     def mv(self, vec) -> Any: ...  # ops/linalg.py
+    def mvlgamma(self, p) -> Any: ...  # ops/gamma.py
+    def mvlgamma_(self, p) -> Any: ...  # ops/gamma.py
     @property
     def name(self) -> Any: ...  # _tensor.py
     def nan_to_num(self, nan=0.0, posinf=None, neginf=None) -> Any: ...  # ops/unary.py
@@ -365,7 +381,7 @@ class Tensor:
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False) -> Any: ...  # _factories.py
     def new_zeros(self, *args, **kwargs) -> Any: ...  # ops/_args.py
     def nonzero(self, *, as_tuple=False) -> Any: ...  # ops/index.py
-    def norm(self, p='fro', dim=None, keepdim=False, dtype=None) -> Any: ...  # ops/reduce.py
+    def norm(self, p='fro', dim=None, keepdim=False, dtype=None) -> Any: ...  # ops/linalg.py
     def normal_(self, *args, generator=None, **kwargs) -> Any: ...  # _factories.py
     def not_equal(self, other) -> Any: ...  # ops/comparison.py
     def not_equal_(self, other) -> Any: ...  # ops/comparison.py
@@ -376,6 +392,9 @@ class Tensor:
     def output_nr(self) -> Any: ...  # _tensor.py
     def permute(self, *args, **kwargs) -> Any: ...  # ops/_args.py
     def pin_memory(self, device=None) -> Any: ...  # _tensor.py
+    def pinverse(self, rcond=1e-15) -> Any: ...  # ops/linalg_lstsq.py
+    def polygamma(self, *args, **kwargs) -> Any: ...  # ops/gamma.py
+    def polygamma_(self, n) -> Any: ...  # ops/gamma.py
     def pow(self, exponent) -> Any: ...  # ops/arithmetic.py
     def pow_(self, exponent) -> Any: ...  # ops/arithmetic.py
     def prod(self, dim=None, keepdim=False, *, dtype=None) -> Any: ...  # ops/reduce.py
@@ -426,6 +445,8 @@ class Tensor:
     def signbit(self) -> Any: ...  # ops/comparison.py
     def sin(self) -> Any: ...  # ops/unary.py
     def sin_(self, **kw) -> Any: ...  # ops/unary.py
+    def sinc(self) -> Any: ...  # ops/unary.py
+    def sinc_(self, **kw) -> Any: ...  # ops/unary.py
     def sinh(self) -> Any: ...  # ops/unary.py
     def sinh_(self, **kw) -> Any: ...  # ops/unary.py
     def size(self, dim=None) -> Any: ...  # _tensor.py
@@ -493,6 +514,7 @@ class Tensor:
     def untyped_storage(self) -> Any: ...  # _tensor.py
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Any: ...  # ops/reduce.py
     def var_mean(self, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Any: ...  # ops/reduce.py
+    def vdot(self, other) -> Any: ...  # ops/linalg_products.py
     def view(self, *args, **kwargs) -> Any: ...  # ops/_args.py
     def view_as(self, other) -> Any: ...  # ops/shape.py
     def where(self, condition, other) -> Any: ...  # ops/comparison.py

@@ -1,6 +1,8 @@
 """``graphgrad.linalg``: the norms of ``torch.linalg`` (vector_norm, matrix_norm for Frobenius, 1 and inf
-orders, norm), inv and solve, the decompositions (det, slogdet, cholesky and cholesky_ex, qr, svd and svdvals,
-eigh and eigvalsh), and matmul, which it re-exports."""
+orders, norm), inv and solve (inv_ex, solve_ex), the decompositions (det, slogdet, cholesky and cholesky_ex, qr,
+svd and svdvals, eigh and eigvalsh, lu, lu_factor and lu_factor_ex, with lu_solve), least squares and the
+pseudo-inverse (lstsq, pinv, matrix_rank), the products and powers (cross, vecdot, multi_dot, vander,
+matrix_power, matrix_exp), householder_product, and matmul, which it re-exports."""
 
 from .ops.linalg import matmul, matrix_norm, norm, vector_norm
 from .ops.linalg_decompositions import (
@@ -14,7 +16,13 @@ from .ops.linalg_decompositions import (
     svd,
     svdvals,
 )
-from .ops.linalg_solve import LinAlgError, inv, solve
+from .ops.linalg_householder import householder_product
+from .ops.linalg_lstsq import lstsq, matrix_rank, pinv
+from .ops.linalg_lu import lu, lu_factor, lu_factor_ex, lu_solve
+from .ops.linalg_products import cross, matrix_exp, matrix_power, multi_dot, vander, vecdot
+from .ops.linalg_solve import LinAlgError, inv, inv_ex, solve, solve_ex
 
-__all__ = ["LinAlgError", "cholesky", "cholesky_ex", "det", "eigh", "eigvalsh", "inv", "matmul", "matrix_norm",
-           "norm", "qr", "slogdet", "solve", "svd", "svdvals", "vector_norm"]
+__all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cross", "det", "eigh", "eigvalsh", "householder_product", "inv",
+           "inv_ex", "lstsq", "lu", "lu_factor", "lu_factor_ex", "lu_solve", "matmul", "matrix_exp", "matrix_norm",
+           "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "solve_ex", "svd",
+           "svdvals", "vander", "vecdot", "vector_norm"]

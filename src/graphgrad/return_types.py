@@ -53,6 +53,11 @@ _return_type("aminmax", ("min", "max"))
 for _name, _fields in (("slogdet", ("sign", "logabsdet")), ("linalg_slogdet", ("sign", "logabsdet")),
                        ("linalg_cholesky_ex", ("L", "info")), ("qr", ("Q", "R")), ("linalg_qr", ("Q", "R")),
                        ("svd", ("U", "S", "V")), ("linalg_svd", ("U", "S", "Vh")),
-                       ("linalg_eigh", ("eigenvalues", "eigenvectors"))):
+                       ("linalg_eigh", ("eigenvalues", "eigenvectors")), ("linalg_inv_ex", ("inverse", "info")),
+                       ("linalg_solve_ex", ("result", "info")), ("linalg_lu_factor", ("LU", "pivots")),
+                       ("linalg_lu_factor_ex", ("LU", "pivots", "info")), ("linalg_lu", ("P", "L", "U")),
+                       ("lu_unpack", ("P", "L", "U")), ("_lu_with_info", ("LU", "pivots", "info")),
+                       ("linalg_lstsq", ("solution", "residuals", "rank", "singular_values")),
+                       ("geqrf", ("a", "tau"))):
     _return_type(_name, _fields)
 del _name, _fields

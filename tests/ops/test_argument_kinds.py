@@ -79,6 +79,10 @@ CASES = [
     Case("x.new_full", method("new_full"), values(2, 3), [("size", IS, (2, 3)), ("fill_value", FL, 1.5)]),
     Case("swapaxes", function("swapaxes"), values(2, 3), [("axis0", I, 0), ("axis1", I, 1)]),
     Case("swapdims", function("swapdims"), values(2, 3), [("dim0", I, 0), ("dim1", I, 1)]),
+    Case("mvlgamma", function("mvlgamma"), values(2, 3), [("p", I, 2)]),
+    Case("x.mvlgamma", method("mvlgamma"), values(2, 3), [("p", I, 2)]),
+    Case("x.polygamma", method("polygamma"), values(2, 3), [("n", I, 1)]),
+    Case("special.multigammaln", lambda lib, *a, **k: lib.special.multigammaln(*a, **k), values(2, 3), [("p", I, 2)]),
 ]
 # graphgrad's swapaxes takes PyTorch's keywords axis0/axis1 only where a plain int is given (its own names are
 # dim0/dim1): a keyword-naming gap, not one of kinds

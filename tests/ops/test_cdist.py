@@ -153,3 +153,87 @@ def test_pdist_errors_as_torch(call, torch_ref):
     with pytest.raises(type(theirs.value)) as mine:
         call(graphgrad)
     assert str(mine.value) == str(theirs.value)
+
+
+# --- torch.dist -----------------------------------------------------------------------------------
+DIST_P = [0.0, 0.5, 1.0, 2.0, 3.0, math.inf, -math.inf, -1.0]
+
+
+def _dist_run(lib, a0, b0, p, dtype_b=None):
+    a = lib.tensor(a0, requires_grad=True)
+    b = lib.tensor(b0 if dtype_b is None else b0.astype(dtype_b), requires_grad=p != 0)
+    out = lib.dist(a, b, p)
+    out.backward()
+    return out, a.grad if p != 0 else a.grad is None, b.grad if p != 0 else b.grad is None
+
+
+@pytest.mark.parametrize("lib_name", ["graphgrad", "torch"])
+def test_dist_p0_backward_as_torch(lib_name, torch_ref):
+    # PyTorch's norm derivative at p = 0 is undefined: no gradient for self, an error for other's negation of it
+    lib = graphgrad if lib_name == "graphgrad" else torch_ref
+    a, b = lib.ones(3, requires_grad=True), lib.zeros(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="Expected a proper Tensor but got None"):
+        lib.dist(a, b, 0).backward()
+    x = lib.ones(3, requires_grad=True)
+    lib.norm(x, 0).backward()
+    assert x.grad is None
+
+
+@pytest.mark.parametrize("p", DIST_P)
+@pytest.mark.parametrize("shapes", [((3, 4), (4,)), ((2, 1, 3), (5, 3)), ((), (3,))])
+def test_dist_values_gradients_and_node_as_torch(p, shapes, torch_ref):
+    a0, b0 = _pair(shapes[0] if shapes[0] else (1, 1), shapes[1], repeat=False)
+    if not shapes[0]:
+        a0 = np.float32(0.5).reshape(())
+    a0 = a0.reshape(shapes[0])
+    mine, theirs = _dist_run(graphgrad, a0, b0, p), _dist_run(torch_ref, a0, b0, p)
+    assert mine[0].grad_fn.name() == theirs[0].grad_fn.name() == "DistBackward0"
+    for m, t in zip(mine, theirs):
+        if isinstance(t, bool):
+            assert m == t
+            continue
+        assert tuple(m.shape) == tuple(t.shape) and str(m.dtype).split(".")[1] == str(t.dtype).split(".")[1]
+        np.testing.assert_allclose(m.detach().numpy(), t.detach().numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_dist_promotes_and_saves_as_torch(torch_ref):
+    a0, b0 = _pair((3, 2), (3, 2), repeat=False)
+    mine, theirs = _dist_run(graphgrad, a0, b0, 2.0, np.float64), _dist_run(torch_ref, a0, b0, 2.0, np.float64)
+    for m, t in zip(mine, theirs):
+        assert str(m.dtype).split(".")[1] == str(t.dtype).split(".")[1]
+        np.testing.assert_allclose(m.detach().numpy(), t.detach().numpy(), rtol=1e-6)
+    node = graphgrad.dist(graphgrad.ones(2, requires_grad=True), graphgrad.zeros(2), 3).grad_fn
+    assert node._saved_p == 3 and node._saved_result.item() == pytest.approx(2 ** (1 / 3))
+
+
+@pytest.mark.parametrize("p", [0.5, 1.0, 2.0, 3.0, math.inf])
+def test_dist_gradcheck(p):
+    rng = np.random.default_rng(1)
+    a = graphgrad.tensor(rng.standard_normal((3, 2)), requires_grad=True)
+    b = graphgrad.tensor(rng.standard_normal((2,)), requires_grad=True)
+    fn = lambda x, y: graphgrad.dist(x, y, p)  # noqa: E731
+    assert graphgrad.autograd.gradcheck(fn, (a, b))
+    if p != math.inf:  # (the inf norm's derivative is piecewise constant: its second derivative is 0 as PyTorch's)
+        assert graphgrad.autograd.gradgradcheck(fn, (a, b))
+
+
+@pytest.mark.parametrize("case", [
+    lambda T: T.dist(T.ones(3), T.ones(4)),
+    lambda T: T.dist(T.ones(3, dtype=T.long), T.ones(3, dtype=T.long)),
+    lambda T: T.dist(T.ones(3), 2),
+    lambda T: T.ones(3).dist(2),
+    lambda T: T.dist(T.ones(3), T.ones(3), "fro"),
+    lambda T: T.dist(T.ones(0), T.ones(0), math.inf),
+])
+def test_dist_errors_as_torch(case, torch_ref):
+    outcomes = []
+    for lib in (graphgrad, torch_ref):
+        with pytest.raises(Exception) as info:
+            case(lib)
+        outcomes.append((type(info.value).__name__, str(info.value)))
+    assert outcomes[0][0] == outcomes[1][0] and outcomes[0][1].startswith(outcomes[1][1])  # (context after it)
+
+
+def test_dist_of_empty_tensors_as_torch(torch_ref):
+    assert graphgrad.dist(graphgrad.ones(0), graphgrad.ones(0)).item() == torch_ref.dist(
+        torch_ref.ones(0), torch_ref.ones(0)).item() == 0.0

@@ -38,9 +38,13 @@ def test_trigamma_is_pytorchs(torch_ref):
                                rtol=1e-12)
 
 
-def test_third_derivative_of_lgamma_says_it_is_missing():
-    x = gg.tensor([1.5], dtype=gg.float64, requires_grad=True)
+def test_higher_derivatives_of_lgamma_are_the_polygamma_functions():
+    """lgamma' = digamma, digamma' = polygamma(1, x), whose derivative is polygamma(2, x), and so on (PyTorch's
+    chain; tests/ops/test_special.py compares it with PyTorch's)."""
+    x = gg.tensor([1.5, 0.25, 7.0], dtype=gg.float64, requires_grad=True)
     (d1,) = gg.autograd.grad(gg.lgamma(x).sum(), x, create_graph=True)
     (d2,) = gg.autograd.grad(d1.sum(), x, create_graph=True)
-    with pytest.raises(NotImplementedError, match="third derivative of lgamma"):
-        gg.autograd.grad(d2.sum(), x)
+    (d3,) = gg.autograd.grad(d2.sum(), x, create_graph=True)
+    assert [d.grad_fn.name() for d in (d1, d2, d3)] == ["MulBackward0"] * 3
+    for n, d in enumerate((d1, d2, d3)):
+        np.testing.assert_allclose(d.detach().numpy(), gg.polygamma(n, x.detach()).numpy(), rtol=1e-12)

@@ -348,3 +348,46 @@ def test_deprecated_forms_warn_once(torch_ref, monkeypatch, name):
     assert len(messages[0]) == 1 and messages[0][0].startswith(f"torch.{name} is deprecated")
     if messages[1]:  # PyTorch warns once per process: only if nothing made it warn before
         assert messages[0] == messages[1]
+
+
+# --- norms made of singular values, and torch.norm's orders -------------------------------------------
+@pytest.mark.parametrize("ord_", ["nuc", 2, -2])
+@pytest.mark.parametrize("dim", [(-2, -1), (2, 0)])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_singular_value_norms_as_torch(ord_, dim, keepdim, torch_ref):
+    a0 = np.random.default_rng(3).standard_normal((2, 3, 4)).astype(np.float32)
+    out = {}
+    for T in (gg, torch_ref):
+        a = T.tensor(a0, requires_grad=True)
+        n = T.linalg.matrix_norm(a, ord_, dim=dim, keepdim=keepdim)
+        n.sum().backward()
+        chain = [n.grad_fn.name()] + [f.name() for f, _ in n.grad_fn.next_functions if f is not None]
+        out[T] = (tuple(n.shape), chain, n.detach().numpy(), a.grad.numpy())
+    mine, theirs = out[gg], out[torch_ref]
+    assert mine[:2] == theirs[:2]
+    np.testing.assert_allclose(mine[2], theirs[2], **TOL["float32"])
+    np.testing.assert_allclose(mine[3], theirs[3], rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize("ord_", ["nuc", 2, -2])
+def test_singular_value_norms_gradcheck(ord_):
+    a = gg.tensor(np.random.default_rng(4).standard_normal((3, 4)), requires_grad=True)
+    assert gradcheck(lambda x: gg.linalg.matrix_norm(x, ord_), (a,))
+    assert gradgradcheck(lambda x: gg.linalg.matrix_norm(x, ord_), (a,))
+
+
+@pytest.mark.parametrize("args", [("fro",), ("fro", (0, 1)), ("fro", 0), ("nuc",), ("nuc", (0, 1)), (None,), (3,),
+                                  ("inf",), ("abc",), ("fro", (0, 1, 2)), ("nuc", None, True)])
+@pytest.mark.parametrize("shape", [(3, 4), (2, 3, 4)])
+def test_torch_norm_orders_as_torch(args, shape, torch_ref):
+    a0 = np.random.default_rng(5).standard_normal(shape).astype(np.float32)
+    outcomes = []
+    for T in (gg, torch_ref):
+        try:
+            n = T.norm(T.tensor(a0), *args)
+            outcomes.append(("ok", tuple(n.shape), n.numpy()))
+        except RuntimeError as e:
+            outcomes.append(("error", str(e)))
+    assert outcomes[0][:2] == outcomes[1][:2]
+    if outcomes[0][0] == "ok":
+        np.testing.assert_allclose(outcomes[0][2], outcomes[1][2], **TOL["float32"])

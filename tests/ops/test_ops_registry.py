@@ -117,7 +117,7 @@ CASES = [
     C("erf", lambda T, a: T.erf(a), (S23,)),
     C("erfinv", lambda T, a: T.erfinv(a), (S23,), domain=(-0.95, 0.95)),
     C("lgamma", lambda T, a: T.lgamma(a), (S23,), domain=(-3.7, 4.0)),
-    C("digamma", lambda T, a: T.digamma(a), (S23,), domain=(0.2, 6.0), gradgradcheck=False),
+    C("digamma", lambda T, a: T.digamma(a), (S23,), domain=(0.2, 6.0)),
     C("trapezoid", lambda T, a: T.trapezoid(a, dx=0.5, dim=0), (S234,), grad_fn=False),
     C("trapezoid_x", lambda T, y, x: T.trapezoid(y, x), ((2, 4), (4,)), grad_fn=False),
     C("trapezoid_x_nd", lambda T, y, x: T.trapezoid(y, x, dim=0), ((3, 2), (3, 1)), grad_fn=False),
@@ -602,6 +602,8 @@ COMPOSED = [
     C("cdist_euclidean_mm", lambda T, a, b: T.cdist(a, b), ((2, 27, 3), (1, 4, 3))),
     C("pdist", lambda T, a: T.pdist(a), ((5, 3),), gradgradcheck=False),
     C("pdist_p1_5", lambda T, a: T.pdist(a, p=1.5), ((4, 2),), gradgradcheck=False),
+    C("dist", lambda T, a, b: T.dist(a, b), ((3, 4), (4,))),
+    C("dist_p3", lambda T, a, b: a.dist(b, 3), ((2, 3), (2, 1))),
     C("linalg_det", lambda T, a: T.linalg.det(a), ((2, 3, 3),)),
     C("linalg_slogdet", lambda T, a: tuple(T.linalg.slogdet(a)), ((3, 3),)),
     C("linalg_cholesky", lambda T, a: T.linalg.cholesky(a @ a.mT + 3 * T.eye(3)), ((2, 3, 3),)),
@@ -610,6 +612,21 @@ COMPOSED = [
     C("linalg_svd", lambda T, a: (lambda U, S, Vh: (U * U, S, (U * S.exp().unsqueeze(-2)) @ Vh))(
         *T.linalg.svd(a, full_matrices=False)), ((4, 3),), grad_fn=NAME),
     C("linalg_eigh", lambda T, a: (lambda L, V: (L, V * V))(*T.linalg.eigh(a + a.mT)), ((3, 3),)),
+    # LU, least squares, products and powers (more in test_linalg_more.py): lu_solve of a well-conditioned
+    # matrix, lstsq's gelsd for its residuals and singular values
+    C("linalg_lu_factor_ex", lambda T, a: tuple(T.linalg.lu_factor_ex(a)), ((2, 3, 4),)),
+    C("linalg_lu", lambda T, a: tuple(T.linalg.lu(a)), ((4, 3),)),
+    C("linalg_lu_solve", lambda T, a, b: T.linalg.lu_solve(*T.linalg.lu_factor(a + 4 * T.eye(3)), b, adjoint=True),
+      ((3, 3), (2, 3, 2))),
+    C("lu_unpack", lambda T, a: tuple(T.lu_unpack(*T.linalg.lu_factor(a))), ((3, 4),)),
+    C("linalg_pinv", lambda T, a: T.linalg.pinv(a), ((2, 4, 3),)),
+    C("linalg_lstsq", lambda T, a, b: tuple(T.linalg.lstsq(a, b, driver="gelsd"))[:3], ((1, 4, 2), (2, 4, 3))),
+    C("linalg_cross", lambda T, a, b: T.linalg.cross(a, b, dim=0), ((3, 2), (3, 1))),
+    C("vdot", lambda T, a, b: T.vdot(a, b), (S3, S3)),
+    C("linalg_matrix_exp", lambda T, a: T.linalg.matrix_exp(a), ((2, 3, 3),)),
+    # Householder products (more in test_linalg_householder.py): geqrf has no derivative in PyTorch
+    C("linalg_householder_product", lambda T, a, t: T.linalg.householder_product(a, t), ((2, 4, 3), (2, 2))),
+    C("geqrf", lambda T, a: tuple(T.geqrf(a)), ((2, 4, 3),), grads=False),
 ]
 CASES = CASES + EXTRA + STRUCTURE + COMPOSED
 
@@ -693,7 +710,52 @@ LOGIC += [
 ]
 
 
-CASES = CASES + LOGIC
+# torch.special (tests/ops/test_special.py has them over wide ranges): the functions with a derivative, the number
+# forms of the binary ones (one edge), and those PyTorch gives no derivative (the Bessel and Airy functions, the
+# orthogonal polynomials, whose degree is a float input here so that NaN and inf reach it too)
+_NO_DERIVATIVE_UNARY = {"airy_ai": (-3, 3), "bessel_j0": (-7, 7), "bessel_j1": (-7, 7), "bessel_y0": (0.5, 8),
+                        "bessel_y1": (0.5, 8), "modified_bessel_i0": (-3, 3), "modified_bessel_i1": (-9, 9),
+                        "modified_bessel_k0": (0.5, 4), "modified_bessel_k1": (0.5, 4),
+                        "scaled_modified_bessel_k0": (0.5, 4), "scaled_modified_bessel_k1": (0.5, 4),
+                        "spherical_bessel_j0": (-3, 3)}
+_POLYNOMIALS = ("chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v", "chebyshev_polynomial_w",
+                "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+                "shifted_chebyshev_polynomial_w", "hermite_polynomial_h", "hermite_polynomial_he",
+                "laguerre_polynomial_l", "legendre_polynomial_p")
+SPECIAL = [
+    C("erfc", lambda T, a: T.erfc(a), (S23,)),
+    C("special_erfc", lambda T, a: T.special.erfc(a), (S23,)),
+    C("i0", lambda T, a: a.i0(), (S23,), (-3, 3)),
+    C("sinc", lambda T, a: T.sinc(a), (S23,)),
+    C("special_entr", lambda T, a: T.special.entr(a), (S23,), (0.1, 3)),
+    C("special_erfcx", lambda T, a: T.special.erfcx(a), (S23,), (-2, 3)),
+    C("special_i0e", lambda T, a: T.special.i0e(a), (S23,), (0.2, 5)),
+    C("special_i1", lambda T, a: T.special.i1(a), (S23,), (-4, 4)),
+    C("special_i1e", lambda T, a: T.special.i1e(a), (S23,), (0.2, 5)),
+    C("special_ndtri", lambda T, a: T.special.ndtri(a), (S23,), (0.05, 0.95)),
+    C("special_log_ndtr", lambda T, a: T.special.log_ndtr(a), (S23,), (-4, 3)),
+    C("special_ndtr", lambda T, a: T.special.ndtr(a), (S23,), (-3, 3)),
+    C("special_expit", lambda T, a: T.special.expit(a), (S23,)),
+    C("special_xlog1py", lambda T, a, b: T.special.xlog1py(a, b), (S23, S3), [(-2, 2), (-0.5, 2)]),
+    C("special_xlog1py_number_first", lambda T, b: T.special.xlog1py(2.5, b), (S23,), (-0.5, 2)),
+    C("special_xlog1py_number_second", lambda T, a: T.special.xlog1py(a, 0.5), (S23,)),
+    C("special_zeta", lambda T, x, q: T.special.zeta(x, q), (S23, S3), [(1.5, 5), (0.5, 4)], no_grad=(0,)),
+    C("special_zeta_number_first", lambda T, q: T.special.zeta(3.0, q), (S23,), (0.5, 4)),
+    C("special_zeta_number_second", lambda T, x: T.special.zeta(x, 2.0), (S23,), (1.5, 5), grads=False),
+    C("igamma", lambda T, a, x: T.igamma(a, x), (S23, S3), [(0.5, 5), (0.2, 6)], no_grad=(0,)),
+    C("igammac", lambda T, a, x: a.igammac(x), (S23, S23), [(0.5, 5), (0.2, 6)], no_grad=(0,)),
+    C("special_gammainc_asymptotic", lambda T, a, x: T.special.gammainc(a, x), (S3, S3), [(40, 60), (45, 55)],
+      no_grad=(0,)),
+    C("polygamma", lambda T, a: T.polygamma(2, a), (S23,), (0.5, 4)),
+    C("polygamma_", lambda T, a: (a * 1).polygamma_(1), (S23,), (0.5, 4)),
+    C("mvlgamma", lambda T, a: T.special.multigammaln(a, 3), (S23,), (1.5, 4)),
+    *[V(f"special_{name}", (lambda n: lambda T, a: getattr(T.special, n)(a))(name), (S23,), domain)
+      for name, domain in _NO_DERIVATIVE_UNARY.items()],
+    *[V(f"special_{name}", (lambda n: lambda T, x, k: getattr(T.special, n)(x, k))(name), (S23, S23),
+        [(-2, 5) if name == "laguerre_polynomial_l" else (-1.2, 1.2), (0, 12)])
+      for name in _POLYNOMIALS],
+]
+CASES = CASES + LOGIC + SPECIAL
 assert len({c.name for c in CASES + NN_CASES}) == len(CASES + NN_CASES), "two cases share a name"
 
 
@@ -724,12 +786,12 @@ def test_gradcheck_catches_wrong_derivative():
 # backward None) need parity only.
 NO_DERIVATIVE = dict.fromkeys(
     ("torch::autograd::NotImplemented", "NotImplemented", "Unique2Backward0", "UniqueDimBackward0",
-     "UniqueConsecutiveBackward0"), "PyTorch has no derivative for it (its backward raises)")
+     "UniqueConsecutiveBackward0", "GeqrfBackward0"), "PyTorch has no derivative for it (its backward raises)")
 NOT_CHECKED = {
     "parity": {},
-    "gradcheck": {**NO_DERIVATIVE, "PolygammaBackward0": "the derivative of polygamma(1, x) is not implemented"},
-    "gradgradcheck": {**NO_DERIVATIVE, "PolygammaBackward0": "the derivative of polygamma(1, x) is not implemented",
-                      "DigammaBackward0": "its second derivative needs polygamma(2, x), which is not implemented",
+    "gradcheck": {**NO_DERIVATIVE, "SpecialZetaBackward2": "PyTorch has no derivative of zeta in x (its backward "
+                                                           "raises, as graphgrad's does)"},
+    "gradgradcheck": {**NO_DERIVATIVE, "SpecialZetaBackward2": "PyTorch has no derivative of zeta in x (the same)",
                       "HardsigmoidBackward0": "PyTorch has no derivative of hardsigmoid_backward (its double "
                                               "backward raises, as graphgrad's does)",
                       "CdistBackward0": "PyTorch has no derivative of _cdist_backward (its double backward raises, "

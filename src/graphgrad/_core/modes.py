@@ -23,6 +23,9 @@ class _ThreadModes(threading.local):
     grad = True  # what is_grad_enabled() reports while in inference mode (nothing is recorded there)
     in_backward = False  # the engine is running derivatives: their ops record no 'where the chain was cut' sites
     backward = None  # the backward pass running in this thread: (its ledger record, its roots), for errors
+    # the nodes that the running backward pass computes gradients for (None: all it reaches), PyTorch's
+    # task_should_compute_output: a derivative it doesn't implement raises only for an input that is needed
+    needed = None
 
 
 modes = _ThreadModes()

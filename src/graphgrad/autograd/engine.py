@@ -197,10 +197,11 @@ def run(roots, retain_graph, create_graph, sink, site=None):
     buffers = _root_buffers(roots, needed)
     ready = [(-n._seq, n) for n in buffers if deps.get(n, 0) == 0]
     heapq.heapify(ready)
-    saved_modes = modes.recording, modes.in_backward, modes.backward
+    saved_modes = modes.recording, modes.in_backward, modes.backward, modes.needed
     set_recording(create_graph)  # derivatives record only to build a graph of the gradient
     modes.in_backward = True  # their ops record no 'where the chain was cut' sites
     modes.backward = site, roots  # the running backward, which a second-backward error names
+    modes.needed = needed
     anomaly_on = AnomalyMode.enabled
     leaves_only = sink.leaves_only
     # With no graph of the gradient to build, a node whose op has an array derivative (op.backward_np), and
@@ -262,7 +263,7 @@ def run(roots, retain_graph, create_graph, sink, site=None):
     finally:
         restore_backward(fp_state)
         set_recording(saved_modes[0])
-        modes.in_backward, modes.backward = saved_modes[1], saved_modes[2]
+        modes.in_backward, modes.backward, modes.needed = saved_modes[1], saved_modes[2], saved_modes[3]
 
 
 def _as_tensors(grads):

@@ -42,6 +42,8 @@ INDEX_TENSOR = frozenset({
     "index_select", "gather", "scatter", "scatter_add", "scatter_", "scatter_add_", "index_add", "index_add_",
     "take",
 })
+# tensors under other names, per function (PyTorch's schema names them so)
+NAMED_TENSORS = {"_weight_norm": frozenset({"v", "g"}), "norm_except_dim": frozenset({"v"})}
 # functions whose first operand (isin, searchsorted: either) may be a Python number in PyTorch (torch.mul(2, t))
 NUMBER_INPUT_OK = frozenset({
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "pow", "remainder", "rsub",
@@ -51,7 +53,7 @@ NUMBER_INPUT_OK = frozenset({
 # functions whose ``other`` must be a Tensor in PyTorch (elsewhere a Python number is fine: add, eq, ...)
 OTHER_TENSOR = frozenset({
     "maximum", "minimum", "fmax", "fmin", "matmul", "dot", "inner", "outer", "logical_and", "logical_or",
-    "logical_xor", "atan2", "arctan2", "expand_as", "type_as", "view_as", "reshape_as",
+    "logical_xor", "atan2", "arctan2", "expand_as", "type_as", "view_as", "reshape_as", "dist",
 })
 # functions whose ``dim`` is one int (sum/mean/... also take a tuple; max/min take a tensor as ``other``)
 SINGLE_DIM = frozenset({
@@ -136,7 +138,8 @@ def _tensor_param(name, pname):
     if pname == "src" and name in ("scatter", "scatter_"):
         return False  # x.scatter(dim, index, 1.0): PyTorch's value overload
     return pname in TENSOR_PARAMS or (pname == "other" and name in OTHER_TENSOR) or (
-        pname == "end" and name == "lerp") or (pname in ("index", "source") and name in INDEX_TENSOR)
+        pname == "end" and name == "lerp") or (pname in ("index", "source") and name in INDEX_TENSOR) or (
+        pname in NAMED_TENSORS.get(name, ()))
 
 
 def _dims_ok(x):
@@ -272,13 +275,20 @@ def checked(fn, name, method):
     fn, autocast = split_autocast(fn)  # (its rule goes around the checks below, see ``function``)
 
     def diagnose(args, kwargs):
+        # x.permute(dims=(9,)): the kernel's error, as for the positional form (with other keywords beside it, the
+        # parser's listing of them as given)
+        if len(kwargs) == 1 and shape_keyword in kwargs and len(args) == var:
+            kwargs = dict(kwargs)
+            args = (*args, kwargs.pop(shape_keyword))
         err = argument_error(name, sig, args, kwargs, method)
         return err
 
     # a shape given as *varargs is required (x.permute() is an error): the fewest positional arguments
     var = next((k for k, p in enumerate(params) if p.kind is p.VAR_POSITIONAL), None)
+    shape_keyword = None
     if var is not None and params[var].name in SHAPE_VARARGS:
         inner, shown = fn, _torch_param(name, params[var].name, method)
+        shape_keyword = shown
 
         def fn(*args, **kwargs):
             if len(args) <= var:

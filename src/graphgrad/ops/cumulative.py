@@ -2,33 +2,77 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
+from .._dtype import is_float_np, to_dtype
 from .._size import wrap_dims
 from .._tensor import Tensor
 from ..autograd import errors
 from ._export import export
+from ._inplace import write_back_form
 from ._op import Op, _torch_name, apply
 from .comparison import where
 from .index import scatter_into_zeros
-from .reduce import one_dim, sum_dtype, with_indices
+from .reduce import one_dim, recordable, sum_dtype, with_indices
 from .shape import cat
 
 
-@export("cumsum", inplace=True)
-def cumsum(input, dim, *, dtype=None):
+def _accumulate(ufunc, a, dim, dtype):
+    """``ufunc.accumulate`` along ``dim`` as PyTorch's CPU kernels run it: ``a`` cast to the result's dtype
+    (``dtype``, else a's), accumulated in that dtype's at::acc_type (float64 for float32 and float64, float32 for
+    float16 and bfloat16, int64 for integers), each entry rounded (or wrapped) to the result's dtype."""
+    out = np.dtype(dtype or a.dtype)
+    a = a.astype(out, copy=False)
+    if a.ndim == 0:
+        return a.copy()
+    if is_float_np(out):
+        wide = np.float64 if out.itemsize >= 4 else np.float32
+    else:
+        wide = np.uint64 if out == np.uint64 else np.int64
+    return ufunc.accumulate(a, axis=dim, dtype=wide).astype(out, copy=False)
+
+
+def _cumulative_dtype(name, input, dtype):
+    """The result's dtype (``sum_dtype``'s rule) and PyTorch's error for bool."""
     dt = sum_dtype(input, dtype)
-    return apply(CUMSUM, input, dim=wrap_dims(dim, input._data.ndim)[0], dtype=dt)  # a 0-d one takes dim 0/-1
+    if dt == np.bool_:
+        raise NotImplementedError(f"\"{name}_out_cpu\" not implemented for 'Bool'")
+    return dt
+
+
+def _in_own_dtype(fn, name):
+    """The in-place form ``x.<name>(dim)``: the running sums or products in x's own dtype (integers wrapping as
+    x's), not int64, as PyTorch's in-place forms compute them."""
+    write = write_back_form(fn, name)
+
+    @functools.wraps(write)
+    def inplace(self, dim, *, dtype=None):
+        return write(self, dim, dtype=self.dtype if dtype is None else dtype)
+
+    return inplace
+
+
+def cumsum(input, dim, *, dtype=None):
+    """The running sums along ``dim`` (bools and integers as int64, unless ``dtype`` says otherwise)."""
+    dt = _cumulative_dtype("cumsum", input, dtype)
+    dim = wrap_dims(dim, input._data.ndim)[0]  # (a 0-d one takes dim 0/-1)
+    out = apply(CUMSUM, input, dim=dim, dtype=dt)
+    return out if dtype is None else recordable(input, out)
+
+
+export("cumsum", inplace=True, inplace_form=_in_own_dtype(cumsum, "cumsum_"))(cumsum)
 
 
 def _cumsum_fwd(a, dim, dtype=None):
-    if a.ndim == 0:
-        return a.astype(dtype or a.dtype, copy=True)
-    return np.cumsum(a, axis=dim, dtype=dtype)
+    return _accumulate(np.add, a, dim, dtype)
 
 
 def _cumsum_bw(n, g):
+    """PyTorch's cumsum_backward(grad.to(self's dtype)): the reversed running sums."""
     d = n.kwargs["dim"]
+    g = g.to(to_dtype(n._in_meta[0][1]))
     return g.flip(d).cumsum(d).flip(d) if g._data.ndim else g.cumsum(d)
 
 
@@ -36,8 +80,10 @@ CUMSUM = Op("CumsumBackward0", _cumsum_fwd, _cumsum_bw)
 
 
 def _cumprod_bw(n, g):
+    """PyTorch's cumprod_backward(grad.to(self's dtype), self, dim, result)."""
     a, out = n.saved_tensors
     d = n.kwargs["dim"]
+    g = g.to(a.dtype)
     if not g._data.ndim or a._data.shape[d] == 1:
         return g * 1
     if not (a._data == 0).any():  # Σ_{j>=k} g_j out_j / a_k
@@ -62,7 +108,7 @@ def _cumprod_bw(n, g):
 
 
 def _reversed_cumsum(x, d):
-    return np.flip(np.cumsum(np.flip(x, d), axis=d), d)
+    return np.flip(_accumulate(np.add, np.flip(x, d), d, None), d)
 
 
 def _cumprod_bw_np(n, g):
@@ -71,6 +117,7 @@ def _cumprod_bw_np(n, g):
     zero: an infinite gradient there gives no NaN)."""
     a, out = (t._data for t in n.saved_tensors)
     d = n.kwargs["dim"]
+    g = g.astype(a.dtype, copy=False)
     if not g.ndim or a.shape[d] == 1:
         return g.copy()
     zero = a == 0
@@ -81,18 +128,23 @@ def _cumprod_bw_np(n, g):
     first = zero & (count == 1)  # the first zero: Σ_{z1<=j<z2} g_j Π_{i<=j, i!=z1} a_i
     between = count == 1
     grad = np.where(before, _reversed_cumsum(np.where(before, g * out, 0), d) / np.where(before, a, 1), 0)
-    partial = np.cumprod(np.where(first, 1, a), axis=d)
+    partial = _accumulate(np.multiply, np.where(first, 1, a), d, None)
     at_first = np.where(between, g * partial, 0).sum(axis=d, keepdims=True)
     return np.where(first, at_first, grad).astype(g.dtype, copy=False)  # (after it: 0)
 
 
-CUMPROD = Op("CumprodBackward0", lambda a, dim: np.cumprod(a, axis=dim) if a.ndim else a.copy(), _cumprod_bw,
+CUMPROD = Op("CumprodBackward0", lambda a, dim, dtype=None: _accumulate(np.multiply, a, dim, dtype), _cumprod_bw,
              save=("a", "out"), backward_np=_cumprod_bw_np)
 
 
-@export("cumprod", inplace=True)
-def cumprod(input, dim):
-    return apply(CUMPROD, input, dim=wrap_dims(dim, input._data.ndim)[0])
+def cumprod(input, dim, *, dtype=None):
+    """The running products along ``dim`` (bools and integers as int64, unless ``dtype`` says otherwise)."""
+    dt = _cumulative_dtype("cumprod", input, dtype)
+    out = apply(CUMPROD, input, dim=wrap_dims(dim, input._data.ndim)[0], dtype=dt)
+    return out if dtype is None else recordable(input, out)
+
+
+export("cumprod", inplace=True, inplace_form=_in_own_dtype(cumprod, "cumprod_"))(cumprod)
 
 
 # --- cummax / cummin / logcumsumexp ----------------------------------------------------------------

@@ -1,5 +1,6 @@
 """torch.cdist: the p-norm distance between every row of x1 and every row of x2, over broadcast batches; torch.pdist:
-the distances between the rows of one matrix, each pair once (the upper triangle of its cdist with itself).
+the distances between the rows of one matrix, each pair once (the upper triangle of its cdist with itself);
+torch.dist: the p-norm of the difference of two broadcast tensors (DistBackward0).
 
 As PyTorch computes it: with p = 2 on more than 25 rows (or ``compute_mode="use_mm_for_euclid_dist"``) through one
 matrix product, ``|a|² + |b|² - 2 a·b`` clamped at 0 before the square root (EuclideanDistBackward0, under a
@@ -15,6 +16,7 @@ import numpy as np
 
 from .. import _blas as blas
 from .._dtype import is_float_np
+from . import reduce as reduce_ops
 from ._export import export
 from ._op import Op, _torch_name, apply, check_broadcast, depends_on
 
@@ -214,3 +216,47 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
         x2 = x2.expand(batch + (r2, c)).reshape(count, r2, c)
     return apply(EUCLIDEAN_DIST, x1, x2).view(batch + (r1, r2))
 
+
+# --- dist -----------------------------------------------------------------------------------------
+def _dist_fwd(a, b, /, p):
+    d = a - b
+    if p == 2:
+        return reduce_ops.NORM2.forward(d, None, False)
+    return reduce_ops._norm_p_fwd(d, p, None, False)
+
+
+def _dist_bw(n, g):
+    """PyTorch's derivative: norm_backward of the difference, for self; its negation for other (each summed to
+    its input's shape)."""
+    a, b, out = n.saved_tensors
+    diff = a - b
+    grad = reduce_ops.norm_backward(g, diff, out, n.kwargs["p"], tuple(range(diff.ndim)), False)
+    if grad is None:  # p = 0: PyTorch's undefined gradient, which its negation for other refuses
+        if n.needs_input_grad[1]:
+            raise RuntimeError("Expected a proper Tensor but got None (or an undefined Tensor in C++) for argument "
+                               "#0 'self'")
+        return None, None
+    return grad, -grad
+
+
+DIST = Op("DistBackward0", _dist_fwd, _dist_bw, save=("a", "b", "out"), promote="same")
+
+
+@export("dist")
+def dist(input, other, p=2):
+    """The ``p``-norm of ``input - other`` (broadcast), as one number.
+
+    >>> import graphgrad
+    >>> graphgrad.dist(graphgrad.tensor([0.0, 0.0]), graphgrad.tensor([3.0, 4.0]))
+    tensor(5.)
+    """
+    shape = check_broadcast(input._data.shape, other._data.shape)
+    dtype = np.result_type(input._data.dtype, other._data.dtype)
+    if not is_float_np(dtype):
+        raise RuntimeError(f"norm(): input dtype should be either floating point or complex. Got "
+                           f"{_torch_name(dtype)} instead.")
+    p = float(p)
+    if math.isinf(p) and math.prod(shape) == 0:
+        raise RuntimeError(f"linalg.vector_norm cannot compute the {p:g} norm on an empty tensor because the "
+                           "operation does not have an identity")
+    return apply(DIST, input, other, p=p)

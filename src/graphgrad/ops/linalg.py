@@ -16,7 +16,8 @@ from .._size import wrap_dims
 from .._tensor import Tensor
 from ._export import export
 from ._op import Op, _torch_name, apply, broadcast_error, c_type_name
-from .reduce import norm as _tensor_norm  # torch.norm; this module's norm is torch.linalg.norm
+from .linalg_decompositions import svdvals
+from .reduce import vector_norm as _vector_norm
 
 
 def _matmul_bw(n, g):
@@ -689,23 +690,40 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
                         f"{'Tensor' if isinstance(ord, Tensor) else type(ord).__name__}")
     if isinstance(dim, (list, tuple)) and not dim:
         dim = None
-    return _tensor_norm(x, p=ord, dim=dim, keepdim=keepdim, dtype=dtype)
+    return _vector_norm(x, ord, dim, keepdim, dtype)
+
+
+@export("norm")
+def tensor_norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """``torch.norm``: PyTorch's dispatch to the vector norm (a number, None, or "fro" over at most two
+    dimensions) and to ``linalg.matrix_norm`` (the other strings: "nuc", and the orders it refuses).
+
+    >>> import graphgrad
+    >>> graphgrad.tensor([3.0, -4.0]).norm(), graphgrad.tensor([3.0, -4.0]).norm(p=1)
+    (tensor(5.), tensor(7.))
+    """
+    if isinstance(p, str):
+        if p == "fro" and (dim is None or isinstance(dim, int) or len(dim) <= 2):
+            return _vector_norm(input, 2, dim, keepdim, dtype)
+        dims = list(range(input._data.ndim)) if dim is None else [dim] if isinstance(dim, int) else dim
+        return matrix_norm(input, p, dims, keepdim, dtype=dtype)
+    return _vector_norm(input, 2.0 if p is None else p, dim, keepdim, dtype)
 
 
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
-    """Frobenius, 1, -1, inf and -inf matrix norms over the two dimensions ``dim``."""
-    if not isinstance(dim, (list, tuple)) or len(dim) != 2:
-        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {_dims_text(dim)}")
+    """Frobenius, nuclear, 1, -1, 2, -2, inf and -inf matrix norms over the two dimensions ``dim``."""
+    # (PyTorch's checks in its order: the order, the input's rank, the dimensions)
+    if ord not in ("fro", "nuc") and (isinstance(ord, str) or ord not in (1, -1, 2, -2, float("inf"), float("-inf"))):
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     if A._data.ndim < 2:
         raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+    if not isinstance(dim, (list, tuple)) or len(dim) != 2:
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {_dims_text(dim)}")
     d0, d1 = wrap_dims(dim, A._data.ndim)
     if ord == "fro":
         return vector_norm(A, 2, (d0, d1), keepdim, dtype=dtype)
     if ord in ("nuc", 2, -2):
-        raise NotImplementedError(f"graphgrad: linalg.matrix_norm with ord={ord!r} needs singular values, which "
-                                  "graphgrad does not implement")
-    if isinstance(ord, str) or ord not in (1, -1, float("inf"), float("-inf")):
-        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+        return _singular_value_norm(A, ord, (d0, d1), keepdim, dtype)
     if dtype is not None:
         A = A.to(dtype)
     # 1 / -1: the largest / smallest column sum; inf / -inf: the same over rows
@@ -715,8 +733,25 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     return out if keepdim else out.squeeze((d0, d1))
 
 
+def _singular_value_norm(A, ord, dims, keepdim, dtype):
+    """The nuclear norm (the singular values' sum), the spectral norm (the largest) or ord -2's (the smallest) of
+    the matrices over ``dims``: as PyTorch's composition, the two dimensions moved last, svdvals, the reduction,
+    and with ``keepdim`` the reduced dimensions put back in place."""
+    if dtype is not None:
+        A = A.to(dtype)
+    nd = A._data.ndim
+    permutation = [i for i in range(nd) if i not in dims] + list(dims)
+    values = svdvals(A.permute(permutation))
+    out = (values.sum(-1, keepdim=keepdim) if ord == "nuc" else values.amax(-1, keepdim=keepdim) if ord == 2
+           else values.amin(-1, keepdim=keepdim))
+    if not keepdim:
+        return out
+    return out.unsqueeze(-1).permute([permutation.index(i) for i in range(nd)])
+
+
 def _dims_text(dim):
-    return 1 if isinstance(dim, int) else len(dim)
+    """The dimensions as PyTorch's message prints a list of them."""
+    return " ".join(str(d) for d in dim) if isinstance(dim, (list, tuple)) else str(dim)
 
 
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
@@ -735,6 +770,6 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
         dim = tuple(range(nd))
     if len(dim) == 1:
         if isinstance(ord, str):
-            raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {len(dim)}")
+            raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {_dims_text(dim)}")
         return vector_norm(A, ord, dim, keepdim, dtype=dtype)
     return matrix_norm(A, ord, dim, keepdim, dtype=dtype)

@@ -32,27 +32,36 @@ from .structure import diag_embed
 
 
 # --- outputs kept for the derivative ---------------------------------------------------------------------
-def _decomposition(name, forward, backward, outputs, **kwargs):
-    """The Op of a decomposition whose derivative reads its outputs (named ``outputs``, as PyTorch's
-    ``grad_fn._saved_<name>``): its forward returns ``(arrays, None)``, the node's state becomes the outputs."""
+def _decomposition(name, forward, backward, outputs, n_outputs=None, **kwargs):
+    """The Op of a decomposition whose derivative reads its outputs (the first ones named ``outputs``, as
+    PyTorch's ``grad_fn._saved_<name>``; ``n_outputs``: how many it has, if more): its forward returns
+    ``(arrays, None)``, the node's state becomes the outputs."""
     @functools.wraps(forward)  # (its signature names the keyword arguments, readable as grad_fn._saved_<name>)
     def stateful(*arrays, **kw):
         return forward(*arrays, **kw), None
 
-    op = Op(name, stateful, backward, stateful=True, n_outputs=len(outputs), **kwargs)
+    op = Op(name, stateful, backward, stateful=True, n_outputs=n_outputs or len(outputs), **kwargs)
     for i, field in enumerate(outputs):
         setattr(op.node_class, "_saved_" + field, property(lambda node, i=i: _saved_outputs(node)[i]))
     return op
 
 
-def _keep_outputs(op, A, **kwargs):
-    """``apply(op, A)``, the node keeping each output's array with its version (as ``Node`` keeps ``_out``: the
-    array, not the tensor, which would make a cycle through the node)."""
-    outs = apply(op, A, **kwargs)
+def _keep_outputs(op, *inputs, **kwargs):
+    """``apply(op, *inputs)``, the node keeping each output's array with its version (as ``Node`` keeps ``_out``:
+    the array, not the tensor, which would make a cycle through the node)."""
+    outs = apply(op, *inputs, **kwargs)
     node = outs[0]._grad_fn
     if node is not None:
         node.state = tuple((t._data, t._version_box, t._version_box[0]) for t in outs)
     return outs
+
+
+def _constant(t):
+    """An output PyTorch does not differentiate (pivots, info, a permutation): ``t`` without history, sharing
+    its version counter (the node may keep it, and a write into it must still be seen)."""
+    out = Tensor._make(t._data, False, None)
+    out._version_box = t._version_box
+    return out
 
 
 def _saved_outputs(node):
@@ -65,7 +74,8 @@ def _saved_outputs(node):
     for i, (arr, box, version) in enumerate(kept):
         if box[0] != version:
             raise errors.modified_inplace(node, arr, node, version, box[0], box)
-        t = Tensor._make(arr, True, node)
+        differentiable = arr.dtype.kind == "f"  # (pivots, info: integers, outside the graph)
+        t = Tensor._make(arr, differentiable, node if differentiable else None)
         t._output_nr = i
         outs.append(t)
     return outs

@@ -1,5 +1,7 @@
-"""Inverse and linear solve: ``linalg.inv`` (``inverse``) and ``linalg.solve``, with PyTorch's nodes
-(LinalgInvExBackward0, LinalgSolveExBackward0), checks and errors, on NumPy's LAPACK.
+"""Inverse and linear solve: ``linalg.inv`` (``inverse``, ``inv_ex``) and ``linalg.solve`` (``solve_ex``), with
+PyTorch's nodes (LinalgInvExBackward0, LinalgSolveExBackward0), checks and errors, on NumPy's LAPACK. A singular
+matrix is found by LU factorisation (``_lu_arrays``) only when the result is not finite (a zero pivot makes it
+inf and NaN, as LAPACK's solve with those factors does): the ``_ex`` forms report it as ``info``, the others raise.
 
 Each derivative is written in graphgrad's own ops (a product with the saved result, a solve with the
 transposed matrix), so the second derivative comes from the same formulas:
@@ -11,9 +13,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import return_types
+from .._core.fp_errors import quietly
 from .._dtype import is_float_np
+from .._tensor import Tensor
+from . import _lu_arrays as lu_arrays
 from ._export import export
-from ._op import Op, _torch_name, apply
+from ._op import Op, _torch_name, apply, broadcast_error
 
 
 class _LinAlgError(RuntimeError):
@@ -46,29 +52,41 @@ def _check_matrices(name, A, square=True, kernel=None, kernel_checks_dtype=False
                            f"{a.shape[-1]} matrices")
 
 
-def _zero_pivot(matrix):
-    """1 + the column where LU with partial pivoting (LAPACK's getrf) meets an exact zero pivot, or 0."""
-    a = np.array(matrix, copy=True)
-    n = a.shape[0]
-    for j in range(n):
-        p = j + int(np.argmax(np.abs(a[j:, j])))
-        if a[p, j] == 0:
-            return j + 1
-        a[[j, p]] = a[[p, j]]
-        a[j + 1:, j] /= a[j, j]
-        a[j + 1:, j + 1:] -= np.outer(a[j + 1:, j], a[j, j + 1:])
-    return 0
+@quietly
+def _singular(name, a, message):
+    """``linalg.LinAlgError`` for the first matrix of ``a`` whose LU factorisation meets an exact zero pivot
+    (``message(where, pivot)``; PyTorch names the batch element when ``a`` is a batch), or None where none does."""
+    info = lu_arrays.lu_factor(a)[2].reshape(-1)
+    if not info.any():
+        return None
+    k = int(np.argmax(info > 0))
+    return _LinAlgError(f"{name}: " + message(f"(Batch element {k}): " if a.ndim > 2 else "", int(info[k])))
 
 
-def _singular(a, message):
-    """PyTorch's error for the first singular matrix of ``a`` (a batch of them): ``message(pivot)``."""
-    matrices = a.reshape((-1,) + a.shape[-2:])
-    for k, m in enumerate(matrices):
-        pivot = _zero_pivot(m)
-        if pivot:
-            where = f"(Batch element {k}): " if a.ndim > 2 else ""
-            return _LinAlgError(message(where, pivot))
-    return _LinAlgError(message("", matrices.shape[-1]))  # (NumPy's factorisation met one the check above missed)
+def _inverse_singular(where, pivot):
+    return (f"{where}The diagonal element {pivot} is zero, the inversion could not be completed because the input "
+            "matrix is singular.")
+
+
+def _solve_singular(where, pivot):
+    return f"{where}The solver failed because the input matrix is singular."
+
+
+@quietly
+def _info(a, out):
+    """LAPACK's info for each matrix of ``a`` (int32, 0 where it factors): only an exact zero pivot makes it
+    nonzero, and then ``out`` (the result computed from the factors) is not finite, so only then is it looked
+    for."""
+    if np.isfinite(out).all():
+        return np.zeros(a.shape[:-2], np.int32)
+    return lu_arrays.lu_factor(a)[2]
+
+
+def _info_tensor(A, out, name, check_errors, message):
+    info = _info(A._data, out._data)
+    if check_errors and info.any():
+        raise _singular(name, A._data, message)
+    return Tensor._make(info, False, None)
 
 
 def _inv_fwd(a):
@@ -76,9 +94,9 @@ def _inv_fwd(a):
         return a.copy()
     try:
         return np.linalg.inv(a)
-    except np.linalg.LinAlgError:
-        raise _singular(a, lambda where, pivot: f"linalg.inv: {where}The diagonal element {pivot} is zero, the "
-                        "inversion could not be completed because the input matrix is singular.") from None
+    except np.linalg.LinAlgError:  # a singular matrix: the solve with its factors, as LAPACK's (inf, NaN)
+        lu, pivots, _ = lu_arrays.lu_factor(a)
+        return lu_arrays.lu_solve(lu, pivots, np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape))
 
 
 def _inv_bw(n, g):
@@ -86,13 +104,37 @@ def _inv_bw(n, g):
     return -(inverse_t @ g @ inverse_t)
 
 
-INV = Op("LinalgInvExBackward0", _inv_fwd, _inv_bw, save="out")
+INV = Op("LinalgInvExBackward0", _inv_fwd, _inv_bw, save="out", saved_names=("inverse",))
 
 
 @export("inverse")
 def inverse(input):
     """The inverse of each square matrix of ``input`` (``linalg.inv``)."""
     return inv(input)
+
+
+def _check_inv(A):
+    """linalg.inv's checks, in PyTorch's order (the shape before the dtype)."""
+    a = A._data
+    if a.ndim < 2:
+        raise RuntimeError("linalg.inv: The input tensor A must have at least 2 dimensions.")
+    if a.shape[-1] != a.shape[-2]:
+        raise RuntimeError(f"linalg.inv: A must be batches of square matrices, but they are {a.shape[-2]} by "
+                           f"{a.shape[-1]} matrices")
+    if not is_float_np(a.dtype):
+        raise RuntimeError(f"linalg.inv: Expected a floating point or complex tensor as input. Got "
+                           f"{_torch_name(a.dtype)}")
+    if a.dtype.name in _LOW_PRECISION:
+        raise RuntimeError(f"linalg.inv: Low precision dtypes not supported. Got {_torch_name(a.dtype)}")
+
+
+def inv_ex(A, *, check_errors=False):
+    """(inverse, info): the inverse of each square matrix of A and, per matrix, 0 or LAPACK's info (the first
+    zero pivot of its LU factorisation: the inverse is then inf and NaN, as LAPACK's)."""
+    _check_inv(A)
+    out = apply(INV, A)
+    info = _info_tensor(A, out, "linalg.inv_ex", check_errors, _inverse_singular)
+    return return_types.linalg_inv_ex((out, info))
 
 
 def inv(A):
@@ -102,8 +144,13 @@ def inv(A):
     >>> graphgrad.linalg.inv(graphgrad.tensor([[2.0, 0.0], [0.0, 4.0]])).tolist()
     [[0.5, 0.0], [0.0, 0.25]]
     """
-    _check_matrices("linalg.inv", A)
-    return apply(INV, A)
+    _check_inv(A)
+    out = apply(INV, A)
+    if not np.isfinite(out._data).all():
+        error = _singular("linalg.inv", A._data, _inverse_singular)
+        if error is not None:
+            raise error
+    return out
 
 
 def _as_matrix(b, vector):
@@ -122,9 +169,9 @@ def _solve_fwd(a, b, left, vector):
     else:
         try:
             x = np.linalg.solve(a, rhs)
-        except np.linalg.LinAlgError:
-            raise _singular(a, lambda where, pivot: f"torch.linalg.solve: {where}The solver failed because the input "
-                            "matrix is singular.") from None
+        except np.linalg.LinAlgError:  # a singular matrix: the solve with its factors, as LAPACK's (inf, NaN)
+            lu, pivots, _ = lu_arrays.lu_factor(a)
+            x = lu_arrays.lu_solve(lu, pivots, rhs)
     if not left:
         x = np.swapaxes(x, -1, -2)
     return x[..., 0] if vector else x
@@ -143,7 +190,43 @@ def _solve_bw(n, g):
 
 
 # A (for both gradients) and the result X (for A's), as PyTorch's LinalgSolveExBackward0 keeps them
-SOLVE = Op("LinalgSolveExBackward0", _solve_fwd, _solve_bw, save=("a", "out"), promote=None)
+SOLVE = Op("LinalgSolveExBackward0", _solve_fwd, _solve_bw, save=("a", "out"), promote=None,
+           saved_names=("A", "result"))
+
+
+def _solve(A, B, left):
+    """linalg.solve's checks, in PyTorch's order, then its op."""
+    name = "linalg.solve"
+    _check_matrices(name, A)
+    a, b = A._data, B._data
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"{name}: Expected A and B to have the same dtype, but found A of type "
+                           f"{_torch_name(a.dtype)} and B of type {_torch_name(b.dtype)} instead")
+    vector = b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1])
+    rows, cols = (b.shape[-1], 1) if vector else b.shape[-2:]
+    if (rows if left else cols) != a.shape[-1]:
+        equation = "AX = B" if left else "XA = B"
+        raise RuntimeError(f"{name}: Incompatible shapes of A and B for the equation {equation} "
+                           f"({a.shape[-2]}x{a.shape[-1]} and {rows}x{cols})")
+    if vector and not left:
+        raise RuntimeError(f"{name}: Vector broadcasting of the left hand side is not supported for left=False. In "
+                           "this case linalg.solve is equivalent to B / A.squeeze(-1)")
+    batch_b = b.shape[:-1] if vector else b.shape[:-2]
+    try:
+        np.broadcast_shapes(batch_b, a.shape[:-2])
+    except ValueError:
+        raise broadcast_error(batch_b, a.shape[:-2]) from None
+    if a.dtype.name in _LOW_PRECISION:
+        raise NotImplementedError(f"\"lu_cpu\" not implemented for '{_torch_name(a.dtype)}'")
+    return apply(SOLVE, A, B, left=bool(left), vector=vector)
+
+
+def solve_ex(A, B, *, left=True, check_errors=False):
+    """(result, info): ``solve``'s X and, per matrix of A, 0 or LAPACK's info (the first zero pivot of its LU
+    factorisation: X is then inf and NaN, as LAPACK's)."""
+    out = _solve(A, B, left)
+    info = _info_tensor(A, out, "torch.linalg.solve_ex", check_errors, _solve_singular)
+    return return_types.linalg_solve_ex((out, info))
 
 
 def solve(A, B, *, left=True):
@@ -154,16 +237,9 @@ def solve(A, B, *, left=True):
     >>> graphgrad.linalg.solve(graphgrad.tensor([[2.0, 0.0], [0.0, 4.0]]), graphgrad.tensor([1.0, 1.0])).tolist()
     [0.5, 0.25]
     """
-    _check_matrices("linalg.solve", A)
-    a, b = A._data, B._data
-    if a.dtype != b.dtype:
-        raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of type "
-                           f"{_torch_name(a.dtype)} and B of type {_torch_name(b.dtype)} instead")
-    vector = b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1])
-    rows = b.shape[-1] if vector else b.shape[-2] if left else b.shape[-1]
-    if rows != a.shape[-1]:
-        equation = "AX = B" if left else "XA = B"
-        shape_b = f"{b.shape[-1]}x1" if vector else f"{b.shape[-2]}x{b.shape[-1]}"
-        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation {equation} "
-                           f"({a.shape[-2]}x{a.shape[-1]} and {shape_b})")
-    return apply(SOLVE, A, B, left=bool(left), vector=vector)
+    out = _solve(A, B, left)
+    if not np.isfinite(out._data).all():
+        error = _singular("torch.linalg.solve", A._data, _solve_singular)
+        if error is not None:
+            raise error
+    return out

@@ -1,4 +1,5 @@
-"""Batch, layer and group normalisation, embedding, padding and pixel shuffle.
+"""Batch, layer and group normalisation, weight normalisation (``torch._weight_norm``, ``torch.norm_except_dim``),
+embedding, padding and pixel shuffle.
 
 Each derivative is written with graphgrad ops, so ``create_graph=True`` differentiates it once more.
 """
@@ -11,10 +12,13 @@ import numpy as np
 
 from .. import _blas as blas
 from .._core.modes import modes
+from .._dtype import is_float_np
+from ..autograd import errors
 from . import _norm_loops, _transformer_loops
-from ._op import Op, apply, const
+from ._export import export
+from ._op import Op, _torch_name, apply, const
 from .index import index_add
-from .reduce import blas_float, sums_along
+from .reduce import NORM_P_DIM, _norm_p_bw, _norm_p_fwd, blas_float, sums_along
 
 
 # --- normalisation --------------------------------------------------------------------------------
@@ -210,6 +214,151 @@ def normalize_op(name, x, weight, bias, **kw):
     """Record normalisation ``name`` of x with the optional affine weight and bias."""
     args = (x,) + tuple(t for t in (weight, bias) if t is not None)
     return apply(_NORM_OPS[name, len(args)], *args, has_w=weight is not None, has_b=bias is not None, **kw)
+
+
+# --- weight normalisation: w = g * v / ||v||, the norm over every dimension of v but ``dim`` ---------------------
+# PyTorch's torch._weight_norm runs one fused kernel (_weight_norm_interface, node WeightNormInterfaceBackward0)
+# where ``dim`` is the first or the last dimension, and composes ``v * (g / norm_except_dim(v, 2, dim))`` from
+# ordinary ops otherwise (dim=-1: the norm of all of v). The kernel's second output, the norms (in float32 for half
+# precision, shaped as g), is the node's state: ``grad_fn._saved_result1``.
+_LOW_PRECISION = ("float16", "bfloat16")
+
+
+def _wn_axes(ndim, dim):
+    """The axes the norm runs over: all but ``dim``."""
+    return tuple(a for a in range(ndim) if a != dim)
+
+
+def _wn_fwd(v, g, dim):
+    """(w, norms): the kernel's ``norm = sqrt(sum(v * v))`` and ``w = v * (g / norm)``, in float32 for half
+    precision (PyTorch's opmath type)."""
+    acc = v.astype(np.float32) if v.dtype.name in _LOW_PRECISION else v
+    norms = np.sqrt(np.sum(acc * acc, axis=_wn_axes(v.ndim, dim), keepdims=True))
+    w = acc * (g.astype(acc.dtype, copy=False).reshape(norms.shape) / norms)
+    return w.astype(v.dtype, copy=False), norms.reshape(g.shape)
+
+
+def _wn_kernel_bw(node, grad):
+    """PyTorch's CPU backward kernel on arrays (what a backward pass that records nothing runs): with
+    ``s = sum(grad * v)`` over the norm's axes, ``grad_g = s / norm``, and with ``a = g / norm``,
+    ``b = a * grad_g / norm``: ``grad_v = a * grad - b * v`` (inf and NaN where PyTorch's are)."""
+    v, g = (t._data for t in node.saved_tensors)
+    need = node.needs_input_grad
+    axes = _wn_axes(v.ndim, node.kwargs["dim"])
+    if v.size == 0:  # (PyTorch's kernel is not run: a zero gradient for g)
+        return (np.zeros_like(v) if need[0] else None), (np.zeros_like(g) if need[1] else None)
+    acc = np.float32 if v.dtype.name in _LOW_PRECISION else v.dtype
+    vv, gw = v.astype(acc, copy=False), grad.astype(acc, copy=False)
+    bshape = tuple(1 if i in axes else n for i, n in enumerate(v.shape))
+    norms = node.state.astype(acc, copy=False).reshape(bshape)
+    grad_g = np.sum(gw * vv, axis=axes, keepdims=True) / norms
+    grad_v = None
+    if need[0]:
+        a = g.astype(acc, copy=False).reshape(bshape) / norms
+        b = a * grad_g / norms
+        grad_v = (a * gw - b * vv).astype(v.dtype, copy=False)
+    return grad_v, (grad_g.reshape(g.shape).astype(g.dtype, copy=False) if need[1] else None)
+
+
+def _wn_bw(node, grad):
+    """The kernel's backward (``_wn_kernel_bw``), or under ``create_graph`` PyTorch's
+    ``_weight_norm_differentiable_backward`` in graphgrad ops: ``grad_g = s / ||v||``,
+    ``grad_v = g / ||v|| * (grad - v * s / ||v||^2)``.
+
+    The norms there are the forward's, constants of this derivative, as in PyTorch (it reads the node's second
+    output, whose gradient its formula drops): ``create_graph`` differentiates through v and g but not through
+    the norms' dependence on v, so a second derivative has PyTorch's numbers (which are not the exact second
+    derivative: PyTorch's gradgradcheck of ``_weight_norm`` fails too)."""
+    if not modes.recording:
+        return tuple(None if a is None else const(a) for a in _wn_kernel_bw(node, grad._data))
+    v, g = node.saved_tensors
+    need = node.needs_input_grad
+    axes = _wn_axes(v.ndim, node.kwargs["dim"])
+    bshape = tuple(1 if i in axes else n for i, n in enumerate(v._data.shape))
+    norms = const(node.state.astype(g._data.dtype, copy=False).reshape(bshape))
+    gv = grad * v
+    s = gv.sum(axes, keepdim=True) if axes else gv
+    grad_v = grad_g = None
+    if need[0]:
+        grad_v = (g.reshape(bshape) / norms) * (grad - v * (s / (norms * norms)))
+    if need[1]:
+        grad_g = (s / norms).reshape(g.shape)
+    return grad_v, grad_g
+
+
+WEIGHT_NORM = Op("WeightNormInterfaceBackward0", _wn_fwd, _wn_bw, save="ab", saved_names=("v", "g"), stateful=True,
+                 backward_np=_wn_kernel_bw)
+
+
+def _saved_norms(node):
+    """``grad_fn._saved_result1``: the kernel's norms, a tensor without history (PyTorch's error once freed)."""
+    if node.state is None:
+        raise errors.second_backward(node)
+    return const(node.state)
+
+
+WEIGHT_NORM.node_class._saved_result1 = property(_saved_norms, doc="PyTorch's ``grad_fn._saved_result1``.")
+# ATen's norm(input, p) over every element (norm_except_dim with dim=-1): its own node name, NormBackward0
+NORM_ALL = Op("NormBackward0", _norm_p_fwd, _norm_p_bw, save=("a", "out"))
+
+
+def _no_dimensions(dim):
+    return IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+
+
+@export("_weight_norm", method=False)
+def weight_norm(v, g, dim=0):
+    """``v * (g / norm_except_dim(v, 2, dim))``: PyTorch's ``torch._weight_norm``, one fused node where ``dim`` is
+    the first or the last dimension of ``v``, with its checks and errors.
+
+    >>> import graphgrad
+    >>> v, g = graphgrad.tensor([[3.0, 4.0]], requires_grad=True), graphgrad.tensor([[2.0]], requires_grad=True)
+    >>> w = graphgrad._weight_norm(v, g, 0)
+    >>> w, w.grad_fn._saved_result1
+    (tensor([[1.2000, 1.6000]], grad_fn=<WeightNormInterfaceBackward0>), tensor([[5.]]))
+    """
+    ndim = v.dim()
+    if dim != 0 and dim != ndim - 1:
+        return v * (g / norm_except_dim(v, 2, dim))
+    vd, gd = v._data.dtype, g._data.dtype
+    if v._data.size:  # (the kernel, and its checks, run only for a non-empty v)
+        if not is_float_np(vd):
+            raise NotImplementedError(f"\"weight_norm_kernel\" not implemented for '{_torch_name(vd)}'")
+        if ndim == 0:
+            raise _no_dimensions(dim)
+        if gd != vd:
+            raise RuntimeError(f"expected scalar type {_torch_name(vd)} but found {_torch_name(gd)}")
+    return apply(WEIGHT_NORM, v.contiguous(), g.contiguous(), dim=dim)
+
+
+@export("norm_except_dim", method=False)
+def norm_except_dim(v, pow=2, dim=0):
+    """The ``pow``-norm of ``v`` over every dimension but ``dim``, shaped to broadcast against ``v`` (``dim=-1``:
+    the norm of all of ``v``, a 0-d tensor). PyTorch's ``torch.norm_except_dim``, with its nodes.
+
+    >>> import graphgrad
+    >>> graphgrad.norm_except_dim(graphgrad.tensor([[3.0, 4.0], [6.0, 8.0]]), 2, 0)
+    tensor([[ 5.],
+            [10.]])
+    """
+    ndim = v.dim()
+    p = float(pow)
+    if dim not in (-1, 0, ndim - 1):
+        return norm_except_dim(v.transpose(0, dim), pow, 0).transpose(0, dim)
+    if dim != -1 and ndim == 0:
+        raise _no_dimensions(dim)
+    if not is_float_np(v._data.dtype):
+        raise RuntimeError("norm(): input dtype should be either floating point or complex. Got "
+                           f"{_torch_name(v._data.dtype)} instead.")
+    if dim == -1:
+        return apply(NORM_ALL, v, p=p, dims=tuple(range(ndim)), keepdim=False)
+    if dim == 0:
+        flat = v.contiguous().view(v.size(0), -1)
+        shape = [v.size(0)] + [1] * (ndim - 1)
+        return apply(NORM_P_DIM, flat, p=p, dims=(1,), keepdim=False).view(shape)
+    flat = v.contiguous().view(-1, v.size(ndim - 1))
+    shape = [1] * (ndim - 1) + [v.size(ndim - 1)]
+    return apply(NORM_P_DIM, flat, p=p, dims=(0,), keepdim=False).view(shape)
 
 
 # --- embedding ------------------------------------------------------------------------------------

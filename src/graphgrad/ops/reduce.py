@@ -74,11 +74,22 @@ SUM_ALL = Op("SumBackward0", lambda a, dtype=None: np.add.reduce(a, axis=None, d
 
 
 def sum_dtype(input, dtype):
+    """The dtype of sum, nansum, prod, cumsum and cumprod: ``dtype``, else int64 for bools and integers (PyTorch
+    sums and multiplies them as int64), else None (the input's)."""
     if dtype is not None:
         return to_dtype(dtype).np
     if input._data.dtype.kind in "biu":
-        return np.int64  # PyTorch sums bools and integers as int64
+        return np.int64
     return None
+
+
+def recordable(input, out):
+    """``out``, or PyTorch's error where a dtype that is not floating was asked (of sum, prod, cumsum, ...) for an
+    input that requires grad, in grad mode: it would record a derivative of integers. (Only a ``dtype`` asked can
+    make it so: the callers look only then.)"""
+    if input._requires_grad and modes.recording and not is_float_np(out._data.dtype):
+        raise RuntimeError(f"Autograd not support dtype: {_torch_name(out._data.dtype)}")
+    return out
 
 
 @export("sum")
@@ -91,12 +102,16 @@ def sum(input, dim=ALL_DIMS, keepdim=False, *, dtype=None):
     """
     dt = sum_dtype(input, dtype)
     if dim is ALL_DIMS:
-        return apply(SUM_ALL, input, dtype=dt) if dt is not None else apply(SUM_ALL, input)
+        if dt is None:
+            return apply(SUM_ALL, input)
+        out = apply(SUM_ALL, input, dtype=dt)
+        return out if dtype is None else recordable(input, out)
     if dim is None or isinstance(dim, (list, tuple)) and len(dim) == 0:  # SumBackward1, as PyTorch
         dims = tuple(range(input._data.ndim))
     else:
         dims = reduced_dims(input, dim)
-    return apply(SUM, input, dims=dims, keepdim=keepdim, dtype=dt)
+    out = apply(SUM, input, dims=dims, keepdim=keepdim, dtype=dt)
+    return out if dtype is None else recordable(input, out)
 
 
 @export("sum_to_size", function=False)
@@ -370,8 +385,10 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     """Product of all elements (ProdBackward0), or along ``dim`` (ProdBackward1)."""
     dt = sum_dtype(input, dtype)
     if dim is None:
-        return apply(PROD_ALL, input, dims=reduced_dims(input, None), keepdim=False, dtype=dt)
-    return apply(PROD, input, dims=reduced_dims(input, dim), keepdim=keepdim, dtype=dt)
+        out = apply(PROD_ALL, input, dims=reduced_dims(input, None), keepdim=False, dtype=dt)
+    else:
+        out = apply(PROD, input, dims=reduced_dims(input, dim), keepdim=keepdim, dtype=dt)
+    return out if dtype is None else recordable(input, out)
 
 
 @export("all")
@@ -445,17 +462,24 @@ def _norm_p_fwd(a, p, dims, keepdim):
 
 
 def _norm_p_bw(n, g):
-    # PyTorch's norm_backward, case by case (FunctionsManual.cpp), in graphgrad ops.
     a, out = n.saved_tensors
     k = n.kwargs
-    p, dims, keepdim, shape = k["p"], k["dims"], k["keepdim"], a._data.shape
+    return norm_backward(g, a, out, k["p"], k["dims"], k["keepdim"])
+
+
+def norm_backward(g, a, out, p, dims, keepdim):
+    """The gradient of ``out``, the ``p``-norm of ``a`` over ``dims``, for ``g``: PyTorch's norm_backward, case by
+    case (FunctionsManual.cpp), in graphgrad ops (so it differentiates again)."""
+    shape = a._data.shape
     g = expand_reduced(g, shape, dims, keepdim)
     if p == 0:
-        return g.new_zeros(shape)  # zeros, also where g is NaN
+        return None  # PyTorch's undefined gradient: none reaches the input (a leaf's .grad stays None)
     if p == 1:
         return a.sign() * g
 
     o = expand_reduced(out, shape, dims, keepdim)
+    if p == 2:  # (PyTorch's order: grad * (x / norm), NaN where an infinite gradient meets a zero norm)
+        return g * where(o == 0, 0.0, a / o)
     if p in (np.inf, -np.inf):
         # the gradient shared among the elements that are the norm, and the NaNs (whose sign is 0)
         mask = ((a.abs() == o) | a.isnan()).to(g.dtype)
@@ -471,26 +495,17 @@ NORM_P = Op("LinalgVectorNormBackward0", _norm_p_fwd, _norm_p_bw, save=("a", "ou
 NORM_P_DIM = Op("NormBackward1", _norm_p_fwd, _norm_p_bw, save=("a", "out"))
 
 
-@export("norm")
-def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
-    """Vector p-norm over ``dim`` (all elements by default); 2 and 'fro' are the default.
-
-    >>> import graphgrad
-    >>> graphgrad.tensor([3.0, -4.0]).norm(), graphgrad.tensor([3.0, -4.0]).norm(p=1)
-    (tensor(5.), tensor(7.))
-    """
+def vector_norm(input, p, dim, keepdim, dtype):
+    """The vector ``p``-norm over ``dim`` (all elements for None): what torch.norm and torch.linalg.vector_norm
+    compute for a numeric order (ops/linalg.py dispatches torch.norm's orders)."""
     if dtype is not None:
         input = input.to(dtype)
     if not is_float_np(input._data.dtype):
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
                            + input.dtype._legacy[:-len("Tensor")])
     dims = reduced_dims(input, dim)
-    if isinstance(p, str) and p not in ("fro", "inf"):
-        raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
-    if p in ("fro", 2, 2.0, None):
+    if p in (2, 2.0):
         return apply(NORM2, input, dims=dims, keepdim=keepdim)
-    if p == "inf":
-        p = float("inf")
     if (float(p) < 0 or np.isinf(p)) and input._data.size == 0:
         _check_norm_identity(input, float(p), dim, dims)
     return apply(NORM_P, input, p=float(p), dims=dims, keepdim=keepdim)
@@ -676,11 +691,8 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
         dims = tuple(range(nd))
     else:
         dims = wrap_dims(dim, nd) if nd else (wrap_dims(dim, 0) and ())
-    if dtype is not None:
-        dt = to_dtype(dtype).np
-    else:
-        dt = np.int64 if input._data.dtype.kind in "biu" else None
-    return apply(NANSUM, input, dims=dims, keepdim=keepdim, dtype=dt)
+    out = apply(NANSUM, input, dims=dims, keepdim=keepdim, dtype=sum_dtype(input, dtype))
+    return out if dtype is None else recordable(input, out)
 
 
 _TRAPEZOID_SIGNATURES = (" * (Tensor y, Tensor x, *, int dim = -1)\n"

@@ -214,6 +214,9 @@ _round_inplace.__name__ = "round_"
 @export("round", inplace=True, inplace_function=True, inplace_form=_round_inplace)
 def round(input, decimals=None):
     _check_kernel(_ROUND_NO_KERNEL, input)
+    if decimals is not None and input._data.dtype.kind in "iu":  # (round.decimals has no integer kernel)
+        kernel = "round_vml_cpu" if decimals == 0 else "round_cpu"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_torch_name(input._data.dtype)}\'')
     if decimals is None:
         return apply(ROUND, input)
     return apply(ROUND_DECIMALS, input, decimals=decimals)
