@@ -54,6 +54,10 @@ OUT = [
     "t.linspace(0, 1, 3, out=t.empty(3))", "t.full((2,), 1.0, out=t.empty(2))", "t.mm(a, a, out=t.empty(2, 2))",
     "(lambda o: (t.cat([a, a], out=o), o))(t.empty(0))", "a.add(a, out=t.empty(2, 2))",
     "a.mul(a, out=t.empty(2, 2))",
+    # a resized out= tensor: one write counted (the resize is none)
+    "(lambda o: (t.mul(a, 2.0, out=o), o._version))(t.zeros(3))",
+    "(lambda o: (t.mul(a, 2.0, out=o), o._version))(t.empty(0))",
+    "(lambda o: (t.mul(a, 2.0, out=o), o._version))(t.zeros(2, 2))",
 ]
 FACTORIES = [
     "t.zeros(size=(2, 3)).shape", "t.ones(size=[2]).shape", "t.empty(size=(2,)).shape",
@@ -91,6 +95,18 @@ def test_arange_out_resize_warns_as_pytorch():
     with pytest.warns(UserWarning, match=r"The number of elements in the out tensor of shape \[2\] is 2 which does not"
                                          r" match the computed number of elements 4"):
         gg.arange(4, out=gg.ones(2))
+
+
+def test_out_requiring_grad_resized_under_no_grad_as_pytorch(torch_ref):
+    """Under no_grad an out= tensor that requires grad is written, resized if need be (resize_ itself refuses)."""
+    results = []
+    for lib in (gg, torch_ref):
+        out = lib.zeros(3, requires_grad=True)
+        with lib.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            lib.mul(lib.ones(2, 2), 2.0, out=out)
+        results.append((out.tolist(), out._version, out.requires_grad, out.grad_fn))
+    assert results[0] == results[1]
 
 
 def test_out_bumps_version_and_keeps_views():

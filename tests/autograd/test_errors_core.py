@@ -330,6 +330,28 @@ def test_gradcheck_errors_and_warnings_match_torch(torch_ref):
 # --- bad calls that used to leak an internal exception (or PyTorch's other type/text) ----------------------
 BAD_CALLS = {
     "permute_duplicate": lambda T: T.ones(2, 3).permute(0, 0),
+    # permute: the number of dims is checked first (PyTorch's text names sparse_coo for a dense tensor too), then
+    # each dim in turn (out of range, or seen before)
+    "permute_too_few_dims": lambda T: T.ones(2, 3, 4).permute(0, 1),
+    "permute_too_many_dims": lambda T: T.ones(2, 3, 4).permute(0, 1, 2, 3),
+    "permute_too_few_repeated": lambda T: T.ones(2, 3, 4).permute(0, 0),
+    "permute_too_many_repeated": lambda T: T.ones(2, 3).permute(0, 1, 1),
+    "permute_too_many_out_of_range": lambda T: T.ones(2, 3).permute(0, 1, 5),
+    "permute_out_of_range": lambda T: T.ones(2, 3).permute(0, 2),
+    "permute_repeated_before_out_of_range": lambda T: T.ones(2, 3, 4).permute(0, 0, 5),
+    "permute_out_of_range_before_repeated": lambda T: T.ones(2, 3, 4).permute(5, 0, 0),
+    "permute_negative_too_many": lambda T: T.ones(2, 3).permute(1, 0, -1),
+    "permute_list_too_few": lambda T: T.ones(2, 3, 4).permute([2, 0]),
+    "permute_tuple_too_many": lambda T: T.ones(2, 3).permute((1, 0, 0)),
+    "permute_keyword_too_few": lambda T: T.ones(2, 3, 4).permute(dims=(1, 0)),
+    "permute_fn_too_few": lambda T: T.permute(T.ones(2, 3, 4), (1, 0)),
+    "permute_fn_too_many": lambda T: T.permute(T.ones(2, 3), [1, 0, 2]),
+    "permute_fn_keyword_too_many": lambda T: T.permute(T.ones(2, 3), dims=(1, 0, 2)),
+    "permute_fn_duplicate": lambda T: T.permute(T.ones(2, 3), (1, 1)),
+    # a shape given by its keyword: the kernel's own error, not an argument error about the keyword
+    "reshape_keyword_wrong_numel": lambda T: T.ones(2, 3).reshape(shape=(5,)),
+    "expand_keyword_fewer_dims": lambda T: T.ones(2, 3).expand(size=(3,)),
+    "repeat_keyword_fewer_dims": lambda T: T.ones(2, 3).repeat(repeats=(2,)),
     "narrow_too_long": lambda T: T.ones(2, 3).narrow(1, 2, 5),
     "narrow_bad_start": lambda T: T.ones(2, 3).narrow(1, -4, 1),
     "select_out_of_range": lambda T: T.ones(2, 3).select(0, 5),
@@ -590,6 +612,9 @@ ZERO_DIM_CALLS = {
     "narrow_0d": lambda T: T.tensor(1.0).narrow(0, 0, 1),
     "transpose_0d": lambda T: T.tensor(1.0, requires_grad=True).transpose(0, -1),
     "transpose_0d_out_of_range": lambda T: T.tensor(1.0).transpose(0, 1),
+    "permute_0d": lambda T: T.tensor(1.0, requires_grad=True).permute(()),
+    "permute_0d_one_dim": lambda T: T.tensor(1.0).permute(0),
+    "permute_0d_minus_one": lambda T: T.tensor(1.0).permute(-1),
     "getitem_0d_ellipsis_slice": lambda T: T.tensor(1.0)[..., :2],
     "getitem_0d_slice": lambda T: T.tensor(1.0)[:],
     "getitem_0d_bool_list": lambda T: T.tensor(1.0)[[True]],

@@ -417,6 +417,29 @@ case("interpolate_bilinear_gc", lambda F, x: F.interpolate(x, size=(4, 3), mode=
      gc=True, ggc=True, node="UpsampleBilinear2DBackward0")
 case("interpolate_nearest_gc", lambda F, x: F.interpolate(x, scale_factor=2), [_r(1, 1, 2, 3)], gc=True, ggc=True,
      node="UpsampleNearest2DBackward0")
+case("interpolate_bicubic", lambda F, x: F.interpolate(x, scale_factor=1.7, mode="bicubic"), [_r(2, 3, 4, 5)],
+     node="UpsampleBicubic2DBackward0")
+case("interpolate_bicubic_gc", lambda F, x: F.interpolate(x, size=(4, 2), mode="bicubic", align_corners=True),
+     [_r(1, 2, 3, 3)], gc=True, ggc=True, node="UpsampleBicubic2DBackward0")
+
+# grid_sample (grids partly outside [-1, 1]), affine_grid
+for mode, padding in [("bilinear", "zeros"), ("nearest", "border"), ("bicubic", "reflection")]:
+    case(f"grid_sample_{mode}_{padding}",
+         lambda F, x, g, _m=mode, _p=padding: F.grid_sample(x, g, mode=_m, padding_mode=_p, align_corners=False),
+         [_r(2, 3, 5, 4), _r(2, 3, 4, 2, lo=-1.3, hi=1.3)], node="GridSampler2DBackward0")
+    case(f"grid_sample_{mode}_{padding}_gc",
+         lambda F, x, g, _m=mode, _p=padding: F.grid_sample(x, g, mode=_m, padding_mode=_p, align_corners=True),
+         [_r(1, 2, 3, 4), _r(1, 2, 3, 2, lo=-1.3, hi=1.3)], gc=True, ggc=True)
+case("grid_sample_3d", lambda F, x, g: F.grid_sample(x, g, padding_mode="reflection", align_corners=False),
+     [_r(2, 2, 3, 4, 3), _r(2, 2, 3, 2, 3, lo=-1.3, hi=1.3)], node="GridSampler3DBackward0")
+case("grid_sample_3d_gc", lambda F, x, g: F.grid_sample(x, g, mode="nearest", align_corners=True),
+     [_r(1, 2, 2, 3, 2), _r(1, 2, 1, 2, 3, lo=-1.3, hi=1.3)], gc=True, ggc=True)
+case("grid_sample_3d_bilinear_gc", lambda F, x, g: F.grid_sample(x, g, padding_mode="border", align_corners=False),
+     [_r(1, 2, 2, 3, 2), _r(1, 2, 1, 2, 3, lo=-1.3, hi=1.3)], gc=True, ggc=True)
+case("affine_grid", lambda F, t: F.affine_grid(t, (2, 3, 5, 4), align_corners=False), [_r(2, 2, 3)],
+     node="AffineGridGeneratorBackward0")
+case("affine_grid_3d_gc", lambda F, t: F.affine_grid(t, (1, 1, 2, 3, 4), align_corners=True), [_r(1, 3, 4)],
+     gc=True, ggc=True, node="AffineGridGeneratorBackward0")
 
 # unfold / fold, attention, rms_norm
 case("unfold_im2col", lambda F, x: F.unfold(x, (2, 3), dilation=(1, 2), padding=1, stride=(2, 1)), [_r(2, 3, 5, 6)],
@@ -594,6 +617,21 @@ case("instance_norm_running_stats", lambda F, x, m, v, w: F.instance_norm(x, m, 
      [_r(2, 3, 4), _r(3), _r(3, lo=0.5, hi=2), _r(3)], no_grad=(1, 2), gc=True, ggc=True)
 case("local_response_norm_3d", lambda F, x: F.local_response_norm(x, 3, alpha=0.1), [_r(2, 6, 5)], gc=True, ggc=True)
 case("local_response_norm_4d", lambda F, x: F.local_response_norm(x, 4, alpha=0.2, beta=0.5, k=2.0), [_r(2, 6, 3, 4)])
+
+
+# weight normalisation's kernel (torch._weight_norm, ops/normalization.py), reached through the parametrization's
+# module (both libraries have it at nn.utils.parametrizations._WeightNorm): one fused WeightNormInterfaceBackward0
+# for the first or last dim, composed ops otherwise (NormBackward0 for dim=None)
+_WN_GGC = ("PyTorch's second derivative of the fused node treats the norms as constants (its own gradgradcheck of "
+           "torch._weight_norm fails): graphgrad's has PyTorch's numbers, held to them by test_weight_norm.py")
+case("weight_norm_dim0", lambda T, g, v: T.nn.utils.parametrizations._WeightNorm(0)(g, v),
+     [_r(3, 1, lo=0.5, hi=2), _r(3, 4)], namespace="", gc=True, ggc=True, known={"gradgradcheck": _WN_GGC})
+case("weight_norm_last_dim", lambda T, g, v: T.nn.utils.parametrizations._WeightNorm(2)(g, v),
+     [_r(1, 1, 4, lo=0.5, hi=2), _r(2, 3, 4)], namespace="", gc=True, ggc=True, known={"gradgradcheck": _WN_GGC})
+case("weight_norm_middle_dim", lambda T, g, v: T.nn.utils.parametrizations._WeightNorm(1)(g, v),
+     [_r(1, 3, 1, lo=0.5, hi=2), _r(2, 3, 4)], namespace="", gc=True, ggc=True)
+case("weight_norm_whole", lambda T, g, v: T.nn.utils.parametrizations._WeightNorm(None)(g, v),
+     [np.array(1.5), _r(3, 4)], namespace="", gc=True, ggc=True)
 
 
 class TestFunctionalCases(ParityChecks):
@@ -782,6 +820,11 @@ ERRORS = [
      [_r(4, 5), _r(4, 5), _r(5)]),
     ("triplet_with_distance_margin", lambda F, a, p, n: F.triplet_margin_with_distance_loss(a, p, n, margin=0),
      [_r(4, 5), _r(4, 5), _r(4, 5)]),
+    # normalize(out=): div(..., out=out)'s errors
+    ("normalize_out_input_requires_grad", lambda F, x, o: F.normalize(x.requires_grad_(), out=o), [_r(3, 4), _r(3, 4)]),
+    ("normalize_out_requires_grad", lambda F, x, o: F.normalize(x, out=o.requires_grad_()), [_r(3, 4), _r(3, 4)]),
+    ("normalize_out_integer", lambda F, x, o: F.normalize(x, out=o), [_r(3, 4), np.zeros((3, 4), np.int64)]),
+    ("normalize_out_integer_input", lambda F, x, o: F.normalize(x, out=o), [np.ones((3, 4), np.int64), _r(3, 4)]),
 ]
 
 
@@ -1033,3 +1076,42 @@ def test_nll_loss_all_ignored_like_torch(torch_ref):
         res.append((loss.item(), t.grad.numpy()))
     assert np.isnan(res[0][0]) and np.isnan(res[1][0])
     np.testing.assert_array_equal(res[0][1], res[1][1])
+
+
+@pytest.mark.parametrize("out_of", [
+    lambda T: T.empty(3, 4), lambda T: T.zeros(3, 4, dtype=T.float64), lambda T: T.zeros(4, 3).t(),
+    lambda T: T.zeros(6, 4)[::2], lambda T: T.empty(0), lambda T: T.zeros(5)],
+    ids=["same", "float64", "transposed", "strided", "empty", "resized"])
+@pytest.mark.parametrize("kw", [{}, {"p": 1.0, "dim": 0}, {"eps": 10.0}], ids=str)
+def test_normalize_writes_into_out_like_torch(out_of, kw, torch_ref):
+    """F.normalize(..., out=t) writes the result into t and returns t (PyTorch's div(..., out=out)): its values,
+    dtype, shape (resized, with PyTorch's warning where t had elements), strides and version as PyTorch's."""
+    x0 = _r(3, 4)
+    x0[1] = 0  # (a zero row: the norm clamped to eps)
+    results = []
+    for lib in (graphgrad, torch_ref):
+        x, out = lib.tensor(x0), out_of(lib)
+        version = out._version
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            res = lib.nn.functional.normalize(x, out=out, **kw)
+        assert res is out
+        results.append((out.numpy().copy(), str(out.dtype).split(".")[-1], tuple(out.shape), out.stride(),
+                        out._version - version, len([w for w in caught if "resized" in str(w.message)])))
+    (mine, *rest_mine), (theirs, *rest_theirs) = results
+    assert rest_mine == rest_theirs
+    np.testing.assert_allclose(mine, theirs, rtol=1e-6, atol=1e-7)
+
+
+def test_normalize_out_into_its_input_and_under_no_grad_like_torch(torch_ref):
+    x0 = _r(3, 4)
+    results = []
+    for lib in (graphgrad, torch_ref):
+        x = lib.tensor(x0)
+        assert lib.nn.functional.normalize(x, dim=0, out=x) is x
+        y, out = lib.tensor(x0, requires_grad=True), lib.empty(3, 4)
+        with lib.no_grad():
+            assert lib.nn.functional.normalize(y, out=out) is out
+        results.append((x.numpy().copy(), out.numpy().copy(), out.requires_grad))
+    for m, t in zip(results[0], results[1]):
+        np.testing.assert_allclose(m, t, rtol=1e-6, atol=1e-7)

@@ -35,7 +35,7 @@ FLOAT32 = frozenset((
     "prod", "cdist", "trace", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "margin_ranking_loss", "soft_margin_loss",
     "cosine_embedding_loss", "hinge_embedding_loss", "poisson_nll_loss", "triplet_margin_loss", "multi_margin_loss",
-    "multilabel_margin_loss"))
+    "multilabel_margin_loss", "grid_sample"))
 PROMOTE = frozenset(("cat", "stack"))
 
 

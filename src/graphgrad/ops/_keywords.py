@@ -108,6 +108,20 @@ def _legacy_name(dt):
     return dt._legacy[:-len("Tensor")]
 
 
+def resize_storage(t, size):
+    """``t``'s data given ``size`` as PyTorch resizes a tensor's storage (``resize_``, and an out= tensor of another
+    shape, where it counts no write): the first elements in memory order kept, sharing the memory when it shrinks
+    (views taken before still see later writes), new memory when it grows (zeros here, uninitialised there)."""
+    n = int(np.prod(size, dtype=np.int64))
+    flat = t._data.reshape(-1) if t._data.flags.c_contiguous else t._data.ravel(order="K")
+    if n <= flat.size:
+        t._data = flat[:n].reshape(size)  # a view of the same memory, as PyTorch keeps its storage
+    else:
+        grown = np.zeros(n, dtype=t._data.dtype)
+        grown[:flat.size] = flat
+        t._data = grown.reshape(size)
+
+
 def write_out(name, result, out, args=(), kwargs=None):
     """Write ``result`` (a tensor or a tuple of them) into ``out`` as PyTorch's out= variants do."""
     if isinstance(result, tuple):
@@ -141,6 +155,6 @@ def write_out(name, result, out, args=(), kwargs=None):
                     "deprecated, and in a future PyTorch release outputs will not be resized unless they have zero "
                     "elements. You can explicitly reuse an out tensor t by resizing it, inplace, to zero elements "
                     "with t.resize_(0).", UserWarning, stacklevel=4)
-            out.resize_(result._data.shape)
+            resize_storage(out, result._data.shape)  # (no write counted, no requires_grad check: as PyTorch's)
         out.copy_(result)
     return out

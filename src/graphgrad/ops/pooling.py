@@ -15,6 +15,7 @@ from . import _pool_loops
 from ._op import Op, apply, const, depends_on
 from ._select import has_negative_zero, keep_where, pick
 from ._windows import pad_hw, tap_slices
+from .grid_sample import cubic_weights
 
 
 # --- pooling: one strided view per kernel tap -----------------------------------------------------
@@ -528,3 +529,75 @@ def linear_matrix(n_in, n_out, scale_factor, align_corners, dtype):
     np.add.at(m, (np.arange(n_out), i0), 1 - l1)
     np.add.at(m, (np.arange(n_out), i1), l1)
     return m.astype(dtype)
+
+
+def cubic_taps(n_in, n_out, scale_factor, align_corners, dtype):
+    """PyTorch's bicubic upsampling along one axis (compute_indices_weights_cubic): per output, the input indices of
+    its four taps around the source position (which, unlike linear's, may fall before the first pixel), clamped to
+    the input, (n_out, 4); and their weights, the cubic convolution (A = -0.75) of the position's fraction, clamped
+    to [0, 1], (n_out, 4) in the precision the kernels compute in (float32 below float64): as the forward's kernel
+    stores them (in ``dtype``: rounded for bfloat16), and as the backward's computes them."""
+    real = np.float64 if np.dtype(dtype) == np.float64 else np.float32
+    scale = real(_scale_of(n_in, n_out, scale_factor, align_corners))
+    dst = np.arange(n_out, dtype=real)
+    src = dst * scale if align_corners else scale * (dst + real(0.5)) - real(0.5)
+    i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+    t = np.clip(src - i0.astype(real), real(0), real(1))
+    index = np.clip(i0[:, None] + np.arange(-1, 3), 0, n_in - 1)
+    weights = np.stack([np.asarray(w, real) for w in cubic_weights(t, upsample=True)], 1)
+    stored = weights.astype(dtype).astype(real)
+    for a in (index, stored, weights):
+        a.flags.writeable = False
+    return index, stored, weights
+
+
+def _bicubic_np(x, taps, in_size):
+    """The forward as PyTorch's kernel sums it (its Interpolate<2, ..., 4>): per output, each of its four rows' taps
+    summed along W, then those four sums along H, each sum the first product plus the next ones in turn, in float32
+    (float64 for float64). Only the 16 taps are read: an inf elsewhere in the row meets no zero weight. (A row's sum
+    along W is the same for every output that reads the row: it is computed once per input row.) PyTorch's AVX2 and
+    AVX512 builds of this kernel let the compiler fuse parts of the weights' polynomials and of these sums into
+    FMAs, so its values can differ from these in the last bits (its backward kernel, built without, agrees bit for
+    bit)."""
+    (hi, hw, _), (wi, ww, _) = taps
+    xs = x.astype(hw.dtype, copy=False)
+    along_w = np.take(xs, wi[:, 0], axis=-1) * ww[:, 0]  # (..., H, OW)
+    for k in range(1, 4):
+        along_w += np.take(xs, wi[:, k], axis=-1) * ww[:, k]
+    out = np.take(along_w, hi[:, 0], axis=-2) * hw[:, 0, None]
+    for j in range(1, 4):
+        out += np.take(along_w, hi[:, j], axis=-2) * hw[:, j, None]
+    return out.astype(x.dtype, copy=False)
+
+
+def _bicubic_adjoint_np(g, taps, in_size):
+    """The derivative as PyTorch's upsample_bicubic2d_backward kernel sums it: per output (row by row), for each W tap
+    then each H tap, (gradient * H weight) * W weight added in turn at the clamped input pixel, in float32 (float64
+    for float64); a copy where the sizes are equal."""
+    (hi, _, hw), (wi, _, ww) = taps
+    lead, (oh, ow) = g.shape[:-2], g.shape[-2:]
+    h, w = in_size
+    if (h, w) == (oh, ow):
+        return g.copy()
+    real = hw.dtype
+    planes = g.astype(real, copy=False).reshape(-1, oh, ow)
+    n = planes.shape[0]
+    taps_first = np.empty((4, 4, n, oh, ow), real)  # (x tap, y tap, plane, output row, output column)
+    for j in range(4):
+        with_h = planes * np.ascontiguousarray(hw[:, j])[:, None]
+        for i in range(4):
+            np.multiply(with_h, np.ascontiguousarray(ww[:, i]), out=taps_first[i, j])
+    pixel = (hi[:, None, None, :] * w + wi[None, :, :, None]).reshape(-1)  # (OH, OW, x tap, y tap)
+    contrib = np.ascontiguousarray(taps_first.transpose(2, 3, 4, 0, 1)).reshape(n, pixel.size)  # (in that order)
+    out = np.zeros((n, h * w), real)
+    for plane, c in zip(out, contrib):  # (in turn, per pixel)
+        np.add.at(plane, pixel, c)
+    return out.reshape(lead + (h, w)).astype(g.dtype, copy=False)
+
+
+# PyTorch's UpsampleBicubic2DBackward0 (its derivative the adjoint, UpsampleBicubic2DBackwardBackward0, and the
+# other way round); ``taps`` from ``cubic_taps`` per axis, ``in_size`` the input's (H, W)
+BICUBIC = Op("UpsampleBicubic2DBackward0", _bicubic_np,
+             lambda n, g: apply(_BICUBIC_ADJOINT, g, taps=n.kwargs["taps"], in_size=n.kwargs["in_size"]))
+_BICUBIC_ADJOINT = Op("UpsampleBicubic2DBackwardBackward0", _bicubic_adjoint_np,
+                      lambda n, g: apply(BICUBIC, g, taps=n.kwargs["taps"], in_size=n.kwargs["in_size"]))

@@ -16,6 +16,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ._export import export
+from ._keywords import resize_storage
 
 
 def _new_size(size):
@@ -36,14 +37,7 @@ def resize_(self, *size, memory_format=None):
         raise RuntimeError("cannot resize variables that require grad")
     if size == self._data.shape:
         return self
-    n = int(np.prod(size, dtype=np.int64))
-    flat = self._data.reshape(-1) if self._data.flags.c_contiguous else self._data.ravel(order="K")
-    if n <= flat.size:
-        self._data = flat[:n].reshape(size)  # a view of the same memory, as PyTorch keeps its storage
-    else:
-        grown = np.zeros(n, dtype=self._data.dtype)
-        grown[:flat.size] = flat
-        self._data = grown.reshape(size)
+    resize_storage(self, size)
     self._bump_version()
     return self
 

@@ -230,16 +230,22 @@ _T_IN_PLACE = {T_OP: Op("TBackward1", _permute, T_OP.backward, view=True, backwa
 
 @export("permute")
 def permute(input, *dims):
-    dims = tuple(wrap_dim(d, input._data.ndim) for d in parse_shape(dims))
-    if len(set(dims)) != len(dims):
-        raise RuntimeError("permute(): duplicate dims are not allowed.")
-    if sorted(dims) != list(range(input._data.ndim)):
+    """PyTorch's checks in its order: the number of dims first (its text names sparse_coo for every layout), then
+    each dim in turn, wrapped (out of range: IndexError) and not seen before."""
+    dims = parse_shape(dims)
+    n = input._data.ndim
+    if len(dims) != n:
         raise RuntimeError(
             f"permute(sparse_coo): number of dimensions in the tensor input does not match the length of the "
-            f"desired ordering of dimensions i.e. input.dim() = {input._data.ndim} is not equal to "
-            f"len(dims) = {len(dims)}"
+            f"desired ordering of dimensions i.e. input.dim() = {n} is not equal to len(dims) = {len(dims)}"
         )
-    return apply(PERMUTE, input, dims=dims)
+    wrapped = []
+    for d in dims:
+        d = wrap_dim(d, n)
+        if d in wrapped:
+            raise RuntimeError("permute(): duplicate dims are not allowed.")
+        wrapped.append(d)
+    return apply(PERMUTE, input, dims=tuple(wrapped))
 
 
 def transpose(input, dim0, dim1):

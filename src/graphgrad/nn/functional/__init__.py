@@ -119,8 +119,10 @@ from ._pooling import (
     max_unpool3d,
 )
 from ._resampling import (
+    affine_grid,
     channel_shuffle,
     fold,
+    grid_sample,
     interpolate,
     native_channel_shuffle,
     pad,
@@ -153,7 +155,7 @@ __all__ = [
     "fractional_max_pool2d", "fractional_max_pool3d", "fractional_max_pool2d_with_indices",
     "fractional_max_pool3d_with_indices",
     "local_response_norm", "multi_margin_loss", "multilabel_margin_loss", "triplet_margin_with_distance_loss",
-    "rrelu", "rrelu_", "celu_", "selu_",
+    "rrelu", "rrelu_", "celu_", "selu_", "affine_grid", "grid_sample",
 ]
 
 # a list, an array or None where a Tensor belongs: PyTorch's error, not an internal one (see _arguments)

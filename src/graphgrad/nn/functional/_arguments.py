@@ -43,14 +43,14 @@ from ._normalization import check_batch_norm_eps, check_group_norm_groups
 TENSOR_PARAMETERS = frozenset({
     "input", "target", "weight", "bias", "input1", "input2", "x1", "x2", "anchor", "positive", "negative",
     "query", "key", "value", "attn_mask", "running_mean", "running_var", "pos_weight", "var", "tensor", "logits",
-    "indices", "_random_samples",
+    "indices", "_random_samples", "grid",
 })
 # the kernel PyTorch's function ends in, where its name is not the function's
 KERNELS = {
     "cross_entropy": "cross_entropy_loss", "nll_loss": "nll_loss_nd", "logsigmoid": "log_sigmoid",
     "fold": "col2im", "unfold": "im2col", "adaptive_max_pool1d_with_indices": "adaptive_max_pool1d",
     "fractional_max_pool2d_with_indices": "fractional_max_pool2d",
-    "fractional_max_pool3d_with_indices": "fractional_max_pool3d",
+    "fractional_max_pool3d_with_indices": "fractional_max_pool3d", "grid_sample": "grid_sampler",
 }
 # the kernel's name and position for a parameter, where they are not the function's (and the kernel, where only
 # that parameter reaches it)

@@ -7,6 +7,8 @@ import numbers
 
 import numpy as np
 
+import graphgrad
+
 from ..._core.fp_errors import quietly
 from ..._size import size_text
 from ...autograd.grad_mode import no_grad
@@ -170,9 +172,14 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
-    """``input / max(||input||_p, eps)`` along ``dim``."""
-    denom = input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
-    return input / denom
+    """``input / max(||input||_p, eps)`` along ``dim``; with ``out``, written into it by ``div(..., out=out)`` (as
+    PyTorch's code does, the norm clamped in place first): ``out`` returned, div's errors (its out= refusing autograd,
+    a dtype it can't take) and its resizing of ``out``."""
+    if out is None:
+        denom = input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
+        return input / denom
+    denom = input.norm(p, dim, keepdim=True).clamp_min_(eps).expand_as(input)
+    return graphgrad.div(input, denom, out=out)
 
 
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):

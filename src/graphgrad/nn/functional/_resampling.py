@@ -1,4 +1,5 @@
-"""Padding, pixel (un)shuffle, interpolation/upsampling and fold/unfold."""
+"""Padding, pixel (un)shuffle, interpolation/upsampling, grid sampling (affine_grid, grid_sample) and
+fold/unfold."""
 
 from __future__ import annotations
 
@@ -7,10 +8,14 @@ import warnings
 
 import numpy as np
 
+from ..._core.sites import warn_at_user_line
+from ..._size import Size, size_text
 from ..._tensor import Tensor
 from ...ops import conv as conv_ops
+from ...ops import grid_sample as grid_ops
 from ...ops import normalization as norm_ops
 from ...ops import pooling as pooling_ops
+from ...ops._autocast import autocast_rule
 from ...ops._op import apply
 from ...ops._parser import Kernel
 from ._common import pair
@@ -121,7 +126,8 @@ def native_channel_shuffle(input, groups):
 
 _INTERP_NAMES = {"nearest": "UpsampleNearest{}DBackward0", "nearest-exact": "UpsampleNearestExact{}DBackward0",
                  "linear": "UpsampleLinear1DBackward0", "bilinear": "UpsampleBilinear2DBackward0"}
-_INTERP_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+# (PyTorch's own texts for these modes on the wrong number of dimensions; bicubic gets the general one)
+_INTERP_DIMS = {"linear": 1, "bilinear": 2, "trilinear": 3}
 _WITH_CORNERS = ("linear", "bilinear", "bicubic", "trilinear")
 _SCALES = {1: ("scales",), 2: ("scales_h", "scales_w"), 3: ("scales_d", "scales_h", "scales_w")}
 
@@ -152,7 +158,8 @@ def _is_integer(x):  # PyTorch's check of each size in a list (NumPy integers an
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
                 antialias=False):
-    """Resize the spatial dimensions: 'nearest', 'nearest-exact', 'linear', 'bilinear' or 'area'.
+    """Resize the spatial dimensions: 'nearest', 'nearest-exact', 'linear', 'bilinear', 'bicubic', 'trilinear' or
+    'area'.
 
     The sizes and scale factors take PyTorch's Python way to its kernel (whose parser checks their kinds)."""
     if mode in ("nearest", "area", "nearest-exact"):  # (a tuple: any value of mode compares)
@@ -228,6 +235,10 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     elif mode in ("linear", "bilinear", "trilinear"):
         mats = tuple(pooling_ops.linear_matrix(in_sizes[i], out_sizes[i], scales[i], align_corners, dt)
                      for i in range(dim))
+    elif mode == "bicubic":
+        taps = tuple(pooling_ops.cubic_taps(in_sizes[i], out_sizes[i], scales[i], align_corners, dt)
+                     for i in range(dim))
+        return apply(pooling_ops.BICUBIC, input, taps=taps, in_size=tuple(in_sizes))
     else:
         raise NotImplementedError(f"Input Error: mode {mode!r} is not supported by graphgrad's interpolate")
     name = _INTERP_NAMES.get(mode, "UpsampleTrilinear3DBackward0").format(dim)
@@ -250,6 +261,74 @@ def upsample_bilinear(input, size=None, scale_factor=None):
     warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.",
                   stacklevel=2)
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+_ALIGN_CORNERS_DEFAULT = ("Default grid_sample and affine_grid behavior has changed to align_corners=False since "
+                          "1.3.0. Please specify align_corners=True if the old behavior is desired. See the "
+                          "documentation of grid_sample for details.")
+_GRID_MODES = {"bilinear": grid_ops.BILINEAR, "nearest": grid_ops.NEAREST, "bicubic": grid_ops.BICUBIC}
+_GRID_PADDINGS = {"zeros": grid_ops.ZEROS, "border": grid_ops.BORDER, "reflection": grid_ops.REFLECTION}
+_GRID_SAMPLER = Kernel(["grid_sampler(Tensor input, Tensor grid, int interpolation_mode, int padding_mode, "
+                        "bool align_corners)"])
+_AFFINE_GRID_GENERATOR = Kernel(["affine_grid_generator(Tensor theta, SymInt[] size, bool align_corners)"])
+
+
+def _shown(size):
+    """``size`` as PyTorch's f-string prints it (a Size as torch.Size)."""
+    return size_text(size) if isinstance(size, Size) else f"{size}"
+
+
+@autocast_rule  # (PyTorch's CPU autocast runs grid_sampler in float32)
+def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
+    """Sample ``input`` (N, C, H, W) or (N, C, D, H, W) at the points of ``grid`` (N, H_out, W_out, 2) or
+    (N, D_out, H_out, W_out, 3), whose last axis holds (x, y[, z]) in [-1, 1] (GridSampler2DBackward0 /
+    GridSampler3DBackward0); 'bilinear', 'nearest' or (4-D only) 'bicubic', padded with 'zeros', 'border' or
+    'reflection'."""
+    if mode != "bilinear" and mode != "nearest" and mode != "bicubic":
+        raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', "
+                         f"but got: '{mode}'")
+    if padding_mode != "zeros" and padding_mode != "border" and padding_mode != "reflection":
+        raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
+                         f"'reflection', but got: '{padding_mode}'")
+    if align_corners is None:
+        warn_at_user_line(_ALIGN_CORNERS_DEFAULT)
+        align_corners = False
+    args = (input, grid, _GRID_MODES[mode], _GRID_PADDINGS[padding_mode], align_corners)
+    args, _ = _GRID_SAMPLER.check(args, {})
+    return grid_ops.grid_sampler(*args)
+
+
+def affine_grid(theta, size, align_corners=None):
+    """The sampling grid (N, H, W, 2) or (N, D, H, W, 3) of a batch of affine matrices ``theta`` (N, 2, 3) or
+    (N, 3, 4) for an output of ``size`` (N, C, H, W) or (N, C, D, H, W), for ``grid_sample``
+    (AffineGridGeneratorBackward0)."""
+    if align_corners is None:
+        warn_at_user_line(_ALIGN_CORNERS_DEFAULT)
+        align_corners = False
+    if not theta.is_floating_point():
+        raise ValueError(f"Expected theta to have floating point type, but got torch.{theta.dtype.name}")
+    shape = theta._data.shape
+    if len(size) == 4:
+        if len(shape) != 3 or shape[-2] != 2 or shape[-1] != 3:
+            raise ValueError(f"Expected a batch of 2D affine matrices of shape Nx2x3 for size {_shown(size)}. Got "
+                             f"{size_text(shape)}.")
+        spatial_size = size[-2:]
+    elif len(size) == 5:
+        if len(shape) != 3 or shape[-2] != 3 or shape[-1] != 4:
+            raise ValueError(f"Expected a batch of 3D affine matrices of shape Nx3x4 for size {_shown(size)}. Got "
+                             f"{size_text(shape)}.")
+        spatial_size = size[-3:]
+    else:
+        raise NotImplementedError(f"affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, "
+                                  f"respectively. Got size {_shown(size)}.")
+    if align_corners and min(spatial_size) == 1:
+        warn_at_user_line("Since version 1.3.0, affine_grid behavior has changed for unit-size grids when "
+                          "align_corners=True. This is not an intended use case of affine_grid. See the "
+                          "documentation of affine_grid for details.")
+    elif min(size) <= 0:
+        raise ValueError(f"Expected non-zero, positive output size. Got {_shown(size)}")
+    (theta, size, align_corners), _ = _AFFINE_GRID_GENERATOR.check((theta, size, align_corners), {})
+    return grid_ops.affine_grid_generator(theta, size, align_corners)
 
 
 def _pairs(**sizes):
