@@ -24,6 +24,9 @@ class OrderedHookDict(OrderedDict):
     def __reduce__(self):
         return OrderedDict, (list(self.items()),)
 
+    def __repr__(self):  # printed as PyTorch's: OrderedDict([(0, <hook>)])
+        return repr(OrderedDict(self))
+
 
 class RemovableHandle:
     """``remove()`` unregisters the hook from ``hooks_dict`` (and from each dict in ``extra_dict``); also a
