@@ -80,6 +80,12 @@ def test_tensor_ops_taken_where_direct_writes_would_differ():
     assert optimizer._direct_arrays(group, graphgrad.ones(3, dtype=graphgrad.int64), graphgrad.ones(3)) is None
     base = graphgrad.ones(4)
     assert optimizer._direct_arrays(group, w, base[:3], base[1:]) is None  # overlapping: PyTorch's checks
+    assert optimizer._direct_arrays(group, w, base[:3], graphgrad.ones(4)[1:]) is not None  # views, two memories
+    assert optimizer._direct_arrays(group, w, base[:2].reshape(2)[:1].expand(3) * 1, base[:3]) is not None
+    memory = bytearray(24)  # views of one buffer through two memoryviews: still NumPy's overlap check
+    left = graphgrad.from_numpy(np.frombuffer(memoryview(memory), np.float32)[:3])
+    right = graphgrad.from_numpy(np.frombuffer(memoryview(memory), np.float32)[2:5])
+    assert optimizer._direct_arrays(group, w, left, right) is None
     with graphgrad.inference_mode():
         frozen = graphgrad.ones(3)
     assert optimizer._direct_arrays(group, w, graphgrad.ones(3), frozen) is None
