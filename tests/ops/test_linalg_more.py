@@ -341,6 +341,21 @@ ERRORS = {
     "matrix_exp_vector": "T.linalg.matrix_exp(T.ones(3))",
     "matrix_exp_not_square": "T.ones(3, 2).matrix_exp()",
     "matrix_exp_int": "T.matrix_exp(T.ones(3, 3, dtype=T.int64))",
+    # a wrong argument type: PyTorch's TypeError, through _args.checked
+    "inv_not_tensor": "T.linalg.inv([[1.0]])",
+    "lu_solve_not_tensor": "T.linalg.lu_solve([[1.0]], T.ones(1, dtype=T.int32), T.ones(1, 1))",
+    "lu_factor_not_tensor": "T.linalg.lu_factor([[1.0]])",
+    "vecdot_not_tensor": "T.linalg.vecdot(T.ones(2), [1.0, 2.0])",
+    "lstsq_not_tensor": "T.linalg.lstsq(T.ones(2, 2), [[1.0], [2.0]])",
+    "lstsq_first_not_tensor": "T.linalg.lstsq([[1.0]], T.ones(1, 1))",
+    "cross_not_tensor": "T.linalg.cross(T.ones(3), [1.0, 2.0, 3.0])",
+    "vector_norm_not_tensor": "T.linalg.vector_norm([1.0])",
+    "norm_not_tensor": "T.linalg.norm([1.0])",
+    "matrix_exp_not_tensor": "T.linalg.matrix_exp([[1.0]])",
+    "matrix_power_not_tensor": "T.linalg.matrix_power([[1.0]], 2)",
+    "solve_ex_not_tensor": "T.linalg.solve_ex(T.eye(2), [1.0, 2.0])",
+    "det_not_tensor": "T.linalg.det([[1.0]])",
+    "householder_product_not_tensor": "T.linalg.householder_product(T.ones(2, 2), [1.0])",
 }
 
 

@@ -44,6 +44,8 @@ INDEX_TENSOR = frozenset({
 })
 # tensors under other names, per function (PyTorch's schema names them so)
 NAMED_TENSORS = {"_weight_norm": frozenset({"v", "g"}), "norm_except_dim": frozenset({"v"})}
+# the tensors of torch.linalg's functions, by their schema names (checked for every ``linalg_<name>``)
+LINALG_TENSORS = frozenset({"A", "B", "LU", "pivots", "x", "y", "other", "tau"})
 # functions whose first operand (isin, searchsorted: either) may be a Python number in PyTorch (torch.mul(2, t))
 NUMBER_INPUT_OK = frozenset({
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "pow", "remainder", "rsub",
@@ -69,6 +71,8 @@ _TORCH_NAME = {"reps": "repeats", "sizes": "size"}
 _TORCH_PARAM = {
     ("swapaxes", "dim0"): "axis0", ("swapaxes", "dim1"): "axis1", ("view", "shape"): "size",
     ("split", "split_size_or_sections", True): "split_size", ("unflatten", "sizes"): "sizes",
+    ("linalg_lstsq", "A"): "input", ("linalg_lstsq", "B"): "b", ("linalg_vector_norm", "x"): "input",
+    ("linalg_norm", "A"): "input", ("linalg_matrix_exp", "A"): "input", ("linalg_matrix_power", "A"): "input",
 }
 # functions with several overloads in PyTorch: a missing argument is reported as "an invalid combination"
 OVERLOADED = frozenset({
@@ -139,7 +143,7 @@ def _tensor_param(name, pname):
         return False  # x.scatter(dim, index, 1.0): PyTorch's value overload
     return pname in TENSOR_PARAMS or (pname == "other" and name in OTHER_TENSOR) or (
         pname == "end" and name == "lerp") or (pname in ("index", "source") and name in INDEX_TENSOR) or (
-        pname in NAMED_TENSORS.get(name, ()))
+        pname in NAMED_TENSORS.get(name, ())) or (pname in LINALG_TENSORS and name.startswith("linalg_"))
 
 
 def _dims_ok(x):

@@ -42,16 +42,23 @@ def _rational(x, lead, num, den):
     return (n + num[-1]) / (d + den[-1])
 
 
-def _erfc_beyond_small(y):
-    """erfc of a float64 array whose elements are all > 0.46875 (Cody's two outer ranges), without the
-    cancellation of 1 - erf."""
+def _erf_near_zero(x):
+    """erf of a float64 array whose elements are all within ±0.46875 (Cody's first range)."""
+    return x * _rational(x * x, _A[4], _A[:4], _B)
+
+
+def _erfc_beyond_small(y, scaled=False):
+    """erfc (erfcx, exp(y²)·erfc, where ``scaled``: no exp(-y²) to underflow) of a float64 array whose elements
+    are all > 0.46875 (Cody's two outer ranges), without the cancellation of 1 - erf."""
     out = np.empty_like(y)
     mid = y <= 4.0
     ym = y[mid]
-    out[mid] = np.exp(-ym * ym) * _rational(ym, _C[8], _C[:8], _D)
+    rational = _rational(ym, _C[8], _C[:8], _D)
+    out[mid] = rational if scaled else np.exp(-ym * ym) * rational
     yb = y[~mid]
     z = 1.0 / (yb * yb)
-    out[~mid] = np.exp(-yb * yb) * (_SQRT_1_PI - z * _rational(z, _P[5], _P[:5], _Q)) / yb
+    tail = _SQRT_1_PI - z * _rational(z, _P[5], _P[:5], _Q)
+    out[~mid] = (tail if scaled else np.exp(-yb * yb) * tail) / yb
     return out
 
 
@@ -66,8 +73,7 @@ def erf_np(a):
     y = np.abs(x)
     out = np.empty_like(y)
     small = y <= 0.46875
-    ys = y[small]
-    out[small] = ys * _rational(ys * ys, _A[4], _A[:4], _B)
+    out[small] = _erf_near_zero(y[small])
     out[~small] = 1.0 - _erfc_beyond_small(y[~small])
     out[np.isnan(y)] = np.nan
     return np.copysign(out, x).astype(a.dtype if a.dtype.kind == "f" else np.float64, copy=False)
@@ -81,16 +87,13 @@ def erfc_np(a):
     array([1.00000000e+00, 1.57299207e-01, 1.99997791e+00, 2.08848758e-45])
     """
     x = np.asarray(a, dtype=np.float64)
-    flat = x.reshape(-1)
-    y = np.abs(flat)
-    out = np.full_like(y, np.nan)
-    small = y <= 0.46875
-    xs = flat[small]
-    out[small] = 1.0 - xs * _rational(xs * xs, _A[4], _A[:4], _B)
-    big = y > 0.46875
-    tail = _erfc_beyond_small(y[big])
-    out[big] = np.where(flat[big] < 0, 2.0 - tail, tail)
-    return out.reshape(x.shape)
+    out = np.full_like(x, np.nan)  # (NaN stays: it is in neither range)
+    small = np.abs(x) <= 0.46875
+    out[small] = 1.0 - _erf_near_zero(x[small])
+    big = np.abs(x) > 0.46875
+    tail = _erfc_beyond_small(np.abs(x[big]))
+    out[big] = np.where(x[big] < 0, 2.0 - tail, tail)
+    return out
 
 
 def erfcx_np(a):
@@ -102,30 +105,21 @@ def erfcx_np(a):
     array([1.        , 0.42758358, 0.00564161, 5.00898008])
     """
     x = np.asarray(a, dtype=np.float64)
-    flat = x.reshape(-1)
-    y = np.abs(flat)
-    out = np.full_like(y, np.nan)
-    small = y <= 0.46875
-    xs = flat[small]
-    out[small] = np.exp(xs * xs) * (1.0 - xs * _rational(xs * xs, _A[4], _A[:4], _B))
-    pos = flat > 0.46875
-    yp = flat[pos]
-    mid = yp <= 4.0
-    res = np.empty_like(yp)
-    res[mid] = _rational(yp[mid], _C[8], _C[:8], _D)
-    yb = yp[~mid]
-    z = 1.0 / (yb * yb)
-    res[~mid] = (_SQRT_1_PI - z * _rational(z, _P[5], _P[:5], _Q)) / yb
-    out[pos] = res
-    neg = flat < -0.46875
-    xn = flat[neg]
+    out = np.full_like(x, np.nan)
+    small = np.abs(x) <= 0.46875
+    xs = x[small]
+    out[small] = np.exp(xs * xs) * (1.0 - _erf_near_zero(xs))
+    pos = x > 0.46875
+    out[pos] = _erfc_beyond_small(x[pos], scaled=True)
+    neg = x < -0.46875
+    xn = x[neg]
     twice = 2.0 * np.exp(xn * xn)
     near = xn >= -6.1
     if near.any():
         twice[near] -= erfcx_np(-xn[near])
     twice[xn < -26.7] = np.inf
     out[neg] = twice
-    return out.reshape(x.shape)
+    return out
 
 
 # erfc(z) = t·R(t)·exp(-z²)/√π for z >= 0, with t = 1 / (1 + z/2) (the substitution of Numerical Recipes'

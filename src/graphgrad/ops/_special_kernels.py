@@ -147,44 +147,19 @@ def _i1_tables(x, full=False):
     return _I1_A, _I1_B
 
 
-@elementwise
-def i0(x):
+def _modified_i(x, order, scaled, full=False):
+    """I0 or I1 (times exp(-|x|) where ``scaled``: i0e, i1e) by Cephes' two Chebyshev series, split at |x| = 8;
+    ``full``: modified_bessel_i1's tables and product order. Each form multiplies in its own kernel's order."""
     f = x.dtype.type
-    ax = np.abs(x)
-    out = np.empty_like(x)
-    lo = ax <= 8
-    y = ax[lo]
-    out[lo] = _exp(y) * _chbevl(y / f(2) - f(2), _I0_A)
-    y = ax[~lo]
-    out[~lo] = _exp(y) * _chbevl(f(32) / y - f(2), _I0_B) / np.sqrt(y)
-    return out
-
-
-modified_bessel_i0 = i0  # (the same series in the same order)
-
-
-@elementwise
-def i0e(x):
-    f = x.dtype.type
-    ax = np.abs(x)
-    out = np.empty_like(x)
-    lo = ax <= 8
-    y = ax[lo]
-    out[lo] = _chbevl(y / f(2) - f(2), _I0_A)
-    y = ax[~lo]
-    out[~lo] = _chbevl(f(32) / y - f(2), _I0_B) / np.sqrt(y)
-    return out
-
-
-def _i1_like(x, scaled, full=False):
-    f = x.dtype.type
-    a_coefs, b_coefs = _i1_tables(x, full)
+    a_coefs, b_coefs = (_I0_A, _I0_B) if order == 0 else _i1_tables(x, full)
     ax = np.abs(x)
     out = np.empty_like(x)
     lo = ax <= 8
     y = ax[lo]
     series = _chbevl(y / f(2) - f(2), a_coefs)
-    if scaled:
+    if order == 0:
+        out[lo] = series if scaled else _exp(y) * series
+    elif scaled:
         out[lo] = series * y
     elif full:  # modified_bessel_i1: 0.5·(a - p)·|x|·exp(|x|)
         out[lo] = series * y * _exp(y)
@@ -193,12 +168,15 @@ def _i1_like(x, scaled, full=False):
     y = ax[~lo]
     series = _chbevl(f(32) / y - f(2), b_coefs)
     out[~lo] = series / np.sqrt(y) if scaled else _exp(y) * series / np.sqrt(y)
-    return np.where(x < 0, -out, out)
+    return out if order == 0 else np.where(x < 0, -out, out)
 
 
-i1 = elementwise(functools.partial(_i1_like, scaled=False))
-i1e = elementwise(functools.partial(_i1_like, scaled=True))
-modified_bessel_i1 = elementwise(functools.partial(_i1_like, scaled=False, full=True))
+i0 = elementwise(functools.partial(_modified_i, order=0, scaled=False))
+modified_bessel_i0 = i0  # (the same series in the same order)
+i0e = elementwise(functools.partial(_modified_i, order=0, scaled=True))
+i1 = elementwise(functools.partial(_modified_i, order=1, scaled=False))
+i1e = elementwise(functools.partial(_modified_i, order=1, scaled=True))
+modified_bessel_i1 = elementwise(functools.partial(_modified_i, order=1, scaled=False, full=True))
 
 
 # --- the normal distribution: ndtri -----------------------------------------------------------------------------
@@ -403,51 +381,38 @@ def _j1_small(x):
         * (xx - f(4.92184563216946036703e+01))
 
 
-@elementwise
-def bessel_j0(x):
+def _bessel_j(x, order):
+    """J0 or J1: the rational function up to |x| = 5, the asymptotic form beyond; J1 is odd."""
     ax = np.abs(x)
     out = np.empty_like(x)
     small = ax <= 5
-    out[small] = _j0_small(ax[small])
-    out[~small] = _hankel(ax[~small], 0, False)
-    return out
+    out[small] = (_j0_small if order == 0 else _j1_small)(ax[small])
+    out[~small] = _hankel(ax[~small], order, False)
+    return out if order == 0 else np.where(x < 0, -out, out)
 
 
-@elementwise
-def bessel_j1(x):
-    ax = np.abs(x)
-    out = np.empty_like(x)
-    small = ax <= 5
-    out[small] = _j1_small(ax[small])
-    out[~small] = _hankel(ax[~small], 1, False)
-    return np.where(x < 0, -out, out)
-
-
-@elementwise
-def bessel_y0(x):
+def _bessel_y(x, order):
+    """Y0 or Y1: -inf at 0, NaN below; the rational function plus (2/π)·log(x)·J up to 5, the asymptotic form
+    beyond."""
     f = x.dtype.type
     zero, neg, small, large = _parts(x, x == 0, x < 0, x <= 5)
     out = np.empty_like(x)
     out[zero], out[neg] = -np.inf, np.nan
     xs = x[small]
     xx = xs * xs
-    out[small] = _horner(xx, _Y0_YP) / _horner(xx, _Y0_YQ) + f(_TWO_OVER_PI) * _log(xs) * _j0_small(xs)
-    out[large] = _hankel(x[large], 0, True)
+    if order == 0:
+        out[small] = _horner(xx, _Y0_YP) / _horner(xx, _Y0_YQ) + f(_TWO_OVER_PI) * _log(xs) * _j0_small(xs)
+    else:
+        out[small] = xs * (_horner(xx, _Y1_YP) / _horner(xx, _Y1_YQ)) + f(_TWO_OVER_PI) * (
+            _j1_small(xs) * _log(xs) - f(1) / xs)
+    out[large] = _hankel(x[large], order, True)
     return out
 
 
-@elementwise
-def bessel_y1(x):
-    f = x.dtype.type
-    zero, neg, small, large = _parts(x, x == 0, x < 0, x <= 5)
-    out = np.empty_like(x)
-    out[zero], out[neg] = -np.inf, np.nan
-    xs = x[small]
-    xx = xs * xs
-    out[small] = xs * (_horner(xx, _Y1_YP) / _horner(xx, _Y1_YQ)) + f(_TWO_OVER_PI) * (
-        _j1_small(xs) * _log(xs) - f(1) / xs)
-    out[large] = _hankel(x[large], 1, True)
-    return out
+bessel_j0 = elementwise(functools.partial(_bessel_j, order=0))
+bessel_j1 = elementwise(functools.partial(_bessel_j, order=1))
+bessel_y0 = elementwise(functools.partial(_bessel_y, order=0))
+bessel_y1 = elementwise(functools.partial(_bessel_y, order=1))
 
 
 @elementwise

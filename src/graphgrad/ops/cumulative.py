@@ -59,7 +59,7 @@ def cumsum(input, dim, *, dtype=None):
     dt = _cumulative_dtype("cumsum", input, dtype)
     dim = wrap_dims(dim, input._data.ndim)[0]  # (a 0-d one takes dim 0/-1)
     out = apply(CUMSUM, input, dim=dim, dtype=dt)
-    return out if dtype is None else recordable(input, out)
+    return recordable(input, out, dtype)
 
 
 export("cumsum", inplace=True, inplace_form=_in_own_dtype(cumsum, "cumsum_"))(cumsum)
@@ -141,7 +141,7 @@ def cumprod(input, dim, *, dtype=None):
     """The running products along ``dim`` (bools and integers as int64, unless ``dtype`` says otherwise)."""
     dt = _cumulative_dtype("cumprod", input, dtype)
     out = apply(CUMPROD, input, dim=wrap_dims(dim, input._data.ndim)[0], dtype=dt)
-    return out if dtype is None else recordable(input, out)
+    return recordable(input, out, dtype)
 
 
 export("cumprod", inplace=True, inplace_form=_in_own_dtype(cumprod, "cumprod_"))(cumprod)

@@ -219,10 +219,7 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
 
 # --- dist -----------------------------------------------------------------------------------------
 def _dist_fwd(a, b, /, p):
-    d = a - b
-    if p == 2:
-        return reduce_ops.NORM2.forward(d, None, False)
-    return reduce_ops._norm_p_fwd(d, p, None, False)
+    return reduce_ops.norm_np(a - b, p, None, False)
 
 
 def _dist_bw(n, g):

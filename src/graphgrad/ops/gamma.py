@@ -217,9 +217,12 @@ def _polygamma_np(a, n):
     return ((f(1) if n % 2 else f(-1)) * factorial * z).astype(a.dtype if a.dtype.kind == "f" else work.dtype)
 
 
+def _polygamma_bw(node, g):
+    return g * apply(POLYGAMMA, _saved(node), n=node.kwargs["n"] + 1)
+
+
 # polygamma(n, x), PyTorch's node for every n (digamma's derivative is polygamma(1, x), its own polygamma(2, x))
-POLYGAMMA = Op("PolygammaBackward0", _polygamma_np,
-               lambda node, g: g * apply(POLYGAMMA, _saved(node), n=node.kwargs["n"] + 1), save="a", promote="float")
+POLYGAMMA = Op("PolygammaBackward0", _polygamma_np, _polygamma_bw, save="a", promote="float")
 
 
 def _order(n, name, position=1, param="n"):
@@ -233,24 +236,24 @@ def _order(n, name, position=1, param="n"):
     return int(n)
 
 
-def apply_polygamma(n, input, name="polygamma"):
-    """``polygamma(n, input)`` with PyTorch's checks (``name``: the function named in its errors)."""
+def _polygamma_order(n, name):
     n = _order(n, name)
     if n < 0:
         raise RuntimeError("polygamma(n, x) does not support negative n.")
-    return apply(POLYGAMMA, input, n=n)
+    return n
+
+
+def apply_polygamma(n, input, name="polygamma"):
+    """``polygamma(n, input)`` with PyTorch's checks (``name``: the function named in its errors)."""
+    return apply(POLYGAMMA, input, n=_polygamma_order(n, name))
 
 
 # x.polygamma_(n) has a node of its own in PyTorch (its derivative reads x's value from before the write)
-POLYGAMMA_ = Op("PolygammaBackward1", _polygamma_np,
-                lambda node, g: g * apply(POLYGAMMA, _saved(node), n=node.kwargs["n"] + 1), save="a", promote="float")
+POLYGAMMA_ = Op("PolygammaBackward1", _polygamma_np, _polygamma_bw, save="a", promote="float")
 
 
 def _polygamma_inplace(self, n):
-    n = _order(n, "polygamma_")
-    if n < 0:
-        raise RuntimeError("polygamma(n, x) does not support negative n.")
-    return _inplace_form(POLYGAMMA_, "polygamma")(self, n=n)
+    return _inplace_form(POLYGAMMA_, "polygamma")(self, n=_polygamma_order(n, "polygamma_"))
 
 
 _polygamma_inplace.__name__ = "polygamma_"
@@ -307,15 +310,12 @@ MVLGAMMA = Op("MvlgammaBackward0", _mvlgamma_np, _mvlgamma_bw, save="a", promote
 
 def apply_mvlgamma(input, p, name="mvlgamma"):
     """``mvlgamma(input, p)`` with PyTorch's checks (``name``: the function named in its errors)."""
-    if isinstance(p, Tensor) and p._data.ndim == 0 and p._data.dtype.kind in "iu":
-        p = int(p._data)
-    if isinstance(p, (bool, np.bool_)) or not isinstance(p, (int, np.integer)):
-        raise TypeError(f"{name}(): argument 'p' (position 2) must be int, not {torch_type_name(p)}")
+    p = _order(p, name, position=2, param="p")
     if input._data.dtype == np.bool_:
         raise RuntimeError("The input tensor may not be a boolean tensor.")
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
-    return apply(MVLGAMMA, input, p=int(p))
+    return apply(MVLGAMMA, input, p=p)
 
 
 def _mvlgamma_inplace(self, p):

@@ -17,6 +17,7 @@ from .._tensor import Tensor
 from ._export import export
 from ._op import Op, _torch_name, apply, broadcast_error, c_type_name
 from .linalg_decompositions import svdvals
+from .linalg_solve import _require_matrices
 from .reduce import vector_norm as _vector_norm
 
 
@@ -715,8 +716,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     # (PyTorch's checks in its order: the order, the input's rank, the dimensions)
     if ord not in ("fro", "nuc") and (isinstance(ord, str) or ord not in (1, -1, 2, -2, float("inf"), float("-inf"))):
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
-    if A._data.ndim < 2:
-        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+    _require_matrices("linalg.matrix_norm", A._data)
     if not isinstance(dim, (list, tuple)) or len(dim) != 2:
         raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {_dims_text(dim)}")
     d0, d1 = wrap_dims(dim, A._data.ndim)

@@ -31,7 +31,7 @@ from .._dtype import is_float_np
 from ._export import export
 from ._op import Op, _torch_name, apply, const
 from ._parser import torch_type_name
-from .shape import cat
+from .shape import cat, stack
 
 _NAME = "torch.linalg.householder_product"
 
@@ -108,27 +108,34 @@ def _reflect_in_place(i, v, t, K, left):
     return K
 
 
+def _reflector_grads(v, tau, sigma, K, reflect, transpose):
+    """PyTorch's householder_product_backward loop, on arrays or on tensors alike (``reflect``: how K is updated,
+    ``transpose``: of the last two dimensions): for each reflector i, the column i of input's gradient and the
+    entry i of tau's."""
+    k = tau.shape[-1]
+    K = reflect(0, v[..., 0:1], sigma[..., 0:1], K, True)
+    for i in range(k):
+        v_i, t_i = v[..., i:i + 1], tau[..., i:i + 1]
+        vv = v_i[..., i:, :]
+        vHK = transpose(vv) @ K[..., i:, :]
+        Kv = K[..., :, i:] @ vv
+        tu = t_i[..., None]
+        yield (-tu * vHK)[..., 0, :] - (tu * Kv)[..., :, 0], -(vHK[..., :, i:] @ vv)[..., 0, 0]
+        if i != k - 1:
+            K = reflect(i + 1, v[..., i + 1:i + 2], sigma[..., i + 1:i + 2], K, True)
+            K = reflect(i, v_i, t_i, K, False)
+
+
 def _backward_arrays(grad, result, input_, tau):
     """PyTorch's first-order derivative on arrays: (input's gradient, tau's), None for an empty input or tau."""
     if input_.size == 0 or tau.size == 0:
         return None, None
-    k = tau.shape[-1]
     v = _unit_lower(input_)
-    sigma = _inverse_scales(v, tau)
-    K = result @ np.swapaxes(grad, -1, -2)
-    K = _reflect_in_place(0, v[..., 0:1], sigma[..., 0:1], K, True)
     input_grad, tau_grad = np.zeros_like(input_), np.zeros_like(tau)
-    for i in range(k):
-        v_i, t_i = v[..., i:i + 1], tau[..., i:i + 1]
-        vv = v_i[..., i:, :]
-        vHK = np.swapaxes(vv, -1, -2) @ K[..., i:, :]
-        Kv = K[..., :, i:] @ vv
-        tu = t_i[..., None]
-        input_grad[..., :, i] = (-tu * vHK)[..., 0, :] - (tu * Kv)[..., :, 0]
-        tau_grad[..., i] = -(vHK[..., :, i:] @ vv)[..., 0, 0]
-        if i != k - 1:
-            K = _reflect_in_place(i + 1, v[..., i + 1:i + 2], sigma[..., i + 1:i + 2], K, True)
-            K = _reflect_in_place(i, v_i, t_i, K, False)
+    K = result @ np.swapaxes(grad, -1, -2)
+    for i, (column, entry) in enumerate(_reflector_grads(v, tau, _inverse_scales(v, tau), K, _reflect_in_place,
+                                                         lambda x: np.swapaxes(x, -1, -2))):
+        input_grad[..., :, i], tau_grad[..., i] = column, entry
     return np.tril(input_grad, -1), tau_grad
 
 
@@ -137,9 +144,9 @@ def _hp_bw_np(node, grad):
     return _backward_arrays(grad, result, input_, tau)
 
 
-def _reflect(v, t, K, left):
+def _reflect(i, v, t, K, left):
     """``(I - t v v^T) K`` or ``K (I - t v v^T)`` on whole columns, in graphgrad ops (PyTorch's out-of-place
-    form, what its derivative records under create_graph)."""
+    form, what its derivative records under create_graph; ``i`` unused: no rows are skipped)."""
     if left:
         return K - (t.unsqueeze(-1) * v) * (v.mT @ K)
     return K - (K @ (t.unsqueeze(-1) * v)) * v.mT
@@ -156,26 +163,13 @@ def _hp_bw(node, grad):
         return None, None
     m, n = input_.shape[-2:]
     k = tau.shape[-1]
-    eye = const(np.eye(m, n, dtype=input_._data.dtype))
-    v = input_.tril(-1) + eye
-    cols = v[..., :k]
-    sigma = tau / (tau * (cols * cols).sum(-2) - 1.0)
-    K = _reflect(v[..., 0:1], sigma[..., 0:1], result @ grad.mT, True)
-    input_grads, tau_grads = [], []
-    for i in range(k):
-        v_i, t_i = v[..., i:i + 1], tau[..., i:i + 1]
-        vv = v_i[..., i:, :]
-        vHK = vv.mT @ K[..., i:, :]
-        Kv = K[..., :, i:] @ vv
-        tu = t_i.unsqueeze(-1)
-        input_grads.append(((-tu * vHK).squeeze(-2) - (tu * Kv).squeeze(-1)).unsqueeze(-1))
-        tau_grads.append(-(vHK[..., :, i:] @ vv).squeeze(-1))
-        if i != k - 1:
-            K = _reflect(v[..., i + 1:i + 2], sigma[..., i + 1:i + 2], K, True)
-            K = _reflect(v_i, t_i, K, False)
+    v = input_.tril(-1) + const(np.eye(m, n, dtype=input_._data.dtype))
+    columns, entries = zip(*_reflector_grads(v, tau, _inverse_scales(v, tau), result @ grad.mT, _reflect,
+                                             lambda x: x.mT))
+    input_grad = stack(columns, -1)
     if k < n:  # (the columns past tau's are not read: no gradient)
-        input_grads.append(const(np.zeros(input_.shape[:-1] + (n - k,), input_._data.dtype)))
-    return cat(input_grads, -1).tril(-1), cat(tau_grads, -1)
+        input_grad = cat([input_grad, const(np.zeros(input_.shape[:-1] + (n - k,), input_._data.dtype))], -1)
+    return input_grad.tril(-1), stack(entries, -1)
 
 
 HOUSEHOLDER_PRODUCT = Op("LinalgHouseholderProductBackward0", _orgqr, _hp_bw, save=("a", "b", "out"),

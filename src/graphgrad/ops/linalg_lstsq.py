@@ -25,7 +25,7 @@ from .._tensor import Tensor
 from ._export import export
 from ._op import Op, _torch_name, apply, broadcast_error
 from .linalg_decompositions import _constant, _decomposition, _given, _keep_outputs, _saved_outputs
-from .linalg_solve import LinAlgError, _check_matrices
+from .linalg_solve import LinAlgError, _check_matrices, _require_matrices
 
 
 def _tolerances(a, atol, rtol):
@@ -129,8 +129,7 @@ def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None):
     1
     """
     a = A._data
-    if a.ndim < 2:
-        raise RuntimeError("torch.linalg.matrix_rank: The input tensor input must have at least 2 dimensions.")
+    _require_matrices("torch.linalg.matrix_rank", a, "input")
     if hermitian:
         _hermitian_check(A)
     if a.dtype not in (np.float32, np.float64):

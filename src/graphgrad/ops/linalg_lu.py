@@ -22,7 +22,7 @@ from . import _lu_arrays as lu_arrays
 from ._export import export
 from ._op import Op, _torch_name, apply, broadcast_error
 from .linalg_decompositions import _constant, _decomposition, _given, _keep_outputs, _saved_outputs
-from .linalg_solve import _LOW_PRECISION, SOLVE, _check_matrices
+from .linalg_solve import _LOW_PRECISION, SOLVE, _check_matrices, _require_float, _require_matrices, _require_same_dtype
 from .shape import cat
 
 # --- array helpers -----------------------------------------------------------------------------------------
@@ -327,17 +327,12 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False):  # noqa: N803  (PyTorc
     [[0.5], [0.25]]
     """
     lu, piv, b = LU._data, pivots._data, B._data
-    if not is_float_np(lu.dtype):
-        raise RuntimeError(f"torch.linalg.lu_solve: Expected a floating point or complex tensor as input. Got "
-                           f"{_torch_name(lu.dtype)}")
-    if lu.dtype != b.dtype:
-        raise RuntimeError(f"linalg.lu_solve: Expected LU and B to have the same dtype, but found LU of type "
-                           f"{_torch_name(lu.dtype)} and B of type {_torch_name(b.dtype)} instead")
+    _require_float("torch.linalg.lu_solve", lu)
+    _require_same_dtype("linalg.lu_solve", "LU", lu, "B", b)
     if piv.dtype != np.int32:
         raise RuntimeError("linalg.lu_solve: pivots should be a Tensor of scalar type torch.int32")
     _check_matrices("torch.linalg.lu_solve", LU)
-    if b.ndim < 2:
-        raise RuntimeError("linalg.lu_solve: The input tensor B must have at least 2 dimensions.")
+    _require_matrices("linalg.lu_solve", b, "B")
     if (b.shape[-2] if left else b.shape[-1]) != lu.shape[-1]:
         raise RuntimeError(f"linalg.lu_solve: Incompatible shapes of A and B for the equation "
                            f"{'AX = B' if left else 'XA = B'} ({lu.shape[-2]}x{lu.shape[-1]} and "

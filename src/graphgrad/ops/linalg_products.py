@@ -19,13 +19,12 @@ import numpy as np
 
 from .._constants import contiguous_format
 from .._core.sites import warn_once_at_user_line
-from .._dtype import is_float_np
 from .._size import wrap_dim
 from .._tensor import Tensor
 from ._export import export
 from ._op import Op, _torch_name, apply, broadcast_error, c_type_name
 from .linalg import _product_op, mm
-from .linalg_solve import _check_matrices, inv
+from .linalg_solve import _check_matrices, _require_float, _require_matrices, _require_same_dtype, _require_square, inv
 from .shape import cat
 
 # --- cross -----------------------------------------------------------------------------------------------
@@ -195,12 +194,8 @@ def vecdot(x, y, *, dim=-1):
     [3.0, 7.0]
     """
     a, b = x._data, y._data
-    if not is_float_np(a.dtype):
-        raise RuntimeError(f"linalg.vecdot: Expected a floating point or complex tensor as input. Got "
-                           f"{_torch_name(a.dtype)}")
-    if a.dtype != b.dtype:
-        raise RuntimeError(f"linalg.vecdot: Expected x and y to have the same dtype, but found x of type "
-                           f"{_torch_name(a.dtype)} and y of type {_torch_name(b.dtype)} instead")
+    _require_float("linalg.vecdot", a)
+    _require_same_dtype("linalg.vecdot", "x", a, "y", b)
     if a.ndim == 1 and b.ndim == 1:
         return vdot(x, y)
     return (x * y).sum(dim)
@@ -332,11 +327,8 @@ def tensor_matrix_power(input, n):
 
 def _matrix_power(A, n):
     a = A._data
-    if a.ndim < 2:
-        raise RuntimeError("linalg.matrix_power: The input tensor A must have at least 2 dimensions.")
-    if a.shape[-1] != a.shape[-2]:
-        raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but they are {a.shape[-2]} "
-                           f"by {a.shape[-1]} matrices")
+    _require_matrices("linalg.matrix_power", a)
+    _require_square("linalg.matrix_power", a)
     if n == 0:  # A's copy overwritten, so that the result is in the graph
         eye = Tensor._make(np.eye(a.shape[-1], dtype=a.dtype), False, None)
         return A.clone(memory_format=contiguous_format).copy_(eye)

@@ -32,24 +32,43 @@ LinAlgError = _LinAlgError
 _LOW_PRECISION = ("float16", "bfloat16")
 
 
+def _require_matrices(name, a, tensor="A"):
+    if a.ndim < 2:
+        raise RuntimeError(f"{name}: The input tensor {tensor} must have at least 2 dimensions.")
+
+
+def _require_square(name, a):
+    if a.shape[-1] != a.shape[-2]:
+        raise RuntimeError(f"{name}: A must be batches of square matrices, but they are {a.shape[-2]} by "
+                           f"{a.shape[-1]} matrices")
+
+
+def _require_float(name, a):
+    if not is_float_np(a.dtype):
+        raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got {_torch_name(a.dtype)}")
+
+
+def _require_same_dtype(name, x_name, x, y_name, y):
+    if x.dtype != y.dtype:
+        raise RuntimeError(f"{name}: Expected {x_name} and {y_name} to have the same dtype, but found {x_name} of type "
+                           f"{_torch_name(x.dtype)} and {y_name} of type {_torch_name(y.dtype)} instead")
+
+
 def _check_matrices(name, A, square=True, kernel=None, kernel_checks_dtype=False):
     """PyTorch's checks of A, a (batch of) matrices, for ``name``. ``kernel``: the CPU kernel that a float16 or
     bfloat16 A reaches, which has none for it (its NotImplementedError), or "refused": ``name`` refuses them
     itself; None: not checked. ``kernel_checks_dtype``: an integer A reaches the kernel too (torch.cholesky,
     linalg.eigh), rather than ``name``'s own floating point check."""
     a = A._data
-    if a.ndim < 2:
-        raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
+    _require_matrices(name, a)
     low = a.dtype.name in _LOW_PRECISION
     if kernel is not None and (low or kernel_checks_dtype and not is_float_np(a.dtype)):
         if kernel == "refused":
             raise RuntimeError(f"{name}: Low precision dtypes not supported. Got {_torch_name(a.dtype)}")
         raise NotImplementedError(f'"{kernel}" not implemented for \'{_torch_name(a.dtype)}\'')
-    if not is_float_np(a.dtype):
-        raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got {_torch_name(a.dtype)}")
-    if square and a.shape[-1] != a.shape[-2]:
-        raise RuntimeError(f"{name}: A must be batches of square matrices, but they are {a.shape[-2]} by "
-                           f"{a.shape[-1]} matrices")
+    _require_float(name, a)
+    if square:
+        _require_square(name, a)
 
 
 @quietly
@@ -116,14 +135,9 @@ def inverse(input):
 def _check_inv(A):
     """linalg.inv's checks, in PyTorch's order (the shape before the dtype)."""
     a = A._data
-    if a.ndim < 2:
-        raise RuntimeError("linalg.inv: The input tensor A must have at least 2 dimensions.")
-    if a.shape[-1] != a.shape[-2]:
-        raise RuntimeError(f"linalg.inv: A must be batches of square matrices, but they are {a.shape[-2]} by "
-                           f"{a.shape[-1]} matrices")
-    if not is_float_np(a.dtype):
-        raise RuntimeError(f"linalg.inv: Expected a floating point or complex tensor as input. Got "
-                           f"{_torch_name(a.dtype)}")
+    _require_matrices("linalg.inv", a)
+    _require_square("linalg.inv", a)
+    _require_float("linalg.inv", a)
     if a.dtype.name in _LOW_PRECISION:
         raise RuntimeError(f"linalg.inv: Low precision dtypes not supported. Got {_torch_name(a.dtype)}")
 
@@ -199,9 +213,7 @@ def _solve(A, B, left):
     name = "linalg.solve"
     _check_matrices(name, A)
     a, b = A._data, B._data
-    if a.dtype != b.dtype:
-        raise RuntimeError(f"{name}: Expected A and B to have the same dtype, but found A of type "
-                           f"{_torch_name(a.dtype)} and B of type {_torch_name(b.dtype)} instead")
+    _require_same_dtype(name, "A", a, "B", b)
     vector = b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1])
     rows, cols = (b.shape[-1], 1) if vector else b.shape[-2:]
     if (rows if left else cols) != a.shape[-1]:

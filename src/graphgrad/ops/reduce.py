@@ -83,11 +83,11 @@ def sum_dtype(input, dtype):
     return None
 
 
-def recordable(input, out):
-    """``out``, or PyTorch's error where a dtype that is not floating was asked (of sum, prod, cumsum, ...) for an
-    input that requires grad, in grad mode: it would record a derivative of integers. (Only a ``dtype`` asked can
-    make it so: the callers look only then.)"""
-    if input._requires_grad and modes.recording and not is_float_np(out._data.dtype):
+def recordable(input, out, dtype):
+    """``out``, or PyTorch's error where ``dtype``, asked of sum, prod, cumsum, ..., is not floating for an input
+    that requires grad, in grad mode: it would record a derivative of integers. (Only a ``dtype`` asked can make
+    it so: without one, nothing is looked at.)"""
+    if dtype is not None and input._requires_grad and modes.recording and not is_float_np(out._data.dtype):
         raise RuntimeError(f"Autograd not support dtype: {_torch_name(out._data.dtype)}")
     return out
 
@@ -104,14 +104,13 @@ def sum(input, dim=ALL_DIMS, keepdim=False, *, dtype=None):
     if dim is ALL_DIMS:
         if dt is None:
             return apply(SUM_ALL, input)
-        out = apply(SUM_ALL, input, dtype=dt)
-        return out if dtype is None else recordable(input, out)
+        return recordable(input, apply(SUM_ALL, input, dtype=dt), dtype)
     if dim is None or isinstance(dim, (list, tuple)) and len(dim) == 0:  # SumBackward1, as PyTorch
         dims = tuple(range(input._data.ndim))
     else:
         dims = reduced_dims(input, dim)
     out = apply(SUM, input, dims=dims, keepdim=keepdim, dtype=dt)
-    return out if dtype is None else recordable(input, out)
+    return recordable(input, out, dtype)
 
 
 @export("sum_to_size", function=False)
@@ -388,7 +387,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
         out = apply(PROD_ALL, input, dims=reduced_dims(input, None), keepdim=False, dtype=dt)
     else:
         out = apply(PROD, input, dims=reduced_dims(input, dim), keepdim=keepdim, dtype=dt)
-    return out if dtype is None else recordable(input, out)
+    return recordable(input, out, dtype)
 
 
 @export("all")
@@ -434,18 +433,16 @@ def logsumexp(input, dim, keepdim=False):
     return apply(LOGSUMEXP, input, dims=reduced_dims(input, dim), keepdim=keepdim)
 
 
+def _norm2_fwd(a, dims, keepdim):
+    return np.sqrt(np.sum(a * a, axis=dims, keepdims=keepdim))
+
+
 def _norm2_bw(n, g):
     a, out = n.saved_tensors
-    k = n.kwargs
-    shape = a._data.shape
-    o = expand_reduced(out, shape, k["dims"], k["keepdim"])
-
-    return expand_reduced(g, shape, k["dims"], k["keepdim"]) * where(o == 0, 0.0, a / o)
+    return norm_backward(g, a, out, 2, n.kwargs["dims"], n.kwargs["keepdim"])
 
 
-NORM2 = Op("LinalgVectorNormBackward0",
-           lambda a, dims, keepdim: np.sqrt(np.sum(a * a, axis=dims, keepdims=keepdim)), _norm2_bw,
-           save=("a", "out"))
+NORM2 = Op("LinalgVectorNormBackward0", _norm2_fwd, _norm2_bw, save=("a", "out"))
 
 
 def _norm_p_fwd(a, p, dims, keepdim):
@@ -459,6 +456,12 @@ def _norm_p_fwd(a, p, dims, keepdim):
     if p == 1:
         return np.sum(x, axis=dims, keepdims=keepdim)
     return np.sum(x ** p, axis=dims, keepdims=keepdim) ** (1.0 / p)
+
+
+def norm_np(a, p, dims, keepdim):
+    """The ``p``-norm of an array over ``dims``, as ``vector_norm`` computes it (2: the root of the sum of
+    squares)."""
+    return _norm2_fwd(a, dims, keepdim) if p == 2 else _norm_p_fwd(a, p, dims, keepdim)
 
 
 def _norm_p_bw(n, g):
@@ -692,7 +695,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
     else:
         dims = wrap_dims(dim, nd) if nd else (wrap_dims(dim, 0) and ())
     out = apply(NANSUM, input, dims=dims, keepdim=keepdim, dtype=sum_dtype(input, dtype))
-    return out if dtype is None else recordable(input, out)
+    return recordable(input, out, dtype)
 
 
 _TRAPEZOID_SIGNATURES = (" * (Tensor y, Tensor x, *, int dim = -1)\n"

@@ -194,14 +194,22 @@ _publish("ndtr", ndtr)
 
 
 # --- functions without a derivative in PyTorch: Bessel, Airy ----------------------------------------------------------
-def _no_derivative(name, kernel, doc):
-    op = Op("Special" + "".join(w.title() for w in name.split("_")), kernel, None, promote="float")
+_NO_DERIVATIVE = " No derivative (as in PyTorch): the result never requires grad."
+
+
+def _op_without_derivative(name):
+    """The op of ``_special_kernels.<name>``, named as PyTorch names its node (SpecialBesselJ0, ...)."""
+    return Op("Special" + "".join(w.title() for w in name.split("_")), getattr(kernels, name), None, promote="float")
+
+
+def _no_derivative(name, doc):
+    op = _op_without_derivative(name)
 
     def fn(input):
         _no_half(f"{name}_cpu", input)
         return _not_differentiable(op, input)
 
-    fn.__name__, fn.__doc__ = name, doc + " No derivative (as in PyTorch): the result never requires grad."
+    fn.__name__, fn.__doc__ = name, doc + _NO_DERIVATIVE
     return _publish(name, fn)
 
 
@@ -216,7 +224,7 @@ for _name, _what in (("airy_ai", "Airy's function Ai"),
                      ("modified_bessel_k1", "the modified Bessel function of the second kind of order 1"),
                      ("scaled_modified_bessel_k0", "exp(x)·K0(x)"), ("scaled_modified_bessel_k1", "exp(x)·K1(x)"),
                      ("spherical_bessel_j0", "the spherical Bessel function of the first kind of order 0, sin(x)/x")):
-    _no_derivative(_name, getattr(kernels, _name), f"Elementwise {_what}.")
+    _no_derivative(_name, f"Elementwise {_what}.")
 
 
 # --- binary functions with a number allowed on either side: xlog1py, zeta, the polynomials ----------------------------
@@ -369,7 +377,7 @@ _POLYNOMIALS = {
 
 
 def _polynomial(name, what):
-    op = Op("Special" + "".join(w.title() for w in name.split("_")), getattr(kernels, name), None, promote="float")
+    op = _op_without_derivative(name)
 
     def both(x, n):
         _no_half(f"{name}_cpu", x, n)
@@ -377,8 +385,7 @@ def _polynomial(name, what):
 
     fn = _three_overloads(name, "x", "n", both, lambda x, n: both(as_tensor_like(x, n), n),
                           lambda x, n: both(x, as_tensor_like(n, x)))
-    fn.__doc__ = (f"Elementwise {what}, of degree n (truncated to an integer; 0 for a negative one). No derivative "
-                  "(as in PyTorch): the result never requires grad.")
+    fn.__doc__ = f"Elementwise {what}, of degree n (truncated to an integer; 0 for a negative one)." + _NO_DERIVATIVE
     return fn
 
 
