@@ -76,23 +76,12 @@ def _close(mine, theirs, dtype):
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("kind", ["random", "special"])
-@pytest.mark.parametrize("mode,padding,align", CONFIGS)
-def test_grid_sample_2d_as_torch(mode, padding, align, kind, dtype, torch_ref):
-    x0, g0 = _inputs(2, mode, padding, align, kind)
+@pytest.mark.parametrize("nd,mode,padding,align", [(2, *c) for c in CONFIGS] + [(3, *c) for c in CONFIGS_3D])
+def test_grid_sample_as_torch(nd, mode, padding, align, kind, dtype, torch_ref):
+    x0, g0 = _inputs(nd, mode, padding, align, kind)
     kw = dict(mode=mode, padding_mode=padding, align_corners=align)
     mine, theirs = _sample(graphgrad, x0, g0, dtype, **kw), _sample(torch_ref, x0, g0, dtype, **kw)
-    assert mine[0].grad_fn.name() == theirs[0].grad_fn.name() == "GridSampler2DBackward0"
-    _close(mine, theirs, dtype)
-
-
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("kind", ["random", "special"])
-@pytest.mark.parametrize("mode,padding,align", CONFIGS_3D)
-def test_grid_sample_3d_as_torch(mode, padding, align, kind, dtype, torch_ref):
-    x0, g0 = _inputs(3, mode, padding, align, kind)
-    kw = dict(mode=mode, padding_mode=padding, align_corners=align)
-    mine, theirs = _sample(graphgrad, x0, g0, dtype, **kw), _sample(torch_ref, x0, g0, dtype, **kw)
-    assert mine[0].grad_fn.name() == theirs[0].grad_fn.name() == "GridSampler3DBackward0"
+    assert mine[0].grad_fn.name() == theirs[0].grad_fn.name() == f"GridSampler{nd}DBackward0"
     _close(mine, theirs, dtype)
 
 
@@ -288,6 +277,18 @@ CALLS = {
     "affine_half": lambda T, F: F.affine_grid(T.ones(1, 2, 3).half(), (1, 1, 3, 2), align_corners=False),
     "bicubic_5d": lambda T, F: F.interpolate(T.ones(1, 1, 3, 3, 3), scale_factor=2, mode="bicubic"),
     "bicubic_3d_input": lambda T, F: F.interpolate(T.ones(1, 1, 3), scale_factor=2, mode="bicubic"),
+    # the upsampling kernels' checks: positive sizes first, then the dtype (uint8 passes all but the linear ones)
+    "bicubic_long": lambda T, F: F.interpolate(T.ones(1, 1, 2, 2, dtype=T.int64), scale_factor=2, mode="bicubic"),
+    "bicubic_bool": lambda T, F: F.interpolate(T.ones(1, 1, 2, 2, dtype=T.bool), scale_factor=2, mode="bicubic"),
+    "bilinear_long": lambda T, F: F.interpolate(T.ones(1, 1, 2, 2, dtype=T.int64), size=3, mode="bilinear"),
+    "nearest_2d_int": lambda T, F: F.interpolate(T.ones(1, 1, 2, 2, dtype=T.int32), size=3),
+    "nearest_3d_long": lambda T, F: F.interpolate(T.ones(1, 1, 2, 2, 2, dtype=T.int64), size=3),
+    "linear_byte": lambda T, F: F.interpolate(T.ones(1, 1, 2, dtype=T.uint8), size=3, mode="linear"),
+    "bicubic_empty_input": lambda T, F: F.interpolate(T.ones(1, 1, 0, 2), scale_factor=2, mode="bicubic"),
+    "bicubic_empty_output": lambda T, F: F.interpolate(T.ones(1, 1, 2, 2), size=(0, 3), mode="bicubic"),
+    "linear_empty_output": lambda T, F: F.interpolate(T.ones(1, 1, 2), size=0, mode="linear"),
+    "trilinear_empty_long": lambda T, F: F.interpolate(T.ones(1, 1, 2, 0, 2, dtype=T.int64), size=3,
+                                                       mode="trilinear"),
 }
 
 

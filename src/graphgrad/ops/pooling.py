@@ -15,7 +15,7 @@ from . import _pool_loops
 from ._op import Op, apply, const, depends_on
 from ._select import has_negative_zero, keep_where, pick
 from ._windows import pad_hw, tap_slices
-from .grid_sample import cubic_weights
+from .grid_sample import cubic_weights, sum_in_order
 
 
 # --- pooling: one strided view per kernel tap -----------------------------------------------------
@@ -573,26 +573,27 @@ def _bicubic_np(x, taps, in_size):
 def _bicubic_adjoint_np(g, taps, in_size):
     """The derivative as PyTorch's upsample_bicubic2d_backward kernel sums it: per output (row by row), for each W tap
     then each H tap, (gradient * H weight) * W weight added in turn at the clamped input pixel, in float32 (float64
-    for float64); a copy where the sizes are equal."""
+    for float64); a copy where the sizes are equal. (``sum_in_order`` adds in that order, all planes at once.)"""
     (hi, _, hw), (wi, _, ww) = taps
     lead, (oh, ow) = g.shape[:-2], g.shape[-2:]
     h, w = in_size
     if (h, w) == (oh, ow):
         return g.copy()
     real = hw.dtype
-    planes = g.astype(real, copy=False).reshape(-1, oh, ow)
-    n = planes.shape[0]
-    taps_first = np.empty((4, 4, n, oh, ow), real)  # (x tap, y tap, plane, output row, output column)
-    for j in range(4):
-        with_h = planes * np.ascontiguousarray(hw[:, j])[:, None]
-        for i in range(4):
-            np.multiply(with_h, np.ascontiguousarray(ww[:, i]), out=taps_first[i, j])
-    pixel = (hi[:, None, None, :] * w + wi[None, :, :, None]).reshape(-1)  # (OH, OW, x tap, y tap)
-    contrib = np.ascontiguousarray(taps_first.transpose(2, 3, 4, 0, 1)).reshape(n, pixel.size)  # (in that order)
-    out = np.zeros((n, h * w), real)
-    for plane, c in zip(out, contrib):  # (in turn, per pixel)
-        np.add.at(plane, pixel, c)
-    return out.reshape(lead + (h, w)).astype(g.dtype, copy=False)
+    by_output = np.ascontiguousarray(g.astype(real, copy=False).reshape(-1, oh * ow).T)  # (OH * OW, planes)
+    entries = (oh, ow, 4, 4)  # (output row, output column, x tap, y tap): the kernel's order
+    pixel = np.broadcast_to(hi[:, None, None, :] * w + wi[None, :, :, None], entries).reshape(-1)
+    h_weight = np.broadcast_to(hw[:, None, None, :], entries).reshape(-1, 1)
+    w_weight = np.broadcast_to(ww[None, :, :, None], entries).reshape(-1, 1)
+
+    def rows_of(e):  # (an entry's output: e // 16)
+        rows = np.take(by_output, e >> 4, axis=0)
+        rows *= h_weight[e]
+        rows *= w_weight[e]
+        return rows
+
+    out = sum_in_order(pixel, h * w, rows_of, by_output.shape[1:], real)  # (H * W, planes)
+    return np.ascontiguousarray(out.T).reshape(lead + (h, w)).astype(g.dtype, copy=False)
 
 
 # PyTorch's UpsampleBicubic2DBackward0 (its derivative the adjoint, UpsampleBicubic2DBackwardBackward0, and the

@@ -16,7 +16,7 @@ from ...ops import grid_sample as grid_ops
 from ...ops import normalization as norm_ops
 from ...ops import pooling as pooling_ops
 from ...ops._autocast import autocast_rule
-from ...ops._op import apply
+from ...ops._op import _torch_name, apply
 from ...ops._parser import Kernel
 from ._common import pair
 from ._pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
@@ -152,6 +152,31 @@ _KERNELS = {
 }
 
 
+# the kernel whose dtype dispatch refuses a bool or integer input (uint8 passes all but the linear ones'); 4-D input
+# reaches the channels-last kernels' first for nearest and bilinear
+_REFUSING_INTEGERS = {"nearest": "compute_indices_weights_nearest", "nearest-exact": "compute_indices_weights_nearest",
+                      "linear": "compute_indices_weights_linear", "trilinear": "compute_indices_weights_linear",
+                      "bicubic": "compute_indices_weights_cubic", "bilinear": "upsample_bilinear2d_channels_last"}
+_REFUSING_INTEGERS_2D = {"nearest": "upsample_nearest2d_channels_last",
+                         "nearest-exact": "upsample_nearest2d_channels_last"}
+
+
+def _check_upsampling(mode, dt, in_sizes, out_sizes):
+    """PyTorch's upsampling kernels' checks, in their order: every size positive (upsample_{1,2,3}d_common_check's
+    text), then the dtype."""
+    if min(in_sizes) <= 0 or min(out_sizes) <= 0:
+        axes = "DHW"[3 - len(in_sizes):]
+
+        def shown(sizes):
+            return ", ".join(f"{a}: {n}" for a, n in zip(axes, sizes))
+
+        raise RuntimeError(f"Input and output sizes should be greater than 0, but got input ({shown(in_sizes)})"
+                           f"{' and' if len(in_sizes) == 1 else ''} output ({shown(out_sizes)})")
+    if dt.kind in "biu" and not (dt == np.uint8 and mode not in ("linear", "trilinear")):
+        kernel = (_REFUSING_INTEGERS_2D if len(in_sizes) == 2 else {}).get(mode, _REFUSING_INTEGERS[mode])
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_torch_name(dt)}\'')
+
+
 def _is_integer(x):  # PyTorch's check of each size in a list (NumPy integers and integer tensors count)
     return isinstance(x, (int, np.integer)) or (isinstance(x, Tensor) and not x.is_floating_point())
 
@@ -229,6 +254,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     dt = input._data.dtype
     if mode == "area":
         return (adaptive_avg_pool1d if dim == 1 else adaptive_avg_pool2d)(input, out_sizes)
+    _check_upsampling(mode, dt, in_sizes, out_sizes)
     if mode in ("nearest", "nearest-exact"):
         mats = tuple(pooling_ops.nearest_matrix(in_sizes[i], out_sizes[i], scales[i], dt, mode == "nearest-exact")
                      for i in range(dim))

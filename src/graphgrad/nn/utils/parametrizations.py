@@ -36,7 +36,7 @@ __all__ = ["orthogonal", "spectral_norm", "weight_norm"]
 
 
 # --- orthogonal -----------------------------------------------------------------------------------
-def _is_orthogonal(Q, eps=None):
+def _is_orthogonal(Q):
     n, k = Q.size(-2), Q.size(-1)
     Id = eye(k, dtype=Q.dtype, device=Q.device)
     eps = 10.0 * n * finfo(Q.dtype).eps
@@ -212,11 +212,9 @@ class _SpectralNorm(Module):
         if ndim > 1:
             self.n_power_iterations = n_power_iterations
             weight_mat = self._reshape_weight_to_matrix(weight)
-            h, w = weight_mat.size()
-            u = weight_mat.new_empty(h).normal_(0, 1)
-            v = weight_mat.new_empty(w).normal_(0, 1)
-            self.register_buffer("_u", F.normalize(u, dim=0, eps=self.eps))
-            self.register_buffer("_v", F.normalize(v, dim=0, eps=self.eps))
+            u, v = _random_unit_vectors(weight_mat, self.eps)
+            self.register_buffer("_u", u)
+            self.register_buffer("_v", v)
             # reasonable starting vectors: 15 steps of the power method
             self._power_method(weight_mat, 15)
 
@@ -251,6 +249,14 @@ class _SpectralNorm(Module):
 
     def right_inverse(self, value):
         return value
+
+
+def _random_unit_vectors(weight_mat, eps):
+    """The power method's starting u and v: normal draws (u's first), normalised."""
+    h, w = weight_mat.size()
+    u = weight_mat.new_empty(h).normal_(0, 1)
+    v = weight_mat.new_empty(w).normal_(0, 1)
+    return F.normalize(u, dim=0, eps=eps), F.normalize(v, dim=0, eps=eps)
 
 
 def _default_dim(module):

@@ -224,7 +224,8 @@ def _inject_property(module, tensor_name):
         parametrization = self.parametrizations[tensor_name]
         if not _cache_enabled:
             return parametrization()
-        key = (id(module), tensor_name)
+        # (self, not the module registered on: a deep copy shares the class, and with it this property)
+        key = (id(self), tensor_name)
         tensor = _cache.get(key)
         if tensor is None:
             tensor = _cache[key] = parametrization()
@@ -362,11 +363,6 @@ def transfer_parametrizations_and_params(from_module, to_module, tensor_name=Non
         for param_func in source:
             register_parametrization(to_module, name, param_func)
         target = to_module.parametrizations[name]
-        if hasattr(source, "original"):
-            target.original = source.original
-        else:
-            i = 0
-            while hasattr(source, f"original{i}"):
-                setattr(target, f"original{i}", getattr(source, f"original{i}"))
-                i += 1
+        for original in ["original"] if source.is_tensor else [f"original{i}" for i in range(source.ntensors)]:
+            setattr(target, original, getattr(source, original))
     return to_module

@@ -32,6 +32,7 @@ from ..._constants import contiguous_format
 from ..._factories import ones_like, rand, rand_like, zeros_like
 from ..._size import size_text
 from ...ops import FUNCTIONS
+from ._hooks import hooks_on, remove_hook_on
 from .convert_parameters import parameters_to_vector
 
 __all__ = ["BasePruningMethod", "PruningContainer", "Identity", "RandomUnstructured", "L1Unstructured",
@@ -40,6 +41,15 @@ __all__ = ["BasePruningMethod", "PruningContainer", "Identity", "RandomUnstructu
            "remove", "is_pruned"]
 
 _topk, _kthvalue, _norm, _abs = FUNCTIONS["topk"], FUNCTIONS["kthvalue"], FUNCTIONS["norm"], FUNCTIONS["abs"]
+
+
+def _shown_name(cls):
+    """``cls``'s full name as reprs print it, in the package a PyTorch program imports it as
+    (``torch.nn.utils.prune.L1Unstructured`` under ``graphgrad.as_torch``)."""
+    module = cls.__module__
+    if module == "graphgrad" or module.startswith("graphgrad."):
+        module = _names.package + module[len("graphgrad"):]
+    return f"{module}.{cls.__qualname__}"
 
 
 class BasePruningMethod(ABC):
@@ -57,11 +67,7 @@ class BasePruningMethod(ABC):
         setattr(module, self._tensor_name, self.apply_mask(module))
 
     def __repr__(self):
-        # object's repr, with the package a PyTorch program imports it as (``torch.nn.utils.prune.L1Unstructured``)
-        module = type(self).__module__
-        if module == "graphgrad" or module.startswith("graphgrad."):
-            module = _names.package + module[len("graphgrad"):]
-        return f"<{module}.{type(self).__qualname__} object at {hex(id(self))}>"
+        return f"<{_shown_name(type(self))} object at {hex(id(self))}>"
 
     @abstractmethod
     def compute_mask(self, t, default_mask):
@@ -80,34 +86,20 @@ class BasePruningMethod(ABC):
         """Prune ``module.<name>`` with ``cls(*args, **kwargs)``, chaining it after an earlier pruning of the same
         tensor (in a ``PruningContainer``); the mask is computed from ``importance_scores`` (default: the tensor).
         Returns the method now registered as the forward pre-hook."""
-
-        def _get_composite_method(cls, module, name, *args, **kwargs):
-            old_method = None
-            found = 0
-            hooks_to_remove = []
-            for k, hook in module._forward_pre_hooks.items():
-                if isinstance(hook, BasePruningMethod) and hook._tensor_name == name:
-                    old_method = hook
-                    hooks_to_remove.append(k)
-                    found += 1
-            if found > 1:
-                raise AssertionError(f"Avoid adding multiple pruning hooks to the same tensor {name} of module "
-                                     f"{module}. Use a PruningContainer.")
-            for k in hooks_to_remove:
-                del module._forward_pre_hooks[k]
-            method = cls(*args, **kwargs)
-            method._tensor_name = name
-            if old_method is not None:
-                if isinstance(old_method, PruningContainer):
-                    old_method.add_pruning_method(method)
-                    method = old_method
-                elif isinstance(old_method, BasePruningMethod):
-                    container = PruningContainer(old_method)
-                    container.add_pruning_method(method)
-                    method = container
-            return method
-
-        method = _get_composite_method(cls, module, name, *args, **kwargs)
+        found = hooks_on(module, BasePruningMethod, name, "_tensor_name")
+        if len(found) > 1:
+            raise AssertionError(f"Avoid adding multiple pruning hooks to the same tensor {name} of module "
+                                 f"{module}. Use a PruningContainer.")
+        for key, _ in found:
+            del module._forward_pre_hooks[key]
+        method = cls(*args, **kwargs)
+        method._tensor_name = name
+        if found:  # chained after the earlier pruning
+            old_method = found[0][1]
+            if not isinstance(old_method, PruningContainer):
+                old_method = PruningContainer(old_method)
+            old_method.add_pruning_method(method)
+            method = old_method
         orig = getattr(module, name)
         if importance_scores is not None:
             if importance_scores.shape != orig.shape:
@@ -127,12 +119,12 @@ class BasePruningMethod(ABC):
             module.register_buffer(name + "_mask", mask)
             setattr(module, name, method.apply_mask(module))
             module.register_forward_pre_hook(method)
-        except Exception as e:
+        except Exception:  # (the parameter put back where it was)
             if not isinstance(method, PruningContainer):
                 orig = getattr(module, name + "_orig")
                 module.register_parameter(name, orig)
                 del module._parameters[name + "_orig"]
-            raise e
+            raise
         return method
 
     def prune(self, t, default_mask=None, importance_scores=None):
@@ -168,15 +160,10 @@ class PruningContainer(BasePruningMethod):
 
     def __init__(self, *args):
         self._pruning_methods: tuple[BasePruningMethod, ...] = ()
-        if not isinstance(args, Iterable):  # a single method (PyTorch keeps this branch)
-            self._tensor_name = args._tensor_name
-            self.add_pruning_method(args)
-        elif len(args) == 1:
+        if len(args) == 1:  # (with several, PyTorch names no tensor: adding the first one fails)
             self._tensor_name = args[0]._tensor_name
-            self.add_pruning_method(args[0])
-        else:
-            for method in args:
-                self.add_pruning_method(method)
+        for method in args:
+            self.add_pruning_method(method)
 
     def add_pruning_method(self, method):
         """Append ``method`` (it must act on this container's tensor)."""
@@ -199,39 +186,28 @@ class PruningContainer(BasePruningMethod):
     def compute_mask(self, t, default_mask):
         """The last method's mask, computed on the part of ``t`` that ``default_mask`` (the earlier methods'
         mask) leaves to it, and written into that mask."""
-
-        def _combine_masks(method, t, mask):
-            new_mask = mask  # start off from existing mask
-            new_mask = new_mask.to(dtype=t.dtype)
-            if method.PRUNING_TYPE == "unstructured":
-                slc = mask == 1  # the entries not yet pruned
-            elif method.PRUNING_TYPE == "structured":
-                if not hasattr(method, "dim"):
-                    raise AttributeError('Pruning methods of PRUNING_TYPE "structured" need to have the attribute '
-                                         "`dim` defined.")
-                n_dims = t.dim()
-                dim = method.dim
-                if dim < 0:
-                    dim = n_dims + dim
-                if dim < 0:
-                    raise IndexError(f"Index is out of bounds for tensor with dimensions {n_dims}")
-                # the channels along dim with at least one entry left
-                keep_channel = mask.sum(dim=[d for d in range(n_dims) if d != dim]) != 0
-                slc = [slice(None)] * n_dims
-                slc[dim] = keep_channel
-            elif method.PRUNING_TYPE == "global":
-                n_dims = len(t.shape)
-                slc = [slice(None)] * n_dims
-            else:
-                raise ValueError(f"Unrecognized PRUNING_TYPE {method.PRUNING_TYPE}")
-            if isinstance(slc, list):
-                slc = tuple(slc)
-            partial_mask = method.compute_mask(t[slc], default_mask=mask[slc])
-            new_mask[slc] = partial_mask.to(dtype=new_mask.dtype)
-            return new_mask
-
         method = self._pruning_methods[-1]
-        return _combine_masks(method, t, default_mask)
+        if method.PRUNING_TYPE == "unstructured":
+            part = default_mask == 1  # the entries not yet pruned
+        elif method.PRUNING_TYPE == "structured":
+            if not hasattr(method, "dim"):
+                raise AttributeError('Pruning methods of PRUNING_TYPE "structured" need to have the attribute '
+                                     "`dim` defined.")
+            n_dims = t.dim()
+            dim = method.dim if method.dim >= 0 else n_dims + method.dim
+            if dim < 0:
+                raise IndexError(f"Index is out of bounds for tensor with dimensions {n_dims}")
+            # the channels along dim with at least one entry left
+            part = [slice(None)] * n_dims
+            part[dim] = default_mask.sum(dim=[d for d in range(n_dims) if d != dim]) != 0
+            part = tuple(part)
+        elif method.PRUNING_TYPE == "global":
+            part = (slice(None),) * len(t.shape)
+        else:
+            raise ValueError(f"Unrecognized PRUNING_TYPE {method.PRUNING_TYPE}")
+        new_mask = default_mask.to(dtype=t.dtype)  # (default_mask itself where the dtypes agree, as PyTorch's)
+        new_mask[part] = method.compute_mask(t[part], default_mask=default_mask[part]).to(dtype=new_mask.dtype)
+        return new_mask
 
 
 class Identity(BasePruningMethod):
@@ -247,130 +223,102 @@ class Identity(BasePruningMethod):
         return super().apply(module, name)
 
 
-class RandomUnstructured(BasePruningMethod):
-    """Prunes ``amount`` entries (an int, or a float: that fraction, rounded) chosen at random: the largest of
-    ``rand_like(t)``."""
-
-    PRUNING_TYPE = "unstructured"
+class _ByAmount(BasePruningMethod):
+    """A method pruning ``amount`` entries (unstructured) or channels along ``dim`` (structured): an int, or a float
+    in [0, 1], that fraction of them, rounded. Subclasses say which (``_entries_to_prune``, ``_channels_to_keep``;
+    the structured ones compute it before looking at the count, as PyTorch's ln_structured computes its norms)."""
 
     def __init__(self, amount):
         _validate_pruning_amount_init(amount)
         self.amount = amount
 
+    def _count_to_prune(self, available):
+        count = _compute_nparams_toprune(self.amount, available)
+        _validate_pruning_amount(count, available)
+        return count
+
+
+class _UnstructuredByAmount(_ByAmount):
+    PRUNING_TYPE = "unstructured"
+
     def compute_mask(self, t, default_mask):
-        tensor_size = t.nelement()
-        nparams_toprune = _compute_nparams_toprune(self.amount, tensor_size)
-        _validate_pruning_amount(nparams_toprune, tensor_size)
+        count = self._count_to_prune(t.nelement())
         mask = default_mask.clone(memory_format=contiguous_format)
-        if nparams_toprune != 0:
-            prob = rand_like(t)
-            topk = _topk(prob.view(-1), k=nparams_toprune)
-            mask.view(-1)[topk.indices] = 0
+        if count != 0:
+            mask.view(-1)[self._entries_to_prune(t, count)] = 0
         return mask
+
+
+class _StructuredByAmount(_ByAmount):
+    PRUNING_TYPE = "structured"
+
+    def __init__(self, amount, dim=-1):
+        super().__init__(amount)
+        self.dim = dim
+
+    def compute_mask(self, t, default_mask):
+        _validate_structured_pruning(t)
+        _validate_pruning_dim(t, self.dim)
+        channels = t.shape[self.dim]
+        count = self._count_to_prune(channels)
+        kept = self._channels_to_keep(t, channels, count)
+        if count == 0:
+            return default_mask
+        mask = zeros_like(t)
+        keep = [slice(None)] * len(t.shape)
+        keep[self.dim] = kept
+        mask[tuple(keep)] = 1
+        mask *= default_mask.to(dtype=mask.dtype)
+        return mask
+
+
+class RandomUnstructured(_UnstructuredByAmount):
+    """Prunes ``amount`` entries (an int, or a float: that fraction, rounded) chosen at random: the largest of
+    ``rand_like(t)``."""
+
+    def _entries_to_prune(self, t, count):
+        return _topk(rand_like(t).view(-1), k=count).indices
 
     @classmethod
     def apply(cls, module, name, amount):
         return super().apply(module, name, amount=amount)
 
 
-class L1Unstructured(BasePruningMethod):
+class L1Unstructured(_UnstructuredByAmount):
     """Prunes the ``amount`` entries of smallest absolute value (ties in ``topk``'s order)."""
 
-    PRUNING_TYPE = "unstructured"
-
-    def __init__(self, amount):
-        _validate_pruning_amount_init(amount)
-        self.amount = amount
-
-    def compute_mask(self, t, default_mask):
-        tensor_size = t.nelement()
-        nparams_toprune = _compute_nparams_toprune(self.amount, tensor_size)
-        _validate_pruning_amount(nparams_toprune, tensor_size)
-        mask = default_mask.clone(memory_format=contiguous_format)
-        if nparams_toprune != 0:
-            topk = _topk(_abs(t).view(-1), k=nparams_toprune, largest=False)
-            mask.view(-1)[topk.indices] = 0
-        return mask
+    def _entries_to_prune(self, t, count):
+        return _topk(_abs(t).view(-1), k=count, largest=False).indices
 
     @classmethod
     def apply(cls, module, name, amount, importance_scores=None):
         return super().apply(module, name, amount=amount, importance_scores=importance_scores)
 
 
-class RandomStructured(BasePruningMethod):
+class RandomStructured(_StructuredByAmount):
     """Prunes ``amount`` whole channels along ``dim``, chosen at random (those whose ``rand`` draw is at most the
     ``amount``-th smallest)."""
 
-    PRUNING_TYPE = "structured"
-
-    def __init__(self, amount, dim=-1):
-        _validate_pruning_amount_init(amount)
-        self.amount = amount
-        self.dim = dim
-
-    def compute_mask(self, t, default_mask):
-        _validate_structured_pruning(t)
-        _validate_pruning_dim(t, self.dim)
-        tensor_size = t.shape[self.dim]
-        nparams_toprune = _compute_nparams_toprune(self.amount, tensor_size)
-        _validate_pruning_amount(nparams_toprune, tensor_size)
-
-        def make_mask(t, dim, nchannels, nchannels_toprune):
-            prob = rand(nchannels)
-            threshold = _kthvalue(prob, k=nchannels_toprune).values
-            channel_mask = prob > threshold
-            mask = zeros_like(t)
-            slc = [slice(None)] * len(t.shape)
-            slc[dim] = channel_mask
-            mask[tuple(slc)] = 1
-            return mask
-
-        if nparams_toprune == 0:
-            mask = default_mask
-        else:
-            mask = make_mask(t, self.dim, tensor_size, nparams_toprune)
-            mask *= default_mask.to(dtype=mask.dtype)
-        return mask
+    def _channels_to_keep(self, t, channels, count):
+        if count == 0:
+            return None  # (no draw: PyTorch draws only when it prunes)
+        prob = rand(channels)
+        return prob > _kthvalue(prob, k=count).values
 
     @classmethod
     def apply(cls, module, name, amount, dim=-1):
         return super().apply(module, name, amount=amount, dim=dim)
 
 
-class LnStructured(BasePruningMethod):
+class LnStructured(_StructuredByAmount):
     """Prunes the ``amount`` channels along ``dim`` of smallest L``n`` norm (``n`` as ``torch.norm``'s ``p``)."""
 
-    PRUNING_TYPE = "structured"
-
     def __init__(self, amount, n, dim=-1):
-        _validate_pruning_amount_init(amount)
-        self.amount = amount
+        super().__init__(amount, dim)
         self.n = n
-        self.dim = dim
 
-    def compute_mask(self, t, default_mask):
-        _validate_structured_pruning(t)
-        _validate_pruning_dim(t, self.dim)
-        tensor_size = t.shape[self.dim]
-        nparams_toprune = _compute_nparams_toprune(self.amount, tensor_size)
-        nparams_tokeep = tensor_size - nparams_toprune
-        _validate_pruning_amount(nparams_toprune, tensor_size)
-        norm = _compute_norm(t, self.n, self.dim)
-        topk = _topk(norm, k=nparams_tokeep, largest=True)
-
-        def make_mask(t, dim, indices):
-            mask = zeros_like(t)
-            slc = [slice(None)] * len(t.shape)
-            slc[dim] = indices
-            mask[tuple(slc)] = 1
-            return mask
-
-        if nparams_toprune == 0:
-            mask = default_mask
-        else:
-            mask = make_mask(t, self.dim, topk.indices)
-            mask *= default_mask.to(dtype=mask.dtype)
-        return mask
+    def _channels_to_keep(self, t, channels, count):
+        return _topk(_compute_norm(t, self.n, self.dim), k=channels - count, largest=True).indices
 
     @classmethod
     def apply(cls, module, name, amount, n, dim, importance_scores=None):
@@ -445,8 +393,9 @@ def global_unstructured(parameters, pruning_method, importance_scores=None, **kw
     method = pruning_method(**kwargs)
     method._tensor_name = "temp"
     if method.PRUNING_TYPE != "unstructured":
+        shown = f"<class '{_shown_name(pruning_method)}'>" if isinstance(pruning_method, type) else pruning_method
         raise TypeError('Only "unstructured" PRUNING_TYPE supported for the `pruning_method`. Found method '
-                        f"{pruning_method} of type {method.PRUNING_TYPE}")
+                        f"{shown} of type {method.PRUNING_TYPE}")
     container.add_pruning_method(method)
     final_mask = container.compute_mask(relevant_importance_scores, default_mask)
     pointer = 0
@@ -466,12 +415,10 @@ def custom_from_mask(module, name, mask):
 
 def remove(module, name):
     """Make the pruning of ``module.<name>`` permanent and drop its hook; returns ``module``."""
-    for k, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, BasePruningMethod) and hook._tensor_name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[k]
-            return module
-    raise ValueError(f"Parameter '{name}' of module {module} has to be pruned before pruning can be removed")
+    remove_hook_on(module, BasePruningMethod, name,
+                   f"Parameter '{name}' of module {module} has to be pruned before pruning can be removed",
+                   "_tensor_name")
+    return module
 
 
 def is_pruned(module):

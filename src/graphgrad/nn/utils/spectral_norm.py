@@ -20,7 +20,8 @@ from ...ops.linalg import dot, mv
 from ...ops.linalg_decompositions import svd
 from .. import functional as F
 from ..parameter import Parameter, is_lazy
-from .parametrizations import _default_dim
+from ._hooks import hooks_on, remove_hook_on
+from .parametrizations import _default_dim, _random_unit_vectors
 
 __all__ = ["SpectralNorm", "SpectralNormLoadStateDictPreHook", "SpectralNormStateDictHook", "spectral_norm",
            "remove_spectral_norm"]
@@ -51,6 +52,7 @@ class SpectralNorm:
         self.eps = eps
 
     def reshape_weight_to_matrix(self, weight):
+        # (reshape, not the parametrization's flatten: PyTorch's graph has a view here even for a matrix)
         weight_mat = weight
         if self.dim != 0:  # dim first
             weight_mat = weight_mat.permute(self.dim, *[d for d in range(weight_mat.dim()) if d != self.dim])
@@ -97,9 +99,8 @@ class SpectralNorm:
 
     @staticmethod
     def apply(module, name, n_power_iterations, dim, eps):
-        for hook in module._forward_pre_hooks.values():
-            if isinstance(hook, SpectralNorm) and hook.name == name:
-                raise RuntimeError(f"Cannot register two spectral_norm hooks on the same parameter {name}")
+        if hooks_on(module, SpectralNorm, name):
+            raise RuntimeError(f"Cannot register two spectral_norm hooks on the same parameter {name}")
         fn = SpectralNorm(name, n_power_iterations, dim, eps)
         weight = module._parameters[name]
         if weight is None:
@@ -108,10 +109,7 @@ class SpectralNorm:
             raise ValueError("The module passed to `SpectralNorm` can't have uninitialized parameters. Make sure to "
                              "run the dummy forward before applying spectral normalization")
         with no_grad():
-            weight_mat = fn.reshape_weight_to_matrix(weight)
-            h, w = weight_mat.size()
-            u = F.normalize(weight.new_empty(h).normal_(0, 1), dim=0, eps=fn.eps)
-            v = F.normalize(weight.new_empty(w).normal_(0, 1), dim=0, eps=fn.eps)
+            u, v = _random_unit_vectors(fn.reshape_weight_to_matrix(weight), fn.eps)
         delattr(module, fn.name)
         module.register_parameter(fn.name + "_orig", weight)
         # module.<name> stays readable (e.g. by weight initialisers) as a plain attribute, not a parameter
@@ -184,13 +182,7 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
 
 def remove_spectral_norm(module, name="weight"):
     """Make ``module.<name>`` an ordinary parameter again (its current normalised value) and drop the hooks."""
-    for k, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, SpectralNorm) and hook.name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[k]
-            break
-    else:
-        raise ValueError(f"spectral_norm of '{name}' not found in {module}")
+    remove_hook_on(module, SpectralNorm, name, f"spectral_norm of '{name}' not found in {module}")
     for k, hook in module._state_dict_hooks.items():
         if isinstance(hook, SpectralNormStateDictHook) and hook.fn.name == name:
             del module._state_dict_hooks[k]
