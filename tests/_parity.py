@@ -147,6 +147,16 @@ class Raised:
         return f"Raised({self.type}: {self.message[:200]!r})"
 
 
+def error_of_program(T, program):
+    """The exception the Python expression ``program`` raises with ``T`` as the library (its warnings silenced);
+    the test fails if it raises none."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(Exception) as info:
+            eval(program, {"T": T})
+    return info.value
+
+
 def observe(fn, T):
     """``fn(T)``'s result (or the exception it raised) and the UserWarnings it emitted."""
     import warnings

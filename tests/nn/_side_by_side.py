@@ -69,3 +69,15 @@ def as_lib(L, sd):
 def inputs(L, *shape, seed=1):
     """A float32 tensor of library ``L`` with standard normal values from NumPy (the same for both libraries)."""
     return L.tensor(np.random.default_rng(seed).standard_normal(shape).astype(np.float32))
+
+
+def train_mse(L, model, opt, x, y, steps, snapshot):
+    """``steps`` steps of mean-squared-error training of ``model`` by ``opt``; ``snapshot(loss)`` after each."""
+    record = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = L.nn.functional.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        record.append(snapshot(loss))
+    return record

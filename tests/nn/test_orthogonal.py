@@ -12,7 +12,7 @@ import graphgrad
 import graphgrad.nn as gnn
 
 from ._outcomes import error_of
-from ._side_by_side import both, compare, grads, inputs, node, same, state
+from ._side_by_side import both, compare, grads, inputs, node, same, state, train_mse
 
 SHAPES = [(4, 4), (5, 3), (3, 5)]
 MAPS = [None, "matrix_exp", "cayley", "householder"]
@@ -99,14 +99,8 @@ def test_training_loop(torch_ref):
         L.nn.utils.parametrizations.orthogonal(model[2])
         opt = L.optim.SGD(model.parameters(), lr=0.1)
         x, y = inputs(L, 8, 4, seed=5), inputs(L, 8, 2, seed=6)
-        record = []
-        for _ in range(4):
-            opt.zero_grad()
-            loss = L.nn.functional.mse_loss(model(x), y)
-            loss.backward()
-            opt.step()
-            record.append((loss.detach(), model[0].weight.detach(), model[2].weight.detach()))
-        return record
+        return train_mse(L, model, opt, x, y, 4,
+                         lambda loss: (loss.detach(), model[0].weight.detach(), model[2].weight.detach()))
 
     compare(run, torch_ref, rtol=2e-4, atol=2e-5)
 

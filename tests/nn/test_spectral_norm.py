@@ -13,7 +13,7 @@ import graphgrad
 import graphgrad.nn as gnn
 
 from ._outcomes import error_of
-from ._side_by_side import as_lib, compare, grads, inputs, node, state
+from ._side_by_side import as_lib, compare, grads, inputs, node, state, train_mse
 
 
 def _layer(L, kind):
@@ -113,13 +113,8 @@ def test_legacy_training_loop_and_remove(torch_ref):
         model = L.nn.Sequential(conv, L.nn.Tanh(), L.nn.Flatten(), L.nn.Linear(12, 1))
         opt = L.optim.SGD(model.parameters(), lr=0.1, momentum=0.5)
         x, y = inputs(L, 5, 2, 5, seed=5), inputs(L, 5, 1, seed=6)
-        record = []
-        for _ in range(4):
-            opt.zero_grad()
-            loss = L.nn.functional.mse_loss(model(x), y)
-            loss.backward()
-            opt.step()
-            record.append((loss.detach(), conv.weight_orig.detach().clone(), conv.weight_u.clone()))
+        record = train_mse(L, model, opt, x, y, 4,
+                           lambda loss: (loss.detach(), conv.weight_orig.detach().clone(), conv.weight_u.clone()))
         out = L.nn.utils.remove_spectral_norm(conv)
         return dict(record=record, out=out is conv, weight=conv.weight, param=isinstance(conv.weight, L.nn.Parameter),
                     keys=list(conv.state_dict()), meta=state(conv)[1], hooks=len(conv._forward_pre_hooks),

@@ -18,7 +18,7 @@ from graphgrad.autograd import gradcheck, gradgradcheck
 from graphgrad.ops import normalization
 
 from ._outcomes import error_of, outcome_of
-from ._side_by_side import as_lib, compare, grads, inputs, node, state
+from ._side_by_side import as_lib, compare, grads, inputs, node, state, train_mse
 
 
 def _walk(fn):
@@ -79,15 +79,8 @@ def test_parametrization_training_loop(torch_ref):
         model = L.nn.Sequential(wn(L.nn.Linear(4, 8)), L.nn.ReLU(), wn(L.nn.Linear(8, 1), dim=None))
         opt = L.optim.Adam(model.parameters(), lr=0.01)
         x, y = inputs(L, 16, 4, seed=5), inputs(L, 16, 1, seed=6)
-        record = []
-        for _ in range(5):
-            opt.zero_grad()
-            loss = L.nn.functional.mse_loss(model(x), y)
-            loss.backward()
-            opt.step()
-            g_last = model[2].parametrizations.weight.original0
-            record.append((loss.detach(), model[0].weight.detach(), g_last.detach()))
-        return record
+        return train_mse(L, model, opt, x, y, 5, lambda loss: (
+            loss.detach(), model[0].weight.detach(), model[2].parametrizations.weight.original0.detach()))
 
     compare(run, torch_ref)
 

@@ -22,7 +22,7 @@ import graphgrad as gg
 from graphgrad._core import sites
 from graphgrad.autograd import gradcheck, gradgradcheck
 
-from .._parity import node_name
+from .._parity import error_of_program, node_name
 
 TOL = {"float32": dict(rtol=1e-4, atol=1e-5), "float64": dict(rtol=1e-9, atol=1e-11)}
 
@@ -359,21 +359,13 @@ ERRORS = {
 }
 
 
-def _error(T, program):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with pytest.raises(Exception) as info:
-            eval(program, {"T": T})
-    return info.value
-
-
 def _builtin(e):
     return next(cls for cls in type(e).__mro__ if getattr(builtins, cls.__name__, None) is cls)
 
 
 @pytest.mark.parametrize("name", sorted(ERRORS))
 def test_errors_as_pytorch(torch_ref, name):
-    mine, theirs = _error(gg, ERRORS[name]), _error(torch_ref, ERRORS[name])
+    mine, theirs = error_of_program(gg, ERRORS[name]), error_of_program(torch_ref, ERRORS[name])
     # PyTorch's text, whole (graphgrad may add its own lines after it, as the shapes of a broadcast)
     assert str(mine).startswith(str(theirs)), (str(mine), str(theirs))
     assert _builtin(mine) is _builtin(theirs)
