@@ -1115,3 +1115,31 @@ def test_normalize_out_into_its_input_and_under_no_grad_like_torch(torch_ref):
         results.append((x.numpy().copy(), out.numpy().copy(), out.requires_grad))
     for m, t in zip(results[0], results[1]):
         np.testing.assert_allclose(m, t, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("call", [
+    lambda T: T.nn.functional.adaptive_avg_pool2d(T.ones(1, 1, 4, 4, dtype=T.long), 2),
+    lambda T: T.nn.functional.adaptive_avg_pool1d(T.ones(1, 1, 4, dtype=T.long), 2),
+    lambda T: T.nn.functional.adaptive_avg_pool3d(T.ones(1, 1, 2, 4, 4, dtype=T.long), 2),
+    lambda T: T.nn.functional.adaptive_avg_pool2d(T.ones(1, 1, 4, 4, dtype=T.bool), 2),
+    lambda T: T.nn.functional.adaptive_avg_pool2d(T.ones(1, 1, 0, 4), 2),
+    lambda T: T.nn.functional.adaptive_avg_pool1d(T.ones(1, 1, 0), 2),
+    lambda T: T.nn.functional.adaptive_avg_pool3d(T.ones(1, 1, 0, 4, 4), 2),
+    lambda T: T.nn.functional.interpolate(T.ones(1, 1, 4, dtype=T.long), size=2, mode="area"),
+    lambda T: T.nn.functional.interpolate(T.ones(1, 1, 0, 4), size=2, mode="area"),
+])
+def test_adaptive_avg_pool_refuses_what_pytorch_refuses(call, torch_ref):
+    """Integer and bool inputs (their averages were truncated to zeros) and empty window axes."""
+    outcomes = []
+    for lib in (graphgrad, torch_ref):
+        with pytest.raises((RuntimeError, NotImplementedError)) as info:
+            call(lib)
+        outcomes.append((type(info.value).__name__, str(info.value)))
+    assert outcomes[0] == outcomes[1]
+
+
+def test_adaptive_avg_pool_keeps_empty_batch_and_channel_axes(torch_ref):
+    for shape in [(1, 0, 4, 4), (0, 4, 4)]:
+        mine = graphgrad.nn.functional.adaptive_avg_pool2d(graphgrad.ones(*shape), 2)
+        theirs = torch_ref.nn.functional.adaptive_avg_pool2d(torch_ref.ones(*shape), 2)
+        assert tuple(mine.shape) == tuple(theirs.shape)

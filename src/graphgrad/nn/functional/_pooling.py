@@ -9,6 +9,7 @@ import numpy as np
 import graphgrad
 
 from ..._core.fp_errors import quietly
+from ..._dtype import is_float_np
 from ...ops import pooling as pooling_ops
 from ...ops._op import _torch_name, apply
 from ._activation import relu
@@ -220,7 +221,14 @@ def _adaptive_avg_pool(input, output_size, nd):
         raise RuntimeError(f"{name}(): Expected {nd + 1}D or {nd + 2}D tensor, but got {_shape(input)}")
     if all(o == 1 for o in sizes):
         return input.mean(tuple(range(-nd, 0)), keepdim=True)  # as PyTorch computes (and records) it
-    dt = input._data.dtype
+    shape, dt = input._data.shape, input._data.dtype
+    for d in range(len(shape) - nd, len(shape)):  # (PyTorch's kernel checks the window axes, then the dtype)
+        if shape[d] == 0:
+            raise RuntimeError(f"{name}(): Expected input to have non-zero size for non-batch dimensions, but input "
+                               f"has sizes {list(shape)} with dimension {d} being empty")
+    if not is_float_np(dt):
+        kernel = "adaptive_avg_pool3d_cpu" if nd == 3 else name
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_torch_name(dt)}\'')
     mats = tuple(pooling_ops.adaptive_avg_matrix(n, o, dt) for n, o in zip(input._data.shape[-nd:], sizes))
     return apply(pooling_ops.separable_op(f"AdaptiveAvgPool{nd}DBackward0"), input, mats=mats)
 
