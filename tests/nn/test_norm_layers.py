@@ -83,3 +83,53 @@ def test_rmsnorm_default_eps_is_the_dtypes_epsilon():
     x = graphgrad.full((1, 4), 1e-5, dtype=graphgrad.float64)
     expected = 1e-5 / np.sqrt(1e-10 + np.finfo(np.float64).eps)
     np.testing.assert_allclose(gnn.RMSNorm(4, dtype=graphgrad.float64)(x).detach().numpy(), expected, rtol=1e-12)
+
+
+# --- SyncBatchNorm: on the CPU, the plain batch norm until a process group is initialized ---------------
+@pytest.mark.parametrize("shape", [(4, 3), (4, 3, 5), (2, 3, 4, 4), (2, 3, 2, 3, 2)])
+@pytest.mark.parametrize("training", [True, False])
+def test_sync_batch_norm_as_torch(shape, training, torch_ref):
+    x0 = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    out = {}
+    for T in (graphgrad, torch_ref):
+        T.manual_seed(0)
+        m = T.nn.SyncBatchNorm(3, momentum=None)
+        m.train(training)
+        x = T.tensor(x0, requires_grad=True)
+        for _ in range(2):
+            y = m(x)
+        y.square().sum().backward()
+        out[T] = [y.detach().numpy(), x.grad.numpy(), m.running_mean.numpy(), m.running_var.numpy(),
+                  int(m.num_batches_tracked), y.grad_fn.name(), repr(m)]
+    for a, b in zip(out[graphgrad], out[torch_ref]):
+        if isinstance(b, np.ndarray):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+        else:
+            assert a == b
+
+
+def test_convert_sync_batchnorm_as_torch(torch_ref):
+    reprs, shared = [], []
+    for T in (graphgrad, torch_ref):
+        inner = T.nn.Sequential(T.nn.BatchNorm1d(4, affine=False))
+        net = T.nn.Sequential(T.nn.Conv2d(1, 3, 3), T.nn.BatchNorm2d(3), inner)
+        net.eval()
+        converted = T.nn.SyncBatchNorm.convert_sync_batchnorm(net)
+        reprs.append(repr(converted))
+        shared.append((converted[1].weight is net[1].weight, converted[1].running_mean is net[1].running_mean,
+                       converted[1].training, converted[2][0].weight is None, list(converted.state_dict())))
+    assert reprs[0] == reprs[1] and shared[0] == shared[1]
+
+
+@pytest.mark.parametrize("case", ["1d", "no_channels", "initialized"])
+def test_sync_batch_norm_errors_as_torch(case, torch_ref, monkeypatch):
+    outcomes = []
+    for T in (graphgrad, torch_ref):
+        m = T.nn.SyncBatchNorm(3 if case != "no_channels" else 0)
+        x = T.ones(4) if case == "1d" else T.ones(4, 3 if case != "no_channels" else 0)
+        if case == "initialized":  # (a process group: PyTorch's synchronised kernel runs on accelerators only)
+            monkeypatch.setattr(T.distributed, "is_initialized", lambda: True)
+        with pytest.raises(ValueError) as info:
+            m(x)
+        outcomes.append((str(info.value), int(m.num_batches_tracked)))
+    assert outcomes[0] == outcomes[1]

@@ -1,4 +1,4 @@
-"""Batch normalisation (PyTorch's ``nn.modules.batchnorm``): BatchNorm1d/2d/3d and their lazy variants.
+"""Batch normalisation (PyTorch's ``nn.modules.batchnorm``): BatchNorm1d/2d/3d, SyncBatchNorm and the lazy variants.
 
 The eager layers live in ``normalization``; this module adds the lazy ones, which read ``num_features``
 from the first input's channel axis, and gives the family PyTorch's module path.
@@ -9,10 +9,11 @@ from __future__ import annotations
 from ... import _dtype
 from ..parameter import UninitializedBuffer, UninitializedParameter
 from .lazy import LazyModuleMixin
-from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, _BatchNorm, _NormBase
+from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, SyncBatchNorm, _BatchNorm, _NormBase
 from .utils import _fill
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "LazyBatchNorm1d", "LazyBatchNorm2d",
+           "LazyBatchNorm3d"]
 
 
 class _LazyNormBase(LazyModuleMixin, _NormBase):

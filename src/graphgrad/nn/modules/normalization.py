@@ -1,8 +1,11 @@
-"""Normalisation layers: BatchNorm1d/2d/3d (running statistics), LayerNorm, GroupNorm, RMSNorm, LocalResponseNorm."""
+"""Normalisation layers: BatchNorm1d/2d/3d (running statistics), SyncBatchNorm, LayerNorm, GroupNorm, RMSNorm,
+LocalResponseNorm."""
 
 from __future__ import annotations
 
 import numbers
+
+import graphgrad
 
 from ... import _dtype
 from .. import functional as F
@@ -11,7 +14,8 @@ from ..module import Module
 from ..parameter import Parameter
 from .utils import _empty, _fill
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm", "RMSNorm", "LocalResponseNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "LayerNorm", "GroupNorm", "RMSNorm",
+           "LocalResponseNorm"]
 
 
 def _add_affine(module, affine, shape, bias, dtype=None, device=None):
@@ -129,6 +133,61 @@ class BatchNorm3d(_BatchNorm):
     def _check_input_dim(self, input):
         if input.dim() != 5:
             raise ValueError(f"expected 5D input (got {input.dim()}D input)")
+
+
+class SyncBatchNorm(_BatchNorm):
+    """Batch normalisation over (N, C, ...) whose statistics PyTorch gathers across processes, on accelerators only.
+    On the CPU, as PyTorch's: the plain batch norm while no process group is initialized (and in eval mode), and
+    PyTorch's ValueError in training once one is.
+
+    >>> import graphgrad, graphgrad.nn as nn
+    >>> nn.SyncBatchNorm.convert_sync_batchnorm(nn.Sequential(nn.BatchNorm1d(3)))
+    Sequential(
+      (0): SyncBatchNorm(3, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)
+    )
+    """
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
+                 process_group=None, device=None, dtype=None, *, bias=True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
+        self.process_group = process_group
+
+    def _check_input_dim(self, input):
+        if input.dim() < 2:
+            raise ValueError(f"expected at least 2D input (got {input.dim()}D input)")
+
+    def forward(self, input):
+        self._check_input_dim(input)
+        if input.size(1) == 0:
+            raise ValueError("SyncBatchNorm number of input channels should be non-zero")
+        bn_training = self.training or (self.running_mean is None and self.running_var is None)
+        if bn_training and self.training and graphgrad.distributed.is_initialized():
+            if self.track_running_stats and self.num_batches_tracked is not None:
+                self.num_batches_tracked.add_(1)  # (PyTorch counts the batch before it refuses the device)
+            raise ValueError("SyncBatchNorm expected input tensor to be on GPU or XPU or privateuseone")
+        return super().forward(input)
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module, process_group=None):
+        """``module`` with each of its batch norm layers (itself included) replaced by a SyncBatchNorm that takes
+        over its parameters, buffers and mode."""
+        converted = module
+        if isinstance(module, _BatchNorm):
+            converted = cls(module.num_features, module.eps, module.momentum, module.affine,
+                            module.track_running_stats, process_group, bias=module.bias is not None)
+            if module.affine:
+                with graphgrad.no_grad():
+                    converted.weight = module.weight
+                    converted.bias = module.bias
+            converted.running_mean = module.running_mean
+            converted.running_var = module.running_var
+            converted.num_batches_tracked = module.num_batches_tracked
+            converted.training = module.training
+            if hasattr(module, "qconfig"):
+                converted.qconfig = module.qconfig
+        for name, child in module.named_children():
+            converted.add_module(name, cls.convert_sync_batchnorm(child, process_group))
+        return converted
 
 
 class LayerNorm(Module):
