@@ -33,10 +33,7 @@ def accumulate(t, g, create_graph, hooks_done=False):
         elif create_graph:
             t._grad = t._grad + g
         else:
-            # grad mode off: summed in place, as PyTorch does, so a .grad built with create_graph keeps its node
-            np.add(t._grad._data, g._data, out=t._grad._data, casting="unsafe")
-            if t._grad._grad_fn is not None:
-                t._grad._bump_version()
+            _add_in_place(t._grad, g._data)
     run_post_accumulate_hooks(t)
 
 
@@ -52,9 +49,15 @@ def accumulate_array(t, arr):
             t._grad = Tensor._make(arr if _array_unshared(arr, t._data)
                                    else np.array(arr, dtype=t._data.dtype, copy=True), False, None)
         else:
-            np.add(grad._data, arr, out=grad._data, casting="unsafe")
-            if grad._grad_fn is not None:
-                grad._bump_version()
+            _add_in_place(grad, arr)
+
+
+def _add_in_place(grad, arr):
+    """A later gradient summed into ``.grad`` in place, as PyTorch does without a graph of the gradient (a ``.grad``
+    built with create_graph keeps its node, and its version counts the write)."""
+    np.add(grad._data, arr, out=grad._data, casting="unsafe")
+    if grad._grad_fn is not None:
+        grad._bump_version()
 
 
 # The counts below hold for CPython up to 3.13; 3.14 borrows references for locals, so getrefcount reports

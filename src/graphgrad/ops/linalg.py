@@ -54,13 +54,6 @@ def _matmul_grads(n, g, a, b):
     return ga, gb
 
 
-def _column_major(arr):
-    """A matrix laid out transposed in memory (a ``w.t()`` view): Fortran order, not also C order."""
-    if arr.ndim != 2 or arr.flags.c_contiguous:
-        return False
-    return arr.flags.f_contiguous
-
-
 # The derivatives of 2-D products below take Tensors (a recorded derivative, for double backward) or
 # ndarrays (the ops' backward_np): only ``@`` and transposes.
 def _mT(x):
@@ -96,8 +89,8 @@ def _mat2_grad(g, a, b_column_major):
 
 
 def _layouts(a, b):
-    """Which operands are column-major (``_column_major``, spelt out for the two: it runs at every product): the
-    node's state, for the derivatives above."""
+    """Which operands are column-major, matrices laid out transposed in memory (a ``w.t()`` view: Fortran order,
+    not also C order): the node's state, for the derivatives above."""
     fa, fb = a.flags, b.flags
     return (a.ndim == 2 and not fa.c_contiguous and fa.f_contiguous,
             b.ndim == 2 and not fb.c_contiguous and fb.f_contiguous)
